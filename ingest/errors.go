@@ -1,0 +1,97 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel reasons a line is malformed or unsupported. Every error the parser
+// returns wraps exactly one of them, so callers can count by reason with
+// errors.Is and Reason.
+var (
+	ErrLineTooLong = errors.New("line too long")
+	ErrTruncated   = errors.New("truncated last line")
+	ErrBadTime     = errors.New("bad timestamp")
+	ErrBadAddr     = errors.New("bad address")
+	ErrBadPort     = errors.New("bad port")
+	ErrBadProto    = errors.New("bad protocol")
+	ErrBadCounter  = errors.New("bad counter")
+	ErrBadTuple    = errors.New("bad flow tuple")
+	ErrBadField    = errors.New("bad field")
+	ErrBadJSON     = errors.New("bad JSON wrapper")
+	ErrIncomplete  = errors.New("incomplete firewall line")
+
+	// Recognised, but not something FlowSleuth turns into flows.
+	ErrGatewayFirewall = errors.New("NSX gateway firewall line")
+	ErrDatapathReason  = errors.New("NSX datapath reason")
+)
+
+// reasons lists the sentinels in the order they are reported.
+var reasons = []error{
+	ErrLineTooLong, ErrTruncated, ErrBadTime, ErrBadAddr, ErrBadPort, ErrBadProto,
+	ErrBadCounter, ErrBadTuple, ErrBadField, ErrBadJSON, ErrIncomplete,
+	ErrGatewayFirewall, ErrDatapathReason,
+}
+
+// Reason returns the sentinel that err wraps, or err itself.
+func Reason(err error) error {
+	for _, r := range reasons {
+		if errors.Is(err, r) {
+			return r
+		}
+	}
+	return err
+}
+
+// fieldError says which field of a line is wrong and where.
+type fieldError struct {
+	reason error
+	field  string
+	col    int // 1-based byte column in the line, 0 if unknown
+}
+
+func (e *fieldError) Error() string {
+	if e.field == "" {
+		return e.reason.Error()
+	}
+	return fmt.Sprintf("%v in %s", e.reason, e.field)
+}
+
+func (e *fieldError) Unwrap() error { return e.reason }
+
+func errAt(reason error, field string, col int) error {
+	return &fieldError{reason: reason, field: field, col: col}
+}
+
+// ParseError is a malformed line: where it is and why it was refused.
+type ParseError struct {
+	File   string // input name as given by the user ("-" for stdin)
+	Line   int64  // 1-based line number
+	Column int    // 1-based byte column, 0 if unknown
+	Text   string // the line, cut to 200 bytes
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+const maxSampleText = 200
+
+func newParseError(file string, line int64, text []byte, err error) ParseError {
+	pe := ParseError{File: file, Line: line, Err: err}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		pe.Column = fe.col
+	}
+	if len(text) > maxSampleText {
+		text = text[:maxSampleText]
+	}
+	pe.Text = string(text)
+	return pe
+}

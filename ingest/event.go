@@ -1,0 +1,251 @@
+package ingest
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Vendor names the product and version family that wrote a firewall line.
+type Vendor uint8
+
+// Vendors FlowSleuth reads.
+const (
+	VendorUnknown Vendor = iota
+	Nutanix              // Nutanix Flow Network Security policy hit log (AHV)
+	NSXV                 // NSX for vSphere 6.x distributed firewall (dfwpktlogs)
+	NSXT                 // NSX-T 2.x/3.x distributed firewall (FIREWALL_PKTLOG)
+	NSX4                 // NSX 4.x / vDefend distributed firewall (FIREWALL-PKTLOG)
+)
+
+var vendorNames = [...]string{"unknown", "nutanix", "nsxv", "nsxt", "nsx4"}
+
+func (v Vendor) String() string {
+	if int(v) < len(vendorNames) {
+		return vendorNames[v]
+	}
+	return "vendor(" + strconv.Itoa(int(v)) + ")"
+}
+
+// IsNSX reports whether v is one of the NSX distributed firewall families.
+func (v Vendor) IsNSX() bool { return v == NSXV || v == NSXT || v == NSX4 }
+
+// ParseVendor returns the Vendor whose String is s.
+func ParseVendor(s string) (Vendor, bool) {
+	for i, n := range vendorNames {
+		if n == s && i != 0 {
+			return Vendor(i), true
+		}
+	}
+	return VendorUnknown, false
+}
+
+// Kind is the place of a line in the life of one connection.
+type Kind uint8
+
+// Kinds of firewall events.
+const (
+	KindUnknown Kind = iota
+	KindNew          // Nutanix [New] (or [Create]): connection created
+	KindUpdate       // Nutanix [Update] (or any other word): periodic, cumulative counters
+	KindDestroy      // Nutanix [Destroy]: connection ended
+	KindMatch        // NSX match: first packet of a session that hit a logged rule
+	KindTerm         // NSX TERM: session ended, with counters
+)
+
+var kindNames = [...]string{"unknown", "new", "update", "destroy", "match", "term"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Action is the verdict a firewall logged.
+type Action uint8
+
+// Actions, normalised across vendors. NSX PASS is ActionAllow.
+const (
+	ActionUnknown Action = iota
+	ActionAllow
+	ActionDrop
+	ActionReject
+	ActionMonitor // Nutanix Monitor mode: passed, but would be blocked when enforced
+	ActionNAT     // NSX NAT, NONAT, RDR, NORDR: translation, not a verdict
+	ActionOther   // NSX PUNT, REDIRECT, COPY, PBR, LB
+)
+
+var actionNames = [...]string{"", "ALLOW", "DROP", "REJECT", "MONITOR", "NAT", "OTHER"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// ParseAction maps a vendor action word to an Action.
+func ParseAction(s string) Action {
+	switch s {
+	case "ALLOW", "PASS":
+		return ActionAllow
+	case "DROP", "DENY":
+		return ActionDrop
+	case "REJECT":
+		return ActionReject
+	case "MONITOR":
+		return ActionMonitor
+	case "NAT", "NONAT", "RDR", "NORDR":
+		return ActionNAT
+	case "PUNT", "REDIRECT", "COPY", "PBR", "LB":
+		return ActionOther
+	}
+	return ActionUnknown
+}
+
+// Direction says on which side of a conversation the enforcement point sits.
+//
+// Inbound means the destination is the protected (monitored) endpoint: Nutanix
+// DIRECTION=INBOUND, NSX IN at the destination's vNIC. Outbound means the source
+// is protected: Nutanix DIRECTION=OUTBOUND, NSX OUT at the source's vNIC. Intra
+// is only produced by analysis, for conversations whose two ends are protected.
+type Direction uint8
+
+// Directions.
+const (
+	DirUnknown Direction = iota
+	DirInbound
+	DirOutbound
+	DirIntra
+)
+
+var dirNames = [...]string{"UNKNOWN", "INBOUND", "OUTBOUND", "INTRA"}
+
+func (d Direction) String() string {
+	if int(d) < len(dirNames) {
+		return dirNames[d]
+	}
+	return "direction(" + strconv.Itoa(int(d)) + ")"
+}
+
+// ParseDirection accepts INBOUND/OUTBOUND/INTRA/UNKNOWN (any case is not accepted).
+func ParseDirection(s string) (Direction, bool) {
+	for i, n := range dirNames {
+		if n == s {
+			return Direction(i), true
+		}
+	}
+	return DirUnknown, false
+}
+
+// IP protocol numbers FlowSleuth names.
+const (
+	ProtoICMP   uint8 = 1
+	ProtoTCP    uint8 = 6
+	ProtoUDP    uint8 = 17
+	ProtoICMPv6 uint8 = 58
+)
+
+// ProtoName returns the usual name of an IP protocol number ("TCP", "UDP",
+// "ICMP", "ICMPv6") or its decimal number.
+func ProtoName(p uint8) string {
+	switch p {
+	case ProtoTCP:
+		return "TCP"
+	case ProtoUDP:
+		return "UDP"
+	case ProtoICMP:
+		return "ICMP"
+	case ProtoICMPv6:
+		return "ICMPv6"
+	}
+	return strconv.Itoa(int(p))
+}
+
+// ParseProto maps a protocol name or decimal number to its IP protocol number.
+func ParseProto(s string) (uint8, bool) {
+	switch s {
+	case "TCP", "tcp":
+		return ProtoTCP, true
+	case "UDP", "udp":
+		return ProtoUDP, true
+	case "ICMP", "icmp":
+		return ProtoICMP, true
+	case "ICMPv6", "ICMP6", "IPV6-ICMP", "icmpv6":
+		return ProtoICMPv6, true
+	}
+	n, err := strconv.ParseUint(s, 10, 8)
+	if err != nil {
+		return 0, false
+	}
+	return uint8(n), true
+}
+
+// Event is one firewall log line, parsed.
+//
+// Strings are ordinary Go strings and may be kept. Raw aliases the input line
+// and is only valid until the next line is parsed into the same Event.
+type Event struct {
+	Vendor Vendor
+	Kind   Kind
+	Time   time.Time // UTC; the payload's own time when it has one, else the header's; zero if neither
+	Host   string    // reporting host from the syslog header, or the sender/default host
+
+	Src, Dst     netip.Addr
+	Proto        uint8  // IP protocol number
+	SPort, DPort uint16 // zero when the line carries no ports (ICMP, PROTO n)
+
+	Action    Action
+	Direction Direction // DirInbound, DirOutbound or DirUnknown
+
+	// Counters are cumulative for the connection (Nutanix) or final (NSX TERM).
+	// Orig is source→destination, Reply is destination→source.
+	HasCounters           bool
+	OrigPkts, OrigBytes   uint64
+	ReplyPkts, ReplyBytes uint64
+
+	// Nutanix fields.
+	PolicyID    string // policy UUID
+	Policy      string // policy name, may contain spaces
+	Level       string // INFO
+	Description string // DESCRIPTION=, the matched rule's description
+	Extra       string // unknown KEY=VALUE pairs, space separated, as written
+
+	// NSX fields.
+	Filter   string // vNIC filter hash (decimal on NSX-V, 8 hex digits on NSX-T/4)
+	RuleSet  string // domain-c7, mainrs, or empty
+	Rule     string // rule ID
+	Tag      string // rule tag (log label)
+	Length   uint32 // packet length on match lines
+	Flags    string // TCP flags on match lines
+	Close    string // RST, FIN or TIMEOUT on TERM lines
+	HasICMP  bool   // ICMP type and code were given
+	ICMPType uint8
+	ICMPCode uint8
+
+	Raw []byte // the whole input line without its line ending
+}
+
+// Label returns the tag that names the group a line belongs to: the Nutanix
+// policy name, the NSX rule tag, or "rule " and the NSX rule reference.
+func (e *Event) Label() string {
+	switch {
+	case e.Vendor == Nutanix:
+		return e.Policy
+	case e.Tag != "":
+		return e.Tag
+	case e.RuleSet != "":
+		return "rule " + e.RuleSet + "/" + e.Rule
+	case e.Rule != "":
+		return "rule " + e.Rule
+	}
+	return ""
+}
+
+// Answered reports whether the responder is known to have sent anything back.
+// It is false when the counters are unknown.
+func (e *Event) Answered() bool { return e.HasCounters && e.ReplyPkts > 0 }
+
+// reset clears e for reuse, keeping no references to the previous line.
+func (e *Event) reset() { *e = Event{} }

@@ -1,0 +1,253 @@
+package ingest
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Small allocation-free scanners over byte slices, used by the hot path.
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHex(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+// atou parses a decimal unsigned integer of at most 19 digits.
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+func atoPort(b []byte) (uint16, bool) {
+	n, ok := atou(b)
+	if !ok || n > 65535 {
+		return 0, false
+	}
+	return uint16(n), true
+}
+
+// digits2 reads two decimal digits at b[i:i+2].
+func digits2(b []byte, i int) (int, bool) {
+	if !isDigit(b[i]) || !isDigit(b[i+1]) {
+		return 0, false
+	}
+	return int(b[i]-'0')*10 + int(b[i+1]-'0'), true
+}
+
+func digits4(b []byte, i int) (int, bool) {
+	h, ok1 := digits2(b, i)
+	l, ok2 := digits2(b, i+2)
+	return h*100 + l, ok1 && ok2
+}
+
+// parseAddr parses an IPv4 or IPv6 address. IPv4 is read by hand; anything
+// else goes to netip. IPv4-mapped IPv6 addresses are unmapped.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	if a, ok := parseIPv4(b); ok {
+		return a, true
+	}
+	for _, c := range b {
+		if c == ':' {
+			a, err := netip.ParseAddr(string(b))
+			if err != nil || a.Zone() != "" {
+				return netip.Addr{}, false
+			}
+			return a.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	n, part, digits := 0, 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case isDigit(c):
+			if digits > 0 && part == 0 { // leading zero
+				return netip.Addr{}, false
+			}
+			part = part*10 + int(c-'0')
+			digits++
+			if part > 255 || digits > 3 {
+				return netip.Addr{}, false
+			}
+		case c == '.':
+			if digits == 0 || n == 3 {
+				return netip.Addr{}, false
+			}
+			ip[n] = byte(part)
+			n++
+			part, digits = 0, 0
+		default:
+			return netip.Addr{}, false
+		}
+	}
+	if n != 3 || digits == 0 {
+		return netip.Addr{}, false
+	}
+	ip[3] = byte(part)
+	return netip.AddrFrom4(ip), true
+}
+
+// daysFromCivil returns days since 1970-01-01 for a proleptic Gregorian date
+// (Howard Hinnant's algorithm); it avoids time.Date's normalisation work.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+var monthDays = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+func validDate(y, m, d int) bool {
+	if y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > monthDays[m] {
+		return false
+	}
+	if m == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
+		return false
+	}
+	return true
+}
+
+func unixUTC(y, mo, d, h, mi, s int) (int64, bool) {
+	if !validDate(y, mo, d) || h > 23 || mi > 59 || s > 60 {
+		return 0, false
+	}
+	return daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s), true
+}
+
+// parseRFC3339 reads YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm) at the start of b and
+// returns the time in UTC and the number of bytes used. A space may stand for T.
+func parseRFC3339(b []byte) (time.Time, int, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') ||
+		b[13] != ':' || b[16] != ':' {
+		return time.Time{}, 0, false
+	}
+	y, ok1 := digits4(b, 0)
+	mo, ok2 := digits2(b, 5)
+	d, ok3 := digits2(b, 8)
+	h, ok4 := digits2(b, 11)
+	mi, ok5 := digits2(b, 14)
+	s, ok6 := digits2(b, 17)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, 0, false
+	}
+	sec, ok := unixUTC(y, mo, d, h, mi, s)
+	if !ok {
+		return time.Time{}, 0, false
+	}
+	i := 19
+	var nsec int64
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		scale := int64(100_000_000)
+		for i < len(b) && isDigit(b[i]) {
+			nsec += int64(b[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == start || i-start > 9 {
+			return time.Time{}, 0, false
+		}
+	}
+	if i >= len(b) {
+		return time.Time{}, 0, false
+	}
+	switch b[i] {
+	case 'Z', 'z':
+		i++
+	case '+', '-':
+		if i+6 > len(b) || b[i+3] != ':' {
+			return time.Time{}, 0, false
+		}
+		oh, okh := digits2(b, i+1)
+		om, okm := digits2(b, i+4)
+		if !okh || !okm || oh > 23 || om > 59 {
+			return time.Time{}, 0, false
+		}
+		off := int64(oh*3600 + om*60)
+		if b[i] == '+' {
+			sec -= off
+		} else {
+			sec += off
+		}
+		i += 6
+	default:
+		return time.Time{}, 0, false
+	}
+	return time.Unix(sec, nsec).UTC(), i, true
+}
+
+var monthAbbr = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// parseStamp reads an RFC 3164 "Mmm dd hh:mm:ss" (day may be space-padded) at
+// the start of b and returns month, day, and seconds of day, and the bytes used.
+func parseStamp(b []byte) (mo, d, sod, n int, ok bool) {
+	if len(b) < 15 || b[3] != ' ' || b[6] != ' ' || b[9] != ':' || b[12] != ':' {
+		return 0, 0, 0, 0, false
+	}
+	for i, m := range monthAbbr {
+		if string(b[:3]) == m {
+			mo = i + 1
+			break
+		}
+	}
+	if mo == 0 {
+		return 0, 0, 0, 0, false
+	}
+	if b[4] == ' ' && isDigit(b[5]) {
+		d = int(b[5] - '0')
+	} else if d, ok = digits2(b, 4); !ok {
+		return 0, 0, 0, 0, false
+	}
+	h, ok1 := digits2(b, 7)
+	mi, ok2 := digits2(b, 10)
+	s, ok3 := digits2(b, 13)
+	if !ok1 || !ok2 || !ok3 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
+		return 0, 0, 0, 0, false
+	}
+	return mo, d, h*3600 + mi*60 + s, 15, true
+}
+
+// token returns the run of b up to the first space, and the rest after it.
+func token(b []byte) (tok, rest []byte) {
+	for i, c := range b {
+		if c == ' ' {
+			return b[:i], b[i+1:]
+		}
+	}
+	return b, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}

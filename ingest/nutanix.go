@@ -1,0 +1,242 @@
+package ingest
+
+import (
+	"bytes"
+	"time"
+)
+
+// Nutanix Flow Network Security policy hit logs (log-formats.md §2):
+//
+//	INFO:2025/04/10 10:11:55  [ff16a6fb-…] Discover-Traffic [Update] SRC=10.48.52.240 DST=20.10.31.115
+//	  PROTO=TCP SPORT=49873 DPORT=443 ACTION=MONITOR DIRECTION=OUTBOUND ORIG: PKTS=995 BYTES=85031
+//	  REPLY: PKTS=585 BYTES=101450 [DESCRIPTION=free text to end of line]
+//
+// The payload is found by its own anchor, "LEVEL:YYYY/MM/DD hh:mm:ss", never
+// by the syslog tag, which changes between releases.
+
+var nutanixAnchor = []byte("] SRC=")
+
+// findNutanix returns the offset of the level word that starts a Nutanix hit
+// log payload in line, or -1.
+func findNutanix(line []byte) int {
+	end := bytes.Index(line, nutanixAnchor)
+	if end < 0 {
+		return -1
+	}
+	head := line[:end]
+	for off := 0; ; {
+		i := bytes.IndexByte(head[off:], ':')
+		if i < 0 {
+			return -1
+		}
+		c := off + i // colon before the date
+		off = c + 1
+		if c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
+			continue
+		}
+		s := c
+		for s > 0 && isUpper(head[s-1]) {
+			s--
+		}
+		if s == c || (s > 0 && !isSpace(head[s-1]) && head[s-1] != ':') {
+			continue
+		}
+		return s
+	}
+}
+
+// isNutanixDate checks "YYYY/MM/DD hh:mm:ss" shape (19 bytes).
+func isNutanixDate(b []byte) bool {
+	return b[4] == '/' && b[7] == '/' && b[10] == ' ' && b[13] == ':' && b[16] == ':' &&
+		isDigit(b[0]) && isDigit(b[3]) && isDigit(b[5]) && isDigit(b[8]) && isDigit(b[11]) &&
+		isDigit(b[14]) && isDigit(b[17]) && isDigit(b[18])
+}
+
+// parseNutanix reads a payload that starts at its level word. off is the
+// payload's offset in the whole line, for error columns.
+func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
+	ev.Vendor = Nutanix
+	c := bytes.IndexByte(b, ':')
+	ev.Level = p.intern(b[:c])
+	d := b[c+1:]
+	y, _ := digits4(d, 0)
+	mo, _ := digits2(d, 5)
+	dd, _ := digits2(d, 8)
+	h, _ := digits2(d, 11)
+	mi, _ := digits2(d, 14)
+	s, _ := digits2(d, 17)
+	sec, ok := unixUTC(y, mo, dd, h, mi, s)
+	if !ok {
+		return errAt(ErrBadTime, "event time", off+c+2)
+	}
+	ev.Time = time.Unix(sec, 0).UTC()
+
+	i := c + 20
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	if i >= len(b) || b[i] != '[' {
+		return errAt(ErrBadField, "policy UUID", off+i+1)
+	}
+	j := bytes.IndexByte(b[i:], ']')
+	if j < 2 || bytes.IndexByte(b[i:i+j], ' ') >= 0 {
+		return errAt(ErrBadField, "policy UUID", off+i+1)
+	}
+	ev.PolicyID = p.intern(b[i+1 : i+j])
+	i += j + 1
+	if i >= len(b) || b[i] != ' ' {
+		return errAt(ErrBadField, "policy name", off+i+1)
+	}
+	i++
+	// The policy name may hold spaces; it ends at " [Event] SRC=".
+	a := bytes.Index(b[i:], nutanixAnchor)
+	if a < 0 {
+		return errAt(ErrBadField, "policy name", off+i+1)
+	}
+	a += i
+	o := bytes.LastIndexByte(b[i:a], '[')
+	if o < 0 || i+o == i || b[i+o-1] != ' ' || i+o+1 == a {
+		return errAt(ErrBadField, "event", off+a+1)
+	}
+	o += i
+	ev.Policy = p.intern(b[i : o-1])
+	ev.Kind = nutanixKind(b[o+1 : a])
+	return p.parseNutanixFields(b[a+2:], off+a+2, ev)
+}
+
+func nutanixKind(w []byte) Kind {
+	switch string(w) {
+	case "New", "Create":
+		return KindNew
+	case "Destroy":
+		return KindDestroy
+	}
+	return KindUpdate
+}
+
+// parseNutanixFields reads "SRC=… DST=… …" to the end of the line.
+func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
+	var (
+		haveSrc, haveDst, haveProto, haveDPort bool
+		extra                                  []byte
+		counters                               *[2]uint64 // ORIG: or REPLY: prefix in force
+		origSeen                               bool
+		orig, reply                            [2]uint64
+	)
+	pos := 0
+	for len(b) > 0 {
+		cur := b
+		tok, rest := token(b)
+		col := off + pos + 1
+		pos += len(tok) + 1
+		b = rest
+		if len(tok) == 0 {
+			continue
+		}
+		eq := bytes.IndexByte(tok, '=')
+		if eq < 0 {
+			switch string(tok) {
+			case "ORIG:":
+				counters, origSeen = &orig, true
+				continue
+			case "REPLY:":
+				counters = &reply
+				continue
+			}
+			extra = appendExtra(extra, tok)
+			continue
+		}
+		key, val := tok[:eq], tok[eq+1:]
+		switch string(key) {
+		case "SRC":
+			a, ok := parseAddr(val)
+			if !ok {
+				return errAt(ErrBadAddr, "SRC", col)
+			}
+			ev.Src, haveSrc = a, true
+		case "DST":
+			a, ok := parseAddr(val)
+			if !ok {
+				return errAt(ErrBadAddr, "DST", col)
+			}
+			ev.Dst, haveDst = a, true
+		case "PROTO":
+			pr, ok := ParseProto(string(val))
+			if !ok {
+				return errAt(ErrBadProto, "PROTO", col)
+			}
+			ev.Proto, haveProto = pr, true
+		case "SPORT":
+			n, ok := atoPort(val)
+			if !ok {
+				return errAt(ErrBadPort, "SPORT", col)
+			}
+			ev.SPort = n
+		case "DPORT":
+			n, ok := atoPort(val)
+			if !ok {
+				return errAt(ErrBadPort, "DPORT", col)
+			}
+			ev.DPort, haveDPort = n, true
+		case "ACTION":
+			if ev.Action = ParseAction(string(val)); ev.Action == ActionUnknown {
+				extra = appendExtra(extra, tok)
+			}
+		case "DIRECTION":
+			switch string(val) {
+			case "INBOUND":
+				ev.Direction = DirInbound
+			case "OUTBOUND":
+				ev.Direction = DirOutbound
+			default:
+				extra = appendExtra(extra, tok)
+			}
+		case "PKTS", "BYTES":
+			if counters == nil {
+				extra = appendExtra(extra, tok)
+				continue
+			}
+			n, ok := atou(val)
+			if !ok {
+				return errAt(ErrBadCounter, string(key), col)
+			}
+			if key[0] == 'P' {
+				counters[0] = n
+			} else {
+				counters[1] = n
+			}
+		case "DESCRIPTION":
+			// Free text to the end of the line.
+			ev.Description = p.intern(trimSpace(cur[eq+1:]))
+			b = nil
+		default:
+			extra = appendExtra(extra, tok)
+		}
+	}
+	switch {
+	case !haveSrc:
+		return errAt(ErrIncomplete, "SRC", 0)
+	case !haveDst:
+		return errAt(ErrIncomplete, "DST", 0)
+	case !haveProto:
+		return errAt(ErrIncomplete, "PROTO", 0)
+	case !haveDPort && (ev.Proto == ProtoTCP || ev.Proto == ProtoUDP):
+		return errAt(ErrIncomplete, "DPORT", 0)
+	}
+	if origSeen {
+		ev.HasCounters = true
+		ev.OrigPkts, ev.OrigBytes = orig[0], orig[1]
+		ev.ReplyPkts, ev.ReplyBytes = reply[0], reply[1]
+	}
+	if len(extra) > 0 {
+		ev.Extra = string(extra)
+	}
+	return nil
+}
+
+func appendExtra(extra, tok []byte) []byte {
+	if len(extra) > 0 {
+		extra = append(extra, ' ')
+	}
+	return append(extra, tok...)
+}

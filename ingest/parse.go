@@ -1,0 +1,206 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+
+	syslog "github.com/influxdata/go-syslog/v3"
+)
+
+// DefaultMaxLineLength is the longest line read; longer lines are malformed.
+const DefaultMaxLineLength = 64 << 10
+
+type options struct {
+	year    int            // year for RFC 3164 stamps; 0 infers it from ref
+	ref     time.Time      // reference "now" for year inference
+	loc     *time.Location // zone of RFC 3164 stamps
+	host    string         // reporting host when the line names none
+	maxLine int
+	library bool // read <PRI> headers with go-syslog instead of the fast path
+	workers int
+}
+
+// Option configures a Parser, Scanner or Read.
+type Option func(*options)
+
+// WithYear sets the year of RFC 3164 timestamps, which carry none. By default
+// it is inferred from the reference time (WithReferenceTime).
+func WithYear(y int) Option { return func(o *options) { o.year = y } }
+
+// WithReferenceTime sets the time an input was written (a file's modification
+// time): RFC 3164 timestamps are placed in the year before it.
+func WithReferenceTime(t time.Time) Option { return func(o *options) { o.ref = t } }
+
+// WithLocation sets the zone of RFC 3164 timestamps (default UTC).
+func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
+
+// WithDefaultHost names the reporting host of lines whose header has none,
+// such as ESXi local files, or the sender of a received message.
+func WithDefaultHost(h string) Option { return func(o *options) { o.host = h } }
+
+// WithMaxLineLength caps the length of a line (default DefaultMaxLineLength).
+func WithMaxLineLength(n int) Option { return func(o *options) { o.maxLine = n } }
+
+// WithSyslogLibrary reads RFC 5424 and RFC 3164 headers with go-syslog's
+// machines rather than the hand-written fast path. Both give the same events.
+func WithSyslogLibrary(on bool) Option { return func(o *options) { o.library = on } }
+
+// WithWorkers sets how many goroutines Read parses with (default GOMAXPROCS).
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
+func newOptions(opts []Option) options {
+	o := options{ref: time.Now(), loc: time.UTC, maxLine: DefaultMaxLineLength}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.loc == nil {
+		o.loc = time.UTC
+	}
+	if o.maxLine <= 0 {
+		o.maxLine = DefaultMaxLineLength
+	}
+	return o
+}
+
+// Parser turns single lines into Events. A Parser is not safe for concurrent
+// use; give each goroutine its own.
+type Parser struct {
+	opts    options
+	strs    map[string]string
+	recent  [8]string
+	next    int
+	scratch []byte
+	m5424   syslog.Machine
+	m3164   syslog.Machine
+}
+
+// NewParser returns a Parser with the given options.
+func NewParser(opts ...Option) *Parser {
+	return &Parser{opts: newOptions(opts), strs: make(map[string]string)}
+}
+
+const maxInterned = 1 << 14
+
+// intern returns b as a string, sharing one copy of each of the few distinct
+// values (hosts, policies, tags) a log repeats millions of times. A small
+// cache of recent values spares most map look-ups; downstream code can then
+// compare these strings by pointer.
+func (p *Parser) intern(b []byte) string {
+	for _, s := range p.recent {
+		if string(b) == s {
+			return s
+		}
+	}
+	s := p.internMap(b)
+	p.recent[p.next%len(p.recent)] = s
+	p.next++
+	return s
+}
+
+func (p *Parser) internMap(b []byte) string {
+	if s, ok := p.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.strs) < maxInterned {
+		p.strs[s] = s
+	}
+	return s
+}
+
+// Parse reads one line (without its line ending) into ev and says which
+// bucket it belongs to. The error is nil for Parsed and Skipped lines, and
+// says why for Unsupported and Malformed ones; it wraps one of the Err
+// sentinels. ev.Raw aliases line.
+func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
+	ev.reset()
+	ev.Raw = line
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	if len(line) > p.opts.maxLine {
+		return Malformed, ErrLineTooLong
+	}
+	if bytes.IndexByte(line, 0) >= 0 {
+		p.scratch = append(p.scratch[:0], line...)
+		line = bytes.ReplaceAll(p.scratch, []byte{0}, nil)
+	}
+	if len(trimSpace(line)) == 0 {
+		return Skipped, nil
+	}
+	if line[0] == '{' {
+		text, err := jsonText(line)
+		if err != nil {
+			if bytes.Contains(line, inetWord) || bytes.Contains(line, nutanixAnchor) {
+				return Malformed, err
+			}
+			return Skipped, nil
+		}
+		line = text
+	}
+	if s := findNutanix(line); s >= 0 {
+		if err := p.parseNutanix(line[s:], s, ev); err != nil {
+			return Malformed, err
+		}
+		p.finish(line[:s], ev)
+		return Parsed, nil
+	}
+	if s, inet := findNSX(line); s >= 0 {
+		if gatewayPrefix(line, inet) {
+			return Unsupported, ErrGatewayFirewall
+		}
+		hashLen := 0
+		if s < inet {
+			hashLen = inet - s - 1
+		}
+		b, err := p.parseNSX(line[s:], hashLen, s, ev)
+		if b != Parsed {
+			return b, err
+		}
+		p.finish(line[:s], ev)
+		return Parsed, nil
+	}
+	return Skipped, nil
+}
+
+// finish fills host, time and NSX version from the header before the payload.
+func (p *Parser) finish(head []byte, ev *Event) {
+	var hd header
+	p.parseHeader(head, &hd)
+	if ev.Time.IsZero() {
+		ev.Time = hd.time
+	}
+	if len(hd.host) > 0 {
+		ev.Host = p.intern(hd.host)
+	} else {
+		ev.Host = p.opts.host
+	}
+	if ev.Vendor.IsNSX() {
+		ev.Vendor = nsxVersion(ev, hd.tag)
+	}
+}
+
+// nsxVersion tells NSX-V, NSX-T and NSX 4 apart: domain-cNN rule sets and the
+// dfwpktlogs tag are NSX-V, the FIREWALL-PKTLOG tag (hyphen) is NSX 4.
+func nsxVersion(ev *Event, tag []byte) Vendor {
+	switch {
+	case strings.HasPrefix(ev.RuleSet, "domain-c"), bytes.EqualFold(tag, []byte("dfwpktlogs")):
+		return NSXV
+	case bytes.EqualFold(tag, []byte("FIREWALL-PKTLOG")):
+		return NSX4
+	}
+	return NSXT
+}
+
+// jsonText unwraps a VMware Cloud log-forwarding record {"text": "…"}.
+func jsonText(line []byte) ([]byte, error) {
+	var rec struct {
+		Text *string `json:"text"`
+	}
+	if err := json.Unmarshal(line, &rec); err != nil || rec.Text == nil {
+		return nil, ErrBadJSON
+	}
+	return []byte(*rec.Text), nil
+}

@@ -1,0 +1,85 @@
+package ingest
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// Input is an opened log source: a file, gzip-compressed or not, or stdin.
+type Input struct {
+	Name    string    // as given; "-" is standard input
+	Size    int64     // bytes on disk (compressed size for .gz); -1 when unknown
+	ModTime time.Time // zero for stdin
+	Gzip    bool
+
+	r      io.Reader
+	closer io.Closer
+	read   atomic.Int64 // bytes consumed from disk, for progress
+}
+
+// Open opens name for reading ("-" is standard input). Gzip input is detected
+// by its magic bytes, not its name, and decompressed on the fly.
+func Open(name string) (*Input, error) {
+	in := &Input{Name: name, Size: -1}
+	var f *os.File
+	if name == "-" {
+		f = os.Stdin
+	} else {
+		var err error
+		if f, err = os.Open(name); err != nil {
+			return nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if st.IsDir() {
+			f.Close()
+			return nil, fmt.Errorf("open %s: is a directory", name)
+		}
+		in.Size, in.ModTime, in.closer = st.Size(), st.ModTime(), f
+	}
+	br := bufio.NewReaderSize(&countingReader{r: f, n: &in.read}, 256<<10)
+	in.r = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			in.Close()
+			return nil, fmt.Errorf("open %s: %w", name, err)
+		}
+		in.r, in.Gzip = zr, true
+	}
+	return in, nil
+}
+
+// Read reads the (decompressed) content.
+func (in *Input) Read(p []byte) (int, error) { return in.r.Read(p) }
+
+// Consumed returns how many bytes of the file have been read so far; compare
+// it with Size for progress. It is safe to call from any goroutine.
+func (in *Input) Consumed() int64 { return in.read.Load() }
+
+// Close closes the file (not stdin).
+func (in *Input) Close() error {
+	if in.closer == nil {
+		return nil
+	}
+	return in.closer.Close()
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,171 @@
+// Package export writes conversations and rules for people and for vendor
+// APIs: CSV, JSON and, later, XLSX workbooks and policy bodies.
+package export
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// FlowColumns are the columns of the flows CSV, in order.
+var FlowColumns = []string{"direction", "tags", "src", "dst", "proto", "dport", "sessions",
+	"packets", "bytes", "first_seen", "last_seen", "actions", "hosts"}
+
+// flowRecord renders one conversation as the flows CSV columns.
+func flowRecord(c *analysis.Conversation) []string {
+	return []string{
+		c.Direction.String(),
+		strings.Join(c.TagNames(), ";"),
+		c.Src.String(),
+		c.Dst.String(),
+		ingest.ProtoName(c.Proto),
+		strconv.Itoa(int(c.DPort)),
+		strconv.FormatUint(c.Sessions, 10),
+		strconv.FormatUint(c.Packets(), 10),
+		strconv.FormatUint(c.Bytes(), 10),
+		formatTime(c.First),
+		formatTime(c.Last),
+		strings.Join(actionNames(c.Actions), ";"),
+		strings.Join(c.Hosts, ";"),
+	}
+}
+
+// formatTime renders t as RFC 3339 UTC to the second; the zero time is "".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// actionNames returns the names of as, sorted alphabetically.
+func actionNames(as []ingest.Action) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WriteFlowsCSV writes conversations as RFC 4180 CSV with a header row of
+// FlowColumns; lists are joined with ';' and times are RFC 3339 UTC.
+func WriteFlowsCSV(w io.Writer, convs []analysis.Conversation) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(FlowColumns); err != nil {
+		return err
+	}
+	for i := range convs {
+		if err := cw.Write(flowRecord(&convs[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteFlowsTable writes conversations as an aligned text table for terminals.
+func WriteFlowsTable(w io.Writer, convs []analysis.Conversation) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DIRECTION\tTAGS\tSOURCE\tDESTINATION\tPROTO\tPORT\tSESSIONS\tPACKETS\tBYTES\tFIRST SEEN\tLAST SEEN\tACTIONS\tHOSTS\t")
+	for i := range convs {
+		c := &convs[i]
+		r := flowRecord(c)
+		r[8] = HumanBytes(c.Bytes())
+		if c.Suspect() {
+			r[6] += " (unanswered)"
+		}
+		fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+// HumanBytes renders n with a binary unit: 1536 → "1.5 KiB".
+func HumanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// jsonFlow is the JSON form of a conversation.
+type jsonFlow struct {
+	Direction  string     `json:"direction"`
+	Tags       []jsonTag  `json:"tags"`
+	Src        string     `json:"src"`
+	Dst        string     `json:"dst"`
+	Proto      string     `json:"proto"`
+	DPort      uint16     `json:"dport"`
+	Sessions   uint64     `json:"sessions"`
+	Unanswered uint64     `json:"unanswered"`
+	Packets    [2]uint64  `json:"packets"` // [source→destination, destination→source]
+	Bytes      [2]uint64  `json:"bytes"`
+	FirstSeen  string     `json:"first_seen,omitempty"`
+	LastSeen   string     `json:"last_seen,omitempty"`
+	Actions    []string   `json:"actions"`
+	Vendors    []string   `json:"vendors"`
+	Hosts      []string   `json:"hosts"`
+	Hourly     []jsonHour `json:"sessions_per_hour"`
+	Samples    []string   `json:"samples"`
+	Suspect    bool       `json:"suspect"`
+}
+
+type jsonTag struct {
+	Name      string `json:"name"`
+	Direction string `json:"direction"`
+}
+
+type jsonHour struct {
+	Hour     string `json:"hour"`
+	Sessions uint64 `json:"sessions"`
+}
+
+// WriteFlowsJSON writes conversations as a JSON array, with the detail the
+// CSV leaves out (per-direction counters, hourly sessions, sample lines).
+func WriteFlowsJSON(w io.Writer, convs []analysis.Conversation) error {
+	out := make([]jsonFlow, len(convs))
+	for i := range convs {
+		c := &convs[i]
+		f := jsonFlow{
+			Direction: c.Direction.String(), Src: c.Src.String(), Dst: c.Dst.String(),
+			Proto: ingest.ProtoName(c.Proto), DPort: c.DPort, Sessions: c.Sessions,
+			Unanswered: c.Unanswered, Packets: [2]uint64{c.OrigPkts, c.ReplyPkts},
+			Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
+			LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions), Hosts: c.Hosts,
+			Samples: c.Samples, Suspect: c.Suspect(),
+			Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
+		}
+		if f.Hosts == nil {
+			f.Hosts = []string{}
+		}
+		for _, t := range c.Tags {
+			f.Tags = append(f.Tags, jsonTag{t.Name, t.Direction.String()})
+		}
+		for _, v := range c.Vendors {
+			f.Vendors = append(f.Vendors, v.String())
+		}
+		for _, h := range c.Hourly {
+			f.Hourly = append(f.Hourly, jsonHour{formatTime(h.Start), h.Sessions})
+		}
+		out[i] = f
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -106,7 +106,7 @@ func NewModel(opts Options) *Model {
 		open:     make(map[sessKey]*session),
 		ruleTags: make(map[uint32]uint32),
 		ruleIDs:  make(map[ruleRef]uint32),
-		sweepAt:  1 << 16,
+		sweepAt:  min(1<<16, opts.MaxOpen),
 	}
 }
 
@@ -147,6 +147,11 @@ func (m *Model) add(ev *ingest.Event) {
 	k := sessKey{src: ev.Src.As16(), dst: ev.Dst.As16(), host: host, group: group,
 		sport: ev.SPort, dport: ev.DPort, proto: ev.Proto, side: ev.Direction}
 	s := m.open[k]
+	if s != nil && now != 0 && now-s.seen > int64(m.opts.IdleTimeout/time.Second) {
+		delete(m.open, k) // idle too long: a new connection on the same ports
+		m.expired++
+		s = nil
+	}
 	var c *conv
 	if s != nil {
 		c = s.conv

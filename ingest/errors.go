@@ -51,8 +51,11 @@ type fieldError struct {
 }
 
 func (e *fieldError) Error() string {
-	if e.field == "" {
+	switch {
+	case e.field == "":
 		return e.reason.Error()
+	case e.reason == ErrIncomplete:
+		return fmt.Sprintf("%v: no %s", e.reason, e.field)
 	}
 	return fmt.Sprintf("%v in %s", e.reason, e.field)
 }

@@ -24,7 +24,7 @@ func findNSX(line []byte) (start, inet int) {
 		}
 		i += off
 		off = i + 4
-		if i > 0 && line[i-1] != ' ' {
+		if i > 0 && !isSpace(line[i-1]) { // a TAB ends Visual Syslog's tag field
 			continue
 		}
 		j := i + 4
@@ -37,7 +37,7 @@ func findNSX(line []byte) (start, inet int) {
 		start = i
 		if i > 1 {
 			k := i - 1
-			for k > 0 && line[k-1] != ' ' {
+			for k > 0 && !isSpace(line[k-1]) {
 				k--
 			}
 			if isHexWord(line[k : i-1]) {
@@ -183,7 +183,8 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 			b = rest
 		}
 	}
-	if pk, rest := token(b); bytes.IndexByte(pk, '/') > 0 {
+	// Counters start with a digit; any other word with a '/' is the tag.
+	if pk, rest := token(b); len(pk) > 0 && isDigit(pk[0]) && bytes.IndexByte(pk, '/') > 0 {
 		by, rest2 := token(rest)
 		c = col()
 		o, r, ok1 := splitCounter(pk)
@@ -205,7 +206,7 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 func parseTuple(tok []byte, col int, ev *Event) error {
 	arrow := bytes.Index(tok, []byte("->"))
 	if arrow < 0 {
-		return errAt(ErrBadTuple, "flow tuple", col)
+		return errAt(ErrBadTuple, "SRC->DST", col)
 	}
 	var ok bool
 	if ev.Src, ev.SPort, ok = parseEndpoint(tok[:arrow]); !ok {

@@ -59,14 +59,15 @@ func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
 	c := bytes.IndexByte(b, ':')
 	ev.Level = p.intern(b[:c])
 	d := b[c+1:]
-	y, _ := digits4(d, 0)
-	mo, _ := digits2(d, 5)
-	dd, _ := digits2(d, 8)
-	h, _ := digits2(d, 11)
-	mi, _ := digits2(d, 14)
-	s, _ := digits2(d, 17)
+	// findNutanix checked the shape but not every digit ("20x5/04/10").
+	y, ok1 := digits4(d, 0)
+	mo, ok2 := digits2(d, 5)
+	dd, ok3 := digits2(d, 8)
+	h, ok4 := digits2(d, 11)
+	mi, ok5 := digits2(d, 14)
+	s, ok6 := digits2(d, 17)
 	sec, ok := unixUTC(y, mo, dd, h, mi, s)
-	if !ok {
+	if !ok || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
 		return errAt(ErrBadTime, "event time", off+c+2)
 	}
 	ev.Time = time.Unix(sec, 0).UTC()
@@ -122,6 +123,7 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 		counters                               *[2]uint64 // ORIG: or REPLY: prefix in force
 		origSeen                               bool
 		orig, reply                            [2]uint64
+		given                                  [2]int // counter fields read after ORIG: and REPLY:
 	)
 	pos := 0
 	for len(b) > 0 {
@@ -205,6 +207,11 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 			} else {
 				counters[1] = n
 			}
+			if counters == &orig {
+				given[0]++
+			} else {
+				given[1]++
+			}
 		case "DESCRIPTION":
 			// Free text to the end of the line.
 			ev.Description = p.intern(trimSpace(cur[eq+1:]))
@@ -222,6 +229,9 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 		return errAt(ErrIncomplete, "PROTO", 0)
 	case !haveDPort && (ev.Proto == ProtoTCP || ev.Proto == ProtoUDP):
 		return errAt(ErrIncomplete, "DPORT", 0)
+	}
+	if (origSeen && given[0] != 2) || (counters == &reply && given[1] != 2) {
+		return errAt(ErrIncomplete, "ORIG/REPLY counters", 0)
 	}
 	if origSeen {
 		ev.HasCounters = true

@@ -72,6 +72,7 @@ type Parser struct {
 	recent  [8]string
 	next    int
 	scratch []byte
+	hbuf    []byte // header handed to go-syslog
 	m5424   syslog.Machine
 	m3164   syslog.Machine
 }
@@ -138,7 +139,7 @@ func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 			}
 			return Skipped, nil
 		}
-		line = text
+		line = bytes.TrimRight(text, "\r\n") // the sender's line ending
 	}
 	if s := findNutanix(line); s >= 0 {
 		if err := p.parseNutanix(line[s:], s, ev); err != nil {

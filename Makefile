@@ -1,0 +1,67 @@
+# FlowSleuth. `make run` and `make test` install whatever is missing first.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/flowsleuth
+# Packages with goroutines of their own: tested under the race detector too.
+RACE_PKGS := ./ingest/... ./analysis/...
+DEMO_DIR  ?= $(HOME)/.local/share/flowsleuth/demo
+# Fyne's cgo build, and screenshots under Xvfb.
+APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+            libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps netpbm
+FUZZTIME ?= 10s
+
+.PHONY: all deps build run test vet fmt-check bench fuzz clean
+
+all: build
+
+## deps: install the missing system packages (Debian/Ubuntu), checking first
+deps:
+	@command -v $(GO) >/dev/null || { echo "make deps: Go is required (https://go.dev/dl/)"; exit 1; }
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@$(GO) mod download
+
+## build: build bin/flowsleuth
+build: deps
+	$(GO) build -o $(BIN) .
+
+## run: build, then show the built-in demo workspace
+run: build
+	@mkdir -p $(DEMO_DIR)
+	@[ -s $(DEMO_DIR)/nutanix.log ] || ./$(BIN) demo --vendor nutanix --sessions 2000 --out $(DEMO_DIR)/nutanix.log --truth $(DEMO_DIR)/nutanix-truth.csv
+	./$(BIN) import $(DEMO_DIR)/nutanix.log
+	./$(BIN) flows $(DEMO_DIR)/nutanix.log
+
+## test: vet, formatting, every test, and the race detector on concurrent packages
+test: deps vet fmt-check
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## bench: the long benchmarks (GB-sized corpora), side by side with awk and wc
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
+	testdata/bench/bench.sh
+
+## fuzz: a short run of every fuzz target ($(FUZZTIME) each)
+fuzz: deps
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin testdata/bench/out

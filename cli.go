@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+type command struct {
+	name, args, help string
+	run              func(c *cli, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"import", "[flags] FILE...", "read logs and print what they contained", (*cli).importCmd},
+		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
+
+		{"version", "", "print the version", (*cli).versionCmd},
+	}
+}
+
+// cli carries the streams of one invocation, so tests can run it in-process.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// usageError makes run exit with code 2.
+type usageError struct {
+	msg      string
+	reported bool // the flag package has printed it with the usage already
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage()
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, cmd := range commands {
+		if cmd.name != args[0] {
+			continue
+		}
+		err := cmd.run(c, args[1:])
+		var ue *usageError
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.As(err, &ue) && ue.reported:
+			return exitUsage
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "flowsleuth %s: %s\nRun 'flowsleuth %s -h' for usage.\n", cmd.name, ue.msg, cmd.name)
+			return exitUsage
+		default:
+			fmt.Fprintf(stderr, "flowsleuth %s: %v\n", cmd.name, err)
+			return exitFailure
+		}
+	}
+	fmt.Fprintf(stderr, "flowsleuth: unknown command %q\n", args[0])
+	c.usage()
+	return exitUsage
+}
+
+func (c *cli) usage() {
+	fmt.Fprintf(c.stderr, "FlowSleuth %s: firewall logs to a micro-segmentation rule base.\n\nUsage:\n", version)
+	for _, cmd := range commands {
+		fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", cmd.name, cmd.args, cmd.help)
+	}
+	fmt.Fprintf(c.stderr, "\nFILE may be a plain or gzip-compressed log, or - for standard input.\n")
+}
+
+func (c *cli) versionCmd(args []string) error {
+	fmt.Fprintf(c.stdout, "flowsleuth %s\n", version)
+	return nil
+}
+
+// newFlagSet returns a FlagSet that prints its usage to stderr.
+func (c *cli) newFlagSet(name, args, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: flowsleuth %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags wherever they stand among the arguments (Go's flag
+// package stops at the first non-flag), and returns the other arguments.
+// "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{msg: err.Error(), reported: true}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+// modelFlags are the flags shared by the commands that read logs.
+type modelFlags struct {
+	monitored  string
+	year       int
+	host       string
+	workers    int
+	idle       time.Duration
+	library    bool
+	cpuProfile string
+	quiet      bool
+}
+
+func (f *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.monitored, "monitored", "", "the monitored set as IPs or CIDRs, comma separated (default: learned from the logs)")
+	fs.IntVar(&f.year, "year", 0, "year of RFC 3164 timestamps, which have none (default: from each file's modification time)")
+	fs.StringVar(&f.host, "host", "", "reporting host for lines that name none (ESXi local files)")
+	fs.IntVar(&f.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long")
+	fs.BoolVar(&f.library, "syslog-library", false, "read RFC 5424/3164 headers with go-syslog instead of the fast path")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
+}
+
+// parsePrefixes reads "10.0.0.0/8,192.0.2.7" into prefixes (an IP is a /32 or /128).
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, usagef("--monitored: %q is neither an IP address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// load reads files into a new Model, with a progress bar on a terminal.
+func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.FileResult, time.Duration, error) {
+	if len(files) == 0 {
+		return nil, nil, 0, usagef("no input files (use - for standard input)")
+	}
+	mon, err := parsePrefixes(f.monitored)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return nil, nil, 0, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	m := analysis.NewModel(analysis.Options{Monitored: mon, IdleTimeout: f.idle})
+	opts := analysis.ImportOptions{Parse: []ingest.Option{
+		ingest.WithYear(f.year), ingest.WithDefaultHost(f.host),
+		ingest.WithWorkers(f.workers), ingest.WithSyslogLibrary(f.library)}}
+	bar := newProgressBar(c.stderr)
+	if bar != nil && !f.quiet {
+		opts.Progress = bar.update
+		defer bar.finish()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	res, err := analysis.Import(ctx, m, files, opts)
+	return m, res, time.Since(start), err
+}

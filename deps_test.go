@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/flowsleuth/flowsleuth"
+
+// allowed lists, per package tree, the FlowSleuth trees it may import.
+// Imports point one way: ingest → analysis → export → app → main.
+var allowed = map[string][]string{
+	"ingest":   {"ingest"},
+	"analysis": {"ingest", "analysis"},
+	"export":   {"ingest", "analysis", "export"},
+	"assets":   {},
+	"app":      {"ingest", "analysis", "export", "assets", "app"},
+	"":         {"ingest", "analysis", "export", "assets", "app"}, // package main
+}
+
+// TestDependencyDirection fails when a package imports against the layers.
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		seen++
+		for _, e := range violations(p.ImportPath, p.Imports) {
+			t.Error(e)
+		}
+	}
+	if seen < 4 {
+		t.Fatalf("go list saw %d packages; expected the whole module", seen)
+	}
+}
+
+// violations returns what is wrong with pkg importing imports.
+func violations(pkg string, imports []string) []string {
+	tree := topDir(pkg)
+	ok, known := allowed[tree]
+	if !known {
+		return []string{pkg + ": package tree " + tree + " has no import rule in deps_test.go"}
+	}
+	var out []string
+	for _, imp := range imports {
+		if strings.HasPrefix(imp, module) && !contains(ok, topDir(imp)) {
+			out = append(out, pkg+" imports "+imp+": "+orMain(tree)+" may only import "+strings.Join(ok, ", "))
+		}
+	}
+	return out
+}
+
+// TestViolations checks the rule checker itself on imports that must fail.
+func TestViolations(t *testing.T) {
+	tests := []struct {
+		Name, Pkg string
+		Imports   []string
+		Want      int
+	}{
+		{"ingest imports nothing of ours", module + "/ingest/listen", []string{module + "/analysis"}, 1},
+		{"analysis never imports export", module + "/analysis", []string{module + "/export", "fmt"}, 1},
+		{"nothing imports app", module + "/export", []string{module + "/app"}, 1},
+		{"unknown tree", module + "/tools", nil, 1},
+		{"main may import all", module, []string{module + "/app", module + "/ingest"}, 0},
+		{"analysis sub-package may import ingest", module + "/analysis/demo", []string{module + "/ingest"}, 0},
+	}
+	for _, tc := range tests {
+		if got := violations(tc.Pkg, tc.Imports); len(got) != tc.Want {
+			t.Errorf("%s: got %d violations %v, want %d", tc.Name, len(got), got, tc.Want)
+		}
+	}
+}
+
+func topDir(importPath string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(importPath, module), "/")
+	top, _, _ := strings.Cut(rest, "/")
+	return top
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func orMain(tree string) string {
+	if tree == "" {
+		return "main"
+	}
+	return tree
+}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// flowsleuth runs the CLI in-process and returns its exit code and output.
+func flowsleuth(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// binary builds the real flowsleuth binary once per test run.
+var binaryPath string
+
+func binary(t *testing.T) string {
+	t.Helper()
+	if binaryPath != "" {
+		return binaryPath
+	}
+	dir, err := os.MkdirTemp("", "flowsleuth-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "flowsleuth")
+	if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	binaryPath = path
+	return path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	os.Exit(code)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+func samples(t *testing.T) []string {
+	files, err := filepath.Glob("ingest/testdata/samples/*.log")
+	if err != nil || len(files) < 6 {
+		t.Fatalf("reference samples missing in ingest/testdata/samples: %v %v", files, err)
+	}
+	return files
+}
+
+func TestFlowsSamplesGolden(t *testing.T) {
+	for _, format := range []string{"csv", "json", "table"} {
+		code, out, errs := flowsleuth(t, "", append([]string{"flows", "--format", format}, samples(t)...)...)
+		if code != exitOK {
+			t.Fatalf("flows --format %s: exit %d: %s", format, code, errs)
+		}
+		golden(t, "samples-flows."+format, out)
+	}
+}
+
+// TestMalformedCorpus checks that every line of a file of bad input lands in
+// the expected bucket, for the expected reason, at the expected line.
+func TestMalformedCorpus(t *testing.T) {
+	f, err := os.Open("testdata/malformed.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := ingest.Read(context.Background(), f, "malformed.log", func(*ingest.Batch) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Lines != 19 || st.Events != 4 || st.Skipped != 3 || st.Unsupported != 2 || st.Malformed != 10 || st.NULLines != 1 {
+		t.Errorf("lines %d events %d skipped %d unsupported %d malformed %d NUL %d; want 19 4 3 2 10 1",
+			st.Lines, st.Events, st.Skipped, st.Unsupported, st.Malformed, st.NULLines)
+	}
+	wantLines := map[int64]error{6: ingest.ErrBadAddr, 7: ingest.ErrBadPort, 8: ingest.ErrIncomplete,
+		9: ingest.ErrBadTime, 10: ingest.ErrBadTuple, 11: ingest.ErrBadCounter, 12: ingest.ErrBadField,
+		15: ingest.ErrLineTooLong, 18: ingest.ErrBadJSON, 19: ingest.ErrTruncated}
+	for _, pe := range st.MalformedSamples {
+		want, ok := wantLines[pe.Line]
+		if !ok || ingest.Reason(pe.Err) != want {
+			t.Errorf("line %d: %v; want %v", pe.Line, pe.Err, want)
+		}
+		delete(wantLines, pe.Line)
+	}
+	for line, want := range wantLines {
+		t.Errorf("line %d: not reported as malformed (%v)", line, want)
+	}
+	if n := st.UnsupportedReasons[ingest.ErrDatapathReason.Error()]; n != 1 {
+		t.Errorf("datapath reasons: %d, want 1", n)
+	}
+	if n := st.UnsupportedReasons[ingest.ErrGatewayFirewall.Error()]; n != 1 {
+		t.Errorf("gateway lines: %d, want 1", n)
+	}
+
+	// The same through the CLI, flags after the file name.
+	code, out, errs := flowsleuth(t, "", "import", "testdata/malformed.log", "--show-malformed", "20")
+	if code != exitOK {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	for _, re := range []string{`lines\s+19\b`, `events\s+4\b`, `skipped\s+3\b`, `unsupported\s+2\b`, `malformed\s+10\b`,
+		`malformed.log:6:147: bad address in SRC`, `malformed.log:19: truncated last line`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("import output lacks %q:\n%s", re, out)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		Name    string
+		Args    []string
+		Code    int
+		Message string
+	}{
+		{"no command", nil, exitUsage, "Usage:"},
+		{"help", []string{"help"}, exitOK, "Usage:"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"no files", []string{"flows"}, exitUsage, "no input files"},
+		{"missing file", []string{"flows", "testdata/nope.log"}, exitFailure, "testdata/nope.log: no such file"},
+		{"a directory", []string{"import", "testdata"}, exitFailure, "is a directory"},
+		{"bad flag", []string{"flows", "--frob", "x"}, exitUsage, "flag provided but not defined"},
+		{"bad format", []string{"flows", "--format", "xml", "x"}, exitUsage, "--format must be"},
+		{"bad monitored", []string{"flows", "--monitored", "10.0.0.0/33", "testdata/malformed.log"}, exitUsage, "--monitored"},
+		{"flag help", []string{"flows", "-h"}, exitOK, "Usage: flowsleuth flows"},
+		{"version", []string{"version"}, exitOK, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) {
+			code, _, errs := flowsleuth(t, "", tc.Args...)
+			if code != tc.Code || !strings.Contains(errs, tc.Message) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.Code, tc.Message)
+			}
+		})
+	}
+}
+
+// TestBinaryGzipStdin runs the real binary: gzip input, read from a file and
+// from standard input, gives the same flows as the plain files.
+func TestBinaryGzipStdin(t *testing.T) {
+	bin := binary(t)
+	var plain bytes.Buffer
+	for _, f := range samples(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain.Write(b)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(plain.Bytes())
+	zw.Close()
+	dir := t.TempDir()
+	gzPath := filepath.Join(dir, "samples.log.1") // no .gz suffix: detected by content
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, err := exec.Command(bin, append([]string{"flows", "--format", "csv"}, samples(t)...)...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command(bin, "flows", "--format", "csv", gzPath).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("gzip file gives other flows:\n%s\nwant\n%s", got, want)
+	}
+	cmd := exec.Command(bin, "flows", "--format", "csv", "-")
+	cmd.Stdin = bytes.NewReader(gz.Bytes())
+	got, err = cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("gzip on stdin gives other flows:\n%s\nwant\n%s", got, want)
+	}
+
+	// A cut-off gzip keeps what was read and fails with a clear message.
+	cut := filepath.Join(dir, "cut.gz")
+	os.WriteFile(cut, gz.Bytes()[:gz.Len()*2/3], 0o644)
+	cmd = exec.Command(bin, "import", cut)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), "unexpected EOF") ||
+		!strings.Contains(string(out), "the file ends early") {
+		t.Errorf("cut gzip: exit %d (%v), stderr %q, stdout:\n%s", code, err, stderr.String(), out)
+	}
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bench.sh: GB-sized corpora from `flowsleuth demo`, imported by flowsleuth and,
+# in the same run, read by `wc -l` (the I/O floor) and aggregated by naive.awk
+# (the by-hand baseline). Prints wall time, MB/s, lines/s and peak RSS, and
+# flowsleuth's speed-up over awk. Two corpus sizes show memory does not grow
+# with input. Usage: testdata/bench/bench.sh [SESSIONS]  (default 1,200,000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-bin/flowsleuth}
+OUT=${OUT:-testdata/bench/out}
+SESSIONS=${1:-1200000}
+AWK=${AWK:-$(command -v mawk || command -v awk)}
+mkdir -p "$OUT"
+if [ ! -x /usr/bin/time ]; then
+	echo "bench: installing GNU time (for peak RSS)"
+	sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time
+fi
+[ -x "$BIN" ] || go build -o "$BIN" .
+
+gen() { # vendor sessions file
+	[ -s "$3" ] || "$BIN" demo --vendor "$1" --sessions "$2" --seed 7 --out "$3"
+}
+gen nutanix "$SESSIONS" "$OUT/nutanix-full.log"
+gen nutanix $((SESSIONS / 4)) "$OUT/nutanix-quarter.log"
+gen nsxt $((SESSIONS / 2)) "$OUT/nsxt.log"
+
+# measure NAME FILE CMD...: one row; wall and RSS from GNU time.
+measure() {
+	local name=$1 file=$2; shift 2
+	cat "$file" >/dev/null # warm the page cache: every tool reads from memory
+	local t; t=$(mktemp)
+	/usr/bin/time -f '%e %M' -o "$t" "$@" >/dev/null
+	read -r wall rss <"$t"; rm -f "$t"
+	local bytes lines; bytes=$(stat -c %s "$file"); lines=$(wc -l <"$file")
+	awk -v n="$name" -v f="$(basename "$file")" -v w="$wall" -v r="$rss" -v b="$bytes" -v l="$lines" 'BEGIN {
+		w = (w < 0.01 ? 0.01 : w)
+		printf "%-22s %-22s %9.1f %9.2f %9.0f %12.0f %9.0f\n", f, n, b/1e6, w, b/1e6/w, l/w, r/1024 }'
+	echo "$wall" >"$OUT/.last"
+}
+
+printf "%-22s %-22s %9s %9s %9s %12s %9s\n" file tool MB wall_s MB/s lines/s RSS_MB
+for f in "$OUT/nutanix-full.log" "$OUT/nutanix-quarter.log" "$OUT/nsxt.log"; do
+	measure "wc -l" "$f" wc -l "$f"
+	measure "awk (naive.awk)" "$f" "$AWK" -f testdata/bench/naive.awk "$f"; awk_s=$(cat "$OUT/.last")
+	measure "flowsleuth import" "$f" "$BIN" import -q "$f"; fs_s=$(cat "$OUT/.last")
+	measure "flowsleuth (1 worker)" "$f" "$BIN" import -q --workers 1 "$f"
+	awk -v a="$awk_s" -v f="$fs_s" 'BEGIN { printf "%-22s speed-up over awk: %.1fx\n\n", "", a / (f < 0.01 ? 0.01 : f) }'
+done
+rm -f "$OUT/.last"

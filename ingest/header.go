@@ -30,6 +30,7 @@ type header struct {
 
 // parseHeader reads h, best effort: what it cannot read stays empty.
 func (p *Parser) parseHeader(h []byte, hd *header) {
+	raw := h // Visual Syslog's empty last fields end in TABs: keep them
 	h = trimSpace(h)
 	if len(h) == 0 {
 		return
@@ -44,16 +45,17 @@ func (p *Parser) parseHeader(h []byte, hd *header) {
 				}
 				return
 			}
+			pri := h[:len(h)-len(rest)]
 			rest = trimSpace(rest)
 			if p.opts.library && len(rest) > 0 && !isDigit(rest[0]) {
-				p.libRFC3164(h, hd)
+				p.libRFC3164(pri, rest, hd)
 				return
 			}
 			p.parseInner(rest, hd)
 			return
 		}
 	}
-	if bytes.IndexByte(h, '\t') >= 0 && p.parseVisualSyslog(h, hd) {
+	if bytes.IndexByte(h, '\t') >= 0 && p.parseVisualSyslog(raw, hd) {
 		return
 	}
 	if p.parseCollapsedVisualSyslog(h, hd) {
@@ -165,7 +167,12 @@ func (p *Parser) stampTime(mo, d, sod int) (time.Time, bool) {
 	}
 	t := time.Date(y, time.Month(mo), d, 0, 0, sod, 0, p.opts.loc)
 	if p.opts.year == 0 && t.After(p.opts.ref.AddDate(0, 1, 0)) {
-		t = time.Date(y-1, time.Month(mo), d, 0, 0, sod, 0, p.opts.loc)
+		y--
+		t = time.Date(y, time.Month(mo), d, 0, 0, sod, 0, p.opts.loc)
+	}
+	for p.opts.year == 0 && mo == 2 && d == 29 && t.Day() != d { // Feb 29: the last leap year
+		y--
+		t = time.Date(y, time.Month(mo), d, 0, 0, sod, 0, p.opts.loc)
 	}
 	if t.Day() != d { // Feb 30 and the like
 		return time.Time{}, false
@@ -187,9 +194,9 @@ func (p *Parser) parseVisualSyslog(h []byte, hd *header) bool {
 		f[i], rest = rest[:t], rest[t+1:]
 	}
 	f[6] = rest
-	ip, date := f[0], f[1]
+	ip, date := trimSpace(f[0]), trimSpace(f[1])
 	if _, ok := parseAddr(ip); !ok {
-		ip, date = f[1], f[0]
+		ip, date = date, ip
 		if _, ok := parseAddr(ip); !ok {
 			return false
 		}
@@ -230,7 +237,8 @@ func oneOf(b []byte, words []string) bool {
 
 // parseCollapsedVisualSyslog reads "IP Mmm dd hh:mm:ss facility severity MSG",
 // the Visual Syslog record whose TABs became spaces and whose empty Host and
-// Tag fields vanished.
+// Tag fields vanished ("IP Mmm dd hh:mm:ss HOST facility severity TAG MSG"
+// when they were not empty).
 func (p *Parser) parseCollapsedVisualSyslog(h []byte, hd *header) bool {
 	ipw, rest := token(h)
 	ip, ok := parseIPv4(ipw)
@@ -243,11 +251,19 @@ func (p *Parser) parseCollapsedVisualSyslog(h []byte, hd *header) bool {
 	}
 	rest = trimSpace(rest[n:])
 	fac, rest := token(rest)
+	var host []byte
+	if !oneOf(fac, facilityWords) { // the Host field was not empty
+		host = fac
+		fac, rest = token(rest)
+	}
 	sev, rest := token(rest)
 	if !oneOf(fac, facilityWords) || !oneOf(sev, severityWords) {
 		return false
 	}
 	p.parseInner(trimSpace(rest), hd)
+	if len(hd.host) == 0 {
+		hd.host = host
+	}
 	if len(hd.host) == 0 {
 		hd.host = []byte(ip.String())
 	}
@@ -278,27 +294,27 @@ func (p *Parser) libRFC5424(line []byte, hd *header) {
 	}
 }
 
-// libRFC3164 reads a BSD header with go-syslog's RFC 3164 machine.
-func (p *Parser) libRFC3164(line []byte, hd *header) {
+// libRFC3164 reads a BSD header ("<PRI>", then the rest after it with the
+// spaces around it trimmed) with go-syslog's RFC 3164 machine.
+func (p *Parser) libRFC3164(pri, rest []byte, hd *header) {
 	if p.m3164 == nil {
-		year := p.opts.year
-		if year == 0 {
-			year = p.opts.ref.Year()
-		}
-		p.m3164 = rfc3164.NewMachine(rfc3164.WithBestEffort(),
-			rfc3164.WithYear(rfc3164.Year{YYYY: year}), rfc3164.WithTimezone(p.opts.loc))
+		// No year or zone options: the machine leaves the stamp in year 0
+		// and UTC, and stampTime applies the same rules as the fast path.
+		// (Its WithTimezone converts the UTC instant rather than reading
+		// the wall clock in the zone.)
+		p.m3164 = rfc3164.NewMachine(rfc3164.WithBestEffort())
 	}
-	msg, _ := p.m3164.Parse(line)
+	// The machine wants the stamp right after "<PRI>" (SC4S puts a space
+	// there) and a space after the hostname.
+	p.hbuf = append(append(append(p.hbuf[:0], pri...), rest...), ' ')
+	msg, _ := p.m3164.Parse(p.hbuf)
 	m, ok := msg.(*rfc3164.SyslogMessage)
 	if !ok || m == nil {
 		return
 	}
 	if m.Timestamp != nil {
 		t := *m.Timestamp
-		if p.opts.year == 0 && t.After(p.opts.ref.AddDate(0, 1, 0)) {
-			t = t.AddDate(-1, 0, 0)
-		}
-		hd.time = t.UTC()
+		hd.time, _ = p.stampTime(int(t.Month()), t.Day(), t.Hour()*3600+t.Minute()*60+t.Second())
 	}
 	if m.Hostname != nil {
 		hd.host = []byte(*m.Hostname)

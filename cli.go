@@ -38,6 +38,7 @@ func init() {
 	commands = []command{
 		{"import", "[flags] FILE...", "read logs and print what they contained", (*cli).importCmd},
 		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
+		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 
 		{"version", "", "print the version", (*cli).versionCmd},
 	}

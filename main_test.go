@@ -220,3 +220,75 @@ func TestBinaryGzipStdin(t *testing.T) {
 		t.Errorf("cut gzip: exit %d (%v), stderr %q, stdout:\n%s", code, err, stderr.String(), out)
 	}
 }
+
+// TestDemoRoundTrip is the end-to-end check: for every vendor and wrapper,
+// the logs `demo` writes, read back by `flows`, give exactly the table the
+// generator knows to be true (computed from its simulation, not by parsing).
+func TestDemoRoundTrip(t *testing.T) {
+	code, list, _ := flowsleuth(t, "", "demo", "-list-wraps")
+	if code != exitOK {
+		t.Fatal("demo -list-wraps failed")
+	}
+	sessions := "1500"
+	if testing.Short() {
+		sessions = "300"
+	}
+	pairs := 0
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		f := strings.Fields(line)
+		for _, wrap := range f[1:] {
+			vendor := f[0]
+			pairs++
+			t.Run(vendor+"/"+wrap, func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				logf, truth := filepath.Join(dir, "demo.log"), filepath.Join(dir, "truth.csv")
+				if code, _, errs := flowsleuth(t, "", "demo", "--vendor", vendor, "--wrap", wrap,
+					"--sessions", sessions, "--seed", "3", "--out", logf, "--truth", truth); code != exitOK {
+					t.Fatalf("demo: exit %d: %s", code, errs)
+				}
+				code, got, errs := flowsleuth(t, "", "flows", "--format", "csv", logf)
+				if code != exitOK || errs != "" {
+					t.Fatalf("flows: exit %d: %s", code, errs)
+				}
+				want, err := os.ReadFile(truth)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != string(want) {
+					t.Errorf("flows differ from the truth:\n%s", lineDiff(got, string(want)))
+				}
+			})
+		}
+	}
+	if pairs < 30 {
+		t.Errorf("only %d vendor/wrapper pairs listed", pairs)
+	}
+}
+
+// lineDiff lists the lines only in got (-) or only in want (+), at most 20.
+func lineDiff(got, want string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	g, w := in(got), in(want)
+	var out []string
+	for _, l := range strings.Split(got, "\n") {
+		if !w[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if !g[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	if len(out) > 20 {
+		out = append(out[:20], "…")
+	}
+	return strings.Join(out, "\n")
+}

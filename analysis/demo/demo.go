@@ -1,0 +1,163 @@
+// Package demo writes realistic, deterministic Nutanix Flow Network Security
+// and VMware NSX distributed-firewall log lines for a simulated three-tier
+// application, and returns the conversation table those lines describe (the
+// truth), with exactly the columns of `flowsleuth flows --format csv`.
+//
+// The simulated world: 2-3 web, 2 app and 1-2 database VMs form the monitored
+// set. For Nutanix they are the VMs in the categories of two policies,
+// "Discover-Traffic" (web and app, Monitor mode, ACTION=MONITOR) and
+// "App Isolation" (database, enforced, ALLOW or DROP with a rule
+// DESCRIPTION). For NSX they are the members of the security groups SGTSWEB,
+// SGTSAPP and SGTSDB, each with a logged any/any allow rule tagged with the
+// group's name, plus a logged drop rule for scanner probes of sensitive
+// ports. Outside the set are two domain controllers (DNS 53/udp, LDAP
+// 389/tcp, Kerberos 88), an NTP server, a backup server, a monitoring server
+// (SNMP, node exporter, ping), update servers and clients on the internet,
+// and one or two scanners whose TCP SYNs are never answered. Each VM lives on
+// one of three AHV or ESXi hosts. All addresses are private (RFC 1918) or
+// documentation (RFC 5737) addresses.
+//
+// A session is one connection with its own ephemeral source port. A session
+// between two monitored VMs is logged at both enforcement points (Nutanix
+// OUTBOUND on the source VM's host and INBOUND on the destination's; NSX OUT
+// and IN at the two vNIC filters) with identical counters, and counts once in
+// the truth. Any other session is logged once, by its monitored end.
+//
+// Lines are written in non-decreasing time order while the truth is summed
+// per conversation, so memory is bounded by the number of sessions open at
+// one time, never by the number written.
+//
+// RFC 3164 stamps (the rfc3164 and vss wrappers) carry no year: an importer
+// infers it from the file's modification time. Callers that write to a file
+// should set its modification time to Summary.Last (os.Chtimes), and keep
+// Days under about eleven months.
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// Config describes one generated log. The zero value of every field but
+// Vendor is valid.
+type Config struct {
+	Vendor   string    // "nutanix", "nsxv", "nsxt", "nsx4"
+	Wrap     string    // wrapper, one of Wrappers(Vendor); "" = the vendor's default
+	Sessions int       // number of simulated sessions (connections)
+	Seed     int64     // deterministic output for a given Config
+	Start    time.Time // first event time: the first session starts then; zero => 2025-04-07T00:00:00Z (a Monday)
+	Days     int       // spread of the sessions over this many days; 0 => 7
+}
+
+// Row is one true conversation, with exactly the columns of
+// `flowsleuth flows --format csv`. Empty lists are nil.
+type Row struct {
+	Direction string   // INBOUND, OUTBOUND, INTRA (relative to the monitored set)
+	Tags      []string // sorted, unique: Nutanix policy names or NSX rule tags
+	Src, Dst  netip.Addr
+	Proto     uint8  // IP protocol number
+	DPort     uint16 // 0 for ICMP
+
+	Sessions, Packets, Bytes uint64
+	FirstSeen, LastSeen      time.Time // truncated to the second, UTC
+	Actions                  []string  // sorted unique: "ALLOW", "DROP", "MONITOR", "REJECT"
+	Hosts                    []string  // sorted unique reporting hosts; nil when the wrapper names none
+}
+
+// Summary describes a generated log.
+type Summary struct {
+	Lines, Sessions int64
+	// First is the event time of the first line. Last is the latest time
+	// written on any line, delivery delays included; use it as the file's
+	// modification time so that RFC 3164 stamps get the right year.
+	First, Last time.Time
+}
+
+// Errors returned by Generate, wrapped with the offending value.
+var (
+	ErrVendor  = errors.New("unknown vendor")
+	ErrWrapper = errors.New("unknown wrapper")
+	ErrConfig  = errors.New("bad demo config")
+)
+
+// defaultStart is the first event time when Config.Start is zero.
+var defaultStart = time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
+
+const defaultDays = 7
+
+type vendor uint8
+
+const (
+	vNutanix vendor = iota
+	vNSXV
+	vNSXT
+	vNSX4
+)
+
+var vendorNames = [...]string{"nutanix", "nsxv", "nsxt", "nsx4"}
+
+func parseVendor(s string) (vendor, bool) {
+	for i, n := range vendorNames {
+		if n == s {
+			return vendor(i), true
+		}
+	}
+	return 0, false
+}
+
+// Wrappers returns the wrappers valid for vendor, its default first, or nil
+// for an unknown vendor.
+func Wrappers(vendor string) []string {
+	v, ok := parseVendor(vendor)
+	if !ok {
+		return nil
+	}
+	ws := nutanixWraps
+	if v != vNutanix {
+		ws = nsxWraps
+	}
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = wrapNames[w]
+	}
+	return out
+}
+
+// Generate writes the log described by cfg to w, one line per firewall
+// event, and returns the true conversation table, sorted by direction
+// (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and
+// destination port. The same cfg always gives the same bytes and rows.
+//
+// It returns an error wrapping ErrVendor, ErrWrapper or ErrConfig for a bad
+// cfg (nothing is written), or the first write error (then the rows are nil
+// and the summary counts the lines handed to w's buffer).
+func Generate(w io.Writer, cfg Config) ([]Row, Summary, error) {
+	v, ok := parseVendor(cfg.Vendor)
+	if !ok {
+		return nil, Summary{}, fmt.Errorf("generate: vendor %q: %w", cfg.Vendor, ErrVendor)
+	}
+	wr, ok := parseWrap(v, cfg.Wrap)
+	if !ok {
+		return nil, Summary{}, fmt.Errorf("generate %s: wrapper %q: %w", cfg.Vendor, cfg.Wrap, ErrWrapper)
+	}
+	if cfg.Sessions < 0 || cfg.Days < 0 {
+		return nil, Summary{}, fmt.Errorf("generate: sessions %d, days %d: %w", cfg.Sessions, cfg.Days, ErrConfig)
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = defaultStart
+	}
+	if cfg.Days == 0 {
+		cfg.Days = defaultDays
+	}
+	g := newGen(w, cfg, v, wr)
+	if err := g.run(); err != nil {
+		return nil, g.sum, fmt.Errorf("generate %s: %w", cfg.Vendor, err)
+	}
+	rows := g.rows()
+	slices.SortFunc(rows, compareRows)
+	return rows, g.sum, nil
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+)
+
+func (c *cli) demoCmd(args []string) error {
+	fs := c.newFlagSet("demo", "[flags] --out FILE",
+		"Writes realistic firewall logs of a small three-tier application (web, app, db, shared\n"+
+			"services, internet clients, scanners) and, with --truth, its true conversation table in\n"+
+			"the format of 'flowsleuth flows --format csv'.")
+	vendor := fs.String("vendor", "nutanix", "nutanix, nsxv, nsxt or nsx4")
+	wrap := fs.String("wrap", "", "syslog wrapper (default: the vendor's usual one); see -list-wraps")
+	sessions := fs.Int("sessions", 1000, "number of connections to simulate")
+	seed := fs.Int64("seed", 1, "random seed: the same flags give the same files")
+	start := fs.String("start", "", "time of the first event, RFC 3339 (default 2025-04-07T00:00:00Z)")
+	days := fs.Int("days", 7, "days the traffic is spread over")
+	out := fs.String("out", "", "log file to write (- for standard output)")
+	truth := fs.String("truth", "", "also write the true conversation table (CSV) here")
+	list := fs.Bool("list-wraps", false, "list the wrappers of each vendor and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *list {
+		for _, v := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
+			fmt.Fprintf(c.stdout, "%-8s %s\n", v, strings.Join(demo.Wrappers(v), " "))
+		}
+		return nil
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	cfg := demo.Config{Vendor: *vendor, Wrap: *wrap, Sessions: *sessions, Seed: *seed, Days: *days}
+	if !validWrap(cfg.Vendor, cfg.Wrap) {
+		return usagef("unknown --vendor %q or --wrap %q (see -list-wraps)", cfg.Vendor, cfg.Wrap)
+	}
+	if *start != "" {
+		t, err := time.Parse(time.RFC3339, *start)
+		if err != nil {
+			return usagef("--start: %v", err)
+		}
+		cfg.Start = t
+	}
+	sum, rows, err := c.writeDemo(*out, cfg)
+	if err != nil {
+		return err
+	}
+	if *truth != "" {
+		if err := writeFileAtomic(*truth, func(w *bufio.Writer) error { return demo.WriteTruthCSV(w, rows) }); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.stderr, "wrote %s lines (%d sessions, %d conversations, %s to %s) to %s\n",
+		group(sum.Lines), sum.Sessions, len(rows), sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), *out)
+	return nil
+}
+
+func validWrap(vendor, wrap string) bool {
+	ws := demo.Wrappers(vendor)
+	if len(ws) == 0 {
+		return false
+	}
+	if wrap == "" {
+		return true
+	}
+	for _, w := range ws {
+		if w == wrap {
+			return true
+		}
+	}
+	return false
+}
+
+// writeDemo writes the logs and dates the file at the last event, so that
+// RFC 3164 stamps (which have no year) are read back in the right year.
+func (c *cli) writeDemo(out string, cfg demo.Config) (demo.Summary, []demo.Row, error) {
+	var sum demo.Summary
+	var rows []demo.Row
+	gen := func(w *bufio.Writer) (err error) {
+		rows, sum, err = demo.Generate(w, cfg)
+		return err
+	}
+	if out == "-" {
+		w := bufio.NewWriterSize(c.stdout, 1<<20)
+		if err := gen(w); err != nil {
+			return sum, nil, err
+		}
+		return sum, rows, w.Flush()
+	}
+	if err := writeFileAtomic(out, gen); err != nil {
+		return sum, nil, err
+	}
+	if !sum.Last.IsZero() {
+		if err := os.Chtimes(out, sum.Last, sum.Last); err != nil {
+			return sum, nil, err
+		}
+	}
+	return sum, rows, nil
+}
+
+// writeFileAtomic writes a file through a temporary file in the same
+// directory, renamed into place only when complete.
+func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := write(w); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -80,6 +80,7 @@ type Model struct {
 	clocks   []int64           // per host id: the latest event time it logged (unix s)
 	ruleTags map[uint32]uint32 // NSX "rule X" label → tag seen on the same rule
 	ruleIDs  map[ruleRef]uint32
+	labels   [64]labelCache
 	sweepAt  int
 	events   int64
 	sessions int64
@@ -284,6 +285,22 @@ func (m *Model) label(ev *ingest.Event) uint32 {
 	if ev.Vendor == ingest.Nutanix {
 		return m.strs.id(ev.Policy)
 	}
+	slot := &m.labels[(quickHash(ev.Rule)+uint32(len(ev.Tag)))%uint32(len(m.labels))]
+	if slot.set == ev.RuleSet && slot.rule == ev.Rule && slot.tag == ev.Tag && slot.rule != "" {
+		return slot.id
+	}
+	id := m.nsxLabel(ev)
+	*slot = labelCache{set: ev.RuleSet, rule: ev.Rule, tag: ev.Tag, id: id}
+	return id
+}
+
+// labelCache remembers the label of a recent (rule set, rule, tag).
+type labelCache struct {
+	set, rule, tag string
+	id             uint32
+}
+
+func (m *Model) nsxLabel(ev *ingest.Event) uint32 {
 	ref := ruleRef{ev.RuleSet, ev.Rule}
 	rule, ok := m.ruleIDs[ref]
 	if !ok {
@@ -321,10 +338,9 @@ func (m *Model) Stats() Stats {
 
 // stringTable interns strings as small ids; id 0 is "".
 type stringTable struct {
-	names  []string
-	ids    map[string]uint32
-	recent [8]uint32 // ids of recently looked-up strings, checked before the map
-	next   int
+	names []string
+	ids   map[string]uint32
+	cache [256]uint32 // direct-mapped by quickHash: recently used ids
 }
 
 func newStringTable() stringTable {
@@ -335,12 +351,11 @@ func (t *stringTable) id(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	// The parser shares one copy of each repeated string, so these
-	// comparisons mostly succeed on pointer equality without reading bytes.
-	for _, id := range t.recent {
-		if t.names[id] == s {
-			return id
-		}
+	// The parser shares one copy of each repeated string, so this comparison
+	// mostly succeeds on pointer equality without reading the bytes.
+	slot := &t.cache[quickHash(s)%uint32(len(t.cache))]
+	if t.names[*slot] == s {
+		return *slot
 	}
 	id, ok := t.ids[s]
 	if !ok {
@@ -348,7 +363,17 @@ func (t *stringTable) id(s string) uint32 {
 		t.names = append(t.names, s)
 		t.ids[s] = id
 	}
-	t.recent[t.next%len(t.recent)] = id
-	t.next++
+	*slot = id
 	return id
+}
+
+// quickHash is FNV-1a over the length and the first 16 bytes of s (not
+// empty), folded to 8 bits by Fibonacci hashing: cheap, and values that
+// differ in one character land in different slots.
+func quickHash(s string) uint32 {
+	h := uint32(2166136261) ^ uint32(len(s))
+	for i := 0; i < len(s) && i < 16; i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return (h * 0x9E3779B1) >> 24
 }

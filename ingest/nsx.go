@@ -154,7 +154,7 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 	tok = next()
 	switch string(tok) {
 	case "RST", "FIN", "TIMEOUT":
-		ev.Close = string(tok)
+		ev.Close = p.intern(tok)
 		c = col()
 		tok = next()
 	}

@@ -69,8 +69,7 @@ func newOptions(opts []Option) options {
 type Parser struct {
 	opts    options
 	strs    map[string]string
-	recent  [8]string
-	next    int
+	cache   [256]string
 	scratch []byte
 	hbuf    []byte // header handed to go-syslog
 	m5424   syslog.Machine
@@ -85,30 +84,38 @@ func NewParser(opts ...Option) *Parser {
 const maxInterned = 1 << 14
 
 // intern returns b as a string, sharing one copy of each of the few distinct
-// values (hosts, policies, tags) a log repeats millions of times. A small
-// cache of recent values spares most map look-ups; downstream code can then
-// compare these strings by pointer.
+// values (hosts, policies, filter hashes, tags) a log repeats millions of
+// times. A direct-mapped cache indexed by a cheap hash of the bytes spares
+// most map look-ups, and downstream code can compare these strings by
+// pointer.
 func (p *Parser) intern(b []byte) string {
-	for _, s := range p.recent {
-		if string(b) == s {
-			return s
+	if len(b) == 0 {
+		return ""
+	}
+	slot := &p.cache[quickHash(b)%uint32(len(p.cache))] // 256 slots: the 8-bit hash
+	if *slot == string(b) {
+		return *slot
+	}
+	s, ok := p.strs[string(b)]
+	if !ok {
+		s = string(b)
+		if len(p.strs) < maxInterned {
+			p.strs[s] = s
 		}
 	}
-	s := p.internMap(b)
-	p.recent[p.next%len(p.recent)] = s
-	p.next++
+	*slot = s
 	return s
 }
 
-func (p *Parser) internMap(b []byte) string {
-	if s, ok := p.strs[string(b)]; ok {
-		return s
+// quickHash is FNV-1a over the length and the first 16 bytes of b (not
+// empty), folded to 8 bits by Fibonacci hashing: cheap, and values that
+// differ in one character land in different slots.
+func quickHash(b []byte) uint32 {
+	h := uint32(2166136261) ^ uint32(len(b))
+	for i := 0; i < len(b) && i < 16; i++ {
+		h = (h ^ uint32(b[i])) * 16777619
 	}
-	s := string(b)
-	if len(p.strs) < maxInterned {
-		p.strs[s] = s
-	}
-	return s
+	return (h * 0x9E3779B1) >> 24
 }
 
 // Parse reads one line (without its line ending) into ev and says which

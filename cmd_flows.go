@@ -130,7 +130,7 @@ func writeSummary(w io.Writer, m *analysis.Model, res []analysis.FileResult, ela
 	}
 }
 
-func vendorNote(v map[ingest.Vendor]int64) string {
+func vendorNote(v [ingest.NSX4 + 1]int64) string {
 	var parts []string
 	for _, vendor := range []ingest.Vendor{ingest.Nutanix, ingest.NSXV, ingest.NSXT, ingest.NSX4} {
 		if n := v[vendor]; n > 0 {

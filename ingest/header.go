@@ -23,9 +23,10 @@ import (
 //	IP Mmm dd hh:mm:ss facility severity Message  Visual Syslog record with collapsed separators
 
 type header struct {
-	time time.Time
-	host []byte
-	tag  []byte // syslog tag or APP-NAME, a hint for the NSX version only
+	skipTime bool // the payload has its own time: do not read the header's
+	time     time.Time
+	host     []byte
+	tag      []byte // syslog tag or APP-NAME, a hint for the NSX version only
 }
 
 // parseHeader reads h, best effort: what it cannot read stays empty.
@@ -90,7 +91,7 @@ func isRFC5424(b []byte) bool {
 func parseRFC5424Header(b []byte, hd *header) {
 	_, b = token(b) // version
 	ts, b := token(b)
-	if t, n, ok := parseRFC3339(ts); ok && n == len(ts) {
+	if t, n, ok := parseRFC3339(ts); !hd.skipTime && ok && n == len(ts) {
 		hd.time = t
 	}
 	host, b := token(b)
@@ -105,7 +106,13 @@ func parseRFC5424Header(b []byte, hd *header) {
 // parseInner reads the header forms that carry no PRI.
 func (p *Parser) parseInner(h []byte, hd *header) {
 	var rest []byte
-	if t, n, ok := parseRFC3339(h); ok {
+	if hd.skipTime && len(h) > 20 && h[4] == '-' && h[10] == 'T' && h[13] == ':' {
+		i := bytes.IndexByte(h, ' ') // an RFC 3339 stamp whose value is not needed
+		if i < 0 {
+			return
+		}
+		rest = h[i:]
+	} else if t, n, ok := parseRFC3339(h); ok {
 		hd.time = t
 		rest = h[n:]
 	} else if t, ok := p.bsdTime(h); ok {
@@ -134,8 +141,10 @@ func (p *Parser) parseInner(h []byte, hd *header) {
 // tagWord returns the syslog tag at the start of b without "[pid]" or ':'.
 func tagWord(b []byte) []byte {
 	t, _ := token(b)
-	if i := bytes.IndexAny(t, "[:"); i >= 0 {
-		t = t[:i]
+	for i, c := range t {
+		if c == '[' || c == ':' {
+			return t[:i]
+		}
 	}
 	return t
 }

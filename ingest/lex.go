@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 )
@@ -240,6 +241,22 @@ func token(b []byte) (tok, rest []byte) {
 		}
 	}
 	return b, nil
+}
+
+// field returns the run of b up to the first space, the index of the first
+// '=' in it (-1 if none), and the rest after the space: token and
+// bytes.IndexByte in one call, for the short KEY=VALUE words of hit logs.
+func field(b []byte) (tok []byte, eq int, rest []byte) {
+	tok = b
+	if sp := bytes.IndexByte(b, ' '); sp >= 0 {
+		tok, rest = b[:sp], b[sp+1:]
+	}
+	for i, c := range tok {
+		if c == '=' {
+			return tok, i, rest
+		}
+	}
+	return tok, -1, rest
 }
 
 func trimSpace(b []byte) []byte {

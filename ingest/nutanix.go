@@ -128,14 +128,13 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 	pos := 0
 	for len(b) > 0 {
 		cur := b
-		tok, rest := token(b)
+		tok, eq, rest := field(b)
 		col := off + pos + 1
 		pos += len(tok) + 1
 		b = rest
 		if len(tok) == 0 {
 			continue
 		}
-		eq := bytes.IndexByte(tok, '=')
 		if eq < 0 {
 			switch string(tok) {
 			case "ORIG:":

@@ -37,7 +37,7 @@ type Stats struct {
 	Malformed   int64
 	NULLines    int64 // lines from which NUL bytes were removed
 
-	Vendors            map[Vendor]int64 // events per vendor
+	Vendors            [NSX4 + 1]int64 // events per vendor, indexed by Vendor
 	UnsupportedReasons map[string]int64
 	MalformedReasons   map[string]int64
 	MalformedSamples   []ParseError // the first MaxMalformedSamples
@@ -49,10 +49,9 @@ func (s *Stats) count(b Bucket, v Vendor, err error) {
 	switch b {
 	case Parsed:
 		s.Events++
-		if s.Vendors == nil {
-			s.Vendors = make(map[Vendor]int64)
+		if int(v) < len(s.Vendors) {
+			s.Vendors[v]++
 		}
-		s.Vendors[v]++
 	case Unsupported:
 		s.Unsupported++
 		if s.UnsupportedReasons == nil {
@@ -85,7 +84,9 @@ func (s *Stats) Add(o *Stats) {
 	s.Skipped += o.Skipped
 	s.Malformed += o.Malformed
 	s.NULLines += o.NULLines
-	s.Vendors = addCounts(s.Vendors, o.Vendors)
+	for v, n := range o.Vendors {
+		s.Vendors[v] += n
+	}
 	s.UnsupportedReasons = addCounts(s.UnsupportedReasons, o.UnsupportedReasons)
 	s.MalformedReasons = addCounts(s.MalformedReasons, o.MalformedReasons)
 	for _, pe := range o.MalformedSamples {

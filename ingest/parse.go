@@ -137,10 +137,10 @@ func le64(b []byte) uint64 {
 // sentinels. ev.Raw aliases line.
 func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 	ev.reset()
-	ev.Raw = line
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
+	ev.Raw = line
 	if len(line) > p.opts.maxLine {
 		return Malformed, ErrLineTooLong
 	}

@@ -218,9 +218,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 		} else {
 			line, data = data, nil
 		}
-		if bytes.IndexByte(line, 0) >= 0 {
-			b.Stats.NULLines++
-		}
+		b.Stats.noteNUL(line)
 		if len(b.Events) == cap(b.Events) {
 			b.Events = append(b.Events, Event{})
 		} else {

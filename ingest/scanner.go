@@ -45,6 +45,7 @@ func (s *Scanner) Scan() bool {
 			s.record(Malformed, ErrLineTooLong, nil)
 			continue
 		}
+		s.stats.noteNUL(line)
 		bucket, perr := s.p.Parse(line, &s.ev)
 		if bucket == Malformed && errors.Is(err, io.EOF) && line[len(line)-1] != '\n' {
 			perr = fmt.Errorf("%w: %w", ErrTruncated, perr)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"sort"
 )
 
@@ -66,6 +67,13 @@ func (s *Stats) count(b Bucket, v Vendor, err error) {
 			s.MalformedReasons = make(map[string]int64)
 		}
 		s.MalformedReasons[Reason(err).Error()]++
+	}
+}
+
+// noteNUL counts line if it holds NUL bytes (the parser removes them).
+func (s *Stats) noteNUL(line []byte) {
+	if bytes.IndexByte(line, 0) >= 0 {
+		s.NULLines++
 	}
 }
 

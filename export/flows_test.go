@@ -1,0 +1,70 @@
+package export
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+func TestWriteFlowsCSVQuoting(t *testing.T) {
+	c := analysis.Conversation{
+		Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("fe80::1"), Proto: ingest.ProtoUDP, DPort: 53,
+		Direction: ingest.DirOutbound,
+		Tags:      []analysis.Tag{{Name: `App, "Tier" 1`}, {Name: "Web"}},
+		Actions:   []ingest.Action{ingest.ActionMonitor, ingest.ActionAllow},
+		Sessions:  2, OrigPkts: 3, ReplyPkts: 4, OrigBytes: 100, ReplyBytes: 200,
+		First: time.Date(2025, 4, 10, 10, 0, 0, 999e6, time.UTC), Last: time.Date(2025, 4, 10, 11, 0, 0, 0, time.UTC),
+		Hosts: []string{"ahv-1", "ahv-2"},
+	}
+	var b bytes.Buffer
+	if err := WriteFlowsCSV(&b, []analysis.Conversation{c, {Src: c.Src, Dst: c.Dst}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatalf("not valid CSV: %v\n%s", err, b.String())
+	}
+	want := []string{"OUTBOUND", `App, "Tier" 1;Web`, "10.0.0.1", "fe80::1", "UDP", "53", "2", "7", "300",
+		"2025-04-10T10:00:00Z", "2025-04-10T11:00:00Z", "ALLOW;MONITOR", "ahv-1;ahv-2"}
+	if len(recs) != 3 || len(recs[0]) != len(FlowColumns) {
+		t.Fatalf("got %d records: %q", len(recs), recs)
+	}
+	for i := range want {
+		if recs[1][i] != want[i] {
+			t.Errorf("column %s: got %q, want %q", FlowColumns[i], recs[1][i], want[i])
+		}
+	}
+	if recs[2][9] != "" || recs[2][10] != "" {
+		t.Errorf("unknown times must be empty, got %q %q", recs[2][9], recs[2][10])
+	}
+}
+
+func TestWriteFlowsJSONValid(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteFlowsJSON(&b, []analysis.Conversation{{Src: netip.MustParseAddr("10.0.0.1"),
+		Dst: netip.MustParseAddr("10.0.0.2"), Sessions: 1, Unanswered: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0]["suspect"] != true || got[0]["hosts"] == nil || got[0]["tags"] == nil {
+		t.Errorf("got %v", got[0])
+	}
+}
+
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
+		5 << 20: "5.0 MiB", 3 << 30: "3.0 GiB", 1 << 60: "1.0 EiB"} {
+		if got := HumanBytes(n); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

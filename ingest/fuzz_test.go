@@ -64,7 +64,7 @@ func checkParse(t *testing.T, line []byte, opts ...ingest.Option) result {
 	buf := bytes.Clone(line)
 	var ev ingest.Event
 	b, err := p.Parse(buf, &ev)
-	if len(buf) > 0 && &ev.Raw[0] != &buf[0] {
+	if len(ev.Raw) > 0 && &ev.Raw[0] != &buf[0] {
 		t.Errorf("Raw does not alias the input")
 	}
 	for i := range buf {

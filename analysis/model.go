@@ -78,6 +78,7 @@ type Model struct {
 	strs     stringTable
 	convs    map[convKey]*conv
 	open     map[sessKey]*session
+	spare    []*session        // forgotten sessions, reused by startSession
 	clocks   []int64           // per host id: the latest event time it logged (unix s)
 	ruleTags map[uint32]uint32 // NSX "rule X" label → tag seen on the same rule
 	ruleIDs  map[ruleRef]uint32
@@ -150,7 +151,7 @@ func (m *Model) add(ev *ingest.Event) {
 		sport: ev.SPort, dport: ev.DPort, proto: ev.Proto, side: ev.Direction}
 	s := m.open[k]
 	if s != nil && now != 0 && now-s.seen > int64(m.opts.IdleTimeout/time.Second) {
-		delete(m.open, k) // idle too long: a new connection on the same ports
+		m.forget(k, s) // idle too long: a new connection on the same ports
 		m.expired++
 		s = nil
 	}
@@ -197,7 +198,7 @@ func (m *Model) nutanix(k sessKey, s *session, c *conv, ev *ingest.Event, now in
 		c.markUnanswered(ev.Direction, s, blocked(ev.Action))
 	}
 	if ev.Kind == ingest.KindDestroy {
-		delete(m.open, k)
+		m.forget(k, s)
 		return nil
 	}
 	return s
@@ -219,16 +220,30 @@ func (m *Model) nsx(k sessKey, s *session, c *conv, ev *ingest.Event, now int64)
 	if ev.HasCounters {
 		c.addCounters(ev.Direction, s, [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes})
 	}
-	delete(m.open, k)
+	m.forget(k, s)
 	return nil
 }
 
 func (m *Model) startSession(k sessKey, c *conv, ev *ingest.Event, now int64) *session {
 	m.sessions++
-	s := &session{conv: c, host: k.host, seen: now}
+	var s *session
+	if n := len(m.spare); n > 0 { // recycled: connections are short-lived
+		s, m.spare = m.spare[n-1], m.spare[:n-1]
+		*s = session{conv: c, host: k.host, seen: now}
+	} else {
+		s = &session{conv: c, host: k.host, seen: now}
+	}
 	m.open[k] = s
 	c.side(ev.Direction).newSession(now)
 	return s
+}
+
+// forget drops the state of connection k and keeps s for reuse.
+func (m *Model) forget(k sessKey, s *session) {
+	delete(m.open, k)
+	if len(m.spare) < 4096 {
+		m.spare = append(m.spare, s)
+	}
 }
 
 func shrank(prev, cur [4]uint64) bool {
@@ -249,7 +264,7 @@ func (m *Model) sweep() {
 	for len(m.open) > 0 {
 		for k, s := range m.open {
 			if m.clocks[s.host]-s.seen > idle {
-				delete(m.open, k)
+				m.forget(k, s)
 				m.expired++
 			}
 		}

@@ -45,7 +45,7 @@ func (b *progressBar) update(p analysis.Progress) {
 		n := int(frac * width)
 		eta := "?"
 		if rate > 0 {
-			eta = (time.Duration(float64(p.Total-p.Done)/rate) * time.Second / time.Second).Round(time.Second).String()
+			eta = time.Duration(float64(p.Total-p.Done) / rate * float64(time.Second)).Round(time.Second).String()
 		}
 		line = fmt.Sprintf("[%s%s] %3.0f%%  %s/%s  %.0f MB/s  ETA %s",
 			strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100,

@@ -24,6 +24,7 @@ gen() { # vendor sessions file
 gen nutanix "$SESSIONS" "$OUT/nutanix-full.log"
 gen nutanix $((SESSIONS / 4)) "$OUT/nutanix-quarter.log"
 gen nsxt $((SESSIONS / 2)) "$OUT/nsxt.log"
+[ -s "$OUT/nsx4-rfc5424.log" ] || "$BIN" demo --vendor nsx4 --wrap rfc5424 --sessions $((SESSIONS / 4)) --seed 7 --out "$OUT/nsx4-rfc5424.log"
 
 # measure NAME FILE CMD...: one row; wall and RSS from GNU time.
 measure() {
@@ -47,4 +48,9 @@ for f in "$OUT/nutanix-full.log" "$OUT/nutanix-quarter.log" "$OUT/nsxt.log"; do
 	measure "flowsleuth (1 worker)" "$f" "$BIN" import -q --workers 1 "$f"
 	awk -v a="$awk_s" -v f="$fs_s" 'BEGIN { printf "%-22s speed-up over awk: %.1fx\n\n", "", a / (f < 0.01 ? 0.01 : f) }'
 done
+# Header path: the hand-written RFC 5424/3164 reader against go-syslog's machines.
+f="$OUT/nsx4-rfc5424.log"
+measure "fast header path" "$f" "$BIN" import -q "$f"; fast_s=$(cat "$OUT/.last")
+measure "go-syslog headers" "$f" "$BIN" import -q --syslog-library "$f"; lib_s=$(cat "$OUT/.last")
+awk -v a="$lib_s" -v f="$fast_s" 'BEGIN { printf "%-22s go-syslog / fast path: %.2fx the time\n", "", a / (f < 0.01 ? 0.01 : f) }'
 rm -f "$OUT/.last"

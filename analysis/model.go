@@ -13,7 +13,6 @@
 package analysis
 
 import (
-	"math/bits"
 	"net/netip"
 	"sync"
 	"time"
@@ -301,7 +300,7 @@ func (m *Model) label(ev *ingest.Event) uint32 {
 	if ev.Vendor == ingest.Nutanix {
 		return m.strs.id(ev.Policy)
 	}
-	slot := &m.labels[(quickHash(ev.Rule)+uint32(len(ev.Tag)))%uint32(len(m.labels))]
+	slot := &m.labels[(int(ingest.QuickHash(ev.Rule))+len(ev.Tag))%len(m.labels)]
 	if slot.set == ev.RuleSet && slot.rule == ev.Rule && slot.tag == ev.Tag && slot.rule != "" {
 		return slot.id
 	}
@@ -369,7 +368,7 @@ func (t *stringTable) id(s string) uint32 {
 	}
 	// The parser shares one copy of each repeated string, so this comparison
 	// mostly succeeds on pointer equality without reading the bytes.
-	slot := &t.cache[quickHash(s)%uint32(len(t.cache))]
+	slot := &t.cache[ingest.QuickHash(s)]
 	if t.names[*slot] == s {
 		return *slot
 	}
@@ -381,27 +380,4 @@ func (t *stringTable) id(s string) uint32 {
 	}
 	*slot = id
 	return id
-}
-
-// quickHash folds the length and the first and last 8 bytes of s (not
-// empty) to 8 bits by Fibonacci hashing: a few instructions, and values that
-// differ in one character near either end land in different slots.
-func quickHash(s string) uint32 {
-	n := len(s)
-	var x uint64
-	if n >= 8 {
-		x = le64(s[:8]) ^ bits.RotateLeft64(le64(s[n-8:]), 29)
-	} else {
-		for i := 0; i < n; i++ {
-			x = x<<8 | uint64(s[i])
-		}
-	}
-	x ^= uint64(n) << 58
-	return uint32((x * 0x9E3779B97F4A7C15) >> 56)
-}
-
-func le64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }

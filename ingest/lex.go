@@ -120,6 +120,21 @@ func daysFromCivil(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
+// dateTimeDigits reads "YYYY?MM?DD?hh?mm?ss" (separators not checked: the
+// caller knows its format) as Unix seconds, UTC. b has at least 19 bytes.
+func dateTimeDigits(b []byte) (int64, bool) {
+	y, ok1 := digits4(b, 0)
+	mo, ok2 := digits2(b, 5)
+	d, ok3 := digits2(b, 8)
+	h, ok4 := digits2(b, 11)
+	mi, ok5 := digits2(b, 14)
+	s, ok6 := digits2(b, 17)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return 0, false
+	}
+	return unixUTC(y, mo, d, h, mi, s)
+}
+
 var monthDays = [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 func validDate(y, m, d int) bool {
@@ -146,16 +161,7 @@ func parseRFC3339(b []byte) (time.Time, int, bool) {
 		b[13] != ':' || b[16] != ':' {
 		return time.Time{}, 0, false
 	}
-	y, ok1 := digits4(b, 0)
-	mo, ok2 := digits2(b, 5)
-	d, ok3 := digits2(b, 8)
-	h, ok4 := digits2(b, 11)
-	mi, ok5 := digits2(b, 14)
-	s, ok6 := digits2(b, 17)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
-		return time.Time{}, 0, false
-	}
-	sec, ok := unixUTC(y, mo, d, h, mi, s)
+	sec, ok := dateTimeDigits(b)
 	if !ok {
 		return time.Time{}, 0, false
 	}

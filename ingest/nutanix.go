@@ -60,14 +60,8 @@ func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
 	ev.Level = p.intern(b[:c])
 	d := b[c+1:]
 	// findNutanix checked the shape but not every digit ("20x5/04/10").
-	y, ok1 := digits4(d, 0)
-	mo, ok2 := digits2(d, 5)
-	dd, ok3 := digits2(d, 8)
-	h, ok4 := digits2(d, 11)
-	mi, ok5 := digits2(d, 14)
-	s, ok6 := digits2(d, 17)
-	sec, ok := unixUTC(y, mo, dd, h, mi, s)
-	if !ok || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+	sec, ok := dateTimeDigits(d)
+	if !ok {
 		return errAt(ErrBadTime, "event time", off+c+2)
 	}
 	ev.Time = time.Unix(sec, 0).UTC()

@@ -93,7 +93,7 @@ func (p *Parser) intern(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	slot := &p.cache[quickHash(b)%uint32(len(p.cache))] // 256 slots: the 8-bit hash
+	slot := &p.cache[QuickHash(b)] // 256 slots: the 8-bit hash
 	if *slot == string(b) {
 		return *slot
 	}
@@ -108,24 +108,26 @@ func (p *Parser) intern(b []byte) string {
 	return s
 }
 
-// quickHash folds the length and the first and last 8 bytes of b (not
+// QuickHash folds the length and the first and last 8 bytes of s (not
 // empty) to 8 bits by Fibonacci hashing: a few instructions, and values that
-// differ in one character near either end land in different slots.
-func quickHash(b []byte) uint32 {
-	n := len(b)
+// differ in one character near either end land in different slots. It
+// indexes small direct-mapped caches of interned strings, here and in
+// analysis.
+func QuickHash[S ~string | ~[]byte](s S) uint8 {
+	n := len(s)
 	var x uint64
 	if n >= 8 {
-		x = le64(b[:8]) ^ bits.RotateLeft64(le64(b[n-8:]), 29)
+		x = le64(s[:8]) ^ bits.RotateLeft64(le64(s[n-8:]), 29)
 	} else {
 		for i := 0; i < n; i++ {
-			x = x<<8 | uint64(b[i])
+			x = x<<8 | uint64(s[i])
 		}
 	}
 	x ^= uint64(n) << 58
-	return uint32((x * 0x9E3779B97F4A7C15) >> 56)
+	return uint8((x * 0x9E3779B97F4A7C15) >> 56)
 }
 
-func le64(b []byte) uint64 {
+func le64[S ~string | ~[]byte](b S) uint64 {
 	_ = b[7]
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56

@@ -36,6 +36,7 @@ package demo
 import (
 	"errors"
 	"fmt"
+	"github.com/flowsleuth/flowsleuth/ingest"
 	"io"
 	"net/netip"
 	"slices"
@@ -89,25 +90,17 @@ var defaultStart = time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 
 const defaultDays = 7
 
-type vendor uint8
+// vendor is the log family a Config asks for: ingest's own names and values.
+type vendor = ingest.Vendor
 
 const (
-	vNutanix vendor = iota
-	vNSXV
-	vNSXT
-	vNSX4
+	vNutanix = ingest.Nutanix
+	vNSXV    = ingest.NSXV
+	vNSXT    = ingest.NSXT
+	vNSX4    = ingest.NSX4
 )
 
-var vendorNames = [...]string{"nutanix", "nsxv", "nsxt", "nsx4"}
-
-func parseVendor(s string) (vendor, bool) {
-	for i, n := range vendorNames {
-		if n == s {
-			return vendor(i), true
-		}
-	}
-	return 0, false
-}
+func parseVendor(s string) (vendor, bool) { return ingest.ParseVendor(s) }
 
 // Wrappers returns the wrappers valid for vendor, its default first, or nil
 // for an unknown vendor.

@@ -6,19 +6,20 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// sideStats are a conversation's figures as seen from one side: by the
+// SideState are a conversation's figures as seen from one side: by the
 // enforcement point of its destination (inbound), of its source (outbound),
-// or from lines that do not say (unknown).
-type sideStats struct {
-	sessions   uint64
-	unanswered uint64
-	counts     [4]uint64 // orig pkts, orig bytes, reply pkts, reply bytes
-	hourly     []hourCount
+// or from lines that do not say (unknown). SideStates of the same side add up.
+type SideState struct {
+	Sessions   uint64
+	Unanswered int64     // signed: a later import may answer a session counted unanswered
+	Counts     [4]uint64 // orig pkts, orig bytes, reply pkts, reply bytes
+	Hourly     []HourCount
 }
 
-type hourCount struct {
-	hour int32 // hours since the Unix epoch
-	n    uint32
+// HourCount is the number of sessions that started in one hour.
+type HourCount struct {
+	Hour int32 // hours since the Unix epoch
+	N    uint32
 }
 
 type labelSide struct {
@@ -29,7 +30,7 @@ type labelSide struct {
 type conv struct {
 	key         convKey
 	v4          bool
-	sides       [3]sideStats // by ingest.Direction: unknown, inbound, outbound
+	sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
 	first, last int64        // unix nanoseconds; 0 when no line had a time
 	labels      []labelSide
 	hosts       []uint32
@@ -38,7 +39,7 @@ type conv struct {
 	samples     []string
 }
 
-func (c *conv) side(d ingest.Direction) *sideStats {
+func (c *conv) side(d ingest.Direction) *SideState {
 	if int(d) >= len(c.sides) {
 		d = ingest.DirUnknown
 	}
@@ -89,29 +90,32 @@ func containsID(ids []uint32, id uint32) bool {
 }
 
 // newSession counts a session that started at unix second now (0: unknown).
-func (s *sideStats) newSession(now int64) {
-	s.sessions++
-	if now == 0 {
-		return
+func (s *SideState) newSession(now int64) {
+	s.Sessions++
+	if now != 0 {
+		s.Hourly = addHour(s.Hourly, int32(now/3600), 1)
 	}
-	h := int32(now / 3600)
-	n := len(s.hourly)
-	if n > 0 && s.hourly[n-1].hour == h {
-		s.hourly[n-1].n++
-		return
+}
+
+// addHour adds n sessions to hour h of a time-ordered list.
+func addHour(hs []HourCount, h int32, n uint32) []HourCount {
+	i := len(hs)
+	if i > 0 && hs[i-1].Hour == h {
+		hs[i-1].N += n
+		return hs
 	}
-	if n == 0 || s.hourly[n-1].hour < h {
-		s.hourly = append(s.hourly, hourCount{h, 1})
-		return
+	if i == 0 || hs[i-1].Hour < h {
+		return append(hs, HourCount{h, n})
 	}
-	i := sort.Search(n, func(i int) bool { return s.hourly[i].hour >= h })
-	if s.hourly[i].hour == h {
-		s.hourly[i].n++
-		return
+	i = sort.Search(i, func(i int) bool { return hs[i].Hour >= h })
+	if hs[i].Hour == h {
+		hs[i].N += n
+		return hs
 	}
-	s.hourly = append(s.hourly, hourCount{})
-	copy(s.hourly[i+1:], s.hourly[i:])
-	s.hourly[i] = hourCount{h, 1}
+	hs = append(hs, HourCount{})
+	copy(hs[i+1:], hs[i:])
+	hs[i] = HourCount{h, n}
+	return hs
 }
 
 // addCounters moves a session's cumulative counters to cur, adding the growth
@@ -120,7 +124,7 @@ func (c *conv) addCounters(d ingest.Direction, s *session, cur [4]uint64) {
 	side := c.side(d)
 	for i := range cur {
 		if cur[i] > s.last[i] {
-			side.counts[i] += cur[i] - s.last[i]
+			side.Counts[i] += cur[i] - s.last[i]
 		}
 	}
 	s.last, s.hasCount = cur, true
@@ -134,9 +138,9 @@ func (c *conv) markUnanswered(d ingest.Direction, s *session, unans bool) {
 	}
 	side := c.side(d)
 	if unans {
-		side.unanswered++
+		side.Unanswered++
 	} else {
-		side.unanswered--
+		side.Unanswered--
 	}
 	s.unans = unans
 }

@@ -72,12 +72,19 @@ func (c *Conversation) TagNames() []string {
 // Conversations returns a copy of every conversation, sorted by direction
 // (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
 func (m *Model) Conversations() []Conversation {
+	states := m.States()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	inSet := m.monitoredFunc()
-	out := make([]Conversation, 0, len(m.convs))
-	for _, c := range m.convs {
-		out = append(out, m.export(c, inSet))
+	tags := m.ruleTagNames()
+	m.mu.Unlock()
+	return Build(states, NewMonitored(m.opts.Monitored, states), tags)
+}
+
+// Build turns states into sorted conversations, with directions from mon and
+// untagged NSX rules ("rule X") named by the tag ruleTags gives them.
+func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Conversation {
+	out := make([]Conversation, len(states))
+	for i := range states {
+		out[i] = states[i].Conversation(mon, ruleTags)
 	}
 	slices.SortFunc(out, Compare)
 	return out
@@ -96,32 +103,59 @@ func Compare(a, b Conversation) int {
 
 var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIntra: 2, ingest.DirUnknown: 3}
 
-// monitoredFunc returns the membership test of the monitored set: the
-// declared prefixes, or else every endpoint that some line showed behind an
+// Monitored is the protected set that directions are relative to: declared
+// prefixes, or else every endpoint that some line showed behind an
 // enforcement point (the source of an outbound line, the destination of an
 // inbound one).
-func (m *Model) monitoredFunc() func(addr) bool {
-	if len(m.opts.Monitored) > 0 {
-		return func(a addr) bool {
-			ip := netip.AddrFrom16(a).Unmap()
-			for _, p := range m.opts.Monitored {
-				if p.Contains(ip) {
-					return true
-				}
+type Monitored struct {
+	prefixes []netip.Prefix
+	learned  map[netip.Addr]struct{}
+}
+
+// NewMonitored returns the declared set if prefixes is not empty, else the
+// set learned from states.
+func NewMonitored(prefixes []netip.Prefix, states []ConvState) *Monitored {
+	if len(prefixes) > 0 {
+		return &Monitored{prefixes: prefixes}
+	}
+	learned := make(map[netip.Addr]struct{})
+	for i := range states {
+		LearnEndpoints(&states[i], func(a netip.Addr) { learned[a] = struct{}{} })
+	}
+	return &Monitored{learned: learned}
+}
+
+// NewLearnedMonitored returns a learned set given as its members.
+func NewLearnedMonitored(addrs []netip.Addr) *Monitored {
+	learned := make(map[netip.Addr]struct{}, len(addrs))
+	for _, a := range addrs {
+		learned[a] = struct{}{}
+	}
+	return &Monitored{learned: learned}
+}
+
+// LearnEndpoints calls add with the endpoints c shows behind an enforcement point.
+func LearnEndpoints(c *ConvState, add func(netip.Addr)) {
+	if c.Sides[ingest.DirOutbound].Sessions > 0 {
+		add(c.Src)
+	}
+	if c.Sides[ingest.DirInbound].Sessions > 0 {
+		add(c.Dst)
+	}
+}
+
+// Contains reports whether a is in the set.
+func (s *Monitored) Contains(a netip.Addr) bool {
+	if s.prefixes != nil {
+		for _, p := range s.prefixes {
+			if p.Contains(a) {
+				return true
 			}
-			return false
 		}
+		return false
 	}
-	learned := make(map[addr]struct{})
-	for _, c := range m.convs {
-		if c.sides[ingest.DirOutbound].sessions > 0 {
-			learned[c.key.src] = struct{}{}
-		}
-		if c.sides[ingest.DirInbound].sessions > 0 {
-			learned[c.key.dst] = struct{}{}
-		}
-	}
-	return func(a addr) bool { _, ok := learned[a]; return ok }
+	_, ok := s.learned[a]
+	return ok
 }
 
 func direction(src, dst bool) ingest.Direction {
@@ -136,56 +170,55 @@ func direction(src, dst bool) ingest.Direction {
 	return ingest.DirUnknown
 }
 
-func (m *Model) export(c *conv, inSet func(addr) bool) Conversation {
+// Conversation combines c's sides: each figure is the largest side's, so a
+// connection logged at both ends counts once.
+func (c *ConvState) Conversation(mon *Monitored, ruleTags map[string]string) Conversation {
 	out := Conversation{
-		Src:       toAddr(c.key.src, c.v4),
-		Dst:       toAddr(c.key.dst, c.v4),
-		Proto:     c.key.proto,
-		DPort:     c.key.dport,
-		Direction: direction(inSet(c.key.src), inSet(c.key.dst)),
-		Samples:   slices.Clone(c.samples),
+		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
+		Direction: direction(mon.Contains(c.Src), mon.Contains(c.Dst)),
+		Samples:   slices.Clone(c.Samples),
+		Hosts:     slices.Clone(c.Hosts),
 	}
-	for i := range c.sides {
-		s := &c.sides[i]
-		out.Sessions = max(out.Sessions, s.sessions)
-		out.Unanswered = max(out.Unanswered, s.unanswered)
-		out.OrigPkts = max(out.OrigPkts, s.counts[0])
-		out.OrigBytes = max(out.OrigBytes, s.counts[1])
-		out.ReplyPkts = max(out.ReplyPkts, s.counts[2])
-		out.ReplyBytes = max(out.ReplyBytes, s.counts[3])
+	var unans int64
+	for i := range c.Sides {
+		s := &c.Sides[i]
+		out.Sessions = max(out.Sessions, s.Sessions)
+		unans = max(unans, s.Unanswered)
+		out.OrigPkts = max(out.OrigPkts, s.Counts[0])
+		out.OrigBytes = max(out.OrigBytes, s.Counts[1])
+		out.ReplyPkts = max(out.ReplyPkts, s.Counts[2])
+		out.ReplyBytes = max(out.ReplyBytes, s.Counts[3])
 	}
-	out.Hourly = mergeHourly(&c.sides)
-	if c.first != 0 {
-		out.First, out.Last = time.Unix(0, c.first).UTC(), time.Unix(0, c.last).UTC()
-	}
-	for _, h := range c.hosts {
-		out.Hosts = append(out.Hosts, m.strs.names[h])
+	out.Unanswered = uint64(unans)
+	out.Hourly = mergeHourly(&c.Sides)
+	if c.First != 0 {
+		out.First, out.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
 	}
 	slices.Sort(out.Hosts)
 	for a := ingest.Action(1); a < 16; a++ {
-		if c.actions&(1<<a) != 0 {
+		if c.Actions&(1<<a) != 0 {
 			out.Actions = append(out.Actions, a)
 		}
 	}
 	for v := ingest.Vendor(1); v < 8; v++ {
-		if c.vendors&(1<<v) != 0 {
+		if c.Vendors&(1<<v) != 0 {
 			out.Vendors = append(out.Vendors, v)
 		}
 	}
-	out.Tags = m.tags(c)
+	out.Tags = tags(c.Labels, ruleTags)
 	return out
 }
 
-// tags names c's labels, folding untagged NSX rules into their tag.
-func (m *Model) tags(c *conv) []Tag {
-	sides := make(map[string]uint8, len(c.labels))
-	for _, l := range c.labels {
-		id := l.id
-		if tag, ok := m.ruleTags[id]; ok {
-			id = tag
+// tags names labels, folding untagged NSX rules into their tag.
+func tags(labels []LabelState, ruleTags map[string]string) []Tag {
+	sides := make(map[string]uint8, len(labels))
+	for _, l := range labels {
+		name := l.Name
+		if tag, ok := ruleTags[name]; ok {
+			name = tag
 		}
-		if name := m.strs.names[id]; name != "" {
-			sides[name] |= l.sides
+		if name != "" {
+			sides[name] |= l.Sides
 		}
 	}
 	out := make([]Tag, 0, len(sides))
@@ -198,11 +231,11 @@ func (m *Model) tags(c *conv) []Tag {
 }
 
 // mergeHourly takes, hour by hour, the largest count of the sides.
-func mergeHourly(sides *[3]sideStats) []Hour {
+func mergeHourly(sides *[3]SideState) []Hour {
 	byHour := make(map[int32]uint64)
 	for i := range sides {
-		for _, h := range sides[i].hourly {
-			byHour[h.hour] = max(byHour[h.hour], uint64(h.n))
+		for _, h := range sides[i].Hourly {
+			byHour[h.Hour] = max(byHour[h.Hour], uint64(h.N))
 		}
 	}
 	out := make([]Hour, 0, len(byHour))
@@ -211,12 +244,4 @@ func mergeHourly(sides *[3]sideStats) []Hour {
 	}
 	slices.SortFunc(out, func(a, b Hour) int { return a.Start.Compare(b.Start) })
 	return out
-}
-
-func toAddr(a addr, v4 bool) netip.Addr {
-	ip := netip.AddrFrom16(a)
-	if v4 {
-		return ip.Unmap()
-	}
-	return ip
 }

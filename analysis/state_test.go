@@ -1,0 +1,96 @@
+package analysis_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// addLines parses lines into m.
+func addLines(t *testing.T, m *analysis.Model, lines []string) {
+	t.Helper()
+	p := ingest.NewParser()
+	for _, l := range lines {
+		var ev ingest.Event
+		if b, err := p.Parse([]byte(l), &ev); b == ingest.Parsed {
+			m.Add(&ev)
+		} else if b == ingest.Malformed {
+			t.Fatalf("%v: %s", err, l)
+		}
+	}
+}
+
+// mergeStates merges state lists by conversation key.
+func mergeStates(lists ...[]analysis.ConvState) []analysis.ConvState {
+	type key struct {
+		src, dst netip.Addr
+		proto    uint8
+		dport    uint16
+	}
+	idx := map[key]int{}
+	var out []analysis.ConvState
+	for _, l := range lists {
+		for _, st := range l {
+			if st.Empty() {
+				continue
+			}
+			k := key{st.Src, st.Dst, st.Proto, st.DPort}
+			if i, ok := idx[k]; ok {
+				out[i].Merge(&st, analysis.DefaultSamples)
+			} else {
+				idx[k] = len(out)
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}
+
+// TestSplitImportEqualsWhole is the invariant behind workspace imports: a
+// log read in two parts, the second continuing the first's open
+// connections, gives exactly the conversations of reading it at once.
+func TestSplitImportEqualsWhole(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
+		var buf bytes.Buffer
+		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		whole := analysis.NewModel(analysis.Options{})
+		addLines(t, whole, lines)
+		want := whole.Conversations()
+		for _, cut := range []int{1, len(lines) / 3, len(lines) / 2, len(lines) - 7} {
+			t.Run(fmt.Sprintf("%s/cut%d", vendor, cut), func(t *testing.T) {
+				a := analysis.NewModel(analysis.Options{})
+				addLines(t, a, lines[:cut])
+				sessions, clocks := a.Sessions()
+				b := analysis.NewModel(analysis.Options{})
+				b.Restore(sessions, clocks)
+				addLines(t, b, lines[cut:])
+				states := mergeStates(a.States(), b.States())
+				tags := a.RuleTags()
+				for r, tg := range b.RuleTags() {
+					tags[r] = tg
+				}
+				got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
+				if len(got) != len(want) {
+					t.Fatalf("%d conversations, want %d", len(got), len(want))
+				}
+				for i := range got {
+					// Samples are the first lines of each part; everything else must match.
+					got[i].Samples, want[i].Samples = nil, nil
+					if !reflect.DeepEqual(got[i], want[i]) {
+						t.Fatalf("conversation %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}

@@ -43,7 +43,7 @@ func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]F
 			return out, err
 		}
 		res := FileResult{Name: name, Size: in.Size, Gzip: in.Gzip}
-		stop := watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
+		stop := Watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
 		start := time.Now()
 		opts := append([]ingest.Option{ingest.WithReferenceTime(refTime(in))}, o.Parse...)
 		res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
@@ -69,9 +69,9 @@ func refTime(in *ingest.Input) time.Time {
 	return in.ModTime
 }
 
-// watch calls fn with the progress of in every 100 ms until stopped, and a
-// last time when stopped.
-func watch(in *ingest.Input, fn func(Progress), p Progress) (stop func()) {
+// Watch calls fn with the progress of in every 100 ms until stopped, and a
+// last time when stopped. A nil fn does nothing.
+func Watch(in *ingest.Input, fn func(Progress), p Progress) (stop func()) {
 	if fn == nil {
 		return func() {}
 	}

@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"math"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -198,4 +200,37 @@ func toAddr(a addr, v4 bool) netip.Addr {
 		return ip.Unmap()
 	}
 	return ip
+}
+
+// Window returns c restricted to the sessions that started in [since, until)
+// (a zero bound is open), and false when none did. Sessions without a time
+// are outside any bounded window. Counters are per session, not per hour, so
+// they stay whole; unanswered sessions are capped at the sessions kept.
+func (c *ConvState) Window(since, until time.Time) (ConvState, bool) {
+	if since.IsZero() && until.IsZero() {
+		return *c, true
+	}
+	lo, hi := int32(math.MinInt32), int32(math.MaxInt32)
+	if !since.IsZero() {
+		lo = int32(since.Unix() / 3600)
+	}
+	if !until.IsZero() {
+		hi = int32((until.Unix() - 1) / 3600)
+	}
+	out := *c
+	any := false
+	for i := range out.Sides {
+		s := &out.Sides[i]
+		s.Hourly = nil
+		s.Sessions = 0
+		for _, h := range c.Sides[i].Hourly {
+			if h.Hour >= lo && h.Hour <= hi {
+				s.Hourly = append(s.Hourly, h)
+				s.Sessions += uint64(h.N)
+			}
+		}
+		s.Unanswered = min(s.Unanswered, int64(s.Sessions))
+		any = any || s.Sessions > 0
+	}
+	return out, any
 }

@@ -18,6 +18,8 @@ type Input struct {
 	Gzip    bool
 
 	r      io.Reader
+	file   *os.File // nil for stdin
+	buf    *bufio.Reader
 	closer io.Closer
 	read   atomic.Int64 // bytes consumed from disk, for progress
 }
@@ -43,10 +45,10 @@ func Open(name string) (*Input, error) {
 			f.Close()
 			return nil, fmt.Errorf("open %s: is a directory", name)
 		}
-		in.Size, in.ModTime, in.closer = st.Size(), st.ModTime(), f
+		in.Size, in.ModTime, in.closer, in.file = st.Size(), st.ModTime(), f, f
 	}
 	br := bufio.NewReaderSize(&countingReader{r: f, n: &in.read}, 256<<10)
-	in.r = br
+	in.r, in.buf = br, br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -56,6 +58,27 @@ func Open(name string) (*Input, error) {
 		in.r, in.Gzip = zr, true
 	}
 	return in, nil
+}
+
+// Skip moves past the first n bytes of the (decompressed) content: a seek
+// for plain files, reading and discarding for gzip and standard input. Call
+// it before the first Read.
+func (in *Input) Skip(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	if in.file != nil && !in.Gzip {
+		if _, err := in.file.Seek(n, io.SeekStart); err != nil {
+			return fmt.Errorf("skip to %d in %s: %w", n, in.Name, err)
+		}
+		in.buf.Reset(&countingReader{r: in.file, n: &in.read})
+		in.read.Store(n)
+		return nil
+	}
+	if _, err := io.CopyN(io.Discard, in.r, n); err != nil {
+		return fmt.Errorf("skip to %d in %s: %w", n, in.Name, err)
+	}
+	return nil
 }
 
 // Read reads the (decompressed) content.

@@ -21,6 +21,7 @@ type options struct {
 	maxLine int
 	library bool // read <PRI> headers with go-syslog instead of the fast path
 	workers int
+	hold    bool // Read leaves a last line without newline unread
 }
 
 // Option configures a Parser, Scanner or Read.
@@ -50,6 +51,11 @@ func WithSyslogLibrary(on bool) Option { return func(o *options) { o.library = o
 
 // WithWorkers sets how many goroutines Read parses with (default GOMAXPROCS).
 func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
+// WithHoldPartialLine makes Read leave a last line that has no newline
+// unread, for an input that may still be being written: Stats.Pending says
+// how many bytes were held back, and Stats.Bytes ends at a line end.
+func WithHoldPartialLine() Option { return func(o *options) { o.hold = true } }
 
 func newOptions(opts []Option) options {
 	o := options{ref: time.Now(), loc: time.UTC, maxLine: DefaultMaxLineLength}

@@ -31,6 +31,7 @@ type chunk struct {
 	last    bool // the input's final chunk
 	noEOL   bool // … and it does not end with a newline
 	overlen int  // lines cut out of this chunk for being longer than a chunk
+	pending int  // bytes of a last line without newline, held back
 	batch   Batch
 }
 
@@ -59,7 +60,7 @@ func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, 
 	go func() {
 		defer wg.Done()
 		defer close(todo)
-		readErr = split(ctx, r, free, todo)
+		readErr = split(ctx, r, free, todo, o.hold)
 	}()
 	var pwg sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -113,14 +114,14 @@ func deliver(c *chunk, line *int64, total *Stats, fn func(*Batch) error) error {
 	}
 	*line += b.Stats.Lines
 	total.Add(&b.Stats)
-	if len(b.Events) == 0 && b.Stats.Lines == 0 {
+	if len(b.Events) == 0 && b.Stats.Lines == 0 && b.Stats.Pending == 0 {
 		return nil
 	}
 	return fn(b)
 }
 
 // split cuts r into chunks that end at a newline and queues them in order.
-func split(ctx context.Context, r io.Reader, free <-chan *chunk, todo chan<- *chunk) error {
+func split(ctx context.Context, r io.Reader, free <-chan *chunk, todo chan<- *chunk, hold bool) error {
 	var (
 		carry   []byte // the start of a line that did not fit the previous chunk
 		seq     int64
@@ -176,8 +177,12 @@ func split(ctx context.Context, r io.Reader, free <-chan *chunk, todo chan<- *ch
 				c.data = c.data[:0]
 			}
 		}
-		c.seq, c.last, c.overlen = seq, eof, overlen
+		c.seq, c.last, c.overlen, c.pending = seq, eof, overlen, 0
 		c.noEOL = eof && len(c.data) > 0 && c.data[len(c.data)-1] != '\n'
+		if c.noEOL && hold {
+			cut := bytes.LastIndexByte(c.data, '\n') + 1
+			c.pending, c.data, c.noEOL = len(c.data)-cut, c.data[:cut], false
+		}
 		overlen = 0
 		seq++
 		todo <- c
@@ -205,7 +210,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 	b := &c.batch
 	b.Source = name
 	b.Events = b.Events[:0]
-	b.Stats = Stats{Bytes: int64(len(c.data))}
+	b.Stats = Stats{Bytes: int64(len(c.data)), Pending: int64(c.pending)}
 	for i := 0; i < c.overlen; i++ {
 		b.Stats.count(Malformed, 0, ErrLineTooLong)
 		b.Stats.sample(newParseError(name, b.Stats.Lines, nil, ErrLineTooLong))

@@ -152,3 +152,19 @@ func TestReadStops(t *testing.T) {
 		t.Errorf("read error: got %v with %d lines", err, st.Lines)
 	}
 }
+
+// TestReadHoldPartialLine checks that a last line without newline is held
+// back for an input still being written, and read once it is complete.
+func TestReadHoldPartialLine(t *testing.T) {
+	line := "2018-07-03T19:44:09.749Z b6507827 INET match PASS mainrs/1024 IN 52 TCP 192.168.4.3/49627->192.168.4.4/49153 SEW\n"
+	partial := line[:len(line)-30] // cut inside the flow tuple
+	in := line + line + partial
+	st, err := Read(context.Background(), strings.NewReader(in), "growing", func(*Batch) error { return nil }, WithHoldPartialLine())
+	if err != nil || st.Lines != 2 || st.Events != 2 || st.Malformed != 0 || st.Pending != int64(len(partial)) || st.Bytes != int64(2*len(line)) {
+		t.Errorf("held read: %+v, %v", st, err)
+	}
+	st, _ = Read(context.Background(), strings.NewReader(in), "cut", func(*Batch) error { return nil })
+	if st.Lines != 3 || st.Malformed != 1 || st.Pending != 0 {
+		t.Errorf("plain read: lines %d malformed %d pending %d; want 3 1 0", st.Lines, st.Malformed, st.Pending)
+	}
+}

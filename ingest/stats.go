@@ -37,6 +37,7 @@ type Stats struct {
 	Skipped     int64
 	Malformed   int64
 	NULLines    int64 // lines from which NUL bytes were removed
+	Pending     int64 // bytes of a last line without newline, held back (WithHoldPartialLine)
 
 	Vendors            [NSX4 + 1]int64 // events per vendor, indexed by Vendor
 	UnsupportedReasons map[string]int64
@@ -92,6 +93,7 @@ func (s *Stats) Add(o *Stats) {
 	s.Skipped += o.Skipped
 	s.Malformed += o.Malformed
 	s.NULLines += o.NULLines
+	s.Pending += o.Pending
 	for v, n := range o.Vendors {
 		s.Vendors[v] += n
 	}

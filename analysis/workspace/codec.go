@@ -1,0 +1,268 @@
+package workspace
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"sort"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Stored states are compact binary records: a version byte, then varints
+// and length-prefixed strings. Decoding checks every length, so a damaged
+// record is an error, never a panic.
+
+const codecVersion = 1
+
+var errBadRecord = errors.New("bad stored record")
+
+type enc struct{ b []byte }
+
+func (e *enc) u(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) i(v int64)   { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) s(v string)  { e.u(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *enc) byte(v byte) { e.b = append(e.b, v) }
+func (e *enc) addr(a netip.Addr) {
+	if a.Is4() {
+		v := a.As4()
+		e.byte(4)
+		e.b = append(e.b, v[:]...)
+		return
+	}
+	v := a.As16()
+	e.byte(16)
+	e.b = append(e.b, v[:]...)
+}
+
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (d *dec) fail() { d.err = errBadRecord; d.b = nil }
+
+func (d *dec) u() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) i() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *dec) byte() byte {
+	if len(d.b) < 1 {
+		d.fail()
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *dec) s() string {
+	n := d.u()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return ""
+	}
+	v := string(d.b[:n])
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a list length, refusing one longer than the bytes left could hold.
+func (d *dec) count() int {
+	n := d.u()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *dec) addr() netip.Addr {
+	switch n := d.byte(); {
+	case n == 4 && len(d.b) >= 4:
+		a := netip.AddrFrom4([4]byte(d.b[:4]))
+		d.b = d.b[4:]
+		return a
+	case n == 16 && len(d.b) >= 16:
+		a := netip.AddrFrom16([16]byte(d.b[:16]))
+		d.b = d.b[16:]
+		return a
+	}
+	d.fail()
+	return netip.Addr{}
+}
+
+// encodeState appends the record of c to b.
+func encodeState(b []byte, c *analysis.ConvState) []byte {
+	e := enc{b}
+	e.byte(codecVersion)
+	e.addr(c.Src)
+	e.addr(c.Dst)
+	e.byte(c.Proto)
+	e.u(uint64(c.DPort))
+	for i := range c.Sides {
+		s := &c.Sides[i]
+		e.u(s.Sessions)
+		e.i(s.Unanswered)
+		for _, n := range s.Counts {
+			e.u(n)
+		}
+		e.u(uint64(len(s.Hourly)))
+		prev := int32(0)
+		for _, h := range s.Hourly {
+			e.i(int64(h.Hour - prev)) // hours ascend: small deltas
+			e.u(uint64(h.N))
+			prev = h.Hour
+		}
+	}
+	e.i(c.First)
+	e.i(c.Last)
+	e.u(uint64(len(c.Labels)))
+	for _, l := range c.Labels {
+		e.s(l.Name)
+		e.byte(l.Sides)
+	}
+	e.u(uint64(len(c.Hosts)))
+	for _, h := range c.Hosts {
+		e.s(h)
+	}
+	e.u(uint64(c.Actions))
+	e.byte(c.Vendors)
+	e.u(uint64(len(c.Samples)))
+	for _, s := range c.Samples {
+		e.s(s)
+	}
+	return e.b
+}
+
+// decodeState reads a record written by encodeState.
+func decodeState(b []byte) (analysis.ConvState, error) {
+	d := dec{b: b}
+	var c analysis.ConvState
+	if d.byte() != codecVersion {
+		return c, errBadRecord
+	}
+	c.Src, c.Dst = d.addr(), d.addr()
+	c.Proto = d.byte()
+	c.DPort = uint16(d.u())
+	for i := range c.Sides {
+		s := &c.Sides[i]
+		s.Sessions = d.u()
+		s.Unanswered = d.i()
+		for j := range s.Counts {
+			s.Counts[j] = d.u()
+		}
+		n := d.count()
+		if n > 0 {
+			s.Hourly = make([]analysis.HourCount, n)
+		}
+		prev := int32(0)
+		for j := range s.Hourly {
+			prev += int32(d.i())
+			s.Hourly[j] = analysis.HourCount{Hour: prev, N: uint32(d.u())}
+		}
+	}
+	c.First, c.Last = d.i(), d.i()
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		c.Labels = append(c.Labels, analysis.LabelState{Name: d.s(), Sides: d.byte()})
+	}
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		c.Hosts = append(c.Hosts, d.s())
+	}
+	c.Actions = uint16(d.u())
+	c.Vendors = d.byte()
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		c.Samples = append(c.Samples, d.s())
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return analysis.ConvState{}, errBadRecord
+	}
+	return c, nil
+}
+
+// encodeTracking writes the open connections and host clocks.
+func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64) []byte {
+	e := enc{make([]byte, 0, 64*len(sessions)+64)}
+	e.byte(codecVersion)
+	hosts := make([]string, 0, len(clocks))
+	for h := range clocks {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	e.u(uint64(len(hosts)))
+	for _, h := range hosts {
+		e.s(h)
+		e.i(clocks[h])
+	}
+	e.u(uint64(len(sessions)))
+	for _, s := range sessions {
+		e.addr(s.Src)
+		e.addr(s.Dst)
+		e.s(s.Host)
+		e.s(s.Group)
+		e.u(uint64(s.SPort))
+		e.u(uint64(s.DPort))
+		e.byte(s.Proto)
+		e.byte(byte(s.Side))
+		e.u(uint64(s.ConvDPort))
+		for _, n := range s.Last {
+			e.u(n)
+		}
+		e.i(s.Seen)
+		var flags byte
+		for i, f := range []bool{s.Unanswered, s.Matched, s.HasCounters} {
+			if f {
+				flags |= 1 << i
+			}
+		}
+		e.byte(flags)
+	}
+	return e.b
+}
+
+// decodeTracking reads what encodeTracking wrote.
+func decodeTracking(b []byte) ([]analysis.SessionState, map[string]int64, error) {
+	d := dec{b: b}
+	if d.byte() != codecVersion {
+		return nil, nil, errBadRecord
+	}
+	clocks := make(map[string]int64)
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		h := d.s()
+		clocks[h] = d.i()
+	}
+	var out []analysis.SessionState
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		s := analysis.SessionState{Src: d.addr(), Dst: d.addr(), Host: d.s(), Group: d.s(),
+			SPort: uint16(d.u()), DPort: uint16(d.u()), Proto: d.byte(), Side: ingest.Direction(d.byte()),
+			ConvDPort: uint16(d.u())}
+		for i := range s.Last {
+			s.Last[i] = d.u()
+		}
+		s.Seen = d.i()
+		f := d.byte()
+		s.Unanswered, s.Matched, s.HasCounters = f&1 != 0, f&2 != 0, f&4 != 0
+		out = append(out, s)
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return nil, nil, errBadRecord
+	}
+	return out, clocks, nil
+}

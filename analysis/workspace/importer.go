@@ -1,0 +1,264 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Outcome says what an import did with a file.
+type Outcome string
+
+// Outcomes.
+const (
+	Imported Outcome = "imported"          // read in full
+	Tail     Outcome = "new tail imported" // grown since the last import: read from where it stopped
+	Already  Outcome = "already imported"  // the same content is in the workspace: nothing read
+)
+
+// FileResult is what importing one file did.
+type FileResult struct {
+	analysis.FileResult
+	Outcome  Outcome
+	From     int64  // byte offset the read started at (Tail)
+	SameAs   string // the source already holding this content (Already)
+	Sessions int64  // sessions this import added
+}
+
+// ImportOptions configure Import.
+type ImportOptions struct {
+	Parse    []ingest.Option
+	Model    analysis.Options
+	Progress func(analysis.Progress)
+}
+
+// Import reads files into the workspace, one transaction per file. A file
+// whose content is already there is skipped; a file that has grown since its
+// import is read from where that import stopped; a last line without newline
+// is left for the next import. Open connections carry over from file to file
+// and from import to import.
+func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
+	var out []FileResult
+	for i, name := range files {
+		res, err := ws.importFile(ctx, name, o, analysis.Progress{File: name, FileIndex: i, Files: len(files)})
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (ws *Workspace) importFile(ctx context.Context, name string, o ImportOptions, p analysis.Progress) (FileResult, error) {
+	res := FileResult{Outcome: Imported}
+	res.Name = name
+	var fp fingerprint
+	var plan planKind
+	var prev sourceRow
+	if name != "-" {
+		f, st, err := statFile(name)
+		if err != nil {
+			return res, err
+		}
+		if st.IsDir() {
+			f.Close()
+			return res, fmt.Errorf("open %s: is a directory", name)
+		}
+		fp, err = fingerprintOf(f, st.Size())
+		if err == nil {
+			plan, prev, err = ws.plan(ctx, f, name, fp)
+		}
+		f.Close()
+		if err != nil {
+			return res, fmt.Errorf("import %s: %w", name, err)
+		}
+	} else {
+		fp = fingerprint{content: fmt.Sprintf("stdin %d", time.Now().UnixNano()), head: "-", tail: "-"}
+	}
+	switch plan {
+	case planSkip:
+		res.Outcome, res.SameAs = Already, prev.path
+		return res, nil
+	case planTail:
+		res.Outcome, res.From = Tail, prev.consumed
+	}
+	return ws.read(ctx, name, fp, plan, prev, o, p, res)
+}
+
+// read imports name from res.From and commits it.
+func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan planKind, prev sourceRow,
+	o ImportOptions, p analysis.Progress, res FileResult) (FileResult, error) {
+	in, err := ingest.Open(name)
+	if err != nil {
+		return res, err
+	}
+	defer in.Close()
+	res.Size, res.Gzip = in.Size, in.Gzip
+	if err := in.Skip(res.From); err != nil {
+		return res, err
+	}
+	sessions, clocks, err := ws.tracking(ctx)
+	if err != nil {
+		return res, err
+	}
+	m := analysis.NewModel(o.Model)
+	m.Restore(sessions, clocks)
+	p.Total = in.Size
+	stop := analysis.Watch(in, o.Progress, p)
+	ref := in.ModTime
+	if ref.IsZero() {
+		ref = time.Now()
+	}
+	opts := append([]ingest.Option{ingest.WithReferenceTime(ref), ingest.WithHoldPartialLine()}, o.Parse...)
+	start := time.Now()
+	res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
+		m.AddBatch(b.Events)
+		return nil
+	}, opts...)
+	stop()
+	res.Elapsed = time.Since(start)
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("import %s: %w", name, ctx.Err())
+	}
+	res.Sessions = m.Stats().Sessions
+	row := prev
+	row.path, row.size, row.head, row.tail = name, fp.size, fp.head, fp.tail
+	if plan != planTail {
+		row = sourceRow{path: name, size: fp.size, head: fp.head, tail: fp.tail}
+	}
+	lineBase := row.stats.Lines
+	row.consumed = res.From + res.Stats.Bytes
+	row.stats.add(&res.Stats)
+	if err := ws.commit(ctx, m, row, fp, in, &res.Stats, lineBase); err != nil {
+		return res, fmt.Errorf("import %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// commit writes an import's contribution in one transaction.
+func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, fp fingerprint,
+	in *ingest.Input, st *ingest.Stats, lineBase int64) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	tx, err := ws.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if err := mergeStates(ctx, tx, m.States()); err != nil {
+		return classify(err)
+	}
+	for rule, tag := range m.RuleTags() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rule_tags (rule, tag) VALUES (?, ?)
+			ON CONFLICT (rule) DO UPDATE SET tag = excluded.tag`, rule, tag); err != nil {
+			return classify(err)
+		}
+	}
+	sessions, clocks := m.Sessions()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks)); err != nil {
+		return classify(err)
+	}
+	id, err := saveSource(ctx, tx, row, fp, in)
+	if err != nil {
+		return classify(err)
+	}
+	for _, pe := range st.MalformedSamples {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO malformed (source_id, line, col, reason, text)
+			VALUES (?, ?, ?, ?, ?)`, id, lineBase+pe.Line, pe.Column, pe.Err.Error(), pe.Text); err != nil {
+			return classify(err)
+		}
+	}
+	return classify(tx.Commit())
+}
+
+func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, fp fingerprint, in *ingest.Input) (int64, error) {
+	stats, err := json.Marshal(row.stats)
+	if err != nil {
+		return 0, err
+	}
+	now := time.Now().Unix()
+	mod := in.ModTime.Unix()
+	if in.ModTime.IsZero() {
+		mod = 0
+	}
+	if row.id != 0 {
+		_, err := tx.ExecContext(ctx, `UPDATE sources SET size = ?, consumed = ?, head = ?, tail = ?, content = ?,
+			mod_time = ?, last_imported = ?, imports = imports + 1, stats = ? WHERE id = ?`,
+			fp.size, row.consumed, fp.head, fp.tail, fp.content, mod, now, string(stats), row.id)
+		return row.id, err
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO sources (path, size, consumed, gzip, head, tail, content, mod_time,
+		first_imported, last_imported, imports, stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+		row.path, fp.size, row.consumed, in.Gzip, fp.head, fp.tail, fp.content, mod, now, now, string(stats))
+	if err != nil {
+		return 0, err
+	}
+	return r.LastInsertId()
+}
+
+// tracking loads the open connections left by the last import.
+func (ws *Workspace) tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
+	var b []byte
+	err := ws.db.QueryRowContext(ctx, `SELECT state FROM tracking WHERE id = 1`).Scan(&b)
+	if err == sql.ErrNoRows {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, classify(err)
+	}
+	s, c, err := decodeTracking(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: open connections: %v", ErrCorrupt, err)
+	}
+	return s, c, nil
+}
+
+// sourceStats are a source's line counts, summed over its imports.
+type sourceStats struct {
+	Bytes, Lines, Events, Unsupported, Skipped, Malformed, NULLines, Pending int64
+	Vendors                                                                  map[string]int64 `json:",omitempty"`
+	UnsupportedReasons, MalformedReasons                                     map[string]int64 `json:",omitempty"`
+}
+
+func (s *sourceStats) add(o *ingest.Stats) {
+	s.Bytes += o.Bytes
+	s.Lines += o.Lines
+	s.Events += o.Events
+	s.Unsupported += o.Unsupported
+	s.Skipped += o.Skipped
+	s.Malformed += o.Malformed
+	s.NULLines += o.NULLines
+	s.Pending = o.Pending
+	for v, n := range o.Vendors {
+		if n > 0 {
+			s.Vendors = addTo(s.Vendors, ingest.Vendor(v).String(), n)
+		}
+	}
+	for r, n := range o.UnsupportedReasons {
+		s.UnsupportedReasons = addTo(s.UnsupportedReasons, r, n)
+	}
+	for r, n := range o.MalformedReasons {
+		s.MalformedReasons = addTo(s.MalformedReasons, r, n)
+	}
+}
+
+func addTo(m map[string]int64, k string, n int64) map[string]int64 {
+	if m == nil {
+		m = make(map[string]int64)
+	}
+	m[k] += n
+	return m
+}
+
+func (s *sourceStats) unmarshal(text string) error {
+	if err := json.Unmarshal([]byte(text), s); err != nil {
+		return fmt.Errorf("%w: source statistics: %v", ErrCorrupt, err)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package workspace
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// Info summarises a workspace.
+type Info struct {
+	Path            string    `json:"path"`
+	FileBytes       int64     `json:"file_bytes"` // database and WAL on disk
+	Schema          int       `json:"schema"`
+	Sources         int64     `json:"sources"`
+	Conversations   int64     `json:"conversations"`
+	Sessions        int64     `json:"sessions"`
+	Lines           int64     `json:"lines"`
+	Events          int64     `json:"events"`
+	Malformed       int64     `json:"malformed"`
+	OpenConnections int       `json:"open_connections"`
+	Monitored       []string  `json:"monitored,omitempty"` // declared; empty when learned
+	Learned         int64     `json:"learned_endpoints"`
+	InventoryIPs    int64     `json:"inventory_ips"`
+	First           time.Time `json:"first,omitzero"`
+	Last            time.Time `json:"last,omitzero"`
+}
+
+// Info returns the workspace's summary.
+func (ws *Workspace) Info(ctx context.Context) (Info, error) {
+	in := Info{Path: ws.path}
+	for _, suffix := range []string{"", "-wal"} {
+		if st, err := os.Stat(ws.path + suffix); err == nil {
+			in.FileBytes += st.Size()
+		}
+	}
+	var first, last int64
+	err := ws.db.QueryRowContext(ctx, `SELECT
+		(SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM sources),
+		(SELECT count(*) FROM conversations),
+		(SELECT coalesce(sum(sessions), 0) FROM conversations),
+		(SELECT coalesce(min(nullif(first_ns, 0)), 0) FROM conversations),
+		(SELECT coalesce(max(last_ns), 0) FROM conversations),
+		(SELECT count(*) FROM endpoints),
+		(SELECT count(*) FROM inventory)`).Scan(&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
+		&first, &last, &in.Learned, &in.InventoryIPs)
+	if err != nil {
+		return in, classify(err)
+	}
+	if first != 0 {
+		in.First, in.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+	}
+	sources, err := ws.Sources(ctx)
+	if err != nil {
+		return in, err
+	}
+	for _, s := range sources {
+		in.Lines += s.Stats.Lines
+		in.Events += s.Stats.Events
+		in.Malformed += s.Stats.Malformed
+	}
+	open, _, err := ws.tracking(ctx)
+	if err != nil {
+		return in, err
+	}
+	in.OpenConnections = len(open)
+	mon, err := ws.Monitored(ctx)
+	for _, p := range mon {
+		in.Monitored = append(in.Monitored, p.String())
+	}
+	return in, err
+}
+
+// Source is an imported file.
+type Source struct {
+	Path          string          `json:"path"`
+	Size          int64           `json:"size"`
+	Imported      int64           `json:"imported_bytes"` // of text, up to the last complete line
+	Gzip          bool            `json:"gzip"`
+	FirstImported time.Time       `json:"first_imported"`
+	LastImported  time.Time       `json:"last_imported"`
+	Imports       int64           `json:"imports"`
+	Stats         sourceStats     `json:"stats"`
+	Malformed     []MalformedLine `json:"malformed,omitempty"`
+}
+
+// MalformedLine is one of the first malformed lines of a source.
+type MalformedLine struct {
+	Line   int64  `json:"line"`
+	Column int    `json:"column,omitempty"`
+	Reason string `json:"reason"`
+	Text   string `json:"text"`
+}
+
+// Sources returns the imported sources, oldest first, with their first
+// malformed lines.
+func (ws *Workspace) Sources(ctx context.Context) ([]Source, error) {
+	rows, err := ws.db.QueryContext(ctx, `SELECT id, path, size, consumed, gzip, first_imported, last_imported,
+		imports, stats FROM sources ORDER BY id`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	var out []Source
+	var ids []int64
+	for rows.Next() {
+		var s Source
+		var id, first, last int64
+		var stats string
+		if err := rows.Scan(&id, &s.Path, &s.Size, &s.Imported, &s.Gzip, &first, &last, &s.Imports, &stats); err != nil {
+			rows.Close()
+			return nil, classify(err)
+		}
+		if err := s.Stats.unmarshal(stats); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s.FirstImported, s.LastImported = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+		out = append(out, s)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, classify(err)
+	}
+	for i, id := range ids {
+		if out[i].Malformed, err = ws.malformed(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (ws *Workspace) malformed(ctx context.Context, id int64) ([]MalformedLine, error) {
+	rows, err := ws.db.QueryContext(ctx, `SELECT line, col, reason, text FROM malformed WHERE source_id = ? ORDER BY line`, id)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []MalformedLine
+	for rows.Next() {
+		var m MalformedLine
+		if err := rows.Scan(&m.Line, &m.Column, &m.Reason, &m.Text); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, m)
+	}
+	return out, classify(rows.Err())
+}
+
+// Export writes everything the workspace holds as one JSON document: its
+// summary, sources, conversations (with hourly sessions and evidence), the
+// monitored set and the inventory.
+func (ws *Workspace) Export(ctx context.Context, w io.Writer, encodeFlows func(io.Writer, []analysis.Conversation) error) error {
+	info, err := ws.Info(ctx)
+	if err != nil {
+		return err
+	}
+	sources, err := ws.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	convs, err := ws.Conversations(ctx, Query{})
+	if err != nil {
+		return err
+	}
+	inv, err := ws.Inventory(ctx)
+	if err != nil {
+		return err
+	}
+	head, err := json.Marshal(struct {
+		Info      Info       `json:"workspace"`
+		Sources   []Source   `json:"sources"`
+		Inventory []InvEntry `json:"inventory"`
+	}{info, sources, inv})
+	if err != nil {
+		return err
+	}
+	// {"workspace":…,"sources":…,"inventory":…,"conversations":[…]}
+	if _, err := w.Write(head[:len(head)-1]); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, `,"conversations":`); err != nil {
+		return err
+	}
+	if err := encodeFlows(w, convs); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "}\n")
+	return err
+}

@@ -1,0 +1,164 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/netip"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// bulkThreshold is the delta size above which merging first reads every
+// stored key at once instead of looking each conversation up.
+const bulkThreshold = 20_000
+
+type rowKey struct {
+	src, dst [16]byte
+	dport    uint16
+	proto    uint8
+}
+
+func keyOf(st *analysis.ConvState) rowKey {
+	return rowKey{src: st.Src.As16(), dst: st.Dst.As16(), proto: st.Proto, dport: st.DPort}
+}
+
+// mergeStates adds an import's conversation states to the stored ones, and
+// records the endpoints they show behind an enforcement point.
+func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) error {
+	var ids map[rowKey]int64
+	if len(states) > bulkThreshold {
+		var err error
+		if ids, err = allKeys(ctx, tx); err != nil {
+			return err
+		}
+	}
+	stmts, err := prepare(ctx, tx,
+		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
+		`SELECT state FROM conversations WHERE id = ?`,
+		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer closeAll(stmts)
+	byKey, byID, ins, upd := stmts[0], stmts[1], stmts[2], stmts[3]
+	endpoints := make(map[netip.Addr]struct{})
+	var buf []byte
+	for i := range states {
+		st := &states[i]
+		if st.Empty() {
+			continue
+		}
+		analysis.LearnEndpoints(st, func(a netip.Addr) { endpoints[a] = struct{}{} })
+		k := keyOf(st)
+		id, old, err := lookup(ctx, ids, k, byKey, byID)
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			old.Merge(st, analysis.DefaultSamples)
+			st = &old
+		}
+		buf = encodeState(buf[:0], st)
+		sessions, bytes := sortKeys(st)
+		if id != 0 {
+			_, err = upd.ExecContext(ctx, buf, sessions, bytes, st.First, st.Last, id)
+		} else {
+			_, err = ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for a := range endpoints {
+		b := a.As16()
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`, b[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup finds a stored conversation by key: in ids when given (bulk mode),
+// else with a query. It returns id 0 when there is none.
+func lookup(ctx context.Context, ids map[rowKey]int64, k rowKey, byKey, byID *sql.Stmt) (int64, analysis.ConvState, error) {
+	var id int64
+	var b []byte
+	var err error
+	if ids != nil {
+		if id = ids[k]; id == 0 {
+			return 0, analysis.ConvState{}, nil
+		}
+		err = byID.QueryRowContext(ctx, id).Scan(&b)
+	} else {
+		err = byKey.QueryRowContext(ctx, k.src[:], k.dst[:], k.proto, k.dport).Scan(&id, &b)
+		if err == sql.ErrNoRows {
+			return 0, analysis.ConvState{}, nil
+		}
+	}
+	if err != nil {
+		return 0, analysis.ConvState{}, err
+	}
+	st, err := decodeState(b)
+	if err != nil {
+		return 0, st, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+	}
+	return id, st, nil
+}
+
+// allKeys reads the key of every stored conversation.
+func allKeys(ctx context.Context, tx *sql.Tx) (map[rowKey]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, src, dst, proto, dport FROM conversations`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make(map[rowKey]int64)
+	for rows.Next() {
+		var id int64
+		var src, dst []byte
+		var k rowKey
+		if err := rows.Scan(&id, &src, &dst, &k.proto, &k.dport); err != nil {
+			return nil, err
+		}
+		if len(src) != 16 || len(dst) != 16 {
+			return nil, fmt.Errorf("%w: conversation %d has a bad address", ErrCorrupt, id)
+		}
+		k.src, k.dst = [16]byte(src), [16]byte(dst)
+		ids[k] = id
+	}
+	return ids, rows.Err()
+}
+
+// sortKeys are the stored columns lists are sorted by: the combined session
+// count and bytes of the conversation (its largest side's).
+func sortKeys(st *analysis.ConvState) (sessions, bytes int64) {
+	var ob, rb uint64
+	for i := range st.Sides {
+		s := &st.Sides[i]
+		sessions = max(sessions, int64(s.Sessions))
+		ob, rb = max(ob, s.Counts[1]), max(rb, s.Counts[3])
+	}
+	return sessions, int64(ob + rb)
+}
+
+func prepare(ctx context.Context, tx *sql.Tx, queries ...string) ([]*sql.Stmt, error) {
+	var out []*sql.Stmt
+	for _, q := range queries {
+		s, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func closeAll(stmts []*sql.Stmt) {
+	for _, s := range stmts {
+		s.Close()
+	}
+}

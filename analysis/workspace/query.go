@@ -1,0 +1,188 @@
+package workspace
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// Query selects conversations.
+type Query struct {
+	// Since and Until keep the sessions that started in [Since, Until), by
+	// the hourly counts; a zero bound is open. Conversations with no session
+	// in the range are left out; packets and bytes stay whole.
+	Since, Until time.Time
+	// Monitored overrides the workspace's monitored set for directions.
+	Monitored []netip.Prefix
+}
+
+// States returns the stored state of every conversation, unordered.
+func (ws *Workspace) States(ctx context.Context) ([]analysis.ConvState, error) {
+	return ws.states(ctx, `SELECT id, state FROM conversations`)
+}
+
+func (ws *Workspace) states(ctx context.Context, query string, args ...any) ([]analysis.ConvState, error) {
+	rows, err := ws.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []analysis.ConvState
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			return nil, classify(err)
+		}
+		st, err := decodeState(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		}
+		out = append(out, st)
+	}
+	return out, classify(rows.Err())
+}
+
+// Conversations returns the conversations q selects, sorted as
+// analysis.Compare orders them.
+func (ws *Workspace) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
+	states, err := ws.States(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !q.Since.IsZero() || !q.Until.IsZero() {
+		kept := states[:0]
+		for i := range states {
+			if w, ok := states[i].Window(q.Since, q.Until); ok {
+				kept = append(kept, w)
+			}
+		}
+		states = kept
+	}
+	return ws.build(ctx, states, q.Monitored)
+}
+
+// Top returns the n conversations with the most bytes, largest first,
+// straight from the index: cheap on any workspace size.
+func (ws *Workspace) Top(ctx context.Context, n int) ([]analysis.Conversation, error) {
+	states, err := ws.states(ctx, `SELECT id, state FROM conversations ORDER BY bytes DESC LIMIT ?`, n)
+	if err != nil {
+		return nil, err
+	}
+	convs, err := ws.build(ctx, states, nil)
+	if err != nil {
+		return nil, err
+	}
+	// build sorts by direction and address; Top is by bytes, largest first.
+	slices.SortStableFunc(convs, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
+	return convs, nil
+}
+
+// build turns states into conversations with the workspace's directions and
+// rule tags.
+func (ws *Workspace) build(ctx context.Context, states []analysis.ConvState, override []netip.Prefix) ([]analysis.Conversation, error) {
+	mon, err := ws.monitoredSet(ctx, override)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := ws.ruleTags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return analysis.Build(states, mon, tags), nil
+}
+
+// monitoredSet is override, else the declared set, else the learned one.
+func (ws *Workspace) monitoredSet(ctx context.Context, override []netip.Prefix) (*analysis.Monitored, error) {
+	if len(override) > 0 {
+		return analysis.NewMonitored(override, nil), nil
+	}
+	declared, err := ws.Monitored(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(declared) > 0 {
+		return analysis.NewMonitored(declared, nil), nil
+	}
+	rows, err := ws.db.QueryContext(ctx, `SELECT addr FROM endpoints`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var addrs []netip.Addr
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, classify(err)
+		}
+		if len(b) == 16 {
+			addrs = append(addrs, netip.AddrFrom16([16]byte(b)).Unmap())
+		}
+	}
+	return analysis.NewLearnedMonitored(addrs), classify(rows.Err())
+}
+
+func (ws *Workspace) ruleTags(ctx context.Context) (map[string]string, error) {
+	rows, err := ws.db.QueryContext(ctx, `SELECT rule, tag FROM rule_tags`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var r, t string
+		if err := rows.Scan(&r, &t); err != nil {
+			return nil, classify(err)
+		}
+		out[r] = t
+	}
+	return out, classify(rows.Err())
+}
+
+// Monitored returns the declared monitored set (empty: learned from the logs).
+func (ws *Workspace) Monitored(ctx context.Context) ([]netip.Prefix, error) {
+	rows, err := ws.db.QueryContext(ctx, `SELECT prefix FROM monitored ORDER BY prefix`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []netip.Prefix
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, classify(err)
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: monitored prefix %q", ErrCorrupt, s)
+		}
+		out = append(out, p)
+	}
+	return out, classify(rows.Err())
+}
+
+// SetMonitored declares the monitored set; an empty list returns to the
+// learned one.
+func (ws *Workspace) SetMonitored(ctx context.Context, prefixes []netip.Prefix) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	tx, err := ws.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM monitored`); err != nil {
+		return classify(err)
+	}
+	for _, p := range prefixes {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO monitored (prefix) VALUES (?)`, p.Masked().String()); err != nil {
+			return classify(err)
+		}
+	}
+	return classify(tx.Commit())
+}

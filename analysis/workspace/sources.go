@@ -1,0 +1,142 @@
+package workspace
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// A source is recognised by samples of its bytes rather than a hash of the
+// whole file, so that deciding whether a multi-gigabyte file was already
+// imported costs a few reads, not a full pass:
+//
+//   - head: the first 64 KiB (or the whole file when smaller);
+//   - tail: the 64 KiB that end at the size imported;
+//   - content: size, head, tail and seven 4 KiB samples spread in between.
+//
+// Two files with the same content fingerprint are the same log (a copy, or
+// the same file imported twice). A file whose first bytes and the bytes up
+// to an earlier import's size match that import has grown: only the rest is
+// new. Log lines carry timestamps, so distinct logs differ in every sample.
+
+const sampleSize = 64 << 10
+
+type fingerprint struct {
+	size          int64
+	head, tail    string
+	content       string
+	headN, tailAt int64 // bytes hashed for head; offset where tail starts
+}
+
+// hashRange returns the hex SHA-256 of f's bytes [off, off+n).
+func hashRange(f io.ReaderAt, off, n int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, off, n)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// fingerprintOf samples f, whose size is size.
+func fingerprintOf(f io.ReaderAt, size int64) (fingerprint, error) {
+	fp := fingerprint{size: size, headN: min(size, sampleSize), tailAt: max(size-sampleSize, 0)}
+	var err error
+	if fp.head, err = hashRange(f, 0, fp.headN); err != nil {
+		return fp, err
+	}
+	if fp.tail, err = hashRange(f, fp.tailAt, size-fp.tailAt); err != nil {
+		return fp, err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%d %s %s", size, fp.head, fp.tail)
+	for k := int64(1); k < 8; k++ {
+		if _, err := io.Copy(h, io.NewSectionReader(f, size*k/8, min(4096, size-size*k/8))); err != nil {
+			return fp, err
+		}
+	}
+	fp.content = hex.EncodeToString(h.Sum(nil))
+	return fp, nil
+}
+
+// sourceRow is what the workspace knows of an imported source.
+type sourceRow struct {
+	id             int64
+	path           string
+	size, consumed int64
+	head, tail     string
+	stats          sourceStats
+	imports        int64
+}
+
+// planKind says what to do with a file.
+type planKind int
+
+const (
+	planNew  planKind = iota // never seen: import all of it
+	planTail                 // seen smaller: import from where the last import stopped
+	planSkip                 // seen with this content: nothing to do
+)
+
+// plan decides how to import the file f (opened at path, with fingerprint fp).
+func (ws *Workspace) plan(ctx context.Context, f io.ReaderAt, path string, fp fingerprint) (planKind, sourceRow, error) {
+	var row sourceRow
+	err := ws.db.QueryRowContext(ctx, `SELECT id, path FROM sources WHERE content = ? AND size = ? LIMIT 1`,
+		fp.content, fp.size).Scan(&row.id, &row.path)
+	if err == nil {
+		return planSkip, row, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return planNew, row, classify(err)
+	}
+	rows, err := ws.db.QueryContext(ctx, `SELECT id, path, size, consumed, head, tail, stats, imports FROM sources
+		WHERE (path = ? OR head = ?) AND size < ? ORDER BY size DESC`, path, fp.head, fp.size)
+	if err != nil {
+		return planNew, row, classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c sourceRow
+		var stats string
+		if err := rows.Scan(&c.id, &c.path, &c.size, &c.consumed, &c.head, &c.tail, &stats, &c.imports); err != nil {
+			return planNew, row, classify(err)
+		}
+		if grown, err := grewFrom(f, c); err != nil || !grown {
+			continue
+		}
+		if err := c.stats.unmarshal(stats); err != nil {
+			return planNew, row, err
+		}
+		return planTail, c, nil
+	}
+	return planNew, row, classify(rows.Err())
+}
+
+// grewFrom reports whether f starts with the bytes that old was imported from.
+func grewFrom(f io.ReaderAt, old sourceRow) (bool, error) {
+	head, err := hashRange(f, 0, min(old.size, sampleSize))
+	if err != nil || head != old.head {
+		return false, err
+	}
+	at := max(old.size-sampleSize, 0)
+	tail, err := hashRange(f, at, old.size-at)
+	return err == nil && tail == old.tail, err
+}
+
+// statFile opens path for fingerprinting.
+func statFile(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}

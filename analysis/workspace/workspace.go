@@ -1,0 +1,250 @@
+// Package workspace keeps a discovery project in one SQLite file: every
+// imported source, the conversations with their hourly sessions and
+// evidence, the connections still open at the end of the last import, the
+// monitored set, settings and the inventory.
+//
+// A discovery runs for days or weeks. Each import adds to what the workspace
+// holds in a single transaction, so a crash or kill leaves either all of a
+// file's contribution or none of it; importing the same content twice
+// changes nothing, and a file that has grown imports only its new tail.
+//
+// SQLite runs in WAL mode: readers (the GUI, a listener's statistics) never
+// wait for an import, and writers in one process take turns.
+package workspace
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// applicationID marks FlowSleuth workspaces in the SQLite header ("FLSU").
+const applicationID = 0x464C5355
+
+// Errors of Open.
+var (
+	ErrNotWorkspace = errors.New("not a FlowSleuth workspace")
+	ErrCorrupt      = errors.New("workspace file is damaged")
+	ErrTooNew       = errors.New("workspace was written by a newer FlowSleuth")
+)
+
+// Workspace is an open workspace file. It is safe for concurrent use.
+type Workspace struct {
+	path string
+	db   *sql.DB
+	wmu  sync.Mutex // one writer at a time in this process
+}
+
+// DefaultPath returns the workspace used when none is named: FlowSleuth's
+// directory under the user's configuration directory (XDG_CONFIG_HOME on
+// Linux), file default.flowsleuth.
+func DefaultPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the configuration directory: %w", err)
+	}
+	return filepath.Join(dir, "flowsleuth", "default.flowsleuth"), nil
+}
+
+// Open opens the workspace at path, creating it (and its directory) if it
+// does not exist. A file that is not a FlowSleuth workspace is refused with
+// ErrNotWorkspace and left untouched; a damaged one with ErrCorrupt.
+func Open(path string) (*Workspace, error) {
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	ws := &Workspace{path: path, db: db}
+	if err := ws.init(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
+	}
+	return ws, nil
+}
+
+// checkFile refuses an existing file that is not SQLite, before SQLite (which
+// would happily turn an empty or foreign file into a database) touches it.
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%w: it is a directory", ErrNotWorkspace)
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	if n == 0 && st.Size() == 0 {
+		return nil // an empty file: becomes a workspace
+	}
+	if err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
+		return fmt.Errorf("%w: it is not an SQLite database", ErrNotWorkspace)
+	}
+	// The application ID is at offset 68, big-endian.
+	id := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
+	if id != applicationID && id != 0 {
+		return fmt.Errorf("%w: an SQLite database of another application (id %#x)", ErrNotWorkspace, id)
+	}
+	return nil
+}
+
+// init checks the file is ours, then sets WAL mode (a lasting change to the
+// file, so only after the checks) and brings the schema up to date.
+func (ws *Workspace) init(ctx context.Context) error {
+	var id, version int
+	if err := ws.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+		return err
+	}
+	if err := ws.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if id == 0 && version == 0 {
+		var tables int
+		if err := ws.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return err
+		}
+		if tables > 0 {
+			return fmt.Errorf("%w: an SQLite database with other tables", ErrNotWorkspace)
+		}
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("%w (schema %d, this version knows %d)", ErrTooNew, version, len(migrations))
+	}
+	if _, err := ws.db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return err
+	}
+	return ws.migrate(ctx, version)
+}
+
+// migrate applies the migrations after version, each in its own transaction.
+func (ws *Workspace) migrate(ctx context.Context, version int) error {
+	for v := version; v < len(migrations); v++ {
+		tx, err := ws.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id=%d; PRAGMA user_version=%d", applicationID, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// classify maps SQLite's damaged-file errors to ErrCorrupt.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
+	return err
+}
+
+// Path returns the workspace's file name.
+func (ws *Workspace) Path() string { return ws.path }
+
+// Close closes the workspace.
+func (ws *Workspace) Close() error { return ws.db.Close() }
+
+// Check runs SQLite's integrity check and returns ErrCorrupt with the first
+// problems it reports.
+func (ws *Workspace) Check(ctx context.Context) error {
+	rows, err := ws.db.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return classify(err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %v", ErrCorrupt, problems)
+	}
+	return nil
+}
+
+// migrations[v] brings schema v to v+1. Append only; never edit a released one.
+var migrations = []string{
+	`CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+	CREATE TABLE sources (
+		id INTEGER PRIMARY KEY,
+		path TEXT NOT NULL,
+		size INTEGER NOT NULL,      -- bytes on disk when last imported
+		consumed INTEGER NOT NULL,  -- bytes of (decompressed) text imported, up to a line end
+		gzip INTEGER NOT NULL,
+		head TEXT NOT NULL,         -- hash of the first 64 KiB
+		tail TEXT NOT NULL,         -- hash of the 64 KiB before size
+		content TEXT NOT NULL,      -- fingerprint of the content at size
+		mod_time INTEGER NOT NULL,
+		first_imported INTEGER NOT NULL,
+		last_imported INTEGER NOT NULL,
+		imports INTEGER NOT NULL,
+		stats TEXT NOT NULL         -- JSON: line counts by bucket and reason
+	);
+	CREATE INDEX sources_content ON sources(content);
+	CREATE INDEX sources_head ON sources(head);
+	CREATE TABLE malformed (
+		source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+		line INTEGER NOT NULL, col INTEGER NOT NULL, reason TEXT NOT NULL, text TEXT NOT NULL,
+		PRIMARY KEY (source_id, line)
+	) WITHOUT ROWID;
+	CREATE TABLE conversations (
+		id INTEGER PRIMARY KEY,
+		src BLOB NOT NULL, dst BLOB NOT NULL, proto INTEGER NOT NULL, dport INTEGER NOT NULL,
+		state BLOB NOT NULL,        -- analysis.ConvState, see codec.go
+		sessions INTEGER NOT NULL, bytes INTEGER NOT NULL, first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,
+		UNIQUE (src, dst, proto, dport)
+	);
+	CREATE INDEX conversations_bytes ON conversations(bytes DESC);
+	CREATE TABLE endpoints (addr BLOB PRIMARY KEY) WITHOUT ROWID; -- learned monitored set
+	CREATE TABLE rule_tags (rule TEXT PRIMARY KEY, tag TEXT NOT NULL) WITHOUT ROWID;
+	CREATE TABLE tracking (id INTEGER PRIMARY KEY CHECK (id = 1), state BLOB NOT NULL);
+	CREATE TABLE monitored (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
+	CREATE TABLE inventory (ip BLOB PRIMARY KEY, vm TEXT NOT NULL, groups TEXT NOT NULL) WITHOUT ROWID;
+	CREATE TABLE inventory_imports (id INTEGER PRIMARY KEY, path TEXT NOT NULL, imported INTEGER NOT NULL, report TEXT NOT NULL);`,
+}

@@ -11,9 +11,11 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -40,6 +42,7 @@ func init() {
 		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 
+		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},
 		{"version", "", "print the version", (*cli).versionCmd},
 	}
 }
@@ -166,6 +169,14 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
 }
 
+func (f *modelFlags) parseOptions() []ingest.Option {
+	return []ingest.Option{ingest.WithYear(f.year), ingest.WithDefaultHost(f.host),
+		ingest.WithWorkers(f.workers), ingest.WithSyslogLibrary(f.library)}
+}
+
+// prefixes returns the --monitored prefixes.
+func (f *modelFlags) prefixes() ([]netip.Prefix, error) { return parsePrefixes(f.monitored) }
+
 // parsePrefixes reads "10.0.0.0/8,192.0.2.7" into prefixes (an IP is a /32 or /128).
 func parsePrefixes(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
@@ -183,38 +194,68 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// load reads files into a new Model, with a progress bar on a terminal.
-func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.FileResult, time.Duration, error) {
-	if len(files) == 0 {
-		return nil, nil, 0, usagef("no input files (use - for standard input)")
-	}
-	mon, err := parsePrefixes(f.monitored)
-	if err != nil {
-		return nil, nil, 0, err
+// run starts what every reading command needs: a CPU profile if asked, a
+// progress bar on a terminal, and a context cancelled by Ctrl-C. done undoes it.
+func (c *cli) start(f *modelFlags) (ctx context.Context, progress func(analysis.Progress), done func(), err error) {
+	var undo []func()
+	done = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
 	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, done, err
 		}
-		defer pf.Close()
 		if err := pprof.StartCPUProfile(pf); err != nil {
-			return nil, nil, 0, err
+			pf.Close()
+			return nil, nil, done, err
 		}
-		defer pprof.StopCPUProfile()
+		undo = append(undo, func() { pprof.StopCPUProfile(); pf.Close() })
+	}
+	if bar := newProgressBar(c.stderr); bar != nil && !f.quiet {
+		progress = bar.update
+		undo = append(undo, bar.finish)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	undo = append(undo, stop)
+	return ctx, progress, done, nil
+}
+
+// load reads files into a new in-memory Model.
+func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.FileResult, time.Duration, error) {
+	if len(files) == 0 {
+		return nil, nil, 0, usagef("no input files (use - for standard input)")
+	}
+	mon, err := f.prefixes()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	ctx, progress, done, err := c.start(f)
+	defer done()
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	m := analysis.NewModel(analysis.Options{Monitored: mon, IdleTimeout: f.idle})
-	opts := analysis.ImportOptions{Parse: []ingest.Option{
-		ingest.WithYear(f.year), ingest.WithDefaultHost(f.host),
-		ingest.WithWorkers(f.workers), ingest.WithSyslogLibrary(f.library)}}
-	bar := newProgressBar(c.stderr)
-	if bar != nil && !f.quiet {
-		opts.Progress = bar.update
-		defer bar.finish()
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	start := time.Now()
-	res, err := analysis.Import(ctx, m, files, opts)
+	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress})
 	return m, res, time.Since(start), err
+}
+
+// workspaceFlag registers --workspace.
+func workspaceFlag(fs *flag.FlagSet) *string {
+	def, err := workspace.DefaultPath()
+	if err != nil {
+		def = "default.flowsleuth"
+	}
+	return fs.String("workspace", def, "workspace file")
+}
+
+// openWorkspace opens the workspace named by --workspace.
+func openWorkspace(path string) (*workspace.Workspace, error) {
+	if path == "" {
+		return nil, usagef("--workspace is empty")
+	}
+	return workspace.Open(path)
 }

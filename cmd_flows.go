@@ -2,49 +2,31 @@ package main
 
 import (
 	"bufio"
-	"errors"
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
-	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-func (c *cli) importCmd(args []string) error {
-	fs := c.newFlagSet("import", "[flags] FILE...",
-		"Reads Nutanix Flow hit logs and NSX DFW packet logs (plain or gzip, any syslog wrapper)\n"+
-			"and prints what they contained: events, sessions, conversations, and every line skipped\n"+
-			"or refused, with the reasons.")
-	var mf modelFlags
-	mf.register(fs)
-	samples := fs.Int("show-malformed", 10, "how many malformed lines to list (at most 100)")
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	m, res, elapsed, err := c.load(&mf, files)
-	if m == nil {
-		return err
-	}
-	writeSummary(c.stdout, m, res, elapsed, *samples)
-	if err != nil {
-		return err
-	}
-	return readErrors(res)
-}
-
 func (c *cli) flowsCmd(args []string) error {
-	fs := c.newFlagSet("flows", "[flags] FILE...",
-		"Prints the conversations (source, destination, protocol, destination port) found in the logs,\n"+
-			"with their direction relative to the monitored set, tags, sessions, packets and bytes.\n"+
+	fs := c.newFlagSet("flows", "[flags] [FILE...]",
+		"Prints the conversations (source, destination, protocol, destination port) with their direction\n"+
+			"relative to the monitored set, tags, sessions, packets and bytes: of the FILEs given, read in\n"+
+			"memory, or else of the workspace.\n"+
 			"CSV columns: "+strings.Join(export.FlowColumns, ","))
 	var mf modelFlags
 	mf.register(fs)
+	wsPath := workspaceFlag(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
+	since := fs.String("since", "", "workspace: only sessions that started at or after this time (RFC 3339 or YYYY-MM-DD)")
+	until := fs.String("until", "", "workspace: only sessions that started before this time (RFC 3339 or YYYY-MM-DD)")
+	top := fs.Int("top", 0, "workspace: only the N conversations with the most bytes, largest first")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -55,12 +37,33 @@ func (c *cli) flowsCmd(args []string) error {
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
-	m, res, _, err := c.load(&mf, files)
-	if m == nil {
+	var convs []analysis.Conversation
+	if len(files) > 0 {
+		if *since != "" || *until != "" || *top != 0 {
+			return usagef("--since, --until and --top read the workspace: give no FILE")
+		}
+		convs, err = c.flowsOfFiles(&mf, files)
+	} else {
+		convs, err = c.flowsOfWorkspace(&mf, *wsPath, *since, *until, *top)
+	}
+	if convs == nil && err != nil {
 		return err
 	}
+	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	if werr := write(out, convs); werr != nil {
+		return werr
+	}
+	if ferr := out.Flush(); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// flowsOfFiles reads files in memory. Read errors come back with the flows.
+func (c *cli) flowsOfFiles(mf *modelFlags, files []string) ([]analysis.Conversation, error) {
+	m, res, _, err := c.load(mf, files)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, r := range res {
 		if r.Stats.Malformed > 0 {
@@ -68,98 +71,50 @@ func (c *cli) flowsCmd(args []string) error {
 				r.Name, r.Stats.Malformed)
 		}
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
-	if err := write(out, m.Conversations()); err != nil {
-		return err
-	}
-	if err := out.Flush(); err != nil {
-		return err
-	}
-	return readErrors(res)
+	return m.Conversations(), readErrors(res)
 }
 
-// readErrors reports files whose reading stopped early (a truncated gzip).
-func readErrors(res []analysis.FileResult) error {
-	var errs []error
-	for _, r := range res {
-		if r.Err != nil {
-			errs = append(errs, fmt.Errorf("%w (the lines before it were read)", r.Err))
-		}
+// flowsOfWorkspace reads the workspace's conversations.
+func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top int) ([]analysis.Conversation, error) {
+	var q workspace.Query
+	var err error
+	if q.Monitored, err = mf.prefixes(); err != nil {
+		return nil, err
 	}
-	return errors.Join(errs...)
+	if q.Since, err = parseTime("--since", since); err != nil {
+		return nil, err
+	}
+	if q.Until, err = parseTime("--until", until); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
+	}
+	ws, err := openWorkspace(path)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Close()
+	ctx := context.Background()
+	if top > 0 {
+		if !q.Since.IsZero() || !q.Until.IsZero() || len(q.Monitored) > 0 {
+			return nil, usagef("--top takes no --since, --until or --monitored")
+		}
+		return ws.Top(ctx, top)
+	}
+	return ws.Conversations(ctx, q)
 }
 
-func writeSummary(w io.Writer, m *analysis.Model, res []analysis.FileResult, elapsed time.Duration, samples int) {
-	var total ingest.Stats
-	var size int64
-	for _, r := range res {
-		total.Add(&r.Stats)
-		size += max(r.Size, 0)
+// parseTime reads an RFC 3339 time or a YYYY-MM-DD date (UTC midnight).
+func parseTime(flagName, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
 	}
-	ms := m.Stats()
-	secs := elapsed.Seconds()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	row := func(name string, n int64, note string) {
-		fmt.Fprintf(tw, "%s\t%s\t  %s\n", name, group(n), note)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
 	}
-	row("files", int64(len(res)), fmt.Sprintf("%s on disk, %s of text read in %.2f s (%.0f MB/s, %s lines/s)",
-		export.HumanBytes(uint64(size)), export.HumanBytes(uint64(total.Bytes)), secs,
-		float64(total.Bytes)/1e6/secs, group(int64(float64(total.Lines)/secs))))
-	row("lines", total.Lines, "")
-	row("events", total.Events, vendorNote(total.Vendors))
-	row("sessions", ms.Sessions, "(a connection logged at both ends counts at each)")
-	row("conversations", int64(ms.Conversations), "")
-	row("skipped", total.Skipped, "not firewall lines")
-	row("unsupported", total.Unsupported, reasonNote(total.UnsupportedReasons))
-	row("malformed", total.Malformed, reasonNote(total.MalformedReasons))
-	if total.NULLines > 0 {
-		row("NUL bytes", total.NULLines, "lines had NUL bytes, removed before parsing")
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
 	}
-	tw.Flush()
-	if n := min(samples, len(total.MalformedSamples)); n > 0 {
-		fmt.Fprintf(w, "\nfirst %d malformed lines:\n", n)
-		for _, pe := range total.MalformedSamples[:n] {
-			fmt.Fprintf(w, "  %s\n    %s\n", pe.Error(), pe.Text)
-		}
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			fmt.Fprintf(w, "\nwarning: %v: the file ends early; %s lines before it were read\n",
-				r.Err, group(r.Stats.Lines))
-		}
-	}
-}
-
-func vendorNote(v [ingest.NSX4 + 1]int64) string {
-	var parts []string
-	for _, vendor := range []ingest.Vendor{ingest.Nutanix, ingest.NSXV, ingest.NSXT, ingest.NSX4} {
-		if n := v[vendor]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %s", vendor, group(n)))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func reasonNote(m map[string]int64) string {
-	var parts []string
-	for i, rc := range ingest.TopReasons(m) {
-		if i == 4 {
-			parts = append(parts, "…")
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %s", rc.Reason, group(rc.Count)))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// group writes n with thousands separators: 1234567 → "1,234,567".
-func group(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + group(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return time.Time{}, usagef("%s: %q is not an RFC 3339 time or a YYYY-MM-DD date", flagName, s)
 }

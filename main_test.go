@@ -46,10 +46,19 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// The default workspace lives under the user's configuration directory:
+	// point it at a scratch directory so tests never touch the real one.
+	cfg, err := os.MkdirTemp("", "flowsleuth-config")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", cfg)
+	defer os.RemoveAll(cfg)
 	code := m.Run()
 	if binaryPath != "" {
 		os.RemoveAll(filepath.Dir(binaryPath))
 	}
+	os.RemoveAll(cfg)
 	os.Exit(code)
 }
 
@@ -125,7 +134,7 @@ func TestMalformedCorpus(t *testing.T) {
 	}
 
 	// The same through the CLI, flags after the file name.
-	code, out, errs := flowsleuth(t, "", "import", "testdata/malformed.log", "--show-malformed", "20")
+	code, out, errs := flowsleuth(t, "", "import", "testdata/malformed.log", "--show-malformed", "20", "--no-workspace")
 	if code != exitOK {
 		t.Fatalf("import: exit %d: %s", code, errs)
 	}
@@ -147,7 +156,12 @@ func TestExitCodes(t *testing.T) {
 		{"no command", nil, exitUsage, "Usage:"},
 		{"help", []string{"help"}, exitOK, "Usage:"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
-		{"no files", []string{"flows"}, exitUsage, "no input files"},
+		{"no files", []string{"import"}, exitUsage, "no input files"},
+		{"no workspace", []string{"flows", "--workspace", "testdata/none.flowsleuth"}, exitFailure, "no workspace at testdata/none.flowsleuth"},
+		{"foreign workspace", []string{"import", "--workspace", "testdata/malformed.log", "testdata/malformed.log"}, exitFailure, "not a FlowSleuth workspace"},
+		{"top with files", []string{"flows", "--top", "5", "testdata/malformed.log"}, exitUsage, "give no FILE"},
+		{"bad since", []string{"flows", "--since", "yesterday"}, exitUsage, "--since"},
+		{"workspace no verb", []string{"workspace"}, exitUsage, "say info, export or monitor"},
 		{"missing file", []string{"flows", "testdata/nope.log"}, exitFailure, "testdata/nope.log: no such file"},
 		{"a directory", []string{"import", "testdata"}, exitFailure, "is a directory"},
 		{"bad flag", []string{"flows", "--frob", "x"}, exitUsage, "flag provided but not defined"},

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -174,7 +176,28 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 			return classify(err)
 		}
 	}
+	failpoint("commit")
 	return classify(tx.Commit())
+}
+
+// commits counts this process's import commits, for failpoint.
+var commits atomic.Int64
+
+// failpoint kills the process with SIGKILL just before its Nth commit when
+// FLOWSLEUTH_FAILPOINT is "commit:N": the crash tests' way to stop an import
+// at the worst moment, with the transaction written but not committed.
+func failpoint(name string) {
+	spec, ok := os.LookupEnv("FLOWSLEUTH_FAILPOINT")
+	if !ok {
+		return
+	}
+	n := commits.Add(1)
+	if spec == fmt.Sprintf("%s:%d", name, n) {
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Kill()
+			select {} // the signal is on its way
+		}
+	}
 }
 
 func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, fp fingerprint, in *ingest.Input) (int64, error) {

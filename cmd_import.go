@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+func (c *cli) importCmd(args []string) error {
+	fs := c.newFlagSet("import", "[flags] FILE...",
+		"Reads Nutanix Flow hit logs and NSX DFW packet logs (plain or gzip, any syslog wrapper) into the\n"+
+			"workspace and prints what they contained: events, sessions, conversations, and every line\n"+
+			"skipped or refused, with the reasons. Content already in the workspace is not read again; a\n"+
+			"file that has grown is read from where its last import stopped.")
+	var mf modelFlags
+	mf.register(fs)
+	wsPath := workspaceFlag(fs)
+	noWS := fs.Bool("no-workspace", false, "only read and report; store nothing")
+	samples := fs.Int("show-malformed", 10, "how many malformed lines to list (at most 100)")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *noWS {
+		m, res, elapsed, err := c.load(&mf, files)
+		if m == nil {
+			return err
+		}
+		writeSummary(c.stdout, m.Stats(), res, elapsed, *samples)
+		if err != nil {
+			return err
+		}
+		return readErrors(res)
+	}
+	return c.importWorkspace(&mf, *wsPath, files, *samples)
+}
+
+// importWorkspace imports files into the workspace at path.
+func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, samples int) error {
+	if len(files) == 0 {
+		return usagef("no input files (use - for standard input)")
+	}
+	mon, err := mf.prefixes()
+	if err != nil {
+		return err
+	}
+	ws, err := openWorkspace(path)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	ctx, progress, done, err := c.start(mf)
+	defer done()
+	if err != nil {
+		return err
+	}
+	if len(mon) > 0 {
+		if err := ws.SetMonitored(ctx, mon); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(),
+		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress})
+	elapsed := time.Since(start)
+	done()
+	var plain []analysis.FileResult
+	var sessions int64
+	for _, r := range res {
+		plain = append(plain, r.FileResult)
+		sessions += r.Sessions
+	}
+	info, ierr := ws.Info(context.Background()) // ctx ended with done()
+	writeSummary(c.stdout, analysis.Stats{Sessions: sessions, Conversations: int(info.Conversations)}, plain, elapsed, samples)
+	for _, r := range res {
+		switch r.Outcome {
+		case workspace.Already:
+			fmt.Fprintf(c.stdout, "%s: already imported (same content as %s): nothing read\n", r.Name, r.SameAs)
+		case workspace.Tail:
+			fmt.Fprintf(c.stdout, "%s: grown since its last import: read from byte %s\n", r.Name, group(r.From))
+		}
+		if r.Stats.Pending > 0 {
+			fmt.Fprintf(c.stdout, "%s: its last line (%d bytes) has no line end yet: left for the next import\n", r.Name, r.Stats.Pending)
+		}
+	}
+	if ierr != nil {
+		return ierr
+	}
+	fmt.Fprintf(c.stdout, "workspace %s: %s conversations, %s sessions, %s sources\n", info.Path,
+		group(info.Conversations), group(info.Sessions), group(info.Sources))
+	if err != nil {
+		return err
+	}
+	return readErrors(plain)
+}
+
+// readErrors reports files whose reading stopped early (a truncated gzip).
+func readErrors(res []analysis.FileResult) error {
+	var errs []error
+	for _, r := range res {
+		if r.Err != nil {
+			errs = append(errs, fmt.Errorf("%w (the lines before it were read)", r.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, elapsed time.Duration, samples int) {
+	var total ingest.Stats
+	var size int64
+	for _, r := range res {
+		total.Add(&r.Stats)
+		size += max(r.Size, 0)
+	}
+	secs := elapsed.Seconds()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, n int64, note string) {
+		fmt.Fprintf(tw, "%s\t%s\t  %s\n", name, group(n), note)
+	}
+	row("files", int64(len(res)), fmt.Sprintf("%s on disk, %s of text read in %.2f s (%.0f MB/s, %s lines/s)",
+		export.HumanBytes(uint64(size)), export.HumanBytes(uint64(total.Bytes)), secs,
+		float64(total.Bytes)/1e6/secs, group(int64(float64(total.Lines)/secs))))
+	row("lines", total.Lines, "")
+	row("events", total.Events, vendorNote(total.Vendors))
+	row("sessions", ms.Sessions, "(a connection logged at both ends counts at each)")
+	row("conversations", int64(ms.Conversations), "")
+	row("skipped", total.Skipped, "not firewall lines")
+	row("unsupported", total.Unsupported, reasonNote(total.UnsupportedReasons))
+	row("malformed", total.Malformed, reasonNote(total.MalformedReasons))
+	if total.NULLines > 0 {
+		row("NUL bytes", total.NULLines, "lines had NUL bytes, removed before parsing")
+	}
+	tw.Flush()
+	if n := min(samples, len(total.MalformedSamples)); n > 0 {
+		fmt.Fprintf(w, "\nfirst %d malformed lines:\n", n)
+		for _, pe := range total.MalformedSamples[:n] {
+			fmt.Fprintf(w, "  %s\n    %s\n", pe.Error(), pe.Text)
+		}
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			fmt.Fprintf(w, "\nwarning: %v: the file ends early; %s lines before it were read\n",
+				r.Err, group(r.Stats.Lines))
+		}
+	}
+}
+
+func vendorNote(v [ingest.NSX4 + 1]int64) string {
+	var parts []string
+	for _, vendor := range []ingest.Vendor{ingest.Nutanix, ingest.NSXV, ingest.NSXT, ingest.NSX4} {
+		if n := v[vendor]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", vendor, group(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func reasonNote(m map[string]int64) string {
+	var parts []string
+	for i, rc := range ingest.TopReasons(m) {
+		if i == 4 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %s", rc.Reason, group(rc.Count)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// group writes n with thousands separators: 1234567 → "1,234,567".
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + group(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,10 +1,13 @@
 package workspace
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
@@ -26,6 +29,13 @@ func keyOf(st *analysis.ConvState) rowKey {
 // mergeStates adds an import's conversation states to the stored ones, and
 // records the endpoints they show behind an enforcement point.
 func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) error {
+	// In key order, index inserts append to the B-tree instead of
+	// touching a random page each.
+	slices.SortFunc(states, func(a, b analysis.ConvState) int {
+		ka, kb := keyOf(&a), keyOf(&b)
+		return cmp.Or(bytes.Compare(ka.src[:], kb.src[:]), bytes.Compare(ka.dst[:], kb.dst[:]),
+			cmp.Compare(ka.proto, kb.proto), cmp.Compare(ka.dport, kb.dport))
+	})
 	var ids map[rowKey]int64
 	if len(states) > bulkThreshold {
 		var err error
@@ -72,9 +82,19 @@ func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) e
 			return err
 		}
 	}
+	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
+	if err != nil {
+		return err
+	}
+	defer ep.Close()
+	sorted := make([]netip.Addr, 0, len(endpoints))
 	for a := range endpoints {
+		sorted = append(sorted, a)
+	}
+	slices.SortFunc(sorted, netip.Addr.Compare)
+	for _, a := range sorted {
 		b := a.As16()
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`, b[:]); err != nil {
+		if _, err := ep.ExecContext(ctx, b[:]); err != nil {
 			return err
 		}
 	}

@@ -65,8 +65,10 @@ func Open(path string) (*Workspace, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
+	// A 64 MiB page cache per connection (used only as needed) keeps large
+	// imports from spilling index pages to the WAL mid-transaction.
 	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)

@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"bytes"
+	"cmp"
 	"math"
 	"net/netip"
 	"slices"
@@ -79,6 +81,30 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 			c.Samples = append(c.Samples, s)
 		}
 	}
+}
+
+// EachState calls fn with the state of every conversation, in key order
+// (source, destination, protocol, port as stored), one at a time: unlike
+// States it holds no second copy of the model. fn must not keep the state.
+// The model is locked meanwhile.
+func (m *Model) EachState(fn func(*ConvState) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	convs := make([]*conv, 0, len(m.convs))
+	for _, c := range m.convs {
+		convs = append(convs, c)
+	}
+	slices.SortFunc(convs, func(a, b *conv) int {
+		return cmp.Or(bytes.Compare(a.key.src[:], b.key.src[:]), bytes.Compare(a.key.dst[:], b.key.dst[:]),
+			cmp.Compare(a.key.proto, b.key.proto), cmp.Compare(a.key.dport, b.key.dport))
+	})
+	for _, c := range convs {
+		st := m.state(c)
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // States returns a copy of the raw state of every conversation, unordered.

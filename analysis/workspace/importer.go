@@ -152,7 +152,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 		return classify(err)
 	}
 	defer tx.Rollback()
-	if err := mergeStates(ctx, tx, m.States()); err != nil {
+	if err := mergeStates(ctx, tx, m); err != nil {
 		return classify(err)
 	}
 	for rule, tag := range m.RuleTags() {

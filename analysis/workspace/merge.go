@@ -1,8 +1,6 @@
 package workspace
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -27,17 +25,12 @@ func keyOf(st *analysis.ConvState) rowKey {
 }
 
 // mergeStates adds an import's conversation states to the stored ones, and
-// records the endpoints they show behind an enforcement point.
-func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) error {
-	// In key order, index inserts append to the B-tree instead of
-	// touching a random page each.
-	slices.SortFunc(states, func(a, b analysis.ConvState) int {
-		ka, kb := keyOf(&a), keyOf(&b)
-		return cmp.Or(bytes.Compare(ka.src[:], kb.src[:]), bytes.Compare(ka.dst[:], kb.dst[:]),
-			cmp.Compare(ka.proto, kb.proto), cmp.Compare(ka.dport, kb.dport))
-	})
+// records the endpoints they show behind an enforcement point. The model
+// gives its states one at a time in key order, so index inserts append to
+// the B-tree instead of touching a random page each.
+func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 	var ids map[rowKey]int64
-	if len(states) > bulkThreshold {
+	if m.Stats().Conversations > bulkThreshold {
 		var err error
 		if ids, err = allKeys(ctx, tx); err != nil {
 			return err
@@ -56,10 +49,9 @@ func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) e
 	byKey, byID, ins, upd := stmts[0], stmts[1], stmts[2], stmts[3]
 	endpoints := make(map[netip.Addr]struct{})
 	var buf []byte
-	for i := range states {
-		st := &states[i]
+	err = m.EachState(func(st *analysis.ConvState) error {
 		if st.Empty() {
-			continue
+			return nil
 		}
 		analysis.LearnEndpoints(st, func(a netip.Addr) { endpoints[a] = struct{}{} })
 		k := keyOf(st)
@@ -78,9 +70,10 @@ func mergeStates(ctx context.Context, tx *sql.Tx, states []analysis.ConvState) e
 		} else {
 			_, err = ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
 	if err != nil {

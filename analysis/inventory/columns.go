@@ -111,10 +111,8 @@ func classify(h string) (role, string, bool) {
 		return r, n, false
 	}
 	for _, p := range rvtoolsPrefixes {
-		if rest, ok := strings.CutPrefix(n, p); ok {
-			if r := roleOf(rest); r != roleNone {
-				return r, rest, true
-			}
+		if rest, ok := strings.CutPrefix(n, p); ok && rest != "" {
+			return roleOf(rest), rest, true
 		}
 	}
 	return roleNone, n, false

@@ -13,7 +13,7 @@ import (
 const peekBytes = 64 << 10
 
 // errRecordTooLarge is returned by guard; csvSource adds the line.
-var errRecordTooLarge = fmt.Errorf("record longer than %d KiB: %w", MaxRecordBytes>>10, ErrTooLarge)
+var errRecordTooLarge = fmt.Errorf("record longer than %d MiB: %w", MaxRecordBytes>>20, ErrTooLarge)
 
 // ReadCSV reads a CSV inventory: UTF-8 text (a byte order mark is skipped),
 // delimited by ",", ";" or tab (the one that yields a recognisable header),

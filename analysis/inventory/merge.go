@@ -237,9 +237,8 @@ func (b *builder) finish() []VM {
 		vms = append(vms, VM{Name: acc.name, IPs: ips, Groups: slices.Sorted(maps.Keys(acc.groups))})
 	}
 	b.rep.VMs = len(vms)
-	b.rep.Skipped = make([]RowProblem, len(b.probs))
-	for i, p := range b.probs {
-		b.rep.Skipped[i] = RowProblem{Row: p.row, Reason: p.reason}
+	for _, p := range b.probs {
+		b.rep.Skipped = append(b.rep.Skipped, RowProblem{Row: p.row, Reason: p.reason})
 	}
 	if b.dropped > 0 {
 		b.note(fmt.Sprintf("%d link-local, loopback or multicast addresses dropped: they do not identify a VM", b.dropped))

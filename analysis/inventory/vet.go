@@ -51,7 +51,8 @@ func vetWorkbook(data []byte) error {
 		if err != nil {
 			return fmt.Errorf("xlsx part %s: %w", clip(f.Name), err)
 		}
-		if f.UncompressedSize64 > maxPartBytes && st.root != "worksheet" && st.root != "sst" {
+		// Binary parts (images) have no root: excelize does not parse them.
+		if f.UncompressedSize64 > maxPartBytes && st.root != "" && st.root != "worksheet" && st.root != "sst" {
 			return fmt.Errorf("xlsx part %s larger than %d MiB: %w", clip(f.Name), maxPartBytes>>20, ErrTooLarge)
 		}
 		// excelize reads the shared strings from this path only.

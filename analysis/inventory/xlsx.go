@@ -121,7 +121,10 @@ func readRVTools(f *excelize.File, sheets []string) ([]VM, Report, error) {
 
 // readFirstSheet reads the first sheet with a name and an IP column.
 func readFirstSheet(f *excelize.File, sheets []string) ([]VM, Report, error) {
-	var first error
+	var (
+		first  error
+		passed []string
+	)
 	for _, s := range sheets {
 		t, err := openSheet(f, s, needIP)
 		if err != nil {
@@ -129,10 +132,12 @@ func readFirstSheet(f *excelize.File, sheets []string) ([]VM, Report, error) {
 			if first == nil || (errors.Is(first, ErrNoRows) && !errors.Is(err, ErrNoRows)) {
 				first = err
 			}
+			passed = append(passed, "not used: "+err.Error())
 			continue
 		}
 		defer t.src.rows.Close()
 		b := newBuilder()
+		b.rep.Notes = passed
 		b.rep.Format, b.rep.Sheet = t.l.format(), s
 		b.describe(&t.l, "")
 		if err := b.readTable(t.src, t.head, t.hi, &t.l); err != nil {

@@ -43,6 +43,7 @@ func init() {
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 
 		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},
+		{"inventory", "import FILE", "name addresses after VMs and groups from an inventory export", (*cli).inventoryCmd},
 		{"version", "", "print the version", (*cli).versionCmd},
 	}
 }

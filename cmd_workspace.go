@@ -93,7 +93,8 @@ func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error 
 	}
 	fmt.Fprintf(w, "monitored set\t%s\n", mon)
 	fmt.Fprintf(w, "open connections\t%s (carried over to the next import)\n", group(int64(in.OpenConnections)))
-	fmt.Fprintf(w, "inventory\t%s addresses\n", group(in.InventoryIPs))
+	fmt.Fprintf(w, "inventory\t%s addresses; %s addresses in conversations unclassified\n",
+		group(in.InventoryIPs), group(in.Unclassified))
 	w.Flush()
 	if len(sources) > 0 {
 		fmt.Fprintln(c.stdout, "\nsources:")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,57 @@ func TestWorkspaceCLI(t *testing.T) {
 	_, mon, _ := flowsleuth(t, "", "flows", "--workspace", ws, "--format", "csv")
 	if mon == gotCSV {
 		t.Error("declaring the monitored set changed nothing")
+	}
+}
+
+// TestInventoryCLI imports an inventory: conversations show VM names and
+// groups, and the addresses it does not name are counted as unclassified.
+func TestInventoryCLI(t *testing.T) {
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "w.flowsleuth")
+	logf := filepath.Join(dir, "syslog.txt")
+	flowsleuth(t, "", "demo", "--sessions", "800", "--out", logf)
+	if code, _, errs := flowsleuth(t, "", "import", "--workspace", ws, logf); code != exitOK {
+		t.Fatal(errs)
+	}
+	_, before, _ := flowsleuth(t, "", "workspace", "info", "--workspace", ws)
+	inv := filepath.Join(dir, "vms.csv")
+	os.WriteFile(inv, []byte("name,ip,tags\nweb-1,10.20.10.11,AppTier:Web\nweb-2,10.20.10.12;10.20.10.99,AppTier:Web\n"+
+		"db-1,10.20.30.31,AppTier:DB\nghost,n/a,\n"), 0o644)
+	code, out, errs := flowsleuth(t, "", "inventory", "import", "--workspace", ws, inv)
+	if code != exitOK {
+		t.Fatalf("inventory import: %d %s", code, errs)
+	}
+	for _, want := range []string{"simple format", `name    <- "name"`, "row 5: no valid IP address", "stored 3 VMs (4 addresses)", "unclassified"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inventory import output lacks %q:\n%s", want, out)
+		}
+	}
+	_, table, _ := flowsleuth(t, "", "flows", "--workspace", ws)
+	if !strings.Contains(table, "10.20.10.11 (web-1)") || !strings.Contains(table, "10.20.30.31 (db-1)") {
+		t.Errorf("flows do not name the VMs:\n%.600s", table)
+	}
+	_, js, _ := flowsleuth(t, "", "flows", "--workspace", ws, "--format", "json")
+	if !strings.Contains(js, `"src_vm": "web-1"`) || !strings.Contains(js, `"AppTier:Web"`) {
+		t.Errorf("JSON flows lack VM names or groups")
+	}
+	_, after, _ := flowsleuth(t, "", "workspace", "info", "--workspace", ws)
+	unclassified := regexp.MustCompile(`(\d+) addresses in conversations unclassified`)
+	count := func(info string) int {
+		m := unclassified.FindStringSubmatch(info)
+		if m == nil {
+			t.Fatalf("no unclassified count in:\n%s", info)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	if b, a := count(before), count(after); a != b-3 { // 10.20.10.99 is in no conversation
+		t.Errorf("unclassified: %d before the inventory, %d after; want 3 fewer", b, a)
+	}
+	// An unreadable inventory changes nothing.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("colour,size\nred,3\n"), 0o644)
+	if code, _, errs := flowsleuth(t, "", "inventory", "import", "--workspace", ws, bad); code != exitFailure || !strings.Contains(errs, "column") {
+		t.Errorf("bad inventory: exit %d, %s", code, errs)
 	}
 }

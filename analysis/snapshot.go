@@ -31,6 +31,10 @@ type Conversation struct {
 	ReplyPkts  uint64 // destination → source
 	ReplyBytes uint64
 
+	// From the inventory, when the workspace has one: VM names and groups.
+	SrcVM, DstVM         string
+	SrcGroups, DstGroups []string
+
 	First, Last time.Time // zero when no line had a time
 	Hosts       []string  // reporting hosts, sorted
 	Hourly      []Hour    // sessions started per hour, in time order
@@ -110,6 +114,19 @@ var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIn
 type Monitored struct {
 	prefixes []netip.Prefix
 	learned  map[netip.Addr]struct{}
+}
+
+// NewMonitoredOf returns the learned set restricted to what contains says of
+// the given addresses: for a few conversations drawn from a large store,
+// without loading every learned endpoint.
+func NewMonitoredOf(addrs []netip.Addr, contains func(netip.Addr) bool) *Monitored {
+	learned := make(map[netip.Addr]struct{})
+	for _, a := range addrs {
+		if contains(a) {
+			learned[a] = struct{}{}
+		}
+	}
+	return &Monitored{learned: learned}
 }
 
 // NewMonitored returns the declared set if prefixes is not empty, else the

@@ -82,6 +82,12 @@ func WriteFlowsTable(w io.Writer, convs []analysis.Conversation) error {
 		c := &convs[i]
 		r := flowRecord(c)
 		r[8] = HumanBytes(c.Bytes())
+		if c.SrcVM != "" {
+			r[2] += " (" + c.SrcVM + ")"
+		}
+		if c.DstVM != "" {
+			r[3] += " (" + c.DstVM + ")"
+		}
 		if c.Suspect() {
 			r[6] += " (unanswered)"
 		}
@@ -110,6 +116,10 @@ type jsonFlow struct {
 	Tags       []jsonTag  `json:"tags"`
 	Src        string     `json:"src"`
 	Dst        string     `json:"dst"`
+	SrcVM      string     `json:"src_vm,omitempty"`
+	DstVM      string     `json:"dst_vm,omitempty"`
+	SrcGroups  []string   `json:"src_groups,omitempty"`
+	DstGroups  []string   `json:"dst_groups,omitempty"`
 	Proto      string     `json:"proto"`
 	DPort      uint16     `json:"dport"`
 	Sessions   uint64     `json:"sessions"`
@@ -149,6 +159,7 @@ func WriteFlowsJSON(w io.Writer, convs []analysis.Conversation) error {
 			Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
 			LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions), Hosts: c.Hosts,
 			Samples: c.Samples, Suspect: c.Suspect(),
+			SrcVM: c.SrcVM, DstVM: c.DstVM, SrcGroups: c.SrcGroups, DstGroups: c.DstGroups,
 			Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
 		}
 		if f.Hosts == nil {

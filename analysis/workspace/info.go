@@ -25,6 +25,7 @@ type Info struct {
 	Monitored       []string  `json:"monitored,omitempty"` // declared; empty when learned
 	Learned         int64     `json:"learned_endpoints"`
 	InventoryIPs    int64     `json:"inventory_ips"`
+	Unclassified    int64     `json:"unclassified"` // addresses in conversations the inventory does not name
 	First           time.Time `json:"first,omitzero"`
 	Last            time.Time `json:"last,omitzero"`
 }
@@ -46,8 +47,10 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		(SELECT coalesce(min(nullif(first_ns, 0)), 0) FROM conversations),
 		(SELECT coalesce(max(last_ns), 0) FROM conversations),
 		(SELECT count(*) FROM endpoints),
-		(SELECT count(*) FROM inventory)`).Scan(&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
-		&first, &last, &in.Learned, &in.InventoryIPs)
+		(SELECT count(*) FROM inventory),
+		(SELECT count(*) FROM (SELECT src AS a FROM conversations UNION SELECT dst FROM conversations)
+			WHERE a NOT IN (SELECT ip FROM inventory))`).Scan(&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
+		&first, &last, &in.Learned, &in.InventoryIPs, &in.Unclassified)
 	if err != nil {
 		return in, classify(err)
 	}

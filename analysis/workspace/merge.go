@@ -10,8 +10,8 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
-// bulkThreshold is the delta size above which merging first reads every
-// stored key at once instead of looking each conversation up.
+// bulkThreshold is the import size above which merging reads every stored
+// key at once instead of looking each conversation up.
 const bulkThreshold = 20_000
 
 type rowKey struct {
@@ -29,8 +29,14 @@ func keyOf(st *analysis.ConvState) rowKey {
 // gives its states one at a time in key order, so index inserts append to
 // the B-tree instead of touching a random page each.
 func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
+	// Look keys up one by one only when the import is small next to the
+	// store; else (a first import, a large one) read every key once.
 	var ids map[rowKey]int64
-	if m.Stats().Conversations > bulkThreshold {
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
+		return err
+	}
+	if delta := m.Stats().Conversations; delta > bulkThreshold || stored < 4*delta {
 		var err error
 		if ids, err = allKeys(ctx, tx); err != nil {
 			return err

@@ -86,7 +86,7 @@ func (ws *Workspace) Top(ctx context.Context, n int) ([]analysis.Conversation, e
 // build turns states into conversations with the workspace's directions and
 // rule tags.
 func (ws *Workspace) build(ctx context.Context, states []analysis.ConvState, override []netip.Prefix) ([]analysis.Conversation, error) {
-	mon, err := ws.monitoredSet(ctx, override)
+	mon, err := ws.monitoredSet(ctx, states, override)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +94,61 @@ func (ws *Workspace) build(ctx context.Context, states []analysis.ConvState, ove
 	if err != nil {
 		return nil, err
 	}
-	return analysis.Build(states, mon, tags), nil
+	convs := analysis.Build(states, mon, tags)
+	return convs, ws.label(ctx, convs)
+}
+
+// label names conversation endpoints after the inventory's VMs.
+func (ws *Workspace) label(ctx context.Context, convs []analysis.Conversation) error {
+	inv, err := ws.Inventory(ctx)
+	if err != nil || len(inv) == 0 {
+		return err
+	}
+	byIP := make(map[netip.Addr]*InvEntry, len(inv))
+	for i := range inv {
+		byIP[inv[i].IP] = &inv[i]
+	}
+	for i := range convs {
+		c := &convs[i]
+		if e := byIP[c.Src]; e != nil {
+			c.SrcVM, c.SrcGroups = e.VM, e.Groups
+		}
+		if e := byIP[c.Dst]; e != nil {
+			c.DstVM, c.DstGroups = e.VM, e.Groups
+		}
+	}
+	return nil
+}
+
+// smallResult is the number of conversations below which the learned
+// monitored set is looked up address by address rather than loaded whole.
+const smallResult = 1000
+
+// monitoredOf looks up, in the learned set, only the addresses of states.
+func (ws *Workspace) monitoredOf(ctx context.Context, states []analysis.ConvState) (*analysis.Monitored, error) {
+	stmt, err := ws.db.PrepareContext(ctx, `SELECT count(*) FROM endpoints WHERE addr = ?`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer stmt.Close()
+	var addrs []netip.Addr
+	for i := range states {
+		addrs = append(addrs, states[i].Src, states[i].Dst)
+	}
+	var qerr error
+	mon := analysis.NewMonitoredOf(addrs, func(a netip.Addr) bool {
+		b := a.As16()
+		var n int
+		if err := stmt.QueryRowContext(ctx, b[:]).Scan(&n); err != nil && qerr == nil {
+			qerr = classify(err)
+		}
+		return n > 0
+	})
+	return mon, qerr
 }
 
 // monitoredSet is override, else the declared set, else the learned one.
-func (ws *Workspace) monitoredSet(ctx context.Context, override []netip.Prefix) (*analysis.Monitored, error) {
+func (ws *Workspace) monitoredSet(ctx context.Context, states []analysis.ConvState, override []netip.Prefix) (*analysis.Monitored, error) {
 	if len(override) > 0 {
 		return analysis.NewMonitored(override, nil), nil
 	}
@@ -108,6 +158,9 @@ func (ws *Workspace) monitoredSet(ctx context.Context, override []netip.Prefix) 
 	}
 	if len(declared) > 0 {
 		return analysis.NewMonitored(declared, nil), nil
+	}
+	if len(states) <= smallResult {
+		return ws.monitoredOf(ctx, states)
 	}
 	rows, err := ws.db.QueryContext(ctx, `SELECT addr FROM endpoints`)
 	if err != nil {

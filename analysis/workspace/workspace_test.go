@@ -328,3 +328,38 @@ func TestMonitoredAndInventory(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestTopAgreesWithConversations checks that the first page, built from a
+// few rows and point look-ups of the learned set, says what the full list
+// says about the same conversations.
+func TestTopAgreesWithConversations(t *testing.T) {
+	path, _ := demoLog(t, "nsxv", 2000)
+	ws := openTemp(t)
+	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := ws.Conversations(ctx, Query{})
+	top, err := ws.Top(ctx, 50)
+	if err != nil || len(top) != 50 {
+		t.Fatalf("top: %d, %v", len(top), err)
+	}
+	byKey := map[string]analysis.Conversation{}
+	for _, c := range all {
+		byKey[c.Src.String()+">"+c.Dst.String()+"/"+string(rune(c.Proto))+"/"+string(rune(c.DPort))] = c
+	}
+	dirs := map[string]bool{}
+	for i, c := range top {
+		if i > 0 && c.Bytes() > top[i-1].Bytes() {
+			t.Fatalf("top not sorted by bytes at %d", i)
+		}
+		w := byKey[c.Src.String()+">"+c.Dst.String()+"/"+string(rune(c.Proto))+"/"+string(rune(c.DPort))]
+		c.Samples, w.Samples = nil, nil
+		if !reflect.DeepEqual(c, w) {
+			t.Fatalf("top %d differs from the full list:\n got %+v\nwant %+v", i, c, w)
+		}
+		dirs[c.Direction.String()] = true
+	}
+	if len(dirs) < 2 {
+		t.Errorf("top conversations all have one direction %v: the test does not exercise the look-ups", dirs)
+	}
+}

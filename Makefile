@@ -30,12 +30,13 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) .
 
-## run: build, then show the built-in demo workspace
+## run: build, then show the built-in demo workspace (created on first run)
 run: build
 	@mkdir -p $(DEMO_DIR)
 	@[ -s $(DEMO_DIR)/nutanix.log ] || ./$(BIN) demo --vendor nutanix --sessions 2000 --out $(DEMO_DIR)/nutanix.log --truth $(DEMO_DIR)/nutanix-truth.csv
-	./$(BIN) import $(DEMO_DIR)/nutanix.log
-	./$(BIN) flows $(DEMO_DIR)/nutanix.log
+	./$(BIN) import --workspace $(DEMO_DIR)/demo.flowsleuth $(DEMO_DIR)/nutanix.log
+	./$(BIN) workspace info --workspace $(DEMO_DIR)/demo.flowsleuth
+	./$(BIN) flows --workspace $(DEMO_DIR)/demo.flowsleuth
 
 ## test: vet, formatting, every test, and the race detector on concurrent packages
 test: deps vet fmt-check

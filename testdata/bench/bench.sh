@@ -44,13 +44,33 @@ printf "%-22s %-22s %9s %9s %9s %12s %9s\n" file tool MB wall_s MB/s lines/s RSS
 for f in "$OUT/nutanix-full.log" "$OUT/nutanix-quarter.log" "$OUT/nsxt.log"; do
 	measure "wc -l" "$f" wc -l "$f"
 	measure "awk (naive.awk)" "$f" "$AWK" -f testdata/bench/naive.awk "$f"; awk_s=$(cat "$OUT/.last")
-	measure "flowsleuth import" "$f" "$BIN" import -q "$f"; fs_s=$(cat "$OUT/.last")
-	measure "flowsleuth (1 worker)" "$f" "$BIN" import -q --workers 1 "$f"
+	measure "flowsleuth import" "$f" "$BIN" import -q --no-workspace "$f"; fs_s=$(cat "$OUT/.last")
+	measure "flowsleuth (1 worker)" "$f" "$BIN" import -q --no-workspace --workers 1 "$f"
 	awk -v a="$awk_s" -v f="$fs_s" 'BEGIN { printf "%-22s speed-up over awk: %.1fx\n\n", "", a / (f < 0.01 ? 0.01 : f) }'
 done
 # Header path: the hand-written RFC 5424/3164 reader against go-syslog's machines.
 f="$OUT/nsx4-rfc5424.log"
-measure "fast header path" "$f" "$BIN" import -q "$f"; fast_s=$(cat "$OUT/.last")
-measure "go-syslog headers" "$f" "$BIN" import -q --syslog-library "$f"; lib_s=$(cat "$OUT/.last")
+measure "fast header path" "$f" "$BIN" import -q --no-workspace "$f"; fast_s=$(cat "$OUT/.last")
+measure "go-syslog headers" "$f" "$BIN" import -q --no-workspace --syslog-library "$f"; lib_s=$(cat "$OUT/.last")
 awk -v a="$lib_s" -v f="$fast_s" 'BEGIN { printf "%-22s go-syslog / fast path: %.2fx the time\n", "", a / (f < 0.01 ? 0.01 : f) }'
+
+# Workspace: the same import stored in a workspace, then 1 M distinct conversations.
+echo
+f="$OUT/nutanix-full.log"
+measure "import, in memory" "$f" "$BIN" import -q --no-workspace "$f"; mem_s=$(cat "$OUT/.last")
+rm -f "$OUT"/ws.flowsleuth*
+measure "import, workspace" "$f" "$BIN" import -q --workspace "$OUT/ws.flowsleuth" "$f"; ws_s=$(cat "$OUT/.last")
+awk -v a="$ws_s" -v m="$mem_s" 'BEGIN { printf "%-22s workspace / in memory: %+.0f%%\n\n", "", (a / (m < 0.01 ? 0.01 : m) - 1) * 100 }'
+d="$OUT/distinct-1m.log"
+[ -s "$d" ] || "$AWK" -v n=1000000 -f testdata/bench/distinct.awk >"$d"
+rm -f "$OUT"/ws1m.flowsleuth*
+measure "1 M convs, in memory" "$d" "$BIN" import -q --no-workspace "$d"
+measure "1 M convs, workspace" "$d" "$BIN" import -q --workspace "$OUT/ws1m.flowsleuth" "$d"
+"$BIN" workspace info --workspace "$OUT/ws1m.flowsleuth" >/dev/null # checkpoint the WAL
+size=$(du -cb "$OUT"/ws1m.flowsleuth* | tail -1 | cut -f1)
+t=$(mktemp)
+/usr/bin/time -f '%e %M' -o "$t" "$BIN" flows --workspace "$OUT/ws1m.flowsleuth" --top 100 >/dev/null
+read -r wall rss <"$t"; rm -f "$t"
+printf "%-22s workspace size %.0f MB per million conversations\n" "" "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')"
+printf "%-22s reopen and first 100 by bytes: %s s, %s MB RSS\n" "" "$wall" "$((rss / 1024))"
 rm -f "$OUT/.last"

@@ -35,7 +35,12 @@ func (c *cli) importCmd(args []string) error {
 		if m == nil {
 			return err
 		}
-		writeSummary(c.stdout, m.Stats(), res, elapsed, *samples)
+		st := m.Stats()
+		st.Sessions = 0 // as the conversation table counts them: once per connection
+		for _, conv := range m.Conversations() {
+			st.Sessions += int64(conv.Sessions)
+		}
+		writeSummary(c.stdout, st, res, elapsed, *samples, "")
 		if err != nil {
 			return err
 		}
@@ -68,19 +73,22 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 			return err
 		}
 	}
+	before, err := ws.Info(ctx)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(),
 		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress})
 	elapsed := time.Since(start)
 	done()
 	var plain []analysis.FileResult
-	var sessions int64
 	for _, r := range res {
 		plain = append(plain, r.FileResult)
-		sessions += r.Sessions
 	}
 	info, ierr := ws.Info(context.Background()) // ctx ended with done()
-	writeSummary(c.stdout, analysis.Stats{Sessions: sessions, Conversations: int(info.Conversations)}, plain, elapsed, samples)
+	writeSummary(c.stdout, analysis.Stats{Sessions: info.Sessions - before.Sessions,
+		Conversations: int(info.Conversations - before.Conversations)}, plain, elapsed, samples, "new in the workspace")
 	for _, r := range res {
 		switch r.Outcome {
 		case workspace.Already:
@@ -114,7 +122,7 @@ func readErrors(res []analysis.FileResult) error {
 	return errors.Join(errs...)
 }
 
-func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, elapsed time.Duration, samples int) {
+func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, elapsed time.Duration, samples int, convNote string) {
 	var total ingest.Stats
 	var size int64
 	for _, r := range res {
@@ -131,8 +139,8 @@ func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, ela
 		float64(total.Bytes)/1e6/secs, group(int64(float64(total.Lines)/secs))))
 	row("lines", total.Lines, "")
 	row("events", total.Events, vendorNote(total.Vendors))
-	row("sessions", ms.Sessions, "(a connection logged at both ends counts at each)")
-	row("conversations", int64(ms.Conversations), "")
+	row("sessions", ms.Sessions, "")
+	row("conversations", int64(ms.Conversations), convNote)
 	row("skipped", total.Skipped, "not firewall lines")
 	row("unsupported", total.Unsupported, reasonNote(total.UnsupportedReasons))
 	row("malformed", total.Malformed, reasonNote(total.MalformedReasons))

@@ -1,0 +1,70 @@
+package analysis
+
+import "github.com/flowsleuth/flowsleuth/ingest"
+
+// ServiceName returns the IANA service name of a well-known port ("DNS" for
+// 53/udp, "LDAP" for 389/tcp), or "". The table holds the services seen in
+// data-centre traffic, from the IANA Service Name and Transport Protocol Port
+// Number Registry, with the names admins use.
+func ServiceName(proto uint8, port uint16) string {
+	switch proto {
+	case ingest.ProtoICMP:
+		return "ICMP"
+	case ingest.ProtoICMPv6:
+		return "ICMPv6"
+	}
+	if n, ok := ianaPorts[portKey{proto, port}]; ok {
+		return n
+	}
+	if proto == ingest.ProtoUDP || proto == ingest.ProtoTCP {
+		// Many services are registered for both transports under one name.
+		other := ingest.ProtoTCP
+		if proto == ingest.ProtoTCP {
+			other = ingest.ProtoUDP
+		}
+		if n, ok := bothPorts[portKey{other, port}]; ok {
+			return n
+		}
+	}
+	return ""
+}
+
+type portKey struct {
+	proto uint8
+	port  uint16
+}
+
+const (
+	tcp = ingest.ProtoTCP
+	udp = ingest.ProtoUDP
+)
+
+// bothPorts are registered for TCP and UDP alike.
+var bothPorts = map[portKey]string{
+	{tcp, 53}: "DNS", {udp, 53}: "DNS", {tcp, 88}: "Kerberos", {udp, 88}: "Kerberos",
+	{tcp, 389}: "LDAP", {udp, 389}: "LDAP", {tcp, 464}: "Kerberos password", {udp, 464}: "Kerberos password",
+	{tcp, 3268}: "LDAP Global Catalog", {tcp, 1812}: "RADIUS", {udp, 1812}: "RADIUS",
+}
+
+var ianaPorts = map[portKey]string{
+	{tcp, 20}: "FTP data", {tcp, 21}: "FTP", {tcp, 22}: "SSH", {tcp, 23}: "Telnet", {tcp, 25}: "SMTP",
+	{tcp, 53}: "DNS", {udp, 53}: "DNS", {udp, 67}: "DHCP", {udp, 68}: "DHCP client", {udp, 69}: "TFTP",
+	{tcp, 80}: "HTTP", {tcp, 88}: "Kerberos", {udp, 88}: "Kerberos", {tcp, 110}: "POP3",
+	{udp, 123}: "NTP", {tcp, 135}: "MS RPC", {udp, 137}: "NetBIOS name", {udp, 138}: "NetBIOS datagram",
+	{tcp, 139}: "NetBIOS session", {tcp, 143}: "IMAP", {udp, 161}: "SNMP", {udp, 162}: "SNMP trap",
+	{tcp, 179}: "BGP", {tcp, 389}: "LDAP", {udp, 389}: "LDAP", {tcp, 443}: "HTTPS", {udp, 443}: "QUIC",
+	{tcp, 445}: "SMB", {tcp, 464}: "Kerberos password", {udp, 500}: "IKE", {udp, 514}: "Syslog",
+	{tcp, 514}: "Syslog (TCP)", {tcp, 587}: "SMTP submission", {tcp, 636}: "LDAPS", {tcp, 873}: "rsync",
+	{tcp, 902}: "VMware ESXi", {tcp, 989}: "FTPS data", {tcp, 990}: "FTPS", {tcp, 993}: "IMAPS",
+	{tcp, 995}: "POP3S", {tcp, 1433}: "MS SQL", {udp, 1434}: "MS SQL monitor", {tcp, 1521}: "Oracle",
+	{tcp, 1883}: "MQTT", {udp, 1812}: "RADIUS", {udp, 1813}: "RADIUS accounting", {tcp, 2049}: "NFS",
+	{udp, 2049}: "NFS", {tcp, 2379}: "etcd", {tcp, 3260}: "iSCSI", {tcp, 3268}: "LDAP Global Catalog",
+	{tcp, 3269}: "LDAP Global Catalog TLS", {tcp, 3306}: "MySQL", {tcp, 3389}: "RDP", {udp, 3389}: "RDP",
+	{udp, 4500}: "IPsec NAT-T", {tcp, 5432}: "PostgreSQL", {tcp, 5601}: "Kibana", {tcp, 5671}: "AMQPS",
+	{tcp, 5672}: "AMQP", {tcp, 5985}: "WinRM", {tcp, 5986}: "WinRM HTTPS", {tcp, 6379}: "Redis",
+	{tcp, 6443}: "Kubernetes API", {udp, 6514}: "Syslog TLS", {tcp, 6514}: "Syslog TLS",
+	{tcp, 8080}: "HTTP alternate", {tcp, 8443}: "HTTPS alternate", {tcp, 9000}: "HTTP (9000)",
+	{tcp, 9090}: "Prometheus", {tcp, 9092}: "Kafka", {tcp, 9100}: "Node exporter", {tcp, 9200}: "Elasticsearch",
+	{tcp, 9440}: "Nutanix Prism", {tcp, 10514}: "Syslog (10514)", {udp, 10514}: "Syslog (10514)",
+	{tcp, 11211}: "Memcached", {tcp, 27017}: "MongoDB", {tcp, 50000}: "SAP",
+}

@@ -1,0 +1,184 @@
+package analysis_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// checkInvariants: every conversation kept is admitted by a rule, every
+// rule has evidence, and review plus kept conversations account for all.
+func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.RuleSet) {
+	t.Helper()
+	inReview := make(map[string]bool)
+	for _, r := range rs.Review {
+		inReview[key(&r.Conversation)] = true
+	}
+	for i := range convs {
+		c := &convs[i]
+		if inReview[key(c)] {
+			continue
+		}
+		admitted := false
+		for j := range rs.Rules {
+			if rs.Rules[j].Admits(c) {
+				admitted = true
+				break
+			}
+		}
+		if !admitted {
+			t.Fatalf("conversation %s is in no rule and not under review", key(c))
+		}
+	}
+	flows := 0
+	for _, r := range rs.Rules {
+		if r.Evidence.Conversations == 0 || r.Evidence.Conversations != len(r.Evidence.Flows) {
+			t.Fatalf("rule %s without evidence", r.Name)
+		}
+		for i := range r.Evidence.Flows {
+			if !r.Admits(&r.Evidence.Flows[i]) {
+				t.Fatalf("rule %s does not admit its own evidence %s", r.Name, key(&r.Evidence.Flows[i]))
+			}
+		}
+		flows += len(r.Evidence.Flows)
+		if r.Description == "" || r.ID == "" || r.Action != ingest.ActionAllow {
+			t.Fatalf("rule incomplete: %+v", r)
+		}
+	}
+	if flows+len(rs.Review) != len(convs) {
+		t.Fatalf("%d conversations in rules + %d in review != %d", flows, len(rs.Review), len(convs))
+	}
+}
+
+func key(c *analysis.Conversation) string {
+	return fmt.Sprintf("%s>%s/%d/%d", c.Src, c.Dst, c.Proto, c.DPort)
+}
+
+func TestSynthesizeDemo(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
+		t.Run(vendor, func(t *testing.T) {
+			var buf bytes.Buffer
+			if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 3000, Seed: 2}); err != nil {
+				t.Fatal(err)
+			}
+			m := analysis.NewModel(analysis.Options{})
+			addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+			convs := m.Conversations()
+			rs := analysis.Synthesize(convs, analysis.Knobs{})
+			checkInvariants(t, convs, rs)
+			if len(rs.Rules) == 0 || len(rs.Rules) >= len(convs) || len(rs.Review) == 0 {
+				t.Errorf("%d rules and %d review items for %d conversations", len(rs.Rules), len(rs.Review), len(convs))
+			}
+			for _, r := range rs.Review {
+				if !strings.Contains(r.Reason, "scan") && !strings.Contains(r.Reason, "never answered") && r.Reason != "only seen dropped" {
+					t.Errorf("review reason %q", r.Reason)
+				}
+			}
+			// Stable across re-synthesis.
+			again := analysis.Synthesize(convs, analysis.Knobs{})
+			for i := range rs.Rules {
+				if rs.Rules[i].ID != again.Rules[i].ID {
+					t.Fatalf("rule IDs change between runs")
+				}
+			}
+			// Suspect traffic can be included: then nothing is under review.
+			all := analysis.Synthesize(convs, analysis.Knobs{IncludeSuspect: true})
+			checkInvariants(t, convs, all)
+			if len(all.Review) != 0 {
+				t.Errorf("IncludeSuspect left %d under review", len(all.Review))
+			}
+		})
+	}
+}
+
+// TestSynthesizeRandom checks the invariants on random conversation sets.
+func TestSynthesizeRandom(t *testing.T) {
+	for seed := int64(1); seed <= 30; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		var convs []analysis.Conversation
+		for i := 0; i < 50+r.Intn(400); i++ {
+			c := analysis.Conversation{
+				Src:       netip.AddrFrom4([4]byte{10, byte(r.Intn(3)), byte(r.Intn(4)), byte(1 + r.Intn(40))}),
+				Dst:       netip.AddrFrom4([4]byte{10, byte(r.Intn(3)), byte(r.Intn(4)), byte(1 + r.Intn(40))}),
+				Proto:     []uint8{ingest.ProtoTCP, ingest.ProtoUDP, ingest.ProtoICMP, 47}[r.Intn(4)],
+				DPort:     uint16([]int{53, 80, 443, 8080, 8081, 8082, 3306}[r.Intn(7)]),
+				Direction: ingest.Direction(r.Intn(4)),
+				Sessions:  uint64(1 + r.Intn(9)),
+				First:     time.Unix(1.7e9, 0), Last: time.Unix(1.7e9+3600, 0),
+			}
+			if c.Proto == ingest.ProtoICMP || c.Proto == 47 {
+				c.DPort = 0
+			}
+			if r.Intn(10) == 0 {
+				c.Unanswered = c.Sessions
+			}
+			if r.Intn(3) == 0 {
+				c.Tags = []analysis.Tag{{Name: fmt.Sprintf("SG%d", r.Intn(3)), Direction: c.Direction}}
+			}
+			if r.Intn(5) == 0 {
+				c.SrcGroups = []string{fmt.Sprintf("AppTier:%d", r.Intn(3))}
+			}
+			convs = append(convs, c)
+		}
+		convs = dedupe(convs)
+		rs := analysis.Synthesize(convs, analysis.Knobs{CollapseMin: 1 + r.Intn(5), AnyPeers: 2 + r.Intn(40)})
+		checkInvariants(t, convs, rs)
+	}
+}
+
+func dedupe(cs []analysis.Conversation) []analysis.Conversation {
+	seen := map[string]bool{}
+	var out []analysis.Conversation
+	for i := range cs {
+		if k := key(&cs[i]); !seen[k] {
+			seen[k] = true
+			out = append(out, cs[i])
+		}
+	}
+	return out
+}
+
+func TestGeneralisation(t *testing.T) {
+	web := netip.MustParseAddr("10.20.10.11")
+	conv := func(dst string, port uint16) analysis.Conversation {
+		return analysis.Conversation{Src: web, Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP, DPort: port,
+			Direction: ingest.DirOutbound, Sessions: 1, ReplyPkts: 1,
+			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirOutbound}}}
+	}
+	tests := []struct {
+		Name  string
+		In    []analysis.Conversation
+		Knobs analysis.Knobs
+		Want  []string // rule names
+	}{
+		{"ports of one peer merge, runs become ranges", []analysis.Conversation{conv("10.9.9.9", 8080), conv("10.9.9.9", 8081), conv("10.9.9.9", 8083)},
+			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.9 8080-8081, 8083/tcp"}},
+		{"four peers filling a /30 collapse", []analysis.Conversation{conv("10.9.9.4", 53), conv("10.9.9.5", 53), conv("10.9.9.6", 53), conv("10.9.9.7", 53)},
+			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.4/30 DNS (53/tcp)"}},
+		{"sparse peers stay single", []analysis.Conversation{conv("10.9.9.1", 53), conv("10.9.9.100", 53), conv("10.9.9.200", 53), conv("10.9.9.250", 53)},
+			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.1, 10.9.9.100, 10.9.9.200, 10.9.9.250 DNS (53/tcp)"}},
+		{"many peers become Any", []analysis.Conversation{conv("1.1.1.1", 443), conv("2.2.2.2", 443), conv("3.3.3.3", 443)},
+			analysis.Knobs{AnyPeers: 2}, []string{"SGTSWEB to Any HTTPS (443/tcp)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) {
+			rs := analysis.Synthesize(tc.In, tc.Knobs)
+			checkInvariants(t, tc.In, rs)
+			var got []string
+			for _, r := range rs.Rules {
+				got = append(got, r.Name)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.Want) {
+				t.Errorf("got %q, want %q", got, tc.Want)
+			}
+		})
+	}
+}

@@ -4,6 +4,9 @@ go 1.26.8
 
 require (
 	github.com/influxdata/go-syslog/v3 v3.0.0
+	github.com/nutanix/ntnx-api-golang-clients/microseg-go-client/v4 v4.2.2
+	github.com/vmware/vsphere-automation-sdk-go/runtime v0.8.0
+	github.com/vmware/vsphere-automation-sdk-go/services/nsxt v0.12.0
 	github.com/xuri/excelize/v2 v2.11.1
 	modernc.org/sqlite v1.62.0
 )

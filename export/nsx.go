@@ -1,0 +1,499 @@
+package export
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// VMware NSX (NSX-T 3.x, NSX 4.x) Policy API body, from a RuleSet: one PATCH
+// /policy/api/v1/infra (hierarchical API) holding our Services and, under
+// the default domain (a ChildResourceReference, which leaves the domain as
+// it is), our Groups and one Application-category SecurityPolicy with one
+// Rule per synthesised rule. NSX can say each rule exactly, so both sides
+// keep the rule's own endpoints:
+//
+//   - Endpoint Kind Any is "ANY" (alone, as NSX requires).
+//   - A group named "Key:Value" (a Nutanix category, or an NSX scoped tag
+//     as the inventory names it) becomes a Group of VMs tagged scope Key,
+//     tag Value (Condition VirtualMachine Tag EQUALS "Key|Value"): membership
+//     follows the workloads, not their current addresses.
+//   - Other groups and address lists become a Group holding their member
+//     addresses (IPAddressExpression); the display name keeps the group name.
+//   - Services are our own Service objects, one per protocol and port set:
+//     TCP/UDP ports as strings ("443", "8000-8080"), split into several
+//     entries of at most 15 values (a range counts 2); ICMPv4 and ICMPv6 by
+//     type when the rule's Ports hold ICMP types (any otherwise); other
+//     protocols by number (IPProtocolServiceEntry).
+//   - Direction: INBOUND rules are IN (enforced at the destination), OUTBOUND
+//     rules OUT (at the source), INTRA and UNKNOWN rules IN_OUT.
+//
+// The secured group (VendorOptions.SecuredCategory, a tag group) is the
+// policy's Applied To. Without it, a group of the monitored addresses named
+// by the rules is written for reference, and Applied To stays the whole DFW:
+// NSX does not take groups of IP addresses only in Applied To.
+
+// nsxDomain is the domain every group and the policy are written under.
+const nsxDomain = "/infra/domains/default"
+
+// NSX limits (NSX API reference: InlineNsxL4PortSetServiceEntry1, PatchInfra; Rule.tag).
+const (
+	nsxMaxPortValues = 15   // per service entry; a range counts 2
+	nsxMaxIntents    = 5000 // per hierarchical PATCH on a local manager
+	nsxMaxTag        = 32   // Rule.tag is truncated after 32 characters
+)
+
+// ErrTooLarge is returned, with nothing written, when the NSX body would
+// exceed the hierarchical API's limit of 5000 objects per call.
+var ErrTooLarge = errors.New("too many objects for one NSX hierarchical PATCH")
+
+// nsxBuild collects the objects of one body by id.
+type nsxBuild struct {
+	groups   map[string]vndObj
+	services map[string]vndObj
+	rules    map[string]vndObj // by sort key
+	ruleIDs  map[string]bool
+	secured  string // path of the secured group, "" when none
+	losses   vndLosses
+}
+
+// WriteNSXPolicy writes the body of PATCH /policy/api/v1/infra (see the
+// mapping above). Ids are deterministic, made of [A-Za-z0-9_.-], so that
+// sending the body again updates the same objects; references are full
+// paths. Every rule is an ALLOW rule, logged, and tagged with the policy
+// name cut to 32 characters, so that its hits can be told apart in the logs.
+//
+// NSX has no monitor mode, so by default the rules are written disabled: the
+// PATCH changes no verdict, and the admin reviews and enables them. Enabled
+// ALLOW rules are not neutral, even under an allow-all default rule: they
+// win over DROP and REJECT rules further down the Application category.
+// VendorOptions.Apply enables them. No deny rule is added either way, and
+// the policy has no sequence_number (NSX makes it 0, first in its category).
+//
+// The error wraps ErrBadOption or ErrTooLarge with nothing written. A
+// *LossError (errors.Is ErrNotExportable) means the body was written in full
+// but leaves out the rules it lists (endpoints with neither a Key:Value
+// group nor addresses).
+func WriteNSXPolicy(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
+	if _, err := o.securedCategory(); err != nil {
+		return err
+	}
+	b := &nsxBuild{groups: map[string]vndObj{}, services: map[string]vndObj{}, rules: map[string]vndObj{},
+		ruleIDs: map[string]bool{}, losses: vndLosses{format: "NSX"}}
+	b.securedGroup(rs, o)
+	tag := vndSlug(o.policyName(), nsxMaxTag)
+	for i := range rs.Rules {
+		b.add(&rs.Rules[i], tag, !o.Apply)
+	}
+	if n := len(b.groups) + len(b.services) + len(b.rules) + 1; n > nsxMaxIntents {
+		return fmt.Errorf("NSX policy of %d objects: %w", n, ErrTooLarge)
+	}
+	if err := vndWriteJSON(w, b.infra(o)); err != nil {
+		return fmt.Errorf("write NSX policy: %w", err)
+	}
+	return b.losses.err()
+}
+
+// securedGroup writes the group of the secured workloads: by tag when the
+// secured category is set, else the monitored addresses the rules name.
+func (b *nsxBuild) securedGroup(rs analysis.RuleSet, o VendorOptions) {
+	if o.SecuredCategory != "" {
+		b.secured = b.tagGroup(o.SecuredCategory)
+		return
+	}
+	var ps []netip.Prefix
+	for _, r := range rs.Rules {
+		if r.Direction == ingest.DirInbound || r.Direction == ingest.DirIntra {
+			ps = append(ps, r.Dst.Prefixes...)
+		}
+		if r.Direction == ingest.DirOutbound || r.Direction == ingest.DirIntra {
+			ps = append(ps, r.Src.Prefixes...)
+		}
+	}
+	if len(ps) > 0 {
+		b.secured = b.ipGroup(ps, o.policyName()+" secured workloads")
+	}
+}
+
+// infra assembles the body: services, then groups and the policy, each sorted.
+func (b *nsxBuild) infra(o VendorOptions) vndObj {
+	var domain, children []any
+	for _, id := range vndSortedKeys(b.groups) {
+		domain = append(domain, vndObj{"resource_type": "ChildGroup", "Group": b.groups[id]})
+	}
+	rules := []any{}
+	for i, k := range vndSortedKeys(b.rules) {
+		b.rules[k]["sequence_number"] = i + 1
+		rules = append(rules, vndObj{"resource_type": "ChildRule", "Rule": b.rules[k]})
+	}
+	pol := vndObj{"resource_type": "SecurityPolicy", "id": vndSlug(o.policyName(), 64),
+		"display_name": vndClip(o.policyName(), 255), "description": "Allow flows discovered by FlowSleuth",
+		"category": "Application", "stateful": true, "children": rules}
+	if o.SecuredCategory != "" {
+		pol["scope"] = []string{b.secured}
+	}
+	domain = append(domain, vndObj{"resource_type": "ChildSecurityPolicy", "SecurityPolicy": pol})
+	for _, id := range vndSortedKeys(b.services) {
+		children = append(children, vndObj{"resource_type": "ChildService", "Service": b.services[id]})
+	}
+	children = append(children, vndObj{"resource_type": "ChildResourceReference", "id": "default",
+		"target_type": "Domain", "children": domain})
+	return vndObj{"resource_type": "Infra", "children": children}
+}
+
+// nsxDirections orders and names rule directions; the rest are IN_OUT.
+var nsxDirections = map[ingest.Direction]string{ingest.DirInbound: "1IN", ingest.DirOutbound: "2OUT",
+	ingest.DirIntra: "3IN_OUT"}
+
+func (b *nsxBuild) add(r *analysis.Rule, tag string, disabled bool) {
+	if !vndAllows(r) {
+		b.losses.add(r, true, "not an allow rule ("+r.Action.String()+")")
+		return
+	}
+	src, why := b.side(r.Src, r.Direction == ingest.DirOutbound || r.Direction == ingest.DirIntra)
+	dst, why2 := b.side(r.Dst, r.Direction == ingest.DirInbound || r.Direction == ingest.DirIntra)
+	if src == "" || dst == "" {
+		b.losses.add(r, true, why+why2)
+		return
+	}
+	dir := cmp.Or(nsxDirections[r.Direction], "4IN_OUT")
+	svc := b.service(r.Service)
+	base := "fs-" + vndSlug(r.ID, 50)
+	switch {
+	case r.ID == "":
+		base = "fs-r-" + vndHash(dir, src, dst, svc)
+	case base != "fs-"+r.ID: // cut or changed: keep distinct rule ids distinct
+		base += "-" + vndHash(r.ID)
+	}
+	id := base
+	for n := 2; b.ruleIDs[id]; n++ {
+		id = fmt.Sprintf("%s-%d", base, n)
+	}
+	b.ruleIDs[id] = true
+	name := cmp.Or(r.Name, r.Src.Name+" -> "+r.Dst.Name+" "+vndServiceLabel(r.Service))
+	rule := vndObj{"resource_type": "Rule", "id": id, "display_name": vndClip(name, 255),
+		"source_groups": []string{src}, "destination_groups": []string{dst}, "services": []string{svc},
+		"direction": dir[1:], "ip_protocol": "IPV4_IPV6", "action": "ALLOW", "logged": true,
+		"disabled": disabled, "tag": tag}
+	if r.Description != "" {
+		rule["notes"] = vndClip(r.Description, 2048)
+	}
+	b.rules[strings.Join([]string{dir, src, dst, svc, id}, "\x00")] = rule
+}
+
+// side returns the source_groups or destination_groups entry for an
+// endpoint; monitored says the endpoint is on the secured side of the rule.
+func (b *nsxBuild) side(e analysis.Endpoint, monitored bool) (string, string) {
+	if _, _, ok := vndCategory(e.Group); e.Kind == analysis.KindGroup && ok {
+		return b.tagGroup(e.Group), ""
+	}
+	if e.Kind == analysis.KindAny {
+		if monitored && b.secured != "" {
+			return b.secured, ""
+		}
+		return "ANY", ""
+	}
+	if len(e.Prefixes) == 0 {
+		return "", fmt.Sprintf("endpoint %q is no Key:Value group and has no addresses; ", e.Name)
+	}
+	return b.ipGroup(e.Prefixes, e.Name), ""
+}
+
+// tagGroup adds a group of the VMs tagged scope Key, tag Value; it returns its path.
+func (b *nsxBuild) tagGroup(cat string) string {
+	k, v, _ := vndCategory(cat)
+	return b.putGroup("fs-"+vndSlug(k+"-"+v, 40)+"-"+vndHash("tag", k, v), vndObj{"display_name": vndClip(cat, 255),
+		"expression": []vndObj{{"resource_type": "Condition", "member_type": "VirtualMachine", "key": "Tag",
+			"operator": "EQUALS", "value": k + "|" + v}}})
+}
+
+// ipGroup adds a group of addresses (hosts without /32 or /128); it returns its path.
+func (b *nsxBuild) ipGroup(ps []netip.Prefix, name string) string {
+	var ips []string
+	for _, p := range ps {
+		if p = vndPrefix(p); p.IsSingleIP() {
+			ips = append(ips, p.Addr().String())
+		} else {
+			ips = append(ips, p.String())
+		}
+	}
+	slices.Sort(ips)
+	ips = slices.Compact(ips)
+	return b.putGroup("fs-"+vndSlug(ips[0], 40)+"-"+vndHash(append([]string{"ip"}, ips...)...),
+		vndObj{"display_name": vndClip(cmp.Or(name, ips[0]), 255),
+			"expression": []vndObj{{"resource_type": "IPAddressExpression", "ip_addresses": ips}}})
+}
+
+// putGroup adds a group unless one with the same id (the same members) is
+// there: the secured group keeps its name, others the least name, so the
+// body does not depend on the rule order. It returns the group's path.
+func (b *nsxBuild) putGroup(id string, g vndObj) string {
+	path := nsxDomain + "/groups/" + id
+	if old, ok := b.groups[id]; ok && (path == b.secured || old["display_name"].(string) <= g["display_name"].(string)) {
+		return path
+	}
+	g["resource_type"], g["id"] = "Group", id
+	b.groups[id] = g
+	return path
+}
+
+// service adds the Service object for one protocol and port set; it returns its path.
+func (b *nsxBuild) service(s analysis.Service) string {
+	var entries []vndObj
+	var label string
+	switch s.Proto {
+	case ingest.ProtoTCP, ingest.ProtoUDP:
+		label, entries = nsxL4Entries(s)
+	case ingest.ProtoICMP, ingest.ProtoICMPv6:
+		label, entries = nsxICMPEntries(s)
+	default:
+		label = fmt.Sprintf("proto-%d", s.Proto)
+		entries = []vndObj{{"resource_type": "IPProtocolServiceEntry", "id": label,
+			"display_name": "IP protocol " + ingest.ProtoName(s.Proto), "protocol_number": int(s.Proto)}}
+	}
+	id := "fs-" + label
+	if len(id) > 60 {
+		id = id[:50] + "-" + vndHash(label)
+	}
+	b.services[id] = vndObj{"resource_type": "Service", "id": id, "display_name": vndClip("FlowSleuth "+label, 255),
+		"service_entries": entries}
+	return "/infra/services/" + id
+}
+
+// nsxL4Entries returns TCP or UDP entries of at most 15 port values each,
+// a range counting 2, or one entry without ports (any port).
+func nsxL4Entries(s analysis.Service) (string, []vndObj) {
+	proto := ingest.ProtoName(s.Proto)
+	lower := strings.ToLower(proto)
+	ports := vndMergeRanges(s.Ports)
+	if len(ports) == 0 {
+		return lower + "-any", []vndObj{{"resource_type": "L4PortSetServiceEntry", "id": lower + "-any",
+			"display_name": proto + " any port", "l4_protocol": proto}}
+	}
+	var entries []vndObj
+	var chunk []string
+	cost := 0
+	flush := func() {
+		entries = append(entries, vndObj{"resource_type": "L4PortSetServiceEntry",
+			"id": fmt.Sprintf("%s-%d", lower, len(entries)+1), "display_name": proto + " " + strings.Join(chunk, ", "),
+			"l4_protocol": proto, "destination_ports": chunk})
+		chunk, cost = nil, 0
+	}
+	for _, r := range ports {
+		c := 2
+		if r.From == r.To {
+			c = 1
+		}
+		if cost+c > nsxMaxPortValues {
+			flush()
+		}
+		chunk, cost = append(chunk, r.String()), cost+c
+	}
+	flush()
+	return lower + "-" + vndJoin(ports, "_", analysis.PortRange.String), entries
+}
+
+// nsxICMPEntries returns one ICMPTypeServiceEntry per type, or one for any type.
+func nsxICMPEntries(s analysis.Service) (string, []vndObj) {
+	proto, label := "ICMPv4", "icmp"
+	if s.Proto == ingest.ProtoICMPv6 {
+		proto, label = "ICMPv6", "icmpv6"
+	}
+	c, _ := vndICMPTypes(s.Ports, 255)
+	if c.any {
+		return label, []vndObj{{"resource_type": "ICMPTypeServiceEntry", "id": label,
+			"display_name": proto + " any type", "protocol": proto}}
+	}
+	var entries []vndObj
+	for _, t := range c.types {
+		entries = append(entries, vndObj{"resource_type": "ICMPTypeServiceEntry", "id": fmt.Sprintf("%s-%d", label, t),
+			"display_name": fmt.Sprintf("%s type %d", proto, t), "protocol": proto, "icmp_type": t})
+	}
+	return label + "-" + vndJoin(c.types, "_", strconv.Itoa), entries
+}
+
+// Helpers shared by the vendor writers (nutanix.go and nsx.go).
+
+// vndObj is a JSON object. encoding/json writes map keys sorted, so the
+// bodies are deterministic; the vendor validators in the tests, not Go
+// types, check the field names.
+type vndObj = map[string]any
+
+// ErrNotExportable is matched by errors.Is on a *LossError.
+var ErrNotExportable = errors.New("rules not exportable as synthesised")
+
+// Loss is one rule that a vendor body leaves out (Dropped) or carries in
+// part or wider than synthesised, with the reason.
+type Loss struct {
+	RuleID   string
+	RuleName string
+	Reason   string
+	Dropped  bool
+}
+
+// LossError lists what a vendor writer could not say exactly. It is
+// returned after the whole body was written: the body is valid and carries
+// every rule not listed as Dropped, so show the losses and keep the output.
+type LossError struct {
+	Format string // "Nutanix v3", "Nutanix v4", "NSX"
+	Losses []Loss // in rule order
+}
+
+func (e *LossError) Error() string {
+	n := len(slices.DeleteFunc(slices.Clone(e.Losses), func(l Loss) bool { return !l.Dropped }))
+	return fmt.Sprintf("%s: %d rules left out, %d changed (first, %s: %s)", e.Format, n, len(e.Losses)-n,
+		cmp.Or(e.Losses[0].RuleName, e.Losses[0].RuleID), e.Losses[0].Reason)
+}
+
+// Unwrap returns ErrNotExportable.
+func (e *LossError) Unwrap() error { return ErrNotExportable }
+
+type vndLosses struct {
+	format string
+	list   []Loss
+}
+
+func (l *vndLosses) add(r *analysis.Rule, dropped bool, reason string) {
+	l.list = append(l.list, Loss{RuleID: r.ID, RuleName: r.Name, Reason: strings.TrimSuffix(reason, "; "), Dropped: dropped})
+}
+
+func (l *vndLosses) err() error {
+	if len(l.list) == 0 {
+		return nil
+	}
+	return &LossError{Format: l.format, Losses: l.list}
+}
+
+// vndAllows says whether r is an allow rule (the zero Action counts as allow).
+func vndAllows(r *analysis.Rule) bool {
+	return r.Action == ingest.ActionAllow || r.Action == ingest.ActionUnknown
+}
+
+func vndWriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // keep "<extId of …>" and "->" readable
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// vndClip cuts s to at most n bytes (so also n characters) on a character
+// boundary, ending in "..." when cut.
+func vndClip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// vndSlug keeps the characters NSX allows in ids, [A-Za-z0-9_.-], turns
+// the others into "_" and cuts the result to n bytes.
+func vndSlug(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+	return s[:min(len(s), n)]
+}
+
+// vndHash is a short stable digest of parts, for unique ids.
+func vndHash(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:4])
+}
+
+func vndSortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// vndPrefix returns p masked, IPv4-mapped IPv6 prefixes as IPv4.
+func vndPrefix(p netip.Prefix) netip.Prefix {
+	if a := p.Addr(); a.Is4In6() {
+		p = netip.PrefixFrom(a.Unmap(), max(p.Bits()-96, 0))
+	}
+	return p.Masked()
+}
+
+// vndMergeRanges returns the ranges sorted, overlapping and adjacent ones merged.
+func vndMergeRanges(rs []analysis.PortRange) []analysis.PortRange {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b analysis.PortRange) int { return cmp.Compare(a.From, b.From) })
+	var out []analysis.PortRange
+	for _, r := range rs {
+		if n := len(out); n > 0 && int(r.From) <= int(out[n-1].To)+1 {
+			out[n-1].To = max(out[n-1].To, r.To)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// vndPortsOrAll returns the merged ranges, or 0-65535 for none.
+func vndPortsOrAll(rs []analysis.PortRange) []analysis.PortRange {
+	if len(rs) == 0 {
+		return []analysis.PortRange{{From: 0, To: 65535}}
+	}
+	return vndMergeRanges(rs)
+}
+
+// vndJoin renders xs with f, joined by sep.
+func vndJoin[T any](xs []T, sep string, f func(T) string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = f(x)
+	}
+	return strings.Join(parts, sep)
+}
+
+// vndServiceLabel renders a service as "tcp/443,8443" or "icmp".
+func vndServiceLabel(s analysis.Service) string {
+	l := strings.ToLower(ingest.ProtoName(s.Proto))
+	if len(s.Ports) > 0 {
+		l += "/" + vndJoin(s.Ports, ",", analysis.PortRange.String)
+	}
+	return l
+}
+
+// vndICMP is an ICMP service: any type, or the listed types.
+type vndICMP struct {
+	used, any bool
+	types     []int
+}
+
+// vndICMPTypes reads ICMP types from a service's port ranges (the analysis
+// keeps the ICMP type in the port). Type 0 means "type unknown" in the logs
+// as well as echo reply, so it allows any type. The reason says how the
+// service was widened, if it was.
+func vndICMPTypes(ports []analysis.PortRange, max int) (vndICMP, string) {
+	c := vndICMP{used: true}
+	for _, r := range ports {
+		switch {
+		case r.From == 0:
+			return vndICMP{used: true, any: true}, ""
+		case int(r.To) > max:
+			return vndICMP{used: true, any: true}, fmt.Sprintf("ICMP type above %d: any ICMP allowed", max)
+		}
+		for t := int(r.From); t <= int(r.To); t++ {
+			c.types = append(c.types, t)
+		}
+	}
+	c.any = len(c.types) == 0
+	return c, ""
+}

@@ -1,0 +1,167 @@
+package export
+
+import (
+	"encoding/csv"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// RuleSheetColumns are the columns of the rules CSV and of the workbook's
+// Rules sheet, in order. The first five are the ones change tickets quote.
+var RuleSheetColumns = []string{"Source", "Destination", "Protocol", "Destination Port", "Description",
+	"Direction", "Service", "Action", "Sessions", "Bytes", "First seen", "Last seen", "Evidence"}
+
+// Limits of the Source, Destination and Evidence texts.
+const (
+	maxListedMembers = 8 // an address set with more members shows its name only
+	maxListedHosts   = 5 // reporting hosts named in the evidence
+)
+
+// ruleRow is one rule as the RuleSheetColumns, with numbers and times typed.
+type ruleRow struct {
+	src, dst, proto, ports, desc string
+	dir, service, action         string
+	sessions, bytes              uint64
+	first, last                  time.Time
+	evidence                     string
+}
+
+// newRuleRow renders r as the RuleSheetColumns.
+func newRuleRow(r *analysis.Rule) ruleRow {
+	e := &r.Evidence
+	return ruleRow{
+		src: endpointLabel(r.Src), dst: endpointLabel(r.Dst),
+		proto: ingest.ProtoName(r.Service.Proto), ports: r.Service.PortList(), desc: r.Description,
+		dir: r.Direction.String(), service: r.Service.Name, action: r.Action.String(),
+		sessions: e.Sessions, bytes: e.Bytes, first: e.First, last: e.Last,
+		evidence: evidenceText(e),
+	}
+}
+
+// record returns the row as CSV fields: integers in decimal, times as RFC
+// 3339 UTC ("" when unknown).
+func (r *ruleRow) record() []string {
+	return []string{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
+		strconv.FormatUint(r.sessions, 10), strconv.FormatUint(r.bytes, 10),
+		formatTime(r.first), formatTime(r.last), r.evidence}
+}
+
+// WriteRulesCSV writes the rules of rs as RFC 4180 CSV with a header row of
+// RuleSheetColumns, like WriteFlowsCSV: fields quoted when needed, lines
+// ended by LF, integers in decimal, times RFC 3339 UTC. Review items are not
+// written. It returns the first error of w.
+func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(RuleSheetColumns); err != nil {
+		return err
+	}
+	for i := range rs.Rules {
+		row := newRuleRow(&rs.Rules[i])
+		if err := cw.Write(row.record()); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// endpointLabel renders e for people: its name, followed by the members of a
+// small address set ("Web servers (10.0.0.1, 10.0.0.2)"). An address set
+// without a name shows its members, at most maxListedMembers of them.
+func endpointLabel(e analysis.Endpoint) string {
+	name := e.Name
+	if name == "" {
+		switch e.Kind {
+		case analysis.KindAny:
+			return "Any"
+		case analysis.KindGroup:
+			return e.Group
+		}
+	}
+	if e.Kind != analysis.KindAddresses || len(e.Prefixes) == 0 {
+		return name
+	}
+	if name != "" && len(e.Prefixes) > maxListedMembers {
+		return name
+	}
+	members := prefixList(e.Prefixes, maxListedMembers)
+	if name == "" || name == members {
+		return members
+	}
+	return name + " (" + members + ")"
+}
+
+// prefixList joins the first max prefixes (single addresses without their
+// length) and says how many more there are.
+func prefixList(ps []netip.Prefix, max int) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i == max {
+			b.WriteString(" and " + strconv.Itoa(len(ps)-max) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if p.IsSingleIP() {
+			b.WriteString(p.Addr().String())
+		} else {
+			b.WriteString(p.String())
+		}
+	}
+	return b.String()
+}
+
+// evidenceText summarises e: "12 conversations; hosts ahv-1, ahv-2; sample:
+// <first raw line>".
+func evidenceText(e *analysis.Evidence) string {
+	n := e.Conversations
+	if n == 0 {
+		n = len(e.Flows)
+	}
+	parts := []string{plural(n, "conversation")}
+	if len(e.Hosts) > 0 {
+		parts = append(parts, "hosts "+joinFirst(e.Hosts, maxListedHosts))
+	}
+	if s := firstSample(e); s != "" {
+		parts = append(parts, "sample: "+s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// firstSample returns the first raw line of e, or of its first conversation
+// that kept one.
+func firstSample(e *analysis.Evidence) string {
+	if len(e.Samples) > 0 {
+		return strings.TrimSpace(e.Samples[0])
+	}
+	for i := range e.Flows {
+		if len(e.Flows[i].Samples) > 0 {
+			return strings.TrimSpace(e.Flows[i].Samples[0])
+		}
+	}
+	return ""
+}
+
+// joinFirst joins the first max strings with ", " and says how many more
+// there are.
+func joinFirst(ss []string, max int) string {
+	if len(ss) <= max {
+		return strings.Join(ss, ", ")
+	}
+	return strings.Join(ss[:max], ", ") + " and " + strconv.Itoa(len(ss)-max) + " more"
+}
+
+// plural renders "1 conversation", "2 conversations".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

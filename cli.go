@@ -40,6 +40,8 @@ func init() {
 	commands = []command{
 		{"import", "[flags] FILE...", "read logs and print what they contained", (*cli).importCmd},
 		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
+		{"rules", "[flags] [FILE...]", "synthesise allow rules from the conversations", (*cli).rulesCmd},
+		{"export", "[flags] [FILE...]", "write the rules and flows: XLSX, CSV, Nutanix v3/v4 and NSX JSON", (*cli).exportCmd},
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 
 		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},

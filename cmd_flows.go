@@ -38,13 +38,13 @@ func (c *cli) flowsCmd(args []string) error {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
 	var convs []analysis.Conversation
-	if len(files) > 0 {
-		if *since != "" || *until != "" || *top != 0 {
-			return usagef("--since, --until and --top read the workspace: give no FILE")
+	if *top > 0 {
+		if len(files) > 0 {
+			return usagef("--top reads the workspace: give no FILE")
 		}
-		convs, err = c.flowsOfFiles(&mf, files)
-	} else {
 		convs, err = c.flowsOfWorkspace(&mf, *wsPath, *since, *until, *top)
+	} else {
+		convs, err = c.conversations(&mf, *wsPath, files, *since, *until)
 	}
 	if convs == nil && err != nil {
 		return err
@@ -57,6 +57,18 @@ func (c *cli) flowsCmd(args []string) error {
 		return ferr
 	}
 	return err
+}
+
+// conversations reads the conversations of files, in memory, or else of
+// the workspace at wsPath. Read errors come back with the conversations.
+func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since, until string) ([]analysis.Conversation, error) {
+	if len(files) == 0 {
+		return c.flowsOfWorkspace(mf, wsPath, since, until, 0)
+	}
+	if since != "" || until != "" {
+		return nil, usagef("--since and --until read the workspace: give no FILE")
+	}
+	return c.flowsOfFiles(mf, files)
 }
 
 // flowsOfFiles reads files in memory. Read errors come back with the flows.

@@ -160,6 +160,8 @@ func TestExitCodes(t *testing.T) {
 		{"no workspace", []string{"flows", "--workspace", "testdata/none.flowsleuth"}, exitFailure, "no workspace at testdata/none.flowsleuth"},
 		{"foreign workspace", []string{"import", "--workspace", "testdata/malformed.log", "testdata/malformed.log"}, exitFailure, "not a FlowSleuth workspace"},
 		{"top with files", []string{"flows", "--top", "5", "testdata/malformed.log"}, exitUsage, "give no FILE"},
+		{"since with files", []string{"rules", "--since", "2025-01-01", "testdata/malformed.log"}, exitUsage, "give no FILE"},
+		{"rules bad format", []string{"rules", "--format", "xml"}, exitUsage, "--format must be"},
 		{"bad since", []string{"flows", "--since", "yesterday"}, exitUsage, "--since"},
 		{"workspace no verb", []string{"workspace"}, exitUsage, "say info, export or monitor"},
 		{"missing file", []string{"flows", "testdata/nope.log"}, exitFailure, "testdata/nope.log: no such file"},

@@ -146,35 +146,39 @@ type jsonHour struct {
 	Sessions uint64 `json:"sessions"`
 }
 
+// toJSONFlow is the JSON form of c.
+func toJSONFlow(c *analysis.Conversation) jsonFlow {
+	f := jsonFlow{
+		Direction: c.Direction.String(), Src: c.Src.String(), Dst: c.Dst.String(),
+		Proto: ingest.ProtoName(c.Proto), DPort: c.DPort, Sessions: c.Sessions,
+		Unanswered: c.Unanswered, Packets: [2]uint64{c.OrigPkts, c.ReplyPkts},
+		Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
+		LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions), Hosts: c.Hosts,
+		Samples: c.Samples, Suspect: c.Suspect(),
+		SrcVM: c.SrcVM, DstVM: c.DstVM, SrcGroups: c.SrcGroups, DstGroups: c.DstGroups,
+		Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
+	}
+	if f.Hosts == nil {
+		f.Hosts = []string{}
+	}
+	for _, t := range c.Tags {
+		f.Tags = append(f.Tags, jsonTag{t.Name, t.Direction.String()})
+	}
+	for _, v := range c.Vendors {
+		f.Vendors = append(f.Vendors, v.String())
+	}
+	for _, h := range c.Hourly {
+		f.Hourly = append(f.Hourly, jsonHour{formatTime(h.Start), h.Sessions})
+	}
+	return f
+}
+
 // WriteFlowsJSON writes conversations as a JSON array, with the detail the
 // CSV leaves out (per-direction counters, hourly sessions, sample lines).
 func WriteFlowsJSON(w io.Writer, convs []analysis.Conversation) error {
 	out := make([]jsonFlow, len(convs))
 	for i := range convs {
-		c := &convs[i]
-		f := jsonFlow{
-			Direction: c.Direction.String(), Src: c.Src.String(), Dst: c.Dst.String(),
-			Proto: ingest.ProtoName(c.Proto), DPort: c.DPort, Sessions: c.Sessions,
-			Unanswered: c.Unanswered, Packets: [2]uint64{c.OrigPkts, c.ReplyPkts},
-			Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
-			LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions), Hosts: c.Hosts,
-			Samples: c.Samples, Suspect: c.Suspect(),
-			SrcVM: c.SrcVM, DstVM: c.DstVM, SrcGroups: c.SrcGroups, DstGroups: c.DstGroups,
-			Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
-		}
-		if f.Hosts == nil {
-			f.Hosts = []string{}
-		}
-		for _, t := range c.Tags {
-			f.Tags = append(f.Tags, jsonTag{t.Name, t.Direction.String()})
-		}
-		for _, v := range c.Vendors {
-			f.Vendors = append(f.Vendors, v.String())
-		}
-		for _, h := range c.Hourly {
-			f.Hourly = append(f.Hourly, jsonHour{formatTime(h.Start), h.Sessions})
-		}
-		out[i] = f
+		out[i] = toJSONFlow(&convs[i])
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -30,6 +30,7 @@ func Synthesize(convs []Conversation, k Knobs) RuleSet {
 		b.add(c)
 	}
 	rules := make(map[string]*Rule)
+	flows := make(map[string][]*Conversation) // by rule ID; copied into Evidence once, at full size
 	var ruleOrder []string
 	for _, key := range order {
 		b := buckets[key]
@@ -45,10 +46,14 @@ func Synthesize(convs []Conversation, k Knobs) RuleSet {
 		if hasPorts(key.proto) {
 			r.Service.Ports = addPort(r.Service.Ports, key.port)
 		}
-		r.Evidence.Flows = append(r.Evidence.Flows, b.convs...)
+		flows[id] = append(flows[id], b.convs...)
 	}
 	for _, id := range ruleOrder {
 		r := rules[id]
+		r.Evidence.Flows = make([]Conversation, len(flows[id]))
+		for i, c := range flows[id] {
+			r.Evidence.Flows[i] = *c
+		}
 		finishRule(r)
 		rs.Rules = append(rs.Rules, *r)
 		adm, obs := r.permissiveness()

@@ -28,7 +28,7 @@ type bucket struct {
 	key      bucketKey
 	src, dst Endpoint // the fixed sides
 	peers    map[netip.Addr]struct{}
-	convs    []Conversation
+	convs    []*Conversation
 }
 
 // side returns the endpoint an address stands for: its group, or itself.
@@ -76,7 +76,7 @@ func newBucket(c *Conversation, names map[netip.Addr]string) (bucketKey, *bucket
 }
 
 func (b *bucket) add(c *Conversation) {
-	b.convs = append(b.convs, *c)
+	b.convs = append(b.convs, c)
 	switch b.key.peer {
 	case 0:
 		b.peers[c.Dst] = struct{}{}

@@ -40,6 +40,27 @@ func flowRecord(c *analysis.Conversation) []string {
 	}
 }
 
+// NewCSVWriter returns a CSV writer as RFC 4180 asks: CRLF line ends.
+func NewCSVWriter(w io.Writer) *csv.Writer {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw
+}
+
+// Defuse protects a CSV record from formula injection: tags, host names
+// and descriptions come from untrusted logs, and a spreadsheet runs a cell
+// that starts with '=', '+', '-', '@', TAB or CR as a formula. Such cells
+// get a leading apostrophe (OWASP's advice), which spreadsheets hide.
+// Numbers, addresses and dates never start with those characters.
+func Defuse(record []string) []string {
+	for i, f := range record {
+		if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+			record[i] = "'" + f
+		}
+	}
+	return record
+}
+
 // formatTime renders t as RFC 3339 UTC to the second; the zero time is "".
 func formatTime(t time.Time) string {
 	if t.IsZero() {
@@ -58,15 +79,16 @@ func actionNames(as []ingest.Action) []string {
 	return out
 }
 
-// WriteFlowsCSV writes conversations as RFC 4180 CSV with a header row of
-// FlowColumns; lists are joined with ';' and times are RFC 3339 UTC.
+// WriteFlowsCSV writes conversations as RFC 4180 CSV (CRLF line ends) with
+// a header row of FlowColumns; lists are joined with ';' and times are RFC
+// 3339 UTC. Text that a spreadsheet would run as a formula is defused.
 func WriteFlowsCSV(w io.Writer, convs []analysis.Conversation) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(FlowColumns); err != nil {
 		return err
 	}
 	for i := range convs {
-		if err := cw.Write(flowRecord(&convs[i])); err != nil {
+		if err := cw.Write(Defuse(flowRecord(&convs[i]))); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,33 @@ func TestHumanBytes(t *testing.T) {
 		if got := HumanBytes(n); got != want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestWriteFlowsCSVDefusesFormulas: policy names and host names come from
+// untrusted logs; one shaped like a formula must reach a spreadsheet as text.
+func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
+	c := analysis.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"),
+		Proto: ingest.ProtoTCP, DPort: 443, Tags: []analysis.Tag{{Name: `=HYPERLINK("http://x","y")`}},
+		Hosts: []string{"+host"}}
+	var b bytes.Buffer
+	if err := WriteFlowsCSV(&b, []analysis.Conversation{c}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(b.String(), "\r\n") || strings.Count(b.String(), "\r\n") != 2 {
+		t.Errorf("lines must end with CRLF: %q", b.String())
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := recs[1][1]; got != `'=HYPERLINK("http://x","y")` {
+		t.Errorf("tags: %q", got)
+	}
+	if got := recs[1][12]; got != "'+host" {
+		t.Errorf("hosts: %q", got)
+	}
+	if got := recs[1][2]; got != "10.0.0.1" {
+		t.Errorf("addresses must be untouched: %q", got)
 	}
 }

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/csv"
 	"io"
 	"net/netip"
 	"strconv"
@@ -57,13 +56,13 @@ func (r *ruleRow) record() []string {
 // ended by LF, integers in decimal, times RFC 3339 UTC. Review items are not
 // written. It returns the first error of w.
 func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	if err := cw.Write(RuleSheetColumns); err != nil {
 		return err
 	}
 	for i := range rs.Rules {
 		row := newRuleRow(&rs.Rules[i])
-		if err := cw.Write(row.record()); err != nil {
+		if err := cw.Write(Defuse(row.record())); err != nil {
 			return err
 		}
 	}

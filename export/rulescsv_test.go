@@ -174,7 +174,7 @@ func TestWriteRulesCSV(t *testing.T) {
 	if err := export.WriteRulesCSV(&b, wbRuleSet()); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.SplitN(b.String(), "\n", 2)[0],
+	if got, want := strings.SplitN(b.String(), "\r\n", 2)[0],
 		"Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence"; got != want {
 		t.Errorf("header line:\ngot  %s\nwant %s", got, want)
 	}
@@ -189,6 +189,7 @@ func TestWriteRulesCSV(t *testing.T) {
 		t.Fatalf("got %d records, want %d", len(recs)-1, len(wbRuleRecords))
 	}
 	for i, want := range wbRuleRecords {
+		want = export.Defuse(slices.Clone(want)) // the CSV defuses formula-like text
 		for j := range want {
 			if got := recs[i+1][j]; got != want[j] {
 				t.Errorf("rule %d, %s: got %q, want %q", i+1, export.RuleSheetColumns[j], got, want[j])
@@ -204,7 +205,9 @@ func TestWriteRulesCSVQuoting(t *testing.T) {
 		{"plain", "Web to DNS", "Web to DNS"},
 		{"comma", "a, b", `"a, b"`},
 		{"quote", `say "hi"`, `"say ""hi"""`},
-		{"newline", "one\ntwo", "\"one\ntwo\""},
+		{"newline", "one\ntwo", "\"one\r\ntwo\""}, // RFC 4180: CRLF, inside quotes too
+		{"formula", "=cmd|' /C calc'!A0", `'=cmd|' /C calc'!A0`},
+		{"at sign", "@SUM(1)", "'@SUM(1)"},
 		{"leading space", " lead", `" lead"`},
 	}
 	for _, tc := range tests {
@@ -214,7 +217,7 @@ func TestWriteRulesCSVQuoting(t *testing.T) {
 			if err := export.WriteRulesCSV(&b, rs); err != nil {
 				t.Fatal(err)
 			}
-			line := strings.SplitN(b.String(), "\n", 2)[1]
+			line := strings.SplitN(b.String(), "\r\n", 2)[1]
 			if !strings.Contains(line, ","+tc.Want+",") {
 				t.Errorf("got %q, want the field %s", line, tc.Want)
 			}
@@ -222,7 +225,7 @@ func TestWriteRulesCSVQuoting(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := recs[1][4]; got != tc.Description {
+			if got := strings.TrimPrefix(recs[1][4], "'"); got != tc.Description {
 				t.Errorf("read back %q, want %q", got, tc.Description)
 			}
 		})
@@ -260,9 +263,11 @@ func ExampleWriteRulesCSV() {
 		Description: "Web tier → DNS, 2 sessions",
 		Evidence:    analysis.Evidence{Conversations: 1, Sessions: 2, Bytes: 300, Hosts: []string{"ahv-1"}},
 	}}}
-	if err := export.WriteRulesCSV(os.Stdout, rs); err != nil {
+	var out strings.Builder
+	if err := export.WriteRulesCSV(&out, rs); err != nil {
 		panic(err)
 	}
+	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n")) // lines end with CRLF (RFC 4180)
 	// Output:
 	// Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence
 	// AppTier:Web,DNS (10.0.0.53),UDP,53,"Web tier → DNS, 2 sessions",OUTBOUND,DNS,ALLOW,2,300,,,1 conversation; hosts ahv-1
@@ -320,6 +325,9 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 		for j, w := range want[i] {
 			if i > 0 && (j == 10 || j == 11) { // First seen, Last seen
 				w = strings.ReplaceAll(strings.TrimSuffix(w, "Z"), "T", " ")
+			}
+			if strings.HasPrefix(w, "'") && got[i][j] == w[1:] {
+				continue // defused in the CSV only: the workbook cell is plain text, never a formula
 			}
 			if got[i][j] != w {
 				t.Errorf("Rules row %d %s: got %q, want %q", i+1, want[0][j], got[i][j], w)

@@ -336,7 +336,7 @@ func TestWriteTruthCSV(t *testing.T) {
 	if err := demo.WriteTruthCSV(&buf, rows); err != nil {
 		t.Fatal(err)
 	}
-	const header = "direction,tags,src,dst,proto,dport,sessions,packets,bytes,first_seen,last_seen,actions,hosts\n"
+	const header = "direction,tags,src,dst,proto,dport,sessions,packets,bytes,first_seen,last_seen,actions,hosts\r\n"
 	if !strings.HasPrefix(buf.String(), header) {
 		t.Fatalf("header: %q", strings.SplitN(buf.String(), "\n", 2)[0])
 	}

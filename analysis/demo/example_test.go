@@ -3,6 +3,7 @@ package demo_test
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
@@ -18,9 +19,11 @@ func ExampleGenerate() {
 		return
 	}
 	fmt.Println(sum.Lines, "lines,", sum.Sessions, "sessions, last", sum.Last.Format(time.RFC3339))
-	if err := demo.WriteTruthCSV(os.Stdout, rows); err != nil {
+	var truth strings.Builder
+	if err := demo.WriteTruthCSV(&truth, rows); err != nil {
 		fmt.Println(err)
 	}
+	fmt.Print(strings.ReplaceAll(truth.String(), "\r\n", "\n")) // the CSV ends lines with CRLF (RFC 4180)
 	// Output:
 	// 2025-04-07T00:00:00.000Z 6b56ecb5 INET match PASS 3041 IN 44 TCP 203.0.113.66/47815->10.20.10.11/173 S SGTSWEB
 	// 2025-04-07T00:00:30.000Z 6b56ecb5 INET TERM PASS 3041 IN TCP TIMEOUT 203.0.113.66/47815->10.20.10.11/173 1/0 44/0 SGTSWEB

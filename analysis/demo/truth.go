@@ -160,6 +160,7 @@ var truthHeader = []string{"direction", "tags", "src", "dst", "proto", "dport", 
 // first write error.
 func WriteTruthCSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true // RFC 4180, as flowsleuth flows writes it
 	if err := cw.Write(truthHeader); err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -41,11 +40,11 @@ func (c *cli) exportCmd(args []string) error {
 	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
 		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
 	}
-	convs, err := c.conversations(&mf, *wsPath, files, "", "")
-	if convs == nil && err != nil {
+	rsp, convs, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
+	if rsp == nil {
 		return err
 	}
-	rs := analysis.Synthesize(convs, kf.k)
+	rs := *rsp
 	var jobs []exportJob
 	if *xlsx != "" {
 		sources, serr := c.exportSources(*wsPath, files)

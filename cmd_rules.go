@@ -2,10 +2,16 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
+	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -26,11 +32,22 @@ func (f *knobFlags) register(fs *flag.FlagSet) {
 }
 
 func (c *cli) rulesCmd(args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "edit", "exclude", "edits", "unedit":
+			return c.ruleEditCmd(args)
+		}
+	}
 	fs := c.newFlagSet("rules", "[flags] [FILE...]",
 		"Synthesises allow rules from the conversations of the FILEs given, or else of the workspace:\n"+
 			"one rule per direction, source group, destination group and protocol, ports merged, peers\n"+
 			"generalised by the knobs below. Suspect traffic (probable scans, flows only dropped) is listed\n"+
-			"for review instead. The table ends with the trade-off: combinations admitted but never seen.")
+			"for review instead. The table ends with the trade-off: combinations admitted but never seen.\n"+
+			"Edits (kept in the workspace, replayed on every synthesis so they survive new data):\n"+
+			"  rules edit ID rename NAME | describe TEXT | delete | merge OTHER-ID | split\n"+
+			"  rules exclude ADDRESS|CIDR     keep a peer out of every rule\n"+
+			"  rules edits                    list the edits and whether each still applies\n"+
+			"  rules unedit SEQ               undo an edit")
 	var mf modelFlags
 	mf.register(fs)
 	var kf knobFlags
@@ -49,16 +66,155 @@ func (c *cli) rulesCmd(args []string) error {
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
-	convs, err := c.conversations(&mf, *wsPath, files, *since, *until)
-	if convs == nil && err != nil {
+	rs, _, err := c.ruleSet(&mf, kf.k, *wsPath, files, *since, *until)
+	if rs == nil {
 		return err
 	}
 	out := bufio.NewWriterSize(c.stdout, 256<<10)
-	if werr := write(out, analysis.Synthesize(convs, kf.k)); werr != nil {
+	if werr := write(out, *rs); werr != nil {
 		return werr
 	}
 	if ferr := out.Flush(); ferr != nil {
 		return ferr
 	}
 	return err
+}
+
+// ruleSet synthesises the rules of files, or of the workspace with its
+// edits replayed. It also returns the conversations.
+func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []string, since, until string) (*analysis.RuleSet, []analysis.Conversation, error) {
+	convs, err := c.conversations(mf, wsPath, files, since, until)
+	if convs == nil && err != nil {
+		return nil, nil, err
+	}
+	var edits []analysis.Edit
+	if len(files) == 0 {
+		ws, werr := openWorkspace(wsPath)
+		if werr != nil {
+			return nil, nil, werr
+		}
+		edits, werr = ws.Edits(context.Background())
+		ws.Close()
+		if werr != nil {
+			return nil, nil, werr
+		}
+		if k.Exclude, werr = analysis.Exclusions(edits); werr != nil {
+			return nil, nil, werr
+		}
+	}
+	rs, results := analysis.ApplyEdits(analysis.Synthesize(convs, k), edits)
+	for _, r := range results {
+		if !r.Applied {
+			fmt.Fprintf(c.stderr, "flowsleuth: edit %d (%s %s) no longer applies: %s\n", r.Edit.Seq, r.Edit.Op, r.Edit.Rule, r.Why)
+		}
+	}
+	return &rs, convs, err
+}
+
+// ruleEditCmd records, lists or undoes rule edits in the workspace.
+func (c *cli) ruleEditCmd(args []string) error {
+	fs := c.newFlagSet("rules "+args[0], "...", "See 'flowsleuth rules -h'.")
+	wsPath := workspaceFlag(fs)
+	rest, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	ws, err := openWorkspace(*wsPath)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	ctx := context.Background()
+	var e analysis.Edit
+	switch {
+	case args[0] == "edits" && len(rest) == 0:
+		return c.listEdits(ctx, ws)
+	case args[0] == "unedit" && len(rest) == 1:
+		seq, perr := strconv.ParseInt(rest[0], 10, 64)
+		if perr != nil {
+			return usagef("unedit takes an edit number (see 'flowsleuth rules edits')")
+		}
+		return ws.RemoveEdit(ctx, seq)
+	case args[0] == "exclude" && len(rest) == 1:
+		if _, perr := analysis.ParsePeer(rest[0]); perr != nil {
+			return usagef("exclude: %v", perr)
+		}
+		e = analysis.Edit{Op: analysis.EditExclude, Arg: rest[0]}
+	case args[0] == "edit" && len(rest) >= 2:
+		e = analysis.Edit{Rule: rest[0], Op: analysis.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
+		if err := checkEdit(e); err != nil {
+			return err
+		}
+		rs, _, err := currentRules(ctx, ws)
+		if err != nil {
+			return err
+		}
+		for _, id := range []string{e.Rule, map[bool]string{true: e.Arg}[e.Op == analysis.EditMerge]} {
+			if id != "" && !slices.ContainsFunc(rs.Rules, func(r analysis.Rule) bool { return r.ID == id }) {
+				return fmt.Errorf("no rule %s in the workspace's current rules (see 'flowsleuth rules')", id)
+			}
+		}
+	default:
+		return usagef("say: rules edit ID rename NAME|describe TEXT|delete|merge OTHER-ID|split, rules exclude PEER, rules edits, rules unedit SEQ")
+	}
+	e, err = ws.AddEdit(ctx, e)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "edit %d recorded: %s %s %s\n", e.Seq, e.Op, e.Rule, e.Arg)
+	return nil
+}
+
+// checkEdit refuses edits that miss or have a stray argument.
+func checkEdit(e analysis.Edit) error {
+	switch e.Op {
+	case analysis.EditRename, analysis.EditDescribe, analysis.EditMerge:
+		if e.Arg == "" {
+			return usagef("edit %s needs an argument", e.Op)
+		}
+	case analysis.EditDelete, analysis.EditSplit:
+		if e.Arg != "" {
+			return usagef("edit %s takes no argument", e.Op)
+		}
+	default:
+		return usagef("unknown edit %q: rename, describe, delete, merge or split", e.Op)
+	}
+	return nil
+}
+
+// currentRules synthesises the workspace's rules with its edits replayed.
+func currentRules(ctx context.Context, ws *workspace.Workspace) (analysis.RuleSet, []analysis.EditResult, error) {
+	edits, err := ws.Edits(ctx)
+	if err != nil {
+		return analysis.RuleSet{}, nil, err
+	}
+	convs, err := ws.Conversations(ctx, workspace.Query{})
+	if err != nil {
+		return analysis.RuleSet{}, nil, err
+	}
+	k := analysis.Knobs{}
+	if k.Exclude, err = analysis.Exclusions(edits); err != nil {
+		return analysis.RuleSet{}, nil, err
+	}
+	rs, results := analysis.ApplyEdits(analysis.Synthesize(convs, k), edits)
+	return rs, results, nil
+}
+
+// listEdits shows the edits and whether each applies to the current rules.
+func (c *cli) listEdits(ctx context.Context, ws *workspace.Workspace) error {
+	_, results, err := currentRules(ctx, ws)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		state := "applies"
+		if !r.Applied {
+			state = "does not apply: " + r.Why
+		}
+		fmt.Fprintf(c.stdout, "%4d  %-8s %-14s %-30s %s\n", r.Edit.Seq, r.Edit.Op, r.Edit.Rule, r.Edit.Arg, state)
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(c.stdout, "no edits")
+	}
+	return nil
 }

@@ -80,3 +80,51 @@ func TestRulesAndExportCLI(t *testing.T) {
 		t.Errorf("export without targets: %d %s", code, errs)
 	}
 }
+
+// TestRuleEditsCLI: edits are recorded in the workspace, replayed by rules
+// and export, survive an import of more logs, and can be undone.
+func TestRuleEditsCLI(t *testing.T) {
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "w.flowsleuth")
+	day1, day2 := filepath.Join(dir, "day1.log"), filepath.Join(dir, "day2.log")
+	flowsleuth(t, "", "demo", "--vendor", "nsxv", "--sessions", "1500", "--seed", "1", "--out", day1)
+	flowsleuth(t, "", "demo", "--vendor", "nsxv", "--sessions", "1500", "--seed", "2", "--start", "2025-04-14T00:00:00Z", "--out", day2)
+	flowsleuth(t, "", "import", "--workspace", ws, day1)
+	_, js, _ := flowsleuth(t, "", "rules", "--format", "json", "--workspace", ws)
+	var doc struct{ Rules []struct{ ID, Name string } }
+	if err := json.Unmarshal([]byte(js), &doc); err != nil || len(doc.Rules) < 3 {
+		t.Fatalf("rules: %v", err)
+	}
+	id := doc.Rules[1].ID
+	if code, out, errs := flowsleuth(t, "", "rules", "edit", "--workspace", ws, id, "rename", "Web", "to", "DNS"); code != exitOK || !strings.Contains(out, "edit 1 recorded") {
+		t.Fatalf("rename: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := flowsleuth(t, "", "rules", "edit", "--workspace", ws, "r-0000000000", "delete"); code != exitFailure || !strings.Contains(errs, "no rule r-0000000000") {
+		t.Errorf("an unknown rule was accepted: %d %s", code, errs)
+	}
+	if code, _, errs := flowsleuth(t, "", "rules", "edit", "--workspace", ws, id, "rename"); code != exitUsage || !strings.Contains(errs, "needs an argument") {
+		t.Errorf("rename without a name: %d %s", code, errs)
+	}
+	flowsleuth(t, "", "import", "--workspace", ws, day2) // more data: the rename must survive
+	_, js, _ = flowsleuth(t, "", "rules", "--format", "json", "--workspace", ws)
+	if !strings.Contains(js, `"name": "Web to DNS"`) {
+		t.Errorf("the rename did not survive more data")
+	}
+	_, list, _ := flowsleuth(t, "", "rules", "edits", "--workspace", ws)
+	if !strings.Contains(list, "rename") || !strings.Contains(list, "applies") {
+		t.Errorf("edits list:\n%s", list)
+	}
+	csvPath := filepath.Join(dir, "out")
+	os.MkdirAll(csvPath, 0o755)
+	flowsleuth(t, "", "export", "--workspace", ws, "--csv", csvPath)
+	if b, _ := os.ReadFile(filepath.Join(csvPath, "rules.csv")); len(b) == 0 {
+		t.Error("export wrote no rules")
+	}
+	if code, _, _ := flowsleuth(t, "", "rules", "unedit", "--workspace", ws, "1"); code != exitOK {
+		t.Fatal("unedit failed")
+	}
+	_, js, _ = flowsleuth(t, "", "rules", "--format", "json", "--workspace", ws)
+	if strings.Contains(js, `"name": "Web to DNS"`) {
+		t.Error("the undone rename is still applied")
+	}
+}

@@ -107,6 +107,9 @@ type Knobs struct {
 	ScanPorts int
 	// IncludeSuspect puts suspect traffic in the rules anyway.
 	IncludeSuspect bool
+	// Exclude keeps conversations with either end in these prefixes out of
+	// the rules (the user's exclude edits); they go to review.
+	Exclude []netip.Prefix
 }
 
 // Defaults for Knobs.

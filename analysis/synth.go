@@ -95,6 +95,10 @@ func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []Revie
 	for i := range convs {
 		c := &convs[i]
 		reason := ""
+		if p, ok := excluded(k.Exclude, c); ok {
+			review = append(review, ReviewItem{Conversation: *c, Reason: "peer " + p.String() + " excluded by the user"})
+			continue
+		}
 		switch n := unansweredPorts[pair{c.Src, c.Dst}]; {
 		case n >= k.ScanPorts && c.Unanswered > 0:
 			reason = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
@@ -110,6 +114,16 @@ func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []Revie
 		keep = append(keep, c)
 	}
 	return keep, review
+}
+
+// excluded returns the excluded prefix holding an end of c.
+func excluded(ps []netip.Prefix, c *Conversation) (netip.Prefix, bool) {
+	for _, p := range ps {
+		if p.Contains(c.Src) || p.Contains(c.Dst) {
+			return p, true
+		}
+	}
+	return netip.Prefix{}, false
 }
 
 func onlyBlocked(as []ingest.Action) bool {

@@ -20,10 +20,10 @@ func ruleColumns(r *analysis.Rule) []string {
 // WriteRulesTable writes the rules, the review list and the knobs as text.
 func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPROTOCOL\tDESTINATION PORT\tDESCRIPTION\tDIRECTION\tID\t")
+	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPROTOCOL\tDESTINATION PORT\tDESCRIPTION\tDIRECTION\tID\tNAME\t")
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
-		fmt.Fprintln(tw, strings.Join(append(ruleColumns(r), r.Direction.String(), r.ID), "\t")+"\t")
+		fmt.Fprintln(tw, strings.Join(append(ruleColumns(r), r.Direction.String(), r.ID, r.Name), "\t")+"\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err

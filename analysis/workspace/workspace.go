@@ -249,4 +249,7 @@ var migrations = []string{
 	CREATE TABLE monitored (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
 	CREATE TABLE inventory (ip BLOB PRIMARY KEY, vm TEXT NOT NULL, groups TEXT NOT NULL) WITHOUT ROWID;
 	CREATE TABLE inventory_imports (id INTEGER PRIMARY KEY, path TEXT NOT NULL, imported INTEGER NOT NULL, report TEXT NOT NULL);`,
+	// 2: the user's edits of the synthesised rules, replayed on every synthesis.
+	`CREATE TABLE rule_edits (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, rule TEXT NOT NULL, arg TEXT NOT NULL,
+		created INTEGER NOT NULL);`,
 }

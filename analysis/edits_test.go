@@ -1,0 +1,136 @@
+package analysis_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+)
+
+func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, analysis.RuleSet) {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nsxv", Sessions: sessions, Seed: 8}); err != nil {
+		t.Fatal(err)
+	}
+	m := analysis.NewModel(analysis.Options{})
+	addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	convs := m.Conversations()
+	return convs, analysis.Synthesize(convs, analysis.Knobs{})
+}
+
+func TestApplyEdits(t *testing.T) {
+	convs, rs := demoRules(t, 2000)
+	var multi, other analysis.Rule // a rule with several port ranges, another of its protocol
+	for _, r := range rs.Rules {
+		if len(r.Service.Ports) > 1 && multi.ID == "" {
+			multi = r
+		}
+	}
+	for _, r := range rs.Rules {
+		if r.ID != multi.ID && r.Service.Proto == multi.Service.Proto && other.ID == "" {
+			other = r
+		}
+	}
+	if multi.ID == "" || other.ID == "" {
+		t.Fatal("demo rules lack a multi-port rule and a second rule of its protocol")
+	}
+	first := rs.Rules[0]
+	for _, r := range rs.Rules {
+		if r.ID != multi.ID && r.ID != other.ID {
+			first = r
+			break
+		}
+	}
+	edits := []analysis.Edit{
+		{Seq: 1, Op: analysis.EditRename, Rule: first.ID, Arg: "Renamed"},
+		{Seq: 2, Op: analysis.EditDescribe, Rule: first.ID, Arg: "Why this rule exists"},
+		{Seq: 3, Op: analysis.EditMerge, Rule: multi.ID, Arg: other.ID},
+		{Seq: 4, Op: analysis.EditSplit, Rule: multi.ID},
+		{Seq: 5, Op: analysis.EditDelete, Rule: "r-0000000000"},
+		{Seq: 6, Op: analysis.EditMerge, Rule: first.ID, Arg: first.ID},
+	}
+	got, results := analysis.ApplyEdits(rs, edits)
+	wantApplied := []bool{true, true, true, true, false, false}
+	for i, r := range results {
+		if r.Applied != wantApplied[i] || (!r.Applied && r.Why == "") {
+			t.Errorf("edit %d: applied %v (%s), want %v", i+1, r.Applied, r.Why, wantApplied[i])
+		}
+	}
+	for _, r := range got.Rules {
+		if r.ID == first.ID && (r.Name != "Renamed" || r.Description != "Why this rule exists") {
+			t.Errorf("rename/describe: %q %q", r.Name, r.Description)
+		}
+	}
+	parts := 0
+	for _, r := range got.Rules {
+		if r.ID == other.ID {
+			t.Errorf("merged rule %s still there", other.ID)
+		}
+		if strings.HasPrefix(r.ID, multi.ID+"-") {
+			parts++
+			if len(r.Service.Ports) != 1 {
+				t.Errorf("split part %s has %d port ranges", r.ID, len(r.Service.Ports))
+			}
+		}
+	}
+	if parts < 2 {
+		t.Errorf("split made %d parts", parts)
+	}
+	if rs.Rules[0].Name == "Renamed" || len(rs.Rules) != len(got.Rules)-parts+2 {
+		t.Errorf("ApplyEdits changed the rule set it was given")
+	}
+	checkInvariants(t, convs, got) // every conversation still in a rule or under review
+
+	// Delete: the rule's conversations go to review, and the invariant holds.
+	del, _ := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditDelete, Rule: first.ID}})
+	if len(del.Rules) != len(rs.Rules)-1 || len(del.Review) != len(rs.Review)+first.Evidence.Conversations {
+		t.Errorf("delete: %d rules, %d review", len(del.Rules), len(del.Review))
+	}
+	checkInvariants(t, convs, del)
+}
+
+// TestEditsSurviveNewData: edits keyed by rule ID still apply after more
+// logs arrive, as long as the rule is the same rule.
+func TestEditsSurviveNewData(t *testing.T) {
+	_, small := demoRules(t, 1500)
+	convs, big := demoRules(t, 3000)
+	var edits []analysis.Edit
+	for i, r := range small.Rules {
+		edits = append(edits, analysis.Edit{Seq: int64(i), Op: analysis.EditRename, Rule: r.ID, Arg: "kept " + r.ID})
+	}
+	got, results := analysis.ApplyEdits(big, edits)
+	applied := 0
+	for _, r := range results {
+		if r.Applied {
+			applied++
+		}
+	}
+	if applied < len(edits)*3/4 {
+		t.Errorf("only %d of %d renames survived more data", applied, len(edits))
+	}
+	checkInvariants(t, convs, got)
+}
+
+func TestExclude(t *testing.T) {
+	convs, rs := demoRules(t, 2000)
+	peer := rs.Rules[0].Evidence.Flows[0].Src
+	ex, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: peer.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := analysis.Synthesize(convs, analysis.Knobs{Exclude: ex})
+	checkInvariants(t, convs, got)
+	for _, r := range got.Rules {
+		for _, c := range r.Evidence.Flows {
+			if c.Src == peer || c.Dst == peer {
+				t.Fatalf("excluded peer %s still in rule %s", peer, r.Name)
+			}
+		}
+	}
+	if _, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: "nonsense"}}); err == nil {
+		t.Error("a bad exclusion was accepted")
+	}
+}

@@ -145,39 +145,34 @@ func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan
 // commit writes an import's contribution in one transaction.
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, fp fingerprint,
 	in *ingest.Input, st *ingest.Stats, lineBase int64) error {
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	tx, err := ws.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(err)
-	}
-	defer tx.Rollback()
-	if err := mergeStates(ctx, tx, m); err != nil {
-		return classify(err)
-	}
-	for rule, tag := range m.RuleTags() {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rule_tags (rule, tag) VALUES (?, ?)
-			ON CONFLICT (rule) DO UPDATE SET tag = excluded.tag`, rule, tag); err != nil {
-			return classify(err)
+	return ws.write(ctx, func(tx *sql.Tx) error {
+		if err := mergeStates(ctx, tx, m); err != nil {
+			return err
 		}
-	}
-	sessions, clocks := m.Sessions()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks)); err != nil {
-		return classify(err)
-	}
-	id, err := saveSource(ctx, tx, row, fp, in)
-	if err != nil {
-		return classify(err)
-	}
-	for _, pe := range st.MalformedSamples {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO malformed (source_id, line, col, reason, text)
-			VALUES (?, ?, ?, ?, ?)`, id, lineBase+pe.Line, pe.Column, pe.Err.Error(), pe.Text); err != nil {
-			return classify(err)
+		for rule, tag := range m.RuleTags() {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO rule_tags (rule, tag) VALUES (?, ?)
+				ON CONFLICT (rule) DO UPDATE SET tag = excluded.tag`, rule, tag); err != nil {
+				return err
+			}
 		}
-	}
-	failpoint("commit")
-	return classify(tx.Commit())
+		sessions, clocks := m.Sessions()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks)); err != nil {
+			return err
+		}
+		id, err := saveSource(ctx, tx, row, fp, in)
+		if err != nil {
+			return err
+		}
+		for _, pe := range st.MalformedSamples {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO malformed (source_id, line, col, reason, text)
+				VALUES (?, ?, ?, ?, ?)`, id, lineBase+pe.Line, pe.Column, pe.Err.Error(), pe.Text); err != nil {
+				return err
+			}
+		}
+		failpoint("commit") // everything written, nothing committed yet
+		return nil
+	})
 }
 
 // commits counts this process's import commits, for failpoint.

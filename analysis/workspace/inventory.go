@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	"net/netip"
 	"strings"
 	"time"
@@ -17,32 +18,25 @@ type InvEntry struct {
 // ReplaceInventory replaces the inventory with entries, in one transaction,
 // and records where it came from (path) and what the reader reported.
 func (ws *Workspace) ReplaceInventory(ctx context.Context, entries []InvEntry, path, report string) error {
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	tx, err := ws.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM inventory`); err != nil {
-		return classify(err)
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO inventory (ip, vm, groups) VALUES (?, ?, ?)`)
-	if err != nil {
-		return classify(err)
-	}
-	defer stmt.Close()
-	for _, e := range entries {
-		ip := e.IP.Unmap().As16()
-		if _, err := stmt.ExecContext(ctx, ip[:], e.VM, strings.Join(e.Groups, "\n")); err != nil {
-			return classify(err)
+	return ws.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM inventory`); err != nil {
+			return err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO inventory_imports (path, imported, report) VALUES (?, ?, ?)`,
-		path, time.Now().Unix(), report); err != nil {
-		return classify(err)
-	}
-	return classify(tx.Commit())
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO inventory (ip, vm, groups) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, e := range entries {
+			ip := e.IP.Unmap().As16()
+			if _, err := stmt.ExecContext(ctx, ip[:], e.VM, strings.Join(e.Groups, "\n")); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO inventory_imports (path, imported, report) VALUES (?, ?, ?)`,
+			path, time.Now().Unix(), report)
+		return err
+	})
 }
 
 // Inventory returns the inventory, by address.

@@ -3,6 +3,7 @@ package workspace
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -228,20 +229,15 @@ func (ws *Workspace) Monitored(ctx context.Context) ([]netip.Prefix, error) {
 // SetMonitored declares the monitored set; an empty list returns to the
 // learned one.
 func (ws *Workspace) SetMonitored(ctx context.Context, prefixes []netip.Prefix) error {
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	tx, err := ws.db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM monitored`); err != nil {
-		return classify(err)
-	}
-	for _, p := range prefixes {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO monitored (prefix) VALUES (?)`, p.Masked().String()); err != nil {
-			return classify(err)
+	return ws.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM monitored`); err != nil {
+			return err
 		}
-	}
-	return classify(tx.Commit())
+		for _, p := range prefixes {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO monitored (prefix) VALUES (?)`, p.Masked().String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

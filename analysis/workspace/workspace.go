@@ -177,6 +177,22 @@ func classify(err error) error {
 	return err
 }
 
+// write runs fn in a write transaction, one writer at a time in this
+// process, and commits if fn succeeds.
+func (ws *Workspace) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	tx, err := ws.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}
+
 // Path returns the workspace's file name.
 func (ws *Workspace) Path() string { return ws.path }
 

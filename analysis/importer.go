@@ -45,7 +45,7 @@ func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]F
 		res := FileResult{Name: name, Size: in.Size, Gzip: in.Gzip}
 		stop := Watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
 		start := time.Now()
-		opts := append([]ingest.Option{ingest.WithReferenceTime(refTime(in))}, o.Parse...)
+		opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime())}, o.Parse...)
 		res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
 			m.AddBatch(b.Events)
 			return nil
@@ -59,14 +59,6 @@ func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]F
 		out = append(out, res)
 	}
 	return out, nil
-}
-
-// refTime is the time an input was last written, for RFC 3164 year inference.
-func refTime(in *ingest.Input) time.Time {
-	if in.ModTime.IsZero() {
-		return time.Now()
-	}
-	return in.ModTime
 }
 
 // Watch calls fn with the progress of in every 100 ms until stopped, and a

@@ -60,6 +60,16 @@ func Open(name string) (*Input, error) {
 	return in, nil
 }
 
+// ReferenceTime is when the input was last written (its modification time;
+// now for standard input): RFC 3164 stamps, which have no year, are placed
+// in the year before it (WithReferenceTime).
+func (in *Input) ReferenceTime() time.Time {
+	if in.ModTime.IsZero() {
+		return time.Now()
+	}
+	return in.ModTime
+}
+
 // Skip moves past the first n bytes of the (decompressed) content: a seek
 // for plain files, reading and discarding for gzip and standard input. Call
 // it before the first Read.

@@ -112,11 +112,7 @@ func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan
 	m.Restore(sessions, clocks)
 	p.Total = in.Size
 	stop := analysis.Watch(in, o.Progress, p)
-	ref := in.ModTime
-	if ref.IsZero() {
-		ref = time.Now()
-	}
-	opts := append([]ingest.Option{ingest.WithReferenceTime(ref), ingest.WithHoldPartialLine()}, o.Parse...)
+	opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
 	start := time.Now()
 	res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
 		m.AddBatch(b.Events)

@@ -186,12 +186,8 @@ func reasonNote(m map[string]int64) string {
 
 // group writes n with thousands separators: 1234567 → "1,234,567".
 func group(n int64) string {
-	s := fmt.Sprint(n)
 	if n < 0 {
-		return "-" + group(-n)
+		return "-" + analysis.Thousands(uint64(-n))
 	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return analysis.Thousands(uint64(n))
 }

@@ -106,14 +106,15 @@ func (s Service) Label() string {
 
 // describe writes "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17".
 func describe(r *Rule) string {
-	d := fmt.Sprintf("%s → %s %s — %s sessions", r.Src.Name, r.Dst.Name, r.Service.Label(), thousands(r.Evidence.Sessions))
+	d := fmt.Sprintf("%s → %s %s — %s sessions", r.Src.Name, r.Dst.Name, r.Service.Label(), Thousands(r.Evidence.Sessions))
 	if !r.Evidence.First.IsZero() {
 		d += fmt.Sprintf(", %s → %s", r.Evidence.First.Format("2006-01-02"), r.Evidence.Last.Format("2006-01-02"))
 	}
 	return d
 }
 
-func thousands(n uint64) string {
+// Thousands writes n with thousands separators: 1234567 → "1,234,567".
+func Thousands(n uint64) string {
 	s := strconv.FormatUint(n, 10)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

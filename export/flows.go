@@ -175,13 +175,10 @@ func toJSONFlow(c *analysis.Conversation) jsonFlow {
 		Proto: ingest.ProtoName(c.Proto), DPort: c.DPort, Sessions: c.Sessions,
 		Unanswered: c.Unanswered, Packets: [2]uint64{c.OrigPkts, c.ReplyPkts},
 		Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
-		LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions), Hosts: c.Hosts,
-		Samples: c.Samples, Suspect: c.Suspect(),
+		LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions),
+		Hosts: nonNil(c.Hosts), Samples: c.Samples, Suspect: c.Suspect(),
 		SrcVM: c.SrcVM, DstVM: c.DstVM, SrcGroups: c.SrcGroups, DstGroups: c.DstGroups,
 		Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
-	}
-	if f.Hosts == nil {
-		f.Hosts = []string{}
 	}
 	for _, t := range c.Tags {
 		f.Tags = append(f.Tags, jsonTag{t.Name, t.Direction.String()})

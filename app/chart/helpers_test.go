@@ -1,0 +1,132 @@
+package chart
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+)
+
+// show puts o in a test window of the given size under the given theme and
+// returns the window's canvas.
+func show(t testing.TB, th fyne.Theme, o fyne.CanvasObject, size fyne.Size) fyne.Canvas {
+	t.Helper()
+	a := test.NewTempApp(t)
+	if th != nil {
+		a.Settings().SetTheme(th)
+	}
+	w := test.NewTempWindow(t, o)
+	w.SetPadded(false)
+	w.Resize(size)
+	return w.Canvas()
+}
+
+// savePNG writes the canvas to /tmp/charts/name.png when CHART_PNG is set, for
+// looking at the charts by eye.
+func savePNG(t testing.TB, c fyne.Canvas, name string) image.Image {
+	t.Helper()
+	img := c.Capture()
+	if os.Getenv("CHART_PNG") == "" {
+		return img
+	}
+	dir := "/tmp/charts"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// inked counts the pixels that differ from the background colour bg.
+func inked(img image.Image, bg color.Color) int {
+	br, bgc, bb, _ := bg.RGBA()
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if diff(r, br) > 0x800 || diff(g, bgc) > 0x800 || diff(bl, bb) > 0x800 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func diff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+var themes = []struct {
+	name string
+	th   fyne.Theme
+}{
+	{"light", theme.LightTheme()},
+	{"dark", theme.DarkTheme()},
+}
+
+// texts returns the strings of the widget's visible canvas.Text objects.
+func texts(w fyne.Widget) []string {
+	var out []string
+	for _, o := range test.WidgetRenderer(w).Objects() {
+		if t, ok := o.(*canvas.Text); ok && t.Visible() && t.Text != "" {
+			out = append(out, t.Text)
+		}
+	}
+	return out
+}
+
+func hasText(w fyne.Widget, s string) bool {
+	return slices.Contains(texts(w), s)
+}
+
+// hasTextPrefix reports whether some text starts with s.
+func hasTextPrefix(w fyne.Widget, s string) bool {
+	for _, t := range texts(w) {
+		if strings.HasPrefix(t, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// renderBothThemes captures o in light and dark and checks that each capture
+// has ink (pixels that differ from the theme background) and that the two
+// captures differ.
+func renderBothThemes(t *testing.T, name string, o fyne.CanvasObject, size fyne.Size, set func()) {
+	t.Helper()
+	var caps []image.Image
+	for _, th := range themes {
+		cv := show(t, th.th, o, size)
+		set()
+		img := savePNG(t, cv, name+"-"+th.name)
+		bg := th.th.Color(theme.ColorNameBackground, fyne.CurrentApp().Settings().ThemeVariant())
+		total := img.Bounds().Dx() * img.Bounds().Dy()
+		if n := inked(img, bg); n < total/50 {
+			t.Errorf("%s %s: only %d of %d pixels differ from the background", name, th.name, n, total)
+		}
+		caps = append(caps, img)
+	}
+	if inked(caps[0], color.White) == inked(caps[1], color.White) {
+		t.Errorf("%s: light and dark captures look the same", name)
+	}
+}

@@ -1,0 +1,31 @@
+package chart
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// TestLook renders each chart in light and dark, plain and hovered. With
+// CHART_PNG=1 the captures go to /tmp/charts for review by eye.
+func TestLook(t *testing.T) {
+	for _, th := range themes {
+		c := NewStackedBars()
+		c.Unit = "sessions"
+		cv := show(t, th.th, c, fyne.NewSize(520, 300))
+		c.SetData(append(tags, "SGTSDNS"), dirs, append(tagVal, []float64{0, 0, 0}))
+		savePNG(t, cv, "look-stacked-"+th.name)
+		test.MoveMouse(cv, seg(t, c, 0, 1).centre())
+		savePNG(t, cv, "look-stacked-hover-"+th.name)
+
+		d := NewDonut()
+		d.Unit = "sessions"
+		cv = show(t, th.th, d, fyne.NewSize(420, 220))
+		d.SetData([]string{"https/443", "dns/53", "ssh/22", "ldap/389", "a-service-with-a-long-name/8443", "ntp/123", "smb/445", "rdp/3389", "snmp/161", "syslog/514"},
+			[]float64{52000, 21000, 9000, 4000, 3000, 1200, 800, 300, 120, 80})
+		savePNG(t, cv, "look-donut-"+th.name)
+		test.MoveMouse(cv, slicePoint(d, 1))
+		savePNG(t, cv, "look-donut-hover-"+th.name)
+	}
+}

@@ -38,6 +38,7 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"gui", "[flags]", "open the desktop app (the demo workspace when you have none)", (*cli).guiCmd},
 		{"import", "[flags] FILE...", "read logs and print what they contained", (*cli).importCmd},
 		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
 		{"rules", "[flags] [FILE...]", "synthesise allow rules from the conversations", (*cli).rulesCmd},

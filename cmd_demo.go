@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/export"
 )
 
 func (c *cli) demoCmd(args []string) error {
@@ -108,29 +108,5 @@ func (c *cli) writeDemo(out string, cfg demo.Config) (demo.Summary, []demo.Row, 
 	return sum, rows, nil
 }
 
-// writeFileAtomic writes a file through a temporary file in the same
-// directory, renamed into place only when complete.
-func writeFileAtomic(path string, write func(*bufio.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(w); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
+// writeFileAtomic writes a file whole or not at all (see export.WriteFile).
+var writeFileAtomic = export.WriteFile

@@ -1,0 +1,80 @@
+package analysis
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+func TestSummarize(t *testing.T) {
+	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
+	a := netip.MustParseAddr
+	convs := []Conversation{
+		{Src: a("10.0.0.1"), Dst: a("10.1.0.1"), Proto: ingest.ProtoUDP, DPort: 53, Sessions: 10, OrigBytes: 100, ReplyBytes: 50,
+			Tags: []Tag{{"SGTSWEB", ingest.DirOutbound}}, First: day.Add(time.Hour), Last: day.Add(3 * time.Hour),
+			Hourly: []Hour{{day.Add(time.Hour), 4}, {day.Add(3 * time.Hour), 6}}},
+		{Src: a("10.9.0.1"), Dst: a("10.0.0.1"), Proto: ingest.ProtoTCP, DPort: 443, Sessions: 30,
+			Tags: []Tag{{"SGTSWEB", ingest.DirInbound}, {"SGTSAPP", ingest.DirIntra}}, First: day.Add(26 * time.Hour), Last: day.Add(27 * time.Hour),
+			Hourly: []Hour{{day.Add(time.Hour), 30}}},
+		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
+			Direction: ingest.DirInbound},
+	}
+	o := Summarize(convs, 1)
+	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
+		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
+	}
+	if !o.First.Equal(day.Add(time.Hour)) || !o.Last.Equal(day.Add(27*time.Hour)) {
+		t.Errorf("range %v – %v", o.First, o.Last)
+	}
+	if len(o.Tags) != 2 || o.Tags[0].Name != "SGTSWEB" || o.Tags[1].Name != "SGTSAPP" {
+		t.Fatalf("tags %+v", o.Tags)
+	}
+	web := o.Tags[0]
+	if web.Sessions[ingest.DirInbound] != 30 || web.Sessions[ingest.DirOutbound] != 10 || web.Total() != 40 {
+		t.Errorf("SGTSWEB sessions %v", web.Sessions)
+	}
+	if len(web.Services) != 1 || web.Services[0].Label != "HTTPS 443/tcp" || web.Services[0].Value != 30 {
+		t.Errorf("SGTSWEB top service %+v", web.Services)
+	}
+	if len(web.Peers) != 1 || web.Peers[0].Label != "10.9.0.1" {
+		t.Errorf("SGTSWEB top peer %+v", web.Peers)
+	}
+	if o.Tags[1].Sessions[ingest.DirIntra] != 30 || len(o.Tags[1].Peers) != 0 {
+		t.Errorf("SGTSAPP %+v", o.Tags[1])
+	}
+	if o.Untagged[ingest.DirInbound] != 2 {
+		t.Errorf("untagged %v", o.Untagged)
+	}
+	if len(o.Services) != 1 || o.Services[0].Value != 30 {
+		t.Errorf("services %+v", o.Services)
+	}
+	if len(o.Hourly) != 2 || o.Hourly[0].Sessions != 34 || o.Hourly[1].Sessions != 6 {
+		t.Errorf("hourly %+v", o.Hourly)
+	}
+	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
+		t.Errorf("new per day %+v", o.NewDaily)
+	}
+	if got := Summarize(nil, 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+		t.Errorf("empty: %+v", got)
+	}
+}
+
+func TestServiceLabel(t *testing.T) {
+	for _, tc := range []struct {
+		proto uint8
+		port  uint16
+		want  string
+	}{
+		{ingest.ProtoUDP, 53, "DNS 53/udp"},
+		{ingest.ProtoTCP, 8443, "HTTPS alternate 8443/tcp"},
+		{ingest.ProtoTCP, 49999, "49999/tcp"},
+		{ingest.ProtoICMP, 0, "ICMP"},
+		{47, 0, "proto 47"},
+	} {
+		if got := ServiceLabel(tc.proto, tc.port); got != tc.want {
+			t.Errorf("ServiceLabel(%d, %d) = %q, want %q", tc.proto, tc.port, got, tc.want)
+		}
+	}
+}

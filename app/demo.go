@@ -1,0 +1,59 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/export"
+)
+
+// DemoSessions is the size of the built-in demo: enough traffic to fill
+// every view, small enough to build in about a second.
+const DemoSessions = 3000
+
+// EnsureDemo makes the built-in demo workspace in dir unless it is there
+// already, and returns its path: the three-tier application of
+// analysis/demo seen by NSX-V (rule tags SGTSWEB, SGTSAPP, SGTSDB) and by
+// Nutanix Flow (policy hit logs), as two log files imported like a user's.
+func EnsureDemo(ctx context.Context, dir string) (string, error) {
+	path := filepath.Join(dir, "demo.flowsleuth")
+	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var files []string
+	for _, v := range []string{"nsxv", "nutanix"} {
+		name := filepath.Join(dir, "demo-"+v+".log")
+		err := export.WriteFile(name, func(w *bufio.Writer) error {
+			_, _, err := demo.Generate(w, demo.Config{Vendor: v, Sessions: DemoSessions, Seed: 1})
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("demo workspace: %w", err)
+		}
+		files = append(files, name)
+	}
+	// Built under a temporary name, so a half-built demo is never opened.
+	tmp := path + ".building"
+	os.Remove(tmp)
+	ws, err := workspace.Open(tmp)
+	if err != nil {
+		return "", err
+	}
+	if _, err := ws.Import(ctx, files, workspace.ImportOptions{}); err != nil {
+		ws.Close()
+		os.Remove(tmp)
+		return "", fmt.Errorf("demo workspace: %w", err)
+	}
+	if err := ws.Close(); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}

@@ -1,0 +1,308 @@
+package app
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// FlowFilter selects conversations for the flow table. The zero value
+// selects everything; the overview's charts set fields when clicked.
+type FlowFilter struct {
+	Text      string           // case-insensitive substring of address, VM name, tag, service, host
+	Tag       string           // conversations with this tag
+	Direction ingest.Direction // with DirSet: this direction (for Tag: the tag's direction)
+	DirSet    bool
+	Action    string // "ALLOW", "DROP", ... : conversations that saw this verdict
+	Proto     uint8  // 0: any
+	Service   bool   // with Proto: only this destination port (ServicePort)
+	Port      uint16
+	Peer      netip.Addr // either end
+	Since     time.Time  // conversations with sessions in [Since, Until)
+	Until     time.Time
+	Suspect   bool // only never-answered conversations
+	// NewSince and NewUntil: conversations first seen in [NewSince, NewUntil).
+	NewSince, NewUntil time.Time
+}
+
+// Chips describes the active filters for people, one string per field.
+func (f FlowFilter) Chips() []string {
+	var out []string
+	if f.Tag != "" {
+		out = append(out, "tag "+f.Tag)
+	}
+	if f.DirSet {
+		out = append(out, strings.ToLower(f.Direction.String()))
+	}
+	if f.Action != "" {
+		out = append(out, "action "+f.Action)
+	}
+	if f.Proto != 0 {
+		if f.Service {
+			out = append(out, analysis.ServiceLabel(f.Proto, f.Port))
+		} else {
+			out = append(out, ingest.ProtoName(f.Proto))
+		}
+	}
+	if f.Peer.IsValid() {
+		out = append(out, "peer "+f.Peer.String())
+	}
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		out = append(out, timeRange(f.Since, f.Until))
+	}
+	if !f.NewSince.IsZero() {
+		out = append(out, "new "+timeRange(f.NewSince, f.NewUntil))
+	}
+	if f.Suspect {
+		out = append(out, "suspect")
+	}
+	return out
+}
+
+func timeRange(since, until time.Time) string {
+	const layout = "2006-01-02 15:04"
+	switch {
+	case since.IsZero():
+		return "before " + until.UTC().Format(layout)
+	case until.IsZero():
+		return "from " + since.UTC().Format(layout)
+	}
+	return since.UTC().Format(layout) + " – " + until.UTC().Format(layout)
+}
+
+// Match reports whether c passes the filter; text is c's search text
+// (lower case), computed once per conversation by SearchText.
+func (f *FlowFilter) Match(c *analysis.Conversation, text string) bool {
+	if f.Tag != "" {
+		found := false
+		for _, t := range c.Tags {
+			if t.Name == f.Tag && (!f.DirSet || t.Direction == f.Direction) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	} else if f.DirSet && c.Direction != f.Direction {
+		return false
+	}
+	if f.Action != "" && !slices.ContainsFunc(c.Actions, func(a ingest.Action) bool { return a.String() == f.Action }) {
+		return false
+	}
+	if f.Proto != 0 && (c.Proto != f.Proto || f.Service && analysis.ServicePort(c) != f.Port) {
+		return false
+	}
+	if f.Peer.IsValid() && c.Src != f.Peer && c.Dst != f.Peer {
+		return false
+	}
+	if (!f.Since.IsZero() || !f.Until.IsZero()) && !activeIn(c, f.Since, f.Until) {
+		return false
+	}
+	if !f.NewSince.IsZero() && (c.First.Before(f.NewSince) || !f.NewUntil.IsZero() && !c.First.Before(f.NewUntil)) {
+		return false
+	}
+	if f.Suspect && !c.Suspect() {
+		return false
+	}
+	return f.Text == "" || strings.Contains(text, strings.ToLower(f.Text))
+}
+
+// activeIn reports whether c had a session starting in [since, until).
+func activeIn(c *analysis.Conversation, since, until time.Time) bool {
+	for _, h := range c.Hourly {
+		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchText is what the text filter looks into, in lower case.
+func SearchText(c *analysis.Conversation) string {
+	var b strings.Builder
+	b.WriteString(c.Src.String())
+	b.WriteByte(' ')
+	b.WriteString(c.Dst.String())
+	b.WriteByte(' ')
+	b.WriteString(strings.ToLower(c.SrcVM + " " + c.DstVM + " " + analysis.ServiceLabel(c.Proto, c.DPort)))
+	b.WriteString(" " + strconv.Itoa(int(c.DPort)))
+	for _, t := range c.Tags {
+		b.WriteString(" " + strings.ToLower(t.Name))
+	}
+	for _, h := range c.Hosts {
+		b.WriteString(" " + strings.ToLower(h))
+	}
+	return b.String()
+}
+
+// Flow table columns.
+const (
+	ColDirection = iota
+	ColTags
+	ColSource
+	ColDestination
+	ColProto
+	ColPort
+	ColService
+	ColSessions
+	ColBytes
+	ColFirst
+	ColLast
+	ColActions
+	numFlowCols
+)
+
+// flowHeaders are the flow table's column titles.
+var flowHeaders = [numFlowCols]string{"Direction", "Tags", "Source", "Destination", "Proto", "Port",
+	"Service", "Sessions", "Bytes", "First seen", "Last seen", "Actions"}
+
+// flowWidths are the columns' initial widths in points.
+var flowWidths = [numFlowCols]float32{90, 190, 210, 210, 60, 60, 150, 90, 90, 140, 140, 130}
+
+// FlowCell renders column col of c.
+func FlowCell(c *analysis.Conversation, col int) string {
+	switch col {
+	case ColDirection:
+		return c.Direction.String()
+	case ColTags:
+		return strings.Join(c.TagNames(), ", ")
+	case ColSource:
+		return withVM(c.Src, c.SrcVM)
+	case ColDestination:
+		return withVM(c.Dst, c.DstVM)
+	case ColProto:
+		return ingest.ProtoName(c.Proto)
+	case ColPort:
+		if c.Proto == ingest.ProtoTCP || c.Proto == ingest.ProtoUDP {
+			return strconv.Itoa(int(c.DPort))
+		}
+		return ""
+	case ColService:
+		if s := analysis.ServiceName(c.Proto, c.DPort); s != "" {
+			return s
+		}
+		return ""
+	case ColSessions:
+		s := analysis.Thousands(c.Sessions)
+		if c.Suspect() {
+			s += " ⚠"
+		}
+		return s
+	case ColBytes:
+		return export.HumanBytes(c.Bytes())
+	case ColFirst:
+		return when(c.First)
+	case ColLast:
+		return when(c.Last)
+	case ColActions:
+		parts := make([]string, len(c.Actions))
+		for i, a := range c.Actions {
+			parts[i] = a.String()
+		}
+		return strings.Join(parts, ", ")
+	}
+	return ""
+}
+
+func withVM(a netip.Addr, vm string) string {
+	if vm == "" {
+		return a.String()
+	}
+	return a.String() + " (" + vm + ")"
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// compareFlows orders two conversations by column col.
+func compareFlows(a, b *analysis.Conversation, col int) int {
+	switch col {
+	case ColDirection:
+		return cmp.Compare(a.Direction, b.Direction)
+	case ColTags:
+		return slices.Compare(a.TagNames(), b.TagNames())
+	case ColSource:
+		return a.Src.Compare(b.Src)
+	case ColDestination:
+		return a.Dst.Compare(b.Dst)
+	case ColProto:
+		return cmp.Compare(a.Proto, b.Proto)
+	case ColPort, ColService:
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
+	case ColSessions:
+		return cmp.Compare(a.Sessions, b.Sessions)
+	case ColBytes:
+		return cmp.Compare(a.Bytes(), b.Bytes())
+	case ColFirst:
+		return a.First.Compare(b.First)
+	case ColLast:
+		return a.Last.Compare(b.Last)
+	case ColActions:
+		return slices.Compare(a.Actions, b.Actions)
+	}
+	return 0
+}
+
+// FlowView is a filtered, sorted selection of conversations: indices into
+// Convs. Building one is the slow part of a filter or a sort, so it happens
+// off the UI goroutine; the table then only reads it.
+type FlowView struct {
+	Convs   []analysis.Conversation
+	Rows    []int32
+	Filter  FlowFilter
+	SortCol int // -1: the workspace's order
+	Desc    bool
+}
+
+// NewFlowView filters and sorts convs. search holds SearchText of every
+// conversation (nil when the filter has no text).
+func NewFlowView(convs []analysis.Conversation, search []string, f FlowFilter, sortCol int, desc bool) *FlowView {
+	v := &FlowView{Convs: convs, Filter: f, SortCol: sortCol, Desc: desc}
+	v.Rows = make([]int32, 0, len(convs))
+	for i := range convs {
+		text := ""
+		if f.Text != "" && search != nil {
+			text = search[i]
+		}
+		if f.Match(&convs[i], text) {
+			v.Rows = append(v.Rows, int32(i))
+		}
+	}
+	if sortCol >= 0 {
+		slices.SortStableFunc(v.Rows, func(i, j int32) int {
+			c := compareFlows(&convs[i], &convs[j], sortCol)
+			if desc {
+				return -c
+			}
+			return c
+		})
+	}
+	return v
+}
+
+// Len returns the number of rows.
+func (v *FlowView) Len() int { return len(v.Rows) }
+
+// At returns the conversation of row i.
+func (v *FlowView) At(i int) *analysis.Conversation { return &v.Convs[v.Rows[i]] }
+
+// Selected returns the conversations of the view, in its order.
+func (v *FlowView) Selected() []analysis.Conversation {
+	out := make([]analysis.Conversation, len(v.Rows))
+	for i, r := range v.Rows {
+		out[i] = v.Convs[r]
+	}
+	return out
+}

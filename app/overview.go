@@ -1,0 +1,338 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/app/chart"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// chartTags is how many tags the traffic chart shows before "Other".
+const chartTags = 12
+
+// overviewDirs are the stacked series of the traffic chart.
+var overviewDirs = []ingest.Direction{ingest.DirInbound, ingest.DirOutbound, ingest.DirIntra}
+
+// overviewView is the dashboard: traffic per tag split by direction, the
+// top services and peers of a tag, sessions per hour, new conversations per
+// day, suspect traffic. Clicking a bar, slice or card filters the flows.
+type overviewView struct {
+	u       *UI
+	content fyne.CanvasObject
+
+	cards    *fyne.Container
+	tags     *chart.StackedBars
+	tagSel   *widget.Select
+	services *chart.Donut
+	peers    *chart.Donut
+	hourly   *chart.TimeBars
+	daily    *chart.TimeBars
+	suspect  *widget.Button
+	svcTitle *widget.Label
+	peerTitl *widget.Label
+
+	snap *Snapshot
+	// the time charts' first bucket and bucket length, to map taps to times
+	hourStart, dayStart time.Time
+	hourStep, dayStep   time.Duration
+	tagRow              []string // tag names of the chart's categories, in order
+	tag                 string   // tag whose services and peers are shown ("" = all)
+}
+
+func newOverviewView(u *UI) *overviewView {
+	v := &overviewView{u: u}
+	v.cards = container.NewGridWithColumns(5)
+	v.tags = chart.NewStackedBars()
+	v.tags.Unit = "sessions"
+	v.tags.TopN = chartTags
+	v.tags.OnTapped = v.tappedTag
+	v.tags.OnTappedCategory = func(cat int) { v.tappedTag(cat, -1) }
+	v.services = chart.NewDonut()
+	v.services.Unit = "sessions"
+	v.services.OnTapped = v.tappedService
+	v.peers = chart.NewDonut()
+	v.peers.Unit = "sessions"
+	v.peers.OnTapped = v.tappedPeer
+	v.hourly = chart.NewTimeBars()
+	v.hourly.Unit = "sessions"
+	v.hourly.OnTapped = v.tappedHour
+	v.daily = chart.NewTimeBars()
+	v.daily.Unit = "new conversations"
+	v.daily.OnTapped = v.tappedDay
+	v.tagSel = widget.NewSelect(nil, func(s string) {
+		if s == allTags {
+			s = ""
+		}
+		v.tag = s
+		v.showTag()
+	})
+	v.svcTitle = widget.NewLabelWithStyle("Top services", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.peerTitl = widget.NewLabelWithStyle("Top peers", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.svcTitle.Truncation = fyne.TextTruncateEllipsis
+	v.peerTitl.Truncation = fyne.TextTruncateEllipsis
+	v.suspect = widget.NewButton("", func() { v.filter(FlowFilter{Suspect: true}) })
+
+	tagsPanel := panel("Sessions per tag and direction — click a bar to see its flows", v.tags)
+	donuts := container.NewGridWithColumns(2,
+		container.NewBorder(v.svcTitle, nil, nil, nil, v.services),
+		container.NewBorder(v.peerTitl, nil, nil, nil, v.peers))
+	tagPanel := container.NewBorder(container.NewHBox(widget.NewLabel("Tag:"), v.tagSel), nil, nil, nil, donuts)
+	upper := container.NewGridWithColumns(2, tagsPanel, tagPanel)
+	lower := container.NewGridWithColumns(2,
+		panel("Sessions per hour — click a bar to see that hour's flows", v.hourly),
+		panel("New conversations per day — does discovery flatten out?", v.daily))
+	grid := container.NewGridWithRows(2, upper, lower)
+	v.content = container.NewBorder(container.NewVBox(v.cards), nil, nil, nil, grid)
+	return v
+}
+
+const allTags = "All tags"
+
+// panel is a chart with a bold title above it.
+func panel(title string, c fyne.CanvasObject) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(l, nil, nil, nil, c)
+}
+
+// card is a figure with its caption.
+func card(value, caption string) fyne.CanvasObject {
+	v := widget.NewLabelWithStyle(value, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.SizeName = "subHeadingText"
+	v.Truncation = fyne.TextTruncateEllipsis
+	c := widget.NewLabel(caption)
+	c.Truncation = fyne.TextTruncateEllipsis
+	return container.NewVBox(v, c)
+}
+
+func (v *overviewView) show(s *Snapshot) {
+	v.snap = s
+	o := &s.Overview
+	period := "no times"
+	if !o.First.IsZero() {
+		period = o.First.UTC().Format("2006-01-02") + " → " + o.Last.UTC().Format("2006-01-02")
+	}
+	v.suspect.SetText(fmt.Sprintf("%s suspect conversations", thousands(o.Suspect)))
+	v.suspect.Importance = widget.LowImportance
+	if o.Suspect > 0 {
+		v.suspect.Importance = widget.WarningImportance
+	}
+	v.cards.RemoveAll()
+	v.cards.Add(card(thousands(o.Conversations), "conversations"))
+	v.cards.Add(card(thousandsU(o.Sessions), "sessions · "+export.HumanBytes(o.Bytes)))
+	v.cards.Add(card(fmt.Sprintf("%d", len(s.Rules.Rules)), fmt.Sprintf("rules · %d to review", len(s.Rules.Review))))
+	v.cards.Add(card(period, fmt.Sprintf("%d tags · %d sources", len(o.Tags), len(s.Sources))))
+	v.cards.Add(container.NewVBox(widget.NewLabel(" "), v.suspect))
+
+	cats := make([]string, 0, len(o.Tags)+1)
+	vals := make([][]float64, 0, len(o.Tags)+1)
+	v.tagRow = v.tagRow[:0]
+	for _, t := range o.Tags {
+		cats = append(cats, t.Name)
+		v.tagRow = append(v.tagRow, t.Name)
+		vals = append(vals, dirValues(t.Sessions))
+	}
+	if u := o.Untagged; u[1]+u[2]+u[3] > 0 {
+		cats = append(cats, "(untagged)")
+		v.tagRow = append(v.tagRow, "")
+		vals = append(vals, dirValues(u))
+	}
+	series := make([]string, len(overviewDirs))
+	for i, d := range overviewDirs {
+		series[i] = dirLabel(d)
+	}
+	v.tags.SetData(cats, series, vals)
+
+	opts := []string{allTags}
+	for _, t := range o.Tags {
+		opts = append(opts, t.Name)
+	}
+	v.tagSel.Options = opts
+	if v.tag != "" && !contains(opts, v.tag) {
+		v.tag = ""
+	}
+	v.tagSel.SetSelected(orAll(v.tag)) // calls showTag
+
+	v.hourStart, v.hourStep, _ = v.setTime(v.hourly, o.Hourly, time.Hour)
+	v.dayStart, v.dayStep, _ = v.setTime(v.daily, o.NewDaily, 24*time.Hour)
+}
+
+func orAll(tag string) string {
+	if tag == "" {
+		return allTags
+	}
+	return tag
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dirLabel(d ingest.Direction) string {
+	switch d {
+	case ingest.DirInbound:
+		return "inbound"
+	case ingest.DirOutbound:
+		return "outbound"
+	case ingest.DirIntra:
+		return "intra"
+	}
+	return "unknown"
+}
+
+func dirValues(s [4]uint64) []float64 {
+	out := make([]float64, len(overviewDirs))
+	for i, d := range overviewDirs {
+		out[i] = float64(s[d])
+	}
+	return out
+}
+
+// maxBuckets bounds a time chart: a longer span is drawn in coarser buckets.
+const maxBuckets = 2000
+
+// timeSeries spreads sparse, time-ordered counts over buckets of step (or
+// of a day, or a week, when the span needs more than maxBuckets), zeros
+// where nothing happened.
+func timeSeries(hs []analysis.Hour, step time.Duration) (time.Time, time.Duration, []float64) {
+	if len(hs) == 0 {
+		return time.Time{}, step, nil
+	}
+	start := hs[0].Start.UTC()
+	span := hs[len(hs)-1].Start.Sub(start)
+	for _, s := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
+		if span/step < maxBuckets {
+			break
+		}
+		step = max(step, s)
+	}
+	start = start.Truncate(step)
+	n := min(int(hs[len(hs)-1].Start.Sub(start)/step)+1, maxBuckets)
+	values := make([]float64, n)
+	for _, h := range hs {
+		if i := int(h.Start.Sub(start) / step); i >= 0 && i < n {
+			values[i] += float64(h.Sessions)
+		}
+	}
+	return start, step, values
+}
+
+// showTag fills the donuts with the selected tag's services and peers.
+func (v *overviewView) showTag() {
+	if v.snap == nil {
+		return
+	}
+	o := &v.snap.Overview
+	services, peers := o.Services, []analysis.Count(nil)
+	what := "all tags"
+	if v.tag != "" {
+		for i := range o.Tags {
+			if o.Tags[i].Name == v.tag {
+				services, peers = o.Tags[i].Services, o.Tags[i].Peers
+			}
+		}
+		what = v.tag
+	}
+	v.svcTitle.SetText("Top services — " + what)
+	v.peerTitl.SetText("Top peers — " + what)
+	v.services.SetData(countSeries(services))
+	if v.tag == "" {
+		v.peers.SetData(nil, nil)
+		v.peerTitl.SetText("Top peers — choose a tag")
+	} else {
+		v.peers.SetData(countSeries(peers))
+	}
+}
+
+func countSeries(cs []analysis.Count) ([]string, []float64) {
+	labels := make([]string, len(cs))
+	values := make([]float64, len(cs))
+	for i, c := range cs {
+		labels[i], values[i] = c.Label, float64(c.Value)
+	}
+	return labels, values
+}
+
+// filter shows the flows f selects.
+func (v *overviewView) filter(f FlowFilter) {
+	v.u.flows.setFilter(f)
+	v.u.selectTab("Flows")
+}
+
+func (v *overviewView) tappedTag(cat, series int) {
+	if cat < 0 || cat >= len(v.tagRow) {
+		return // "Other"
+	}
+	f := FlowFilter{Tag: v.tagRow[cat]}
+	if series >= 0 && series < len(overviewDirs) {
+		f.Direction, f.DirSet = overviewDirs[series], true
+	}
+	if f.Tag == "" && !f.DirSet {
+		return
+	}
+	v.filter(f)
+}
+
+func (v *overviewView) tappedService(i int) {
+	if v.snap == nil {
+		return
+	}
+	services := v.snap.Overview.Services
+	if v.tag != "" {
+		for _, t := range v.snap.Overview.Tags {
+			if t.Name == v.tag {
+				services = t.Services
+			}
+		}
+	}
+	if i < 0 || i >= len(services) {
+		return
+	}
+	v.filter(FlowFilter{Tag: v.tag, Proto: services[i].Proto, Service: true, Port: services[i].Port})
+}
+
+func (v *overviewView) tappedPeer(i int) {
+	if v.snap == nil || v.tag == "" {
+		return
+	}
+	for _, t := range v.snap.Overview.Tags {
+		if t.Name == v.tag && i >= 0 && i < len(t.Peers) {
+			v.filter(FlowFilter{Tag: v.tag, Peer: t.Peers[i].Peer})
+		}
+	}
+}
+
+// setTime fills a time chart.
+func (v *overviewView) setTime(c *chart.TimeBars, hs []analysis.Hour, step time.Duration) (time.Time, time.Duration, int) {
+	start, step, values := timeSeries(hs, step)
+	c.SetData(start, step, values)
+	return start, step, len(values)
+}
+
+func (v *overviewView) tappedHour(i int) {
+	if v.snap == nil || i < 0 {
+		return
+	}
+	h := v.hourStart.Add(time.Duration(i) * v.hourStep)
+	v.filter(FlowFilter{Since: h, Until: h.Add(v.hourStep)})
+}
+
+func (v *overviewView) tappedDay(i int) {
+	if v.snap == nil || i < 0 {
+		return
+	}
+	d := v.dayStart.Add(time.Duration(i) * v.dayStep)
+	v.filter(FlowFilter{NewSince: d, NewUntil: d.Add(v.dayStep)})
+}

@@ -1,0 +1,161 @@
+// Package app is FlowSleuth's desktop interface, built with Fyne: sources,
+// listener, overview, flows, rules and export views over one workspace.
+//
+// The package never imports fyne.io/fyne/v2/app (only package main does),
+// so every view runs under Fyne's headless test driver. Data work happens
+// in Project, off the UI goroutine; widgets are only touched through
+// fyne.Do. The package never parses a log line: imports, the listener,
+// synthesis and exports go through ingest, analysis and export.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+)
+
+// topN is how many services and peers the overview keeps per tag.
+const topN = 8
+
+// Project is an open workspace and what the views show of it: the
+// conversations, their overview, the rule base. Its methods are safe for
+// concurrent use; Snapshot returns a consistent, immutable view.
+type Project struct {
+	ws *workspace.Workspace
+
+	mu   sync.Mutex
+	snap *Snapshot
+}
+
+// Snapshot is the state of the project at one moment. Views read it
+// without locks; a reload replaces it whole.
+type Snapshot struct {
+	Path     string
+	Info     workspace.Info
+	Sources  []workspace.Source
+	Convs    []analysis.Conversation
+	Overview analysis.Overview
+	Knobs    analysis.Knobs
+	Rules    analysis.RuleSet
+	Edits    []analysis.EditResult
+	Monitor  []string // declared monitored prefixes, for the export preview
+}
+
+// OpenProject opens (or creates) the workspace at path.
+func OpenProject(path string) (*Project, error) {
+	ws, err := workspace.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Project{ws: ws, snap: &Snapshot{Path: path}}, nil
+}
+
+// Close closes the workspace.
+func (p *Project) Close() error { return p.ws.Close() }
+
+// Workspace returns the open workspace.
+func (p *Project) Workspace() *workspace.Workspace { return p.ws }
+
+// Path returns the workspace's file.
+func (p *Project) Path() string { return p.ws.Path() }
+
+// Snapshot returns the latest loaded state (never nil).
+func (p *Project) Snapshot() *Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.snap
+}
+
+// Reload reads everything from the workspace and synthesises the rules
+// with the current knobs.
+func (p *Project) Reload(ctx context.Context) (*Snapshot, error) {
+	p.mu.Lock()
+	knobs := p.snap.Knobs
+	p.mu.Unlock()
+	s := &Snapshot{Path: p.ws.Path(), Knobs: knobs}
+	var err error
+	if s.Info, err = p.ws.Info(ctx); err != nil {
+		return nil, err
+	}
+	if s.Sources, err = p.ws.Sources(ctx); err != nil {
+		return nil, err
+	}
+	if s.Convs, err = p.ws.Conversations(ctx, workspace.Query{}); err != nil {
+		return nil, err
+	}
+	s.Monitor = s.Info.Monitored
+	s.Overview = analysis.Summarize(s.Convs, topN)
+	if s.Rules, s.Edits, err = p.ws.Synthesize(ctx, s.Convs, knobs); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.snap = s
+	p.mu.Unlock()
+	return s, nil
+}
+
+// SetKnobs re-synthesises the rules with k (edits replayed) and returns
+// the new snapshot.
+func (p *Project) SetKnobs(ctx context.Context, k analysis.Knobs) (*Snapshot, error) {
+	cur := p.Snapshot()
+	rs, results, err := p.ws.Synthesize(ctx, cur.Convs, k)
+	if err != nil {
+		return nil, err
+	}
+	s := *cur
+	s.Knobs, s.Rules, s.Edits = k, rs, results
+	p.mu.Lock()
+	p.snap = &s
+	p.mu.Unlock()
+	return &s, nil
+}
+
+// Edit records a rule edit in the workspace and re-synthesises.
+func (p *Project) Edit(ctx context.Context, e analysis.Edit) (*Snapshot, error) {
+	if e.Op == analysis.EditExclude {
+		if _, err := analysis.ParsePeer(e.Arg); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.ws.AddEdit(ctx, e); err != nil {
+		return nil, err
+	}
+	s, err := p.SetKnobs(ctx, p.Snapshot().Knobs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range s.Edits {
+		if r.Edit.Op == e.Op && r.Edit.Rule == e.Rule && r.Edit.Arg == e.Arg && !r.Applied {
+			return s, fmt.Errorf("the edit was saved but does not apply: %s", r.Why)
+		}
+	}
+	return s, nil
+}
+
+// Unedit removes edit seq and re-synthesises.
+func (p *Project) Unedit(ctx context.Context, seq int64) (*Snapshot, error) {
+	if err := p.ws.RemoveEdit(ctx, seq); err != nil {
+		return nil, err
+	}
+	return p.SetKnobs(ctx, p.Snapshot().Knobs)
+}
+
+// ErrNoFiles is returned by Import when given nothing to read.
+var ErrNoFiles = errors.New("no files to import")
+
+// Import reads files into the workspace, reporting progress, then reloads.
+// Cancelling ctx stops the file being read; files already committed stay.
+func (p *Project) Import(ctx context.Context, files []string, progress func(analysis.Progress)) ([]workspace.FileResult, error) {
+	if len(files) == 0 {
+		return nil, ErrNoFiles
+	}
+	res, err := p.ws.Import(ctx, files, workspace.ImportOptions{Progress: progress})
+	if _, rerr := p.Reload(context.WithoutCancel(ctx)); err == nil {
+		err = rerr
+	}
+	return res, err
+}

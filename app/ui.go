@@ -1,0 +1,392 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Preference keys.
+const (
+	prefWorkspace = "workspace"
+	prefWidth     = "window.width"
+	prefHeight    = "window.height"
+	prefTheme     = "theme" // "system", "light", "dark"
+	prefExportDir = "export.dir"
+)
+
+// Options configure the UI.
+type Options struct {
+	Version string
+	// DemoDir holds the built-in demo workspace, made on first use when the
+	// user has no workspace of their own.
+	DemoDir string
+	// DefaultWorkspace is the CLI's default workspace file.
+	DefaultWorkspace string
+}
+
+// UI is the main window's content and its views.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	opts Options
+
+	mu   sync.Mutex
+	proj *Project // nil until a workspace is open
+
+	tabs     *container.AppTabs
+	title    *widget.Label
+	status   *widget.Label
+	banner   *fyne.Container
+	sources  *sourcesView
+	listener *listenerView
+	overview *overviewView
+	flows    *flowsView
+	rules    *rulesView
+	export   *exportView
+
+	// loaded is closed-and-replaced around each reload, for tests.
+	loads sync.WaitGroup
+}
+
+// New builds the UI in w. Call Start to open the workspace.
+func New(a fyne.App, w fyne.Window, o Options) *UI {
+	u := &UI{app: a, win: w, opts: o}
+	applyTheme(a, a.Preferences().StringWithFallback(prefTheme, "system"))
+	u.title = widget.NewLabel("")
+	u.title.TextStyle.Bold = true
+	u.title.Truncation = fyne.TextTruncateEllipsis
+	u.status = widget.NewLabel("")
+	u.status.Truncation = fyne.TextTruncateEllipsis
+	u.banner = container.NewVBox()
+
+	u.sources = newSourcesView(u)
+	u.listener = newListenerView(u)
+	u.overview = newOverviewView(u)
+	u.flows = newFlowsView(u)
+	u.rules = newRulesView(u)
+	u.export = newExportView(u)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Overview", theme.GridIcon(), u.overview.content),
+		container.NewTabItemWithIcon("Flows", theme.ListIcon(), u.flows.content),
+		container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), u.rules.content),
+		container.NewTabItemWithIcon("Sources", theme.FolderOpenIcon(), u.sources.content),
+		container.NewTabItemWithIcon("Listener", theme.MediaRecordIcon(), u.listener.content),
+		container.NewTabItemWithIcon("Export", theme.DocumentSaveIcon(), u.export.content),
+	)
+	u.tabs.SetTabLocation(container.TabLocationLeading)
+	w.SetMainMenu(u.menu())
+	u.shortcuts()
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
+		var files []string
+		for _, uri := range uris {
+			if uri.Scheme() == "file" {
+				files = append(files, uri.Path())
+			}
+		}
+		u.sources.importFiles(files)
+	})
+	return u
+}
+
+// Content returns the window's content.
+func (u *UI) Content() fyne.CanvasObject {
+	top := container.NewBorder(nil, nil, nil, nil, u.title)
+	return container.NewBorder(container.NewVBox(top, u.banner), u.status, nil, nil, u.tabs)
+}
+
+// Tabs returns the view tabs (tests select views through them).
+func (u *UI) Tabs() *container.AppTabs { return u.tabs }
+
+// Project returns the open project, or nil.
+func (u *UI) Project() *Project {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.proj
+}
+
+// Start opens path, or else the last workspace, or else the CLI's default
+// workspace when it exists, or else the built-in demo. It returns at once;
+// loading happens in the background.
+func (u *UI) Start(path string) {
+	demo := false
+	if path == "" {
+		path = u.app.Preferences().String(prefWorkspace)
+		if path != "" && !exists(path) {
+			path = ""
+		}
+	}
+	if path == "" && u.opts.DefaultWorkspace != "" && exists(u.opts.DefaultWorkspace) {
+		path = u.opts.DefaultWorkspace
+	}
+	if path == "" && u.opts.DemoDir != "" {
+		demo = true
+	}
+	u.loads.Add(1)
+	go func() {
+		defer u.loads.Done()
+		if demo {
+			u.setStatus("Building the demo workspace…")
+			p, err := EnsureDemo(context.Background(), u.opts.DemoDir)
+			if err != nil {
+				u.showError(fmt.Errorf("demo workspace: %w", err))
+				return
+			}
+			path = p
+		}
+		if path == "" {
+			u.setStatus("No workspace: File → Open workspace, or import logs (Ctrl+O).")
+			return
+		}
+		u.open(path, demo)
+	}()
+}
+
+// Wait blocks until the loads started so far have finished (for tests and
+// screenshots).
+func (u *UI) Wait() { u.loads.Wait() }
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// open opens the workspace at path and loads it; runs off the UI goroutine.
+func (u *UI) open(path string, demo bool) {
+	u.setStatus("Opening " + path + "…")
+	p, err := OpenProject(path)
+	if err != nil {
+		u.showError(err)
+		return
+	}
+	snap, err := p.Reload(context.Background())
+	if err != nil {
+		p.Close()
+		u.showError(err)
+		return
+	}
+	u.mu.Lock()
+	old := u.proj
+	u.proj = p
+	u.mu.Unlock()
+	if old != nil {
+		u.listener.stop()
+		old.Close()
+	}
+	if !demo {
+		u.app.Preferences().SetString(prefWorkspace, path)
+	}
+	fyne.Do(func() {
+		u.banner.RemoveAll()
+		if demo {
+			l := widget.NewLabel("This is the built-in demo workspace: an application seen by NSX-V and Nutanix Flow. " +
+				"Import your own logs (Ctrl+O or drag and drop), or open a workspace from the File menu.")
+			l.Wrapping = fyne.TextWrapWord
+			closeBtn := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { u.banner.RemoveAll() })
+			closeBtn.Importance = widget.LowImportance
+			u.banner.Add(container.NewBorder(nil, nil, nil, closeBtn, l))
+		}
+		u.show(snap)
+	})
+}
+
+// reload re-reads the project in the background and shows it.
+func (u *UI) reload() {
+	p := u.Project()
+	if p == nil {
+		return
+	}
+	u.loads.Add(1)
+	go func() {
+		defer u.loads.Done()
+		snap, err := p.Reload(context.Background())
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		fyne.Do(func() { u.show(snap) })
+	}()
+}
+
+// show displays snap in every view; on the UI goroutine.
+func (u *UI) show(s *Snapshot) {
+	u.title.SetText(fmt.Sprintf("%s — %s conversations, %s sessions", filepath.Base(s.Path),
+		thousands(len(s.Convs)), thousandsU(s.Overview.Sessions)))
+	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
+	u.status.SetText(fmt.Sprintf("Workspace %s · %d sources · %s lines read · %s malformed", s.Path,
+		len(s.Sources), thousands64(s.Info.Lines), thousands64(s.Info.Malformed)))
+	u.overview.show(s)
+	u.flows.show(s)
+	u.rules.show(s)
+	u.sources.show(s)
+	u.export.show(s)
+}
+
+// showRules displays a new rule base (after a knob change or an edit).
+func (u *UI) showRules(s *Snapshot) {
+	u.rules.show(s)
+	u.export.show(s)
+}
+
+// setStatus sets the status line from any goroutine.
+func (u *UI) setStatus(text string) { fyne.Do(func() { u.status.SetText(text) }) }
+
+// showError shows err in a dialog, from any goroutine.
+func (u *UI) showError(err error) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	fyne.Do(func() {
+		u.status.SetText("Error: " + err.Error())
+		dialog.ShowError(err, u.win)
+	})
+}
+
+// menu builds the main menu.
+func (u *UI) menu() *fyne.MainMenu {
+	file := fyne.NewMenu("File",
+		fyne.NewMenuItem("Import logs…", u.sources.chooseFiles),
+		fyne.NewMenuItem("Open workspace…", u.chooseWorkspace),
+		fyne.NewMenuItem("New workspace…", u.newWorkspace),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Export…", func() { u.selectTab("Export") }),
+	)
+	view := fyne.NewMenu("View",
+		fyne.NewMenuItem("Theme: follow the system", func() { u.setTheme("system") }),
+		fyne.NewMenuItem("Theme: light", func() { u.setTheme("light") }),
+		fyne.NewMenuItem("Theme: dark", func() { u.setTheme("dark") }),
+	)
+	help := fyne.NewMenu("Help",
+		fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
+		fyne.NewMenuItem("About FlowSleuth", u.showAbout),
+	)
+	return fyne.NewMainMenu(file, view, help)
+}
+
+// shortcuts registers Ctrl+O (import), Ctrl+E (export), Ctrl+F (filter).
+func (u *UI) shortcuts() {
+	c := u.win.Canvas()
+	add := func(key fyne.KeyName, fn func()) {
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault},
+			func(fyne.Shortcut) { fn() })
+	}
+	add(fyne.KeyO, u.sources.chooseFiles)
+	add(fyne.KeyE, func() { u.selectTab("Export") })
+	add(fyne.KeyF, func() {
+		u.selectTab("Flows")
+		u.win.Canvas().Focus(u.flows.search)
+	})
+}
+
+// SelectView shows a view by its name in lower case ("flows"); false when
+// there is no such view.
+func (u *UI) SelectView(name string) bool {
+	for _, t := range u.tabs.Items {
+		if strings.EqualFold(t.Text, name) {
+			u.tabs.Select(t)
+			return true
+		}
+	}
+	return false
+}
+
+// selectTab shows the view named title.
+func (u *UI) selectTab(title string) {
+	for _, t := range u.tabs.Items {
+		if t.Text == title {
+			u.tabs.Select(t)
+			return
+		}
+	}
+}
+
+func (u *UI) showShortcuts() {
+	dialog.ShowInformation("Keyboard shortcuts",
+		"Ctrl+O   import log files\nCtrl+E   export\nCtrl+F   filter the flows\n\n"+
+			"Drop log files on the window to import them.", u.win)
+}
+
+func (u *UI) showAbout() {
+	site, _ := url.Parse("https://github.com/flowsleuth/flowsleuth")
+	dialog.ShowCustom("About FlowSleuth", "Close", container.NewVBox(
+		widget.NewLabelWithStyle("FlowSleuth "+u.opts.Version, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel("Turns Nutanix Flow and VMware NSX firewall logs into a\nmicro-segmentation rule base. "+
+			"Everything stays on this machine."),
+		widget.NewHyperlink("Project page", site),
+	), u.win)
+}
+
+func (u *UI) setTheme(name string) {
+	u.app.Preferences().SetString(prefTheme, name)
+	applyTheme(u.app, name)
+}
+
+// chooseWorkspace lets the user open another workspace file.
+func (u *UI) chooseWorkspace() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			u.showError(err)
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		u.loads.Add(1)
+		go func() { defer u.loads.Done(); u.open(path, false) }()
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".flowsleuth"}))
+	d.Show()
+}
+
+// newWorkspace lets the user create an empty workspace.
+func (u *UI) newWorkspace() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			u.showError(err)
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		os.Remove(path) // the dialog created it empty; the workspace makes its own
+		if filepath.Ext(path) != ".flowsleuth" {
+			path += ".flowsleuth"
+		}
+		u.loads.Add(1)
+		go func() { defer u.loads.Done(); u.open(path, false) }()
+	}, u.win)
+	d.SetFileName("project.flowsleuth")
+	d.Show()
+}
+
+// RememberSize stores the window size when the window closes.
+func (u *UI) RememberSize() {
+	s := u.win.Canvas().Size()
+	u.app.Preferences().SetFloat(prefWidth, float64(s.Width))
+	u.app.Preferences().SetFloat(prefHeight, float64(s.Height))
+}
+
+// WindowSize is the remembered window size, or a default.
+func WindowSize(a fyne.App) fyne.Size {
+	p := a.Preferences()
+	return fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 1280)), float32(p.FloatWithFallback(prefHeight, 800)))
+}
+
+// Shutdown stops the listener and closes the workspace.
+func (u *UI) Shutdown() {
+	u.listener.stop()
+	if p := u.Project(); p != nil {
+		p.Close()
+	}
+}

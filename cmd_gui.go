@@ -1,0 +1,78 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/app"
+	"github.com/flowsleuth/flowsleuth/assets"
+)
+
+// appID identifies the app to Fyne (preferences live under it).
+const appID = "io.github.flowsleuth"
+
+func (c *cli) guiCmd(args []string) error {
+	fs := c.newFlagSet("gui", "[flags]",
+		"Opens the desktop app on a workspace: --workspace, else the last one opened, else the\n"+
+			"default workspace when it exists, else a built-in demo workspace (made on first use).")
+	wsPath := fs.String("workspace", "", "workspace file to open")
+	demoDir := fs.String("demo-dir", defaultDemoDir(), "where the built-in demo workspace lives")
+	view := fs.String("view", "", "open on this view: overview, flows, rules, sources, listener or export")
+	size := fs.String("size", "", "window size WIDTHxHEIGHT (default: the last size, else 1280x800)")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(rest, " "))
+	}
+	var winSize fyne.Size
+	if *size != "" {
+		w, h, ok := strings.Cut(*size, "x")
+		wi, err1 := strconv.Atoi(w)
+		hi, err2 := strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || wi < 320 || hi < 240 {
+			return usagef("--size must be WIDTHxHEIGHT, at least 320x240, not %q", *size)
+		}
+		winSize = fyne.NewSize(float32(wi), float32(hi))
+	}
+	def, _ := workspace.DefaultPath()
+	a := fyneapp.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	w := a.NewWindow("FlowSleuth")
+	u := app.New(a, w, app.Options{Version: version, DemoDir: *demoDir, DefaultWorkspace: def})
+	w.SetContent(u.Content())
+	if winSize.IsZero() {
+		winSize = app.WindowSize(a)
+	}
+	w.Resize(winSize)
+	if *view != "" && !u.SelectView(*view) {
+		return usagef("unknown --view %q", *view)
+	}
+	w.SetCloseIntercept(func() {
+		u.RememberSize()
+		u.Shutdown()
+		w.Close()
+	})
+	u.Start(*wsPath)
+	w.ShowAndRun()
+	return nil
+}
+
+// defaultDemoDir is where `make run` and the app keep the demo workspace.
+func defaultDemoDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "flowsleuth", "demo")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "flowsleuth-demo")
+	}
+	return filepath.Join(home, ".local", "share", "flowsleuth", "demo")
+}

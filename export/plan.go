@@ -1,0 +1,147 @@
+package export
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+)
+
+// Targets says which files an export writes; an empty path writes nothing.
+type Targets struct {
+	XLSX      string // workbook
+	CSVDir    string // rules.csv and flows.csv in this directory
+	NutanixV3 string // Prism Central v3 network_security_rule body
+	NutanixV4 string // Prism Central v4 NetworkSecurityPolicy body (and PATH.extids.csv)
+	NSX       string // NSX Policy API hierarchical body
+}
+
+// Empty reports whether t writes nothing.
+func (t Targets) Empty() bool { return t == Targets{} }
+
+// Input is what an export writes from.
+type Input struct {
+	Rules    analysis.RuleSet
+	Convs    []analysis.Conversation
+	Sources  []Source
+	Vendor   VendorOptions
+	Workbook WorkbookOptions
+}
+
+// Job is one file of an export.
+type Job struct {
+	Path string
+	Kind string // "XLSX workbook", "rules CSV", "Nutanix v3 JSON", ...
+
+	write func(w io.Writer, l *Losses) error
+}
+
+// Losses gathers what vendor writers could not say exactly: each body is
+// still valid and written (see LossError).
+type Losses []*LossError
+
+// keep records a LossError and returns any other error.
+func (l *Losses) keep(err error) error {
+	var le *LossError
+	if errors.As(err, &le) {
+		*l = append(*l, le)
+		return nil
+	}
+	return err
+}
+
+// Plan lists the files t asks for, in the order they are written.
+func Plan(t Targets, in *Input) []Job {
+	var jobs []Job
+	if t.XLSX != "" {
+		jobs = append(jobs, Job{t.XLSX, "XLSX workbook", func(w io.Writer, _ *Losses) error {
+			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
+		}})
+	}
+	if t.CSVDir != "" {
+		jobs = append(jobs,
+			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }})
+	}
+	if t.NutanixV3 != "" {
+		jobs = append(jobs, Job{t.NutanixV3, "Nutanix Flow v3 JSON", func(w io.Writer, l *Losses) error {
+			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor))
+		}})
+	}
+	if t.NutanixV4 != "" {
+		jobs = append(jobs, Job{t.NutanixV4, "Nutanix Flow v4 JSON", func(w io.Writer, l *Losses) error {
+			_, err := WriteNutanixV4(w, in.Rules, in.Vendor)
+			return l.keep(err)
+		}}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
+			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor)
+			var le *LossError
+			if err != nil && !errors.As(err, &le) {
+				return err
+			}
+			return WritePlaceholders(w, ph)
+		}})
+	}
+	if t.NSX != "" {
+		jobs = append(jobs, Job{t.NSX, "NSX Policy API JSON", func(w io.Writer, l *Losses) error {
+			return l.keep(WriteNSXPolicy(w, in.Rules, in.Vendor))
+		}})
+	}
+	return jobs
+}
+
+// Preview writes the job's content to w, for a look before writing files.
+func (j Job) Preview(w io.Writer) (Losses, error) {
+	var l Losses
+	err := j.write(w, &l)
+	return l, err
+}
+
+// Write writes the job's file whole or not at all (see WriteFile),
+// creating its directory.
+func (j Job) Write() (Losses, error) {
+	if err := os.MkdirAll(filepath.Dir(j.Path), 0o755); err != nil {
+		return nil, err
+	}
+	var l Losses
+	err := WriteFile(j.Path, func(w *bufio.Writer) error { return j.write(w, &l) })
+	if err != nil {
+		return l, fmt.Errorf("write %s: %w", j.Path, err)
+	}
+	return l, nil
+}
+
+// WritePlaceholders lists the v4 placeholders the admin must replace with
+// the extIds of the categories in Prism Central, as CSV.
+func WritePlaceholders(w io.Writer, ph Placeholders) error {
+	cw := NewCSVWriter(w)
+	if err := cw.Write([]string{"placeholder", "kind", "name", "extId"}); err != nil {
+		return err
+	}
+	for _, p := range ph {
+		if err := cw.Write([]string{p.Placeholder, string(p.Kind), p.Name, ""}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WorkspaceSources describes a workspace's inputs for the workbook's
+// Sources sheet.
+func WorkspaceSources(srcs []workspace.Source) []Source {
+	out := make([]Source, 0, len(srcs))
+	for _, s := range srcs {
+		es := Source{Path: s.Path, Size: s.Size, Lines: s.Stats.Lines, Events: s.Stats.Events,
+			Skipped: s.Stats.Skipped, Unsupported: s.Stats.Unsupported, Malformed: s.Stats.Malformed, Imported: s.LastImported}
+		for _, m := range s.Malformed {
+			es.MalformedSamples = append(es.MalformedSamples, fmt.Sprintf("%s:%d: %s", s.Path, m.Line, m.Reason))
+		}
+		out = append(out, es)
+	}
+	return out
+}

@@ -1,0 +1,233 @@
+package listen
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// message is one received syslog message, in a pooled buffer.
+type message struct {
+	data   []byte
+	sender *sender
+}
+
+var messagePool = sync.Pool{New: func() any { return &message{data: make([]byte, 0, 512)} }}
+
+// newMessage copies b into a pooled message.
+func newMessage(b []byte, snd *sender) *message {
+	m := messagePool.Get().(*message)
+	m.data = append(m.data[:0], b...)
+	m.sender = snd
+	return m
+}
+
+func freeMessage(m *message) {
+	if cap(m.data) > 8<<10 {
+		m.data = make([]byte, 0, 512) // let a rare large buffer go
+	}
+	m.sender = nil
+	messagePool.Put(m)
+}
+
+// maxBatch is the most messages handed over in one Batch.
+const maxBatch = 1024
+
+// maxParsers bounds the per-sender parsers; further senders share one
+// without a default host.
+const maxParsers = 1024
+
+// consumer archives, parses and hands over the queued messages. Only the
+// consumer goroutine uses it.
+type consumer struct {
+	s       *Server
+	parsers map[*sender]*ingest.Parser
+	shared  *ingest.Parser
+	out     Batch
+	segment string
+	line    int64 // lines in the current segment so far
+}
+
+// consume runs until the queue is closed and drained.
+func (s *Server) consume() {
+	c := &consumer{s: s, parsers: make(map[*sender]*ingest.Parser),
+		shared: ingest.NewParser(append([]ingest.Option{ingest.WithMaxLineLength(s.cfg.MaxMessage)}, s.cfg.Parse...)...)}
+	c.out.Events = make([]ingest.Event, 0, maxBatch)
+	batch := make([]*message, 0, maxBatch)
+	for {
+		m, ok := <-s.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], m)
+		open := true
+	drain:
+		for open && len(batch) < maxBatch {
+			select {
+			case m, ok := <-s.queue:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		c.process(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+// process archives batch, then parses it and calls the handler.
+func (c *consumer) process(batch []*message) {
+	s := c.s
+	now := time.Now()
+	for _, m := range batch {
+		if n := oneLine(m.data); n > 0 {
+			s.c.lineBreaks.Add(int64(n))
+		}
+	}
+	b := &c.out
+	b.Segment, b.End = "", 0
+	if a := s.arch; a != nil {
+		if a.due(now) {
+			if err := a.rotate(); err != nil {
+				s.setArchErr(err)
+			}
+		}
+		for _, m := range batch {
+			a.add(m.data)
+		}
+		seg, end, err := a.flush(now)
+		if err != nil {
+			s.setArchErr(err)
+		}
+		if seg != c.segment {
+			c.segment, c.line = seg, 0
+		}
+		b.Segment, b.End = seg, end
+	}
+	s.c.accepted.Add(int64(len(batch)))
+	c.parse(batch)
+	if s.handler != nil {
+		s.handler(b)
+	}
+	for _, m := range batch {
+		freeMessage(m)
+	}
+}
+
+// oneLine replaces the CR and LF inside msg by spaces, so that the
+// message is one archive line and parses live as it will from the archive.
+// It returns how many it replaced.
+func oneLine(msg []byte) int {
+	n := 0
+	for {
+		i := bytes.IndexAny(msg, "\r\n")
+		if i < 0 {
+			return n
+		}
+		msg[i] = ' '
+		msg = msg[i+1:]
+		n++
+	}
+}
+
+// parse fills c.out from batch.
+func (c *consumer) parse(batch []*message) {
+	b := &c.out
+	b.Source = c.segment
+	b.FirstLine = c.line + 1
+	b.Events = b.Events[:0]
+	b.Stats = ingest.Stats{}
+	st := &b.Stats
+	for _, m := range batch {
+		c.line++
+		st.Bytes += int64(len(m.data)) + 1
+		if bytes.IndexByte(m.data, 0) >= 0 {
+			st.NULLines++
+		}
+		b.Events = b.Events[:len(b.Events)+1]
+		ev := &b.Events[len(b.Events)-1]
+		bucket, err := c.parser(m.sender).Parse(m.data, ev)
+		if bucket != ingest.Parsed {
+			b.Events = b.Events[:len(b.Events)-1]
+		}
+		count(st, bucket, ev.Vendor, err)
+		c.s.c.countBucket(bucket)
+		if bucket == ingest.Malformed {
+			c.s.c.noteMalformed(m.sender, m.data)
+			if len(st.MalformedSamples) < ingest.MaxMalformedSamples {
+				st.MalformedSamples = append(st.MalformedSamples, ingest.ParseError{File: c.segment,
+					Line: c.line, Text: string(m.data[:min(len(m.data), 200)]), Err: err})
+			}
+		}
+	}
+}
+
+// parser returns the parser of a sender: its address is the default host
+// of messages whose header names none.
+func (c *consumer) parser(snd *sender) *ingest.Parser {
+	if p := c.parsers[snd]; p != nil {
+		return p
+	}
+	if len(c.parsers) >= maxParsers || !snd.addr.IsValid() {
+		return c.shared
+	}
+	opts := append([]ingest.Option{ingest.WithMaxLineLength(c.s.cfg.MaxMessage)}, c.s.cfg.Parse...)
+	p := ingest.NewParser(append(opts, ingest.WithDefaultHost(snd.addr.String()))...)
+	c.parsers[snd] = p
+	return p
+}
+
+// count records one line's outcome in st, as ingest.Read does.
+func count(st *ingest.Stats, b ingest.Bucket, v ingest.Vendor, err error) {
+	st.Lines++
+	add := func(m *map[string]int64) {
+		if *m == nil {
+			*m = make(map[string]int64)
+		}
+		(*m)[ingest.Reason(err).Error()]++
+	}
+	switch b {
+	case ingest.Parsed:
+		st.Events++
+		if int(v) < len(st.Vendors) {
+			st.Vendors[v]++
+		}
+	case ingest.Unsupported:
+		st.Unsupported++
+		add(&st.UnsupportedReasons)
+	case ingest.Skipped:
+		st.Skipped++
+	case ingest.Malformed:
+		st.Malformed++
+		add(&st.MalformedReasons)
+	}
+}
+
+func (c *counters) countBucket(b ingest.Bucket) {
+	switch b {
+	case ingest.Parsed:
+		c.parsed.Add(1)
+	case ingest.Unsupported:
+		c.unsupported.Add(1)
+	case ingest.Skipped:
+		c.skipped.Add(1)
+	case ingest.Malformed:
+		c.malformed.Add(1)
+	}
+}
+
+func (s *Server) setArchErr(err error) {
+	s.archMu.Lock()
+	if s.archErr == nil {
+		s.archErr = err
+	}
+	s.archMu.Unlock()
+}

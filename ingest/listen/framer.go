@@ -1,0 +1,229 @@
+package listen
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"time"
+)
+
+// Framing errors of a TCP or TLS stream.
+var (
+	// ErrOversize is a frame longer than Config.MaxMessage. The framer skips
+	// it (LF framing: up to the next line feed; octet counting: the counted
+	// bytes) and the stream goes on.
+	ErrOversize = errors.New("message longer than the maximum")
+	// ErrBadCount is an octet-counting frame whose MSG-LEN is not a number
+	// followed by a space, or is absurdly large: the stream cannot be
+	// resynchronised and the connection is closed.
+	ErrBadCount = errors.New("bad octet count")
+)
+
+// Framing is the TCP framing of RFC 6587, detected per connection.
+type Framing uint8
+
+// Framings.
+const (
+	Undetected     Framing = iota
+	OctetCounting          // "MSG-LEN SP SYSLOG-MSG" (RFC 6587 §3.4.1, RFC 5425 §4.3)
+	NonTransparent         // messages ended by LF (RFC 6587 §3.4.2)
+)
+
+// maxCountDigits bounds MSG-LEN: longer counts are ErrBadCount.
+const maxCountDigits = 9
+
+// framer cuts a byte stream into syslog messages. go-syslog v3's
+// octetcounting and nontransparent packages are not used here: both parse
+// every message as RFC 5424 (RFC 3164 over TCP would be refused), and the
+// octet-counting scanner peeks the whole message into an 8 KiB buffer, so
+// it cannot take the 64 KiB messages the listener allows. The framer only
+// frames; ingest.Parser does the parsing (with go-syslog's machines).
+//
+// Memory is bounded by the bufio.Reader: at most max+16 bytes per
+// connection, whatever the stream holds.
+type framer struct {
+	r       *bufio.Reader
+	max     int
+	mode    Framing
+	skipped int64  // bytes of oversize frames skipped
+	onFrame func() // called after each complete frame (deadline bookkeeping)
+}
+
+func newFramer(r io.Reader, max int) *framer {
+	return &framer{r: bufio.NewReaderSize(r, max+16), max: max}
+}
+
+// next returns the next message, without its trailer; it is valid until the
+// next call. It returns ErrOversize for a skipped frame (call next again),
+// ErrBadCount when the stream is unusable, and io.EOF at the end of the
+// stream (a last LF-framed message without its LF is returned first).
+func (f *framer) next() ([]byte, error) {
+	if f.mode == Undetected {
+		b, err := f.r.Peek(1)
+		if err != nil {
+			return nil, err
+		}
+		f.mode = NonTransparent
+		if b[0] >= '1' && b[0] <= '9' {
+			f.mode = OctetCounting
+		}
+	}
+	var msg []byte
+	var err error
+	if f.mode == OctetCounting {
+		msg, err = f.octet()
+	} else {
+		msg, err = f.line()
+	}
+	if err == nil && f.onFrame != nil {
+		f.onFrame()
+	}
+	return msg, err
+}
+
+// line reads an LF-terminated frame. Empty lines are skipped.
+func (f *framer) line() ([]byte, error) {
+	for {
+		b, err := f.r.ReadSlice('\n')
+		switch {
+		case err == nil:
+			b = b[:len(b)-1]
+			if len(b) > 0 && b[len(b)-1] == '\r' {
+				b = b[:len(b)-1]
+			}
+			if len(b) == 0 {
+				continue
+			}
+			if len(b) > f.max {
+				f.skipped += int64(len(b))
+				return nil, ErrOversize
+			}
+			return b, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			f.skipped += int64(len(b))
+			return nil, f.skipLine()
+		case errors.Is(err, io.EOF) && len(b) > 0:
+			if len(b) > f.max {
+				return nil, ErrOversize
+			}
+			return b, nil // the next call returns io.EOF
+		default:
+			return nil, err
+		}
+	}
+}
+
+// skipLine discards the rest of an oversize line, up to its LF.
+func (f *framer) skipLine() error {
+	for {
+		b, err := f.r.ReadSlice('\n')
+		f.skipped += int64(len(b))
+		switch {
+		case err == nil:
+			return ErrOversize
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF):
+			return ErrOversize // the next call returns io.EOF
+		default:
+			return err
+		}
+	}
+}
+
+// octet reads "MSG-LEN SP MSG".
+func (f *framer) octet() ([]byte, error) {
+	n, err := f.count()
+	if err != nil {
+		return nil, err
+	}
+	if n > f.max {
+		d, err := f.r.Discard(n)
+		f.skipped += int64(d)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		return nil, ErrOversize
+	}
+	b, err := f.r.Peek(n)
+	if err != nil {
+		return nil, unexpected(err)
+	}
+	f.r.Discard(n) // b stays valid: Discard of buffered bytes does not read
+	return trimTrailer(b), nil
+}
+
+// count reads MSG-LEN and its space. io.EOF before the first digit is the
+// clean end of the stream.
+func (f *framer) count() (int, error) {
+	n, digits := 0, 0
+	for {
+		c, err := f.r.ReadByte()
+		if err != nil {
+			if digits == 0 && errors.Is(err, io.EOF) {
+				return 0, io.EOF
+			}
+			return 0, unexpected(err)
+		}
+		switch {
+		case digits == 0 && (c == '\n' || c == '\r'):
+			continue // some senders end each counted message with a line end
+		case c >= '0' && c <= '9' && !(digits == 0 && c == '0'):
+			if digits++; digits > maxCountDigits {
+				return 0, ErrBadCount
+			}
+			n = n*10 + int(c-'0')
+		case c == ' ' && digits > 0:
+			return n, nil
+		default:
+			return 0, ErrBadCount
+		}
+	}
+}
+
+// unexpected turns io.EOF inside a frame into io.ErrUnexpectedEOF.
+func unexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// trimTrailer removes the line ends some senders include in a counted
+// message.
+func trimTrailer(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == 0) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// deadlineConn sets read deadlines on a connection so that no sender holds
+// a connection slot for long without delivering messages: waiting for a
+// frame may last Idle, and a frame, once started, must be complete within
+// Frame (a sender trickling bytes is cut off). Deadlines are set once per
+// read system call, not per message.
+type deadlineConn struct {
+	net.Conn
+	idle, frame time.Duration
+	buffered    func() int // bytes of a partial frame held by the reader
+	started     time.Time  // when the current partial frame was first seen
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	now := time.Now()
+	if c.buffered() == 0 {
+		c.started = time.Time{}
+		c.Conn.SetReadDeadline(now.Add(c.idle))
+	} else {
+		if c.started.IsZero() {
+			c.started = now
+		}
+		c.Conn.SetReadDeadline(c.started.Add(c.frame))
+	}
+	return c.Conn.Read(p)
+}
+
+// frameDone marks the end of a frame: the next partial one starts its clock.
+func (c *deadlineConn) frameDone() { c.started = time.Time{} }

@@ -1,0 +1,164 @@
+package listen
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// frames reads every frame of in with a framer of the given maximum, and
+// returns them with the errors met, as "ERR:reason".
+func frames(in io.Reader, max int) []string {
+	f := newFramer(in, max)
+	var out []string
+	for {
+		msg, err := f.next()
+		switch {
+		case err == nil:
+			out = append(out, string(msg))
+		case errors.Is(err, ErrOversize):
+			out = append(out, "ERR:oversize")
+		case errors.Is(err, io.EOF):
+			return out
+		default:
+			return append(out, "ERR:"+err.Error())
+		}
+	}
+}
+
+func octet(msgs ...string) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(strconv.Itoa(len(m)) + " " + m)
+	}
+	return b.String()
+}
+
+const (
+	m5424 = "<13>1 2024-05-15T19:41:25.001Z esx05 FIREWALL-PKTLOG - - - INET match PASS 3041 IN 52 TCP 10.0.0.1/1->10.0.0.2/443 S"
+	m3164 = "<134>Apr 10 10:12:51 ahv-1 flow-hitCount4: INFO:2025/04/10 10:12:51  [u] p [New] SRC=1.1.1.1 DST=2.2.2.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=ALLOW"
+)
+
+func TestFramer(t *testing.T) {
+	long := strings.Repeat("x", 100)
+	tests := []struct {
+		Name string
+		In   string
+		Max  int
+		Want []string
+	}{
+		{"LF", m5424 + "\n" + m3164 + "\n", 0, []string{m5424, m3164}},
+		{"CRLF and blank lines", "a\r\n\r\n\nb\n", 0, []string{"a", "b"}},
+		{"last line without LF", "a\nb", 0, []string{"a", "b"}},
+		{"octet counting", octet(m5424, m3164), 0, []string{m5424, m3164}},
+		{"octet counting with LF after each", octet(m5424) + "\n" + octet(m3164) + "\n", 0, []string{m5424, m3164}},
+		{"octet counting with embedded LF", octet("a\nb", "c"), 0, []string{"a\nb", "c"}},
+		{"LF frame too long, then a good one", long + "\nok\n", 50, []string{"ERR:oversize", "ok"}},
+		{"LF frame longer than the buffer", strings.Repeat("y", 300) + "\nok\n", 50, []string{"ERR:oversize", "ok"}},
+		{"octet frame too long is skipped", octet(long, "ok"), 50, []string{"ERR:oversize", "ok"}},
+		{"octet count not followed by a space", "12xhello", 0, []string{"ERR:" + ErrBadCount.Error()}},
+		{"octet count absurd", "9999999999 x", 0, []string{"ERR:" + ErrBadCount.Error()}},
+		{"octet then garbage", octet("ok") + "<13>no count", 0, []string{"ok", "ERR:" + ErrBadCount.Error()}},
+		{"octet frame cut short", "10 abc", 0, []string{"ERR:" + io.ErrUnexpectedEOF.Error()}},
+		{"octet count cut short", octet("ok") + "12", 0, []string{"ok", "ERR:" + io.ErrUnexpectedEOF.Error()}},
+		{"a leading 0 is no octet count: LF framing", "0 x", 0, []string{"0 x"}},
+		{"empty stream", "", 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) {
+			max := tc.Max
+			if max == 0 {
+				max = DefaultMaxMessage
+			}
+			for name, r := range map[string]io.Reader{
+				"whole":         strings.NewReader(tc.In),
+				"byte by byte":  iotest.OneByteReader(strings.NewReader(tc.In)),
+				"half at once":  iotest.HalfReader(strings.NewReader(tc.In)),
+				"data with EOF": iotest.DataErrReader(strings.NewReader(tc.In)),
+			} {
+				got := frames(r, max)
+				if strings.Join(got, "|") != strings.Join(tc.Want, "|") {
+					t.Errorf("%s: got %q, want %q", name, got, tc.Want)
+				}
+			}
+		})
+	}
+}
+
+// TestFramerSplitEverywhere cuts a stream of real frames at every byte
+// offset into two writes through a pipe.
+func TestFramerSplitEverywhere(t *testing.T) {
+	for _, in := range []string{octet(m5424, m3164, m5424), m5424 + "\n" + m3164 + "\n"} {
+		for cut := 0; cut <= len(in); cut++ {
+			pr, pw := io.Pipe()
+			go func() {
+				pw.Write([]byte(in[:cut]))
+				pw.Write([]byte(in[cut:]))
+				pw.Close()
+			}()
+			got := frames(pr, DefaultMaxMessage)
+			if len(got) != 3 && len(got) != 2 || got[0] != m5424 || got[1] != m3164 {
+				t.Fatalf("cut at %d: got %q", cut, got)
+			}
+		}
+	}
+}
+
+// TestFramerHuge sends a 64 KiB message (the maximum) and a larger one.
+func TestFramerHuge(t *testing.T) {
+	big := strings.Repeat("z", DefaultMaxMessage)
+	bigger := big + "z"
+	got := frames(strings.NewReader(octet(big, bigger, "ok")), DefaultMaxMessage)
+	if len(got) != 3 || got[0] != big || got[1] != "ERR:oversize" || got[2] != "ok" {
+		t.Errorf("octet: got %d frames, first %d bytes", len(got), len(got[0]))
+	}
+	got = frames(strings.NewReader(big+"\n"+bigger+"\nok\n"), DefaultMaxMessage)
+	if len(got) != 3 || got[0] != big || got[1] != "ERR:oversize" || got[2] != "ok" {
+		t.Errorf("LF: got %d frames", len(got))
+	}
+}
+
+// FuzzFramer checks the framer never panics, never returns a frame over
+// the maximum, and that octet counting round-trips any message.
+func FuzzFramer(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/samples/*.log")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		lines := bytes.Split(b, []byte("\n"))
+		f.Add(b[:min(len(b), 2000)])
+		if len(lines) > 1 {
+			f.Add([]byte(octet(string(lines[0]), string(lines[1]))))
+		}
+	}
+	f.Add([]byte("12xhello"))
+	f.Add([]byte("999999999 "))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		const max = 512
+		fr := newFramer(bytes.NewReader(in), max)
+		for i := 0; i < len(in)+2; i++ {
+			msg, err := fr.next()
+			if len(msg) > max {
+				t.Fatalf("frame of %d bytes over the maximum %d", len(msg), max)
+			}
+			if err != nil && !errors.Is(err, ErrOversize) {
+				break
+			}
+		}
+		if len(in) == 0 || len(in) > max || in[len(in)-1] == '\n' || in[len(in)-1] == '\r' || in[len(in)-1] == 0 {
+			return
+		}
+		got := frames(strings.NewReader(octet(string(in))), max)
+		if len(got) != 1 || got[0] != string(in) {
+			t.Fatalf("octet round trip of %q: got %q", in, got)
+		}
+	})
+}

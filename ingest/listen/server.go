@@ -1,0 +1,345 @@
+// Package listen is a syslog server: it receives messages over UDP, TCP
+// (RFC 6587 octet-counting or LF framing, detected per connection) and TLS
+// (RFC 5425), appends every accepted message to a segmented raw archive,
+// parses it with the same ingest.Parser as file import, and hands the
+// events to a handler.
+//
+// Nothing a sender is allowed to send is lost silently: UDP readers never
+// wait on parsing or disk and count what a full queue drops (and what the
+// kernel dropped); TCP and TLS readers wait instead (backpressure).
+package listen
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxMessage   = 64 << 10
+	DefaultMaxConns     = 256
+	DefaultIdleTimeout  = 5 * time.Minute
+	DefaultFrameTimeout = 30 * time.Second
+	DefaultReadBuffer   = 8 << 20
+	DefaultQueue        = 64 << 10
+	DefaultSegmentSize  = 64 << 20
+	DefaultSegmentAge   = time.Hour
+)
+
+// ErrNoAllowlist is returned by New when no sender is allowed: lines
+// injected by anyone who can reach the port would become firewall rules.
+var ErrNoAllowlist = errors.New("no sender allowed: give an allowlist, or allow any sender explicitly")
+
+// Config configures a Server. Addresses are host:port; "" turns a
+// transport off, port 0 picks a free port (see Server.Addrs).
+type Config struct {
+	UDP, TCP, TLS     string
+	CertFile, KeyFile string // the TLS server certificate and key (PEM)
+
+	Allow    []netip.Prefix // senders accepted
+	AllowAny bool           // accept every sender (Allow is then ignored)
+
+	MaxMessage   int           // longest message; longer ones are skipped and counted
+	MaxConns     int           // TCP and TLS connections open at once
+	IdleTimeout  time.Duration // a connection silent this long is closed
+	FrameTimeout time.Duration // a message once started must arrive within this
+	ReadBuffer   int           // UDP socket receive buffer to ask for (bytes)
+	Queue        int           // messages waiting for the consumer, at most
+
+	Archive      string        // directory of the raw archive ("" = none)
+	SegmentSize  int64         // rotate a segment past this size
+	SegmentAge   time.Duration // … or this age
+	HoldSegments bool          // compress closed segments only once Commit covers them
+
+	Parse []ingest.Option // options of the parsers (the sender is the default host)
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.MaxMessage, DefaultMaxMessage)
+	def(&c.MaxConns, DefaultMaxConns)
+	def(&c.ReadBuffer, DefaultReadBuffer)
+	def(&c.Queue, DefaultQueue)
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.FrameTimeout <= 0 {
+		c.FrameTimeout = DefaultFrameTimeout
+	}
+	if c.SegmentSize <= 0 {
+		c.SegmentSize = DefaultSegmentSize
+	}
+	if c.SegmentAge <= 0 {
+		c.SegmentAge = DefaultSegmentAge
+	}
+}
+
+// Batch is a run of accepted messages, archived and parsed. Events (and
+// their Raw lines) are valid only during the handler call. Stats counts the
+// batch's lines; malformed samples carry their line number in the segment.
+type Batch struct {
+	ingest.Batch
+	Segment string // the archive segment holding the batch's lines ("" without archive)
+	End     int64  // the segment's size after them
+}
+
+// Handler receives batches from one goroutine, in arrival order, each
+// strictly after its lines were written to the archive.
+type Handler func(*Batch)
+
+// Addrs are the addresses a Server listens on (nil when off).
+type Addrs struct {
+	UDP, TCP, TLS net.Addr
+}
+
+// Server is a running syslog receiver. Its methods are safe for concurrent
+// use.
+type Server struct {
+	cfg     Config
+	handler Handler
+	c       *counters
+	queue   chan *message
+	arch    *archive
+
+	udp       *net.UDPConn
+	tcp, tlsL net.Listener
+	tlsConf   *tls.Config
+	rcvReq    int
+	rcvGot    int
+	udpInode  string
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started atomic.Bool
+	done    chan struct{}
+	once    sync.Once
+	runErr  error
+
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{}
+
+	archMu   sync.Mutex
+	archErr  error
+	started0 time.Time
+}
+
+// New checks cfg, binds its sockets and opens the archive directory; Run
+// serves. It returns ErrNoAllowlist when no sender would be accepted.
+func New(cfg Config, h Handler) (*Server, error) {
+	cfg.setDefaults()
+	if !cfg.AllowAny && len(cfg.Allow) == 0 {
+		return nil, ErrNoAllowlist
+	}
+	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" {
+		return nil, errors.New("listen: no address to listen on")
+	}
+	s := &Server{cfg: cfg, handler: h, c: newCounters(), queue: make(chan *message, cfg.Queue),
+		done: make(chan struct{}), conns: make(map[net.Conn]struct{}), started0: time.Now()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.bind(); err != nil {
+		s.closeSockets()
+		return nil, err
+	}
+	if cfg.Archive != "" {
+		a, err := newArchive(cfg.Archive, cfg.SegmentSize, cfg.SegmentAge, cfg.HoldSegments)
+		if err != nil {
+			s.closeSockets()
+			return nil, err
+		}
+		s.arch = a
+	}
+	return s, nil
+}
+
+func (s *Server) bind() error {
+	if s.cfg.TLS != "" {
+		if s.cfg.CertFile == "" || s.cfg.KeyFile == "" {
+			return errors.New("listen: TLS needs a certificate and a key")
+		}
+		cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
+		if err != nil {
+			return fmt.Errorf("listen: TLS certificate: %w", err)
+		}
+		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if s.cfg.UDP != "" {
+		if err := s.bindUDP(); err != nil {
+			return err
+		}
+	}
+	var err error
+	if s.cfg.TCP != "" {
+		if s.tcp, err = net.Listen("tcp", s.cfg.TCP); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	if s.cfg.TLS != "" {
+		if s.tlsL, err = net.Listen("tcp", s.cfg.TLS); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	return nil
+}
+
+// Addrs returns the bound addresses.
+func (s *Server) Addrs() Addrs {
+	var a Addrs
+	if s.udp != nil {
+		a.UDP = s.udp.LocalAddr()
+	}
+	if s.tcp != nil {
+		a.TCP = s.tcp.Addr()
+	}
+	if s.tlsL != nil {
+		a.TLS = s.tlsL.Addr()
+	}
+	return a
+}
+
+// Run serves until ctx is cancelled or Close is called, then stops reading,
+// archives and hands over every message already read, closes the archive
+// and returns. The error is the first archive error, if any.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.started.CompareAndSwap(false, true) {
+		if s.ctx.Err() != nil {
+			return nil // closed before it ran
+		}
+		return errors.New("listen: Run called twice")
+	}
+	defer close(s.done)
+	var readers sync.WaitGroup
+	if s.udp != nil {
+		readers.Go(s.readUDP)
+	}
+	if s.tcp != nil {
+		readers.Go(func() { s.accept(s.tcp, false, &readers) })
+	}
+	if s.tlsL != nil {
+		readers.Go(func() { s.accept(s.tlsL, true, &readers) })
+	}
+	consumed := make(chan struct{})
+	go func() { defer close(consumed); s.consume() }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	s.c.tick()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-s.ctx.Done():
+			break loop
+		case <-tick.C:
+			s.c.tick()
+			s.pollKernelDrops()
+		}
+	}
+	s.cancel()
+	s.closeSockets()
+	readers.Wait()
+	close(s.queue)
+	<-consumed
+	var err error
+	if s.arch != nil {
+		err = s.arch.close()
+	}
+	s.archMu.Lock()
+	if s.archErr != nil {
+		err = s.archErr
+	}
+	s.archMu.Unlock()
+	s.runErr = err
+	return err
+}
+
+// Close stops the server and waits until Run has returned. It is safe to
+// call more than once, and without Run.
+func (s *Server) Close() error {
+	s.cancel()
+	if s.started.CompareAndSwap(false, true) { // Run never ran
+		s.once.Do(func() { s.closeSockets(); close(s.done) })
+		return nil
+	}
+	<-s.done
+	return nil
+}
+
+// Commit tells the server that the workspace holds the first size bytes of
+// the archive segment: once a closed segment is wholly committed it is
+// compressed (Config.HoldSegments).
+func (s *Server) Commit(segment string, size int64) {
+	if s.arch != nil {
+		s.arch.Commit(segment, size)
+	}
+}
+
+// closeSockets closes the listeners and every open connection.
+func (s *Server) closeSockets() {
+	if s.udp != nil {
+		s.udp.Close()
+	}
+	for _, l := range []net.Listener{s.tcp, s.tlsL} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	s.connMu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.connMu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	st := Stats{Started: s.started0, RcvBufRequest: s.rcvReq, RcvBufGranted: s.rcvGot, Queued: len(s.queue)}
+	s.c.snapshot(&st)
+	if s.arch != nil {
+		var gzErr error
+		st.ArchiveBytes, st.Segments, st.Segment, gzErr = s.arch.counts()
+		if gzErr != nil {
+			st.ArchiveErr = gzErr.Error()
+		}
+	}
+	s.archMu.Lock()
+	if s.archErr != nil {
+		st.ArchiveErr = s.archErr.Error()
+	}
+	s.archMu.Unlock()
+	return st
+}
+
+// allowed reports whether addr may send.
+func (s *Server) allowed(addr netip.Addr) bool {
+	if s.cfg.AllowAny {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, p := range s.cfg.Allow {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// reject counts a refused datagram or connection.
+func (s *Server) reject(addr netip.Addr) {
+	s.c.rejected.Add(1)
+	snd := s.c.sender(addr)
+	snd.rejected.Add(1)
+	snd.lastSeen.Store(time.Now().UnixNano())
+}

@@ -218,3 +218,9 @@ func clean(v float64) float64 {
 	}
 	return v
 }
+
+// snap rounds a coordinate to a whole unit, so rectangles start and end on
+// pixel edges (at scale 1) instead of blurring across two pixels.
+func snap(v float32) float32 {
+	return float32(math.Round(float64(v)))
+}

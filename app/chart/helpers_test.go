@@ -130,3 +130,26 @@ func renderBothThemes(t *testing.T, name string, o fyne.CanvasObject, size fyne.
 		t.Errorf("%s: light and dark captures look the same", name)
 	}
 }
+
+type textBox struct {
+	text  string
+	pos   fyne.Position
+	width float32
+}
+
+func asText(o fyne.CanvasObject) (*textBox, bool) {
+	t, ok := o.(*canvas.Text)
+	if !ok || !t.Visible() {
+		return nil, false
+	}
+	// The drawn width of the text, placed in its box by its alignment.
+	w := fyne.MeasureText(t.Text, t.TextSize, t.TextStyle).Width
+	x := t.Position().X
+	switch t.Alignment {
+	case fyne.TextAlignCenter:
+		x += (t.Size().Width - w) / 2
+	case fyne.TextAlignTrailing:
+		x += t.Size().Width - w
+	}
+	return &textBox{text: t.Text, pos: fyne.NewPos(x, t.Position().Y), width: w}, true
+}

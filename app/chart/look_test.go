@@ -2,6 +2,7 @@ package chart
 
 import (
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -27,5 +28,20 @@ func TestLook(t *testing.T) {
 		savePNG(t, cv, "look-donut-"+th.name)
 		test.MoveMouse(cv, slicePoint(d, 1))
 		savePNG(t, cv, "look-donut-hover-"+th.name)
+
+		tb := NewTimeBars()
+		tb.Unit, tb.OverlayName = "sessions", "new conversations"
+		cv = show(t, th.th, tb, fyne.NewSize(560, 200))
+		vals := hourly(72)
+		tb.SetData(t0, time.Hour, vals)
+		over := make([]float64, len(vals))
+		for i := range over {
+			over[i] = vals[i] * 0.3
+		}
+		tb.SetOverlay(over)
+		test.MoveMouse(cv, tb.cols[30].centre())
+		savePNG(t, cv, "look-timebars-hover-"+th.name)
+		tb.SetData(t0, 24*time.Hour, hourly(400))
+		savePNG(t, cv, "look-timebars-year-"+th.name)
 	}
 }

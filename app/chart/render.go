@@ -11,17 +11,19 @@ import (
 // objects of the previous pass, so a refresh at 10 Hz allocates nothing once
 // the shape of the chart is stable, and it remembers the drawing order.
 type scene struct {
-	rects  []*canvas.Rectangle
-	texts  []*canvas.Text
-	lines  []*canvas.Line
-	arcs   []*canvas.Arc
-	nr, nt int
-	nl, na int
-	order  []fyne.CanvasObject
+	rects   []*canvas.Rectangle
+	texts   []*canvas.Text
+	lines   []*canvas.Line
+	arcs    []*canvas.Arc
+	rasters []*canvas.Raster
+	nr, nt  int
+	nl, na  int
+	nrs     int
+	order   []fyne.CanvasObject
 }
 
 func (s *scene) reset() {
-	s.nr, s.nt, s.nl, s.na = 0, 0, 0, 0
+	s.nr, s.nt, s.nl, s.na, s.nrs = 0, 0, 0, 0, 0
 	s.order = s.order[:0]
 }
 

@@ -144,14 +144,14 @@ func (c *StackedBars) build(s *scene, size fyne.Size) {
 	}
 	top := c.buildLegend(s, size, col, z)
 	lh := lineHeight(z.caption)
-	bottom := size.Height - lh - z.pad/2 // the axis labels go below bottom
+	bottom := snap(size.Height - lh - z.pad/2 - 2) // the axis labels go below bottom
 
 	labelW := float32(0)
 	for _, r := range c.rows {
 		labelW = float32(math.Max(float64(labelW), float64(textWidth(r.label, z.caption))))
 	}
 	labelW = fyne.Min(labelW, size.Width*0.3)
-	left := labelW + z.pad*2
+	left := snap(labelW + z.pad*2)
 
 	max := 0.0
 	for _, r := range c.rows {
@@ -202,14 +202,19 @@ func (c *StackedBars) buildRows(s *scene, g rowGeom, col colors, z sizes) {
 			s.text(text, col.fg, z.caption, fyne.NewPos(z.pad, ly), g.labelW, fyne.TextAlignTrailing)
 		}
 		c.labels = append(c.labels, barSeg{row: i, series: -1, pos: fyne.NewPos(0, y), size: fyne.NewSize(g.labelW+z.pad*2, rowH)})
-		x := g.left
-		by := y + (rowH-barH)/2
+		x, end := g.left, g.left
+		by := snap(y + (rowH-barH)/2)
+		bh := fyne.Max(1, snap(by+barH)-by)
 		for si, v := range r.values {
-			w := float32(v) * g.scale
-			if w <= 0 {
+			// Whole pixels keep edges crisp; rounding the running end keeps
+			// segments abutting and the bar as long as its total. A tiny
+			// value still shows as a 1 px sliver that can be hovered.
+			end += float32(v) * g.scale
+			if v <= 0 {
 				continue
 			}
-			rect := s.rect(c.color(si), fyne.NewPos(x, by), fyne.NewSize(w, barH))
+			w := fyne.Max(1, snap(end)-x)
+			rect := s.rect(c.color(si), fyne.NewPos(x, by), fyne.NewSize(w, bh))
 			if c.hover == [2]int{i, si} {
 				rect.StrokeColor, rect.StrokeWidth = col.fg, 1.5
 			}

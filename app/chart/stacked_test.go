@@ -88,7 +88,7 @@ func TestStackedBarsGeometry(t *testing.T) {
 				continue
 			}
 			g := seg(t, c, r, s)
-			if math.Abs(float64(g.size.Width-float32(v)*unit)) > 0.5 || math.Abs(float64(g.pos.X-x)) > 0.5 {
+			if math.Abs(float64(g.size.Width-float32(v)*unit)) > 1.01 || math.Abs(float64(g.pos.X-x)) > 0.01 {
 				t.Errorf("row %d series %d: box %+v, want x %.1f width %.1f", r, s, g, x, float32(v)*unit)
 			}
 			x += g.size.Width

@@ -14,6 +14,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -167,9 +168,40 @@ func themeSizes(w fyne.Widget) sizes {
 	}
 }
 
+// measured caches text sizes: layout measures the same labels on every
+// refresh (10 Hz for a live chart), and measuring shapes the text each time.
+var measured struct {
+	sync.Mutex
+	m map[measureKey]fyne.Size
+}
+
+type measureKey struct {
+	s    string
+	size float32
+}
+
+// measure returns the rendered size of s in the regular style.
+func measure(s string, size float32) fyne.Size {
+	k := measureKey{s, size}
+	measured.Lock()
+	sz, ok := measured.m[k]
+	measured.Unlock()
+	if ok {
+		return sz
+	}
+	sz = fyne.MeasureText(s, size, fyne.TextStyle{})
+	measured.Lock()
+	if measured.m == nil || len(measured.m) > 8192 { // live values keep changing: bound it
+		measured.m = make(map[measureKey]fyne.Size)
+	}
+	measured.m[k] = sz
+	measured.Unlock()
+	return sz
+}
+
 // textWidth is the rendered width of s.
 func textWidth(s string, size float32) float32 {
-	return fyne.MeasureText(s, size, fyne.TextStyle{}).Width
+	return measure(s, size).Width
 }
 
 // ellipsis shortens s with a trailing "…" until it fits width.

@@ -43,5 +43,11 @@ func TestLook(t *testing.T) {
 		savePNG(t, cv, "look-timebars-hover-"+th.name)
 		tb.SetData(t0, 24*time.Hour, hourly(400))
 		savePNG(t, cv, "look-timebars-year-"+th.name)
+
+		sl := NewSparkline()
+		sl.Unit = "msg/s"
+		cv = show(t, th.th, sl, fyne.NewSize(260, 64))
+		sl.SetValues(hourly(90)) // a window not yet full
+		savePNG(t, cv, "look-sparkline-"+th.name)
 	}
 }

@@ -127,7 +127,7 @@ func (s *scene) noData(size fyne.Size, c colors, z sizes) {
 
 // lineHeight is the height of one line of text of the given size.
 func lineHeight(size float32) float32 {
-	return fyne.MeasureText("Mg", size, fyne.TextStyle{}).Height
+	return measure("Mg", size).Height
 }
 
 func clamp(v, lo, hi float32) float32 {

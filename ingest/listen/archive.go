@@ -40,6 +40,7 @@ type archive struct {
 	closed    map[string]int64 // closed, not yet compressed segments: their size
 	committed map[string]int64 // bytes of a segment the workspace holds
 	segments  int
+	done      bool // closed: Commit compresses before returning
 	gzErr     error
 	gzWG      sync.WaitGroup
 }
@@ -82,9 +83,13 @@ func (a *archive) flush(now time.Time) (string, int64, error) {
 	return a.path, a.size, nil
 }
 
-// due reports whether the current segment should rotate before more lines.
+// due reports whether the segment, with the lines pending, is full or old:
+// it should rotate before more lines.
 func (a *archive) due(now time.Time) bool {
-	return a.f != nil && (a.size >= a.maxSize || now.Sub(a.opened) >= a.maxAge)
+	if a.f == nil {
+		return int64(len(a.buf)) >= a.maxSize
+	}
+	return a.size+int64(len(a.buf)) >= a.maxSize || now.Sub(a.opened) >= a.maxAge
 }
 
 func (a *archive) open(now time.Time) error {
@@ -146,8 +151,12 @@ func (a *archive) Commit(segment string, size int64) {
 	if size > a.committed[segment] {
 		a.committed[segment] = size
 	}
+	done := a.done
 	a.mu.Unlock()
 	a.compressReady()
+	if done {
+		a.gzWG.Wait() // nobody else will wait for it
+	}
 }
 
 // compressReady compresses, in the background, the closed segments whose
@@ -180,6 +189,7 @@ func (a *archive) close() error {
 	a.gzWG.Wait()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.done = true
 	if err == nil {
 		err = a.gzErr
 	}

@@ -83,7 +83,8 @@ func (s *Server) consume() {
 	}
 }
 
-// process archives batch, then parses it and calls the handler.
+// process archives batch, then parses it and calls the handler. A batch
+// that fills the segment is handed over in two parts, one per segment.
 func (c *consumer) process(batch []*message) {
 	s := c.s
 	now := time.Now()
@@ -92,17 +93,34 @@ func (c *consumer) process(batch []*message) {
 			s.c.lineBreaks.Add(int64(n))
 		}
 	}
+	from := 0
+	if a := s.arch; a != nil {
+		for i, m := range batch {
+			if a.due(now) {
+				if i > from {
+					c.emit(batch[from:i], now)
+					from = i
+				}
+				if err := a.rotate(); err != nil {
+					s.setArchErr(err)
+				}
+			}
+			a.add(m.data)
+		}
+	}
+	c.emit(batch[from:], now)
+	for _, m := range batch {
+		freeMessage(m)
+	}
+}
+
+// emit writes the archive's pending lines (those of part), then parses
+// part and calls the handler.
+func (c *consumer) emit(part []*message, now time.Time) {
+	s := c.s
 	b := &c.out
 	b.Segment, b.End = "", 0
 	if a := s.arch; a != nil {
-		if a.due(now) {
-			if err := a.rotate(); err != nil {
-				s.setArchErr(err)
-			}
-		}
-		for _, m := range batch {
-			a.add(m.data)
-		}
 		seg, end, err := a.flush(now)
 		if err != nil {
 			s.setArchErr(err)
@@ -112,14 +130,11 @@ func (c *consumer) process(batch []*message) {
 		}
 		b.Segment, b.End = seg, end
 	}
-	s.c.accepted.Add(int64(len(batch)))
-	c.parse(batch)
+	c.parse(part)
 	if s.handler != nil {
 		s.handler(b)
 	}
-	for _, m := range batch {
-		freeMessage(m)
-	}
+	s.c.accepted.Add(int64(len(part)))
 }
 
 // oneLine replaces the CR and LF inside msg by spaces, so that the

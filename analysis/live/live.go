@@ -1,0 +1,282 @@
+// Package live connects a syslog listener to the flow model and the
+// workspace: received events go into a delta model that is committed to the
+// workspace every few seconds, together with the position in the raw
+// archive it covers, in one transaction.
+//
+// Crash safety comes from the archive: every message is archived before it
+// enters the model, and each commit records how many bytes of its archive
+// segment the workspace holds. On start, the segments not wholly committed
+// are imported from that point (the workspace's tail import) before
+// listening. A kill at any moment therefore loses nothing that was
+// archived, and counts nothing twice.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
+)
+
+// DefaultFlushEvery is how often the model is committed by default.
+const DefaultFlushEvery = 5 * time.Second
+
+// Config configures a Session.
+type Config struct {
+	Listen     listen.Config
+	Workspace  *workspace.Workspace // nil: keep everything in memory (Session.Model)
+	FlushEvery time.Duration
+	Model      analysis.Options
+}
+
+// Stats are a session's figures: the listener's and the flushes'.
+type Stats struct {
+	listen.Stats
+	Flushes   int64
+	LastFlush time.Time
+	FlushErr  string // the last flush error, cleared by a successful flush
+	Recovered []workspace.FileResult
+	Events    int64 // events added to the model this session
+}
+
+// Session is a running listener feeding the model. Its methods are safe for
+// concurrent use.
+type Session struct {
+	cfg Config
+	srv *listen.Server
+	ws  *workspace.Workspace
+
+	mu      sync.Mutex
+	delta   *analysis.Model // events since the last cut
+	seg     string
+	end     int64
+	stats   ingest.Stats // lines since the last cut
+	dirty   bool
+	pending []cut // cut deltas not yet committed, in order
+	events  int64
+
+	flushMu   sync.Mutex // one flush at a time
+	hookMu    sync.Mutex
+	hooks     []func()
+	flushes   int64
+	lastFlush time.Time
+	flushErr  error
+	recovered []workspace.FileResult
+
+	runErr  chan error
+	stopped chan struct{}
+	stop    sync.Once
+	stopErr error
+}
+
+// cut is a delta model ready to commit: the events of one segment's lines
+// up to end.
+type cut struct {
+	model *analysis.Model
+	seg   string
+	end   int64
+	stats ingest.Stats
+}
+
+// Start recovers what an earlier run archived but did not commit, then
+// starts listening. With a workspace, cfg.Listen.Archive is required.
+func Start(ctx context.Context, cfg Config) (*Session, error) {
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = DefaultFlushEvery
+	}
+	s := &Session{cfg: cfg, ws: cfg.Workspace, runErr: make(chan error, 1), stopped: make(chan struct{})}
+	s.delta = analysis.NewModel(cfg.Model)
+	if s.ws != nil {
+		if cfg.Listen.Archive == "" {
+			return nil, errors.New("live: a workspace needs an archive directory")
+		}
+		if err := s.recover(ctx); err != nil {
+			return nil, err
+		}
+		sessions, clocks, err := s.ws.Tracking(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.delta.Restore(sessions, clocks)
+		cfg.Listen.HoldSegments = true
+	}
+	srv, err := listen.New(cfg.Listen, s.handle)
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	go func() { s.runErr <- srv.Run(context.Background()) }()
+	go s.flushLoop()
+	return s, nil
+}
+
+// recover imports the archive segments an earlier run left uncompressed:
+// the workspace reads only the bytes it does not hold yet. Then they are
+// compressed.
+func (s *Session) recover(ctx context.Context) error {
+	segs, err := listen.Segments(s.cfg.Listen.Archive)
+	if err != nil || len(segs) == 0 {
+		return err
+	}
+	res, err := s.ws.Import(ctx, segs, workspace.ImportOptions{Parse: s.cfg.Listen.Parse, Model: s.cfg.Model})
+	s.recovered = res
+	if err != nil {
+		return fmt.Errorf("recover the archive: %w", err)
+	}
+	for _, seg := range segs {
+		if err := listen.CompressSegment(seg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle runs on the listener's consumer goroutine, after the batch's lines
+// were archived.
+func (s *Session) handle(b *listen.Batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ws != nil && s.dirty && b.Segment != s.seg {
+		s.cutLocked() // a new segment: the delta so far belongs to the old one
+	}
+	s.delta.AddBatch(b.Events)
+	s.events += int64(len(b.Events))
+	s.seg, s.end, s.dirty = b.Segment, b.End, true
+	s.stats.Add(&b.Stats)
+}
+
+// cutLocked queues the delta for commit and continues with a fresh one
+// restored from its open connections.
+func (s *Session) cutLocked() {
+	s.pending = append(s.pending, cut{model: s.delta, seg: s.seg, end: s.end, stats: s.stats})
+	sessions, clocks := s.delta.Sessions()
+	s.delta = analysis.NewModel(s.cfg.Model)
+	s.delta.Restore(sessions, clocks)
+	s.stats, s.dirty = ingest.Stats{}, false
+}
+
+func (s *Session) flushLoop() {
+	t := time.NewTicker(s.cfg.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case <-t.C:
+			s.Flush(context.Background())
+		}
+	}
+}
+
+// Flush commits what was received since the last flush, then calls the
+// OnFlush hooks. A failed commit is kept and retried by the next flush.
+func (s *Session) Flush(ctx context.Context) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	err := s.commit(ctx)
+	s.hookMu.Lock()
+	s.flushes++
+	s.lastFlush = time.Now()
+	s.flushErr = err
+	hooks := append([]func(){}, s.hooks...)
+	s.hookMu.Unlock()
+	for _, h := range hooks {
+		h()
+	}
+	return err
+}
+
+func (s *Session) commit(ctx context.Context) error {
+	if s.ws == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if s.dirty {
+		s.cutLocked()
+	}
+	todo := s.pending
+	s.mu.Unlock()
+	done := 0
+	var err error
+	for _, c := range todo {
+		if err = syncFile(c.seg); err != nil {
+			break
+		}
+		err = s.ws.CommitLive(ctx, c.model, workspace.LiveCommit{Segment: c.seg, End: c.end, Stats: c.stats})
+		if err != nil {
+			break
+		}
+		s.srv.Commit(c.seg, c.end)
+		done++
+	}
+	s.mu.Lock()
+	s.pending = s.pending[done:]
+	s.mu.Unlock()
+	return err
+}
+
+// syncFile makes the archived bytes durable before the workspace counts
+// them, so a power loss never leaves the workspace ahead of the archive.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// OnFlush registers fn, called after every flush (from the flushing
+// goroutine): a view reads the workspace again.
+func (s *Session) OnFlush(fn func()) {
+	s.hookMu.Lock()
+	s.hooks = append(s.hooks, fn)
+	s.hookMu.Unlock()
+}
+
+// Model returns the model of everything received, for a session without a
+// workspace (nil otherwise: read the workspace after each flush).
+func (s *Session) Model() *analysis.Model {
+	if s.ws != nil {
+		return nil
+	}
+	return s.delta
+}
+
+// Addrs returns the listener's addresses.
+func (s *Session) Addrs() listen.Addrs { return s.srv.Addrs() }
+
+// Stats returns the session's figures.
+func (s *Session) Stats() Stats {
+	st := Stats{Stats: s.srv.Stats()}
+	s.hookMu.Lock()
+	st.Flushes, st.LastFlush, st.Recovered = s.flushes, s.lastFlush, s.recovered
+	if s.flushErr != nil {
+		st.FlushErr = s.flushErr.Error()
+	}
+	s.hookMu.Unlock()
+	s.mu.Lock()
+	st.Events = s.events
+	s.mu.Unlock()
+	return st
+}
+
+// Stop stops listening, hands every message already read to the model,
+// commits it, and returns the first error of the listener or the flush.
+// It is safe to call more than once.
+func (s *Session) Stop() error {
+	s.stop.Do(func() {
+		s.srv.Close()
+		runErr := <-s.runErr
+		close(s.stopped)
+		s.stopErr = errors.Join(runErr, s.Flush(context.Background()))
+	})
+	return s.stopErr
+}

@@ -113,8 +113,17 @@ func Compact(v float64) string {
 }
 
 // niceTicks returns tick values from 0 to a "nice" maximum ≥ max (steps of
-// 1, 2 or 5 × 10^k), about n of them. A max ≤ 0 gives the ticks of 1.
+// 1, 2, 2.5 or 5 × 10^k), n or n+1 of them, whichever wastes less room above
+// max. A max ≤ 0 gives the ticks of 1.
 func niceTicks(max float64, n int) []float64 {
+	a, b := niceTicksN(max, n), niceTicksN(max, n+1)
+	if b[len(b)-1] < a[len(a)-1] && len(b) <= n+2 {
+		return b
+	}
+	return a
+}
+
+func niceTicksN(max float64, n int) []float64 {
 	if !(max > 0) || math.IsInf(max, 0) {
 		max = 1
 	}

@@ -53,6 +53,7 @@ func TestNiceTicks(t *testing.T) {
 		{"huge", 1.3e12, 3, []float64{0, 5e11, 1e12, 1.5e12}},
 		{"one tick", 7, 1, []float64{0, 10}},
 		{"small", 0.37, 4, []float64{0, 0.1, 0.2, 0.3, 0.4}},
+		{"one more tick wastes less", 420, 4, []float64{0, 100, 200, 300, 400, 500}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {

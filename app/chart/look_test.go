@@ -51,3 +51,49 @@ func TestLook(t *testing.T) {
 		savePNG(t, cv, "look-sparkline-"+th.name)
 	}
 }
+
+// TestLookStress renders the awkward cases: hundreds of rows, a crowded
+// legend, a month of hours, a single value and no data.
+func TestLookStress(t *testing.T) {
+	th := themes[0]
+	many := make([]string, 300)
+	vals := make([][]float64, 300)
+	for i := range many {
+		many[i] = "tag-" + string(rune('A'+i%26)) + "-" + Compact(float64(i))
+		vals[i] = []float64{float64(300 - i), float64(i % 7 * 20), 5}
+	}
+	c := NewStackedBars()
+	cv := show(t, th.th, c, fyne.NewSize(400, 300))
+	c.SetData(many, dirs, vals)
+	savePNG(t, cv, "stress-stacked-300")
+	c.TopN = 12
+	c.SetData(many, dirs, vals)
+	savePNG(t, cv, "stress-stacked-top12")
+
+	d := NewDonut()
+	d.TopN = -1
+	cv = show(t, th.th, d, fyne.NewSize(360, 150))
+	labels := make([]string, 30)
+	dv := make([]float64, 30)
+	for i := range labels {
+		labels[i], dv[i] = many[i], float64(30-i)
+	}
+	d.SetData(labels, dv)
+	savePNG(t, cv, "stress-donut-30")
+	d.SetData(labels[:1], dv[:1])
+	savePNG(t, cv, "stress-donut-1")
+
+	tb := NewTimeBars()
+	cv = show(t, th.th, tb, fyne.NewSize(600, 180))
+	tb.SetData(t0, time.Hour, hourly(24*30))
+	savePNG(t, cv, "stress-timebars-month")
+	tb.SetData(t0.Add(13*time.Hour), time.Hour, []float64{7})
+	savePNG(t, cv, "stress-timebars-1")
+
+	sl := NewSparkline()
+	cv = show(t, th.th, sl, fyne.NewSize(200, 50))
+	sl.SetValues([]float64{3})
+	savePNG(t, cv, "stress-sparkline-1")
+	sl.SetValues(nil)
+	savePNG(t, cv, "stress-sparkline-0")
+}

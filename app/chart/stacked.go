@@ -153,14 +153,14 @@ func (c *StackedBars) build(s *scene, size fyne.Size) {
 	labelW = fyne.Min(labelW, size.Width*0.3)
 	left := snap(labelW + z.pad*2)
 
-	max := 0.0
+	peak := 0.0
 	for _, r := range c.rows {
-		max = math.Max(max, r.total)
+		peak = math.Max(peak, r.total)
 	}
 	// The last tick label is centred on the right edge: reserve half of it.
-	ticks := niceTicks(max, int(fyne.Max(1, (size.Width-left)/80)))
+	ticks := niceTicks(peak, int(fyne.Max(1, (size.Width-left)/80)))
 	right := size.Width - textWidth(c.format(ticks[len(ticks)-1]), z.caption)/2 - 1
-	ticks = niceTicks(max, int(fyne.Max(1, (right-left)/80)))
+	ticks = niceTicks(peak, int(fyne.Max(1, (right-left)/80)))
 	scale := (right - left) / float32(ticks[len(ticks)-1])
 
 	for _, t := range ticks {

@@ -110,14 +110,14 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 	}
 	lh := lineHeight(z.caption)
 	top, bottom := snap(lh/2+2), snap(size.Height-lh-z.pad/2-2)
-	max := 0.0
+	peak := 0.0
 	for i, v := range c.values {
-		max = math.Max(max, v)
+		peak = math.Max(peak, v)
 		if i < len(c.overlay) {
-			max = math.Max(max, clean(c.overlay[i]))
+			peak = math.Max(peak, clean(c.overlay[i]))
 		}
 	}
-	ticks := niceTicks(max, int(fyne.Max(1, (bottom-top)/40)))
+	ticks := niceTicks(peak, int(fyne.Max(1, (bottom-top)/40)))
 	left := float32(0)
 	for _, t := range ticks {
 		left = fyne.Max(left, textWidth(c.format(t), z.caption)+2)
@@ -132,7 +132,7 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 	pitch := (size.Width - left) / float32(len(c.values))
 	gap := float32(0)
 	if pitch >= 4 {
-		gap = fyne.Max(1, pitch*0.2)
+		gap = max(1, pitch*0.2, pitch-48) // a few buckets: keep bars at most 48 wide
 	}
 	fill := c.Color
 	if fill == nil {

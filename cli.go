@@ -44,6 +44,7 @@ func init() {
 		{"rules", "[flags] [FILE...]", "synthesise allow rules from the conversations", (*cli).rulesCmd},
 		{"export", "[flags] [FILE...]", "write the rules and flows: XLSX, CSV, Nutanix v3/v4 and NSX JSON", (*cli).exportCmd},
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
+		{"listen", "[flags]", "receive syslog over UDP, TCP and TLS into the workspace", (*cli).listenCmd},
 
 		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},
 		{"inventory", "import FILE", "name addresses after VMs and groups from an inventory export", (*cli).inventoryCmd},

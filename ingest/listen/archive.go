@@ -217,7 +217,10 @@ func CompressSegment(path string) error {
 	}
 	defer os.Remove(tmp.Name()) // a no-op after the rename
 	zw := gzip.NewWriter(tmp)
-	_, err = io.Copy(zw, in)
+	err = tmp.Chmod(0o644) // CreateTemp makes it 0600
+	if err == nil {
+		_, err = io.Copy(zw, in)
+	}
 	if err == nil {
 		err = zw.Close()
 	}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/live"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
+)
+
+const listenHelp = "Receives syslog from Nutanix AHV hosts and ESXi over UDP, TCP (octet-counting or LF framing,\n" +
+	"detected per connection) and TLS, archives every message under --archive before it enters the\n" +
+	"model, and commits the model to the workspace every --flush. Only senders in --allow are accepted\n" +
+	"(an injected line would become a firewall rule): without --allow or --allow-any it refuses to start.\n" +
+	"Without --udp, --tcp and --tls it listens on UDP and TCP port 514 when permitted, else 5514.\n" +
+	"A restart first imports what the archive holds beyond the workspace. Ctrl-C or SIGTERM stops it\n" +
+	"after a last commit."
+
+type listenFlags struct {
+	udp, tcp, tlsAddr, cert, key string
+	allow, archive, monitored    string
+	allowAny, noWorkspace        bool
+	maxMessage, maxConns, queue  int
+	rcvbuf                       int
+	connIdle, flush, status, age time.Duration
+	segment                      int64
+	cpuProfile                   string
+}
+
+func (f *listenFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	IntVar(*int, string, int, string)
+	Int64Var(*int64, string, int64, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+}) {
+	fs.StringVar(&f.udp, "udp", "", "UDP address to listen on, e.g. :514 (default: see above)")
+	fs.StringVar(&f.tcp, "tcp", "", "TCP address to listen on")
+	fs.StringVar(&f.tlsAddr, "tls", "", "TLS address to listen on (RFC 5425; needs --cert and --key)")
+	fs.StringVar(&f.cert, "cert", "", "TLS certificate (PEM)")
+	fs.StringVar(&f.key, "key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated")
+	fs.BoolVar(&f.allowAny, "allow-any", false, "accept every sender (only on a trusted network)")
+	fs.StringVar(&f.archive, "archive", "", "archive directory (default: NAME.archive beside the workspace NAME.flowsleuth)")
+	fs.BoolVar(&f.noWorkspace, "no-workspace", false, "keep the model in memory only (the archive is still written)")
+	fs.StringVar(&f.monitored, "monitored", "", "the monitored set as IPs or CIDRs, comma separated (default: learned)")
+	fs.IntVar(&f.maxMessage, "max-message", listen.DefaultMaxMessage, "longest message in bytes; longer ones are counted and skipped")
+	fs.IntVar(&f.maxConns, "max-conns", listen.DefaultMaxConns, "TCP and TLS connections open at once")
+	fs.IntVar(&f.queue, "queue", listen.DefaultQueue, "messages waiting for the parser, at most (UDP drops beyond)")
+	fs.IntVar(&f.rcvbuf, "rcvbuf", listen.DefaultReadBuffer, "UDP socket receive buffer to ask the kernel for (bytes)")
+	fs.DurationVar(&f.connIdle, "conn-idle", listen.DefaultIdleTimeout, "close a connection silent this long")
+	fs.DurationVar(&f.flush, "flush", live.DefaultFlushEvery, "commit to the workspace this often")
+	fs.DurationVar(&f.status, "status", 5*time.Second, "print a status line this often (0: never)")
+	fs.Int64Var(&f.segment, "segment-size", listen.DefaultSegmentSize, "rotate archive segments past this size (bytes)")
+	fs.DurationVar(&f.age, "segment-age", listen.DefaultSegmentAge, "… or this age")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+}
+
+func (c *cli) listenCmd(args []string) error {
+	fs := c.newFlagSet("listen", "[flags]", listenHelp)
+	var f listenFlags
+	f.register(fs)
+	wsPath := workspaceFlag(fs)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	cfg, err := f.config(c.stderr, *wsPath)
+	if err != nil {
+		return err
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if !f.noWorkspace {
+		ws, err := openWorkspace(*wsPath)
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		cfg.Workspace = ws
+	}
+	return c.serve(cfg, f.status)
+}
+
+// config turns the flags into a live.Config.
+func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, error) {
+	var cfg live.Config
+	if f.allow == "" && !f.allowAny {
+		return cfg, usagef("no sender is allowed: give --allow CIDR,... (the ESXi and AHV hosts), or --allow-any " +
+			"on a trusted network; lines from anyone else would become firewall rules")
+	}
+	allow, err := parsePrefixes(f.allow)
+	if err != nil {
+		return cfg, usagef("--allow: %v", strings.TrimPrefix(err.Error(), "--monitored: "))
+	}
+	mon, err := parsePrefixes(f.monitored)
+	if err != nil {
+		return cfg, err
+	}
+	if (f.tlsAddr != "") != (f.cert != "" && f.key != "") {
+		return cfg, usagef("--tls needs --cert and --key, and they need --tls")
+	}
+	udp, tcp := f.udp, f.tcp
+	if udp == "" && tcp == "" && f.tlsAddr == "" {
+		port := "514"
+		if !privilegedPortsAllowed() {
+			port = "5514"
+			fmt.Fprintf(stderr, "flowsleuth listen: port 514 is privileged (run as root, or grant the binary "+
+				"CAP_NET_BIND_SERVICE: sudo setcap cap_net_bind_service=+ep %s); listening on 5514 instead: "+
+				"point the hosts' syslog target at port 5514\n", os.Args[0])
+		}
+		udp, tcp = ":"+port, ":"+port
+	}
+	archive := f.archive
+	if archive == "" {
+		archive = strings.TrimSuffix(wsPath, filepath.Ext(wsPath)) + ".archive"
+	}
+	cfg = live.Config{
+		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: f.tlsAddr, CertFile: f.cert, KeyFile: f.key,
+			Allow: allow, AllowAny: f.allowAny, MaxMessage: f.maxMessage, MaxConns: f.maxConns,
+			IdleTimeout: f.connIdle, ReadBuffer: f.rcvbuf, Queue: f.queue, Archive: archive,
+			SegmentSize: f.segment, SegmentAge: f.age, Parse: []ingest.Option{ingest.WithSyslogLibrary(true)}},
+		FlushEvery: f.flush,
+		Model:      analysis.Options{Monitored: mon},
+	}
+	return cfg, nil
+}
+
+// privilegedPortsAllowed reports whether this process may bind port 514:
+// root, CAP_NET_BIND_SERVICE, or a lowered ip_unprivileged_port_start.
+func privilegedPortsAllowed() bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n <= 514 {
+			return true
+		}
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && caps&(1<<10) != 0 // CAP_NET_BIND_SERVICE
+		}
+	}
+	return false
+}
+
+// serve runs the session until SIGINT or SIGTERM.
+func (c *cli) serve(cfg live.Config, every time.Duration) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := live.Start(ctx, cfg)
+	if err != nil {
+		if errors.Is(err, listen.ErrNoAllowlist) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	c.announce(s, cfg)
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-tick:
+			fmt.Fprintln(c.stderr, statusLine(s.Stats()))
+		}
+	}
+	stop()
+	fmt.Fprintln(c.stderr, "flowsleuth listen: stopping: archiving and committing what was received")
+	err = s.Stop()
+	c.summary(s.Stats(), cfg)
+	return err
+}
+
+// announce prints where the session listens and what it recovered.
+func (c *cli) announce(s *live.Session, cfg live.Config) {
+	a := s.Addrs()
+	st := s.Stats()
+	for _, r := range st.Recovered {
+		if r.Outcome != workspace.Already {
+			fmt.Fprintf(c.stderr, "flowsleuth listen: recovered %s lines archived but not committed by the last run (%s)\n",
+				group(r.Stats.Lines), r.Name)
+		}
+	}
+	if a.UDP != nil {
+		fmt.Fprintf(c.stderr, "flowsleuth listen: udp %s (receive buffer: asked %s, kernel granted %s)\n", a.UDP,
+			export.HumanBytes(uint64(st.RcvBufRequest)), export.HumanBytes(uint64(st.RcvBufGranted)))
+	}
+	if a.TCP != nil {
+		fmt.Fprintf(c.stderr, "flowsleuth listen: tcp %s\n", a.TCP)
+	}
+	if a.TLS != nil {
+		fmt.Fprintf(c.stderr, "flowsleuth listen: tls %s\n", a.TLS)
+	}
+	where := "memory only"
+	if cfg.Workspace != nil {
+		where = "workspace " + cfg.Workspace.Path()
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth listen: archive %s, %s, commit every %v\n", cfg.Listen.Archive, where, cfg.FlushEvery)
+}
+
+// statusLine is the periodic one-line report.
+func statusLine(st live.Stats) string {
+	return fmt.Sprintf("%s msg/s  received %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
+		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s",
+		group(int64(st.Rate)), group(st.Received), group(st.Parsed), group(st.Skipped), group(st.Malformed),
+		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
+		export.HumanBytes(uint64(st.ArchiveBytes)))
+}
+
+// summary prints the session's totals, the senders and what went wrong.
+func (c *cli) summary(st live.Stats, cfg live.Config) {
+	w := c.stderr
+	fmt.Fprintf(w, "flowsleuth listen: %s received in %v: %s accepted, %s events, %s skipped, %s unsupported, "+
+		"%s malformed; %s oversize, %s dropped (queue), %s dropped (kernel), %s rejected\n",
+		group(st.Received), time.Since(st.Started).Round(time.Second), group(st.Accepted), group(st.Parsed),
+		group(st.Skipped), group(st.Unsupported), group(st.Malformed), group(st.Oversize), group(st.Dropped),
+		group(st.KernelDrops), group(st.Rejected))
+	for _, s := range st.Senders {
+		fmt.Fprintf(w, "  sender %-15s %s messages, %s, %s malformed\n", s.Addr, group(s.Messages),
+			export.HumanBytes(uint64(s.Bytes)), group(s.Malformed))
+	}
+	for _, s := range st.RejectedBy {
+		fmt.Fprintf(w, "  rejected %-13s %s times (not in --allow)\n", s.Addr, group(s.Rejected))
+	}
+	for _, l := range st.MalformedLines {
+		fmt.Fprintf(w, "  malformed from %s\n", l)
+	}
+	if st.FramingErrors+st.TLSErrors+st.Refused+st.Timeouts > 0 {
+		fmt.Fprintf(w, "  connections closed: %d bad framing, %d failed TLS handshakes, %d over --max-conns, %d timed out\n",
+			st.FramingErrors, st.TLSErrors, st.Refused, st.Timeouts)
+	}
+	if st.FlushErr != "" {
+		fmt.Fprintf(w, "  last commit failed: %s\n", st.FlushErr)
+	}
+	fmt.Fprintf(w, "  archive %s: %s in %d segments this run\n", cfg.Listen.Archive,
+		export.HumanBytes(uint64(st.ArchiveBytes)), st.Segments)
+}

@@ -121,6 +121,10 @@ func TestDonutHover(t *testing.T) {
 	if hasTextPrefix(d, "dns/53:") || d.hover != -1 {
 		t.Errorf("tooltip still shown in the hole: %q", texts(d))
 	}
+	test.MoveMouse(cv, d.legend[2].centre())
+	if want := "ssh/22: 9k sessions (11%)"; !hasText(d, want) || d.hover != 2 {
+		t.Errorf("legend hover: tooltip %q missing; texts: %q", want, texts(d))
+	}
 }
 
 func TestDonutThemes(t *testing.T) {

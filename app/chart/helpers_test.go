@@ -153,3 +153,28 @@ func asText(o fyne.CanvasObject) (*textBox, bool) {
 	}
 	return &textBox{text: t.Text, pos: fyne.NewPos(x, t.Position().Y), width: w}, true
 }
+
+// TestThemeSwitch checks that a chart already on screen recolours when the
+// app's theme changes.
+func TestThemeSwitch(t *testing.T) {
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(theme.LightTheme())
+	c := NewStackedBars()
+	w := test.NewTempWindow(t, c)
+	w.Resize(fyne.NewSize(300, 150))
+	c.SetData([]string{"web"}, []string{"inbound"}, [][]float64{{5}})
+	label := func() color.Color {
+		for _, o := range test.WidgetRenderer(c).Objects() {
+			if tx, ok := o.(*canvas.Text); ok && tx.Text == "web" {
+				return tx.Color
+			}
+		}
+		t.Fatal("no label")
+		return nil
+	}
+	light := label()
+	a.Settings().SetTheme(theme.DarkTheme())
+	if dark := label(); dark == light {
+		t.Errorf("label colour %v did not change with the theme", dark)
+	}
+}

@@ -147,11 +147,11 @@ type renderer struct {
 	objs  []fyne.CanvasObject
 	size  fyne.Size
 	build func(s *scene, size fyne.Size)
-	min   fyne.Size
+	min   func() fyne.Size
 }
 
 func newRenderer(min fyne.Size, build func(s *scene, size fyne.Size)) *renderer {
-	return &renderer{build: build, min: min}
+	return &renderer{build: build, min: func() fyne.Size { return min }}
 }
 
 func (r *renderer) Layout(size fyne.Size) {
@@ -161,7 +161,7 @@ func (r *renderer) Layout(size fyne.Size) {
 	r.objs = r.scene.order
 }
 
-func (r *renderer) MinSize() fyne.Size { return r.min }
+func (r *renderer) MinSize() fyne.Size { return r.min() }
 
 func (r *renderer) Objects() []fyne.CanvasObject { return r.objs }
 

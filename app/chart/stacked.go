@@ -30,6 +30,10 @@ type StackedBars struct {
 	// TopN, if positive, keeps the TopN categories with the largest totals
 	// (largest first) and merges the rest into one "Other" row.
 	TopN int
+	// RowHeight, if positive, makes the minimum height grow with the rows
+	// (RowHeight each), so that in a container.Scroll hundreds of categories
+	// scroll instead of thinning out.
+	RowHeight float32
 	// SeriesColor, if set, colours series i; the default is DirectionColor
 	// for direction names and Palette(i) otherwise.
 	SeriesColor func(i int, name string) color.Color
@@ -129,7 +133,19 @@ func (c *StackedBars) color(s int) color.Color {
 
 // CreateRenderer implements fyne.Widget.
 func (c *StackedBars) CreateRenderer() fyne.WidgetRenderer {
-	return newRenderer(fyne.NewSize(160, 80), c.build)
+	r := newRenderer(fyne.NewSize(160, 80), c.build)
+	r.min = c.minSize
+	return r
+}
+
+func (c *StackedBars) minSize() fyne.Size {
+	min := fyne.NewSize(160, 80)
+	if c.RowHeight > 0 && len(c.rows) > 0 {
+		z := themeSizes(c)
+		chrome := 2*lineHeight(z.caption) + 3*z.pad + 4 // legend and axis
+		min.Height = fyne.Max(min.Height, chrome+float32(len(c.rows))*c.RowHeight)
+	}
+	return min
 }
 
 func (c *StackedBars) build(s *scene, size fyne.Size) {

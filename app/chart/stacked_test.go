@@ -194,3 +194,17 @@ func BenchmarkStackedBars50(b *testing.B) {
 		r.Layout(fyne.NewSize(600, 800))
 	}
 }
+
+func TestStackedBarsRowHeight(t *testing.T) {
+	c := NewStackedBars()
+	c.RowHeight = 20
+	show(t, nil, c, fyne.NewSize(400, 300))
+	c.SetData(make([]string, 100), dirs, nil)
+	if h := c.MinSize().Height; h < 2000 || h > 2100 {
+		t.Errorf("min height %v for 100 rows of 20, want about 2000 plus legend and axis", h)
+	}
+	c.RowHeight = 0
+	if h := c.MinSize().Height; h > 100 {
+		t.Errorf("min height %v without RowHeight, want the small default", h)
+	}
+}

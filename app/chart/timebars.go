@@ -118,18 +118,37 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 		}
 	}
 	ticks := niceTicks(peak, int(fyne.Max(1, (bottom-top)/40)))
+	left := c.buildValueAxis(s, ticks, top, bottom, size.Width, col, z)
+	scale := (bottom - top) / float32(ticks[len(ticks)-1])
+	pitch := (size.Width - left) / float32(len(c.values))
+	c.buildBars(s, left, pitch, top, bottom, scale, col)
+	s.line(col.muted, 1, fyne.NewPos(left, bottom), fyne.NewPos(size.Width, bottom))
+	c.buildOverlay(s, left, pitch, top, bottom, scale)
+	c.buildTimeLabels(s, left, pitch, bottom+z.pad/2, size.Width, col, z)
+	if c.hover >= 0 {
+		g := c.cols[c.hover]
+		s.tooltip(c.tooltipText(c.hover), fyne.NewPos(g.centre().X, c.tops[c.hover]), size, col, z)
+	}
+}
+
+// buildValueAxis draws the value ticks and grid lines and returns the x
+// where the plot starts.
+func (c *TimeBars) buildValueAxis(s *scene, ticks []float64, top, bottom, width float32, col colors, z sizes) float32 {
+	lh := lineHeight(z.caption)
 	left := float32(0)
 	for _, t := range ticks {
 		left = fyne.Max(left, textWidth(c.format(t), z.caption)+2)
 	}
 	for i, t := range ticks {
 		y := bottom - (bottom-top)*float32(i)/float32(len(ticks)-1)
-		s.line(col.grid, 1, fyne.NewPos(left+z.pad, y), fyne.NewPos(size.Width, y))
+		s.line(col.grid, 1, fyne.NewPos(left+z.pad, y), fyne.NewPos(width, y))
 		s.text(c.format(t), col.muted, z.caption, fyne.NewPos(0, y-lh/2), left, fyne.TextAlignTrailing)
 	}
-	left += z.pad * 2
-	scale := (bottom - top) / float32(ticks[len(ticks)-1])
-	pitch := (size.Width - left) / float32(len(c.values))
+	return left + z.pad*2
+}
+
+// buildBars draws one bar per bucket and records the hit boxes.
+func (c *TimeBars) buildBars(s *scene, left, pitch, top, bottom, scale float32, col colors) {
 	gap := float32(0)
 	if pitch >= 4 {
 		gap = max(1, pitch*0.2, pitch-48) // a few buckets: keep bars at most 48 wide
@@ -153,13 +172,6 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 		}
 		c.cols = append(c.cols, barSeg{row: i, pos: fyne.NewPos(x, top), size: fyne.NewSize(pitch, bottom-top)})
 		c.tops = append(c.tops, bottom-h)
-	}
-	s.line(col.muted, 1, fyne.NewPos(left, bottom), fyne.NewPos(size.Width, bottom))
-	c.buildOverlay(s, left, pitch, top, bottom, scale)
-	c.buildTimeLabels(s, left, pitch, bottom+z.pad/2, size.Width, col, z)
-	if c.hover >= 0 {
-		g := c.cols[c.hover]
-		s.tooltip(c.tooltipText(c.hover), fyne.NewPos(g.centre().X, c.tops[c.hover]), size, col, z)
 	}
 }
 

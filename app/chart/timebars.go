@@ -305,17 +305,21 @@ func (c *TimeBars) buildTimeLabels(s *scene, left, pitch, y, right float32, col 
 			idx = append(idx, i)
 		}
 	}
-	if len(idx) == 0 || !evenlySpaced(idx, n) {
+	if 2*len(idx)*n < len(c.values) || !evenlySpaced(idx, n) {
+		// Buckets off the round times (a week from a Wednesday, hours from
+		// 13:37): every n-th bucket, labelled with its date or time.
 		idx = idx[:0]
 		for i := 0; i < len(c.values); i += n {
 			idx = append(idx, i)
 		}
+		every = min(every, day)
 	}
 	for _, i := range idx {
 		t, _ := c.Bucket(i)
-		lw := textWidth(timeLabel(t, every, daily), z.caption) + 2
+		label := timeLabel(t, every, daily)
+		lw := textWidth(label, z.caption) + 2
 		x := clamp(left+(float32(i)+0.5)*pitch-lw/2, 0, right-lw)
-		s.text(timeLabel(t, every, daily), col.muted, z.caption, fyne.NewPos(x, y), lw, fyne.TextAlignCenter)
+		s.text(label, col.muted, z.caption, fyne.NewPos(x, y), lw, fyne.TextAlignCenter)
 	}
 }
 

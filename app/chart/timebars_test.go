@@ -46,6 +46,7 @@ func TestTimeBarsData(t *testing.T) {
 		{Name: "a month of hours", Step: time.Hour, Vals: hourly(24 * 30), Text: "Nov 23"}, // a Monday
 		{Name: "a year of days", Step: 24 * time.Hour, Vals: hourly(365), Text: "Jan 2027"},
 		{Name: "minutes", Step: time.Minute, Vals: hourly(120), Text: "00:30"},
+		{Name: "weeks from a Friday", Step: 7 * 24 * time.Hour, Vals: hourly(60), Text: "Jan 15"}, // every 8 weeks from Nov 20,
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {

@@ -176,7 +176,8 @@ func (d *Donut) build(s *scene, size fyne.Size) {
 		}
 	}
 	d.buildCentre(s, col, z)
-	d.buildLegend(s, fyne.NewPos(diam+z.pad*3, 0), fyne.NewSize(size.Width-diam-z.pad*3, size.Height), col, z)
+	legendW := fyne.Min(size.Width-diam-z.pad*3, 300) // keep values near their labels
+	d.buildLegend(s, fyne.NewPos(diam+z.pad*3, 0), fyne.NewSize(legendW, size.Height), col, z)
 	if d.hover >= 0 {
 		sl := d.slices[d.hover]
 		text := sl.label + ": " + d.format(sl.value)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 )
 
@@ -49,6 +50,24 @@ func TestLook(t *testing.T) {
 		cv = show(t, th.th, sl, fyne.NewSize(260, 64))
 		sl.SetValues(hourly(90)) // a window not yet full
 		savePNG(t, cv, "look-sparkline-"+th.name)
+	}
+}
+
+// TestLookOverview renders the four charts together, roughly as the
+// Overview and Listener views place them.
+func TestLookOverview(t *testing.T) {
+	for _, th := range themes {
+		c, d, tb, sl := NewStackedBars(), NewDonut(), NewTimeBars(), NewSparkline()
+		c.Unit, d.Unit, tb.Unit, sl.Unit = "sessions", "sessions", "sessions", "msg/s"
+		grid := container.NewGridWithRows(2,
+			container.NewGridWithColumns(2, c, d),
+			container.NewBorder(nil, sl, nil, nil, tb))
+		cv := show(t, th.th, container.NewPadded(grid), fyne.NewSize(900, 560))
+		c.SetData(append(tags, "SGTSDNS"), dirs, append(tagVal, []float64{900, 0, 2500}))
+		d.SetData([]string{"https/443", "dns/53", "ssh/22", "ldap/389", "ntp/123"}, []float64{52000, 21000, 9000, 4000, 1200})
+		tb.SetData(t0, time.Hour, hourly(72))
+		sl.SetValues(hourly(120))
+		savePNG(t, cv, "look-overview-"+th.name)
 	}
 }
 

@@ -158,25 +158,25 @@ func (c *StackedBars) build(s *scene, size fyne.Size) {
 		s.noData(size, col, z)
 		return
 	}
-	top := c.buildLegend(s, size, col, z)
-	lh := lineHeight(z.caption)
-	bottom := snap(size.Height - lh - z.pad/2 - 2) // the axis labels go below bottom
-
 	labelW := float32(0)
 	for _, r := range c.rows {
-		labelW = float32(math.Max(float64(labelW), float64(textWidth(r.label, z.caption))))
+		labelW = fyne.Max(labelW, textWidth(r.label, z.caption))
 	}
 	labelW = fyne.Min(labelW, size.Width*0.3)
 	left := snap(labelW + z.pad*2)
+
+	top := c.buildLegend(s, left, size, col, z)
+	lh := lineHeight(z.caption)
+	bottom := snap(size.Height - lh - z.pad/2 - 2) // the axis labels go below bottom
 
 	peak := 0.0
 	for _, r := range c.rows {
 		peak = math.Max(peak, r.total)
 	}
 	// The last tick label is centred on the right edge: reserve half of it.
-	ticks := niceTicks(peak, int(fyne.Max(1, (size.Width-left)/80)))
+	ticks := niceTicks(peak, int(fyne.Max(1, (size.Width-left)/64)))
 	right := size.Width - textWidth(c.format(ticks[len(ticks)-1]), z.caption)/2 - 1
-	ticks = niceTicks(peak, int(fyne.Max(1, (right-left)/80)))
+	ticks = niceTicks(peak, int(fyne.Max(1, (right-left)/64)))
 	scale := (right - left) / float32(ticks[len(ticks)-1])
 
 	for _, t := range ticks {
@@ -249,23 +249,32 @@ func (c *StackedBars) buildRows(s *scene, g rowGeom, col colors, z sizes) {
 
 // buildLegend draws the series swatches and names, wrapping to more lines
 // when needed, and returns the y where the plot starts.
-func (c *StackedBars) buildLegend(s *scene, size fyne.Size, col colors, z sizes) float32 {
-	return legendRow(s, c.series, c.color, size.Width, col, z)
+// buildLegend draws the legend above the plot, aligned with the bars when
+// it fits there, and returns the y where the plot starts.
+func (c *StackedBars) buildLegend(s *scene, left float32, size fyne.Size, col colors, z sizes) float32 {
+	need := float32(0)
+	for _, name := range c.series {
+		need += textWidth(name, z.caption) + lineHeight(z.caption) + z.pad*4
+	}
+	if need > size.Width-left {
+		left = 0
+	}
+	return legendRow(s, c.series, c.color, left, size.Width, col, z)
 }
 
-// legendRow draws a wrapping row of swatch + name items from the top left and
+// legendRow draws a wrapping row of swatch + name items from (x0, 0) and
 // returns the y below it.
-func legendRow(s *scene, names []string, colorOf func(int) color.Color, width float32, col colors, z sizes) float32 {
+func legendRow(s *scene, names []string, colorOf func(int) color.Color, x0, width float32, col colors, z sizes) float32 {
 	if len(names) == 0 {
 		return 0
 	}
 	lh := lineHeight(z.caption)
 	sw := lh * 0.6
-	x, y := float32(0), float32(0)
+	x, y := x0, float32(0)
 	for i, name := range names {
 		w := sw + z.pad + textWidth(name, z.caption) + 2
-		if x > 0 && x+w > width {
-			x, y = 0, y+lh+z.pad/2
+		if x > x0 && x+w > width {
+			x, y = x0, y+lh+z.pad/2
 		}
 		s.rect(colorOf(i), fyne.NewPos(x, y+(lh-sw)/2), fyne.NewSquareSize(sw)).CornerRadius = 2
 		s.text(ellipsis(name, z.caption, width-sw-z.pad), col.fg, z.caption, fyne.NewPos(x+sw+z.pad, y), w-sw-z.pad, fyne.TextAlignLeading)

@@ -159,6 +159,10 @@ func (d *Donut) build(s *scene, size fyne.Size) {
 	d.outer = diam/2 - d.ringHighlight
 	d.inner = d.outer * 0.6
 	d.centre = fyne.NewPos(diam/2, size.Height/2)
+	if d.outer < 4 {
+		d.outer = 0 // too small for a ring: no hits either
+		return
+	}
 	for i, sl := range d.slices {
 		if sl.end <= sl.start {
 			continue

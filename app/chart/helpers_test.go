@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -176,5 +177,23 @@ func TestThemeSwitch(t *testing.T) {
 	a.Settings().SetTheme(theme.DarkTheme())
 	if dark := label(); dark == light {
 		t.Errorf("label colour %v did not change with the theme", dark)
+	}
+}
+
+// TestTinySizes lays every chart out at sizes below its minimum, as a split
+// or a shrinking window can: nothing may panic.
+func TestTinySizes(t *testing.T) {
+	test.NewTempApp(t)
+	bars, donut, hours, rate := NewStackedBars(), NewDonut(), NewTimeBars(), NewSparkline()
+	bars.SetData([]string{"a", "b", "c"}, []string{"inbound", "outbound"}, [][]float64{{1, 2}, {3, 4}, {5, 6}})
+	donut.SetData([]string{"a", "b"}, []float64{1, 2})
+	hours.SetData(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Hour, []float64{1, 2, 3})
+	rate.SetValues([]float64{1, 2, 3})
+	for _, w := range []fyne.Widget{bars, donut, hours, rate} {
+		r := test.WidgetRenderer(w)
+		for _, s := range []fyne.Size{{Width: 0, Height: 0}, {Width: 1, Height: 1}, {Width: 10, Height: 10}, {Width: 30, Height: 30}, {Width: 100, Height: 20}, {Width: 20, Height: 100}} {
+			r.Layout(s)
+			w.Refresh()
+		}
 	}
 }

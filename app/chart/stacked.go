@@ -169,6 +169,9 @@ func (c *StackedBars) build(s *scene, size fyne.Size) {
 	lh := lineHeight(z.caption)
 	bottom := snap(size.Height - lh - z.pad/2 - 2) // the axis labels go below bottom
 
+	if bottom-top < 4 || size.Width-left < 20 {
+		return // too small for a plot
+	}
 	peak := 0.0
 	for _, r := range c.rows {
 		peak = math.Max(peak, r.total)

@@ -110,6 +110,9 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 	}
 	lh := lineHeight(z.caption)
 	top, bottom := snap(lh/2+2), snap(size.Height-lh-z.pad/2-2)
+	if bottom-top < 4 {
+		return // too small for a plot
+	}
 	peak := 0.0
 	for i, v := range c.values {
 		peak = math.Max(peak, v)
@@ -121,6 +124,9 @@ func (c *TimeBars) build(s *scene, size fyne.Size) {
 	left := c.buildValueAxis(s, ticks, top, bottom, size.Width, col, z)
 	scale := (bottom - top) / float32(ticks[len(ticks)-1])
 	pitch := (size.Width - left) / float32(len(c.values))
+	if pitch <= 0 {
+		return
+	}
 	c.buildBars(s, left, pitch, top, bottom, scale, col)
 	s.line(col.muted, 1, fyne.NewPos(left, bottom), fyne.NewPos(size.Width, bottom))
 	c.buildOverlay(s, left, pitch, top, bottom, scale)

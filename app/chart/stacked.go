@@ -21,7 +21,8 @@ type StackedBars struct {
 	// OnTapped is called with the caller's category and series indices when a
 	// segment is tapped. The category is Other for the merged row.
 	OnTapped func(category, series int)
-	// OnTappedCategory, if set, is called when a category label is tapped.
+	// OnTappedCategory, if set, is called with the caller's category index
+	// (or Other) when a category label is tapped.
 	OnTappedCategory func(category int)
 	// Format formats axis ticks and tooltip values; nil means Compact.
 	Format Formatter
@@ -40,10 +41,9 @@ type StackedBars struct {
 
 	series []string
 	rows   []barRow
-	segs   []barSeg  // geometry of the last layout, for hit tests
-	labels []barSeg  // label boxes of the last layout (series is -1)
-	hover  [2]int    // hovered row and series, or -1
-	plot   fyne.Size // size of the last layout
+	segs   []barSeg // geometry of the last layout, for hit tests
+	labels []barSeg // label boxes of the last layout (series is -1)
+	hover  [2]int   // hovered row and series, or -1
 }
 
 type barRow struct {
@@ -82,7 +82,8 @@ func NewStackedBars() *StackedBars {
 
 // SetData replaces the data and refreshes the chart: values[c][s] is the value
 // of series s in category c. Missing values count as 0, and so do negative
-// and NaN values. The slices are copied.
+// and NaN values. Bars keep the caller's order unless TopN applies. The
+// slices are copied.
 func (c *StackedBars) SetData(categories, series []string, values [][]float64) {
 	c.series = append([]string(nil), series...)
 	rows := make([]barRow, len(categories))
@@ -149,7 +150,7 @@ func (c *StackedBars) minSize() fyne.Size {
 }
 
 func (c *StackedBars) build(s *scene, size fyne.Size) {
-	c.segs, c.labels, c.plot = c.segs[:0], c.labels[:0], size
+	c.segs, c.labels = c.segs[:0], c.labels[:0]
 	if size.Width < 1 || size.Height < 1 {
 		return
 	}
@@ -250,8 +251,6 @@ func (c *StackedBars) buildRows(s *scene, g rowGeom, col colors, z sizes) {
 	s.line(col.muted, 1, fyne.NewPos(g.left, g.top), fyne.NewPos(g.left, g.bottom))
 }
 
-// buildLegend draws the series swatches and names, wrapping to more lines
-// when needed, and returns the y where the plot starts.
 // buildLegend draws the legend above the plot, aligned with the bars when
 // it fits there, and returns the y where the plot starts.
 func (c *StackedBars) buildLegend(s *scene, left float32, size fyne.Size, col colors, z sizes) float32 {

@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -11,56 +10,29 @@ import (
 // Synthesize turns conversations into a rule base. Suspect traffic goes to
 // the review list (unless k.IncludeSuspect); every other conversation is
 // admitted by exactly the rule built from it, and no rule is without one.
+//
+// It is written for a million conversations: endpoints, buckets and rules
+// are found through maps keyed by fixed-size values (addresses, interned
+// group numbers), not strings; the conversations are filed by index; and
+// each rule's evidence is a window of one array the size of the input.
 func Synthesize(convs []Conversation, k Knobs) RuleSet {
 	k = k.withDefaults()
 	rs := RuleSet{Knobs: k}
 	keep, review := triage(convs, k)
 	rs.Review = review
-	names := endpointGroups(keep)
-	buckets := make(map[bucketKey]*bucket)
-	var order []bucketKey
-	for _, c := range keep {
-		key, b := newBucket(c, names)
-		if have, ok := buckets[key]; ok {
-			b = have
-		} else {
-			buckets[key] = b
-			order = append(order, key)
-		}
-		b.add(c)
-	}
-	rules := make(map[string]*Rule)
-	flows := make(map[string][]*Conversation) // by rule ID; copied into Evidence once, at full size
-	var ruleOrder []string
-	for _, key := range order {
-		b := buckets[key]
-		src, dst := b.endpoints(k)
-		id := ruleID(key.dir, src, dst, key.proto)
-		r, ok := rules[id]
-		if !ok {
-			r = &Rule{ID: id, Direction: key.dir, Src: src, Dst: dst, Service: Service{Proto: key.proto},
-				Action: ingest.ActionAllow}
-			rules[id] = r
-			ruleOrder = append(ruleOrder, id)
-		}
-		if hasPorts(key.proto) {
-			r.Service.Ports = addPort(r.Service.Ports, key.port)
-		}
-		flows[id] = append(flows[id], b.convs...)
-	}
-	for _, id := range ruleOrder {
-		r := rules[id]
-		r.Evidence.Flows = make([]Conversation, len(flows[id]))
-		for i, c := range flows[id] {
-			r.Evidence.Flows[i] = *c
-		}
+	g := endpointGroups(keep)
+	bs := fileBuckets(keep, g)
+	rules, ruleOf := bs.rules(k)
+	fillEvidence(rules, ruleOf, bs, keep)
+	rs.Rules = make([]Rule, 0, len(rules))
+	for _, r := range rules {
 		finishRule(r)
 		rs.Rules = append(rs.Rules, *r)
 		adm, obs := r.permissiveness()
 		rs.Permissiveness += adm - obs
 		rs.Observed += obs
 	}
-	slices.SortFunc(rs.Rules, compareRules)
+	sortRules(rs.Rules)
 	return rs
 }
 
@@ -92,6 +64,7 @@ func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []Revie
 			unansweredPorts[pair{c.Src, c.Dst}]++
 		}
 	}
+	keep = make([]*Conversation, 0, len(convs))
 	for i := range convs {
 		c := &convs[i]
 		reason := ""
@@ -99,8 +72,12 @@ func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []Revie
 			review = append(review, ReviewItem{Conversation: *c, Reason: "peer " + p.String() + " excluded by the user"})
 			continue
 		}
-		switch n := unansweredPorts[pair{c.Src, c.Dst}]; {
-		case n >= k.ScanPorts && c.Unanswered > 0:
+		n := 0
+		if c.Unanswered > 0 {
+			n = unansweredPorts[pair{c.Src, c.Dst}]
+		}
+		switch {
+		case n >= k.ScanPorts:
 			reason = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
 		case c.Suspect():
 			reason = "never answered (probable scan or dead service)"
@@ -138,44 +115,115 @@ func onlyBlocked(as []ingest.Action) bool {
 	return true
 }
 
+// groups are the endpoint groups of the kept conversations: for each
+// conversation (by its index in keep) the group number of its source and
+// destination, -1 when the address stands for itself, and the group names.
+type groups struct {
+	src, dst []int32
+	names    []string
+}
+
+// addrVotes is what endpointGroups learns of one address.
+type addrVotes struct {
+	inventory int32 // the inventory group's number, or -1
+	votes     int32 // first of its tallies, or -1
+}
+
+// tally is the weight of one tag on one side of an address; next chains
+// the address's tallies.
+type tally struct {
+	group int32
+	n     uint64
+	next  int32
+}
+
 // endpointGroups names the group of each address: its inventory group, else
-// (for a monitored end) the tag seen most on its side, else none.
-func endpointGroups(convs []*Conversation) map[netip.Addr]string {
-	votes := make(map[netip.Addr]map[string]uint64)
-	vote := func(a netip.Addr, g string, n uint64) {
-		if votes[a] == nil {
-			votes[a] = make(map[string]uint64)
+// (for a monitored end) the tag seen most on its side (ties: the smallest
+// name), else none. Where several inventory groups name an address, the last
+// conversation's wins.
+func endpointGroups(convs []*Conversation) groups {
+	g := groups{src: make([]int32, len(convs)), dst: make([]int32, len(convs))}
+	ids := make(map[string]int32)
+	intern := func(name string) int32 {
+		id, ok := ids[name]
+		if !ok {
+			id = int32(len(g.names))
+			ids[name] = id
+			g.names = append(g.names, name)
 		}
-		votes[a][g] += n
+		return id
 	}
-	out := make(map[netip.Addr]string)
-	for _, c := range convs {
+	// Addresses are numbered in the order met; src and dst hold those
+	// numbers until the groups are known.
+	addrs := make(map[netip.Addr]int32, len(convs))
+	info := make([]addrVotes, 0, len(convs))
+	tallies := make([]tally, 0, len(convs))
+	number := func(a netip.Addr) int32 {
+		i, ok := addrs[a]
+		if !ok {
+			i = int32(len(info))
+			addrs[a] = i
+			info = append(info, addrVotes{inventory: -1, votes: -1})
+		}
+		return i
+	}
+	vote := func(a int32, group int32, n uint64) {
+		v := &info[a]
+		for t := v.votes; t >= 0; t = tallies[t].next {
+			if tallies[t].group == group {
+				tallies[t].n += n
+				return
+			}
+		}
+		tallies = append(tallies, tally{group: group, n: n, next: v.votes})
+		v.votes = int32(len(tallies) - 1)
+	}
+	for i, c := range convs {
+		s, d := number(c.Src), number(c.Dst)
+		g.src[i], g.dst[i] = s, d
 		if len(c.SrcGroups) > 0 {
-			out[c.Src] = c.SrcGroups[0]
+			info[s].inventory = intern(c.SrcGroups[0])
 		}
 		if len(c.DstGroups) > 0 {
-			out[c.Dst] = c.DstGroups[0]
+			info[d].inventory = intern(c.DstGroups[0])
 		}
 		for _, t := range c.Tags {
 			if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
-				vote(c.Src, t.Name, c.Sessions+1)
+				vote(s, intern(t.Name), c.Sessions+1)
 			}
 			if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
-				vote(c.Dst, t.Name, c.Sessions+1)
+				vote(d, intern(t.Name), c.Sessions+1)
 			}
 		}
 	}
-	for a, vs := range votes {
-		if _, ok := out[a]; ok {
-			continue
+	group := make([]int32, len(info))
+	for a, v := range info {
+		group[a] = v.inventory
+		if v.inventory < 0 {
+			group[a] = v.mostVoted(tallies, g.names)
 		}
-		best, bestN := "", uint64(0)
-		for g, n := range vs {
-			if n > bestN || (n == bestN && g < best) {
-				best, bestN = g, n
-			}
+		if group[a] >= 0 && g.names[group[a]] == "" {
+			group[a] = -1 // an empty name names nothing
 		}
-		out[a] = best
 	}
-	return out
+	for i := range convs {
+		g.src[i], g.dst[i] = group[g.src[i]], group[g.dst[i]]
+	}
+	return g
+}
+
+// mostVoted returns the group with the most votes, the smallest name on a
+// tie, or -1 when there are none.
+func (v addrVotes) mostVoted(tallies []tally, names []string) int32 {
+	best := int32(-1)
+	for t := v.votes; t >= 0; t = tallies[t].next {
+		c := &tallies[t]
+		if best < 0 || c.n > tallies[best].n || (c.n == tallies[best].n && names[c.group] < names[tallies[best].group]) {
+			best = t
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	return tallies[best].group
 }

@@ -13,12 +13,15 @@ import (
 )
 
 // finishRule fills a rule's group members, evidence, service name, name and
-// description from its conversations.
+// description from its conversations. The sample lines are the first ones of
+// the conversations in the order given, unless the evidence has samples
+// already (synthesis gathers them before it sorts the conversations).
 func finishRule(r *Rule) {
 	r.Src = withMembers(r.Src, r.Evidence.Flows, true)
 	r.Dst = withMembers(r.Dst, r.Evidence.Flows, false)
 	e := &r.Evidence
-	hosts := make(map[string]struct{})
+	var hosts hostSet
+	gather := e.Samples == nil
 	for i := range e.Flows {
 		c := &e.Flows[i]
 		e.Conversations++
@@ -32,22 +35,75 @@ func finishRule(r *Rule) {
 			e.Last = c.Last
 		}
 		for _, h := range c.Hosts {
-			hosts[h] = struct{}{}
+			hosts.add(h)
 		}
-		for _, s := range c.Samples {
-			if len(e.Samples) < DefaultSamples {
-				e.Samples = append(e.Samples, s)
-			}
+		if gather {
+			e.Samples = addSamples(e.Samples, c)
 		}
 	}
-	for h := range hosts {
-		e.Hosts = append(e.Hosts, h)
+	e.Hosts = hosts.sorted()
+	if !sortedFlows(e.Flows) {
+		slices.SortFunc(e.Flows, Compare) // synthesis hands them sorted; edits do not
 	}
-	slices.Sort(e.Hosts)
-	slices.SortFunc(e.Flows, Compare)
 	r.Service.Name = serviceName(r.Service)
 	r.Name = fmt.Sprintf("%s to %s %s", r.Src.Name, r.Dst.Name, r.Service.Label())
 	r.Description = describe(r)
+}
+
+// addSamples adds c's sample lines to samples, up to DefaultSamples.
+func addSamples(samples []string, c *Conversation) []string {
+	for _, s := range c.Samples {
+		if len(samples) < DefaultSamples {
+			samples = append(samples, s)
+		}
+	}
+	return samples
+}
+
+// hostSet is a set of host names: a list while small (a rule's conversations
+// are reported by a handful of hosts), a map beyond.
+type hostSet struct {
+	list []string
+	big  map[string]struct{}
+}
+
+func (s *hostSet) add(h string) {
+	switch {
+	case s.big != nil:
+		s.big[h] = struct{}{}
+	case slices.Contains(s.list, h):
+	case len(s.list) < 16:
+		s.list = append(s.list, h)
+	default:
+		s.big = make(map[string]struct{})
+		for _, x := range s.list {
+			s.big[x] = struct{}{}
+		}
+		s.big[h] = struct{}{}
+	}
+}
+
+// sorted returns the hosts, sorted (nil when none).
+func (s *hostSet) sorted() []string {
+	out := s.list
+	if s.big != nil {
+		out = make([]string, 0, len(s.big))
+		for h := range s.big {
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sortedFlows reports whether flows are in Compare order.
+func sortedFlows(flows []Conversation) bool {
+	for i := 1; i < len(flows); i++ {
+		if compareConv(&flows[i-1], &flows[i]) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // withMembers lists the addresses of a group endpoint seen on its side.
@@ -56,17 +112,23 @@ func withMembers(e Endpoint, flows []Conversation, src bool) Endpoint {
 		return e
 	}
 	e.Prefixes = nil
+	if len(flows) == 0 {
+		return e
+	}
+	e.Prefixes = make([]netip.Prefix, len(flows))
 	for i := range flows {
 		a := flows[i].Dst
 		if src {
 			a = flows[i].Src
 		}
-		p := netip.PrefixFrom(a, a.BitLen())
-		if !slices.Contains(e.Prefixes, p) {
-			e.Prefixes = append(e.Prefixes, p)
-		}
+		e.Prefixes[i] = netip.PrefixFrom(a, a.BitLen())
 	}
 	slices.SortFunc(e.Prefixes, comparePrefix)
+	if members := slices.Compact(e.Prefixes); len(members) < cap(e.Prefixes)/2 {
+		e.Prefixes = slices.Clone(members) // let the repeats go
+	} else {
+		e.Prefixes = slices.Clip(members)
+	}
 	return e
 }
 
@@ -153,15 +215,24 @@ func (e Endpoint) Contains(a netip.Addr) bool {
 
 // permissiveness returns the (source, destination, port) combinations the
 // rule admits and those it was built from. An Any side counts as the peers
-// seen on it.
+// seen on it. The rule's conversations are sorted (finishRule), so repeats
+// of a source, and of a combination, are next to each other.
 func (r *Rule) permissiveness() (admitted, observed uint64) {
-	seen := make(map[[3]string]struct{})
-	srcs, dsts := make(map[netip.Addr]struct{}), make(map[netip.Addr]struct{})
-	for i := range r.Evidence.Flows {
-		c := &r.Evidence.Flows[i]
-		seen[[3]string{c.Src.String(), c.Dst.String(), strconv.Itoa(int(c.DPort))}] = struct{}{}
-		srcs[c.Src], dsts[c.Dst] = struct{}{}, struct{}{}
+	flows := r.Evidence.Flows
+	var seen, srcs int
+	dsts := make([]netip.Addr, len(flows))
+	for i := range flows {
+		c := &flows[i]
+		if i == 0 || c.Src != flows[i-1].Src {
+			srcs++
+			seen++
+		} else if c.Dst != flows[i-1].Dst || c.DPort != flows[i-1].DPort {
+			seen++
+		}
+		dsts[i] = c.Dst
 	}
+	slices.SortFunc(dsts, netip.Addr.Compare)
+	ndst := len(slices.Compact(dsts))
 	ports := uint64(1)
 	if len(r.Service.Ports) > 0 {
 		ports = 0
@@ -169,8 +240,8 @@ func (r *Rule) permissiveness() (admitted, observed uint64) {
 			ports += uint64(p.To-p.From) + 1
 		}
 	}
-	admitted = satMul(satMul(size(r.Src, len(srcs)), size(r.Dst, len(dsts))), ports)
-	return max(admitted, uint64(len(seen))), uint64(len(seen))
+	admitted = satMul(satMul(size(r.Src, srcs), size(r.Dst, ndst)), ports)
+	return max(admitted, uint64(seen)), uint64(seen)
 }
 
 // size counts an endpoint's addresses (saturating: an IPv6 /64 is huge).
@@ -195,9 +266,26 @@ func satMul(a, b uint64) uint64 {
 	return a * b
 }
 
-// compareRules orders rules by direction, source, destination, protocol.
-func compareRules(a, b Rule) int {
-	return cmp.Or(cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]), cmp.Compare(a.Src.Name, b.Src.Name),
-		cmp.Compare(a.Dst.Name, b.Dst.Name), cmp.Compare(a.Service.Proto, b.Service.Proto),
-		cmp.Compare(a.Service.PortList(), b.Service.PortList()))
+// sortRules orders rules by direction, source, destination, protocol and
+// ports. It sorts indices with each rule's port list rendered once, then
+// moves the rules: as slices.SortFunc(rules, compareRules) would, without
+// rendering port lists in every comparison or swapping whole rules.
+func sortRules(rules []Rule) {
+	ports := make([]string, len(rules))
+	order := make([]int32, len(rules))
+	for i := range rules {
+		ports[i] = rules[i].Service.PortList()
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &rules[i], &rules[j]
+		return cmp.Or(cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]), cmp.Compare(a.Src.Name, b.Src.Name),
+			cmp.Compare(a.Dst.Name, b.Dst.Name), cmp.Compare(a.Service.Proto, b.Service.Proto),
+			cmp.Compare(ports[i], ports[j]))
+	})
+	sorted := make([]Rule, len(rules))
+	for k, i := range order {
+		sorted[k] = rules[i]
+	}
+	copy(rules, sorted)
 }

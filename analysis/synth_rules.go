@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -17,72 +17,173 @@ import (
 // between a fixed side (a group, or an address that is never generalised)
 // and a peer side whose addresses may be collapsed.
 type bucketKey struct {
-	dir   ingest.Direction
-	proto uint8
-	port  uint16
-	fixed string // key of the fixed side(s)
-	peer  int8   // -1: both sides fixed; 0: the destination is the peer; 1: the source is
+	dir      ingest.Direction
+	proto    uint8
+	port     uint16
+	peer     int8    // -1: both sides fixed; 0: the destination is the peer; 1: the source is
+	src, dst sideKey // the fixed sides (the peer side is left zero)
+}
+
+// sideKey identifies a fixed side: a group number, or (group -1) an address.
+type sideKey struct {
+	group int32
+	addr  netip.Addr
 }
 
 type bucket struct {
 	key      bucketKey
-	src, dst Endpoint // the fixed sides
-	peers    map[netip.Addr]struct{}
-	convs    []*Conversation
+	src, dst Endpoint     // the fixed sides, from the bucket's first conversation
+	peers    []netip.Addr // the peer side's addresses, repeated as met
+	n        int          // conversations
 }
 
-// side returns the endpoint an address stands for: its group, or itself.
-func side(a netip.Addr, names map[netip.Addr]string) Endpoint {
-	if g := names[a]; g != "" {
-		return Endpoint{Name: g, Kind: KindGroup, Group: g}
-	}
-	p := netip.PrefixFrom(a, a.BitLen())
-	return Endpoint{Name: a.String(), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
+// buckets are the buckets in the order of their first conversation, and
+// the bucket of each kept conversation.
+type buckets struct {
+	list []bucket
+	of   []int32
 }
 
-func endpointKey(e Endpoint) string {
-	switch e.Kind {
-	case KindGroup:
-		return "g:" + e.Group
-	case KindAny:
-		return "any"
+// fileBuckets files the kept conversations. The peer side is the one outside
+// the monitored set that is a plain address (outbound: the destination;
+// inbound and unknown: the source; intra: none).
+func fileBuckets(keep []*Conversation, g groups) buckets {
+	bs := buckets{of: make([]int32, len(keep))}
+	index := make(map[bucketKey]int32)
+	for i, c := range keep {
+		k := bucketOf(c, g.src[i], g.dst[i])
+		b, ok := index[k]
+		if !ok {
+			b = int32(len(bs.list))
+			index[k] = b
+			bs.list = append(bs.list, bucket{key: k, src: g.endpoint(c.Src, g.src[i]), dst: g.endpoint(c.Dst, g.dst[i])})
+		}
+		bk := &bs.list[b]
+		bk.n++
+		switch k.peer {
+		case 0:
+			bk.peers = append(bk.peers, c.Dst)
+		case 1:
+			bk.peers = append(bk.peers, c.Src)
+		}
+		bs.of[i] = b
 	}
-	parts := make([]string, len(e.Prefixes))
-	for i, p := range e.Prefixes {
-		parts[i] = p.String()
-	}
-	return "a:" + strings.Join(parts, ",")
+	return bs
 }
 
-// newBucket files c: the peer side is the one outside the monitored set
-// that is a plain address (outbound: the destination; inbound and unknown:
-// the source; intra: none).
-func newBucket(c *Conversation, names map[netip.Addr]string) (bucketKey, *bucket) {
-	src, dst := side(c.Src, names), side(c.Dst, names)
+// bucketOf returns the key of c's bucket, given the groups of its ends.
+func bucketOf(c *Conversation, srcGroup, dstGroup int32) bucketKey {
 	port := c.DPort
 	if !hasPorts(c.Proto) {
 		port = 0 // ICMP and portless protocols merge
 	}
 	k := bucketKey{dir: c.Direction, proto: c.Proto, port: port, peer: -1}
-	switch {
-	case c.Direction == ingest.DirOutbound && dst.Kind == KindAddresses:
-		k.peer, k.fixed = 0, endpointKey(src)
-	case (c.Direction == ingest.DirInbound || c.Direction == ingest.DirUnknown) && src.Kind == KindAddresses:
-		k.peer, k.fixed = 1, endpointKey(dst)
-	default:
-		k.fixed = endpointKey(src) + "|" + endpointKey(dst)
+	src, dst := sideKey{group: srcGroup}, sideKey{group: dstGroup}
+	if srcGroup < 0 {
+		src.addr = c.Src
 	}
-	return k, &bucket{key: k, src: src, dst: dst, peers: make(map[netip.Addr]struct{})}
+	if dstGroup < 0 {
+		dst.addr = c.Dst
+	}
+	switch {
+	case c.Direction == ingest.DirOutbound && dstGroup < 0:
+		k.peer, k.src = 0, src
+	case (c.Direction == ingest.DirInbound || c.Direction == ingest.DirUnknown) && srcGroup < 0:
+		k.peer, k.dst = 1, dst
+	default:
+		k.src, k.dst = src, dst
+	}
+	return k
 }
 
-func (b *bucket) add(c *Conversation) {
-	b.convs = append(b.convs, c)
-	switch b.key.peer {
-	case 0:
-		b.peers[c.Dst] = struct{}{}
-	case 1:
-		b.peers[c.Src] = struct{}{}
+// endpoint returns the endpoint an address stands for: its group, or itself.
+func (g groups) endpoint(a netip.Addr, group int32) Endpoint {
+	if group >= 0 {
+		name := g.names[group]
+		return Endpoint{Name: name, Kind: KindGroup, Group: name}
 	}
+	p := netip.PrefixFrom(a, a.BitLen())
+	return Endpoint{Name: a.String(), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
+}
+
+// rules makes a rule of each set of buckets with the same direction,
+// endpoints (the peers generalised) and protocol, in the order of their
+// first bucket, and returns the rule of each bucket.
+func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
+	index := make(map[string]int32)
+	ruleOf = make([]int32, len(bs.list))
+	for b := range bs.list {
+		bk := &bs.list[b]
+		src, dst := bk.endpoints(k)
+		id := ruleID(bk.key.dir, src, dst, bk.key.proto)
+		ri, ok := index[id]
+		if !ok {
+			ri = int32(len(rules))
+			index[id] = ri
+			rules = append(rules, &Rule{ID: id, Direction: bk.key.dir, Src: src, Dst: dst,
+				Service: Service{Proto: bk.key.proto}, Action: ingest.ActionAllow})
+		}
+		if r := rules[ri]; hasPorts(bk.key.proto) {
+			r.Service.Ports = addPort(r.Service.Ports, bk.key.port)
+		}
+		ruleOf[b] = ri
+	}
+	return rules, ruleOf
+}
+
+// fillEvidence gives each rule its conversations, sorted as Compare orders
+// them: windows of one array, filled bucket by bucket in the order of the
+// buckets, as rules met them. The sample lines are those of the first
+// conversations in that order, before the sort.
+func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversation) {
+	start := make([]int, len(rules)+1)
+	for b := range bs.list {
+		start[ruleOf[b]+1] += bs.list[b].n
+	}
+	for r := range rules {
+		start[r+1] += start[r]
+	}
+	next := slices.Clone(start[:len(rules)])
+	at := make([]int, len(bs.list)) // where the bucket's next conversation goes
+	for b := range bs.list {
+		r := ruleOf[b]
+		at[b] = next[r]
+		next[r] += bs.list[b].n
+	}
+	order := make([]int32, len(keep))
+	for i, b := range bs.of {
+		order[at[b]] = int32(i)
+		at[b]++
+	}
+	// Sorted by index, then copied once: sorting the conversations
+	// themselves moves hundreds of bytes per swap.
+	byKey := func(a, b int32) int { return compareConv(keep[a], keep[b]) }
+	all := make([]Conversation, len(keep))
+	for r, rule := range rules {
+		lo, hi := start[r], start[r+1]
+		for _, i := range order[lo:hi] {
+			if len(rule.Evidence.Samples) == DefaultSamples {
+				break
+			}
+			rule.Evidence.Samples = addSamples(rule.Evidence.Samples, keep[i])
+		}
+		slices.SortFunc(order[lo:hi], byKey)
+		for j, i := range order[lo:hi] {
+			all[lo+j] = *keep[i]
+		}
+		rule.Evidence.Flows = all[lo:hi:hi] // capped: an append never runs into the next rule's
+	}
+}
+
+// compareConv is Compare without copying the conversations.
+func compareConv(a, b *Conversation) int {
+	return cmp.Or(
+		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
+		a.Src.Compare(b.Src),
+		a.Dst.Compare(b.Dst),
+		cmp.Compare(a.Proto, b.Proto),
+		cmp.Compare(a.DPort, b.DPort),
+	)
 }
 
 // endpoints returns the rule's two sides, the peer side generalised.
@@ -97,32 +198,33 @@ func (b *bucket) endpoints(k Knobs) (src, dst Endpoint) {
 	return src, dst
 }
 
-// generalise turns a set of peer addresses into an endpoint: Any above
-// k.AnyPeers peers; else each /24 (IPv4) or /64 (IPv6) with at least
-// k.CollapseMin peers becomes the smallest prefix holding them when they
-// fill at least k.CollapseCoverage percent of it; other peers stay single.
-func generalise(peers map[netip.Addr]struct{}, k Knobs) Endpoint {
+// generalise turns peer addresses (repeats allowed) into an endpoint: Any
+// above k.AnyPeers distinct peers; else each /24 (IPv4) or /64 (IPv6) with
+// at least k.CollapseMin peers becomes the smallest prefix holding them when
+// they fill at least k.CollapseCoverage percent of it; other peers stay
+// single. It sorts peers.
+func generalise(peers []netip.Addr, k Knobs) Endpoint {
+	slices.SortFunc(peers, netip.Addr.Compare)
+	peers = slices.Compact(peers)
 	if len(peers) > k.AnyPeers {
 		return Endpoint{Name: "Any", Kind: KindAny}
 	}
-	byNet := make(map[netip.Prefix][]netip.Addr)
-	for a := range peers {
-		bits := 24
-		if a.Is6() {
-			bits = 64
-		}
-		n, _ := a.Prefix(bits)
-		byNet[n] = append(byNet[n], a)
-	}
 	var out []netip.Prefix
-	for _, addrs := range byNet {
-		if p, ok := collapse(addrs, k); ok {
+	for len(peers) > 0 {
+		// Sorted, the peers of one network are next to each other.
+		net := peerNet(peers[0])
+		n := 1
+		for n < len(peers) && peerNet(peers[n]) == net {
+			n++
+		}
+		if p, ok := collapse(peers[:n], k); ok {
 			out = append(out, p)
-			continue
+		} else {
+			for _, a := range peers[:n] {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
 		}
-		for _, a := range addrs {
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-		}
+		peers = peers[n:]
 	}
 	slices.SortFunc(out, comparePrefix)
 	names := make([]string, len(out))
@@ -130,6 +232,16 @@ func generalise(peers map[netip.Addr]struct{}, k Knobs) Endpoint {
 		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
 	}
 	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: out}
+}
+
+// peerNet is the network peers are collapsed in: the /24 or the /64.
+func peerNet(a netip.Addr) netip.Prefix {
+	bits := 24
+	if a.Is6() {
+		bits = 64
+	}
+	n, _ := a.Prefix(bits)
+	return n
 }
 
 // collapse returns the smallest prefix holding addrs if the rule allows it.
@@ -165,10 +277,38 @@ func comparePrefix(a, b netip.Prefix) int {
 	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
 }
 
-// ruleID is stable across re-synthesis: it hashes what identifies the rule.
+// ruleID is stable across re-synthesis: it hashes what identifies the rule,
+// "direction|source key|destination key|protocol".
 func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%d", dir, endpointKey(src), endpointKey(dst), proto)))
+	b := make([]byte, 0, 64)
+	b = append(b, dir.String()...)
+	b = appendEndpointKey(append(b, '|'), src)
+	b = appendEndpointKey(append(b, '|'), dst)
+	b = strconv.AppendUint(append(b, '|'), uint64(proto), 10)
+	h := sha256.Sum256(b)
 	return "r-" + hex.EncodeToString(h[:5])
+}
+
+// appendEndpointKey appends "g:GROUP", "any" or "a:PREFIX,PREFIX...".
+func appendEndpointKey(b []byte, e Endpoint) []byte {
+	switch e.Kind {
+	case KindGroup:
+		return append(append(b, "g:"...), e.Group...)
+	case KindAny:
+		return append(b, "any"...)
+	}
+	b = append(b, "a:"...)
+	for i, p := range e.Prefixes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if p == (netip.Prefix{}) {
+			b = append(b, p.String()...) // AppendTo writes nothing for it
+		} else {
+			b = p.AppendTo(b)
+		}
+	}
+	return b
 }
 
 // addPort adds a seen port, joining runs of consecutive ports into ranges.

@@ -182,3 +182,43 @@ func TestGeneralisation(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointNames checks how a rule's side is named: the inventory group
+// first, else the tag with the most sessions on that side (ties: the
+// smallest name), else the address.
+func TestEndpointNames(t *testing.T) {
+	peer := netip.MustParseAddr("192.0.2.9")
+	conv := func(src string, port uint16, sessions uint64, groups []string, tags ...string) analysis.Conversation {
+		c := analysis.Conversation{Src: netip.MustParseAddr(src), Dst: peer, Proto: ingest.ProtoTCP, DPort: port,
+			Direction: ingest.DirOutbound, Sessions: sessions, ReplyPkts: 1, SrcGroups: groups}
+		for _, tag := range tags {
+			c.Tags = append(c.Tags, analysis.Tag{Name: tag, Direction: ingest.DirOutbound})
+		}
+		return c
+	}
+	tests := []struct {
+		Name string
+		In   []analysis.Conversation
+		Want string // the source of the only rule
+	}{
+		{"most sessions win", []analysis.Conversation{conv("10.0.0.1", 80, 5, nil, "SG-B"), conv("10.0.0.1", 81, 1, nil, "SG-A")}, "SG-B"},
+		{"a tie goes to the smallest name", []analysis.Conversation{conv("10.0.0.1", 80, 3, nil, "SG-B"), conv("10.0.0.1", 81, 3, nil, "SG-A")}, "SG-A"},
+		{"votes add up over conversations", []analysis.Conversation{conv("10.0.0.1", 80, 3, nil, "SG-B"), conv("10.0.0.1", 81, 3, nil, "SG-B"),
+			conv("10.0.0.1", 82, 5, nil, "SG-A")}, "SG-B"},
+		{"the inventory wins over tags", []analysis.Conversation{conv("10.0.0.1", 80, 9, []string{"AppTier:Web"}, "SG-B")}, "AppTier:Web"},
+		{"an empty tag names nothing", []analysis.Conversation{conv("10.0.0.1", 80, 9, nil, "")}, "10.0.0.1"},
+		{"no tag: the address", []analysis.Conversation{conv("10.0.0.1", 80, 9, nil)}, "10.0.0.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) {
+			rs := analysis.Synthesize(tc.In, analysis.Knobs{})
+			checkInvariants(t, tc.In, rs)
+			if len(rs.Rules) != 1 {
+				t.Fatalf("got %d rules, want 1", len(rs.Rules))
+			}
+			if got := rs.Rules[0].Src.Name; got != tc.Want {
+				t.Errorf("source %q, want %q", got, tc.Want)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ type scene struct {
 	lines   []*canvas.Line
 	arcs    []*canvas.Arc
 	rasters []*canvas.Raster
+	drawn   []textState // per pooled text, its state at the last refresh
 	nr, nt  int
 	nl, na  int
 	nrs     int
@@ -165,13 +166,43 @@ func (r *renderer) MinSize() fyne.Size { return r.min() }
 
 func (r *renderer) Objects() []fyne.CanvasObject { return r.objs }
 
-// Refresh rebuilds the scene and refreshes each object, so drivers that cache
-// textures per object (GL) redraw the recycled texts and arcs.
+// Refresh rebuilds the scene and refreshes its objects, so drivers that
+// cache a texture per object (GL: texts and rasters) redraw the recycled
+// ones. A text is refreshed only when its texture would change: a hover
+// then re-renders the tooltip, not fifty unchanged category labels.
 func (r *renderer) Refresh() {
 	r.Layout(r.size)
-	for _, o := range r.objs {
-		o.Refresh()
+	s := &r.scene
+	if len(s.drawn) < s.nt {
+		s.drawn = append(s.drawn, make([]textState, s.nt-len(s.drawn))...)
 	}
+	for i, t := range s.texts[:s.nt] {
+		if st := stateOf(t); st != s.drawn[i] {
+			s.drawn[i] = st
+			t.Refresh()
+		}
+	}
+	for _, o := range r.objs {
+		if _, ok := o.(*canvas.Text); !ok {
+			o.Refresh() // shapes have no texture; this marks the canvas dirty
+		}
+	}
+}
+
+// textState is what a text's texture depends on.
+type textState struct {
+	text       string
+	size       float32
+	style      fyne.TextStyle
+	r, g, b, a uint32
+}
+
+func stateOf(t *canvas.Text) textState {
+	st := textState{text: t.Text, size: t.TextSize, style: t.TextStyle}
+	if t.Color != nil {
+		st.r, st.g, st.b, st.a = t.Color.RGBA()
+	}
+	return st
 }
 
 func (r *renderer) Destroy() {}

@@ -215,9 +215,9 @@ func CompressSegment(path string) error {
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	zw := gzip.NewWriter(tmp)
-	err = tmp.Chmod(0o644) // CreateTemp makes it 0600
+	defer os.Remove(tmp.Name())                       // a no-op after the rename
+	zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed) // logs compress well anyway; CPU is for receiving
+	err = tmp.Chmod(0o644)                            // CreateTemp makes it 0600
 	if err == nil {
 		_, err = io.Copy(zw, in)
 	}

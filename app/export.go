@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -223,7 +224,7 @@ func (v *exportView) showPreview() {
 		var buf bytes.Buffer
 		losses, err := j.Preview(&limitWriter{w: &buf, lines: previewLines})
 		text := buf.String()
-		if err != nil && err != errPreviewFull {
+		if err != nil && !errors.Is(err, errPreviewFull) {
 			text = "Error: " + err.Error()
 		}
 		for _, le := range losses {
@@ -236,7 +237,7 @@ func (v *exportView) showPreview() {
 }
 
 // errPreviewFull stops a preview once it has enough lines.
-var errPreviewFull = fmt.Errorf("preview full")
+var errPreviewFull = errors.New("preview full")
 
 // limitWriter keeps the first lines written to it.
 type limitWriter struct {
@@ -283,7 +284,7 @@ func (v *exportView) run() {
 			losses = append(losses, l...)
 			written = append(written, j.Path)
 		}
-		fyne.Do(func() {
+		v.u.do(func() {
 			v.progress.Stop()
 			v.progress.Hide()
 			v.button.Enable()
@@ -291,7 +292,7 @@ func (v *exportView) run() {
 				v.onDone(written, err)
 			}
 			if err != nil {
-				v.u.showError(err)
+				v.u.showErrorNow(err)
 				return
 			}
 			v.u.status.SetText(fmt.Sprintf("Exported %d files to %s", len(written), v.dir.Text))

@@ -68,7 +68,7 @@ func newFlowsView(u *UI) *flowsView {
 			v.debounce.Stop()
 		}
 		v.debounce = time.AfterFunc(150*time.Millisecond, func() {
-			fyne.Do(func() {
+			v.u.do(func() {
 				v.filter.Text = strings.TrimSpace(s)
 				v.refresh()
 			})
@@ -203,7 +203,7 @@ func (v *flowsView) refresh() {
 			search = v.searchTexts(s)
 		}
 		view := NewFlowView(s.Convs, search, f, col, desc)
-		fyne.Do(func() {
+		v.u.do(func() {
 			if v.gen.Load() != gen {
 				return
 			}

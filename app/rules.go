@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -46,6 +47,9 @@ type rulesView struct {
 	selected int   // index into snap.Rules.Rules, or -1
 	settling bool  // while show sets the knobs
 	debounce *time.Timer
+
+	pendingMu sync.Mutex
+	pending   analysis.Knobs // the knobs the debounce timer applies
 	// onRules is called after a re-synthesis is shown, for tests.
 	onRules func(*Snapshot)
 }
@@ -290,7 +294,13 @@ func (v *rulesView) knobsChanged() {
 		v.debounce.Stop()
 	}
 	v.summary.SetText("Synthesising…")
+	v.pendingMu.Lock()
+	v.pending = k
+	v.pendingMu.Unlock()
 	v.debounce = time.AfterFunc(250*time.Millisecond, func() {
+		v.pendingMu.Lock()
+		k := v.pending
+		v.pendingMu.Unlock()
 		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.SetKnobs(ctx, k) })
 	})
 }
@@ -306,7 +316,7 @@ func (v *rulesView) run(fn func(context.Context, *Project) (*Snapshot, error)) {
 		defer v.u.loads.Done()
 		s, err := fn(context.Background(), p)
 		if s != nil {
-			fyne.Do(func() { v.u.showRules(s) })
+			v.u.do(func() { v.u.showRules(s) })
 		}
 		v.u.showError(err)
 	}()

@@ -155,7 +155,7 @@ func (v *sourcesView) run() {
 		if len(v.queue) == 0 {
 			v.busy = false
 			v.mu.Unlock()
-			fyne.Do(v.progBox.Hide)
+			v.u.do(v.progBox.Hide)
 			return
 		}
 		files := v.queue[0]
@@ -163,7 +163,7 @@ func (v *sourcesView) run() {
 		ctx, cancel := context.WithCancel(context.Background())
 		v.cancel = cancel
 		v.mu.Unlock()
-		fyne.Do(func() {
+		v.u.do(func() {
 			v.progress.SetValue(0)
 			v.progLabel.SetText("Starting " + filepath.Base(files[0]) + "…")
 			v.progBox.Show()
@@ -174,7 +174,7 @@ func (v *sourcesView) run() {
 			v.onDone(res, err)
 		}
 		if snap := v.u.Project().Snapshot(); snap != nil {
-			fyne.Do(func() { v.u.show(snap) })
+			v.u.do(func() { v.u.show(snap) })
 		}
 		v.report(res, err)
 	}
@@ -195,7 +195,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 			return
 		}
 		text, frac := progressText(p, time.Since(fileStart), time.Since(start))
-		fyne.Do(func() {
+		v.u.do(func() {
 			defer pending.Unlock()
 			v.progLabel.SetText(text)
 			v.progress.SetValue(frac)

@@ -189,7 +189,7 @@ func (u *UI) open(path string, demo bool) {
 	if !demo {
 		u.app.Preferences().SetString(prefWorkspace, path)
 	}
-	fyne.Do(func() {
+	u.do(func() {
 		u.banner.RemoveAll()
 		if demo {
 			l := widget.NewLabel("This is the built-in demo workspace: an application seen by NSX-V and Nutanix Flow. " +
@@ -217,7 +217,7 @@ func (u *UI) reload() {
 			u.showError(err)
 			return
 		}
-		fyne.Do(func() { u.show(snap) })
+		u.do(func() { u.show(snap) })
 	}()
 }
 
@@ -241,18 +241,35 @@ func (u *UI) showRules(s *Snapshot) {
 	u.export.show(s)
 }
 
+// uiMu serialises the functions background work hands to the UI. With the
+// real driver they all run on the UI goroutine anyway; Fyne's test driver
+// runs them on the caller's goroutine, and the lock keeps them apart.
+var uiMu sync.Mutex
+
+// do runs fn on the UI goroutine (fyne.Do), from any goroutine.
+func (u *UI) do(fn func()) {
+	fyne.Do(func() {
+		uiMu.Lock()
+		defer uiMu.Unlock()
+		fn()
+	})
+}
+
 // setStatus sets the status line from any goroutine.
-func (u *UI) setStatus(text string) { fyne.Do(func() { u.status.SetText(text) }) }
+func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(text) }) }
 
 // showError shows err in a dialog, from any goroutine.
 func (u *UI) showError(err error) {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return
 	}
-	fyne.Do(func() {
-		u.status.SetText("Error: " + err.Error())
-		dialog.ShowError(err, u.win)
-	})
+	u.do(func() { u.showErrorNow(err) })
+}
+
+// showErrorNow shows err; on the UI goroutine (inside do, which must not nest).
+func (u *UI) showErrorNow(err error) {
+	u.status.SetText("Error: " + err.Error())
+	dialog.ShowError(err, u.win)
 }
 
 // menu builds the main menu.

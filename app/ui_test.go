@@ -1,0 +1,359 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// demoLog writes a demo log of vendor and returns its path and true rows.
+func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row) {
+	t.Helper()
+	path := filepath.Join(dir, vendor+".log")
+	var rows []demo.Row
+	err := export.WriteFile(path, func(w *bufio.Writer) (err error) {
+		rows, _, err = demo.Generate(w, demo.Config{Vendor: vendor, Sessions: sessions, Seed: 7})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, rows
+}
+
+// newTestUI opens a UI on the workspace at path under the test driver.
+func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(theme.LightTheme())
+	w := test.NewTempWindow(t, nil)
+	u := New(a, w, Options{Version: "test"})
+	w.SetContent(u.Content())
+	w.Resize(fyne.NewSize(1280, 800))
+	t.Cleanup(u.Shutdown)
+	u.Start(path)
+	u.Wait()
+	return u, w
+}
+
+// onUI runs fn as the UI goroutine would: apart from the functions that
+// background work hands to the UI (see UI.do).
+func onUI(fn func()) {
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	fn()
+}
+
+// settle waits for debounced input and the background work it starts.
+func settle(u *UI) {
+	time.Sleep(400 * time.Millisecond)
+	u.Wait()
+}
+
+func TestImportFillsOverviewAndFlows(t *testing.T) {
+	dir := t.TempDir()
+	log, rows := demoLog(t, dir, "nsxv", 1500)
+	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
+	if n := u.flows.table.rows(); n != 0 {
+		t.Fatalf("empty workspace shows %d flows", n)
+	}
+	var mu sync.Mutex
+	var results []workspace.FileResult
+	u.sources.onDone = func(r []workspace.FileResult, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			t.Errorf("import: %v", err)
+		}
+		results = append(results, r...)
+	}
+	onUI(func() { u.sources.importFiles([]string{log}) })
+	u.Wait()
+	settle(u)
+	if len(results) != 1 || results[0].Outcome != workspace.Imported || results[0].Stats.Malformed != 0 {
+		t.Fatalf("import results %+v", results)
+	}
+	if got := u.flows.view.Len(); got != len(rows) {
+		t.Errorf("flow table shows %d conversations, the demo made %d", got, len(rows))
+	}
+	if got := u.sources.table.rows(); got != 1 {
+		t.Errorf("sources table shows %d rows, want 1", got)
+	}
+	// The overview charts every NSX tag of the demo, with direction splits.
+	snap := u.Project().Snapshot()
+	var tags []string
+	for _, tt := range snap.Overview.Tags {
+		tags = append(tags, tt.Name)
+	}
+	for _, want := range []string{"SGTSWEB", "SGTSAPP", "SGTSDB"} {
+		if !slices.Contains(u.overview.tagRow, want) {
+			t.Errorf("overview chart lacks tag %s (has %v)", want, u.overview.tagRow)
+		}
+	}
+	if !strings.Contains(u.title.Text, thousands(len(rows))+" conversations") {
+		t.Errorf("title %q does not count %d conversations", u.title.Text, len(rows))
+	}
+	// Importing the same file again reads nothing.
+	results = nil
+	onUI(func() { u.sources.importFiles([]string{log}) })
+	u.Wait()
+	if len(results) != 1 || results[0].Outcome != workspace.Already {
+		t.Errorf("second import: %+v", results)
+	}
+}
+
+// demoUI opens a UI on a fresh demo workspace.
+func demoUI(t *testing.T) *UI {
+	t.Helper()
+	path, err := EnsureDemo(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := newTestUI(t, path)
+	settle(u)
+	if u.flows.view == nil || u.flows.view.Len() == 0 {
+		t.Fatal("demo workspace shows no flows")
+	}
+	return u
+}
+
+func TestClickBarFiltersFlows(t *testing.T) {
+	u := demoUI(t)
+	row := slices.Index(u.overview.tagRow, "SGTSWEB")
+	if row < 0 {
+		t.Fatalf("no SGTSWEB bar in %v", u.overview.tagRow)
+	}
+	onUI(func() { u.overview.tags.OnTapped(row, 0) }) // the inbound segment
+	settle(u)
+	if u.tabs.Selected().Text != "Flows" {
+		t.Errorf("the click showed %q, not the flows", u.tabs.Selected().Text)
+	}
+	v := u.flows.view
+	want := 0
+	for i := range u.Project().Snapshot().Convs {
+		c := &u.Project().Snapshot().Convs[i]
+		if slices.Contains(c.Tags, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirInbound}) {
+			want++
+		}
+	}
+	if v.Len() != want || want == 0 {
+		t.Fatalf("filtered table has %d rows, want %d", v.Len(), want)
+	}
+	for i := range v.Len() {
+		if !slices.Contains(v.At(i).Tags, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirInbound}) {
+			t.Fatalf("row %d is not inbound SGTSWEB: %+v", i, v.At(i).Tags)
+		}
+	}
+	if chips := u.flows.chips.Objects; len(chips) != 2 {
+		t.Errorf("want chips for tag and direction, got %d", len(chips))
+	}
+	// Clearing the filters shows everything again.
+	onUI(func() { u.flows.setFilter(FlowFilter{}) })
+	settle(u)
+	if got := u.flows.view.Len(); got != len(u.Project().Snapshot().Convs) {
+		t.Errorf("after clearing: %d rows", got)
+	}
+}
+
+func TestSortAndTextFilter(t *testing.T) {
+	u := demoUI(t)
+	onUI(func() { u.flows.table.SortBy(ColSessions) }) // numbers sort largest first
+	settle(u)
+	v := u.flows.view
+	for i := 1; i < v.Len(); i++ {
+		if v.At(i-1).Sessions < v.At(i).Sessions {
+			t.Fatalf("row %d has %d sessions after %d: not descending", i, v.At(i).Sessions, v.At(i-1).Sessions)
+		}
+	}
+	if !strings.HasSuffix(u.flows.table.headers[ColSessions]+u.flows.table.arrow(ColSessions), "▼") {
+		t.Error("the Sessions header shows no descending arrow")
+	}
+	onUI(func() { u.flows.table.SortBy(ColSessions) }) // again: ascending
+	settle(u)
+	v = u.flows.view
+	if v.At(0).Sessions > v.At(v.Len()-1).Sessions {
+		t.Error("second tap did not reverse the order")
+	}
+	onUI(func() { test.Type(u.flows.search, "10.20.30.31") })
+	settle(u)
+	v = u.flows.view
+	if v.Len() == 0 {
+		t.Fatal("text filter found nothing")
+	}
+	for i := range v.Len() {
+		if c := v.At(i); c.Src.String() != "10.20.30.31" && c.Dst.String() != "10.20.30.31" {
+			t.Fatalf("row %d (%v → %v) does not match the filter", i, c.Src, c.Dst)
+		}
+	}
+}
+
+func TestEditRulePersists(t *testing.T) {
+	u := demoUI(t)
+	r := u.rules
+	if len(r.order) == 0 {
+		t.Fatal("no rules")
+	}
+	id := r.snap.Rules.Rules[r.order[0]].ID
+	onUI(func() {
+		r.selectRule(r.order[0])
+		r.edit(analysis.EditRename, "Web to DNS")
+	})
+	u.Wait()
+	idx := slices.IndexFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id })
+	if idx < 0 || r.snap.Rules.Rules[idx].Name != "Web to DNS" {
+		t.Fatalf("rule %s not renamed", id)
+	}
+	if len(r.snap.Edits) != 1 || !r.snap.Edits[0].Applied {
+		t.Fatalf("edits %+v", r.snap.Edits)
+	}
+	// The edit is in the workspace: a fresh synthesis replays it.
+	rs, _, _, err := u.Project().Workspace().Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(rs.Rules, func(x analysis.Rule) bool { return x.ID == id }); i < 0 || rs.Rules[i].Name != "Web to DNS" {
+		t.Error("the rename did not persist in the workspace")
+	}
+	// Deleting moves the rule's conversations to review; undo brings it back.
+	before := len(r.snap.Rules.Review)
+	onUI(func() {
+		r.selectRule(idx)
+		r.edit(analysis.EditDelete, "")
+	})
+	u.Wait()
+	if len(r.snap.Rules.Review) <= before || slices.ContainsFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id }) {
+		t.Error("delete left the rule in place")
+	}
+	seq := r.snap.Edits[1].Edit.Seq
+	onUI(func() {
+		r.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Unedit(ctx, seq) })
+	})
+	u.Wait()
+	if !slices.ContainsFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id }) {
+		t.Error("undo did not bring the rule back")
+	}
+}
+
+func TestKnobsResynthesise(t *testing.T) {
+	u := demoUI(t)
+	r := u.rules
+	before := len(r.snap.Rules.Rules)
+	onUI(func() { r.anyPeers.slider.SetValue(1) }) // every service with more than one peer becomes Any
+	settle(u)
+	if r.snap.Knobs.AnyPeers != 1 || r.snap.Rules.Knobs.AnyPeers != 1 {
+		t.Fatalf("knob not applied: %+v", r.snap.Knobs)
+	}
+	if after := len(r.snap.Rules.Rules); after >= before {
+		t.Errorf("AnyPeers=1 gave %d rules, not fewer than %d", after, before)
+	}
+	if !strings.Contains(r.summary.Text, "rules") {
+		t.Errorf("summary %q", r.summary.Text)
+	}
+}
+
+func TestExportWritesFiles(t *testing.T) {
+	u := demoUI(t)
+	e := u.export
+	out := t.TempDir()
+	onUI(func() {
+		e.dir.SetText(out)
+		for _, tg := range e.targets {
+			tg.check.SetChecked(true)
+		}
+		e.which.SetSelected("NSX Policy API JSON")
+	})
+	if !strings.Contains(e.plan.Text, filepath.Join(out, "nsx-policy.json")) {
+		t.Errorf("plan does not list the NSX file:\n%s", e.plan.Text)
+	}
+	if !strings.Contains(e.preview.Text, `"resource_type"`) {
+		t.Errorf("NSX preview shows %q", e.preview.Text[:min(200, len(e.preview.Text))])
+	}
+	var written []string
+	done := make(chan error, 1)
+	e.onDone = func(w []string, err error) { written = w; done <- err }
+	onUI(func() { test.Tap(e.button) })
+	u.Wait()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"rules.xlsx", "csv/rules.csv", "csv/flows.csv", "nutanix-v3.json", "nutanix-v4.json",
+		"nutanix-v4.json.extids.csv", "nsx-policy.json"}
+	if len(written) != len(want) {
+		t.Errorf("wrote %v", written)
+	}
+	for _, name := range want {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+			continue
+		}
+		if strings.HasSuffix(name, ".json") && !json.Valid(b) {
+			t.Errorf("%s is not valid JSON", name)
+		}
+	}
+}
+
+func TestExportToUnwritablePlaceFails(t *testing.T) {
+	u := demoUI(t)
+	e := u.export
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	onUI(func() { e.dir.SetText(filepath.Join(blocker, "sub")) }) // a directory inside a file
+	done := make(chan error, 1)
+	e.onDone = func(_ []string, err error) { done <- err }
+	onUI(func() { test.Tap(e.button) })
+	u.Wait()
+	if err := <-done; err == nil {
+		t.Fatal("export into a file's subdirectory succeeded")
+	}
+	if !strings.HasPrefix(u.status.Text, "Error:") {
+		t.Errorf("status %q does not report the error", u.status.Text)
+	}
+}
+
+func TestDemoWhenNoWorkspace(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	dir := t.TempDir()
+	u := New(a, w, Options{DemoDir: dir, DefaultWorkspace: filepath.Join(dir, "none.flowsleuth")})
+	w.SetContent(u.Content())
+	t.Cleanup(u.Shutdown)
+	u.Start("")
+	u.Wait()
+	settle(u)
+	p := u.Project()
+	if p == nil || p.Path() != filepath.Join(dir, "demo.flowsleuth") {
+		t.Fatalf("opened %v, not the demo", p)
+	}
+	if n := len(p.Snapshot().Convs); n < 100 {
+		t.Errorf("demo has %d conversations", n)
+	}
+	if len(u.banner.Objects) == 0 {
+		t.Error("no banner says this is the demo")
+	}
+	if a.Preferences().String(prefWorkspace) != "" {
+		t.Error("the demo was remembered as the user's workspace")
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Setenv("LANG", "en_US.UTF-8") // C.UTF-8 makes Fyne log a locale error
+	os.Exit(m.Run())
+}

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,6 +107,9 @@ var sourcesSheet = []sheetColumn{
 type book struct {
 	f                               *excelize.File
 	header, date, count, port, wrap int // style IDs
+	// fill writes the data rows of worksheet parts, by part name, as the
+	// file is saved (workbook_rows.go).
+	fill map[string]func(io.Writer) error
 }
 
 // WriteWorkbook writes an XLSX workbook for review and change tickets, with
@@ -123,7 +127,7 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversati
 			err = fmt.Errorf("write workbook: %w", cerr)
 		}
 	}()
-	b := &book{f: f}
+	b := &book{f: f, fill: make(map[string]func(io.Writer) error)}
 	steps := []struct {
 		name string
 		do   func() error
@@ -184,16 +188,21 @@ func (b *book) setup() error {
 // is not done; a full Flows sheet of typical rows is under 1 GiB of XML.
 func (b *book) save(w io.Writer) error {
 	ew := &stickyWriter{w: w}
+	var sz *spliceZip
 	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
 		zw := zip.NewWriter(ew)
 		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 			return flate.NewWriter(out, flate.BestSpeed)
 		})
-		return zw
+		sz = &spliceZip{Writer: zw, fill: b.fill, pending: make(map[string]*splicer)}
+		return sz
 	})
 	_, err := b.f.WriteToBuffer() // empty: the zip went to ew
 	if ew.err != nil {
 		return ew.err
+	}
+	if err == nil && sz != nil {
+		err = sz.check()
 	}
 	return err
 }
@@ -326,26 +335,31 @@ func (b *book) writeRules(rules []analysis.Rule) error {
 }
 
 // writeFlows writes the Flows sheet: the flows CSV columns, with numbers and
-// dates typed, and the VM names and unanswered sessions.
+// dates typed, and the VM names and unanswered sessions. The stream writer
+// writes the header row; the data rows are written as the file is saved.
 func (b *book) writeFlows(convs []analysis.Conversation) error {
 	n := capRows(len(convs))
 	s, err := b.stream(SheetFlows, flowsSheet, n)
 	if err != nil {
 		return err
 	}
-	for i := range convs[:n] {
-		c := &convs[i]
-		r := flowRecord(c)
-		row := s.row
-		row[0], row[1], row[2], row[3], row[4] = r[0], r[1], r[2], r[3], r[4]
-		row[5], row[6], row[7], row[8] = uint64(c.DPort), c.Sessions, c.Packets(), c.Bytes()
-		row[9], row[10], row[11], row[12] = dateCell(c.First), dateCell(c.Last), r[11], r[12]
-		row[13], row[14], row[15] = c.SrcVM, c.DstVM, c.Unanswered
-		if err := s.next(); err != nil {
-			return err
+	part, err := b.sheetPart(SheetFlows)
+	if err != nil {
+		return err
+	}
+	b.fill[part] = func(w io.Writer) error { return b.flowRows(w, convs[:n]) }
+	return s.sw.Flush()
+}
+
+// sheetPart returns the zip part of a worksheet: excelize names it after
+// the sheet's ID.
+func (b *book) sheetPart(name string) (string, error) {
+	for id, sheet := range b.f.GetSheetMap() {
+		if sheet == name {
+			return "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml", nil
 		}
 	}
-	return s.sw.Flush()
+	return "", fmt.Errorf("no sheet %s", name)
 }
 
 // writeReview writes the Review sheet: suspect traffic and the reason.

@@ -1,17 +1,375 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/analysis/live"
+	"github.com/flowsleuth/flowsleuth/app/chart"
+	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
+// Listener view refresh rates.
+const (
+	statsEvery  = time.Second      // counters and the msg/s line
+	reloadEvery = 10 * time.Second // views re-read the workspace at most this often while listening
+)
+
+// listenerView runs the built-in syslog server into the workspace and
+// shows its live figures.
 type listenerView struct {
 	u       *UI
 	content fyne.CanvasObject
+
+	udpOn, tcpOn, tlsOn *widget.Check
+	udp, tcp, tls       *widget.Entry
+	cert, key           *widget.Entry
+	allow               *widget.Entry
+	allowAny            *widget.Check
+	archive             *widget.Entry
+	button              *widget.Button
+	state               *widget.Label
+	rate                *chart.Sparkline
+	counters            *widget.Label
+	senders             *dataTable
+	rejected            *widget.Label
+
+	// UI goroutine only.
+	rows []listen.SenderStats
+
+	mu         sync.Mutex
+	sess       *live.Session
+	stopTicker chan struct{}
+	lastReload time.Time
+	// onStats is called after each stats update, for tests.
+	onStats func(live.Stats)
 }
+
+var senderHeaders = []string{"Sender", "Messages", "Bytes", "Malformed", "Oversize", "Last seen"}
 
 func newListenerView(u *UI) *listenerView {
-	return &listenerView{u: u, content: widget.NewLabel("listener")}
+	v := &listenerView{u: u}
+	port := defaultPort()
+	v.udpOn = widget.NewCheck("UDP", nil)
+	v.udpOn.SetChecked(true)
+	v.udp = widget.NewEntry()
+	v.udp.SetText(fmt.Sprintf(":%d", port))
+	v.tcpOn = widget.NewCheck("TCP", nil)
+	v.tcpOn.SetChecked(true)
+	v.tcp = widget.NewEntry()
+	v.tcp.SetText(fmt.Sprintf(":%d", port))
+	v.tlsOn = widget.NewCheck("TLS", nil)
+	v.tls = widget.NewEntry()
+	v.tls.SetText(":6514")
+	v.cert = widget.NewEntry()
+	v.cert.SetPlaceHolder("server certificate (PEM file)")
+	v.key = widget.NewEntry()
+	v.key.SetPlaceHolder("its private key (PEM file)")
+	v.allow = widget.NewEntry()
+	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
+	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
+	v.archive = widget.NewEntry()
+	v.archive.SetPlaceHolder("default: next to the workspace")
+	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
+	v.button.Importance = widget.HighImportance
+	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
+		"Only the allowed senders are accepted; every message is archived before it is counted.", port))
+	hint.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(
+		widget.NewFormItem("", hint),
+		widget.NewFormItem("", container.NewBorder(nil, nil, v.udpOn, nil, v.udp)),
+		widget.NewFormItem("", container.NewBorder(nil, nil, v.tcpOn, nil, v.tcp)),
+		widget.NewFormItem("", container.NewBorder(nil, nil, v.tlsOn, nil, v.tls)),
+		widget.NewFormItem("Certificate", v.cert),
+		widget.NewFormItem("Key", v.key),
+		widget.NewFormItem("Allowed senders", v.allow),
+		widget.NewFormItem("", v.allowAny),
+		widget.NewFormItem("Archive folder", v.archive),
+		widget.NewFormItem("", v.button),
+	)
+	v.state = widget.NewLabelWithStyle("Stopped.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.state.Wrapping = fyne.TextWrapWord
+	v.rate = chart.NewSparkline()
+	v.rate.Unit = "msg/s"
+	v.counters = widget.NewLabel("")
+	v.counters.TextStyle.Monospace = true
+	v.senders = newDataTable(senderHeaders, []float32{160, 100, 100, 90, 90, 160},
+		func() int { return len(v.rows) }, v.senderCell)
+	v.rejected = widget.NewLabel("")
+	v.rejected.Wrapping = fyne.TextWrapWord
+	ratePanel := container.NewBorder(widget.NewLabelWithStyle("Messages per second", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		nil, nil, nil, v.rate)
+	top := container.NewGridWithColumns(2, ratePanel, v.counters)
+	right := container.NewBorder(container.NewVBox(v.state, top), nil, nil, nil,
+		container.NewVSplit(v.senders, container.NewVScroll(v.rejected)))
+	split := container.NewHSplit(container.NewVScroll(form), right)
+	split.Offset = 0.38
+	v.content = split
+	return v
 }
 
-func (v *listenerView) stop() {}
+// defaultPort is 514 when this process may bind it, else 5514.
+func defaultPort() int {
+	if os.Geteuid() == 0 {
+		return 514
+	}
+	return 5514
+}
+
+func (v *listenerView) senderCell(row, col int) string {
+	s := &v.rows[row]
+	switch col {
+	case 0:
+		if !s.Addr.IsValid() {
+			return "(others)"
+		}
+		return s.Addr.String()
+	case 1:
+		return thousands64(s.Messages)
+	case 2:
+		return export.HumanBytes(uint64(max(s.Bytes, 0)))
+	case 3:
+		return thousands64(s.Malformed)
+	case 4:
+		return thousands64(s.Oversize)
+	case 5:
+		return when(s.LastSeen)
+	}
+	return ""
+}
+
+// config reads the form.
+func (v *listenerView) config() (live.Config, error) {
+	var cfg live.Config
+	p := v.u.Project()
+	if p == nil {
+		return cfg, errors.New("open a workspace first")
+	}
+	lc := listen.Config{AllowAny: v.allowAny.Checked, CertFile: strings.TrimSpace(v.cert.Text), KeyFile: strings.TrimSpace(v.key.Text)}
+	if v.udpOn.Checked {
+		lc.UDP = strings.TrimSpace(v.udp.Text)
+	}
+	if v.tcpOn.Checked {
+		lc.TCP = strings.TrimSpace(v.tcp.Text)
+	}
+	if v.tlsOn.Checked {
+		lc.TLS = strings.TrimSpace(v.tls.Text)
+		if lc.CertFile == "" || lc.KeyFile == "" {
+			return cfg, errors.New("TLS needs a certificate and a key")
+		}
+	}
+	if lc.UDP == "" && lc.TCP == "" && lc.TLS == "" {
+		return cfg, errors.New("choose at least one of UDP, TCP and TLS")
+	}
+	for _, f := range strings.FieldsFunc(v.allow.Text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		pfx, err := parsePrefix(f)
+		if err != nil {
+			return cfg, err
+		}
+		lc.Allow = append(lc.Allow, pfx)
+	}
+	if !lc.AllowAny && len(lc.Allow) == 0 {
+		return cfg, errors.New("say which senders to accept (Allowed senders), or tick 'Accept every sender'")
+	}
+	lc.Archive = strings.TrimSpace(v.archive.Text)
+	if lc.Archive == "" {
+		lc.Archive = filepath.Join(filepath.Dir(p.Path()), "archive")
+	}
+	cfg.Listen = lc
+	cfg.Workspace = p.Workspace()
+	return cfg, nil
+}
+
+// parsePrefix reads an address or a CIDR prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return p, fmt.Errorf("allowed senders: %q is neither an address nor a CIDR prefix", s)
+	}
+	return p.Masked(), nil
+}
+
+func (v *listenerView) toggle() {
+	v.mu.Lock()
+	running := v.sess != nil
+	v.mu.Unlock()
+	if running {
+		v.button.Disable()
+		v.u.loads.Add(1)
+		go func() {
+			defer v.u.loads.Done()
+			v.stop()
+			v.u.do(func() { v.button.Enable() })
+			v.u.reload()
+		}()
+		return
+	}
+	cfg, err := v.config()
+	if err != nil {
+		v.u.showErrorNow(err)
+		return
+	}
+	v.button.Disable()
+	v.u.loads.Add(1)
+	go func() {
+		defer v.u.loads.Done()
+		err := v.start(cfg)
+		v.u.do(func() {
+			v.button.Enable()
+			if err != nil {
+				v.u.showErrorNow(err)
+			}
+		})
+	}()
+}
+
+// start runs a session and its stats ticker; off the UI goroutine.
+func (v *listenerView) start(cfg live.Config) error {
+	sess, err := live.Start(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	v.mu.Lock()
+	v.sess, v.stopTicker = sess, stop
+	v.mu.Unlock()
+	sess.OnFlush(v.flushed)
+	a := sess.Addrs()
+	var on []string
+	for _, x := range []struct {
+		name string
+		addr net.Addr
+	}{{"udp", a.UDP}, {"tcp", a.TCP}, {"tls", a.TLS}} {
+		if x.addr != nil {
+			on = append(on, x.name+" "+x.addr.String())
+		}
+	}
+	state := "Listening on " + strings.Join(on, ", ") + " · archive " + cfg.Listen.Archive
+	v.u.do(func() {
+		v.state.SetText(state)
+		v.button.SetText("Stop listening")
+		v.button.SetIcon(theme.MediaStopIcon())
+	})
+	v.u.loads.Add(1)
+	go func() {
+		defer v.u.loads.Done()
+		t := time.NewTicker(statsEvery)
+		defer t.Stop()
+		for {
+			v.tick(sess, state)
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// tick shows the session's figures; the snapshot is taken off the UI goroutine.
+func (v *listenerView) tick(sess *live.Session, state string) {
+	st := sess.Stats()
+	counters := statsText(&st)
+	flush := "not flushed yet"
+	if !st.LastFlush.IsZero() {
+		flush = fmt.Sprintf("last flush %s ago", time.Since(st.LastFlush).Round(time.Second))
+	}
+	if st.FlushErr != "" {
+		flush = "flush failed: " + st.FlushErr
+	}
+	var rej strings.Builder
+	if len(st.RejectedBy) > 0 {
+		rej.WriteString("Rejected senders (not in the allowlist):\n")
+		for _, r := range st.RejectedBy {
+			fmt.Fprintf(&rej, "  %s: %s messages or connections, last %s\n", r.Addr, thousands64(r.Rejected), when(r.LastSeen))
+		}
+	}
+	if len(st.MalformedLines) > 0 {
+		rej.WriteString("Malformed messages (samples):\n")
+		for _, m := range st.MalformedLines {
+			fmt.Fprintf(&rej, "  %s\n", m)
+		}
+	}
+	v.u.do(func() {
+		v.state.SetText(state + " · " + flush)
+		v.rate.Push(st.Rate)
+		v.counters.SetText(counters)
+		v.rows = st.Senders
+		v.senders.Refresh()
+		v.rejected.SetText(rej.String())
+		if v.onStats != nil {
+			v.onStats(st)
+		}
+	})
+}
+
+// statsText renders the counters.
+func statsText(st *live.Stats) string {
+	return fmt.Sprintf("received   %12s   parsed      %12s\n"+
+		"archived   %12s   skipped     %12s\n"+
+		"rejected   %12s   malformed   %12s\n"+
+		"dropped    %12s   kernel drop %12s\n"+
+		"oversize   %12s   connections %12d\n"+
+		"archive    %12s   rcvbuf      %12s",
+		thousands64(st.Received), thousands64(st.Parsed), thousands64(st.Accepted), thousands64(st.Skipped+st.Unsupported),
+		thousands64(st.Rejected), thousands64(st.Malformed), thousands64(st.Dropped), thousands64(st.KernelDrops),
+		thousands64(st.Oversize), st.OpenConns, export.HumanBytes(uint64(max(st.ArchiveBytes, 0))),
+		export.HumanBytes(uint64(max(st.RcvBufGranted, 0))))
+}
+
+// flushed reloads the views after a workspace commit, at most every reloadEvery.
+func (v *listenerView) flushed() {
+	v.mu.Lock()
+	due := time.Since(v.lastReload) >= reloadEvery
+	if due {
+		v.lastReload = time.Now()
+	}
+	v.mu.Unlock()
+	if due {
+		v.u.reload()
+	}
+}
+
+// session returns the running session, or nil.
+func (v *listenerView) session() *live.Session {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.sess
+}
+
+// stop ends the session with a final flush; safe to call when stopped.
+func (v *listenerView) stop() {
+	v.mu.Lock()
+	sess, stop := v.sess, v.stopTicker
+	v.sess, v.stopTicker = nil, nil
+	v.mu.Unlock()
+	if sess == nil {
+		return
+	}
+	close(stop)
+	err := sess.Stop()
+	v.u.do(func() {
+		v.state.SetText("Stopped.")
+		v.button.SetText("Start listening")
+		v.button.SetIcon(theme.MediaPlayIcon())
+	})
+	v.u.showError(err)
+}

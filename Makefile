@@ -10,7 +10,7 @@ APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev l
             libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps netpbm
 FUZZTIME ?= 10s
 
-.PHONY: all deps build run test vet fmt-check bench fuzz clean
+.PHONY: all deps build run test vet fmt-check bench bench-listen fuzz clean
 
 all: build
 
@@ -54,6 +54,10 @@ fmt-check:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
+
+## bench-listen: flowsleuth listen vs rsyslog on loopback, UDP and TCP, same sender (loggen)
+bench-listen: build
+	testdata/bench/listen.sh
 
 ## fuzz: a short run of every fuzz target ($(FUZZTIME) each)
 fuzz: deps

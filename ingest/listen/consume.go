@@ -35,6 +35,9 @@ func freeMessage(m *message) {
 // maxBatch is the most messages handed over in one Batch.
 const maxBatch = 1024
 
+// consumePause is how long the consumer waits after a small batch.
+const consumePause = time.Millisecond
+
 // maxParsers bounds the per-sender parsers; further senders share one
 // without a default host.
 const maxParsers = 1024
@@ -79,6 +82,9 @@ func (s *Server) consume() {
 		c.process(batch)
 		if !open {
 			return
+		}
+		if len(batch) < maxBatch/8 {
+			time.Sleep(consumePause) // a trickle: gather a batch rather than wake per message
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -48,6 +49,9 @@ func setReadBuffer(fd, n int) int {
 
 // udpBatch is how many datagrams one recvmmsg call may return.
 const udpBatch = 64
+
+// udpPause is how long the reader waits after a small batch.
+const udpPause = 500 * time.Microsecond
 
 // mmsghdr is struct mmsghdr.
 type mmsghdr struct {
@@ -104,6 +108,11 @@ func (s *Server) readUDP() {
 		}
 		if errno != 0 {
 			continue // e.g. ICMP errors surfacing on the socket
+		}
+		if n < udpBatch/4 {
+			// A trickle: let datagrams gather in the socket buffer rather than
+			// waking up for each (the buffer holds far more than this pause).
+			time.Sleep(udpPause)
 		}
 		for i := 0; i < n; i++ {
 			h := &msgs[i].hdr

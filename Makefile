@@ -3,14 +3,13 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/flowsleuth
 # Packages with goroutines of their own: tested under the race detector too.
-RACE_PKGS := ./ingest/... ./analysis/...
-DEMO_DIR  ?= $(HOME)/.local/share/flowsleuth/demo
+RACE_PKGS := ./ingest/... ./analysis/... ./app/...
 # Fyne's cgo build, and screenshots under Xvfb.
 APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
             libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps netpbm
 FUZZTIME ?= 10s
 
-.PHONY: all deps build run test vet fmt-check bench bench-listen fuzz clean
+.PHONY: all deps build run screenshots test vet fmt-check bench bench-gui bench-listen fuzz clean
 
 all: build
 
@@ -30,13 +29,13 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) .
 
-## run: build, then show the built-in demo workspace (created on first run)
+## run: build, then open the desktop app (on the built-in demo workspace when you have none)
 run: build
-	@mkdir -p $(DEMO_DIR)
-	@[ -s $(DEMO_DIR)/nutanix.log ] || ./$(BIN) demo --vendor nutanix --sessions 2000 --out $(DEMO_DIR)/nutanix.log --truth $(DEMO_DIR)/nutanix-truth.csv
-	./$(BIN) import --workspace $(DEMO_DIR)/demo.flowsleuth $(DEMO_DIR)/nutanix.log
-	./$(BIN) workspace info --workspace $(DEMO_DIR)/demo.flowsleuth
-	./$(BIN) flows --workspace $(DEMO_DIR)/demo.flowsleuth
+	./$(BIN) gui
+
+## screenshots: the real app under Xvfb, one PNG per view, into assets/screenshots
+screenshots: build
+	testdata/gui/screenshots.sh assets/screenshots
 
 ## test: vet, formatting, every test, and the race detector on concurrent packages
 test: deps vet fmt-check
@@ -54,6 +53,11 @@ fmt-check:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
+	$(MAKE) bench-gui
+
+## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
+bench-gui: build
+	testdata/gui/latency.sh
 
 ## bench-listen: flowsleuth listen vs rsyslog on loopback, UDP and TCP, same sender (loggen)
 bench-listen: build

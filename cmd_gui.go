@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -25,6 +27,10 @@ func (c *cli) guiCmd(args []string) error {
 	demoDir := fs.String("demo-dir", defaultDemoDir(), "where the built-in demo workspace lives")
 	view := fs.String("view", "", "open on this view: overview, flows, rules, sources, listener or export")
 	size := fs.String("size", "", "window size WIDTHxHEIGHT (default: the last size, else 1280x800)")
+	probe := fs.String("latency-probe", "", "diagnostic: import this file (or, with \"idle\", wait --probe-idle) while\n"+
+		"measuring the UI event loop's latency; print the percentiles and quit")
+	themeName := fs.String("theme", "", "light, dark or system (default: the last choice, else the system's)")
+	idle := fs.Duration("probe-idle", 10*time.Second, "diagnostic: how long --latency-probe idle measures")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -46,7 +52,12 @@ func (c *cli) guiCmd(args []string) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow("FlowSleuth")
-	u := app.New(a, w, app.Options{Version: version, DemoDir: *demoDir, DefaultWorkspace: def})
+	switch *themeName {
+	case "", "light", "dark", "system":
+	default:
+		return usagef("--theme must be light, dark or system, not %q", *themeName)
+	}
+	u := app.New(a, w, app.Options{Version: version, DemoDir: *demoDir, DefaultWorkspace: def, Theme: *themeName})
 	w.SetContent(u.Content())
 	if winSize.IsZero() {
 		winSize = app.WindowSize(a)
@@ -61,6 +72,22 @@ func (c *cli) guiCmd(args []string) error {
 		w.Close()
 	})
 	u.Start(*wsPath)
+	if *probe != "" {
+		go func() {
+			u.Wait()
+			var files []string
+			if *probe != "idle" {
+				files = []string{*probe}
+			}
+			u.ProbeLatency(files, *idle, func(r app.LatencyReport) {
+				fmt.Fprintf(c.stdout, "ui latency %s: %s\n", *probe, r)
+				if r.Err != nil {
+					fmt.Fprintf(c.stderr, "flowsleuth gui: %v\n", r.Err)
+				}
+				fyne.Do(a.Quit)
+			})
+		}()
+	}
 	w.ShowAndRun()
 	return nil
 }

@@ -94,7 +94,6 @@ func newExportView(u *UI) *exportView {
 	v.progress.Hide()
 	v.button = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), v.run)
 	v.button.Importance = widget.HighImportance
-	form.Add(container.NewBorder(nil, nil, nil, v.button, v.progress))
 
 	v.plan = widget.NewLabel("")
 	v.plan.Wrapping = fyne.TextWrapWord
@@ -106,7 +105,8 @@ func newExportView(u *UI) *exportView {
 	right := container.NewBorder(container.NewVBox(
 		widget.NewLabelWithStyle("What will be written", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		v.plan, container.NewBorder(nil, nil, widget.NewLabel("Preview:"), nil, v.which)), nil, nil, nil, v.preview)
-	split := container.NewHSplit(container.NewVScroll(form), right)
+	left := container.NewBorder(nil, container.NewBorder(nil, nil, nil, v.button, v.progress), nil, nil, container.NewVScroll(form))
+	split := container.NewHSplit(left, right)
 	split.Offset = 0.45
 	v.content = split
 	return v

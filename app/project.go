@@ -12,10 +12,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // topN is how many services and peers the overview keeps per tag.
@@ -153,7 +155,9 @@ func (p *Project) Import(ctx context.Context, files []string, progress func(anal
 	if len(files) == 0 {
 		return nil, ErrNoFiles
 	}
-	res, err := p.ws.Import(ctx, files, workspace.ImportOptions{Progress: progress})
+	// One core fewer than the machine has parses, so the UI always has one.
+	opts := workspace.ImportOptions{Progress: progress, Parse: []ingest.Option{ingest.WithWorkers(max(1, runtime.NumCPU()-1))}}
+	res, err := p.ws.Import(ctx, files, opts)
 	if _, rerr := p.Reload(context.WithoutCancel(ctx)); err == nil {
 		err = rerr
 	}

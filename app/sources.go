@@ -73,7 +73,7 @@ func (v *sourcesView) cell(row, col int) string {
 	s := &v.srcs[row]
 	switch col {
 	case 0:
-		return s.Path
+		return filepath.Base(s.Path) + "  (" + filepath.Dir(s.Path) + ")"
 	case 1:
 		return export.HumanBytes(uint64(max(s.Size, 0)))
 	case 2:

@@ -36,6 +36,9 @@ type Options struct {
 	DemoDir string
 	// DefaultWorkspace is the CLI's default workspace file.
 	DefaultWorkspace string
+	// Theme overrides the remembered theme for this run: "light", "dark"
+	// or "system"; "" keeps the user's choice.
+	Theme string
 }
 
 // UI is the main window's content and its views.
@@ -65,7 +68,11 @@ type UI struct {
 // New builds the UI in w. Call Start to open the workspace.
 func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u := &UI{app: a, win: w, opts: o}
-	applyTheme(a, a.Preferences().StringWithFallback(prefTheme, "system"))
+	if o.Theme != "" {
+		applyTheme(a, o.Theme)
+	} else {
+		applyTheme(a, a.Preferences().StringWithFallback(prefTheme, "system"))
+	}
 	u.title = widget.NewLabel("")
 	u.title.TextStyle.Bold = true
 	u.title.Truncation = fyne.TextTruncateEllipsis

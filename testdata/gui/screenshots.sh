@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# screenshots.sh [OUTDIR]: starts the real binary under Xvfb on the built-in
+# demo workspace, once per view, and writes OUTDIR/VIEW.png of the window
+# (1280×800). With RAW=1 it also keeps the whole 1400×900 screen as
+# OUTDIR/VIEW-screen.png, which TestScreenshots uses to check the window's
+# size. THEME=light|dark picks the theme (default light).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-bin/flowsleuth}
+OUT=${1:-assets/screenshots}
+VIEWS=${VIEWS:-overview flows rules sources listener export}
+DELAY=${DELAY:-4}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+for tool in Xvfb xwd xwdtopnm pnmcut pnmtopng; do
+	command -v $tool >/dev/null || { echo "screenshots: $tool is missing (make deps)"; exit 1; }
+done
+home=$(mktemp -d) # a fresh user: no workspace, so the app builds and opens the demo
+trap 'rm -rf "$home"' EXIT
+# A free display number.
+for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
+Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null; rm -rf "$home"' EXIT
+sleep 1
+for view in $VIEWS; do
+	HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share DISPLAY=$disp LANG=en_US.UTF-8 \
+		"$BIN" gui --size 1280x800 --view "$view" --theme "${THEME:-light}" >"$home/$view.log" 2>&1 &
+	app=$!
+	sleep "$DELAY"
+	if ! kill -0 $app 2>/dev/null; then
+		echo "screenshots: the app exited early:"; cat "$home/$view.log"; exit 1
+	fi
+	DISPLAY=$disp xwd -root -silent | xwdtopnm 2>/dev/null >"$home/screen.pnm"
+	pnmcut -left 0 -top 0 -width 1280 -height 800 "$home/screen.pnm" | pnmtopng >"$OUT/$view.png" 2>/dev/null
+	[ "${RAW:-0}" = 1 ] && pnmtopng "$home/screen.pnm" >"$OUT/$view-screen.png" 2>/dev/null
+	kill $app; wait $app 2>/dev/null || true
+	echo "wrote $OUT/$view.png"
+done

@@ -96,4 +96,3 @@ func palette(img image.Image) (int, float64) {
 	}
 	return len(counts), float64(top) / float64(b.Dx()*b.Dy())
 }
-

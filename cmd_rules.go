@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,6 +88,11 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	if convs == nil && err != nil {
 		return nil, nil, err
 	}
+	// Loading left garbage the size of the conversations (the workspace's
+	// decoded states) and set the GC's goal above both. Collecting it now
+	// lets synthesis reuse that memory instead of growing the heap further:
+	// export --xlsx of 1 M conversations peaked at 2.3 GB RSS without this.
+	runtime.GC()
 	var edits []analysis.Edit
 	if len(files) == 0 {
 		ws, werr := openWorkspace(wsPath)

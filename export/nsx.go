@@ -33,6 +33,9 @@ import (
 //     follows the workloads, not their current addresses.
 //   - Other groups and address lists become a Group holding their member
 //     addresses (IPAddressExpression); the display name keeps the group name.
+//     An expression holds one address family and at most 4000 addresses, so
+//     a side with IPv4 and IPv6 members, or more members, is several Groups,
+//     all listed in the rule's source_groups or destination_groups.
 //   - Services are our own Service objects, one per protocol and port set:
 //     TCP/UDP ports as strings ("443", "8000-8080"), split into several
 //     entries of at most 15 values (a range counts 2); ICMPv4 and ICMPv6 by
@@ -49,11 +52,14 @@ import (
 // nsxDomain is the domain every group and the policy are written under.
 const nsxDomain = "/infra/domains/default"
 
-// NSX limits (NSX API reference: InlineNsxL4PortSetServiceEntry1, PatchInfra; Rule.tag).
+// NSX limits (NSX API reference: InlineNsxL4PortSetServiceEntry1, PatchInfra;
+// Rule.tag; Rule source_groups and destination_groups; InlineNsxIPAddressExpression1).
 const (
 	nsxMaxPortValues = 15   // per service entry; a range counts 2
 	nsxMaxIntents    = 5000 // per hierarchical PATCH on a local manager
 	nsxMaxTag        = 32   // Rule.tag is truncated after 32 characters
+	nsxMaxRuleGroups = 128  // entries of a rule's source_groups or destination_groups
+	nsxMaxIPs        = 4000 // addresses of an IPAddressExpression, all of one family
 )
 
 // ErrTooLarge is returned, with nothing written, when the NSX body would
@@ -66,7 +72,7 @@ type nsxBuild struct {
 	services map[string]vndObj
 	rules    map[string]vndObj // by sort key
 	ruleIDs  map[string]bool
-	secured  string // path of the secured group, "" when none
+	secured  []string // paths of the secured group(s), none when unknown
 	losses   vndLosses
 }
 
@@ -111,7 +117,7 @@ func WriteNSXPolicy(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
 // secured category is set, else the monitored addresses the rules name.
 func (b *nsxBuild) securedGroup(rs analysis.RuleSet, o VendorOptions) {
 	if o.SecuredCategory != "" {
-		b.secured = b.tagGroup(o.SecuredCategory)
+		b.secured = []string{b.tagGroup(o.SecuredCategory)}
 		return
 	}
 	var ps []netip.Prefix
@@ -124,7 +130,7 @@ func (b *nsxBuild) securedGroup(rs analysis.RuleSet, o VendorOptions) {
 		}
 	}
 	if len(ps) > 0 {
-		b.secured = b.ipGroup(ps, o.policyName()+" secured workloads")
+		b.secured = b.ipGroups(nsxIPParts(ps), o.policyName()+" secured workloads")
 	}
 }
 
@@ -143,7 +149,7 @@ func (b *nsxBuild) infra(o VendorOptions) vndObj {
 		"display_name": vndClip(o.policyName(), 255), "description": "Allow flows discovered by FlowSleuth",
 		"category": "Application", "stateful": true, "children": rules}
 	if o.SecuredCategory != "" {
-		pol["scope"] = []string{b.secured}
+		pol["scope"] = b.secured
 	}
 	domain = append(domain, vndObj{"resource_type": "ChildSecurityPolicy", "SecurityPolicy": pol})
 	for _, id := range vndSortedKeys(b.services) {
@@ -163,12 +169,13 @@ func (b *nsxBuild) add(r *analysis.Rule, tag string, disabled bool) {
 		b.losses.add(r, true, "not an allow rule ("+r.Action.String()+")")
 		return
 	}
-	src, why := b.side(r.Src, r.Direction == ingest.DirOutbound || r.Direction == ingest.DirIntra)
-	dst, why2 := b.side(r.Dst, r.Direction == ingest.DirInbound || r.Direction == ingest.DirIntra)
-	if src == "" || dst == "" {
+	srcs, why := b.side(r.Src, r.Direction == ingest.DirOutbound || r.Direction == ingest.DirIntra)
+	dsts, why2 := b.side(r.Dst, r.Direction == ingest.DirInbound || r.Direction == ingest.DirIntra)
+	if len(srcs) == 0 || len(dsts) == 0 {
 		b.losses.add(r, true, why+why2)
 		return
 	}
+	src, dst := strings.Join(srcs, ","), strings.Join(dsts, ",")
 	dir := cmp.Or(nsxDirections[r.Direction], "4IN_OUT")
 	svc := b.service(r.Service)
 	base := "fs-" + vndSlug(r.ID, 50)
@@ -185,7 +192,7 @@ func (b *nsxBuild) add(r *analysis.Rule, tag string, disabled bool) {
 	b.ruleIDs[id] = true
 	name := cmp.Or(r.Name, r.Src.Name+" -> "+r.Dst.Name+" "+vndServiceLabel(r.Service))
 	rule := vndObj{"resource_type": "Rule", "id": id, "display_name": vndClip(name, 255),
-		"source_groups": []string{src}, "destination_groups": []string{dst}, "services": []string{svc},
+		"source_groups": srcs, "destination_groups": dsts, "services": []string{svc},
 		"direction": dir[1:], "ip_protocol": "IPV4_IPV6", "action": "ALLOW", "logged": true,
 		"disabled": disabled, "tag": tag}
 	if r.Description != "" {
@@ -194,22 +201,28 @@ func (b *nsxBuild) add(r *analysis.Rule, tag string, disabled bool) {
 	b.rules[strings.Join([]string{dir, src, dst, svc, id}, "\x00")] = rule
 }
 
-// side returns the source_groups or destination_groups entry for an
-// endpoint; monitored says the endpoint is on the secured side of the rule.
-func (b *nsxBuild) side(e analysis.Endpoint, monitored bool) (string, string) {
+// side returns the source_groups or destination_groups entries for an
+// endpoint, or none and why; monitored says the endpoint is on the secured
+// side of the rule.
+func (b *nsxBuild) side(e analysis.Endpoint, monitored bool) ([]string, string) {
 	if _, _, ok := vndCategory(e.Group); e.Kind == analysis.KindGroup && ok {
-		return b.tagGroup(e.Group), ""
+		return []string{b.tagGroup(e.Group)}, ""
 	}
 	if e.Kind == analysis.KindAny {
-		if monitored && b.secured != "" {
+		if monitored && len(b.secured) > 0 {
 			return b.secured, ""
 		}
-		return "ANY", ""
+		return []string{"ANY"}, ""
 	}
 	if len(e.Prefixes) == 0 {
-		return "", fmt.Sprintf("endpoint %q is no Key:Value group and has no addresses; ", e.Name)
+		return nil, fmt.Sprintf("endpoint %q is no Key:Value group and has no addresses; ", e.Name)
 	}
-	return b.ipGroup(e.Prefixes, e.Name), ""
+	parts := nsxIPParts(e.Prefixes)
+	if len(parts) > nsxMaxRuleGroups {
+		return nil, fmt.Sprintf("endpoint %q has %d addresses: more than %d groups of %d; ", e.Name,
+			len(e.Prefixes), nsxMaxRuleGroups, nsxMaxIPs)
+	}
+	return b.ipGroups(parts, e.Name), ""
 }
 
 // tagGroup adds a group of the VMs tagged scope Key, tag Value; it returns its path.
@@ -220,21 +233,46 @@ func (b *nsxBuild) tagGroup(cat string) string {
 			"operator": "EQUALS", "value": k + "|" + v}}})
 }
 
-// ipGroup adds a group of addresses (hosts without /32 or /128); it returns its path.
-func (b *nsxBuild) ipGroup(ps []netip.Prefix, name string) string {
-	var ips []string
+// nsxIPParts sorts addresses (hosts without /32 or /128) into the lists
+// of Groups: NSX takes one address family and at most 4000 addresses in an
+// IPAddressExpression.
+func nsxIPParts(ps []netip.Prefix) [][]string {
+	var v4, v6 []string
 	for _, p := range ps {
-		if p = vndPrefix(p); p.IsSingleIP() {
-			ips = append(ips, p.Addr().String())
+		p = vndPrefix(p)
+		ip := p.String()
+		if p.IsSingleIP() {
+			ip = p.Addr().String()
+		}
+		if p.Addr().Is4() {
+			v4 = append(v4, ip)
 		} else {
-			ips = append(ips, p.String())
+			v6 = append(v6, ip)
 		}
 	}
-	slices.Sort(ips)
-	ips = slices.Compact(ips)
-	return b.putGroup("fs-"+vndSlug(ips[0], 40)+"-"+vndHash(append([]string{"ip"}, ips...)...),
-		vndObj{"display_name": vndClip(cmp.Or(name, ips[0]), 255),
-			"expression": []vndObj{{"resource_type": "IPAddressExpression", "ip_addresses": ips}}})
+	var parts [][]string
+	for _, ips := range [][]string{v4, v6} {
+		slices.Sort(ips)
+		for ips = slices.Compact(ips); len(ips) > 0; ips = ips[min(len(ips), nsxMaxIPs):] {
+			parts = append(parts, ips[:min(len(ips), nsxMaxIPs)])
+		}
+	}
+	return parts
+}
+
+// ipGroups adds a group per part of nsxIPParts; it returns their paths.
+func (b *nsxBuild) ipGroups(parts [][]string, name string) []string {
+	var paths []string
+	for i, ips := range parts {
+		display := cmp.Or(name, ips[0])
+		if len(parts) > 1 {
+			display = fmt.Sprintf("%s (%d of %d)", display, i+1, len(parts))
+		}
+		paths = append(paths, b.putGroup("fs-"+vndSlug(ips[0], 40)+"-"+vndHash(append([]string{"ip"}, ips...)...),
+			vndObj{"display_name": vndClip(display, 255),
+				"expression": []vndObj{{"resource_type": "IPAddressExpression", "ip_addresses": ips}}}))
+	}
+	return paths
 }
 
 // putGroup adds a group unless one with the same id (the same members) is
@@ -242,7 +280,7 @@ func (b *nsxBuild) ipGroup(ps []netip.Prefix, name string) string {
 // body does not depend on the rule order. It returns the group's path.
 func (b *nsxBuild) putGroup(id string, g vndObj) string {
 	path := nsxDomain + "/groups/" + id
-	if old, ok := b.groups[id]; ok && (path == b.secured || old["display_name"].(string) <= g["display_name"].(string)) {
+	if old, ok := b.groups[id]; ok && (slices.Contains(b.secured, path) || old["display_name"].(string) <= g["display_name"].(string)) {
 		return path
 	}
 	g["resource_type"], g["id"] = "Group", id

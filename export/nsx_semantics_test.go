@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -10,13 +11,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // nsxSem checks the rules of the NSX Policy API that its bindings do not
 // carry. Sources: NSX API reference (L4PortSetServiceEntry: at most 15
 // port values, a range counting 2; Rule: "ANY" alone, at most 128 groups;
 // Rule.tag truncated after 32 characters; PatchInfra: at most 5000
-// intents), terraform-provider-nsxt (rule sequence numbers unique and
+// intents; InlineNsxIPAddressExpression1: 1 to 4000 addresses, "Both IPv4
+// and IPv6 addresses within one expression is not allowed"), terraform-provider-nsxt (rule sequence numbers unique and
 // increasing from 1; ids as path segments), and our own rule that every
 // path points at an object of the same body.
 type nsxSem struct {
@@ -97,6 +102,9 @@ func (s *nsxSem) object(v map[string]any, path string) {
 			s.refs(refs, k != "services" && k != "scope", path+"."+k)
 		}
 	}
+	if ips, ok := v["ip_addresses"].([]any); ok {
+		s.ipAddresses(ips, path+".ip_addresses")
+	}
 	if tag, ok := v["tag"].(string); ok && len(tag) > nsxMaxTag {
 		s.fail(path, "tag of %d characters, NSX keeps %d", len(tag), nsxMaxTag)
 	}
@@ -108,6 +116,29 @@ func (s *nsxSem) object(v map[string]any, path string) {
 				s.fail(fmt.Sprintf("%s.children[%d]", path, i), "sequence_number %v, want %d", rule["sequence_number"], i+1)
 			}
 		}
+	}
+}
+
+// ipAddresses checks an IPAddressExpression's list: 1 to 4000 addresses,
+// prefixes or ranges, all of one family.
+func (s *nsxSem) ipAddresses(ips []any, path string) {
+	if len(ips) == 0 || len(ips) > nsxMaxIPs {
+		s.fail(path, "%d addresses, want 1 to %d", len(ips), nsxMaxIPs)
+	}
+	families := map[bool]bool{}
+	for _, ip := range ips {
+		str, _ := ip.(string)
+		first, _, _ := strings.Cut(str, "-")
+		first, _, _ = strings.Cut(first, "/")
+		a, err := netip.ParseAddr(first)
+		if err != nil {
+			s.fail(path, "%q is no address, prefix or range", str)
+			continue
+		}
+		families[a.Is4()] = true
+	}
+	if len(families) > 1 {
+		s.fail(path, "both IPv4 and IPv6 addresses in one expression")
 	}
 }
 
@@ -188,7 +219,86 @@ func TestNSXSchemaRejects(t *testing.T) {
 		{"expression without resource_type", "children.-1.children.0.Group.expression.0.resource_type", vtDelete, "cannot go in Group.expression"},
 		{"Condition without value", "children.-1.children.-2.Group.expression.0.value", vtDelete, `missing required property "value"`},
 		{"Condition key bad", "children.-1.children.-2.Group.expression.0.key", "tag", "is not one of"},
+		{"IPv4 and IPv6 in one expression", "children.-1.children.0.Group.expression.0.ip_addresses",
+			[]any{"10.1.2.0/24", "2001:db8::/64"}, "both IPv4 and IPv6"},
+		{"4001 addresses", "children.-1.children.0.Group.expression.0.ip_addresses", vtIPs(4001), "4001 addresses"},
+		{"no addresses", "children.-1.children.0.Group.expression.0.ip_addresses", []any{}, "0 addresses"},
 	})
+}
+
+func vtIPs(n int) []any {
+	var out []any
+	for i := range n {
+		out = append(out, netip.AddrFrom4([4]byte{10, 100, byte(i >> 8), byte(i)}).String())
+	}
+	return out
+}
+
+// TestNSXIPGroups checks that a side with IPv4 and IPv6 members, and one
+// with more addresses than an expression holds, become several groups of
+// one family and at most 4000 addresses, all named by the rule.
+func TestNSXIPGroups(t *testing.T) {
+	var many []string
+	for _, ip := range vtIPs(nsxMaxIPs + 1) {
+		many = append(many, ip.(string))
+	}
+	rs := analysis.RuleSet{Rules: []analysis.Rule{
+		vtRule("mixed", ingest.DirInbound, vtAddrs("10.1.0.0/24", "2001:db8:2::/64"), vtGroup("AppType:App-X"),
+			vtSvc(ingest.ProtoTCP, "443")),
+		vtRule("many", ingest.DirInbound, vtAddrs(append(many, "2001:db8:3::1")...), vtGroup("AppType:App-X"),
+			vtSvc(ingest.ProtoTCP, "22")),
+	}}
+	var b bytes.Buffer
+	if err := WriteNSXPolicy(&b, rs, VendorOptions{SecuredCategory: "AppType:App-X"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := validateNSX(t, b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Children []struct {
+			Children []struct {
+				Group *struct {
+					ID         string
+					Expression []struct {
+						IPAddresses []string `json:"ip_addresses"`
+					}
+				}
+				SecurityPolicy *struct {
+					Children []struct {
+						Rule struct {
+							ID           string
+							SourceGroups []string `json:"source_groups"`
+						}
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	sizes := map[string]int{}
+	sources := map[string][]string{}
+	for _, c := range body.Children[len(body.Children)-1].Children {
+		if c.Group != nil && len(c.Group.Expression) > 0 && c.Group.Expression[0].IPAddresses != nil {
+			sizes[nsxDomain+"/groups/"+c.Group.ID] = len(c.Group.Expression[0].IPAddresses)
+		}
+		if c.SecurityPolicy != nil {
+			for _, r := range c.SecurityPolicy.Children {
+				sources[r.Rule.ID] = r.Rule.SourceGroups
+			}
+		}
+	}
+	for id, want := range map[string][]int{"fs-mixed": {1, 1}, "fs-many": {4000, 1, 1}} {
+		var got []int
+		for _, path := range sources[id] {
+			got = append(got, sizes[path])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("rule %s: groups of %v addresses, want %v", id, got, want)
+		}
+	}
 }
 
 func vtStrings(n int) []any {

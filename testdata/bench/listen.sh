@@ -4,8 +4,10 @@
 # sent as they are). For UDP and TCP at several total rates it prints messages sent and received,
 # loss, the receiver's CPU (percent of one core while the sender ran, drain included) and peak RSS.
 # flowsleuth runs as shipped: parsing (go-syslog headers), aggregation, a workspace commit every 5 s
-# and the archive (64 MiB segments, gzipped once committed). rsyslog: imudp/imtcp to omfile.
-# Usage: testdata/bench/listen.sh   (RATES="50000 100000 200000 max" DURATION=10 PROTOS="udp tcp")
+# and the archive (64 MiB segments, gzipped once committed); flowsleuth-fast is the same with the
+# hand-written header reader (--syslog-library=false). rsyslog: imudp/imtcp to omfile.
+# Usage: testdata/bench/listen.sh   (RATES="50000 100000 200000 max" DURATION=10 PROTOS="udp tcp"
+#        RECEIVERS="rsyslog flowsleuth flowsleuth-fast")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
@@ -13,6 +15,7 @@ OUT=${OUT:-testdata/bench/out}/listen
 RATES=${RATES:-"50000 100000 200000 max"}
 DURATION=${DURATION:-10}
 PROTOS=${PROTOS:-"udp tcp"}
+RECEIVERS=${RECEIVERS:-"rsyslog flowsleuth flowsleuth-fast"}
 FS_PORT=${FS_PORT:-15514}
 RS_PORT=${RS_PORT:-15515}
 mkdir -p "$OUT"
@@ -65,10 +68,10 @@ wait_stable() {
 fs_received() { grep -o 'received [0-9,]*' "$OUT/fs.err" | tail -1 | tr -dc 0-9; }
 rs_size() { stat -c %s "$OUT/rs.out" 2>/dev/null || echo 0; }
 
-start_flowsleuth() { # proto
+start_flowsleuth() { # proto [flags]
 	rm -rf "$OUT/fs" && mkdir -p "$OUT/fs"
 	"$BIN" listen --"$1" 127.0.0.1:$FS_PORT --allow 127.0.0.1 --workspace "$OUT/fs/ws.flowsleuth" \
-		--archive "$OUT/fs/archive" --status 500ms 2>"$OUT/fs.err" &
+		--archive "$OUT/fs/archive" --status 500ms "${@:2}" 2>"$OUT/fs.err" &
 	PID=$!
 }
 
@@ -95,7 +98,11 @@ input(type=\"imtcp\" address=\"127.0.0.1\" port=\"$RS_PORT\")"
 # run RECEIVER PROTO RATE: one row.
 run() {
 	local recv=$1 proto=$2 rate=$3 port flag
-	if [ "$recv" = flowsleuth ]; then start_flowsleuth "$proto"; port=$FS_PORT; else start_rsyslog "$proto"; port=$RS_PORT; fi
+	case $recv in
+	flowsleuth) start_flowsleuth "$proto"; port=$FS_PORT ;;
+	flowsleuth-fast) start_flowsleuth "$proto" --syslog-library=false; port=$FS_PORT ;;
+	*) start_rsyslog "$proto"; port=$RS_PORT ;;
+	esac
 	sleep 1
 	local per=$((rate == 0 ? 10000000 : rate / 2))
 	flag=$([ "$proto" = udp ] && echo -D || echo -S)
@@ -104,11 +111,11 @@ run() {
 	sent=$("$LOGGEN" -i "$flag" --active-connections=2 --rate=$per -I "$DURATION" -R "$CORPUS" -d -l 127.0.0.1 $port 2>&1 |
 		grep -o 'average rate.*count=[0-9]*' | grep -o 'count=[0-9]*' | tr -dc 0-9)
 	t1=$(date +%s.%N)
-	if [ "$recv" = flowsleuth ]; then wait_stable fs_received; else wait_stable rs_size; fi
+	if [ "$recv" = rsyslog ]; then wait_stable rs_size; else wait_stable fs_received; fi
 	c1=$(cpu_ticks $PID); rss=$(peak_rss_mb $PID)
 	kill -TERM $PID; wait $PID || true
 	local got kern="-"
-	if [ "$recv" = flowsleuth ]; then
+	if [ "$recv" != rsyslog ]; then
 		got=$(grep -o '[0-9,]* accepted' "$OUT/fs.err" | tail -1 | tr -dc 0-9)
 		kern=$(grep -o '[0-9,]* dropped (kernel)' "$OUT/fs.err" | tail -1 | tr -dc 0-9)
 	else
@@ -117,18 +124,19 @@ run() {
 	awk -v r="$recv" -v p="$proto" -v rate="$([ "$rate" = 0 ] && echo max || echo "$rate")" -v s="${sent:-0}" \
 		-v g="${got:-0}" -v k="$kern" -v c0="$c0" -v c1="$c1" -v tck="$TCK" -v t0="$t0" -v t1="$t1" -v rss="$rss" 'BEGIN {
 		d = t1 - t0; loss = s - g
-		printf "%-5s %-8s %-11s %11d %11d %9d %7.2f%% %10.0f %7s %6.0f%% %8s\n", p, rate, r, s, g, loss,
+		printf "%-5s %-8s %-15s %11d %11d %9d %7.2f%% %10.0f %7s %6.0f%% %8s\n", p, rate, r, s, g, loss,
 			(s > 0 ? 100 * loss / s : 0), g / d, k, 100 * (c1 - c0) / tck / d, rss }'
 	rm -rf "$OUT/fs" "$OUT/rs.out"
 }
 
 echo "flowsleuth listen vs rsyslog $(rsyslogd -v | head -1 | awk '{ print $2 }'), sender loggen (2 connections, ${DURATION} s), $(nproc) cores"
 echo "corpus: $CORPUS ($(wc -l <"$CORPUS") lines, sent in a loop)"
-printf "%-5s %-8s %-11s %11s %11s %9s %8s %10s %7s %7s %8s\n" proto rate receiver sent received lost loss "recv msg/s" kernel CPU RSS_MB
+printf "%-5s %-8s %-15s %11s %11s %9s %8s %10s %7s %7s %8s\n" proto rate receiver sent received lost loss "recv msg/s" kernel CPU RSS_MB
 for proto in $PROTOS; do
 	for rate in $RATES; do
 		[ "$rate" = max ] && rate=0
-		run rsyslog "$proto" "$rate"
-		run flowsleuth "$proto" "$rate"
+		for recv in $RECEIVERS; do
+			run "$recv" "$proto" "$rate"
+		done
 	done
 done

@@ -145,7 +145,7 @@ func (b *nsxBuild) infra(o VendorOptions) vndObj {
 		b.rules[k]["sequence_number"] = i + 1
 		rules = append(rules, vndObj{"resource_type": "ChildRule", "Rule": b.rules[k]})
 	}
-	pol := vndObj{"resource_type": "SecurityPolicy", "id": vndSlug(o.policyName(), 64),
+	pol := vndObj{"resource_type": "SecurityPolicy", "id": nsxPolicyID(o.policyName()),
 		"display_name": vndClip(o.policyName(), 255), "description": "Allow flows discovered by FlowSleuth",
 		"category": "Application", "stateful": true, "children": rules}
 	if o.SecuredCategory != "" {
@@ -158,6 +158,17 @@ func (b *nsxBuild) infra(o VendorOptions) vndObj {
 	children = append(children, vndObj{"resource_type": "ChildResourceReference", "id": "default",
 		"target_type": "Domain", "children": domain})
 	return vndObj{"resource_type": "Infra", "children": children}
+}
+
+// nsxPolicyID is the policy's id: its name when NSX takes it as an id, else
+// the name made safe and cut, with a digest of the whole name, so that two
+// policies whose names differ only in characters NSX does not take, or past
+// the cut, are two objects rather than one PATCHed twice.
+func nsxPolicyID(name string) string {
+	if id := vndSlug(name, 64); id == name {
+		return id
+	}
+	return vndSlug(name, 55) + "-" + vndHash("policy", name)
 }
 
 // nsxDirections orders and names rule directions; the rest are IN_OUT.

@@ -226,6 +226,27 @@ func TestNSXSchemaRejects(t *testing.T) {
 	})
 }
 
+// TestNSXPolicyID checks that distinct policy names give distinct ids, made
+// of the characters NSX takes, and that a name NSX takes is its own id.
+func TestNSXPolicyID(t *testing.T) {
+	long := strings.Repeat("Legacy estate ", 6)
+	names := []string{"App-X-discovered", "Shop (prod)", "Shop [prod]", "Shop _prod_", long + "A", long + "B", "Zürich", "Zurich"}
+	seen := map[string]string{}
+	for _, name := range names {
+		id := nsxPolicyID(name)
+		if !nsxIDPattern.MatchString(id) || len(id) > 64 {
+			t.Errorf("%q: id %q is not an NSX id of at most 64 characters", name, id)
+		}
+		if other, ok := seen[id]; ok {
+			t.Errorf("%q and %q share the id %q", name, other, id)
+		}
+		seen[id] = name
+	}
+	if got := nsxPolicyID("App-X-discovered"); got != "App-X-discovered" {
+		t.Errorf("got %q, want the name itself", got)
+	}
+}
+
 func vtIPs(n int) []any {
 	var out []any
 	for i := range n {

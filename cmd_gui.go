@@ -20,9 +20,10 @@ import (
 const appID = "io.github.flowsleuth"
 
 func (c *cli) guiCmd(args []string) error {
-	fs := c.newFlagSet("gui", "[flags]",
+	fs := c.newFlagSet("gui", "[flags] [FILE...]",
 		"Opens the desktop app on a workspace: --workspace, else the last one opened, else the\n"+
-			"default workspace when it exists, else a built-in demo workspace (made on first use).")
+			"default workspace when it exists, else a built-in demo workspace (made on first use).\n"+
+			"FILEs given are imported into it, with the progress shown in the Sources view.")
 	wsPath := fs.String("workspace", "", "workspace file to open")
 	demoDir := fs.String("demo-dir", defaultDemoDir(), "where the built-in demo workspace lives")
 	view := fs.String("view", "", "open on this view: overview, flows, rules, sources, listener or export")
@@ -31,12 +32,20 @@ func (c *cli) guiCmd(args []string) error {
 		"measuring the UI event loop's latency; print the percentiles and quit")
 	themeName := fs.String("theme", "", "light, dark or system (default: the last choice, else the system's)")
 	idle := fs.Duration("probe-idle", 10*time.Second, "diagnostic: how long --latency-probe idle measures")
-	rest, err := parseArgs(fs, args)
+	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments: %s", strings.Join(rest, " "))
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return err
+		}
+	}
+	if len(files) > 0 && *wsPath == "" {
+		// Files given on the command line go into the user's workspace, never the demo.
+		if *wsPath, err = workspace.DefaultPath(); err != nil {
+			return err
+		}
 	}
 	var winSize fyne.Size
 	if *size != "" {
@@ -72,6 +81,12 @@ func (c *cli) guiCmd(args []string) error {
 		w.Close()
 	})
 	u.Start(*wsPath)
+	if len(files) > 0 {
+		go func() {
+			u.Wait()
+			u.Import(files)
+		}()
+	}
 	if *probe != "" {
 		go func() {
 			u.Wait()

@@ -178,7 +178,10 @@ func (v *exportView) updatePlan() {
 	}
 	t, in := v.input()
 	jobs := export.Plan(t, in)
-	if len(jobs) == 0 {
+	if v.snap.RulesPending {
+		v.plan.SetText("Synthesising the rules…")
+		v.button.Disable()
+	} else if len(jobs) == 0 {
 		v.plan.SetText("Nothing selected.")
 		v.button.Disable()
 	} else {

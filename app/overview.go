@@ -39,6 +39,8 @@ type overviewView struct {
 	peerTitl *widget.Label
 
 	snap *Snapshot
+	// the rules card\'s labels
+	rulesValue, rulesCaption *widget.Label
 	// the time charts' first bucket and bucket length, to map taps to times
 	hourStart, dayStart time.Time
 	hourStep, dayStep   time.Duration
@@ -104,12 +106,32 @@ func panel(title string, c fyne.CanvasObject) fyne.CanvasObject {
 
 // card is a figure with its caption.
 func card(value, caption string) fyne.CanvasObject {
+	o, _, _ := cardLabels(value, caption)
+	return o
+}
+
+// cardLabels is card, with its labels for later updates.
+func cardLabels(value, caption string) (fyne.CanvasObject, *widget.Label, *widget.Label) {
 	v := widget.NewLabelWithStyle(value, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.SizeName = "subHeadingText"
 	v.Truncation = fyne.TextTruncateEllipsis
 	c := widget.NewLabel(caption)
 	c.Truncation = fyne.TextTruncateEllipsis
-	return container.NewVBox(v, c)
+	return container.NewVBox(v, c), v, c
+}
+
+// showRules updates the rules card.
+func (v *overviewView) showRules(s *Snapshot) {
+	if v.rulesValue == nil {
+		return
+	}
+	if s.RulesPending {
+		v.rulesValue.SetText("…")
+		v.rulesCaption.SetText("rules: synthesising")
+		return
+	}
+	v.rulesValue.SetText(fmt.Sprintf("%d", len(s.Rules.Rules)))
+	v.rulesCaption.SetText(fmt.Sprintf("rules · %d to review", len(s.Rules.Review)))
 }
 
 func (v *overviewView) show(s *Snapshot) {
@@ -127,7 +149,10 @@ func (v *overviewView) show(s *Snapshot) {
 	v.cards.RemoveAll()
 	v.cards.Add(card(thousands(o.Conversations), "conversations"))
 	v.cards.Add(card(thousandsU(o.Sessions), "sessions · "+export.HumanBytes(o.Bytes)))
-	v.cards.Add(card(fmt.Sprintf("%d", len(s.Rules.Rules)), fmt.Sprintf("rules · %d to review", len(s.Rules.Review))))
+	rules, value, caption := cardLabels("", "")
+	v.rulesValue, v.rulesCaption = value, caption
+	v.showRules(s)
+	v.cards.Add(rules)
 	v.cards.Add(card(period, fmt.Sprintf("%d tags · %d sources", len(o.Tags), len(s.Sources))))
 	v.cards.Add(container.NewVBox(widget.NewLabel(" "), v.suspect))
 

@@ -45,6 +45,8 @@ type Snapshot struct {
 	Rules    analysis.RuleSet
 	Edits    []analysis.EditResult
 	Monitor  []string // declared monitored prefixes, for the export preview
+	// RulesPending is set while the rules are being synthesised.
+	RulesPending bool
 }
 
 // OpenProject opens (or creates) the workspace at path.
@@ -73,8 +75,10 @@ func (p *Project) Snapshot() *Snapshot {
 }
 
 // Reload reads everything from the workspace and synthesises the rules
-// with the current knobs.
-func (p *Project) Reload(ctx context.Context) (*Snapshot, error) {
+// with the current knobs. When early is not nil it gets the snapshot as
+// soon as the conversations are in, before the rules (RulesPending), so
+// views of a large workspace fill while synthesis runs.
+func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot, error) {
 	p.mu.Lock()
 	knobs := p.snap.Knobs
 	p.mu.Unlock()
@@ -91,6 +95,14 @@ func (p *Project) Reload(ctx context.Context) (*Snapshot, error) {
 	}
 	s.Monitor = s.Info.Monitored
 	s.Overview = analysis.Summarize(s.Convs, topN)
+	if early != nil {
+		e := *s
+		e.RulesPending = true
+		p.mu.Lock()
+		p.snap = &e
+		p.mu.Unlock()
+		early(&e)
+	}
 	if s.Rules, s.Edits, err = p.ws.Synthesize(ctx, s.Convs, knobs); err != nil {
 		return nil, err
 	}
@@ -158,7 +170,7 @@ func (p *Project) Import(ctx context.Context, files []string, progress func(anal
 	// One core fewer than the machine has parses, so the UI always has one.
 	opts := workspace.ImportOptions{Progress: progress, Parse: []ingest.Option{ingest.WithWorkers(max(1, runtime.NumCPU()-1))}}
 	res, err := p.ws.Import(ctx, files, opts)
-	if _, rerr := p.Reload(context.WithoutCancel(ctx)); err == nil {
+	if _, rerr := p.Reload(context.WithoutCancel(ctx), nil); err == nil {
 		err = rerr
 	}
 	return res, err

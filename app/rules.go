@@ -173,8 +173,12 @@ func (v *rulesView) show(s *Snapshot) {
 	v.suspect.SetChecked(k.IncludeSuspect)
 	v.settling = false
 	rs := &s.Rules
-	v.summary.SetText(fmt.Sprintf("%d rules · %d conversations to review · the rules admit %s (source, destination, port) combinations never seen, for %s observed",
-		len(rs.Rules), len(rs.Review), thousandsU(rs.Permissiveness), thousandsU(rs.Observed)))
+	if s.RulesPending {
+		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s conversations…", thousands(len(s.Convs))))
+	} else {
+		v.summary.SetText(fmt.Sprintf("%d rules · %d conversations to review · the rules admit %s (source, destination, port) combinations never seen, for %s observed",
+			len(rs.Rules), len(rs.Review), thousandsU(rs.Permissiveness), thousandsU(rs.Observed)))
+	}
 	v.order = v.order[:0]
 	for i := range rs.Rules {
 		v.order = append(v.order, i)

@@ -162,6 +162,10 @@ func (u *UI) Start(path string) {
 	}()
 }
 
+// Import imports files into the open workspace, as a drop on the window
+// would; from any goroutine.
+func (u *UI) Import(files []string) { u.do(func() { u.sources.importFiles(files) }) }
+
 // Wait blocks until the loads started so far have finished (for tests and
 // screenshots).
 func (u *UI) Wait() { u.loads.Wait() }
@@ -176,12 +180,6 @@ func (u *UI) open(path string, demo bool) {
 	u.setStatus("Opening " + path + "…")
 	p, err := OpenProject(path)
 	if err != nil {
-		u.showError(err)
-		return
-	}
-	snap, err := p.Reload(context.Background())
-	if err != nil {
-		p.Close()
 		u.showError(err)
 		return
 	}
@@ -206,8 +204,21 @@ func (u *UI) open(path string, demo bool) {
 			closeBtn.Importance = widget.LowImportance
 			u.banner.Add(container.NewBorder(nil, nil, nil, closeBtn, l))
 		}
-		u.show(snap)
 	})
+	u.load(p)
+}
+
+// load reads p and shows it: the conversations first, the rules when
+// synthesised. Runs off the UI goroutine.
+func (u *UI) load(p *Project) {
+	snap, err := p.Reload(context.Background(), func(s *Snapshot) {
+		u.do(func() { u.show(s) })
+	})
+	if err != nil {
+		u.showError(err)
+		return
+	}
+	u.do(func() { u.showRules(snap) })
 }
 
 // reload re-reads the project in the background and shows it.
@@ -219,12 +230,7 @@ func (u *UI) reload() {
 	u.loads.Add(1)
 	go func() {
 		defer u.loads.Done()
-		snap, err := p.Reload(context.Background())
-		if err != nil {
-			u.showError(err)
-			return
-		}
-		u.do(func() { u.show(snap) })
+		u.load(p)
 	}()
 }
 
@@ -244,6 +250,7 @@ func (u *UI) show(s *Snapshot) {
 
 // showRules displays a new rule base (after a knob change or an edit).
 func (u *UI) showRules(s *Snapshot) {
+	u.overview.showRules(s)
 	u.rules.show(s)
 	u.export.show(s)
 }

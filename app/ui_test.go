@@ -140,7 +140,16 @@ func TestClickBarFiltersFlows(t *testing.T) {
 	if row < 0 {
 		t.Fatalf("no SGTSWEB bar in %v", u.overview.tagRow)
 	}
-	onUI(func() { u.overview.tags.OnTapped(row, 0) }) // the inbound segment
+	// A real tap on the canvas, where the inbound segment was drawn.
+	onUI(func() {
+		bars := u.overview.tags
+		pos, ok := bars.SegmentCentre(row, 0)
+		if !ok {
+			t.Fatal("the SGTSWEB inbound segment was not drawn")
+		}
+		abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(bars)
+		test.TapCanvas(u.win.Canvas(), abs.Add(pos))
+	})
 	settle(u)
 	if u.tabs.Selected().Text != "Flows" {
 		t.Errorf("the click showed %q, not the flows", u.tabs.Selected().Text)

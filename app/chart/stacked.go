@@ -333,3 +333,16 @@ func (c *StackedBars) MouseOut() {
 		c.Refresh()
 	}
 }
+
+// SegmentCentre returns the centre of the segment drawn for the caller's
+// category and series at the last layout, in the widget's coordinates, and
+// whether it was drawn (a category merged into Other or a zero value is
+// not): for tests and automation that click a bar.
+func (c *StackedBars) SegmentCentre(category, series int) (fyne.Position, bool) {
+	for _, g := range c.segs {
+		if g.row >= 0 && g.row < len(c.rows) && c.rows[g.row].index == category && g.series == series {
+			return g.centre(), true
+		}
+	}
+	return fyne.Position{}, false
+}

@@ -119,14 +119,9 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 
 // parseTime reads an RFC 3339 time or a YYYY-MM-DD date (UTC midnight).
 func parseTime(flagName, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+	t, err := analysis.ParseTime(s)
+	if err != nil {
+		return t, usagef("%s: %v", flagName, err)
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, usagef("%s: %q is not an RFC 3339 time or a YYYY-MM-DD date", flagName, s)
+	return t, nil
 }

@@ -35,6 +35,7 @@ type flowsView struct {
 	dirSel   *widget.Select
 	actSel   *widget.Select
 	protoSel *widget.Select
+	from, to *widget.Entry
 	chips    *fyne.Container
 	count    *widget.Label
 	table    *dataTable
@@ -82,6 +83,14 @@ func newFlowsView(u *UI) *flowsView {
 	v.actSel.PlaceHolder = "Any action"
 	v.protoSel = widget.NewSelect([]string{"Any protocol", "TCP", "UDP", "ICMP", "ICMPv6"}, func(string) { v.fromSelects() })
 	v.protoSel.PlaceHolder = "Any protocol"
+	v.from = widget.NewEntry()
+	v.from.SetPlaceHolder("from: YYYY-MM-DD [HH:MM]")
+	v.to = widget.NewEntry()
+	v.to.SetPlaceHolder("to (excluded)")
+	for _, e := range []*widget.Entry{v.from, v.to} {
+		e.Validator = func(s string) error { _, err := analysis.ParseTime(s); return err }
+		e.OnChanged = func(string) { v.fromTimes() }
+	}
 	v.chips = container.NewHBox()
 	v.count = widget.NewLabel("")
 	clear := widget.NewButtonWithIcon("Clear filters", theme.ContentClearIcon(), func() { v.setFilter(FlowFilter{}) })
@@ -112,7 +121,7 @@ func newFlowsView(u *UI) *flowsView {
 		container.NewBorder(nil, nil, nil, nil, container.NewVScroll(v.detail)),
 		container.NewVSplit(panel("Sessions per hour", v.hourly), panel("Evidence: raw lines", v.evidence)))
 
-	selects := container.NewGridWithColumns(4, v.tagSel, v.dirSel, v.actSel, v.protoSel)
+	selects := container.NewGridWithColumns(6, v.tagSel, v.dirSel, v.actSel, v.protoSel, v.from, v.to)
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(clear, copyBtn, exportBtn), selects)
 	top := container.NewVBox(v.search, bar, container.NewBorder(nil, nil, nil, v.count, container.NewHScroll(v.chips)))
 	split := container.NewHSplit(v.table, details)
@@ -148,8 +157,21 @@ func (v *flowsView) setFilter(f FlowFilter) {
 		proto = ingest.ProtoName(f.Proto)
 	}
 	v.protoSel.SetSelected(proto)
+	v.from.SetText(timeText(f.Since))
+	v.to.SetText(timeText(f.Until))
 	v.updating = false
 	v.refresh()
+}
+
+// timeText writes a time bound as the range entries read it.
+func timeText(t time.Time) string {
+	switch {
+	case t.IsZero():
+		return ""
+	case t.Equal(t.Truncate(24 * time.Hour)):
+		return t.UTC().Format(time.DateOnly)
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 func orDefault(s, def string) string {
@@ -157,6 +179,21 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// fromTimes reads the time range entries; an invalid bound is ignored
+// (the entry shows why) until corrected.
+func (v *flowsView) fromTimes() {
+	if v.updating {
+		return
+	}
+	since, err1 := analysis.ParseTime(v.from.Text)
+	until, err2 := analysis.ParseTime(v.to.Text)
+	if err1 != nil || err2 != nil || since.Equal(v.filter.Since) && until.Equal(v.filter.Until) {
+		return
+	}
+	v.filter.Since, v.filter.Until = since, until
+	v.refresh()
 }
 
 // fromSelects reads the filter selects.

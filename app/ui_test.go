@@ -366,3 +366,28 @@ func TestMain(m *testing.M) {
 	os.Setenv("LANG", "en_US.UTF-8") // C.UTF-8 makes Fyne log a locale error
 	os.Exit(m.Run())
 }
+
+func TestTimeRangeFilter(t *testing.T) {
+	u := demoUI(t)
+	onUI(func() {
+		u.flows.from.SetText("2025-04-08")
+		u.flows.to.SetText("2025-04-08 06:00")
+	})
+	settle(u)
+	since := time.Date(2025, 4, 8, 0, 0, 0, 0, time.UTC)
+	until := since.Add(6 * time.Hour)
+	v := u.flows.view
+	if v.Len() == 0 || v.Len() == len(v.Convs) {
+		t.Fatalf("time range kept %d of %d conversations", v.Len(), len(v.Convs))
+	}
+	for i := range v.Len() {
+		if !activeIn(v.At(i), since, until) {
+			t.Fatalf("row %d has no session in the range", i)
+		}
+	}
+	onUI(func() { u.flows.to.SetText("not a date") }) // ignored until corrected
+	settle(u)
+	if u.flows.view.Len() != v.Len() || u.flows.to.Validate() == nil {
+		t.Error("an invalid bound changed the view or passed validation")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -389,5 +390,32 @@ func TestTimeRangeFilter(t *testing.T) {
 	settle(u)
 	if u.flows.view.Len() != v.Len() || u.flows.to.Validate() == nil {
 		t.Error("an invalid bound changed the view or passed validation")
+	}
+}
+
+func TestShortcutsAndTheme(t *testing.T) {
+	u := demoUI(t)
+	sc := u.win.Canvas().(fyne.Shortcutable)
+	onUI(func() {
+		sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault})
+	})
+	if got := u.tabs.Selected().Text; got != "Export" {
+		t.Errorf("Ctrl+E showed %q", got)
+	}
+	onUI(func() {
+		sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault})
+	})
+	if got := u.tabs.Selected().Text; got != "Flows" || u.win.Canvas().Focused() != u.flows.search {
+		t.Errorf("Ctrl+F showed %q, focus %v", got, u.win.Canvas().Focused())
+	}
+	onUI(func() { u.setTheme("dark") })
+	if u.app.Preferences().String(prefTheme) != "dark" || u.app.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantLight) !=
+		theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark) {
+		t.Error("dark theme not applied or not remembered")
+	}
+	u.win.Resize(fyne.NewSize(1000, 700))
+	u.RememberSize()
+	if s := WindowSize(u.app); s.Width != 1000 || s.Height != 700 {
+		t.Errorf("remembered size %v", s)
 	}
 }

@@ -142,74 +142,96 @@ type tally struct {
 // name), else none. Where several inventory groups name an address, the last
 // conversation's wins.
 func endpointGroups(convs []*Conversation) groups {
+	v := newVoting(len(convs))
 	g := groups{src: make([]int32, len(convs)), dst: make([]int32, len(convs))}
-	ids := make(map[string]int32)
-	intern := func(name string) int32 {
-		id, ok := ids[name]
-		if !ok {
-			id = int32(len(g.names))
-			ids[name] = id
-			g.names = append(g.names, name)
-		}
-		return id
-	}
-	// Addresses are numbered in the order met; src and dst hold those
-	// numbers until the groups are known.
-	addrs := make(map[netip.Addr]int32, len(convs))
-	info := make([]addrVotes, 0, len(convs))
-	tallies := make([]tally, 0, len(convs))
-	number := func(a netip.Addr) int32 {
-		i, ok := addrs[a]
-		if !ok {
-			i = int32(len(info))
-			addrs[a] = i
-			info = append(info, addrVotes{inventory: -1, votes: -1})
-		}
-		return i
-	}
-	vote := func(a int32, group int32, n uint64) {
-		v := &info[a]
-		for t := v.votes; t >= 0; t = tallies[t].next {
-			if tallies[t].group == group {
-				tallies[t].n += n
-				return
-			}
-		}
-		tallies = append(tallies, tally{group: group, n: n, next: v.votes})
-		v.votes = int32(len(tallies) - 1)
-	}
 	for i, c := range convs {
-		s, d := number(c.Src), number(c.Dst)
-		g.src[i], g.dst[i] = s, d
+		s, d := v.number(c.Src), v.number(c.Dst)
+		g.src[i], g.dst[i] = s, d // address numbers until the groups are known
 		if len(c.SrcGroups) > 0 {
-			info[s].inventory = intern(c.SrcGroups[0])
+			v.info[s].inventory = v.intern(c.SrcGroups[0])
 		}
 		if len(c.DstGroups) > 0 {
-			info[d].inventory = intern(c.DstGroups[0])
+			v.info[d].inventory = v.intern(c.DstGroups[0])
 		}
 		for _, t := range c.Tags {
 			if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
-				vote(s, intern(t.Name), c.Sessions+1)
+				v.vote(s, v.intern(t.Name), c.Sessions+1)
 			}
 			if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
-				vote(d, intern(t.Name), c.Sessions+1)
+				v.vote(d, v.intern(t.Name), c.Sessions+1)
 			}
 		}
 	}
-	group := make([]int32, len(info))
-	for a, v := range info {
-		group[a] = v.inventory
-		if v.inventory < 0 {
-			group[a] = v.mostVoted(tallies, g.names)
-		}
-		if group[a] >= 0 && g.names[group[a]] == "" {
-			group[a] = -1 // an empty name names nothing
-		}
-	}
+	group := v.groups()
 	for i := range convs {
 		g.src[i], g.dst[i] = group[g.src[i]], group[g.dst[i]]
 	}
+	g.names = v.names
 	return g
+}
+
+// voting numbers addresses in the order met and tallies their tags.
+type voting struct {
+	addrs   map[netip.Addr]int32
+	info    []addrVotes // by address number
+	tallies []tally
+	ids     map[string]int32 // group numbers by name
+	names   []string         // group names by number
+}
+
+func newVoting(n int) *voting {
+	return &voting{addrs: make(map[netip.Addr]int32, n), info: make([]addrVotes, 0, n),
+		tallies: make([]tally, 0, n), ids: make(map[string]int32)}
+}
+
+// intern returns the number of a group name.
+func (v *voting) intern(name string) int32 {
+	id, ok := v.ids[name]
+	if !ok {
+		id = int32(len(v.names))
+		v.ids[name] = id
+		v.names = append(v.names, name)
+	}
+	return id
+}
+
+// number returns the number of an address.
+func (v *voting) number(a netip.Addr) int32 {
+	i, ok := v.addrs[a]
+	if !ok {
+		i = int32(len(v.info))
+		v.addrs[a] = i
+		v.info = append(v.info, addrVotes{inventory: -1, votes: -1})
+	}
+	return i
+}
+
+// vote adds n votes for group to address a.
+func (v *voting) vote(a, group int32, n uint64) {
+	av := &v.info[a]
+	for t := av.votes; t >= 0; t = v.tallies[t].next {
+		if v.tallies[t].group == group {
+			v.tallies[t].n += n
+			return
+		}
+	}
+	v.tallies = append(v.tallies, tally{group: group, n: n, next: av.votes})
+	av.votes = int32(len(v.tallies) - 1)
+}
+
+// groups returns the group number of each address, -1 for none.
+func (v *voting) groups() []int32 {
+	group := make([]int32, len(v.info))
+	for a, av := range v.info {
+		group[a] = av.inventory
+		if av.inventory < 0 {
+			group[a] = av.mostVoted(v.tallies, v.names)
+		}
+		if group[a] >= 0 && v.names[group[a]] == "" {
+			group[a] = -1 // an empty name names nothing
+		}
+	}
+	return group
 }
 
 // mostVoted returns the group with the most votes, the smallest name on a

@@ -255,6 +255,28 @@ func vtIPs(n int) []any {
 	return out
 }
 
+// nsxIPGroupsBody is what TestNSXIPGroups reads of a body.
+type nsxIPGroupsBody struct {
+	Children []struct {
+		Children []struct {
+			Group *struct {
+				ID         string
+				Expression []struct {
+					IPAddresses []string `json:"ip_addresses"`
+				}
+			}
+			SecurityPolicy *struct {
+				Children []struct {
+					Rule struct {
+						ID           string
+						SourceGroups []string `json:"source_groups"`
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestNSXIPGroups checks that a side with IPv4 and IPv6 members, and one
 // with more addresses than an expression holds, become several groups of
 // one family and at most 4000 addresses, all named by the rule.
@@ -276,26 +298,7 @@ func TestNSXIPGroups(t *testing.T) {
 	if err := validateNSX(t, b.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	var body struct {
-		Children []struct {
-			Children []struct {
-				Group *struct {
-					ID         string
-					Expression []struct {
-						IPAddresses []string `json:"ip_addresses"`
-					}
-				}
-				SecurityPolicy *struct {
-					Children []struct {
-						Rule struct {
-							ID           string
-							SourceGroups []string `json:"source_groups"`
-						}
-					}
-				}
-			}
-		}
-	}
+	var body nsxIPGroupsBody
 	if err := json.Unmarshal(b.Bytes(), &body); err != nil {
 		t.Fatal(err)
 	}

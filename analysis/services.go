@@ -67,4 +67,28 @@ var ianaPorts = map[portKey]string{
 	{tcp, 9090}: "Prometheus", {tcp, 9092}: "Kafka", {tcp, 9100}: "Node exporter", {tcp, 9200}: "Elasticsearch",
 	{tcp, 9440}: "Nutanix Prism", {tcp, 10514}: "Syslog (10514)", {udp, 10514}: "Syslog (10514)",
 	{tcp, 11211}: "Memcached", {tcp, 27017}: "MongoDB", {tcp, 50000}: "SAP",
+
+	// Well-known ports (0-1023) seen in data centres, by their IANA service
+	// names (registry keyword in the comment where the name differs).
+	{tcp, 7}: "Echo", {udp, 7}: "Echo", {tcp, 37}: "Time", {udp, 37}: "Time", {tcp, 43}: "WHOIS",
+	{tcp, 49}: "TACACS", {udp, 49}: "TACACS", {tcp, 111}: "ONC RPC portmapper", {udp, 111}: "ONC RPC portmapper", // sunrpc
+	{tcp, 113}: "Ident", {tcp, 119}: "NNTP", {udp, 135}: "MS RPC", // epmap
+	{tcp, 161}: "SNMP", {tcp, 162}: "SNMP trap", {tcp, 194}: "IRC", {udp, 319}: "PTP event", {udp, 320}: "PTP general",
+	{tcp, 427}: "SLP", {udp, 427}: "SLP", {tcp, 465}: "SMTPS", // submissions
+	{udp, 464}: "Kerberos password", {tcp, 502}: "Modbus", {tcp, 512}: "rexec", {tcp, 513}: "rlogin", {tcp, 515}: "LPD", // printer
+	{udp, 520}: "RIP", {udp, 521}: "RIPng", {udp, 546}: "DHCPv6 client", {udp, 547}: "DHCPv6",
+	{tcp, 548}: "AFP", {tcp, 554}: "RTSP", {udp, 554}: "RTSP", {tcp, 563}: "NNTPS", {tcp, 593}: "RPC over HTTP", // http-rpc-epmap
+	{udp, 623}: "IPMI", // asf-rmcp
+	{tcp, 631}: "IPP", {udp, 631}: "IPP", {tcp, 646}: "LDP", {udp, 646}: "LDP", {tcp, 749}: "Kerberos admin",
+	{tcp, 853}: "DNS over TLS", {udp, 853}: "DNS over DTLS", {tcp, 860}: "iSCSI (860)", {tcp, 992}: "Telnets",
+	{tcp, 994}: "IRCS",
+
+	// Registered ports common in data centres, by their IANA registrations.
+	{tcp, 1080}: "SOCKS", {udp, 1194}: "OpenVPN", {tcp, 1194}: "OpenVPN", {tcp, 1494}: "Citrix ICA",
+	{udp, 1701}: "L2TP", {tcp, 1723}: "PPTP", {tcp, 1812}: "RADIUS", {tcp, 1813}: "RADIUS accounting",
+	{udp, 1900}: "SSDP", {tcp, 2375}: "Docker", {tcp, 2376}: "Docker TLS",
+	{tcp, 2380}: "etcd peer", {tcp, 2598}: "Citrix CGP", {tcp, 3478}: "STUN", {udp, 3478}: "STUN",
+	{tcp, 4369}: "Erlang port mapper", {udp, 4789}: "VXLAN", {tcp, 5060}: "SIP", {udp, 5060}: "SIP",
+	{tcp, 5061}: "SIP TLS", {udp, 5353}: "mDNS", {udp, 5355}: "LLMNR", {tcp, 5900}: "VNC", {udp, 6081}: "Geneve",
+	{tcp, 9418}: "Git",
 }

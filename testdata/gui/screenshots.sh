@@ -9,25 +9,35 @@ cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
 OUT=${1:-assets/screenshots}
 VIEWS=${VIEWS:-overview flows rules sources listener export}
-DELAY=${DELAY:-4}
+DELAY=${DELAY:-3} # seconds between the window's appearance and the picture
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-for tool in Xvfb xwd xwdtopnm pnmcut pnmtopng; do
+for tool in Xvfb xwd xwdtopnm pnmcut pnmtopng pamsumm; do
 	command -v $tool >/dev/null || { echo "screenshots: $tool is missing (make deps)"; exit 1; }
 done
 home=$(mktemp -d) # a fresh user: no workspace, so the app builds and opens the demo
-trap 'rm -rf "$home"' EXIT
+trap 'rm -rf "$home" 2>/dev/null || true' EXIT
 # A free display number.
 for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
 Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null; rm -rf "$home"' EXIT
+trap 'kill $xvfb 2>/dev/null; sleep 0.2; rm -rf "$home" 2>/dev/null || true' EXIT
 sleep 1
-for view in $VIEWS; do
+gui() {
 	HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share DISPLAY=$disp LANG=en_US.UTF-8 \
-		"$BIN" gui --size 1280x800 --view "$view" --theme "${THEME:-light}" >"$home/$view.log" 2>&1 &
+		"$BIN" gui --size 1280x800 --theme "${THEME:-light}" "$@"
+}
+# Build the demo workspace first: the app makes it on first use, then quits.
+gui --latency-probe idle --probe-idle 0s >"$home/build.log" 2>&1 || { cat "$home/build.log"; exit 1; }
+for view in $VIEWS; do
+	gui --view "$view" >"$home/$view.log" 2>&1 &
 	app=$!
+	for _ in $(seq 100); do # until the window is on the screen (at most 30 s)
+		DISPLAY=$disp xwd -root -silent | xwdtopnm 2>/dev/null >"$home/screen.pnm"
+		[ "$(pamsumm -max -brief "$home/screen.pnm")" -gt 0 ] && break
+		sleep 0.3
+	done
 	sleep "$DELAY"
 	if ! kill -0 $app 2>/dev/null; then
 		echo "screenshots: the app exited early:"; cat "$home/$view.log"; exit 1

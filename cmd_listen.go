@@ -240,10 +240,10 @@ func (c *cli) announce(s *live.Session, cfg live.Config) {
 // statusLine is the periodic one-line report.
 func statusLine(st live.Stats) string {
 	return fmt.Sprintf("%s msg/s  received %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
-		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s",
+		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s  conversations %s",
 		group(int64(st.Rate)), group(st.Received), group(st.Parsed), group(st.Skipped), group(st.Malformed),
 		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
-		export.HumanBytes(uint64(st.ArchiveBytes)))
+		export.HumanBytes(uint64(st.ArchiveBytes)), group(st.Conversations))
 }
 
 // summary prints the session's totals, the senders and what went wrong.
@@ -273,4 +273,8 @@ func (c *cli) summary(st live.Stats, cfg live.Config) {
 	}
 	fmt.Fprintf(w, "  archive %s: %s in %d segments this run\n", cfg.Listen.Archive,
 		export.HumanBytes(uint64(st.ArchiveBytes)), st.Segments)
+	if cfg.Workspace != nil {
+		fmt.Fprintf(w, "  workspace %s: %s conversations, %s sessions\n", cfg.Workspace.Path(),
+			group(st.Conversations), group(st.Sessions))
+	}
 }

@@ -44,6 +44,10 @@ type Stats struct {
 	FlushErr  string // the last flush error, cleared by a successful flush
 	Recovered []workspace.FileResult
 	Events    int64 // events added to the model this session
+
+	// The conversation table: the workspace's after the last commit, or the
+	// in-memory model's conversations (Sessions is the workspace's only).
+	Conversations, Sessions int64
 }
 
 // Session is a running listener feeding the model. Its methods are safe for
@@ -69,6 +73,8 @@ type Session struct {
 	lastFlush time.Time
 	flushErr  error
 	recovered []workspace.FileResult
+	convs     int64 // in the workspace after the last commit
+	sessions  int64
 
 	runErr  chan error
 	stopped chan struct{}
@@ -181,7 +187,15 @@ func (s *Session) Flush(ctx context.Context) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	err := s.commit(ctx)
+	var convs, sessions int64
+	var terr error
+	if s.ws != nil {
+		convs, sessions, terr = s.ws.Totals(ctx)
+	}
 	s.hookMu.Lock()
+	if s.ws != nil && terr == nil {
+		s.convs, s.sessions = convs, sessions
+	}
 	s.flushes++
 	s.lastFlush = time.Now()
 	s.flushErr = err
@@ -258,12 +272,16 @@ func (s *Session) Stats() Stats {
 	st := Stats{Stats: s.srv.Stats()}
 	s.hookMu.Lock()
 	st.Flushes, st.LastFlush, st.Recovered = s.flushes, s.lastFlush, s.recovered
+	st.Conversations, st.Sessions = s.convs, s.sessions
 	if s.flushErr != nil {
 		st.FlushErr = s.flushErr.Error()
 	}
 	s.hookMu.Unlock()
 	s.mu.Lock()
 	st.Events = s.events
+	if s.ws == nil {
+		st.Conversations = int64(s.delta.Stats().Conversations)
+	}
 	s.mu.Unlock()
 	return st
 }

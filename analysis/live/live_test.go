@@ -164,6 +164,13 @@ func TestParityWithImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameFlows(t, got, want)
+	var sessions int64
+	for _, c := range want {
+		sessions += int64(c.Sessions)
+	}
+	if st := s2stats(t, ws); st.Conversations != int64(len(want)) || st.Sessions != sessions {
+		t.Errorf("stats: %d conversations, %d sessions; want %d, %d", st.Conversations, st.Sessions, len(want), sessions)
+	}
 	// Every segment was committed whole, then compressed.
 	left, _ := listen.Segments(filepath.Join(dir, "archive"))
 	if len(left) != 0 {
@@ -246,4 +253,17 @@ func TestMemoryOnly(t *testing.T) {
 	if _, err := Start(ctx, Config{Workspace: &workspace.Workspace{}}); err == nil {
 		t.Error("a workspace without an archive was accepted")
 	}
+}
+
+// s2stats starts and stops a session on ws, and returns its last figures.
+func s2stats(t *testing.T, ws *workspace.Workspace) Stats {
+	t.Helper()
+	s, err := Start(ctx, config(t.TempDir(), ws))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	return s.Stats()
 }

@@ -74,3 +74,11 @@ func (ws *Workspace) liveRow(ctx context.Context, segment string, end int64) (so
 func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
 	return ws.tracking(ctx)
 }
+
+// Totals returns how many conversations the workspace holds and their
+// sessions: a cheap figure for a listener's status, unlike Info.
+func (ws *Workspace) Totals(ctx context.Context) (conversations, sessions int64, err error) {
+	err = ws.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(sessions), 0) FROM conversations`).
+		Scan(&conversations, &sessions)
+	return conversations, sessions, classify(err)
+}

@@ -493,3 +493,57 @@ func TestKernelBuffer(t *testing.T) {
 	}
 	t.Logf("SO_RCVBUF: asked %d, kernel reports %d", st.RcvBufRequest, st.RcvBufGranted)
 }
+
+// TestKernelDrops fills a tiny socket buffer before the server reads: the
+// datagrams the kernel dropped are counted, and with those read they make
+// up every datagram sent.
+func TestKernelDrops(t *testing.T) {
+	r := &recorder{}
+	s, err := New(Config{UDP: "127.0.0.1:0", ReadBuffer: 4096, AllowAny: true}, r.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := dial(t, "udp", s.Addrs().UDP)
+	const n = 300
+	for i := 0; i < n; i++ {
+		u.Write([]byte(nsxLine))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(context.Background()) }()
+	defer func() {
+		s.Close()
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitFor(t, "every datagram accounted for", func() bool {
+		st := s.Stats()
+		return st.Received+st.KernelDrops == n && st.Accepted == st.Received
+	})
+	st := s.Stats()
+	if st.KernelDrops == 0 || st.Received == 0 {
+		t.Errorf("received %d, kernel drops %d: want both", st.Received, st.KernelDrops)
+	}
+	t.Logf("%d datagrams: %d read, %d dropped by the kernel", n, st.Received, st.KernelDrops)
+}
+
+// TestRotationByAge rotates a segment once it is older than SegmentAge.
+func TestRotationByAge(t *testing.T) {
+	dir := t.TempDir()
+	r := &recorder{}
+	s := start(t, Config{TCP: "127.0.0.1:0", Archive: dir, SegmentAge: 100 * time.Millisecond}, r)
+	c := dial(t, "tcp", s.Addrs().TCP)
+	fmt.Fprintf(c, "%s\n", nsxLine)
+	waitFor(t, "the first message", func() bool { return s.Stats().Accepted == 1 })
+	time.Sleep(150 * time.Millisecond)
+	fmt.Fprintf(c, "%s\n", nsxLine)
+	waitFor(t, "the second message", func() bool { return s.Stats().Accepted == 2 })
+	if st := s.Stats(); st.Segments != 2 {
+		t.Errorf("%d segments, want 2", st.Segments)
+	}
+	// Nothing commits (HoldSegments is off): the closed one is compressed.
+	waitFor(t, "compression", func() bool {
+		gz, _ := filepath.Glob(filepath.Join(dir, "*.log.gz"))
+		return len(gz) == 1
+	})
+}

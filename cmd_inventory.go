@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis/inventory"
-	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 )
 
 func (c *cli) inventoryCmd(args []string) error {
@@ -24,28 +22,17 @@ func (c *cli) inventoryCmd(args []string) error {
 	if len(rest) != 2 || rest[0] != "import" {
 		return usagef("say: inventory import FILE")
 	}
-	vms, rep, err := inventory.Read(rest[1])
-	if err != nil {
-		return err
-	}
-	c.writeInventoryReport(rest[1], rep)
-	if len(vms) == 0 {
-		return fmt.Errorf("%s: no VM with an IP address: the workspace's inventory is unchanged", rest[1])
-	}
 	ws, err := openWorkspace(*wsPath)
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	var entries []workspace.InvEntry
-	for _, vm := range vms {
-		for _, ip := range vm.IPs {
-			entries = append(entries, workspace.InvEntry{IP: ip, VM: vm.Name, Groups: vm.Groups})
-		}
-	}
-	report, _ := json.Marshal(rep)
 	ctx := context.Background()
-	if err := ws.ReplaceInventory(ctx, entries, rest[1], string(report)); err != nil {
+	res, err := ws.ImportInventory(ctx, rest[1])
+	if res.Report.Format != "" || res.Report.Rows > 0 {
+		c.writeInventoryReport(rest[1], res.Report)
+	}
+	if err != nil {
 		return err
 	}
 	info, err := ws.Info(ctx)
@@ -53,7 +40,7 @@ func (c *cli) inventoryCmd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "stored %s VMs (%s addresses) in %s; %s addresses seen in conversations are unclassified\n",
-		group(int64(len(vms))), group(int64(len(entries))), ws.Path(), group(info.Unclassified))
+		group(int64(res.VMs)), group(int64(res.Addresses)), ws.Path(), group(info.Unclassified))
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,13 +174,11 @@ func (v *listenerView) config() (live.Config, error) {
 	if lc.UDP == "" && lc.TCP == "" && lc.TLS == "" {
 		return cfg, errors.New("choose at least one of UDP, TCP and TLS")
 	}
-	for _, f := range strings.FieldsFunc(v.allow.Text, func(r rune) bool { return r == ',' || r == ' ' }) {
-		pfx, err := parsePrefix(f)
-		if err != nil {
-			return cfg, err
-		}
-		lc.Allow = append(lc.Allow, pfx)
+	allow, err := parsePrefixes(v.allow.Text)
+	if err != nil {
+		return cfg, fmt.Errorf("allowed senders: %w", err)
 	}
+	lc.Allow = allow
 	if !lc.AllowAny && len(lc.Allow) == 0 {
 		return cfg, errors.New("say which senders to accept (Allowed senders), or tick 'Accept every sender'")
 	}
@@ -192,18 +189,6 @@ func (v *listenerView) config() (live.Config, error) {
 	cfg.Listen = lc
 	cfg.Workspace = p.Workspace()
 	return cfg, nil
-}
-
-// parsePrefix reads an address or a CIDR prefix.
-func parsePrefix(s string) (netip.Prefix, error) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return p, fmt.Errorf("allowed senders: %q is neither an address nor a CIDR prefix", s)
-	}
-	return p.Masked(), nil
 }
 
 func (v *listenerView) toggle() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // Preference keys.
@@ -293,6 +296,9 @@ func (u *UI) menu() *fyne.MainMenu {
 		fyne.NewMenuItem("Open workspace…", u.chooseWorkspace),
 		fyne.NewMenuItem("New workspace…", u.newWorkspace),
 		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Import VM inventory…", u.chooseInventory),
+		fyne.NewMenuItem("Monitored addresses…", u.editMonitored),
+		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Export…", func() { u.selectTab("Export") }),
 	)
 	view := fyne.NewMenu("View",
@@ -379,6 +385,88 @@ func (u *UI) chooseWorkspace() {
 	}, u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".flowsleuth"}))
 	d.Show()
+}
+
+// chooseInventory imports a VM inventory (RVTools, Prism Central, CSV or
+// XLSX) so conversations show VM names and groups.
+func (u *UI) chooseInventory() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			u.showError(err)
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		u.importInventory(path)
+	}, u.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".xlsx"}))
+	d.Show()
+}
+
+// importInventory stores the inventory at path and reloads the views.
+func (u *UI) importInventory(path string) {
+	p := u.Project()
+	if p == nil {
+		u.showErrorNow(errors.New("open a workspace first"))
+		return
+	}
+	u.loads.Add(1)
+	go func() {
+		defer u.loads.Done()
+		res, err := p.Workspace().ImportInventory(context.Background(), path)
+		if err != nil {
+			u.showError(err)
+			return
+		}
+		u.load(p)
+		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s VMs, %s addresses.", filepath.Base(path),
+			res.Report.Format, thousands(res.VMs), thousands(res.Addresses)))
+	}()
+}
+
+// editMonitored lets the user declare the monitored (protected) prefixes
+// that directions are relative to; empty means learned from the logs.
+func (u *UI) editMonitored() {
+	p := u.Project()
+	if p == nil {
+		u.showErrorNow(errors.New("open a workspace first"))
+		return
+	}
+	entry := widget.NewMultiLineEntry()
+	entry.SetPlaceHolder("one address or CIDR per line, e.g. 10.20.0.0/16\n(empty: learned from the logs)")
+	entry.SetText(strings.Join(p.Snapshot().Monitor, "\n"))
+	entry.Validator = func(s string) error { _, err := parsePrefixes(s); return err }
+	d := dialog.NewForm("Monitored addresses", "Save", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Prefixes", entry)}, func(ok bool) {
+		if !ok {
+			return
+		}
+		prefixes, _ := parsePrefixes(entry.Text)
+		u.loads.Add(1)
+		go func() {
+			defer u.loads.Done()
+			if err := p.Workspace().SetMonitored(context.Background(), prefixes); err != nil {
+				u.showError(err)
+				return
+			}
+			u.load(p)
+		}()
+	}, u.win)
+	d.Resize(fyne.NewSize(480, 360))
+	d.Show()
+}
+
+// parsePrefixes reads addresses and prefixes separated by lines, commas or spaces.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+		p, err := analysis.ParsePeer(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // newWorkspace lets the user create an empty workspace.

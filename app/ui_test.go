@@ -419,3 +419,30 @@ func TestShortcutsAndTheme(t *testing.T) {
 		t.Errorf("remembered size %v", s)
 	}
 }
+
+func TestInventoryAndMonitored(t *testing.T) {
+	u := demoUI(t)
+	inv := filepath.Join(t.TempDir(), "vms.csv")
+	os.WriteFile(inv, []byte("name,ip,tags\nweb-01,10.20.10.11,AppTier:Web\ndb-01,10.20.30.31,AppTier:DB\n"), 0o644)
+	onUI(func() { u.importInventory(inv) })
+	u.Wait()
+	settle(u)
+	named := 0
+	for _, c := range u.Project().Snapshot().Convs {
+		if c.DstVM == "web-01" || c.SrcVM == "web-01" {
+			named++
+		}
+	}
+	if named == 0 {
+		t.Fatal("no conversation names web-01 after the inventory import")
+	}
+	if !strings.Contains(u.status.Text, "2 VMs") {
+		t.Errorf("status %q", u.status.Text)
+	}
+	if ps, err := parsePrefixes("10.20.0.0/16, 10.30.0.1\n::1"); err != nil || len(ps) != 3 {
+		t.Errorf("parsePrefixes: %v %v", ps, err)
+	}
+	if _, err := parsePrefixes("10.20.0.0/16 nonsense"); err == nil {
+		t.Error("parsePrefixes accepted nonsense")
+	}
+}

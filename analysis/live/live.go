@@ -92,7 +92,8 @@ type cut struct {
 }
 
 // Start recovers what an earlier run archived but did not commit, then
-// starts listening. With a workspace, cfg.Listen.Archive is required.
+// starts listening. With a workspace, cfg.Listen.Archive is required. ctx
+// bounds the recovery only: the session runs until Stop.
 func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = DefaultFlushEvery

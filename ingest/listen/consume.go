@@ -115,9 +115,12 @@ func (c *consumer) process(batch []*message) {
 		}
 	}
 	c.emit(batch[from:], now)
+	var n int64
 	for _, m := range batch {
+		n += int64(len(m.data))
 		freeMessage(m)
 	}
+	s.queued.Add(-n)
 }
 
 // emit writes the archive's pending lines (those of part), then parses

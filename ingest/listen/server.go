@@ -31,6 +31,7 @@ const (
 	DefaultFrameTimeout = 30 * time.Second
 	DefaultReadBuffer   = 8 << 20
 	DefaultQueue        = 64 << 10
+	DefaultQueueBytes   = 64 << 20
 	DefaultSegmentSize  = 64 << 20
 	DefaultSegmentAge   = time.Hour
 )
@@ -54,6 +55,7 @@ type Config struct {
 	FrameTimeout time.Duration // a message once started must arrive within this
 	ReadBuffer   int           // UDP socket receive buffer to ask for (bytes)
 	Queue        int           // messages waiting for the consumer, at most
+	QueueBytes   int           // … and their bytes, at most
 
 	Archive      string        // directory of the raw archive ("" = none)
 	SegmentSize  int64         // rotate a segment past this size
@@ -73,6 +75,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxConns, DefaultMaxConns)
 	def(&c.ReadBuffer, DefaultReadBuffer)
 	def(&c.Queue, DefaultQueue)
+	def(&c.QueueBytes, DefaultQueueBytes)
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
@@ -112,6 +115,7 @@ type Server struct {
 	handler Handler
 	c       *counters
 	queue   chan *message
+	queued  atomic.Int64 // bytes of the messages in queue
 	arch    *archive
 
 	udp       *net.UDPConn

@@ -547,3 +547,21 @@ func TestRotationByAge(t *testing.T) {
 		return len(gz) == 1
 	})
 }
+
+// TestQueueBytes bounds the queue by bytes too: with the consumer blocked,
+// UDP messages beyond the budget are dropped, whatever the message count.
+func TestQueueBytes(t *testing.T) {
+	r := &recorder{block: make(chan struct{})}
+	s := start(t, Config{UDP: "127.0.0.1:0", QueueBytes: 5 * len(nsxLine)}, r)
+	u := dial(t, "udp", s.Addrs().UDP)
+	const n = 50
+	for i := 0; i < n; i++ {
+		u.Write([]byte(nsxLine))
+	}
+	waitFor(t, "the datagrams", func() bool { st := s.Stats(); return st.Received+st.KernelDrops == n })
+	close(r.block)
+	waitFor(t, "the queue to drain", func() bool { st := s.Stats(); return st.Accepted+st.Dropped == st.Received })
+	if st := s.Stats(); st.Accepted > 5 || st.Dropped < st.Received-5 {
+		t.Errorf("accepted %d, dropped %d of %d: the byte budget of 5 messages was not kept", st.Accepted, st.Dropped, st.Received)
+	}
+}

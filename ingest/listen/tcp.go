@@ -108,7 +108,13 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 		snd.messages.Add(1)
 		snd.bytes.Add(int64(len(msg)))
 		snd.lastSeen.Store(time.Now().UnixNano())
-		s.queue <- newMessage(msg, snd) // the consumer runs until every reader has returned
+		// Wait while the queue holds its bytes' worth (backpressure). The
+		// consumer runs until every reader has returned.
+		for s.queued.Load()+int64(len(msg)) > int64(s.cfg.QueueBytes) && s.queued.Load() > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		s.queued.Add(int64(len(msg)))
+		s.queue <- newMessage(msg, snd)
 	}
 }
 

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/export"
@@ -51,77 +47,28 @@ func (c *cli) exportCmd(args []string) error {
 	for i := range rs.Rules {
 		rs.Rules[i].Evidence.Flows = nil
 	}
-	var jobs []exportJob
+	in := &export.Input{Rules: rs, Convs: convs, Vendor: vo,
+		Workbook: export.WorkbookOptions{Title: "FlowSleuth", Generated: time.Now()}}
 	if *xlsx != "" {
-		sources, serr := c.exportSources(*wsPath, files)
-		if serr != nil {
+		var serr error
+		if in.Sources, serr = c.exportSources(*wsPath, files); serr != nil {
 			return serr
 		}
-		opts := export.WorkbookOptions{Title: "FlowSleuth", Generated: time.Now()}
-		jobs = append(jobs, exportJob{*xlsx, func(w *bufio.Writer) error { return export.WriteWorkbook(w, rs, convs, sources, opts) }})
 	}
-	if *csvDir != "" {
-		if err := os.MkdirAll(*csvDir, 0o755); err != nil {
-			return err
+	var losses export.Losses
+	for _, j := range export.Plan(export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}, in) {
+		l, werr := j.Write()
+		if werr != nil {
+			return werr
 		}
-		jobs = append(jobs,
-			exportJob{filepath.Join(*csvDir, "rules.csv"), func(w *bufio.Writer) error { return export.WriteRulesCSV(w, rs) }},
-			exportJob{filepath.Join(*csvDir, "flows.csv"), func(w *bufio.Writer) error { return export.WriteFlowsCSV(w, convs) }})
+		losses = append(losses, l...)
+		fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
 	}
-	var losses []*export.LossError
-	keep := func(err error) error { // a LossError comes with a valid body: keep it, warn
-		var le *export.LossError
-		if errors.As(err, &le) {
-			losses = append(losses, le)
-			return nil
-		}
-		return err
-	}
-	if *v3 != "" {
-		jobs = append(jobs, exportJob{*v3, func(w *bufio.Writer) error { return keep(export.WriteNutanixV3(w, rs, vo)) }})
-	}
-	if *v4 != "" {
-		var ph export.Placeholders
-		jobs = append(jobs, exportJob{*v4, func(w *bufio.Writer) (err error) {
-			ph, err = export.WriteNutanixV4(w, rs, vo)
-			return keep(err)
-		}}, exportJob{*v4 + ".extids.csv", func(w *bufio.Writer) error { return writePlaceholders(w, ph) }})
-	}
-	if *nsx != "" {
-		jobs = append(jobs, exportJob{*nsx, func(w *bufio.Writer) error { return keep(export.WriteNSXPolicy(w, rs, vo)) }})
-	}
-	for _, j := range jobs {
-		if werr := writeFileAtomic(j.path, j.write); werr != nil {
-			return fmt.Errorf("write %s: %w", j.path, werr)
-		}
-		fmt.Fprintf(c.stdout, "wrote %s\n", j.path)
-	}
-	for _, le := range losses {
-		for _, l := range le.Losses {
-			what := "changed"
-			if l.Dropped {
-				what = "left out"
-			}
-			fmt.Fprintf(c.stderr, "warning: %s: rule %s %s: %s\n", le.Format, cmp.Or(l.RuleName, l.RuleID), what, l.Reason)
-		}
+	for _, m := range losses.Messages() {
+		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
 	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, from %d conversations\n", len(rs.Rules), len(rs.Review), len(convs))
 	return err
-}
-
-type exportJob struct {
-	path  string
-	write func(*bufio.Writer) error
-}
-
-// writePlaceholders lists the v4 placeholders the admin must replace with
-// the extIds of the categories in Prism Central.
-func writePlaceholders(w *bufio.Writer, ph export.Placeholders) error {
-	fmt.Fprintln(w, "placeholder,kind,name,extId")
-	for _, p := range ph {
-		fmt.Fprintf(w, "%q,%s,%q,\n", p.Placeholder, p.Kind, p.Name)
-	}
-	return nil
 }
 
 // exportSources describes the inputs for the workbook's Sources sheet.
@@ -145,14 +92,5 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 	if err != nil {
 		return nil, err
 	}
-	var out []export.Source
-	for _, s := range srcs {
-		es := export.Source{Path: s.Path, Size: s.Size, Lines: s.Stats.Lines, Events: s.Stats.Events,
-			Skipped: s.Stats.Skipped, Unsupported: s.Stats.Unsupported, Malformed: s.Stats.Malformed, Imported: s.LastImported}
-		for _, m := range s.Malformed {
-			es.MalformedSamples = append(es.MalformedSamples, fmt.Sprintf("%s:%d: %s", s.Path, m.Line, m.Reason))
-		}
-		out = append(out, es)
-	}
-	return out, nil
+	return export.WorkspaceSources(srcs), nil
 }

@@ -93,22 +93,21 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	// lets synthesis reuse that memory instead of growing the heap further:
 	// export --xlsx of 1 M conversations peaked at 2.3 GB RSS without this.
 	runtime.GC()
-	var edits []analysis.Edit
+	var rs analysis.RuleSet
+	var results []analysis.EditResult
 	if len(files) == 0 {
 		ws, werr := openWorkspace(wsPath)
 		if werr != nil {
 			return nil, nil, werr
 		}
-		edits, werr = ws.Edits(context.Background())
+		rs, results, werr = ws.Synthesize(context.Background(), convs, k)
 		ws.Close()
 		if werr != nil {
 			return nil, nil, werr
 		}
-		if k.Exclude, werr = analysis.Exclusions(edits); werr != nil {
-			return nil, nil, werr
-		}
+	} else {
+		rs = analysis.Synthesize(convs, k)
 	}
-	rs, results := analysis.ApplyEdits(analysis.Synthesize(convs, k), edits)
 	for _, r := range results {
 		if !r.Applied {
 			fmt.Fprintf(c.stderr, "flowsleuth: edit %d (%s %s) no longer applies: %s\n", r.Edit.Seq, r.Edit.Op, r.Edit.Rule, r.Why)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -269,6 +268,7 @@ func (v *exportView) run() {
 	}
 	t, in := v.input()
 	jobs := export.Plan(t, in)
+	dir := strings.TrimSpace(v.dir.Text)
 	v.button.Disable()
 	v.progress.Show()
 	v.progress.Start()
@@ -277,8 +277,11 @@ func (v *exportView) run() {
 		defer v.u.loads.Done()
 		var written []string
 		var losses export.Losses
-		var err error
+		err := os.MkdirAll(dir, 0o755) // the chosen export folder
 		for _, j := range jobs {
+			if err != nil {
+				break
+			}
 			v.u.setStatus("Writing " + j.Path + "…")
 			var l export.Losses
 			if l, err = j.Write(); err != nil {
@@ -303,14 +306,8 @@ func (v *exportView) run() {
 			for _, p := range written {
 				fmt.Fprintf(&b, "%s\n", p)
 			}
-			for _, le := range losses {
-				for _, l := range le.Losses {
-					what := "changed"
-					if l.Dropped {
-						what = "left out"
-					}
-					fmt.Fprintf(&b, "\nWarning: %s: rule %s %s: %s", le.Format, cmp.Or(l.RuleName, l.RuleID), what, l.Reason)
-				}
+			for _, m := range losses.Messages() {
+				fmt.Fprintf(&b, "\nWarning: %s", m)
 			}
 			dialog.ShowInformation("Export finished", b.String(), v.u.win)
 			v.updatePlan()

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -39,11 +40,28 @@ type Job struct {
 	Kind string // "XLSX workbook", "rules CSV", "Nutanix v3 JSON", ...
 
 	write func(w io.Writer, l *Losses) error
+	mkdir bool // the CSV directory is made when missing; other files need theirs
 }
 
 // Losses gathers what vendor writers could not say exactly: each body is
 // still valid and written (see LossError).
 type Losses []*LossError
+
+// Messages describes each loss for people: "NSX: rule web-to-db left
+// out: …".
+func (l Losses) Messages() []string {
+	var out []string
+	for _, le := range l {
+		for _, x := range le.Losses {
+			what := "changed"
+			if x.Dropped {
+				what = "left out"
+			}
+			out = append(out, fmt.Sprintf("%s: rule %s %s: %s", le.Format, cmp.Or(x.RuleName, x.RuleID), what, x.Reason))
+		}
+	}
+	return out
+}
 
 // keep records a LossError and returns any other error.
 func (l *Losses) keep(err error) error {
@@ -61,35 +79,35 @@ func Plan(t Targets, in *Input) []Job {
 	if t.XLSX != "" {
 		jobs = append(jobs, Job{t.XLSX, "XLSX workbook", func(w io.Writer, _ *Losses) error {
 			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
-		}})
+		}, false})
 	}
 	if t.CSVDir != "" {
 		jobs = append(jobs,
-			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }},
-			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }})
+			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true})
 	}
 	if t.NutanixV3 != "" {
 		jobs = append(jobs, Job{t.NutanixV3, "Nutanix Flow v3 JSON", func(w io.Writer, l *Losses) error {
 			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor))
-		}})
+		}, false})
 	}
 	if t.NutanixV4 != "" {
 		jobs = append(jobs, Job{t.NutanixV4, "Nutanix Flow v4 JSON", func(w io.Writer, l *Losses) error {
 			_, err := WriteNutanixV4(w, in.Rules, in.Vendor)
 			return l.keep(err)
-		}}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
+		}, false}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
 			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor)
 			var le *LossError
 			if err != nil && !errors.As(err, &le) {
 				return err
 			}
 			return WritePlaceholders(w, ph)
-		}})
+		}, false})
 	}
 	if t.NSX != "" {
 		jobs = append(jobs, Job{t.NSX, "NSX Policy API JSON", func(w io.Writer, l *Losses) error {
 			return l.keep(WriteNSXPolicy(w, in.Rules, in.Vendor))
-		}})
+		}, false})
 	}
 	return jobs
 }
@@ -101,11 +119,14 @@ func (j Job) Preview(w io.Writer) (Losses, error) {
 	return l, err
 }
 
-// Write writes the job's file whole or not at all (see WriteFile),
-// creating its directory.
+// Write writes the job's file whole or not at all (see WriteFile). Only
+// the CSV directory is created when missing: a file path naming a missing
+// directory is more likely a typo than a wish.
 func (j Job) Write() (Losses, error) {
-	if err := os.MkdirAll(filepath.Dir(j.Path), 0o755); err != nil {
-		return nil, err
+	if j.mkdir {
+		if err := os.MkdirAll(filepath.Dir(j.Path), 0o755); err != nil {
+			return nil, err
+		}
 	}
 	var l Losses
 	err := WriteFile(j.Path, func(w *bufio.Writer) error { return j.write(w, &l) })

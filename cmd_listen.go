@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -141,7 +140,7 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 	}
 	archive := f.archive
 	if archive == "" {
-		archive = strings.TrimSuffix(wsPath, filepath.Ext(wsPath)) + ".archive"
+		archive = live.DefaultArchive(wsPath)
 	}
 	cfg = live.Config{
 		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: f.tlsAddr, CertFile: f.cert, KeyFile: f.key,

@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,14 @@ import (
 
 // DefaultFlushEvery is how often the model is committed by default.
 const DefaultFlushEvery = 5 * time.Second
+
+// DefaultArchive returns the archive directory of the workspace at path:
+// NAME.archive beside NAME.flowsleuth. Each workspace has its own, so a
+// restart never imports another workspace's segments; the CLI and the
+// desktop app should both use it.
+func DefaultArchive(path string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + ".archive"
+}
 
 // Config configures a Session.
 type Config struct {
@@ -97,6 +107,9 @@ type cut struct {
 func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = DefaultFlushEvery
+	}
+	if cfg.Listen.Parse == nil { // as listen.New: go-syslog reads the headers
+		cfg.Listen.Parse = []ingest.Option{ingest.WithSyslogLibrary(true)}
 	}
 	s := &Session{cfg: cfg, ws: cfg.Workspace, runErr: make(chan error, 1), stopped: make(chan struct{})}
 	s.delta = analysis.NewModel(cfg.Model)

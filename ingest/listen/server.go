@@ -62,7 +62,9 @@ type Config struct {
 	SegmentAge   time.Duration // … or this age
 	HoldSegments bool          // compress closed segments only once Commit covers them
 
-	Parse []ingest.Option // options of the parsers (the sender is the default host)
+	// Parse are the parsers' options (the sender is the default host); nil
+	// reads headers with go-syslog: ingest.WithSyslogLibrary(true).
+	Parse []ingest.Option
 }
 
 func (c *Config) setDefaults() {
@@ -87,6 +89,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SegmentAge <= 0 {
 		c.SegmentAge = DefaultSegmentAge
+	}
+	if c.Parse == nil {
+		c.Parse = []ingest.Option{ingest.WithSyslogLibrary(true)}
 	}
 }
 

@@ -46,6 +46,8 @@ type overviewView struct {
 	hourStep, dayStep   time.Duration
 	tagRow              []string // tag names of the chart's categories, in order
 	tag                 string   // tag whose services and peers are shown ("" = all)
+	picked              bool     // the user chose the tag
+	settling            bool     // while show sets the tag select
 }
 
 func newOverviewView(u *UI) *overviewView {
@@ -71,6 +73,9 @@ func newOverviewView(u *UI) *overviewView {
 	v.tagSel = widget.NewSelect(nil, func(s string) {
 		if s == allTags {
 			s = ""
+		}
+		if !v.settling {
+			v.picked = true
 		}
 		v.tag = s
 		v.showTag()
@@ -183,7 +188,12 @@ func (v *overviewView) show(s *Snapshot) {
 	if v.tag != "" && !contains(opts, v.tag) {
 		v.tag = ""
 	}
+	if !v.picked && len(o.Tags) > 0 {
+		v.tag = o.Tags[0].Name // the busiest tag, so both donuts show something
+	}
+	v.settling = true
 	v.tagSel.SetSelected(orAll(v.tag)) // calls showTag
+	v.settling = false
 
 	v.hourStart, v.hourStep, _ = v.setTime(v.hourly, o.Hourly, time.Hour)
 	v.dayStart, v.dayStep, _ = v.setTime(v.daily, o.NewDaily, 24*time.Hour)

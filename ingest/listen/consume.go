@@ -24,6 +24,11 @@ func newMessage(b []byte, snd *sender) *message {
 	return m
 }
 
+// msgCost is the memory a queued message of n bytes takes: its pooled
+// buffer (512 bytes at least) and the message itself. QueueBytes bounds
+// the sum.
+func msgCost(n int) int64 { return int64(max(n, 512) + 64) }
+
 func freeMessage(m *message) {
 	if cap(m.data) > 8<<10 {
 		m.data = make([]byte, 0, 512) // let a rare large buffer go
@@ -117,7 +122,7 @@ func (c *consumer) process(batch []*message) {
 	c.emit(batch[from:], now)
 	var n int64
 	for _, m := range batch {
-		n += int64(len(m.data))
+		n += msgCost(len(m.data))
 		freeMessage(m)
 	}
 	s.queued.Add(-n)

@@ -30,8 +30,8 @@ const (
 	DefaultIdleTimeout  = 5 * time.Minute
 	DefaultFrameTimeout = 30 * time.Second
 	DefaultReadBuffer   = 8 << 20
-	DefaultQueue        = 64 << 10
-	DefaultQueueBytes   = 64 << 20
+	DefaultQueue        = 256 << 10
+	DefaultQueueBytes   = 128 << 20
 	DefaultSegmentSize  = 64 << 20
 	DefaultSegmentAge   = time.Hour
 )
@@ -55,7 +55,7 @@ type Config struct {
 	FrameTimeout time.Duration // a message once started must arrive within this
 	ReadBuffer   int           // UDP socket receive buffer to ask for (bytes)
 	Queue        int           // messages waiting for the consumer, at most
-	QueueBytes   int           // … and their bytes, at most
+	QueueBytes   int           // … and the memory they take, at most (msgCost)
 
 	Archive      string        // directory of the raw archive ("" = none)
 	SegmentSize  int64         // rotate a segment past this size
@@ -120,7 +120,7 @@ type Server struct {
 	handler Handler
 	c       *counters
 	queue   chan *message
-	queued  atomic.Int64 // bytes of the messages in queue
+	queued  atomic.Int64 // memory of the messages in queue (msgCost)
 	arch    *archive
 
 	udp       *net.UDPConn

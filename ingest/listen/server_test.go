@@ -552,7 +552,7 @@ func TestRotationByAge(t *testing.T) {
 // UDP messages beyond the budget are dropped, whatever the message count.
 func TestQueueBytes(t *testing.T) {
 	r := &recorder{block: make(chan struct{})}
-	s := start(t, Config{UDP: "127.0.0.1:0", QueueBytes: 5 * len(nsxLine)}, r)
+	s := start(t, Config{UDP: "127.0.0.1:0", QueueBytes: int(5 * msgCost(len(nsxLine)))}, r)
 	u := dial(t, "udp", s.Addrs().UDP)
 	const n = 50
 	for i := 0; i < n; i++ {

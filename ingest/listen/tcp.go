@@ -110,10 +110,10 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 		snd.lastSeen.Store(time.Now().UnixNano())
 		// Wait while the queue holds its bytes' worth (backpressure). The
 		// consumer runs until every reader has returned.
-		for s.queued.Load()+int64(len(msg)) > int64(s.cfg.QueueBytes) && s.queued.Load() > 0 {
+		for s.queued.Load()+msgCost(len(msg)) > int64(s.cfg.QueueBytes) && s.queued.Load() > 0 {
 			time.Sleep(time.Millisecond)
 		}
-		s.queued.Add(int64(len(msg)))
+		s.queued.Add(msgCost(len(msg)))
 		s.queue <- newMessage(msg, snd)
 	}
 }

@@ -60,14 +60,14 @@ func (s *Server) datagram(buf []byte, truncated bool, addr netip.Addr, last *udp
 	s.c.received.Add(1)
 	snd.messages.Add(1)
 	snd.bytes.Add(int64(len(msg)))
-	if s.queued.Load()+int64(len(msg)) > int64(s.cfg.QueueBytes) {
+	if s.queued.Load()+msgCost(len(msg)) > int64(s.cfg.QueueBytes) {
 		s.c.dropped.Add(1)
 		return
 	}
 	m := newMessage(msg, snd)
 	select {
 	case s.queue <- m:
-		s.queued.Add(int64(len(msg)))
+		s.queued.Add(msgCost(len(msg)))
 	default:
 		s.c.dropped.Add(1)
 		freeMessage(m)

@@ -53,6 +53,7 @@ type consumer struct {
 	s       *Server
 	parsers map[*sender]*ingest.Parser
 	shared  *ingest.Parser
+	born    time.Time // when the parsers were made: their reference time
 	out     Batch
 	segment string
 	line    int64 // lines in the current segment so far
@@ -60,8 +61,8 @@ type consumer struct {
 
 // consume runs until the queue is closed and drained.
 func (s *Server) consume() {
-	c := &consumer{s: s, parsers: make(map[*sender]*ingest.Parser),
-		shared: ingest.NewParser(append([]ingest.Option{ingest.WithMaxLineLength(s.cfg.MaxMessage)}, s.cfg.Parse...)...)}
+	c := &consumer{s: s}
+	c.renew(time.Now())
 	c.out.Events = make([]ingest.Event, 0, maxBatch)
 	batch := make([]*message, 0, maxBatch)
 	for {
@@ -169,6 +170,9 @@ func oneLine(msg []byte) int {
 
 // parse fills c.out from batch.
 func (c *consumer) parse(batch []*message) {
+	if now := time.Now(); now.Sub(c.born) > parserLife {
+		c.renew(now)
+	}
 	b := &c.out
 	b.Source = c.segment
 	b.FirstLine = c.line + 1
@@ -197,6 +201,18 @@ func (c *consumer) parse(batch []*message) {
 			}
 		}
 	}
+}
+
+// parserLife is how long parsers are kept. RFC 3164 stamps have no year: a
+// parser places them by its reference time, the time it was made, so a
+// server running over New Year must make new ones.
+const parserLife = time.Hour
+
+// renew drops the parsers; new ones are made as senders appear.
+func (c *consumer) renew(now time.Time) {
+	c.parsers = make(map[*sender]*ingest.Parser)
+	c.shared = ingest.NewParser(append([]ingest.Option{ingest.WithMaxLineLength(c.s.cfg.MaxMessage)}, c.s.cfg.Parse...)...)
+	c.born = now
 }
 
 // parser returns the parser of a sender: its address is the default host

@@ -108,9 +108,11 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 		snd.messages.Add(1)
 		snd.bytes.Add(int64(len(msg)))
 		snd.lastSeen.Store(time.Now().UnixNano())
-		// Wait while the queue holds its bytes' worth (backpressure). The
-		// consumer runs until every reader has returned.
-		for s.queued.Load()+msgCost(len(msg)) > int64(s.cfg.QueueBytes) && s.queued.Load() > 0 {
+		// Wait while the queue holds an eighth of its memory budget
+		// (backpressure): a deep queue only makes a TCP sender's backlog
+		// cost memory, and the rest stays free for UDP bursts, which
+		// cannot wait. The consumer runs until every reader has returned.
+		for s.queued.Load()+msgCost(len(msg)) > int64(s.cfg.QueueBytes)/8 && s.queued.Load() > 0 {
 			time.Sleep(time.Millisecond)
 		}
 		s.queued.Add(msgCost(len(msg)))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -82,7 +81,7 @@ func newListenerView(u *UI) *listenerView {
 	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
 	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
 	v.archive = widget.NewEntry()
-	v.archive.SetPlaceHolder("default: next to the workspace")
+	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace NAME.flowsleuth")
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
 	v.button.Importance = widget.HighImportance
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
@@ -184,7 +183,7 @@ func (v *listenerView) config() (live.Config, error) {
 	}
 	lc.Archive = strings.TrimSpace(v.archive.Text)
 	if lc.Archive == "" {
-		lc.Archive = filepath.Join(filepath.Dir(p.Path()), "archive")
+		lc.Archive = live.DefaultArchive(p.Path())
 	}
 	cfg.Listen = lc
 	cfg.Workspace = p.Workspace()

@@ -123,3 +123,23 @@ func BenchmarkFlowView1M(b *testing.B) {
 		}
 	})
 }
+
+func TestProgressText(t *testing.T) {
+	for _, tc := range []struct {
+		p       analysis.Progress
+		elapsed time.Duration
+		want    string
+		frac    float64
+	}{
+		{analysis.Progress{File: "/logs/esx01.log", Files: 1, Done: 100 << 20, Total: 400 << 20}, 2 * time.Second,
+			"esx01.log · 100.0 MiB of 400.0 MiB · 50.0 MiB/s · 6s left", 0.25},
+		{analysis.Progress{File: "b.log.gz", FileIndex: 1, Files: 3, Done: 1 << 20, Total: 1 << 20}, time.Second,
+			"b.log.gz (2/3) · 1.0 MiB of 1.0 MiB · 1.0 MiB/s", 1},
+		{analysis.Progress{File: "-", Files: 1, Done: 2048, Total: -1}, time.Second, "- · 2.0 KiB · 2.0 KiB/s", 0},
+	} {
+		got, frac := progressText(tc.p, tc.elapsed, 0)
+		if got != tc.want || frac != tc.frac {
+			t.Errorf("progressText(%+v) = %q, %v; want %q, %v", tc.p, got, frac, tc.want, tc.frac)
+		}
+	}
+}

@@ -322,7 +322,7 @@ func TestSlowSender(t *testing.T) {
 		t.Error("an idle connection stays open")
 	}
 	// The good sender, idle since, times out too.
-	waitFor(t, "3 timeouts", func() bool { return s.Stats().Timeouts == 3 })
+	waitFor(t, "3 timeouts", func() bool { st := s.Stats(); return st.Timeouts == 3 && st.OpenConns == 0 })
 	if st := s.Stats(); st.Accepted != 10 || st.OpenConns != 0 {
 		t.Errorf("accepted %d, open %d; want 10, 0", st.Accepted, st.OpenConns)
 	}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
@@ -184,17 +183,9 @@ func (f *modelFlags) prefixes() ([]netip.Prefix, error) { return parsePrefixes(f
 
 // parsePrefixes reads "10.0.0.0/8,192.0.2.7" into prefixes (an IP is a /32 or /128).
 func parsePrefixes(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, usagef("--monitored: %q is neither an IP address nor a CIDR prefix", f)
-		}
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	out, err := analysis.ParsePeers(s)
+	if err != nil {
+		return nil, usagef("--monitored: %v", err)
 	}
 	return out, nil
 }

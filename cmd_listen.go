@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -130,7 +129,7 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 	udp, tcp := f.udp, f.tcp
 	if udp == "" && tcp == "" && f.tlsAddr == "" {
 		port := "514"
-		if !privilegedPortsAllowed() {
+		if !listen.PrivilegedPortsAllowed() {
 			port = "5514"
 			fmt.Fprintf(stderr, "flowsleuth listen: port 514 is privileged (run as root, or grant the binary "+
 				"CAP_NET_BIND_SERVICE: sudo setcap cap_net_bind_service=+ep %s); listening on 5514 instead: "+
@@ -151,30 +150,6 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 		Model:      analysis.Options{Monitored: mon},
 	}
 	return cfg, nil
-}
-
-// privilegedPortsAllowed reports whether this process may bind port 514:
-// root, CAP_NET_BIND_SERVICE, or a lowered ip_unprivileged_port_start.
-func privilegedPortsAllowed() bool {
-	if os.Geteuid() == 0 {
-		return true
-	}
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n <= 514 {
-			return true
-		}
-	}
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			return err == nil && caps&(1<<10) != 0 // CAP_NET_BIND_SERVICE
-		}
-	}
-	return false
 }
 
 // serve runs the session until SIGINT or SIGTERM.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // EditOp is what a user did to the synthesised rules.
@@ -62,6 +63,20 @@ func ParsePeer(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, fmt.Errorf("%q is neither an address nor a prefix", s)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ParsePeers reads a list of addresses and prefixes separated by commas,
+// spaces or line breaks (ParsePeer each).
+func ParsePeers(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r' }) {
+		p, err := ParsePeer(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // ApplyEdits replays the rule edits (not the exclusions, which Synthesize

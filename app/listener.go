@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -61,7 +61,7 @@ var senderHeaders = []string{"Sender", "Messages", "Bytes", "Malformed", "Oversi
 
 func newListenerView(u *UI) *listenerView {
 	v := &listenerView{u: u}
-	port := defaultPort()
+	port := listen.DefaultPort()
 	v.udpOn = widget.NewCheck("UDP", nil)
 	v.udpOn.SetChecked(true)
 	v.udp = widget.NewEntry()
@@ -120,14 +120,6 @@ func newListenerView(u *UI) *listenerView {
 	return v
 }
 
-// defaultPort is 514 when this process may bind it, else 5514.
-func defaultPort() int {
-	if os.Geteuid() == 0 {
-		return 514
-	}
-	return 5514
-}
-
 func (v *listenerView) senderCell(row, col int) string {
 	s := &v.rows[row]
 	switch col {
@@ -173,7 +165,7 @@ func (v *listenerView) config() (live.Config, error) {
 	if lc.UDP == "" && lc.TCP == "" && lc.TLS == "" {
 		return cfg, errors.New("choose at least one of UDP, TCP and TLS")
 	}
-	allow, err := parsePrefixes(v.allow.Text)
+	allow, err := analysis.ParsePeers(v.allow.Text)
 	if err != nil {
 		return cfg, fmt.Errorf("allowed senders: %w", err)
 	}

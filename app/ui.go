@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -435,13 +434,13 @@ func (u *UI) editMonitored() {
 	entry := widget.NewMultiLineEntry()
 	entry.SetPlaceHolder("one address or CIDR per line, e.g. 10.20.0.0/16\n(empty: learned from the logs)")
 	entry.SetText(strings.Join(p.Snapshot().Monitor, "\n"))
-	entry.Validator = func(s string) error { _, err := parsePrefixes(s); return err }
+	entry.Validator = func(s string) error { _, err := analysis.ParsePeers(s); return err }
 	d := dialog.NewForm("Monitored addresses", "Save", "Cancel", []*widget.FormItem{
 		widget.NewFormItem("Prefixes", entry)}, func(ok bool) {
 		if !ok {
 			return
 		}
-		prefixes, _ := parsePrefixes(entry.Text)
+		prefixes, _ := analysis.ParsePeers(entry.Text)
 		u.loads.Add(1)
 		go func() {
 			defer u.loads.Done()
@@ -454,19 +453,6 @@ func (u *UI) editMonitored() {
 	}, u.win)
 	d.Resize(fyne.NewSize(480, 360))
 	d.Show()
-}
-
-// parsePrefixes reads addresses and prefixes separated by lines, commas or spaces.
-func parsePrefixes(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
-		p, err := analysis.ParsePeer(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 // newWorkspace lets the user create an empty workspace.

@@ -439,10 +439,10 @@ func TestInventoryAndMonitored(t *testing.T) {
 	if !strings.Contains(u.status.Text, "2 VMs") {
 		t.Errorf("status %q", u.status.Text)
 	}
-	if ps, err := parsePrefixes("10.20.0.0/16, 10.30.0.1\n::1"); err != nil || len(ps) != 3 {
+	if ps, err := analysis.ParsePeers("10.20.0.0/16, 10.30.0.1\n::1"); err != nil || len(ps) != 3 {
 		t.Errorf("parsePrefixes: %v %v", ps, err)
 	}
-	if _, err := parsePrefixes("10.20.0.0/16 nonsense"); err == nil {
+	if _, err := analysis.ParsePeers("10.20.0.0/16 nonsense"); err == nil {
 		t.Error("parsePrefixes accepted nonsense")
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +59,9 @@ func (c *cli) guiCmd(args []string) error {
 		}
 		winSize = fyne.NewSize(float32(wi), float32(hi))
 	}
+	if err := haveDisplay(); err != nil {
+		return err
+	}
 	def, _ := workspace.DefaultPath()
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
@@ -104,6 +109,19 @@ func (c *cli) guiCmd(args []string) error {
 		}()
 	}
 	w.ShowAndRun()
+	return nil
+}
+
+// haveDisplay fails clearly where there is no window system to open a
+// window on (Fyne's driver would panic): an X11 build needs DISPLAY.
+func haveDisplay() error {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		if os.Getenv("DISPLAY") == "" {
+			return errors.New("no display to open a window on (DISPLAY is not set): run it in a desktop " +
+				"session, or use the commands that need none ('flowsleuth -h')")
+		}
+	}
 	return nil
 }
 

@@ -272,9 +272,7 @@ func (v *exportView) run() {
 	v.button.Disable()
 	v.progress.Show()
 	v.progress.Start()
-	v.u.loads.Add(1)
-	go func() {
-		defer v.u.loads.Done()
+	v.u.background(func() {
 		var written []string
 		var losses export.Losses
 		err := os.MkdirAll(dir, 0o755) // the chosen export folder
@@ -312,5 +310,5 @@ func (v *exportView) run() {
 			dialog.ShowInformation("Export finished", b.String(), v.u.win)
 			v.updatePlan()
 		})
-	}()
+	})
 }

@@ -232,9 +232,7 @@ func (v *flowsView) refresh() {
 	gen := v.gen.Add(1)
 	v.showChips()
 	v.count.SetText("filtering…")
-	v.u.loads.Add(1)
-	go func() {
-		defer v.u.loads.Done()
+	v.u.background(func() {
 		var search []string
 		if f.Text != "" {
 			search = v.searchTexts(s)
@@ -253,7 +251,7 @@ func (v *flowsView) refresh() {
 				v.onView(view)
 			}
 		})
-	}()
+	})
 }
 
 // searchTexts returns the text filter's haystack of s, computed once.

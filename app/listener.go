@@ -188,13 +188,11 @@ func (v *listenerView) toggle() {
 	v.mu.Unlock()
 	if running {
 		v.button.Disable()
-		v.u.loads.Add(1)
-		go func() {
-			defer v.u.loads.Done()
+		v.u.background(func() {
 			v.stop()
 			v.u.do(func() { v.button.Enable() })
 			v.u.reload()
-		}()
+		})
 		return
 	}
 	cfg, err := v.config()
@@ -203,9 +201,7 @@ func (v *listenerView) toggle() {
 		return
 	}
 	v.button.Disable()
-	v.u.loads.Add(1)
-	go func() {
-		defer v.u.loads.Done()
+	v.u.background(func() {
 		err := v.start(cfg)
 		v.u.do(func() {
 			v.button.Enable()
@@ -213,7 +209,7 @@ func (v *listenerView) toggle() {
 				v.u.showErrorNow(err)
 			}
 		})
-	}()
+	})
 }
 
 // start runs a session and its stats ticker; off the UI goroutine.
@@ -243,9 +239,7 @@ func (v *listenerView) start(cfg live.Config) error {
 		v.button.SetText("Stop listening")
 		v.button.SetIcon(theme.MediaStopIcon())
 	})
-	v.u.loads.Add(1)
-	go func() {
-		defer v.u.loads.Done()
+	v.u.background(func() {
 		t := time.NewTicker(statsEvery)
 		defer t.Stop()
 		for {
@@ -256,7 +250,7 @@ func (v *listenerView) start(cfg live.Config) error {
 			case <-t.C:
 			}
 		}
-	}()
+	})
 	return nil
 }
 

@@ -315,15 +315,13 @@ func (v *rulesView) run(fn func(context.Context, *Project) (*Snapshot, error)) {
 	if p == nil {
 		return
 	}
-	v.u.loads.Add(1)
-	go func() {
-		defer v.u.loads.Done()
+	v.u.background(func() {
 		s, err := fn(context.Background(), p)
 		if s != nil {
 			v.u.do(func() { v.u.showRules(s) })
 		}
 		v.u.showError(err)
-	}()
+	})
 }
 
 // edit records an edit of the selected rule.

@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -113,17 +112,7 @@ func (v *sourcesView) selectSource(row int) {
 
 // chooseFiles opens the file dialog; each chosen file is imported.
 func (v *sourcesView) chooseFiles() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			v.u.showError(err)
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		v.importFiles([]string{path})
-	}, v.u.win)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	v.u.chooseFile(nil, func(path string) { v.importFiles([]string{path}) })
 }
 
 // importFiles queues files for import; imports run one batch at a time.
@@ -142,14 +131,12 @@ func (v *sourcesView) importFiles(files []string) {
 	v.busy = true
 	v.mu.Unlock()
 	if start {
-		v.u.loads.Add(1)
-		go v.run()
+		v.u.background(v.run)
 	}
 }
 
 // run imports the queued batches; one goroutine at a time.
 func (v *sourcesView) run() {
-	defer v.u.loads.Done()
 	for {
 		v.mu.Lock()
 		if len(v.queue) == 0 {

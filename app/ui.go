@@ -144,9 +144,7 @@ func (u *UI) Start(path string) {
 	if path == "" && u.opts.DemoDir != "" {
 		demo = true
 	}
-	u.loads.Add(1)
-	go func() {
-		defer u.loads.Done()
+	u.background(func() {
 		if demo {
 			u.setStatus("Building the demo workspace…")
 			p, err := EnsureDemo(context.Background(), u.opts.DemoDir)
@@ -161,12 +159,21 @@ func (u *UI) Start(path string) {
 			return
 		}
 		u.open(path, demo)
-	}()
+	})
 }
 
 // Import imports files into the open workspace, as a drop on the window
 // would; from any goroutine.
 func (u *UI) Import(files []string) { u.do(func() { u.sources.importFiles(files) }) }
+
+// background runs fn on a new goroutine that Wait waits for.
+func (u *UI) background(fn func()) {
+	u.loads.Add(1)
+	go func() {
+		defer u.loads.Done()
+		fn()
+	}()
+}
 
 // Wait blocks until the loads started so far have finished (for tests and
 // screenshots).
@@ -229,11 +236,9 @@ func (u *UI) reload() {
 	if p == nil {
 		return
 	}
-	u.loads.Add(1)
-	go func() {
-		defer u.loads.Done()
+	u.background(func() {
 		u.load(p)
-	}()
+	})
 }
 
 // show displays snap in every view; on the UI goroutine.
@@ -370,8 +375,9 @@ func (u *UI) setTheme(name string) {
 	applyTheme(u.app, name)
 }
 
-// chooseWorkspace lets the user open another workspace file.
-func (u *UI) chooseWorkspace() {
+// chooseFile shows the file dialog (for files ending in one of exts, or
+// any file) and calls fn with the chosen path.
+func (u *UI) chooseFile(exts []string, fn func(path string)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil || r == nil {
 			u.showError(err)
@@ -379,27 +385,26 @@ func (u *UI) chooseWorkspace() {
 		}
 		path := r.URI().Path()
 		r.Close()
-		u.loads.Add(1)
-		go func() { defer u.loads.Done(); u.open(path, false) }()
+		fn(path)
 	}, u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".flowsleuth"}))
+	if len(exts) > 0 {
+		d.SetFilter(storage.NewExtensionFileFilter(exts))
+	}
+	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
+}
+
+// chooseWorkspace lets the user open another workspace file.
+func (u *UI) chooseWorkspace() {
+	u.chooseFile([]string{".flowsleuth"}, func(path string) {
+		u.background(func() { u.open(path, false) })
+	})
 }
 
 // chooseInventory imports a VM inventory (RVTools, Prism Central, CSV or
 // XLSX) so conversations show VM names and groups.
 func (u *UI) chooseInventory() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			u.showError(err)
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		u.importInventory(path)
-	}, u.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv", ".xlsx"}))
-	d.Show()
+	u.chooseFile([]string{".csv", ".xlsx"}, u.importInventory)
 }
 
 // importInventory stores the inventory at path and reloads the views.
@@ -409,9 +414,7 @@ func (u *UI) importInventory(path string) {
 		u.showErrorNow(errors.New("open a workspace first"))
 		return
 	}
-	u.loads.Add(1)
-	go func() {
-		defer u.loads.Done()
+	u.background(func() {
 		res, err := p.Workspace().ImportInventory(context.Background(), path)
 		if err != nil {
 			u.showError(err)
@@ -420,7 +423,7 @@ func (u *UI) importInventory(path string) {
 		u.load(p)
 		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s VMs, %s addresses.", filepath.Base(path),
 			res.Report.Format, thousands(res.VMs), thousands(res.Addresses)))
-	}()
+	})
 }
 
 // editMonitored lets the user declare the monitored (protected) prefixes
@@ -441,15 +444,13 @@ func (u *UI) editMonitored() {
 			return
 		}
 		prefixes, _ := analysis.ParsePeers(entry.Text)
-		u.loads.Add(1)
-		go func() {
-			defer u.loads.Done()
+		u.background(func() {
 			if err := p.Workspace().SetMonitored(context.Background(), prefixes); err != nil {
 				u.showError(err)
 				return
 			}
 			u.load(p)
-		}()
+		})
 	}, u.win)
 	d.Resize(fyne.NewSize(480, 360))
 	d.Show()
@@ -468,8 +469,7 @@ func (u *UI) newWorkspace() {
 		if filepath.Ext(path) != ".flowsleuth" {
 			path += ".flowsleuth"
 		}
-		u.loads.Add(1)
-		go func() { defer u.loads.Done(); u.open(path, false) }()
+		u.background(func() { u.open(path, false) })
 	}, u.win)
 	d.SetFileName("project.flowsleuth")
 	d.Show()

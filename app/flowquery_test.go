@@ -137,7 +137,7 @@ func TestProgressText(t *testing.T) {
 			"b.log.gz (2/3) · 1.0 MiB of 1.0 MiB · 1.0 MiB/s", 1},
 		{analysis.Progress{File: "-", Files: 1, Done: 2048, Total: -1}, time.Second, "- · 2.0 KiB · 2.0 KiB/s", 0},
 	} {
-		got, frac := progressText(tc.p, tc.elapsed, 0)
+		got, frac := progressText(tc.p, tc.elapsed)
 		if got != tc.want || frac != tc.frac {
 			t.Errorf("progressText(%+v) = %q, %v; want %q, %v", tc.p, got, frac, tc.want, tc.frac)
 		}

@@ -169,7 +169,6 @@ func (v *sourcesView) run() {
 
 // importBatch imports files with a progress display throttled to 10 Hz.
 func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]workspace.FileResult, error) {
-	start := time.Now()
 	var fileStart time.Time
 	var last analysis.Progress
 	var pending sync.Mutex // at most one progress update queued on the UI
@@ -181,7 +180,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 		if !pending.TryLock() {
 			return
 		}
-		text, frac := progressText(p, time.Since(fileStart), time.Since(start))
+		text, frac := progressText(p, time.Since(fileStart))
 		v.u.do(func() {
 			defer pending.Unlock()
 			v.progLabel.SetText(text)
@@ -192,7 +191,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 
 // progressText describes an import's progress: "web.log (1/3) · 120 MB of
 // 1.7 GB · 804 MB/s · 2 s left".
-func progressText(p analysis.Progress, fileElapsed, _ time.Duration) (string, float64) {
+func progressText(p analysis.Progress, fileElapsed time.Duration) (string, float64) {
 	name := filepath.Base(p.File)
 	if p.Files > 1 {
 		name += fmt.Sprintf(" (%d/%d)", p.FileIndex+1, p.Files)

@@ -156,16 +156,19 @@ func (c *consumer) emit(part []*message, now time.Time) {
 // message is one archive line and parses live as it will from the archive.
 // It returns how many it replaced.
 func oneLine(msg []byte) int {
-	n := 0
-	for {
-		i := bytes.IndexAny(msg, "\r\n")
-		if i < 0 {
-			return n
-		}
-		msg[i] = ' '
-		msg = msg[i+1:]
-		n++
+	// Almost no message holds a line break: two vectorised scans rule it
+	// out far faster than bytes.IndexAny, which builds a set per call.
+	if bytes.IndexByte(msg, '\n') < 0 && bytes.IndexByte(msg, '\r') < 0 {
+		return 0
 	}
+	n := 0
+	for i, c := range msg {
+		if c == '\r' || c == '\n' {
+			msg[i] = ' '
+			n++
+		}
+	}
+	return n
 }
 
 // parse fills c.out from batch.

@@ -84,9 +84,9 @@ func newFlowsView(u *UI) *flowsView {
 	v.protoSel = widget.NewSelect([]string{"Any protocol", "TCP", "UDP", "ICMP", "ICMPv6"}, func(string) { v.fromSelects() })
 	v.protoSel.PlaceHolder = "Any protocol"
 	v.from = widget.NewEntry()
-	v.from.SetPlaceHolder("from: YYYY-MM-DD [HH:MM]")
+	v.from.SetPlaceHolder("from date")
 	v.to = widget.NewEntry()
-	v.to.SetPlaceHolder("to (excluded)")
+	v.to.SetPlaceHolder("to date")
 	for _, e := range []*widget.Entry{v.from, v.to} {
 		e.Validator = func(s string) error { _, err := analysis.ParseTime(s); return err }
 		e.OnChanged = func(string) { v.fromTimes() }

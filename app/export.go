@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -203,7 +204,7 @@ func (v *exportView) updatePlan() {
 		}
 	}
 	v.which.Options = kinds
-	if !contains(kinds, v.which.Selected) {
+	if !slices.Contains(kinds, v.which.Selected) {
 		v.which.Selected = ""
 		if len(kinds) > 0 {
 			v.which.Selected = kinds[0]

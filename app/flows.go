@@ -3,7 +3,9 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,13 +147,13 @@ func (v *flowsView) setFilter(f FlowFilter) {
 	v.filter = f
 	v.updating = true
 	v.search.SetText(f.Text)
-	v.tagSel.SetSelected(orDefault(f.Tag, "Any tag"))
+	v.tagSel.SetSelected(cmp.Or(f.Tag, "Any tag"))
 	dir := "Any direction"
 	if f.DirSet {
 		dir = f.Direction.String()
 	}
 	v.dirSel.SetSelected(dir)
-	v.actSel.SetSelected(orDefault(f.Action, "Any action"))
+	v.actSel.SetSelected(cmp.Or(f.Action, "Any action"))
 	proto := "Any protocol"
 	if f.Proto != 0 && !f.Service {
 		proto = ingest.ProtoName(f.Proto)
@@ -172,13 +174,6 @@ func timeText(t time.Time) string {
 		return t.UTC().Format(time.DateOnly)
 	}
 	return t.UTC().Format("2006-01-02 15:04")
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // fromTimes reads the time range entries; an invalid bound is ignored
@@ -299,7 +294,7 @@ func (v *flowsView) showChips() {
 		add(label, func(f *FlowFilter) { f.Proto, f.Service, f.Port = 0, false, 0 })
 	}
 	if f.Peer.IsValid() {
-		add("peer "+f.Peer.String(), func(f *FlowFilter) { *f = clearPeer(*f) })
+		add("peer "+f.Peer.String(), func(f *FlowFilter) { f.Peer = netip.Addr{} })
 	}
 	if !f.Since.IsZero() || !f.Until.IsZero() {
 		add(timeRange(f.Since, f.Until), func(f *FlowFilter) { f.Since, f.Until = time.Time{}, time.Time{} })
@@ -310,12 +305,6 @@ func (v *flowsView) showChips() {
 	if f.Suspect {
 		add("suspect", func(f *FlowFilter) { f.Suspect = false })
 	}
-}
-
-func clearPeer(f FlowFilter) FlowFilter {
-	var zero FlowFilter
-	f.Peer = zero.Peer
-	return f
 }
 
 // selectRow shows a conversation's details.

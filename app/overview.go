@@ -1,7 +1,9 @@
 package app
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -185,34 +187,18 @@ func (v *overviewView) show(s *Snapshot) {
 		opts = append(opts, t.Name)
 	}
 	v.tagSel.Options = opts
-	if v.tag != "" && !contains(opts, v.tag) {
+	if v.tag != "" && !slices.Contains(opts, v.tag) {
 		v.tag = ""
 	}
 	if !v.picked && len(o.Tags) > 0 {
 		v.tag = o.Tags[0].Name // the busiest tag, so both donuts show something
 	}
 	v.settling = true
-	v.tagSel.SetSelected(orAll(v.tag)) // calls showTag
+	v.tagSel.SetSelected(cmp.Or(v.tag, allTags)) // calls showTag
 	v.settling = false
 
-	v.hourStart, v.hourStep, _ = v.setTime(v.hourly, o.Hourly, time.Hour)
-	v.dayStart, v.dayStep, _ = v.setTime(v.daily, o.NewDaily, 24*time.Hour)
-}
-
-func orAll(tag string) string {
-	if tag == "" {
-		return allTags
-	}
-	return tag
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	v.hourStart, v.hourStep = v.setTime(v.hourly, o.Hourly, time.Hour)
+	v.dayStart, v.dayStep = v.setTime(v.daily, o.NewDaily, 24*time.Hour)
 }
 
 func dirLabel(d ingest.Direction) string {
@@ -350,10 +336,10 @@ func (v *overviewView) tappedPeer(i int) {
 }
 
 // setTime fills a time chart.
-func (v *overviewView) setTime(c *chart.TimeBars, hs []analysis.Hour, step time.Duration) (time.Time, time.Duration, int) {
+func (v *overviewView) setTime(c *chart.TimeBars, hs []analysis.Hour, step time.Duration) (time.Time, time.Duration) {
 	start, step, values := timeSeries(hs, step)
 	c.SetData(start, step, values)
-	return start, step, len(values)
+	return start, step
 }
 
 func (v *overviewView) tappedHour(i int) {

@@ -117,9 +117,6 @@ func (u *UI) Content() fyne.CanvasObject {
 	return container.NewBorder(container.NewVBox(top, u.banner), u.status, nil, nil, u.tabs)
 }
 
-// Tabs returns the view tabs (tests select views through them).
-func (u *UI) Tabs() *container.AppTabs { return u.tabs }
-
 // Project returns the open project, or nil.
 func (u *UI) Project() *Project {
 	u.mu.Lock()

@@ -18,16 +18,38 @@ import (
 // (when that curve flattens out, discovery has seen the application's
 // traffic).
 type Overview struct {
-	Conversations            int
-	Suspect                  int // conversations never answered: probable scans
-	Sessions, Packets, Bytes uint64
-	First, Last              time.Time
+	Totals
 
 	Tags     []TagTraffic // by sessions, largest first
 	Untagged [4]uint64    // sessions of untagged conversations, by ingest.Direction
 	Services []Count      // sessions per service, largest first
 	Hourly   []Hour       // sessions started per hour, in time order
 	NewDaily []Hour       // conversations first seen per UTC day (Sessions holds the count), in time order
+}
+
+// Totals are the sums of a set of conversations.
+type Totals struct {
+	Conversations            int
+	Suspect                  int // conversations never answered: probable scans
+	Sessions, Packets, Bytes uint64
+	First, Last              time.Time // zero when no line had a time
+}
+
+// Add counts c in t.
+func (t *Totals) Add(c *Conversation) {
+	t.Conversations++
+	t.Sessions += c.Sessions
+	t.Packets += c.Packets()
+	t.Bytes += c.Bytes()
+	if c.Suspect() {
+		t.Suspect++
+	}
+	if !c.First.IsZero() && (t.First.IsZero() || c.First.Before(t.First)) {
+		t.First = c.First
+	}
+	if c.Last.After(t.Last) {
+		t.Last = c.Last
+	}
 }
 
 // TagTraffic is one tag's traffic.
@@ -91,27 +113,15 @@ type tagAcc struct {
 // peers of each tag and overall (n <= 0: all).
 func Summarize(convs []Conversation, n int) Overview {
 	var o Overview
-	o.Conversations = len(convs)
 	tags := make(map[string]*tagAcc)
 	services := make(map[svcKey]uint64)
 	hourly := make(map[int64]uint64)
 	daily := make(map[int64]uint64)
 	for i := range convs {
 		c := &convs[i]
-		o.Sessions += c.Sessions
-		o.Packets += c.Packets()
-		o.Bytes += c.Bytes()
-		if c.Suspect() {
-			o.Suspect++
-		}
+		o.Add(c)
 		if !c.First.IsZero() {
-			if o.First.IsZero() || c.First.Before(o.First) {
-				o.First = c.First
-			}
 			daily[c.First.UTC().Truncate(24*time.Hour).Unix()]++
-		}
-		if c.Last.After(o.Last) {
-			o.Last = c.Last
 		}
 		for _, h := range c.Hourly {
 			hourly[h.Start.Unix()] += h.Sessions

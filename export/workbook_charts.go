@@ -22,11 +22,10 @@ const (
 
 // trafficTotals are the figures of the Summary, gathered in one pass.
 type trafficTotals struct {
-	sessions, packets, bytes uint64
-	first, last              time.Time
-	tags                     map[string]*[4]uint64 // sessions per tag and tag direction
-	untagged                 [4]uint64             // sessions per direction
-	services                 map[serviceKey]uint64 // sessions per service
+	analysis.Totals
+	tags     map[string]*[4]uint64 // sessions per tag and tag direction
+	untagged [4]uint64             // sessions per direction
+	services map[serviceKey]uint64 // sessions per service
 }
 
 // serviceKey is a protocol and destination port (0 for ICMP: its types
@@ -41,15 +40,7 @@ func sumTraffic(convs []analysis.Conversation) *trafficTotals {
 	t := &trafficTotals{tags: make(map[string]*[4]uint64), services: make(map[serviceKey]uint64)}
 	for i := range convs {
 		c := &convs[i]
-		t.sessions += c.Sessions
-		t.packets += c.Packets()
-		t.bytes += c.Bytes()
-		if !c.First.IsZero() && (t.first.IsZero() || c.First.Before(t.first)) {
-			t.first = c.First
-		}
-		if c.Last.After(t.last) {
-			t.last = c.Last
-		}
+		t.Add(c)
 		for _, tag := range c.Tags {
 			per := t.tags[tag.Name]
 			if per == nil {
@@ -61,28 +52,9 @@ func sumTraffic(convs []analysis.Conversation) *trafficTotals {
 		if len(c.Tags) == 0 {
 			t.untagged[c.Direction&3] += c.Sessions
 		}
-		k := serviceKey{c.Proto, c.DPort}
-		if c.Proto == ingest.ProtoICMP || c.Proto == ingest.ProtoICMPv6 {
-			k.port = 0
-		}
-		t.services[k] += c.Sessions
+		t.services[serviceKey{c.Proto, analysis.ServicePort(c)}] += c.Sessions
 	}
 	return t
-}
-
-// serviceLabel names a service: "DNS 53/udp", "8443/tcp", "ICMP", "proto 47".
-func serviceLabel(k serviceKey) string {
-	switch k.proto {
-	case ingest.ProtoTCP, ingest.ProtoUDP:
-		port := strconv.Itoa(int(k.port)) + "/" + strings.ToLower(ingest.ProtoName(k.proto))
-		if name := analysis.ServiceName(k.proto, k.port); name != "" {
-			return name + " " + port
-		}
-		return port
-	case ingest.ProtoICMP, ingest.ProtoICMPv6:
-		return ingest.ProtoName(k.proto)
-	}
-	return "proto " + ingest.ProtoName(k.proto)
 }
 
 // summaryItem is a row of the Summary's totals.
@@ -107,11 +79,11 @@ func (b *book) summaryItems(rs *analysis.RuleSet, convs []analysis.Conversation,
 		{"Rules", len(rs.Rules), b.count},
 		{"Review items", len(rs.Review), b.count},
 		{"Conversations", len(convs), b.count},
-		{"Sessions", t.sessions, b.count},
-		{"Packets", t.packets, b.count},
-		{"Bytes", t.bytes, b.count},
-		{"First seen (UTC)", dateCell(t.first), b.date},
-		{"Last seen (UTC)", dateCell(t.last), b.date},
+		{"Sessions", t.Sessions, b.count},
+		{"Packets", t.Packets, b.count},
+		{"Bytes", t.Bytes, b.count},
+		{"First seen (UTC)", dateCell(t.First), b.date},
+		{"Last seen (UTC)", dateCell(t.Last), b.date},
 		{"Input files", len(sources), b.count},
 		{"Lines read", lines, b.count},
 		{"Events", events, b.count},
@@ -278,7 +250,7 @@ func (b *book) serviceChart(top int, t *trafficTotals) error {
 	}
 	rows := len(keys)
 	for i, k := range keys {
-		if err := b.setCountRow(top+1+i, []any{serviceLabel(k), t.services[k]}); err != nil {
+		if err := b.setCountRow(top+1+i, []any{analysis.ServiceLabel(k.proto, k.port), t.services[k]}); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/influxdata/go-syslog/v3 v3.0.0
+	github.com/klauspost/compress v1.20.3
 	github.com/nutanix/ntnx-api-golang-clients/microseg-go-client/v4 v4.2.2
 	github.com/vmware/vsphere-automation-sdk-go/runtime v0.8.0
 	github.com/vmware/vsphere-automation-sdk-go/services/nsxt v0.12.0

@@ -1,7 +1,6 @@
 package listen
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // SegmentExt ends the name of an archive segment being written or not yet
@@ -40,16 +41,31 @@ type archive struct {
 	closed    map[string]int64 // closed, not yet compressed segments: their size
 	committed map[string]int64 // bytes of a segment the workspace holds
 	segments  int
-	done      bool // closed: Commit compresses before returning
+	done      bool     // closed: Commit compresses before returning
+	gzQueue   []string // segments ready to compress, oldest first
+	gzBusy    bool     // the compressor goroutine is running
 	gzErr     error
-	gzWG      sync.WaitGroup
+	gzWG      sync.WaitGroup // one per segment queued and not yet compressed
+
+	// busy reports that the receiver is near its limit: compression then
+	// waits, unless deferLimit segments are waiting already (disk space).
+	busy       func() bool
+	deferLimit int
+	closing    atomic.Bool // compress without waiting: the receiver stopped
 }
+
+// deferLimit is how many closed segments may wait, uncompressed, for the
+// receiver to calm down (16 × 64 MiB by default).
+const deferLimit = 16
+
+// busyPoll is how often waiting compression checks the receiver again.
+const busyPoll = 50 * time.Millisecond
 
 func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*archive, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
-	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold,
+	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit,
 		closed: make(map[string]int64), committed: make(map[string]int64)}, nil
 }
 
@@ -159,32 +175,80 @@ func (a *archive) Commit(segment string, size int64) {
 	}
 }
 
-// compressReady compresses, in the background, the closed segments whose
-// bytes are all committed (or all of them when not holding).
+// compressReady queues for compression the closed segments whose bytes are
+// all committed (or all of them when not holding).
 func (a *archive) compressReady() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	var ready []string
 	for p, size := range a.closed {
 		if a.hold && a.committed[p] < size {
 			continue
 		}
 		delete(a.closed, p)
 		delete(a.committed, p)
-		a.gzWG.Add(1)
-		go func() {
-			defer a.gzWG.Done()
-			if err := CompressSegment(p); err != nil {
-				a.mu.Lock()
-				a.gzErr = err
-				a.mu.Unlock()
-			}
-		}()
+		ready = append(ready, p)
+	}
+	if len(ready) == 0 {
+		return
+	}
+	sort.Strings(ready) // names sort by time: oldest first
+	a.gzWG.Add(len(ready))
+	a.gzQueue = append(a.gzQueue, ready...)
+	if !a.gzBusy {
+		a.gzBusy = true
+		go a.compressor()
+	}
+}
+
+// compressor compresses the queued segments one at a time, giving way to
+// the receiver (pause), and returns when the queue is empty.
+//
+// Compression is the archive's only heavy work and nothing waits for it,
+// while a UDP socket buffer overflows when its reader is held up: the Go
+// scheduler notices a readable socket late when every processor is busy.
+// With one goroutine per segment, the segments that became ready at one
+// commit after a burst were gzipped at once, took both cores of a laptop,
+// and the kernel dropped datagrams.
+func (a *archive) compressor() {
+	for {
+		a.mu.Lock()
+		if len(a.gzQueue) == 0 {
+			a.gzBusy = false
+			a.mu.Unlock()
+			return
+		}
+		p := a.gzQueue[0]
+		a.gzQueue = a.gzQueue[1:]
+		a.mu.Unlock()
+		err := compressSegment(p, a.pause)
+		a.mu.Lock()
+		if err != nil {
+			a.gzErr = err
+		}
+		a.mu.Unlock()
+		a.gzWG.Done()
+	}
+}
+
+// pause waits while the receiver is busy, unless too many segments wait
+// for compression or the archive is closing.
+func (a *archive) pause() {
+	for a.busy != nil && !a.closing.Load() && a.busy() {
+		a.mu.Lock()
+		waiting := len(a.gzQueue)
+		a.mu.Unlock()
+		if waiting >= a.deferLimit {
+			return
+		}
+		time.Sleep(busyPoll)
 	}
 }
 
 // close closes the current segment and waits for compressions under way.
 // Segments not committed stay uncompressed, for the next start to import.
 func (a *archive) close() error {
+	a.closing.Store(true)
 	err := a.rotate()
 	a.gzWG.Wait()
 	a.mu.Lock()
@@ -205,19 +269,35 @@ func (a *archive) counts() (written int64, segments int, current string, gzErr e
 // CompressSegment gzips an archive segment: it writes path.gz under a
 // temporary name, syncs it, renames it into place and only then removes
 // path, so a crash at any point leaves at least one complete copy.
-func CompressSegment(path string) error {
-	in, err := os.Open(path)
+func CompressSegment(path string) error { return compressSegment(path, nil) }
+
+// pauseEvery is how much of a segment is compressed between two calls of
+// compressSegment's pause.
+const pauseEvery = 1 << 20
+
+// compressSegment is CompressSegment, calling pause (when not nil) before
+// each pauseEvery bytes.
+func compressSegment(path string, pause func()) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
-	defer in.Close()
+	defer f.Close()
+	var in io.Reader = f
+	if pause != nil {
+		in = &pausingReader{r: f, pause: pause}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".gz.tmp*")
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())                       // a no-op after the rename
-	zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed) // logs compress well anyway; CPU is for receiving
-	err = tmp.Chmod(0o644)                            // CreateTemp makes it 0600
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	// klauspost/compress writes the same gzip format 2.9 times faster than
+	// compress/gzip at level 1, and smaller (a 26 MB corpus of NSX and
+	// Nutanix lines: 502 against 175 MB/s, ratio 8.6 against 8.3): the CPU
+	// is for receiving.
+	zw, _ := gzip.NewWriterLevel(tmp, gzip.BestSpeed)
+	err = tmp.Chmod(0o644) // CreateTemp makes it 0600
 	if err == nil {
 		_, err = io.Copy(zw, in)
 	}
@@ -261,4 +341,21 @@ func Segments(dir string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// pausingReader calls pause before every pauseEvery bytes it reads.
+type pausingReader struct {
+	r     io.Reader
+	pause func()
+	left  int // bytes until the next pause
+}
+
+func (p *pausingReader) Read(b []byte) (int, error) {
+	if p.left <= 0 {
+		p.pause()
+		p.left = pauseEvery
+	}
+	n, err := p.r.Read(b[:min(len(b), p.left)])
+	p.left -= n
+	return n, err
 }

@@ -47,15 +47,19 @@ func BenchmarkConsume(b *testing.B) {
 	c.out.Events = make([]ingest.Event, 0, maxBatch)
 	snd := s.c.sender(netip.MustParseAddr("192.0.2.7"))
 	lines := [][]byte{[]byte(nsxLine), []byte(ntxLine)}
-	batch := make([]*message, 0, maxBatch)
+	chunks := make([]*chunk, 0, maxBatch/maxChunk)
 	for b.Loop() {
-		batch = batch[:0]
-		for i := range maxBatch {
-			m := newMessage(lines[i%len(lines)], snd)
-			s.queued.Add(msgCost(len(m.data)))
-			batch = append(batch, m)
+		chunks = chunks[:0]
+		for range maxBatch / maxChunk {
+			ch := getChunk()
+			for i := range maxChunk {
+				ch.add(lines[i%len(lines)], snd)
+			}
+			s.queued.Add(ch.cost)
+			s.queuedMsgs.Add(int64(ch.len()))
+			chunks = append(chunks, ch)
 		}
-		c.process(batch)
+		c.process(chunks)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*maxBatch), "ns/msg")
 	if err := s.arch.close(); err != nil {

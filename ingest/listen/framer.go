@@ -2,6 +2,7 @@ package listen
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -80,6 +81,28 @@ func (f *framer) next() ([]byte, error) {
 		f.onFrame()
 	}
 	return msg, err
+}
+
+// ready reports whether a whole frame is buffered: next would return it
+// without reading from the stream. A bad octet count is not ready.
+func (f *framer) ready() bool {
+	b, _ := f.r.Peek(f.r.Buffered())
+	i := 0
+	for i < len(b) && (b[i] == '\n' || b[i] == '\r') {
+		i++ // next skips line ends between frames
+	}
+	b = b[i:]
+	if len(b) == 0 {
+		return false
+	}
+	if f.mode != OctetCounting {
+		return bytes.IndexByte(b, '\n') >= 0
+	}
+	n, digits := 0, 0
+	for ; digits < len(b) && digits < maxCountDigits && b[digits] >= '0' && b[digits] <= '9'; digits++ {
+		n = n*10 + int(b[digits]-'0')
+	}
+	return digits > 0 && digits < len(b) && b[digits] == ' ' && len(b)-digits-1 >= n
 }
 
 // line reads an LF-terminated frame. Empty lines are skipped.

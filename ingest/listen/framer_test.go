@@ -162,3 +162,59 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+// stingyReader returns its bytes in one read, then counts the reads a
+// framer makes beyond them (on a connection, they would wait).
+type stingyReader struct {
+	b     []byte
+	extra int
+}
+
+func (r *stingyReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		r.extra++
+		return 0, io.EOF
+	}
+	n := copy(p, r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// TestFramerReady cuts two-frame streams at every byte: once the first
+// frame is read, ready must say whether the second one is wholly buffered,
+// and when it does, next must return it without reading.
+func TestFramerReady(t *testing.T) {
+	for _, tc := range []struct {
+		name, first, second string
+	}{
+		{"LF", m5424 + "\n", m3164 + "\n"},
+		{"CRLF and a blank line", "a\r\n", "\r\n\nb\n"},
+		{"octet counting", octet(m5424), octet(m3164)},
+		{"octet counting with LF", octet(m5424) + "\n", octet(m3164) + "\n"},
+	} {
+		stream := tc.first + tc.second
+		// The second frame is complete at its last byte that is not a line
+		// end after it (octet counting), or at its LF.
+		complete := len(strings.TrimRight(stream, "\r\n"))
+		if !strings.HasPrefix(tc.second, "1") && !strings.HasPrefix(tc.second, "9") {
+			complete = len(stream) // LF framing: its LF
+		}
+		for k := len(tc.first); k <= len(stream); k++ {
+			r := &stingyReader{b: []byte(stream[:k])}
+			f := newFramer(r, 1000)
+			if _, err := f.next(); err != nil {
+				t.Fatalf("%s/%d: first frame: %v", tc.name, k, err)
+			}
+			want := k >= complete
+			if got := f.ready(); got != want {
+				t.Errorf("%s/%d of %d bytes: ready = %v, want %v", tc.name, k, len(stream), got, want)
+			}
+			if want {
+				before := r.extra
+				if msg, err := f.next(); err != nil || r.extra != before {
+					t.Errorf("%s/%d: ready, but next = %q, %v after %d reads", tc.name, k, msg, err, r.extra-before)
+				}
+			}
+		}
+	}
+}

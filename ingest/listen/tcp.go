@@ -92,6 +92,8 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 	f := newFramer(dc, s.cfg.MaxMessage)
 	dc.buffered = f.r.Buffered
 	f.onFrame = dc.frameDone
+	ch := getChunk()
+	defer func() { s.enqueueWait(ch) }() // what was read before the end
 	for {
 		msg, err := f.next()
 		switch {
@@ -99,24 +101,24 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 		case errors.Is(err, ErrOversize):
 			s.c.oversize.Add(1)
 			snd.oversize.Add(1)
-			continue
 		default:
 			s.connEnded(err)
 			return
 		}
-		s.c.received.Add(1)
-		snd.messages.Add(1)
-		snd.bytes.Add(int64(len(msg)))
-		snd.lastSeen.Store(time.Now().UnixNano())
-		// Wait while the queue holds an eighth of its memory budget
-		// (backpressure): a deep queue only makes a TCP sender's backlog
-		// cost memory, and the rest stays free for UDP bursts, which
-		// cannot wait. The consumer runs until every reader has returned.
-		for s.queued.Load()+msgCost(len(msg)) > int64(s.cfg.QueueBytes)/8 && s.queued.Load() > 0 {
-			time.Sleep(time.Millisecond)
+		if err == nil {
+			s.c.received.Add(1)
+			snd.messages.Add(1)
+			snd.bytes.Add(int64(len(msg)))
+			ch.add(msg, snd)
 		}
-		s.queued.Add(msgCost(len(msg)))
-		s.queue <- newMessage(msg, snd)
+		// Hand over the frames already buffered together, but never hold
+		// one while waiting for the network.
+		if ch.len() == 0 || ch.len() < maxChunk && len(ch.data) < s.cfg.MaxMessage && f.ready() {
+			continue
+		}
+		snd.lastSeen.Store(time.Now().UnixNano())
+		s.enqueueWait(ch)
+		ch = getChunk()
 	}
 }
 

@@ -25,6 +25,9 @@ func (s *Server) readUDP() {
 			}
 			continue
 		}
-		s.datagram(buf[:n], n > s.cfg.MaxMessage, from.Addr(), &last)
+		ch := getChunk()
+		s.datagram(ch, buf[:n], n > s.cfg.MaxMessage, from.Addr(), &last)
+		s.settle(&last)
+		s.enqueue(ch)
 	}
 }

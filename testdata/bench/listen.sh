@@ -7,7 +7,7 @@
 # and the archive (64 MiB segments, gzipped once committed); flowsleuth-fast is the same with the
 # hand-written header reader (--syslog-library=false). rsyslog: imudp/imtcp to omfile.
 # Usage: testdata/bench/listen.sh   (RATES="50000 100000 200000 max" DURATION=10 PROTOS="udp tcp"
-#        RECEIVERS="rsyslog flowsleuth flowsleuth-fast")
+#        RECEIVERS="rsyslog flowsleuth flowsleuth-fast" FS_FLAGS="--rcvbuf 33554432")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
@@ -18,6 +18,7 @@ PROTOS=${PROTOS:-"udp tcp"}
 RECEIVERS=${RECEIVERS:-"rsyslog flowsleuth flowsleuth-fast"}
 FS_PORT=${FS_PORT:-15514}
 RS_PORT=${RS_PORT:-15515}
+FS_FLAGS=${FS_FLAGS:-} # extra flags for flowsleuth listen, for experiments
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -x "$BIN" ] || go build -o "$BIN" .
@@ -71,7 +72,7 @@ rs_size() { stat -c %s "$OUT/rs.out" 2>/dev/null || echo 0; }
 start_flowsleuth() { # proto [flags]
 	rm -rf "$OUT/fs" && mkdir -p "$OUT/fs"
 	"$BIN" listen --"$1" 127.0.0.1:$FS_PORT --allow 127.0.0.1 --workspace "$OUT/fs/ws.flowsleuth" \
-		--archive "$OUT/fs/archive" --status 500ms "${@:2}" 2>"$OUT/fs.err" &
+		--archive "$OUT/fs/archive" --status 500ms "${@:2}" $FS_FLAGS 2>"$OUT/fs.err" &
 	PID=$!
 }
 

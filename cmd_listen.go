@@ -30,6 +30,7 @@ const listenHelp = "Receives syslog from Nutanix AHV hosts and ESXi over UDP, TC
 
 type listenFlags struct {
 	udp, tcp, tlsAddr, cert, key string
+	clientCA                     string
 	allow, archive, monitored    string
 	allowAny, noWorkspace        bool
 	library                      bool
@@ -52,6 +53,7 @@ func (f *listenFlags) register(fs interface {
 	fs.StringVar(&f.tlsAddr, "tls", "", "TLS address to listen on (RFC 5425; needs --cert and --key)")
 	fs.StringVar(&f.cert, "cert", "", "TLS certificate (PEM)")
 	fs.StringVar(&f.key, "key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.clientCA, "client-ca", "", "TLS: accept only senders with a certificate from these CAs (PEM; RFC 5425 mutual authentication)")
 	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated")
 	fs.BoolVar(&f.allowAny, "allow-any", false, "accept every sender (only on a trusted network)")
 	fs.StringVar(&f.archive, "archive", "", "archive directory (default: NAME.archive beside the workspace NAME.flowsleuth)")
@@ -126,6 +128,9 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 	if (f.tlsAddr != "") != (f.cert != "" && f.key != "") {
 		return cfg, usagef("--tls needs --cert and --key, and they need --tls")
 	}
+	if f.clientCA != "" && f.tlsAddr == "" {
+		return cfg, usagef("--client-ca needs --tls")
+	}
 	udp, tcp := f.udp, f.tcp
 	if udp == "" && tcp == "" && f.tlsAddr == "" {
 		port := "514"
@@ -142,7 +147,7 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 		archive = live.DefaultArchive(wsPath)
 	}
 	cfg = live.Config{
-		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: f.tlsAddr, CertFile: f.cert, KeyFile: f.key,
+		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: f.tlsAddr, CertFile: f.cert, KeyFile: f.key, ClientCAFile: f.clientCA,
 			Allow: allow, AllowAny: f.allowAny, MaxMessage: f.maxMessage, MaxConns: f.maxConns,
 			IdleTimeout: f.connIdle, ReadBuffer: f.rcvbuf, Queue: f.queue, Archive: archive,
 			SegmentSize: f.segment, SegmentAge: f.age, Parse: []ingest.Option{ingest.WithSyslogLibrary(f.library)}},

@@ -25,6 +25,7 @@ func TestListenUsage(t *testing.T) {
 		{"no allowlist", []string{"listen", "--tcp", "127.0.0.1:0", "--workspace", ws}, "no sender is allowed"},
 		{"bad allowlist", []string{"listen", "--allow", "10.0.0.0/33", "--workspace", ws}, "--allow"},
 		{"tls without key", []string{"listen", "--allow-any", "--tls", "127.0.0.1:0", "--cert", "c.pem", "--workspace", ws}, "--tls needs"},
+		{"client CA without tls", []string{"listen", "--allow-any", "--tcp", "127.0.0.1:0", "--client-ca", "ca.pem", "--workspace", ws}, "--client-ca needs --tls"},
 		{"argument", []string{"listen", "--allow-any", "x.log"}, "unexpected argument"},
 	}
 	for _, tc := range tests {

@@ -35,7 +35,7 @@ type listenerView struct {
 
 	udpOn, tcpOn, tlsOn *widget.Check
 	udp, tcp, tls       *widget.Entry
-	cert, key           *widget.Entry
+	cert, key, clientCA *widget.Entry
 	allow               *widget.Entry
 	allowAny            *widget.Check
 	archive             *widget.Entry
@@ -77,6 +77,8 @@ func newListenerView(u *UI) *listenerView {
 	v.cert.SetPlaceHolder("server certificate (PEM file)")
 	v.key = widget.NewEntry()
 	v.key.SetPlaceHolder("its private key (PEM file)")
+	v.clientCA = widget.NewEntry()
+	v.clientCA.SetPlaceHolder("optional: accept only senders with a certificate from these CAs (PEM file)")
 	v.allow = widget.NewEntry()
 	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
 	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
@@ -94,6 +96,7 @@ func newListenerView(u *UI) *listenerView {
 		widget.NewFormItem("", container.NewBorder(nil, nil, v.tlsOn, nil, v.tls)),
 		widget.NewFormItem("Certificate", v.cert),
 		widget.NewFormItem("Key", v.key),
+		widget.NewFormItem("Client CAs", v.clientCA),
 		widget.NewFormItem("Allowed senders", v.allow),
 		widget.NewFormItem("", v.allowAny),
 		widget.NewFormItem("Archive folder", v.archive),
@@ -161,6 +164,7 @@ func (v *listenerView) config() (live.Config, error) {
 		if lc.CertFile == "" || lc.KeyFile == "" {
 			return cfg, errors.New("TLS needs a certificate and a key")
 		}
+		lc.ClientCAFile = strings.TrimSpace(v.clientCA.Text)
 	}
 	if lc.UDP == "" && lc.TCP == "" && lc.TLS == "" {
 		return cfg, errors.New("choose at least one of UDP, TCP and TLS")

@@ -12,10 +12,12 @@ package listen
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,10 @@ var ErrNoAllowlist = errors.New("no sender allowed: give an allowlist, or allow 
 type Config struct {
 	UDP, TCP, TLS     string
 	CertFile, KeyFile string // the TLS server certificate and key (PEM)
+	// ClientCAFile holds the CA certificates (PEM) that TLS senders'
+	// certificates must chain to (RFC 5425 §5.2, mutual authentication);
+	// "" asks senders for none and checks them by address only.
+	ClientCAFile string
 
 	Allow    []netip.Prefix // senders accepted
 	AllowAny bool           // accept every sender (Allow is then ignored)
@@ -186,6 +192,19 @@ func (s *Server) bind() error {
 			return fmt.Errorf("listen: TLS certificate: %w", err)
 		}
 		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if s.cfg.ClientCAFile != "" {
+			pem, err := os.ReadFile(s.cfg.ClientCAFile)
+			if err != nil {
+				return fmt.Errorf("listen: client CA: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("listen: client CA %s: no PEM certificate in it", s.cfg.ClientCAFile)
+			}
+			s.tlsConf.ClientCAs, s.tlsConf.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
+	} else if s.cfg.ClientCAFile != "" {
+		return errors.New("listen: a client CA needs TLS")
 	}
 	if s.cfg.UDP != "" {
 		if err := s.bindUDP(); err != nil {

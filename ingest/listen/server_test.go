@@ -456,6 +456,85 @@ func TestTLS(t *testing.T) {
 	waitFor(t, "2 messages", func() bool { return s.Stats().Parsed == 2 })
 }
 
+// TestTLSClientCertificates: with a client CA, only senders presenting a
+// certificate of that CA are served; the others fail the handshake, are
+// counted, and nothing they wrote is accepted.
+func TestTLSClientCertificates(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, pool := selfSigned(t, dir)
+	caCert, caKey := newCA(t, "FlowSleuth test CA")
+	caFile := filepath.Join(dir, "clients.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caCert.Raw}), 0o600)
+	otherCert, otherKey := newCA(t, "another CA")
+	r := &recorder{}
+	s := start(t, Config{TLS: "127.0.0.1:0", CertFile: cert, KeyFile: key, ClientCAFile: caFile}, r)
+	addr := s.Addrs().TLS.String()
+
+	send := func(cc []tls.Certificate, line string) {
+		c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "localhost", Certificates: cc})
+		if err != nil {
+			return // TLS 1.2: the client learns of the refusal in the handshake
+		}
+		fmt.Fprintf(c, "%d %s", len(line), line)
+		c.Close()
+	}
+	send(nil, ntxLine)                                             // no certificate
+	send([]tls.Certificate{leaf(t, otherCert, otherKey)}, ntxLine) // another CA's
+	waitFor(t, "2 refused handshakes", func() bool { return s.Stats().TLSErrors == 2 })
+	send([]tls.Certificate{leaf(t, caCert, caKey)}, nsxLine)
+	waitFor(t, "the allowed sender's message", func() bool { return s.Stats().Accepted == 1 })
+	time.Sleep(50 * time.Millisecond)
+	lines, _ := r.snapshot()
+	if st := s.Stats(); st.Accepted != 1 || st.TLSErrors != 2 || len(lines) != 1 || lines[0] != nsxLine {
+		t.Errorf("accepted %d, handshake failures %d, events %q; want 1, 2, the NSX line", st.Accepted, st.TLSErrors, lines)
+	}
+
+	if _, err := New(Config{TCP: "127.0.0.1:0", ClientCAFile: caFile, AllowAny: true}, nil); err == nil {
+		t.Error("a client CA without TLS was accepted")
+	}
+	if _, err := New(Config{TLS: "127.0.0.1:0", CertFile: cert, KeyFile: key, ClientCAFile: key, AllowAny: true}, nil); err == nil {
+		t.Error("a client CA file without a certificate was accepted")
+	}
+}
+
+// newCA makes a certificate authority.
+func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, k
+}
+
+// leaf issues a client certificate from ca.
+func leaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls.Certificate {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "esx01"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+}
+
 // selfSigned writes a certificate for localhost and its key.
 func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()

@@ -97,7 +97,8 @@ type consumer struct {
 	s       *Server
 	parsers map[*sender]*ingest.Parser
 	shared  *ingest.Parser
-	born    time.Time // when the parsers were made: their reference time
+	born    time.Time        // when the parsers were made (refAhead)
+	clock   func() time.Time // time.Now; tests move it
 	out     Batch
 	refs    []ref // the round's messages
 	segment string
@@ -106,8 +107,8 @@ type consumer struct {
 
 // consume runs until the queue is closed and drained.
 func (s *Server) consume() {
-	c := &consumer{s: s}
-	c.renew(time.Now())
+	c := &consumer{s: s, clock: time.Now}
+	c.renew(c.clock())
 	c.out.Events = make([]ingest.Event, 0, maxBatch+maxChunk)
 	chunks := make([]*chunk, 0, maxBatch)
 	for {
@@ -231,7 +232,7 @@ func oneLine(msg []byte) int {
 
 // parse fills c.out from batch.
 func (c *consumer) parse(batch []ref) {
-	if now := time.Now(); now.Sub(c.born) > parserLife {
+	if now := c.clock(); now.Sub(c.born) > parserLife {
 		c.renew(now)
 	}
 	b := &c.out
@@ -268,15 +269,29 @@ func (c *consumer) parse(batch []ref) {
 }
 
 // parserLife is how long parsers are kept. RFC 3164 stamps have no year: a
-// parser places them by its reference time, the time it was made, so a
-// server running over New Year must make new ones.
+// parser places them by its reference time, so a server running over New
+// Year must make new ones.
 const parserLife = time.Hour
+
+// refAhead puts the parsers' reference time a day after they are made: a
+// stamp is placed in the latest year that puts it less than a month after
+// the reference time, so a message stamped "Jan  1 00:00:05" by a sender
+// whose clock runs a little ahead, or read by a parser made before
+// midnight, falls in the new year, while "Dec 31 23:59:59" stays in the
+// old one whichever side of midnight it is read.
+const refAhead = 24 * time.Hour
 
 // renew drops the parsers; new ones are made as senders appear.
 func (c *consumer) renew(now time.Time) {
-	c.parsers = make(map[*sender]*ingest.Parser)
-	c.shared = ingest.NewParser(append([]ingest.Option{ingest.WithMaxLineLength(c.s.cfg.MaxMessage)}, c.s.cfg.Parse...)...)
 	c.born = now
+	c.parsers = make(map[*sender]*ingest.Parser)
+	c.shared = ingest.NewParser(c.options()...)
+}
+
+// options are the parsers' options: the configured ones after ours.
+func (c *consumer) options(extra ...ingest.Option) []ingest.Option {
+	opts := []ingest.Option{ingest.WithMaxLineLength(c.s.cfg.MaxMessage), ingest.WithReferenceTime(c.born.Add(refAhead))}
+	return append(append(opts, c.s.cfg.Parse...), extra...)
 }
 
 // parser returns the parser of a sender: its address is the default host
@@ -288,8 +303,7 @@ func (c *consumer) parser(snd *sender) *ingest.Parser {
 	if len(c.parsers) >= maxParsers || !snd.addr.IsValid() {
 		return c.shared
 	}
-	opts := append([]ingest.Option{ingest.WithMaxLineLength(c.s.cfg.MaxMessage)}, c.s.cfg.Parse...)
-	p := ingest.NewParser(append(opts, ingest.WithDefaultHost(snd.addr.String()))...)
+	p := ingest.NewParser(c.options(ingest.WithDefaultHost(snd.addr.String()))...)
 	c.parsers[snd] = p
 	return p
 }

@@ -7,7 +7,7 @@
 # and the archive (64 MiB segments, gzipped once committed); flowsleuth-fast is the same with the
 # hand-written header reader (--syslog-library=false). rsyslog: imudp/imtcp to omfile.
 # Usage: testdata/bench/listen.sh   (RATES="50000 100000 200000 max" DURATION=10 PROTOS="udp tcp"
-#        RECEIVERS="rsyslog flowsleuth flowsleuth-fast" FS_FLAGS="--rcvbuf 33554432")
+#        RECEIVERS="rsyslog flowsleuth flowsleuth-fast" FS_FLAGS="--rcvbuf 33554432" PIN=1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
@@ -19,6 +19,11 @@ RECEIVERS=${RECEIVERS:-"rsyslog flowsleuth flowsleuth-fast"}
 FS_PORT=${FS_PORT:-15514}
 RS_PORT=${RS_PORT:-15515}
 FS_FLAGS=${FS_FLAGS:-} # extra flags for flowsleuth listen, for experiments
+# PIN=1 runs the sender on CPU 0 and the receiver on CPU 1 (taskset): the
+# sender's rate then does not depend on how much CPU the receiver takes.
+PIN=${PIN:-0}
+SEND_CPU=() RECV_CPU=()
+if [ "$PIN" = 1 ]; then SEND_CPU=(taskset -c 0) RECV_CPU=(taskset -c 1); fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [ -x "$BIN" ] || go build -o "$BIN" .
@@ -71,7 +76,7 @@ rs_size() { stat -c %s "$OUT/rs.out" 2>/dev/null || echo 0; }
 
 start_flowsleuth() { # proto [flags]
 	rm -rf "$OUT/fs" && mkdir -p "$OUT/fs"
-	"$BIN" listen --"$1" 127.0.0.1:$FS_PORT --allow 127.0.0.1 --workspace "$OUT/fs/ws.flowsleuth" \
+	"${RECV_CPU[@]}" "$BIN" listen --"$1" 127.0.0.1:$FS_PORT --allow 127.0.0.1 --workspace "$OUT/fs/ws.flowsleuth" \
 		--archive "$OUT/fs/archive" --status 500ms "${@:2}" $FS_FLAGS 2>"$OUT/fs.err" &
 	PID=$!
 }
@@ -92,7 +97,7 @@ input(type=\"imtcp\" address=\"127.0.0.1\" port=\"$RS_PORT\")"
 		template(name="raw" type="string" string="%rawmsg%\n")
 		action(type="omfile" file="$OUT/rs.out" template="raw")
 	EOF
-	rsyslogd -n -f "$OUT/rs/rsyslog.conf" -i "$OUT/rs/rsyslogd.pid" 2>"$OUT/rs.err" &
+	"${RECV_CPU[@]}" rsyslogd -n -f "$OUT/rs/rsyslog.conf" -i "$OUT/rs/rsyslogd.pid" 2>"$OUT/rs.err" &
 	PID=$!
 }
 
@@ -109,7 +114,7 @@ run() {
 	flag=$([ "$proto" = udp ] && echo -D || echo -S)
 	local c0 t0 t1 c1 sent rss
 	c0=$(cpu_ticks $PID); t0=$(date +%s.%N)
-	sent=$("$LOGGEN" -i "$flag" --active-connections=2 --rate=$per -I "$DURATION" -R "$CORPUS" -d -l 127.0.0.1 $port 2>&1 |
+	sent=$("${SEND_CPU[@]}" "$LOGGEN" -i "$flag" --active-connections=2 --rate=$per -I "$DURATION" -R "$CORPUS" -d -l 127.0.0.1 $port 2>&1 |
 		grep -o 'average rate.*count=[0-9]*' | grep -o 'count=[0-9]*' | tr -dc 0-9)
 	t1=$(date +%s.%N)
 	if [ "$recv" = rsyslog ]; then wait_stable rs_size; else wait_stable fs_received; fi

@@ -59,18 +59,8 @@ func TestCompressionWaitsWhileBusy(t *testing.T) {
 	// Each is a whole gzip file of its line.
 	gz, _ := filepath.Glob(filepath.Join(dir, "*.gz"))
 	for _, p := range gz {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil || !strings.HasPrefix(string(b), "line ") || !strings.HasSuffix(string(b), "\n") {
-			t.Errorf("%s: %q, %v", p, b, err)
+		if b := gunzip(t, p); !strings.HasPrefix(string(b), "line ") || !strings.HasSuffix(string(b), "\n") {
+			t.Errorf("%s: %q", p, b)
 		}
 	}
 }
@@ -103,4 +93,24 @@ func TestCompressionDeferLimit(t *testing.T) {
 	if len(logs) != 0 {
 		t.Errorf("after close, %d segments left uncompressed: %v", len(logs), logs)
 	}
+}
+
+// gunzip returns the content of a gzip file, read with the standard
+// library (the archive writes it with klauspost/compress).
+func gunzip(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return b
 }

@@ -3,7 +3,6 @@ package listen
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,7 +12,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/netip"
@@ -403,20 +401,7 @@ func TestRotationAndCompression(t *testing.T) {
 	var all []byte
 	gz, _ := filepath.Glob(filepath.Join(dir, "*.log.gz"))
 	for _, name := range gz {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		all = append(all, b...)
+		all = append(all, gunzip(t, name)...)
 	}
 	last, _ := os.ReadFile(segs[len(segs)-1])
 	all = append(all, last...)

@@ -222,7 +222,17 @@ func statusLine(st live.Stats) string {
 		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s  conversations %s",
 		group(int64(st.Rate)), group(st.Received), group(st.Parsed), group(st.Skipped), group(st.Malformed),
 		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
-		export.HumanBytes(uint64(st.ArchiveBytes)), group(st.Conversations))
+		archiveSize(st.Stats), group(st.Conversations))
+}
+
+// archiveSize is the archive's size, and how many closed segments wait for
+// compression (it waits while messages arrive fast).
+func archiveSize(st listen.Stats) string {
+	s := export.HumanBytes(uint64(max(st.ArchiveBytes, 0)))
+	if st.Uncompressed > 0 {
+		s += fmt.Sprintf(" (%d to gzip)", st.Uncompressed)
+	}
+	return s
 }
 
 // summary prints the session's totals, the senders and what went wrong.

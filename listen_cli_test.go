@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
 func TestListenUsage(t *testing.T) {
@@ -226,4 +228,19 @@ func firstLine(text, word string) string {
 		}
 	}
 	return "(no line with " + word + ")"
+}
+
+// TestArchiveSize: the status line says how many segments wait for gzip.
+func TestArchiveSize(t *testing.T) {
+	for _, tc := range []struct {
+		st   listen.Stats
+		want string
+	}{
+		{listen.Stats{ArchiveBytes: 3 << 20}, "3.0 MiB"},
+		{listen.Stats{ArchiveBytes: 3 << 20, Uncompressed: 2}, "3.0 MiB (2 to gzip)"},
+	} {
+		if got := archiveSize(tc.st); got != tc.want {
+			t.Errorf("archiveSize(%+v) = %q, want %q", tc.st, got, tc.want)
+		}
+	}
 }

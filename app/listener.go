@@ -297,7 +297,7 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 
 // statsText renders the counters.
 func statsText(st *live.Stats) string {
-	return fmt.Sprintf("received   %12s   parsed      %12s\n"+
+	text := fmt.Sprintf("received   %12s   parsed      %12s\n"+
 		"archived   %12s   skipped     %12s\n"+
 		"rejected   %12s   malformed   %12s\n"+
 		"dropped    %12s   kernel drop %12s\n"+
@@ -307,6 +307,10 @@ func statsText(st *live.Stats) string {
 		thousands64(st.Rejected), thousands64(st.Malformed), thousands64(st.Dropped), thousands64(st.KernelDrops),
 		thousands64(st.Oversize), st.OpenConns, export.HumanBytes(uint64(max(st.ArchiveBytes, 0))),
 		export.HumanBytes(uint64(max(st.RcvBufGranted, 0))))
+	if st.Uncompressed > 0 { // compression waits while messages arrive fast
+		text += fmt.Sprintf("\n%d closed archive segments to gzip", st.Uncompressed)
+	}
+	return text
 }
 
 // flushed reloads the views after a workspace commit, at most every reloadEvery.

@@ -44,6 +44,7 @@ type archive struct {
 	done      bool     // closed: Commit compresses before returning
 	gzQueue   []string // segments ready to compress, oldest first
 	gzBusy    bool     // the compressor goroutine is running
+	gzActive  bool     // … and compressing a segment
 	gzErr     error
 	gzWG      sync.WaitGroup // one per segment queued and not yet compressed
 
@@ -220,9 +221,11 @@ func (a *archive) compressor() {
 		}
 		p := a.gzQueue[0]
 		a.gzQueue = a.gzQueue[1:]
+		a.gzActive = true
 		a.mu.Unlock()
 		err := compressSegment(p, a.pause)
 		a.mu.Lock()
+		a.gzActive = false
 		if err != nil {
 			a.gzErr = err
 		}
@@ -260,10 +263,14 @@ func (a *archive) close() error {
 	return err
 }
 
-func (a *archive) counts() (written int64, segments int, current string, gzErr error) {
+func (a *archive) counts() (written int64, segments, waiting int, current string, gzErr error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.written.Load(), a.segments, a.path, a.gzErr
+	waiting = len(a.closed) + len(a.gzQueue)
+	if a.gzActive {
+		waiting++
+	}
+	return a.written.Load(), a.segments, waiting, a.path, a.gzErr
 }
 
 // CompressSegment gzips an archive segment: it writes path.gz under a

@@ -51,8 +51,12 @@ func TestCompressionWaitsWhileBusy(t *testing.T) {
 	if n := countGz(t, dir); n != 0 {
 		t.Fatalf("%d segments compressed while busy, want 0", n)
 	}
+	if _, _, waiting, _, _ := a.counts(); waiting != 3 {
+		t.Errorf("%d segments reported waiting, want 3", waiting)
+	}
 	busy.Store(false)
 	waitFor(t, "compression once calm", func() bool { return countGz(t, dir) == 3 })
+	waitFor(t, "no segment reported waiting", func() bool { _, _, waiting, _, _ := a.counts(); return waiting == 0 })
 	if err := a.close(); err != nil {
 		t.Fatal(err)
 	}

@@ -340,7 +340,7 @@ func (s *Server) Stats() Stats {
 	s.c.snapshot(&st)
 	if s.arch != nil {
 		var gzErr error
-		st.ArchiveBytes, st.Segments, st.Segment, gzErr = s.arch.counts()
+		st.ArchiveBytes, st.Segments, st.Uncompressed, st.Segment, gzErr = s.arch.counts()
 		if gzErr != nil {
 			st.ArchiveErr = gzErr.Error()
 		}

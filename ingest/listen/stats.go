@@ -34,6 +34,7 @@ type Stats struct {
 
 	ArchiveBytes   int64  // archived since start
 	Segments       int    // segments opened since start
+	Uncompressed   int    // closed segments not gzipped yet: waiting for a commit, or for a calmer rate
 	Segment        string // the segment being written
 	ArchiveErr     string // the last archive error, if any
 	RcvBufRequest  int    // UDP receive buffer asked for (bytes)

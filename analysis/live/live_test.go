@@ -176,6 +176,23 @@ func TestParityWithImport(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("uncompressed segments left: %v", left)
 	}
+	// Importing the compressed archive into the same workspace counts
+	// nothing twice: each segment is recognised by its content.
+	gz, _ := filepath.Glob(filepath.Join(dir, "archive", "*.gz"))
+	if len(gz) < 2 {
+		t.Fatalf("%d compressed segments, want several", len(gz))
+	}
+	res, err := ws.Import(ctx, gz, workspace.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Outcome != workspace.Already {
+			t.Errorf("%s: %s, want %s", r.Name, r.Outcome, workspace.Already)
+		}
+	}
+	got, _ = ws.Conversations(ctx, workspace.Query{})
+	sameFlows(t, got, want)
 }
 
 // TestRecoverUncommitted leaves archived lines uncommitted (as a kill

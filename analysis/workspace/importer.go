@@ -75,6 +75,9 @@ func (ws *Workspace) importFile(ctx context.Context, name string, o ImportOption
 		if err == nil {
 			plan, prev, err = ws.plan(ctx, f, name, fp)
 		}
+		if err == nil && plan == planNew && isGzip(f) {
+			plan, prev, err = ws.planGzip(ctx, f, st.Size())
+		}
 		f.Close()
 		if err != nil {
 			return res, fmt.Errorf("import %s: %w", name, err)

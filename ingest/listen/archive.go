@@ -66,6 +66,12 @@ func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*ar
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
+	// A compression cut short by a crash leaves its temporary file: the
+	// segment it was made from is still there, and will be compressed again.
+	stale, _ := filepath.Glob(filepath.Join(dir, "syslog-*"+SegmentExt+".gz.tmp*"))
+	for _, p := range stale {
+		os.Remove(p)
+	}
 	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit,
 		closed: make(map[string]int64), committed: make(map[string]int64)}, nil
 }
@@ -223,6 +229,7 @@ func (a *archive) compressor() {
 		a.gzQueue = a.gzQueue[1:]
 		a.gzActive = true
 		a.mu.Unlock()
+		a.pause() // before making the temporary file, too
 		err := compressSegment(p, a.pause)
 		a.mu.Lock()
 		a.gzActive = false

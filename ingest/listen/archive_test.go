@@ -118,3 +118,25 @@ func gunzip(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// TestStaleCompressionRemoved: the temporary file of a compression a crash
+// cut short is removed when the archive opens again; segments stay.
+func TestStaleCompressionRemoved(t *testing.T) {
+	dir := t.TempDir()
+	seg := filepath.Join(dir, "syslog-20261123T101010.000Z"+SegmentExt)
+	tmp := seg + ".gz.tmp123456"
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{seg, tmp, other} {
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := newArchive(dir, 1<<20, time.Hour, true); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{seg: true, tmp: false, other: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}

@@ -78,12 +78,12 @@ func newListenerView(u *UI) *listenerView {
 	v.key = widget.NewEntry()
 	v.key.SetPlaceHolder("its private key (PEM file)")
 	v.clientCA = widget.NewEntry()
-	v.clientCA.SetPlaceHolder("optional: accept only senders with a certificate from these CAs (PEM file)")
+	v.clientCA.SetPlaceHolder("optional: CAs of sender certificates (PEM)")
 	v.allow = widget.NewEntry()
 	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
 	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
 	v.archive = widget.NewEntry()
-	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace NAME.flowsleuth")
+	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace")
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
 	v.button.Importance = widget.HighImportance
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+

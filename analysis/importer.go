@@ -32,10 +32,12 @@ type ImportOptions struct {
 	Progress func(Progress)  // called about 10 times a second from another goroutine
 }
 
-// Import reads files ("-" is stdin) into m, in order. It stops at the first
-// file that cannot be opened, and at ctx's end; a read error inside a file is
-// kept in its FileResult and the next file is read.
+// Import reads files ("-" is stdin) into m, in the order of their first
+// events (InTimeOrder). It stops at the first file that cannot be opened,
+// and at ctx's end; a read error inside a file is kept in its FileResult
+// and the next file is read.
 func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]FileResult, error) {
+	files = InTimeOrder(files, o.Parse...)
 	var out []FileResult
 	for i, name := range files {
 		in, err := ingest.Open(name)

@@ -43,8 +43,10 @@ type ImportOptions struct {
 // whose content is already there is skipped; a file that has grown since its
 // import is read from where that import stopped; a last line without newline
 // is left for the next import. Open connections carry over from file to file
-// and from import to import.
+// and from import to import; files are read in the order of their first
+// events (analysis.InTimeOrder), so that they carry over forwards.
 func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
+	files = analysis.InTimeOrder(files, o.Parse...)
 	var out []FileResult
 	for i, name := range files {
 		res, err := ws.importFile(ctx, name, o, analysis.Progress{File: name, FileIndex: i, Files: len(files)})

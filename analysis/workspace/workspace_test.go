@@ -221,6 +221,20 @@ func TestFilesOverDays(t *testing.T) {
 	}
 	got, _ := ws.Conversations(ctx, Query{})
 	same(t, got, want)
+
+	// All at once, newest first (a glob of rotated logs): read in time order.
+	ws = openTemp(t)
+	res, err := ws.Import(ctx, []string{files[2], files[0], files[1]}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Name != files[i] {
+			t.Errorf("read %d: %s, want %s", i, r.Name, files[i])
+		}
+	}
+	got, _ = ws.Conversations(ctx, Query{})
+	same(t, got, want)
 }
 
 func TestWindow(t *testing.T) {

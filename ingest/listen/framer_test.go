@@ -153,6 +153,21 @@ func FuzzFramer(f *testing.F) {
 				break
 			}
 		}
+		// ready promises a frame without a read: on a connection, that read
+		// would wait while the frames before were held back.
+		cr := &callReader{b: in}
+		fr = newFramer(cr, max)
+		for i := 0; i < len(in)+2; i++ {
+			ready := fr.ready()
+			calls := cr.calls
+			_, err := fr.next()
+			if ready && cr.calls != calls {
+				t.Fatalf("ready, but the next frame read the stream (%v)", err)
+			}
+			if err != nil && !errors.Is(err, ErrOversize) {
+				break
+			}
+		}
 		if len(in) == 0 || len(in) > max || in[len(in)-1] == '\n' || in[len(in)-1] == '\r' || in[len(in)-1] == 0 {
 			return
 		}
@@ -161,6 +176,23 @@ func FuzzFramer(f *testing.F) {
 			t.Fatalf("octet round trip of %q: got %q", in, got)
 		}
 	})
+}
+
+// callReader counts its Read calls; it returns at most 100 bytes a call,
+// as a connection delivers a stream in pieces.
+type callReader struct {
+	b     []byte
+	calls int
+}
+
+func (r *callReader) Read(p []byte) (int, error) {
+	r.calls++
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 100)], r.b)
+	r.b = r.b[n:]
+	return n, nil
 }
 
 // stingyReader returns its bytes in one read, then counts the reads a

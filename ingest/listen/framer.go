@@ -227,14 +227,34 @@ func trimTrailer(b []byte) []byte {
 // frame may last Idle, and a frame, once started, must be complete within
 // Frame (a sender trickling bytes is cut off). Deadlines are set once per
 // read system call, not per message.
+//
+// After a short read it naps (tcpNap) before reading again, so that the
+// stream is read in large pieces. Read as soon as it arrived, a stream of
+// 100,000 messages a second came a few messages per system call, and each
+// call cost a wake-up of the reader and of the consumer: the listener took
+// 75% of a core, 41% with the nap, and on one core of its own it went from
+// 170-180 k to 210 k msg/s. TCP loses nothing meanwhile (the kernel holds
+// the stream and slows the sender down); a message waits half a
+// millisecond more. UDP readers do not nap: a late timer there is a full
+// socket buffer.
 type deadlineConn struct {
 	net.Conn
 	idle, frame time.Duration
 	buffered    func() int // bytes of a partial frame held by the reader
 	started     time.Time  // when the current partial frame was first seen
+	short       bool       // the last read returned less than shortRead
 }
 
+// A read shorter than shortRead is followed by a nap of tcpNap.
+const (
+	shortRead = 8 << 10
+	tcpNap    = 500 * time.Microsecond
+)
+
 func (c *deadlineConn) Read(p []byte) (int, error) {
+	if c.short {
+		time.Sleep(tcpNap)
+	}
 	now := time.Now()
 	if c.buffered() == 0 {
 		c.started = time.Time{}
@@ -245,7 +265,9 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 		}
 		c.Conn.SetReadDeadline(c.started.Add(c.frame))
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	c.short = n < shortRead
+	return n, err
 }
 
 // frameDone marks the end of a frame: the next partial one starts its clock.

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // frames reads every frame of in with a framer of the given maximum, and
@@ -248,5 +250,43 @@ func TestFramerReady(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// fakeConn is a net.Conn whose reads return the sizes given, and that
+// records when each read came.
+type fakeConn struct {
+	net.Conn
+	sizes []int
+	at    []time.Time
+}
+
+func (c *fakeConn) Read(p []byte) (int, error) {
+	c.at = append(c.at, time.Now())
+	if len(c.sizes) == 0 {
+		return 0, io.EOF
+	}
+	n := min(c.sizes[0], len(p))
+	c.sizes = c.sizes[1:]
+	return n, nil
+}
+
+func (c *fakeConn) SetReadDeadline(time.Time) error { return nil }
+
+// TestNapAfterShortRead: after a short read the connection waits tcpNap
+// before reading again, so that the next read takes more at once; after a
+// long one it reads again at once.
+func TestNapAfterShortRead(t *testing.T) {
+	fc := &fakeConn{sizes: []int{100, shortRead, 10}}
+	c := &deadlineConn{Conn: fc, idle: time.Minute, frame: time.Minute, buffered: func() int { return 0 }}
+	buf := make([]byte, 64<<10)
+	for range 3 {
+		c.Read(buf)
+	}
+	if gap := fc.at[1].Sub(fc.at[0]); gap < tcpNap {
+		t.Errorf("read after a short read came %v after it, want %v at least", gap, tcpNap)
+	}
+	if !c.short {
+		t.Error("the last read (10 bytes) was not counted short")
 	}
 }

@@ -42,7 +42,7 @@ func (ws *Workspace) planGzip(ctx context.Context, f io.ReaderAt, size int64) (p
 	sum := sha256.Sum256(head)
 	// Sources of 64 KiB or more by their head hash; smaller ones (their head
 	// is the hash of all of them) by the prefix of their size.
-	rows, err := ws.db.QueryContext(ctx, `SELECT id, path, size, consumed, head, tail, stats, imports FROM sources
+	rows, err := ws.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE (head = ? AND size >= ?) OR (size > 0 AND size < ? AND size <= ?) ORDER BY size DESC`,
 		hex.EncodeToString(sum[:]), sampleSize, sampleSize, len(head))
 	if err != nil {
@@ -50,9 +50,8 @@ func (ws *Workspace) planGzip(ctx context.Context, f io.ReaderAt, size int64) (p
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c sourceRow
-		var stats string
-		if err := rows.Scan(&c.id, &c.path, &c.size, &c.consumed, &c.head, &c.tail, &stats, &c.imports); err != nil {
+		c, stats, err := scanSource(rows)
+		if err != nil {
 			return planNew, none, classify(err)
 		}
 		if c.size < sampleSize {

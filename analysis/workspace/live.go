@@ -54,11 +54,8 @@ func (ws *Workspace) CommitLive(ctx context.Context, m *analysis.Model, c LiveCo
 // liveRow returns the source row of an earlier commit of segment (a zero
 // row when there is none).
 func (ws *Workspace) liveRow(ctx context.Context, segment string, end int64) (sourceRow, error) {
-	var row sourceRow
-	var stats string
-	err := ws.db.QueryRowContext(ctx, `SELECT id, path, size, consumed, head, tail, stats, imports FROM sources
-		WHERE path = ? AND size <= ? ORDER BY size DESC LIMIT 1`, segment, end).
-		Scan(&row.id, &row.path, &row.size, &row.consumed, &row.head, &row.tail, &stats, &row.imports)
+	row, stats, err := scanSource(ws.db.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources
+		WHERE path = ? AND size <= ? ORDER BY size DESC LIMIT 1`, segment, end))
 	if errors.Is(err, sql.ErrNoRows) {
 		return sourceRow{}, nil
 	}

@@ -73,6 +73,18 @@ type sourceRow struct {
 	imports        int64
 }
 
+// sourceColumns are the sources columns scanSource reads.
+const sourceColumns = "id, path, size, consumed, head, tail, stats, imports"
+
+// scanSource reads a row of sourceColumns. The statistics stay JSON, for
+// the caller to unmarshal once it keeps the row.
+func scanSource(sc interface{ Scan(...any) error }) (sourceRow, string, error) {
+	var r sourceRow
+	var stats string
+	err := sc.Scan(&r.id, &r.path, &r.size, &r.consumed, &r.head, &r.tail, &stats, &r.imports)
+	return r, stats, err
+}
+
 // planKind says what to do with a file.
 type planKind int
 
@@ -93,16 +105,15 @@ func (ws *Workspace) plan(ctx context.Context, f io.ReaderAt, path string, fp fi
 	if !errors.Is(err, sql.ErrNoRows) {
 		return planNew, row, classify(err)
 	}
-	rows, err := ws.db.QueryContext(ctx, `SELECT id, path, size, consumed, head, tail, stats, imports FROM sources
+	rows, err := ws.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources
 		WHERE (path = ? OR head = ?) AND size < ? ORDER BY size DESC`, path, fp.head, fp.size)
 	if err != nil {
 		return planNew, row, classify(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c sourceRow
-		var stats string
-		if err := rows.Scan(&c.id, &c.path, &c.size, &c.consumed, &c.head, &c.tail, &stats, &c.imports); err != nil {
+		c, stats, err := scanSource(rows)
+		if err != nil {
 			return planNew, row, classify(err)
 		}
 		if grown, err := grewFrom(f, c); err != nil || !grown {

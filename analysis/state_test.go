@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -80,16 +80,8 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 					tags[r] = tg
 				}
 				got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
-				if len(got) != len(want) {
-					t.Fatalf("%d conversations, want %d", len(got), len(want))
-				}
-				for i := range got {
-					// Samples are the first lines of each part; everything else must match.
-					got[i].Samples, want[i].Samples = nil, nil
-					if !reflect.DeepEqual(got[i], want[i]) {
-						t.Fatalf("conversation %d differs:\n got %+v\nwant %+v", i, got[i], want[i])
-					}
-				}
+				// Samples are the first lines of each part; everything else must match.
+				analysistest.SameConversations(t, got, want)
 			})
 		}
 	}

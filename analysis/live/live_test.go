@@ -9,12 +9,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -60,20 +60,6 @@ func fileFlows(t *testing.T, path string) []analysis.Conversation {
 		t.Fatal(err)
 	}
 	return got
-}
-
-func sameFlows(t *testing.T, got, want []analysis.Conversation) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d conversations, want %d", len(got), len(want))
-	}
-	for i := range got {
-		g, w := got[i], want[i]
-		g.Samples, w.Samples = nil, nil
-		if !reflect.DeepEqual(g, w) {
-			t.Fatalf("conversation %d:\n got %+v\nwant %+v", i, g, w)
-		}
-	}
 }
 
 func config(dir string, ws *workspace.Workspace) Config {
@@ -163,7 +149,7 @@ func TestParityWithImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameFlows(t, got, want)
+	analysistest.SameConversations(t, got, want)
 	var sessions int64
 	for _, c := range want {
 		sessions += int64(c.Sessions)
@@ -192,7 +178,7 @@ func TestParityWithImport(t *testing.T) {
 		}
 	}
 	got, _ = ws.Conversations(ctx, workspace.Query{})
-	sameFlows(t, got, want)
+	analysistest.SameConversations(t, got, want)
 }
 
 // TestRecoverUncommitted leaves archived lines uncommitted (as a kill
@@ -240,7 +226,7 @@ func TestRecoverUncommitted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameFlows(t, got, want)
+	analysistest.SameConversations(t, got, want)
 }
 
 // TestMemoryOnly runs without a workspace: the model holds what was sent.

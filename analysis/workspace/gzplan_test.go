@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 )
 
 // gzipTo writes b gzipped to a new file.
@@ -66,7 +68,7 @@ func TestCompressedCopyCountsOnce(t *testing.T) {
 				want = inMemory(t, plain, gz)
 			}
 			got, _ := ws.Conversations(ctx, Query{})
-			same(t, got, want)
+			analysistest.SameConversations(t, got, want)
 			// And again: nothing more.
 			res, err = ws.Import(ctx, []string{gz}, ImportOptions{})
 			if err != nil || res[0].Outcome != Already {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -80,7 +81,7 @@ func TestCommitLiveThenTailImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same(t, got, want)
+	analysistest.SameConversations(t, got, want)
 	res, err = ws.Import(ctx, []string{seg}, ImportOptions{})
 	if err != nil || res[0].Outcome != Already {
 		t.Errorf("second import: %v %v", res, err)

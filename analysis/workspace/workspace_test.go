@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -53,22 +54,6 @@ func inMemory(t *testing.T, files ...string) []analysis.Conversation {
 		t.Fatal(err)
 	}
 	return m.Conversations()
-}
-
-// same compares conversations, ignoring sample lines (they depend on which
-// import saw a conversation first).
-func same(t *testing.T, got, want []analysis.Conversation) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d conversations, want %d", len(got), len(want))
-	}
-	for i := range got {
-		g, w := got[i], want[i]
-		g.Samples, w.Samples = nil, nil
-		if !reflect.DeepEqual(g, w) {
-			t.Fatalf("conversation %d:\n got %+v\nwant %+v", i, g, w)
-		}
-	}
 }
 
 func TestOpenRefusesForeignFiles(t *testing.T) {
@@ -150,7 +135,7 @@ func TestImportMatchesMemoryAndNeverCountsTwice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			same(t, got, want)
+			analysistest.SameConversations(t, got, want)
 
 			// Again, and a copy under another name: nothing changes.
 			cp := filepath.Join(t.TempDir(), "copy.log")
@@ -161,7 +146,7 @@ func TestImportMatchesMemoryAndNeverCountsTwice(t *testing.T) {
 				t.Fatalf("re-import: %+v %v", res, err)
 			}
 			got, _ = ws.Conversations(ctx, Query{})
-			same(t, got, want)
+			analysistest.SameConversations(t, got, want)
 			info, _ := ws.Info(ctx)
 			if info.Sources != 1 || info.Conversations != int64(len(want)) {
 				t.Errorf("info: %+v", info)
@@ -194,7 +179,7 @@ func TestGrowingFile(t *testing.T) {
 		}
 	}
 	got, _ := ws.Conversations(ctx, Query{})
-	same(t, got, want)
+	analysistest.SameConversations(t, got, want)
 	src, _ := ws.Sources(ctx)
 	if len(src) != 1 || src[0].Stats.Lines != int64(len(lines)) || src[0].Imports != 4 {
 		t.Errorf("sources: %+v (want 1 source, %d lines, 4 imports)", src, len(lines))
@@ -220,7 +205,7 @@ func TestFilesOverDays(t *testing.T) {
 		}
 	}
 	got, _ := ws.Conversations(ctx, Query{})
-	same(t, got, want)
+	analysistest.SameConversations(t, got, want)
 
 	// All at once, newest first (a glob of rotated logs): read in time order.
 	ws = openTemp(t)
@@ -234,7 +219,7 @@ func TestFilesOverDays(t *testing.T) {
 		}
 	}
 	got, _ = ws.Conversations(ctx, Query{})
-	same(t, got, want)
+	analysistest.SameConversations(t, got, want)
 }
 
 func TestWindow(t *testing.T) {
@@ -323,7 +308,7 @@ func TestReadWhileImporting(t *testing.T) {
 	}
 	want := inMemory(t, path1, path2)
 	got, _ := ws.Conversations(ctx, Query{})
-	same(t, got, want)
+	analysistest.SameConversations(t, got, want)
 }
 
 func TestMonitoredAndInventory(t *testing.T) {

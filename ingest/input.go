@@ -49,7 +49,7 @@ func Open(name string) (*Input, error) {
 	}
 	br := bufio.NewReaderSize(&countingReader{r: f, n: &in.read}, 256<<10)
 	in.r, in.buf = br, br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if magic, _ := br.Peek(2); IsGzip(magic) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			in.Close()
@@ -59,6 +59,10 @@ func Open(name string) (*Input, error) {
 	}
 	return in, nil
 }
+
+// IsGzip reports whether b starts with gzip's magic bytes: how Open
+// recognises compressed input, by content rather than by name.
+func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
 
 // ReferenceTime is when the input was last written (its modification time;
 // now for standard input): RFC 3164 stamps, which have no year, are placed

@@ -7,14 +7,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// isGzip reports whether f starts with gzip's magic bytes (how ingest.Open
-// recognises compressed input: by content, not by name).
+// isGzip reports whether f is gzip-compressed, as ingest.Open decides.
 func isGzip(f io.ReaderAt) bool {
 	var magic [2]byte
 	n, _ := f.ReadAt(magic[:], 0)
-	return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
+	return ingest.IsGzip(magic[:n])
 }
 
 // planGzip recognises a gzip file whose content begins with the content of

@@ -41,6 +41,9 @@ type Options struct {
 	MaxOpen int
 	// Samples is how many raw lines each conversation keeps as evidence.
 	Samples int
+	// Records keeps a SessionRecord of every session for a shared store
+	// (TakeRecords). Off by default: it costs memory per open connection.
+	Records bool
 }
 
 type addr = [16]byte
@@ -67,6 +70,7 @@ type session struct {
 	unans    bool // counted in its side's Unanswered
 	matched  bool // NSX: a match line opened it
 	hasCount bool
+	rec      *record // with Options.Records
 }
 
 // Model aggregates events into conversations. It is safe for concurrent use:
@@ -86,6 +90,7 @@ type Model struct {
 	events   int64
 	sessions int64
 	expired  int64
+	recs     recorder // with Options.Records
 }
 
 type ruleRef struct{ set, id string }
@@ -160,13 +165,21 @@ func (m *Model) add(ev *ingest.Event) {
 	} else {
 		c = m.conversation(ev)
 	}
+	sampled := len(c.samples)
 	c.observe(ev, m, host)
+	var ended bool
 	if ev.Vendor == ingest.Nutanix {
-		s = m.nutanix(k, s, c, ev, now)
+		s, ended = m.nutanix(k, s, c, ev, now)
 	} else {
-		s = m.nsx(k, s, c, ev, now)
+		s, ended = m.nsx(k, s, c, ev, now)
 	}
-	if s != nil && now > s.seen {
+	if s.rec != nil {
+		m.noteLine(s, c, ev, len(c.samples) > sampled)
+	}
+	switch {
+	case ended:
+		m.forget(k, s)
+	case now > s.seen:
 		s.seen = now
 	}
 	if len(m.open) >= m.sweepAt {
@@ -174,14 +187,15 @@ func (m *Model) add(ev *ingest.Event) {
 	}
 }
 
-// nutanix applies a hit-log line. Counters are cumulative per connection:
-// only their growth is added. A [New] line, or counters that went down,
-// start a new session; [Destroy] ends it.
-func (m *Model) nutanix(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) *session {
+// nutanix applies a hit-log line to its session, which it returns with
+// whether the line ended it. Counters are cumulative per connection: only
+// their growth is added. A [New] line, or counters that went down, start a
+// new session; [Destroy] ends it.
+func (m *Model) nutanix(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) (*session, bool) {
 	cur := [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
 	if s != nil && ev.HasCounters && s.hasCount && shrank(s.last, cur) {
 		if now != 0 && now < s.seen {
-			return s // an older report of the same connection (files read out of order)
+			return s, false // an older report of the same connection (files read out of order)
 		}
 		s = nil // the counters restarted: a new connection on the same ports
 	}
@@ -196,22 +210,19 @@ func (m *Model) nutanix(k sessKey, s *session, c *conv, ev *ingest.Event, now in
 	} else if !s.hasCount {
 		c.markUnanswered(ev.Direction, s, blocked(ev.Action))
 	}
-	if ev.Kind == ingest.KindDestroy {
-		m.forget(k, s)
-		return nil
-	}
-	return s
+	return s, ev.Kind == ingest.KindDestroy
 }
 
-// nsx applies a match or TERM line. A match line opens a session at its
-// filter; a TERM line closes it with the counters. A second match for an open
-// session is another session (NSX logs every dropped packet, for one).
-func (m *Model) nsx(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) *session {
+// nsx applies a match or TERM line to its session, which it returns with
+// whether the line ended it. A match line opens a session at its filter; a
+// TERM line closes it with the counters. A second match for an open session
+// is another session (NSX logs every dropped packet, for one).
+func (m *Model) nsx(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) (*session, bool) {
 	if ev.Kind == ingest.KindMatch {
 		s = m.startSession(k, c, ev, now)
 		s.matched = true
 		c.markUnanswered(ev.Direction, s, blocked(ev.Action))
-		return s
+		return s, false
 	}
 	if s == nil || !s.matched {
 		s = m.startSession(k, c, ev, now)
@@ -219,12 +230,14 @@ func (m *Model) nsx(k sessKey, s *session, c *conv, ev *ingest.Event, now int64)
 	if ev.HasCounters {
 		c.addCounters(ev.Direction, s, [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes})
 	}
-	m.forget(k, s)
-	return nil
+	return s, true
 }
 
 func (m *Model) startSession(k sessKey, c *conv, ev *ingest.Event, now int64) *session {
 	m.sessions++
+	if old := m.open[k]; old != nil && old.rec != nil {
+		m.closeRecord(old) // replaced: a new connection on the same ports
+	}
 	var s *session
 	if n := len(m.spare); n > 0 { // recycled: connections are short-lived
 		s, m.spare = m.spare[n-1], m.spare[:n-1]
@@ -234,11 +247,17 @@ func (m *Model) startSession(k sessKey, c *conv, ev *ingest.Event, now int64) *s
 	}
 	m.open[k] = s
 	c.side(ev.Direction).newSession(now)
+	if m.opts.Records {
+		s.rec = m.newRecord(k, c, ev, now)
+	}
 	return s
 }
 
 // forget drops the state of connection k and keeps s for reuse.
 func (m *Model) forget(k sessKey, s *session) {
+	if s.rec != nil {
+		m.closeRecord(s)
+	}
 	delete(m.open, k)
 	if len(m.spare) < 4096 {
 		m.spare = append(m.spare, s)

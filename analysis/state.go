@@ -169,6 +169,7 @@ type SessionState struct {
 	Unanswered   bool
 	Matched      bool // NSX: opened by a match line
 	HasCounters  bool
+	Record       *SessionRecord // its record so far, with Options.Records
 }
 
 // Sessions returns the tracked connections and each host's clock.
@@ -177,12 +178,17 @@ func (m *Model) Sessions() ([]SessionState, map[string]int64) {
 	defer m.mu.Unlock()
 	out := make([]SessionState, 0, len(m.open))
 	for k, s := range m.open {
-		out = append(out, SessionState{
+		st := SessionState{
 			Src: toAddr(k.src, s.conv.v4), Dst: toAddr(k.dst, s.conv.v4),
 			Host: m.strs.names[k.host], Group: m.strs.names[k.group],
 			SPort: k.sport, DPort: k.dport, Proto: k.proto, Side: k.side, ConvDPort: s.conv.key.dport,
 			Last: s.last, Seen: s.seen, Unanswered: s.unans, Matched: s.matched, HasCounters: s.hasCount,
-		})
+		}
+		if s.rec != nil {
+			r := taken(s)
+			st.Record = &r
+		}
+		out = append(out, st)
 	}
 	clocks := make(map[string]int64, len(m.clocks))
 	for id, t := range m.clocks {
@@ -214,8 +220,13 @@ func (m *Model) Restore(sessions []SessionState, clocks map[string]int64) {
 		}
 		k := sessKey{src: ck.src, dst: ck.dst, host: m.strs.id(st.Host), group: m.strs.id(st.Group),
 			sport: st.SPort, dport: st.DPort, proto: st.Proto, side: st.Side}
-		m.open[k] = &session{conv: c, last: st.Last, seen: st.Seen, host: k.host,
+		s := &session{conv: c, last: st.Last, seen: st.Seen, host: k.host,
 			unans: st.Unanswered, matched: st.Matched, hasCount: st.HasCounters}
+		if st.Record != nil { // continued, as taken already
+			s.rec = &record{SessionRecord: *st.Record}
+			s.rec.Labels, s.rec.Samples = slices.Clone(st.Record.Labels), slices.Clone(st.Record.Samples)
+		}
+		m.open[k] = s
 	}
 	m.sweepAt = max(m.sweepAt, min(2*len(m.open), m.opts.MaxOpen))
 }

@@ -1,0 +1,203 @@
+package analysis
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// SessionRecord is one session as the model that tracked it saw it: the row
+// a collector writes to a shared store. A conversation's state is the sum of
+// the latest records of its sessions (ConvState.AddRecord), so a store
+// holding the records of many collectors can compute the conversation table
+// itself, exactly as one model reading every log would.
+//
+// A record is taken (Model.TakeRecords) when its session closes, and while
+// it is open whenever it changed since it was last taken: a session that
+// never closes still counts, as it does in the model. Each take of a session
+// has a higher Version; the latest replaces the earlier ones, and two takes
+// with the same ID and Version are identical, so writing one twice (a retry
+// after a crash) changes nothing.
+type SessionRecord struct {
+	ID      uint64 // per model, from 1, carried over by SetRecordSeq
+	Version uint32 // lines applied, plus one when closed
+	Closed  bool
+
+	Host       string // reporting host
+	Src, Dst   netip.Addr
+	Proto      uint8
+	DPort      uint16 // the conversation's port: the ICMP type, or 0 for ICMP without it
+	SPort      uint16
+	Side       ingest.Direction // of its lines: by the enforcement point of the destination (inbound), the source (outbound), or unknown
+	Labels     []string         // the labels of its lines: Nutanix policies, NSX tags or "rule X"
+	Vendors    uint8            // 1<<ingest.Vendor
+	Actions    uint16           // 1<<ingest.Action
+	Start      int64            // unix seconds of its first line (its hour counts it); 0 when unknown
+	First      int64            // unix nanoseconds of its earliest and latest lines; 0 when no line had a time
+	Last       int64
+	Counts     [4]uint64 // orig pkts, orig bytes, reply pkts, reply bytes
+	Unanswered bool
+	Samples    []string // its lines that became evidence of the conversation in this model
+}
+
+// record is an open session's record and whether it changed since taken.
+type record struct {
+	SessionRecord
+	dirty bool
+}
+
+// recorder holds the records of a model: the next ID and the records of
+// sessions closed since the last TakeRecords.
+type recorder struct {
+	next   uint64
+	closed []SessionRecord
+}
+
+// newRecord starts the record of a session that starts with ev.
+func (m *Model) newRecord(k sessKey, c *conv, ev *ingest.Event, now int64) *record {
+	m.recs.next++
+	return &record{SessionRecord: SessionRecord{
+		ID: m.recs.next, Host: m.strs.names[k.host],
+		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4), Proto: c.key.proto, DPort: c.key.dport,
+		SPort: k.sport, Side: k.side, Start: now,
+	}}
+}
+
+// noteLine adds what line ev tells of its session s, which belongs to c:
+// sampled says c kept the line as evidence.
+func (m *Model) noteLine(s *session, c *conv, ev *ingest.Event, sampled bool) {
+	r := s.rec
+	r.Version++
+	r.dirty = true
+	if !ev.Time.IsZero() {
+		t := ev.Time.UnixNano()
+		if r.First == 0 || t < r.First {
+			r.First = t
+		}
+		r.Last = max(r.Last, t)
+	}
+	if ev.Action != ingest.ActionUnknown {
+		r.Actions |= 1 << ev.Action
+	}
+	r.Vendors |= 1 << ev.Vendor
+	if l := m.strs.names[m.label(ev)]; !slices.Contains(r.Labels, l) {
+		r.Labels = append(r.Labels, l)
+	}
+	if sampled {
+		r.Samples = append(r.Samples, c.samples[len(c.samples)-1])
+	}
+}
+
+// taken returns s's record as it stands, with its counters.
+func taken(s *session) SessionRecord {
+	r := s.rec.SessionRecord
+	r.Counts, r.Unanswered = s.last, s.unans
+	r.Labels, r.Samples = slices.Clone(r.Labels), slices.Clone(r.Samples)
+	return r
+}
+
+// closeRecord keeps the final record of session s, which is ending.
+func (m *Model) closeRecord(s *session) {
+	s.rec.Version++
+	s.rec.Closed = true
+	m.recs.closed = append(m.recs.closed, taken(s))
+	s.rec = nil
+}
+
+// TakeRecords returns, by ID, the records of the sessions closed since the
+// last call and of the open sessions that changed since; it marks them
+// taken. A model restored from Sessions continues its records: Restore marks
+// them taken, as the model that saved them returns them. Without
+// Options.Records it returns nothing.
+func (m *Model) TakeRecords() []SessionRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.recs.closed
+	m.recs.closed = nil
+	for _, s := range m.open {
+		if s.rec != nil && s.rec.dirty {
+			out = append(out, taken(s))
+			s.rec.dirty = false
+		}
+	}
+	slices.SortFunc(out, func(a, b SessionRecord) int {
+		if a.ID != b.ID {
+			return cmpUint(a.ID, b.ID)
+		}
+		return cmpUint(uint64(a.Version), uint64(b.Version))
+	})
+	return out
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// RecordSeq returns the ID of the model's latest session record: saved with
+// the open connections, and given to SetRecordSeq of the model that
+// continues them, so that IDs never repeat.
+func (m *Model) RecordSeq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.recs.next
+}
+
+// SetRecordSeq makes the model's next session record take ID seq+1.
+func (m *Model) SetRecordSeq(seq uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs.next = max(m.recs.next, seq)
+}
+
+// AddRecord adds the figures of session record r to c, which is r's
+// conversation or empty (its key is then set). At most samples sample lines
+// are kept. Adding the latest record of every session gives the state the
+// model that tracked them holds.
+func (c *ConvState) AddRecord(r *SessionRecord, samples int) {
+	if c.Src == (netip.Addr{}) {
+		c.Src, c.Dst, c.Proto, c.DPort = r.Src, r.Dst, r.Proto, r.DPort
+	}
+	d := r.Side
+	if int(d) >= len(c.Sides) {
+		d = ingest.DirUnknown
+	}
+	s := &c.Sides[d]
+	s.Sessions++
+	if r.Unanswered {
+		s.Unanswered++
+	}
+	for i, n := range r.Counts {
+		s.Counts[i] += n
+	}
+	if r.Start != 0 {
+		s.Hourly = addHour(s.Hourly, int32(r.Start/3600), 1)
+	}
+	if r.First != 0 && (c.First == 0 || r.First < c.First) {
+		c.First = r.First
+	}
+	c.Last = max(c.Last, r.Last)
+	for _, l := range r.Labels {
+		if i := slices.IndexFunc(c.Labels, func(x LabelState) bool { return x.Name == l }); i >= 0 {
+			c.Labels[i].Sides |= 1 << r.Side
+		} else {
+			c.Labels = append(c.Labels, LabelState{Name: l, Sides: 1 << r.Side})
+		}
+	}
+	if r.Host != "" && !slices.Contains(c.Hosts, r.Host) {
+		c.Hosts = append(c.Hosts, r.Host)
+	}
+	c.Actions |= r.Actions
+	c.Vendors |= r.Vendors
+	for _, l := range r.Samples {
+		if len(c.Samples) < samples {
+			c.Samples = append(c.Samples, l)
+		}
+	}
+}

@@ -13,12 +13,13 @@ import (
 // holding the records of many collectors can compute the conversation table
 // itself, exactly as one model reading every log would.
 //
-// A record is taken (Model.TakeRecords) when its session closes, and while
-// it is open whenever it changed since it was last taken: a session that
-// never closes still counts, as it does in the model. Each take of a session
-// has a higher Version; the latest replaces the earlier ones, and two takes
-// with the same ID and Version are identical, so writing one twice (a retry
-// after a crash) changes nothing.
+// A model's Records are those of the sessions that closed in it and of the
+// open ones that changed: a session that never closes still counts, as it
+// does in the model. The model that continues the open connections
+// (Restore) writes them again only when they change or close, with a higher
+// Version: the latest replaces the earlier ones, and two records with the
+// same ID and Version are identical, so writing one twice (a retry after a
+// crash) changes nothing.
 type SessionRecord struct {
 	ID      uint64 // per model, from 1, carried over by SetRecordSeq
 	Version uint32 // lines applied, plus one when closed
@@ -41,14 +42,14 @@ type SessionRecord struct {
 	Samples    []string // its lines that became evidence of the conversation in this model
 }
 
-// record is an open session's record and whether it changed since taken.
+// record is an open session's record and whether it changed in this model.
 type record struct {
 	SessionRecord
 	dirty bool
 }
 
-// recorder holds the records of a model: the next ID and the records of
-// sessions closed since the last TakeRecords.
+// recorder holds the records of a model: the latest ID and the records of
+// the sessions closed in it.
 type recorder struct {
 	next   uint64
 	closed []SessionRecord
@@ -89,7 +90,7 @@ func (m *Model) noteLine(s *session, c *conv, ev *ingest.Event, sampled bool) {
 	}
 }
 
-// taken returns s's record as it stands, with its counters.
+// taken returns a copy of s's record as it stands, with its counters.
 func taken(s *session) SessionRecord {
 	r := s.rec.SessionRecord
 	r.Counts, r.Unanswered = s.last, s.unans
@@ -105,20 +106,18 @@ func (m *Model) closeRecord(s *session) {
 	s.rec = nil
 }
 
-// TakeRecords returns, by ID, the records of the sessions closed since the
-// last call and of the open sessions that changed since; it marks them
-// taken. A model restored from Sessions continues its records: Restore marks
-// them taken, as the model that saved them returns them. Without
-// Options.Records it returns nothing.
-func (m *Model) TakeRecords() []SessionRecord {
+// Records returns, by ID, the records of the sessions that closed since the
+// model started and of the open sessions that changed: what a commit of the
+// model's contribution writes. It changes nothing, so a failed commit can be
+// retried. A model restored from Sessions continues the open sessions'
+// records as written already. Without Options.Records it returns nothing.
+func (m *Model) Records() []SessionRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := m.recs.closed
-	m.recs.closed = nil
+	out := slices.Clone(m.recs.closed)
 	for _, s := range m.open {
 		if s.rec != nil && s.rec.dirty {
 			out = append(out, taken(s))
-			s.rec.dirty = false
 		}
 	}
 	slices.SortFunc(out, func(a, b SessionRecord) int {

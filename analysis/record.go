@@ -200,3 +200,24 @@ func (c *ConvState) AddRecord(r *SessionRecord, samples int) {
 		}
 	}
 }
+
+// ClosedRecords returns how many records of closed sessions the model holds.
+func (m *Model) ClosedRecords() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.recs.closed)
+}
+
+// TakeClosedRecords removes and returns the records of the sessions closed
+// so far: a long import writes them out as it goes, so that its memory does
+// not grow with the file. Records then returns only the later ones.
+func (m *Model) TakeClosedRecords() []SessionRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.recs.closed
+	m.recs.closed = nil
+	return out
+}
+
+// Recording reports whether the model keeps session records (Options.Records).
+func (m *Model) Recording() bool { return m.opts.Records }

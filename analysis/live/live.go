@@ -120,11 +120,11 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		if err := s.recover(ctx); err != nil {
 			return nil, err
 		}
-		sessions, clocks, err := s.ws.Tracking(ctx)
+		m, err := s.ws.Continue(ctx, cfg.Model)
 		if err != nil {
 			return nil, err
 		}
-		s.delta.Restore(sessions, clocks)
+		s.delta, s.cfg.Model.Records = m, m.Recording() // a collector's workspace keeps session records
 		cfg.Listen.HoldSegments = true
 	}
 	srv, err := listen.New(cfg.Listen, s.handle)
@@ -177,8 +177,10 @@ func (s *Session) handle(b *listen.Batch) {
 func (s *Session) cutLocked() {
 	s.pending = append(s.pending, cut{model: s.delta, seg: s.seg, end: s.end, stats: s.stats})
 	sessions, clocks := s.delta.Sessions()
+	seq := s.delta.RecordSeq()
 	s.delta = analysis.NewModel(s.cfg.Model)
 	s.delta.Restore(sessions, clocks)
+	s.delta.SetRecordSeq(seq)
 	s.stats, s.dirty = ingest.Stats{}, false
 }
 

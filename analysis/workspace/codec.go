@@ -197,10 +197,12 @@ func decodeState(b []byte) (analysis.ConvState, error) {
 	return c, nil
 }
 
-// encodeTracking writes the open connections and host clocks.
-func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64) []byte {
+// encodeTracking writes the open connections, with their session records
+// when the model keeps them, the host clocks and the model's record
+// sequence (trackingVersion 2; version 1, without records, is still read).
+func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64, recordSeq uint64) []byte {
 	e := enc{make([]byte, 0, 64*len(sessions)+64)}
-	e.byte(codecVersion)
+	e.byte(trackingVersion)
 	hosts := make([]string, 0, len(clocks))
 	for h := range clocks {
 		hosts = append(hosts, h)
@@ -211,6 +213,7 @@ func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64) [
 		e.s(h)
 		e.i(clocks[h])
 	}
+	e.u(recordSeq)
 	e.u(uint64(len(sessions)))
 	for _, s := range sessions {
 		e.addr(s.Src)
@@ -227,28 +230,44 @@ func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64) [
 		}
 		e.i(s.Seen)
 		var flags byte
-		for i, f := range []bool{s.Unanswered, s.Matched, s.HasCounters} {
+		for i, f := range []bool{s.Unanswered, s.Matched, s.HasCounters, s.Record != nil} {
 			if f {
 				flags |= 1 << i
 			}
 		}
 		e.byte(flags)
+		if s.Record != nil {
+			e.record(s.Record)
+		}
 	}
 	return e.b
 }
 
-// decodeTracking reads what encodeTracking wrote.
-func decodeTracking(b []byte) ([]analysis.SessionState, map[string]int64, error) {
+// trackingVersion is the format encodeTracking writes.
+const trackingVersion = 2
+
+// tracked is what decodeTracking reads.
+type tracked struct {
+	sessions  []analysis.SessionState
+	clocks    map[string]int64
+	recordSeq uint64
+}
+
+// decodeTracking reads what encodeTracking wrote, or its version 1.
+func decodeTracking(b []byte) (tracked, error) {
 	d := dec{b: b}
-	if d.byte() != codecVersion {
-		return nil, nil, errBadRecord
+	v := d.byte()
+	if v != 1 && v != trackingVersion {
+		return tracked{}, errBadRecord
 	}
-	clocks := make(map[string]int64)
+	tr := tracked{clocks: make(map[string]int64)}
 	for n := d.count(); n > 0 && d.err == nil; n-- {
 		h := d.s()
-		clocks[h] = d.i()
+		tr.clocks[h] = d.i()
 	}
-	var out []analysis.SessionState
+	if v >= 2 {
+		tr.recordSeq = d.u()
+	}
 	for n := d.count(); n > 0 && d.err == nil; n-- {
 		s := analysis.SessionState{Src: d.addr(), Dst: d.addr(), Host: d.s(), Group: d.s(),
 			SPort: uint16(d.u()), DPort: uint16(d.u()), Proto: d.byte(), Side: ingest.Direction(d.byte()),
@@ -259,10 +278,14 @@ func decodeTracking(b []byte) ([]analysis.SessionState, map[string]int64, error)
 		s.Seen = d.i()
 		f := d.byte()
 		s.Unanswered, s.Matched, s.HasCounters = f&1 != 0, f&2 != 0, f&4 != 0
-		out = append(out, s)
+		if f&8 != 0 && v >= 2 {
+			r := d.record()
+			s.Record = &r
+		}
+		tr.sessions = append(tr.sessions, s)
 	}
 	if d.err != nil || len(d.b) != 0 {
-		return nil, nil, errBadRecord
+		return tracked{}, errBadRecord
 	}
-	return out, clocks, nil
+	return tr, nil
 }

@@ -109,18 +109,19 @@ func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan
 	if err := in.Skip(res.From); err != nil {
 		return res, err
 	}
-	sessions, clocks, err := ws.tracking(ctx)
+	m, sp, err := ws.continued(ctx, o.Model)
 	if err != nil {
 		return res, err
 	}
-	m := analysis.NewModel(o.Model)
-	m.Restore(sessions, clocks)
 	p.Total = in.Size
 	stop := analysis.Watch(in, o.Progress, p)
 	opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
 	start := time.Now()
 	res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
 		m.AddBatch(b.Events)
+		if sp != nil {
+			return sp.spill(ctx, m)
+		}
 		return nil
 	}, opts...)
 	stop()
@@ -137,17 +138,42 @@ func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan
 	lineBase := row.stats.Lines
 	row.consumed = res.From + res.Stats.Bytes
 	row.stats.add(&res.Stats)
-	if err := ws.commit(ctx, m, row, fp, in, &res.Stats, lineBase); err != nil {
+	var token int64
+	if sp != nil {
+		token = sp.token
+	}
+	if err := ws.commit(ctx, m, row, fp, in, &res.Stats, lineBase, token); err != nil {
 		return res, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, nil
 }
 
-// commit writes an import's contribution in one transaction.
+// continued returns a model continuing the workspace's open connections
+// (Continue) and, when the workspace is attached to a store, the spiller of
+// its session records.
+func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analysis.Model, *spiller, error) {
+	m, err := ws.Continue(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	journaled, err := ws.Journaled(ctx)
+	if err != nil || !journaled {
+		return m, nil, err
+	}
+	sp, err := ws.newSpiller(ctx)
+	return m, sp, err
+}
+
+// commit writes an import's contribution in one transaction, with its
+// session records when the workspace is attached to a store (journal; token
+// marks the rows the import spilled).
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, fp fingerprint,
-	in *ingest.Input, st *ingest.Stats, lineBase int64) error {
+	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
 	return ws.write(ctx, func(tx *sql.Tx) error {
 		if err := mergeStates(ctx, tx, m); err != nil {
+			return err
+		}
+		if err := journal(ctx, tx, m, token); err != nil {
 			return err
 		}
 		for rule, tag := range m.RuleTags() {
@@ -158,7 +184,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 		}
 		sessions, clocks := m.Sessions()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks)); err != nil {
+			ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks, m.RecordSeq())); err != nil {
 			return err
 		}
 		id, err := saveSource(ctx, tx, row, fp, in)
@@ -222,20 +248,20 @@ func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, fp fingerprint, 
 }
 
 // tracking loads the open connections left by the last import.
-func (ws *Workspace) tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
+func (ws *Workspace) tracking(ctx context.Context) (tracked, error) {
 	var b []byte
 	err := ws.db.QueryRowContext(ctx, `SELECT state FROM tracking WHERE id = 1`).Scan(&b)
 	if err == sql.ErrNoRows {
-		return nil, nil, nil
+		return tracked{}, nil
 	}
 	if err != nil {
-		return nil, nil, classify(err)
+		return tracked{}, classify(err)
 	}
-	s, c, err := decodeTracking(b)
+	tr, err := decodeTracking(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: open connections: %v", ErrCorrupt, err)
+		return tracked{}, fmt.Errorf("%w: open connections: %v", ErrCorrupt, err)
 	}
-	return s, c, nil
+	return tr, nil
 }
 
 // sourceStats are a source's line counts, summed over its imports.

@@ -66,11 +66,11 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		in.Events += s.Stats.Events
 		in.Malformed += s.Stats.Malformed
 	}
-	open, _, err := ws.tracking(ctx)
+	tr, err := ws.tracking(ctx)
 	if err != nil {
 		return in, err
 	}
-	in.OpenConnections = len(open)
+	in.OpenConnections = len(tr.sessions)
 	mon, err := ws.Monitored(ctx)
 	for _, p := range mon {
 		in.Monitored = append(in.Monitored, p.String())

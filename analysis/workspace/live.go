@@ -45,7 +45,7 @@ func (ws *Workspace) CommitLive(ctx context.Context, m *analysis.Model, c LiveCo
 	row.stats.add(&c.Stats)
 	in := &ingest.Input{Name: c.Segment, Size: c.End, ModTime: st.ModTime()}
 	// Malformed samples carry their line number in the segment already.
-	if err := ws.commit(ctx, m, row, fp, in, &c.Stats, 0); err != nil {
+	if err := ws.commit(ctx, m, row, fp, in, &c.Stats, 0, 0); err != nil {
 		return fmt.Errorf("commit %s: %w", c.Segment, err)
 	}
 	return nil
@@ -67,9 +67,29 @@ func (ws *Workspace) liveRow(ctx context.Context, segment string, end int64) (so
 
 // Tracking returns the connections left open by the last import or live
 // commit, and each host's clock: what a model continuing from the
-// workspace's state is restored from.
+// workspace's state is restored from (see Continue).
 func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
-	return ws.tracking(ctx)
+	tr, err := ws.tracking(ctx)
+	return tr.sessions, tr.clocks, err
+}
+
+// Continue returns a model with options o continuing the workspace's open
+// connections, as the next live commit needs: it keeps session records when
+// the workspace is attached to a store, continuing their IDs.
+func (ws *Workspace) Continue(ctx context.Context, o analysis.Options) (*analysis.Model, error) {
+	tr, err := ws.tracking(ctx)
+	if err != nil {
+		return nil, err
+	}
+	journaled, err := ws.Journaled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Records = o.Records || journaled
+	m := analysis.NewModel(o)
+	m.Restore(tr.sessions, tr.clocks)
+	m.SetRecordSeq(tr.recordSeq)
+	return m, nil
 }
 
 // Totals returns how many conversations the workspace holds and their

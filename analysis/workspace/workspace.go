@@ -268,4 +268,8 @@ var migrations = []string{
 	// 2: the user's edits of the synthesised rules, replayed on every synthesis.
 	`CREATE TABLE rule_edits (seq INTEGER PRIMARY KEY, op TEXT NOT NULL, rule TEXT NOT NULL, arg TEXT NOT NULL,
 		created INTEGER NOT NULL);`,
+	// 3: a collector's session records waiting for its store (journal.go); pending: an import's
+	// spilled rows, made visible (0) by its commit.
+	`CREATE TABLE journal (seq INTEGER PRIMARY KEY, pending INTEGER NOT NULL, records INTEGER NOT NULL,
+		batch BLOB NOT NULL);`,
 }

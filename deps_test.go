@@ -20,6 +20,14 @@ var allowed = map[string][]string{
 	"":         {"ingest", "analysis", "export", "assets", "app"}, // package main
 }
 
+// restricted lists packages (and their sub-packages) that only some
+// packages may import, besides their own tree: the ClickHouse store is
+// wired in by the CLI and the app only, and it alone speaks ClickHouse.
+var restricted = map[string][]string{
+	module + "/analysis/clickhouse":          {module, module + "/app"},
+	"github.com/ClickHouse/clickhouse-go/v2": {module + "/analysis/clickhouse"},
+}
+
 // TestDependencyDirection fails when a package imports against the layers.
 func TestDependencyDirection(t *testing.T) {
 	out, err := exec.Command("go", "list", "-json", "./...").Output()
@@ -58,9 +66,17 @@ func violations(pkg string, imports []string) []string {
 		if strings.HasPrefix(imp, module) && !contains(ok, topDir(imp)) {
 			out = append(out, pkg+" imports "+imp+": "+orMain(tree)+" may only import "+strings.Join(ok, ", "))
 		}
+		for r, importers := range restricted {
+			if within(imp, r) && !within(pkg, r) && !contains(importers, pkg) {
+				out = append(out, pkg+" imports "+imp+": only "+strings.Join(importers, ", ")+" may")
+			}
+		}
 	}
 	return out
 }
+
+// within reports whether pkg is tree or one of its sub-packages.
+func within(pkg, tree string) bool { return pkg == tree || strings.HasPrefix(pkg, tree+"/") }
 
 // TestViolations checks the rule checker itself on imports that must fail.
 func TestViolations(t *testing.T) {
@@ -75,6 +91,10 @@ func TestViolations(t *testing.T) {
 		{"unknown tree", module + "/tools", nil, 1},
 		{"main may import all", module, []string{module + "/app", module + "/ingest"}, 0},
 		{"analysis sub-package may import ingest", module + "/analysis/demo", []string{module + "/ingest"}, 0},
+		{"the store is the CLI's and the app's", module + "/analysis/workspace", []string{module + "/analysis/clickhouse"}, 1},
+		{"the CLI wires the store", module, []string{module + "/analysis/clickhouse"}, 0},
+		{"only the store speaks ClickHouse", module + "/export", []string{"github.com/ClickHouse/clickhouse-go/v2/lib/driver"}, 1},
+		{"the store does", module + "/analysis/clickhouse", []string{"github.com/ClickHouse/clickhouse-go/v2"}, 0},
 	}
 	for _, tc := range tests {
 		if got := violations(tc.Pkg, tc.Imports); len(got) != tc.Want {

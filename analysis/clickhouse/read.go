@@ -1,0 +1,328 @@
+package clickhouse
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Query selects conversations. Its filters run inside ClickHouse.
+type Query struct {
+	// Since and Until keep the sessions that started in [Since, Until); a
+	// zero bound is open. Unlike a workspace, which keeps only hourly
+	// session counts, the store filters sessions exactly: a conversation's
+	// packets, bytes, first and last times are those of its sessions in
+	// the range.
+	Since, Until time.Time
+	// Tags keeps the conversations carrying one of these tags.
+	Tags []string
+	// Monitored overrides the monitored set learned from the logs.
+	Monitored []netip.Prefix
+	// Samples fetches up to analysis.DefaultSamples evidence lines per
+	// conversation, the earliest; without it conversations have none.
+	Samples bool
+	// Top keeps the Top conversations with the most bytes, largest first.
+	Top int
+}
+
+// Conversations computes the conversations q selects inside ClickHouse
+// and returns them sorted as analysis.Compare orders them (by bytes,
+// largest first, with Top).
+//
+// A connection logged at both ends (NSX OUT at the sender's vNIC and IN at
+// the receiver's; Nutanix at both secured VMs), even by hosts that send to
+// different collectors, is two sessions on two sides of one conversation.
+// The query sums each side apart; the laptop then takes, for each figure,
+// the larger side (analysis.ConvState.Conversation), as a workspace does:
+// this is where both-ends deduplication is resolved.
+func (s *Store) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
+	tags, err := s.ruleTags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	states, monitored, err := s.states(ctx, q, tags)
+	if err != nil {
+		return nil, err
+	}
+	mon := analysis.NewLearnedMonitored(monitored)
+	if len(q.Monitored) > 0 {
+		mon = analysis.NewMonitored(q.Monitored, nil)
+	}
+	convs := analysis.Build(states, mon, tags)
+	if q.Top > 0 {
+		slices.SortStableFunc(convs, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
+	}
+	return convs, nil
+}
+
+// ruleTags returns the NSX rule → tag map of all collectors; where they
+// disagree, the greatest tag.
+func (s *Store) ruleTags(ctx context.Context) (map[string]string, error) {
+	rows, err := s.conn.Query(ctx, `SELECT rule, max(tag) FROM `+s.table("rule_tags")+` GROUP BY rule`)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", s.addr, err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var r, t string
+		if err := rows.Scan(&r, &t); err != nil {
+			return nil, fmt.Errorf("read %s: %w", s.addr, err)
+		}
+		out[r] = t
+	}
+	return out, rows.Err()
+}
+
+// sides are the sides of a conversation, as ingest.Direction values.
+var sides = [...]int{int(ingest.DirUnknown), int(ingest.DirInbound), int(ingest.DirOutbound)}
+
+// stateQuery is the conversation query: one row per conversation, every
+// side's figures apart.
+func (s *Store) stateQuery(q Query, tags map[string]string) string {
+	var b strings.Builder
+	b.WriteString("SELECT src, dst, proto, dport")
+	for _, d := range sides {
+		fmt.Fprintf(&b, ",\n countIf(side = %d), countIf(side = %[1]d AND unanswered = 1)", d)
+		for _, c := range []string{"orig_pkts", "orig_bytes", "reply_pkts", "reply_bytes"} {
+			fmt.Fprintf(&b, ", sumIf(%s, side = %d)", c, d)
+		}
+		fmt.Fprintf(&b, ",\n sumMapIf([toInt32(intDiv(toUInt32(start), 3600))], [toUInt64(1)], side = %d AND toUInt32(start) != 0)", d)
+	}
+	b.WriteString(`,
+ minIf(first_ns, first_ns != 0), max(last_ns),
+ groupUniqArrayArray(arrayMap(l -> concat(toString(side), l), labels)),
+ groupUniqArrayIf(host, host != ''), groupBitOr(actions), groupBitOr(vendors)`)
+	if q.Samples {
+		b.WriteString(",\n groupArrayIf(first_ns, notEmpty(samples)), groupArrayIf(samples, notEmpty(samples))")
+	} else {
+		// Empty, of the same types (18.16 casts no empty nested array literal).
+		b.WriteString(",\n emptyArrayInt64(), arrayFilter(x -> 0, [['']])")
+	}
+	// Directions: whether the endpoints sit behind an enforcement point
+	// anywhere in the store (the learned monitored set), answered by the
+	// server for the conversations it returns only.
+	learned := fmt.Sprintf("(SELECT src FROM %[1]s WHERE side = %[2]d UNION ALL SELECT dst FROM %[1]s WHERE side = %[3]d)",
+		s.table("sessions"), ingest.DirOutbound, ingest.DirInbound)
+	fmt.Fprintf(&b, ",\n src GLOBAL IN %s, dst GLOBAL IN %[1]s", learned)
+	b.WriteString("\nFROM " + s.table("sessions") + " FINAL")
+	if where := s.where(q, tags); where != "" {
+		b.WriteString("\nWHERE " + where)
+	}
+	b.WriteString("\nGROUP BY src, dst, proto, dport")
+	if q.Top > 0 {
+		// analysis.Conversation.Bytes: the larger side of each direction.
+		var ob, rb []string
+		for _, d := range sides {
+			ob = append(ob, fmt.Sprintf("sumIf(orig_bytes, side = %d)", d))
+			rb = append(rb, fmt.Sprintf("sumIf(reply_bytes, side = %d)", d))
+		}
+		fmt.Fprintf(&b, "\nORDER BY greatest(greatest(%s), %s) + greatest(greatest(%s), %s) DESC, src, dst, proto, dport LIMIT %d",
+			strings.Join(ob[:2], ", "), ob[2], strings.Join(rb[:2], ", "), rb[2], q.Top)
+	}
+	return b.String()
+}
+
+// where is the filter of q, pushed down to the sessions read.
+func (s *Store) where(q Query, ruleTags map[string]string) string {
+	var conds []string
+	if !q.Since.IsZero() {
+		conds = append(conds, fmt.Sprintf("toUInt32(start) >= %d", max(q.Since.Unix(), 1)))
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, fmt.Sprintf("toUInt32(start) != 0 AND toUInt32(start) < %d", max(q.Until.Unix(), 0)))
+	}
+	if len(q.Tags) > 0 {
+		// A conversation shows a label under its tag; an NSX "rule X" label
+		// under the tag its rule carries elsewhere. Labels only grow
+		// within a session, so any version of a row tells.
+		var labels []string
+		for _, t := range q.Tags {
+			if _, isRule := ruleTags[t]; !isRule {
+				labels = append(labels, quote(t))
+			}
+		}
+		for r, t := range ruleTags {
+			if slices.Contains(q.Tags, t) {
+				labels = append(labels, quote(r))
+			}
+		}
+		slices.Sort(labels)
+		if len(labels) == 0 {
+			labels = append(labels, "''") // no label can match; '' is never a tag
+		}
+		conds = append(conds, fmt.Sprintf("(src, dst, proto, dport) GLOBAL IN (SELECT src, dst, proto, dport FROM %s WHERE hasAny(labels, [%s]))",
+			s.table("sessions"), strings.Join(labels, ", ")))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// quote writes s as a ClickHouse string literal.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\'' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// states runs the conversation query: the states of the conversations and
+// their endpoints in the learned monitored set.
+func (s *Store) states(ctx context.Context, q Query, tags map[string]string) ([]analysis.ConvState, []netip.Addr, error) {
+	rows, err := s.conn.Query(ctx, s.stateQuery(q, tags))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", s.addr, err)
+	}
+	defer rows.Close()
+	var out []analysis.ConvState
+	var learned []netip.Addr
+	var r stateRow
+	dest := r.dest()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", s.addr, err)
+		}
+		st, err := r.state()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", s.addr, err)
+		}
+		if r.srcMon == 1 {
+			learned = append(learned, st.Src)
+		}
+		if r.dstMon == 1 {
+			learned = append(learned, st.Dst)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", s.addr, err)
+	}
+	return out, learned, nil
+}
+
+// stateRow is one row of the conversation query.
+type stateRow struct {
+	src, dst       string
+	proto          uint8
+	dport          uint16
+	sides          [3]sideRow
+	first, last    int64
+	labels, hosts  []string
+	actions        uint16
+	vendors        uint8
+	sampleAt       []int64
+	samples        [][]string
+	srcMon, dstMon uint8
+}
+
+type sideRow struct {
+	sessions, unanswered uint64
+	counts               [4]uint64
+	hourly               []any // sumMap's (hours, counts)
+}
+
+func (r *stateRow) dest() []any {
+	d := []any{&r.src, &r.dst, &r.proto, &r.dport}
+	for i := range r.sides {
+		s := &r.sides[i]
+		d = append(d, &s.sessions, &s.unanswered, &s.counts[0], &s.counts[1], &s.counts[2], &s.counts[3], &s.hourly)
+	}
+	return append(d, &r.first, &r.last, &r.labels, &r.hosts, &r.actions, &r.vendors, &r.sampleAt, &r.samples,
+		&r.srcMon, &r.dstMon)
+}
+
+// state turns the row into the conversation's state.
+func (r *stateRow) state() (analysis.ConvState, error) {
+	if len(r.src) != 16 || len(r.dst) != 16 {
+		return analysis.ConvState{}, fmt.Errorf("a session row has a %d-byte address", len(r.src))
+	}
+	st := analysis.ConvState{Src: addr(r.src), Dst: addr(r.dst), Proto: r.proto, DPort: r.dport,
+		First: r.first, Last: r.last, Actions: r.actions, Vendors: r.vendors}
+	for i, d := range sides {
+		s := &r.sides[i]
+		side := &st.Sides[d]
+		side.Sessions, side.Unanswered, side.Counts = s.sessions, int64(s.unanswered), s.counts
+		hourly, err := hours(s.hourly)
+		if err != nil {
+			return st, err
+		}
+		side.Hourly = hourly
+	}
+	for _, l := range r.labels {
+		if l == "" || l[0] < '0' || l[0] > '2' {
+			return st, fmt.Errorf("a session row has a bad side: %q", l)
+		}
+		d := l[0] - '0'
+		i := slices.IndexFunc(st.Labels, func(x analysis.LabelState) bool { return x.Name == l[1:] })
+		if i < 0 {
+			i = len(st.Labels)
+			st.Labels = append(st.Labels, analysis.LabelState{Name: l[1:]})
+		}
+		st.Labels[i].Sides |= 1 << d
+	}
+	st.Hosts = slices.Clone(r.hosts)
+	st.Samples = earliest(r.sampleAt, r.samples, analysis.DefaultSamples)
+	return st, nil
+}
+
+// addr reads a 16-byte address; IPv4-mapped ones are IPv4 addresses.
+func addr(b string) netip.Addr { return netip.AddrFrom16([16]byte([]byte(b))).Unmap() }
+
+// hours reads sumMap's (hours, counts) into hourly counts, in time order.
+func hours(v []any) ([]analysis.HourCount, error) {
+	if len(v) != 2 {
+		return nil, fmt.Errorf("hourly sessions: %d elements, want 2", len(v))
+	}
+	hs, ok1 := v[0].([]int32)
+	ns, ok2 := v[1].([]uint64)
+	if !ok1 || !ok2 || len(hs) != len(ns) {
+		return nil, fmt.Errorf("hourly sessions: unexpected types %T, %T", v[0], v[1])
+	}
+	if len(hs) == 0 {
+		return nil, nil
+	}
+	out := make([]analysis.HourCount, len(hs))
+	for i := range hs {
+		out[i] = analysis.HourCount{Hour: hs[i], N: uint32(ns[i])}
+	}
+	slices.SortFunc(out, func(a, b analysis.HourCount) int { return cmp.Compare(a.Hour, b.Hour) })
+	return out, nil
+}
+
+// earliest returns the first n lines of the sessions' evidence, the
+// earliest sessions first.
+func earliest(at []int64, lines [][]string, n int) []string {
+	idx := make([]int, len(at))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmp.Or(cmp.Compare(at[a], at[b]), slices.Compare(lines[a], lines[b]))
+	})
+	var out []string
+	for _, i := range idx {
+		for _, l := range lines[i] {
+			if len(out) < n {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}

@@ -44,6 +44,7 @@ func init() {
 		{"export", "[flags] [FILE...]", "write the rules and flows: XLSX, CSV, Nutanix v3/v4 and NSX JSON", (*cli).exportCmd},
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 		{"listen", "[flags]", "receive syslog over UDP, TCP and TLS into the workspace", (*cli).listenCmd},
+		{"store", "init|info URL", "create or describe a ClickHouse store shared by collectors", (*cli).storeCmd},
 
 		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},
 		{"inventory", "import FILE", "name addresses after VMs and groups from an inventory export", (*cli).inventoryCmd},
@@ -55,6 +56,12 @@ func init() {
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+
+	// A reading command's ClickHouse store (--store, cmd_store.go), the tags
+	// it keeps and whether it needs evidence lines.
+	store   string
+	tags    []string
+	samples bool
 }
 
 // usageError makes run exit with code 2.

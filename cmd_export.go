@@ -29,6 +29,7 @@ func (c *cli) exportCmd(args []string) error {
 	fs.StringVar(&vo.PolicyName, "policy-name", "FlowSleuth discovered policy", "name of the generated policy")
 	fs.StringVar(&vo.SecuredCategory, "secured-category", "", `the secured workloads' category or group, "Key:Value" (default: a placeholder to fill in)`)
 	fs.BoolVar(&vo.Apply, "apply", false, "Nutanix: enforce (APPLY) instead of MONITOR; NSX: enabled rules")
+	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -73,6 +74,9 @@ func (c *cli) exportCmd(args []string) error {
 
 // exportSources describes the inputs for the workbook's Sources sheet.
 func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, error) {
+	if c.store != "" {
+		return c.storeSources()
+	}
 	if len(files) > 0 {
 		var out []export.Source
 		for _, f := range files {

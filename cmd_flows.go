@@ -27,10 +27,13 @@ func (c *cli) flowsCmd(args []string) error {
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "workspace: only sessions that started before this time (RFC 3339 or YYYY-MM-DD)")
 	top := fs.Int("top", 0, "workspace: only the N conversations with the most bytes, largest first")
+	tags := fs.String("tag", "", "only the conversations with one of these tags, comma separated")
+	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
+	c.tags, c.samples = parseTags(*tags), *format == "json"
 	write, ok := map[string]func(io.Writer, []analysis.Conversation) error{
 		"table": export.WriteFlowsTable, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
 	}[*format]
@@ -38,7 +41,9 @@ func (c *cli) flowsCmd(args []string) error {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
 	var convs []analysis.Conversation
-	if *top > 0 {
+	if c.store != "" {
+		convs, err = c.flowsOfStore(&mf, *wsPath, files, *since, *until, *top)
+	} else if *top > 0 {
 		if len(files) > 0 {
 			return usagef("--top reads the workspace: give no FILE")
 		}
@@ -49,6 +54,7 @@ func (c *cli) flowsCmd(args []string) error {
 	if convs == nil && err != nil {
 		return err
 	}
+	convs = keepTags(convs, c.tags)
 	out := bufio.NewWriterSize(c.stdout, 256<<10)
 	if werr := write(out, convs); werr != nil {
 		return werr
@@ -60,8 +66,12 @@ func (c *cli) flowsCmd(args []string) error {
 }
 
 // conversations reads the conversations of files, in memory, or else of
-// the workspace at wsPath. Read errors come back with the conversations.
+// the store (--store), or else of the workspace at wsPath. Read errors come
+// back with the conversations.
 func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since, until string) ([]analysis.Conversation, error) {
+	if c.store != "" {
+		return c.flowsOfStore(mf, wsPath, files, since, until, 0)
+	}
 	if len(files) == 0 {
 		return c.flowsOfWorkspace(mf, wsPath, since, until, 0)
 	}

@@ -26,9 +26,13 @@ func (c *cli) importCmd(args []string) error {
 	wsPath := workspaceFlag(fs)
 	noWS := fs.Bool("no-workspace", false, "only read and report; store nothing")
 	samples := fs.Int("show-malformed", 10, "how many malformed lines to list (at most 100)")
+	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if *noWS && c.store != "" {
+		return usagef("--store needs the workspace: a collector tracks sessions there")
 	}
 	if *noWS {
 		m, res, elapsed, err := c.load(&mf, files)
@@ -73,6 +77,10 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 			return err
 		}
 	}
+	fw, err := c.collector(ctx, ws)
+	if err != nil {
+		return err
+	}
 	before, err := ws.Info(ctx)
 	if err != nil {
 		return err
@@ -105,6 +113,9 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	}
 	fmt.Fprintf(c.stdout, "workspace %s: %s conversations, %s sessions, %s sources\n", info.Path,
 		group(info.Conversations), group(info.Sessions), group(info.Sources))
+	if fw != nil {
+		err = errors.Join(err, c.forwardImport(fw))
+	}
 	if err != nil {
 		return err
 	}

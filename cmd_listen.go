@@ -77,6 +77,7 @@ func (c *cli) listenCmd(args []string) error {
 	var f listenFlags
 	f.register(fs)
 	wsPath := workspaceFlag(fs)
+	c.storeFlag(fs)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -99,6 +100,10 @@ func (c *cli) listenCmd(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if f.noWorkspace && c.store != "" {
+		return usagef("--store needs the workspace: a collector tracks sessions there")
+	}
+	var fw *forwarder
 	if !f.noWorkspace {
 		ws, err := openWorkspace(*wsPath)
 		if err != nil {
@@ -106,8 +111,11 @@ func (c *cli) listenCmd(args []string) error {
 		}
 		defer ws.Close()
 		cfg.Workspace = ws
+		if fw, err = c.collector(context.Background(), ws); err != nil {
+			return err
+		}
 	}
-	return c.serve(cfg, f.status)
+	return c.serve(cfg, f.status, fw)
 }
 
 // config turns the flags into a live.Config.
@@ -157,8 +165,9 @@ func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, erro
 	return cfg, nil
 }
 
-// serve runs the session until SIGINT or SIGTERM.
-func (c *cli) serve(cfg live.Config, every time.Duration) error {
+// serve runs the session until SIGINT or SIGTERM; fw, when not nil,
+// forwards every commit to the store.
+func (c *cli) serve(cfg live.Config, every time.Duration, fw *forwarder) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := live.Start(ctx, cfg)
@@ -169,6 +178,11 @@ func (c *cli) serve(cfg live.Config, every time.Duration) error {
 		return err
 	}
 	c.announce(s, cfg)
+	if fw != nil {
+		fw.Start()
+		s.OnFlush(fw.Kick)
+		fw.Kick() // what a previous run journaled, or recovered from the archive
+	}
 	var tick <-chan time.Time
 	if every > 0 {
 		t := time.NewTicker(every)
@@ -180,12 +194,19 @@ func (c *cli) serve(cfg live.Config, every time.Duration) error {
 		case <-ctx.Done():
 		case <-tick:
 			fmt.Fprintln(c.stderr, statusLine(s.Stats()))
+			if fw != nil {
+				fmt.Fprintln(c.stderr, fw.Status(ctx))
+			}
 		}
 	}
 	stop()
 	fmt.Fprintln(c.stderr, "flowsleuth listen: stopping: archiving and committing what was received")
 	err = s.Stop()
 	c.summary(s.Stats(), cfg)
+	if fw != nil {
+		err = errors.Join(err, fw.Stop())
+		fmt.Fprintln(c.stderr, "  "+fw.Status(context.Background()))
+	}
 	return err
 }
 

@@ -57,6 +57,7 @@ func (c *cli) rulesCmd(args []string) error {
 	format := fs.String("format", "table", "output format: table, csv or json")
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time")
 	until := fs.String("until", "", "workspace: only sessions that started before this time")
+	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +85,7 @@ func (c *cli) rulesCmd(args []string) error {
 // ruleSet synthesises the rules of files, or of the workspace with its
 // edits replayed. It also returns the conversations.
 func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []string, since, until string) (*analysis.RuleSet, []analysis.Conversation, error) {
+	c.samples = true // rules keep sample lines as evidence
 	convs, err := c.conversations(mf, wsPath, files, since, until)
 	if convs == nil && err != nil {
 		return nil, nil, err
@@ -95,7 +97,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	runtime.GC()
 	var rs analysis.RuleSet
 	var results []analysis.EditResult
-	if len(files) == 0 {
+	if len(files) == 0 && !c.storeWithoutWorkspace(wsPath) {
 		ws, werr := openWorkspace(wsPath)
 		if werr != nil {
 			return nil, nil, werr
@@ -120,6 +122,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 func (c *cli) ruleEditCmd(args []string) error {
 	fs := c.newFlagSet("rules "+args[0], "...", "See 'flowsleuth rules -h'.")
 	wsPath := workspaceFlag(fs)
+	c.storeFlag(fs)
 	rest, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
@@ -150,7 +153,7 @@ func (c *cli) ruleEditCmd(args []string) error {
 		if err := checkEdit(e); err != nil {
 			return err
 		}
-		rs, _, err := currentRules(ctx, ws)
+		rs, _, err := c.currentRules(ctx, ws)
 		if err != nil {
 			return err
 		}
@@ -187,13 +190,14 @@ func checkEdit(e analysis.Edit) error {
 	return nil
 }
 
-// currentRules synthesises the workspace's rules with its edits replayed.
-func currentRules(ctx context.Context, ws *workspace.Workspace) (analysis.RuleSet, []analysis.EditResult, error) {
+// currentRules synthesises the workspace's rules (of the store's
+// conversations with --store) with its edits replayed.
+func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (analysis.RuleSet, []analysis.EditResult, error) {
 	edits, err := ws.Edits(ctx)
 	if err != nil {
 		return analysis.RuleSet{}, nil, err
 	}
-	convs, err := ws.Conversations(ctx, workspace.Query{})
+	convs, err := c.workspaceOrStore(ctx, ws)
 	if err != nil {
 		return analysis.RuleSet{}, nil, err
 	}
@@ -207,7 +211,7 @@ func currentRules(ctx context.Context, ws *workspace.Workspace) (analysis.RuleSe
 
 // listEdits shows the edits and whether each applies to the current rules.
 func (c *cli) listEdits(ctx context.Context, ws *workspace.Workspace) error {
-	_, results, err := currentRules(ctx, ws)
+	_, results, err := c.currentRules(ctx, ws)
 	if err != nil {
 		return err
 	}

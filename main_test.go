@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -54,7 +55,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_CONFIG_HOME", cfg)
 	defer os.RemoveAll(cfg)
-	code := m.Run()
+	code := chtest.Main(m) // a private ClickHouse server for the store's tests
 	if binaryPath != "" {
 		os.RemoveAll(filepath.Dir(binaryPath))
 	}

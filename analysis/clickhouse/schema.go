@@ -15,7 +15,7 @@ import (
 // are IPv6 or IPv4-mapped, 16 bytes (IPv6NumToString shows them).
 //
 // rule_tags is the NSX rule → tag map the collectors learned (TERM lines of
-// NSX-V carry no tag); collectors says who writes, and when last.
+// NSX-V carry no tag); collectors has a row per write: who, when, how much.
 //
 // Everything here is what ClickHouse 18.16 accepts: no LowCardinality,
 // DateTime64, codecs or TTL.
@@ -43,8 +43,9 @@ var sessionsColumnNames = []string{"collector", "id", "version", "closed", "host
 const ruleTagsTable = `(rule String, tag String, collector UInt64)`
 const ruleTagsEngine = `ReplacingMergeTree ORDER BY (rule, tag, collector)`
 
+// collectors gets a row per write: who, when, how many records.
 const collectorsTable = `(collector UInt64, name String, workspace String, records UInt64, seen DateTime)`
-const collectorsEngine = `ReplacingMergeTree(seen) ORDER BY collector`
+const collectorsEngine = `MergeTree PARTITION BY toYYYYMM(seen) ORDER BY (collector, seen)`
 
 const versionTable = `(version UInt32, applied DateTime)`
 const versionEngine = `MergeTree ORDER BY version`

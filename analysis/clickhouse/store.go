@@ -171,5 +171,6 @@ func (s *Store) insert(ctx context.Context, table string, rows func(driver.Batch
 		b.Abort()
 		return err
 	}
+	failpoint("store-insert") // the server has the INSERT, not its rows
 	return b.Send()
 }

@@ -143,9 +143,10 @@ func nonNil(s []string) []string {
 }
 
 // failpoint kills the process with SIGKILL when FLOWSLEUTH_FAILPOINT names
-// this point ("store-ack": after the store acknowledged an insert, before
-// the journal drops it): the crash tests' way to stop a collector at the
-// worst moment.
+// this point: "store-insert" with an insert sent but not its rows,
+// "store-ack" after the store acknowledged an insert and before the
+// journal drops it. The crash tests' way to stop a collector at the worst
+// moments.
 func failpoint(name string) {
 	if os.Getenv("FLOWSLEUTH_FAILPOINT") == name {
 		if p, err := os.FindProcess(os.Getpid()); err == nil {

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/export"
+)
+
+const storeHelp = "A store is a ClickHouse database shared by collectors and readers:\n" +
+	"  flowsleuth store init  [--cluster NAME [--on-cluster]] [--print] URL   create or migrate its tables\n" +
+	"  flowsleuth store info  [--format json] URL                              sessions, time range, collectors\n" +
+	"Collectors ('import --store URL', 'listen --store URL') keep exact session tracking in their own\n" +
+	"workspace and write one row per session; readers ('flows|rules|export|gui --store URL') compute\n" +
+	"the conversation table inside ClickHouse. URL is clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE\n" +
+	"(native protocol, port 9000; ?secure=true for TLS); the password may come from " + clickhouse.PasswordEnv + "."
+
+func (c *cli) storeCmd(args []string) error {
+	if len(args) == 0 || (args[0] != "init" && args[0] != "info") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(c.stderr, storeHelp)
+			return flag.ErrHelp
+		}
+		return usagef("say 'store init URL' or 'store info URL'\n%s", storeHelp)
+	}
+	fs := c.newFlagSet("store "+args[0], "[flags] URL", storeHelp)
+	cluster := fs.String("cluster", "", "init: lay the tables out over this cluster (remote_servers): Distributed tables over NAME_local tables")
+	onCluster := fs.Bool("on-cluster", false, "init: run the DDL ON CLUSTER (needs ZooKeeper); else run --print's script on every server")
+	print := fs.Bool("print", false, "init: print the DDL instead of running it")
+	format := fs.String("format", "table", "info: table or json")
+	rest, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one store URL (clickhouse://HOST[:PORT]/DATABASE)")
+	}
+	addr, err := clickhouse.ParseURL(rest[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	ctx := context.Background()
+	if args[0] == "info" {
+		return c.storeInfo(ctx, rest[0], *format)
+	}
+	layout := clickhouse.Layout{Cluster: *cluster, OnCluster: *onCluster}
+	if *print {
+		fmt.Fprint(c.stdout, clickhouse.Script(clickhouse.DDL(addr.Database, layout)))
+		return nil
+	}
+	before, err := clickhouse.Init(ctx, rest[0], layout)
+	if err != nil {
+		return err
+	}
+	switch before {
+	case clickhouse.SchemaVersion:
+		fmt.Fprintf(c.stdout, "store %s: up to date (schema %d)\n", addr, before)
+	case 0:
+		fmt.Fprintf(c.stdout, "store %s: created (schema %d)\n", addr, clickhouse.SchemaVersion)
+	default:
+		fmt.Fprintf(c.stdout, "store %s: migrated from schema %d to %d\n", addr, before, clickhouse.SchemaVersion)
+	}
+	return nil
+}
+
+// storeInfo prints the store's summary.
+func (c *cli) storeInfo(ctx context.Context, url, format string) error {
+	s, err := clickhouse.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	in, err := s.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(in)
+	}
+	if format != "table" {
+		return usagef("--format must be table or json, not %q", format)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "store\t%s (ClickHouse %s, schema %d)\n", in.Address, in.Server, in.Schema)
+	fmt.Fprintf(tw, "sessions\t%s in %s rows (a session's earlier versions stay until ClickHouse merges them)\n",
+		group(int64(in.Sessions)), group(int64(in.Rows)))
+	if !in.First.IsZero() {
+		fmt.Fprintf(tw, "started\t%s → %s\n", in.First.Format(time.RFC3339), in.Last.Format(time.RFC3339))
+	}
+	for _, col := range in.Collectors {
+		fmt.Fprintf(tw, "collector %016x\t%s %s: %s records in %s writes, last %s\n", col.ID, col.Name, col.Workspace,
+			group(int64(col.Records)), group(int64(col.Writes)), col.Seen.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// storeFlag registers --store on a reading or collecting command.
+func (c *cli) storeFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "ClickHouse store, clickhouse://HOST[:PORT]/DATABASE (see 'flowsleuth store -h')")
+}
+
+// flowsOfStore computes the conversations inside the store (--store) and
+// names their endpoints after the workspace's inventory, when the workspace
+// exists; its declared monitored set applies unless --monitored is given.
+// This is the conversation source of every reading command with --store.
+func (c *cli) flowsOfStore(mf *modelFlags, wsPath string, files []string, since, until string, top int) ([]analysis.Conversation, error) {
+	if len(files) > 0 {
+		return nil, usagef("--store reads the store: give no FILE")
+	}
+	q := clickhouse.Query{Top: top, Tags: c.tags, Samples: c.samples}
+	var err error
+	if q.Monitored, err = mf.prefixes(); err != nil {
+		return nil, err
+	}
+	if q.Since, err = parseTime("--since", since); err != nil {
+		return nil, err
+	}
+	if q.Until, err = parseTime("--until", until); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	ws, err := existingWorkspace(wsPath)
+	if err != nil {
+		return nil, err
+	}
+	if ws != nil {
+		defer ws.Close()
+		if len(q.Monitored) == 0 {
+			if q.Monitored, err = ws.Monitored(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	s, err := clickhouse.Open(ctx, c.store)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	convs, err := s.Conversations(ctx, q)
+	if err != nil || ws == nil {
+		return convs, err
+	}
+	return convs, ws.Label(ctx, convs)
+}
+
+// existingWorkspace opens the workspace at path when the file exists (nil
+// otherwise): readers of a store use its inventory, monitored set and rule
+// edits, but never create it.
+func existingWorkspace(path string) (*workspace.Workspace, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return openWorkspace(path)
+}
+
+// storeSources describes the store for the workbook's Sources sheet.
+func (c *cli) storeSources() ([]export.Source, error) {
+	ctx := context.Background()
+	s, err := clickhouse.Open(ctx, c.store)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	in, err := s.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []export.Source{{Path: in.Address, Events: int64(in.Sessions), Imported: time.Now()}}
+	for _, col := range in.Collectors {
+		out = append(out, export.Source{Path: fmt.Sprintf("collector %s (%s)", col.Name, col.Workspace),
+			Events: int64(col.Records), Imported: col.Seen})
+	}
+	return out, nil
+}
+
+// forwarder is a collector's link to its store: it sends the workspace's
+// journal of session records (Drain), and for a listener after every
+// commit (Kick), in the background.
+type forwarder struct {
+	store *clickhouse.Store
+	ws    *workspace.Workspace
+	coll  clickhouse.Collector
+
+	kick chan struct{}
+	quit chan struct{}
+	done chan struct{}
+
+	mu   sync.Mutex // one Drain at a time; guards sent, err
+	sent int64
+	err  error
+}
+
+// collector attaches the workspace to the store at url (--store) and
+// returns its forwarder; nil without --store. A workspace holding data
+// imported without the store cannot become a collector.
+func (c *cli) collector(ctx context.Context, ws *workspace.Workspace) (*forwarder, error) {
+	if c.store == "" {
+		return nil, nil
+	}
+	s, err := clickhouse.Open(ctx, c.store)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ws.Attach(ctx, s.Address().String())
+	if err != nil {
+		s.Close()
+		if errors.Is(err, workspace.ErrNotEmpty) {
+			return nil, fmt.Errorf("%w: a collector's workspace starts empty (give --workspace NEW.flowsleuth), "+
+				"so that the store holds every session it counted", err)
+		}
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	path, err := filepath.Abs(ws.Path())
+	if err != nil {
+		path = ws.Path()
+	}
+	return &forwarder{store: s, ws: ws, coll: clickhouse.Collector{ID: id, Name: host, Workspace: path}}, nil
+}
+
+// Drain sends everything the journal holds.
+func (f *forwarder) Drain(ctx context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.store.Forward(ctx, f.ws, f.coll, nil)
+	f.sent += n
+	f.err = err
+	return n, err
+}
+
+// Start drains in the background whenever kicked, and every minute (a
+// store that was down gets what waited).
+func (f *forwarder) Start() {
+	f.kick, f.quit, f.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(f.done)
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-f.quit:
+				return
+			case <-f.kick:
+			case <-t.C:
+			}
+			f.Drain(context.Background())
+		}
+	}()
+}
+
+// Kick asks the background loop to drain; it never blocks.
+func (f *forwarder) Kick() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Stop ends the background loop, drains a last time and closes the store.
+func (f *forwarder) Stop() error {
+	if f.quit != nil {
+		close(f.quit)
+		<-f.done
+	}
+	_, err := f.Drain(context.Background())
+	f.store.Close()
+	return err
+}
+
+// Status says what was sent, and what waits when the store failed.
+func (f *forwarder) Status(ctx context.Context) string {
+	f.mu.Lock()
+	sent, err := f.sent, f.err
+	f.mu.Unlock()
+	s := fmt.Sprintf("store %s: %s session records sent", f.store.Address(), group(sent))
+	if err != nil {
+		_, waiting, _ := f.ws.Unforwarded(ctx)
+		s += fmt.Sprintf("; %s wait in the workspace (%v)", group(waiting), err)
+	}
+	return s
+}
+
+// parseTags reads --tag's comma-separated tags.
+func parseTags(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// keepTags keeps the conversations carrying one of tags (all when none).
+func keepTags(convs []analysis.Conversation, tags []string) []analysis.Conversation {
+	if len(tags) == 0 {
+		return convs
+	}
+	kept := convs[:0]
+	for _, cv := range convs {
+		for _, t := range cv.Tags {
+			if slices.Contains(tags, t.Name) {
+				kept = append(kept, cv)
+				break
+			}
+		}
+	}
+	return kept
+}
+
+// storeWithoutWorkspace reports whether a reading command reads a store
+// and there is no workspace (for edits) to open: none is created for it.
+func (c *cli) storeWithoutWorkspace(wsPath string) bool {
+	if c.store == "" {
+		return false
+	}
+	_, err := os.Stat(wsPath)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// workspaceOrStore returns the conversations of the store (--store), else
+// of the workspace.
+func (c *cli) workspaceOrStore(ctx context.Context, ws *workspace.Workspace) ([]analysis.Conversation, error) {
+	if c.store == "" {
+		return ws.Conversations(ctx, workspace.Query{})
+	}
+	var mf modelFlags
+	return c.flowsOfStore(&mf, ws.Path(), nil, "", "", 0)
+}
+
+// forwardImport sends what an import journaled to the store and says so.
+func (c *cli) forwardImport(fw *forwarder) error {
+	ctx := context.Background()
+	start := time.Now()
+	n, err := fw.Drain(ctx)
+	fw.store.Close()
+	if err != nil {
+		_, waiting, _ := fw.ws.Unforwarded(ctx)
+		return fmt.Errorf("store %s: %w (%s session records sent; %s wait in the workspace for the next --store run)",
+			fw.store.Address(), err, group(n), group(waiting))
+	}
+	secs := max(time.Since(start).Seconds(), 1e-3)
+	fmt.Fprintf(c.stdout, "store %s: %s session records sent in %.2f s (%s/s)\n", fw.store.Address(), group(n), secs,
+		group(int64(float64(n)/secs)))
+	return nil
+}

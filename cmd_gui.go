@@ -34,6 +34,7 @@ func (c *cli) guiCmd(args []string) error {
 		"measuring the UI event loop's latency; print the percentiles and quit")
 	themeName := fs.String("theme", "", "light, dark or system (default: the last choice, else the system's)")
 	idle := fs.Duration("probe-idle", 10*time.Second, "diagnostic: how long --latency-probe idle measures")
+	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +72,8 @@ func (c *cli) guiCmd(args []string) error {
 	default:
 		return usagef("--theme must be light, dark or system, not %q", *themeName)
 	}
-	u := app.New(a, w, app.Options{Version: version, DemoDir: *demoDir, DefaultWorkspace: def, Theme: *themeName})
+	u := app.New(a, w, app.Options{Version: version, DemoDir: *demoDir, DefaultWorkspace: def, Theme: *themeName,
+		OpenStore: openStoreSource})
 	w.SetContent(u.Content())
 	if winSize.IsZero() {
 		winSize = app.WindowSize(a)
@@ -86,6 +88,12 @@ func (c *cli) guiCmd(args []string) error {
 		w.Close()
 	})
 	u.Start(*wsPath)
+	if c.store != "" {
+		go func() {
+			u.Wait()
+			u.OpenStore(c.store)
+		}()
+	}
 	if len(files) > 0 {
 		go func() {
 			u.Wait()

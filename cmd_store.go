@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/app"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -359,3 +361,24 @@ func (c *cli) forwardImport(fw *forwarder) error {
 		group(int64(float64(n)/secs)))
 	return nil
 }
+
+// storeSource is a store as the app's conversation source.
+type storeSource struct{ s *clickhouse.Store }
+
+// openStoreSource opens the store at url for the app (app.Options.OpenStore).
+func openStoreSource(ctx context.Context, url string) (app.ConversationSource, error) {
+	s, err := clickhouse.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return storeSource{s}, nil
+}
+
+// Conversations computes the store's conversations, with their evidence
+// lines (the Flows view shows them).
+func (s storeSource) Conversations(ctx context.Context, mon []netip.Prefix) ([]analysis.Conversation, error) {
+	return s.s.Conversations(ctx, clickhouse.Query{Monitored: mon, Samples: true})
+}
+
+func (s storeSource) String() string { return s.s.Address().String() }
+func (s storeSource) Close() error   { return s.s.Close() }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
+	"github.com/flowsleuth/flowsleuth/export"
 )
 
 // splitByHost writes the lines of corpus whose reporting host is one of
@@ -336,5 +338,40 @@ func TestStoreUsage(t *testing.T) {
 	info := runBin(t, bin, nil, "store", "info", url)
 	if !strings.Contains(info, "schema 1") {
 		t.Errorf("store info:\n%s", info)
+	}
+}
+
+// TestStoreSourceForApp: the store the app opens (gui --store, or the
+// Sources view) gives the conversations flows --store prints.
+func TestStoreSourceForApp(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "nsxv.log")
+	runBin(t, bin, nil, "demo", "--vendor", "nsxv", "--sessions", "3000", "--seed", "14", "--out", corpus)
+	url := newStoreURL(t, bin)
+	runCollectors(t, bin, dir, url, []string{corpus})
+	src, err := openStoreSource(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	convs, err := src.Conversations(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	if err := export.WriteFlowsCSV(&got, convs); err != nil {
+		t.Fatal(err)
+	}
+	if want := runBin(t, bin, nil, "flows", "--format", "csv", corpus); got.String() != want {
+		t.Errorf("the app's store conversations differ:\n%s", lineDiff(got.String(), want))
+	}
+	if src.String() != url {
+		t.Errorf("source named %q, want %q", src, url)
+	}
+	for _, c := range convs {
+		if len(c.Samples) == 0 {
+			t.Fatalf("no evidence lines for the Flows view: %v→%v", c.Src, c.Dst)
+		}
 	}
 }

@@ -29,8 +29,9 @@ const topN = 8
 type Project struct {
 	ws *workspace.Workspace
 
-	mu   sync.Mutex
-	snap *Snapshot
+	mu     sync.Mutex
+	snap   *Snapshot
+	source ConversationSource // nil: the workspace's conversations (store.go)
 }
 
 // Snapshot is the state of the project at one moment. Views read it
@@ -58,8 +59,11 @@ func OpenProject(path string) (*Project, error) {
 	return &Project{ws: ws, snap: &Snapshot{Path: path}}, nil
 }
 
-// Close closes the workspace.
-func (p *Project) Close() error { return p.ws.Close() }
+// Close closes the workspace (and the store the conversations come from).
+func (p *Project) Close() error {
+	p.SetSource(nil)
+	return p.ws.Close()
+}
 
 // Workspace returns the open workspace.
 func (p *Project) Workspace() *workspace.Workspace { return p.ws }
@@ -90,7 +94,7 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 	if s.Sources, err = p.ws.Sources(ctx); err != nil {
 		return nil, err
 	}
-	if s.Convs, err = p.ws.Conversations(ctx, workspace.Query{}); err != nil {
+	if s.Convs, err = p.conversations(ctx); err != nil {
 		return nil, err
 	}
 	s.Monitor = s.Info.Monitored

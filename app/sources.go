@@ -31,6 +31,7 @@ type sourcesView struct {
 	progLabel *widget.Label
 	cancelBtn *widget.Button
 	progBox   *fyne.Container
+	store     *storeBox
 
 	srcs []workspace.Source // shown; UI goroutine only
 
@@ -61,7 +62,8 @@ func newSourcesView(u *UI) *sourcesView {
 	importBtn.Importance = widget.HighImportance
 	hint := widget.NewLabel("Syslog files from Visual Syslog Server, rsyslog, ESXi or NSX, plain or gzipped. Drop files on the window, or use Ctrl+O.")
 	hint.Wrapping = fyne.TextWrapWord
-	top := container.NewVBox(container.NewBorder(nil, nil, importBtn, nil, hint), v.progBox)
+	v.store = newStoreBox(u)
+	top := container.NewVBox(container.NewBorder(nil, nil, importBtn, v.store.content, hint), v.progBox)
 	split := container.NewVSplit(v.table, container.NewVScroll(v.malformed))
 	split.Offset = 0.65
 	v.content = container.NewBorder(top, nil, nil, nil, split)

@@ -41,6 +41,9 @@ type Options struct {
 	// Theme overrides the remembered theme for this run: "light", "dark"
 	// or "system"; "" keeps the user's choice.
 	Theme string
+	// OpenStore opens a ClickHouse store the views can read conversations
+	// from (store.go); nil: the app reads workspaces only.
+	OpenStore func(ctx context.Context, url string) (ConversationSource, error)
 }
 
 // UI is the main window's content and its views.

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// fakeSource serves conversations read from a log, as a store would.
+type fakeSource struct {
+	convs     []analysis.Conversation
+	monitored []netip.Prefix
+	closed    bool
+}
+
+func (f *fakeSource) Conversations(ctx context.Context, mon []netip.Prefix) ([]analysis.Conversation, error) {
+	f.monitored = mon
+	return append([]analysis.Conversation(nil), f.convs...), nil
+}
+func (f *fakeSource) String() string { return "clickhouse://store:9000/flows" }
+func (f *fakeSource) Close() error   { f.closed = true; return nil }
+
+// TestOpenStore: the Sources view's store opens a source the views then
+// show, named in the view; an empty address returns to the workspace, and
+// closes the source; a failing store shows its error.
+func TestOpenStore(t *testing.T) {
+	dir := t.TempDir()
+	log, _ := demoLog(t, dir, "nsxv", 800)
+	m := analysis.NewModel(analysis.Options{})
+	if _, err := analysis.Import(context.Background(), m, []string{log}, analysis.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{convs: m.Conversations()}
+	var opened []string
+	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
+	u.opts.OpenStore = func(ctx context.Context, url string) (ConversationSource, error) {
+		opened = append(opened, url)
+		if strings.Contains(url, "down") {
+			return nil, errors.New("connect: connection refused")
+		}
+		return src, nil
+	}
+	u.OpenStore("clickhouse://store:9000/flows")
+	u.Wait()
+	settle(u)
+	if len(opened) != 1 || opened[0] != "clickhouse://store:9000/flows" {
+		t.Fatalf("opened %v", opened)
+	}
+	if got := u.Project().Snapshot().Convs; len(got) != len(src.convs) || len(got) == 0 {
+		t.Fatalf("the views hold %d conversations, the store %d", len(got), len(src.convs))
+	}
+	var label string
+	var rows int
+	onUI(func() { label, rows = u.sources.store.label.Text, u.flows.table.rows() })
+	if !strings.Contains(label, "clickhouse://store:9000/flows") || rows != len(src.convs) {
+		t.Errorf("sources label %q, flows table %d rows (want the store named, %d rows)", label, rows, len(src.convs))
+	}
+
+	u.OpenStore("")
+	u.Wait()
+	settle(u)
+	if !src.closed || len(u.Project().Snapshot().Convs) != 0 || u.Project().Source() != nil {
+		t.Errorf("back to the empty workspace: source closed %v, %d conversations", src.closed, len(u.Project().Snapshot().Convs))
+	}
+	u.OpenStore("clickhouse://down:9000/flows")
+	u.Wait()
+	settle(u)
+	var status string
+	onUI(func() { status = u.status.Text })
+	if !strings.Contains(status, "connection refused") {
+		t.Errorf("status %q does not show the store's error", status)
+	}
+}

@@ -36,6 +36,9 @@ func (c *cli) exportCmd(args []string) error {
 	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
 		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
 	}
+	if rerr := kf.resolve(*wsPath); rerr != nil {
+		return rerr
+	}
 	rsp, convs, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
 	if rsp == nil {
 		return err

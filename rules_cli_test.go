@@ -128,3 +128,103 @@ func TestRuleEditsCLI(t *testing.T) {
 		t.Error("the undone rename is still applied")
 	}
 }
+
+// TestFocusCLI is seed workflow 1 ("only traffic to/from 10.48.52.240") on
+// the reference Nutanix sample: no rule of direction UNKNOWN, the focused
+// side named after its address (or its VM, with an inventory), the other
+// conversations listed apart as outside the scope in every format.
+func TestFocusCLI(t *testing.T) {
+	sample := filepath.Join("ingest", "testdata", "samples", "nutanix-flow.log")
+	type rulesDoc struct {
+		Rules []struct {
+			Name, Direction string
+			Source          struct{ Name string }
+			Destination     struct{ Name string }
+		}
+		Outside []struct{ Reason string } `json:"outside_scope"`
+	}
+	check := func(js, focusName string) {
+		t.Helper()
+		var doc rulesDoc
+		if err := json.Unmarshal([]byte(js), &doc); err != nil {
+			t.Fatalf("rules JSON: %v\n%s", err, js)
+		}
+		if len(doc.Rules) != 1 || len(doc.Outside) != 4 {
+			t.Fatalf("%d rules and %d outside the scope, want 1 and 4:\n%s", len(doc.Rules), len(doc.Outside), js)
+		}
+		r := doc.Rules[0]
+		if r.Direction != "OUTBOUND" || r.Source.Name != focusName || r.Destination.Name != "20.10.31.115" {
+			t.Errorf("rule %+v, want OUTBOUND from %s", r, focusName)
+		}
+		for _, o := range doc.Outside {
+			if !strings.Contains(o.Reason, "outside the scope") {
+				t.Errorf("outside reason %q", o.Reason)
+			}
+		}
+	}
+	code, js, errs := flowsleuth(t, "", "rules", "--format", "json", "--focus", "10.48.52.240", sample)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	check(js, "10.48.52.240")
+	_, table, _ := flowsleuth(t, "", "rules", "--focus", "10.48.52.240", sample)
+	if !strings.Contains(table, "Outside the scope (4 conversations") || strings.Contains(table, "UNKNOWN") {
+		t.Errorf("table:\n%s", table)
+	}
+	_, csvOut, csvErr := flowsleuth(t, "", "rules", "--format", "csv", "--focus", "10.48.52.240", sample)
+	if strings.Contains(csvOut, "UNKNOWN") || !strings.Contains(csvErr, "4 conversations are outside the scope") {
+		t.Errorf("csv: %s\nstderr: %s", csvOut, csvErr)
+	}
+	// Without a focus, the line of 2020 (no DIRECTION) is outside the scope,
+	// never a rule of direction UNKNOWN.
+	_, js, _ = flowsleuth(t, "", "rules", "--format", "json", sample)
+	var all rulesDoc
+	if err := json.Unmarshal([]byte(js), &all); err != nil || len(all.Outside) == 0 {
+		t.Fatalf("rules JSON without focus: %v, %d outside", err, len(all.Outside))
+	}
+	for _, r := range all.Rules {
+		if r.Direction == "UNKNOWN" {
+			t.Errorf("rule %s has direction UNKNOWN", r.Name)
+		}
+	}
+	// With an inventory naming the VM, --focus takes its name and the rule
+	// names the side after it.
+	dir := t.TempDir()
+	ws, inv := filepath.Join(dir, "w.flowsleuth"), filepath.Join(dir, "inv.csv")
+	os.WriteFile(inv, []byte("name,ip,tags\napp-x-01,10.48.52.240,Traffic-Discovery:Application-X\n"), 0o644)
+	if code, _, errs := flowsleuth(t, "", "import", "--workspace", ws, sample); code != exitOK {
+		t.Fatal(errs)
+	}
+	if code, _, errs := flowsleuth(t, "", "inventory", "import", "--workspace", ws, inv); code != exitOK {
+		t.Fatal(errs)
+	}
+	code, js, errs = flowsleuth(t, "", "rules", "--format", "json", "--workspace", ws, "--focus", "app-x-01")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	check(js, "app-x-01")
+	if code, _, errs := flowsleuth(t, "", "rules", "--workspace", ws, "--focus", "nosuchvm"); code != exitUsage || !strings.Contains(errs, "nosuchvm") {
+		t.Errorf("unknown focus VM: exit %d, %s", code, errs)
+	}
+}
+
+func TestMergeIntoItselfCLI(t *testing.T) {
+	dir := t.TempDir()
+	ws := filepath.Join(dir, "w.flowsleuth")
+	logf := filepath.Join(dir, "nsx.log")
+	flowsleuth(t, "", "demo", "--vendor", "nsxv", "--sessions", "500", "--out", logf)
+	flowsleuth(t, "", "import", "--workspace", ws, logf)
+	_, js, _ := flowsleuth(t, "", "rules", "--format", "json", "--workspace", ws)
+	var doc struct{ Rules []struct{ ID string } }
+	if err := json.Unmarshal([]byte(js), &doc); err != nil || len(doc.Rules) == 0 {
+		t.Fatalf("rules: %v", err)
+	}
+	id := doc.Rules[0].ID
+	code, _, errs := flowsleuth(t, "", "rules", "edit", "--workspace", ws, id, "merge", id)
+	if code != exitUsage || !strings.Contains(errs, "into itself") {
+		t.Errorf("merge into itself: exit %d, %s", code, errs)
+	}
+	if _, list, _ := flowsleuth(t, "", "rules", "edits", "--workspace", ws); !strings.Contains(list, "no edits") {
+		t.Errorf("the refused edit was recorded:\n%s", list)
+	}
+}

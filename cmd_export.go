@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/export"
@@ -21,20 +22,31 @@ func (c *cli) exportCmd(args []string) error {
 	kf.register(fs)
 	wsPath := workspaceFlag(fs)
 	xlsx := fs.String("xlsx", "", "write the workbook to this .xlsx file")
-	csvDir := fs.String("csv", "", "write rules.csv and flows.csv into this directory")
-	v3 := fs.String("nutanix-v3", "", "write a Prism Central v3 network_security_rule body to this file")
+	csvDir := fs.String("csv", "", "write rules.csv, flows.csv and review.csv into this directory")
+	v3 := fs.String("nutanix-v3", "", "write Prism Central v3 network_security_rule bodies to this file (a JSON array, one per tier, when tiers are known)")
 	v4 := fs.String("nutanix-v4", "", "write a Prism Central v4 NetworkSecurityPolicy body to this file (and FILE.extids.csv)")
 	nsx := fs.String("nsx", "", "write an NSX Policy API (PATCH /policy/api/v1/infra) body to this file")
 	var vo export.VendorOptions
 	fs.StringVar(&vo.PolicyName, "policy-name", "FlowSleuth discovered policy", "name of the generated policy")
-	fs.StringVar(&vo.SecuredCategory, "secured-category", "", `the secured workloads' category or group, "Key:Value" (default: a placeholder to fill in)`)
-	fs.BoolVar(&vo.Apply, "apply", false, "Nutanix: enforce (APPLY) instead of MONITOR; NSX: enabled rules")
+	fs.StringVar(&vo.SecuredCategory, "secured-category", "", `the secured workloads' category or group, "Key:Value", when the inventory names no tiers (default: a placeholder to fill in)`)
+	fs.BoolVar(&vo.Apply, "apply", false, "Nutanix: enforce (APPLY/ENFORCE) instead of MONITOR; NSX: the boundary rule enabled")
+	nsxGroups := fs.String("nsx-groups", "", "NSX: CSV with columns tag,path naming the group of each security group (default /infra/domains/default/groups/TAG)")
+	fs.IntVar(&vo.NSXSequence, "nsx-sequence", export.DefaultNSXSequence, "NSX: the policy's sequence_number in the Application category (1-999999)")
+	fs.StringVar(&vo.AppGroup, "app-group", "", "NSX: path of the application's group (SGTSBOOKS), the boundary rule's Applied To (default: every tier group)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
 		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
+	}
+	if vo.NSXSequence < 1 || vo.NSXSequence > 999999 {
+		return usagef("--nsx-sequence %d: NSX takes 1 to 999999", vo.NSXSequence)
+	}
+	if *nsxGroups != "" {
+		if vo.NSXGroups, err = readNSXGroups(*nsxGroups); err != nil {
+			return err
+		}
 	}
 	if rerr := kf.resolve(*wsPath); rerr != nil {
 		return rerr
@@ -58,6 +70,14 @@ func (c *cli) exportCmd(args []string) error {
 			return serr
 		}
 	}
+	if len(files) == 0 && *nsx != "" { // the workspace remembers what NSX exports wrote
+		ws, werr := openWorkspace(*wsPath)
+		if werr != nil {
+			return werr
+		}
+		defer ws.Close()
+		in.History = ws
+	}
 	var losses export.Losses
 	for _, j := range export.Plan(export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}, in) {
 		l, werr := j.Write()
@@ -67,11 +87,31 @@ func (c *cli) exportCmd(args []string) error {
 		losses = append(losses, l...)
 		fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
 	}
+	if *nsx != "" {
+		if ext, xerr := export.NSXExternalGroups(rs, vo); xerr == nil && len(ext) > 0 {
+			fmt.Fprintf(c.stdout, "the NSX body references these existing groups: %s\n", strings.Join(ext, ", "))
+		}
+	}
 	for _, m := range losses.Messages() {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
-	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, from %d conversations\n", len(rs.Rules), len(rs.Review), len(convs))
+	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, %d outside the scope, from %d conversations\n",
+		len(rs.Rules), len(rs.Review), len(rs.Outside), len(convs))
 	return err
+}
+
+// readNSXGroups reads the --nsx-groups mapping.
+func readNSXGroups(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := export.ReadNSXGroups(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // exportSources describes the inputs for the workbook's Sources sheet.

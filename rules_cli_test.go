@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -226,5 +227,78 @@ func TestMergeIntoItselfCLI(t *testing.T) {
 	}
 	if _, list, _ := flowsleuth(t, "", "rules", "edits", "--workspace", ws); !strings.Contains(list, "no edits") {
 		t.Errorf("the refused edit was recorded:\n%s", list)
+	}
+}
+
+// TestNSXReexportCLI: an NSX export into a workspace that exported before
+// marks the rules it no longer has for delete, whatever changed them (here
+// an exclusion), and keeps those it still has.
+func TestNSXReexportCLI(t *testing.T) {
+	dir := t.TempDir()
+	ws, logf, inv := filepath.Join(dir, "w.flowsleuth"), filepath.Join(dir, "nsx.log"), filepath.Join(dir, "inv.csv")
+	flowsleuth(t, "", "demo", "--vendor", "nsxt", "--sessions", "3000", "--out", logf, "--inventory", inv)
+	flowsleuth(t, "", "import", "--workspace", ws, logf)
+	if code, _, errs := flowsleuth(t, "", "inventory", "import", "--workspace", ws, inv); code != exitOK {
+		t.Fatal(errs)
+	}
+	type body struct {
+		Children []struct {
+			Children []struct {
+				SecurityPolicy *struct {
+					Children []struct {
+						MarkedForDelete bool `json:"marked_for_delete"`
+						Rule            struct{ ID string }
+					}
+				}
+			}
+		}
+	}
+	export := func(name string) (live, deleted []string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		code, out, errs := flowsleuth(t, "", "export", "--workspace", ws, "--nsx", path, "--policy-name", "Books")
+		if code != exitOK || !strings.Contains(out, "/infra/domains/default/groups/SGTSWEB") {
+			t.Fatalf("export: %d %s %s", code, out, errs)
+		}
+		raw, _ := os.ReadFile(path)
+		var b body
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range b.Children[len(b.Children)-1].Children {
+			if d.SecurityPolicy == nil {
+				continue
+			}
+			for _, c := range d.SecurityPolicy.Children {
+				if c.MarkedForDelete {
+					deleted = append(deleted, c.Rule.ID)
+				} else {
+					live = append(live, c.Rule.ID)
+				}
+			}
+		}
+		return live, deleted
+	}
+	first, deleted := export("nsx1.json")
+	if len(deleted) != 0 || len(first) < 5 {
+		t.Fatalf("first export: %v live, %v deleted", first, deleted)
+	}
+	if again, deleted := export("nsx2.json"); !slices.Equal(again, first) || len(deleted) != 0 {
+		t.Errorf("the same export again: %v live, %v deleted", again, deleted)
+	}
+	flowsleuth(t, "", "rules", "exclude", "--workspace", ws, "10.10.0.30") // the backup server's rules go
+	live, deleted := export("nsx3.json")
+	if len(deleted) == 0 {
+		t.Fatalf("nothing marked for delete after the exclusion")
+	}
+	for _, id := range deleted {
+		if !slices.Contains(first, id) || slices.Contains(live, id) {
+			t.Errorf("%s marked for delete: not exported before, or still live", id)
+		}
+	}
+	for _, id := range first {
+		if !slices.Contains(live, id) && !slices.Contains(deleted, id) {
+			t.Errorf("%s vanished without being marked for delete", id)
+		}
 	}
 }

@@ -63,9 +63,22 @@ type VendorOptions struct {
 	// the rules name.
 	SecuredCategory string
 	// Apply enforces the policy: Nutanix APPLY (v3) or ENFORCE (v4) instead
-	// of MONITOR, and NSX rules enabled instead of disabled. See
-	// WriteNSXPolicy for why NSX rules are disabled by default.
+	// of MONITOR, and the NSX boundary rule enabled instead of disabled.
 	Apply bool
+
+	// NSXGroups maps NSX security groups (rule tags) to their paths, for
+	// groups outside /infra/domains/default/groups/<tag>.
+	NSXGroups map[string]string
+	// NSXSequence is the NSX policy's sequence_number; 0 means
+	// DefaultNSXSequence.
+	NSXSequence int
+	// AppGroup is the path of the NSX group of the whole application
+	// (SGTSBOOKS): the boundary rule's Applied To. Empty: the groups the
+	// rules are applied to.
+	AppGroup string
+	// NSXHistory are the ids of the NSX rules exported before under this
+	// policy; those the body no longer has are marked for delete.
+	NSXHistory []string
 }
 
 func (o VendorOptions) policyName() string { return cmp.Or(o.PolicyName, DefaultPolicyName) }

@@ -166,3 +166,34 @@ func plural(n int, noun string) string {
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
 }
+
+// ReviewColumns are the columns of review.csv.
+var ReviewColumns = []string{"Reason", "Direction", "Source", "Destination", "Protocol", "Destination Port",
+	"Sessions", "Unanswered", "First seen", "Last seen", "Source VM", "Destination VM", "Tags", "Sample"}
+
+// WriteReviewCSV writes the conversations kept out of the rules, the review
+// list then those outside the scope, as RFC 4180 CSV with a header row of
+// ReviewColumns (formula-like text defused). It returns the first error of w.
+func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
+	cw := NewCSVWriter(w)
+	if err := cw.Write(ReviewColumns); err != nil {
+		return err
+	}
+	for _, items := range [][]analysis.ReviewItem{rs.Review, rs.Outside} {
+		for i := range items {
+			c := &items[i].Conversation
+			sample := ""
+			if len(c.Samples) > 0 {
+				sample = strings.TrimSpace(c.Samples[0])
+			}
+			rec := []string{items[i].Reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
+				strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
+				formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), sample}
+			if err := cw.Write(Defuse(rec)); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -338,3 +338,20 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 		t.Errorf("Flows G2: got %q, want 12431", got)
 	}
 }
+
+func TestWriteReviewCSV(t *testing.T) {
+	convs := wbConvs()
+	rs := analysis.RuleSet{Review: []analysis.ReviewItem{{Conversation: convs[0], Reason: "never answered"}},
+		Outside: []analysis.ReviewItem{{Conversation: convs[len(convs)-1], Reason: analysis.OutsideReason}}}
+	var b bytes.Buffer
+	if err := export.WriteReviewCSV(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(recs) != 3 || !slices.Equal(recs[0], export.ReviewColumns) {
+		t.Fatalf("%v: %q", err, recs)
+	}
+	if recs[1][0] != "never answered" || recs[2][0] != analysis.OutsideReason || recs[2][2] != convs[len(convs)-1].Src.String() {
+		t.Errorf("records %q", recs[1:])
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -33,12 +34,17 @@ func (c *cli) exportCmd(args []string) error {
 	nsxGroups := fs.String("nsx-groups", "", "NSX: CSV with columns tag,path naming the group of each security group (default /infra/domains/default/groups/TAG)")
 	fs.IntVar(&vo.NSXSequence, "nsx-sequence", export.DefaultNSXSequence, "NSX: the policy's sequence_number in the Application category (1-999999)")
 	fs.StringVar(&vo.AppGroup, "app-group", "", "NSX: path of the application's group (SGTSBOOKS), the boundary rule's Applied To (default: every tier group)")
+	categories := fs.String("categories", "", "Nutanix v4: saved GET /api/prism/v4.x/config/categories responses (comma separated pages) to fill category extIds")
+	update := fs.String("update", "", "Nutanix: a saved GET of the existing (discovery) policy, v3 or v4 (curl -i keeps the ETag): write an update of it")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
 		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
+	}
+	if *update != "" && *v3 == "" && *v4 == "" {
+		return usagef("--update updates a Nutanix policy: give --nutanix-v3 or --nutanix-v4")
 	}
 	if vo.NSXSequence < 1 || vo.NSXSequence > 999999 {
 		return usagef("--nsx-sequence %d: NSX takes 1 to 999999", vo.NSXSequence)
@@ -47,6 +53,12 @@ func (c *cli) exportCmd(args []string) error {
 		if vo.NSXGroups, err = readNSXGroups(*nsxGroups); err != nil {
 			return err
 		}
+	}
+	if err := readNutanixFiles(&vo, *categories, *update); err != nil {
+		return err
+	}
+	if u := vo.Update; u != nil && map[string]string{"v3": *v3, "v4": *v4}[u.API] == "" {
+		return usagef("--update names a %s policy: give --nutanix-%s", u.API, u.API)
 	}
 	if rerr := kf.resolve(*wsPath); rerr != nil {
 		return rerr
@@ -98,6 +110,39 @@ func (c *cli) exportCmd(args []string) error {
 	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, %d outside the scope, from %d conversations\n",
 		len(rs.Rules), len(rs.Review), len(rs.Outside), len(convs))
 	return err
+}
+
+// readNutanixFiles reads --categories (pages of the categories list) and
+// --update into the vendor options.
+func readNutanixFiles(vo *export.VendorOptions, categories, update string) error {
+	for _, f := range strings.Split(categories, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		ids, err := export.ReadCategoryIDs(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if vo.CategoryIDs == nil {
+			vo.CategoryIDs = map[string]string{}
+		}
+		maps.Copy(vo.CategoryIDs, ids)
+	}
+	if update == "" {
+		return nil
+	}
+	data, err := os.ReadFile(update)
+	if err != nil {
+		return err
+	}
+	if vo.Update, err = export.ReadExistingPolicy(data); err != nil {
+		return fmt.Errorf("%s: %w", update, err)
+	}
+	return nil
 }
 
 // readNSXGroups reads the --nsx-groups mapping.

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -20,7 +21,7 @@ type Targets struct {
 	XLSX      string // workbook
 	CSVDir    string // rules.csv, flows.csv and review.csv in this directory
 	NutanixV3 string // Prism Central v3 network_security_rule body
-	NutanixV4 string // Prism Central v4 NetworkSecurityPolicy body (and PATH.extids.csv)
+	NutanixV4 string // Prism Central v4 NetworkSecurityPolicy body (and PATH.extids.csv, PATH.update.txt for an update)
 	NSX       string // NSX Policy API hierarchical body
 }
 
@@ -102,21 +103,32 @@ func Plan(t Targets, in *Input) []Job {
 	}
 	if t.NutanixV3 != "" {
 		jobs = append(jobs, Job{t.NutanixV3, "Nutanix Flow v3 JSON", func(w io.Writer, l *Losses) error {
-			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor))
+			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor.forAPI("v3")))
 		}, false, nil})
 	}
 	if t.NutanixV4 != "" {
 		jobs = append(jobs, Job{t.NutanixV4, "Nutanix Flow v4 JSON", func(w io.Writer, l *Losses) error {
-			_, err := WriteNutanixV4(w, in.Rules, in.Vendor)
+			_, err := WriteNutanixV4(w, in.Rules, in.Vendor.forAPI("v4"))
 			return l.keep(err)
 		}, false, nil}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
-			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor)
+			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor.forAPI("v4"))
 			var le *LossError
 			if err != nil && !errors.As(err, &le) {
 				return err
 			}
 			return WritePlaceholders(w, ph)
 		}, false, nil})
+		if u := in.Vendor.Update; u != nil && u.V4 != nil {
+			jobs = append(jobs, Job{t.NutanixV4 + ".update.txt", "Nutanix v4 update headers", func(w io.Writer, _ *Losses) error {
+				var body bytes.Buffer
+				_, err := WriteNutanixV4(&body, in.Rules, in.Vendor.forAPI("v4"))
+				var le *LossError
+				if err != nil && !errors.As(err, &le) {
+					return err
+				}
+				return WriteNutanixV4Update(w, u, filepath.Base(t.NutanixV4), body.Bytes())
+			}, false, nil})
+		}
 	}
 	if t.NSX != "" {
 		jobs = append(jobs, nsxJob(t.NSX, in))
@@ -212,4 +224,12 @@ func WorkspaceSources(srcs []workspace.Source) []Source {
 		out = append(out, es)
 	}
 	return out
+}
+
+// forAPI returns o without an Update of another Nutanix API version.
+func (o VendorOptions) forAPI(api string) VendorOptions {
+	if o.Update != nil && o.Update.API != api {
+		o.Update = nil
+	}
+	return o
 }

@@ -325,12 +325,16 @@ func (v *voting) groups(k Knobs) ([]int32, []Endpoint, Scope) {
 		if av.focus {
 			continue
 		}
-		tag, nsx := av.mostVoted(v.tallies, v.names)
 		var e Endpoint
 		switch inv := v.inventory(av); {
 		case len(inv) > 0:
+			tag, nsx := av.mostVoted(v.tallies, v.names, inv)
 			e = inventoryEndpoint(inv, scope, tag, nsx)
-		case tag != "":
+		default:
+			tag, nsx := av.mostVoted(v.tallies, v.names, nil)
+			if tag == "" {
+				break
+			}
 			e = Endpoint{Name: tag, Kind: KindGroup, Group: tag}
 			if nsx {
 				e.Tag = tag
@@ -446,8 +450,11 @@ func inventoryEndpoint(inv []string, s Scope, tag string, nsx bool) Endpoint {
 		}
 	}
 	tierPlain := slices.DeleteFunc(slices.Clone(plain), func(g string) bool { return slices.Contains(s.AppGroups, g) })
-	if !nsx {
-		tag = ""
+	switch {
+	case slices.Contains(plain, tag): // the VM's security group, as the logs tag it
+	case len(plain) == 0 && nsx: // an NSX tag, the inventory listing no security group
+	default:
+		tag = "" // a Nutanix policy, or a tag the inventory does not list for the VM
 	}
 	if tag == "" && len(tierPlain) == 1 {
 		tag = tierPlain[0]
@@ -488,13 +495,20 @@ func categorySet(cats []string, s Scope) (set []string, name string) {
 }
 
 // mostVoted returns the tag with the most votes (the smallest name on a
-// tie) and whether an NSX line carried it, or "" when there are none.
-func (v addrVotes) mostVoted(tallies []tally, names []string) (string, bool) {
-	best := int32(-1)
+// tie) and whether an NSX line carried it, or "" when there are none. With
+// inventory groups, the tags that are among them win over the others: a
+// conversation logged by NSX and Nutanix carries the Nutanix policy's name
+// too, which is no security group.
+func (v addrVotes) mostVoted(tallies []tally, names, inventory []string) (string, bool) {
+	best, bestIn := int32(-1), false
 	for t := v.votes; t >= 0; t = tallies[t].next {
 		c := &tallies[t]
-		if best < 0 || c.n > tallies[best].n || (c.n == tallies[best].n && names[c.group] < names[tallies[best].group]) {
-			best = t
+		in := slices.Contains(inventory, names[c.group])
+		switch {
+		case best >= 0 && bestIn && !in:
+		case best < 0 || in && !bestIn || c.n > tallies[best].n ||
+			(c.n == tallies[best].n && names[c.group] < names[tallies[best].group]):
+			best, bestIn = t, in
 		}
 	}
 	if best < 0 {

@@ -108,6 +108,18 @@ func TestSynthesizeTiers(t *testing.T) {
 	if webApp.Direction != ingest.DirIntra {
 		t.Errorf("web→app direction %s", webApp.Direction)
 	}
+	// A conversation logged by NSX and Nutanix carries the Nutanix policy's
+	// name too: the security group is still the one the inventory lists.
+	both := w.convs()
+	for i := range both {
+		both[i].Vendors = []ingest.Vendor{ingest.Nutanix, ingest.NSXT}
+		both[i].Tags = append(both[i].Tags, analysis.Tag{Name: "Discover-Traffic", Direction: both[i].Direction})
+		both[i].Sessions *= 10
+	}
+	rs = analysis.Synthesize(both, analysis.Knobs{})
+	if r := ruleBetween(rs, "AppTier:Web", "AppTier:App"); r == nil || r.Src.Tag != "SGTSWEB" || r.Dst.Tag != "SGTSAPP" {
+		t.Errorf("security groups with a Nutanix policy's tag around: %+v", r)
+	}
 	// Without a tier key (an unknown one), a VM's group is all its categories:
 	// the db VMs' AppFamily then stays in their group, which still differs
 	// from the other tiers.

@@ -1,7 +1,3 @@
-// Package policy evaluates firewall policies against observed conversations:
-// NSX Policy API bodies (distributed firewall) and Nutanix Flow Network
-// Security bodies (Prism Central v3 and v4 APIs). See doc.go for the
-// semantics implemented and their sources.
 package policy
 
 import (

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -57,38 +56,14 @@ func hasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == in
 // triage separates suspect traffic: never answered, only dropped, or part
 // of a port scan (one source reaching many unanswered ports of one host).
 func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []ReviewItem) {
-	type pair struct{ src, dst netip.Addr }
-	unansweredPorts := make(map[pair]int)
-	for i := range convs {
-		if c := &convs[i]; c.Unanswered > 0 {
-			unansweredPorts[pair{c.Src, c.Dst}]++
-		}
-	}
+	reasons := ReviewReasons(convs, k)
 	keep = make([]*Conversation, 0, len(convs))
 	for i := range convs {
-		c := &convs[i]
-		reason := ""
-		if p, ok := excluded(k.Exclude, c); ok {
-			review = append(review, ReviewItem{Conversation: *c, Reason: "peer " + p.String() + " excluded by the user"})
+		if reasons[i] != "" {
+			review = append(review, ReviewItem{Conversation: convs[i], Reason: reasons[i]})
 			continue
 		}
-		n := 0
-		if c.Unanswered > 0 {
-			n = unansweredPorts[pair{c.Src, c.Dst}]
-		}
-		switch {
-		case n >= k.ScanPorts:
-			reason = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
-		case c.Suspect():
-			reason = "never answered (probable scan or dead service)"
-		case onlyBlocked(c.Actions):
-			reason = "only seen dropped"
-		}
-		if reason != "" && !k.IncludeSuspect {
-			review = append(review, ReviewItem{Conversation: *c, Reason: reason})
-			continue
-		}
-		keep = append(keep, c)
+		keep = append(keep, &convs[i])
 	}
 	return keep, review
 }

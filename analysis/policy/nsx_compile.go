@@ -89,6 +89,14 @@ func (e *nsxEndpoint) has(a netip.Addr) (yes, maybe bool) {
 	return y, m
 }
 
+// span is what the endpoint admits, a negation counting as Any.
+func (e *nsxEndpoint) span() members {
+	if e.neg {
+		return members{any: true}
+	}
+	return e.m
+}
+
 // nsxRule is a rule compiled against the environment.
 type nsxRule struct {
 	ref       int32 // index into Program.rules
@@ -183,6 +191,9 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 			r.scope = members{any: true}
 		}
 		r.svcs, r.svcsMaybe = services.of(raw, where)
+		if r.action == actAllow {
+			p.setShape(r.ref, shape{src: r.src.span(), dst: r.dst.span(), svcs: r.svcs})
+		}
 		n.rules = append(n.rules, r)
 	}
 	n.addConnectivityRule(p, file, fi, pol, cat, polScope)

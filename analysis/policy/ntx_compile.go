@@ -159,13 +159,22 @@ func (c *ntxCompiler) group(pol *ntxPolicy, pi int32, g *ntxGroupRaw, where stri
 	if g.outboundOpen {
 		out.outOpen = c.ref(pol, "outbound from "+name+" (empty quarantine outbound list allows everything)", "outbound", "ALLOW", true)
 	}
-	for _, side := range []struct {
-		raw []*ntxRuleRaw
-		dst *[]ntxRule
-	}{{g.inbound, &out.in}, {g.outbound, &out.out}} {
-		for _, r := range side.raw {
-			*side.dst = append(*side.dst, c.rule(pol, r, where))
+	for _, r := range g.inbound {
+		x := c.rule(pol, r, where)
+		c.p.setShape(x.ref, shape{src: x.peer, dst: out.m, svcs: x.svcs})
+		out.in = append(out.in, x)
+	}
+	for _, r := range g.outbound {
+		x := c.rule(pol, r, where)
+		c.p.setShape(x.ref, shape{src: out.m, dst: x.peer, svcs: x.svcs})
+		out.out = append(out.out, x)
+	}
+	if out.intraAllow {
+		svcs := out.intraSvcs
+		if svcs == nil {
+			svcs = []svc{svcAll}
 		}
+		c.p.setShape(out.intraRule, shape{src: out.m, dst: out.m, svcs: svcs})
 	}
 	return out
 }

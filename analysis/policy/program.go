@@ -12,14 +12,15 @@ import (
 // services resolved, rules ordered and indexed. It is read-only once
 // compiled and safe for concurrent use.
 type Program struct {
-	env   Env
-	res   *resolver
-	rules []RuleRef
-	nsx   *nsxProgram
-	ntx   *ntxProgram
-	vmAt  map[netip.Addr]int32
-	prot  addrSet
-	notes []string
+	env    Env
+	res    *resolver
+	rules  []RuleRef
+	nsx    *nsxProgram
+	ntx    *ntxProgram
+	vmAt   map[netip.Addr]int32
+	prot   addrSet
+	notes  []string
+	shapes map[int32]shape // allow rules, for Report.Wide
 }
 
 // Compile resolves the set's references against env and indexes its rules.

@@ -169,8 +169,16 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 		m := scopeMembers(groups, pol.scope, "scope of policy "+pol.name)
 		polScope = &m
 	}
+	disabled := 0
+	defer func() {
+		if disabled > 0 {
+			p.notes = append(p.notes, fmt.Sprintf("%s: NSX policy %q: %d disabled rules not in force (--enable-disabled evaluates them as if switched on)",
+				file, pol.name, disabled))
+		}
+	}()
 	for _, raw := range pol.rules {
 		if raw.disabled && !p.env.EnableDisabled {
+			disabled++
 			continue
 		}
 		where := fmt.Sprintf("rule %q of policy %q in %s", raw.name, pol.name, file)

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -67,23 +66,16 @@ type triaged struct {
 	outside []ReviewItem
 }
 
-// triage separates suspect traffic (never answered, only dropped, or part
-// of a port scan: one source reaching many unanswered ports of one host)
-// and the conversations outside the scope.
+// triage separates the conversations a user excluded, those outside the
+// scope, and suspect traffic (ReviewReasons: never answered, only dropped,
+// or part of a port scan), in that order.
 func triage(convs []Conversation, k Knobs) triaged {
-	type pair struct{ src, dst netip.Addr }
-	unansweredPorts := make(map[pair]int)
-	for i := range convs {
-		if c := &convs[i]; c.Unanswered > 0 {
-			unansweredPorts[pair{c.Src, c.Dst}]++
-		}
-	}
+	reasons := ReviewReasons(convs, k)
 	t := triaged{keep: make([]*Conversation, 0, len(convs)), dirs: make([]ingest.Direction, 0, len(convs))}
 	for i := range convs {
 		c := &convs[i]
-		reason := ""
-		if p, ok := excluded(k.Exclude, c); ok {
-			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: "peer " + p.String() + " excluded by the user"})
+		if _, ok := excluded(k.Exclude, c); ok {
+			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
 			continue
 		}
 		dir := scopeDirection(c, k.Focus)
@@ -91,20 +83,8 @@ func triage(convs []Conversation, k Knobs) triaged {
 			t.outside = append(t.outside, ReviewItem{Conversation: *c, Reason: OutsideReason})
 			continue
 		}
-		n := 0
-		if c.Unanswered > 0 {
-			n = unansweredPorts[pair{c.Src, c.Dst}]
-		}
-		switch {
-		case n >= k.ScanPorts:
-			reason = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
-		case c.Suspect():
-			reason = "never answered (probable scan or dead service)"
-		case onlyBlocked(c.Actions):
-			reason = "only seen dropped"
-		}
-		if reason != "" && !k.IncludeSuspect {
-			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reason})
+		if reasons[i] != "" {
+			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
 			continue
 		}
 		t.keep = append(t.keep, c)

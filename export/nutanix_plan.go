@@ -111,6 +111,7 @@ type nxEntry struct {
 	peer  nxPeer
 	svc   nxSvc
 	rule  *analysis.Rule
+	names []string // the names of the rules it holds, when several rules give the same entry
 }
 
 // nxPlan is a RuleSet sorted into Nutanix secured groups and allow lists.
@@ -137,9 +138,33 @@ func planNutanix(rs analysis.RuleSet, o VendorOptions, lim nxLimits) (*nxPlan, e
 	}
 	slices.SortStableFunc(p.entries, func(a, b nxEntry) int {
 		return cmp.Or(strings.Compare(a.group, b.group), cmp.Compare(a.dir, b.dir), a.peer.compare(b.peer),
-			strings.Compare(a.rule.ID, b.rule.ID), strings.Compare(a.svc.label(), b.svc.label()))
+			strings.Compare(a.svc.label(), b.svc.label()), strings.Compare(a.rule.ID, b.rule.ID))
 	})
+	p.entries = mergeEntries(p.entries)
 	return p, nil
+}
+
+// mergeEntries joins sorted entries that say the same (rules of several
+// groups secured alike, by one secured category): one entry, named after
+// all their rules.
+func mergeEntries(es []nxEntry) []nxEntry {
+	var out []nxEntry
+	for _, e := range es {
+		if n := len(out); n > 0 {
+			last := &out[n-1]
+			if last.group == e.group && last.dir == e.dir && last.peer.compare(e.peer) == 0 && last.svc.label() == e.svc.label() {
+				if len(last.names) == 0 {
+					last.names = []string{nxRuleName(last)}
+				}
+				if name := nxRuleName(&e); !slices.Contains(last.names, name) {
+					last.names = append(last.names, name)
+				}
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // sortedGroups returns the secured groups sorted by key.
@@ -289,8 +314,13 @@ func nxEntryLabel(e *nxEntry) string {
 	return "-> " + e.peer.String() + " " + e.svc.label()
 }
 
-// nxRuleName is what an entry is called: its rule's name, else its label.
-func nxRuleName(e *nxEntry) string { return cmp.Or(e.rule.Name, nxEntryLabel(e)) }
+// nxRuleName is what an entry is called: its rules' names, else its label.
+func nxRuleName(e *nxEntry) string {
+	if len(e.names) > 0 {
+		return strings.Join(e.names, "; ")
+	}
+	return cmp.Or(e.rule.Name, nxEntryLabel(e))
+}
 
 // nxDescription describes a policy securing groups.
 func nxDescription(groups []*nxGroup) string {

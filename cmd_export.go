@@ -35,7 +35,8 @@ func (c *cli) exportCmd(args []string) error {
 	fs.IntVar(&vo.NSXSequence, "nsx-sequence", export.DefaultNSXSequence, "NSX: the policy's sequence_number in the Application category (1-999999)")
 	fs.StringVar(&vo.AppGroup, "app-group", "", "NSX: path of the application's group (SGTSBOOKS), the boundary rule's Applied To (default: every tier group)")
 	categories := fs.String("categories", "", "Nutanix v4: saved GET /api/prism/v4.x/config/categories responses (comma separated pages) to fill category extIds")
-	update := fs.String("update", "", "Nutanix: a saved GET of the existing (discovery) policy, v3 or v4 (curl -i keeps the ETag): write an update of it")
+	update := fs.String("update", "", "Nutanix: saved GETs of the existing (discovery, or earlier exported) policies, v3 or v4,\n"+
+		"comma separated (curl -i keeps the v4 ETag): write updates of them instead of new policies")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -132,15 +133,23 @@ func readNutanixFiles(vo *export.VendorOptions, categories, update string) error
 		}
 		maps.Copy(vo.CategoryIDs, ids)
 	}
-	if update == "" {
-		return nil
-	}
-	data, err := os.ReadFile(update)
-	if err != nil {
-		return err
-	}
-	if vo.Update, err = export.ReadExistingPolicy(data); err != nil {
-		return fmt.Errorf("%s: %w", update, err)
+	for _, f := range strings.Split(update, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		u, err := export.ReadExistingPolicy(data)
+		if err == nil && vo.Update != nil {
+			err = vo.Update.Add(u)
+		} else if err == nil {
+			vo.Update = u
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func TestNutanixUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	u3, err := ReadExistingPolicy(v3)
-	if err != nil || u3.API != "v3" || u3.V3.SpecVersion != 4 || !slices.Equal(u3.V3.Target, []string{"AppTier:Web", "AppType:Books"}) {
+	if err != nil || u3.API != "v3" || len(u3.V3) != 1 || u3.V3[0].SpecVersion != 4 || !slices.Equal(u3.V3[0].Target, []string{"AppTier:Web", "AppType:Books"}) {
 		t.Fatalf("%+v %v", u3, err)
 	}
 	doc, _ := nxBooksV3(t, func(o *VendorOptions) { o.Update = u3 })
@@ -226,7 +226,7 @@ func TestNutanixUpdate(t *testing.T) {
 		}
 		puts++
 		f := b.Spec.Resources.AppRule.TargetGroup.Filter
-		if b.Metadata["uuid"] != u3.V3.UUID || b.Metadata["spec_version"] != float64(4) || b.Spec.Name != "Discover-Traffic" ||
+		if b.Metadata["uuid"] != u3.V3[0].UUID || b.Metadata["spec_version"] != float64(4) || b.Spec.Name != "Discover-Traffic" ||
 			!slices.Equal(f.Params["AppTier"], []string{"Web"}) || b.Metadata["project_reference"] == nil {
 			t.Errorf("update %+v", b)
 		}

@@ -19,11 +19,25 @@ import (
 // a file they cannot read.
 var ErrNotUnderstood = errors.New("not a saved Prism Central response FlowSleuth reads")
 
-// ExistingPolicy is a saved GET of an existing Flow policy.
+// ExistingPolicy is what saved GETs say of the existing Flow policies to
+// update: v3 network_security_rules (one per secured group, as FlowSleuth
+// writes them with tiers) or one v4 policy.
 type ExistingPolicy struct {
-	API string    // "v3" or "v4"
-	V3  *V3Policy // when API is v3
-	V4  *V4Policy // when API is v4
+	API string      // "v3" or "v4"
+	V3  []*V3Policy // when API is v3
+	V4  *V4Policy   // when API is v4
+}
+
+// Add adds the policies of o (the same API) to e.
+func (e *ExistingPolicy) Add(o *ExistingPolicy) error {
+	switch {
+	case e.API != o.API:
+		return fmt.Errorf("policies to update of two APIs, %s and %s: %w", e.API, o.API, ErrBadOption)
+	case e.API == "v4":
+		return fmt.Errorf("two v4 policies to update: FlowSleuth writes one: %w", ErrBadOption)
+	}
+	e.V3 = append(e.V3, o.V3...)
+	return nil
 }
 
 // V3Policy is what an update of a v3 network_security_rule needs of it.
@@ -43,7 +57,8 @@ type V4Policy struct {
 }
 
 // ReadExistingPolicy reads a saved GET of a Flow policy: the JSON body of
-// GET /api/nutanix/v3/network_security_rules/{uuid} or of GET
+// GET /api/nutanix/v3/network_security_rules/{uuid} (or a list response of
+// POST .../network_security_rules/list) or of GET
 // /api/microseg/v4.x/config/policies/{extId}, optionally preceded by the
 // response headers (curl -i), which give the v4 ETag.
 func ReadExistingPolicy(data []byte) (*ExistingPolicy, error) {
@@ -54,6 +69,19 @@ func ReadExistingPolicy(data []byte) (*ExistingPolicy, error) {
 	}
 	if md, _ := doc["metadata"].(map[string]any); md["kind"] == "network_security_rule" {
 		return readV3Policy(doc, md)
+	}
+	if list, ok := doc["entities"].([]any); ok && len(list) > 0 {
+		out := &ExistingPolicy{API: "v3"}
+		for i, x := range list {
+			ent, _ := x.(map[string]any)
+			md, _ := ent["metadata"].(map[string]any)
+			p, err := readV3Policy(ent, md)
+			if err != nil {
+				return nil, fmt.Errorf("entity %d: %w", i, err)
+			}
+			out.V3 = append(out.V3, p.V3...)
+		}
+		return out, nil
 	}
 	pol := doc
 	if d, ok := doc["data"]; ok {
@@ -80,6 +108,9 @@ func ReadExistingPolicy(data []byte) (*ExistingPolicy, error) {
 }
 
 func readV3Policy(doc, md map[string]any) (*ExistingPolicy, error) {
+	if md["kind"] != "network_security_rule" {
+		return nil, fmt.Errorf("saved v3 policy: metadata kind %v, want network_security_rule: %w", md["kind"], ErrNotUnderstood)
+	}
 	p := &V3Policy{Metadata: md}
 	p.UUID, _ = md["uuid"].(string)
 	sv, ok := md["spec_version"].(float64)
@@ -104,7 +135,7 @@ func readV3Policy(doc, md map[string]any) (*ExistingPolicy, error) {
 		}
 	}
 	slices.Sort(p.Target)
-	return &ExistingPolicy{API: "v3", V3: p}, nil
+	return &ExistingPolicy{API: "v3", V3: []*V3Policy{p}}, nil
 }
 
 // splitHTTP separates saved response headers (curl -i) from the body.

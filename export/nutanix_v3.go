@@ -21,10 +21,13 @@ var v3limits = nxLimits{format: "Nutanix v3", maxICMPType: 43}
 // secured groups (tiers), the file is a JSON array of the bodies, each for
 // POST /api/nutanix/v3/network_security_rules; else the one body.
 //
-// With VendorOptions.Update (a v3 GET of the discovery policy), the body
-// securing the same categories, else the first, becomes the update of that
-// policy: metadata with its uuid and spec_version, for PUT
-// /api/nutanix/v3/network_security_rules/{uuid}.
+// With VendorOptions.Update (saved v3 GETs of existing policies: the
+// discovery policy, or the tiers' policies of an earlier export), each body
+// securing the categories of an existing policy becomes its update:
+// metadata with its uuid and spec_version, for PUT
+// /api/nutanix/v3/network_security_rules/{uuid}; the others stay POSTs. A
+// lone discovery policy securing other categories is updated by the first
+// body.
 //
 // The error wraps ErrBadOption, with nothing written, for a bad option. A
 // *LossError (errors.Is ErrNotExportable) means the bodies were written in
@@ -76,31 +79,48 @@ func (p *nxPlan) v3Body(g *nxGroup, o VendorOptions) vndObj {
 			"resources": vndObj{"allow_ipv6_traffic": false, "is_policy_hitlog_enabled": true, "app_rule": app}}}
 }
 
-// v3Update turns the body securing the existing policy's categories (else
-// the first) into a PUT of it; it notes when the existing policy changes
-// what it secures.
-func (p *nxPlan) v3Update(bodies []vndObj, groups []*nxGroup, old *V3Policy) {
-	i := 0
-	for j, g := range groups {
-		if sameCategories(g.cats, old.Target) {
-			i = j
-			break
-		}
-		if j == len(groups)-1 {
-			p.losses.list = append(p.losses.list, Loss{RuleName: old.Name, Reason: fmt.Sprintf(
-				"the updated policy %q secured %v and now secures %v; the other groups' policies are new", old.Name,
-				old.Target, groups[0].cats)})
+// v3Update turns the bodies securing the categories of existing policies
+// into PUTs of them. When no body secures what the one existing policy
+// secures (the discovery policy of seed workflow 1 secures
+// Traffic-Discovery:Application-X), the first body updates it and says so;
+// existing policies no body updates are listed.
+func (p *nxPlan) v3Update(bodies []vndObj, groups []*nxGroup, olds []*V3Policy) {
+	used := make([]bool, len(olds))
+	for i, g := range groups {
+		for j, old := range olds {
+			if !used[j] && sameCategories(g.cats, old.Target) {
+				used[j] = true
+				v3Put(bodies[i], old)
+				break
+			}
 		}
 	}
+	if len(olds) == 1 && !used[0] {
+		used[0] = true
+		v3Put(bodies[0], olds[0])
+		p.losses.list = append(p.losses.list, Loss{RuleName: olds[0].Name, Reason: fmt.Sprintf(
+			"the updated policy %q secured %v and now secures %v", olds[0].Name, olds[0].Target, groups[0].cats)})
+	}
+	for j, old := range olds {
+		if !used[j] {
+			p.losses.list = append(p.losses.list, Loss{RuleName: old.Name, Reason: fmt.Sprintf(
+				"the existing policy %q (securing %v) is updated by no body: delete it or keep it", old.Name, old.Target)})
+		}
+	}
+}
+
+// v3Put makes body the PUT of an existing policy: its metadata (uuid,
+// spec_version and what it belongs to) and its name.
+func v3Put(body vndObj, old *V3Policy) {
 	md := vndObj{"kind": "network_security_rule", "uuid": old.UUID, "spec_version": old.SpecVersion}
 	for _, k := range []string{"categories", "project_reference", "owner_reference"} {
 		if v, ok := old.Metadata[k]; ok {
 			md[k] = v
 		}
 	}
-	bodies[i]["metadata"] = md
+	body["metadata"] = md
 	if old.Name != "" {
-		bodies[i]["spec"].(vndObj)["name"] = vndClip(old.Name, 64)
+		body["spec"].(vndObj)["name"] = vndClip(old.Name, 64)
 	}
 }
 

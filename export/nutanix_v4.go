@@ -66,16 +66,21 @@ func (m nxRefs) list() Placeholders {
 // group with the peer in dest*. Then one INTRA_GROUP rule per secured group:
 // ALLOW when traffic inside it was seen, else DENY.
 //
-// Several category references name the VMs carrying all of them when their
-// keys differ: that is how Nutanix's own v4 examples secure the tier of an
-// application (sbourdeaud/nutanix python/api.v4/sdk/add_security_policy.py:
-// securedGroupCategoryReferences [AppType:X, AppTier:T] per tier, and an
-// INTRA_GROUP DENY on the same pair "to prevent entities with the same tier
-// from talking to each other"), and what the v3 target and peer filters say
-// with CATEGORIES_MATCH_ALL. Several values of one key would match either,
-// so FlowSleuth writes one value per key (nxSameKey reports a set that has
-// two); the safe form: a reading of the list as "any of them" cannot widen a
-// rule from the tier to another key's value of the same application.
+// Several category references in one list: FlowSleuth writes the tier's
+// set ([AppType:Books, AppTier:Web]) and relies on Prism reading it as the
+// VMs carrying all of them, keys ANDed. The v4 models say only "a list of
+// categories"; the AND reading is how Nutanix's own v4 examples secure the
+// tier of an application (sbourdeaud/nutanix
+// python/api.v4/sdk/add_security_policy.py: securedGroupCategoryReferences
+// [AppType:X, AppTier:T] per tier, and an INTRA_GROUP DENY on the same pair
+// "to prevent entities with the same tier from talking to each other"), and
+// what v3 says explicitly with CATEGORIES_MATCH_ALL. Read as "any of them",
+// the list would secure every Books VM and every Web VM of the estate, and
+// a db VM would take the web tier's allow lists (the acceptance test,
+// evaluated with that reading, admits outside→db on 443). So: one value per
+// key (nxSameKey reports a set that has two), the v3 body when in doubt
+// (its filter says the intersection), and a check of the first v4 import in
+// Prism's policy view.
 //
 // Categories are written by extId, from VendorOptions.CategoryIDs, else as
 // placeholders "<extId of category Key:Value>", returned sorted for the

@@ -114,26 +114,38 @@ func (c *cli) exportCmd(args []string) error {
 }
 
 // readNutanixFiles reads --categories (pages of the categories list) and
-// --update into the vendor options.
+// --update (saved GETs) into the vendor options.
 func readNutanixFiles(vo *export.VendorOptions, categories, update string) error {
-	for _, f := range strings.Split(categories, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
+	err := eachFile(categories, func(data []byte) error {
 		ids, err := export.ReadCategoryIDs(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+		if err == nil {
+			if vo.CategoryIDs == nil {
+				vo.CategoryIDs = map[string]string{}
+			}
+			maps.Copy(vo.CategoryIDs, ids)
 		}
-		if vo.CategoryIDs == nil {
-			vo.CategoryIDs = map[string]string{}
-		}
-		maps.Copy(vo.CategoryIDs, ids)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	for _, f := range strings.Split(update, ",") {
+	return eachFile(update, func(data []byte) error {
+		u, err := export.ReadExistingPolicy(data)
+		switch {
+		case err != nil:
+			return err
+		case vo.Update != nil:
+			return vo.Update.Add(u)
+		}
+		vo.Update = u
+		return nil
+	})
+}
+
+// eachFile reads each file of a comma-separated list and hands it to read;
+// errors name the file.
+func eachFile(list string, read func([]byte) error) error {
+	for _, f := range strings.Split(list, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
 		}
@@ -141,13 +153,7 @@ func readNutanixFiles(vo *export.VendorOptions, categories, update string) error
 		if err != nil {
 			return err
 		}
-		u, err := export.ReadExistingPolicy(data)
-		if err == nil && vo.Update != nil {
-			err = vo.Update.Add(u)
-		} else if err == nil {
-			vo.Update = u
-		}
-		if err != nil {
+		if err := read(data); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 	}

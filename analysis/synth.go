@@ -99,16 +99,7 @@ func scopeDirection(c *Conversation, focus []netip.Prefix) ingest.Direction {
 	if len(focus) == 0 {
 		return c.Direction
 	}
-	src, dst := inPrefixes(focus, c.Src), inPrefixes(focus, c.Dst)
-	switch {
-	case src && dst:
-		return ingest.DirIntra
-	case src:
-		return ingest.DirOutbound
-	case dst:
-		return ingest.DirInbound
-	}
-	return ingest.DirUnknown
+	return direction(inPrefixes(focus, c.Src), inPrefixes(focus, c.Dst))
 }
 
 func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {

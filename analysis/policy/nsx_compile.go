@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"math"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -110,6 +111,25 @@ type nsxRule struct {
 	svcs      []svc
 	svcsMaybe bool // some service could not be resolved
 	key       [4]int64
+	order     [4]uint8 // the tests of matches, the most selective first: 0 scope, 1 source, 2 destination, 3 services
+}
+
+// setOrder tests the smaller of the source and destination sets first: a
+// rule rejects most conversations, and the smaller side rejects sooner.
+func (r *nsxRule) setOrder() {
+	r.order = [4]uint8{0, 1, 2, 3}
+	if selectivity(r.dst) < selectivity(r.src) {
+		r.order = [4]uint8{0, 2, 1, 3}
+	}
+}
+
+// selectivity is the size of the addresses an endpoint admits (Any and
+// negations: everything).
+func selectivity(e nsxEndpoint) uint64 {
+	if e.m.any || e.neg {
+		return math.MaxUint64
+	}
+	return e.m.set.size()
 }
 
 // nsxProgram is every NSX rule, in the order the firewall consults them,
@@ -202,6 +222,7 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 		if r.action == actAllow {
 			p.setShape(r.ref, shape{src: r.src.span(), dst: r.dst.span(), svcs: r.svcs})
 		}
+		r.setOrder()
 		n.rules = append(n.rules, r)
 	}
 	n.addConnectivityRule(p, file, fi, pol, cat, polScope)
@@ -228,6 +249,7 @@ func (n *nsxProgram) addConnectivityRule(p *Program, file string, fi int, pol *n
 	if scope != nil {
 		r.scope = *scope
 	}
+	r.setOrder()
 	r.ref = p.addRule(RuleRef{Vendor: "NSX", File: file, Policy: pol.name, PolicyID: pol.path,
 		Name: "default rule of the policy (connectivity_preference " + pol.connectivity + ")", ID: pol.id + "-default",
 		Action: name, Implicit: true})

@@ -239,8 +239,8 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 		return err
 	}
 	if r := &x.Result.Report; !r.OK() {
-		return fmt.Errorf("%d observed conversations outside review would be blocked (%s sessions)",
-			len(r.Broken), analysis.Thousands(brokenSessions(convs, r.Broken)))
+		return fmt.Errorf("%s observed conversations outside review would be blocked (%s sessions)",
+			analysis.Thousands(uint64(len(r.Broken))), analysis.Thousands(brokenSessions(convs, r.Broken)))
 	}
 	return nil
 }

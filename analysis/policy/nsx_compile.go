@@ -2,8 +2,8 @@ package policy
 
 import (
 	"cmp"
-	"math"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -109,8 +108,8 @@ type nsxRule struct {
 	src, dst  nsxEndpoint
 	scope     members // Any when the rule applies to every workload
 	svcs      []svc
-	svcsMaybe bool // some service could not be resolved
-	key       [4]int64
+	svcsMaybe bool     // some service could not be resolved
+	key       [5]int64 // category, policy sequence, file and policy order, rule sequence, rule order
 	order     [4]uint8 // the tests of matches, the most selective first: 0 scope, 1 source, 2 destination, 3 services
 }
 
@@ -158,8 +157,7 @@ func (p *Program) compileNSX(bodies []*nsxBody) {
 		}
 	}
 	slices.SortStableFunc(n.rules, func(a, b nsxRule) int {
-		return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]),
-			cmp.Compare(a.key[2], b.key[2]), cmp.Compare(a.key[3], b.key[3]))
+		return slices.Compare(a.key[:], b.key[:])
 	})
 	for i := range n.rules {
 		if !n.rules[i].scope.any {
@@ -202,7 +200,7 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 			continue
 		}
 		where := fmt.Sprintf("rule %q of policy %q in %s", raw.name, pol.name, file)
-		r := nsxRule{cat: cat, action: actionOf[raw.action], key: [4]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), raw.seq<<20 | int64(raw.order)}}
+		r := nsxRule{cat: cat, action: actionOf[raw.action], key: [5]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), raw.seq, int64(raw.order)}}
 		r.ref = p.addRule(RuleRef{Vendor: "NSX", File: file, Policy: pol.name, PolicyID: pol.path, Name: raw.name, ID: raw.id, Action: raw.action})
 		r.dirIn = raw.direction != "OUT"
 		r.dirOut = raw.direction != "IN"
@@ -245,7 +243,7 @@ func (n *nsxProgram) addConnectivityRule(p *Program, file string, fi int, pol *n
 	r := nsxRule{cat: cat, action: act, dirIn: true, dirOut: true, v4: true, v6: true,
 		src: nsxEndpoint{m: members{any: true}}, dst: nsxEndpoint{m: members{any: true}},
 		scope: members{any: true}, svcs: []svc{svcAll},
-		key: [4]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), 1 << 62}}
+		key: [5]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), math.MaxInt64, 0}}
 	if scope != nil {
 		r.scope = *scope
 	}

@@ -217,6 +217,13 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 			r.scope = members{any: true}
 		}
 		r.svcs, r.svcsMaybe = services.of(raw, where)
+		if len(raw.profiles) > 0 && !isAny(raw.profiles) {
+			// SDK model Rule.profiles: "layer 7 service profile paths"
+			// (application ids, domain names, …): the rule matches only the
+			// traffic they select, which conversations do not show.
+			p.res.problem(where + ": layer 7 context profiles " + strings.Join(raw.profiles, ", ") + " are not evaluated; the rule is taken to match its services")
+			r.svcsMaybe = true
+		}
 		if r.action == actAllow {
 			p.setShape(r.ref, shape{src: r.src.span(), dst: r.dst.span(), svcs: r.svcs})
 		}

@@ -9,7 +9,7 @@ APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev l
             libxinerama-dev libxi-dev libxxf86vm-dev xvfb x11-apps netpbm
 FUZZTIME ?= 10s
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-gui bench-listen fuzz clean
+.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen fuzz clean
 
 all: build
 
@@ -54,6 +54,10 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
 	$(MAKE) bench-gui
+
+## bench-check: check of 1 M conversations against a 500-rule policy, beside the synthesis of the same (also in bench)
+bench-check:
+	$(GO) test -run '^$$' -bench 'Check1M|SynthesizeSame1M' -benchtime 3x -benchmem ./analysis/policy
 
 ## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
 bench-gui: build

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // checkDemo writes the NSX-T demo logs and FlowSleuth's exports of them
@@ -123,7 +125,16 @@ func TestCheckExportsOfTheDemo(t *testing.T) {
 			}
 		})
 	}
-	_, table, _ := flowsleuth(t, "", "check", "--policy", filepath.Join(dir, "nsx.json"), logf)
+	xlsx := filepath.Join(dir, "whatif.xlsx")
+	_, table, _ := flowsleuth(t, "", "check", "--policy", filepath.Join(dir, "nsx.json"), "--xlsx", xlsx, logf)
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if sheets := f.GetSheetList(); !slices.Contains(sheets, "What-if") || !slices.Contains(sheets, "Rules") {
+		t.Errorf("the workbook's sheets: %v", sheets)
+	}
 	for _, want := range []string{"disabled rules not in force", "Suspect traffic the policy still admits", "Result: OK"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the table lacks %q:\n%s", want, table)

@@ -47,6 +47,7 @@ type checkFlags struct {
 	holdoutFrom        string
 	since, until       string
 	top                int
+	xlsx               string
 }
 
 // stringList is a repeatable string flag.
@@ -73,6 +74,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.since, "since", "", "workspace: only sessions that started at or after this time")
 	fs.StringVar(&f.until, "until", "", "workspace: only sessions that started before this time")
 	fs.IntVar(&f.top, "top", 50, "table: items listed per section")
+	fs.StringVar(&f.xlsx, "xlsx", "", "also write the workbook (rules, flows, review) with the What-if sheets to this file")
 }
 
 func (c *cli) checkCmd(args []string) error {
@@ -217,22 +219,15 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 	if err != nil {
 		return err
 	}
-	set, err := policy.LoadFiles(f.policies...)
+	x, err := export.RunCheck(export.CheckRequest{Policies: f.policies, Against: f.against, Sources: src, Convs: convs,
+		Knobs: k, Top: f.top})
 	if err != nil {
 		return err
 	}
-	env := src.Env(convs)
-	review := analysis.ReviewReasons(convs, k)
-	x := &export.WhatIf{Policies: f.policies, Convs: convs, Review: review, Result: policy.Check(set, env, convs, review),
-		Top: f.top, Env: envSummary(src, env)}
-	if len(f.against) > 0 {
-		other, err := policy.LoadFiles(f.against...)
-		if err != nil {
+	if f.xlsx != "" {
+		if err := c.checkWorkbook(f.xlsx, x, k, wsPath, files); err != nil {
 			return err
 		}
-		o := policy.Check(other, env, convs, review)
-		d := policy.Compare(convs, x.Result.Program, x.Result.Verdicts, o.Program, o.Verdicts)
-		x.Against, x.AgainstCheck, x.Diff = f.against, &o, &d
 	}
 	write := map[string]func(io.Writer, *export.WhatIf) error{
 		"table": export.WriteWhatIfTable, "csv": export.WriteWhatIfCSV, "json": export.WriteWhatIfJSON}[f.format]
@@ -244,9 +239,36 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 		return err
 	}
 	if r := &x.Result.Report; !r.OK() {
-		return fmt.Errorf("%d observed conversations outside review would be blocked (%s sessions)",
-			len(r.Broken), analysis.Thousands(brokenSessions(convs, r.Broken)))
+		return fmt.Errorf("%s observed conversations outside review would be blocked (%s sessions)",
+			analysis.Thousands(uint64(len(r.Broken))), analysis.Thousands(brokenSessions(convs, r.Broken)))
 	}
+	return nil
+}
+
+// checkWorkbook writes the workbook of the conversations, their rules (with
+// the workspace's edits when reading it) and the check.
+func (c *cli) checkWorkbook(path string, x *export.WhatIf, k analysis.Knobs, wsPath string, files []string) error {
+	rs := analysis.Synthesize(x.Convs, k)
+	if len(files) == 0 {
+		ws, err := openWorkspace(wsPath)
+		if err != nil {
+			return err
+		}
+		rs, _, err = ws.Synthesize(context.Background(), x.Convs, k)
+		ws.Close()
+		if err != nil {
+			return err
+		}
+	}
+	sources, err := c.exportSources(wsPath, files)
+	if err != nil {
+		return err
+	}
+	o := export.WorkbookOptions{Title: "FlowSleuth what-if: " + strings.Join(x.Policies, ", "), Generated: time.Now(), WhatIf: x}
+	if err := export.WriteFile(path, func(w *bufio.Writer) error { return export.WriteWorkbook(w, rs, x.Convs, sources, o) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "wrote %s\n", path)
 	return nil
 }
 
@@ -256,12 +278,6 @@ func brokenSessions(convs []analysis.Conversation, idx []int) uint64 {
 		n += convs[i].Sessions
 	}
 	return n
-}
-
-// envSummary counts what the environment holds, for the report's header.
-func envSummary(src policy.Sources, env policy.Env) export.EnvSummary {
-	return export.EnvSummary{VMs: len(env.VMs), LearnedGroups: len(env.Groups) - len(src.Members),
-		GivenGroups: len(src.Members) + len(src.TagPaths), Categories: len(env.CategoryIDs), Default: env.Default.String()}
 }
 
 // readiness runs the hold-out: rules from before the cut (with the

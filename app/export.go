@@ -171,8 +171,9 @@ func (v *exportView) input() (export.Targets, *export.Input) {
 		}
 	}
 	in := &export.Input{Rules: v.snap.Rules, Convs: v.snap.Convs, Sources: export.WorkspaceSources(v.snap.Sources),
-		Vendor:   export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
-		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now()}}
+		Vendor: export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
+		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now(),
+			WhatIf: v.u.check.whatIf(v.snap)}}
 	v.opts.apply(&in.Vendor)
 	if p := v.u.Project(); p != nil && p.Path() == v.snap.Path {
 		in.History = p.Workspace() // NSX exports delete what they no longer have

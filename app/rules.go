@@ -108,8 +108,8 @@ func newRulesView(u *UI) *rulesView {
 		widget.NewLabelWithStyle("Focus", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.focus,
 		focusHint())
 
-	v.table = newDataTable(ruleHeaders, []float32{200, 170, 170, 70, 120, 90, 90, 420},
-		func() int { return len(v.order) }, v.ruleCell)
+	headers, widths := withCheckColumn(ruleHeaders, []float32{200, 170, 170, 70, 120, 90, 90, 420})
+	v.table = newDataTable(headers, widths, func() int { return len(v.order) }, v.ruleCell)
 	v.table.onSort = func(col int, desc bool) { v.sortRules(col, desc); v.table.Refresh() }
 	v.table.onSelect = func(row int) { v.selectRule(v.order[row]) }
 	v.review = newDataTable(reviewHeaders, []float32{170, 170, 150, 90, 380},
@@ -209,6 +209,9 @@ func (v *rulesView) show(s *Snapshot) {
 }
 
 func (v *rulesView) ruleCell(row, col int) string {
+	if col == colRuleCheck {
+		return v.u.check.ruleVerdict(v.snap, &v.snap.Rules.Rules[v.order[row]])
+	}
 	return ruleText(&v.snap.Rules.Rules[v.order[row]], col)
 }
 
@@ -285,7 +288,11 @@ func (v *rulesView) selectRule(i int) {
 	fmt.Fprintf(&b, "%s → %s, %s, %s\n", r.Src.Name, r.Dst.Name, r.Service.Label(), strings.ToLower(r.Direction.String()))
 	fmt.Fprintf(&b, "Evidence: %s conversations, %s sessions, %s packets, %s\n", thousands(e.Conversations),
 		thousandsU(e.Sessions), thousandsU(e.Packets), export.HumanBytes(e.Bytes))
-	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
+	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
+	if t := v.u.check.ruleVerdict(v.snap, r); t != "" { // check_rules.go
+		fmt.Fprintf(&b, "Checked policy: %s\n", t)
+	}
+	b.WriteString("\n")
 	for n, c := range e.Flows {
 		if n == 50 {
 			fmt.Fprintf(&b, "… and %d more conversations\n", len(e.Flows)-n)

@@ -118,3 +118,43 @@ func serviceLabel(c *analysis.Conversation) string {
 	}
 	return ingest.ProtoName(c.Proto)
 }
+
+// CheckRequest is a policy check as the CLI and the app run it.
+type CheckRequest struct {
+	Policies, Against []string // policy files; Against may be empty
+	Sources           policy.Sources
+	Convs             []analysis.Conversation
+	Knobs             analysis.Knobs // what synthesis reviews (with the user's exclusions)
+	Top               int
+}
+
+// RunCheck loads the policies, builds the environment, evaluates every
+// conversation, summarises, and compares with Against when given. Errors
+// name the file at fault.
+func RunCheck(req CheckRequest) (*WhatIf, error) {
+	set, err := policy.LoadFiles(req.Policies...)
+	if err != nil {
+		return nil, err
+	}
+	env := req.Sources.Env(req.Convs)
+	review := analysis.ReviewReasons(req.Convs, req.Knobs)
+	x := &WhatIf{Policies: req.Policies, Convs: req.Convs, Review: review, Top: req.Top,
+		Result: policy.Check(set, env, req.Convs, review), Env: envSummary(req.Sources, env)}
+	if len(req.Against) > 0 {
+		other, err := policy.LoadFiles(req.Against...)
+		if err != nil {
+			return nil, err
+		}
+		o := policy.Check(other, env, req.Convs, review)
+		d := policy.Compare(req.Convs, x.Result.Program, x.Result.Verdicts, o.Program, o.Verdicts)
+		x.Against, x.AgainstCheck, x.Diff = req.Against, &o, &d
+	}
+	return x, nil
+}
+
+// envSummary counts what the environment holds, for the report's header.
+func envSummary(src policy.Sources, env policy.Env) EnvSummary {
+	given := len(src.Members)
+	return EnvSummary{VMs: len(env.VMs), LearnedGroups: max(len(env.Groups)-given, 0), GivenGroups: given + len(src.TagPaths),
+		Categories: len(env.CategoryIDs), Default: env.Default.String()}
+}

@@ -55,7 +55,7 @@ func WriteWhatIfTable(w io.Writer, x *WhatIf) error {
 	if r.OK() {
 		fmt.Fprintln(tw, "Result: OK, no observed conversation outside review would be blocked.")
 	} else {
-		fmt.Fprintf(tw, "Result: %d observed conversations outside review would be blocked.\n", len(r.Broken))
+		fmt.Fprintf(tw, "Result: %s observed conversations outside review would be blocked.\n", analysis.Thousands(uint64(len(r.Broken))))
 	}
 	return tw.Flush()
 }
@@ -90,7 +90,7 @@ func (x *WhatIf) totals(w io.Writer, r *policy.Report) {
 
 // list writes a section: a title with its count, a header and up to Top lines.
 func (x *WhatIf) list(w io.Writer, title string, n int, head string, line func(k int) string) {
-	fmt.Fprintf(w, "\n%s: %d\n", title, n)
+	fmt.Fprintf(w, "\n%s: %s\n", title, analysis.Thousands(uint64(n)))
 	if n == 0 {
 		return
 	}
@@ -103,7 +103,7 @@ func (x *WhatIf) list(w io.Writer, title string, n int, head string, line func(k
 		fmt.Fprintln(w, "  "+line(k))
 	}
 	if n > top {
-		fmt.Fprintf(w, "  … and %d more (--top N lists more; --format csv lists every conversation)\n", n-top)
+		fmt.Fprintf(w, "  … and %s more (--top N lists more; --format csv lists every conversation)\n", analysis.Thousands(uint64(n-top)))
 	}
 }
 

@@ -34,6 +34,7 @@ type Source struct {
 type WorkbookOptions struct {
 	Title     string    // e.g. the workspace name; also the document title
 	Generated time.Time // shown on the Summary; zero: not shown
+	WhatIf    *WhatIf   // a policy check: adds the What-if sheets (workbook_whatif.go)
 }
 
 // Sheet names of the workbook, in their order.
@@ -140,6 +141,7 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversati
 		{SheetFlows, func() error { return b.writeFlows(convs) }},
 		{SheetReview, func() error { return b.writeReview(slices.Concat(rs.Review, rs.Outside)) }},
 		{SheetSources, func() error { return b.writeSources(sources) }},
+		{SheetWhatIf, func() error { return b.writeWhatIf(o.WhatIf) }},
 		{"save", func() error { return b.save(w) }},
 	}
 	for _, s := range steps {

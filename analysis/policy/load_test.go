@@ -189,3 +189,27 @@ func TestRangePrefixes(t *testing.T) {
 		t.Errorf("set %s", s)
 	}
 }
+
+// The integer ranges answer as the address ranges they come from.
+func TestAddrSetContains(t *testing.T) {
+	var rs []addrRange
+	for i := 0; i < 40; i++ {
+		lo := netip.AddrFrom4([4]byte{10, byte(i * 6), 0, 0})
+		hi := netip.AddrFrom4([4]byte{10, byte(i*6 + i%3), 255, 255})
+		rs = append(rs, addrRange{lo, hi})
+	}
+	rs = append(rs, prefixRange(netip.MustParsePrefix("2001:db8::/32")))
+	s := setOf(rs...)
+	for i := 0; i < 256; i++ {
+		for _, a := range []netip.Addr{netip.AddrFrom4([4]byte{10, byte(i), 7, 7}), netip.AddrFrom4([4]byte{11, byte(i), 0, 0}),
+			netip.MustParseAddr(fmt.Sprintf("2001:db%x::1", i%16))} {
+			want := false
+			for _, r := range rs {
+				want = want || r.lo.Compare(a) <= 0 && a.Compare(r.hi) <= 0
+			}
+			if got := s.contains(a); got != want {
+				t.Fatalf("contains(%s) = %v, want %v", a, got, want)
+			}
+		}
+	}
+}

@@ -1,8 +1,8 @@
 package policy
 
 import (
-	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -108,8 +108,27 @@ type nsxRule struct {
 	src, dst  nsxEndpoint
 	scope     members // Any when the rule applies to every workload
 	svcs      []svc
-	svcsMaybe bool // some service could not be resolved
-	key       [4]int64
+	svcsMaybe bool     // some service could not be resolved
+	key       [5]int64 // category, policy sequence, file and policy order, rule sequence, rule order
+	order     [4]uint8 // the tests of matches, the most selective first: 0 scope, 1 source, 2 destination, 3 services
+}
+
+// setOrder tests the smaller of the source and destination sets first: a
+// rule rejects most conversations, and the smaller side rejects sooner.
+func (r *nsxRule) setOrder() {
+	r.order = [4]uint8{0, 1, 2, 3}
+	if selectivity(r.dst) < selectivity(r.src) {
+		r.order = [4]uint8{0, 2, 1, 3}
+	}
+}
+
+// selectivity is the size of the addresses an endpoint admits (Any and
+// negations: everything).
+func selectivity(e nsxEndpoint) uint64 {
+	if e.m.any || e.neg {
+		return math.MaxUint64
+	}
+	return e.m.set.size()
 }
 
 // nsxProgram is every NSX rule, in the order the firewall consults them,
@@ -138,8 +157,7 @@ func (p *Program) compileNSX(bodies []*nsxBody) {
 		}
 	}
 	slices.SortStableFunc(n.rules, func(a, b nsxRule) int {
-		return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]),
-			cmp.Compare(a.key[2], b.key[2]), cmp.Compare(a.key[3], b.key[3]))
+		return slices.Compare(a.key[:], b.key[:])
 	})
 	for i := range n.rules {
 		if !n.rules[i].scope.any {
@@ -182,7 +200,7 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 			continue
 		}
 		where := fmt.Sprintf("rule %q of policy %q in %s", raw.name, pol.name, file)
-		r := nsxRule{cat: cat, action: actionOf[raw.action], key: [4]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), raw.seq<<20 | int64(raw.order)}}
+		r := nsxRule{cat: cat, action: actionOf[raw.action], key: [5]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), raw.seq, int64(raw.order)}}
 		r.ref = p.addRule(RuleRef{Vendor: "NSX", File: file, Policy: pol.name, PolicyID: pol.path, Name: raw.name, ID: raw.id, Action: raw.action})
 		r.dirIn = raw.direction != "OUT"
 		r.dirOut = raw.direction != "IN"
@@ -199,9 +217,17 @@ func (n *nsxProgram) addPolicy(p *Program, groups *nsxGroups, services *nsxServi
 			r.scope = members{any: true}
 		}
 		r.svcs, r.svcsMaybe = services.of(raw, where)
+		if len(raw.profiles) > 0 && !isAny(raw.profiles) {
+			// SDK model Rule.profiles: "layer 7 service profile paths"
+			// (application ids, domain names, …): the rule matches only the
+			// traffic they select, which conversations do not show.
+			p.res.problem(where + ": layer 7 context profiles " + strings.Join(raw.profiles, ", ") + " are not evaluated; the rule is taken to match its services")
+			r.svcsMaybe = true
+		}
 		if r.action == actAllow {
 			p.setShape(r.ref, shape{src: r.src.span(), dst: r.dst.span(), svcs: r.svcs})
 		}
+		r.setOrder()
 		n.rules = append(n.rules, r)
 	}
 	n.addConnectivityRule(p, file, fi, pol, cat, polScope)
@@ -224,10 +250,11 @@ func (n *nsxProgram) addConnectivityRule(p *Program, file string, fi int, pol *n
 	r := nsxRule{cat: cat, action: act, dirIn: true, dirOut: true, v4: true, v6: true,
 		src: nsxEndpoint{m: members{any: true}}, dst: nsxEndpoint{m: members{any: true}},
 		scope: members{any: true}, svcs: []svc{svcAll},
-		key: [4]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), 1 << 62}}
+		key: [5]int64{int64(cat), pol.seq, int64(fi)<<32 | int64(pol.order), math.MaxInt64, 0}}
 	if scope != nil {
 		r.scope = *scope
 	}
+	r.setOrder()
 	r.ref = p.addRule(RuleRef{Vendor: "NSX", File: file, Policy: pol.name, PolicyID: pol.path,
 		Name: "default rule of the policy (connectivity_preference " + pol.connectivity + ")", ID: pol.id + "-default",
 		Action: name, Implicit: true})

@@ -77,7 +77,7 @@ func (r *nsxRule) matches(c *analysis.Conversation, at netip.Addr) (yes, maybe b
 	yes = true
 	for k := 0; k < 4; k++ {
 		var y, m bool
-		switch k {
+		switch r.order[k] {
 		case 0:
 			y, m = r.scope.has(at)
 		case 1:

@@ -49,6 +49,7 @@ type nsxRuleRaw struct {
 	srcNeg, dstNeg bool
 	services       []string
 	entries        []map[string]any
+	profiles       []string // layer 7 context profiles: not decidable from conversations
 	scope          []string
 	direction      string
 	ipProtocol     string
@@ -224,7 +225,7 @@ func (l *loader) nsxRule(p *nsxPolicy, o map[string]any, at string) {
 		id: str(o, "id"), name: nameOf(o), order: len(p.rules),
 		src: strs(o, "source_groups"), dst: strs(o, "destination_groups"),
 		srcNeg: boolean(o, "sources_excluded"), dstNeg: boolean(o, "destinations_excluded"),
-		services: strs(o, "services"), entries: objs(o, "service_entries"), scope: strs(o, "scope"),
+		services: strs(o, "services"), entries: objs(o, "service_entries"), scope: strs(o, "scope"), profiles: strs(o, "profiles"),
 		direction: strings.ToUpper(str(o, "direction")), ipProtocol: strings.ToUpper(str(o, "ip_protocol")),
 		action: strings.ToUpper(str(o, "action")), disabled: boolean(o, "disabled"),
 	}

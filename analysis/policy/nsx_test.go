@@ -308,3 +308,15 @@ func TestNSXUnresolved(t *testing.T) {
 		t.Errorf("with Env.Groups: got %s by %q, want blocked by unknown-group", v.Outcome, v.Rule.Name)
 	}
 }
+
+func TestNSXContextProfiles(t *testing.T) {
+	// A layer 7 rule cannot be decided from conversations: it is taken to
+	// match, reported, and the verdict says it is uncertain.
+	body := nsxInfra(append(tierGroups(), polJSON("p", "Application", 1, nil,
+		ruleJSON("l7", 1, any1(), []string{gp + "web"}, "DROP", "IN", o{"profiles": []string{"/infra/context-profiles/SSL"}})))...)
+	p := load(t, "nsx.json", mustJSON(t, body)).Compile(Env{VMs: testVMs})
+	v := p.Evaluate(convs(conv(client, web1, "tcp", 443)))[0]
+	if v.Outcome != Blocked || v.Uncertain == "" || !strings.Contains(strings.Join(p.Problems(), "\n"), "context-profiles/SSL") {
+		t.Errorf("%s, uncertain %q, problems %v", v.Outcome, v.Uncertain, p.Problems())
+	}
+}

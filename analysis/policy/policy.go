@@ -165,10 +165,11 @@ type Verdict struct {
 	Rule    RuleRef // the deciding rule, or the default rule; Index -1 when no enforcement point saw it
 	Point   string  // where it was decided: "OUT at 10.20.10.11 (web-01)", "IN at 10.20.20.21 (app-01)"
 	Why     string  // one line for people
-	// Uncertain is set when a rule that would have been consulted first
-	// references something unresolved (a group, category or service the
-	// bodies do not define and the environment does not know): the
-	// verdict assumes it does not match.
+	// Uncertain is set when a rule consulted before the deciding one, or
+	// the deciding one, references something unresolved (a group,
+	// category or service the bodies do not define and the environment does
+	// not know, a layer 7 profile): the verdict assumes an unresolved group
+	// or service does not match.
 	Uncertain string
 	// Hits are the rules that decided at each enforcement point the
 	// conversation crossed, in order (isolation, the source's egress, the

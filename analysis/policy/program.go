@@ -181,8 +181,8 @@ func (w *worker) evaluate(c *analysis.Conversation) Verdict {
 	v.Rule = w.p.rules[d.rule]
 	v.Point = w.point(d.dir, d.at)
 	v.Why = w.why(&d)
-	if d.unc >= 0 && d.unc != d.rule {
-		v.Uncertain = w.uncertain(d.unc)
+	if d.unc >= 0 {
+		v.Uncertain = w.uncertain(d.unc, d.unc == d.rule)
 	}
 	return v
 }
@@ -230,11 +230,20 @@ func (w *worker) why(d *decision) string {
 	return s
 }
 
-func (w *worker) uncertain(ref int32) string {
-	if s, ok := w.uncs[ref]; ok {
+// uncertain says which rule an unresolved reference makes uncertain: one
+// consulted first that may have matched, or the deciding rule itself.
+func (w *worker) uncertain(ref int32, deciding bool) string {
+	k := ref << 1
+	if deciding {
+		k |= 1
+	}
+	if s, ok := w.uncs[k]; ok {
 		return s
 	}
 	s := w.p.rules[ref].String() + " may also match: it references something unresolved (see the problems listed)"
-	w.uncs[ref] = s
+	if deciding {
+		s = "the deciding rule " + w.p.rules[ref].String() + " references something unresolved (see the problems listed)"
+	}
+	w.uncs[k] = s
 	return s
 }

@@ -33,9 +33,15 @@ import (
 //     tags (Conditions "Key|Value" joined by AND), membership following the
 //     workloads. An IP set becomes a Group of its members
 //     (IPAddressExpression: one address family and at most 4000 addresses
-//     each, so a large or mixed set is several Groups), its id a digest of
-//     its identity (not of its members or name) so that new members update
-//     it in place. Peer addresses and
+//     each, so a large or mixed set is several Groups): one Group per set
+//     of members, whichever rules name it (the DNS servers of three tiers
+//     are one Group), its id a digest of the policy and the members, so
+//     that the same set keeps its id across exports. The rule keeps its id
+//     when its peers change (Endpoint.Group, the rule's role, not the
+//     members, identifies the rule); it then names another Group. A
+//     Group's display name is the set's name ("dc-01, dc-02", "DNS
+//     servers"), told apart by the rules' other sides ("DNS servers for
+//     AppTier:Web") only when two sets would share it. Peer addresses and
 //     prefixes go into the rule as they are; a monitored address gets a
 //     Group, since Applied To takes groups only.
 //   - Direction and enforcement points: a connection passes the source's
@@ -62,6 +68,11 @@ import (
 //     endpoint identities and protocol, whatever the members); the ids of
 //     VendorOptions.NSXHistory that the body no longer has are sent with
 //     marked_for_delete, so a PATCH after more data leaves no stale rule.
+//     So are the IP-set Groups of the history ("groups/ID") that no rule of
+//     the body references, after the policy (NSX refuses to delete a Group
+//     a rule still references). Only IP-set Groups are deleted: their ids
+//     hold the policy's, so no other policy FlowSleuth wrote references
+//     them; category Groups may be shared and stay.
 
 // nsxDomain is the domain every group and the policy are written under.
 const nsxDomain = "/infra/domains/default"
@@ -72,6 +83,14 @@ const DefaultNSXSequence = 100
 
 // nsxBoundaryID is the id of the boundary rule in every policy.
 const nsxBoundaryID = "fs-boundary"
+
+// nsxIPSetPrefix begins the id of every IP-set Group; nsxHistoryGroup
+// marks a Group's id in VendorOptions.NSXHistory (an NSX id holds no "/",
+// so it never reads as a rule's).
+const (
+	nsxIPSetPrefix  = "fs-ipset-"
+	nsxHistoryGroup = "groups/"
+)
 
 // NSX limits (NSX API reference: InlineNsxL4PortSetServiceEntry1, PatchInfra;
 // Rule.tag; Rule source_groups and destination_groups; InlineNsxIPAddressExpression1).
@@ -94,12 +113,20 @@ var nsxIDChars = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
 type nsxBuild struct {
 	o        VendorOptions
 	groups   map[string]vndObj // created, by id
+	ipsets   map[string]*nsxIPSet
 	services map[string]vndObj
 	rules    map[string]vndObj // allow rules, by sort key
 	ruleIDs  map[string]bool
 	applied  map[string]bool // paths the allow rules are applied to: the boundary's default scope
 	external map[string]bool // referenced paths of existing groups
 	losses   vndLosses
+}
+
+// nsxIPSet is the Group(s) of one set of peers, by the id of its first
+// Group: what the rules naming it call it, and their other sides.
+type nsxIPSet struct {
+	parts         [][]string
+	names, others map[string]bool
 }
 
 // nsxSide is one side of a rule as NSX takes it.
@@ -129,10 +156,11 @@ func WriteNSXPolicy(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
 	return b.losses.err()
 }
 
-// NSXRuleIDs returns the ids of the rules the NSX body for rs and o holds
-// (allow rules and the boundary): what to keep as VendorOptions.NSXHistory
-// for the next export.
-func NSXRuleIDs(rs analysis.RuleSet, o VendorOptions) ([]string, error) {
+// NSXObjectIDs returns the ids of the objects of the NSX body for rs and o
+// that a later export deletes when it no longer has them: its rules (allow
+// rules and the boundary), then its IP-set Groups as "groups/ID". It is
+// what to keep as VendorOptions.NSXHistory for the next export.
+func NSXObjectIDs(rs analysis.RuleSet, o VendorOptions) ([]string, error) {
 	b, err := buildNSX(rs, o)
 	if err != nil {
 		return nil, err
@@ -140,6 +168,11 @@ func NSXRuleIDs(rs analysis.RuleSet, o VendorOptions) ([]string, error) {
 	ids := slices.Sorted(maps.Keys(b.ruleIDs))
 	if b.boundaryScope(rs) != nil {
 		ids = append(ids, nsxBoundaryID)
+	}
+	for _, id := range vndSortedKeys(b.groups) {
+		if strings.HasPrefix(id, nsxIPSetPrefix) {
+			ids = append(ids, nsxHistoryGroup+id)
+		}
 	}
 	return ids, nil
 }
@@ -167,17 +200,18 @@ func buildNSX(rs analysis.RuleSet, o VendorOptions) (*nsxBuild, error) {
 		return nil, fmt.Errorf("application group %q: want a group path such as %s/groups/SGTSBOOKS: %w",
 			o.AppGroup, nsxDomain, ErrBadOption)
 	}
-	b := &nsxBuild{o: o, groups: map[string]vndObj{}, services: map[string]vndObj{}, rules: map[string]vndObj{},
-		ruleIDs: map[string]bool{}, applied: map[string]bool{}, external: map[string]bool{},
+	b := &nsxBuild{o: o, groups: map[string]vndObj{}, ipsets: map[string]*nsxIPSet{}, services: map[string]vndObj{},
+		rules: map[string]vndObj{}, ruleIDs: map[string]bool{}, applied: map[string]bool{}, external: map[string]bool{},
 		losses: vndLosses{format: "NSX"}}
 	for i := range rs.Rules {
 		b.add(&rs.Rules[i])
 	}
+	b.putIPSets()
 	if b.boundaryScope(rs) == nil && len(rs.Rules) > 0 {
 		b.losses.list = append(b.losses.list, Loss{RuleName: "application boundary", Dropped: true,
 			Reason: "no group the rules are applied to and no application group: the policy has no boundary (give --app-group)"})
 	}
-	if n := len(b.groups) + len(b.services) + len(b.rules) + len(b.stale()) + 2; n > nsxMaxIntents {
+	if n := len(b.groups) + len(b.services) + len(b.rules) + len(b.stale()) + len(b.staleGroups()) + 2; n > nsxMaxIntents {
 		return nil, fmt.Errorf("NSX policy of %d objects: %w", n, ErrTooLarge)
 	}
 	return b, nil
@@ -207,6 +241,10 @@ func (b *nsxBuild) infra(rs analysis.RuleSet) vndObj {
 		"category": "Application", "sequence_number": cmp.Or(b.o.NSXSequence, DefaultNSXSequence),
 		"stateful": true, "children": rules}
 	domain = append(domain, vndObj{"resource_type": "ChildSecurityPolicy", "SecurityPolicy": pol})
+	for _, id := range b.staleGroups() { // after the rules that referenced them
+		domain = append(domain, vndObj{"resource_type": "ChildGroup", "marked_for_delete": true,
+			"Group": vndObj{"resource_type": "Group", "id": id}})
+	}
 	for _, id := range vndSortedKeys(b.services) {
 		children = append(children, vndObj{"resource_type": "ChildService", "Service": b.services[id]})
 	}
@@ -220,7 +258,22 @@ func (b *nsxBuild) infra(rs analysis.RuleSet) vndObj {
 func (b *nsxBuild) stale() []string {
 	var out []string
 	for _, id := range b.o.NSXHistory {
-		if !b.ruleIDs[id] && id != nsxBoundaryID && !slices.Contains(out, id) {
+		if !b.ruleIDs[id] && id != nsxBoundaryID && !strings.HasPrefix(id, nsxHistoryGroup) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// staleGroups returns the ids of IP-set Groups exported before that the
+// body no longer has (so that none of its rules references them), sorted.
+func (b *nsxBuild) staleGroups() []string {
+	var out []string
+	for _, h := range b.o.NSXHistory {
+		id, ok := strings.CutPrefix(h, nsxHistoryGroup)
+		if ok && strings.HasPrefix(id, nsxIPSetPrefix) && nsxIDChars.MatchString(id) && b.groups[id] == nil &&
+			!slices.Contains(out, id) {
 			out = append(out, id)
 		}
 	}
@@ -362,16 +415,14 @@ func (b *nsxBuild) side(e, other analysis.Endpoint, monitored bool) (nsxSide, st
 		if len(e.Prefixes) == 0 {
 			return nsxSide{}, fmt.Sprintf("IP set %q has no member; ", e.Name)
 		}
-		name := e.Name + " for " + other.Name
-		return nsxSide{refs: b.ipGroups(nsxIPParts(e.Prefixes), "fs-ipset-"+vndHash("ipset", e.Group), name),
-			tag: vndClip(e.Name, nsxMaxTag)}, ""
+		return nsxSide{refs: b.ipSet(e, other), tag: vndClip(e.Name, nsxMaxTag)}, ""
 	}
 	if len(e.Prefixes) == 0 {
 		return nsxSide{}, fmt.Sprintf("endpoint %q has no address; ", e.Name)
 	}
 	parts := nsxIPParts(e.Prefixes)
 	if monitored || len(e.Prefixes) > nsxMaxRuleGroups {
-		return nsxSide{refs: b.ipGroups(parts, "fs-addr-"+vndSlug(parts[0][0], 30)+"-"+vndHash(slices.Concat(parts...)...), e.Name),
+		return nsxSide{refs: b.ipGroups(parts, "fs-addr-"+vndSlug(parts[0][0], 30)+"-"+vndHash(slices.Concat(parts...)...), e.Name, ""),
 			tag: vndClip(e.Name, nsxMaxTag)}, ""
 	}
 	return nsxSide{refs: slices.Concat(parts...)}, ""
@@ -400,7 +451,7 @@ func (b *nsxBuild) groupSide(e analysis.Endpoint, monitored bool) (nsxSide, stri
 	if len(e.Prefixes) == 0 {
 		return nsxSide{}, fmt.Sprintf("group %q is no NSX group, has no category and no member; ", e.Name)
 	}
-	return nsxSide{refs: b.ipGroups(nsxIPParts(e.Prefixes), "fs-grp-"+vndSlug(e.Name, 30)+"-"+vndHash("group", e.Group), e.Name),
+	return nsxSide{refs: b.ipGroups(nsxIPParts(e.Prefixes), "fs-grp-"+vndSlug(e.Name, 30)+"-"+vndHash("group", e.Group), e.Name, ""),
 		tag: vndClip(e.Name, nsxMaxTag)}, ""
 }
 
@@ -461,18 +512,83 @@ func nsxIPParts(ps []netip.Prefix) [][]string {
 	return parts
 }
 
-// ipGroups adds a group per part of nsxIPParts, with ids made of base (and
-// the part's number when there are several); it returns their paths.
-func (b *nsxBuild) ipGroups(parts [][]string, base, name string) []string {
+// ipSet returns the paths of the Group(s) of an IP set's members, named
+// once every rule is in (putIPSets); other is the rule's other side.
+func (b *nsxBuild) ipSet(e, other analysis.Endpoint) []string {
+	parts := nsxIPParts(e.Prefixes)
+	base := nsxIPSetPrefix + vndSlug(parts[0][0], 30) + "-" +
+		vndHash(append([]string{"ipset", nsxPolicyID(b.o.policyName())}, slices.Concat(parts...)...)...)
+	s := b.ipsets[base]
+	if s == nil {
+		s = &nsxIPSet{parts: parts, names: map[string]bool{}, others: map[string]bool{}}
+		b.ipsets[base] = s
+	}
+	s.names[e.Name], s.others[other.Name] = true, true
 	var paths []string
+	for _, id := range nsxPartIDs(base, len(parts)) {
+		paths = append(paths, nsxDomain+"/groups/"+id)
+	}
+	return paths
+}
+
+// putIPSets adds the Groups of the IP sets, each named after what its
+// rules call it; two sets that would share a name are told apart by the
+// other sides of their rules, then by their first members.
+func (b *nsxBuild) putIPSets() {
+	names := map[string]string{}
+	for base, s := range b.ipsets {
+		names[base] = strings.Join(slices.Sorted(maps.Keys(s.names)), " / ")
+	}
+	for _, suffix := range []func(*nsxIPSet) string{
+		func(s *nsxIPSet) string { return " for " + joinFirst(slices.Sorted(maps.Keys(s.others)), 3) },
+		func(s *nsxIPSet) string { return " (" + joinFirst(slices.Concat(s.parts...), 2) + ")" },
+	} {
+		uses := map[string]int{}
+		for _, n := range names {
+			uses[n]++
+		}
+		for base, n := range names {
+			if uses[n] > 1 {
+				names[base] += suffix(b.ipsets[base])
+			}
+		}
+	}
+	for base, s := range b.ipsets {
+		b.ipGroups(s.parts, base, names[base], "Made by FlowSleuth for policy "+b.o.policyName()+
+			". A later export deletes it when no rule of the policy needs it: reference it nowhere else.")
+	}
+}
+
+// nsxPartIDs are the ids of the n Groups of one set: base, or base-1 to
+// base-n.
+func nsxPartIDs(base string, n int) []string {
+	if n == 1 {
+		return []string{base}
+	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s-%d", base, i+1)
+	}
+	return ids
+}
+
+// ipGroups adds a group per part of nsxIPParts, with ids made of base (and
+// the part's number when there are several) and the description desc when
+// not empty; it returns their paths.
+func (b *nsxBuild) ipGroups(parts [][]string, base, name, desc string) []string {
+	var paths []string
+	ids := nsxPartIDs(base, len(parts))
 	for i, ips := range parts {
-		display, id := cmp.Or(name, ips[0]), base
+		display := cmp.Or(name, ips[0])
 		if len(parts) > 1 {
 			display = fmt.Sprintf("%s (%d of %d)", display, i+1, len(parts))
-			id = fmt.Sprintf("%s-%d", base, i+1)
 		}
-		paths = append(paths, b.putGroup(id, vndObj{"display_name": vndClip(display, 255),
-			"expression": []vndObj{{"resource_type": "IPAddressExpression", "ip_addresses": ips}}}))
+		g := vndObj{"display_name": vndClip(display, 255),
+			"expression": []vndObj{{"resource_type": "IPAddressExpression", "ip_addresses": ips}}}
+		if desc != "" {
+			g["description"] = vndClip(desc, 1024)
+		}
+		paths = append(paths, b.putGroup(ids[i], g))
 	}
 	return paths
 }

@@ -52,7 +52,9 @@ func (s *nsxSem) fail(path, format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 }
 
-// collect records the path of every Group, Service and SecurityPolicy.
+// collect records the path of every Group, Service and SecurityPolicy
+// that the body does not mark for delete (a reference to one of those
+// names nothing once the PATCH is through).
 func (s *nsxSem) collect(v any, domain string) {
 	switch v := v.(type) {
 	case []any:
@@ -60,6 +62,9 @@ func (s *nsxSem) collect(v any, domain string) {
 			s.collect(x, domain)
 		}
 	case map[string]any:
+		if v["marked_for_delete"] == true {
+			return
+		}
 		id, _ := v["id"].(string)
 		switch v["resource_type"] {
 		case "ChildResourceReference", "Domain":
@@ -462,7 +467,7 @@ func TestNSXTagsAndScopes(t *testing.T) {
 }
 
 // TestNSXStaleRules: rules exported before and gone now are marked for
-// delete; NSXRuleIDs lists what the body holds, to remember for next time.
+// delete; NSXObjectIDs lists what the body holds, to remember for next time.
 func TestNSXStaleRules(t *testing.T) {
 	_, body := nsxBooks(t, func(*VendorOptions) {})
 	var deleted []string
@@ -475,9 +480,9 @@ func TestNSXStaleRules(t *testing.T) {
 		t.Errorf("marked for delete: %v, want fs-r-gone only (fs-r-https is still there)", deleted)
 	}
 	fx := vtBooks()
-	ids, err := NSXRuleIDs(fx.rs, fx.opts)
+	ids, err := NSXObjectIDs(fx.rs, fx.opts)
 	if err != nil || !slices.Contains(ids, "fs-r-https") || !slices.Contains(ids, nsxBoundaryID) || slices.Contains(ids, "fs-r-gone") {
-		t.Errorf("NSXRuleIDs: %v %v", ids, err)
+		t.Errorf("NSXObjectIDs: %v %v", ids, err)
 	}
 }
 

@@ -75,8 +75,9 @@ type VendorOptions struct {
 	// (SGTSBOOKS): the boundary rule's Applied To. Empty: the groups the
 	// rules are applied to.
 	AppGroup string
-	// NSXHistory are the ids of the NSX rules exported before under this
-	// policy; those the body no longer has are marked for delete.
+	// NSXHistory are the ids of the NSX objects exported before under this
+	// policy (NSXObjectIDs): rule ids, and "groups/ID" for IP-set groups.
+	// Those the body no longer has are marked for delete.
 	NSXHistory []string
 
 	// CategoryIDs maps Nutanix categories ("Key:Value") to their extIds,

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -103,8 +104,9 @@ func WriteNutanixV4(w io.Writer, rs analysis.RuleSet, o VendorOptions) (Placehol
 	}
 	refs := nxRefs{ids: o.CategoryIDs, missing: map[string]string{}}
 	rules, v6 := []vndObj{}, false
-	for i := range p.entries {
-		e := &p.entries[i]
+	entries := nxV4Peers(p.entries)
+	for i := range entries {
+		e := &entries[i]
 		spec := nxV4AppSpec(e, p.groups[e.group], refs)
 		v6 = v6 || spec["srcIpv6Subnet"] != nil || spec["destIpv6Subnet"] != nil || spec["icmpV6Services"] != nil
 		rules = append(rules, vndObj{"description": nxV4Description(e), "type": "APPLICATION", "spec": spec})
@@ -132,6 +134,49 @@ func WriteNutanixV4(w io.Writer, rs analysis.RuleSet, o VendorOptions) (Placehol
 		return nil, fmt.Errorf("write Nutanix v4 policy: %w", err)
 	}
 	return refs.list(), p.losses.err()
+}
+
+// nxV4Peers joins the sorted entries of one secured group, direction and
+// peer into one entry allowing all their services: a v4 ApplicationRuleSpec
+// takes tcpServices, udpServices and icmpServices together, the rule
+// allowing any of them (the v4 models: "specifying at least one protocol
+// service or service group is mandatory"; Nutanix's own v4 example secures
+// each tier with one rule holding TCP ports and ICMP, sbourdeaud/nutanix
+// python/api.v4/sdk/add_security_policy.py). The analysis evaluator reads
+// the services of a rule the same way (analysis/policy v4Services). Only
+// v3 needs an entry per protocol: its network rule has one protocol.
+func nxV4Peers(es []nxEntry) []nxEntry {
+	var out []nxEntry
+	for _, e := range es {
+		n := len(out)
+		if n == 0 || out[n-1].group != e.group || out[n-1].dir != e.dir || out[n-1].peer.compare(e.peer) != 0 {
+			out = append(out, e)
+			continue
+		}
+		last := &out[n-1]
+		names := nxEntryNames(last)
+		for _, name := range nxEntryNames(&e) {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		last.names = names
+		s := &last.svc
+		s.tcp = vndMergeRanges(slices.Concat(s.tcp, e.svc.tcp))
+		s.udp = vndMergeRanges(slices.Concat(s.udp, e.svc.udp))
+		s.icmp.types, s.icmp6.types = slices.Clone(s.icmp.types), slices.Clone(s.icmp6.types) // shared with other entries
+		s.icmp.merge(e.svc.icmp)
+		s.icmp6.merge(e.svc.icmp6)
+	}
+	return out
+}
+
+// nxEntryNames lists the names of the rules an entry holds.
+func nxEntryNames(e *nxEntry) []string {
+	if len(e.names) > 0 {
+		return slices.Clone(e.names)
+	}
+	return []string{nxRuleName(e)}
 }
 
 // nxV4Description is a rule's description: its rule's name, and the user's

@@ -136,8 +136,9 @@ func Plan(t Targets, in *Input) []Job {
 	return jobs
 }
 
-// nsxJob writes the NSX body with the rules exported before under the same
-// policy marked for delete, then records what it wrote.
+// nsxJob writes the NSX body with the rules and IP-set groups exported
+// before under the same policy marked for delete, then records what it
+// wrote.
 func nsxJob(path string, in *Input) Job {
 	opts := func() (VendorOptions, error) {
 		o := in.Vendor
@@ -158,7 +159,7 @@ func nsxJob(path string, in *Input) Job {
 		if in.History == nil {
 			return nil
 		}
-		ids, err := NSXRuleIDs(in.Rules, in.Vendor)
+		ids, err := NSXObjectIDs(in.Rules, in.Vendor)
 		if err != nil {
 			return err
 		}

@@ -8,8 +8,9 @@ import (
 
 // Export history: the ids of the vendor objects each export wrote, so that
 // the next export of the same policy can delete what it no longer has (NSX
-// rules marked_for_delete). The table is made on first use, so workspaces
-// of any schema version take it without a migration.
+// rules and the IP-set groups made for them, marked_for_delete). The table
+// is made on first use, so workspaces of any schema version take it without
+// a migration.
 
 const exportHistoryTable = `CREATE TABLE IF NOT EXISTS export_history (
 	target TEXT NOT NULL,   -- "nsx"

@@ -13,7 +13,7 @@ APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev l
 STORE_PKGS := clickhouse-server clickhouse-client
 FUZZTIME ?= 10s
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-gui bench-listen bench-store fuzz clean
+.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen bench-store fuzz clean
 
 all: build
 
@@ -62,6 +62,10 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
 	$(MAKE) bench-gui
+
+## bench-check: check of 1 M conversations against a 500-rule policy, beside the synthesis of the same (also in bench)
+bench-check:
+	$(GO) test -run '^$$' -bench 'Check1M|SynthesizeSame1M' -benchtime 3x -benchmem ./analysis/policy
 
 ## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
 bench-gui: build

@@ -42,6 +42,7 @@ func init() {
 		{"flows", "[flags] FILE...", "print the conversations found in logs", (*cli).flowsCmd},
 		{"rules", "[flags] [FILE...]", "synthesise allow rules from the conversations", (*cli).rulesCmd},
 		{"export", "[flags] [FILE...]", "write the rules and flows: XLSX, CSV, Nutanix v3/v4 and NSX JSON", (*cli).exportCmd},
+		{"check", "--policy F [FILE...]", "replay the observed traffic against a policy: what it would block", (*cli).checkCmd},
 		{"demo", "[flags] --out FILE", "write realistic demo logs and their true conversation table", (*cli).demoCmd},
 		{"listen", "[flags]", "receive syslog over UDP, TCP and TLS into the workspace", (*cli).listenCmd},
 		{"store", "init|info URL", "create or describe a ClickHouse store shared by collectors", (*cli).storeCmd},

@@ -12,10 +12,12 @@ import (
 )
 
 func (c *cli) demoCmd(args []string) error {
-	fs := c.newFlagSet("demo", "[flags] --out FILE",
+	fs := c.newFlagSet("demo", "[flags] --out FILE | --inventory FILE",
 		"Writes realistic firewall logs of a small three-tier application (web, app, db, shared\n"+
 			"services, internet clients, scanners) and, with --truth, its true conversation table in\n"+
-			"the format of 'flowsleuth flows --format csv'.")
+			"the format of 'flowsleuth flows --format csv'; with --inventory, the inventory of its VMs\n"+
+			"(categories AppType:Books and AppTier:Web/App/DB, NSX groups SGTSWEB/SGTSAPP/SGTSDB and\n"+
+			"SGTSBOOKS) for 'flowsleuth inventory import'.")
 	vendor := fs.String("vendor", "nutanix", "nutanix, nsxv, nsxt or nsx4")
 	wrap := fs.String("wrap", "", "syslog wrapper (default: the vendor's usual one); see -list-wraps")
 	sessions := fs.Int("sessions", 1000, "number of connections to simulate")
@@ -24,6 +26,7 @@ func (c *cli) demoCmd(args []string) error {
 	days := fs.Int("days", 7, "days the traffic is spread over")
 	out := fs.String("out", "", "log file to write (- for standard output)")
 	truth := fs.String("truth", "", "also write the true conversation table (CSV) here")
+	inv := fs.String("inventory", "", "write the inventory of the application's VMs (name,ip,groups CSV) here")
 	list := fs.Bool("list-wraps", false, "list the wrappers of each vendor and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,8 +37,8 @@ func (c *cli) demoCmd(args []string) error {
 		}
 		return nil
 	}
-	if *out == "" {
-		return usagef("--out is required")
+	if *out == "" && *inv == "" {
+		return usagef("--out or --inventory is required")
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -50,6 +53,15 @@ func (c *cli) demoCmd(args []string) error {
 			return usagef("--start: %v", err)
 		}
 		cfg.Start = t
+	}
+	if *inv != "" {
+		if err := writeDemoInventory(*inv, cfg); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stderr, "wrote the inventory of the demo's VMs to %s\n", *inv)
+		if *out == "" {
+			return nil
+		}
 	}
 	sum, rows, err := c.writeDemo(*out, cfg)
 	if err != nil {
@@ -106,6 +118,15 @@ func (c *cli) writeDemo(out string, cfg demo.Config) (demo.Summary, []demo.Row, 
 		}
 	}
 	return sum, rows, nil
+}
+
+// writeDemoInventory writes the inventory of cfg's world.
+func writeDemoInventory(path string, cfg demo.Config) error {
+	vms, err := demo.Inventory(cfg)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, func(w *bufio.Writer) error { return demo.WriteInventoryCSV(w, vms) })
 }
 
 // writeFileAtomic writes a file whole or not at all (see export.WriteFile).

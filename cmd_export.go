@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/export"
@@ -21,14 +23,20 @@ func (c *cli) exportCmd(args []string) error {
 	kf.register(fs)
 	wsPath := workspaceFlag(fs)
 	xlsx := fs.String("xlsx", "", "write the workbook to this .xlsx file")
-	csvDir := fs.String("csv", "", "write rules.csv and flows.csv into this directory")
-	v3 := fs.String("nutanix-v3", "", "write a Prism Central v3 network_security_rule body to this file")
+	csvDir := fs.String("csv", "", "write rules.csv, flows.csv and review.csv into this directory")
+	v3 := fs.String("nutanix-v3", "", "write Prism Central v3 network_security_rule bodies to this file (a JSON array, one per tier, when tiers are known)")
 	v4 := fs.String("nutanix-v4", "", "write a Prism Central v4 NetworkSecurityPolicy body to this file (and FILE.extids.csv)")
 	nsx := fs.String("nsx", "", "write an NSX Policy API (PATCH /policy/api/v1/infra) body to this file")
 	var vo export.VendorOptions
 	fs.StringVar(&vo.PolicyName, "policy-name", "FlowSleuth discovered policy", "name of the generated policy")
-	fs.StringVar(&vo.SecuredCategory, "secured-category", "", `the secured workloads' category or group, "Key:Value" (default: a placeholder to fill in)`)
-	fs.BoolVar(&vo.Apply, "apply", false, "Nutanix: enforce (APPLY) instead of MONITOR; NSX: enabled rules")
+	fs.StringVar(&vo.SecuredCategory, "secured-category", "", `the secured workloads' category or group, "Key:Value", when the inventory names no tiers (default: a placeholder to fill in)`)
+	fs.BoolVar(&vo.Apply, "apply", false, "Nutanix: enforce (APPLY/ENFORCE) instead of MONITOR; NSX: the boundary rule enabled")
+	nsxGroups := fs.String("nsx-groups", "", "NSX: CSV with columns tag,path naming the group of each security group (default /infra/domains/default/groups/TAG)")
+	fs.IntVar(&vo.NSXSequence, "nsx-sequence", export.DefaultNSXSequence, "NSX: the policy's sequence_number in the Application category (1-999999)")
+	fs.StringVar(&vo.AppGroup, "app-group", "", "NSX: path of the application's group (SGTSBOOKS), the boundary rule's Applied To (default: every tier group)")
+	categories := fs.String("categories", "", "Nutanix v4: saved GET /api/prism/v4.x/config/categories responses (comma separated pages) to fill category extIds")
+	update := fs.String("update", "", "Nutanix: saved GETs of the existing (discovery, or earlier exported) policies, v3 or v4,\n"+
+		"comma separated (curl -i keeps the v4 ETag): write updates of them instead of new policies")
 	c.storeFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
@@ -36,6 +44,26 @@ func (c *cli) exportCmd(args []string) error {
 	}
 	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
 		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
+	}
+	if *update != "" && *v3 == "" && *v4 == "" {
+		return usagef("--update updates a Nutanix policy: give --nutanix-v3 or --nutanix-v4")
+	}
+	if vo.NSXSequence < 1 || vo.NSXSequence > 999999 {
+		return usagef("--nsx-sequence %d: NSX takes 1 to 999999", vo.NSXSequence)
+	}
+	if *nsxGroups != "" {
+		if vo.NSXGroups, err = readNSXGroups(*nsxGroups); err != nil {
+			return err
+		}
+	}
+	if err := readNutanixFiles(&vo, *categories, *update); err != nil {
+		return err
+	}
+	if u := vo.Update; u != nil && map[string]string{"v3": *v3, "v4": *v4}[u.API] == "" {
+		return usagef("--update names a %s policy: give --nutanix-%s", u.API, u.API)
+	}
+	if rerr := kf.resolve(*wsPath); rerr != nil {
+		return rerr
 	}
 	rsp, convs, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
 	if rsp == nil {
@@ -56,6 +84,14 @@ func (c *cli) exportCmd(args []string) error {
 			return serr
 		}
 	}
+	if len(files) == 0 && *nsx != "" { // the workspace remembers what NSX exports wrote
+		ws, werr := openWorkspace(*wsPath)
+		if werr != nil {
+			return werr
+		}
+		defer ws.Close()
+		in.History = ws
+	}
 	var losses export.Losses
 	for _, j := range export.Plan(export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}, in) {
 		l, werr := j.Write()
@@ -65,11 +101,78 @@ func (c *cli) exportCmd(args []string) error {
 		losses = append(losses, l...)
 		fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
 	}
+	if *nsx != "" {
+		if ext, xerr := export.NSXExternalGroups(rs, vo); xerr == nil && len(ext) > 0 {
+			fmt.Fprintf(c.stdout, "the NSX body references these existing groups: %s\n", strings.Join(ext, ", "))
+		}
+	}
 	for _, m := range losses.Messages() {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
-	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, from %d conversations\n", len(rs.Rules), len(rs.Review), len(convs))
+	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, %d outside the scope, from %d conversations\n",
+		len(rs.Rules), len(rs.Review), len(rs.Outside), len(convs))
 	return err
+}
+
+// readNutanixFiles reads --categories (pages of the categories list) and
+// --update (saved GETs) into the vendor options.
+func readNutanixFiles(vo *export.VendorOptions, categories, update string) error {
+	err := eachFile(categories, func(data []byte) error {
+		ids, err := export.ReadCategoryIDs(data)
+		if err == nil {
+			if vo.CategoryIDs == nil {
+				vo.CategoryIDs = map[string]string{}
+			}
+			maps.Copy(vo.CategoryIDs, ids)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return eachFile(update, func(data []byte) error {
+		u, err := export.ReadExistingPolicy(data)
+		switch {
+		case err != nil:
+			return err
+		case vo.Update != nil:
+			return vo.Update.Add(u)
+		}
+		vo.Update = u
+		return nil
+	})
+}
+
+// eachFile reads each file of a comma-separated list and hands it to read;
+// errors name the file.
+func eachFile(list string, read func([]byte) error) error {
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := read(data); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// readNSXGroups reads the --nsx-groups mapping.
+func readNSXGroups(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := export.ReadNSXGroups(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // exportSources describes the inputs for the workbook's Sources sheet.

@@ -28,13 +28,15 @@ func (c *cli) guiCmd(args []string) error {
 			"FILEs given are imported into it, with the progress shown in the Sources view.")
 	wsPath := fs.String("workspace", "", "workspace file to open")
 	demoDir := fs.String("demo-dir", defaultDemoDir(), "where the built-in demo workspace lives")
-	view := fs.String("view", "", "open on this view: overview, flows, rules, sources, listener or export")
+	view := fs.String("view", "", "open on this view: overview, flows, rules, check, sources, listener or export")
 	size := fs.String("size", "", "window size WIDTHxHEIGHT (default: the last size, else 1280x800)")
 	probe := fs.String("latency-probe", "", "diagnostic: import this file (or, with \"idle\", wait --probe-idle) while\n"+
 		"measuring the UI event loop's latency; print the percentiles and quit")
 	themeName := fs.String("theme", "", "light, dark or system (default: the last choice, else the system's)")
 	idle := fs.Duration("probe-idle", 10*time.Second, "diagnostic: how long --latency-probe idle measures")
 	c.storeFlag(fs)
+	var policies stringList
+	fs.Var(&policies, "policy", "check this policy file in the Check view as the workspace opens (repeatable)")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -92,6 +94,12 @@ func (c *cli) guiCmd(args []string) error {
 		go func() {
 			u.Wait()
 			u.OpenStore(c.store)
+		}()
+	}
+	if len(policies) > 0 {
+		go func() {
+			u.Wait()
+			u.CheckPolicies(policies)
 		}()
 	}
 	if len(files) > 0 {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,7 +20,10 @@ import (
 
 // knobFlags are the rule synthesis settings.
 type knobFlags struct {
-	k analysis.Knobs
+	k        analysis.Knobs
+	focus    string
+	appCats  string
+	resolved bool
 }
 
 func (f *knobFlags) register(fs *flag.FlagSet) {
@@ -30,6 +35,68 @@ func (f *knobFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.k.ScanPorts, "scan-ports", analysis.DefaultScanPorts,
 		"treat a source reaching this many unanswered ports of one host as a port scan")
 	fs.BoolVar(&f.k.IncludeSuspect, "include-suspect", false, "make rules of suspect traffic too instead of listing it for review")
+	fs.StringVar(&f.focus, "focus", "", "only conversations with an end in these addresses, CIDRs or inventory VMs (comma separated);\n"+
+		"directions are then relative to them and they are named after their VM or address")
+	fs.StringVar(&f.k.TierKey, "tier-key", "", "the inventory category key naming the application's tiers (default: AppTier when the inventory has it)")
+	fs.StringVar(&f.appCats, "app-category", "", `the application's category, "Key:Value" (default: the one every monitored VM of the inventory shares)`)
+}
+
+// resolve reads --focus (VM names from the workspace's inventory) and
+// --app-category into the knobs.
+func (f *knobFlags) resolve(wsPath string) error {
+	if f.resolved {
+		return nil
+	}
+	f.resolved = true
+	for _, c := range strings.Split(f.appCats, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(c, ":")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+			return usagef("--app-category %q: want Key:Value", c)
+		}
+		f.k.AppCategories = append(f.k.AppCategories, strings.TrimSpace(k)+":"+strings.TrimSpace(v))
+	}
+	var inv []workspace.InvEntry
+	var invErr error
+	loaded := false
+	vm := func(name string) []netip.Addr {
+		if !loaded {
+			loaded = true
+			inv, invErr = workspaceInventory(wsPath)
+		}
+		var out []netip.Addr
+		for _, e := range inv {
+			if strings.EqualFold(e.VM, name) {
+				out = append(out, e.IP)
+			}
+		}
+		return out
+	}
+	focus, err := analysis.ParseFocus(f.focus, vm)
+	if err != nil {
+		if invErr != nil {
+			return fmt.Errorf("--focus: %w (reading the inventory: %v)", err, invErr)
+		}
+		return usagef("--focus: %v", err)
+	}
+	f.k.Focus = focus
+	return nil
+}
+
+// workspaceInventory returns the inventory of the workspace at path, if
+// there is one.
+func workspaceInventory(path string) ([]workspace.InvEntry, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no workspace at %s", path)
+	}
+	ws, err := openWorkspace(path)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Close()
+	return ws.Inventory(context.Background())
 }
 
 func (c *cli) rulesCmd(args []string) error {
@@ -68,6 +135,9 @@ func (c *cli) rulesCmd(args []string) error {
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
+	if rerr := kf.resolve(*wsPath); rerr != nil {
+		return rerr
+	}
 	rs, _, err := c.ruleSet(&mf, kf.k, *wsPath, files, *since, *until)
 	if rs == nil {
 		return err
@@ -79,7 +149,27 @@ func (c *cli) rulesCmd(args []string) error {
 	if ferr := out.Flush(); ferr != nil {
 		return ferr
 	}
+	if *format == "csv" {
+		c.listOutside(rs.Outside)
+	}
 	return err
+}
+
+// listOutside lists, on standard error, the conversations outside the scope
+// that a CSV of rules cannot hold.
+func (c *cli) listOutside(items []analysis.ReviewItem) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth rules: %d conversations are outside the scope (neither end monitored or in --focus), not rules:\n", len(items))
+	for i, it := range items {
+		if i == 20 {
+			fmt.Fprintf(c.stderr, "  … and %d more (--format table or json lists them all)\n", len(items)-i)
+			break
+		}
+		cv := &it.Conversation
+		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, analysis.ServiceLabel(cv.Proto, analysis.ServicePort(cv)))
+	}
 }
 
 // ruleSet synthesises the rules of files, or of the workspace with its
@@ -152,6 +242,9 @@ func (c *cli) ruleEditCmd(args []string) error {
 		e = analysis.Edit{Rule: rest[0], Op: analysis.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
 		if err := checkEdit(e); err != nil {
 			return err
+		}
+		if e.Op == analysis.EditMerge && e.Arg == e.Rule {
+			return usagef("a rule cannot be merged into itself")
 		}
 		rs, _, err := c.currentRules(ctx, ws)
 		if err != nil {

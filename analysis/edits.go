@@ -106,9 +106,9 @@ func applyEdit(rs *RuleSet, i int, e Edit) string {
 	r := &rs.Rules[i]
 	switch e.Op {
 	case EditRename:
-		r.Name = e.Arg
+		r.Name, r.NameEdited = e.Arg, true
 	case EditDescribe:
-		r.Description = e.Arg
+		r.Description, r.DescriptionEdited = e.Arg, true
 	case EditDelete:
 		for _, c := range r.Evidence.Flows {
 			rs.Review = append(rs.Review, ReviewItem{Conversation: c, Reason: "rule " + r.ID + " deleted by the user"})
@@ -116,13 +116,8 @@ func applyEdit(rs *RuleSet, i int, e Edit) string {
 		rs.Rules = slices.Delete(rs.Rules, i, i+1)
 	case EditMerge:
 		j := slices.IndexFunc(rs.Rules, func(o Rule) bool { return o.ID == e.Arg })
-		switch {
-		case j < 0:
-			return "no rule " + e.Arg + " to merge now"
-		case j == i:
-			return "a rule cannot be merged into itself"
-		case rs.Rules[j].Service.Proto != r.Service.Proto:
-			return "rules of different protocols cannot be merged"
+		if why := mergeable(rs.Rules, i, j, e.Arg); why != "" {
+			return why
 		}
 		mergeRule(r, &rs.Rules[j])
 		rs.Rules = slices.Delete(rs.Rules, j, j+1)
@@ -138,7 +133,25 @@ func applyEdit(rs *RuleSet, i int, e Edit) string {
 	return ""
 }
 
-// mergeRule folds o into r: endpoints and ports are united, evidence added.
+// mergeable says why rule j (ID id) cannot be merged into rule i, or "".
+func mergeable(rules []Rule, i, j int, id string) string {
+	switch {
+	case j < 0:
+		return "no rule " + id + " to merge now"
+	case j == i:
+		return "a rule cannot be merged into itself"
+	case rules[j].Service.Proto != rules[i].Service.Proto:
+		return "rules of different protocols cannot be merged"
+	case rules[j].Direction != rules[i].Direction:
+		return "rules of different directions cannot be merged"
+	}
+	return ""
+}
+
+// mergeRule folds o into r: endpoints and ports are united without
+// repeats, and the evidence, totals and generated name and description are
+// made again from both rules' conversations (a name or description the user
+// wrote stays).
 func mergeRule(r, o *Rule) {
 	r.Src, r.Dst = uniteEndpoints(r.Src, o.Src), uniteEndpoints(r.Dst, o.Dst)
 	for _, p := range o.Service.Ports {
@@ -146,28 +159,68 @@ func mergeRule(r, o *Rule) {
 			r.Service.Ports = addPort(r.Service.Ports, uint16(port))
 		}
 	}
-	name, desc := r.Name, r.Description
 	r.Evidence = Evidence{Flows: slices.Concat(r.Evidence.Flows, o.Evidence.Flows)}
 	finishRule(r)
-	r.Name = name
-	r.Description = desc + " (merged with " + o.ID + ")"
 }
 
+// uniteEndpoints returns an endpoint holding a's and b's members, each
+// once. The same endpoint stays itself; Any absorbs the other; an IP set
+// keeps its identity and takes the other's members (and name, when they
+// add members); other pairs become an IP set identified by both keys and
+// named after both.
 func uniteEndpoints(a, b Endpoint) Endpoint {
 	switch {
 	case a.Kind == KindAny || b.Kind == KindAny:
 		return Endpoint{Name: "Any", Kind: KindAny}
-	case a.Kind == KindGroup && b.Kind == KindGroup && a.Group == b.Group:
+	case a.Key() == b.Key():
+		a.Prefixes = unitePrefixes(a.Prefixes, b.Prefixes)
+		return a
+	case a.Kind == KindAddresses && b.Kind == KindAddresses:
+		return addressEndpoint(unitePrefixes(a.Prefixes, b.Prefixes))
+	case a.Kind == KindIPSet && b.Kind != KindGroup && subset(b.Prefixes, a.Prefixes):
+		return a // b adds no member: a as it is
+	case a.Kind == KindIPSet && b.Kind != KindGroup:
+		a.Prefixes = unitePrefixes(a.Prefixes, b.Prefixes)
+		if !subset(a.Prefixes, b.Prefixes) {
+			a.Name += ", " + b.Name
+		} else {
+			a.Name = b.Name
+		}
 		return a
 	}
-	out := Endpoint{Name: a.Name + ", " + b.Name, Kind: KindAddresses}
-	for _, p := range append(slices.Clone(a.Prefixes), b.Prefixes...) {
-		if !slices.Contains(out.Prefixes, p) {
-			out.Prefixes = append(out.Prefixes, p)
+	names := []string{a.Name}
+	if b.Name != a.Name {
+		names = append(names, b.Name)
+	}
+	return Endpoint{Name: strings.Join(names, ", "), Kind: KindIPSet, Group: "union of " + a.Key() + " and " + b.Key(),
+		Prefixes: unitePrefixes(a.Prefixes, b.Prefixes)}
+}
+
+// subset reports whether every prefix of a is in b.
+func subset(a, b []netip.Prefix) bool {
+	for _, p := range a {
+		if !slices.Contains(b, p) {
+			return false
 		}
 	}
-	slices.SortFunc(out.Prefixes, comparePrefix)
-	return out
+	return true
+}
+
+// unitePrefixes returns the prefixes of a and b, sorted, each once.
+func unitePrefixes(a, b []netip.Prefix) []netip.Prefix {
+	out := slices.Concat(a, b)
+	slices.SortFunc(out, comparePrefix)
+	return slices.Compact(out)
+}
+
+// addressEndpoint is the endpoint of sorted prefixes, named after them
+// (hosts without their length).
+func addressEndpoint(ps []netip.Prefix) Endpoint {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
+	}
+	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: ps}
 }
 
 // splitRule makes one rule per port range of r, each with its own evidence.
@@ -187,4 +240,28 @@ func splitRule(r Rule) []Rule {
 		out = append(out, part)
 	}
 	return out
+}
+
+// ParseFocus reads a focus list: addresses, prefixes and VM names separated
+// by commas or spaces. vm returns the addresses of a VM by name (nil when
+// unknown; vm may be nil).
+func ParseFocus(s string, vm func(name string) []netip.Addr) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
+		if p, err := ParsePeer(f); err == nil {
+			out = append(out, p)
+			continue
+		}
+		var addrs []netip.Addr
+		if vm != nil {
+			addrs = vm(f)
+		}
+		if len(addrs) == 0 {
+			return nil, fmt.Errorf("focus %q is no address, prefix or VM of the inventory", f)
+		}
+		for _, a := range addrs {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out, nil
 }

@@ -2,11 +2,14 @@ package analysis_test
 
 import (
 	"bytes"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, analysis.RuleSet) {
@@ -132,5 +135,83 @@ func TestExclude(t *testing.T) {
 	}
 	if _, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: "nonsense"}}); err == nil {
 		t.Error("a bad exclusion was accepted")
+	}
+}
+
+// TestMergeIssueCase is the case of the issue: merging "App Isolation →
+// 10.10.0.10, 10.10.0.11 88/tcp" into "SGTSWEB → the same hosts 88, 389/tcp"
+// must give ports "88, 389", the hosts once, and a description whose totals
+// are the merged rule's.
+func TestMergeIssueCase(t *testing.T) {
+	out := ingest.DirOutbound
+	conv := func(src, dst string, port uint16, sessions uint64, tag string) analysis.Conversation {
+		return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
+			DPort: port, Direction: out, Sessions: sessions, ReplyPkts: sessions, Tags: []analysis.Tag{{Name: tag, Direction: out}}}
+	}
+	convs := []analysis.Conversation{
+		conv("10.20.10.11", "10.10.0.10", 88, 50, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 88, 40, "SGTSWEB"),
+		conv("10.20.10.11", "10.10.0.10", 389, 30, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 389, 26, "SGTSWEB"),
+		conv("10.20.30.31", "10.10.0.10", 88, 7, "App Isolation"), conv("10.20.30.31", "10.10.0.11", 88, 5, "App Isolation"),
+	}
+	rs := analysis.Synthesize(convs, analysis.Knobs{})
+	var web, db analysis.Rule
+	for _, r := range rs.Rules {
+		switch r.Src.Name {
+		case "SGTSWEB":
+			web = r
+		case "App Isolation":
+			db = r
+		}
+	}
+	if web.Service.PortList() != "88, 389" || db.Service.PortList() != "88" || !strings.Contains(db.Description, "12 sessions") {
+		t.Fatalf("fixture: %q %q %q", web.Service.PortList(), db.Service.PortList(), db.Description)
+	}
+	for _, tc := range []struct {
+		name  string
+		edits []analysis.Edit
+		keep  string // the name kept, "" for a generated one
+	}{
+		{"generated name", nil, ""},
+		{"renamed first", []analysis.Edit{{Op: analysis.EditRename, Rule: web.ID, Arg: "Web to the DCs"}}, "Web to the DCs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			edits := append(slices.Clone(tc.edits), analysis.Edit{Op: analysis.EditMerge, Rule: web.ID, Arg: db.ID})
+			got, results := analysis.ApplyEdits(rs, edits)
+			for _, r := range results {
+				if !r.Applied {
+					t.Fatalf("edit %+v: %s", r.Edit, r.Why)
+				}
+			}
+			checkInvariants(t, convs, got)
+			if len(got.Rules) != 1 {
+				t.Fatalf("%d rules after the merge", len(got.Rules))
+			}
+			m := got.Rules[0]
+			if m.ID != web.ID || m.Service.PortList() != "88, 389" || len(m.Dst.Prefixes) != 2 ||
+				m.Dst.Prefixes[0] == m.Dst.Prefixes[1] || m.Dst.Name != web.Dst.Name {
+				t.Errorf("merged: id %s ports %q destination %+v", m.ID, m.Service.PortList(), m.Dst)
+			}
+			if m.Evidence.Sessions != 158 || m.Evidence.Conversations != 6 ||
+				!strings.Contains(m.Description, "158 sessions") || strings.Contains(m.Description, "12 sessions") {
+				t.Errorf("merged evidence %d sessions, description %q", m.Evidence.Sessions, m.Description)
+			}
+			if tc.keep != "" && m.Name != tc.keep {
+				t.Errorf("name %q, want the user's %q", m.Name, tc.keep)
+			}
+			if tc.keep == "" && (!strings.Contains(m.Name, "SGTSWEB") || !strings.Contains(m.Name, "App Isolation")) {
+				t.Errorf("generated name %q does not name both sources", m.Name)
+			}
+		})
+	}
+	// A description the user wrote survives a merge.
+	got, _ := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditDescribe, Rule: web.ID, Arg: "CHG-1"},
+		{Op: analysis.EditMerge, Rule: web.ID, Arg: db.ID}})
+	if got.Rules[0].Description != "CHG-1" {
+		t.Errorf("the user's description became %q", got.Rules[0].Description)
+	}
+	// A rule cannot be merged into itself, nor across directions.
+	_, results := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditMerge, Rule: web.ID, Arg: web.ID}})
+	if results[0].Applied {
+		t.Error("a rule was merged into itself")
 	}
 }

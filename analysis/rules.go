@@ -14,25 +14,57 @@ import (
 // endpoints are grouped (inventory groups, tags, the monitored set, else
 // peers), and one allow rule is made per direction, source, destination and
 // protocol, with the destination ports merged into a list. Suspect traffic
-// (probable scans, flows only ever dropped) goes to a review list instead.
+// (probable scans, flows only ever dropped) goes to a review list instead,
+// and conversations with no end in the scope (the monitored set, or the
+// focus) to a list of their own: no rule has direction UNKNOWN.
 
 // EndpointKind says what an Endpoint stands for.
 type EndpointKind uint8
 
 // Endpoint kinds.
 const (
-	KindAddresses EndpointKind = iota // explicit addresses and prefixes
-	KindGroup                         // a named group: inventory group, category, security group, tag
-	KindAny                           // any address
+	// KindAddresses is addresses standing for themselves: a monitored or
+	// focused workload without a group, or a peer prefix the knobs
+	// collapsed. Its identity is its addresses.
+	KindAddresses EndpointKind = iota
+	// KindGroup is a group the vendor has already: an NSX security group
+	// (Tag) and/or a Nutanix category set (Categories, all of them must
+	// match). Its identity is Group, whatever its members.
+	KindGroup
+	// KindAny is any address.
+	KindAny
+	// KindIPSet is a group FlowSleuth must create for peers that are no
+	// vendor object (a load balancer VIP, DNS or NTP servers, management
+	// hosts): an NSX IP-address group, Nutanix subnets. It is named for
+	// people (after the inventory's VMs, else what the peers serve) and
+	// identified by Group, which does not depend on its members: the
+	// direction, the other side and the service it was made for.
+	KindIPSet
 )
 
 // Endpoint is one side of a rule.
 type Endpoint struct {
-	Name     string         // for people: "AppTier:Web", "SGTSWEB", "10.9.9.0/24", "Any"
-	Kind     EndpointKind   //
-	Group    string         // KindGroup: the group ("AppTier:Web": a Nutanix category is Key:Value)
-	Prefixes []netip.Prefix // the members (addresses as /32 or /128); empty for KindAny
+	Name string       // for people: "AppTier:Web", "SGTSWEB", "DNS servers", "10.9.9.0/24", "Any"
+	Kind EndpointKind //
+	// Group identifies a KindGroup or KindIPSet endpoint in rule IDs and
+	// vendor object ids: "AppType:Books&AppTier:Web", "SGTSWEB", an IP
+	// set's role. It never depends on the members.
+	Group string
+	// Categories are the Nutanix categories ("Key:Value") a KindGroup
+	// endpoint's workloads all carry, ANDed: {AppType:Books, AppTier:Web}
+	// is the web tier of Books, not every web VM. Empty when unknown.
+	Categories []string
+	// Tag is the NSX security group of a KindGroup endpoint: in the
+	// practitioners' workflow the DFW rule tag of its discovery rule. ""
+	// when unknown.
+	Tag      string
+	Prefixes []netip.Prefix // the members seen (addresses as /32 or /128); empty for KindAny
 }
+
+// Key returns what identifies the endpoint, members aside: "g:GROUP" for a
+// vendor group, "s:ROLE" for an IP set, "any", or "a:PREFIX,..." for
+// addresses (which are their own identity).
+func (e Endpoint) Key() string { return string(appendEndpointKey(nil, e)) }
 
 // PortRange is an inclusive range of ports; a single port has From == To.
 type PortRange struct{ From, To uint16 }
@@ -75,14 +107,33 @@ type Evidence struct {
 
 // Rule is one synthesised allow rule.
 type Rule struct {
-	ID          string // stable across re-synthesis: derived from direction, endpoints and protocol
+	ID          string // stable across re-synthesis: derived from direction, endpoint keys and protocol
 	Name        string
-	Direction   ingest.Direction // relative to the monitored set
+	Direction   ingest.Direction // relative to the scope: INBOUND, OUTBOUND or INTRA, never UNKNOWN
 	Src, Dst    Endpoint
 	Service     Service
 	Action      ingest.Action // ActionAllow
 	Description string        // generated unless edited: "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17"
 	Evidence    Evidence
+	// NameEdited and DescriptionEdited are set by rename and describe
+	// edits: the name or description is the user's, and a merge or split
+	// keeps it instead of generating one.
+	NameEdited, DescriptionEdited bool
+}
+
+// Monitored returns the rule's endpoints on the scope's side (those a
+// firewall enforces the rule at): the destination of an INBOUND rule, the
+// source of an OUTBOUND one, both of an INTRA one.
+func (r *Rule) Monitored() []Endpoint {
+	switch r.Direction {
+	case ingest.DirInbound:
+		return []Endpoint{r.Dst}
+	case ingest.DirOutbound:
+		return []Endpoint{r.Src}
+	case ingest.DirIntra:
+		return []Endpoint{r.Src, r.Dst}
+	}
+	return nil
 }
 
 // ReviewItem is suspect traffic kept out of the rules, with the reason.
@@ -110,6 +161,17 @@ type Knobs struct {
 	// Exclude keeps conversations with either end in these prefixes out of
 	// the rules (the user's exclude edits); they go to review.
 	Exclude []netip.Prefix
+	// Focus keeps only the conversations with an end in these prefixes
+	// (the seed workflow's "only traffic to/from 10.48.52.240"); directions
+	// are then relative to it, and its addresses are endpoints of their own,
+	// named after their VM or address. Others are outside the scope.
+	Focus []netip.Prefix
+	// TierKey is the category key naming the application's tiers; ""
+	// means AppTier when the inventory has that key.
+	TierKey string
+	// AppCategories are the categories ("Key:Value") of the application;
+	// empty means the ones every monitored VM of the inventory shares.
+	AppCategories []string
 }
 
 // Defaults for Knobs.
@@ -124,7 +186,11 @@ const (
 type RuleSet struct {
 	Rules  []Rule
 	Review []ReviewItem
-	Knobs  Knobs // as applied (defaults filled in)
+	// Outside are the conversations with no end in the scope (neither
+	// monitored nor in the focus): listed apart, never made rules.
+	Outside []ReviewItem
+	Knobs   Knobs // as applied (defaults filled in)
+	Scope   Scope // the application the rules secure, as found
 	// Permissiveness is the number of (source address, destination
 	// address, port) combinations the rules admit that were never seen,
 	// counting an "Any" side as one address per distinct peer seen on the
@@ -132,3 +198,20 @@ type RuleSet struct {
 	Permissiveness uint64
 	Observed       uint64
 }
+
+// Scope is the application the rules secure, from the inventory.
+type Scope struct {
+	// TierKey is the category key of the tiers ("AppTier"), "" when the
+	// inventory has none.
+	TierKey string
+	// AppCategories are the application's categories ("AppType:Books"):
+	// Knobs.AppCategories, else those every monitored VM shares.
+	AppCategories []string
+	// AppGroups are the inventory's other groups (NSX security groups)
+	// that every monitored VM belongs to: the application's group
+	// ("SGTSBOOKS", whose members are the tiers).
+	AppGroups []string
+}
+
+// OutsideReason is the review reason of a conversation outside the scope.
+const OutsideReason = "outside the scope: neither end is monitored or in the focus"

@@ -1,15 +1,17 @@
 package analysis
 
 import (
-	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // Synthesize turns conversations into a rule base. Suspect traffic goes to
-// the review list (unless k.IncludeSuspect); every other conversation is
-// admitted by exactly the rule built from it, and no rule is without one.
+// the review list (unless k.IncludeSuspect), conversations outside the scope
+// to rs.Outside; every other conversation is admitted by exactly the rule
+// built from it, and no rule is without one.
 //
 // It is written for a million conversations: endpoints, buckets and rules
 // are found through maps keyed by fixed-size values (addresses, interned
@@ -18,12 +20,13 @@ import (
 func Synthesize(convs []Conversation, k Knobs) RuleSet {
 	k = k.withDefaults()
 	rs := RuleSet{Knobs: k}
-	keep, review := triage(convs, k)
-	rs.Review = review
-	g := endpointGroups(keep)
-	bs := fileBuckets(keep, g)
+	t := triage(convs, k)
+	rs.Review, rs.Outside = t.review, t.outside
+	g := endpointGroups(t.keep, t.dirs, k)
+	rs.Scope = g.scope
+	bs := fileBuckets(t.keep, t.dirs, g)
 	rules, ruleOf := bs.rules(k)
-	fillEvidence(rules, ruleOf, bs, keep)
+	fillEvidence(rules, ruleOf, bs, t.keep, t.dirs)
 	rs.Rules = make([]Rule, 0, len(rules))
 	for _, r := range rules {
 		finishRule(r)
@@ -54,43 +57,58 @@ func (k Knobs) withDefaults() Knobs {
 
 func hasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
 
-// triage separates suspect traffic: never answered, only dropped, or part
-// of a port scan (one source reaching many unanswered ports of one host).
-func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []ReviewItem) {
-	type pair struct{ src, dst netip.Addr }
-	unansweredPorts := make(map[pair]int)
-	for i := range convs {
-		if c := &convs[i]; c.Unanswered > 0 {
-			unansweredPorts[pair{c.Src, c.Dst}]++
-		}
-	}
-	keep = make([]*Conversation, 0, len(convs))
+// triaged is what triage keeps, with each kept conversation's direction
+// relative to the scope, and what it puts aside.
+type triaged struct {
+	keep    []*Conversation
+	dirs    []ingest.Direction // by index in keep
+	review  []ReviewItem
+	outside []ReviewItem
+}
+
+// triage separates the conversations a user excluded, those outside the
+// scope, and suspect traffic (ReviewReasons: never answered, only dropped,
+// or part of a port scan), in that order.
+func triage(convs []Conversation, k Knobs) triaged {
+	reasons := ReviewReasons(convs, k)
+	t := triaged{keep: make([]*Conversation, 0, len(convs)), dirs: make([]ingest.Direction, 0, len(convs))}
 	for i := range convs {
 		c := &convs[i]
-		reason := ""
-		if p, ok := excluded(k.Exclude, c); ok {
-			review = append(review, ReviewItem{Conversation: *c, Reason: "peer " + p.String() + " excluded by the user"})
+		if _, ok := excluded(k.Exclude, c); ok {
+			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
 			continue
 		}
-		n := 0
-		if c.Unanswered > 0 {
-			n = unansweredPorts[pair{c.Src, c.Dst}]
-		}
-		switch {
-		case n >= k.ScanPorts:
-			reason = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
-		case c.Suspect():
-			reason = "never answered (probable scan or dead service)"
-		case onlyBlocked(c.Actions):
-			reason = "only seen dropped"
-		}
-		if reason != "" && !k.IncludeSuspect {
-			review = append(review, ReviewItem{Conversation: *c, Reason: reason})
+		dir := scopeDirection(c, k.Focus)
+		if dir == ingest.DirUnknown {
+			t.outside = append(t.outside, ReviewItem{Conversation: *c, Reason: OutsideReason})
 			continue
 		}
-		keep = append(keep, c)
+		if reasons[i] != "" {
+			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
+			continue
+		}
+		t.keep = append(t.keep, c)
+		t.dirs = append(t.dirs, dir)
 	}
-	return keep, review
+	return t
+}
+
+// scopeDirection is c's direction relative to the focus, or without one
+// its direction relative to the monitored set.
+func scopeDirection(c *Conversation, focus []netip.Prefix) ingest.Direction {
+	if len(focus) == 0 {
+		return c.Direction
+	}
+	return direction(inPrefixes(focus, c.Src), inPrefixes(focus, c.Dst))
+}
+
+func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // excluded returns the excluded prefix holding an end of c.
@@ -117,74 +135,120 @@ func onlyBlocked(as []ingest.Action) bool {
 
 // groups are the endpoint groups of the kept conversations: for each
 // conversation (by its index in keep) the group number of its source and
-// destination, -1 when the address stands for itself, and the group names.
+// destination, -1 when the address stands for itself, the group endpoints
+// (without members) by number, and the application they belong to.
 type groups struct {
 	src, dst []int32
-	names    []string
+	eps      []Endpoint
+	scope    Scope
 }
 
 // addrVotes is what endpointGroups learns of one address.
 type addrVotes struct {
-	inventory int32 // the inventory group's number, or -1
+	inventory int32 // index of the address's inventory groups in voting.invs, or -1
 	votes     int32 // first of its tallies, or -1
+	monitored bool  // on the scope's side of a conversation
+	focus     bool  // in the focus
 }
 
 // tally is the weight of one tag on one side of an address; next chains
-// the address's tallies.
+// the address's tallies. nsx says an NSX line carried the tag: then it names
+// a security group (a Nutanix tag names a policy).
 type tally struct {
 	group int32
 	n     uint64
 	next  int32
+	nsx   bool
 }
 
-// endpointGroups names the group of each address: its inventory group, else
-// (for a monitored end) the tag seen most on its side (ties: the smallest
-// name), else none. Where several inventory groups name an address, the last
-// conversation's wins.
-func endpointGroups(convs []*Conversation) groups {
-	v := newVoting(len(convs))
+// endpointGroups finds the group of each address. A focused address stands
+// for itself. An address the inventory knows is its category set (the
+// application's categories and its tier, see Scope; all its categories when
+// it has no tier) or else its security group; a monitored address the
+// inventory does not know is the tag seen most on its side (ties: the
+// smallest name); other addresses stand for themselves. The NSX tag seen most
+// on a group's side names its security group.
+func endpointGroups(convs []*Conversation, dirs []ingest.Direction, k Knobs) groups {
+	v := newVoting(len(convs), k.Focus)
 	g := groups{src: make([]int32, len(convs)), dst: make([]int32, len(convs))}
 	for i, c := range convs {
 		s, d := v.number(c.Src), v.number(c.Dst)
 		g.src[i], g.dst[i] = s, d // address numbers until the groups are known
-		if len(c.SrcGroups) > 0 {
-			v.info[s].inventory = v.intern(c.SrcGroups[0])
+		v.setInventory(s, c.SrcGroups)
+		v.setInventory(d, c.DstGroups)
+		switch dirs[i] {
+		case ingest.DirOutbound:
+			v.info[s].monitored = true
+		case ingest.DirInbound:
+			v.info[d].monitored = true
+		case ingest.DirIntra:
+			v.info[s].monitored, v.info[d].monitored = true, true
 		}
-		if len(c.DstGroups) > 0 {
-			v.info[d].inventory = v.intern(c.DstGroups[0])
-		}
+		nsx := isNSX(c.Vendors)
 		for _, t := range c.Tags {
 			if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
-				v.vote(s, v.intern(t.Name), c.Sessions+1)
+				v.vote(s, v.intern(t.Name), c.Sessions+1, nsx)
 			}
 			if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
-				v.vote(d, v.intern(t.Name), c.Sessions+1)
+				v.vote(d, v.intern(t.Name), c.Sessions+1, nsx)
 			}
 		}
 	}
-	group := v.groups()
+	var group []int32
+	group, g.eps, g.scope = v.groups(k)
 	for i := range convs {
 		g.src[i], g.dst[i] = group[g.src[i]], group[g.dst[i]]
 	}
-	g.names = v.names
 	return g
+}
+
+// isNSX reports whether an NSX firewall logged the conversation.
+func isNSX(vs []ingest.Vendor) bool {
+	for _, v := range vs {
+		if v == ingest.NSXV || v == ingest.NSXT || v == ingest.NSX4 {
+			return true
+		}
+	}
+	return false
 }
 
 // voting numbers addresses in the order met and tallies their tags.
 type voting struct {
 	addrs   map[netip.Addr]int32
 	info    []addrVotes // by address number
+	invs    [][]string  // inventory groups, shared with the conversations
 	tallies []tally
-	ids     map[string]int32 // group numbers by name
-	names   []string         // group names by number
+	ids     map[string]int32 // tag numbers by name
+	names   []string         // tag names by number
+	focus   []netip.Prefix
 }
 
-func newVoting(n int) *voting {
+func newVoting(n int, focus []netip.Prefix) *voting {
 	return &voting{addrs: make(map[netip.Addr]int32, n), info: make([]addrVotes, 0, n),
-		tallies: make([]tally, 0, n), ids: make(map[string]int32)}
+		tallies: make([]tally, 0, n), ids: make(map[string]int32), focus: focus}
 }
 
-// intern returns the number of a group name.
+// setInventory records the inventory's groups of address a.
+func (v *voting) setInventory(a int32, groups []string) {
+	switch av := &v.info[a]; {
+	case len(groups) == 0:
+	case av.inventory < 0:
+		av.inventory = int32(len(v.invs))
+		v.invs = append(v.invs, groups)
+	default:
+		v.invs[av.inventory] = groups
+	}
+}
+
+// inventory returns the inventory's groups of an address.
+func (v *voting) inventory(av *addrVotes) []string {
+	if av.inventory < 0 {
+		return nil
+	}
+	return v.invs[av.inventory]
+}
+
+// intern returns the number of a tag name.
 func (v *voting) intern(name string) int32 {
 	id, ok := v.ids[name]
 	if !ok {
@@ -201,51 +265,225 @@ func (v *voting) number(a netip.Addr) int32 {
 	if !ok {
 		i = int32(len(v.info))
 		v.addrs[a] = i
-		v.info = append(v.info, addrVotes{inventory: -1, votes: -1})
+		v.info = append(v.info, addrVotes{inventory: -1, votes: -1, focus: inPrefixes(v.focus, a)})
 	}
 	return i
 }
 
-// vote adds n votes for group to address a.
-func (v *voting) vote(a, group int32, n uint64) {
+// vote adds n votes for tag to address a.
+func (v *voting) vote(a, tag int32, n uint64, nsx bool) {
 	av := &v.info[a]
 	for t := av.votes; t >= 0; t = v.tallies[t].next {
-		if v.tallies[t].group == group {
+		if v.tallies[t].group == tag {
 			v.tallies[t].n += n
+			v.tallies[t].nsx = v.tallies[t].nsx || nsx
 			return
 		}
 	}
-	v.tallies = append(v.tallies, tally{group: group, n: n, next: av.votes})
+	v.tallies = append(v.tallies, tally{group: tag, n: n, next: av.votes, nsx: nsx})
 	av.votes = int32(len(v.tallies) - 1)
 }
 
-// groups returns the group number of each address, -1 for none.
-func (v *voting) groups() []int32 {
+// groups returns the group number of each address (-1 for none), the
+// group endpoints by number and the scope.
+func (v *voting) groups(k Knobs) ([]int32, []Endpoint, Scope) {
+	scope := v.scope(k)
+	gs := groupSet{index: map[string]int32{}}
 	group := make([]int32, len(v.info))
-	for a, av := range v.info {
-		group[a] = av.inventory
-		if av.inventory < 0 {
-			group[a] = av.mostVoted(v.tallies, v.names)
+	for a := range v.info {
+		av := &v.info[a]
+		group[a] = -1
+		if av.focus {
+			continue
 		}
-		if group[a] >= 0 && v.names[group[a]] == "" {
-			group[a] = -1 // an empty name names nothing
+		var e Endpoint
+		switch inv := v.inventory(av); {
+		case len(inv) > 0:
+			tag, nsx := av.mostVoted(v.tallies, v.names, inv)
+			e = inventoryEndpoint(inv, scope, tag, nsx)
+		default:
+			tag, nsx := av.mostVoted(v.tallies, v.names, nil)
+			if tag == "" {
+				break
+			}
+			e = Endpoint{Name: tag, Kind: KindGroup, Group: tag}
+			if nsx {
+				e.Tag = tag
+			}
+		}
+		if e.Group != "" {
+			group[a] = gs.add(e)
 		}
 	}
-	return group
+	return group, gs.endpoints(), scope
 }
 
-// mostVoted returns the group with the most votes, the smallest name on a
-// tie, or -1 when there are none.
-func (v addrVotes) mostVoted(tallies []tally, names []string) int32 {
-	best := int32(-1)
+// groupSet interns group endpoints by identity; a group's security group is
+// the one most of its addresses have (ties: the smallest name).
+type groupSet struct {
+	index map[string]int32
+	eps   []Endpoint
+	tags  []map[string]int
+}
+
+func (gs *groupSet) add(e Endpoint) int32 {
+	n, ok := gs.index[e.Group]
+	if !ok {
+		n = int32(len(gs.eps))
+		gs.index[e.Group] = n
+		gs.eps = append(gs.eps, e)
+		gs.tags = append(gs.tags, nil)
+	}
+	if e.Tag != "" {
+		if gs.tags[n] == nil {
+			gs.tags[n] = map[string]int{}
+		}
+		gs.tags[n][e.Tag]++
+	}
+	return n
+}
+
+func (gs *groupSet) endpoints() []Endpoint {
+	for n, tags := range gs.tags {
+		best := ""
+		for t, c := range tags {
+			if best == "" || c > tags[best] || (c == tags[best] && t < best) {
+				best = t
+			}
+		}
+		gs.eps[n].Tag = best
+	}
+	return gs.eps
+}
+
+// scope finds the tier key and the application's categories and groups.
+func (v *voting) scope(k Knobs) Scope {
+	s := Scope{TierKey: k.TierKey, AppCategories: k.AppCategories}
+	var shared []string
+	first := true
+	for i := range v.info {
+		av := &v.info[i]
+		inv := v.inventory(av)
+		if s.TierKey == "" && hasCategoryKey(inv, DefaultTierKey) {
+			s.TierKey = DefaultTierKey
+		}
+		if !av.monitored || len(inv) == 0 {
+			continue
+		}
+		if first {
+			shared, first = slices.Clone(inv), false
+			continue
+		}
+		shared = slices.DeleteFunc(shared, func(g string) bool { return !slices.Contains(inv, g) })
+	}
+	for _, g := range shared {
+		key, _, cat := splitCategory(g)
+		switch {
+		case !cat:
+			s.AppGroups = append(s.AppGroups, g)
+		case len(k.AppCategories) == 0 && key != s.TierKey:
+			s.AppCategories = append(s.AppCategories, g)
+		}
+	}
+	return s
+}
+
+// DefaultTierKey is the tier key used when the inventory has it.
+const DefaultTierKey = "AppTier"
+
+// splitCategory splits a Nutanix category "Key:Value"; cat is false for
+// other group names.
+func splitCategory(g string) (key, value string, cat bool) {
+	key, value, cat = strings.Cut(g, ":")
+	return key, value, cat && key != "" && value != ""
+}
+
+func hasCategoryKey(groups []string, key string) bool {
+	for _, g := range groups {
+		if k, _, ok := splitCategory(g); ok && k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// inventoryEndpoint is the group of a VM with inventory groups: its tier of
+// its application ({AppType:Books, AppTier:Web}) when it has a tier, else all
+// its categories, ANDed; else its security group. tag is the tag voted on
+// its side, nsx whether an NSX line carried it.
+func inventoryEndpoint(inv []string, s Scope, tag string, nsx bool) Endpoint {
+	var cats, plain []string
+	for _, g := range inv {
+		if _, _, ok := splitCategory(g); ok {
+			cats = append(cats, g)
+		} else {
+			plain = append(plain, g)
+		}
+	}
+	tierPlain := slices.DeleteFunc(slices.Clone(plain), func(g string) bool { return slices.Contains(s.AppGroups, g) })
+	switch {
+	case slices.Contains(plain, tag): // the VM's security group, as the logs tag it
+	case len(plain) == 0 && nsx: // an NSX tag, the inventory listing no security group
+	default:
+		tag = "" // a Nutanix policy, or a tag the inventory does not list for the VM
+	}
+	if tag == "" && len(tierPlain) == 1 {
+		tag = tierPlain[0]
+	}
+	set, name := categorySet(cats, s)
+	if len(set) > 0 {
+		return Endpoint{Name: name, Kind: KindGroup, Group: strings.Join(set, "&"), Categories: set, Tag: tag}
+	}
+	if len(plain) == 0 {
+		return Endpoint{}
+	}
+	if tag == "" {
+		tag = slices.Min(plain)
+	}
+	return Endpoint{Name: tag, Kind: KindGroup, Group: tag, Tag: tag}
+}
+
+// categorySet picks the categories that identify a VM's group and names it:
+// for a VM of the application (it has all of the application's categories)
+// with a tier, those categories and the tier, named after the tier; for any
+// other VM every category it has.
+func categorySet(cats []string, s Scope) (set []string, name string) {
+	tier := ""
+	for _, c := range cats {
+		if k, _, _ := splitCategory(c); s.TierKey != "" && k == s.TierKey {
+			tier = c
+		}
+	}
+	ours := tier != "" && len(s.AppCategories) > 0
+	for _, app := range s.AppCategories {
+		ours = ours && slices.Contains(cats, app)
+	}
+	if ours {
+		return append(slices.Clone(s.AppCategories), tier), tier
+	}
+	set = slices.Sorted(slices.Values(cats))
+	return set, strings.Join(set, " & ")
+}
+
+// mostVoted returns the tag with the most votes (the smallest name on a
+// tie) and whether an NSX line carried it, or "" when there are none. With
+// inventory groups, the tags that are among them win over the others: a
+// conversation logged by NSX and Nutanix carries the Nutanix policy's name
+// too, which is no security group.
+func (v addrVotes) mostVoted(tallies []tally, names, inventory []string) (string, bool) {
+	best, bestIn := int32(-1), false
 	for t := v.votes; t >= 0; t = tallies[t].next {
 		c := &tallies[t]
-		if best < 0 || c.n > tallies[best].n || (c.n == tallies[best].n && names[c.group] < names[tallies[best].group]) {
-			best = t
+		in := slices.Contains(inventory, names[c.group])
+		switch {
+		case best >= 0 && bestIn && !in:
+		case best < 0 || in && !bestIn || c.n > tallies[best].n ||
+			(c.n == tallies[best].n && names[c.group] < names[tallies[best].group]):
+			best, bestIn = t, in
 		}
 	}
 	if best < 0 {
-		return -1
+		return "", false
 	}
-	return tallies[best].group
+	return names[tallies[best].group], tallies[best].nsx
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // finishRule fills a rule's group members, evidence, service name, name and
-// description from its conversations. The sample lines are the first ones of
+// description (unless edited) from its conversations. The sample lines are the first ones of
 // the conversations in the order given, unless the evidence has samples
 // already (synthesis gathers them before it sorts the conversations).
 func finishRule(r *Rule) {
@@ -46,8 +46,12 @@ func finishRule(r *Rule) {
 		slices.SortFunc(e.Flows, Compare) // synthesis hands them sorted; edits do not
 	}
 	r.Service.Name = serviceName(r.Service)
-	r.Name = fmt.Sprintf("%s to %s %s", r.Src.Name, r.Dst.Name, r.Service.Label())
-	r.Description = describe(r)
+	if !r.NameEdited {
+		r.Name = fmt.Sprintf("%s to %s %s", r.Src.Name, r.Dst.Name, r.Service.Label())
+	}
+	if !r.DescriptionEdited {
+		r.Description = describe(r)
+	}
 }
 
 // addSamples adds c's sample lines to samples, up to DefaultSamples.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -31,53 +32,71 @@ type sideKey struct {
 }
 
 type bucket struct {
-	key      bucketKey
-	src, dst Endpoint     // the fixed sides, from the bucket's first conversation
-	peers    []netip.Addr // the peer side's addresses, repeated as met
-	n        int          // conversations
+	key   bucketKey
+	first int32        // the bucket's first conversation (index in keep): its ends are the fixed sides
+	peers []netip.Addr // the peer side's addresses, repeated as met
+	n     int          // conversations
 }
 
-// buckets are the buckets in the order of their first conversation, and
-// the bucket of each kept conversation.
+// buckets are the buckets in the order of their first conversation, the
+// bucket of each kept conversation, and the VM names of peers (for naming
+// IP sets; nil without an inventory).
 type buckets struct {
 	list []bucket
 	of   []int32
+	vms  map[netip.Addr]string
+	keep []*Conversation
+	g    *groups
 }
 
 // fileBuckets files the kept conversations. The peer side is the one outside
-// the monitored set that is a plain address (outbound: the destination;
-// inbound and unknown: the source; intra: none).
-func fileBuckets(keep []*Conversation, g groups) buckets {
-	bs := buckets{of: make([]int32, len(keep))}
+// the scope that is a plain address (outbound: the destination; inbound:
+// the source; intra: none).
+func fileBuckets(keep []*Conversation, dirs []ingest.Direction, g groups) buckets {
+	bs := buckets{of: make([]int32, len(keep)), keep: keep, g: &g}
 	index := make(map[bucketKey]int32)
 	for i, c := range keep {
-		k := bucketOf(c, g.src[i], g.dst[i])
+		k := bucketOf(c, dirs[i], g.src[i], g.dst[i])
 		b, ok := index[k]
 		if !ok {
 			b = int32(len(bs.list))
 			index[k] = b
-			bs.list = append(bs.list, bucket{key: k, src: g.endpoint(c.Src, g.src[i]), dst: g.endpoint(c.Dst, g.dst[i])})
+			bs.list = append(bs.list, bucket{key: k, first: int32(i)})
 		}
 		bk := &bs.list[b]
 		bk.n++
 		switch k.peer {
 		case 0:
 			bk.peers = append(bk.peers, c.Dst)
+			bs.nameVM(c.Dst, c.DstVM)
 		case 1:
 			bk.peers = append(bk.peers, c.Src)
+			bs.nameVM(c.Src, c.SrcVM)
 		}
 		bs.of[i] = b
 	}
 	return bs
 }
 
-// bucketOf returns the key of c's bucket, given the groups of its ends.
-func bucketOf(c *Conversation, srcGroup, dstGroup int32) bucketKey {
+// nameVM records the VM name of a peer address.
+func (bs *buckets) nameVM(a netip.Addr, vm string) {
+	if vm == "" {
+		return
+	}
+	if bs.vms == nil {
+		bs.vms = make(map[netip.Addr]string)
+	}
+	bs.vms[a] = vm
+}
+
+// bucketOf returns the key of c's bucket, given its direction relative to
+// the scope and the groups of its ends.
+func bucketOf(c *Conversation, dir ingest.Direction, srcGroup, dstGroup int32) bucketKey {
 	port := c.DPort
 	if !hasPorts(c.Proto) {
 		port = 0 // ICMP and portless protocols merge
 	}
-	k := bucketKey{dir: c.Direction, proto: c.Proto, port: port, peer: -1}
+	k := bucketKey{dir: dir, proto: c.Proto, port: port, peer: -1}
 	src, dst := sideKey{group: srcGroup}, sideKey{group: dstGroup}
 	if srcGroup < 0 {
 		src.addr = c.Src
@@ -86,9 +105,9 @@ func bucketOf(c *Conversation, srcGroup, dstGroup int32) bucketKey {
 		dst.addr = c.Dst
 	}
 	switch {
-	case c.Direction == ingest.DirOutbound && dstGroup < 0:
+	case dir == ingest.DirOutbound && dstGroup < 0:
 		k.peer, k.src = 0, src
-	case (c.Direction == ingest.DirInbound || c.Direction == ingest.DirUnknown) && srcGroup < 0:
+	case dir == ingest.DirInbound && srcGroup < 0:
 		k.peer, k.dst = 1, dst
 	default:
 		k.src, k.dst = src, dst
@@ -96,46 +115,136 @@ func bucketOf(c *Conversation, srcGroup, dstGroup int32) bucketKey {
 	return k
 }
 
-// endpoint returns the endpoint an address stands for: its group, or itself.
-func (g groups) endpoint(a netip.Addr, group int32) Endpoint {
+// endpoint returns the endpoint an address stands for: its group, or
+// itself, named after its VM when the inventory knows it.
+func (g groups) endpoint(a netip.Addr, vm string, group int32) Endpoint {
 	if group >= 0 {
-		name := g.names[group]
-		return Endpoint{Name: name, Kind: KindGroup, Group: name}
+		return g.eps[group]
 	}
 	p := netip.PrefixFrom(a, a.BitLen())
-	return Endpoint{Name: a.String(), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
+	return Endpoint{Name: cmp.Or(vm, a.String()), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
 }
 
 // rules makes a rule of each set of buckets with the same direction,
 // endpoints (the peers generalised) and protocol, in the order of their
-// first bucket, and returns the rule of each bucket.
+// first bucket, and returns the rule of each bucket. Then peers become IP
+// sets (peerSets), and each rule gets its ID.
 func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 	index := make(map[string]int32)
 	ruleOf = make([]int32, len(bs.list))
+	var peer []int8 // by rule: its buckets' peer side
 	for b := range bs.list {
 		bk := &bs.list[b]
-		src, dst := bk.endpoints(k)
-		id := ruleID(bk.key.dir, src, dst, bk.key.proto)
-		ri, ok := index[id]
+		src, dst := bs.endpoints(bk, k)
+		key := ruleID(bk.key.dir, src, dst, bk.key.proto) // the peers' members tell rules apart here
+		ri, ok := index[key]
 		if !ok {
 			ri = int32(len(rules))
-			index[id] = ri
-			rules = append(rules, &Rule{ID: id, Direction: bk.key.dir, Src: src, Dst: dst,
+			index[key] = ri
+			rules = append(rules, &Rule{Direction: bk.key.dir, Src: src, Dst: dst,
 				Service: Service{Proto: bk.key.proto}, Action: ingest.ActionAllow})
+			peer = append(peer, bk.key.peer)
 		}
 		if r := rules[ri]; hasPorts(bk.key.proto) {
 			r.Service.Ports = addPort(r.Service.Ports, bk.key.port)
 		}
 		ruleOf[b] = ri
 	}
+	for i, r := range rules {
+		switch peer[i] {
+		case 0:
+			r.Dst = peerSet(r.Dst, r.Src, r, bs.vms)
+		case 1:
+			r.Src = peerSet(r.Src, r.Dst, r, bs.vms)
+		}
+		r.ID = ruleID(r.Direction, r.Src, r.Dst, r.Service.Proto)
+	}
 	return rules, ruleOf
+}
+
+// peerSet turns a rule's generalised peers into the endpoint the vendors
+// get: Any and a single prefix stay; hosts and several prefixes become an IP
+// set, identified by the rule's direction, other side, protocol and ports
+// (so that new members keep the rule's ID), named after its VMs when the
+// inventory knows them all, else after the service ("DNS servers",
+// "SNMP clients").
+func peerSet(peers, fixed Endpoint, r *Rule, vms map[netip.Addr]string) Endpoint {
+	if peers.Kind != KindAddresses || (len(peers.Prefixes) == 1 && !peers.Prefixes[0].IsSingleIP()) {
+		return peers
+	}
+	role := "servers"
+	if r.Direction == ingest.DirInbound {
+		role = "clients"
+	}
+	id := fmt.Sprintf("%s %s of %s %d/%s", r.Direction, role, fixed.Key(), r.Service.Proto, r.Service.PortList())
+	return Endpoint{Name: ipSetName(peers.Prefixes, vms, r.Service, role), Kind: KindIPSet, Group: id,
+		Prefixes: peers.Prefixes}
+}
+
+// ipSetName names an IP set after its members' VMs when they all have one,
+// else a single member after its address, else after what the members do
+// when the service has names ("DNS servers", "DNS, Kerberos servers", "SNMP
+// clients"), else after its members when they are few.
+func ipSetName(members []netip.Prefix, vms map[netip.Addr]string, s Service, role string) string {
+	var names []string
+	for _, p := range members {
+		vm := vms[p.Addr()]
+		if !p.IsSingleIP() || vm == "" {
+			names = nil
+			break
+		}
+		names = append(names, vm)
+	}
+	if len(names) > 0 {
+		slices.Sort(names)
+		return listFirst(slices.Compact(names), 4)
+	}
+	if len(members) == 1 {
+		return addressEndpoint(members).Name
+	}
+	if n := serviceNames(s); n != "" {
+		return n + " " + role
+	}
+	if len(members) <= 4 {
+		return addressEndpoint(members).Name
+	}
+	return s.Label() + " " + role
+}
+
+// serviceNames names a service after its ports: its IANA name, or the
+// names of all its ports ("DNS, Kerberos"); "" when a port has none.
+func serviceNames(s Service) string {
+	if n := serviceName(s); n != "" || !hasPorts(s.Proto) {
+		return n
+	}
+	var names []string
+	for _, r := range s.Ports {
+		for p := int(r.From); p <= int(r.To); p++ {
+			n := ServiceName(s.Proto, uint16(p))
+			if n == "" || len(names) == 8 {
+				return ""
+			}
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// listFirst joins the first n names and says how many more there are.
+func listFirst(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // fillEvidence gives each rule its conversations, sorted as Compare orders
 // them: windows of one array, filled bucket by bucket in the order of the
 // buckets, as rules met them. The sample lines are those of the first
 // conversations in that order, before the sort.
-func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversation) {
+func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversation, dirs []ingest.Direction) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
 		start[ruleOf[b]+1] += bs.list[b].n
@@ -157,7 +266,7 @@ func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversatio
 	}
 	// Sorted by index, then copied once: sorting the conversations
 	// themselves moves hundreds of bytes per swap.
-	byKey := func(a, b int32) int { return compareConv(keep[a], keep[b]) }
+	byKey := func(a, b int32) int { return compareConvDir(keep[a], keep[b], dirs[a], dirs[b]) }
 	all := make([]Conversation, len(keep))
 	for r, rule := range rules {
 		lo, hi := start[r], start[r+1]
@@ -170,15 +279,19 @@ func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversatio
 		slices.SortFunc(order[lo:hi], byKey)
 		for j, i := range order[lo:hi] {
 			all[lo+j] = *keep[i]
+			all[lo+j].Direction = dirs[i] // relative to the scope, as the rule's
 		}
 		rule.Evidence.Flows = all[lo:hi:hi] // capped: an append never runs into the next rule's
 	}
 }
 
 // compareConv is Compare without copying the conversations.
-func compareConv(a, b *Conversation) int {
+func compareConv(a, b *Conversation) int { return compareConvDir(a, b, a.Direction, b.Direction) }
+
+// compareConvDir is compareConv with the directions given.
+func compareConvDir(a, b *Conversation, da, db ingest.Direction) int {
 	return cmp.Or(
-		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
+		cmp.Compare(dirRank[da], dirRank[db]),
 		a.Src.Compare(b.Src),
 		a.Dst.Compare(b.Dst),
 		cmp.Compare(a.Proto, b.Proto),
@@ -186,14 +299,19 @@ func compareConv(a, b *Conversation) int {
 	)
 }
 
-// endpoints returns the rule's two sides, the peer side generalised.
-func (b *bucket) endpoints(k Knobs) (src, dst Endpoint) {
-	src, dst = b.src, b.dst
-	switch b.key.peer {
-	case 0:
-		dst = generalise(b.peers, k)
-	case 1:
+// endpoints returns a bucket's two sides, the peer side generalised.
+func (bs buckets) endpoints(b *bucket, k Knobs) (src, dst Endpoint) {
+	i := b.first
+	c := bs.keep[i]
+	if b.key.peer == 1 {
 		src = generalise(b.peers, k)
+	} else {
+		src = bs.g.endpoint(c.Src, c.SrcVM, bs.g.src[i])
+	}
+	if b.key.peer == 0 {
+		dst = generalise(b.peers, k)
+	} else {
+		dst = bs.g.endpoint(c.Dst, c.DstVM, bs.g.dst[i])
 	}
 	return src, dst
 }
@@ -227,11 +345,7 @@ func generalise(peers []netip.Addr, k Knobs) Endpoint {
 		peers = peers[n:]
 	}
 	slices.SortFunc(out, comparePrefix)
-	names := make([]string, len(out))
-	for i, p := range out {
-		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
-	}
-	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: out}
+	return addressEndpoint(out)
 }
 
 // peerNet is the network peers are collapsed in: the /24 or the /64.
@@ -289,11 +403,13 @@ func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
 	return "r-" + hex.EncodeToString(h[:5])
 }
 
-// appendEndpointKey appends "g:GROUP", "any" or "a:PREFIX,PREFIX...".
+// appendEndpointKey appends "g:GROUP", "s:IPSET", "any" or "a:PREFIX,PREFIX...".
 func appendEndpointKey(b []byte, e Endpoint) []byte {
 	switch e.Kind {
 	case KindGroup:
 		return append(append(b, "g:"...), e.Group...)
+	case KindIPSet:
+		return append(append(b, "s:"...), e.Group...)
 	case KindAny:
 		return append(b, "any"...)
 	}
@@ -313,8 +429,8 @@ func appendEndpointKey(b []byte, e Endpoint) []byte {
 
 // addPort adds a seen port, joining runs of consecutive ports into ranges.
 func addPort(rs []PortRange, p uint16) []PortRange {
-	i, _ := slices.BinarySearchFunc(rs, p, func(r PortRange, p uint16) int { return cmp.Compare(r.From, p) })
-	if i > 0 && rs[i-1].To >= p {
+	i, found := slices.BinarySearchFunc(rs, p, func(r PortRange, p uint16) int { return cmp.Compare(r.From, p) })
+	if found || (i > 0 && rs[i-1].To >= p) {
 		return rs // already inside
 	}
 	rs = slices.Insert(rs, i, PortRange{p, p})

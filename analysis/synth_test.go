@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,12 +16,18 @@ import (
 )
 
 // checkInvariants: every conversation kept is admitted by a rule, every
-// rule has evidence, and review plus kept conversations account for all.
+// rule has evidence and a direction, and review, outside and kept
+// conversations account for all.
 func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.RuleSet) {
 	t.Helper()
 	inReview := make(map[string]bool)
-	for _, r := range rs.Review {
+	for _, r := range slices.Concat(rs.Review, rs.Outside) {
 		inReview[key(&r.Conversation)] = true
+	}
+	for _, r := range rs.Outside {
+		if r.Reason != analysis.OutsideReason {
+			t.Fatalf("outside item with reason %q", r.Reason)
+		}
 	}
 	for i := range convs {
 		c := &convs[i]
@@ -52,9 +59,12 @@ func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.Ru
 		if r.Description == "" || r.ID == "" || r.Action != ingest.ActionAllow {
 			t.Fatalf("rule incomplete: %+v", r)
 		}
+		if r.Direction == ingest.DirUnknown {
+			t.Fatalf("rule %s has direction UNKNOWN", r.Name)
+		}
 	}
-	if flows+len(rs.Review) != len(convs) {
-		t.Fatalf("%d conversations in rules + %d in review != %d", flows, len(rs.Review), len(convs))
+	if flows+len(rs.Review)+len(rs.Outside) != len(convs) {
+		t.Fatalf("%d conversations in rules + %d in review + %d outside != %d", flows, len(rs.Review), len(rs.Outside), len(convs))
 	}
 }
 
@@ -163,8 +173,10 @@ func TestGeneralisation(t *testing.T) {
 			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.9 8080-8081, 8083/tcp"}},
 		{"four peers filling a /30 collapse", []analysis.Conversation{conv("10.9.9.4", 53), conv("10.9.9.5", 53), conv("10.9.9.6", 53), conv("10.9.9.7", 53)},
 			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.4/30 DNS (53/tcp)"}},
-		{"sparse peers stay single", []analysis.Conversation{conv("10.9.9.1", 53), conv("10.9.9.100", 53), conv("10.9.9.200", 53), conv("10.9.9.250", 53)},
-			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.1, 10.9.9.100, 10.9.9.200, 10.9.9.250 DNS (53/tcp)"}},
+		{"sparse peers stay single, an IP set named after their service", []analysis.Conversation{conv("10.9.9.1", 53), conv("10.9.9.100", 53), conv("10.9.9.200", 53), conv("10.9.9.250", 53)},
+			analysis.Knobs{}, []string{"SGTSWEB to DNS servers DNS (53/tcp)"}},
+		{"unnamed ports: the IP set is named after its members", []analysis.Conversation{conv("10.9.9.1", 9102), conv("10.9.9.100", 9102)},
+			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.1, 10.9.9.100 9102/tcp"}},
 		{"many peers become Any", []analysis.Conversation{conv("1.1.1.1", 443), conv("2.2.2.2", 443), conv("3.3.3.3", 443)},
 			analysis.Knobs{AnyPeers: 2}, []string{"SGTSWEB to Any HTTPS (443/tcp)"}},
 	}

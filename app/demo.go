@@ -19,7 +19,9 @@ const DemoSessions = 3000
 // EnsureDemo makes the built-in demo workspace in dir unless it is there
 // already, and returns its path: the three-tier application of
 // analysis/demo seen by NSX-V (rule tags SGTSWEB, SGTSAPP, SGTSDB) and by
-// Nutanix Flow (policy hit logs), as two log files imported like a user's.
+// Nutanix Flow (policy hit logs), as two log files imported like a user's,
+// with the inventory of its VMs (categories AppType:Books and AppTier), so
+// that the rules name the tiers.
 func EnsureDemo(ctx context.Context, dir string) (string, error) {
 	path := filepath.Join(dir, "demo.flowsleuth")
 	if st, err := os.Stat(path); err == nil && st.Size() > 0 {
@@ -52,8 +54,28 @@ func EnsureDemo(ctx context.Context, dir string) (string, error) {
 		os.Remove(tmp)
 		return "", fmt.Errorf("demo workspace: %w", err)
 	}
+	if err := importDemoInventory(ctx, ws, dir); err != nil {
+		ws.Close()
+		os.Remove(tmp)
+		return "", fmt.Errorf("demo workspace: %w", err)
+	}
 	if err := ws.Close(); err != nil {
 		return "", err
 	}
 	return path, os.Rename(tmp, path)
+}
+
+// importDemoInventory writes the demo world's inventory beside the logs and
+// imports it, as a user would.
+func importDemoInventory(ctx context.Context, ws *workspace.Workspace, dir string) error {
+	vms, err := demo.Inventory(demo.Config{Vendor: "nutanix", Seed: 1}) // one world for both logs of seed 1
+	if err != nil {
+		return err
+	}
+	name := filepath.Join(dir, "demo-inventory.csv")
+	if err := export.WriteFile(name, func(w *bufio.Writer) error { return demo.WriteInventoryCSV(w, vms) }); err != nil {
+		return err
+	}
+	_, err = ws.ImportInventory(ctx, name)
+	return err
 }

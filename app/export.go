@@ -2,11 +2,13 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +36,7 @@ type exportView struct {
 	policy   *widget.Entry
 	category *widget.Entry
 	apply    *widget.Check
+	opts     exportOptions
 	plan     *widget.Label
 	which    *widget.Select
 	preview  *widget.Entry
@@ -77,7 +80,8 @@ func newExportView(u *UI) *exportView {
 	v.category = widget.NewEntry()
 	v.category.SetPlaceHolder(`secured workloads' category, "Key:Value" (empty: a placeholder to fill in)`)
 	v.category.OnChanged = func(string) { v.updatePlan() }
-	v.apply = widget.NewCheck("Enforce (Nutanix APPLY/ENFORCE, NSX rules enabled) instead of monitor", func(bool) { v.updatePlan() })
+	v.apply = widget.NewCheck("Enforce (Nutanix APPLY/ENFORCE, NSX boundary rule enabled) instead of monitor", func(bool) { v.updatePlan() })
+	v.opts.build(v)
 
 	form := container.NewVBox(
 		widget.NewLabelWithStyle("Write to folder", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
@@ -89,6 +93,7 @@ func newExportView(u *UI) *exportView {
 	form.Add(widget.NewSeparator())
 	form.Add(widget.NewForm(widget.NewFormItem("Policy name", v.policy), widget.NewFormItem("Secured category", v.category)))
 	form.Add(v.apply)
+	form.Add(v.opts.form())
 	v.progress = widget.NewProgressBarInfinite()
 	v.progress.Stop()
 	v.progress.Hide()
@@ -166,8 +171,13 @@ func (v *exportView) input() (export.Targets, *export.Input) {
 		}
 	}
 	in := &export.Input{Rules: v.snap.Rules, Convs: v.snap.Convs, Sources: export.WorkspaceSources(v.snap.Sources),
-		Vendor:   export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
-		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now()}}
+		Vendor: export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
+		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now(),
+			WhatIf: v.u.check.whatIf(v.snap)}}
+	v.opts.apply(&in.Vendor)
+	if p := v.u.Project(); p != nil && p.Path() == v.snap.Path {
+		in.History = p.Workspace() // NSX exports delete what they no longer have
+	}
 	return t, in
 }
 
@@ -183,6 +193,9 @@ func (v *exportView) updatePlan() {
 		v.button.Disable()
 	} else if len(jobs) == 0 {
 		v.plan.SetText("Nothing selected.")
+		v.button.Disable()
+	} else if err := v.opts.err(); err != nil {
+		v.plan.SetText(err.Error())
 		v.button.Disable()
 	} else {
 		var b strings.Builder
@@ -311,5 +324,133 @@ func (v *exportView) run() {
 			dialog.ShowInformation("Export finished", b.String(), v.u.win)
 			v.updatePlan()
 		})
+	})
+}
+
+// exportOptions are the export view's fields for the application's scope
+// (tier key and category: synthesis knobs) and the vendor bodies (NSX group
+// mapping, sequence and application group; Nutanix categories and the
+// policy to update), the files parsed when their names change.
+type exportOptions struct {
+	tierKey, appCategory             *widget.Entry
+	nsxGroups, nsxSequence, appGroup *widget.Entry
+	categories, update               *widget.Entry
+
+	groups   map[string]string
+	catIDs   map[string]string
+	existing *export.ExistingPolicy
+	errs     map[string]error // by field
+}
+
+func (o *exportOptions) build(v *exportView) {
+	o.errs = map[string]error{}
+	entry := func(hint string, changed func(string)) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(hint)
+		e.OnChanged = func(s string) {
+			changed(strings.TrimSpace(s))
+			v.updatePlan()
+		}
+		return e
+	}
+	o.tierKey = widget.NewEntry()
+	o.tierKey.SetPlaceHolder("AppTier when the inventory has it")
+	o.appCategory = widget.NewEntry()
+	o.appCategory.SetPlaceHolder("Key:Value (default: the one every monitored VM shares)")
+	o.tierKey.OnSubmitted = func(string) { o.resynthesise(v) }
+	o.appCategory.OnSubmitted = func(string) { o.resynthesise(v) }
+	o.nsxGroups = entry("CSV file with columns tag,path", func(s string) {
+		o.groups, o.errs["nsx"] = readFileWith(s, func(b []byte) (map[string]string, error) { return export.ReadNSXGroups(bytes.NewReader(b)) })
+	})
+	o.nsxSequence = entry(strconv.Itoa(export.DefaultNSXSequence), func(s string) {
+		o.errs["sequence"] = nil
+		if n, err := strconv.Atoi(s); s != "" && (err != nil || n < 1 || n > 999999) {
+			o.errs["sequence"] = fmt.Errorf("NSX policy sequence %q: want 1 to 999999", s)
+		}
+	})
+	o.appGroup = entry("/infra/domains/default/groups/SGTSBOOKS (default: every tier group)", func(s string) {
+		o.errs["group"] = nil
+		if s != "" && !strings.HasPrefix(s, "/") {
+			o.errs["group"] = fmt.Errorf("application group %q: want a group path", s)
+		}
+	})
+	o.categories = entry("saved GET /api/prism/v4.x/config/categories", func(s string) {
+		o.catIDs, o.errs["categories"] = readFileWith(s, export.ReadCategoryIDs)
+	})
+	o.update = entry("saved GET of the existing discovery policy (v3 or v4)", func(s string) {
+		o.existing, o.errs["update"] = readFileWith(s, export.ReadExistingPolicy)
+	})
+}
+
+// readFileWith parses the file named s, or returns the zero value for "".
+func readFileWith[T any](s string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	if s == "" {
+		return zero, nil
+	}
+	b, err := os.ReadFile(s)
+	if err != nil {
+		return zero, err
+	}
+	v, err := parse(b)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", s, err)
+	}
+	return v, nil
+}
+
+// form lays the fields out.
+func (o *exportOptions) form() fyne.CanvasObject {
+	return container.NewVBox(
+		widget.NewLabelWithStyle("Application (Enter re-synthesises the rules)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewForm(widget.NewFormItem("Tier key", o.tierKey), widget.NewFormItem("Application category", o.appCategory)),
+		widget.NewLabelWithStyle("NSX", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewForm(widget.NewFormItem("Group mapping", o.nsxGroups), widget.NewFormItem("Policy sequence", o.nsxSequence),
+			widget.NewFormItem("Application group", o.appGroup)),
+		widget.NewLabelWithStyle("Nutanix", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewForm(widget.NewFormItem("Categories", o.categories), widget.NewFormItem("Update policy", o.update)))
+}
+
+// apply puts the vendor fields into the options.
+func (o *exportOptions) apply(vo *export.VendorOptions) {
+	vo.NSXGroups, vo.CategoryIDs, vo.Update = o.groups, o.catIDs, o.existing
+	vo.AppGroup = strings.TrimSpace(o.appGroup.Text)
+	vo.NSXSequence, _ = strconv.Atoi(strings.TrimSpace(o.nsxSequence.Text))
+}
+
+// err is the first problem of the fields, or nil.
+func (o *exportOptions) err() error {
+	for _, k := range []string{"nsx", "sequence", "group", "categories", "update"} {
+		if o.errs[k] != nil {
+			return o.errs[k]
+		}
+	}
+	return nil
+}
+
+// resynthesise applies the tier key and application category to the rules.
+func (o *exportOptions) resynthesise(v *exportView) {
+	p := v.u.Project()
+	if p == nil || v.snap == nil {
+		return
+	}
+	k := v.snap.Knobs
+	k.TierKey, k.AppCategories = strings.TrimSpace(o.tierKey.Text), nil
+	for _, c := range strings.Split(o.appCategory.Text, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			if key, val, ok := strings.Cut(c, ":"); !ok || key == "" || val == "" {
+				v.u.showErrorNow(fmt.Errorf("application category %q: want Key:Value", c))
+				return
+			}
+			k.AppCategories = append(k.AppCategories, c)
+		}
+	}
+	v.plan.SetText("Synthesising the rules…")
+	v.u.background(func() {
+		s, err := p.SetKnobs(context.Background(), k)
+		if s != nil {
+			v.u.do(func() { v.u.showRules(s) })
+		}
+		v.u.showError(err)
 	})
 }

@@ -30,6 +30,11 @@ type FlowFilter struct {
 	Suspect   bool // only never-answered conversations
 	// NewSince and NewUntil: conversations first seen in [NewSince, NewUntil).
 	NewSince, NewUntil time.Time
+	// Verdict keeps the conversations a policy check gave this verdict
+	// ("allowed", "would block", "blocked", or "would break"); Verdicts
+	// says it of each conversation, by index (check_flows.go).
+	Verdict  string
+	Verdicts func(i int) (verdict string, breaks bool)
 }
 
 // Chips describes the active filters for people, one string per field.
@@ -62,6 +67,9 @@ func (f FlowFilter) Chips() []string {
 	}
 	if f.Suspect {
 		out = append(out, "suspect")
+	}
+	if f.Verdict != "" {
+		out = append(out, "verdict "+f.Verdict)
 	}
 	return out
 }
@@ -276,12 +284,14 @@ func NewFlowView(convs []analysis.Conversation, search []string, f FlowFilter, s
 		if f.Text != "" && search != nil {
 			text = search[i]
 		}
-		if f.Match(&convs[i], text) {
+		if f.Match(&convs[i], text) && f.keepVerdict(i) {
 			v.Rows = append(v.Rows, int32(i))
 		}
 	}
 	switch {
 	case sortCol < 0:
+	case sortCol == ColVerdict:
+		sortByVerdict(v.Rows, &f, desc)
 	case numericKey(sortCol):
 		sortByKey(v.Rows, convs, sortCol, desc)
 	default:

@@ -37,6 +37,7 @@ type flowsView struct {
 	dirSel   *widget.Select
 	actSel   *widget.Select
 	protoSel *widget.Select
+	verdSel  *widget.Select // check_flows.go
 	from, to *widget.Entry
 	chips    *fyne.Container
 	count    *widget.Label
@@ -85,6 +86,7 @@ func newFlowsView(u *UI) *flowsView {
 	v.actSel.PlaceHolder = "Any action"
 	v.protoSel = widget.NewSelect([]string{"Any protocol", "TCP", "UDP", "ICMP", "ICMPv6"}, func(string) { v.fromSelects() })
 	v.protoSel.PlaceHolder = "Any protocol"
+	v.verdSel = v.newVerdictSelect()
 	v.from = widget.NewEntry()
 	v.from.SetPlaceHolder("from date")
 	v.to = widget.NewEntry()
@@ -99,12 +101,18 @@ func newFlowsView(u *UI) *flowsView {
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copyView)
 	exportBtn := widget.NewButtonWithIcon("Export view…", theme.DocumentSaveIcon(), v.exportView)
 
-	v.table = newDataTable(flowHeaders[:], flowWidths[:], func() int {
+	headers, widths := withVerdictColumn(flowHeaders[:], flowWidths[:])
+	v.table = newDataTable(headers, widths, func() int {
 		if v.view == nil {
 			return 0
 		}
 		return v.view.Len()
-	}, func(row, col int) string { return FlowCell(v.view.At(row), col) })
+	}, func(row, col int) string {
+		if col == ColVerdict {
+			return v.verdictCell(row)
+		}
+		return FlowCell(v.view.At(row), col)
+	})
 	v.table.onSort = func(col int, desc bool) {
 		v.sortCol, v.desc = col, desc
 		v.refresh()
@@ -125,7 +133,7 @@ func newFlowsView(u *UI) *flowsView {
 
 	selects := container.NewGridWithColumns(6, v.tagSel, v.dirSel, v.actSel, v.protoSel, v.from, v.to)
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(clear, copyBtn, exportBtn), selects)
-	top := container.NewVBox(v.search, bar, container.NewBorder(nil, nil, nil, v.count, container.NewHScroll(v.chips)))
+	top := container.NewVBox(v.search, bar, container.NewBorder(nil, nil, v.verdSel, v.count, container.NewHScroll(v.chips)))
 	split := container.NewHSplit(v.table, details)
 	split.Offset = 0.72
 	v.content = container.NewBorder(top, nil, nil, nil, split)
@@ -144,6 +152,7 @@ func (v *flowsView) show(s *Snapshot) {
 
 // setFilter replaces the filter (from the overview's charts or Clear).
 func (v *flowsView) setFilter(f FlowFilter) {
+	f.Verdicts = v.verdictFunc()
 	v.filter = f
 	v.updating = true
 	v.search.SetText(f.Text)
@@ -159,6 +168,7 @@ func (v *flowsView) setFilter(f FlowFilter) {
 		proto = ingest.ProtoName(f.Proto)
 	}
 	v.protoSel.SetSelected(proto)
+	v.verdSel.SetSelected(cmp.Or(f.Verdict, "Any verdict"))
 	v.from.SetText(timeText(f.Since))
 	v.to.SetText(timeText(f.Until))
 	v.updating = false
@@ -205,6 +215,10 @@ func (v *flowsView) fromSelects() {
 	f.Action = v.actSel.Selected
 	if strings.HasPrefix(f.Action, "Any ") {
 		f.Action = ""
+	}
+	f.Verdict, f.Verdicts = v.verdSel.Selected, v.verdictFunc()
+	if strings.HasPrefix(f.Verdict, "Any ") {
+		f.Verdict = ""
 	}
 	if p, ok := ingest.ParseProto(v.protoSel.Selected); ok {
 		if f.Proto != p {
@@ -305,6 +319,9 @@ func (v *flowsView) showChips() {
 	if f.Suspect {
 		add("suspect", func(f *FlowFilter) { f.Suspect = false })
 	}
+	if f.Verdict != "" {
+		add("verdict "+f.Verdict, func(f *FlowFilter) { f.Verdict = "" })
+	}
 }
 
 // selectRow shows a conversation's details.
@@ -331,6 +348,7 @@ func (v *flowsView) selectRow(row int) {
 	if c.Suspect() {
 		b.WriteString("⚠ Never answered: a probable scan, or traffic to nowhere.\n")
 	}
+	b.WriteString(v.verdictDetail(row))
 	v.detail.SetText(b.String())
 	start, step, vals := timeSeries(c.Hourly, time.Hour)
 	v.hourly.SetData(start, step, vals)

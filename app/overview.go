@@ -37,6 +37,7 @@ type overviewView struct {
 	hourly   *chart.TimeBars
 	daily    *chart.TimeBars
 	suspect  *widget.Button
+	ready    *readinessLine // check_readiness.go
 	svcTitle *widget.Label
 	peerTitl *widget.Label
 
@@ -87,6 +88,7 @@ func newOverviewView(u *UI) *overviewView {
 	v.svcTitle.Truncation = fyne.TextTruncateEllipsis
 	v.peerTitl.Truncation = fyne.TextTruncateEllipsis
 	v.suspect = widget.NewButton("", func() { v.filter(FlowFilter{Suspect: true}) })
+	v.ready = newReadinessLine(u)
 
 	tagsPanel := panel("Sessions per tag and direction — click a bar to see its flows", v.tags)
 	donuts := container.NewGridWithColumns(2,
@@ -96,7 +98,7 @@ func newOverviewView(u *UI) *overviewView {
 	upper := container.NewGridWithColumns(2, tagsPanel, tagPanel)
 	lower := container.NewGridWithColumns(2,
 		panel("Sessions per hour — click a bar to see that hour's flows", v.hourly),
-		panel("New conversations per day — does discovery flatten out?", v.daily))
+		panel("New conversations per day — does discovery flatten out?", container.NewBorder(nil, v.ready.content, nil, nil, v.daily)))
 	grid := container.NewGridWithRows(2, upper, lower)
 	v.content = container.NewBorder(container.NewVBox(v.cards), nil, nil, nil, grid)
 	return v
@@ -139,6 +141,7 @@ func (v *overviewView) showRules(s *Snapshot) {
 	}
 	v.rulesValue.SetText(fmt.Sprintf("%d", len(s.Rules.Rules)))
 	v.rulesCaption.SetText(fmt.Sprintf("rules · %d to review", len(s.Rules.Review)))
+	v.ready.update(s)
 }
 
 func (v *overviewView) show(s *Snapshot) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type rulesView struct {
 	anyPeers    *knob
 	scanPorts   *knob
 	suspect     *widget.Check
+	focus       *widget.Entry
 	summary     *widget.Label
 	table       *dataTable
 	review      *dataTable
@@ -94,15 +96,20 @@ func newRulesView(u *UI) *rulesView {
 	v.anyPeers = newKnob("Any above", "distinct peers on one service make that side Any", 1, 256, changed)
 	v.scanPorts = newKnob("Port scan at", "unanswered ports of one host from one source", 2, 100, changed)
 	v.suspect = widget.NewCheck("Make rules of suspect traffic too", func(bool) { changed() })
+	v.focus = widget.NewEntry()
+	v.focus.SetPlaceHolder("addresses, CIDRs or VMs")
+	v.focus.OnSubmitted = func(string) { v.focusChanged() }
 	v.summary = widget.NewLabel("")
 	v.summary.Wrapping = fyne.TextWrapWord
 	v.summary.TextStyle.Bold = true
 	knobs := container.NewVBox(
 		widget.NewLabelWithStyle("Generalisation", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		v.collapseMin.box, v.coverage.box, v.anyPeers.box, v.scanPorts.box, v.suspect)
+		v.collapseMin.box, v.coverage.box, v.anyPeers.box, v.scanPorts.box, v.suspect,
+		widget.NewLabelWithStyle("Focus", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.focus,
+		focusHint())
 
-	v.table = newDataTable(ruleHeaders, []float32{200, 170, 170, 70, 120, 90, 90, 420},
-		func() int { return len(v.order) }, v.ruleCell)
+	headers, widths := withCheckColumn(ruleHeaders, []float32{200, 170, 170, 70, 120, 90, 90, 420})
+	v.table = newDataTable(headers, widths, func() int { return len(v.order) }, v.ruleCell)
 	v.table.onSort = func(col int, desc bool) { v.sortRules(col, desc); v.table.Refresh() }
 	v.table.onSelect = func(row int) { v.selectRule(v.order[row]) }
 	v.review = newDataTable(reviewHeaders, []float32{170, 170, 150, 90, 380},
@@ -110,7 +117,7 @@ func newRulesView(u *UI) *rulesView {
 			if v.snap == nil {
 				return 0
 			}
-			return len(v.snap.Rules.Review)
+			return len(v.snap.Rules.Review) + len(v.snap.Rules.Outside)
 		}, v.reviewCell)
 	v.edits = widget.NewList(func() int {
 		if v.snap == nil {
@@ -176,8 +183,8 @@ func (v *rulesView) show(s *Snapshot) {
 	if s.RulesPending {
 		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s conversations…", thousands(len(s.Convs))))
 	} else {
-		v.summary.SetText(fmt.Sprintf("%d rules · %d conversations to review · the rules admit %s (source, destination, port) combinations never seen, for %s observed",
-			len(rs.Rules), len(rs.Review), thousandsU(rs.Permissiveness), thousandsU(rs.Observed)))
+		v.summary.SetText(fmt.Sprintf("%d rules · %d conversations to review · %d outside the scope · the rules admit %s (source, destination, port) combinations never seen, for %s observed",
+			len(rs.Rules), len(rs.Review), len(rs.Outside), thousandsU(rs.Permissiveness), thousandsU(rs.Observed)))
 	}
 	v.order = v.order[:0]
 	for i := range rs.Rules {
@@ -186,7 +193,7 @@ func (v *rulesView) show(s *Snapshot) {
 	if v.table.sortCol >= 0 {
 		v.sortRules(v.table.sortCol, v.table.desc)
 	}
-	v.sub.Items[1].Text = fmt.Sprintf("Review (%d)", len(rs.Review))
+	v.sub.Items[1].Text = fmt.Sprintf("Review (%d)", len(rs.Review)+len(rs.Outside))
 	v.sub.Items[2].Text = fmt.Sprintf("Edits (%d)", len(s.Edits))
 	v.sub.Refresh()
 	v.selected = -1
@@ -202,6 +209,9 @@ func (v *rulesView) show(s *Snapshot) {
 }
 
 func (v *rulesView) ruleCell(row, col int) string {
+	if col == colRuleCheck {
+		return v.u.check.ruleVerdict(v.snap, &v.snap.Rules.Rules[v.order[row]])
+	}
 	return ruleText(&v.snap.Rules.Rules[v.order[row]], col)
 }
 
@@ -245,7 +255,13 @@ func (v *rulesView) sortRules(col int, desc bool) {
 }
 
 func (v *rulesView) reviewCell(row, col int) string {
-	it := &v.snap.Rules.Review[row]
+	rs := &v.snap.Rules
+	it := &analysis.ReviewItem{}
+	if row < len(rs.Review) {
+		it = &rs.Review[row]
+	} else if row-len(rs.Review) < len(rs.Outside) {
+		it = &rs.Outside[row-len(rs.Review)]
+	}
 	c := &it.Conversation
 	switch col {
 	case 0:
@@ -272,7 +288,11 @@ func (v *rulesView) selectRule(i int) {
 	fmt.Fprintf(&b, "%s → %s, %s, %s\n", r.Src.Name, r.Dst.Name, r.Service.Label(), strings.ToLower(r.Direction.String()))
 	fmt.Fprintf(&b, "Evidence: %s conversations, %s sessions, %s packets, %s\n", thousands(e.Conversations),
 		thousandsU(e.Sessions), thousandsU(e.Packets), export.HumanBytes(e.Bytes))
-	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
+	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
+	if t := v.u.check.ruleVerdict(v.snap, r); t != "" { // check_rules.go
+		fmt.Fprintf(&b, "Checked policy: %s\n", t)
+	}
+	b.WriteString("\n")
 	for n, c := range e.Flows {
 		if n == 50 {
 			fmt.Fprintf(&b, "… and %d more conversations\n", len(e.Flows)-n)
@@ -396,4 +416,39 @@ func (v *rulesView) askExclude() {
 			v.edit(analysis.EditExclude, strings.TrimSpace(entry.Text))
 		}
 	}, v.u.win)
+}
+
+// focusHint explains the focus field.
+func focusHint() fyne.CanvasObject {
+	l := widget.NewLabel("Only traffic to or from these, named after their VM or address (Enter applies; empty: the monitored set)")
+	l.Wrapping = fyne.TextWrapWord
+	l.SizeName = theme.SizeNameCaptionText
+	return l
+}
+
+// focusChanged re-synthesises with the focus typed in, VM names resolved
+// through the conversations' inventory names.
+func (v *rulesView) focusChanged() {
+	if v.snap == nil {
+		return
+	}
+	vms := map[string][]netip.Addr{}
+	for i := range v.snap.Convs {
+		c := &v.snap.Convs[i]
+		if c.SrcVM != "" && !slices.Contains(vms[strings.ToLower(c.SrcVM)], c.Src) {
+			vms[strings.ToLower(c.SrcVM)] = append(vms[strings.ToLower(c.SrcVM)], c.Src)
+		}
+		if c.DstVM != "" && !slices.Contains(vms[strings.ToLower(c.DstVM)], c.Dst) {
+			vms[strings.ToLower(c.DstVM)] = append(vms[strings.ToLower(c.DstVM)], c.Dst)
+		}
+	}
+	focus, err := analysis.ParseFocus(v.focus.Text, func(name string) []netip.Addr { return vms[strings.ToLower(name)] })
+	if err != nil {
+		v.u.showErrorNow(err)
+		return
+	}
+	k := v.snap.Knobs
+	k.Focus = focus
+	v.summary.SetText("Synthesising…")
+	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.SetKnobs(ctx, k) })
 }

@@ -64,6 +64,7 @@ type UI struct {
 	overview *overviewView
 	flows    *flowsView
 	rules    *rulesView
+	check    *checkView // check.go
 	export   *exportView
 
 	// loaded is closed-and-replaced around each reload, for tests.
@@ -90,11 +91,13 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u.overview = newOverviewView(u)
 	u.flows = newFlowsView(u)
 	u.rules = newRulesView(u)
+	u.check = newCheckView(u)
 	u.export = newExportView(u)
 	u.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Overview", theme.GridIcon(), u.overview.content),
 		container.NewTabItemWithIcon("Flows", theme.ListIcon(), u.flows.content),
 		container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), u.rules.content),
+		container.NewTabItemWithIcon("Check", theme.ConfirmIcon(), u.check.content),
 		container.NewTabItemWithIcon("Sources", theme.FolderOpenIcon(), u.sources.content),
 		container.NewTabItemWithIcon("Listener", theme.MediaRecordIcon(), u.listener.content),
 		container.NewTabItemWithIcon("Export", theme.DocumentSaveIcon(), u.export.content),
@@ -253,6 +256,7 @@ func (u *UI) show(s *Snapshot) {
 	u.rules.show(s)
 	u.sources.show(s)
 	u.export.show(s)
+	u.check.show(s)
 }
 
 // showRules displays a new rule base (after a knob change or an edit).

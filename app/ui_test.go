@@ -303,7 +303,7 @@ func TestExportWritesFiles(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"rules.xlsx", "csv/rules.csv", "csv/flows.csv", "nutanix-v3.json", "nutanix-v4.json",
+	want := []string{"rules.xlsx", "csv/rules.csv", "csv/flows.csv", "csv/review.csv", "nutanix-v3.json", "nutanix-v4.json",
 		"nutanix-v4.json.extids.csv", "nsx-policy.json"}
 	if len(written) != len(want) {
 		t.Errorf("wrote %v", written)

@@ -65,8 +65,10 @@ var nsxRequired = map[string][]string{
 // SecurityPolicy.Category (the model has no constants for them).
 var nsxCategories = []string{"Ethernet", "Emergency", "Infrastructure", "Environment", "Application"}
 
-// validateNSX checks a body as an Infra.
-func validateNSX(t testing.TB, body []byte) error {
+// validateNSX checks a body as an Infra. external are the paths of
+// existing groups the body may reference without defining them (those the
+// tag mapping gives); any other path must name an object of the body.
+func validateNSX(t testing.TB, body []byte, external ...string) error {
 	enums := nsxEnums(t)
 	v := vtDecode(t, body)
 	w := &nsxWalker{enums: enums}
@@ -79,7 +81,7 @@ func validateNSX(t testing.TB, body []byte) error {
 	if err != nil {
 		w.fail("$", "the SDK converter rejects it: %v", err)
 	}
-	w.errs = append(w.errs, nsxSemantics(v)...)
+	w.errs = append(w.errs, nsxSemantics(v, external...)...)
 	return errors.Join(w.errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -23,17 +24,22 @@ import (
 // intents; InlineNsxIPAddressExpression1: 1 to 4000 addresses, "Both IPv4
 // and IPv6 addresses within one expression is not allowed"), terraform-provider-nsxt (rule sequence numbers unique and
 // increasing from 1; ids as path segments), and our own rule that every
-// path points at an object of the same body.
+// path points at an object of the same body, or at an existing group the
+// caller allows (the tag mapping's).
 type nsxSem struct {
-	defined map[string]bool
-	objects int
-	errs    []error
+	defined  map[string]bool
+	external map[string]bool
+	objects  int
+	errs     []error
 }
 
 var nsxIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
 
-func nsxSemantics(root any) []error {
-	s := &nsxSem{defined: map[string]bool{}}
+func nsxSemantics(root any, external ...string) []error {
+	s := &nsxSem{defined: map[string]bool{}, external: map[string]bool{}}
+	for _, p := range external {
+		s.external[p] = true
+	}
 	s.collect(root, "")
 	s.check(root, "$")
 	if s.objects > nsxMaxIntents {
@@ -46,7 +52,9 @@ func (s *nsxSem) fail(path, format string, args ...any) {
 	s.errs = append(s.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
 }
 
-// collect records the path of every Group, Service and SecurityPolicy.
+// collect records the path of every Group, Service and SecurityPolicy
+// that the body does not mark for delete (a reference to one of those
+// names nothing once the PATCH is through).
 func (s *nsxSem) collect(v any, domain string) {
 	switch v := v.(type) {
 	case []any:
@@ -54,6 +62,9 @@ func (s *nsxSem) collect(v any, domain string) {
 			s.collect(x, domain)
 		}
 	case map[string]any:
+		if v["marked_for_delete"] == true {
+			return
+		}
 		id, _ := v["id"].(string)
 		switch v["resource_type"] {
 		case "ChildResourceReference", "Domain":
@@ -110,10 +121,15 @@ func (s *nsxSem) object(v map[string]any, path string) {
 	}
 	if v["resource_type"] == "SecurityPolicy" {
 		children, _ := v["children"].([]any)
+		seq := 0
 		for i, c := range children {
+			if c.(map[string]any)["marked_for_delete"] == true {
+				continue // a deletion names the rule by id only
+			}
+			seq++
 			rule, _ := c.(map[string]any)["Rule"].(map[string]any)
-			if n, _ := rule["sequence_number"].(json.Number); n.String() != strconv.Itoa(i+1) {
-				s.fail(fmt.Sprintf("%s.children[%d]", path, i), "sequence_number %v, want %d", rule["sequence_number"], i+1)
+			if n, _ := rule["sequence_number"].(json.Number); n.String() != strconv.Itoa(seq) {
+				s.fail(fmt.Sprintf("%s.children[%d]", path, i), "sequence_number %v, want %d", rule["sequence_number"], seq)
 			}
 		}
 	}
@@ -183,8 +199,8 @@ func (s *nsxSem) refs(refs []any, groups bool, path string) {
 			if _, err := netip.ParseAddr(str); !groups || err != nil && ipErr != nil {
 				s.fail(path, "%q is no full path", str)
 			}
-		case !s.defined[str]:
-			s.fail(path, "%q names no object of this body", str)
+		case !s.defined[str] && !s.external[str]:
+			s.fail(path, "%q names no object of this body nor a group of the tag mapping", str)
 		}
 	}
 }
@@ -194,7 +210,7 @@ func TestNSXSchemaRejects(t *testing.T) {
 	pol := "children.-1.children.-1.SecurityPolicy."
 	rule := pol + "children.0.Rule."
 	svc := "children.0.Service."
-	vtRunNegatives(t, body, validateNSX, []vtNegative{
+	vtRunNegatives(t, body, func(t testing.TB, b []byte) error { return validateNSX(t, b) }, []vtNegative{
 		{"unknown key in Rule", rule + "log", true, `unknown property "log" of Rule`},
 		{"port as int", svc + "service_entries.0.destination_ports", []any{443}, "want a bindings.StringType"},
 		{"16 ports", svc + "service_entries.0.destination_ports", vtStrings(16), "16 port values"},
@@ -277,9 +293,10 @@ type nsxIPGroupsBody struct {
 	}
 }
 
-// TestNSXIPGroups checks that a side with IPv4 and IPv6 members, and one
-// with more addresses than an expression holds, become several groups of
-// one family and at most 4000 addresses, all named by the rule.
+// TestNSXIPGroups checks that a peer side with IPv4 and IPv6 members goes
+// into the rule as it is, and that a side with more entries than a rule
+// holds becomes several groups of one family and at most 4000 addresses,
+// all named by the rule.
 func TestNSXIPGroups(t *testing.T) {
 	var many []string
 	for _, ip := range vtIPs(nsxMaxIPs + 1) {
@@ -314,15 +331,175 @@ func TestNSXIPGroups(t *testing.T) {
 			}
 		}
 	}
-	for id, want := range map[string][]int{"fs-mixed": {1, 1}, "fs-many": {4000, 1, 1}} {
-		var got []int
-		for _, path := range sources[id] {
-			got = append(got, sizes[path])
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("rule %s: groups of %v addresses, want %v", id, got, want)
+	if got := sources["fs-mixed"]; !slices.Equal(got, []string{"10.1.0.0/24", "2001:db8:2::/64"}) {
+		t.Errorf("rule fs-mixed: sources %v, want the prefixes", got)
+	}
+	var got []int
+	for _, path := range sources["fs-many"] {
+		got = append(got, sizes[path])
+	}
+	if want := []int{4000, 1, 1}; !slices.Equal(got, want) {
+		t.Errorf("rule fs-many: groups of %v addresses, want %v", got, want)
+	}
+}
+
+// nsxBooks writes the NSX body of the books fixture with o changed by set.
+func nsxBooks(t *testing.T, set func(*VendorOptions)) ([]byte, nsxPolicyBody) {
+	t.Helper()
+	fx := vtBooks()
+	set(&fx.opts)
+	var b bytes.Buffer
+	if err := WriteNSXPolicy(&b, fx.rs, fx.opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := validateNSX(t, b.Bytes(), vtNSXExternal(fx)...); err != nil {
+		t.Fatal(err)
+	}
+	var body nsxPolicyBody
+	if err := json.Unmarshal(b.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), body
+}
+
+// nsxPolicyBody is what the NSX tests read of a body.
+type nsxPolicyBody struct {
+	Children []struct {
+		Children []struct {
+			SecurityPolicy *struct {
+				SequenceNumber int `json:"sequence_number"`
+				Children       []struct {
+					MarkedForDelete bool `json:"marked_for_delete"`
+					Rule            struct {
+						ID, Action, Direction, Tag string
+						Disabled                   bool
+						Scope                      []string
+					}
+				}
+			}
 		}
 	}
+}
+
+func (b nsxPolicyBody) rules() []struct {
+	MarkedForDelete bool `json:"marked_for_delete"`
+	Rule            struct {
+		ID, Action, Direction, Tag string
+		Disabled                   bool
+		Scope                      []string
+	}
+} {
+	domain := b.Children[len(b.Children)-1].Children
+	return domain[len(domain)-1].SecurityPolicy.Children
+}
+
+// TestNSXBoundary: allow rules are enabled, the boundary is the last rule,
+// applied to the tiers (or to --app-group), tagged <app>-boundary, and the
+// only switch: disabled unless Apply. The policy has its sequence number.
+func TestNSXBoundary(t *testing.T) {
+	for _, apply := range []bool{false, true} {
+		_, body := nsxBooks(t, func(o *VendorOptions) { o.Apply = apply })
+		rules := body.rules()
+		last := rules[len(rules)-1].Rule
+		if last.ID != nsxBoundaryID || last.Action != "DROP" || last.Disabled == apply || last.Tag != "SGTSBOOKS-boundary" ||
+			!slices.Equal(last.Scope, []string{"/infra/domains/default/groups/SGTSAPP", "/infra/domains/default/groups/SGTSWEB",
+				"/infra/domains/prod/groups/SGTSDB"}) {
+			t.Errorf("apply=%t: boundary %+v", apply, last)
+		}
+		for _, r := range rules[:len(rules)-1] {
+			if !r.MarkedForDelete && (r.Rule.Action != "ALLOW" || r.Rule.Disabled) {
+				t.Errorf("apply=%t: allow rule %+v", apply, r.Rule)
+			}
+		}
+	}
+	_, body := nsxBooks(t, func(o *VendorOptions) { o.AppGroup = "/infra/domains/default/groups/SGTSBOOKS" })
+	rules := body.rules()
+	if last := rules[len(rules)-1].Rule; !slices.Equal(last.Scope, []string{"/infra/domains/default/groups/SGTSBOOKS"}) {
+		t.Errorf("boundary with an application group: %+v", last)
+	}
+	domain := body.Children[len(body.Children)-1].Children
+	if seq := domain[len(domain)-1].SecurityPolicy.SequenceNumber; seq != 200 {
+		t.Errorf("sequence_number %d, want 200", seq)
+	}
+	_, body = nsxBooks(t, func(o *VendorOptions) { o.NSXSequence = 0 })
+	domain = body.Children[len(body.Children)-1].Children
+	if seq := domain[len(domain)-1].SecurityPolicy.SequenceNumber; seq != DefaultNSXSequence {
+		t.Errorf("default sequence_number %d, want %d", seq, DefaultNSXSequence)
+	}
+	var b bytes.Buffer
+	if err := WriteNSXPolicy(&b, vtBooks().rs, VendorOptions{AppGroup: "SGTSBOOKS"}); !errors.Is(err, ErrBadOption) || b.Len() != 0 {
+		t.Errorf("an application group that is no path: %v", err)
+	}
+}
+
+// TestNSXTagsAndScopes: every allow rule is applied to the group of its
+// monitored end and tagged with that group's tag; an intra rule between two
+// tiers is two rules, one at each end.
+func TestNSXTagsAndScopes(t *testing.T) {
+	_, body := nsxBooks(t, func(*VendorOptions) {})
+	got := map[string]string{}
+	for _, r := range body.rules() {
+		if r.MarkedForDelete || r.Rule.ID == nsxBoundaryID {
+			continue
+		}
+		got[r.Rule.ID] = fmt.Sprintf("%s %v %s", r.Rule.Direction, r.Rule.Scope, r.Rule.Tag)
+	}
+	want := map[string]string{
+		"fs-r-https":      "IN [/infra/domains/default/groups/SGTSWEB] SGTSWEB",
+		"fs-r-webapp-out": "OUT [/infra/domains/default/groups/SGTSWEB] SGTSWEB",
+		"fs-r-webapp-in":  "IN [/infra/domains/default/groups/SGTSAPP] SGTSAPP",
+		"fs-r-appdb-out":  "OUT [/infra/domains/default/groups/SGTSAPP] SGTSAPP",
+		"fs-r-appdb-in":   "IN [/infra/domains/prod/groups/SGTSDB] SGTSDB",
+		"fs-r-appapp":     "IN_OUT [/infra/domains/default/groups/SGTSAPP] SGTSAPP",
+		"fs-r-webdns":     "OUT [/infra/domains/default/groups/SGTSWEB] SGTSWEB",
+		"fs-r-dbdns":      "OUT [/infra/domains/prod/groups/SGTSDB] SGTSDB",
+		"fs-r-backup":     "IN [/infra/domains/prod/groups/SGTSDB] SGTSDB",
+		"fs-r-updates":    "OUT [/infra/domains/default/groups/SGTSWEB] SGTSWEB",
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: %q, want %q", id, got[id], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("rules %v", got)
+	}
+}
+
+// TestNSXStaleRules: rules exported before and gone now are marked for
+// delete; NSXObjectIDs lists what the body holds, to remember for next time.
+func TestNSXStaleRules(t *testing.T) {
+	_, body := nsxBooks(t, func(*VendorOptions) {})
+	var deleted []string
+	for _, r := range body.rules() {
+		if r.MarkedForDelete {
+			deleted = append(deleted, r.Rule.ID)
+		}
+	}
+	if !slices.Equal(deleted, []string{"fs-r-gone"}) {
+		t.Errorf("marked for delete: %v, want fs-r-gone only (fs-r-https is still there)", deleted)
+	}
+	fx := vtBooks()
+	ids, err := NSXObjectIDs(fx.rs, fx.opts)
+	if err != nil || !slices.Contains(ids, "fs-r-https") || !slices.Contains(ids, nsxBoundaryID) || slices.Contains(ids, "fs-r-gone") {
+		t.Errorf("NSXObjectIDs: %v %v", ids, err)
+	}
+}
+
+// TestNSXExternalReferences: the validator takes the tag mapping's groups
+// and still rejects any other path the body does not define.
+func TestNSXExternalReferences(t *testing.T) {
+	fx := vtBooks()
+	body, _ := nsxBooks(t, func(*VendorOptions) {})
+	if err := validateNSX(t, body); err == nil || !strings.Contains(err.Error(), "SGTSWEB") {
+		t.Errorf("without the mapping the references to existing groups must be rejected: %v", err)
+	}
+	rule := "children.-1.children.-1.SecurityPolicy.children.0.Rule."
+	vtRunNegatives(t, body, func(t testing.TB, b []byte) error { return validateNSX(t, b, vtNSXExternal(fx)...) }, []vtNegative{
+		{"group outside the mapping", rule + "source_groups", []any{"/infra/domains/default/groups/SGTSOTHER"}, "names no object"},
+		{"mapped tag under its default path", rule + "destination_groups", []any{"/infra/domains/default/groups/SGTSDB"}, "names no object"},
+		{"scope outside the mapping", rule + "scope", []any{"/infra/domains/default/groups/SGTSOTHER"}, "names no object"},
+	})
 }
 
 func vtStrings(n int) []any {
@@ -386,4 +563,16 @@ func vtRangesN(n int) []string {
 		out = append(out, s.(string))
 	}
 	return out
+}
+
+func TestReadNSXGroups(t *testing.T) {
+	m, err := ReadNSXGroups(strings.NewReader("\ufefftag,path,comment\nSGTSDB,/infra/domains/prod/groups/SGTSDB,db\n\n SGTSWEB , /infra/domains/default/groups/web \n"))
+	if err != nil || len(m) != 2 || m["SGTSDB"] != "/infra/domains/prod/groups/SGTSDB" || m["SGTSWEB"] != "/infra/domains/default/groups/web" {
+		t.Errorf("got %v, %v", m, err)
+	}
+	for _, bad := range []string{"", "name,path\nx,/a\n", "tag,path\nSGTSDB,SGTSDB\n", "tag,path\n,/infra/x\n", `tag,path` + "\n\"x,/y\n"} {
+		if _, err := ReadNSXGroups(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 }

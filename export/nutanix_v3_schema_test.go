@@ -51,14 +51,29 @@ var nxSwagger = sync.OnceValues(func() (swaggerDefs, error) {
 })
 
 // validateNutanixV3 checks a body against the swagger definition of
-// network_security_rule_intent_input.
+// network_security_rule_intent_input; a JSON array (one body per secured
+// group) has each element checked.
 func validateNutanixV3(t testing.TB, body []byte) error {
 	defs, err := nxSwagger()
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &swaggerWalker{defs: defs}
-	w.walk(defs[nxSwaggerRoot], vtDecode(t, body), "$")
+	v := vtDecode(t, body)
+	list, isList := v.([]any)
+	if !isList {
+		list = []any{v}
+	}
+	if isList && len(list) == 0 {
+		w.fail("$", "an empty array of bodies")
+	}
+	for i, b := range list {
+		path := "$"
+		if isList {
+			path = fmt.Sprintf("$[%d]", i)
+		}
+		w.walk(defs[nxSwaggerRoot], b, path)
+	}
 	return errors.Join(w.errs...)
 }
 

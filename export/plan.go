@@ -2,12 +2,15 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
@@ -16,9 +19,9 @@ import (
 // Targets says which files an export writes; an empty path writes nothing.
 type Targets struct {
 	XLSX      string // workbook
-	CSVDir    string // rules.csv and flows.csv in this directory
+	CSVDir    string // rules.csv, flows.csv and review.csv in this directory
 	NutanixV3 string // Prism Central v3 network_security_rule body
-	NutanixV4 string // Prism Central v4 NetworkSecurityPolicy body (and PATH.extids.csv)
+	NutanixV4 string // Prism Central v4 NetworkSecurityPolicy body (and PATH.extids.csv, PATH.update.txt for an update)
 	NSX       string // NSX Policy API hierarchical body
 }
 
@@ -32,6 +35,16 @@ type Input struct {
 	Sources  []Source
 	Vendor   VendorOptions
 	Workbook WorkbookOptions
+	// History remembers what NSX exports wrote (the workspace), so that a
+	// new export deletes the rules it no longer has; nil remembers nothing.
+	History History
+}
+
+// History keeps the ids each export wrote, by target and policy
+// (*workspace.Workspace implements it).
+type History interface {
+	Exported(ctx context.Context, target, policy string) ([]string, error)
+	RecordExport(ctx context.Context, target, policy string, ids []string) error
 }
 
 // Job is one file of an export.
@@ -40,7 +53,8 @@ type Job struct {
 	Kind string // "XLSX workbook", "rules CSV", "Nutanix v3 JSON", ...
 
 	write func(w io.Writer, l *Losses) error
-	mkdir bool // the CSV directory is made when missing; other files need theirs
+	mkdir bool         // the CSV directory is made when missing; other files need theirs
+	after func() error // run once the file is written (not on Preview)
 }
 
 // Losses gathers what vendor writers could not say exactly: each body is
@@ -79,37 +93,78 @@ func Plan(t Targets, in *Input) []Job {
 	if t.XLSX != "" {
 		jobs = append(jobs, Job{t.XLSX, "XLSX workbook", func(w io.Writer, _ *Losses) error {
 			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
-		}, false})
+		}, false, nil})
 	}
 	if t.CSVDir != "" {
 		jobs = append(jobs,
-			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true},
-			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true})
+			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "review.csv"), "review CSV", func(w io.Writer, _ *Losses) error { return WriteReviewCSV(w, in.Rules) }, true, nil})
 	}
 	if t.NutanixV3 != "" {
 		jobs = append(jobs, Job{t.NutanixV3, "Nutanix Flow v3 JSON", func(w io.Writer, l *Losses) error {
-			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor))
-		}, false})
+			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor.forAPI("v3")))
+		}, false, nil})
 	}
 	if t.NutanixV4 != "" {
 		jobs = append(jobs, Job{t.NutanixV4, "Nutanix Flow v4 JSON", func(w io.Writer, l *Losses) error {
-			_, err := WriteNutanixV4(w, in.Rules, in.Vendor)
+			_, err := WriteNutanixV4(w, in.Rules, in.Vendor.forAPI("v4"))
 			return l.keep(err)
-		}, false}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
-			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor)
+		}, false, nil}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
+			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor.forAPI("v4"))
 			var le *LossError
 			if err != nil && !errors.As(err, &le) {
 				return err
 			}
 			return WritePlaceholders(w, ph)
-		}, false})
+		}, false, nil})
+		if u := in.Vendor.Update; u != nil && u.V4 != nil {
+			jobs = append(jobs, Job{t.NutanixV4 + ".update.txt", "Nutanix v4 update headers", func(w io.Writer, _ *Losses) error {
+				var body bytes.Buffer
+				_, err := WriteNutanixV4(&body, in.Rules, in.Vendor.forAPI("v4"))
+				var le *LossError
+				if err != nil && !errors.As(err, &le) {
+					return err
+				}
+				return WriteNutanixV4Update(w, u, filepath.Base(t.NutanixV4), body.Bytes())
+			}, false, nil})
+		}
 	}
 	if t.NSX != "" {
-		jobs = append(jobs, Job{t.NSX, "NSX Policy API JSON", func(w io.Writer, l *Losses) error {
-			return l.keep(WriteNSXPolicy(w, in.Rules, in.Vendor))
-		}, false})
+		jobs = append(jobs, nsxJob(t.NSX, in))
 	}
 	return jobs
+}
+
+// nsxJob writes the NSX body with the rules and IP-set groups exported
+// before under the same policy marked for delete, then records what it
+// wrote.
+func nsxJob(path string, in *Input) Job {
+	opts := func() (VendorOptions, error) {
+		o := in.Vendor
+		if in.History == nil {
+			return o, nil
+		}
+		prev, err := in.History.Exported(context.Background(), "nsx", nsxPolicyID(o.policyName()))
+		o.NSXHistory = append(slices.Clip(o.NSXHistory), prev...)
+		return o, err
+	}
+	return Job{Path: path, Kind: "NSX Policy API JSON", write: func(w io.Writer, l *Losses) error {
+		o, err := opts()
+		if err != nil {
+			return err
+		}
+		return l.keep(WriteNSXPolicy(w, in.Rules, o))
+	}, after: func() error {
+		if in.History == nil {
+			return nil
+		}
+		ids, err := NSXObjectIDs(in.Rules, in.Vendor)
+		if err != nil {
+			return err
+		}
+		return in.History.RecordExport(context.Background(), "nsx", nsxPolicyID(in.Vendor.policyName()), ids)
+	}}
 }
 
 // Preview writes the job's content to w, for a look before writing files.
@@ -132,6 +187,11 @@ func (j Job) Write() (Losses, error) {
 	err := WriteFile(j.Path, func(w *bufio.Writer) error { return j.write(w, &l) })
 	if err != nil {
 		return l, fmt.Errorf("write %s: %w", j.Path, err)
+	}
+	if j.after != nil {
+		if err := j.after(); err != nil {
+			return l, fmt.Errorf("%s written, but not recorded in the workspace: %w", j.Path, err)
+		}
 	}
 	return l, nil
 }
@@ -165,4 +225,12 @@ func WorkspaceSources(srcs []workspace.Source) []Source {
 		out = append(out, es)
 	}
 	return out
+}
+
+// forAPI returns o without an Update of another Nutanix API version.
+func (o VendorOptions) forAPI(api string) VendorOptions {
+	if o.Update != nil && o.Update.API != api {
+		o.Update = nil
+	}
+	return o
 }

@@ -14,7 +14,7 @@ import (
 // ruleColumns renders a rule as the review table's leading columns:
 // Source, Destination, Protocol, Destination Port, Description.
 func ruleColumns(r *analysis.Rule) []string {
-	return []string{r.Src.Name, r.Dst.Name, ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
+	return []string{endpointLabel(r.Src), endpointLabel(r.Dst), ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
 }
 
 // WriteRulesTable writes the rules, the review list and the knobs as text.
@@ -28,16 +28,12 @@ func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(rs.Review) > 0 {
-		fmt.Fprintf(w, "\nTo review (%d conversations kept out of the rules):\n", len(rs.Review))
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, it := range rs.Review {
-			c := &it.Conversation
-			fmt.Fprintf(tw, "  %s\t%s\t%s/%d\t%d sessions\t%s\n", c.Src, c.Dst, ingest.ProtoName(c.Proto), c.DPort, c.Sessions, it.Reason)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+	if err := writeItems(w, fmt.Sprintf("To review (%d conversations kept out of the rules):", len(rs.Review)), rs.Review, true); err != nil {
+		return err
+	}
+	if err := writeItems(w, fmt.Sprintf("Outside the scope (%d conversations with neither end monitored or in the focus; not made rules):",
+		len(rs.Outside)), rs.Outside, false); err != nil {
+		return err
 	}
 	k := rs.Knobs
 	_, err := fmt.Fprintf(w, "\n%d rules admitting %d observed (source, destination, port) combinations and %d never seen.\n"+
@@ -47,10 +43,44 @@ func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
 }
 
 type jsonEndpoint struct {
-	Name     string   `json:"name"`
-	Kind     string   `json:"kind"`
-	Group    string   `json:"group,omitempty"`
-	Prefixes []string `json:"prefixes,omitempty"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	Group      string   `json:"group,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Tag        string   `json:"nsx_group,omitempty"`
+	Prefixes   []string `json:"prefixes,omitempty"`
+}
+
+// endpointKinds name the analysis.EndpointKind values in JSON.
+var endpointKinds = [...]string{analysis.KindAddresses: "addresses", analysis.KindGroup: "group",
+	analysis.KindAny: "any", analysis.KindIPSet: "ipset"}
+
+// writeItems lists conversations kept out of the rules under a title, with
+// their reasons when withReason; nothing when there are none.
+func writeItems(w io.Writer, title string, items []analysis.ReviewItem, withReason bool) error {
+	if len(items) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, it := range items {
+		c := &it.Conversation
+		reason := ""
+		if withReason {
+			reason = it.Reason
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s/%d\t%d sessions\t%s\n", withVMName(c.Src.String(), c.SrcVM),
+			withVMName(c.Dst.String(), c.DstVM), ingest.ProtoName(c.Proto), c.DPort, c.Sessions, reason)
+	}
+	return tw.Flush()
+}
+
+// withVMName renders an address with its VM name: "10.0.0.1 (web-01)".
+func withVMName(addr, vm string) string {
+	if vm == "" {
+		return addr
+	}
+	return addr + " (" + vm + ")"
 }
 
 type jsonRule struct {
@@ -74,26 +104,33 @@ type jsonRule struct {
 }
 
 func endpointJSON(e analysis.Endpoint) jsonEndpoint {
-	out := jsonEndpoint{Name: e.Name, Kind: [...]string{"addresses", "group", "any"}[e.Kind], Group: e.Group}
+	out := jsonEndpoint{Name: e.Name, Kind: endpointKinds[e.Kind], Group: e.Group, Categories: e.Categories, Tag: e.Tag}
 	for _, p := range e.Prefixes {
 		out.Prefixes = append(out.Prefixes, p.String())
 	}
 	return out
 }
 
+// jsonItem is a conversation kept out of the rules, and why.
+type jsonItem struct {
+	Flow   jsonFlow `json:"conversation"`
+	Reason string   `json:"reason"`
+}
+
 // WriteRulesJSON writes the rule set as JSON: rules with their evidence,
-// the review list, the knobs and the permissiveness figures.
+// the review list, the conversations outside the scope, the knobs, the
+// scope and the permissiveness figures.
 func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 	doc := struct {
-		Rules  []jsonRule `json:"rules"`
-		Review []struct {
-			Flow   jsonFlow `json:"conversation"`
-			Reason string   `json:"reason"`
-		} `json:"review"`
+		Rules          []jsonRule     `json:"rules"`
+		Review         []jsonItem     `json:"review"`
+		Outside        []jsonItem     `json:"outside_scope"`
 		Knobs          analysis.Knobs `json:"knobs"`
+		Scope          analysis.Scope `json:"scope"`
 		Observed       uint64         `json:"observed_combinations"`
 		Permissiveness uint64         `json:"unseen_combinations_admitted"`
-	}{Rules: []jsonRule{}, Knobs: rs.Knobs, Observed: rs.Observed, Permissiveness: rs.Permissiveness}
+	}{Rules: []jsonRule{}, Review: []jsonItem{}, Outside: []jsonItem{}, Knobs: rs.Knobs, Scope: rs.Scope,
+		Observed: rs.Observed, Permissiveness: rs.Permissiveness}
 	for i := range rs.Rules {
 		r := &rs.Rules[i]
 		e := &r.Evidence
@@ -104,10 +141,10 @@ func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(e.Samples)})
 	}
 	for _, it := range rs.Review {
-		doc.Review = append(doc.Review, struct {
-			Flow   jsonFlow `json:"conversation"`
-			Reason string   `json:"reason"`
-		}{toJSONFlow(&it.Conversation), it.Reason})
+		doc.Review = append(doc.Review, jsonItem{toJSONFlow(&it.Conversation), it.Reason})
+	}
+	for _, it := range rs.Outside {
+		doc.Outside = append(doc.Outside, jsonItem{toJSONFlow(&it.Conversation), it.Reason})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -14,7 +14,7 @@ import (
 // RuleSheetColumns are the columns of the rules CSV and of the workbook's
 // Rules sheet, in order. The first five are the ones change tickets quote.
 var RuleSheetColumns = []string{"Source", "Destination", "Protocol", "Destination Port", "Description",
-	"Direction", "Service", "Action", "Sessions", "Bytes", "First seen", "Last seen", "Evidence"}
+	"Direction", "Service", "Action", "Sessions", "Bytes", "First seen", "Last seen", "Evidence", "Name", "Rule ID"}
 
 // Limits of the Source, Destination and Evidence texts.
 const (
@@ -29,6 +29,7 @@ type ruleRow struct {
 	sessions, bytes              uint64
 	first, last                  time.Time
 	evidence                     string
+	name, id                     string
 }
 
 // newRuleRow renders r as the RuleSheetColumns.
@@ -39,7 +40,7 @@ func newRuleRow(r *analysis.Rule) ruleRow {
 		proto: ingest.ProtoName(r.Service.Proto), ports: r.Service.PortList(), desc: r.Description,
 		dir: r.Direction.String(), service: r.Service.Name, action: r.Action.String(),
 		sessions: e.Sessions, bytes: e.Bytes, first: e.First, last: e.Last,
-		evidence: evidenceText(e),
+		evidence: evidenceText(e), name: r.Name, id: r.ID,
 	}
 }
 
@@ -48,7 +49,7 @@ func newRuleRow(r *analysis.Rule) ruleRow {
 func (r *ruleRow) record() []string {
 	return []string{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
 		strconv.FormatUint(r.sessions, 10), strconv.FormatUint(r.bytes, 10),
-		formatTime(r.first), formatTime(r.last), r.evidence}
+		formatTime(r.first), formatTime(r.last), r.evidence, r.name, r.id}
 }
 
 // WriteRulesCSV writes the rules of rs as RFC 4180 CSV with a header row of
@@ -71,8 +72,9 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 }
 
 // endpointLabel renders e for people: its name, followed by the members of a
-// small address set ("Web servers (10.0.0.1, 10.0.0.2)"). An address set
-// without a name shows its members, at most maxListedMembers of them.
+// small address set or IP set ("DNS servers (10.0.0.1, 10.0.0.2)"). An
+// address set without a name shows its members, at most maxListedMembers of
+// them.
 func endpointLabel(e analysis.Endpoint) string {
 	name := e.Name
 	if name == "" {
@@ -83,7 +85,7 @@ func endpointLabel(e analysis.Endpoint) string {
 			return e.Group
 		}
 	}
-	if e.Kind != analysis.KindAddresses || len(e.Prefixes) == 0 {
+	if (e.Kind != analysis.KindAddresses && e.Kind != analysis.KindIPSet) || len(e.Prefixes) == 0 {
 		return name
 	}
 	if name != "" && len(e.Prefixes) > maxListedMembers {
@@ -163,4 +165,35 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// ReviewColumns are the columns of review.csv.
+var ReviewColumns = []string{"Reason", "Direction", "Source", "Destination", "Protocol", "Destination Port",
+	"Sessions", "Unanswered", "First seen", "Last seen", "Source VM", "Destination VM", "Tags", "Sample"}
+
+// WriteReviewCSV writes the conversations kept out of the rules, the review
+// list then those outside the scope, as RFC 4180 CSV with a header row of
+// ReviewColumns (formula-like text defused). It returns the first error of w.
+func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
+	cw := NewCSVWriter(w)
+	if err := cw.Write(ReviewColumns); err != nil {
+		return err
+	}
+	for _, items := range [][]analysis.ReviewItem{rs.Review, rs.Outside} {
+		for i := range items {
+			c := &items[i].Conversation
+			sample := ""
+			if len(c.Samples) > 0 {
+				sample = strings.TrimSpace(c.Samples[0])
+			}
+			rec := []string{items[i].Reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
+				strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
+				formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), sample}
+			if err := cw.Write(Defuse(rec)); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -87,13 +87,13 @@ var wbRuleRecords = [][]string{
 	{"AppTier:Web", "DNS servers (10.0.0.53, fd00::53)", "UDP", "53",
 		"Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17",
 		"OUTBOUND", "DNS", "ALLOW", "12431", "3456789", "2025-04-10T10:00:00Z", "2025-04-17T18:30:05Z",
-		`12 conversations; hosts ahv-1, ahv-2; sample: <134>Apr 10 10:00:00 ahv-1 kernel: SRC=10.0.2.7 DST=10.0.0.53 "x"`},
+		`12 conversations; hosts ahv-1, ahv-2; sample: <134>Apr 10 10:00:00 ahv-1 kernel: SRC=10.0.2.7 DST=10.0.0.53 "x"`, "", "r1"},
 	{"Any", "10.9.9.0/24", "ICMP", "", "Monitoring, \"ping\"\nsecond line",
-		"INBOUND", "", "ALLOW", "3", "252", "", "", "1 conversation"},
+		"INBOUND", "", "ALLOW", "3", "252", "", "", "1 conversation", "", "r2"},
 	{"10.1.0.1, 10.1.0.2, 10.1.0.3, 10.1.0.4, 10.1.0.5, 10.1.0.6, 10.1.0.7, 10.1.0.8 and 2 more", "SGTSWEB",
 		"TCP", "80, 443, 8000-8080", "=SUM(A1) stays text", "INTRA", "", "ALLOW", "40", "1099511627776",
 		"2025-04-10T10:00:00Z", "2025-04-10T10:00:00Z",
-		"2 conversations; hosts h1, h2, h3, h4, h5 and 2 more; sample: raw, line"},
+		"2 conversations; hosts h1, h2, h3, h4, h5 and 2 more; sample: raw, line", "", "r3"},
 }
 
 // wbConvs are conversations with tags in every direction, IPv6, a VM name
@@ -175,7 +175,7 @@ func TestWriteRulesCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := strings.SplitN(b.String(), "\r\n", 2)[0],
-		"Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence"; got != want {
+		"Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence,Name,Rule ID"; got != want {
 		t.Errorf("header line:\ngot  %s\nwant %s", got, want)
 	}
 	recs, err := csv.NewReader(&b).ReadAll()
@@ -260,8 +260,8 @@ func ExampleWriteRulesCSV() {
 		Src:         analysis.Endpoint{Name: "AppTier:Web", Kind: analysis.KindGroup},
 		Dst:         analysis.Endpoint{Name: "DNS", Kind: analysis.KindAddresses, Prefixes: wbPrefixes("10.0.0.53")},
 		Service:     analysis.Service{Proto: ingest.ProtoUDP, Ports: []analysis.PortRange{{From: 53, To: 53}}, Name: "DNS"},
-		Description: "Web tier → DNS, 2 sessions",
-		Evidence:    analysis.Evidence{Conversations: 1, Sessions: 2, Bytes: 300, Hosts: []string{"ahv-1"}},
+		Description: "Web tier → DNS, 2 sessions", Name: "Web to DNS", ID: "r-1e6fa5513a",
+		Evidence: analysis.Evidence{Conversations: 1, Sessions: 2, Bytes: 300, Hosts: []string{"ahv-1"}},
 	}}}
 	var out strings.Builder
 	if err := export.WriteRulesCSV(&out, rs); err != nil {
@@ -269,8 +269,8 @@ func ExampleWriteRulesCSV() {
 	}
 	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n")) // lines end with CRLF (RFC 4180)
 	// Output:
-	// Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence
-	// AppTier:Web,DNS (10.0.0.53),UDP,53,"Web tier → DNS, 2 sessions",OUTBOUND,DNS,ALLOW,2,300,,,1 conversation; hosts ahv-1
+	// Source,Destination,Protocol,Destination Port,Description,Direction,Service,Action,Sessions,Bytes,First seen,Last seen,Evidence,Name,Rule ID
+	// AppTier:Web,DNS (10.0.0.53),UDP,53,"Web tier → DNS, 2 sessions",OUTBOUND,DNS,ALLOW,2,300,,,1 conversation; hosts ahv-1,Web to DNS,r-1e6fa5513a
 }
 
 // TestRulesCSVMatchesLibreOffice has LibreOffice, an independent reader,
@@ -336,5 +336,22 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 	}
 	if got := read("Flows")[1][6]; got != "12431" {
 		t.Errorf("Flows G2: got %q, want 12431", got)
+	}
+}
+
+func TestWriteReviewCSV(t *testing.T) {
+	convs := wbConvs()
+	rs := analysis.RuleSet{Review: []analysis.ReviewItem{{Conversation: convs[0], Reason: "never answered"}},
+		Outside: []analysis.ReviewItem{{Conversation: convs[len(convs)-1], Reason: analysis.OutsideReason}}}
+	var b bytes.Buffer
+	if err := export.WriteReviewCSV(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(recs) != 3 || !slices.Equal(recs[0], export.ReviewColumns) {
+		t.Fatalf("%v: %q", err, recs)
+	}
+	if recs[1][0] != "never answered" || recs[2][0] != analysis.OutsideReason || recs[2][2] != convs[len(convs)-1].Src.String() {
+		t.Errorf("records %q", recs[1:])
 	}
 }

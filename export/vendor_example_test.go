@@ -58,8 +58,9 @@ func ExampleWriteNutanixV4() {
 	// category AppType:App-X: replace "<extId of category AppType:App-X>"
 }
 
-// An NSX body is one hierarchical PATCH; its rules are disabled until the
-// admin enables them, or written enabled with Apply.
+// An NSX body is one hierarchical PATCH: enabled allow rules, each applied
+// to the group of its monitored side, then the application's boundary,
+// disabled until the admin enables it (or written enabled with Apply).
 func ExampleWriteNSXPolicy() {
 	var body bytes.Buffer
 	if err := export.WriteNSXPolicy(&body, exampleRules(), export.VendorOptions{SecuredCategory: "AppType:App-X"}); err != nil {
@@ -71,8 +72,8 @@ func ExampleWriteNSXPolicy() {
 			ResourceType string `json:"resource_type"`
 			Children     []struct {
 				SecurityPolicy struct {
-					Scope    []string
-					Children []struct{ Rule map[string]any }
+					SequenceNumber int `json:"sequence_number"`
+					Children       []struct{ Rule map[string]any }
 				}
 			}
 		}
@@ -83,12 +84,13 @@ func ExampleWriteNSXPolicy() {
 	}
 	domain := infra.Children[len(infra.Children)-1]
 	pol := domain.Children[len(domain.Children)-1].SecurityPolicy
-	fmt.Println(domain.ResourceType, pol.Scope)
+	fmt.Println(domain.ResourceType, pol.SequenceNumber)
 	for _, c := range pol.Children {
-		fmt.Println(c.Rule["id"], c.Rule["direction"], c.Rule["services"], "disabled:", c.Rule["disabled"])
+		fmt.Println(c.Rule["id"], c.Rule["action"], c.Rule["direction"], c.Rule["scope"], "disabled:", c.Rule["disabled"])
 	}
 	// Output:
-	// ChildResourceReference [/infra/domains/default/groups/fs-AppType-App-X-1c8433f5]
-	// fs-in-443 IN [/infra/services/fs-tcp-443] disabled: true
-	// fs-in-443-v6 IN [/infra/services/fs-tcp-443] disabled: true
+	// ChildResourceReference 100
+	// fs-in-443 ALLOW IN [/infra/domains/default/groups/fs-AppType-App-X-1c8433f5] disabled: false
+	// fs-in-443-v6 ALLOW IN [/infra/domains/default/groups/fs-AppType-App-X-1c8433f5] disabled: false
+	// fs-boundary DROP IN_OUT [/infra/domains/default/groups/fs-AppType-App-X-1c8433f5] disabled: true
 }

@@ -140,29 +140,95 @@ func vtFixtures() []vtFixture {
 	}
 	return []vtFixture{
 		{"appx", analysis.RuleSet{Rules: appx}, VendorOptions{PolicyName: "App-X-discovered", SecuredCategory: "AppType:App-X"}},
+		vtBooks(),
 		{"threetier", analysis.RuleSet{Rules: tiers}, VendorOptions{PolicyName: "Shop", SecuredCategory: "AppType:Shop", Apply: true}},
 		{"losses", analysis.RuleSet{Rules: v6}, VendorOptions{PolicyName: strings.Repeat("Legacy estate ", 6)}},
 	}
+}
+
+// vtTier is a tier of the Books application as synthesis names it with an
+// inventory: the tier ANDed with the application's category, and its NSX
+// security group.
+func vtTier(tier, tag string, addrs ...string) analysis.Endpoint {
+	return analysis.Endpoint{Name: "AppTier:" + tier, Kind: analysis.KindGroup, Group: "AppType:Books&AppTier:" + tier,
+		Categories: []string{"AppType:Books", "AppTier:" + tier}, Tag: tag, Prefixes: vtPrefixes(addrs...)}
+}
+
+// vtIPSet is an IP set of peers.
+func vtIPSet(name, id string, addrs ...string) analysis.Endpoint {
+	return analysis.Endpoint{Name: name, Kind: analysis.KindIPSet, Group: id, Prefixes: vtPrefixes(addrs...)}
+}
+
+// vtBooks is the three-tier Books application of the demo as an inventory
+// names it: tiers by category and NSX group (SGTSDB outside the default
+// path, by the tag mapping), tier-to-tier and intra-tier rules, IP sets of
+// shared services, and an NSX history holding a rule that is gone.
+func vtBooks() vtFixture {
+	in, out, intra := ingest.DirInbound, ingest.DirOutbound, ingest.DirIntra
+	tcp, udp := ingest.ProtoTCP, ingest.ProtoUDP
+	web, app, db := vtTier("Web", "SGTSWEB", "10.20.10.11", "10.20.10.12"), vtTier("App", "SGTSAPP", "10.20.20.21", "10.20.20.22"),
+		vtTier("DB", "SGTSDB", "10.20.30.31")
+	dcs := vtIPSet("dc-01, dc-02", "OUTBOUND servers of g:AppType:Books&AppTier:Web 17/53", "10.10.0.10", "10.10.0.11")
+	dbDNS := vtIPSet("dc-01, dc-02", "OUTBOUND servers of g:AppType:Books&AppTier:DB 17/53", "10.10.0.10", "10.10.0.11")
+	rules := []analysis.Rule{
+		vtRule("r-https", in, vtAny, web, vtSvc(tcp, "443")),
+		vtRule("r-webapp", intra, web, app, vtSvc(tcp, "8080")),
+		vtRule("r-appdb", intra, app, db, vtSvc(tcp, "3306", "5432")),
+		vtRule("r-appapp", intra, app, app, vtSvc(tcp, "7000")),
+		vtRule("r-webdns", out, web, dcs, vtSvc(udp, "53")),
+		vtRule("r-dbdns", out, db, dbDNS, vtSvc(udp, "53")),
+		vtRule("r-backup", in, vtAddrs("10.10.0.30"), db, vtSvc(tcp, "9102")),
+		vtRule("r-updates", out, web, vtIPSet("HTTPS servers", "OUTBOUND servers of g:AppType:Books&AppTier:Web 6/443",
+			"192.0.2.80", "192.0.2.81"), vtSvc(tcp, "443")),
+	}
+	rules[0].Name = "Internet to web" // a rename reaches every body
+	return vtFixture{"books", analysis.RuleSet{Rules: rules, Scope: analysis.Scope{TierKey: "AppTier",
+		AppCategories: []string{"AppType:Books"}, AppGroups: []string{"SGTSBOOKS"}}},
+		VendorOptions{PolicyName: "Books", NSXGroups: map[string]string{"SGTSDB": "/infra/domains/prod/groups/SGTSDB"},
+			NSXSequence: 200, NSXHistory: []string{"fs-r-gone", "fs-r-https"}}}
 }
 
 // vtFormat is one vendor writer with the validator of its vendor artifact.
 type vtFormat struct {
 	name     string
 	write    func(*bytes.Buffer, analysis.RuleSet, VendorOptions) (Placeholders, error)
-	validate func(testing.TB, []byte) error
+	validate func(testing.TB, []byte, vtFixture) error
+}
+
+// vtNSXExternal are the existing NSX groups a fixture's body may reference:
+// the paths its tag mapping (or the default path) gives its endpoints' tags,
+// and its application group.
+func vtNSXExternal(fx vtFixture) []string {
+	var out []string
+	for _, r := range fx.rs.Rules {
+		for _, e := range []analysis.Endpoint{r.Src, r.Dst} {
+			if e.Tag == "" {
+				continue
+			}
+			if p, ok := fx.opts.NSXGroups[e.Tag]; ok {
+				out = append(out, p)
+			} else {
+				out = append(out, "/infra/domains/default/groups/"+e.Tag)
+			}
+		}
+	}
+	if fx.opts.AppGroup != "" {
+		out = append(out, fx.opts.AppGroup)
+	}
+	return out
 }
 
 func vtFormats() []vtFormat {
 	return []vtFormat{
 		{"nutanix-v3", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
 			return nil, WriteNutanixV3(b, rs, o)
-		}, validateNutanixV3},
+		}, func(t testing.TB, b []byte, _ vtFixture) error { return validateNutanixV3(t, b) }},
 		{"nutanix-v4", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
 			return WriteNutanixV4(b, rs, o)
-		}, validateNutanixV4},
+		}, func(t testing.TB, b []byte, _ vtFixture) error { return validateNutanixV4(t, b) }},
 		{"nsx", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
 			return nil, WriteNSXPolicy(b, rs, o)
-		}, validateNSX},
+		}, func(t testing.TB, b []byte, fx vtFixture) error { return validateNSX(t, b, vtNSXExternal(fx)...) }},
 	}
 }
 
@@ -219,7 +285,7 @@ func TestVendorGolden(t *testing.T) {
 		for _, f := range vtFormats() {
 			t.Run(fx.name+"/"+f.name, func(t *testing.T) {
 				body, rep := vtWrite(t, f, fx)
-				if err := f.validate(t, body); err != nil {
+				if err := f.validate(t, body, fx); err != nil {
 					t.Errorf("the vendor schema rejects our body: %v", err)
 				}
 				vtGolden(t, fx.name+"."+f.name+".golden.json", body)
@@ -275,7 +341,7 @@ func TestVendorBadOption(t *testing.T) {
 func TestVendorEmptyRuleSet(t *testing.T) {
 	for _, f := range vtFormats() {
 		body, rep := vtWrite(t, f, vtFixture{name: "empty"})
-		if err := f.validate(t, body); err != nil {
+		if err := f.validate(t, body, vtFixture{}); err != nil {
 			t.Errorf("%s: empty body rejected: %v", f.name, err)
 		}
 		if f.name == "nutanix-v3" && !bytes.Contains(body, []byte(`"inbound_allow_list": []`)) {
@@ -395,8 +461,6 @@ func TestVendorModes(t *testing.T) {
 		{"nutanix-v3", true, `"action": "APPLY"`, `"MONITOR"`},
 		{"nutanix-v4", false, `"state": "MONITOR"`, `"ENFORCE"`},
 		{"nutanix-v4", true, `"state": "ENFORCE"`, `"MONITOR"`},
-		{"nsx", false, `"disabled": true`, `"disabled": false`},
-		{"nsx", true, `"disabled": false`, `"disabled": true`},
 	} {
 		fx.opts.Apply = tc.apply
 		for _, f := range vtFormats() {

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ type Source struct {
 type WorkbookOptions struct {
 	Title     string    // e.g. the workspace name; also the document title
 	Generated time.Time // shown on the Summary; zero: not shown
+	WhatIf    *WhatIf   // a policy check: adds the What-if sheets (workbook_whatif.go)
 }
 
 // Sheet names of the workbook, in their order.
@@ -75,6 +77,7 @@ var rulesSheet = []sheetColumn{
 	{"Destination Port", 18, colText}, {"Description", 60, colText}, {"Direction", 11, colText},
 	{"Service", 14, colText}, {"Action", 9, colText}, {"Sessions", 12, colCount}, {"Bytes", 16, colCount},
 	{"First seen", 20, colDate}, {"Last seen", 20, colDate}, {"Evidence", 80, colText},
+	{"Name", 40, colText}, {"Rule ID", 16, colText},
 }
 
 // flowsSheet are the columns of the Flows sheet: FlowColumns and three more.
@@ -136,8 +139,9 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversati
 		{SheetSummary, func() error { return b.writeSummary(rs, convs, sources, o) }},
 		{SheetRules, func() error { return b.writeRules(rs.Rules) }},
 		{SheetFlows, func() error { return b.writeFlows(convs) }},
-		{SheetReview, func() error { return b.writeReview(rs.Review) }},
+		{SheetReview, func() error { return b.writeReview(slices.Concat(rs.Review, rs.Outside)) }},
 		{SheetSources, func() error { return b.writeSources(sources) }},
+		{SheetWhatIf, func() error { return b.writeWhatIf(o.WhatIf) }},
 		{"save", func() error { return b.save(w) }},
 	}
 	for _, s := range steps {
@@ -326,7 +330,7 @@ func (b *book) writeRules(rules []analysis.Rule) error {
 	for i := range rules[:n] {
 		r := newRuleRow(&rules[i])
 		copy(s.row, []any{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
-			r.sessions, r.bytes, dateCell(r.first), dateCell(r.last), r.evidence})
+			r.sessions, r.bytes, dateCell(r.first), dateCell(r.last), r.evidence, r.name, r.id})
 		if err := s.next(); err != nil {
 			return err
 		}

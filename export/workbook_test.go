@@ -39,7 +39,7 @@ var wbSheets = []string{"Summary", "Rules", "Flows", "Review", "Sources"}
 // wbHeaders are the header rows of the table sheets, exactly.
 var wbHeaders = map[string][]string{
 	"Rules": {"Source", "Destination", "Protocol", "Destination Port", "Description", "Direction", "Service",
-		"Action", "Sessions", "Bytes", "First seen", "Last seen", "Evidence"},
+		"Action", "Sessions", "Bytes", "First seen", "Last seen", "Evidence", "Name", "Rule ID"},
 	"Flows": append(slices.Clone(export.FlowColumns), "Source VM", "Destination VM", "Unanswered"),
 	"Review": {"Reason", "Direction", "Tags", "Source", "Destination", "Protocol", "Destination Port", "Sessions",
 		"Unanswered", "Packets", "Bytes", "First seen", "Last seen", "Actions", "Hosts", "Source VM",
@@ -447,8 +447,8 @@ func TestWorkbookIndependentReader(t *testing.T) {
 	if v := rules.Views; len(v) != 1 || !v[0].TabSelected || v[0].Pane == nil || v[0].Pane.State != "frozen" || v[0].Pane.YSplit != 1 {
 		t.Errorf("Rules view: %+v", v)
 	}
-	if strings.ReplaceAll(rules.AutoFilter.Ref, "$", "") != "A1:M4" {
-		t.Errorf("Rules autofilter %q, want A1:M4", rules.AutoFilter.Ref)
+	if strings.ReplaceAll(rules.AutoFilter.Ref, "$", "") != "A1:O4" {
+		t.Errorf("Rules autofilter %q, want A1:O4", rules.AutoFilter.Ref)
 	}
 	if n := x.charts(t, parts["Summary"]); n != 2 {
 		t.Errorf("Summary has %d charts, want 2", n)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
 OUT=${1:-assets/screenshots}
-VIEWS=${VIEWS:-overview flows rules sources listener export}
+VIEWS=${VIEWS:-overview flows rules check sources listener export}
 DELAY=${DELAY:-3} # seconds between the window's appearance and the picture
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -30,8 +30,13 @@ gui() {
 }
 # Build the demo workspace first: the app makes it on first use, then quits.
 gui --latency-probe idle --probe-idle 0s >"$home/build.log" 2>&1 || { cat "$home/build.log"; exit 1; }
+# The Check view checks the demo's own NSX export, switched on.
+HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share LANG=en_US.UTF-8 "$BIN" export \
+	--workspace "$home/.local/share/flowsleuth/demo/demo.flowsleuth" --nsx "$home/nsx.json" --apply >/dev/null 2>&1
 for view in $VIEWS; do
-	gui --view "$view" >"$home/$view.log" 2>&1 &
+	extra=()
+	[ "$view" = check ] && extra=(--policy "$home/nsx.json")
+	gui --view "$view" "${extra[@]}" >"$home/$view.log" 2>&1 &
 	app=$!
 	for _ in $(seq 100); do # until the window is on the screen (at most 30 s)
 		DISPLAY=$disp xwd -root -silent | xwdtopnm 2>/dev/null >"$home/screen.pnm"

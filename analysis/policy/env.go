@@ -1,0 +1,206 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// DefaultGroupPath is the NSX path of the group a log tag names when no
+// mapping says otherwise: the practitioners' convention is that the rule
+// tag IS the security group's name.
+func DefaultGroupPath(tag string) string { return "/infra/domains/default/groups/" + tag }
+
+// LearnedGroups builds group membership from the logs: each NSX rule tag
+// (the practitioners' convention: tag = security group name) or Nutanix
+// policy name names the addresses logged on its enforcement side (the source
+// of an OUT/OUTBOUND line, the destination of an IN/INBOUND line). paths maps
+// a tag to a group path; a tag without one maps to DefaultGroupPath(tag).
+// Nutanix policy names are keys as they are.
+func LearnedGroups(convs []analysis.Conversation, paths map[string]string) map[string][]netip.Prefix {
+	sets := map[string]map[netip.Addr]struct{}{}
+	add := func(key string, a netip.Addr) {
+		s := sets[key]
+		if s == nil {
+			s = map[netip.Addr]struct{}{}
+			sets[key] = s
+		}
+		s[a.Unmap()] = struct{}{}
+	}
+	for i := range convs {
+		c := &convs[i]
+		nsx, ntx := false, false
+		for _, v := range c.Vendors {
+			nsx = nsx || v == ingest.NSXV || v == ingest.NSXT || v == ingest.NSX4
+			ntx = ntx || v == ingest.Nutanix
+		}
+		for _, t := range c.Tags {
+			var keys []string
+			if nsx && !strings.HasPrefix(t.Name, "rule ") {
+				p, ok := paths[t.Name]
+				if !ok {
+					p = DefaultGroupPath(t.Name)
+				}
+				keys = append(keys, p)
+			}
+			if ntx {
+				keys = append(keys, t.Name)
+			}
+			for _, k := range keys {
+				if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
+					add(k, c.Src)
+				}
+				if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
+					add(k, c.Dst)
+				}
+			}
+		}
+	}
+	out := make(map[string][]netip.Prefix, len(sets))
+	for k, s := range sets {
+		ps := make([]netip.Prefix, 0, len(s))
+		for a := range s {
+			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+		}
+		slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+		out[k] = ps
+	}
+	return out
+}
+
+// MaxEnvBytes bounds the side files (mappings, members, categories).
+const MaxEnvBytes = 64 << 20
+
+// ErrSyntax: a mapping or members file that cannot be read.
+var ErrSyntax = errors.New("bad line")
+
+// ReadTagPaths reads an NSX tag → group path mapping: CSV with the columns
+// tag,path (a header line naming them is skipped; # starts a comment). It
+// is the format of export's --nsx-groups.
+func ReadTagPaths(r io.Reader) (map[string]string, error) {
+	out := map[string]string{}
+	err := readCSV(r, []string{"tag", "path"}, func(line int, f []string) error {
+		if !strings.HasPrefix(f[1], "/") {
+			return fmt.Errorf("line %d: %w: the path %q does not start with /", line, ErrSyntax, f[1])
+		}
+		out[f[0]] = f[1]
+		return nil
+	})
+	return out, err
+}
+
+// ReadMembers reads group members: CSV lines group,address|cidr|range, for
+// the groups and categories the bodies reference but do not define (an NSX
+// group path, a Nutanix category Key:Value, an address group id). Several
+// lines may name one group.
+func ReadMembers(r io.Reader) (map[string][]netip.Prefix, error) {
+	out := map[string][]netip.Prefix{}
+	err := readCSV(r, []string{"group", "address"}, func(line int, f []string) error {
+		ar, err := parseAddrSpec(f[1])
+		if err != nil {
+			return fmt.Errorf("line %d: %w: %v", line, ErrSyntax, err)
+		}
+		out[f[0]] = append(out[f[0]], rangePrefixes(ar)...)
+		return nil
+	})
+	return out, err
+}
+
+// rangePrefixes covers a range with prefixes.
+func rangePrefixes(r addrRange) []netip.Prefix {
+	var out []netip.Prefix
+	lo := r.lo
+	for lo.IsValid() && lo.Compare(r.hi) <= 0 {
+		bits := lo.BitLen()
+		for bits > 0 {
+			p := netip.PrefixFrom(lo, bits-1)
+			if p.Masked().Addr() != lo || prefixRange(p).hi.Compare(r.hi) > 0 {
+				break
+			}
+			bits--
+		}
+		p := netip.PrefixFrom(lo, bits)
+		out = append(out, p)
+		lo = prefixRange(p).hi.Next()
+	}
+	return out
+}
+
+// readCSV reads two-column CSV lines, skipping blank lines, # comments and
+// a header naming the columns; fn gets each line's trimmed fields.
+func readCSV(r io.Reader, header []string, fn func(line int, f []string) error) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxEnvBytes+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > MaxEnvBytes {
+		return fmt.Errorf("more than %d MiB", MaxEnvBytes>>20)
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		rec, err := csv.NewReader(strings.NewReader(text)).Read()
+		if err != nil {
+			return fmt.Errorf("line %d: %w: %v", line, ErrSyntax, err)
+		}
+		if len(rec) != 2 {
+			return fmt.Errorf("line %d: %w: %d fields, want %s", line, ErrSyntax, len(rec), strings.Join(header, ","))
+		}
+		f := []string{strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])}
+		if strings.EqualFold(f[0], header[0]) && strings.EqualFold(f[1], header[1]) {
+			continue
+		}
+		if f[0] == "" || f[1] == "" {
+			return fmt.Errorf("line %d: %w: an empty field", line, ErrSyntax)
+		}
+		if err := fn(line, f); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// ReadCategories reads a saved Prism Central v4 categories list (GET
+// /api/prism/v4.x/config/categories: {"data": [{"extId", "key", "value"},
+// ...]}, or the array alone) and returns extId → "Key:Value".
+func ReadCategories(data []byte) (map[string]string, error) {
+	if len(data) > MaxEnvBytes {
+		return nil, fmt.Errorf("more than %d MiB", MaxEnvBytes>>20)
+	}
+	var root any
+	if err := json.Unmarshal(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), &root); err != nil {
+		return nil, jsonError(data, err)
+	}
+	if o, ok := root.(map[string]any); ok {
+		root = o["data"]
+	}
+	items, ok := root.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a categories list ({\"data\": [...]})", ErrFormat)
+	}
+	out := make(map[string]string, len(items))
+	for i, x := range items {
+		o, _ := x.(map[string]any)
+		id, k, v := str(o, "extId"), str(o, "key"), str(o, "value")
+		if id == "" || k == "" {
+			return nil, fmt.Errorf("data[%d]: a category needs extId and key", i)
+		}
+		out[id] = k + ":" + v
+	}
+	return out, nil
+}

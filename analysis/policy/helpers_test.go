@@ -1,0 +1,102 @@
+package policy
+
+import (
+	"encoding/json"
+	"net/netip"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// The test estate: a three-tier application "Books" (web, app, db), a web
+// VM of another application "Shop", a DNS server and outside clients.
+var (
+	web1    = "10.20.10.11"
+	web2    = "10.20.10.12"
+	app1    = "10.20.20.21"
+	db1     = "10.20.30.31"
+	shopWeb = "10.30.10.11"
+	dns     = "10.10.0.10" // not a VM: a server outside the estate
+	client  = "198.51.100.7"
+	scanner = "203.0.113.66"
+	testVMs = []inventory.VM{
+		vm("web-01", web1, "AppType:Books", "AppTier:Web", "Env:Prod", "SGTSWEB"),
+		vm("web-02", web2, "AppType:Books", "AppTier:Web", "Env:Prod", "SGTSWEB"),
+		vm("app-01", app1, "AppType:Books", "AppTier:App", "Env:Prod", "SGTSAPP"),
+		vm("db-01", db1, "AppType:Books", "AppTier:DB", "Env:Prod", "SGTSDB"),
+		vm("shop-web", shopWeb, "AppType:Shop", "AppTier:Web", "Env:Dev"),
+	}
+)
+
+func vm(name, ip string, groups ...string) inventory.VM {
+	return inventory.VM{Name: name, IPs: []netip.Addr{netip.MustParseAddr(ip)}, Groups: groups}
+}
+
+// conv makes a conversation; proto "tcp", "udp" or "icmp".
+func conv(src, dst, proto string, port uint16) analysis.Conversation {
+	p, ok := ingest.ParseProto(proto)
+	if !ok {
+		panic(proto)
+	}
+	return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: p, DPort: port, Sessions: 1}
+}
+
+// mustJSON renders v as JSON.
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// load loads one body, failing the test on error.
+func load(t testing.TB, name string, body []byte) *Set {
+	t.Helper()
+	s, err := Load(name, body)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return s
+}
+
+// obj is shorthand for a JSON object.
+type o = map[string]any
+
+// check is one expected verdict.
+type check struct {
+	Name    string
+	Conv    analysis.Conversation
+	Outcome Outcome
+	Rule    string // the deciding rule's name; "" to skip, "-" for none (no enforcement point)
+	Point   string // prefix of Verdict.Point ("OUT at", "IN at"), "" to skip
+}
+
+// verify evaluates the checks against set in env.
+func verify(t *testing.T, set *Set, env Env, checks []check) {
+	t.Helper()
+	convs := make([]analysis.Conversation, len(checks))
+	for i, c := range checks {
+		convs[i] = c.Conv
+	}
+	vs := set.Evaluate(convs, env)
+	for i, c := range checks {
+		v := vs[i]
+		rule := v.Rule.Name
+		if v.Rule.Index < 0 {
+			rule = "-"
+		}
+		if v.Outcome != c.Outcome || c.Rule != "" && rule != c.Rule || c.Point != "" && !hasPrefix(v.Point, c.Point) {
+			t.Errorf("%s: %s → %s %d: got %s by %q at %q (%s), want %s by %q at %q", c.Name, c.Conv.Src, c.Conv.Dst, c.Conv.DPort,
+				v.Outcome, v.Rule.Name, v.Point, v.Why, c.Outcome, c.Rule, c.Point)
+		}
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// convs gathers conversations.
+func convs(cs ...analysis.Conversation) []analysis.Conversation { return cs }

@@ -1,0 +1,249 @@
+package policy
+
+import (
+	"net/netip"
+	"runtime"
+	"sync"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// Program is a Set compiled against an environment: groups, categories and
+// services resolved, rules ordered and indexed. It is read-only once
+// compiled and safe for concurrent use.
+type Program struct {
+	env    Env
+	res    *resolver
+	rules  []RuleRef
+	nsx    *nsxProgram
+	ntx    *ntxProgram
+	vmAt   map[netip.Addr]int32
+	prot   addrSet
+	notes  []string
+	shapes map[int32]shape // allow rules, for Report.Wide
+}
+
+// Compile resolves the set's references against env and indexes its rules.
+func (s *Set) Compile(env Env) *Program {
+	p := &Program{env: env, res: newResolver(env), vmAt: vmIndex(env.VMs), prot: setOfPrefixes(env.Protected),
+		notes: s.notes}
+	p.compileNSX(s.nsx)
+	p.compileNutanix(s.ntx, s.ntxAux)
+	return p
+}
+
+// Rules returns every rule the program may name in a verdict: the rules of
+// the bodies that are in force (NSX rules enabled, Nutanix policies applied
+// or monitored) and the implicit ones (default rules, implicit denies).
+func (p *Program) Rules() []RuleRef { return p.rules }
+
+// Problems lists what could not be resolved or evaluated, for people: each
+// names the reference and where it is used. Verdicts that depend on one
+// carry it in Uncertain.
+func (p *Program) Problems() []string { return p.res.sortedProblems() }
+
+// Notes lists what the files held that is not evaluated (gateway policies,
+// unsupported policy types).
+func (p *Program) Notes() []string { return p.notes }
+
+// addRule adds r to the rule table and returns its index.
+func (p *Program) addRule(r RuleRef) int32 {
+	r.Index = int32(len(p.rules))
+	p.rules = append(p.rules, r)
+	return r.Index
+}
+
+// Evaluate returns one verdict per conversation, in the same order. It
+// runs on every processor.
+func (p *Program) Evaluate(convs []analysis.Conversation) []Verdict {
+	out := make([]Verdict, len(convs))
+	const chunk = 4096
+	workers := min(runtime.GOMAXPROCS(0), (len(convs)+chunk-1)/chunk)
+	var next int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(p)
+			for {
+				mu.Lock()
+				lo := int(next)
+				next += chunk
+				mu.Unlock()
+				if lo >= len(convs) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(convs)); i++ {
+					out[i] = w.evaluate(&convs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Where a decision was taken.
+const (
+	dirNone uint8 = iota
+	dirOut        // the source's egress
+	dirIn         // the destination's ingress
+)
+
+// decision gathers what the enforcement points decide of one conversation.
+type decision struct {
+	set      bool // some enforcement point saw it
+	outcome  Outcome
+	rule     int32
+	dir      uint8
+	at       netip.Addr
+	second   int32 // another allowing rule, for Why; -1 when none
+	implicit bool  // rule is an implicit one
+	hits     [MaxHits]int32
+	nh       int
+	unc      int32
+}
+
+func newDecision() decision {
+	d := decision{rule: -1, second: -1, unc: -1}
+	for i := range d.hits {
+		d.hits[i] = -1
+	}
+	return d
+}
+
+// hit records a rule that decided (or passed the packet on) at a point.
+func (d *decision) hit(ref int32) {
+	if d.nh < MaxHits {
+		d.hits[d.nh] = ref
+		d.nh++
+	}
+}
+
+// point records the outcome at one enforcement point: the most severe
+// outcome wins; of equal ones, the first, except that a written rule that
+// allows names the verdict rather than a default one.
+func (d *decision) point(o Outcome, rule int32, dir uint8, at netip.Addr, implicit bool) {
+	switch {
+	case !d.set || o > d.outcome || o == Allowed && d.outcome == Allowed && d.implicit && !implicit:
+		second := int32(-1)
+		if d.set && d.outcome == Allowed && o == Allowed {
+			second = d.rule
+		}
+		d.set, d.outcome, d.rule, d.dir, d.at, d.second, d.implicit = true, o, rule, dir, at, second, implicit
+	case o == Allowed && d.outcome == Allowed && d.second < 0 && rule != d.rule:
+		d.second = rule
+	}
+}
+
+// worker evaluates conversations, keeping the strings it makes so that
+// verdicts share them.
+type worker struct {
+	p      *Program
+	points map[pointKey]string
+	whys   map[whyKey]string
+	uncs   map[int32]string
+}
+
+type pointKey struct {
+	dir uint8
+	at  netip.Addr
+}
+
+type whyKey struct {
+	outcome      Outcome
+	rule, second int32
+	dir          uint8
+}
+
+func newWorker(p *Program) *worker {
+	return &worker{p: p, points: map[pointKey]string{}, whys: map[whyKey]string{}, uncs: map[int32]string{}}
+}
+
+// noPoint is the Why of a conversation no enforcement point saw.
+const noPoint = "no enforcement point: neither end is a workload these policies protect"
+
+func (w *worker) evaluate(c *analysis.Conversation) Verdict {
+	d := newDecision()
+	if w.p.ntx != nil {
+		w.p.evalNutanix(c, &d)
+	}
+	if w.p.nsx != nil && d.outcome != Blocked {
+		w.p.evalNSX(c, &d)
+	}
+	v := Verdict{Outcome: d.outcome, Hits: d.hits, Rule: RuleRef{Index: -1}}
+	if !d.set {
+		v.Why = noPoint
+		return v
+	}
+	v.Rule = w.p.rules[d.rule]
+	v.Point = w.point(d.dir, d.at)
+	v.Why = w.why(&d)
+	if d.unc >= 0 {
+		v.Uncertain = w.uncertain(d.unc, d.unc == d.rule)
+	}
+	return v
+}
+
+// point renders "OUT at 10.20.10.11 (web-01)".
+func (w *worker) point(dir uint8, at netip.Addr) string {
+	k := pointKey{dir, at}
+	if s, ok := w.points[k]; ok {
+		return s
+	}
+	s := "IN at "
+	if dir == dirOut {
+		s = "OUT at "
+	}
+	s += at.String()
+	if i, ok := w.p.vmAt[at]; ok && w.p.env.VMs[i].Name != "" {
+		s += " (" + w.p.env.VMs[i].Name + ")"
+	}
+	w.points[k] = s
+	return s
+}
+
+var sideName = [...]string{dirNone: "", dirOut: "the source's egress", dirIn: "the destination's ingress"}
+
+// why renders the one line for people.
+func (w *worker) why(d *decision) string {
+	k := whyKey{d.outcome, d.rule, d.second, d.dir}
+	if s, ok := w.whys[k]; ok {
+		return s
+	}
+	r := w.p.rules[d.rule]
+	var s string
+	switch d.outcome {
+	case Allowed:
+		s = "allowed by " + r.String() + " at " + sideName[d.dir]
+		if d.second >= 0 {
+			s += "; also by " + w.p.rules[d.second].String()
+		}
+	case WouldBlock:
+		s = "would be blocked by " + r.String() + " at " + sideName[d.dir] + " (the policy is in monitor mode)"
+	default:
+		s = "blocked by " + r.String() + " at " + sideName[d.dir]
+	}
+	w.whys[k] = s
+	return s
+}
+
+// uncertain says which rule an unresolved reference makes uncertain: one
+// consulted first that may have matched, or the deciding rule itself.
+func (w *worker) uncertain(ref int32, deciding bool) string {
+	k := ref << 1
+	if deciding {
+		k |= 1
+	}
+	if s, ok := w.uncs[k]; ok {
+		return s
+	}
+	s := w.p.rules[ref].String() + " may also match: it references something unresolved (see the problems listed)"
+	if deciding {
+		s = "the deciding rule " + w.p.rules[ref].String() + " references something unresolved (see the problems listed)"
+	}
+	w.uncs[k] = s
+	return s
+}

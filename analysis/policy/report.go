@@ -1,0 +1,272 @@
+package policy
+
+import (
+	"cmp"
+	"math"
+	"net/netip"
+	"slices"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Totals count conversations, their sessions and bytes.
+type Totals struct {
+	Conversations int
+	Sessions      uint64
+	Bytes         uint64
+}
+
+func (t *Totals) add(c *analysis.Conversation) {
+	t.Conversations++
+	t.Sessions += c.Sessions
+	t.Bytes += c.Bytes()
+}
+
+// RuleTotals are the conversations a rule decided.
+type RuleTotals struct {
+	Rule    RuleRef
+	Outcome Outcome // for the blocked-by-rule list: Blocked or WouldBlock
+	Totals
+}
+
+// TagTotals are the blocked conversations of one tag and direction.
+type TagTotals struct {
+	Tag       string // "" for conversations no line tagged
+	Direction ingest.Direction
+	Outcome   Outcome
+	Totals
+}
+
+// WideRule is an allow rule and the combinations it admits.
+type WideRule struct {
+	Rule RuleRef
+	// Admitted counts the (source, destination, port) combinations the rule
+	// admits, an Any side counting as the peers seen on it (as synthesis
+	// counts its own rules); Observed those seen.
+	Admitted, Observed uint64
+}
+
+// Report is what a policy does to the observed conversations.
+type Report struct {
+	Total       Totals
+	ByOutcome   [3]Totals // by Outcome
+	InReview    [3]Totals // of those, the conversations synthesis lists for review
+	Uncertain   int       // verdicts an unresolved reference could change
+	Unprotected Totals    // conversations no enforcement point saw
+	// Broken are the observed conversations outside review that would be
+	// blocked (Blocked or WouldBlock), by index into the conversations:
+	// what enforcing the policy would break.
+	Broken []int
+	// SuspectAdmitted are the conversations under review (scans, never
+	// answered, only dropped) the policy still allows, by index.
+	SuspectAdmitted []int
+	ByRule          []RuleTotals // blocked and would-block conversations by deciding rule, most sessions first
+	ByTag           []TagTotals  // the same by tag and direction
+	// Hits counts, for every rule of Program.Rules, the conversations it
+	// decided (or passed on) at some enforcement point.
+	Hits []Totals
+	// Unused are the rules of the bodies (not the implicit ones) that
+	// decided nothing.
+	Unused []RuleRef
+	// Wide are the allow rules that admit combinations never seen, the
+	// widest first.
+	Wide     []WideRule
+	Problems []string
+	Notes    []string
+}
+
+// OK reports whether no observed conversation outside review would be
+// blocked: the gate a change can pass.
+func (r *Report) OK() bool { return len(r.Broken) == 0 }
+
+// Summarize reports what p's verdicts (in the order of convs) mean. review
+// gives, per conversation, why synthesis lists it for review ("" when it
+// does not), as analysis.ReviewReasons returns it.
+func (p *Program) Summarize(convs []analysis.Conversation, vs []Verdict, review []string) Report {
+	r := Report{Hits: make([]Totals, len(p.rules)), Problems: p.Problems(), Notes: p.Notes()}
+	byRule := map[[2]int32]*RuleTotals{}
+	byTag := map[TagTotals]*TagTotals{}
+	obs := newObservations(p)
+	for i := range convs {
+		c, v := &convs[i], &vs[i]
+		suspect := i < len(review) && review[i] != ""
+		r.Total.add(c)
+		r.ByOutcome[v.Outcome].add(c)
+		if suspect {
+			r.InReview[v.Outcome].add(c)
+		}
+		if v.Uncertain != "" {
+			r.Uncertain++
+		}
+		if v.Rule.Index < 0 {
+			r.Unprotected.add(c)
+		}
+		p.countHits(&r, c, v, obs)
+		switch {
+		case v.Outcome == Allowed && suspect:
+			r.SuspectAdmitted = append(r.SuspectAdmitted, i)
+		case v.Outcome != Allowed:
+			if !suspect {
+				r.Broken = append(r.Broken, i)
+			}
+			k := [2]int32{v.Rule.Index, int32(v.Outcome)}
+			if byRule[k] == nil {
+				byRule[k] = &RuleTotals{Rule: v.Rule, Outcome: v.Outcome}
+			}
+			byRule[k].add(c)
+			addTags(byTag, c, v.Outcome)
+		}
+	}
+	for _, t := range byRule {
+		r.ByRule = append(r.ByRule, *t)
+	}
+	slices.SortFunc(r.ByRule, func(a, b RuleTotals) int {
+		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Rule.Index, b.Rule.Index), cmp.Compare(a.Outcome, b.Outcome))
+	})
+	for _, t := range byTag {
+		r.ByTag = append(r.ByTag, *t)
+	}
+	slices.SortFunc(r.ByTag, func(a, b TagTotals) int {
+		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Direction, b.Direction))
+	})
+	for i, h := range r.Hits {
+		if h.Conversations == 0 && !p.rules[i].Implicit {
+			r.Unused = append(r.Unused, p.rules[i])
+		}
+	}
+	r.Wide = p.wide(obs)
+	return r
+}
+
+// countHits adds c to the hit counts of the rules of its verdict, once each,
+// and records what the allowing rules saw.
+func (p *Program) countHits(r *Report, c *analysis.Conversation, v *Verdict, obs *observations) {
+	for k, h := range v.Hits {
+		if h < 0 || slices.Contains(v.Hits[:k], h) {
+			continue
+		}
+		r.Hits[h].add(c)
+		if v.Outcome == Allowed {
+			obs.add(h, c)
+		}
+	}
+}
+
+// addTags adds a blocked conversation to the totals of each of its tags.
+func addTags(byTag map[TagTotals]*TagTotals, c *analysis.Conversation, o Outcome) {
+	tags := c.Tags
+	if len(tags) == 0 {
+		tags = []analysis.Tag{{Direction: c.Direction}}
+	}
+	for _, t := range tags {
+		k := TagTotals{Tag: t.Name, Direction: t.Direction, Outcome: o}
+		if byTag[k] == nil {
+			x := k
+			byTag[k] = &x
+		}
+		byTag[k].add(c)
+	}
+}
+
+// observations gather, per allowing rule, the conversations it admitted
+// (each a distinct source, destination and port) and, for an Any side, the
+// distinct peers seen on it.
+type observations struct {
+	p          *Program
+	allowed    []uint64
+	srcs, dsts []map[netip.Addr]struct{}
+}
+
+func newObservations(p *Program) *observations {
+	n := len(p.rules)
+	return &observations{p: p, allowed: make([]uint64, n), srcs: make([]map[netip.Addr]struct{}, n), dsts: make([]map[netip.Addr]struct{}, n)}
+}
+
+func (o *observations) add(rule int32, c *analysis.Conversation) {
+	o.allowed[rule]++
+	s, ok := o.p.shapes[rule]
+	if !ok {
+		return
+	}
+	if s.src.any {
+		if o.srcs[rule] == nil {
+			o.srcs[rule] = map[netip.Addr]struct{}{}
+		}
+		o.srcs[rule][c.Src] = struct{}{}
+	}
+	if s.dst.any {
+		if o.dsts[rule] == nil {
+			o.dsts[rule] = map[netip.Addr]struct{}{}
+		}
+		o.dsts[rule][c.Dst] = struct{}{}
+	}
+}
+
+// shape is what an allow rule admits: sources, destinations, services.
+type shape struct {
+	src, dst members
+	svcs     []svc
+}
+
+// setShape records the shape of an allow rule, for Report.Wide.
+func (p *Program) setShape(ref int32, s shape) {
+	if p.shapes == nil {
+		p.shapes = map[int32]shape{}
+	}
+	p.shapes[ref] = s
+}
+
+// wide lists the allow rules that admit combinations never seen.
+func (p *Program) wide(obs *observations) []WideRule {
+	var out []WideRule
+	for ref, s := range p.shapes {
+		seen := obs.allowed[ref]
+		if seen == 0 {
+			continue // unused: listed apart
+		}
+		admitted := satMul(satMul(sideSize(s.src, len(obs.srcs[ref])), sideSize(s.dst, len(obs.dsts[ref]))), portCount(s.svcs))
+		if admitted > seen {
+			out = append(out, WideRule{Rule: p.rules[ref], Admitted: admitted, Observed: seen})
+		}
+	}
+	slices.SortFunc(out, func(a, b WideRule) int {
+		return cmp.Or(cmp.Compare(b.Admitted-b.Observed, a.Admitted-a.Observed), cmp.Compare(a.Rule.Index, b.Rule.Index))
+	})
+	return out
+}
+
+// sideSize counts a side's addresses; Any counts the peers seen on it.
+func sideSize(m members, seen int) uint64 {
+	if m.any {
+		return uint64(seen)
+	}
+	return max(m.set.size(), uint64(seen))
+}
+
+// portCount counts the ports (or protocols) services admit.
+func portCount(svcs []svc) uint64 {
+	var n uint64
+	for _, s := range svcs {
+		switch {
+		case s.proto == anyProto:
+			return 2*65536 + 254
+		case s.ports == nil && hasPorts(uint8(s.proto)):
+			n += 65536
+		case s.ports != nil:
+			for _, r := range s.ports {
+				n += uint64(r.hi-r.lo) + 1
+			}
+		default:
+			n++
+		}
+	}
+	return max(n, 1)
+}
+
+func satMul(a, b uint64) uint64 {
+	if a != 0 && b > math.MaxUint64/2/a {
+		return math.MaxUint64 / 2
+	}
+	return a * b
+}

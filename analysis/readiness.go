@@ -1,0 +1,209 @@
+package analysis
+
+import (
+	"errors"
+	"slices"
+	"time"
+)
+
+// Readiness answers "was discovery long enough?": rules synthesised from
+// everything observed before a cut, replayed on what came after. A rule
+// base that would have blocked much of the held-out traffic was made too
+// early; one that admits it all, with the last new legitimate conversation
+// days ago, has probably seen the application.
+type Readiness struct {
+	Cut, End time.Time // the cut, and the last observation
+	Rules    int       // rules synthesised from before the cut
+	Trained  Totals    // conversations before the cut (sessions of that period)
+	HeldOut  Totals    // conversations after the cut (sessions of that period)
+	// InReview counts held-out conversations synthesis would list for review
+	// (scans, never answered, only dropped): not counted as blocked.
+	InReview int
+	// Blocked are the held-out conversations outside review that no rule
+	// admits, with their sessions after the cut; Novel those first seen
+	// after the cut (outside review): the novelties of the held-out period.
+	Blocked, Novel []Conversation
+	// BlockedTotals sums Blocked.
+	BlockedTotals Totals
+	// LastNew is when the newest legitimate conversation (outside review)
+	// was first seen; zero when none has a time.
+	LastNew time.Time
+}
+
+// Assessed counts the held-out conversations the replay judges: those
+// outside review.
+func (r *Readiness) Assessed() int { return r.HeldOut.Conversations - r.InReview }
+
+// BlockedShare is the share of the held-out conversations (outside review)
+// the rules would have blocked, from 0 to 1.
+func (r *Readiness) BlockedShare() float64 {
+	if r.Assessed() <= 0 {
+		return 0
+	}
+	return float64(len(r.Blocked)) / float64(r.Assessed())
+}
+
+// BlockedSessionShare is the same for sessions of the held-out period.
+func (r *Readiness) BlockedSessionShare() float64 {
+	if r.HeldOut.Sessions == 0 {
+		return 0
+	}
+	return float64(r.BlockedTotals.Sessions) / float64(r.HeldOut.Sessions)
+}
+
+// DaysSinceNew is the time from LastNew to End, in days.
+func (r *Readiness) DaysSinceNew() float64 {
+	if r.LastNew.IsZero() || r.End.IsZero() {
+		return 0
+	}
+	return r.End.Sub(r.LastNew).Hours() / 24
+}
+
+// ErrNoHoldout: the cut leaves nothing before or nothing after it.
+var ErrNoHoldout = errors.New("nothing to hold out")
+
+// HoldoutCut returns the cut that holds out the last d of the observations
+// of convs: their last time minus d.
+func HoldoutCut(convs []Conversation, d time.Duration) (time.Time, error) {
+	var last time.Time
+	for i := range convs {
+		if convs[i].Last.After(last) {
+			last = convs[i].Last
+		}
+	}
+	if last.IsZero() {
+		return time.Time{}, errors.New("no conversation has a time: nothing to hold out")
+	}
+	return last.Add(-d), nil
+}
+
+// CheckReadiness synthesises rules from the sessions of convs that started
+// before cut (with synth, which applies the user's edits) and replays the
+// sessions from cut on. k decides what is under review.
+func CheckReadiness(convs []Conversation, cut time.Time, k Knobs, synth func([]Conversation) (RuleSet, error)) (Readiness, error) {
+	r := Readiness{Cut: cut}
+	var before, held []Conversation
+	for i := range convs {
+		c := &convs[i]
+		if c.Last.After(r.End) {
+			r.End = c.Last
+		}
+		if w, ok := c.Window(time.Time{}, cut); ok {
+			before = append(before, w)
+		}
+		if w, ok := c.Window(cut, time.Time{}); ok {
+			held = append(held, w)
+		}
+	}
+	if len(before) == 0 || len(held) == 0 {
+		return r, ErrNoHoldout
+	}
+	rs, err := synth(before)
+	if err != nil {
+		return r, err
+	}
+	r.Rules = len(rs.Rules)
+	for i := range before {
+		r.Trained.Add(&before[i])
+	}
+	ix := newRuleIndex(rs.Rules)
+	review := ReviewReasons(held, k)
+	for i := range held {
+		c := &held[i]
+		r.HeldOut.Add(c)
+		if review[i] != "" {
+			r.InReview++
+			continue
+		}
+		if !c.First.Before(cut) {
+			r.Novel = append(r.Novel, *c)
+		}
+		if !ix.admits(c) {
+			r.Blocked = append(r.Blocked, *c)
+			r.BlockedTotals.Add(c)
+		}
+	}
+	r.LastNew = lastNew(convs, k)
+	return r, nil
+}
+
+// lastNew is when the newest conversation outside review was first seen.
+func lastNew(convs []Conversation, k Knobs) time.Time {
+	var t time.Time
+	for i, why := range ReviewReasons(convs, k) {
+		if why == "" && convs[i].First.After(t) {
+			t = convs[i].First
+		}
+	}
+	return t
+}
+
+// Window returns the part of c whose sessions started in the hours that
+// start in [since, until) (a zero bound is open), and false when none did:
+// windows that meet at a time share no hour.
+// Sessions and unanswered sessions follow the hours; packets and bytes stay
+// whole (the hourly counts say nothing of them), as the workspace's time
+// filter does. A conversation with no hourly counts is kept whole when the
+// range is open at the start, else left out.
+func (c *Conversation) Window(since, until time.Time) (Conversation, bool) {
+	if len(c.Hourly) == 0 {
+		return *c, since.IsZero()
+	}
+	out := *c
+	out.Hourly, out.Sessions = nil, 0
+	for _, h := range c.Hourly {
+		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
+			out.Hourly = append(out.Hourly, h)
+			out.Sessions += h.Sessions
+		}
+	}
+	out.Unanswered = min(c.Unanswered, out.Sessions)
+	return out, out.Sessions > 0
+}
+
+// ruleIndex finds the rules that may admit a conversation: by protocol and
+// destination port, with the rules of wide port ranges kept apart.
+type ruleIndex struct {
+	rules  []Rule
+	byPort map[protoPort][]int32
+	wide   map[uint8][]int32 // portless protocols and ranges over maxIndexedPorts
+}
+
+type protoPort struct {
+	proto uint8
+	port  uint16
+}
+
+const maxIndexedPorts = 1024
+
+func newRuleIndex(rules []Rule) *ruleIndex {
+	ix := &ruleIndex{rules: rules, byPort: map[protoPort][]int32{}, wide: map[uint8][]int32{}}
+	for i := range rules {
+		s := &rules[i].Service
+		n := 0
+		for _, p := range s.Ports {
+			n += int(p.To-p.From) + 1
+		}
+		if !hasPorts(s.Proto) || n > maxIndexedPorts {
+			ix.wide[s.Proto] = append(ix.wide[s.Proto], int32(i))
+			continue
+		}
+		for _, p := range s.Ports {
+			for port := int(p.From); port <= int(p.To); port++ {
+				k := protoPort{s.Proto, uint16(port)}
+				ix.byPort[k] = append(ix.byPort[k], int32(i))
+			}
+		}
+	}
+	return ix
+}
+
+// admits reports whether some rule admits c.
+func (ix *ruleIndex) admits(c *Conversation) bool {
+	for _, list := range [2][]int32{ix.byPort[protoPort{c.Proto, c.DPort}], ix.wide[c.Proto]} {
+		if slices.ContainsFunc(list, func(i int32) bool { return ix.rules[i].Admits(c) }) {
+			return true
+		}
+	}
+	return false
+}

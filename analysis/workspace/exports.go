@@ -1,0 +1,71 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Export history: the ids of the vendor objects each export wrote, so that
+// the next export of the same policy can delete what it no longer has (NSX
+// rules and the IP-set groups made for them, marked_for_delete). The table
+// is made on first use, so workspaces of any schema version take it without
+// a migration.
+
+const exportHistoryTable = `CREATE TABLE IF NOT EXISTS export_history (
+	target TEXT NOT NULL,   -- "nsx"
+	policy TEXT NOT NULL,   -- the policy's id in the target
+	object TEXT NOT NULL,   -- an id the export wrote under it
+	first  INTEGER NOT NULL,
+	last   INTEGER NOT NULL,
+	PRIMARY KEY (target, policy, object)
+) WITHOUT ROWID`
+
+// Exported returns, sorted, every id an export to target wrote under policy.
+func (ws *Workspace) Exported(ctx context.Context, target, policy string) ([]string, error) {
+	var n int
+	if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'export_history'`).Scan(&n); err != nil {
+		return nil, classify(err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	rows, err := ws.db.QueryContext(ctx, `SELECT object FROM export_history WHERE target = ? AND policy = ? ORDER BY object`,
+		target, policy)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, id)
+	}
+	return out, classify(rows.Err())
+}
+
+// RecordExport adds the ids an export to target wrote under policy to the
+// history, in one transaction.
+func (ws *Workspace) RecordExport(ctx context.Context, target, policy string, ids []string) error {
+	now := time.Now().Unix()
+	return ws.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, exportHistoryTable); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO export_history (target, policy, object, first, last) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (target, policy, object) DO UPDATE SET last = excluded.last`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, target, policy, id, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"cmp"
+	"slices"
+
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/analysis/policy"
+)
+
+// The Flows view's share of a policy check: a Verdict column and a verdict
+// filter. Hooks in flows.go and flowquery.go call these.
+
+// ColVerdict is the Flows table's column of the checked policy's verdicts,
+// after the flow columns; empty when no policy is checked.
+const ColVerdict = numFlowCols
+
+// verdictBreaks is the filter value of the conversations a policy would
+// break: blocked or would block, outside review.
+const verdictBreaks = "would break"
+
+// verdictChoices are the verdict select's options.
+var verdictChoices = []string{"Any verdict", policy.Allowed.String(), policy.WouldBlock.String(), policy.Blocked.String(), verdictBreaks}
+
+// withVerdictColumn returns the flow table's headers and widths with the
+// Verdict column.
+func withVerdictColumn(headers []string, widths []float32) ([]string, []float32) {
+	return append(slices.Clone(headers), "Verdict"), append(slices.Clone(widths), 150)
+}
+
+// newVerdictSelect is the Flows view's verdict filter.
+func (v *flowsView) newVerdictSelect() *widget.Select {
+	s := widget.NewSelect(verdictChoices, func(string) { v.fromSelects() })
+	s.PlaceHolder = "Any verdict"
+	return s
+}
+
+// verdictOf returns what the check says of conversation i of the flows'
+// snapshot, and whether it would break; ok is false without a check of it.
+func (v *flowsView) verdictOf(i int) (o policy.Outcome, breaks, ok bool) {
+	st := v.u.check.state
+	if st == nil || !sameConvs(st.snap, v.snap) || i >= len(st.breaks) {
+		return 0, false, false
+	}
+	return st.x.Result.Verdicts[i].Outcome, st.breaks[i], true
+}
+
+// verdictCell renders the Verdict column of row.
+func (v *flowsView) verdictCell(row int) string {
+	o, breaks, ok := v.verdictOf(int(v.view.Rows[row]))
+	switch {
+	case !ok:
+		return ""
+	case breaks:
+		return o.String() + " ⚠"
+	}
+	return o.String()
+}
+
+// verdictFunc returns the filter's view of the current check.
+func (v *flowsView) verdictFunc() func(i int) (string, bool) {
+	return func(i int) (string, bool) {
+		o, breaks, ok := v.verdictOf(i)
+		if !ok {
+			return "", false
+		}
+		return o.String(), breaks
+	}
+}
+
+// keepVerdict reports whether conversation i passes the verdict filter.
+func (f *FlowFilter) keepVerdict(i int) bool {
+	if f.Verdict == "" {
+		return true
+	}
+	if f.Verdicts == nil {
+		return false
+	}
+	verdict, breaks := f.Verdicts(i)
+	if f.Verdict == verdictBreaks {
+		return breaks
+	}
+	return verdict == f.Verdict
+}
+
+// sortByVerdict orders rows by verdict: allowed, would block, blocked, what
+// would break last (first when desc).
+func sortByVerdict(rows []int32, f *FlowFilter, desc bool) {
+	rank := func(i int32) int {
+		if f.Verdicts == nil {
+			return 0
+		}
+		verdict, breaks := f.Verdicts(int(i))
+		r := slices.Index(verdictChoices, verdict)
+		if breaks {
+			r = len(verdictChoices)
+		}
+		return r
+	}
+	slices.SortStableFunc(rows, func(a, b int32) int {
+		c := cmp.Compare(rank(a), rank(b))
+		if desc {
+			return -c
+		}
+		return c
+	})
+}
+
+// checkChanged follows a new check (or its removal): the filter sees the
+// new verdicts, and the table shows them.
+func (v *flowsView) checkChanged() {
+	v.filter.Verdicts = v.verdictFunc()
+	if v.filter.Verdict != "" || v.sortCol == ColVerdict {
+		v.refresh()
+		return
+	}
+	v.table.Refresh()
+}
+
+// verdictDetail is the details pane's line on the checked policy's verdict
+// of row ("" without a check).
+func (v *flowsView) verdictDetail(row int) string {
+	i := int(v.view.Rows[row])
+	if _, _, ok := v.verdictOf(i); !ok {
+		return ""
+	}
+	st := v.u.check.state
+	vd := &st.x.Result.Verdicts[i]
+	s := "Checked policy: " + vd.Why + "\n"
+	if st.breaks[i] {
+		s = "⚠ " + s
+	}
+	if vd.Uncertain != "" {
+		s += "Uncertain: " + vd.Uncertain + "\n"
+	}
+	return s
+}

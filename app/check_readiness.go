@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// readinessHoldout is how much of the observations the Overview holds out.
+const readinessHoldout = 24 * time.Hour
+
+// readinessLine is the Overview's answer to "was discovery long enough?",
+// beside new conversations per day: rules synthesised from everything but
+// the last day, replayed on the last day (analysis.CheckReadiness). Tapping
+// it shows the last day's new conversations in Flows.
+type readinessLine struct {
+	u       *UI
+	label   *widget.Label
+	btn     *widget.Button
+	content fyne.CanvasObject
+	gen     atomic.Int64
+	cut     time.Time // UI goroutine only
+	// last is the latest readiness shown, for tests (UI goroutine only).
+	last *analysis.Readiness
+}
+
+func newReadinessLine(u *UI) *readinessLine {
+	r := &readinessLine{u: u, label: widget.NewLabel("Readiness: waiting for the rules…")}
+	r.label.Wrapping = fyne.TextWrapWord
+	r.label.SizeName = theme.SizeNameCaptionText
+	r.btn = widget.NewButton("Last day's new", r.tapped)
+	r.btn.Importance = widget.LowImportance
+	r.btn.Disable()
+	r.content = container.NewBorder(nil, nil, nil, r.btn, r.label)
+	return r
+}
+
+// update recomputes the readiness of s in the background (the latest
+// request wins); on the UI goroutine.
+func (r *readinessLine) update(s *Snapshot) {
+	p := r.u.Project()
+	if p == nil || s.RulesPending {
+		return
+	}
+	gen := r.gen.Add(1)
+	r.label.SetText("Readiness: replaying the last day against rules from the days before…")
+	r.u.background(func() {
+		res, err := readiness(p, s)
+		r.u.do(func() {
+			if r.gen.Load() != gen {
+				return
+			}
+			if err != nil {
+				r.last, r.cut = nil, time.Time{}
+				r.label.SetText("Readiness: " + err.Error())
+				r.btn.Disable()
+				return
+			}
+			r.last, r.cut = &res, res.Cut
+			r.label.SetText(readinessText(&res))
+			r.btn.Enable()
+		})
+	})
+}
+
+// readiness computes the hold-out of the last day with the workspace's
+// exclusions and edits.
+func readiness(p *Project, s *Snapshot) (analysis.Readiness, error) {
+	cut, err := analysis.HoldoutCut(s.Convs, readinessHoldout)
+	if err != nil {
+		return analysis.Readiness{}, err
+	}
+	ws := p.Workspace()
+	edits, err := ws.Edits(context.Background())
+	if err != nil {
+		return analysis.Readiness{}, err
+	}
+	k := s.Knobs
+	ex, err := analysis.Exclusions(edits)
+	if err != nil {
+		return analysis.Readiness{}, err
+	}
+	k.Exclude = append(k.Exclude[:len(k.Exclude):len(k.Exclude)], ex...)
+	return analysis.CheckReadiness(s.Convs, cut, k, func(before []analysis.Conversation) (analysis.RuleSet, error) {
+		rs, _, err := ws.Synthesize(context.Background(), before, s.Knobs)
+		return rs, err
+	})
+}
+
+// readinessText is the line for people.
+func readinessText(r *analysis.Readiness) string {
+	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %d of its %d conversations (%.1f%%) · "+
+		"%d new on the last day · last new legitimate conversation %.1f days before the end",
+		len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), len(r.Novel), r.DaysSinceNew())
+}
+
+// tapped shows the held-out day's new conversations in Flows.
+func (r *readinessLine) tapped() {
+	if r.cut.IsZero() {
+		return
+	}
+	r.u.selectTab("Flows")
+	r.u.flows.setFilter(FlowFilter{NewSince: r.cut})
+}

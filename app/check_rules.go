@@ -1,0 +1,81 @@
+package app
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/policy"
+)
+
+// The Rules view's share of a policy check: for each synthesised rule, what
+// the checked policy does to the conversations it was made from. Hooks in
+// rules.go call these.
+
+// colRuleCheck is the Rules table's column of the check, after the rule
+// columns.
+var colRuleCheck = len(ruleHeaders)
+
+// withCheckColumn returns the rule table's headers and widths with the
+// check column.
+func withCheckColumn(headers []string, widths []float32) ([]string, []float32) {
+	return append(slices.Clone(headers), "Checked policy"), append(slices.Clone(widths), 190)
+}
+
+// ruleVerdicts answers the Rules view: conversations by key, and each
+// rule's text once computed.
+type ruleVerdicts struct {
+	index map[convKey]int32
+	text  map[string]string // by rule ID
+}
+
+type convKey struct {
+	src, dst netip.Addr
+	proto    uint8
+	port     uint16
+}
+
+// ruleVerdict renders what the check of s says of rule r's conversations:
+// "allowed", "2 blocked of 5", "" without a check.
+func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
+	st := v.state
+	if st == nil || !sameConvs(st.snap, s) {
+		return ""
+	}
+	if st.rules == nil {
+		rv := &ruleVerdicts{index: make(map[convKey]int32, len(st.x.Convs)), text: map[string]string{}}
+		for i := range st.x.Convs {
+			c := &st.x.Convs[i]
+			rv.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}] = int32(i)
+		}
+		st.rules = rv
+	}
+	if t, ok := st.rules.text[r.ID]; ok {
+		return t
+	}
+	var n [3]int
+	for i := range r.Evidence.Flows {
+		c := &r.Evidence.Flows[i]
+		if k, ok := st.rules.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}]; ok {
+			n[st.x.Result.Verdicts[k].Outcome]++
+		}
+	}
+	total := n[0] + n[1] + n[2]
+	var parts []string
+	for _, o := range []policy.Outcome{policy.Blocked, policy.WouldBlock} {
+		if n[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
+		}
+	}
+	t := "allowed"
+	switch {
+	case total == 0:
+		t = ""
+	case len(parts) > 0:
+		t = "⚠ " + strings.Join(parts, ", ") + fmt.Sprintf(" of %d", total)
+	}
+	st.rules.text[r.ID] = t
+	return t
+}

@@ -1,0 +1,140 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// ReadinessLine renders the readiness in one line, for the app's Overview
+// and the workbook: "held-out day: 2 of 40 conversations (5.0%) would have
+// been blocked; last new conversation 0.4 days before the end".
+func ReadinessLine(r *analysis.Readiness) string {
+	return fmt.Sprintf("rules from before %s would have blocked %d of %d held-out conversations (%.1f%%), %.1f%% of their sessions; last new legitimate conversation %.1f days before the end",
+		formatTime(r.Cut), len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), 100*r.BlockedSessionShare(), r.DaysSinceNew())
+}
+
+// WriteReadinessTable writes the readiness for people: the periods, the
+// shares blocked, the novelties of the held-out period and the blocked
+// ones (up to top each; 0 means 50).
+func WriteReadinessTable(w io.Writer, r *analysis.Readiness, top int) error {
+	if top <= 0 {
+		top = 50
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Rules synthesised from before %s: %d rules from %s conversations (%s sessions).\n",
+		formatTime(r.Cut), r.Rules, analysis.Thousands(uint64(r.Trained.Conversations)), analysis.Thousands(r.Trained.Sessions))
+	fmt.Fprintf(tw, "Replayed on %s to %s: %s conversations (%s sessions), %d of them under review (not judged).\n",
+		formatTime(r.Cut), formatTime(r.End), analysis.Thousands(uint64(r.HeldOut.Conversations)), analysis.Thousands(r.HeldOut.Sessions), r.InReview)
+	fmt.Fprintf(tw, "Would have blocked: %d of %d conversations (%.1f%%), %s of %s sessions (%.1f%%).\n",
+		len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), analysis.Thousands(r.BlockedTotals.Sessions),
+		analysis.Thousands(r.HeldOut.Sessions), 100*r.BlockedSessionShare())
+	if r.LastNew.IsZero() {
+		fmt.Fprintln(tw, "Last new legitimate conversation: unknown (no times in the logs).")
+	} else {
+		fmt.Fprintf(tw, "Last new legitimate conversation: first seen %s, %.1f days before the last observation.\n", formatTime(r.LastNew), r.DaysSinceNew())
+	}
+	blocked := map[string]bool{}
+	for i := range r.Blocked {
+		blocked[convKey(&r.Blocked[i])] = true
+	}
+	section := func(title string, cs []analysis.Conversation) {
+		fmt.Fprintf(tw, "\n%s: %d\n", title, len(cs))
+		if len(cs) == 0 {
+			return
+		}
+		fmt.Fprintln(tw, "  SOURCE\tDESTINATION\tSERVICE\tSESSIONS\tFIRST SEEN\tBLOCKED\t")
+		for i := 0; i < min(len(cs), top); i++ {
+			c := &cs[i]
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
+				analysis.Thousands(c.Sessions), formatTime(c.First), yesNo(blocked[convKey(c)]))
+		}
+		if len(cs) > top {
+			fmt.Fprintf(tw, "  … and %d more (--top N lists more)\n", len(cs)-top)
+		}
+	}
+	section("New conversations in the held-out period (outside review)", r.Novel)
+	section("Held-out conversations the rules would have blocked", r.Blocked)
+	return tw.Flush()
+}
+
+func convKey(c *analysis.Conversation) string {
+	return c.Src.String() + ">" + c.Dst.String() + "/" + strconv.Itoa(int(c.Proto)) + "/" + strconv.Itoa(int(c.DPort))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// WriteReadinessJSON writes the readiness as one JSON object.
+func WriteReadinessJSON(w io.Writer, r *analysis.Readiness) error {
+	flows := func(cs []analysis.Conversation) []jsonFlow {
+		out := make([]jsonFlow, len(cs))
+		for i := range cs {
+			out[i] = toJSONFlow(&cs[i])
+			out[i].Samples = nil
+		}
+		return out
+	}
+	doc := struct {
+		Cut                 string     `json:"cut"`
+		End                 string     `json:"end"`
+		Rules               int        `json:"rules"`
+		Trained             jsonTotals `json:"trained"`
+		HeldOut             jsonTotals `json:"held_out"`
+		InReview            int        `json:"held_out_in_review"`
+		BlockedShare        float64    `json:"blocked_share"`
+		BlockedSessionShare float64    `json:"blocked_session_share"`
+		LastNew             string     `json:"last_new_conversation,omitempty"`
+		DaysSinceNew        float64    `json:"days_since_new_conversation"`
+		Novel               []jsonFlow `json:"novel"`
+		Blocked             []jsonFlow `json:"blocked"`
+	}{formatTime(r.Cut), formatTime(r.End), r.Rules, analysisTotals(r.Trained), analysisTotals(r.HeldOut), r.InReview,
+		r.BlockedShare(), r.BlockedSessionShare(), formatTime(r.LastNew), r.DaysSinceNew(), flows(r.Novel), flows(r.Blocked)}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func analysisTotals(t analysis.Totals) jsonTotals {
+	return jsonTotals{Conversations: t.Conversations, Sessions: t.Sessions, Bytes: t.Bytes}
+}
+
+// WriteReadinessCSV writes the held-out period's new conversations and the
+// blocked ones: the flows CSV columns and a "blocked" column.
+func WriteReadinessCSV(w io.Writer, r *analysis.Readiness) error {
+	cw := NewCSVWriter(w)
+	if err := cw.Write(append(append([]string{}, FlowColumns...), "novel", "blocked")); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	blocked := map[string]bool{}
+	novel := map[string]bool{}
+	for i := range r.Blocked {
+		blocked[convKey(&r.Blocked[i])] = true
+	}
+	for i := range r.Novel {
+		novel[convKey(&r.Novel[i])] = true
+	}
+	for _, cs := range [][]analysis.Conversation{r.Novel, r.Blocked} {
+		for i := range cs {
+			k := convKey(&cs[i])
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if err := cw.Write(Defuse(append(flowRecord(&cs[i]), yesNo(novel[k]), yesNo(blocked[k])))); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

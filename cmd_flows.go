@@ -100,13 +100,7 @@ func (c *cli) flowsOfFiles(mf *modelFlags, files []string) ([]analysis.Conversat
 func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top int) ([]analysis.Conversation, error) {
 	var q workspace.Query
 	var err error
-	if q.Monitored, err = mf.prefixes(); err != nil {
-		return nil, err
-	}
-	if q.Since, err = parseTime("--since", since); err != nil {
-		return nil, err
-	}
-	if q.Until, err = parseTime("--until", until); err != nil {
+	if q.Monitored, q.Since, q.Until, err = mf.selection(since, until); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(path); err != nil {

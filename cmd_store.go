@@ -26,7 +26,7 @@ const storeHelp = "A store is a ClickHouse database shared by collectors and rea
 	"  flowsleuth store init  [--cluster NAME [--on-cluster]] [--print] URL   create or migrate its tables\n" +
 	"  flowsleuth store info  [--format json] URL                              sessions, time range, collectors\n" +
 	"Collectors ('import --store URL', 'listen --store URL') keep exact session tracking in their own\n" +
-	"workspace and write one row per session; readers ('flows|rules|export|gui --store URL') compute\n" +
+	"workspace and write one row per session; readers ('flows|rules|export|check|gui --store URL') compute\n" +
 	"the conversation table inside ClickHouse. URL is clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE\n" +
 	"(native protocol, port 9000; ?secure=true for TLS); the password may come from " + clickhouse.PasswordEnv + "."
 
@@ -41,7 +41,7 @@ func (c *cli) storeCmd(args []string) error {
 	fs := c.newFlagSet("store "+args[0], "[flags] URL", storeHelp)
 	cluster := fs.String("cluster", "", "init: lay the tables out over this cluster (remote_servers): Distributed tables over NAME_local tables")
 	onCluster := fs.Bool("on-cluster", false, "init: run the DDL ON CLUSTER (needs ZooKeeper); else run --print's script on every server")
-	print := fs.Bool("print", false, "init: print the DDL instead of running it")
+	printDDL := fs.Bool("print", false, "init: print the DDL instead of running it")
 	format := fs.String("format", "table", "info: table or json")
 	rest, err := parseArgs(fs, args[1:])
 	if err != nil {
@@ -59,7 +59,7 @@ func (c *cli) storeCmd(args []string) error {
 		return c.storeInfo(ctx, rest[0], *format)
 	}
 	layout := clickhouse.Layout{Cluster: *cluster, OnCluster: *onCluster}
-	if *print {
+	if *printDDL {
 		fmt.Fprint(c.stdout, clickhouse.Script(clickhouse.DDL(addr.Database, layout)))
 		return nil
 	}
@@ -126,13 +126,7 @@ func (c *cli) flowsOfStore(mf *modelFlags, wsPath string, files []string, since,
 	}
 	q := clickhouse.Query{Top: top, Tags: c.tags, Samples: c.samples}
 	var err error
-	if q.Monitored, err = mf.prefixes(); err != nil {
-		return nil, err
-	}
-	if q.Since, err = parseTime("--since", since); err != nil {
-		return nil, err
-	}
-	if q.Until, err = parseTime("--until", until); err != nil {
+	if q.Monitored, q.Since, q.Until, err = mf.selection(since, until); err != nil {
 		return nil, err
 	}
 	ctx := context.Background()
@@ -202,9 +196,11 @@ type forwarder struct {
 	quit chan struct{}
 	done chan struct{}
 
-	mu   sync.Mutex // one Drain at a time; guards sent, err
-	sent int64
-	err  error
+	drain sync.Mutex // one Drain at a time
+	mu    sync.Mutex // guards sent and err
+	sent  int64
+	last  int64 // sent by the Drain under way
+	err   error
 }
 
 // collector attaches the workspace to the store at url (--store) and
@@ -237,11 +233,17 @@ func (c *cli) collector(ctx context.Context, ws *workspace.Workspace) (*forwarde
 
 // Drain sends everything the journal holds.
 func (f *forwarder) Drain(ctx context.Context) (int64, error) {
+	f.drain.Lock()
+	defer f.drain.Unlock()
+	n, err := f.store.Forward(ctx, f.ws, f.coll, func(sent int64) {
+		f.mu.Lock()
+		f.sent += sent - f.last
+		f.last = sent
+		f.mu.Unlock()
+	})
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	n, err := f.store.Forward(ctx, f.ws, f.coll, nil)
-	f.sent += n
-	f.err = err
+	f.err, f.last = err, 0
+	f.mu.Unlock()
 	return n, err
 }
 
@@ -382,3 +384,16 @@ func (s storeSource) Conversations(ctx context.Context, mon []netip.Prefix) ([]a
 
 func (s storeSource) String() string { return s.s.Address().String() }
 func (s storeSource) Close() error   { return s.s.Close() }
+
+// selection reads the flags that select conversations from a workspace or
+// a store: --monitored, --since and --until.
+func (f *modelFlags) selection(since, until string) (mon []netip.Prefix, from, to time.Time, err error) {
+	if mon, err = f.prefixes(); err != nil {
+		return
+	}
+	if from, err = parseTime("--since", since); err != nil {
+		return
+	}
+	to, err = parseTime("--until", until)
+	return
+}

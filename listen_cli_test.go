@@ -77,9 +77,15 @@ type listener struct {
 
 func startListener(t *testing.T, bin, ws, archive string, env ...string) *listener {
 	t.Helper()
+	return launchListener(t, bin, ws, archive, nil, env...)
+}
+
+// launchListener starts a listener on a free port, with more arguments.
+func launchListener(t *testing.T, bin, ws, archive string, args []string, env ...string) *listener {
+	t.Helper()
 	l := &listener{addr: freePort(t)}
-	l.cmd = exec.Command(bin, "listen", "--tcp", l.addr, "--allow", "127.0.0.1", "--workspace", ws,
-		"--archive", archive, "--flush", "100ms", "--status", "0")
+	l.cmd = exec.Command(bin, append([]string{"listen", "--tcp", l.addr, "--allow", "127.0.0.1", "--workspace", ws,
+		"--archive", archive, "--flush", "100ms", "--status", "0"}, args...)...)
 	l.cmd.Env = append(os.Environ(), env...)
 	l.cmd.Stderr = &l.stderr
 	if err := l.cmd.Start(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -280,26 +279,7 @@ func countArchived(dir string) int {
 
 func startStoreListener(t *testing.T, bin, ws, archive, url string) *listener {
 	t.Helper()
-	l := &listener{addr: freePort(t)}
-	l.cmd = exec.Command(bin, "listen", "--tcp", l.addr, "--allow", "127.0.0.1", "--workspace", ws,
-		"--archive", archive, "--flush", "100ms", "--status", "0", "--store", url)
-	l.cmd.Stderr = &l.stderr
-	if err := l.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("tcp", l.addr)
-		if err == nil {
-			c.Close()
-			return l
-		}
-		if time.Now().After(deadline) {
-			l.cmd.Process.Kill()
-			t.Fatalf("the listener did not start: %v\n%s", err, l.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return launchListener(t, bin, ws, archive, []string{"--store", url})
 }
 
 // TestStoreUsage: a collector's workspace must be empty at first, --store

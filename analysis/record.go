@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 
@@ -121,22 +122,9 @@ func (m *Model) Records() []SessionRecord {
 		}
 	}
 	slices.SortFunc(out, func(a, b SessionRecord) int {
-		if a.ID != b.ID {
-			return cmpUint(a.ID, b.ID)
-		}
-		return cmpUint(uint64(a.Version), uint64(b.Version))
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Version, b.Version))
 	})
 	return out
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // RecordSeq returns the ID of the model's latest session record: saved with

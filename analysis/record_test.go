@@ -3,7 +3,6 @@ package analysis_test
 import (
 	"bytes"
 	"fmt"
-	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -36,32 +35,13 @@ func latest(t *testing.T, takes ...[]analysis.SessionRecord) map[uint64]analysis
 	return out
 }
 
-// recordStates sums records into conversation states.
+// recordStates sums the latest records into conversation states.
 func recordStates(recs map[uint64]analysis.SessionRecord) []analysis.ConvState {
-	type key struct {
-		src, dst netip.Addr
-		proto    uint8
-		dport    uint16
+	all := make([]analysis.SessionRecord, 0, len(recs))
+	for _, r := range recs {
+		all = append(all, r)
 	}
-	ids := make([]uint64, 0, len(recs))
-	for id := range recs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	idx := map[key]int{}
-	var out []analysis.ConvState
-	for _, id := range ids {
-		r := recs[id]
-		k := key{r.Src, r.Dst, r.Proto, r.DPort}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, analysis.ConvState{})
-		}
-		out[i].AddRecord(&r, analysis.DefaultSamples)
-	}
-	return out
+	return analysistest.RecordStates(all, nil)
 }
 
 func demoLines(t *testing.T, vendor string, sessions int) []string {

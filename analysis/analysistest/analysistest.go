@@ -3,7 +3,9 @@
 package analysistest
 
 import (
+	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -24,4 +26,43 @@ func SameConversations(t testing.TB, got, want []analysis.Conversation) {
 			t.Fatalf("conversation %d:\n got %+v\nwant %+v", i, g, w)
 		}
 	}
+}
+
+// RecordStates sums session records into conversation states, as a store
+// does: only the latest version of each session (by ID) counts, and only
+// the sessions keep selects (nil: all). States come in the order of their
+// conversations' first record ID.
+func RecordStates(recs []analysis.SessionRecord, keep func(*analysis.SessionRecord) bool) []analysis.ConvState {
+	latest := make(map[uint64]analysis.SessionRecord, len(recs))
+	for _, r := range recs {
+		if prev, ok := latest[r.ID]; !ok || r.Version > prev.Version {
+			latest[r.ID] = r
+		}
+	}
+	ids := make([]uint64, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	type key struct {
+		src, dst netip.Addr
+		proto    uint8
+		dport    uint16
+	}
+	idx := make(map[key]int)
+	var out []analysis.ConvState
+	for _, id := range ids {
+		r := latest[id]
+		if keep != nil && !keep(&r) {
+			continue
+		}
+		k := key{r.Src, r.Dst, r.Proto, r.DPort}
+		i, ok := idx[k]
+		if !ok {
+			i, idx[k] = len(out), len(out)
+			out = append(out, analysis.ConvState{})
+		}
+		out[i].AddRecord(&r, analysis.DefaultSamples)
+	}
+	return out
 }

@@ -108,7 +108,8 @@ func (s *Store) stateQuery(q Query, tags map[string]string) string {
 	}
 	// Directions: whether the endpoints sit behind an enforcement point
 	// anywhere in the store (the learned monitored set), answered by the
-	// server for the conversations it returns only.
+	// server for the conversations it returns only. GLOBAL: on a cluster
+	// the set is built once, over every shard.
 	learned := fmt.Sprintf("(SELECT src FROM %[1]s WHERE side = %[2]d UNION ALL SELECT dst FROM %[1]s WHERE side = %[3]d)",
 		s.table("sessions"), ingest.DirOutbound, ingest.DirInbound)
 	fmt.Fprintf(&b, ",\n src GLOBAL IN %s, dst GLOBAL IN %[1]s", learned)

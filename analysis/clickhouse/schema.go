@@ -35,7 +35,7 @@ const sessionsColumns = `(
 const sessionsEngine = `ReplacingMergeTree(version) PARTITION BY toYYYYMM(start)
 	ORDER BY (src, dst, proto, dport, collector, id)`
 
-// columns are the sessions columns in the order writes give them.
+// sessionsColumnNames are the sessions columns in the order writes give them.
 var sessionsColumnNames = []string{"collector", "id", "version", "closed", "host", "src", "dst", "proto", "dport",
 	"sport", "side", "labels", "vendors", "actions", "start", "first_ns", "last_ns",
 	"orig_pkts", "orig_bytes", "reply_pkts", "reply_bytes", "unanswered", "samples"}

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"net/netip"
 	"os"
 	"reflect"
 	"slices"
@@ -243,7 +242,7 @@ func TestFilters(t *testing.T) {
 		recs = append(recs, r)
 	}
 	slices.SortFunc(recs, func(a, b analysis.SessionRecord) int { return cmp.Compare(a.ID, b.ID) })
-	all := statesOf(recs, func(*analysis.SessionRecord) bool { return true })
+	all := analysistest.RecordStates(recs, func(*analysis.SessionRecord) bool { return true })
 	mon := analysis.NewMonitored(nil, all)
 	since, until := time.Date(2025, 4, 9, 6, 30, 0, 0, time.UTC), time.Date(2025, 4, 11, 0, 0, 0, 0, time.UTC)
 
@@ -252,7 +251,7 @@ func TestFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := statesOf(recs, func(r *analysis.SessionRecord) bool {
+		in := analysistest.RecordStates(recs, func(r *analysis.SessionRecord) bool {
 			return r.Start >= since.Unix() && r.Start < until.Unix()
 		})
 		want := analysis.Build(in, mon, tags)
@@ -304,31 +303,6 @@ func TestFilters(t *testing.T) {
 			}
 		}
 	})
-}
-
-// statesOf sums the records keep selects into conversation states.
-func statesOf(recs []analysis.SessionRecord, keep func(*analysis.SessionRecord) bool) []analysis.ConvState {
-	type key struct {
-		src, dst netip.Addr
-		proto    uint8
-		dport    uint16
-	}
-	idx := map[key]int{}
-	var out []analysis.ConvState
-	for i := range recs {
-		r := &recs[i]
-		if !keep(r) {
-			continue
-		}
-		k := key{r.Src, r.Dst, r.Proto, r.DPort}
-		n, ok := idx[k]
-		if !ok {
-			n, idx[k] = len(out), len(out)
-			out = append(out, analysis.ConvState{})
-		}
-		out[n].AddRecord(r, analysis.DefaultSamples)
-	}
-	return out
 }
 
 // TestSchema: a store must be made before use; making it twice is harmless.

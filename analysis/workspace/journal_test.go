@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -43,31 +42,13 @@ func drain(t *testing.T, ws *Workspace, limit int) (map[uint64]analysis.SessionR
 	}
 }
 
-// statesOf sums session records into conversation states.
+// statesOf sums the latest session records into conversation states.
 func statesOf(recs map[uint64]analysis.SessionRecord) []analysis.ConvState {
-	type key struct {
-		src, dst netip.Addr
-		proto    uint8
-		dport    uint16
+	all := make([]analysis.SessionRecord, 0, len(recs))
+	for _, r := range recs {
+		all = append(all, r)
 	}
-	ids := make([]uint64, 0, len(recs))
-	for id := range recs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	idx := map[key]int{}
-	var out []analysis.ConvState
-	for _, id := range ids {
-		r := recs[id]
-		k := key{r.Src, r.Dst, r.Proto, r.DPort}
-		i, ok := idx[k]
-		if !ok {
-			i, idx[k] = len(out), len(out)
-			out = append(out, analysis.ConvState{})
-		}
-		out[i].AddRecord(&r, analysis.DefaultSamples)
-	}
-	return out
+	return analysistest.RecordStates(all, nil)
 }
 
 // TestJournalHoldsTheWorkspace: a collector's journal, forwarded in pieces

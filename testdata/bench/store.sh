@@ -22,14 +22,15 @@ command -v clickhouse-server >/dev/null || { echo "bench-store: clickhouse-serve
 [ -x "$BIN" ] || go build -o "$BIN" .
 export LANG=en_US.UTF-8 # Fyne cannot read the C locale (see Known issues)
 
-# The corpus: host ahv-(i%4), collector a gets ahv-0 and ahv-1, b the others.
+# The corpus: session i is of conversation k = i%CONVS, logged by host ahv-((i/CONVS + k)%4), so that
+# every conversation has sessions at both collectors (a gets ahv-0 and ahv-1, b the others), half each.
 a="$OUT/store-$SESSIONS-a.log" b="$OUT/store-$SESSIONS-b.log"
 if [ ! -s "$a" ] || [ ! -s "$b" ]; then
 	echo "bench-store: writing $SESSIONS sessions over $CONVS conversations"
 	"$AWK" -v n="$SESSIONS" -v c="$CONVS" -v a="$a" -v b="$b" 'BEGIN {
 		t0 = 1744243200 # 2025-04-10T00:00:00Z
 		for (i = 0; i < n; i++) {
-			k = i % c; h = i % 4; t = t0 + int(i * 604800 / n)
+			k = i % c; h = (int(i / c) + k) % 4; t = t0 + int(i * 604800 / n)
 			d = int(t / 86400) - 20188 + 10; s = t % 86400
 			stamp = sprintf("2025-04-%02dT%02d:%02d:%02d", d, int(s / 3600), int(s / 60) % 60, s % 60)
 			pay = sprintf("2025/04/%02d %02d:%02d:%02d", d, int(s / 3600), int(s / 60) % 60, s % 60)
@@ -79,12 +80,12 @@ measure() {
 	local t; t=$(mktemp)
 	/usr/bin/time -f '%e %M' -o "$t" "$@" >"$OUT/.stdout"
 	read -r wall rss <"$t"; rm -f "$t"
-	printf "%-44s %9.2f s %8.0f MB\n" "$name" "$wall" "$((rss / 1024))"
+	printf "%-56s %9.2f s %8.0f MB\n" "$name" "$wall" "$((rss / 1024))"
 	echo "$wall" >"$OUT/.last"
 }
 
 rm -f "$OUT"/store-ws*.flowsleuth* "$OUT"/store-col*.flowsleuth* "$OUT"/store-col*.out
-printf "%-44s %11s %11s\n" "step ($SESSIONS sessions, $CONVS conversations)" wall "peak RSS"
+printf "%-56s %11s %11s\n" "step ($SESSIONS sessions, $CONVS conversations)" wall "peak RSS"
 cat "$a" "$b" >/dev/null # page cache
 measure "workspace: import both files" "$BIN" import -q --workspace "$OUT/store-ws.flowsleuth" "$a" "$b"
 
@@ -100,7 +101,7 @@ wait "${pids[@]}" # not the server
 for x in a b; do
 	read -r wall rss <"$OUT/store-col$x.time"
 	n=$(wc -l <"$OUT/store-$SESSIONS-$x.log")
-	printf "%-44s %9.2f s %8.0f MB  %s sessions/s\n" "collector $x: import and send $n sessions" "$wall" "$((rss / 1024))" \
+	printf "%-56s %9.2f s %8.0f MB  %s sessions/s\n" "collector $x: import and send $n sessions" "$wall" "$((rss / 1024))" \
 		"$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.0f", n / w }')"
 	grep -o 'session records sent in .*' "$OUT/store-col$x.out" | sed 's/^/    send alone: /'
 done
@@ -116,6 +117,11 @@ measure "store: flows --since 2025-04-12 --until 2025-04-13" "$BIN" flows --form
 	--store "$URL" --workspace "$OUT/none.flowsleuth"
 measure "workspace: rules" "$BIN" rules --format csv --workspace "$OUT/store-ws.flowsleuth"
 measure "store: rules" "$BIN" rules --format csv --store "$URL" --workspace "$OUT/none.flowsleuth"
+t0=$(date +%s.%N)
+curl -s "http://127.0.0.1:$HTTP/" --data-binary "OPTIMIZE TABLE bench.sessions FINAL"
+printf "%-56s %9.2f s\n" "store: OPTIMIZE TABLE sessions FINAL (merge every part)" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
+measure "store: flows --format csv, parts merged" "$BIN" flows --format csv --store "$URL" --workspace "$OUT/none.flowsleuth"
+echo "clickhouse-server peak RSS: $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$CHPID/status)"
 rows=$(curl -s "http://127.0.0.1:$HTTP/" --data-binary "SELECT count() FROM bench.sessions")
 disk=$(curl -s "http://127.0.0.1:$HTTP/" --data-binary \
 	"SELECT sum(bytes_on_disk) FROM system.parts WHERE database = 'bench' AND table = 'sessions' AND active")

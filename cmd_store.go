@@ -186,9 +186,12 @@ func (c *cli) storeSources() ([]export.Source, error) {
 
 // forwarder is a collector's link to its store: it sends the workspace's
 // journal of session records (Drain), and for a listener after every
-// commit (Kick), in the background.
+// commit (Kick), in the background. It connects when it first sends, and
+// again after a failure: a collector runs while its store is down.
 type forwarder struct {
-	store *clickhouse.Store
+	url   string
+	addr  clickhouse.Address
+	store *clickhouse.Store // nil until connected; guarded by drain
 	ws    *workspace.Workspace
 	coll  clickhouse.Collector
 
@@ -205,18 +208,29 @@ type forwarder struct {
 
 // collector attaches the workspace to the store at url (--store) and
 // returns its forwarder; nil without --store. A workspace holding data
-// imported without the store cannot become a collector.
+// imported without the store cannot become a collector. A workspace
+// attached already runs while the store is down (its records wait); the
+// first attachment needs the store to answer, so that a mistyped address
+// does not become the collector's.
 func (c *cli) collector(ctx context.Context, ws *workspace.Workspace) (*forwarder, error) {
 	if c.store == "" {
 		return nil, nil
 	}
-	s, err := clickhouse.Open(ctx, c.store)
+	addr, err := clickhouse.ParseURL(c.store)
 	if err != nil {
-		return nil, err
+		return nil, usagef("--store: %v", err)
 	}
-	id, err := ws.Attach(ctx, s.Address().String())
+	f := &forwarder{url: c.store, addr: addr, ws: ws}
+	if cur, _, err := ws.Attachment(ctx); err != nil {
+		return nil, err
+	} else if cur != addr.String() {
+		if f.store, err = clickhouse.Open(ctx, c.store); err != nil {
+			return nil, err
+		}
+	}
+	id, err := ws.Attach(ctx, addr.String())
 	if err != nil {
-		s.Close()
+		f.Close()
 		if errors.Is(err, workspace.ErrNotEmpty) {
 			return nil, fmt.Errorf("%w: a collector's workspace starts empty (give --workspace NEW.flowsleuth), "+
 				"so that the store holds every session it counted", err)
@@ -228,23 +242,50 @@ func (c *cli) collector(ctx context.Context, ws *workspace.Workspace) (*forwarde
 	if err != nil {
 		path = ws.Path()
 	}
-	return &forwarder{store: s, ws: ws, coll: clickhouse.Collector{ID: id, Name: host, Workspace: path}}, nil
+	f.coll = clickhouse.Collector{ID: id, Name: host, Workspace: path}
+	return f, nil
 }
 
-// Drain sends everything the journal holds.
+// Drain sends everything the journal holds, connecting first if need be.
 func (f *forwarder) Drain(ctx context.Context) (int64, error) {
 	f.drain.Lock()
 	defer f.drain.Unlock()
+	if f.store == nil {
+		s, err := clickhouse.Open(ctx, f.url)
+		if err != nil {
+			f.setErr(err)
+			return 0, err
+		}
+		f.store = s
+	}
 	n, err := f.store.Forward(ctx, f.ws, f.coll, func(sent int64) {
 		f.mu.Lock()
 		f.sent += sent - f.last
 		f.last = sent
 		f.mu.Unlock()
 	})
+	f.setErr(err)
+	if err != nil { // reconnect next time: the server may have gone
+		f.store.Close()
+		f.store = nil
+	}
+	return n, err
+}
+
+func (f *forwarder) setErr(err error) {
 	f.mu.Lock()
 	f.err, f.last = err, 0
 	f.mu.Unlock()
-	return n, err
+}
+
+// Close closes the connection to the store.
+func (f *forwarder) Close() {
+	f.drain.Lock()
+	defer f.drain.Unlock()
+	if f.store != nil {
+		f.store.Close()
+		f.store = nil
+	}
 }
 
 // Start drains in the background whenever kicked, and every minute (a
@@ -282,7 +323,7 @@ func (f *forwarder) Stop() error {
 		<-f.done
 	}
 	_, err := f.Drain(context.Background())
-	f.store.Close()
+	f.Close()
 	return err
 }
 
@@ -291,7 +332,7 @@ func (f *forwarder) Status(ctx context.Context) string {
 	f.mu.Lock()
 	sent, err := f.sent, f.err
 	f.mu.Unlock()
-	s := fmt.Sprintf("store %s: %s session records sent", f.store.Address(), group(sent))
+	s := fmt.Sprintf("store %s: %s session records sent", f.addr, group(sent))
 	if err != nil {
 		_, waiting, _ := f.ws.Unforwarded(ctx)
 		s += fmt.Sprintf("; %s wait in the workspace (%v)", group(waiting), err)
@@ -352,14 +393,14 @@ func (c *cli) forwardImport(fw *forwarder) error {
 	ctx := context.Background()
 	start := time.Now()
 	n, err := fw.Drain(ctx)
-	fw.store.Close()
+	fw.Close()
 	if err != nil {
 		_, waiting, _ := fw.ws.Unforwarded(ctx)
 		return fmt.Errorf("store %s: %w (%s session records sent; %s wait in the workspace for the next --store run)",
-			fw.store.Address(), err, group(n), group(waiting))
+			fw.addr, err, group(n), group(waiting))
 	}
 	secs := max(time.Since(start).Seconds(), 1e-3)
-	fmt.Fprintf(c.stdout, "store %s: %s session records sent in %.2f s (%s/s)\n", fw.store.Address(), group(n), secs,
+	fmt.Fprintf(c.stdout, "store %s: %s session records sent in %.2f s (%s/s)\n", fw.addr, group(n), secs,
 		group(int64(float64(n)/secs)))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -309,11 +310,28 @@ func TestStoreUsage(t *testing.T) {
 		})
 	}
 	runBin(t, bin, nil, "store", "init", url)
+	var code int
+	var stderr string
 	used := filepath.Join(dir, "used.flowsleuth")
 	runBin(t, bin, nil, "import", "-q", "--workspace", used, log)
-	code, _, stderr := flowsleuth(t, "", "import", "--workspace", used, "--store", url, log)
+	code, _, stderr = flowsleuth(t, "", "import", "--workspace", used, "--store", url, log)
 	if code != exitFailure || !strings.Contains(stderr, "starts empty") {
 		t.Errorf("attach a used workspace: exit %d, %q", code, stderr)
+	}
+	// A collector whose store is down still imports; its records wait.
+	down := filepath.Join(dir, "down.flowsleuth")
+	ws, err := workspace.Open(down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const closed = "clickhouse://127.0.0.1:1/flows"
+	if _, err := ws.Attach(context.Background(), closed); err != nil {
+		t.Fatal(err)
+	}
+	ws.Close()
+	code, stdout, stderr := flowsleuth(t, "", "import", "-q", "--workspace", down, "--store", closed, log)
+	if code != exitFailure || !strings.Contains(stderr, "wait in the workspace") || !strings.Contains(stdout, "50 sessions") {
+		t.Errorf("import while the store is down: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	info := runBin(t, bin, nil, "store", "info", url)
 	if !strings.Contains(info, "schema 1") {

@@ -94,17 +94,21 @@ func (s *Store) stateQuery(q Query, tags map[string]string) string {
 		for _, c := range []string{"orig_pkts", "orig_bytes", "reply_pkts", "reply_bytes"} {
 			fmt.Fprintf(&b, ", sumIf(%s, side = %d)", c, d)
 		}
-		fmt.Fprintf(&b, ",\n sumMapIf([toInt32(intDiv(toUInt32(start), 3600))], [toUInt64(1)], side = %d AND toUInt32(start) != 0)", d)
 	}
+	// Sessions per hour and side in one map: side<<32 | hour since the epoch.
 	b.WriteString(`,
+ sumMapIf([toUInt64(side) * 4294967296 + intDiv(toUInt32(start), 3600)], [toUInt64(1)], toUInt32(start) != 0),
  minIf(first_ns, first_ns != 0), max(last_ns),
  groupUniqArrayArray(arrayMap(l -> concat(toString(side), l), labels)),
  groupUniqArrayIf(host, host != ''), groupBitOr(actions), groupBitOr(vendors)`)
 	if q.Samples {
-		b.WriteString(",\n groupArrayIf(first_ns, notEmpty(samples)), groupArrayIf(samples, notEmpty(samples))")
+		// The evidence of the earliest sessions that have some (each
+		// collector kept up to 3 lines per conversation), 3 sessions at most.
+		fmt.Fprintf(&b, ",\n arraySlice(arraySort((l, t) -> (t, l), groupArrayIf(samples, notEmpty(samples)), "+
+			"groupArrayIf(first_ns, notEmpty(samples))), 1, %d)", analysis.DefaultSamples)
 	} else {
-		// Empty, of the same types (18.16 casts no empty nested array literal).
-		b.WriteString(",\n emptyArrayInt64(), arrayFilter(x -> 0, [['']])")
+		// Empty, of the same type (18.16 casts no empty nested array literal).
+		b.WriteString(",\n arrayFilter(x -> 0, [['']])")
 	}
 	// Directions: whether the endpoints sit behind an enforcement point
 	// anywhere in the store (the learned monitored set), answered by the
@@ -224,11 +228,11 @@ type stateRow struct {
 	proto          uint8
 	dport          uint16
 	sides          [3]sideRow
+	hourly         []any // sumMap's (side<<32 | hour, sessions)
 	first, last    int64
 	labels, hosts  []string
 	actions        uint16
 	vendors        uint8
-	sampleAt       []int64
 	samples        [][]string
 	srcMon, dstMon uint8
 }
@@ -236,16 +240,15 @@ type stateRow struct {
 type sideRow struct {
 	sessions, unanswered uint64
 	counts               [4]uint64
-	hourly               []any // sumMap's (hours, counts)
 }
 
 func (r *stateRow) dest() []any {
 	d := []any{&r.src, &r.dst, &r.proto, &r.dport}
 	for i := range r.sides {
 		s := &r.sides[i]
-		d = append(d, &s.sessions, &s.unanswered, &s.counts[0], &s.counts[1], &s.counts[2], &s.counts[3], &s.hourly)
+		d = append(d, &s.sessions, &s.unanswered, &s.counts[0], &s.counts[1], &s.counts[2], &s.counts[3])
 	}
-	return append(d, &r.first, &r.last, &r.labels, &r.hosts, &r.actions, &r.vendors, &r.sampleAt, &r.samples,
+	return append(d, &r.hourly, &r.first, &r.last, &r.labels, &r.hosts, &r.actions, &r.vendors, &r.samples,
 		&r.srcMon, &r.dstMon)
 }
 
@@ -260,11 +263,9 @@ func (r *stateRow) state() (analysis.ConvState, error) {
 		s := &r.sides[i]
 		side := &st.Sides[d]
 		side.Sessions, side.Unanswered, side.Counts = s.sessions, int64(s.unanswered), s.counts
-		hourly, err := hours(s.hourly)
-		if err != nil {
-			return st, err
-		}
-		side.Hourly = hourly
+	}
+	if err := hours(r.hourly, &st.Sides); err != nil {
+		return st, err
 	}
 	for _, l := range r.labels {
 		if l == "" || l[0] < '0' || l[0] > '2' {
@@ -279,51 +280,40 @@ func (r *stateRow) state() (analysis.ConvState, error) {
 		st.Labels[i].Sides |= 1 << d
 	}
 	st.Hosts = slices.Clone(r.hosts)
-	st.Samples = earliest(r.sampleAt, r.samples, analysis.DefaultSamples)
+	for _, lines := range r.samples {
+		for _, l := range lines {
+			if len(st.Samples) < analysis.DefaultSamples {
+				st.Samples = append(st.Samples, l)
+			}
+		}
+	}
 	return st, nil
 }
 
 // addr reads a 16-byte address; IPv4-mapped ones are IPv4 addresses.
 func addr(b string) netip.Addr { return netip.AddrFrom16([16]byte([]byte(b))).Unmap() }
 
-// hours reads sumMap's (hours, counts) into hourly counts, in time order.
-func hours(v []any) ([]analysis.HourCount, error) {
+// hours reads sumMap's (side<<32 | hour, sessions) into the sides' hourly
+// counts, in time order.
+func hours(v []any, sides *[3]analysis.SideState) error {
 	if len(v) != 2 {
-		return nil, fmt.Errorf("hourly sessions: %d elements, want 2", len(v))
+		return fmt.Errorf("hourly sessions: %d elements, want 2", len(v))
 	}
-	hs, ok1 := v[0].([]int32)
+	keys, ok1 := v[0].([]uint64)
 	ns, ok2 := v[1].([]uint64)
-	if !ok1 || !ok2 || len(hs) != len(ns) {
-		return nil, fmt.Errorf("hourly sessions: unexpected types %T, %T", v[0], v[1])
+	if !ok1 || !ok2 || len(keys) != len(ns) {
+		return fmt.Errorf("hourly sessions: unexpected types %T, %T", v[0], v[1])
 	}
-	if len(hs) == 0 {
-		return nil, nil
-	}
-	out := make([]analysis.HourCount, len(hs))
-	for i := range hs {
-		out[i] = analysis.HourCount{Hour: hs[i], N: uint32(ns[i])}
-	}
-	slices.SortFunc(out, func(a, b analysis.HourCount) int { return cmp.Compare(a.Hour, b.Hour) })
-	return out, nil
-}
-
-// earliest returns the first n lines of the sessions' evidence, the
-// earliest sessions first.
-func earliest(at []int64, lines [][]string, n int) []string {
-	idx := make([]int, len(at))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		return cmp.Or(cmp.Compare(at[a], at[b]), slices.Compare(lines[a], lines[b]))
-	})
-	var out []string
-	for _, i := range idx {
-		for _, l := range lines[i] {
-			if len(out) < n {
-				out = append(out, l)
-			}
+	for i, k := range keys {
+		side := k >> 32
+		if side >= uint64(len(sides)) {
+			return fmt.Errorf("hourly sessions: side %d", side)
 		}
+		s := &sides[side]
+		s.Hourly = append(s.Hourly, analysis.HourCount{Hour: int32(uint32(k)), N: uint32(ns[i])})
 	}
-	return out
+	for i := range sides {
+		slices.SortFunc(sides[i].Hourly, func(a, b analysis.HourCount) int { return cmp.Compare(a.Hour, b.Hour) })
+	}
+	return nil
 }

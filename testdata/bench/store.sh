@@ -66,7 +66,7 @@ cat >"$CH/config.xml" <<EOF
 EOF
 clickhouse-server --config-file="$CH/config.xml" >"$CH/stdout.log" 2>&1 &
 CHPID=$!
-trap 'kill -9 $CHPID 2>/dev/null; wait $CHPID 2>/dev/null; rm -rf "$CH"' EXIT
+trap 'kill -9 $CHPID 2>/dev/null; wait $CHPID 2>/dev/null || true; rm -rf "$CH"' EXIT
 for _ in $(seq 100); do
 	[ "$(curl -s "http://127.0.0.1:$HTTP/ping" 2>/dev/null)" = "Ok." ] && break
 	sleep 0.1

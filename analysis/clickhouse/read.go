@@ -51,6 +51,11 @@ func (s *Store) Conversations(ctx context.Context, q Query) ([]analysis.Conversa
 	if err != nil {
 		return nil, err
 	}
+	if q.Samples {
+		if err := s.samples(ctx, q, tags, states); err != nil {
+			return nil, err
+		}
+	}
 	mon := analysis.NewLearnedMonitored(monitored)
 	if len(q.Monitored) > 0 {
 		mon = analysis.NewMonitored(q.Monitored, nil)
@@ -101,15 +106,6 @@ func (s *Store) stateQuery(q Query, tags map[string]string) string {
  minIf(first_ns, first_ns != 0), max(last_ns),
  groupUniqArrayArray(arrayMap(l -> concat(toString(side), l), labels)),
  groupUniqArrayIf(host, host != ''), groupBitOr(actions), groupBitOr(vendors)`)
-	if q.Samples {
-		// The evidence of the earliest sessions that have some (each
-		// collector kept up to 3 lines per conversation), 3 sessions at most.
-		fmt.Fprintf(&b, ",\n arraySlice(arraySort((l, t) -> (t, l), groupArrayIf(samples, notEmpty(samples)), "+
-			"groupArrayIf(first_ns, notEmpty(samples))), 1, %d)", analysis.DefaultSamples)
-	} else {
-		// Empty, of the same type (18.16 casts no empty nested array literal).
-		b.WriteString(",\n arrayFilter(x -> 0, [['']])")
-	}
 	// Directions: whether the endpoints sit behind an enforcement point
 	// anywhere in the store (the learned monitored set), answered by the
 	// server for the conversations it returns only. GLOBAL: on a cluster
@@ -233,7 +229,6 @@ type stateRow struct {
 	labels, hosts  []string
 	actions        uint16
 	vendors        uint8
-	samples        [][]string
 	srcMon, dstMon uint8
 }
 
@@ -248,8 +243,7 @@ func (r *stateRow) dest() []any {
 		s := &r.sides[i]
 		d = append(d, &s.sessions, &s.unanswered, &s.counts[0], &s.counts[1], &s.counts[2], &s.counts[3])
 	}
-	return append(d, &r.hourly, &r.first, &r.last, &r.labels, &r.hosts, &r.actions, &r.vendors, &r.samples,
-		&r.srcMon, &r.dstMon)
+	return append(d, &r.hourly, &r.first, &r.last, &r.labels, &r.hosts, &r.actions, &r.vendors, &r.srcMon, &r.dstMon)
 }
 
 // state turns the row into the conversation's state.
@@ -280,13 +274,6 @@ func (r *stateRow) state() (analysis.ConvState, error) {
 		st.Labels[i].Sides |= 1 << d
 	}
 	st.Hosts = slices.Clone(r.hosts)
-	for _, lines := range r.samples {
-		for _, l := range lines {
-			if len(st.Samples) < analysis.DefaultSamples {
-				st.Samples = append(st.Samples, l)
-			}
-		}
-	}
 	return st, nil
 }
 

@@ -147,8 +147,29 @@ func TestStoreParity(t *testing.T) {
 			if _, err := os.Stat(reader); err == nil {
 				t.Error("reading a store created the reader's workspace")
 			}
+			if tc.vendor == "nsxv" { // check reads the store through the same source (and makes its workspace)
+				policy := filepath.Join(dir, "nsx.json")
+				runBin(t, bin, nil, "export", "--workspace", whole, "--nsx", policy)
+				if got, want := checkOutput(t, bin, "--store", url, "--workspace", reader, "--policy", policy),
+					checkOutput(t, bin, "--workspace", whole, "--policy", policy); got != want {
+					t.Fatalf("check --store differs:\n%s", lineDiff(got, want))
+				}
+			}
 		})
 	}
+}
+
+// checkOutput runs check (exit 0, or 1 when traffic would be blocked) and
+// returns its output.
+func checkOutput(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"check"}, args...)...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailure {
+			t.Fatalf("check %v: %v", args, err)
+		}
+	}
+	return string(out)
 }
 
 // TestStoreSurvivesKill kills a collector with SIGKILL while it imports

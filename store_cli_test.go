@@ -121,25 +121,8 @@ func TestStoreParity(t *testing.T) {
 					t.Fatalf("%s: flows --store differs from flows of the whole corpus:\n%s", format, lineDiff(got, want))
 				}
 			}
-			var got, want []map[string]any
-			for dst, args := range map[*[]map[string]any][]string{
-				&got: {"flows", "--format", "json", "--store", url, "--workspace", reader}, &want: {"flows", "--format", "json", "--workspace", whole},
-			} {
-				if err := json.Unmarshal([]byte(runBin(t, bin, nil, args...)), dst); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, list := range [][]map[string]any{got, want} {
-				for _, c := range list {
-					if s, _ := c["samples"].([]any); len(s) == 0 {
-						t.Fatalf("a conversation without evidence lines: %v", c)
-					}
-					delete(c, "samples")
-				}
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatal("flows --format json --store differs from the whole corpus's (samples aside)")
-			}
+			sameJSONFlows(t, runBin(t, bin, nil, "flows", "--format", "json", "--store", url, "--workspace", reader),
+				runBin(t, bin, nil, "flows", "--format", "json", "--workspace", whole))
 			if rules, wantRules := runBin(t, bin, nil, "rules", "--store", url, "--workspace", reader),
 				runBin(t, bin, nil, "rules", "--workspace", whole); rules != wantRules {
 				t.Fatalf("rules --store differs:\n%s", lineDiff(rules, wantRules))
@@ -156,6 +139,27 @@ func TestStoreParity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// sameJSONFlows fails unless two flows --format json outputs are equal but
+// for their evidence lines, which every conversation must have.
+func sameJSONFlows(t *testing.T, got, want string) {
+	t.Helper()
+	var g, w []map[string]any
+	for text, dst := range map[string]*[]map[string]any{got: &g, want: &w} {
+		if err := json.Unmarshal([]byte(text), dst); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range *dst {
+			if s, _ := c["samples"].([]any); len(s) == 0 {
+				t.Fatalf("a conversation without evidence lines: %v", c)
+			}
+			delete(c, "samples")
+		}
+	}
+	if len(g) == 0 || !reflect.DeepEqual(g, w) {
+		t.Fatal("flows --format json --store differs from the whole corpus's (samples aside)")
 	}
 }
 
@@ -211,23 +215,7 @@ func TestStoreSurvivesKill(t *testing.T) {
 			url := newStoreURL(t, bin)
 			ws := filepath.Join(dir, fmt.Sprintf("k%d.flowsleuth", i))
 			args := append([]string{"import", "-q", "--workspace", ws, "--store", url}, a...)
-			cmd := exec.Command(bin, args...)
-			if k.fail != "" {
-				cmd.Env = append(os.Environ(), "FLOWSLEUTH_FAILPOINT="+k.fail)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if k.after > 0 {
-				time.Sleep(k.after)
-				cmd.Process.Signal(syscall.SIGKILL)
-			}
-			err := cmd.Wait()
-			if k.fail != "" {
-				if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || st.Signal() != syscall.SIGKILL {
-					t.Fatalf("the failpoint did not kill the collector: %v", err)
-				}
-			}
+			killed(t, bin, args, k.after, k.fail)
 			runBin(t, bin, nil, args...) // the restart: same command
 			other := filepath.Join(dir, fmt.Sprint("other", i))
 			os.MkdirAll(other, 0o755)
@@ -237,6 +225,29 @@ func TestStoreSurvivesKill(t *testing.T) {
 				t.Errorf("after a kill %s and a restart, flows --store differ:\n%s", k.name, lineDiff(got, want))
 			}
 		})
+	}
+}
+
+// killed runs the binary with args and kills it with SIGKILL after a
+// while, or lets the failpoint fail (FLOWSLEUTH_FAILPOINT) kill it.
+func killed(t *testing.T, bin string, args []string, after time.Duration, fail string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if fail != "" {
+		cmd.Env = append(os.Environ(), "FLOWSLEUTH_FAILPOINT="+fail)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if after > 0 {
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+	}
+	err := cmd.Wait()
+	if fail != "" {
+		if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || st.Signal() != syscall.SIGKILL {
+			t.Fatalf("the failpoint %s did not kill the collector: %v", fail, err)
+		}
 	}
 }
 

@@ -215,19 +215,25 @@ func TestCluster(t *testing.T) {
 	}
 }
 
-// TestFilters checks the pushed-down filters against the same filters
-// applied to the records in Go: a time range keeps the sessions that
-// started in it (exactly), tags keep conversations, Top the largest.
-func TestFilters(t *testing.T) {
+// filtered is a store holding an NSX-V corpus, with the records it got
+// and what they sum to in Go: the reference of the filters' tests.
+type filtered struct {
+	s    *clickhouse.Store
+	recs []analysis.SessionRecord // the latest of each session
+	tags map[string]string
+	all  []analysis.ConvState
+	mon  *analysis.Monitored
+}
+
+func newFiltered(t *testing.T) *filtered {
+	t.Helper()
 	lines := demoLines(t, "nsxv", 3000, 4)
-	s := newStore(t)
+	f := &filtered{s: newStore(t), tags: map[string]string{}}
 	var j memJournal
 	collect(t, &j, lines, len(lines)/2)
-	if _, err := s.Forward(ctx, &j, clickhouse.Collector{ID: 1}, nil); err != nil {
+	if _, err := f.s.Forward(ctx, &j, clickhouse.Collector{ID: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
-	var recs []analysis.SessionRecord
-	tags := map[string]string{}
 	latest := map[uint64]analysis.SessionRecord{}
 	for _, b := range j.batches {
 		for _, r := range b.recs {
@@ -236,100 +242,111 @@ func TestFilters(t *testing.T) {
 			}
 		}
 		for r, tg := range b.tags {
-			tags[r] = tg
+			f.tags[r] = tg
 		}
 	}
 	for _, r := range latest {
-		recs = append(recs, r)
+		f.recs = append(f.recs, r)
 	}
-	slices.SortFunc(recs, func(a, b analysis.SessionRecord) int { return cmp.Compare(a.ID, b.ID) })
-	all := analysistest.RecordStates(recs, func(*analysis.SessionRecord) bool { return true })
-	mon := analysis.NewMonitored(nil, all)
-	since, until := time.Date(2025, 4, 9, 6, 30, 0, 0, time.UTC), time.Date(2025, 4, 11, 0, 0, 0, 0, time.UTC)
+	slices.SortFunc(f.recs, func(a, b analysis.SessionRecord) int { return cmp.Compare(a.ID, b.ID) })
+	f.all = analysistest.RecordStates(f.recs, nil)
+	f.mon = analysis.NewMonitored(nil, f.all)
+	return f
+}
 
-	t.Run("time range", func(t *testing.T) {
-		got, err := s.Conversations(ctx, clickhouse.Query{Since: since, Until: until})
-		if err != nil {
-			t.Fatal(err)
+// TestTimeRange: a time range keeps the sessions that started in it, exactly.
+func TestTimeRange(t *testing.T) {
+	f := newFiltered(t)
+	since, until := time.Date(2025, 4, 9, 6, 30, 0, 0, time.UTC), time.Date(2025, 4, 11, 0, 0, 0, 0, time.UTC)
+	got, err := f.s.Conversations(ctx, clickhouse.Query{Since: since, Until: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := analysistest.RecordStates(f.recs, func(r *analysis.SessionRecord) bool {
+		return r.Start >= since.Unix() && r.Start < until.Unix()
+	})
+	want := analysis.Build(in, f.mon, f.tags)
+	if len(want) == 0 || len(want) == len(f.all) {
+		t.Fatalf("the range keeps %d conversations: choose one that keeps some", len(want))
+	}
+	analysistest.SameConversations(t, got, want)
+}
+
+// TestTags: tags keep the conversations that carry them.
+func TestTags(t *testing.T) {
+	f := newFiltered(t)
+	got, err := f.s.Conversations(ctx, clickhouse.Query{Tags: []string{"SGTSDB", "SGTSAPP"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []analysis.Conversation
+	for _, c := range analysis.Build(f.all, f.mon, f.tags) {
+		if slices.ContainsFunc(c.Tags, func(tg analysis.Tag) bool { return tg.Name == "SGTSDB" || tg.Name == "SGTSAPP" }) {
+			want = append(want, c)
 		}
-		in := analysistest.RecordStates(recs, func(r *analysis.SessionRecord) bool {
-			return r.Start >= since.Unix() && r.Start < until.Unix()
+	}
+	if len(want) == 0 {
+		t.Fatal("no conversation has the tags")
+	}
+	analysistest.SameConversations(t, got, want)
+}
+
+// TestTop: Top keeps the largest conversations by bytes, largest first.
+func TestTop(t *testing.T) {
+	f := newFiltered(t)
+	got, err := f.s.Conversations(ctx, clickhouse.Query{Top: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := analysis.Build(f.all, f.mon, f.tags)
+	slices.SortStableFunc(want, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
+	if len(got) != 10 {
+		t.Fatalf("%d conversations, want 10", len(got))
+	}
+	for i := range got {
+		if got[i].Bytes() != want[i].Bytes() {
+			t.Fatalf("top %d: %d bytes, want %d", i, got[i].Bytes(), want[i].Bytes())
+		}
+	}
+}
+
+// TestSamples: the evidence lines are those of the earliest sessions that
+// have some, by their first line's time, then text.
+func TestSamples(t *testing.T) {
+	f := newFiltered(t)
+	got, err := f.s.Conversations(ctx, clickhouse.Query{Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		src, dst netip.Addr
+		proto    uint8
+		dport    uint16
+	}
+	with := map[key][]analysis.SessionRecord{}
+	for _, r := range f.recs {
+		if len(r.Samples) > 0 {
+			k := key{r.Src, r.Dst, r.Proto, r.DPort}
+			with[k] = append(with[k], r)
+		}
+	}
+	for _, c := range got {
+		rs := with[key{c.Src, c.Dst, c.Proto, c.DPort}]
+		slices.SortFunc(rs, func(a, b analysis.SessionRecord) int {
+			return cmp.Or(cmp.Compare(a.First, b.First), slices.Compare(a.Samples, b.Samples))
 		})
-		want := analysis.Build(in, mon, tags)
-		if len(want) == 0 || len(want) == len(analysis.Build(all, mon, tags)) {
-			t.Fatalf("the range keeps %d conversations: choose one that keeps some", len(want))
-		}
-		analysistest.SameConversations(t, got, want)
-	})
-	t.Run("tags", func(t *testing.T) {
-		got, err := s.Conversations(ctx, clickhouse.Query{Tags: []string{"SGTSDB", "SGTSAPP"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []analysis.Conversation
-		for _, c := range analysis.Build(all, mon, tags) {
-			if slices.ContainsFunc(c.Tags, func(tg analysis.Tag) bool { return tg.Name == "SGTSDB" || tg.Name == "SGTSAPP" }) {
-				want = append(want, c)
-			}
-		}
-		if len(want) == 0 {
-			t.Fatal("no conversation has the tags")
-		}
-		analysistest.SameConversations(t, got, want)
-	})
-	t.Run("top", func(t *testing.T) {
-		got, err := s.Conversations(ctx, clickhouse.Query{Top: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := analysis.Build(all, mon, tags)
-		slices.SortStableFunc(want, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
-		if len(got) != 10 {
-			t.Fatalf("%d conversations, want 10", len(got))
-		}
-		for i := range got {
-			if got[i].Bytes() != want[i].Bytes() {
-				t.Fatalf("top %d: %d bytes, want %d", i, got[i].Bytes(), want[i].Bytes())
-			}
-		}
-	})
-	t.Run("samples", func(t *testing.T) {
-		got, err := s.Conversations(ctx, clickhouse.Query{Samples: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The evidence of the earliest sessions that have some, by their
-		// first line's time, then text.
-		type key struct {
-			src, dst netip.Addr
-			proto    uint8
-			dport    uint16
-		}
-		with := map[key][]analysis.SessionRecord{}
-		for _, r := range recs {
-			if len(r.Samples) > 0 {
-				k := key{r.Src, r.Dst, r.Proto, r.DPort}
-				with[k] = append(with[k], r)
-			}
-		}
-		for _, c := range got {
-			rs := with[key{c.Src, c.Dst, c.Proto, c.DPort}]
-			slices.SortFunc(rs, func(a, b analysis.SessionRecord) int {
-				return cmp.Or(cmp.Compare(a.First, b.First), slices.Compare(a.Samples, b.Samples))
-			})
-			var want []string
-			for _, r := range rs {
-				for _, l := range r.Samples {
-					if len(want) < analysis.DefaultSamples {
-						want = append(want, l)
-					}
+		var want []string
+		for _, r := range rs {
+			for _, l := range r.Samples {
+				if len(want) < analysis.DefaultSamples {
+					want = append(want, l)
 				}
 			}
-			if len(want) == 0 || !slices.Equal(c.Samples, want) {
-				t.Fatalf("%v→%v: samples %q, want %q", c.Src, c.Dst, c.Samples, want)
-			}
 		}
-	})
+		if len(want) == 0 || !slices.Equal(c.Samples, want) {
+			t.Fatalf("%v→%v: samples %q, want %q", c.Src, c.Dst, c.Samples, want)
+		}
+	}
 }
 
 // TestSchema: a store must be made before use; making it twice is harmless.

@@ -166,3 +166,38 @@ func TestBareBinaryOpensWindow(t *testing.T) {
 		t.Errorf("the app under LANG=C.UTF-8 wrote %q", l)
 	}
 }
+
+// TestPackageInstall runs make install into a scratch prefix: the binary,
+// a menu entry that runs it by its full path, and the icon it names.
+func TestPackageInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("packages the app with Fyne's tool (~30 s)")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	prefix, dist := t.TempDir(), t.TempDir()
+	cmd := exec.Command("make", "-s", "install", "PREFIX="+prefix, "DIST="+dist)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	if pkgs, _ := filepath.Glob(filepath.Join(dist, "flowsleuth-linux-*.tar.xz")); len(pkgs) != 1 {
+		t.Errorf("make package left %v in %s", pkgs, dist)
+	}
+	bin := filepath.Join(prefix, "bin", "flowsleuth")
+	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "flowsleuth ") {
+		t.Errorf("installed binary: %v %q", err, out)
+	}
+	entry, err := os.ReadFile(filepath.Join(prefix, "share", "applications", "io.github.flowsleuth.desktop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Name=FlowSleuth", "Exec=" + bin + "\n", "Icon=io.github.flowsleuth\n", "Type=Application"} {
+		if !strings.Contains(string(entry), want) {
+			t.Errorf("the menu entry lacks %q:\n%s", want, entry)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "share", "icons", "hicolor", "256x256", "apps", "io.github.flowsleuth.png")); err != nil {
+		t.Error(err)
+	}
+}

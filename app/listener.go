@@ -81,7 +81,7 @@ func newListenerView(u *UI) *listenerView {
 	v.clientCA.SetPlaceHolder("optional: CAs of sender certificates (PEM)")
 	v.allow = widget.NewEntry()
 	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
-	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
+	v.allowAny = widget.NewCheck("Accept every sender (unsafe)", nil)
 	v.archive = widget.NewEntry()
 	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace")
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
@@ -114,7 +114,10 @@ func newListenerView(u *UI) *listenerView {
 	v.rejected.Wrapping = fyne.TextWrapWord
 	ratePanel := container.NewBorder(widget.NewLabelWithStyle("Messages per second", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		nil, nil, nil, v.rate)
-	top := container.NewGridWithColumns(2, ratePanel, v.counters)
+	// The counters keep their own width beside the sparkline: in a grid
+	// each column would take the widest cell, and the content would grow
+	// past the window as soon as they fill (1280 → 1510 px).
+	top := container.NewBorder(nil, nil, nil, v.counters, ratePanel)
 	right := container.NewBorder(container.NewVBox(v.state, top), nil, nil, nil,
 		container.NewVSplit(v.senders, container.NewVScroll(v.rejected)))
 	split := container.NewHSplit(container.NewVScroll(form), right)

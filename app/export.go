@@ -36,7 +36,7 @@ type exportView struct {
 	apply    *widget.Check
 	plan     *widget.Label
 	which    *widget.Select
-	preview  *widget.Entry
+	preview  *widget.Label
 	progress *widget.ProgressBarInfinite
 	button   *widget.Button
 
@@ -98,13 +98,11 @@ func newExportView(u *UI) *exportView {
 	v.plan = widget.NewLabel("")
 	v.plan.Wrapping = fyne.TextWrapWord
 	v.which = widget.NewSelect(nil, func(string) { v.showPreview() })
-	v.preview = widget.NewMultiLineEntry()
-	v.preview.TextStyle.Monospace = true
-	v.preview.Wrapping = fyne.TextWrapOff
-	v.preview.Disable()
+	var preview fyne.CanvasObject
+	v.preview, preview = rawText()
 	right := container.NewBorder(container.NewVBox(
 		widget.NewLabelWithStyle("What will be written", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		v.plan, container.NewBorder(nil, nil, widget.NewLabel("Preview:"), nil, v.which)), nil, nil, nil, v.preview)
+		v.plan, container.NewBorder(nil, nil, widget.NewLabel("Preview:"), nil, v.which)), nil, nil, nil, preview)
 	left := container.NewBorder(nil, container.NewBorder(nil, nil, nil, v.button, v.progress), nil, nil, container.NewVScroll(form))
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.45

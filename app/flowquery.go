@@ -16,7 +16,7 @@ import (
 // FlowFilter selects conversations for the flow table. The zero value
 // selects everything; the overview's charts set fields when clicked.
 type FlowFilter struct {
-	Text      string           // case-insensitive substring of address, VM name, tag, service, host
+	Text      string           // words that must all match; see ParseText
 	Tag       string           // conversations with this tag
 	Direction ingest.Direction // with DirSet: this direction (for Tag: the tag's direction)
 	DirSet    bool
@@ -77,9 +77,19 @@ func timeRange(since, until time.Time) string {
 	return since.UTC().Format(layout) + " – " + until.UTC().Format(layout)
 }
 
+// Timed reports whether the filter keeps conversations active in a time
+// range; the table then counts the sessions in that range.
+func (f *FlowFilter) Timed() bool { return !f.Since.IsZero() || !f.Until.IsZero() }
+
 // Match reports whether c passes the filter; text is c's search text
-// (lower case), computed once per conversation by SearchText.
+// (lower case), computed once per conversation by SearchText. It parses
+// f.Text on every call: NewFlowView parses it once for all rows.
 func (f *FlowFilter) Match(c *analysis.Conversation, text string) bool {
+	return f.matchFields(c) && ParseText(f.Text).Match(c, text)
+}
+
+// matchFields is Match without the text.
+func (f *FlowFilter) matchFields(c *analysis.Conversation) bool {
 	if f.Tag != "" {
 		found := false
 		for _, t := range c.Tags {
@@ -109,31 +119,136 @@ func (f *FlowFilter) Match(c *analysis.Conversation, text string) bool {
 	if !f.NewSince.IsZero() && (c.First.Before(f.NewSince) || !f.NewUntil.IsZero() && !c.First.Before(f.NewUntil)) {
 		return false
 	}
-	if f.Suspect && !c.Suspect() {
-		return false
-	}
-	return f.Text == "" || strings.Contains(text, strings.ToLower(f.Text))
+	return !f.Suspect || c.Suspect()
 }
 
 // activeIn reports whether c had a session starting in [since, until).
 func activeIn(c *analysis.Conversation, since, until time.Time) bool {
+	return sessionsIn(c, since, until) > 0
+}
+
+// sessionsIn counts c's sessions that started in [since, until) (a zero
+// bound is open).
+func sessionsIn(c *analysis.Conversation, since, until time.Time) uint64 {
+	var n uint64
 	for _, h := range c.Hourly {
 		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
+			n += h.Sessions
+		}
+	}
+	return n
+}
+
+// TextQuery is the flow filter's text, parsed: a conversation matches when
+// every term does (see ParseText).
+type TextQuery struct{ terms []textTerm }
+
+// textTerm is one word of the text filter.
+type textTerm struct {
+	prefix netip.Prefix // valid: either end is inside it
+	port   int          // >= 0: the destination port
+	word   string       // else: part of a VM name, tag, service or host, lower case
+}
+
+// TextHelp says how the text filter reads its words, for people.
+const TextHelp = "Filter: 10.55.1.7, 10.55.1.0/24, 10.55.1 (whole numbers: 10.55.1.x, not 10.55.199.x), " +
+	"a port, a VM, tag, service or host; every word must match (Ctrl+F)"
+
+// ParseText reads the flow filter's text. Words are separated by spaces or
+// commas, and every one must match:
+//
+//   - an address (10.55.1.7, 2001:db8::1) matches conversations with it at
+//     either end, exactly;
+//   - a CIDR (10.55.1.0/24) matches either end inside it;
+//   - one to three whole IPv4 numbers (10.55.1, or 10.55.1.) are the prefix
+//     of those octets: 10.55.1 is 10.55.1.0/24, so it matches 10.55.1.7
+//     and never 10.55.199.7;
+//   - a number alone (443) is the destination port;
+//   - any other word is part of a VM name, tag, service ("https",
+//     "53/udp") or reporting host, in any case.
+func ParseText(s string) TextQuery {
+	var q TextQuery
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+		q.terms = append(q.terms, parseTerm(w))
+	}
+	return q
+}
+
+func parseTerm(w string) textTerm {
+	if p, err := netip.ParsePrefix(w); err == nil {
+		return textTerm{prefix: p.Masked(), port: -1}
+	}
+	if a, err := netip.ParseAddr(w); err == nil {
+		return textTerm{prefix: netip.PrefixFrom(a, a.BitLen()), port: -1}
+	}
+	if p, ok := octetPrefix(w); ok {
+		return textTerm{prefix: p, port: -1}
+	}
+	if n, err := strconv.ParseUint(w, 10, 16); err == nil {
+		return textTerm{port: int(n)}
+	}
+	return textTerm{word: strings.ToLower(w), port: -1}
+}
+
+// octetPrefix reads "10", "10.55." or "10.55.1" with at least one dot as
+// the prefix of those whole octets.
+func octetPrefix(w string) (netip.Prefix, bool) {
+	if !strings.Contains(w, ".") {
+		return netip.Prefix{}, false
+	}
+	parts := strings.Split(strings.TrimSuffix(w, "."), ".")
+	if len(parts) > 3 {
+		return netip.Prefix{}, false
+	}
+	var b [4]byte
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || len(p) > 3 {
+			return netip.Prefix{}, false
+		}
+		b[i] = byte(n)
+	}
+	return netip.PrefixFrom(netip.AddrFrom4(b), 8*len(parts)), true
+}
+
+// Match reports whether c matches every term; text is SearchText(c).
+func (q TextQuery) Match(c *analysis.Conversation, text string) bool {
+	for _, t := range q.terms {
+		switch {
+		case t.prefix.IsValid():
+			if !t.prefix.Contains(c.Src) && !t.prefix.Contains(c.Dst) {
+				return false
+			}
+		case t.port >= 0:
+			if c.DPort != uint16(t.port) || c.Proto != ingest.ProtoTCP && c.Proto != ingest.ProtoUDP {
+				return false
+			}
+		case !strings.Contains(text, t.word):
+			return false
+		}
+	}
+	return true
+}
+
+// Empty reports whether the query has no terms.
+func (q TextQuery) Empty() bool { return len(q.terms) == 0 }
+
+// needsText reports whether matching needs SearchText.
+func (q TextQuery) needsText() bool {
+	for _, t := range q.terms {
+		if !t.prefix.IsValid() && t.port < 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// SearchText is what the text filter looks into, in lower case.
+// SearchText is what the text filter's words look into, in lower case:
+// VM names, the service, tags and reporting hosts (addresses and ports are
+// matched as numbers, see ParseText).
 func SearchText(c *analysis.Conversation) string {
 	var b strings.Builder
-	b.WriteString(c.Src.String())
-	b.WriteByte(' ')
-	b.WriteString(c.Dst.String())
-	b.WriteByte(' ')
 	b.WriteString(strings.ToLower(c.SrcVM + " " + c.DstVM + " " + analysis.ServiceLabel(c.Proto, c.DPort)))
-	b.WriteString(" " + strconv.Itoa(int(c.DPort)))
 	for _, t := range c.Tags {
 		b.WriteString(" " + strings.ToLower(t.Name))
 	}
@@ -144,9 +259,10 @@ func SearchText(c *analysis.Conversation) string {
 }
 
 // Flow table columns.
+// The figures a reader needs come first, so that they fit a 1280 px window
+// without scrolling; tags and actions follow.
 const (
 	ColDirection = iota
-	ColTags
 	ColSource
 	ColDestination
 	ColProto
@@ -156,16 +272,22 @@ const (
 	ColBytes
 	ColFirst
 	ColLast
+	ColTags
 	ColActions
 	numFlowCols
 )
 
 // flowHeaders are the flow table's column titles.
-var flowHeaders = [numFlowCols]string{"Direction", "Tags", "Source", "Destination", "Proto", "Port",
-	"Service", "Sessions", "Bytes", "First seen", "Last seen", "Actions"}
+var flowHeaders = [numFlowCols]string{"Direction", "Source", "Destination", "Proto", "Port",
+	"Service", "Sessions", "Bytes", "First seen", "Last seen", "Tags", "Actions"}
 
-// flowWidths are the columns' initial widths in points.
-var flowWidths = [numFlowCols]float32{90, 190, 210, 210, 60, 60, 150, 90, 90, 140, 140, 130}
+// flowSamples are the widest usual cell of each column: a column is as wide
+// as this text or its header, whichever is wider (see columnWidths).
+var flowSamples = [numFlowCols]string{"OUTBOUND", "10.20.30.140 (web-01)", "10.20.30.140 (web-01)", "ICMPv6", "65535",
+	"Node exporter", "1,234,567 ⚠", "123.4 MB", "2025-04-07 10:15:00", "2025-04-07 10:15:00", "Discover-Traffic", "ALLOW, DROP"}
+
+// sessionsInRange is the Sessions header while a time range is filtered.
+const sessionsInRange = "Sessions in range"
 
 // FlowCell renders column col of c.
 func FlowCell(c *analysis.Conversation, col int) string {
@@ -264,24 +386,33 @@ type FlowView struct {
 	Filter  FlowFilter
 	SortCol int // -1: the workspace's order
 	Desc    bool
+	// Sessions is the rows' sessions: those that started in the filter's
+	// time range when it has one (Filter.Timed), else all.
+	Sessions uint64
 }
 
 // NewFlowView filters and sorts convs. search holds SearchText of every
-// conversation (nil when the filter has no text).
+// conversation (it may be nil when the filter's text has only addresses
+// and ports). With a time range, Sessions sorts by the sessions in it.
 func NewFlowView(convs []analysis.Conversation, search []string, f FlowFilter, sortCol int, desc bool) *FlowView {
 	v := &FlowView{Convs: convs, Filter: f, SortCol: sortCol, Desc: desc}
 	v.Rows = make([]int32, 0, len(convs))
+	q := ParseText(f.Text)
+	needText := q.needsText() && search != nil
 	for i := range convs {
 		text := ""
-		if f.Text != "" && search != nil {
+		if needText {
 			text = search[i]
 		}
-		if f.Match(&convs[i], text) {
+		if c := &convs[i]; f.matchFields(c) && q.Match(c, text) {
 			v.Rows = append(v.Rows, int32(i))
+			v.Sessions += v.sessions(c)
 		}
 	}
 	switch {
 	case sortCol < 0:
+	case sortCol == ColSessions && f.Timed():
+		sortByKeyFunc(v.Rows, convs, desc, v.sessions)
 	case numericKey(sortCol):
 		sortByKey(v.Rows, convs, sortCol, desc)
 	default:
@@ -340,13 +471,18 @@ func timeKey(t time.Time) uint64 {
 // a million conversations are too big to compare in place without cache
 // misses (1.4 s; keyed: a tenth of that).
 func sortByKey(rows []int32, convs []analysis.Conversation, col int, desc bool) {
+	sortByKeyFunc(rows, convs, desc, func(c *analysis.Conversation) uint64 { return flowKey(c, col) })
+}
+
+// sortByKeyFunc is sortByKey with any key.
+func sortByKeyFunc(rows []int32, convs []analysis.Conversation, desc bool, key func(*analysis.Conversation) uint64) {
 	type kv struct {
 		key uint64
 		row int32
 	}
 	keys := make([]kv, len(rows))
 	for i, r := range rows {
-		keys[i] = kv{flowKey(&convs[r], col), r}
+		keys[i] = kv{key(&convs[r]), r}
 	}
 	slices.SortFunc(keys, func(a, b kv) int {
 		c := cmp.Compare(a.key, b.key)
@@ -359,6 +495,28 @@ func sortByKey(rows []int32, convs []analysis.Conversation, col int, desc bool) 
 		rows[i] = keys[i].row
 	}
 }
+
+// sessions is c's figure in the Sessions column: in the filter's time
+// range when it has one.
+func (v *FlowView) sessions(c *analysis.Conversation) uint64 {
+	if v.Filter.Timed() {
+		return sessionsIn(c, v.Filter.Since, v.Filter.Until)
+	}
+	return c.Sessions
+}
+
+// Cell renders column col of row i: FlowCell, with the sessions of the
+// time range when the filter has one.
+func (v *FlowView) Cell(i, col int) string {
+	c := v.At(i)
+	if col == ColSessions && v.Filter.Timed() {
+		return analysis.Thousands(v.sessions(c))
+	}
+	return FlowCell(c, col)
+}
+
+// Find returns the row of conversation index conv, or -1.
+func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
 
 // Len returns the number of rows.
 func (v *FlowView) Len() int { return len(v.Rows) }

@@ -97,6 +97,10 @@ func (v *sourcesView) show(s *Snapshot) {
 }
 
 func (v *sourcesView) selectSource(row int) {
+	if row < 0 || row >= len(v.srcs) {
+		v.malformed.SetText("Select a source to see its malformed lines.")
+		return
+	}
 	s := &v.srcs[row]
 	if len(s.Malformed) == 0 {
 		v.malformed.SetText(fmt.Sprintf("%s: no malformed lines.", s.Path))

@@ -363,11 +363,6 @@ func TestDemoWhenNoWorkspace(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	os.Setenv("LANG", "en_US.UTF-8") // C.UTF-8 makes Fyne log a locale error
-	os.Exit(m.Run())
-}
-
 func TestTimeRangeFilter(t *testing.T) {
 	u := demoUI(t)
 	onUI(func() {

@@ -92,6 +92,7 @@ func (v *rulesView) askDelete() {
 		}
 	}, v.u.win)
 	d.SetConfirmText("Delete")
+	d.SetDismissText("Cancel")
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }

@@ -59,9 +59,21 @@ type listenerView struct {
 
 var senderHeaders = []string{"Sender", "Messages", "Bytes", "Malformed", "Oversize", "Last seen"}
 
+// Preference keys of the listener form: what was last started with.
+const (
+	prefListenOn    = "listener.on" // "udp,tcp,tls": the transports ticked
+	prefListenUDP   = "listener.udp"
+	prefListenTCP   = "listener.tcp"
+	prefListenTLS   = "listener.tls"
+	prefListenCert  = "listener.cert"
+	prefListenKey   = "listener.key"
+	prefListenCA    = "listener.clientca"
+	prefListenAllow = "listener.allow"
+)
+
 func newListenerView(u *UI) *listenerView {
 	v := &listenerView{u: u}
-	port := listen.DefaultPort()
+	port := listen.DefaultPort() // the CLI's rule: 514 when this process may bind it, else 5514
 	v.udpOn = widget.NewCheck("UDP", nil)
 	v.udpOn.SetChecked(true)
 	v.udp = widget.NewEntry()
@@ -86,8 +98,10 @@ func newListenerView(u *UI) *listenerView {
 	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace")
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
 	v.button.Importance = widget.HighImportance
+	v.restore()
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
-		"Only the allowed senders are accepted; every message is archived before it is counted.", port))
+		"Only the allowed senders are accepted: a line injected by anyone else would become a rule. "+
+		"Every message is archived before it is counted.", port))
 	hint.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem("", hint),
@@ -124,6 +138,45 @@ func newListenerView(u *UI) *listenerView {
 	split.Offset = 0.38
 	v.content = split
 	return v
+}
+
+// restore fills the form with what the last successful start used.
+func (v *listenerView) restore() {
+	p := v.u.app.Preferences()
+	if on := p.String(prefListenOn); on != "" {
+		v.udpOn.SetChecked(strings.Contains(on, "udp"))
+		v.tcpOn.SetChecked(strings.Contains(on, "tcp"))
+		v.tlsOn.SetChecked(strings.Contains(on, "tls"))
+	}
+	for key, e := range v.remembered() {
+		if s := p.String(key); s != "" {
+			e.SetText(s)
+		}
+	}
+}
+
+// remembered are the entries kept between runs, by preference key.
+func (v *listenerView) remembered() map[string]*widget.Entry {
+	return map[string]*widget.Entry{prefListenUDP: v.udp, prefListenTCP: v.tcp, prefListenTLS: v.tls,
+		prefListenCert: v.cert, prefListenKey: v.key, prefListenCA: v.clientCA, prefListenAllow: v.allow}
+}
+
+// remember keeps the form for the next run (after a successful start).
+func (v *listenerView) remember() {
+	p := v.u.app.Preferences()
+	var on []string
+	for _, x := range []struct {
+		name string
+		c    *widget.Check
+	}{{"udp", v.udpOn}, {"tcp", v.tcpOn}, {"tls", v.tlsOn}} {
+		if x.c.Checked {
+			on = append(on, x.name)
+		}
+	}
+	p.SetString(prefListenOn, strings.Join(on, ","))
+	for key, e := range v.remembered() {
+		p.SetString(key, strings.TrimSpace(e.Text))
+	}
 }
 
 func (v *listenerView) senderCell(row, col int) string {
@@ -245,6 +298,8 @@ func (v *listenerView) start(cfg live.Config) error {
 		v.state.SetText(state)
 		v.button.SetText("Stop listening")
 		v.button.SetIcon(theme.MediaStopIcon())
+		v.u.status.SetText(state) // replaces an error of an earlier attempt
+		v.remember()
 	})
 	v.u.background(func() {
 		t := time.NewTicker(statsEvery)

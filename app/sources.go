@@ -114,10 +114,6 @@ func (v *sourcesView) selectSource(row int) {
 	v.malformed.SetText(b.String())
 }
 
-// chooseFiles opens the file dialog; each chosen file is imported.
-func (v *sourcesView) chooseFiles() {
-	v.u.chooseFile(nil, func(path string) { v.importFiles([]string{path}) })
-}
 
 // importFiles queues files for import; imports run one batch at a time.
 func (v *sourcesView) importFiles(files []string) {
@@ -158,6 +154,7 @@ func (v *sourcesView) run() {
 			v.progress.SetValue(0)
 			v.progLabel.SetText("Starting " + filepath.Base(files[0]) + "…")
 			v.progBox.Show()
+			v.u.showBusy("Importing "+plural(len(files), "file")+"…", 0)
 		})
 		res, err := v.importBatch(ctx, files)
 		cancel()
@@ -167,30 +164,49 @@ func (v *sourcesView) run() {
 		if snap := v.u.Project().Snapshot(); snap != nil {
 			v.u.do(func() { v.u.show(snap) })
 		}
+		v.u.do(v.u.hideBusy)
 		v.report(res, err)
 	}
 }
 
-// importBatch imports files with a progress display throttled to 10 Hz.
+// refreshEvery is the least time between two refreshes of the views while
+// an import commits file after file (a refresh re-reads the workspace).
+const refreshEvery = 5 * time.Second
+
+// importBatch imports files with a progress display throttled to 10 Hz, in
+// the Sources view and in the status bar (seen from every view), and
+// refreshes the views as files are committed.
 func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]workspace.FileResult, error) {
 	var fileStart time.Time
 	var last analysis.Progress
 	var pending sync.Mutex // at most one progress update queued on the UI
-	return v.u.Project().Import(ctx, files, func(p analysis.Progress) {
-		if p.File != last.File || p.FileIndex != last.FileIndex {
+	p := v.u.Project()
+	var lastRefresh time.Time // the first file committed shows at once
+	var took time.Duration
+	committed := func() {
+		if time.Since(lastRefresh) < max(refreshEvery, 4*took) {
+			return // a big workspace takes a while to re-read: mostly import
+		}
+		start := time.Now()
+		v.u.load(p)
+		lastRefresh, took = time.Now(), time.Since(start)
+	}
+	return p.Import(ctx, files, func(pr analysis.Progress) {
+		if pr.File != last.File || pr.FileIndex != last.FileIndex {
 			fileStart = time.Now()
 		}
-		last = p
+		last = pr
 		if !pending.TryLock() {
 			return
 		}
-		text, frac := progressText(p, time.Since(fileStart))
+		text, frac := progressText(pr, time.Since(fileStart))
 		v.u.do(func() {
 			defer pending.Unlock()
 			v.progLabel.SetText(text)
 			v.progress.SetValue(frac)
+			v.u.showBusy("Importing "+text, frac)
 		})
-	})
+	}, committed)
 }
 
 // progressText describes an import's progress: "web.log (1/3) · 120 MB of

@@ -55,6 +55,8 @@ type UI struct {
 	tabs     *container.AppTabs
 	title    *widget.Label
 	status   *widget.Label
+	busy     *fyne.Container     // beside the status line while an import runs
+	busyBar  *widget.ProgressBar // its progress
 	banner   *fyne.Container
 	sources  *sourcesView
 	listener *listenerView
@@ -81,6 +83,10 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u.status = widget.NewLabel("")
 	u.status.Truncation = fyne.TextTruncateEllipsis
 	u.banner = container.NewVBox()
+	u.busyBar = widget.NewProgressBar()
+	u.busy = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, u.busyBar.MinSize().Height), u.busyBar),
+		widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.sources.cancelImport() }))
+	u.busy.Hide()
 
 	u.sources = newSourcesView(u)
 	u.listener = newListenerView(u)
@@ -114,8 +120,20 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 // Content returns the window's content.
 func (u *UI) Content() fyne.CanvasObject {
 	top := container.NewBorder(nil, nil, nil, nil, u.title)
-	return container.NewBorder(container.NewVBox(top, u.banner), u.status, nil, nil, u.tabs)
+	bottom := container.NewBorder(nil, nil, nil, u.busy, u.status)
+	return container.NewBorder(container.NewVBox(top, u.banner), bottom, nil, nil, u.tabs)
 }
+
+// showBusy shows long work's progress in the status bar, on every view;
+// on the UI goroutine.
+func (u *UI) showBusy(text string, frac float64) {
+	u.status.SetText(text)
+	u.busyBar.SetValue(frac)
+	u.busy.Show()
+}
+
+// hideBusy hides the progress; on the UI goroutine.
+func (u *UI) hideBusy() { u.busy.Hide() }
 
 // Project returns the open project, or nil.
 func (u *UI) Project() *Project {

@@ -413,8 +413,8 @@ func (v *flowsView) showDetails(c *analysis.Conversation) {
 	if f := &v.view.Filter; f.Timed() {
 		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(sessionsIn(c, f.Since, f.Until)))
 	}
-	fmt.Fprintf(&b, "Sent: %s packets, %s · Received: %s packets, %s\n", thousandsU(c.OrigPkts),
-		export.HumanBytes(c.OrigBytes), thousandsU(c.ReplyPkts), export.HumanBytes(c.ReplyBytes))
+	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(c.OrigPkts, "packet"),
+		export.HumanBytes(c.OrigBytes), plural64(c.ReplyPkts, "packet"), export.HumanBytes(c.ReplyBytes))
 	fmt.Fprintf(&b, "Seen: %s → %s\n", when(c.First), when(c.Last))
 	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(c, ColActions))
 	fmt.Fprintf(&b, "Reported by: %s\n", strings.Join(c.Hosts, ", "))
@@ -448,7 +448,7 @@ func (v *flowsView) copyView() {
 	}
 	b, n := v.viewCSV(copyLimit)
 	v.u.win.Clipboard().SetContent(string(b))
-	msg := fmt.Sprintf("Copied %s conversations as CSV.", thousands(min(n, copyLimit)))
+	msg := fmt.Sprintf("Copied %s as CSV.", plural(min(n, copyLimit), "conversation"))
 	if n > copyLimit {
 		msg += fmt.Sprintf(" (%s more: use Export view.)", thousands(n-copyLimit))
 	}
@@ -473,7 +473,7 @@ func (v *flowsView) exportView() {
 				v.u.showError(err)
 				return
 			}
-			v.u.setStatus(fmt.Sprintf("Wrote %s conversations to %s", thousands(view.Len()), path))
+			v.u.setStatus(fmt.Sprintf("Wrote %s to %s", plural(view.Len(), "conversation"), path))
 		}()
 	}, v.u.win)
 	d.SetFileName("flows.csv")

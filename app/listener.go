@@ -331,7 +331,7 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 	if len(st.RejectedBy) > 0 {
 		rej.WriteString("Rejected senders (not in the allowlist):\n")
 		for _, r := range st.RejectedBy {
-			fmt.Fprintf(&rej, "  %s: %s messages or connections, last %s\n", r.Addr, thousands64(r.Rejected), when(r.LastSeen))
+			fmt.Fprintf(&rej, "  %s: %s or connections, last %s\n", r.Addr, plural64(uint64(max(r.Rejected, 0)), "message"), when(r.LastSeen))
 		}
 	}
 	if len(st.MalformedLines) > 0 {

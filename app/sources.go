@@ -107,7 +107,7 @@ func (v *sourcesView) selectSource(row int) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s malformed lines; the first %d:\n", s.Path, thousands64(s.Stats.Malformed), len(s.Malformed))
+	fmt.Fprintf(&b, "%s: %s; the first %d:\n", s.Path, plural64(uint64(max(s.Stats.Malformed, 0)), "malformed line"), len(s.Malformed))
 	for _, m := range s.Malformed {
 		fmt.Fprintf(&b, "%s:%d: %s\n    %s\n", filepath.Base(s.Path), m.Line, m.Reason, m.Text)
 	}
@@ -246,8 +246,8 @@ func (v *sourcesView) report(res []workspace.FileResult, err error) {
 	for _, r := range res {
 		fmt.Fprintf(&b, "%s: %s", filepath.Base(r.Name), r.Outcome)
 		if r.Outcome != workspace.Already {
-			fmt.Fprintf(&b, " — %s lines, %s events, %s skipped, %s malformed", thousands64(r.Stats.Lines),
-				thousands64(r.Stats.Events), thousands64(r.Stats.Skipped), thousands64(r.Stats.Malformed))
+			fmt.Fprintf(&b, " — %s, %s, %s skipped, %s malformed", plural64(uint64(max(r.Stats.Lines, 0)), "line"),
+				plural64(uint64(max(r.Stats.Events, 0)), "event"), thousands64(r.Stats.Skipped), thousands64(r.Stats.Malformed))
 		}
 		if r.Err != nil {
 			fmt.Fprintf(&b, " (read error: %v)", r.Err)

@@ -52,18 +52,20 @@ type UI struct {
 	mu   sync.Mutex
 	proj *Project // nil until a workspace is open
 
-	tabs     *container.AppTabs
-	title    *widget.Label
-	status   *widget.Label
-	busy     *fyne.Container     // beside the status line while an import runs
-	busyBar  *widget.ProgressBar // its progress
-	banner   *fyne.Container
-	sources  *sourcesView
-	listener *listenerView
-	overview *overviewView
-	flows    *flowsView
-	rules    *rulesView
-	export   *exportView
+	tabs    *container.AppTabs
+	title   *widget.Label
+	status  *widget.Label
+	busy    *fyne.Container     // beside the status line while an import runs
+	busyBar *widget.ProgressBar // its progress
+	// themeItems are the View menu's theme choices, by name; the one in use is ticked.
+	themeItems map[string]*fyne.MenuItem
+	banner     *fyne.Container
+	sources    *sourcesView
+	listener   *listenerView
+	overview   *overviewView
+	flows      *flowsView
+	rules      *rulesView
+	export     *exportView
 
 	// loaded is closed-and-replaced around each reload, for tests.
 	loads sync.WaitGroup
@@ -258,11 +260,11 @@ func (u *UI) reload() {
 
 // show displays snap in every view; on the UI goroutine.
 func (u *UI) show(s *Snapshot) {
-	u.title.SetText(fmt.Sprintf("%s — %s conversations, %s sessions", filepath.Base(s.Path),
-		thousands(len(s.Convs)), thousandsU(s.Overview.Sessions)))
+	u.title.SetText(fmt.Sprintf("%s — %s, %s", filepath.Base(s.Path),
+		plural(len(s.Convs), "conversation"), plural64(s.Overview.Sessions, "session")))
 	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
-	u.status.SetText(fmt.Sprintf("Workspace %s · %d sources · %s lines read · %s malformed", s.Path,
-		len(s.Sources), thousands64(s.Info.Lines), thousands64(s.Info.Malformed)))
+	u.status.SetText(fmt.Sprintf("Workspace %s · %s · %s read · %s malformed", s.Path,
+		plural(len(s.Sources), "source"), plural64(uint64(max(s.Info.Lines, 0)), "line"), thousands64(s.Info.Malformed)))
 	u.overview.show(s)
 	u.flows.show(s)
 	u.rules.show(s)
@@ -308,43 +310,79 @@ func (u *UI) showErrorNow(err error) {
 	dialog.ShowError(err, u.win)
 }
 
-// menu builds the main menu.
+// shortcut is Ctrl (Cmd on macOS) and key.
+func shortcut(key fyne.KeyName) *desktop.CustomShortcut {
+	return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
+}
+
+// menu builds the main menu; items with a shortcut show it.
 func (u *UI) menu() *fyne.MainMenu {
+	item := func(label string, key fyne.KeyName, fn func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, fn)
+		if key != "" {
+			it.Shortcut = shortcut(key)
+		}
+		return it
+	}
 	file := fyne.NewMenu("File",
-		fyne.NewMenuItem("Import logs…", u.sources.chooseFiles),
-		fyne.NewMenuItem("Open workspace…", u.chooseWorkspace),
-		fyne.NewMenuItem("New workspace…", u.newWorkspace),
+		item("Import logs…", fyne.KeyO, u.sources.chooseFiles),
+		item("Open workspace…", "", u.chooseWorkspace),
+		item("New workspace…", "", u.newWorkspace),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Import VM inventory…", u.chooseInventory),
-		fyne.NewMenuItem("Monitored addresses…", u.editMonitored),
+		item("Import VM inventory…", "", u.chooseInventory),
+		item("Monitored addresses…", "", u.editMonitored),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Export…", func() { u.selectTab("Export") }),
+		item("Export…", fyne.KeyE, u.showExport),
 	)
+	u.themeItems = map[string]*fyne.MenuItem{
+		"system": item("Theme: follow the system", "", func() { u.setTheme("system") }),
+		"light":  item("Theme: light", "", func() { u.setTheme("light") }),
+		"dark":   item("Theme: dark", "", func() { u.setTheme("dark") }),
+	}
 	view := fyne.NewMenu("View",
-		fyne.NewMenuItem("Theme: follow the system", func() { u.setTheme("system") }),
-		fyne.NewMenuItem("Theme: light", func() { u.setTheme("light") }),
-		fyne.NewMenuItem("Theme: dark", func() { u.setTheme("dark") }),
+		item("Filter the flows", fyne.KeyF, u.focusFilter),
+		fyne.NewMenuItemSeparator(),
+		u.themeItems["system"], u.themeItems["light"], u.themeItems["dark"],
 	)
+	u.markTheme()
 	help := fyne.NewMenu("Help",
-		fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
-		fyne.NewMenuItem("About FlowSleuth", u.showAbout),
+		item("Keyboard shortcuts", "", u.showShortcuts),
+		item("About FlowSleuth", "", u.showAbout),
 	)
 	return fyne.NewMainMenu(file, view, help)
 }
 
-// shortcuts registers Ctrl+O (import), Ctrl+E (export), Ctrl+F (filter).
+// markTheme ticks the theme in use in the View menu.
+func (u *UI) markTheme() {
+	cur := u.opts.Theme
+	if cur == "" {
+		cur = u.app.Preferences().StringWithFallback(prefTheme, "system")
+	}
+	if _, ok := u.themeItems[cur]; !ok {
+		cur = "system"
+	}
+	for name, it := range u.themeItems {
+		it.Checked = name == cur
+	}
+	if m := u.win.MainMenu(); m != nil {
+		m.Refresh()
+	}
+}
+
+func (u *UI) showExport() { u.selectTab("Export") }
+
+func (u *UI) focusFilter() {
+	u.selectTab("Flows")
+	u.win.Canvas().Focus(u.flows.search)
+}
+
+// shortcuts registers Ctrl+O (import), Ctrl+E (export), Ctrl+F (filter):
+// the menu shows them, the window's canvas runs them.
 func (u *UI) shortcuts() {
 	c := u.win.Canvas()
-	add := func(key fyne.KeyName, fn func()) {
-		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault},
-			func(fyne.Shortcut) { fn() })
+	for key, fn := range map[fyne.KeyName]func(){fyne.KeyO: u.sources.chooseFiles, fyne.KeyE: u.showExport, fyne.KeyF: u.focusFilter} {
+		c.AddShortcut(shortcut(key), func(fyne.Shortcut) { fn() })
 	}
-	add(fyne.KeyO, u.sources.chooseFiles)
-	add(fyne.KeyE, func() { u.selectTab("Export") })
-	add(fyne.KeyF, func() {
-		u.selectTab("Flows")
-		u.win.Canvas().Focus(u.flows.search)
-	})
 }
 
 // SelectView shows a view by its name in lower case ("flows"); false when
@@ -371,7 +409,8 @@ func (u *UI) selectTab(title string) {
 
 func (u *UI) showShortcuts() {
 	dialog.ShowInformation("Keyboard shortcuts",
-		"Ctrl+O   import log files\nCtrl+E   export\nCtrl+F   filter the flows\n\n"+
+		"Ctrl+O   import log files\nCtrl+E   export\nCtrl+F   filter the flows\n"+
+			"↑ ↓ Page Up/Down Home End   move the selection in a table\nEnter   save a dialog\n\n"+
 			"Drop log files on the window to import them.", u.win)
 }
 
@@ -387,7 +426,9 @@ func (u *UI) showAbout() {
 
 func (u *UI) setTheme(name string) {
 	u.app.Preferences().SetString(prefTheme, name)
+	u.opts.Theme = "" // the choice now overrides --theme
 	applyTheme(u.app, name)
+	u.markTheme()
 }
 
 // chooseFile shows the file dialog (for files ending in one of exts, or
@@ -436,8 +477,8 @@ func (u *UI) importInventory(path string) {
 			return
 		}
 		u.load(p)
-		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s VMs, %s addresses.", filepath.Base(path),
-			res.Report.Format, thousands(res.VMs), thousands(res.Addresses)))
+		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s, %s.", filepath.Base(path),
+			res.Report.Format, plural(res.VMs, "VM"), plural(res.Addresses, "address")))
 	})
 }
 

@@ -403,7 +403,33 @@ func TestShortcutsAndTheme(t *testing.T) {
 	if got := u.tabs.Selected().Text; got != "Flows" || u.win.Canvas().Focused() != u.flows.search {
 		t.Errorf("Ctrl+F showed %q, focus %v", got, u.win.Canvas().Focused())
 	}
+	// The menu shows the shortcuts, and ticks the theme in use.
+	shortcuts := map[string]string{}
+	for _, m := range u.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Shortcut != nil {
+				shortcuts[it.Label] = string(it.Shortcut.(*desktop.CustomShortcut).KeyName)
+			}
+		}
+	}
+	if shortcuts["Import logs…"] != "O" || shortcuts["Export…"] != "E" || shortcuts["Filter the flows"] != "F" {
+		t.Errorf("menu shortcuts %v", shortcuts)
+	}
+	checked := func() (out []string) {
+		for name, it := range u.themeItems {
+			if it.Checked {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	if c := checked(); len(c) != 1 || c[0] != "system" {
+		t.Errorf("before a choice, the menu ticks %v", c)
+	}
 	onUI(func() { u.setTheme("dark") })
+	if c := checked(); len(c) != 1 || c[0] != "dark" {
+		t.Errorf("after choosing dark, the menu ticks %v", c)
+	}
 	if u.app.Preferences().String(prefTheme) != "dark" || u.app.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantLight) !=
 		theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark) {
 		t.Error("dark theme not applied or not remembered")

@@ -112,6 +112,15 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 	return s, nil
 }
 
+// UseKnobs sets the knobs the next Reload synthesises with.
+func (p *Project) UseKnobs(k analysis.Knobs) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := *p.snap
+	s.Knobs = k
+	p.snap = &s
+}
+
 // SetKnobs re-synthesises the rules with k (edits replayed) and returns
 // the new snapshot.
 func (p *Project) SetKnobs(ctx context.Context, k analysis.Knobs) (*Snapshot, error) {

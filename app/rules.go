@@ -375,7 +375,13 @@ func (v *rulesView) knobsChanged() {
 		v.pendingMu.Lock()
 		k := v.pending
 		v.pendingMu.Unlock()
-		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.SetKnobs(ctx, k) })
+		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) {
+			s, err := p.SetKnobs(ctx, k)
+			if err == nil {
+				saveKnobs(v.u.app.Preferences(), p.Path(), k) // the workspace opens with them next time
+			}
+			return s, err
+		})
 	})
 }
 

@@ -209,6 +209,7 @@ func (u *UI) open(path string, demo bool) {
 		u.showError(err)
 		return
 	}
+	p.UseKnobs(loadKnobs(u.app.Preferences(), path))
 	u.mu.Lock()
 	old := u.proj
 	u.proj = p

@@ -276,6 +276,18 @@ func TestKnobsResynthesise(t *testing.T) {
 	if !strings.Contains(r.summary.Text, "rules") {
 		t.Errorf("summary %q", r.summary.Text)
 	}
+	// The knobs are kept: the workspace opens with them next time.
+	path := u.Project().Path()
+	w := test.NewTempWindow(t, nil)
+	next := New(u.app, w, Options{Version: "test"})
+	w.SetContent(next.Content())
+	t.Cleanup(next.Shutdown)
+	u.Shutdown()
+	next.Start(path)
+	next.Wait()
+	if k := next.rules.snap.Rules.Knobs; k.AnyPeers != 1 || next.rules.anyPeers.get() != 1 || len(next.rules.snap.Rules.Rules) >= before {
+		t.Errorf("reopened with knobs %+v (slider %d), %d rules", k, next.rules.anyPeers.get(), len(next.rules.snap.Rules.Rules))
+	}
 }
 
 func TestExportWritesFiles(t *testing.T) {

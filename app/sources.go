@@ -114,7 +114,6 @@ func (v *sourcesView) selectSource(row int) {
 	v.malformed.SetText(b.String())
 }
 
-
 // importFiles queues files for import; imports run one batch at a time.
 func (v *sourcesView) importFiles(files []string) {
 	if len(files) == 0 {

@@ -6,39 +6,17 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/export"
 )
 
 // plural writes a count and its noun: "1 source", "3,117 sources".
-func plural(n int, noun string) string { return plural64(uint64(max(n, 0)), noun) }
+func plural(n int, noun string) string { return export.Plural(uint64(max(n, 0)), noun) }
 
 // plural64 is plural for unsigned counts.
-func plural64(n uint64, noun string) string {
-	return analysis.Thousands(n) + " " + nounFor(n, noun)
-}
+func plural64(n uint64, noun string) string { return export.Plural(n, noun) }
 
-// nounFor is noun, in the plural unless n is 1: "entry" → "entries",
-// "address" → "addresses".
-func nounFor(n uint64, noun string) string {
-	if n == 1 {
-		return noun
-	}
-	switch {
-	case len(noun) > 1 && noun[len(noun)-1] == 'y' && !isVowel(noun[len(noun)-2]):
-		return noun[:len(noun)-1] + "ies"
-	case len(noun) > 1 && (noun[len(noun)-1] == 's' || noun[len(noun)-1] == 'x'):
-		return noun + "es"
-	}
-	return noun + "s"
-}
-
-func isVowel(b byte) bool {
-	switch b {
-	case 'a', 'e', 'i', 'o', 'u':
-		return true
-	}
-	return false
-}
+// nounFor is noun, in the plural unless n is 1.
+func nounFor(n uint64, noun string) string { return export.Noun(n, noun) }
 
 // columnWidths sizes table columns to their header (with room for the
 // sort arrow) or their widest usual cell, whichever is wider, in the

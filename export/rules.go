@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -17,32 +16,47 @@ func ruleColumns(r *analysis.Rule) []string {
 	return []string{r.Src.Name, r.Dst.Name, ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
 }
 
-// WriteRulesTable writes the rules, the review list and the knobs as text.
-func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPROTOCOL\tDESTINATION PORT\tDESCRIPTION\tDIRECTION\tID\tNAME\t")
-	for i := range rs.Rules {
-		r := &rs.Rules[i]
-		fmt.Fprintln(tw, strings.Join(append(ruleColumns(r), r.Direction.String(), r.ID, r.Name), "\t")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
+// ruleTableCols are the columns of the rules table: the deliverable's,
+// then the ID (what 'rules edit' takes), the direction and the name.
+// Endpoints and ports are lists, summarised; descriptions and names are
+// cut.
+var ruleTableCols = []tableCol{{title: "SOURCE", sep: ", "}, {title: "DESTINATION", sep: ", "},
+	{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", "}, {title: "DESCRIPTION", soft: 40, cut: 16},
+	{title: "ID", optional: true}, {title: "DIRECTION", optional: true}, {title: "NAME", soft: 24, cut: 12, optional: true}}
+
+// reviewTableCols are the columns of the review list under the rules.
+var reviewTableCols = []tableCol{{title: "SOURCE"}, {title: "DESTINATION"}, {title: "SERVICE"},
+	{title: "SESSIONS"}, {title: "REASON", soft: 40, cut: 16}}
+
+// ruleTableRow fills the rules table's cells of r.
+func ruleTableRow(r *analysis.Rule, cells []string) {
+	copy(cells, append(ruleColumns(r), r.ID, r.Direction.String(), r.Name))
+}
+
+// WriteRulesTable writes the rules, the review list and the knobs as text,
+// the rules fitted to o.Width unless o.Wide (see TableOptions).
+func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
+	err := textTable(w, ruleTableCols, len(rs.Rules), func(i int, cells []string) { ruleTableRow(&rs.Rules[i], cells) }, o)
+	if err != nil {
 		return err
 	}
 	if len(rs.Review) > 0 {
-		fmt.Fprintf(w, "\nTo review (%d conversations kept out of the rules):\n", len(rs.Review))
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, it := range rs.Review {
-			c := &it.Conversation
-			fmt.Fprintf(tw, "  %s\t%s\t%s/%d\t%d sessions\t%s\n", c.Src, c.Dst, ingest.ProtoName(c.Proto), c.DPort, c.Sessions, it.Reason)
-		}
-		if err := tw.Flush(); err != nil {
+		fmt.Fprintf(w, "\nTo review (%s kept out of the rules):\n", Plural(uint64(len(rs.Review)), "conversation"))
+		err := textTable(w, reviewTableCols, len(rs.Review), func(i int, cells []string) {
+			c := &rs.Review[i].Conversation
+			cells[0], cells[1] = c.Src.String(), c.Dst.String()
+			cells[2] = ingest.ProtoName(c.Proto) + "/" + strconv.Itoa(int(c.DPort))
+			cells[3], cells[4] = analysis.Thousands(c.Sessions), rs.Review[i].Reason
+		}, o)
+		if err != nil {
 			return err
 		}
 	}
 	k := rs.Knobs
-	_, err := fmt.Fprintf(w, "\n%d rules admitting %d observed (source, destination, port) combinations and %d never seen.\n"+
-		"Knobs: collapse peers into a prefix from %d hosts at %.0f%% coverage; Any above %d peers; port scan from %d ports.\n",
-		len(rs.Rules), rs.Observed, rs.Permissiveness, k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts)
+	_, err = fmt.Fprintf(w, "\n%s: they admit %s (source, destination, port) combinations\nand %s never seen.\n"+
+		"Knobs: collapse peers into a prefix from %d hosts at %.0f%% coverage;\nAny above %d peers; port scan from %d ports.\n",
+		Plural(uint64(len(rs.Rules)), "rule"), analysis.Thousands(rs.Observed), analysis.Thousands(rs.Permissiveness),
+		k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts)
 	return err
 }
 

@@ -284,7 +284,7 @@ var flowHeaders = [numFlowCols]string{"Direction", "Source", "Destination", "Pro
 // flowSamples are the widest usual cell of each column: a column is as wide
 // as this text or its header, whichever is wider (see columnWidths).
 var flowSamples = [numFlowCols]string{"OUTBOUND", "10.20.30.140 (web-01)", "10.20.30.140 (web-01)", "ICMPv6", "65535",
-	"Node exporter", "1,234,567 ⚠", "123.4 MB", "2025-04-07 10:15:00", "2025-04-07 10:15:00", "Discover-Traffic", "ALLOW, DROP"}
+	"Node exporter", "1,234,567 ⚠", "999.9 MiB", "2025-04-07 10:15:00", "2025-04-07 10:15:00", "Discover-Traffic", "ALLOW, DROP"}
 
 // sessionsInRange is the Sessions header while a time range is filtered.
 const sessionsInRange = "Sessions in range"

@@ -156,6 +156,7 @@ func (v *overviewView) show(s *Snapshot) {
 	if o.Suspect > 0 {
 		v.suspect.Importance = widget.WarningImportance
 	}
+	v.suspect.Refresh() // the importance shows only on a refresh
 	v.cards.RemoveAll()
 	v.cards.Add(card(thousands(o.Conversations), nounFor(uint64(o.Conversations), "conversation")))
 	v.cards.Add(card(thousandsU(o.Sessions), nounFor(o.Sessions, "session")+" · "+export.HumanBytes(o.Bytes)))

@@ -35,13 +35,7 @@ func TestListenerKeepsWindowSize(t *testing.T) {
 		v.archive.SetText(filepath.Join(dir, "a-rather-long-archive-folder-name-that-goes-on-and-on", "archive-of-syslog-messages"))
 		test.Tap(v.button)
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for v.session() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if v.session() == nil {
-		t.Fatalf("listener did not start: %s", u.status.Text)
-	}
+	waitSession(t, u)
 	time.Sleep(1500 * time.Millisecond) // a stats tick or two
 	for _, view := range []string{"listener", "overview", "flows", "rules", "sources", "export"} {
 		onUI(func() { u.SelectView(view) })

@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
@@ -37,14 +38,8 @@ func TestListenerFillsWorkspace(t *testing.T) {
 		v.archive.SetText(filepath.Join(dir, "archive"))
 		test.Tap(v.button)
 	})
+	sess := waitSession(t, u)
 	deadline := time.Now().Add(10 * time.Second)
-	for v.session() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	sess := v.session()
-	if sess == nil {
-		t.Fatalf("listener did not start: %s", u.status.Text)
-	}
 	waitStatus(t, u, "Listening on ") // not the error of the first attempt
 	conn, err := net.Dial("tcp", sess.Addrs().TCP.String())
 	if err != nil {
@@ -112,13 +107,7 @@ func TestListenerRemembers(t *testing.T) {
 		v.archive.SetText(filepath.Join(dir, "archive"))
 		test.Tap(v.button)
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for v.session() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if v.session() == nil {
-		t.Fatalf("listener did not start: %s", u.status.Text)
-	}
+	waitSession(t, u)
 	waitStatus(t, u, "Listening on ")
 	v.stop()
 	u.Wait()
@@ -160,4 +149,18 @@ func waitStatus(t *testing.T, u *UI, prefix string) {
 		}
 	}
 	t.Errorf("the status bar says %q, want %q…", status, prefix)
+}
+
+// waitSession waits (10 s at most) for the listener to start.
+func waitSession(t *testing.T, u *UI) *live.Session {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.listener.session() == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	sess := u.listener.session()
+	if sess == nil {
+		t.Fatalf("listener did not start: %s", u.status.Text)
+	}
+	return sess
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,31 @@ func TestRulesAndFlowsColumns(t *testing.T) {
 	for _, c := range []int{ColDirection, ColSessions, ColBytes, ColFirst, ColLast} {
 		if sample := flowSamples[c]; fyne.MeasureText(sample, 14, fyne.TextStyle{}).Width > u.flows.table.widths[c] {
 			t.Errorf("column %s (%v px) is narrower than %q", flowHeaders[c], u.flows.table.widths[c], sample)
+		}
+	}
+}
+
+// TestNoActionGrowsWindow does what fills labels (select a conversation
+// and a rule, filter, preview an export, show a long progress line) and
+// checks that no view then needs more than the 1280 px window.
+func TestNoActionGrowsWindow(t *testing.T) {
+	u := demoUI(t)
+	onUI(func() {
+		u.flows.table.selectRow(0)
+		u.rules.table.selectRow(0)
+		u.rules.sub.SelectIndex(1) // the review list's long reasons
+		for _, tg := range u.export.targets {
+			tg.check.SetChecked(true)
+		}
+		u.export.which.SetSelected("NSX Policy API JSON")
+		u.showBusy("Importing "+strings.Repeat("a-very-long-log-file-name-", 12)+".log (1/3) · 1.2 GB of 1.7 GB", 0.5)
+	})
+	onUI(func() { u.flows.search.SetText("10.20.10.0/24 " + strings.Repeat("nothing-matches-this-", 10)) })
+	settle(u)
+	for _, view := range []string{"overview", "flows", "rules", "sources", "listener", "export"} {
+		onUI(func() { u.SelectView(view) })
+		if got := minWidth(u); got > 1280 {
+			t.Errorf("the %s view needs %.0f px: the window would grow past 1280", view, got)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -113,8 +114,10 @@ func newFlowsView(u *UI) *flowsView {
 		v.refresh()
 	}
 	v.table.onSelect = v.selectRow
+	// One line, never wrapped: in the centre a wrapped label is as narrow
+	// as a letter and as tall as the text, and the window grew to hold it.
 	v.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	v.empty.Wrapping = fyne.TextWrapWord
+	v.empty.Truncation = fyne.TextTruncateEllipsis
 	v.empty.Hide()
 
 	v.detail = widget.NewLabel(noFlowSelected)
@@ -132,7 +135,7 @@ func newFlowsView(u *UI) *flowsView {
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(clear, copyBtn, exportBtn), selects)
 	top := container.NewVBox(v.search, bar, container.NewBorder(nil, nil, nil, v.count, container.NewHScroll(v.chips)))
 	// The details go below the table, so that its figures fit the width.
-	split := container.NewVSplit(container.NewStack(v.table, container.NewCenter(v.empty)), details)
+	split := container.NewVSplit(container.NewStack(v.table, container.NewVBox(layout.NewSpacer(), v.empty, layout.NewSpacer())), details)
 	split.Offset = 0.62
 	v.content = container.NewBorder(top, nil, nil, nil, split)
 	return v
@@ -291,7 +294,7 @@ func (v *flowsView) showView(view *FlowView, sel int) {
 	}
 	v.count.SetText(text)
 	if view.Len() == 0 && all > 0 {
-		v.empty.SetText("No conversation matches these filters.\nRemove a filter (×) or Clear filters.")
+		v.empty.SetText("No conversation matches these filters: remove one (×), or Clear filters.")
 		v.empty.Show()
 	} else {
 		v.empty.Hide()

@@ -18,6 +18,13 @@ func minWidth(u *UI) float32 {
 	return w
 }
 
+// minHeight is the height the window's content needs (see minWidth).
+func minHeight(u *UI) float32 {
+	var h float32
+	onUI(func() { h = u.Content().MinSize().Height })
+	return h
+}
+
 // TestListenerKeepsWindowSize starts the listener in a 1280x800 window: no
 // label it fills (the state line with the archive path, the counters) may
 // make the content wider than the window.
@@ -104,6 +111,9 @@ func TestNoActionGrowsWindow(t *testing.T) {
 		onUI(func() { u.SelectView(view) })
 		if got := minWidth(u); got > 1280 {
 			t.Errorf("the %s view needs %.0f px: the window would grow past 1280", view, got)
+		}
+		if got := minHeight(u); got > 800 {
+			t.Errorf("the %s view needs %.0f px of height: the window would grow past 800", view, got)
 		}
 	}
 }

@@ -145,10 +145,7 @@ func ruleLabel(r *analysis.Rule) string {
 // editText says what an edit did, in words, from the rules it produced.
 func editText(res analysis.EditResult, rs *analysis.RuleSet) string {
 	e := res.Edit
-	rule := "rule " + e.Rule
-	if i := slices.IndexFunc(rs.Rules, func(r analysis.Rule) bool { return r.ID == e.Rule }); i >= 0 {
-		rule = ruleLabel(&rs.Rules[i])
-	}
+	rule := ruleName(e.Rule, rs)
 	var text string
 	switch e.Op {
 	case analysis.EditRename:
@@ -156,7 +153,7 @@ func editText(res analysis.EditResult, rs *analysis.RuleSet) string {
 	case analysis.EditDescribe:
 		text = fmt.Sprintf("Described %s: “%s”", rule, e.Arg)
 	case analysis.EditDelete:
-		text = "Deleted " + deletedRule(e.Rule, rs)
+		text = "Deleted " + rule + " (its conversations are in Review)"
 	case analysis.EditMerge:
 		text = fmt.Sprintf("Merged rule %s into %s", e.Arg, rule)
 	case analysis.EditSplit:
@@ -170,6 +167,15 @@ func editText(res analysis.EditResult, rs *analysis.RuleSet) string {
 		text += " — no longer applies: " + res.Why
 	}
 	return text
+}
+
+// ruleName names rule id for people: by what it admits, or, once deleted,
+// by the conversations it had (which went to review), else by its ID.
+func ruleName(id string, rs *analysis.RuleSet) string {
+	if i := slices.IndexFunc(rs.Rules, func(r analysis.Rule) bool { return r.ID == id }); i >= 0 {
+		return ruleLabel(&rs.Rules[i])
+	}
+	return deletedRule(id, rs)
 }
 
 // deletedRule describes a deleted rule by the conversations it had, which
@@ -191,9 +197,9 @@ func deletedRule(id string, rs *analysis.RuleSet) string {
 	}
 	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, analysis.ServiceLabel(first.Proto, analysis.ServicePort(first)))
 	if n > 1 {
-		what += fmt.Sprintf(" and %s more", plural(n-1, "conversation"))
+		what += fmt.Sprintf(" and %s more %s", thousands(n-1), nounFor(uint64(n-1), "conversation"))
 	}
-	return what + " (now in Review)"
+	return what
 }
 
 // splitText describes a split by the rules it made ("ID-ports").

@@ -131,6 +131,7 @@ func newRulesView(u *UI) *rulesView {
 	}
 	v.review = newDataTable(reviewHeaders, []float32{170, 170, 260, 90, 380},
 		func() int { return len(v.groups) }, v.reviewCell)
+	v.review.setFlex(4, 300) // the reason takes the rest of the width
 	v.edits = widget.NewList(func() int {
 		if v.snap == nil {
 			return 0

@@ -98,8 +98,26 @@ func TestDeleteAsks(t *testing.T) {
 		t.Fatal("the confirmed delete left the rule")
 	}
 	text := editText(r.snap.Edits[0], &r.snap.Rules)
-	if !strings.HasPrefix(text, "Deleted the rule for ") || !strings.Contains(text, "(now in Review)") {
+	if !strings.HasPrefix(text, "Deleted the rule for ") || !strings.Contains(text, "(its conversations are in Review)") {
 		t.Errorf("the Edits tab says %q", text)
+	}
+}
+
+// TestEditTextOfDeletedRule: a rename of a rule deleted since still says
+// which rule, by the conversations it had.
+func TestEditTextOfDeletedRule(t *testing.T) {
+	u := demoUI(t)
+	r := u.rules
+	onUI(func() { r.table.selectRow(0) })
+	onUI(func() { r.edit(analysis.EditRename, "Backup") })
+	u.Wait()
+	onUI(func() { r.edit(analysis.EditDelete, "") })
+	u.Wait()
+	if n := len(r.snap.Edits); n != 2 {
+		t.Fatalf("%d edits", n)
+	}
+	if text := editText(r.snap.Edits[0], &r.snap.Rules); !strings.HasPrefix(text, "Named the rule for ") || strings.Contains(text, "r-") {
+		t.Errorf("the rename of the deleted rule reads %q", text)
 	}
 }
 

@@ -78,6 +78,12 @@ func newDataTable(headers []string, widths []float32, rows func() int, cell func
 		// Fyne marks one cell; the row highlight replaces that mark.
 		t.Table.Unselect(id)
 		t.focusCol = id.Col
+		// A click selects, and the keys should then move the selection, but
+		// Fyne's Table focuses itself through the canvas of its embedded
+		// value, which the real driver does not know: focus the whole widget.
+		if c := fyne.CurrentApp().Driver().CanvasForObject(t); c != nil && c.Focused() != t {
+			c.Focus(t)
+		}
 		t.selectRow(id.Row)
 	}
 	t.ExtendBaseWidget(t)
@@ -167,7 +173,12 @@ func (t *dataTable) TypedKey(ev *fyne.KeyEvent) {
 	}
 	row = min(max(row, 0), n-1)
 	if row != t.selRow {
-		t.selectRow(row)
+		// Through Fyne's Select, so that its focus mark follows; OnSelected
+		// then selects the row.
+		t.Table.Select(widget.TableCellID{Row: row, Col: t.focusCol})
+		if t.selRow != row { // a table not laid out yet has no rows for Fyne
+			t.selectRow(row)
+		}
 	}
 }
 

@@ -50,6 +50,9 @@ func TestListenerKeepsWindowSize(t *testing.T) {
 		if got := minWidth(u); got > 1280 {
 			t.Errorf("listening, the %s view needs %.0f px: the window would grow past 1280", view, got)
 		}
+		if got := minHeight(u); got > 800 {
+			t.Errorf("listening, the %s view needs %.0f px of height", view, got)
+		}
 	}
 	if s := w.Canvas().Size(); s.Width > 1280 {
 		t.Errorf("the window grew to %v", s)

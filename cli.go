@@ -70,11 +70,18 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		c.usage()
-		if len(args) == 0 {
+	if len(args) == 0 {
+		// What a desktop launcher or a double-click runs: open the app.
+		// In a terminal with no display, say what there is instead.
+		if err := haveDisplay(); err != nil {
+			c.usage()
+			fmt.Fprintf(stderr, "\nflowsleuth: %v\n", err)
 			return exitUsage
 		}
+		args = []string{"gui"}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage()
 		return exitOK
 	}
 	for _, cmd := range commands {
@@ -105,6 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func (c *cli) usage() {
 	fmt.Fprintf(c.stderr, "FlowSleuth %s: firewall logs to a micro-segmentation rule base.\n\nUsage:\n", version)
+	fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", "", "", "with no command: open the desktop app, as 'flowsleuth gui'")
 	for _, cmd := range commands {
 		fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", cmd.name, cmd.args, cmd.help)
 	}

@@ -24,6 +24,7 @@ func (c *cli) flowsCmd(args []string) error {
 	mf.register(fs)
 	wsPath := workspaceFlag(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
+	wide := fs.Bool("wide", false, "table: the full text of every cell (by default a terminal's table is cut to fit it)")
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "workspace: only sessions that started before this time (RFC 3339 or YYYY-MM-DD)")
 	top := fs.Int("top", 0, "workspace: only the N conversations with the most bytes, largest first")
@@ -31,8 +32,11 @@ func (c *cli) flowsCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	table := func(w io.Writer, convs []analysis.Conversation) error {
+		return export.WriteFlowsTable(w, convs, tableOptions(c.stdout, *wide))
+	}
 	write, ok := map[string]func(io.Writer, []analysis.Conversation) error{
-		"table": export.WriteFlowsTable, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
+		"table": table, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
 	}[*format]
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)

@@ -122,14 +122,18 @@ func (c *cli) rulesCmd(args []string) error {
 	kf.register(fs)
 	wsPath := workspaceFlag(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
+	wide := fs.Bool("wide", false, "table: the full text of every cell (by default a terminal's table is cut to fit it)")
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time")
 	until := fs.String("until", "", "workspace: only sessions that started before this time")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
+	table := func(w io.Writer, rs analysis.RuleSet) error {
+		return export.WriteRulesTable(w, rs, tableOptions(c.stdout, *wide))
+	}
 	write, ok := map[string]func(io.Writer, analysis.RuleSet) error{
-		"table": export.WriteRulesTable, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,
+		"table": table, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,
 	}[*format]
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)

@@ -153,7 +153,9 @@ func TestExitCodes(t *testing.T) {
 		Code    int
 		Message string
 	}{
-		{"no command", nil, exitUsage, "Usage:"},
+		{"no command, no display", nil, exitUsage, "no display"}, // with one: the app (TestBareBinaryOpensWindow)
+		{"--help", []string{"--help"}, exitOK, "with no command: open the desktop app"},
+		{"-h", []string{"-h"}, exitOK, "Usage"},
 		{"help", []string{"help"}, exitOK, "Usage:"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"no files", []string{"import"}, exitUsage, "no input files"},
@@ -172,6 +174,7 @@ func TestExitCodes(t *testing.T) {
 		{"flag help", []string{"flows", "-h"}, exitOK, "Usage: flowsleuth flows"},
 		{"version", []string{"version"}, exitOK, ""},
 	}
+	t.Setenv("DISPLAY", "") // a terminal: no command must not open a window here
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
 			code, _, errs := flowsleuth(t, "", tc.Args...)

@@ -225,7 +225,7 @@ func (v *checkView) highlightUnused() {
 	update := v.rules.UpdateCell
 	v.rules.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
 		update(id, o)
-		l := o.(*widget.Label)
+		l := cellLabel(o)
 		imp := widget.MediumImportance
 		if v.state != nil && id.Row < len(v.state.x.Result.Report.Hits) {
 			r := v.state.x.Result.Program.Rules()[id.Row]

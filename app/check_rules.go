@@ -2,8 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -14,27 +12,15 @@ import (
 // the checked policy does to the conversations it was made from. Hooks in
 // rules.go call these.
 
-// colRuleCheck is the Rules table's column of the check, after the rule
-// columns.
-var colRuleCheck = len(ruleHeaders)
-
-// withCheckColumn returns the rule table's headers and widths with the
-// check column.
-func withCheckColumn(headers []string, widths []float32) ([]string, []float32) {
-	return append(slices.Clone(headers), "Checked policy"), append(slices.Clone(widths), 190)
-}
+// colRuleCheck is the Rules table's column of the check, right after the
+// deliverable's five (rules.go).
+const colRuleCheck = rcCheck
 
 // ruleVerdicts answers the Rules view: conversations by key, and each
 // rule's text once computed.
 type ruleVerdicts struct {
 	index map[convKey]int32
 	text  map[string]string // by rule ID
-}
-
-type convKey struct {
-	src, dst netip.Addr
-	proto    uint8
-	port     uint16
 }
 
 // ruleVerdict renders what the check of s says of rule r's conversations:
@@ -48,7 +34,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 		rv := &ruleVerdicts{index: make(map[convKey]int32, len(st.x.Convs)), text: map[string]string{}}
 		for i := range st.x.Convs {
 			c := &st.x.Convs[i]
-			rv.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}] = int32(i)
+			rv.index[keyOf(c)] = int32(i)
 		}
 		st.rules = rv
 	}
@@ -58,7 +44,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	var n [3]int
 	for i := range r.Evidence.Flows {
 		c := &r.Evidence.Flows[i]
-		if k, ok := st.rules.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}]; ok {
+		if k, ok := st.rules.index[keyOf(c)]; ok {
 			n[st.x.Result.Verdicts[k].Outcome]++
 		}
 	}

@@ -115,6 +115,15 @@ func (c *StackedBars) SetData(categories, series []string, values [][]float64) {
 	c.Refresh()
 }
 
+// RowTotal returns the label and total of the i-th bar as drawn, and false
+// past the last.
+func (c *StackedBars) RowTotal(i int) (string, float64, bool) {
+	if i < 0 || i >= len(c.rows) {
+		return "", 0, false
+	}
+	return c.rows[i].label, c.rows[i].total, true
+}
+
 func (c *StackedBars) format(v float64) string {
 	if c.Format != nil {
 		return c.Format(v)

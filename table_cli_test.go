@@ -50,12 +50,15 @@ func TestTablesFitTheTerminal(t *testing.T) {
 	}
 	// The partners (20-odd addresses per port) are IP sets named after
 	// their service (issue 12's endpoints): a table shows the name, the JSON
-	// every member.
+	// every member. A name with commas is never cut as if it were a list.
 	_, out, _ := flowsleuth(t, "", "rules", "-q", log)
-	for _, want := range []string{"\n8444/tcp clients "} {
+	for _, want := range []string{"\n8444/tcp clients ", "DNS, Kerberos servers (10.10.0.10, 10.10.0.11)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the fitted rules table lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "DNS +") || strings.Contains(out, "(10.10.0.10 +") {
+		t.Errorf("an endpoint's name was summarised as a list:\n%s", out)
 	}
 	_, js, _ := flowsleuth(t, "", "rules", "-q", "--format", "json", log)
 	if !regexp.MustCompile(`"name": "8444/tcp clients",\s*"kind": "ipset",[^}]*"prefixes": \[\s*("172\.16\.8\.\d+/32",\s*){19,}`).MatchString(js) {

@@ -16,13 +16,17 @@ func ruleColumns(r *analysis.Rule) []string {
 	return []string{endpointLabel(r.Src), endpointLabel(r.Dst), ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
 }
 
-// ruleTableCols are the columns of the rules table: the deliverable's,
-// then the ID (what 'rules edit' takes), the direction and the name.
-// Endpoints and ports are lists, summarised; descriptions and names are
-// cut.
-var ruleTableCols = []tableCol{{title: "SOURCE", sep: ", "}, {title: "DESTINATION", sep: ", "},
-	{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", "}, {title: "DESCRIPTION", soft: 40, cut: 16},
-	{title: "ID", optional: true}, {title: "DIRECTION", optional: true}, {title: "NAME", soft: 24, cut: 12, optional: true}}
+// ruleTableCols are the columns of the rules table of rs: the
+// deliverable's, then the ID (what 'rules edit' takes), the direction and
+// the name. Endpoints and ports are lists, summarised (an endpoint from its
+// members, never its name); descriptions and names are cut.
+func ruleTableCols(rs *analysis.RuleSet) []tableCol {
+	return []tableCol{
+		{title: "SOURCE", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Src) }},
+		{title: "DESTINATION", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Dst) }},
+		{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", "}, {title: "DESCRIPTION", soft: 40, cut: 16},
+		{title: "ID", optional: true}, {title: "DIRECTION", optional: true}, {title: "NAME", soft: 24, cut: 12, optional: true}}
+}
 
 // reviewTableCols are the columns of the review list under the rules.
 var reviewTableCols = []tableCol{{title: "SOURCE"}, {title: "DESTINATION"}, {title: "SERVICE"},
@@ -40,7 +44,7 @@ func ruleTableRow(r *analysis.Rule, cells []string) {
 // WriteRulesTable writes the rules, the review list and the knobs as text,
 // the rules fitted to o.Width unless o.Wide (see TableOptions).
 func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
-	err := textTable(w, ruleTableCols, len(rs.Rules), func(i int, cells []string) { ruleTableRow(&rs.Rules[i], cells) }, o)
+	err := textTable(w, ruleTableCols(&rs), len(rs.Rules), func(i int, cells []string) { ruleTableRow(&rs.Rules[i], cells) }, o)
 	if err != nil {
 		return err
 	}

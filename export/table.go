@@ -32,11 +32,19 @@ type tableCol struct {
 	sep      string // "": a plain cell; else the cells are lists joined with sep
 	// short, if set, is the cell's shorter form in a table that fits a width.
 	short func(string) string
+	// fit, if set, is the cell of row i in a table that fits a width, made
+	// from the row's data where its text cannot say what may be summarised
+	// (a name with commas beside a list of members), and whether it was.
+	fit func(i int) (string, bool)
 }
 
-// fitCell is a cell as a table that fits a width shows it: in its short
-// form, a list summarised. It reports whether the list was.
-func (c *tableCol) fitCell(text string) (string, bool) {
+// fitCell is the cell of row i (-1: the titles) as a table that fits a
+// width shows it: in its short form, a list summarised. It reports whether
+// the list was.
+func (c *tableCol) fitCell(i int, text string) (string, bool) {
+	if c.fit != nil && i >= 0 {
+		return c.fit(i)
+	}
 	if c.short != nil {
 		text = c.short(text)
 	}
@@ -82,7 +90,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 		for c := range cols {
 			if o.fits() {
 				var cut bool
-				cells[c], cut = cols[c].fitCell(cells[c])
+				cells[c], cut = cols[c].fitCell(i, cells[c])
 				summarised = summarised || cut
 			}
 			widths[c] = max(widths[c], utf8.RuneCountInString(cells[c]))
@@ -97,7 +105,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 		cut = fitWidths(cols, widths, shown, o.Width)
 	}
 	bw := bufio.NewWriter(w)
-	line := func(cells []string) {
+	line := func(i int, cells []string) {
 		var b strings.Builder
 		for c := range cols {
 			if !shown[c] {
@@ -105,7 +113,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 			}
 			text := cells[c]
 			if o.fits() {
-				text, _ = cols[c].fitCell(text)
+				text, _ = cols[c].fitCell(i, text)
 			}
 			text = clip(text, widths[c])
 			b.WriteString(text)
@@ -118,10 +126,10 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 		bw.WriteString(out)
 		bw.WriteByte('\n')
 	}
-	line(titles)
+	line(-1, titles)
 	for i := range n {
 		row(i, cells)
-		line(cells)
+		line(i, cells)
 	}
 	var hidden []string
 	for c := range cols {

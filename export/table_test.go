@@ -123,3 +123,30 @@ func TestFitLeavesColumnsOut(t *testing.T) {
 		t.Errorf("addresses cut: %q", lines[1])
 	}
 }
+
+// TestEndpointFitted: a fitted table summarises an endpoint's members, not
+// its name, whose commas are not a list's ("DNS, Kerberos servers").
+func TestEndpointFitted(t *testing.T) {
+	var six []netip.Prefix
+	for i := range 6 {
+		six = append(six, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 10, 0, byte(10 + i)}), 32))
+	}
+	for _, tc := range []struct {
+		Name string
+		E    analysis.Endpoint
+		Want string
+	}{
+		{"named, two members", analysis.Endpoint{Name: "DNS, Kerberos servers", Kind: analysis.KindIPSet, Prefixes: six[:2]},
+			"DNS, Kerberos servers (10.10.0.10, 10.10.0.11)"},
+		{"named, six members", analysis.Endpoint{Name: "DNS, Kerberos servers", Kind: analysis.KindIPSet, Prefixes: six},
+			"DNS, Kerberos servers (10.10.0.10, 10.10.0.11 +4 more)"},
+		{"a name for many", analysis.Endpoint{Name: "web-01, web-02, web-03, web-04 and 5 more", Kind: analysis.KindIPSet,
+			Prefixes: append(append([]netip.Prefix{}, six...), six...)}, "web-01, web-02, web-03, web-04 and 5 more"},
+		{"unnamed", analysis.Endpoint{Kind: analysis.KindAddresses, Prefixes: six}, "10.10.0.10, 10.10.0.11 +4 more"},
+		{"group", analysis.Endpoint{Name: "SGTSWEB", Kind: analysis.KindGroup, Group: "SGTSWEB"}, "SGTSWEB"},
+	} {
+		if got, _ := endpointFitted(tc.E); got != tc.Want {
+			t.Errorf("%s: %q, want %q", tc.Name, got, tc.Want)
+		}
+	}
+}

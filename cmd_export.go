@@ -108,8 +108,9 @@ func (c *cli) exportCmd(args []string) error {
 	for _, m := range losses.Messages() {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
-	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, %d outside the scope, from %d conversations\n",
-		len(rs.Rules), len(rs.Review), len(rs.Outside), len(convs))
+	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",
+		export.Plural(uint64(len(rs.Rules)), "rule"), export.Plural(uint64(len(rs.Review)), "conversation"),
+		export.Plural(uint64(len(rs.Outside)), "conversation"), export.Plural(uint64(len(convs)), "conversation"))
 	return err
 }
 

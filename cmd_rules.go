@@ -164,10 +164,15 @@ func (c *cli) listOutside(items []analysis.ReviewItem) {
 	if len(items) == 0 {
 		return
 	}
-	fmt.Fprintf(c.stderr, "flowsleuth rules: %d conversations are outside the scope (neither end monitored or in --focus), not rules:\n", len(items))
+	verb := "are"
+	if len(items) == 1 {
+		verb = "is"
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth rules: %s %s outside the scope (neither end monitored or in --focus), not rules:\n",
+		export.Plural(uint64(len(items)), "conversation"), verb)
 	for i, it := range items {
 		if i == 20 {
-			fmt.Fprintf(c.stderr, "  … and %d more (--format table or json lists them all)\n", len(items)-i)
+			fmt.Fprintf(c.stderr, "  … and %s more (--format table or json lists them all)\n", analysis.Thousands(uint64(len(items)-i)))
 			break
 		}
 		cv := &it.Conversation

@@ -407,8 +407,8 @@ func (v *checkView) showSummary() {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rules in force. Of %s conversations: %s allowed, %s would block (monitor), %s blocked",
-		written, thousands(r.Total.Conversations), thousands(r.ByOutcome[policy.Allowed].Conversations),
+	fmt.Fprintf(&b, "%s in force. Of %s: %s allowed, %s would block (monitor), %s blocked",
+		plural(written, "rule"), plural(r.Total.Conversations, "conversation"), thousands(r.ByOutcome[policy.Allowed].Conversations),
 		thousands(r.ByOutcome[policy.WouldBlock].Conversations), thousands(r.ByOutcome[policy.Blocked].Conversations))
 	if n := r.InReview[policy.Blocked].Conversations + r.InReview[policy.WouldBlock].Conversations; n > 0 {
 		fmt.Fprintf(&b, " (%s of them under review)", thousands(n))
@@ -416,7 +416,7 @@ func (v *checkView) showSummary() {
 	if r.OK() {
 		b.WriteString(". OK: no observed conversation outside review would be blocked.")
 	} else {
-		fmt.Fprintf(&b, ". %s observed conversations outside review would be blocked.", thousands(len(r.Broken)))
+		fmt.Fprintf(&b, ". %s outside review would be blocked.", plural(len(r.Broken), "observed conversation"))
 	}
 	v.summary.SetText(b.String())
 	counts := []int{len(r.Broken), len(x.Result.Program.Rules()), len(r.ByTag), len(r.SuspectAdmitted), len(r.Wide), len(v.state.diffRows), len(r.Problems)}

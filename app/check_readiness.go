@@ -97,9 +97,9 @@ func readiness(p *Project, s *Snapshot) (analysis.Readiness, error) {
 
 // readinessText is the line for people.
 func readinessText(r *analysis.Readiness) string {
-	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %d of its %d conversations (%.1f%%) · "+
-		"%d new on the last day · last new legitimate conversation %.1f days before the end",
-		len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), len(r.Novel), r.DaysSinceNew())
+	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %s of its %s (%.1f%%) · "+
+		"%s new on the last day · last new legitimate conversation %.1f days before the end",
+		thousands(len(r.Blocked)), plural(r.Assessed(), "conversation"), 100*r.BlockedShare(), thousands(len(r.Novel)), r.DaysSinceNew())
 }
 
 // tapped shows the held-out day's new conversations in Flows.

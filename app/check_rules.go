@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -52,7 +51,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	var parts []string
 	for _, o := range []policy.Outcome{policy.Blocked, policy.WouldBlock} {
 		if n[o] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
+			parts = append(parts, thousands(n[o])+" "+o.String())
 		}
 	}
 	t := "allowed"
@@ -60,7 +59,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	case total == 0:
 		t = ""
 	case len(parts) > 0:
-		t = "⚠ " + strings.Join(parts, ", ") + fmt.Sprintf(" of %d", total)
+		t = "⚠ " + strings.Join(parts, ", ") + " of " + thousands(total)
 	}
 	st.rules.text[r.ID] = t
 	return t

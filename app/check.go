@@ -113,8 +113,12 @@ func (v *checkView) buildTables() {
 	v.broken = newDataTable([]string{"Source", "Destination", "Service", "Sessions", "Verdict", "Rule", "Point", "Why"},
 		[]float32{210, 210, 90, 80, 90, 240, 220, 500}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.Broken) }),
 		func(row, col int) string { return v.convCell(v.state.x.Result.Report.Broken[row], col) })
-	v.rules = newDataTable([]string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"},
-		[]float32{300, 220, 140, 90, 110, 90, 200}, rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.ruleCell)
+	ruleHeaders := []string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"}
+	// The rule's name is what people read: as wide as the longest of the
+	// demo's export, the status (the last column) taking what is left.
+	v.rules = newDataTable(ruleHeaders, columnWidths(ruleHeaders, []string{"HTTPS alternate clients to AppTier:App HTTPS alternate (8443/tcp)",
+		"FlowSleuth discovered policy", "nsx-policy.json", "ALLOW", "12,345", "1,234,567", ruleUnused}),
+		rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.ruleCell)
 	v.highlightUnused()
 	v.tags = newDataTable([]string{"Tag", "Direction", "Verdict", "Conversations", "Sessions", "Bytes"},
 		[]float32{220, 100, 100, 110, 100, 100}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.ByTag) }), v.tagCell)
@@ -143,6 +147,11 @@ func (v *checkView) buildTables() {
 			}
 			return v.convCell(i, col)
 		})
+	// The last column of each table takes the width the others leave.
+	for _, t := range []*dataTable{v.broken, v.rules, v.tags, v.suspect, v.wide, v.diff} {
+		last := len(t.headers) - 1
+		t.setFlex(last, t.widths[last])
+	}
 	v.tabs = container.NewAppTabs(
 		container.NewTabItem("Would break", v.broken),
 		container.NewTabItem("Policy rules", v.rules),
@@ -202,13 +211,17 @@ func (v *checkView) ruleCell(row, col int) string {
 	return ""
 }
 
+// ruleUnused is the status of a rule that matched nothing (in the danger
+// colour; the tab's title counts them).
+const ruleUnused = "⚠ unused"
+
 // ruleStatus says whether a rule matched nothing.
 func ruleStatus(r policy.RuleRef, h policy.Totals) string {
 	switch {
 	case r.Implicit:
 		return "implicit"
 	case h.Conversations == 0:
-		return "⚠ unused: matched nothing"
+		return ruleUnused
 	}
 	return ""
 }
@@ -390,7 +403,7 @@ func (v *checkView) setState(st *checkState) {
 		}
 	}
 	v.u.flows.checkChanged()
-	v.u.rules.table.Refresh()
+	v.u.rules.checkChanged(st != nil)
 	if v.onCheck != nil {
 		v.onCheck(st)
 	}

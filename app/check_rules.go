@@ -64,3 +64,16 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	st.rules.text[r.ID] = t
 	return t
 }
+
+// checkChanged follows a new check (or its removal): with a check, the
+// Checked policy column stays in view beside the Description where the
+// width allows it (1920 px; at 1280 the Description keeps the width, and
+// the column is the first reached by scrolling).
+func (v *rulesView) checkChanged(checked bool) {
+	keep := 0
+	if checked {
+		keep = 1
+	}
+	v.table.keepAfterFlex(keep)
+	v.table.Refresh()
+}

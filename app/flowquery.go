@@ -175,9 +175,9 @@ var flowHeaders = [numFlowCols]string{"Direction", "Source", "Destination", "Pro
 
 // flowSamples are the widest usual cell of each column: a column is as wide
 // as this text or its header, whichever is wider (see columnWidths).
-var flowSamples = [numFlowCols]string{"OUTBOUND", "10.20.30.140 (web-01)", "10.20.30.140 (web-01)", "ICMPv6", "65535",
-	"Node exporter", "1,234,567 ⚠", "999.9 MiB", "2025-04-07 10:15:00", "2025-04-07 10:15:00", "would block ⚠",
-	"Discover-Traffic", "ALLOW, DROP"}
+var flowSamples = [numFlowCols]string{"OUTBOUND", "10.10.0.40 (monitor-01)", "10.10.0.40 (monitor-01)", "ICMPv6", "65535",
+	"HTTPS alternate", "1,234,567 ⚠", "999.9 MiB", "2025-04-07 10:15", "2025-04-07 10:15", "would block ⚠",
+	"Discover-Traffic, App Isolation", "ALLOW, MONITOR, DROP"}
 
 // sessionsInRange is the Sessions header while a time range is filtered.
 const sessionsInRange = "Sessions in range"
@@ -215,9 +215,9 @@ func FlowCell(c *analysis.Conversation, col int) string {
 	case ColBytes:
 		return export.HumanBytes(c.Bytes())
 	case ColFirst:
-		return when(c.First)
+		return whenMinute(c.First)
 	case ColLast:
-		return when(c.Last)
+		return whenMinute(c.Last)
 	case ColActions:
 		parts := make([]string, len(c.Actions))
 		for i, a := range c.Actions {
@@ -240,6 +240,16 @@ func when(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// whenMinute is when to the minute: the flow table's first and last seen,
+// which must leave room for the other figures at 1280 px (the seconds are in
+// the details pane).
+func whenMinute(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 // compareFlows orders two conversations by column col.

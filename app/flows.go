@@ -116,6 +116,7 @@ func newFlowsView(u *UI) *flowsView {
 		}
 		return v.view.Cell(row, col)
 	})
+	v.table.setFlex(ColActions, v.table.widths[ColActions]) // the last column: the rest of a wide window
 	v.table.onSort = func(col int, desc bool) {
 		v.sortCol, v.desc = col, desc
 		v.refresh()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 )
 
 // minWidth is the width the window's content needs; the real driver grows
@@ -91,6 +93,25 @@ func TestRulesAndFlowsColumns(t *testing.T) {
 			t.Errorf("column %s (%v px) is narrower than %q", flowHeaders[c], u.flows.table.widths[c], sample)
 		}
 	}
+	// The demo's own cells are not cut: its inventory's VM names beside the
+	// addresses, its IP sets' names.
+	cellsFit(t, u.flows.table, ColDirection, ColLast)
+	cellsFit(t, u.rules.table, rcSource, rcPorts)
+}
+
+// cellsFit reports the cells of columns first..last of table that are wider
+// than their column (the label would cut them with "…").
+func cellsFit(t *testing.T, table *dataTable, first, last int) {
+	t.Helper()
+	for c := first; c <= last; c++ {
+		for row := range table.rows() {
+			text := table.cell(row, c)
+			if w := fyne.MeasureText(text, theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding(); w > table.widths[c] {
+				t.Errorf("column %s (%.0f px) cuts %q (%.0f px)", table.headers[c], table.widths[c], text, w)
+				break
+			}
+		}
+	}
 }
 
 // TestNoActionGrowsWindow does what fills labels (check a policy, select a
@@ -119,5 +140,47 @@ func TestNoActionGrowsWindow(t *testing.T) {
 		if got := minHeight(u); got > 800 {
 			t.Errorf("the %s view needs %.0f px of height: the window would grow past 800", view, got)
 		}
+	}
+}
+
+// TestCheckColumnsInView: with a policy checked, at 1280x800 the
+// deliverable's columns and Direction..Last seen stay in view as without
+// one; at 1920x1080 the Rules' Checked policy column and the Flows' Verdict
+// are in view too, beside a Description still wider than its minimum.
+func TestCheckColumnsInView(t *testing.T) {
+	dir := t.TempDir()
+	path, err := EnsureDemo(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, w := newTestUI(t, path)
+	settle(u)
+	checkNow(t, u, "allow", exportNSX(t, u))
+	visible := func(view string, table *dataTable) int {
+		var n int
+		onUI(func() { u.SelectView(view) })
+		settle(u)
+		onUI(func() { n = table.visibleCols() })
+		return n
+	}
+	if n := visible("rules", u.rules.table); n != rcCheck {
+		t.Errorf("at 1280 with a check the rule table shows %d whole columns, want the deliverable's %d", n, rcCheck)
+	}
+	if n := visible("flows", u.flows.table); n <= ColLast {
+		t.Errorf("at 1280 with a check the flow table shows %d whole columns, want direction to last seen", n)
+	}
+	onUI(func() { w.Resize(fyne.NewSize(1920, 1080)) })
+	if n := visible("rules", u.rules.table); n <= rcCheck || u.rules.table.widths[rcDescription] < 300 {
+		t.Errorf("at 1920 with a check the rule table shows %d whole columns (%v), Description %v px: want Checked policy too",
+			n, u.rules.table.headers[:n], u.rules.table.widths[rcDescription])
+	}
+	if n := visible("flows", u.flows.table); n <= ColVerdict {
+		t.Errorf("at 1920 with a check the flow table shows %d whole columns (%v): want the Verdict too", n, u.flows.table.headers[:n])
+	}
+	// Cleared, the Description takes the width again.
+	onUI(func() { u.check.clear() })
+	settle(u)
+	if n := visible("rules", u.rules.table); n != rcCheck {
+		t.Errorf("at 1920 without a check the rule table shows %d whole columns, want the deliverable's %d", n, rcCheck)
 	}
 }

@@ -74,7 +74,7 @@ const (
 
 var ruleHeaders = []string{"Source", "Destination", "Protocol", "Destination Port", "Description", "Checked policy",
 	"Name", "Direction", "Sessions"}
-var ruleSamples = []string{"10.20.30.140, +3 more", "10.20.30.140, +3 more", "ICMPv6", "8000-8080, 8443", "",
+var ruleSamples = []string{"HTTPS alternate clients", "HTTPS alternate clients", "ICMPv6", "8000-8080, 8443", "",
 	"⚠ 12 would block of 345", "SGTSWEB to 10.10.0.10, 10.10.0.11 DNS", "OUTBOUND", "1,234,567"}
 var reviewHeaders = []string{"Source", "Destination", "Service", "Sessions", "Reason"}
 

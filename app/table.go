@@ -38,6 +38,7 @@ type dataTable struct {
 	focusCol int     // the column the selection was made in (keys keep it)
 	flexCol  int     // the column that takes the width left, or -1
 	flexMin  float32 // its narrowest width
+	flexKeep int     // columns after it kept in view when it can still have flexMin
 }
 
 // pageRows is how far Page Up and Page Down move the selection.
@@ -227,8 +228,9 @@ func (t *dataTable) setFlex(col int, min float32) {
 }
 
 // fitFlex sizes the flexible column to the table's width: the columns
-// before it stay as they are, and it takes the rest; the columns after it
-// are reached by scrolling.
+// before it stay as they are, and it takes the rest (less the columns kept
+// in view after it, see keepAfterFlex); the columns after it are reached by
+// scrolling.
 func (t *dataTable) fitFlex(width float32) {
 	if t.flexCol < 0 || width <= 0 {
 		return
@@ -238,8 +240,27 @@ func (t *dataTable) fitFlex(width float32) {
 	for i := 0; i < t.flexCol && i < len(t.widths); i++ {
 		used += t.widths[i] + pad // each column and its divider
 	}
-	t.widths[t.flexCol] = max(t.flexMin, width-used)
+	rest := width - used
+	var after float32
+	for i := t.flexCol + 1; i <= t.flexCol+t.flexKeep && i < len(t.widths); i++ {
+		after += t.widths[i] + pad
+	}
+	if after > 0 && rest-after >= t.flexMin {
+		rest -= after
+	}
+	t.widths[t.flexCol] = max(t.flexMin, rest)
 	t.SetColumnWidth(t.flexCol, t.widths[t.flexCol])
+}
+
+// keepAfterFlex keeps the n columns after the flexible one in view, when
+// the table is wide enough for them and the flexible column's minimum;
+// else they are reached by scrolling, as the others.
+func (t *dataTable) keepAfterFlex(n int) {
+	if n == t.flexKeep {
+		return
+	}
+	t.flexKeep = n
+	t.fitFlex(t.Size().Width)
 }
 
 // visibleCols returns how many columns, from the first, fit the table's

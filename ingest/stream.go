@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 )
@@ -157,3 +158,23 @@ func (p *pump) Read(b []byte) (int, error) {
 
 // stop makes the goroutine return once its read does.
 func (p *pump) stop() { p.once.Do(func() { close(p.quit) }) }
+
+// GzipDamage is the error of a gzip input found damaged (Input.Damage):
+// importers keep only the text of the members before the damage.
+type GzipDamage struct {
+	Name     string
+	Verified int64 // bytes of text the members that checked hold: what was kept
+	Lost     bool  // nothing was kept: the input (standard input) cannot be read again
+	Err      error // gzip.ErrChecksum, io.ErrUnexpectedEOF, a flate.CorruptInputError, …
+}
+
+func (e *GzipDamage) Error() string {
+	if e.Lost {
+		return fmt.Sprintf("%s: gzip data damaged (%v): it cannot be read again, so nothing of it was imported", e.Name, e.Err)
+	}
+	return fmt.Sprintf("%s: gzip data damaged (%v): only the first %d bytes of its text, from the members that checked, were imported",
+		e.Name, e.Err, e.Verified)
+}
+
+// Unwrap returns the gzip error.
+func (e *GzipDamage) Unwrap() error { return e.Err }

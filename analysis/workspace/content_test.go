@@ -211,3 +211,34 @@ func TestDivergingTextIsNew(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlongLastLineOnce: a log whose last line, still being written, is
+// longer than a read chunk is held back like any partial line: once the
+// file grows, it is counted once, at its own line number, and so are the
+// lines after it.
+func TestOverlongLastLineOnce(t *testing.T) {
+	path, lines := demoLog(t, "nutanix", 300)
+	head := joinLines(lines[:100])
+	long := "INFO:" + string(bytes.Repeat([]byte("x"), 3<<20))
+	grow := fileOf(t, "growing.log", []byte(head+long[:2<<20]))
+	ws := openTemp(t)
+	if _, err := importOne(t, ws, grow); err != nil {
+		t.Fatal(err)
+	}
+	rest := long[2<<20:] + "\n" + joinLines(lines[100:]) + "\n"
+	f, _ := os.OpenFile(grow, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(rest)
+	f.Close()
+	res, err := importOne(t, ws, grow)
+	if err != nil || res.Outcome != Tail {
+		t.Fatalf("%+v %v", res, err)
+	}
+	src, _ := ws.Sources(ctx)
+	st := src[0].Stats
+	if st.Lines != int64(len(lines))+1 || st.Malformed != 1 || len(src[0].Malformed) != 1 || src[0].Malformed[0].Line != 101 {
+		t.Errorf("lines %d (want %d), malformed %d (want 1), samples %+v (want line 101)", st.Lines, len(lines)+1, st.Malformed, src[0].Malformed)
+	}
+	want := inMemory(t, path)
+	got, _ := ws.Conversations(ctx, Query{})
+	analysistest.SameConversations(t, got, want)
+}

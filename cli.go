@@ -248,10 +248,21 @@ func workspaceFlag(fs *flag.FlagSet) *string {
 	return fs.String("workspace", def, "workspace file")
 }
 
-// openWorkspace opens the workspace named by --workspace.
+// openWorkspace opens the workspace named by --workspace, for a command
+// that writes.
 func openWorkspace(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
 	return workspace.Open(path)
+}
+
+// openWorkspaceToRead opens the workspace named by --workspace read-only,
+// for a command that only reads: it works where the workspace cannot be
+// written, and beside a writer.
+func openWorkspaceToRead(path string) (*workspace.Workspace, error) {
+	if path == "" {
+		return nil, usagef("--workspace is empty")
+	}
+	return workspace.OpenReadOnly(path)
 }

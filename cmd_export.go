@@ -83,7 +83,7 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 		}
 		return out, nil
 	}
-	ws, err := openWorkspace(wsPath)
+	ws, err := openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
 	}
-	ws, err := openWorkspace(path)
+	ws, err := openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	var rs analysis.RuleSet
 	var results []analysis.EditResult
 	if len(files) == 0 {
-		ws, werr := openWorkspace(wsPath)
+		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
 			return nil, nil, werr
 		}

@@ -210,6 +210,7 @@ func TestRecoverUncommitted(t *testing.T) {
 	// holds every line; the workspace a third.
 	s.srv.Close()
 	<-s.runErr
+	s.release() // a killed process's lock dies with it
 
 	s2, err := Start(ctx, config(dir, ws))
 	if err != nil {

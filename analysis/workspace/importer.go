@@ -39,13 +39,24 @@ type ImportOptions struct {
 	Progress func(analysis.Progress)
 }
 
-// Import reads files into the workspace, one transaction per file. A file
+// Import reads files into the workspace, one transaction per file, holding
+// the writer lock (lock.go) throughout. A file
 // whose content is already there is skipped; a file that has grown since its
 // import is read from where that import stopped; a last line without newline
 // is left for the next import. Open connections carry over from file to file
 // and from import to import; files are read in the order of their first
 // events (analysis.InTimeOrder), so that they carry over forwards.
 func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
+	release, err := ws.Hold("import")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return ws.importFiles(ctx, files, o)
+}
+
+// importFiles is Import; the caller holds the writer lock.
+func (ws *Workspace) importFiles(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
 	files = analysis.InTimeOrder(files, o.Parse...)
 	var out []FileResult
 	for i, name := range files {

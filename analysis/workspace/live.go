@@ -65,6 +65,19 @@ func (ws *Workspace) liveRow(ctx context.Context, segment string, end int64) (so
 	return row, row.stats.unmarshal(stats)
 }
 
+// RecoverArchive imports a listener's archive segments, as Import, for a
+// listener that holds the workspace (Hold("listen")): what it archived
+// before a crash and did not commit.
+func (ws *Workspace) RecoverArchive(ctx context.Context, segments []string, o ImportOptions) ([]FileResult, error) {
+	ws.lockMu.Lock()
+	listening := ws.modelWriter == "listen"
+	ws.lockMu.Unlock()
+	if !listening {
+		return nil, errors.New("recover the archive: the listener does not hold the workspace")
+	}
+	return ws.importFiles(ctx, segments, o)
+}
+
 // Tracking returns the connections left open by the last import or live
 // commit, and each host's clock: what a model continuing from the
 // workspace's state is restored from.

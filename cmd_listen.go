@@ -175,11 +175,16 @@ func (c *cli) serve(cfg live.Config, every time.Duration) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	watch := time.NewTicker(time.Second) // what cannot wait for the status line
+	defer watch.Stop()
+	var alerts alerter
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-tick:
 			fmt.Fprintln(c.stderr, statusLine(s.Stats()))
+		case <-watch.C:
+			alerts.check(c.stderr, s.Stats())
 		}
 	}
 	stop()
@@ -218,11 +223,39 @@ func (c *cli) announce(s *live.Session, cfg live.Config) {
 
 // statusLine is the periodic one-line report.
 func statusLine(st live.Stats) string {
-	return fmt.Sprintf("%s msg/s  received %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
+	line := fmt.Sprintf("%s msg/s  received %s  archived %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
 		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s  conversations %s",
-		group(int64(st.Rate)), group(st.Received), group(st.Parsed), group(st.Skipped), group(st.Malformed),
+		group(int64(st.Rate)), group(st.Received), group(st.Accepted), group(st.Parsed), group(st.Skipped), group(st.Malformed),
 		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
 		archiveSize(st.Stats), group(st.Conversations))
+	if st.ArchiveDown {
+		line += "  " + archiveDown(st.Stats)
+	}
+	return line
+}
+
+// archiveDown says that the archive fails and what the listener does meanwhile.
+func archiveDown(st listen.Stats) string {
+	return fmt.Sprintf("ARCHIVE FAILING since %s: %s: not accepting messages until it can write again "+
+		"(TCP senders held back, %s UDP datagrams dropped)", st.ArchiveDownSince.Format("15:04:05"), st.ArchiveErr,
+		group(st.ArchiveDropped))
+}
+
+// alerter prints, as soon as they happen, the events the status line would
+// tell only later: the archive failing and working again.
+type alerter struct {
+	down bool
+}
+
+func (a *alerter) check(w io.Writer, st live.Stats) {
+	switch {
+	case st.ArchiveDown && !a.down:
+		fmt.Fprintf(w, "flowsleuth listen: %s\n", archiveDown(st.Stats))
+	case !st.ArchiveDown && a.down:
+		fmt.Fprintf(w, "flowsleuth listen: the archive can be written again: accepting messages (%s UDP datagrams were dropped meanwhile)\n",
+			group(st.ArchiveDropped))
+	}
+	a.down = st.ArchiveDown
 }
 
 // archiveSize is the archive's size, and how many closed segments wait for
@@ -259,6 +292,11 @@ func (c *cli) summary(st live.Stats, cfg live.Config) {
 	}
 	if st.FlushErr != "" {
 		fmt.Fprintf(w, "  last commit failed: %s\n", st.FlushErr)
+	}
+	if st.ArchiveFailures > 0 {
+		fmt.Fprintf(w, "  the archive failed %d times (last: %s): %s UDP datagrams dropped meanwhile, %s messages "+
+			"read but never archived (not in the workspace)\n", st.ArchiveFailures, st.ArchiveErr,
+			group(st.ArchiveDropped), group(st.Unarchived))
 	}
 	fmt.Fprintf(w, "  archive %s: %s in %d segments this run\n", cfg.Listen.Archive,
 		export.HumanBytes(uint64(st.ArchiveBytes)), st.Segments)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -97,4 +100,97 @@ func TestSecondWriterRefusedCLI(t *testing.T) {
 	}
 	runBin(t, bin, nil, "flows", "--workspace", ws)
 	runBin(t, bin, nil, "workspace", "info", "--workspace", ws)
+}
+
+// syncBuffer is a bytes.Buffer safe for a process to write while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestListenArchiveFullCLI: a listener whose archive is on a full file
+// system (a 1 MiB tmpfs; needs root to mount it) says so within a second or
+// two, accepts nothing meanwhile, and goes on once room is made; the
+// workspace then holds exactly what the archive holds.
+func TestListenArchiveFullCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a listener")
+	}
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "archive")
+	os.Mkdir(archive, 0o755)
+	if err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "none", archive).Run(); err != nil {
+		t.Skip("cannot mount a tmpfs here (needs root):", err)
+	}
+	defer exec.Command("umount", archive).Run()
+	bin := binary(t)
+	ballast := filepath.Join(archive, "ballast")
+	f, _ := os.Create(ballast)
+	for _, err := f.Write(make([]byte, 4096)); err == nil; _, err = f.Write(make([]byte, 4096)) {
+	}
+	f.Close()
+	ws := filepath.Join(dir, "live.flowsleuth")
+	addr := freePort(t)
+	cmd := exec.Command(bin, "listen", "--tcp", addr, "--allow", "127.0.0.1", "--workspace", ws,
+		"--archive", archive, "--flush", "100ms", "--status", "0")
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var c net.Conn
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		if c, err = net.Dial("tcp", addr); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener did not start: %v\n%s", err, stderr.String())
+		}
+	}
+	defer c.Close()
+	line := "<13>1 2018-07-03T19:44:09.749Z esx05 FIREWALL-PKTLOG - - - b6507827 INET match PASS mainrs/1024 IN 52 TCP 192.168.4.3/%d->192.168.4.4/443 SEW\n"
+	go func() {
+		for i := range 2000 {
+			fmt.Fprintf(c, line, 1024+i)
+		}
+	}()
+	waitText := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), what); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stderr does not say %q:\n%s", what, stderr.String())
+			}
+		}
+	}
+	waitText("ARCHIVE FAILING")
+	os.Remove(ballast)
+	waitText("can be written again")
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	ref := filepath.Join(dir, "ref.flowsleuth")
+	segs, _ := filepath.Glob(filepath.Join(archive, "syslog-*"))
+	runBin(t, bin, nil, append([]string{"import", "-q", "--workspace", ref}, segs...)...)
+	want := runBin(t, bin, nil, "flows", "--format", "csv", "--workspace", ref)
+	if got := runBin(t, bin, nil, "flows", "--format", "csv", "--workspace", ws); got != want || !strings.Contains(got, "192.168.4.3") {
+		t.Errorf("the workspace holds other flows than the archive:\n%s", lineDiff(got, want))
+	}
+	if n := strings.Count(want, "\n"); n != 2 { // header and the one conversation
+		t.Errorf("archive flows:\n%s", want)
+	}
 }

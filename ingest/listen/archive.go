@@ -28,9 +28,10 @@ type archive struct {
 	dir     string
 	maxSize int64
 	maxAge  time.Duration
-	hold    bool // compress closed segments only once committed
+	hold    bool                              // compress closed segments only once committed
+	create  func(string) (segmentFile, error) // opens a new segment: createSegment (tests fill the disk)
 
-	f       *os.File
+	f       segmentFile
 	path    string
 	size    int64
 	opened  time.Time
@@ -55,6 +56,22 @@ type archive struct {
 	closing    atomic.Bool // compress without waiting: the receiver stopped
 }
 
+// segmentFile is an open segment.
+type segmentFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+// createSegment creates a segment file; it must not exist.
+func createSegment(path string) (segmentFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err // not a nil *os.File in an interface
+	}
+	return f, nil
+}
+
 // deferLimit is how many closed segments may wait, uncompressed, for the
 // receiver to calm down (16 × 64 MiB by default).
 const deferLimit = 16
@@ -72,7 +89,7 @@ func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*ar
 	for _, p := range stale {
 		os.Remove(p)
 	}
-	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit,
+	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit, create: createSegment,
 		closed: make(map[string]int64), committed: make(map[string]int64)}, nil
 }
 
@@ -86,7 +103,9 @@ func (a *archive) add(msg []byte) {
 // flush writes the pending lines to the current segment, opening one if
 // needed (rotation is the caller's: due, rotate). It returns the segment and its size after
 // the write. The lines are in the operating system's hands when it
-// returns: a killed process loses none of them.
+// returns: a killed process loses none of them. When the write fails (a
+// full disk), what it did not write stays pending, for the next flush to
+// write after the part that was: the segment then ends where it was cut.
 func (a *archive) flush(now time.Time) (string, int64, error) {
 	if len(a.buf) == 0 && a.f != nil {
 		return a.path, a.size, nil
@@ -99,12 +118,16 @@ func (a *archive) flush(now time.Time) (string, int64, error) {
 	n, err := a.f.Write(a.buf)
 	a.size += int64(n)
 	a.written.Add(int64(n))
-	a.buf = a.buf[:0]
+	a.buf = a.buf[:copy(a.buf, a.buf[n:])]
 	if err != nil {
 		return a.path, a.size, fmt.Errorf("archive %s: %w", a.path, err)
 	}
 	return a.path, a.size, nil
 }
+
+// drop forgets the pending lines: the server stops while the archive
+// cannot take them.
+func (a *archive) drop() { a.buf = a.buf[:0] }
 
 // due reports whether the segment, with the lines pending, is full or old:
 // it should rotate before more lines.
@@ -123,7 +146,7 @@ func (a *archive) open(now time.Time) error {
 			name = fmt.Sprintf("%s-%d", base, i)
 		}
 		p := filepath.Join(a.dir, name+SegmentExt)
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+		f, err := a.create(p)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}

@@ -9,9 +9,9 @@ import (
 )
 
 // Stats is a snapshot of a server's counters. Every message read ends in
-// exactly one of Oversize, Dropped or Accepted (once the queue has drained),
-// and every accepted message in one of Parsed, Unsupported, Skipped or
-// Malformed.
+// exactly one of Oversize, Dropped, ArchiveDropped, Unarchived or Accepted
+// (once the queue has drained), and every accepted message in one of
+// Parsed, Unsupported, Skipped or Malformed.
 type Stats struct {
 	Started time.Time
 
@@ -32,17 +32,22 @@ type Stats struct {
 
 	Rate float64 // received messages per second over the last 5 s
 
-	ArchiveBytes   int64  // archived since start
-	Segments       int    // segments opened since start
-	Uncompressed   int    // closed segments not gzipped yet: waiting for a commit, or for a calmer rate
-	Segment        string // the segment being written
-	ArchiveErr     string // the last archive error, if any
-	RcvBufRequest  int    // UDP receive buffer asked for (bytes)
-	RcvBufGranted  int    // … and what the kernel reports (it doubles the value set)
-	OpenConns      int    // TCP and TLS connections open
-	Senders        []SenderStats
-	RejectedBy     []SenderStats // senders refused by the allowlist
-	MalformedLines []string      // samples: "sender: line"
+	ArchiveBytes     int64     // archived since start
+	Segments         int       // segments opened since start
+	Uncompressed     int       // closed segments not gzipped yet: waiting for a commit, or for a calmer rate
+	Segment          string    // the segment being written
+	ArchiveErr       string    // the last archive error, if any
+	ArchiveDown      bool      // the archive cannot be written now: nothing is accepted
+	ArchiveDownSince time.Time // … since then
+	ArchiveFailures  int64     // times the archive stopped taking messages
+	ArchiveDropped   int64     // UDP datagrams dropped while the archive could not be written
+	Unarchived       int64     // messages read but never archived: the server stopped while it failed
+	RcvBufRequest    int       // UDP receive buffer asked for (bytes)
+	RcvBufGranted    int       // … and what the kernel reports (it doubles the value set)
+	OpenConns        int       // TCP and TLS connections open
+	Senders          []SenderStats
+	RejectedBy       []SenderStats // senders refused by the allowlist
+	MalformedLines   []string      // samples: "sender: line"
 }
 
 // SenderStats is what one sender sent.
@@ -79,6 +84,7 @@ type sender struct {
 type counters struct {
 	received, accepted, oversize, dropped, kernel, rejected atomic.Int64
 	framing, tlsErr, refused, timeouts, lineBreaks          atomic.Int64
+	archiveDropped, unarchived, archiveFailures             atomic.Int64
 	parsed, unsupported, skipped, malformed                 atomic.Int64
 	open                                                    atomic.Int64
 
@@ -160,6 +166,7 @@ func (c *counters) snapshot(st *Stats) {
 	st.Oversize, st.Dropped, st.KernelDrops = c.oversize.Load(), c.dropped.Load(), c.kernel.Load()
 	st.Rejected, st.FramingErrors, st.TLSErrors = c.rejected.Load(), c.framing.Load(), c.tlsErr.Load()
 	st.Refused, st.Timeouts, st.LineBreaks = c.refused.Load(), c.timeouts.Load(), c.lineBreaks.Load()
+	st.ArchiveDropped, st.Unarchived, st.ArchiveFailures = c.archiveDropped.Load(), c.unarchived.Load(), c.archiveFailures.Load()
 	st.Parsed, st.Unsupported = c.parsed.Load(), c.unsupported.Load()
 	st.Skipped, st.Malformed = c.skipped.Load(), c.malformed.Load()
 	st.OpenConns = int(c.open.Load())

@@ -95,6 +95,9 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 	ch := getChunk()
 	defer func() { s.enqueueWait(ch) }() // what was read before the end
 	for {
+		if s.archiveWait() {
+			dc.frameDone() // the wait was the archive's, not the sender's
+		}
 		msg, err := f.next()
 		switch {
 		case err == nil:

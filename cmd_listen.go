@@ -228,6 +228,9 @@ func statusLine(st live.Stats) string {
 		group(int64(st.Rate)), group(st.Received), group(st.Accepted), group(st.Parsed), group(st.Skipped), group(st.Malformed),
 		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
 		archiveSize(st.Stats), group(st.Conversations))
+	if st.FramingErrors > 0 {
+		line += fmt.Sprintf("  framing errors %s (last: %s)", group(st.FramingErrors), st.LastFramingError)
+	}
 	if st.ArchiveDown {
 		line += "  " + archiveDown(st.Stats)
 	}
@@ -244,10 +247,15 @@ func archiveDown(st listen.Stats) string {
 // alerter prints, as soon as they happen, the events the status line would
 // tell only later: the archive failing and working again.
 type alerter struct {
-	down bool
+	down    bool
+	framing int64
 }
 
 func (a *alerter) check(w io.Writer, st live.Stats) {
+	if st.FramingErrors > a.framing {
+		fmt.Fprintf(w, "flowsleuth listen: closed a connection it could not frame: %s\n", st.LastFramingError)
+		a.framing = st.FramingErrors
+	}
 	switch {
 	case st.ArchiveDown && !a.down:
 		fmt.Fprintf(w, "flowsleuth listen: %s\n", archiveDown(st.Stats))

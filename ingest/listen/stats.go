@@ -22,11 +22,14 @@ type Stats struct {
 	KernelDrops   int64 // UDP datagrams the kernel dropped (socket buffer full)
 	Rejected      int64 // datagrams and connections from senders not allowed
 	FramingErrors int64 // TCP/TLS connections closed for a bad octet count or a broken frame
-	TLSErrors     int64 // failed TLS handshakes
-	Refused       int64 // connections refused over MaxConns
-	Timeouts      int64 // connections closed idle or for trickling a frame
-	LineBreaks    int64 // CR and LF inside messages, archived as spaces
-	Queued        int   // messages waiting for the consumer
+	// LastFramingError is the last of those: the sender, why, and the start
+	// of what could not be framed.
+	LastFramingError string
+	TLSErrors        int64 // failed TLS handshakes
+	Refused          int64 // connections refused over MaxConns
+	Timeouts         int64 // connections closed idle or for trickling a frame
+	LineBreaks       int64 // CR and LF inside messages, archived as spaces
+	Queued           int   // messages waiting for the consumer
 
 	Parsed, Unsupported, Skipped, Malformed int64
 
@@ -88,9 +91,10 @@ type counters struct {
 	parsed, unsupported, skipped, malformed                 atomic.Int64
 	open                                                    atomic.Int64
 
-	mu      sync.RWMutex
-	senders map[netip.Addr]*sender
-	samples []string
+	mu        sync.RWMutex
+	senders   map[netip.Addr]*sender
+	samples   []string
+	framingAt string // the last framing error, with its sender and a sample
 
 	rateMu  sync.Mutex
 	history [6]int64 // received, sampled once a second
@@ -142,6 +146,13 @@ func (c *counters) noteMalformed(s *sender, msg []byte) {
 	c.mu.Unlock()
 }
 
+// noteFraming records the last connection closed for its framing.
+func (c *counters) noteFraming(what string) {
+	c.mu.Lock()
+	c.framingAt = what
+	c.mu.Unlock()
+}
+
 // tick records the received count once a second, for Rate.
 func (c *counters) tick() {
 	c.rateMu.Lock()
@@ -173,6 +184,7 @@ func (c *counters) snapshot(st *Stats) {
 	st.Rate = c.rate()
 	c.mu.RLock()
 	st.MalformedLines = slices.Clone(c.samples)
+	st.LastFramingError = c.framingAt
 	for _, s := range c.senders {
 		ss := SenderStats{Addr: s.addr, Messages: s.messages.Load(), Bytes: s.bytes.Load(),
 			Rejected: s.rejected.Load(), Malformed: s.malformed.Load(), Oversize: s.oversize.Load()}

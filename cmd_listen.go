@@ -24,6 +24,9 @@ const listenHelp = "Receives syslog from Nutanix AHV hosts and ESXi over UDP, TC
 	"detected per connection) and TLS, archives every message under --archive before it enters the\n" +
 	"model, and commits the model to the workspace every --flush. Only senders in --allow are accepted\n" +
 	"(an injected line would become a firewall rule): without --allow or --allow-any it refuses to start.\n" +
+	"The allowlist cannot authenticate UDP: anyone who reaches the port can forge an allowed source\n" +
+	"address, so conversations seen only over UDP are listed for review, not made into rules. TCP's\n" +
+	"handshake proves the address; to trust the senders themselves, use --tls with --client-ca.\n" +
 	"Without --udp, --tcp and --tls it listens on UDP and TCP port 514 when permitted, else 5514.\n" +
 	"A restart first imports what the archive holds beyond the workspace. Ctrl-C or SIGTERM stops it\n" +
 	"after a last commit."
@@ -53,8 +56,8 @@ func (f *listenFlags) register(fs interface {
 	fs.StringVar(&f.tlsAddr, "tls", "", "TLS address to listen on (RFC 5425; needs --cert and --key)")
 	fs.StringVar(&f.cert, "cert", "", "TLS certificate (PEM)")
 	fs.StringVar(&f.key, "key", "", "TLS private key (PEM)")
-	fs.StringVar(&f.clientCA, "client-ca", "", "TLS: accept only senders with a certificate from these CAs (PEM; RFC 5425 mutual authentication)")
-	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated")
+	fs.StringVar(&f.clientCA, "client-ca", "", "TLS: accept only senders with a certificate from these CAs (PEM; RFC 5425 mutual authentication): the way to trust senders")
+	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated (UDP source addresses can be forged: see above)")
 	fs.BoolVar(&f.allowAny, "allow-any", false, "accept every sender (only on a trusted network)")
 	fs.StringVar(&f.archive, "archive", "", "archive directory (default: NAME.archive beside the workspace NAME.flowsleuth)")
 	fs.BoolVar(&f.noWorkspace, "no-workspace", false, "keep the model in memory only (the archive is still written)")

@@ -83,6 +83,8 @@ func triage(convs []Conversation, k Knobs) (keep []*Conversation, review []Revie
 			reason = "never answered (probable scan or dead service)"
 		case onlyBlocked(c.Actions):
 			reason = "only seen dropped"
+		case unauthenticated(c):
+			reason = reasonUnauthenticated
 		}
 		if reason != "" && !k.IncludeSuspect {
 			review = append(review, ReviewItem{Conversation: *c, Reason: reason})

@@ -156,7 +156,11 @@ func (s *Session) recover(ctx context.Context) error {
 	if err != nil || len(segs) == 0 {
 		return err
 	}
-	res, err := s.ws.RecoverArchive(ctx, segs, workspace.ImportOptions{Parse: s.cfg.Listen.Parse, Model: s.cfg.Model})
+	res, err := s.ws.RecoverArchive(ctx, segs, workspace.ImportOptions{Parse: s.cfg.Listen.Parse, Model: s.cfg.Model,
+		Unauthenticated: func(seg string) bool {
+			_, err := os.Stat(listen.UDPMarker(seg))
+			return err == nil
+		}})
 	s.recovered = res
 	if err != nil {
 		return fmt.Errorf("recover the archive: %w", err)

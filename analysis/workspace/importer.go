@@ -37,6 +37,10 @@ type ImportOptions struct {
 	Parse    []ingest.Option
 	Model    analysis.Options
 	Progress func(analysis.Progress)
+	// Unauthenticated, when set, says which files hold lines received over
+	// UDP (a listener's archive segments with a listen.UDPMarker): their
+	// events count as unauthenticated (analysis.OriginUnauthenticated).
+	Unauthenticated func(file string) bool
 }
 
 // Import reads files into the workspace, one transaction per file, holding
@@ -137,7 +141,13 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	m.Restore(sessions, clocks)
 	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
 	start := time.Now()
+	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
+		if udp {
+			for i := range b.Events {
+				b.Events[i].Unauthenticated = true
+			}
+		}
 		m.AddBatch(b.Events)
 		return nil
 	}, opts...)

@@ -36,6 +36,8 @@ type archive struct {
 	size    int64
 	opened  time.Time
 	buf     []byte
+	bufUDP  bool         // buf holds a message received over UDP
+	segUDP  bool         // the segment is marked as holding such messages (UDPMarker)
 	written atomic.Int64 // bytes archived since start, all segments
 
 	mu        sync.Mutex
@@ -94,10 +96,30 @@ func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*ar
 }
 
 // add appends msg, which holds no line end (oneLine), to the pending
-// buffer as one line.
-func (a *archive) add(msg []byte) {
+// buffer as one line; udp says it was received over UDP.
+func (a *archive) add(msg []byte, udp bool) {
 	a.buf = append(a.buf, msg...)
 	a.buf = append(a.buf, '\n')
+	a.bufUDP = a.bufUDP || udp
+}
+
+// UDPMarker is the file beside an archive segment that says some of its
+// lines were received over UDP, whose senders are not authenticated: a
+// restart that imports the segment's uncommitted lines marks them so
+// (analysis.OriginUnauthenticated). It goes when the segment is compressed.
+func UDPMarker(segment string) string { return segment + ".udp" }
+
+// markUDP creates the segment's UDPMarker, once.
+func (a *archive) markUDP() error {
+	if a.segUDP || !a.bufUDP {
+		return nil
+	}
+	f, err := os.OpenFile(UDPMarker(a.path), os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	a.segUDP = true
+	return f.Close()
 }
 
 // flush writes the pending lines to the current segment, opening one if
@@ -115,6 +137,9 @@ func (a *archive) flush(now time.Time) (string, int64, error) {
 			return "", 0, err
 		}
 	}
+	if err := a.markUDP(); err != nil { // before the lines it is about
+		return a.path, a.size, err
+	}
 	n, err := a.f.Write(a.buf)
 	a.size += int64(n)
 	a.written.Add(int64(n))
@@ -122,12 +147,13 @@ func (a *archive) flush(now time.Time) (string, int64, error) {
 	if err != nil {
 		return a.path, a.size, fmt.Errorf("archive %s: %w", a.path, err)
 	}
+	a.bufUDP = false
 	return a.path, a.size, nil
 }
 
 // drop forgets the pending lines: the server stops while the archive
 // cannot take them.
-func (a *archive) drop() { a.buf = a.buf[:0] }
+func (a *archive) drop() { a.buf, a.bufUDP = a.buf[:0], false }
 
 // due reports whether the segment, with the lines pending, is full or old:
 // it should rotate before more lines.
@@ -182,7 +208,7 @@ func (a *archive) rotate() error {
 	}
 	a.mu.Lock()
 	a.closed[a.path] = a.size
-	a.f, a.path, a.size = nil, "", 0
+	a.f, a.path, a.size, a.segUDP = nil, "", 0, false
 	a.mu.Unlock()
 	a.compressReady()
 	if err != nil {
@@ -356,6 +382,7 @@ func compressSegment(path string, pause func()) error {
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
+	os.Remove(UDPMarker(path)) // committed: the marker has done its job
 	return nil
 }
 

@@ -16,7 +16,7 @@ func writeSegments(t *testing.T, a *archive, n int) {
 	t.Helper()
 	now := time.Now()
 	for i := range n {
-		a.add([]byte("line " + strings.Repeat("x", i)))
+		a.add([]byte("line "+strings.Repeat("x", i)), false)
 		if _, _, err := a.flush(now.Add(time.Duration(i) * time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}

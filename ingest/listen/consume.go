@@ -18,6 +18,7 @@ type chunk struct {
 	ends    []int     // where each message ends in data
 	senders []*sender // who sent each
 	cost    int64     // what it counts against QueueBytes: msgCost of each
+	udp     bool      // received over UDP: the senders are not authenticated
 }
 
 // maxChunk is the most messages in a chunk (a recvmmsg call's worth).
@@ -43,7 +44,7 @@ func putChunk(ch *chunk) {
 	if cap(ch.data) > 1<<20 {
 		return // let a rare large buffer go
 	}
-	ch.data, ch.ends, ch.cost = ch.data[:0], ch.ends[:0], 0
+	ch.data, ch.ends, ch.cost, ch.udp = ch.data[:0], ch.ends[:0], 0, false
 	clear(ch.senders)
 	ch.senders = ch.senders[:0]
 	select {
@@ -79,6 +80,7 @@ func msgCost(n int) int64 { return int64(n) + 64 }
 type ref struct {
 	data   []byte
 	sender *sender
+	udp    bool
 }
 
 // maxBatch is the most messages handed over in one Batch.
@@ -153,7 +155,7 @@ func (c *consumer) process(chunks []*chunk) {
 	var cost, n int64
 	for _, ch := range chunks {
 		for i := range ch.len() {
-			batch = append(batch, ref{ch.msg(i), ch.senders[i]})
+			batch = append(batch, ref{ch.msg(i), ch.senders[i], ch.udp})
 		}
 		cost += ch.cost
 		n += int64(ch.len())
@@ -176,7 +178,7 @@ func (c *consumer) process(chunks []*chunk) {
 					s.setArchErr(err)
 				}
 			}
-			a.add(m.data)
+			a.add(m.data, m.udp)
 		}
 	}
 	c.emit(batch[from:], now)
@@ -263,7 +265,9 @@ func (c *consumer) parse(batch []ref) {
 		b.Events = b.Events[:len(b.Events)+1]
 		ev := &b.Events[len(b.Events)-1]
 		bucket, err := c.parser(m.sender).Parse(m.data, ev)
-		if bucket != ingest.Parsed {
+		if bucket == ingest.Parsed {
+			ev.Unauthenticated = m.udp
+		} else {
 			b.Events = b.Events[:len(b.Events)-1]
 		}
 		count(st, bucket, ev.Vendor, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Exit codes.
@@ -52,9 +53,23 @@ func init() {
 }
 
 // cli carries the streams of one invocation, so tests can run it in-process.
+// stdout and stderr escape what a terminal would obey (printable): tables,
+// summaries and messages quote log text. rawOut is standard output as it
+// is, for machine formats (CSV, JSON, demo logs), which keep the data
+// exactly; rawErr, standard error as it is, for the progress bar.
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	rawOut, rawErr io.Writer
+}
+
+// output is where a command writes in format: the raw standard output for
+// machine formats, the escaping one for people ("table").
+func (c *cli) output(format string) io.Writer {
+	if format == "table" {
+		return c.stdout
+	}
+	return c.rawOut
 }
 
 // usageError makes run exit with code 2.
@@ -67,8 +82,9 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+func run(args []string, stdin io.Reader, rawOut, rawErr io.Writer) int {
+	stdout, stderr := printable.NewWriter(rawOut), printable.NewWriter(rawErr) // messages quote log text
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, rawOut: rawOut, rawErr: rawErr}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		c.usage()
 		if len(args) == 0 {
@@ -210,7 +226,7 @@ func (c *cli) start(f *modelFlags) (ctx context.Context, progress func(analysis.
 		}
 		undo = append(undo, func() { pprof.StopCPUProfile(); pf.Close() })
 	}
-	if bar := newProgressBar(c.stderr); bar != nil && !f.quiet {
+	if bar := newProgressBar(c.rawErr); bar != nil && !f.quiet {
 		progress = bar.update
 		undo = append(undo, bar.finish)
 	}

@@ -49,7 +49,7 @@ func (c *cli) flowsCmd(args []string) error {
 	if convs == nil && err != nil {
 		return err
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, convs); werr != nil {
 		return werr
 	}

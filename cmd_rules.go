@@ -71,7 +71,7 @@ func (c *cli) rulesCmd(args []string) error {
 	if rs == nil {
 		return err
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, *rs); werr != nil {
 		return werr
 	}

@@ -45,7 +45,7 @@ func (c *cli) workspaceCmd(args []string) error {
 		return c.workspaceInfo(ctx, ws)
 	case "export":
 		if *out == "-" {
-			w := bufio.NewWriterSize(c.stdout, 1<<20)
+			w := bufio.NewWriterSize(c.rawOut, 1<<20) // JSON: the data exactly
 			if err := ws.Export(ctx, w, export.WriteFlowsJSON); err != nil {
 				return err
 			}

@@ -194,3 +194,78 @@ func TestListenArchiveFullCLI(t *testing.T) {
 		t.Errorf("archive flows:\n%s", want)
 	}
 }
+
+// hostile is log text that a terminal would obey: clear the screen, set
+// the window title, write the clipboard (OSC 52), an 8-bit CSI, and a
+// right-to-left override.
+const hostile = "Evil\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u009b2J\u202eop"
+
+// leaks returns the first character of out a terminal would act on.
+func leaks(out string) string {
+	for _, r := range out {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e {
+			return fmt.Sprintf("%U", r)
+		}
+	}
+	return ""
+}
+
+// TestEscapesNeutralised: escape sequences in log text (a policy name, a
+// malformed line, a file name) reach no human-facing output raw: import's
+// malformed samples, the flows and rules tables, error messages. Machine
+// outputs (CSV) keep the text exactly.
+func TestEscapesNeutralised(t *testing.T) {
+	dir := t.TempDir()
+	policy := "INFO:2025/04/10 10:12:51  [181fa82b-64c6-4eb7-844e-3329128cdff7] " + hostile +
+		" [Destroy] SRC=10.1.1.%d DST=10.20.10.12 PROTO=TCP SPORT=%d DPORT=22 ACTION=ALLOW DIRECTION=INBOUND ORIG: PKTS=9 BYTES=900 REPLY: PKTS=5 BYTES=500\n"
+	var b strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&b, policy, i+1, 40000+i)
+	}
+	b.WriteString("INFO:2025/04/10 10:12:51  [181fa82b-64c6-4eb7-844e-3329128cdff7] p [New] SRC=10.0.0.999 " + hostile + "\n")
+	log := filepath.Join(dir, "evil.log")
+	os.WriteFile(log, []byte(b.String()), 0o644)
+	ws := filepath.Join(dir, "w.flowsleuth")
+	for _, args := range [][]string{
+		{"import", "--no-workspace", log},
+		{"import", "--workspace", ws, log},
+		{"flows", "--workspace", ws},
+		{"flows", log},
+		{"rules", "--workspace", ws},
+		{"rules", "--include-suspect", log},
+		{"workspace", "info", "--workspace", ws},
+		{"import", "--workspace", ws, filepath.Join(dir, "no such "+hostile+".log")},
+	} {
+		_, out, errs := flowsleuth(t, "", args...)
+		if l := leaks(out + errs); l != "" {
+			t.Errorf("flowsleuth %s: %s reaches the terminal:\n%s%s", args[0], l, out, errs)
+		}
+	}
+	_, csv, _ := flowsleuth(t, "", "flows", "--format", "csv", "--workspace", ws)
+	if !strings.Contains(csv, hostile) {
+		t.Errorf("CSV does not keep the policy name exactly:\n%q", csv)
+	}
+}
+
+// TestListenSummaryEscapes: the listener's status and summary ("malformed
+// from …") quote what senders sent: nothing a terminal obeys gets through.
+func TestListenSummaryEscapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a listener")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	l := startListener(t, bin, filepath.Join(dir, "w.flowsleuth"), filepath.Join(dir, "archive"))
+	bad := "<134>Apr 10 10:12:51 ahv-1 flow-hitCount4: INFO:2025/04/10 10:12:51  [u] p [New] SRC=10.0.0.999 " + hostile
+	l.send(t, []string{bad, bad})
+	time.Sleep(300 * time.Millisecond)
+	l.cmd.Process.Signal(syscall.SIGTERM)
+	l.cmd.Wait()
+	out := l.stderr.String()
+	if !strings.Contains(out, "malformed from") {
+		t.Fatalf("no malformed sample in the summary:\n%s", out)
+	}
+	if lk := leaks(out); lk != "" {
+		t.Errorf("%s reaches the terminal:\n%s", lk, out)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Listener view refresh rates.
@@ -288,7 +289,7 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 		v.counters.SetText(counters)
 		v.rows = st.Senders
 		v.senders.Refresh()
-		v.rejected.SetText(rej.String())
+		v.rejected.SetText(printable.Text(rej.String()))
 		if v.onStats != nil {
 			v.onStats(st)
 		}

@@ -3,6 +3,8 @@ package app
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // dataTable is a read-only table with sortable header buttons, built for
@@ -39,7 +41,7 @@ func newDataTable(headers []string, widths []float32, rows func() int, cell func
 	}
 	t.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
 		if id.Row < t.rows() {
-			o.(*widget.Label).SetText(t.cell(id.Row, id.Col))
+			o.(*widget.Label).SetText(printable.Field(t.cell(id.Row, id.Col))) // cells quote logs
 		}
 	}
 	t.ShowHeaderRow = true

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // FlowColumns are the columns of the flows CSV, in order.
@@ -98,6 +99,7 @@ func WriteFlowsCSV(w io.Writer, convs []analysis.Conversation) error {
 
 // WriteFlowsTable writes conversations as an aligned text table for terminals.
 func WriteFlowsTable(w io.Writer, convs []analysis.Conversation) error {
+	w = printable.NewWriter(w) // tags and hosts come from log text
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "DIRECTION\tTAGS\tSOURCE\tDESTINATION\tPROTO\tPORT\tSESSIONS\tPACKETS\tBYTES\tFIRST SEEN\tLAST SEEN\tACTIONS\tHOSTS\t")
 	for i := range convs {

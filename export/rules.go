@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // ruleColumns renders a rule as the review table's leading columns:
@@ -19,6 +20,7 @@ func ruleColumns(r *analysis.Rule) []string {
 
 // WriteRulesTable writes the rules, the review list and the knobs as text.
 func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
+	w = printable.NewWriter(w) // names and descriptions come from log text
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPROTOCOL\tDESTINATION PORT\tDESCRIPTION\tDIRECTION\tID\tNAME\t")
 	for i := range rs.Rules {

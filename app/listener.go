@@ -41,6 +41,7 @@ type listenerView struct {
 	allowAny            *widget.Check
 	archive             *widget.Entry
 	button              *widget.Button
+	alert               *widget.Label // the archive cannot be written: nothing is accepted
 	state               *widget.Label
 	rate                *chart.Sparkline
 	counters            *widget.Label
@@ -88,7 +89,10 @@ func newListenerView(u *UI) *listenerView {
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
 	v.button.Importance = widget.HighImportance
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
-		"Only the allowed senders are accepted; every message is archived before it is counted.", port))
+		"Only the allowed senders are accepted; every message is archived before it is counted. "+
+		"UDP cannot prove who sent a datagram (its source address can be forged): conversations seen only "+
+		"over UDP are listed for review, not made into rules. TCP proves the address; TLS with client CAs "+
+		"proves the sender.", port))
 	hint.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem("", hint),
@@ -103,6 +107,10 @@ func newListenerView(u *UI) *listenerView {
 		widget.NewFormItem("Archive folder", v.archive),
 		widget.NewFormItem("", v.button),
 	)
+	v.alert = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.alert.Importance = widget.DangerImportance
+	v.alert.Wrapping = fyne.TextWrapWord
+	v.alert.Hide()
 	v.state = widget.NewLabelWithStyle("Stopped.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.state.Wrapping = fyne.TextWrapWord
 	v.rate = chart.NewSparkline()
@@ -116,7 +124,7 @@ func newListenerView(u *UI) *listenerView {
 	ratePanel := container.NewBorder(widget.NewLabelWithStyle("Messages per second", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		nil, nil, nil, v.rate)
 	top := container.NewGridWithColumns(2, ratePanel, v.counters)
-	right := container.NewBorder(container.NewVBox(v.state, top), nil, nil, nil,
+	right := container.NewBorder(container.NewVBox(v.alert, v.state, top), nil, nil, nil,
 		container.NewVSplit(v.senders, container.NewVScroll(v.rejected)))
 	split := container.NewHSplit(container.NewVScroll(form), right)
 	split.Offset = 0.38
@@ -283,7 +291,14 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 			fmt.Fprintf(&rej, "  %s\n", m)
 		}
 	}
+	alert := archiveAlert(&st)
 	v.u.do(func() {
+		if alert != "" {
+			v.alert.SetText(alert)
+			v.alert.Show()
+		} else {
+			v.alert.Hide()
+		}
 		v.state.SetText(state + " · " + flush)
 		v.rate.Push(st.Rate)
 		v.counters.SetText(counters)
@@ -294,6 +309,17 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 			v.onStats(st)
 		}
 	})
+}
+
+// archiveAlert is the banner of a listener whose archive cannot be
+// written ("" when it can): it accepts nothing until it can again.
+func archiveAlert(st *live.Stats) string {
+	if !st.ArchiveDown {
+		return ""
+	}
+	return fmt.Sprintf("The archive cannot be written since %s (%s): no message is accepted until it can — "+
+		"TCP senders are held back, %s UDP datagrams dropped so far. Free space in the archive folder.",
+		st.ArchiveDownSince.Format("15:04:05"), printable.Field(st.ArchiveErr), thousands64(st.ArchiveDropped))
 }
 
 // statsText renders the counters.

@@ -9,7 +9,11 @@ import (
 )
 
 // AddEdit records a rule edit; it returns the edit with its sequence number.
+// A rule merged into itself is refused.
 func (ws *Workspace) AddEdit(ctx context.Context, e analysis.Edit) (analysis.Edit, error) {
+	if e.Op == analysis.EditMerge && e.Arg == e.Rule {
+		return e, fmt.Errorf("rule %s cannot be merged into itself: name another rule", e.Rule)
+	}
 	release, err := ws.Hold("rule edit")
 	if err != nil {
 		return e, err

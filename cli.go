@@ -61,6 +61,7 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	rawOut, rawErr io.Writer
+	loaded         []analysis.FileResult // what load read, for the workbook's Sources
 }
 
 // output is where a command writes in format: the raw standard output for
@@ -252,6 +253,7 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	m := analysis.NewModel(analysis.Options{Monitored: mon, IdleTimeout: f.idle})
 	start := time.Now()
 	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress})
+	c.loaded = res
 	return m, res, time.Since(start), err
 }
 

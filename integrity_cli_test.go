@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestImportStopsOnSIGINT: an import reading a stalled pipe, or an endless
@@ -267,5 +269,59 @@ func TestListenSummaryEscapes(t *testing.T) {
 	}
 	if lk := leaks(out); lk != "" {
 		t.Errorf("%s reaches the terminal:\n%s", lk, out)
+	}
+}
+
+// TestExportXLSXFromFileAccounts: a workbook written straight from a file
+// (no workspace) accounts for every line as import does, in the Summary
+// and the Sources sheet (it said "Lines read 0" and a row of zeros).
+func TestExportXLSXFromFileAccounts(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "x.log")
+	if code, _, errs := flowsleuth(t, "", "demo", "--vendor", "nsxv", "--sessions", "2000", "--out", log); code != exitOK {
+		t.Fatal(errs)
+	}
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("not a firewall line\nINFO:2025/04/10 10:12:51  [u] p [New] SRC=10.0.0.999 DST=1.2.3.4\n")
+	f.Close()
+	book := filepath.Join(dir, "out.xlsx")
+	if code, _, errs := flowsleuth(t, "", "export", "--xlsx", book, log); code != exitOK {
+		t.Fatal(errs)
+	}
+	_, out, _ := flowsleuth(t, "", "import", "--no-workspace", log)
+	want := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if fs := strings.Fields(l); len(fs) >= 2 {
+			want[fs[0]] = strings.ReplaceAll(fs[1], ",", "")
+		}
+	}
+	x, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, _ := x.GetRows("Sources")
+	if len(rows) != 2 {
+		t.Fatalf("Sources: %q", rows)
+	}
+	head, row := rows[0], rows[1]
+	cell := func(name string) string {
+		for i, h := range head {
+			if strings.EqualFold(h, name) && i < len(row) {
+				return row[i]
+			}
+		}
+		return "?"
+	}
+	for col, key := range map[string]string{"Lines": "lines", "Events": "events", "Skipped": "skipped", "Malformed": "malformed"} {
+		if got := strings.ReplaceAll(cell(col), ",", ""); got != want[key] {
+			t.Errorf("Sources %s = %s, import says %s", col, got, want[key])
+		}
+	}
+	summary, _ := x.GetRows("Summary")
+	for _, r := range summary {
+		if len(r) >= 2 && r[0] == "Lines read" && strings.ReplaceAll(r[1], ",", "") != want["lines"] {
+			t.Errorf("Summary: lines read %s, import says %s", r[1], want["lines"])
+		}
 	}
 }

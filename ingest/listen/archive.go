@@ -165,7 +165,7 @@ func (a *archive) due(now time.Time) bool {
 }
 
 func (a *archive) open(now time.Time) error {
-	base := "syslog-" + now.UTC().Format("20060102T150405.000Z")
+	base := "syslog-" + now.UTC().Format(segmentStamp)
 	for i := 0; ; i++ {
 		name := base
 		if i > 0 {
@@ -384,6 +384,22 @@ func compressSegment(path string, pause func()) error {
 	}
 	os.Remove(UDPMarker(path)) // committed: the marker has done its job
 	return nil
+}
+
+// segmentStamp is the UTC time in a segment's name: when it was opened.
+const segmentStamp = "20060102T150405.000Z"
+
+// IsSegment reports whether path names an archive segment, compressed or
+// not: syslog-<UTC time>[-N].log[.gz]. Its lines are in the order they
+// arrived, and the names of a directory's segments sort in that order.
+func IsSegment(path string) bool {
+	name := strings.TrimSuffix(filepath.Base(path), ".gz")
+	stamp, ok := strings.CutPrefix(strings.TrimSuffix(name, SegmentExt), "syslog-")
+	if !ok || !strings.HasSuffix(name, SegmentExt) || len(stamp) < len(segmentStamp) {
+		return false
+	}
+	_, err := time.Parse(segmentStamp, stamp[:len(segmentStamp)])
+	return err == nil && (len(stamp) == len(segmentStamp) || stamp[len(segmentStamp)] == '-')
 }
 
 // Segments lists the uncompressed archive segments in dir, oldest first

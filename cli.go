@@ -183,7 +183,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.monitored, "monitored", "", "the monitored set as IPs or CIDRs, comma separated (default: learned from the logs)")
 	fs.IntVar(&f.year, "year", 0, "year of RFC 3164 timestamps, which have none (default: from each file's modification time)")
 	fs.StringVar(&f.host, "host", "", "reporting host for lines that name none (ESXi local files)")
-	fs.IntVar(&f.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parsing goroutines (default: one per CPU; at most %d)", ingest.MaxWorkers))
 	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long")
 	fs.BoolVar(&f.library, "syslog-library", false, "read RFC 5424/3164 headers with go-syslog instead of the fast path")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -30,7 +31,7 @@ const (
 // themselves: it is their lines' arrival order. With standard input ("-")
 // among them, files keep the order given.
 func InTimeOrder(files []string, opts ...ingest.Option) []string {
-	if len(files) < 2 || slices.Contains(files, "-") {
+	if len(files) < 2 || slices.ContainsFunc(files, isStream) {
 		return files
 	}
 	type keyed struct {
@@ -74,6 +75,16 @@ func segmentsInArrivalOrder(files []string) {
 	for i, f := range segs {
 		files[at[i]] = f
 	}
+}
+
+// isStream reports whether name is read once, front to back: standard
+// input, a named pipe, a device.
+func isStream(name string) bool {
+	if name == "-" {
+		return true
+	}
+	st, err := os.Stat(name)
+	return err == nil && !st.Mode().IsRegular() && !st.IsDir()
 }
 
 func btoi(b bool) int {

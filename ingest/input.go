@@ -68,7 +68,7 @@ func OpenContext(ctx context.Context, name string) (*Input, error) {
 		}
 	}
 	var raw io.Reader = f
-	if in.Stream {
+	if in.Stream && !isRegular(f) { // a pipe, a terminal, a device: its reads may wait
 		in.pump = newPump(ctx, f)
 		raw = in.pump
 	}
@@ -85,6 +85,12 @@ func OpenContext(ctx context.Context, name string) (*Input, error) {
 		in.r, in.Gzip = in.gz, true
 	}
 	return in, nil
+}
+
+// isRegular reports whether f is a regular file (standard input may be one).
+func isRegular(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 // IsGzip reports whether b starts with gzip's magic bytes: how Open

@@ -79,8 +79,9 @@ func unexpected(err error) error {
 	return err
 }
 
-// pumpSize is the size of a pump's buffers.
-const pumpSize = 64 << 10
+// pumpSize is the size of a pump's buffers: a pipe holds 64 KiB, and
+// larger reads hand over less often.
+const pumpSize = 256 << 10
 
 // pump reads a stream in a goroutine of its own and hands over what it
 // read. A read of standard input, of a pipe or of a device waits in the

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
@@ -101,27 +100,14 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 // crash left uncommitted are imported on the next start as received over
 // UDP (the segment's UDPMarker), not as a trusted file.
 func TestRecoveredUDPLinesUnauthenticated(t *testing.T) {
-	dir := t.TempDir()
-	ws, err := workspace.Open(filepath.Join(dir, "live.flowsleuth"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	cfg := config(dir, ws)
-	cfg.FlushEvery = time.Hour
-	s, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, ws, s := startUncommitted(t)
 	sendUDP(t, s.Addrs().UDP, nutanixLine("6.6.6.6", "10.20.10.12", 40000))
 	waitFor(t, "the datagram", func() bool { return s.Stats().Accepted == 1 })
 	seg := s.Stats().Segment
 	if _, err := os.Stat(listen.UDPMarker(seg)); err != nil {
 		t.Errorf("no UDP marker beside %s: %v", seg, err)
 	}
-	s.srv.Close() // a kill: nothing committed
-	<-s.runErr
-	s.release()
+	s.crash() // nothing committed
 
 	s2, err := Start(ctx, config(dir, ws))
 	if err != nil {

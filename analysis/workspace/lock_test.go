@@ -197,3 +197,19 @@ func TestReadOnlyWorkspace(t *testing.T) {
 		t.Errorf("import into a read-only workspace: %v, want ErrReadOnly", err)
 	}
 }
+
+// TestReadOnlyOpenOfNewFile: a workspace a first import left without its
+// tables (killed at once) opens for reading, empty, as it did when reading
+// commands opened it as writers.
+func TestReadOnlyOpenOfNewFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "w.flowsleuth")
+	os.WriteFile(file, nil, 0o644)
+	ro, err := OpenReadOnly(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if info, err := ro.Info(ctx); err != nil || info.Sources != 0 {
+		t.Errorf("info %+v, %v", info, err)
+	}
+}

@@ -100,7 +100,9 @@ func Open(path string) (*Workspace, error) {
 // not write (a read-only file system, another user's file) and never
 // change it. Where SQLite cannot create the WAL's shared-memory file beside
 // it, the file is read as immutable: it must not change meanwhile, which a
-// file nobody may write does not.
+// file nobody may write does not. A workspace whose schema is older (or not
+// made yet: a first import killed at once) is brought up to date first, as
+// a writer would, when it can be written.
 func OpenReadOnly(path string) (*Workspace, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
@@ -108,12 +110,32 @@ func OpenReadOnly(path string) (*Workspace, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
+	ws, err := openReadOnly(path)
+	if errors.Is(err, errOldSchema) {
+		var w *Workspace
+		if w, err = Open(path); err == nil {
+			w.Close()
+			ws, err = openReadOnly(path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
+	}
+	return ws, nil
+}
+
+// errOldSchema: the workspace's schema is older than this version's.
+var errOldSchema = errors.New("the workspace's schema is older than this version's: open it once with a command " +
+	"that writes (import, workspace monitor) to upgrade it")
+
+// openReadOnly opens path read-only, immutable if SQLite needs it to.
+func openReadOnly(path string) (*Workspace, error) {
 	var err error
 	for _, mode := range []string{"mode=ro", "mode=ro&immutable=1"} {
 		var db *sql.DB
 		db, err = sql.Open("sqlite", "file:"+path+"?"+mode+"&_pragma=busy_timeout(30000)&_pragma=cache_size(-65536)")
 		if err != nil {
-			break
+			return nil, err
 		}
 		ws := &Workspace{path: path, db: db, readOnly: true}
 		if err = ws.checkSchema(context.Background()); err == nil {
@@ -122,10 +144,10 @@ func OpenReadOnly(path string) (*Workspace, error) {
 		db.Close()
 		var se *sqlite.Error
 		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_CANTOPEN {
-			break
+			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
+	return nil, err
 }
 
 // checkFile refuses an existing file that is not SQLite, before SQLite (which
@@ -218,8 +240,7 @@ func (ws *Workspace) version(ctx context.Context) (int, error) {
 func (ws *Workspace) checkSchema(ctx context.Context) error {
 	version, err := ws.version(ctx)
 	if err == nil && version < len(migrations) {
-		err = fmt.Errorf("the workspace has schema %d, older than this version's %d: open it once with a command that "+
-			"writes (import, workspace monitor) to upgrade it", version, len(migrations))
+		err = fmt.Errorf("%w (schema %d, this version's %d)", errOldSchema, version, len(migrations))
 	}
 	return err
 }

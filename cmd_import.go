@@ -169,6 +169,10 @@ func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, ela
 			fmt.Fprintf(w, "\nwarning: %v: the file ends early; %s lines before it were read\n",
 				r.Err, group(r.Stats.Lines))
 		}
+		if r.Trailing > 0 {
+			fmt.Fprintf(w, "\nwarning: %s: %s bytes after its last gzip member are not gzip: not read\n",
+				r.Name, group(r.Trailing))
+		}
 	}
 }
 

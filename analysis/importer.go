@@ -25,6 +25,9 @@ type FileResult struct {
 	Stats   ingest.Stats
 	Elapsed time.Duration
 	Err     error // a read error; the lines before it were imported
+	// Trailing counts bytes after a gzip file's last member that are not
+	// gzip (padding, or a member too damaged to begin): they were not read.
+	Trailing int64
 
 	damage damage // a damaged gzip: the text its members that checked hold
 }
@@ -98,6 +101,7 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 		res.Elapsed = time.Since(start)
 		stop()
 		verified, derr := in.Damage()
+		res.Trailing = in.Trailing()
 		in.Close()
 		if ctx.Err() != nil {
 			return append(out, res), -1, fmt.Errorf("import %s: %w", name, ctx.Err())

@@ -242,3 +242,17 @@ func TestOverlongLastLineOnce(t *testing.T) {
 	got, _ := ws.Conversations(ctx, Query{})
 	analysistest.SameConversations(t, got, want)
 }
+
+// TestGzipTrailingBytesReported: bytes after the last gzip member that are
+// not gzip (padding) are not read, and the import says how many.
+func TestGzipTrailingBytesReported(t *testing.T) {
+	path, _ := demoLog(t, "nsxt", 300)
+	text, _ := os.ReadFile(path)
+	ws := openTemp(t)
+	res, err := importOne(t, ws, fileOf(t, "padded.gz", append(gzLevel(text, 6), make([]byte, 1000)...)))
+	if err != nil || res.Err != nil || res.Trailing != 1000 {
+		t.Errorf("trailing %d, %v %v; want 1000 bytes reported", res.Trailing, res.Err, err)
+	}
+	got, _ := ws.Conversations(ctx, Query{})
+	analysistest.SameConversations(t, got, inMemory(t, path))
+}

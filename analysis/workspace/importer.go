@@ -156,6 +156,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 		return res, -1, fmt.Errorf("import %s: %w", name, ctx.Err())
 	}
 	end := res.From + res.Stats.Bytes + res.Stats.Pending
+	res.Trailing = src.in.Trailing()
 	if verified, derr := src.in.Damage(); derr != nil {
 		res.Err = &ingest.GzipDamage{Name: name, Verified: verified, Err: derr}
 		if end > verified {

@@ -57,9 +57,13 @@ func (e *LockedError) Error() string {
 	if h.PID == 0 {
 		return fmt.Sprintf("workspace %s is being written by another process: try again when it has finished", e.Path)
 	}
-	return fmt.Sprintf("workspace %s is being written by %s (%s; pid %d on %s, since %s): try again when it has finished, "+
+	what := h.Command
+	if !strings.HasSuffix(what, " "+h.Operation) {
+		what += " (" + h.Operation + ")"
+	}
+	return fmt.Sprintf("workspace %s is being written by %s, pid %d on %s, since %s: try again when it has finished, "+
 		"or stop it; reading commands (flows, rules, export, workspace info) work meanwhile",
-		e.Path, h.Command, h.Operation, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
+		e.Path, what, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
 }
 
 // Unwrap returns ErrLocked.

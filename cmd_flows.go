@@ -53,7 +53,7 @@ func (c *cli) flowsCmd(args []string) error {
 	if convs == nil && err != nil {
 		return err
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, convs); werr != nil {
 		return werr
 	}
@@ -106,7 +106,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
 	}
-	ws, err := openWorkspace(path)
+	ws, err := openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -145,7 +145,7 @@ func (c *cli) rulesCmd(args []string) error {
 	if rs == nil {
 		return err
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, *rs); werr != nil {
 		return werr
 	}
@@ -195,7 +195,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	var rs analysis.RuleSet
 	var results []analysis.EditResult
 	if len(files) == 0 {
-		ws, werr := openWorkspace(wsPath)
+		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
 			return nil, nil, werr
 		}

@@ -227,7 +227,8 @@ func TestBinaryGzipStdin(t *testing.T) {
 		t.Errorf("gzip on stdin gives other flows:\n%s\nwant\n%s", got, want)
 	}
 
-	// A cut-off gzip keeps what was read and fails with a clear message.
+	// A cut-off gzip fails with a clear message, and keeps nothing of the
+	// member whose end is missing (its text cannot be checked).
 	cut := filepath.Join(dir, "cut.gz")
 	os.WriteFile(cut, gz.Bytes()[:gz.Len()*2/3], 0o644)
 	cmd = exec.Command(bin, "import", cut)
@@ -235,7 +236,7 @@ func TestBinaryGzipStdin(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), "unexpected EOF") ||
-		!strings.Contains(string(out), "the file ends early") {
+		!strings.Contains(string(out), "gzip data damaged") || !strings.Contains(string(out), "0 conversations, 0 sessions") {
 		t.Errorf("cut gzip: exit %d (%v), stderr %q, stdout:\n%s", code, err, stderr.String(), out)
 	}
 }

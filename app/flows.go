@@ -23,6 +23,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // copyLimit is the most rows Copy puts on the clipboard; Export writes any number.
@@ -445,10 +446,10 @@ func (v *flowsView) showDetails(row int) {
 		b.WriteString("⚠ Never answered: a probable scan, or traffic to nowhere.\n")
 	}
 	b.WriteString(v.verdictDetail(row))
-	v.detail.SetText(b.String())
+	v.detail.SetText(printable.Text(b.String()))
 	start, step, vals := timeSeries(c.Hourly, time.Hour, c.First, c.Last)
 	v.hourly.SetData(start, step, vals)
-	v.evidence.SetText(strings.Join(c.Samples, "\n"))
+	v.evidence.SetText(printable.Text(strings.Join(c.Samples, "\n")))
 }
 
 // viewCSV renders the current view as CSV (at most limit rows; 0 = all).

@@ -19,6 +19,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Listener view refresh rates.
@@ -40,6 +41,7 @@ type listenerView struct {
 	allowAny            *widget.Check
 	archive             *widget.Entry
 	button              *widget.Button
+	alert               *widget.Label // the archive cannot be written: nothing is accepted
 	state               *widget.Label
 	rate                *chart.Sparkline
 	counters            *widget.Label
@@ -101,7 +103,10 @@ func newListenerView(u *UI) *listenerView {
 	v.restore()
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
 		"Only the allowed senders are accepted: a line injected by anyone else would become a rule. "+
-		"Every message is archived before it is counted.", port))
+		"Every message is archived before it is counted. "+
+		"UDP cannot prove who sent a datagram (its source address can be forged): conversations seen only "+
+		"over UDP are listed for review, not made into rules. TCP proves the address; TLS with client CAs "+
+		"proves the sender.", port))
 	hint.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem("", hint),
@@ -116,6 +121,10 @@ func newListenerView(u *UI) *listenerView {
 		widget.NewFormItem("Archive folder", v.archive),
 		widget.NewFormItem("", v.button),
 	)
+	v.alert = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.alert.Importance = widget.DangerImportance
+	v.alert.Wrapping = fyne.TextWrapWord
+	v.alert.Hide()
 	v.state = widget.NewLabelWithStyle("Stopped.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.state.Wrapping = fyne.TextWrapWord
 	v.rate = chart.NewSparkline()
@@ -132,7 +141,7 @@ func newListenerView(u *UI) *listenerView {
 	// each column would take the widest cell, and the content would grow
 	// past the window as soon as they fill (1280 → 1510 px).
 	top := container.NewBorder(nil, nil, nil, v.counters, ratePanel)
-	right := container.NewBorder(container.NewVBox(v.state, top), nil, nil, nil,
+	right := container.NewBorder(container.NewVBox(v.alert, v.state, top), nil, nil, nil,
 		container.NewVSplit(v.senders, container.NewVScroll(v.rejected)))
 	split := container.NewHSplit(container.NewVScroll(form), right)
 	split.Offset = 0.38
@@ -340,17 +349,35 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 			fmt.Fprintf(&rej, "  %s\n", m)
 		}
 	}
+	alert := archiveAlert(&st)
 	v.u.do(func() {
+		if alert != "" {
+			v.alert.SetText(alert)
+			v.alert.Show()
+		} else {
+			v.alert.Hide()
+		}
 		v.state.SetText(state + " · " + flush)
 		v.rate.Push(st.Rate)
 		v.counters.SetText(counters)
 		v.rows = st.Senders
 		v.senders.Refresh()
-		v.rejected.SetText(rej.String())
+		v.rejected.SetText(printable.Text(rej.String()))
 		if v.onStats != nil {
 			v.onStats(st)
 		}
 	})
+}
+
+// archiveAlert is the banner of a listener whose archive cannot be
+// written ("" when it can): it accepts nothing until it can again.
+func archiveAlert(st *live.Stats) string {
+	if !st.ArchiveDown {
+		return ""
+	}
+	return fmt.Sprintf("The archive cannot be written since %s (%s): no message is accepted until it can — "+
+		"TCP senders are held back, %s UDP datagrams dropped so far. Free space in the archive folder.",
+		st.ArchiveDownSince.Format("15:04:05"), printable.Field(st.ArchiveErr), thousands64(st.ArchiveDropped))
 }
 
 // statsText renders the counters.

@@ -19,6 +19,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // rulesView shows the synthesised rule base: the generalisation knobs with
@@ -375,8 +376,8 @@ func (v *rulesView) selectRule(i int) {
 		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
 			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
 	}
-	v.evidence.SetText(b.String())
-	v.samples.SetText(strings.Join(e.Samples, "\n"))
+	v.evidence.SetText(printable.Text(b.String()))
+	v.samples.SetText(printable.Text(strings.Join(e.Samples, "\n")))
 }
 
 // knobsChanged re-synthesises after the knobs settle.

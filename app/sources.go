@@ -17,6 +17,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // sourcesView imports files and lists the workspace's sources with their
@@ -111,7 +112,7 @@ func (v *sourcesView) selectSource(row int) {
 	for _, m := range s.Malformed {
 		fmt.Fprintf(&b, "%s:%d: %s\n    %s\n", filepath.Base(s.Path), m.Line, m.Reason, m.Text)
 	}
-	v.malformed.SetText(b.String())
+	v.malformed.SetText(printable.Text(b.String()))
 }
 
 // importFiles queues files for import; imports run one batch at a time.

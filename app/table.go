@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // dataTable is a read-only table with sortable header buttons, built for
@@ -101,7 +103,7 @@ func (t *dataTable) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	if id.Row >= t.rows() {
 		return
 	}
-	l.SetText(t.cell(id.Row, id.Col))
+	l.SetText(printable.Field(t.cell(id.Row, id.Col))) // cells quote logs
 	want := color.Color(color.Transparent)
 	if id.Row == t.selRow {
 		want = t.Theme().Color(theme.ColorNameSelection, fyne.CurrentApp().Settings().ThemeVariant())

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Preference keys.
@@ -310,8 +311,9 @@ func (u *UI) showError(err error) {
 
 // showErrorNow shows err; on the UI goroutine (inside do, which must not nest).
 func (u *UI) showErrorNow(err error) {
-	u.status.SetText("Error: " + err.Error())
-	dialog.ShowError(err, u.win)
+	msg := printable.Text(err.Error()) // errors quote log text and file names
+	u.status.SetText("Error: " + msg)
+	dialog.ShowError(errors.New(msg), u.win)
 }
 
 // SelectView shows a view by its name in lower case ("flows"); false when

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // TableOptions shape the text tables written for terminals (the flows and
@@ -76,6 +78,8 @@ const gap = 2
 // full width, as text/tabwriter would (padding 2, the last cell too). To fit
 // a width, list cells are summarised ("20.10.31.115 +24 more") and columns
 // cut (…) or left out (see fitWidths); a note under the table says so.
+// Cells quote log text: what a terminal would obey is escaped
+// (printable.Field) before they are measured.
 func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []string), o TableOptions) error {
 	cells := make([]string, len(cols))
 	widths := make([]int, len(cols))
@@ -93,7 +97,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 				cells[c], cut = cols[c].fitCell(i, cells[c])
 				summarised = summarised || cut
 			}
-			widths[c] = max(widths[c], utf8.RuneCountInString(cells[c]))
+			widths[c] = max(widths[c], utf8.RuneCountInString(printable.Field(cells[c])))
 		}
 	}
 	shown := make([]bool, len(cols))
@@ -115,7 +119,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 			if o.fits() {
 				text, _ = cols[c].fitCell(i, text)
 			}
-			text = clip(text, widths[c])
+			text = clip(printable.Field(text), widths[c])
 			b.WriteString(text)
 			b.WriteString(strings.Repeat(" ", widths[c]-utf8.RuneCountInString(text)+gap))
 		}

@@ -33,7 +33,7 @@ func (c *cli) flowsCmd(args []string) error {
 		return err
 	}
 	table := func(w io.Writer, convs []analysis.Conversation) error {
-		return export.WriteFlowsTable(w, convs, tableOptions(c.stdout, *wide))
+		return export.WriteFlowsTable(w, convs, c.tableOptions(*wide))
 	}
 	write, ok := map[string]func(io.Writer, []analysis.Conversation) error{
 		"table": table, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,

@@ -130,7 +130,7 @@ func (c *cli) rulesCmd(args []string) error {
 		return err
 	}
 	table := func(w io.Writer, rs analysis.RuleSet) error {
-		return export.WriteRulesTable(w, rs, tableOptions(c.stdout, *wide))
+		return export.WriteRulesTable(w, rs, c.tableOptions(*wide))
 	}
 	write, ok := map[string]func(io.Writer, analysis.RuleSet) error{
 		"table": table, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,

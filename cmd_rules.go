@@ -91,7 +91,7 @@ func workspaceInventory(path string) ([]workspace.InvEntry, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no workspace at %s", path)
 	}
-	ws, err := openWorkspace(path)
+	ws, err := openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -99,8 +99,10 @@ func Open(path string) (*Workspace, error) {
 // commands that only read use, so that they work on a workspace they may
 // not write (a read-only file system, another user's file) and never
 // change it. Where SQLite cannot create the WAL's shared-memory file beside
-// it, the file is read as immutable: it must not change meanwhile, which a
-// file nobody may write does not. A workspace whose schema is older (or not
+// it (noSharedMemory), the file is read as immutable: it must not change
+// meanwhile, which a file nobody may write does not; another user's
+// workspace must not be written by its owner meanwhile (while the owner's
+// writer runs, the shared-memory file exists and is used). A workspace whose schema is older (or not
 // made yet: a first import killed at once) is brought up to date first, as
 // a writer would, when it can be written.
 func OpenReadOnly(path string) (*Workspace, error) {
@@ -142,12 +144,20 @@ func openReadOnly(path string) (*Workspace, error) {
 			return ws, nil
 		}
 		db.Close()
-		var se *sqlite.Error
-		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_CANTOPEN {
+		if !noSharedMemory(err) {
 			return nil, err
 		}
 	}
 	return nil, err
+}
+
+// noSharedMemory reports whether err is SQLite failing to make the WAL's
+// shared-memory file: CANTOPEN on a read-only file system, and
+// READONLY_DIRECTORY where this user may not write the directory (another
+// user's workspace, once its writer has closed it and removed the file).
+func noSharedMemory(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CANTOPEN || se.Code() == sqlite3.SQLITE_READONLY_DIRECTORY)
 }
 
 // checkFile refuses an existing file that is not SQLite, before SQLite (which

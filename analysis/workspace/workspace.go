@@ -100,11 +100,11 @@ func Open(path string) (*Workspace, error) {
 // not write (a read-only file system, another user's file) and never
 // change it. Where SQLite cannot create the WAL's shared-memory file beside
 // it (noSharedMemory), the file is read as immutable: it must not change
-// meanwhile, which a file nobody may write does not; another user's
-// workspace must not be written by its owner meanwhile (while the owner's
-// writer runs, the shared-memory file exists and is used). A workspace whose schema is older (or not
-// made yet: a first import killed at once) is brought up to date first, as
-// a writer would, when it can be written.
+// meanwhile, which a file nobody may write does not, and another user's
+// workspace does not while its owner's writer is stopped (a running writer
+// keeps the file). A workspace whose schema is older (or not made yet: a
+// first import killed at once) is brought up to date first, as a writer
+// would, when it can be written.
 func OpenReadOnly(path string) (*Workspace, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)

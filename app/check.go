@@ -17,6 +17,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // checkView replays the workspace's conversations against a policy file
@@ -330,7 +331,7 @@ func (v *checkView) rerun() {
 				return
 			}
 			if err != nil {
-				v.summary.SetText("Check failed: " + err.Error())
+				v.summary.SetText("Check failed: " + printable.Text(err.Error()))
 				v.u.showErrorNow(err)
 				return
 			}
@@ -446,7 +447,7 @@ func (v *checkView) showSummary() {
 	if len(lines) == 0 {
 		lines = []string{"Every group, category and service the policy references was resolved."}
 	}
-	v.probs.SetText("• " + strings.Join(lines, "\n• "))
+	v.probs.SetText(printable.Text("• " + strings.Join(lines, "\n• "))) // names from the policy
 }
 
 // showFiles lists the files of the check.
@@ -467,7 +468,7 @@ func (v *checkView) showFiles() {
 			parts = append(parts, f.name+": "+filepath.Base(f.path))
 		}
 	}
-	v.files.SetText(strings.Join(parts, " · "))
+	v.files.SetText(printable.Field(strings.Join(parts, " · ")))
 }
 
 // showInFlows opens the Flows view on what would break (or, when nothing

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // readinessHoldout is how much of the observations the Overview holds out.
@@ -60,7 +61,7 @@ func (r *readinessLine) update(s *Snapshot) {
 			}
 			if err != nil {
 				r.last, r.cut = nil, time.Time{}
-				r.label.SetText("Readiness: " + err.Error())
+				r.label.SetText("Readiness: " + printable.Text(err.Error()))
 				r.btn.Disable()
 				return
 			}

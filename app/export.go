@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // previewLines is how much of a body the preview shows.
@@ -209,7 +210,7 @@ func (v *exportView) updatePlan() {
 		v.plan.SetText("Nothing selected.")
 		v.button.Disable()
 	} else if err := v.opts.err(); err != nil {
-		v.plan.SetText(err.Error())
+		v.plan.SetText(printable.Text(err.Error()))
 		v.button.Disable()
 	} else {
 		var b strings.Builder
@@ -222,7 +223,7 @@ func (v *exportView) updatePlan() {
 			}
 			fmt.Fprintf(&b, "• %s — %s%s\n", j.Path, j.Kind, note)
 		}
-		v.plan.SetText(b.String())
+		v.plan.SetText(printable.Text(b.String())) // paths
 		v.button.Enable()
 	}
 	var kinds []string
@@ -261,7 +262,7 @@ func (v *exportView) showPreview() {
 		for _, le := range losses {
 			text = "Warning: " + le.Error() + "\n\n" + text
 		}
-		v.preview.SetText(text)
+		v.preview.SetText(printable.Text(text)) // the bodies quote log text
 		return
 	}
 	v.preview.SetText("The workbook is binary: choose a text format to preview it.")
@@ -328,7 +329,7 @@ func (v *exportView) run() {
 				v.u.showErrorNow(err)
 				return
 			}
-			v.u.status.SetText(fmt.Sprintf("Exported %s to %s", plural(len(written), "file"), dir))
+			v.u.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(written), "file"), dir)))
 			v.showFinished(dir, written, losses.Messages())
 			v.updatePlan()
 		})

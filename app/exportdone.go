@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // showFinished tells what an export wrote: the files, by name, in their
@@ -23,10 +25,10 @@ func (v *exportView) showFinished(dir string, written, warnings []string) {
 		}
 		names[i] = "• " + p
 	}
-	head := widget.NewLabelWithStyle("Wrote "+plural(len(written), "file")+" to "+dir,
+	head := widget.NewLabelWithStyle(printable.Text("Wrote "+plural(len(written), "file")+" to "+dir),
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Wrapping = fyne.TextWrapWord
-	files := widget.NewLabel(strings.Join(names, "\n"))
+	files := widget.NewLabel(printable.Text(strings.Join(names, "\n")))
 	open := widget.NewButtonWithIcon("Open the folder", theme.FolderOpenIcon(), func() {
 		if err := v.u.app.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
 			v.u.showErrorNow(err)
@@ -35,7 +37,7 @@ func (v *exportView) showFinished(dir string, written, warnings []string) {
 	box := container.NewVBox(head, files, container.NewHBox(open))
 	if len(warnings) > 0 {
 		note := widget.NewLabel(plural(len(warnings), "warning") + ": what the formats cannot express exactly")
-		list := widget.NewLabel("• " + strings.Join(warnings, "\n• "))
+		list := widget.NewLabel(printable.Text("• " + strings.Join(warnings, "\n• "))) // rule and tag names
 		list.Wrapping = fyne.TextWrapWord
 		scroll := container.NewVScroll(list)
 		scroll.SetMinSize(fyne.NewSize(0, 160))

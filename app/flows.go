@@ -37,6 +37,7 @@ type flowsView struct {
 
 	search   *widget.Entry
 	tagSel   *widget.Select
+	tagOpts  tagChoices
 	dirSel   *widget.Select
 	actSel   *widget.Select
 	protoSel *widget.Select
@@ -164,11 +165,11 @@ func keyOf(c *analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Pr
 
 func (v *flowsView) show(s *Snapshot) {
 	v.snap = s
-	opts := []string{"Any tag"}
-	for _, t := range s.Overview.Tags {
-		opts = append(opts, t.Name)
+	tags := make([]string, len(s.Overview.Tags))
+	for i, t := range s.Overview.Tags {
+		tags[i] = t.Name
 	}
-	v.tagSel.Options = opts
+	v.tagSel.Options = v.tagOpts.options("Any tag", tags)
 	v.refresh()
 }
 
@@ -178,7 +179,7 @@ func (v *flowsView) setFilter(f FlowFilter) {
 	v.filter = f
 	v.updating = true
 	v.search.SetText(f.Text)
-	v.tagSel.SetSelected(cmp.Or(f.Tag, "Any tag"))
+	v.tagSel.SetSelected(cmp.Or(tagOption(f.Tag), "Any tag"))
 	dir := "Any direction"
 	if f.DirSet {
 		dir = f.Direction.String()
@@ -229,7 +230,7 @@ func (v *flowsView) fromSelects() {
 		return
 	}
 	f := v.filter
-	f.Tag = v.tagSel.Selected
+	f.Tag = v.tagOpts.tag(v.tagSel.Selected)
 	if strings.HasPrefix(f.Tag, "Any ") {
 		f.Tag = ""
 	}
@@ -353,7 +354,7 @@ func (v *flowsView) showChips() {
 	v.chips.RemoveAll()
 	f := v.filter
 	add := func(label string, clear func(*FlowFilter)) {
-		v.chips.Add(widget.NewButtonWithIcon(label, theme.CancelIcon(), func() {
+		v.chips.Add(widget.NewButtonWithIcon(printable.Field(label), theme.CancelIcon(), func() { // tags are log text
 			nf := v.filter
 			clear(&nf)
 			v.setFilter(nf)

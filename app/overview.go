@@ -13,6 +13,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // chartTags is how many tags the traffic chart shows before "Other".
@@ -32,6 +33,7 @@ type overviewView struct {
 	cards    *fyne.Container
 	tags     *chart.StackedBars
 	tagSel   *widget.Select
+	tagOpts  tagChoices
 	services *chart.Donut
 	peers    *chart.Donut
 	hourly   *chart.TimeBars
@@ -79,6 +81,7 @@ func newOverviewView(u *UI) *overviewView {
 		if s == allTags {
 			s = ""
 		}
+		s = v.tagOpts.tag(s)
 		if !v.settling {
 			v.picked = true
 		}
@@ -190,19 +193,19 @@ func (v *overviewView) show(s *Snapshot) {
 	}
 	v.tags.SetData(cats, series, vals)
 
-	opts := []string{allTags}
-	for _, t := range o.Tags {
-		opts = append(opts, t.Name)
+	tags := make([]string, len(o.Tags))
+	for i, t := range o.Tags {
+		tags[i] = t.Name
 	}
-	v.tagSel.Options = opts
-	if v.tag != "" && !slices.Contains(opts, v.tag) {
+	v.tagSel.Options = v.tagOpts.options(allTags, tags)
+	if v.tag != "" && !slices.Contains(tags, v.tag) {
 		v.tag = ""
 	}
 	if !v.picked && len(o.Tags) > 0 {
 		v.tag = o.Tags[0].Name // the busiest tag, so both donuts show something
 	}
 	v.settling = true
-	v.tagSel.SetSelected(cmp.Or(v.tag, allTags)) // calls showTag
+	v.tagSel.SetSelected(cmp.Or(tagOption(v.tag), allTags)) // calls showTag
 	v.settling = false
 
 	v.hourStart, v.hourStep = v.setTime(v.hourly, o.Hourly, time.Hour, o.First, o.Last)
@@ -310,14 +313,14 @@ func (v *overviewView) showTag() {
 			}
 		}
 		v.peers.SetDataTotal(labels, values, float64(t.Total()))
-		v.peerTitl.SetText("Peers — " + what)
+		v.peerTitl.SetText("Peers — " + printable.Field(what))
 	} else {
 		labels, values := countSeries(o.Services)
 		v.services.SetDataTotal(labels, values, float64(o.Sessions))
 		v.peers.SetData(nil, nil)
 		v.peerTitl.SetText("Peers — choose a tag")
 	}
-	v.svcTitle.SetText("Services — " + what)
+	v.svcTitle.SetText("Services — " + printable.Field(what))
 }
 
 // selectedTag returns the tag the donuts show, or nil for all tags.

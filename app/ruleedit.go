@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // dialogWidth is how wide the rule dialogs are: room for a long name or
@@ -86,7 +87,7 @@ func (v *rulesView) askDelete() {
 	r := &v.snap.Rules.Rules[v.selected]
 	msg := fmt.Sprintf("Delete the rule %s?\nIts %s go to the Review list. Undo it in the Edits tab.",
 		ruleLabel(r), plural(r.Evidence.Conversations, "conversation"))
-	d := dialog.NewConfirm("Delete rule", msg, func(ok bool) {
+	d := dialog.NewConfirm("Delete rule", printable.Text(msg), func(ok bool) {
 		if ok {
 			v.edit(analysis.EditDelete, "")
 		}
@@ -107,7 +108,7 @@ func (v *rulesView) askMerge() {
 	var names, ids []string
 	for _, o := range v.snap.Rules.Rules {
 		if o.ID != r.ID && o.Service.Proto == r.Service.Proto {
-			names = append(names, o.Name+" — "+o.Service.Label())
+			names = append(names, printable.Field(o.Name+" — "+o.Service.Label()))
 			ids = append(ids, o.ID)
 		}
 	}
@@ -116,7 +117,7 @@ func (v *rulesView) askMerge() {
 		return
 	}
 	sel := widget.NewSelect(names, nil)
-	v.formDialog("Merge into "+r.Name, "Merge", "Rule", sel, nil, func() {
+	v.formDialog("Merge into "+printable.Field(r.Name), "Merge", "Rule", sel, nil, func() {
 		if sel.SelectedIndex() >= 0 {
 			v.edit(analysis.EditMerge, ids[sel.SelectedIndex()])
 		}

@@ -194,7 +194,7 @@ func (v *rulesView) updateEdit(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	r := v.snap.Edits[i]
 	c := o.(*fyne.Container)
-	c.Objects[0].(*widget.Label).SetText(editText(r, &v.snap.Rules))
+	c.Objects[0].(*widget.Label).SetText(printable.Text(editText(r, &v.snap.Rules)))
 	seq := r.Edit.Seq
 	c.Objects[1].(*widget.Button).OnTapped = func() {
 		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Unedit(ctx, seq) })

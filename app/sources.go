@@ -152,7 +152,7 @@ func (v *sourcesView) run() {
 		v.mu.Unlock()
 		v.u.do(func() {
 			v.progress.SetValue(0)
-			v.progLabel.SetText("Starting " + filepath.Base(files[0]) + "…")
+			v.progLabel.SetText(printable.Field("Starting " + filepath.Base(files[0]) + "…"))
 			v.progBox.Show()
 			v.u.showBusy("Importing "+plural(len(files), "file")+"…", 0)
 		})
@@ -202,7 +202,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 		text, frac := progressText(pr, time.Since(fileStart))
 		v.u.do(func() {
 			defer pending.Unlock()
-			v.progLabel.SetText(text)
+			v.progLabel.SetText(printable.Text(text))
 			v.progress.SetValue(frac)
 			v.u.showBusy("Importing "+text, frac)
 		})

@@ -132,7 +132,7 @@ func (u *UI) Content() fyne.CanvasObject {
 // showBusy shows long work's progress in the status bar, on every view;
 // on the UI goroutine.
 func (u *UI) showBusy(text string, frac float64) {
-	u.status.SetText(text)
+	u.status.SetText(printable.Text(text)) // file names
 	u.busyBar.SetValue(frac)
 	u.busy.Show()
 }
@@ -299,7 +299,7 @@ func (u *UI) do(fn func()) {
 }
 
 // setStatus sets the status line from any goroutine.
-func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(text) }) }
+func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(printable.Text(text)) }) } // file names
 
 // showError shows err in a dialog, from any goroutine.
 func (u *UI) showError(err error) {

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // DefaultTopN is the number of slices a Donut shows before it merges the rest
@@ -79,7 +81,7 @@ func (d *Donut) SetData(labels []string, values []float64) { d.SetDataTotal(labe
 func (d *Donut) SetDataTotal(labels []string, values []float64, total float64) {
 	sl := make([]slice, len(labels))
 	for i, l := range labels {
-		sl[i] = slice{label: l, index: i}
+		sl[i] = slice{label: printable.Field(l), index: i} // labels may quote logs
 		if i < len(values) {
 			sl[i].value = clean(values[i])
 		}

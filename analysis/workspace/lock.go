@@ -20,7 +20,8 @@ import (
 // an operating-system lock (flock, LockFileEx) that dies with its process,
 // so a killed writer leaves nothing stale. The file says who holds it, for
 // the message of a writer refused. Readers take no lock (SQLite's WAL lets
-// them read while a writer writes).
+// them read while a writer writes). Nor does an export recording what it
+// wrote (exports.go): its history is no part of the model.
 //
 // Within a process the lock is shared: a listener in the desktop app may
 // be joined by rule edits. An import beside a listener of the same process
@@ -62,7 +63,7 @@ func (e *LockedError) Error() string {
 		what += " (" + h.Operation + ")"
 	}
 	return fmt.Sprintf("workspace %s is being written by %s, pid %d on %s, since %s: try again when it has finished, "+
-		"or stop it; reading commands (flows, rules, export, workspace info) work meanwhile",
+		"or stop it; reading commands (flows, rules, export, check, workspace info) work meanwhile",
 		e.Path, what, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
 }
 

@@ -196,6 +196,9 @@ func TestReadOnlyWorkspace(t *testing.T) {
 	if _, err := ro.Import(ctx, []string{path}, ImportOptions{}); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("import into a read-only workspace: %v, want ErrReadOnly", err)
 	}
+	if err := ro.RecordExport(ctx, "nsx", "Books", []string{"fs-r-a"}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("an export's history in a read-only workspace: %v, want ErrReadOnly", err)
+	}
 }
 
 // TestReadOnlyOpenOfNewFile: a workspace a first import left without its

@@ -88,7 +88,7 @@ func Open(path string) (*Workspace, error) {
 		var se *sqlite.Error
 		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
 			err = fmt.Errorf("%w: it cannot be written here (a read-only file system, or no permission on it or "+
-				"its directory); the commands that only read it (flows, rules, export, workspace info) can open it", err)
+				"its directory); the commands that only read it (flows, rules, export, check, workspace info) can open it", err)
 		}
 		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
 	}
@@ -315,6 +315,13 @@ func (ws *Workspace) writeAs(ctx context.Context, operation string, fn func(*sql
 		return err
 	}
 	defer release()
+	return ws.transact(ctx, fn)
+}
+
+// transact runs fn in a write transaction, one writer at a time in this
+// process, and commits if fn succeeds. It takes no writer lock: write and
+// writeAs do, around it.
+func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	tx, err := ws.db.BeginTx(ctx, nil)

@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 )
 
 // TestTablesFitARealTerminal: standard output a terminal 100 columns wide
@@ -22,14 +20,7 @@ import (
 func TestTablesFitARealTerminal(t *testing.T) {
 	tty := pseudoTerminal(t, 100)
 	log := filepath.Join(t.TempDir(), "demo.log")
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := demo.Generate(f, demo.Config{Vendor: "nsxv", Sessions: 3000, Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	flowsleuthOK(t, "demo", "--vendor", "nsxv", "--sessions", "3000", "--seed", "1", "--out", log)
 	t.Setenv("COLUMNS", "")
 	for _, cmd := range []string{"rules", "flows"} {
 		var errb bytes.Buffer

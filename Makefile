@@ -12,8 +12,16 @@ APT_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev l
 # is left running: tests start their own server on free loopback ports.
 STORE_PKGS := clickhouse-server clickhouse-client
 FUZZTIME ?= 10s
+# Fyne's packaging tool, pinned (go run fetches it through the module proxy).
+FYNE_TOOL := fyne.io/tools/cmd/fyne@v1.7.4
+DIST      := dist
+PACKAGE   := $(DIST)/flowsleuth-linux-$(shell $(GO) env GOARCH 2>/dev/null).tar.xz
+APP_ID    := io.github.flowsleuth
+# make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
+PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen bench-store fuzz clean
+.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen bench-store fuzz clean \
+        package install uninstall
 
 all: build
 
@@ -40,6 +48,34 @@ build: deps
 ## run: build, then open the desktop app (on the built-in demo workspace when you have none)
 run: build
 	./$(BIN) gui
+
+## package: the Linux archive (binary, .desktop entry, icon) from FyneApp.toml, into dist/
+package: build
+	rm -rf $(DIST)/stage && mkdir -p $(DIST)/stage/assets
+	cp FyneApp.toml $(DIST)/stage/ && cp assets/icon.png $(DIST)/stage/assets/
+	@# The tool wants Go code beside FyneApp.toml (and rewrites that file): it gets a copy and a
+	@# stub, and packages the binary `make build` made (--exe), so what is tested is what ships.
+	printf 'package main\n' > $(DIST)/stage/main.go
+	cd $(DIST)/stage && $(GO) run $(FYNE_TOOL) package -os linux --exe $(abspath $(BIN))
+	mv $(DIST)/stage/FlowSleuth.tar.xz $(PACKAGE) && rm -rf $(DIST)/stage
+	@echo "wrote $(PACKAGE)"
+
+## install: the packaged app for this user (no root): $(PREFIX)/bin, the menu entry and its icon
+install: package
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && tar -xJf $(PACKAGE) -C "$$tmp" && \
+	root="$$tmp/flowsleuth/usr/local" && \
+	install -Dm755 "$$root/bin/flowsleuth" "$(PREFIX)/bin/flowsleuth" && \
+	install -Dm644 "$$root/share/pixmaps/$(APP_ID).png" "$(PREFIX)/share/icons/hicolor/256x256/apps/$(APP_ID).png" && \
+	mkdir -p "$(PREFIX)/share/applications" && \
+	sed 's|^Exec=flowsleuth|Exec=$(PREFIX)/bin/flowsleuth|' "$$root/share/applications/$(APP_ID).desktop" \
+		> "$(PREFIX)/share/applications/$(APP_ID).desktop"
+	@if command -v update-desktop-database >/dev/null; then update-desktop-database -q "$(PREFIX)/share/applications"; fi
+	@echo "installed $(PREFIX)/bin/flowsleuth and the menu entry $(PREFIX)/share/applications/$(APP_ID).desktop"
+
+## uninstall: remove what make install put there
+uninstall:
+	rm -f "$(PREFIX)/bin/flowsleuth" "$(PREFIX)/share/applications/$(APP_ID).desktop" \
+		"$(PREFIX)/share/icons/hicolor/256x256/apps/$(APP_ID).png"
 
 ## screenshots: the real app under Xvfb, one PNG per view, into assets/screenshots
 screenshots: build
@@ -90,4 +126,4 @@ fuzz: deps
 	done
 
 clean:
-	rm -rf bin testdata/bench/out
+	rm -rf bin $(DIST) testdata/bench/out

@@ -16,6 +16,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Exit codes.
@@ -54,15 +55,30 @@ func init() {
 }
 
 // cli carries the streams of one invocation, so tests can run it in-process.
+// stdout and stderr escape what a terminal would obey (printable): tables,
+// summaries and messages quote log text. rawOut is standard output as it
+// is, for machine formats (CSV, JSON, demo logs), which keep the data
+// exactly; rawErr, standard error as it is, for the progress bar.
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	rawOut, rawErr io.Writer
+	loaded         []analysis.FileResult // what load read, for the workbook's Sources
 
 	// A reading command's ClickHouse store (--store, cmd_store.go), the tags
 	// it keeps and whether it needs evidence lines.
 	store   string
 	tags    []string
 	samples bool
+}
+
+// output is where a command writes in format: the raw standard output for
+// machine formats, the escaping one for people ("table").
+func (c *cli) output(format string) io.Writer {
+	if format == "table" {
+		return c.stdout
+	}
+	return c.rawOut
 }
 
 // usageError makes run exit with code 2.
@@ -75,13 +91,21 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		c.usage()
-		if len(args) == 0 {
+func run(args []string, stdin io.Reader, rawOut, rawErr io.Writer) int {
+	stdout, stderr := printable.NewWriter(rawOut), printable.NewWriter(rawErr) // messages quote log text
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, rawOut: rawOut, rawErr: rawErr}
+	if len(args) == 0 {
+		// What a desktop launcher or a double-click runs: open the app.
+		// In a terminal with no display, say what there is instead.
+		if err := haveDisplay(); err != nil {
+			c.usage()
+			fmt.Fprintf(stderr, "\nflowsleuth: %v\n", err)
 			return exitUsage
 		}
+		args = []string{"gui"}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		c.usage()
 		return exitOK
 	}
 	for _, cmd := range commands {
@@ -112,6 +136,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func (c *cli) usage() {
 	fmt.Fprintf(c.stderr, "FlowSleuth %s: firewall logs to a micro-segmentation rule base.\n\nUsage:\n", version)
+	fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", "", "", "with no command: open the desktop app, as 'flowsleuth gui'")
 	for _, cmd := range commands {
 		fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", cmd.name, cmd.args, cmd.help)
 	}
@@ -174,7 +199,7 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.monitored, "monitored", "", "the monitored set as IPs or CIDRs, comma separated (default: learned from the logs)")
 	fs.IntVar(&f.year, "year", 0, "year of RFC 3164 timestamps, which have none (default: from each file's modification time)")
 	fs.StringVar(&f.host, "host", "", "reporting host for lines that name none (ESXi local files)")
-	fs.IntVar(&f.workers, "workers", 0, "parsing goroutines (default: one per CPU)")
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parsing goroutines (default: one per CPU; at most %d)", ingest.MaxWorkers))
 	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long")
 	fs.BoolVar(&f.library, "syslog-library", false, "read RFC 5424/3164 headers with go-syslog instead of the fast path")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
@@ -218,7 +243,7 @@ func (c *cli) start(f *modelFlags) (ctx context.Context, progress func(analysis.
 		}
 		undo = append(undo, func() { pprof.StopCPUProfile(); pf.Close() })
 	}
-	if bar := newProgressBar(c.stderr); bar != nil && !f.quiet {
+	if bar := newProgressBar(c.rawErr); bar != nil && !f.quiet {
 		progress = bar.update
 		undo = append(undo, bar.finish)
 	}
@@ -244,6 +269,7 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	m := analysis.NewModel(analysis.Options{Monitored: mon, IdleTimeout: f.idle})
 	start := time.Now()
 	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress})
+	c.loaded = res
 	return m, res, time.Since(start), err
 }
 
@@ -256,10 +282,21 @@ func workspaceFlag(fs *flag.FlagSet) *string {
 	return fs.String("workspace", def, "workspace file")
 }
 
-// openWorkspace opens the workspace named by --workspace.
+// openWorkspace opens the workspace named by --workspace, for a command
+// that writes.
 func openWorkspace(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
 	return workspace.Open(path)
+}
+
+// openWorkspaceToRead opens the workspace named by --workspace read-only,
+// for a command that only reads: it works where the workspace cannot be
+// written, and beside a writer.
+func openWorkspaceToRead(path string) (*workspace.Workspace, error) {
+	if path == "" {
+		return nil, usagef("--workspace is empty")
+	}
+	return workspace.OpenReadOnly(path)
 }

@@ -147,7 +147,7 @@ func (f *checkFlags) validate() error {
 // workspaceExclusions adds the workspace's exclude edits to ex, so that
 // check reviews what rules reviews.
 func workspaceExclusions(wsPath string, ex []netip.Prefix) ([]netip.Prefix, error) {
-	ws, err := openWorkspace(wsPath)
+	ws, err := openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 	if len(files) > 0 {
 		return nil, nil
 	}
-	ws, err := openWorkspace(wsPath)
+	ws, err := openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 	}
 	write := map[string]func(io.Writer, *export.WhatIf) error{
 		"table": export.WriteWhatIfTable, "csv": export.WriteWhatIfCSV, "json": export.WriteWhatIfJSON}[f.format]
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(f.format), 256<<10)
 	if err := write(out, x); err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 func (c *cli) checkWorkbook(path string, x *export.WhatIf, k analysis.Knobs, wsPath string, files []string) error {
 	rs := analysis.Synthesize(x.Convs, k)
 	if len(files) == 0 {
-		ws, err := openWorkspace(wsPath)
+		ws, err := openWorkspaceToRead(wsPath)
 		if err != nil {
 			return err
 		}
@@ -303,7 +303,7 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 		return analysis.Synthesize(before, k), nil
 	}
 	if len(files) == 0 {
-		ws, werr := openWorkspace(wsPath)
+		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
 			return werr
 		}
@@ -317,7 +317,7 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 	if err != nil {
 		return fmt.Errorf("readiness with the cut at %s: %w", cut.UTC().Format(time.RFC3339), err)
 	}
-	out := bufio.NewWriter(c.stdout)
+	out := bufio.NewWriter(c.output(f.format))
 	switch f.format {
 	case "json":
 		err = export.WriteReadinessJSON(out, &r)

@@ -103,7 +103,7 @@ func (c *cli) writeDemo(out string, cfg demo.Config) (demo.Summary, []demo.Row, 
 		return err
 	}
 	if out == "-" {
-		w := bufio.NewWriterSize(c.stdout, 1<<20)
+		w := bufio.NewWriterSize(c.rawOut, 1<<20) // log lines
 		if err := gen(w); err != nil {
 			return sum, nil, err
 		}

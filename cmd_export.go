@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 func (c *cli) exportCmd(args []string) error {
@@ -109,8 +111,9 @@ func (c *cli) exportCmd(args []string) error {
 	for _, m := range losses.Messages() {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
-	fmt.Fprintf(c.stdout, "%d rules, %d conversations under review, %d outside the scope, from %d conversations\n",
-		len(rs.Rules), len(rs.Review), len(rs.Outside), len(convs))
+	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",
+		export.Plural(uint64(len(rs.Rules)), "rule"), export.Plural(uint64(len(rs.Review)), "conversation"),
+		export.Plural(uint64(len(rs.Outside)), "conversation"), export.Plural(uint64(len(convs)), "conversation"))
 	return err
 }
 
@@ -181,16 +184,9 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 		return c.storeSources()
 	}
 	if len(files) > 0 {
-		var out []export.Source
-		for _, f := range files {
-			st, err := os.Stat(f)
-			if err == nil {
-				out = append(out, export.Source{Path: f, Size: st.Size(), Imported: time.Now()})
-			}
-		}
-		return out, nil
+		return fileSources(c.loaded), nil
 	}
-	ws, err := openWorkspace(wsPath)
+	ws, err := openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -200,4 +196,20 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 		return nil, err
 	}
 	return export.WorkspaceSources(srcs), nil
+}
+
+// fileSources describes the files read without a workspace, with what
+// their lines were, as import counts them.
+func fileSources(res []analysis.FileResult) []export.Source {
+	out := make([]export.Source, 0, len(res))
+	for _, r := range res {
+		st := &r.Stats
+		src := export.Source{Path: r.Name, Size: max(r.Size, 0), Lines: st.Lines, Events: st.Events, Skipped: st.Skipped,
+			Unsupported: st.Unsupported, Malformed: st.Malformed, Imported: time.Now()}
+		for _, pe := range st.MalformedSamples {
+			src.MalformedSamples = append(src.MalformedSamples, fmt.Sprintf("%s:%d: %v", pe.File, pe.Line, ingest.Reason(pe.Err)))
+		}
+		out = append(out, src)
+	}
+	return out
 }

@@ -24,6 +24,7 @@ func (c *cli) flowsCmd(args []string) error {
 	mf.register(fs)
 	wsPath := workspaceFlag(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
+	wide := fs.Bool("wide", false, "table: the full text of every cell (by default a terminal's table is cut to fit it)")
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "workspace: only sessions that started before this time (RFC 3339 or YYYY-MM-DD)")
 	top := fs.Int("top", 0, "workspace: only the N conversations with the most bytes, largest first")
@@ -34,8 +35,11 @@ func (c *cli) flowsCmd(args []string) error {
 		return err
 	}
 	c.tags, c.samples = parseTags(*tags), *format == "json"
+	table := func(w io.Writer, convs []analysis.Conversation) error {
+		return export.WriteFlowsTable(w, convs, c.tableOptions(*wide))
+	}
 	write, ok := map[string]func(io.Writer, []analysis.Conversation) error{
-		"table": export.WriteFlowsTable, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
+		"table": table, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
 	}[*format]
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
@@ -55,7 +59,7 @@ func (c *cli) flowsCmd(args []string) error {
 		return err
 	}
 	convs = keepTags(convs, c.tags)
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, convs); werr != nil {
 		return werr
 	}
@@ -106,7 +110,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
 	}
-	ws, err := openWorkspace(path)
+	ws, err := openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -122,11 +122,16 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	return readErrors(plain)
 }
 
-// readErrors reports files whose reading stopped early (a truncated gzip).
+// readErrors reports files whose reading stopped early (a read error, a
+// damaged gzip).
 func readErrors(res []analysis.FileResult) error {
 	var errs []error
 	for _, r := range res {
-		if r.Err != nil {
+		var gd *ingest.GzipDamage
+		switch {
+		case errors.As(r.Err, &gd):
+			errs = append(errs, r.Err)
+		case r.Err != nil:
 			errs = append(errs, fmt.Errorf("%w (the lines before it were read)", r.Err))
 		}
 	}
@@ -141,13 +146,14 @@ func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, ela
 		size += max(r.Size, 0)
 	}
 	secs := elapsed.Seconds()
+	read := total.Bytes + total.Pending // a last line held back was read too
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(name string, n int64, note string) {
 		fmt.Fprintf(tw, "%s\t%s\t  %s\n", name, group(n), note)
 	}
 	row("files", int64(len(res)), fmt.Sprintf("%s on disk, %s of text read in %.2f s (%.0f MB/s, %s lines/s)",
-		export.HumanBytes(uint64(size)), export.HumanBytes(uint64(total.Bytes)), secs,
-		float64(total.Bytes)/1e6/secs, group(int64(float64(total.Lines)/secs))))
+		export.HumanBytes(uint64(size)), export.HumanBytes(uint64(read)), secs,
+		float64(read)/1e6/secs, group(int64(float64(total.Lines)/secs))))
 	row("lines", total.Lines, "")
 	row("events", total.Events, vendorNote(total.Vendors))
 	row("sessions", ms.Sessions, "")
@@ -166,9 +172,17 @@ func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, ela
 		}
 	}
 	for _, r := range res {
-		if r.Err != nil {
+		var gd *ingest.GzipDamage
+		switch {
+		case errors.As(r.Err, &gd):
+			fmt.Fprintf(w, "\nwarning: %v\n", r.Err)
+		case r.Err != nil:
 			fmt.Fprintf(w, "\nwarning: %v: the file ends early; %s lines before it were read\n",
 				r.Err, group(r.Stats.Lines))
+		}
+		if r.Trailing > 0 {
+			fmt.Fprintf(w, "\nwarning: %s: %s bytes after its last gzip member are not gzip: not read\n",
+				r.Name, group(r.Trailing))
 		}
 	}
 }

@@ -24,6 +24,9 @@ const listenHelp = "Receives syslog from Nutanix AHV hosts and ESXi over UDP, TC
 	"detected per connection) and TLS, archives every message under --archive before it enters the\n" +
 	"model, and commits the model to the workspace every --flush. Only senders in --allow are accepted\n" +
 	"(an injected line would become a firewall rule): without --allow or --allow-any it refuses to start.\n" +
+	"The allowlist cannot authenticate UDP: anyone who reaches the port can forge an allowed source\n" +
+	"address, so conversations seen only over UDP are listed for review, not made into rules. TCP's\n" +
+	"handshake proves the address; to trust the senders themselves, use --tls with --client-ca.\n" +
 	"Without --udp, --tcp and --tls it listens on UDP and TCP port 514 when permitted, else 5514.\n" +
 	"A restart first imports what the archive holds beyond the workspace. Ctrl-C or SIGTERM stops it\n" +
 	"after a last commit."
@@ -53,8 +56,8 @@ func (f *listenFlags) register(fs interface {
 	fs.StringVar(&f.tlsAddr, "tls", "", "TLS address to listen on (RFC 5425; needs --cert and --key)")
 	fs.StringVar(&f.cert, "cert", "", "TLS certificate (PEM)")
 	fs.StringVar(&f.key, "key", "", "TLS private key (PEM)")
-	fs.StringVar(&f.clientCA, "client-ca", "", "TLS: accept only senders with a certificate from these CAs (PEM; RFC 5425 mutual authentication)")
-	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated")
+	fs.StringVar(&f.clientCA, "client-ca", "", "TLS: accept only senders with a certificate from these CAs (PEM; RFC 5425 mutual authentication): the way to trust senders")
+	fs.StringVar(&f.allow, "allow", "", "senders accepted, as IPs or CIDRs, comma separated (UDP source addresses can be forged: see above)")
 	fs.BoolVar(&f.allowAny, "allow-any", false, "accept every sender (only on a trusted network)")
 	fs.StringVar(&f.archive, "archive", "", "archive directory (default: NAME.archive beside the workspace NAME.flowsleuth)")
 	fs.BoolVar(&f.noWorkspace, "no-workspace", false, "keep the model in memory only (the archive is still written)")
@@ -189,6 +192,9 @@ func (c *cli) serve(cfg live.Config, every time.Duration, fw *forwarder) error {
 		defer t.Stop()
 		tick = t.C
 	}
+	watch := time.NewTicker(time.Second) // what cannot wait for the status line
+	defer watch.Stop()
+	var alerts alerter
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
@@ -197,6 +203,8 @@ func (c *cli) serve(cfg live.Config, every time.Duration, fw *forwarder) error {
 			if fw != nil {
 				fmt.Fprintln(c.stderr, fw.Status(ctx))
 			}
+		case <-watch.C:
+			alerts.check(c.stderr, s.Stats())
 		}
 	}
 	stop()
@@ -239,11 +247,47 @@ func (c *cli) announce(s *live.Session, cfg live.Config) {
 
 // statusLine is the periodic one-line report.
 func statusLine(st live.Stats) string {
-	return fmt.Sprintf("%s msg/s  received %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
+	line := fmt.Sprintf("%s msg/s  received %s  archived %s  parsed %s  skipped %s  malformed %s  rejected %s  "+
 		"dropped %s app / %s kernel  oversize %s  conns %d  archive %s  conversations %s",
-		group(int64(st.Rate)), group(st.Received), group(st.Parsed), group(st.Skipped), group(st.Malformed),
+		group(int64(st.Rate)), group(st.Received), group(st.Accepted), group(st.Parsed), group(st.Skipped), group(st.Malformed),
 		group(st.Rejected), group(st.Dropped), group(st.KernelDrops), group(st.Oversize), st.OpenConns,
 		archiveSize(st.Stats), group(st.Conversations))
+	if st.FramingErrors > 0 {
+		line += fmt.Sprintf("  framing errors %s (last: %s)", group(st.FramingErrors), st.LastFramingError)
+	}
+	if st.ArchiveDown {
+		line += "  " + archiveDown(st.Stats)
+	}
+	return line
+}
+
+// archiveDown says that the archive fails and what the listener does meanwhile.
+func archiveDown(st listen.Stats) string {
+	return fmt.Sprintf("ARCHIVE FAILING since %s: %s: not accepting messages until it can write again "+
+		"(TCP senders held back, %s UDP datagrams dropped)", st.ArchiveDownSince.Format("15:04:05"), st.ArchiveErr,
+		group(st.ArchiveDropped))
+}
+
+// alerter prints, as soon as they happen, the events the status line would
+// tell only later: the archive failing and working again.
+type alerter struct {
+	down    bool
+	framing int64
+}
+
+func (a *alerter) check(w io.Writer, st live.Stats) {
+	if st.FramingErrors > a.framing {
+		fmt.Fprintf(w, "flowsleuth listen: closed a connection it could not frame: %s\n", st.LastFramingError)
+		a.framing = st.FramingErrors
+	}
+	switch {
+	case st.ArchiveDown && !a.down:
+		fmt.Fprintf(w, "flowsleuth listen: %s\n", archiveDown(st.Stats))
+	case !st.ArchiveDown && a.down:
+		fmt.Fprintf(w, "flowsleuth listen: the archive can be written again: accepting messages (%s UDP datagrams were dropped meanwhile)\n",
+			group(st.ArchiveDropped))
+	}
+	a.down = st.ArchiveDown
 }
 
 // archiveSize is the archive's size, and how many closed segments wait for
@@ -280,6 +324,11 @@ func (c *cli) summary(st live.Stats, cfg live.Config) {
 	}
 	if st.FlushErr != "" {
 		fmt.Fprintf(w, "  last commit failed: %s\n", st.FlushErr)
+	}
+	if st.ArchiveFailures > 0 {
+		fmt.Fprintf(w, "  the archive failed %d times (last: %s): %s UDP datagrams dropped meanwhile, %s messages "+
+			"read but never archived (not in the workspace)\n", st.ArchiveFailures, st.ArchiveErr,
+			group(st.ArchiveDropped), group(st.Unarchived))
 	}
 	fmt.Fprintf(w, "  archive %s: %s in %d segments this run\n", cfg.Listen.Archive,
 		export.HumanBytes(uint64(st.ArchiveBytes)), st.Segments)

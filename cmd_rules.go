@@ -91,7 +91,7 @@ func workspaceInventory(path string) ([]workspace.InvEntry, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no workspace at %s", path)
 	}
-	ws, err := openWorkspace(path)
+	ws, err := openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +122,7 @@ func (c *cli) rulesCmd(args []string) error {
 	kf.register(fs)
 	wsPath := workspaceFlag(fs)
 	format := fs.String("format", "table", "output format: table, csv or json")
+	wide := fs.Bool("wide", false, "table: the full text of every cell (by default a terminal's table is cut to fit it)")
 	since := fs.String("since", "", "workspace: only sessions that started at or after this time")
 	until := fs.String("until", "", "workspace: only sessions that started before this time")
 	c.storeFlag(fs)
@@ -129,8 +130,11 @@ func (c *cli) rulesCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	table := func(w io.Writer, rs analysis.RuleSet) error {
+		return export.WriteRulesTable(w, rs, c.tableOptions(*wide))
+	}
 	write, ok := map[string]func(io.Writer, analysis.RuleSet) error{
-		"table": export.WriteRulesTable, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,
+		"table": table, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,
 	}[*format]
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
@@ -142,7 +146,7 @@ func (c *cli) rulesCmd(args []string) error {
 	if rs == nil {
 		return err
 	}
-	out := bufio.NewWriterSize(c.stdout, 256<<10)
+	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, *rs); werr != nil {
 		return werr
 	}
@@ -161,10 +165,15 @@ func (c *cli) listOutside(items []analysis.ReviewItem) {
 	if len(items) == 0 {
 		return
 	}
-	fmt.Fprintf(c.stderr, "flowsleuth rules: %d conversations are outside the scope (neither end monitored or in --focus), not rules:\n", len(items))
+	verb := "are"
+	if len(items) == 1 {
+		verb = "is"
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth rules: %s %s outside the scope (neither end monitored or in --focus), not rules:\n",
+		export.Plural(uint64(len(items)), "conversation"), verb)
 	for i, it := range items {
 		if i == 20 {
-			fmt.Fprintf(c.stderr, "  … and %d more (--format table or json lists them all)\n", len(items)-i)
+			fmt.Fprintf(c.stderr, "  … and %s more (--format table or json lists them all)\n", analysis.Thousands(uint64(len(items)-i)))
 			break
 		}
 		cv := &it.Conversation
@@ -188,7 +197,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 	var rs analysis.RuleSet
 	var results []analysis.EditResult
 	if len(files) == 0 && !c.storeWithoutWorkspace(wsPath) {
-		ws, werr := openWorkspace(wsPath)
+		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
 			return nil, nil, werr
 		}

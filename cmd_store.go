@@ -154,14 +154,14 @@ func (c *cli) flowsOfStore(mf *modelFlags, wsPath string, files []string, since,
 	return convs, ws.Label(ctx, convs)
 }
 
-// existingWorkspace opens the workspace at path when the file exists (nil
-// otherwise): readers of a store use its inventory, monitored set and rule
-// edits, but never create it.
+// existingWorkspace opens the workspace at path read-only when the file
+// exists (nil otherwise): readers of a store use its inventory, monitored
+// set and rule edits, but never create it.
 func existingWorkspace(path string) (*workspace.Workspace, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	return openWorkspace(path)
+	return openWorkspaceToRead(path)
 }
 
 // storeSources describes the store for the workbook's Sources sheet.

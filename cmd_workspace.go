@@ -30,7 +30,11 @@ func (c *cli) workspaceCmd(args []string) error {
 	if _, err := os.Stat(*wsPath); err != nil && rest[0] != "monitor" {
 		return fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE')", *wsPath)
 	}
-	ws, err := openWorkspace(*wsPath)
+	open := openWorkspaceToRead
+	if rest[0] == "monitor" {
+		open = openWorkspace
+	}
+	ws, err := open(*wsPath)
 	if err != nil {
 		return err
 	}
@@ -41,7 +45,7 @@ func (c *cli) workspaceCmd(args []string) error {
 		return c.workspaceInfo(ctx, ws)
 	case "export":
 		if *out == "-" {
-			w := bufio.NewWriterSize(c.stdout, 1<<20)
+			w := bufio.NewWriterSize(c.rawOut, 1<<20) // JSON: the data exactly
 			if err := ws.Export(ctx, w, export.WriteFlowsJSON); err != nil {
 				return err
 			}

@@ -8,6 +8,8 @@ package main
 
 import (
 	"os"
+
+	_ "github.com/flowsleuth/flowsleuth/app/locale" // before Fyne initialises: no locale error under LANG=C.UTF-8
 )
 
 func main() {

@@ -241,18 +241,6 @@ func TestNSXReexportCLI(t *testing.T) {
 	if code, _, errs := flowsleuth(t, "", "inventory", "import", "--workspace", ws, inv); code != exitOK {
 		t.Fatal(errs)
 	}
-	type body struct {
-		Children []struct {
-			Children []struct {
-				SecurityPolicy *struct {
-					Children []struct {
-						MarkedForDelete bool `json:"marked_for_delete"`
-						Rule            struct{ ID string }
-					}
-				}
-			}
-		}
-	}
 	export := func(name string) (live, deleted []string) {
 		t.Helper()
 		path := filepath.Join(dir, name)
@@ -260,24 +248,7 @@ func TestNSXReexportCLI(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "/infra/domains/default/groups/SGTSWEB") {
 			t.Fatalf("export: %d %s %s", code, out, errs)
 		}
-		raw, _ := os.ReadFile(path)
-		var b body
-		if err := json.Unmarshal(raw, &b); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range b.Children[len(b.Children)-1].Children {
-			if d.SecurityPolicy == nil {
-				continue
-			}
-			for _, c := range d.SecurityPolicy.Children {
-				if c.MarkedForDelete {
-					deleted = append(deleted, c.Rule.ID)
-				} else {
-					live = append(live, c.Rule.ID)
-				}
-			}
-		}
-		return live, deleted
+		return nsxRuleIDs(t, path)
 	}
 	first, deleted := export("nsx1.json")
 	if len(deleted) != 0 || len(first) < 5 {
@@ -301,4 +272,42 @@ func TestNSXReexportCLI(t *testing.T) {
 			t.Errorf("%s vanished without being marked for delete", id)
 		}
 	}
+}
+
+// nsxRuleIDs returns the ids of the rules of the NSX body at path: those it
+// writes and those it marks for delete.
+func nsxRuleIDs(t *testing.T, path string) (live, deleted []string) {
+	t.Helper()
+	var b struct {
+		Children []struct {
+			Children []struct {
+				SecurityPolicy *struct {
+					Children []struct {
+						MarkedForDelete bool `json:"marked_for_delete"`
+						Rule            struct{ ID string }
+					}
+				}
+			}
+		}
+	}
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(raw, &b)
+	}
+	if err != nil || len(b.Children) == 0 {
+		t.Fatalf("NSX body %s: %v", path, err)
+	}
+	for _, d := range b.Children[len(b.Children)-1].Children {
+		if d.SecurityPolicy == nil {
+			continue
+		}
+		for _, c := range d.SecurityPolicy.Children {
+			if c.MarkedForDelete {
+				deleted = append(deleted, c.Rule.ID)
+			} else {
+				live = append(live, c.Rule.ID)
+			}
+		}
+	}
+	return live, deleted
 }

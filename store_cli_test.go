@@ -130,7 +130,12 @@ func TestStoreParity(t *testing.T) {
 			if _, err := os.Stat(reader); err == nil {
 				t.Error("reading a store created the reader's workspace")
 			}
-			if tc.vendor == "nsxv" { // check reads the store through the same source (and makes its workspace)
+			if tc.vendor == "nsxv" { // check reads the store through the same source, beside a workspace
+				ws, err := workspace.Open(reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ws.Close()
 				policy := filepath.Join(dir, "nsx.json")
 				runBin(t, bin, nil, "export", "--workspace", whole, "--nsx", policy)
 				if got, want := checkOutput(t, bin, "--store", url, "--workspace", reader, "--policy", policy),
@@ -167,11 +172,12 @@ func sameJSONFlows(t *testing.T, got, want string) {
 // returns its output.
 func checkOutput(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(bin, append([]string{"check"}, args...)...).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailure {
-			t.Fatalf("check %v: %v", args, err)
-		}
+	cmd := exec.Command(bin, append([]string{"check"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); (err != nil && (!ok || ee.ExitCode() != exitFailure)) || len(out) == 0 {
+		t.Fatalf("check %v: %v\n%s", args, err, stderr.String())
 	}
 	return string(out)
 }

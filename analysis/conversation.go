@@ -36,6 +36,7 @@ type conv struct {
 	hosts       []uint32
 	actions     uint16 // 1<<ingest.Action
 	vendors     uint8  // 1<<ingest.Vendor
+	origins     uint8  // how its lines arrived: Origin bits
 	samples     []string
 }
 
@@ -64,6 +65,7 @@ func (c *conv) observe(ev *ingest.Event, m *Model, host uint32) {
 		c.actions |= 1 << ev.Action
 	}
 	c.vendors |= 1 << ev.Vendor
+	c.origins |= origin(ev)
 	c.addLabel(m.label(ev), ev.Direction)
 	if len(c.samples) < m.opts.Samples {
 		c.samples = append(c.samples, string(ev.Raw))

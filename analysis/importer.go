@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -24,6 +25,11 @@ type FileResult struct {
 	Stats   ingest.Stats
 	Elapsed time.Duration
 	Err     error // a read error; the lines before it were imported
+	// Trailing counts bytes after a gzip file's last member that are not
+	// gzip (padding, or a member too damaged to begin): they were not read.
+	Trailing int64
+
+	damage damage // a damaged gzip: the text its members that checked hold
 }
 
 // ImportOptions configure Import.
@@ -36,13 +42,53 @@ type ImportOptions struct {
 // events (InTimeOrder). It stops at the first file that cannot be opened,
 // and at ctx's end; a read error inside a file is kept in its FileResult
 // and the next file is read.
+//
+// A gzip member gives its text before its check (CRC-32, length) can fail:
+// when one fails after its text was read, Import empties m and reads the
+// files again, that one ending where its members that checked end, so that
+// m never holds text a check refused. m must therefore hold nothing else
+// when Import is called. Standard input cannot be read again: a damaged
+// gzip on it contributes nothing, and one after it is an error.
 func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]FileResult, error) {
 	files = InTimeOrder(files, o.Parse...)
+	damaged := make(map[int]damage) // the damaged files, read up to their verified text
+	for {
+		out, redo, err := importFiles(ctx, m, files, damaged, o)
+		if err != nil || redo < 0 {
+			return out, err
+		}
+		if i := slices.Index(files[:redo], "-"); i >= 0 {
+			return out, fmt.Errorf("import %s: %w: read after standard input, which cannot be read again; "+
+				"import them with a workspace, or separately", files[redo], out[redo].Err)
+		}
+		damaged[redo] = out[redo].damage
+		m.clear()
+	}
+}
+
+// damage is a damaged gzip's verified text and the error that ended it.
+type damage struct {
+	verified int64
+	err      error
+}
+
+// importFiles reads files into m, the damaged ones up to their verified
+// text. It returns the index of a damaged gzip whose unverified text was
+// read (redo; -1 if none): m then holds that text.
+func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]damage, o ImportOptions) ([]FileResult, int, error) {
 	var out []FileResult
 	for i, name := range files {
-		in, err := ingest.Open(name)
+		d, limited := damaged[i]
+		if limited && name == "-" {
+			out = append(out, FileResult{Name: name, Size: -1, Err: &ingest.GzipDamage{Name: name, Err: d.err, Lost: true}})
+			continue
+		}
+		in, err := ingest.OpenContext(ctx, name)
 		if err != nil {
-			return out, err
+			return out, -1, err
+		}
+		if limited {
+			in.Limit(d.verified)
 		}
 		res := FileResult{Name: name, Size: in.Size, Gzip: in.Gzip}
 		stop := Watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
@@ -54,13 +100,34 @@ func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]F
 		}, opts...)
 		res.Elapsed = time.Since(start)
 		stop()
+		verified, derr := in.Damage()
+		res.Trailing = in.Trailing()
 		in.Close()
 		if ctx.Err() != nil {
-			return append(out, res), fmt.Errorf("import %s: %w", name, ctx.Err())
+			return append(out, res), -1, fmt.Errorf("import %s: %w", name, ctx.Err())
+		}
+		if limited {
+			res.Err = &ingest.GzipDamage{Name: name, Verified: d.verified, Err: d.err}
+		}
+		if derr != nil {
+			res.Err, res.damage = fmt.Errorf("read %s: %w", name, derr), damage{verified, derr}
+			if res.Stats.Bytes+res.Stats.Pending > verified {
+				return append(out, res), i, nil
+			}
 		}
 		out = append(out, res)
 	}
-	return out, nil
+	return out, -1, nil
+}
+
+// clear empties m, for Import to start again.
+func (m *Model) clear() {
+	fresh := NewModel(m.opts)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.strs, m.convs, m.open, m.spare, m.clocks = fresh.strs, fresh.convs, fresh.open, nil, nil
+	m.ruleTags, m.ruleIDs, m.labels, m.sweepAt = fresh.ruleTags, fresh.ruleIDs, fresh.labels, fresh.sweepAt
+	m.events, m.sessions, m.expired = 0, 0, 0
 }
 
 // Watch calls fn with the progress of in every 100 ms until stopped, and a

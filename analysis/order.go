@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"cmp"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
 // peekLines and peekBytes bound how far InTimeOrder reads into a file for
@@ -23,10 +26,12 @@ const (
 // it is seen going on: read newest first (a glob of logrotate's flow.log,
 // flow.log.1, flow.log.2.gz), such a connection counted twice. The sort is
 // stable; files whose first lines hold no event, or that cannot be read,
-// keep their order after the others (reading them reports why). With
-// standard input ("-") among them, files keep the order given.
+// keep their order after the others (reading them reports why). A
+// listener's archive segments keep the order of their names among
+// themselves: it is their lines' arrival order. With standard input ("-")
+// among them, files keep the order given.
 func InTimeOrder(files []string, opts ...ingest.Option) []string {
-	if len(files) < 2 || slices.Contains(files, "-") {
+	if len(files) < 2 || slices.ContainsFunc(files, isStream) {
 		return files
 	}
 	type keyed struct {
@@ -47,7 +52,39 @@ func InTimeOrder(files []string, opts ...ingest.Option) []string {
 	for i, k := range ks {
 		out[i] = k.name
 	}
+	segmentsInArrivalOrder(out)
 	return out
+}
+
+// segmentsInArrivalOrder puts a listener's archive segments among files,
+// where the sort by first event left them, back in the order of their
+// names. A segment holds lines in the order they arrived and is named
+// after when it was opened (listen.IsSegment); its first line may carry an
+// earlier time than the segment before (a host whose clock lags), and read
+// in that order a connection straddling the two counted twice.
+func segmentsInArrivalOrder(files []string) {
+	var at []int
+	var segs []string
+	for i, f := range files {
+		if listen.IsSegment(f) {
+			at = append(at, i)
+			segs = append(segs, f)
+		}
+	}
+	slices.SortStableFunc(segs, func(a, b string) int { return cmp.Compare(filepath.Base(a), filepath.Base(b)) })
+	for i, f := range segs {
+		files[at[i]] = f
+	}
+}
+
+// isStream reports whether name is read once, front to back: standard
+// input, a named pipe, a device.
+func isStream(name string) bool {
+	if name == "-" {
+		return true
+	}
+	st, err := os.Stat(name)
+	return err == nil && !st.Mode().IsRegular() && !st.IsDir()
 }
 
 func btoi(b bool) int {

@@ -37,8 +37,11 @@ type Conversation struct {
 
 	First, Last time.Time // zero when no line had a time
 	Hosts       []string  // reporting hosts, sorted
-	Hourly      []Hour    // sessions started per hour, in time order
-	Samples     []string  // the first raw lines, as evidence
+	// Unauthenticated is set when every line of it was received over UDP,
+	// whose sender address anyone can forge (trust.go).
+	Unauthenticated bool
+	Hourly          []Hour   // sessions started per hour, in time order
+	Samples         []string // the first raw lines, as evidence
 }
 
 // Tag is a group label and the direction of the conversation relative to
@@ -223,6 +226,7 @@ func (c *ConvState) Conversation(mon *Monitored, ruleTags map[string]string) Con
 		}
 	}
 	out.Tags = tags(c.Labels, ruleTags)
+	out.Unauthenticated = c.Origins == OriginUnauthenticated
 	return out
 }
 

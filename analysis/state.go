@@ -24,6 +24,7 @@ type ConvState struct {
 	Hosts       []string
 	Actions     uint16 // 1<<ingest.Action
 	Vendors     uint8  // 1<<ingest.Vendor
+	Origins     uint8  // how its lines arrived: OriginAuthenticated, OriginUnauthenticated
 	Samples     []string
 }
 
@@ -76,6 +77,7 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 	}
 	c.Actions |= o.Actions
 	c.Vendors |= o.Vendors
+	c.Origins |= o.Origins
 	for _, s := range o.Samples {
 		if len(c.Samples) < samples {
 			c.Samples = append(c.Samples, s)
@@ -122,7 +124,7 @@ func (m *Model) state(c *conv) ConvState {
 	st := ConvState{
 		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
 		Proto: c.key.proto, DPort: c.key.dport,
-		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors,
+		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
 		Samples: slices.Clone(c.samples),
 	}
 	for i := range c.sides {

@@ -8,8 +8,9 @@ import (
 // ReviewReasons returns, for each conversation, why synthesis with k lists
 // it for review instead of making a rule of it, or "" when it makes a rule
 // of it: a peer the user excluded, a port scan (one source reaching
-// k.ScanPorts unanswered ports of one host), never answered, or only seen
-// dropped (the last three unless k.IncludeSuspect). It is the test
+// k.ScanPorts unanswered ports of one host), never answered, only seen
+// dropped, or only received over UDP (the last four unless
+// k.IncludeSuspect). It is the test
 // Synthesize applies, for the commands that need it without synthesising
 // (check: no observed conversation outside review may be blocked).
 func ReviewReasons(convs []Conversation, k Knobs) []string {
@@ -42,6 +43,8 @@ func ReviewReasons(convs []Conversation, k Knobs) []string {
 			reasons[i] = "never answered (probable scan or dead service)"
 		case onlyBlocked(c.Actions):
 			reasons[i] = "only seen dropped"
+		case unauthenticated(c):
+			reasons[i] = reasonUnauthenticated
 		}
 	}
 	return reasons

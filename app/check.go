@@ -17,6 +17,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // checkView replays the workspace's conversations against a policy file
@@ -113,8 +114,12 @@ func (v *checkView) buildTables() {
 	v.broken = newDataTable([]string{"Source", "Destination", "Service", "Sessions", "Verdict", "Rule", "Point", "Why"},
 		[]float32{210, 210, 90, 80, 90, 240, 220, 500}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.Broken) }),
 		func(row, col int) string { return v.convCell(v.state.x.Result.Report.Broken[row], col) })
-	v.rules = newDataTable([]string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"},
-		[]float32{300, 220, 140, 90, 110, 90, 200}, rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.ruleCell)
+	ruleHeaders := []string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"}
+	// The rule's name is what people read: as wide as the longest of the
+	// demo's export, the status (the last column) taking what is left.
+	v.rules = newDataTable(ruleHeaders, columnWidths(ruleHeaders, []string{"HTTPS alternate clients to AppTier:App HTTPS alternate (8443/tcp)",
+		"FlowSleuth discovered policy", "nsx-policy.json", "ALLOW", "12,345", "1,234,567", ruleUnused}),
+		rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.ruleCell)
 	v.highlightUnused()
 	v.tags = newDataTable([]string{"Tag", "Direction", "Verdict", "Conversations", "Sessions", "Bytes"},
 		[]float32{220, 100, 100, 110, 100, 100}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.ByTag) }), v.tagCell)
@@ -143,6 +148,11 @@ func (v *checkView) buildTables() {
 			}
 			return v.convCell(i, col)
 		})
+	// The last column of each table takes the width the others leave.
+	for _, t := range []*dataTable{v.broken, v.rules, v.tags, v.suspect, v.wide, v.diff} {
+		last := len(t.headers) - 1
+		t.setFlex(last, t.widths[last])
+	}
 	v.tabs = container.NewAppTabs(
 		container.NewTabItem("Would break", v.broken),
 		container.NewTabItem("Policy rules", v.rules),
@@ -202,13 +212,17 @@ func (v *checkView) ruleCell(row, col int) string {
 	return ""
 }
 
+// ruleUnused is the status of a rule that matched nothing (in the danger
+// colour; the tab's title counts them).
+const ruleUnused = "⚠ unused"
+
 // ruleStatus says whether a rule matched nothing.
 func ruleStatus(r policy.RuleRef, h policy.Totals) string {
 	switch {
 	case r.Implicit:
 		return "implicit"
 	case h.Conversations == 0:
-		return "⚠ unused: matched nothing"
+		return ruleUnused
 	}
 	return ""
 }
@@ -225,7 +239,7 @@ func (v *checkView) highlightUnused() {
 	update := v.rules.UpdateCell
 	v.rules.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
 		update(id, o)
-		l := o.(*widget.Label)
+		l := cellLabel(o)
 		imp := widget.MediumImportance
 		if v.state != nil && id.Row < len(v.state.x.Result.Report.Hits) {
 			r := v.state.x.Result.Program.Rules()[id.Row]
@@ -317,7 +331,7 @@ func (v *checkView) rerun() {
 				return
 			}
 			if err != nil {
-				v.summary.SetText("Check failed: " + err.Error())
+				v.summary.SetText("Check failed: " + printable.Text(err.Error()))
 				v.u.showErrorNow(err)
 				return
 			}
@@ -390,7 +404,7 @@ func (v *checkView) setState(st *checkState) {
 		}
 	}
 	v.u.flows.checkChanged()
-	v.u.rules.table.Refresh()
+	v.u.rules.checkChanged(st != nil)
 	if v.onCheck != nil {
 		v.onCheck(st)
 	}
@@ -407,8 +421,8 @@ func (v *checkView) showSummary() {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rules in force. Of %s conversations: %s allowed, %s would block (monitor), %s blocked",
-		written, thousands(r.Total.Conversations), thousands(r.ByOutcome[policy.Allowed].Conversations),
+	fmt.Fprintf(&b, "%s in force. Of %s: %s allowed, %s would block (monitor), %s blocked",
+		plural(written, "rule"), plural(r.Total.Conversations, "conversation"), thousands(r.ByOutcome[policy.Allowed].Conversations),
 		thousands(r.ByOutcome[policy.WouldBlock].Conversations), thousands(r.ByOutcome[policy.Blocked].Conversations))
 	if n := r.InReview[policy.Blocked].Conversations + r.InReview[policy.WouldBlock].Conversations; n > 0 {
 		fmt.Fprintf(&b, " (%s of them under review)", thousands(n))
@@ -416,7 +430,7 @@ func (v *checkView) showSummary() {
 	if r.OK() {
 		b.WriteString(". OK: no observed conversation outside review would be blocked.")
 	} else {
-		fmt.Fprintf(&b, ". %s observed conversations outside review would be blocked.", thousands(len(r.Broken)))
+		fmt.Fprintf(&b, ". %s outside review would be blocked.", plural(len(r.Broken), "observed conversation"))
 	}
 	v.summary.SetText(b.String())
 	counts := []int{len(r.Broken), len(x.Result.Program.Rules()), len(r.ByTag), len(r.SuspectAdmitted), len(r.Wide), len(v.state.diffRows), len(r.Problems)}
@@ -433,7 +447,7 @@ func (v *checkView) showSummary() {
 	if len(lines) == 0 {
 		lines = []string{"Every group, category and service the policy references was resolved."}
 	}
-	v.probs.SetText("• " + strings.Join(lines, "\n• "))
+	v.probs.SetText(printable.Text("• " + strings.Join(lines, "\n• "))) // names from the policy
 }
 
 // showFiles lists the files of the check.
@@ -454,7 +468,7 @@ func (v *checkView) showFiles() {
 			parts = append(parts, f.name+": "+filepath.Base(f.path))
 		}
 	}
-	v.files.SetText(strings.Join(parts, " · "))
+	v.files.SetText(printable.Field(strings.Join(parts, " · ")))
 }
 
 // showInFlows opens the Flows view on what would break (or, when nothing

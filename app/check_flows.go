@@ -9,12 +9,9 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 )
 
-// The Flows view's share of a policy check: a Verdict column and a verdict
-// filter. Hooks in flows.go and flowquery.go call these.
-
-// ColVerdict is the Flows table's column of the checked policy's verdicts,
-// after the flow columns; empty when no policy is checked.
-const ColVerdict = numFlowCols
+// The Flows view's share of a policy check: a Verdict column (ColVerdict,
+// flowquery.go) and a verdict filter. Hooks in flows.go and flowquery.go
+// call these.
 
 // verdictBreaks is the filter value of the conversations a policy would
 // break: blocked or would block, outside review.
@@ -22,12 +19,6 @@ const verdictBreaks = "would break"
 
 // verdictChoices are the verdict select's options.
 var verdictChoices = []string{"Any verdict", policy.Allowed.String(), policy.WouldBlock.String(), policy.Blocked.String(), verdictBreaks}
-
-// withVerdictColumn returns the flow table's headers and widths with the
-// Verdict column.
-func withVerdictColumn(headers []string, widths []float32) ([]string, []float32) {
-	return append(slices.Clone(headers), "Verdict"), append(slices.Clone(widths), 150)
-}
 
 // newVerdictSelect is the Flows view's verdict filter.
 func (v *flowsView) newVerdictSelect() *widget.Select {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // readinessHoldout is how much of the observations the Overview holds out.
@@ -60,7 +61,7 @@ func (r *readinessLine) update(s *Snapshot) {
 			}
 			if err != nil {
 				r.last, r.cut = nil, time.Time{}
-				r.label.SetText("Readiness: " + err.Error())
+				r.label.SetText("Readiness: " + printable.Text(err.Error()))
 				r.btn.Disable()
 				return
 			}
@@ -97,9 +98,9 @@ func readiness(p *Project, s *Snapshot) (analysis.Readiness, error) {
 
 // readinessText is the line for people.
 func readinessText(r *analysis.Readiness) string {
-	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %d of its %d conversations (%.1f%%) · "+
-		"%d new on the last day · last new legitimate conversation %.1f days before the end",
-		len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), len(r.Novel), r.DaysSinceNew())
+	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %s of its %s (%.1f%%) · "+
+		"%s new on the last day · last new legitimate conversation %.1f days before the end",
+		thousands(len(r.Blocked)), plural(r.Assessed(), "conversation"), 100*r.BlockedShare(), thousands(len(r.Novel)), r.DaysSinceNew())
 }
 
 // tapped shows the held-out day's new conversations in Flows.

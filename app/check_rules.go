@@ -1,9 +1,6 @@
 package app
 
 import (
-	"fmt"
-	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -14,27 +11,15 @@ import (
 // the checked policy does to the conversations it was made from. Hooks in
 // rules.go call these.
 
-// colRuleCheck is the Rules table's column of the check, after the rule
-// columns.
-var colRuleCheck = len(ruleHeaders)
-
-// withCheckColumn returns the rule table's headers and widths with the
-// check column.
-func withCheckColumn(headers []string, widths []float32) ([]string, []float32) {
-	return append(slices.Clone(headers), "Checked policy"), append(slices.Clone(widths), 190)
-}
+// colRuleCheck is the Rules table's column of the check, right after the
+// deliverable's five (rules.go).
+const colRuleCheck = rcCheck
 
 // ruleVerdicts answers the Rules view: conversations by key, and each
 // rule's text once computed.
 type ruleVerdicts struct {
 	index map[convKey]int32
 	text  map[string]string // by rule ID
-}
-
-type convKey struct {
-	src, dst netip.Addr
-	proto    uint8
-	port     uint16
 }
 
 // ruleVerdict renders what the check of s says of rule r's conversations:
@@ -48,7 +33,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 		rv := &ruleVerdicts{index: make(map[convKey]int32, len(st.x.Convs)), text: map[string]string{}}
 		for i := range st.x.Convs {
 			c := &st.x.Convs[i]
-			rv.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}] = int32(i)
+			rv.index[keyOf(c)] = int32(i)
 		}
 		st.rules = rv
 	}
@@ -58,7 +43,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	var n [3]int
 	for i := range r.Evidence.Flows {
 		c := &r.Evidence.Flows[i]
-		if k, ok := st.rules.index[convKey{c.Src, c.Dst, c.Proto, c.DPort}]; ok {
+		if k, ok := st.rules.index[keyOf(c)]; ok {
 			n[st.x.Result.Verdicts[k].Outcome]++
 		}
 	}
@@ -66,7 +51,7 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	var parts []string
 	for _, o := range []policy.Outcome{policy.Blocked, policy.WouldBlock} {
 		if n[o] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
+			parts = append(parts, thousands(n[o])+" "+o.String())
 		}
 	}
 	t := "allowed"
@@ -74,8 +59,21 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 	case total == 0:
 		t = ""
 	case len(parts) > 0:
-		t = "⚠ " + strings.Join(parts, ", ") + fmt.Sprintf(" of %d", total)
+		t = "⚠ " + strings.Join(parts, ", ") + " of " + thousands(total)
 	}
 	st.rules.text[r.ID] = t
 	return t
+}
+
+// checkChanged follows a new check (or its removal): with a check, the
+// Checked policy column stays in view beside the Description where the
+// width allows it (1920 px; at 1280 the Description keeps the width, and
+// the column is the first reached by scrolling).
+func (v *rulesView) checkChanged(checked bool) {
+	keep := 0
+	if checked {
+		keep = 1
+	}
+	v.table.keepAfterFlex(keep)
+	v.table.Refresh()
 }

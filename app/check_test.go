@@ -112,8 +112,9 @@ func TestCheckViewUnused(t *testing.T) {
 	}
 	onUI(func() {
 		for row := range len(st.x.Result.Program.Rules()) {
-			l := widget.NewLabel("")
-			u.check.rules.UpdateCell(widget.TableCellID{Row: row, Col: 0}, l)
+			o := u.check.rules.CreateCell() // a cell as the table makes it
+			u.check.rules.UpdateCell(widget.TableCellID{Row: row, Col: 0}, o)
+			l := cellLabel(o)
 			if unused := u.check.rules.cell(row, 6) != "" && !strings.Contains(u.check.rules.cell(row, 6), "implicit"); unused != (l.Importance == widget.DangerImportance) {
 				t.Errorf("rule %d (%s): importance %v", row, u.check.rules.cell(row, 0), l.Importance)
 			}

@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // previewLines is how much of a body the preview shows.
@@ -39,7 +40,7 @@ type exportView struct {
 	opts     exportOptions
 	plan     *widget.Label
 	which    *widget.Select
-	preview  *widget.Entry
+	preview  *widget.Label
 	progress *widget.ProgressBarInfinite
 	button   *widget.Button
 
@@ -103,13 +104,11 @@ func newExportView(u *UI) *exportView {
 	v.plan = widget.NewLabel("")
 	v.plan.Wrapping = fyne.TextWrapWord
 	v.which = widget.NewSelect(nil, func(string) { v.showPreview() })
-	v.preview = widget.NewMultiLineEntry()
-	v.preview.TextStyle.Monospace = true
-	v.preview.Wrapping = fyne.TextWrapOff
-	v.preview.Disable()
+	var preview fyne.CanvasObject
+	v.preview, preview = rawText()
 	right := container.NewBorder(container.NewVBox(
 		widget.NewLabelWithStyle("What will be written", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		v.plan, container.NewBorder(nil, nil, widget.NewLabel("Preview:"), nil, v.which)), nil, nil, nil, v.preview)
+		v.plan, container.NewBorder(nil, nil, widget.NewLabel("Preview:"), nil, v.which)), nil, nil, nil, preview)
 	left := container.NewBorder(nil, container.NewBorder(nil, nil, nil, v.button, v.progress), nil, nil, container.NewVScroll(form))
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.45
@@ -117,17 +116,33 @@ func newExportView(u *UI) *exportView {
 	return v
 }
 
-// defaultDir is where exports go unless the user chose elsewhere.
+// defaultDir is where exports go unless the user chose elsewhere: a
+// folder named after the workspace in ~/Documents/FlowSleuth (or
+// ~/FlowSleuth without a Documents folder), where people look for files;
+// never beside the workspace, which may be hidden (the demo's is under
+// ~/.local/share).
 func (v *exportView) defaultDir() string {
 	if d := v.u.app.Preferences().String(prefExportDir); d != "" {
 		return d
 	}
+	name := "export"
 	if v.snap != nil {
-		base := strings.TrimSuffix(filepath.Base(v.snap.Path), filepath.Ext(v.snap.Path))
-		return filepath.Join(filepath.Dir(v.snap.Path), base+"-export")
+		name = strings.TrimSuffix(filepath.Base(v.snap.Path), filepath.Ext(v.snap.Path))
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, "FlowSleuth-export")
+	return filepath.Join(exportRoot(), name)
+}
+
+// exportRoot is ~/Documents/FlowSleuth, or ~/FlowSleuth when the user has
+// no Documents folder.
+func exportRoot() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "FlowSleuth"
+	}
+	if st, err := os.Stat(filepath.Join(home, "Documents")); err == nil && st.IsDir() {
+		return filepath.Join(home, "Documents", "FlowSleuth")
+	}
+	return filepath.Join(home, "FlowSleuth")
 }
 
 func (v *exportView) show(s *Snapshot) {
@@ -195,11 +210,12 @@ func (v *exportView) updatePlan() {
 		v.plan.SetText("Nothing selected.")
 		v.button.Disable()
 	} else if err := v.opts.err(); err != nil {
-		v.plan.SetText(err.Error())
+		v.plan.SetText(printable.Text(err.Error()))
 		v.button.Disable()
 	} else {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d rules, %d review items, %s conversations, into:\n", len(in.Rules.Rules), len(in.Rules.Review), thousands(len(in.Convs)))
+		fmt.Fprintf(&b, "%s, %s, %s, into:\n", plural(len(in.Rules.Rules), "rule"), plural(len(in.Rules.Review), "review item"),
+			plural(len(in.Convs), "conversation"))
 		for _, j := range jobs {
 			note := ""
 			if _, err := os.Stat(j.Path); err == nil {
@@ -207,7 +223,7 @@ func (v *exportView) updatePlan() {
 			}
 			fmt.Fprintf(&b, "• %s — %s%s\n", j.Path, j.Kind, note)
 		}
-		v.plan.SetText(b.String())
+		v.plan.SetText(printable.Text(b.String())) // paths
 		v.button.Enable()
 	}
 	var kinds []string
@@ -246,7 +262,7 @@ func (v *exportView) showPreview() {
 		for _, le := range losses {
 			text = "Warning: " + le.Error() + "\n\n" + text
 		}
-		v.preview.SetText(text)
+		v.preview.SetText(printable.Text(text)) // the bodies quote log text
 		return
 	}
 	v.preview.SetText("The workbook is binary: choose a text format to preview it.")
@@ -313,15 +329,8 @@ func (v *exportView) run() {
 				v.u.showErrorNow(err)
 				return
 			}
-			v.u.status.SetText(fmt.Sprintf("Exported %d files to %s", len(written), v.dir.Text))
-			var b strings.Builder
-			for _, p := range written {
-				fmt.Fprintf(&b, "%s\n", p)
-			}
-			for _, m := range losses.Messages() {
-				fmt.Fprintf(&b, "\nWarning: %s", m)
-			}
-			dialog.ShowInformation("Export finished", b.String(), v.u.win)
+			v.u.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(written), "file"), dir)))
+			v.showFinished(dir, written, losses.Messages())
 			v.updatePlan()
 		})
 	})

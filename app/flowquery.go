@@ -16,7 +16,7 @@ import (
 // FlowFilter selects conversations for the flow table. The zero value
 // selects everything; the overview's charts set fields when clicked.
 type FlowFilter struct {
-	Text      string           // case-insensitive substring of address, VM name, tag, service, host
+	Text      string           // words that must all match; see ParseText
 	Tag       string           // conversations with this tag
 	Direction ingest.Direction // with DirSet: this direction (for Tag: the tag's direction)
 	DirSet    bool
@@ -85,9 +85,19 @@ func timeRange(since, until time.Time) string {
 	return since.UTC().Format(layout) + " – " + until.UTC().Format(layout)
 }
 
+// Timed reports whether the filter keeps conversations active in a time
+// range; the table then counts the sessions in that range.
+func (f *FlowFilter) Timed() bool { return !f.Since.IsZero() || !f.Until.IsZero() }
+
 // Match reports whether c passes the filter; text is c's search text
-// (lower case), computed once per conversation by SearchText.
+// (lower case), computed once per conversation by SearchText. It parses
+// f.Text on every call: NewFlowView parses it once for all rows.
 func (f *FlowFilter) Match(c *analysis.Conversation, text string) bool {
+	return f.matchFields(c) && ParseText(f.Text).Match(c, text)
+}
+
+// matchFields is Match without the text.
+func (f *FlowFilter) matchFields(c *analysis.Conversation) bool {
 	if f.Tag != "" {
 		found := false
 		for _, t := range c.Tags {
@@ -117,44 +127,33 @@ func (f *FlowFilter) Match(c *analysis.Conversation, text string) bool {
 	if !f.NewSince.IsZero() && (c.First.Before(f.NewSince) || !f.NewUntil.IsZero() && !c.First.Before(f.NewUntil)) {
 		return false
 	}
-	if f.Suspect && !c.Suspect() {
-		return false
-	}
-	return f.Text == "" || strings.Contains(text, strings.ToLower(f.Text))
+	return !f.Suspect || c.Suspect()
 }
 
 // activeIn reports whether c had a session starting in [since, until).
 func activeIn(c *analysis.Conversation, since, until time.Time) bool {
-	for _, h := range c.Hourly {
-		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
-			return true
-		}
-	}
-	return false
+	return sessionsIn(c, since, until) > 0
 }
 
-// SearchText is what the text filter looks into, in lower case.
-func SearchText(c *analysis.Conversation) string {
-	var b strings.Builder
-	b.WriteString(c.Src.String())
-	b.WriteByte(' ')
-	b.WriteString(c.Dst.String())
-	b.WriteByte(' ')
-	b.WriteString(strings.ToLower(c.SrcVM + " " + c.DstVM + " " + analysis.ServiceLabel(c.Proto, c.DPort)))
-	b.WriteString(" " + strconv.Itoa(int(c.DPort)))
-	for _, t := range c.Tags {
-		b.WriteString(" " + strings.ToLower(t.Name))
+// sessionsIn counts c's sessions that started in [since, until) (a zero
+// bound is open).
+func sessionsIn(c *analysis.Conversation, since, until time.Time) uint64 {
+	var n uint64
+	for _, h := range c.Hourly {
+		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
+			n += h.Sessions
+		}
 	}
-	for _, h := range c.Hosts {
-		b.WriteString(" " + strings.ToLower(h))
-	}
-	return b.String()
+	return n
 }
 
 // Flow table columns.
+// The figures a reader needs come first, so that they fit a 1280 px window
+// without scrolling; a checked policy's verdict follows (check_flows.go: the
+// first column reached by scrolling at 1280, in view at 1920, and in the
+// details of the selected conversation), then tags and actions.
 const (
 	ColDirection = iota
-	ColTags
 	ColSource
 	ColDestination
 	ColProto
@@ -164,18 +163,27 @@ const (
 	ColBytes
 	ColFirst
 	ColLast
+	ColVerdict
+	ColTags
 	ColActions
 	numFlowCols
 )
 
 // flowHeaders are the flow table's column titles.
-var flowHeaders = [numFlowCols]string{"Direction", "Tags", "Source", "Destination", "Proto", "Port",
-	"Service", "Sessions", "Bytes", "First seen", "Last seen", "Actions"}
+var flowHeaders = [numFlowCols]string{"Direction", "Source", "Destination", "Proto", "Port",
+	"Service", "Sessions", "Bytes", "First seen", "Last seen", "Verdict", "Tags", "Actions"}
 
-// flowWidths are the columns' initial widths in points.
-var flowWidths = [numFlowCols]float32{90, 190, 210, 210, 60, 60, 150, 90, 90, 140, 140, 130}
+// flowSamples are the widest usual cell of each column: a column is as wide
+// as this text or its header, whichever is wider (see columnWidths).
+var flowSamples = [numFlowCols]string{"OUTBOUND", "10.10.0.40 (monitor-01)", "10.10.0.40 (monitor-01)", "ICMPv6", "65535",
+	"HTTPS alternate", "1,234,567 ⚠", "999.9 MiB", "2025-04-07 10:15", "2025-04-07 10:15", "would block ⚠",
+	"Discover-Traffic, App Isolation", "ALLOW, MONITOR, DROP"}
 
-// FlowCell renders column col of c.
+// sessionsInRange is the Sessions header while a time range is filtered.
+const sessionsInRange = "Sessions in range"
+
+// FlowCell renders column col of c; the verdict is not c's but a check's
+// (the flows view fills it).
 func FlowCell(c *analysis.Conversation, col int) string {
 	switch col {
 	case ColDirection:
@@ -207,9 +215,9 @@ func FlowCell(c *analysis.Conversation, col int) string {
 	case ColBytes:
 		return export.HumanBytes(c.Bytes())
 	case ColFirst:
-		return when(c.First)
+		return whenMinute(c.First)
 	case ColLast:
-		return when(c.Last)
+		return whenMinute(c.Last)
 	case ColActions:
 		parts := make([]string, len(c.Actions))
 		for i, a := range c.Actions {
@@ -232,6 +240,16 @@ func when(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// whenMinute is when to the minute: the flow table's first and last seen,
+// which must leave room for the other figures at 1280 px (the seconds are in
+// the details pane).
+func whenMinute(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04")
 }
 
 // compareFlows orders two conversations by column col.
@@ -272,26 +290,35 @@ type FlowView struct {
 	Filter  FlowFilter
 	SortCol int // -1: the workspace's order
 	Desc    bool
+	// Sessions is the rows' sessions: those that started in the filter's
+	// time range when it has one (Filter.Timed), else all.
+	Sessions uint64
 }
 
 // NewFlowView filters and sorts convs. search holds SearchText of every
-// conversation (nil when the filter has no text).
+// conversation (it may be nil when the filter's text has only addresses
+// and ports). With a time range, Sessions sorts by the sessions in it.
 func NewFlowView(convs []analysis.Conversation, search []string, f FlowFilter, sortCol int, desc bool) *FlowView {
 	v := &FlowView{Convs: convs, Filter: f, SortCol: sortCol, Desc: desc}
 	v.Rows = make([]int32, 0, len(convs))
+	q := ParseText(f.Text)
+	needText := q.needsText() && search != nil
 	for i := range convs {
 		text := ""
-		if f.Text != "" && search != nil {
+		if needText {
 			text = search[i]
 		}
-		if f.Match(&convs[i], text) && f.keepVerdict(i) {
+		if c := &convs[i]; f.matchFields(c) && q.Match(c, text) && f.keepVerdict(i) {
 			v.Rows = append(v.Rows, int32(i))
+			v.Sessions += v.sessions(c)
 		}
 	}
 	switch {
 	case sortCol < 0:
 	case sortCol == ColVerdict:
 		sortByVerdict(v.Rows, &f, desc)
+	case sortCol == ColSessions && f.Timed():
+		sortByKeyFunc(v.Rows, convs, desc, v.sessions)
 	case numericKey(sortCol):
 		sortByKey(v.Rows, convs, sortCol, desc)
 	default:
@@ -350,13 +377,18 @@ func timeKey(t time.Time) uint64 {
 // a million conversations are too big to compare in place without cache
 // misses (1.4 s; keyed: a tenth of that).
 func sortByKey(rows []int32, convs []analysis.Conversation, col int, desc bool) {
+	sortByKeyFunc(rows, convs, desc, func(c *analysis.Conversation) uint64 { return flowKey(c, col) })
+}
+
+// sortByKeyFunc is sortByKey with any key.
+func sortByKeyFunc(rows []int32, convs []analysis.Conversation, desc bool, key func(*analysis.Conversation) uint64) {
 	type kv struct {
 		key uint64
 		row int32
 	}
 	keys := make([]kv, len(rows))
 	for i, r := range rows {
-		keys[i] = kv{flowKey(&convs[r], col), r}
+		keys[i] = kv{key(&convs[r]), r}
 	}
 	slices.SortFunc(keys, func(a, b kv) int {
 		c := cmp.Compare(a.key, b.key)
@@ -369,6 +401,28 @@ func sortByKey(rows []int32, convs []analysis.Conversation, col int, desc bool) 
 		rows[i] = keys[i].row
 	}
 }
+
+// sessions is c's figure in the Sessions column: in the filter's time
+// range when it has one.
+func (v *FlowView) sessions(c *analysis.Conversation) uint64 {
+	if v.Filter.Timed() {
+		return sessionsIn(c, v.Filter.Since, v.Filter.Until)
+	}
+	return c.Sessions
+}
+
+// Cell renders column col of row i: FlowCell, with the sessions of the
+// time range when the filter has one.
+func (v *FlowView) Cell(i, col int) string {
+	c := v.At(i)
+	if col == ColSessions && v.Filter.Timed() {
+		return analysis.Thousands(v.sessions(c))
+	}
+	return FlowCell(c, col)
+}
+
+// Find returns the row of conversation index conv, or -1.
+func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
 
 // Len returns the number of rows.
 func (v *FlowView) Len() int { return len(v.Rows) }

@@ -143,3 +143,48 @@ func TestProgressText(t *testing.T) {
 		}
 	}
 }
+
+// TestParseText: addresses match exactly, CIDRs and whole octets by prefix
+// ("10.55.1" is 10.55.1.0/24, never 10.55.199.x), a number is the port,
+// other words are names; every word must match.
+func TestParseText(t *testing.T) {
+	conv := func(src, dst string, port uint16, vm string) analysis.Conversation {
+		return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
+			DPort: port, DstVM: vm, Tags: []analysis.Tag{{Name: "SGTSWEB"}}}
+	}
+	in1 := conv("10.55.1.7", "10.20.0.1", 443, "web-01")
+	in199 := conv("10.55.199.7", "10.20.0.1", 443, "web-01")
+	v6 := conv("2001:db8::7", "2001:db8:1::1", 22, "")
+	for _, tc := range []struct {
+		Text string
+		Want [3]bool // in1, in199, v6
+	}{
+		{"", [3]bool{true, true, true}},
+		{"10.55.1.7", [3]bool{true, false, false}},
+		{"10.55.1.0/24", [3]bool{true, false, false}},
+		{"10.55.1", [3]bool{true, false, false}},
+		{"10.55.1.", [3]bool{true, false, false}},
+		{"10.55", [3]bool{true, true, false}},
+		{"10.55.1.70", [3]bool{false, false, false}},
+		{"10.20.0.1", [3]bool{true, true, false}}, // the destination
+		{"10.0.0.0/8", [3]bool{true, true, false}},
+		{"2001:db8::/32", [3]bool{false, false, true}},
+		{"2001:db8::7", [3]bool{false, false, true}},
+		{"443", [3]bool{true, true, false}},
+		{"44", [3]bool{false, false, false}}, // a port, not part of one
+		{"WEB-0", [3]bool{true, true, false}},
+		{"https", [3]bool{true, true, false}},
+		{"sgtsweb", [3]bool{true, true, true}},
+		{"10.55.1 443", [3]bool{true, false, false}},
+		{"10.55.1, 22", [3]bool{false, false, false}}, // every word must match
+		{"nothing", [3]bool{false, false, false}},
+		{"10.55.1.0/33", [3]bool{false, false, false}}, // not a prefix: a word no name has
+	} {
+		q := ParseText(tc.Text)
+		for i, c := range []*analysis.Conversation{&in1, &in199, &v6} {
+			if got := q.Match(c, SearchText(c)); got != tc.Want[i] {
+				t.Errorf("%q on %v → %v: %v, want %v", tc.Text, c.Src, c.Dst, got, tc.Want[i])
+			}
+		}
+	}
+}

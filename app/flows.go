@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // copyLimit is the most rows Copy puts on the clipboard; Export writes any number.
@@ -34,6 +37,7 @@ type flowsView struct {
 
 	search   *widget.Entry
 	tagSel   *widget.Select
+	tagOpts  tagChoices
 	dirSel   *widget.Select
 	actSel   *widget.Select
 	protoSel *widget.Select
@@ -42,9 +46,10 @@ type flowsView struct {
 	chips    *fyne.Container
 	count    *widget.Label
 	table    *dataTable
+	empty    *widget.Label // over the table when nothing matches
 	detail   *widget.Label
 	hourly   *chart.TimeBars
-	evidence *widget.Entry
+	evidence *widget.Label
 
 	// UI goroutine only.
 	snap     *Snapshot
@@ -52,7 +57,8 @@ type flowsView struct {
 	filter   FlowFilter
 	sortCol  int
 	desc     bool
-	updating bool // while setting the selects from a filter
+	updating bool     // while setting the selects from a filter
+	selKey   *convKey // the selected conversation, kept across new views
 
 	gen      atomic.Int64 // latest requested view
 	searchMu sync.Mutex
@@ -66,7 +72,7 @@ type flowsView struct {
 func newFlowsView(u *UI) *flowsView {
 	v := &flowsView{u: u, sortCol: -1}
 	v.search = widget.NewEntry()
-	v.search.SetPlaceHolder("Filter: address, VM, tag, service, port, host (Ctrl+F)")
+	v.search.SetPlaceHolder(TextHelp)
 	v.search.OnChanged = func(s string) {
 		if v.debounce != nil {
 			v.debounce.Stop()
@@ -101,8 +107,7 @@ func newFlowsView(u *UI) *flowsView {
 	copyBtn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), v.copyView)
 	exportBtn := widget.NewButtonWithIcon("Export view…", theme.DocumentSaveIcon(), v.exportView)
 
-	headers, widths := withVerdictColumn(flowHeaders[:], flowWidths[:])
-	v.table = newDataTable(headers, widths, func() int {
+	v.table = newDataTable(slices.Clone(flowHeaders[:]), columnWidths(flowHeaders[:], flowSamples[:]), func() int {
 		if v.view == nil {
 			return 0
 		}
@@ -111,42 +116,60 @@ func newFlowsView(u *UI) *flowsView {
 		if col == ColVerdict {
 			return v.verdictCell(row)
 		}
-		return FlowCell(v.view.At(row), col)
+		return v.view.Cell(row, col)
 	})
+	v.table.setFlex(ColActions, v.table.widths[ColActions]) // the last column: the rest of a wide window
 	v.table.onSort = func(col int, desc bool) {
 		v.sortCol, v.desc = col, desc
 		v.refresh()
 	}
 	v.table.onSelect = v.selectRow
+	// One line, never wrapped: in the centre a wrapped label is as narrow
+	// as a letter and as tall as the text, and the window grew to hold it.
+	v.empty = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	v.empty.Truncation = fyne.TextTruncateEllipsis
+	v.empty.Hide()
 
-	v.detail = widget.NewLabel("Select a conversation to see its details.")
+	v.detail = widget.NewLabel(noFlowSelected)
 	v.detail.Wrapping = fyne.TextWrapWord
 	v.hourly = chart.NewTimeBars()
 	v.hourly.Unit = "sessions"
-	v.evidence = widget.NewMultiLineEntry()
-	v.evidence.Wrapping = fyne.TextWrapOff
-	v.evidence.TextStyle.Monospace = true
-	v.evidence.Disable()
-	details := container.NewVSplit(
-		container.NewBorder(nil, nil, nil, nil, container.NewVScroll(v.detail)),
-		container.NewVSplit(panel("Sessions per hour", v.hourly), panel("Evidence: raw lines", v.evidence)))
+	var evidence fyne.CanvasObject
+	v.evidence, evidence = rawText()
+	right := container.NewVSplit(panel("Sessions per hour", v.hourly), panel("Evidence: raw lines", evidence))
+	right.Offset = 0.4
+	details := container.NewHSplit(container.NewVScroll(v.detail), right)
+	details.Offset = 0.38
 
 	selects := container.NewGridWithColumns(6, v.tagSel, v.dirSel, v.actSel, v.protoSel, v.from, v.to)
 	bar := container.NewBorder(nil, nil, nil, container.NewHBox(clear, copyBtn, exportBtn), selects)
 	top := container.NewVBox(v.search, bar, container.NewBorder(nil, nil, v.verdSel, v.count, container.NewHScroll(v.chips)))
-	split := container.NewHSplit(v.table, details)
-	split.Offset = 0.72
+	// The details go below the table, so that its figures fit the width.
+	split := container.NewVSplit(container.NewStack(v.table, container.NewVBox(layout.NewSpacer(), v.empty, layout.NewSpacer())), details)
+	split.Offset = 0.62
 	v.content = container.NewBorder(top, nil, nil, nil, split)
 	return v
 }
 
+// noFlowSelected is the details pane with no conversation selected.
+const noFlowSelected = "Select a conversation (click it, or use the arrow keys) to see its details."
+
+// convKey identifies a conversation across snapshots.
+type convKey struct {
+	src, dst netip.Addr
+	proto    uint8
+	dport    uint16
+}
+
+func keyOf(c *analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }
+
 func (v *flowsView) show(s *Snapshot) {
 	v.snap = s
-	opts := []string{"Any tag"}
-	for _, t := range s.Overview.Tags {
-		opts = append(opts, t.Name)
+	tags := make([]string, len(s.Overview.Tags))
+	for i, t := range s.Overview.Tags {
+		tags[i] = t.Name
 	}
-	v.tagSel.Options = opts
+	v.tagSel.Options = v.tagOpts.options("Any tag", tags)
 	v.refresh()
 }
 
@@ -156,7 +179,7 @@ func (v *flowsView) setFilter(f FlowFilter) {
 	v.filter = f
 	v.updating = true
 	v.search.SetText(f.Text)
-	v.tagSel.SetSelected(cmp.Or(f.Tag, "Any tag"))
+	v.tagSel.SetSelected(cmp.Or(tagOption(f.Tag), "Any tag"))
 	dir := "Any direction"
 	if f.DirSet {
 		dir = f.Direction.String()
@@ -207,7 +230,7 @@ func (v *flowsView) fromSelects() {
 		return
 	}
 	f := v.filter
-	f.Tag = v.tagSel.Selected
+	f.Tag = v.tagOpts.tag(v.tagSel.Selected)
 	if strings.HasPrefix(f.Tag, "Any ") {
 		f.Tag = ""
 	}
@@ -243,24 +266,73 @@ func (v *flowsView) refresh() {
 	v.count.SetText("filtering…")
 	v.u.background(func() {
 		var search []string
-		if f.Text != "" {
+		if ParseText(f.Text).needsText() {
 			search = v.searchTexts(s)
 		}
 		view := NewFlowView(s.Convs, search, f, col, desc)
+		sel := v.findSelected(view)
 		v.u.do(func() {
 			if v.gen.Load() != gen {
 				return
 			}
-			v.view = view
-			v.count.SetText(fmt.Sprintf("%s of %s conversations", thousands(view.Len()), thousands(len(s.Convs))))
-			v.table.UnselectAll()
-			v.table.Refresh()
-			v.table.ScrollToTop()
-			if v.onView != nil {
-				v.onView(view)
-			}
+			v.showView(view, sel)
 		})
 	})
+}
+
+// findSelected returns the selected conversation's row in view, or -1;
+// off the UI goroutine (it reads only view and selKey's copy).
+func (v *flowsView) findSelected(view *FlowView) int {
+	v.searchMu.Lock()
+	key := v.selKey
+	v.searchMu.Unlock()
+	if key == nil {
+		return -1
+	}
+	for i, r := range view.Rows {
+		if keyOf(&view.Convs[r]) == *key {
+			return i
+		}
+	}
+	return -1
+}
+
+// showView shows a new view: the count, the table, and the selection when
+// the selected conversation is still in it (else the details clear).
+func (v *flowsView) showView(view *FlowView, sel int) {
+	v.view = view
+	f := &view.Filter
+	all := len(view.Convs)
+	text := fmt.Sprintf("%s of %s", thousands(view.Len()), plural(all, "conversation"))
+	if f.Timed() {
+		text = fmt.Sprintf("%s active in %s, of %s · %s in that time (bytes, first and last seen: the whole period)",
+			thousands(view.Len()), timeRange(f.Since, f.Until), thousands(all), plural64(view.Sessions, "session"))
+	}
+	v.count.SetText(text)
+	if view.Len() == 0 && all > 0 {
+		v.empty.SetText("No conversation matches these filters: remove one (×), or Clear filters.")
+		v.empty.Show()
+	} else {
+		v.empty.Hide()
+	}
+	hdr := flowHeaders[ColSessions]
+	if f.Timed() {
+		hdr = sessionsInRange
+	}
+	v.table.headers[ColSessions] = hdr
+	if sel < 0 {
+		v.clearDetails()
+		v.table.ScrollToTop()
+	}
+	v.table.SelectRow(sel)
+	v.table.Refresh()
+	if sel >= 0 {
+		v.table.ScrollTo(widget.TableCellID{Row: sel})
+		v.showDetails(sel)
+	}
+	if v.onView != nil {
+		v.onView(view)
+	}
 }
 
 // searchTexts returns the text filter's haystack of s, computed once.
@@ -282,7 +354,7 @@ func (v *flowsView) showChips() {
 	v.chips.RemoveAll()
 	f := v.filter
 	add := func(label string, clear func(*FlowFilter)) {
-		v.chips.Add(widget.NewButtonWithIcon(label, theme.CancelIcon(), func() {
+		v.chips.Add(widget.NewButtonWithIcon(printable.Field(label), theme.CancelIcon(), func() { // tags are log text
 			nf := v.filter
 			clear(&nf)
 			v.setFilter(nf)
@@ -324,11 +396,34 @@ func (v *flowsView) showChips() {
 	}
 }
 
-// selectRow shows a conversation's details.
+// selectRow shows a conversation's details (row -1: none).
 func (v *flowsView) selectRow(row int) {
-	if v.view == nil || row >= v.view.Len() {
+	if v.view == nil || row < 0 || row >= v.view.Len() {
+		v.setSelKey(nil)
+		v.clearDetails()
 		return
 	}
+	k := keyOf(v.view.At(row))
+	v.setSelKey(&k)
+	v.showDetails(row)
+}
+
+func (v *flowsView) setSelKey(k *convKey) {
+	v.searchMu.Lock()
+	v.selKey = k
+	v.searchMu.Unlock()
+}
+
+// clearDetails empties the details pane.
+func (v *flowsView) clearDetails() {
+	v.setSelKey(nil)
+	v.detail.SetText(noFlowSelected)
+	v.hourly.SetData(time.Time{}, time.Hour, nil)
+	v.evidence.SetText("")
+}
+
+// showDetails shows the conversation of row in the details pane.
+func (v *flowsView) showDetails(row int) {
 	c := v.view.At(row)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), analysis.ServiceLabel(c.Proto, analysis.ServicePort(c)))
@@ -337,8 +432,11 @@ func (v *flowsView) selectRow(row int) {
 		fmt.Fprintf(&b, "Tag: %s (%s)\n", t.Name, strings.ToLower(t.Direction.String()))
 	}
 	fmt.Fprintf(&b, "Sessions: %s (%s never answered)\n", thousandsU(c.Sessions), thousandsU(c.Unanswered))
-	fmt.Fprintf(&b, "Sent: %s packets, %s · Received: %s packets, %s\n", thousandsU(c.OrigPkts),
-		export.HumanBytes(c.OrigBytes), thousandsU(c.ReplyPkts), export.HumanBytes(c.ReplyBytes))
+	if f := &v.view.Filter; f.Timed() {
+		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(sessionsIn(c, f.Since, f.Until)))
+	}
+	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(c.OrigPkts, "packet"),
+		export.HumanBytes(c.OrigBytes), plural64(c.ReplyPkts, "packet"), export.HumanBytes(c.ReplyBytes))
 	fmt.Fprintf(&b, "Seen: %s → %s\n", when(c.First), when(c.Last))
 	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(c, ColActions))
 	fmt.Fprintf(&b, "Reported by: %s\n", strings.Join(c.Hosts, ", "))
@@ -349,10 +447,10 @@ func (v *flowsView) selectRow(row int) {
 		b.WriteString("⚠ Never answered: a probable scan, or traffic to nowhere.\n")
 	}
 	b.WriteString(v.verdictDetail(row))
-	v.detail.SetText(b.String())
-	start, step, vals := timeSeries(c.Hourly, time.Hour)
+	v.detail.SetText(printable.Text(b.String()))
+	start, step, vals := timeSeries(c.Hourly, time.Hour, c.First, c.Last)
 	v.hourly.SetData(start, step, vals)
-	v.evidence.SetText(strings.Join(c.Samples, "\n"))
+	v.evidence.SetText(printable.Text(strings.Join(c.Samples, "\n")))
 }
 
 // viewCSV renders the current view as CSV (at most limit rows; 0 = all).
@@ -373,7 +471,7 @@ func (v *flowsView) copyView() {
 	}
 	b, n := v.viewCSV(copyLimit)
 	v.u.win.Clipboard().SetContent(string(b))
-	msg := fmt.Sprintf("Copied %s conversations as CSV.", thousands(min(n, copyLimit)))
+	msg := fmt.Sprintf("Copied %s as CSV.", plural(min(n, copyLimit), "conversation"))
 	if n > copyLimit {
 		msg += fmt.Sprintf(" (%s more: use Export view.)", thousands(n-copyLimit))
 	}
@@ -398,7 +496,7 @@ func (v *flowsView) exportView() {
 				v.u.showError(err)
 				return
 			}
-			v.u.setStatus(fmt.Sprintf("Wrote %s conversations to %s", thousands(view.Len()), path))
+			v.u.setStatus(fmt.Sprintf("Wrote %s to %s", plural(view.Len(), "conversation"), path))
 		}()
 	}, v.u.win)
 	d.SetFileName("flows.csv")

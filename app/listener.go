@@ -19,6 +19,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Listener view refresh rates.
@@ -40,6 +41,7 @@ type listenerView struct {
 	allowAny            *widget.Check
 	archive             *widget.Entry
 	button              *widget.Button
+	alert               *widget.Label // the archive cannot be written: nothing is accepted
 	state               *widget.Label
 	rate                *chart.Sparkline
 	counters            *widget.Label
@@ -59,9 +61,21 @@ type listenerView struct {
 
 var senderHeaders = []string{"Sender", "Messages", "Bytes", "Malformed", "Oversize", "Last seen"}
 
+// Preference keys of the listener form: what was last started with.
+const (
+	prefListenOn    = "listener.on" // "udp,tcp,tls": the transports ticked
+	prefListenUDP   = "listener.udp"
+	prefListenTCP   = "listener.tcp"
+	prefListenTLS   = "listener.tls"
+	prefListenCert  = "listener.cert"
+	prefListenKey   = "listener.key"
+	prefListenCA    = "listener.clientca"
+	prefListenAllow = "listener.allow"
+)
+
 func newListenerView(u *UI) *listenerView {
 	v := &listenerView{u: u}
-	port := listen.DefaultPort()
+	port := listen.DefaultPort() // the CLI's rule: 514 when this process may bind it, else 5514
 	v.udpOn = widget.NewCheck("UDP", nil)
 	v.udpOn.SetChecked(true)
 	v.udp = widget.NewEntry()
@@ -81,13 +95,18 @@ func newListenerView(u *UI) *listenerView {
 	v.clientCA.SetPlaceHolder("optional: CAs of sender certificates (PEM)")
 	v.allow = widget.NewEntry()
 	v.allow.SetPlaceHolder("e.g. 10.0.0.0/24, 192.168.1.15")
-	v.allowAny = widget.NewCheck("Accept every sender (injected lines would become rules)", nil)
+	v.allowAny = widget.NewCheck("Accept every sender (unsafe)", nil)
 	v.archive = widget.NewEntry()
 	v.archive.SetPlaceHolder("default: NAME.archive beside the workspace")
 	v.button = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), v.toggle)
 	v.button.Importance = widget.HighImportance
+	v.restore()
 	hint := widget.NewLabel(fmt.Sprintf("Point Prism Central's or ESXi's syslog target at this machine (port %d). "+
-		"Only the allowed senders are accepted; every message is archived before it is counted.", port))
+		"Only the allowed senders are accepted: a line injected by anyone else would become a rule. "+
+		"Every message is archived before it is counted. "+
+		"UDP cannot prove who sent a datagram (its source address can be forged): conversations seen only "+
+		"over UDP are listed for review, not made into rules. TCP proves the address; TLS with client CAs "+
+		"proves the sender.", port))
 	hint.Wrapping = fyne.TextWrapWord
 	form := widget.NewForm(
 		widget.NewFormItem("", hint),
@@ -102,6 +121,10 @@ func newListenerView(u *UI) *listenerView {
 		widget.NewFormItem("Archive folder", v.archive),
 		widget.NewFormItem("", v.button),
 	)
+	v.alert = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.alert.Importance = widget.DangerImportance
+	v.alert.Wrapping = fyne.TextWrapWord
+	v.alert.Hide()
 	v.state = widget.NewLabelWithStyle("Stopped.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.state.Wrapping = fyne.TextWrapWord
 	v.rate = chart.NewSparkline()
@@ -114,13 +137,55 @@ func newListenerView(u *UI) *listenerView {
 	v.rejected.Wrapping = fyne.TextWrapWord
 	ratePanel := container.NewBorder(widget.NewLabelWithStyle("Messages per second", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		nil, nil, nil, v.rate)
-	top := container.NewGridWithColumns(2, ratePanel, v.counters)
-	right := container.NewBorder(container.NewVBox(v.state, top), nil, nil, nil,
+	// The counters keep their own width beside the sparkline: in a grid
+	// each column would take the widest cell, and the content would grow
+	// past the window as soon as they fill (1280 → 1510 px).
+	top := container.NewBorder(nil, nil, nil, v.counters, ratePanel)
+	right := container.NewBorder(container.NewVBox(v.alert, v.state, top), nil, nil, nil,
 		container.NewVSplit(v.senders, container.NewVScroll(v.rejected)))
 	split := container.NewHSplit(container.NewVScroll(form), right)
 	split.Offset = 0.38
 	v.content = split
 	return v
+}
+
+// restore fills the form with what the last successful start used.
+func (v *listenerView) restore() {
+	p := v.u.app.Preferences()
+	if on := p.String(prefListenOn); on != "" {
+		v.udpOn.SetChecked(strings.Contains(on, "udp"))
+		v.tcpOn.SetChecked(strings.Contains(on, "tcp"))
+		v.tlsOn.SetChecked(strings.Contains(on, "tls"))
+	}
+	for key, e := range v.remembered() {
+		if s := p.String(key); s != "" {
+			e.SetText(s)
+		}
+	}
+}
+
+// remembered are the entries kept between runs, by preference key.
+func (v *listenerView) remembered() map[string]*widget.Entry {
+	return map[string]*widget.Entry{prefListenUDP: v.udp, prefListenTCP: v.tcp, prefListenTLS: v.tls,
+		prefListenCert: v.cert, prefListenKey: v.key, prefListenCA: v.clientCA, prefListenAllow: v.allow}
+}
+
+// remember keeps the form for the next run (after a successful start).
+func (v *listenerView) remember() {
+	p := v.u.app.Preferences()
+	var on []string
+	for _, x := range []struct {
+		name string
+		c    *widget.Check
+	}{{"udp", v.udpOn}, {"tcp", v.tcpOn}, {"tls", v.tlsOn}} {
+		if x.c.Checked {
+			on = append(on, x.name)
+		}
+	}
+	p.SetString(prefListenOn, strings.Join(on, ","))
+	for key, e := range v.remembered() {
+		p.SetString(key, strings.TrimSpace(e.Text))
+	}
 }
 
 func (v *listenerView) senderCell(row, col int) string {
@@ -242,6 +307,8 @@ func (v *listenerView) start(cfg live.Config) error {
 		v.state.SetText(state)
 		v.button.SetText("Stop listening")
 		v.button.SetIcon(theme.MediaStopIcon())
+		v.u.status.SetText(state) // replaces an error of an earlier attempt
+		v.remember()
 	})
 	v.u.background(func() {
 		t := time.NewTicker(statsEvery)
@@ -273,7 +340,7 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 	if len(st.RejectedBy) > 0 {
 		rej.WriteString("Rejected senders (not in the allowlist):\n")
 		for _, r := range st.RejectedBy {
-			fmt.Fprintf(&rej, "  %s: %s messages or connections, last %s\n", r.Addr, thousands64(r.Rejected), when(r.LastSeen))
+			fmt.Fprintf(&rej, "  %s: %s or connections, last %s\n", r.Addr, plural64(uint64(max(r.Rejected, 0)), "message"), when(r.LastSeen))
 		}
 	}
 	if len(st.MalformedLines) > 0 {
@@ -282,17 +349,35 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 			fmt.Fprintf(&rej, "  %s\n", m)
 		}
 	}
+	alert := archiveAlert(&st)
 	v.u.do(func() {
+		if alert != "" {
+			v.alert.SetText(alert)
+			v.alert.Show()
+		} else {
+			v.alert.Hide()
+		}
 		v.state.SetText(state + " · " + flush)
 		v.rate.Push(st.Rate)
 		v.counters.SetText(counters)
 		v.rows = st.Senders
 		v.senders.Refresh()
-		v.rejected.SetText(rej.String())
+		v.rejected.SetText(printable.Text(rej.String()))
 		if v.onStats != nil {
 			v.onStats(st)
 		}
 	})
+}
+
+// archiveAlert is the banner of a listener whose archive cannot be
+// written ("" when it can): it accepts nothing until it can again.
+func archiveAlert(st *live.Stats) string {
+	if !st.ArchiveDown {
+		return ""
+	}
+	return fmt.Sprintf("The archive cannot be written since %s (%s): no message is accepted until it can — "+
+		"TCP senders are held back, %s UDP datagrams dropped so far. Free space in the archive folder.",
+		st.ArchiveDownSince.Format("15:04:05"), printable.Field(st.ArchiveErr), thousands64(st.ArchiveDropped))
 }
 
 // statsText renders the counters.

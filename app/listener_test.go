@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/flowsleuth/flowsleuth/analysis/live"
+	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
 func TestListenerFillsWorkspace(t *testing.T) {
@@ -34,14 +38,9 @@ func TestListenerFillsWorkspace(t *testing.T) {
 		v.archive.SetText(filepath.Join(dir, "archive"))
 		test.Tap(v.button)
 	})
+	sess := waitSession(t, u)
 	deadline := time.Now().Add(10 * time.Second)
-	for v.session() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	sess := v.session()
-	if sess == nil {
-		t.Fatalf("listener did not start: %s", u.status.Text)
-	}
+	waitStatus(t, u, "Listening on ") // not the error of the first attempt
 	conn, err := net.Dial("tcp", sess.Addrs().TCP.String())
 	if err != nil {
 		t.Fatal(err)
@@ -87,4 +86,81 @@ func TestListenerFillsWorkspace(t *testing.T) {
 	if segs, _ := filepath.Glob(filepath.Join(dir, "archive", "*")); len(segs) == 0 {
 		t.Error("nothing archived")
 	}
+}
+
+// TestListenerRemembers: the default port is the CLI's (514 only with the
+// privilege to bind it, else 5514), and a successful start is remembered:
+// the next run's form has its transports, ports and allowlist.
+func TestListenerRemembers(t *testing.T) {
+	dir := t.TempDir()
+	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
+	v := u.listener
+	if want := fmt.Sprintf(":%d", listen.DefaultPort()); v.udp.Text != want || v.tcp.Text != want {
+		t.Errorf("default UDP %q, TCP %q; the CLI would use %s", v.udp.Text, v.tcp.Text, want)
+	}
+	udp, tcp := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	onUI(func() {
+		v.udp.SetText(udp)
+		v.tcp.SetText(tcp)
+		v.tlsOn.SetChecked(false)
+		v.allow.SetText("127.0.0.1, 10.0.0.0/8")
+		v.archive.SetText(filepath.Join(dir, "archive"))
+		test.Tap(v.button)
+	})
+	waitSession(t, u)
+	waitStatus(t, u, "Listening on ")
+	v.stop()
+	u.Wait()
+
+	next := New(u.app, test.NewTempWindow(t, nil), Options{Version: "test"}).listener
+	if next.udp.Text != udp || next.tcp.Text != tcp || next.allow.Text != "127.0.0.1, 10.0.0.0/8" ||
+		!next.udpOn.Checked || !next.tcpOn.Checked || next.tlsOn.Checked {
+		t.Errorf("the next run's form: udp %v %q, tcp %v %q, tls %v, allow %q", next.udpOn.Checked, next.udp.Text,
+			next.tcpOn.Checked, next.tcp.Text, next.tlsOn.Checked, next.allow.Text)
+	}
+}
+
+// freeAddr returns a free loopback address for network ("udp", "tcp").
+func freeAddr(t *testing.T, network string) string {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().String()
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// waitStatus waits (10 s at most) for the status bar to start with prefix.
+func waitStatus(t *testing.T, u *UI, prefix string) {
+	t.Helper()
+	var status string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if onUI(func() { status = u.status.Text }); strings.HasPrefix(status, prefix) {
+			return
+		}
+	}
+	t.Errorf("the status bar says %q, want %q…", status, prefix)
+}
+
+// waitSession waits (10 s at most) for the listener to start.
+func waitSession(t *testing.T, u *UI) *live.Session {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.listener.session() == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	sess := u.listener.session()
+	if sess == nil {
+		t.Fatalf("listener did not start: %s", u.status.Text)
+	}
+	return sess
 }

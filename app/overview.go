@@ -2,7 +2,6 @@ package app
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"time"
 
@@ -14,13 +13,15 @@ import (
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // chartTags is how many tags the traffic chart shows before "Other".
 const chartTags = 12
 
-// overviewDirs are the stacked series of the traffic chart.
-var overviewDirs = []ingest.Direction{ingest.DirInbound, ingest.DirOutbound, ingest.DirIntra}
+// overviewDirs are the stacked series of the traffic chart; sessions of
+// unknown direction (logs that do not say) get a series when there are any.
+var overviewDirs = []ingest.Direction{ingest.DirInbound, ingest.DirOutbound, ingest.DirIntra, ingest.DirUnknown}
 
 // overviewView is the dashboard: traffic per tag split by direction, the
 // top services and peers of a tag, sessions per hour, new conversations per
@@ -32,6 +33,7 @@ type overviewView struct {
 	cards    *fyne.Container
 	tags     *chart.StackedBars
 	tagSel   *widget.Select
+	tagOpts  tagChoices
 	services *chart.Donut
 	peers    *chart.Donut
 	hourly   *chart.TimeBars
@@ -47,10 +49,12 @@ type overviewView struct {
 	// the time charts' first bucket and bucket length, to map taps to times
 	hourStart, dayStart time.Time
 	hourStep, dayStep   time.Duration
-	tagRow              []string // tag names of the chart's categories, in order
-	tag                 string   // tag whose services and peers are shown ("" = all)
-	picked              bool     // the user chose the tag
-	settling            bool     // while show sets the tag select
+	tagRow              []string           // tag names of the chart's categories, in order
+	dirs                []ingest.Direction // the chart's series
+	peerTaps            []FlowFilter       // what tapping each peers slice shows
+	tag                 string             // tag whose services and peers are shown ("" = all)
+	picked              bool               // the user chose the tag
+	settling            bool               // while show sets the tag select
 }
 
 func newOverviewView(u *UI) *overviewView {
@@ -77,6 +81,7 @@ func newOverviewView(u *UI) *overviewView {
 		if s == allTags {
 			s = ""
 		}
+		s = v.tagOpts.tag(s)
 		if !v.settling {
 			v.picked = true
 		}
@@ -94,7 +99,8 @@ func newOverviewView(u *UI) *overviewView {
 	donuts := container.NewGridWithColumns(2,
 		container.NewBorder(v.svcTitle, nil, nil, nil, v.services),
 		container.NewBorder(v.peerTitl, nil, nil, nil, v.peers))
-	tagPanel := container.NewBorder(container.NewHBox(widget.NewLabel("Tag:"), v.tagSel), nil, nil, nil, donuts)
+	// The select takes the width it is given, so long tag names show whole.
+	tagPanel := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabel("Tag:"), nil, v.tagSel), nil, nil, nil, donuts)
 	upper := container.NewGridWithColumns(2, tagsPanel, tagPanel)
 	lower := container.NewGridWithColumns(2,
 		panel("Sessions per hour — click a bar to see that hour's flows", v.hourly),
@@ -139,8 +145,8 @@ func (v *overviewView) showRules(s *Snapshot) {
 		v.rulesCaption.SetText("rules: synthesising")
 		return
 	}
-	v.rulesValue.SetText(fmt.Sprintf("%d", len(s.Rules.Rules)))
-	v.rulesCaption.SetText(fmt.Sprintf("rules · %d to review", len(s.Rules.Review)))
+	v.rulesValue.SetText(thousands(len(s.Rules.Rules)))
+	v.rulesCaption.SetText(nounFor(uint64(len(s.Rules.Rules)), "rule") + " · " + thousands(len(s.Rules.Review)) + " to review")
 	v.ready.update(s)
 }
 
@@ -151,57 +157,59 @@ func (v *overviewView) show(s *Snapshot) {
 	if !o.First.IsZero() {
 		period = o.First.UTC().Format("2006-01-02") + " → " + o.Last.UTC().Format("2006-01-02")
 	}
-	v.suspect.SetText(fmt.Sprintf("%s suspect conversations", thousands(o.Suspect)))
+	v.suspect.SetText(plural(o.Suspect, "suspect conversation"))
 	v.suspect.Importance = widget.LowImportance
 	if o.Suspect > 0 {
 		v.suspect.Importance = widget.WarningImportance
 	}
+	v.suspect.Refresh() // the importance shows only on a refresh
 	v.cards.RemoveAll()
-	v.cards.Add(card(thousands(o.Conversations), "conversations"))
-	v.cards.Add(card(thousandsU(o.Sessions), "sessions · "+export.HumanBytes(o.Bytes)))
+	v.cards.Add(card(thousands(o.Conversations), nounFor(uint64(o.Conversations), "conversation")))
+	v.cards.Add(card(thousandsU(o.Sessions), nounFor(o.Sessions, "session")+" · "+export.HumanBytes(o.Bytes)))
 	rules, value, caption := cardLabels("", "")
 	v.rulesValue, v.rulesCaption = value, caption
 	v.showRules(s)
 	v.cards.Add(rules)
-	v.cards.Add(card(period, fmt.Sprintf("%d tags · %d sources", len(o.Tags), len(s.Sources))))
+	v.cards.Add(card(period, plural(len(o.Tags), "tag")+" · "+plural(len(s.Sources), "source")))
 	v.cards.Add(container.NewVBox(widget.NewLabel(" "), v.suspect))
 
+	v.dirs = chartDirs(o)
 	cats := make([]string, 0, len(o.Tags)+1)
 	vals := make([][]float64, 0, len(o.Tags)+1)
 	v.tagRow = v.tagRow[:0]
 	for _, t := range o.Tags {
 		cats = append(cats, t.Name)
 		v.tagRow = append(v.tagRow, t.Name)
-		vals = append(vals, dirValues(t.Sessions))
+		vals = append(vals, dirValues(t.Sessions, v.dirs))
 	}
-	if u := o.Untagged; u[1]+u[2]+u[3] > 0 {
+	if u := o.Untagged; u[0]+u[1]+u[2]+u[3] > 0 {
 		cats = append(cats, "(untagged)")
 		v.tagRow = append(v.tagRow, "")
-		vals = append(vals, dirValues(u))
+		vals = append(vals, dirValues(u, v.dirs))
 	}
-	series := make([]string, len(overviewDirs))
-	for i, d := range overviewDirs {
+	series := make([]string, len(v.dirs))
+	for i, d := range v.dirs {
 		series[i] = dirLabel(d)
 	}
 	v.tags.SetData(cats, series, vals)
 
-	opts := []string{allTags}
-	for _, t := range o.Tags {
-		opts = append(opts, t.Name)
+	tags := make([]string, len(o.Tags))
+	for i, t := range o.Tags {
+		tags[i] = t.Name
 	}
-	v.tagSel.Options = opts
-	if v.tag != "" && !slices.Contains(opts, v.tag) {
+	v.tagSel.Options = v.tagOpts.options(allTags, tags)
+	if v.tag != "" && !slices.Contains(tags, v.tag) {
 		v.tag = ""
 	}
 	if !v.picked && len(o.Tags) > 0 {
 		v.tag = o.Tags[0].Name // the busiest tag, so both donuts show something
 	}
 	v.settling = true
-	v.tagSel.SetSelected(cmp.Or(v.tag, allTags)) // calls showTag
+	v.tagSel.SetSelected(cmp.Or(tagOption(v.tag), allTags)) // calls showTag
 	v.settling = false
 
-	v.hourStart, v.hourStep = v.setTime(v.hourly, o.Hourly, time.Hour)
-	v.dayStart, v.dayStep = v.setTime(v.daily, o.NewDaily, 24*time.Hour)
+	v.hourStart, v.hourStep = v.setTime(v.hourly, o.Hourly, time.Hour, o.First, o.Last)
+	v.dayStart, v.dayStep = v.setTime(v.daily, o.NewDaily, 24*time.Hour, o.First, o.Last)
 }
 
 func dirLabel(d ingest.Direction) string {
@@ -216,9 +224,23 @@ func dirLabel(d ingest.Direction) string {
 	return "unknown"
 }
 
-func dirValues(s [4]uint64) []float64 {
-	out := make([]float64, len(overviewDirs))
-	for i, d := range overviewDirs {
+// chartDirs are the directions the traffic chart stacks: inbound, outbound
+// and intra, and unknown when any sessions have it, so that each bar is
+// its tag's whole traffic.
+func chartDirs(o *analysis.Overview) []ingest.Direction {
+	unknown := o.Untagged[ingest.DirUnknown]
+	for i := range o.Tags {
+		unknown += o.Tags[i].Sessions[ingest.DirUnknown]
+	}
+	if unknown == 0 {
+		return overviewDirs[:3]
+	}
+	return overviewDirs
+}
+
+func dirValues(s [4]uint64, dirs []ingest.Direction) []float64 {
+	out := make([]float64, len(dirs))
+	for i, d := range dirs {
 		out[i] = float64(s[d])
 	}
 	return out
@@ -229,13 +251,22 @@ const maxBuckets = 2000
 
 // timeSeries spreads sparse, time-ordered counts over buckets of step (or
 // of a day, or a week, when the span needs more than maxBuckets), zeros
-// where nothing happened.
-func timeSeries(hs []analysis.Hour, step time.Duration) (time.Time, time.Duration, []float64) {
+// where nothing happened. The buckets run from the earlier of from and the
+// first count to the later of to and the last count: a period's quiet end
+// shows as zeros (that is where discovery flattens out). Zero bounds are
+// the counts' own.
+func timeSeries(hs []analysis.Hour, step time.Duration, from, to time.Time) (time.Time, time.Duration, []float64) {
 	if len(hs) == 0 {
 		return time.Time{}, step, nil
 	}
-	start := hs[0].Start.UTC()
-	span := hs[len(hs)-1].Start.Sub(start)
+	start, end := hs[0].Start.UTC(), hs[len(hs)-1].Start.UTC()
+	if !from.IsZero() && from.Before(start) {
+		start = from.UTC()
+	}
+	if to.After(end) {
+		end = to.UTC()
+	}
+	span := end.Sub(start)
 	for _, s := range []time.Duration{24 * time.Hour, 7 * 24 * time.Hour} {
 		if span/step < maxBuckets {
 			break
@@ -243,7 +274,7 @@ func timeSeries(hs []analysis.Hour, step time.Duration) (time.Time, time.Duratio
 		step = max(step, s)
 	}
 	start = start.Truncate(step)
-	n := min(int(hs[len(hs)-1].Start.Sub(start)/step)+1, maxBuckets)
+	n := min(int(end.Sub(start)/step)+1, maxBuckets)
 	values := make([]float64, n)
 	for _, h := range hs {
 		if i := int(h.Start.Sub(start) / step); i >= 0 && i < n {
@@ -253,31 +284,56 @@ func timeSeries(hs []analysis.Hour, step time.Duration) (time.Time, time.Duratio
 	return start, step, values
 }
 
-// showTag fills the donuts with the selected tag's services and peers.
+// showTag fills the donuts with the selected tag's services and peers. The
+// donuts add up to the tag's bar: what the top services and peers leave is
+// "Other", and the peers donut has a slice for the sessions that have no
+// outside peer (intra: both ends in the tag; unknown direction).
 func (v *overviewView) showTag() {
 	if v.snap == nil {
 		return
 	}
 	o := &v.snap.Overview
-	services, peers := o.Services, []analysis.Count(nil)
 	what := "all tags"
-	if v.tag != "" {
-		for i := range o.Tags {
-			if o.Tags[i].Name == v.tag {
-				services, peers = o.Tags[i].Services, o.Tags[i].Peers
+	if t := v.selectedTag(); t != nil {
+		what = v.tag
+		labels, values := countSeries(t.Services)
+		v.services.SetDataTotal(labels, values, float64(t.Total()))
+		labels, values = countSeries(t.Peers)
+		v.peerTaps = v.peerTaps[:0]
+		for _, p := range t.Peers {
+			v.peerTaps = append(v.peerTaps, FlowFilter{Tag: v.tag, Peer: p.Peer})
+		}
+		for _, x := range []struct {
+			label string
+			dir   ingest.Direction
+		}{{"intra", ingest.DirIntra}, {"unknown direction", ingest.DirUnknown}} {
+			if n := t.Sessions[x.dir]; n > 0 {
+				labels, values = append(labels, x.label), append(values, float64(n))
+				v.peerTaps = append(v.peerTaps, FlowFilter{Tag: v.tag, Direction: x.dir, DirSet: true})
 			}
 		}
-		what = v.tag
-	}
-	v.svcTitle.SetText("Top services — " + what)
-	v.peerTitl.SetText("Top peers — " + what)
-	v.services.SetData(countSeries(services))
-	if v.tag == "" {
-		v.peers.SetData(nil, nil)
-		v.peerTitl.SetText("Top peers — choose a tag")
+		v.peers.SetDataTotal(labels, values, float64(t.Total()))
+		v.peerTitl.SetText("Peers — " + printable.Field(what))
 	} else {
-		v.peers.SetData(countSeries(peers))
+		labels, values := countSeries(o.Services)
+		v.services.SetDataTotal(labels, values, float64(o.Sessions))
+		v.peers.SetData(nil, nil)
+		v.peerTitl.SetText("Peers — choose a tag")
 	}
+	v.svcTitle.SetText("Services — " + printable.Field(what))
+}
+
+// selectedTag returns the tag the donuts show, or nil for all tags.
+func (v *overviewView) selectedTag() *analysis.TagTraffic {
+	if v.tag == "" {
+		return nil
+	}
+	for i := range v.snap.Overview.Tags {
+		if t := &v.snap.Overview.Tags[i]; t.Name == v.tag {
+			return t
+		}
+	}
+	return nil
 }
 
 func countSeries(cs []analysis.Count) ([]string, []float64) {
@@ -300,8 +356,8 @@ func (v *overviewView) tappedTag(cat, series int) {
 		return // "Other"
 	}
 	f := FlowFilter{Tag: v.tagRow[cat]}
-	if series >= 0 && series < len(overviewDirs) {
-		f.Direction, f.DirSet = overviewDirs[series], true
+	if series >= 0 && series < len(v.dirs) {
+		f.Direction, f.DirSet = v.dirs[series], true
 	}
 	if f.Tag == "" && !f.DirSet {
 		return
@@ -314,33 +370,25 @@ func (v *overviewView) tappedService(i int) {
 		return
 	}
 	services := v.snap.Overview.Services
-	if v.tag != "" {
-		for _, t := range v.snap.Overview.Tags {
-			if t.Name == v.tag {
-				services = t.Services
-			}
-		}
+	if t := v.selectedTag(); t != nil {
+		services = t.Services
 	}
 	if i < 0 || i >= len(services) {
-		return
+		return // Other
 	}
 	v.filter(FlowFilter{Tag: v.tag, Proto: services[i].Proto, Service: true, Port: services[i].Port})
 }
 
+// tappedPeer filters on a peer, or on the tag's intra or unknown traffic.
 func (v *overviewView) tappedPeer(i int) {
-	if v.snap == nil || v.tag == "" {
-		return
-	}
-	for _, t := range v.snap.Overview.Tags {
-		if t.Name == v.tag && i >= 0 && i < len(t.Peers) {
-			v.filter(FlowFilter{Tag: v.tag, Peer: t.Peers[i].Peer})
-		}
+	if i >= 0 && i < len(v.peerTaps) {
+		v.filter(v.peerTaps[i])
 	}
 }
 
 // setTime fills a time chart.
-func (v *overviewView) setTime(c *chart.TimeBars, hs []analysis.Hour, step time.Duration) (time.Time, time.Duration) {
-	start, step, values := timeSeries(hs, step)
+func (v *overviewView) setTime(c *chart.TimeBars, hs []analysis.Hour, step time.Duration, from, to time.Time) (time.Time, time.Duration) {
+	start, step, values := timeSeries(hs, step, from, to)
 	c.SetData(start, step, values)
 	return start, step
 }

@@ -116,6 +116,15 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 	return s, nil
 }
 
+// UseKnobs sets the knobs the next Reload synthesises with.
+func (p *Project) UseKnobs(k analysis.Knobs) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := *p.snap
+	s.Knobs = k
+	p.snap = &s
+}
+
 // SetKnobs re-synthesises the rules with k (edits replayed) and returns
 // the new snapshot.
 func (p *Project) SetKnobs(ctx context.Context, k analysis.Knobs) (*Snapshot, error) {
@@ -166,16 +175,40 @@ func (p *Project) Unedit(ctx context.Context, seq int64) (*Snapshot, error) {
 var ErrNoFiles = errors.New("no files to import")
 
 // Import reads files into the workspace, reporting progress, then reloads.
-// Cancelling ctx stops the file being read; files already committed stay.
-func (p *Project) Import(ctx context.Context, files []string, progress func(analysis.Progress)) ([]workspace.FileResult, error) {
+// Files are read one at a time in the order of their first events (as the
+// workspace reads files given together), each committed on its own:
+// committed, when not nil, is called after each file but the last, so the
+// views can show what is in. Cancelling ctx stops the file being read;
+// files already committed stay.
+func (p *Project) Import(ctx context.Context, files []string, progress func(analysis.Progress), committed func()) ([]workspace.FileResult, error) {
 	if len(files) == 0 {
 		return nil, ErrNoFiles
 	}
 	// One core fewer than the machine has parses, so the UI always has one.
-	opts := workspace.ImportOptions{Progress: progress, Parse: []ingest.Option{ingest.WithWorkers(max(1, runtime.NumCPU()-1))}}
-	res, err := p.ws.Import(ctx, files, opts)
+	parse := []ingest.Option{ingest.WithWorkers(max(1, runtime.NumCPU()-1))}
+	files = analysis.InTimeOrder(files, parse...)
+	var out []workspace.FileResult
+	var err error
+	for i, name := range files {
+		opts := workspace.ImportOptions{Parse: parse}
+		if progress != nil {
+			opts.Progress = func(pr analysis.Progress) {
+				pr.FileIndex, pr.Files = i, len(files)
+				progress(pr)
+			}
+		}
+		var res []workspace.FileResult
+		res, err = p.ws.Import(ctx, []string{name}, opts)
+		out = append(out, res...)
+		if err != nil {
+			break
+		}
+		if committed != nil && i < len(files)-1 {
+			committed()
+		}
+	}
 	if _, rerr := p.Reload(context.WithoutCancel(ctx), nil); err == nil {
 		err = rerr
 	}
-	return res, err
+	return out, err
 }

@@ -13,13 +13,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // rulesView shows the synthesised rule base: the generalisation knobs with
@@ -40,15 +40,17 @@ type rulesView struct {
 	review      *dataTable
 	edits       *widget.List
 	evidence    *widget.Label
-	samples     *widget.Entry
+	samples     *widget.Label
 	sub         *container.AppTabs
 
 	// UI goroutine only.
-	snap     *Snapshot
-	order    []int // rule indices in display order
-	selected int   // index into snap.Rules.Rules, or -1
-	settling bool  // while show sets the knobs
-	debounce *time.Timer
+	snap       *Snapshot
+	order      []int         // rule indices in display order
+	selected   int           // index into snap.Rules.Rules, or -1
+	selectedID string        // its ID: the selection survives edits and knob changes
+	groups     []reviewGroup // the review list, one row per source, destination and reason
+	settling   bool          // while show sets the knobs
+	debounce   *time.Timer
 
 	pendingMu sync.Mutex
 	pending   analysis.Knobs // the knobs the debounce timer applies
@@ -56,7 +58,25 @@ type rulesView struct {
 	onRules func(*Snapshot)
 }
 
-var ruleHeaders = []string{"Name", "Source", "Destination", "Protocol", "Ports", "Direction", "Sessions", "Description"}
+// Rule table columns: the deliverable's first, with exactly its headers
+// (the XLSX Rules sheet's), then what a checked policy does to each rule's
+// traffic (check_rules.go; empty without a check), then the rest.
+const (
+	rcSource = iota
+	rcDestination
+	rcProtocol
+	rcPorts
+	rcDescription
+	rcCheck
+	rcName
+	rcDirection
+	rcSessions
+)
+
+var ruleHeaders = []string{"Source", "Destination", "Protocol", "Destination Port", "Description", "Checked policy",
+	"Name", "Direction", "Sessions"}
+var ruleSamples = []string{"HTTPS alternate clients", "HTTPS alternate clients", "ICMPv6", "8000-8080, 8443", "",
+	"⚠ 12 would block of 345", "SGTSWEB to 10.10.0.10, 10.10.0.11 DNS", "OUTBOUND", "1,234,567"}
 var reviewHeaders = []string{"Source", "Destination", "Service", "Sessions", "Reason"}
 
 // knob is a labelled slider for one integer setting.
@@ -108,55 +128,50 @@ func newRulesView(u *UI) *rulesView {
 		widget.NewLabelWithStyle("Focus", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.focus,
 		focusHint())
 
-	headers, widths := withCheckColumn(ruleHeaders, []float32{200, 170, 170, 70, 120, 90, 90, 420})
-	v.table = newDataTable(headers, widths, func() int { return len(v.order) }, v.ruleCell)
+	v.table = newDataTable(ruleHeaders, columnWidths(ruleHeaders, ruleSamples),
+		func() int { return len(v.order) }, v.ruleCell)
+	v.table.setFlex(rcDescription, 280) // the rest of the width: the deliverable's columns need no scrolling
 	v.table.onSort = func(col int, desc bool) { v.sortRules(col, desc); v.table.Refresh() }
-	v.table.onSelect = func(row int) { v.selectRule(v.order[row]) }
-	v.review = newDataTable(reviewHeaders, []float32{170, 170, 150, 90, 380},
-		func() int {
-			if v.snap == nil {
-				return 0
-			}
-			return len(v.snap.Rules.Review) + len(v.snap.Rules.Outside)
-		}, v.reviewCell)
+	v.table.onSelect = func(row int) {
+		if row < 0 || row >= len(v.order) {
+			v.selectRule(-1)
+			return
+		}
+		v.selectRule(v.order[row])
+	}
+	v.review = newDataTable(reviewHeaders, []float32{170, 170, 260, 90, 380},
+		func() int { return len(v.groups) }, v.reviewCell)
+	v.review.setFlex(4, 300) // the reason takes the rest of the width
 	v.edits = widget.NewList(func() int {
 		if v.snap == nil {
 			return 0
 		}
 		return len(v.snap.Edits)
 	}, func() fyne.CanvasObject {
-		return container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), nil), widget.NewLabel(""))
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
-		if v.snap == nil || i >= len(v.snap.Edits) {
-			return
-		}
-		r := v.snap.Edits[i]
-		c := o.(*fyne.Container)
-		label := fmt.Sprintf("#%d %s %s %s", r.Edit.Seq, r.Edit.Op, r.Edit.Rule, r.Edit.Arg)
-		if !r.Applied {
-			label += " — no longer applies: " + r.Why
-		}
-		c.Objects[0].(*widget.Label).SetText(label)
-		seq := r.Edit.Seq
-		c.Objects[1].(*widget.Button).OnTapped = func() { v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Unedit(ctx, seq) }) }
-	})
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), nil), l)
+	}, v.updateEdit)
 
 	actions := container.NewHBox(
 		widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), func() { v.askText("Rename rule", "Name", analysis.EditRename) }),
-		widget.NewButtonWithIcon("Describe…", theme.DocumentCreateIcon(), func() { v.askText("Describe rule", "Description", analysis.EditDescribe) }),
+		widget.NewButtonWithIcon("Describe…", theme.DocumentCreateIcon(), func() {
+			v.askText("Describe rule", "Description", analysis.EditDescribe)
+		}),
 		widget.NewButtonWithIcon("Merge into…", theme.ContentAddIcon(), v.askMerge),
 		widget.NewButtonWithIcon("Split", theme.ContentCutIcon(), func() { v.edit(analysis.EditSplit, "") }),
-		widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { v.edit(analysis.EditDelete, "") }),
-		widget.NewButtonWithIcon("Exclude peer…", theme.VisibilityOffIcon(), v.askExclude),
+		widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.askDelete),
+		widget.NewButtonWithIcon("Exclude peer…", theme.VisibilityOffIcon(), func() { v.askExclude() }),
 	)
-	v.evidence = widget.NewLabel("Select a rule to see its evidence.")
+	v.evidence = widget.NewLabel(noRuleSelected)
 	v.evidence.Wrapping = fyne.TextWrapWord
-	v.samples = widget.NewMultiLineEntry()
-	v.samples.TextStyle.Monospace = true
-	v.samples.Disable()
-	evidence := container.NewVSplit(container.NewVScroll(v.evidence), panel("Sample lines", v.samples))
-	split := container.NewHSplit(v.table, evidence)
-	split.Offset = 0.7
+	var samples fyne.CanvasObject
+	v.samples, samples = rawText()
+	details := container.NewHSplit(container.NewVScroll(v.evidence), panel("Sample lines", samples))
+	details.Offset = 0.5
+	// The evidence goes below the table, so that the table has the width.
+	split := container.NewVSplit(v.table, details)
+	split.Offset = 0.6
 	rulesPane := container.NewBorder(container.NewVBox(v.summary, actions), nil, nil, nil, split)
 	v.sub = container.NewAppTabs(
 		container.NewTabItem("Rules", rulesPane),
@@ -164,9 +179,26 @@ func newRulesView(u *UI) *rulesView {
 		container.NewTabItem("Edits", v.edits),
 	)
 	left := container.NewVScroll(knobs)
-	left.SetMinSize(fyne.NewSize(260, 0))
+	left.SetMinSize(fyne.NewSize(230, 0))
 	v.content = container.NewBorder(nil, nil, left, nil, v.sub)
 	return v
+}
+
+// noRuleSelected is the evidence pane with no rule selected.
+const noRuleSelected = "Select a rule (click it, or use the arrow keys) to see its full description and evidence."
+
+// updateEdit fills row i of the Edits list: what the edit did, in words.
+func (v *rulesView) updateEdit(i widget.ListItemID, o fyne.CanvasObject) {
+	if v.snap == nil || i >= len(v.snap.Edits) {
+		return
+	}
+	r := v.snap.Edits[i]
+	c := o.(*fyne.Container)
+	c.Objects[0].(*widget.Label).SetText(printable.Text(editText(r, &v.snap.Rules)))
+	seq := r.Edit.Seq
+	c.Objects[1].(*widget.Button).OnTapped = func() {
+		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Unedit(ctx, seq) })
+	}
 }
 
 func (v *rulesView) show(s *Snapshot) {
@@ -181,10 +213,11 @@ func (v *rulesView) show(s *Snapshot) {
 	v.settling = false
 	rs := &s.Rules
 	if s.RulesPending {
-		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s conversations…", thousands(len(s.Convs))))
+		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s…", plural(len(s.Convs), "conversation")))
 	} else {
-		v.summary.SetText(fmt.Sprintf("%d rules · %d conversations to review · %d outside the scope · the rules admit %s (source, destination, port) combinations never seen, for %s observed",
-			len(rs.Rules), len(rs.Review), len(rs.Outside), thousandsU(rs.Permissiveness), thousandsU(rs.Observed)))
+		v.summary.SetText(fmt.Sprintf("%s · %s to review · %s outside the scope · the rules admit %s never seen, for %s observed",
+			plural(len(rs.Rules), "rule"), plural(len(rs.Review), "conversation"), thousands(len(rs.Outside)),
+			plural64(rs.Permissiveness, "(source, destination, port) combination"), thousandsU(rs.Observed)))
 	}
 	v.order = v.order[:0]
 	for i := range rs.Rules {
@@ -193,19 +226,32 @@ func (v *rulesView) show(s *Snapshot) {
 	if v.table.sortCol >= 0 {
 		v.sortRules(v.table.sortCol, v.table.desc)
 	}
-	v.sub.Items[1].Text = fmt.Sprintf("Review (%d)", len(rs.Review)+len(rs.Outside))
-	v.sub.Items[2].Text = fmt.Sprintf("Edits (%d)", len(s.Edits))
+	// The review list, then the conversations outside the scope: one row
+	// per source, destination, protocol and reason each.
+	v.groups = append(groupReview(rs.Review), groupReview(rs.Outside)...)
+	v.sub.Items[1].Text = "Review (" + thousands(len(rs.Review)+len(rs.Outside)) + ")"
+	v.sub.Items[2].Text = "Edits (" + thousands(len(s.Edits)) + ")"
 	v.sub.Refresh()
-	v.selected = -1
-	v.table.UnselectAll()
-	v.table.Refresh()
+	v.reselect()
 	v.review.Refresh()
 	v.edits.Refresh()
-	v.evidence.SetText("Select a rule to see its evidence.")
-	v.samples.SetText("")
 	if v.onRules != nil {
 		v.onRules(s)
 	}
+}
+
+// reselect selects the rule that was selected before new rules came (an
+// edit, a knob change, new data), or clears the selection when it is gone.
+func (v *rulesView) reselect() {
+	row := slices.IndexFunc(v.order, func(i int) bool { return v.snap.Rules.Rules[i].ID == v.selectedID })
+	v.table.SelectRow(row)
+	v.table.Refresh()
+	if row < 0 {
+		v.selectRule(-1)
+		return
+	}
+	v.table.ScrollTo(widget.TableCellID{Row: row, Col: v.table.focusCol})
+	v.selectRule(v.order[row])
 }
 
 func (v *rulesView) ruleCell(row, col int) string {
@@ -218,21 +264,21 @@ func (v *rulesView) ruleCell(row, col int) string {
 // ruleText renders column col of the rule table.
 func ruleText(r *analysis.Rule, col int) string {
 	switch col {
-	case 0:
+	case rcName:
 		return r.Name
-	case 1:
+	case rcSource:
 		return r.Src.Name
-	case 2:
+	case rcDestination:
 		return r.Dst.Name
-	case 3:
+	case rcProtocol:
 		return ingest.ProtoName(r.Service.Proto)
-	case 4:
+	case rcPorts:
 		return r.Service.PortList()
-	case 5:
+	case rcDirection:
 		return r.Direction.String()
-	case 6:
+	case rcSessions:
 		return thousandsU(r.Evidence.Sessions)
-	case 7:
+	case rcDescription:
 		return r.Description
 	}
 	return ""
@@ -242,10 +288,10 @@ func (v *rulesView) sortRules(col int, desc bool) {
 	rules := v.snap.Rules.Rules
 	slices.SortStableFunc(v.order, func(a, b int) int {
 		var c int
-		if col == 6 {
-			c = cmp.Compare(rules[a].Evidence.Sessions, rules[b].Evidence.Sessions)
+		if col == rcCheck { // the check's words: what it blocks (⚠…) after what it allows
+			c = strings.Compare(v.u.check.ruleVerdict(v.snap, &rules[a]), v.u.check.ruleVerdict(v.snap, &rules[b]))
 		} else {
-			c = strings.Compare(ruleText(&rules[a], col), ruleText(&rules[b], col))
+			c = compareRules(&rules[a], &rules[b], col)
 		}
 		if desc {
 			return -c
@@ -254,40 +300,69 @@ func (v *rulesView) sortRules(col int, desc bool) {
 	})
 }
 
-func (v *rulesView) reviewCell(row, col int) string {
-	rs := &v.snap.Rules
-	it := &analysis.ReviewItem{}
-	if row < len(rs.Review) {
-		it = &rs.Review[row]
-	} else if row-len(rs.Review) < len(rs.Outside) {
-		it = &rs.Outside[row-len(rs.Review)]
-	}
-	c := &it.Conversation
+// compareRules orders two rules by column col: addresses numerically (as
+// the flow table does), ports by number, the rest as text.
+func compareRules(a, b *analysis.Rule, col int) int {
 	switch col {
-	case 0:
-		return withVM(c.Src, c.SrcVM)
-	case 1:
-		return withVM(c.Dst, c.DstVM)
-	case 2:
-		return analysis.ServiceLabel(c.Proto, analysis.ServicePort(c))
-	case 3:
-		return thousandsU(c.Sessions)
-	case 4:
-		return it.Reason
+	case rcSource:
+		return compareEndpoints(&a.Src, &b.Src)
+	case rcDestination:
+		return compareEndpoints(&a.Dst, &b.Dst)
+	case rcProtocol:
+		return cmp.Compare(a.Service.Proto, b.Service.Proto)
+	case rcPorts:
+		return cmp.Or(slices.CompareFunc(a.Service.Ports, b.Service.Ports, func(x, y analysis.PortRange) int {
+			return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To))
+		}), cmp.Compare(a.Service.Proto, b.Service.Proto))
+	case rcDirection:
+		return cmp.Compare(a.Direction, b.Direction)
+	case rcSessions:
+		return cmp.Compare(a.Evidence.Sessions, b.Evidence.Sessions)
 	}
-	return ""
+	return strings.Compare(ruleText(a, col), ruleText(b, col))
 }
 
-// selectRule shows rule i's evidence.
+// compareEndpoints puts groups first (by name), then addresses (by their
+// prefixes, numerically), then Any.
+func compareEndpoints(a, b *analysis.Endpoint) int {
+	rank := func(e *analysis.Endpoint) int {
+		switch e.Kind {
+		case analysis.KindGroup:
+			return 0
+		case analysis.KindAddresses:
+			return 1
+		}
+		return 2
+	}
+	if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Kind != analysis.KindAddresses {
+		return cmp.Or(c, strings.Compare(a.Name, b.Name))
+	}
+	return slices.CompareFunc(a.Prefixes, b.Prefixes, func(x, y netip.Prefix) int {
+		return cmp.Or(x.Addr().Compare(y.Addr()), cmp.Compare(x.Bits(), y.Bits()))
+	})
+}
+
+func (v *rulesView) reviewCell(row, col int) string {
+	return v.groups[row].cell(col)
+}
+
+// selectRule shows rule i's evidence (-1: none).
 func (v *rulesView) selectRule(i int) {
 	v.selected = i
+	if i < 0 || i >= len(v.snap.Rules.Rules) {
+		v.selected, v.selectedID = -1, ""
+		v.evidence.SetText(noRuleSelected)
+		v.samples.SetText("")
+		return
+	}
 	r := &v.snap.Rules.Rules[i]
+	v.selectedID = r.ID
 	e := &r.Evidence
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s  (%s)\n%s\n\n", r.Name, r.ID, r.Description)
 	fmt.Fprintf(&b, "%s → %s, %s, %s\n", r.Src.Name, r.Dst.Name, r.Service.Label(), strings.ToLower(r.Direction.String()))
-	fmt.Fprintf(&b, "Evidence: %s conversations, %s sessions, %s packets, %s\n", thousands(e.Conversations),
-		thousandsU(e.Sessions), thousandsU(e.Packets), export.HumanBytes(e.Bytes))
+	fmt.Fprintf(&b, "Evidence: %s, %s, %s, %s\n", plural(e.Conversations, "conversation"),
+		plural64(e.Sessions, "session"), plural64(e.Packets, "packet"), export.HumanBytes(e.Bytes))
 	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
 	if t := v.u.check.ruleVerdict(v.snap, r); t != "" { // check_rules.go
 		fmt.Fprintf(&b, "Checked policy: %s\n", t)
@@ -295,14 +370,14 @@ func (v *rulesView) selectRule(i int) {
 	b.WriteString("\n")
 	for n, c := range e.Flows {
 		if n == 50 {
-			fmt.Fprintf(&b, "… and %d more conversations\n", len(e.Flows)-n)
+			fmt.Fprintf(&b, "… and %s more\n", plural(len(e.Flows)-n, "conversation"))
 			break
 		}
-		fmt.Fprintf(&b, "%s → %s %s: %s sessions\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
-			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), thousandsU(c.Sessions))
+		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
+			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
 	}
-	v.evidence.SetText(b.String())
-	v.samples.SetText(strings.Join(e.Samples, "\n"))
+	v.evidence.SetText(printable.Text(b.String()))
+	v.samples.SetText(printable.Text(strings.Join(e.Samples, "\n")))
 }
 
 // knobsChanged re-synthesises after the knobs settle.
@@ -325,7 +400,13 @@ func (v *rulesView) knobsChanged() {
 		v.pendingMu.Lock()
 		k := v.pending
 		v.pendingMu.Unlock()
-		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.SetKnobs(ctx, k) })
+		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) {
+			s, err := p.SetKnobs(ctx, k)
+			if err == nil {
+				saveKnobs(v.u.app.Preferences(), p.Path(), k) // the workspace opens with them next time
+			}
+			return s, err
+		})
 	})
 }
 
@@ -342,80 +423,6 @@ func (v *rulesView) run(fn func(context.Context, *Project) (*Snapshot, error)) {
 		}
 		v.u.showError(err)
 	})
-}
-
-// edit records an edit of the selected rule.
-func (v *rulesView) edit(op analysis.EditOp, arg string) {
-	if v.selected < 0 && op != analysis.EditExclude {
-		dialog.ShowInformation("No rule selected", "Select a rule in the table first.", v.u.win)
-		return
-	}
-	e := analysis.Edit{Op: op, Arg: arg}
-	if op != analysis.EditExclude {
-		e.Rule = v.snap.Rules.Rules[v.selected].ID
-	}
-	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Edit(ctx, e) })
-}
-
-// askText asks for a name or description of the selected rule.
-func (v *rulesView) askText(title, label string, op analysis.EditOp) {
-	if v.selected < 0 {
-		v.edit(op, "") // explains
-		return
-	}
-	r := &v.snap.Rules.Rules[v.selected]
-	entry := widget.NewEntry()
-	entry.SetText(r.Name)
-	if op == analysis.EditDescribe {
-		entry.SetText(r.Description)
-	}
-	dialog.ShowForm(title, "Save", "Cancel", []*widget.FormItem{widget.NewFormItem(label, entry)}, func(ok bool) {
-		if ok && strings.TrimSpace(entry.Text) != "" {
-			v.edit(op, strings.TrimSpace(entry.Text))
-		}
-	}, v.u.win)
-}
-
-// askMerge asks which rule to fold into the selected one.
-func (v *rulesView) askMerge() {
-	if v.selected < 0 {
-		v.edit(analysis.EditMerge, "")
-		return
-	}
-	r := &v.snap.Rules.Rules[v.selected]
-	var names, ids []string
-	for _, o := range v.snap.Rules.Rules {
-		if o.ID != r.ID && o.Service.Proto == r.Service.Proto {
-			names = append(names, o.Name+" — "+o.Service.Label())
-			ids = append(ids, o.ID)
-		}
-	}
-	if len(names) == 0 {
-		dialog.ShowInformation("Merge", "No other rule has the same protocol.", v.u.win)
-		return
-	}
-	sel := widget.NewSelect(names, nil)
-	dialog.ShowForm("Merge into "+r.Name, "Merge", "Cancel", []*widget.FormItem{widget.NewFormItem("Rule", sel)}, func(ok bool) {
-		if ok && sel.SelectedIndex() >= 0 {
-			v.edit(analysis.EditMerge, ids[sel.SelectedIndex()])
-		}
-	}, v.u.win)
-}
-
-// askExclude asks for a peer to keep out of every rule.
-func (v *rulesView) askExclude() {
-	entry := widget.NewEntry()
-	entry.SetPlaceHolder("10.1.2.3 or 10.1.2.0/24")
-	entry.Validator = func(s string) error {
-		_, err := analysis.ParsePeer(strings.TrimSpace(s))
-		return err
-	}
-	dialog.ShowForm("Exclude a peer from every rule", "Exclude", "Cancel", []*widget.FormItem{
-		widget.NewFormItem("Address or CIDR", entry)}, func(ok bool) {
-		if ok {
-			v.edit(analysis.EditExclude, strings.TrimSpace(entry.Text))
-		}
-	}, v.u.win)
 }
 
 // focusHint explains the focus field.

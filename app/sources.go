@@ -17,6 +17,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // sourcesView imports files and lists the workspace's sources with their
@@ -99,22 +100,21 @@ func (v *sourcesView) show(s *Snapshot) {
 }
 
 func (v *sourcesView) selectSource(row int) {
+	if row < 0 || row >= len(v.srcs) {
+		v.malformed.SetText("Select a source to see its malformed lines.")
+		return
+	}
 	s := &v.srcs[row]
 	if len(s.Malformed) == 0 {
 		v.malformed.SetText(fmt.Sprintf("%s: no malformed lines.", s.Path))
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s malformed lines; the first %d:\n", s.Path, thousands64(s.Stats.Malformed), len(s.Malformed))
+	fmt.Fprintf(&b, "%s: %s; the first %d:\n", s.Path, plural64(uint64(max(s.Stats.Malformed, 0)), "malformed line"), len(s.Malformed))
 	for _, m := range s.Malformed {
 		fmt.Fprintf(&b, "%s:%d: %s\n    %s\n", filepath.Base(s.Path), m.Line, m.Reason, m.Text)
 	}
-	v.malformed.SetText(b.String())
-}
-
-// chooseFiles opens the file dialog; each chosen file is imported.
-func (v *sourcesView) chooseFiles() {
-	v.u.chooseFile(nil, func(path string) { v.importFiles([]string{path}) })
+	v.malformed.SetText(printable.Text(b.String()))
 }
 
 // importFiles queues files for import; imports run one batch at a time.
@@ -154,8 +154,9 @@ func (v *sourcesView) run() {
 		v.mu.Unlock()
 		v.u.do(func() {
 			v.progress.SetValue(0)
-			v.progLabel.SetText("Starting " + filepath.Base(files[0]) + "…")
+			v.progLabel.SetText(printable.Field("Starting " + filepath.Base(files[0]) + "…"))
 			v.progBox.Show()
+			v.u.showBusy("Importing "+plural(len(files), "file")+"…", 0)
 		})
 		res, err := v.importBatch(ctx, files)
 		cancel()
@@ -165,30 +166,49 @@ func (v *sourcesView) run() {
 		if snap := v.u.Project().Snapshot(); snap != nil {
 			v.u.do(func() { v.u.show(snap) })
 		}
+		v.u.do(v.u.hideBusy)
 		v.report(res, err)
 	}
 }
 
-// importBatch imports files with a progress display throttled to 10 Hz.
+// refreshEvery is the least time between two refreshes of the views while
+// an import commits file after file (a refresh re-reads the workspace).
+const refreshEvery = 5 * time.Second
+
+// importBatch imports files with a progress display throttled to 10 Hz, in
+// the Sources view and in the status bar (seen from every view), and
+// refreshes the views as files are committed.
 func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]workspace.FileResult, error) {
 	var fileStart time.Time
 	var last analysis.Progress
 	var pending sync.Mutex // at most one progress update queued on the UI
-	return v.u.Project().Import(ctx, files, func(p analysis.Progress) {
-		if p.File != last.File || p.FileIndex != last.FileIndex {
+	p := v.u.Project()
+	var lastRefresh time.Time // the first file committed shows at once
+	var took time.Duration
+	committed := func() {
+		if time.Since(lastRefresh) < max(refreshEvery, 4*took) {
+			return // a big workspace takes a while to re-read: mostly import
+		}
+		start := time.Now()
+		v.u.load(p)
+		lastRefresh, took = time.Now(), time.Since(start)
+	}
+	return p.Import(ctx, files, func(pr analysis.Progress) {
+		if pr.File != last.File || pr.FileIndex != last.FileIndex {
 			fileStart = time.Now()
 		}
-		last = p
+		last = pr
 		if !pending.TryLock() {
 			return
 		}
-		text, frac := progressText(p, time.Since(fileStart))
+		text, frac := progressText(pr, time.Since(fileStart))
 		v.u.do(func() {
 			defer pending.Unlock()
-			v.progLabel.SetText(text)
+			v.progLabel.SetText(printable.Text(text))
 			v.progress.SetValue(frac)
+			v.u.showBusy("Importing "+text, frac)
 		})
-	})
+	}, committed)
 }
 
 // progressText describes an import's progress: "web.log (1/3) · 120 MB of
@@ -228,8 +248,8 @@ func (v *sourcesView) report(res []workspace.FileResult, err error) {
 	for _, r := range res {
 		fmt.Fprintf(&b, "%s: %s", filepath.Base(r.Name), r.Outcome)
 		if r.Outcome != workspace.Already {
-			fmt.Fprintf(&b, " — %s lines, %s events, %s skipped, %s malformed", thousands64(r.Stats.Lines),
-				thousands64(r.Stats.Events), thousands64(r.Stats.Skipped), thousands64(r.Stats.Malformed))
+			fmt.Fprintf(&b, " — %s, %s, %s skipped, %s malformed", plural64(uint64(max(r.Stats.Lines, 0)), "line"),
+				plural64(uint64(max(r.Stats.Events, 0)), "event"), thousands64(r.Stats.Skipped), thousands64(r.Stats.Malformed))
 		}
 		if r.Err != nil {
 			fmt.Fprintf(&b, " (read error: %v)", r.Err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +50,28 @@ func TestImportCancel(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Meanwhile every view shows the progress in the status bar, and the
+	// views show the first file, committed.
+	var status string
+	var busy bool
+	onUI(func() { status, busy = u.status.Text, u.busy.Visible() })
+	if !strings.HasPrefix(status, "Importing "+filepath.Base(big)+" (2/2)") || !busy {
+		t.Errorf("during the import the status bar says %q (progress shown: %v)", status, busy)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var n int
+		onUI(func() {
+			if u.flows.view != nil {
+				n = u.flows.view.Len()
+			}
+		})
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("while the second file is read, the flows do not show the first")
+		}
+	}
 	onUI(func() { test.Tap(u.sources.cancelBtn) })
 	u.Wait()
 	settle(u)
@@ -60,8 +83,10 @@ func TestImportCancel(t *testing.T) {
 		t.Errorf("results %+v: want the small file only", results)
 	}
 	mu.Unlock()
-	var status string
-	onUI(func() { status = u.status.Text })
+	onUI(func() { status, busy = u.status.Text, u.busy.Visible() })
+	if busy {
+		t.Error("the progress stays in the status bar after the import")
+	}
 	if !strings.Contains(status, "cancelled") {
 		t.Errorf("status %q does not say the import was cancelled", status)
 	}
@@ -96,5 +121,57 @@ func TestImportCancel(t *testing.T) {
 	if info.Conversations != int64(len(convs)) || info.Sessions != sessions {
 		t.Errorf("workspace: %d conversations, %d sessions; uninterrupted: %d, %d",
 			info.Conversations, info.Sessions, len(convs), sessions)
+	}
+}
+
+// TestImportDialog types several files, a glob and a ~ path: all are
+// imported in one batch; a missing file or a folder blocks the Import
+// button with the reason.
+func TestImportDialog(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := demoLog(t, dir, "nsxv", 200)
+	b, _ := demoLog(t, dir, "nutanix", 200)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	c, _ := demoLog(t, home, "nsxt", 100)
+	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
+	var mu sync.Mutex
+	var got []workspace.FileResult
+	u.sources.onDone = func(r []workspace.FileResult, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			t.Errorf("import: %v", err)
+		}
+		got = append(got, r...)
+	}
+	var id *importDialog
+	onUI(func() { id = u.sources.newImportDialog() })
+	for text, want := range map[string]string{
+		filepath.Join(dir, "none.log"): "no such file",
+		dir:                            "is a folder",
+		"":                             "at least one file",
+		filepath.Join(dir, "*.gz"):     "no such files",
+	} {
+		onUI(func() { id.paths.SetText(text) })
+		if err := id.paths.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
+		}
+	}
+	onUI(func() {
+		id.paths.SetText(filepath.Join(dir, "*.log") + "\n\n~/" + filepath.Base(c) + "\n" + a) // a twice: once
+		id.d.Show()
+		id.d.Submit()
+	})
+	u.Wait()
+	settle(u)
+	mu.Lock()
+	defer mu.Unlock()
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Name)
+	}
+	if len(got) != 3 || !slices.Contains(names, a) || !slices.Contains(names, b) || !slices.Contains(names, c) {
+		t.Errorf("imported %v, want %s, %s and %s", names, a, b, c)
 	}
 }

@@ -13,12 +13,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // Preference keys.
@@ -55,17 +55,21 @@ type UI struct {
 	mu   sync.Mutex
 	proj *Project // nil until a workspace is open
 
-	tabs     *container.AppTabs
-	title    *widget.Label
-	status   *widget.Label
-	banner   *fyne.Container
-	sources  *sourcesView
-	listener *listenerView
-	overview *overviewView
-	flows    *flowsView
-	rules    *rulesView
-	check    *checkView // check.go
-	export   *exportView
+	tabs    *container.AppTabs
+	title   *widget.Label
+	status  *widget.Label
+	busy    *fyne.Container     // beside the status line while an import runs
+	busyBar *widget.ProgressBar // its progress
+	// themeItems are the View menu's theme choices, by name; the one in use is ticked.
+	themeItems map[string]*fyne.MenuItem
+	banner     *fyne.Container
+	sources    *sourcesView
+	listener   *listenerView
+	overview   *overviewView
+	flows      *flowsView
+	rules      *rulesView
+	check      *checkView // check.go
+	export     *exportView
 
 	// loaded is closed-and-replaced around each reload, for tests.
 	loads sync.WaitGroup
@@ -85,6 +89,10 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u.status = widget.NewLabel("")
 	u.status.Truncation = fyne.TextTruncateEllipsis
 	u.banner = container.NewVBox()
+	u.busyBar = widget.NewProgressBar()
+	u.busy = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, u.busyBar.MinSize().Height), u.busyBar),
+		widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.sources.cancelImport() }))
+	u.busy.Hide()
 
 	u.sources = newSourcesView(u)
 	u.listener = newListenerView(u)
@@ -120,8 +128,20 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 // Content returns the window's content.
 func (u *UI) Content() fyne.CanvasObject {
 	top := container.NewBorder(nil, nil, nil, nil, u.title)
-	return container.NewBorder(container.NewVBox(top, u.banner), u.status, nil, nil, u.tabs)
+	bottom := container.NewBorder(nil, nil, nil, u.busy, u.status)
+	return container.NewBorder(container.NewVBox(top, u.banner), bottom, nil, nil, u.tabs)
 }
+
+// showBusy shows long work's progress in the status bar, on every view;
+// on the UI goroutine.
+func (u *UI) showBusy(text string, frac float64) {
+	u.status.SetText(printable.Text(text)) // file names
+	u.busyBar.SetValue(frac)
+	u.busy.Show()
+}
+
+// hideBusy hides the progress; on the UI goroutine.
+func (u *UI) hideBusy() { u.busy.Hide() }
 
 // Project returns the open project, or nil.
 func (u *UI) Project() *Project {
@@ -195,6 +215,7 @@ func (u *UI) open(path string, demo bool) {
 		u.showError(err)
 		return
 	}
+	p.UseKnobs(loadKnobs(u.app.Preferences(), path))
 	u.mu.Lock()
 	old := u.proj
 	u.proj = p
@@ -246,11 +267,11 @@ func (u *UI) reload() {
 
 // show displays snap in every view; on the UI goroutine.
 func (u *UI) show(s *Snapshot) {
-	u.title.SetText(fmt.Sprintf("%s — %s conversations, %s sessions", filepath.Base(s.Path),
-		thousands(len(s.Convs)), thousandsU(s.Overview.Sessions)))
+	u.title.SetText(fmt.Sprintf("%s — %s, %s", filepath.Base(s.Path),
+		plural(len(s.Convs), "conversation"), plural64(s.Overview.Sessions, "session")))
 	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
-	u.status.SetText(fmt.Sprintf("Workspace %s · %d sources · %s lines read · %s malformed", s.Path,
-		len(s.Sources), thousands64(s.Info.Lines), thousands64(s.Info.Malformed)))
+	u.status.SetText(fmt.Sprintf("Workspace %s · %s · %s read · %s malformed", s.Path,
+		plural(len(s.Sources), "source"), plural64(uint64(max(s.Info.Lines, 0)), "line"), thousands64(s.Info.Malformed)))
 	u.overview.show(s)
 	u.flows.show(s)
 	u.rules.show(s)
@@ -281,7 +302,7 @@ func (u *UI) do(fn func()) {
 }
 
 // setStatus sets the status line from any goroutine.
-func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(text) }) }
+func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(printable.Text(text)) }) } // file names
 
 // showError shows err in a dialog, from any goroutine.
 func (u *UI) showError(err error) {
@@ -293,47 +314,9 @@ func (u *UI) showError(err error) {
 
 // showErrorNow shows err; on the UI goroutine (inside do, which must not nest).
 func (u *UI) showErrorNow(err error) {
-	u.status.SetText("Error: " + err.Error())
-	dialog.ShowError(err, u.win)
-}
-
-// menu builds the main menu.
-func (u *UI) menu() *fyne.MainMenu {
-	file := fyne.NewMenu("File",
-		fyne.NewMenuItem("Import logs…", u.sources.chooseFiles),
-		fyne.NewMenuItem("Open workspace…", u.chooseWorkspace),
-		fyne.NewMenuItem("New workspace…", u.newWorkspace),
-		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Import VM inventory…", u.chooseInventory),
-		fyne.NewMenuItem("Monitored addresses…", u.editMonitored),
-		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem("Export…", func() { u.selectTab("Export") }),
-	)
-	view := fyne.NewMenu("View",
-		fyne.NewMenuItem("Theme: follow the system", func() { u.setTheme("system") }),
-		fyne.NewMenuItem("Theme: light", func() { u.setTheme("light") }),
-		fyne.NewMenuItem("Theme: dark", func() { u.setTheme("dark") }),
-	)
-	help := fyne.NewMenu("Help",
-		fyne.NewMenuItem("Keyboard shortcuts", u.showShortcuts),
-		fyne.NewMenuItem("About FlowSleuth", u.showAbout),
-	)
-	return fyne.NewMainMenu(file, view, help)
-}
-
-// shortcuts registers Ctrl+O (import), Ctrl+E (export), Ctrl+F (filter).
-func (u *UI) shortcuts() {
-	c := u.win.Canvas()
-	add := func(key fyne.KeyName, fn func()) {
-		c.AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault},
-			func(fyne.Shortcut) { fn() })
-	}
-	add(fyne.KeyO, u.sources.chooseFiles)
-	add(fyne.KeyE, func() { u.selectTab("Export") })
-	add(fyne.KeyF, func() {
-		u.selectTab("Flows")
-		u.win.Canvas().Focus(u.flows.search)
-	})
+	msg := printable.Text(err.Error()) // errors quote log text and file names
+	u.status.SetText("Error: " + msg)
+	dialog.ShowError(errors.New(msg), u.win)
 }
 
 // SelectView shows a view by its name in lower case ("flows"); false when
@@ -360,7 +343,8 @@ func (u *UI) selectTab(title string) {
 
 func (u *UI) showShortcuts() {
 	dialog.ShowInformation("Keyboard shortcuts",
-		"Ctrl+O   import log files\nCtrl+E   export\nCtrl+F   filter the flows\n\n"+
+		"Ctrl+O   import log files\nCtrl+E   export\nCtrl+F   filter the flows\n"+
+			"↑ ↓ Page Up/Down Home End   move the selection in a table\nEnter   save a dialog\n\n"+
 			"Drop log files on the window to import them.", u.win)
 }
 
@@ -376,7 +360,9 @@ func (u *UI) showAbout() {
 
 func (u *UI) setTheme(name string) {
 	u.app.Preferences().SetString(prefTheme, name)
+	u.opts.Theme = "" // the choice now overrides --theme
 	applyTheme(u.app, name)
+	u.markTheme()
 }
 
 // chooseFile shows the file dialog (for files ending in one of exts, or
@@ -425,8 +411,8 @@ func (u *UI) importInventory(path string) {
 			return
 		}
 		u.load(p)
-		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s VMs, %s addresses.", filepath.Base(path),
-			res.Report.Format, thousands(res.VMs), thousands(res.Addresses)))
+		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s, %s.", filepath.Base(path),
+			res.Report.Format, plural(res.VMs, "VM"), plural(res.Addresses, "address")))
 	})
 }
 

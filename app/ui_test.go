@@ -276,6 +276,18 @@ func TestKnobsResynthesise(t *testing.T) {
 	if !strings.Contains(r.summary.Text, "rules") {
 		t.Errorf("summary %q", r.summary.Text)
 	}
+	// The knobs are kept: the workspace opens with them next time.
+	path := u.Project().Path()
+	w := test.NewTempWindow(t, nil)
+	next := New(u.app, w, Options{Version: "test"})
+	w.SetContent(next.Content())
+	t.Cleanup(next.Shutdown)
+	u.Shutdown()
+	next.Start(path)
+	next.Wait()
+	if k := next.rules.snap.Rules.Knobs; k.AnyPeers != 1 || next.rules.anyPeers.get() != 1 || len(next.rules.snap.Rules.Rules) >= before {
+		t.Errorf("reopened with knobs %+v (slider %d), %d rules", k, next.rules.anyPeers.get(), len(next.rules.snap.Rules.Rules))
+	}
 }
 
 func TestExportWritesFiles(t *testing.T) {
@@ -363,11 +375,6 @@ func TestDemoWhenNoWorkspace(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	os.Setenv("LANG", "en_US.UTF-8") // C.UTF-8 makes Fyne log a locale error
-	os.Exit(m.Run())
-}
-
 func TestTimeRangeFilter(t *testing.T) {
 	u := demoUI(t)
 	onUI(func() {
@@ -408,7 +415,33 @@ func TestShortcutsAndTheme(t *testing.T) {
 	if got := u.tabs.Selected().Text; got != "Flows" || u.win.Canvas().Focused() != u.flows.search {
 		t.Errorf("Ctrl+F showed %q, focus %v", got, u.win.Canvas().Focused())
 	}
+	// The menu shows the shortcuts, and ticks the theme in use.
+	shortcuts := map[string]string{}
+	for _, m := range u.win.MainMenu().Items {
+		for _, it := range m.Items {
+			if it.Shortcut != nil {
+				shortcuts[it.Label] = string(it.Shortcut.(*desktop.CustomShortcut).KeyName)
+			}
+		}
+	}
+	if shortcuts["Import logs…"] != "O" || shortcuts["Export…"] != "E" || shortcuts["Filter the flows"] != "F" {
+		t.Errorf("menu shortcuts %v", shortcuts)
+	}
+	checked := func() (out []string) {
+		for name, it := range u.themeItems {
+			if it.Checked {
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	if c := checked(); len(c) != 1 || c[0] != "system" {
+		t.Errorf("before a choice, the menu ticks %v", c)
+	}
 	onUI(func() { u.setTheme("dark") })
+	if c := checked(); len(c) != 1 || c[0] != "dark" {
+		t.Errorf("after choosing dark, the menu ticks %v", c)
+	}
 	if u.app.Preferences().String(prefTheme) != "dark" || u.app.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantLight) !=
 		theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantDark) {
 		t.Error("dark theme not applied or not remembered")

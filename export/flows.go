@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -96,26 +95,32 @@ func WriteFlowsCSV(w io.Writer, convs []analysis.Conversation) error {
 	return cw.Error()
 }
 
-// WriteFlowsTable writes conversations as an aligned text table for terminals.
-func WriteFlowsTable(w io.Writer, convs []analysis.Conversation) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DIRECTION\tTAGS\tSOURCE\tDESTINATION\tPROTO\tPORT\tSESSIONS\tPACKETS\tBYTES\tFIRST SEEN\tLAST SEEN\tACTIONS\tHOSTS\t")
-	for i := range convs {
-		c := &convs[i]
-		r := flowRecord(c)
-		r[8] = HumanBytes(c.Bytes())
-		if c.SrcVM != "" {
-			r[2] += " (" + c.SrcVM + ")"
-		}
-		if c.DstVM != "" {
-			r[3] += " (" + c.DstVM + ")"
-		}
-		if c.Suspect() {
-			r[6] += " (unanswered)"
-		}
-		fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
+// flowTableCols are the columns of the flows table. Tags, VM names (with
+// the addresses) and hosts may be cut; the figures and times never are.
+var flowTableCols = []tableCol{{title: "DIRECTION"}, {title: "TAGS", soft: 16, cut: 8, sep: ";"},
+	{title: "SOURCE", soft: 28, cut: 15}, {title: "DESTINATION", soft: 28, cut: 15}, {title: "PROTO"}, {title: "PORT"},
+	{title: "SESSIONS"}, {title: "PACKETS", optional: true}, {title: "BYTES"}, {title: "FIRST SEEN", short: shortTime}, {title: "LAST SEEN", short: shortTime},
+	{title: "ACTIONS", optional: true, sep: ";"}, {title: "HOSTS", soft: 16, cut: 8, optional: true, sep: ";"}}
+
+// flowTableRow fills the flows table's cells of c.
+func flowTableRow(c *analysis.Conversation, cells []string) {
+	copy(cells, flowRecord(c))
+	cells[8] = HumanBytes(c.Bytes())
+	if c.SrcVM != "" {
+		cells[2] += " (" + c.SrcVM + ")"
 	}
-	return tw.Flush()
+	if c.DstVM != "" {
+		cells[3] += " (" + c.DstVM + ")"
+	}
+	if c.Suspect() {
+		cells[6] += " (unanswered)"
+	}
+}
+
+// WriteFlowsTable writes conversations as an aligned text table for
+// terminals, fitted to o.Width unless o.Wide (see TableOptions).
+func WriteFlowsTable(w io.Writer, convs []analysis.Conversation, o TableOptions) error {
+	return textTable(w, flowTableCols, len(convs), func(i int, cells []string) { flowTableRow(&convs[i], cells) }, o)
 }
 
 // HumanBytes renders n with a binary unit: 1536 → "1.5 KiB".

@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"text/tabwriter"
+	"strconv"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -17,28 +16,52 @@ func ruleColumns(r *analysis.Rule) []string {
 	return []string{endpointLabel(r.Src), endpointLabel(r.Dst), ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
 }
 
-// WriteRulesTable writes the rules, the review list and the knobs as text.
-func WriteRulesTable(w io.Writer, rs analysis.RuleSet) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPROTOCOL\tDESTINATION PORT\tDESCRIPTION\tDIRECTION\tID\tNAME\t")
-	for i := range rs.Rules {
-		r := &rs.Rules[i]
-		fmt.Fprintln(tw, strings.Join(append(ruleColumns(r), r.Direction.String(), r.ID, r.Name), "\t")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
+// ruleTableCols are the columns of the rules table of rs: the
+// deliverable's, then the ID (what 'rules edit' takes), the direction and
+// the name. Endpoints and ports are lists, summarised (an endpoint from its
+// members, never its name); descriptions and names are cut.
+func ruleTableCols(rs *analysis.RuleSet) []tableCol {
+	return []tableCol{
+		{title: "SOURCE", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Src) }},
+		{title: "DESTINATION", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Dst) }},
+		{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", "}, {title: "DESCRIPTION", soft: 40, cut: 16},
+		{title: "ID", optional: true}, {title: "DIRECTION", optional: true}, {title: "NAME", soft: 24, cut: 12, optional: true}}
+}
+
+// reviewTableCols are the columns of the review list under the rules.
+var reviewTableCols = []tableCol{{title: "SOURCE"}, {title: "DESTINATION"}, {title: "SERVICE"},
+	{title: "SESSIONS"}, {title: "REASON", soft: 40, cut: 16}}
+
+// outsideTableCols are the columns of the list of conversations outside the
+// scope: the review list's without the reason, which the title gives.
+var outsideTableCols = reviewTableCols[:4]
+
+// ruleTableRow fills the rules table's cells of r.
+func ruleTableRow(r *analysis.Rule, cells []string) {
+	copy(cells, append(ruleColumns(r), r.ID, r.Direction.String(), r.Name))
+}
+
+// WriteRulesTable writes the rules, the review list and the knobs as text,
+// the rules fitted to o.Width unless o.Wide (see TableOptions).
+func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
+	err := textTable(w, ruleTableCols(&rs), len(rs.Rules), func(i int, cells []string) { ruleTableRow(&rs.Rules[i], cells) }, o)
+	if err != nil {
 		return err
 	}
-	if err := writeItems(w, fmt.Sprintf("To review (%d conversations kept out of the rules):", len(rs.Review)), rs.Review, true); err != nil {
+	title := fmt.Sprintf("To review (%s kept out of the rules):", Plural(uint64(len(rs.Review)), "conversation"))
+	if err := writeItems(w, title, rs.Review, reviewTableCols, o); err != nil {
 		return err
 	}
-	if err := writeItems(w, fmt.Sprintf("Outside the scope (%d conversations with neither end monitored or in the focus; not made rules):",
-		len(rs.Outside)), rs.Outside, false); err != nil {
+	title = fmt.Sprintf("Outside the scope (%s with neither end monitored or in the focus; not made rules):",
+		Plural(uint64(len(rs.Outside)), "conversation"))
+	if err := writeItems(w, title, rs.Outside, outsideTableCols, o); err != nil {
 		return err
 	}
 	k := rs.Knobs
-	_, err := fmt.Fprintf(w, "\n%d rules admitting %d observed (source, destination, port) combinations and %d never seen.\n"+
-		"Knobs: collapse peers into a prefix from %d hosts at %.0f%% coverage; Any above %d peers; port scan from %d ports.\n",
-		len(rs.Rules), rs.Observed, rs.Permissiveness, k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts)
+	_, err = fmt.Fprintf(w, "\n%s: they admit %s (source, destination, port) combinations\nand %s never seen.\n"+
+		"Knobs: collapse peers into a prefix from %d hosts at %.0f%% coverage;\nAny above %d peers; port scan from %d ports.\n",
+		Plural(uint64(len(rs.Rules)), "rule"), analysis.Thousands(rs.Observed), analysis.Thousands(rs.Permissiveness),
+		k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts)
 	return err
 }
 
@@ -55,24 +78,23 @@ type jsonEndpoint struct {
 var endpointKinds = [...]string{analysis.KindAddresses: "addresses", analysis.KindGroup: "group",
 	analysis.KindAny: "any", analysis.KindIPSet: "ipset"}
 
-// writeItems lists conversations kept out of the rules under a title, with
-// their reasons when withReason; nothing when there are none.
-func writeItems(w io.Writer, title string, items []analysis.ReviewItem, withReason bool) error {
+// writeItems lists conversations kept out of the rules under a title, as
+// a table of cols (the reasons are its fifth column, when it has one), fitted
+// like the rules; nothing when there are none.
+func writeItems(w io.Writer, title string, items []analysis.ReviewItem, cols []tableCol, o TableOptions) error {
 	if len(items) == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, it := range items {
-		c := &it.Conversation
-		reason := ""
-		if withReason {
-			reason = it.Reason
+	return textTable(w, cols, len(items), func(i int, cells []string) {
+		c := &items[i].Conversation
+		cells[0], cells[1] = withVMName(c.Src.String(), c.SrcVM), withVMName(c.Dst.String(), c.DstVM)
+		cells[2] = ingest.ProtoName(c.Proto) + "/" + strconv.Itoa(int(c.DPort))
+		cells[3] = analysis.Thousands(c.Sessions)
+		if len(cells) > 4 {
+			cells[4] = items[i].Reason
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s/%d\t%d sessions\t%s\n", withVMName(c.Src.String(), c.SrcVM),
-			withVMName(c.Dst.String(), c.DstVM), ingest.ProtoName(c.Proto), c.DPort, c.Sessions, reason)
-	}
-	return tw.Flush()
+	}, o)
 }
 
 // withVMName renders an address with its VM name: "10.0.0.1 (web-01)".

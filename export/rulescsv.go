@@ -76,26 +76,56 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 // address set without a name shows its members, at most maxListedMembers of
 // them.
 func endpointLabel(e analysis.Endpoint) string {
+	name, ps := endpointParts(e)
+	if ps == nil {
+		return name
+	}
+	members := prefixList(ps, maxListedMembers)
+	if name == "" {
+		return members
+	}
+	return name + " (" + members + ")"
+}
+
+// endpointParts are what endpointLabel shows of e: a name ("" for none) and
+// the members listed after it (nil for none).
+func endpointParts(e analysis.Endpoint) (string, []netip.Prefix) {
 	name := e.Name
 	if name == "" {
 		switch e.Kind {
 		case analysis.KindAny:
-			return "Any"
+			return "Any", nil
 		case analysis.KindGroup:
-			return e.Group
+			return e.Group, nil
 		}
 	}
-	if (e.Kind != analysis.KindAddresses && e.Kind != analysis.KindIPSet) || len(e.Prefixes) == 0 {
-		return name
+	if (e.Kind != analysis.KindAddresses && e.Kind != analysis.KindIPSet) || len(e.Prefixes) == 0 ||
+		name != "" && len(e.Prefixes) > maxListedMembers {
+		return name, nil
 	}
-	if name != "" && len(e.Prefixes) > maxListedMembers {
-		return name
+	if name == prefixList(e.Prefixes, maxListedMembers) {
+		name = ""
 	}
-	members := prefixList(e.Prefixes, maxListedMembers)
-	if name == "" || name == members {
-		return members
+	return name, e.Prefixes
+}
+
+// endpointFitted is endpointLabel in a table that fits a terminal: its list
+// of members or addresses summarised ("DNS servers (10.10.0.10 +3 more)"),
+// a name never cut at its commas ("DNS, Kerberos servers"). It reports
+// whether it summarised.
+func endpointFitted(e analysis.Endpoint) (string, bool) {
+	name, ps := endpointParts(e)
+	if ps == nil {
+		if e.Kind == analysis.KindAddresses { // a name that is the list of its addresses (a merge's)
+			return summarise(name, ", ", listMax)
+		}
+		return name, false
 	}
-	return name + " (" + members + ")"
+	members, cut := summarise(prefixList(ps, len(ps)), ", ", listMax)
+	if name == "" {
+		return members, cut
+	}
+	return name + " (" + members + ")", cut
 }
 
 // prefixList joins the first max prefixes (single addresses without their

@@ -12,6 +12,7 @@ var (
 	ErrLineTooLong = errors.New("line too long")
 	ErrTruncated   = errors.New("truncated last line")
 	ErrBadTime     = errors.New("bad timestamp")
+	ErrTimeRange   = errors.New("timestamp out of range (before 2000 or after 2199)")
 	ErrBadAddr     = errors.New("bad address")
 	ErrBadPort     = errors.New("bad port")
 	ErrBadProto    = errors.New("bad protocol")
@@ -28,7 +29,7 @@ var (
 
 // reasons lists the sentinels in the order they are reported.
 var reasons = []error{
-	ErrLineTooLong, ErrTruncated, ErrBadTime, ErrBadAddr, ErrBadPort, ErrBadProto,
+	ErrLineTooLong, ErrTruncated, ErrBadTime, ErrTimeRange, ErrBadAddr, ErrBadPort, ErrBadProto,
 	ErrBadCounter, ErrBadTuple, ErrBadField, ErrBadJSON, ErrIncomplete,
 	ErrGatewayFirewall, ErrDatapathReason,
 }

@@ -225,6 +225,10 @@ type Event struct {
 	ICMPCode uint8
 
 	Raw []byte // the whole input line without its line ending
+
+	// Unauthenticated is set by the listener for a line received over a
+	// transport whose sender address anyone can forge (UDP).
+	Unauthenticated bool
 }
 
 // Label returns the tag that names the group a line belongs to: the Nutanix

@@ -174,7 +174,7 @@ func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 			return Malformed, err
 		}
 		p.finish(line[:s], ev)
-		return Parsed, nil
+		return checkTime(ev)
 	}
 	if s, inet := findNSX(line); s >= 0 {
 		if gatewayPrefix(line, inet) {
@@ -189,9 +189,26 @@ func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 			return b, err
 		}
 		p.finish(line[:s], ev)
-		return Parsed, nil
+		return checkTime(ev)
 	}
 	return Skipped, nil
+}
+
+// Event times are accepted from MinTime to MaxTime: every firewall
+// FlowSleuth reads is younger, and later stamps are a sender's broken
+// clock (year 9999 overflowed the nanosecond times of the model, and the
+// epoch read as "no time").
+var (
+	MinTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
+// checkTime refuses an event whose time is out of range.
+func checkTime(ev *Event) (Bucket, error) {
+	if !ev.Time.IsZero() && (ev.Time.Before(MinTime) || !ev.Time.Before(MaxTime)) {
+		return Malformed, ErrTimeRange
+	}
+	return Parsed, nil
 }
 
 // finish fills host, time and NSX version from the header before the payload.

@@ -28,28 +28,40 @@ type Batch struct {
 type chunk struct {
 	seq     int64
 	data    []byte
-	last    bool // the input's final chunk
-	noEOL   bool // … and it does not end with a newline
-	overlen int  // lines cut out of this chunk for being longer than a chunk
-	pending int  // bytes of a last line without newline, held back
+	last    bool  // the input's final chunk
+	noEOL   bool  // … and it does not end with a newline
+	overlen int   // lines cut out of this chunk for being longer than a chunk
+	skipped int64 // bytes consumed but not in data: those lines, a BOM
+	pending int64 // bytes of a last line without newline, held back
 	batch   Batch
 }
 
+// MaxWorkers caps WithWorkers: every worker keeps two chunk buffers (2 MiB
+// with their events) in flight, and more goroutines than cores parse no
+// faster.
+const MaxWorkers = 64
+
 // Read parses every line of r, in parallel, and calls fn with the batches in
 // input order from a single goroutine. name is used in error positions. Read
-// returns the totals, and the first error of r, of fn, or of ctx.
+// returns the totals, and the first error of r, of fn, or of ctx; it checks
+// ctx between reads, so an endless input stops once ctx ends (a reader
+// blocked in Read must honour ctx itself: see OpenContext).
+//
+// Lines end with LF (CRLF included); an input whose first chunk holds CR
+// but no LF has classic Mac OS line ends, and CR ends its lines.
 func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, opts ...Option) (Stats, error) {
 	o := newOptions(opts)
 	workers := o.workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = min(workers, MaxWorkers)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	free := make(chan *chunk, 2*workers+2)
 	for i := 0; i < cap(free); i++ {
-		free <- &chunk{data: make([]byte, 0, chunkSize), batch: Batch{Events: make([]Event, 0, chunkSize/256)}}
+		free <- &chunk{} // buffers are made on first use: a short input needs few
 	}
 	todo := make(chan *chunk, cap(free))
 	done := make(chan *chunk, cap(free))
@@ -60,7 +72,8 @@ func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, 
 	go func() {
 		defer wg.Done()
 		defer close(todo)
-		readErr = split(ctx, r, free, todo, o.hold)
+		sp := splitter{r: r, ctx: ctx, free: free, todo: todo, hold: o.hold, first: true}
+		readErr = sp.run()
 	}()
 	var pwg sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -99,7 +112,7 @@ func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, 
 	switch {
 	case fnErr != nil:
 		return total, fnErr
-	case readErr != nil:
+	case readErr != nil && !errors.Is(readErr, ctx.Err()):
 		return total, fmt.Errorf("read %s: %w", name, readErr)
 	}
 	return total, ctx.Err()
@@ -120,83 +133,138 @@ func deliver(c *chunk, line *int64, total *Stats, fn func(*Batch) error) error {
 	return fn(b)
 }
 
-// split cuts r into chunks that end at a newline and queues them in order.
-func split(ctx context.Context, r io.Reader, free <-chan *chunk, todo chan<- *chunk, hold bool) error {
-	var (
-		carry   []byte // the start of a line that did not fit the previous chunk
-		seq     int64
-		first   = true
-		discard bool // inside a line longer than a chunk: drop bytes until its newline
-		overlen int  // such lines not yet reported
-	)
+// splitter cuts r into chunks that end at a line end and queues them in
+// order. Every byte read is accounted for: in a chunk's data, in its
+// skipped bytes (a BOM, lines longer than a chunk) or in its pending bytes.
+type splitter struct {
+	r     io.Reader
+	ctx   context.Context
+	free  <-chan *chunk
+	todo  chan<- *chunk
+	hold  bool
+	first bool // nothing read yet: strip a BOM, detect CR line ends
+	cr    bool // CR ends lines (no LF in the first chunk)
+
+	carry   []byte // the start of a line that did not fit the previous chunk
+	seq     int64
+	discard int64 // inside a line longer than a chunk: its bytes dropped so far
+	overlen int   // such lines ended and not yet reported
+	skipped int64 // … and their bytes
+}
+
+func (s *splitter) run() error {
 	for {
 		var c *chunk
 		select {
-		case c = <-free:
-		case <-ctx.Done():
-			return nil
+		case c = <-s.free:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
 		}
-		c.data = append(c.data[:0], carry...)
-		carry = carry[:0]
-		var eof bool
-		var rerr error
-		for {
-			rerr = fill(r, c)
-			eof = rerr != nil // a read error ends the input after what was read
-			if errors.Is(rerr, io.EOF) {
-				rerr = nil
-			}
-			if first {
-				c.data = c.data[:copy(c.data, bytes.TrimPrefix(c.data, utf8BOM))]
-				first = false
-			}
-			if discard {
-				i := bytes.IndexByte(c.data, '\n')
-				if i < 0 {
-					c.data = c.data[:0]
-					if eof {
-						break
-					}
-					continue
-				}
-				discard = false
-				c.data = c.data[:copy(c.data, c.data[i+1:])]
-			}
-			if eof {
-				break
-			}
-			cut := bytes.LastIndexByte(c.data, '\n')
-			if cut >= 0 {
-				carry = append(carry, c.data[cut+1:]...)
-				c.data = c.data[:cut+1]
-				break
-			}
-			if len(c.data) == chunkSize { // one line longer than a whole chunk
-				overlen++
-				discard = true
-				c.data = c.data[:0]
-			}
+		if c.data == nil {
+			c.data = make([]byte, 0, chunkSize)
+			c.batch.Events = make([]Event, 0, chunkSize/256)
 		}
-		c.seq, c.last, c.overlen, c.pending = seq, eof, overlen, 0
+		eof, rerr := s.fillChunk(c) // the context's end is an end of input too
+		c.seq, c.last, c.overlen, c.skipped, c.pending = s.seq, eof, s.overlen, s.skipped, 0
+		s.overlen, s.skipped = 0, 0
 		c.noEOL = eof && len(c.data) > 0 && c.data[len(c.data)-1] != '\n'
-		if c.noEOL && hold {
+		if eof && s.discard > 0 { // the input ends inside a line longer than a chunk
+			if s.hold {
+				c.pending = s.discard
+			} else {
+				c.overlen++
+				c.skipped += s.discard
+			}
+			s.discard = 0
+		} else if c.noEOL && s.hold {
 			cut := bytes.LastIndexByte(c.data, '\n') + 1
-			c.pending, c.data, c.noEOL = len(c.data)-cut, c.data[:cut], false
+			c.pending, c.data, c.noEOL = int64(len(c.data)-cut), c.data[:cut], false
 		}
-		overlen = 0
-		seq++
-		todo <- c
+		s.seq++
+		s.todo <- c
 		if eof {
 			return rerr
 		}
 	}
 }
 
-// fill reads into c until the chunk is full (nil) or the reader fails (io.EOF
-// at the end of input).
-func fill(r io.Reader, c *chunk) error {
+// fillChunk fills c with whole lines: the carried start of a line, then
+// reads up to the last line end. It reports the end of the input (eof) and
+// the read error that ended it, if any.
+func (s *splitter) fillChunk(c *chunk) (eof bool, rerr error) {
+	c.data = append(c.data[:0], s.carry...)
+	s.carry = s.carry[:0]
+	for {
+		from := len(c.data)
+		rerr = s.fill(c)
+		eof = rerr != nil // a read error ends the input after what was read
+		if errors.Is(rerr, io.EOF) {
+			rerr = nil
+		}
+		if s.first {
+			s.first = false
+			s.noteStart(c)
+			from = 0
+		}
+		if s.cr {
+			crToLF(c.data[from:])
+		}
+		if s.discard > 0 {
+			i := bytes.IndexByte(c.data, '\n')
+			if i < 0 {
+				s.discard += int64(len(c.data))
+				c.data = c.data[:0]
+				if eof {
+					return eof, rerr
+				}
+				continue
+			}
+			s.overlen++
+			s.skipped += s.discard + int64(i+1)
+			s.discard = 0
+			c.data = c.data[:copy(c.data, c.data[i+1:])]
+		}
+		if eof {
+			return eof, rerr
+		}
+		if cut := bytes.LastIndexByte(c.data, '\n'); cut >= 0 {
+			s.carry = append(s.carry, c.data[cut+1:]...)
+			c.data = c.data[:cut+1]
+			return false, nil
+		}
+		if len(c.data) == chunkSize { // one line longer than a whole chunk
+			s.discard = chunkSize
+			c.data = c.data[:0]
+		}
+	}
+}
+
+// noteStart looks at the input's first bytes: a UTF-8 BOM is dropped (and
+// counted as read), and CR without LF means CR line ends.
+func (s *splitter) noteStart(c *chunk) {
+	if bytes.HasPrefix(c.data, utf8BOM) {
+		c.data = c.data[:copy(c.data, c.data[len(utf8BOM):])]
+		s.skipped += int64(len(utf8BOM))
+	}
+	s.cr = bytes.IndexByte(c.data, '\n') < 0 && bytes.IndexByte(c.data, '\r') >= 0
+}
+
+// crToLF turns CR line ends into LF.
+func crToLF(b []byte) {
+	for i := bytes.IndexByte(b, '\r'); i >= 0; i = bytes.IndexByte(b, '\r') {
+		b[i] = '\n'
+		b = b[i+1:]
+	}
+}
+
+// fill reads into c until the chunk is full (nil), the reader fails (io.EOF
+// at the end of input), or the context ends (its error).
+func (s *splitter) fill(c *chunk) error {
 	for len(c.data) < chunkSize {
-		n, err := r.Read(c.data[len(c.data):chunkSize])
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		n, err := s.r.Read(c.data[len(c.data):chunkSize])
 		c.data = c.data[:len(c.data)+n]
 		if err != nil {
 			return err
@@ -210,7 +278,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 	b := &c.batch
 	b.Source = name
 	b.Events = b.Events[:0]
-	b.Stats = Stats{Bytes: int64(len(c.data)), Pending: int64(c.pending)}
+	b.Stats = Stats{Bytes: int64(len(c.data)) + c.skipped, Pending: c.pending}
 	for i := 0; i < c.overlen; i++ {
 		b.Stats.count(Malformed, 0, ErrLineTooLong)
 		b.Stats.sample(newParseError(name, b.Stats.Lines, nil, ErrLineTooLong))

@@ -13,9 +13,13 @@
 // ports. Outside the set are two domain controllers (DNS 53/udp, LDAP
 // 389/tcp, Kerberos 88), an NTP server, a backup server, a monitoring server
 // (SNMP, node exporter, ping), update servers and clients on the internet,
-// and one or two scanners whose TCP SYNs are never answered. Each VM lives on
-// one of three AHV or ESXi hosts. All addresses are private (RFC 1918) or
-// documentation (RFC 5737) addresses.
+// and one or two scanners whose TCP SYNs are never answered. Two outside
+// populations give rule generalisation something to decide: 24 partner
+// systems scattered over 172.16.8.20-59 calling the app tier's API (8443)
+// and file exchange (8444), and eight administrators' workstations filling
+// 10.99.5.16/29 that reach every VM on SSH (22) and a web console (9090).
+// Each VM lives on one of three AHV or ESXi hosts. All addresses are
+// private (RFC 1918) or documentation (RFC 5737) addresses.
 //
 // A session is one connection with its own ephemeral source port. A session
 // between two monitored VMs is logged at both enforcement points (Nutanix

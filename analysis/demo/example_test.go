@@ -9,10 +9,10 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
 )
 
-// ExampleGenerate writes two NSX-T sessions in the ESXi local file form: a
-// scanner's unanswered SYN and an app → database ping logged at both vNICs.
+// ExampleGenerate writes two NSX-T sessions in the ESXi local file form: an
+// app → database ping logged at both vNICs and a scanner's unanswered SYN.
 func ExampleGenerate() {
-	cfg := demo.Config{Vendor: "nsxt", Wrap: "local", Sessions: 2, Seed: 4, Days: 1}
+	cfg := demo.Config{Vendor: "nsxt", Wrap: "local", Sessions: 2, Seed: 1024, Days: 1}
 	rows, sum, err := demo.Generate(os.Stdout, cfg)
 	if err != nil {
 		fmt.Println(err)
@@ -25,14 +25,14 @@ func ExampleGenerate() {
 	}
 	fmt.Print(strings.ReplaceAll(truth.String(), "\r\n", "\n")) // the CSV ends lines with CRLF (RFC 4180)
 	// Output:
-	// 2025-04-07T00:00:00.000Z 6b56ecb5 INET match PASS 3041 IN 44 TCP 203.0.113.66/47815->10.20.10.11/173 S SGTSWEB
-	// 2025-04-07T00:00:30.000Z 6b56ecb5 INET TERM PASS 3041 IN TCP TIMEOUT 203.0.113.66/47815->10.20.10.11/173 1/0 44/0 SGTSWEB
-	// 2025-04-07T14:09:04.172Z d5bdf984 INET match PASS 3042 OUT 84 ICMP 10.20.20.21->10.20.30.31 SGTSAPP
-	// 2025-04-07T14:09:04.172Z 3a52d5fa INET match PASS 3043 IN 84 ICMP 10.20.20.21->10.20.30.31 SGTSDB
-	// 2025-04-07T14:09:28.173Z d5bdf984 INET TERM PASS 3042 OUT ICMP 10.20.20.21->10.20.30.31 5/5 420/420 SGTSAPP
-	// 2025-04-07T14:09:28.173Z 3a52d5fa INET TERM PASS 3043 IN ICMP 10.20.20.21->10.20.30.31 5/5 420/420 SGTSDB
-	// 6 lines, 2 sessions, last 2025-04-07T14:09:28Z
+	// 2025-04-07T00:00:00.000Z a66f7ba4 INET match PASS 3042 OUT 84 ICMP 10.20.20.22->10.20.30.32 SGTSAPP
+	// 2025-04-07T00:00:00.000Z 4b24357f INET match PASS 3043 IN 84 ICMP 10.20.20.22->10.20.30.32 SGTSDB
+	// 2025-04-07T00:00:22.005Z a66f7ba4 INET TERM PASS 3042 OUT ICMP 10.20.20.22->10.20.30.32 3/3 252/252 SGTSAPP
+	// 2025-04-07T00:00:22.005Z 4b24357f INET TERM PASS 3043 IN ICMP 10.20.20.22->10.20.30.32 3/3 252/252 SGTSDB
+	// 2025-04-07T17:03:03.129Z 51bafb16 INET match PASS 3041 IN 44 TCP 203.0.113.66/45947->10.20.10.11/475 S SGTSWEB
+	// 2025-04-07T17:03:33.129Z 51bafb16 INET TERM PASS 3041 IN TCP TIMEOUT 203.0.113.66/45947->10.20.10.11/475 1/0 44/0 SGTSWEB
+	// 6 lines, 2 sessions, last 2025-04-07T17:03:33Z
 	// direction,tags,src,dst,proto,dport,sessions,packets,bytes,first_seen,last_seen,actions,hosts
-	// INBOUND,SGTSWEB,203.0.113.66,10.20.10.11,TCP,173,1,1,44,2025-04-07T00:00:00Z,2025-04-07T00:00:30Z,ALLOW,
-	// INTRA,SGTSAPP;SGTSDB,10.20.20.21,10.20.30.31,ICMP,0,1,10,840,2025-04-07T14:09:04Z,2025-04-07T14:09:28Z,ALLOW,
+	// INBOUND,SGTSWEB,203.0.113.66,10.20.10.11,TCP,475,1,1,44,2025-04-07T17:03:03Z,2025-04-07T17:03:33Z,ALLOW,
+	// INTRA,SGTSAPP;SGTSDB,10.20.20.22,10.20.30.32,ICMP,0,1,6,504,2025-04-07T00:00:00Z,2025-04-07T00:00:22Z,ALLOW,
 }

@@ -26,13 +26,17 @@ const (
 	kUpdates                  // web → internet update server 443
 	kScan                     // scanner → web, unanswered SYNs to many ports
 	kWebDB                    // web → database directly: Nutanix drops it
+	kPartnerAPI               // partner system → app 8443 (the partners' API)
+	kPartnerFiles             // partner system → app 8444 (their file exchange)
+	kAdminSSH                 // administrator → any VM 22
+	kAdminConsole             // administrator → any VM 9090 (web console)
 	numKinds
 )
 
 var kindWeight = [numKinds]int{
 	kHTTPS: 200, kHTTP: 40, kWebApp: 180, kAppDB: 160, kDNS: 170, kNTP: 20, kLDAP: 30,
 	kKerberos: 20, kBackup: 5, kSNMP: 40, kNodeExporter: 40, kPing: 35, kAppDBPing: 10,
-	kUpdates: 15, kScan: 30, kWebDB: 5,
+	kUpdates: 15, kScan: 30, kWebDB: 5, kPartnerAPI: 50, kPartnerFiles: 15, kAdminSSH: 25, kAdminConsole: 12,
 }
 
 // kindTable maps a number in [0, total weight) to a kind.
@@ -180,6 +184,20 @@ func (g *gen) drawMore(s *session, k kind) {
 		} else {
 			g.tcp(s, w.vmOf(s.dst).dbPort, &shapeDBQuery)
 		}
+	case kPartnerAPI, kPartnerFiles:
+		s.src, s.dst = skewed(r, w.partners), pick(r, w.app)
+		port, sh := uint16(8443), &shapeWebApp
+		if k == kPartnerFiles {
+			port, sh = 8444, &shapeUpdates
+		}
+		g.tcp(s, port, sh)
+	case kAdminSSH, kAdminConsole:
+		s.src, s.dst = pick(r, w.admins), pick(r, w.vmEPs)
+		port := uint16(22)
+		if k == kAdminConsole {
+			port = 9090
+		}
+		g.tcp(s, port, &shapeLDAP)
 	}
 }
 
@@ -289,6 +307,8 @@ func (g *gen) addSide(s *session, m int32, out bool) {
 		sd.descr = "R3 (Monitoring)"
 	case kWebDB: // like the real samples, a DROP line names an unrelated rule
 		sd.descr, sd.action = "R1 (App to DB)", ingest.ActionDrop
+	case kAdminSSH, kAdminConsole:
+		sd.descr = "R5 (Administration)"
 	default:
 		sd.descr = "R4 (Infrastructure services)"
 	}

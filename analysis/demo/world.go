@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
@@ -31,7 +32,9 @@ const (
 	roleNTP
 	roleBackup
 	roleMonitor
-	roleVM // monitored VM
+	rolePartner // a partner's system calling the application's API
+	roleAdmin   // an administrator's workstation
+	roleVM      // monitored VM
 )
 
 type endpoint struct {
@@ -67,9 +70,26 @@ type world struct {
 
 	web, app, db, vmEPs             []int32
 	dcs, updates, clients, scanners []int32
+	partners, admins                []int32
 	ntp, backup, monitor            int32
 	scanPorts                       []uint16
 }
+
+// The outside populations that the rule generalisation knobs act on: a
+// partner network whose systems are a sparse part of a /24 (not collapsed
+// by default, 24 peers: listed, under --any-peers), and administrators'
+// workstations that fill a /29 (collapsed by default, 8 hosts: listed when
+// --collapse-min is above 8). Each uses two ports, whose rules merge when
+// their peers generalise alike.
+const (
+	partnerNet   = "172.16.8."
+	partnerFirst = 20 // partners are chosen among partnerNet+20 … +59
+	partnerSpan  = 40
+	nPartners    = 24
+	adminNet     = "10.99.5."
+	adminFirst   = 16 // admins are adminNet+16 … +23, a whole /29
+	nAdmins      = 8
+)
 
 func newWorld(v vendor, r *rng) *world {
 	w := &world{}
@@ -160,11 +180,33 @@ func (w *world) addServices(r *rng) {
 		j := r.intn(i + 1)
 		w.clients[i], w.clients[j] = w.clients[j], w.clients[i]
 	}
+	w.addPopulations(r)
 	for p := uint16(1); p <= 1024; p++ {
 		w.scanPorts = append(w.scanPorts, p)
 	}
 	w.scanPorts = append(w.scanPorts, 1433, 1521, 2049, 3306, 3389, 5432, 5900, 5985,
 		6379, 8000, 8080, 8443, 9200, 11211, 27017)
+}
+
+// addPopulations adds the partner systems (nPartners of partnerSpan
+// addresses, chosen at random) and the administrators' workstations.
+func (w *world) addPopulations(r *rng) {
+	hosts := make([]int, partnerSpan)
+	for i := range hosts {
+		hosts[i] = partnerFirst + i
+	}
+	for i := len(hosts) - 1; i > 0; i-- {
+		j := r.intn(i + 1)
+		hosts[i], hosts[j] = hosts[j], hosts[i]
+	}
+	hosts = hosts[:nPartners]
+	slices.Sort(hosts)
+	for _, h := range hosts {
+		w.partners = append(w.partners, w.add(partnerNet+strconv.Itoa(h), rolePartner, -1))
+	}
+	for i := range nAdmins {
+		w.admins = append(w.admins, w.add(adminNet+strconv.Itoa(adminFirst+i), roleAdmin, -1))
+	}
 }
 
 func (w *world) setPolicy(v vendor, r *rng) {
@@ -204,9 +246,12 @@ func blockedPort(p uint16) bool {
 func pick(r *rng, eps []int32) int32 { return eps[r.intn(len(eps))] }
 
 // client picks an internet client; a few clients are much busier than most.
-func (w *world) client(r *rng) int32 {
+func (w *world) client(r *rng) int32 { return skewed(r, w.clients) }
+
+// skewed picks from eps, the first ones much more often than the last.
+func skewed(r *rng, eps []int32) int32 {
 	u := r.float()
-	return w.clients[int(u*u*float64(len(w.clients)))]
+	return eps[int(u*u*float64(len(eps)))]
 }
 
 func (w *world) vmOf(ep int32) *vm { return &w.vms[w.eps[ep].vm] }

@@ -47,11 +47,21 @@ func ReadXLSX(r io.Reader) (vms []VM, rep Report, err error) {
 		return nil, Report{}, fmt.Errorf("open xlsx: %w", err)
 	}
 	defer f.Close()
+	b := &book{f: f}
+	if b.xml, err = openWorkbookXML(data); err != nil {
+		b.xml = nil // read the rows with excelize
+	}
 	sheets := f.GetSheetList()
 	if slices.ContainsFunc(sheets, func(s string) bool { n := normalize(s); return n == "vinfo" || n == "vnetwork" }) {
-		return readRVTools(f, sheets)
+		return readRVTools(b, sheets)
 	}
-	return readFirstSheet(f, sheets)
+	return readFirstSheet(b, sheets)
+}
+
+// book is an open workbook: excelize's, and its parts for xmlRows.
+type book struct {
+	f   *excelize.File
+	xml *workbookXML // nil: the parts could not be followed
 }
 
 // planned is a sheet of an RVTools workbook to read.
@@ -82,7 +92,7 @@ func rvtoolsPlan(sheets []string) []planned {
 }
 
 // readRVTools merges the sheets of an RVTools workbook by VM name.
-func readRVTools(f *excelize.File, sheets []string) ([]VM, Report, error) {
+func readRVTools(f *book, sheets []string) ([]VM, Report, error) {
 	plan := rvtoolsPlan(sheets)
 	b := newBuilder()
 	b.rep.Format = FormatRVTools
@@ -103,7 +113,7 @@ func readRVTools(f *excelize.File, sheets []string) ([]VM, Report, error) {
 		b.seq = i
 		b.describe(&t.l, qualify)
 		err = b.readTable(t.src, t.head, t.hi, &t.l)
-		_ = t.src.rows.Close()
+		_ = t.src.close()
 		if err != nil {
 			return nil, b.rep, fmt.Errorf("sheet %q: %w", p.sheet, err)
 		}
@@ -120,7 +130,7 @@ func readRVTools(f *excelize.File, sheets []string) ([]VM, Report, error) {
 }
 
 // readFirstSheet reads the first sheet with a name and an IP column.
-func readFirstSheet(f *excelize.File, sheets []string) ([]VM, Report, error) {
+func readFirstSheet(f *book, sheets []string) ([]VM, Report, error) {
 	var (
 		first  error
 		passed []string
@@ -135,7 +145,7 @@ func readFirstSheet(f *excelize.File, sheets []string) ([]VM, Report, error) {
 			passed = append(passed, "not used: "+err.Error())
 			continue
 		}
-		defer t.src.rows.Close()
+		defer t.src.close()
 		b := newBuilder()
 		b.rep.Notes = passed
 		b.rep.Format, b.rep.Sheet = t.l.format(), s
@@ -154,35 +164,66 @@ func readFirstSheet(f *excelize.File, sheets []string) ([]VM, Report, error) {
 
 // sheetTable is a worksheet whose header was found.
 type sheetTable struct {
-	src  *sheetSource
+	src  sheetRows
 	head []headRow
 	hi   int
 	l    layout
 }
 
-// openSheet streams sheet and finds its header. The caller closes
-// t.src.rows.
-func openSheet(f *excelize.File, sheet string, n need) (*sheetTable, error) {
-	rows, err := f.Rows(sheet)
+// openSheet streams sheet and finds its header. The caller closes t.src.
+// Once the header is found, the rows keep the cells of its columns only.
+func openSheet(f *book, sheet string, n need) (*sheetTable, error) {
+	src, err := f.rows(sheet)
 	if err != nil {
 		return nil, fmt.Errorf("sheet %q: %w", sheet, err)
 	}
-	t := &sheetTable{src: &sheetSource{rows: rows}}
+	t := &sheetTable{src: src}
 	if t.head, err = readHead(t.src); err == nil {
 		t.hi, t.l, err = findHeader(t.head, n)
 	}
 	if err != nil {
-		_ = rows.Close()
+		_ = src.close()
 		return nil, fmt.Errorf("sheet %q: %w", sheet, err)
 	}
+	width := 0
+	for _, c := range t.l.used {
+		width = max(width, c.index+1)
+	}
+	src.keep(width)
 	return t, nil
 }
 
-// sheetSource streams the rows of a worksheet.
+// sheetRows are the rows of a worksheet.
+type sheetRows interface {
+	rowSource
+	keep(columns int)
+	close() error
+}
+
+// rows opens the rows of sheet: from its XML (xmlRows) when the
+// workbook's parts lead to it, else with excelize.
+func (f *book) rows(sheet string) (sheetRows, error) {
+	if f.xml != nil {
+		x, ok, err := f.xml.rows(sheet)
+		if ok || err != nil {
+			return x, err
+		}
+	}
+	rows, err := f.f.Rows(sheet)
+	if err != nil {
+		return nil, err
+	}
+	return &sheetSource{rows: rows}, nil
+}
+
+// sheetSource streams the rows of a worksheet with excelize.
 type sheetSource struct {
 	rows *excelize.Rows
 	num  int
 }
+
+func (s *sheetSource) keep(int)     {}
+func (s *sheetSource) close() error { return s.rows.Close() }
 
 // next implements rowSource.
 func (s *sheetSource) next() (int, []string, error) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -278,5 +279,31 @@ func TestReadXLSXRaw(t *testing.T) {
 	}
 	if rep.Sheet != "Sheet1" || rep.Format != inventory.FormatSimple {
 		t.Errorf("got sheet %q format %q", rep.Sheet, rep.Format)
+	}
+}
+
+// TestReadXLSXFarRightCells: rows with a cell in the last column (XFD) are
+// read in time and memory proportional to the cells, not to the columns
+// they reach: excelize's Rows.Columns made each such row 16,384 strings,
+// and a 1 MB workbook of them took a minute.
+func TestReadXLSXFarRightCells(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(wsOpen + header)
+	const n = 20000
+	for i := 2; i < n; i++ {
+		fmt.Fprintf(&b, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>vm-%d</t></is></c><c r="B%d" t="inlineStr"><is><t>10.%d.%d.%d</t></is></c>`+
+			`<c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>`, i, i, i, i, i/65536, i/256%256, i%256, i)
+	}
+	b.WriteString(wsClose)
+	data := rawXLSX(t, b.String(), sstOpen+`<si><t>VM</t></si><si><t>IP</t></si></sst>`, nil)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	vms, _, err := inventory.ReadXLSX(bytes.NewReader(data))
+	runtime.ReadMemStats(&m1)
+	if err != nil || len(vms) != n-2 {
+		t.Fatalf("%d VMs, %v", len(vms), err)
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("allocated %d MiB for %d rows of three cells (%d KiB of workbook)", alloc>>20, n, len(data)>>10)
 	}
 }

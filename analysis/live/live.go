@@ -90,6 +90,7 @@ type Session struct {
 	stopped chan struct{}
 	stop    sync.Once
 	stopErr error
+	release func() // the workspace's writer lock
 }
 
 // cut is a delta model ready to commit: the events of one segment's lines
@@ -117,11 +118,18 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		if cfg.Listen.Archive == "" {
 			return nil, errors.New("live: a workspace needs an archive directory")
 		}
+		release, err := s.ws.Hold("listen")
+		if err != nil {
+			return nil, err
+		}
+		s.release = release
 		if err := s.recover(ctx); err != nil {
+			release()
 			return nil, err
 		}
 		m, err := s.ws.Continue(ctx, cfg.Model)
 		if err != nil {
+			release()
 			return nil, err
 		}
 		s.delta, s.cfg.Model.Records = m, m.Recording() // a collector's workspace keeps session records
@@ -129,6 +137,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	srv, err := listen.New(cfg.Listen, s.handle)
 	if err != nil {
+		if s.release != nil {
+			s.release()
+		}
 		return nil, err
 	}
 	s.srv = srv
@@ -145,7 +156,11 @@ func (s *Session) recover(ctx context.Context) error {
 	if err != nil || len(segs) == 0 {
 		return err
 	}
-	res, err := s.ws.Import(ctx, segs, workspace.ImportOptions{Parse: s.cfg.Listen.Parse, Model: s.cfg.Model})
+	res, err := s.ws.RecoverArchive(ctx, segs, workspace.ImportOptions{Parse: s.cfg.Listen.Parse, Model: s.cfg.Model,
+		Unauthenticated: func(seg string) bool {
+			_, err := os.Stat(listen.UDPMarker(seg))
+			return err == nil
+		}})
 	s.recovered = res
 	if err != nil {
 		return fmt.Errorf("recover the archive: %w", err)
@@ -311,6 +326,9 @@ func (s *Session) Stop() error {
 		runErr := <-s.runErr
 		close(s.stopped)
 		s.stopErr = errors.Join(runErr, s.Flush(context.Background()))
+		if s.release != nil {
+			s.release()
+		}
 	})
 	return s.stopErr
 }

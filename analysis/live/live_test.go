@@ -181,23 +181,39 @@ func TestParityWithImport(t *testing.T) {
 	analysistest.SameConversations(t, got, want)
 }
 
-// TestRecoverUncommitted leaves archived lines uncommitted (as a kill
-// between two flushes does) and checks the next start imports exactly them.
-func TestRecoverUncommitted(t *testing.T) {
-	path, lines := corpus(t)
-	want := fileFlows(t, path)
+// startUncommitted starts a session on a new workspace that commits only
+// when told to (Flush), so that what it receives stays uncommitted.
+func startUncommitted(t *testing.T) (string, *workspace.Workspace, *Session) {
+	t.Helper()
 	dir := t.TempDir()
 	ws, err := workspace.Open(filepath.Join(dir, "live.flowsleuth"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
 	cfg := config(dir, ws)
 	cfg.FlushEvery = time.Hour
 	s, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, ws, s
+}
+
+// crash stops s as a kill would: listening stops, nothing more is
+// committed, and the writer lock goes (with the process, for a real kill).
+func (s *Session) crash() {
+	s.srv.Close()
+	<-s.runErr
+	s.release()
+}
+
+// TestRecoverUncommitted leaves archived lines uncommitted (as a kill
+// between two flushes does) and checks the next start imports exactly them.
+func TestRecoverUncommitted(t *testing.T) {
+	path, lines := corpus(t)
+	want := fileFlows(t, path)
+	dir, ws, s := startUncommitted(t)
 	third := len(lines) / 3
 	send(t, s.Addrs().TCP, lines[:third], false)
 	waitFor(t, "the first third", func() bool { return s.Stats().Accepted == int64(third) })
@@ -208,8 +224,7 @@ func TestRecoverUncommitted(t *testing.T) {
 	waitFor(t, "the rest", func() bool { return s.Stats().Accepted == int64(len(lines)) })
 	// Simulate a kill: stop listening without the final flush. The segment
 	// holds every line; the workspace a third.
-	s.srv.Close()
-	<-s.runErr
+	s.crash()
 
 	s2, err := Start(ctx, config(dir, ws))
 	if err != nil {

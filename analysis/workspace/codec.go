@@ -14,7 +14,15 @@ import (
 // and length-prefixed strings. Decoding checks every length, so a damaged
 // record is an error, never a panic.
 
-const codecVersion = 1
+// codecVersion is the version of tracking records and of conversation
+// records whose lines all arrived authenticated (all records before
+// Origins); codecOrigins, that of a conversation record followed by its
+// Origins byte, written when some of its lines came over UDP. Older
+// versions of FlowSleuth read every record they wrote.
+const (
+	codecVersion = 1
+	codecOrigins = 2
+)
 
 var errBadRecord = errors.New("bad stored record")
 
@@ -112,7 +120,12 @@ func (d *dec) addr() netip.Addr {
 // encodeState appends the record of c to b.
 func encodeState(b []byte, c *analysis.ConvState) []byte {
 	e := enc{b}
-	e.byte(codecVersion)
+	withOrigins := c.Origins&analysis.OriginUnauthenticated != 0
+	if withOrigins {
+		e.byte(codecOrigins)
+	} else {
+		e.byte(codecVersion)
+	}
 	e.addr(c.Src)
 	e.addr(c.Dst)
 	e.byte(c.Proto)
@@ -149,6 +162,9 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 	for _, s := range c.Samples {
 		e.s(s)
 	}
+	if withOrigins {
+		e.byte(c.Origins)
+	}
 	return e.b
 }
 
@@ -156,7 +172,8 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 func decodeState(b []byte) (analysis.ConvState, error) {
 	d := dec{b: b}
 	var c analysis.ConvState
-	if d.byte() != codecVersion {
+	version := d.byte()
+	if version != codecVersion && version != codecOrigins {
 		return c, errBadRecord
 	}
 	c.Src, c.Dst = d.addr(), d.addr()
@@ -190,6 +207,10 @@ func decodeState(b []byte) (analysis.ConvState, error) {
 	c.Vendors = d.byte()
 	for n := d.count(); n > 0 && d.err == nil; n-- {
 		c.Samples = append(c.Samples, d.s())
+	}
+	c.Origins = analysis.OriginAuthenticated
+	if version == codecOrigins {
+		c.Origins = d.byte()
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return analysis.ConvState{}, errBadRecord

@@ -9,7 +9,16 @@ import (
 )
 
 // AddEdit records a rule edit; it returns the edit with its sequence number.
+// A rule merged into itself is refused.
 func (ws *Workspace) AddEdit(ctx context.Context, e analysis.Edit) (analysis.Edit, error) {
+	if e.Op == analysis.EditMerge && e.Arg == e.Rule {
+		return e, fmt.Errorf("rule %s cannot be merged into itself: name another rule", e.Rule)
+	}
+	release, err := ws.Hold("rule edit")
+	if err != nil {
+		return e, err
+	}
+	defer release()
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	r, err := ws.db.ExecContext(ctx, `INSERT INTO rule_edits (op, rule, arg, created) VALUES (?, ?, ?, ?)`,
@@ -43,6 +52,11 @@ func (ws *Workspace) Edits(ctx context.Context) ([]analysis.Edit, error) {
 
 // RemoveEdit undoes edit seq.
 func (ws *Workspace) RemoveEdit(ctx context.Context, seq int64) error {
+	release, err := ws.Hold("rule edit")
+	if err != nil {
+		return err
+	}
+	defer release()
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	r, err := ws.db.ExecContext(ctx, `DELETE FROM rule_edits WHERE seq = ?`, seq)

@@ -3,7 +3,11 @@ package workspace
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Export history: the ids of the vendor objects each export wrote, so that
@@ -49,9 +53,21 @@ func (ws *Workspace) Exported(ctx context.Context, target, policy string) ([]str
 
 // RecordExport adds the ids an export to target wrote under policy to the
 // history, in one transaction.
+//
+// It takes no writer lock (lock.go), so that an export records its history
+// while another process listens to the workspace for days: the lock keeps
+// two writers of the model and of the open connections from overwriting
+// each other's, and the history is neither; an export beside a listener is
+// what an admin does. SQLite still lets one transaction write at a time:
+// this one waits for a writer's commit to end (busy_timeout, then again
+// until historyWait), and, being one transaction, is all there or absent
+// after a crash.
 func (ws *Workspace) RecordExport(ctx context.Context, target, policy string, ids []string) error {
+	if ws.readOnly {
+		return ErrReadOnly
+	}
 	now := time.Now().Unix()
-	return ws.write(ctx, func(tx *sql.Tx) error {
+	record := func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, exportHistoryTable); err != nil {
 			return err
 		}
@@ -67,5 +83,22 @@ func (ws *Workspace) RecordExport(ctx context.Context, target, policy string, id
 			}
 		}
 		return nil
-	})
+	}
+	deadline := time.Now().Add(historyWait)
+	for {
+		err := ws.transact(ctx, record)
+		if !busy(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// historyWait is how long RecordExport waits for other processes' writes
+// (an import's commit of a large file) before it gives up.
+const historyWait = 5 * time.Minute
+
+// busy reports whether err is SQLite's: another connection writes.
+func busy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }

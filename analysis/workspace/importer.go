@@ -37,15 +37,30 @@ type ImportOptions struct {
 	Parse    []ingest.Option
 	Model    analysis.Options
 	Progress func(analysis.Progress)
+	// Unauthenticated, when set, says which files hold lines received over
+	// UDP (a listener's archive segments with a listen.UDPMarker): their
+	// events count as unauthenticated (analysis.OriginUnauthenticated).
+	Unauthenticated func(file string) bool
 }
 
-// Import reads files into the workspace, one transaction per file. A file
+// Import reads files into the workspace, one transaction per file, holding
+// the writer lock (lock.go) throughout. A file
 // whose content is already there is skipped; a file that has grown since its
 // import is read from where that import stopped; a last line without newline
 // is left for the next import. Open connections carry over from file to file
 // and from import to import; files are read in the order of their first
 // events (analysis.InTimeOrder), so that they carry over forwards.
 func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
+	release, err := ws.Hold("import")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return ws.importFiles(ctx, files, o)
+}
+
+// importFiles is Import; the caller holds the writer lock.
+func (ws *Workspace) importFiles(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
 	files = analysis.InTimeOrder(files, o.Parse...)
 	var out []FileResult
 	for i, name := range files {
@@ -59,81 +74,105 @@ func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions
 }
 
 func (ws *Workspace) importFile(ctx context.Context, name string, o ImportOptions, p analysis.Progress) (FileResult, error) {
-	res := FileResult{Outcome: Imported}
+	res, redo, err := ws.importText(ctx, name, o, p, -1)
+	if err != nil || redo < 0 {
+		return res, err
+	}
+	// A damaged gzip member gave text that its check then refused, and the
+	// model read it: start again, the text ending where the members that
+	// checked end. Standard input cannot be read again: nothing of it is kept.
+	damage := &ingest.GzipDamage{Name: name, Verified: redo, Err: res.Err}
+	if name == "-" {
+		res.Stats, res.Sessions = ingest.Stats{}, 0
+		damage.Lost = true
+		res.Err = damage
+		return res, nil
+	}
+	res, _, err = ws.importText(ctx, name, o, p, redo)
+	if err == nil {
+		res.Err = damage
+	}
+	return res, err
+}
+
+// importText imports the text of name up to limit (-1: all). When a damaged
+// gzip member is found after text it gave was read, it commits nothing and
+// returns, in redo, how much text the members before it hold.
+func (ws *Workspace) importText(ctx context.Context, name string, o ImportOptions, p analysis.Progress,
+	limit int64) (res FileResult, redo int64, err error) {
+	res = FileResult{Outcome: Imported}
 	res.Name = name
-	var fp fingerprint
-	var plan planKind
-	var prev sourceRow
-	if name != "-" {
-		f, st, err := statFile(name)
-		if err != nil {
-			return res, err
+	src, err := openSource(ctx, name, limit)
+	if err != nil {
+		return res, -1, err
+	}
+	defer src.close()
+	res.Size, res.Gzip = src.in.Size, src.in.Gzip
+	p.Total = src.in.Size
+	stop := analysis.Watch(src.in, o.Progress, p)
+	defer stop()
+	plan, prev, err := ws.plan(ctx, src)
+	if err != nil {
+		if v, derr := src.in.Damage(); derr != nil {
+			res.Err = derr
+			return res, v, nil
 		}
-		if st.IsDir() {
-			f.Close()
-			return res, fmt.Errorf("open %s: is a directory", name)
-		}
-		fp, err = fingerprintOf(f, st.Size())
-		if err == nil {
-			plan, prev, err = ws.plan(ctx, f, name, fp)
-		}
-		if err == nil && plan == planNew && isGzip(f) {
-			plan, prev, err = ws.planGzip(ctx, f, st.Size())
-		}
-		f.Close()
-		if err != nil {
-			return res, fmt.Errorf("import %s: %w", name, err)
-		}
-	} else {
-		fp = fingerprint{content: fmt.Sprintf("stdin %d", time.Now().UnixNano()), head: "-", tail: "-"}
+		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	switch plan {
 	case planSkip:
 		res.Outcome, res.SameAs = Already, prev.path
-		return res, nil
+		return res, -1, nil
 	case planTail:
 		res.Outcome, res.From = Tail, prev.consumed
 	}
-	return ws.read(ctx, name, fp, plan, prev, o, p, res)
+	return ws.read(ctx, src, plan, prev, o, res)
 }
 
-// read imports name from res.From and commits it.
-func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan planKind, prev sourceRow,
-	o ImportOptions, p analysis.Progress, res FileResult) (FileResult, error) {
-	in, err := ingest.Open(name)
-	if err != nil {
-		return res, err
-	}
-	defer in.Close()
-	res.Size, res.Gzip = in.Size, in.Gzip
-	if err := in.Skip(res.From); err != nil {
-		return res, err
-	}
+// read parses the text of src from res.From on and commits it.
+func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev sourceRow,
+	o ImportOptions, res FileResult) (FileResult, int64, error) {
+	name := src.name
 	m, sp, err := ws.continued(ctx, o.Model)
 	if err != nil {
-		return res, err
+		return res, -1, err
 	}
-	p.Total = in.Size
-	stop := analysis.Watch(in, o.Progress, p)
-	opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
+	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
 	start := time.Now()
-	res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
+	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
+	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
+		if udp {
+			for i := range b.Events {
+				b.Events[i].Unauthenticated = true
+			}
+		}
 		m.AddBatch(b.Events)
 		if sp != nil {
 			return sp.spill(ctx, m)
 		}
 		return nil
 	}, opts...)
-	stop()
 	res.Elapsed = time.Since(start)
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("import %s: %w", name, ctx.Err())
+		return res, -1, fmt.Errorf("import %s: %w", name, ctx.Err())
+	}
+	end := res.From + res.Stats.Bytes + res.Stats.Pending
+	res.Trailing = src.in.Trailing()
+	if verified, derr := src.in.Damage(); derr != nil {
+		res.Err = &ingest.GzipDamage{Name: name, Verified: verified, Err: derr}
+		if end > verified {
+			res.Err = derr
+			return res, verified, nil
+		}
 	}
 	res.Sessions = m.Stats().Sessions
 	row := prev
-	row.path, row.size, row.head, row.tail = name, fp.size, fp.head, fp.tail
 	if plan != planTail {
-		row = sourceRow{path: name, size: fp.size, head: fp.head, tail: fp.tail}
+		row = sourceRow{}
+	}
+	row.path = name
+	if row.size, row.head, row.tail, err = src.textPrint(end); err != nil {
+		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	lineBase := row.stats.Lines
 	row.consumed = res.From + res.Stats.Bytes
@@ -142,10 +181,10 @@ func (ws *Workspace) read(ctx context.Context, name string, fp fingerprint, plan
 	if sp != nil {
 		token = sp.token
 	}
-	if err := ws.commit(ctx, m, row, fp, in, &res.Stats, lineBase, token); err != nil {
-		return res, fmt.Errorf("import %s: %w", name, err)
+	if err := ws.commit(ctx, m, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
+		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
-	return res, nil
+	return res, -1, nil
 }
 
 // continued returns a model continuing the workspace's open connections
@@ -167,7 +206,7 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 // commit writes an import's contribution in one transaction, with its
 // session records when the workspace is attached to a store (journal; token
 // marks the rows the import spilled).
-func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, fp fingerprint,
+func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
 	return ws.write(ctx, func(tx *sql.Tx) error {
 		if err := mergeStates(ctx, tx, m); err != nil {
@@ -187,7 +226,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks, m.RecordSeq())); err != nil {
 			return err
 		}
-		id, err := saveSource(ctx, tx, row, fp, in)
+		id, err := saveSource(ctx, tx, row, content, in)
 		if err != nil {
 			return err
 		}
@@ -222,7 +261,9 @@ func failpoint(name string) {
 	}
 }
 
-func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, fp fingerprint, in *ingest.Input) (int64, error) {
+// saveSource writes row: its text's size and hashes, content the
+// fingerprint of its bytes on disk (content.go).
+func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, content string, in *ingest.Input) (int64, error) {
 	stats, err := json.Marshal(row.stats)
 	if err != nil {
 		return 0, err
@@ -235,12 +276,12 @@ func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, fp fingerprint, 
 	if row.id != 0 {
 		_, err := tx.ExecContext(ctx, `UPDATE sources SET size = ?, consumed = ?, head = ?, tail = ?, content = ?,
 			mod_time = ?, last_imported = ?, imports = imports + 1, stats = ? WHERE id = ?`,
-			fp.size, row.consumed, fp.head, fp.tail, fp.content, mod, now, string(stats), row.id)
+			row.size, row.consumed, row.head, row.tail, content, mod, now, string(stats), row.id)
 		return row.id, err
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO sources (path, size, consumed, gzip, head, tail, content, mod_time,
 		first_imported, last_imported, imports, stats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-		row.path, fp.size, row.consumed, in.Gzip, fp.head, fp.tail, fp.content, mod, now, now, string(stats))
+		row.path, row.size, row.consumed, in.Gzip, row.head, row.tail, content, mod, now, now, string(stats))
 	if err != nil {
 		return 0, err
 	}

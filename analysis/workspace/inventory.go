@@ -18,7 +18,7 @@ type InvEntry struct {
 // ReplaceInventory replaces the inventory with entries, in one transaction,
 // and records where it came from (path) and what the reader reported.
 func (ws *Workspace) ReplaceInventory(ctx context.Context, entries []InvEntry, path, report string) error {
-	return ws.write(ctx, func(tx *sql.Tx) error {
+	return ws.writeAs(ctx, "inventory import", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM inventory`); err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func (ws *Workspace) CommitLive(ctx context.Context, m *analysis.Model, c LiveCo
 	row.stats.add(&c.Stats)
 	in := &ingest.Input{Name: c.Segment, Size: c.End, ModTime: st.ModTime()}
 	// Malformed samples carry their line number in the segment already.
-	if err := ws.commit(ctx, m, row, fp, in, &c.Stats, 0, 0); err != nil {
+	if err := ws.commit(ctx, m, row, fp.content, in, &c.Stats, 0, 0); err != nil {
 		return fmt.Errorf("commit %s: %w", c.Segment, err)
 	}
 	return nil
@@ -63,6 +63,19 @@ func (ws *Workspace) liveRow(ctx context.Context, segment string, end int64) (so
 		return row, classify(err)
 	}
 	return row, row.stats.unmarshal(stats)
+}
+
+// RecoverArchive imports a listener's archive segments, as Import, for a
+// listener that holds the workspace (Hold("listen")): what it archived
+// before a crash and did not commit.
+func (ws *Workspace) RecoverArchive(ctx context.Context, segments []string, o ImportOptions) ([]FileResult, error) {
+	ws.lockMu.Lock()
+	listening := ws.modelWriter == "listen"
+	ws.lockMu.Unlock()
+	if !listening {
+		return nil, errors.New("recover the archive: the listener does not hold the workspace")
+	}
+	return ws.importFiles(ctx, segments, o)
 }
 
 // Tracking returns the connections left open by the last import or live

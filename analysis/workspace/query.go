@@ -229,7 +229,7 @@ func (ws *Workspace) Monitored(ctx context.Context) ([]netip.Prefix, error) {
 // SetMonitored declares the monitored set; an empty list returns to the
 // learned one.
 func (ws *Workspace) SetMonitored(ctx context.Context, prefixes []netip.Prefix) error {
-	return ws.write(ctx, func(tx *sql.Tx) error {
+	return ws.writeAs(ctx, "monitored set", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM monitored`); err != nil {
 			return err
 		}

@@ -1,28 +1,23 @@
 package workspace
 
 import (
-	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 )
 
-// A source is recognised by samples of its bytes rather than a hash of the
-// whole file, so that deciding whether a multi-gigabyte file was already
-// imported costs a few reads, not a full pass:
+// Samples of a source's bytes stand for the whole, so that deciding
+// whether a multi-gigabyte file was already imported costs a few reads, not
+// a full pass (content.go says how they are used):
 //
-//   - head: the first 64 KiB (or the whole file when smaller);
-//   - tail: the 64 KiB that end at the size imported;
-//   - content: size, head, tail and seven 4 KiB samples spread in between.
+//   - head: the first 64 KiB of the text (or the whole text when smaller);
+//   - tail: the 64 KiB of text that end at the size imported;
+//   - content: of the bytes on disk, their size, head and tail hashes and
+//     seven 4 KiB samples spread in between.
 //
-// Two files with the same content fingerprint are the same log (a copy, or
-// the same file imported twice). A file whose first bytes and the bytes up
-// to an earlier import's size match that import has grown: only the rest is
-// new. Log lines carry timestamps, so distinct logs differ in every sample.
+// Log lines carry timestamps, so distinct logs differ in every sample.
 
 const sampleSize = 64 << 10
 
@@ -71,6 +66,7 @@ type sourceRow struct {
 	head, tail     string
 	stats          sourceStats
 	imports        int64
+	rawStats       string // stats as stored, until the row is chosen
 }
 
 // sourceColumns are the sources columns scanSource reads.
@@ -93,39 +89,6 @@ const (
 	planTail                 // seen smaller: import from where the last import stopped
 	planSkip                 // seen with this content: nothing to do
 )
-
-// plan decides how to import the file f (opened at path, with fingerprint fp).
-func (ws *Workspace) plan(ctx context.Context, f io.ReaderAt, path string, fp fingerprint) (planKind, sourceRow, error) {
-	var row sourceRow
-	err := ws.db.QueryRowContext(ctx, `SELECT id, path FROM sources WHERE content = ? AND size = ? LIMIT 1`,
-		fp.content, fp.size).Scan(&row.id, &row.path)
-	if err == nil {
-		return planSkip, row, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return planNew, row, classify(err)
-	}
-	rows, err := ws.db.QueryContext(ctx, `SELECT `+sourceColumns+` FROM sources
-		WHERE (path = ? OR head = ?) AND size < ? ORDER BY size DESC`, path, fp.head, fp.size)
-	if err != nil {
-		return planNew, row, classify(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, stats, err := scanSource(rows)
-		if err != nil {
-			return planNew, row, classify(err)
-		}
-		if grown, err := grewFrom(f, c); err != nil || !grown {
-			continue
-		}
-		if err := c.stats.unmarshal(stats); err != nil {
-			return planNew, row, err
-		}
-		return planTail, c, nil
-	}
-	return planNew, row, classify(rows.Err())
-}
 
 // grewFrom reports whether f starts with the bytes that old was imported from.
 func grewFrom(f io.ReaderAt, old sourceRow) (bool, error) {

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -39,9 +40,15 @@ var (
 
 // Workspace is an open workspace file. It is safe for concurrent use.
 type Workspace struct {
-	path string
-	db   *sql.DB
-	wmu  sync.Mutex // one writer at a time in this process
+	path     string
+	db       *sql.DB
+	wmu      sync.Mutex // one writer at a time in this process
+	readOnly bool
+
+	lockMu      sync.Mutex // the writer lock (lock.go)
+	lockF       *os.File
+	holds       int    // operations holding it
+	modelWriter string // "import" or "listen" while one runs
 }
 
 // DefaultPath returns the workspace used when none is named: FlowSleuth's
@@ -58,6 +65,8 @@ func DefaultPath() (string, error) {
 // Open opens the workspace at path, creating it (and its directory) if it
 // does not exist. A file that is not a FlowSleuth workspace is refused with
 // ErrNotWorkspace and left untouched; a damaged one with ErrCorrupt.
+// Creating the tables or upgrading them takes the writer lock (lock.go), so
+// that two first imports at once do not both create them.
 func Open(path string) (*Workspace, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
@@ -76,9 +85,79 @@ func Open(path string) (*Workspace, error) {
 	ws := &Workspace{path: path, db: db}
 	if err := ws.init(context.Background()); err != nil {
 		db.Close()
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_CANTOPEN {
+			err = fmt.Errorf("%w: it cannot be written here (a read-only file system, or no permission on it or "+
+				"its directory); the commands that only read it (flows, rules, export, check, workspace info) can open it", err)
+		}
 		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
 	}
 	return ws, nil
+}
+
+// OpenReadOnly opens an existing workspace for reading only: what the
+// commands that only read use, so that they work on a workspace they may
+// not write (a read-only file system, another user's file) and never
+// change it. Where SQLite cannot create the WAL's shared-memory file beside
+// it (noSharedMemory), the file is read as immutable: it must not change
+// meanwhile, which a file nobody may write does not, and another user's
+// workspace does not while its owner's writer is stopped (a running writer
+// keeps the file). A workspace whose schema is older (or not made yet: a
+// first import killed at once) is brought up to date first, as a writer
+// would, when it can be written.
+func OpenReadOnly(path string) (*Workspace, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	ws, err := openReadOnly(path)
+	if errors.Is(err, errOldSchema) {
+		var w *Workspace
+		if w, err = Open(path); err == nil {
+			w.Close()
+			ws, err = openReadOnly(path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
+	}
+	return ws, nil
+}
+
+// errOldSchema: the workspace's schema is older than this version's.
+var errOldSchema = errors.New("the workspace's schema is older than this version's: open it once with a command " +
+	"that writes (import, workspace monitor) to upgrade it")
+
+// openReadOnly opens path read-only, immutable if SQLite needs it to.
+func openReadOnly(path string) (*Workspace, error) {
+	var err error
+	for _, mode := range []string{"mode=ro", "mode=ro&immutable=1"} {
+		var db *sql.DB
+		db, err = sql.Open("sqlite", "file:"+path+"?"+mode+"&_pragma=busy_timeout(30000)&_pragma=cache_size(-65536)")
+		if err != nil {
+			return nil, err
+		}
+		ws := &Workspace{path: path, db: db, readOnly: true}
+		if err = ws.checkSchema(context.Background()); err == nil {
+			return ws, nil
+		}
+		db.Close()
+		if !noSharedMemory(err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// noSharedMemory reports whether err is SQLite failing to make the WAL's
+// shared-memory file: CANTOPEN on a read-only file system, and
+// READONLY_DIRECTORY where this user may not write the directory (another
+// user's workspace, once its writer has closed it and removed the file).
+func noSharedMemory(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CANTOPEN || se.Code() == sqlite3.SQLITE_READONLY_DIRECTORY)
 }
 
 // checkFile refuses an existing file that is not SQLite, before SQLite (which
@@ -115,27 +194,73 @@ func checkFile(path string) error {
 	return nil
 }
 
-// init checks the file is ours, then sets WAL mode (a lasting change to the
-// file, so only after the checks) and brings the schema up to date.
+// init checks the file is ours, then, holding the writer lock, sets WAL
+// mode (a lasting change to the file, so only after the checks) and brings
+// the schema up to date. A writer that holds the lock for long (an import)
+// has brought it up to date already: init waits while the file is new.
 func (ws *Workspace) init(ctx context.Context) error {
-	var id, version int
-	if err := ws.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		version, err := ws.version(ctx)
+		if err != nil {
+			return err
+		}
+		if version == len(migrations) {
+			return nil
+		}
+		release, err := ws.Hold("schema upgrade")
+		if errors.Is(err, ErrLocked) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond) // another writer is creating or upgrading it
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = ws.upgrade(ctx)
+		release()
 		return err
 	}
+}
+
+// version checks the file is ours and returns its schema version.
+func (ws *Workspace) version(ctx context.Context) (int, error) {
+	var id, version int
+	if err := ws.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+		return 0, err
+	}
 	if err := ws.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return err
+		return 0, err
 	}
 	if id == 0 && version == 0 {
 		var tables int
 		if err := ws.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-			return err
+			return 0, err
 		}
 		if tables > 0 {
-			return fmt.Errorf("%w: an SQLite database with other tables", ErrNotWorkspace)
+			return 0, fmt.Errorf("%w: an SQLite database with other tables", ErrNotWorkspace)
 		}
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("%w (schema %d, this version knows %d)", ErrTooNew, version, len(migrations))
+		return 0, fmt.Errorf("%w (schema %d, this version knows %d)", ErrTooNew, version, len(migrations))
+	}
+	return version, nil
+}
+
+// checkSchema checks the file is a workspace this version reads as it is.
+func (ws *Workspace) checkSchema(ctx context.Context) error {
+	version, err := ws.version(ctx)
+	if err == nil && version < len(migrations) {
+		err = fmt.Errorf("%w (schema %d, this version's %d)", errOldSchema, version, len(migrations))
+	}
+	return err
+}
+
+// upgrade sets WAL mode and applies the migrations the file lacks; the
+// caller holds the writer lock.
+func (ws *Workspace) upgrade(ctx context.Context) error {
+	version, err := ws.version(ctx)
+	if err != nil {
+		return err
 	}
 	if _, err := ws.db.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
 		return err
@@ -177,9 +302,26 @@ func classify(err error) error {
 	return err
 }
 
-// write runs fn in a write transaction, one writer at a time in this
-// process, and commits if fn succeeds.
+// write runs fn in a write transaction, holding the writer lock, one
+// writer at a time in this process, and commits if fn succeeds.
 func (ws *Workspace) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	return ws.writeAs(ctx, "write", fn)
+}
+
+// writeAs is write, naming the operation for a writer refused meanwhile.
+func (ws *Workspace) writeAs(ctx context.Context, operation string, fn func(*sql.Tx) error) error {
+	release, err := ws.Hold(operation)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return ws.transact(ctx, fn)
+}
+
+// transact runs fn in a write transaction, one writer at a time in this
+// process, and commits if fn succeeds. It takes no writer lock: write and
+// writeAs do, around it.
+func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	tx, err := ws.db.BeginTx(ctx, nil)

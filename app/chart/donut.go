@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // DefaultTopN is the number of slices a Donut shows before it merges the rest
@@ -70,10 +72,16 @@ func NewDonut() *Donut {
 // SetData replaces the slices and refreshes the chart. values[i] belongs to
 // labels[i]; missing, negative and NaN values count as 0. Slices are ordered
 // largest first; beyond TopN they merge into "Other".
-func (d *Donut) SetData(labels []string, values []float64) {
+func (d *Donut) SetData(labels []string, values []float64) { d.SetDataTotal(labels, values, 0) }
+
+// SetDataTotal is SetData for labelled values that are the top of a larger
+// whole: the part of total that they leave becomes "Other" (with the slices
+// beyond TopN), so that the ring, the percentages and the figure in the
+// middle are of total. A total below the values' sum is ignored.
+func (d *Donut) SetDataTotal(labels []string, values []float64, total float64) {
 	sl := make([]slice, len(labels))
 	for i, l := range labels {
-		sl[i] = slice{label: l, index: i}
+		sl[i] = slice{label: printable.Field(l), index: i} // labels may quote logs
 		if i < len(values) {
 			sl[i].value = clean(values[i])
 		}
@@ -83,12 +91,19 @@ func (d *Donut) SetData(labels []string, values []float64) {
 	if n == 0 {
 		n = DefaultTopN
 	}
-	if n > 0 && len(sl) > n {
-		other := slice{label: OtherLabel, index: Other}
-		for _, s := range sl[n:] {
-			other.value += s.value
+	rest := clean(total)
+	for _, s := range sl {
+		rest -= s.value
+	}
+	if n > 0 && len(sl) > n || rest > 0 {
+		other := slice{label: OtherLabel, index: Other, value: max(rest, 0)}
+		if n > 0 && len(sl) > n {
+			for _, s := range sl[n:] {
+				other.value += s.value
+			}
+			sl = sl[:n:n]
 		}
-		sl = append(sl[:n:n], other)
+		sl = append(sl, other)
 	}
 	d.total = 0
 	for _, s := range sl {
@@ -105,6 +120,18 @@ func (d *Donut) SetData(labels []string, values []float64) {
 	d.slices = sl
 	d.hover = -1
 	d.Refresh()
+}
+
+// Total returns the sum of the slices: the figure in the middle.
+func (d *Donut) Total() float64 { return d.total }
+
+// Slice returns the label and value of the i-th slice as drawn (largest
+// first, "Other" last), and false past the last.
+func (d *Donut) Slice(i int) (string, float64, bool) {
+	if i < 0 || i >= len(d.slices) {
+		return "", 0, false
+	}
+	return d.slices[i].label, d.slices[i].value, true
 }
 
 func (d *Donut) format(v float64) string {
@@ -154,7 +181,7 @@ func (d *Donut) build(s *scene, size fyne.Size) {
 		s.noData(size, col, z)
 		return
 	}
-	diam := fyne.Min(size.Height, size.Width*0.45)
+	diam := fyne.Min(size.Height, size.Width*0.36)
 	d.ringHighlight = fyne.Max(2, diam/40)
 	d.outer = diam/2 - d.ringHighlight
 	d.inner = d.outer * 0.6

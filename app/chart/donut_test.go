@@ -140,3 +140,41 @@ func TestDonutMarkup(t *testing.T) {
 	d.SetData([]string{"https", "dns", "ssh"}, []float64{60, 30, 10})
 	test.AssertObjectRendersToMarkup(t, "donut_small.xml", d)
 }
+
+// TestDonutTotal: labelled values that are the top of a larger whole get
+// an "Other" slice for the rest, so the middle figure and the percentages
+// are of the whole; a total below the values' sum changes nothing.
+func TestDonutTotal(t *testing.T) {
+	for _, tc := range []struct {
+		Name        string
+		Total       float64
+		Slices      int
+		Other, Want float64
+	}{
+		{"rest becomes Other", 100000, 5, 100000 - 82000, 100000},
+		{"no rest", 82000, 4, 0, 82000},
+		{"total too small", 50000, 4, 0, 82000},
+	} {
+		t.Run(tc.Name, func(t *testing.T) {
+			d := NewDonut()
+			d.SetDataTotal(services, svcVals, tc.Total)
+			if d.Total() != tc.Want {
+				t.Errorf("total %v, want %v", d.Total(), tc.Want)
+			}
+			if len(d.slices) != tc.Slices {
+				t.Fatalf("%d slices, want %d", len(d.slices), tc.Slices)
+			}
+			label, v, _ := d.Slice(len(d.slices) - 1)
+			if tc.Other > 0 && (label != OtherLabel || v != tc.Other) {
+				t.Errorf("last slice %s %v, want Other %v", label, v, tc.Other)
+			}
+		})
+	}
+	// With TopN, the slices beyond it and the rest make one Other.
+	d := NewDonut()
+	d.TopN = 2
+	d.SetDataTotal(services, svcVals, 100000)
+	if label, v, _ := d.Slice(2); label != OtherLabel || v != 9000+18000 || d.Total() != 100000 {
+		t.Errorf("Other %s %v, total %v", label, v, d.Total())
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // StackedBars is a horizontal stacked bar chart: one bar per category (such
@@ -85,10 +87,13 @@ func NewStackedBars() *StackedBars {
 // and NaN values. Bars keep the caller's order unless TopN applies. The
 // slices are copied.
 func (c *StackedBars) SetData(categories, series []string, values [][]float64) {
-	c.series = append([]string(nil), series...)
+	c.series = make([]string, len(series)) // labels may quote logs
+	for i, name := range series {
+		c.series[i] = printable.Field(name)
+	}
 	rows := make([]barRow, len(categories))
 	for i, name := range categories {
-		r := barRow{label: name, index: i, values: make([]float64, len(series))}
+		r := barRow{label: printable.Field(name), index: i, values: make([]float64, len(series))}
 		if i < len(values) {
 			for s := range r.values {
 				if s < len(values[i]) {
@@ -113,6 +118,15 @@ func (c *StackedBars) SetData(categories, series []string, values [][]float64) {
 	c.rows = rows
 	c.hover = [2]int{-1, -1}
 	c.Refresh()
+}
+
+// RowTotal returns the label and total of the i-th bar as drawn, and false
+// past the last.
+func (c *StackedBars) RowTotal(i int) (string, float64, bool) {
+	if i < 0 || i >= len(c.rows) {
+		return "", 0, false
+	}
+	return c.rows[i].label, c.rows[i].total, true
 }
 
 func (c *StackedBars) format(v float64) string {

@@ -80,6 +80,9 @@ func (c *TimeBars) SetOverlay(values []float64) {
 	c.Refresh()
 }
 
+// Values returns a copy of the buckets' values, in time order.
+func (c *TimeBars) Values() []float64 { return append([]float64(nil), c.values...) }
+
 // Bucket returns the time range [from, to) of bucket i.
 func (c *TimeBars) Bucket(i int) (from, to time.Time) {
 	from = c.start.Add(time.Duration(i) * c.step)

@@ -28,13 +28,16 @@ type archive struct {
 	dir     string
 	maxSize int64
 	maxAge  time.Duration
-	hold    bool // compress closed segments only once committed
+	hold    bool                              // compress closed segments only once committed
+	create  func(string) (segmentFile, error) // opens a new segment: createSegment (tests fill the disk)
 
-	f       *os.File
+	f       segmentFile
 	path    string
 	size    int64
 	opened  time.Time
 	buf     []byte
+	bufUDP  bool         // buf holds a message received over UDP
+	segUDP  bool         // the segment is marked as holding such messages (UDPMarker)
 	written atomic.Int64 // bytes archived since start, all segments
 
 	mu        sync.Mutex
@@ -55,6 +58,22 @@ type archive struct {
 	closing    atomic.Bool // compress without waiting: the receiver stopped
 }
 
+// segmentFile is an open segment.
+type segmentFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+// createSegment creates a segment file; it must not exist.
+func createSegment(path string) (segmentFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err // not a nil *os.File in an interface
+	}
+	return f, nil
+}
+
 // deferLimit is how many closed segments may wait, uncompressed, for the
 // receiver to calm down (16 × 64 MiB by default).
 const deferLimit = 16
@@ -72,21 +91,43 @@ func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*ar
 	for _, p := range stale {
 		os.Remove(p)
 	}
-	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit,
+	return &archive{dir: dir, maxSize: maxSize, maxAge: maxAge, hold: hold, deferLimit: deferLimit, create: createSegment,
 		closed: make(map[string]int64), committed: make(map[string]int64)}, nil
 }
 
 // add appends msg, which holds no line end (oneLine), to the pending
-// buffer as one line.
-func (a *archive) add(msg []byte) {
+// buffer as one line; udp says it was received over UDP.
+func (a *archive) add(msg []byte, udp bool) {
 	a.buf = append(a.buf, msg...)
 	a.buf = append(a.buf, '\n')
+	a.bufUDP = a.bufUDP || udp
+}
+
+// UDPMarker is the file beside an archive segment that says some of its
+// lines were received over UDP, whose senders are not authenticated: a
+// restart that imports the segment's uncommitted lines marks them so
+// (analysis.OriginUnauthenticated). It goes when the segment is compressed.
+func UDPMarker(segment string) string { return segment + ".udp" }
+
+// markUDP creates the segment's UDPMarker, once.
+func (a *archive) markUDP() error {
+	if a.segUDP || !a.bufUDP {
+		return nil
+	}
+	f, err := os.OpenFile(UDPMarker(a.path), os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	a.segUDP = true
+	return f.Close()
 }
 
 // flush writes the pending lines to the current segment, opening one if
 // needed (rotation is the caller's: due, rotate). It returns the segment and its size after
 // the write. The lines are in the operating system's hands when it
-// returns: a killed process loses none of them.
+// returns: a killed process loses none of them. When the write fails (a
+// full disk), what it did not write stays pending, for the next flush to
+// write after the part that was: the segment then ends where it was cut.
 func (a *archive) flush(now time.Time) (string, int64, error) {
 	if len(a.buf) == 0 && a.f != nil {
 		return a.path, a.size, nil
@@ -96,15 +137,23 @@ func (a *archive) flush(now time.Time) (string, int64, error) {
 			return "", 0, err
 		}
 	}
+	if err := a.markUDP(); err != nil { // before the lines it is about
+		return a.path, a.size, err
+	}
 	n, err := a.f.Write(a.buf)
 	a.size += int64(n)
 	a.written.Add(int64(n))
-	a.buf = a.buf[:0]
+	a.buf = a.buf[:copy(a.buf, a.buf[n:])]
 	if err != nil {
 		return a.path, a.size, fmt.Errorf("archive %s: %w", a.path, err)
 	}
+	a.bufUDP = false
 	return a.path, a.size, nil
 }
+
+// drop forgets the pending lines: the server stops while the archive
+// cannot take them.
+func (a *archive) drop() { a.buf, a.bufUDP = a.buf[:0], false }
 
 // due reports whether the segment, with the lines pending, is full or old:
 // it should rotate before more lines.
@@ -116,14 +165,14 @@ func (a *archive) due(now time.Time) bool {
 }
 
 func (a *archive) open(now time.Time) error {
-	base := "syslog-" + now.UTC().Format("20060102T150405.000Z")
+	base := "syslog-" + now.UTC().Format(segmentStamp)
 	for i := 0; ; i++ {
 		name := base
 		if i > 0 {
 			name = fmt.Sprintf("%s-%d", base, i)
 		}
 		p := filepath.Join(a.dir, name+SegmentExt)
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+		f, err := a.create(p)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -159,7 +208,7 @@ func (a *archive) rotate() error {
 	}
 	a.mu.Lock()
 	a.closed[a.path] = a.size
-	a.f, a.path, a.size = nil, "", 0
+	a.f, a.path, a.size, a.segUDP = nil, "", 0, false
 	a.mu.Unlock()
 	a.compressReady()
 	if err != nil {
@@ -333,7 +382,24 @@ func compressSegment(path string, pause func()) error {
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", path, err)
 	}
+	os.Remove(UDPMarker(path)) // committed: the marker has done its job
 	return nil
+}
+
+// segmentStamp is the UTC time in a segment's name: when it was opened.
+const segmentStamp = "20060102T150405.000Z"
+
+// IsSegment reports whether path names an archive segment, compressed or
+// not: syslog-<UTC time>[-N].log[.gz]. Its lines are in the order they
+// arrived, and the names of a directory's segments sort in that order.
+func IsSegment(path string) bool {
+	name := strings.TrimSuffix(filepath.Base(path), ".gz")
+	stamp, ok := strings.CutPrefix(strings.TrimSuffix(name, SegmentExt), "syslog-")
+	if !ok || !strings.HasSuffix(name, SegmentExt) || len(stamp) < len(segmentStamp) {
+		return false
+	}
+	_, err := time.Parse(segmentStamp, stamp[:len(segmentStamp)])
+	return err == nil && (len(stamp) == len(segmentStamp) || stamp[len(segmentStamp)] == '-')
 }
 
 // Segments lists the uncompressed archive segments in dir, oldest first

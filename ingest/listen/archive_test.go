@@ -16,7 +16,7 @@ func writeSegments(t *testing.T, a *archive, n int) {
 	t.Helper()
 	now := time.Now()
 	for i := range n {
-		a.add([]byte("line " + strings.Repeat("x", i)))
+		a.add([]byte("line "+strings.Repeat("x", i)), false)
 		if _, _, err := a.flush(now.Add(time.Duration(i) * time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
@@ -137,6 +137,23 @@ func TestStaleCompressionRemoved(t *testing.T) {
 	for p, want := range map[string]bool{seg: true, tmp: false, other: true} {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
+		}
+	}
+}
+
+func TestIsSegment(t *testing.T) {
+	for name, want := range map[string]bool{
+		"/a/syslog-20250410T101251.646Z.log":      true,
+		"syslog-20250410T101251.646Z.log.gz":      true,
+		"syslog-20250410T101251.646Z-2.log":       true,
+		"syslog-20250410T101251.646Z.log.udp":     false,
+		"syslog-20250410T101251.646Z.log.gz.tmp1": false,
+		"syslog-2025.log":                         false,
+		"syslog-20250410T101251.646Zx.log":        false,
+		"flow.log":                                false,
+	} {
+		if got := IsSegment(name); got != want {
+			t.Errorf("IsSegment(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type chunk struct {
 	ends    []int     // where each message ends in data
 	senders []*sender // who sent each
 	cost    int64     // what it counts against QueueBytes: msgCost of each
+	udp     bool      // received over UDP: the senders are not authenticated
 }
 
 // maxChunk is the most messages in a chunk (a recvmmsg call's worth).
@@ -43,7 +44,7 @@ func putChunk(ch *chunk) {
 	if cap(ch.data) > 1<<20 {
 		return // let a rare large buffer go
 	}
-	ch.data, ch.ends, ch.cost = ch.data[:0], ch.ends[:0], 0
+	ch.data, ch.ends, ch.cost, ch.udp = ch.data[:0], ch.ends[:0], 0, false
 	clear(ch.senders)
 	ch.senders = ch.senders[:0]
 	select {
@@ -79,6 +80,7 @@ func msgCost(n int) int64 { return int64(n) + 64 }
 type ref struct {
 	data   []byte
 	sender *sender
+	udp    bool
 }
 
 // maxBatch is the most messages handed over in one Batch.
@@ -153,7 +155,7 @@ func (c *consumer) process(chunks []*chunk) {
 	var cost, n int64
 	for _, ch := range chunks {
 		for i := range ch.len() {
-			batch = append(batch, ref{ch.msg(i), ch.senders[i]})
+			batch = append(batch, ref{ch.msg(i), ch.senders[i], ch.udp})
 		}
 		cost += ch.cost
 		n += int64(ch.len())
@@ -176,7 +178,7 @@ func (c *consumer) process(chunks []*chunk) {
 					s.setArchErr(err)
 				}
 			}
-			a.add(m.data)
+			a.add(m.data, m.udp)
 		}
 	}
 	c.emit(batch[from:], now)
@@ -189,16 +191,26 @@ func (c *consumer) process(chunks []*chunk) {
 }
 
 // emit writes the archive's pending lines (those of part), then parses
-// part and calls the handler.
+// part and calls the handler. Nothing reaches the handler unarchived: while
+// the archive cannot be written (a full disk), emit tries again every
+// archRetry, and the readers hold TCP senders back and drop datagrams
+// (archiveDown); a server stopping meanwhile counts part as unarchived.
 func (c *consumer) emit(part []ref, now time.Time) {
 	s := c.s
 	b := &c.out
 	b.Segment, b.End = "", 0
 	if a := s.arch; a != nil {
 		seg, end, err := a.flush(now)
-		if err != nil {
-			s.setArchErr(err)
+		for err != nil {
+			s.archiveFailed(err)
+			if !s.retryArchive() {
+				a.drop()
+				s.c.unarchived.Add(int64(len(part)))
+				return
+			}
+			seg, end, err = a.flush(time.Now())
 		}
+		s.archiveWorks()
 		if seg != c.segment {
 			c.segment, c.line = seg, 0
 		}
@@ -253,7 +265,9 @@ func (c *consumer) parse(batch []ref) {
 		b.Events = b.Events[:len(b.Events)+1]
 		ev := &b.Events[len(b.Events)-1]
 		bucket, err := c.parser(m.sender).Parse(m.data, ev)
-		if bucket != ingest.Parsed {
+		if bucket == ingest.Parsed {
+			ev.Unauthenticated = m.udp
+		} else {
 			b.Events = b.Events[:len(b.Events)-1]
 		}
 		count(st, bucket, ev.Vendor, err)
@@ -347,10 +361,61 @@ func (c *counters) countBucket(b ingest.Bucket) {
 	}
 }
 
+// setArchErr records an archive error: the first is Run's, the last is
+// shown (Stats.ArchiveErr).
 func (s *Server) setArchErr(err error) {
 	s.archMu.Lock()
 	if s.archErr == nil {
 		s.archErr = err
 	}
+	s.archLast = err
 	s.archMu.Unlock()
 }
+
+// DefaultArchiveRetry is how often a failing archive is tried again.
+const DefaultArchiveRetry = time.Second
+
+// archiveFailed records that the archive could not take messages: the
+// readers stop accepting until archiveWorks.
+func (s *Server) archiveFailed(err error) {
+	s.setArchErr(err)
+	if s.archDown.CompareAndSwap(false, true) {
+		s.archSince.Store(time.Now().UnixNano())
+		s.c.archiveFailures.Add(1)
+	}
+}
+
+// archiveWorks records that the archive took what was pending.
+func (s *Server) archiveWorks() {
+	if s.archDown.Load() {
+		s.archDown.Store(false)
+	}
+}
+
+// retryArchive waits before trying the archive again; false when the
+// server is stopping.
+func (s *Server) retryArchive() bool {
+	t := time.NewTimer(s.archRetry)
+	defer t.Stop()
+	select {
+	case <-s.ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// archiveWait holds a TCP reader while the archive cannot be written: the
+// kernel's buffers fill and the sender is slowed down, as when the parser
+// lags. It reports whether it waited.
+func (s *Server) archiveWait() bool {
+	waited := false
+	for s.archDown.Load() && s.ctx.Err() == nil {
+		waited = true
+		time.Sleep(archivePoll)
+	}
+	return waited
+}
+
+// archivePoll is how often a held TCP reader looks at the archive again.
+const archivePoll = 20 * time.Millisecond

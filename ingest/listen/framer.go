@@ -21,7 +21,8 @@ var (
 	ErrBadCount = errors.New("bad octet count")
 )
 
-// Framing is the TCP framing of RFC 6587, detected per connection.
+// Framing is the TCP framing of RFC 6587, detected per connection from its
+// first bytes (detect).
 type Framing uint8
 
 // Framings.
@@ -61,14 +62,11 @@ func newFramer(r io.Reader, max int) *framer {
 // stream (a last LF-framed message without its LF is returned first).
 func (f *framer) next() ([]byte, error) {
 	if f.mode == Undetected {
-		b, err := f.r.Peek(1)
+		mode, err := f.detect()
 		if err != nil {
 			return nil, err
 		}
-		f.mode = NonTransparent
-		if b[0] >= '1' && b[0] <= '9' {
-			f.mode = OctetCounting
-		}
+		f.mode = mode
 	}
 	var msg []byte
 	var err error
@@ -81,6 +79,77 @@ func (f *framer) next() ([]byte, error) {
 		f.onFrame()
 	}
 	return msg, err
+}
+
+// detect tells the framing from the stream's first bytes: octet counting
+// is a count, a space and a syslog header, "<PRI>" (RFC 6587 §3.4.1); a
+// line that merely starts with a digit, as a forwarded file line starts
+// with its date ("2025-04-10T…"), is LF framing. It reads no more than it
+// must to decide.
+func (f *framer) detect() (Framing, error) {
+	b, err := f.r.Peek(1)
+	if err != nil {
+		return Undetected, err
+	}
+	if b[0] < '1' || b[0] > '9' {
+		return NonTransparent, nil
+	}
+	for n := 2; ; n++ {
+		b, _ := f.r.Peek(n)
+		if len(b) < n {
+			return NonTransparent, nil // the stream ended: a line without its LF
+		}
+		if mode, ok := octetPrefix(b); ok {
+			return mode, nil
+		}
+	}
+}
+
+// octetPrefix decides from the stream's first bytes b whether it is
+// octet-counted: "MSG-LEN SP <PRI>", MSG-LEN of at most maxCountDigits
+// digits, PRI of one to three. ok is false while b is too short to say.
+func octetPrefix(b []byte) (mode Framing, ok bool) {
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if i++; i > maxCountDigits {
+			return NonTransparent, true
+		}
+	}
+	steps := []func(byte) bool{
+		func(c byte) bool { return c == ' ' },
+		func(c byte) bool { return c == '<' },
+		isDigit,
+	}
+	for _, step := range steps {
+		if i == len(b) {
+			return Undetected, false
+		}
+		if !step(b[i]) {
+			return NonTransparent, true
+		}
+		i++
+	}
+	for pri := 1; ; pri++ { // one PRI digit is read
+		if i == len(b) {
+			return Undetected, false
+		}
+		switch {
+		case b[i] == '>':
+			return OctetCounting, true
+		case !isDigit(b[i]) || pri == 3:
+			return NonTransparent, true
+		}
+		i++
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// pending returns up to n bytes of what the framer holds unread: a sample
+// of a stream it cannot frame.
+func (f *framer) pending(n int) []byte {
+	b, _ := f.r.Peek(min(n, f.r.Buffered()))
+	return b
 }
 
 // ready reports whether a whole frame is buffered: next would return it
@@ -178,26 +247,32 @@ func (f *framer) octet() ([]byte, error) {
 }
 
 // count reads MSG-LEN and its space. io.EOF before the first digit is the
-// clean end of the stream.
+// clean end of the stream. A bad count is left unread, for pending to show.
 func (f *framer) count() (int, error) {
-	n, digits := 0, 0
-	for {
-		c, err := f.r.ReadByte()
+	for { // some senders end each counted message with a line end
+		b, err := f.r.Peek(1)
 		if err != nil {
-			if digits == 0 && errors.Is(err, io.EOF) {
-				return 0, io.EOF
-			}
+			return 0, err
+		}
+		if b[0] != '\n' && b[0] != '\r' {
+			break
+		}
+		f.r.Discard(1)
+	}
+	n := 0
+	for digits := 0; ; digits++ {
+		b, err := f.r.Peek(digits + 1)
+		if len(b) <= digits {
 			return 0, unexpected(err)
 		}
-		switch {
-		case digits == 0 && (c == '\n' || c == '\r'):
-			continue // some senders end each counted message with a line end
-		case c >= '0' && c <= '9' && !(digits == 0 && c == '0'):
-			if digits++; digits > maxCountDigits {
+		switch c := b[digits]; {
+		case isDigit(c) && !(digits == 0 && c == '0'):
+			if digits == maxCountDigits {
 				return 0, ErrBadCount
 			}
 			n = n*10 + int(c-'0')
 		case c == ' ' && digits > 0:
+			f.r.Discard(digits + 1)
 			return n, nil
 		default:
 			return 0, ErrBadCount

@@ -43,6 +43,7 @@ func octet(msgs ...string) string {
 }
 
 const (
+	rsys  = "2025-04-10T10:12:51.646697+00:00 ahv-host-1 ahv INFO:2025/04/10 10:12:51  [u] p [New] SRC=1.1.1.1 DST=2.2.2.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=ALLOW"
 	m5424 = "<13>1 2024-05-15T19:41:25.001Z esx05 FIREWALL-PKTLOG - - - INET match PASS 3041 IN 52 TCP 10.0.0.1/1->10.0.0.2/443 S"
 	m3164 = "<134>Apr 10 10:12:51 ahv-1 flow-hitCount4: INFO:2025/04/10 10:12:51  [u] p [New] SRC=1.1.1.1 DST=2.2.2.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=ALLOW"
 )
@@ -60,16 +61,24 @@ func TestFramer(t *testing.T) {
 		{"last line without LF", "a\nb", 0, []string{"a", "b"}},
 		{"octet counting", octet(m5424, m3164), 0, []string{m5424, m3164}},
 		{"octet counting with LF after each", octet(m5424) + "\n" + octet(m3164) + "\n", 0, []string{m5424, m3164}},
-		{"octet counting with embedded LF", octet("a\nb", "c"), 0, []string{"a\nb", "c"}},
+		{"octet counting with embedded LF", octet("<1>a\nb", "<1>c"), 0, []string{"<1>a\nb", "<1>c"}},
 		{"LF frame too long, then a good one", long + "\nok\n", 50, []string{"ERR:oversize", "ok"}},
 		{"LF frame longer than the buffer", strings.Repeat("y", 300) + "\nok\n", 50, []string{"ERR:oversize", "ok"}},
-		{"octet frame too long is skipped", octet(long, "ok"), 50, []string{"ERR:oversize", "ok"}},
-		{"octet count not followed by a space", "12xhello", 0, []string{"ERR:" + ErrBadCount.Error()}},
-		{"octet count absurd", "9999999999 x", 0, []string{"ERR:" + ErrBadCount.Error()}},
-		{"octet then garbage", octet("ok") + "<13>no count", 0, []string{"ok", "ERR:" + ErrBadCount.Error()}},
-		{"octet frame cut short", "10 abc", 0, []string{"ERR:" + io.ErrUnexpectedEOF.Error()}},
-		{"octet count cut short", octet("ok") + "12", 0, []string{"ok", "ERR:" + io.ErrUnexpectedEOF.Error()}},
+		{"octet frame too long is skipped", octet("<1>"+long, "ok"), 50, []string{"ERR:oversize", "ok"}},
+		{"octet count not followed by a space", octet("<1>ok") + "12xhello", 0, []string{"<1>ok", "ERR:" + ErrBadCount.Error()}},
+		{"octet count absurd", octet("<1>ok") + "9999999999 x", 0, []string{"<1>ok", "ERR:" + ErrBadCount.Error()}},
+		{"octet then garbage", octet("<1>ok") + "<13>no count", 0, []string{"<1>ok", "ERR:" + ErrBadCount.Error()}},
+		{"octet frame cut short", "10 <1>abc", 0, []string{"ERR:" + io.ErrUnexpectedEOF.Error()}},
+		{"octet count cut short", octet("<1>ok") + "12", 0, []string{"<1>ok", "ERR:" + io.ErrUnexpectedEOF.Error()}},
 		{"a leading 0 is no octet count: LF framing", "0 x", 0, []string{"0 x"}},
+		// A count is octet counting only before a syslog header: forwarded
+		// file lines start with their date.
+		{"LF lines starting with a date", rsys + "\n" + rsys + "\n", 0, []string{rsys, rsys}},
+		{"LF lines starting with a number and a space", "12 apples\n3 <pears\n", 0, []string{"12 apples", "3 <pears"}},
+		{"a number alone", "12345", 0, []string{"12345"}},
+		{"a count before a header with no closing bracket", "12 <134 x\n", 0, []string{"12 <134 x"}},
+		{"a count before a long PRI", "12 <1345>x\n", 0, []string{"12 <1345>x"}},
+		{"ten digits", "1234567890 <1>x\n", 0, []string{"1234567890 <1>x"}},
 		{"empty stream", "", 0, nil},
 	}
 	for _, tc := range tests {
@@ -114,7 +123,7 @@ func TestFramerSplitEverywhere(t *testing.T) {
 
 // TestFramerHuge sends a 64 KiB message (the maximum) and a larger one.
 func TestFramerHuge(t *testing.T) {
-	big := strings.Repeat("z", DefaultMaxMessage)
+	big := "<1>" + strings.Repeat("z", DefaultMaxMessage-3)
 	bigger := big + "z"
 	got := frames(strings.NewReader(octet(big, bigger, "ok")), DefaultMaxMessage)
 	if len(got) != 3 || got[0] != big || got[1] != "ERR:oversize" || got[2] != "ok" {
@@ -170,12 +179,14 @@ func FuzzFramer(f *testing.F) {
 				break
 			}
 		}
-		if len(in) == 0 || len(in) > max || in[len(in)-1] == '\n' || in[len(in)-1] == '\r' || in[len(in)-1] == 0 {
+		// Octet counting round-trips any message with a syslog header.
+		msg := "<13>" + string(in)
+		if len(msg) > max || strings.ContainsAny(msg[len(msg)-1:], "\r\n\x00") {
 			return
 		}
-		got := frames(strings.NewReader(octet(string(in))), max)
-		if len(got) != 1 || got[0] != string(in) {
-			t.Fatalf("octet round trip of %q: got %q", in, got)
+		got := frames(strings.NewReader(octet(msg)), max)
+		if len(got) != 1 || got[0] != msg {
+			t.Fatalf("octet round trip of %q: got %q", msg, got)
 		}
 	})
 }

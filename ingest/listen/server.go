@@ -6,7 +6,11 @@
 //
 // Nothing a sender is allowed to send is lost silently: UDP readers never
 // wait on parsing or disk and count what a full queue drops (and what the
-// kernel dropped); TCP and TLS readers wait instead (backpressure).
+// kernel dropped); TCP and TLS readers wait instead (backpressure). No
+// message reaches the handler before it is archived: while the archive
+// cannot be written (a full disk), the server says so at once (Stats), holds
+// TCP senders back, drops and counts datagrams, and goes on when it can
+// write again.
 package listen
 
 import (
@@ -148,9 +152,13 @@ type Server struct {
 	connMu sync.Mutex
 	conns  map[net.Conn]struct{}
 
-	archMu   sync.Mutex
-	archErr  error
-	started0 time.Time
+	archMu    sync.Mutex
+	archErr   error // the first archive error: Run's
+	archLast  error // the last one: Stats'
+	archDown  atomic.Bool
+	archSince atomic.Int64  // when the archive last failed (unix ns)
+	archRetry time.Duration // how often a failing archive is tried again
+	started0  time.Time
 }
 
 // New checks cfg, binds its sockets and opens the archive directory; Run
@@ -164,7 +172,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 		return nil, errors.New("listen: no address to listen on")
 	}
 	s := &Server{cfg: cfg, handler: h, c: newCounters(), queue: make(chan *chunk, cfg.Queue),
-		done: make(chan struct{}), conns: make(map[net.Conn]struct{}), started0: time.Now()}
+		done: make(chan struct{}), conns: make(map[net.Conn]struct{}), started0: time.Now(), archRetry: DefaultArchiveRetry}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.bind(); err != nil {
 		s.closeSockets()
@@ -346,10 +354,13 @@ func (s *Server) Stats() Stats {
 		}
 	}
 	s.archMu.Lock()
-	if s.archErr != nil {
-		st.ArchiveErr = s.archErr.Error()
+	if s.archLast != nil {
+		st.ArchiveErr = s.archLast.Error()
 	}
 	s.archMu.Unlock()
+	if st.ArchiveDown = s.archDown.Load(); st.ArchiveDown {
+		st.ArchiveDownSince = time.Unix(0, s.archSince.Load())
+	}
 	return st
 }
 

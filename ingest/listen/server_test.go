@@ -262,7 +262,7 @@ func TestOversize(t *testing.T) {
 	c := dial(t, "tcp", s.Addrs().TCP)
 	fmt.Fprintf(c, "%s\n%s\n", strings.Repeat("t", 5000), nsxLine)
 	o := dial(t, "tcp", s.Addrs().TCP)
-	fmt.Fprintf(o, "5000 %s%d %s", strings.Repeat("o", 5000), len(nsxLine), nsxLine)
+	fmt.Fprintf(o, "5000 <1>%s%d %s", strings.Repeat("o", 4997), len(nsxLine), nsxLine)
 	waitFor(t, "3 messages", func() bool { return s.Stats().Accepted == 3 })
 	if st := s.Stats(); st.Oversize != 3 || st.Parsed != 3 {
 		t.Errorf("oversize %d parsed %d; want 3, 3", st.Oversize, st.Parsed)
@@ -282,8 +282,27 @@ func TestBadOctetCount(t *testing.T) {
 	}
 	fmt.Fprintf(good, "%s\n", nsxLine)
 	waitFor(t, "2 messages", func() bool { return s.Stats().Accepted == 2 })
-	if st := s.Stats(); st.FramingErrors != 1 {
-		t.Errorf("framing errors: %d", st.FramingErrors)
+	if st := s.Stats(); st.FramingErrors != 1 || !strings.Contains(st.LastFramingError, "127.0.0.1") ||
+		!strings.Contains(st.LastFramingError, "12x oops") {
+		t.Errorf("framing errors: %d, last %q (want the sender and a sample)", st.FramingErrors, st.LastFramingError)
+	}
+}
+
+// TestDigitLeadingLinesOverTCP: LF-framed lines that start with a digit
+// (rsyslog forwarding its file lines, "2025-04-10T…") are all received;
+// they were taken for octet counting and the connection closed.
+func TestDigitLeadingLinesOverTCP(t *testing.T) {
+	r := &recorder{}
+	s := start(t, Config{TCP: "127.0.0.1:0"}, r)
+	c := dial(t, "tcp", s.Addrs().TCP)
+	line := "2025-04-10T10:12:51.646697+00:00 ahv-host-1 ahv INFO:2025/04/10 10:12:51  [181fa82b-64c6-4eb7-844e-3329128cdff7] " +
+		"Discover-Traffic [New] SRC=10.20.20.22 DST=10.20.30.31 PROTO=TCP SPORT=%d DPORT=3306 ACTION=MONITOR DIRECTION=OUTBOUND\n"
+	for i := range 100 {
+		fmt.Fprintf(c, line, 40000+i)
+	}
+	waitFor(t, "100 messages", func() bool { return s.Stats().Accepted == 100 })
+	if st := s.Stats(); st.Parsed != 100 || st.FramingErrors != 0 {
+		t.Errorf("parsed %d, framing errors %d", st.Parsed, st.FramingErrors)
 	}
 }
 

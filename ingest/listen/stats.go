@@ -9,9 +9,9 @@ import (
 )
 
 // Stats is a snapshot of a server's counters. Every message read ends in
-// exactly one of Oversize, Dropped or Accepted (once the queue has drained),
-// and every accepted message in one of Parsed, Unsupported, Skipped or
-// Malformed.
+// exactly one of Oversize, Dropped, ArchiveDropped, Unarchived or Accepted
+// (once the queue has drained), and every accepted message in one of
+// Parsed, Unsupported, Skipped or Malformed.
 type Stats struct {
 	Started time.Time
 
@@ -22,27 +22,35 @@ type Stats struct {
 	KernelDrops   int64 // UDP datagrams the kernel dropped (socket buffer full)
 	Rejected      int64 // datagrams and connections from senders not allowed
 	FramingErrors int64 // TCP/TLS connections closed for a bad octet count or a broken frame
-	TLSErrors     int64 // failed TLS handshakes
-	Refused       int64 // connections refused over MaxConns
-	Timeouts      int64 // connections closed idle or for trickling a frame
-	LineBreaks    int64 // CR and LF inside messages, archived as spaces
-	Queued        int   // messages waiting for the consumer
+	// LastFramingError is the last of those: the sender, why, and the start
+	// of what could not be framed.
+	LastFramingError string
+	TLSErrors        int64 // failed TLS handshakes
+	Refused          int64 // connections refused over MaxConns
+	Timeouts         int64 // connections closed idle or for trickling a frame
+	LineBreaks       int64 // CR and LF inside messages, archived as spaces
+	Queued           int   // messages waiting for the consumer
 
 	Parsed, Unsupported, Skipped, Malformed int64
 
 	Rate float64 // received messages per second over the last 5 s
 
-	ArchiveBytes   int64  // archived since start
-	Segments       int    // segments opened since start
-	Uncompressed   int    // closed segments not gzipped yet: waiting for a commit, or for a calmer rate
-	Segment        string // the segment being written
-	ArchiveErr     string // the last archive error, if any
-	RcvBufRequest  int    // UDP receive buffer asked for (bytes)
-	RcvBufGranted  int    // … and what the kernel reports (it doubles the value set)
-	OpenConns      int    // TCP and TLS connections open
-	Senders        []SenderStats
-	RejectedBy     []SenderStats // senders refused by the allowlist
-	MalformedLines []string      // samples: "sender: line"
+	ArchiveBytes     int64     // archived since start
+	Segments         int       // segments opened since start
+	Uncompressed     int       // closed segments not gzipped yet: waiting for a commit, or for a calmer rate
+	Segment          string    // the segment being written
+	ArchiveErr       string    // the last archive error, if any
+	ArchiveDown      bool      // the archive cannot be written now: nothing is accepted
+	ArchiveDownSince time.Time // … since then
+	ArchiveFailures  int64     // times the archive stopped taking messages
+	ArchiveDropped   int64     // UDP datagrams dropped while the archive could not be written
+	Unarchived       int64     // messages read but never archived: the server stopped while it failed
+	RcvBufRequest    int       // UDP receive buffer asked for (bytes)
+	RcvBufGranted    int       // … and what the kernel reports (it doubles the value set)
+	OpenConns        int       // TCP and TLS connections open
+	Senders          []SenderStats
+	RejectedBy       []SenderStats // senders refused by the allowlist
+	MalformedLines   []string      // samples: "sender: line"
 }
 
 // SenderStats is what one sender sent.
@@ -79,12 +87,14 @@ type sender struct {
 type counters struct {
 	received, accepted, oversize, dropped, kernel, rejected atomic.Int64
 	framing, tlsErr, refused, timeouts, lineBreaks          atomic.Int64
+	archiveDropped, unarchived, archiveFailures             atomic.Int64
 	parsed, unsupported, skipped, malformed                 atomic.Int64
 	open                                                    atomic.Int64
 
-	mu      sync.RWMutex
-	senders map[netip.Addr]*sender
-	samples []string
+	mu        sync.RWMutex
+	senders   map[netip.Addr]*sender
+	samples   []string
+	framingAt string // the last framing error, with its sender and a sample
 
 	rateMu  sync.Mutex
 	history [6]int64 // received, sampled once a second
@@ -136,6 +146,13 @@ func (c *counters) noteMalformed(s *sender, msg []byte) {
 	c.mu.Unlock()
 }
 
+// noteFraming records the last connection closed for its framing.
+func (c *counters) noteFraming(what string) {
+	c.mu.Lock()
+	c.framingAt = what
+	c.mu.Unlock()
+}
+
 // tick records the received count once a second, for Rate.
 func (c *counters) tick() {
 	c.rateMu.Lock()
@@ -160,12 +177,14 @@ func (c *counters) snapshot(st *Stats) {
 	st.Oversize, st.Dropped, st.KernelDrops = c.oversize.Load(), c.dropped.Load(), c.kernel.Load()
 	st.Rejected, st.FramingErrors, st.TLSErrors = c.rejected.Load(), c.framing.Load(), c.tlsErr.Load()
 	st.Refused, st.Timeouts, st.LineBreaks = c.refused.Load(), c.timeouts.Load(), c.lineBreaks.Load()
+	st.ArchiveDropped, st.Unarchived, st.ArchiveFailures = c.archiveDropped.Load(), c.unarchived.Load(), c.archiveFailures.Load()
 	st.Parsed, st.Unsupported = c.parsed.Load(), c.unsupported.Load()
 	st.Skipped, st.Malformed = c.skipped.Load(), c.malformed.Load()
 	st.OpenConns = int(c.open.Load())
 	st.Rate = c.rate()
 	c.mu.RLock()
 	st.MalformedLines = slices.Clone(c.samples)
+	st.LastFramingError = c.framingAt
 	for _, s := range c.senders {
 		ss := SenderStats{Addr: s.addr, Messages: s.messages.Load(), Bytes: s.bytes.Load(),
 			Rejected: s.rejected.Load(), Malformed: s.malformed.Load(), Oversize: s.oversize.Load()}

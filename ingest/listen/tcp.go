@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -95,6 +96,9 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 	ch := getChunk()
 	defer func() { s.enqueueWait(ch) }() // what was read before the end
 	for {
+		if s.archiveWait() {
+			dc.frameDone() // the wait was the archive's, not the sender's
+		}
 		msg, err := f.next()
 		switch {
 		case err == nil:
@@ -102,7 +106,7 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 			s.c.oversize.Add(1)
 			snd.oversize.Add(1)
 		default:
-			s.connEnded(err)
+			s.connEnded(err, snd, f)
 			return
 		}
 		if err == nil {
@@ -122,13 +126,15 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 	}
 }
 
-// connEnded counts why a connection ended.
-func (s *Server) connEnded(err error) {
+// connEnded counts why a connection ended. A stream that cannot be framed
+// is recorded with its sender and a sample: the rest of it is lost.
+func (s *Server) connEnded(err error, snd *sender, f *framer) {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		s.c.timeouts.Add(1)
 	case errors.Is(err, ErrBadCount), errors.Is(err, io.ErrUnexpectedEOF):
 		s.c.framing.Add(1)
+		s.c.noteFraming(fmt.Sprintf("%s: %v, the rest of its stream is lost: %q", snd.addr, err, f.pending(80)))
 	}
 }

@@ -79,6 +79,10 @@ func (s *Server) datagram(ch *chunk, buf []byte, truncated bool, addr netip.Addr
 	last.received++
 	last.msgs++
 	last.bytes += int64(len(msg))
+	if s.archDown.Load() { // it could not be archived: do not hold it
+		s.c.archiveDropped.Add(1)
+		return
+	}
 	if !s.fits(ch, len(msg)) {
 		s.c.dropped.Add(1)
 		return

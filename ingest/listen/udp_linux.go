@@ -114,6 +114,7 @@ func (s *Server) readUDP() {
 		// busy, while the poller wakes the reader as soon as the socket is
 		// readable.
 		ch := getChunk()
+		ch.udp = true
 		for i := 0; i < n; i++ {
 			h := &msgs[i].hdr
 			if h.Controllen > 0 {

@@ -26,6 +26,7 @@ func (s *Server) readUDP() {
 			continue
 		}
 		ch := getChunk()
+		ch.udp = true
 		s.datagram(ch, buf[:n], n > s.cfg.MaxMessage, from.Addr(), &last)
 		s.settle(&last)
 		s.enqueue(ch)

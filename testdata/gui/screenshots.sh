@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # screenshots.sh [OUTDIR]: starts the real binary under Xvfb on the built-in
 # demo workspace, once per view, and writes OUTDIR/VIEW.png of the window
-# (1280×800). With RAW=1 it also keeps the whole 1400×900 screen as
-# OUTDIR/VIEW-screen.png, which TestScreenshots uses to check the window's
-# size. THEME=light|dark picks the theme (default light).
+# (SIZE, default 1280x800). With RAW=1 it also keeps the whole screen (120
+# and 100 px larger) as OUTDIR/VIEW-screen.png, which TestScreenshots uses
+# to check the window's size. THEME=light|dark picks the theme (default
+# light).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
@@ -20,13 +21,15 @@ home=$(mktemp -d) # a fresh user: no workspace, so the app builds and opens the 
 trap 'rm -rf "$home" 2>/dev/null || true' EXIT
 # A free display number.
 for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
-Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+SIZE=${SIZE:-1280x800}
+W=${SIZE%x*} H=${SIZE#*x}
+Xvfb "$disp" -screen 0 $((W + 120))x$((H + 100))x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null; sleep 0.2; rm -rf "$home" 2>/dev/null || true' EXIT
 sleep 1
 gui() {
 	HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share DISPLAY=$disp LANG=en_US.UTF-8 \
-		"$BIN" gui --size 1280x800 --theme "${THEME:-light}" "$@"
+		"$BIN" gui --size "$SIZE" --theme "${THEME:-light}" "$@"
 }
 # Build the demo workspace first: the app makes it on first use, then quits.
 gui --latency-probe idle --probe-idle 0s >"$home/build.log" 2>&1 || { cat "$home/build.log"; exit 1; }
@@ -48,7 +51,7 @@ for view in $VIEWS; do
 		echo "screenshots: the app exited early:"; cat "$home/$view.log"; exit 1
 	fi
 	DISPLAY=$disp xwd -root -silent | xwdtopnm 2>/dev/null >"$home/screen.pnm"
-	pnmcut -left 0 -top 0 -width 1280 -height 800 "$home/screen.pnm" | pnmtopng >"$OUT/$view.png" 2>/dev/null
+	pnmcut -left 0 -top 0 -width "$W" -height "$H" "$home/screen.pnm" | pnmtopng >"$OUT/$view.png" 2>/dev/null
 	[ "${RAW:-0}" = 1 ] && pnmtopng "$home/screen.pnm" >"$OUT/$view-screen.png" 2>/dev/null
 	kill $app; wait $app 2>/dev/null || true
 	echo "wrote $OUT/$view.png"

@@ -1,0 +1,174 @@
+package workspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// One process writes to a workspace at a time. Two imports, or an import
+// and a listener, each carry the open connections from one commit to the
+// next and would overwrite each other's (40,007 sessions for 40,000), and
+// two first opens of a new file both created its tables. Every writer —
+// import, listener, rule edits, inventory import, the monitored set, a
+// schema upgrade — holds an exclusive lock on PATH.lock while it writes:
+// an operating-system lock (flock, LockFileEx) that dies with its process,
+// so a killed writer leaves nothing stale. The file says who holds it, for
+// the message of a writer refused. Readers take no lock (SQLite's WAL lets
+// them read while a writer writes). Nor does an export recording what it
+// wrote (exports.go): its history is no part of the model.
+//
+// Within a process the lock is shared: a listener in the desktop app may
+// be joined by rule edits. An import beside a listener of the same process
+// is refused all the same (ErrBusy): both carry the open connections.
+
+// ErrLocked is the error of a writer refused because another process
+// writes to the workspace; it comes as a *LockedError naming the holder.
+var ErrLocked = errors.New("another process is writing to the workspace")
+
+// ErrBusy is the error of an import or listener refused because this
+// process already imports into or listens to the workspace.
+var ErrBusy = errors.New("the workspace is being written by this program already")
+
+// ErrReadOnly is the error of a write to a workspace opened read-only.
+var ErrReadOnly = errors.New("the workspace is open read-only")
+
+// Holder is who holds a workspace's writer lock.
+type Holder struct {
+	Command   string    `json:"command"`   // the program and its command: "flowsleuth listen"
+	Operation string    `json:"operation"` // what it writes: "import", "listen", "rule edit", …
+	PID       int       `json:"pid"`
+	Host      string    `json:"host"`
+	Since     time.Time `json:"since"`
+}
+
+// LockedError is ErrLocked with the holder.
+type LockedError struct {
+	Path   string
+	Holder Holder // zero when the lock file could not be read
+}
+
+func (e *LockedError) Error() string {
+	h := e.Holder
+	if h.PID == 0 {
+		return fmt.Sprintf("workspace %s is being written by another process: try again when it has finished", e.Path)
+	}
+	what := h.Command
+	if !strings.HasSuffix(what, " "+h.Operation) {
+		what += " (" + h.Operation + ")"
+	}
+	return fmt.Sprintf("workspace %s is being written by %s, pid %d on %s, since %s: try again when it has finished, "+
+		"or stop it; reading commands (flows, rules, export, check, workspace info) work meanwhile",
+		e.Path, what, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
+}
+
+// Unwrap returns ErrLocked.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// lockPath is the lock file of the workspace at path.
+func lockPath(path string) string { return path + ".lock" }
+
+// Hold takes the writer lock for operation (or shares it, when this
+// workspace holds it already) until release is called. "import" and
+// "listen" are exclusive within the process too (ErrBusy).
+func (ws *Workspace) Hold(operation string) (release func(), err error) {
+	ws.lockMu.Lock()
+	defer ws.lockMu.Unlock()
+	if ws.readOnly {
+		return nil, ErrReadOnly
+	}
+	model := operation == "import" || operation == "listen"
+	if model && ws.modelWriter != "" {
+		running := map[string]string{"import": "an import is running", "listen": "the listener is running"}[ws.modelWriter]
+		return nil, fmt.Errorf("%w: %s; %s must wait until it has finished", ErrBusy, running, operation)
+	}
+	if ws.holds == 0 {
+		f, err := lockFile(ws.path, operation)
+		if err != nil {
+			return nil, err
+		}
+		ws.lockF = f
+	}
+	ws.holds++
+	if model {
+		ws.modelWriter = operation
+	}
+	var once bool
+	return func() {
+		ws.lockMu.Lock()
+		defer ws.lockMu.Unlock()
+		if once {
+			return
+		}
+		once = true
+		if model {
+			ws.modelWriter = ""
+		}
+		if ws.holds--; ws.holds == 0 {
+			unlockFile(ws.lockF)
+			ws.lockF = nil
+		}
+	}, nil
+}
+
+// hold runs fn holding the writer lock for operation.
+func (ws *Workspace) hold(operation string, fn func() error) error {
+	release, err := ws.Hold(operation)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// lockFile takes the lock of the workspace at path and records the holder,
+// or returns a *LockedError naming who holds it.
+func lockFile(path, operation string) (*os.File, error) {
+	f, err := os.OpenFile(lockPath(path), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock workspace %s: %w", path, err)
+	}
+	ok, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock workspace %s: %w", path, err)
+	}
+	if !ok {
+		e := &LockedError{Path: path}
+		if b, err := io.ReadAll(io.LimitReader(f, 4096)); err == nil {
+			json.Unmarshal(b, &e.Holder)
+		}
+		f.Close()
+		return nil, e
+	}
+	host, _ := os.Hostname()
+	h := Holder{Command: command(), Operation: operation, PID: os.Getpid(), Host: host, Since: time.Now()}
+	b, _ := json.Marshal(h)
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt(append(b, '\n'), 0)
+	}
+	return f, nil
+}
+
+// unlockFile empties the lock file (its holder is gone) and releases it.
+func unlockFile(f *os.File) {
+	f.Truncate(0)
+	f.Close() // releases the lock
+}
+
+// command names this program and its command: "flowsleuth import".
+func command() string {
+	if len(os.Args) == 0 {
+		return "flowsleuth"
+	}
+	parts := []string{filepath.Base(os.Args[0])}
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		parts = append(parts, os.Args[1])
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/flowsleuth/flowsleuth/analysis/demo"
+)
+
+// TestTablesFitTheTerminal: in a 100-column terminal ($COLUMNS, as for
+// a terminal's width) the rules and flows tables have no longer line;
+// --wide and CSV keep the full text, the JSON the partners' addresses.
+func TestTablesFitTheTerminal(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "demo.log")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := demo.Generate(f, demo.Config{Vendor: "nsxv", Sessions: 3000, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	t.Setenv("COLUMNS", "100")
+	longest := func(out string) int {
+		n := 0
+		for _, l := range strings.Split(out, "\n") {
+			n = max(n, utf8.RuneCountInString(l))
+		}
+		return n
+	}
+	for _, cmd := range []string{"rules", "flows"} {
+		code, out, errs := flowsleuth(t, "", cmd, "-q", log)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", cmd, code, errs)
+		}
+		if n := longest(out); n > 100 {
+			t.Errorf("%s: a %d-character line in a 100-column terminal", cmd, n)
+		}
+		if !strings.Contains(out, "--wide shows all") {
+			t.Errorf("%s: no note that the table was fitted", cmd)
+		}
+		_, wide, _ := flowsleuth(t, "", cmd, "-q", "--wide", log)
+		if n := longest(wide); n <= 100 {
+			t.Errorf("%s --wide: the longest line has %d characters", cmd, n)
+		}
+	}
+	// The partners (20-odd addresses per port) are IP sets named after
+	// their service (issue 12's endpoints): a table shows the name, the JSON
+	// every member. A name with commas is never cut as if it were a list.
+	_, out, _ := flowsleuth(t, "", "rules", "-q", log)
+	for _, want := range []string{"\n8444/tcp clients ", "DNS, Kerberos servers (10.10.0.10, 10.10.0.11)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the fitted rules table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "DNS +") || strings.Contains(out, "(10.10.0.10 +") {
+		t.Errorf("an endpoint's name was summarised as a list:\n%s", out)
+	}
+	_, js, _ := flowsleuth(t, "", "rules", "-q", "--format", "json", log)
+	if !regexp.MustCompile(`"name": "8444/tcp clients",\s*"kind": "ipset",[^}]*"prefixes": \[\s*("172\.16\.8\.\d+/32",\s*){19,}`).MatchString(js) {
+		t.Errorf("the JSON does not list the partners' addresses:\n%s", js)
+	}
+	_, csv, _ := flowsleuth(t, "", "rules", "-q", "--format", "csv", log)
+	if !strings.Contains(csv, `,"DNS, Kerberos servers (10.10.0.10, 10.10.0.11)",`) {
+		t.Errorf("CSV is not the full text:\n%s", csv)
+	}
+}

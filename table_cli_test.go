@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -11,9 +12,10 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/demo"
 )
 
-// TestTablesFitTheTerminal: in a 100-column terminal ($COLUMNS, as for
-// a terminal's width) the rules and flows tables have no longer line;
-// --wide and CSV keep the full text, the JSON the partners' addresses.
+// TestTablesFitTheTerminal: in an 80- or 100-column terminal ($COLUMNS, as
+// for a terminal's width) the rules and flows tables have no longer line
+// and the rules keep the deliverable's columns; --wide and CSV keep the full
+// text, the JSON the partners' addresses.
 func TestTablesFitTheTerminal(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "demo.log")
 	f, err := os.Create(log)
@@ -24,7 +26,6 @@ func TestTablesFitTheTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	t.Setenv("COLUMNS", "100")
 	longest := func(out string) int {
 		n := 0
 		for _, l := range strings.Split(out, "\n") {
@@ -32,22 +33,39 @@ func TestTablesFitTheTerminal(t *testing.T) {
 		}
 		return n
 	}
-	for _, cmd := range []string{"rules", "flows"} {
-		code, out, errs := flowsleuth(t, "", cmd, "-q", log)
-		if code != exitOK {
-			t.Fatalf("%s: exit %d: %s", cmd, code, errs)
+	// An 80- or 100-column terminal: no longer line (the note under the
+	// table wrapped too), and the rules keep the deliverable's five columns,
+	// their texts cut rather than columns left out.
+	atoi := func(t *testing.T, s string) int {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n := longest(out); n > 100 {
-			t.Errorf("%s: a %d-character line in a 100-column terminal", cmd, n)
-		}
-		if !strings.Contains(out, "--wide shows all") {
-			t.Errorf("%s: no note that the table was fitted", cmd)
-		}
-		_, wide, _ := flowsleuth(t, "", cmd, "-q", "--wide", log)
-		if n := longest(wide); n <= 100 {
-			t.Errorf("%s --wide: the longest line has %d characters", cmd, n)
+		return n
+	}
+	for _, width := range []string{"80", "100"} {
+		t.Setenv("COLUMNS", width)
+		for _, cmd := range []string{"rules", "flows"} {
+			code, out, errs := flowsleuth(t, "", cmd, "-q", log)
+			if code != exitOK {
+				t.Fatalf("%s: exit %d: %s", cmd, code, errs)
+			}
+			if n, limit := longest(out), atoi(t, width); n > limit {
+				t.Errorf("%s: a %d-character line in a %s-column terminal", cmd, n, width)
+			}
+			if !strings.Contains(out, "--wide shows all") {
+				t.Errorf("%s: no note that the table was fitted", cmd)
+			}
+			if cmd == "rules" && !regexp.MustCompile(`^SOURCE +DESTINATION +PROTOCOL +DESTINATION PORT +DESCRIPTION`).MatchString(out) {
+				t.Errorf("rules in %s columns: not the deliverable's columns:\n%s", width, out)
+			}
+			_, wide, _ := flowsleuth(t, "", cmd, "-q", "--wide", log)
+			if n := longest(wide); n <= 100 {
+				t.Errorf("%s --wide: the longest line has %d characters", cmd, n)
+			}
 		}
 	}
+	t.Setenv("COLUMNS", "200")
 	// The partners (20-odd addresses per port) are IP sets named after
 	// their service (issue 12's endpoints): a table shows the name, the JSON
 	// every member. A name with commas is never cut as if it were a list.

@@ -19,12 +19,13 @@ func ruleColumns(r *analysis.Rule) []string {
 // ruleTableCols are the columns of the rules table of rs: the
 // deliverable's, then the ID (what 'rules edit' takes), the direction and
 // the name. Endpoints and ports are lists, summarised (an endpoint from its
-// members, never its name); descriptions and names are cut.
+// members, never its name); every text may be cut, so that an 80-column
+// terminal still shows the five deliverable columns.
 func ruleTableCols(rs *analysis.RuleSet) []tableCol {
 	return []tableCol{
-		{title: "SOURCE", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Src) }},
-		{title: "DESTINATION", fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Dst) }},
-		{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", "}, {title: "DESCRIPTION", soft: 40, cut: 16},
+		{title: "SOURCE", soft: 48, cut: 15, fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Src) }},
+		{title: "DESTINATION", soft: 48, cut: 15, fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Dst) }},
+		{title: "PROTOCOL"}, {title: "DESTINATION PORT", sep: ", ", soft: 24, cut: 16}, {title: "DESCRIPTION", soft: 40, cut: 16},
 		{title: "ID", optional: true}, {title: "DIRECTION", optional: true}, {title: "NAME", soft: 24, cut: 12, optional: true}}
 }
 

@@ -146,7 +146,7 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 		if len(hidden) > 0 {
 			note += ", without " + strings.Join(hidden, ", ")
 		}
-		bw.WriteString(note + "; --wide shows all)\n")
+		bw.WriteString(wrap(note+"; --wide shows all)", o.Width) + "\n")
 	}
 	return bw.Flush()
 }
@@ -218,6 +218,26 @@ func summarise(text, sep string, limit int) (string, bool) {
 		return text, false
 	}
 	return strings.Join(items[:keep], sep) + " +" + strconv.Itoa(len(items)-keep) + " more", true
+}
+
+// wrap breaks text at spaces into lines of at most width runes (a word
+// longer than that stays whole).
+func wrap(text string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(text) {
+		w := utf8.RuneCountInString(word)
+		if i > 0 && n+1+w > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += w
+	}
+	return b.String()
 }
 
 // clip cuts text to width runes, ending with "…" when it cut.

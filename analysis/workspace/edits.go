@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -10,23 +11,27 @@ import (
 
 // AddEdit records a rule edit; it returns the edit with its sequence number.
 // A rule merged into itself is refused.
+//
+// Like an export's history, an edit takes no writer lock: the admin
+// reviews and edits the rules while a listener collects for days, and the
+// edits are no part of the model or of the open connections the lock
+// protects. It waits for another process's commit instead.
 func (ws *Workspace) AddEdit(ctx context.Context, e analysis.Edit) (analysis.Edit, error) {
 	if e.Op == analysis.EditMerge && e.Arg == e.Rule {
 		return e, fmt.Errorf("rule %s cannot be merged into itself: name another rule", e.Rule)
 	}
-	release, err := ws.Hold("rule edit")
-	if err != nil {
-		return e, err
+	if ws.readOnly {
+		return e, ErrReadOnly
 	}
-	defer release()
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	r, err := ws.db.ExecContext(ctx, `INSERT INTO rule_edits (op, rule, arg, created) VALUES (?, ?, ?, ?)`,
-		string(e.Op), e.Rule, e.Arg, time.Now().Unix())
-	if err != nil {
-		return e, classify(err)
-	}
-	e.Seq, err = r.LastInsertId()
+	err := ws.besideWriter(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO rule_edits (op, rule, arg, created) VALUES (?, ?, ?, ?)`,
+			string(e.Op), e.Rule, e.Arg, time.Now().Unix())
+		if err != nil {
+			return err
+		}
+		e.Seq, err = r.LastInsertId()
+		return err
+	})
 	return e, err
 }
 
@@ -50,21 +55,19 @@ func (ws *Workspace) Edits(ctx context.Context) ([]analysis.Edit, error) {
 	return out, classify(rows.Err())
 }
 
-// RemoveEdit undoes edit seq.
+// RemoveEdit undoes edit seq; like AddEdit, beside a writer.
 func (ws *Workspace) RemoveEdit(ctx context.Context, seq int64) error {
-	release, err := ws.Hold("rule edit")
-	if err != nil {
-		return err
+	if ws.readOnly {
+		return ErrReadOnly
 	}
-	defer release()
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	r, err := ws.db.ExecContext(ctx, `DELETE FROM rule_edits WHERE seq = ?`, seq)
-	if err != nil {
-		return classify(err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		return fmt.Errorf("no edit %d", seq)
-	}
-	return nil
+	return ws.besideWriter(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM rule_edits WHERE seq = ?`, seq)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("no edit %d", seq)
+		}
+		return nil
+	})
 }

@@ -84,16 +84,24 @@ func (ws *Workspace) RecordExport(ctx context.Context, target, policy string, id
 		}
 		return nil
 	}
+	return ws.besideWriter(ctx, record)
+}
+
+// besideWriter runs fn in one transaction without the writer lock, for
+// what is no part of the model (the export history, rule edits): it waits
+// for another process's commit to end (busy_timeout, then again until
+// historyWait).
+func (ws *Workspace) besideWriter(ctx context.Context, fn func(*sql.Tx) error) error {
 	deadline := time.Now().Add(historyWait)
 	for {
-		err := ws.transact(ctx, record)
+		err := ws.transact(ctx, fn)
 		if !busy(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
 	}
 }
 
-// historyWait is how long RecordExport waits for other processes' writes
+// historyWait is how long besideWriter waits for other processes' writes
 // (an import's commit of a large file) before it gives up.
 const historyWait = 5 * time.Minute
 

@@ -3,7 +3,6 @@ package workspace
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -93,7 +92,16 @@ func TestExportHistoryBesideAWriter(t *testing.T) {
 	if ids, err := exporter.Exported(ctx, "nsx", "Books"); err != nil || !slices.Equal(ids, []string{"fs-r-a", "fs-r-b"}) {
 		t.Errorf("history %v (%v)", ids, err)
 	}
-	if _, err := exporter.AddEdit(ctx, analysis.Edit{Op: analysis.EditRename, Rule: "r-1", Arg: "x"}); !errors.Is(err, ErrLocked) {
-		t.Errorf("a rule edit beside the listener: %v, want ErrLocked", err)
+	// So are rule edits: the admin reviews the rules while a listener
+	// collects for days.
+	e, err := exporter.AddEdit(ctx, analysis.Edit{Op: analysis.EditRename, Rule: "r-1", Arg: "x"})
+	if err != nil {
+		t.Fatalf("a rule edit beside the listener: %v", err)
+	}
+	if edits, err := listener.Edits(ctx); err != nil || len(edits) != 1 || edits[0].Arg != "x" {
+		t.Errorf("the listener's process reads edits %v (%v)", edits, err)
+	}
+	if err := exporter.RemoveEdit(ctx, e.Seq); err != nil {
+		t.Errorf("undo beside the listener: %v", err)
 	}
 }

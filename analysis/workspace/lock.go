@@ -15,13 +15,14 @@ import (
 // and a listener, each carry the open connections from one commit to the
 // next and would overwrite each other's (40,007 sessions for 40,000), and
 // two first opens of a new file both created its tables. Every writer —
-// import, listener, rule edits, inventory import, the monitored set, a
-// schema upgrade — holds an exclusive lock on PATH.lock while it writes:
+// import, listener, inventory import, the monitored set, a schema upgrade
+// — holds an exclusive lock on PATH.lock while it writes:
 // an operating-system lock (flock, LockFileEx) that dies with its process,
 // so a killed writer leaves nothing stale. The file says who holds it, for
 // the message of a writer refused. Readers take no lock (SQLite's WAL lets
 // them read while a writer writes). Nor does an export recording what it
-// wrote (exports.go): its history is no part of the model.
+// wrote (exports.go) or a rule edit (edits.go): they are no part of the
+// model and wait for a writer's commit instead.
 //
 // Within a process the lock is shared: a listener in the desktop app may
 // be joined by rule edits. An import beside a listener of the same process

@@ -14,13 +14,18 @@ STORE_PKGS := clickhouse-server clickhouse-client
 FUZZTIME ?= 10s
 # Fyne's packaging tool, pinned (go run fetches it through the module proxy).
 FYNE_TOOL := fyne.io/tools/cmd/fyne@v1.7.4
+# The analysers of make lint, pinned the same way: `go run tool@version` builds each with the
+# dependencies its authors released it with (a shared tools module would let one tool's
+# golang.org/x/tools pick another's), the checksum database vouches for them, and the
+# product's go.mod keeps only what the product links.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DIST      := dist
 PACKAGE   := $(DIST)/flowsleuth-linux-$(shell $(GO) env GOARCH 2>/dev/null).tar.xz
 APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check bench bench-check bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -81,8 +86,8 @@ uninstall:
 screenshots: build
 	testdata/gui/screenshots.sh assets/screenshots
 
-## test: vet, formatting, every test, and the race detector on concurrent packages
-test: deps vet fmt-check
+## test: vet, formatting, the lint gates, every test, and the race detector on concurrent packages
+test: deps vet fmt-check lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
@@ -92,6 +97,16 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## lint: the gates style.md §22 names, each failing on any finding
+lint: staticcheck tidy-check
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+## tidy-check: go.mod and go.sum say exactly what the code imports
+tidy-check:
+	$(GO) mod tidy -diff
 
 ## bench: the long benchmarks (GB-sized corpora), side by side with awk and wc
 bench: build

@@ -19,13 +19,19 @@ FYNE_TOOL := fyne.io/tools/cmd/fyne@v1.7.4
 # golang.org/x/tools pick another's), the checksum database vouches for them, and the
 # product's go.mod keeps only what the product links.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.10.0
+# The vulnerability database: vuln.go.dev is out of reach here, and the module proxy serves the
+# database's source, golang.org/x/vulndb; testdata/vulndb builds govulncheck's file database
+# from its OSV entries at each run (a newer snapshot: a newer pseudo-version here).
+VULNDB      := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
 DIST      := dist
 PACKAGE   := $(DIST)/flowsleuth-linux-$(shell $(GO) env GOARCH 2>/dev/null).tar.xz
 APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check bench bench-check bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo vulncheck bench bench-check bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -99,10 +105,24 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## lint: the gates style.md §22 names, each failing on any finding
-lint: staticcheck tidy-check
+lint: staticcheck tidy-check vulncheck
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+
+## cyclo: no function over cyclomatic complexity 15, but those testdata/lint/cyclo-exceptions.txt lists
+cyclo:
+	testdata/lint/cyclo.sh "$(GO) run $(GOCYCLO)" testdata/lint/cyclo-exceptions.txt
+
+## vulncheck: govulncheck on a database built from $(VULNDB). Fails on a vulnerability the code
+## reaches in a module unless testdata/vulndb/accepted.txt explains it; names those of the
+## standard library, whose fix is the Go toolchain the machine has
+vulncheck:
+	@$(GO) -C testdata/vulndb test -count=1 ./...
+	@db=$$(mktemp -d) && trap 'rm -rf "$$db"' EXIT && \
+	$(GO) -C testdata/vulndb run . -module $(VULNDB) -out "$$db" && \
+	$(GO) run $(GOVULNCHECK) -db "file://$$db" -format json ./... | \
+		$(GO) -C testdata/vulndb run ./triage -accept accepted.txt
 
 ## tidy-check: go.mod and go.sum say exactly what the code imports
 tidy-check:

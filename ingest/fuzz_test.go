@@ -72,39 +72,9 @@ func checkParse(t *testing.T, line []byte, opts ...ingest.Option) result {
 	}
 	ev.Raw = nil
 
-	switch b {
-	case ingest.Parsed, ingest.Skipped:
-		if err != nil {
-			t.Errorf("bucket %v with error %v", b, err)
-		}
-	case ingest.Unsupported, ingest.Malformed:
-		if err == nil {
-			t.Errorf("bucket %v without an error", b)
-		}
-	default:
-		t.Fatalf("bucket %d is none of the four", b)
-	}
-	if err != nil {
-		n := 0
-		for _, s := range sentinels {
-			if errors.Is(err, s) {
-				n++
-			}
-		}
-		if n != 1 {
-			t.Errorf("error %q wraps %d sentinels, want 1", err, n)
-		}
-	}
+	checkBucket(t, b, err)
 	if b == ingest.Parsed {
-		if !ev.Src.IsValid() || !ev.Dst.IsValid() {
-			t.Errorf("parsed with src %v, dst %v", ev.Src, ev.Dst)
-		}
-		if ev.Vendor == ingest.VendorUnknown || ev.Kind == ingest.KindUnknown {
-			t.Errorf("parsed with vendor %v, kind %v", ev.Vendor, ev.Kind)
-		}
-		if !ev.Time.IsZero() && ev.Time.Location() != time.UTC {
-			t.Errorf("time %v is not UTC", ev.Time)
-		}
+		checkParsed(t, &ev)
 	}
 
 	got := result{Bucket: b, Event: ev}
@@ -119,6 +89,50 @@ func checkParse(t *testing.T, line []byte, opts ...ingest.Option) result {
 		t.Errorf("fresh parser differs (or the event aliased the input):\n got %+v\nwant %+v", fresh, got)
 	}
 	return got
+}
+
+// checkBucket checks that the error goes with the bucket, and that an error
+// wraps exactly one sentinel.
+func checkBucket(t *testing.T, b ingest.Bucket, err error) {
+	t.Helper()
+	switch b {
+	case ingest.Parsed, ingest.Skipped:
+		if err != nil {
+			t.Errorf("bucket %v with error %v", b, err)
+		}
+	case ingest.Unsupported, ingest.Malformed:
+		if err == nil {
+			t.Errorf("bucket %v without an error", b)
+		}
+	default:
+		t.Fatalf("bucket %d is none of the four", b)
+	}
+	if err == nil {
+		return
+	}
+	n := 0
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("error %q wraps %d sentinels, want 1", err, n)
+	}
+}
+
+// checkParsed checks what every parsed event has.
+func checkParsed(t *testing.T, ev *ingest.Event) {
+	t.Helper()
+	if !ev.Src.IsValid() || !ev.Dst.IsValid() {
+		t.Errorf("parsed with src %v, dst %v", ev.Src, ev.Dst)
+	}
+	if ev.Vendor == ingest.VendorUnknown || ev.Kind == ingest.KindUnknown {
+		t.Errorf("parsed with vendor %v, kind %v", ev.Vendor, ev.Kind)
+	}
+	if !ev.Time.IsZero() && ev.Time.Location() != time.UTC {
+		t.Errorf("time %v is not UTC", ev.Time)
+	}
 }
 
 func FuzzParse(f *testing.F) {

@@ -105,7 +105,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## lint: the gates style.md §22 names, each failing on any finding
-lint: staticcheck tidy-check vulncheck
+lint: staticcheck tidy-check cyclo vulncheck
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...

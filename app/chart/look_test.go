@@ -206,6 +206,7 @@ func checkArcs(t *testing.T, d *Donut, vals []float64, topN int) {
 		}
 	}
 }
+
 // TestLookOverview renders the four charts together, roughly as the
 // Overview and Listener views place them, and checks each drew its data.
 func TestLookOverview(t *testing.T) {

@@ -334,7 +334,7 @@ func TestSlowSender(t *testing.T) {
 				done <- err
 				return
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // the slowness under test
 		}
 	}()
 	good := dial(t, "tcp", s.Addrs().TCP)
@@ -500,7 +500,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	waitFor(t, "2 refused handshakes", func() bool { return s.Stats().TLSErrors == 2 })
 	send([]tls.Certificate{leaf(t, caCert, caKey)}, nsxLine)
 	waitFor(t, "the allowed sender's message", func() bool { return s.Stats().Accepted == 1 })
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "its event", func() bool { lines, _ := r.snapshot(); return len(lines) > 0 })
 	lines, _ := r.snapshot()
 	if st := s.Stats(); st.Accepted != 1 || st.TLSErrors != 2 || len(lines) != 1 || lines[0] != nsxLine {
 		t.Errorf("accepted %d, handshake failures %d, events %q; want 1, 2, the NSX line", st.Accepted, st.TLSErrors, lines)
@@ -631,7 +631,7 @@ func TestRotationByAge(t *testing.T) {
 	c := dial(t, "tcp", s.Addrs().TCP)
 	fmt.Fprintf(c, "%s\n", nsxLine)
 	waitFor(t, "the first message", func() bool { return s.Stats().Accepted == 1 })
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond) // the segment's age passes: the behaviour under test, not a wait for an event
 	fmt.Fprintf(c, "%s\n", nsxLine)
 	waitFor(t, "the second message", func() bool { return s.Stats().Accepted == 2 })
 	if st := s.Stats(); st.Segments != 2 {

@@ -24,7 +24,7 @@ type options struct {
 	hold    bool // Read leaves a last line without newline unread
 }
 
-// Option configures a Parser, Scanner or Read.
+// Option configures a Parser or Read.
 type Option func(*options)
 
 // WithYear sets the year of RFC 3164 timestamps, which carry none. By default

@@ -21,6 +21,7 @@ FYNE_TOOL := fyne.io/tools/cmd/fyne@v1.7.4
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.10.0
+DEADCODE    := golang.org/x/tools/cmd/deadcode@v0.53.0
 # The vulnerability database: vuln.go.dev is out of reach here, and the module proxy serves the
 # database's source, golang.org/x/vulndb; testdata/vulndb builds govulncheck's file database
 # from its OSV entries at each run (a newer snapshot: a newer pseudo-version here).
@@ -31,7 +32,7 @@ APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo vulncheck bench bench-check bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -105,7 +106,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## lint: the gates style.md §22 names, each failing on any finding
-lint: staticcheck tidy-check cyclo vulncheck
+lint: staticcheck tidy-check cyclo deadcode vulncheck
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
@@ -113,6 +114,10 @@ staticcheck:
 ## cyclo: no function over cyclomatic complexity 15, but those testdata/lint/cyclo-exceptions.txt lists
 cyclo:
 	testdata/lint/cyclo.sh "$(GO) run $(GOCYCLO)" testdata/lint/cyclo-exceptions.txt
+
+## deadcode: no function the program never reaches, but those testdata/lint/deadcode-known.txt lists
+deadcode:
+	testdata/lint/deadcode.sh "$(GO) run $(DEADCODE)" testdata/lint/deadcode-known.txt
 
 ## vulncheck: govulncheck on a database built from $(VULNDB). Fails on a vulnerability the code
 ## reaches in a module unless testdata/vulndb/accepted.txt explains it; names those of the

@@ -14,13 +14,25 @@ STORE_PKGS := clickhouse-server clickhouse-client
 FUZZTIME ?= 10s
 # Fyne's packaging tool, pinned (go run fetches it through the module proxy).
 FYNE_TOOL := fyne.io/tools/cmd/fyne@v1.7.4
+# The analysers of make lint, pinned the same way: `go run tool@version` builds each with the
+# dependencies its authors released it with (a shared tools module would let one tool's
+# golang.org/x/tools pick another's), the checksum database vouches for them, and the
+# product's go.mod keeps only what the product links.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.10.0
+DEADCODE    := golang.org/x/tools/cmd/deadcode@v0.53.0
+# The vulnerability database: vuln.go.dev is out of reach here, and the module proxy serves the
+# database's source, golang.org/x/vulndb; testdata/vulndb builds govulncheck's file database
+# from its OSV entries at each run (a newer snapshot: a newer pseudo-version here).
+VULNDB      := golang.org/x/vulndb@v0.0.0-20261105234957-e22db6528018
 DIST      := dist
 PACKAGE   := $(DIST)/flowsleuth-linux-$(shell $(GO) env GOARCH 2>/dev/null).tar.xz
 APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -81,8 +93,8 @@ uninstall:
 screenshots: build
 	testdata/gui/screenshots.sh assets/screenshots
 
-## test: vet, formatting, every test, and the race detector on concurrent packages
-test: deps vet fmt-check
+## test: vet, formatting, the lint gates, every test, and the race detector on concurrent packages
+test: deps vet fmt-check lint
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
@@ -92,6 +104,34 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## lint: the gates style.md §22 names, each failing on any finding
+lint: staticcheck tidy-check cyclo deadcode vulncheck
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+## cyclo: no function over cyclomatic complexity 15, but those testdata/lint/cyclo-exceptions.txt lists
+cyclo:
+	testdata/lint/cyclo.sh "$(GO) run $(GOCYCLO)" testdata/lint/cyclo-exceptions.txt
+
+## deadcode: no function the program never reaches, but those testdata/lint/deadcode-known.txt lists
+deadcode:
+	testdata/lint/deadcode.sh "$(GO) run $(DEADCODE)" testdata/lint/deadcode-known.txt
+
+## vulncheck: govulncheck on a database built from $(VULNDB). Fails on a vulnerability the code
+## reaches in a module unless testdata/vulndb/accepted.txt explains it; names those of the
+## standard library, whose fix is the Go toolchain the machine has
+vulncheck:
+	@$(GO) -C testdata/vulndb test -count=1 ./...
+	@db=$$(mktemp -d) && trap 'rm -rf "$$db"' EXIT && \
+	$(GO) -C testdata/vulndb run . -module $(VULNDB) -out "$$db" && \
+	$(GO) run $(GOVULNCHECK) -db "file://$$db" -format json ./... | \
+		$(GO) -C testdata/vulndb run ./triage -accept accepted.txt
+
+## tidy-check: go.mod and go.sum say exactly what the code imports
+tidy-check:
+	$(GO) mod tidy -diff
 
 ## bench: the long benchmarks (GB-sized corpora), side by side with awk and wc
 bench: build

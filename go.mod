@@ -3,6 +3,7 @@ module github.com/flowsleuth/flowsleuth
 go 1.26.8
 
 require (
+	fyne.io/fyne/v2 v2.7.1
 	github.com/ClickHouse/clickhouse-go/v2 v2.25.0
 	github.com/influxdata/go-syslog/v3 v3.0.0
 	github.com/klauspost/compress v1.20.3
@@ -15,11 +16,10 @@ require (
 )
 
 require (
-	fyne.io/fyne/v2 v2.7.1 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/ClickHouse/ch-go v0.61.5 // indirect
-	github.com/andybalholm/brotli v1.1.0 // indirect
+	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/fredbi/uri v1.1.1 // indirect

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,7 +31,7 @@ func splitByHost(t *testing.T, dir, corpus string, parts int, hosts ...string) (
 	var la, lb []string
 	for _, l := range strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n") {
 		fields := strings.Fields(l)
-		if len(fields) > 1 && contains(hosts, fields[1]) {
+		if len(fields) > 1 && slices.Contains(hosts, fields[1]) {
 			la = append(la, l)
 		} else {
 			lb = append(lb, l)

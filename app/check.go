@@ -48,7 +48,6 @@ type checkView struct {
 	policies, against              []string
 	members, categories, nsxGroups string
 	state                          *checkState
-	running                        bool
 	gen                            atomic.Int64
 	// onCheck is called (on the UI goroutine) after each check is shown, for tests.
 	onCheck func(*checkState)

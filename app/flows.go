@@ -470,7 +470,7 @@ func (v *flowsView) copyView() {
 		return
 	}
 	b, n := v.viewCSV(copyLimit)
-	v.u.win.Clipboard().SetContent(string(b))
+	v.u.app.Clipboard().SetContent(string(b))
 	msg := fmt.Sprintf("Copied %s as CSV.", plural(min(n, copyLimit), "conversation"))
 	if n > copyLimit {
 		msg += fmt.Sprintf(" (%s more: use Export view.)", thousands(n-copyLimit))

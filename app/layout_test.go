@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -46,7 +45,11 @@ func TestListenerKeepsWindowSize(t *testing.T) {
 		test.Tap(v.button)
 	})
 	waitSession(t, u)
-	time.Sleep(1500 * time.Millisecond) // a stats tick or two
+	eventually(t, "a stats tick", func() bool { // the counters take their width
+		var counters string
+		onUI(func() { counters = v.counters.Text })
+		return counters != ""
+	})
 	for _, view := range []string{"listener", "overview", "flows", "rules", "check", "sources", "export"} {
 		onUI(func() { u.SelectView(view) })
 		if got := minWidth(u); got > 1280 {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -39,7 +38,6 @@ func TestListenerFillsWorkspace(t *testing.T) {
 		test.Tap(v.button)
 	})
 	sess := waitSession(t, u)
-	deadline := time.Now().Add(10 * time.Second)
 	waitStatus(t, u, "Listening on ") // not the error of the first attempt
 	conn, err := net.Dial("tcp", sess.Addrs().TCP.String())
 	if err != nil {
@@ -60,19 +58,17 @@ func TestListenerFillsWorkspace(t *testing.T) {
 	w.Flush()
 	conn.Close()
 	f.Close()
-	for sess.Stats().Accepted < int64(lines) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually(t, fmt.Sprintf("%d lines accepted", lines), func() bool { return sess.Stats().Accepted >= int64(lines) })
 	if got := sess.Stats().Accepted; got != int64(lines) {
 		t.Fatalf("accepted %d of %d lines", got, lines)
 	}
-	time.Sleep(1200 * time.Millisecond) // one stats tick
-	uiMu.Lock()
-	counters, senders := v.counters.Text, len(v.rows)
-	uiMu.Unlock()
-	if !strings.Contains(counters, thousands(lines)) || senders != 1 {
-		t.Errorf("view shows %d senders and counters:\n%s", senders, counters)
-	}
+	// The next stats tick shows them: the counters and the one sender.
+	eventually(t, "the counters and the sender of every line", func() bool {
+		var counters string
+		var senders int
+		onUI(func() { counters, senders = v.counters.Text, len(v.rows) })
+		return strings.Contains(counters, thousands(lines)) && senders == 1
+	})
 
 	onUI(func() { test.Tap(v.button) }) // stop: final flush
 	u.Wait()
@@ -143,24 +139,21 @@ func freeAddr(t *testing.T, network string) string {
 func waitStatus(t *testing.T, u *UI, prefix string) {
 	t.Helper()
 	var status string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if onUI(func() { status = u.status.Text }); strings.HasPrefix(status, prefix) {
-			return
-		}
+	if !waitUntil(func() bool {
+		onUI(func() { status = u.status.Text })
+		return strings.HasPrefix(status, prefix)
+	}) {
+		t.Errorf("the status bar says %q, want %q…", status, prefix)
 	}
-	t.Errorf("the status bar says %q, want %q…", status, prefix)
 }
 
 // waitSession waits (10 s at most) for the listener to start.
 func waitSession(t *testing.T, u *UI) *live.Session {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for u.listener.session() == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	if !waitUntil(func() bool { return u.listener.session() != nil }) {
+		var status string
+		onUI(func() { status = u.status.Text })
+		t.Fatalf("listener did not start: %s", status)
 	}
-	sess := u.listener.session()
-	if sess == nil {
-		t.Fatalf("listener did not start: %s", u.status.Text)
-	}
-	return sess
+	return u.listener.session()
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -38,18 +37,11 @@ func TestImportCancel(t *testing.T) {
 		results, importErr = r, err
 	}
 	onUI(func() { u.sources.importFiles(files) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually(t, "the big file's progress", func() bool {
 		var label string
 		onUI(func() { label = u.sources.progLabel.Text })
-		if strings.HasPrefix(label, filepath.Base(big)) {
-			break // the big file is being read
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the big file's progress never showed (label %q)", label)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return strings.HasPrefix(label, filepath.Base(big))
+	})
 	// Meanwhile every view shows the progress in the status bar, and the
 	// views show the first file, committed.
 	var status string
@@ -58,20 +50,15 @@ func TestImportCancel(t *testing.T) {
 	if !strings.HasPrefix(status, "Importing "+filepath.Base(big)+" (2/2)") || !busy {
 		t.Errorf("during the import the status bar says %q (progress shown: %v)", status, busy)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	eventually(t, "the flows to show the first file while the second is read", func() bool {
 		var n int
 		onUI(func() {
 			if u.flows.view != nil {
 				n = u.flows.view.Len()
 			}
 		})
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("while the second file is read, the flows do not show the first")
-		}
-	}
+		return n > 0
+	})
 	onUI(func() { test.Tap(u.sources.cancelBtn) })
 	u.Wait()
 	settle(u)

@@ -100,9 +100,6 @@ func (q TextQuery) Match(c *analysis.Conversation, text string) bool {
 	return true
 }
 
-// Empty reports whether the query has no terms.
-func (q TextQuery) Empty() bool { return len(q.terms) == 0 }
-
 // needsText reports whether matching needs SearchText.
 func (q TextQuery) needsText() bool {
 	for _, t := range q.terms {

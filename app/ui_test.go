@@ -43,7 +43,7 @@ func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row
 func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
-	a.Settings().SetTheme(theme.LightTheme())
+	a.Settings().SetTheme(lightTheme())
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, Options{Version: "test"})
 	w.SetContent(u.Content())
@@ -97,16 +97,20 @@ func TestImportFillsOverviewAndFlows(t *testing.T) {
 	if got := u.sources.table.rows(); got != 1 {
 		t.Errorf("sources table shows %d rows, want 1", got)
 	}
-	// The overview charts every NSX tag of the demo, with direction splits.
+	// The overview holds every NSX tag of the demo, and its chart shows
+	// them as the overview orders them (largest first).
 	snap := u.Project().Snapshot()
 	var tags []string
 	for _, tt := range snap.Overview.Tags {
 		tags = append(tags, tt.Name)
 	}
 	for _, want := range []string{"SGTSWEB", "SGTSAPP", "SGTSDB"} {
-		if !slices.Contains(u.overview.tagRow, want) {
-			t.Errorf("overview chart lacks tag %s (has %v)", want, u.overview.tagRow)
+		if !slices.Contains(tags, want) {
+			t.Errorf("overview lacks tag %s (has %v)", want, tags)
 		}
+	}
+	if got := u.overview.tagRow[:min(len(tags), len(u.overview.tagRow))]; !slices.Equal(got, tags) {
+		t.Errorf("overview chart's bars %v, want the overview's tags %v", u.overview.tagRow, tags)
 	}
 	if !strings.Contains(u.title.Text, thousands(len(rows))+" conversations") {
 		t.Errorf("title %q does not count %d conversations", u.title.Text, len(rows))

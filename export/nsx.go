@@ -329,10 +329,6 @@ func nsxPolicyID(name string) string {
 	return vndSlug(name, 55) + "-" + vndHash("policy", name)
 }
 
-// nsxDirections orders and names NSX rule directions.
-var nsxDirections = map[ingest.Direction]string{ingest.DirInbound: "1IN", ingest.DirOutbound: "2OUT",
-	ingest.DirIntra: "3IN_OUT"}
-
 // add writes the NSX rule(s) of r.
 func (b *nsxBuild) add(r *analysis.Rule) {
 	if !vndAllows(r) {

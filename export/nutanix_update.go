@@ -83,6 +83,13 @@ func ReadExistingPolicy(data []byte) (*ExistingPolicy, error) {
 		}
 		return out, nil
 	}
+	return readV4Policy(doc, headers)
+}
+
+// readV4Policy reads the v4 policy saved as doc (its body, or the GET's
+// {"data": ...} envelope); its ETag comes from the saved headers or the
+// body's $reserved map.
+func readV4Policy(doc map[string]any, headers textproto.MIMEHeader) (*ExistingPolicy, error) {
 	pol := doc
 	if d, ok := doc["data"]; ok {
 		if pol, ok = d.(map[string]any); !ok {

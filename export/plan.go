@@ -25,9 +25,6 @@ type Targets struct {
 	NSX       string // NSX Policy API hierarchical body
 }
 
-// Empty reports whether t writes nothing.
-func (t Targets) Empty() bool { return t == Targets{} }
-
 // Input is what an export writes from.
 type Input struct {
 	Rules    analysis.RuleSet

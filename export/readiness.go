@@ -10,14 +10,6 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
-// ReadinessLine renders the readiness in one line, for the app's Overview
-// and the workbook: "held-out day: 2 of 40 conversations (5.0%) would have
-// been blocked; last new conversation 0.4 days before the end".
-func ReadinessLine(r *analysis.Readiness) string {
-	return fmt.Sprintf("rules from before %s would have blocked %d of %d held-out conversations (%.1f%%), %.1f%% of their sessions; last new legitimate conversation %.1f days before the end",
-		formatTime(r.Cut), len(r.Blocked), r.Assessed(), 100*r.BlockedShare(), 100*r.BlockedSessionShare(), r.DaysSinceNew())
-}
-
 // WriteReadinessTable writes the readiness for people: the periods, the
 // shares blocked, the novelties of the held-out period and the blocked
 // ones (up to top each; 0 means 50).

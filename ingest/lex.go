@@ -165,47 +165,61 @@ func parseRFC3339(b []byte) (time.Time, int, bool) {
 	if !ok {
 		return time.Time{}, 0, false
 	}
-	i := 19
+	nsec, i, ok := fraction(b, 19)
+	if !ok {
+		return time.Time{}, 0, false
+	}
+	off, n, ok := zoneOffset(b[i:])
+	if !ok {
+		return time.Time{}, 0, false
+	}
+	return time.Unix(sec-off, nsec).UTC(), i + n, true
+}
+
+// fraction reads the optional ".digits" (1 to 9 of them) at b[i:] and returns
+// the nanoseconds and the index after it.
+func fraction(b []byte, i int) (int64, int, bool) {
+	if i >= len(b) || b[i] != '.' {
+		return 0, i, true
+	}
+	i++
+	start := i
 	var nsec int64
-	if i < len(b) && b[i] == '.' {
+	scale := int64(100_000_000)
+	for i < len(b) && isDigit(b[i]) {
+		nsec += int64(b[i]-'0') * scale
+		scale /= 10
 		i++
-		start := i
-		scale := int64(100_000_000)
-		for i < len(b) && isDigit(b[i]) {
-			nsec += int64(b[i]-'0') * scale
-			scale /= 10
-			i++
-		}
-		if i == start || i-start > 9 {
-			return time.Time{}, 0, false
-		}
 	}
-	if i >= len(b) {
-		return time.Time{}, 0, false
+	return nsec, i, i > start && i-start <= 9
+}
+
+// zoneOffset reads Z or ±hh:mm at the start of b and returns the offset east
+// of UTC in seconds and the bytes used.
+func zoneOffset(b []byte) (int64, int, bool) {
+	if len(b) == 0 {
+		return 0, 0, false
 	}
-	switch b[i] {
+	switch b[0] {
 	case 'Z', 'z':
-		i++
+		return 0, 1, true
 	case '+', '-':
-		if i+6 > len(b) || b[i+3] != ':' {
-			return time.Time{}, 0, false
-		}
-		oh, okh := digits2(b, i+1)
-		om, okm := digits2(b, i+4)
-		if !okh || !okm || oh > 23 || om > 59 {
-			return time.Time{}, 0, false
-		}
-		off := int64(oh*3600 + om*60)
-		if b[i] == '+' {
-			sec -= off
-		} else {
-			sec += off
-		}
-		i += 6
 	default:
-		return time.Time{}, 0, false
+		return 0, 0, false
 	}
-	return time.Unix(sec, nsec).UTC(), i, true
+	if len(b) < 6 || b[3] != ':' {
+		return 0, 0, false
+	}
+	oh, okh := digits2(b, 1)
+	om, okm := digits2(b, 4)
+	if !okh || !okm || oh > 23 || om > 59 {
+		return 0, 0, false
+	}
+	off := int64(oh*3600 + om*60)
+	if b[0] == '-' {
+		off = -off
+	}
+	return off, 6, true
 }
 
 var monthAbbr = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
@@ -216,13 +230,7 @@ func parseStamp(b []byte) (mo, d, sod, n int, ok bool) {
 	if len(b) < 15 || b[3] != ' ' || b[6] != ' ' || b[9] != ':' || b[12] != ':' {
 		return 0, 0, 0, 0, false
 	}
-	for i, m := range monthAbbr {
-		if string(b[:3]) == m {
-			mo = i + 1
-			break
-		}
-	}
-	if mo == 0 {
+	if mo = month(b[:3]); mo == 0 {
 		return 0, 0, 0, 0, false
 	}
 	if b[4] == ' ' && isDigit(b[5]) {
@@ -230,13 +238,32 @@ func parseStamp(b []byte) (mo, d, sod, n int, ok bool) {
 	} else if d, ok = digits2(b, 4); !ok {
 		return 0, 0, 0, 0, false
 	}
-	h, ok1 := digits2(b, 7)
-	mi, ok2 := digits2(b, 10)
-	s, ok3 := digits2(b, 13)
-	if !ok1 || !ok2 || !ok3 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 {
+	if sod, ok = clock(b[7:15]); !ok || d < 1 || d > 31 {
 		return 0, 0, 0, 0, false
 	}
-	return mo, d, h*3600 + mi*60 + s, 15, true
+	return mo, d, sod, 15, true
+}
+
+// month returns 1 to 12 for the English abbreviation abbr, or 0.
+func month(abbr []byte) int {
+	for i, m := range monthAbbr {
+		if string(abbr) == m {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// clock reads hh:mm:ss (a leap second allowed) and returns the seconds of
+// the day.
+func clock(b []byte) (int, bool) {
+	h, ok1 := digits2(b, 0)
+	mi, ok2 := digits2(b, 3)
+	s, ok3 := digits2(b, 6)
+	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || s > 60 {
+		return 0, false
+	}
+	return h*3600 + mi*60 + s, true
 }
 
 // token returns the run of b up to the first space, and the rest after it.

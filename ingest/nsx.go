@@ -67,6 +67,24 @@ func gatewayPrefix(line []byte, inet int) bool {
 	return inet > 1 && line[inet-2] == '>'
 }
 
+// nsxCursor walks the words of an NSX payload; pos is the offset in the
+// line of what is left.
+type nsxCursor struct {
+	b   []byte
+	pos int
+}
+
+// next returns the next word.
+func (c *nsxCursor) next() []byte {
+	tok, rest := token(c.b)
+	c.pos += len(c.b) - len(rest)
+	c.b = rest
+	return tok
+}
+
+// col is the column of what is left, from 1.
+func (c *nsxCursor) col() int { return c.pos + 1 }
+
 // parseNSX reads a payload that starts at its hash (or INET word). hashLen is
 // the length of the hash, 0 when absent; off is the payload's offset in the line.
 func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error) {
@@ -75,17 +93,26 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 		ev.Filter = p.intern(b[:hashLen])
 		b, off = b[hashLen+1:], off+hashLen+1
 	}
-	pos := off
-	next := func() []byte {
-		tok, rest := token(b)
-		pos += len(b) - len(rest)
-		b = rest
-		return tok
+	cur := &nsxCursor{b: b, pos: off}
+	af := cur.next()
+	if bucket, err := p.nsxRule(cur, ev); err != nil {
+		return bucket, err
 	}
-	col := func() int { return pos + 1 }
+	if err := nsxProto(cur, af, ev); err != nil {
+		return Malformed, err
+	}
+	if err := p.nsxEndpoints(cur, ev); err != nil {
+		return Malformed, err
+	}
+	if err := p.nsxTail(cur, ev); err != nil {
+		return Malformed, err
+	}
+	return Parsed, nil
+}
 
-	af := next()
-	reason := next()
+// nsxRule reads the reason, the action, [RULESET/]RULE and the direction.
+func (p *Parser) nsxRule(cur *nsxCursor, ev *Event) (Bucket, error) {
+	reason := cur.next()
 	switch string(reason) {
 	case "match":
 		ev.Kind = KindMatch
@@ -94,17 +121,15 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 	case "reason-match":
 		return Unsupported, ErrGatewayFirewall
 	default:
-		return Unsupported, errAt(ErrDatapathReason, string(reason), col())
+		return Unsupported, errAt(ErrDatapathReason, string(reason), cur.col())
 	}
-
-	c := col()
-	tok := next()
+	c := cur.col()
+	tok := cur.next()
 	if a := ParseAction(string(tok)); a != ActionUnknown {
 		ev.Action = a
-		c = col()
-		tok = next()
+		c = cur.col()
+		tok = cur.next()
 	}
-	// [RULESET/]RULE
 	if s := bytes.LastIndexByte(tok, '/'); s >= 0 {
 		ev.RuleSet = p.intern(tok[:s])
 		tok = tok[s+1:]
@@ -113,9 +138,8 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 		return Malformed, errAt(ErrBadField, "rule ID", c)
 	}
 	ev.Rule = p.intern(tok)
-
-	c = col()
-	switch string(next()) {
+	c = cur.col()
+	switch string(cur.next()) {
 	case "IN":
 		ev.Direction = DirInbound
 	case "OUT":
@@ -123,83 +147,94 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 	default:
 		return Malformed, errAt(ErrBadField, "direction", c)
 	}
+	return Parsed, nil
+}
 
-	c = col()
-	tok = next()
+// nsxProto reads the optional length and the protocol; af is the address
+// family word (INET, INET6).
+func nsxProto(cur *nsxCursor, af []byte, ev *Event) error {
+	c := cur.col()
+	tok := cur.next()
 	if n, ok := atou(tok); ok {
 		if n > 1<<20 {
-			return Malformed, errAt(ErrBadField, "length", c)
+			return errAt(ErrBadField, "length", c)
 		}
 		ev.Length = uint32(n)
-		c = col()
-		tok = next()
+		c = cur.col()
+		tok = cur.next()
 	}
 	if string(tok) == "PROTO" {
-		c = col()
-		n, ok := atou(next())
+		c = cur.col()
+		n, ok := atou(cur.next())
 		if !ok || n > 255 {
-			return Malformed, errAt(ErrBadProto, "PROTO", c)
+			return errAt(ErrBadProto, "PROTO", c)
 		}
 		ev.Proto = uint8(n)
 	} else if pr, ok := ParseProto(string(tok)); ok && len(tok) > 0 && isUpper(tok[0]) {
 		ev.Proto = pr
 	} else {
-		return Malformed, errAt(ErrBadProto, "protocol", c)
+		return errAt(ErrBadProto, "protocol", c)
 	}
 	if string(af) == "INET6" && ev.Proto == ProtoICMP {
 		ev.Proto = ProtoICMPv6
 	}
+	return nil
+}
 
-	c = col()
-	tok = next()
+// nsxEndpoints reads the optional close reason, the optional ICMP type and
+// code, and SRC->DST.
+func (p *Parser) nsxEndpoints(cur *nsxCursor, ev *Event) error {
+	c := cur.col()
+	tok := cur.next()
 	switch string(tok) {
 	case "RST", "FIN", "TIMEOUT":
 		ev.Close = p.intern(tok)
-		c = col()
-		tok = next()
+		c = cur.col()
+		tok = cur.next()
 	}
 	if t, ok := atou(tok); ok && t < 256 {
-		c = col()
-		code, ok := atou(next())
+		c = cur.col()
+		code, ok := atou(cur.next())
 		if !ok || code > 255 {
-			return Malformed, errAt(ErrBadField, "ICMP code", c)
+			return errAt(ErrBadField, "ICMP code", c)
 		}
 		ev.HasICMP, ev.ICMPType, ev.ICMPCode = true, uint8(t), uint8(code)
-		c = col()
-		tok = next()
+		c = cur.col()
+		tok = cur.next()
 	}
-	if err := parseTuple(tok, c, ev); err != nil {
-		return Malformed, err
-	}
+	return parseTuple(tok, c, ev)
+}
 
-	// Optional words: TCP flags (match lines), counters (TERM lines), tag.
-	if len(b) == 0 {
-		return Parsed, nil
+// nsxTail reads the optional words: TCP flags (match lines), counters (TERM
+// lines), the tag.
+func (p *Parser) nsxTail(cur *nsxCursor, ev *Event) error {
+	if len(cur.b) == 0 {
+		return nil
 	}
 	if ev.Kind == KindMatch && ev.Proto == ProtoTCP {
-		if f, rest := token(b); isTCPFlags(f) {
+		if f, rest := token(cur.b); isTCPFlags(f) {
 			ev.Flags = p.intern(f)
-			pos += len(b) - len(rest)
-			b = rest
+			cur.pos += len(cur.b) - len(rest)
+			cur.b = rest
 		}
 	}
 	// Counters start with a digit; any other word with a '/' is the tag.
-	if pk, rest := token(b); len(pk) > 0 && isDigit(pk[0]) && bytes.IndexByte(pk, '/') > 0 {
+	if pk, rest := token(cur.b); len(pk) > 0 && isDigit(pk[0]) && bytes.IndexByte(pk, '/') > 0 {
 		by, rest2 := token(rest)
-		c = col()
+		c := cur.col()
 		o, r, ok1 := splitCounter(pk)
 		ob, rb, ok2 := splitCounter(by)
 		if !ok1 || !ok2 {
-			return Malformed, errAt(ErrBadCounter, "counters", c)
+			return errAt(ErrBadCounter, "counters", c)
 		}
 		ev.HasCounters = true
 		ev.OrigPkts, ev.ReplyPkts, ev.OrigBytes, ev.ReplyBytes = o, r, ob, rb
-		b = rest2
+		cur.b = rest2
 	}
-	if t := trimSpace(b); len(t) > 0 {
+	if t := trimSpace(cur.b); len(t) > 0 {
 		ev.Tag = p.intern(t)
 	}
-	return Parsed, nil
+	return nil
 }
 
 // parseTuple reads SRC[/SPORT]->DST[/DPORT]. The port follows the last '/'.

@@ -109,16 +109,19 @@ func nutanixKind(w []byte) Kind {
 	return KindUpdate
 }
 
+// ntxFields is what parseNutanixFields has read so far of one line.
+type ntxFields struct {
+	haveSrc, haveDst, haveProto, haveDPort bool
+	extra                                  []byte
+	counters                               *[2]uint64 // ORIG: or REPLY: prefix in force
+	origSeen                               bool
+	orig, reply                            [2]uint64
+	given                                  [2]int // counter fields read after ORIG: and REPLY:
+}
+
 // parseNutanixFields reads "SRC=… DST=… …" to the end of the line.
 func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
-	var (
-		haveSrc, haveDst, haveProto, haveDPort bool
-		extra                                  []byte
-		counters                               *[2]uint64 // ORIG: or REPLY: prefix in force
-		origSeen                               bool
-		orig, reply                            [2]uint64
-		given                                  [2]int // counter fields read after ORIG: and REPLY:
-	)
+	var f ntxFields
 	pos := 0
 	for len(b) > 0 {
 		cur := b
@@ -126,113 +129,149 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 		col := off + pos + 1
 		pos += len(tok) + 1
 		b = rest
-		if len(tok) == 0 {
-			continue
-		}
-		if eq < 0 {
-			switch string(tok) {
-			case "ORIG:":
-				counters, origSeen = &orig, true
-				continue
-			case "REPLY:":
-				counters = &reply
-				continue
-			}
-			extra = appendExtra(extra, tok)
-			continue
-		}
-		key, val := tok[:eq], tok[eq+1:]
-		switch string(key) {
-		case "SRC":
-			a, ok := parseAddr(val)
-			if !ok {
-				return errAt(ErrBadAddr, "SRC", col)
-			}
-			ev.Src, haveSrc = a, true
-		case "DST":
-			a, ok := parseAddr(val)
-			if !ok {
-				return errAt(ErrBadAddr, "DST", col)
-			}
-			ev.Dst, haveDst = a, true
-		case "PROTO":
-			pr, ok := ParseProto(string(val))
-			if !ok {
-				return errAt(ErrBadProto, "PROTO", col)
-			}
-			ev.Proto, haveProto = pr, true
-		case "SPORT":
-			n, ok := atoPort(val)
-			if !ok {
-				return errAt(ErrBadPort, "SPORT", col)
-			}
-			ev.SPort = n
-		case "DPORT":
-			n, ok := atoPort(val)
-			if !ok {
-				return errAt(ErrBadPort, "DPORT", col)
-			}
-			ev.DPort, haveDPort = n, true
-		case "ACTION":
-			if ev.Action = ParseAction(string(val)); ev.Action == ActionUnknown {
-				extra = appendExtra(extra, tok)
-			}
-		case "DIRECTION":
-			switch string(val) {
-			case "INBOUND":
-				ev.Direction = DirInbound
-			case "OUTBOUND":
-				ev.Direction = DirOutbound
-			default:
-				extra = appendExtra(extra, tok)
-			}
-		case "PKTS", "BYTES":
-			if counters == nil {
-				extra = appendExtra(extra, tok)
-				continue
-			}
-			n, ok := atou(val)
-			if !ok {
-				return errAt(ErrBadCounter, string(key), col)
-			}
-			if key[0] == 'P' {
-				counters[0] = n
-			} else {
-				counters[1] = n
-			}
-			if counters == &orig {
-				given[0]++
-			} else {
-				given[1]++
-			}
-		case "DESCRIPTION":
+		switch {
+		case len(tok) == 0:
+		case eq < 0:
+			f.word(tok)
+		case string(tok[:eq]) == "DESCRIPTION":
 			// Free text to the end of the line.
 			ev.Description = p.intern(trimSpace(cur[eq+1:]))
 			b = nil
 		default:
-			extra = appendExtra(extra, tok)
+			if err := f.keyed(tok, eq, col, ev); err != nil {
+				return err
+			}
 		}
 	}
+	return f.finish(ev)
+}
+
+// word reads a word without '=': a counter prefix, or an extra.
+func (f *ntxFields) word(tok []byte) {
+	switch string(tok) {
+	case "ORIG:":
+		f.counters, f.origSeen = &f.orig, true
+	case "REPLY:":
+		f.counters = &f.reply
+	default:
+		f.extra = appendExtra(f.extra, tok)
+	}
+}
+
+// keyed reads the field KEY=VALUE in tok (eq is the offset of '='), which
+// starts at column col.
+func (f *ntxFields) keyed(tok []byte, eq, col int, ev *Event) error {
+	key, val := tok[:eq], tok[eq+1:]
+	switch string(key) {
+	case "SRC", "DST", "PROTO", "SPORT", "DPORT":
+		return f.tuple(key, val, col, ev)
+	case "ACTION":
+		if ev.Action = ParseAction(string(val)); ev.Action == ActionUnknown {
+			f.extra = appendExtra(f.extra, tok)
+		}
+	case "DIRECTION":
+		f.direction(tok, val, ev)
+	case "PKTS", "BYTES":
+		return f.counter(tok, key, val, col)
+	default:
+		f.extra = appendExtra(f.extra, tok)
+	}
+	return nil
+}
+
+// tuple reads one of the fields of the 5-tuple; a bad value leaves ev as it
+// was and returns the error.
+func (f *ntxFields) tuple(key, val []byte, col int, ev *Event) error {
+	switch string(key) {
+	case "SRC", "DST":
+		a, ok := parseAddr(val)
+		if !ok {
+			return errAt(ErrBadAddr, string(key), col)
+		}
+		if key[0] == 'S' {
+			ev.Src, f.haveSrc = a, true
+		} else {
+			ev.Dst, f.haveDst = a, true
+		}
+	case "PROTO":
+		pr, ok := ParseProto(string(val))
+		if !ok {
+			return errAt(ErrBadProto, "PROTO", col)
+		}
+		ev.Proto, f.haveProto = pr, true
+	default: // SPORT, DPORT
+		n, ok := atoPort(val)
+		if !ok {
+			return errAt(ErrBadPort, string(key), col)
+		}
+		if key[0] == 'S' {
+			ev.SPort = n
+		} else {
+			ev.DPort, f.haveDPort = n, true
+		}
+	}
+	return nil
+}
+
+// direction reads DIRECTION=val; tok is the whole field.
+func (f *ntxFields) direction(tok, val []byte, ev *Event) {
+	switch string(val) {
+	case "INBOUND":
+		ev.Direction = DirInbound
+	case "OUTBOUND":
+		ev.Direction = DirOutbound
+	default:
+		f.extra = appendExtra(f.extra, tok)
+	}
+}
+
+// counter reads PKTS= or BYTES= after ORIG: or REPLY:; without either it is
+// an extra.
+func (f *ntxFields) counter(tok, key, val []byte, col int) error {
+	if f.counters == nil {
+		f.extra = appendExtra(f.extra, tok)
+		return nil
+	}
+	n, ok := atou(val)
+	if !ok {
+		return errAt(ErrBadCounter, string(key), col)
+	}
+	if key[0] == 'P' {
+		f.counters[0] = n
+	} else {
+		f.counters[1] = n
+	}
+	if f.counters == &f.orig {
+		f.given[0]++
+	} else {
+		f.given[1]++
+	}
+	return nil
+}
+
+// finish checks that the line had what every line has and fills the
+// counters and extras of ev.
+func (f *ntxFields) finish(ev *Event) error {
 	switch {
-	case !haveSrc:
+	case !f.haveSrc:
 		return errAt(ErrIncomplete, "SRC", 0)
-	case !haveDst:
+	case !f.haveDst:
 		return errAt(ErrIncomplete, "DST", 0)
-	case !haveProto:
+	case !f.haveProto:
 		return errAt(ErrIncomplete, "PROTO", 0)
-	case !haveDPort && (ev.Proto == ProtoTCP || ev.Proto == ProtoUDP):
+	case !f.haveDPort && (ev.Proto == ProtoTCP || ev.Proto == ProtoUDP):
 		return errAt(ErrIncomplete, "DPORT", 0)
 	}
-	if (origSeen && given[0] != 2) || (counters == &reply && given[1] != 2) {
+	if (f.origSeen && f.given[0] != 2) || (f.counters == &f.reply && f.given[1] != 2) {
 		return errAt(ErrIncomplete, "ORIG/REPLY counters", 0)
 	}
-	if origSeen {
+	if f.origSeen {
 		ev.HasCounters = true
-		ev.OrigPkts, ev.OrigBytes = orig[0], orig[1]
-		ev.ReplyPkts, ev.ReplyBytes = reply[0], reply[1]
+		ev.OrigPkts, ev.OrigBytes = f.orig[0], f.orig[1]
+		ev.ReplyPkts, ev.ReplyBytes = f.reply[0], f.reply[1]
 	}
-	if len(extra) > 0 {
-		ev.Extra = string(extra)
+	if len(f.extra) > 0 {
+		ev.Extra = string(f.extra)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ type options struct {
 	hold    bool // Read leaves a last line without newline unread
 }
 
-// Option configures a Parser, Scanner or Read.
+// Option configures a Parser or Read.
 type Option func(*options)
 
 // WithYear sets the year of RFC 3164 timestamps, which carry none. By default
@@ -149,26 +149,42 @@ func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 		line = line[:len(line)-1]
 	}
 	ev.Raw = line
+	line, b, err := p.text(line)
+	if b != Parsed {
+		return b, err
+	}
+	return p.payload(line, ev)
+}
+
+// text returns the text of a line to parse: without NUL bytes, and the
+// message of a JSON-wrapped line. It returns another bucket than Parsed for
+// a line that is too long, blank, or JSON without a firewall line.
+func (p *Parser) text(line []byte) ([]byte, Bucket, error) {
 	if len(line) > p.opts.maxLine {
-		return Malformed, ErrLineTooLong
+		return nil, Malformed, ErrLineTooLong
 	}
 	if bytes.IndexByte(line, 0) >= 0 {
 		p.scratch = append(p.scratch[:0], line...)
 		line = bytes.ReplaceAll(p.scratch, []byte{0}, nil)
 	}
 	if len(trimSpace(line)) == 0 {
-		return Skipped, nil
+		return nil, Skipped, nil
 	}
-	if line[0] == '{' {
-		text, err := jsonText(line)
-		if err != nil {
-			if bytes.Contains(line, inetWord) || bytes.Contains(line, nutanixAnchor) {
-				return Malformed, err
-			}
-			return Skipped, nil
+	if line[0] != '{' {
+		return line, Parsed, nil
+	}
+	text, err := jsonText(line)
+	if err != nil {
+		if bytes.Contains(line, inetWord) || bytes.Contains(line, nutanixAnchor) {
+			return nil, Malformed, err
 		}
-		line = bytes.TrimRight(text, "\r\n") // the sender's line ending
+		return nil, Skipped, nil
 	}
+	return bytes.TrimRight(text, "\r\n"), Parsed, nil // the sender's line ending
+}
+
+// payload finds the vendor's payload in line and reads the line into ev.
+func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 	if s := findNutanix(line); s >= 0 {
 		if err := p.parseNutanix(line[s:], s, ev); err != nil {
 			return Malformed, err

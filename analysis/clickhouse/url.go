@@ -53,16 +53,25 @@ func ParseURL(s string) (Address, error) {
 	if a.Password == "" {
 		a.Password = os.Getenv(PasswordEnv)
 	}
-	for k, v := range u.Query() {
-		switch {
-		case k == "secure" && len(v) == 1 && (v[0] == "true" || v[0] == "1"):
-			a.Secure = true
-		case k == "secure" && len(v) == 1 && (v[0] == "false" || v[0] == "0"):
-		default:
-			return Address{}, fmt.Errorf("%w: unknown parameter %q (only secure=true)", ErrBadURL, k)
-		}
+	if a.Secure, err = secure(u.Query()); err != nil {
+		return Address{}, err
 	}
 	return a, nil
+}
+
+// secure reads the only parameter a store's URL has, secure=true|1|false|0.
+func secure(q url.Values) (bool, error) {
+	on := false
+	for k, v := range q {
+		switch {
+		case k == "secure" && len(v) == 1 && (v[0] == "true" || v[0] == "1"):
+			on = true
+		case k == "secure" && len(v) == 1 && (v[0] == "false" || v[0] == "0"):
+		default:
+			return false, fmt.Errorf("%w: unknown parameter %q (only secure=true)", ErrBadURL, k)
+		}
+	}
+	return on, nil
 }
 
 // String returns the address without credentials: what is printed and

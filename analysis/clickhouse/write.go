@@ -31,6 +31,18 @@ type Collector struct {
 // ForwardBatch is how many records one insert carries at most.
 const ForwardBatch = 100_000
 
+// maxInsertBytes caps the encoded size of one insert of sessions. The client
+// compresses a whole insert as one block, and ch-go before v0.65.0 writes the
+// block's compressed size as a uint32 without checking it (GO-2025-3603,
+// GHSA-m454-3xv7-qj85, fixed by ch-go PR 1041): past 4 GiB the size wraps and
+// the server would read the rest of the block, text from the logs, as
+// protocol packets. ch-go v0.65 needs clickhouse-go v2.33, which cannot insert
+// into the 18.16 server this store supports (its batches come back without
+// columns), so the store keeps every insert far below the limit instead:
+// samples are raw lines of up to 64 KiB, and 100,000 records could
+// otherwise pass it.
+var maxInsertBytes = 256 << 20
+
 // Forward sends the journal to the store, oldest first, each insert
 // acknowledged by ClickHouse before its batches are dropped from the
 // journal, until the journal is empty. It returns the records sent. On an
@@ -60,8 +72,8 @@ func (s *Store) Forward(ctx context.Context, j Journal, c Collector, progress fu
 // Write inserts session records of collector c and the rule tags it
 // learned, and notes the collector as seen.
 func (s *Store) Write(ctx context.Context, c Collector, recs []analysis.SessionRecord, tags map[string]string) error {
-	if len(recs) > 0 {
-		if err := s.insert(ctx, "sessions", func(b driver.Batch) error { return appendRecords(b, c.ID, recs) }); err != nil {
+	for _, part := range bySize(recs, maxInsertBytes) {
+		if err := s.insert(ctx, "sessions", func(b driver.Batch) error { return appendRecords(b, c.ID, part) }); err != nil {
 			return fmt.Errorf("write %d sessions to %s: %w", len(recs), s.addr, err)
 		}
 	}
@@ -85,6 +97,39 @@ func (s *Store) Write(ctx context.Context, c Collector, recs []analysis.SessionR
 		return fmt.Errorf("write to %s: %w", s.addr, err)
 	}
 	return nil
+}
+
+// bySize splits recs, in order, into runs whose encoded size is at most
+// limit bytes; a record larger than limit alone makes a run.
+func bySize(recs []analysis.SessionRecord, limit int) [][]analysis.SessionRecord {
+	var out [][]analysis.SessionRecord
+	from, size := 0, 0
+	for i := range recs {
+		n := recordSize(&recs[i])
+		if i > from && size+n > limit {
+			out = append(out, recs[from:i])
+			from, size = i, 0
+		}
+		size += n
+	}
+	if from < len(recs) {
+		out = append(out, recs[from:])
+	}
+	return out
+}
+
+// recordSize bounds the Native encoding of a record from above: the fixed
+// columns, and each string with its length prefix and array offset.
+func recordSize(r *analysis.SessionRecord) int {
+	const fixed = 8 + 8 + 4 + 1 + 16 + 16 + 1 + 2 + 2 + 1 + 1 + 2 + 8 + 8 + 8 + 4*8 + 1 + 2*8 // offsets of the two arrays
+	n := fixed + len(r.Host) + 10
+	for _, s := range r.Labels {
+		n += len(s) + 10
+	}
+	for _, s := range r.Samples {
+		n += len(s) + 10
+	}
+	return n
 }
 
 // appendRecords fills a sessions batch column by column.

@@ -38,20 +38,27 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		ix := inventory.NewIndex(vms)
 		for _, vm := range vms {
-			if vm.Name == "" && len(vm.IPs) == 0 {
-				t.Fatalf("VM without name or address: %#v", vm)
-			}
-			for _, a := range vm.IPs {
-				if !a.IsValid() || a.Is4In6() || a.Zone() != "" || a.IsLinkLocalUnicast() {
-					t.Fatalf("VM %q has address %v", vm.Name, a)
-				}
-				if got, ok := ix.Lookup(a); !ok || got.Name != vm.Name {
-					t.Fatalf("Lookup(%v) = %q, want %q", a, got.Name, vm.Name)
-				}
-			}
-			if !slices.IsSorted(vm.Groups) || len(slices.Compact(slices.Clone(vm.Groups))) != len(vm.Groups) {
-				t.Fatalf("VM %q groups not sorted and unique: %q", vm.Name, vm.Groups)
-			}
+			checkVM(t, ix, vm)
 		}
 	})
+}
+
+// checkVM checks one VM read from an inventory: a name or an address, valid
+// unmapped addresses the index finds it by, groups sorted and unique.
+func checkVM(t *testing.T, ix *inventory.Index, vm inventory.VM) {
+	t.Helper()
+	if vm.Name == "" && len(vm.IPs) == 0 {
+		t.Fatalf("VM without name or address: %#v", vm)
+	}
+	for _, a := range vm.IPs {
+		if !a.IsValid() || a.Is4In6() || a.Zone() != "" || a.IsLinkLocalUnicast() {
+			t.Fatalf("VM %q has address %v", vm.Name, a)
+		}
+		if got, ok := ix.Lookup(a); !ok || got.Name != vm.Name {
+			t.Fatalf("Lookup(%v) = %q, want %q", a, got.Name, vm.Name)
+		}
+	}
+	if !slices.IsSorted(vm.Groups) || len(slices.Compact(slices.Clone(vm.Groups))) != len(vm.Groups) {
+		t.Fatalf("VM %q groups not sorted and unique: %q", vm.Name, vm.Groups)
+	}
 }

@@ -86,27 +86,36 @@ func (s *xmlScanner) textOK(b []byte, more bool) bool {
 		s.carry = nil
 	}
 	for len(b) > 0 {
-		if c := b[0]; c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
+		r, size := rune(b[0]), 1
+		if r >= utf8.RuneSelf {
+			if r, size = utf8.DecodeRune(b); r == utf8.RuneError && size == 1 {
+				return s.partialRune(b, more)
 			}
-			b = b[1:]
-			continue
 		}
-		r, size := utf8.DecodeRune(b)
-		if r == utf8.RuneError && size == 1 {
-			if more && !utf8.FullRune(b) {
-				s.carry = append([]byte(nil), b...)
-				return true
-			}
-			return false
-		}
-		if r > 0xFFFD && r < 0x10000 || r >= 0xD800 && r < 0xE000 {
+		if !xmlChar(r) {
 			return false
 		}
 		b = b[size:]
 	}
 	return true
+}
+
+// partialRune takes b, which does not start with a valid rune: when it is
+// the start of one cut at the end of the chunk, it is carried to the next.
+func (s *xmlScanner) partialRune(b []byte, more bool) bool {
+	if more && !utf8.FullRune(b) {
+		s.carry = append([]byte(nil), b...)
+		return true
+	}
+	return false
+}
+
+// xmlChar reports whether r may appear in XML 1.0 character data.
+func xmlChar(r rune) bool {
+	if r < 0x20 {
+		return r == '\t' || r == '\n' || r == '\r'
+	}
+	return !(r > 0xFFFD && r < 0x10000 || r >= 0xD800 && r < 0xE000)
 }
 
 // addText counts n bytes of text.
@@ -295,40 +304,60 @@ func (s *xmlScanner) cdata() error {
 // directive skips "<!DOCTYPE …>" exactly as encoding/xml does: quoted angle
 // brackets do not nest, comments inside are skipped.
 func (s *xmlScanner) directive() error {
-	var quote byte
-	depth := 0
+	var d dirState
 	for {
 		b, err := s.br.ReadByte()
 		if err != nil {
 			return err
 		}
-		if quote == 0 && b == '>' && depth == 0 {
+		if d.quote == 0 && b == '>' && d.depth == 0 {
 			return nil
 		}
-	handle:
-		switch {
-		case b == quote:
-			quote = 0
-		case quote != 0:
-		case b == '\'' || b == '"':
-			quote = b
-		case b == '>':
-			depth--
-		case b == '<':
-			for i := range len("!--") {
-				if b, err = s.br.ReadByte(); err != nil {
-					return err
-				}
-				if b != "!--"[i] {
-					depth++
-					goto handle
-				}
-			}
-			if err := s.skipComment(); err != nil {
+		for again := true; again; {
+			if again, b, err = s.directiveByte(&d, b); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// dirState is where directive is: in quotes, and how deep in brackets.
+type dirState struct {
+	quote byte
+	depth int
+}
+
+// directiveByte takes byte b of a directive. again says that next, the byte
+// after a '<' that starts no comment, is to be taken the same way.
+func (s *xmlScanner) directiveByte(d *dirState, b byte) (again bool, next byte, err error) {
+	switch {
+	case b == d.quote:
+		d.quote = 0
+	case d.quote != 0:
+	case b == '\'' || b == '"':
+		d.quote = b
+	case b == '>':
+		d.depth--
+	case b == '<':
+		return s.directiveOpen(d)
+	}
+	return false, 0, nil
+}
+
+// directiveOpen reads what follows a '<' in a directive: a comment is
+// skipped; anything else nests one deeper.
+func (s *xmlScanner) directiveOpen(d *dirState) (again bool, next byte, err error) {
+	for i := range len("!--") {
+		b, err := s.br.ReadByte()
+		if err != nil {
+			return false, 0, err
+		}
+		if b != "!--"[i] {
+			d.depth++
+			return true, b, nil
+		}
+	}
+	return false, 0, s.skipComment()
 }
 
 // name reads an element name and returns its local part.

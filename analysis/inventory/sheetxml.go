@@ -230,14 +230,23 @@ type xmlRows struct {
 // the table's columns are known.
 func (x *xmlRows) keep(n int) { x.width = min(max(n, 0), maxXLSXColumns) }
 
+// rowState is where next is in a worksheet's XML.
+type rowState struct {
+	cell            strings.Builder
+	col, inRow, inV int
+	typ             string
+	inCell          bool
+}
+
+// inText reports whether a cell's text is t's element: a value, or an
+// inline string's text.
+func (st *rowState) inText(name string) bool {
+	return name == "v" || (name == "t" && st.inCell && st.typ == "inlineStr")
+}
+
 // next implements rowSource.
 func (x *xmlRows) next() (int, []string, error) {
-	var (
-		cell            strings.Builder
-		col, inRow, inV int
-		typ             string
-		inCell          bool
-	)
+	var st rowState
 	for {
 		tok, err := x.dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -248,52 +257,57 @@ func (x *xmlRows) next() (int, []string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "row":
-				inRow++
-				x.row = attrInt(t.Attr, "r", x.row+1)
-				x.cells, col = x.cells[:0], 0
-			case "c":
-				inCell, typ = true, attr(t.Attr, "t")
-				col = cellColumn(attr(t.Attr, "r"), col+1)
-				cell.Reset()
-			case "v":
-				inV++
-			case "t":
-				if inCell && typ == "inlineStr" {
-					inV++
-				}
-			case "rPh":
-				inV -= 1 << 20 // no text inside phonetic runs
-			}
+			x.start(&st, t)
 		case xml.CharData:
-			if inCell && inV > 0 {
-				cell.Write(t)
+			if st.inCell && st.inV > 0 {
+				st.cell.Write(t)
 			}
 		case xml.EndElement:
-			switch t.Name.Local {
-			case "v":
-				inV--
-			case "t":
-				if inCell && typ == "inlineStr" {
-					inV--
-				}
-			case "rPh":
-				inV += 1 << 20
-			case "c":
-				inCell = false
-				if err := x.put(col, typ, cell.String()); err != nil {
-					return x.row, nil, err
-				}
-			case "row":
-				if inRow--; inRow == 0 {
-					return x.row, trimEmpty(x.cells), nil
-				}
-			case "sheetData":
-				return 0, nil, io.EOF
+			if row, cells, done, err := x.end(&st, t.Name.Local); done {
+				return row, cells, err
 			}
 		}
 	}
+}
+
+// start takes the start of element t.
+func (x *xmlRows) start(st *rowState, t xml.StartElement) {
+	switch name := t.Name.Local; {
+	case name == "row":
+		st.inRow++
+		x.row = attrInt(t.Attr, "r", x.row+1)
+		x.cells, st.col = x.cells[:0], 0
+	case name == "c":
+		st.inCell, st.typ = true, attr(t.Attr, "t")
+		st.col = cellColumn(attr(t.Attr, "r"), st.col+1)
+		st.cell.Reset()
+	case st.inText(name):
+		st.inV++
+	case name == "rPh":
+		st.inV -= 1 << 20 // no text inside phonetic runs
+	}
+}
+
+// end takes the end of element name; done says next returns the others.
+func (x *xmlRows) end(st *rowState, name string) (row int, cells []string, done bool, err error) {
+	switch {
+	case st.inText(name):
+		st.inV--
+	case name == "rPh":
+		st.inV += 1 << 20
+	case name == "c":
+		st.inCell = false
+		if err := x.put(st.col, st.typ, st.cell.String()); err != nil {
+			return x.row, nil, true, err
+		}
+	case name == "row":
+		if st.inRow--; st.inRow == 0 {
+			return x.row, trimEmpty(x.cells), true, nil
+		}
+	case name == "sheetData":
+		return 0, nil, true, io.EOF
+	}
+	return 0, nil, false, nil
 }
 
 // put stores the value of the cell in column col (1-based).

@@ -153,9 +153,6 @@ func (r RuleRef) String() string {
 	return s
 }
 
-// Key identifies the rule across runs: file, policy id and rule id.
-func (r RuleRef) Key() string { return r.File + "\x00" + r.PolicyID + "\x00" + r.ID }
-
 // MaxHits is the most enforcement decisions a verdict records.
 const MaxHits = 4
 
@@ -210,9 +207,6 @@ func (s *Set) Policies() int {
 	}
 	return n
 }
-
-// Notes returns what the files held that is not evaluated, for people.
-func (s *Set) Notes() []string { return s.notes }
 
 // Evaluate returns one verdict per conversation, in the same order.
 func (s *Set) Evaluate(convs []analysis.Conversation, env Env) []Verdict {

@@ -340,9 +340,6 @@ func (s *source) textPrint(size int64) (int64, string, string, error) {
 	if err != nil {
 		return 0, "", "", err
 	}
-	if head, err = hashRange(s.file, 0, min(size, sampleSize)); err != nil {
-		return 0, "", "", err
-	}
 	at := max(size-sampleSize, 0)
 	tail, err := hashRange(s.file, at, size-at)
 	return size, head, tail, err

@@ -117,16 +117,6 @@ func (ws *Workspace) Hold(operation string) (release func(), err error) {
 	}, nil
 }
 
-// hold runs fn holding the writer lock for operation.
-func (ws *Workspace) hold(operation string, fn func() error) error {
-	release, err := ws.Hold(operation)
-	if err != nil {
-		return err
-	}
-	defer release()
-	return fn()
-}
-
 // lockFile takes the lock of the workspace at path and records the holder,
 // or returns a *LockedError naming who holds it.
 func lockFile(path, operation string) (*os.File, error) {

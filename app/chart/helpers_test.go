@@ -81,9 +81,24 @@ var themes = []struct {
 	name string
 	th   fyne.Theme
 }{
-	{"light", theme.LightTheme()},
-	{"dark", theme.DarkTheme()},
+	{"light", lightTheme()},
+	{"dark", darkTheme()},
 }
+
+// fixedTheme is the default theme in one variant whatever the user prefers,
+// as the deprecated theme.LightTheme and theme.DarkTheme were.
+type fixedTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+// Color is the default theme's colour n in t's variant.
+func (t fixedTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.variant)
+}
+
+func lightTheme() fyne.Theme { return fixedTheme{theme.DefaultTheme(), theme.VariantLight} }
+func darkTheme() fyne.Theme  { return fixedTheme{theme.DefaultTheme(), theme.VariantDark} }
 
 // texts returns the strings of the widget's visible canvas.Text objects.
 func texts(w fyne.Widget) []string {
@@ -159,7 +174,7 @@ func asText(o fyne.CanvasObject) (*textBox, bool) {
 // app's theme changes.
 func TestThemeSwitch(t *testing.T) {
 	a := test.NewTempApp(t)
-	a.Settings().SetTheme(theme.LightTheme())
+	a.Settings().SetTheme(lightTheme())
 	c := NewStackedBars()
 	w := test.NewTempWindow(t, c)
 	w.Resize(fyne.NewSize(300, 150))
@@ -174,7 +189,7 @@ func TestThemeSwitch(t *testing.T) {
 		return nil
 	}
 	light := label()
-	a.Settings().SetTheme(theme.DarkTheme())
+	a.Settings().SetTheme(darkTheme())
 	if dark := label(); dark == light {
 		t.Errorf("label colour %v did not change with the theme", dark)
 	}

@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/theme"
 )
 
 func TestSparklineData(t *testing.T) {
@@ -69,7 +68,7 @@ func TestSparklineShape(t *testing.T) {
 	l := NewSparkline()
 	l.Capacity = 10
 	l.Color = Palette(3)
-	cv := show(t, theme.LightTheme(), l, fyne.NewSize(200, 100))
+	cv := show(t, lightTheme(), l, fyne.NewSize(200, 100))
 	l.SetValues([]float64{0, 10, 20, 30, 40, 50, 60, 70, 80, 90})
 	img := cv.Capture()
 	var r *canvas.Raster

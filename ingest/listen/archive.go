@@ -187,16 +187,6 @@ func (a *archive) open(now time.Time) error {
 	}
 }
 
-// sync makes the current segment durable (fsync): called before the
-// workspace records its size, so that a power loss never leaves the
-// workspace counting bytes the archive lost.
-func (a *archive) sync() error {
-	if a.f == nil {
-		return nil
-	}
-	return a.f.Sync()
-}
-
 // rotate closes the current segment; it is compressed when committed.
 func (a *archive) rotate() error {
 	if a.f == nil {

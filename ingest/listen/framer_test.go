@@ -154,31 +154,8 @@ func FuzzFramer(f *testing.F) {
 	f.Add([]byte("999999999 "))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		const max = 512
-		fr := newFramer(bytes.NewReader(in), max)
-		for i := 0; i < len(in)+2; i++ {
-			msg, err := fr.next()
-			if len(msg) > max {
-				t.Fatalf("frame of %d bytes over the maximum %d", len(msg), max)
-			}
-			if err != nil && !errors.Is(err, ErrOversize) {
-				break
-			}
-		}
-		// ready promises a frame without a read: on a connection, that read
-		// would wait while the frames before were held back.
-		cr := &callReader{b: in}
-		fr = newFramer(cr, max)
-		for i := 0; i < len(in)+2; i++ {
-			ready := fr.ready()
-			calls := cr.calls
-			_, err := fr.next()
-			if ready && cr.calls != calls {
-				t.Fatalf("ready, but the next frame read the stream (%v)", err)
-			}
-			if err != nil && !errors.Is(err, ErrOversize) {
-				break
-			}
-		}
+		checkFrameSizes(t, in, max)
+		checkReady(t, in, max)
 		// Octet counting round-trips any message with a syslog header.
 		msg := "<13>" + string(in)
 		if len(msg) > max || strings.ContainsAny(msg[len(msg)-1:], "\r\n\x00") {
@@ -189,6 +166,38 @@ func FuzzFramer(f *testing.F) {
 			t.Fatalf("octet round trip of %q: got %q", msg, got)
 		}
 	})
+}
+
+// checkFrameSizes frames in and fails on a frame over max.
+func checkFrameSizes(t *testing.T, in []byte, max int) {
+	fr := newFramer(bytes.NewReader(in), max)
+	for range len(in) + 2 {
+		msg, err := fr.next()
+		if len(msg) > max {
+			t.Fatalf("frame of %d bytes over the maximum %d", len(msg), max)
+		}
+		if err != nil && !errors.Is(err, ErrOversize) {
+			return
+		}
+	}
+}
+
+// checkReady checks that ready promises a frame without a read: on a
+// connection, that read would wait while the frames before were held back.
+func checkReady(t *testing.T, in []byte, max int) {
+	cr := &callReader{b: in}
+	fr := newFramer(cr, max)
+	for range len(in) + 2 {
+		ready := fr.ready()
+		calls := cr.calls
+		_, err := fr.next()
+		if ready && cr.calls != calls {
+			t.Fatalf("ready, but the next frame read the stream (%v)", err)
+		}
+		if err != nil && !errors.Is(err, ErrOversize) {
+			return
+		}
+	}
 }
 
 // callReader counts its Read calls; it returns at most 100 bytes a call,

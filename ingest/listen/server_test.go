@@ -120,31 +120,8 @@ func TestMixedTransports(t *testing.T) {
 	dir := t.TempDir()
 	r := &recorder{}
 	s := start(t, Config{Archive: dir}, r)
-	a := s.Addrs()
 	const n = 200
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		c := dial(t, "tcp", a.TCP)
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(c, "%s\n%s\n", nsxLine, ntxLine)
-		}
-	})
-	wg.Go(func() {
-		c := dial(t, "tcp", a.TCP)
-		w := bufio.NewWriter(c)
-		for i := 0; i < n; i++ {
-			fmt.Fprintf(w, "%d %s%d %s", len(ntxLine), ntxLine, len(badLine), badLine)
-		}
-		w.Flush()
-	})
-	wg.Go(func() {
-		c := dial(t, "udp", a.UDP)
-		for i := 0; i < n; i++ {
-			c.Write([]byte(nsxLine + "\n"))
-			time.Sleep(50 * time.Microsecond) // stay below the loopback socket's limits
-		}
-	})
-	wg.Wait()
+	sendMixed(t, s.Addrs(), n)
 	waitFor(t, "every message", func() bool { return s.Stats().Accepted == 5*n })
 	st := s.Stats()
 	lines, bs := r.snapshot()
@@ -161,12 +138,48 @@ func TestMixedTransports(t *testing.T) {
 	if len(st.Senders) != 1 || st.Senders[0].Malformed != n || !strings.Contains(st.Senders[0].Sample, "10.20.20.999") {
 		t.Errorf("senders: %+v", st.Senders)
 	}
+	checkSegment(t, r, st, 5*n)
+}
+
+// sendMixed sends n rounds over TCP line by line, over TCP octet-counted
+// (one good and one malformed message a round) and over UDP.
+func sendMixed(t *testing.T, a Addrs, n int) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c := dial(t, "tcp", a.TCP)
+		for range n {
+			fmt.Fprintf(c, "%s\n%s\n", nsxLine, ntxLine)
+		}
+	})
+	wg.Go(func() {
+		c := dial(t, "tcp", a.TCP)
+		w := bufio.NewWriter(c)
+		for range n {
+			fmt.Fprintf(w, "%d %s%d %s", len(ntxLine), ntxLine, len(badLine), badLine)
+		}
+		w.Flush()
+	})
+	wg.Go(func() {
+		c := dial(t, "udp", a.UDP)
+		for range n {
+			c.Write([]byte(nsxLine + "\n"))
+			time.Sleep(50 * time.Microsecond) // pacing, not waiting: stay below the loopback socket's limits
+		}
+	})
+	wg.Wait()
+}
+
+// checkSegment checks that the current archive segment holds the lines
+// received, as many bytes as the stats say, and that the last batch ends
+// where it does.
+func checkSegment(t *testing.T, r *recorder, st Stats, lines int) {
+	t.Helper()
 	seg, err := os.ReadFile(st.Segment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := bytes.Count(seg, []byte("\n")); got != 5*n || int64(len(seg)) != st.ArchiveBytes {
-		t.Errorf("archive: %d lines, %d bytes; want %d lines, %d bytes", got, len(seg), 5*n, st.ArchiveBytes)
+	if got := bytes.Count(seg, []byte("\n")); got != lines || int64(len(seg)) != st.ArchiveBytes {
+		t.Errorf("archive: %d lines, %d bytes; want %d lines, %d bytes", got, len(seg), lines, st.ArchiveBytes)
 	}
 	if r.ends[st.Segment] != int64(len(seg)) {
 		t.Errorf("last batch ends at %d, segment has %d bytes", r.ends[st.Segment], len(seg))
@@ -321,7 +334,7 @@ func TestSlowSender(t *testing.T) {
 				done <- err
 				return
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // the slowness under test
 		}
 	}()
 	good := dial(t, "tcp", s.Addrs().TCP)
@@ -487,7 +500,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	waitFor(t, "2 refused handshakes", func() bool { return s.Stats().TLSErrors == 2 })
 	send([]tls.Certificate{leaf(t, caCert, caKey)}, nsxLine)
 	waitFor(t, "the allowed sender's message", func() bool { return s.Stats().Accepted == 1 })
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, "its event", func() bool { lines, _ := r.snapshot(); return len(lines) > 0 })
 	lines, _ := r.snapshot()
 	if st := s.Stats(); st.Accepted != 1 || st.TLSErrors != 2 || len(lines) != 1 || lines[0] != nsxLine {
 		t.Errorf("accepted %d, handshake failures %d, events %q; want 1, 2, the NSX line", st.Accepted, st.TLSErrors, lines)
@@ -618,7 +631,7 @@ func TestRotationByAge(t *testing.T) {
 	c := dial(t, "tcp", s.Addrs().TCP)
 	fmt.Fprintf(c, "%s\n", nsxLine)
 	waitFor(t, "the first message", func() bool { return s.Stats().Accepted == 1 })
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(150 * time.Millisecond) // the segment's age passes: the behaviour under test, not a wait for an event
 	fmt.Fprintf(c, "%s\n", nsxLine)
 	waitFor(t, "the second message", func() bool { return s.Stats().Accepted == 2 })
 	if st := s.Stats(); st.Segments != 2 {

@@ -9,7 +9,8 @@ import (
 
 // Scanner reads firewall events from an io.Reader one at a time, in the
 // manner of bufio.Scanner. Lines that are not events are counted in Stats
-// and skipped. Use Read for large inputs: it parses in parallel.
+// and skipped. It is the sequential reference the tests hold Read to
+// (TestReadMatchesScanner), not API: the product reads with Read.
 //
 // A Scanner is not safe for concurrent use.
 type Scanner struct {

@@ -26,43 +26,10 @@ func TestTablesFitTheTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	longest := func(out string) int {
-		n := 0
-		for _, l := range strings.Split(out, "\n") {
-			n = max(n, utf8.RuneCountInString(l))
-		}
-		return n
-	}
-	// An 80- or 100-column terminal: no longer line (the note under the
-	// table wrapped too), and the rules keep the deliverable's five columns,
-	// their texts cut rather than columns left out.
-	atoi := func(t *testing.T, s string) int {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	for _, width := range []string{"80", "100"} {
-		t.Setenv("COLUMNS", width)
+	for _, width := range []int{80, 100} {
+		t.Setenv("COLUMNS", strconv.Itoa(width))
 		for _, cmd := range []string{"rules", "flows"} {
-			code, out, errs := flowsleuth(t, "", cmd, "-q", log)
-			if code != exitOK {
-				t.Fatalf("%s: exit %d: %s", cmd, code, errs)
-			}
-			if n, limit := longest(out), atoi(t, width); n > limit {
-				t.Errorf("%s: a %d-character line in a %s-column terminal", cmd, n, width)
-			}
-			if !strings.Contains(out, "--wide shows all") {
-				t.Errorf("%s: no note that the table was fitted", cmd)
-			}
-			if cmd == "rules" && !regexp.MustCompile(`^SOURCE +DESTINATION +PROTOCOL +DESTINATION PORT +DESCRIPTION`).MatchString(out) {
-				t.Errorf("rules in %s columns: not the deliverable's columns:\n%s", width, out)
-			}
-			_, wide, _ := flowsleuth(t, "", cmd, "-q", "--wide", log)
-			if n := longest(wide); n <= 100 {
-				t.Errorf("%s --wide: the longest line has %d characters", cmd, n)
-			}
+			checkFitted(t, cmd, log, width)
 		}
 	}
 	t.Setenv("COLUMNS", "200")
@@ -86,4 +53,38 @@ func TestTablesFitTheTerminal(t *testing.T) {
 	if !strings.Contains(csv, `,"DNS, Kerberos servers (10.10.0.10, 10.10.0.11)",`) {
 		t.Errorf("CSV is not the full text:\n%s", csv)
 	}
+}
+
+// checkFitted runs cmd on log in a width-column terminal: no longer line
+// (the note under the table wrapped too), the rules keep the deliverable's
+// five columns (their texts cut rather than columns left out), and --wide
+// keeps the full text.
+func checkFitted(t *testing.T, cmd, log string, width int) {
+	t.Helper()
+	code, out, errs := flowsleuth(t, "", cmd, "-q", log)
+	if code != exitOK {
+		t.Fatalf("%s: exit %d: %s", cmd, code, errs)
+	}
+	if n := longestLine(out); n > width {
+		t.Errorf("%s: a %d-character line in a %d-column terminal", cmd, n, width)
+	}
+	if !strings.Contains(out, "--wide shows all") {
+		t.Errorf("%s: no note that the table was fitted", cmd)
+	}
+	if cmd == "rules" && !regexp.MustCompile(`^SOURCE +DESTINATION +PROTOCOL +DESTINATION PORT +DESCRIPTION`).MatchString(out) {
+		t.Errorf("rules in %d columns: not the deliverable's columns:\n%s", width, out)
+	}
+	_, wide, _ := flowsleuth(t, "", cmd, "-q", "--wide", log)
+	if n := longestLine(wide); n <= 100 {
+		t.Errorf("%s --wide: the longest line has %d characters", cmd, n)
+	}
+}
+
+// longestLine is the length in runes of out's longest line.
+func longestLine(out string) int {
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		n = max(n, utf8.RuneCountInString(l))
+	}
+	return n
 }

@@ -40,6 +40,7 @@ type exportView struct {
 	opts     exportOptions
 	plan     *widget.Label
 	which    *widget.Select
+	previews []export.Kind // the kinds v.which offers, in its order
 	preview  *widget.Label
 	progress *widget.ProgressBarInfinite
 	button   *widget.Button
@@ -226,17 +227,17 @@ func (v *exportView) updatePlan() {
 		v.plan.SetText(printable.Text(b.String())) // paths
 		v.button.Enable()
 	}
-	var kinds []string
+	v.previews, v.which.Options = nil, nil
 	for _, j := range jobs {
-		if j.Kind != "XLSX workbook" {
-			kinds = append(kinds, j.Kind)
+		if j.Kind.Text() {
+			v.previews = append(v.previews, j.Kind)
+			v.which.Options = append(v.which.Options, j.Kind.String())
 		}
 	}
-	v.which.Options = kinds
-	if !slices.Contains(kinds, v.which.Selected) {
+	if !slices.Contains(v.which.Options, v.which.Selected) {
 		v.which.Selected = ""
-		if len(kinds) > 0 {
-			v.which.Selected = kinds[0]
+		if len(v.which.Options) > 0 {
+			v.which.Selected = v.which.Options[0]
 		}
 	}
 	v.which.Refresh()
@@ -248,9 +249,14 @@ func (v *exportView) showPreview() {
 	if v.snap == nil {
 		return
 	}
+	i := v.which.SelectedIndex()
+	if i < 0 || i >= len(v.previews) {
+		v.preview.SetText("The workbook is binary: choose a text format to preview it.")
+		return
+	}
 	t, in := v.input()
 	for _, j := range export.Plan(t, in) {
-		if j.Kind != v.which.Selected {
+		if j.Kind != v.previews[i] {
 			continue
 		}
 		var buf bytes.Buffer

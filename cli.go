@@ -84,7 +84,8 @@ func (c *cli) output(format string) io.Writer {
 // usageError makes run exit with code 2.
 type usageError struct {
 	msg      string
-	reported bool // the flag package has printed it with the usage already
+	hint     string // what to do, printed under msg ("" for none)
+	reported bool   // the flag package has printed it with the usage already
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -122,7 +123,11 @@ func run(args []string, stdin io.Reader, rawOut, rawErr io.Writer) int {
 		case errors.As(err, &ue) && ue.reported:
 			return exitUsage
 		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "flowsleuth %s: %s\nRun 'flowsleuth %s -h' for usage.\n", cmd.name, ue.msg, cmd.name)
+			fmt.Fprintf(stderr, "flowsleuth %s: %s\n", cmd.name, ue.msg)
+			if ue.hint != "" {
+				fmt.Fprintf(stderr, "  %s\n", ue.hint)
+			}
+			fmt.Fprintf(stderr, "Run 'flowsleuth %s -h' for usage.\n", cmd.name)
 			return exitUsage
 		default:
 			fmt.Fprintf(stderr, "flowsleuth %s: %v\n", cmd.name, err)

@@ -24,8 +24,16 @@ var allowed = map[string][]string{
 // packages may import, besides their own tree: the ClickHouse store is
 // wired in by the CLI and the app only, and it alone speaks ClickHouse.
 var restricted = map[string][]string{
-	module + "/analysis/clickhouse":          {module, module + "/app"},
+	module + "/analysis/clickhouse":          {module, module + "/app", module + "/app/message"},
 	"github.com/ClickHouse/clickhouse-go/v2": {module + "/analysis/clickhouse"},
+}
+
+// forbidden lists, per package, import paths (and their sub-packages) it
+// must not import: app/message words errors for the CLI and the app alike,
+// so it stays free of Fyne (the CLI must not start a GUI toolkit to print
+// an error).
+var forbidden = map[string][]string{
+	module + "/app/message": {"fyne.io/fyne/v2"},
 }
 
 // TestDependencyDirection fails when a package imports against the layers.
@@ -66,6 +74,11 @@ func violations(pkg string, imports []string) []string {
 		if strings.HasPrefix(imp, module) && !contains(ok, topDir(imp)) {
 			out = append(out, pkg+" imports "+imp+": "+orMain(tree)+" may only import "+strings.Join(ok, ", "))
 		}
+		for _, f := range forbidden[pkg] {
+			if within(imp, f) {
+				out = append(out, pkg+" imports "+imp+": it must not import "+f)
+			}
+		}
 		for r, importers := range restricted {
 			if within(imp, r) && !within(pkg, r) && !contains(importers, pkg) {
 				out = append(out, pkg+" imports "+imp+": only "+strings.Join(importers, ", ")+" may")
@@ -95,6 +108,10 @@ func TestViolations(t *testing.T) {
 		{"the CLI wires the store", module, []string{module + "/analysis/clickhouse"}, 0},
 		{"only the store speaks ClickHouse", module + "/export", []string{"github.com/ClickHouse/clickhouse-go/v2/lib/driver"}, 1},
 		{"the store does", module + "/analysis/clickhouse", []string{"github.com/ClickHouse/clickhouse-go/v2"}, 0},
+		{"error words name store errors", module + "/app/message", []string{module + "/analysis/clickhouse"}, 0},
+		{"error words have no Fyne", module + "/app/message", []string{"fyne.io/fyne/v2/dialog"}, 1},
+		{"the app has", module + "/app", []string{"fyne.io/fyne/v2/dialog"}, 0},
+		{"main may import the error words", module, []string{module + "/app/message"}, 0},
 	}
 	for _, tc := range tests {
 		if got := violations(tc.Pkg, tc.Imports); len(got) != tc.Want {

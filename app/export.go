@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
@@ -454,7 +455,8 @@ func (o *exportOptions) resynthesise(v *exportView) {
 	for _, c := range strings.Split(o.appCategory.Text, ",") {
 		if c = strings.TrimSpace(c); c != "" {
 			if key, val, ok := strings.Cut(c, ":"); !ok || key == "" || val == "" {
-				v.u.showErrorNow(fmt.Errorf("application category %q: want Key:Value", c))
+				v.u.showErrorNow(message.New("Bad application category", fmt.Sprintf("The application category %q is not Key:Value.", c),
+					"Write categories as Key:Value, separated by commas: AppType:Web, AppTier:DB."))
 				return
 			}
 			k.AppCategories = append(k.AppCategories, c)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/app/chart"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
@@ -214,7 +214,7 @@ func (v *listenerView) senderCell(row, col int) string {
 func (v *listenerView) config() (live.Config, []string, error) {
 	p := v.u.Project()
 	if p == nil {
-		return live.Config{}, nil, errors.New("open a workspace first")
+		return live.Config{}, nil, errNoWorkspace
 	}
 	s := live.Settings{Allow: v.allow.Text, AllowAny: v.allowAny.Checked, SyslogLibrary: true, // as the CLI by default
 		Archive: strings.TrimSpace(v.archive.Text), Workspace: p.Path()}
@@ -321,7 +321,8 @@ func (v *listenerView) tick(sess *live.Session, state, notes string) {
 		flush = fmt.Sprintf("last flush %s ago", time.Since(st.LastFlush).Round(time.Second))
 	}
 	if st.FlushErr != nil {
-		flush = "flush failed: " + st.FlushErr.Error()
+		m := message.For(st.FlushErr)
+		flush = "flush failed: " + m.Title + ": " + m.Text
 	}
 	var rej strings.Builder
 	if len(st.RejectedBy) > 0 {

@@ -133,7 +133,7 @@ func (e *SettingsError) Describe(name func(Setting) string) string {
 func (e *SettingsError) Hint(name func(Setting) string) string {
 	switch e.problem {
 	case noSender:
-		return fmt.Sprintf("Give %s (the ESXi and AHV hosts), or %s on a trusted network only.", name(SettingAllow), name(SettingAllowAny))
+		return fmt.Sprintf("List the ESXi and AHV hosts in %s, or use %s on a trusted network only.", name(SettingAllow), name(SettingAllowAny))
 	case badList:
 		return "Write IPs or CIDRs, separated by commas: 10.0.0.0/24, 192.0.2.7."
 	case tlsFiles, badFile:

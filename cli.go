@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
@@ -70,6 +71,8 @@ type cli struct {
 	store   string
 	tags    []string
 	samples bool
+
+	log *message.Log // where errors are logged in full (report)
 }
 
 // output is where a command writes in format: the raw standard output for
@@ -84,7 +87,8 @@ func (c *cli) output(format string) io.Writer {
 // usageError makes run exit with code 2.
 type usageError struct {
 	msg      string
-	reported bool // the flag package has printed it with the usage already
+	hint     string // what to do, printed under msg ("" for none)
+	reported bool   // the flag package has printed it with the usage already
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -93,7 +97,8 @@ func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf
 
 func run(args []string, stdin io.Reader, rawOut, rawErr io.Writer) int {
 	stdout, stderr := printable.NewWriter(rawOut), printable.NewWriter(rawErr) // messages quote log text
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, rawOut: rawOut, rawErr: rawErr}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, rawOut: rawOut, rawErr: rawErr,
+		log: message.NewLog(message.DefaultLogPath())}
 	if len(args) == 0 {
 		// What a desktop launcher or a double-click runs: open the app.
 		// In a terminal with no display, say what there is instead.
@@ -122,16 +127,41 @@ func run(args []string, stdin io.Reader, rawOut, rawErr io.Writer) int {
 		case errors.As(err, &ue) && ue.reported:
 			return exitUsage
 		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "flowsleuth %s: %s\nRun 'flowsleuth %s -h' for usage.\n", cmd.name, ue.msg, cmd.name)
+			fmt.Fprintf(stderr, "flowsleuth %s: %s\n", cmd.name, ue.msg)
+			if ue.hint != "" {
+				fmt.Fprintf(stderr, "  %s\n", ue.hint)
+			}
+			fmt.Fprintf(stderr, "Run 'flowsleuth %s -h' for usage.\n", cmd.name)
 			return exitUsage
 		default:
-			fmt.Fprintf(stderr, "flowsleuth %s: %v\n", cmd.name, err)
+			c.report(cmd.name, err)
 			return exitFailure
 		}
 	}
 	fmt.Fprintf(stderr, "flowsleuth: unknown command %q\n", args[0])
 	c.usage()
 	return exitUsage
+}
+
+// report prints err for people (message.For) and logs its whole chain:
+// "flowsleuth CMD: text", the hint, then the error itself, whose layers
+// often name what the words cannot (which record, which process). An
+// error no rule knows is printed as it is, with where the log is.
+func (c *cli) report(name string, err error) {
+	m := message.For(err)
+	logErr := c.log.Record("flowsleuth "+name, err)
+	if m.Unexpected {
+		fmt.Fprintf(c.stderr, "flowsleuth %s: %v\n", name, err)
+		if logErr == nil {
+			fmt.Fprintf(c.stderr, "  details in %s\n", c.log.Path())
+		}
+		return
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth %s: %s\n", name, m.Text)
+	if m.Hint != "" {
+		fmt.Fprintf(c.stderr, "  %s\n", m.Hint)
+	}
+	fmt.Fprintf(c.stderr, "  (%v)\n", err)
 }
 
 func (c *cli) usage() {
@@ -141,6 +171,7 @@ func (c *cli) usage() {
 		fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", cmd.name, cmd.args, cmd.help)
 	}
 	fmt.Fprintf(c.stderr, "\nFILE may be a plain or gzip-compressed log, or - for standard input.\n")
+	fmt.Fprintf(c.stderr, "Errors are logged in full to %s.\n", c.log.Path())
 }
 
 func (c *cli) versionCmd(args []string) error {

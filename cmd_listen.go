@@ -8,15 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
-	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
@@ -121,52 +118,29 @@ func (c *cli) listenCmd(args []string) error {
 	return c.serve(cfg, f.status, fw)
 }
 
-// config turns the flags into a live.Config.
+// config turns the flags into a live.Config (live.Settings checks them) and
+// prints the warnings.
 func (f *listenFlags) config(stderr io.Writer, wsPath string) (live.Config, error) {
-	var cfg live.Config
-	if f.allow == "" && !f.allowAny {
-		return cfg, usagef("no sender is allowed: give --allow CIDR,... (the ESXi and AHV hosts), or --allow-any " +
-			"on a trusted network; lines from anyone else would become firewall rules")
+	cfg, warnings, err := live.Settings{UDP: f.udp, TCP: f.tcp, TLS: f.tlsAddr, Defaults: true,
+		Cert: f.cert, Key: f.key, ClientCA: f.clientCA, Allow: f.allow, AllowAny: f.allowAny, Monitored: f.monitored,
+		Archive: f.archive, Workspace: wsPath, MaxMessage: f.maxMessage, MaxConns: f.maxConns, Queue: f.queue,
+		ReadBuffer: f.rcvbuf, ConnIdle: f.connIdle, SegmentSize: f.segment, SegmentAge: f.age, FlushEvery: f.flush,
+		SyslogLibrary: f.library}.Config()
+	var se *live.SettingsError
+	if errors.As(err, &se) {
+		return cfg, &usageError{msg: se.Describe(flagName), hint: se.Hint(flagName)}
 	}
-	allow, err := parsePrefixes(f.allow)
-	if err != nil {
-		return cfg, usagef("--allow: %v", strings.TrimPrefix(err.Error(), "--monitored: "))
-	}
-	mon, err := parsePrefixes(f.monitored)
 	if err != nil {
 		return cfg, err
 	}
-	if (f.tlsAddr != "") != (f.cert != "" && f.key != "") {
-		return cfg, usagef("--tls needs --cert and --key, and they need --tls")
-	}
-	if f.clientCA != "" && f.tlsAddr == "" {
-		return cfg, usagef("--client-ca needs --tls")
-	}
-	udp, tcp := f.udp, f.tcp
-	if udp == "" && tcp == "" && f.tlsAddr == "" {
-		port := "514"
-		if !listen.PrivilegedPortsAllowed() {
-			port = "5514"
-			fmt.Fprintf(stderr, "flowsleuth listen: port 514 is privileged (run as root, or grant the binary "+
-				"CAP_NET_BIND_SERVICE: sudo setcap cap_net_bind_service=+ep %s); listening on 5514 instead: "+
-				"point the hosts' syslog target at port 5514\n", os.Args[0])
-		}
-		udp, tcp = ":"+port, ":"+port
-	}
-	archive := f.archive
-	if archive == "" {
-		archive = live.DefaultArchive(wsPath)
-	}
-	cfg = live.Config{
-		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: f.tlsAddr, CertFile: f.cert, KeyFile: f.key, ClientCAFile: f.clientCA,
-			Allow: allow, AllowAny: f.allowAny, MaxMessage: f.maxMessage, MaxConns: f.maxConns,
-			IdleTimeout: f.connIdle, ReadBuffer: f.rcvbuf, Queue: f.queue, Archive: archive,
-			SegmentSize: f.segment, SegmentAge: f.age, Parse: []ingest.Option{ingest.WithSyslogLibrary(f.library)}},
-		FlushEvery: f.flush,
-		Model:      analysis.Options{Monitored: mon},
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "flowsleuth listen: %s\n", w)
 	}
 	return cfg, nil
 }
+
+// flagName is a listener setting as the CLI spells it: "--allow".
+func flagName(s live.Setting) string { return "--" + string(s) }
 
 // serve runs the session until SIGINT or SIGTERM; fw, when not nil,
 // forwards every commit to the store.
@@ -322,8 +296,8 @@ func (c *cli) summary(st live.Stats, cfg live.Config) {
 		fmt.Fprintf(w, "  connections closed: %d bad framing, %d failed TLS handshakes, %d over --max-conns, %d timed out\n",
 			st.FramingErrors, st.TLSErrors, st.Refused, st.Timeouts)
 	}
-	if st.FlushErr != "" {
-		fmt.Fprintf(w, "  last commit failed: %s\n", st.FlushErr)
+	if st.FlushErr != nil {
+		fmt.Fprintf(w, "  last commit failed: %v\n", st.FlushErr)
 	}
 	if st.ArchiveFailures > 0 {
 		fmt.Fprintf(w, "  the archive failed %d times (last: %s): %s UDP datagrams dropped meanwhile, %s messages "+

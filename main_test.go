@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -54,6 +55,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_CONFIG_HOME", cfg)
+	os.Setenv(message.LogEnv, filepath.Join(cfg, "flowsleuth.log")) // errors are logged there, not in the user's cache
 	defer os.RemoveAll(cfg)
 	code := chtest.Main(m) // a private ClickHouse server for the store's tests
 	if binaryPath != "" {

@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
@@ -40,6 +41,7 @@ type exportView struct {
 	opts     exportOptions
 	plan     *widget.Label
 	which    *widget.Select
+	previews []export.Kind // the kinds v.which offers, in its order
 	preview  *widget.Label
 	progress *widget.ProgressBarInfinite
 	button   *widget.Button
@@ -226,17 +228,17 @@ func (v *exportView) updatePlan() {
 		v.plan.SetText(printable.Text(b.String())) // paths
 		v.button.Enable()
 	}
-	var kinds []string
+	v.previews, v.which.Options = nil, nil
 	for _, j := range jobs {
-		if j.Kind != "XLSX workbook" {
-			kinds = append(kinds, j.Kind)
+		if j.Kind.Text() {
+			v.previews = append(v.previews, j.Kind)
+			v.which.Options = append(v.which.Options, j.Kind.String())
 		}
 	}
-	v.which.Options = kinds
-	if !slices.Contains(kinds, v.which.Selected) {
+	if !slices.Contains(v.which.Options, v.which.Selected) {
 		v.which.Selected = ""
-		if len(kinds) > 0 {
-			v.which.Selected = kinds[0]
+		if len(v.which.Options) > 0 {
+			v.which.Selected = v.which.Options[0]
 		}
 	}
 	v.which.Refresh()
@@ -248,9 +250,14 @@ func (v *exportView) showPreview() {
 	if v.snap == nil {
 		return
 	}
+	i := v.which.SelectedIndex()
+	if i < 0 || i >= len(v.previews) {
+		v.preview.SetText("The workbook is binary: choose a text format to preview it.")
+		return
+	}
 	t, in := v.input()
 	for _, j := range export.Plan(t, in) {
-		if j.Kind != v.which.Selected {
+		if j.Kind != v.previews[i] {
 			continue
 		}
 		var buf bytes.Buffer
@@ -448,7 +455,8 @@ func (o *exportOptions) resynthesise(v *exportView) {
 	for _, c := range strings.Split(o.appCategory.Text, ",") {
 		if c = strings.TrimSpace(c); c != "" {
 			if key, val, ok := strings.Cut(c, ":"); !ok || key == "" || val == "" {
-				v.u.showErrorNow(fmt.Errorf("application category %q: want Key:Value", c))
+				v.u.showErrorNow(message.New("Bad application category", fmt.Sprintf("The application category %q is not Key:Value.", c),
+					"Write categories as Key:Value, separated by commas: AppType:Web, AppTier:DB."))
 				return
 			}
 			k.AppCategories = append(k.AppCategories, c)

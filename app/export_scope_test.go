@@ -36,7 +36,7 @@ func TestExportViewVendorOptions(t *testing.T) {
 	var body strings.Builder // the preview keeps the first lines: look at the whole body
 	tg, in := e.input()
 	for _, j := range export.Plan(tg, in) {
-		if j.Kind == "NSX Policy API JSON" {
+		if j.Kind == export.KindNSX {
 			if _, err := j.Preview(&body); err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -14,9 +13,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/app/chart"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
@@ -210,45 +209,28 @@ func (v *listenerView) senderCell(row, col int) string {
 	return ""
 }
 
-// config reads the form.
-func (v *listenerView) config() (live.Config, error) {
-	var cfg live.Config
+// config reads the form; live.Settings checks it as it checks the CLI's
+// flags. The warnings go to the status line once listening.
+func (v *listenerView) config() (live.Config, []string, error) {
 	p := v.u.Project()
 	if p == nil {
-		return cfg, errors.New("open a workspace first")
+		return live.Config{}, nil, errNoWorkspace
 	}
-	lc := listen.Config{AllowAny: v.allowAny.Checked, CertFile: strings.TrimSpace(v.cert.Text), KeyFile: strings.TrimSpace(v.key.Text)}
+	s := live.Settings{Allow: v.allow.Text, AllowAny: v.allowAny.Checked, SyslogLibrary: true, // as the CLI by default
+		Archive: strings.TrimSpace(v.archive.Text), Workspace: p.Path()}
 	if v.udpOn.Checked {
-		lc.UDP = strings.TrimSpace(v.udp.Text)
+		s.UDP = strings.TrimSpace(v.udp.Text)
 	}
 	if v.tcpOn.Checked {
-		lc.TCP = strings.TrimSpace(v.tcp.Text)
+		s.TCP = strings.TrimSpace(v.tcp.Text)
 	}
-	if v.tlsOn.Checked {
-		lc.TLS = strings.TrimSpace(v.tls.Text)
-		if lc.CertFile == "" || lc.KeyFile == "" {
-			return cfg, errors.New("TLS needs a certificate and a key")
-		}
-		lc.ClientCAFile = strings.TrimSpace(v.clientCA.Text)
+	if v.tlsOn.Checked { // the TLS files stay in the form when TLS is off
+		s.TLS, s.ClientCA = strings.TrimSpace(v.tls.Text), strings.TrimSpace(v.clientCA.Text)
+		s.Cert, s.Key = strings.TrimSpace(v.cert.Text), strings.TrimSpace(v.key.Text)
 	}
-	if lc.UDP == "" && lc.TCP == "" && lc.TLS == "" {
-		return cfg, errors.New("choose at least one of UDP, TCP and TLS")
-	}
-	allow, err := analysis.ParsePeers(v.allow.Text)
-	if err != nil {
-		return cfg, fmt.Errorf("allowed senders: %w", err)
-	}
-	lc.Allow = allow
-	if !lc.AllowAny && len(lc.Allow) == 0 {
-		return cfg, errors.New("say which senders to accept (Allowed senders), or tick 'Accept every sender'")
-	}
-	lc.Archive = strings.TrimSpace(v.archive.Text)
-	if lc.Archive == "" {
-		lc.Archive = live.DefaultArchive(p.Path())
-	}
-	cfg.Listen = lc
+	cfg, warnings, err := s.Config()
 	cfg.Workspace = p.Workspace()
-	return cfg, nil
+	return cfg, warnings, err
 }
 
 func (v *listenerView) toggle() {
@@ -264,14 +246,14 @@ func (v *listenerView) toggle() {
 		})
 		return
 	}
-	cfg, err := v.config()
+	cfg, warnings, err := v.config()
 	if err != nil {
 		v.u.showErrorNow(err)
 		return
 	}
 	v.button.Disable()
 	v.u.background(func() {
-		err := v.start(cfg)
+		err := v.start(cfg, warnings)
 		v.u.do(func() {
 			v.button.Enable()
 			if err != nil {
@@ -281,8 +263,9 @@ func (v *listenerView) toggle() {
 	})
 }
 
-// start runs a session and its stats ticker; off the UI goroutine.
-func (v *listenerView) start(cfg live.Config) error {
+// start runs a session and its stats ticker, and shows the settings'
+// warnings beside its state; off the UI goroutine.
+func (v *listenerView) start(cfg live.Config, warnings []string) error {
 	sess, err := live.Start(context.Background(), cfg)
 	if err != nil {
 		return err
@@ -303,8 +286,12 @@ func (v *listenerView) start(cfg live.Config) error {
 		}
 	}
 	state := "Listening on " + strings.Join(on, ", ") + " · archive " + cfg.Listen.Archive
+	notes := ""
+	for _, w := range warnings {
+		notes += "\nNote: " + w
+	}
 	v.u.do(func() {
-		v.state.SetText(state)
+		v.state.SetText(state + notes)
 		v.button.SetText("Stop listening")
 		v.button.SetIcon(theme.MediaStopIcon())
 		v.u.status.SetText(state) // replaces an error of an earlier attempt
@@ -314,7 +301,7 @@ func (v *listenerView) start(cfg live.Config) error {
 		t := time.NewTicker(statsEvery)
 		defer t.Stop()
 		for {
-			v.tick(sess, state)
+			v.tick(sess, state, notes)
 			select {
 			case <-stop:
 				return
@@ -326,15 +313,16 @@ func (v *listenerView) start(cfg live.Config) error {
 }
 
 // tick shows the session's figures; the snapshot is taken off the UI goroutine.
-func (v *listenerView) tick(sess *live.Session, state string) {
+func (v *listenerView) tick(sess *live.Session, state, notes string) {
 	st := sess.Stats()
 	counters := statsText(&st)
 	flush := "not flushed yet"
 	if !st.LastFlush.IsZero() {
 		flush = fmt.Sprintf("last flush %s ago", time.Since(st.LastFlush).Round(time.Second))
 	}
-	if st.FlushErr != "" {
-		flush = "flush failed: " + st.FlushErr
+	if st.FlushErr != nil {
+		m := message.For(st.FlushErr)
+		flush = "flush failed: " + m.Title + ": " + m.Text
 	}
 	var rej strings.Builder
 	if len(st.RejectedBy) > 0 {
@@ -357,7 +345,7 @@ func (v *listenerView) tick(sess *live.Session, state string) {
 		} else {
 			v.alert.Hide()
 		}
-		v.state.SetText(state + " · " + flush)
+		v.state.SetText(state + " · " + flush + notes)
 		v.rate.Push(st.Rate)
 		v.counters.SetText(counters)
 		v.rows = st.Senders

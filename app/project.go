@@ -10,13 +10,13 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -172,7 +172,7 @@ func (p *Project) Unedit(ctx context.Context, seq int64) (*Snapshot, error) {
 }
 
 // ErrNoFiles is returned by Import when given nothing to read.
-var ErrNoFiles = errors.New("no files to import")
+var ErrNoFiles error = message.New("No files", "There are no files to import.", "Choose one or more log files.")
 
 // Import reads files into the workspace, reporting progress, then reloads.
 // Files are read one at a time in the order of their first events (as the

@@ -123,7 +123,7 @@ func (v *sourcesView) importFiles(files []string) {
 		return
 	}
 	if v.u.Project() == nil {
-		v.u.showError(fmt.Errorf("open or create a workspace first (File menu)"))
+		v.u.showError(errNoWorkspace)
 		return
 	}
 	v.u.selectTab("Sources")

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/app/message"
 )
 
 // ConversationSource is where the views take conversations from instead of
@@ -34,7 +34,8 @@ type ConversationSource interface {
 
 // ErrNoStores is returned when the app was started without a way to open
 // stores (Options.OpenStore).
-var ErrNoStores = errors.New("this build cannot open stores")
+var ErrNoStores error = message.New("Stores not available", "This build of FlowSleuth cannot open ClickHouse stores.",
+	"Use the flowsleuth command built with store support, or read the workspace.")
 
 // SetSource makes the project read its conversations from src (nil: from
 // the workspace again), closing the previous source; call Reload then.
@@ -122,7 +123,7 @@ func (u *UI) OpenStore(url string) {
 	u.background(func() {
 		p := u.Project()
 		if p == nil {
-			u.showError(errors.New("open a workspace first: it keeps the inventory and rule edits"))
+			u.showError(errNoWorkspace)
 			return
 		}
 		var src ConversationSource

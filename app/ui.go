@@ -18,8 +18,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
+
+// errNoWorkspace refuses what needs a workspace when none is open.
+var errNoWorkspace = message.New("No workspace open", "This needs a workspace: it keeps the conversations, the inventory and the rule edits.",
+	"Open one or create one in the File menu.")
 
 // Preference keys.
 const (
@@ -44,6 +49,9 @@ type Options struct {
 	// OpenStore opens a ClickHouse store the views can read conversations
 	// from (store.go); nil: the app reads workspaces only.
 	OpenStore func(ctx context.Context, url string) (ConversationSource, error)
+	// Log is where errors are logged in full; nil: the default log
+	// (message.DefaultLogPath).
+	Log *message.Log
 }
 
 // UI is the main window's content and its views.
@@ -51,6 +59,7 @@ type UI struct {
 	app  fyne.App
 	win  fyne.Window
 	opts Options
+	log  *message.Log // errors in full (showErrorNow)
 
 	mu   sync.Mutex
 	proj *Project // nil until a workspace is open
@@ -77,7 +86,10 @@ type UI struct {
 
 // New builds the UI in w. Call Start to open the workspace.
 func New(a fyne.App, w fyne.Window, o Options) *UI {
-	u := &UI{app: a, win: w, opts: o}
+	u := &UI{app: a, win: w, opts: o, log: o.Log}
+	if u.log == nil {
+		u.log = message.NewLog(message.DefaultLogPath())
+	}
 	if o.Theme != "" {
 		applyTheme(a, o.Theme)
 	} else {
@@ -312,11 +324,36 @@ func (u *UI) showError(err error) {
 	u.do(func() { u.showErrorNow(err) })
 }
 
-// showErrorNow shows err; on the UI goroutine (inside do, which must not nest).
+// showErrorNow shows err as people read it (message.For: a title, what
+// happened and what to do) and logs its whole chain; on the UI goroutine
+// (inside do, which must not nest).
 func (u *UI) showErrorNow(err error) {
-	msg := printable.Text(err.Error()) // errors quote log text and file names
-	u.status.SetText("Error: " + msg)
-	dialog.ShowError(errors.New(msg), u.win)
+	m := message.For(err)
+	logged := "Details: " + u.log.Path()
+	if lerr := u.log.Record("app", err); lerr != nil {
+		fyne.LogError("flowsleuth: "+m.Title, err)
+		logged = "The details could not be logged (" + lerr.Error() + ")."
+	}
+	// The words quote log text and file names.
+	u.status.SetText(printable.Text("Error: " + m.Title + ": " + m.Text))
+	box := container.NewVBox(wrapped(m.Text, fyne.TextStyle{}))
+	if m.Hint != "" {
+		box.Add(wrapped(m.Hint, fyne.TextStyle{Italic: true}))
+	}
+	box.Add(wrapped(logged, fyne.TextStyle{}))
+	// The chain, folded: its layers may name what the words cannot (which
+	// record, which process), for whoever asks.
+	box.Add(widget.NewAccordion(widget.NewAccordionItem("Technical details", wrapped(err.Error(), fyne.TextStyle{Monospace: true}))))
+	d := dialog.NewCustom(printable.Text(m.Title), "OK", box, u.win)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+}
+
+// wrapped is a word-wrapped label of text (escaped: it may quote log text).
+func wrapped(text string, style fyne.TextStyle) *widget.Label {
+	l := widget.NewLabelWithStyle(printable.Text(text), fyne.TextAlignLeading, style)
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 // SelectView shows a view by its name in lower case ("flows"); false when
@@ -401,7 +438,7 @@ func (u *UI) chooseInventory() {
 func (u *UI) importInventory(path string) {
 	p := u.Project()
 	if p == nil {
-		u.showErrorNow(errors.New("open a workspace first"))
+		u.showErrorNow(errNoWorkspace)
 		return
 	}
 	u.background(func() {
@@ -421,7 +458,7 @@ func (u *UI) importInventory(path string) {
 func (u *UI) editMonitored() {
 	p := u.Project()
 	if p == nil {
-		u.showErrorNow(errors.New("open a workspace first"))
+		u.showErrorNow(errNoWorkspace)
 		return
 	}
 	entry := widget.NewMultiLineEntry()

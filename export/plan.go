@@ -44,10 +44,41 @@ type History interface {
 	RecordExport(ctx context.Context, target, policy string, ids []string) error
 }
 
+// Kind is what a Job writes. Compare kinds, not their names: String is
+// for people.
+type Kind int
+
+// The kinds of file an export writes, in Plan's order.
+const (
+	KindWorkbook        Kind = iota // the XLSX workbook
+	KindRulesCSV                    // rules.csv
+	KindFlowsCSV                    // flows.csv
+	KindReviewCSV                   // review.csv
+	KindNutanixV3                   // Prism Central v3 body
+	KindNutanixV4                   // Prism Central v4 body
+	KindNutanixV4ExtIDs             // the v4 placeholders to fill
+	KindNutanixV4Update             // the v4 update's request headers
+	KindNSX                         // NSX Policy API body
+)
+
+var kindNames = [...]string{"XLSX workbook", "rules CSV", "flows CSV", "review CSV", "Nutanix Flow v3 JSON",
+	"Nutanix Flow v4 JSON", "Nutanix v4 extId mapping", "Nutanix v4 update headers", "NSX Policy API JSON"}
+
+// String names the kind for people: "XLSX workbook".
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
+}
+
+// Text reports whether the kind's files are text, which a preview shows.
+func (k Kind) Text() bool { return k != KindWorkbook }
+
 // Job is one file of an export.
 type Job struct {
 	Path string
-	Kind string // "XLSX workbook", "rules CSV", "Nutanix v3 JSON", ...
+	Kind Kind
 
 	write func(w io.Writer, l *Losses) error
 	mkdir bool         // the CSV directory is made when missing; other files need theirs
@@ -88,26 +119,26 @@ func (l *Losses) keep(err error) error {
 func Plan(t Targets, in *Input) []Job {
 	var jobs []Job
 	if t.XLSX != "" {
-		jobs = append(jobs, Job{t.XLSX, "XLSX workbook", func(w io.Writer, _ *Losses) error {
+		jobs = append(jobs, Job{t.XLSX, KindWorkbook, func(w io.Writer, _ *Losses) error {
 			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
 		}, false, nil})
 	}
 	if t.CSVDir != "" {
 		jobs = append(jobs,
-			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true, nil},
-			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true, nil},
-			Job{filepath.Join(t.CSVDir, "review.csv"), "review CSV", func(w io.Writer, _ *Losses) error { return WriteReviewCSV(w, in.Rules) }, true, nil})
+			Job{filepath.Join(t.CSVDir, "rules.csv"), KindRulesCSV, func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), KindFlowsCSV, func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "review.csv"), KindReviewCSV, func(w io.Writer, _ *Losses) error { return WriteReviewCSV(w, in.Rules) }, true, nil})
 	}
 	if t.NutanixV3 != "" {
-		jobs = append(jobs, Job{t.NutanixV3, "Nutanix Flow v3 JSON", func(w io.Writer, l *Losses) error {
+		jobs = append(jobs, Job{t.NutanixV3, KindNutanixV3, func(w io.Writer, l *Losses) error {
 			return l.keep(WriteNutanixV3(w, in.Rules, in.Vendor.forAPI("v3")))
 		}, false, nil})
 	}
 	if t.NutanixV4 != "" {
-		jobs = append(jobs, Job{t.NutanixV4, "Nutanix Flow v4 JSON", func(w io.Writer, l *Losses) error {
+		jobs = append(jobs, Job{t.NutanixV4, KindNutanixV4, func(w io.Writer, l *Losses) error {
 			_, err := WriteNutanixV4(w, in.Rules, in.Vendor.forAPI("v4"))
 			return l.keep(err)
-		}, false, nil}, Job{t.NutanixV4 + ".extids.csv", "Nutanix v4 extId mapping", func(w io.Writer, _ *Losses) error {
+		}, false, nil}, Job{t.NutanixV4 + ".extids.csv", KindNutanixV4ExtIDs, func(w io.Writer, _ *Losses) error {
 			ph, err := WriteNutanixV4(io.Discard, in.Rules, in.Vendor.forAPI("v4"))
 			var le *LossError
 			if err != nil && !errors.As(err, &le) {
@@ -116,7 +147,7 @@ func Plan(t Targets, in *Input) []Job {
 			return WritePlaceholders(w, ph)
 		}, false, nil})
 		if u := in.Vendor.Update; u != nil && u.V4 != nil {
-			jobs = append(jobs, Job{t.NutanixV4 + ".update.txt", "Nutanix v4 update headers", func(w io.Writer, _ *Losses) error {
+			jobs = append(jobs, Job{t.NutanixV4 + ".update.txt", KindNutanixV4Update, func(w io.Writer, _ *Losses) error {
 				var body bytes.Buffer
 				_, err := WriteNutanixV4(&body, in.Rules, in.Vendor.forAPI("v4"))
 				var le *LossError
@@ -146,7 +177,7 @@ func nsxJob(path string, in *Input) Job {
 		o.NSXHistory = append(slices.Clip(o.NSXHistory), prev...)
 		return o, err
 	}
-	return Job{Path: path, Kind: "NSX Policy API JSON", write: func(w io.Writer, l *Losses) error {
+	return Job{Path: path, Kind: KindNSX, write: func(w io.Writer, l *Losses) error {
 		o, err := opts()
 		if err != nil {
 			return err
@@ -181,9 +212,8 @@ func (j Job) Write() (Losses, error) {
 		}
 	}
 	var l Losses
-	err := WriteFile(j.Path, func(w *bufio.Writer) error { return j.write(w, &l) })
-	if err != nil {
-		return l, fmt.Errorf("write %s: %w", j.Path, err)
+	if err := WriteFile(j.Path, func(w *bufio.Writer) error { return j.write(w, &l) }); err != nil {
+		return l, err // it names j.Path
 	}
 	if j.after != nil {
 		if err := j.after(); err != nil {

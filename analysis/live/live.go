@@ -51,7 +51,7 @@ type Stats struct {
 	listen.Stats
 	Flushes   int64
 	LastFlush time.Time
-	FlushErr  string // the last flush error, cleared by a successful flush
+	FlushErr  error // the last flush error, nil after a successful flush
 	Recovered []workspace.FileResult
 	Events    int64 // events added to the model this session
 
@@ -304,9 +304,7 @@ func (s *Session) Stats() Stats {
 	s.hookMu.Lock()
 	st.Flushes, st.LastFlush, st.Recovered = s.flushes, s.lastFlush, s.recovered
 	st.Conversations, st.Sessions = s.convs, s.sessions
-	if s.flushErr != nil {
-		st.FlushErr = s.flushErr.Error()
-	}
+	st.FlushErr = s.flushErr
 	s.hookMu.Unlock()
 	s.mu.Lock()
 	st.Events = s.events

@@ -414,4 +414,6 @@ var migrations = []string{
 	// spilled rows, made visible (0) by its commit.
 	`CREATE TABLE journal (seq INTEGER PRIMARY KEY, pending INTEGER NOT NULL, records INTEGER NOT NULL,
 		batch BLOB NOT NULL);`,
+	// 4: the open connections as a stream of chunks (tracking.go); the tracking row holds their header.
+	`CREATE TABLE tracking_chunks (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);`,
 }

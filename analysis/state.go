@@ -87,8 +87,9 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 
 // EachState calls fn with the state of every conversation, in key order
 // (source, destination, protocol, port as stored), one at a time: unlike
-// States it holds no second copy of the model. fn must not keep the state.
-// The model is locked meanwhile.
+// States it holds no second copy of the model. fn must neither keep nor
+// change the state, whose lists are the model's. The model is locked
+// meanwhile.
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -108,7 +109,7 @@ func (m *Model) EachState(fn func(*ConvState) error) error {
 			cmp.Compare(a.c.key.proto, b.c.key.proto), cmp.Compare(a.c.key.dport, b.c.key.dport))
 	})
 	for _, r := range convs {
-		st := r.sh.state(r.c)
+		st := r.sh.state(r.c, false)
 		if err := fn(&st); err != nil {
 			return err
 		}
@@ -128,22 +129,27 @@ func (m *Model) States() []ConvState {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		for _, c := range sh.convList {
-			out = append(out, sh.state(c))
+			out = append(out, sh.state(c, true))
 		}
 	}
 	return out
 }
 
-func (sh *shard) state(c *conv) ConvState {
+// state returns c's state; its samples and hourly counts are the model's
+// own unless copied (clone).
+func (sh *shard) state(c *conv, clone bool) ConvState {
 	st := ConvState{
 		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
 		Proto: c.key.proto, DPort: c.key.dport,
 		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
-		Samples: slices.Clone(c.samples),
+		Samples: c.samples,
 	}
-	for i := range c.sides {
-		st.Sides[i] = c.sides[i]
-		st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
+	st.Sides = c.sides
+	if clone {
+		st.Samples = slices.Clone(c.samples)
+		for i := range st.Sides {
+			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
+		}
 	}
 	for _, l := range c.labels {
 		st.Labels = append(st.Labels, LabelState{Name: sh.strs.names[l.id], Sides: l.sides})

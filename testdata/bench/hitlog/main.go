@@ -9,6 +9,8 @@
 //     sessions in three that end without a [Destroy] line: they simply stop
 //     being logged, as with periodic hit logs. A connection between two
 //     monitored VMs is logged by both hosts. No 5-tuple is used twice.
+//   - Nutanix -short: lines of about 200 bytes, the payload only (syslog
+//     header stripped, as in log-formats.md 4.1 [4], [5]), no DESCRIPTION.
 //   - NSX (-vendor nsx): match and TERM lines, pings between the same two
 //     hosts that overlap in time (ICMP carries no ports: identical keys), a
 //     few sessions whose TERM line is never logged, dropped first packets.
@@ -48,12 +50,14 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed")
 	out := flag.String("out", "", "log file to write")
 	truth := flag.String("truth", "", "truth CSV to write (optional)")
+	short := flag.Bool("short", false, "Nutanix lines of about 200 bytes: the payload only (log-formats.md 4.1 [4], [5]), no DESCRIPTION")
 	flag.Parse()
 	if *out == "" || (*vendor != "nutanix" && *vendor != "nsx") {
 		flag.Usage()
 		os.Exit(2)
 	}
 	g := newGen(*vendor == "nsx", *seed, *hours)
+	g.short = *short
 	if err := g.run(*out, *sessions); err != nil {
 		fmt.Fprintln(os.Stderr, "hitlog:", err)
 		os.Exit(1)
@@ -124,6 +128,7 @@ func (q *queue) Pop() any {
 
 type gen struct {
 	nsx   bool
+	short bool // Nutanix payload only: no syslog header, no DESCRIPTION
 	r     *rand.Rand
 	start int64
 	span  float64 // ns the sessions start over
@@ -409,9 +414,13 @@ func (g *gen) nutanixLine(s *session, out bool, at int64, event string, num, den
 	}
 	header := at + int64(1+g.r.IntN(4))*int64(time.Second) + int64(g.r.IntN(1e6))*1000
 	b := make([]byte, 0, 360)
-	b = append(b, "<134>"...)
-	b = time.Unix(0, header).UTC().AppendFormat(b, "2006-01-02T15:04:05.000000+00:00")
-	b = fmt.Appendf(b, " ahv-prod-node-%02d Genesis_%d: INFO:", side.host+1, g.r.IntN(4))
+	if g.short {
+		b = append(b, "INFO:"...)
+	} else {
+		b = append(b, "<134>"...)
+		b = time.Unix(0, header).UTC().AppendFormat(b, "2006-01-02T15:04:05.000000+00:00")
+		b = fmt.Appendf(b, " ahv-prod-node-%02d Genesis_%d: INFO:", side.host+1, g.r.IntN(4))
+	}
 	b = time.Unix(0, at).UTC().AppendFormat(b, "2006/01/02 15:04:05")
 	b = fmt.Appendf(b, "  [%s] %s [%s] SRC=%s DST=%s PROTO=%s SPORT=%d DPORT=%d ACTION=%s DIRECTION=%s",
 		p.uuid, p.name, event, src.addr, dst.addr, protoName(s.k.proto), s.sport, s.k.port, action, dir)
@@ -422,7 +431,7 @@ func (g *gen) nutanixLine(s *session, out bool, at int64, event string, num, den
 		b = fmt.Appendf(b, " ORIG: PKTS=%d BYTES=%d REPLY: PKTS=%d BYTES=%d",
 			frac(s.orig[0]), frac(s.orig[1]), frac(s.reply[0]), frac(s.reply[1]))
 	}
-	if p.descr != "" {
+	if p.descr != "" && !g.short {
 		b = append(b, " DESCRIPTION="...)
 		b = append(b, p.descr...)
 	}

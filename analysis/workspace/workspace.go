@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,6 +63,9 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "flowsleuth", "default.flowsleuth"), nil
 }
 
+// cacheKiB is the SQLite page cache of a workspace's connections, in KiB.
+const cacheKiB = 64 << 10
+
 // Open opens the workspace at path, creating it (and its directory) if it
 // does not exist. A file that is not a FlowSleuth workspace is refused with
 // ErrNotWorkspace and left untouched; a damaged one with ErrCorrupt.
@@ -77,7 +81,7 @@ func Open(path string) (*Workspace, error) {
 	// A 64 MiB page cache per connection (used only as needed) keeps large
 	// imports from spilling index pages to the WAL mid-transaction.
 	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)

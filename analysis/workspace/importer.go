@@ -229,13 +229,6 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 	defer debug.SetGCPercent(debug.SetGCPercent(commitGCPercent))
 	debug.FreeOSMemory()
 	return ws.write(ctx, func(tx *sql.Tx) error {
-		// A transaction keeps its dirty pages in the page cache until it
-		// spills them to the WAL: a small cache bounds what the commit holds
-		// (the 64 MiB of Open filled up with conversations and open
-		// connections, ~100 MB of resident memory with the allocator's).
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=-%d", commitCacheKiB)); err != nil {
-			return err
-		}
 		if err := mergeStates(ctx, tx, m); err != nil {
 			return err
 		}
@@ -262,17 +255,13 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 			}
 		}
 		failpoint("commit") // everything written, nothing committed yet
-		_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size=-%d", cacheKiB))
-		return err
+		return nil
 	})
 }
 
-// What an import's commit runs with: the garbage collector's target
-// percentage (debug.SetGCPercent) and the SQLite page cache, in KiB.
-const (
-	commitGCPercent = 20
-	commitCacheKiB  = 8 << 10
-)
+// commitGCPercent is the garbage collector's target percentage
+// (debug.SetGCPercent) while an import commits.
+const commitGCPercent = 20
 
 // commits counts this process's import commits, for failpoint.
 var commits atomic.Int64

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -226,7 +227,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 	// The model's garbage goes back to the system before the commit, and
 	// the commit's own (decoded and re-encoded states) is collected early:
 	// without this, the commit's peak was the parse's plus 180 MB.
-	defer debug.SetGCPercent(debug.SetGCPercent(commitGCPercent))
+	defer lowGC()()
 	debug.FreeOSMemory()
 	return ws.write(ctx, func(tx *sql.Tx) error {
 		if err := mergeStates(ctx, tx, m); err != nil {
@@ -262,6 +263,31 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 // commitGCPercent is the garbage collector's target percentage
 // (debug.SetGCPercent) while an import commits.
 const commitGCPercent = 20
+
+// The collector's setting is the process's: commits running at once (two
+// workspaces) lower it once and the last one restores it.
+var (
+	gcMu      sync.Mutex
+	gcHolders int
+	gcSaved   int
+)
+
+// lowGC sets commitGCPercent until the function it returns is called.
+func lowGC() func() {
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	if gcHolders == 0 {
+		gcSaved = debug.SetGCPercent(commitGCPercent)
+	}
+	gcHolders++
+	return func() {
+		gcMu.Lock()
+		defer gcMu.Unlock()
+		if gcHolders--; gcHolders == 0 {
+			debug.SetGCPercent(gcSaved)
+		}
+	}
+}
 
 // commits counts this process's import commits, for failpoint.
 var commits atomic.Int64

@@ -32,7 +32,7 @@ APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-scale bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -137,7 +137,13 @@ tidy-check:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
+	testdata/bench/scale.sh
 	$(MAKE) bench-gui
+
+## bench-scale: flows against naive awk and wc -l, and import into a workspace against in memory (time,
+## peak RSS), on independent 2 M-session corpora: long and short Nutanix lines, NSX (also in bench)
+bench-scale: build
+	testdata/bench/scale.sh
 
 ## bench-check: check of 1 M conversations against a 500-rule policy, beside the synthesis of the same (also in bench)
 bench-check:

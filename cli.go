@@ -224,6 +224,7 @@ type modelFlags struct {
 	library    bool
 	cpuProfile string
 	quiet      bool
+	noSamples  bool // the command shows no sample lines: the model need not keep them
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
@@ -231,7 +232,8 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.year, "year", 0, "year of RFC 3164 timestamps, which have none (default: from each file's modification time)")
 	fs.StringVar(&f.host, "host", "", "reporting host for lines that name none (ESXi local files)")
 	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parsing goroutines (default: one per CPU; at most %d)", ingest.MaxWorkers))
-	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long")
+	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long, "+
+		"whatever its protocol (default: the vendor's own idle timers by protocol and state, plus "+analysis.Grace.String()+")")
 	fs.BoolVar(&f.library, "syslog-library", false, "read RFC 5424/3164 headers with go-syslog instead of the fast path")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	fs.BoolVar(&f.quiet, "q", false, "no progress bar")
@@ -297,9 +299,13 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	m := analysis.NewModel(analysis.Options{Monitored: mon, IdleTimeout: f.idle})
+	o := analysis.Options{Monitored: mon, IdleTimeout: f.idle}
+	if f.noSamples {
+		o.Samples = -1
+	}
+	m := analysis.NewModel(o)
 	start := time.Now()
-	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress})
+	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress, Workers: f.workers})
 	c.loaded = res
 	return m, res, time.Since(start), err
 }

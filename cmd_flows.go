@@ -35,6 +35,7 @@ func (c *cli) flowsCmd(args []string) error {
 		return err
 	}
 	c.tags, c.samples = parseTags(*tags), *format == "json"
+	mf.noSamples = !c.samples // only JSON shows sample lines
 	table := func(w io.Writer, convs []analysis.Conversation) error {
 		return export.WriteFlowsTable(w, convs, c.tableOptions(*wide))
 	}

@@ -35,15 +35,13 @@ func (c *cli) importCmd(args []string) error {
 		return usagef("--store needs the workspace: a collector tracks sessions there")
 	}
 	if *noWS {
+		mf.noSamples = true
 		m, res, elapsed, err := c.load(&mf, files)
 		if m == nil {
 			return err
 		}
 		st := m.Stats()
-		st.Sessions = 0 // as the conversation table counts them: once per connection
-		for _, conv := range m.Conversations() {
-			st.Sessions += int64(conv.Sessions)
-		}
+		st.Sessions = m.Connections() // as the conversation table counts them: once per connection
 		writeSummary(c.stdout, st, res, elapsed, *samples, "")
 		if err != nil {
 			return err
@@ -87,7 +85,7 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	}
 	start := time.Now()
 	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(),
-		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress})
+		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress, Workers: mf.workers})
 	elapsed := time.Since(start)
 	done()
 	var plain []analysis.FileResult

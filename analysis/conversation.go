@@ -48,7 +48,7 @@ func (c *conv) side(d ingest.Direction) *SideState {
 }
 
 // observe records what every line adds, whatever its place in a session.
-func (c *conv) observe(ev *ingest.Event, m *Model, host uint32) {
+func (c *conv) observe(ev *ingest.Event, m *shard, host uint32) {
 	if !ev.Time.IsZero() {
 		t := ev.Time.UnixNano()
 		if c.first == 0 || t < c.first {
@@ -118,31 +118,4 @@ func addHour(hs []HourCount, h int32, n uint32) []HourCount {
 	copy(hs[i+1:], hs[i:])
 	hs[i] = HourCount{h, n}
 	return hs
-}
-
-// addCounters moves a session's cumulative counters to cur, adding the growth
-// to the side's totals.
-func (c *conv) addCounters(d ingest.Direction, s *session, cur [4]uint64) {
-	side := c.side(d)
-	for i := range cur {
-		if cur[i] > s.last[i] {
-			side.Counts[i] += cur[i] - s.last[i]
-		}
-	}
-	s.last, s.hasCount = cur, true
-	c.markUnanswered(d, s, cur[2] == 0)
-}
-
-// markUnanswered sets whether a session is, so far, unanswered.
-func (c *conv) markUnanswered(d ingest.Direction, s *session, unans bool) {
-	if unans == s.unans {
-		return
-	}
-	side := c.side(d)
-	if unans {
-		side.Unanswered++
-	} else {
-		side.Unanswered--
-	}
-	s.unans = unans
 }

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -36,6 +37,17 @@ type FileResult struct {
 type ImportOptions struct {
 	Parse    []ingest.Option // passed to ingest.Read for every file
 	Progress func(Progress)  // called about 10 times a second from another goroutine
+	// Workers is how many goroutines add events to the model (default
+	// GOMAXPROCS; see Model.Parallel).
+	Workers int
+}
+
+// workers returns o.Workers, or GOMAXPROCS.
+func (o *ImportOptions) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Import reads files ("-" is stdin) into m, in the order of their first
@@ -93,11 +105,13 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 		res := FileResult{Name: name, Size: in.Size, Gzip: in.Gzip}
 		stop := Watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
 		start := time.Now()
-		opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime())}, o.Parse...)
+		opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ShardOption()}, o.Parse...)
+		par := m.Parallel(o.workers())
 		res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-			m.AddBatch(b.Events)
+			par.Add(b.Events, b.Shards)
 			return nil
 		}, opts...)
+		par.Close()
 		res.Elapsed = time.Since(start)
 		stop()
 		verified, derr := in.Damage()
@@ -122,12 +136,11 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 
 // clear empties m, for Import to start again.
 func (m *Model) clear() {
-	fresh := NewModel(m.opts)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.strs, m.convs, m.open, m.spare, m.clocks = fresh.strs, fresh.convs, fresh.open, nil, nil
-	m.ruleTags, m.ruleIDs, m.labels, m.sweepAt = fresh.ruleTags, fresh.ruleIDs, fresh.labels, fresh.sweepAt
-	m.events, m.sessions, m.expired = 0, 0, 0
+	for i := range m.shards {
+		m.shards[i].init(&m.opts, i, &m.tables[i])
+	}
 }
 
 // Watch calls fn with the progress of in every 100 ms until stopped, and a

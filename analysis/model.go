@@ -10,10 +10,16 @@
 // INBOUND). Sessions are therefore kept per side, and a conversation's
 // figures are the larger of its sides: order-independent, so files from
 // different hosts can be imported in any order, and bounded in memory.
+//
+// A Model is split into shards by source, destination and protocol: every
+// session and conversation of a pair of hosts lives in one shard, so the
+// shards can take events in parallel (Parallel), each in input order.
 package analysis
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,9 +28,11 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultIdleTimeout = 24 * time.Hour
-	DefaultMaxOpen     = 1 << 20
-	DefaultSamples     = 3
+	// DefaultIdleTimeout is zero: connections are forgotten after the
+	// vendors' own idle timers, per protocol and state (timeouts.go).
+	DefaultIdleTimeout time.Duration = 0
+	DefaultMaxOpen                   = 1 << 20
+	DefaultSamples                   = 3
 )
 
 // Options configure a Model. The zero value is valid.
@@ -33,18 +41,25 @@ type Options struct {
 	// groups). Empty: it is learned from the logs (the side each line was
 	// logged on).
 	Monitored []netip.Prefix
-	// IdleTimeout drops the state of a connection not logged for this long
-	// (by that host's clock). A connection seen again later counts anew.
+	// IdleTimeout, when set, drops the state of a connection not logged for
+	// this long (by that host's clock), whatever its protocol and state.
+	// Zero: the vendor's idle timer of its protocol and state, plus Grace.
+	// A connection seen again later counts anew.
 	IdleTimeout time.Duration
 	// MaxOpen caps the connections tracked at once; the least recently
 	// seen are dropped first.
 	MaxOpen int
-	// Samples is how many raw lines each conversation keeps as evidence.
+	// Samples is how many raw lines each conversation keeps as evidence
+	// (zero: DefaultSamples; negative: none, for a reader that shows none).
 	Samples int
 	// Records keeps a SessionRecord of every session for a shared store
 	// (TakeRecords). Off by default: it costs memory per open connection.
 	Records bool
 }
+
+// numShards is how many shards a Model has: a constant, so that results do
+// not depend on the number of cores (the open connections' cap is per shard).
+const numShards = 16
 
 type addr = [16]byte
 
@@ -54,68 +69,56 @@ type convKey struct {
 	proto    uint8
 }
 
-type sessKey struct {
-	src, dst     addr
-	host, group  uint32
-	sport, dport uint16
-	proto        uint8
-	side         ingest.Direction
-}
-
-type session struct {
-	conv     *conv
-	last     [4]uint64 // orig pkts, orig bytes, reply pkts, reply bytes
-	seen     int64     // unix seconds, by its host's clock
-	host     uint32
-	unans    bool // counted in its side's Unanswered
-	matched  bool // NSX: a match line opened it
-	hasCount bool
-	rec      *record // with Options.Records
-}
-
 // Model aggregates events into conversations. It is safe for concurrent use:
 // writers serialise on a mutex, and Conversations returns copies.
 type Model struct {
-	mu       sync.Mutex
-	opts     Options
-	strs     stringTable
-	convs    map[convKey]*conv
-	open     map[sessKey]*session
-	spare    []*session        // forgotten sessions, reused by startSession
-	clocks   []int64           // per host id: the latest event time it logged (unix s)
-	ruleTags map[uint32]uint32 // NSX "rule X" label → tag seen on the same rule
-	ruleIDs  map[ruleRef]uint32
-	labels   [64]labelCache
-	sweepAt  int
-	events   int64
-	sessions int64
-	expired  int64
-	recs     recorder // with Options.Records
+	mu     sync.Mutex
+	opts   Options
+	shards [numShards]shard
+	tables *[numShards]table // the shards' open connections, freed with the Model
 }
-
-type ruleRef struct{ set, id string }
 
 // NewModel returns an empty Model.
 func NewModel(opts Options) *Model {
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = DefaultIdleTimeout
-	}
 	if opts.MaxOpen <= 0 {
 		opts.MaxOpen = DefaultMaxOpen
 	}
-	if opts.Samples <= 0 {
+	switch {
+	case opts.Samples == 0:
 		opts.Samples = DefaultSamples
+	case opts.Samples < 0:
+		opts.Samples = 0
 	}
-	return &Model{
-		opts:     opts,
-		strs:     newStringTable(),
-		convs:    make(map[convKey]*conv),
-		open:     make(map[sessKey]*session),
-		ruleTags: make(map[uint32]uint32),
-		ruleIDs:  make(map[ruleRef]uint32),
-		sweepAt:  min(1<<16, opts.MaxOpen),
+	m := &Model{opts: opts, tables: new([numShards]table)}
+	for i := range m.shards {
+		m.shards[i].init(&m.opts, i, &m.tables[i])
+	}
+	runtime.AddCleanup(m, freeTables, m.tables)
+	return m
+}
+
+func freeTables(ts *[numShards]table) {
+	for i := range ts {
+		ts[i].free()
 	}
 }
+
+// ShardOf returns the shard of a Model that an event belongs to: by its
+// source, destination and protocol. It is safe for concurrent use, for
+// ingest.WithShards.
+func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
+
+func shardOfAddrs(s, d addr, proto uint8) int {
+	h := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(s[:8])*0xff51afd7ed558ccd
+	h ^= (binary.LittleEndian.Uint64(d[8:]) ^ binary.LittleEndian.Uint64(d[:8])*0xc4ceb9fe1a85ec53) * 0x9e3779b97f4a7c15
+	h ^= uint64(proto)
+	h *= 0x9e3779b97f4a7c15
+	return int(h >> 60) // numShards = 16
+}
+
+// ShardOption makes ingest.Read tag every event with its shard, for
+// Parallel.Add.
+func ShardOption() ingest.Option { return ingest.WithShards(numShards, ShardOf) }
 
 // Add records one event.
 func (m *Model) Add(ev *ingest.Event) {
@@ -137,220 +140,7 @@ func (m *Model) add(ev *ingest.Event) {
 	if !ev.Src.IsValid() || !ev.Dst.IsValid() {
 		return
 	}
-	m.events++
-	now := int64(0)
-	host := m.strs.id(ev.Host)
-	for int(host) >= len(m.clocks) {
-		m.clocks = append(m.clocks, 0)
-	}
-	if !ev.Time.IsZero() {
-		now = ev.Time.Unix()
-		m.clocks[host] = max(m.clocks[host], now)
-	}
-	var group uint32
-	if ev.Vendor == ingest.Nutanix {
-		group = m.strs.id(ev.PolicyID)
-	}
-	k := sessKey{src: ev.Src.As16(), dst: ev.Dst.As16(), host: host, group: group,
-		sport: ev.SPort, dport: ev.DPort, proto: ev.Proto, side: ev.Direction}
-	s := m.open[k]
-	if s != nil && now != 0 && now-s.seen > int64(m.opts.IdleTimeout/time.Second) {
-		m.forget(k, s) // idle too long: a new connection on the same ports
-		m.expired++
-		s = nil
-	}
-	var c *conv
-	if s != nil {
-		c = s.conv
-	} else {
-		c = m.conversation(ev)
-	}
-	sampled := len(c.samples)
-	c.observe(ev, m, host)
-	var ended bool
-	if ev.Vendor == ingest.Nutanix {
-		s, ended = m.nutanix(k, s, c, ev, now)
-	} else {
-		s, ended = m.nsx(k, s, c, ev, now)
-	}
-	if s.rec != nil {
-		m.noteLine(s, c, ev, len(c.samples) > sampled)
-	}
-	switch {
-	case ended:
-		m.forget(k, s)
-	case now > s.seen:
-		s.seen = now
-	}
-	if len(m.open) >= m.sweepAt {
-		m.sweep()
-	}
-}
-
-// nutanix applies a hit-log line to its session, which it returns with
-// whether the line ended it. Counters are cumulative per connection: only
-// their growth is added. A [New] line, or counters that went down, start a
-// new session; [Destroy] ends it.
-func (m *Model) nutanix(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) (*session, bool) {
-	cur := [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
-	if s != nil && ev.HasCounters && s.hasCount && shrank(s.last, cur) {
-		if now != 0 && now < s.seen {
-			return s, false // an older report of the same connection (files read out of order)
-		}
-		s = nil // the counters restarted: a new connection on the same ports
-	}
-	if s != nil && ev.Kind == ingest.KindNew {
-		s = nil
-	}
-	if s == nil {
-		s = m.startSession(k, c, ev, now)
-	}
-	if ev.HasCounters {
-		c.addCounters(ev.Direction, s, cur)
-	} else if !s.hasCount {
-		c.markUnanswered(ev.Direction, s, blocked(ev.Action))
-	}
-	return s, ev.Kind == ingest.KindDestroy
-}
-
-// nsx applies a match or TERM line to its session, which it returns with
-// whether the line ended it. A match line opens a session at its filter; a
-// TERM line closes it with the counters. A second match for an open session
-// is another session (NSX logs every dropped packet, for one).
-func (m *Model) nsx(k sessKey, s *session, c *conv, ev *ingest.Event, now int64) (*session, bool) {
-	if ev.Kind == ingest.KindMatch {
-		s = m.startSession(k, c, ev, now)
-		s.matched = true
-		c.markUnanswered(ev.Direction, s, blocked(ev.Action))
-		return s, false
-	}
-	if s == nil || !s.matched {
-		s = m.startSession(k, c, ev, now)
-	}
-	if ev.HasCounters {
-		c.addCounters(ev.Direction, s, [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes})
-	}
-	return s, true
-}
-
-func (m *Model) startSession(k sessKey, c *conv, ev *ingest.Event, now int64) *session {
-	m.sessions++
-	if old := m.open[k]; old != nil && old.rec != nil {
-		m.closeRecord(old) // replaced: a new connection on the same ports
-	}
-	var s *session
-	if n := len(m.spare); n > 0 { // recycled: connections are short-lived
-		s, m.spare = m.spare[n-1], m.spare[:n-1]
-		*s = session{conv: c, host: k.host, seen: now}
-	} else {
-		s = &session{conv: c, host: k.host, seen: now}
-	}
-	m.open[k] = s
-	c.side(ev.Direction).newSession(now)
-	if m.opts.Records {
-		s.rec = m.newRecord(k, c, ev, now)
-	}
-	return s
-}
-
-// forget drops the state of connection k and keeps s for reuse.
-func (m *Model) forget(k sessKey, s *session) {
-	if s.rec != nil {
-		m.closeRecord(s)
-	}
-	delete(m.open, k)
-	if len(m.spare) < 4096 {
-		m.spare = append(m.spare, s)
-	}
-}
-
-func shrank(prev, cur [4]uint64) bool {
-	for i := range prev {
-		if cur[i] < prev[i] {
-			return true
-		}
-	}
-	return false
-}
-
-func blocked(a ingest.Action) bool { return a == ingest.ActionDrop || a == ingest.ActionReject }
-
-// sweep forgets connections idle for longer than the timeout, by the clock of
-// the host that logged them, and the oldest ones when over MaxOpen.
-func (m *Model) sweep() {
-	idle := int64(m.opts.IdleTimeout / time.Second)
-	for len(m.open) > 0 {
-		for k, s := range m.open {
-			if m.clocks[s.host]-s.seen > idle {
-				m.forget(k, s)
-				m.expired++
-			}
-		}
-		if len(m.open) < m.opts.MaxOpen*3/4 || idle == 0 {
-			break
-		}
-		idle /= 2 // still too many: drop the older half of what is left
-	}
-	m.sweepAt = max(2*len(m.open), 1<<16)
-	if m.sweepAt > m.opts.MaxOpen {
-		m.sweepAt = m.opts.MaxOpen
-	}
-}
-
-func (m *Model) conversation(ev *ingest.Event) *conv {
-	k := convKey{src: ev.Src.As16(), dst: ev.Dst.As16(), proto: ev.Proto, dport: ev.DPort}
-	if ev.Proto == ingest.ProtoICMP || ev.Proto == ingest.ProtoICMPv6 {
-		k.dport = 0
-		if ev.HasICMP {
-			k.dport = uint16(ev.ICMPType)
-		}
-	}
-	c := m.convs[k]
-	if c == nil {
-		c = &conv{key: k, v4: ev.Src.Is4()}
-		m.convs[k] = c
-	}
-	return c
-}
-
-// label returns the id of the tag an event belongs to, learning which NSX
-// rules carry which tag so that untagged TERM lines join their group.
-func (m *Model) label(ev *ingest.Event) uint32 {
-	if ev.Vendor == ingest.Nutanix {
-		return m.strs.id(ev.Policy)
-	}
-	slot := &m.labels[(int(ingest.QuickHash(ev.Rule))+len(ev.Tag))%len(m.labels)]
-	if slot.set == ev.RuleSet && slot.rule == ev.Rule && slot.tag == ev.Tag && slot.rule != "" {
-		return slot.id
-	}
-	id := m.nsxLabel(ev)
-	*slot = labelCache{set: ev.RuleSet, rule: ev.Rule, tag: ev.Tag, id: id}
-	return id
-}
-
-// labelCache remembers the label of a recent (rule set, rule, tag).
-type labelCache struct {
-	set, rule, tag string
-	id             uint32
-}
-
-func (m *Model) nsxLabel(ev *ingest.Event) uint32 {
-	ref := ruleRef{ev.RuleSet, ev.Rule}
-	rule, ok := m.ruleIDs[ref]
-	if !ok {
-		name := "rule " + ev.Rule
-		if ev.RuleSet != "" {
-			name = "rule " + ev.RuleSet + "/" + ev.Rule
-		}
-		rule = m.strs.id(name)
-		m.ruleIDs[ref] = rule
-	}
-	if ev.Tag == "" {
-		return rule
-	}
-	tag := m.strs.id(ev.Tag)
-	m.ruleTags[rule] = tag
-	return tag
+	m.shards[ShardOf(ev)].add(ev)
 }
 
 // Stats is a summary of what a Model holds.
@@ -366,8 +156,101 @@ type Stats struct {
 func (m *Model) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Stats{Events: m.events, Sessions: m.sessions, Conversations: len(m.convs),
-		Open: len(m.open), Expired: m.expired}
+	var st Stats
+	for i := range m.shards {
+		sh := &m.shards[i]
+		st.Events += sh.events
+		st.Sessions += sh.sessions
+		st.Conversations += len(sh.convList)
+		st.Open += sh.openSessions
+		st.Expired += sh.expired
+	}
+	return st
+}
+
+// Connections returns the sessions as the conversation table counts them:
+// a connection logged at both ends once (each conversation's larger side).
+func (m *Model) Connections() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for i := range m.shards {
+		for _, c := range m.shards[i].convList {
+			var most uint64
+			for j := range c.sides {
+				most = max(most, c.sides[j].Sessions)
+			}
+			n += int64(most)
+		}
+	}
+	return n
+}
+
+// Parallel adds batches of events to a Model with several goroutines, each
+// applying the events of its shards in input order. Use it from one
+// goroutine; Close it when done.
+type Parallel struct {
+	m       *Model
+	workers int
+	jobs    []chan job
+	done    chan struct{}
+}
+
+type job struct {
+	evs    []ingest.Event
+	shards [][]int32
+}
+
+// Parallel returns a Parallel adding to m with workers goroutines (at most
+// one per shard).
+func (m *Model) Parallel(workers int) *Parallel {
+	workers = max(1, min(workers, numShards))
+	p := &Parallel{m: m, workers: workers, done: make(chan struct{}, workers)}
+	for w := 1; w < workers; w++ {
+		ch := make(chan job)
+		p.jobs = append(p.jobs, ch)
+		go func() {
+			for j := range ch {
+				p.apply(w, j)
+				p.done <- struct{}{}
+			}
+		}()
+	}
+	return p
+}
+
+// Add records events, which ingest.Read split by shard (ShardOption): shards
+// holds the indices of each shard's events, in order. It returns once every
+// event is recorded.
+func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
+	if len(shards) != numShards {
+		p.m.AddBatch(evs)
+		return
+	}
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	j := job{evs, shards}
+	for _, ch := range p.jobs {
+		ch <- j
+	}
+	p.apply(0, j)
+	for range p.jobs {
+		<-p.done
+	}
+}
+
+func (p *Parallel) apply(w int, j job) {
+	for s := w; s < numShards; s += p.workers {
+		p.m.shards[s].addBatch(j.evs, j.shards[s])
+	}
+}
+
+// Close stops the goroutines.
+func (p *Parallel) Close() {
+	for _, ch := range p.jobs {
+		close(ch)
+	}
+	p.jobs = nil
 }
 
 // stringTable interns strings as small ids; id 0 is "".

@@ -129,6 +129,34 @@ func TestModel(t *testing.T) {
 		Want: []row{{Dir: "INTRA", Tags: "SGTSAPP;SGTSWEB", Flow: web + ">" + app + "/TCP/22", Sessions: 1,
 			Packets: 36, Bytes: 8754, Actions: "ALLOW", FirstLast: "22:38:08-22:39:00"}},
 	}, {
+		// Two pings at once between the same hosts: ICMP lines carry no
+		// ports, so both sessions have one key, logged at both vNICs.
+		Name: "nsx sessions with one key that overlap: each match opens one, each TERM closes one",
+		In: []string{
+			"2026-03-03T00:02:11.678Z 8b4a1980 INET match PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:11.679Z 14b4051d INET match PASS 25577 IN 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:12.100Z 8b4a1980 INET match PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:12.101Z 14b4051d INET match PASS 25577 IN 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:35.000Z 8b4a1980 INET TERM PASS 25577 OUT ICMP 192.168.72.10->192.168.72.17 4/4 336/336 PING",
+			"2026-03-03T00:02:35.001Z 14b4051d INET TERM PASS 25577 IN ICMP 192.168.72.10->192.168.72.17 4/4 336/336 PING",
+			"2026-03-03T00:02:40.000Z 8b4a1980 INET TERM PASS 25577 OUT ICMP 192.168.72.10->192.168.72.17 9/9 756/756 PING",
+			"2026-03-03T00:02:40.001Z 14b4051d INET TERM PASS 25577 IN ICMP 192.168.72.10->192.168.72.17 9/9 756/756 PING",
+		},
+		Want: []row{{Dir: "INTRA", Tags: "PING", Flow: "192.168.72.10>192.168.72.17/ICMP/0", Sessions: 2,
+			Packets: 26, Bytes: 2184, Actions: "ALLOW", FirstLast: "00:02:11-00:02:40"}},
+	}, {
+		Name: "nsx overlapping sessions: one TERM lost, a third session later; a dropped match waits for no TERM",
+		In: []string{
+			"2026-03-03T00:02:11.678Z 8b4a1980 INET match PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:12.100Z 8b4a1980 INET match PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:13.100Z 8b4a1980 INET match DROP 25578 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:02:35.000Z 8b4a1980 INET TERM PASS 25577 OUT ICMP 192.168.72.10->192.168.72.17 4/4 336/336 PING",
+			"2026-03-03T00:02:50.000Z 8b4a1980 INET match PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING",
+			"2026-03-03T00:03:10.000Z 8b4a1980 INET TERM PASS 25577 OUT ICMP 192.168.72.10->192.168.72.17 2/2 168/168 PING",
+		},
+		Want: []row{{Dir: "OUTBOUND", Tags: "PING", Flow: "192.168.72.10>192.168.72.17/ICMP/0", Sessions: 4, Unanswered: 1,
+			Packets: 12, Bytes: 1008, Actions: "ALLOW;DROP", FirstLast: "00:02:11-00:03:10"}},
+	}, {
 		Name: "nsx TERM without match is a session; every dropped packet is one; ICMP has port 0",
 		In: []string{
 			"f2c65dd5 INET TERM 24642815 IN UDP 10.23.150.100/53408->10.123.70.101/53 1/1 72/103",
@@ -175,7 +203,9 @@ func TestModel(t *testing.T) {
 
 func TestModelIdleTimeout(t *testing.T) {
 	m := NewModel(Options{IdleTimeout: time.Hour})
-	m.sweepAt = 1 // sweep after every event
+	for i := range m.shards {
+		m.shards[i].sweepAt = 1 // sweep at the first event
+	}
 	feed(t, m,
 		nx("ahv1", "2025-04-10T10:00:00Z", "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 1, 10, 1, 10),
 		nx("ahv1", "2025-04-10T12:00:00Z", "P", "Update", "10.0.0.3", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 1, 10, 1, 10),
@@ -184,6 +214,88 @@ func TestModelIdleTimeout(t *testing.T) {
 	st := m.Stats()
 	if st.Expired != 1 || st.Sessions != 3 {
 		t.Errorf("expired %d sessions %d, want 1 and 3", st.Expired, st.Sessions)
+	}
+}
+
+// TestModelVendorTimers: a connection is forgotten after the idle timer
+// its vendor applies to its protocol and state (timeouts.go), plus Grace:
+// seen again after that, it counts anew; seen before, it continues.
+func TestModelVendorTimers(t *testing.T) {
+	const t0 = "2025-04-10T10:00:00Z"
+	at := func(d time.Duration) string {
+		return time.Date(2025, 4, 10, 10, 0, 0, 0, time.UTC).Add(d).Format(time.RFC3339)
+	}
+	udp := func(when string, pkts, reply int) string {
+		return strings.Replace(nx("ahv1", when, "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 53, "ALLOW", "OUTBOUND",
+			pkts, pkts*60, reply, reply*60), "PROTO=TCP", "PROTO=UDP", 1)
+	}
+	nsx := func(d time.Duration, line string) string {
+		return time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC).Add(d).Format("2006-01-02T15:04:05.000Z") + " 8b4a1980 INET " + line
+	}
+	ping := "PASS 25577 OUT 84 ICMP 192.168.72.10->192.168.72.17 PING"
+	pingTerm := "PASS 25577 OUT ICMP 192.168.72.10->192.168.72.17 4/4 336/336 PING"
+	tcp := "PASS 25577 OUT 60 TCP 192.168.72.10/40000->192.168.72.17/5432 S PG"
+	tcpTerm := "PASS 25577 OUT TCP FIN 192.168.72.10/40000->192.168.72.17/5432 40/38 9000/120000 PG"
+	grace := Grace
+	tests := []struct {
+		name     string
+		lines    []string
+		sessions int64
+	}{
+		{"ahv TCP established: 5 days", []string{
+			nx("ahv1", t0, "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 10, 600, 8, 900),
+			nx("ahv1", at(4*24*time.Hour), "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 20, 1200, 9, 1000)}, 1},
+		{"ahv TCP established: after 5 days", []string{
+			nx("ahv1", t0, "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 10, 600, 8, 900),
+			nx("ahv1", at(5*24*time.Hour+grace+time.Second), "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 20, 1200, 9, 1000)}, 2},
+		{"ahv TCP unanswered (SYN_SENT): 120 s", []string{
+			nx("ahv1", t0, "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 1, 60, 0, 0),
+			nx("ahv1", at(120*time.Second+grace+time.Second), "P", "Update", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 2, 120, 0, 0)}, 2},
+		{"ahv UDP unanswered: 30 s", []string{udp(t0, 1, 0), udp(at(30*time.Second+grace+time.Second), 2, 0)}, 2},
+		{"ahv UDP unanswered, within 30 s", []string{udp(t0, 1, 0), udp(at(30*time.Second+grace), 2, 0)}, 1},
+		{"ahv UDP answered: 120 s", []string{udp(t0, 1, 1), udp(at(120*time.Second+grace), 2, 2)}, 1},
+		{"ahv UDP answered: after 120 s", []string{udp(t0, 1, 1), udp(at(120*time.Second+grace+time.Second), 2, 2)}, 2},
+		{"nsx ICMP: 20 s", []string{nsx(0, "match "+ping), nsx(20*time.Second+grace, "TERM "+pingTerm)}, 1},
+		{"nsx ICMP: after 20 s", []string{nsx(0, "match "+ping), nsx(20*time.Second+grace+time.Second, "TERM "+pingTerm)}, 2},
+		{"nsx TCP: established, 43200 s", []string{nsx(0, "match "+tcp), nsx(12*time.Hour+grace, "TERM "+tcpTerm)}, 1},
+		{"nsx TCP: after 43200 s", []string{nsx(0, "match "+tcp), nsx(12*time.Hour+grace+time.Second, "TERM "+tcpTerm)}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewModel(Options{})
+			feed(t, m, tc.lines...)
+			var sessions uint64
+			for _, c := range m.Conversations() {
+				sessions += c.Sessions
+			}
+			if sessions != uint64(tc.sessions) {
+				t.Errorf("%d sessions, want %d", sessions, tc.sessions)
+			}
+		})
+	}
+}
+
+// TestModelAgesOut: connections that stop being logged (two in three of a
+// periodic hit log's) leave the table once their timers pass, so that the
+// open set follows the traffic of the last minutes, not the file's length.
+func TestModelAgesOut(t *testing.T) {
+	m := NewModel(Options{})
+	ev := ingest.Event{Vendor: ingest.Nutanix, Kind: ingest.KindUpdate, Proto: ingest.ProtoUDP, DPort: 53,
+		Direction: ingest.DirOutbound, Dst: netip.MustParseAddr("10.0.0.2"), HasCounters: true, OrigPkts: 1, ReplyPkts: 1,
+		Policy: "P", PolicyID: "u", Host: "h"}
+	t0 := time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC)
+	const n = 400_000
+	for i := 0; i < n; i++ {
+		ev.SPort = uint16(i)
+		ev.Src = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		ev.Time = t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		m.Add(&ev)
+	}
+	// 40,000 s of DNS queries never closed; each is forgotten 120 s + Grace
+	// after its line: about 4,200 are within their timer at the end.
+	st := m.Stats()
+	if st.Open > numShards*minSweep || st.Expired < n-numShards*minSweep {
+		t.Errorf("%d open, %d expired of %d", st.Open, st.Expired, n)
 	}
 }
 
@@ -204,7 +316,7 @@ func TestModelMemoryBound(t *testing.T) {
 		ev.Src = netip.AddrFrom4([4]byte{10, 0, byte(i >> 16), byte(i >> 8)})
 		ev.Time = ev.Time.Add(time.Second)
 		m.Add(&ev)
-		if open := len(m.open); open > maxOpen {
+		if open := m.Stats().Open; open > maxOpen {
 			t.Fatalf("after %d connections %d are open, cap is %d", i+1, open, maxOpen)
 		}
 	}

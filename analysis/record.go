@@ -49,27 +49,38 @@ type record struct {
 	dirty bool
 }
 
-// recorder holds the records of a model: the latest ID and the records of
-// the sessions closed in it.
+// recorder holds the records of a shard: the sequence of its IDs and the
+// records of the sessions closed in it. A shard's IDs are base + n*numShards
+// + its index + 1, n = 0, 1, …: unique across shards, and the same whatever
+// the number of goroutines.
 type recorder struct {
-	next   uint64
+	base   uint64 // the model's record sequence when the IDs restarted (SetRecordSeq)
+	n      uint64 // IDs given since
 	closed []SessionRecord
 }
 
 // newRecord starts the record of a session that starts with ev.
-func (m *Model) newRecord(k sessKey, c *conv, ev *ingest.Event, now int64) *record {
-	m.recs.next++
+func (sh *shard) newRecord(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
+	sh.recorder.n++
 	return &record{SessionRecord: SessionRecord{
-		ID: m.recs.next, Host: m.strs.names[k.host],
+		ID: id, Host: sh.strs.names[sh.points[k.point].host],
 		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4), Proto: c.key.proto, DPort: c.key.dport,
-		SPort: k.sport, Side: k.side, Start: now,
+		SPort: k.sport, Side: ev.Direction, Start: now,
 	}}
 }
 
-// noteLine adds what line ev tells of its session s, which belongs to c:
-// sampled says c kept the line as evidence.
-func (m *Model) noteLine(s *session, c *conv, ev *ingest.Event, sampled bool) {
-	r := s.rec
+// lastID returns the shard's latest record ID, or its base.
+func (r *recorder) lastID(idx int) uint64 {
+	if r.n == 0 {
+		return r.base
+	}
+	return r.base + (r.n-1)*numShards + uint64(idx) + 1
+}
+
+// noteRecord adds what line ev tells of its session, whose record is r and
+// which belongs to c: sampled says c kept the line as evidence.
+func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) {
 	r.Version++
 	r.dirty = true
 	if !ev.Time.IsZero() {
@@ -83,7 +94,7 @@ func (m *Model) noteLine(s *session, c *conv, ev *ingest.Event, sampled bool) {
 		r.Actions |= 1 << ev.Action
 	}
 	r.Vendors |= 1 << ev.Vendor
-	if l := m.strs.names[m.label(ev)]; !slices.Contains(r.Labels, l) {
+	if l := sh.strs.names[sh.label(ev)]; !slices.Contains(r.Labels, l) {
 		r.Labels = append(r.Labels, l)
 	}
 	if sampled {
@@ -91,20 +102,20 @@ func (m *Model) noteLine(s *session, c *conv, ev *ingest.Event, sampled bool) {
 	}
 }
 
-// taken returns a copy of s's record as it stands, with its counters.
-func taken(s *session) SessionRecord {
-	r := s.rec.SessionRecord
-	r.Counts, r.Unanswered = s.last, s.unans
-	r.Labels, r.Samples = slices.Clone(r.Labels), slices.Clone(r.Samples)
-	return r
+// taken returns a copy of record r as it stands, with its session's
+// counters and whether it is unanswered.
+func taken(r *record, counts [4]uint64, unans bool) SessionRecord {
+	out := r.SessionRecord
+	out.Counts, out.Unanswered = counts, unans
+	out.Labels, out.Samples = slices.Clone(out.Labels), slices.Clone(out.Samples)
+	return out
 }
 
-// closeRecord keeps the final record of session s, which is ending.
-func (m *Model) closeRecord(s *session) {
-	s.rec.Version++
-	s.rec.Closed = true
-	m.recs.closed = append(m.recs.closed, taken(s))
-	s.rec = nil
+// closeRecord keeps the final record of a session that is ending.
+func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
+	r.Version++
+	r.Closed = true
+	sh.recorder.closed = append(sh.recorder.closed, taken(r, counts, unans))
 }
 
 // Records returns, by ID, the records of the sessions that closed since the
@@ -115,10 +126,20 @@ func (m *Model) closeRecord(s *session) {
 func (m *Model) Records() []SessionRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := slices.Clone(m.recs.closed)
-	for _, s := range m.open {
-		if s.rec != nil && s.rec.dirty {
-			out = append(out, taken(s))
+	var out []SessionRecord
+	for i := range m.shards {
+		sh := &m.shards[i]
+		out = append(out, sh.recorder.closed...)
+		for k, rs := range sh.recs {
+			var v openVal
+			if vp := sh.open.get(k); vp != nil {
+				v = *vp
+			}
+			for _, r := range rs {
+				if r.dirty {
+					out = append(out, taken(r, sh.lastOf(k, &v), v.flags&fUnans != 0))
+				}
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b SessionRecord) int {
@@ -133,14 +154,27 @@ func (m *Model) Records() []SessionRecord {
 func (m *Model) RecordSeq() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.recs.next
+	return m.recordSeq()
 }
 
-// SetRecordSeq makes the model's next session record take ID seq+1.
+func (m *Model) recordSeq() uint64 {
+	var seq uint64
+	for i := range m.shards {
+		seq = max(seq, m.shards[i].recorder.lastID(i))
+	}
+	return seq
+}
+
+// SetRecordSeq makes the model's next session records take IDs above seq.
 func (m *Model) SetRecordSeq(seq uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recs.next = max(m.recs.next, seq)
+	if seq <= m.recordSeq() {
+		return
+	}
+	for i := range m.shards {
+		m.shards[i].recorder.base, m.shards[i].recorder.n = seq, 0
+	}
 }
 
 // AddRecord adds the figures of session record r to c, which is r's
@@ -193,7 +227,11 @@ func (c *ConvState) AddRecord(r *SessionRecord, samples int) {
 func (m *Model) ClosedRecords() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.recs.closed)
+	n := 0
+	for i := range m.shards {
+		n += len(m.shards[i].recorder.closed)
+	}
+	return n
 }
 
 // TakeClosedRecords removes and returns the records of the sessions closed
@@ -202,8 +240,11 @@ func (m *Model) ClosedRecords() int {
 func (m *Model) TakeClosedRecords() []SessionRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := m.recs.closed
-	m.recs.closed = nil
+	var out []SessionRecord
+	for i := range m.shards {
+		out = append(out, m.shards[i].recorder.closed...)
+		m.shards[i].recorder.closed = nil
+	}
 	return out
 }
 

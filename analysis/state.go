@@ -87,21 +87,29 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 
 // EachState calls fn with the state of every conversation, in key order
 // (source, destination, protocol, port as stored), one at a time: unlike
-// States it holds no second copy of the model. fn must not keep the state.
-// The model is locked meanwhile.
+// States it holds no second copy of the model. fn must neither keep nor
+// change the state, whose lists are the model's. The model is locked
+// meanwhile.
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	convs := make([]*conv, 0, len(m.convs))
-	for _, c := range m.convs {
-		convs = append(convs, c)
+	type ref struct {
+		c  *conv
+		sh *shard
 	}
-	slices.SortFunc(convs, func(a, b *conv) int {
-		return cmp.Or(bytes.Compare(a.key.src[:], b.key.src[:]), bytes.Compare(a.key.dst[:], b.key.dst[:]),
-			cmp.Compare(a.key.proto, b.key.proto), cmp.Compare(a.key.dport, b.key.dport))
+	var convs []ref
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for _, c := range sh.convList {
+			convs = append(convs, ref{c, sh})
+		}
+	}
+	slices.SortFunc(convs, func(a, b ref) int {
+		return cmp.Or(bytes.Compare(a.c.key.src[:], b.c.key.src[:]), bytes.Compare(a.c.key.dst[:], b.c.key.dst[:]),
+			cmp.Compare(a.c.key.proto, b.c.key.proto), cmp.Compare(a.c.key.dport, b.c.key.dport))
 	})
-	for _, c := range convs {
-		st := m.state(c)
+	for _, r := range convs {
+		st := r.sh.state(r.c, false)
 		if err := fn(&st); err != nil {
 			return err
 		}
@@ -113,29 +121,41 @@ func (m *Model) EachState(fn func(*ConvState) error) error {
 func (m *Model) States() []ConvState {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]ConvState, 0, len(m.convs))
-	for _, c := range m.convs {
-		out = append(out, m.state(c))
+	n := 0
+	for i := range m.shards {
+		n += len(m.shards[i].convList)
+	}
+	out := make([]ConvState, 0, n)
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for _, c := range sh.convList {
+			out = append(out, sh.state(c, true))
+		}
 	}
 	return out
 }
 
-func (m *Model) state(c *conv) ConvState {
+// state returns c's state; its samples and hourly counts are the model's
+// own unless copied (clone).
+func (sh *shard) state(c *conv, clone bool) ConvState {
 	st := ConvState{
 		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
 		Proto: c.key.proto, DPort: c.key.dport,
 		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
-		Samples: slices.Clone(c.samples),
+		Samples: c.samples,
 	}
-	for i := range c.sides {
-		st.Sides[i] = c.sides[i]
-		st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
+	st.Sides = c.sides
+	if clone {
+		st.Samples = slices.Clone(c.samples)
+		for i := range st.Sides {
+			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
+		}
 	}
 	for _, l := range c.labels {
-		st.Labels = append(st.Labels, LabelState{Name: m.strs.names[l.id], Sides: l.sides})
+		st.Labels = append(st.Labels, LabelState{Name: sh.strs.names[l.id], Sides: l.sides})
 	}
 	for _, h := range c.hosts {
-		st.Hosts = append(st.Hosts, m.strs.names[h])
+		st.Hosts = append(st.Hosts, sh.strs.names[h])
 	}
 	return st
 }
@@ -148,17 +168,37 @@ func (m *Model) RuleTags() map[string]string {
 	return m.ruleTagNames()
 }
 
+// ruleTagNames returns RuleTags: the tag of the latest line, of all shards,
+// that showed one on the rule.
 func (m *Model) ruleTagNames() map[string]string {
-	out := make(map[string]string, len(m.ruleTags))
-	for rule, tag := range m.ruleTags {
-		out[m.strs.names[rule]] = m.strs.names[tag]
+	type tagAt struct {
+		tag string
+		at  int64
+	}
+	latest := make(map[string]tagAt)
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for j := range sh.labels {
+			sh.flushLabel(&sh.labels[j])
+		}
+		for rule, t := range sh.ruleTags {
+			name, tag := sh.strs.names[rule], sh.strs.names[t.tag]
+			if old, ok := latest[name]; !ok || t.at > old.at || (t.at == old.at && tag > old.tag) {
+				latest[name] = tagAt{tag, t.at}
+			}
+		}
+	}
+	out := make(map[string]string, len(latest))
+	for rule, t := range latest {
+		out[rule] = t.tag
 	}
 	return out
 }
 
-// SessionState is one tracked (still open) connection, so that an import can
+// SessionState is one tracked (still open) session, so that an import can
 // continue where the previous one stopped: a connection whose lines straddle
-// two files counts once.
+// two files counts once. Sessions of one key that overlap (NSX) are one
+// SessionState each.
 type SessionState struct {
 	Src, Dst     netip.Addr
 	Host, Group  string // reporting host; Nutanix policy UUID
@@ -174,63 +214,129 @@ type SessionState struct {
 	Record       *SessionRecord // its record so far, with Options.Records
 }
 
-// Sessions returns the tracked connections and each host's clock.
+// Sessions returns the tracked sessions and each host's clock.
 func (m *Model) Sessions() ([]SessionState, map[string]int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]SessionState, 0, len(m.open))
-	for k, s := range m.open {
-		st := SessionState{
-			Src: toAddr(k.src, s.conv.v4), Dst: toAddr(k.dst, s.conv.v4),
-			Host: m.strs.names[k.host], Group: m.strs.names[k.group],
-			SPort: k.sport, DPort: k.dport, Proto: k.proto, Side: k.side, ConvDPort: s.conv.key.dport,
-			Last: s.last, Seen: s.seen, Unanswered: s.unans, Matched: s.matched, HasCounters: s.hasCount,
-		}
-		if s.rec != nil {
-			r := taken(s)
-			st.Record = &r
-		}
-		out = append(out, st)
-	}
-	clocks := make(map[string]int64, len(m.clocks))
-	for id, t := range m.clocks {
-		if t != 0 {
-			clocks[m.strs.names[id]] = t
-		}
-	}
+	var out []SessionState
+	clocks, _ := m.EachSession(func(st *SessionState) error {
+		out = append(out, *st)
+		return nil
+	})
 	return out, clocks
 }
 
-// Restore loads tracked connections and host clocks saved by Sessions into
-// an empty model, before new events are added.
-func (m *Model) Restore(sessions []SessionState, clocks map[string]int64) {
+// EachSession calls fn with every tracked session, one at a time (fn must
+// not keep it), and returns each host's clock: Sessions without a copy of
+// every session. The model is locked meanwhile.
+func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for host, t := range clocks {
-		id := m.strs.id(host)
-		for int(id) >= len(m.clocks) {
-			m.clocks = append(m.clocks, 0)
+	clocks := make(map[string]int64)
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for id, t := range sh.clocks {
+			if name := sh.strs.names[id]; t != 0 && t > clocks[name] {
+				clocks[name] = t
+			}
 		}
-		m.clocks[id] = max(m.clocks[id], t)
+		var err error
+		sh.open.each(func(k openKey, v *openVal) {
+			if err == nil {
+				err = sh.eachSession(k, v, fn)
+			}
+		})
+		if err != nil {
+			return clocks, err
+		}
 	}
-	for _, st := range sessions {
-		ck := convKey{src: st.Src.As16(), dst: st.Dst.As16(), proto: st.Proto, dport: st.ConvDPort}
-		c := m.convs[ck]
-		if c == nil {
-			c = &conv{key: ck, v4: st.Src.Is4()}
-			m.convs[ck] = c
-		}
-		k := sessKey{src: ck.src, dst: ck.dst, host: m.strs.id(st.Host), group: m.strs.id(st.Group),
-			sport: st.SPort, dport: st.DPort, proto: st.Proto, side: st.Side}
-		s := &session{conv: c, last: st.Last, seen: st.Seen, host: k.host,
-			unans: st.Unanswered, matched: st.Matched, hasCount: st.HasCounters}
-		if st.Record != nil { // continued, as taken already
-			s.rec = &record{SessionRecord: *st.Record}
-			s.rec.Labels, s.rec.Samples = slices.Clone(st.Record.Labels), slices.Clone(st.Record.Samples)
-		}
-		m.open[k] = s
+	return clocks, nil
+}
+
+// eachSession calls fn with the sessions open on key k.
+func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
+	c, p := sh.convList[v.conv], &sh.points[k.point]
+	st := SessionState{
+		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
+		Host: sh.strs.names[p.host], Group: sh.strs.names[p.group],
+		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.dport,
+		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
+		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,
 	}
-	m.sweepAt = max(m.sweepAt, min(2*len(m.open), m.opts.MaxOpen))
+	rs := sh.recs[k]
+	for i := 0; i < int(v.n); i++ {
+		st.Record = nil
+		if i < len(rs) {
+			r := taken(rs[i], st.Last, st.Unanswered)
+			st.Record = &r
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Restore loads tracked sessions and host clocks saved by Sessions into
+// an empty model, before new events are added.
+func (m *Model) Restore(sessions []SessionState, clocks map[string]int64) {
+	m.RestoreClocks(clocks)
+	for i := range sessions {
+		m.RestoreSession(&sessions[i])
+	}
+}
+
+// RestoreClocks loads host clocks saved by Sessions or EachSession.
+func (m *Model) RestoreClocks(clocks map[string]int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for host, t := range clocks {
+			c := sh.hostClock(sh.strs.id(host))
+			*c = max(*c, t)
+		}
+	}
+}
+
+// RestoreSession loads one tracked session saved by Sessions or
+// EachSession, before new events are added: sessions of one key add up.
+func (m *Model) RestoreSession(st *SessionState) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	src, dst := st.Src.As16(), st.Dst.As16()
+	sh := &m.shards[shardOfAddrs(src, dst, st.Proto)]
+	ck := convKey{src: src, dst: dst, proto: st.Proto, dport: st.ConvDPort}
+	ci, ok := sh.convs[ck]
+	if !ok {
+		ci = uint32(len(sh.convList))
+		sh.convList = append(sh.convList, &conv{key: ck, v4: st.Src.Is4()})
+		sh.convs[ck] = ci
+	}
+	// Nutanix connections are never opened by match lines.
+	k, p := sh.keyOf(src, dst, st.SPort, st.DPort, !st.Matched)
+	p.host, p.group, p.side, p.proto = sh.strs.id(st.Host), sh.strs.id(st.Group), st.Side, st.Proto
+	k.point = sh.pointID(p)
+	v := sh.open.get(k)
+	if v == nil {
+		v = sh.open.put(k)
+		*v = openVal{conv: ci, seen: packSeen(st.Seen)}
+		sh.setLast(k, v, st.Last)
+		for f, on := range map[uint8]bool{fUnans: st.Unanswered, fMatched: st.Matched, fCounted: st.HasCounters} {
+			if on {
+				v.flags |= f
+			}
+		}
+	}
+	v.seen = max(v.seen, packSeen(st.Seen))
+	if v.n < math.MaxUint16 {
+		v.n++
+		sh.openSessions++
+	}
+	if st.Record != nil && sh.recs != nil { // continued, as taken already
+		r := &record{SessionRecord: *st.Record}
+		r.Labels, r.Samples = slices.Clone(st.Record.Labels), slices.Clone(st.Record.Samples)
+		sh.recs[k] = append(sh.recs[k], r)
+	}
+	sh.sweepAt = max(sh.sweepAt, min(2*sh.open.len(), sh.maxOpen))
 }
 
 func toAddr(a addr, v4 bool) netip.Addr {

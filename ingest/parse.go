@@ -22,6 +22,8 @@ type options struct {
 	library bool // read <PRI> headers with go-syslog instead of the fast path
 	workers int
 	hold    bool // Read leaves a last line without newline unread
+	shards  int  // Read splits each batch's events into this many shards (Batch.Shards)
+	shardOf func(*Event) int
 }
 
 // Option configures a Parser or Read.
@@ -56,6 +58,13 @@ func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
 // unread, for an input that may still be being written: Stats.Pending says
 // how many bytes were held back, and Stats.Bytes ends at a line end.
 func WithHoldPartialLine() Option { return func(o *options) { o.hold = true } }
+
+// WithShards makes Read's workers split each batch's events by shard(ev), a
+// number in [0, n) that must be safe for concurrent use: Batch.Shards then
+// holds each shard's events, so that a consumer can apply them in parallel.
+func WithShards(n int, shard func(*Event) int) Option {
+	return func(o *options) { o.shards, o.shardOf = n, shard }
+}
 
 func newOptions(opts []Option) options {
 	o := options{ref: time.Now(), loc: time.UTC, maxLine: DefaultMaxLineLength}

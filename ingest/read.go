@@ -23,6 +23,9 @@ type Batch struct {
 	FirstLine int64   // number of the batch's first line, 1-based
 	Events    []Event // the Parsed lines, in input order
 	Stats     Stats   // what the batch's lines were; line numbers are final
+	// Shards holds, with WithShards, the indices in Events of each shard's
+	// events, in order.
+	Shards [][]int32
 }
 
 type chunk struct {
@@ -309,5 +312,24 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 		if bucket == Malformed {
 			b.Stats.sample(newParseError(name, b.Stats.Lines, line, err))
 		}
+	}
+	p.split(b)
+}
+
+// split fills b.Shards when WithShards asks for it.
+func (p *Parser) split(b *Batch) {
+	n := p.opts.shards
+	if n <= 0 {
+		return
+	}
+	if len(b.Shards) != n {
+		b.Shards = make([][]int32, n)
+	}
+	for i := range b.Shards {
+		b.Shards[i] = b.Shards[i][:0]
+	}
+	for i := range b.Events {
+		s := p.opts.shardOf(&b.Events[i])
+		b.Shards[s] = append(b.Shards[s], int32(i))
 	}
 }

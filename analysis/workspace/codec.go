@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
-	"sort"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -218,53 +217,8 @@ func decodeState(b []byte) (analysis.ConvState, error) {
 	return c, nil
 }
 
-// encodeTracking writes the open connections, with their session records
-// when the model keeps them, the host clocks and the model's record
-// sequence (trackingVersion 2; version 1, without records, is still read).
-func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64, recordSeq uint64) []byte {
-	e := enc{make([]byte, 0, 64*len(sessions)+64)}
-	e.byte(trackingVersion)
-	hosts := make([]string, 0, len(clocks))
-	for h := range clocks {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
-	e.u(uint64(len(hosts)))
-	for _, h := range hosts {
-		e.s(h)
-		e.i(clocks[h])
-	}
-	e.u(recordSeq)
-	e.u(uint64(len(sessions)))
-	for _, s := range sessions {
-		e.addr(s.Src)
-		e.addr(s.Dst)
-		e.s(s.Host)
-		e.s(s.Group)
-		e.u(uint64(s.SPort))
-		e.u(uint64(s.DPort))
-		e.byte(s.Proto)
-		e.byte(byte(s.Side))
-		e.u(uint64(s.ConvDPort))
-		for _, n := range s.Last {
-			e.u(n)
-		}
-		e.i(s.Seen)
-		var flags byte
-		for i, f := range []bool{s.Unanswered, s.Matched, s.HasCounters, s.Record != nil} {
-			if f {
-				flags |= 1 << i
-			}
-		}
-		e.byte(flags)
-		if s.Record != nil {
-			e.record(s.Record)
-		}
-	}
-	return e.b
-}
-
-// trackingVersion is the format encodeTracking writes.
+// trackingVersion is the last version of tracking rows that held every
+// open connection (tracking.go writes trackingChunked since).
 const trackingVersion = 2
 
 // tracked is what decodeTracking reads.
@@ -274,7 +228,7 @@ type tracked struct {
 	recordSeq uint64
 }
 
-// decodeTracking reads what encodeTracking wrote, or its version 1.
+// decodeTracking reads a tracking row of version 1 or 2.
 func decodeTracking(b []byte) (tracked, error) {
 	d := dec{b: b}
 	v := d.byte()

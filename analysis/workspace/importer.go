@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,10 +40,20 @@ type ImportOptions struct {
 	Parse    []ingest.Option
 	Model    analysis.Options
 	Progress func(analysis.Progress)
+	// Workers is how many goroutines add events to the model (default
+	// GOMAXPROCS).
+	Workers int
 	// Unauthenticated, when set, says which files hold lines received over
 	// UDP (a listener's archive segments with a listen.UDPMarker): their
 	// events count as unauthenticated (analysis.OriginUnauthenticated).
 	Unauthenticated func(file string) bool
+}
+
+func (o *ImportOptions) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // Import reads files into the workspace, one transaction per file, holding
@@ -137,16 +150,19 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if err != nil {
 		return res, -1, err
 	}
-	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine()}, o.Parse...)
+	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine(),
+		analysis.ShardOption()}, o.Parse...)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
+	par := m.Parallel(o.workers())
+	defer par.Close()
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
 		if udp {
 			for i := range b.Events {
 				b.Events[i].Unauthenticated = true
 			}
 		}
-		m.AddBatch(b.Events)
+		par.Add(b.Events, b.Shards)
 		if sp != nil {
 			return sp.spill(ctx, m)
 		}
@@ -208,6 +224,11 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 // marks the rows the import spilled).
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
+	// The model's garbage goes back to the system before the commit, and
+	// the commit's own (decoded and re-encoded states) is collected early:
+	// without this, the commit's peak was the parse's plus 180 MB.
+	defer lowGC()()
+	debug.FreeOSMemory()
 	return ws.write(ctx, func(tx *sql.Tx) error {
 		if err := mergeStates(ctx, tx, m); err != nil {
 			return err
@@ -221,9 +242,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 				return err
 			}
 		}
-		sessions, clocks := m.Sessions()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeTracking(sessions, clocks, m.RecordSeq())); err != nil {
+		if err := saveTracking(ctx, tx, m); err != nil {
 			return err
 		}
 		id, err := saveSource(ctx, tx, row, content, in)
@@ -239,6 +258,35 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 		failpoint("commit") // everything written, nothing committed yet
 		return nil
 	})
+}
+
+// commitGCPercent is the garbage collector's target percentage
+// (debug.SetGCPercent) while an import commits.
+const commitGCPercent = 20
+
+// The collector's setting is the process's: commits running at once (two
+// workspaces) lower it once and the last one restores it.
+var (
+	gcMu      sync.Mutex
+	gcHolders int
+	gcSaved   int
+)
+
+// lowGC sets commitGCPercent until the function it returns is called.
+func lowGC() func() {
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	if gcHolders == 0 {
+		gcSaved = debug.SetGCPercent(commitGCPercent)
+	}
+	gcHolders++
+	return func() {
+		gcMu.Lock()
+		defer gcMu.Unlock()
+		if gcHolders--; gcHolders == 0 {
+			debug.SetGCPercent(gcSaved)
+		}
+	}
 }
 
 // commits counts this process's import commits, for failpoint.
@@ -286,23 +334,6 @@ func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, content string, 
 		return 0, err
 	}
 	return r.LastInsertId()
-}
-
-// tracking loads the open connections left by the last import.
-func (ws *Workspace) tracking(ctx context.Context) (tracked, error) {
-	var b []byte
-	err := ws.db.QueryRowContext(ctx, `SELECT state FROM tracking WHERE id = 1`).Scan(&b)
-	if err == sql.ErrNoRows {
-		return tracked{}, nil
-	}
-	if err != nil {
-		return tracked{}, classify(err)
-	}
-	tr, err := decodeTracking(b)
-	if err != nil {
-		return tracked{}, fmt.Errorf("%w: open connections: %v", ErrCorrupt, err)
-	}
-	return tr, nil
 }
 
 // sourceStats are a source's line counts, summed over its imports.

@@ -66,11 +66,11 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		in.Events += s.Stats.Events
 		in.Malformed += s.Stats.Malformed
 	}
-	tr, err := ws.tracking(ctx)
+	tr, err := ws.openTracking(ctx, nil)
 	if err != nil {
 		return in, err
 	}
-	in.OpenConnections = len(tr.sessions)
+	in.OpenConnections = tr.sessions
 	mon, err := ws.Monitored(ctx)
 	for _, p := range mon {
 		in.Monitored = append(in.Monitored, p.String())

@@ -82,26 +82,34 @@ func (ws *Workspace) RecoverArchive(ctx context.Context, segments []string, o Im
 // commit, and each host's clock: what a model continuing from the
 // workspace's state is restored from (see Continue).
 func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
-	tr, err := ws.tracking(ctx)
-	return tr.sessions, tr.clocks, err
+	var sessions []analysis.SessionState
+	h, err := ws.openTracking(ctx, func(st *analysis.SessionState) {
+		st2 := *st
+		if st.Record != nil {
+			r := *st.Record
+			st2.Record = &r
+		}
+		sessions = append(sessions, st2)
+	})
+	return sessions, h.clocks, err
 }
 
 // Continue returns a model with options o continuing the workspace's open
 // connections, as the next live commit needs: it keeps session records when
 // the workspace is attached to a store, continuing their IDs.
 func (ws *Workspace) Continue(ctx context.Context, o analysis.Options) (*analysis.Model, error) {
-	tr, err := ws.tracking(ctx)
-	if err != nil {
-		return nil, err
-	}
 	journaled, err := ws.Journaled(ctx)
 	if err != nil {
 		return nil, err
 	}
 	o.Records = o.Records || journaled
 	m := analysis.NewModel(o)
-	m.Restore(tr.sessions, tr.clocks)
-	m.SetRecordSeq(tr.recordSeq)
+	h, err := ws.openTracking(ctx, m.RestoreSession)
+	if err != nil {
+		return nil, err
+	}
+	m.RestoreClocks(h.clocks)
+	m.SetRecordSeq(h.recordSeq)
 	return m, nil
 }
 

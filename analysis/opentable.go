@@ -1,0 +1,176 @@
+package analysis
+
+import "math/bits"
+
+// table is an open-addressing hash table of open connections: linear
+// probing, between 68% and 85% full once grown (by a quarter at a time),
+// deletion by shifting back (no tombstones). Its 44-byte slots hold no
+// pointers and live outside the Go heap (allocSlots), and a lookup or an
+// insert gives the slot's value to change in place: one probe per line.
+// free must be called when the table is dropped.
+type table struct {
+	slots []slot
+	n     int // live entries
+}
+
+type slot struct {
+	k openKey
+	v openVal // v.n == 0: an empty slot
+}
+
+const (
+	tableMin  = 64
+	tableLoad = 85 // percent
+)
+
+func (k openKey) hash() uint64 {
+	a := uint64(k.src) | uint64(k.dst)<<32
+	b := uint64(k.sport) | uint64(k.dport)<<16 | uint64(k.point)<<32
+	h := (a ^ b*0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	return h ^ h>>31
+}
+
+// home returns the slot where a key of hash h belongs.
+func (t *table) home(h uint64) int {
+	i, _ := bits.Mul64(h, uint64(len(t.slots)))
+	return int(i)
+}
+
+// get returns the value of k, or nil. It stays valid until the next put or
+// del.
+func (t *table) get(k openKey) *openVal {
+	if t.n == 0 {
+		return nil
+	}
+	for i := t.home(k.hash()); ; {
+		s := &t.slots[i]
+		if s.v.n == 0 {
+			return nil
+		}
+		if s.k == k {
+			return &s.v
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+// put returns the value of k, which must not be in t, for the caller to
+// fill (with n > 0). It stays valid until the next put or del.
+func (t *table) put(k openKey) *openVal {
+	if (t.n+1)*100 > len(t.slots)*tableLoad {
+		t.resize(max(tableMin, len(t.slots)+len(t.slots)/4))
+	}
+	t.n++
+	return t.insert(k)
+}
+
+func (t *table) insert(k openKey) *openVal {
+	for i := t.home(k.hash()); ; {
+		s := &t.slots[i]
+		if s.v.n == 0 {
+			s.k = k
+			return &s.v
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+func (t *table) resize(size int) {
+	old := t.slots
+	t.slots = allocSlots(size)
+	for i := range old {
+		if s := &old[i]; s.v.n != 0 {
+			*t.insert(s.k) = s.v
+		}
+	}
+	freeSlots(old)
+}
+
+// free releases the slots.
+func (t *table) free() {
+	freeSlots(t.slots)
+	*t = table{}
+}
+
+// del removes k if it is there.
+func (t *table) del(k openKey) {
+	if t.n == 0 {
+		return
+	}
+	for i := t.home(k.hash()); ; {
+		s := &t.slots[i]
+		if s.v.n == 0 {
+			return
+		}
+		if s.k == k {
+			t.delAt(i)
+			return
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
+// delAt empties slot i and shifts back the entries after it that may not
+// sit before their home.
+func (t *table) delAt(i int) {
+	t.n--
+	for j := i; ; {
+		t.slots[i].v = openVal{}
+		for {
+			if j++; j == len(t.slots) {
+				j = 0
+			}
+			s := &t.slots[j]
+			if s.v.n == 0 {
+				return
+			}
+			h := t.home(s.k.hash())
+			// s may move to i unless its home lies cyclically in (i, j].
+			if (i <= j && (h <= i || h > j)) || (i > j && h <= i && h > j) {
+				t.slots[i] = *s
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// deleteIf removes the entries for which fn, called once with each, reports
+// true. It goes down from an empty slot: a deletion moves back only entries
+// it has seen already.
+func (t *table) deleteIf(fn func(k openKey, v *openVal) bool) {
+	if t.n == 0 {
+		return
+	}
+	e := 0
+	for t.slots[e].v.n != 0 {
+		e++
+	}
+	for i, left := e, len(t.slots)-1; left > 0; left-- {
+		if i--; i < 0 {
+			i = len(t.slots) - 1
+		}
+		if s := &t.slots[i]; s.v.n != 0 && fn(s.k, &s.v) {
+			t.delAt(i)
+		}
+	}
+}
+
+// each calls fn with every entry. fn may change the value but must not put
+// or delete.
+func (t *table) each(fn func(k openKey, v *openVal)) {
+	for i := range t.slots {
+		if s := &t.slots[i]; s.v.n != 0 {
+			fn(s.k, &s.v)
+		}
+	}
+}
+
+// len returns the number of entries.
+func (t *table) len() int { return t.n }

@@ -1,0 +1,66 @@
+package analysis
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestTable checks the open-connection table against a map through random
+// puts, deletes, and sweeps that delete while they iterate, with keys that
+// collide on purpose (few distinct values) and a table that grows.
+func TestTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var tb table
+	defer tb.free()
+	want := map[openKey]uint32{}
+	key := func() openKey {
+		return openKey{src: uint32(r.IntN(50)), dst: 7, sport: uint16(r.IntN(300)), point: uint32(r.IntN(3))}
+	}
+	check := func(step int) {
+		if tb.len() != len(want) {
+			t.Fatalf("step %d: %d entries, want %d", step, tb.len(), len(want))
+		}
+		for k, c := range want {
+			if v := tb.get(k); v == nil || v.conv != c {
+				t.Fatalf("step %d: %+v: got %+v, want conv %d", step, k, v, c)
+			}
+		}
+		n := 0
+		tb.each(func(k openKey, v *openVal) {
+			if want[k] != v.conv {
+				t.Fatalf("step %d: each gave %+v = %d, want %d", step, k, v.conv, want[k])
+			}
+			n++
+		})
+		if n != len(want) {
+			t.Fatalf("step %d: each gave %d entries, want %d", step, n, len(want))
+		}
+	}
+	for step := 0; step < 200_000; step++ {
+		k := key()
+		switch op := r.IntN(100); {
+		case op < 60:
+			if v := tb.get(k); v != nil {
+				v.conv = uint32(step)
+			} else {
+				*tb.put(k) = openVal{conv: uint32(step), n: 1}
+			}
+			want[k] = uint32(step)
+		case op < 99:
+			tb.del(k)
+			delete(want, k)
+		default:
+			cut := uint32(r.IntN(step + 1))
+			tb.deleteIf(func(k openKey, v *openVal) bool { return v.conv < cut })
+			for k, c := range want {
+				if c < cut {
+					delete(want, k)
+				}
+			}
+		}
+		if step%997 == 0 {
+			check(step)
+		}
+	}
+	check(-1)
+}

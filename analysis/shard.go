@@ -1,0 +1,632 @@
+package analysis
+
+import (
+	"encoding/binary"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// shard is one part of a Model: the conversations of some pairs of hosts,
+// and their open connections in a table without pointers, so that a
+// million of them cost tens of megabytes and nothing to the garbage
+// collector's scans.
+type shard struct {
+	opts     *Options
+	idx      int
+	strs     stringTable
+	convs    map[convKey]uint32
+	convList []*conv
+	open     *table                // in Model.tables
+	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
+	recs     map[openKey][]*record // with Options.Records: the records of a key's open sessions, oldest first
+	points   []point
+	pointIDs map[point]uint32
+	pointMRU [64]uint32 // recently used point ids plus one, by hash
+	v6       map[addr]uint32
+	clocks   []int64           // per host id: the latest event time it logged (unix s)
+	ruleTags map[uint32]ruleAt // NSX "rule X" label → the tag seen on the same rule
+	ruleIDs  map[ruleRef]uint32
+	labels   [64]labelCache
+	sweepAt  int
+	maxOpen  int
+	scratch  []uint32 // evict's
+
+	openSessions int // sessions open: the sum of the keys' n
+	events       int64
+	sessions     int64
+	expired      int64
+	recorder     recorder // with Options.Records
+}
+
+// openKey identifies a connection as its enforcement point logs it.
+type openKey struct {
+	src, dst     uint32 // IPv4 addresses; for IPv6 ones, ids in shard.v6 (the point says which)
+	sport, dport uint16
+	point        uint32 // index in shard.points: who logged it, on which side, the protocol
+}
+
+// openVal is what is tracked of an open connection: 28 bytes.
+type openVal struct {
+	conv  uint32    // index in shard.convList
+	seen  uint32    // its latest line, seconds since seenBase; 0: its lines had no time
+	last  [4]uint32 // cumulative counters seen so far, when they fit (fBig: in shard.big)
+	n     uint16    // sessions open on the key: NSX sessions with the same key overlap
+	flags uint8
+}
+
+// openVal flags.
+const (
+	fUnans   = 1 << iota // counted in its side's Unanswered
+	fMatched             // NSX: opened by match lines
+	fCounted             // its lines carried counters
+	fBig                 // its counters are in shard.big
+)
+
+// point is an enforcement point logging one protocol, with what a key's
+// addresses are.
+type point struct {
+	host, group uint32 // reporting host; Nutanix policy UUID
+	side        ingest.Direction
+	proto       uint8
+	flags       uint8
+}
+
+// point flags.
+const (
+	pNutanix = 1 << iota // Nutanix conntrack semantics (else NSX)
+	pSrc6                // the key's src is an IPv6 id
+	pDst6                // … its dst
+)
+
+// seenBase makes seconds since 1999-12-31T23:59:59Z fit in 32 bits until
+// 2136; later times saturate (the parser refuses times after 2199).
+const seenBase = 946684799
+
+func packSeen(unix int64) uint32 {
+	if unix == 0 {
+		return 0
+	}
+	return uint32(min(max(unix-seenBase, 1), math.MaxUint32))
+}
+
+func unpackSeen(s uint32) int64 {
+	if s == 0 {
+		return 0
+	}
+	return int64(s) + seenBase
+}
+
+type ruleRef struct{ set, id string }
+
+// ruleAt is the tag of a rule and the time of the latest line that showed it.
+type ruleAt struct {
+	tag uint32
+	at  int64 // unix ns; 0: no time
+}
+
+// minSweep is how many open keys a shard holds before its first sweep.
+const minSweep = 1 << 12
+
+func (sh *shard) init(opts *Options, idx int, open *table) {
+	open.free()
+	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[convKey]uint32),
+		pointIDs: make(map[point]uint32), ruleTags: make(map[uint32]ruleAt),
+		ruleIDs: make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
+	sh.sweepAt = min(minSweep, sh.maxOpen)
+	if opts.Records {
+		sh.recs = make(map[openKey][]*record)
+	}
+}
+
+// hostClock returns the slot of host's clock.
+func (sh *shard) hostClock(host uint32) *int64 {
+	for int(host) >= len(sh.clocks) {
+		sh.clocks = append(sh.clocks, 0)
+	}
+	return &sh.clocks[host]
+}
+
+// add records one event.
+func (sh *shard) add(ev *ingest.Event) {
+	p := sh.prepare(ev)
+	sh.apply(&p)
+}
+
+// addBatch records the events idx of evs, in order.
+func (sh *shard) addBatch(evs []ingest.Event, idx []int32) {
+	for _, i := range idx {
+		if ev := &evs[i]; ev.Src.IsValid() && ev.Dst.IsValid() {
+			sh.add(ev)
+		}
+	}
+}
+
+// prep is an event with its connection's key.
+type prep struct {
+	ev       *ingest.Event
+	k        openKey
+	host     uint32
+	src, dst addr
+}
+
+func (sh *shard) prepare(ev *ingest.Event) prep {
+	p := prep{ev: ev, host: sh.strs.id(ev.Host), src: ev.Src.As16(), dst: ev.Dst.As16()}
+	nutanix := ev.Vendor == ingest.Nutanix
+	k, pt := sh.keyOf(p.src, p.dst, ev.SPort, ev.DPort, nutanix)
+	pt.host, pt.side, pt.proto = p.host, ev.Direction, ev.Proto
+	if nutanix {
+		pt.group = sh.strs.id(ev.PolicyID)
+	}
+	k.point = sh.pointID(pt)
+	p.k = k
+	return p
+}
+
+func (sh *shard) apply(p *prep) {
+	ev := p.ev
+	sh.events++
+	now := int64(0)
+	if !ev.Time.IsZero() {
+		now = ev.Time.Unix()
+		clock := sh.hostClock(p.host)
+		*clock = max(*clock, now)
+	}
+	s := step{k: p.k, ev: ev, now: now}
+	if s.vp = sh.open.get(p.k); s.vp != nil {
+		s.v, s.ok = *s.vp, true
+		if now != 0 && now-unpackSeen(s.v.seen) > sh.timeout(p.k.point, s.v.flags) {
+			sh.drop(p.k, &s.v) // idle too long: a new connection on the same ports
+			sh.expired++
+			s.vp, s.ok = nil, false
+		}
+	}
+	if !s.ok {
+		s.v = openVal{conv: sh.conversation(ev, &p.src, &p.dst)}
+	}
+	s.c = sh.convList[s.v.conv]
+	sampled := len(s.c.samples)
+	s.c.observe(ev, sh, p.host)
+	s.sampled = len(s.c.samples) > sampled
+	if ev.Vendor == ingest.Nutanix {
+		sh.nutanix(&s)
+	} else {
+		sh.nsx(&s)
+	}
+	if sh.open.len() >= sh.sweepAt {
+		sh.sweep()
+	}
+}
+
+// store writes the state of s's connection back to the table.
+func (sh *shard) store(s *step) {
+	if s.vp == nil {
+		s.vp = sh.open.put(s.k)
+	}
+	*s.vp = s.v
+}
+
+// remove deletes s's connection from the table.
+func (sh *shard) remove(s *step) {
+	if s.vp != nil {
+		sh.open.del(s.k)
+		s.vp = nil
+	}
+}
+
+// step is one line being applied to its connection.
+type step struct {
+	k       openKey
+	v       openVal
+	vp      *openVal // its slot in the table, when there is one
+	ok      bool     // v is the connection's state (else it starts now)
+	c       *conv
+	ev      *ingest.Event
+	now     int64
+	sampled bool // c kept the line as evidence
+}
+
+// keyOf returns the key of a connection without its point, and the point's
+// address flags.
+func (sh *shard) keyOf(src, dst addr, sport, dport uint16, nutanix bool) (openKey, point) {
+	k := openKey{sport: sport, dport: dport}
+	var p point
+	if nutanix {
+		p.flags |= pNutanix
+	}
+	var v6 bool
+	if k.src, v6 = sh.addrID(src); v6 {
+		p.flags |= pSrc6
+	}
+	if k.dst, v6 = sh.addrID(dst); v6 {
+		p.flags |= pDst6
+	}
+	return k, p
+}
+
+// addrID returns an IPv4 address as its 32 bits, an IPv6 one as its id in
+// the shard (true).
+func (sh *shard) addrID(a addr) (uint32, bool) {
+	if binary.LittleEndian.Uint64(a[:8]) == 0 && binary.LittleEndian.Uint32(a[8:12]) == 0xffff0000 {
+		return binary.BigEndian.Uint32(a[12:]), false
+	}
+	if sh.v6 == nil {
+		sh.v6 = make(map[addr]uint32)
+	}
+	id, ok := sh.v6[a]
+	if !ok {
+		id = uint32(len(sh.v6))
+		sh.v6[a] = id
+	}
+	return id, true
+}
+
+func (sh *shard) pointID(p point) uint32 {
+	slot := &sh.pointMRU[(p.host*0x9e3779b1^p.group*0x85ebca77^uint32(p.side)<<9^uint32(p.proto)<<1^uint32(p.flags))&63]
+	if *slot != 0 && sh.points[*slot-1] == p {
+		return *slot - 1
+	}
+	id, ok := sh.pointIDs[p]
+	if !ok {
+		id = uint32(len(sh.points))
+		sh.points = append(sh.points, p)
+		sh.pointIDs[p] = id
+	}
+	*slot = id + 1
+	return id
+}
+
+// timeout returns, in seconds, how long a connection of point p in state
+// flags may go unlogged.
+func (sh *shard) timeout(p uint32, flags uint8) int64 {
+	if sh.opts.IdleTimeout > 0 {
+		return int64(sh.opts.IdleTimeout / time.Second)
+	}
+	pt := &sh.points[p]
+	return timerSecs(pt.flags&pNutanix != 0, pt.proto, flags&fUnans != 0) + int64(Grace/time.Second)
+}
+
+// convKeyOf returns the key of ev's conversation.
+func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) convKey {
+	k := convKey{src: *src, dst: *dst, proto: ev.Proto, dport: ev.DPort}
+	if ev.Proto == ingest.ProtoICMP || ev.Proto == ingest.ProtoICMPv6 {
+		k.dport = 0
+		if ev.HasICMP {
+			k.dport = uint16(ev.ICMPType)
+		}
+	}
+	return k
+}
+
+// conversation returns the index of ev's conversation, made if new.
+func (sh *shard) conversation(ev *ingest.Event, src, dst *addr) uint32 {
+	k := sh.convKeyOf(ev, src, dst)
+	if i, ok := sh.convs[k]; ok {
+		return i
+	}
+	i := uint32(len(sh.convList))
+	sh.convList = append(sh.convList, &conv{key: k, v4: ev.Src.Is4()})
+	sh.convs[k] = i
+	return i
+}
+
+// nutanix applies a hit-log line to its connection. Counters are cumulative
+// per connection: only their growth is added. A [New] line, or counters that
+// went down, start a new session; [Destroy] ends it.
+func (sh *shard) nutanix(s *step) {
+	ev := s.ev
+	cur := [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
+	if s.ok && ev.HasCounters && s.v.flags&fCounted != 0 && shrank(sh.lastOf(s.k, &s.v), cur) {
+		if s.now != 0 && s.now < unpackSeen(s.v.seen) {
+			sh.noteOpen(s) // an older report of the same connection (files read out of order)
+			return
+		}
+		sh.end(s.k, &s.v) // the counters restarted: a new connection on the same ports
+		s.ok = false
+	}
+	if s.ok && ev.Kind == ingest.KindNew {
+		sh.end(s.k, &s.v)
+		s.ok = false
+	}
+	if !s.ok {
+		s.v = openVal{conv: s.v.conv, n: 1}
+		sh.openSessions++
+		if r := sh.start(s.k, s.c, ev, s.now); r != nil {
+			sh.recs[s.k] = []*record{r}
+		}
+	}
+	side := s.c.side(ev.Direction)
+	if ev.HasCounters {
+		sh.addCounters(s.k, &s.v, side, cur)
+	} else if s.v.flags&fCounted == 0 {
+		markUnanswered(side, &s.v, blocked(ev.Action))
+	}
+	sh.noteOpen(s)
+	if ev.Kind == ingest.KindDestroy {
+		sh.end(s.k, &s.v)
+		sh.remove(s)
+		return
+	}
+	s.v.seen = max(s.v.seen, packSeen(s.now))
+	sh.store(s)
+}
+
+// nsx applies a match or TERM line. Each match line opens a session at its
+// filter, and each TERM line closes one open session of its key, the oldest
+// (with its counters), or else is a session of its own: two pings at once
+// between the same hosts are two sessions. A match whose packet was dropped
+// is a whole session: the firewall keeps no state for it, and no TERM
+// follows (NSX logs every dropped packet).
+func (sh *shard) nsx(s *step) {
+	ev := s.ev
+	side := s.c.side(ev.Direction)
+	if ev.Kind == ingest.KindMatch {
+		r := sh.start(s.k, s.c, ev, s.now)
+		if blocked(ev.Action) {
+			side.Unanswered++
+			if r != nil {
+				sh.noteRecord(r, s.c, ev, s.sampled)
+				sh.closeRecord(r, [4]uint64{}, true)
+			}
+			return
+		}
+		if !s.ok {
+			s.v = openVal{conv: s.v.conv, flags: fMatched}
+		}
+		if s.v.n < math.MaxUint16 {
+			s.v.n++
+			sh.openSessions++
+		}
+		s.v.seen = max(s.v.seen, packSeen(s.now))
+		sh.store(s)
+		if r != nil {
+			sh.noteRecord(r, s.c, ev, s.sampled)
+			sh.recs[s.k] = append(sh.recs[s.k], r)
+		}
+		return
+	}
+	var r *record
+	if s.ok && s.v.n > 0 {
+		if rs := sh.recs[s.k]; len(rs) > 0 {
+			r = rs[0]
+			sh.recs[s.k] = rs[1:]
+		}
+		s.v.n--
+		sh.openSessions--
+		if s.v.n == 0 {
+			sh.remove(s)
+			delete(sh.recs, s.k)
+		} else {
+			sh.store(s)
+		}
+	} else {
+		r = sh.start(s.k, s.c, ev, s.now) // a TERM without its match
+	}
+	var cur [4]uint64
+	unans := false
+	if ev.HasCounters {
+		cur = [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
+		for i := range cur {
+			side.Counts[i] += cur[i]
+		}
+		unans = cur[2] == 0
+	}
+	if unans {
+		side.Unanswered++
+	}
+	if r != nil {
+		sh.noteRecord(r, s.c, ev, s.sampled)
+		sh.closeRecord(r, cur, unans)
+	}
+}
+
+// start counts a session that starts with ev and returns its record (nil
+// without Options.Records).
+func (sh *shard) start(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+	sh.sessions++
+	c.side(ev.Direction).newSession(now)
+	if sh.recs == nil {
+		return nil
+	}
+	return sh.newRecord(k, c, ev, now)
+}
+
+// noteOpen adds line ev to the record of the open session it belongs to.
+func (sh *shard) noteOpen(s *step) {
+	if rs := sh.recs[s.k]; len(rs) > 0 {
+		sh.noteRecord(rs[0], s.c, s.ev, s.sampled)
+	}
+}
+
+// end closes the sessions open on key k (their records with their
+// counters) and clears v; the caller deletes or replaces k.
+func (sh *shard) end(k openKey, v *openVal) {
+	if rs := sh.recs[k]; len(rs) > 0 {
+		last := sh.lastOf(k, v)
+		for _, r := range rs {
+			sh.closeRecord(r, last, v.flags&fUnans != 0)
+		}
+		delete(sh.recs, k)
+	}
+	if v.flags&fBig != 0 {
+		delete(sh.big, k)
+	}
+	sh.openSessions -= int(v.n)
+	*v = openVal{conv: v.conv}
+}
+
+// drop forgets connection k.
+func (sh *shard) drop(k openKey, v *openVal) {
+	sh.end(k, v)
+	sh.open.del(k)
+}
+
+// lastOf returns the cumulative counters of connection k.
+func (sh *shard) lastOf(k openKey, v *openVal) [4]uint64 {
+	if v.flags&fBig != 0 {
+		return sh.big[k]
+	}
+	return [4]uint64{uint64(v.last[0]), uint64(v.last[1]), uint64(v.last[2]), uint64(v.last[3])}
+}
+
+// setLast stores the cumulative counters of connection k.
+func (sh *shard) setLast(k openKey, v *openVal, cur [4]uint64) {
+	if cur[0]|cur[1]|cur[2]|cur[3] <= math.MaxUint32 {
+		v.last = [4]uint32{uint32(cur[0]), uint32(cur[1]), uint32(cur[2]), uint32(cur[3])}
+		if v.flags&fBig != 0 {
+			delete(sh.big, k)
+			v.flags &^= fBig
+		}
+		return
+	}
+	if sh.big == nil {
+		sh.big = make(map[openKey][4]uint64)
+	}
+	sh.big[k] = cur
+	v.last = [4]uint32{}
+	v.flags |= fBig
+}
+
+// addCounters moves a connection's cumulative counters to cur, adding the
+// growth to its side's totals.
+func (sh *shard) addCounters(k openKey, v *openVal, side *SideState, cur [4]uint64) {
+	last := sh.lastOf(k, v)
+	for i := range cur {
+		if cur[i] > last[i] {
+			side.Counts[i] += cur[i] - last[i]
+		}
+	}
+	sh.setLast(k, v, cur)
+	v.flags |= fCounted
+	markUnanswered(side, v, cur[2] == 0)
+}
+
+// markUnanswered sets whether a connection is, so far, unanswered.
+func markUnanswered(side *SideState, v *openVal, unans bool) {
+	if unans == (v.flags&fUnans != 0) {
+		return
+	}
+	if unans {
+		side.Unanswered++
+		v.flags |= fUnans
+	} else {
+		side.Unanswered--
+		v.flags &^= fUnans
+	}
+}
+
+func shrank(prev, cur [4]uint64) bool {
+	for i := range prev {
+		if cur[i] < prev[i] {
+			return true
+		}
+	}
+	return false
+}
+
+func blocked(a ingest.Action) bool { return a == ingest.ActionDrop || a == ingest.ActionReject }
+
+// sweep forgets connections idle for longer than their timeout, by the
+// clock of the host that logged them, then the least recently seen ones
+// while the shard holds more than its share of MaxOpen.
+func (sh *shard) sweep() {
+	sh.open.deleteIf(func(k openKey, v *openVal) bool {
+		if sh.clocks[sh.points[k.point].host]-unpackSeen(v.seen) <= sh.timeout(k.point, v.flags) {
+			return false
+		}
+		sh.end(k, v)
+		sh.expired++
+		return true
+	})
+	if sh.open.len() >= sh.maxOpen {
+		sh.evict(sh.maxOpen * 3 / 4)
+	}
+	sh.sweepAt = min(max(2*sh.open.len(), minSweep), sh.maxOpen)
+}
+
+// evict forgets the least recently seen connections until at most keep are
+// left: all those seen at or before a cut-off time, so that which go does
+// not depend on the table's order.
+func (sh *shard) evict(keep int) {
+	seen := sh.scratch[:0]
+	sh.open.each(func(_ openKey, v *openVal) { seen = append(seen, v.seen) })
+	slices.Sort(seen)
+	cut := seen[len(seen)-keep-1]
+	sh.scratch = seen
+	sh.open.deleteIf(func(k openKey, v *openVal) bool {
+		if v.seen > cut {
+			return false
+		}
+		sh.end(k, v)
+		sh.expired++
+		return true
+	})
+}
+
+// label returns the id of the tag an event belongs to, learning which NSX
+// rules carry which tag so that untagged TERM lines join their group.
+func (sh *shard) label(ev *ingest.Event) uint32 {
+	if ev.Vendor == ingest.Nutanix {
+		return sh.strs.id(ev.Policy)
+	}
+	slot := &sh.labels[(int(ingest.QuickHash(ev.Rule))+len(ev.Tag))%len(sh.labels)]
+	if slot.set == ev.RuleSet && slot.rule == ev.Rule && slot.tag == ev.Tag && slot.rule != "" {
+		if ev.Tag != "" && !ev.Time.IsZero() {
+			slot.at = max(slot.at, ev.Time.UnixNano())
+		}
+		return slot.id
+	}
+	sh.flushLabel(slot)
+	rule, id := sh.nsxLabel(ev)
+	*slot = labelCache{set: ev.RuleSet, rule: ev.Rule, tag: ev.Tag, ruleID: rule, id: id}
+	return id
+}
+
+// labelCache remembers the label of a recent (rule set, rule, tag), and the
+// latest time a line showed that tag on that rule since ruleTags last did.
+type labelCache struct {
+	set, rule, tag string
+	ruleID, id     uint32
+	at             int64
+}
+
+// flushLabel records in ruleTags the latest time slot's tag was seen on its
+// rule: the latest line's tag is the rule's.
+func (sh *shard) flushLabel(slot *labelCache) {
+	if slot.tag != "" && slot.at != 0 {
+		sh.tagRule(slot.ruleID, slot.id, slot.at)
+		slot.at = 0
+	}
+}
+
+func (sh *shard) tagRule(rule, tag uint32, at int64) {
+	if old, ok := sh.ruleTags[rule]; !ok || at >= old.at {
+		sh.ruleTags[rule] = ruleAt{tag, at}
+	}
+}
+
+// nsxLabel returns the ids of ev's "rule X" label and of its label.
+func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
+	ref := ruleRef{ev.RuleSet, ev.Rule}
+	rule, ok := sh.ruleIDs[ref]
+	if !ok {
+		name := "rule " + ev.Rule
+		if ev.RuleSet != "" {
+			name = "rule " + ev.RuleSet + "/" + ev.Rule
+		}
+		rule = sh.strs.id(name)
+		sh.ruleIDs[ref] = rule
+	}
+	if ev.Tag == "" {
+		return rule, rule
+	}
+	tag := sh.strs.id(ev.Tag)
+	at := int64(0)
+	if !ev.Time.IsZero() {
+		at = ev.Time.UnixNano()
+	}
+	sh.tagRule(rule, tag, at)
+	return rule, tag
+}

@@ -1,0 +1,37 @@
+//go:build unix
+
+package analysis
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// mmapMin is the size from which slots are mapped outside the heap.
+const mmapMin = 64 << 10
+
+// allocSlots returns n zeroed slots outside the Go heap: a table of a
+// million open connections is then neither counted twice by the garbage
+// collector's heap goal nor kept after a resize until the next collection.
+// The slots hold no pointers, so the collector need not see them. Small
+// tables stay on the heap.
+func allocSlots(n int) []slot {
+	size := n * int(unsafe.Sizeof(slot{}))
+	if size < mmapMin {
+		return make([]slot, n)
+	}
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return make([]slot, n)
+	}
+	return unsafe.Slice((*slot)(unsafe.Pointer(&b[0])), n)
+}
+
+// freeSlots returns slots made by allocSlots to the operating system.
+func freeSlots(s []slot) {
+	if len(s)*int(unsafe.Sizeof(slot{})) < mmapMin {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(slot{})))
+	_ = syscall.Munmap(b) // fails only for the heap slots of a failed Mmap, which the collector frees
+}

@@ -1,0 +1,312 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// The open connections an import leaves are kept for the next one. A busy
+// application leaves a million (connections that are never logged closed,
+// such as periodic hit logs'), so they are written and read as a stream:
+// the tracking row holds a header (trackingChunked: host clocks, the record
+// sequence, the host and policy names the sessions refer to, their count),
+// and tracking_chunks holds the sessions, in rows of about chunkSize bytes,
+// about 30 bytes each. Neither side holds them all at once in any form but
+// the model's own table.
+
+// trackingChunked is the version of the header written by saveTracking.
+// Versions 1 and 2 (codec.go: everything in the tracking row) are still read.
+const trackingChunked = 3
+
+// chunkSize is about how many bytes of sessions a tracking_chunks row holds.
+const chunkSize = 1 << 20
+
+// Session flags in a chunk.
+const (
+	tfUnanswered = 1 << iota
+	tfMatched
+	tfCounted
+	tfRecord
+	tfIPv6
+)
+
+// trackingHeader is what the tracking row says.
+type trackingHeader struct {
+	clocks    map[string]int64
+	recordSeq uint64
+	names     []string // hosts and policy UUIDs, by the index sessions use
+	sessions  int      // open sessions
+}
+
+// saveTracking replaces the stored open connections with m's, in tx.
+func saveTracking(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tracking_chunks`); err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO tracking_chunks (seq, state) VALUES (?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	w := chunkWriter{names: map[string]uint64{}}
+	flush := func() error {
+		if len(w.e.b) == 0 {
+			return nil
+		}
+		w.chunks++
+		_, err := ins.ExecContext(ctx, w.chunks, w.e.b)
+		w.e.b, w.prevSeen = w.e.b[:0], 0
+		return err
+	}
+	h := trackingHeader{recordSeq: m.RecordSeq()}
+	h.clocks, err = m.EachSession(func(st *analysis.SessionState) error {
+		w.add(st)
+		h.sessions++
+		if len(w.e.b) >= chunkSize {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	h.names = w.list
+	_, err = tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeHeader(&h))
+	return err
+}
+
+// chunkWriter encodes sessions into chunks.
+type chunkWriter struct {
+	e        enc
+	names    map[string]uint64
+	list     []string
+	prevSeen int64
+	chunks   int64
+}
+
+func (w *chunkWriter) name(s string) uint64 {
+	i, ok := w.names[s]
+	if !ok {
+		i = uint64(len(w.list))
+		w.names[s] = i
+		w.list = append(w.list, s)
+	}
+	return i
+}
+
+func (w *chunkWriter) add(st *analysis.SessionState) {
+	e := &w.e
+	var flags byte
+	for i, f := range []bool{st.Unanswered, st.Matched, st.HasCounters, st.Record != nil, !st.Src.Is4()} {
+		if f {
+			flags |= 1 << i
+		}
+	}
+	e.byte(flags)
+	if flags&tfIPv6 != 0 {
+		s, d := st.Src.As16(), st.Dst.As16()
+		e.b = append(append(e.b, s[:]...), d[:]...)
+	} else {
+		s, d := st.Src.As4(), st.Dst.As4()
+		e.b = append(append(e.b, s[:]...), d[:]...)
+	}
+	e.u(w.name(st.Host))
+	e.u(w.name(st.Group))
+	e.u(uint64(st.SPort))
+	e.u(uint64(st.DPort))
+	e.byte(st.Proto)
+	e.byte(byte(st.Side))
+	e.u(uint64(st.ConvDPort))
+	if flags&tfCounted != 0 {
+		for _, n := range st.Last {
+			e.u(n)
+		}
+	}
+	e.i(st.Seen - w.prevSeen)
+	w.prevSeen = st.Seen
+	if st.Record != nil {
+		e.record(st.Record)
+	}
+}
+
+func encodeHeader(h *trackingHeader) []byte {
+	e := enc{}
+	e.byte(trackingChunked)
+	hosts := make([]string, 0, len(h.clocks))
+	for host := range h.clocks {
+		hosts = append(hosts, host)
+	}
+	sort.Strings(hosts)
+	e.u(uint64(len(hosts)))
+	for _, host := range hosts {
+		e.s(host)
+		e.i(h.clocks[host])
+	}
+	e.u(h.recordSeq)
+	e.u(uint64(len(h.names)))
+	for _, n := range h.names {
+		e.s(n)
+	}
+	e.u(uint64(h.sessions))
+	return e.b
+}
+
+func decodeHeader(b []byte) (trackingHeader, error) {
+	d := dec{b: b}
+	h := trackingHeader{clocks: make(map[string]int64)}
+	if d.byte() != trackingChunked {
+		return h, errBadRecord
+	}
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		host := d.s()
+		h.clocks[host] = d.i()
+	}
+	h.recordSeq = d.u()
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		h.names = append(h.names, d.s())
+	}
+	h.sessions = int(d.u())
+	if d.err != nil || len(d.b) != 0 {
+		return h, errBadRecord
+	}
+	return h, nil
+}
+
+// decodeChunk calls fn with each session of a chunk.
+func decodeChunk(b []byte, names []string, fn func(*analysis.SessionState)) error {
+	d := dec{b: b}
+	name := func() string {
+		i := d.u()
+		if i >= uint64(len(names)) {
+			d.fail()
+			return ""
+		}
+		return names[i]
+	}
+	var seen int64
+	for len(d.b) > 0 && d.err == nil {
+		flags := d.byte()
+		var st analysis.SessionState
+		st.Src, st.Dst = d.addrOf(flags&tfIPv6 != 0), d.addrOf(flags&tfIPv6 != 0)
+		st.Host, st.Group = name(), name()
+		st.SPort, st.DPort = uint16(d.u()), uint16(d.u())
+		st.Proto, st.Side = d.byte(), ingest.Direction(d.byte())
+		st.ConvDPort = uint16(d.u())
+		if flags&tfCounted != 0 {
+			for i := range st.Last {
+				st.Last[i] = d.u()
+			}
+		}
+		seen += d.i()
+		st.Seen = seen
+		st.Unanswered, st.Matched, st.HasCounters = flags&tfUnanswered != 0, flags&tfMatched != 0, flags&tfCounted != 0
+		if flags&tfRecord != 0 {
+			r := d.record()
+			st.Record = &r
+		}
+		if d.err == nil {
+			fn(&st)
+		}
+	}
+	return d.err
+}
+
+// openTracking reads the stored open connections: each host's clock, the
+// record sequence and how many sessions, then, one at a time, the sessions
+// (each given to fn, which must not keep it). It reads in one transaction,
+// so that it sees one import's connections.
+func (ws *Workspace) openTracking(ctx context.Context, fn func(*analysis.SessionState)) (trackingHeader, error) {
+	tx, err := ws.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return trackingHeader{}, classify(err)
+	}
+	defer tx.Rollback()
+	var b []byte
+	err = tx.QueryRowContext(ctx, `SELECT state FROM tracking WHERE id = 1`).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return trackingHeader{clocks: map[string]int64{}}, nil
+	}
+	if err != nil {
+		return trackingHeader{}, classify(err)
+	}
+	if len(b) > 0 && b[0] != trackingChunked { // versions 1 and 2: all in one row
+		tr, err := decodeTracking(b)
+		if err != nil {
+			return trackingHeader{}, trackingCorrupt(err)
+		}
+		if fn != nil {
+			for i := range tr.sessions {
+				fn(&tr.sessions[i])
+			}
+		}
+		return trackingHeader{clocks: tr.clocks, recordSeq: tr.recordSeq, sessions: len(tr.sessions)}, nil
+	}
+	h, err := decodeHeader(b)
+	if err != nil || fn == nil {
+		if err != nil {
+			err = trackingCorrupt(err)
+		}
+		return h, err
+	}
+	return h, readChunks(ctx, tx, h, fn)
+}
+
+// readChunks gives fn every session of the stored chunks of open
+// connections, and checks that they are as many as header h says.
+func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func(*analysis.SessionState)) error {
+	rows, err := tx.QueryContext(ctx, `SELECT state FROM tracking_chunks ORDER BY seq`)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	n := 0
+	var b []byte
+	for rows.Next() {
+		if err := rows.Scan(&b); err != nil {
+			return classify(err)
+		}
+		if err := decodeChunk(b, h.names, func(st *analysis.SessionState) { n++; fn(st) }); err != nil {
+			return trackingCorrupt(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	if n != h.sessions {
+		return trackingCorrupt(fmt.Errorf("%d sessions, the header says %d", n, h.sessions))
+	}
+	return nil
+}
+
+// trackingCorrupt is the error of stored open connections that cannot be read.
+func trackingCorrupt(err error) error { return fmt.Errorf("%w: open connections: %v", ErrCorrupt, err) }
+
+// addrOf reads an IPv4 or an IPv6 address written without its length.
+func (d *dec) addrOf(v6 bool) (a netip.Addr) {
+	n := 4
+	if v6 {
+		n = 16
+	}
+	if len(d.b) < n {
+		d.fail()
+		return a
+	}
+	if v6 {
+		a = netip.AddrFrom16([16]byte(d.b[:16]))
+	} else {
+		a = netip.AddrFrom4([4]byte(d.b[:4]))
+	}
+	d.b = d.b[n:]
+	return a
+}

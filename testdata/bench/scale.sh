@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# scale.sh: issue 14's targets, side by side in one run, on corpora that do not
+# come from FlowSleuth's own generator (hitlog): 2 M Nutanix sessions in long
+# lines (~314 bytes, rsyslog form) and in short ones (~237 bytes, payload only),
+# two thirds of them never destroyed, and 2 M NSX DFW sessions with overlapping
+# pings of one key.
+#  - flows: `flowsleuth flows --format csv` against the naive awk aggregation
+#    (naive.awk, a field loop) and against `wc -l` (the floor of reading).
+#  - import: into a fresh workspace against in memory (--no-workspace): wall
+#    time and peak RSS.
+#  - exactness: the sessions flows counts against the generator's truth.
+# Each tool runs RUNS times (default 3), in turn, after one read of the file
+# into the page cache; the median is printed. Wall times from GNU time.
+# Usage: testdata/bench/scale.sh [SESSIONS]   (default 2,000,000 per corpus)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-bin/flowsleuth}
+OUT=${OUT:-testdata/bench/out}
+SESSIONS=${1:-2000000}
+RUNS=${RUNS:-3}
+AWK=${AWK:-$(command -v mawk || command -v awk)}
+mkdir -p "$OUT"
+[ -x /usr/bin/time ] || { echo "scale: GNU time is needed (apt-get install time)"; exit 1; }
+[ -x "$BIN" ] || go build -o "$BIN" .
+
+gen() { # name args...: a corpus and its truth, kept between runs
+	local f="$OUT/hitlog-$1.log"; shift
+	[ -s "$f" ] || go run ./testdata/bench/hitlog -sessions "$SESSIONS" -out "$f" -truth "${f%.log}.csv" "$@"
+	echo "$f"
+}
+long=$(gen nutanix)
+short=$(gen nutanix-short -short)
+nsx=$(gen nsx -vendor nsx)
+
+# run CMD...: wall seconds and peak RSS (MB) of one run, on one line.
+run() {
+	local t; t=$(mktemp)
+	/usr/bin/time -f '%e %M' -o "$t" "$@" >/dev/null
+	awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$t"; rm -f "$t"
+}
+
+# median FILE COLUMN: the median of a column.
+median() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
+
+ws="$OUT/scale.flowsleuth"
+printf "%-28s %-20s %7s %7s  %s\n" corpus tool wall_s RSS_MB ratio
+for f in "$long" "$short" "$nsx"; do
+	cat "$f" >/dev/null # every tool reads from the page cache
+	name="$(basename "$f" .log), $("$AWK" '{ n += length($0) + 1 } END { printf "%.0f B", n / NR }' "$f")"
+	d=$(mktemp -d)
+	for _ in $(seq "$RUNS"); do # in turn, so drift in the machine's speed hits all alike
+		run wc -l "$f" >>"$d/wc"
+		run "$AWK" -f testdata/bench/naive.awk "$f" >>"$d/awk"
+		run "$BIN" flows --format csv "$f" >>"$d/flows"
+		run "$BIN" import -q --no-workspace "$f" >>"$d/mem"
+		rm -f "$ws"*
+		run "$BIN" import -q --workspace "$ws" "$f" >>"$d/ws"
+	done
+	for k in wc awk flows mem ws; do
+		echo "$(median "$d/$k" 1) $(median "$d/$k" 2)" >"$d/$k.m"
+	done
+	row() { # label key [ratio text]
+		read -r w r <"$d/$2.m"
+		printf "%-28s %-20s %7s %7s  %s\n" "$name" "$1" "$w" "$r" "${3:-}"
+	}
+	ratio() { awk -v a="$(cut -d' ' -f1 "$d/$1.m")" -v b="$(cut -d' ' -f1 "$d/$2.m")" 'BEGIN { printf "%.2fx", a / (b < 0.01 ? 0.01 : b) }'; }
+	row "wc -l" wc
+	row "awk (naive.awk)" awk
+	row "flowsleuth flows" flows "awk/flows $(ratio awk flows), flows/wc $(ratio flows wc)"
+	row "import, in memory" mem
+	row "import, workspace" ws "ws/mem $(ratio ws mem)"
+	truth=$(awk -F, 'NR > 1 { s += $5 } END { print s }' "${f%.log}.csv")
+	got=$("$BIN" flows --format csv "$f" | awk -F, 'NR > 1 { s += $7 } END { print s }')
+	printf "%-28s sessions: %s, truth %s (%s)\n\n" "$name" "$got" "$truth" "$([ "$got" = "$truth" ] && echo exact || echo DIFFERENT)"
+	rm -rf "$d"
+done
+rm -f "$ws"*

@@ -78,23 +78,34 @@ func (c *Conversation) TagNames() []string {
 
 // Conversations returns a copy of every conversation, sorted by direction
 // (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
-func (m *Model) Conversations() []Conversation {
-	states := m.States()
+func (m *Model) Conversations() []Conversation { return m.Table().Conversations() }
+
+// Table returns the model's conversations as a table, sorted as
+// Conversations is, with directions relative to the declared monitored set
+// or else to the one learned from the logs. It holds the sample lines.
+func (m *Model) Table() *Table {
 	m.mu.Lock()
-	tags := m.ruleTagNames()
+	b := NewTableBuilder(m.ruleTagNames(), len(m.convs), nil)
+	for _, c := range m.convs {
+		st := m.state(c) // a copy: the table may keep its samples
+		b.Add(&st, 0)
+	}
 	m.mu.Unlock()
-	return Build(states, NewMonitored(m.opts.Monitored, states), tags)
+	mon := b.Learned()
+	if len(m.opts.Monitored) > 0 {
+		mon = NewMonitored(m.opts.Monitored, nil)
+	}
+	return b.Finish(mon, nil)
 }
 
 // Build turns states into sorted conversations, with directions from mon and
 // untagged NSX rules ("rule X") named by the tag ruleTags gives them.
 func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Conversation {
-	out := make([]Conversation, len(states))
+	b := NewTableBuilder(ruleTags, len(states), nil)
 	for i := range states {
-		out[i] = states[i].Conversation(mon, ruleTags)
+		b.Add(&states[i], 0)
 	}
-	slices.SortFunc(out, Compare)
-	return out
+	return b.Finish(mon, nil).Conversations()
 }
 
 // Compare orders conversations as Conversations returns them.
@@ -190,46 +201,6 @@ func direction(src, dst bool) ingest.Direction {
 	return ingest.DirUnknown
 }
 
-// Conversation combines c's sides: each figure is the largest side's, so a
-// connection logged at both ends counts once.
-func (c *ConvState) Conversation(mon *Monitored, ruleTags map[string]string) Conversation {
-	out := Conversation{
-		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
-		Direction: direction(mon.Contains(c.Src), mon.Contains(c.Dst)),
-		Samples:   slices.Clone(c.Samples),
-		Hosts:     slices.Clone(c.Hosts),
-	}
-	var unans int64
-	for i := range c.Sides {
-		s := &c.Sides[i]
-		out.Sessions = max(out.Sessions, s.Sessions)
-		unans = max(unans, s.Unanswered)
-		out.OrigPkts = max(out.OrigPkts, s.Counts[0])
-		out.OrigBytes = max(out.OrigBytes, s.Counts[1])
-		out.ReplyPkts = max(out.ReplyPkts, s.Counts[2])
-		out.ReplyBytes = max(out.ReplyBytes, s.Counts[3])
-	}
-	out.Unanswered = uint64(unans)
-	out.Hourly = mergeHourly(&c.Sides)
-	if c.First != 0 {
-		out.First, out.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
-	}
-	slices.Sort(out.Hosts)
-	for a := ingest.Action(1); a < 16; a++ {
-		if c.Actions&(1<<a) != 0 {
-			out.Actions = append(out.Actions, a)
-		}
-	}
-	for v := ingest.Vendor(1); v < 8; v++ {
-		if c.Vendors&(1<<v) != 0 {
-			out.Vendors = append(out.Vendors, v)
-		}
-	}
-	out.Tags = tags(c.Labels, ruleTags)
-	out.Unauthenticated = c.Origins == OriginUnauthenticated
-	return out
-}
-
 // tags names labels, folding untagged NSX rules into their tag.
 func tags(labels []LabelState, ruleTags map[string]string) []Tag {
 	sides := make(map[string]uint8, len(labels))
@@ -248,21 +219,5 @@ func tags(labels []LabelState, ruleTags map[string]string) []Tag {
 		out = append(out, Tag{Name: name, Direction: direction(outb, in)})
 	}
 	slices.SortFunc(out, func(a, b Tag) int { return cmp.Compare(a.Name, b.Name) })
-	return out
-}
-
-// mergeHourly takes, hour by hour, the largest count of the sides.
-func mergeHourly(sides *[3]SideState) []Hour {
-	byHour := make(map[int32]uint64)
-	for i := range sides {
-		for _, h := range sides[i].Hourly {
-			byHour[h.Hour] = max(byHour[h.Hour], uint64(h.N))
-		}
-	}
-	out := make([]Hour, 0, len(byHour))
-	for h, n := range byHour {
-		out = append(out, Hour{Start: time.Unix(int64(h)*3600, 0).UTC(), Sessions: n})
-	}
-	slices.SortFunc(out, func(a, b Hour) int { return a.Start.Compare(b.Start) })
 	return out
 }

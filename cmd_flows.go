@@ -32,29 +32,31 @@ func (c *cli) flowsCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	table := func(w io.Writer, convs []analysis.Conversation) error {
-		return export.WriteFlowsTable(w, convs, c.tableOptions(*wide))
+	table := func(w io.Writer, t *analysis.Table, rows []int32) error {
+		return export.WriteFlowsTable(w, t, rows, c.tableOptions(*wide))
 	}
-	write, ok := map[string]func(io.Writer, []analysis.Conversation) error{
+	write, ok := map[string]func(io.Writer, *analysis.Table, []int32) error{
 		"table": table, "csv": export.WriteFlowsCSV, "json": export.WriteFlowsJSON,
 	}[*format]
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
-	var convs []analysis.Conversation
+	var t *analysis.Table
+	done := func() {}
 	if *top > 0 {
 		if len(files) > 0 {
 			return usagef("--top reads the workspace: give no FILE")
 		}
-		convs, err = c.flowsOfWorkspace(&mf, *wsPath, *since, *until, *top)
+		t, done, err = c.flowsOfWorkspace(&mf, *wsPath, *since, *until, *top)
 	} else {
-		convs, err = c.conversations(&mf, *wsPath, files, *since, *until)
+		t, done, err = c.conversations(&mf, *wsPath, files, *since, *until)
 	}
-	if convs == nil && err != nil {
+	if t == nil && err != nil {
 		return err
 	}
+	defer done()
 	out := bufio.NewWriterSize(c.output(*format), 256<<10)
-	if werr := write(out, convs); werr != nil {
+	if werr := write(out, t, t.All()); werr != nil {
 		return werr
 	}
 	if ferr := out.Flush(); ferr != nil {
@@ -64,19 +66,22 @@ func (c *cli) flowsCmd(args []string) error {
 }
 
 // conversations reads the conversations of files, in memory, or else of
-// the workspace at wsPath. Read errors come back with the conversations.
-func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since, until string) ([]analysis.Conversation, error) {
+// the workspace at wsPath, as a table. Read errors come back with the
+// table. Call done once the table is no longer used: a workspace's stays
+// open until then, for the sample lines the table reads from it.
+func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since, until string) (t *analysis.Table, done func(), err error) {
 	if len(files) == 0 {
 		return c.flowsOfWorkspace(mf, wsPath, since, until, 0)
 	}
 	if since != "" || until != "" {
-		return nil, usagef("--since and --until read the workspace: give no FILE")
+		return nil, nil, usagef("--since and --until read the workspace: give no FILE")
 	}
-	return c.flowsOfFiles(mf, files)
+	t, err = c.flowsOfFiles(mf, files)
+	return t, func() {}, err
 }
 
 // flowsOfFiles reads files in memory. Read errors come back with the flows.
-func (c *cli) flowsOfFiles(mf *modelFlags, files []string) ([]analysis.Conversation, error) {
+func (c *cli) flowsOfFiles(mf *modelFlags, files []string) (*analysis.Table, error) {
 	m, res, _, err := c.load(mf, files)
 	if err != nil {
 		return nil, err
@@ -87,38 +92,50 @@ func (c *cli) flowsOfFiles(mf *modelFlags, files []string) ([]analysis.Conversat
 				r.Name, r.Stats.Malformed)
 		}
 	}
-	return m.Conversations(), readErrors(res)
+	return m.Table(), readErrors(res)
 }
 
-// flowsOfWorkspace reads the workspace's conversations.
-func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top int) ([]analysis.Conversation, error) {
+// flowsOfWorkspace reads the workspace's conversations (the top ones by
+// bytes when top > 0). done closes the workspace.
+func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top int) (*analysis.Table, func(), error) {
 	var q workspace.Query
 	var err error
 	if q.Monitored, err = mf.prefixes(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if q.Since, err = parseTime("--since", since); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if q.Until, err = parseTime("--until", until); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
+		return nil, nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
 	}
 	ws, err := openWorkspaceToRead(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer ws.Close()
+	done := func() { ws.Close() }
 	ctx := context.Background()
+	var t *analysis.Table
 	if top > 0 {
 		if !q.Since.IsZero() || !q.Until.IsZero() || len(q.Monitored) > 0 {
-			return nil, usagef("--top takes no --since, --until or --monitored")
+			done()
+			return nil, nil, usagef("--top takes no --since, --until or --monitored")
 		}
-		return ws.Top(ctx, top)
+		var convs []analysis.Conversation
+		if convs, err = ws.Top(ctx, top); err == nil {
+			t = analysis.NewTable(convs)
+		}
+	} else {
+		t, err = ws.Table(ctx, q)
 	}
-	return ws.Conversations(ctx, q)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return t, done, nil
 }
 
 // parseTime reads an RFC 3339 time or a YYYY-MM-DD date (UTC midnight).
@@ -128,4 +145,11 @@ func parseTime(flagName, s string) (time.Time, error) {
 		return t, usagef("%s: %v", flagName, err)
 	}
 	return t, nil
+}
+
+// flowsJSON writes conversations as the flows JSON (for the workspace's
+// export, which hands them over all at once).
+func flowsJSON(w io.Writer, convs []analysis.Conversation) error {
+	t := analysis.NewTable(convs)
+	return export.WriteFlowsJSON(w, t, t.All())
 }

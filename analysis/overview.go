@@ -35,6 +35,24 @@ type Totals struct {
 	First, Last              time.Time // zero when no line had a time
 }
 
+// AddRow counts row i of tb in t.
+func (t *Totals) AddRow(tb *Table, i int) {
+	r := &tb.rows[i]
+	t.Conversations++
+	t.Sessions += r.sessions
+	t.Packets += r.origPkts + r.replyPkts
+	t.Bytes += r.origBytes + r.replyBytes
+	if tb.Suspect(i) {
+		t.Suspect++
+	}
+	if r.first != 0 && (t.First.IsZero() || r.first < t.First.UnixNano()) {
+		t.First = unixTime(r.first)
+	}
+	if r.last != 0 && (t.Last.IsZero() || r.last > t.Last.UnixNano()) {
+		t.Last = unixTime(r.last)
+	}
+}
+
 // Add counts c in t.
 func (t *Totals) Add(c *Conversation) {
 	t.Conversations++
@@ -109,41 +127,52 @@ type tagAcc struct {
 	peers    map[netip.Addr]uint64
 }
 
-// Summarize computes the overview of convs, keeping the top n services and
-// peers of each tag and overall (n <= 0: all).
-func Summarize(convs []Conversation, n int) Overview {
+// Summarize computes the overview of the conversations of t, keeping the
+// top n services and peers of each tag and overall (n <= 0: all).
+func Summarize(t *Table, n int) Overview {
 	var o Overview
 	tags := make(map[string]*tagAcc)
+	byTags := make([][]*tagAcc, len(t.tagSets)) // each tag set's accumulators, once
 	services := make(map[svcKey]uint64)
-	hourly := make(map[int64]uint64)
+	hourly := make(map[int32]uint64)
 	daily := make(map[int64]uint64)
-	for i := range convs {
-		c := &convs[i]
-		o.Add(c)
-		if !c.First.IsZero() {
-			daily[c.First.UTC().Truncate(24*time.Hour).Unix()]++
+	const day = 24 * int64(time.Hour)
+	for i := range t.rows {
+		r := &t.rows[i]
+		o.AddRow(t, i)
+		if r.first != 0 {
+			daily[floorDiv(r.first, day)*day/1e9]++
 		}
-		for _, h := range c.Hourly {
-			hourly[h.Start.Unix()] += h.Sessions
+		for _, h := range t.HourCounts(i) {
+			hourly[h.Hour] += uint64(h.N)
 		}
-		k := svcKey{c.Proto, ServicePort(c)}
-		services[k] += c.Sessions
-		if len(c.Tags) == 0 {
-			o.Untagged[c.Direction&3] += c.Sessions
+		k := svcKey{r.proto, t.ServicePort(i)}
+		services[k] += r.sessions
+		ts := t.tagSets[r.tags]
+		if len(ts) == 0 {
+			o.Untagged[r.dir&3] += r.sessions
+			continue
 		}
-		for _, t := range c.Tags {
-			acc := tags[t.Name]
-			if acc == nil {
-				acc = &tagAcc{services: make(map[svcKey]uint64), peers: make(map[netip.Addr]uint64)}
-				tags[t.Name] = acc
+		accs := byTags[r.tags]
+		if accs == nil {
+			accs = make([]*tagAcc, len(ts))
+			for x, tg := range ts {
+				if accs[x] = tags[tg.Name]; accs[x] == nil {
+					accs[x] = &tagAcc{services: make(map[svcKey]uint64), peers: make(map[netip.Addr]uint64)}
+					tags[tg.Name] = accs[x]
+				}
 			}
-			acc.sessions[t.Direction&3] += c.Sessions
-			acc.services[k] += c.Sessions
-			switch t.Direction {
+			byTags[r.tags] = accs
+		}
+		for x, tg := range ts {
+			acc := accs[x]
+			acc.sessions[tg.Direction&3] += r.sessions
+			acc.services[k] += r.sessions
+			switch tg.Direction {
 			case ingest.DirInbound:
-				acc.peers[c.Src] += c.Sessions
+				acc.peers[t.Src(i)] += r.sessions
 			case ingest.DirOutbound:
-				acc.peers[c.Dst] += c.Sessions
+				acc.peers[t.Dst(i)] += r.sessions
 			}
 		}
 	}
@@ -155,7 +184,11 @@ func Summarize(convs []Conversation, n int) Overview {
 	slices.SortFunc(o.Tags, func(a, b TagTraffic) int {
 		return cmp.Or(cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Name, b.Name))
 	})
-	o.Hourly = series(hourly)
+	hours := make(map[int64]uint64, len(hourly))
+	for h, v := range hourly {
+		hours[int64(h)*3600] = v
+	}
+	o.Hourly = series(hours)
 	o.NewDaily = series(daily)
 	return o
 }

@@ -21,7 +21,7 @@ func TestSummarize(t *testing.T) {
 		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(convs, 1)
+	o := Summarize(NewTable(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -56,7 +56,7 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(nil, 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Summarize(NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
 }

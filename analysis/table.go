@@ -139,6 +139,17 @@ func (t *Table) DPort(i int) uint16 { return t.rows[i].dport }
 // Direction returns the direction of row i relative to the monitored set.
 func (t *Table) Direction(i int) ingest.Direction { return t.rows[i].dir }
 
+// ServicePort returns the port that identifies row i's service: its
+// destination port, or 0 for ICMP, whose types are one service (as
+// ServicePort of a conversation).
+func (t *Table) ServicePort(i int) uint16 {
+	r := &t.rows[i]
+	if r.proto == ingest.ProtoICMP || r.proto == ingest.ProtoICMPv6 {
+		return 0
+	}
+	return r.dport
+}
+
 // Sessions returns the sessions of row i.
 func (t *Table) Sessions(i int) uint64 { return t.rows[i].sessions }
 
@@ -198,6 +209,30 @@ func (t *Table) HostSetOf(n int) []string { return t.hostSets[n] }
 // Actions returns the verdicts seen on row i, in enum order, shared.
 func (t *Table) Actions(i int) []ingest.Action { return t.actSets[t.rows[i].acts] }
 
+// ActionSet returns the number of row i's list of verdicts (ActionSetOf
+// lists them).
+func (t *Table) ActionSet(i int) int { return int(t.rows[i].acts) }
+
+// ActionSets returns the number of distinct lists of verdicts.
+func (t *Table) ActionSets() int { return len(t.actSets) }
+
+// ActionSetOf returns list n of verdicts, shared.
+func (t *Table) ActionSetOf(n int) []ingest.Action { return t.actSets[n] }
+
+// SrcIP and DstIP return row i's addresses as 128-bit numbers (most
+// significant half first) and whether each is IPv4: sort keys without
+// making netip.Addr values.
+func (t *Table) SrcIP(i int) (hi, lo uint64, is4 bool) {
+	r := &t.rows[i]
+	return r.src.hi, r.src.lo, r.flags&flagSrc4 != 0
+}
+
+// DstIP is SrcIP of the destination.
+func (t *Table) DstIP(i int) (hi, lo uint64, is4 bool) {
+	r := &t.rows[i]
+	return r.dst.hi, r.dst.lo, r.flags&flagDst4 != 0
+}
+
 // SrcLabel returns the number of the inventory's label of row i's source
 // (0: none; VMLabelOf names it); DstLabel, of its destination.
 func (t *Table) SrcLabel(i int) int { return int(t.rows[i].srcInv) }
@@ -248,7 +283,7 @@ func (t *Table) Conv(i int) Conversation {
 		Hosts: t.hostSets[r.hosts], Unauthenticated: r.flags&flagUnauthenticated != 0,
 	}
 	if r.first != 0 {
-		c.First, c.Last = unixTime(r.first), time.Unix(0, r.last).UTC()
+		c.First, c.Last = unixTime(r.first), unixTime(r.last)
 	}
 	return c
 }
@@ -641,7 +676,10 @@ func NewTable(convs []Conversation) *Table {
 			r.flags |= flagUnauthenticated
 		}
 		if !c.First.IsZero() {
-			r.first, r.last = c.First.UnixNano(), c.Last.UnixNano()
+			r.first = c.First.UnixNano()
+			if !c.Last.IsZero() {
+				r.last = c.Last.UnixNano()
+			}
 		}
 		r.hourAt = uint32(len(t.hours))
 		for _, h := range c.Hourly {

@@ -39,7 +39,7 @@ type Snapshot struct {
 	Path     string
 	Info     workspace.Info
 	Sources  []workspace.Source
-	Convs    []analysis.Conversation
+	Convs    *analysis.Table // rows read from the workspace, which stays open for their samples
 	Overview analysis.Overview
 	Knobs    analysis.Knobs
 	Rules    analysis.RuleSet
@@ -90,7 +90,7 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 	if s.Sources, err = p.ws.Sources(ctx); err != nil {
 		return nil, err
 	}
-	if s.Convs, err = p.ws.Conversations(ctx, workspace.Query{}); err != nil {
+	if s.Convs, err = p.ws.Table(ctx, workspace.Query{}); err != nil {
 		return nil, err
 	}
 	s.Monitor = s.Info.Monitored

@@ -265,7 +265,7 @@ func (u *UI) reload() {
 // show displays snap in every view; on the UI goroutine.
 func (u *UI) show(s *Snapshot) {
 	u.title.SetText(fmt.Sprintf("%s — %s, %s", filepath.Base(s.Path),
-		plural(len(s.Convs), "conversation"), plural64(s.Overview.Sessions, "session")))
+		plural(s.Convs.Len(), "conversation"), plural64(s.Overview.Sessions, "session")))
 	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
 	u.status.SetText(fmt.Sprintf("Workspace %s · %s · %s read · %s malformed", s.Path,
 		plural(len(s.Sources), "source"), plural64(uint64(max(s.Info.Lines, 0)), "line"), thousands64(s.Info.Malformed)))

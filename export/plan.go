@@ -30,8 +30,7 @@ func (t Targets) Empty() bool { return t == Targets{} }
 
 // Input is what an export writes from.
 type Input struct {
-	Rules    analysis.RuleSet
-	Convs    []analysis.Conversation
+	Rules    analysis.RuleSet // its Table holds the conversations
 	Sources  []Source
 	Vendor   VendorOptions
 	Workbook WorkbookOptions
@@ -92,13 +91,15 @@ func Plan(t Targets, in *Input) []Job {
 	var jobs []Job
 	if t.XLSX != "" {
 		jobs = append(jobs, Job{t.XLSX, "XLSX workbook", func(w io.Writer, _ *Losses) error {
-			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
+			return WriteWorkbook(w, in.Rules, in.Rules.Table, in.Sources, in.Workbook)
 		}, false, nil})
 	}
 	if t.CSVDir != "" {
 		jobs = append(jobs,
 			Job{filepath.Join(t.CSVDir, "rules.csv"), "rules CSV", func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true, nil},
-			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), "flows CSV", func(w io.Writer, _ *Losses) error {
+				return WriteFlowsCSV(w, in.Rules.Table, in.Rules.Table.All())
+			}, true, nil},
 			Job{filepath.Join(t.CSVDir, "review.csv"), "review CSV", func(w io.Writer, _ *Losses) error { return WriteReviewCSV(w, in.Rules) }, true, nil})
 	}
 	if t.NutanixV3 != "" {

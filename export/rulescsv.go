@@ -3,6 +3,7 @@ package export
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,15 +33,16 @@ type ruleRow struct {
 	name, id                     string
 }
 
-// newRuleRow renders r as the RuleSheetColumns.
-func newRuleRow(r *analysis.Rule) ruleRow {
+// newRuleRow renders r, whose conversations are rows of t, as the
+// RuleSheetColumns.
+func newRuleRow(t *analysis.Table, r *analysis.Rule) ruleRow {
 	e := &r.Evidence
 	return ruleRow{
 		src: endpointLabel(r.Src), dst: endpointLabel(r.Dst),
 		proto: ingest.ProtoName(r.Service.Proto), ports: r.Service.PortList(), desc: r.Description,
 		dir: r.Direction.String(), service: r.Service.Name, action: r.Action.String(),
 		sessions: e.Sessions, bytes: e.Bytes, first: e.First, last: e.Last,
-		evidence: evidenceText(e), name: r.Name, id: r.ID,
+		evidence: evidenceText(t, e), name: r.Name, id: r.ID,
 	}
 }
 
@@ -62,7 +64,7 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 		return err
 	}
 	for i := range rs.Rules {
-		row := newRuleRow(&rs.Rules[i])
+		row := newRuleRow(rs.Table, &rs.Rules[i])
 		if err := cw.Write(Defuse(row.record())); err != nil {
 			return err
 		}
@@ -151,16 +153,16 @@ func prefixList(ps []netip.Prefix, max int) string {
 
 // evidenceText summarises e: "12 conversations; hosts ahv-1, ahv-2; sample:
 // <first raw line>".
-func evidenceText(e *analysis.Evidence) string {
+func evidenceText(t *analysis.Table, e *analysis.Evidence) string {
 	n := e.Conversations
 	if n == 0 {
-		n = len(e.Flows)
+		n = len(e.Rows)
 	}
 	parts := []string{plural(n, "conversation")}
 	if len(e.Hosts) > 0 {
 		parts = append(parts, "hosts "+joinFirst(e.Hosts, maxListedHosts))
 	}
-	if s := firstSample(e); s != "" {
+	if s := firstSample(t, e); s != "" {
 		parts = append(parts, "sample: "+s)
 	}
 	return strings.Join(parts, "; ")
@@ -168,13 +170,13 @@ func evidenceText(e *analysis.Evidence) string {
 
 // firstSample returns the first raw line of e, or of its first conversation
 // that kept one.
-func firstSample(e *analysis.Evidence) string {
+func firstSample(t *analysis.Table, e *analysis.Evidence) string {
 	if len(e.Samples) > 0 {
 		return strings.TrimSpace(e.Samples[0])
 	}
-	for i := range e.Flows {
-		if len(e.Flows[i].Samples) > 0 {
-			return strings.TrimSpace(e.Flows[i].Samples[0])
+	for _, i := range e.Rows {
+		if s := t.Samples(int(i)); len(s) > 0 {
+			return strings.TrimSpace(s[0])
 		}
 	}
 	return ""
@@ -209,21 +211,45 @@ func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
 	if err := cw.Write(ReviewColumns); err != nil {
 		return err
 	}
-	for _, items := range [][]analysis.ReviewItem{rs.Review, rs.Outside} {
-		for i := range items {
-			c := &items[i].Conversation
-			sample := ""
-			if len(c.Samples) > 0 {
-				sample = strings.TrimSpace(c.Samples[0])
-			}
-			rec := []string{items[i].Reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
-				strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
-				formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), sample}
-			if err := cw.Write(Defuse(rec)); err != nil {
-				return err
-			}
-		}
+	err := eachItem(rs.Table, slices.Concat(rs.Review, rs.Outside), func(reason string, c *analysis.Conversation) error {
+		rec := []string{reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
+			strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
+			formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), firstLine(c.Samples)}
+		return cw.Write(Defuse(rec))
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// eachItem calls fn with the reason and the conversation (with its sample
+// lines and hourly counts) of each review item, the sample lines read a
+// chunk of items at a time. It returns fn's first error, else t's.
+func eachItem(t *analysis.Table, items []analysis.ReviewItem, fn func(reason string, c *analysis.Conversation) error) error {
+	rows := make([]int32, len(items))
+	for i, it := range items {
+		rows[i] = it.Row
+	}
+	var err error
+	next := detailed(t, rows, func(c *analysis.Conversation, i int) any {
+		err = fn(items[i].Reason, c)
+		return nil
+	})
+	for i := 0; i < len(rows) && err == nil; i++ {
+		next(i)
+	}
+	if err != nil {
+		return err
+	}
+	return t.Err()
+}
+
+// firstLine is the first sample line, trimmed ("" when none).
+func firstLine(samples []string) string {
+	if len(samples) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(samples[0])
 }

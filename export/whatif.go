@@ -16,7 +16,7 @@ import (
 // and the comparison of the two.
 type WhatIf struct {
 	Policies []string // the files checked
-	Convs    []analysis.Conversation
+	Convs    *analysis.Table
 	Review   []string // per conversation, as analysis.ReviewReasons
 	Result   policy.Result
 	Env      EnvSummary
@@ -43,7 +43,8 @@ var WhatIfColumns = []string{"verdict", "rule", "policy", "file", "point", "revi
 
 // whatIfRecord renders conversation i as WhatIfColumns.
 func (x *WhatIf) record(i int) []string {
-	c, v := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	return []string{
 		v.Outcome.String(), ruleName(v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
 		c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
@@ -82,7 +83,7 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	for i := range x.Convs {
+	for i := range x.Convs.Len() {
 		rec := x.record(i)
 		if x.AgainstCheck != nil {
 			o := &x.AgainstCheck.Verdicts[i]
@@ -98,7 +99,8 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 
 // verdictLine renders a conversation and its verdict for the table.
 func (x *WhatIf) verdictLine(i int) string {
-	c, v := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
 		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(v.Rule), v.Point}, "\t") + "\t"
 }
@@ -123,7 +125,7 @@ func serviceLabel(c *analysis.Conversation) string {
 type CheckRequest struct {
 	Policies, Against []string // policy files; Against may be empty
 	Sources           policy.Sources
-	Convs             []analysis.Conversation
+	Convs             *analysis.Table
 	Knobs             analysis.Knobs // what synthesis reviews (with the user's exclusions)
 	Top               int
 }

@@ -116,14 +116,15 @@ type book struct {
 }
 
 // WriteWorkbook writes an XLSX workbook for review and change tickets, with
-// the sheets Summary (totals and charts), Rules, Flows (every conversation),
+// the sheets Summary (totals and charts), Rules, Flows (every conversation
+// of flows, most often rs.Table),
 // Review (suspect traffic) and Sources (input files); Rules is the one that
 // opens. Each sheet has a bold, frozen, filtered header row; numbers are
 // numbers and times are Excel dates (UTC). Sheets hold at most MaxSheetRows
 // rows. Large sheets are streamed through temporary files, so memory does
 // not grow with the number of rows. It returns the first error, w's
 // included.
-func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversation, sources []Source, o WorkbookOptions) (err error) {
+func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -136,10 +137,10 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversati
 		do   func() error
 	}{
 		{"setup", b.setup},
-		{SheetSummary, func() error { return b.writeSummary(rs, convs, sources, o) }},
-		{SheetRules, func() error { return b.writeRules(rs.Rules) }},
-		{SheetFlows, func() error { return b.writeFlows(convs) }},
-		{SheetReview, func() error { return b.writeReview(slices.Concat(rs.Review, rs.Outside)) }},
+		{SheetSummary, func() error { return b.writeSummary(rs, flows, sources, o) }},
+		{SheetRules, func() error { return b.writeRules(rs.Table, rs.Rules) }},
+		{SheetFlows, func() error { return b.writeFlows(flows) }},
+		{SheetReview, func() error { return b.writeReview(rs.Table, slices.Concat(rs.Review, rs.Outside)) }},
 		{SheetSources, func() error { return b.writeSources(sources) }},
 		{SheetWhatIf, func() error { return b.writeWhatIf(o.WhatIf) }},
 		{"save", func() error { return b.save(w) }},
@@ -320,15 +321,15 @@ func dateCell(t time.Time) any {
 // capRows returns n, or MaxSheetRows when n is larger.
 func capRows(n int) int { return min(n, MaxSheetRows) }
 
-// writeRules writes the Rules sheet.
-func (b *book) writeRules(rules []analysis.Rule) error {
+// writeRules writes the Rules sheet; the rules' conversations are rows of t.
+func (b *book) writeRules(t *analysis.Table, rules []analysis.Rule) error {
 	n := capRows(len(rules))
 	s, err := b.stream(SheetRules, rulesSheet, n)
 	if err != nil {
 		return err
 	}
 	for i := range rules[:n] {
-		r := newRuleRow(&rules[i])
+		r := newRuleRow(t, &rules[i])
 		copy(s.row, []any{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
 			r.sessions, r.bytes, dateCell(r.first), dateCell(r.last), r.evidence, r.name, r.id})
 		if err := s.next(); err != nil {
@@ -341,8 +342,8 @@ func (b *book) writeRules(rules []analysis.Rule) error {
 // writeFlows writes the Flows sheet: the flows CSV columns, with numbers and
 // dates typed, and the VM names and unanswered sessions. The stream writer
 // writes the header row; the data rows are written as the file is saved.
-func (b *book) writeFlows(convs []analysis.Conversation) error {
-	n := capRows(len(convs))
+func (b *book) writeFlows(t *analysis.Table) error {
+	n := capRows(t.Len())
 	s, err := b.stream(SheetFlows, flowsSheet, n)
 	if err != nil {
 		return err
@@ -351,7 +352,7 @@ func (b *book) writeFlows(convs []analysis.Conversation) error {
 	if err != nil {
 		return err
 	}
-	b.fill[part] = func(w io.Writer) error { return b.flowRows(w, convs[:n]) }
+	b.fill[part] = func(w io.Writer) error { return b.flowRows(w, t, n) }
 	return s.sw.Flush()
 }
 
@@ -367,25 +368,21 @@ func (b *book) sheetPart(name string) (string, error) {
 }
 
 // writeReview writes the Review sheet: suspect traffic and the reason.
-func (b *book) writeReview(items []analysis.ReviewItem) error {
+func (b *book) writeReview(t *analysis.Table, items []analysis.ReviewItem) error {
 	n := capRows(len(items))
 	s, err := b.stream(SheetReview, reviewSheet, n)
 	if err != nil {
 		return err
 	}
-	for i := range items[:n] {
-		c := &items[i].Conversation
-		var sample string
-		if len(c.Samples) > 0 {
-			sample = strings.TrimSpace(c.Samples[0])
-		}
-		copy(s.row, []any{items[i].Reason, c.Direction.String(), strings.Join(c.TagNames(), ";"),
+	err = eachItem(t, items[:n], func(reason string, c *analysis.Conversation) error {
+		copy(s.row, []any{reason, c.Direction.String(), strings.Join(c.TagNames(), ";"),
 			c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto), uint64(c.DPort),
 			c.Sessions, c.Unanswered, c.Packets(), c.Bytes(), dateCell(c.First), dateCell(c.Last),
-			strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, sample})
-		if err := s.next(); err != nil {
-			return err
-		}
+			strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, firstLine(c.Samples)})
+		return s.next()
+	})
+	if err != nil {
+		return err
 	}
 	return s.sw.Flush()
 }

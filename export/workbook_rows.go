@@ -334,18 +334,19 @@ func bstrMarshal(s string) (result string) {
 	return result
 }
 
-// flowRows writes the Flows sheet's data rows, from row 2: the flows CSV
-// columns with numbers and dates typed, then the VM names and the
-// unanswered sessions.
-func (b *book) flowRows(w io.Writer, convs []analysis.Conversation) error {
+// flowRows writes the Flows sheet's data rows, from row 2, of the first n
+// rows of t: the flows CSV columns with numbers and dates typed, then the VM
+// names and the unanswered sessions.
+func (b *book) flowRows(w io.Writer, t *analysis.Table, n int) error {
 	styles := make([]int, len(flowsSheet))
 	for i, c := range flowsSheet {
 		styles[i] = b.colStyle(c.kind)
 	}
 	e := newRowEncoder(w, styles, 2)
 	var scratch []byte
-	for i := range convs {
-		c := &convs[i]
+	for i := range n {
+		conv := t.Conv(i)
+		c := &conv
 		e.startRow()
 		e.text(c.Direction.String())
 		scratch = joinTags(scratch[:0], c.Tags)

@@ -214,7 +214,7 @@ func (s *Set) Policies() int {
 // Notes returns what the files held that is not evaluated, for people.
 func (s *Set) Notes() []string { return s.notes }
 
-// Evaluate returns one verdict per conversation, in the same order.
-func (s *Set) Evaluate(convs []analysis.Conversation, env Env) []Verdict {
-	return s.Compile(env).Evaluate(convs)
+// Evaluate returns one verdict per row of t, in the same order.
+func (s *Set) Evaluate(t *analysis.Table, env Env) []Verdict {
+	return s.Compile(env).Evaluate(t)
 }

@@ -53,12 +53,13 @@ func (p *Program) addRule(r RuleRef) int32 {
 	return r.Index
 }
 
-// Evaluate returns one verdict per conversation, in the same order. It
-// runs on every processor.
-func (p *Program) Evaluate(convs []analysis.Conversation) []Verdict {
-	out := make([]Verdict, len(convs))
+// Evaluate returns one verdict per row of t, in the same order. It runs on
+// every processor.
+func (p *Program) Evaluate(t *analysis.Table) []Verdict {
+	n := t.Len()
+	out := make([]Verdict, n)
 	const chunk = 4096
-	workers := min(runtime.GOMAXPROCS(0), (len(convs)+chunk-1)/chunk)
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	var next int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -72,11 +73,12 @@ func (p *Program) Evaluate(convs []analysis.Conversation) []Verdict {
 				lo := int(next)
 				next += chunk
 				mu.Unlock()
-				if lo >= len(convs) {
+				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(convs)); i++ {
-					out[i] = w.evaluate(&convs[i])
+				for i := lo; i < min(lo+chunk, n); i++ {
+					c := t.Conv(i)
+					out[i] = w.evaluate(&c)
 				}
 			}
 		}()

@@ -46,7 +46,7 @@ func (x *WhatIf) record(i int) []string {
 	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
 	c := &conv
 	return []string{
-		v.Outcome.String(), ruleName(v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
+		v.Outcome.String(), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
 		c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
 		ingest.ProtoName(c.Proto), strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10),
 		strconv.FormatUint(c.Bytes(), 10), formatTime(c.First), formatTime(c.Last), v.Why,
@@ -87,7 +87,7 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 		rec := x.record(i)
 		if x.AgainstCheck != nil {
 			o := &x.AgainstCheck.Verdicts[i]
-			rec = append(rec, o.Outcome.String(), ruleName(o.Rule))
+			rec = append(rec, o.Outcome.String(), ruleName(*o.Rule))
 		}
 		if err := cw.Write(Defuse(rec)); err != nil {
 			return err
@@ -102,7 +102,7 @@ func (x *WhatIf) verdictLine(i int) string {
 	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
 	c := &conv
 	return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(v.Rule), v.Point}, "\t") + "\t"
+		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(*v.Rule), v.Point}, "\t") + "\t"
 }
 
 func endpointName(a fmt.Stringer, vm string) string {

@@ -135,7 +135,7 @@ func (x *WhatIf) jsonVerdict(i int) jsonVerdict {
 	c := &conv
 	jv := jsonVerdict{Src: c.Src.String(), Dst: c.Dst.String(), Proto: ingest.ProtoName(c.Proto), DPort: c.DPort,
 		Direction: c.Direction.String(), Sessions: c.Sessions, Bytes: c.Bytes(), Verdict: v.Outcome.String(),
-		Rule: toJSONRule(v.Rule), Point: v.Point, Why: v.Why, Uncertain: v.Uncertain, Review: x.review(i)}
+		Rule: toJSONRule(*v.Rule), Point: v.Point, Why: v.Why, Uncertain: v.Uncertain, Review: x.review(i)}
 	if x.AgainstCheck != nil {
 		jv.Against = x.AgainstCheck.Verdicts[i].Outcome.String()
 	}

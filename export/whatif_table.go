@@ -39,7 +39,7 @@ func WriteWhatIfTable(w io.Writer, x *WhatIf) error {
 		conv := x.Convs.Conv(i)
 		c := &conv
 		return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-			analysis.Thousands(c.Sessions), x.review(i), ruleName(x.Result.Verdicts[i].Rule)}, "\t") + "\t"
+			analysis.Thousands(c.Sessions), x.review(i), ruleName(*x.Result.Verdicts[i].Rule)}, "\t") + "\t"
 	})
 	x.list(tw, "Rules that matched nothing", len(r.Unused), "RULE\tID\tPOLICY\tFILE\t", func(k int) string {
 		u := &r.Unused[k]

@@ -74,7 +74,7 @@ func (b *book) writeVerdicts(x *WhatIf) error {
 	for _, i := range order[:n] {
 		conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
 		c := &conv
-		copy(s.row, []any{v.Outcome.String(), yesNo(broken[i]), ruleName(v.Rule), v.Rule.Policy, v.Rule.File, v.Point,
+		copy(s.row, []any{v.Outcome.String(), yesNo(broken[i]), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point,
 			x.review(i), c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
 			ingest.ProtoName(c.Proto), uint64(c.DPort), c.Sessions, c.Bytes(), dateCell(c.First), dateCell(c.Last),
 			c.SrcVM, c.DstVM, v.Why, v.Uncertain})

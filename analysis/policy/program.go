@@ -164,6 +164,9 @@ func newWorker(p *Program) *worker {
 	return &worker{p: p, points: map[pointKey]string{}, whys: map[whyKey]string{}, uncs: map[int32]string{}}
 }
 
+// noRule is the rule of a verdict no enforcement point gave.
+var noRule = RuleRef{Index: -1}
+
 // noPoint is the Why of a conversation no enforcement point saw.
 const noPoint = "no enforcement point: neither end is a workload these policies protect"
 
@@ -175,12 +178,12 @@ func (w *worker) evaluate(c *analysis.Conversation) Verdict {
 	if w.p.nsx != nil && d.outcome != Blocked {
 		w.p.evalNSX(c, &d)
 	}
-	v := Verdict{Outcome: d.outcome, Hits: d.hits, Rule: RuleRef{Index: -1}}
+	v := Verdict{Outcome: d.outcome, Hits: d.hits, Rule: &noRule}
 	if !d.set {
 		v.Why = noPoint
 		return v
 	}
-	v.Rule = w.p.rules[d.rule]
+	v.Rule = &w.p.rules[d.rule]
 	v.Point = w.point(d.dir, d.at)
 	v.Why = w.why(&d)
 	if d.unc >= 0 {

@@ -113,7 +113,7 @@ func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Re
 			}
 			k := [2]int32{v.Rule.Index, int32(v.Outcome)}
 			if byRule[k] == nil {
-				byRule[k] = &RuleTotals{Rule: v.Rule, Outcome: v.Outcome}
+				byRule[k] = &RuleTotals{Rule: *v.Rule, Outcome: v.Outcome}
 			}
 			byRule[k].add(c)
 			addTags(byTag, c, v.Outcome)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -387,26 +386,64 @@ func timeKey(ns int64) uint64 {
 }
 
 // sortFlows sorts rows by their keys, ties in row order (as a stable sort
-// of the rows would), through a compact slice of keys: a million
-// conversations are too big to compare where they are without cache misses.
+// of rows in ascending order would). It is a radix sort, word by word from
+// the least significant of the key's words that vary among the rows, byte
+// by byte within a word (bytes all rows share are skipped): a million rows
+// in tens of milliseconds, with 20 MB of buffers.
 func sortFlows(rows []int32, key func(i int) sortKey, desc bool) {
-	type kv struct {
-		key sortKey
-		row int32
+	if len(rows) < 2 {
+		return
 	}
-	keys := make([]kv, len(rows))
-	for i, r := range rows {
-		keys[i] = kv{key(int(r)), r}
+	words := [3]func(k sortKey) uint64{
+		func(k sortKey) uint64 { return k.a }, func(k sortKey) uint64 { return k.b }, func(k sortKey) uint64 { return k.c }}
+	var vary [3]bool
+	first := key(int(rows[0]))
+	for _, r := range rows[1:] {
+		k := key(int(r))
+		vary[0], vary[1], vary[2] = vary[0] || k.a != first.a, vary[1] || k.b != first.b, vary[2] || k.c != first.c
 	}
-	slices.SortFunc(keys, func(x, y kv) int {
-		c := cmp.Or(cmp.Compare(x.key.a, y.key.a), cmp.Compare(x.key.b, y.key.b), cmp.Compare(x.key.c, y.key.c))
-		if desc {
-			c = -c
+	keys, keys2 := make([]uint64, len(rows)), make([]uint64, len(rows))
+	rows2 := make([]int32, len(rows))
+	for w := 2; w >= 0; w-- {
+		if !vary[w] {
+			continue
 		}
-		return cmp.Or(c, cmp.Compare(x.row, y.row))
-	})
-	for i := range keys {
-		rows[i] = keys[i].row
+		for j, r := range rows {
+			keys[j] = words[w](key(int(r)))
+			if desc {
+				keys[j] = ^keys[j]
+			}
+		}
+		radixSort(keys, rows, keys2, rows2)
+	}
+}
+
+// radixSort sorts rows by keys (stable, least significant byte first),
+// using keys2 and rows2 as buffers of the same length; the result is in
+// keys and rows.
+func radixSort(keys []uint64, rows []int32, keys2 []uint64, rows2 []int32) {
+	var or, and uint64 = 0, ^uint64(0)
+	for _, k := range keys {
+		or, and = or|k, and&k
+	}
+	for shift := uint(0); shift < 64; shift += 8 {
+		if (or^and)>>shift&0xff == 0 {
+			continue // every key has this byte
+		}
+		var count [257]int
+		for _, k := range keys {
+			count[k>>shift&0xff+1]++
+		}
+		for b := 1; b < len(count); b++ {
+			count[b] += count[b-1]
+		}
+		for j, k := range keys {
+			d := k >> shift & 0xff
+			keys2[count[d]], rows2[count[d]] = k, rows[j]
+			count[d]++
+		}
+		copy(keys, keys2)
+		copy(rows, rows2)
 	}
 }
 

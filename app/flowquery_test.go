@@ -1,7 +1,10 @@
 package app
 
 import (
+	"cmp"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -187,6 +190,40 @@ func TestParseText(t *testing.T) {
 			if got := v.Find(int32(i)) >= 0; got != tc.Want[i] {
 				t.Errorf("%q on %v → %v: %v, want %v", tc.Text, c.Src, c.Dst, got, tc.Want[i])
 			}
+		}
+	}
+}
+
+// TestSortFlows checks the radix sort against a comparison sort with the
+// row as the last key, on keys with varying and constant words, ascending
+// and descending.
+func TestSortFlows(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 30 {
+		n := r.IntN(3000)
+		keys := make(map[int32]sortKey, n)
+		rows := make([]int32, n)
+		for i := range rows {
+			rows[i] = int32(i * 3)
+			k := sortKey{a: uint64(r.IntN(4)), c: r.Uint64() >> uint(r.IntN(64))}
+			if round%3 == 0 {
+				k.b = r.Uint64()
+			}
+			keys[rows[i]] = k
+		}
+		desc := round%2 == 1
+		want := slices.Clone(rows)
+		slices.SortFunc(want, func(x, y int32) int {
+			a, b := keys[x], keys[y]
+			c := cmp.Or(cmp.Compare(a.a, b.a), cmp.Compare(a.b, b.b), cmp.Compare(a.c, b.c))
+			if desc {
+				c = -c
+			}
+			return cmp.Or(c, cmp.Compare(x, y))
+		})
+		sortFlows(rows, func(i int) sortKey { return keys[int32(i)] }, desc)
+		if !slices.Equal(rows, want) {
+			t.Fatalf("round %d (%d rows, desc %v): sorted differently", round, n, desc)
 		}
 	}
 }

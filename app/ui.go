@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -70,10 +72,23 @@ type UI struct {
 
 	// loaded is closed-and-replaced around each reload, for tests.
 	loads sync.WaitGroup
+
+	// started is when Start was called; onShown, when set, is called (on
+	// the UI goroutine) after every view shows a snapshot (probe.go).
+	started time.Time
+	onShown func(s *Snapshot, rules bool)
 }
 
 // New builds the UI in w. Call Start to open the workspace.
 func New(a fyne.App, w fyne.Window, o Options) *UI {
+	// The app holds a workspace's conversations (a table of pointer-free
+	// rows) for as long as it shows them, and each reload, synthesis or
+	// sort leaves garbage beside them: collecting once the heap has grown
+	// by a quarter of what is live, rather than doubled, keeps the process
+	// near what it shows, for little work (the collector has little to
+	// mark). 1 M conversations, opening: 786 MB peak at the default, 675
+	// at 50, 560-590 at 25, for the same CPU time.
+	debug.SetGCPercent(25)
 	u := &UI{app: a, win: w, opts: o}
 	if o.Theme != "" {
 		applyTheme(a, o.Theme)
@@ -151,6 +166,7 @@ func (u *UI) Project() *Project {
 // workspace when it exists, or else the built-in demo. It returns at once;
 // loading happens in the background.
 func (u *UI) Start(path string) {
+	u.started = time.Now()
 	demo := false
 	if path == "" {
 		path = u.app.Preferences().String(prefWorkspace)
@@ -275,6 +291,9 @@ func (u *UI) show(s *Snapshot) {
 	u.sources.show(s)
 	u.export.show(s)
 	u.check.show(s)
+	if u.onShown != nil {
+		u.onShown(s, !s.RulesPending)
+	}
 }
 
 // showRules displays a new rule base (after a knob change or an edit).
@@ -282,6 +301,9 @@ func (u *UI) showRules(s *Snapshot) {
 	u.overview.showRules(s)
 	u.rules.show(s)
 	u.export.show(s)
+	if u.onShown != nil {
+		u.onShown(s, true)
+	}
 }
 
 // uiMu serialises the functions background work hands to the UI. With the

@@ -82,8 +82,11 @@ func ParsePeers(s string) ([]netip.Prefix, error) {
 // ApplyEdits replays the rule edits (not the exclusions, which Synthesize
 // takes as a knob) on rs, in order, and says what became of each.
 func ApplyEdits(rs RuleSet, edits []Edit) (RuleSet, []EditResult) {
-	// Edits delete and insert: work on copies, never on the caller's arrays.
-	rs.Rules, rs.Review = slices.Clone(rs.Rules), slices.Clone(rs.Review)
+	// Edits delete and insert: work on copies, never on the caller's
+	// arrays (which exclusions, applied by Synthesize, leave alone).
+	if slices.ContainsFunc(edits, func(e Edit) bool { return e.Op != EditExclude }) {
+		rs.Rules, rs.Review = slices.Clone(rs.Rules), slices.Clone(rs.Review)
+	}
 	var results []EditResult
 	for _, e := range edits {
 		if e.Op == EditExclude {

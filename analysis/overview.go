@@ -116,10 +116,13 @@ func ServicePort(c *Conversation) uint16 {
 	return c.DPort
 }
 
-type svcKey struct {
-	proto uint8
-	port  uint16
-}
+// svcKey is a protocol and a service port, as proto<<16 | port: a map
+// keyed by a number is hashed faster than one keyed by a struct.
+type svcKey uint32
+
+func (k svcKey) proto() uint8                    { return uint8(k >> 16) }
+func (k svcKey) port() uint16                    { return uint16(k) }
+func serviceKey(proto uint8, port uint16) svcKey { return svcKey(proto)<<16 | svcKey(port) }
 
 type tagAcc struct {
 	sessions [4]uint64
@@ -146,7 +149,7 @@ func Summarize(t *Table, n int) Overview {
 		for _, h := range t.HourCounts(i) {
 			hourly[h.Hour] += uint64(h.N)
 		}
-		k := svcKey{r.proto, t.ServicePort(i)}
+		k := serviceKey(r.proto, t.ServicePort(i))
 		services[k] += r.sessions
 		ts := t.tagSets[r.tags]
 		if len(ts) == 0 {
@@ -194,30 +197,67 @@ func Summarize(t *Table, n int) Overview {
 }
 
 func serviceCounts(m map[svcKey]uint64, n int) []Count {
-	out := make([]Count, 0, len(m))
+	var t topCounts
 	for k, v := range m {
-		out = append(out, Count{Label: ServiceLabel(k.proto, k.port), Proto: k.proto, Port: k.port, Value: v})
+		if t.wants(n, v) {
+			t.add(n, Count{Label: ServiceLabel(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
+		}
 	}
-	return top(out, n)
+	return t.sorted()
 }
 
 func peerCounts(m map[netip.Addr]uint64, n int) []Count {
-	out := make([]Count, 0, len(m))
+	var t topCounts
 	for a, v := range m {
-		out = append(out, Count{Label: a.String(), Peer: a, Value: v})
+		if t.wants(n, v) {
+			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
+		}
 	}
-	return top(out, n)
+	return t.sorted()
 }
 
-// top sorts counts largest first (ties by label) and keeps n of them.
-func top(cs []Count, n int) []Count {
-	slices.SortFunc(cs, func(a, b Count) int {
+// topCounts keeps the n largest counts (n <= 0: all), ties by label,
+// without holding every count: a tag may have a million peers.
+type topCounts struct{ cs []Count }
+
+func moreThan(a, b *Count) bool {
+	return a.Value > b.Value || a.Value == b.Value && a.Label < b.Label
+}
+
+// wants reports whether a count of value v may be among the n largest
+// (its label decides a tie with the smallest kept).
+func (t *topCounts) wants(n int, v uint64) bool {
+	return n <= 0 || len(t.cs) < n || v >= t.cs[len(t.cs)-1].Value
+}
+
+// add inserts c in order, dropping the smallest beyond n.
+func (t *topCounts) add(n int, c Count) {
+	if n <= 0 {
+		t.cs = append(t.cs, c)
+		return
+	}
+	i := len(t.cs)
+	for i > 0 && moreThan(&c, &t.cs[i-1]) {
+		i--
+	}
+	if i == n {
+		return
+	}
+	t.cs = slices.Insert(t.cs, i, c)
+	if len(t.cs) > n {
+		t.cs = t.cs[:n]
+	}
+}
+
+// sorted returns the counts kept, largest first (ties by label).
+func (t *topCounts) sorted() []Count {
+	slices.SortFunc(t.cs, func(a, b Count) int {
 		return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Label, b.Label))
 	})
-	if n > 0 && len(cs) > n {
-		cs = cs[:n]
+	if t.cs == nil {
+		return []Count{}
 	}
-	return cs
+	return t.cs
 }
 
 // series turns unix-second buckets into a time-ordered slice.

@@ -19,12 +19,11 @@ type Readiness struct {
 	// InReview counts held-out conversations synthesis would list for review
 	// (scans, never answered, only dropped): not counted as blocked.
 	InReview int
-	// Held are the held-out conversations, with their sessions from the
-	// cut on. Blocked are those outside review that no rule admits; Novel
-	// those first seen after the cut (outside review): the novelties of
-	// the held-out period. Both are rows of Held.
-	Held           *Table
-	Blocked, Novel []int32
+	// Blocked are the held-out conversations outside review that no rule
+	// admits, with their sessions after the cut (and no sample lines);
+	// Novel those first seen after the cut (outside review): the
+	// novelties of the held-out period.
+	Blocked, Novel []Conversation
 	// BlockedTotals sums Blocked.
 	BlockedTotals Totals
 	// LastNew is when the newest legitimate conversation (outside review)
@@ -87,8 +86,8 @@ func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSe
 		end = max(end, t.rows[i].last)
 	}
 	r.End = unixTime(end)
-	before, held := t.Window(time.Time{}, cut), t.Window(cut, time.Time{})
-	if before.Len() == 0 || held.Len() == 0 {
+	before := t.Window(time.Time{}, cut)
+	if before.Len() == 0 || !t.anyIn(cut, time.Time{}) {
 		return r, ErrNoHoldout
 	}
 	rs, err := synth(before)
@@ -99,8 +98,9 @@ func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSe
 	for i := range before.Len() {
 		r.Trained.AddRow(before, i)
 	}
-	r.Held = held
 	ix := newRuleIndex(rs.Rules)
+	rs, before = RuleSet{}, nil // let them go before the held-out copy is made
+	held := t.Window(cut, time.Time{})
 	review := ReviewReasons(held, k)
 	for i := range held.Len() {
 		r.HeldOut.AddRow(held, i)
@@ -109,11 +109,15 @@ func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSe
 			continue
 		}
 		c := held.Conv(i)
-		if !c.First.Before(cut) {
-			r.Novel = append(r.Novel, int32(i))
+		novel, blocked := !c.First.Before(cut), !ix.admits(&c)
+		if novel || blocked {
+			c.Hourly = held.Hourly(i)
 		}
-		if !ix.admits(&c) {
-			r.Blocked = append(r.Blocked, int32(i))
+		if novel {
+			r.Novel = append(r.Novel, c)
+		}
+		if blocked {
+			r.Blocked = append(r.Blocked, c)
 			r.BlockedTotals.AddRow(held, i)
 		}
 	}
@@ -140,8 +144,14 @@ func lastNew(t *Table, k Knobs) time.Time {
 // with no hourly counts is kept whole when the range is open at the start,
 // else left out. The new table shares t's lists and samples.
 func (t *Table) Window(since, until time.Time) *Table {
+	rows, hours := 0, 0
+	for i := range t.rows {
+		if n := t.hoursIn(i, since, until); n > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+			rows, hours = rows+1, hours+n
+		}
+	}
 	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
-		samples: t.samples, loader: t.loader}
+		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: make([]HourCount, 0, hours)}
 	for i := range t.rows {
 		r := t.rows[i]
 		hs := t.HourCounts(i)
@@ -169,6 +179,29 @@ func (t *Table) Window(since, until time.Time) *Table {
 		}
 	}
 	return w
+}
+
+// hoursIn counts the hours of row i that start in [since, until) and hold
+// sessions.
+func (t *Table) hoursIn(i int, since, until time.Time) int {
+	n := 0
+	for _, h := range t.HourCounts(i) {
+		start := time.Unix(int64(h.Hour)*3600, 0)
+		if h.N > 0 && (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
+			n++
+		}
+	}
+	return n
+}
+
+// anyIn reports whether some row has sessions in [since, until).
+func (t *Table) anyIn(since, until time.Time) bool {
+	for i := range t.rows {
+		if t.hoursIn(i, since, until) > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleIndex finds the rules that may admit a conversation: by protocol and

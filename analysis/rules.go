@@ -101,10 +101,16 @@ type Evidence struct {
 	Bytes         uint64
 	First, Last   time.Time
 	Hosts         []string // reporting hosts
-	Samples       []string // up to 3 raw lines
+	// Samples are up to 3 raw lines, when given: synthesis leaves them
+	// in the table, and RuleSet.Samples reads them.
+	Samples []string
 	// Rows are the conversations, as rows of the rule set's Table, in
 	// Compare order (RuleSet.Flows makes them conversations).
 	Rows []int32
+	// sampleRows are the rows whose first lines are the sample lines (of
+	// the first rows in the order synthesis met them, up to DefaultSamples
+	// lines in all).
+	sampleRows []int32
 }
 
 // Rule is one synthesised allow rule.
@@ -220,6 +226,43 @@ type Scope struct {
 
 // OutsideReason is the review reason of a conversation outside the scope.
 const OutsideReason = "outside the scope: neither end is monitored or in the focus"
+
+// Samples returns the sample lines of r's evidence: Evidence.Samples when
+// given, else read from the table (those of the first of Evidence.Rows
+// that have some, in a rule made by hand).
+func (rs *RuleSet) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
+
+// SamplesOf is Samples of several rules, read from the table at once.
+func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
+	from := make([][]int32, len(rules))
+	var rows []int32
+	for j, r := range rules {
+		e := &r.Evidence
+		if e.Samples != nil || rs.Table == nil {
+			continue
+		}
+		if from[j] = e.sampleRows; from[j] == nil {
+			from[j] = sampleRows(rs.Table, e.Rows)
+		}
+		rows = append(rows, from[j]...)
+	}
+	lines := rs.Table.SamplesOf(rows)
+	out := make([][]string, len(rules))
+	for j, r := range rules {
+		if out[j] = r.Evidence.Samples; out[j] != nil {
+			continue
+		}
+		for range from[j] {
+			for _, l := range lines[0] {
+				if len(out[j]) < DefaultSamples {
+					out[j] = append(out[j], l)
+				}
+			}
+			lines = lines[1:]
+		}
+	}
+	return out
+}
 
 // Item returns the conversation of a review item (Table.Conv: without its
 // hourly counts and sample lines).

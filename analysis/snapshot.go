@@ -88,7 +88,7 @@ func (m *Model) Table() *Table {
 	b := NewTableBuilder(m.ruleTagNames(), len(m.convs), nil)
 	for _, c := range m.convs {
 		st := m.state(c) // a copy: the table may keep its samples
-		b.Add(&st, 0)
+		b.Add(&st, 0, len(st.Samples))
 	}
 	m.mu.Unlock()
 	mon := b.Learned()
@@ -103,7 +103,7 @@ func (m *Model) Table() *Table {
 func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Conversation {
 	b := NewTableBuilder(ruleTags, len(states), nil)
 	for i := range states {
-		b.Add(&states[i], 0)
+		b.Add(&states[i], 0, len(states[i].Samples))
 	}
 	return b.Finish(mon, nil).Conversations()
 }
@@ -127,17 +127,17 @@ var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIn
 // inbound one).
 type Monitored struct {
 	prefixes []netip.Prefix
-	learned  map[netip.Addr]struct{}
+	learned  map[addrKey]struct{} // without netip.Addr's pointer: cheaper to hash and to collect
 }
 
 // NewMonitoredOf returns the learned set restricted to what contains says of
 // the given addresses: for a few conversations drawn from a large store,
 // without loading every learned endpoint.
 func NewMonitoredOf(addrs []netip.Addr, contains func(netip.Addr) bool) *Monitored {
-	learned := make(map[netip.Addr]struct{})
+	learned := make(map[addrKey]struct{})
 	for _, a := range addrs {
 		if contains(a) {
-			learned[a] = struct{}{}
+			learned[keyOf(a)] = struct{}{}
 		}
 	}
 	return &Monitored{learned: learned}
@@ -149,18 +149,18 @@ func NewMonitored(prefixes []netip.Prefix, states []ConvState) *Monitored {
 	if len(prefixes) > 0 {
 		return &Monitored{prefixes: prefixes}
 	}
-	learned := make(map[netip.Addr]struct{})
+	learned := make(map[addrKey]struct{})
 	for i := range states {
-		LearnEndpoints(&states[i], func(a netip.Addr) { learned[a] = struct{}{} })
+		LearnEndpoints(&states[i], func(a netip.Addr) { learned[keyOf(a)] = struct{}{} })
 	}
 	return &Monitored{learned: learned}
 }
 
 // NewLearnedMonitored returns a learned set given as its members.
 func NewLearnedMonitored(addrs []netip.Addr) *Monitored {
-	learned := make(map[netip.Addr]struct{}, len(addrs))
+	learned := make(map[addrKey]struct{}, len(addrs))
 	for _, a := range addrs {
-		learned[a] = struct{}{}
+		learned[keyOf(a)] = struct{}{}
 	}
 	return &Monitored{learned: learned}
 }
@@ -185,7 +185,15 @@ func (s *Monitored) Contains(a netip.Addr) bool {
 		}
 		return false
 	}
-	_, ok := s.learned[a]
+	return s.containsIP(toIP128(a), a.Is4())
+}
+
+// containsIP is Contains of an address given as a number.
+func (s *Monitored) containsIP(ip ip128, is4 bool) bool {
+	if s.prefixes != nil {
+		return s.Contains(ip.addr(is4))
+	}
+	_, ok := s.learned[addrKey{ip, is4}]
 	return ok
 }
 

@@ -231,12 +231,6 @@ type voting struct {
 	focus   []netip.Prefix
 }
 
-// addrKey is an address as a map key: without the pointer netip.Addr holds.
-type addrKey struct {
-	ip  ip128
-	is4 bool
-}
-
 func newVoting(n int, focus []netip.Prefix) *voting {
 	return &voting{addrs: make(map[addrKey]int32, n), info: make([]addrVotes, 0, n),
 		tallies: make([]tally, 0, n), ids: make(map[string]int32), focus: focus}

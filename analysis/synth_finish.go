@@ -15,12 +15,12 @@ import (
 // finishRule fills a rule's group members, evidence, service name, name and
 // description (unless edited) from its conversations, rows of t. The
 // sample lines are the first ones of the conversations in the order given,
-// unless the evidence has samples already (synthesis gathers them before
-// it sorts the conversations).
+// unless the evidence has them already (synthesis chooses them before it
+// sorts the conversations).
 func finishRule(t *Table, r *Rule) {
 	e := &r.Evidence
-	if e.Samples == nil {
-		e.Samples = gatherSamples(t, [][]int32{e.Rows})[0]
+	if e.Samples == nil && e.sampleRows == nil {
+		e.sampleRows = sampleRows(t, e.Rows)
 	}
 	sortRows(t, e.Rows) // synthesis hands them sorted; edits do not
 	r.Src = withMembers(r.Src, t, e.Rows, true)

@@ -34,17 +34,19 @@ type sideKey struct {
 
 type bucket struct {
 	key   bucketKey
-	first int32        // the bucket's first conversation (index in keep): its ends are the fixed sides
-	peers []netip.Addr // the peer side's addresses, repeated as met
-	n     int          // conversations
+	first int32 // the bucket's first conversation (index in keep): its ends are the fixed sides
+	n     int   // conversations
+	at    int   // where its rows start in buckets.rows
 }
 
 // buckets are the buckets in the order of their first conversation, the
-// bucket of each kept conversation, and the VM names of peers (for naming
-// IP sets; nil without an inventory).
+// bucket of each kept conversation, the rows of each bucket (back to back,
+// in the order met: the peer side's addresses are theirs), and the VM names
+// of peers (for naming IP sets; nil without an inventory).
 type buckets struct {
 	list []bucket
 	of   []int32
+	rows []int32
 	vms  map[netip.Addr]string
 	t    *Table
 	keep []int32
@@ -68,19 +70,41 @@ func fileBuckets(t *Table, keep []int32, dirs []ingest.Direction, g groups) buck
 		}
 		bk := &bs.list[b]
 		bk.n++
-		switch k.peer {
-		case 0:
-			dst := t.Dst(int(i))
-			bk.peers = append(bk.peers, dst)
-			bs.nameVM(dst, t.inv[r.dstInv].VM)
-		case 1:
-			src := t.Src(int(i))
-			bk.peers = append(bk.peers, src)
-			bs.nameVM(src, t.inv[r.srcInv].VM)
+		switch {
+		case k.peer == 0 && r.dstInv != 0:
+			bs.nameVM(t.Dst(int(i)), t.inv[r.dstInv].VM)
+		case k.peer == 1 && r.srcInv != 0:
+			bs.nameVM(t.Src(int(i)), t.inv[r.srcInv].VM)
 		}
 		bs.of[j] = b
 	}
+	// The rows of each bucket, back to back: one array, not a list per
+	// bucket grown as it fills.
+	at := 0
+	for b := range bs.list {
+		bs.list[b].at = at
+		at += bs.list[b].n
+	}
+	bs.rows = make([]int32, len(keep))
+	next := make([]int, len(bs.list))
+	for j, b := range bs.of {
+		bs.rows[bs.list[b].at+next[b]] = keep[j]
+		next[b]++
+	}
 	return bs
+}
+
+// peers returns the addresses of a bucket's peer side, repeated as met.
+func (bs buckets) peers(b *bucket) []netip.Addr {
+	out := make([]netip.Addr, b.n)
+	for j, i := range bs.rows[b.at : b.at+b.n] {
+		if b.key.peer == 0 {
+			out[j] = bs.t.Dst(int(i))
+		} else {
+			out[j] = bs.t.Src(int(i))
+		}
+	}
+	return out
 }
 
 // nameVM records the VM name of a peer address.
@@ -248,7 +272,8 @@ func listFirst(names []string, n int) string {
 // fillEvidence gives each rule its conversations, sorted as Compare orders
 // them: windows of one array of row numbers, filled bucket by bucket in the
 // order of the buckets, as rules met them. The sample lines are those of
-// the first conversations in that order, before the sort.
+// the first conversations in that order, before the sort (left in the
+// table: sampleRows says which).
 func fillEvidence(t *Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
@@ -273,50 +298,29 @@ func fillEvidence(t *Table, rules []*Rule, ruleOf []int32, bs buckets, keep []in
 	for r := range rules {
 		evidence[r] = all[start[r]:start[r+1]:start[r+1]] // capped: an append never runs into the next rule's
 	}
-	samples := gatherSamples(t, evidence)
 	for r, rule := range rules {
-		rule.Evidence.Samples = samples[r]
+		rule.Evidence.sampleRows = sampleRows(t, evidence[r])
 		sortRows(t, evidence[r])
 		rule.Evidence.Rows = evidence[r]
 	}
 }
 
-// gatherSamples returns, for each list of rows, the sample lines of its
-// first rows, up to DefaultSamples lines, reading the samples of the rows
-// of every list at once: the first DefaultSamples rows of each, then, for
-// the lists still short of lines, the rows after those, and so on.
-func gatherSamples(t *Table, lists [][]int32) [][]string {
-	out := make([][]string, len(lists))
-	used := make([]int, len(lists)) // rows of each list whose samples are in
-	var want []int32
-	var of []int32 // the list of each row of want
-	for {
-		want, of = want[:0], of[:0]
-		for l, rows := range lists {
-			need := DefaultSamples - len(out[l])
-			for _, i := range rows[used[l]:min(used[l]+need, len(rows))] {
-				want = append(want, i)
-				of = append(of, int32(l))
-			}
+// sampleRows returns the first of rows that have sample lines, as many as
+// make DefaultSamples lines (or all of them): the rows whose lines are the
+// evidence's. It reads no line: the table knows how many each row has.
+func sampleRows(t *Table, rows []int32) []int32 {
+	var out []int32
+	lines := 0
+	for _, i := range rows {
+		if lines >= DefaultSamples {
+			break
 		}
-		if len(want) == 0 {
-			return out
-		}
-		for j, lines := range t.SamplesOf(want) {
-			l := of[j]
-			used[l]++
-			for _, s := range lines {
-				if len(out[l]) < DefaultSamples {
-					out[l] = append(out[l], s)
-				}
-			}
-		}
-		for l := range lists {
-			if len(out[l]) == DefaultSamples {
-				used[l] = len(lists[l]) // nothing more to read
-			}
+		if n := t.rows[i].sampleCount(); n > 0 {
+			out = append(out, i)
+			lines += n
 		}
 	}
+	return out
 }
 
 // sortRows sorts the rows of one rule's conversations as Compare orders
@@ -343,12 +347,10 @@ func sortedRows(t *Table, rows []int32) bool {
 // compareKeys orders rows by source, destination, protocol and port.
 func (t *Table) compareKeys(i, j int) int {
 	a, b := &t.rows[i], &t.rows[j]
-	return cmp.Or(
-		compareIP(a.src, b.src, a.flags&flagSrc4 != 0, b.flags&flagSrc4 != 0),
-		compareIP(a.dst, b.dst, a.flags&flagDst4 != 0, b.flags&flagDst4 != 0),
-		cmp.Compare(a.proto, b.proto),
-		cmp.Compare(a.dport, b.dport),
-	)
+	if c := compareIP(a.src, b.src, a.flags&flagSrc4 != 0, b.flags&flagSrc4 != 0); c != 0 {
+		return c
+	}
+	return compareTail(a, b)
 }
 
 // endpoints returns a bucket's two sides, the peer side generalised.
@@ -357,12 +359,12 @@ func (bs buckets) endpoints(b *bucket, k Knobs) (src, dst Endpoint) {
 	i := int(bs.keep[j])
 	r := &bs.t.rows[i]
 	if b.key.peer == 1 {
-		src = generalise(b.peers, k)
+		src = generalise(bs.peers(b), k)
 	} else {
 		src = bs.g.endpoint(bs.t.Src(i), bs.t.inv[r.srcInv].VM, bs.g.src[j])
 	}
 	if b.key.peer == 0 {
-		dst = generalise(b.peers, k)
+		dst = generalise(bs.peers(b), k)
 	} else {
 		dst = bs.g.endpoint(bs.t.Dst(i), bs.t.inv[r.dstInv].VM, bs.g.dst[j])
 	}

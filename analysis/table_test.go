@@ -138,7 +138,7 @@ func TestTableEqualsConversions(t *testing.T) {
 		slices.SortFunc(want, Compare)
 		b := NewTableBuilder(ruleTags, 0, nil)
 		for i := range states {
-			b.Add(&states[i], 0)
+			b.Add(&states[i], 0, len(states[i].Samples))
 		}
 		if round%2 == 0 {
 			if learned := b.Learned(); !reflect.DeepEqual(learned.learned, mon.learned) {
@@ -164,7 +164,7 @@ func TestTableInventory(t *testing.T) {
 	vms := map[netip.Addr]VMLabel{states[0].Src: {"web-01", []string{"AppTier:Web"}}, states[0].Dst: {"db-01", nil}}
 	b := NewTableBuilder(nil, 0, nil)
 	for i := range states {
-		b.Add(&states[i], 0)
+		b.Add(&states[i], 0, len(states[i].Samples))
 	}
 	tb := b.Finish(NewMonitored(nil, states), vms)
 	named := 0
@@ -233,7 +233,7 @@ func TestTableLoadsSamples(t *testing.T) {
 	l := &fakeLoader{lines: map[int64][]string{}}
 	b := NewTableBuilder(nil, 0, l)
 	for i := range states {
-		b.Add(&states[i], int64(1000+i))
+		b.Add(&states[i], int64(1000+i), len(states[i].Samples))
 		l.lines[int64(1000+i)] = []string{"sample of " + states[i].Src.String()}
 	}
 	tb := b.Finish(NewMonitored(nil, states), nil)
@@ -265,6 +265,65 @@ func TestCompareRows(t *testing.T) {
 			if got, want := cmp.Compare(tb.CompareRows(i, j), 0), cmp.Compare(Compare(a, b), 0); got != want {
 				t.Fatalf("rows %d, %d: %d, want %d (%v %v)", i, j, got, want, a.Src, b.Src)
 			}
+		}
+	}
+}
+
+// TestEvidenceSamples: a rule's sample lines are the first lines of its
+// first conversations in the order synthesis met them (rows without lines
+// skipped, a row's lines taken until there are three), read from the
+// store only when asked for, for many rules at once.
+func TestEvidenceSamples(t *testing.T) {
+	web := netip.MustParseAddr("10.0.0.1")
+	conv := func(peer byte, port uint16, samples ...string) Conversation {
+		return Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
+			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
+			Tags: []Tag{{Name: "web", Direction: ingest.DirOutbound}}, Samples: samples}
+	}
+	// Two rules, of the peers of 443 and of 53.
+	convs := []Conversation{conv(9, 443, "a"), conv(3, 443), conv(7, 443, "b", "c", "d"), conv(1, 443, "e"),
+		conv(5, 53), conv(2, 53, "x")}
+	l := &fakeLoader{lines: map[int64][]string{}}
+	b := NewTableBuilder(nil, 0, l)
+	for i, c := range convs {
+		st := ConvState{Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort, Actions: 1 << ingest.ActionAllow,
+			Labels: []LabelState{{Name: "web", Sides: 1 << ingest.DirOutbound}}}
+		st.Sides[ingest.DirOutbound] = SideState{Sessions: 1, Counts: [4]uint64{1, 1, 1, 1}}
+		b.Add(&st, int64(i), len(c.Samples))
+		l.lines[int64(i)] = c.Samples
+	}
+	tb := b.Finish(NewMonitored([]netip.Prefix{netip.PrefixFrom(web, 32)}, nil), nil)
+	// The table is in Compare order (192.0.2.1 first): synthesis meets its
+	// rows in that order, not in the order above.
+	for i := range tb.Len() {
+		if k := tb.rows[i].key; tb.Dst(i) != convs[k].Dst {
+			t.Fatalf("row %d is not conversation %d", i, k)
+		}
+	}
+	want := map[uint16][]string{443: {"e", "b", "c"}, 53: {"x"}}
+	rs := Synthesize(tb, Knobs{})
+	if len(rs.Rules) != 2 || l.calls != 0 {
+		t.Fatalf("%d rules, %d reads of the store during synthesis", len(rs.Rules), l.calls)
+	}
+	rules := []*Rule{&rs.Rules[0], &rs.Rules[1]}
+	got := rs.SamplesOf(rules)
+	if l.calls != 1 {
+		t.Errorf("%d reads for two rules, want 1", l.calls)
+	}
+	for j, r := range rules {
+		if w := want[r.Service.Ports[0].From]; !slices.Equal(got[j], w) {
+			t.Errorf("rule %s: samples %q, want %q", r.Name, got[j], w)
+		}
+	}
+	// A rule made by hand takes the lines of its rows in their order (rows
+	// 0 to 5: 192.0.2.1, .2, .3, .5, .7, .9).
+	for _, tc := range []struct {
+		rows []int32
+		want []string
+	}{{[]int32{3, 2, 4, 0}, []string{"b", "c", "d"}}, {[]int32{5, 0, 4}, []string{"a", "e", "b"}}, {[]int32{2, 3}, nil}} {
+		hand := Rule{Evidence: Evidence{Rows: tc.rows}}
+		if got := rs.Samples(&hand); !slices.Equal(got, tc.want) {
+			t.Errorf("by hand, rows %v: %q, want %q", tc.rows, got, tc.want)
 		}
 	}
 }

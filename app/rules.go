@@ -378,7 +378,7 @@ func (v *rulesView) selectRule(i int) {
 			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
 	}
 	v.evidence.SetText(printable.Text(b.String()))
-	v.samples.SetText(printable.Text(strings.Join(e.Samples, "\n")))
+	v.samples.SetText(printable.Text(strings.Join(v.snap.Rules.Samples(r), "\n"))) // read from the workspace
 }
 
 // knobsChanged re-synthesises after the knobs settle.

@@ -109,7 +109,7 @@ func oldRulesJSON(w *bytes.Buffer, rs analysis.RuleSet) error {
 			Src: endpointJSON(r.Src), Dst: endpointJSON(r.Dst), Protocol: ingest.ProtoName(r.Service.Proto),
 			Ports: r.Service.PortList(), Service: r.Service.Name, Action: r.Action.String(), Description: r.Description,
 			Sessions: e.Sessions, Bytes: e.Bytes, Flows: e.Conversations, FirstSeen: formatTime(e.First),
-			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(e.Samples)})
+			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(rs.Samples(r))})
 	}
 	for _, it := range rs.Review {
 		c := rs.Table.Detail(int(it.Row))

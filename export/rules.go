@@ -147,6 +147,7 @@ func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 	js := newJSONStream(w, false)
 	js.raw("{")
 	js.field(0, "rules", true)
+	samples := ruleSamples(&rs)
 	js.array(1, len(rs.Rules), func(i int) any {
 		r := &rs.Rules[i]
 		e := &r.Evidence
@@ -154,7 +155,7 @@ func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 			Src: endpointJSON(r.Src), Dst: endpointJSON(r.Dst), Protocol: ingest.ProtoName(r.Service.Proto),
 			Ports: r.Service.PortList(), Service: r.Service.Name, Action: r.Action.String(), Description: r.Description,
 			Sessions: e.Sessions, Bytes: e.Bytes, Flows: e.Conversations, FirstSeen: formatTime(e.First),
-			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(e.Samples)}
+			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(samples(i))}
 	})
 	for _, list := range []struct {
 		name  string

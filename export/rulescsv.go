@@ -33,16 +33,15 @@ type ruleRow struct {
 	name, id                     string
 }
 
-// newRuleRow renders r, whose conversations are rows of t, as the
-// RuleSheetColumns.
-func newRuleRow(t *analysis.Table, r *analysis.Rule) ruleRow {
+// newRuleRow renders r, with its sample lines, as the RuleSheetColumns.
+func newRuleRow(r *analysis.Rule, samples []string) ruleRow {
 	e := &r.Evidence
 	return ruleRow{
 		src: endpointLabel(r.Src), dst: endpointLabel(r.Dst),
 		proto: ingest.ProtoName(r.Service.Proto), ports: r.Service.PortList(), desc: r.Description,
 		dir: r.Direction.String(), service: r.Service.Name, action: r.Action.String(),
 		sessions: e.Sessions, bytes: e.Bytes, first: e.First, last: e.Last,
-		evidence: evidenceText(t, e), name: r.Name, id: r.ID,
+		evidence: evidenceText(e, samples), name: r.Name, id: r.ID,
 	}
 }
 
@@ -63,14 +62,35 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 	if err := cw.Write(RuleSheetColumns); err != nil {
 		return err
 	}
+	next := ruleSamples(&rs)
 	for i := range rs.Rules {
-		row := newRuleRow(rs.Table, &rs.Rules[i])
+		row := newRuleRow(&rs.Rules[i], next(i))
 		if err := cw.Write(Defuse(row.record())); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return rs.Table.Err()
+}
+
+// ruleSamples returns a function of i that gives the sample lines of rule
+// i of rs, reading them a chunk of rules at a time. i must go up by one.
+func ruleSamples(rs *analysis.RuleSet) func(i int) []string {
+	const chunk = 1024
+	var lines [][]string
+	return func(i int) []string {
+		if i%chunk == 0 {
+			rules := make([]*analysis.Rule, 0, chunk)
+			for j := i; j < min(i+chunk, len(rs.Rules)); j++ {
+				rules = append(rules, &rs.Rules[j])
+			}
+			lines = rs.SamplesOf(rules)
+		}
+		return lines[i%chunk]
+	}
 }
 
 // endpointLabel renders e for people: its name, followed by the members of a
@@ -151,9 +171,9 @@ func prefixList(ps []netip.Prefix, max int) string {
 	return b.String()
 }
 
-// evidenceText summarises e: "12 conversations; hosts ahv-1, ahv-2; sample:
-// <first raw line>".
-func evidenceText(t *analysis.Table, e *analysis.Evidence) string {
+// evidenceText summarises e, whose sample lines are samples: "12
+// conversations; hosts ahv-1, ahv-2; sample: <first raw line>".
+func evidenceText(e *analysis.Evidence, samples []string) string {
 	n := e.Conversations
 	if n == 0 {
 		n = len(e.Rows)
@@ -162,24 +182,10 @@ func evidenceText(t *analysis.Table, e *analysis.Evidence) string {
 	if len(e.Hosts) > 0 {
 		parts = append(parts, "hosts "+joinFirst(e.Hosts, maxListedHosts))
 	}
-	if s := firstSample(t, e); s != "" {
+	if s := firstLine(samples); s != "" {
 		parts = append(parts, "sample: "+s)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// firstSample returns the first raw line of e, or of its first conversation
-// that kept one.
-func firstSample(t *analysis.Table, e *analysis.Evidence) string {
-	if len(e.Samples) > 0 {
-		return strings.TrimSpace(e.Samples[0])
-	}
-	for _, i := range e.Rows {
-		if s := t.Samples(int(i)); len(s) > 0 {
-			return strings.TrimSpace(s[0])
-		}
-	}
-	return ""
 }
 
 // joinFirst joins the first max strings with ", " and says how many more

@@ -138,7 +138,7 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sour
 	}{
 		{"setup", b.setup},
 		{SheetSummary, func() error { return b.writeSummary(rs, flows, sources, o) }},
-		{SheetRules, func() error { return b.writeRules(rs.Table, rs.Rules) }},
+		{SheetRules, func() error { return b.writeRules(&rs) }},
 		{SheetFlows, func() error { return b.writeFlows(flows) }},
 		{SheetReview, func() error { return b.writeReview(rs.Table, slices.Concat(rs.Review, rs.Outside)) }},
 		{SheetSources, func() error { return b.writeSources(sources) }},
@@ -321,38 +321,71 @@ func dateCell(t time.Time) any {
 // capRows returns n, or MaxSheetRows when n is larger.
 func capRows(n int) int { return min(n, MaxSheetRows) }
 
-// writeRules writes the Rules sheet; the rules' conversations are rows of t.
-func (b *book) writeRules(t *analysis.Table, rules []analysis.Rule) error {
-	n := capRows(len(rules))
-	s, err := b.stream(SheetRules, rulesSheet, n)
-	if err != nil {
-		return err
-	}
-	for i := range rules[:n] {
-		r := newRuleRow(t, &rules[i])
-		copy(s.row, []any{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
-			r.sessions, r.bytes, dateCell(r.first), dateCell(r.last), r.evidence, r.name, r.id})
-		if err := s.next(); err != nil {
-			return err
+// writeRules writes the Rules sheet.
+func (b *book) writeRules(rs *analysis.RuleSet) error {
+	next := ruleSamples(rs)
+	n := capRows(len(rs.Rules))
+	return b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
+		r := newRuleRow(&rs.Rules[i], next(i))
+		for _, s := range []string{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action} {
+			e.text(s)
 		}
-	}
-	return s.sw.Flush()
+		e.number(r.sessions)
+		e.number(r.bytes)
+		e.date(r.first)
+		e.date(r.last)
+		e.text(r.evidence)
+		e.text(r.name)
+		e.text(r.id)
+		if i == n-1 {
+			return rs.Table.Err()
+		}
+		return nil
+	})
 }
 
 // writeFlows writes the Flows sheet: the flows CSV columns, with numbers and
-// dates typed, and the VM names and unanswered sessions. The stream writer
-// writes the header row; the data rows are written as the file is saved.
+// dates typed, and the VM names and unanswered sessions.
 func (b *book) writeFlows(t *analysis.Table) error {
 	n := capRows(t.Len())
-	s, err := b.stream(SheetFlows, flowsSheet, n)
+	var scratch []byte
+	return b.spliced(SheetFlows, flowsSheet, n, func(e *rowEncoder, i int) error {
+		c := t.Conv(i)
+		scratch = flowCells(e, &c, scratch)
+		return nil
+	})
+}
+
+// spliced writes a sheet of n data rows whose cells row encodes (row i, in
+// order): the stream writer writes the sheet's frame and header row, and
+// the data rows are encoded straight into the file as it is saved
+// (workbook_rows.go), never held in memory.
+func (b *book) spliced(name string, cols []sheetColumn, n int, row func(e *rowEncoder, i int) error) error {
+	s, err := b.stream(name, cols, n)
 	if err != nil {
 		return err
 	}
-	part, err := b.sheetPart(SheetFlows)
+	part, err := b.sheetPart(name)
 	if err != nil {
 		return err
 	}
-	b.fill[part] = func(w io.Writer) error { return b.flowRows(w, t, n) }
+	styles := make([]int, len(cols))
+	for i, c := range cols {
+		styles[i] = b.colStyle(c.kind)
+	}
+	b.fill[part] = func(w io.Writer) error {
+		e := newRowEncoder(w, styles, 2)
+		for i := range n {
+			e.startRow()
+			if err := row(e, i); err != nil {
+				return err
+			}
+			if err := e.endRow(); err != nil {
+				return err
+			}
+		}
+		return e.flush()
+	}
 	return s.sw.Flush()
 }
 
@@ -370,21 +403,32 @@ func (b *book) sheetPart(name string) (string, error) {
 // writeReview writes the Review sheet: suspect traffic and the reason.
 func (b *book) writeReview(t *analysis.Table, items []analysis.ReviewItem) error {
 	n := capRows(len(items))
-	s, err := b.stream(SheetReview, reviewSheet, n)
-	if err != nil {
-		return err
+	rows := make([]int32, n)
+	for i := range rows {
+		rows[i] = items[i].Row
 	}
-	err = eachItem(t, items[:n], func(reason string, c *analysis.Conversation) error {
-		copy(s.row, []any{reason, c.Direction.String(), strings.Join(c.TagNames(), ";"),
-			c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto), uint64(c.DPort),
-			c.Sessions, c.Unanswered, c.Packets(), c.Bytes(), dateCell(c.First), dateCell(c.Last),
-			strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, firstLine(c.Samples)})
-		return s.next()
+	next := detailed(t, rows, func(c *analysis.Conversation, _ int) any { return c })
+	return b.spliced(SheetReview, reviewSheet, n, func(e *rowEncoder, i int) error {
+		c := next(i).(*analysis.Conversation)
+		e.text(items[i].Reason)
+		e.text(c.Direction.String())
+		e.text(strings.Join(c.TagNames(), ";"))
+		e.text(c.Src.String())
+		e.text(c.Dst.String())
+		e.text(ingest.ProtoName(c.Proto))
+		for _, v := range []uint64{uint64(c.DPort), c.Sessions, c.Unanswered, c.Packets(), c.Bytes()} {
+			e.number(v)
+		}
+		e.date(c.First)
+		e.date(c.Last)
+		for _, s := range []string{strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, firstLine(c.Samples)} {
+			e.text(s)
+		}
+		if i == n-1 {
+			return t.Err()
+		}
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return s.sw.Flush()
 }
 
 // writeSources writes the Sources sheet: one row per input file.

@@ -171,7 +171,7 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 // decodeState reads a record written by encodeState.
 func decodeState(b []byte) (analysis.ConvState, error) {
 	var c analysis.ConvState
-	if err := decodeStateInto(b, &c, nil, true); err != nil {
+	if _, err := decodeStateInto(b, &c, nil, true); err != nil {
 		return analysis.ConvState{}, err
 	}
 	return c, nil
@@ -214,12 +214,12 @@ func (d *dec) skip() {
 // c's lists (the hourly counts, labels and hosts of the previous record c
 // held are overwritten). Strings come from cache when it is not nil; the
 // sample lines are read when samples is set, else checked and left out
-// (c.Samples nil).
-func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bool) error {
+// (c.Samples nil). It returns the record's number of sample lines.
+func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bool) (int, error) {
 	d := dec{b: b}
 	version := d.byte()
 	if version != codecVersion && version != codecOrigins {
-		return errBadRecord
+		return 0, errBadRecord
 	}
 	c.Src, c.Dst = d.addr(), d.addr()
 	c.Proto = d.byte()
@@ -260,7 +260,8 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 	c.Actions = uint16(d.u())
 	c.Vendors = d.byte()
 	c.Samples = nil
-	for n := d.count(); n > 0 && d.err == nil; n-- {
+	lines := d.count()
+	for n := lines; n > 0 && d.err == nil; n-- {
 		if samples {
 			c.Samples = append(c.Samples, d.s())
 		} else {
@@ -272,15 +273,15 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 		c.Origins = d.byte()
 	}
 	if d.err != nil || len(d.b) != 0 {
-		return errBadRecord
+		return 0, errBadRecord
 	}
-	return nil
+	return lines, nil
 }
 
 // decodeSamples reads only the sample lines of a record, checking it as
 // decodeState does.
 func decodeSamples(b []byte, c *analysis.ConvState, cache strCache) ([]string, error) {
-	if err := decodeStateInto(b, c, cache, true); err != nil {
+	if _, err := decodeStateInto(b, c, cache, true); err != nil {
 		return nil, err
 	}
 	return c.Samples, nil

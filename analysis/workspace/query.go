@@ -95,8 +95,8 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	size := 0
 	if len(args) == 0 {
 		// Sized up front: growing the table's arrays costs copies.
-		if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&size); err != nil {
-			return nil, classify(err)
+		if err := ws.count(ctx, &size); err != nil {
+			return nil, err
 		}
 	}
 	tags, err := ws.ruleTags(ctx)
@@ -121,7 +121,7 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	}
 	b := analysis.NewTableBuilder(tags, size, loader)
 	windowed := !q.Since.IsZero() || !q.Until.IsZero()
-	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState) {
+	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int) {
 		if windowed {
 			w, ok := st.Window(q.Since, q.Until)
 			if !ok {
@@ -129,7 +129,7 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 			}
 			st = &w
 		}
-		b.Add(st, id)
+		b.Add(st, id, samples)
 	})
 	if merr := <-monErr; err == nil {
 		err = merr
@@ -149,12 +149,27 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	return b.Finish(mon, vms), nil
 }
 
+// count counts the stored conversations.
+func (ws *Workspace) count(ctx context.Context, n *int) error {
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return classify(conn.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(n))
+}
+
 // scan decodes every record query returns and hands it to add, which
 // must not keep the state (it is reused) but may keep its samples. SQLite
 // reads the records on one goroutine and they are decoded on this one, a
 // chunk at a time.
-func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(int64, *analysis.ConvState)) error {
-	rows, err := ws.db.QueryContext(ctx, query, args...)
+func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int)) error {
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return classify(err)
 	}
@@ -177,12 +192,13 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 			if decodeErr != nil {
 				break
 			}
-			if err := decodeStateInto(c.record(i), &st, cache, samples); err != nil {
+			lines, err := decodeStateInto(c.record(i), &st, cache, samples)
+			if err != nil {
 				decodeErr = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 				close(stop)
 				break
 			}
-			add(id, &st)
+			add(id, &st, lines)
 		}
 		free <- c
 	}
@@ -190,6 +206,25 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 		decodeErr = err
 	}
 	return decodeErr
+}
+
+// lean returns a connection whose page cache is small, for a query that
+// reads each page once (a scan, a batch of lookups): SQLite's memory is
+// outside Go's heap, and every connection's 64 MiB cache filled by such a
+// query was a fifth of the peak of reading a million conversations. done
+// gives the connection its cache back and returns it to the pool.
+func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err error) {
+	if conn, err = ws.db.Conn(ctx); err != nil {
+		return nil, nil, classify(err)
+	}
+	if _, err = conn.ExecContext(ctx, `PRAGMA cache_size = -2048`); err != nil {
+		conn.Close()
+		return nil, nil, classify(err)
+	}
+	return conn, func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -65536`)
+		conn.Close()
+	}, nil
 }
 
 // recordChunk holds records read and not yet decoded, back to back.
@@ -263,7 +298,12 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 	if n == 0 {
 		return make([][]string, len(ids)), nil
 	}
-	stmt, err := l.ws.db.PrepareContext(ctx, `SELECT id, state FROM conversations WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`)
+	conn, done, err := l.ws.lean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	stmt, err := conn.PrepareContext(ctx, `SELECT id, state FROM conversations WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -365,12 +405,21 @@ func (ws *Workspace) monitoredSet(ctx context.Context, b *analysis.TableBuilder,
 	if b != nil && b.Len() <= smallResult {
 		return ws.monitoredOf(ctx, b)
 	}
-	rows, err := ws.db.QueryContext(ctx, `SELECT addr FROM endpoints`)
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM endpoints`).Scan(&n); err != nil {
+		return nil, classify(err)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT addr FROM endpoints`)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer rows.Close()
-	var addrs []netip.Addr
+	addrs := make([]netip.Addr, 0, n)
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {

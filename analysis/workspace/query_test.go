@@ -66,7 +66,7 @@ func TestSampleLoader(t *testing.T) {
 	}
 	var ids []int64
 	want := map[int64][]string{}
-	err := ws.scan(ctx, true, `SELECT id, state FROM conversations`, nil, func(id int64, st *analysis.ConvState) {
+	err := ws.scan(ctx, true, `SELECT id, state FROM conversations`, nil, func(id int64, st *analysis.ConvState, _ int) {
 		ids = append([]int64{id}, ids...)
 		want[id] = st.Samples
 	})

@@ -7,26 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/theme"
 )
 
 // probeUI opens path in a new UI on the test driver with ProbeOpen, and
 // returns the report.
 func probeUI(t testing.TB, path string) OpenReport {
 	t.Helper()
-	a := test.NewTempApp(t)
-	a.Settings().SetTheme(theme.LightTheme())
-	w := test.NewTempWindow(t, nil)
-	u := New(a, w, Options{Version: "test"})
-	w.SetContent(u.Content())
-	w.Resize(fyne.NewSize(1280, 800))
-	t.Cleanup(u.Shutdown)
 	got := make(chan OpenReport, 1)
-	u.ProbeOpen(func(r OpenReport) { got <- r })
-	u.Start(path)
+	startTestUI(t, path, func(u *UI) { u.ProbeOpen(func(r OpenReport) { got <- r }) })
 	select {
 	case r := <-got:
 		return r

@@ -40,7 +40,14 @@ func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row
 }
 
 // newTestUI opens a UI on the workspace at path under the test driver.
-func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
+func newTestUI(t testing.TB, path string) (*UI, fyne.Window) {
+	t.Helper()
+	return startTestUI(t, path, nil)
+}
+
+// startTestUI is newTestUI with before, when not nil, called with the UI
+// before it starts.
+func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(theme.LightTheme())
@@ -49,6 +56,9 @@ func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1280, 800))
 	t.Cleanup(u.Shutdown)
+	if before != nil {
+		before(u)
+	}
 	u.Start(path)
 	u.Wait()
 	return u, w

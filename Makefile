@@ -16,7 +16,7 @@ APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-listen fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check bench bench-check bench-gui bench-scale bench-listen fuzz clean \
         package install uninstall
 
 all: build
@@ -94,6 +94,10 @@ bench: build
 ## bench-check: check of 1 M conversations against a 500-rule policy, beside the synthesis of the same (also in bench)
 bench-check:
 	$(GO) test -run '^$$' -bench 'Check1M|SynthesizeSame1M' -benchtime 3x -benchmem ./analysis/policy
+
+## bench-scale: rules, check, export --xlsx and the app over two 1 M-conversation workspaces (also in bench); BASE=other/flowsleuth runs it beside
+bench-scale: build
+	BASE=$(BASE) testdata/bench/scale.sh
 
 ## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
 bench-gui: build

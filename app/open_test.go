@@ -14,9 +14,12 @@ import (
 func probeUI(t testing.TB, path string) OpenReport {
 	t.Helper()
 	got := make(chan OpenReport, 1)
-	startTestUI(t, path, func(u *UI) { u.ProbeOpen(func(r OpenReport) { got <- r }) })
+	// The probe starts loads (its sorts and filters) until it reports:
+	// waiting for the UI's loads before then would race with them.
+	u, _ := startTestUI(t, path, func(u *UI) { u.ProbeOpen(func(r OpenReport) { got <- r }) })
 	select {
 	case r := <-got:
+		u.Wait()
 		return r
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the probe did not report")

@@ -42,11 +42,14 @@ func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row
 // newTestUI opens a UI on the workspace at path under the test driver.
 func newTestUI(t testing.TB, path string) (*UI, fyne.Window) {
 	t.Helper()
-	return startTestUI(t, path, nil)
+	u, w := startTestUI(t, path, nil)
+	u.Wait()
+	return u, w
 }
 
-// startTestUI is newTestUI with before, when not nil, called with the UI
-// before it starts.
+// startTestUI opens a UI on the workspace at path under the test driver,
+// with before, when not nil, called with the UI before it starts, and
+// returns without waiting for the loads it started.
 func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
@@ -60,7 +63,6 @@ func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window)
 		before(u)
 	}
 	u.Start(path)
-	u.Wait()
 	return u, w
 }
 

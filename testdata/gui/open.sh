@@ -12,12 +12,7 @@ BIN=${BIN:-bin/flowsleuth}
 OUT=${OUT:-testdata/bench/out}
 WS=${1:-$OUT/ws1m.flowsleuth}
 [ -s "$WS" ] || { echo "open.sh: no workspace $WS (testdata/bench/bench.sh makes it)" >&2; exit 1; }
-home=$(mktemp -d)
-for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
-Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null; sleep 0.2; rm -rf "$home" 2>/dev/null || true' EXIT
-sleep 1
+. testdata/gui/xvfb.sh
 cp "$WS" "$home/ws.flowsleuth" # the app may write its settings into the workspace
 t=$(mktemp)
 HOME=$home XDG_CONFIG_HOME=$home/.config DISPLAY=$disp LANG=en_US.UTF-8 /usr/bin/time -f '%e %M' -o "$t" \

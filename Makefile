@@ -32,7 +32,7 @@ APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-scale bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-scale bench-ingest bench-million bench-gui bench-listen bench-store fuzz clean \
         package install uninstall
 
 all: build
@@ -137,17 +137,25 @@ tidy-check:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/... ./analysis/...
 	testdata/bench/bench.sh
-	testdata/bench/scale.sh
+	testdata/bench/ingest.sh
 	$(MAKE) bench-gui
 
-## bench-scale: flows against naive awk and wc -l, and import into a workspace against in memory (time,
+## bench-scale: both of issue 14's scale benchmarks below (also in bench)
+bench-scale: bench-ingest bench-million
+
+## bench-ingest: flows against naive awk and wc -l, and import into a workspace against in memory (time,
 ## peak RSS), on independent 2 M-session corpora: long and short Nutanix lines, NSX (also in bench)
-bench-scale: build
-	testdata/bench/scale.sh
+bench-ingest: build
+	testdata/bench/ingest.sh
 
 ## bench-check: check of 1 M conversations against a 500-rule policy, beside the synthesis of the same (also in bench)
 bench-check:
 	$(GO) test -run '^$$' -bench 'Check1M|SynthesizeSame1M' -benchtime 3x -benchmem ./analysis/policy
+
+## bench-million: rules, check, export --xlsx and the app over two 1 M-conversation workspaces (also in bench);
+## BASE=other/flowsleuth runs it beside
+bench-million: build
+	BASE=$(BASE) testdata/bench/million.sh
 
 ## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
 bench-gui: build

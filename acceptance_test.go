@@ -80,7 +80,7 @@ func (b *books) rules(t *testing.T) analysis.RuleSet {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	rs, _, _, err := ws.Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
+	rs, _, err := ws.Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func (b *books) vm(prefix string) []netip.Addr {
 func observed(rs analysis.RuleSet) []analysis.Conversation {
 	var out []analysis.Conversation
 	for _, r := range rs.Rules {
-		out = append(out, r.Evidence.Flows...)
+		out = append(out, rs.Flows(&r)...)
 	}
 	return out
 }
@@ -182,8 +182,8 @@ func (b *books) probes(t *testing.T, rs analysis.RuleSet) []probe {
 	add("db→internet", db, internet, ingest.DirOutbound, 80, 443)
 	scans := 0
 	for _, it := range rs.Review {
-		if s := it.Conversation.Src.String(); s == "203.0.113.66" || s == "198.51.100.23" { // the demo's scanners
-			out = append(out, probe{"scanner probe", it.Conversation})
+		if c := rs.Item(it); c.Src.String() == "203.0.113.66" || c.Src.String() == "198.51.100.23" { // the demo's scanners
+			out = append(out, probe{"scanner probe", c})
 			scans++
 		}
 	}
@@ -201,7 +201,7 @@ func judge(t *testing.T, name string, p *policy.Program, rs analysis.RuleSet, pr
 	if len(obs) < 100 {
 		t.Fatalf("%s: only %d observed conversations", name, len(obs))
 	}
-	for i, v := range p.Evaluate(obs) {
+	for i, v := range p.Evaluate(analysis.NewTable(obs)) {
 		if v.Outcome != policy.Allowed {
 			c := &obs[i]
 			t.Errorf("%s: observed %s→%s %d/%d %s: %s", name, c.Src, c.Dst, c.Proto, c.DPort, v.Outcome, v.Why)
@@ -212,7 +212,7 @@ func judge(t *testing.T, name string, p *policy.Program, rs analysis.RuleSet, pr
 		convs[i] = probes[i].conv
 	}
 	kinds := map[string]int{}
-	for i, v := range p.Evaluate(convs) {
+	for i, v := range p.Evaluate(analysis.NewTable(convs)) {
 		c := &convs[i]
 		kinds[probes[i].what]++
 		if v.Outcome != policy.Blocked || !denied(v) {
@@ -333,7 +333,7 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs analysis.
 	obs := observed(rs)
 	rules := p.Rules()
 	next := make([]analysis.Conversation, 0, len(obs))
-	for i, v := range p.Evaluate(obs) {
+	for i, v := range p.Evaluate(analysis.NewTable(obs)) {
 		c := obs[i]
 		c.Tags, c.SrcGroups, c.DstGroups, c.SrcVM, c.DstVM = nil, nil, nil, "", ""
 		c.Vendors = []ingest.Vendor{ingest.NSXT}
@@ -357,7 +357,7 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs analysis.
 			tier[a] = prefix
 		}
 	}
-	again := analysis.Synthesize(next, analysis.Knobs{})
+	again := analysis.Synthesize(analysis.NewTable(next), analysis.Knobs{})
 	names := map[string]bool{}
 	for _, r := range again.Rules {
 		for _, e := range r.Monitored() {

@@ -94,10 +94,11 @@ func (c *cli) checkCmd(args []string) error {
 	if err := cf.validate(); err != nil {
 		return err
 	}
-	convs, err := c.conversations(&mf, *wsPath, files, cf.since, cf.until)
+	convs, done, err := c.conversations(&mf, *wsPath, files, cf.since, cf.until)
 	if convs == nil && err != nil {
 		return err
 	}
+	defer done()
 	if err != nil {
 		fmt.Fprintf(c.stderr, "flowsleuth check: %v (checking what was read)\n", err)
 	}
@@ -215,7 +216,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 
 // checkPolicies runs the check (and the comparison) and writes it; the
 // error says how many observed conversations would break.
-func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs []analysis.Conversation) error {
+func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs *analysis.Table) error {
 	src, err := f.sources(wsPath, files)
 	if err != nil {
 		return err
@@ -273,17 +274,17 @@ func (c *cli) checkWorkbook(path string, x *export.WhatIf, k analysis.Knobs, wsP
 	return nil
 }
 
-func brokenSessions(convs []analysis.Conversation, idx []int) uint64 {
+func brokenSessions(convs *analysis.Table, idx []int) uint64 {
 	var n uint64
 	for _, i := range idx {
-		n += convs[i].Sessions
+		n += convs.Sessions(i)
 	}
 	return n
 }
 
 // readiness runs the hold-out: rules from before the cut (with the
 // workspace's edits when reading it) replayed on the rest.
-func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs []analysis.Conversation) error {
+func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs *analysis.Table) error {
 	var cut time.Time
 	var err error
 	if f.holdoutFrom != "" {
@@ -299,7 +300,7 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 			return err
 		}
 	}
-	synth := func(before []analysis.Conversation) (analysis.RuleSet, error) {
+	synth := func(before *analysis.Table) (analysis.RuleSet, error) {
 		return analysis.Synthesize(before, k), nil
 	}
 	if len(files) == 0 {
@@ -308,7 +309,7 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 			return werr
 		}
 		defer ws.Close()
-		synth = func(before []analysis.Conversation) (analysis.RuleSet, error) {
+		synth = func(before *analysis.Table) (analysis.RuleSet, error) {
 			rs, _, err := ws.Synthesize(context.Background(), before, k)
 			return rs, err
 		}

@@ -67,18 +67,13 @@ func (c *cli) exportCmd(args []string) error {
 	if rerr := kf.resolve(*wsPath); rerr != nil {
 		return rerr
 	}
-	rsp, convs, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
+	rsp, done, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
 	if rsp == nil {
 		return err
 	}
+	defer done()
 	rs := *rsp
-	// The exporters read each rule's evidence figures, not its
-	// conversations: dropping those copies (every kept conversation, 380 MB
-	// for a million) leaves the writers the conversations once.
-	for i := range rs.Rules {
-		rs.Rules[i].Evidence.Flows = nil
-	}
-	in := &export.Input{Rules: rs, Convs: convs, Vendor: vo,
+	in := &export.Input{Rules: rs, Vendor: vo,
 		Workbook: export.WorkbookOptions{Title: "FlowSleuth", Generated: time.Now()}}
 	if *xlsx != "" {
 		var serr error
@@ -113,7 +108,10 @@ func (c *cli) exportCmd(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",
 		export.Plural(uint64(len(rs.Rules)), "rule"), export.Plural(uint64(len(rs.Review)), "conversation"),
-		export.Plural(uint64(len(rs.Outside)), "conversation"), export.Plural(uint64(len(convs)), "conversation"))
+		export.Plural(uint64(len(rs.Outside)), "conversation"), export.Plural(uint64(rs.Table.Len()), "conversation"))
+	if terr := rs.Table.Err(); terr != nil {
+		return terr
+	}
 	return err
 }
 

@@ -35,6 +35,8 @@ func (c *cli) guiCmd(args []string) error {
 	themeName := fs.String("theme", "", "light, dark or system (default: the last choice, else the system's)")
 	idle := fs.Duration("probe-idle", 10*time.Second, "diagnostic: how long --latency-probe idle measures")
 	c.storeFlag(fs)
+	openProbe := fs.Bool("open-probe", false, "diagnostic: time the opening of the workspace (Overview, Flows, rules), then\n"+
+		"sorts and filters in Flows; print the times and quit")
 	var policies stringList
 	fs.Var(&policies, "policy", "check this policy file in the Check view as the workspace opens (repeatable)")
 	files, err := parseArgs(fs, args)
@@ -89,6 +91,12 @@ func (c *cli) guiCmd(args []string) error {
 		u.Shutdown()
 		w.Close()
 	})
+	if *openProbe {
+		u.ProbeOpen(func(r app.OpenReport) {
+			fmt.Fprintf(c.stdout, "open: %s\n", r)
+			fyne.Do(a.Quit)
+		})
+	}
 	u.Start(*wsPath)
 	if c.store != "" {
 		go func() {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,10 +141,11 @@ func (c *cli) rulesCmd(args []string) error {
 	if rerr := kf.resolve(*wsPath); rerr != nil {
 		return rerr
 	}
-	rs, _, err := c.ruleSet(&mf, kf.k, *wsPath, files, *since, *until)
+	rs, done, err := c.ruleSet(&mf, kf.k, *wsPath, files, *since, *until)
 	if rs == nil {
 		return err
 	}
+	defer done()
 	out := bufio.NewWriterSize(c.output(*format), 256<<10)
 	if werr := write(out, *rs); werr != nil {
 		return werr
@@ -154,14 +154,17 @@ func (c *cli) rulesCmd(args []string) error {
 		return ferr
 	}
 	if *format == "csv" {
-		c.listOutside(rs.Outside)
+		c.listOutside(rs, rs.Outside)
+	}
+	if terr := rs.Table.Err(); terr != nil {
+		return terr
 	}
 	return err
 }
 
 // listOutside lists, on standard error, the conversations outside the scope
 // that a CSV of rules cannot hold.
-func (c *cli) listOutside(items []analysis.ReviewItem) {
+func (c *cli) listOutside(rs *analysis.RuleSet, items []analysis.ReviewItem) {
 	if len(items) == 0 {
 		return
 	}
@@ -176,45 +179,43 @@ func (c *cli) listOutside(items []analysis.ReviewItem) {
 			fmt.Fprintf(c.stderr, "  … and %s more (--format table or json lists them all)\n", analysis.Thousands(uint64(len(items)-i)))
 			break
 		}
-		cv := &it.Conversation
-		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, analysis.ServiceLabel(cv.Proto, analysis.ServicePort(cv)))
+		cv := rs.Item(it)
+		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, analysis.ServiceLabel(cv.Proto, analysis.ServicePort(&cv)))
 	}
 }
 
 // ruleSet synthesises the rules of files, or of the workspace with its
-// edits replayed. It also returns the conversations.
-func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []string, since, until string) (*analysis.RuleSet, []analysis.Conversation, error) {
+// edits replayed; the rule set's table holds the conversations. Call done
+// once the rule set is written (see conversations).
+func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []string, since, until string) (*analysis.RuleSet, func(), error) {
 	c.samples = true // rules keep sample lines as evidence
-	convs, err := c.conversations(mf, wsPath, files, since, until)
-	if convs == nil && err != nil {
+	t, done, err := c.conversations(mf, wsPath, files, since, until)
+	if t == nil && err != nil {
 		return nil, nil, err
 	}
-	// Loading left garbage the size of the conversations (the workspace's
-	// decoded states) and set the GC's goal above both. Collecting it now
-	// lets synthesis reuse that memory instead of growing the heap further:
-	// export --xlsx of 1 M conversations peaked at 2.3 GB RSS without this.
-	runtime.GC()
 	var rs analysis.RuleSet
 	var results []analysis.EditResult
 	if len(files) == 0 && !c.storeWithoutWorkspace(wsPath) {
 		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
+			done()
 			return nil, nil, werr
 		}
-		rs, results, werr = ws.Synthesize(context.Background(), convs, k)
+		rs, results, werr = ws.Synthesize(context.Background(), t, k)
 		ws.Close()
 		if werr != nil {
+			done()
 			return nil, nil, werr
 		}
 	} else {
-		rs = analysis.Synthesize(convs, k)
+		rs = analysis.Synthesize(t, k)
 	}
 	for _, r := range results {
 		if !r.Applied {
 			fmt.Fprintf(c.stderr, "flowsleuth: edit %d (%s %s) no longer applies: %s\n", r.Edit.Seq, r.Edit.Op, r.Edit.Rule, r.Why)
 		}
 	}
-	return &rs, convs, err
+	return &rs, done, err
 }
 
 // ruleEditCmd records, lists or undoes rule edits in the workspace.
@@ -299,7 +300,7 @@ func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (analys
 	if err != nil {
 		return analysis.RuleSet{}, nil, err
 	}
-	convs, err := c.workspaceOrStore(ctx, ws)
+	t, err := c.workspaceOrStore(ctx, ws)
 	if err != nil {
 		return analysis.RuleSet{}, nil, err
 	}
@@ -307,7 +308,7 @@ func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (analys
 	if k.Exclude, err = analysis.Exclusions(edits); err != nil {
 		return analysis.RuleSet{}, nil, err
 	}
-	rs, results := analysis.ApplyEdits(analysis.Synthesize(convs, k), edits)
+	rs, results := analysis.ApplyEdits(analysis.Synthesize(t, k), edits)
 	return rs, results, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -351,23 +350,6 @@ func parseTags(s string) []string {
 	return out
 }
 
-// keepTags keeps the conversations carrying one of tags (all when none).
-func keepTags(convs []analysis.Conversation, tags []string) []analysis.Conversation {
-	if len(tags) == 0 {
-		return convs
-	}
-	kept := convs[:0]
-	for _, cv := range convs {
-		for _, t := range cv.Tags {
-			if slices.Contains(tags, t.Name) {
-				kept = append(kept, cv)
-				break
-			}
-		}
-	}
-	return kept
-}
-
 // storeWithoutWorkspace reports whether a reading command reads a store
 // and there is no workspace (for edits) to open: none is created for it.
 func (c *cli) storeWithoutWorkspace(wsPath string) bool {
@@ -380,12 +362,12 @@ func (c *cli) storeWithoutWorkspace(wsPath string) bool {
 
 // workspaceOrStore returns the conversations of the store (--store), else
 // of the workspace.
-func (c *cli) workspaceOrStore(ctx context.Context, ws *workspace.Workspace) ([]analysis.Conversation, error) {
+func (c *cli) workspaceOrStore(ctx context.Context, ws *workspace.Workspace) (*analysis.Table, error) {
 	if c.store == "" {
-		return ws.Conversations(ctx, workspace.Query{})
+		return ws.Table(ctx, workspace.Query{})
 	}
 	var mf modelFlags
-	return c.flowsOfStore(&mf, ws.Path(), nil, "", "", 0)
+	return c.tableOfStore(&mf, ws.Path(), nil, "", "", 0)
 }
 
 // forwardImport sends what an import journaled to the store and says so.

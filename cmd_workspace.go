@@ -46,12 +46,12 @@ func (c *cli) workspaceCmd(args []string) error {
 	case "export":
 		if *out == "-" {
 			w := bufio.NewWriterSize(c.rawOut, 1<<20) // JSON: the data exactly
-			if err := ws.Export(ctx, w, export.WriteFlowsJSON); err != nil {
+			if err := ws.Export(ctx, w, flowsJSON); err != nil {
 				return err
 			}
 			return w.Flush()
 		}
-		return writeFileAtomic(*out, func(w *bufio.Writer) error { return ws.Export(ctx, w, export.WriteFlowsJSON) })
+		return writeFileAtomic(*out, func(w *bufio.Writer) error { return ws.Export(ctx, w, flowsJSON) })
 	case "monitor":
 		prefixes, err := parsePrefixes(strings.Join(rest[1:], ","))
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -397,7 +398,8 @@ func TestStoreSourceForApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got strings.Builder
-	if err := export.WriteFlowsCSV(&got, convs); err != nil {
+	tab := analysis.NewTable(convs)
+	if err := export.WriteFlowsCSV(&got, tab, tab.All()); err != nil {
 		t.Fatal(err)
 	}
 	if want := runBin(t, bin, nil, "flows", "--format", "csv", corpus); got.String() != want {

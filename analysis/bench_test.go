@@ -77,7 +77,7 @@ func benchConversations(n int) []Conversation {
 // (make bench's workspace: 25,100 rules, 66,667 under review). Run it with
 // -benchtime 1x for the cold figure, the first synthesis of a process.
 func BenchmarkSynthesize1M(b *testing.B) {
-	convs := benchConversations(1_000_000)
+	convs := NewTable(benchConversations(1_000_000))
 	runtime.GC()
 	b.ReportAllocs()
 	var rs RuleSet

@@ -82,8 +82,11 @@ func ParsePeers(s string) ([]netip.Prefix, error) {
 // ApplyEdits replays the rule edits (not the exclusions, which Synthesize
 // takes as a knob) on rs, in order, and says what became of each.
 func ApplyEdits(rs RuleSet, edits []Edit) (RuleSet, []EditResult) {
-	// Edits delete and insert: work on copies, never on the caller's arrays.
-	rs.Rules, rs.Review = slices.Clone(rs.Rules), slices.Clone(rs.Review)
+	// Edits delete and insert: work on copies, never on the caller's
+	// arrays (which exclusions, applied by Synthesize, leave alone).
+	if slices.ContainsFunc(edits, func(e Edit) bool { return e.Op != EditExclude }) {
+		rs.Rules, rs.Review = slices.Clone(rs.Rules), slices.Clone(rs.Review)
+	}
 	var results []EditResult
 	for _, e := range edits {
 		if e.Op == EditExclude {
@@ -110,8 +113,8 @@ func applyEdit(rs *RuleSet, i int, e Edit) string {
 	case EditDescribe:
 		r.Description, r.DescriptionEdited = e.Arg, true
 	case EditDelete:
-		for _, c := range r.Evidence.Flows {
-			rs.Review = append(rs.Review, ReviewItem{Conversation: c, Reason: "rule " + r.ID + " deleted by the user"})
+		for _, row := range r.Evidence.Rows {
+			rs.Review = append(rs.Review, ReviewItem{Row: row, Reason: "rule " + r.ID + " deleted by the user"})
 		}
 		rs.Rules = slices.Delete(rs.Rules, i, i+1)
 	case EditMerge:
@@ -119,13 +122,13 @@ func applyEdit(rs *RuleSet, i int, e Edit) string {
 		if why := mergeable(rs.Rules, i, j, e.Arg); why != "" {
 			return why
 		}
-		mergeRule(r, &rs.Rules[j])
+		mergeRule(rs.Table, r, &rs.Rules[j])
 		rs.Rules = slices.Delete(rs.Rules, j, j+1)
 	case EditSplit:
 		if len(r.Service.Ports) < 2 {
 			return "rule " + r.ID + " has a single port range: nothing to split"
 		}
-		parts := splitRule(*r)
+		parts := splitRule(rs.Table, *r)
 		rs.Rules = slices.Replace(rs.Rules, i, i+1, parts...)
 	default:
 		return "unknown edit " + string(e.Op)
@@ -152,15 +155,15 @@ func mergeable(rules []Rule, i, j int, id string) string {
 // repeats, and the evidence, totals and generated name and description are
 // made again from both rules' conversations (a name or description the user
 // wrote stays).
-func mergeRule(r, o *Rule) {
+func mergeRule(t *Table, r, o *Rule) {
 	r.Src, r.Dst = uniteEndpoints(r.Src, o.Src), uniteEndpoints(r.Dst, o.Dst)
 	for _, p := range o.Service.Ports {
 		for port := int(p.From); port <= int(p.To); port++ {
 			r.Service.Ports = addPort(r.Service.Ports, uint16(port))
 		}
 	}
-	r.Evidence = Evidence{Flows: slices.Concat(r.Evidence.Flows, o.Evidence.Flows)}
-	finishRule(r)
+	r.Evidence = Evidence{Rows: slices.Concat(r.Evidence.Rows, o.Evidence.Rows)}
+	finishRule(t, r)
 }
 
 // uniteEndpoints returns an endpoint holding a's and b's members, each
@@ -224,19 +227,19 @@ func addressEndpoint(ps []netip.Prefix) Endpoint {
 }
 
 // splitRule makes one rule per port range of r, each with its own evidence.
-func splitRule(r Rule) []Rule {
+func splitRule(t *Table, r Rule) []Rule {
 	var out []Rule
 	for _, pr := range r.Service.Ports {
 		part := r
 		part.ID = fmt.Sprintf("%s-%s", r.ID, pr)
 		part.Service.Ports = []PortRange{pr}
 		part.Evidence = Evidence{}
-		for _, c := range r.Evidence.Flows {
-			if c.DPort >= pr.From && c.DPort <= pr.To {
-				part.Evidence.Flows = append(part.Evidence.Flows, c)
+		for _, i := range r.Evidence.Rows {
+			if p := t.rows[i].dport; p >= pr.From && p <= pr.To {
+				part.Evidence.Rows = append(part.Evidence.Rows, i)
 			}
 		}
-		finishRule(&part)
+		finishRule(t, &part)
 		out = append(out, part)
 	}
 	return out

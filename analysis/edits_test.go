@@ -21,7 +21,7 @@ func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, analysis.Ru
 	m := analysis.NewModel(analysis.Options{})
 	addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 	convs := m.Conversations()
-	return convs, analysis.Synthesize(convs, analysis.Knobs{})
+	return convs, analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 }
 
 func TestApplyEdits(t *testing.T) {
@@ -119,15 +119,15 @@ func TestEditsSurviveNewData(t *testing.T) {
 
 func TestExclude(t *testing.T) {
 	convs, rs := demoRules(t, 2000)
-	peer := rs.Rules[0].Evidence.Flows[0].Src
+	peer := rs.Flows(&rs.Rules[0])[0].Src
 	ex, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: peer.String()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := analysis.Synthesize(convs, analysis.Knobs{Exclude: ex})
+	got := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{Exclude: ex})
 	checkInvariants(t, convs, got)
 	for _, r := range got.Rules {
-		for _, c := range r.Evidence.Flows {
+		for _, c := range got.Flows(&r) {
 			if c.Src == peer || c.Dst == peer {
 				t.Fatalf("excluded peer %s still in rule %s", peer, r.Name)
 			}
@@ -153,7 +153,7 @@ func TestMergeIssueCase(t *testing.T) {
 		conv("10.20.10.11", "10.10.0.10", 389, 30, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 389, 26, "SGTSWEB"),
 		conv("10.20.30.31", "10.10.0.10", 88, 7, "App Isolation"), conv("10.20.30.31", "10.10.0.11", 88, 5, "App Isolation"),
 	}
-	rs := analysis.Synthesize(convs, analysis.Knobs{})
+	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 	var web, db analysis.Rule
 	for _, r := range rs.Rules {
 		switch r.Src.Name {

@@ -35,6 +35,24 @@ type Totals struct {
 	First, Last              time.Time // zero when no line had a time
 }
 
+// AddRow counts row i of tb in t.
+func (t *Totals) AddRow(tb *Table, i int) {
+	r := &tb.rows[i]
+	t.Conversations++
+	t.Sessions += r.sessions
+	t.Packets += r.origPkts + r.replyPkts
+	t.Bytes += r.origBytes + r.replyBytes
+	if tb.Suspect(i) {
+		t.Suspect++
+	}
+	if r.first != 0 && (t.First.IsZero() || r.first < t.First.UnixNano()) {
+		t.First = unixTime(r.first)
+	}
+	if r.last != 0 && (t.Last.IsZero() || r.last > t.Last.UnixNano()) {
+		t.Last = unixTime(r.last)
+	}
+}
+
 // Add counts c in t.
 func (t *Totals) Add(c *Conversation) {
 	t.Conversations++
@@ -98,10 +116,13 @@ func ServicePort(c *Conversation) uint16 {
 	return c.DPort
 }
 
-type svcKey struct {
-	proto uint8
-	port  uint16
-}
+// svcKey is a protocol and a service port, as proto<<16 | port: a map
+// keyed by a number is hashed faster than one keyed by a struct.
+type svcKey uint32
+
+func (k svcKey) proto() uint8                    { return uint8(k >> 16) }
+func (k svcKey) port() uint16                    { return uint16(k) }
+func serviceKey(proto uint8, port uint16) svcKey { return svcKey(proto)<<16 | svcKey(port) }
 
 type tagAcc struct {
 	sessions [4]uint64
@@ -109,41 +130,52 @@ type tagAcc struct {
 	peers    map[netip.Addr]uint64
 }
 
-// Summarize computes the overview of convs, keeping the top n services and
-// peers of each tag and overall (n <= 0: all).
-func Summarize(convs []Conversation, n int) Overview {
+// Summarize computes the overview of the conversations of t, keeping the
+// top n services and peers of each tag and overall (n <= 0: all).
+func Summarize(t *Table, n int) Overview {
 	var o Overview
 	tags := make(map[string]*tagAcc)
+	byTags := make([][]*tagAcc, len(t.tagSets)) // each tag set's accumulators, once
 	services := make(map[svcKey]uint64)
-	hourly := make(map[int64]uint64)
+	hourly := make(map[int32]uint64)
 	daily := make(map[int64]uint64)
-	for i := range convs {
-		c := &convs[i]
-		o.Add(c)
-		if !c.First.IsZero() {
-			daily[c.First.UTC().Truncate(24*time.Hour).Unix()]++
+	const day = 24 * int64(time.Hour)
+	for i := range t.rows {
+		r := &t.rows[i]
+		o.AddRow(t, i)
+		if r.first != 0 {
+			daily[floorDiv(r.first, day)*day/1e9]++
 		}
-		for _, h := range c.Hourly {
-			hourly[h.Start.Unix()] += h.Sessions
+		for _, h := range t.HourCounts(i) {
+			hourly[h.Hour] += uint64(h.N)
 		}
-		k := svcKey{c.Proto, ServicePort(c)}
-		services[k] += c.Sessions
-		if len(c.Tags) == 0 {
-			o.Untagged[c.Direction&3] += c.Sessions
+		k := serviceKey(r.proto, t.ServicePort(i))
+		services[k] += r.sessions
+		ts := t.tagSets[r.tags]
+		if len(ts) == 0 {
+			o.Untagged[r.dir&3] += r.sessions
+			continue
 		}
-		for _, t := range c.Tags {
-			acc := tags[t.Name]
-			if acc == nil {
-				acc = &tagAcc{services: make(map[svcKey]uint64), peers: make(map[netip.Addr]uint64)}
-				tags[t.Name] = acc
+		accs := byTags[r.tags]
+		if accs == nil {
+			accs = make([]*tagAcc, len(ts))
+			for x, tg := range ts {
+				if accs[x] = tags[tg.Name]; accs[x] == nil {
+					accs[x] = &tagAcc{services: make(map[svcKey]uint64), peers: make(map[netip.Addr]uint64)}
+					tags[tg.Name] = accs[x]
+				}
 			}
-			acc.sessions[t.Direction&3] += c.Sessions
-			acc.services[k] += c.Sessions
-			switch t.Direction {
+			byTags[r.tags] = accs
+		}
+		for x, tg := range ts {
+			acc := accs[x]
+			acc.sessions[tg.Direction&3] += r.sessions
+			acc.services[k] += r.sessions
+			switch tg.Direction {
 			case ingest.DirInbound:
-				acc.peers[c.Src] += c.Sessions
+				acc.peers[t.Src(i)] += r.sessions
 			case ingest.DirOutbound:
-				acc.peers[c.Dst] += c.Sessions
+				acc.peers[t.Dst(i)] += r.sessions
 			}
 		}
 	}
@@ -155,36 +187,77 @@ func Summarize(convs []Conversation, n int) Overview {
 	slices.SortFunc(o.Tags, func(a, b TagTraffic) int {
 		return cmp.Or(cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Name, b.Name))
 	})
-	o.Hourly = series(hourly)
+	hours := make(map[int64]uint64, len(hourly))
+	for h, v := range hourly {
+		hours[int64(h)*3600] = v
+	}
+	o.Hourly = series(hours)
 	o.NewDaily = series(daily)
 	return o
 }
 
 func serviceCounts(m map[svcKey]uint64, n int) []Count {
-	out := make([]Count, 0, len(m))
+	var t topCounts
 	for k, v := range m {
-		out = append(out, Count{Label: ServiceLabel(k.proto, k.port), Proto: k.proto, Port: k.port, Value: v})
+		if t.wants(n, v) {
+			t.add(n, Count{Label: ServiceLabel(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
+		}
 	}
-	return top(out, n)
+	return t.sorted()
 }
 
 func peerCounts(m map[netip.Addr]uint64, n int) []Count {
-	out := make([]Count, 0, len(m))
+	var t topCounts
 	for a, v := range m {
-		out = append(out, Count{Label: a.String(), Peer: a, Value: v})
+		if t.wants(n, v) {
+			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
+		}
 	}
-	return top(out, n)
+	return t.sorted()
 }
 
-// top sorts counts largest first (ties by label) and keeps n of them.
-func top(cs []Count, n int) []Count {
-	slices.SortFunc(cs, func(a, b Count) int {
+// topCounts keeps the n largest counts (n <= 0: all), ties by label,
+// without holding every count: a tag may have a million peers.
+type topCounts struct{ cs []Count }
+
+func moreThan(a, b *Count) bool {
+	return a.Value > b.Value || a.Value == b.Value && a.Label < b.Label
+}
+
+// wants reports whether a count of value v may be among the n largest
+// (its label decides a tie with the smallest kept).
+func (t *topCounts) wants(n int, v uint64) bool {
+	return n <= 0 || len(t.cs) < n || v >= t.cs[len(t.cs)-1].Value
+}
+
+// add inserts c in order, dropping the smallest beyond n.
+func (t *topCounts) add(n int, c Count) {
+	if n <= 0 {
+		t.cs = append(t.cs, c)
+		return
+	}
+	i := len(t.cs)
+	for i > 0 && moreThan(&c, &t.cs[i-1]) {
+		i--
+	}
+	if i == n {
+		return
+	}
+	t.cs = slices.Insert(t.cs, i, c)
+	if len(t.cs) > n {
+		t.cs = t.cs[:n]
+	}
+}
+
+// sorted returns the counts kept, largest first (ties by label).
+func (t *topCounts) sorted() []Count {
+	slices.SortFunc(t.cs, func(a, b Count) int {
 		return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Label, b.Label))
 	})
-	if n > 0 && len(cs) > n {
-		cs = cs[:n]
+	if t.cs == nil {
+		return []Count{}
 	}
-	return cs
+	return t.cs
 }
 
 // series turns unix-second buckets into a time-ordered slice.

@@ -1,7 +1,11 @@
 package analysis
 
 import (
+	"cmp"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +25,7 @@ func TestSummarize(t *testing.T) {
 		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(convs, 1)
+	o := Summarize(NewTable(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -56,7 +60,7 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(nil, 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Summarize(NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
 }
@@ -95,6 +99,30 @@ func TestParseTime(t *testing.T) {
 		got, err := ParseTime(tc.in)
 		if (err == nil) != tc.ok || !got.Equal(tc.want) {
 			t.Errorf("ParseTime(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestTopCounts keeps the n largest counts, ties by label, as sorting all
+// of them and cutting would.
+func TestTopCounts(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		m := map[netip.Addr]uint64{}
+		for range r.IntN(60) {
+			m[netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(256))})] = uint64(r.IntN(4))
+		}
+		n := r.IntN(10) - 1
+		var want []Count
+		for a, v := range m {
+			want = append(want, Count{Label: a.String(), Peer: a, Value: v})
+		}
+		slices.SortFunc(want, func(a, b Count) int { return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Label, b.Label)) })
+		if n > 0 && len(want) > n {
+			want = want[:n]
+		}
+		if got := peerCounts(m, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Fatalf("round %d, n %d: %v, want %v", round, n, got, want)
 		}
 	}
 }

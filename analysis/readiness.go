@@ -20,8 +20,9 @@ type Readiness struct {
 	// (scans, never answered, only dropped): not counted as blocked.
 	InReview int
 	// Blocked are the held-out conversations outside review that no rule
-	// admits, with their sessions after the cut; Novel those first seen
-	// after the cut (outside review): the novelties of the held-out period.
+	// admits, with their sessions after the cut (and no sample lines);
+	// Novel those first seen after the cut (outside review): the
+	// novelties of the held-out period.
 	Blocked, Novel []Conversation
 	// BlockedTotals sums Blocked.
 	BlockedTotals Totals
@@ -63,39 +64,30 @@ func (r *Readiness) DaysSinceNew() float64 {
 var ErrNoHoldout = errors.New("nothing to hold out")
 
 // HoldoutCut returns the cut that holds out the last d of the observations
-// of convs: their last time minus d.
-func HoldoutCut(convs []Conversation, d time.Duration) (time.Time, error) {
-	var last time.Time
-	for i := range convs {
-		if convs[i].Last.After(last) {
-			last = convs[i].Last
-		}
+// of t: their last time minus d.
+func HoldoutCut(t *Table, d time.Duration) (time.Time, error) {
+	var last int64
+	for i := range t.rows {
+		last = max(last, t.rows[i].last)
 	}
-	if last.IsZero() {
+	if last == 0 {
 		return time.Time{}, errors.New("no conversation has a time: nothing to hold out")
 	}
-	return last.Add(-d), nil
+	return unixTime(last).Add(-d), nil
 }
 
-// CheckReadiness synthesises rules from the sessions of convs that started
+// CheckReadiness synthesises rules from the sessions of t that started
 // before cut (with synth, which applies the user's edits) and replays the
 // sessions from cut on. k decides what is under review.
-func CheckReadiness(convs []Conversation, cut time.Time, k Knobs, synth func([]Conversation) (RuleSet, error)) (Readiness, error) {
+func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSet, error)) (Readiness, error) {
 	r := Readiness{Cut: cut}
-	var before, held []Conversation
-	for i := range convs {
-		c := &convs[i]
-		if c.Last.After(r.End) {
-			r.End = c.Last
-		}
-		if w, ok := c.Window(time.Time{}, cut); ok {
-			before = append(before, w)
-		}
-		if w, ok := c.Window(cut, time.Time{}); ok {
-			held = append(held, w)
-		}
+	var end int64
+	for i := range t.rows {
+		end = max(end, t.rows[i].last)
 	}
-	if len(before) == 0 || len(held) == 0 {
+	r.End = unixTime(end)
+	before := t.Window(time.Time{}, cut)
+	if before.Len() == 0 || !t.anyIn(cut, time.Time{}) {
 		return r, ErrNoHoldout
 	}
 	rs, err := synth(before)
@@ -103,62 +95,113 @@ func CheckReadiness(convs []Conversation, cut time.Time, k Knobs, synth func([]C
 		return r, err
 	}
 	r.Rules = len(rs.Rules)
-	for i := range before {
-		r.Trained.Add(&before[i])
+	for i := range before.Len() {
+		r.Trained.AddRow(before, i)
 	}
 	ix := newRuleIndex(rs.Rules)
+	rs, before = RuleSet{}, nil // let them go before the held-out copy is made
+	held := t.Window(cut, time.Time{})
 	review := ReviewReasons(held, k)
-	for i := range held {
-		c := &held[i]
-		r.HeldOut.Add(c)
+	for i := range held.Len() {
+		r.HeldOut.AddRow(held, i)
 		if review[i] != "" {
 			r.InReview++
 			continue
 		}
-		if !c.First.Before(cut) {
-			r.Novel = append(r.Novel, *c)
+		c := held.Conv(i)
+		novel, blocked := !c.First.Before(cut), !ix.admits(&c)
+		if novel || blocked {
+			c.Hourly = held.Hourly(i)
 		}
-		if !ix.admits(c) {
-			r.Blocked = append(r.Blocked, *c)
-			r.BlockedTotals.Add(c)
+		if novel {
+			r.Novel = append(r.Novel, c)
+		}
+		if blocked {
+			r.Blocked = append(r.Blocked, c)
+			r.BlockedTotals.AddRow(held, i)
 		}
 	}
-	r.LastNew = lastNew(convs, k)
+	r.LastNew = lastNew(t, k)
 	return r, nil
 }
 
 // lastNew is when the newest conversation outside review was first seen.
-func lastNew(convs []Conversation, k Knobs) time.Time {
-	var t time.Time
-	for i, why := range ReviewReasons(convs, k) {
-		if why == "" && convs[i].First.After(t) {
-			t = convs[i].First
+func lastNew(t *Table, k Knobs) time.Time {
+	var first int64
+	for i, why := range ReviewReasons(t, k) {
+		if why == "" {
+			first = max(first, t.rows[i].first)
 		}
 	}
-	return t
+	return unixTime(first)
 }
 
-// Window returns the part of c whose sessions started in the hours that
-// start in [since, until) (a zero bound is open), and false when none did:
-// windows that meet at a time share no hour.
-// Sessions and unanswered sessions follow the hours; packets and bytes stay
-// whole (the hourly counts say nothing of them), as the workspace's time
-// filter does. A conversation with no hourly counts is kept whole when the
-// range is open at the start, else left out.
-func (c *Conversation) Window(since, until time.Time) (Conversation, bool) {
-	if len(c.Hourly) == 0 {
-		return *c, since.IsZero()
-	}
-	out := *c
-	out.Hourly, out.Sessions = nil, 0
-	for _, h := range c.Hourly {
-		if (since.IsZero() || !h.Start.Before(since)) && (until.IsZero() || h.Start.Before(until)) {
-			out.Hourly = append(out.Hourly, h)
-			out.Sessions += h.Sessions
+// Window returns the rows whose sessions started in the hours that start
+// in [since, until) (a zero bound is open), with those sessions only:
+// windows that meet at a time share no hour. Sessions and unanswered
+// sessions follow the hours; packets and bytes stay whole (the hourly
+// counts say nothing of them), as the workspace's time filter does. A row
+// with no hourly counts is kept whole when the range is open at the start,
+// else left out. The new table shares t's lists and samples.
+func (t *Table) Window(since, until time.Time) *Table {
+	rows, hours := 0, 0
+	for i := range t.rows {
+		if n := t.hoursIn(i, since, until); n > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+			rows, hours = rows+1, hours+n
 		}
 	}
-	out.Unanswered = min(c.Unanswered, out.Sessions)
-	return out, out.Sessions > 0
+	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
+		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: make([]HourCount, 0, hours)}
+	for i := range t.rows {
+		r := t.rows[i]
+		hs := t.HourCounts(i)
+		if len(hs) == 0 {
+			if since.IsZero() {
+				r.hourAt = uint32(len(w.hours))
+				w.rows = append(w.rows, r)
+			}
+			continue
+		}
+		r.hourAt, r.sessions = uint32(len(w.hours)), 0
+		for _, h := range hs {
+			start := time.Unix(int64(h.Hour)*3600, 0)
+			if (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
+				w.hours = append(w.hours, h)
+				r.sessions += uint64(h.N)
+			}
+		}
+		r.hourN = uint32(len(w.hours)) - r.hourAt
+		r.unanswered = min(r.unanswered, r.sessions)
+		if r.sessions > 0 {
+			w.rows = append(w.rows, r)
+		} else {
+			w.hours = w.hours[:r.hourAt]
+		}
+	}
+	return w
+}
+
+// hoursIn counts the hours of row i that start in [since, until) and hold
+// sessions.
+func (t *Table) hoursIn(i int, since, until time.Time) int {
+	n := 0
+	for _, h := range t.HourCounts(i) {
+		start := time.Unix(int64(h.Hour)*3600, 0)
+		if h.N > 0 && (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
+			n++
+		}
+	}
+	return n
+}
+
+// anyIn reports whether some row has sessions in [since, until).
+func (t *Table) anyIn(since, until time.Time) bool {
+	for i := range t.rows {
+		if t.hoursIn(i, since, until) > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleIndex finds the rules that may admit a conversation: by protocol and

@@ -30,9 +30,9 @@ func TestCheckReadiness(t *testing.T) {
 	}
 	cut := day(2, 0)
 	var trained []Conversation
-	r, err := CheckReadiness(convs, cut, Knobs{}, func(cs []Conversation) (RuleSet, error) {
-		trained = cs
-		return Synthesize(cs, Knobs{}), nil
+	r, err := CheckReadiness(NewTable(convs), cut, Knobs{}, func(t *Table) (RuleSet, error) {
+		trained = t.Conversations()
+		return Synthesize(t, Knobs{}), nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +60,10 @@ func TestCheckReadiness(t *testing.T) {
 	if !r.LastNew.Equal(day(2, 12)) || r.DaysSinceNew() != 2.0/24 {
 		t.Errorf("last new %v, %.3f days before the end", r.LastNew, r.DaysSinceNew())
 	}
-	if _, err := CheckReadiness(convs, day(9, 0), Knobs{}, func([]Conversation) (RuleSet, error) { return RuleSet{}, nil }); err != ErrNoHoldout {
+	if _, err := CheckReadiness(NewTable(convs), day(9, 0), Knobs{}, func(*Table) (RuleSet, error) { return RuleSet{}, nil }); err != ErrNoHoldout {
 		t.Errorf("a cut after the end: %v", err)
 	}
-	if cut, _ := HoldoutCut(convs, 24*time.Hour); !cut.Equal(day(1, 14)) {
+	if cut, _ := HoldoutCut(NewTable(convs), 24*time.Hour); !cut.Equal(day(1, 14)) {
 		t.Errorf("HoldoutCut: %v", cut)
 	}
 }

@@ -100,9 +100,17 @@ type Evidence struct {
 	Packets       uint64
 	Bytes         uint64
 	First, Last   time.Time
-	Hosts         []string       // reporting hosts
-	Samples       []string       // up to 3 raw lines
-	Flows         []Conversation // the conversations (for the XLSX Evidence column and the detail views)
+	Hosts         []string // reporting hosts
+	// Samples are up to 3 raw lines, when given: synthesis leaves them
+	// in the table, and RuleSet.Samples reads them.
+	Samples []string
+	// Rows are the conversations, as rows of the rule set's Table, in
+	// Compare order (RuleSet.Flows makes them conversations).
+	Rows []int32
+	// sampleRows are the rows whose first lines are the sample lines (of
+	// the first rows in the order synthesis met them, up to DefaultSamples
+	// lines in all).
+	sampleRows []int32
 }
 
 // Rule is one synthesised allow rule.
@@ -138,8 +146,8 @@ func (r *Rule) Monitored() []Endpoint {
 
 // ReviewItem is suspect traffic kept out of the rules, with the reason.
 type ReviewItem struct {
-	Conversation Conversation
-	Reason       string // "never answered (probable scan)", "only dropped", "port scan: 40 ports from one source"
+	Row    int32  // the conversation: a row of the rule set's Table (RuleSet.Item)
+	Reason string // "never answered (probable scan)", "only dropped", "port scan: 40 ports from one source"
 }
 
 // Knobs are the generalisation settings. The zero value means the defaults.
@@ -184,6 +192,9 @@ const (
 
 // RuleSet is the result of synthesis.
 type RuleSet struct {
+	// Table holds the conversations the rules were made from: the rules'
+	// evidence and the review items are its rows.
+	Table  *Table
 	Rules  []Rule
 	Review []ReviewItem
 	// Outside are the conversations with no end in the scope (neither
@@ -215,3 +226,55 @@ type Scope struct {
 
 // OutsideReason is the review reason of a conversation outside the scope.
 const OutsideReason = "outside the scope: neither end is monitored or in the focus"
+
+// Samples returns the sample lines of r's evidence: Evidence.Samples when
+// given, else read from the table (those of the first of Evidence.Rows
+// that have some, in a rule made by hand).
+func (rs *RuleSet) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
+
+// SamplesOf is Samples of several rules, read from the table at once.
+func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
+	from := make([][]int32, len(rules))
+	var rows []int32
+	for j, r := range rules {
+		e := &r.Evidence
+		if e.Samples != nil || rs.Table == nil {
+			continue
+		}
+		if from[j] = e.sampleRows; from[j] == nil {
+			from[j] = sampleRows(rs.Table, e.Rows)
+		}
+		rows = append(rows, from[j]...)
+	}
+	lines := rs.Table.SamplesOf(rows)
+	out := make([][]string, len(rules))
+	for j, r := range rules {
+		if out[j] = r.Evidence.Samples; out[j] != nil {
+			continue
+		}
+		for range from[j] {
+			for _, l := range lines[0] {
+				if len(out[j]) < DefaultSamples {
+					out[j] = append(out[j], l)
+				}
+			}
+			lines = lines[1:]
+		}
+	}
+	return out
+}
+
+// Item returns the conversation of a review item (Table.Conv: without its
+// hourly counts and sample lines).
+func (rs *RuleSet) Item(it ReviewItem) Conversation { return rs.Table.Conv(int(it.Row)) }
+
+// Flows returns the conversations of r's evidence (Table.Conv), each with
+// the rule's direction: relative to the scope, as the rule.
+func (rs *RuleSet) Flows(r *Rule) []Conversation {
+	out := make([]Conversation, len(r.Evidence.Rows))
+	for j, i := range r.Evidence.Rows {
+		out[j] = rs.Table.Conv(int(i))
+		out[j].Direction = r.Direction
+	}
+	return out
+}

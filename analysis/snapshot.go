@@ -78,23 +78,42 @@ func (c *Conversation) TagNames() []string {
 
 // Conversations returns a copy of every conversation, sorted by direction
 // (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
-func (m *Model) Conversations() []Conversation {
-	states := m.States()
+func (m *Model) Conversations() []Conversation { return m.Table().Conversations() }
+
+// Table returns the model's conversations as a table, sorted as
+// Conversations is, with directions relative to the declared monitored set
+// or else to the one learned from the logs. It holds the sample lines.
+func (m *Model) Table() *Table {
 	m.mu.Lock()
-	tags := m.ruleTagNames()
+	n := 0
+	for i := range m.shards {
+		n += len(m.shards[i].convList)
+	}
+	b := NewTableBuilder(m.ruleTagNames(), n, nil)
+	for i := range m.shards {
+		sh := &m.shards[i]
+		for _, c := range sh.convList {
+			st := sh.state(c, false)
+			st.Samples = slices.Clone(st.Samples) // the table may keep them
+			b.Add(&st, 0, len(st.Samples))
+		}
+	}
 	m.mu.Unlock()
-	return Build(states, NewMonitored(m.opts.Monitored, states), tags)
+	mon := b.Learned()
+	if len(m.opts.Monitored) > 0 {
+		mon = NewMonitored(m.opts.Monitored, nil)
+	}
+	return b.Finish(mon, nil)
 }
 
 // Build turns states into sorted conversations, with directions from mon and
 // untagged NSX rules ("rule X") named by the tag ruleTags gives them.
 func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Conversation {
-	out := make([]Conversation, len(states))
+	b := NewTableBuilder(ruleTags, len(states), nil)
 	for i := range states {
-		out[i] = states[i].Conversation(mon, ruleTags)
+		b.Add(&states[i], 0, len(states[i].Samples))
 	}
-	slices.SortFunc(out, Compare)
-	return out
+	return b.Finish(mon, nil).Conversations()
 }
 
 // Compare orders conversations as Conversations returns them.
@@ -116,17 +135,17 @@ var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIn
 // inbound one).
 type Monitored struct {
 	prefixes []netip.Prefix
-	learned  map[netip.Addr]struct{}
+	learned  map[addrKey]struct{} // without netip.Addr's pointer: cheaper to hash and to collect
 }
 
 // NewMonitoredOf returns the learned set restricted to what contains says of
 // the given addresses: for a few conversations drawn from a large store,
 // without loading every learned endpoint.
 func NewMonitoredOf(addrs []netip.Addr, contains func(netip.Addr) bool) *Monitored {
-	learned := make(map[netip.Addr]struct{})
+	learned := make(map[addrKey]struct{})
 	for _, a := range addrs {
 		if contains(a) {
-			learned[a] = struct{}{}
+			learned[keyOf(a)] = struct{}{}
 		}
 	}
 	return &Monitored{learned: learned}
@@ -138,18 +157,18 @@ func NewMonitored(prefixes []netip.Prefix, states []ConvState) *Monitored {
 	if len(prefixes) > 0 {
 		return &Monitored{prefixes: prefixes}
 	}
-	learned := make(map[netip.Addr]struct{})
+	learned := make(map[addrKey]struct{})
 	for i := range states {
-		LearnEndpoints(&states[i], func(a netip.Addr) { learned[a] = struct{}{} })
+		LearnEndpoints(&states[i], func(a netip.Addr) { learned[keyOf(a)] = struct{}{} })
 	}
 	return &Monitored{learned: learned}
 }
 
 // NewLearnedMonitored returns a learned set given as its members.
 func NewLearnedMonitored(addrs []netip.Addr) *Monitored {
-	learned := make(map[netip.Addr]struct{}, len(addrs))
+	learned := make(map[addrKey]struct{}, len(addrs))
 	for _, a := range addrs {
-		learned[a] = struct{}{}
+		learned[keyOf(a)] = struct{}{}
 	}
 	return &Monitored{learned: learned}
 }
@@ -174,7 +193,15 @@ func (s *Monitored) Contains(a netip.Addr) bool {
 		}
 		return false
 	}
-	_, ok := s.learned[a]
+	return s.containsIP(toIP128(a), a.Is4())
+}
+
+// containsIP is Contains of an address given as a number.
+func (s *Monitored) containsIP(ip ip128, is4 bool) bool {
+	if s.prefixes != nil {
+		return s.Contains(ip.addr(is4))
+	}
+	_, ok := s.learned[addrKey{ip, is4}]
 	return ok
 }
 
@@ -188,46 +215,6 @@ func direction(src, dst bool) ingest.Direction {
 		return ingest.DirInbound
 	}
 	return ingest.DirUnknown
-}
-
-// Conversation combines c's sides: each figure is the largest side's, so a
-// connection logged at both ends counts once.
-func (c *ConvState) Conversation(mon *Monitored, ruleTags map[string]string) Conversation {
-	out := Conversation{
-		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
-		Direction: direction(mon.Contains(c.Src), mon.Contains(c.Dst)),
-		Samples:   slices.Clone(c.Samples),
-		Hosts:     slices.Clone(c.Hosts),
-	}
-	var unans int64
-	for i := range c.Sides {
-		s := &c.Sides[i]
-		out.Sessions = max(out.Sessions, s.Sessions)
-		unans = max(unans, s.Unanswered)
-		out.OrigPkts = max(out.OrigPkts, s.Counts[0])
-		out.OrigBytes = max(out.OrigBytes, s.Counts[1])
-		out.ReplyPkts = max(out.ReplyPkts, s.Counts[2])
-		out.ReplyBytes = max(out.ReplyBytes, s.Counts[3])
-	}
-	out.Unanswered = uint64(unans)
-	out.Hourly = mergeHourly(&c.Sides)
-	if c.First != 0 {
-		out.First, out.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
-	}
-	slices.Sort(out.Hosts)
-	for a := ingest.Action(1); a < 16; a++ {
-		if c.Actions&(1<<a) != 0 {
-			out.Actions = append(out.Actions, a)
-		}
-	}
-	for v := ingest.Vendor(1); v < 8; v++ {
-		if c.Vendors&(1<<v) != 0 {
-			out.Vendors = append(out.Vendors, v)
-		}
-	}
-	out.Tags = tags(c.Labels, ruleTags)
-	out.Unauthenticated = c.Origins == OriginUnauthenticated
-	return out
 }
 
 // tags names labels, folding untagged NSX rules into their tag.
@@ -248,21 +235,5 @@ func tags(labels []LabelState, ruleTags map[string]string) []Tag {
 		out = append(out, Tag{Name: name, Direction: direction(outb, in)})
 	}
 	slices.SortFunc(out, func(a, b Tag) int { return cmp.Compare(a.Name, b.Name) })
-	return out
-}
-
-// mergeHourly takes, hour by hour, the largest count of the sides.
-func mergeHourly(sides *[3]SideState) []Hour {
-	byHour := make(map[int32]uint64)
-	for i := range sides {
-		for _, h := range sides[i].Hourly {
-			byHour[h.Hour] = max(byHour[h.Hour], uint64(h.N))
-		}
-	}
-	out := make([]Hour, 0, len(byHour))
-	for h, n := range byHour {
-		out = append(out, Hour{Start: time.Unix(int64(h)*3600, 0).UTC(), Sessions: n})
-	}
-	slices.SortFunc(out, func(a, b Hour) int { return a.Start.Compare(b.Start) })
 	return out
 }

@@ -8,30 +8,32 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// Synthesize turns conversations into a rule base. Suspect traffic goes to
-// the review list (unless k.IncludeSuspect), conversations outside the scope
-// to rs.Outside; every other conversation is admitted by exactly the rule
-// built from it, and no rule is without one.
+// Synthesize turns the conversations of t into a rule base. Suspect
+// traffic goes to the review list (unless k.IncludeSuspect), conversations
+// outside the scope to rs.Outside; every other conversation is admitted by
+// exactly the rule built from it, and no rule is without one. The rules'
+// evidence and the review items are rows of t (rs.Table).
 //
 // It is written for a million conversations: endpoints, buckets and rules
-// are found through maps keyed by fixed-size values (addresses, interned
-// group numbers), not strings; the conversations are filed by index; and
-// each rule's evidence is a window of one array the size of the input.
-func Synthesize(convs []Conversation, k Knobs) RuleSet {
+// are found through maps keyed by fixed-size values (address and group
+// numbers), not strings; the conversations are rows of the table, filed by
+// number; and each rule's evidence is a window of one array of row numbers
+// the size of the input.
+func Synthesize(t *Table, k Knobs) RuleSet {
 	k = k.withDefaults()
-	rs := RuleSet{Knobs: k}
-	t := triage(convs, k)
-	rs.Review, rs.Outside = t.review, t.outside
-	g := endpointGroups(t.keep, t.dirs, k)
+	rs := RuleSet{Table: t, Knobs: k}
+	tr := triage(t, k)
+	rs.Review, rs.Outside = tr.review, tr.outside
+	g := endpointGroups(t, tr.keep, tr.dirs, k)
 	rs.Scope = g.scope
-	bs := fileBuckets(t.keep, t.dirs, g)
+	bs := fileBuckets(t, tr.keep, tr.dirs, g)
 	rules, ruleOf := bs.rules(k)
-	fillEvidence(rules, ruleOf, bs, t.keep, t.dirs)
+	fillEvidence(t, rules, ruleOf, bs, tr.keep)
 	rs.Rules = make([]Rule, 0, len(rules))
 	for _, r := range rules {
-		finishRule(r)
+		finishRule(t, r)
 		rs.Rules = append(rs.Rules, *r)
-		adm, obs := r.permissiveness()
+		adm, obs := r.permissiveness(t)
 		rs.Permissiveness += adm - obs
 		rs.Observed += obs
 	}
@@ -57,10 +59,10 @@ func (k Knobs) withDefaults() Knobs {
 
 func hasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
 
-// triaged is what triage keeps, with each kept conversation's direction
-// relative to the scope, and what it puts aside.
+// triaged is what triage keeps (row numbers), with each kept
+// conversation's direction relative to the scope, and what it puts aside.
 type triaged struct {
-	keep    []*Conversation
+	keep    []int32
 	dirs    []ingest.Direction // by index in keep
 	review  []ReviewItem
 	outside []ReviewItem
@@ -69,37 +71,38 @@ type triaged struct {
 // triage separates the conversations a user excluded, those outside the
 // scope, and suspect traffic (ReviewReasons: never answered, only dropped,
 // or part of a port scan), in that order.
-func triage(convs []Conversation, k Knobs) triaged {
-	reasons := ReviewReasons(convs, k)
-	t := triaged{keep: make([]*Conversation, 0, len(convs)), dirs: make([]ingest.Direction, 0, len(convs))}
-	for i := range convs {
-		c := &convs[i]
-		if _, ok := excluded(k.Exclude, c); ok {
-			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
-			continue
+func triage(t *Table, k Knobs) triaged {
+	reasons := ReviewReasons(t, k)
+	tr := triaged{keep: make([]int32, 0, t.Len()), dirs: make([]ingest.Direction, 0, t.Len())}
+	for i := range t.rows {
+		if len(k.Exclude) > 0 {
+			if _, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
+				tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
+				continue
+			}
 		}
-		dir := scopeDirection(c, k.Focus)
+		dir := t.scopeDirection(i, k.Focus)
 		if dir == ingest.DirUnknown {
-			t.outside = append(t.outside, ReviewItem{Conversation: *c, Reason: OutsideReason})
+			tr.outside = append(tr.outside, ReviewItem{Row: int32(i), Reason: OutsideReason})
 			continue
 		}
 		if reasons[i] != "" {
-			t.review = append(t.review, ReviewItem{Conversation: *c, Reason: reasons[i]})
+			tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
 			continue
 		}
-		t.keep = append(t.keep, c)
-		t.dirs = append(t.dirs, dir)
+		tr.keep = append(tr.keep, int32(i))
+		tr.dirs = append(tr.dirs, dir)
 	}
-	return t
+	return tr
 }
 
-// scopeDirection is c's direction relative to the focus, or without one
-// its direction relative to the monitored set.
-func scopeDirection(c *Conversation, focus []netip.Prefix) ingest.Direction {
+// scopeDirection is row i's direction relative to the focus, or without
+// one its direction relative to the monitored set.
+func (t *Table) scopeDirection(i int, focus []netip.Prefix) ingest.Direction {
 	if len(focus) == 0 {
-		return c.Direction
+		return t.rows[i].dir
 	}
-	return direction(inPrefixes(focus, c.Src), inPrefixes(focus, c.Dst))
+	return direction(inPrefixes(focus, t.Src(i)), inPrefixes(focus, t.Dst(i)))
 }
 
 func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
@@ -111,10 +114,10 @@ func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
 	return false
 }
 
-// excluded returns the excluded prefix holding an end of c.
-func excluded(ps []netip.Prefix, c *Conversation) (netip.Prefix, bool) {
+// excluded returns the excluded prefix holding src or dst.
+func excluded(ps []netip.Prefix, src, dst netip.Addr) (netip.Prefix, bool) {
 	for _, p := range ps {
-		if p.Contains(c.Src) || p.Contains(c.Dst) {
+		if p.Contains(src) || p.Contains(dst) {
 			return p, true
 		}
 	}
@@ -134,13 +137,15 @@ func onlyBlocked(as []ingest.Action) bool {
 }
 
 // groups are the endpoint groups of the kept conversations: for each
-// conversation (by its index in keep) the group number of its source and
-// destination, -1 when the address stands for itself, the group endpoints
-// (without members) by number, and the application they belong to.
+// conversation (by its index in keep) the number of its source and
+// destination address, their group numbers (-1 when the address stands for
+// itself), the group endpoints (without members) by number, and the
+// application they belong to.
 type groups struct {
-	src, dst []int32
-	eps      []Endpoint
-	scope    Scope
+	srcAddr, dstAddr []int32
+	src, dst         []int32
+	eps              []Endpoint
+	scope            Scope
 }
 
 // addrVotes is what endpointGroups learns of one address.
@@ -161,6 +166,9 @@ type tally struct {
 	nsx   bool
 }
 
+// nsxVendors are the vendor bits of NSX firewalls.
+const nsxVendors = 1<<ingest.NSXV | 1<<ingest.NSXT | 1<<ingest.NSX4
+
 // endpointGroups finds the group of each address. A focused address stands
 // for itself. An address the inventory knows is its category set (the
 // application's categories and its tier, see Scope; all its categories when
@@ -168,15 +176,18 @@ type tally struct {
 // inventory does not know is the tag seen most on its side (ties: the
 // smallest name); other addresses stand for themselves. The NSX tag seen most
 // on a group's side names its security group.
-func endpointGroups(convs []*Conversation, dirs []ingest.Direction, k Knobs) groups {
-	v := newVoting(len(convs), k.Focus)
-	g := groups{src: make([]int32, len(convs)), dst: make([]int32, len(convs))}
-	for i, c := range convs {
-		s, d := v.number(c.Src), v.number(c.Dst)
-		g.src[i], g.dst[i] = s, d // address numbers until the groups are known
-		v.setInventory(s, c.SrcGroups)
-		v.setInventory(d, c.DstGroups)
-		switch dirs[i] {
+func endpointGroups(t *Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
+	v := newVoting(len(keep), k.Focus)
+	g := groups{srcAddr: make([]int32, len(keep)), dstAddr: make([]int32, len(keep)),
+		src: make([]int32, len(keep)), dst: make([]int32, len(keep))}
+	tagIDs := make([][]int32, len(t.tagSets)) // the tag numbers of each tag set, once
+	for j, i := range keep {
+		r := &t.rows[i]
+		s, d := v.number(r.src, r.flags&flagSrc4 != 0), v.number(r.dst, r.flags&flagDst4 != 0)
+		g.srcAddr[j], g.dstAddr[j] = s, d
+		v.setInventory(s, t.inv[r.srcInv].Groups)
+		v.setInventory(d, t.inv[r.dstInv].Groups)
+		switch dirs[j] {
 		case ingest.DirOutbound:
 			v.info[s].monitored = true
 		case ingest.DirInbound:
@@ -184,39 +195,36 @@ func endpointGroups(convs []*Conversation, dirs []ingest.Direction, k Knobs) gro
 		case ingest.DirIntra:
 			v.info[s].monitored, v.info[d].monitored = true, true
 		}
-		nsx := isNSX(c.Vendors)
-		for _, t := range c.Tags {
-			if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
-				v.vote(s, v.intern(t.Name), c.Sessions+1, nsx)
+		nsx := r.vendors&nsxVendors != 0
+		tags := t.tagSets[r.tags]
+		if tagIDs[r.tags] == nil && len(tags) > 0 {
+			tagIDs[r.tags] = make([]int32, len(tags))
+			for x, tg := range tags {
+				tagIDs[r.tags][x] = v.intern(tg.Name)
 			}
-			if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
-				v.vote(d, v.intern(t.Name), c.Sessions+1, nsx)
+		}
+		for x, tg := range tags {
+			if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
+				v.vote(s, tagIDs[r.tags][x], r.sessions+1, nsx)
+			}
+			if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
+				v.vote(d, tagIDs[r.tags][x], r.sessions+1, nsx)
 			}
 		}
 	}
 	var group []int32
 	group, g.eps, g.scope = v.groups(k)
-	for i := range convs {
-		g.src[i], g.dst[i] = group[g.src[i]], group[g.dst[i]]
+	for j := range keep {
+		g.src[j], g.dst[j] = group[g.srcAddr[j]], group[g.dstAddr[j]]
 	}
 	return g
 }
 
-// isNSX reports whether an NSX firewall logged the conversation.
-func isNSX(vs []ingest.Vendor) bool {
-	for _, v := range vs {
-		if v == ingest.NSXV || v == ingest.NSXT || v == ingest.NSX4 {
-			return true
-		}
-	}
-	return false
-}
-
 // voting numbers addresses in the order met and tallies their tags.
 type voting struct {
-	addrs   map[netip.Addr]int32
+	addrs   map[addrKey]int32
 	info    []addrVotes // by address number
-	invs    [][]string  // inventory groups, shared with the conversations
+	invs    [][]string  // inventory groups, shared with the table
 	tallies []tally
 	ids     map[string]int32 // tag numbers by name
 	names   []string         // tag names by number
@@ -224,7 +232,7 @@ type voting struct {
 }
 
 func newVoting(n int, focus []netip.Prefix) *voting {
-	return &voting{addrs: make(map[netip.Addr]int32, n), info: make([]addrVotes, 0, n),
+	return &voting{addrs: make(map[addrKey]int32, n), info: make([]addrVotes, 0, n),
 		tallies: make([]tally, 0, n), ids: make(map[string]int32), focus: focus}
 }
 
@@ -260,12 +268,14 @@ func (v *voting) intern(name string) int32 {
 }
 
 // number returns the number of an address.
-func (v *voting) number(a netip.Addr) int32 {
-	i, ok := v.addrs[a]
+func (v *voting) number(ip ip128, is4 bool) int32 {
+	k := addrKey{ip, is4}
+	i, ok := v.addrs[k]
 	if !ok {
 		i = int32(len(v.info))
-		v.addrs[a] = i
-		v.info = append(v.info, addrVotes{inventory: -1, votes: -1, focus: inPrefixes(v.focus, a)})
+		v.addrs[k] = i
+		focus := len(v.focus) > 0 && inPrefixes(v.focus, ip.addr(is4))
+		v.info = append(v.info, addrVotes{inventory: -1, votes: -1, focus: focus})
 	}
 	return i
 }

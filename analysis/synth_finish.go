@@ -13,38 +13,40 @@ import (
 )
 
 // finishRule fills a rule's group members, evidence, service name, name and
-// description (unless edited) from its conversations. The sample lines are the first ones of
-// the conversations in the order given, unless the evidence has samples
-// already (synthesis gathers them before it sorts the conversations).
-func finishRule(r *Rule) {
-	r.Src = withMembers(r.Src, r.Evidence.Flows, true)
-	r.Dst = withMembers(r.Dst, r.Evidence.Flows, false)
+// description (unless edited) from its conversations, rows of t. The
+// sample lines are the first ones of the conversations in the order given,
+// unless the evidence has them already (synthesis chooses them before it
+// sorts the conversations).
+func finishRule(t *Table, r *Rule) {
 	e := &r.Evidence
+	if e.Samples == nil && e.sampleRows == nil {
+		e.sampleRows = sampleRows(t, e.Rows)
+	}
+	sortRows(t, e.Rows) // synthesis hands them sorted; edits do not
+	r.Src = withMembers(r.Src, t, e.Rows, true)
+	r.Dst = withMembers(r.Dst, t, e.Rows, false)
+	var first, last int64
+	seen := map[uint32]bool{}
 	var hosts hostSet
-	gather := e.Samples == nil
-	for i := range e.Flows {
-		c := &e.Flows[i]
+	for _, i := range e.Rows {
+		c := &t.rows[i]
 		e.Conversations++
-		e.Sessions += c.Sessions
-		e.Packets += c.Packets()
-		e.Bytes += c.Bytes()
-		if !c.First.IsZero() && (e.First.IsZero() || c.First.Before(e.First)) {
-			e.First = c.First
+		e.Sessions += c.sessions
+		e.Packets += c.origPkts + c.replyPkts
+		e.Bytes += c.origBytes + c.replyBytes
+		if c.first != 0 && (first == 0 || c.first < first) {
+			first = c.first
 		}
-		if c.Last.After(e.Last) {
-			e.Last = c.Last
-		}
-		for _, h := range c.Hosts {
-			hosts.add(h)
-		}
-		if gather {
-			e.Samples = addSamples(e.Samples, c)
+		last = max(last, c.last)
+		if !seen[c.hosts] {
+			seen[c.hosts] = true
+			for _, h := range t.hostSets[c.hosts] {
+				hosts.add(h)
+			}
 		}
 	}
+	e.First, e.Last = unixTime(first), unixTime(last)
 	e.Hosts = hosts.sorted()
-	if !sortedFlows(e.Flows) {
-		slices.SortFunc(e.Flows, Compare) // synthesis hands them sorted; edits do not
-	}
 	r.Service.Name = serviceName(r.Service)
 	if !r.NameEdited {
 		r.Name = fmt.Sprintf("%s to %s %s", r.Src.Name, r.Dst.Name, r.Service.Label())
@@ -52,16 +54,6 @@ func finishRule(r *Rule) {
 	if !r.DescriptionEdited {
 		r.Description = describe(r)
 	}
-}
-
-// addSamples adds c's sample lines to samples, up to DefaultSamples.
-func addSamples(samples []string, c *Conversation) []string {
-	for _, s := range c.Samples {
-		if len(samples) < DefaultSamples {
-			samples = append(samples, s)
-		}
-	}
-	return samples
 }
 
 // hostSet is a set of host names: a list while small (a rule's conversations
@@ -100,32 +92,22 @@ func (s *hostSet) sorted() []string {
 	return out
 }
 
-// sortedFlows reports whether flows are in Compare order.
-func sortedFlows(flows []Conversation) bool {
-	for i := 1; i < len(flows); i++ {
-		if compareConv(&flows[i-1], &flows[i]) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // withMembers lists the addresses of a group endpoint seen on its side.
-func withMembers(e Endpoint, flows []Conversation, src bool) Endpoint {
+func withMembers(e Endpoint, t *Table, rows []int32, src bool) Endpoint {
 	if e.Kind != KindGroup {
 		return e
 	}
 	e.Prefixes = nil
-	if len(flows) == 0 {
+	if len(rows) == 0 {
 		return e
 	}
-	e.Prefixes = make([]netip.Prefix, len(flows))
-	for i := range flows {
-		a := flows[i].Dst
+	e.Prefixes = make([]netip.Prefix, len(rows))
+	for j, i := range rows {
+		a := t.Dst(int(i))
 		if src {
-			a = flows[i].Src
+			a = t.Src(int(i))
 		}
-		e.Prefixes[i] = netip.PrefixFrom(a, a.BitLen())
+		e.Prefixes[j] = netip.PrefixFrom(a, a.BitLen())
 	}
 	slices.SortFunc(e.Prefixes, comparePrefix)
 	if members := slices.Compact(e.Prefixes); len(members) < cap(e.Prefixes)/2 {
@@ -222,22 +204,26 @@ func (e Endpoint) Contains(a netip.Addr) bool {
 }
 
 // permissiveness returns the (source, destination, port) combinations the
-// rule admits and those it was built from. An Any side counts as the peers
-// seen on it. The rule's conversations are sorted (finishRule), so repeats
-// of a source, and of a combination, are next to each other.
-func (r *Rule) permissiveness() (admitted, observed uint64) {
-	flows := r.Evidence.Flows
+// rule admits and those it was built from, its conversations rows of t. An
+// Any side counts as the peers seen on it. The rule's conversations are
+// sorted (finishRule), so repeats of a source, and of a combination, are
+// next to each other.
+func (r *Rule) permissiveness(t *Table) (admitted, observed uint64) {
+	rows := r.Evidence.Rows
 	var seen, srcs int
-	dsts := make([]netip.Addr, len(flows))
-	for i := range flows {
-		c := &flows[i]
-		if i == 0 || c.Src != flows[i-1].Src {
+	dsts := make([]netip.Addr, len(rows))
+	for j, i := range rows {
+		c := &t.rows[i]
+		if j == 0 {
 			srcs++
 			seen++
-		} else if c.Dst != flows[i-1].Dst || c.DPort != flows[i-1].DPort {
+		} else if p := &t.rows[rows[j-1]]; c.src != p.src || c.flags&flagSrc4 != p.flags&flagSrc4 {
+			srcs++
+			seen++
+		} else if c.dst != p.dst || c.flags&flagDst4 != p.flags&flagDst4 || c.dport != p.dport {
 			seen++
 		}
-		dsts[i] = c.Dst
+		dsts[j] = t.Dst(int(i))
 	}
 	slices.SortFunc(dsts, netip.Addr.Compare)
 	ndst := len(slices.Compact(dsts))

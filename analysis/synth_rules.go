@@ -25,57 +25,86 @@ type bucketKey struct {
 	src, dst sideKey // the fixed sides (the peer side is left zero)
 }
 
-// sideKey identifies a fixed side: a group number, or (group -1) an address.
+// sideKey identifies a fixed side: a group number, or (group -1) an
+// address, by its number (groups.srcAddr).
 type sideKey struct {
 	group int32
-	addr  netip.Addr
+	addr  int32
 }
 
 type bucket struct {
 	key   bucketKey
-	first int32        // the bucket's first conversation (index in keep): its ends are the fixed sides
-	peers []netip.Addr // the peer side's addresses, repeated as met
-	n     int          // conversations
+	first int32 // the bucket's first conversation (index in keep): its ends are the fixed sides
+	n     int   // conversations
+	at    int   // where its rows start in buckets.rows
 }
 
 // buckets are the buckets in the order of their first conversation, the
-// bucket of each kept conversation, and the VM names of peers (for naming
-// IP sets; nil without an inventory).
+// bucket of each kept conversation, the rows of each bucket (back to back,
+// in the order met: the peer side's addresses are theirs), and the VM names
+// of peers (for naming IP sets; nil without an inventory).
 type buckets struct {
 	list []bucket
 	of   []int32
+	rows []int32
 	vms  map[netip.Addr]string
-	keep []*Conversation
+	t    *Table
+	keep []int32
 	g    *groups
 }
 
 // fileBuckets files the kept conversations. The peer side is the one outside
 // the scope that is a plain address (outbound: the destination; inbound:
 // the source; intra: none).
-func fileBuckets(keep []*Conversation, dirs []ingest.Direction, g groups) buckets {
-	bs := buckets{of: make([]int32, len(keep)), keep: keep, g: &g}
+func fileBuckets(t *Table, keep []int32, dirs []ingest.Direction, g groups) buckets {
+	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: &g}
 	index := make(map[bucketKey]int32)
-	for i, c := range keep {
-		k := bucketOf(c, dirs[i], g.src[i], g.dst[i])
+	for j, i := range keep {
+		r := &t.rows[i]
+		k := bucketOf(r, dirs[j], g.src[j], g.dst[j], g.srcAddr[j], g.dstAddr[j])
 		b, ok := index[k]
 		if !ok {
 			b = int32(len(bs.list))
 			index[k] = b
-			bs.list = append(bs.list, bucket{key: k, first: int32(i)})
+			bs.list = append(bs.list, bucket{key: k, first: int32(j)})
 		}
 		bk := &bs.list[b]
 		bk.n++
-		switch k.peer {
-		case 0:
-			bk.peers = append(bk.peers, c.Dst)
-			bs.nameVM(c.Dst, c.DstVM)
-		case 1:
-			bk.peers = append(bk.peers, c.Src)
-			bs.nameVM(c.Src, c.SrcVM)
+		switch {
+		case k.peer == 0 && r.dstInv != 0:
+			bs.nameVM(t.Dst(int(i)), t.inv[r.dstInv].VM)
+		case k.peer == 1 && r.srcInv != 0:
+			bs.nameVM(t.Src(int(i)), t.inv[r.srcInv].VM)
 		}
-		bs.of[i] = b
+		bs.of[j] = b
+	}
+	// The rows of each bucket, back to back: one array, not a list per
+	// bucket grown as it fills.
+	at := 0
+	for b := range bs.list {
+		bs.list[b].at = at
+		at += bs.list[b].n
+	}
+	bs.rows = make([]int32, len(keep))
+	next := make([]int, len(bs.list))
+	for j, b := range bs.of {
+		bs.rows[bs.list[b].at+next[b]] = keep[j]
+		next[b]++
 	}
 	return bs
+}
+
+// peers returns the addresses of a bucket's peer side, repeated as met.
+func (bs buckets) peers(b *bucket) []netip.Addr {
+	out := make([]netip.Addr, b.n)
+	for j, i := range bs.rows[b.at : b.at+b.n] {
+		if b.key.peer == 0 {
+			out[j] = bs.t.Dst(int(i))
+		} else {
+			out[j] = bs.t.Src(int(i))
+		}
+	}
+	return out
 }
 
 // nameVM records the VM name of a peer address.
@@ -89,20 +118,20 @@ func (bs *buckets) nameVM(a netip.Addr, vm string) {
 	bs.vms[a] = vm
 }
 
-// bucketOf returns the key of c's bucket, given its direction relative to
-// the scope and the groups of its ends.
-func bucketOf(c *Conversation, dir ingest.Direction, srcGroup, dstGroup int32) bucketKey {
-	port := c.DPort
-	if !hasPorts(c.Proto) {
+// bucketOf returns the key of row r's bucket, given its direction relative
+// to the scope, the groups of its ends and their address numbers.
+func bucketOf(r *tableRow, dir ingest.Direction, srcGroup, dstGroup, srcAddr, dstAddr int32) bucketKey {
+	port := r.dport
+	if !hasPorts(r.proto) {
 		port = 0 // ICMP and portless protocols merge
 	}
-	k := bucketKey{dir: dir, proto: c.Proto, port: port, peer: -1}
+	k := bucketKey{dir: dir, proto: r.proto, port: port, peer: -1}
 	src, dst := sideKey{group: srcGroup}, sideKey{group: dstGroup}
 	if srcGroup < 0 {
-		src.addr = c.Src
+		src.addr = srcAddr
 	}
 	if dstGroup < 0 {
-		dst.addr = c.Dst
+		dst.addr = dstAddr
 	}
 	switch {
 	case dir == ingest.DirOutbound && dstGroup < 0:
@@ -241,10 +270,11 @@ func listFirst(names []string, n int) string {
 }
 
 // fillEvidence gives each rule its conversations, sorted as Compare orders
-// them: windows of one array, filled bucket by bucket in the order of the
-// buckets, as rules met them. The sample lines are those of the first
-// conversations in that order, before the sort.
-func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversation, dirs []ingest.Direction) {
+// them: windows of one array of row numbers, filled bucket by bucket in the
+// order of the buckets, as rules met them. The sample lines are those of
+// the first conversations in that order, before the sort (left in the
+// table: sampleRows says which).
+func fillEvidence(t *Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
 		start[ruleOf[b]+1] += bs.list[b].n
@@ -259,59 +289,84 @@ func fillEvidence(rules []*Rule, ruleOf []int32, bs buckets, keep []*Conversatio
 		at[b] = next[r]
 		next[r] += bs.list[b].n
 	}
-	order := make([]int32, len(keep))
-	for i, b := range bs.of {
-		order[at[b]] = int32(i)
+	all := make([]int32, len(keep))
+	for j, b := range bs.of {
+		all[at[b]] = keep[j]
 		at[b]++
 	}
-	// Sorted by index, then copied once: sorting the conversations
-	// themselves moves hundreds of bytes per swap.
-	byKey := func(a, b int32) int { return compareConvDir(keep[a], keep[b], dirs[a], dirs[b]) }
-	all := make([]Conversation, len(keep))
+	evidence := make([][]int32, len(rules))
+	for r := range rules {
+		evidence[r] = all[start[r]:start[r+1]:start[r+1]] // capped: an append never runs into the next rule's
+	}
 	for r, rule := range rules {
-		lo, hi := start[r], start[r+1]
-		for _, i := range order[lo:hi] {
-			if len(rule.Evidence.Samples) == DefaultSamples {
-				break
-			}
-			rule.Evidence.Samples = addSamples(rule.Evidence.Samples, keep[i])
-		}
-		slices.SortFunc(order[lo:hi], byKey)
-		for j, i := range order[lo:hi] {
-			all[lo+j] = *keep[i]
-			all[lo+j].Direction = dirs[i] // relative to the scope, as the rule's
-		}
-		rule.Evidence.Flows = all[lo:hi:hi] // capped: an append never runs into the next rule's
+		rule.Evidence.sampleRows = sampleRows(t, evidence[r])
+		sortRows(t, evidence[r])
+		rule.Evidence.Rows = evidence[r]
 	}
 }
 
-// compareConv is Compare without copying the conversations.
-func compareConv(a, b *Conversation) int { return compareConvDir(a, b, a.Direction, b.Direction) }
+// sampleRows returns the first of rows that have sample lines, as many as
+// make DefaultSamples lines (or all of them): the rows whose lines are the
+// evidence's. It reads no line: the table knows how many each row has.
+func sampleRows(t *Table, rows []int32) []int32 {
+	var out []int32
+	lines := 0
+	for _, i := range rows {
+		if lines >= DefaultSamples {
+			break
+		}
+		if n := t.rows[i].sampleCount(); n > 0 {
+			out = append(out, i)
+			lines += n
+		}
+	}
+	return out
+}
 
-// compareConvDir is compareConv with the directions given.
-func compareConvDir(a, b *Conversation, da, db ingest.Direction) int {
-	return cmp.Or(
-		cmp.Compare(dirRank[da], dirRank[db]),
-		a.Src.Compare(b.Src),
-		a.Dst.Compare(b.Dst),
-		cmp.Compare(a.Proto, b.Proto),
-		cmp.Compare(a.DPort, b.DPort),
-	)
+// sortRows sorts the rows of one rule's conversations as Compare orders
+// them: rows of one rule have one direction relative to the scope, so by
+// source, destination, protocol and port (then row number, for a
+// deterministic order of equal keys).
+func sortRows(t *Table, rows []int32) {
+	slices.Sort(rows) // the table's order: most often already that order
+	if !sortedRows(t, rows) {
+		slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(t.compareKeys(int(a), int(b)), cmp.Compare(a, b)) })
+	}
+}
+
+// sortedRows reports whether rows are in the order sortRows gives.
+func sortedRows(t *Table, rows []int32) bool {
+	for j := 1; j < len(rows); j++ {
+		if t.compareKeys(int(rows[j-1]), int(rows[j])) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// compareKeys orders rows by source, destination, protocol and port.
+func (t *Table) compareKeys(i, j int) int {
+	a, b := &t.rows[i], &t.rows[j]
+	if c := compareIP(a.src, b.src, a.flags&flagSrc4 != 0, b.flags&flagSrc4 != 0); c != 0 {
+		return c
+	}
+	return compareTail(a, b)
 }
 
 // endpoints returns a bucket's two sides, the peer side generalised.
 func (bs buckets) endpoints(b *bucket, k Knobs) (src, dst Endpoint) {
-	i := b.first
-	c := bs.keep[i]
+	j := b.first
+	i := int(bs.keep[j])
+	r := &bs.t.rows[i]
 	if b.key.peer == 1 {
-		src = generalise(b.peers, k)
+		src = generalise(bs.peers(b), k)
 	} else {
-		src = bs.g.endpoint(c.Src, c.SrcVM, bs.g.src[i])
+		src = bs.g.endpoint(bs.t.Src(i), bs.t.inv[r.srcInv].VM, bs.g.src[j])
 	}
 	if b.key.peer == 0 {
-		dst = generalise(b.peers, k)
+		dst = generalise(bs.peers(b), k)
 	} else {
-		dst = bs.g.endpoint(c.Dst, c.DstVM, bs.g.dst[i])
+		dst = bs.g.endpoint(bs.t.Dst(i), bs.t.inv[r.dstInv].VM, bs.g.dst[j])
 	}
 	return src, dst
 }

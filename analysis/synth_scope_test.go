@@ -77,7 +77,7 @@ func ruleBetween(rs analysis.RuleSet, src, dst string) *analysis.Rule {
 func TestSynthesizeTiers(t *testing.T) {
 	w := newScopeWorld()
 	convs := w.convs()
-	rs := analysis.Synthesize(convs, analysis.Knobs{})
+	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 	checkInvariants(t, convs, rs)
 	if rs.Scope.TierKey != "AppTier" || !slices.Equal(rs.Scope.AppCategories, []string{"AppType:Books"}) ||
 		!slices.Equal(rs.Scope.AppGroups, []string{"SGTSBOOKS"}) {
@@ -116,20 +116,20 @@ func TestSynthesizeTiers(t *testing.T) {
 		both[i].Tags = append(both[i].Tags, analysis.Tag{Name: "Discover-Traffic", Direction: both[i].Direction})
 		both[i].Sessions *= 10
 	}
-	rs = analysis.Synthesize(both, analysis.Knobs{})
+	rs = analysis.Synthesize(analysis.NewTable(both), analysis.Knobs{})
 	if r := ruleBetween(rs, "AppTier:Web", "AppTier:App"); r == nil || r.Src.Tag != "SGTSWEB" || r.Dst.Tag != "SGTSAPP" {
 		t.Errorf("security groups with a Nutanix policy's tag around: %+v", r)
 	}
 	// Without a tier key (an unknown one), a VM's group is all its categories:
 	// the db VMs' AppFamily then stays in their group, which still differs
 	// from the other tiers.
-	rs = analysis.Synthesize(convs, analysis.Knobs{TierKey: "Nothing"})
+	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{TierKey: "Nothing"})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppFamily:Databases & AppTier:DB & AppType:Books"); r == nil {
 		t.Errorf("without a tier: %v", ruleNames(rs))
 	}
 	// An explicit application category that some VMs lack leaves them out
 	// of the application: their groups are named in full.
-	rs = analysis.Synthesize(convs, analysis.Knobs{AppCategories: []string{"AppFamily:Databases"}})
+	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{AppCategories: []string{"AppFamily:Databases"}})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppTier:DB"); r == nil ||
 		!slices.Equal(r.Dst.Categories, []string{"AppFamily:Databases", "AppTier:DB"}) ||
 		!slices.Equal(r.Src.Categories, []string{"AppTier:App", "AppType:Books"}) {
@@ -150,13 +150,13 @@ func ruleNames(rs analysis.RuleSet) []string {
 // their VMs.
 func TestRuleIDsIgnoreMembers(t *testing.T) {
 	w := newScopeWorld()
-	before := analysis.Synthesize(w.convs(), analysis.Knobs{})
+	before := analysis.Synthesize(analysis.NewTable(w.convs()), analysis.Knobs{})
 	w.groups["10.20.10.13"] = w.groups["10.20.10.11"]
 	more := w.convs(
 		w.conv("10.20.10.13", "10.10.0.12", ingest.ProtoUDP, 53, ingest.DirOutbound, 3, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirOutbound}),
 		w.conv("198.51.100.8", "10.20.10.13", ingest.ProtoTCP, 443, ingest.DirInbound, 3),
 	)
-	after := analysis.Synthesize(more, analysis.Knobs{})
+	after := analysis.Synthesize(analysis.NewTable(more), analysis.Knobs{})
 	ids := func(rs analysis.RuleSet) []string {
 		var out []string
 		for _, r := range rs.Rules {
@@ -205,7 +205,7 @@ func TestFocus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := analysis.Synthesize(convs, analysis.Knobs{Focus: focus})
+	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{Focus: focus})
 	checkInvariants(t, convs, rs)
 	want := map[string]string{
 		"10.48.52.240 to 20.10.31.115 HTTPS (443/tcp)":    "OUTBOUND",
@@ -217,7 +217,7 @@ func TestFocus(t *testing.T) {
 			t.Errorf("unexpected rule %s %s", r.Direction, r.Name)
 		}
 		delete(want, r.Name)
-		for _, c := range r.Evidence.Flows {
+		for _, c := range rs.Flows(&r) {
 			if c.Direction != r.Direction {
 				t.Errorf("rule %s holds a conversation of direction %s", r.Name, c.Direction)
 			}
@@ -234,9 +234,9 @@ func TestFocus(t *testing.T) {
 	}
 	// Without focus, the unmonitored conversation is outside the scope, not
 	// a rule of direction UNKNOWN.
-	rs = analysis.Synthesize(convs, analysis.Knobs{})
+	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 	checkInvariants(t, convs, rs)
-	if len(rs.Outside) != 1 || rs.Outside[0].Conversation.Src.String() != "100.64.128.20" {
+	if len(rs.Outside) != 1 || rs.Item(rs.Outside[0]).Src.String() != "100.64.128.20" {
 		t.Errorf("outside: %+v", rs.Outside)
 	}
 }

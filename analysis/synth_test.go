@@ -22,7 +22,8 @@ func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.Ru
 	t.Helper()
 	inReview := make(map[string]bool)
 	for _, r := range slices.Concat(rs.Review, rs.Outside) {
-		inReview[key(&r.Conversation)] = true
+		c := rs.Item(r)
+		inReview[key(&c)] = true
 	}
 	for _, r := range rs.Outside {
 		if r.Reason != analysis.OutsideReason {
@@ -47,15 +48,16 @@ func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.Ru
 	}
 	flows := 0
 	for _, r := range rs.Rules {
-		if r.Evidence.Conversations == 0 || r.Evidence.Conversations != len(r.Evidence.Flows) {
+		evidence := rs.Flows(&r)
+		if r.Evidence.Conversations == 0 || r.Evidence.Conversations != len(evidence) {
 			t.Fatalf("rule %s without evidence", r.Name)
 		}
-		for i := range r.Evidence.Flows {
-			if !r.Admits(&r.Evidence.Flows[i]) {
-				t.Fatalf("rule %s does not admit its own evidence %s", r.Name, key(&r.Evidence.Flows[i]))
+		for i := range evidence {
+			if !r.Admits(&evidence[i]) {
+				t.Fatalf("rule %s does not admit its own evidence %s", r.Name, key(&evidence[i]))
 			}
 		}
-		flows += len(r.Evidence.Flows)
+		flows += len(evidence)
 		if r.Description == "" || r.ID == "" || r.Action != ingest.ActionAllow {
 			t.Fatalf("rule incomplete: %+v", r)
 		}
@@ -82,7 +84,7 @@ func TestSynthesizeDemo(t *testing.T) {
 			m := analysis.NewModel(analysis.Options{})
 			addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 			convs := m.Conversations()
-			rs := analysis.Synthesize(convs, analysis.Knobs{})
+			rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 			checkInvariants(t, convs, rs)
 			if len(rs.Rules) == 0 || len(rs.Rules) >= len(convs) || len(rs.Review) == 0 {
 				t.Errorf("%d rules and %d review items for %d conversations", len(rs.Rules), len(rs.Review), len(convs))
@@ -93,14 +95,14 @@ func TestSynthesizeDemo(t *testing.T) {
 				}
 			}
 			// Stable across re-synthesis.
-			again := analysis.Synthesize(convs, analysis.Knobs{})
+			again := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 			for i := range rs.Rules {
 				if rs.Rules[i].ID != again.Rules[i].ID {
 					t.Fatalf("rule IDs change between runs")
 				}
 			}
 			// Suspect traffic can be included: then nothing is under review.
-			all := analysis.Synthesize(convs, analysis.Knobs{IncludeSuspect: true})
+			all := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{IncludeSuspect: true})
 			checkInvariants(t, convs, all)
 			if len(all.Review) != 0 {
 				t.Errorf("IncludeSuspect left %d under review", len(all.Review))
@@ -139,7 +141,7 @@ func TestSynthesizeRandom(t *testing.T) {
 			convs = append(convs, c)
 		}
 		convs = dedupe(convs)
-		rs := analysis.Synthesize(convs, analysis.Knobs{CollapseMin: 1 + r.Intn(5), AnyPeers: 2 + r.Intn(40)})
+		rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{CollapseMin: 1 + r.Intn(5), AnyPeers: 2 + r.Intn(40)})
 		checkInvariants(t, convs, rs)
 	}
 }
@@ -182,7 +184,7 @@ func TestGeneralisation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			rs := analysis.Synthesize(tc.In, tc.Knobs)
+			rs := analysis.Synthesize(analysis.NewTable(tc.In), tc.Knobs)
 			checkInvariants(t, tc.In, rs)
 			var got []string
 			for _, r := range rs.Rules {
@@ -223,7 +225,7 @@ func TestEndpointNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			rs := analysis.Synthesize(tc.In, analysis.Knobs{})
+			rs := analysis.Synthesize(analysis.NewTable(tc.In), analysis.Knobs{})
 			checkInvariants(t, tc.In, rs)
 			if len(rs.Rules) != 1 {
 				t.Fatalf("got %d rules, want 1", len(rs.Rules))

@@ -1,9 +1,6 @@
 package analysis
 
-import (
-	"fmt"
-	"net/netip"
-)
+import "fmt"
 
 // ReviewReasons returns, for each conversation, why synthesis with k lists
 // it for review instead of making a rule of it, or "" when it makes a rule
@@ -13,37 +10,43 @@ import (
 // k.IncludeSuspect). It is the test
 // Synthesize applies, for the commands that need it without synthesising
 // (check: no observed conversation outside review may be blocked).
-func ReviewReasons(convs []Conversation, k Knobs) []string {
+func ReviewReasons(t *Table, k Knobs) []string {
 	k = k.withDefaults()
-	type pair struct{ src, dst netip.Addr }
+	type pair struct {
+		src, dst ip128
+		flags    uint8 // their families
+	}
+	pairOf := func(r *tableRow) pair { return pair{r.src, r.dst, r.flags & (flagSrc4 | flagDst4)} }
 	unansweredPorts := make(map[pair]int)
-	for i := range convs {
-		if c := &convs[i]; c.Unanswered > 0 {
-			unansweredPorts[pair{c.Src, c.Dst}]++
+	for i := range t.rows {
+		if r := &t.rows[i]; r.unanswered > 0 {
+			unansweredPorts[pairOf(r)]++
 		}
 	}
-	reasons := make([]string, len(convs))
-	for i := range convs {
-		c := &convs[i]
-		if p, ok := excluded(k.Exclude, c); ok {
-			reasons[i] = "peer " + p.String() + " excluded by the user"
-			continue
+	reasons := make([]string, t.Len())
+	for i := range t.rows {
+		r := &t.rows[i]
+		if len(k.Exclude) > 0 {
+			if p, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
+				reasons[i] = "peer " + p.String() + " excluded by the user"
+				continue
+			}
 		}
 		if k.IncludeSuspect {
 			continue
 		}
 		n := 0
-		if c.Unanswered > 0 {
-			n = unansweredPorts[pair{c.Src, c.Dst}]
+		if r.unanswered > 0 {
+			n = unansweredPorts[pairOf(r)]
 		}
 		switch {
 		case n >= k.ScanPorts:
-			reasons[i] = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, c.Dst, c.Src)
-		case c.Suspect():
+			reasons[i] = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, t.Dst(i), t.Src(i))
+		case t.Suspect(i):
 			reasons[i] = "never answered (probable scan or dead service)"
-		case onlyBlocked(c.Actions):
+		case onlyBlocked(t.actSets[r.acts]):
 			reasons[i] = "only seen dropped"
-		case unauthenticated(c):
+		case r.flags&flagUnauthenticated != 0:
 			reasons[i] = reasonUnauthenticated
 		}
 	}

@@ -31,7 +31,3 @@ func origin(ev *ingest.Event) uint8 {
 // over UDP.
 const reasonUnauthenticated = "received only over UDP, whose sender address anyone can forge " +
 	"(have the hosts send over TCP, or TLS with client certificates)"
-
-// unauthenticated reports whether the synthesis should keep c out of the
-// rules for its evidence alone: every line of it came over UDP.
-func unauthenticated(c *Conversation) bool { return c.Unauthenticated }

@@ -166,7 +166,8 @@ func (v *checkView) buildTables() {
 // convCell renders column col of conversation i for the verdict tables.
 func (v *checkView) convCell(i, col int) string {
 	x := v.state.x
-	c, vd := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, vd := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	switch col {
 	case 0:
 		return withVM(c.Src, c.SrcVM)
@@ -296,7 +297,7 @@ func (v *checkView) show(s *Snapshot) {
 
 // sameConvs reports whether two snapshots hold the same conversations.
 func sameConvs(a, b *Snapshot) bool {
-	return a != nil && b != nil && len(a.Convs) == len(b.Convs) && (len(a.Convs) == 0 || &a.Convs[0] == &b.Convs[0])
+	return a != nil && b != nil && a.Convs == b.Convs
 }
 
 func (v *checkView) clear() {
@@ -322,7 +323,7 @@ func (v *checkView) rerun() {
 	}
 	members, cats, groups := v.members, v.categories, v.nsxGroups
 	gen := v.gen.Add(1)
-	v.summary.SetText(fmt.Sprintf("Checking %s conversations…", thousands(len(s.Convs))))
+	v.summary.SetText(fmt.Sprintf("Checking %s conversations…", thousands(s.Convs.Len())))
 	v.u.background(func() {
 		st, err := runCheck(p, s, req, members, cats, groups)
 		v.u.do(func() {
@@ -376,7 +377,7 @@ func runCheck(p *Project, s *Snapshot, req export.CheckRequest, members, cats, g
 	if err != nil {
 		return nil, err
 	}
-	st := &checkState{snap: s, x: x, breaks: make([]bool, len(s.Convs))}
+	st := &checkState{snap: s, x: x, breaks: make([]bool, s.Convs.Len())}
 	for _, i := range x.Result.Report.Broken {
 		st.breaks[i] = true
 	}

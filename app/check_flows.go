@@ -1,7 +1,6 @@
 package app
 
 import (
-	"cmp"
 	"slices"
 
 	"fyne.io/fyne/v2/widget"
@@ -75,27 +74,18 @@ func (f *FlowFilter) keepVerdict(i int) bool {
 	return verdict == f.Verdict
 }
 
-// sortByVerdict orders rows by verdict: allowed, would block, blocked, what
-// would break last (first when desc).
-func sortByVerdict(rows []int32, f *FlowFilter, desc bool) {
-	rank := func(i int32) int {
-		if f.Verdicts == nil {
-			return 0
-		}
-		verdict, breaks := f.Verdicts(int(i))
-		r := slices.Index(verdictChoices, verdict)
-		if breaks {
-			r = len(verdictChoices)
-		}
-		return r
+// verdictRank orders conversation i by its verdict: allowed, would block,
+// blocked, what would break last.
+func verdictRank(f *FlowFilter, i int) int {
+	if f.Verdicts == nil {
+		return 0
 	}
-	slices.SortStableFunc(rows, func(a, b int32) int {
-		c := cmp.Compare(rank(a), rank(b))
-		if desc {
-			return -c
-		}
-		return c
-	})
+	verdict, breaks := f.Verdicts(i)
+	r := slices.Index(verdictChoices, verdict)
+	if breaks {
+		r = len(verdictChoices)
+	}
+	return r
 }
 
 // checkChanged follows a new check (or its removal): the filter sees the

@@ -90,7 +90,7 @@ func readiness(p *Project, s *Snapshot) (analysis.Readiness, error) {
 		return analysis.Readiness{}, err
 	}
 	k.Exclude = append(k.Exclude[:len(k.Exclude):len(k.Exclude)], ex...)
-	return analysis.CheckReadiness(s.Convs, cut, k, func(before []analysis.Conversation) (analysis.RuleSet, error) {
+	return analysis.CheckReadiness(s.Convs, cut, k, func(before *analysis.Table) (analysis.RuleSet, error) {
 		rs, _, err := ws.Synthesize(context.Background(), before, s.Knobs)
 		return rs, err
 	})

@@ -15,11 +15,9 @@ import (
 // deliverable's five (rules.go).
 const colRuleCheck = rcCheck
 
-// ruleVerdicts answers the Rules view: conversations by key, and each
-// rule's text once computed.
+// ruleVerdicts answers the Rules view: each rule's text once computed.
 type ruleVerdicts struct {
-	index map[convKey]int32
-	text  map[string]string // by rule ID
+	text map[string]string // by rule ID
 }
 
 // ruleVerdict renders what the check of s says of rule r's conversations:
@@ -30,22 +28,16 @@ func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
 		return ""
 	}
 	if st.rules == nil {
-		rv := &ruleVerdicts{index: make(map[convKey]int32, len(st.x.Convs)), text: map[string]string{}}
-		for i := range st.x.Convs {
-			c := &st.x.Convs[i]
-			rv.index[keyOf(c)] = int32(i)
-		}
-		st.rules = rv
+		st.rules = &ruleVerdicts{text: map[string]string{}}
 	}
 	if t, ok := st.rules.text[r.ID]; ok {
 		return t
 	}
+	// The check and the rules are of the same table (sameConvs): the
+	// evidence's rows are the verdicts' indices.
 	var n [3]int
-	for i := range r.Evidence.Flows {
-		c := &r.Evidence.Flows[i]
-		if k, ok := st.rules.index[keyOf(c)]; ok {
-			n[st.x.Result.Verdicts[k].Outcome]++
-		}
+	for _, i := range r.Evidence.Rows {
+		n[st.x.Result.Verdicts[i].Outcome]++
 	}
 	total := n[0] + n[1] + n[2]
 	var parts []string

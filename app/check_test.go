@@ -18,7 +18,7 @@ func exportNSX(t *testing.T, u *UI) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "nsx.json")
 	s := u.Project().Snapshot()
-	in := &export.Input{Rules: s.Rules, Convs: s.Convs, Vendor: export.VendorOptions{PolicyName: "demo", Apply: true}}
+	in := &export.Input{Rules: s.Rules, Vendor: export.VendorOptions{PolicyName: "demo", Apply: true}}
 	for _, j := range export.Plan(export.Targets{NSX: path}, in) {
 		if _, err := j.Write(); err != nil {
 			t.Fatal(err)

@@ -187,7 +187,7 @@ func (v *exportView) input() (export.Targets, *export.Input) {
 			tg.set(&t, strings.TrimSpace(tg.path.Text))
 		}
 	}
-	in := &export.Input{Rules: v.snap.Rules, Convs: v.snap.Convs, Sources: export.WorkspaceSources(v.snap.Sources),
+	in := &export.Input{Rules: v.snap.Rules, Sources: export.WorkspaceSources(v.snap.Sources),
 		Vendor: export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
 		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now(),
 			WhatIf: v.u.check.whatIf(v.snap)}}
@@ -217,7 +217,7 @@ func (v *exportView) updatePlan() {
 	} else {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s, %s, %s, into:\n", plural(len(in.Rules.Rules), "rule"), plural(len(in.Rules.Review), "review item"),
-			plural(len(in.Convs), "conversation"))
+			plural(v.snap.Convs.Len(), "conversation"))
 		for _, j := range jobs {
 			note := ""
 			if _, err := os.Stat(j.Path); err == nil {

@@ -80,7 +80,7 @@ func TestRulesFocus(t *testing.T) {
 	}
 	// The review tab lists them after the review list, grouped as it is
 	// (one row per source, destination, protocol and reason).
-	review := len(groupReview(rs.Review))
+	review := len(groupReview(rs.Table, rs.Review))
 	var sessions, want uint64
 	for i := review; i < r.review.rows(); i++ {
 		if g := &r.groups[i]; g.reason == analysis.OutsideReason {
@@ -88,9 +88,9 @@ func TestRulesFocus(t *testing.T) {
 		}
 	}
 	for _, it := range rs.Outside {
-		want += it.Conversation.Sessions
+		want += rs.Item(it).Sessions
 	}
-	if !strings.Contains(r.sub.Items[1].Text, "Review (") || r.review.rows() != review+len(groupReview(rs.Outside)) || sessions != want {
+	if !strings.Contains(r.sub.Items[1].Text, "Review (") || r.review.rows() != review+len(groupReview(rs.Table, rs.Outside)) || sessions != want {
 		t.Errorf("the review tab does not list the conversations outside the scope: %q, %d rows, %d of their %d sessions",
 			r.sub.Items[1].Text, r.review.rows(), sessions, want)
 	}

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"cmp"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,7 +20,7 @@ func TestFlowFilterMatch(t *testing.T) {
 		Actions: []ingest.Action{ingest.ActionAllow}, Sessions: 3, DstVM: "dns-01", First: t0,
 		Hourly: []analysis.Hour{{Start: t0, Sessions: 3}}, Hosts: []string{"esx-01"},
 	}
-	text := SearchText(&c)
+	tb := analysis.NewTable([]analysis.Conversation{c})
 	for _, tc := range []struct {
 		name string
 		f    FlowFilter
@@ -49,8 +52,8 @@ func TestFlowFilterMatch(t *testing.T) {
 		{"text: host", FlowFilter{Text: "esx-01"}, true},
 		{"text: nothing", FlowFilter{Text: "10.2."}, false},
 	} {
-		if got := tc.f.Match(&c, text); got != tc.want {
-			t.Errorf("%s: Match = %v, want %v", tc.name, got, tc.want)
+		if got := NewFlowView(tb, tc.f, -1, false).Len() == 1; got != tc.want {
+			t.Errorf("%s: kept %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
@@ -86,14 +89,14 @@ func bigConvs(n int) []analysis.Conversation {
 }
 
 func TestFlowViewSort(t *testing.T) {
-	convs := bigConvs(1000)
-	v := NewFlowView(convs, nil, FlowFilter{}, ColSessions, true)
+	convs := analysis.NewTable(bigConvs(1000))
+	v := NewFlowView(convs, FlowFilter{}, ColSessions, true)
 	for i := 1; i < v.Len(); i++ {
 		if v.At(i-1).Sessions < v.At(i).Sessions {
 			t.Fatalf("row %d out of order", i)
 		}
 	}
-	v = NewFlowView(convs, nil, FlowFilter{Proto: ingest.ProtoTCP, Service: true, Port: 1024}, ColSource, false)
+	v = NewFlowView(convs, FlowFilter{Proto: ingest.ProtoTCP, Service: true, Port: 1024}, ColSource, false)
 	if v.Len() != 1 || v.At(0).DPort != 1024 {
 		t.Fatalf("port filter kept %d rows", v.Len())
 	}
@@ -102,24 +105,25 @@ func TestFlowViewSort(t *testing.T) {
 // BenchmarkFlowView1M is the cost of a filter and a sort of a million rows
 // (the table only reads the result): the time a user waits after a click.
 func BenchmarkFlowView1M(b *testing.B) {
-	convs := bigConvs(1_000_000)
-	search := make([]string, len(convs))
-	for i := range convs {
-		search[i] = SearchText(&convs[i])
-	}
+	convs := analysis.NewTable(bigConvs(1_000_000))
 	b.Run("filter", func(b *testing.B) {
 		for b.Loop() {
-			NewFlowView(convs, search, FlowFilter{Text: "172.16.3."}, -1, false)
+			NewFlowView(convs, FlowFilter{Text: "172.16.3."}, -1, false)
+		}
+	})
+	b.Run("filter-word", func(b *testing.B) {
+		for b.Loop() {
+			NewFlowView(convs, FlowFilter{Text: "sgtsweb 2000"}, -1, false)
 		}
 	})
 	b.Run("sort-sessions", func(b *testing.B) {
 		for b.Loop() {
-			NewFlowView(convs, nil, FlowFilter{}, ColSessions, true)
+			NewFlowView(convs, FlowFilter{}, ColSessions, true)
 		}
 	})
 	b.Run("sort-source", func(b *testing.B) {
 		for b.Loop() {
-			NewFlowView(convs, nil, FlowFilter{}, ColSource, false)
+			NewFlowView(convs, FlowFilter{}, ColSource, false)
 		}
 	})
 }
@@ -180,11 +184,46 @@ func TestParseText(t *testing.T) {
 		{"nothing", [3]bool{false, false, false}},
 		{"10.55.1.0/33", [3]bool{false, false, false}}, // not a prefix: a word no name has
 	} {
-		q := ParseText(tc.Text)
+		tb := analysis.NewTable([]analysis.Conversation{in1, in199, v6})
+		v := NewFlowView(tb, FlowFilter{Text: tc.Text}, -1, false)
 		for i, c := range []*analysis.Conversation{&in1, &in199, &v6} {
-			if got := q.Match(c, SearchText(c)); got != tc.Want[i] {
+			if got := v.Find(int32(i)) >= 0; got != tc.Want[i] {
 				t.Errorf("%q on %v → %v: %v, want %v", tc.Text, c.Src, c.Dst, got, tc.Want[i])
 			}
+		}
+	}
+}
+
+// TestSortFlows checks the radix sort against a comparison sort with the
+// row as the last key, on keys with varying and constant words, ascending
+// and descending.
+func TestSortFlows(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for round := range 30 {
+		n := r.IntN(3000)
+		keys := make(map[int32]sortKey, n)
+		rows := make([]int32, n)
+		for i := range rows {
+			rows[i] = int32(i * 3)
+			k := sortKey{a: uint64(r.IntN(4)), c: r.Uint64() >> uint(r.IntN(64))}
+			if round%3 == 0 {
+				k.b = r.Uint64()
+			}
+			keys[rows[i]] = k
+		}
+		desc := round%2 == 1
+		want := slices.Clone(rows)
+		slices.SortFunc(want, func(x, y int32) int {
+			a, b := keys[x], keys[y]
+			c := cmp.Or(cmp.Compare(a.a, b.a), cmp.Compare(a.b, b.b), cmp.Compare(a.c, b.c))
+			if desc {
+				c = -c
+			}
+			return cmp.Or(c, cmp.Compare(x, y))
+		})
+		sortFlows(rows, func(i int) sortKey { return keys[int32(i)] }, desc)
+		if !slices.Equal(rows, want) {
+			t.Fatalf("round %d (%d rows, desc %v): sorted differently", round, n, desc)
 		}
 	}
 }

@@ -60,10 +60,8 @@ type flowsView struct {
 	updating bool     // while setting the selects from a filter
 	selKey   *convKey // the selected conversation, kept across new views
 
-	gen      atomic.Int64 // latest requested view
-	searchMu sync.Mutex
-	searchOf *Snapshot // snapshot whose search texts are in searchTx
-	searchTx []string
+	gen   atomic.Int64 // latest requested view
+	selMu sync.Mutex   // guards selKey, read by the background view builder
 	// onView is called (on the UI goroutine) after each new view, for tests.
 	onView   func(*FlowView)
 	debounce *time.Timer
@@ -161,7 +159,12 @@ type convKey struct {
 	dport    uint16
 }
 
-func keyOf(c *analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }
+func keyOf(c analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }
+
+// keyAt is the key of row i of t.
+func keyAt(t *analysis.Table, i int) convKey {
+	return convKey{t.Src(i), t.Dst(i), t.Proto(i), t.DPort(i)}
+}
 
 func (v *flowsView) show(s *Snapshot) {
 	v.snap = s
@@ -265,11 +268,7 @@ func (v *flowsView) refresh() {
 	v.showChips()
 	v.count.SetText("filtering…")
 	v.u.background(func() {
-		var search []string
-		if ParseText(f.Text).needsText() {
-			search = v.searchTexts(s)
-		}
-		view := NewFlowView(s.Convs, search, f, col, desc)
+		view := NewFlowView(s.Convs, f, col, desc)
 		sel := v.findSelected(view)
 		v.u.do(func() {
 			if v.gen.Load() != gen {
@@ -283,14 +282,14 @@ func (v *flowsView) refresh() {
 // findSelected returns the selected conversation's row in view, or -1;
 // off the UI goroutine (it reads only view and selKey's copy).
 func (v *flowsView) findSelected(view *FlowView) int {
-	v.searchMu.Lock()
+	v.selMu.Lock()
 	key := v.selKey
-	v.searchMu.Unlock()
+	v.selMu.Unlock()
 	if key == nil {
 		return -1
 	}
 	for i, r := range view.Rows {
-		if keyOf(&view.Convs[r]) == *key {
+		if keyAt(view.Convs, int(r)) == *key {
 			return i
 		}
 	}
@@ -302,7 +301,7 @@ func (v *flowsView) findSelected(view *FlowView) int {
 func (v *flowsView) showView(view *FlowView, sel int) {
 	v.view = view
 	f := &view.Filter
-	all := len(view.Convs)
+	all := view.Convs.Len()
 	text := fmt.Sprintf("%s of %s", thousands(view.Len()), plural(all, "conversation"))
 	if f.Timed() {
 		text = fmt.Sprintf("%s active in %s, of %s · %s in that time (bytes, first and last seen: the whole period)",
@@ -333,20 +332,6 @@ func (v *flowsView) showView(view *FlowView, sel int) {
 	if v.onView != nil {
 		v.onView(view)
 	}
-}
-
-// searchTexts returns the text filter's haystack of s, computed once.
-func (v *flowsView) searchTexts(s *Snapshot) []string {
-	v.searchMu.Lock()
-	defer v.searchMu.Unlock()
-	if v.searchOf != s {
-		tx := make([]string, len(s.Convs))
-		for i := range s.Convs {
-			tx[i] = SearchText(&s.Convs[i])
-		}
-		v.searchOf, v.searchTx = s, tx
-	}
-	return v.searchTx
 }
 
 // showChips lists the active filters, each removable.
@@ -403,15 +388,15 @@ func (v *flowsView) selectRow(row int) {
 		v.clearDetails()
 		return
 	}
-	k := keyOf(v.view.At(row))
+	k := keyAt(v.view.Convs, int(v.view.Rows[row]))
 	v.setSelKey(&k)
 	v.showDetails(row)
 }
 
 func (v *flowsView) setSelKey(k *convKey) {
-	v.searchMu.Lock()
+	v.selMu.Lock()
 	v.selKey = k
-	v.searchMu.Unlock()
+	v.selMu.Unlock()
 }
 
 // clearDetails empties the details pane.
@@ -424,7 +409,8 @@ func (v *flowsView) clearDetails() {
 
 // showDetails shows the conversation of row in the details pane.
 func (v *flowsView) showDetails(row int) {
-	c := v.view.At(row)
+	conv := v.view.Convs.Detail(int(v.view.Rows[row])) // its sample lines: one read of the workspace
+	c := &conv
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), analysis.ServiceLabel(c.Proto, analysis.ServicePort(c)))
 	fmt.Fprintf(&b, "Direction: %s\n", c.Direction)
@@ -433,7 +419,7 @@ func (v *flowsView) showDetails(row int) {
 	}
 	fmt.Fprintf(&b, "Sessions: %s (%s never answered)\n", thousandsU(c.Sessions), thousandsU(c.Unanswered))
 	if f := &v.view.Filter; f.Timed() {
-		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(sessionsIn(c, f.Since, f.Until)))
+		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(v.view.sessions(int(v.view.Rows[row]))))
 	}
 	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(c.OrigPkts, "packet"),
 		export.HumanBytes(c.OrigBytes), plural64(c.ReplyPkts, "packet"), export.HumanBytes(c.ReplyBytes))
@@ -455,13 +441,13 @@ func (v *flowsView) showDetails(row int) {
 
 // viewCSV renders the current view as CSV (at most limit rows; 0 = all).
 func (v *flowsView) viewCSV(limit int) ([]byte, int) {
-	convs := v.view.Selected()
-	n := len(convs)
+	rows := v.view.Rows
+	n := len(rows)
 	if limit > 0 && n > limit {
-		convs = convs[:limit]
+		rows = rows[:limit]
 	}
 	var buf bytes.Buffer
-	export.WriteFlowsCSV(&buf, convs) // writes to memory: cannot fail
+	export.WriteFlowsCSV(&buf, v.view.Convs, rows) // writes to memory: cannot fail
 	return buf.Bytes(), n
 }
 
@@ -491,7 +477,7 @@ func (v *flowsView) exportView() {
 		path := w.URI().Path()
 		w.Close()
 		go func() {
-			err := export.WriteFile(path, func(bw *bufio.Writer) error { return export.WriteFlowsCSV(bw, view.Selected()) })
+			err := export.WriteFile(path, func(bw *bufio.Writer) error { return export.WriteFlowsCSV(bw, view.Convs, view.Rows) })
 			if err != nil {
 				v.u.showError(err)
 				return

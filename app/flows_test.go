@@ -110,7 +110,7 @@ func TestHourDrillDown(t *testing.T) {
 	}
 	var sum uint64
 	for i := range v.Len() {
-		n := sessionsIn(v.At(i), v.Filter.Since, v.Filter.Until)
+		n := sessionsIn(v.Convs, int(v.Rows[i]), v.Filter.Since, v.Filter.Until)
 		if got := v.Cell(i, ColSessions); got != thousandsU(n) {
 			t.Fatalf("row %d shows %s sessions, %d in that hour", i, got, n)
 		}

@@ -76,7 +76,7 @@ func TestListenerFillsWorkspace(t *testing.T) {
 	if v.session() != nil {
 		t.Fatal("listener still running")
 	}
-	if got := len(u.Project().Snapshot().Convs); got != len(rows) {
+	if got := u.Project().Snapshot().Convs.Len(); got != len(rows) {
 		t.Errorf("workspace has %d conversations after listening, the demo made %d", got, len(rows))
 	}
 	if segs, _ := filepath.Glob(filepath.Join(dir, "archive", "*")); len(segs) == 0 {

@@ -49,7 +49,8 @@ func TestEveryDayPlotted(t *testing.T) {
 	convs := []analysis.Conversation{conv(1, day(7), day(14)), conv(2, day(7), day(7)), conv(3, day(8), day(8)),
 		conv(4, day(9), day(9))}
 	u, _ := newTestUI(t, "")
-	s := &Snapshot{Path: "test.flowsleuth", Convs: convs, Overview: analysis.Summarize(convs, topN)}
+	tb := analysis.NewTable(convs)
+	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: analysis.Summarize(tb, topN)}
 	onUI(func() { u.overview.show(s) })
 	got := u.overview.daily.Values()
 	want := []float64{2, 1, 1, 0, 0, 0, 0, 0} // Apr 7 to Apr 14

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 )
 
@@ -83,4 +84,107 @@ func latencyReport(lat []time.Duration, elapsed time.Duration, err error) Latenc
 	r.P99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	r.Max = lat[len(lat)-1]
 	return r
+}
+
+// OpenReport is how long opening a workspace took as a user sees it, and
+// how long the Flows view took to sort and filter its conversations.
+type OpenReport struct {
+	Conversations int
+	Overview      time.Duration // from Start to the Overview showing the conversations
+	Flows         time.Duration // to the Flows view showing them
+	Rules         time.Duration // to the rules shown (synthesised after the Overview)
+	Steps         []OpenStep    // sorts and filters in the Flows view
+}
+
+// OpenStep is one sort or filter: from the request to the table showing
+// its result.
+type OpenStep struct {
+	What string
+	Took time.Duration
+	Rows int
+}
+
+func (r OpenReport) String() string {
+	s := fmt.Sprintf("%d conversations: overview %s, flows %s, rules %s", r.Conversations,
+		r.Overview.Round(time.Millisecond), r.Flows.Round(time.Millisecond), r.Rules.Round(time.Millisecond))
+	for _, st := range r.Steps {
+		s += fmt.Sprintf("; %s %s (%d rows)", st.What, st.Took.Round(time.Millisecond), st.Rows)
+	}
+	return s
+}
+
+// ProbeOpen times the opening of the workspace Start opens (call it
+// before Start), then sorts and filters in the Flows view as a user would,
+// each timed from the request to the table showing its result, and calls
+// report from a background goroutine.
+func (u *UI) ProbeOpen(report func(OpenReport)) {
+	type shown struct {
+		s     *Snapshot
+		rules bool
+		at    time.Duration
+	}
+	shows := make(chan shown, 16)
+	views := make(chan *FlowView, 16)
+	u.onShown = func(s *Snapshot, rules bool) { shows <- shown{s, rules, time.Since(u.started)} }
+	u.flows.onView = func(v *FlowView) { views <- v }
+	go func() {
+		var r OpenReport
+		for r.Rules == 0 {
+			sh := <-shows
+			if r.Overview == 0 && sh.s.Convs.Len() > 0 {
+				r.Overview, r.Conversations = sh.at, sh.s.Convs.Len()
+			}
+			if sh.rules && r.Overview != 0 {
+				r.Rules = sh.at
+			}
+		}
+		for v := range views { // the first view of the loaded conversations
+			if v.Convs.Len() == r.Conversations {
+				r.Flows = time.Since(u.started)
+				break
+			}
+		}
+		for _, st := range u.flowSteps() {
+			start := time.Now()
+			u.do(st.do)
+			v := <-views
+			r.Steps = append(r.Steps, OpenStep{What: st.what, Took: time.Since(start), Rows: v.Len()})
+		}
+		report(r)
+	}()
+}
+
+// flowStep is a sort or a filter a user makes in the Flows view.
+type flowStep struct {
+	what string
+	do   func() // on the UI goroutine: it starts a new view
+}
+
+// flowSteps are the probe's sorts and filters: on three columns, by the
+// first two octets of the first row's source, by the name of its first tag,
+// and back to everything.
+func (u *UI) flowSteps() []flowStep {
+	v := u.flows
+	sort := func(col int, desc bool) func() {
+		return func() { v.sortCol, v.desc = col, desc; v.refresh() }
+	}
+	filter := func(text string) func() {
+		return func() { v.filter.Text = text; v.refresh() }
+	}
+	steps := []flowStep{{"sort by sessions", sort(ColSessions, true)}, {"sort by source", sort(ColSource, false)},
+		{"sort by first seen", sort(ColFirst, false)}}
+	var t *analysis.Table
+	done := make(chan struct{})
+	u.do(func() { t = v.snap.Convs; close(done) })
+	<-done
+	if t.Len() > 0 {
+		if a := t.Src(0); a.Is4() {
+			b := a.As4()
+			steps = append(steps, flowStep{"filter " + fmt.Sprintf("%d.%d", b[0], b[1]), filter(fmt.Sprintf("%d.%d", b[0], b[1]))})
+		}
+		if tags := t.Tags(0); len(tags) > 0 {
+			steps = append(steps, flowStep{"filter " + tags[0].Name, filter(tags[0].Name)})
+		}
+	}
+	return append(steps, flowStep{"clear the filter", filter("")}, flowStep{"unsorted", sort(-1, false)})
 }

@@ -188,7 +188,8 @@ func deletedRule(id string, rs *analysis.RuleSet) string {
 	for i := range rs.Review {
 		if rs.Review[i].Reason == reason {
 			if first == nil {
-				first = &rs.Review[i].Conversation
+				c := rs.Item(rs.Review[i])
+				first = &c
 			}
 			n++
 		}
@@ -235,9 +236,9 @@ type reviewGroup struct {
 	reason       string
 }
 
-// groupReview groups review items by source, destination, protocol and
-// reason, in the order of their first item.
-func groupReview(items []analysis.ReviewItem) []reviewGroup {
+// groupReview groups review items (rows of t) by source, destination,
+// protocol and reason, in the order of their first item.
+func groupReview(t *analysis.Table, items []analysis.ReviewItem) []reviewGroup {
 	type key struct {
 		src, dst netip.Addr
 		proto    uint8
@@ -246,7 +247,8 @@ func groupReview(items []analysis.ReviewItem) []reviewGroup {
 	at := make(map[key]int)
 	var out []reviewGroup
 	for i := range items {
-		c := &items[i].Conversation
+		conv := t.Conv(int(items[i].Row))
+		c := &conv
 		k := key{c.Src, c.Dst, c.Proto, items[i].Reason}
 		j, ok := at[k]
 		if !ok {

@@ -213,7 +213,7 @@ func (v *rulesView) show(s *Snapshot) {
 	v.settling = false
 	rs := &s.Rules
 	if s.RulesPending {
-		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s…", plural(len(s.Convs), "conversation")))
+		v.summary.SetText(fmt.Sprintf("Synthesising rules from %s…", plural(s.Convs.Len(), "conversation")))
 	} else {
 		v.summary.SetText(fmt.Sprintf("%s · %s to review · %s outside the scope · the rules admit %s never seen, for %s observed",
 			plural(len(rs.Rules), "rule"), plural(len(rs.Review), "conversation"), thousands(len(rs.Outside)),
@@ -228,7 +228,7 @@ func (v *rulesView) show(s *Snapshot) {
 	}
 	// The review list, then the conversations outside the scope: one row
 	// per source, destination, protocol and reason each.
-	v.groups = append(groupReview(rs.Review), groupReview(rs.Outside)...)
+	v.groups = append(groupReview(rs.Table, rs.Review), groupReview(rs.Table, rs.Outside)...)
 	v.sub.Items[1].Text = "Review (" + thousands(len(rs.Review)+len(rs.Outside)) + ")"
 	v.sub.Items[2].Text = "Edits (" + thousands(len(s.Edits)) + ")"
 	v.sub.Refresh()
@@ -368,16 +368,17 @@ func (v *rulesView) selectRule(i int) {
 		fmt.Fprintf(&b, "Checked policy: %s\n", t)
 	}
 	b.WriteString("\n")
-	for n, c := range e.Flows {
+	for n, i := range e.Rows {
 		if n == 50 {
-			fmt.Fprintf(&b, "… and %s more\n", plural(len(e.Flows)-n, "conversation"))
+			fmt.Fprintf(&b, "… and %s more\n", plural(len(e.Rows)-n, "conversation"))
 			break
 		}
+		c := v.snap.Rules.Table.Conv(int(i))
 		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
 			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
 	}
 	v.evidence.SetText(printable.Text(b.String()))
-	v.samples.SetText(printable.Text(strings.Join(e.Samples, "\n")))
+	v.samples.SetText(printable.Text(strings.Join(v.snap.Rules.Samples(r), "\n"))) // read from the workspace
 }
 
 // knobsChanged re-synthesises after the knobs settle.
@@ -440,13 +441,18 @@ func (v *rulesView) focusChanged() {
 		return
 	}
 	vms := map[string][]netip.Addr{}
-	for i := range v.snap.Convs {
-		c := &v.snap.Convs[i]
-		if c.SrcVM != "" && !slices.Contains(vms[strings.ToLower(c.SrcVM)], c.Src) {
-			vms[strings.ToLower(c.SrcVM)] = append(vms[strings.ToLower(c.SrcVM)], c.Src)
+	t := v.snap.Convs
+	add := func(label int, a netip.Addr) {
+		if vm := strings.ToLower(t.VMLabelOf(label).VM); vm != "" && !slices.Contains(vms[vm], a) {
+			vms[vm] = append(vms[vm], a)
 		}
-		if c.DstVM != "" && !slices.Contains(vms[strings.ToLower(c.DstVM)], c.Dst) {
-			vms[strings.ToLower(c.DstVM)] = append(vms[strings.ToLower(c.DstVM)], c.Dst)
+	}
+	for i := range t.Len() {
+		if l := t.SrcLabel(i); l != 0 {
+			add(l, t.Src(i))
+		}
+		if l := t.DstLabel(i); l != 0 {
+			add(l, t.Dst(i))
 		}
 	}
 	focus, err := analysis.ParseFocus(v.focus.Text, func(name string) []netip.Addr { return vms[strings.ToLower(name)] })

@@ -144,13 +144,15 @@ func TestRulesSortAddresses(t *testing.T) {
 func TestReviewGroups(t *testing.T) {
 	scanner, web := netip.MustParseAddr("203.0.113.66"), netip.MustParseAddr("10.20.10.11")
 	var items []analysis.ReviewItem
+	var convs []analysis.Conversation
 	for p := uint16(1); p <= 60; p++ {
 		items = append(items, analysis.ReviewItem{Reason: "port scan: 60 unanswered ports of 10.20.10.11 from 203.0.113.66",
-			Conversation: analysis.Conversation{Src: scanner, Dst: web, Proto: 6, DPort: p, Sessions: 1}})
+			Row: int32(len(convs))})
+		convs = append(convs, analysis.Conversation{Src: scanner, Dst: web, Proto: 6, DPort: p, Sessions: 1})
 	}
-	items = append(items, analysis.ReviewItem{Reason: "only seen dropped",
-		Conversation: analysis.Conversation{Src: web, Dst: scanner, Proto: 17, DPort: 53, Sessions: 2}})
-	g := groupReview(items)
+	items = append(items, analysis.ReviewItem{Reason: "only seen dropped", Row: int32(len(convs))})
+	convs = append(convs, analysis.Conversation{Src: web, Dst: scanner, Proto: 17, DPort: 53, Sessions: 2})
+	g := groupReview(analysis.NewTable(convs), items)
 	if len(g) != 2 {
 		t.Fatalf("%d rows, want 2", len(g))
 	}

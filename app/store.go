@@ -58,10 +58,10 @@ func (p *Project) Source() ConversationSource {
 
 // conversations reads the conversations from the source, else from the
 // workspace.
-func (p *Project) conversations(ctx context.Context) ([]analysis.Conversation, error) {
+func (p *Project) conversations(ctx context.Context) (*analysis.Table, error) {
 	src := p.Source()
 	if src == nil {
-		return p.ws.Conversations(ctx, workspace.Query{})
+		return p.ws.Table(ctx, workspace.Query{})
 	}
 	mon, err := p.ws.Monitored(ctx)
 	if err != nil {
@@ -71,7 +71,10 @@ func (p *Project) conversations(ctx context.Context) ([]analysis.Conversation, e
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	return convs, p.ws.Label(ctx, convs)
+	if err := p.ws.Label(ctx, convs); err != nil {
+		return nil, err
+	}
+	return analysis.NewTable(convs), nil
 }
 
 // storeBox is the Sources view's store control: what the views read, and

@@ -51,8 +51,8 @@ func TestOpenStore(t *testing.T) {
 	if len(opened) != 1 || opened[0] != "clickhouse://store:9000/flows" {
 		t.Fatalf("opened %v", opened)
 	}
-	if got := u.Project().Snapshot().Convs; len(got) != len(src.convs) || len(got) == 0 {
-		t.Fatalf("the views hold %d conversations, the store %d", len(got), len(src.convs))
+	if got := u.Project().Snapshot().Convs; got.Len() != len(src.convs) || got.Len() == 0 {
+		t.Fatalf("the views hold %d conversations, the store %d", got.Len(), len(src.convs))
 	}
 	var label string
 	var rows int
@@ -64,8 +64,8 @@ func TestOpenStore(t *testing.T) {
 	u.OpenStore("")
 	u.Wait()
 	settle(u)
-	if !src.closed || len(u.Project().Snapshot().Convs) != 0 || u.Project().Source() != nil {
-		t.Errorf("back to the empty workspace: source closed %v, %d conversations", src.closed, len(u.Project().Snapshot().Convs))
+	if !src.closed || u.Project().Snapshot().Convs.Len() != 0 || u.Project().Source() != nil {
+		t.Errorf("back to the empty workspace: source closed %v, %d conversations", src.closed, u.Project().Snapshot().Convs.Len())
 	}
 	u.OpenStore("clickhouse://down:9000/flows")
 	u.Wait()

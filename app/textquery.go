@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,46 +82,56 @@ func octetPrefix(w string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(netip.AddrFrom4(b), 8*len(parts)), true
 }
 
-// Match reports whether c matches every term; text is SearchText(c).
-func (q TextQuery) Match(c *analysis.Conversation, text string) bool {
-	for _, t := range q.terms {
+// compile returns the query's test on the rows of t: every term must
+// match. A word is looked for, in any case, in the names of the row's VMs,
+// its service ("dns 53/udp"), its tags and its reporting hosts, each
+// interned list of which is searched once.
+func (q TextQuery) compile(t *analysis.Table) func(i int) bool {
+	tests := make([]func(i int) bool, len(q.terms))
+	for k, term := range q.terms {
 		switch {
-		case t.prefix.IsValid():
-			if !t.prefix.Contains(c.Src) && !t.prefix.Contains(c.Dst) {
-				return false
+		case term.prefix.IsValid():
+			p := term.prefix
+			tests[k] = func(i int) bool { return p.Contains(t.Src(i)) || p.Contains(t.Dst(i)) }
+		case term.port >= 0:
+			port := uint16(term.port)
+			tests[k] = func(i int) bool {
+				return t.DPort(i) == port && (t.Proto(i) == ingest.ProtoTCP || t.Proto(i) == ingest.ProtoUDP)
 			}
-		case t.port >= 0:
-			if c.DPort != uint16(t.port) || c.Proto != ingest.ProtoTCP && c.Proto != ingest.ProtoUDP {
-				return false
-			}
-		case !strings.Contains(text, t.word):
-			return false
+		default:
+			tests[k] = wordTest(t, term.word)
 		}
 	}
-	return true
+	return func(i int) bool {
+		for _, test := range tests {
+			if !test(i) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
-// needsText reports whether matching needs SearchText.
-func (q TextQuery) needsText() bool {
-	for _, t := range q.terms {
-		if !t.prefix.IsValid() && t.port < 0 {
+// wordTest returns whether row i has word (lower case) in a VM name, its
+// service, a tag or a reporting host.
+func wordTest(t *analysis.Table, word string) func(i int) bool {
+	has := func(s string) bool { return strings.Contains(strings.ToLower(s), word) }
+	vms := setTest(t.VMLabels(), func(n int) bool { return has(t.VMLabelOf(n).VM) })
+	tags := setTest(t.TagSets(), func(n int) bool {
+		return slices.ContainsFunc(t.TagSetOf(n), func(tg analysis.Tag) bool { return has(tg.Name) })
+	})
+	hosts := setTest(t.HostSets(), func(n int) bool { return slices.ContainsFunc(t.HostSetOf(n), has) })
+	services := map[uint32]bool{}
+	return func(i int) bool {
+		if vms[t.SrcLabel(i)] || vms[t.DstLabel(i)] || tags[t.TagSet(i)] || hosts[t.HostSet(i)] {
 			return true
 		}
+		k := uint32(t.Proto(i))<<16 | uint32(t.DPort(i))
+		ok, seen := services[k]
+		if !seen {
+			ok = has(analysis.ServiceLabel(t.Proto(i), t.DPort(i)))
+			services[k] = ok
+		}
+		return ok
 	}
-	return false
-}
-
-// SearchText is what the text filter's words look into, in lower case:
-// VM names, the service, tags and reporting hosts (addresses and ports are
-// matched as numbers, see ParseText).
-func SearchText(c *analysis.Conversation) string {
-	var b strings.Builder
-	b.WriteString(strings.ToLower(c.SrcVM + " " + c.DstVM + " " + analysis.ServiceLabel(c.Proto, c.DPort)))
-	for _, t := range c.Tags {
-		b.WriteString(" " + strings.ToLower(t.Name))
-	}
-	for _, h := range c.Hosts {
-		b.WriteString(" " + strings.ToLower(h))
-	}
-	return b.String()
 }

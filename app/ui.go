@@ -7,8 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -82,10 +84,23 @@ type UI struct {
 
 	// loaded is closed-and-replaced around each reload, for tests.
 	loads sync.WaitGroup
+
+	// started is when Start was called; onShown, when set, is called (on
+	// the UI goroutine) after every view shows a snapshot (probe.go).
+	started time.Time
+	onShown func(s *Snapshot, rules bool)
 }
 
 // New builds the UI in w. Call Start to open the workspace.
 func New(a fyne.App, w fyne.Window, o Options) *UI {
+	// The app holds a workspace's conversations (a table of pointer-free
+	// rows) for as long as it shows them, and each reload, synthesis or
+	// sort leaves garbage beside them: collecting once the heap has grown
+	// by a quarter of what is live, rather than doubled, keeps the process
+	// near what it shows, for little work (the collector has little to
+	// mark). 1 M conversations, opening: 786 MB peak at the default, 675
+	// at 50, 560-590 at 25, for the same CPU time.
+	debug.SetGCPercent(25)
 	u := &UI{app: a, win: w, opts: o, log: o.Log}
 	if u.log == nil {
 		u.log = message.NewLog(message.DefaultLogPath())
@@ -166,6 +181,7 @@ func (u *UI) Project() *Project {
 // workspace when it exists, or else the built-in demo. It returns at once;
 // loading happens in the background.
 func (u *UI) Start(path string) {
+	u.started = time.Now()
 	demo := false
 	if path == "" {
 		path = u.app.Preferences().String(prefWorkspace)
@@ -280,7 +296,7 @@ func (u *UI) reload() {
 // show displays snap in every view; on the UI goroutine.
 func (u *UI) show(s *Snapshot) {
 	u.title.SetText(fmt.Sprintf("%s — %s, %s", filepath.Base(s.Path),
-		plural(len(s.Convs), "conversation"), plural64(s.Overview.Sessions, "session")))
+		plural(s.Convs.Len(), "conversation"), plural64(s.Overview.Sessions, "session")))
 	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
 	u.status.SetText(fmt.Sprintf("Workspace %s · %s · %s read · %s malformed", s.Path,
 		plural(len(s.Sources), "source"), plural64(uint64(max(s.Info.Lines, 0)), "line"), thousands64(s.Info.Malformed)))
@@ -290,6 +306,9 @@ func (u *UI) show(s *Snapshot) {
 	u.sources.show(s)
 	u.export.show(s)
 	u.check.show(s)
+	if u.onShown != nil {
+		u.onShown(s, !s.RulesPending)
+	}
 }
 
 // showRules displays a new rule base (after a knob change or an edit).
@@ -297,6 +316,9 @@ func (u *UI) showRules(s *Snapshot) {
 	u.overview.showRules(s)
 	u.rules.show(s)
 	u.export.show(s)
+	if u.onShown != nil {
+		u.onShown(s, true)
+	}
 }
 
 // uiMu serialises the functions background work hands to the UI. With the

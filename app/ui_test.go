@@ -40,7 +40,17 @@ func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row
 }
 
 // newTestUI opens a UI on the workspace at path under the test driver.
-func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
+func newTestUI(t testing.TB, path string) (*UI, fyne.Window) {
+	t.Helper()
+	u, w := startTestUI(t, path, nil)
+	u.Wait()
+	return u, w
+}
+
+// startTestUI opens a UI on the workspace at path under the test driver,
+// with before, when not nil, called with the UI before it starts, and
+// returns without waiting for the loads it started.
+func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(lightTheme())
@@ -49,8 +59,10 @@ func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
 	w.SetContent(u.Content())
 	w.Resize(fyne.NewSize(1280, 800))
 	t.Cleanup(u.Shutdown)
+	if before != nil {
+		before(u)
+	}
 	u.Start(path)
-	u.Wait()
 	return u, w
 }
 
@@ -161,9 +173,9 @@ func TestClickBarFiltersFlows(t *testing.T) {
 	}
 	v := u.flows.view
 	want := 0
-	for i := range u.Project().Snapshot().Convs {
-		c := &u.Project().Snapshot().Convs[i]
-		if slices.Contains(c.Tags, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirInbound}) {
+	convs := u.Project().Snapshot().Convs
+	for i := range convs.Len() {
+		if slices.Contains(convs.Tags(i), analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirInbound}) {
 			want++
 		}
 	}
@@ -181,7 +193,7 @@ func TestClickBarFiltersFlows(t *testing.T) {
 	// Clearing the filters shows everything again.
 	onUI(func() { u.flows.setFilter(FlowFilter{}) })
 	settle(u)
-	if got := u.flows.view.Len(); got != len(u.Project().Snapshot().Convs) {
+	if got := u.flows.view.Len(); got != u.Project().Snapshot().Convs.Len() {
 		t.Errorf("after clearing: %d rows", got)
 	}
 }
@@ -238,7 +250,7 @@ func TestEditRulePersists(t *testing.T) {
 		t.Fatalf("edits %+v", r.snap.Edits)
 	}
 	// The edit is in the workspace: a fresh synthesis replays it.
-	rs, _, _, err := u.Project().Workspace().Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
+	rs, _, err := u.Project().Workspace().Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +380,7 @@ func TestDemoWhenNoWorkspace(t *testing.T) {
 	if p == nil || p.Path() != filepath.Join(dir, "demo.flowsleuth") {
 		t.Fatalf("opened %v, not the demo", p)
 	}
-	if n := len(p.Snapshot().Convs); n < 100 {
+	if n := p.Snapshot().Convs.Len(); n < 100 {
 		t.Errorf("demo has %d conversations", n)
 	}
 	if len(u.banner.Objects) == 0 {
@@ -389,11 +401,11 @@ func TestTimeRangeFilter(t *testing.T) {
 	since := time.Date(2025, 4, 8, 0, 0, 0, 0, time.UTC)
 	until := since.Add(6 * time.Hour)
 	v := u.flows.view
-	if v.Len() == 0 || v.Len() == len(v.Convs) {
-		t.Fatalf("time range kept %d of %d conversations", v.Len(), len(v.Convs))
+	if v.Len() == 0 || v.Len() == v.Convs.Len() {
+		t.Fatalf("time range kept %d of %d conversations", v.Len(), v.Convs.Len())
 	}
 	for i := range v.Len() {
-		if !activeIn(v.At(i), since, until) {
+		if sessionsIn(v.Convs, int(v.Rows[i]), since, until) == 0 {
 			t.Fatalf("row %d has no session in the range", i)
 		}
 	}
@@ -465,7 +477,7 @@ func TestInventoryAndMonitored(t *testing.T) {
 	u.Wait()
 	settle(u)
 	named := 0
-	for _, c := range u.Project().Snapshot().Convs {
+	for _, c := range u.Project().Snapshot().Convs.Conversations() {
 		if c.DstVM == "web-01" || c.SrcVM == "web-01" {
 			named++
 		}

@@ -4,7 +4,6 @@ package export
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -78,16 +77,18 @@ func actionNames(as []ingest.Action) []string {
 	return out
 }
 
-// WriteFlowsCSV writes conversations as RFC 4180 CSV (CRLF line ends) with
-// a header row of FlowColumns; lists are joined with ';' and times are RFC
-// 3339 UTC. Text that a spreadsheet would run as a formula is defused.
-func WriteFlowsCSV(w io.Writer, convs []analysis.Conversation) error {
+// WriteFlowsCSV writes the given rows of t (t.All() for all), in that
+// order, as RFC 4180 CSV (CRLF line ends) with a header row of
+// FlowColumns; lists are joined with ';' and times are RFC 3339 UTC. Text
+// that a spreadsheet would run as a formula is defused.
+func WriteFlowsCSV(w io.Writer, t *analysis.Table, rows []int32) error {
 	cw := NewCSVWriter(w)
 	if err := cw.Write(FlowColumns); err != nil {
 		return err
 	}
-	for i := range convs {
-		if err := cw.Write(Defuse(flowRecord(&convs[i]))); err != nil {
+	for _, i := range rows {
+		c := t.Conv(int(i))
+		if err := cw.Write(Defuse(flowRecord(&c))); err != nil {
 			return err
 		}
 	}
@@ -117,10 +118,13 @@ func flowTableRow(c *analysis.Conversation, cells []string) {
 	}
 }
 
-// WriteFlowsTable writes conversations as an aligned text table for
+// WriteFlowsTable writes the given rows of t as an aligned text table for
 // terminals, fitted to o.Width unless o.Wide (see TableOptions).
-func WriteFlowsTable(w io.Writer, convs []analysis.Conversation, o TableOptions) error {
-	return textTable(w, flowTableCols, len(convs), func(i int, cells []string) { flowTableRow(&convs[i], cells) }, o)
+func WriteFlowsTable(w io.Writer, t *analysis.Table, rows []int32, o TableOptions) error {
+	return textTable(w, flowTableCols, len(rows), func(i int, cells []string) {
+		c := t.Conv(int(rows[i]))
+		flowTableRow(&c, cells)
+	}, o)
 }
 
 // HumanBytes renders n with a binary unit: 1536 → "1.5 KiB".
@@ -197,14 +201,32 @@ func toJSONFlow(c *analysis.Conversation) jsonFlow {
 	return f
 }
 
-// WriteFlowsJSON writes conversations as a JSON array, with the detail the
-// CSV leaves out (per-direction counters, hourly sessions, sample lines).
-func WriteFlowsJSON(w io.Writer, convs []analysis.Conversation) error {
-	out := make([]jsonFlow, len(convs))
-	for i := range convs {
-		out[i] = toJSONFlow(&convs[i])
+// WriteFlowsJSON writes the given rows of t as a JSON array, with the
+// detail the CSV leaves out (per-direction counters, hourly sessions,
+// sample lines). It is written a few thousand conversations at a time, as
+// one json.Encoder (indented by two spaces) writes the whole array.
+func WriteFlowsJSON(w io.Writer, t *analysis.Table, rows []int32) error {
+	js := newJSONStream(w, true)
+	js.array(0, len(rows), detailed(t, rows, func(c *analysis.Conversation, _ int) any { return toJSONFlow(c) }))
+	if err := js.end(); err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return t.Err()
+}
+
+// detailed returns a function of i that makes the conversation of rows[i]
+// with its hourly counts and sample lines (Table.Detail) and hands it to
+// mk, reading the samples a chunk of rows at a time. i must go up by one.
+func detailed(t *analysis.Table, rows []int32, mk func(c *analysis.Conversation, i int) any) func(i int) any {
+	const chunk = 4096
+	var samples [][]string
+	return func(i int) any {
+		if i%chunk == 0 {
+			samples = t.SamplesOf(rows[i:min(i+chunk, len(rows))])
+		}
+		c := t.Conv(int(rows[i]))
+		c.Hourly = t.Hourly(int(rows[i]))
+		c.Samples = samples[i%chunk]
+		return mk(&c, i)
+	}
 }

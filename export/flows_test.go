@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func TestWriteFlowsCSVQuoting(t *testing.T) {
 		Hosts: []string{"ahv-1", "ahv-2"},
 	}
 	var b bytes.Buffer
-	if err := WriteFlowsCSV(&b, []analysis.Conversation{c, {Src: c.Src, Dst: c.Dst}}); err != nil {
+	if err := flowsOf(WriteFlowsCSV, &b, []analysis.Conversation{c, {Src: c.Src, Dst: c.Dst}}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&b).ReadAll()
@@ -48,7 +49,7 @@ func TestWriteFlowsCSVQuoting(t *testing.T) {
 
 func TestWriteFlowsJSONValid(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteFlowsJSON(&b, []analysis.Conversation{{Src: netip.MustParseAddr("10.0.0.1"),
+	if err := flowsOf(WriteFlowsJSON, &b, []analysis.Conversation{{Src: netip.MustParseAddr("10.0.0.1"),
 		Dst: netip.MustParseAddr("10.0.0.2"), Sessions: 1, Unanswered: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
 		Proto: ingest.ProtoTCP, DPort: 443, Tags: []analysis.Tag{{Name: `=HYPERLINK("http://x","y")`}},
 		Hosts: []string{"+host"}}
 	var b bytes.Buffer
-	if err := WriteFlowsCSV(&b, []analysis.Conversation{c}); err != nil {
+	if err := flowsOf(WriteFlowsCSV, &b, []analysis.Conversation{c}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(b.String(), "\r\n") || strings.Count(b.String(), "\r\n") != 2 {
@@ -96,4 +97,10 @@ func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
 	if got := recs[1][2]; got != "10.0.0.1" {
 		t.Errorf("addresses must be untouched: %q", got)
 	}
+}
+
+// flowsOf writes conversations with a flows writer, as a table of them.
+func flowsOf(write func(io.Writer, *analysis.Table, []int32) error, w io.Writer, convs []analysis.Conversation) error {
+	t := analysis.NewTable(convs)
+	return write(w, t, t.All())
 }

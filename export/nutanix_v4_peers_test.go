@@ -106,7 +106,8 @@ func TestNutanixV4SameAsV3(t *testing.T) {
 			}
 		}
 	}
-	v3, v4 := sets[0].Evaluate(probes, env), sets[1].Evaluate(probes, env)
+	pt := analysis.NewTable(probes)
+	v3, v4 := sets[0].Evaluate(pt, env), sets[1].Evaluate(pt, env)
 	allowed := 0
 	for i, c := range probes {
 		if v3[i].Outcome != v4[i].Outcome {

@@ -27,8 +27,7 @@ type Targets struct {
 
 // Input is what an export writes from.
 type Input struct {
-	Rules    analysis.RuleSet
-	Convs    []analysis.Conversation
+	Rules    analysis.RuleSet // its Table holds the conversations
 	Sources  []Source
 	Vendor   VendorOptions
 	Workbook WorkbookOptions
@@ -120,13 +119,15 @@ func Plan(t Targets, in *Input) []Job {
 	var jobs []Job
 	if t.XLSX != "" {
 		jobs = append(jobs, Job{t.XLSX, KindWorkbook, func(w io.Writer, _ *Losses) error {
-			return WriteWorkbook(w, in.Rules, in.Convs, in.Sources, in.Workbook)
+			return WriteWorkbook(w, in.Rules, in.Rules.Table, in.Sources, in.Workbook)
 		}, false, nil})
 	}
 	if t.CSVDir != "" {
 		jobs = append(jobs,
 			Job{filepath.Join(t.CSVDir, "rules.csv"), KindRulesCSV, func(w io.Writer, _ *Losses) error { return WriteRulesCSV(w, in.Rules) }, true, nil},
-			Job{filepath.Join(t.CSVDir, "flows.csv"), KindFlowsCSV, func(w io.Writer, _ *Losses) error { return WriteFlowsCSV(w, in.Convs) }, true, nil},
+			Job{filepath.Join(t.CSVDir, "flows.csv"), KindFlowsCSV, func(w io.Writer, _ *Losses) error {
+				return WriteFlowsCSV(w, in.Rules.Table, in.Rules.Table.All())
+			}, true, nil},
 			Job{filepath.Join(t.CSVDir, "review.csv"), KindReviewCSV, func(w io.Writer, _ *Losses) error { return WriteReviewCSV(w, in.Rules) }, true, nil})
 	}
 	if t.NutanixV3 != "" {

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -50,12 +49,12 @@ func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
 		return err
 	}
 	title := fmt.Sprintf("To review (%s kept out of the rules):", Plural(uint64(len(rs.Review)), "conversation"))
-	if err := writeItems(w, title, rs.Review, reviewTableCols, o); err != nil {
+	if err := writeItems(w, title, rs.Table, rs.Review, reviewTableCols, o); err != nil {
 		return err
 	}
 	title = fmt.Sprintf("Outside the scope (%s with neither end monitored or in the focus; not made rules):",
 		Plural(uint64(len(rs.Outside)), "conversation"))
-	if err := writeItems(w, title, rs.Outside, outsideTableCols, o); err != nil {
+	if err := writeItems(w, title, rs.Table, rs.Outside, outsideTableCols, o); err != nil {
 		return err
 	}
 	k := rs.Knobs
@@ -82,13 +81,13 @@ var endpointKinds = [...]string{analysis.KindAddresses: "addresses", analysis.Ki
 // writeItems lists conversations kept out of the rules under a title, as
 // a table of cols (the reasons are its fifth column, when it has one), fitted
 // like the rules; nothing when there are none.
-func writeItems(w io.Writer, title string, items []analysis.ReviewItem, cols []tableCol, o TableOptions) error {
+func writeItems(w io.Writer, title string, t *analysis.Table, items []analysis.ReviewItem, cols []tableCol, o TableOptions) error {
 	if len(items) == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
 	return textTable(w, cols, len(items), func(i int, cells []string) {
-		c := &items[i].Conversation
+		c := t.Conv(int(items[i].Row))
 		cells[0], cells[1] = withVMName(c.Src.String(), c.SrcVM), withVMName(c.Dst.String(), c.DstVM)
 		cells[2] = ingest.ProtoName(c.Proto) + "/" + strconv.Itoa(int(c.DPort))
 		cells[3] = analysis.Thousands(c.Sessions)
@@ -142,37 +141,49 @@ type jsonItem struct {
 
 // WriteRulesJSON writes the rule set as JSON: rules with their evidence,
 // the review list, the conversations outside the scope, the knobs, the
-// scope and the permissiveness figures.
+// scope and the permissiveness figures. The lists are written an item at a
+// time, as one json.Encoder (indented by two spaces, HTML left as it is)
+// writes the whole document.
 func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
-	doc := struct {
-		Rules          []jsonRule     `json:"rules"`
-		Review         []jsonItem     `json:"review"`
-		Outside        []jsonItem     `json:"outside_scope"`
-		Knobs          analysis.Knobs `json:"knobs"`
-		Scope          analysis.Scope `json:"scope"`
-		Observed       uint64         `json:"observed_combinations"`
-		Permissiveness uint64         `json:"unseen_combinations_admitted"`
-	}{Rules: []jsonRule{}, Review: []jsonItem{}, Outside: []jsonItem{}, Knobs: rs.Knobs, Scope: rs.Scope,
-		Observed: rs.Observed, Permissiveness: rs.Permissiveness}
-	for i := range rs.Rules {
+	js := newJSONStream(w, false)
+	js.raw("{")
+	js.field(0, "rules", true)
+	samples := ruleSamples(&rs)
+	js.array(1, len(rs.Rules), func(i int) any {
 		r := &rs.Rules[i]
 		e := &r.Evidence
-		doc.Rules = append(doc.Rules, jsonRule{ID: r.ID, Name: r.Name, Direction: r.Direction.String(),
+		return jsonRule{ID: r.ID, Name: r.Name, Direction: r.Direction.String(),
 			Src: endpointJSON(r.Src), Dst: endpointJSON(r.Dst), Protocol: ingest.ProtoName(r.Service.Proto),
 			Ports: r.Service.PortList(), Service: r.Service.Name, Action: r.Action.String(), Description: r.Description,
 			Sessions: e.Sessions, Bytes: e.Bytes, Flows: e.Conversations, FirstSeen: formatTime(e.First),
-			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(e.Samples)})
+			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(samples(i))}
+	})
+	for _, list := range []struct {
+		name  string
+		items []analysis.ReviewItem
+	}{{"review", rs.Review}, {"outside_scope", rs.Outside}} {
+		js.field(0, list.name, false)
+		rows := make([]int32, len(list.items))
+		for i, it := range list.items {
+			rows[i] = it.Row
+		}
+		js.array(1, len(rows), detailed(rs.Table, rows, func(c *analysis.Conversation, i int) any {
+			return jsonItem{toJSONFlow(c), list.items[i].Reason}
+		}))
 	}
-	for _, it := range rs.Review {
-		doc.Review = append(doc.Review, jsonItem{toJSONFlow(&it.Conversation), it.Reason})
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"knobs", rs.Knobs}, {"scope", rs.Scope}, {"observed_combinations", rs.Observed},
+		{"unseen_combinations_admitted", rs.Permissiveness}} {
+		js.field(0, f.name, false)
+		js.value(1, f.v)
 	}
-	for _, it := range rs.Outside {
-		doc.Outside = append(doc.Outside, jsonItem{toJSONFlow(&it.Conversation), it.Reason})
+	js.raw("\n}")
+	if err := js.end(); err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	return rs.Table.Err()
 }
 
 func nonNil(s []string) []string {

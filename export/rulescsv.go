@@ -3,6 +3,7 @@ package export
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,15 +33,15 @@ type ruleRow struct {
 	name, id                     string
 }
 
-// newRuleRow renders r as the RuleSheetColumns.
-func newRuleRow(r *analysis.Rule) ruleRow {
+// newRuleRow renders r, with its sample lines, as the RuleSheetColumns.
+func newRuleRow(r *analysis.Rule, samples []string) ruleRow {
 	e := &r.Evidence
 	return ruleRow{
 		src: endpointLabel(r.Src), dst: endpointLabel(r.Dst),
 		proto: ingest.ProtoName(r.Service.Proto), ports: r.Service.PortList(), desc: r.Description,
 		dir: r.Direction.String(), service: r.Service.Name, action: r.Action.String(),
 		sessions: e.Sessions, bytes: e.Bytes, first: e.First, last: e.Last,
-		evidence: evidenceText(e), name: r.Name, id: r.ID,
+		evidence: evidenceText(e, samples), name: r.Name, id: r.ID,
 	}
 }
 
@@ -61,14 +62,35 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 	if err := cw.Write(RuleSheetColumns); err != nil {
 		return err
 	}
+	next := ruleSamples(&rs)
 	for i := range rs.Rules {
-		row := newRuleRow(&rs.Rules[i])
+		row := newRuleRow(&rs.Rules[i], next(i))
 		if err := cw.Write(Defuse(row.record())); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return rs.Table.Err()
+}
+
+// ruleSamples returns a function of i that gives the sample lines of rule
+// i of rs, reading them a chunk of rules at a time. i must go up by one.
+func ruleSamples(rs *analysis.RuleSet) func(i int) []string {
+	const chunk = 1024
+	var lines [][]string
+	return func(i int) []string {
+		if i%chunk == 0 {
+			rules := make([]*analysis.Rule, 0, chunk)
+			for j := i; j < min(i+chunk, len(rs.Rules)); j++ {
+				rules = append(rules, &rs.Rules[j])
+			}
+			lines = rs.SamplesOf(rules)
+		}
+		return lines[i%chunk]
+	}
 }
 
 // endpointLabel renders e for people: its name, followed by the members of a
@@ -149,35 +171,21 @@ func prefixList(ps []netip.Prefix, max int) string {
 	return b.String()
 }
 
-// evidenceText summarises e: "12 conversations; hosts ahv-1, ahv-2; sample:
-// <first raw line>".
-func evidenceText(e *analysis.Evidence) string {
+// evidenceText summarises e, whose sample lines are samples: "12
+// conversations; hosts ahv-1, ahv-2; sample: <first raw line>".
+func evidenceText(e *analysis.Evidence, samples []string) string {
 	n := e.Conversations
 	if n == 0 {
-		n = len(e.Flows)
+		n = len(e.Rows)
 	}
 	parts := []string{plural(n, "conversation")}
 	if len(e.Hosts) > 0 {
 		parts = append(parts, "hosts "+joinFirst(e.Hosts, maxListedHosts))
 	}
-	if s := firstSample(e); s != "" {
+	if s := firstLine(samples); s != "" {
 		parts = append(parts, "sample: "+s)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// firstSample returns the first raw line of e, or of its first conversation
-// that kept one.
-func firstSample(e *analysis.Evidence) string {
-	if len(e.Samples) > 0 {
-		return strings.TrimSpace(e.Samples[0])
-	}
-	for i := range e.Flows {
-		if len(e.Flows[i].Samples) > 0 {
-			return strings.TrimSpace(e.Flows[i].Samples[0])
-		}
-	}
-	return ""
 }
 
 // joinFirst joins the first max strings with ", " and says how many more
@@ -209,21 +217,45 @@ func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
 	if err := cw.Write(ReviewColumns); err != nil {
 		return err
 	}
-	for _, items := range [][]analysis.ReviewItem{rs.Review, rs.Outside} {
-		for i := range items {
-			c := &items[i].Conversation
-			sample := ""
-			if len(c.Samples) > 0 {
-				sample = strings.TrimSpace(c.Samples[0])
-			}
-			rec := []string{items[i].Reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
-				strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
-				formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), sample}
-			if err := cw.Write(Defuse(rec)); err != nil {
-				return err
-			}
-		}
+	err := eachItem(rs.Table, slices.Concat(rs.Review, rs.Outside), func(reason string, c *analysis.Conversation) error {
+		rec := []string{reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
+			strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
+			formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), firstLine(c.Samples)}
+		return cw.Write(Defuse(rec))
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// eachItem calls fn with the reason and the conversation (with its sample
+// lines and hourly counts) of each review item, the sample lines read a
+// chunk of items at a time. It returns fn's first error, else t's.
+func eachItem(t *analysis.Table, items []analysis.ReviewItem, fn func(reason string, c *analysis.Conversation) error) error {
+	rows := make([]int32, len(items))
+	for i, it := range items {
+		rows[i] = it.Row
+	}
+	var err error
+	next := detailed(t, rows, func(c *analysis.Conversation, i int) any {
+		err = fn(items[i].Reason, c)
+		return nil
+	})
+	for i := 0; i < len(rows) && err == nil; i++ {
+		next(i)
+	}
+	if err != nil {
+		return err
+	}
+	return t.Err()
+}
+
+// firstLine is the first sample line, trimmed ("" when none).
+func firstLine(samples []string) string {
+	if len(samples) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(samples[0])
 }

@@ -41,10 +41,17 @@ func wbPrefixes(ss ...string) []netip.Prefix {
 
 // wbRuleSet is a rule set with the awkward cases: members, Any, ICMP
 // without ports, unknown times, and texts with commas, quotes and newlines.
+// Its table holds a review item's conversation and the third rule's two.
 func wbRuleSet() analysis.RuleSet {
+	table := analysis.NewTable([]analysis.Conversation{{
+		Src: netip.MustParseAddr("192.0.2.66"), Dst: netip.MustParseAddr("10.0.2.7"), Proto: ingest.ProtoTCP,
+		DPort: 23, Direction: ingest.DirInbound, Sessions: 40, Unanswered: 40, OrigPkts: 40, OrigBytes: 2400,
+		Actions: []ingest.Action{ingest.ActionDrop}, First: wbFirst, Last: wbLast, Hosts: []string{"ahv-2"},
+		Samples: []string{"probe line"}}, {}, {Samples: []string{"  raw, line  \n"}}})
 	many := wbPrefixes("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5",
 		"10.1.0.6", "10.1.0.7", "10.1.0.8", "10.1.0.9", "10.1.0.10")
 	return analysis.RuleSet{
+		Table: table,
 		Rules: []analysis.Rule{{
 			ID: "r1", Direction: ingest.DirOutbound, Action: ingest.ActionAllow,
 			Src: analysis.Endpoint{Name: "AppTier:Web", Kind: analysis.KindGroup, Group: "AppTier:Web"},
@@ -71,13 +78,9 @@ func wbRuleSet() analysis.RuleSet {
 			Description: "=SUM(A1) stays text",
 			Evidence: analysis.Evidence{Sessions: 40, Bytes: 1 << 40, First: wbFirst, Last: wbFirst,
 				Hosts: []string{"h1", "h2", "h3", "h4", "h5", "h6", "h7"},
-				Flows: []analysis.Conversation{{}, {Samples: []string{"  raw, line  \n"}}}},
+				Rows:  []int32{1, 2}},
 		}},
-		Review: []analysis.ReviewItem{{Reason: "never answered (probable scan)", Conversation: analysis.Conversation{
-			Src: netip.MustParseAddr("192.0.2.66"), Dst: netip.MustParseAddr("10.0.2.7"), Proto: ingest.ProtoTCP,
-			DPort: 23, Direction: ingest.DirInbound, Sessions: 40, Unanswered: 40, OrigPkts: 40, OrigBytes: 2400,
-			Actions: []ingest.Action{ingest.ActionDrop}, First: wbFirst, Last: wbLast, Hosts: []string{"ahv-2"},
-			Samples: []string{"probe line"}}}},
+		Review:   []analysis.ReviewItem{{Reason: "never answered (probable scan)", Row: 0}},
 		Observed: 57, Permissiveness: 1200,
 	}
 }
@@ -150,12 +153,13 @@ func wbManyConvs(n int) []analysis.Conversation {
 	return out
 }
 
-// wbManyRules makes n rules over convs.
-func wbManyRules(convs []analysis.Conversation, n int) []analysis.Rule {
+// wbManyRules makes n rules over the rows of t.
+func wbManyRules(t *analysis.Table, n int) []analysis.Rule {
 	out := make([]analysis.Rule, n)
-	per := len(convs) / n
+	per := t.Len() / n
+	all := t.All()
 	for i := range out {
-		flows := convs[i*per : (i+1)*per]
+		flows := all[i*per : (i+1)*per]
 		out[i] = analysis.Rule{
 			Direction: ingest.DirOutbound, Action: ingest.ActionAllow,
 			Src:         analysis.Endpoint{Name: fmt.Sprintf("Group %d", i), Kind: analysis.KindGroup},
@@ -163,7 +167,7 @@ func wbManyRules(convs []analysis.Conversation, n int) []analysis.Rule {
 			Service:     analysis.Service{Proto: ingest.ProtoUDP, Ports: []analysis.PortRange{{From: 53, To: 53}}, Name: "DNS"},
 			Description: fmt.Sprintf("Group %d → DNS (53/udp)", i),
 			Evidence: analysis.Evidence{Conversations: per, Sessions: 1000, Bytes: 1 << 20, First: wbFirst, Last: wbLast,
-				Hosts: []string{"ahv-1"}, Samples: []string{"<134>Apr 10 10:00:00 ahv-1 kernel: a raw line"}, Flows: flows},
+				Hosts: []string{"ahv-1"}, Samples: []string{"<134>Apr 10 10:00:00 ahv-1 kernel: a raw line"}, Rows: flows},
 		}
 	}
 	return out
@@ -341,8 +345,8 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 
 func TestWriteReviewCSV(t *testing.T) {
 	convs := wbConvs()
-	rs := analysis.RuleSet{Review: []analysis.ReviewItem{{Conversation: convs[0], Reason: "never answered"}},
-		Outside: []analysis.ReviewItem{{Conversation: convs[len(convs)-1], Reason: analysis.OutsideReason}}}
+	rs := analysis.RuleSet{Table: analysis.NewTable(convs), Review: []analysis.ReviewItem{{Row: 0, Reason: "never answered"}},
+		Outside: []analysis.ReviewItem{{Row: int32(len(convs) - 1), Reason: analysis.OutsideReason}}}
 	var b bytes.Buffer
 	if err := export.WriteReviewCSV(&b, rs); err != nil {
 		t.Fatal(err)

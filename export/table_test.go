@@ -110,7 +110,8 @@ func TestTableLikeTabwriter(t *testing.T) {
 func TestFitLeavesColumnsOut(t *testing.T) {
 	c := analysis.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: 6, DPort: 443}
 	var b bytes.Buffer
-	WriteFlowsTable(&b, []analysis.Conversation{c}, TableOptions{Width: 60})
+	tb := analysis.NewTable([]analysis.Conversation{c})
+	WriteFlowsTable(&b, tb, tb.All(), TableOptions{Width: 60})
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	for _, l := range lines {
 		if utf8.RuneCountInString(l) > 60 {

@@ -16,7 +16,7 @@ import (
 // and the comparison of the two.
 type WhatIf struct {
 	Policies []string // the files checked
-	Convs    []analysis.Conversation
+	Convs    *analysis.Table
 	Review   []string // per conversation, as analysis.ReviewReasons
 	Result   policy.Result
 	Env      EnvSummary
@@ -43,9 +43,10 @@ var WhatIfColumns = []string{"verdict", "rule", "policy", "file", "point", "revi
 
 // whatIfRecord renders conversation i as WhatIfColumns.
 func (x *WhatIf) record(i int) []string {
-	c, v := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	return []string{
-		v.Outcome.String(), ruleName(v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
+		v.Outcome.String(), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
 		c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
 		ingest.ProtoName(c.Proto), strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10),
 		strconv.FormatUint(c.Bytes(), 10), formatTime(c.First), formatTime(c.Last), v.Why,
@@ -82,11 +83,11 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 	if err := cw.Write(head); err != nil {
 		return err
 	}
-	for i := range x.Convs {
+	for i := range x.Convs.Len() {
 		rec := x.record(i)
 		if x.AgainstCheck != nil {
 			o := &x.AgainstCheck.Verdicts[i]
-			rec = append(rec, o.Outcome.String(), ruleName(o.Rule))
+			rec = append(rec, o.Outcome.String(), ruleName(*o.Rule))
 		}
 		if err := cw.Write(Defuse(rec)); err != nil {
 			return err
@@ -98,9 +99,10 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 
 // verdictLine renders a conversation and its verdict for the table.
 func (x *WhatIf) verdictLine(i int) string {
-	c, v := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(v.Rule), v.Point}, "\t") + "\t"
+		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(*v.Rule), v.Point}, "\t") + "\t"
 }
 
 func endpointName(a fmt.Stringer, vm string) string {
@@ -123,7 +125,7 @@ func serviceLabel(c *analysis.Conversation) string {
 type CheckRequest struct {
 	Policies, Against []string // policy files; Against may be empty
 	Sources           policy.Sources
-	Convs             []analysis.Conversation
+	Convs             *analysis.Table
 	Knobs             analysis.Knobs // what synthesis reviews (with the user's exclusions)
 	Top               int
 }

@@ -117,7 +117,7 @@ func WriteWhatIfJSON(w io.Writer, x *WhatIf) error {
 	bw.Write(head[:len(head)-2]) // without the closing "\n}"
 	bw.WriteString(",\n  \"verdicts\": [")
 	enc := json.NewEncoder(bw)
-	for i := range x.Convs {
+	for i := range x.Convs.Len() {
 		if i > 0 {
 			bw.WriteString(",")
 		}
@@ -131,10 +131,11 @@ func WriteWhatIfJSON(w io.Writer, x *WhatIf) error {
 }
 
 func (x *WhatIf) jsonVerdict(i int) jsonVerdict {
-	c, v := &x.Convs[i], &x.Result.Verdicts[i]
+	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+	c := &conv
 	jv := jsonVerdict{Src: c.Src.String(), Dst: c.Dst.String(), Proto: ingest.ProtoName(c.Proto), DPort: c.DPort,
 		Direction: c.Direction.String(), Sessions: c.Sessions, Bytes: c.Bytes(), Verdict: v.Outcome.String(),
-		Rule: toJSONRule(v.Rule), Point: v.Point, Why: v.Why, Uncertain: v.Uncertain, Review: x.review(i)}
+		Rule: toJSONRule(*v.Rule), Point: v.Point, Why: v.Why, Uncertain: v.Uncertain, Review: x.review(i)}
 	if x.AgainstCheck != nil {
 		jv.Against = x.AgainstCheck.Verdicts[i].Outcome.String()
 	}

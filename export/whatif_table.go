@@ -36,9 +36,10 @@ func WriteWhatIfTable(w io.Writer, x *WhatIf) error {
 	})
 	x.list(tw, "Suspect traffic the policy still admits", len(r.SuspectAdmitted), "SOURCE\tDESTINATION\tSERVICE\tSESSIONS\tREVIEW\tRULE\t", func(k int) string {
 		i := r.SuspectAdmitted[k]
-		c := &x.Convs[i]
+		conv := x.Convs.Conv(i)
+		c := &conv
 		return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-			analysis.Thousands(c.Sessions), x.review(i), ruleName(x.Result.Verdicts[i].Rule)}, "\t") + "\t"
+			analysis.Thousands(c.Sessions), x.review(i), ruleName(*x.Result.Verdicts[i].Rule)}, "\t") + "\t"
 	})
 	x.list(tw, "Rules that matched nothing", len(r.Unused), "RULE\tID\tPOLICY\tFILE\t", func(k int) string {
 		u := &r.Unused[k]

@@ -116,14 +116,15 @@ type book struct {
 }
 
 // WriteWorkbook writes an XLSX workbook for review and change tickets, with
-// the sheets Summary (totals and charts), Rules, Flows (every conversation),
+// the sheets Summary (totals and charts), Rules, Flows (every conversation
+// of flows, most often rs.Table),
 // Review (suspect traffic) and Sources (input files); Rules is the one that
 // opens. Each sheet has a bold, frozen, filtered header row; numbers are
 // numbers and times are Excel dates (UTC). Sheets hold at most MaxSheetRows
 // rows. Large sheets are streamed through temporary files, so memory does
 // not grow with the number of rows. It returns the first error, w's
 // included.
-func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversation, sources []Source, o WorkbookOptions) (err error) {
+func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -136,10 +137,10 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, convs []analysis.Conversati
 		do   func() error
 	}{
 		{"setup", b.setup},
-		{SheetSummary, func() error { return b.writeSummary(rs, convs, sources, o) }},
-		{SheetRules, func() error { return b.writeRules(rs.Rules) }},
-		{SheetFlows, func() error { return b.writeFlows(convs) }},
-		{SheetReview, func() error { return b.writeReview(slices.Concat(rs.Review, rs.Outside)) }},
+		{SheetSummary, func() error { return b.writeSummary(rs, flows, sources, o) }},
+		{SheetRules, func() error { return b.writeRules(&rs) }},
+		{SheetFlows, func() error { return b.writeFlows(flows) }},
+		{SheetReview, func() error { return b.writeReview(rs.Table, slices.Concat(rs.Review, rs.Outside)) }},
 		{SheetSources, func() error { return b.writeSources(sources) }},
 		{SheetWhatIf, func() error { return b.writeWhatIf(o.WhatIf) }},
 		{"save", func() error { return b.save(w) }},
@@ -321,37 +322,70 @@ func dateCell(t time.Time) any {
 func capRows(n int) int { return min(n, MaxSheetRows) }
 
 // writeRules writes the Rules sheet.
-func (b *book) writeRules(rules []analysis.Rule) error {
-	n := capRows(len(rules))
-	s, err := b.stream(SheetRules, rulesSheet, n)
-	if err != nil {
-		return err
-	}
-	for i := range rules[:n] {
-		r := newRuleRow(&rules[i])
-		copy(s.row, []any{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action,
-			r.sessions, r.bytes, dateCell(r.first), dateCell(r.last), r.evidence, r.name, r.id})
-		if err := s.next(); err != nil {
-			return err
+func (b *book) writeRules(rs *analysis.RuleSet) error {
+	next := ruleSamples(rs)
+	n := capRows(len(rs.Rules))
+	return b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
+		r := newRuleRow(&rs.Rules[i], next(i))
+		for _, s := range []string{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action} {
+			e.text(s)
 		}
-	}
-	return s.sw.Flush()
+		e.number(r.sessions)
+		e.number(r.bytes)
+		e.date(r.first)
+		e.date(r.last)
+		e.text(r.evidence)
+		e.text(r.name)
+		e.text(r.id)
+		if i == n-1 {
+			return rs.Table.Err()
+		}
+		return nil
+	})
 }
 
 // writeFlows writes the Flows sheet: the flows CSV columns, with numbers and
-// dates typed, and the VM names and unanswered sessions. The stream writer
-// writes the header row; the data rows are written as the file is saved.
-func (b *book) writeFlows(convs []analysis.Conversation) error {
-	n := capRows(len(convs))
-	s, err := b.stream(SheetFlows, flowsSheet, n)
+// dates typed, and the VM names and unanswered sessions.
+func (b *book) writeFlows(t *analysis.Table) error {
+	n := capRows(t.Len())
+	var scratch []byte
+	return b.spliced(SheetFlows, flowsSheet, n, func(e *rowEncoder, i int) error {
+		c := t.Conv(i)
+		scratch = flowCells(e, &c, scratch)
+		return nil
+	})
+}
+
+// spliced writes a sheet of n data rows whose cells row encodes (row i, in
+// order): the stream writer writes the sheet's frame and header row, and
+// the data rows are encoded straight into the file as it is saved
+// (workbook_rows.go), never held in memory.
+func (b *book) spliced(name string, cols []sheetColumn, n int, row func(e *rowEncoder, i int) error) error {
+	s, err := b.stream(name, cols, n)
 	if err != nil {
 		return err
 	}
-	part, err := b.sheetPart(SheetFlows)
+	part, err := b.sheetPart(name)
 	if err != nil {
 		return err
 	}
-	b.fill[part] = func(w io.Writer) error { return b.flowRows(w, convs[:n]) }
+	styles := make([]int, len(cols))
+	for i, c := range cols {
+		styles[i] = b.colStyle(c.kind)
+	}
+	b.fill[part] = func(w io.Writer) error {
+		e := newRowEncoder(w, styles, 2)
+		for i := range n {
+			e.startRow()
+			if err := row(e, i); err != nil {
+				return err
+			}
+			if err := e.endRow(); err != nil {
+				return err
+			}
+		}
+		return e.flush()
+	}
 	return s.sw.Flush()
 }
 
@@ -367,27 +401,34 @@ func (b *book) sheetPart(name string) (string, error) {
 }
 
 // writeReview writes the Review sheet: suspect traffic and the reason.
-func (b *book) writeReview(items []analysis.ReviewItem) error {
+func (b *book) writeReview(t *analysis.Table, items []analysis.ReviewItem) error {
 	n := capRows(len(items))
-	s, err := b.stream(SheetReview, reviewSheet, n)
-	if err != nil {
-		return err
+	rows := make([]int32, n)
+	for i := range rows {
+		rows[i] = items[i].Row
 	}
-	for i := range items[:n] {
-		c := &items[i].Conversation
-		var sample string
-		if len(c.Samples) > 0 {
-			sample = strings.TrimSpace(c.Samples[0])
+	next := detailed(t, rows, func(c *analysis.Conversation, _ int) any { return c })
+	return b.spliced(SheetReview, reviewSheet, n, func(e *rowEncoder, i int) error {
+		c := next(i).(*analysis.Conversation)
+		e.text(items[i].Reason)
+		e.text(c.Direction.String())
+		e.text(strings.Join(c.TagNames(), ";"))
+		e.text(c.Src.String())
+		e.text(c.Dst.String())
+		e.text(ingest.ProtoName(c.Proto))
+		for _, v := range []uint64{uint64(c.DPort), c.Sessions, c.Unanswered, c.Packets(), c.Bytes()} {
+			e.number(v)
 		}
-		copy(s.row, []any{items[i].Reason, c.Direction.String(), strings.Join(c.TagNames(), ";"),
-			c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto), uint64(c.DPort),
-			c.Sessions, c.Unanswered, c.Packets(), c.Bytes(), dateCell(c.First), dateCell(c.Last),
-			strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, sample})
-		if err := s.next(); err != nil {
-			return err
+		e.date(c.First)
+		e.date(c.Last)
+		for _, s := range []string{strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, firstLine(c.Samples)} {
+			e.text(s)
 		}
-	}
-	return s.sw.Flush()
+		if i == n-1 {
+			return t.Err()
+		}
+		return nil
+	})
 }
 
 // writeSources writes the Sources sheet: one row per input file.

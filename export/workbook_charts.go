@@ -35,24 +35,25 @@ type serviceKey struct {
 	port  uint16
 }
 
-// sumTraffic adds up convs.
-func sumTraffic(convs []analysis.Conversation) *trafficTotals {
+// sumTraffic adds up the conversations of tb.
+func sumTraffic(tb *analysis.Table) *trafficTotals {
 	t := &trafficTotals{tags: make(map[string]*[4]uint64), services: make(map[serviceKey]uint64)}
-	for i := range convs {
-		c := &convs[i]
-		t.Add(c)
-		for _, tag := range c.Tags {
+	for i := range tb.Len() {
+		t.AddRow(tb, i)
+		sessions := tb.Sessions(i)
+		tags := tb.Tags(i)
+		for _, tag := range tags {
 			per := t.tags[tag.Name]
 			if per == nil {
 				per = new([4]uint64)
 				t.tags[tag.Name] = per
 			}
-			per[tag.Direction&3] += c.Sessions
+			per[tag.Direction&3] += sessions
 		}
-		if len(c.Tags) == 0 {
-			t.untagged[c.Direction&3] += c.Sessions
+		if len(tags) == 0 {
+			t.untagged[tb.Direction(i)&3] += sessions
 		}
-		t.services[serviceKey{c.Proto, analysis.ServicePort(c)}] += c.Sessions
+		t.services[serviceKey{tb.Proto(i), tb.ServicePort(i)}] += sessions
 	}
 	return t
 }
@@ -65,7 +66,7 @@ type summaryItem struct {
 }
 
 // summaryItems lists the Summary's totals.
-func (b *book) summaryItems(rs *analysis.RuleSet, convs []analysis.Conversation, sources []Source,
+func (b *book) summaryItems(rs *analysis.RuleSet, flows *analysis.Table, sources []Source,
 	o *WorkbookOptions, t *trafficTotals) []summaryItem {
 	var lines, events, malformed int64
 	for i := range sources {
@@ -78,7 +79,7 @@ func (b *book) summaryItems(rs *analysis.RuleSet, convs []analysis.Conversation,
 		{"Generated (UTC)", dateCell(o.Generated), b.date},
 		{"Rules", len(rs.Rules), b.count},
 		{"Review items", len(rs.Review), b.count},
-		{"Conversations", len(convs), b.count},
+		{"Conversations", flows.Len(), b.count},
 		{"Sessions", t.Sessions, b.count},
 		{"Packets", t.Packets, b.count},
 		{"Bytes", t.Bytes, b.count},
@@ -94,7 +95,7 @@ func (b *book) summaryItems(rs *analysis.RuleSet, convs []analysis.Conversation,
 	for _, c := range []struct {
 		sheet string
 		n     int
-	}{{SheetRules, len(rs.Rules)}, {SheetFlows, len(convs)}, {SheetReview, len(rs.Review)}, {SheetSources, len(sources)}} {
+	}{{SheetRules, len(rs.Rules)}, {SheetFlows, flows.Len()}, {SheetReview, len(rs.Review)}, {SheetSources, len(sources)}} {
 		if c.n > MaxSheetRows {
 			items = append(items, summaryItem{"Note", fmt.Sprintf("%s shows the first %d of %d rows (the sheet is full)",
 				c.sheet, MaxSheetRows, c.n), 0})
@@ -105,10 +106,10 @@ func (b *book) summaryItems(rs *analysis.RuleSet, convs []analysis.Conversation,
 
 // writeSummary writes the Summary sheet: the totals as a filtered table
 // under a frozen header, then the tables the two charts draw.
-func (b *book) writeSummary(rs analysis.RuleSet, convs []analysis.Conversation, sources []Source, o WorkbookOptions) error {
+func (b *book) writeSummary(rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) error {
 	const sh = SheetSummary
-	t := sumTraffic(convs)
-	items := b.summaryItems(&rs, convs, sources, &o, t)
+	t := sumTraffic(flows)
+	items := b.summaryItems(&rs, flows, sources, &o, t)
 	if err := b.tableHeader(1, "Item", "Value"); err != nil {
 		return err
 	}

@@ -334,41 +334,29 @@ func bstrMarshal(s string) (result string) {
 	return result
 }
 
-// flowRows writes the Flows sheet's data rows, from row 2: the flows CSV
-// columns with numbers and dates typed, then the VM names and the
-// unanswered sessions.
-func (b *book) flowRows(w io.Writer, convs []analysis.Conversation) error {
-	styles := make([]int, len(flowsSheet))
-	for i, c := range flowsSheet {
-		styles[i] = b.colStyle(c.kind)
-	}
-	e := newRowEncoder(w, styles, 2)
-	var scratch []byte
-	for i := range convs {
-		c := &convs[i]
-		e.startRow()
-		e.text(c.Direction.String())
-		scratch = joinTags(scratch[:0], c.Tags)
-		e.textBytes(scratch)
-		e.textBytes(c.Src.AppendTo(scratch[:0]))
-		e.textBytes(c.Dst.AppendTo(scratch[:0]))
-		e.text(ingest.ProtoName(c.Proto))
-		e.number(uint64(c.DPort))
-		e.number(c.Sessions)
-		e.number(c.Packets())
-		e.number(c.Bytes())
-		e.date(c.First)
-		e.date(c.Last)
-		e.textBytes(joinActions(scratch[:0], c.Actions))
-		e.textBytes(joinStrings(scratch[:0], c.Hosts))
-		e.text(c.SrcVM)
-		e.text(c.DstVM)
-		e.number(c.Unanswered)
-		if err := e.endRow(); err != nil {
-			return err
-		}
-	}
-	return e.flush()
+// flowCells encodes the cells of a Flows sheet row: the flows CSV columns
+// with numbers and dates typed, then the VM names and the unanswered
+// sessions. It returns scratch, a buffer to reuse.
+func flowCells(e *rowEncoder, c *analysis.Conversation, scratch []byte) []byte {
+	e.text(c.Direction.String())
+	scratch = joinTags(scratch[:0], c.Tags)
+	e.textBytes(scratch)
+	e.textBytes(c.Src.AppendTo(scratch[:0]))
+	e.textBytes(c.Dst.AppendTo(scratch[:0]))
+	e.text(ingest.ProtoName(c.Proto))
+	e.number(uint64(c.DPort))
+	e.number(c.Sessions)
+	e.number(c.Packets())
+	e.number(c.Bytes())
+	e.date(c.First)
+	e.date(c.Last)
+	e.textBytes(joinActions(scratch[:0], c.Actions))
+	scratch = joinStrings(scratch[:0], c.Hosts)
+	e.textBytes(scratch)
+	e.text(c.SrcVM)
+	e.text(c.DstVM)
+	e.number(c.Unanswered)
+	return scratch
 }
 
 // joinTags appends the tag names joined with ';', as TagNames and

@@ -54,7 +54,7 @@ var wbGenerated = time.Date(2025, 4, 18, 9, 30, 0, 0, time.UTC)
 // wbWrite writes the sample workbook, or an empty one.
 func wbWrite(t testing.TB, empty bool) []byte {
 	t.Helper()
-	rs, convs, sources := wbRuleSet(), wbConvs(), wbSources()
+	rs, convs, sources := wbRuleSet(), analysis.NewTable(wbConvs()), wbSources()
 	if empty {
 		rs, convs, sources = analysis.RuleSet{}, nil, nil
 	}
@@ -226,7 +226,7 @@ func TestWorkbookGolden(t *testing.T) {
 func TestWriteWorkbookFailingWriter(t *testing.T) {
 	for _, n := range []int{0, 100, 5000} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			err := export.WriteWorkbook(&wbFailingWriter{n: n}, wbRuleSet(), wbConvs(), wbSources(), export.WorkbookOptions{})
+			err := export.WriteWorkbook(&wbFailingWriter{n: n}, wbRuleSet(), analysis.NewTable(wbConvs()), wbSources(), export.WorkbookOptions{})
 			if !errors.Is(err, errWBBoom) {
 				t.Errorf("got %v, want %v", err, errWBBoom)
 			}
@@ -254,8 +254,8 @@ func ExampleWriteWorkbook() {
 }
 
 func BenchmarkWriteWorkbook1M(b *testing.B) {
-	convs := wbManyConvs(1_000_000)
-	rs := analysis.RuleSet{Rules: wbManyRules(convs, 3000)}
+	convs := analysis.NewTable(wbManyConvs(1_000_000))
+	rs := analysis.RuleSet{Table: convs, Rules: wbManyRules(convs, 3000)}
 	file := filepath.Join(b.TempDir(), "big.xlsx")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -53,14 +53,14 @@ func (b *book) writeWhatIf(x *WhatIf) error {
 // is blocked, then what is allowed.
 func (b *book) writeVerdicts(x *WhatIf) error {
 	r := &x.Result.Report
-	order := make([]int, 0, len(x.Convs))
+	order := make([]int, 0, x.Convs.Len())
 	broken := make(map[int]bool, len(r.Broken))
 	for _, i := range r.Broken {
 		order = append(order, i)
 		broken[i] = true
 	}
 	for _, allowedPass := range []bool{false, true} {
-		for i := range x.Convs {
+		for i := range x.Convs.Len() {
 			if !broken[i] && (x.Result.Verdicts[i].Outcome == policy.Allowed) == allowedPass {
 				order = append(order, i)
 			}
@@ -72,8 +72,9 @@ func (b *book) writeVerdicts(x *WhatIf) error {
 		return err
 	}
 	for _, i := range order[:n] {
-		c, v := &x.Convs[i], &x.Result.Verdicts[i]
-		copy(s.row, []any{v.Outcome.String(), yesNo(broken[i]), ruleName(v.Rule), v.Rule.Policy, v.Rule.File, v.Point,
+		conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
+		c := &conv
+		copy(s.row, []any{v.Outcome.String(), yesNo(broken[i]), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point,
 			x.review(i), c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
 			ingest.ProtoName(c.Proto), uint64(c.DPort), c.Sessions, c.Bytes(), dateCell(c.First), dateCell(c.Last),
 			c.SrcVM, c.DstVM, v.Why, v.Uncertain})

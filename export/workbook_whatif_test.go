@@ -40,7 +40,7 @@ func whatIfCheck(t *testing.T) *export.WhatIf {
 		c(web, netip.MustParseAddr("10.10.0.20"), ingest.ProtoUDP, 123, 0),
 		c(netip.MustParseAddr("203.0.113.66"), web, ingest.ProtoTCP, 23, 3),
 	}
-	x, err := export.RunCheck(export.CheckRequest{Policies: []string{path}, Convs: convs, Sources: policy.Sources{
+	x, err := export.RunCheck(export.CheckRequest{Policies: []string{path}, Convs: analysis.NewTable(convs), Sources: policy.Sources{
 		VMs: []inventory.VM{{Name: "web-01", IPs: []netip.Addr{web}, Groups: []string{"AppType:Books"}}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 	for _, vendor := range []string{"nsxv", "nutanix"} {
 		t.Run(vendor, func(t *testing.T) {
 			convs := demoConvs(t, vendor)
-			def := analysis.Synthesize(convs, analysis.Knobs{})
+			def := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
 			if !hasRule(def, "10.99.5.16/29", "22, 9090") {
 				t.Errorf("by default no rule admits the administrators' /29 on 22 and 9090:\n%s", ruleList(def))
 			}
@@ -55,7 +55,7 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 				{"Any above 5", analysis.Knobs{AnyPeers: 5}, -1, "8443-8444"},
 				{"coverage 30%", analysis.Knobs{CollapseCoverage: 30}, -1, "172.16.8.0/26"},
 			} {
-				rs := analysis.Synthesize(convs, tc.Knobs)
+				rs := analysis.Synthesize(analysis.NewTable(convs), tc.Knobs)
 				d := len(rs.Rules) - len(def.Rules)
 				if d*tc.Cmp <= 0 || rs.Permissiveness == def.Permissiveness {
 					t.Errorf("%s: %d rules admitting %d unseen combinations; by default %d and %d",

@@ -66,11 +66,11 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	rs, convs, _, err := ws.Rules(ctx, workspace.Query{}, analysis.Knobs{})
+	rs, _, err := ws.Rules(ctx, workspace.Query{}, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := byPair(convs)
+	got := byPair(rs.Table.Conversations())
 	for pair, want := range map[string]bool{
 		"6.6.6.6>10.20.10.12":  true,  // UDP only
 		"10.1.1.1>10.20.10.12": false, // UDP and TCP
@@ -82,7 +82,7 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	}
 	var review []string
 	for _, it := range rs.Review {
-		review = append(review, it.Conversation.Src.String()+": "+it.Reason)
+		review = append(review, rs.Item(it).Src.String()+": "+it.Reason)
 	}
 	if len(review) != 1 || !strings.HasPrefix(review[0], "6.6.6.6: received only over UDP") {
 		t.Errorf("review %q, want the UDP-only conversation", review)

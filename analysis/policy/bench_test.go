@@ -89,7 +89,7 @@ func benchNSX() o {
 // NSX policy and summarises (make bench; compare with
 // BenchmarkSynthesizeSame1M, the synthesis of the same conversations).
 func BenchmarkCheck1M(b *testing.B) {
-	convs := benchConversations(1_000_000)
+	convs := analysis.NewTable(benchConversations(1_000_000))
 	set := load(b, "bench.json", mustJSON(b, benchNSX()))
 	review := analysis.ReviewReasons(convs, analysis.Knobs{})
 	env := Env{Default: Drop}
@@ -120,7 +120,7 @@ func liveHeap() uint64 {
 // BenchmarkSynthesizeSame1M synthesises the rules of the conversations
 // BenchmarkCheck1M checks, for the ratio.
 func BenchmarkSynthesizeSame1M(b *testing.B) {
-	convs := benchConversations(1_000_000)
+	convs := analysis.NewTable(benchConversations(1_000_000))
 	base := liveHeap()
 	b.ReportAllocs()
 	var rs analysis.RuleSet

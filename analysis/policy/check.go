@@ -99,12 +99,12 @@ type Sources struct {
 	Categories     CategoryMatch
 }
 
-// Env builds the environment of convs: the learned groups (when Learn) and
-// the members given, united.
-func (s Sources) Env(convs []analysis.Conversation) Env {
+// Env builds the environment of the conversations of t: the learned groups
+// (when Learn) and the members given, united.
+func (s Sources) Env(t *analysis.Table) Env {
 	groups := map[string][]netip.Prefix{}
 	if s.Learn {
-		groups = LearnedGroups(convs, s.TagPaths)
+		groups = LearnedGroups(t, s.TagPaths)
 	}
 	for k, ps := range s.Members {
 		groups[k] = append(groups[k], ps...)
@@ -121,12 +121,13 @@ type Result struct {
 	Report   Report
 }
 
-// Check evaluates set on convs in env and summarises; review gives, per
-// conversation, why synthesis lists it for review (analysis.ReviewReasons).
-func Check(set *Set, env Env, convs []analysis.Conversation, review []string) Result {
+// Check evaluates set on the conversations of t in env and summarises;
+// review gives, per conversation, why synthesis lists it for review
+// (analysis.ReviewReasons).
+func Check(set *Set, env Env, t *analysis.Table, review []string) Result {
 	p := set.Compile(env)
-	vs := p.Evaluate(convs)
-	return Result{Program: p, Verdicts: vs, Report: p.Summarize(convs, vs, review)}
+	vs := p.Evaluate(t)
+	return Result{Program: p, Verdicts: vs, Report: p.Summarize(t, vs, review)}
 }
 
 // VMsOf groups inventory entries (address, VM name, groups) into VMs; an

@@ -18,10 +18,10 @@ type Diff struct {
 }
 
 // Compare compares the verdicts of programs a and b (va and vb, in the
-// order of convs).
-func Compare(convs []analysis.Conversation, a *Program, va []Verdict, b *Program, vb []Verdict) Diff {
+// order of the rows of t).
+func Compare(t *analysis.Table, a *Program, va []Verdict, b *Program, vb []Verdict) Diff {
 	var d Diff
-	for i := range convs {
+	for i := range t.Len() {
 		switch {
 		case va[i].Outcome == Allowed && vb[i].Outcome != Allowed:
 			d.OnlyA = append(d.OnlyA, i)

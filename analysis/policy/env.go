@@ -27,7 +27,7 @@ func DefaultGroupPath(tag string) string { return "/infra/domains/default/groups
 // of an OUT/OUTBOUND line, the destination of an IN/INBOUND line). paths maps
 // a tag to a group path; a tag without one maps to DefaultGroupPath(tag).
 // Nutanix policy names are keys as they are.
-func LearnedGroups(convs []analysis.Conversation, paths map[string]string) map[string][]netip.Prefix {
+func LearnedGroups(t *analysis.Table, paths map[string]string) map[string][]netip.Prefix {
 	sets := map[string]map[netip.Addr]struct{}{}
 	add := func(key string, a netip.Addr) {
 		s := sets[key]
@@ -37,8 +37,8 @@ func LearnedGroups(convs []analysis.Conversation, paths map[string]string) map[s
 		}
 		s[a.Unmap()] = struct{}{}
 	}
-	for i := range convs {
-		c := &convs[i]
+	for i := range t.Len() {
+		c := t.Conv(i)
 		nsx, ntx := false, false
 		for _, v := range c.Vendors {
 			nsx = nsx || v == ingest.NSXV || v == ingest.NSXT || v == ingest.NSX4

@@ -34,7 +34,7 @@ func ExampleSet_Evaluate() {
 		{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("10.0.0.11"), Proto: ingest.ProtoTCP, DPort: 443},
 		{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("10.0.0.11"), Proto: ingest.ProtoTCP, DPort: 22},
 	}
-	for i, v := range set.Evaluate(convs, env) {
+	for i, v := range set.Evaluate(analysis.NewTable(convs), env) {
 		fmt.Printf("%d: %s at %s by %q\n", convs[i].DPort, v.Outcome, v.Point, v.Rule.Name)
 	}
 	// Output:

@@ -41,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, env := range []Env{{VMs: testVMs}, {Default: Drop, EnableDisabled: true, Categories: MatchAny, Intra: IntraGroupOrAllowList}} {
 			p := s.Compile(env)
-			vs := p.Evaluate(fuzzConvs)
+			vs := p.Evaluate(analysis.NewTable(fuzzConvs))
 			for _, v := range vs {
 				if v.Rule.Index >= int32(len(p.Rules())) {
 					t.Fatalf("rule index %d of %d", v.Rule.Index, len(p.Rules()))

@@ -82,7 +82,7 @@ func verify(t *testing.T, set *Set, env Env, checks []check) {
 	for i, c := range checks {
 		convs[i] = c.Conv
 	}
-	vs := set.Evaluate(convs, env)
+	vs := set.Evaluate(analysis.NewTable(convs), env)
 	for i, c := range checks {
 		v := vs[i]
 		rule := v.Rule.Name
@@ -98,5 +98,5 @@ func verify(t *testing.T, set *Set, env Env, checks []check) {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-// convs gathers conversations.
-func convs(cs ...analysis.Conversation) []analysis.Conversation { return cs }
+// convs gathers conversations in a table.
+func convs(cs ...analysis.Conversation) *analysis.Table { return analysis.NewTable(cs) }

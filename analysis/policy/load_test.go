@@ -125,13 +125,13 @@ func TestLearnedGroups(t *testing.T) {
 		x.Vendors, x.Tags = []ingest.Vendor{v}, tags
 		return x
 	}
-	got := LearnedGroups([]analysis.Conversation{
+	got := LearnedGroups(convs(
 		c(client, web1, ingest.NSXT, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirInbound}),
 		c(web1, app1, ingest.NSXT, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirOutbound}, analysis.Tag{Name: "SGTSAPP", Direction: ingest.DirInbound}),
 		c(app1, db1, ingest.NSXV, analysis.Tag{Name: "SGTSDB", Direction: ingest.DirIntra}),
 		c(client, web2, ingest.Nutanix, analysis.Tag{Name: "Discover", Direction: ingest.DirInbound}),
 		c(client, web2, ingest.NSXT, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirUnknown}),
-	}, map[string]string{"SGTSAPP": "/infra/domains/prod/groups/app"})
+	), map[string]string{"SGTSAPP": "/infra/domains/prod/groups/app"})
 	want := map[string]string{
 		gp + "SGTSWEB":                   web1,
 		"/infra/domains/prod/groups/app": app1,

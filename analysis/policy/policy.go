@@ -156,12 +156,16 @@ func (r RuleRef) String() string {
 // MaxHits is the most enforcement decisions a verdict records.
 const MaxHits = 4
 
-// Verdict is what the policies do to one conversation.
+// Verdict is what the policies do to one conversation. A check keeps one
+// per conversation: its strings are shared, and its rule is one of the
+// program's, not a copy.
 type Verdict struct {
 	Outcome Outcome
-	Rule    RuleRef // the deciding rule, or the default rule; Index -1 when no enforcement point saw it
-	Point   string  // where it was decided: "OUT at 10.20.10.11 (web-01)", "IN at 10.20.20.21 (app-01)"
-	Why     string  // one line for people
+	// Rule is the deciding rule, or the default rule; Index -1 when no
+	// enforcement point saw it. Never nil; shared: read it, never change it.
+	Rule  *RuleRef
+	Point string // where it was decided: "OUT at 10.20.10.11 (web-01)", "IN at 10.20.20.21 (app-01)"
+	Why   string // one line for people
 	// Uncertain is set when a rule consulted before the deciding one, or
 	// the deciding one, references something unresolved (a group,
 	// category or service the bodies do not define and the environment does
@@ -208,7 +212,7 @@ func (s *Set) Policies() int {
 	return n
 }
 
-// Evaluate returns one verdict per conversation, in the same order.
-func (s *Set) Evaluate(convs []analysis.Conversation, env Env) []Verdict {
-	return s.Compile(env).Evaluate(convs)
+// Evaluate returns one verdict per row of t, in the same order.
+func (s *Set) Evaluate(t *analysis.Table, env Env) []Verdict {
+	return s.Compile(env).Evaluate(t)
 }

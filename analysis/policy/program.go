@@ -53,12 +53,13 @@ func (p *Program) addRule(r RuleRef) int32 {
 	return r.Index
 }
 
-// Evaluate returns one verdict per conversation, in the same order. It
-// runs on every processor.
-func (p *Program) Evaluate(convs []analysis.Conversation) []Verdict {
-	out := make([]Verdict, len(convs))
+// Evaluate returns one verdict per row of t, in the same order. It runs on
+// every processor.
+func (p *Program) Evaluate(t *analysis.Table) []Verdict {
+	n := t.Len()
+	out := make([]Verdict, n)
 	const chunk = 4096
-	workers := min(runtime.GOMAXPROCS(0), (len(convs)+chunk-1)/chunk)
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	var next int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -72,11 +73,12 @@ func (p *Program) Evaluate(convs []analysis.Conversation) []Verdict {
 				lo := int(next)
 				next += chunk
 				mu.Unlock()
-				if lo >= len(convs) {
+				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+chunk, len(convs)); i++ {
-					out[i] = w.evaluate(&convs[i])
+				for i := lo; i < min(lo+chunk, n); i++ {
+					c := t.Conv(i)
+					out[i] = w.evaluate(&c)
 				}
 			}
 		}()
@@ -162,6 +164,9 @@ func newWorker(p *Program) *worker {
 	return &worker{p: p, points: map[pointKey]string{}, whys: map[whyKey]string{}, uncs: map[int32]string{}}
 }
 
+// noRule is the rule of a verdict no enforcement point gave.
+var noRule = RuleRef{Index: -1}
+
 // noPoint is the Why of a conversation no enforcement point saw.
 const noPoint = "no enforcement point: neither end is a workload these policies protect"
 
@@ -173,12 +178,12 @@ func (w *worker) evaluate(c *analysis.Conversation) Verdict {
 	if w.p.nsx != nil && d.outcome != Blocked {
 		w.p.evalNSX(c, &d)
 	}
-	v := Verdict{Outcome: d.outcome, Hits: d.hits, Rule: RuleRef{Index: -1}}
+	v := Verdict{Outcome: d.outcome, Hits: d.hits, Rule: &noRule}
 	if !d.set {
 		v.Why = noPoint
 		return v
 	}
-	v.Rule = w.p.rules[d.rule]
+	v.Rule = &w.p.rules[d.rule]
 	v.Point = w.point(d.dir, d.at)
 	v.Why = w.why(&d)
 	if d.unc >= 0 {

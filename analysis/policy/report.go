@@ -80,16 +80,17 @@ type Report struct {
 // blocked: the gate a change can pass.
 func (r *Report) OK() bool { return len(r.Broken) == 0 }
 
-// Summarize reports what p's verdicts (in the order of convs) mean. review
-// gives, per conversation, why synthesis lists it for review ("" when it
-// does not), as analysis.ReviewReasons returns it.
-func (p *Program) Summarize(convs []analysis.Conversation, vs []Verdict, review []string) Report {
+// Summarize reports what p's verdicts (in the order of the rows of t)
+// mean. review gives, per conversation, why synthesis lists it for review
+// ("" when it does not), as analysis.ReviewReasons returns it.
+func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Report {
 	r := Report{Hits: make([]Totals, len(p.rules)), Problems: p.Problems(), Notes: p.Notes()}
 	byRule := map[[2]int32]*RuleTotals{}
 	byTag := map[TagTotals]*TagTotals{}
 	obs := newObservations(p)
-	for i := range convs {
-		c, v := &convs[i], &vs[i]
+	for i := range t.Len() {
+		conv := t.Conv(i)
+		c, v := &conv, &vs[i]
 		suspect := i < len(review) && review[i] != ""
 		r.Total.add(c)
 		r.ByOutcome[v.Outcome].add(c)
@@ -112,7 +113,7 @@ func (p *Program) Summarize(convs []analysis.Conversation, vs []Verdict, review 
 			}
 			k := [2]int32{v.Rule.Index, int32(v.Outcome)}
 			if byRule[k] == nil {
-				byRule[k] = &RuleTotals{Rule: v.Rule, Outcome: v.Outcome}
+				byRule[k] = &RuleTotals{Rule: *v.Rule, Outcome: v.Outcome}
 			}
 			byRule[k].add(c)
 			addTags(byTag, c, v.Outcome)

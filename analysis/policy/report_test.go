@@ -33,8 +33,8 @@ func TestSummarize(t *testing.T) {
 	}
 	review := []string{"", "", "", "port scan", "port scan"}
 	p := load(t, "nsx.json", mustJSON(t, reportBody())).Compile(Env{VMs: testVMs, Default: Drop})
-	vs := p.Evaluate(cs)
-	r := p.Summarize(cs, vs, review)
+	vs := p.Evaluate(analysis.NewTable(cs))
+	r := p.Summarize(analysis.NewTable(cs), vs, review)
 	if !slices.Equal(r.Broken, []int{2}) || r.OK() {
 		t.Errorf("broken %v, want [2]", r.Broken)
 	}
@@ -92,7 +92,7 @@ func TestCompare(t *testing.T) {
 	if got := names(d.CoveredA); !slices.Equal(got, []string{"web-443", "web-app"}) {
 		t.Errorf("rules of A covering nothing B does not: %v", got)
 	}
-	cs = append(cs, conv(web1, app1, "tcp", 22))
+	cs = convs(append(cs.Conversations(), conv(web1, app1, "tcp", 22))...)
 	d = Compare(cs, a, a.Evaluate(cs), b, b.Evaluate(cs))
 	if !slices.Equal(d.OnlyB, []int{3}) || slices.Contains(names(d.CoveredB), "b-app") {
 		t.Errorf("only B %v, covered B %v: b-app alone admits port 22", d.OnlyB, names(d.CoveredB))

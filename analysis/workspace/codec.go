@@ -169,11 +169,56 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 
 // decodeState reads a record written by encodeState.
 func decodeState(b []byte) (analysis.ConvState, error) {
-	d := dec{b: b}
 	var c analysis.ConvState
+	if _, err := decodeStateInto(b, &c, nil, true); err != nil {
+		return analysis.ConvState{}, err
+	}
+	return c, nil
+}
+
+// strCache shares the strings decoded from many records: tags and hosts
+// repeat from one conversation to the next.
+type strCache map[string]string
+
+// cs reads a string through cache (nil: a new string each time).
+func (d *dec) cs(cache strCache) string {
+	n := d.u()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return ""
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	if cache == nil {
+		return string(b)
+	}
+	if s, ok := cache[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	cache[s] = s
+	return s
+}
+
+// skip passes over a string.
+func (d *dec) skip() {
+	if n := d.u(); n > uint64(len(d.b)) {
+		d.fail()
+	} else {
+		d.b = d.b[n:]
+	}
+}
+
+// decodeStateInto reads a record written by encodeState into c, reusing
+// c's lists (the hourly counts, labels and hosts of the previous record c
+// held are overwritten). Strings come from cache when it is not nil; the
+// sample lines are read when samples is set, else checked and left out
+// (c.Samples nil). It returns the record's number of sample lines.
+func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bool) (int, error) {
+	d := dec{b: b}
 	version := d.byte()
 	if version != codecVersion && version != codecOrigins {
-		return c, errBadRecord
+		return 0, errBadRecord
 	}
 	c.Src, c.Dst = d.addr(), d.addr()
 	c.Proto = d.byte()
@@ -186,35 +231,59 @@ func decodeState(b []byte) (analysis.ConvState, error) {
 			s.Counts[j] = d.u()
 		}
 		n := d.count()
-		if n > 0 {
-			s.Hourly = make([]analysis.HourCount, n)
+		s.Hourly = s.Hourly[:0]
+		if n == 0 {
+			s.Hourly = nil
 		}
 		prev := int32(0)
-		for j := range s.Hourly {
+		for ; n > 0 && d.err == nil; n-- {
 			prev += int32(d.i())
-			s.Hourly[j] = analysis.HourCount{Hour: prev, N: uint32(d.u())}
+			s.Hourly = append(s.Hourly, analysis.HourCount{Hour: prev, N: uint32(d.u())})
 		}
 	}
 	c.First, c.Last = d.i(), d.i()
+	c.Labels = c.Labels[:0]
 	for n := d.count(); n > 0 && d.err == nil; n-- {
-		c.Labels = append(c.Labels, analysis.LabelState{Name: d.s(), Sides: d.byte()})
+		c.Labels = append(c.Labels, analysis.LabelState{Name: d.cs(cache), Sides: d.byte()})
 	}
+	if len(c.Labels) == 0 {
+		c.Labels = nil
+	}
+	c.Hosts = c.Hosts[:0]
 	for n := d.count(); n > 0 && d.err == nil; n-- {
-		c.Hosts = append(c.Hosts, d.s())
+		c.Hosts = append(c.Hosts, d.cs(cache))
+	}
+	if len(c.Hosts) == 0 {
+		c.Hosts = nil
 	}
 	c.Actions = uint16(d.u())
 	c.Vendors = d.byte()
-	for n := d.count(); n > 0 && d.err == nil; n-- {
-		c.Samples = append(c.Samples, d.s())
+	c.Samples = nil
+	lines := d.count()
+	for n := lines; n > 0 && d.err == nil; n-- {
+		if samples {
+			c.Samples = append(c.Samples, d.s())
+		} else {
+			d.skip()
+		}
 	}
 	c.Origins = analysis.OriginAuthenticated
 	if version == codecOrigins {
 		c.Origins = d.byte()
 	}
 	if d.err != nil || len(d.b) != 0 {
-		return analysis.ConvState{}, errBadRecord
+		return 0, errBadRecord
 	}
-	return c, nil
+	return lines, nil
+}
+
+// decodeSamples reads only the sample lines of a record, checking it as
+// decodeState does.
+func decodeSamples(b []byte, c *analysis.ConvState, cache strCache) ([]string, error) {
+	if _, err := decodeStateInto(b, c, cache, true); err != nil {
+		return nil, err
+	}
+	return c.Samples, nil
 }
 
 // trackingVersion is the last version of tracking rows that held every

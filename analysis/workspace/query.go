@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -56,92 +57,325 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 }
 
 // Conversations returns the conversations q selects, sorted as
-// analysis.Compare orders them.
+// analysis.Compare orders them, with their sample lines.
 func (ws *Workspace) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
-	states, err := ws.States(ctx)
+	t, err := ws.load(ctx, q, false, `SELECT id, state FROM conversations`)
 	if err != nil {
 		return nil, err
 	}
-	if !q.Since.IsZero() || !q.Until.IsZero() {
-		kept := states[:0]
-		for i := range states {
-			if w, ok := states[i].Window(q.Since, q.Until); ok {
-				kept = append(kept, w)
-			}
-		}
-		states = kept
-	}
-	return ws.build(ctx, states, q.Monitored)
+	return t.Conversations(), nil
+}
+
+// Table returns the conversations q selects as a table, sorted as
+// analysis.Compare orders them. Their sample lines stay in the workspace,
+// and the table reads them when asked for: the workspace must stay open
+// while the table is used.
+func (ws *Workspace) Table(ctx context.Context, q Query) (*analysis.Table, error) {
+	return ws.load(ctx, q, true, `SELECT id, state FROM conversations`)
 }
 
 // Top returns the n conversations with the most bytes, largest first,
 // straight from the index: cheap on any workspace size.
 func (ws *Workspace) Top(ctx context.Context, n int) ([]analysis.Conversation, error) {
-	states, err := ws.states(ctx, n, `SELECT id, state FROM conversations ORDER BY bytes DESC LIMIT ?`, n)
+	t, err := ws.load(ctx, Query{}, false, `SELECT id, state FROM conversations ORDER BY bytes DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, err
 	}
-	convs, err := ws.build(ctx, states, nil)
-	if err != nil {
-		return nil, err
-	}
-	// build sorts by direction and address; Top is by bytes, largest first.
+	convs := t.Conversations()
+	// The table is sorted by direction and address; Top is by bytes, largest first.
 	slices.SortStableFunc(convs, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
 	return convs, nil
 }
 
-// build turns states into conversations with the workspace's directions and
-// rule tags.
-func (ws *Workspace) build(ctx context.Context, states []analysis.ConvState, override []netip.Prefix) ([]analysis.Conversation, error) {
-	mon, err := ws.monitoredSet(ctx, states, override)
-	if err != nil {
-		return nil, err
+// load reads the conversations query returns into a table, keeping the
+// sessions of q's time range, with the directions of q's monitored set (or
+// the workspace's) and the inventory's names. lazy leaves the sample lines
+// in the workspace (the table reads them when asked for).
+func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string, args ...any) (*analysis.Table, error) {
+	size := 0
+	if len(args) == 0 {
+		// Sized up front: growing the table's arrays costs copies.
+		if err := ws.count(ctx, &size); err != nil {
+			return nil, err
+		}
 	}
 	tags, err := ws.ruleTags(ctx)
 	if err != nil {
 		return nil, err
 	}
-	convs := analysis.Build(states, mon, tags)
-	return convs, ws.label(ctx, convs)
+	// A large learned set is read while the conversations are.
+	var mon *analysis.Monitored
+	monErr := make(chan error, 1)
+	if size > smallResult {
+		go func() {
+			var err error
+			mon, err = ws.monitoredSet(ctx, nil, q.Monitored)
+			monErr <- err
+		}()
+	} else {
+		monErr <- nil
+	}
+	var loader analysis.SampleLoader
+	if lazy {
+		loader = sampleLoader{ws}
+	}
+	b := analysis.NewTableBuilder(tags, size, loader)
+	windowed := !q.Since.IsZero() || !q.Until.IsZero()
+	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int) {
+		if windowed {
+			w, ok := st.Window(q.Since, q.Until)
+			if !ok {
+				return
+			}
+			st = &w
+		}
+		b.Add(st, id, samples)
+	})
+	if merr := <-monErr; err == nil {
+		err = merr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if mon == nil {
+		if mon, err = ws.monitoredSet(ctx, b, q.Monitored); err != nil {
+			return nil, err
+		}
+	}
+	vms, err := ws.vmLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.Finish(mon, vms), nil
 }
 
-// label names conversation endpoints after the inventory's VMs.
-func (ws *Workspace) label(ctx context.Context, convs []analysis.Conversation) error {
-	inv, err := ws.Inventory(ctx)
-	if err != nil || len(inv) == 0 {
+// count counts the stored conversations.
+func (ws *Workspace) count(ctx context.Context, n *int) error {
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
 		return err
 	}
-	byIP := make(map[netip.Addr]*InvEntry, len(inv))
-	for i := range inv {
-		byIP[inv[i].IP] = &inv[i]
+	defer done()
+	return classify(conn.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(n))
+}
+
+// scan decodes every record query returns and hands it to add, which
+// must not keep the state (it is reused) but may keep its samples. SQLite
+// reads the records on one goroutine and they are decoded on this one, a
+// chunk at a time.
+func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int)) error {
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return err
 	}
-	for i := range convs {
-		c := &convs[i]
-		if e := byIP[c.Src]; e != nil {
-			c.SrcVM, c.SrcGroups = e.VM, e.Groups
+	defer done()
+	rows, err := conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return classify(err)
+	}
+	full, free := make(chan *recordChunk, 2), make(chan *recordChunk, 3)
+	for range cap(free) {
+		free <- &recordChunk{}
+	}
+	readErr := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(full)
+		defer rows.Close()
+		readErr <- readRecords(rows, full, free, stop)
+	}()
+	var st analysis.ConvState
+	cache := strCache{}
+	var decodeErr error
+	for c := range full {
+		for i, id := range c.ids {
+			if decodeErr != nil {
+				break
+			}
+			lines, err := decodeStateInto(c.record(i), &st, cache, samples)
+			if err != nil {
+				decodeErr = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+				close(stop)
+				break
+			}
+			add(id, &st, lines)
 		}
-		if e := byIP[c.Dst]; e != nil {
-			c.DstVM, c.DstGroups = e.VM, e.Groups
+		free <- c
+	}
+	if err := <-readErr; decodeErr == nil {
+		decodeErr = err
+	}
+	return decodeErr
+}
+
+// lean returns a connection whose page cache is small, for a query that
+// reads each page once (a scan, a batch of lookups): SQLite's memory is
+// outside Go's heap, and every connection's 64 MiB cache filled by such a
+// query was a fifth of the peak of reading a million conversations. done
+// gives the connection its cache back and returns it to the pool.
+func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err error) {
+	if conn, err = ws.db.Conn(ctx); err != nil {
+		return nil, nil, classify(err)
+	}
+	if _, err = conn.ExecContext(ctx, `PRAGMA cache_size = -2048`); err != nil {
+		conn.Close()
+		return nil, nil, classify(err)
+	}
+	return conn, func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -65536`)
+		conn.Close()
+	}, nil
+}
+
+// recordChunk holds records read and not yet decoded, back to back.
+type recordChunk struct {
+	ids  []int64
+	ends []int
+	data []byte
+}
+
+func (c *recordChunk) record(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	return c.data[start:c.ends[i]]
+}
+
+// readRecords reads (id, record) rows into chunks taken from free and sends
+// them on full, until the rows end or stop is closed.
+func readRecords(rows *sql.Rows, full, free chan *recordChunk, stop chan struct{}) error {
+	const chunkBytes = 1 << 20
+	c := <-free
+	c.ids, c.ends, c.data = c.ids[:0], c.ends[:0], c.data[:0]
+	for rows.Next() {
+		var id int64
+		var b sql.RawBytes // copied into the chunk before the next row
+		if err := rows.Scan(&id, &b); err != nil {
+			return classify(err)
+		}
+		c.ids = append(c.ids, id)
+		c.data = append(c.data, b...)
+		c.ends = append(c.ends, len(c.data))
+		if len(c.data) < chunkBytes {
+			continue
+		}
+		select {
+		case full <- c:
+		case <-stop:
+			return nil
+		}
+		c = <-free
+		c.ids, c.ends, c.data = c.ids[:0], c.ends[:0], c.data[:0]
+	}
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	if len(c.ids) > 0 {
+		select {
+		case full <- c:
+		case <-stop:
 		}
 	}
 	return nil
+}
+
+// sampleLoader reads the sample lines of stored conversations by id.
+type sampleLoader struct{ ws *Workspace }
+
+// sampleBatch is how many records one query of sampleLoader reads.
+const sampleBatch = 500
+
+// Samples returns the sample lines of the conversations of ids, in their
+// order (nil for an id no longer stored), reading the records in batches
+// in the order of the ids.
+func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
+	ctx := context.Background()
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	n := min(len(sorted), sampleBatch)
+	if n == 0 {
+		return make([][]string, len(ids)), nil
+	}
+	conn, done, err := l.ws.lean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	stmt, err := conn.PrepareContext(ctx, `SELECT id, state FROM conversations WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer stmt.Close()
+	byID := make(map[int64][]string, len(sorted))
+	var st analysis.ConvState
+	cache := strCache{}
+	args := make([]any, n)
+	for lo := 0; lo < len(sorted); lo += n {
+		for j := range args {
+			args[j] = sorted[min(lo+j, len(sorted)-1)] // the last batch repeats its last id
+		}
+		if err := l.read(ctx, stmt, args, byID, &st, cache); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]string, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// read reads the samples of one batch of ids into byID.
+func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState, cache strCache) error {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var b sql.RawBytes
+		if err := rows.Scan(&id, &b); err != nil {
+			return classify(err)
+		}
+		samples, err := decodeSamples(b, st, cache)
+		if err != nil {
+			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		}
+		byID[id] = samples
+	}
+	return classify(rows.Err())
+}
+
+// vmLabels returns what the inventory says of each address it names.
+func (ws *Workspace) vmLabels(ctx context.Context) (map[netip.Addr]analysis.VMLabel, error) {
+	inv, err := ws.Inventory(ctx)
+	if err != nil || len(inv) == 0 {
+		return nil, err
+	}
+	out := make(map[netip.Addr]analysis.VMLabel, len(inv))
+	for _, e := range inv {
+		out[e.IP] = analysis.VMLabel{VM: e.VM, Groups: e.Groups}
+	}
+	return out, nil
 }
 
 // smallResult is the number of conversations below which the learned
 // monitored set is looked up address by address rather than loaded whole.
 const smallResult = 1000
 
-// monitoredOf looks up, in the learned set, only the addresses of states.
-func (ws *Workspace) monitoredOf(ctx context.Context, states []analysis.ConvState) (*analysis.Monitored, error) {
+// monitoredOf looks up, in the learned set, only the addresses of the
+// conversations b holds.
+func (ws *Workspace) monitoredOf(ctx context.Context, b *analysis.TableBuilder) (*analysis.Monitored, error) {
 	stmt, err := ws.db.PrepareContext(ctx, `SELECT count(*) FROM endpoints WHERE addr = ?`)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer stmt.Close()
 	var addrs []netip.Addr
-	for i := range states {
-		addrs = append(addrs, states[i].Src, states[i].Dst)
-	}
+	b.Addrs(func(a netip.Addr) { addrs = append(addrs, a) })
 	var qerr error
 	mon := analysis.NewMonitoredOf(addrs, func(a netip.Addr) bool {
 		b := a.As16()
@@ -154,8 +388,10 @@ func (ws *Workspace) monitoredOf(ctx context.Context, states []analysis.ConvStat
 	return mon, qerr
 }
 
-// monitoredSet is override, else the declared set, else the learned one.
-func (ws *Workspace) monitoredSet(ctx context.Context, states []analysis.ConvState, override []netip.Prefix) (*analysis.Monitored, error) {
+// monitoredSet is override, else the declared set, else the learned one:
+// looked up address by address for the few conversations b holds, else
+// (b nil, or many) read whole.
+func (ws *Workspace) monitoredSet(ctx context.Context, b *analysis.TableBuilder, override []netip.Prefix) (*analysis.Monitored, error) {
 	if len(override) > 0 {
 		return analysis.NewMonitored(override, nil), nil
 	}
@@ -166,15 +402,24 @@ func (ws *Workspace) monitoredSet(ctx context.Context, states []analysis.ConvSta
 	if len(declared) > 0 {
 		return analysis.NewMonitored(declared, nil), nil
 	}
-	if len(states) <= smallResult {
-		return ws.monitoredOf(ctx, states)
+	if b != nil && b.Len() <= smallResult {
+		return ws.monitoredOf(ctx, b)
 	}
-	rows, err := ws.db.QueryContext(ctx, `SELECT addr FROM endpoints`)
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM endpoints`).Scan(&n); err != nil {
+		return nil, classify(err)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT addr FROM endpoints`)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer rows.Close()
-	var addrs []netip.Addr
+	addrs := make([]netip.Addr, 0, n)
 	for rows.Next() {
 		var b []byte
 		if err := rows.Scan(&b); err != nil {

@@ -74,14 +74,9 @@ read -r wall rss <"$t"; rm -f "$t"
 printf "%-22s workspace size %.0f MB per million conversations\n" "" "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')"
 printf "%-22s reopen and first 100 by bytes: %s s, %s MB RSS\n" "" "$wall" "$((rss / 1024))"
 
-# Rules, a check against a 500-rule policy, and exports over the million
-# conversations (loaded from the workspace). check exits 1: the policy
-# blocks most of them.
-"$AWK" -f testdata/bench/policy500.awk >"$OUT/policy500.json"
-for step in "rules --format csv" "check --policy $OUT/policy500.json --default drop" "export --xlsx $OUT/1m.xlsx"; do
-	t=$(mktemp)
-	/usr/bin/time -q -f '%e %M' -o "$t" "$BIN" $step --workspace "$OUT/ws1m.flowsleuth" >/dev/null || true
-	read -r wall rss <"$t"; rm -f "$t"
-	printf "%-22s %s over 1 M conversations: %s s, %s MB RSS\n" "" "${step%% *}" "$wall" "$((rss / 1024))"
-done
 rm -f "$OUT/.last"
+
+# The commands that read the whole workspace, and the app opening it, over
+# this million conversations and a million of another shape.
+echo
+BIN=$BIN OUT=$OUT testdata/bench/million.sh

@@ -11,12 +11,7 @@ OUT=${OUT:-testdata/bench/out}
 CORPUS=${CORPUS:-$OUT/nutanix-full.log}
 mkdir -p "$OUT"
 [ -s "$CORPUS" ] || "$BIN" demo --vendor nutanix --sessions 1800000 --seed 7 --out "$CORPUS"
-home=$(mktemp -d)
-for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
-Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null; sleep 0.2; rm -rf "$home" 2>/dev/null || true' EXIT
-sleep 1
+. testdata/gui/xvfb.sh
 probe() { # what
 	rm -f "$home/ws.flowsleuth"*
 	HOME=$home XDG_CONFIG_HOME=$home/.config DISPLAY=$disp LANG=en_US.UTF-8 \

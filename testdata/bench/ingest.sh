@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scale.sh: issue 14's targets, side by side in one run, on corpora that do not
+# ingest.sh: issue 14's targets, side by side in one run, on corpora that do not
 # come from FlowSleuth's own generator (hitlog): 2 M Nutanix sessions in long
 # lines (~314 bytes, rsyslog form) and in short ones (~237 bytes, payload only),
 # two thirds of them never destroyed, and 2 M NSX DFW sessions with overlapping
@@ -11,7 +11,7 @@
 #  - exactness: the sessions flows counts against the generator's truth.
 # Each tool runs RUNS times (default 3), in turn, after one read of the file
 # into the page cache; the median is printed. Wall times from GNU time.
-# Usage: testdata/bench/scale.sh [SESSIONS]   (default 2,000,000 per corpus)
+# Usage: testdata/bench/ingest.sh [SESSIONS]   (default 2,000,000 per corpus)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
@@ -20,7 +20,7 @@ SESSIONS=${1:-2000000}
 RUNS=${RUNS:-3}
 AWK=${AWK:-$(command -v mawk || command -v awk)}
 mkdir -p "$OUT"
-[ -x /usr/bin/time ] || { echo "scale: GNU time is needed (apt-get install time)"; exit 1; }
+[ -x /usr/bin/time ] || { echo "ingest: GNU time is needed (apt-get install time)"; exit 1; }
 [ -x "$BIN" ] || go build -o "$BIN" .
 
 gen() { # name args...: a corpus and its truth, kept between runs

@@ -1,0 +1,329 @@
+package analysis
+
+import (
+	"cmp"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// oldConversation is how a state became a conversation before the table:
+// each figure the largest side's, hours merged through a map, lists copied.
+// It is the table's oracle.
+func oldConversation(c *ConvState, mon *Monitored, ruleTags map[string]string) Conversation {
+	out := Conversation{Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
+		Direction: direction(mon.Contains(c.Src), mon.Contains(c.Dst)),
+		Samples:   slices.Clone(c.Samples), Hosts: slices.Clone(c.Hosts)}
+	var unans int64
+	byHour := map[int32]uint64{}
+	for i := range c.Sides {
+		s := &c.Sides[i]
+		out.Sessions = max(out.Sessions, s.Sessions)
+		unans = max(unans, s.Unanswered)
+		out.OrigPkts, out.OrigBytes = max(out.OrigPkts, s.Counts[0]), max(out.OrigBytes, s.Counts[1])
+		out.ReplyPkts, out.ReplyBytes = max(out.ReplyPkts, s.Counts[2]), max(out.ReplyBytes, s.Counts[3])
+		for _, h := range s.Hourly {
+			byHour[h.Hour] = max(byHour[h.Hour], uint64(h.N))
+		}
+	}
+	out.Unanswered = uint64(unans)
+	for h, n := range byHour {
+		out.Hourly = append(out.Hourly, Hour{Start: time.Unix(int64(h)*3600, 0).UTC(), Sessions: n})
+	}
+	slices.SortFunc(out.Hourly, func(a, b Hour) int { return a.Start.Compare(b.Start) })
+	if c.First != 0 {
+		out.First, out.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
+	}
+	slices.Sort(out.Hosts)
+	for a := ingest.Action(1); a < 16; a++ {
+		if c.Actions&(1<<a) != 0 {
+			out.Actions = append(out.Actions, a)
+		}
+	}
+	for v := ingest.Vendor(1); v < 8; v++ {
+		if c.Vendors&(1<<v) != 0 {
+			out.Vendors = append(out.Vendors, v)
+		}
+	}
+	if out.Tags = tags(c.Labels, ruleTags); len(out.Tags) == 0 && len(c.Labels) == 0 {
+		out.Tags = nil
+	}
+	out.Unauthenticated = c.Origins == OriginUnauthenticated
+	return out
+}
+
+// randomStates makes n states of every shape: both address families, one
+// to three sides, hours out of order now and then, shared and distinct
+// label and host lists, missing times.
+func randomStates(r *rand.Rand, n int) []ConvState {
+	names := []string{"web", "db", "rule 1007", "rule 1008", "app"}
+	hosts := []string{"esx-1", "esx-2", "ahv-3"}
+	out := make([]ConvState, n)
+	for i := range out {
+		st := &out[i]
+		if r.IntN(5) == 0 {
+			st.Src = netip.AddrFrom16([16]byte{0x20, 0x01, 0xd, 0xb8, 15: byte(r.IntN(20))})
+			st.Dst = netip.AddrFrom16([16]byte{15: byte(r.IntN(4))}) // ::x sorts before IPv4 by bytes, after it by Compare
+		} else {
+			st.Src = netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(30))})
+			st.Dst = netip.AddrFrom4([4]byte{10, 1, 0, byte(r.IntN(30))})
+		}
+		st.Proto = []uint8{ingest.ProtoTCP, ingest.ProtoUDP, ingest.ProtoICMP}[r.IntN(3)]
+		st.DPort = uint16(r.IntN(5)) + uint16(i)*7 // unique keys
+		for s := range st.Sides {
+			if r.IntN(3) == 0 {
+				continue
+			}
+			side := &st.Sides[s]
+			side.Sessions = uint64(r.IntN(50))
+			side.Unanswered = int64(r.IntN(3)) - 1
+			for j := range side.Counts {
+				side.Counts[j] = uint64(r.IntN(1000))
+			}
+			h := int32(480000 + r.IntN(10))
+			for range r.IntN(4) {
+				side.Hourly = append(side.Hourly, HourCount{h, uint32(1 + r.IntN(9))})
+				h += int32(1 + r.IntN(3))
+			}
+			if r.IntN(10) == 0 && len(side.Hourly) > 1 {
+				side.Hourly[0], side.Hourly[1] = side.Hourly[1], side.Hourly[0]
+			}
+		}
+		if r.IntN(6) != 0 {
+			st.First = int64(1_700_000_000+r.IntN(1000)) * 1e9
+			st.Last = st.First + int64(r.IntN(1e6))
+		}
+		for _, n := range names {
+			if r.IntN(3) == 0 {
+				st.Labels = append(st.Labels, LabelState{Name: n, Sides: uint8(r.IntN(8))})
+			}
+		}
+		for _, h := range hosts {
+			if r.IntN(2) == 0 {
+				st.Hosts = append(st.Hosts, h)
+			}
+		}
+		st.Actions = uint16(r.IntN(1 << 5))
+		st.Vendors = uint8(r.IntN(1 << 5))
+		st.Origins = uint8(1 + r.IntN(3))
+		if r.IntN(2) == 0 {
+			st.Samples = []string{"line one", "line two"}[:1+r.IntN(2)]
+		}
+	}
+	return out
+}
+
+// TestTableEqualsConversions checks the table's rows against the old
+// conversion of each state, in Compare order, with learned and declared
+// monitored sets.
+func TestTableEqualsConversions(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	ruleTags := map[string]string{"rule 1007": "web"}
+	for round := range 20 {
+		states := randomStates(r, 200)
+		mon := NewMonitored(nil, states)
+		if round%2 == 1 {
+			mon = NewMonitored([]netip.Prefix{netip.MustParsePrefix("10.0.1.0/24")}, nil)
+		}
+		want := make([]Conversation, len(states))
+		for i := range states {
+			want[i] = oldConversation(&states[i], mon, ruleTags)
+		}
+		slices.SortFunc(want, Compare)
+		b := NewTableBuilder(ruleTags, 0, nil)
+		for i := range states {
+			b.Add(&states[i], 0, len(states[i].Samples))
+		}
+		if round%2 == 0 {
+			if learned := b.Learned(); !reflect.DeepEqual(learned.learned, mon.learned) {
+				t.Fatalf("learned %d endpoints, want %d", len(learned.learned), len(mon.learned))
+			}
+		}
+		tb := b.Finish(mon, nil)
+		got := tb.Conversations()
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("round %d, conversation %d:\n got %+v\nwant %+v", round, i, got[i], want[i])
+			}
+			if c := tb.Conv(i); c.Hourly != nil || c.Samples != nil || !reflect.DeepEqual(c.Tags, want[i].Tags) {
+				t.Fatalf("Conv(%d) = %+v", i, c)
+			}
+		}
+	}
+}
+
+// TestTableInventory names the ends of rows after the inventory.
+func TestTableInventory(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(3, 4)), 50)
+	vms := map[netip.Addr]VMLabel{states[0].Src: {"web-01", []string{"AppTier:Web"}}, states[0].Dst: {"db-01", nil}}
+	b := NewTableBuilder(nil, 0, nil)
+	for i := range states {
+		b.Add(&states[i], 0, len(states[i].Samples))
+	}
+	tb := b.Finish(NewMonitored(nil, states), vms)
+	named := 0
+	for i := range tb.Len() {
+		c := tb.Conv(i)
+		for _, end := range []struct {
+			a      netip.Addr
+			vm     string
+			groups []string
+		}{{c.Src, c.SrcVM, c.SrcGroups}, {c.Dst, c.DstVM, c.DstGroups}} {
+			l, ok := vms[end.a]
+			if end.vm != l.VM || !slices.Equal(end.groups, l.Groups) {
+				t.Fatalf("%s named %q %v, want %q %v", end.a, end.vm, end.groups, l.VM, l.Groups)
+			}
+			if ok {
+				named++
+			}
+		}
+	}
+	if named == 0 {
+		t.Fatal("no end named")
+	}
+}
+
+// TestNewTableKeepsConversations checks that a table of conversations
+// gives them back as they were, in their order.
+func TestNewTableKeepsConversations(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(5, 6)), 300)
+	convs := Build(states, NewMonitored(nil, states), nil)
+	slices.Reverse(convs) // not in Compare order: NewTable keeps it
+	convs[0].SrcVM, convs[0].SrcGroups = "web-01", []string{"AppTier:Web"}
+	convs[1].DstGroups = []string{}
+	got := NewTable(convs).Conversations()
+	if !reflect.DeepEqual(got, convs) {
+		for i := range convs {
+			if !reflect.DeepEqual(got[i], convs[i]) {
+				t.Fatalf("conversation %d:\n got %+v\nwant %+v", i, got[i], convs[i])
+			}
+		}
+	}
+}
+
+// fakeLoader serves samples by key, counting the calls.
+type fakeLoader struct {
+	lines map[int64][]string
+	calls int
+	err   error
+}
+
+func (f *fakeLoader) Samples(keys []int64) ([][]string, error) {
+	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
+	out := make([][]string, len(keys))
+	for i, k := range keys {
+		out[i] = f.lines[k]
+	}
+	return out, nil
+}
+
+// TestTableLoadsSamples reads the samples of stored rows through the
+// loader, in one call for many rows, and reports the loader's error.
+func TestTableLoadsSamples(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(7, 8)), 40)
+	l := &fakeLoader{lines: map[int64][]string{}}
+	b := NewTableBuilder(nil, 0, l)
+	for i := range states {
+		b.Add(&states[i], int64(1000+i), len(states[i].Samples))
+		l.lines[int64(1000+i)] = []string{"sample of " + states[i].Src.String()}
+	}
+	tb := b.Finish(NewMonitored(nil, states), nil)
+	got := tb.SamplesOf(tb.All())
+	if l.calls != 1 {
+		t.Errorf("%d loader calls, want 1", l.calls)
+	}
+	for i := range got {
+		if want := "sample of " + tb.Src(i).String(); len(got[i]) != 1 || got[i][0] != want {
+			t.Fatalf("row %d: samples %q, want %q", i, got[i], want)
+		}
+	}
+	if tb.Err() != nil {
+		t.Fatal(tb.Err())
+	}
+	l.err = errors.New("disk on fire")
+	if s := tb.Samples(3); s != nil || !errors.Is(tb.Err(), l.err) {
+		t.Fatalf("samples %q, err %v", s, tb.Err())
+	}
+}
+
+// TestCompareRows orders rows as Compare orders their conversations.
+func TestCompareRows(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(9, 10)), 200)
+	tb := NewTable(Build(states, NewMonitored(nil, states), nil))
+	for i := range tb.Len() {
+		for j := range tb.Len() {
+			a, b := tb.Conv(i), tb.Conv(j)
+			if got, want := cmp.Compare(tb.CompareRows(i, j), 0), cmp.Compare(Compare(a, b), 0); got != want {
+				t.Fatalf("rows %d, %d: %d, want %d (%v %v)", i, j, got, want, a.Src, b.Src)
+			}
+		}
+	}
+}
+
+// TestEvidenceSamples: a rule's sample lines are the first lines of its
+// first conversations in the order synthesis met them (rows without lines
+// skipped, a row's lines taken until there are three), read from the
+// store only when asked for, for many rules at once.
+func TestEvidenceSamples(t *testing.T) {
+	web := netip.MustParseAddr("10.0.0.1")
+	conv := func(peer byte, port uint16, samples ...string) Conversation {
+		return Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
+			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
+			Tags: []Tag{{Name: "web", Direction: ingest.DirOutbound}}, Samples: samples}
+	}
+	// Two rules, of the peers of 443 and of 53.
+	convs := []Conversation{conv(9, 443, "a"), conv(3, 443), conv(7, 443, "b", "c", "d"), conv(1, 443, "e"),
+		conv(5, 53), conv(2, 53, "x")}
+	l := &fakeLoader{lines: map[int64][]string{}}
+	b := NewTableBuilder(nil, 0, l)
+	for i, c := range convs {
+		st := ConvState{Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort, Actions: 1 << ingest.ActionAllow,
+			Labels: []LabelState{{Name: "web", Sides: 1 << ingest.DirOutbound}}}
+		st.Sides[ingest.DirOutbound] = SideState{Sessions: 1, Counts: [4]uint64{1, 1, 1, 1}}
+		b.Add(&st, int64(i), len(c.Samples))
+		l.lines[int64(i)] = c.Samples
+	}
+	tb := b.Finish(NewMonitored([]netip.Prefix{netip.PrefixFrom(web, 32)}, nil), nil)
+	// The table is in Compare order (192.0.2.1 first): synthesis meets its
+	// rows in that order, not in the order above.
+	for i := range tb.Len() {
+		if k := tb.rows[i].key; tb.Dst(i) != convs[k].Dst {
+			t.Fatalf("row %d is not conversation %d", i, k)
+		}
+	}
+	want := map[uint16][]string{443: {"e", "b", "c"}, 53: {"x"}}
+	rs := Synthesize(tb, Knobs{})
+	if len(rs.Rules) != 2 || l.calls != 0 {
+		t.Fatalf("%d rules, %d reads of the store during synthesis", len(rs.Rules), l.calls)
+	}
+	rules := []*Rule{&rs.Rules[0], &rs.Rules[1]}
+	got := rs.SamplesOf(rules)
+	if l.calls != 1 {
+		t.Errorf("%d reads for two rules, want 1", l.calls)
+	}
+	for j, r := range rules {
+		if w := want[r.Service.Ports[0].From]; !slices.Equal(got[j], w) {
+			t.Errorf("rule %s: samples %q, want %q", r.Name, got[j], w)
+		}
+	}
+	// A rule made by hand takes the lines of its rows in their order (rows
+	// 0 to 5: 192.0.2.1, .2, .3, .5, .7, .9).
+	for _, tc := range []struct {
+		rows []int32
+		want []string
+	}{{[]int32{3, 2, 4, 0}, []string{"b", "c", "d"}}, {[]int32{5, 0, 4}, []string{"a", "e", "b"}}, {[]int32{2, 3}, nil}} {
+		hand := Rule{Evidence: Evidence{Rows: tc.rows}}
+		if got := rs.Samples(&hand); !slices.Equal(got, tc.want) {
+			t.Errorf("by hand, rows %v: %q, want %q", tc.rows, got, tc.want)
+		}
+	}
+}

@@ -18,6 +18,21 @@ import (
 	"github.com/flowsleuth/flowsleuth/assets"
 )
 
+// parseWindowSize reads --size WIDTHxHEIGHT; "" is the zero size (the
+// last size, else the default).
+func parseWindowSize(size string) (fyne.Size, error) {
+	if size == "" {
+		return fyne.Size{}, nil
+	}
+	w, h, ok := strings.Cut(size, "x")
+	wi, err1 := strconv.Atoi(w)
+	hi, err2 := strconv.Atoi(h)
+	if !ok || err1 != nil || err2 != nil || wi < 320 || hi < 240 {
+		return fyne.Size{}, usagef("--size must be WIDTHxHEIGHT, at least 320x240, not %q", size)
+	}
+	return fyne.NewSize(float32(wi), float32(hi)), nil
+}
+
 // appID identifies the app to Fyne (preferences live under it).
 const appID = "io.github.flowsleuth"
 
@@ -54,15 +69,9 @@ func (c *cli) guiCmd(args []string) error {
 			return err
 		}
 	}
-	var winSize fyne.Size
-	if *size != "" {
-		w, h, ok := strings.Cut(*size, "x")
-		wi, err1 := strconv.Atoi(w)
-		hi, err2 := strconv.Atoi(h)
-		if !ok || err1 != nil || err2 != nil || wi < 320 || hi < 240 {
-			return usagef("--size must be WIDTHxHEIGHT, at least 320x240, not %q", *size)
-		}
-		winSize = fyne.NewSize(float32(wi), float32(hi))
+	winSize, err := parseWindowSize(*size)
+	if err != nil {
+		return err
 	}
 	if err := haveDisplay(); err != nil {
 		return err

@@ -54,10 +54,10 @@ var rules = map[string]deps{
 
 	// The model, sessions, conversations, rule synthesis.
 	"analysis":              {Ours: []string{"ingest"}, TestOurs: []string{"analysis/analysistest", "analysis/demo"}},
-	"analysis/analysistest": {Ours: []string{"analysis"}},
+	"analysis/analysistest": {Ours: []string{"ingest", "analysis"}},
 	"analysis/demo":         {Ours: []string{"ingest"}, TestOurs: []string{"analysis", "analysis/inventory"}},
 	"analysis/inventory":    {Vendors: []string{modExcelize}},
-	"analysis/policy":       {Ours: []string{"ingest", "analysis", "analysis/inventory"}},
+	"analysis/policy":       {Ours: []string{"ingest", "analysis", "analysis/inventory"}, TestOurs: []string{"analysis/analysistest"}},
 	// The workspace store: the model, SQLite.
 	"analysis/workspace": {
 		Ours: []string{"ingest", "analysis", "analysis/inventory"}, Vendors: []string{modSQLite, modCompress, modXSys},

@@ -53,23 +53,6 @@ func (t *Totals) AddRow(tb *Table, i int) {
 	}
 }
 
-// Add counts c in t.
-func (t *Totals) Add(c *Conversation) {
-	t.Conversations++
-	t.Sessions += c.Sessions
-	t.Packets += c.Packets()
-	t.Bytes += c.Bytes()
-	if c.Suspect() {
-		t.Suspect++
-	}
-	if !c.First.IsZero() && (t.First.IsZero() || c.First.Before(t.First)) {
-		t.First = c.First
-	}
-	if c.Last.After(t.Last) {
-		t.Last = c.Last
-	}
-}
-
 // TagTraffic is one tag's traffic.
 type TagTraffic struct {
 	Name     string

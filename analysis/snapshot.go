@@ -116,17 +116,8 @@ func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Con
 	return b.Finish(mon, nil).Conversations()
 }
 
-// Compare orders conversations as Conversations returns them.
-func Compare(a, b Conversation) int {
-	return cmp.Or(
-		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
-		a.Src.Compare(b.Src),
-		a.Dst.Compare(b.Dst),
-		cmp.Compare(a.Proto, b.Proto),
-		cmp.Compare(a.DPort, b.DPort),
-	)
-}
-
+// dirRank orders directions as conversations are: INBOUND, OUTBOUND,
+// INTRA, UNKNOWN (then by source, destination, protocol and port).
 var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIntra: 2, ingest.DirUnknown: 3}
 
 // Monitored is the protected set that directions are relative to: declared

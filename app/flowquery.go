@@ -106,36 +106,63 @@ func compileFilter(t *analysis.Table, f *FlowFilter) func(i int) bool {
 			return slices.ContainsFunc(t.ActionSetOf(n), func(a ingest.Action) bool { return a.String() == f.Action })
 		})
 	}
-	text := ParseText(f.Text).compile(t)
-	timed := f.Timed()
-	var newSince, newUntil int64
+	rf := &rowFilter{t: t, f: f, tagOK: tagOK, actOK: actOK, text: ParseText(f.Text).compile(t), timed: f.Timed()}
 	if !f.NewSince.IsZero() {
-		newSince = f.NewSince.UnixNano()
+		rf.newSince = f.NewSince.UnixNano()
 	}
 	if !f.NewUntil.IsZero() {
-		newUntil = f.NewUntil.UnixNano()
+		rf.newUntil = f.NewUntil.UnixNano()
 	}
-	return func(i int) bool {
-		switch {
-		case tagOK != nil && !tagOK[t.TagSet(i)]:
-			return false
-		case f.Tag == "" && f.DirSet && t.Direction(i) != f.Direction:
-			return false
-		case actOK != nil && !actOK[t.ActionSet(i)]:
-			return false
-		case f.Proto != 0 && (t.Proto(i) != f.Proto || f.Service && t.ServicePort(i) != f.Port):
-			return false
-		case f.Peer.IsValid() && t.Src(i) != f.Peer && t.Dst(i) != f.Peer:
-			return false
-		case timed && sessionsIn(t, i, f.Since, f.Until) == 0:
-			return false
-		case newSince != 0 && (t.FirstNano(i) < newSince || newUntil != 0 && t.FirstNano(i) >= newUntil):
-			return false
-		case f.Suspect && !t.Suspect(i):
-			return false
-		}
-		return text(i) && f.keepVerdict(i)
+	return rf.keep
+}
+
+// rowFilter is a FlowFilter compiled for the rows of a table.
+type rowFilter struct {
+	t                  *analysis.Table
+	f                  *FlowFilter
+	tagOK, actOK       []bool // per interned tag and action list; nil: any
+	text               func(i int) bool
+	timed              bool
+	newSince, newUntil int64 // first seen in [newSince, newUntil); 0: open
+}
+
+// keep reports whether row i passes the filter.
+func (rf *rowFilter) keep(i int) bool {
+	return rf.keepLists(i) && rf.keepKey(i) && rf.keepTimes(i) && (!rf.f.Suspect || rf.t.Suspect(i)) &&
+		rf.text(i) && rf.f.keepVerdict(i)
+}
+
+// keepLists reports whether row i has the filter's tag (and direction)
+// and action.
+func (rf *rowFilter) keepLists(i int) bool {
+	t, f := rf.t, rf.f
+	switch {
+	case rf.tagOK != nil && !rf.tagOK[t.TagSet(i)]:
+		return false
+	case f.Tag == "" && f.DirSet && t.Direction(i) != f.Direction:
+		return false
 	}
+	return rf.actOK == nil || rf.actOK[t.ActionSet(i)]
+}
+
+// keepKey reports whether row i has the filter's service and peer.
+func (rf *rowFilter) keepKey(i int) bool {
+	t, f := rf.t, rf.f
+	if f.Proto != 0 && (t.Proto(i) != f.Proto || f.Service && t.ServicePort(i) != f.Port) {
+		return false
+	}
+	return !f.Peer.IsValid() || t.Src(i) == f.Peer || t.Dst(i) == f.Peer
+}
+
+// keepTimes reports whether row i has sessions in the filter's time range
+// and was first seen in its "new" range.
+func (rf *rowFilter) keepTimes(i int) bool {
+	t := rf.t
+	if rf.timed && sessionsIn(t, i, rf.f.Since, rf.f.Until) == 0 {
+		return false
+	}
+	first := t.FirstNano(i)
+	return rf.newSince == 0 || first >= rf.newSince && (rf.newUntil == 0 || first < rf.newUntil)
 }
 
 // setTest answers test once for each of n interned lists.

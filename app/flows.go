@@ -159,8 +159,6 @@ type convKey struct {
 	dport    uint16
 }
 
-func keyOf(c analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }
-
 // keyAt is the key of row i of t.
 func keyAt(t *analysis.Table, i int) convKey {
 	return convKey{t.Src(i), t.Dst(i), t.Proto(i), t.DPort(i)}

@@ -7,6 +7,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // TestFlowsAddressFilter: a CIDR keeps the conversations with an end in it;
@@ -126,3 +128,6 @@ func TestHourDrillDown(t *testing.T) {
 		t.Errorf("count %q does not say what the figures are", u.flows.count.Text)
 	}
 }
+
+// keyOf is the key of conversation c.
+func keyOf(c analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }

@@ -3,12 +3,14 @@
 package analysistest
 
 import (
+	"cmp"
 	"net/netip"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // SameConversations fails t unless got and want hold the same
@@ -66,3 +68,18 @@ func RecordStates(recs []analysis.SessionRecord, keep func(*analysis.SessionReco
 	}
 	return out
 }
+
+// Compare orders conversations as analysis.Model.Conversations returns
+// them: by direction (INBOUND, OUTBOUND, INTRA, UNKNOWN), source,
+// destination, protocol and port.
+func Compare(a, b analysis.Conversation) int {
+	return cmp.Or(
+		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
+		a.Src.Compare(b.Src),
+		a.Dst.Compare(b.Dst),
+		cmp.Compare(a.Proto, b.Proto),
+		cmp.Compare(a.DPort, b.DPort),
+	)
+}
+
+var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIntra: 2, ingest.DirUnknown: 3}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -38,7 +39,7 @@ func benchConversations(n int) []analysis.Conversation {
 		}
 		out[i] = c
 	}
-	slices.SortFunc(out, analysis.Compare)
+	slices.SortFunc(out, analysistest.Compare)
 	return out
 }
 

@@ -224,38 +224,10 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 	c.Proto = d.byte()
 	c.DPort = uint16(d.u())
 	for i := range c.Sides {
-		s := &c.Sides[i]
-		s.Sessions = d.u()
-		s.Unanswered = d.i()
-		for j := range s.Counts {
-			s.Counts[j] = d.u()
-		}
-		n := d.count()
-		s.Hourly = s.Hourly[:0]
-		if n == 0 {
-			s.Hourly = nil
-		}
-		prev := int32(0)
-		for ; n > 0 && d.err == nil; n-- {
-			prev += int32(d.i())
-			s.Hourly = append(s.Hourly, analysis.HourCount{Hour: prev, N: uint32(d.u())})
-		}
+		d.sideInto(&c.Sides[i])
 	}
 	c.First, c.Last = d.i(), d.i()
-	c.Labels = c.Labels[:0]
-	for n := d.count(); n > 0 && d.err == nil; n-- {
-		c.Labels = append(c.Labels, analysis.LabelState{Name: d.cs(cache), Sides: d.byte()})
-	}
-	if len(c.Labels) == 0 {
-		c.Labels = nil
-	}
-	c.Hosts = c.Hosts[:0]
-	for n := d.count(); n > 0 && d.err == nil; n-- {
-		c.Hosts = append(c.Hosts, d.cs(cache))
-	}
-	if len(c.Hosts) == 0 {
-		c.Hosts = nil
-	}
+	d.labelsInto(c, cache)
 	c.Actions = uint16(d.u())
 	c.Vendors = d.byte()
 	c.Samples = nil
@@ -275,6 +247,45 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 		return 0, errBadRecord
 	}
 	return lines, nil
+}
+
+// sideInto reads one side's figures and hourly counts into s, reusing its
+// list.
+func (d *dec) sideInto(s *analysis.SideState) {
+	s.Sessions = d.u()
+	s.Unanswered = d.i()
+	for j := range s.Counts {
+		s.Counts[j] = d.u()
+	}
+	n := d.count()
+	s.Hourly = s.Hourly[:0]
+	if n == 0 {
+		s.Hourly = nil
+	}
+	prev := int32(0)
+	for ; n > 0 && d.err == nil; n-- {
+		prev += int32(d.i())
+		s.Hourly = append(s.Hourly, analysis.HourCount{Hour: prev, N: uint32(d.u())})
+	}
+}
+
+// labelsInto reads the labels and reporting hosts into c, reusing its
+// lists.
+func (d *dec) labelsInto(c *analysis.ConvState, cache strCache) {
+	c.Labels = c.Labels[:0]
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		c.Labels = append(c.Labels, analysis.LabelState{Name: d.cs(cache), Sides: d.byte()})
+	}
+	if len(c.Labels) == 0 {
+		c.Labels = nil
+	}
+	c.Hosts = c.Hosts[:0]
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		c.Hosts = append(c.Hosts, d.cs(cache))
+	}
+	if len(c.Hosts) == 0 {
+		c.Hosts = nil
+	}
 }
 
 // decodeSamples reads only the sample lines of a record, checking it as

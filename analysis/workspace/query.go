@@ -57,7 +57,7 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 }
 
 // Conversations returns the conversations q selects, sorted as
-// analysis.Compare orders them, with their sample lines.
+// Model.Conversations orders them, with their sample lines.
 func (ws *Workspace) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
 	t, err := ws.load(ctx, q, false, `SELECT id, state FROM conversations`)
 	if err != nil {
@@ -67,7 +67,7 @@ func (ws *Workspace) Conversations(ctx context.Context, q Query) ([]analysis.Con
 }
 
 // Table returns the conversations q selects as a table, sorted as
-// analysis.Compare orders them. Their sample lines stay in the workspace,
+// Model.Conversations orders them. Their sample lines stay in the workspace,
 // and the table reads them when asked for: the workspace must stay open
 // while the table is used.
 func (ws *Workspace) Table(ctx context.Context, q Query) (*analysis.Table, error) {

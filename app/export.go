@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -464,7 +463,7 @@ func (o *exportOptions) resynthesise(v *exportView) {
 	}
 	v.plan.SetText("Synthesising the rules…")
 	v.u.background(func() {
-		s, err := p.SetKnobs(context.Background(), k)
+		s, err := p.SetKnobs(v.u.ctx, k)
 		if s != nil {
 			v.u.do(func() { v.u.showRules(s) })
 		}

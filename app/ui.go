@@ -80,13 +80,17 @@ type UI struct {
 	check      *checkView // check.go
 	export     *exportView
 
-	// loaded is closed-and-replaced around each reload, for tests.
+	// ctx is the background work's: Shutdown cancels it (stop) and waits
+	// for that work (loads) to end.
+	ctx   context.Context
+	stop  context.CancelFunc
 	loads sync.WaitGroup
 }
 
 // New builds the UI in w. Call Start to open the workspace.
 func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u := &UI{app: a, win: w, opts: o, log: o.Log}
+	u.ctx, u.stop = context.WithCancel(context.Background())
 	if u.log == nil {
 		u.log = message.NewLog(message.DefaultLogPath())
 	}
@@ -182,7 +186,7 @@ func (u *UI) Start(path string) {
 	u.background(func() {
 		if demo {
 			u.setStatus("Building the demo workspace…")
-			p, err := EnsureDemo(context.Background(), u.opts.DemoDir)
+			p, err := EnsureDemo(u.ctx, u.opts.DemoDir)
 			if err != nil {
 				u.showError(fmt.Errorf("demo workspace: %w", err))
 				return
@@ -201,7 +205,9 @@ func (u *UI) Start(path string) {
 // would; from any goroutine.
 func (u *UI) Import(files []string) { u.do(func() { u.sources.importFiles(files) }) }
 
-// background runs fn on a new goroutine that Wait waits for.
+// background runs fn on a new goroutine the UI owns: Wait waits for it,
+// and Shutdown cancels u.ctx, which fn's work takes, and waits for it. All
+// the app's goroutines start here.
 func (u *UI) background(fn func()) {
 	u.loads.Add(1)
 	go func() {
@@ -256,7 +262,7 @@ func (u *UI) open(path string, demo bool) {
 // load reads p and shows it: the conversations first, the rules when
 // synthesised. Runs off the UI goroutine.
 func (u *UI) load(p *Project) {
-	snap, err := p.Reload(context.Background(), func(s *Snapshot) {
+	snap, err := p.Reload(u.ctx, func(s *Snapshot) {
 		u.do(func() { u.show(s) })
 	})
 	if err != nil {
@@ -299,19 +305,8 @@ func (u *UI) showRules(s *Snapshot) {
 	u.export.show(s)
 }
 
-// uiMu serialises the functions background work hands to the UI. With the
-// real driver they all run on the UI goroutine anyway; Fyne's test driver
-// runs them on the caller's goroutine, and the lock keeps them apart.
-var uiMu sync.Mutex
-
 // do runs fn on the UI goroutine (fyne.Do), from any goroutine.
-func (u *UI) do(fn func()) {
-	fyne.Do(func() {
-		uiMu.Lock()
-		defer uiMu.Unlock()
-		fn()
-	})
-}
+func (u *UI) do(fn func()) { fyne.Do(fn) }
 
 // setStatus sets the status line from any goroutine.
 func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(printable.Text(text)) }) } // file names
@@ -442,7 +437,7 @@ func (u *UI) importInventory(path string) {
 		return
 	}
 	u.background(func() {
-		res, err := p.Workspace().ImportInventory(context.Background(), path)
+		res, err := p.Workspace().ImportInventory(u.ctx, path)
 		if err != nil {
 			u.showError(err)
 			return
@@ -472,7 +467,7 @@ func (u *UI) editMonitored() {
 		}
 		prefixes, _ := analysis.ParsePeers(entry.Text)
 		u.background(func() {
-			if err := p.Workspace().SetMonitored(context.Background(), prefixes); err != nil {
+			if err := p.Workspace().SetMonitored(u.ctx, prefixes); err != nil {
 				u.showError(err)
 				return
 			}
@@ -515,9 +510,13 @@ func WindowSize(a fyne.App) fyne.Size {
 	return fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 1280)), float32(p.FloatWithFallback(prefHeight, 800)))
 }
 
-// Shutdown stops the listener and closes the workspace.
+// Shutdown cancels the background work, stops the listener, waits for
+// that work to end and closes the workspace. Calling it again does nothing
+// more.
 func (u *UI) Shutdown() {
+	u.stop()
 	u.listener.stop()
+	u.loads.Wait()
 	if p := u.Project(); p != nil {
 		p.Close()
 	}

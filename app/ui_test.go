@@ -42,7 +42,7 @@ func demoLog(t testing.TB, dir, vendor string, sessions int) (string, []demo.Row
 // newTestUI opens a UI on the workspace at path under the test driver.
 func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	a := newSerialApp(t)
 	a.Settings().SetTheme(lightTheme())
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, Options{Version: "test"})
@@ -52,14 +52,6 @@ func newTestUI(t *testing.T, path string) (*UI, fyne.Window) {
 	u.Start(path)
 	u.Wait()
 	return u, w
-}
-
-// onUI runs fn as the UI goroutine would: apart from the functions that
-// background work hands to the UI (see UI.do).
-func onUI(fn func()) {
-	uiMu.Lock()
-	defer uiMu.Unlock()
-	fn()
 }
 
 // settle waits for debounced input and the background work it starts.
@@ -355,7 +347,7 @@ func TestExportToUnwritablePlaceFails(t *testing.T) {
 }
 
 func TestDemoWhenNoWorkspace(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newSerialApp(t)
 	w := test.NewTempWindow(t, nil)
 	dir := t.TempDir()
 	u := New(a, w, Options{DemoDir: dir, DefaultWorkspace: filepath.Join(dir, "none.flowsleuth")})

@@ -296,7 +296,13 @@ func TestExportWritesFiles(t *testing.T) {
 			tg.check.SetChecked(true)
 		}
 		e.which.SetSelected("NSX Policy API JSON")
+		// The body renders in the background: while the UI goroutine is
+		// busy, the preview says so.
+		if e.preview.Text != "Preparing the preview…" {
+			t.Errorf("the preview was rendered on the UI goroutine: %q", e.preview.Text[:min(200, len(e.preview.Text))])
+		}
 	})
+	u.Wait()
 	if !strings.Contains(e.plan.Text, filepath.Join(out, "nsx-policy.json")) {
 		t.Errorf("plan does not list the NSX file:\n%s", e.plan.Text)
 	}

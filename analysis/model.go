@@ -338,11 +338,7 @@ func (m *Model) nsxLabel(ev *ingest.Event) uint32 {
 	ref := ruleRef{ev.RuleSet, ev.Rule}
 	rule, ok := m.ruleIDs[ref]
 	if !ok {
-		name := "rule " + ev.Rule
-		if ev.RuleSet != "" {
-			name = "rule " + ev.RuleSet + "/" + ev.Rule
-		}
-		rule = m.strs.id(name)
+		rule = m.strs.id(ingest.RuleLabel(ev.RuleSet, ev.Rule))
 		m.ruleIDs[ref] = rule
 	}
 	if ev.Tag == "" {

@@ -400,13 +400,6 @@ func (v *listenerView) flushed() {
 	}
 }
 
-// session returns the running session, or nil.
-func (v *listenerView) session() *live.Session {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.sess
-}
-
 // stop ends the session with a final flush; safe to call when stopped.
 func (v *listenerView) stop() {
 	v.mu.Lock()

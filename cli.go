@@ -331,3 +331,8 @@ func openWorkspaceToRead(path string) (*workspace.Workspace, error) {
 	}
 	return workspace.OpenReadOnly(path)
 }
+
+// storeFlag registers --store on a reading or collecting command.
+func (c *cli) storeFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "ClickHouse store, clickhouse://HOST[:PORT]/DATABASE (see 'flowsleuth store -h')")
+}

@@ -85,6 +85,7 @@ type UI struct {
 	ctx   context.Context
 	stop  context.CancelFunc
 	loads sync.WaitGroup
+	after sync.WaitGroup // AfterLoad's functions
 }
 
 // New builds the UI in w. Call Start to open the workspace.
@@ -213,6 +214,21 @@ func (u *UI) background(fn func()) {
 	go func() {
 		defer u.loads.Done()
 		fn()
+	}()
+}
+
+// AfterLoad runs fn off the UI goroutine once the loads started so far
+// have finished (as the CLI's gui command does with --store, --policy and
+// files to import); the UI owns it like its background work: Shutdown
+// cancels what has not started and waits for what has.
+func (u *UI) AfterLoad(fn func()) {
+	u.after.Add(1)
+	go func() {
+		defer u.after.Done()
+		u.loads.Wait()
+		if u.ctx.Err() == nil {
+			fn()
+		}
 	}()
 }
 
@@ -516,6 +532,7 @@ func WindowSize(a fyne.App) fyne.Size {
 func (u *UI) Shutdown() {
 	u.stop()
 	u.listener.stop()
+	u.after.Wait() // before loads: an AfterLoad function may start a load
 	u.loads.Wait()
 	if p := u.Project(); p != nil {
 		p.Close()

@@ -143,3 +143,40 @@ func TestShutdownCancelsAndWaits(t *testing.T) {
 	}
 	u.Shutdown() // again: nothing more
 }
+
+// TestAfterLoadWaitsForLoads: a function given to AfterLoad runs once the
+// loads started before it have ended, not before; after Shutdown, one not
+// yet started never runs.
+func TestAfterLoadWaitsForLoads(t *testing.T) {
+	u, _ := newTestUI(t, filepath.Join(t.TempDir(), "ws.flowsleuth"))
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(free) // before Shutdown's cleanup: a failing test does not hang on the load
+	var loaded atomic.Bool
+	u.background(func() { // a load still under way
+		<-release
+		loaded.Store(true)
+	})
+	ran := make(chan bool, 1)
+	u.AfterLoad(func() { ran <- loaded.Load() })
+	select {
+	case <-ran:
+		t.Fatal("AfterLoad's function ran during the load")
+	case <-time.After(50 * time.Millisecond):
+	}
+	free()
+	if afterLoad := <-ran; !afterLoad {
+		t.Error("AfterLoad's function ran before the load ended")
+	}
+
+	block := make(chan struct{})
+	u.background(func() { <-u.ctx.Done(); <-block })
+	var late atomic.Bool
+	u.AfterLoad(func() { late.Store(true) })
+	go func() { time.Sleep(20 * time.Millisecond); close(block) }()
+	u.Shutdown()
+	if late.Load() {
+		t.Error("a function waiting for loads ran after Shutdown")
+	}
+}

@@ -232,10 +232,6 @@ func (u *UI) AfterLoad(fn func()) {
 	}()
 }
 
-// Wait blocks until the loads started so far have finished (for tests and
-// screenshots).
-func (u *UI) Wait() { u.loads.Wait() }
-
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

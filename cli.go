@@ -337,3 +337,16 @@ func openWorkspaceToRead(path string) (*workspace.Workspace, error) {
 	}
 	return workspace.OpenReadOnly(path)
 }
+
+// storeFlag registers --store on a reading or collecting command.
+func (c *cli) storeFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.store, "store", "", "ClickHouse store, clickhouse://HOST[:PORT]/DATABASE (see 'flowsleuth store -h')")
+}
+
+// group writes n with thousands separators: 1234567 → "1,234,567".
+func group(n int64) string {
+	if n < 0 {
+		return "-" + analysis.Thousands(uint64(-n))
+	}
+	return analysis.Thousands(uint64(n))
+}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
-	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 func (c *cli) exportCmd(args []string) error {
@@ -174,40 +171,4 @@ func readNSXGroups(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
-}
-
-// exportSources describes the inputs for the workbook's Sources sheet.
-func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, error) {
-	if c.store != "" {
-		return c.storeSources()
-	}
-	if len(files) > 0 {
-		return fileSources(c.loaded), nil
-	}
-	ws, err := openWorkspaceToRead(wsPath)
-	if err != nil {
-		return nil, err
-	}
-	defer ws.Close()
-	srcs, err := ws.Sources(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	return export.WorkspaceSources(srcs), nil
-}
-
-// fileSources describes the files read without a workspace, with what
-// their lines were, as import counts them.
-func fileSources(res []analysis.FileResult) []export.Source {
-	out := make([]export.Source, 0, len(res))
-	for _, r := range res {
-		st := &r.Stats
-		src := export.Source{Path: r.Name, Size: max(r.Size, 0), Lines: st.Lines, Events: st.Events, Skipped: st.Skipped,
-			Unsupported: st.Unsupported, Malformed: st.Malformed, Imported: time.Now()}
-		for _, pe := range st.MalformedSamples {
-			src.MalformedSamples = append(src.MalformedSamples, fmt.Sprintf("%s:%d: %v", pe.File, pe.Line, ingest.Reason(pe.Err)))
-		}
-		out = append(out, src)
-	}
-	return out
 }

@@ -108,26 +108,16 @@ func (c *cli) guiCmd(args []string) error {
 	}
 	u.Start(*wsPath)
 	if c.store != "" {
-		go func() {
-			u.Wait()
-			u.OpenStore(c.store)
-		}()
+		u.AfterLoad(func() { u.OpenStore(c.store) })
 	}
 	if len(policies) > 0 {
-		go func() {
-			u.Wait()
-			u.CheckPolicies(policies)
-		}()
+		u.AfterLoad(func() { u.CheckPolicies(policies) })
 	}
 	if len(files) > 0 {
-		go func() {
-			u.Wait()
-			u.Import(files)
-		}()
+		u.AfterLoad(func() { u.Import(files) })
 	}
 	if *probe != "" {
-		go func() {
-			u.Wait()
+		u.AfterLoad(func() {
 			var files []string
 			if *probe != "idle" {
 				files = []string{*probe}
@@ -139,7 +129,7 @@ func (c *cli) guiCmd(args []string) error {
 				}
 				fyne.Do(a.Quit)
 			})
-		}()
+		})
 	}
 	w.ShowAndRun()
 	return nil

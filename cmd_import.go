@@ -120,22 +120,6 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	return readErrors(plain)
 }
 
-// readErrors reports files whose reading stopped early (a read error, a
-// damaged gzip).
-func readErrors(res []analysis.FileResult) error {
-	var errs []error
-	for _, r := range res {
-		var gd *ingest.GzipDamage
-		switch {
-		case errors.As(r.Err, &gd):
-			errs = append(errs, r.Err)
-		case r.Err != nil:
-			errs = append(errs, fmt.Errorf("%w (the lines before it were read)", r.Err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, elapsed time.Duration, samples int, convNote string) {
 	var total ingest.Stats
 	var size int64
@@ -205,12 +189,4 @@ func reasonNote(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%s %s", rc.Reason, group(rc.Count)))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// group writes n with thousands separators: 1234567 → "1,234,567".
-func group(n int64) string {
-	if n < 0 {
-		return "-" + analysis.Thousands(uint64(-n))
-	}
-	return analysis.Thousands(uint64(n))
 }

@@ -63,7 +63,7 @@ func (f *listenFlags) register(fs interface {
 	fs.IntVar(&f.maxConns, "max-conns", listen.DefaultMaxConns, "TCP and TLS connections open at once")
 	fs.IntVar(&f.queue, "queue", listen.DefaultQueue, "messages waiting for the parser, at most (UDP drops beyond)")
 	fs.IntVar(&f.rcvbuf, "rcvbuf", listen.DefaultReadBuffer, "UDP socket receive buffer to ask the kernel for (bytes)")
-	fs.DurationVar(&f.connIdle, "conn-idle", listen.DefaultIdleTimeout, "close a connection silent this long")
+	fs.DurationVar(&f.connIdle, "conn-idle", listen.DefaultConnIdle, "close a connection silent this long")
 	fs.DurationVar(&f.flush, "flush", live.DefaultFlushEvery, "commit to the workspace this often")
 	fs.DurationVar(&f.status, "status", 5*time.Second, "print a status line this often (0: never)")
 	fs.Int64Var(&f.segment, "segment-size", listen.DefaultSegmentSize, "rotate archive segments past this size (bytes)")

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 )
@@ -111,4 +113,11 @@ func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error 
 		w.Flush()
 	}
 	return nil
+}
+
+// flowsJSON writes conversations as the flows JSON (for the workspace's
+// export, which hands them over all at once).
+func flowsJSON(w io.Writer, convs []analysis.Conversation) error {
+	t := analysis.NewTable(convs)
+	return export.WriteFlowsJSON(w, t, t.All())
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +65,7 @@ func (t *TagTraffic) Total() uint64 {
 	return t.Sessions[0] + t.Sessions[1] + t.Sessions[2] + t.Sessions[3]
 }
 
-// Count is a value under a label: a service ("DNS 53/udp") or a peer.
+// Count is a value under a label: a service ("DNS (53/udp)") or a peer.
 type Count struct {
 	Label string
 	Proto uint8      // services: the protocol
@@ -75,19 +74,11 @@ type Count struct {
 	Value uint64
 }
 
-// ServiceLabel names a service: "DNS 53/udp", "8443/tcp", "ICMP", "proto 47".
+// ServiceLabel names the service of one protocol and port as Service.Label
+// does, the one format people read everywhere: "DNS (53/udp)", "8443/tcp",
+// "ICMP", "protocol 47".
 func ServiceLabel(proto uint8, port uint16) string {
-	switch proto {
-	case ingest.ProtoTCP, ingest.ProtoUDP:
-		p := strconv.Itoa(int(port)) + "/" + strings.ToLower(ingest.ProtoName(proto))
-		if name := ServiceName(proto, port); name != "" {
-			return name + " " + p
-		}
-		return p
-	case ingest.ProtoICMP, ingest.ProtoICMPv6:
-		return ingest.ProtoName(proto)
-	}
-	return "proto " + ingest.ProtoName(proto)
+	return Service{Proto: proto, Ports: []PortRange{{port, port}}, Name: ServiceName(proto, port)}.Label()
 }
 
 // ServicePort is the port that identifies c's service: its destination

@@ -39,7 +39,7 @@ func TestSummarize(t *testing.T) {
 	if web.Sessions[ingest.DirInbound] != 30 || web.Sessions[ingest.DirOutbound] != 10 || web.Total() != 40 {
 		t.Errorf("SGTSWEB sessions %v", web.Sessions)
 	}
-	if len(web.Services) != 1 || web.Services[0].Label != "HTTPS 443/tcp" || web.Services[0].Value != 30 {
+	if len(web.Services) != 1 || web.Services[0].Label != "HTTPS (443/tcp)" || web.Services[0].Value != 30 {
 		t.Errorf("SGTSWEB top service %+v", web.Services)
 	}
 	if len(web.Peers) != 1 || web.Peers[0].Label != "10.9.0.1" {
@@ -65,17 +65,19 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
+// TestServiceLabel: one service, one label, whichever view shows it: the
+// overview's and the rules' (Service.Label) read the same.
 func TestServiceLabel(t *testing.T) {
 	for _, tc := range []struct {
 		proto uint8
 		port  uint16
 		want  string
 	}{
-		{ingest.ProtoUDP, 53, "DNS 53/udp"},
-		{ingest.ProtoTCP, 8443, "HTTPS alternate 8443/tcp"},
+		{ingest.ProtoUDP, 53, "DNS (53/udp)"},
+		{ingest.ProtoTCP, 8443, "HTTPS alternate (8443/tcp)"},
 		{ingest.ProtoTCP, 49999, "49999/tcp"},
 		{ingest.ProtoICMP, 0, "ICMP"},
-		{47, 0, "proto 47"},
+		{47, 0, "protocol 47"},
 	} {
 		if got := ServiceLabel(tc.proto, tc.port); got != tc.want {
 			t.Errorf("ServiceLabel(%d, %d) = %q, want %q", tc.proto, tc.port, got, tc.want)

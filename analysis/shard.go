@@ -612,11 +612,7 @@ func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
 	ref := ruleRef{ev.RuleSet, ev.Rule}
 	rule, ok := sh.ruleIDs[ref]
 	if !ok {
-		name := "rule " + ev.Rule
-		if ev.RuleSet != "" {
-			name = "rule " + ev.RuleSet + "/" + ev.Rule
-		}
-		rule = sh.strs.id(name)
+		rule = sh.strs.id(ingest.RuleLabel(ev.RuleSet, ev.Rule))
 		sh.ruleIDs[ref] = rule
 	}
 	if ev.Tag == "" {

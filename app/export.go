@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -43,8 +42,11 @@ type exportView struct {
 	which    *widget.Select
 	previews []export.Kind // the kinds v.which offers, in its order
 	preview  *widget.Label
-	progress *widget.ProgressBarInfinite
-	button   *widget.Button
+	// previewSeq counts the previews asked for; a rendered preview lands
+	// only when it is still the latest (UI goroutine).
+	previewSeq uint64
+	progress   *widget.ProgressBarInfinite
+	button     *widget.Button
 
 	snap *Snapshot
 	// onDone is called after an export, for tests.
@@ -245,34 +247,61 @@ func (v *exportView) updatePlan() {
 	v.showPreview()
 }
 
-// showPreview shows the first lines of the selected body.
+// showPreview shows the first lines of the selected body. They are
+// rendered in the background (a body may read the workspace's export
+// history); "Preparing…" shows meanwhile, and only the latest preview
+// asked for lands.
 func (v *exportView) showPreview() {
 	if v.snap == nil {
 		return
 	}
-	i := v.which.SelectedIndex()
-	if i < 0 || i >= len(v.previews) {
+	v.previewSeq++
+	job, ok := v.previewJob()
+	if !ok {
 		v.preview.SetText("The workbook is binary: choose a text format to preview it.")
 		return
 	}
+	seq := v.previewSeq
+	v.preview.SetText("Preparing the preview…")
+	v.u.background(func() {
+		text := previewText(job)
+		v.u.do(func() {
+			if seq == v.previewSeq {
+				v.preview.SetText(printable.Text(text)) // the bodies quote log text
+			}
+		})
+	})
+}
+
+// previewJob is the export job of the selected text format; false when
+// none is selected.
+func (v *exportView) previewJob() (export.Job, bool) {
+	i := v.which.SelectedIndex()
+	if i < 0 || i >= len(v.previews) {
+		return export.Job{}, false
+	}
 	t, in := v.input()
 	for _, j := range export.Plan(t, in) {
-		if j.Kind != v.previews[i] {
-			continue
+		if j.Kind == v.previews[i] {
+			return j, true
 		}
-		var buf bytes.Buffer
-		losses, err := j.Preview(&limitWriter{w: &buf, lines: previewLines})
-		text := buf.String()
-		if err != nil && !errors.Is(err, errPreviewFull) {
-			text = "Error: " + err.Error()
-		}
-		for _, le := range losses {
-			text = "Warning: " + le.Error() + "\n\n" + text
-		}
-		v.preview.SetText(printable.Text(text)) // the bodies quote log text
-		return
 	}
-	v.preview.SetText("The workbook is binary: choose a text format to preview it.")
+	return export.Job{}, false
+}
+
+// previewText renders the first previewLines of j's body, with its losses
+// as warnings above; off the UI goroutine.
+func previewText(j export.Job) string {
+	var buf bytes.Buffer
+	losses, err := j.Preview(&limitWriter{w: &buf, lines: previewLines})
+	text := buf.String()
+	if err != nil && !errors.Is(err, errPreviewFull) {
+		text = "Error: " + err.Error()
+	}
+	for _, le := range losses {
+		text = "Warning: " + le.Error() + "\n\n" + text
+	}
+	return text
 }
 
 // errPreviewFull stops a preview once it has enough lines.
@@ -464,7 +493,7 @@ func (o *exportOptions) resynthesise(v *exportView) {
 	}
 	v.plan.SetText("Synthesising the rules…")
 	v.u.background(func() {
-		s, err := p.SetKnobs(context.Background(), k)
+		s, err := p.SetKnobs(v.u.ctx, k)
 		if s != nil {
 			v.u.do(func() { v.u.showRules(s) })
 		}

@@ -61,7 +61,7 @@ func TestFlowFilterMatch(t *testing.T) {
 func TestFlowFilterChips(t *testing.T) {
 	f := FlowFilter{Tag: "SGTSWEB", Direction: ingest.DirInbound, DirSet: true, Proto: ingest.ProtoTCP, Service: true, Port: 443,
 		Since: time.Date(2025, 4, 7, 10, 0, 0, 0, time.UTC), Until: time.Date(2025, 4, 7, 11, 0, 0, 0, time.UTC), Suspect: true}
-	want := []string{"tag SGTSWEB", "inbound", "HTTPS 443/tcp", "2025-04-07 10:00 – 2025-04-07 11:00", "suspect"}
+	want := []string{"tag SGTSWEB", "inbound", "HTTPS (443/tcp)", "2025-04-07 10:00 – 2025-04-07 11:00", "suspect"}
 	got := f.Chips()
 	if len(got) != len(want) {
 		t.Fatalf("chips %q, want %q", got, want)

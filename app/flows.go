@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"net/netip"
@@ -14,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -435,54 +432,4 @@ func (v *flowsView) showDetails(row int) {
 	start, step, vals := timeSeries(c.Hourly, time.Hour, c.First, c.Last)
 	v.hourly.SetData(start, step, vals)
 	v.evidence.SetText(printable.Text(strings.Join(c.Samples, "\n")))
-}
-
-// viewCSV renders the current view as CSV (at most limit rows; 0 = all).
-func (v *flowsView) viewCSV(limit int) ([]byte, int) {
-	rows := v.view.Rows
-	n := len(rows)
-	if limit > 0 && n > limit {
-		rows = rows[:limit]
-	}
-	var buf bytes.Buffer
-	export.WriteFlowsCSV(&buf, v.view.Convs, rows) // writes to memory: cannot fail
-	return buf.Bytes(), n
-}
-
-func (v *flowsView) copyView() {
-	if v.view == nil {
-		return
-	}
-	b, n := v.viewCSV(copyLimit)
-	v.u.app.Clipboard().SetContent(string(b))
-	msg := fmt.Sprintf("Copied %s as CSV.", plural(min(n, copyLimit), "conversation"))
-	if n > copyLimit {
-		msg += fmt.Sprintf(" (%s more: use Export view.)", thousands(n-copyLimit))
-	}
-	v.u.status.SetText(msg)
-}
-
-func (v *flowsView) exportView() {
-	if v.view == nil {
-		return
-	}
-	view := v.view
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			v.u.showError(err)
-			return
-		}
-		path := w.URI().Path()
-		w.Close()
-		go func() {
-			err := export.WriteFile(path, func(bw *bufio.Writer) error { return export.WriteFlowsCSV(bw, view.Convs, view.Rows) })
-			if err != nil {
-				v.u.showError(err)
-				return
-			}
-			v.u.setStatus(fmt.Sprintf("Wrote %s to %s", plural(view.Len(), "conversation"), path))
-		}()
-	}, v.u.win)
-	d.SetFileName("flows.csv")
-	d.Show()
 }

@@ -78,7 +78,7 @@ func TestRulesAndFlowsColumns(t *testing.T) {
 	}
 	onUI(func() { u.SelectView("rules") })
 	r := u.rules.table
-	if n := r.visibleCols(); n != len(want) {
+	if n := visibleCols(r); n != len(want) {
 		t.Errorf("at 1280x800 the rule table shows %d whole columns without scrolling, want %d (widths %v, table %v)",
 			n, len(want), r.widths, r.Size())
 	}
@@ -86,7 +86,7 @@ func TestRulesAndFlowsColumns(t *testing.T) {
 		t.Errorf("Description is %v px wide", w)
 	}
 	onUI(func() { u.SelectView("flows") })
-	if n := u.flows.table.visibleCols(); n <= ColLast {
+	if n := visibleCols(u.flows.table); n <= ColLast {
 		t.Errorf("at 1280x800 the flow table shows %d whole columns (%v): direction to last seen need %d",
 			n, u.flows.table.headers[:n], ColLast+1)
 		t.Logf("widths %v table %v", u.flows.table.widths, u.flows.table.Size())
@@ -163,7 +163,7 @@ func TestCheckColumnsInView(t *testing.T) {
 		var n int
 		onUI(func() { u.SelectView(view) })
 		settle(u)
-		onUI(func() { n = table.visibleCols() })
+		onUI(func() { n = visibleCols(table) })
 		return n
 	}
 	if n := visible("rules", u.rules.table); n != rcCheck {
@@ -186,4 +186,17 @@ func TestCheckColumnsInView(t *testing.T) {
 	if n := visible("rules", u.rules.table); n != rcCheck {
 		t.Errorf("at 1920 without a check the rule table shows %d whole columns, want the deliverable's %d", n, rcCheck)
 	}
+}
+
+// visibleCols returns how many columns of t, from the first, fit its width
+// without scrolling.
+func visibleCols(t *dataTable) int {
+	x := theme.Padding()
+	for i, w := range t.widths {
+		x += w + theme.Padding()
+		if x > t.Size().Width {
+			return i
+		}
+	}
+	return len(t.widths)
 }

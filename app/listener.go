@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -266,7 +265,7 @@ func (v *listenerView) toggle() {
 // start runs a session and its stats ticker, and shows the settings'
 // warnings beside its state; off the UI goroutine.
 func (v *listenerView) start(cfg live.Config, warnings []string) error {
-	sess, err := live.Start(context.Background(), cfg)
+	sess, err := live.Start(v.u.ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -304,6 +303,8 @@ func (v *listenerView) start(cfg live.Config, warnings []string) error {
 			v.tick(sess, state, notes)
 			select {
 			case <-stop:
+				return
+			case <-v.u.ctx.Done():
 				return
 			case <-t.C:
 			}
@@ -397,13 +398,6 @@ func (v *listenerView) flushed() {
 	if due {
 		v.u.reload()
 	}
-}
-
-// session returns the running session, or nil.
-func (v *listenerView) session() *live.Session {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.sess
 }
 
 // stop ends the session with a final flush; safe to call when stopped.

@@ -73,7 +73,7 @@ func TestListenerFillsWorkspace(t *testing.T) {
 	onUI(func() { test.Tap(v.button) }) // stop: final flush
 	u.Wait()
 	settle(u)
-	if v.session() != nil {
+	if session(v) != nil {
 		t.Fatal("listener still running")
 	}
 	if got := u.Project().Snapshot().Convs.Len(); got != len(rows) {
@@ -150,10 +150,17 @@ func waitStatus(t *testing.T, u *UI, prefix string) {
 // waitSession waits (10 s at most) for the listener to start.
 func waitSession(t *testing.T, u *UI) *live.Session {
 	t.Helper()
-	if !waitUntil(func() bool { return u.listener.session() != nil }) {
+	if !waitUntil(func() bool { return session(u.listener) != nil }) {
 		var status string
 		onUI(func() { status = u.status.Text })
 		t.Fatalf("listener did not start: %s", status)
 	}
-	return u.listener.session()
+	return session(u.listener)
+}
+
+// session returns the listener view's running session, or nil.
+func session(v *listenerView) *live.Session {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.sess
 }

@@ -288,7 +288,7 @@ func (g *reviewGroup) cell(col int) string {
 	return ""
 }
 
-// service is the group's service, or its ports: "HTTPS 443/tcp", or
+// service is the group's service, or its ports: "HTTPS (443/tcp)", or
 // "60 TCP ports: 21, 22, 23, 25 …".
 func (g *reviewGroup) service() string {
 	if len(g.ports) == 1 {

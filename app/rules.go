@@ -418,7 +418,7 @@ func (v *rulesView) run(fn func(context.Context, *Project) (*Snapshot, error)) {
 		return
 	}
 	v.u.background(func() {
-		s, err := fn(context.Background(), p)
+		s, err := fn(v.u.ctx, p)
 		if s != nil {
 			v.u.do(func() { v.u.showRules(s) })
 		}

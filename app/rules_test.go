@@ -159,7 +159,7 @@ func TestReviewGroups(t *testing.T) {
 	if s := g[1].service(); !strings.HasPrefix(s, "60 TCP ports: 1, 2, 3") || g[1].sessions != 60 {
 		t.Errorf("scan row: %q, %d sessions", s, g[1].sessions)
 	}
-	if s := g[0].service(); s != "DNS 53/udp" {
+	if s := g[0].service(); s != "DNS (53/udp)" {
 		t.Errorf("single row: %q", s)
 	}
 }

@@ -149,7 +149,7 @@ func (v *sourcesView) run() {
 		}
 		files := v.queue[0]
 		v.queue = v.queue[1:]
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(v.u.ctx)
 		v.cancel = cancel
 		v.mu.Unlock()
 		v.u.do(func() {

@@ -137,7 +137,7 @@ func (u *UI) OpenStore(url string) {
 			}
 			u.setStatus("Opening " + url + "…")
 			var err error
-			if src, err = u.opts.OpenStore(context.Background(), url); err != nil {
+			if src, err = u.opts.OpenStore(u.ctx, url); err != nil {
 				u.showError(err)
 				return
 			}

@@ -265,19 +265,6 @@ func (t *dataTable) keepAfterFlex(n int) {
 	t.fitFlex(t.Size().Width)
 }
 
-// visibleCols returns how many columns, from the first, fit the table's
-// width without scrolling.
-func (t *dataTable) visibleCols() int {
-	x := theme.Padding()
-	for i, w := range t.widths {
-		x += w + theme.Padding()
-		if x > t.Size().Width {
-			return i
-		}
-	}
-	return len(t.widths)
-}
-
 // Resize shows the rows once the table has a real size.
 func (t *dataTable) Resize(s fyne.Size) {
 	first := !t.sized && s.Width > 0 && s.Height > 0

@@ -82,13 +82,17 @@ type UI struct {
 	check      *checkView // check.go
 	export     *exportView
 
-	// loaded is closed-and-replaced around each reload, for tests.
+	// ctx is the background work's: Shutdown cancels it (stop) and waits
+	// for that work (loads) to end.
+	ctx   context.Context
+	stop  context.CancelFunc
 	loads sync.WaitGroup
 
 	// started is when Start was called; onShown, when set, is called (on
 	// the UI goroutine) after every view shows a snapshot (probe.go).
 	started time.Time
 	onShown func(s *Snapshot, rules bool)
+	after sync.WaitGroup // AfterLoad's functions
 }
 
 // New builds the UI in w. Call Start to open the workspace.
@@ -102,6 +106,7 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	// at 50, 560-590 at 25, for the same CPU time.
 	debug.SetGCPercent(25)
 	u := &UI{app: a, win: w, opts: o, log: o.Log}
+	u.ctx, u.stop = context.WithCancel(context.Background())
 	if u.log == nil {
 		u.log = message.NewLog(message.DefaultLogPath())
 	}
@@ -198,7 +203,7 @@ func (u *UI) Start(path string) {
 	u.background(func() {
 		if demo {
 			u.setStatus("Building the demo workspace…")
-			p, err := EnsureDemo(context.Background(), u.opts.DemoDir)
+			p, err := EnsureDemo(u.ctx, u.opts.DemoDir)
 			if err != nil {
 				u.showError(fmt.Errorf("demo workspace: %w", err))
 				return
@@ -217,7 +222,9 @@ func (u *UI) Start(path string) {
 // would; from any goroutine.
 func (u *UI) Import(files []string) { u.do(func() { u.sources.importFiles(files) }) }
 
-// background runs fn on a new goroutine that Wait waits for.
+// background runs fn on a new goroutine the UI owns: Wait waits for it,
+// and Shutdown cancels u.ctx, which fn's work takes, and waits for it. All
+// the app's goroutines start here.
 func (u *UI) background(fn func()) {
 	u.loads.Add(1)
 	go func() {
@@ -226,9 +233,20 @@ func (u *UI) background(fn func()) {
 	}()
 }
 
-// Wait blocks until the loads started so far have finished (for tests and
-// screenshots).
-func (u *UI) Wait() { u.loads.Wait() }
+// AfterLoad runs fn off the UI goroutine once the loads started so far
+// have finished (as the CLI's gui command does with --store, --policy and
+// files to import); the UI owns it like its background work: Shutdown
+// cancels what has not started and waits for what has.
+func (u *UI) AfterLoad(fn func()) {
+	u.after.Add(1)
+	go func() {
+		defer u.after.Done()
+		u.loads.Wait()
+		if u.ctx.Err() == nil {
+			fn()
+		}
+	}()
+}
 
 func exists(path string) bool {
 	_, err := os.Stat(path)
@@ -272,7 +290,7 @@ func (u *UI) open(path string, demo bool) {
 // load reads p and shows it: the conversations first, the rules when
 // synthesised. Runs off the UI goroutine.
 func (u *UI) load(p *Project) {
-	snap, err := p.Reload(context.Background(), func(s *Snapshot) {
+	snap, err := p.Reload(u.ctx, func(s *Snapshot) {
 		u.do(func() { u.show(s) })
 	})
 	if err != nil {
@@ -321,19 +339,8 @@ func (u *UI) showRules(s *Snapshot) {
 	}
 }
 
-// uiMu serialises the functions background work hands to the UI. With the
-// real driver they all run on the UI goroutine anyway; Fyne's test driver
-// runs them on the caller's goroutine, and the lock keeps them apart.
-var uiMu sync.Mutex
-
 // do runs fn on the UI goroutine (fyne.Do), from any goroutine.
-func (u *UI) do(fn func()) {
-	fyne.Do(func() {
-		uiMu.Lock()
-		defer uiMu.Unlock()
-		fn()
-	})
-}
+func (u *UI) do(fn func()) { fyne.Do(fn) }
 
 // setStatus sets the status line from any goroutine.
 func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(printable.Text(text)) }) } // file names
@@ -464,7 +471,7 @@ func (u *UI) importInventory(path string) {
 		return
 	}
 	u.background(func() {
-		res, err := p.Workspace().ImportInventory(context.Background(), path)
+		res, err := p.Workspace().ImportInventory(u.ctx, path)
 		if err != nil {
 			u.showError(err)
 			return
@@ -494,7 +501,7 @@ func (u *UI) editMonitored() {
 		}
 		prefixes, _ := analysis.ParsePeers(entry.Text)
 		u.background(func() {
-			if err := p.Workspace().SetMonitored(context.Background(), prefixes); err != nil {
+			if err := p.Workspace().SetMonitored(u.ctx, prefixes); err != nil {
 				u.showError(err)
 				return
 			}
@@ -537,9 +544,14 @@ func WindowSize(a fyne.App) fyne.Size {
 	return fyne.NewSize(float32(p.FloatWithFallback(prefWidth, 1280)), float32(p.FloatWithFallback(prefHeight, 800)))
 }
 
-// Shutdown stops the listener and closes the workspace.
+// Shutdown cancels the background work, stops the listener, waits for
+// that work to end and closes the workspace. Calling it again does nothing
+// more.
 func (u *UI) Shutdown() {
+	u.stop()
 	u.listener.stop()
+	u.after.Wait() // before loads: an AfterLoad function may start a load
+	u.loads.Wait()
 	if p := u.Project(); p != nil {
 		p.Close()
 	}

@@ -52,7 +52,7 @@ func newTestUI(t testing.TB, path string) (*UI, fyne.Window) {
 // returns without waiting for the loads it started.
 func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	a := newSerialApp(t)
 	a.Settings().SetTheme(lightTheme())
 	w := test.NewTempWindow(t, nil)
 	u := New(a, w, Options{Version: "test"})
@@ -64,14 +64,6 @@ func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window)
 	}
 	u.Start(path)
 	return u, w
-}
-
-// onUI runs fn as the UI goroutine would: apart from the functions that
-// background work hands to the UI (see UI.do).
-func onUI(fn func()) {
-	uiMu.Lock()
-	defer uiMu.Unlock()
-	fn()
 }
 
 // settle waits for debounced input and the background work it starts.
@@ -316,7 +308,13 @@ func TestExportWritesFiles(t *testing.T) {
 			tg.check.SetChecked(true)
 		}
 		e.which.SetSelected("NSX Policy API JSON")
+		// The body renders in the background: while the UI goroutine is
+		// busy, the preview says so.
+		if e.preview.Text != "Preparing the preview…" {
+			t.Errorf("the preview was rendered on the UI goroutine: %q", e.preview.Text[:min(200, len(e.preview.Text))])
+		}
 	})
+	u.Wait()
 	if !strings.Contains(e.plan.Text, filepath.Join(out, "nsx-policy.json")) {
 		t.Errorf("plan does not list the NSX file:\n%s", e.plan.Text)
 	}
@@ -367,7 +365,7 @@ func TestExportToUnwritablePlaceFails(t *testing.T) {
 }
 
 func TestDemoWhenNoWorkspace(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newSerialApp(t)
 	w := test.NewTempWindow(t, nil)
 	dir := t.TempDir()
 	u := New(a, w, Options{DemoDir: dir, DefaultWorkspace: filepath.Join(dir, "none.flowsleuth")})

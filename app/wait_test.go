@@ -31,3 +31,6 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		t.Fatalf("waited %v for %s", waitLimit, what)
 	}
 }
+
+// Wait blocks until the background work started so far has finished.
+func (u *UI) Wait() { u.loads.Wait() }

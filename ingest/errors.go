@@ -7,31 +7,36 @@ import (
 
 // Sentinel reasons a line is malformed or unsupported. Every error the parser
 // returns wraps exactly one of them, so callers can count by reason with
-// errors.Is and Reason.
+// errors.Is and Reason. Each is made by reason, which lists it: the list is
+// written once.
 var (
-	ErrLineTooLong = errors.New("line too long")
-	ErrTruncated   = errors.New("truncated last line")
-	ErrBadTime     = errors.New("bad timestamp")
-	ErrTimeRange   = errors.New("timestamp out of range (before 2000 or after 2199)")
-	ErrBadAddr     = errors.New("bad address")
-	ErrBadPort     = errors.New("bad port")
-	ErrBadProto    = errors.New("bad protocol")
-	ErrBadCounter  = errors.New("bad counter")
-	ErrBadTuple    = errors.New("bad flow tuple")
-	ErrBadField    = errors.New("bad field")
-	ErrBadJSON     = errors.New("bad JSON wrapper")
-	ErrIncomplete  = errors.New("incomplete firewall line")
+	ErrLineTooLong = reason("line too long")
+	ErrTruncated   = reason("truncated last line")
+	ErrBadTime     = reason("bad timestamp")
+	ErrTimeRange   = reason("timestamp out of range (before 2000 or after 2199)")
+	ErrBadAddr     = reason("bad address")
+	ErrBadPort     = reason("bad port")
+	ErrBadProto    = reason("bad protocol")
+	ErrBadCounter  = reason("bad counter")
+	ErrBadTuple    = reason("bad flow tuple")
+	ErrBadField    = reason("bad field")
+	ErrBadJSON     = reason("bad JSON wrapper")
+	ErrIncomplete  = reason("incomplete firewall line")
 
 	// Recognised, but not something FlowSleuth turns into flows.
-	ErrGatewayFirewall = errors.New("NSX gateway firewall line")
-	ErrDatapathReason  = errors.New("NSX datapath reason")
+	ErrGatewayFirewall = reason("NSX gateway firewall line")
+	ErrDatapathReason  = reason("NSX datapath reason")
 )
 
-// reasons lists the sentinels in the order they are reported.
-var reasons = []error{
-	ErrLineTooLong, ErrTruncated, ErrBadTime, ErrTimeRange, ErrBadAddr, ErrBadPort, ErrBadProto,
-	ErrBadCounter, ErrBadTuple, ErrBadField, ErrBadJSON, ErrIncomplete,
-	ErrGatewayFirewall, ErrDatapathReason,
+// reasons lists the sentinels in the order they are declared (and
+// reported); reason fills it as the package initialises.
+var reasons []error
+
+// reason makes a sentinel and adds it to reasons.
+func reason(text string) error {
+	err := errors.New(text)
+	reasons = append(reasons, err)
+	return err
 }
 
 // Reason returns the sentinel that err wraps, or err itself.

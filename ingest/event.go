@@ -239,12 +239,20 @@ func (e *Event) Label() string {
 		return e.Policy
 	case e.Tag != "":
 		return e.Tag
-	case e.RuleSet != "":
-		return "rule " + e.RuleSet + "/" + e.Rule
-	case e.Rule != "":
-		return "rule " + e.Rule
+	case e.Rule != "" || e.RuleSet != "":
+		return RuleLabel(e.RuleSet, e.Rule)
 	}
 	return ""
+}
+
+// RuleLabel names the group of an NSX line that carries no tag by its
+// rule: "rule 1031", or "rule 2048/1031" with the rule set (NSX-T's
+// ruleset id).
+func RuleLabel(ruleSet, rule string) string {
+	if ruleSet != "" {
+		return "rule " + ruleSet + "/" + rule
+	}
+	return "rule " + rule
 }
 
 // Answered reports whether the responder is known to have sent anything back.

@@ -286,15 +286,6 @@ func (s *Session) OnFlush(fn func()) {
 	s.hookMu.Unlock()
 }
 
-// Model returns the model of everything received, for a session without a
-// workspace (nil otherwise: read the workspace after each flush).
-func (s *Session) Model() *analysis.Model {
-	if s.ws != nil {
-		return nil
-	}
-	return s.delta
-}
-
 // Addrs returns the listener's addresses.
 func (s *Session) Addrs() listen.Addrs { return s.srv.Addrs() }
 

@@ -191,7 +191,7 @@ func (s Settings) Config() (Config, []string, error) {
 	return Config{
 		Listen: listen.Config{UDP: udp, TCP: tcp, TLS: s.TLS, CertFile: s.Cert, KeyFile: s.Key, ClientCAFile: s.ClientCA,
 			Allow: allow, AllowAny: s.AllowAny, MaxMessage: s.MaxMessage, MaxConns: s.MaxConns,
-			IdleTimeout: s.ConnIdle, ReadBuffer: s.ReadBuffer, Queue: s.Queue, Archive: archive,
+			ConnIdle: s.ConnIdle, ReadBuffer: s.ReadBuffer, Queue: s.Queue, Archive: archive,
 			SegmentSize: s.SegmentSize, SegmentAge: s.SegmentAge, Parse: []ingest.Option{ingest.WithSyslogLibrary(s.SyslogLibrary)}},
 		FlushEvery: s.FlushEvery,
 		Model:      analysis.Options{Monitored: mon},

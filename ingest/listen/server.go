@@ -33,7 +33,7 @@ import (
 const (
 	DefaultMaxMessage   = 64 << 10
 	DefaultMaxConns     = 256
-	DefaultIdleTimeout  = 5 * time.Minute
+	DefaultConnIdle     = 5 * time.Minute
 	DefaultFrameTimeout = 30 * time.Second
 	DefaultReadBuffer   = 8 << 20
 	DefaultQueue        = 256 << 10
@@ -61,7 +61,7 @@ type Config struct {
 
 	MaxMessage   int           // longest message; longer ones are skipped and counted
 	MaxConns     int           // TCP and TLS connections open at once
-	IdleTimeout  time.Duration // a connection silent this long is closed
+	ConnIdle     time.Duration // a connection silent this long is closed
 	FrameTimeout time.Duration // a message once started must arrive within this
 	ReadBuffer   int           // UDP socket receive buffer to ask for (bytes)
 	Queue        int           // messages waiting for the consumer, at most
@@ -88,8 +88,8 @@ func (c *Config) setDefaults() {
 	def(&c.ReadBuffer, DefaultReadBuffer)
 	def(&c.Queue, DefaultQueue)
 	def(&c.QueueBytes, DefaultQueueBytes)
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = DefaultIdleTimeout
+	if c.ConnIdle <= 0 {
+		c.ConnIdle = DefaultConnIdle
 	}
 	if c.FrameTimeout <= 0 {
 		c.FrameTimeout = DefaultFrameTimeout

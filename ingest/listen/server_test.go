@@ -324,7 +324,7 @@ func TestDigitLeadingLinesOverTCP(t *testing.T) {
 // others back.
 func TestSlowSender(t *testing.T) {
 	r := &recorder{}
-	s := start(t, Config{TCP: "127.0.0.1:0", FrameTimeout: 300 * time.Millisecond, IdleTimeout: time.Second}, r)
+	s := start(t, Config{TCP: "127.0.0.1:0", FrameTimeout: 300 * time.Millisecond, ConnIdle: time.Second}, r)
 	slow := dial(t, "tcp", s.Addrs().TCP)
 	idle := dial(t, "tcp", s.Addrs().TCP)
 	done := make(chan error, 1)

@@ -89,7 +89,7 @@ func (s *Server) serveConn(conn net.Conn, addr netip.Addr, secure bool) {
 		}
 		conn = tc
 	}
-	dc := &deadlineConn{Conn: conn, idle: s.cfg.IdleTimeout, frame: s.cfg.FrameTimeout}
+	dc := &deadlineConn{Conn: conn, idle: s.cfg.ConnIdle, frame: s.cfg.FrameTimeout}
 	f := newFramer(dc, s.cfg.MaxMessage)
 	dc.buffered = f.r.Buffered
 	f.onFrame = dc.frameDone

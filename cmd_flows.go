@@ -36,6 +36,7 @@ func (c *cli) flowsCmd(args []string) error {
 	}
 	c.tags, c.samples = parseTags(*tags), *format == "json"
 	mf.noSamples = !c.samples // only JSON shows sample lines
+	mf.noHourly = !c.samples  // … and sessions per hour
 	table := func(w io.Writer, convs []analysis.Conversation) error {
 		return export.WriteFlowsTable(w, convs, c.tableOptions(*wide))
 	}

@@ -225,6 +225,7 @@ type modelFlags struct {
 	cpuProfile string
 	quiet      bool
 	noSamples  bool // the command shows no sample lines: the model need not keep them
+	noHourly   bool // … nor sessions per hour
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
@@ -303,6 +304,7 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	if f.noSamples {
 		o.Samples = -1
 	}
+	o.NoHourly = f.noHourly
 	m := analysis.NewModel(o)
 	start := time.Now()
 	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress, Workers: f.workers})

@@ -31,6 +31,7 @@ func (c *cli) flowsCmd(args []string) error {
 	}
 	c.tags, c.samples = parseTags(*tags), *format == "json"
 	mf.noSamples = !c.samples // only JSON shows sample lines
+	mf.noHourly = !c.samples  // … and sessions per hour
 	table := func(w io.Writer, t *analysis.Table, rows []int32) error {
 		return export.WriteFlowsTable(w, t, rows, c.tableOptions(*wide))
 	}

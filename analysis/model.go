@@ -52,6 +52,9 @@ type Options struct {
 	// Samples is how many raw lines each conversation keeps as evidence
 	// (zero: DefaultSamples; negative: none, for a reader that shows none).
 	Samples int
+	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
+	// stays empty), for a reader that shows none.
+	NoHourly bool
 	// Records keeps a SessionRecord of every session for a shared store
 	// (TakeRecords). Off by default: it costs memory per open connection.
 	Records bool

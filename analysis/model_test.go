@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -357,5 +358,24 @@ func TestModelConcurrent(t *testing.T) {
 	cs := m.Conversations()
 	if len(cs) != 1 || cs[0].Sessions != 800 {
 		t.Fatalf("got %d conversations with %d sessions, want 1 with 800", len(cs), cs[0].Sessions)
+	}
+}
+
+// TestModelNoHourly: without the sessions per hour, a conversation's
+// figures are the same and its Hourly is empty.
+func TestModelNoHourly(t *testing.T) {
+	lines := []string{
+		nx("ahv1", "2025-04-10T10:00:00Z", "P", "New", "10.0.0.1", "10.0.0.2", 40000, 443, "ALLOW", "OUTBOUND", 1, 10, 1, 10),
+		nx("ahv1", "2025-04-10T11:30:00Z", "P", "New", "10.0.0.1", "10.0.0.2", 40001, 443, "ALLOW", "OUTBOUND", 2, 20, 2, 20),
+	}
+	with, without := NewModel(Options{}), NewModel(Options{NoHourly: true})
+	feed(t, with, lines...)
+	feed(t, without, lines...)
+	a, b := with.Conversations(), without.Conversations()
+	if !reflect.DeepEqual(rows(a), rows(b)) {
+		t.Errorf("NoHourly changed the figures:\n%+v\nwant\n%+v", rows(b), rows(a))
+	}
+	if len(a) != 1 || len(a[0].Hourly) != 2 || len(b[0].Hourly) != 0 {
+		t.Errorf("hourly %+v and %+v, want two hours and none", a, b)
 	}
 }

@@ -11,6 +11,11 @@ import "math/bits"
 type table struct {
 	slots []slot
 	n     int // live entries
+	// The empty slot where get last failed to find missKey, plus one, for
+	// put to fill without probing again; 0 when none, or when a put, a del
+	// or a resize changed the slots since.
+	missKey openKey
+	missAt  int
 }
 
 type slot struct {
@@ -39,12 +44,14 @@ func (t *table) home(h uint64) int {
 // get returns the value of k, or nil. It stays valid until the next put or
 // del.
 func (t *table) get(k openKey) *openVal {
+	t.missAt = 0
 	if t.n == 0 {
 		return nil
 	}
 	for i := t.home(k.hash()); ; {
 		s := &t.slots[i]
 		if s.v.n == 0 {
+			t.missKey, t.missAt = k, i+1
 			return nil
 		}
 		if s.k == k {
@@ -63,6 +70,13 @@ func (t *table) put(k openKey) *openVal {
 		t.resize(max(tableMin, len(t.slots)+len(t.slots)/4))
 	}
 	t.n++
+	at := t.missAt
+	t.missAt = 0
+	if at > 0 && t.missKey == k { // get just probed for k: where it stopped is k's slot
+		s := &t.slots[at-1]
+		s.k = k
+		return &s.v
+	}
 	return t.insert(k)
 }
 
@@ -80,6 +94,7 @@ func (t *table) insert(k openKey) *openVal {
 }
 
 func (t *table) resize(size int) {
+	t.missAt = 0
 	old := t.slots
 	t.slots = allocSlots(size)
 	for i := range old {
@@ -120,6 +135,7 @@ func (t *table) del(k openKey) {
 // sit before their home.
 func (t *table) delAt(i int) {
 	t.n--
+	t.missAt = 0
 	for j := i; ; {
 		t.slots[i].v = openVal{}
 		for {

@@ -43,6 +43,7 @@ func TestTable(t *testing.T) {
 			if v := tb.get(k); v != nil {
 				v.conv = uint32(step)
 			} else {
+				between(&tb, want, op, k, key, uint32(step))
 				*tb.put(k) = openVal{conv: uint32(step), n: 1}
 			}
 			want[k] = uint32(step)
@@ -63,4 +64,22 @@ func TestTable(t *testing.T) {
 		}
 	}
 	check(-1)
+}
+
+// between changes the table between a get that did not find k and the put
+// of k, for some ops: put fills the slot where get stopped unless the slots
+// changed in between (a del shifted them, or a put took it).
+func between(tb *table, want map[openKey]uint32, op int, k openKey, key func() openKey, conv uint32) {
+	switch k2 := key(); {
+	case k2 == k:
+	case op < 10:
+		for range 50 { // some of them in k's run of full slots
+			tb.del(k2)
+			delete(want, k2)
+			k2 = key()
+		}
+	case op < 20 && want[k2] == 0:
+		*tb.put(k2) = openVal{conv: conv, n: 1}
+		want[k2] = conv
+	}
 }

@@ -426,7 +426,11 @@ func (sh *shard) nsx(s *step) {
 // without Options.Records).
 func (sh *shard) start(k openKey, c *conv, ev *ingest.Event, now int64) *record {
 	sh.sessions++
-	c.side(ev.Direction).newSession(now)
+	if sh.opts.NoHourly {
+		c.side(ev.Direction).newSession(0) // counted, at no hour
+	} else {
+		c.side(ev.Direction).newSession(now)
+	}
 	if sh.recs == nil {
 		return nil
 	}

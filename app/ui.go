@@ -92,7 +92,7 @@ type UI struct {
 	// the UI goroutine) after every view shows a snapshot (probe.go).
 	started time.Time
 	onShown func(s *Snapshot, rules bool)
-	after sync.WaitGroup // AfterLoad's functions
+	after   sync.WaitGroup // AfterLoad's functions
 }
 
 // New builds the UI in w. Call Start to open the workspace.

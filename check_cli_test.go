@@ -218,7 +218,7 @@ func EnforceableNSX(t *testing.T, policyFile, logf string, extra ...string) {
 	}
 	scans := 0
 	for _, r := range checkRows(t, out) {
-		if r.src == "203.0.113.66" || r.src == "198.51.100.23" { // the demo's scanners (analysis/demo/world.go)
+		if r.src == "203.0.113.66" || r.src == "198.51.100.23" { // the demo's scanners (ingest/demo/world.go)
 			scans++
 			if r.verdict != "blocked" {
 				t.Errorf("%s: scanner probe %s>%s %s %s", policyFile, r.src, r.dst, r.service, r.verdict)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 func (c *cli) demoCmd(args []string) error {

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 func (c *cli) inventoryCmd(args []string) error {

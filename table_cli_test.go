@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // TestTablesFitTheTerminal: in an 80- or 100-column terminal ($COLUMNS, as

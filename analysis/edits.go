@@ -53,32 +53,6 @@ func Exclusions(edits []Edit) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// ParsePeer reads an address (as a one-address prefix) or a CIDR prefix.
-func ParsePeer(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is neither an address nor a prefix", s)
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// ParsePeers reads a list of addresses and prefixes separated by commas,
-// spaces or line breaks (ParsePeer each).
-func ParsePeers(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r' }) {
-		p, err := ParsePeer(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
 // ApplyEdits replays the rule edits (not the exclusions, which Synthesize
 // takes as a knob) on rs, in order, and says what became of each.
 func ApplyEdits(rs RuleSet, edits []Edit) (RuleSet, []EditResult) {
@@ -243,28 +217,4 @@ func splitRule(t *Table, r Rule) []Rule {
 		out = append(out, part)
 	}
 	return out
-}
-
-// ParseFocus reads a focus list: addresses, prefixes and VM names separated
-// by commas or spaces. vm returns the addresses of a VM by name (nil when
-// unknown; vm may be nil).
-func ParseFocus(s string, vm func(name string) []netip.Addr) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' }) {
-		if p, err := ParsePeer(f); err == nil {
-			out = append(out, p)
-			continue
-		}
-		var addrs []netip.Addr
-		if vm != nil {
-			addrs = vm(f)
-		}
-		if len(addrs) == 0 {
-			return nil, fmt.Errorf("focus %q is no address, prefix or VM of the inventory", f)
-		}
-		for _, a := range addrs {
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
-		}
-	}
-	return out, nil
 }

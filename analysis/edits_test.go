@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, analysis.RuleSet) {

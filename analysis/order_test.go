@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // rotated writes a demo log split in three as logrotate leaves it: flow.log

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"cmp"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -242,19 +241,4 @@ func series(m map[int64]uint64) []Hour {
 	}
 	slices.SortFunc(out, func(a, b Hour) int { return a.Start.Compare(b.Start) })
 	return out
-}
-
-// ParseTime reads a time bound as users type it: RFC 3339, "YYYY-MM-DD
-// HH:MM" (UTC) or a date (UTC midnight). Empty is the zero time (no bound).
-func ParseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time, a YYYY-MM-DD HH:MM time or a YYYY-MM-DD date", s)
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -163,15 +162,6 @@ func describe(r *Rule) string {
 		d += fmt.Sprintf(", %s → %s", r.Evidence.First.Format("2006-01-02"), r.Evidence.Last.Format("2006-01-02"))
 	}
 	return d
-}
-
-// Thousands writes n with thousands separators: 1234567 → "1,234,567".
-func Thousands(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // Admits reports whether r lets conversation c through.

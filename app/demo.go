@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // DemoSessions is the size of the built-in demo: enough traffic to fill
@@ -18,7 +18,7 @@ const DemoSessions = 3000
 
 // EnsureDemo makes the built-in demo workspace in dir unless it is there
 // already, and returns its path: the three-tier application of
-// analysis/demo seen by NSX-V (rule tags SGTSWEB, SGTSAPP, SGTSDB) and by
+// ingest/demo seen by NSX-V (rule tags SGTSWEB, SGTSAPP, SGTSDB) and by
 // Nutanix Flow (policy hit logs), as two log files imported like a user's,
 // with the inventory of its VMs (categories AppType:Books and AppTier), so
 // that the rules name the tiers.

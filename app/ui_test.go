@@ -18,10 +18,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // demoLog writes a demo log of vendor and returns its path and true rows.

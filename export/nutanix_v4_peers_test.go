@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // nxMonitoredBooks is the books fixture with a monitoring host reaching

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // whatIfPolicy is a Nutanix v3 policy securing web-01 (AppType:Books):

@@ -17,8 +17,8 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 var ctx = context.Background()

@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // LoadFiles reads and merges policy files. Errors name the file.

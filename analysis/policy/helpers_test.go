@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // The test estate: a three-tier application "Books" (web, app, db), a web

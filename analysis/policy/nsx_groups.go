@@ -3,7 +3,7 @@ package policy
 import (
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // NSX group membership. Sources (vsphere-automation-sdk-go

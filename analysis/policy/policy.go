@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // Outcome is what a policy does to a conversation.

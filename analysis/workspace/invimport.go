@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // InventoryResult is what ImportInventory read and stored.

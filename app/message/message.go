@@ -22,12 +22,12 @@ import (
 	"syscall"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 

@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
 	"github.com/flowsleuth/flowsleuth/analysis/live"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 

@@ -1,6 +1,6 @@
 // Command hitlog writes a benchmark corpus of Nutanix Flow policy hit logs
 // or NSX DFW packet logs that does not come from FlowSleuth's own demo
-// generator (analysis/demo), with its own truth: the conversations its
+// generator (ingest/demo), with its own truth: the conversations its
 // lines describe. It is written from the line grammar of log-formats.md
 // alone, shares no code with FlowSleuth, and shapes its input otherwise:
 //

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // An independent conversation builder for TestParse.

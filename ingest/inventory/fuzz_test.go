@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 // FuzzReadCSV checks that ReadCSV never panics, and that what it returns

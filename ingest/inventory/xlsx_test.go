@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 	"github.com/xuri/excelize/v2"
 )
 

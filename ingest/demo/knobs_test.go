@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // demoConvs returns the conversations of the app's built-in demo log of vendor.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 func ExampleReadCSV() {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // ExampleGenerate writes two NSX-T sessions in the ESXi local file form: an

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis/inventory"
+	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis/demo"
 	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 var vendors = []struct {

@@ -80,7 +80,11 @@ func (b *books) rules(t *testing.T) analysis.RuleSet {
 		t.Fatal(err)
 	}
 	defer ws.Close()
-	rs, _, err := ws.Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
+	convs, err := ws.Table(context.Background(), workspace.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := ws.Synthesize(context.Background(), convs, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,21 +86,19 @@ func (c *cli) exportCmd(args []string) error {
 		defer ws.Close()
 		in.History = ws
 	}
-	var losses export.Losses
-	for _, j := range export.Plan(export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}, in) {
-		l, werr := j.Write()
-		if werr != nil {
-			return werr
+	targets := export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}
+	res, rerr := export.Run(targets, in, func(j export.Job, written bool) {
+		if written {
+			fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
 		}
-		losses = append(losses, l...)
-		fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
+	})
+	if rerr != nil {
+		return rerr
 	}
-	if *nsx != "" {
-		if ext, xerr := export.NSXExternalGroups(rs, vo); xerr == nil && len(ext) > 0 {
-			fmt.Fprintf(c.stdout, "the NSX body references these existing groups: %s\n", strings.Join(ext, ", "))
-		}
+	if len(res.NSXExternal) > 0 {
+		fmt.Fprintf(c.stdout, "the NSX body references these existing groups: %s\n", strings.Join(res.NSXExternal, ", "))
 	}
-	for _, m := range losses.Messages() {
+	for _, m := range res.Losses.Messages() {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
 	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",

@@ -137,7 +137,7 @@ func TestReadinessInOverview(t *testing.T) {
 	onUI(func() { u.overview.ready.tapped() })
 	settle(u)
 	if u.tabs.Selected().Text != "Flows" || u.flows.filter.NewSince.IsZero() || u.flows.view.Len() == 0 {
-		t.Errorf("the tap shows %d flows on %q, filter %+v", u.flows.view.Len(), u.tabs.Selected().Text, u.flows.filter.Chips())
+		t.Errorf("the tap shows %d flows on %q, filter %+v", u.flows.view.Len(), u.tabs.Selected().Text, chipLabels(u.flows.filter.Chips()))
 	}
 }
 

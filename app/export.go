@@ -333,40 +333,33 @@ func (v *exportView) run() {
 		return
 	}
 	t, in := v.input()
-	jobs := export.Plan(t, in)
 	dir := strings.TrimSpace(v.dir.Text)
 	v.button.Disable()
 	v.progress.Show()
 	v.progress.Start()
 	v.u.background(func() {
-		var written []string
-		var losses export.Losses
+		var res export.Result
 		err := os.MkdirAll(dir, 0o755) // the chosen export folder
-		for _, j := range jobs {
-			if err != nil {
-				break
-			}
-			v.u.setStatus("Writing " + j.Path + "…")
-			var l export.Losses
-			if l, err = j.Write(); err != nil {
-				break
-			}
-			losses = append(losses, l...)
-			written = append(written, j.Path)
+		if err == nil {
+			res, err = export.Run(t, in, func(j export.Job, written bool) {
+				if !written {
+					v.u.setStatus("Writing " + j.Path + "…")
+				}
+			})
 		}
 		v.u.do(func() {
 			v.progress.Stop()
 			v.progress.Hide()
 			v.button.Enable()
 			if v.onDone != nil {
-				v.onDone(written, err)
+				v.onDone(res.Written, err)
 			}
 			if err != nil {
 				v.u.showErrorNow(err)
 				return
 			}
-			v.u.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(written), "file"), dir)))
-			v.showFinished(dir, written, losses.Messages())
+			v.u.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(res.Written), "file"), dir)))
+			v.showFinished(dir, res)
 			v.updatePlan()
 		})
 	})

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/export"
 )
 
 // TestExportFinishedFits: two hundred warnings scroll inside a dialog that
@@ -12,12 +14,13 @@ import (
 func TestExportFinishedFits(t *testing.T) {
 	u := demoUI(t)
 	dir := t.TempDir()
-	var warnings []string
+	le := &export.LossError{Format: "Nutanix v3"}
 	for i := range 200 {
-		warnings = append(warnings, fmt.Sprintf("rule r-%010d: intra-group traffic is allowed all or nothing in Nutanix Flow v3", i))
+		le.Losses = append(le.Losses, export.Loss{RuleID: fmt.Sprintf("r-%010d", i), Reason: "intra-group traffic is allowed all or nothing in Nutanix Flow v3"})
 	}
 	onUI(func() {
-		u.export.showFinished(dir, []string{filepath.Join(dir, "rules.xlsx"), filepath.Join(dir, "csv", "rules.csv")}, warnings)
+		u.export.showFinished(dir, export.Result{Written: []string{filepath.Join(dir, "rules.xlsx"), filepath.Join(dir, "csv", "rules.csv")},
+			Losses: export.Losses{le}})
 	})
 	top := u.win.Canvas().Overlays().Top()
 	if top == nil {

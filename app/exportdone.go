@@ -11,13 +11,16 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // showFinished tells what an export wrote: the files, by name, in their
-// folder (with a button to open it), and the warnings in a list that
-// scrolls, so that a long list never fills the screen.
-func (v *exportView) showFinished(dir string, written, warnings []string) {
+// folder (with a button to open it), the existing NSX groups the body
+// references, and the warnings in a list that scrolls, so that a long list
+// never fills the screen.
+func (v *exportView) showFinished(dir string, res export.Result) {
+	written, warnings := res.Written, res.Losses.Messages()
 	names := make([]string, len(written))
 	for i, p := range written {
 		if rel, err := filepath.Rel(dir, p); err == nil && !strings.HasPrefix(rel, "..") {
@@ -35,6 +38,11 @@ func (v *exportView) showFinished(dir string, written, warnings []string) {
 		}
 	})
 	box := container.NewVBox(head, files, container.NewHBox(open))
+	if len(res.NSXExternal) > 0 {
+		ext := widget.NewLabel(printable.Text("The NSX body references these existing groups: " + strings.Join(res.NSXExternal, ", ")))
+		ext.Wrapping = fyne.TextWrapWord
+		box.Add(ext)
+	}
 	if len(warnings) > 0 {
 		note := widget.NewLabel(plural(len(warnings), "warning") + ": what the formats cannot express exactly")
 		list := widget.NewLabel(printable.Text("• " + strings.Join(warnings, "\n• "))) // rule and tag names

@@ -36,39 +36,52 @@ type FlowFilter struct {
 	Verdicts func(i int) (verdict string, breaks bool)
 }
 
-// Chips describes the active filters for people, one string per field.
-func (f FlowFilter) Chips() []string {
-	var out []string
+// Chip is one active filter as the flow table shows it: a label for
+// people (log text: print it with printable.Field) and what removing it
+// does to the filter.
+type Chip struct {
+	Label string
+	Clear func(*FlowFilter)
+}
+
+// Chips lists the active filters, one per field, in the order the flow
+// table shows them.
+func (f FlowFilter) Chips() []Chip {
+	var out []Chip
+	add := func(label string, clear func(*FlowFilter)) { out = append(out, Chip{label, clear}) }
+	if f.Text != "" {
+		add(`"`+f.Text+`"`, func(f *FlowFilter) { f.Text = "" })
+	}
 	if f.Tag != "" {
-		out = append(out, "tag "+f.Tag)
+		add("tag "+f.Tag, func(f *FlowFilter) { f.Tag = "" })
 	}
 	if f.DirSet {
-		out = append(out, strings.ToLower(f.Direction.String()))
+		add(strings.ToLower(f.Direction.String()), func(f *FlowFilter) { f.DirSet = false })
 	}
 	if f.Action != "" {
-		out = append(out, "action "+f.Action)
+		add(f.Action, func(f *FlowFilter) { f.Action = "" })
 	}
 	if f.Proto != 0 {
+		label := ingest.ProtoName(f.Proto)
 		if f.Service {
-			out = append(out, analysis.ServiceLabel(f.Proto, f.Port))
-		} else {
-			out = append(out, ingest.ProtoName(f.Proto))
+			label = analysis.ServiceLabel(f.Proto, f.Port)
 		}
+		add(label, func(f *FlowFilter) { f.Proto, f.Service, f.Port = 0, false, 0 })
 	}
 	if f.Peer.IsValid() {
-		out = append(out, "peer "+f.Peer.String())
+		add("peer "+f.Peer.String(), func(f *FlowFilter) { f.Peer = netip.Addr{} })
 	}
 	if !f.Since.IsZero() || !f.Until.IsZero() {
-		out = append(out, timeRange(f.Since, f.Until))
+		add(timeRange(f.Since, f.Until), func(f *FlowFilter) { f.Since, f.Until = time.Time{}, time.Time{} })
 	}
 	if !f.NewSince.IsZero() {
-		out = append(out, "new "+timeRange(f.NewSince, f.NewUntil))
+		add("new "+timeRange(f.NewSince, f.NewUntil), func(f *FlowFilter) { f.NewSince, f.NewUntil = time.Time{}, time.Time{} })
 	}
 	if f.Suspect {
-		out = append(out, "suspect")
+		add("suspect", func(f *FlowFilter) { f.Suspect = false })
 	}
 	if f.Verdict != "" {
-		out = append(out, "verdict "+f.Verdict)
+		add("verdict "+f.Verdict, func(f *FlowFilter) { f.Verdict = "" })
 	}
 	return out
 }

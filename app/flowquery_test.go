@@ -58,19 +58,63 @@ func TestFlowFilterMatch(t *testing.T) {
 	}
 }
 
+// TestFlowFilterChips checks each field's chip as the flow table shows
+// it, that removing the chip clears that field (and only it), and the
+// order of the chips.
 func TestFlowFilterChips(t *testing.T) {
-	f := FlowFilter{Tag: "SGTSWEB", Direction: ingest.DirInbound, DirSet: true, Proto: ingest.ProtoTCP, Service: true, Port: 443,
-		Since: time.Date(2025, 4, 7, 10, 0, 0, 0, time.UTC), Until: time.Date(2025, 4, 7, 11, 0, 0, 0, time.UTC), Suspect: true}
-	want := []string{"tag SGTSWEB", "inbound", "HTTPS (443/tcp)", "2025-04-07 10:00 – 2025-04-07 11:00", "suspect"}
-	got := f.Chips()
-	if len(got) != len(want) {
-		t.Fatalf("chips %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("chip %d = %q, want %q", i, got[i], want[i])
+	t0, t1 := time.Date(2025, 4, 7, 10, 0, 0, 0, time.UTC), time.Date(2025, 4, 7, 11, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		f    FlowFilter
+		want string
+	}{
+		{FlowFilter{Text: "dns 53"}, `"dns 53"`},
+		{FlowFilter{Tag: "SGTSWEB"}, "tag SGTSWEB"},
+		{FlowFilter{Direction: ingest.DirInbound, DirSet: true}, "inbound"},
+		{FlowFilter{Action: "DROP"}, "DROP"},
+		{FlowFilter{Proto: ingest.ProtoTCP}, "TCP"},
+		{FlowFilter{Proto: ingest.ProtoTCP, Service: true, Port: 443}, "HTTPS (443/tcp)"},
+		{FlowFilter{Peer: netip.MustParseAddr("10.1.2.3")}, "peer 10.1.2.3"},
+		{FlowFilter{Since: t0, Until: t1}, "2025-04-07 10:00 – 2025-04-07 11:00"},
+		{FlowFilter{Since: t0}, "from 2025-04-07 10:00"},
+		{FlowFilter{Until: t1}, "before 2025-04-07 11:00"},
+		{FlowFilter{NewSince: t0, NewUntil: t1}, "new 2025-04-07 10:00 – 2025-04-07 11:00"},
+		{FlowFilter{Suspect: true}, "suspect"},
+		{FlowFilter{Verdict: "would break"}, "verdict would break"},
+	} {
+		chips := tc.f.Chips()
+		if len(chips) != 1 || chips[0].Label != tc.want {
+			t.Errorf("%+v: chips %q, want [%q]", tc.f, chipLabels(chips), tc.want)
+			continue
+		}
+		f := tc.f
+		chips[0].Clear(&f)
+		if left := f.Chips(); len(left) != 0 {
+			t.Errorf("%q removed: chips %q left", tc.want, chipLabels(left))
 		}
 	}
+
+	all := FlowFilter{Text: "x", Tag: "SGTSWEB", Direction: ingest.DirInbound, DirSet: true, Action: "ALLOW",
+		Proto: ingest.ProtoUDP, Peer: netip.MustParseAddr("10.1.2.3"), Since: t0, NewSince: t0, Suspect: true, Verdict: "allowed"}
+	want := []string{`"x"`, "tag SGTSWEB", "inbound", "ALLOW", "UDP", "peer 10.1.2.3", "from 2025-04-07 10:00",
+		"new from 2025-04-07 10:00", "suspect", "verdict allowed"}
+	if got := chipLabels(all.Chips()); !slices.Equal(got, want) {
+		t.Errorf("chips %q, want %q", got, want)
+	}
+	// Removing the tag keeps the direction: it then filters on its own.
+	f := all
+	all.Chips()[1].Clear(&f)
+	if got := chipLabels(f.Chips()); !slices.Equal(got, slices.Delete(slices.Clone(want), 1, 2)) {
+		t.Errorf("tag removed: chips %q", got)
+	}
+}
+
+// chipLabels are the chips' labels.
+func chipLabels(chips []Chip) []string {
+	out := make([]string, len(chips))
+	for i, c := range chips {
+		out[i] = c.Label
+	}
+	return out
 }
 
 // bigConvs makes n distinct conversations.

@@ -329,50 +329,15 @@ func (v *flowsView) showView(view *FlowView, sel int) {
 	}
 }
 
-// showChips lists the active filters, each removable.
+// showChips lists the active filters (FlowFilter.Chips), each removable.
 func (v *flowsView) showChips() {
 	v.chips.RemoveAll()
-	f := v.filter
-	add := func(label string, clear func(*FlowFilter)) {
-		v.chips.Add(widget.NewButtonWithIcon(printable.Field(label), theme.CancelIcon(), func() { // tags are log text
+	for _, c := range v.filter.Chips() {
+		v.chips.Add(widget.NewButtonWithIcon(printable.Field(c.Label), theme.CancelIcon(), func() { // tags are log text
 			nf := v.filter
-			clear(&nf)
+			c.Clear(&nf)
 			v.setFilter(nf)
 		}))
-	}
-	if f.Text != "" {
-		add(`"`+f.Text+`"`, func(f *FlowFilter) { f.Text = "" })
-	}
-	if f.Tag != "" {
-		add("tag "+f.Tag, func(f *FlowFilter) { f.Tag = "" })
-	}
-	if f.DirSet {
-		add(strings.ToLower(f.Direction.String()), func(f *FlowFilter) { f.DirSet = false })
-	}
-	if f.Action != "" {
-		add(f.Action, func(f *FlowFilter) { f.Action = "" })
-	}
-	if f.Proto != 0 {
-		label := ingest.ProtoName(f.Proto)
-		if f.Service {
-			label = analysis.ServiceLabel(f.Proto, f.Port)
-		}
-		add(label, func(f *FlowFilter) { f.Proto, f.Service, f.Port = 0, false, 0 })
-	}
-	if f.Peer.IsValid() {
-		add("peer "+f.Peer.String(), func(f *FlowFilter) { f.Peer = netip.Addr{} })
-	}
-	if !f.Since.IsZero() || !f.Until.IsZero() {
-		add(timeRange(f.Since, f.Until), func(f *FlowFilter) { f.Since, f.Until = time.Time{}, time.Time{} })
-	}
-	if !f.NewSince.IsZero() {
-		add("new "+timeRange(f.NewSince, f.NewUntil), func(f *FlowFilter) { f.NewSince, f.NewUntil = time.Time{}, time.Time{} })
-	}
-	if f.Suspect {
-		add("suspect", func(f *FlowFilter) { f.Suspect = false })
-	}
-	if f.Verdict != "" {
-		add("verdict "+f.Verdict, func(f *FlowFilter) { f.Verdict = "" })
 	}
 }
 

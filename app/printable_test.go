@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/export"
 )
 
 // TestTableCellsEscaped: a table cell quoting log text shows its escape
@@ -106,7 +107,9 @@ func TestLogTextEscapedInTheApp(t *testing.T) {
 		onUI(func() { look(tab, w.Content()) })
 	}
 	onUI(func() {
-		u.export.showFinished(dir, []string{filepath.Join(dir, "nsx-"+evilTag+".json")}, []string{"rule of " + evilTag + ": no service"})
+		u.export.showFinished(dir, export.Result{Written: []string{filepath.Join(dir, "nsx-"+evilTag+".json")},
+			Losses:      export.Losses{{Format: "NSX", Losses: []export.Loss{{RuleName: "rule of " + evilTag, Reason: "no service"}}}},
+			NSXExternal: []string{"/infra/domains/default/groups/" + evilTag}})
 		look("the export-finished dialog", w.Canvas().Overlays().Top())
 	})
 	all := strings.Join(shown, "\n")

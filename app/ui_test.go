@@ -242,7 +242,12 @@ func TestEditRulePersists(t *testing.T) {
 		t.Fatalf("edits %+v", r.snap.Edits)
 	}
 	// The edit is in the workspace: a fresh synthesis replays it.
-	rs, _, err := u.Project().Workspace().Rules(context.Background(), workspace.Query{}, analysis.Knobs{})
+	ws := u.Project().Workspace()
+	t0, err := ws.Table(context.Background(), workspace.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := ws.Synthesize(context.Background(), t0, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}

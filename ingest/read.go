@@ -281,7 +281,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 	b := &c.batch
 	b.Source = name
 	b.Events = b.Events[:0]
-	b.Stats = Stats{Bytes: int64(len(c.data)) + c.skipped, Pending: c.pending}
+	b.Stats = Stats{Counts: Counts{Bytes: int64(len(c.data)) + c.skipped}, Pending: c.pending}
 	for i := 0; i < c.overlen; i++ {
 		b.Stats.count(Malformed, 0, ErrLineTooLong)
 		b.Stats.sample(newParseError(name, b.Stats.Lines, nil, ErrLineTooLong))

@@ -28,8 +28,10 @@ func (b Bucket) String() string {
 // MaxMalformedSamples is how many malformed lines Stats keeps for display.
 const MaxMalformedSamples = 100
 
-// Stats counts what an input contained. The zero value is ready to use.
-type Stats struct {
+// Counts are the totals of Stats that add up the same however inputs are
+// summed: over the chunks of a file, the files of an import, or a source's
+// imports (the workspace keeps them beside its own form of the rest).
+type Counts struct {
 	Bytes       int64 // bytes read (after decompression)
 	Lines       int64
 	Events      int64
@@ -37,7 +39,23 @@ type Stats struct {
 	Skipped     int64
 	Malformed   int64
 	NULLines    int64 // lines from which NUL bytes were removed
-	Pending     int64 // bytes of a last line without newline, held back (WithHoldPartialLine)
+}
+
+// Add adds o to c.
+func (c *Counts) Add(o Counts) {
+	c.Bytes += o.Bytes
+	c.Lines += o.Lines
+	c.Events += o.Events
+	c.Unsupported += o.Unsupported
+	c.Skipped += o.Skipped
+	c.Malformed += o.Malformed
+	c.NULLines += o.NULLines
+}
+
+// Stats counts what an input contained. The zero value is ready to use.
+type Stats struct {
+	Counts
+	Pending int64 // bytes of a last line without newline, held back (WithHoldPartialLine)
 
 	Vendors            [NSX4 + 1]int64 // events per vendor, indexed by Vendor
 	UnsupportedReasons map[string]int64
@@ -85,14 +103,9 @@ func (s *Stats) sample(pe ParseError) {
 }
 
 // Add merges o into s. Samples beyond MaxMalformedSamples are dropped.
+// Pending adds up too: the held-back tails of different inputs.
 func (s *Stats) Add(o *Stats) {
-	s.Bytes += o.Bytes
-	s.Lines += o.Lines
-	s.Events += o.Events
-	s.Unsupported += o.Unsupported
-	s.Skipped += o.Skipped
-	s.Malformed += o.Malformed
-	s.NULLines += o.NULLines
+	s.Counts.Add(o.Counts)
 	s.Pending += o.Pending
 	for v, n := range o.Vendors {
 		s.Vendors[v] += n

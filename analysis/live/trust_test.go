@@ -66,7 +66,11 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	rs, _, err := ws.Rules(ctx, workspace.Query{}, analysis.Knobs{})
+	convs, err := ws.Table(ctx, workspace.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := ws.Synthesize(ctx, convs, analysis.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}

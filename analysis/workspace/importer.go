@@ -336,21 +336,22 @@ func saveSource(ctx context.Context, tx *sql.Tx, row sourceRow, content string, 
 	return r.LastInsertId()
 }
 
-// sourceStats are a source's line counts, summed over its imports.
+// sourceStats are a source's line counts, summed over its imports: the
+// stored form of ingest.Stats (JSON, in the sources table). Its Counts
+// add up as ingest's do; the rest differs on purpose. Pending is the
+// last import's (the tail it held back is read again by the next import,
+// so adding would count it twice); vendors are keyed by name, which stays
+// when ingest.Vendor's numbering changes; the malformed samples are kept
+// apart, with their line numbers in the source.
 type sourceStats struct {
-	Bytes, Lines, Events, Unsupported, Skipped, Malformed, NULLines, Pending int64
-	Vendors                                                                  map[string]int64 `json:",omitempty"`
-	UnsupportedReasons, MalformedReasons                                     map[string]int64 `json:",omitempty"`
+	ingest.Counts
+	Pending                              int64
+	Vendors                              map[string]int64 `json:",omitempty"`
+	UnsupportedReasons, MalformedReasons map[string]int64 `json:",omitempty"`
 }
 
 func (s *sourceStats) add(o *ingest.Stats) {
-	s.Bytes += o.Bytes
-	s.Lines += o.Lines
-	s.Events += o.Events
-	s.Unsupported += o.Unsupported
-	s.Skipped += o.Skipped
-	s.Malformed += o.Malformed
-	s.NULLines += o.NULLines
+	s.Counts.Add(o.Counts)
 	s.Pending = o.Pending
 	for v, n := range o.Vendors {
 		if n > 0 {

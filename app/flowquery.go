@@ -506,9 +506,6 @@ func (v *FlowView) Cell(i, col int) string {
 	return FlowCell(&c, col)
 }
 
-// Find returns the row of conversation index conv, or -1.
-func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
-
 // Len returns the number of rows.
 func (v *FlowView) Len() int { return len(v.Rows) }
 

@@ -271,3 +271,6 @@ func TestSortFlows(t *testing.T) {
 		}
 	}
 }
+
+// Find returns the row of conversation index conv, or -1.
+func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }

@@ -106,10 +106,6 @@ func DDL(db string, l Layout) []string {
 	return append(out, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s.schema_version%s %s ENGINE = %s", db, on, versionTable, versionEngine))
 }
 
-// ShardDDL returns the statements that create the shard tables of a
-// cluster layout in database db of one shard: what ON CLUSTER runs there.
-func ShardDDL(db string) []string { return shardDDL(db, "") }
-
 func shardDDL(db, on string) []string {
 	out := []string{"CREATE DATABASE IF NOT EXISTS " + db + on}
 	for _, t := range tables {

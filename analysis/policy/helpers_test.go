@@ -100,3 +100,12 @@ func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // convs gathers conversations in a table.
 func convs(cs ...analysis.Conversation) *analysis.Table { return analysis.NewTable(cs) }
+
+// Policies counts the policies of the set.
+func (s *Set) Policies() int {
+	n := len(s.ntx)
+	for _, b := range s.nsx {
+		n += len(b.policies)
+	}
+	return n
+}

@@ -203,15 +203,6 @@ func Merge(sets ...*Set) *Set {
 	return out
 }
 
-// Policies counts the policies of the set.
-func (s *Set) Policies() int {
-	n := len(s.ntx)
-	for _, b := range s.nsx {
-		n += len(b.policies)
-	}
-	return n
-}
-
 // Evaluate returns one verdict per row of t, in the same order.
 func (s *Set) Evaluate(t *analysis.Table, env Env) []Verdict {
 	return s.Compile(env).Evaluate(t)

@@ -107,7 +107,7 @@ func TestNutanixV4SameAsV3(t *testing.T) {
 		}
 	}
 	pt := analysis.NewTable(probes)
-	v3, v4 := sets[0].Evaluate(pt, env), sets[1].Evaluate(pt, env)
+	v3, v4 := sets[0].Compile(env).Evaluate(pt), sets[1].Compile(env).Evaluate(pt)
 	allowed := 0
 	for i, c := range probes {
 		if v3[i].Outcome != v4[i].Outcome {

@@ -109,3 +109,8 @@ func (s *Set) Policies() int {
 	}
 	return n
 }
+
+// Evaluate returns one verdict per row of t, in the same order.
+func (s *Set) Evaluate(t *analysis.Table, env Env) []Verdict {
+	return s.Compile(env).Evaluate(t)
+}

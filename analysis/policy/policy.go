@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
 
@@ -201,9 +200,4 @@ func Merge(sets ...*Set) *Set {
 		out.notes = append(out.notes, s.notes...)
 	}
 	return out
-}
-
-// Evaluate returns one verdict per row of t, in the same order.
-func (s *Set) Evaluate(t *analysis.Table, env Env) []Verdict {
-	return s.Compile(env).Evaluate(t)
 }

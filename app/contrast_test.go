@@ -71,6 +71,13 @@ func TestRawTextContrast(t *testing.T) {
 		u.rules.table.selectRow(0)
 		u.export.targets[4].check.SetChecked(true)
 	})
+	// The preview renders in the background: wait for it (reading the
+	// label on the UI goroutine, which writes it).
+	eventually(t, "the export preview", func() bool {
+		var text string
+		onUI(func() { text = u.export.preview.Text })
+		return text != "" && text != "Preparing the preview…"
+	})
 	panes := map[string]*widget.Label{"flow evidence": u.flows.evidence, "rule samples": u.rules.samples,
 		"export preview": u.export.preview}
 	for _, name := range []string{"light", "dark"} {
@@ -79,11 +86,12 @@ func TestRawTextContrast(t *testing.T) {
 		bg := th.Color(theme.ColorNameBackground, u.app.Settings().ThemeVariant())
 		for pane, l := range panes {
 			var ts []*canvas.Text
+			var text string
 			onUI(func() {
 				l.Refresh()
-				ts = texts(l)
+				ts, text = texts(l), l.Text
 			})
-			if len(ts) == 0 || l.Text == "" {
+			if len(ts) == 0 || text == "" {
 				t.Errorf("%s, %s theme: nothing shown", pane, name)
 				continue
 			}

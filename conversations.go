@@ -152,9 +152,14 @@ func tagRows(t *analysis.Table, tags []string) []int32 {
 	if len(tags) == 0 {
 		return rows
 	}
+	// Tag lists are interned: decide once per list, not once per row.
+	ok := make([]bool, t.TagSets())
+	for n := range ok {
+		ok[n] = slices.ContainsFunc(t.TagSetOf(n), func(tg analysis.Tag) bool { return slices.Contains(tags, tg.Name) })
+	}
 	kept := rows[:0]
 	for _, i := range rows {
-		if slices.ContainsFunc(t.Tags(int(i)), func(tg analysis.Tag) bool { return slices.Contains(tags, tg.Name) }) {
+		if ok[t.TagSet(int(i))] {
 			kept = append(kept, i)
 		}
 	}
@@ -163,8 +168,9 @@ func tagRows(t *analysis.Table, tags []string) []int32 {
 
 // conversations reads the conversations of files, in memory, or else of
 // the store (--store), or else of the workspace at wsPath, as a table.
-// Read errors come back with the table. Call done once the table is no longer used: a workspace's stays
-// open until then, for the sample lines the table reads from it.
+// Read errors come back with the table. Call done once the table is no
+// longer used: a workspace's stays open until then, for the sample lines
+// the table reads from it.
 func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since, until string) (t *analysis.Table, done func(), err error) {
 	// The table is held until the command ends, and the work on it leaves
 	// garbage (the store's records, synthesis's maps): collecting once the

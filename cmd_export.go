@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -102,8 +103,8 @@ func (c *cli) exportCmd(args []string) error {
 		fmt.Fprintf(c.stderr, "warning: %s\n", m)
 	}
 	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",
-		export.Plural(uint64(len(rs.Rules)), "rule"), export.Plural(uint64(len(rs.Review)), "conversation"),
-		export.Plural(uint64(len(rs.Outside)), "conversation"), export.Plural(uint64(rs.Table.Len()), "conversation"))
+		analysis.Plural(uint64(len(rs.Rules)), "rule"), analysis.Plural(uint64(len(rs.Review)), "conversation"),
+		analysis.Plural(uint64(len(rs.Outside)), "conversation"), analysis.Plural(uint64(rs.Table.Len()), "conversation"))
 	if terr := rs.Table.Err(); terr != nil {
 		return terr
 	}

@@ -109,8 +109,8 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	if ierr != nil {
 		return ierr
 	}
-	fmt.Fprintf(c.stdout, "workspace %s: %s, %s, %s\n", info.Path, export.Plural(uint64(info.Conversations), "conversation"),
-		export.Plural(uint64(info.Sessions), "session"), export.Plural(uint64(info.Sources), "source"))
+	fmt.Fprintf(c.stdout, "workspace %s: %s, %s, %s\n", info.Path, analysis.Plural(uint64(info.Conversations), "conversation"),
+		analysis.Plural(uint64(info.Sessions), "session"), analysis.Plural(uint64(info.Sources), "source"))
 	if fw != nil {
 		err = errors.Join(err, c.forwardImport(fw))
 	}

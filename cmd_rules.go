@@ -89,7 +89,7 @@ func (c *cli) listOutside(rs *analysis.RuleSet, items []analysis.ReviewItem) {
 		verb = "is"
 	}
 	fmt.Fprintf(c.stderr, "flowsleuth rules: %s %s outside the scope (neither end monitored or in --focus), not rules:\n",
-		export.Plural(uint64(len(items)), "conversation"), verb)
+		analysis.Plural(uint64(len(items)), "conversation"), verb)
 	for i, it := range items {
 		if i == 20 {
 			fmt.Fprintf(c.stderr, "  … and %s more (--format table or json lists them all)\n", analysis.Thousands(uint64(len(items)-i)))

@@ -153,11 +153,7 @@ func (s Service) Label() string {
 
 // describe writes "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17".
 func describe(r *Rule) string {
-	sessions := " sessions"
-	if r.Evidence.Sessions == 1 {
-		sessions = " session"
-	}
-	d := fmt.Sprintf("%s → %s %s — %s%s", r.Src.Name, r.Dst.Name, r.Service.Label(), Thousands(r.Evidence.Sessions), sessions)
+	d := fmt.Sprintf("%s → %s %s — %s", r.Src.Name, r.Dst.Name, r.Service.Label(), Plural(r.Evidence.Sessions, "session"))
 	if !r.Evidence.First.IsZero() {
 		d += fmt.Sprintf(", %s → %s", r.Evidence.First.Format("2006-01-02"), r.Evidence.Last.Format("2006-01-02"))
 	}

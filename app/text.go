@@ -5,18 +5,17 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/flowsleuth/flowsleuth/export"
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // plural writes a count and its noun: "1 source", "3,117 sources".
-func plural(n int, noun string) string { return export.Plural(uint64(max(n, 0)), noun) }
+func plural(n int, noun string) string { return analysis.Plural(uint64(max(n, 0)), noun) }
 
 // plural64 is plural for unsigned counts.
-func plural64(n uint64, noun string) string { return export.Plural(n, noun) }
+func plural64(n uint64, noun string) string { return analysis.Plural(n, noun) }
 
 // nounFor is noun, in the plural unless n is 1.
-func nounFor(n uint64, noun string) string { return export.Noun(n, noun) }
+func nounFor(n uint64, noun string) string { return analysis.Noun(n, noun) }
 
 // columnWidths sizes table columns to their header (with room for the
 // sort arrow) or their widest usual cell, whichever is wider, in the

@@ -48,19 +48,19 @@ func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("To review (%s kept out of the rules):", Plural(uint64(len(rs.Review)), "conversation"))
+	title := fmt.Sprintf("To review (%s kept out of the rules):", analysis.Plural(uint64(len(rs.Review)), "conversation"))
 	if err := writeItems(w, title, rs.Table, rs.Review, reviewTableCols, o); err != nil {
 		return err
 	}
 	title = fmt.Sprintf("Outside the scope (%s with neither end monitored or in the focus; not made rules):",
-		Plural(uint64(len(rs.Outside)), "conversation"))
+		analysis.Plural(uint64(len(rs.Outside)), "conversation"))
 	if err := writeItems(w, title, rs.Table, rs.Outside, outsideTableCols, o); err != nil {
 		return err
 	}
 	k := rs.Knobs
 	_, err = fmt.Fprintf(w, "\n%s: they admit %s (source, destination, port) combinations\nand %s never seen.\n"+
 		"Knobs: collapse peers into a prefix from %d hosts at %.0f%% coverage;\nAny above %d peers; port scan from %d ports.\n",
-		Plural(uint64(len(rs.Rules)), "rule"), analysis.Thousands(rs.Observed), analysis.Thousands(rs.Permissiveness),
+		analysis.Plural(uint64(len(rs.Rules)), "rule"), analysis.Thousands(rs.Observed), analysis.Thousands(rs.Permissiveness),
 		k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts)
 	return err
 }

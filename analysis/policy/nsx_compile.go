@@ -73,12 +73,6 @@ const (
 
 var actionOf = map[string]uint8{"ALLOW": actAllow, "DROP": actDrop, "REJECT": actReject, "JUMP_TO_APPLICATION": actJump}
 
-// nsxEndpoint is a rule's source or destination.
-type nsxEndpoint struct {
-	m   members
-	neg bool
-}
-
 // has reports whether a matches the endpoint; maybe when unresolved
 // members could change that.
 func (e *nsxEndpoint) has(a netip.Addr) (yes, maybe bool) {
@@ -97,22 +91,6 @@ func (e *nsxEndpoint) span() members {
 	return e.m
 }
 
-// nsxRule is a rule compiled against the environment.
-type nsxRule struct {
-	ref       int32 // index into Program.rules
-	cat       uint8
-	action    uint8
-	dirIn     bool
-	dirOut    bool
-	v4, v6    bool
-	src, dst  nsxEndpoint
-	scope     members // Any when the rule applies to every workload
-	svcs      []svc
-	svcsMaybe bool     // some service could not be resolved
-	key       [5]int64 // category, policy sequence, file and policy order, rule sequence, rule order
-	order     [4]uint8 // the tests of matches, the most selective first: 0 scope, 1 source, 2 destination, 3 services
-}
-
 // setOrder tests the smaller of the source and destination sets first: a
 // rule rejects most conversations, and the smaller side rejects sooner.
 func (r *nsxRule) setOrder() {
@@ -129,17 +107,6 @@ func selectivity(e nsxEndpoint) uint64 {
 		return math.MaxUint64
 	}
 	return e.m.set.size()
-}
-
-// nsxProgram is every NSX rule, in the order the firewall consults them,
-// with an index by protocol and port.
-type nsxProgram struct {
-	rules     []nsxRule
-	index     map[uint8]*protoIndex
-	other     *protoIndex // protocols no service names specifically
-	def       int32       // the default rule's index into Program.rules
-	defAction uint8
-	scopes    members // every workload some rule is scoped to
 }
 
 // compileNSX compiles the NSX bodies of a set.
@@ -259,15 +226,6 @@ func (n *nsxProgram) addConnectivityRule(p *Program, file string, fi int, pol *n
 		Name: "default rule of the policy (connectivity_preference " + pol.connectivity + ")", ID: pol.id + "-default",
 		Action: name, Implicit: true})
 	n.rules = append(n.rules, r)
-}
-
-func isAny(list []string) bool {
-	for _, s := range list {
-		if strings.EqualFold(s, "ANY") {
-			return true
-		}
-	}
-	return false
 }
 
 // endpointMembers resolves source_groups or destination_groups.

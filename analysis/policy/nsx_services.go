@@ -162,3 +162,12 @@ func (s *nsxServices) entry(e map[string]any, where string, depth int) svcResult
 		return fail("entry type " + rt + " is not evaluated")
 	}
 }
+
+func isAny(list []string) bool {
+	for _, s := range list {
+		if strings.EqualFold(s, "ANY") {
+			return true
+		}
+	}
+	return false
+}

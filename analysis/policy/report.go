@@ -204,20 +204,6 @@ func (o *observations) add(rule int32, c *analysis.Conversation) {
 	}
 }
 
-// shape is what an allow rule admits: sources, destinations, services.
-type shape struct {
-	src, dst members
-	svcs     []svc
-}
-
-// setShape records the shape of an allow rule, for Report.Wide.
-func (p *Program) setShape(ref int32, s shape) {
-	if p.shapes == nil {
-		p.shapes = map[int32]shape{}
-	}
-	p.shapes[ref] = s
-}
-
 // wide lists the allow rules that admit combinations never seen.
 func (p *Program) wide(obs *observations) []WideRule {
 	var out []WideRule

@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -185,18 +184,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// failpoint kills the process with SIGKILL when FLOWSLEUTH_FAILPOINT names
-// this point: "store-insert" with an insert sent but not its rows,
-// "store-ack" after the store acknowledged an insert and before the
-// journal drops it. The crash tests' way to stop a collector at the worst
-// moments.
-func failpoint(name string) {
-	if os.Getenv("FLOWSLEUTH_FAILPOINT") == name {
-		if p, err := os.FindProcess(os.Getpid()); err == nil {
-			p.Kill()
-			select {} // the signal is on its way
-		}
-	}
 }

@@ -230,3 +230,10 @@ func detailed(t *analysis.Table, rows []int32, mk func(c *analysis.Conversation,
 		return mk(&c, i)
 	}
 }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

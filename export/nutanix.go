@@ -2,7 +2,6 @@ package export
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -111,7 +110,3 @@ func vndCategory(s string) (key, value string, ok bool) {
 	key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 	return key, value, ok && key != "" && value != "" && !strings.Contains(value, ":")
 }
-
-// ErrBadOption is wrapped by the error a writer returns, having written
-// nothing, when a VendorOptions field is malformed.
-var ErrBadOption = errors.New("bad vendor option")

@@ -185,10 +185,3 @@ func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 	}
 	return rs.Table.Err()
 }
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}

@@ -28,6 +28,10 @@ type vndObj = map[string]any
 // ErrNotExportable is matched by errors.Is on a *LossError.
 var ErrNotExportable = errors.New("rules not exportable as synthesised")
 
+// ErrBadOption is wrapped by the error a writer returns, having written
+// nothing, when a VendorOptions field is malformed.
+var ErrBadOption = errors.New("bad vendor option")
+
 // Loss is one rule that a vendor body leaves out (Dropped) or carries in
 // part or wider than synthesised, with the reason.
 type Loss struct {

@@ -240,3 +240,11 @@ func blankCells(cells []string) bool {
 	}
 	return true
 }
+
+// headRow is one of the first rows of a table, kept while the header is
+// searched for.
+type headRow struct {
+	num   int
+	cells []string
+	bad   string // why the row cannot be read
+}

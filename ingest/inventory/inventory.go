@@ -1,12 +1,9 @@
 package inventory
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 )
 
@@ -98,35 +95,6 @@ var (
 	zipMagic = []byte("PK\x03\x04")
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
-
-// Read reads a CSV or XLSX file (detected by content: XLSX is a zip, "PK\x03\x04"), finds the
-// columns by their header names, and returns the VMs. Errors are wrapped
-// with the path; the Report describes what was read up to an error.
-func Read(path string) ([]VM, Report, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, Report{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(len(oleMagic))
-	var (
-		vms []VM
-		rep Report
-	)
-	switch {
-	case bytes.HasPrefix(magic, zipMagic):
-		vms, rep, err = ReadXLSX(br)
-	case bytes.Equal(magic, oleMagic):
-		err = fmt.Errorf("legacy .xls or password-protected workbook, save it as .xlsx: %w", ErrUnsupported)
-	default:
-		vms, rep, err = ReadCSV(br)
-	}
-	if err != nil {
-		return nil, rep, fmt.Errorf("read %s: %w", path, err)
-	}
-	return vms, rep, nil
-}
 
 // clip shortens s for messages.
 func clip(s string) string {

@@ -9,6 +9,15 @@ import (
 	"unicode/utf8"
 )
 
+// Limits checked by vetWorkbook before excelize opens a workbook.
+const (
+	MaxXLSXBytes     = 64 << 20  // the XLSX file itself
+	maxPartBytes     = 16 << 20  // an XML part other than a worksheet or the shared strings
+	maxXMLDepth      = 128       // element nesting in any XML part
+	maxSharedStrings = 2_000_000 // entries in the shared string table
+	maxRowExpand     = 16 << 20  // bytes one row may expand to through shared strings
+)
+
 // xmlStats is what scanXML learns about one XML part.
 type xmlStats struct {
 	root      string // local name of the first element

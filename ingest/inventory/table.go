@@ -24,14 +24,6 @@ type badRow struct {
 
 func (e *badRow) Error() string { return fmt.Sprintf("row %d: %s", e.row, e.reason) }
 
-// headRow is one of the first rows of a table, kept while the header is
-// searched for.
-type headRow struct {
-	num   int
-	cells []string
-	bad   string // why the row cannot be read
-}
-
 // readHead reads the rows that may hold the header.
 func readHead(src rowSource) ([]headRow, error) {
 	var head []headRow

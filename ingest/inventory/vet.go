@@ -7,15 +7,6 @@ import (
 	"strings"
 )
 
-// Limits checked by vetWorkbook before excelize opens a workbook.
-const (
-	MaxXLSXBytes     = 64 << 20  // the XLSX file itself
-	maxPartBytes     = 16 << 20  // an XML part other than a worksheet or the shared strings
-	maxXMLDepth      = 128       // element nesting in any XML part
-	maxSharedStrings = 2_000_000 // entries in the shared string table
-	maxRowExpand     = 16 << 20  // bytes one row may expand to through shared strings
-)
-
 // vetWorkbook rejects workbooks that would make excelize use far more memory
 // than MaxUnzipBytes suggests. UnzipSizeLimit bounds the unzipped bytes, but
 // not what excelize builds from them:

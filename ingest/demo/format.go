@@ -9,13 +9,6 @@ import (
 // Payload and timestamp formatting. Everything appends to a reused buffer;
 // nothing here allocates.
 
-// clock formats Unix times in UTC, caching the civil date of the last day.
-type clock struct {
-	day     int64
-	y, m, d int
-	valid   bool
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {

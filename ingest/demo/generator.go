@@ -2,12 +2,16 @@ package demo
 
 import (
 	"bufio"
-	"io"
-	"math"
-	"time"
+	"math/rand/v2"
+	"net/netip"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
+
+// The simulation's state: every type its steps share, below the steps
+// (world.go, sched.go, traffic.go, truth.go, wrap.go, format.go) and run.go
+// (newGen, run and the session life cycle) on top, so that each step's file
+// reads without the others.
 
 // tupleKey identifies a connection as conntrack and the DFW see it.
 type tupleKey struct {
@@ -43,145 +47,141 @@ type gen struct {
 	sum         Summary
 }
 
-func newGen(w io.Writer, cfg Config, v vendor, wr wrapper) *gen {
-	r := newRNG(cfg.Seed)
-	return &gen{
-		cfg:     cfg,
-		v:       v,
-		wrap:    wr,
-		hasHost: wrapHasHost(wr),
-		w:       newWorld(v, r),
-		r:       r,
-		sched:   newSchedule(cfg.Start.UTC(), cfg.Days, cfg.Sessions),
-		bw:      bufio.NewWriterSize(w, 256<<10),
-		open:    make(map[tupleKey]struct{}),
-		truth:   make(map[convKey]*agg),
-		line:    make([]byte, 0, 1024),
-		inner:   make([]byte, 0, 1024),
-		latest:  math.MinInt64,
-	}
+// clock formats Unix times in UTC, caching the civil date of the last day.
+type clock struct {
+	day     int64
+	y, m, d int
+	valid   bool
 }
 
-func (g *gen) run() error {
-	for i := 0; i < g.cfg.Sessions; i++ {
-		u := g.r.float()
-		if i == 0 {
-			u = 0 // the first session starts at cfg.Start
-		}
-		t := max(g.sched.at(i, u), g.prevStart)
-		g.prevStart = t
-		if err := g.drain(t); err != nil {
-			return err
-		}
-		g.startSession(t)
-	}
-	if err := g.drain(math.MaxInt64); err != nil {
-		return err
-	}
-	return g.bw.Flush()
+// session is one simulated connection.
+type session struct {
+	kind         kind
+	src, dst     int32 // endpoint indices
+	proto        uint8
+	sport, dport uint16
+	length       uint16 // first packet's length (NSX match LEN)
+	flags        string // first packet's TCP flags
+	close        string // TCP close reason on NSX TERM lines
+	start        int64  // first packet, Unix ns
+	active       int64  // ns from the first packet to the last
+	end          int64  // when the session is logged as ended (after any timeout)
+	nupd         int    // Nutanix [Update] lines per side
+	orig, reply  counter
+	matchOnly    bool // NSX: dropped first packet, no TERM line
+	nsides       int
+	sides        [2]side
+	pending      int // sides still to finish writing
 }
 
-// startSession simulates a new connection starting at t and queues the first
-// line of each enforcement point that logs it.
-func (g *gen) startSession(t int64) {
-	s := g.alloc()
-	s.start = t
-	for try := 0; ; try++ {
-		k := kindTable[g.r.intn(len(kindTable))]
-		if try >= 16 { // ICMP pairs all busy: a DNS query always finds a free port
-			k = kDNS
-		}
-		g.draw(s, k)
-		if g.reserve(s) {
-			break
-		}
-	}
-	g.setSides(s)
-	g.record(s)
-	last := g.lastStage(s)
-	for i := 0; i < s.nsides; i++ {
-		g.q.push(entry{at: s.at(i, 0, last), seq: g.nextSeq(), s: s, side: uint8(i)})
-	}
-	g.sum.Sessions++
+// convKey is a conversation: the ephemeral source port is dropped.
+type convKey struct {
+	dir      ingest.Direction
+	proto    uint8
+	dport    uint16
+	src, dst int32
 }
 
-func (g *gen) nextSeq() uint64 {
-	g.seq++
-	return g.seq
+// agg is the true figures of one conversation.
+type agg struct {
+	sessions, pkts, bytes uint64
+	first, last           int64  // Unix seconds
+	tags                  uint8  // bit i: world.tags[i]
+	actions               uint8  // bit a: ingest.Action(a)
+	hosts                 uint64 // bit i: world.hosts[i]
 }
 
-// reserve gives s a source port such that its 5-tuple is not in use by an
-// open session, and marks it in use. It reports false when it found none
-// (always for a busy ICMP pair, which has no port to change).
-func (g *gen) reserve(s *session) bool {
-	k := tupleKey{src: s.src, dst: s.dst, dport: s.dport, proto: s.proto}
-	tries := 1
-	if s.proto != ingest.ProtoICMP {
-		tries = 8
-	}
-	for range tries {
-		if s.proto != ingest.ProtoICMP {
-			k.sport = uint16(32768 + g.r.intn(61000-32768))
-		}
-		if _, busy := g.open[k]; !busy {
-			g.open[k] = struct{}{}
-			s.sport = k.sport
-			return true
-		}
-	}
-	return false
+// wrapper is how a line is framed for its syslog server (wrap.go).
+type wrapper uint8
+
+// rng is a PCG generator with the few helpers the simulation needs. Only
+// PCG's Uint64 is used, so the output does not depend on how math/rand
+// derives other values.
+type rng struct{ pcg rand.PCG }
+
+// schedule spreads session start times over the configured days with a
+// working-hours shape: busy from 8 to 17 UTC, quiet at night and at weekends.
+type schedule struct {
+	start int64     // Unix ns of the first hour
+	n     float64   // sessions
+	cum   []float64 // cumulative weight at each hour boundary
+	bin   int       // current hour (times are asked for in increasing order)
 }
 
-func (g *gen) alloc() *session {
-	if n := len(g.free); n > 0 {
-		s := g.free[n-1]
-		g.free = g.free[:n-1]
-		return s
-	}
-	return new(session)
+// queue is a binary min-heap of entries by time, then by push order, so that
+// equal times come out deterministically.
+type queue []entry
+
+// kind is a kind of session (traffic.go's kindTable).
+type kind uint8
+
+// counter is one direction's packets and bytes.
+type counter struct{ pkts, bytes uint64 }
+
+// side is one enforcement point that logs a session.
+type side struct {
+	vm     int32 // monitored VM whose host (Nutanix) or vNIC filter (NSX) logs
+	out    bool  // at the source: Nutanix OUTBOUND, NSX OUT
+	action ingest.Action
+	tag    uint8  // index into world.tags
+	rule   string // NSX rule reference as written
+	descr  string // Nutanix DESCRIPTION, or ""
+	off    int64  // ns after the session's own times
 }
 
-func (g *gen) release(s *session) {
-	delete(g.open, tupleKey{src: s.src, dst: s.dst, sport: s.sport, dport: s.dport, proto: s.proto})
-	g.free = append(g.free, s)
+// entry is the next line one enforcement point will write for a session.
+type entry struct {
+	at    int64 // event time, Unix ns
+	seq   uint64
+	s     *session
+	side  uint8
+	stage uint8
 }
 
-// drain writes every queued line whose time is at or before t.
-func (g *gen) drain(t int64) error {
-	for len(g.q) > 0 && g.q[0].at <= t {
-		e := g.q[0]
-		if err := g.emit(&e); err != nil {
-			return err
-		}
-		s := e.s
-		if last := g.lastStage(s); int(e.stage) < last {
-			e.stage++
-			e.at = s.at(int(e.side), int(e.stage), last)
-			e.seq = g.nextSeq()
-			g.q.replaceTop(e)
-			continue
-		}
-		g.q.replaceTop(entry{})
-		s.pending--
-		if s.pending == 0 {
-			g.release(s)
-		}
-	}
-	return nil
+// span is a range of values drawn log-uniformly (rng.logU).
+type span [2]float64
+
+// role is what an endpoint is in the simulated world (world.go).
+type role uint8
+
+// endpoint is an address of the simulated world.
+type endpoint struct {
+	addr netip.Addr
+	str  string
+	role role
+	vm   int32 // index into world.vms; -1 outside the monitored set
 }
 
-func (g *gen) emit(e *entry) error {
-	g.line = g.appendLine(g.line[:0], e)
-	if _, err := g.bw.Write(g.line); err != nil {
-		return err
-	}
-	if g.sum.Lines == 0 {
-		g.sum.First = time.Unix(0, e.at).UTC()
-	}
-	g.sum.Lines++
-	if g.written > g.latest {
-		g.latest = g.written
-		g.sum.Last = time.Unix(0, g.latest).UTC()
-	}
-	return nil
+// host is a hypervisor host that logs.
+type host struct {
+	name string
+	ip   string // management address: the sender in Visual Syslog records
+	pid  string // vmsyslogd PID in ESXi local files
+}
+
+// vm is a monitored VM.
+type vm struct {
+	host   int32
+	group  uint8
+	filter string // NSX vNIC filter hash
+	dbPort uint16 // database VMs: 3306 (MySQL) or 5432 (PostgreSQL)
+}
+
+// world is the simulated application and its neighbours.
+type world struct {
+	eps   []endpoint
+	hosts []host
+	vms   []vm
+
+	tags     []string  // Nutanix policy names or NSX group tags, by tag index
+	policyID []string  // Nutanix policy UUIDs, by tag index
+	rules    [3]string // NSX allow rule per group, as written on a line
+	dropRule string    // NSX rule dropping scanner probes
+	sddc     string    // VMware Cloud SDDC id (json wrapper)
+
+	web, app, db, vmEPs             []int32
+	dcs, updates, clients, scanners []int32
+	partners, admins                []int32
+	ntp, backup, monitor            int32
+	scanPorts                       []uint16
 }

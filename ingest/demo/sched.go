@@ -3,14 +3,8 @@ package demo
 import (
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"time"
 )
-
-// rng is a PCG generator with the few helpers the simulation needs. Only
-// PCG's Uint64 is used, so the output does not depend on how math/rand
-// derives other values.
-type rng struct{ pcg rand.PCG }
 
 func newRNG(seed int64) *rng {
 	r := &rng{}
@@ -44,15 +38,6 @@ func (r *rng) logU(s span) float64 {
 	return s[0] * math.Exp(r.float()*math.Log(s[1]/s[0]))
 }
 
-// schedule spreads session start times over the configured days with a
-// working-hours shape: busy from 8 to 17 UTC, quiet at night and at weekends.
-type schedule struct {
-	start int64     // Unix ns of the first hour
-	n     float64   // sessions
-	cum   []float64 // cumulative weight at each hour boundary
-	bin   int       // current hour (times are asked for in increasing order)
-}
-
 var hourWeight = [24]float64{1, 1, 1, 1, 1, 1.5, 2.5, 4, 6, 7, 7, 7, 6.5, 7, 7, 7, 6, 4.5, 3.5, 3, 2.5, 2, 1.5, 1}
 
 func newSchedule(start time.Time, days, n int) *schedule {
@@ -81,20 +66,7 @@ func (s *schedule) at(i int, u float64) int64 {
 	return s.start + int64(s.bin)*int64(time.Hour) + int64(frac*float64(time.Hour))
 }
 
-// entry is the next line one enforcement point will write for a session.
-type entry struct {
-	at    int64 // event time, Unix ns
-	seq   uint64
-	s     *session
-	side  uint8
-	stage uint8
-}
-
 func (a *entry) before(b *entry) bool { return a.at < b.at || (a.at == b.at && a.seq < b.seq) }
-
-// queue is a binary min-heap of entries by time, then by push order, so that
-// equal times come out deterministically.
-type queue []entry
 
 func (q *queue) push(e entry) {
 	*q = append(*q, e)

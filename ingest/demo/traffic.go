@@ -7,8 +7,6 @@ import (
 // The traffic mix: which sessions happen, how big and how long they are, and
 // what each enforcement point logs about them.
 
-type kind uint8
-
 const (
 	kHTTPS        kind = iota // internet client → web 443
 	kHTTP                     // internet client → web 80
@@ -50,8 +48,6 @@ var kindTable = func() []kind {
 	return t
 }()
 
-type span [2]float64
-
 // shape is the size and length of a kind of session. TCP sizes are payload
 // bytes per direction for the whole session; UDP and ICMP sizes are per
 // packet, with n exchanges.
@@ -79,39 +75,6 @@ var (
 )
 
 const second = int64(1e9)
-
-type counter struct{ pkts, bytes uint64 }
-
-// side is one enforcement point that logs a session.
-type side struct {
-	vm     int32 // monitored VM whose host (Nutanix) or vNIC filter (NSX) logs
-	out    bool  // at the source: Nutanix OUTBOUND, NSX OUT
-	action ingest.Action
-	tag    uint8  // index into world.tags
-	rule   string // NSX rule reference as written
-	descr  string // Nutanix DESCRIPTION, or ""
-	off    int64  // ns after the session's own times
-}
-
-// session is one simulated connection.
-type session struct {
-	kind         kind
-	src, dst     int32 // endpoint indices
-	proto        uint8
-	sport, dport uint16
-	length       uint16 // first packet's length (NSX match LEN)
-	flags        string // first packet's TCP flags
-	close        string // TCP close reason on NSX TERM lines
-	start        int64  // first packet, Unix ns
-	active       int64  // ns from the first packet to the last
-	end          int64  // when the session is logged as ended (after any timeout)
-	nupd         int    // Nutanix [Update] lines per side
-	orig, reply  counter
-	matchOnly    bool // NSX: dropped first packet, no TERM line
-	nsides       int
-	sides        [2]side
-	pending      int // sides still to finish writing
-}
 
 // draw fills s with a session of kind k starting at s.start.
 func (g *gen) draw(s *session, k kind) {

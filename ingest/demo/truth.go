@@ -14,22 +14,6 @@ import (
 
 // The truth: every session summed into its conversation as it starts.
 
-// convKey is a conversation: the ephemeral source port is dropped.
-type convKey struct {
-	dir      ingest.Direction
-	proto    uint8
-	dport    uint16
-	src, dst int32
-}
-
-type agg struct {
-	sessions, pkts, bytes uint64
-	first, last           int64  // Unix seconds
-	tags                  uint8  // bit i: world.tags[i]
-	actions               uint8  // bit a: ingest.Action(a)
-	hosts                 uint64 // bit i: world.hosts[i]
-}
-
 // record adds session s, whose sides are set, to the truth.
 func (g *gen) record(s *session) {
 	dir := ingest.DirInbound

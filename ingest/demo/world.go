@@ -22,8 +22,6 @@ const (
 	policyIsolation              // database VMs, enforced
 )
 
-type role uint8
-
 const (
 	roleClient  role = iota // internet client
 	roleScanner             // internet scanner
@@ -36,44 +34,6 @@ const (
 	roleAdmin   // an administrator's workstation
 	roleVM      // monitored VM
 )
-
-type endpoint struct {
-	addr netip.Addr
-	str  string
-	role role
-	vm   int32 // index into world.vms; -1 outside the monitored set
-}
-
-type host struct {
-	name string
-	ip   string // management address: the sender in Visual Syslog records
-	pid  string // vmsyslogd PID in ESXi local files
-}
-
-type vm struct {
-	host   int32
-	group  uint8
-	filter string // NSX vNIC filter hash
-	dbPort uint16 // database VMs: 3306 (MySQL) or 5432 (PostgreSQL)
-}
-
-type world struct {
-	eps   []endpoint
-	hosts []host
-	vms   []vm
-
-	tags     []string  // Nutanix policy names or NSX group tags, by tag index
-	policyID []string  // Nutanix policy UUIDs, by tag index
-	rules    [3]string // NSX allow rule per group, as written on a line
-	dropRule string    // NSX rule dropping scanner probes
-	sddc     string    // VMware Cloud SDDC id (json wrapper)
-
-	web, app, db, vmEPs             []int32
-	dcs, updates, clients, scanners []int32
-	partners, admins                []int32
-	ntp, backup, monitor            int32
-	scanPorts                       []uint16
-}
 
 // The outside populations that the rule generalisation knobs act on: a
 // partner network whose systems are a sparse part of a /24 (not collapsed

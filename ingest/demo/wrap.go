@@ -6,8 +6,6 @@ import (
 
 // Syslog wrappers around the payload, as log-formats.md §1 and §4 show them.
 
-type wrapper uint8
-
 const (
 	wForward      wrapper = iota // <PRI>RFC3339 HOST TAG: (AHV rsyslog forward, ESXi vmsyslogd)
 	wRsyslog                     // syslog server file: RFC3339 HOST TAG

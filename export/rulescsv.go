@@ -178,7 +178,7 @@ func evidenceText(e *analysis.Evidence, samples []string) string {
 	if n == 0 {
 		n = len(e.Rows)
 	}
-	parts := []string{plural(n, "conversation")}
+	parts := []string{analysis.Plural(uint64(n), "conversation")}
 	if len(e.Hosts) > 0 {
 		parts = append(parts, "hosts "+joinFirst(e.Hosts, maxListedHosts))
 	}
@@ -194,15 +194,7 @@ func joinFirst(ss []string, max int) string {
 	if len(ss) <= max {
 		return strings.Join(ss, ", ")
 	}
-	return strings.Join(ss[:max], ", ") + " and " + strconv.Itoa(len(ss)-max) + " more"
-}
-
-// plural renders "1 conversation", "2 conversations".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return strings.Join(ss[:max], ", ") + " and " + analysis.Thousands(uint64(len(ss)-max)) + " more"
 }
 
 // ReviewColumns are the columns of review.csv.

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 )
 
@@ -27,7 +27,7 @@ type Targets struct {
 
 // Input is what an export writes from.
 type Input struct {
-	Rules    analysis.RuleSet // its Table holds the conversations
+	Rules    rules.Set // its Table holds the conversations
 	Sources  []Source
 	Vendor   VendorOptions
 	Workbook WorkbookOptions

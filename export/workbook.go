@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -124,7 +125,7 @@ type book struct {
 // rows. Large sheets are streamed through temporary files, so memory does
 // not grow with the number of rows. It returns the first error, w's
 // included.
-func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
+func WriteWorkbook(w io.Writer, rs rules.Set, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -322,7 +323,7 @@ func dateCell(t time.Time) any {
 func capRows(n int) int { return min(n, MaxSheetRows) }
 
 // writeRules writes the Rules sheet.
-func (b *book) writeRules(rs *analysis.RuleSet) error {
+func (b *book) writeRules(rs *rules.Set) error {
 	next := ruleSamples(rs)
 	n := capRows(len(rs.Rules))
 	return b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
@@ -401,7 +402,7 @@ func (b *book) sheetPart(name string) (string, error) {
 }
 
 // writeReview writes the Review sheet: suspect traffic and the reason.
-func (b *book) writeReview(t *analysis.Table, items []analysis.ReviewItem) error {
+func (b *book) writeReview(t *analysis.Table, items []rules.ReviewItem) error {
 	n := capRows(len(items))
 	rows := make([]int32, n)
 	for i := range rows {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -92,7 +93,7 @@ func benchNSX() o {
 func BenchmarkCheck1M(b *testing.B) {
 	convs := analysis.NewTable(benchConversations(1_000_000))
 	set := load(b, "bench.json", mustJSON(b, benchNSX()))
-	review := analysis.ReviewReasons(convs, analysis.Knobs{})
+	review := rules.ReviewReasons(convs, rules.Knobs{})
 	env := Env{Default: Drop}
 	base := liveHeap()
 	b.ReportAllocs()
@@ -124,9 +125,9 @@ func BenchmarkSynthesizeSame1M(b *testing.B) {
 	convs := analysis.NewTable(benchConversations(1_000_000))
 	base := liveHeap()
 	b.ReportAllocs()
-	var rs analysis.RuleSet
+	var rs rules.Set
 	for b.Loop() {
-		rs = analysis.Synthesize(convs, analysis.Knobs{})
+		rs = rules.Synthesize(convs, rules.Knobs{})
 	}
 	b.ReportMetric(float64(liveHeap()-base)/1e6, "MB-kept")
 	runtime.KeepAlive(convs)

@@ -1,5 +1,6 @@
-package analysis
+package rules
 
+import "github.com/flowsleuth/flowsleuth/analysis"
 import "fmt"
 
 // ReviewReasons returns, for each conversation, why synthesis with k lists
@@ -10,22 +11,22 @@ import "fmt"
 // k.IncludeSuspect). It is the test
 // Synthesize applies, for the commands that need it without synthesising
 // (check: no observed conversation outside review may be blocked).
-func ReviewReasons(t *Table, k Knobs) []string {
+func ReviewReasons(t *analysis.Table, k Knobs) []string {
 	k = k.withDefaults()
-	type pair struct {
-		src, dst ip128
-		flags    uint8 // their families
+	type pair struct{ src, dst addrKey }
+	pairOf := func(i int) (p pair) {
+		p.src.hi, p.src.lo, p.src.is4 = t.SrcIP(i)
+		p.dst.hi, p.dst.lo, p.dst.is4 = t.DstIP(i)
+		return p
 	}
-	pairOf := func(r *tableRow) pair { return pair{r.src, r.dst, r.flags & (flagSrc4 | flagDst4)} }
 	unansweredPorts := make(map[pair]int)
-	for i := range t.rows {
-		if r := &t.rows[i]; r.unanswered > 0 {
-			unansweredPorts[pairOf(r)]++
+	for i := range t.Len() {
+		if t.Unanswered(i) > 0 {
+			unansweredPorts[pairOf(i)]++
 		}
 	}
 	reasons := make([]string, t.Len())
-	for i := range t.rows {
-		r := &t.rows[i]
+	for i := range t.Len() {
 		if len(k.Exclude) > 0 {
 			if p, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
 				reasons[i] = "peer " + p.String() + " excluded by the user"
@@ -36,19 +37,24 @@ func ReviewReasons(t *Table, k Knobs) []string {
 			continue
 		}
 		n := 0
-		if r.unanswered > 0 {
-			n = unansweredPorts[pairOf(r)]
+		if t.Unanswered(i) > 0 {
+			n = unansweredPorts[pairOf(i)]
 		}
 		switch {
 		case n >= k.ScanPorts:
 			reasons[i] = fmt.Sprintf("port scan: %d unanswered ports of %s from %s", n, t.Dst(i), t.Src(i))
 		case t.Suspect(i):
 			reasons[i] = "never answered (probable scan or dead service)"
-		case onlyBlocked(t.actSets[r.acts]):
+		case onlyBlocked(t.Actions(i)):
 			reasons[i] = "only seen dropped"
-		case r.flags&flagUnauthenticated != 0:
+		case t.Unauthenticated(i):
 			reasons[i] = reasonUnauthenticated
 		}
 	}
 	return reasons
 }
+
+// reasonUnauthenticated is the review reason of a conversation seen only
+// over UDP.
+const reasonUnauthenticated = "received only over UDP, whose sender address anyone can forge " +
+	"(have the hosts send over TCP, or TLS with client certificates)"

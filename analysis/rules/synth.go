@@ -1,6 +1,7 @@
-package analysis
+package rules
 
 import (
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"net/netip"
 	"slices"
 	"strings"
@@ -19,9 +20,9 @@ import (
 // numbers), not strings; the conversations are rows of the table, filed by
 // number; and each rule's evidence is a window of one array of row numbers
 // the size of the input.
-func Synthesize(t *Table, k Knobs) RuleSet {
+func Synthesize(t *analysis.Table, k Knobs) Set {
 	k = k.withDefaults()
-	rs := RuleSet{Table: t, Knobs: k}
+	rs := Set{Table: t, Knobs: k}
 	tr := triage(t, k)
 	rs.Review, rs.Outside = tr.review, tr.outside
 	g := endpointGroups(t, tr.keep, tr.dirs, k)
@@ -57,8 +58,6 @@ func (k Knobs) withDefaults() Knobs {
 	return k
 }
 
-func hasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
-
 // triaged is what triage keeps (row numbers), with each kept
 // conversation's direction relative to the scope, and what it puts aside.
 type triaged struct {
@@ -71,17 +70,17 @@ type triaged struct {
 // triage separates the conversations a user excluded, those outside the
 // scope, and suspect traffic (ReviewReasons: never answered, only dropped,
 // or part of a port scan), in that order.
-func triage(t *Table, k Knobs) triaged {
+func triage(t *analysis.Table, k Knobs) triaged {
 	reasons := ReviewReasons(t, k)
 	tr := triaged{keep: make([]int32, 0, t.Len()), dirs: make([]ingest.Direction, 0, t.Len())}
-	for i := range t.rows {
+	for i := range t.Len() {
 		if len(k.Exclude) > 0 {
 			if _, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
 				tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
 				continue
 			}
 		}
-		dir := t.scopeDirection(i, k.Focus)
+		dir := scopeDirection(t, i, k.Focus)
 		if dir == ingest.DirUnknown {
 			tr.outside = append(tr.outside, ReviewItem{Row: int32(i), Reason: OutsideReason})
 			continue
@@ -98,11 +97,19 @@ func triage(t *Table, k Knobs) triaged {
 
 // scopeDirection is row i's direction relative to the focus, or without
 // one its direction relative to the monitored set.
-func (t *Table) scopeDirection(i int, focus []netip.Prefix) ingest.Direction {
+func scopeDirection(t *analysis.Table, i int, focus []netip.Prefix) ingest.Direction {
 	if len(focus) == 0 {
-		return t.rows[i].dir
+		return t.Direction(i)
 	}
-	return direction(inPrefixes(focus, t.Src(i)), inPrefixes(focus, t.Dst(i)))
+	return analysis.DirectionOf(inPrefixes(focus, t.Src(i)), inPrefixes(focus, t.Dst(i)))
+}
+
+// end returns the source (src) or destination address of row i of t.
+func end(t *analysis.Table, i int, src bool) netip.Addr {
+	if src {
+		return t.Src(i)
+	}
+	return t.Dst(i)
 }
 
 func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
@@ -176,17 +183,17 @@ const nsxVendors = 1<<ingest.NSXV | 1<<ingest.NSXT | 1<<ingest.NSX4
 // inventory does not know is the tag seen most on its side (ties: the
 // smallest name); other addresses stand for themselves. The NSX tag seen most
 // on a group's side names its security group.
-func endpointGroups(t *Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
+func endpointGroups(t *analysis.Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
 	v := newVoting(len(keep), k.Focus)
 	g := groups{srcAddr: make([]int32, len(keep)), dstAddr: make([]int32, len(keep)),
 		src: make([]int32, len(keep)), dst: make([]int32, len(keep))}
-	tagIDs := make([][]int32, len(t.tagSets)) // the tag numbers of each tag set, once
-	for j, i := range keep {
-		r := &t.rows[i]
-		s, d := v.number(r.src, r.flags&flagSrc4 != 0), v.number(r.dst, r.flags&flagDst4 != 0)
+	tagIDs := make([][]int32, t.TagSets()) // the tag numbers of each tag set, once
+	for j, row := range keep {
+		i := int(row)
+		s, d := v.number(t, i, true), v.number(t, i, false)
 		g.srcAddr[j], g.dstAddr[j] = s, d
-		v.setInventory(s, t.inv[r.srcInv].Groups)
-		v.setInventory(d, t.inv[r.dstInv].Groups)
+		v.setInventory(s, t.VMLabelOf(t.SrcLabel(i)).Groups)
+		v.setInventory(d, t.VMLabelOf(t.DstLabel(i)).Groups)
 		switch dirs[j] {
 		case ingest.DirOutbound:
 			v.info[s].monitored = true
@@ -195,20 +202,22 @@ func endpointGroups(t *Table, keep []int32, dirs []ingest.Direction, k Knobs) gr
 		case ingest.DirIntra:
 			v.info[s].monitored, v.info[d].monitored = true, true
 		}
-		nsx := r.vendors&nsxVendors != 0
-		tags := t.tagSets[r.tags]
-		if tagIDs[r.tags] == nil && len(tags) > 0 {
-			tagIDs[r.tags] = make([]int32, len(tags))
+		nsx := t.VendorBits(i)&nsxVendors != 0
+		set := t.TagSet(i)
+		tags := t.TagSetOf(set)
+		if tagIDs[set] == nil && len(tags) > 0 {
+			tagIDs[set] = make([]int32, len(tags))
 			for x, tg := range tags {
-				tagIDs[r.tags][x] = v.intern(tg.Name)
+				tagIDs[set][x] = v.intern(tg.Name)
 			}
 		}
+		n := t.Sessions(i) + 1
 		for x, tg := range tags {
 			if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
-				v.vote(s, tagIDs[r.tags][x], r.sessions+1, nsx)
+				v.vote(s, tagIDs[set][x], n, nsx)
 			}
 			if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
-				v.vote(d, tagIDs[r.tags][x], r.sessions+1, nsx)
+				v.vote(d, tagIDs[set][x], n, nsx)
 			}
 		}
 	}
@@ -267,17 +276,29 @@ func (v *voting) intern(name string) int32 {
 	return id
 }
 
-// number returns the number of an address.
-func (v *voting) number(ip ip128, is4 bool) int32 {
-	k := addrKey{ip, is4}
-	i, ok := v.addrs[k]
+// addrKey is an address as a map key: without the pointer netip.Addr holds.
+type addrKey struct {
+	hi, lo uint64
+	is4    bool
+}
+
+// number returns the number of the source (src) or destination address of
+// row i of t.
+func (v *voting) number(t *analysis.Table, i int, src bool) int32 {
+	var k addrKey
+	if src {
+		k.hi, k.lo, k.is4 = t.SrcIP(i)
+	} else {
+		k.hi, k.lo, k.is4 = t.DstIP(i)
+	}
+	n, ok := v.addrs[k]
 	if !ok {
-		i = int32(len(v.info))
-		v.addrs[k] = i
-		focus := len(v.focus) > 0 && inPrefixes(v.focus, ip.addr(is4))
+		n = int32(len(v.info))
+		v.addrs[k] = n
+		focus := len(v.focus) > 0 && inPrefixes(v.focus, end(t, i, src))
 		v.info = append(v.info, addrVotes{inventory: -1, votes: -1, focus: focus})
 	}
-	return i
+	return n
 }
 
 // vote adds n votes for tag to address a.

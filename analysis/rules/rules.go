@@ -1,7 +1,8 @@
-package analysis
+package rules
 
 import (
 	"fmt"
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -102,10 +103,10 @@ type Evidence struct {
 	First, Last   time.Time
 	Hosts         []string // reporting hosts
 	// Samples are up to 3 raw lines, when given: synthesis leaves them
-	// in the table, and RuleSet.Samples reads them.
+	// in the table, and Set.Samples reads them.
 	Samples []string
 	// Rows are the conversations, as rows of the rule set's Table, in
-	// Compare order (RuleSet.Flows makes them conversations).
+	// Compare order (Set.Flows makes them conversations).
 	Rows []int32
 	// sampleRows are the rows whose first lines are the sample lines (of
 	// the first rows in the order synthesis met them, up to DefaultSamples
@@ -146,7 +147,7 @@ func (r *Rule) Monitored() []Endpoint {
 
 // ReviewItem is suspect traffic kept out of the rules, with the reason.
 type ReviewItem struct {
-	Row    int32  // the conversation: a row of the rule set's Table (RuleSet.Item)
+	Row    int32  // the conversation: a row of the rule set's Table (Set.Item)
 	Reason string // "never answered (probable scan)", "only dropped", "port scan: 40 ports from one source"
 }
 
@@ -190,11 +191,11 @@ const (
 	DefaultScanPorts        = 10
 )
 
-// RuleSet is the result of synthesis.
-type RuleSet struct {
+// Set is the result of synthesis.
+type Set struct {
 	// Table holds the conversations the rules were made from: the rules'
 	// evidence and the review items are its rows.
-	Table  *Table
+	Table  *analysis.Table
 	Rules  []Rule
 	Review []ReviewItem
 	// Outside are the conversations with no end in the scope (neither
@@ -230,10 +231,10 @@ const OutsideReason = "outside the scope: neither end is monitored or in the foc
 // Samples returns the sample lines of r's evidence: Evidence.Samples when
 // given, else read from the table (those of the first of Evidence.Rows
 // that have some, in a rule made by hand).
-func (rs *RuleSet) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
+func (rs *Set) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
 
 // SamplesOf is Samples of several rules, read from the table at once.
-func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
+func (rs *Set) SamplesOf(rules []*Rule) [][]string {
 	from := make([][]int32, len(rules))
 	var rows []int32
 	for j, r := range rules {
@@ -254,7 +255,7 @@ func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
 		}
 		for range from[j] {
 			for _, l := range lines[0] {
-				if len(out[j]) < DefaultSamples {
+				if len(out[j]) < analysis.DefaultSamples {
 					out[j] = append(out[j], l)
 				}
 			}
@@ -266,15 +267,23 @@ func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
 
 // Item returns the conversation of a review item (Table.Conv: without its
 // hourly counts and sample lines).
-func (rs *RuleSet) Item(it ReviewItem) Conversation { return rs.Table.Conv(int(it.Row)) }
+func (rs *Set) Item(it ReviewItem) analysis.Conversation { return rs.Table.Conv(int(it.Row)) }
 
 // Flows returns the conversations of r's evidence (Table.Conv), each with
 // the rule's direction: relative to the scope, as the rule.
-func (rs *RuleSet) Flows(r *Rule) []Conversation {
-	out := make([]Conversation, len(r.Evidence.Rows))
+func (rs *Set) Flows(r *Rule) []analysis.Conversation {
+	out := make([]analysis.Conversation, len(r.Evidence.Rows))
 	for j, i := range r.Evidence.Rows {
 		out[j] = rs.Table.Conv(int(i))
 		out[j].Direction = r.Direction
 	}
 	return out
+}
+
+// unixTime is a time of the table (unix nanoseconds, 0 when unknown).
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }

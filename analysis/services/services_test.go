@@ -1,4 +1,4 @@
-package analysis
+package services
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-func TestServiceName(t *testing.T) {
+func TestName(t *testing.T) {
 	tests := []struct {
 		Name  string
 		Proto uint8
@@ -27,8 +27,8 @@ func TestServiceName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			if got := ServiceName(tc.Proto, tc.Port); got != tc.Want {
-				t.Errorf("ServiceName(%d, %d) = %q, want %q", tc.Proto, tc.Port, got, tc.Want)
+			if got := Name(tc.Proto, tc.Port); got != tc.Want {
+				t.Errorf("Name(%d, %d) = %q, want %q", tc.Proto, tc.Port, got, tc.Want)
 			}
 		})
 	}
@@ -43,6 +43,26 @@ func TestServiceTables(t *testing.T) {
 		}
 		if both, ok := bothPorts[k]; ok && both != name {
 			t.Errorf("%d/%d: %q in one table, %q in the other", k.port, k.proto, name, both)
+		}
+	}
+}
+
+// TestLabel: one service, one label, whichever view shows it: the
+// overview's and the rules' (rules.Service.Label) read the same.
+func TestLabel(t *testing.T) {
+	for _, tc := range []struct {
+		proto uint8
+		port  uint16
+		want  string
+	}{
+		{ingest.ProtoUDP, 53, "DNS (53/udp)"},
+		{ingest.ProtoTCP, 8443, "HTTPS alternate (8443/tcp)"},
+		{ingest.ProtoTCP, 49999, "49999/tcp"},
+		{ingest.ProtoICMP, 0, "ICMP"},
+		{47, 0, "protocol 47"},
+	} {
+		if got := Label(tc.proto, tc.port); got != tc.want {
+			t.Errorf("Label(%d, %d) = %q, want %q", tc.proto, tc.port, got, tc.want)
 		}
 	}
 }

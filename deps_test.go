@@ -102,6 +102,9 @@ var importRules = map[string]deps{
 
 	"assets":     {},
 	"app/locale": {},
+	// What a rule base was made from, described for export, for the app and
+	// the CLI: above the store and export, which never import each other.
+	"app/inputs": {Ours: []string{"analysis/workspace", "export"}},
 	// Errors in words for people, for the app and the CLI: no Fyne.
 	"app/message": {Ours: []string{"ingest", "ingest/listen", "analysis/clickhouse", "ingest/inventory",
 		"analysis/live", "analysis/policy", "analysis/workspace", "export"}},
@@ -109,7 +112,7 @@ var importRules = map[string]deps{
 	"app": {
 		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "analysis/rules", "analysis/services",
 			"analysis/summary", "ingest/demo", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
-			"export", "app/chart", "app/message"},
+			"export", "app/chart", "app/inputs", "app/message"},
 		Vendors:  []string{modFyne},
 		TestOurs: []string{"app/locale"},
 	},
@@ -118,7 +121,7 @@ var importRules = map[string]deps{
 	"": {
 		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "analysis/rules", "analysis/services",
 			"ingest/demo", "ingest/inventory", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
-			"export", "assets", "app", "app/locale", "app/message"},
+			"export", "assets", "app", "app/inputs", "app/locale", "app/message"},
 		Vendors:     []string{modFyne, modXSys},
 		TestOurs:    []string{"analysis/clickhouse/chtest"},
 		TestVendors: []string{modExcelize},
@@ -133,13 +136,6 @@ var fileRules = []struct {
 	{"", modFyne, []string{"cmd_gui.go"}}, // the CLI itself never draws
 }
 
-// debts are imports that break the layering today, each allowed until the
-// restructuring of issue 16 (item 1) removes it. Nothing may be added here.
-var debts = []struct{ Pkg, Import, Why string }{
-	{"analysis", "ingest/listen", "order.go asks listen.IsSegment whether a file is an archive segment"},
-	{"export", "analysis/workspace", "plan.go reads the store itself instead of being handed what to write"},
-}
-
 // imp is one import statement of one file.
 type imp struct {
 	Pkg, File, Path string
@@ -152,11 +148,6 @@ func TestDependencies(t *testing.T) {
 	imps := moduleImports(t)
 	for _, e := range checkImports(imps) {
 		t.Error(e)
-	}
-	for _, d := range debts {
-		if !slices.ContainsFunc(imps, func(i imp) bool { return i.Pkg == d.Pkg && i.Path == module+"/"+d.Import }) {
-			t.Logf("note: %s no longer imports %s: remove its line from debts", orMain(d.Pkg), d.Import)
-		}
 	}
 }
 
@@ -255,9 +246,7 @@ func checkOurs(i imp, r deps, where string) string {
 	if i.Test {
 		ours = slices.Concat(ours, r.TestOurs, []string{i.Pkg})
 	}
-	if slices.Contains(ours, to) || slices.ContainsFunc(debts, func(d struct{ Pkg, Import, Why string }) bool {
-		return d.Pkg == i.Pkg && d.Import == to
-	}) {
+	if slices.Contains(ours, to) {
 		return ""
 	}
 	return fmt.Sprintf("%s imports %s: %s may import %s (style.md §3: ingest → analysis → export → app → main)",
@@ -323,7 +312,13 @@ func TestCheck(t *testing.T) {
 		{"ingest parses syslog", imp{Pkg: "ingest", File: "parse.go", Path: modSyslog + "/rfc5424"}, ""},
 		{"external tests import their package", imp{Pkg: "export", File: "x_test.go", Path: ours("export"), Test: true}, ""},
 		{"export's tests use the SDKs", imp{Pkg: "export", File: "x_test.go", Path: modNtnxSDK + "/models/microseg/v4/config", Test: true}, ""},
-		{"a debt is allowed until removed", imp{Pkg: "analysis", File: "order.go", Path: ours("ingest/listen")}, ""},
+		{"the model never imports the listener", imp{Pkg: "analysis", File: "order.go", Path: ours("ingest/listen")}, "analysis may import only our ingest"},
+		{"the model never imports rules", imp{Pkg: "analysis", File: "table.go", Path: ours("analysis/rules")}, "analysis may import only our ingest"},
+		{"rules never read the store", imp{Pkg: "analysis/rules", File: "synth.go", Path: ours("analysis/workspace")}, "analysis/rules may import only"},
+		{"service names know no model", imp{Pkg: "analysis/services", File: "services.go", Path: ours("analysis")}, "analysis/services may import only our ingest"},
+		{"export never reads the store", imp{Pkg: "export", File: "plan.go", Path: ours("analysis/workspace")}, "export may import only"},
+		{"the store never imports export", imp{Pkg: "analysis/workspace", File: "info.go", Path: ours("export")}, "analysis/workspace may import only"},
+		{"rules from synthesis", imp{Pkg: "export", File: "rules.go", Path: ours("analysis/rules")}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {

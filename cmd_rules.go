@@ -98,7 +98,7 @@ func (c *cli) listOutside(rs *rules.Set, items []rules.ReviewItem) {
 			break
 		}
 		cv := rs.Item(it)
-		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, services.Label(cv.Proto, analysis.ServicePort(&cv)))
+		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, services.Label(cv.Proto, cv.DPort))
 	}
 }
 

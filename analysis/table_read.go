@@ -6,15 +6,15 @@ import "github.com/flowsleuth/flowsleuth/ingest"
 // synthesis (analysis/rules) and the dashboard (analysis/summary) read of a
 // row, without reaching into the row's layout.
 
-// Unanswered returns the sessions of row i that were never answered.
-func (t *Table) Unanswered(i int) uint64 { return t.rows[i].unanswered }
+// AnyUnanswered reports whether some session of row i was never answered.
+func (t *Table) AnyUnanswered(i int) bool { return t.rows[i].unanswered > 0 }
 
 // Packets returns the packets of row i in both directions.
 func (t *Table) Packets(i int) uint64 { return t.rows[i].origPkts + t.rows[i].replyPkts }
 
-// Unauthenticated reports whether every line of row i arrived over UDP,
-// whose sender address anyone can forge (OriginUnauthenticated).
-func (t *Table) Unauthenticated(i int) bool { return t.rows[i].flags&flagUnauthenticated != 0 }
+// OnlyUDP reports whether every line of row i arrived over UDP, whose
+// sender address anyone can forge (OriginUnauthenticated).
+func (t *Table) OnlyUDP(i int) bool { return t.rows[i].flags&flagUnauthenticated != 0 }
 
 // VendorBits returns the vendors that logged row i, as a set of bits
 // 1<<ingest.Vendor: a test of one vendor without a list.

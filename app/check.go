@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
@@ -176,7 +175,7 @@ func (v *checkView) convCell(i, col int) string {
 	case 1:
 		return withVM(c.Dst, c.DstVM)
 	case 2:
-		return services.Label(c.Proto, analysis.ServicePort(c))
+		return services.Label(c.Proto, c.DPort)
 	case 3:
 		return thousandsU(c.Sessions)
 	case 4:

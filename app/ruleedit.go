@@ -199,7 +199,7 @@ func deletedRule(id string, rs *rules.Set) string {
 	if first == nil {
 		return "rule " + id
 	}
-	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, analysis.ServicePort(first)))
+	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, first.DPort))
 	if n > 1 {
 		what += fmt.Sprintf(" and %s more %s", thousands(n-1), nounFor(uint64(n-1), "conversation"))
 	}
@@ -260,7 +260,7 @@ func groupReview(t *analysis.Table, items []rules.ReviewItem) []reviewGroup {
 		}
 		g := &out[j]
 		g.sessions += c.Sessions
-		if p := analysis.ServicePort(c); !slices.Contains(g.ports, p) {
+		if p := services.Port(c.Proto, c.DPort); !slices.Contains(g.ports, p) {
 			g.ports = append(g.ports, p)
 		}
 	}

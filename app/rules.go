@@ -377,7 +377,7 @@ func (v *rulesView) selectRule(i int) {
 		}
 		c := v.snap.Rules.Table.Conv(int(i))
 		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
-			services.Label(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
+			services.Label(c.Proto, c.DPort), plural64(c.Sessions, "session"))
 	}
 	v.evidence.SetText(printable.Text(b.String()))
 	v.samples.SetText(printable.Text(strings.Join(v.snap.Rules.Samples(r), "\n"))) // read from the workspace

@@ -2,10 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // EditOp is what a user did to the synthesised rules.
@@ -189,16 +190,6 @@ func unitePrefixes(a, b []netip.Prefix) []netip.Prefix {
 	out := slices.Concat(a, b)
 	slices.SortFunc(out, comparePrefix)
 	return slices.Compact(out)
-}
-
-// addressEndpoint is the endpoint of sorted prefixes, named after them
-// (hosts without their length).
-func addressEndpoint(ps []netip.Prefix) Endpoint {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
-	}
-	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: ps}
 }
 
 // splitRule makes one rule per port range of r, each with its own evidence.

@@ -2,10 +2,11 @@ package rules
 
 import (
 	"errors"
-	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"slices"
 	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 )
 
 // Readiness answers "was discovery long enough?": rules synthesised from

@@ -1,10 +1,11 @@
 package rules
 
 import (
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )

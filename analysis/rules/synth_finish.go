@@ -3,11 +3,11 @@ package rules
 import (
 	"cmp"
 	"fmt"
-	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"math"
 	"net/netip"
 	"slices"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // finishRule fills a rule's group members, evidence, service name, name and
@@ -113,27 +113,6 @@ func withMembers(e Endpoint, t *analysis.Table, rows []int32, src bool) Endpoint
 	return e
 }
 
-// serviceName is the IANA name shared by all of a service's ports, or "".
-func serviceName(s Service) string {
-	if !services.HasPorts(s.Proto) {
-		return services.Name(s.Proto, 0)
-	}
-	name := ""
-	for _, r := range s.Ports {
-		for p := int(r.From); p <= int(r.To); p++ {
-			n := services.Name(s.Proto, uint16(p))
-			if n == "" || (name != "" && n != name) {
-				return ""
-			}
-			name = n
-		}
-	}
-	return name
-}
-
-// Label renders a service for people: "DNS (53/udp)", "8080, 9000-9001/tcp", "ICMP".
-func (s Service) Label() string { return services.LabelPorts(s.Proto, s.PortList(), s.Name) }
-
 // describe writes "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17".
 func describe(r *Rule) string {
 	d := fmt.Sprintf("%s → %s %s — %s", r.Src.Name, r.Dst.Name, r.Service.Label(), analysis.Plural(r.Evidence.Sessions, "session"))
@@ -141,35 +120,6 @@ func describe(r *Rule) string {
 		d += fmt.Sprintf(", %s → %s", r.Evidence.First.Format("2006-01-02"), r.Evidence.Last.Format("2006-01-02"))
 	}
 	return d
-}
-
-// Admits reports whether r lets conversation c through.
-func (r *Rule) Admits(c *analysis.Conversation) bool {
-	if c.Proto != r.Service.Proto || !r.Src.Contains(c.Src) || !r.Dst.Contains(c.Dst) {
-		return false
-	}
-	if !services.HasPorts(c.Proto) {
-		return true
-	}
-	for _, p := range r.Service.Ports {
-		if c.DPort >= p.From && c.DPort <= p.To {
-			return true
-		}
-	}
-	return false
-}
-
-// Contains reports whether a is one of the endpoint's addresses.
-func (e Endpoint) Contains(a netip.Addr) bool {
-	if e.Kind == KindAny {
-		return true
-	}
-	for _, p := range e.Prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // permissiveness returns the (source, destination, port) combinations the
@@ -203,12 +153,12 @@ func (r *Rule) permissiveness(t *analysis.Table) (admitted, observed uint64) {
 			ports += uint64(p.To-p.From) + 1
 		}
 	}
-	admitted = satMul(satMul(size(r.Src, srcs), size(r.Dst, ndst)), ports)
+	admitted = satMul(satMul(addrCount(r.Src, srcs), addrCount(r.Dst, ndst)), ports)
 	return max(admitted, uint64(seen)), uint64(seen)
 }
 
-// size counts an endpoint's addresses (saturating: an IPv6 /64 is huge).
-func size(e Endpoint, seen int) uint64 {
+// addrCount counts an endpoint's addresses (saturating: an IPv6 /64 is huge).
+func addrCount(e Endpoint, seen int) uint64 {
 	if e.Kind == KindAny {
 		return uint64(seen)
 	}
@@ -251,4 +201,25 @@ func sortRules(rules []Rule) {
 		sorted[k] = rules[i]
 	}
 	copy(rules, sorted)
+}
+
+// sortRows sorts the rows of one rule's conversations as Compare orders
+// them: rows of one rule have one direction relative to the scope, so by
+// source, destination, protocol and port (then row number, for a
+// deterministic order of equal keys).
+func sortRows(t *analysis.Table, rows []int32) {
+	slices.Sort(rows) // the table's order: most often already that order
+	if !sortedRows(t, rows) {
+		slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(t.CompareEnds(int(a), int(b)), cmp.Compare(a, b)) })
+	}
+}
+
+// sortedRows reports whether rows are in the order sortRows gives.
+func sortedRows(t *analysis.Table, rows []int32) bool {
+	for j := 1; j < len(rows); j++ {
+		if t.CompareEnds(int(rows[j-1]), int(rows[j])) > 0 {
+			return false
+		}
+	}
+	return true
 }

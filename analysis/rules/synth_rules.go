@@ -1,17 +1,17 @@
 package rules
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"math"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -146,16 +146,6 @@ func bucketOf(t *analysis.Table, i int, dir ingest.Direction, srcGroup, dstGroup
 	return k
 }
 
-// endpoint returns the endpoint an address stands for: its group, or
-// itself, named after its VM when the inventory knows it.
-func (g groups) endpoint(a netip.Addr, vm string, group int32) Endpoint {
-	if group >= 0 {
-		return g.eps[group]
-	}
-	p := netip.PrefixFrom(a, a.BitLen())
-	return Endpoint{Name: cmp.Or(vm, a.String()), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
-}
-
 // rules makes a rule of each set of buckets with the same direction,
 // endpoints (the peers generalised) and protocol, in the order of their
 // first bucket, and returns the rule of each bucket. Then peers become IP
@@ -166,7 +156,7 @@ func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 	var peer []int8 // by rule: its buckets' peer side
 	for b := range bs.list {
 		bk := &bs.list[b]
-		src, dst := bs.endpoints(bk, k)
+		src, dst := bs.ends(bk, k)
 		key := ruleID(bk.key.dir, src, dst, bk.key.proto) // the peers' members tell rules apart here
 		ri, ok := index[key]
 		if !ok {
@@ -307,47 +297,8 @@ func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, 
 	}
 }
 
-// sampleRows returns the first of rows that have sample lines, as many as
-// make DefaultSamples lines (or all of them): the rows whose lines are the
-// evidence's. It reads no line: the table knows how many each row has.
-func sampleRows(t *analysis.Table, rows []int32) []int32 {
-	var out []int32
-	lines := 0
-	for _, i := range rows {
-		if lines >= analysis.DefaultSamples {
-			break
-		}
-		if n := t.SampleCount(int(i)); n > 0 {
-			out = append(out, i)
-			lines += n
-		}
-	}
-	return out
-}
-
-// sortRows sorts the rows of one rule's conversations as Compare orders
-// them: rows of one rule have one direction relative to the scope, so by
-// source, destination, protocol and port (then row number, for a
-// deterministic order of equal keys).
-func sortRows(t *analysis.Table, rows []int32) {
-	slices.Sort(rows) // the table's order: most often already that order
-	if !sortedRows(t, rows) {
-		slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(t.CompareEnds(int(a), int(b)), cmp.Compare(a, b)) })
-	}
-}
-
-// sortedRows reports whether rows are in the order sortRows gives.
-func sortedRows(t *analysis.Table, rows []int32) bool {
-	for j := 1; j < len(rows); j++ {
-		if t.CompareEnds(int(rows[j-1]), int(rows[j])) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// endpoints returns a bucket's two sides, the peer side generalised.
-func (bs buckets) endpoints(b *bucket, k Knobs) (src, dst Endpoint) {
+// ends returns a bucket's two sides, the peer side generalised.
+func (bs buckets) ends(b *bucket, k Knobs) (src, dst Endpoint) {
 	j := b.first
 	t, i := bs.t, int(bs.keep[j])
 	if b.key.peer == 1 {
@@ -434,10 +385,6 @@ func allIn(p netip.Prefix, addrs []netip.Addr) bool {
 	return true
 }
 
-func comparePrefix(a, b netip.Prefix) int {
-	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
-}
-
 // ruleID is stable across re-synthesis: it hashes what identifies the rule,
 // "direction|source key|destination key|protocol".
 func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
@@ -448,46 +395,4 @@ func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
 	b = strconv.AppendUint(append(b, '|'), uint64(proto), 10)
 	h := sha256.Sum256(b)
 	return "r-" + hex.EncodeToString(h[:5])
-}
-
-// appendEndpointKey appends "g:GROUP", "s:IPSET", "any" or "a:PREFIX,PREFIX...".
-func appendEndpointKey(b []byte, e Endpoint) []byte {
-	switch e.Kind {
-	case KindGroup:
-		return append(append(b, "g:"...), e.Group...)
-	case KindIPSet:
-		return append(append(b, "s:"...), e.Group...)
-	case KindAny:
-		return append(b, "any"...)
-	}
-	b = append(b, "a:"...)
-	for i, p := range e.Prefixes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if p == (netip.Prefix{}) {
-			b = append(b, p.String()...) // AppendTo writes nothing for it
-		} else {
-			b = p.AppendTo(b)
-		}
-	}
-	return b
-}
-
-// addPort adds a seen port, joining runs of consecutive ports into ranges.
-func addPort(rs []PortRange, p uint16) []PortRange {
-	i, found := slices.BinarySearchFunc(rs, p, func(r PortRange, p uint16) int { return cmp.Compare(r.From, p) })
-	if found || (i > 0 && rs[i-1].To >= p) {
-		return rs // already inside
-	}
-	rs = slices.Insert(rs, i, PortRange{p, p})
-	if i+1 < len(rs) && rs[i+1].From == p+1 {
-		rs[i].To = rs[i+1].To
-		rs = slices.Delete(rs, i+1, i+2)
-	}
-	if i > 0 && rs[i-1].To+1 == p {
-		rs[i-1].To = rs[i].To
-		rs = slices.Delete(rs, i, i+1)
-	}
-	return rs
 }

@@ -1,7 +1,12 @@
 package rules
 
-import "github.com/flowsleuth/flowsleuth/analysis"
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
 
 // ReviewReasons returns, for each conversation, why synthesis with k lists
 // it for review instead of making a rule of it, or "" when it makes a rule
@@ -21,7 +26,7 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 	}
 	unansweredPorts := make(map[pair]int)
 	for i := range t.Len() {
-		if t.Unanswered(i) > 0 {
+		if t.AnyUnanswered(i) {
 			unansweredPorts[pairOf(i)]++
 		}
 	}
@@ -37,7 +42,7 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 			continue
 		}
 		n := 0
-		if t.Unanswered(i) > 0 {
+		if t.AnyUnanswered(i) {
 			n = unansweredPorts[pairOf(i)]
 		}
 		switch {
@@ -47,7 +52,7 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 			reasons[i] = "never answered (probable scan or dead service)"
 		case onlyBlocked(t.Actions(i)):
 			reasons[i] = "only seen dropped"
-		case t.Unauthenticated(i):
+		case t.OnlyUDP(i):
 			reasons[i] = reasonUnauthenticated
 		}
 	}
@@ -58,3 +63,71 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 // over UDP.
 const reasonUnauthenticated = "received only over UDP, whose sender address anyone can forge " +
 	"(have the hosts send over TCP, or TLS with client certificates)"
+
+// triaged is what triage keeps (row numbers), with each kept
+// conversation's direction relative to the scope, and what it puts aside.
+type triaged struct {
+	keep    []int32
+	dirs    []ingest.Direction // by index in keep
+	review  []ReviewItem
+	outside []ReviewItem
+}
+
+// triage separates the conversations a user excluded, those outside the
+// scope, and suspect traffic (ReviewReasons: never answered, only dropped,
+// or part of a port scan), in that order.
+func triage(t *analysis.Table, k Knobs) triaged {
+	reasons := ReviewReasons(t, k)
+	tr := triaged{keep: make([]int32, 0, t.Len()), dirs: make([]ingest.Direction, 0, t.Len())}
+	for i := range t.Len() {
+		if len(k.Exclude) > 0 {
+			if _, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
+				tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
+				continue
+			}
+		}
+		dir := scopeDirection(t, i, k.Focus)
+		if dir == ingest.DirUnknown {
+			tr.outside = append(tr.outside, ReviewItem{Row: int32(i), Reason: OutsideReason})
+			continue
+		}
+		if reasons[i] != "" {
+			tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
+			continue
+		}
+		tr.keep = append(tr.keep, int32(i))
+		tr.dirs = append(tr.dirs, dir)
+	}
+	return tr
+}
+
+// scopeDirection is row i's direction relative to the focus, or without
+// one its direction relative to the monitored set.
+func scopeDirection(t *analysis.Table, i int, focus []netip.Prefix) ingest.Direction {
+	if len(focus) == 0 {
+		return t.Direction(i)
+	}
+	return analysis.DirectionOf(inPrefixes(focus, t.Src(i)), inPrefixes(focus, t.Dst(i)))
+}
+
+// excluded returns the excluded prefix holding src or dst.
+func excluded(ps []netip.Prefix, src, dst netip.Addr) (netip.Prefix, bool) {
+	for _, p := range ps {
+		if p.Contains(src) || p.Contains(dst) {
+			return p, true
+		}
+	}
+	return netip.Prefix{}, false
+}
+
+func onlyBlocked(as []ingest.Action) bool {
+	if len(as) == 0 {
+		return false
+	}
+	for _, a := range as {
+		if a != ingest.ActionDrop && a != ingest.ActionReject {
+			return false
+		}
+	}
+	return true
+}

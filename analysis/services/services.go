@@ -42,9 +42,19 @@ func Name(proto uint8, port uint16) string {
 // UDP); the others (ICMP, GRE, …) are one service each.
 func HasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
 
+// Port is the port that identifies the service of a protocol and
+// destination port: the port, or 0 for ICMP, whose types are one service.
+func Port(proto uint8, dport uint16) uint16 {
+	if proto == ingest.ProtoICMP || proto == ingest.ProtoICMPv6 {
+		return 0
+	}
+	return dport
+}
+
 // Label names the service of one protocol and destination port, the one
 // format people read everywhere: "DNS (53/udp)", "8443/tcp", "ICMP",
-// "protocol 47".
+// "protocol 47". The port of a protocol without ports (an ICMP type) is
+// not shown.
 func Label(proto uint8, port uint16) string {
 	return LabelPorts(proto, strconv.Itoa(int(port)), Name(proto, port))
 }

@@ -59,10 +59,24 @@ func TestLabel(t *testing.T) {
 		{ingest.ProtoTCP, 8443, "HTTPS alternate (8443/tcp)"},
 		{ingest.ProtoTCP, 49999, "49999/tcp"},
 		{ingest.ProtoICMP, 0, "ICMP"},
+		{ingest.ProtoICMP, 8, "ICMP"},
+		{ingest.ProtoICMPv6, 128, "ICMPv6"},
 		{47, 0, "protocol 47"},
 	} {
 		if got := Label(tc.proto, tc.port); got != tc.want {
 			t.Errorf("Label(%d, %d) = %q, want %q", tc.proto, tc.port, got, tc.want)
+		}
+	}
+}
+
+// TestPort: the ICMP types are one service; other ports stay.
+func TestPort(t *testing.T) {
+	for _, tc := range []struct {
+		proto       uint8
+		dport, want uint16
+	}{{ingest.ProtoICMP, 8, 0}, {ingest.ProtoICMPv6, 128, 0}, {ingest.ProtoTCP, 443, 443}, {ingest.ProtoUDP, 53, 53}} {
+		if got := Port(tc.proto, tc.dport); got != tc.want {
+			t.Errorf("Port(%d, %d) = %d, want %d", tc.proto, tc.dport, got, tc.want)
 		}
 	}
 }

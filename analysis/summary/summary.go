@@ -1,3 +1,6 @@
+// Package summary is the dashboard of a set of conversations
+// (analysis.Table): totals, traffic per tag and direction, the top services
+// and peers, sessions per hour and new conversations per day.
 package summary
 
 import (

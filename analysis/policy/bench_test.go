@@ -15,7 +15,7 @@ import (
 )
 
 // benchConversations makes n distinct conversations shaped like make
-// bench's million-conversation workspace (analysis/bench_test.go): unique
+// bench's million-conversation workspace (analysis/rules/bench_test.go): unique
 // sources in 10/8, 200 destinations 172.16.x.1, 50,000 ports, half inbound
 // and half outbound, one in 15 never answered.
 func benchConversations(n int) []analysis.Conversation {

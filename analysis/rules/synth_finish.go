@@ -24,7 +24,7 @@ func finishRule(t *analysis.Table, r *Rule) {
 	r.Src = withMembers(r.Src, t, e.Rows, true)
 	r.Dst = withMembers(r.Dst, t, e.Rows, false)
 	var first, last int64
-	seen := map[int]bool{}
+	seen := map[uint32]bool{}
 	var hosts hostSet
 	for _, row := range e.Rows {
 		i := int(row)
@@ -36,9 +36,9 @@ func finishRule(t *analysis.Table, r *Rule) {
 			first = f
 		}
 		last = max(last, t.LastNano(i))
-		if set := t.HostSet(i); !seen[set] {
+		if set := uint32(t.HostSet(i)); !seen[set] {
 			seen[set] = true
-			for _, h := range t.HostSetOf(set) {
+			for _, h := range t.HostSetOf(int(set)) {
 				hosts.add(h)
 			}
 		}

@@ -18,11 +18,14 @@ import (
 // (check: no observed conversation outside review may be blocked).
 func ReviewReasons(t *analysis.Table, k Knobs) []string {
 	k = k.withDefaults()
-	type pair struct{ src, dst addrKey }
-	pairOf := func(i int) (p pair) {
-		p.src.hi, p.src.lo, p.src.is4 = t.SrcIP(i)
-		p.dst.hi, p.dst.lo, p.dst.is4 = t.DstIP(i)
-		return p
+	type pair struct {
+		src, dst [2]uint64
+		fam      uint8 // which are IPv4
+	}
+	pairOf := func(i int) pair {
+		shi, slo, s4 := t.SrcIP(i)
+		dhi, dlo, d4 := t.DstIP(i)
+		return pair{[2]uint64{shi, slo}, [2]uint64{dhi, dlo}, uint8(btoi(s4)) | uint8(btoi(d4))<<1}
 	}
 	unansweredPorts := make(map[pair]int)
 	for i := range t.Len() {
@@ -130,4 +133,11 @@ func onlyBlocked(as []ingest.Action) bool {
 		}
 	}
 	return true
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// VMware NSX (NSX-T 3.x, NSX 4.x) Policy API body, from a RuleSet: one PATCH
+// VMware NSX (NSX-T 3.x, NSX 4.x) Policy API body, from a rules.Set: one PATCH
 // /policy/api/v1/infra (hierarchical API) holding our Services and, under
 // the default domain (a ChildResourceReference, which leaves the domain as
 // it is), the Groups FlowSleuth must create and one Application-category

@@ -12,7 +12,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// A RuleSet sorted into Nutanix secured groups and allow lists (see the
+// A rules.Set sorted into Nutanix secured groups and allow lists (see the
 // mapping in nutanix.go).
 
 // nxPeer is one Nutanix allow-list peer: any address, a category set
@@ -114,7 +114,7 @@ type nxEntry struct {
 	names []string // the names of the rules it holds, when several rules give the same entry
 }
 
-// nxPlan is a RuleSet sorted into Nutanix secured groups and allow lists.
+// nxPlan is a rules.Set sorted into Nutanix secured groups and allow lists.
 type nxPlan struct {
 	groups  map[string]*nxGroup
 	entries []nxEntry

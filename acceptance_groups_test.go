@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // The objects an admin finds in NSX and Prism after importing the demo's
@@ -81,11 +81,11 @@ func readNSXIPSets(t *testing.T, path string) nsxIPSets {
 }
 
 // ipSetMembers returns the distinct member lists of the rules' IP sets.
-func ipSetMembers(rs analysis.RuleSet) map[string]bool {
+func ipSetMembers(rs rules.Set) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range rs.Rules {
-		for _, e := range []analysis.Endpoint{r.Src, r.Dst} {
-			if e.Kind == analysis.KindIPSet {
+		for _, e := range []rules.Endpoint{r.Src, r.Dst} {
+			if e.Kind == rules.KindIPSet {
 				var ips []string
 				for _, p := range e.Prefixes {
 					ips = append(ips, strings.TrimSuffix(p.String(), "/32"))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
@@ -73,7 +74,7 @@ func (b *books) export(t *testing.T, args ...string) {
 }
 
 // rules synthesises the workspace's rules, as the export did.
-func (b *books) rules(t *testing.T) analysis.RuleSet {
+func (b *books) rules(t *testing.T) rules.Set {
 	t.Helper()
 	ws, err := workspace.Open(b.ws)
 	if err != nil {
@@ -84,7 +85,7 @@ func (b *books) rules(t *testing.T) analysis.RuleSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, _, err := ws.Synthesize(context.Background(), convs, analysis.Knobs{})
+	rs, _, err := ws.Synthesize(context.Background(), convs, rules.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func (b *books) vm(prefix string) []netip.Addr {
 }
 
 // observed returns the conversations the rules were made of.
-func observed(rs analysis.RuleSet) []analysis.Conversation {
+func observed(rs rules.Set) []analysis.Conversation {
 	var out []analysis.Conversation
 	for _, r := range rs.Rules {
 		out = append(out, rs.Flows(&r)...)
@@ -147,7 +148,7 @@ type probe struct {
 // demo never showed between them (between the tiers: the NSX demo shows web
 // reaching the databases on 3306 and 5432, which the rules then allow
 // between the tiers), and the scanners' probes of the logs.
-func (b *books) probes(t *testing.T, rs analysis.RuleSet) []probe {
+func (b *books) probes(t *testing.T, rs rules.Set) []probe {
 	t.Helper()
 	class := func(a netip.Addr) string { // a tier, or the address itself
 		for _, prefix := range []string{"web-", "app-", "db-"} {
@@ -199,7 +200,7 @@ func (b *books) probes(t *testing.T, rs analysis.RuleSet) []probe {
 
 // judge checks a program: observed conversations allowed, probes denied;
 // denied says what must have denied them.
-func judge(t *testing.T, name string, p *policy.Program, rs analysis.RuleSet, probes []probe, denied func(policy.Verdict) bool) {
+func judge(t *testing.T, name string, p *policy.Program, rs rules.Set, probes []probe, denied func(policy.Verdict) bool) {
 	t.Helper()
 	obs := observed(rs)
 	if len(obs) < 100 {
@@ -332,10 +333,10 @@ func worldContains(t *testing.T, seed int, vms []inventory.VM) bool {
 // observed conversation tagged, at each enforcement point that passed it,
 // with the tag of the rule that did, and checks that synthesis from those
 // logs alone names every tier's addresses apart.
-func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs analysis.RuleSet, body nsxBody) {
+func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs rules.Set, body nsxBody) {
 	t.Helper()
 	obs := observed(rs)
-	rules := p.Rules()
+	refs := p.Rules()
 	next := make([]analysis.Conversation, 0, len(obs))
 	for i, v := range p.Evaluate(analysis.NewTable(obs)) {
 		c := obs[i]
@@ -343,11 +344,11 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs analysis.
 		c.Vendors = []ingest.Vendor{ingest.NSXT}
 		src, dst := false, false
 		for _, h := range v.Hits {
-			if h < 0 || rules[h].Implicit || body.tags[rules[h].ID] == "" {
+			if h < 0 || refs[h].Implicit || body.tags[refs[h].ID] == "" {
 				continue
 			}
-			dir := map[string]ingest.Direction{"OUT": ingest.DirOutbound, "IN": ingest.DirInbound, "IN_OUT": ingest.DirIntra}[body.dirs[rules[h].ID]]
-			c.Tags = append(c.Tags, analysis.Tag{Name: body.tags[rules[h].ID], Direction: dir})
+			dir := map[string]ingest.Direction{"OUT": ingest.DirOutbound, "IN": ingest.DirInbound, "IN_OUT": ingest.DirIntra}[body.dirs[refs[h].ID]]
+			c.Tags = append(c.Tags, analysis.Tag{Name: body.tags[refs[h].ID], Direction: dir})
 			src = src || dir != ingest.DirInbound
 			dst = dst || dir != ingest.DirOutbound
 		}
@@ -361,7 +362,7 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs analysis.
 			tier[a] = prefix
 		}
 	}
-	again := analysis.Synthesize(analysis.NewTable(next), analysis.Knobs{})
+	again := rules.Synthesize(analysis.NewTable(next), rules.Knobs{})
 	names := map[string]bool{}
 	for _, r := range again.Rules {
 		for _, e := range r.Monitored() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
@@ -157,7 +158,7 @@ func workspaceExclusions(wsPath string, ex []netip.Prefix) ([]netip.Prefix, erro
 	if err != nil {
 		return nil, err
 	}
-	more, err := analysis.Exclusions(edits)
+	more, err := rules.Exclusions(edits)
 	return append(ex, more...), err
 }
 
@@ -216,7 +217,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 
 // checkPolicies runs the check (and the comparison) and writes it; the
 // error says how many observed conversations would break.
-func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs *analysis.Table) error {
+func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, wsPath string, files []string, convs *analysis.Table) error {
 	src, err := f.sources(wsPath, files)
 	if err != nil {
 		return err
@@ -249,8 +250,8 @@ func (c *cli) checkPolicies(f *checkFlags, k analysis.Knobs, wsPath string, file
 
 // checkWorkbook writes the workbook of the conversations, their rules (with
 // the workspace's edits when reading it) and the check.
-func (c *cli) checkWorkbook(path string, x *export.WhatIf, k analysis.Knobs, wsPath string, files []string) error {
-	rs := analysis.Synthesize(x.Convs, k)
+func (c *cli) checkWorkbook(path string, x *export.WhatIf, k rules.Knobs, wsPath string, files []string) error {
+	rs := rules.Synthesize(x.Convs, k)
 	if len(files) == 0 {
 		ws, err := openWorkspaceToRead(wsPath)
 		if err != nil {
@@ -284,7 +285,7 @@ func brokenSessions(convs *analysis.Table, idx []int) uint64 {
 
 // readiness runs the hold-out: rules from before the cut (with the
 // workspace's edits when reading it) replayed on the rest.
-func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []string, convs *analysis.Table) error {
+func (c *cli) readiness(f *checkFlags, k rules.Knobs, wsPath string, files []string, convs *analysis.Table) error {
 	var cut time.Time
 	var err error
 	if f.holdoutFrom != "" {
@@ -296,12 +297,12 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 		if derr != nil {
 			return usagef("--holdout: %v", derr)
 		}
-		if cut, err = analysis.HoldoutCut(convs, d); err != nil {
+		if cut, err = rules.HoldoutCut(convs, d); err != nil {
 			return err
 		}
 	}
-	synth := func(before *analysis.Table) (analysis.RuleSet, error) {
-		return analysis.Synthesize(before, k), nil
+	synth := func(before *analysis.Table) (rules.Set, error) {
+		return rules.Synthesize(before, k), nil
 	}
 	if len(files) == 0 {
 		ws, werr := openWorkspaceToRead(wsPath)
@@ -309,12 +310,12 @@ func (c *cli) readiness(f *checkFlags, k analysis.Knobs, wsPath string, files []
 			return werr
 		}
 		defer ws.Close()
-		synth = func(before *analysis.Table) (analysis.RuleSet, error) {
+		synth = func(before *analysis.Table) (rules.Set, error) {
 			rs, _, err := ws.Synthesize(context.Background(), before, k)
 			return rs, err
 		}
 	}
-	r, err := analysis.CheckReadiness(convs, cut, k, synth)
+	r, err := rules.CheckReadiness(convs, cut, k, synth)
 	if err != nil {
 		return fmt.Errorf("readiness with the cut at %s: %w", cut.UTC().Format(time.RFC3339), err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 )
@@ -45,10 +47,10 @@ func (c *cli) rulesCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	table := func(w io.Writer, rs analysis.RuleSet) error {
+	table := func(w io.Writer, rs rules.Set) error {
 		return export.WriteRulesTable(w, rs, c.tableOptions(*wide))
 	}
-	write, ok := map[string]func(io.Writer, analysis.RuleSet) error{
+	write, ok := map[string]func(io.Writer, rules.Set) error{
 		"table": table, "csv": export.WriteRulesCSV, "json": export.WriteRulesJSON,
 	}[*format]
 	if !ok {
@@ -80,7 +82,7 @@ func (c *cli) rulesCmd(args []string) error {
 
 // listOutside lists, on standard error, the conversations outside the scope
 // that a CSV of rules cannot hold.
-func (c *cli) listOutside(rs *analysis.RuleSet, items []analysis.ReviewItem) {
+func (c *cli) listOutside(rs *rules.Set, items []rules.ReviewItem) {
 	if len(items) == 0 {
 		return
 	}
@@ -96,7 +98,7 @@ func (c *cli) listOutside(rs *analysis.RuleSet, items []analysis.ReviewItem) {
 			break
 		}
 		cv := rs.Item(it)
-		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, analysis.ServiceLabel(cv.Proto, analysis.ServicePort(&cv)))
+		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, services.Label(cv.Proto, cv.DPort))
 	}
 }
 
@@ -115,7 +117,7 @@ func (c *cli) ruleEditCmd(args []string) error {
 	}
 	defer ws.Close()
 	ctx := context.Background()
-	var e analysis.Edit
+	var e rules.Edit
 	switch {
 	case args[0] == "edits" && len(rest) == 0:
 		return c.listEdits(ctx, ws)
@@ -129,21 +131,21 @@ func (c *cli) ruleEditCmd(args []string) error {
 		if _, perr := analysis.ParsePeer(rest[0]); perr != nil {
 			return usagef("exclude: %v", perr)
 		}
-		e = analysis.Edit{Op: analysis.EditExclude, Arg: rest[0]}
+		e = rules.Edit{Op: rules.EditExclude, Arg: rest[0]}
 	case args[0] == "edit" && len(rest) >= 2:
-		e = analysis.Edit{Rule: rest[0], Op: analysis.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
+		e = rules.Edit{Rule: rest[0], Op: rules.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
 		if err := checkEdit(e); err != nil {
 			return err
 		}
-		if e.Op == analysis.EditMerge && e.Arg == e.Rule {
+		if e.Op == rules.EditMerge && e.Arg == e.Rule {
 			return usagef("a rule cannot be merged into itself")
 		}
 		rs, _, err := c.currentRules(ctx, ws)
 		if err != nil {
 			return err
 		}
-		for _, id := range []string{e.Rule, map[bool]string{true: e.Arg}[e.Op == analysis.EditMerge]} {
-			if id != "" && !slices.ContainsFunc(rs.Rules, func(r analysis.Rule) bool { return r.ID == id }) {
+		for _, id := range []string{e.Rule, map[bool]string{true: e.Arg}[e.Op == rules.EditMerge]} {
+			if id != "" && !slices.ContainsFunc(rs.Rules, func(r rules.Rule) bool { return r.ID == id }) {
 				return fmt.Errorf("no rule %s in the workspace's current rules (see 'flowsleuth rules')", id)
 			}
 		}
@@ -159,13 +161,13 @@ func (c *cli) ruleEditCmd(args []string) error {
 }
 
 // checkEdit refuses edits that miss or have a stray argument.
-func checkEdit(e analysis.Edit) error {
+func checkEdit(e rules.Edit) error {
 	switch e.Op {
-	case analysis.EditRename, analysis.EditDescribe, analysis.EditMerge:
+	case rules.EditRename, rules.EditDescribe, rules.EditMerge:
 		if e.Arg == "" {
 			return usagef("edit %s needs an argument", e.Op)
 		}
-	case analysis.EditDelete, analysis.EditSplit:
+	case rules.EditDelete, rules.EditSplit:
 		if e.Arg != "" {
 			return usagef("edit %s takes no argument", e.Op)
 		}
@@ -177,20 +179,20 @@ func checkEdit(e analysis.Edit) error {
 
 // currentRules synthesises the workspace's rules (of the store's
 // conversations with --store) with its edits replayed.
-func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (analysis.RuleSet, []analysis.EditResult, error) {
+func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (rules.Set, []rules.EditResult, error) {
 	edits, err := ws.Edits(ctx)
 	if err != nil {
-		return analysis.RuleSet{}, nil, err
+		return rules.Set{}, nil, err
 	}
 	t, err := c.workspaceOrStore(ctx, ws)
 	if err != nil {
-		return analysis.RuleSet{}, nil, err
+		return rules.Set{}, nil, err
 	}
-	k := analysis.Knobs{}
-	if k.Exclude, err = analysis.Exclusions(edits); err != nil {
-		return analysis.RuleSet{}, nil, err
+	k := rules.Knobs{}
+	if k.Exclude, err = rules.Exclusions(edits); err != nil {
+		return rules.Set{}, nil, err
 	}
-	rs, results := analysis.ApplyEdits(analysis.Synthesize(t, k), edits)
+	rs, results := rules.ApplyEdits(rules.Synthesize(t, k), edits)
 	return rs, results, nil
 }
 

@@ -45,7 +45,7 @@ type deps struct {
 	TestOurs, TestVendors []string
 }
 
-var rules = map[string]deps{
+var importRules = map[string]deps{
 	// ingest: readers, framing, parsers. Nothing of ours.
 	"ingest":           {Vendors: []string{modSyslog}},
 	"ingest/printable": {},
@@ -56,15 +56,28 @@ var rules = map[string]deps{
 	"ingest/inventory": {Vendors: []string{modExcelize}},
 	// The demo generator writes vendor log lines, the parsers' inverse: ingest
 	// only. Its tests read the lines back through the model.
-	"ingest/demo": {Ours: []string{"ingest"}, TestOurs: []string{"analysis", "ingest/inventory"}},
+	"ingest/demo": {Ours: []string{"ingest"}, TestOurs: []string{"analysis", "analysis/rules", "ingest/inventory"}},
 
-	// The model, sessions, conversations, rule synthesis.
+	// The model: events, sessions, conversations, the Table.
 	"analysis":              {Ours: []string{"ingest"}, TestOurs: []string{"analysis/analysistest", "ingest/demo"}},
 	"analysis/analysistest": {Ours: []string{"ingest", "analysis"}},
-	"analysis/policy":       {Ours: []string{"ingest", "analysis", "ingest/inventory"}, TestOurs: []string{"analysis/analysistest"}},
-	// The workspace store: the model, SQLite.
+	// Service names and labels: protocols and ports, nothing of the model.
+	"analysis/services": {Ours: []string{"ingest"}},
+	// Rules: synthesis from the model, edits, review, readiness.
+	"analysis/rules": {
+		Ours:     []string{"ingest", "analysis", "analysis/services"},
+		TestOurs: []string{"analysis/analysistest", "ingest/demo"},
+	},
+	// The dashboard's summary of the model.
+	"analysis/summary": {Ours: []string{"ingest", "analysis", "analysis/services"}},
+	// Policy evaluation: the model; its tests compare with synthesis.
+	"analysis/policy": {
+		Ours:     []string{"ingest", "analysis", "ingest/inventory"},
+		TestOurs: []string{"analysis/analysistest", "analysis/rules"},
+	},
+	// The workspace store: the model, the rule edits it keeps, SQLite.
 	"analysis/workspace": {
-		Ours: []string{"ingest", "analysis", "ingest/inventory"}, Vendors: []string{modSQLite, modCompress, modXSys},
+		Ours: []string{"ingest", "analysis", "analysis/rules", "ingest/inventory"}, Vendors: []string{modSQLite, modCompress, modXSys},
 		TestOurs: []string{"analysis/analysistest", "ingest/demo"},
 	},
 	// The shared store: the model, ClickHouse; its tests start a server.
@@ -76,12 +89,12 @@ var rules = map[string]deps{
 	// The listener's wiring into a workspace.
 	"analysis/live": {
 		Ours:     []string{"ingest", "ingest/listen", "analysis", "analysis/workspace"},
-		TestOurs: []string{"analysis/analysistest", "ingest/demo"},
+		TestOurs: []string{"analysis/analysistest", "analysis/rules", "ingest/demo"},
 	},
 
 	// Spreadsheets and vendor JSON. The vendor SDKs validate bodies in tests only.
 	"export": {
-		Ours:        []string{"ingest", "ingest/printable", "analysis", "analysis/policy"},
+		Ours:        []string{"ingest", "ingest/printable", "analysis", "analysis/rules", "analysis/services", "analysis/policy"},
 		Vendors:     []string{modExcelize},
 		TestOurs:    []string{"ingest/inventory"},
 		TestVendors: []string{modNtnxSDK, modNSXSDK},
@@ -89,22 +102,26 @@ var rules = map[string]deps{
 
 	"assets":     {},
 	"app/locale": {},
+	// What a rule base was made from, described for export, for the app and
+	// the CLI: above the store and export, which never import each other.
+	"app/inputs": {Ours: []string{"analysis/workspace", "export"}},
 	// Errors in words for people, for the app and the CLI: no Fyne.
 	"app/message": {Ours: []string{"ingest", "ingest/listen", "analysis/clickhouse", "ingest/inventory",
 		"analysis/live", "analysis/policy", "analysis/workspace", "export"}},
 	"app/chart": {Ours: []string{"ingest/printable"}, Vendors: []string{modFyne}, TestOurs: []string{"app/locale"}},
 	"app": {
-		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "ingest/demo", "analysis/live",
-			"analysis/policy", "analysis/workspace", "analysis/clickhouse", "export", "app/chart", "app/message"},
+		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "analysis/rules", "analysis/services",
+			"analysis/summary", "ingest/demo", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
+			"export", "app/chart", "app/inputs", "app/message"},
 		Vendors:  []string{modFyne},
 		TestOurs: []string{"app/locale"},
 	},
 	// The CLI and the app's start: everything. Fyne only where the app starts
 	// (fileRules).
 	"": {
-		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "ingest/demo", "ingest/inventory",
-			"analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse", "export", "assets",
-			"app", "app/locale", "app/message"},
+		Ours: []string{"ingest", "ingest/listen", "ingest/printable", "analysis", "analysis/rules", "analysis/services",
+			"ingest/demo", "ingest/inventory", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
+			"export", "assets", "app", "app/inputs", "app/locale", "app/message"},
 		Vendors:     []string{modFyne, modXSys},
 		TestOurs:    []string{"analysis/clickhouse/chtest"},
 		TestVendors: []string{modExcelize},
@@ -119,13 +136,6 @@ var fileRules = []struct {
 	{"", modFyne, []string{"cmd_gui.go"}}, // the CLI itself never draws
 }
 
-// debts are imports that break the layering today, each allowed until the
-// restructuring of issue 16 (item 1) removes it. Nothing may be added here.
-var debts = []struct{ Pkg, Import, Why string }{
-	{"analysis", "ingest/listen", "order.go asks listen.IsSegment whether a file is an archive segment"},
-	{"export", "analysis/workspace", "plan.go reads the store itself instead of being handed what to write"},
-}
-
 // imp is one import statement of one file.
 type imp struct {
 	Pkg, File, Path string
@@ -138,11 +148,6 @@ func TestDependencies(t *testing.T) {
 	imps := moduleImports(t)
 	for _, e := range checkImports(imps) {
 		t.Error(e)
-	}
-	for _, d := range debts {
-		if !slices.ContainsFunc(imps, func(i imp) bool { return i.Pkg == d.Pkg && i.Path == module+"/"+d.Import }) {
-			t.Logf("note: %s no longer imports %s: remove its line from debts", orMain(d.Pkg), d.Import)
-		}
 	}
 }
 
@@ -208,7 +213,7 @@ func checkImports(imps []imp) []string {
 
 // check returns what is wrong with import i, or "".
 func check(i imp) string {
-	r, ok := rules[i.Pkg]
+	r, ok := importRules[i.Pkg]
 	where := filepath.Join(i.Pkg, i.File)
 	switch {
 	case !ok:
@@ -241,9 +246,7 @@ func checkOurs(i imp, r deps, where string) string {
 	if i.Test {
 		ours = slices.Concat(ours, r.TestOurs, []string{i.Pkg})
 	}
-	if slices.Contains(ours, to) || slices.ContainsFunc(debts, func(d struct{ Pkg, Import, Why string }) bool {
-		return d.Pkg == i.Pkg && d.Import == to
-	}) {
+	if slices.Contains(ours, to) {
 		return ""
 	}
 	return fmt.Sprintf("%s imports %s: %s may import %s (style.md §3: ingest → analysis → export → app → main)",
@@ -309,7 +312,13 @@ func TestCheck(t *testing.T) {
 		{"ingest parses syslog", imp{Pkg: "ingest", File: "parse.go", Path: modSyslog + "/rfc5424"}, ""},
 		{"external tests import their package", imp{Pkg: "export", File: "x_test.go", Path: ours("export"), Test: true}, ""},
 		{"export's tests use the SDKs", imp{Pkg: "export", File: "x_test.go", Path: modNtnxSDK + "/models/microseg/v4/config", Test: true}, ""},
-		{"a debt is allowed until removed", imp{Pkg: "analysis", File: "order.go", Path: ours("ingest/listen")}, ""},
+		{"the model never imports the listener", imp{Pkg: "analysis", File: "order.go", Path: ours("ingest/listen")}, "analysis may import only our ingest"},
+		{"the model never imports rules", imp{Pkg: "analysis", File: "table.go", Path: ours("analysis/rules")}, "analysis may import only our ingest"},
+		{"rules never read the store", imp{Pkg: "analysis/rules", File: "synth.go", Path: ours("analysis/workspace")}, "analysis/rules may import only"},
+		{"service names know no model", imp{Pkg: "analysis/services", File: "services.go", Path: ours("analysis")}, "analysis/services may import only our ingest"},
+		{"export never reads the store", imp{Pkg: "export", File: "plan.go", Path: ours("analysis/workspace")}, "export may import only"},
+		{"the store never imports export", imp{Pkg: "analysis/workspace", File: "info.go", Path: ours("export")}, "analysis/workspace may import only"},
+		{"rules from synthesis", imp{Pkg: "export", File: "rules.go", Path: ours("analysis/rules")}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {

@@ -12,24 +12,25 @@ import (
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 )
 
 // knobFlags are the rule synthesis settings.
 type knobFlags struct {
-	k        analysis.Knobs
+	k        rules.Knobs
 	focus    string
 	appCats  string
 	resolved bool
 }
 
 func (f *knobFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&f.k.CollapseMin, "collapse-min", analysis.DefaultCollapseMin,
+	fs.IntVar(&f.k.CollapseMin, "collapse-min", rules.DefaultCollapseMin,
 		"collapse outside peers into a prefix when at least this many hosts of a /24 were seen...")
-	fs.Float64Var(&f.k.CollapseCoverage, "collapse-coverage", analysis.DefaultCollapseCoverage,
+	fs.Float64Var(&f.k.CollapseCoverage, "collapse-coverage", rules.DefaultCollapseCoverage,
 		"...and they fill at least this percentage of the prefix")
-	fs.IntVar(&f.k.AnyPeers, "any-peers", analysis.DefaultAnyPeers, "use Any when more peers than this use one service")
-	fs.IntVar(&f.k.ScanPorts, "scan-ports", analysis.DefaultScanPorts,
+	fs.IntVar(&f.k.AnyPeers, "any-peers", rules.DefaultAnyPeers, "use Any when more peers than this use one service")
+	fs.IntVar(&f.k.ScanPorts, "scan-ports", rules.DefaultScanPorts,
 		"treat a source reaching this many unanswered ports of one host as a port scan")
 	fs.BoolVar(&f.k.IncludeSuspect, "include-suspect", false, "make rules of suspect traffic too instead of listing it for review")
 	fs.StringVar(&f.focus, "focus", "", "only conversations with an end in these addresses, CIDRs or inventory VMs (comma separated);\n"+
@@ -85,14 +86,14 @@ func (f *knobFlags) resolve(wsPath string) error {
 // ruleSet synthesises the rules of files, or of the workspace with its
 // edits replayed; the rule set's table holds the conversations. Call done
 // once the rule set is written (see conversations).
-func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []string, since, until string) (*analysis.RuleSet, func(), error) {
+func (c *cli) ruleSet(mf *modelFlags, k rules.Knobs, wsPath string, files []string, since, until string) (*rules.Set, func(), error) {
 	c.samples = true // rules keep sample lines as evidence
 	t, done, err := c.conversations(mf, wsPath, files, since, until)
 	if t == nil && err != nil {
 		return nil, nil, err
 	}
-	var rs analysis.RuleSet
-	var results []analysis.EditResult
+	var rs rules.Set
+	var results []rules.EditResult
 	if len(files) == 0 && !c.storeWithoutWorkspace(wsPath) {
 		ws, werr := openWorkspaceToRead(wsPath)
 		if werr != nil {
@@ -106,7 +107,7 @@ func (c *cli) ruleSet(mf *modelFlags, k analysis.Knobs, wsPath string, files []s
 			return nil, nil, werr
 		}
 	} else {
-		rs = analysis.Synthesize(t, k)
+		rs = rules.Synthesize(t, k)
 	}
 	for _, r := range results {
 		if !r.Applied {

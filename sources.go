@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse"
+	"github.com/flowsleuth/flowsleuth/app/inputs"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -33,7 +34,7 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 	if err != nil {
 		return nil, err
 	}
-	return export.WorkspaceSources(srcs), nil
+	return inputs.Workspace(srcs), nil
 }
 
 // fileSources describes the files read without a workspace, with what

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
-	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
 
 // peekLines and peekBytes bound how far InTimeOrder reads into a file for
@@ -59,14 +58,14 @@ func InTimeOrder(files []string, opts ...ingest.Option) []string {
 // segmentsInArrivalOrder puts a listener's archive segments among files,
 // where the sort by first event left them, back in the order of their
 // names. A segment holds lines in the order they arrived and is named
-// after when it was opened (listen.IsSegment); its first line may carry an
+// after when it was opened (ingest.IsSegment); its first line may carry an
 // earlier time than the segment before (a host whose clock lags), and read
 // in that order a connection straddling the two counted twice.
 func segmentsInArrivalOrder(files []string) {
 	var at []int
 	var segs []string
 	for i, f := range files {
-		if listen.IsSegment(f) {
+		if ingest.IsSegment(f) {
 			at = append(at, i)
 			segs = append(segs, f)
 		}

@@ -9,23 +9,11 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
-	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // addLines parses lines into m.
-func addLines(t *testing.T, m *analysis.Model, lines []string) {
-	t.Helper()
-	p := ingest.NewParser()
-	for _, l := range lines {
-		var ev ingest.Event
-		if b, err := p.Parse([]byte(l), &ev); b == ingest.Parsed {
-			m.Add(&ev)
-		} else if b == ingest.Malformed {
-			t.Fatalf("%v: %s", err, l)
-		}
-	}
-}
+func addLines(t *testing.T, m *analysis.Model, lines []string) { analysistest.AddLines(t, m, lines) }
 
 // mergeStates merges state lists by conversation key.
 func mergeStates(lists ...[]analysis.ConvState) []analysis.ConvState {

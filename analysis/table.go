@@ -160,7 +160,7 @@ func (t *Table) Direction(i int) ingest.Direction { return t.rows[i].dir }
 
 // ServicePort returns the port that identifies row i's service: its
 // destination port, or 0 for ICMP, whose types are one service (as
-// ServicePort of a conversation).
+// services.Port of a conversation).
 func (t *Table) ServicePort(i int) uint16 {
 	r := &t.rows[i]
 	if r.proto == ingest.ProtoICMP || r.proto == ingest.ProtoICMPv6 {

@@ -8,7 +8,7 @@ import "github.com/flowsleuth/flowsleuth/ingest"
 // then an allow rule. TCP's handshake proves the address (short of a
 // machine on the path), and TLS with client certificates proves the sender.
 // Conversations keep how their lines arrived, and those seen only over UDP
-// go to review instead of into rules.
+// go to review instead of into rules (analysis/rules).
 
 // Origins of a conversation's lines (ConvState.Origins).
 const (
@@ -26,8 +26,3 @@ func origin(ev *ingest.Event) uint8 {
 	}
 	return OriginAuthenticated
 }
-
-// reasonUnauthenticated is the review reason of a conversation seen only
-// over UDP.
-const reasonUnauthenticated = "received only over UDP, whose sender address anyone can forge " +
-	"(have the hosts send over TCP, or TLS with client certificates)"

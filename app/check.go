@@ -13,8 +13,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
@@ -174,7 +175,7 @@ func (v *checkView) convCell(i, col int) string {
 	case 1:
 		return withVM(c.Dst, c.DstVM)
 	case 2:
-		return analysis.ServiceLabel(c.Proto, analysis.ServicePort(c))
+		return services.Label(c.Proto, c.DPort)
 	case 3:
 		return thousandsU(c.Sessions)
 	case 4:
@@ -353,7 +354,7 @@ func runCheck(p *Project, s *Snapshot, req export.CheckRequest, members, cats, g
 	if err != nil {
 		return nil, err
 	}
-	ex, err := analysis.Exclusions(edits)
+	ex, err := rules.Exclusions(edits)
 	if err != nil {
 		return nil, err
 	}

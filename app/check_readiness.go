@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
@@ -20,7 +21,7 @@ const readinessHoldout = 24 * time.Hour
 
 // readinessLine is the Overview's answer to "was discovery long enough?",
 // beside new conversations per day: rules synthesised from everything but
-// the last day, replayed on the last day (analysis.CheckReadiness). Tapping
+// the last day, replayed on the last day (rules.CheckReadiness). Tapping
 // it shows the last day's new conversations in Flows.
 type readinessLine struct {
 	u       *UI
@@ -30,7 +31,7 @@ type readinessLine struct {
 	gen     atomic.Int64
 	cut     time.Time // UI goroutine only
 	// last is the latest readiness shown, for tests (UI goroutine only).
-	last *analysis.Readiness
+	last *rules.Readiness
 }
 
 func newReadinessLine(u *UI) *readinessLine {
@@ -74,30 +75,30 @@ func (r *readinessLine) update(s *Snapshot) {
 
 // readiness computes the hold-out of the last day with the workspace's
 // exclusions and edits.
-func readiness(p *Project, s *Snapshot) (analysis.Readiness, error) {
-	cut, err := analysis.HoldoutCut(s.Convs, readinessHoldout)
+func readiness(p *Project, s *Snapshot) (rules.Readiness, error) {
+	cut, err := rules.HoldoutCut(s.Convs, readinessHoldout)
 	if err != nil {
-		return analysis.Readiness{}, err
+		return rules.Readiness{}, err
 	}
 	ws := p.Workspace()
 	edits, err := ws.Edits(context.Background())
 	if err != nil {
-		return analysis.Readiness{}, err
+		return rules.Readiness{}, err
 	}
 	k := s.Knobs
-	ex, err := analysis.Exclusions(edits)
+	ex, err := rules.Exclusions(edits)
 	if err != nil {
-		return analysis.Readiness{}, err
+		return rules.Readiness{}, err
 	}
 	k.Exclude = append(k.Exclude[:len(k.Exclude):len(k.Exclude)], ex...)
-	return analysis.CheckReadiness(s.Convs, cut, k, func(before *analysis.Table) (analysis.RuleSet, error) {
+	return rules.CheckReadiness(s.Convs, cut, k, func(before *analysis.Table) (rules.Set, error) {
 		rs, _, err := ws.Synthesize(context.Background(), before, s.Knobs)
 		return rs, err
 	})
 }
 
 // readinessText is the line for people.
-func readinessText(r *analysis.Readiness) string {
+func readinessText(r *rules.Readiness) string {
 	return fmt.Sprintf("Readiness: rules from before the last day would have blocked %s of its %s (%.1f%%) · "+
 		"%s new on the last day · last new legitimate conversation %.1f days before the end",
 		thousands(len(r.Blocked)), plural(r.Assessed(), "conversation"), 100*r.BlockedShare(), thousands(len(r.Novel)), r.DaysSinceNew())

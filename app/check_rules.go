@@ -3,8 +3,8 @@ package app
 import (
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // The Rules view's share of a policy check: for each synthesised rule, what
@@ -22,7 +22,7 @@ type ruleVerdicts struct {
 
 // ruleVerdict renders what the check of s says of rule r's conversations:
 // "allowed", "2 blocked of 5", "" without a check.
-func (v *checkView) ruleVerdict(s *Snapshot, r *analysis.Rule) string {
+func (v *checkView) ruleVerdict(s *Snapshot, r *rules.Rule) string {
 	st := v.state
 	if st == nil || !sameConvs(st.snap, s) {
 		return ""

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/app/inputs"
 	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
@@ -189,7 +190,7 @@ func (v *exportView) input() (export.Targets, *export.Input) {
 			tg.set(&t, strings.TrimSpace(tg.path.Text))
 		}
 	}
-	in := &export.Input{Rules: v.snap.Rules, Sources: export.WorkspaceSources(v.snap.Sources),
+	in := &export.Input{Rules: v.snap.Rules, Sources: inputs.Workspace(v.snap.Sources),
 		Vendor: export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
 		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now(),
 			WhatIf: v.u.check.whatIf(v.snap)}}

@@ -8,7 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -83,7 +83,7 @@ func TestRulesFocus(t *testing.T) {
 	review := len(groupReview(rs.Table, rs.Review))
 	var sessions, want uint64
 	for i := review; i < r.review.rows(); i++ {
-		if g := &r.groups[i]; g.reason == analysis.OutsideReason {
+		if g := &r.groups[i]; g.reason == rules.OutsideReason {
 			sessions += g.sessions
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -64,7 +65,7 @@ func (f FlowFilter) Chips() []Chip {
 	if f.Proto != 0 {
 		label := ingest.ProtoName(f.Proto)
 		if f.Service {
-			label = analysis.ServiceLabel(f.Proto, f.Port)
+			label = services.Label(f.Proto, f.Port)
 		}
 		add(label, func(f *FlowFilter) { f.Proto, f.Service, f.Port = 0, false, 0 })
 	}
@@ -255,7 +256,7 @@ func FlowCell(c *analysis.Conversation, col int) string {
 		}
 		return ""
 	case ColService:
-		if s := analysis.ServiceName(c.Proto, c.DPort); s != "" {
+		if s := services.Name(c.Proto, c.DPort); s != "" {
 			return s
 		}
 		return ""

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -372,7 +373,7 @@ func (v *flowsView) showDetails(row int) {
 	conv := v.view.Convs.Detail(int(v.view.Rows[row])) // its sample lines: one read of the workspace
 	c := &conv
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), analysis.ServiceLabel(c.Proto, analysis.ServicePort(c)))
+	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), services.Label(c.Proto, c.DPort))
 	fmt.Fprintf(&b, "Direction: %s\n", c.Direction)
 	for _, t := range c.Tags {
 		fmt.Fprintf(&b, "Tag: %s (%s)\n", t.Name, strings.ToLower(t.Direction.String()))

@@ -5,7 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // savedKnobs are the generalisation knobs as kept in the app's preferences,
@@ -22,17 +22,17 @@ type savedKnobs struct {
 func knobsKey(workspace string) string { return "knobs:" + workspace }
 
 // loadKnobs returns the knobs last used on workspace (zero: the defaults).
-func loadKnobs(p fyne.Preferences, workspace string) analysis.Knobs {
+func loadKnobs(p fyne.Preferences, workspace string) rules.Knobs {
 	var s savedKnobs
 	if err := json.Unmarshal([]byte(p.String(knobsKey(workspace))), &s); err != nil {
-		return analysis.Knobs{}
+		return rules.Knobs{}
 	}
-	return analysis.Knobs{CollapseMin: s.CollapseMin, CollapseCoverage: s.CollapseCoverage, AnyPeers: s.AnyPeers,
+	return rules.Knobs{CollapseMin: s.CollapseMin, CollapseCoverage: s.CollapseCoverage, AnyPeers: s.AnyPeers,
 		ScanPorts: s.ScanPorts, IncludeSuspect: s.IncludeSuspect}
 }
 
 // saveKnobs keeps k as the knobs of workspace.
-func saveKnobs(p fyne.Preferences, workspace string, k analysis.Knobs) {
+func saveKnobs(p fyne.Preferences, workspace string, k rules.Knobs) {
 	b, _ := json.Marshal(savedKnobs{k.CollapseMin, k.CollapseCoverage, k.AnyPeers, k.ScanPorts, k.IncludeSuspect})
 	p.SetString(knobsKey(workspace), string(b))
 }

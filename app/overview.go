@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/summary"
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -227,7 +228,7 @@ func dirLabel(d ingest.Direction) string {
 // chartDirs are the directions the traffic chart stacks: inbound, outbound
 // and intra, and unknown when any sessions have it, so that each bar is
 // its tag's whole traffic.
-func chartDirs(o *analysis.Overview) []ingest.Direction {
+func chartDirs(o *summary.Overview) []ingest.Direction {
 	unknown := o.Untagged[ingest.DirUnknown]
 	for i := range o.Tags {
 		unknown += o.Tags[i].Sessions[ingest.DirUnknown]
@@ -324,7 +325,7 @@ func (v *overviewView) showTag() {
 }
 
 // selectedTag returns the tag the donuts show, or nil for all tags.
-func (v *overviewView) selectedTag() *analysis.TagTraffic {
+func (v *overviewView) selectedTag() *summary.TagTraffic {
 	if v.tag == "" {
 		return nil
 	}
@@ -336,7 +337,7 @@ func (v *overviewView) selectedTag() *analysis.TagTraffic {
 	return nil
 }
 
-func countSeries(cs []analysis.Count) ([]string, []float64) {
+func countSeries(cs []summary.Count) ([]string, []float64) {
 	labels := make([]string, len(cs))
 	values := make([]float64, len(cs))
 	for i, c := range cs {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/summary"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -50,7 +51,7 @@ func TestEveryDayPlotted(t *testing.T) {
 		conv(4, day(9), day(9))}
 	u, _ := newTestUI(t, "")
 	tb := analysis.NewTable(convs)
-	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: analysis.Summarize(tb, topN)}
+	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: summary.Summarize(tb, topN)}
 	onUI(func() { u.overview.show(s) })
 	got := u.overview.daily.Values()
 	want := []float64{2, 1, 1, 0, 0, 0, 0, 0} // Apr 7 to Apr 14

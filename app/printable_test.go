@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -57,7 +57,7 @@ func TestLogTextEscapedInTheApp(t *testing.T) {
 	rule := u.Project().Snapshot().Rules.Rules[0].ID
 	onUI(func() {
 		u.rules.run(func(ctx context.Context, p *Project) (*Snapshot, error) {
-			return p.Edit(ctx, analysis.Edit{Op: analysis.EditRename, Rule: rule, Arg: "web\x1b[2J\u202eallow"})
+			return p.Edit(ctx, rules.Edit{Op: rules.EditRename, Rule: rule, Arg: "web\x1b[2J\u202eallow"})
 		})
 	})
 	settle(u)

@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/summary"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -41,10 +43,10 @@ type Snapshot struct {
 	Info     workspace.Info
 	Sources  []workspace.Source
 	Convs    *analysis.Table // rows read from the workspace, which stays open for their samples
-	Overview analysis.Overview
-	Knobs    analysis.Knobs
-	Rules    analysis.RuleSet
-	Edits    []analysis.EditResult
+	Overview summary.Overview
+	Knobs    rules.Knobs
+	Rules    rules.Set
+	Edits    []rules.EditResult
 	Monitor  []string // declared monitored prefixes, for the export preview
 	// RulesPending is set while the rules are being synthesised.
 	RulesPending bool
@@ -98,7 +100,7 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 		return nil, err
 	}
 	s.Monitor = s.Info.Monitored
-	s.Overview = analysis.Summarize(s.Convs, topN)
+	s.Overview = summary.Summarize(s.Convs, topN)
 	if early != nil {
 		e := *s
 		e.RulesPending = true
@@ -135,7 +137,7 @@ func (p *Project) info(ctx context.Context, s *Snapshot) (workspace.Info, error)
 }
 
 // UseKnobs sets the knobs the next Reload synthesises with.
-func (p *Project) UseKnobs(k analysis.Knobs) {
+func (p *Project) UseKnobs(k rules.Knobs) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := *p.snap
@@ -145,7 +147,7 @@ func (p *Project) UseKnobs(k analysis.Knobs) {
 
 // SetKnobs re-synthesises the rules with k (edits replayed) and returns
 // the new snapshot.
-func (p *Project) SetKnobs(ctx context.Context, k analysis.Knobs) (*Snapshot, error) {
+func (p *Project) SetKnobs(ctx context.Context, k rules.Knobs) (*Snapshot, error) {
 	cur := p.Snapshot()
 	rs, results, err := p.ws.Synthesize(ctx, cur.Convs, k)
 	if err != nil {
@@ -160,8 +162,8 @@ func (p *Project) SetKnobs(ctx context.Context, k analysis.Knobs) (*Snapshot, er
 }
 
 // Edit records a rule edit in the workspace and re-synthesises.
-func (p *Project) Edit(ctx context.Context, e analysis.Edit) (*Snapshot, error) {
-	if e.Op == analysis.EditExclude {
+func (p *Project) Edit(ctx context.Context, e rules.Edit) (*Snapshot, error) {
+	if e.Op == rules.EditExclude {
 		if _, err := analysis.ParsePeer(e.Arg); err != nil {
 			return nil, err
 		}

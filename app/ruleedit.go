@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
@@ -23,13 +25,13 @@ import (
 const dialogWidth = 640
 
 // edit records an edit of the selected rule.
-func (v *rulesView) edit(op analysis.EditOp, arg string) {
-	if v.selected < 0 && op != analysis.EditExclude {
+func (v *rulesView) edit(op rules.EditOp, arg string) {
+	if v.selected < 0 && op != rules.EditExclude {
 		dialog.ShowInformation("No rule selected", "Select a rule in the table first.", v.u.win)
 		return
 	}
-	e := analysis.Edit{Op: op, Arg: arg}
-	if op != analysis.EditExclude {
+	e := rules.Edit{Op: op, Arg: arg}
+	if op != rules.EditExclude {
 		e.Rule = v.snap.Rules.Rules[v.selected].ID
 	}
 	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Edit(ctx, e) })
@@ -56,7 +58,7 @@ func (v *rulesView) formDialog(title, confirm, label string, field fyne.CanvasOb
 
 // askText asks for a name or description of the selected rule; it returns
 // the dialog and its entry (nil when no rule is selected).
-func (v *rulesView) askText(title, label string, op analysis.EditOp) (*dialog.FormDialog, *widget.Entry) {
+func (v *rulesView) askText(title, label string, op rules.EditOp) (*dialog.FormDialog, *widget.Entry) {
 	if v.selected < 0 {
 		v.edit(op, "") // explains
 		return nil, nil
@@ -64,7 +66,7 @@ func (v *rulesView) askText(title, label string, op analysis.EditOp) (*dialog.Fo
 	r := &v.snap.Rules.Rules[v.selected]
 	entry := widget.NewEntry()
 	entry.SetText(r.Name)
-	if op == analysis.EditDescribe {
+	if op == rules.EditDescribe {
 		entry.SetText(r.Description)
 	}
 	entry.Validator = func(s string) error {
@@ -81,7 +83,7 @@ func (v *rulesView) askText(title, label string, op analysis.EditOp) (*dialog.Fo
 // it too.
 func (v *rulesView) askDelete() {
 	if v.selected < 0 {
-		v.edit(analysis.EditDelete, "") // explains
+		v.edit(rules.EditDelete, "") // explains
 		return
 	}
 	r := &v.snap.Rules.Rules[v.selected]
@@ -89,7 +91,7 @@ func (v *rulesView) askDelete() {
 		ruleLabel(r), plural(r.Evidence.Conversations, "conversation"))
 	d := dialog.NewConfirm("Delete rule", printable.Text(msg), func(ok bool) {
 		if ok {
-			v.edit(analysis.EditDelete, "")
+			v.edit(rules.EditDelete, "")
 		}
 	}, v.u.win)
 	d.SetConfirmText("Delete")
@@ -101,7 +103,7 @@ func (v *rulesView) askDelete() {
 // askMerge asks which rule to fold into the selected one.
 func (v *rulesView) askMerge() {
 	if v.selected < 0 {
-		v.edit(analysis.EditMerge, "")
+		v.edit(rules.EditMerge, "")
 		return
 	}
 	r := &v.snap.Rules.Rules[v.selected]
@@ -119,7 +121,7 @@ func (v *rulesView) askMerge() {
 	sel := widget.NewSelect(names, nil)
 	v.formDialog("Merge into "+printable.Field(r.Name), "Merge", "Rule", sel, nil, func() {
 		if sel.SelectedIndex() >= 0 {
-			v.edit(analysis.EditMerge, ids[sel.SelectedIndex()])
+			v.edit(rules.EditMerge, ids[sel.SelectedIndex()])
 		}
 	})
 }
@@ -133,33 +135,33 @@ func (v *rulesView) askExclude() (*dialog.FormDialog, *widget.Entry) {
 		return err
 	}
 	d := v.formDialog("Exclude a peer from every rule", "Exclude", "Address or CIDR", entry, entry, func() {
-		v.edit(analysis.EditExclude, strings.TrimSpace(entry.Text))
+		v.edit(rules.EditExclude, strings.TrimSpace(entry.Text))
 	})
 	return d, entry
 }
 
 // ruleLabel names a rule by what it admits: "SGTSWEB → 10.10.0.10 DNS (53/udp)".
-func ruleLabel(r *analysis.Rule) string {
+func ruleLabel(r *rules.Rule) string {
 	return r.Src.Name + " → " + r.Dst.Name + " " + r.Service.Label()
 }
 
 // editText says what an edit did, in words, from the rules it produced.
-func editText(res analysis.EditResult, rs *analysis.RuleSet) string {
+func editText(res rules.EditResult, rs *rules.Set) string {
 	e := res.Edit
 	rule := ruleName(e.Rule, rs)
 	var text string
 	switch e.Op {
-	case analysis.EditRename:
+	case rules.EditRename:
 		text = fmt.Sprintf("Named %s “%s”", rule, e.Arg)
-	case analysis.EditDescribe:
+	case rules.EditDescribe:
 		text = fmt.Sprintf("Described %s: “%s”", rule, e.Arg)
-	case analysis.EditDelete:
+	case rules.EditDelete:
 		text = "Deleted " + rule + " (its conversations are in Review)"
-	case analysis.EditMerge:
+	case rules.EditMerge:
 		text = fmt.Sprintf("Merged rule %s into %s", e.Arg, rule)
-	case analysis.EditSplit:
+	case rules.EditSplit:
 		text = splitText(e.Rule, rs)
-	case analysis.EditExclude:
+	case rules.EditExclude:
 		text = fmt.Sprintf("Kept %s out of every rule (its conversations are in Review)", e.Arg)
 	default:
 		text = fmt.Sprintf("%s %s %s", e.Op, e.Rule, e.Arg)
@@ -172,8 +174,8 @@ func editText(res analysis.EditResult, rs *analysis.RuleSet) string {
 
 // ruleName names rule id for people: by what it admits, or, once deleted,
 // by the conversations it had (which went to review), else by its ID.
-func ruleName(id string, rs *analysis.RuleSet) string {
-	if i := slices.IndexFunc(rs.Rules, func(r analysis.Rule) bool { return r.ID == id }); i >= 0 {
+func ruleName(id string, rs *rules.Set) string {
+	if i := slices.IndexFunc(rs.Rules, func(r rules.Rule) bool { return r.ID == id }); i >= 0 {
 		return ruleLabel(&rs.Rules[i])
 	}
 	return deletedRule(id, rs)
@@ -181,7 +183,7 @@ func ruleName(id string, rs *analysis.RuleSet) string {
 
 // deletedRule describes a deleted rule by the conversations it had, which
 // the deletion sent to review.
-func deletedRule(id string, rs *analysis.RuleSet) string {
+func deletedRule(id string, rs *rules.Set) string {
 	reason := "rule " + id + " deleted by the user"
 	var first *analysis.Conversation
 	n := 0
@@ -197,7 +199,7 @@ func deletedRule(id string, rs *analysis.RuleSet) string {
 	if first == nil {
 		return "rule " + id
 	}
-	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, analysis.ServiceLabel(first.Proto, analysis.ServicePort(first)))
+	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, first.DPort))
 	if n > 1 {
 		what += fmt.Sprintf(" and %s more %s", thousands(n-1), nounFor(uint64(n-1), "conversation"))
 	}
@@ -205,8 +207,8 @@ func deletedRule(id string, rs *analysis.RuleSet) string {
 }
 
 // splitText describes a split by the rules it made ("ID-ports").
-func splitText(id string, rs *analysis.RuleSet) string {
-	var parts []*analysis.Rule
+func splitText(id string, rs *rules.Set) string {
+	var parts []*rules.Rule
 	for i := range rs.Rules {
 		if strings.HasPrefix(rs.Rules[i].ID, id+"-") {
 			parts = append(parts, &rs.Rules[i])
@@ -238,7 +240,7 @@ type reviewGroup struct {
 
 // groupReview groups review items (rows of t) by source, destination,
 // protocol and reason, in the order of their first item.
-func groupReview(t *analysis.Table, items []analysis.ReviewItem) []reviewGroup {
+func groupReview(t *analysis.Table, items []rules.ReviewItem) []reviewGroup {
 	type key struct {
 		src, dst netip.Addr
 		proto    uint8
@@ -258,7 +260,7 @@ func groupReview(t *analysis.Table, items []analysis.ReviewItem) []reviewGroup {
 		}
 		g := &out[j]
 		g.sessions += c.Sessions
-		if p := analysis.ServicePort(c); !slices.Contains(g.ports, p) {
+		if p := services.Port(c.Proto, c.DPort); !slices.Contains(g.ports, p) {
 			g.ports = append(g.ports, p)
 		}
 	}
@@ -292,7 +294,7 @@ func (g *reviewGroup) cell(col int) string {
 // "60 TCP ports: 21, 22, 23, 25 …".
 func (g *reviewGroup) service() string {
 	if len(g.ports) == 1 {
-		return analysis.ServiceLabel(g.proto, g.ports[0])
+		return services.Label(g.proto, g.ports[0])
 	}
 	const show = 6
 	var b strings.Builder

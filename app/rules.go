@@ -17,6 +17,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
@@ -53,7 +55,7 @@ type rulesView struct {
 	debounce   *time.Timer
 
 	pendingMu sync.Mutex
-	pending   analysis.Knobs // the knobs the debounce timer applies
+	pending   rules.Knobs // the knobs the debounce timer applies
 	// onRules is called after a re-synthesis is shown, for tests.
 	onRules func(*Snapshot)
 }
@@ -154,12 +156,12 @@ func newRulesView(u *UI) *rulesView {
 	}, v.updateEdit)
 
 	actions := container.NewHBox(
-		widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), func() { v.askText("Rename rule", "Name", analysis.EditRename) }),
+		widget.NewButtonWithIcon("Rename…", theme.DocumentCreateIcon(), func() { v.askText("Rename rule", "Name", rules.EditRename) }),
 		widget.NewButtonWithIcon("Describe…", theme.DocumentCreateIcon(), func() {
-			v.askText("Describe rule", "Description", analysis.EditDescribe)
+			v.askText("Describe rule", "Description", rules.EditDescribe)
 		}),
 		widget.NewButtonWithIcon("Merge into…", theme.ContentAddIcon(), v.askMerge),
-		widget.NewButtonWithIcon("Split", theme.ContentCutIcon(), func() { v.edit(analysis.EditSplit, "") }),
+		widget.NewButtonWithIcon("Split", theme.ContentCutIcon(), func() { v.edit(rules.EditSplit, "") }),
 		widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.askDelete),
 		widget.NewButtonWithIcon("Exclude peer…", theme.VisibilityOffIcon(), func() { v.askExclude() }),
 	)
@@ -262,7 +264,7 @@ func (v *rulesView) ruleCell(row, col int) string {
 }
 
 // ruleText renders column col of the rule table.
-func ruleText(r *analysis.Rule, col int) string {
+func ruleText(r *rules.Rule, col int) string {
 	switch col {
 	case rcName:
 		return r.Name
@@ -302,7 +304,7 @@ func (v *rulesView) sortRules(col int, desc bool) {
 
 // compareRules orders two rules by column col: addresses numerically (as
 // the flow table does), ports by number, the rest as text.
-func compareRules(a, b *analysis.Rule, col int) int {
+func compareRules(a, b *rules.Rule, col int) int {
 	switch col {
 	case rcSource:
 		return compareEndpoints(&a.Src, &b.Src)
@@ -311,7 +313,7 @@ func compareRules(a, b *analysis.Rule, col int) int {
 	case rcProtocol:
 		return cmp.Compare(a.Service.Proto, b.Service.Proto)
 	case rcPorts:
-		return cmp.Or(slices.CompareFunc(a.Service.Ports, b.Service.Ports, func(x, y analysis.PortRange) int {
+		return cmp.Or(slices.CompareFunc(a.Service.Ports, b.Service.Ports, func(x, y rules.PortRange) int {
 			return cmp.Or(cmp.Compare(x.From, y.From), cmp.Compare(x.To, y.To))
 		}), cmp.Compare(a.Service.Proto, b.Service.Proto))
 	case rcDirection:
@@ -324,17 +326,17 @@ func compareRules(a, b *analysis.Rule, col int) int {
 
 // compareEndpoints puts groups first (by name), then addresses (by their
 // prefixes, numerically), then Any.
-func compareEndpoints(a, b *analysis.Endpoint) int {
-	rank := func(e *analysis.Endpoint) int {
+func compareEndpoints(a, b *rules.Endpoint) int {
+	rank := func(e *rules.Endpoint) int {
 		switch e.Kind {
-		case analysis.KindGroup:
+		case rules.KindGroup:
 			return 0
-		case analysis.KindAddresses:
+		case rules.KindAddresses:
 			return 1
 		}
 		return 2
 	}
-	if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Kind != analysis.KindAddresses {
+	if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Kind != rules.KindAddresses {
 		return cmp.Or(c, strings.Compare(a.Name, b.Name))
 	}
 	return slices.CompareFunc(a.Prefixes, b.Prefixes, func(x, y netip.Prefix) int {
@@ -375,7 +377,7 @@ func (v *rulesView) selectRule(i int) {
 		}
 		c := v.snap.Rules.Table.Conv(int(i))
 		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
-			analysis.ServiceLabel(c.Proto, analysis.ServicePort(&c)), plural64(c.Sessions, "session"))
+			services.Label(c.Proto, c.DPort), plural64(c.Sessions, "session"))
 	}
 	v.evidence.SetText(printable.Text(b.String()))
 	v.samples.SetText(printable.Text(strings.Join(v.snap.Rules.Samples(r), "\n"))) // read from the workspace

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // dialogButtons returns the buttons of the dialog on top of the window.
@@ -48,7 +49,7 @@ func TestRenameWithEnter(t *testing.T) {
 	id := r.snap.Rules.Rules[r.selected].ID
 	var entry *widget.Entry
 	onUI(func() {
-		_, entry = r.askText("Rename rule", "Name", analysis.EditRename)
+		_, entry = r.askText("Rename rule", "Name", rules.EditRename)
 	})
 	if w := entry.Size().Width; w < 400 {
 		t.Errorf("the Rename entry is %.0f px wide", w)
@@ -59,7 +60,7 @@ func TestRenameWithEnter(t *testing.T) {
 		entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	})
 	u.Wait()
-	i := slices.IndexFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id })
+	i := slices.IndexFunc(r.snap.Rules.Rules, func(x rules.Rule) bool { return x.ID == id })
 	if i < 0 || r.snap.Rules.Rules[i].Name != "Backup to the app tier" {
 		t.Fatalf("Enter did not save the name (rule %s)", id)
 	}
@@ -94,7 +95,7 @@ func TestDeleteAsks(t *testing.T) {
 	onUI(r.askDelete)
 	onUI(func() { test.Tap(dialogButtons(u.win)["Delete"]) })
 	u.Wait()
-	if slices.ContainsFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id }) {
+	if slices.ContainsFunc(r.snap.Rules.Rules, func(x rules.Rule) bool { return x.ID == id }) {
 		t.Fatal("the confirmed delete left the rule")
 	}
 	text := editText(r.snap.Edits[0], &r.snap.Rules)
@@ -109,9 +110,9 @@ func TestEditTextOfDeletedRule(t *testing.T) {
 	u := demoUI(t)
 	r := u.rules
 	onUI(func() { r.table.selectRow(0) })
-	onUI(func() { r.edit(analysis.EditRename, "Backup") })
+	onUI(func() { r.edit(rules.EditRename, "Backup") })
 	u.Wait()
-	onUI(func() { r.edit(analysis.EditDelete, "") })
+	onUI(func() { r.edit(rules.EditDelete, "") })
 	u.Wait()
 	if n := len(r.snap.Edits); n != 2 {
 		t.Fatalf("%d edits", n)
@@ -124,15 +125,15 @@ func TestEditTextOfDeletedRule(t *testing.T) {
 // TestRulesSortAddresses: sources sort as numbers, as in Flows
 // (10.10.0.9 before 10.10.0.10), not as text.
 func TestRulesSortAddresses(t *testing.T) {
-	ep := func(a string) analysis.Endpoint {
+	ep := func(a string) rules.Endpoint {
 		p := netip.MustParsePrefix(a + "/32")
-		return analysis.Endpoint{Name: a, Kind: analysis.KindAddresses, Prefixes: []netip.Prefix{p}}
+		return rules.Endpoint{Name: a, Kind: rules.KindAddresses, Prefixes: []netip.Prefix{p}}
 	}
-	rules := []analysis.Rule{{Src: ep("10.10.0.10")}, {Src: ep("10.10.0.9")}, {Src: analysis.Endpoint{Name: "Any", Kind: analysis.KindAny}},
-		{Src: analysis.Endpoint{Name: "SGTSWEB", Kind: analysis.KindGroup, Group: "SGTSWEB"}}, {Src: ep("9.1.1.1")}}
-	slices.SortStableFunc(rules, func(a, b analysis.Rule) int { return compareRules(&a, &b, rcSource) })
+	list := []rules.Rule{{Src: ep("10.10.0.10")}, {Src: ep("10.10.0.9")}, {Src: rules.Endpoint{Name: "Any", Kind: rules.KindAny}},
+		{Src: rules.Endpoint{Name: "SGTSWEB", Kind: rules.KindGroup, Group: "SGTSWEB"}}, {Src: ep("9.1.1.1")}}
+	slices.SortStableFunc(list, func(a, b rules.Rule) int { return compareRules(&a, &b, rcSource) })
 	var got []string
-	for _, r := range rules {
+	for _, r := range list {
 		got = append(got, r.Src.Name)
 	}
 	if want := "SGTSWEB 9.1.1.1 10.10.0.9 10.10.0.10 Any"; strings.Join(got, " ") != want {
@@ -143,14 +144,14 @@ func TestRulesSortAddresses(t *testing.T) {
 // TestReviewGroups: one scanner's many ports to one host are one row.
 func TestReviewGroups(t *testing.T) {
 	scanner, web := netip.MustParseAddr("203.0.113.66"), netip.MustParseAddr("10.20.10.11")
-	var items []analysis.ReviewItem
+	var items []rules.ReviewItem
 	var convs []analysis.Conversation
 	for p := uint16(1); p <= 60; p++ {
-		items = append(items, analysis.ReviewItem{Reason: "port scan: 60 unanswered ports of 10.20.10.11 from 203.0.113.66",
+		items = append(items, rules.ReviewItem{Reason: "port scan: 60 unanswered ports of 10.20.10.11 from 203.0.113.66",
 			Row: int32(len(convs))})
 		convs = append(convs, analysis.Conversation{Src: scanner, Dst: web, Proto: 6, DPort: p, Sessions: 1})
 	}
-	items = append(items, analysis.ReviewItem{Reason: "only seen dropped", Row: int32(len(convs))})
+	items = append(items, rules.ReviewItem{Reason: "only seen dropped", Row: int32(len(convs))})
 	convs = append(convs, analysis.Conversation{Src: web, Dst: scanner, Proto: 17, DPort: 53, Sessions: 2})
 	g := groupReview(analysis.NewTable(convs), items)
 	if len(g) != 2 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -121,16 +122,16 @@ func wordTest(t *analysis.Table, word string) func(i int) bool {
 		return slices.ContainsFunc(t.TagSetOf(n), func(tg analysis.Tag) bool { return has(tg.Name) })
 	})
 	hosts := setTest(t.HostSets(), func(n int) bool { return slices.ContainsFunc(t.HostSetOf(n), has) })
-	services := map[uint32]bool{}
+	known := map[uint32]bool{}
 	return func(i int) bool {
 		if vms[t.SrcLabel(i)] || vms[t.DstLabel(i)] || tags[t.TagSet(i)] || hosts[t.HostSet(i)] {
 			return true
 		}
 		k := uint32(t.Proto(i))<<16 | uint32(t.DPort(i))
-		ok, seen := services[k]
+		ok, seen := known[k]
 		if !seen {
-			ok = has(analysis.ServiceLabel(t.Proto(i), t.DPort(i)))
-			services[k] = ok
+			ok = has(services.Label(t.Proto(i), t.DPort(i)))
+			known[k] = ok
 		}
 		return ok
 	}

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -231,10 +232,10 @@ func TestEditRulePersists(t *testing.T) {
 	id := r.snap.Rules.Rules[r.order[0]].ID
 	onUI(func() {
 		r.selectRule(r.order[0])
-		r.edit(analysis.EditRename, "Web to DNS")
+		r.edit(rules.EditRename, "Web to DNS")
 	})
 	u.Wait()
-	idx := slices.IndexFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id })
+	idx := slices.IndexFunc(r.snap.Rules.Rules, func(x rules.Rule) bool { return x.ID == id })
 	if idx < 0 || r.snap.Rules.Rules[idx].Name != "Web to DNS" {
 		t.Fatalf("rule %s not renamed", id)
 	}
@@ -247,21 +248,21 @@ func TestEditRulePersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, _, err := ws.Synthesize(context.Background(), t0, analysis.Knobs{})
+	rs, _, err := ws.Synthesize(context.Background(), t0, rules.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if i := slices.IndexFunc(rs.Rules, func(x analysis.Rule) bool { return x.ID == id }); i < 0 || rs.Rules[i].Name != "Web to DNS" {
+	if i := slices.IndexFunc(rs.Rules, func(x rules.Rule) bool { return x.ID == id }); i < 0 || rs.Rules[i].Name != "Web to DNS" {
 		t.Error("the rename did not persist in the workspace")
 	}
 	// Deleting moves the rule's conversations to review; undo brings it back.
 	before := len(r.snap.Rules.Review)
 	onUI(func() {
 		r.selectRule(idx)
-		r.edit(analysis.EditDelete, "")
+		r.edit(rules.EditDelete, "")
 	})
 	u.Wait()
-	if len(r.snap.Rules.Review) <= before || slices.ContainsFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id }) {
+	if len(r.snap.Rules.Review) <= before || slices.ContainsFunc(r.snap.Rules.Rules, func(x rules.Rule) bool { return x.ID == id }) {
 		t.Error("delete left the rule in place")
 	}
 	seq := r.snap.Edits[1].Edit.Seq
@@ -269,7 +270,7 @@ func TestEditRulePersists(t *testing.T) {
 		r.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Unedit(ctx, seq) })
 	})
 	u.Wait()
-	if !slices.ContainsFunc(r.snap.Rules.Rules, func(x analysis.Rule) bool { return x.ID == id }) {
+	if !slices.ContainsFunc(r.snap.Rules.Rules, func(x rules.Rule) bool { return x.ID == id }) {
 		t.Error("undo did not bring the rule back")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -51,7 +51,7 @@ func TestWriteFileErrors(t *testing.T) {
 // TestJobWriteError: a planned file's error names it once too.
 func TestJobWriteError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "none", "policy.json")
-	jobs := export.Plan(export.Targets{NutanixV3: path}, &export.Input{Rules: analysis.RuleSet{}})
+	jobs := export.Plan(export.Targets{NutanixV3: path}, &export.Input{Rules: rules.Set{}})
 	if len(jobs) != 1 || jobs[0].Kind != export.KindNutanixV3 {
 		t.Fatalf("plan %+v, want one Nutanix v3 job", jobs)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -71,7 +72,7 @@ func TestFlowsJSONStreamed(t *testing.T) {
 // byte what one json.Encoder (HTML left as it is) writes of the document.
 func TestRulesJSONStreamed(t *testing.T) {
 	for _, n := range []int{0, 50, 6000} {
-		rs := analysis.Synthesize(analysis.NewTable(streamConvs(n)), analysis.Knobs{})
+		rs := rules.Synthesize(analysis.NewTable(streamConvs(n)), rules.Knobs{})
 		if n > 0 && (len(rs.Rules) == 0 || len(rs.Review) == 0 || len(rs.Outside) == 0) {
 			t.Fatalf("%d conversations: %d rules, %d review, %d outside: not every list", n, len(rs.Rules), len(rs.Review), len(rs.Outside))
 		}
@@ -91,15 +92,15 @@ func TestRulesJSONStreamed(t *testing.T) {
 
 // oldRulesJSON is WriteRulesJSON as it was, the whole document encoded at
 // once: the oracle of the streamed one.
-func oldRulesJSON(w *bytes.Buffer, rs analysis.RuleSet) error {
+func oldRulesJSON(w *bytes.Buffer, rs rules.Set) error {
 	doc := struct {
-		Rules          []jsonRule     `json:"rules"`
-		Review         []jsonItem     `json:"review"`
-		Outside        []jsonItem     `json:"outside_scope"`
-		Knobs          analysis.Knobs `json:"knobs"`
-		Scope          analysis.Scope `json:"scope"`
-		Observed       uint64         `json:"observed_combinations"`
-		Permissiveness uint64         `json:"unseen_combinations_admitted"`
+		Rules          []jsonRule  `json:"rules"`
+		Review         []jsonItem  `json:"review"`
+		Outside        []jsonItem  `json:"outside_scope"`
+		Knobs          rules.Knobs `json:"knobs"`
+		Scope          rules.Scope `json:"scope"`
+		Observed       uint64      `json:"observed_combinations"`
+		Permissiveness uint64      `json:"unseen_combinations_admitted"`
 	}{Rules: []jsonRule{}, Review: []jsonItem{}, Outside: []jsonItem{}, Knobs: rs.Knobs, Scope: rs.Scope,
 		Observed: rs.Observed, Permissiveness: rs.Permissiveness}
 	for i := range rs.Rules {

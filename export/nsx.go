@@ -13,11 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// VMware NSX (NSX-T 3.x, NSX 4.x) Policy API body, from a RuleSet: one PATCH
+// VMware NSX (NSX-T 3.x, NSX 4.x) Policy API body, from a rules.Set: one PATCH
 // /policy/api/v1/infra (hierarchical API) holding our Services and, under
 // the default domain (a ChildResourceReference, which leaves the domain as
 // it is), the Groups FlowSleuth must create and one Application-category
@@ -145,7 +145,7 @@ type nsxSide struct {
 // The error wraps ErrBadOption or ErrTooLarge with nothing written. A
 // *LossError (errors.Is ErrNotExportable) means the body was written in full
 // but leaves out or changes what it lists.
-func WriteNSXPolicy(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
+func WriteNSXPolicy(w io.Writer, rs rules.Set, o VendorOptions) error {
 	b, err := buildNSX(rs, o)
 	if err != nil {
 		return err
@@ -160,7 +160,7 @@ func WriteNSXPolicy(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
 // that a later export deletes when it no longer has them: its rules (allow
 // rules and the boundary), then its IP-set Groups as "groups/ID". It is
 // what to keep as VendorOptions.NSXHistory for the next export.
-func NSXObjectIDs(rs analysis.RuleSet, o VendorOptions) ([]string, error) {
+func NSXObjectIDs(rs rules.Set, o VendorOptions) ([]string, error) {
 	b, err := buildNSX(rs, o)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ func NSXGroupPath(tag string, o VendorOptions) string {
 }
 
 // buildNSX checks the options and collects the body's objects.
-func buildNSX(rs analysis.RuleSet, o VendorOptions) (*nsxBuild, error) {
+func buildNSX(rs rules.Set, o VendorOptions) (*nsxBuild, error) {
 	if _, err := o.securedCategory(); err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func buildNSX(rs analysis.RuleSet, o VendorOptions) (*nsxBuild, error) {
 }
 
 // infra assembles the body: services, then groups and the policy, each sorted.
-func (b *nsxBuild) infra(rs analysis.RuleSet) vndObj {
+func (b *nsxBuild) infra(rs rules.Set) vndObj {
 	var domain, children []any
 	for _, id := range vndSortedKeys(b.groups) {
 		domain = append(domain, vndObj{"resource_type": "ChildGroup", "Group": b.groups[id]})
@@ -282,7 +282,7 @@ func (b *nsxBuild) staleGroups() []string {
 }
 
 // boundaryScope is the boundary rule's Applied To, nil when there is none.
-func (b *nsxBuild) boundaryScope(rs analysis.RuleSet) []string {
+func (b *nsxBuild) boundaryScope(rs rules.Set) []string {
 	if b.o.AppGroup != "" {
 		return []string{b.o.AppGroup}
 	}
@@ -293,7 +293,7 @@ func (b *nsxBuild) boundaryScope(rs analysis.RuleSet) []string {
 }
 
 // boundary is the rule dropping everything else to and from the application.
-func (b *nsxBuild) boundary(rs analysis.RuleSet, scope []string, seq int) vndObj {
+func (b *nsxBuild) boundary(rs rules.Set, scope []string, seq int) vndObj {
 	app := nsxAppName(rs, b.o)
 	return vndObj{"resource_type": "Rule", "id": nsxBoundaryID, "display_name": vndClip(app+" boundary", 255),
 		"notes":         "Drops what the rules above do not allow to or from the application. Enable it to enforce.",
@@ -304,7 +304,7 @@ func (b *nsxBuild) boundary(rs analysis.RuleSet, scope []string, seq int) vndObj
 
 // nsxAppName names the application: its NSX group, else its category's
 // value, else the policy.
-func nsxAppName(rs analysis.RuleSet, o VendorOptions) string {
+func nsxAppName(rs rules.Set, o VendorOptions) string {
 	if o.AppGroup != "" {
 		return o.AppGroup[strings.LastIndex(o.AppGroup, "/")+1:]
 	}
@@ -330,7 +330,7 @@ func nsxPolicyID(name string) string {
 }
 
 // add writes the NSX rule(s) of r.
-func (b *nsxBuild) add(r *analysis.Rule) {
+func (b *nsxBuild) add(r *rules.Rule) {
 	if !vndAllows(r) {
 		b.losses.add(r, true, "not an allow rule ("+r.Action.String()+")")
 		return
@@ -362,7 +362,7 @@ func (b *nsxBuild) add(r *analysis.Rule) {
 }
 
 // rule writes one NSX rule of r, applied to (and tagged after) side at.
-func (b *nsxBuild) rule(r *analysis.Rule, suffix, dir string, srcs, dsts []string, svc string, at nsxSide) {
+func (b *nsxBuild) rule(r *rules.Rule, suffix, dir string, srcs, dsts []string, svc string, at nsxSide) {
 	base := "fs-" + vndSlug(r.ID, 50)
 	switch {
 	case r.ID == "":
@@ -398,16 +398,16 @@ func (b *nsxBuild) rule(r *analysis.Rule, suffix, dir string, srcs, dsts []strin
 // side returns the entries of an endpoint in a rule, and its tag when a
 // rule is applied to it; monitored says it is on the scope's side, other is
 // the rule's other side (it names IP sets). Without entries, why says why.
-func (b *nsxBuild) side(e, other analysis.Endpoint, monitored bool) (nsxSide, string) {
+func (b *nsxBuild) side(e, other rules.Endpoint, monitored bool) (nsxSide, string) {
 	switch e.Kind {
-	case analysis.KindAny:
+	case rules.KindAny:
 		if monitored {
 			return nsxSide{}, fmt.Sprintf("endpoint %q is Any on the monitored side: no group to apply it to; ", e.Name)
 		}
 		return nsxSide{refs: []string{"ANY"}}, ""
-	case analysis.KindGroup:
+	case rules.KindGroup:
 		return b.groupSide(e, monitored)
-	case analysis.KindIPSet:
+	case rules.KindIPSet:
 		if len(e.Prefixes) == 0 {
 			return nsxSide{}, fmt.Sprintf("IP set %q has no member; ", e.Name)
 		}
@@ -428,7 +428,7 @@ func (b *nsxBuild) side(e, other analysis.Endpoint, monitored bool) (nsxSide, st
 // of the VMs tagged with its categories, else (a group named after a policy
 // that is no NSX group) the secured category's tag group on the monitored
 // side, or its members.
-func (b *nsxBuild) groupSide(e analysis.Endpoint, monitored bool) (nsxSide, string) {
+func (b *nsxBuild) groupSide(e rules.Endpoint, monitored bool) (nsxSide, string) {
 	if e.Tag != "" {
 		if path := NSXGroupPath(e.Tag, b.o); path != "" {
 			b.external[path] = true
@@ -471,11 +471,11 @@ func (b *nsxBuild) tagGroup(name string, cats []string) string {
 
 // endpointCategories returns the categories of a group endpoint: its
 // Categories, or its group when that is one "Key:Value".
-func endpointCategories(e analysis.Endpoint) []string {
+func endpointCategories(e rules.Endpoint) []string {
 	if len(e.Categories) > 0 {
 		return e.Categories
 	}
-	if _, _, ok := vndCategory(e.Group); e.Kind == analysis.KindGroup && ok {
+	if _, _, ok := vndCategory(e.Group); e.Kind == rules.KindGroup && ok {
 		return []string{e.Group}
 	}
 	return nil
@@ -510,7 +510,7 @@ func nsxIPParts(ps []netip.Prefix) [][]string {
 
 // ipSet returns the paths of the Group(s) of an IP set's members, named
 // once every rule is in (putIPSets); other is the rule's other side.
-func (b *nsxBuild) ipSet(e, other analysis.Endpoint) []string {
+func (b *nsxBuild) ipSet(e, other rules.Endpoint) []string {
 	parts := nsxIPParts(e.Prefixes)
 	base := nsxIPSetPrefix + vndSlug(parts[0][0], 30) + "-" +
 		vndHash(append([]string{"ipset", nsxPolicyID(b.o.policyName())}, slices.Concat(parts...)...)...)
@@ -603,7 +603,7 @@ func (b *nsxBuild) putGroup(id string, g vndObj) string {
 }
 
 // service adds the Service object for one protocol and port set; it returns its path.
-func (b *nsxBuild) service(s analysis.Service) string {
+func (b *nsxBuild) service(s rules.Service) string {
 	var entries []vndObj
 	var label string
 	switch s.Proto {
@@ -627,7 +627,7 @@ func (b *nsxBuild) service(s analysis.Service) string {
 
 // nsxL4Entries returns TCP or UDP entries of at most 15 port values each,
 // a range counting 2, or one entry without ports (any port).
-func nsxL4Entries(s analysis.Service) (string, []vndObj) {
+func nsxL4Entries(s rules.Service) (string, []vndObj) {
 	proto := ingest.ProtoName(s.Proto)
 	lower := strings.ToLower(proto)
 	ports := vndMergeRanges(s.Ports)
@@ -655,11 +655,11 @@ func nsxL4Entries(s analysis.Service) (string, []vndObj) {
 		chunk, cost = append(chunk, r.String()), cost+c
 	}
 	flush()
-	return lower + "-" + vndJoin(ports, "_", analysis.PortRange.String), entries
+	return lower + "-" + vndJoin(ports, "_", rules.PortRange.String), entries
 }
 
 // nsxICMPEntries returns one ICMPTypeServiceEntry per type, or one for any type.
-func nsxICMPEntries(s analysis.Service) (string, []vndObj) {
+func nsxICMPEntries(s rules.Service) (string, []vndObj) {
 	proto, label := "ICMPv4", "icmp"
 	if s.Proto == ingest.ProtoICMPv6 {
 		proto, label = "ICMPv6", "icmpv6"
@@ -723,7 +723,7 @@ func ReadNSXGroups(r io.Reader) (map[string]string, error) {
 // NSXExternalGroups lists, sorted, the paths of existing NSX groups the
 // body for rs and o references without defining them: they must exist
 // before the PATCH.
-func NSXExternalGroups(rs analysis.RuleSet, o VendorOptions) ([]string, error) {
+func NSXExternalGroups(rs rules.Set, o VendorOptions) ([]string, error) {
 	b, err := buildNSX(rs, o)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -50,7 +50,7 @@ type nsxIPSets struct {
 }
 
 // nsxWriteIPSets writes the NSX body of rs, validates it and reads its IP sets.
-func nsxWriteIPSets(t *testing.T, rs analysis.RuleSet, o VendorOptions, external ...string) nsxIPSets {
+func nsxWriteIPSets(t *testing.T, rs rules.Set, o VendorOptions, external ...string) nsxIPSets {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteNSXPolicy(&b, rs, o); err != nil {
@@ -121,27 +121,27 @@ func TestNSXIPSetPerMembers(t *testing.T) {
 func TestNSXIPSetNames(t *testing.T) {
 	out, udp := ingest.DirOutbound, vtSvc(ingest.ProtoUDP, "53")
 	web, db := vtTier("Web", "SGTSWEB", "10.20.10.11"), vtTier("DB", "SGTSDB", "10.20.30.31")
-	dns := func(role string, addrs ...string) analysis.Endpoint { return vtIPSet("DNS servers", role, addrs...) }
+	dns := func(role string, addrs ...string) rules.Endpoint { return vtIPSet("DNS servers", role, addrs...) }
 	for _, tc := range []struct {
 		name  string
-		rules []analysis.Rule
+		rules []rules.Rule
 		want  []string
 	}{
-		{"one set, two names", []analysis.Rule{
+		{"one set, two names", []rules.Rule{
 			vtRule("a", out, web, dns("a", "10.10.0.10", "10.10.0.11"), udp),
 			vtRule("b", out, db, vtIPSet("Kerberos servers", "b", "10.10.0.10", "10.10.0.11"), vtSvc(ingest.ProtoTCP, "88")),
 		}, []string{"DNS servers / Kerberos servers"}},
-		{"two sets, one name", []analysis.Rule{
+		{"two sets, one name", []rules.Rule{
 			vtRule("a", out, web, dns("a", "10.10.0.10", "10.10.0.11"), udp),
 			vtRule("b", out, db, dns("b", "10.10.0.10"), udp),
 		}, []string{"DNS servers for AppTier:DB", "DNS servers for AppTier:Web"}},
-		{"two sets, one name, one side", []analysis.Rule{
+		{"two sets, one name, one side", []rules.Rule{
 			vtRule("a", out, web, dns("a", "10.10.0.10", "10.10.0.11"), udp),
 			vtRule("b", out, web, dns("b", "10.10.0.12"), vtSvc(ingest.ProtoTCP, "53")),
 		}, []string{"DNS servers for AppTier:Web (10.10.0.10, 10.10.0.11)", "DNS servers for AppTier:Web (10.10.0.12)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := nsxWriteIPSets(t, analysis.RuleSet{Rules: tc.rules}, VendorOptions{PolicyName: "Books"},
+			got := nsxWriteIPSets(t, rules.Set{Rules: tc.rules}, VendorOptions{PolicyName: "Books"},
 				"/infra/domains/default/groups/SGTSWEB", "/infra/domains/default/groups/SGTSDB")
 			names := slices.Sorted(func(yield func(string) bool) {
 				for _, n := range got.names {

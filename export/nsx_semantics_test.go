@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -302,7 +302,7 @@ func TestNSXIPGroups(t *testing.T) {
 	for _, ip := range vtIPs(nsxMaxIPs + 1) {
 		many = append(many, ip.(string))
 	}
-	rs := analysis.RuleSet{Rules: []analysis.Rule{
+	rs := rules.Set{Rules: []rules.Rule{
 		vtRule("mixed", ingest.DirInbound, vtAddrs("10.1.0.0/24", "2001:db8:2::/64"), vtGroup("AppType:App-X"),
 			vtSvc(ingest.ProtoTCP, "443")),
 		vtRule("many", ingest.DirInbound, vtAddrs(append(many, "2001:db8:3::1")...), vtGroup("AppType:App-X"),

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Nutanix Flow Network Security bodies, from a RuleSet. A Flow policy
+// Nutanix Flow Network Security bodies, from a rules.Set. A Flow policy
 // secures groups of workloads named by categories, each with allow lists
 // of what may come in and go out; anything else is denied (in Monitor mode,
 // logged as such). Rules map onto it as follows:

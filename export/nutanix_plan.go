@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// A RuleSet sorted into Nutanix secured groups and allow lists (see the
+// A rules.Set sorted into Nutanix secured groups and allow lists (see the
 // mapping in nutanix.go).
 
 // nxPeer is one Nutanix allow-list peer: any address, a category set
@@ -61,7 +61,7 @@ func (c *vndICMP) merge(d vndICMP) {
 
 // nxSvc is what one peer is allowed: TCP and UDP ranges, ICMP, ICMPv6.
 type nxSvc struct {
-	tcp, udp    []analysis.PortRange
+	tcp, udp    []rules.PortRange
 	icmp, icmp6 vndICMP
 }
 
@@ -70,10 +70,10 @@ func (s *nxSvc) label() string {
 	var parts []string
 	for _, p := range []struct {
 		name string
-		r    []analysis.PortRange
+		r    []rules.PortRange
 	}{{"tcp", s.tcp}, {"udp", s.udp}} {
 		if len(p.r) > 0 {
-			parts = append(parts, p.name+"/"+vndJoin(p.r, ",", analysis.PortRange.String))
+			parts = append(parts, p.name+"/"+vndJoin(p.r, ",", rules.PortRange.String))
 		}
 	}
 	for _, p := range []struct {
@@ -110,11 +110,11 @@ type nxEntry struct {
 	dir   ingest.Direction // DirInbound or DirOutbound
 	peer  nxPeer
 	svc   nxSvc
-	rule  *analysis.Rule
+	rule  *rules.Rule
 	names []string // the names of the rules it holds, when several rules give the same entry
 }
 
-// nxPlan is a RuleSet sorted into Nutanix secured groups and allow lists.
+// nxPlan is a rules.Set sorted into Nutanix secured groups and allow lists.
 type nxPlan struct {
 	groups  map[string]*nxGroup
 	entries []nxEntry
@@ -124,7 +124,7 @@ type nxPlan struct {
 }
 
 // planNutanix sorts the rules; the error wraps ErrBadOption.
-func planNutanix(rs analysis.RuleSet, o VendorOptions, lim nxLimits) (*nxPlan, error) {
+func planNutanix(rs rules.Set, o VendorOptions, lim nxLimits) (*nxPlan, error) {
 	secured, err := o.securedCategory()
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func planNutanix(rs analysis.RuleSet, o VendorOptions, lim nxLimits) (*nxPlan, e
 		p.add(&rs.Rules[i], lim, secured)
 	}
 	if len(p.groups) == 0 {
-		p.group(analysis.Endpoint{}, secured) // an empty policy still secures the group
+		p.group(rules.Endpoint{}, secured) // an empty policy still secures the group
 	}
 	slices.SortStableFunc(p.entries, func(a, b nxEntry) int {
 		return cmp.Or(strings.Compare(a.group, b.group), cmp.Compare(a.dir, b.dir), a.peer.compare(b.peer),
@@ -178,7 +178,7 @@ func (p *nxPlan) sortedGroups() []*nxGroup {
 
 // group returns the key of the secured group of a monitored endpoint: its
 // inventory categories, else the secured category.
-func (p *nxPlan) group(e analysis.Endpoint, secured string) string {
+func (p *nxPlan) group(e rules.Endpoint, secured string) string {
 	g := &nxGroup{cats: e.Categories, name: e.Name, inventory: len(e.Categories) > 0}
 	if !g.inventory {
 		g.cats, g.name = []string{secured}, secured
@@ -192,7 +192,7 @@ func (p *nxPlan) group(e analysis.Endpoint, secured string) string {
 	return g.key
 }
 
-func (p *nxPlan) add(r *analysis.Rule, lim nxLimits, secured string) {
+func (p *nxPlan) add(r *rules.Rule, lim nxLimits, secured string) {
 	if !vndAllows(r) {
 		p.losses.add(r, true, "not an allow rule ("+r.Action.String()+")")
 		return
@@ -229,7 +229,7 @@ func (p *nxPlan) add(r *analysis.Rule, lim nxLimits, secured string) {
 }
 
 // entry adds the entries of rule r on group g towards the peer endpoint.
-func (p *nxPlan) entry(g string, dir ingest.Direction, peer analysis.Endpoint, svc nxSvc, r *analysis.Rule, lim nxLimits) {
+func (p *nxPlan) entry(g string, dir ingest.Direction, peer rules.Endpoint, svc nxSvc, r *rules.Rule, lim nxLimits) {
 	peers, reason, dropped := nxPeers(peer, lim.ipv6)
 	if reason != "" {
 		p.losses.add(r, dropped, reason)
@@ -241,8 +241,8 @@ func (p *nxPlan) entry(g string, dir ingest.Direction, peer analysis.Endpoint, s
 
 // nxPeers maps an endpoint to peers. The reason tells what was changed or
 // left out, dropped that nothing is left.
-func nxPeers(e analysis.Endpoint, ipv6 bool) (peers []nxPeer, reason string, dropped bool) {
-	if e.Kind == analysis.KindAny {
+func nxPeers(e rules.Endpoint, ipv6 bool) (peers []nxPeer, reason string, dropped bool) {
+	if e.Kind == rules.KindAny {
 		return []nxPeer{{any: true}}, "", false
 	}
 	if cats := endpointCategories(e); len(cats) > 0 {
@@ -263,7 +263,7 @@ func nxPeers(e analysis.Endpoint, ipv6 bool) (peers []nxPeer, reason string, dro
 		return peers, "IPv6 peers left out (v3 rules match IPv4 only): " + strings.Join(v6, ", "), len(peers) == 0
 	case len(peers) == 0:
 		return nil, fmt.Sprintf("peer %q is no Key:Value category and has no addresses", e.Name), true
-	case e.Kind == analysis.KindGroup:
+	case e.Kind == rules.KindGroup:
 		return peers, fmt.Sprintf("peer %q has no Nutanix category: written as the %d addresses seen in it", e.Name, len(peers)), false
 	}
 	return peers, "", false
@@ -285,7 +285,7 @@ func nxSameKey(cats []string) string {
 
 // nxService maps a service. ok is false when Flow cannot carry it; a
 // reason with ok true says how it was widened.
-func nxService(s analysis.Service, lim nxLimits) (svc nxSvc, reason string, ok bool) {
+func nxService(s rules.Service, lim nxLimits) (svc nxSvc, reason string, ok bool) {
 	switch s.Proto {
 	case ingest.ProtoTCP:
 		svc.tcp = vndPortsOrAll(s.Ports)
@@ -338,7 +338,7 @@ func nxDescription(groups []*nxGroup) string {
 }
 
 // nxRanges renders port ranges as integer pairs under the given names.
-func nxRanges(rs []analysis.PortRange, start, end string) []vndObj {
+func nxRanges(rs []rules.PortRange, start, end string) []vndObj {
 	out := make([]vndObj, len(rs))
 	for i, r := range rs {
 		out[i] = vndObj{start: int(r.From), end: int(r.To)}

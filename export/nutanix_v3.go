@@ -5,7 +5,7 @@ import (
 	"io"
 	"maps"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -32,7 +32,7 @@ var v3limits = nxLimits{format: "Nutanix v3", maxICMPType: 43}
 // The error wraps ErrBadOption, with nothing written, for a bad option. A
 // *LossError (errors.Is ErrNotExportable) means the bodies were written in
 // full and are valid but leave out or change the rules they list.
-func WriteNutanixV3(w io.Writer, rs analysis.RuleSet, o VendorOptions) error {
+func WriteNutanixV3(w io.Writer, rs rules.Set, o VendorOptions) error {
 	p, err := planNutanix(rs, o, v3limits)
 	if err != nil {
 		return err

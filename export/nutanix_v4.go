@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -94,7 +94,7 @@ func (m nxRefs) list() Placeholders {
 // the update of that policy: its extId and name, for PUT
 // .../policies/{extId} with the If-Match ETag (WriteNutanixV4Update says
 // which). Errors are as for WriteNutanixV3.
-func WriteNutanixV4(w io.Writer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
+func WriteNutanixV4(w io.Writer, rs rules.Set, o VendorOptions) (Placeholders, error) {
 	p, err := planNutanix(rs, o, v4limits)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
@@ -18,7 +19,7 @@ func nxMonitoredBooks() vtFixture {
 	fx := vtBooks()
 	in := ingest.DirInbound
 	web := vtTier("Web", "SGTSWEB", "10.20.10.11", "10.20.10.12")
-	mon := func(role string) analysis.Endpoint { return vtIPSet("monitor-01", role, "10.10.0.40") }
+	mon := func(role string) rules.Endpoint { return vtIPSet("monitor-01", role, "10.10.0.40") }
 	fx.rs.Rules = append(fx.rs.Rules,
 		vtRule("r-mon-icmp", in, mon("icmp"), web, vtSvc(ingest.ProtoICMP)),
 		vtRule("r-mon-9100", in, mon("9100"), web, vtSvc(ingest.ProtoTCP, "9100")),

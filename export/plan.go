@@ -12,8 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/workspace"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // Targets says which files an export writes; an empty path writes nothing.
@@ -27,7 +26,7 @@ type Targets struct {
 
 // Input is what an export writes from.
 type Input struct {
-	Rules    analysis.RuleSet // its Table holds the conversations
+	Rules    rules.Set // its Table holds the conversations
 	Sources  []Source
 	Vendor   VendorOptions
 	Workbook WorkbookOptions
@@ -238,21 +237,6 @@ func WritePlaceholders(w io.Writer, ph Placeholders) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// WorkspaceSources describes a workspace's inputs for the workbook's
-// Sources sheet.
-func WorkspaceSources(srcs []workspace.Source) []Source {
-	out := make([]Source, 0, len(srcs))
-	for _, s := range srcs {
-		es := Source{Path: s.Path, Size: s.Size, Lines: s.Stats.Lines, Events: s.Stats.Events,
-			Skipped: s.Stats.Skipped, Unsupported: s.Stats.Unsupported, Malformed: s.Stats.Malformed, Imported: s.LastImported}
-		for _, m := range s.Malformed {
-			es.MalformedSamples = append(es.MalformedSamples, fmt.Sprintf("%s:%d: %s", s.Path, m.Line, m.Reason))
-		}
-		out = append(out, es)
-	}
-	return out
 }
 
 // forAPI returns o without an Update of another Nutanix API version.

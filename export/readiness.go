@@ -8,12 +8,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // WriteReadinessTable writes the readiness for people: the periods, the
 // shares blocked, the novelties of the held-out period and the blocked
 // ones (up to top each; 0 means 50).
-func WriteReadinessTable(w io.Writer, r *analysis.Readiness, top int) error {
+func WriteReadinessTable(w io.Writer, r *rules.Readiness, top int) error {
 	if top <= 0 {
 		top = 50
 	}
@@ -66,7 +67,7 @@ func yesNo(b bool) string {
 }
 
 // WriteReadinessJSON writes the readiness as one JSON object.
-func WriteReadinessJSON(w io.Writer, r *analysis.Readiness) error {
+func WriteReadinessJSON(w io.Writer, r *rules.Readiness) error {
 	flows := func(cs []analysis.Conversation) []jsonFlow {
 		out := make([]jsonFlow, len(cs))
 		for i := range cs {
@@ -101,7 +102,7 @@ func analysisTotals(t analysis.Totals) jsonTotals {
 
 // WriteReadinessCSV writes the held-out period's new conversations and the
 // blocked ones: the flows CSV columns and a "blocked" column.
-func WriteReadinessCSV(w io.Writer, r *analysis.Readiness) error {
+func WriteReadinessCSV(w io.Writer, r *rules.Readiness) error {
 	cw := NewCSVWriter(w)
 	if err := cw.Write(append(append([]string{}, FlowColumns...), "novel", "blocked")); err != nil {
 		return err

@@ -6,12 +6,13 @@ import (
 	"strconv"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // ruleColumns renders a rule as the review table's leading columns:
 // Source, Destination, Protocol, Destination Port, Description.
-func ruleColumns(r *analysis.Rule) []string {
+func ruleColumns(r *rules.Rule) []string {
 	return []string{endpointLabel(r.Src), endpointLabel(r.Dst), ingest.ProtoName(r.Service.Proto), r.Service.PortList(), r.Description}
 }
 
@@ -20,7 +21,7 @@ func ruleColumns(r *analysis.Rule) []string {
 // the name. Endpoints and ports are lists, summarised (an endpoint from its
 // members, never its name); every text may be cut, so that an 80-column
 // terminal still shows the five deliverable columns.
-func ruleTableCols(rs *analysis.RuleSet) []tableCol {
+func ruleTableCols(rs *rules.Set) []tableCol {
 	return []tableCol{
 		{title: "SOURCE", soft: 48, cut: 15, fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Src) }},
 		{title: "DESTINATION", soft: 48, cut: 15, fit: func(i int) (string, bool) { return endpointFitted(rs.Rules[i].Dst) }},
@@ -37,13 +38,13 @@ var reviewTableCols = []tableCol{{title: "SOURCE"}, {title: "DESTINATION"}, {tit
 var outsideTableCols = reviewTableCols[:4]
 
 // ruleTableRow fills the rules table's cells of r.
-func ruleTableRow(r *analysis.Rule, cells []string) {
+func ruleTableRow(r *rules.Rule, cells []string) {
 	copy(cells, append(ruleColumns(r), r.ID, r.Direction.String(), r.Name))
 }
 
 // WriteRulesTable writes the rules, the review list and the knobs as text,
 // the rules fitted to o.Width unless o.Wide (see TableOptions).
-func WriteRulesTable(w io.Writer, rs analysis.RuleSet, o TableOptions) error {
+func WriteRulesTable(w io.Writer, rs rules.Set, o TableOptions) error {
 	err := textTable(w, ruleTableCols(&rs), len(rs.Rules), func(i int, cells []string) { ruleTableRow(&rs.Rules[i], cells) }, o)
 	if err != nil {
 		return err
@@ -74,14 +75,14 @@ type jsonEndpoint struct {
 	Prefixes   []string `json:"prefixes,omitempty"`
 }
 
-// endpointKinds name the analysis.EndpointKind values in JSON.
-var endpointKinds = [...]string{analysis.KindAddresses: "addresses", analysis.KindGroup: "group",
-	analysis.KindAny: "any", analysis.KindIPSet: "ipset"}
+// endpointKinds name the rules.EndpointKind values in JSON.
+var endpointKinds = [...]string{rules.KindAddresses: "addresses", rules.KindGroup: "group",
+	rules.KindAny: "any", rules.KindIPSet: "ipset"}
 
 // writeItems lists conversations kept out of the rules under a title, as
 // a table of cols (the reasons are its fifth column, when it has one), fitted
 // like the rules; nothing when there are none.
-func writeItems(w io.Writer, title string, t *analysis.Table, items []analysis.ReviewItem, cols []tableCol, o TableOptions) error {
+func writeItems(w io.Writer, title string, t *analysis.Table, items []rules.ReviewItem, cols []tableCol, o TableOptions) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -125,7 +126,7 @@ type jsonRule struct {
 	Samples     []string     `json:"samples"`
 }
 
-func endpointJSON(e analysis.Endpoint) jsonEndpoint {
+func endpointJSON(e rules.Endpoint) jsonEndpoint {
 	out := jsonEndpoint{Name: e.Name, Kind: endpointKinds[e.Kind], Group: e.Group, Categories: e.Categories, Tag: e.Tag}
 	for _, p := range e.Prefixes {
 		out.Prefixes = append(out.Prefixes, p.String())
@@ -144,7 +145,7 @@ type jsonItem struct {
 // scope and the permissiveness figures. The lists are written an item at a
 // time, as one json.Encoder (indented by two spaces, HTML left as it is)
 // writes the whole document.
-func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
+func WriteRulesJSON(w io.Writer, rs rules.Set) error {
 	js := newJSONStream(w, false)
 	js.raw("{")
 	js.field(0, "rules", true)
@@ -160,7 +161,7 @@ func WriteRulesJSON(w io.Writer, rs analysis.RuleSet) error {
 	})
 	for _, list := range []struct {
 		name  string
-		items []analysis.ReviewItem
+		items []rules.ReviewItem
 	}{{"review", rs.Review}, {"outside_scope", rs.Outside}} {
 		js.field(0, list.name, false)
 		rows := make([]int32, len(list.items))

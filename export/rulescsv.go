@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -34,7 +35,7 @@ type ruleRow struct {
 }
 
 // newRuleRow renders r, with its sample lines, as the RuleSheetColumns.
-func newRuleRow(r *analysis.Rule, samples []string) ruleRow {
+func newRuleRow(r *rules.Rule, samples []string) ruleRow {
 	e := &r.Evidence
 	return ruleRow{
 		src: endpointLabel(r.Src), dst: endpointLabel(r.Dst),
@@ -57,7 +58,7 @@ func (r *ruleRow) record() []string {
 // RuleSheetColumns, like WriteFlowsCSV: fields quoted when needed, lines
 // ended by LF, integers in decimal, times RFC 3339 UTC. Review items are not
 // written. It returns the first error of w.
-func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
+func WriteRulesCSV(w io.Writer, rs rules.Set) error {
 	cw := NewCSVWriter(w)
 	if err := cw.Write(RuleSheetColumns); err != nil {
 		return err
@@ -78,12 +79,12 @@ func WriteRulesCSV(w io.Writer, rs analysis.RuleSet) error {
 
 // ruleSamples returns a function of i that gives the sample lines of rule
 // i of rs, reading them a chunk of rules at a time. i must go up by one.
-func ruleSamples(rs *analysis.RuleSet) func(i int) []string {
+func ruleSamples(rs *rules.Set) func(i int) []string {
 	const chunk = 1024
 	var lines [][]string
 	return func(i int) []string {
 		if i%chunk == 0 {
-			rules := make([]*analysis.Rule, 0, chunk)
+			rules := make([]*rules.Rule, 0, chunk)
 			for j := i; j < min(i+chunk, len(rs.Rules)); j++ {
 				rules = append(rules, &rs.Rules[j])
 			}
@@ -97,7 +98,7 @@ func ruleSamples(rs *analysis.RuleSet) func(i int) []string {
 // small address set or IP set ("DNS servers (10.0.0.1, 10.0.0.2)"). An
 // address set without a name shows its members, at most maxListedMembers of
 // them.
-func endpointLabel(e analysis.Endpoint) string {
+func endpointLabel(e rules.Endpoint) string {
 	name, ps := endpointParts(e)
 	if ps == nil {
 		return name
@@ -111,17 +112,17 @@ func endpointLabel(e analysis.Endpoint) string {
 
 // endpointParts are what endpointLabel shows of e: a name ("" for none) and
 // the members listed after it (nil for none).
-func endpointParts(e analysis.Endpoint) (string, []netip.Prefix) {
+func endpointParts(e rules.Endpoint) (string, []netip.Prefix) {
 	name := e.Name
 	if name == "" {
 		switch e.Kind {
-		case analysis.KindAny:
+		case rules.KindAny:
 			return "Any", nil
-		case analysis.KindGroup:
+		case rules.KindGroup:
 			return e.Group, nil
 		}
 	}
-	if (e.Kind != analysis.KindAddresses && e.Kind != analysis.KindIPSet) || len(e.Prefixes) == 0 ||
+	if (e.Kind != rules.KindAddresses && e.Kind != rules.KindIPSet) || len(e.Prefixes) == 0 ||
 		name != "" && len(e.Prefixes) > maxListedMembers {
 		return name, nil
 	}
@@ -135,10 +136,10 @@ func endpointParts(e analysis.Endpoint) (string, []netip.Prefix) {
 // of members or addresses summarised ("DNS servers (10.10.0.10 +3 more)"),
 // a name never cut at its commas ("DNS, Kerberos servers"). It reports
 // whether it summarised.
-func endpointFitted(e analysis.Endpoint) (string, bool) {
+func endpointFitted(e rules.Endpoint) (string, bool) {
 	name, ps := endpointParts(e)
 	if ps == nil {
-		if e.Kind == analysis.KindAddresses { // a name that is the list of its addresses (a merge's)
+		if e.Kind == rules.KindAddresses { // a name that is the list of its addresses (a merge's)
 			return summarise(name, ", ", listMax)
 		}
 		return name, false
@@ -173,7 +174,7 @@ func prefixList(ps []netip.Prefix, max int) string {
 
 // evidenceText summarises e, whose sample lines are samples: "12
 // conversations; hosts ahv-1, ahv-2; sample: <first raw line>".
-func evidenceText(e *analysis.Evidence, samples []string) string {
+func evidenceText(e *rules.Evidence, samples []string) string {
 	n := e.Conversations
 	if n == 0 {
 		n = len(e.Rows)
@@ -204,7 +205,7 @@ var ReviewColumns = []string{"Reason", "Direction", "Source", "Destination", "Pr
 // WriteReviewCSV writes the conversations kept out of the rules, the review
 // list then those outside the scope, as RFC 4180 CSV with a header row of
 // ReviewColumns (formula-like text defused). It returns the first error of w.
-func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
+func WriteReviewCSV(w io.Writer, rs rules.Set) error {
 	cw := NewCSVWriter(w)
 	if err := cw.Write(ReviewColumns); err != nil {
 		return err
@@ -225,7 +226,7 @@ func WriteReviewCSV(w io.Writer, rs analysis.RuleSet) error {
 // eachItem calls fn with the reason and the conversation (with its sample
 // lines and hourly counts) of each review item, the sample lines read a
 // chunk of items at a time. It returns fn's first error, else t's.
-func eachItem(t *analysis.Table, items []analysis.ReviewItem, fn func(reason string, c *analysis.Conversation) error) error {
+func eachItem(t *analysis.Table, items []rules.ReviewItem, fn func(reason string, c *analysis.Conversation) error) error {
 	rows := make([]int32, len(items))
 	for i, it := range items {
 		rows[i] = it.Row

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -42,7 +43,7 @@ func wbPrefixes(ss ...string) []netip.Prefix {
 // wbRuleSet is a rule set with the awkward cases: members, Any, ICMP
 // without ports, unknown times, and texts with commas, quotes and newlines.
 // Its table holds a review item's conversation and the third rule's two.
-func wbRuleSet() analysis.RuleSet {
+func wbRuleSet() rules.Set {
 	table := analysis.NewTable([]analysis.Conversation{{
 		Src: netip.MustParseAddr("192.0.2.66"), Dst: netip.MustParseAddr("10.0.2.7"), Proto: ingest.ProtoTCP,
 		DPort: 23, Direction: ingest.DirInbound, Sessions: 40, Unanswered: 40, OrigPkts: 40, OrigBytes: 2400,
@@ -50,37 +51,37 @@ func wbRuleSet() analysis.RuleSet {
 		Samples: []string{"probe line"}}, {}, {Samples: []string{"  raw, line  \n"}}})
 	many := wbPrefixes("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5",
 		"10.1.0.6", "10.1.0.7", "10.1.0.8", "10.1.0.9", "10.1.0.10")
-	return analysis.RuleSet{
+	return rules.Set{
 		Table: table,
-		Rules: []analysis.Rule{{
+		Rules: []rules.Rule{{
 			ID: "r1", Direction: ingest.DirOutbound, Action: ingest.ActionAllow,
-			Src: analysis.Endpoint{Name: "AppTier:Web", Kind: analysis.KindGroup, Group: "AppTier:Web"},
-			Dst: analysis.Endpoint{Name: "DNS servers", Kind: analysis.KindAddresses,
+			Src: rules.Endpoint{Name: "AppTier:Web", Kind: rules.KindGroup, Group: "AppTier:Web"},
+			Dst: rules.Endpoint{Name: "DNS servers", Kind: rules.KindAddresses,
 				Prefixes: wbPrefixes("10.0.0.53", "fd00::53")},
-			Service:     analysis.Service{Proto: ingest.ProtoUDP, Ports: []analysis.PortRange{{From: 53, To: 53}}, Name: "DNS"},
+			Service:     rules.Service{Proto: ingest.ProtoUDP, Ports: []rules.PortRange{{From: 53, To: 53}}, Name: "DNS"},
 			Description: "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17",
-			Evidence: analysis.Evidence{Conversations: 12, Sessions: 12431, Packets: 24862, Bytes: 3456789,
+			Evidence: rules.Evidence{Conversations: 12, Sessions: 12431, Packets: 24862, Bytes: 3456789,
 				First: wbFirst, Last: wbLast, Hosts: []string{"ahv-1", "ahv-2"},
 				Samples: []string{`<134>Apr 10 10:00:00 ahv-1 kernel: SRC=10.0.2.7 DST=10.0.0.53 "x"`}},
 		}, {
 			ID: "r2", Direction: ingest.DirInbound, Action: ingest.ActionAllow,
-			Src:         analysis.Endpoint{Name: "Any", Kind: analysis.KindAny},
-			Dst:         analysis.Endpoint{Name: "10.9.9.0/24", Kind: analysis.KindAddresses, Prefixes: wbPrefixes("10.9.9.0/24")},
-			Service:     analysis.Service{Proto: ingest.ProtoICMP},
+			Src:         rules.Endpoint{Name: "Any", Kind: rules.KindAny},
+			Dst:         rules.Endpoint{Name: "10.9.9.0/24", Kind: rules.KindAddresses, Prefixes: wbPrefixes("10.9.9.0/24")},
+			Service:     rules.Service{Proto: ingest.ProtoICMP},
 			Description: "Monitoring, \"ping\"\nsecond line",
-			Evidence:    analysis.Evidence{Conversations: 1, Sessions: 3, Bytes: 252},
+			Evidence:    rules.Evidence{Conversations: 1, Sessions: 3, Bytes: 252},
 		}, {
 			ID: "r3", Direction: ingest.DirIntra, Action: ingest.ActionAllow,
-			Src: analysis.Endpoint{Kind: analysis.KindAddresses, Prefixes: many},
-			Dst: analysis.Endpoint{Name: "SGTSWEB", Kind: analysis.KindGroup, Group: "SGTSWEB"},
-			Service: analysis.Service{Proto: ingest.ProtoTCP,
-				Ports: []analysis.PortRange{{From: 80, To: 80}, {From: 443, To: 443}, {From: 8000, To: 8080}}},
+			Src: rules.Endpoint{Kind: rules.KindAddresses, Prefixes: many},
+			Dst: rules.Endpoint{Name: "SGTSWEB", Kind: rules.KindGroup, Group: "SGTSWEB"},
+			Service: rules.Service{Proto: ingest.ProtoTCP,
+				Ports: []rules.PortRange{{From: 80, To: 80}, {From: 443, To: 443}, {From: 8000, To: 8080}}},
 			Description: "=SUM(A1) stays text",
-			Evidence: analysis.Evidence{Sessions: 40, Bytes: 1 << 40, First: wbFirst, Last: wbFirst,
+			Evidence: rules.Evidence{Sessions: 40, Bytes: 1 << 40, First: wbFirst, Last: wbFirst,
 				Hosts: []string{"h1", "h2", "h3", "h4", "h5", "h6", "h7"},
 				Rows:  []int32{1, 2}},
 		}},
-		Review:   []analysis.ReviewItem{{Reason: "never answered (probable scan)", Row: 0}},
+		Review:   []rules.ReviewItem{{Reason: "never answered (probable scan)", Row: 0}},
 		Observed: 57, Permissiveness: 1200,
 	}
 }
@@ -154,19 +155,19 @@ func wbManyConvs(n int) []analysis.Conversation {
 }
 
 // wbManyRules makes n rules over the rows of t.
-func wbManyRules(t *analysis.Table, n int) []analysis.Rule {
-	out := make([]analysis.Rule, n)
+func wbManyRules(t *analysis.Table, n int) []rules.Rule {
+	out := make([]rules.Rule, n)
 	per := t.Len() / n
 	all := t.All()
 	for i := range out {
 		flows := all[i*per : (i+1)*per]
-		out[i] = analysis.Rule{
+		out[i] = rules.Rule{
 			Direction: ingest.DirOutbound, Action: ingest.ActionAllow,
-			Src:         analysis.Endpoint{Name: fmt.Sprintf("Group %d", i), Kind: analysis.KindGroup},
-			Dst:         analysis.Endpoint{Name: "DNS", Kind: analysis.KindAddresses, Prefixes: wbPrefixes("10.0.0.53", "10.0.1.53")},
-			Service:     analysis.Service{Proto: ingest.ProtoUDP, Ports: []analysis.PortRange{{From: 53, To: 53}}, Name: "DNS"},
+			Src:         rules.Endpoint{Name: fmt.Sprintf("Group %d", i), Kind: rules.KindGroup},
+			Dst:         rules.Endpoint{Name: "DNS", Kind: rules.KindAddresses, Prefixes: wbPrefixes("10.0.0.53", "10.0.1.53")},
+			Service:     rules.Service{Proto: ingest.ProtoUDP, Ports: []rules.PortRange{{From: 53, To: 53}}, Name: "DNS"},
 			Description: fmt.Sprintf("Group %d → DNS (53/udp)", i),
-			Evidence: analysis.Evidence{Conversations: per, Sessions: 1000, Bytes: 1 << 20, First: wbFirst, Last: wbLast,
+			Evidence: rules.Evidence{Conversations: per, Sessions: 1000, Bytes: 1 << 20, First: wbFirst, Last: wbLast,
 				Hosts: []string{"ahv-1"}, Samples: []string{"<134>Apr 10 10:00:00 ahv-1 kernel: a raw line"}, Rows: flows},
 		}
 	}
@@ -216,7 +217,7 @@ func TestWriteRulesCSVQuoting(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			rs := analysis.RuleSet{Rules: []analysis.Rule{{Description: tc.Description}}}
+			rs := rules.Set{Rules: []rules.Rule{{Description: tc.Description}}}
 			var b bytes.Buffer
 			if err := export.WriteRulesCSV(&b, rs); err != nil {
 				t.Fatal(err)
@@ -259,13 +260,13 @@ func TestWriteRulesCSVFailingWriter(t *testing.T) {
 }
 
 func ExampleWriteRulesCSV() {
-	rs := analysis.RuleSet{Rules: []analysis.Rule{{
+	rs := rules.Set{Rules: []rules.Rule{{
 		Direction: ingest.DirOutbound, Action: ingest.ActionAllow,
-		Src:         analysis.Endpoint{Name: "AppTier:Web", Kind: analysis.KindGroup},
-		Dst:         analysis.Endpoint{Name: "DNS", Kind: analysis.KindAddresses, Prefixes: wbPrefixes("10.0.0.53")},
-		Service:     analysis.Service{Proto: ingest.ProtoUDP, Ports: []analysis.PortRange{{From: 53, To: 53}}, Name: "DNS"},
+		Src:         rules.Endpoint{Name: "AppTier:Web", Kind: rules.KindGroup},
+		Dst:         rules.Endpoint{Name: "DNS", Kind: rules.KindAddresses, Prefixes: wbPrefixes("10.0.0.53")},
+		Service:     rules.Service{Proto: ingest.ProtoUDP, Ports: []rules.PortRange{{From: 53, To: 53}}, Name: "DNS"},
 		Description: "Web tier → DNS, 2 sessions", Name: "Web to DNS", ID: "r-1e6fa5513a",
-		Evidence: analysis.Evidence{Conversations: 1, Sessions: 2, Bytes: 300, Hosts: []string{"ahv-1"}},
+		Evidence: rules.Evidence{Conversations: 1, Sessions: 2, Bytes: 300, Hosts: []string{"ahv-1"}},
 	}}}
 	var out strings.Builder
 	if err := export.WriteRulesCSV(&out, rs); err != nil {
@@ -345,8 +346,8 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 
 func TestWriteReviewCSV(t *testing.T) {
 	convs := wbConvs()
-	rs := analysis.RuleSet{Table: analysis.NewTable(convs), Review: []analysis.ReviewItem{{Row: 0, Reason: "never answered"}},
-		Outside: []analysis.ReviewItem{{Row: int32(len(convs) - 1), Reason: analysis.OutsideReason}}}
+	rs := rules.Set{Table: analysis.NewTable(convs), Review: []rules.ReviewItem{{Row: 0, Reason: "never answered"}},
+		Outside: []rules.ReviewItem{{Row: int32(len(convs) - 1), Reason: rules.OutsideReason}}}
 	var b bytes.Buffer
 	if err := export.WriteReviewCSV(&b, rs); err != nil {
 		t.Fatal(err)
@@ -355,7 +356,7 @@ func TestWriteReviewCSV(t *testing.T) {
 	if err != nil || len(recs) != 3 || !slices.Equal(recs[0], export.ReviewColumns) {
 		t.Fatalf("%v: %q", err, recs)
 	}
-	if recs[1][0] != "never answered" || recs[2][0] != analysis.OutsideReason || recs[2][2] != convs[len(convs)-1].Src.String() {
+	if recs[1][0] != "never answered" || recs[2][0] != rules.OutsideReason || recs[2][2] != convs[len(convs)-1].Src.String() {
 		t.Errorf("records %q", recs[1:])
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -40,7 +41,7 @@ func TestSummarise(t *testing.T) {
 
 // bigRule is a rule whose destination lists 25 addresses, with a long
 // description: the line that was ~800 characters wide.
-func bigRules() analysis.RuleSet {
+func bigRules() rules.Set {
 	var prefixes []netip.Prefix
 	var names []string
 	for i := range 25 {
@@ -48,12 +49,12 @@ func bigRules() analysis.RuleSet {
 		prefixes = append(prefixes, netip.PrefixFrom(a, 32))
 		names = append(names, a.String())
 	}
-	dst := analysis.Endpoint{Name: strings.Join(names, ", "), Kind: analysis.KindAddresses, Prefixes: prefixes}
-	r := analysis.Rule{ID: "r-0123456789", Name: "SGTSWEB to many", Direction: ingest.DirOutbound,
-		Src: analysis.Endpoint{Name: "SGTSWEB", Kind: analysis.KindGroup, Group: "SGTSWEB"}, Dst: dst,
-		Service:     analysis.Service{Proto: ingest.ProtoTCP, Ports: []analysis.PortRange{{From: 443, To: 443}, {From: 8443, To: 8443}}},
+	dst := rules.Endpoint{Name: strings.Join(names, ", "), Kind: rules.KindAddresses, Prefixes: prefixes}
+	r := rules.Rule{ID: "r-0123456789", Name: "SGTSWEB to many", Direction: ingest.DirOutbound,
+		Src: rules.Endpoint{Name: "SGTSWEB", Kind: rules.KindGroup, Group: "SGTSWEB"}, Dst: dst,
+		Service:     rules.Service{Proto: ingest.ProtoTCP, Ports: []rules.PortRange{{From: 443, To: 443}, {From: 8443, To: 8443}}},
 		Description: "SGTSWEB → " + dst.Name + " 443, 8443/tcp — 1,234 sessions, 2025-04-07 → 2025-04-13"}
-	return analysis.RuleSet{Rules: []analysis.Rule{r}}
+	return rules.Set{Rules: []rules.Rule{r}}
 }
 
 // TestRulesTableFits: in a 100-column terminal no line is wider, the long
@@ -136,17 +137,17 @@ func TestEndpointFitted(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		Name string
-		E    analysis.Endpoint
+		E    rules.Endpoint
 		Want string
 	}{
-		{"named, two members", analysis.Endpoint{Name: "DNS, Kerberos servers", Kind: analysis.KindIPSet, Prefixes: six[:2]},
+		{"named, two members", rules.Endpoint{Name: "DNS, Kerberos servers", Kind: rules.KindIPSet, Prefixes: six[:2]},
 			"DNS, Kerberos servers (10.10.0.10, 10.10.0.11)"},
-		{"named, six members", analysis.Endpoint{Name: "DNS, Kerberos servers", Kind: analysis.KindIPSet, Prefixes: six},
+		{"named, six members", rules.Endpoint{Name: "DNS, Kerberos servers", Kind: rules.KindIPSet, Prefixes: six},
 			"DNS, Kerberos servers (10.10.0.10, 10.10.0.11 +4 more)"},
-		{"a name for many", analysis.Endpoint{Name: "web-01, web-02, web-03, web-04 and 5 more", Kind: analysis.KindIPSet,
+		{"a name for many", rules.Endpoint{Name: "web-01, web-02, web-03, web-04 and 5 more", Kind: rules.KindIPSet,
 			Prefixes: append(append([]netip.Prefix{}, six...), six...)}, "web-01, web-02, web-03, web-04 and 5 more"},
-		{"unnamed", analysis.Endpoint{Kind: analysis.KindAddresses, Prefixes: six}, "10.10.0.10, 10.10.0.11 +4 more"},
-		{"group", analysis.Endpoint{Name: "SGTSWEB", Kind: analysis.KindGroup, Group: "SGTSWEB"}, "SGTSWEB"},
+		{"unnamed", rules.Endpoint{Kind: rules.KindAddresses, Prefixes: six}, "10.10.0.10, 10.10.0.11 +4 more"},
+		{"group", rules.Endpoint{Name: "SGTSWEB", Kind: rules.KindGroup, Group: "SGTSWEB"}, "SGTSWEB"},
 	} {
 		if got, _ := endpointFitted(tc.E); got != tc.Want {
 			t.Errorf("%s: %q, want %q", tc.Name, got, tc.Want)

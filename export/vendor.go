@@ -14,7 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -63,7 +63,7 @@ type vndLosses struct {
 	list   []Loss
 }
 
-func (l *vndLosses) add(r *analysis.Rule, dropped bool, reason string) {
+func (l *vndLosses) add(r *rules.Rule, dropped bool, reason string) {
 	l.list = append(l.list, Loss{RuleID: r.ID, RuleName: r.Name, Reason: strings.TrimSuffix(reason, "; "), Dropped: dropped})
 }
 
@@ -75,7 +75,7 @@ func (l *vndLosses) err() error {
 }
 
 // vndAllows says whether r is an allow rule (the zero Action counts as allow).
-func vndAllows(r *analysis.Rule) bool {
+func vndAllows(r *rules.Rule) bool {
 	return r.Action == ingest.ActionAllow || r.Action == ingest.ActionUnknown
 }
 
@@ -128,10 +128,10 @@ func vndPrefix(p netip.Prefix) netip.Prefix {
 }
 
 // vndMergeRanges returns the ranges sorted, overlapping and adjacent ones merged.
-func vndMergeRanges(rs []analysis.PortRange) []analysis.PortRange {
+func vndMergeRanges(rs []rules.PortRange) []rules.PortRange {
 	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b analysis.PortRange) int { return cmp.Compare(a.From, b.From) })
-	var out []analysis.PortRange
+	slices.SortFunc(rs, func(a, b rules.PortRange) int { return cmp.Compare(a.From, b.From) })
+	var out []rules.PortRange
 	for _, r := range rs {
 		if n := len(out); n > 0 && int(r.From) <= int(out[n-1].To)+1 {
 			out[n-1].To = max(out[n-1].To, r.To)
@@ -143,9 +143,9 @@ func vndMergeRanges(rs []analysis.PortRange) []analysis.PortRange {
 }
 
 // vndPortsOrAll returns the merged ranges, or 0-65535 for none.
-func vndPortsOrAll(rs []analysis.PortRange) []analysis.PortRange {
+func vndPortsOrAll(rs []rules.PortRange) []rules.PortRange {
 	if len(rs) == 0 {
-		return []analysis.PortRange{{From: 0, To: 65535}}
+		return []rules.PortRange{{From: 0, To: 65535}}
 	}
 	return vndMergeRanges(rs)
 }
@@ -160,10 +160,10 @@ func vndJoin[T any](xs []T, sep string, f func(T) string) string {
 }
 
 // vndServiceLabel renders a service as "tcp/443,8443" or "icmp".
-func vndServiceLabel(s analysis.Service) string {
+func vndServiceLabel(s rules.Service) string {
 	l := strings.ToLower(ingest.ProtoName(s.Proto))
 	if len(s.Ports) > 0 {
-		l += "/" + vndJoin(s.Ports, ",", analysis.PortRange.String)
+		l += "/" + vndJoin(s.Ports, ",", rules.PortRange.String)
 	}
 	return l
 }
@@ -178,7 +178,7 @@ type vndICMP struct {
 // keeps the ICMP type in the port). Type 0 means "type unknown" in the logs
 // as well as echo reply, so it allows any type. The reason says how the
 // service was widened, if it was.
-func vndICMPTypes(ports []analysis.PortRange, max int) (vndICMP, string) {
+func vndICMPTypes(ports []rules.PortRange, max int) (vndICMP, string) {
 	c := vndICMP{used: true}
 	for _, r := range ports {
 		switch {

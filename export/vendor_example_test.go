@@ -8,20 +8,20 @@ import (
 	"io"
 	"net/netip"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // exampleRules is the running example: 10.1.2.0/24 may reach App-X on
 // TCP 443, and 2001:db8:1::/64 too.
-func exampleRules() analysis.RuleSet {
-	appX := analysis.Endpoint{Name: "App-X", Kind: analysis.KindGroup, Group: "AppType:App-X"}
-	peer := func(p string) analysis.Endpoint {
-		return analysis.Endpoint{Name: p, Kind: analysis.KindAddresses, Prefixes: []netip.Prefix{netip.MustParsePrefix(p)}}
+func exampleRules() rules.Set {
+	appX := rules.Endpoint{Name: "App-X", Kind: rules.KindGroup, Group: "AppType:App-X"}
+	peer := func(p string) rules.Endpoint {
+		return rules.Endpoint{Name: p, Kind: rules.KindAddresses, Prefixes: []netip.Prefix{netip.MustParsePrefix(p)}}
 	}
-	https := analysis.Service{Proto: ingest.ProtoTCP, Ports: []analysis.PortRange{{From: 443, To: 443}}}
-	return analysis.RuleSet{Rules: []analysis.Rule{
+	https := rules.Service{Proto: ingest.ProtoTCP, Ports: []rules.PortRange{{From: 443, To: 443}}}
+	return rules.Set{Rules: []rules.Rule{
 		{ID: "in-443", Direction: ingest.DirInbound, Action: ingest.ActionAllow, Src: peer("10.1.2.0/24"), Dst: appX, Service: https},
 		{ID: "in-443-v6", Direction: ingest.DirInbound, Action: ingest.ActionAllow, Src: peer("2001:db8:1::/64"), Dst: appX, Service: https},
 	}}

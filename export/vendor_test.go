@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -51,19 +51,19 @@ func vtPrefixes(ss ...string) []netip.Prefix {
 	return ps
 }
 
-func vtGroup(group string, addrs ...string) analysis.Endpoint {
-	return analysis.Endpoint{Name: group, Kind: analysis.KindGroup, Group: group, Prefixes: vtPrefixes(addrs...)}
+func vtGroup(group string, addrs ...string) rules.Endpoint {
+	return rules.Endpoint{Name: group, Kind: rules.KindGroup, Group: group, Prefixes: vtPrefixes(addrs...)}
 }
 
-func vtAddrs(addrs ...string) analysis.Endpoint {
-	return analysis.Endpoint{Name: strings.Join(addrs, ", "), Kind: analysis.KindAddresses, Prefixes: vtPrefixes(addrs...)}
+func vtAddrs(addrs ...string) rules.Endpoint {
+	return rules.Endpoint{Name: strings.Join(addrs, ", "), Kind: rules.KindAddresses, Prefixes: vtPrefixes(addrs...)}
 }
 
-var vtAny = analysis.Endpoint{Name: "Any", Kind: analysis.KindAny}
+var vtAny = rules.Endpoint{Name: "Any", Kind: rules.KindAny}
 
 // vtSvc builds a service; ports are "443" or "8000-8080".
-func vtSvc(proto uint8, ports ...string) analysis.Service {
-	s := analysis.Service{Proto: proto}
+func vtSvc(proto uint8, ports ...string) rules.Service {
+	s := rules.Service{Proto: proto}
 	for _, p := range ports {
 		from, to, _ := strings.Cut(p, "-")
 		f, _ := strconv.Atoi(from)
@@ -71,20 +71,20 @@ func vtSvc(proto uint8, ports ...string) analysis.Service {
 		if to != "" {
 			t, _ = strconv.Atoi(to)
 		}
-		s.Ports = append(s.Ports, analysis.PortRange{From: uint16(f), To: uint16(t)})
+		s.Ports = append(s.Ports, rules.PortRange{From: uint16(f), To: uint16(t)})
 	}
 	return s
 }
 
-func vtRule(id string, dir ingest.Direction, src, dst analysis.Endpoint, svc analysis.Service) analysis.Rule {
-	return analysis.Rule{ID: id, Name: id, Direction: dir, Src: src, Dst: dst, Service: svc,
+func vtRule(id string, dir ingest.Direction, src, dst rules.Endpoint, svc rules.Service) rules.Rule {
+	return rules.Rule{ID: id, Name: id, Direction: dir, Src: src, Dst: dst, Service: svc,
 		Action:      ingest.ActionAllow,
 		Description: fmt.Sprintf("%s → %s (%s) — 12 sessions", src.Name, dst.Name, vndServiceLabel(svc))}
 }
 
 type vtFixture struct {
 	name string
-	rs   analysis.RuleSet
+	rs   rules.Set
 	opts VendorOptions
 }
 
@@ -95,7 +95,7 @@ func vtFixtures() []vtFixture {
 
 	// The running example of vendor-json.md.
 	appX := vtGroup("AppType:App-X", "10.3.0.10", "10.3.0.11")
-	appx := []analysis.Rule{
+	appx := []rules.Rule{
 		vtRule("in-tcp-443", in, vtAddrs("10.1.2.0/24"), appX, vtSvc(tcp, "443")),
 		vtRule("out-udp-53", out, appX, vtAddrs("10.9.9.9"), vtSvc(udp, "53")),
 		vtRule("out-tcp-5432", out, appX, vtAddrs("10.9.9.9"), vtSvc(tcp, "5432")),
@@ -108,7 +108,7 @@ func vtFixtures() []vtFixture {
 	dns := vtAddrs("10.0.0.53", "10.0.0.54")
 	many := []string{"1001", "1003", "1005", "1007", "1009", "1011", "1013", "1015", "1017", "1019",
 		"1021", "1023", "1025", "1027", "1029", "2000-2010", "3000-3100", "4000"}
-	tiers := []analysis.Rule{
+	tiers := []rules.Rule{
 		vtRule("in-web", in, vtAny, web, vtSvc(tcp, "80", "443")),
 		vtRule("in-monitoring", in, vtGroup("AppType:Monitoring"), web, vtSvc(tcp, "9100")),
 		vtRule("in-icmp", in, vtAddrs("10.50.0.0/24"), web, vtSvc(ingest.ProtoICMP)),
@@ -127,36 +127,36 @@ func vtFixtures() []vtFixture {
 	long := vtRule("long", in, vtAddrs("10.5.0.0/16"), mon, vtSvc(tcp, "8000-8080"))
 	long.Name = strings.Repeat("very long rule name ", 16)
 	long.Description = strings.Repeat("evidence ", 240)
-	v6 := []analysis.Rule{
+	v6 := []rules.Rule{
 		vtRule("in-v6", in, vtAddrs("2001:db8:1::/64"), mon, vtSvc(tcp, "443")),
 		vtRule("in-mixed", in, vtAddrs("10.1.0.0/24", "2001:db8:2::/64"), mon, vtSvc(tcp, "8443")),
 		vtRule("in-icmpv6", in, vtAny, mon, vtSvc(ingest.ProtoICMPv6, "128")),
 		vtRule("out-gre", out, mon, vtAddrs("10.7.0.1"), vtSvc(47)),
 		vtRule("out-ntp", out, mon, vtAny, vtSvc(udp, "123")),
 		vtRule("unknown-dir", ingest.DirUnknown, vtAddrs("10.8.0.1"), vtAddrs("10.8.0.2"), vtSvc(tcp, "22")),
-		vtRule("in-legacy", in, analysis.Endpoint{Name: "SGTSLEGACY", Kind: analysis.KindGroup, Group: "SGTSLEGACY"},
+		vtRule("in-legacy", in, rules.Endpoint{Name: "SGTSLEGACY", Kind: rules.KindGroup, Group: "SGTSLEGACY"},
 			mon, vtSvc(tcp, "1521")),
 		long,
 	}
 	return []vtFixture{
-		{"appx", analysis.RuleSet{Rules: appx}, VendorOptions{PolicyName: "App-X-discovered", SecuredCategory: "AppType:App-X"}},
+		{"appx", rules.Set{Rules: appx}, VendorOptions{PolicyName: "App-X-discovered", SecuredCategory: "AppType:App-X"}},
 		vtBooks(),
-		{"threetier", analysis.RuleSet{Rules: tiers}, VendorOptions{PolicyName: "Shop", SecuredCategory: "AppType:Shop", Apply: true}},
-		{"losses", analysis.RuleSet{Rules: v6}, VendorOptions{PolicyName: strings.Repeat("Legacy estate ", 6)}},
+		{"threetier", rules.Set{Rules: tiers}, VendorOptions{PolicyName: "Shop", SecuredCategory: "AppType:Shop", Apply: true}},
+		{"losses", rules.Set{Rules: v6}, VendorOptions{PolicyName: strings.Repeat("Legacy estate ", 6)}},
 	}
 }
 
 // vtTier is a tier of the Books application as synthesis names it with an
 // inventory: the tier ANDed with the application's category, and its NSX
 // security group.
-func vtTier(tier, tag string, addrs ...string) analysis.Endpoint {
-	return analysis.Endpoint{Name: "AppTier:" + tier, Kind: analysis.KindGroup, Group: "AppType:Books&AppTier:" + tier,
+func vtTier(tier, tag string, addrs ...string) rules.Endpoint {
+	return rules.Endpoint{Name: "AppTier:" + tier, Kind: rules.KindGroup, Group: "AppType:Books&AppTier:" + tier,
 		Categories: []string{"AppType:Books", "AppTier:" + tier}, Tag: tag, Prefixes: vtPrefixes(addrs...)}
 }
 
 // vtIPSet is an IP set of peers.
-func vtIPSet(name, id string, addrs ...string) analysis.Endpoint {
-	return analysis.Endpoint{Name: name, Kind: analysis.KindIPSet, Group: id, Prefixes: vtPrefixes(addrs...)}
+func vtIPSet(name, id string, addrs ...string) rules.Endpoint {
+	return rules.Endpoint{Name: name, Kind: rules.KindIPSet, Group: id, Prefixes: vtPrefixes(addrs...)}
 }
 
 // vtBooks is the three-tier Books application of the demo as an inventory
@@ -170,7 +170,7 @@ func vtBooks() vtFixture {
 		vtTier("DB", "SGTSDB", "10.20.30.31")
 	dcs := vtIPSet("dc-01, dc-02", "OUTBOUND servers of g:AppType:Books&AppTier:Web 17/53", "10.10.0.10", "10.10.0.11")
 	dbDNS := vtIPSet("dc-01, dc-02", "OUTBOUND servers of g:AppType:Books&AppTier:DB 17/53", "10.10.0.10", "10.10.0.11")
-	rules := []analysis.Rule{
+	list := []rules.Rule{
 		vtRule("r-https", in, vtAny, web, vtSvc(tcp, "443")),
 		vtRule("r-webapp", intra, web, app, vtSvc(tcp, "8080")),
 		vtRule("r-appdb", intra, app, db, vtSvc(tcp, "3306", "5432")),
@@ -181,8 +181,8 @@ func vtBooks() vtFixture {
 		vtRule("r-updates", out, web, vtIPSet("HTTPS servers", "OUTBOUND servers of g:AppType:Books&AppTier:Web 6/443",
 			"192.0.2.80", "192.0.2.81"), vtSvc(tcp, "443")),
 	}
-	rules[0].Name = "Internet to web" // a rename reaches every body
-	return vtFixture{"books", analysis.RuleSet{Rules: rules, Scope: analysis.Scope{TierKey: "AppTier",
+	list[0].Name = "Internet to web" // a rename reaches every body
+	return vtFixture{"books", rules.Set{Rules: list, Scope: rules.Scope{TierKey: "AppTier",
 		AppCategories: []string{"AppType:Books"}, AppGroups: []string{"SGTSBOOKS"}}},
 		VendorOptions{PolicyName: "Books", NSXGroups: map[string]string{"SGTSDB": "/infra/domains/prod/groups/SGTSDB"},
 			NSXSequence: 200, NSXHistory: []string{"fs-r-gone", "fs-r-https"}}}
@@ -191,7 +191,7 @@ func vtBooks() vtFixture {
 // vtFormat is one vendor writer with the validator of its vendor artifact.
 type vtFormat struct {
 	name     string
-	write    func(*bytes.Buffer, analysis.RuleSet, VendorOptions) (Placeholders, error)
+	write    func(*bytes.Buffer, rules.Set, VendorOptions) (Placeholders, error)
 	validate func(testing.TB, []byte, vtFixture) error
 }
 
@@ -201,7 +201,7 @@ type vtFormat struct {
 func vtNSXExternal(fx vtFixture) []string {
 	var out []string
 	for _, r := range fx.rs.Rules {
-		for _, e := range []analysis.Endpoint{r.Src, r.Dst} {
+		for _, e := range []rules.Endpoint{r.Src, r.Dst} {
 			if e.Tag == "" {
 				continue
 			}
@@ -220,13 +220,13 @@ func vtNSXExternal(fx vtFixture) []string {
 
 func vtFormats() []vtFormat {
 	return []vtFormat{
-		{"nutanix-v3", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
+		{"nutanix-v3", func(b *bytes.Buffer, rs rules.Set, o VendorOptions) (Placeholders, error) {
 			return nil, WriteNutanixV3(b, rs, o)
 		}, func(t testing.TB, b []byte, _ vtFixture) error { return validateNutanixV3(t, b) }},
-		{"nutanix-v4", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
+		{"nutanix-v4", func(b *bytes.Buffer, rs rules.Set, o VendorOptions) (Placeholders, error) {
 			return WriteNutanixV4(b, rs, o)
 		}, func(t testing.TB, b []byte, _ vtFixture) error { return validateNutanixV4(t, b) }},
-		{"nsx", func(b *bytes.Buffer, rs analysis.RuleSet, o VendorOptions) (Placeholders, error) {
+		{"nsx", func(b *bytes.Buffer, rs rules.Set, o VendorOptions) (Placeholders, error) {
 			return nil, WriteNSXPolicy(b, rs, o)
 		}, func(t testing.TB, b []byte, fx vtFixture) error { return validateNSX(t, b, vtNSXExternal(fx)...) }},
 	}
@@ -480,7 +480,7 @@ func TestVendorNotAllow(t *testing.T) {
 	r := vtRule("drop", ingest.DirInbound, vtAny, vtGroup("AppTier:Web"), vtSvc(ingest.ProtoTCP, "22"))
 	r.Action = ingest.ActionDrop
 	for _, f := range vtFormats() {
-		body, rep := vtWrite(t, f, vtFixture{name: "drop", rs: analysis.RuleSet{Rules: []analysis.Rule{r}}})
+		body, rep := vtWrite(t, f, vtFixture{name: "drop", rs: rules.Set{Rules: []rules.Rule{r}}})
 		if !strings.Contains(rep, "dropped\tdrop\tnot an allow rule") || bytes.Contains(body, []byte(`"22"`)) ||
 			bytes.Contains(body, []byte(": 22")) {
 			t.Errorf("%s: report %q, body:\n%s", f.name, rep, body)
@@ -489,7 +489,7 @@ func TestVendorNotAllow(t *testing.T) {
 }
 
 func TestNSXTooLarge(t *testing.T) {
-	var rs analysis.RuleSet
+	var rs rules.Set
 	for i := range nsxMaxIntents {
 		rs.Rules = append(rs.Rules, vtRule(strconv.Itoa(i), ingest.DirOutbound, vtGroup("AppTier:Web"),
 			vtAddrs(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}).String()), vtSvc(ingest.ProtoTCP, "443")))

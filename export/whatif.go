@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -17,7 +18,7 @@ import (
 type WhatIf struct {
 	Policies []string // the files checked
 	Convs    *analysis.Table
-	Review   []string // per conversation, as analysis.ReviewReasons
+	Review   []string // per conversation, as rules.ReviewReasons
 	Result   policy.Result
 	Env      EnvSummary
 
@@ -126,7 +127,7 @@ type CheckRequest struct {
 	Policies, Against []string // policy files; Against may be empty
 	Sources           policy.Sources
 	Convs             *analysis.Table
-	Knobs             analysis.Knobs // what synthesis reviews (with the user's exclusions)
+	Knobs             rules.Knobs // what synthesis reviews (with the user's exclusions)
 	Top               int
 }
 
@@ -139,7 +140,7 @@ func RunCheck(req CheckRequest) (*WhatIf, error) {
 		return nil, err
 	}
 	env := req.Sources.Env(req.Convs)
-	review := analysis.ReviewReasons(req.Convs, req.Knobs)
+	review := rules.ReviewReasons(req.Convs, req.Knobs)
 	x := &WhatIf{Policies: req.Policies, Convs: req.Convs, Review: review, Top: req.Top,
 		Result: policy.Check(set, env, req.Convs, review), Env: envSummary(req.Sources, env)}
 	if len(req.Against) > 0 {

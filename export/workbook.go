@@ -9,6 +9,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -56,7 +57,7 @@ var sourcesSheet = []sheetColumn{
 // rows. Large sheets are streamed through temporary files, so memory does
 // not grow with the number of rows. It returns the first error, w's
 // included.
-func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
+func WriteWorkbook(w io.Writer, rs rules.Set, flows *analysis.Table, sources []Source, o WorkbookOptions) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -86,7 +87,7 @@ func WriteWorkbook(w io.Writer, rs analysis.RuleSet, flows *analysis.Table, sour
 }
 
 // writeRules writes the Rules sheet.
-func (b *book) writeRules(rs *analysis.RuleSet) error {
+func (b *book) writeRules(rs *rules.Set) error {
 	next := ruleSamples(rs)
 	n := capRows(len(rs.Rules))
 	return b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
@@ -121,7 +122,7 @@ func (b *book) writeFlows(t *analysis.Table) error {
 }
 
 // writeReview writes the Review sheet: suspect traffic and the reason.
-func (b *book) writeReview(t *analysis.Table, items []analysis.ReviewItem) error {
+func (b *book) writeReview(t *analysis.Table, items []rules.ReviewItem) error {
 	n := capRows(len(items))
 	rows := make([]int32, n)
 	for i := range rows {

@@ -11,6 +11,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -66,7 +68,7 @@ type summaryItem struct {
 }
 
 // summaryItems lists the Summary's totals.
-func (b *book) summaryItems(rs *analysis.RuleSet, flows *analysis.Table, sources []Source,
+func (b *book) summaryItems(rs *rules.Set, flows *analysis.Table, sources []Source,
 	o *WorkbookOptions, t *trafficTotals) []summaryItem {
 	var lines, events, malformed int64
 	for i := range sources {
@@ -106,7 +108,7 @@ func (b *book) summaryItems(rs *analysis.RuleSet, flows *analysis.Table, sources
 
 // writeSummary writes the Summary sheet: the totals as a filtered table
 // under a frozen header, then the tables the two charts draw.
-func (b *book) writeSummary(rs analysis.RuleSet, flows *analysis.Table, sources []Source, o WorkbookOptions) error {
+func (b *book) writeSummary(rs rules.Set, flows *analysis.Table, sources []Source, o WorkbookOptions) error {
 	const sh = SheetSummary
 	t := sumTraffic(flows)
 	items := b.summaryItems(&rs, flows, sources, &o, t)
@@ -251,7 +253,7 @@ func (b *book) serviceChart(top int, t *trafficTotals) error {
 	}
 	rows := len(keys)
 	for i, k := range keys {
-		if err := b.setCountRow(top+1+i, []any{analysis.ServiceLabel(k.proto, k.port), t.services[k]}); err != nil {
+		if err := b.setCountRow(top+1+i, []any{services.Label(k.proto, k.port), t.services[k]}); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -56,7 +57,7 @@ func wbWrite(t testing.TB, empty bool) []byte {
 	t.Helper()
 	rs, convs, sources := wbRuleSet(), analysis.NewTable(wbConvs()), wbSources()
 	if empty {
-		rs, convs, sources = analysis.RuleSet{}, nil, nil
+		rs, convs, sources = rules.Set{}, nil, nil
 	}
 	var b bytes.Buffer
 	if err := export.WriteWorkbook(&b, rs, convs, sources, export.WorkbookOptions{Title: "prod-dc1", Generated: wbGenerated}); err != nil {
@@ -235,10 +236,10 @@ func TestWriteWorkbookFailingWriter(t *testing.T) {
 }
 
 func ExampleWriteWorkbook() {
-	rs := analysis.RuleSet{Rules: []analysis.Rule{{
-		Src:     analysis.Endpoint{Name: "AppTier:Web", Kind: analysis.KindGroup},
-		Dst:     analysis.Endpoint{Name: "Any", Kind: analysis.KindAny},
-		Service: analysis.Service{Proto: ingest.ProtoTCP, Ports: []analysis.PortRange{{From: 443, To: 443}}, Name: "HTTPS"},
+	rs := rules.Set{Rules: []rules.Rule{{
+		Src:     rules.Endpoint{Name: "AppTier:Web", Kind: rules.KindGroup},
+		Dst:     rules.Endpoint{Name: "Any", Kind: rules.KindAny},
+		Service: rules.Service{Proto: ingest.ProtoTCP, Ports: []rules.PortRange{{From: 443, To: 443}}, Name: "HTTPS"},
 	}}}
 	var b bytes.Buffer
 	if err := export.WriteWorkbook(&b, rs, nil, nil, export.WorkbookOptions{Title: "lab"}); err != nil {
@@ -255,7 +256,7 @@ func ExampleWriteWorkbook() {
 
 func BenchmarkWriteWorkbook1M(b *testing.B) {
 	convs := analysis.NewTable(wbManyConvs(1_000_000))
-	rs := analysis.RuleSet{Table: convs, Rules: wbManyRules(convs, 3000)}
+	rs := rules.Set{Table: convs, Rules: wbManyRules(convs, 3000)}
 	file := filepath.Join(b.TempDir(), "big.xlsx")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
@@ -51,7 +52,7 @@ func whatIfCheck(t *testing.T) *export.WhatIf {
 func TestWorkbookWhatIf(t *testing.T) {
 	x := whatIfCheck(t)
 	var b bytes.Buffer
-	if err := export.WriteWorkbook(&b, analysis.RuleSet{}, x.Convs, nil, export.WorkbookOptions{Title: "t", WhatIf: x}); err != nil {
+	if err := export.WriteWorkbook(&b, rules.Set{}, x.Convs, nil, export.WorkbookOptions{Title: "t", WhatIf: x}); err != nil {
 		t.Fatal(err)
 	}
 	f := wbOpen(t, b.Bytes())
@@ -69,9 +70,9 @@ func TestWorkbookWhatIf(t *testing.T) {
 			t.Errorf("row %d: %v, want %v", i+1, r[:11], w)
 		}
 	}
-	rules, _ := f.GetRows("What-if rules")
+	ruleRows, _ := f.GetRows("What-if rules")
 	status := map[string]string{}
-	for _, r := range rules[1:] {
+	for _, r := range ruleRows[1:] {
 		if len(r) > 8 {
 			status[r[0]] = r[8]
 		} else {
@@ -83,7 +84,7 @@ func TestWorkbookWhatIf(t *testing.T) {
 	}
 	// Without a check, no What-if sheet.
 	b.Reset()
-	if err := export.WriteWorkbook(&b, analysis.RuleSet{}, nil, nil, export.WorkbookOptions{}); err != nil {
+	if err := export.WriteWorkbook(&b, rules.Set{}, nil, nil, export.WorkbookOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := wbOpen(t, b.Bytes()).GetSheetList(); !slices.Equal(got, wbSheets) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
 )
@@ -70,7 +71,7 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, _, err := ws.Synthesize(ctx, convs, analysis.Knobs{})
+	rs, _, err := ws.Synthesize(ctx, convs, rules.Knobs{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,12 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // benchConversations makes n distinct conversations shaped like make
-// bench's million-conversation workspace (analysis/bench_test.go): unique
+// bench's million-conversation workspace (analysis/rules/bench_test.go): unique
 // sources in 10/8, 200 destinations 172.16.x.1, 50,000 ports, half inbound
 // and half outbound, one in 15 never answered.
 func benchConversations(n int) []analysis.Conversation {
@@ -92,7 +93,7 @@ func benchNSX() o {
 func BenchmarkCheck1M(b *testing.B) {
 	convs := analysis.NewTable(benchConversations(1_000_000))
 	set := load(b, "bench.json", mustJSON(b, benchNSX()))
-	review := analysis.ReviewReasons(convs, analysis.Knobs{})
+	review := rules.ReviewReasons(convs, rules.Knobs{})
 	env := Env{Default: Drop}
 	base := liveHeap()
 	b.ReportAllocs()
@@ -124,9 +125,9 @@ func BenchmarkSynthesizeSame1M(b *testing.B) {
 	convs := analysis.NewTable(benchConversations(1_000_000))
 	base := liveHeap()
 	b.ReportAllocs()
-	var rs analysis.RuleSet
+	var rs rules.Set
 	for b.Loop() {
-		rs = analysis.Synthesize(convs, analysis.Knobs{})
+		rs = rules.Synthesize(convs, rules.Knobs{})
 	}
 	b.ReportMetric(float64(liveHeap()-base)/1e6, "MB-kept")
 	runtime.KeepAlive(convs)

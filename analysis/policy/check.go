@@ -123,7 +123,7 @@ type Result struct {
 
 // Check evaluates set on the conversations of t in env and summarises;
 // review gives, per conversation, why synthesis lists it for review
-// (analysis.ReviewReasons).
+// (rules.ReviewReasons).
 func Check(set *Set, env Env, t *analysis.Table, review []string) Result {
 	p := set.Compile(env)
 	vs := p.Evaluate(t)

@@ -82,7 +82,7 @@ func (r *Report) OK() bool { return len(r.Broken) == 0 }
 
 // Summarize reports what p's verdicts (in the order of the rows of t)
 // mean. review gives, per conversation, why synthesis lists it for review
-// ("" when it does not), as analysis.ReviewReasons returns it.
+// ("" when it does not), as rules.ReviewReasons returns it.
 func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Report {
 	r := Report{Hits: make([]Totals, len(p.rules)), Problems: p.Problems(), Notes: p.Notes()}
 	byRule := map[[2]int32]*RuleTotals{}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // AddEdit records a rule edit; it returns the edit with its sequence number.
@@ -16,8 +16,8 @@ import (
 // reviews and edits the rules while a listener collects for days, and the
 // edits are no part of the model or of the open connections the lock
 // protects. It waits for another process's commit instead.
-func (ws *Workspace) AddEdit(ctx context.Context, e analysis.Edit) (analysis.Edit, error) {
-	if e.Op == analysis.EditMerge && e.Arg == e.Rule {
+func (ws *Workspace) AddEdit(ctx context.Context, e rules.Edit) (rules.Edit, error) {
+	if e.Op == rules.EditMerge && e.Arg == e.Rule {
 		return e, fmt.Errorf("rule %s cannot be merged into itself: name another rule", e.Rule)
 	}
 	if ws.readOnly {
@@ -36,20 +36,20 @@ func (ws *Workspace) AddEdit(ctx context.Context, e analysis.Edit) (analysis.Edi
 }
 
 // Edits returns the rule edits in the order they were made.
-func (ws *Workspace) Edits(ctx context.Context) ([]analysis.Edit, error) {
+func (ws *Workspace) Edits(ctx context.Context) ([]rules.Edit, error) {
 	rows, err := ws.db.QueryContext(ctx, `SELECT seq, op, rule, arg FROM rule_edits ORDER BY seq`)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer rows.Close()
-	var out []analysis.Edit
+	var out []rules.Edit
 	for rows.Next() {
-		var e analysis.Edit
+		var e rules.Edit
 		var op string
 		if err := rows.Scan(&e.Seq, &op, &e.Rule, &e.Arg); err != nil {
 			return nil, classify(err)
 		}
-		e.Op = analysis.EditOp(op)
+		e.Op = rules.EditOp(op)
 		out = append(out, e)
 	}
 	return out, classify(rows.Err())

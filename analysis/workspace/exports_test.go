@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 func TestExportHistory(t *testing.T) {
@@ -94,7 +94,7 @@ func TestExportHistoryBesideAWriter(t *testing.T) {
 	}
 	// So are rule edits: the admin reviews the rules while a listener
 	// collects for days.
-	e, err := exporter.AddEdit(ctx, analysis.Edit{Op: analysis.EditRename, Rule: "r-1", Arg: "x"})
+	e, err := exporter.AddEdit(ctx, rules.Edit{Op: rules.EditRename, Rule: "r-1", Arg: "x"})
 	if err != nil {
 		t.Fatalf("a rule edit beside the listener: %v", err)
 	}

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // TestSecondWriterRefused: while one writer imports (here, a second handle
@@ -57,7 +57,7 @@ func TestSecondWriterRefused(t *testing.T) {
 		t.Errorf("a reader was refused: %v", err)
 	}
 	// The holder itself may write (a listener's rule edits, in the app).
-	if _, err := a.AddEdit(ctx, analysis.Edit{Op: analysis.EditRename, Rule: "r-1", Arg: "x"}); err != nil {
+	if _, err := a.AddEdit(ctx, rules.Edit{Op: rules.EditRename, Rule: "r-1", Arg: "x"}); err != nil {
 		t.Errorf("the holder's own edit: %v", err)
 	}
 	// … but not import while it listens: both carry the open connections.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 // Synthesize makes the rule base of the conversations of t with the
@@ -11,16 +12,16 @@ import (
 // became of each edit. The CLI (rules, export, check) and the app's
 // project synthesise through it, so that their rules agree with each
 // other.
-func (ws *Workspace) Synthesize(ctx context.Context, t *analysis.Table, k analysis.Knobs) (analysis.RuleSet, []analysis.EditResult, error) {
+func (ws *Workspace) Synthesize(ctx context.Context, t *analysis.Table, k rules.Knobs) (rules.Set, []rules.EditResult, error) {
 	edits, err := ws.Edits(ctx)
 	if err != nil {
-		return analysis.RuleSet{}, nil, err
+		return rules.Set{}, nil, err
 	}
-	ex, err := analysis.Exclusions(edits)
+	ex, err := rules.Exclusions(edits)
 	if err != nil {
-		return analysis.RuleSet{}, nil, err
+		return rules.Set{}, nil, err
 	}
 	k.Exclude = append(k.Exclude[:len(k.Exclude):len(k.Exclude)], ex...)
-	rs, results := analysis.ApplyEdits(analysis.Synthesize(t, k), edits)
+	rs, results := rules.ApplyEdits(rules.Synthesize(t, k), edits)
 	return rs, results, nil
 }

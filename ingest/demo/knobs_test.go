@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
@@ -41,21 +42,21 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 	for _, vendor := range []string{"nsxv", "nutanix"} {
 		t.Run(vendor, func(t *testing.T) {
 			convs := demoConvs(t, vendor)
-			def := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+			def := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 			if !hasRule(def, "10.99.5.16/29", "22, 9090") {
 				t.Errorf("by default no rule admits the administrators' /29 on 22 and 9090:\n%s", ruleList(def))
 			}
 			for _, tc := range []struct {
 				Name  string
-				Knobs analysis.Knobs
+				Knobs rules.Knobs
 				Cmp   int // the sign of (rules with the knob) - (rules by default)
 				Has   string
 			}{
-				{"collapse min above the admins", analysis.Knobs{CollapseMin: 9}, +1, "[10.99.5.16/32 10.99.5.17/32 "},
-				{"Any above 5", analysis.Knobs{AnyPeers: 5}, -1, "8443-8444"},
-				{"coverage 30%", analysis.Knobs{CollapseCoverage: 30}, -1, "172.16.8.0/26"},
+				{"collapse min above the admins", rules.Knobs{CollapseMin: 9}, +1, "[10.99.5.16/32 10.99.5.17/32 "},
+				{"Any above 5", rules.Knobs{AnyPeers: 5}, -1, "8443-8444"},
+				{"coverage 30%", rules.Knobs{CollapseCoverage: 30}, -1, "172.16.8.0/26"},
 			} {
-				rs := analysis.Synthesize(analysis.NewTable(convs), tc.Knobs)
+				rs := rules.Synthesize(analysis.NewTable(convs), tc.Knobs)
 				d := len(rs.Rules) - len(def.Rules)
 				if d*tc.Cmp <= 0 || rs.Permissiveness == def.Permissiveness {
 					t.Errorf("%s: %d rules admitting %d unseen combinations; by default %d and %d",
@@ -70,7 +71,7 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 }
 
 // hasRule reports whether a rule's source is src and its ports are ports.
-func hasRule(rs analysis.RuleSet, src, ports string) bool {
+func hasRule(rs rules.Set, src, ports string) bool {
 	for _, r := range rs.Rules {
 		if r.Src.Name == src && r.Service.PortList() == ports {
 			return true
@@ -79,7 +80,7 @@ func hasRule(rs analysis.RuleSet, src, ports string) bool {
 	return false
 }
 
-func ruleList(rs analysis.RuleSet) string {
+func ruleList(rs rules.Set) string {
 	var b strings.Builder
 	for _, r := range rs.Rules {
 		fmt.Fprintf(&b, "%s → %s %s\n", endpointText(r.Src), endpointText(r.Dst), r.Service.Label())
@@ -89,8 +90,8 @@ func ruleList(rs analysis.RuleSet) string {
 
 // endpointText is an endpoint's name, and an IP set's members, which its
 // name does not list: "SSH clients [10.99.5.16/32 10.99.5.17/32 …]".
-func endpointText(e analysis.Endpoint) string {
-	if e.Kind != analysis.KindIPSet {
+func endpointText(e rules.Endpoint) string {
+	if e.Kind != rules.KindIPSet {
 		return e.Name
 	}
 	ps := make([]string, len(e.Prefixes))

@@ -3,6 +3,7 @@ package listen
 import (
 	"errors"
 	"fmt"
+	"github.com/flowsleuth/flowsleuth/ingest"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,10 +15,6 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 )
-
-// SegmentExt ends the name of an archive segment being written or not yet
-// compressed; compressed segments end in SegmentExt + ".gz".
-const SegmentExt = ".log"
 
 // archive appends every accepted message, one per line, to segment files
 // in a directory. Segments rotate by size and age; a closed segment is
@@ -87,7 +84,7 @@ func newArchive(dir string, maxSize int64, maxAge time.Duration, hold bool) (*ar
 	}
 	// A compression cut short by a crash leaves its temporary file: the
 	// segment it was made from is still there, and will be compressed again.
-	stale, _ := filepath.Glob(filepath.Join(dir, "syslog-*"+SegmentExt+".gz.tmp*"))
+	stale, _ := filepath.Glob(filepath.Join(dir, ingest.SegmentPrefix+"*"+ingest.SegmentExt+".gz.tmp*"))
 	for _, p := range stale {
 		os.Remove(p)
 	}
@@ -165,13 +162,13 @@ func (a *archive) due(now time.Time) bool {
 }
 
 func (a *archive) open(now time.Time) error {
-	base := "syslog-" + now.UTC().Format(segmentStamp)
+	base := ingest.SegmentPrefix + now.UTC().Format(ingest.SegmentStamp)
 	for i := 0; ; i++ {
 		name := base
 		if i > 0 {
 			name = fmt.Sprintf("%s-%d", base, i)
 		}
-		p := filepath.Join(a.dir, name+SegmentExt)
+		p := filepath.Join(a.dir, name+ingest.SegmentExt)
 		f, err := a.create(p)
 		if errors.Is(err, os.ErrExist) {
 			continue
@@ -376,22 +373,6 @@ func compressSegment(path string, pause func()) error {
 	return nil
 }
 
-// segmentStamp is the UTC time in a segment's name: when it was opened.
-const segmentStamp = "20060102T150405.000Z"
-
-// IsSegment reports whether path names an archive segment, compressed or
-// not: syslog-<UTC time>[-N].log[.gz]. Its lines are in the order they
-// arrived, and the names of a directory's segments sort in that order.
-func IsSegment(path string) bool {
-	name := strings.TrimSuffix(filepath.Base(path), ".gz")
-	stamp, ok := strings.CutPrefix(strings.TrimSuffix(name, SegmentExt), "syslog-")
-	if !ok || !strings.HasSuffix(name, SegmentExt) || len(stamp) < len(segmentStamp) {
-		return false
-	}
-	_, err := time.Parse(segmentStamp, stamp[:len(segmentStamp)])
-	return err == nil && (len(stamp) == len(segmentStamp) || stamp[len(segmentStamp)] == '-')
-}
-
 // Segments lists the uncompressed archive segments in dir, oldest first
 // (their names sort by time): the ones a restart must check are committed.
 func Segments(dir string) ([]string, error) {
@@ -405,7 +386,7 @@ func Segments(dir string) ([]string, error) {
 	var out []string
 	for _, e := range ents {
 		n := e.Name()
-		if e.Type().IsRegular() && strings.HasPrefix(n, "syslog-") && strings.HasSuffix(n, SegmentExt) {
+		if e.Type().IsRegular() && strings.HasPrefix(n, ingest.SegmentPrefix) && strings.HasSuffix(n, ingest.SegmentExt) {
 			out = append(out, filepath.Join(dir, n))
 		}
 	}

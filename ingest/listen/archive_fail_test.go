@@ -67,7 +67,7 @@ func startOn(t *testing.T, cfg Config, r *recorder, d *fullDisk) (*Server, chan 
 // last one ends in the middle of a line.
 func archived(t *testing.T, dir string) (lines []string, cut bool) {
 	t.Helper()
-	segs, _ := filepath.Glob(filepath.Join(dir, "syslog-*"+SegmentExt))
+	segs, _ := filepath.Glob(filepath.Join(dir, "syslog-*"+ingest.SegmentExt))
 	for _, s := range segs {
 		b, err := os.ReadFile(s)
 		if err != nil {

@@ -2,6 +2,7 @@ package listen
 
 import (
 	"compress/gzip"
+	"github.com/flowsleuth/flowsleuth/ingest"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,7 +29,7 @@ func writeSegments(t *testing.T, a *archive, n int) {
 
 func countGz(t *testing.T, dir string) int {
 	t.Helper()
-	gz, err := filepath.Glob(filepath.Join(dir, "*"+SegmentExt+".gz"))
+	gz, err := filepath.Glob(filepath.Join(dir, "*"+ingest.SegmentExt+".gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestCompressionDeferLimit(t *testing.T) {
 	if n := countGz(t, dir); n != 5 {
 		t.Errorf("after close: %d compressed, want 5", n)
 	}
-	logs, _ := filepath.Glob(filepath.Join(dir, "*"+SegmentExt))
+	logs, _ := filepath.Glob(filepath.Join(dir, "*"+ingest.SegmentExt))
 	if len(logs) != 0 {
 		t.Errorf("after close, %d segments left uncompressed: %v", len(logs), logs)
 	}
@@ -123,7 +124,7 @@ func gunzip(t *testing.T, path string) []byte {
 // cut short is removed when the archive opens again; segments stay.
 func TestStaleCompressionRemoved(t *testing.T) {
 	dir := t.TempDir()
-	seg := filepath.Join(dir, "syslog-20261123T101010.000Z"+SegmentExt)
+	seg := filepath.Join(dir, "syslog-20261123T101010.000Z"+ingest.SegmentExt)
 	tmp := seg + ".gz.tmp123456"
 	other := filepath.Join(dir, "notes.txt")
 	for _, p := range []string{seg, tmp, other} {
@@ -137,23 +138,6 @@ func TestStaleCompressionRemoved(t *testing.T) {
 	for p, want := range map[string]bool{seg: true, tmp: false, other: true} {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(p), err == nil, want)
-		}
-	}
-}
-
-func TestIsSegment(t *testing.T) {
-	for name, want := range map[string]bool{
-		"/a/syslog-20250410T101251.646Z.log":      true,
-		"syslog-20250410T101251.646Z.log.gz":      true,
-		"syslog-20250410T101251.646Z-2.log":       true,
-		"syslog-20250410T101251.646Z.log.udp":     false,
-		"syslog-20250410T101251.646Z.log.gz.tmp1": false,
-		"syslog-2025.log":                         false,
-		"syslog-20250410T101251.646Zx.log":        false,
-		"flow.log":                                false,
-	} {
-		if got := IsSegment(name); got != want {
-			t.Errorf("IsSegment(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -1,12 +1,21 @@
-package analysis
+// Package services names network services for people: the IANA name of a
+// well-known port ("DNS" for 53/udp) and the one label every view and
+// export shows for a service ("DNS (53/udp)", "8443/tcp", "ICMP"). It knows
+// protocols and ports only, nothing of conversations or rules.
+package services
 
-import "github.com/flowsleuth/flowsleuth/ingest"
+import (
+	"strconv"
+	"strings"
 
-// ServiceName returns the IANA service name of a well-known port ("DNS" for
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// Name returns the IANA service name of a well-known port ("DNS" for
 // 53/udp, "LDAP" for 389/tcp), or "". The table holds the services seen in
 // data-centre traffic, from the IANA Service Name and Transport Protocol Port
 // Number Registry, with the names admins use.
-func ServiceName(proto uint8, port uint16) string {
+func Name(proto uint8, port uint16) string {
 	switch proto {
 	case ingest.ProtoICMP:
 		return "ICMP"
@@ -27,6 +36,44 @@ func ServiceName(proto uint8, port uint16) string {
 		}
 	}
 	return ""
+}
+
+// HasPorts reports whether proto's services are told apart by port (TCP,
+// UDP); the others (ICMP, GRE, …) are one service each.
+func HasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
+
+// Port is the port that identifies the service of a protocol and
+// destination port: the port, or 0 for ICMP, whose types are one service.
+func Port(proto uint8, dport uint16) uint16 {
+	if proto == ingest.ProtoICMP || proto == ingest.ProtoICMPv6 {
+		return 0
+	}
+	return dport
+}
+
+// Label names the service of one protocol and destination port, the one
+// format people read everywhere: "DNS (53/udp)", "8443/tcp", "ICMP",
+// "protocol 47". The port of a protocol without ports (an ICMP type) is
+// not shown.
+func Label(proto uint8, port uint16) string {
+	return LabelPorts(proto, strconv.Itoa(int(port)), Name(proto, port))
+}
+
+// LabelPorts is Label of a protocol, its ports rendered as a list ("53,
+// 80, 8000-8080"; ignored without HasPorts) and the service's name (""
+// when none): "DNS (53/udp)", "8080, 9000-9001/tcp", "ICMP".
+func LabelPorts(proto uint8, ports, name string) string {
+	if !HasPorts(proto) {
+		if name != "" {
+			return name
+		}
+		return "protocol " + ingest.ProtoName(proto)
+	}
+	ports += "/" + strings.ToLower(ingest.ProtoName(proto))
+	if name != "" {
+		return name + " (" + ports + ")"
+	}
+	return ports
 }
 
 type portKey struct {

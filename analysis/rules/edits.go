@@ -1,10 +1,12 @@
-package analysis
+package rules
 
 import (
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // EditOp is what a user did to the synthesised rules.
@@ -44,7 +46,7 @@ func Exclusions(edits []Edit) ([]netip.Prefix, error) {
 		if e.Op != EditExclude {
 			continue
 		}
-		p, err := ParsePeer(e.Arg)
+		p, err := analysis.ParsePeer(e.Arg)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +57,7 @@ func Exclusions(edits []Edit) ([]netip.Prefix, error) {
 
 // ApplyEdits replays the rule edits (not the exclusions, which Synthesize
 // takes as a knob) on rs, in order, and says what became of each.
-func ApplyEdits(rs RuleSet, edits []Edit) (RuleSet, []EditResult) {
+func ApplyEdits(rs Set, edits []Edit) (Set, []EditResult) {
 	// Edits delete and insert: work on copies, never on the caller's
 	// arrays (which exclusions, applied by Synthesize, leave alone).
 	if slices.ContainsFunc(edits, func(e Edit) bool { return e.Op != EditExclude }) {
@@ -79,7 +81,7 @@ func ApplyEdits(rs RuleSet, edits []Edit) (RuleSet, []EditResult) {
 }
 
 // applyEdit applies e to rule i of rs; it returns why it could not.
-func applyEdit(rs *RuleSet, i int, e Edit) string {
+func applyEdit(rs *Set, i int, e Edit) string {
 	r := &rs.Rules[i]
 	switch e.Op {
 	case EditRename:
@@ -129,7 +131,7 @@ func mergeable(rules []Rule, i, j int, id string) string {
 // repeats, and the evidence, totals and generated name and description are
 // made again from both rules' conversations (a name or description the user
 // wrote stays).
-func mergeRule(t *Table, r, o *Rule) {
+func mergeRule(t *analysis.Table, r, o *Rule) {
 	r.Src, r.Dst = uniteEndpoints(r.Src, o.Src), uniteEndpoints(r.Dst, o.Dst)
 	for _, p := range o.Service.Ports {
 		for port := int(p.From); port <= int(p.To); port++ {
@@ -190,18 +192,8 @@ func unitePrefixes(a, b []netip.Prefix) []netip.Prefix {
 	return slices.Compact(out)
 }
 
-// addressEndpoint is the endpoint of sorted prefixes, named after them
-// (hosts without their length).
-func addressEndpoint(ps []netip.Prefix) Endpoint {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
-	}
-	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: ps}
-}
-
 // splitRule makes one rule per port range of r, each with its own evidence.
-func splitRule(t *Table, r Rule) []Rule {
+func splitRule(t *analysis.Table, r Rule) []Rule {
 	var out []Rule
 	for _, pr := range r.Service.Ports {
 		part := r
@@ -209,7 +201,7 @@ func splitRule(t *Table, r Rule) []Rule {
 		part.Service.Ports = []PortRange{pr}
 		part.Evidence = Evidence{}
 		for _, i := range r.Evidence.Rows {
-			if p := t.rows[i].dport; p >= pr.From && p <= pr.To {
+			if p := t.DPort(int(i)); p >= pr.From && p <= pr.To {
 				part.Evidence.Rows = append(part.Evidence.Rows, i)
 			}
 		}

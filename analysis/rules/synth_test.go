@@ -1,4 +1,4 @@
-package analysis_test
+package rules_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
@@ -18,7 +20,7 @@ import (
 // checkInvariants: every conversation kept is admitted by a rule, every
 // rule has evidence and a direction, and review, outside and kept
 // conversations account for all.
-func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.RuleSet) {
+func checkInvariants(t *testing.T, convs []analysis.Conversation, rs rules.Set) {
 	t.Helper()
 	inReview := make(map[string]bool)
 	for _, r := range slices.Concat(rs.Review, rs.Outside) {
@@ -26,7 +28,7 @@ func checkInvariants(t *testing.T, convs []analysis.Conversation, rs analysis.Ru
 		inReview[key(&c)] = true
 	}
 	for _, r := range rs.Outside {
-		if r.Reason != analysis.OutsideReason {
+		if r.Reason != rules.OutsideReason {
 			t.Fatalf("outside item with reason %q", r.Reason)
 		}
 	}
@@ -82,9 +84,9 @@ func TestSynthesizeDemo(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := analysis.NewModel(analysis.Options{})
-			addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+			analysistest.AddLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 			convs := m.Conversations()
-			rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+			rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 			checkInvariants(t, convs, rs)
 			if len(rs.Rules) == 0 || len(rs.Rules) >= len(convs) || len(rs.Review) == 0 {
 				t.Errorf("%d rules and %d review items for %d conversations", len(rs.Rules), len(rs.Review), len(convs))
@@ -95,14 +97,14 @@ func TestSynthesizeDemo(t *testing.T) {
 				}
 			}
 			// Stable across re-synthesis.
-			again := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+			again := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 			for i := range rs.Rules {
 				if rs.Rules[i].ID != again.Rules[i].ID {
 					t.Fatalf("rule IDs change between runs")
 				}
 			}
 			// Suspect traffic can be included: then nothing is under review.
-			all := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{IncludeSuspect: true})
+			all := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{IncludeSuspect: true})
 			checkInvariants(t, convs, all)
 			if len(all.Review) != 0 {
 				t.Errorf("IncludeSuspect left %d under review", len(all.Review))
@@ -141,7 +143,7 @@ func TestSynthesizeRandom(t *testing.T) {
 			convs = append(convs, c)
 		}
 		convs = dedupe(convs)
-		rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{CollapseMin: 1 + r.Intn(5), AnyPeers: 2 + r.Intn(40)})
+		rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{CollapseMin: 1 + r.Intn(5), AnyPeers: 2 + r.Intn(40)})
 		checkInvariants(t, convs, rs)
 	}
 }
@@ -168,23 +170,23 @@ func TestGeneralisation(t *testing.T) {
 	tests := []struct {
 		Name  string
 		In    []analysis.Conversation
-		Knobs analysis.Knobs
+		Knobs rules.Knobs
 		Want  []string // rule names
 	}{
 		{"ports of one peer merge, runs become ranges", []analysis.Conversation{conv("10.9.9.9", 8080), conv("10.9.9.9", 8081), conv("10.9.9.9", 8083)},
-			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.9 8080-8081, 8083/tcp"}},
+			rules.Knobs{}, []string{"SGTSWEB to 10.9.9.9 8080-8081, 8083/tcp"}},
 		{"four peers filling a /30 collapse", []analysis.Conversation{conv("10.9.9.4", 53), conv("10.9.9.5", 53), conv("10.9.9.6", 53), conv("10.9.9.7", 53)},
-			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.4/30 DNS (53/tcp)"}},
+			rules.Knobs{}, []string{"SGTSWEB to 10.9.9.4/30 DNS (53/tcp)"}},
 		{"sparse peers stay single, an IP set named after their service", []analysis.Conversation{conv("10.9.9.1", 53), conv("10.9.9.100", 53), conv("10.9.9.200", 53), conv("10.9.9.250", 53)},
-			analysis.Knobs{}, []string{"SGTSWEB to DNS servers DNS (53/tcp)"}},
+			rules.Knobs{}, []string{"SGTSWEB to DNS servers DNS (53/tcp)"}},
 		{"unnamed ports: the IP set is named after its members", []analysis.Conversation{conv("10.9.9.1", 9102), conv("10.9.9.100", 9102)},
-			analysis.Knobs{}, []string{"SGTSWEB to 10.9.9.1, 10.9.9.100 9102/tcp"}},
+			rules.Knobs{}, []string{"SGTSWEB to 10.9.9.1, 10.9.9.100 9102/tcp"}},
 		{"many peers become Any", []analysis.Conversation{conv("1.1.1.1", 443), conv("2.2.2.2", 443), conv("3.3.3.3", 443)},
-			analysis.Knobs{AnyPeers: 2}, []string{"SGTSWEB to Any HTTPS (443/tcp)"}},
+			rules.Knobs{AnyPeers: 2}, []string{"SGTSWEB to Any HTTPS (443/tcp)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			rs := analysis.Synthesize(analysis.NewTable(tc.In), tc.Knobs)
+			rs := rules.Synthesize(analysis.NewTable(tc.In), tc.Knobs)
 			checkInvariants(t, tc.In, rs)
 			var got []string
 			for _, r := range rs.Rules {
@@ -225,7 +227,7 @@ func TestEndpointNames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.Name, func(t *testing.T) {
-			rs := analysis.Synthesize(analysis.NewTable(tc.In), analysis.Knobs{})
+			rs := rules.Synthesize(analysis.NewTable(tc.In), rules.Knobs{})
 			checkInvariants(t, tc.In, rs)
 			if len(rs.Rules) != 1 {
 				t.Fatalf("got %d rules, want 1", len(rs.Rules))

@@ -1,4 +1,4 @@
-package analysis_test
+package rules_test
 
 import (
 	"net/netip"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -61,7 +62,7 @@ func (w scopeWorld) convs(extra ...analysis.Conversation) []analysis.Conversatio
 	return append(cs, extra...)
 }
 
-func ruleBetween(rs analysis.RuleSet, src, dst string) *analysis.Rule {
+func ruleBetween(rs rules.Set, src, dst string) *rules.Rule {
 	for i := range rs.Rules {
 		if rs.Rules[i].Src.Name == src && rs.Rules[i].Dst.Name == dst {
 			return &rs.Rules[i]
@@ -77,7 +78,7 @@ func ruleBetween(rs analysis.RuleSet, src, dst string) *analysis.Rule {
 func TestSynthesizeTiers(t *testing.T) {
 	w := newScopeWorld()
 	convs := w.convs()
-	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 	checkInvariants(t, convs, rs)
 	if rs.Scope.TierKey != "AppTier" || !slices.Equal(rs.Scope.AppCategories, []string{"AppType:Books"}) ||
 		!slices.Equal(rs.Scope.AppGroups, []string{"SGTSBOOKS"}) {
@@ -89,16 +90,16 @@ func TestSynthesizeTiers(t *testing.T) {
 		t.Fatalf("tier-to-tier rules missing: %v", ruleNames(rs))
 	}
 	for _, tc := range []struct {
-		e         analysis.Endpoint
+		e         rules.Endpoint
 		cats      []string
 		tag       string
 		nMembers  int
-		kind      analysis.EndpointKind
+		kind      rules.EndpointKind
 		groupPart string
 	}{
-		{webApp.Src, []string{"AppType:Books", "AppTier:Web"}, "SGTSWEB", 2, analysis.KindGroup, "AppTier:Web"},
-		{webApp.Dst, []string{"AppType:Books", "AppTier:App"}, "SGTSAPP", 1, analysis.KindGroup, "AppTier:App"},
-		{appDB.Dst, []string{"AppType:Books", "AppTier:DB"}, "SGTSDB", 1, analysis.KindGroup, "AppTier:DB"},
+		{webApp.Src, []string{"AppType:Books", "AppTier:Web"}, "SGTSWEB", 2, rules.KindGroup, "AppTier:Web"},
+		{webApp.Dst, []string{"AppType:Books", "AppTier:App"}, "SGTSAPP", 1, rules.KindGroup, "AppTier:App"},
+		{appDB.Dst, []string{"AppType:Books", "AppTier:DB"}, "SGTSDB", 1, rules.KindGroup, "AppTier:DB"},
 	} {
 		if !slices.Equal(tc.e.Categories, tc.cats) || tc.e.Tag != tc.tag || len(tc.e.Prefixes) != tc.nMembers ||
 			tc.e.Kind != tc.kind || !strings.Contains(tc.e.Group, tc.groupPart) {
@@ -116,20 +117,20 @@ func TestSynthesizeTiers(t *testing.T) {
 		both[i].Tags = append(both[i].Tags, analysis.Tag{Name: "Discover-Traffic", Direction: both[i].Direction})
 		both[i].Sessions *= 10
 	}
-	rs = analysis.Synthesize(analysis.NewTable(both), analysis.Knobs{})
+	rs = rules.Synthesize(analysis.NewTable(both), rules.Knobs{})
 	if r := ruleBetween(rs, "AppTier:Web", "AppTier:App"); r == nil || r.Src.Tag != "SGTSWEB" || r.Dst.Tag != "SGTSAPP" {
 		t.Errorf("security groups with a Nutanix policy's tag around: %+v", r)
 	}
 	// Without a tier key (an unknown one), a VM's group is all its categories:
 	// the db VMs' AppFamily then stays in their group, which still differs
 	// from the other tiers.
-	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{TierKey: "Nothing"})
+	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{TierKey: "Nothing"})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppFamily:Databases & AppTier:DB & AppType:Books"); r == nil {
 		t.Errorf("without a tier: %v", ruleNames(rs))
 	}
 	// An explicit application category that some VMs lack leaves them out
 	// of the application: their groups are named in full.
-	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{AppCategories: []string{"AppFamily:Databases"}})
+	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{AppCategories: []string{"AppFamily:Databases"}})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppTier:DB"); r == nil ||
 		!slices.Equal(r.Dst.Categories, []string{"AppFamily:Databases", "AppTier:DB"}) ||
 		!slices.Equal(r.Src.Categories, []string{"AppTier:App", "AppType:Books"}) {
@@ -137,7 +138,7 @@ func TestSynthesizeTiers(t *testing.T) {
 	}
 }
 
-func ruleNames(rs analysis.RuleSet) []string {
+func ruleNames(rs rules.Set) []string {
 	var out []string
 	for _, r := range rs.Rules {
 		out = append(out, r.Direction.String()+" "+r.Name)
@@ -150,14 +151,14 @@ func ruleNames(rs analysis.RuleSet) []string {
 // their VMs.
 func TestRuleIDsIgnoreMembers(t *testing.T) {
 	w := newScopeWorld()
-	before := analysis.Synthesize(analysis.NewTable(w.convs()), analysis.Knobs{})
+	before := rules.Synthesize(analysis.NewTable(w.convs()), rules.Knobs{})
 	w.groups["10.20.10.13"] = w.groups["10.20.10.11"]
 	more := w.convs(
 		w.conv("10.20.10.13", "10.10.0.12", ingest.ProtoUDP, 53, ingest.DirOutbound, 3, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirOutbound}),
 		w.conv("198.51.100.8", "10.20.10.13", ingest.ProtoTCP, 443, ingest.DirInbound, 3),
 	)
-	after := analysis.Synthesize(analysis.NewTable(more), analysis.Knobs{})
-	ids := func(rs analysis.RuleSet) []string {
+	after := rules.Synthesize(analysis.NewTable(more), rules.Knobs{})
+	ids := func(rs rules.Set) []string {
 		var out []string
 		for _, r := range rs.Rules {
 			out = append(out, r.ID)
@@ -169,7 +170,7 @@ func TestRuleIDsIgnoreMembers(t *testing.T) {
 		t.Errorf("rule IDs changed with the members:\n%v\n%v", ruleNames(before), ruleNames(after))
 	}
 	dns := ruleBetween(before, "AppTier:Web", "dc-01, dc-02")
-	if dns == nil || dns.Dst.Kind != analysis.KindIPSet || len(dns.Dst.Prefixes) != 2 {
+	if dns == nil || dns.Dst.Kind != rules.KindIPSet || len(dns.Dst.Prefixes) != 2 {
 		t.Fatalf("web → DNS servers: %v", ruleNames(before))
 	}
 	grown := ruleBetween(after, "AppTier:Web", "DNS servers") // 10.10.0.12 has no VM name: named after the service
@@ -205,7 +206,7 @@ func TestFocus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{Focus: focus})
+	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{Focus: focus})
 	checkInvariants(t, convs, rs)
 	want := map[string]string{
 		"10.48.52.240 to 20.10.31.115 HTTPS (443/tcp)":    "OUTBOUND",
@@ -234,7 +235,7 @@ func TestFocus(t *testing.T) {
 	}
 	// Without focus, the unmonitored conversation is outside the scope, not
 	// a rule of direction UNKNOWN.
-	rs = analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 	checkInvariants(t, convs, rs)
 	if len(rs.Outside) != 1 || rs.Item(rs.Outside[0]).Src.String() != "100.64.128.20" {
 		t.Errorf("outside: %+v", rs.Outside)

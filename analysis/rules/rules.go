@@ -1,15 +1,6 @@
-package analysis
-
-import (
-	"fmt"
-	"net/netip"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/flowsleuth/flowsleuth/ingest"
-)
-
+// Package rules makes a micro-segmentation rule base from the conversations
+// of the model (analysis.Table) and keeps what people do to it.
+//
 // Rules are synthesised from conversations: the client port is dropped,
 // endpoints are grouped (inventory groups, tags, the monitored set, else
 // peers), and one allow rule is made per direction, source, destination and
@@ -17,6 +8,32 @@ import (
 // (probable scans, flows only ever dropped) goes to a review list instead,
 // and conversations with no end in the scope (the monitored set, or the
 // focus) to a list of their own: no rule has direction UNKNOWN.
+//
+// The rules reference the table's rows (Evidence.Rows, ReviewItem.Row): they
+// do not copy conversations. Edits (rename, merge, split, delete, exclude)
+// are replayed on every synthesis, so they survive new data; Readiness asks
+// whether discovery was long enough by replaying held-out traffic.
+//
+// The files are layered, each using only those listed before it: rules.go
+// (the types and their small helpers), triage.go (review reasons, the
+// scope), groups.go (endpoint groups), synth_finish.go (a rule's members,
+// evidence and names), synth_rules.go (buckets of conversations into rules),
+// synth.go (Synthesize), then edits.go and readiness.go.
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
 
 // EndpointKind says what an Endpoint stands for.
 type EndpointKind uint8
@@ -102,10 +119,10 @@ type Evidence struct {
 	First, Last   time.Time
 	Hosts         []string // reporting hosts
 	// Samples are up to 3 raw lines, when given: synthesis leaves them
-	// in the table, and RuleSet.Samples reads them.
+	// in the table, and Set.Samples reads them.
 	Samples []string
 	// Rows are the conversations, as rows of the rule set's Table, in
-	// Compare order (RuleSet.Flows makes them conversations).
+	// Compare order (Set.Flows makes them conversations).
 	Rows []int32
 	// sampleRows are the rows whose first lines are the sample lines (of
 	// the first rows in the order synthesis met them, up to DefaultSamples
@@ -146,7 +163,7 @@ func (r *Rule) Monitored() []Endpoint {
 
 // ReviewItem is suspect traffic kept out of the rules, with the reason.
 type ReviewItem struct {
-	Row    int32  // the conversation: a row of the rule set's Table (RuleSet.Item)
+	Row    int32  // the conversation: a row of the rule set's Table (Set.Item)
 	Reason string // "never answered (probable scan)", "only dropped", "port scan: 40 ports from one source"
 }
 
@@ -190,11 +207,11 @@ const (
 	DefaultScanPorts        = 10
 )
 
-// RuleSet is the result of synthesis.
-type RuleSet struct {
+// Set is the result of synthesis.
+type Set struct {
 	// Table holds the conversations the rules were made from: the rules'
 	// evidence and the review items are its rows.
-	Table  *Table
+	Table  *analysis.Table
 	Rules  []Rule
 	Review []ReviewItem
 	// Outside are the conversations with no end in the scope (neither
@@ -230,10 +247,10 @@ const OutsideReason = "outside the scope: neither end is monitored or in the foc
 // Samples returns the sample lines of r's evidence: Evidence.Samples when
 // given, else read from the table (those of the first of Evidence.Rows
 // that have some, in a rule made by hand).
-func (rs *RuleSet) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
+func (rs *Set) Samples(r *Rule) []string { return rs.SamplesOf([]*Rule{r})[0] }
 
 // SamplesOf is Samples of several rules, read from the table at once.
-func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
+func (rs *Set) SamplesOf(rules []*Rule) [][]string {
 	from := make([][]int32, len(rules))
 	var rows []int32
 	for j, r := range rules {
@@ -254,7 +271,7 @@ func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
 		}
 		for range from[j] {
 			for _, l := range lines[0] {
-				if len(out[j]) < DefaultSamples {
+				if len(out[j]) < analysis.DefaultSamples {
 					out[j] = append(out[j], l)
 				}
 			}
@@ -266,15 +283,186 @@ func (rs *RuleSet) SamplesOf(rules []*Rule) [][]string {
 
 // Item returns the conversation of a review item (Table.Conv: without its
 // hourly counts and sample lines).
-func (rs *RuleSet) Item(it ReviewItem) Conversation { return rs.Table.Conv(int(it.Row)) }
+func (rs *Set) Item(it ReviewItem) analysis.Conversation { return rs.Table.Conv(int(it.Row)) }
 
 // Flows returns the conversations of r's evidence (Table.Conv), each with
 // the rule's direction: relative to the scope, as the rule.
-func (rs *RuleSet) Flows(r *Rule) []Conversation {
-	out := make([]Conversation, len(r.Evidence.Rows))
+func (rs *Set) Flows(r *Rule) []analysis.Conversation {
+	out := make([]analysis.Conversation, len(r.Evidence.Rows))
 	for j, i := range r.Evidence.Rows {
 		out[j] = rs.Table.Conv(int(i))
 		out[j].Direction = r.Direction
 	}
 	return out
+}
+
+// unixTime is a time of the table (unix nanoseconds, 0 when unknown).
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func (k Knobs) withDefaults() Knobs {
+	if k.CollapseMin <= 0 {
+		k.CollapseMin = DefaultCollapseMin
+	}
+	if k.CollapseCoverage <= 0 {
+		k.CollapseCoverage = DefaultCollapseCoverage
+	}
+	if k.AnyPeers <= 0 {
+		k.AnyPeers = DefaultAnyPeers
+	}
+	if k.ScanPorts <= 0 {
+		k.ScanPorts = DefaultScanPorts
+	}
+	return k
+}
+
+// end returns the source (src) or destination address of row i of t.
+func end(t *analysis.Table, i int, src bool) netip.Addr {
+	if src {
+		return t.Src(i)
+	}
+	return t.Dst(i)
+}
+
+func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// addrKey is an address as a map key: without the pointer netip.Addr holds.
+type addrKey struct {
+	hi, lo uint64
+	is4    bool
+}
+
+// sampleRows returns the first of rows that have sample lines, as many as
+// make DefaultSamples lines (or all of them): the rows whose lines are the
+// evidence's. It reads no line: the table knows how many each row has.
+func sampleRows(t *analysis.Table, rows []int32) []int32 {
+	var out []int32
+	lines := 0
+	for _, i := range rows {
+		if lines >= analysis.DefaultSamples {
+			break
+		}
+		if n := t.SampleCount(int(i)); n > 0 {
+			out = append(out, i)
+			lines += n
+		}
+	}
+	return out
+}
+
+func comparePrefix(a, b netip.Prefix) int {
+	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
+}
+
+// appendEndpointKey appends "g:GROUP", "s:IPSET", "any" or "a:PREFIX,PREFIX...".
+func appendEndpointKey(b []byte, e Endpoint) []byte {
+	switch e.Kind {
+	case KindGroup:
+		return append(append(b, "g:"...), e.Group...)
+	case KindIPSet:
+		return append(append(b, "s:"...), e.Group...)
+	case KindAny:
+		return append(b, "any"...)
+	}
+	b = append(b, "a:"...)
+	for i, p := range e.Prefixes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if p == (netip.Prefix{}) {
+			b = append(b, p.String()...) // AppendTo writes nothing for it
+		} else {
+			b = p.AppendTo(b)
+		}
+	}
+	return b
+}
+
+// addPort adds a seen port, joining runs of consecutive ports into ranges.
+func addPort(rs []PortRange, p uint16) []PortRange {
+	i, found := slices.BinarySearchFunc(rs, p, func(r PortRange, p uint16) int { return cmp.Compare(r.From, p) })
+	if found || (i > 0 && rs[i-1].To >= p) {
+		return rs // already inside
+	}
+	rs = slices.Insert(rs, i, PortRange{p, p})
+	if i+1 < len(rs) && rs[i+1].From == p+1 {
+		rs[i].To = rs[i+1].To
+		rs = slices.Delete(rs, i+1, i+2)
+	}
+	if i > 0 && rs[i-1].To+1 == p {
+		rs[i-1].To = rs[i].To
+		rs = slices.Delete(rs, i, i+1)
+	}
+	return rs
+}
+
+// serviceName is the IANA name shared by all of a service's ports, or "".
+func serviceName(s Service) string {
+	if !services.HasPorts(s.Proto) {
+		return services.Name(s.Proto, 0)
+	}
+	name := ""
+	for _, r := range s.Ports {
+		for p := int(r.From); p <= int(r.To); p++ {
+			n := services.Name(s.Proto, uint16(p))
+			if n == "" || (name != "" && n != name) {
+				return ""
+			}
+			name = n
+		}
+	}
+	return name
+}
+
+// Label renders a service for people: "DNS (53/udp)", "8080, 9000-9001/tcp", "ICMP".
+func (s Service) Label() string { return services.LabelPorts(s.Proto, s.PortList(), s.Name) }
+
+// Admits reports whether r lets conversation c through.
+func (r *Rule) Admits(c *analysis.Conversation) bool {
+	if c.Proto != r.Service.Proto || !r.Src.Contains(c.Src) || !r.Dst.Contains(c.Dst) {
+		return false
+	}
+	if !services.HasPorts(c.Proto) {
+		return true
+	}
+	for _, p := range r.Service.Ports {
+		if c.DPort >= p.From && c.DPort <= p.To {
+			return true
+		}
+	}
+	return false
+}
+
+// Contains reports whether a is one of the endpoint's addresses.
+func (e Endpoint) Contains(a netip.Addr) bool {
+	if e.Kind == KindAny {
+		return true
+	}
+	for _, p := range e.Prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressEndpoint is the endpoint of sorted prefixes, named after them
+// (hosts without their length).
+func addressEndpoint(ps []netip.Prefix) Endpoint {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = strings.TrimSuffix(strings.TrimSuffix(p.String(), "/32"), "/128")
+	}
+	return Endpoint{Name: strings.Join(names, ", "), Kind: KindAddresses, Prefixes: ps}
 }

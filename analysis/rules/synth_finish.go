@@ -1,4 +1,4 @@
-package analysis
+package rules
 
 import (
 	"cmp"
@@ -6,9 +6,8 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"strings"
 
-	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // finishRule fills a rule's group members, evidence, service name, name and
@@ -16,7 +15,7 @@ import (
 // sample lines are the first ones of the conversations in the order given,
 // unless the evidence has them already (synthesis chooses them before it
 // sorts the conversations).
-func finishRule(t *Table, r *Rule) {
+func finishRule(t *analysis.Table, r *Rule) {
 	e := &r.Evidence
 	if e.Samples == nil && e.sampleRows == nil {
 		e.sampleRows = sampleRows(t, e.Rows)
@@ -27,19 +26,19 @@ func finishRule(t *Table, r *Rule) {
 	var first, last int64
 	seen := map[uint32]bool{}
 	var hosts hostSet
-	for _, i := range e.Rows {
-		c := &t.rows[i]
+	for _, row := range e.Rows {
+		i := int(row)
 		e.Conversations++
-		e.Sessions += c.sessions
-		e.Packets += c.origPkts + c.replyPkts
-		e.Bytes += c.origBytes + c.replyBytes
-		if c.first != 0 && (first == 0 || c.first < first) {
-			first = c.first
+		e.Sessions += t.Sessions(i)
+		e.Packets += t.Packets(i)
+		e.Bytes += t.Bytes(i)
+		if f := t.FirstNano(i); f != 0 && (first == 0 || f < first) {
+			first = f
 		}
-		last = max(last, c.last)
-		if !seen[c.hosts] {
-			seen[c.hosts] = true
-			for _, h := range t.hostSets[c.hosts] {
+		last = max(last, t.LastNano(i))
+		if set := uint32(t.HostSet(i)); !seen[set] {
+			seen[set] = true
+			for _, h := range t.HostSetOf(int(set)) {
 				hosts.add(h)
 			}
 		}
@@ -92,7 +91,7 @@ func (s *hostSet) sorted() []string {
 }
 
 // withMembers lists the addresses of a group endpoint seen on its side.
-func withMembers(e Endpoint, t *Table, rows []int32, src bool) Endpoint {
+func withMembers(e Endpoint, t *analysis.Table, rows []int32, src bool) Endpoint {
 	if e.Kind != KindGroup {
 		return e
 	}
@@ -102,10 +101,7 @@ func withMembers(e Endpoint, t *Table, rows []int32, src bool) Endpoint {
 	}
 	e.Prefixes = make([]netip.Prefix, len(rows))
 	for j, i := range rows {
-		a := t.Dst(int(i))
-		if src {
-			a = t.Src(int(i))
-		}
+		a := end(t, int(i), src)
 		e.Prefixes[j] = netip.PrefixFrom(a, a.BitLen())
 	}
 	slices.SortFunc(e.Prefixes, comparePrefix)
@@ -117,76 +113,13 @@ func withMembers(e Endpoint, t *Table, rows []int32, src bool) Endpoint {
 	return e
 }
 
-// serviceName is the IANA name shared by all of a service's ports, or "".
-func serviceName(s Service) string {
-	if !hasPorts(s.Proto) {
-		return ServiceName(s.Proto, 0)
-	}
-	name := ""
-	for _, r := range s.Ports {
-		for p := int(r.From); p <= int(r.To); p++ {
-			n := ServiceName(s.Proto, uint16(p))
-			if n == "" || (name != "" && n != name) {
-				return ""
-			}
-			name = n
-		}
-	}
-	return name
-}
-
-// Label renders a service for people: "DNS (53/udp)", "8080, 9000-9001/tcp", "ICMP".
-func (s Service) Label() string {
-	proto := strings.ToLower(ingest.ProtoName(s.Proto))
-	if !hasPorts(s.Proto) {
-		if s.Name != "" {
-			return s.Name
-		}
-		return "protocol " + ingest.ProtoName(s.Proto)
-	}
-	ports := s.PortList() + "/" + proto
-	if s.Name != "" {
-		return s.Name + " (" + ports + ")"
-	}
-	return ports
-}
-
 // describe writes "Web tier → DNS (53/udp) — 12,431 sessions, 2025-04-10 → 2025-04-17".
 func describe(r *Rule) string {
-	d := fmt.Sprintf("%s → %s %s — %s", r.Src.Name, r.Dst.Name, r.Service.Label(), Plural(r.Evidence.Sessions, "session"))
+	d := fmt.Sprintf("%s → %s %s — %s", r.Src.Name, r.Dst.Name, r.Service.Label(), analysis.Plural(r.Evidence.Sessions, "session"))
 	if !r.Evidence.First.IsZero() {
 		d += fmt.Sprintf(", %s → %s", r.Evidence.First.Format("2006-01-02"), r.Evidence.Last.Format("2006-01-02"))
 	}
 	return d
-}
-
-// Admits reports whether r lets conversation c through.
-func (r *Rule) Admits(c *Conversation) bool {
-	if c.Proto != r.Service.Proto || !r.Src.Contains(c.Src) || !r.Dst.Contains(c.Dst) {
-		return false
-	}
-	if !hasPorts(c.Proto) {
-		return true
-	}
-	for _, p := range r.Service.Ports {
-		if c.DPort >= p.From && c.DPort <= p.To {
-			return true
-		}
-	}
-	return false
-}
-
-// Contains reports whether a is one of the endpoint's addresses.
-func (e Endpoint) Contains(a netip.Addr) bool {
-	if e.Kind == KindAny {
-		return true
-	}
-	for _, p := range e.Prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // permissiveness returns the (source, destination, port) combinations the
@@ -194,22 +127,22 @@ func (e Endpoint) Contains(a netip.Addr) bool {
 // Any side counts as the peers seen on it. The rule's conversations are
 // sorted (finishRule), so repeats of a source, and of a combination, are
 // next to each other.
-func (r *Rule) permissiveness(t *Table) (admitted, observed uint64) {
+func (r *Rule) permissiveness(t *analysis.Table) (admitted, observed uint64) {
 	rows := r.Evidence.Rows
 	var seen, srcs int
 	dsts := make([]netip.Addr, len(rows))
-	for j, i := range rows {
-		c := &t.rows[i]
+	for j, row := range rows {
+		i := int(row)
 		if j == 0 {
 			srcs++
 			seen++
-		} else if p := &t.rows[rows[j-1]]; c.src != p.src || c.flags&flagSrc4 != p.flags&flagSrc4 {
+		} else if p := int(rows[j-1]); !t.SameSrc(i, p) {
 			srcs++
 			seen++
-		} else if c.dst != p.dst || c.flags&flagDst4 != p.flags&flagDst4 || c.dport != p.dport {
+		} else if !t.SameDst(i, p) || t.DPort(i) != t.DPort(p) {
 			seen++
 		}
-		dsts[j] = t.Dst(int(i))
+		dsts[j] = t.Dst(i)
 	}
 	slices.SortFunc(dsts, netip.Addr.Compare)
 	ndst := len(slices.Compact(dsts))
@@ -220,12 +153,12 @@ func (r *Rule) permissiveness(t *Table) (admitted, observed uint64) {
 			ports += uint64(p.To-p.From) + 1
 		}
 	}
-	admitted = satMul(satMul(size(r.Src, srcs), size(r.Dst, ndst)), ports)
+	admitted = satMul(satMul(addrCount(r.Src, srcs), addrCount(r.Dst, ndst)), ports)
 	return max(admitted, uint64(seen)), uint64(seen)
 }
 
-// size counts an endpoint's addresses (saturating: an IPv6 /64 is huge).
-func size(e Endpoint, seen int) uint64 {
+// addrCount counts an endpoint's addresses (saturating: an IPv6 /64 is huge).
+func addrCount(e Endpoint, seen int) uint64 {
 	if e.Kind == KindAny {
 		return uint64(seen)
 	}
@@ -259,7 +192,7 @@ func sortRules(rules []Rule) {
 	}
 	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &rules[i], &rules[j]
-		return cmp.Or(cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]), cmp.Compare(a.Src.Name, b.Src.Name),
+		return cmp.Or(analysis.CompareDirections(a.Direction, b.Direction), cmp.Compare(a.Src.Name, b.Src.Name),
 			cmp.Compare(a.Dst.Name, b.Dst.Name), cmp.Compare(a.Service.Proto, b.Service.Proto),
 			cmp.Compare(ports[i], ports[j]))
 	})
@@ -268,4 +201,25 @@ func sortRules(rules []Rule) {
 		sorted[k] = rules[i]
 	}
 	copy(rules, sorted)
+}
+
+// sortRows sorts the rows of one rule's conversations as Compare orders
+// them: rows of one rule have one direction relative to the scope, so by
+// source, destination, protocol and port (then row number, for a
+// deterministic order of equal keys).
+func sortRows(t *analysis.Table, rows []int32) {
+	slices.Sort(rows) // the table's order: most often already that order
+	if !sortedRows(t, rows) {
+		slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(t.CompareEnds(int(a), int(b)), cmp.Compare(a, b)) })
+	}
+}
+
+// sortedRows reports whether rows are in the order sortRows gives.
+func sortedRows(t *analysis.Table, rows []int32) bool {
+	for j := 1; j < len(rows); j++ {
+		if t.CompareEnds(int(rows[j-1]), int(rows[j])) > 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,9 +1,12 @@
-package analysis
+package rules
 
 import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 )
 
 // Readiness answers "was discovery long enough?": rules synthesised from
@@ -12,10 +15,10 @@ import (
 // early; one that admits it all, with the last new legitimate conversation
 // days ago, has probably seen the application.
 type Readiness struct {
-	Cut, End time.Time // the cut, and the last observation
-	Rules    int       // rules synthesised from before the cut
-	Trained  Totals    // conversations before the cut (sessions of that period)
-	HeldOut  Totals    // conversations after the cut (sessions of that period)
+	Cut, End time.Time       // the cut, and the last observation
+	Rules    int             // rules synthesised from before the cut
+	Trained  analysis.Totals // conversations before the cut (sessions of that period)
+	HeldOut  analysis.Totals // conversations after the cut (sessions of that period)
 	// InReview counts held-out conversations synthesis would list for review
 	// (scans, never answered, only dropped): not counted as blocked.
 	InReview int
@@ -23,9 +26,9 @@ type Readiness struct {
 	// admits, with their sessions after the cut (and no sample lines);
 	// Novel those first seen after the cut (outside review): the
 	// novelties of the held-out period.
-	Blocked, Novel []Conversation
+	Blocked, Novel []analysis.Conversation
 	// BlockedTotals sums Blocked.
-	BlockedTotals Totals
+	BlockedTotals analysis.Totals
 	// LastNew is when the newest legitimate conversation (outside review)
 	// was first seen; zero when none has a time.
 	LastNew time.Time
@@ -65,10 +68,10 @@ var ErrNoHoldout = errors.New("nothing to hold out")
 
 // HoldoutCut returns the cut that holds out the last d of the observations
 // of t: their last time minus d.
-func HoldoutCut(t *Table, d time.Duration) (time.Time, error) {
+func HoldoutCut(t *analysis.Table, d time.Duration) (time.Time, error) {
 	var last int64
-	for i := range t.rows {
-		last = max(last, t.rows[i].last)
+	for i := range t.Len() {
+		last = max(last, t.LastNano(i))
 	}
 	if last == 0 {
 		return time.Time{}, errors.New("no conversation has a time: nothing to hold out")
@@ -79,15 +82,15 @@ func HoldoutCut(t *Table, d time.Duration) (time.Time, error) {
 // CheckReadiness synthesises rules from the sessions of t that started
 // before cut (with synth, which applies the user's edits) and replays the
 // sessions from cut on. k decides what is under review.
-func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSet, error)) (Readiness, error) {
+func CheckReadiness(t *analysis.Table, cut time.Time, k Knobs, synth func(*analysis.Table) (Set, error)) (Readiness, error) {
 	r := Readiness{Cut: cut}
 	var end int64
-	for i := range t.rows {
-		end = max(end, t.rows[i].last)
+	for i := range t.Len() {
+		end = max(end, t.LastNano(i))
 	}
 	r.End = unixTime(end)
 	before := t.Window(time.Time{}, cut)
-	if before.Len() == 0 || !t.anyIn(cut, time.Time{}) {
+	if before.Len() == 0 || !t.HasSessions(cut, time.Time{}) {
 		return r, ErrNoHoldout
 	}
 	rs, err := synth(before)
@@ -99,7 +102,7 @@ func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSe
 		r.Trained.AddRow(before, i)
 	}
 	ix := newRuleIndex(rs.Rules)
-	rs, before = RuleSet{}, nil // let them go before the held-out copy is made
+	rs, before = Set{}, nil // let them go before the held-out copy is made
 	held := t.Window(cut, time.Time{})
 	review := ReviewReasons(held, k)
 	for i := range held.Len() {
@@ -126,82 +129,14 @@ func CheckReadiness(t *Table, cut time.Time, k Knobs, synth func(*Table) (RuleSe
 }
 
 // lastNew is when the newest conversation outside review was first seen.
-func lastNew(t *Table, k Knobs) time.Time {
+func lastNew(t *analysis.Table, k Knobs) time.Time {
 	var first int64
 	for i, why := range ReviewReasons(t, k) {
 		if why == "" {
-			first = max(first, t.rows[i].first)
+			first = max(first, t.FirstNano(i))
 		}
 	}
 	return unixTime(first)
-}
-
-// Window returns the rows whose sessions started in the hours that start
-// in [since, until) (a zero bound is open), with those sessions only:
-// windows that meet at a time share no hour. Sessions and unanswered
-// sessions follow the hours; packets and bytes stay whole (the hourly
-// counts say nothing of them), as the workspace's time filter does. A row
-// with no hourly counts is kept whole when the range is open at the start,
-// else left out. The new table shares t's lists and samples.
-func (t *Table) Window(since, until time.Time) *Table {
-	rows, hours := 0, 0
-	for i := range t.rows {
-		if n := t.hoursIn(i, since, until); n > 0 || t.rows[i].hourN == 0 && since.IsZero() {
-			rows, hours = rows+1, hours+n
-		}
-	}
-	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
-		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: make([]HourCount, 0, hours)}
-	for i := range t.rows {
-		r := t.rows[i]
-		hs := t.HourCounts(i)
-		if len(hs) == 0 {
-			if since.IsZero() {
-				r.hourAt = uint32(len(w.hours))
-				w.rows = append(w.rows, r)
-			}
-			continue
-		}
-		r.hourAt, r.sessions = uint32(len(w.hours)), 0
-		for _, h := range hs {
-			start := time.Unix(int64(h.Hour)*3600, 0)
-			if (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
-				w.hours = append(w.hours, h)
-				r.sessions += uint64(h.N)
-			}
-		}
-		r.hourN = uint32(len(w.hours)) - r.hourAt
-		r.unanswered = min(r.unanswered, r.sessions)
-		if r.sessions > 0 {
-			w.rows = append(w.rows, r)
-		} else {
-			w.hours = w.hours[:r.hourAt]
-		}
-	}
-	return w
-}
-
-// hoursIn counts the hours of row i that start in [since, until) and hold
-// sessions.
-func (t *Table) hoursIn(i int, since, until time.Time) int {
-	n := 0
-	for _, h := range t.HourCounts(i) {
-		start := time.Unix(int64(h.Hour)*3600, 0)
-		if h.N > 0 && (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
-			n++
-		}
-	}
-	return n
-}
-
-// anyIn reports whether some row has sessions in [since, until).
-func (t *Table) anyIn(since, until time.Time) bool {
-	for i := range t.rows {
-		if t.hoursIn(i, since, until) > 0 || t.rows[i].hourN == 0 && since.IsZero() {
-			return true
-		}
-	}
-	return false
 }
 
 // ruleIndex finds the rules that may admit a conversation: by protocol and
@@ -227,7 +162,7 @@ func newRuleIndex(rules []Rule) *ruleIndex {
 		for _, p := range s.Ports {
 			n += int(p.To-p.From) + 1
 		}
-		if !hasPorts(s.Proto) || n > maxIndexedPorts {
+		if !services.HasPorts(s.Proto) || n > maxIndexedPorts {
 			ix.wide[s.Proto] = append(ix.wide[s.Proto], int32(i))
 			continue
 		}
@@ -242,7 +177,7 @@ func newRuleIndex(rules []Rule) *ruleIndex {
 }
 
 // admits reports whether some rule admits c.
-func (ix *ruleIndex) admits(c *Conversation) bool {
+func (ix *ruleIndex) admits(c *analysis.Conversation) bool {
 	for _, list := range [2][]int32{ix.byPort[protoPort{c.Proto, c.DPort}], ix.wide[c.Proto]} {
 		if slices.ContainsFunc(list, func(i int32) bool { return ix.rules[i].Admits(c) }) {
 			return true

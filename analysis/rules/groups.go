@@ -1,140 +1,14 @@
-package analysis
+package rules
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
-
-// Synthesize turns the conversations of t into a rule base. Suspect
-// traffic goes to the review list (unless k.IncludeSuspect), conversations
-// outside the scope to rs.Outside; every other conversation is admitted by
-// exactly the rule built from it, and no rule is without one. The rules'
-// evidence and the review items are rows of t (rs.Table).
-//
-// It is written for a million conversations: endpoints, buckets and rules
-// are found through maps keyed by fixed-size values (address and group
-// numbers), not strings; the conversations are rows of the table, filed by
-// number; and each rule's evidence is a window of one array of row numbers
-// the size of the input.
-func Synthesize(t *Table, k Knobs) RuleSet {
-	k = k.withDefaults()
-	rs := RuleSet{Table: t, Knobs: k}
-	tr := triage(t, k)
-	rs.Review, rs.Outside = tr.review, tr.outside
-	g := endpointGroups(t, tr.keep, tr.dirs, k)
-	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
-	rules, ruleOf := bs.rules(k)
-	fillEvidence(t, rules, ruleOf, bs, tr.keep)
-	rs.Rules = make([]Rule, 0, len(rules))
-	for _, r := range rules {
-		finishRule(t, r)
-		rs.Rules = append(rs.Rules, *r)
-		adm, obs := r.permissiveness(t)
-		rs.Permissiveness += adm - obs
-		rs.Observed += obs
-	}
-	sortRules(rs.Rules)
-	return rs
-}
-
-func (k Knobs) withDefaults() Knobs {
-	if k.CollapseMin <= 0 {
-		k.CollapseMin = DefaultCollapseMin
-	}
-	if k.CollapseCoverage <= 0 {
-		k.CollapseCoverage = DefaultCollapseCoverage
-	}
-	if k.AnyPeers <= 0 {
-		k.AnyPeers = DefaultAnyPeers
-	}
-	if k.ScanPorts <= 0 {
-		k.ScanPorts = DefaultScanPorts
-	}
-	return k
-}
-
-func hasPorts(proto uint8) bool { return proto == ingest.ProtoTCP || proto == ingest.ProtoUDP }
-
-// triaged is what triage keeps (row numbers), with each kept
-// conversation's direction relative to the scope, and what it puts aside.
-type triaged struct {
-	keep    []int32
-	dirs    []ingest.Direction // by index in keep
-	review  []ReviewItem
-	outside []ReviewItem
-}
-
-// triage separates the conversations a user excluded, those outside the
-// scope, and suspect traffic (ReviewReasons: never answered, only dropped,
-// or part of a port scan), in that order.
-func triage(t *Table, k Knobs) triaged {
-	reasons := ReviewReasons(t, k)
-	tr := triaged{keep: make([]int32, 0, t.Len()), dirs: make([]ingest.Direction, 0, t.Len())}
-	for i := range t.rows {
-		if len(k.Exclude) > 0 {
-			if _, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
-				tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
-				continue
-			}
-		}
-		dir := t.scopeDirection(i, k.Focus)
-		if dir == ingest.DirUnknown {
-			tr.outside = append(tr.outside, ReviewItem{Row: int32(i), Reason: OutsideReason})
-			continue
-		}
-		if reasons[i] != "" {
-			tr.review = append(tr.review, ReviewItem{Row: int32(i), Reason: reasons[i]})
-			continue
-		}
-		tr.keep = append(tr.keep, int32(i))
-		tr.dirs = append(tr.dirs, dir)
-	}
-	return tr
-}
-
-// scopeDirection is row i's direction relative to the focus, or without
-// one its direction relative to the monitored set.
-func (t *Table) scopeDirection(i int, focus []netip.Prefix) ingest.Direction {
-	if len(focus) == 0 {
-		return t.rows[i].dir
-	}
-	return direction(inPrefixes(focus, t.Src(i)), inPrefixes(focus, t.Dst(i)))
-}
-
-func inPrefixes(ps []netip.Prefix, a netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// excluded returns the excluded prefix holding src or dst.
-func excluded(ps []netip.Prefix, src, dst netip.Addr) (netip.Prefix, bool) {
-	for _, p := range ps {
-		if p.Contains(src) || p.Contains(dst) {
-			return p, true
-		}
-	}
-	return netip.Prefix{}, false
-}
-
-func onlyBlocked(as []ingest.Action) bool {
-	if len(as) == 0 {
-		return false
-	}
-	for _, a := range as {
-		if a != ingest.ActionDrop && a != ingest.ActionReject {
-			return false
-		}
-	}
-	return true
-}
 
 // groups are the endpoint groups of the kept conversations: for each
 // conversation (by its index in keep) the number of its source and
@@ -176,17 +50,17 @@ const nsxVendors = 1<<ingest.NSXV | 1<<ingest.NSXT | 1<<ingest.NSX4
 // inventory does not know is the tag seen most on its side (ties: the
 // smallest name); other addresses stand for themselves. The NSX tag seen most
 // on a group's side names its security group.
-func endpointGroups(t *Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
+func endpointGroups(t *analysis.Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
 	v := newVoting(len(keep), k.Focus)
 	g := groups{srcAddr: make([]int32, len(keep)), dstAddr: make([]int32, len(keep)),
 		src: make([]int32, len(keep)), dst: make([]int32, len(keep))}
-	tagIDs := make([][]int32, len(t.tagSets)) // the tag numbers of each tag set, once
-	for j, i := range keep {
-		r := &t.rows[i]
-		s, d := v.number(r.src, r.flags&flagSrc4 != 0), v.number(r.dst, r.flags&flagDst4 != 0)
+	tagIDs := make([][]int32, t.TagSets()) // the tag numbers of each tag set, once
+	for j, row := range keep {
+		i := int(row)
+		s, d := v.number(t, i, true), v.number(t, i, false)
 		g.srcAddr[j], g.dstAddr[j] = s, d
-		v.setInventory(s, t.inv[r.srcInv].Groups)
-		v.setInventory(d, t.inv[r.dstInv].Groups)
+		v.setInventory(s, t.VMLabelOf(t.SrcLabel(i)).Groups)
+		v.setInventory(d, t.VMLabelOf(t.DstLabel(i)).Groups)
 		switch dirs[j] {
 		case ingest.DirOutbound:
 			v.info[s].monitored = true
@@ -195,20 +69,22 @@ func endpointGroups(t *Table, keep []int32, dirs []ingest.Direction, k Knobs) gr
 		case ingest.DirIntra:
 			v.info[s].monitored, v.info[d].monitored = true, true
 		}
-		nsx := r.vendors&nsxVendors != 0
-		tags := t.tagSets[r.tags]
-		if tagIDs[r.tags] == nil && len(tags) > 0 {
-			tagIDs[r.tags] = make([]int32, len(tags))
+		nsx := t.VendorBits(i)&nsxVendors != 0
+		set := t.TagSet(i)
+		tags := t.TagSetOf(set)
+		if tagIDs[set] == nil && len(tags) > 0 {
+			tagIDs[set] = make([]int32, len(tags))
 			for x, tg := range tags {
-				tagIDs[r.tags][x] = v.intern(tg.Name)
+				tagIDs[set][x] = v.intern(tg.Name)
 			}
 		}
+		n := t.Sessions(i) + 1
 		for x, tg := range tags {
 			if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
-				v.vote(s, tagIDs[r.tags][x], r.sessions+1, nsx)
+				v.vote(s, tagIDs[set][x], n, nsx)
 			}
 			if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
-				v.vote(d, tagIDs[r.tags][x], r.sessions+1, nsx)
+				v.vote(d, tagIDs[set][x], n, nsx)
 			}
 		}
 	}
@@ -267,17 +143,23 @@ func (v *voting) intern(name string) int32 {
 	return id
 }
 
-// number returns the number of an address.
-func (v *voting) number(ip ip128, is4 bool) int32 {
-	k := addrKey{ip, is4}
-	i, ok := v.addrs[k]
+// number returns the number of the source (src) or destination address of
+// row i of t.
+func (v *voting) number(t *analysis.Table, i int, src bool) int32 {
+	var k addrKey
+	if src {
+		k.hi, k.lo, k.is4 = t.SrcIP(i)
+	} else {
+		k.hi, k.lo, k.is4 = t.DstIP(i)
+	}
+	n, ok := v.addrs[k]
 	if !ok {
-		i = int32(len(v.info))
-		v.addrs[k] = i
-		focus := len(v.focus) > 0 && inPrefixes(v.focus, ip.addr(is4))
+		n = int32(len(v.info))
+		v.addrs[k] = n
+		focus := len(v.focus) > 0 && inPrefixes(v.focus, end(t, i, src))
 		v.info = append(v.info, addrVotes{inventory: -1, votes: -1, focus: focus})
 	}
-	return i
+	return n
 }
 
 // vote adds n votes for tag to address a.
@@ -496,4 +378,14 @@ func (v addrVotes) mostVoted(tallies []tally, names, inventory []string) (string
 		return "", false
 	}
 	return names[tallies[best].group], tallies[best].nsx
+}
+
+// endpoint returns the endpoint an address stands for: its group, or
+// itself, named after its VM when the inventory knows it.
+func (g groups) endpoint(a netip.Addr, vm string, group int32) Endpoint {
+	if group >= 0 {
+		return g.eps[group]
+	}
+	p := netip.PrefixFrom(a, a.BitLen())
+	return Endpoint{Name: cmp.Or(vm, a.String()), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
 }

@@ -1,7 +1,12 @@
-package analysis
+// Package summary is the dashboard of a set of conversations
+// (analysis.Table): totals, traffic per tag and direction, the top services
+// and peers, sessions per hour and new conversations per day.
+package summary
 
 import (
 	"cmp"
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"net/netip"
 	"slices"
 	"strings"
@@ -16,39 +21,13 @@ import (
 // (when that curve flattens out, discovery has seen the application's
 // traffic).
 type Overview struct {
-	Totals
+	analysis.Totals
 
-	Tags     []TagTraffic // by sessions, largest first
-	Untagged [4]uint64    // sessions of untagged conversations, by ingest.Direction
-	Services []Count      // sessions per service, largest first
-	Hourly   []Hour       // sessions started per hour, in time order
-	NewDaily []Hour       // conversations first seen per UTC day (Sessions holds the count), in time order
-}
-
-// Totals are the sums of a set of conversations.
-type Totals struct {
-	Conversations            int
-	Suspect                  int // conversations never answered: probable scans
-	Sessions, Packets, Bytes uint64
-	First, Last              time.Time // zero when no line had a time
-}
-
-// AddRow counts row i of tb in t.
-func (t *Totals) AddRow(tb *Table, i int) {
-	r := &tb.rows[i]
-	t.Conversations++
-	t.Sessions += r.sessions
-	t.Packets += r.origPkts + r.replyPkts
-	t.Bytes += r.origBytes + r.replyBytes
-	if tb.Suspect(i) {
-		t.Suspect++
-	}
-	if r.first != 0 && (t.First.IsZero() || r.first < t.First.UnixNano()) {
-		t.First = unixTime(r.first)
-	}
-	if r.last != 0 && (t.Last.IsZero() || r.last > t.Last.UnixNano()) {
-		t.Last = unixTime(r.last)
-	}
+	Tags     []TagTraffic    // by sessions, largest first
+	Untagged [4]uint64       // sessions of untagged conversations, by ingest.Direction
+	Services []Count         // sessions per service, largest first
+	Hourly   []analysis.Hour // sessions started per hour, in time order
+	NewDaily []analysis.Hour // conversations first seen per UTC day (Sessions holds the count), in time order
 }
 
 // TagTraffic is one tag's traffic.
@@ -73,22 +52,6 @@ type Count struct {
 	Value uint64
 }
 
-// ServiceLabel names the service of one protocol and port as Service.Label
-// does, the one format people read everywhere: "DNS (53/udp)", "8443/tcp",
-// "ICMP", "protocol 47".
-func ServiceLabel(proto uint8, port uint16) string {
-	return Service{Proto: proto, Ports: []PortRange{{port, port}}, Name: ServiceName(proto, port)}.Label()
-}
-
-// ServicePort is the port that identifies c's service: its destination
-// port, or 0 for ICMP, whose types are one service.
-func ServicePort(c *Conversation) uint16 {
-	if c.Proto == ingest.ProtoICMP || c.Proto == ingest.ProtoICMPv6 {
-		return 0
-	}
-	return c.DPort
-}
-
 // svcKey is a protocol and a service port, as proto<<16 | port: a map
 // keyed by a number is hashed faster than one keyed by a struct.
 type svcKey uint32
@@ -105,31 +68,32 @@ type tagAcc struct {
 
 // Summarize computes the overview of the conversations of t, keeping the
 // top n services and peers of each tag and overall (n <= 0: all).
-func Summarize(t *Table, n int) Overview {
+func Summarize(t *analysis.Table, n int) Overview {
 	var o Overview
 	tags := make(map[string]*tagAcc)
-	byTags := make([][]*tagAcc, len(t.tagSets)) // each tag set's accumulators, once
+	byTags := make([][]*tagAcc, t.TagSets()) // each tag set's accumulators, once
 	services := make(map[svcKey]uint64)
 	hourly := make(map[int32]uint64)
 	daily := make(map[int64]uint64)
-	const day = 24 * int64(time.Hour)
-	for i := range t.rows {
-		r := &t.rows[i]
+	const day = 24 * time.Hour
+	for i := range t.Len() {
 		o.AddRow(t, i)
-		if r.first != 0 {
-			daily[floorDiv(r.first, day)*day/1e9]++
+		sessions := t.Sessions(i)
+		if first := t.FirstNano(i); first != 0 {
+			daily[time.Unix(0, first).Truncate(day).Unix()]++
 		}
 		for _, h := range t.HourCounts(i) {
 			hourly[h.Hour] += uint64(h.N)
 		}
-		k := serviceKey(r.proto, t.ServicePort(i))
-		services[k] += r.sessions
-		ts := t.tagSets[r.tags]
+		k := serviceKey(t.Proto(i), t.ServicePort(i))
+		services[k] += sessions
+		set := t.TagSet(i)
+		ts := t.TagSetOf(set)
 		if len(ts) == 0 {
-			o.Untagged[r.dir&3] += r.sessions
+			o.Untagged[t.Direction(i)&3] += sessions
 			continue
 		}
-		accs := byTags[r.tags]
+		accs := byTags[set]
 		if accs == nil {
 			accs = make([]*tagAcc, len(ts))
 			for x, tg := range ts {
@@ -138,17 +102,17 @@ func Summarize(t *Table, n int) Overview {
 					tags[tg.Name] = accs[x]
 				}
 			}
-			byTags[r.tags] = accs
+			byTags[set] = accs
 		}
 		for x, tg := range ts {
 			acc := accs[x]
-			acc.sessions[tg.Direction&3] += r.sessions
-			acc.services[k] += r.sessions
+			acc.sessions[tg.Direction&3] += sessions
+			acc.services[k] += sessions
 			switch tg.Direction {
 			case ingest.DirInbound:
-				acc.peers[t.Src(i)] += r.sessions
+				acc.peers[t.Src(i)] += sessions
 			case ingest.DirOutbound:
-				acc.peers[t.Dst(i)] += r.sessions
+				acc.peers[t.Dst(i)] += sessions
 			}
 		}
 	}
@@ -173,7 +137,7 @@ func serviceCounts(m map[svcKey]uint64, n int) []Count {
 	var t topCounts
 	for k, v := range m {
 		if t.wants(n, v) {
-			t.add(n, Count{Label: ServiceLabel(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
+			t.add(n, Count{Label: services.Label(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
 		}
 	}
 	return t.sorted()
@@ -234,11 +198,11 @@ func (t *topCounts) sorted() []Count {
 }
 
 // series turns unix-second buckets into a time-ordered slice.
-func series(m map[int64]uint64) []Hour {
-	out := make([]Hour, 0, len(m))
+func series(m map[int64]uint64) []analysis.Hour {
+	out := make([]analysis.Hour, 0, len(m))
 	for t, v := range m {
-		out = append(out, Hour{Start: time.Unix(t, 0).UTC(), Sessions: v})
+		out = append(out, analysis.Hour{Start: time.Unix(t, 0).UTC(), Sessions: v})
 	}
-	slices.SortFunc(out, func(a, b Hour) int { return a.Start.Compare(b.Start) })
+	slices.SortFunc(out, func(a, b analysis.Hour) int { return a.Start.Compare(b.Start) })
 	return out
 }

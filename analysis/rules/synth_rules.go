@@ -1,7 +1,6 @@
-package analysis
+package rules
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -48,7 +50,7 @@ type buckets struct {
 	of   []int32
 	rows []int32
 	vms  map[netip.Addr]string
-	t    *Table
+	t    *analysis.Table
 	keep []int32
 	g    *groups
 }
@@ -56,12 +58,12 @@ type buckets struct {
 // fileBuckets files the kept conversations. The peer side is the one outside
 // the scope that is a plain address (outbound: the destination; inbound:
 // the source; intra: none).
-func fileBuckets(t *Table, keep []int32, dirs []ingest.Direction, g groups) buckets {
+func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g groups) buckets {
 	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: &g}
 	index := make(map[bucketKey]int32)
-	for j, i := range keep {
-		r := &t.rows[i]
-		k := bucketOf(r, dirs[j], g.src[j], g.dst[j], g.srcAddr[j], g.dstAddr[j])
+	for j, row := range keep {
+		i := int(row)
+		k := bucketOf(t, i, dirs[j], g.src[j], g.dst[j], g.srcAddr[j], g.dstAddr[j])
 		b, ok := index[k]
 		if !ok {
 			b = int32(len(bs.list))
@@ -71,10 +73,10 @@ func fileBuckets(t *Table, keep []int32, dirs []ingest.Direction, g groups) buck
 		bk := &bs.list[b]
 		bk.n++
 		switch {
-		case k.peer == 0 && r.dstInv != 0:
-			bs.nameVM(t.Dst(int(i)), t.inv[r.dstInv].VM)
-		case k.peer == 1 && r.srcInv != 0:
-			bs.nameVM(t.Src(int(i)), t.inv[r.srcInv].VM)
+		case k.peer == 0 && t.DstLabel(i) != 0:
+			bs.nameVM(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM)
+		case k.peer == 1 && t.SrcLabel(i) != 0:
+			bs.nameVM(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM)
 		}
 		bs.of[j] = b
 	}
@@ -118,14 +120,14 @@ func (bs *buckets) nameVM(a netip.Addr, vm string) {
 	bs.vms[a] = vm
 }
 
-// bucketOf returns the key of row r's bucket, given its direction relative
-// to the scope, the groups of its ends and their address numbers.
-func bucketOf(r *tableRow, dir ingest.Direction, srcGroup, dstGroup, srcAddr, dstAddr int32) bucketKey {
-	port := r.dport
-	if !hasPorts(r.proto) {
+// bucketOf returns the key of the bucket of row i of t, given its direction
+// relative to the scope, the groups of its ends and their address numbers.
+func bucketOf(t *analysis.Table, i int, dir ingest.Direction, srcGroup, dstGroup, srcAddr, dstAddr int32) bucketKey {
+	proto, port := t.Proto(i), t.DPort(i)
+	if !services.HasPorts(proto) {
 		port = 0 // ICMP and portless protocols merge
 	}
-	k := bucketKey{dir: dir, proto: r.proto, port: port, peer: -1}
+	k := bucketKey{dir: dir, proto: proto, port: port, peer: -1}
 	src, dst := sideKey{group: srcGroup}, sideKey{group: dstGroup}
 	if srcGroup < 0 {
 		src.addr = srcAddr
@@ -144,16 +146,6 @@ func bucketOf(r *tableRow, dir ingest.Direction, srcGroup, dstGroup, srcAddr, ds
 	return k
 }
 
-// endpoint returns the endpoint an address stands for: its group, or
-// itself, named after its VM when the inventory knows it.
-func (g groups) endpoint(a netip.Addr, vm string, group int32) Endpoint {
-	if group >= 0 {
-		return g.eps[group]
-	}
-	p := netip.PrefixFrom(a, a.BitLen())
-	return Endpoint{Name: cmp.Or(vm, a.String()), Kind: KindAddresses, Prefixes: []netip.Prefix{p}}
-}
-
 // rules makes a rule of each set of buckets with the same direction,
 // endpoints (the peers generalised) and protocol, in the order of their
 // first bucket, and returns the rule of each bucket. Then peers become IP
@@ -164,7 +156,7 @@ func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 	var peer []int8 // by rule: its buckets' peer side
 	for b := range bs.list {
 		bk := &bs.list[b]
-		src, dst := bs.endpoints(bk, k)
+		src, dst := bs.ends(bk, k)
 		key := ruleID(bk.key.dir, src, dst, bk.key.proto) // the peers' members tell rules apart here
 		ri, ok := index[key]
 		if !ok {
@@ -174,7 +166,7 @@ func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 				Service: Service{Proto: bk.key.proto}, Action: ingest.ActionAllow})
 			peer = append(peer, bk.key.peer)
 		}
-		if r := rules[ri]; hasPorts(bk.key.proto) {
+		if r := rules[ri]; services.HasPorts(bk.key.proto) {
 			r.Service.Ports = addPort(r.Service.Ports, bk.key.port)
 		}
 		ruleOf[b] = ri
@@ -243,13 +235,13 @@ func ipSetName(members []netip.Prefix, vms map[netip.Addr]string, s Service, rol
 // serviceNames names a service after its ports: its IANA name, or the
 // names of all its ports ("DNS, Kerberos"); "" when a port has none.
 func serviceNames(s Service) string {
-	if n := serviceName(s); n != "" || !hasPorts(s.Proto) {
+	if n := serviceName(s); n != "" || !services.HasPorts(s.Proto) {
 		return n
 	}
 	var names []string
 	for _, r := range s.Ports {
 		for p := int(r.From); p <= int(r.To); p++ {
-			n := ServiceName(s.Proto, uint16(p))
+			n := services.Name(s.Proto, uint16(p))
 			if n == "" || len(names) == 8 {
 				return ""
 			}
@@ -274,7 +266,7 @@ func listFirst(names []string, n int) string {
 // order of the buckets, as rules met them. The sample lines are those of
 // the first conversations in that order, before the sort (left in the
 // table: sampleRows says which).
-func fillEvidence(t *Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
+func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
 		start[ruleOf[b]+1] += bs.list[b].n
@@ -305,68 +297,19 @@ func fillEvidence(t *Table, rules []*Rule, ruleOf []int32, bs buckets, keep []in
 	}
 }
 
-// sampleRows returns the first of rows that have sample lines, as many as
-// make DefaultSamples lines (or all of them): the rows whose lines are the
-// evidence's. It reads no line: the table knows how many each row has.
-func sampleRows(t *Table, rows []int32) []int32 {
-	var out []int32
-	lines := 0
-	for _, i := range rows {
-		if lines >= DefaultSamples {
-			break
-		}
-		if n := t.rows[i].sampleCount(); n > 0 {
-			out = append(out, i)
-			lines += n
-		}
-	}
-	return out
-}
-
-// sortRows sorts the rows of one rule's conversations as Compare orders
-// them: rows of one rule have one direction relative to the scope, so by
-// source, destination, protocol and port (then row number, for a
-// deterministic order of equal keys).
-func sortRows(t *Table, rows []int32) {
-	slices.Sort(rows) // the table's order: most often already that order
-	if !sortedRows(t, rows) {
-		slices.SortFunc(rows, func(a, b int32) int { return cmp.Or(t.compareKeys(int(a), int(b)), cmp.Compare(a, b)) })
-	}
-}
-
-// sortedRows reports whether rows are in the order sortRows gives.
-func sortedRows(t *Table, rows []int32) bool {
-	for j := 1; j < len(rows); j++ {
-		if t.compareKeys(int(rows[j-1]), int(rows[j])) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// compareKeys orders rows by source, destination, protocol and port.
-func (t *Table) compareKeys(i, j int) int {
-	a, b := &t.rows[i], &t.rows[j]
-	if c := compareIP(a.src, b.src, a.flags&flagSrc4 != 0, b.flags&flagSrc4 != 0); c != 0 {
-		return c
-	}
-	return compareTail(a, b)
-}
-
-// endpoints returns a bucket's two sides, the peer side generalised.
-func (bs buckets) endpoints(b *bucket, k Knobs) (src, dst Endpoint) {
+// ends returns a bucket's two sides, the peer side generalised.
+func (bs buckets) ends(b *bucket, k Knobs) (src, dst Endpoint) {
 	j := b.first
-	i := int(bs.keep[j])
-	r := &bs.t.rows[i]
+	t, i := bs.t, int(bs.keep[j])
 	if b.key.peer == 1 {
 		src = generalise(bs.peers(b), k)
 	} else {
-		src = bs.g.endpoint(bs.t.Src(i), bs.t.inv[r.srcInv].VM, bs.g.src[j])
+		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, bs.g.src[j])
 	}
 	if b.key.peer == 0 {
 		dst = generalise(bs.peers(b), k)
 	} else {
-		dst = bs.g.endpoint(bs.t.Dst(i), bs.t.inv[r.dstInv].VM, bs.g.dst[j])
+		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, bs.g.dst[j])
 	}
 	return src, dst
 }
@@ -442,10 +385,6 @@ func allIn(p netip.Prefix, addrs []netip.Addr) bool {
 	return true
 }
 
-func comparePrefix(a, b netip.Prefix) int {
-	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
-}
-
 // ruleID is stable across re-synthesis: it hashes what identifies the rule,
 // "direction|source key|destination key|protocol".
 func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
@@ -456,46 +395,4 @@ func ruleID(dir ingest.Direction, src, dst Endpoint, proto uint8) string {
 	b = strconv.AppendUint(append(b, '|'), uint64(proto), 10)
 	h := sha256.Sum256(b)
 	return "r-" + hex.EncodeToString(h[:5])
-}
-
-// appendEndpointKey appends "g:GROUP", "s:IPSET", "any" or "a:PREFIX,PREFIX...".
-func appendEndpointKey(b []byte, e Endpoint) []byte {
-	switch e.Kind {
-	case KindGroup:
-		return append(append(b, "g:"...), e.Group...)
-	case KindIPSet:
-		return append(append(b, "s:"...), e.Group...)
-	case KindAny:
-		return append(b, "any"...)
-	}
-	b = append(b, "a:"...)
-	for i, p := range e.Prefixes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if p == (netip.Prefix{}) {
-			b = append(b, p.String()...) // AppendTo writes nothing for it
-		} else {
-			b = p.AppendTo(b)
-		}
-	}
-	return b
-}
-
-// addPort adds a seen port, joining runs of consecutive ports into ranges.
-func addPort(rs []PortRange, p uint16) []PortRange {
-	i, found := slices.BinarySearchFunc(rs, p, func(r PortRange, p uint16) int { return cmp.Compare(r.From, p) })
-	if found || (i > 0 && rs[i-1].To >= p) {
-		return rs // already inside
-	}
-	rs = slices.Insert(rs, i, PortRange{p, p})
-	if i+1 < len(rs) && rs[i+1].From == p+1 {
-		rs[i].To = rs[i+1].To
-		rs = slices.Delete(rs, i+1, i+2)
-	}
-	if i > 0 && rs[i-1].To+1 == p {
-		rs[i-1].To = rs[i].To
-		rs = slices.Delete(rs, i, i+1)
-	}
-	return rs
 }

@@ -1,4 +1,4 @@
-package analysis_test
+package rules_test
 
 import (
 	"bytes"
@@ -8,25 +8,27 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
-func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, analysis.RuleSet) {
+func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, rules.Set) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nsxv", Sessions: sessions, Seed: 8}); err != nil {
 		t.Fatal(err)
 	}
 	m := analysis.NewModel(analysis.Options{})
-	addLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	analysistest.AddLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 	convs := m.Conversations()
-	return convs, analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
+	return convs, rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 }
 
 func TestApplyEdits(t *testing.T) {
 	convs, rs := demoRules(t, 2000)
-	var multi, other analysis.Rule // a rule with several port ranges, another of its protocol
+	var multi, other rules.Rule // a rule with several port ranges, another of its protocol
 	for _, r := range rs.Rules {
 		if len(r.Service.Ports) > 1 && multi.ID == "" {
 			multi = r
@@ -47,15 +49,15 @@ func TestApplyEdits(t *testing.T) {
 			break
 		}
 	}
-	edits := []analysis.Edit{
-		{Seq: 1, Op: analysis.EditRename, Rule: first.ID, Arg: "Renamed"},
-		{Seq: 2, Op: analysis.EditDescribe, Rule: first.ID, Arg: "Why this rule exists"},
-		{Seq: 3, Op: analysis.EditMerge, Rule: multi.ID, Arg: other.ID},
-		{Seq: 4, Op: analysis.EditSplit, Rule: multi.ID},
-		{Seq: 5, Op: analysis.EditDelete, Rule: "r-0000000000"},
-		{Seq: 6, Op: analysis.EditMerge, Rule: first.ID, Arg: first.ID},
+	edits := []rules.Edit{
+		{Seq: 1, Op: rules.EditRename, Rule: first.ID, Arg: "Renamed"},
+		{Seq: 2, Op: rules.EditDescribe, Rule: first.ID, Arg: "Why this rule exists"},
+		{Seq: 3, Op: rules.EditMerge, Rule: multi.ID, Arg: other.ID},
+		{Seq: 4, Op: rules.EditSplit, Rule: multi.ID},
+		{Seq: 5, Op: rules.EditDelete, Rule: "r-0000000000"},
+		{Seq: 6, Op: rules.EditMerge, Rule: first.ID, Arg: first.ID},
 	}
-	got, results := analysis.ApplyEdits(rs, edits)
+	got, results := rules.ApplyEdits(rs, edits)
 	wantApplied := []bool{true, true, true, true, false, false}
 	for i, r := range results {
 		if r.Applied != wantApplied[i] || (!r.Applied && r.Why == "") {
@@ -88,7 +90,7 @@ func TestApplyEdits(t *testing.T) {
 	checkInvariants(t, convs, got) // every conversation still in a rule or under review
 
 	// Delete: the rule's conversations go to review, and the invariant holds.
-	del, _ := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditDelete, Rule: first.ID}})
+	del, _ := rules.ApplyEdits(rs, []rules.Edit{{Op: rules.EditDelete, Rule: first.ID}})
 	if len(del.Rules) != len(rs.Rules)-1 || len(del.Review) != len(rs.Review)+first.Evidence.Conversations {
 		t.Errorf("delete: %d rules, %d review", len(del.Rules), len(del.Review))
 	}
@@ -100,11 +102,11 @@ func TestApplyEdits(t *testing.T) {
 func TestEditsSurviveNewData(t *testing.T) {
 	_, small := demoRules(t, 1500)
 	convs, big := demoRules(t, 3000)
-	var edits []analysis.Edit
+	var edits []rules.Edit
 	for i, r := range small.Rules {
-		edits = append(edits, analysis.Edit{Seq: int64(i), Op: analysis.EditRename, Rule: r.ID, Arg: "kept " + r.ID})
+		edits = append(edits, rules.Edit{Seq: int64(i), Op: rules.EditRename, Rule: r.ID, Arg: "kept " + r.ID})
 	}
-	got, results := analysis.ApplyEdits(big, edits)
+	got, results := rules.ApplyEdits(big, edits)
 	applied := 0
 	for _, r := range results {
 		if r.Applied {
@@ -120,11 +122,11 @@ func TestEditsSurviveNewData(t *testing.T) {
 func TestExclude(t *testing.T) {
 	convs, rs := demoRules(t, 2000)
 	peer := rs.Flows(&rs.Rules[0])[0].Src
-	ex, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: peer.String()}})
+	ex, err := rules.Exclusions([]rules.Edit{{Op: rules.EditExclude, Arg: peer.String()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{Exclude: ex})
+	got := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{Exclude: ex})
 	checkInvariants(t, convs, got)
 	for _, r := range got.Rules {
 		for _, c := range got.Flows(&r) {
@@ -133,7 +135,7 @@ func TestExclude(t *testing.T) {
 			}
 		}
 	}
-	if _, err := analysis.Exclusions([]analysis.Edit{{Op: analysis.EditExclude, Arg: "nonsense"}}); err == nil {
+	if _, err := rules.Exclusions([]rules.Edit{{Op: rules.EditExclude, Arg: "nonsense"}}); err == nil {
 		t.Error("a bad exclusion was accepted")
 	}
 }
@@ -153,8 +155,8 @@ func TestMergeIssueCase(t *testing.T) {
 		conv("10.20.10.11", "10.10.0.10", 389, 30, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 389, 26, "SGTSWEB"),
 		conv("10.20.30.31", "10.10.0.10", 88, 7, "App Isolation"), conv("10.20.30.31", "10.10.0.11", 88, 5, "App Isolation"),
 	}
-	rs := analysis.Synthesize(analysis.NewTable(convs), analysis.Knobs{})
-	var web, db analysis.Rule
+	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+	var web, db rules.Rule
 	for _, r := range rs.Rules {
 		switch r.Src.Name {
 		case "SGTSWEB":
@@ -168,15 +170,15 @@ func TestMergeIssueCase(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		edits []analysis.Edit
+		edits []rules.Edit
 		keep  string // the name kept, "" for a generated one
 	}{
 		{"generated name", nil, ""},
-		{"renamed first", []analysis.Edit{{Op: analysis.EditRename, Rule: web.ID, Arg: "Web to the DCs"}}, "Web to the DCs"},
+		{"renamed first", []rules.Edit{{Op: rules.EditRename, Rule: web.ID, Arg: "Web to the DCs"}}, "Web to the DCs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			edits := append(slices.Clone(tc.edits), analysis.Edit{Op: analysis.EditMerge, Rule: web.ID, Arg: db.ID})
-			got, results := analysis.ApplyEdits(rs, edits)
+			edits := append(slices.Clone(tc.edits), rules.Edit{Op: rules.EditMerge, Rule: web.ID, Arg: db.ID})
+			got, results := rules.ApplyEdits(rs, edits)
 			for _, r := range results {
 				if !r.Applied {
 					t.Fatalf("edit %+v: %s", r.Edit, r.Why)
@@ -204,13 +206,13 @@ func TestMergeIssueCase(t *testing.T) {
 		})
 	}
 	// A description the user wrote survives a merge.
-	got, _ := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditDescribe, Rule: web.ID, Arg: "CHG-1"},
-		{Op: analysis.EditMerge, Rule: web.ID, Arg: db.ID}})
+	got, _ := rules.ApplyEdits(rs, []rules.Edit{{Op: rules.EditDescribe, Rule: web.ID, Arg: "CHG-1"},
+		{Op: rules.EditMerge, Rule: web.ID, Arg: db.ID}})
 	if got.Rules[0].Description != "CHG-1" {
 		t.Errorf("the user's description became %q", got.Rules[0].Description)
 	}
 	// A rule cannot be merged into itself, nor across directions.
-	_, results := analysis.ApplyEdits(rs, []analysis.Edit{{Op: analysis.EditMerge, Rule: web.ID, Arg: web.ID}})
+	_, results := rules.ApplyEdits(rs, []rules.Edit{{Op: rules.EditMerge, Rule: web.ID, Arg: web.ID}})
 	if results[0].Applied {
 		t.Error("a rule was merged into itself")
 	}

@@ -1,7 +1,8 @@
-package analysis
+package summary
 
 import (
 	"cmp"
+	"github.com/flowsleuth/flowsleuth/analysis"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -15,17 +16,17 @@ import (
 func TestSummarize(t *testing.T) {
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	a := netip.MustParseAddr
-	convs := []Conversation{
+	convs := []analysis.Conversation{
 		{Src: a("10.0.0.1"), Dst: a("10.1.0.1"), Proto: ingest.ProtoUDP, DPort: 53, Sessions: 10, OrigBytes: 100, ReplyBytes: 50,
-			Tags: []Tag{{"SGTSWEB", ingest.DirOutbound}}, First: day.Add(time.Hour), Last: day.Add(3 * time.Hour),
-			Hourly: []Hour{{day.Add(time.Hour), 4}, {day.Add(3 * time.Hour), 6}}},
+			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirOutbound}}, First: day.Add(time.Hour), Last: day.Add(3 * time.Hour),
+			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 4}, {Start: day.Add(3 * time.Hour), Sessions: 6}}},
 		{Src: a("10.9.0.1"), Dst: a("10.0.0.1"), Proto: ingest.ProtoTCP, DPort: 443, Sessions: 30,
-			Tags: []Tag{{"SGTSWEB", ingest.DirInbound}, {"SGTSAPP", ingest.DirIntra}}, First: day.Add(26 * time.Hour), Last: day.Add(27 * time.Hour),
-			Hourly: []Hour{{day.Add(time.Hour), 30}}},
+			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirInbound}, {Name: "SGTSAPP", Direction: ingest.DirIntra}}, First: day.Add(26 * time.Hour), Last: day.Add(27 * time.Hour),
+			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 30}}},
 		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(NewTable(convs), 1)
+	o := Summarize(analysis.NewTable(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -60,28 +61,8 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Summarize(analysis.NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
-	}
-}
-
-// TestServiceLabel: one service, one label, whichever view shows it: the
-// overview's and the rules' (Service.Label) read the same.
-func TestServiceLabel(t *testing.T) {
-	for _, tc := range []struct {
-		proto uint8
-		port  uint16
-		want  string
-	}{
-		{ingest.ProtoUDP, 53, "DNS (53/udp)"},
-		{ingest.ProtoTCP, 8443, "HTTPS alternate (8443/tcp)"},
-		{ingest.ProtoTCP, 49999, "49999/tcp"},
-		{ingest.ProtoICMP, 0, "ICMP"},
-		{47, 0, "protocol 47"},
-	} {
-		if got := ServiceLabel(tc.proto, tc.port); got != tc.want {
-			t.Errorf("ServiceLabel(%d, %d) = %q, want %q", tc.proto, tc.port, got, tc.want)
-		}
 	}
 }
 

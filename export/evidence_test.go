@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
 func TestEvidenceText(t *testing.T) {
@@ -15,16 +15,16 @@ func TestEvidenceText(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		e       analysis.Evidence
+		e       rules.Evidence
 		samples []string
 		want    string
 	}{
-		{"one", analysis.Evidence{Conversations: 1}, nil, "1 conversation"},
-		{"rows when no count", analysis.Evidence{Rows: []int32{4, 9}}, []string{"  line one ", "line two"},
+		{"one", rules.Evidence{Conversations: 1}, nil, "1 conversation"},
+		{"rows when no count", rules.Evidence{Rows: []int32{4, 9}}, []string{"  line one ", "line two"},
 			"2 conversations; sample: line one"},
-		{"thousands", analysis.Evidence{Conversations: 12345, Hosts: []string{"ahv-1", "ahv-2"}}, nil,
+		{"thousands", rules.Evidence{Conversations: 12345, Hosts: []string{"ahv-1", "ahv-2"}}, nil,
 			"12,345 conversations; hosts ahv-1, ahv-2"},
-		{"many hosts", analysis.Evidence{Conversations: 2, Hosts: hosts}, nil,
+		{"many hosts", rules.Evidence{Conversations: 2, Hosts: hosts}, nil,
 			"2 conversations; hosts " + strings.Join(hosts[:maxListedHosts], ", ") + " and 1,200 more"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,7 +28,7 @@ type labelSide struct {
 }
 
 type conv struct {
-	key         convKey
+	key         Key
 	v4          bool
 	sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
 	first, last int64        // unix nanoseconds; 0 when no line had a time

@@ -66,12 +66,6 @@ const numShards = 16
 
 type addr = [16]byte
 
-type convKey struct {
-	src, dst addr
-	dport    uint16
-	proto    uint8
-}
-
 // Model aggregates events into conversations. It is safe for concurrent use:
 // writers serialise on a mutex, and Conversations returns copies.
 type Model struct {

@@ -65,7 +65,7 @@ func (sh *shard) newRecord(k openKey, c *conv, ev *ingest.Event, now int64) *rec
 	sh.recorder.n++
 	return &record{SessionRecord: SessionRecord{
 		ID: id, Host: sh.strs.names[sh.points[k.point].host],
-		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4), Proto: c.key.proto, DPort: c.key.dport,
+		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4), Proto: c.key.Proto, DPort: c.key.DPort,
 		SPort: k.sport, Side: ev.Direction, Start: now,
 	}}
 }

@@ -17,7 +17,7 @@ type shard struct {
 	opts     *Options
 	idx      int
 	strs     stringTable
-	convs    map[convKey]uint32
+	convs    map[Key]uint32
 	convList []*conv
 	open     *table                // in Model.tables
 	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
@@ -112,7 +112,7 @@ const minSweep = 1 << 12
 
 func (sh *shard) init(opts *Options, idx int, open *table) {
 	open.free()
-	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[convKey]uint32),
+	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[Key]uint32),
 		pointIDs: make(map[point]uint32), ruleTags: make(map[uint32]ruleAt),
 		ruleIDs: make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
 	sh.sweepAt = min(minSweep, sh.maxOpen)
@@ -289,12 +289,12 @@ func (sh *shard) timeout(p uint32, flags uint8) int64 {
 }
 
 // convKeyOf returns the key of ev's conversation.
-func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) convKey {
-	k := convKey{src: *src, dst: *dst, proto: ev.Proto, dport: ev.DPort}
+func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) Key {
+	k := Key{Src: *src, Dst: *dst, Proto: ev.Proto, DPort: ev.DPort}
 	if ev.Proto == ingest.ProtoICMP || ev.Proto == ingest.ProtoICMPv6 {
-		k.dport = 0
+		k.DPort = 0
 		if ev.HasICMP {
-			k.dport = uint16(ev.ICMPType)
+			k.DPort = uint16(ev.ICMPType)
 		}
 	}
 	return k

@@ -105,8 +105,8 @@ func (m *Model) EachState(fn func(*ConvState) error) error {
 		}
 	}
 	slices.SortFunc(convs, func(a, b ref) int {
-		return cmp.Or(bytes.Compare(a.c.key.src[:], b.c.key.src[:]), bytes.Compare(a.c.key.dst[:], b.c.key.dst[:]),
-			cmp.Compare(a.c.key.proto, b.c.key.proto), cmp.Compare(a.c.key.dport, b.c.key.dport))
+		return cmp.Or(bytes.Compare(a.c.key.Src[:], b.c.key.Src[:]), bytes.Compare(a.c.key.Dst[:], b.c.key.Dst[:]),
+			cmp.Compare(a.c.key.Proto, b.c.key.Proto), cmp.Compare(a.c.key.DPort, b.c.key.DPort))
 	})
 	for _, r := range convs {
 		st := r.sh.state(r.c, false)
@@ -139,8 +139,8 @@ func (m *Model) States() []ConvState {
 // own unless copied (clone).
 func (sh *shard) state(c *conv, clone bool) ConvState {
 	st := ConvState{
-		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
-		Proto: c.key.proto, DPort: c.key.dport,
+		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
+		Proto: c.key.Proto, DPort: c.key.DPort,
 		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
 		Samples: c.samples,
 	}
@@ -255,9 +255,9 @@ func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, err
 func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
 	c, p := sh.convList[v.conv], &sh.points[k.point]
 	st := SessionState{
-		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
+		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
 		Host: sh.strs.names[p.host], Group: sh.strs.names[p.group],
-		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.dport,
+		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.DPort,
 		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
 		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,
 	}
@@ -304,7 +304,7 @@ func (m *Model) RestoreSession(st *SessionState) {
 	defer m.mu.Unlock()
 	src, dst := st.Src.As16(), st.Dst.As16()
 	sh := &m.shards[shardOfAddrs(src, dst, st.Proto)]
-	ck := convKey{src: src, dst: dst, proto: st.Proto, dport: st.ConvDPort}
+	ck := Key{Src: src, Dst: dst, Proto: st.Proto, DPort: st.ConvDPort}
 	ci, ok := sh.convs[ck]
 	if !ok {
 		ci = uint32(len(sh.convList))

@@ -97,10 +97,7 @@ func (ip ip128) addr(is4 bool) netip.Addr {
 		v := uint32(ip.lo)
 		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], ip.hi)
-	binary.BigEndian.PutUint64(b[8:], ip.lo)
-	return netip.AddrFrom16(b)
+	return netip.AddrFrom16(ip.bytes())
 }
 
 // compareIP orders addresses as netip.Addr.Compare does: IPv4 first.

@@ -252,13 +252,14 @@ func (p *Parallel) Close() {
 
 // stringTable interns strings as small ids; id 0 is "".
 type stringTable struct {
-	names []string
-	ids   map[string]uint32
+	Interner[string]
 	cache [256]uint32 // direct-mapped by quickHash: recently used ids
 }
 
 func newStringTable() stringTable {
-	return stringTable{names: []string{""}, ids: map[string]uint32{"": 0}}
+	var t stringTable
+	t.Interner.ID("")
+	return t
 }
 
 func (t *stringTable) id(s string) uint32 {
@@ -268,15 +269,10 @@ func (t *stringTable) id(s string) uint32 {
 	// The parser shares one copy of each repeated string, so this comparison
 	// mostly succeeds on pointer equality without reading the bytes.
 	slot := &t.cache[ingest.QuickHash(s)]
-	if t.names[*slot] == s {
+	if t.vals[*slot] == s {
 		return *slot
 	}
-	id, ok := t.ids[s]
-	if !ok {
-		id = uint32(len(t.names))
-		t.names = append(t.names, s)
-		t.ids[s] = id
-	}
+	id := t.ID(s)
 	*slot = id
 	return id
 }

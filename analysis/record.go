@@ -64,7 +64,7 @@ func (sh *shard) newRecord(k openKey, c *conv, ev *ingest.Event, now int64) *rec
 	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
 	sh.recorder.n++
 	return &record{SessionRecord: SessionRecord{
-		ID: id, Host: sh.strs.names[sh.points[k.point].host],
+		ID: id, Host: sh.strs.Value(sh.points.vals[k.point].host),
 		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4), Proto: c.key.Proto, DPort: c.key.DPort,
 		SPort: k.sport, Side: ev.Direction, Start: now,
 	}}
@@ -94,7 +94,7 @@ func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) 
 		r.Actions |= 1 << ev.Action
 	}
 	r.Vendors |= 1 << ev.Vendor
-	if l := sh.strs.names[sh.label(ev)]; !slices.Contains(r.Labels, l) {
+	if l := sh.strs.Value(sh.label(ev)); !slices.Contains(r.Labels, l) {
 		r.Labels = append(r.Labels, l)
 	}
 	if sampled {

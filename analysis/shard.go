@@ -22,8 +22,7 @@ type shard struct {
 	open     *table                // in Model.tables
 	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
 	recs     map[openKey][]*record // with Options.Records: the records of a key's open sessions, oldest first
-	points   []point
-	pointIDs map[point]uint32
+	points   Interner[point]
 	pointMRU [64]uint32 // recently used point ids plus one, by hash
 	v6       map[addr]uint32
 	clocks   []int64           // per host id: the latest event time it logged (unix s)
@@ -113,8 +112,8 @@ const minSweep = 1 << 12
 func (sh *shard) init(opts *Options, idx int, open *table) {
 	open.free()
 	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[Key]uint32),
-		pointIDs: make(map[point]uint32), ruleTags: make(map[uint32]ruleAt),
-		ruleIDs: make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
+		ruleTags: make(map[uint32]ruleAt),
+		ruleIDs:  make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
 	sh.sweepAt = min(minSweep, sh.maxOpen)
 	if opts.Records {
 		sh.recs = make(map[openKey][]*record)
@@ -265,15 +264,10 @@ func (sh *shard) addrID(a addr) (uint32, bool) {
 
 func (sh *shard) pointID(p point) uint32 {
 	slot := &sh.pointMRU[(p.host*0x9e3779b1^p.group*0x85ebca77^uint32(p.side)<<9^uint32(p.proto)<<1^uint32(p.flags))&63]
-	if *slot != 0 && sh.points[*slot-1] == p {
+	if *slot != 0 && sh.points.vals[*slot-1] == p {
 		return *slot - 1
 	}
-	id, ok := sh.pointIDs[p]
-	if !ok {
-		id = uint32(len(sh.points))
-		sh.points = append(sh.points, p)
-		sh.pointIDs[p] = id
-	}
+	id := sh.points.ID(p)
 	*slot = id + 1
 	return id
 }
@@ -284,7 +278,7 @@ func (sh *shard) timeout(p uint32, flags uint8) int64 {
 	if sh.opts.IdleTimeout > 0 {
 		return int64(sh.opts.IdleTimeout / time.Second)
 	}
-	pt := &sh.points[p]
+	pt := &sh.points.vals[p]
 	return timerSecs(pt.flags&pNutanix != 0, pt.proto, flags&fUnans != 0) + int64(Grace/time.Second)
 }
 
@@ -537,7 +531,7 @@ func blocked(a ingest.Action) bool { return a == ingest.ActionDrop || a == inges
 // while the shard holds more than its share of MaxOpen.
 func (sh *shard) sweep() {
 	sh.open.deleteIf(func(k openKey, v *openVal) bool {
-		if sh.clocks[sh.points[k.point].host]-unpackSeen(v.seen) <= sh.timeout(k.point, v.flags) {
+		if sh.clocks[sh.points.vals[k.point].host]-unpackSeen(v.seen) <= sh.timeout(k.point, v.flags) {
 			return false
 		}
 		sh.end(k, v)

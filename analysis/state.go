@@ -152,10 +152,10 @@ func (sh *shard) state(c *conv, clone bool) ConvState {
 		}
 	}
 	for _, l := range c.labels {
-		st.Labels = append(st.Labels, LabelState{Name: sh.strs.names[l.id], Sides: l.sides})
+		st.Labels = append(st.Labels, LabelState{Name: sh.strs.Value(l.id), Sides: l.sides})
 	}
 	for _, h := range c.hosts {
-		st.Hosts = append(st.Hosts, sh.strs.names[h])
+		st.Hosts = append(st.Hosts, sh.strs.Value(h))
 	}
 	return st
 }
@@ -182,7 +182,7 @@ func (m *Model) ruleTagNames() map[string]string {
 			sh.flushLabel(&sh.labels[j])
 		}
 		for rule, t := range sh.ruleTags {
-			name, tag := sh.strs.names[rule], sh.strs.names[t.tag]
+			name, tag := sh.strs.Value(rule), sh.strs.Value(t.tag)
 			if old, ok := latest[name]; !ok || t.at > old.at || (t.at == old.at && tag > old.tag) {
 				latest[name] = tagAt{tag, t.at}
 			}
@@ -234,7 +234,7 @@ func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, err
 	for i := range m.shards {
 		sh := &m.shards[i]
 		for id, t := range sh.clocks {
-			if name := sh.strs.names[id]; t != 0 && t > clocks[name] {
+			if name := sh.strs.Value(uint32(id)); t != 0 && t > clocks[name] {
 				clocks[name] = t
 			}
 		}
@@ -253,10 +253,10 @@ func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, err
 
 // eachSession calls fn with the sessions open on key k.
 func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
-	c, p := sh.convList[v.conv], &sh.points[k.point]
+	c, p := sh.convList[v.conv], &sh.points.vals[k.point]
 	st := SessionState{
 		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
-		Host: sh.strs.names[p.host], Group: sh.strs.names[p.group],
+		Host: sh.strs.Value(p.host), Group: sh.strs.Value(p.group),
 		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.DPort,
 		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
 		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,

@@ -564,13 +564,7 @@ func (b *TableBuilder) tagSet(labels []LabelState) uint32 {
 		key = append(append(key, l.Name...), l.Sides)
 	}
 	b.buf = key
-	if n, ok := b.tagIdx[string(key)]; ok {
-		return n
-	}
-	n := uint32(len(b.t.tagSets))
-	b.t.tagSets = append(b.t.tagSets, tags(labels, b.ruleTags))
-	b.tagIdx[string(key)] = n
-	return n
+	return intern(b.tagIdx, key, &b.t.tagSets, func() []Tag { return tags(labels, b.ruleTags) })
 }
 
 // hostSet interns a list of hosts, sorted.
@@ -581,15 +575,11 @@ func (b *TableBuilder) hostSet(hosts []string) uint32 {
 		key = append(key, h...)
 	}
 	b.buf = key
-	if n, ok := b.hostIdx[string(key)]; ok {
-		return n
-	}
-	n := uint32(len(b.t.hostSets))
-	set := slices.Clone(hosts)
-	slices.Sort(set)
-	b.t.hostSets = append(b.t.hostSets, set)
-	b.hostIdx[string(key)] = n
-	return n
+	return intern(b.hostIdx, key, &b.t.hostSets, func() []string {
+		set := slices.Clone(hosts)
+		slices.Sort(set)
+		return set
+	})
 }
 
 // actSet interns the actions of a set of action bits.
@@ -749,18 +739,6 @@ func NewTable(convs []Conversation) *Table {
 		t.rows = append(t.rows, r)
 	}
 	return t
-}
-
-// intern returns the number of the list keyed by key in sets, adding
-// make() when it is new.
-func intern[T any](idx map[string]uint32, key []byte, sets *[][]T, make func() []T) uint32 {
-	if n, ok := idx[string(key)]; ok {
-		return n
-	}
-	n := uint32(len(*sets))
-	*sets = append(*sets, make())
-	idx[string(key)] = n
-	return n
 }
 
 // internLabel returns the number of an inventory label (0: none).

@@ -1,5 +1,7 @@
 package analysis
 
+import "github.com/flowsleuth/flowsleuth/ingest"
+
 // Interner numbers values in the order it first sees them, from 0: a list
 // of the values and their index, so that a table can hold a small number
 // where it would hold a value (a host name, a point, a tag). The zero value
@@ -44,4 +46,31 @@ func intern[T any](idx map[string]uint32, key []byte, sets *[][]T, make func() [
 	*sets = append(*sets, make())
 	idx[string(key)] = n
 	return n
+}
+
+// stringTable interns strings as small ids; id 0 is "".
+type stringTable struct {
+	Interner[string]
+	cache [256]uint32 // direct-mapped by quickHash: recently used ids
+}
+
+func newStringTable() stringTable {
+	var t stringTable
+	t.Interner.ID("")
+	return t
+}
+
+func (t *stringTable) id(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	// The parser shares one copy of each repeated string, so this comparison
+	// mostly succeeds on pointer equality without reading the bytes.
+	slot := &t.cache[ingest.QuickHash(s)]
+	if t.vals[*slot] == s {
+		return *slot
+	}
+	id := t.ID(s)
+	*slot = id
+	return id
 }

@@ -40,64 +40,6 @@ type shard struct {
 	recorder     recorder // with Options.Records
 }
 
-// openKey identifies a connection as its enforcement point logs it.
-type openKey struct {
-	src, dst     uint32 // IPv4 addresses; for IPv6 ones, ids in shard.v6 (the point says which)
-	sport, dport uint16
-	point        uint32 // index in shard.points: who logged it, on which side, the protocol
-}
-
-// openVal is what is tracked of an open connection: 28 bytes.
-type openVal struct {
-	conv  uint32    // index in shard.convList
-	seen  uint32    // its latest line, seconds since seenBase; 0: its lines had no time
-	last  [4]uint32 // cumulative counters seen so far, when they fit (fBig: in shard.big)
-	n     uint16    // sessions open on the key: NSX sessions with the same key overlap
-	flags uint8
-}
-
-// openVal flags.
-const (
-	fUnans   = 1 << iota // counted in its side's Unanswered
-	fMatched             // NSX: opened by match lines
-	fCounted             // its lines carried counters
-	fBig                 // its counters are in shard.big
-)
-
-// point is an enforcement point logging one protocol, with what a key's
-// addresses are.
-type point struct {
-	host, group uint32 // reporting host; Nutanix policy UUID
-	side        ingest.Direction
-	proto       uint8
-	flags       uint8
-}
-
-// point flags.
-const (
-	pNutanix = 1 << iota // Nutanix conntrack semantics (else NSX)
-	pSrc6                // the key's src is an IPv6 id
-	pDst6                // … its dst
-)
-
-// seenBase makes seconds since 1999-12-31T23:59:59Z fit in 32 bits until
-// 2136; later times saturate (the parser refuses times after 2199).
-const seenBase = 946684799
-
-func packSeen(unix int64) uint32 {
-	if unix == 0 {
-		return 0
-	}
-	return uint32(min(max(unix-seenBase, 1), math.MaxUint32))
-}
-
-func unpackSeen(s uint32) int64 {
-	if s == 0 {
-		return 0
-	}
-	return int64(s) + seenBase
-}
-
 type ruleRef struct{ set, id string }
 
 // ruleAt is the tag of a rule and the time of the latest line that showed it.
@@ -183,9 +125,9 @@ func (sh *shard) apply(p *prep) {
 		}
 	}
 	if !s.ok {
-		s.v = openVal{conv: sh.conversation(ev, &p.src, &p.dst)}
+		s.v = openVal{ci: sh.conversation(ev, &p.src, &p.dst)}
 	}
-	s.c = sh.convList[s.v.conv]
+	s.c = sh.convList[s.v.ci]
 	sampled := len(s.c.samples)
 	s.c.observe(ev, sh, p.host)
 	s.sampled = len(s.c.samples) > sampled
@@ -325,7 +267,7 @@ func (sh *shard) nutanix(s *step) {
 		s.ok = false
 	}
 	if !s.ok {
-		s.v = openVal{conv: s.v.conv, n: 1}
+		s.v = openVal{ci: s.v.ci, n: 1}
 		sh.openSessions++
 		if r := sh.start(s.k, s.c, ev, s.now); r != nil {
 			sh.recs[s.k] = []*record{r}
@@ -367,7 +309,7 @@ func (sh *shard) nsx(s *step) {
 			return
 		}
 		if !s.ok {
-			s.v = openVal{conv: s.v.conv, flags: fMatched}
+			s.v = openVal{ci: s.v.ci, flags: fMatched}
 		}
 		if s.v.n < math.MaxUint16 {
 			s.v.n++
@@ -452,7 +394,7 @@ func (sh *shard) end(k openKey, v *openVal) {
 		delete(sh.big, k)
 	}
 	sh.openSessions -= int(v.n)
-	*v = openVal{conv: v.conv}
+	*v = openVal{ci: v.ci}
 }
 
 // drop forgets connection k.
@@ -623,4 +565,153 @@ func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
 	}
 	sh.tagRule(rule, tag, at)
 	return rule, tag
+}
+
+type labelSide struct {
+	id    uint32
+	sides uint8 // 1<<Direction of the lines that carried it
+}
+
+type conv struct {
+	key         Key
+	v4          bool
+	sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
+	first, last int64        // unix nanoseconds; 0 when no line had a time
+	labels      []labelSide
+	hosts       []uint32
+	actions     uint16 // 1<<ingest.Action
+	vendors     uint8  // 1<<ingest.Vendor
+	origins     uint8  // how its lines arrived: Origin bits
+	samples     []string
+}
+
+func (c *conv) side(d ingest.Direction) *SideState {
+	if int(d) >= len(c.sides) {
+		d = ingest.DirUnknown
+	}
+	return &c.sides[d]
+}
+
+// observe records what every line adds, whatever its place in a session.
+func (c *conv) observe(ev *ingest.Event, m *shard, host uint32) {
+	if !ev.Time.IsZero() {
+		t := ev.Time.UnixNano()
+		if c.first == 0 || t < c.first {
+			c.first = t
+		}
+		if t > c.last {
+			c.last = t
+		}
+	}
+	if ev.Host != "" && !containsID(c.hosts, host) {
+		c.hosts = append(c.hosts, host)
+	}
+	if ev.Action != ingest.ActionUnknown {
+		c.actions |= 1 << ev.Action
+	}
+	c.vendors |= 1 << ev.Vendor
+	c.origins |= origin(ev)
+	c.addLabel(m.label(ev), ev.Direction)
+	if len(c.samples) < m.opts.Samples {
+		c.samples = append(c.samples, string(ev.Raw))
+	}
+}
+
+func (c *conv) addLabel(id uint32, d ingest.Direction) {
+	for i := range c.labels {
+		if c.labels[i].id == id {
+			c.labels[i].sides |= 1 << d
+			return
+		}
+	}
+	c.labels = append(c.labels, labelSide{id: id, sides: 1 << d})
+}
+
+func containsID(ids []uint32, id uint32) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// newRecord starts the record of a session that starts with ev.
+func (sh *shard) newRecord(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
+	sh.recorder.n++
+	return &record{SessionRecord: SessionRecord{
+		ID: id, Host: sh.strs.Value(sh.points.vals[k.point].host),
+		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4), Proto: c.key.Proto, DPort: c.key.DPort,
+		SPort: k.sport, Side: ev.Direction, Start: now,
+	}}
+}
+
+// noteRecord adds what line ev tells of its session, whose record is r and
+// which belongs to c: sampled says c kept the line as evidence.
+func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) {
+	r.Version++
+	r.dirty = true
+	if !ev.Time.IsZero() {
+		t := ev.Time.UnixNano()
+		if r.First == 0 || t < r.First {
+			r.First = t
+		}
+		r.Last = max(r.Last, t)
+	}
+	if ev.Action != ingest.ActionUnknown {
+		r.Actions |= 1 << ev.Action
+	}
+	r.Vendors |= 1 << ev.Vendor
+	if l := sh.strs.Value(sh.label(ev)); !slices.Contains(r.Labels, l) {
+		r.Labels = append(r.Labels, l)
+	}
+	if sampled {
+		r.Samples = append(r.Samples, c.samples[len(c.samples)-1])
+	}
+}
+
+// closeRecord keeps the final record of a session that is ending.
+func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
+	r.Version++
+	r.Closed = true
+	sh.recorder.closed = append(sh.recorder.closed, taken(r, counts, unans))
+}
+
+// state returns c's state; its samples and hourly counts are the model's
+// own unless copied (clone).
+func (sh *shard) state(c *conv, clone bool) ConvState {
+	st := ConvState{
+		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
+		Proto: c.key.Proto, DPort: c.key.DPort,
+		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
+		Samples: c.samples,
+	}
+	st.Sides = c.sides
+	if clone {
+		st.Samples = slices.Clone(c.samples)
+		for i := range st.Sides {
+			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
+		}
+	}
+	for _, l := range c.labels {
+		st.Labels = append(st.Labels, LabelState{Name: sh.strs.Value(l.id), Sides: l.sides})
+	}
+	for _, h := range c.hosts {
+		st.Hosts = append(st.Hosts, sh.strs.Value(h))
+	}
+	return st
+}
+
+// ShardOf returns the shard of a Model that an event belongs to: by its
+// source, destination and protocol. It is safe for concurrent use, for
+// ingest.WithShards.
+func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
+
+func shardOfAddrs(s, d addr, proto uint8) int {
+	h := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(s[:8])*0xff51afd7ed558ccd
+	h ^= (binary.LittleEndian.Uint64(d[8:]) ^ binary.LittleEndian.Uint64(d[:8])*0xc4ceb9fe1a85ec53) * 0x9e3779b97f4a7c15
+	h ^= uint64(proto)
+	h *= 0x9e3779b97f4a7c15
+	return int(h >> 60) // numShards = 16
 }

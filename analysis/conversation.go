@@ -56,19 +56,20 @@ func addHour(hs []HourCount, h int32, n uint32) []HourCount {
 }
 
 // ConvState is a conversation's raw figures, before its sides are combined:
-// the form that can be stored and merged. Merging the states of two imports
-// gives the state of importing both.
+// the form a Model adds lines to, and the form that is stored and merged
+// (Merge, the one merge). Merging the states of two imports gives the state
+// of importing both. Table is its working form, made by TableBuilder.
 type ConvState struct {
 	Src, Dst    netip.Addr
 	Proto       uint8
 	DPort       uint16
+	Actions     uint16       // 1<<ingest.Action
+	Vendors     uint8        // 1<<ingest.Vendor
+	Origins     uint8        // how its lines arrived: OriginAuthenticated, OriginUnauthenticated
 	Sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
 	First, Last int64        // unix nanoseconds; 0 when no line had a time
 	Labels      []LabelState
 	Hosts       []string
-	Actions     uint16 // 1<<ingest.Action
-	Vendors     uint8  // 1<<ingest.Vendor
-	Origins     uint8  // how its lines arrived: OriginAuthenticated, OriginUnauthenticated
 	Samples     []string
 }
 
@@ -173,11 +174,7 @@ func (c *ConvState) AddRecord(r *SessionRecord, samples int) {
 	if c.Src == (netip.Addr{}) {
 		c.Src, c.Dst, c.Proto, c.DPort = r.Src, r.Dst, r.Proto, r.DPort
 	}
-	d := r.Side
-	if int(d) >= len(c.Sides) {
-		d = ingest.DirUnknown
-	}
-	s := &c.Sides[d]
+	s := c.side(r.Side)
 	s.Sessions++
 	if r.Unanswered {
 		s.Unanswered++
@@ -222,4 +219,23 @@ type Hour struct {
 type Tag struct {
 	Name      string
 	Direction ingest.Direction
+}
+
+// side returns the figures of side d (unknown for a direction that is not
+// a side).
+func (c *ConvState) side(d ingest.Direction) *SideState {
+	if int(d) >= len(c.Sides) {
+		d = ingest.DirUnknown
+	}
+	return &c.Sides[d]
+}
+
+// clone returns a copy of c that shares no list with it.
+func (c *ConvState) clone() ConvState {
+	out := *c
+	out.Labels, out.Hosts, out.Samples = slices.Clone(c.Labels), slices.Clone(c.Hosts), slices.Clone(c.Samples)
+	for i := range out.Sides {
+		out.Sides[i].Hourly = slices.Clone(c.Sides[i].Hourly)
+	}
+	return out
 }

@@ -114,7 +114,7 @@ func (m *Model) Stats() Stats {
 		sh := &m.shards[i]
 		st.Events += sh.events
 		st.Sessions += sh.sessions
-		st.Conversations += len(sh.convList)
+		st.Conversations += sh.nconv
 		st.Open += sh.openSessions
 		st.Expired += sh.expired
 	}
@@ -128,13 +128,13 @@ func (m *Model) Connections() int64 {
 	defer m.mu.Unlock()
 	var n int64
 	for i := range m.shards {
-		for _, c := range m.shards[i].convList {
+		m.shards[i].eachConv(func(c *ConvState) {
 			var most uint64
-			for j := range c.sides {
-				most = max(most, c.sides[j].Sessions)
+			for j := range c.Sides {
+				most = max(most, c.Sides[j].Sessions)
 			}
 			n += int64(most)
-		}
+		})
 	}
 	return n
 }

@@ -205,7 +205,7 @@ type openKey struct {
 
 // openVal is what is tracked of an open connection: 28 bytes.
 type openVal struct {
-	ci    uint32    // its conversation: index in shard.convList
+	ci    uint32    // its conversation: index in the shard's (shard.conv)
 	seen  uint32    // its latest line, seconds since seenBase; 0: its lines had no time
 	last  [4]uint32 // cumulative counters seen so far, when they fit (fBig: in shard.big)
 	n     uint16    // sessions open on the key: NSX sessions with the same key overlap

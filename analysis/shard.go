@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -18,7 +19,8 @@ type shard struct {
 	idx      int
 	strs     stringTable
 	convs    map[Key]uint32
-	convList []*conv
+	blocks   [][]ConvState         // conversation i is blocks[i/convBlock][i%convBlock]
+	nconv    int                   // conversations
 	open     *table                // in Model.tables
 	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
 	recs     map[openKey][]*record // with Options.Records: the records of a key's open sessions, oldest first
@@ -127,10 +129,10 @@ func (sh *shard) apply(p *prep) {
 	if !s.ok {
 		s.v = openVal{ci: sh.conversation(ev, &p.src, &p.dst)}
 	}
-	s.c = sh.convList[s.v.ci]
-	sampled := len(s.c.samples)
-	s.c.observe(ev, sh, p.host)
-	s.sampled = len(s.c.samples) > sampled
+	s.c = sh.conv(s.v.ci)
+	sampled := len(s.c.Samples)
+	sh.observe(s.c, ev, p.host)
+	s.sampled = len(s.c.Samples) > sampled
 	if ev.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
 	} else {
@@ -163,7 +165,7 @@ type step struct {
 	v       openVal
 	vp      *openVal // its slot in the table, when there is one
 	ok      bool     // v is the connection's state (else it starts now)
-	c       *conv
+	c       *ConvState
 	ev      *ingest.Event
 	now     int64
 	sampled bool // c kept the line as evidence
@@ -242,10 +244,7 @@ func (sh *shard) conversation(ev *ingest.Event, src, dst *addr) uint32 {
 	if i, ok := sh.convs[k]; ok {
 		return i
 	}
-	i := uint32(len(sh.convList))
-	sh.convList = append(sh.convList, &conv{key: k, v4: ev.Src.Is4()})
-	sh.convs[k] = i
-	return i
+	return sh.newConv(k, ev.Src.Is4())
 }
 
 // nutanix applies a hit-log line to its connection. Counters are cumulative
@@ -360,7 +359,7 @@ func (sh *shard) nsx(s *step) {
 
 // start counts a session that starts with ev and returns its record (nil
 // without Options.Records).
-func (sh *shard) start(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+func (sh *shard) start(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
 	sh.sessions++
 	if sh.opts.NoHourly {
 		c.side(ev.Direction).newSession(0) // counted, at no hour
@@ -567,89 +566,92 @@ func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
 	return rule, tag
 }
 
-type labelSide struct {
-	id    uint32
-	sides uint8 // 1<<Direction of the lines that carried it
-}
+// convBlock is how many conversations a shard allocates at once, in 32 KiB
+// (the largest size class): one allocation for many, no rounding up to a
+// size class each, and no list of pointers to them. ConvState's small
+// fields come first, so that it packs into 360 bytes.
+const convBlock = int(32 << 10 / unsafe.Sizeof(ConvState{}))
 
-type conv struct {
-	key         Key
-	v4          bool
-	sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
-	first, last int64        // unix nanoseconds; 0 when no line had a time
-	labels      []labelSide
-	hosts       []uint32
-	actions     uint16 // 1<<ingest.Action
-	vendors     uint8  // 1<<ingest.Vendor
-	origins     uint8  // how its lines arrived: Origin bits
-	samples     []string
-}
+// conv returns conversation i.
+func (sh *shard) conv(i uint32) *ConvState { return &sh.blocks[int(i)/convBlock][int(i)%convBlock] }
 
-func (c *conv) side(d ingest.Direction) *SideState {
-	if int(d) >= len(c.sides) {
-		d = ingest.DirUnknown
+// eachConv calls fn with every conversation, in the order they came.
+func (sh *shard) eachConv(fn func(*ConvState)) {
+	for _, b := range sh.blocks {
+		for j := range b {
+			fn(&b[j])
+		}
 	}
-	return &c.sides[d]
 }
 
-// observe records what every line adds, whatever its place in a session.
-func (c *conv) observe(ev *ingest.Event, m *shard, host uint32) {
+// newConv adds the conversation of key k (its addresses IPv4 when v4) and
+// returns its index.
+func (sh *shard) newConv(k Key, v4 bool) uint32 {
+	if sh.nconv%convBlock == 0 {
+		sh.blocks = append(sh.blocks, make([]ConvState, 0, convBlock))
+	}
+	b := &sh.blocks[len(sh.blocks)-1]
+	*b = append(*b, ConvState{Src: toAddr(k.Src, v4), Dst: toAddr(k.Dst, v4), Proto: k.Proto, DPort: k.DPort})
+	i := uint32(sh.nconv)
+	sh.nconv++
+	sh.convs[k] = i
+	return i
+}
+
+// observe records in c what every line adds, whatever its place in a
+// session. Host and label names are the shard's interned copies, so that
+// comparing them mostly compares pointers.
+func (sh *shard) observe(c *ConvState, ev *ingest.Event, host uint32) {
 	if !ev.Time.IsZero() {
 		t := ev.Time.UnixNano()
-		if c.first == 0 || t < c.first {
-			c.first = t
+		if c.First == 0 || t < c.First {
+			c.First = t
 		}
-		if t > c.last {
-			c.last = t
+		if t > c.Last {
+			c.Last = t
 		}
 	}
-	if ev.Host != "" && !containsID(c.hosts, host) {
-		c.hosts = append(c.hosts, host)
+	if ev.Host != "" {
+		if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
+			c.Hosts = append(c.Hosts, h)
+		}
 	}
 	if ev.Action != ingest.ActionUnknown {
-		c.actions |= 1 << ev.Action
+		c.Actions |= 1 << ev.Action
 	}
-	c.vendors |= 1 << ev.Vendor
-	c.origins |= origin(ev)
-	c.addLabel(m.label(ev), ev.Direction)
-	if len(c.samples) < m.opts.Samples {
-		c.samples = append(c.samples, string(ev.Raw))
+	c.Vendors |= 1 << ev.Vendor
+	c.Origins |= origin(ev)
+	addLabel(c, sh.strs.Value(sh.label(ev)), ev.Direction)
+	if len(c.Samples) < sh.opts.Samples {
+		c.Samples = append(c.Samples, string(ev.Raw))
 	}
 }
 
-func (c *conv) addLabel(id uint32, d ingest.Direction) {
-	for i := range c.labels {
-		if c.labels[i].id == id {
-			c.labels[i].sides |= 1 << d
+// addLabel notes that a line on side d carried label name.
+func addLabel(c *ConvState, name string, d ingest.Direction) {
+	for i := range c.Labels {
+		if c.Labels[i].Name == name {
+			c.Labels[i].Sides |= 1 << d
 			return
 		}
 	}
-	c.labels = append(c.labels, labelSide{id: id, sides: 1 << d})
-}
-
-func containsID(ids []uint32, id uint32) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
+	c.Labels = append(c.Labels, LabelState{Name: name, Sides: 1 << d})
 }
 
 // newRecord starts the record of a session that starts with ev.
-func (sh *shard) newRecord(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+func (sh *shard) newRecord(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
 	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
 	sh.recorder.n++
 	return &record{SessionRecord: SessionRecord{
 		ID: id, Host: sh.strs.Value(sh.points.vals[k.point].host),
-		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4), Proto: c.key.Proto, DPort: c.key.DPort,
+		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
 		SPort: k.sport, Side: ev.Direction, Start: now,
 	}}
 }
 
 // noteRecord adds what line ev tells of its session, whose record is r and
 // which belongs to c: sampled says c kept the line as evidence.
-func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) {
+func (sh *shard) noteRecord(r *record, c *ConvState, ev *ingest.Event, sampled bool) {
 	r.Version++
 	r.dirty = true
 	if !ev.Time.IsZero() {
@@ -667,7 +669,7 @@ func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) 
 		r.Labels = append(r.Labels, l)
 	}
 	if sampled {
-		r.Samples = append(r.Samples, c.samples[len(c.samples)-1])
+		r.Samples = append(r.Samples, c.Samples[len(c.Samples)-1])
 	}
 }
 
@@ -676,31 +678,6 @@ func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
 	r.Version++
 	r.Closed = true
 	sh.recorder.closed = append(sh.recorder.closed, taken(r, counts, unans))
-}
-
-// state returns c's state; its samples and hourly counts are the model's
-// own unless copied (clone).
-func (sh *shard) state(c *conv, clone bool) ConvState {
-	st := ConvState{
-		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
-		Proto: c.key.Proto, DPort: c.key.DPort,
-		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
-		Samples: c.samples,
-	}
-	st.Sides = c.sides
-	if clone {
-		st.Samples = slices.Clone(c.samples)
-		for i := range st.Sides {
-			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
-		}
-	}
-	for _, l := range c.labels {
-		st.Labels = append(st.Labels, LabelState{Name: sh.strs.Value(l.id), Sides: l.sides})
-	}
-	for _, h := range c.hosts {
-		st.Hosts = append(st.Hosts, sh.strs.Value(h))
-	}
-	return st
 }
 
 // ShardOf returns the shard of a Model that an event belongs to: by its

@@ -18,24 +18,17 @@ import (
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	type ref struct {
-		c  *conv
-		sh *shard
-	}
-	var convs []ref
+	n := 0
 	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			convs = append(convs, ref{c, sh})
-		}
+		n += m.shards[i].nconv
 	}
-	slices.SortFunc(convs, func(a, b ref) int {
-		return cmp.Or(bytes.Compare(a.c.key.Src[:], b.c.key.Src[:]), bytes.Compare(a.c.key.Dst[:], b.c.key.Dst[:]),
-			cmp.Compare(a.c.key.Proto, b.c.key.Proto), cmp.Compare(a.c.key.DPort, b.c.key.DPort))
-	})
-	for _, r := range convs {
-		st := r.sh.state(r.c, false)
-		if err := fn(&st); err != nil {
+	convs := make([]*ConvState, 0, n)
+	for i := range m.shards {
+		m.shards[i].eachConv(func(c *ConvState) { convs = append(convs, c) })
+	}
+	slices.SortFunc(convs, compareKeys)
+	for _, c := range convs {
+		if err := fn(c); err != nil {
 			return err
 		}
 	}
@@ -48,14 +41,11 @@ func (m *Model) States() []ConvState {
 	defer m.mu.Unlock()
 	n := 0
 	for i := range m.shards {
-		n += len(m.shards[i].convList)
+		n += m.shards[i].nconv
 	}
 	out := make([]ConvState, 0, n)
 	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			out = append(out, sh.state(c, true))
-		}
+		m.shards[i].eachConv(func(c *ConvState) { out = append(out, c.clone()) })
 	}
 	return out
 }
@@ -183,9 +173,7 @@ func (m *Model) RestoreSession(st *SessionState) {
 	ck := Key{Src: src, Dst: dst, Proto: st.Proto, DPort: st.ConvDPort}
 	ci, ok := sh.convs[ck]
 	if !ok {
-		ci = uint32(len(sh.convList))
-		sh.convList = append(sh.convList, &conv{key: ck, v4: st.Src.Is4()})
-		sh.convs[ck] = ci
+		ci = sh.newConv(ck, st.Src.Is4())
 	}
 	// Nutanix connections are never opened by match lines.
 	k, p := sh.keyOf(src, dst, st.SPort, st.DPort, !st.Matched)
@@ -226,16 +214,15 @@ func (m *Model) Table() *Table {
 	m.mu.Lock()
 	n := 0
 	for i := range m.shards {
-		n += len(m.shards[i].convList)
+		n += m.shards[i].nconv
 	}
 	b := NewTableBuilder(m.ruleTagNames(), n, nil)
 	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			st := sh.state(c, false)
-			st.Samples = slices.Clone(st.Samples) // the table may keep them
+		m.shards[i].eachConv(func(c *ConvState) {
+			st := *c
+			st.Samples = slices.Clone(c.Samples) // the table keeps them
 			b.Add(&st, 0, len(st.Samples))
-		}
+		})
 	}
 	m.mu.Unlock()
 	mon := b.Learned()
@@ -334,11 +321,11 @@ func (m *Model) Recording() bool { return m.opts.Records }
 
 // eachSession calls fn with the sessions open on key k.
 func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
-	c, p := sh.convList[v.ci], &sh.points.vals[k.point]
+	c, p := sh.conv(v.ci), &sh.points.vals[k.point]
 	st := SessionState{
-		Src: toAddr(c.key.Src, c.v4), Dst: toAddr(c.key.Dst, c.v4),
+		Src: c.Src, Dst: c.Dst,
 		Host: sh.strs.Value(p.host), Group: sh.strs.Value(p.group),
-		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.DPort,
+		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.DPort,
 		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
 		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,
 	}
@@ -354,4 +341,15 @@ func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error
 		}
 	}
 	return nil
+}
+
+// compareKeys orders conversations by key: source, destination (16-byte
+// forms), protocol and port.
+func compareKeys(a, b *ConvState) int {
+	as, bs := a.Src.As16(), b.Src.As16()
+	if c := bytes.Compare(as[:], bs[:]); c != 0 {
+		return c
+	}
+	ad, bd := a.Dst.As16(), b.Dst.As16()
+	return cmp.Or(bytes.Compare(ad[:], bd[:]), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
 }

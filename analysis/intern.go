@@ -32,9 +32,6 @@ func (in *Interner[T]) Value(id uint32) T { return in.vals[id] }
 // them, never change them.
 func (in *Interner[T]) Values() []T { return in.vals }
 
-// Len returns how many values have a number.
-func (in *Interner[T]) Len() int { return len(in.vals) }
-
 // intern returns the number of the list keyed by key (its encoding in
 // bytes: lists cannot be map keys) in sets, adding make() when it is new.
 // The map is indexed with string(key) in place, which does not allocate.

@@ -12,7 +12,7 @@ func TestInterner(t *testing.T) {
 			t.Fatalf("value %d (%q): id %d, want %d", i, s, got, want)
 		}
 	}
-	if in.Len() != 4 || in.Value(3) != "esx-9" || in.Values()[1] != "ahv-2" {
+	if len(in.Values()) != 4 || in.Value(3) != "esx-9" || in.Values()[1] != "ahv-2" {
 		t.Errorf("values %q", in.Values())
 	}
 	st := newStringTable()

@@ -14,63 +14,26 @@
 // A Model is split into shards by source, destination and protocol: every
 // session and conversation of a pair of hosts lives in one shard, so the
 // shards can take events in parallel (Parallel), each in input order.
+//
+// The model's files are layered, each using only those below it:
+//   - key.go, intern.go, options.go, timeouts.go, format.go, slots_*.go:
+//     the conversation key, interning, settings, vendor timers, wording,
+//     memory outside the heap;
+//   - record.go: a session's record; conversation.go: a conversation's
+//     stored form (ConvState) with its one merge; monitored.go: directions;
+//   - opentable.go: the table of open connections; rows.go: the working
+//     form (Table), table.go its builder, snapshot.go the form of one row
+//     for people (Conversation);
+//   - shard.go: a shard applying lines; model.go: Model and Parallel;
+//   - state.go: the Model's outputs and restores; importer.go: file import.
 package analysis
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
-
-// Defaults for Options.
-const (
-	// DefaultIdleTimeout is zero: connections are forgotten after the
-	// vendors' own idle timers, per protocol and state (timeouts.go).
-	DefaultIdleTimeout time.Duration = 0
-	DefaultMaxOpen                   = 1 << 20
-	DefaultSamples                   = 3
-)
-
-// Options configure a Model. The zero value is valid.
-type Options struct {
-	// Monitored declares the protected set (the category or security
-	// groups). Empty: it is learned from the logs (the side each line was
-	// logged on).
-	Monitored []netip.Prefix
-	// IdleTimeout, when set, drops the state of a connection not logged for
-	// this long (by that host's clock), whatever its protocol and state.
-	// Zero: the vendor's idle timer of its protocol and state, plus Grace.
-	// A connection seen again later counts anew.
-	IdleTimeout time.Duration
-	// MaxOpen caps the connections tracked at once; the least recently
-	// seen are dropped first.
-	MaxOpen int
-	// Samples is how many raw lines each conversation keeps as evidence
-	// (zero: DefaultSamples; negative: none, for a reader that shows none).
-	Samples int
-	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
-	// stays empty), for a reader that shows none.
-	NoHourly bool
-	// Records keeps a SessionRecord of every session for a shared store
-	// (TakeRecords). Off by default: it costs memory per open connection.
-	Records bool
-}
-
-// numShards is how many shards a Model has: a constant, so that results do
-// not depend on the number of cores (the open connections' cap is per shard).
-const numShards = 16
-
-type addr = [16]byte
-
-type convKey struct {
-	src, dst addr
-	dport    uint16
-	proto    uint8
-}
 
 // Model aggregates events into conversations. It is safe for concurrent use:
 // writers serialise on a mutex, and Conversations returns copies.
@@ -104,19 +67,6 @@ func freeTables(ts *[numShards]table) {
 	for i := range ts {
 		ts[i].free()
 	}
-}
-
-// ShardOf returns the shard of a Model that an event belongs to: by its
-// source, destination and protocol. It is safe for concurrent use, for
-// ingest.WithShards.
-func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
-
-func shardOfAddrs(s, d addr, proto uint8) int {
-	h := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(s[:8])*0xff51afd7ed558ccd
-	h ^= (binary.LittleEndian.Uint64(d[8:]) ^ binary.LittleEndian.Uint64(d[:8])*0xc4ceb9fe1a85ec53) * 0x9e3779b97f4a7c15
-	h ^= uint64(proto)
-	h *= 0x9e3779b97f4a7c15
-	return int(h >> 60) // numShards = 16
 }
 
 // ShardOption makes ingest.Read tag every event with its shard, for
@@ -164,7 +114,7 @@ func (m *Model) Stats() Stats {
 		sh := &m.shards[i]
 		st.Events += sh.events
 		st.Sessions += sh.sessions
-		st.Conversations += len(sh.convList)
+		st.Conversations += sh.nconv
 		st.Open += sh.openSessions
 		st.Expired += sh.expired
 	}
@@ -178,13 +128,13 @@ func (m *Model) Connections() int64 {
 	defer m.mu.Unlock()
 	var n int64
 	for i := range m.shards {
-		for _, c := range m.shards[i].convList {
+		m.shards[i].eachConv(func(c *ConvState) {
 			var most uint64
-			for j := range c.sides {
-				most = max(most, c.sides[j].Sessions)
+			for j := range c.Sides {
+				most = max(most, c.Sides[j].Sessions)
 			}
 			n += int64(most)
-		}
+		})
 	}
 	return n
 }
@@ -193,10 +143,10 @@ func (m *Model) Connections() int64 {
 // applying the events of its shards in input order. Use it from one
 // goroutine; Close it when done.
 type Parallel struct {
-	m       *Model
-	workers int
-	jobs    []chan job
-	done    chan struct{}
+	m     *Model
+	width int
+	jobs  []chan job
+	done  chan struct{}
 }
 
 type job struct {
@@ -208,7 +158,7 @@ type job struct {
 // one per shard).
 func (m *Model) Parallel(workers int) *Parallel {
 	workers = max(1, min(workers, numShards))
-	p := &Parallel{m: m, workers: workers, done: make(chan struct{}, workers)}
+	p := &Parallel{m: m, width: workers, done: make(chan struct{}, workers)}
 	for w := 1; w < workers; w++ {
 		ch := make(chan job)
 		p.jobs = append(p.jobs, ch)
@@ -243,7 +193,7 @@ func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
 }
 
 func (p *Parallel) apply(w int, j job) {
-	for s := w; s < numShards; s += p.workers {
+	for s := w; s < numShards; s += p.width {
 		p.m.shards[s].addBatch(j.evs, j.shards[s])
 	}
 }
@@ -254,35 +204,4 @@ func (p *Parallel) Close() {
 		close(ch)
 	}
 	p.jobs = nil
-}
-
-// stringTable interns strings as small ids; id 0 is "".
-type stringTable struct {
-	names []string
-	ids   map[string]uint32
-	cache [256]uint32 // direct-mapped by quickHash: recently used ids
-}
-
-func newStringTable() stringTable {
-	return stringTable{names: []string{""}, ids: map[string]uint32{"": 0}}
-}
-
-func (t *stringTable) id(s string) uint32 {
-	if s == "" {
-		return 0
-	}
-	// The parser shares one copy of each repeated string, so this comparison
-	// mostly succeeds on pointer equality without reading the bytes.
-	slot := &t.cache[ingest.QuickHash(s)]
-	if t.names[*slot] == s {
-		return *slot
-	}
-	id, ok := t.ids[s]
-	if !ok {
-		id = uint32(len(t.names))
-		t.names = append(t.names, s)
-		t.ids[s] = id
-	}
-	*slot = id
-	return id
 }

@@ -1,6 +1,11 @@
 package analysis
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
 
 // table is an open-addressing hash table of open connections: linear
 // probing, between 68% and 85% full once grown (by a quarter at a time),
@@ -96,7 +101,7 @@ func (t *table) insert(k openKey) *openVal {
 func (t *table) resize(size int) {
 	t.missAt = 0
 	old := t.slots
-	t.slots = allocSlots(size)
+	t.slots = allocSlots[slot](size)
 	for i := range old {
 		if s := &old[i]; s.v.n != 0 {
 			*t.insert(s.k) = s.v
@@ -190,3 +195,61 @@ func (t *table) each(fn func(k openKey, v *openVal)) {
 
 // len returns the number of entries.
 func (t *table) len() int { return t.n }
+
+// openKey identifies a connection as its enforcement point logs it.
+type openKey struct {
+	src, dst     uint32 // IPv4 addresses; for IPv6 ones, ids in shard.v6 (the point says which)
+	sport, dport uint16
+	point        uint32 // index in shard.points: who logged it, on which side, the protocol
+}
+
+// openVal is what is tracked of an open connection: 28 bytes.
+type openVal struct {
+	ci    uint32    // its conversation: index in the shard's (shard.conv)
+	seen  uint32    // its latest line, seconds since seenBase; 0: its lines had no time
+	last  [4]uint32 // cumulative counters seen so far, when they fit (fBig: in shard.big)
+	n     uint16    // sessions open on the key: NSX sessions with the same key overlap
+	flags uint8
+}
+
+// openVal flags.
+const (
+	fUnans   = 1 << iota // counted in its side's Unanswered
+	fMatched             // NSX: opened by match lines
+	fCounted             // its lines carried counters
+	fBig                 // its counters are in shard.big
+)
+
+// point is an enforcement point logging one protocol, with what a key's
+// addresses are.
+type point struct {
+	host, group uint32 // reporting host; Nutanix policy UUID
+	side        ingest.Direction
+	proto       uint8
+	flags       uint8
+}
+
+// point flags.
+const (
+	pNutanix = 1 << iota // Nutanix conntrack semantics (else NSX)
+	pSrc6                // the key's src is an IPv6 id
+	pDst6                // … its dst
+)
+
+// seenBase makes seconds since 1999-12-31T23:59:59Z fit in 32 bits until
+// 2136; later times saturate (the parser refuses times after 2199).
+const seenBase = 946684799
+
+func packSeen(unix int64) uint32 {
+	if unix == 0 {
+		return 0
+	}
+	return uint32(min(max(unix-seenBase, 1), math.MaxUint32))
+}
+
+func unpackSeen(s uint32) int64 {
+	if s == 0 {
+		return 0
+	}
+	return int64(s) + seenBase
+}

@@ -21,14 +21,14 @@ func TestTable(t *testing.T) {
 			t.Fatalf("step %d: %d entries, want %d", step, tb.len(), len(want))
 		}
 		for k, c := range want {
-			if v := tb.get(k); v == nil || v.conv != c {
+			if v := tb.get(k); v == nil || v.ci != c {
 				t.Fatalf("step %d: %+v: got %+v, want conv %d", step, k, v, c)
 			}
 		}
 		n := 0
 		tb.each(func(k openKey, v *openVal) {
-			if want[k] != v.conv {
-				t.Fatalf("step %d: each gave %+v = %d, want %d", step, k, v.conv, want[k])
+			if want[k] != v.ci {
+				t.Fatalf("step %d: each gave %+v = %d, want %d", step, k, v.ci, want[k])
 			}
 			n++
 		})
@@ -41,10 +41,10 @@ func TestTable(t *testing.T) {
 		switch op := r.IntN(100); {
 		case op < 60:
 			if v := tb.get(k); v != nil {
-				v.conv = uint32(step)
+				v.ci = uint32(step)
 			} else {
 				between(&tb, want, op, k, key, uint32(step))
-				*tb.put(k) = openVal{conv: uint32(step), n: 1}
+				*tb.put(k) = openVal{ci: uint32(step), n: 1}
 			}
 			want[k] = uint32(step)
 		case op < 99:
@@ -52,7 +52,7 @@ func TestTable(t *testing.T) {
 			delete(want, k)
 		default:
 			cut := uint32(r.IntN(step + 1))
-			tb.deleteIf(func(k openKey, v *openVal) bool { return v.conv < cut })
+			tb.deleteIf(func(k openKey, v *openVal) bool { return v.ci < cut })
 			for k, c := range want {
 				if c < cut {
 					delete(want, k)
@@ -79,7 +79,7 @@ func between(tb *table, want map[openKey]uint32, op int, k openKey, key func() o
 			k2 = key()
 		}
 	case op < 20 && want[k2] == 0:
-		*tb.put(k2) = openVal{conv: conv, n: 1}
+		*tb.put(k2) = openVal{ci: conv, n: 1}
 		want[k2] = conv
 	}
 }

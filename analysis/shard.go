@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -17,13 +18,13 @@ type shard struct {
 	opts     *Options
 	idx      int
 	strs     stringTable
-	convs    map[convKey]uint32
-	convList []*conv
+	convs    map[Key]uint32
+	blocks   [][]ConvState         // conversation i is blocks[i/convBlock][i%convBlock]
+	nconv    int                   // conversations
 	open     *table                // in Model.tables
 	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
 	recs     map[openKey][]*record // with Options.Records: the records of a key's open sessions, oldest first
-	points   []point
-	pointIDs map[point]uint32
+	points   Interner[point]
 	pointMRU [64]uint32 // recently used point ids plus one, by hash
 	v6       map[addr]uint32
 	clocks   []int64           // per host id: the latest event time it logged (unix s)
@@ -41,64 +42,6 @@ type shard struct {
 	recorder     recorder // with Options.Records
 }
 
-// openKey identifies a connection as its enforcement point logs it.
-type openKey struct {
-	src, dst     uint32 // IPv4 addresses; for IPv6 ones, ids in shard.v6 (the point says which)
-	sport, dport uint16
-	point        uint32 // index in shard.points: who logged it, on which side, the protocol
-}
-
-// openVal is what is tracked of an open connection: 28 bytes.
-type openVal struct {
-	conv  uint32    // index in shard.convList
-	seen  uint32    // its latest line, seconds since seenBase; 0: its lines had no time
-	last  [4]uint32 // cumulative counters seen so far, when they fit (fBig: in shard.big)
-	n     uint16    // sessions open on the key: NSX sessions with the same key overlap
-	flags uint8
-}
-
-// openVal flags.
-const (
-	fUnans   = 1 << iota // counted in its side's Unanswered
-	fMatched             // NSX: opened by match lines
-	fCounted             // its lines carried counters
-	fBig                 // its counters are in shard.big
-)
-
-// point is an enforcement point logging one protocol, with what a key's
-// addresses are.
-type point struct {
-	host, group uint32 // reporting host; Nutanix policy UUID
-	side        ingest.Direction
-	proto       uint8
-	flags       uint8
-}
-
-// point flags.
-const (
-	pNutanix = 1 << iota // Nutanix conntrack semantics (else NSX)
-	pSrc6                // the key's src is an IPv6 id
-	pDst6                // … its dst
-)
-
-// seenBase makes seconds since 1999-12-31T23:59:59Z fit in 32 bits until
-// 2136; later times saturate (the parser refuses times after 2199).
-const seenBase = 946684799
-
-func packSeen(unix int64) uint32 {
-	if unix == 0 {
-		return 0
-	}
-	return uint32(min(max(unix-seenBase, 1), math.MaxUint32))
-}
-
-func unpackSeen(s uint32) int64 {
-	if s == 0 {
-		return 0
-	}
-	return int64(s) + seenBase
-}
-
 type ruleRef struct{ set, id string }
 
 // ruleAt is the tag of a rule and the time of the latest line that showed it.
@@ -112,9 +55,9 @@ const minSweep = 1 << 12
 
 func (sh *shard) init(opts *Options, idx int, open *table) {
 	open.free()
-	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[convKey]uint32),
-		pointIDs: make(map[point]uint32), ruleTags: make(map[uint32]ruleAt),
-		ruleIDs: make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
+	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[Key]uint32),
+		ruleTags: make(map[uint32]ruleAt),
+		ruleIDs:  make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
 	sh.sweepAt = min(minSweep, sh.maxOpen)
 	if opts.Records {
 		sh.recs = make(map[openKey][]*record)
@@ -184,12 +127,12 @@ func (sh *shard) apply(p *prep) {
 		}
 	}
 	if !s.ok {
-		s.v = openVal{conv: sh.conversation(ev, &p.src, &p.dst)}
+		s.v = openVal{ci: sh.conversation(ev, &p.src, &p.dst)}
 	}
-	s.c = sh.convList[s.v.conv]
-	sampled := len(s.c.samples)
-	s.c.observe(ev, sh, p.host)
-	s.sampled = len(s.c.samples) > sampled
+	s.c = sh.conv(s.v.ci)
+	sampled := len(s.c.Samples)
+	sh.observe(s.c, ev, p.host)
+	s.sampled = len(s.c.Samples) > sampled
 	if ev.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
 	} else {
@@ -222,7 +165,7 @@ type step struct {
 	v       openVal
 	vp      *openVal // its slot in the table, when there is one
 	ok      bool     // v is the connection's state (else it starts now)
-	c       *conv
+	c       *ConvState
 	ev      *ingest.Event
 	now     int64
 	sampled bool // c kept the line as evidence
@@ -265,15 +208,10 @@ func (sh *shard) addrID(a addr) (uint32, bool) {
 
 func (sh *shard) pointID(p point) uint32 {
 	slot := &sh.pointMRU[(p.host*0x9e3779b1^p.group*0x85ebca77^uint32(p.side)<<9^uint32(p.proto)<<1^uint32(p.flags))&63]
-	if *slot != 0 && sh.points[*slot-1] == p {
+	if *slot != 0 && sh.points.vals[*slot-1] == p {
 		return *slot - 1
 	}
-	id, ok := sh.pointIDs[p]
-	if !ok {
-		id = uint32(len(sh.points))
-		sh.points = append(sh.points, p)
-		sh.pointIDs[p] = id
-	}
+	id := sh.points.ID(p)
 	*slot = id + 1
 	return id
 }
@@ -284,17 +222,17 @@ func (sh *shard) timeout(p uint32, flags uint8) int64 {
 	if sh.opts.IdleTimeout > 0 {
 		return int64(sh.opts.IdleTimeout / time.Second)
 	}
-	pt := &sh.points[p]
+	pt := &sh.points.vals[p]
 	return timerSecs(pt.flags&pNutanix != 0, pt.proto, flags&fUnans != 0) + int64(Grace/time.Second)
 }
 
 // convKeyOf returns the key of ev's conversation.
-func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) convKey {
-	k := convKey{src: *src, dst: *dst, proto: ev.Proto, dport: ev.DPort}
+func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) Key {
+	k := Key{Src: *src, Dst: *dst, Proto: ev.Proto, DPort: ev.DPort}
 	if ev.Proto == ingest.ProtoICMP || ev.Proto == ingest.ProtoICMPv6 {
-		k.dport = 0
+		k.DPort = 0
 		if ev.HasICMP {
-			k.dport = uint16(ev.ICMPType)
+			k.DPort = uint16(ev.ICMPType)
 		}
 	}
 	return k
@@ -306,10 +244,7 @@ func (sh *shard) conversation(ev *ingest.Event, src, dst *addr) uint32 {
 	if i, ok := sh.convs[k]; ok {
 		return i
 	}
-	i := uint32(len(sh.convList))
-	sh.convList = append(sh.convList, &conv{key: k, v4: ev.Src.Is4()})
-	sh.convs[k] = i
-	return i
+	return sh.newConv(k, ev.Src.Is4())
 }
 
 // nutanix applies a hit-log line to its connection. Counters are cumulative
@@ -331,7 +266,7 @@ func (sh *shard) nutanix(s *step) {
 		s.ok = false
 	}
 	if !s.ok {
-		s.v = openVal{conv: s.v.conv, n: 1}
+		s.v = openVal{ci: s.v.ci, n: 1}
 		sh.openSessions++
 		if r := sh.start(s.k, s.c, ev, s.now); r != nil {
 			sh.recs[s.k] = []*record{r}
@@ -373,7 +308,7 @@ func (sh *shard) nsx(s *step) {
 			return
 		}
 		if !s.ok {
-			s.v = openVal{conv: s.v.conv, flags: fMatched}
+			s.v = openVal{ci: s.v.ci, flags: fMatched}
 		}
 		if s.v.n < math.MaxUint16 {
 			s.v.n++
@@ -424,7 +359,7 @@ func (sh *shard) nsx(s *step) {
 
 // start counts a session that starts with ev and returns its record (nil
 // without Options.Records).
-func (sh *shard) start(k openKey, c *conv, ev *ingest.Event, now int64) *record {
+func (sh *shard) start(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
 	sh.sessions++
 	if sh.opts.NoHourly {
 		c.side(ev.Direction).newSession(0) // counted, at no hour
@@ -458,7 +393,7 @@ func (sh *shard) end(k openKey, v *openVal) {
 		delete(sh.big, k)
 	}
 	sh.openSessions -= int(v.n)
-	*v = openVal{conv: v.conv}
+	*v = openVal{ci: v.ci}
 }
 
 // drop forgets connection k.
@@ -537,7 +472,7 @@ func blocked(a ingest.Action) bool { return a == ingest.ActionDrop || a == inges
 // while the shard holds more than its share of MaxOpen.
 func (sh *shard) sweep() {
 	sh.open.deleteIf(func(k openKey, v *openVal) bool {
-		if sh.clocks[sh.points[k.point].host]-unpackSeen(v.seen) <= sh.timeout(k.point, v.flags) {
+		if sh.clocks[sh.points.vals[k.point].host]-unpackSeen(v.seen) <= sh.timeout(k.point, v.flags) {
 			return false
 		}
 		sh.end(k, v)
@@ -629,4 +564,131 @@ func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
 	}
 	sh.tagRule(rule, tag, at)
 	return rule, tag
+}
+
+// convBlock is how many conversations a shard allocates at once, in 32 KiB
+// (the largest size class): one allocation for many, no rounding up to a
+// size class each, and no list of pointers to them. ConvState's small
+// fields come first, so that it packs into 360 bytes.
+const convBlock = int(32 << 10 / unsafe.Sizeof(ConvState{}))
+
+// conv returns conversation i.
+func (sh *shard) conv(i uint32) *ConvState { return &sh.blocks[int(i)/convBlock][int(i)%convBlock] }
+
+// eachConv calls fn with every conversation, in the order they came.
+func (sh *shard) eachConv(fn func(*ConvState)) {
+	for _, b := range sh.blocks {
+		for j := range b {
+			fn(&b[j])
+		}
+	}
+}
+
+// newConv adds the conversation of key k (its addresses IPv4 when v4) and
+// returns its index.
+func (sh *shard) newConv(k Key, v4 bool) uint32 {
+	if sh.nconv%convBlock == 0 {
+		sh.blocks = append(sh.blocks, make([]ConvState, 0, convBlock))
+	}
+	b := &sh.blocks[len(sh.blocks)-1]
+	*b = append(*b, ConvState{Src: toAddr(k.Src, v4), Dst: toAddr(k.Dst, v4), Proto: k.Proto, DPort: k.DPort})
+	i := uint32(sh.nconv)
+	sh.nconv++
+	sh.convs[k] = i
+	return i
+}
+
+// observe records in c what every line adds, whatever its place in a
+// session. Host and label names are the shard's interned copies, so that
+// comparing them mostly compares pointers.
+func (sh *shard) observe(c *ConvState, ev *ingest.Event, host uint32) {
+	if !ev.Time.IsZero() {
+		t := ev.Time.UnixNano()
+		if c.First == 0 || t < c.First {
+			c.First = t
+		}
+		if t > c.Last {
+			c.Last = t
+		}
+	}
+	if ev.Host != "" {
+		if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
+			c.Hosts = append(c.Hosts, h)
+		}
+	}
+	if ev.Action != ingest.ActionUnknown {
+		c.Actions |= 1 << ev.Action
+	}
+	c.Vendors |= 1 << ev.Vendor
+	c.Origins |= origin(ev)
+	addLabel(c, sh.strs.Value(sh.label(ev)), ev.Direction)
+	if len(c.Samples) < sh.opts.Samples {
+		c.Samples = append(c.Samples, string(ev.Raw))
+	}
+}
+
+// addLabel notes that a line on side d carried label name.
+func addLabel(c *ConvState, name string, d ingest.Direction) {
+	for i := range c.Labels {
+		if c.Labels[i].Name == name {
+			c.Labels[i].Sides |= 1 << d
+			return
+		}
+	}
+	c.Labels = append(c.Labels, LabelState{Name: name, Sides: 1 << d})
+}
+
+// newRecord starts the record of a session that starts with ev.
+func (sh *shard) newRecord(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
+	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
+	sh.recorder.n++
+	return &record{SessionRecord: SessionRecord{
+		ID: id, Host: sh.strs.Value(sh.points.vals[k.point].host),
+		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
+		SPort: k.sport, Side: ev.Direction, Start: now,
+	}}
+}
+
+// noteRecord adds what line ev tells of its session, whose record is r and
+// which belongs to c: sampled says c kept the line as evidence.
+func (sh *shard) noteRecord(r *record, c *ConvState, ev *ingest.Event, sampled bool) {
+	r.Version++
+	r.dirty = true
+	if !ev.Time.IsZero() {
+		t := ev.Time.UnixNano()
+		if r.First == 0 || t < r.First {
+			r.First = t
+		}
+		r.Last = max(r.Last, t)
+	}
+	if ev.Action != ingest.ActionUnknown {
+		r.Actions |= 1 << ev.Action
+	}
+	r.Vendors |= 1 << ev.Vendor
+	if l := sh.strs.Value(sh.label(ev)); !slices.Contains(r.Labels, l) {
+		r.Labels = append(r.Labels, l)
+	}
+	if sampled {
+		r.Samples = append(r.Samples, c.Samples[len(c.Samples)-1])
+	}
+}
+
+// closeRecord keeps the final record of a session that is ending.
+func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
+	r.Version++
+	r.Closed = true
+	sh.recorder.closed = append(sh.recorder.closed, taken(r, counts, unans))
+}
+
+// ShardOf returns the shard of a Model that an event belongs to: by its
+// source, destination and protocol. It is safe for concurrent use, for
+// ingest.WithShards.
+func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
+
+func shardOfAddrs(s, d addr, proto uint8) int {
+	h := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(s[:8])*0xff51afd7ed558ccd
+	h ^= (binary.LittleEndian.Uint64(d[8:]) ^ binary.LittleEndian.Uint64(d[:8])*0xc4ceb9fe1a85ec53) * 0x9e3779b97f4a7c15
+	h ^= uint64(proto)
+	h *= 0x9e3779b97f4a7c15
+	return int(h >> 60) // numShards = 16
 }

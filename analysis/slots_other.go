@@ -3,7 +3,7 @@
 package analysis
 
 // allocSlots returns n zeroed slots.
-func allocSlots(n int) []slot { return make([]slot, n) }
+func allocSlots[T any](n int) []T { return make([]T, n) }
 
 // freeSlots leaves slots to the garbage collector.
-func freeSlots([]slot) {}
+func freeSlots[T any]([]T) {}

@@ -15,23 +15,23 @@ const mmapMin = 64 << 10
 // collector's heap goal nor kept after a resize until the next collection.
 // The slots hold no pointers, so the collector need not see them. Small
 // tables stay on the heap.
-func allocSlots(n int) []slot {
-	size := n * int(unsafe.Sizeof(slot{}))
+func allocSlots[T any](n int) []T {
+	size := n * int(unsafe.Sizeof(*new(T)))
 	if size < mmapMin {
-		return make([]slot, n)
+		return make([]T, n)
 	}
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
-		return make([]slot, n)
+		return make([]T, n)
 	}
-	return unsafe.Slice((*slot)(unsafe.Pointer(&b[0])), n)
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 
 // freeSlots returns slots made by allocSlots to the operating system.
-func freeSlots(s []slot) {
-	if len(s)*int(unsafe.Sizeof(slot{})) < mmapMin {
+func freeSlots[T any](s []T) {
+	if len(s)*int(unsafe.Sizeof(*new(T))) < mmapMin {
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(slot{})))
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(*new(T))))
 	_ = syscall.Munmap(b) // fails only for the heap slots of a failed Mmap, which the collector frees
 }

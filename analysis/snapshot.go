@@ -1,7 +1,8 @@
 package analysis
 
 import (
-	"cmp"
+	"encoding/binary"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -44,19 +45,6 @@ type Conversation struct {
 	Samples         []string // the first raw lines, as evidence
 }
 
-// Tag is a group label and the direction of the conversation relative to
-// that group alone.
-type Tag struct {
-	Name      string
-	Direction ingest.Direction
-}
-
-// Hour is the number of sessions that started in one hour.
-type Hour struct {
-	Start    time.Time
-	Sessions uint64
-}
-
 // Packets returns the packets in both directions.
 func (c *Conversation) Packets() uint64 { return c.OrigPkts + c.ReplyPkts }
 
@@ -76,34 +64,110 @@ func (c *Conversation) TagNames() []string {
 	return out
 }
 
-// Conversations returns a copy of every conversation, sorted by direction
-// (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
-func (m *Model) Conversations() []Conversation { return m.Table().Conversations() }
+// Conv returns row i as a Conversation without its hourly counts and
+// sample lines (Detail has them). Its lists are shared with the table:
+// read them, never change them.
+func (t *Table) Conv(i int) Conversation {
+	r := &t.rows[i]
+	src, dst := t.inv[r.srcInv], t.inv[r.dstInv]
+	c := Conversation{
+		Src: r.src.addr(r.flags&flagSrc4 != 0), Dst: r.dst.addr(r.flags&flagDst4 != 0),
+		Proto: r.proto, DPort: r.dport, Direction: r.dir,
+		Tags: t.tagSets[r.tags], Actions: t.actSets[r.acts], Vendors: vendorSets[r.vendors],
+		Sessions: r.sessions, Unanswered: r.unanswered, OrigPkts: r.origPkts, OrigBytes: r.origBytes,
+		ReplyPkts: r.replyPkts, ReplyBytes: r.replyBytes,
+		SrcVM: src.VM, DstVM: dst.VM, SrcGroups: src.Groups, DstGroups: dst.Groups,
+		Hosts: t.hostSets[r.hosts], Unauthenticated: r.flags&flagUnauthenticated != 0,
+	}
+	if r.first != 0 {
+		c.First, c.Last = unixTime(r.first), unixTime(r.last)
+	}
+	return c
+}
 
-// Table returns the model's conversations as a table, sorted as
-// Conversations is, with directions relative to the declared monitored set
-// or else to the one learned from the logs. It holds the sample lines.
-func (m *Model) Table() *Table {
-	m.mu.Lock()
-	n := 0
-	for i := range m.shards {
-		n += len(m.shards[i].convList)
+// Detail returns row i as a Conversation with its hourly counts and sample
+// lines. A sample that cannot be read is left out, and Err says why.
+func (t *Table) Detail(i int) Conversation {
+	c := t.Conv(i)
+	c.Hourly = t.Hourly(i)
+	c.Samples = t.Samples(i)
+	return c
+}
+
+// Conversations returns every row as Detail does.
+func (t *Table) Conversations() []Conversation {
+	out := make([]Conversation, t.Len())
+	samples := t.SamplesOf(t.All())
+	for i := range out {
+		out[i] = t.Conv(i)
+		out[i].Hourly = t.Hourly(i)
+		out[i].Samples = samples[i]
 	}
-	b := NewTableBuilder(m.ruleTagNames(), n, nil)
-	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			st := sh.state(c, false)
-			st.Samples = slices.Clone(st.Samples) // the table may keep them
-			b.Add(&st, 0, len(st.Samples))
+	return out
+}
+
+// NewTable returns a table of conversations, in their order, keeping their
+// sample lines. Hourly counts are kept per whole hour (a Start within an
+// hour counts for that hour) and at most math.MaxUint32 sessions each.
+func NewTable(convs []Conversation) *Table {
+	b := NewTableBuilder(nil, len(convs), nil)
+	t := b.t
+	tagIdx := map[string]uint32{}
+	invIdx := map[string]uint32{}
+	var key []byte
+	for i := range convs {
+		c := &convs[i]
+		r := tableRow{src: toIP128(c.Src), dst: toIP128(c.Dst), proto: c.Proto, dport: c.DPort, dir: c.Direction,
+			sessions: c.Sessions, unanswered: c.Unanswered, origPkts: c.OrigPkts, origBytes: c.OrigBytes,
+			replyPkts: c.ReplyPkts, replyBytes: c.ReplyBytes, key: -1}
+		if c.Src.Is4() {
+			r.flags |= flagSrc4
 		}
+		if c.Dst.Is4() {
+			r.flags |= flagDst4
+		}
+		if c.Unauthenticated {
+			r.flags |= flagUnauthenticated
+		}
+		r.flags = withSamples(r.flags, len(c.Samples))
+		if !c.First.IsZero() {
+			r.first = c.First.UnixNano()
+			if !c.Last.IsZero() {
+				r.last = c.Last.UnixNano()
+			}
+		}
+		r.hourAt = uint32(len(t.hours))
+		for _, h := range c.Hourly {
+			t.hours = append(t.hours, HourCount{Hour: int32(floorDiv(h.Start.Unix(), 3600)),
+				N: uint32(min(h.Sessions, math.MaxUint32))})
+		}
+		r.hourN = uint32(len(c.Hourly))
+		key = key[:0]
+		for _, tg := range c.Tags {
+			key = binary.AppendUvarint(key, uint64(len(tg.Name)))
+			key = append(append(key, tg.Name...), byte(tg.Direction))
+		}
+		if len(c.Tags) > 0 {
+			r.tags = intern(tagIdx, key, &t.tagSets, func() []Tag { return slices.Clone(c.Tags) })
+		}
+		r.hosts = b.hostSet(c.Hosts)
+		var bits uint16
+		for _, a := range c.Actions {
+			bits |= 1 << a
+		}
+		r.acts = b.actSet(bits)
+		for _, v := range c.Vendors {
+			r.vendors |= 1 << v
+		}
+		r.srcInv = internLabel(invIdx, &t.inv, c.SrcVM, c.SrcGroups)
+		r.dstInv = internLabel(invIdx, &t.inv, c.DstVM, c.DstGroups)
+		if len(c.Samples) > 0 {
+			r.key = int64(len(t.samples))
+			t.samples = append(t.samples, c.Samples)
+		}
+		t.rows = append(t.rows, r)
 	}
-	m.mu.Unlock()
-	mon := b.Learned()
-	if len(m.opts.Monitored) > 0 {
-		mon = NewMonitored(m.opts.Monitored, nil)
-	}
-	return b.Finish(mon, nil)
+	return t
 }
 
 // Build turns states into sorted conversations, with directions from mon and
@@ -114,117 +178,4 @@ func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Con
 		b.Add(&states[i], 0, len(states[i].Samples))
 	}
 	return b.Finish(mon, nil).Conversations()
-}
-
-// dirRank orders directions as conversations are: INBOUND, OUTBOUND,
-// INTRA, UNKNOWN (then by source, destination, protocol and port).
-var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIntra: 2, ingest.DirUnknown: 3}
-
-// Monitored is the protected set that directions are relative to: declared
-// prefixes, or else every endpoint that some line showed behind an
-// enforcement point (the source of an outbound line, the destination of an
-// inbound one).
-type Monitored struct {
-	prefixes []netip.Prefix
-	learned  map[addrKey]struct{} // without netip.Addr's pointer: cheaper to hash and to collect
-}
-
-// NewMonitoredOf returns the learned set restricted to what contains says of
-// the given addresses: for a few conversations drawn from a large store,
-// without loading every learned endpoint.
-func NewMonitoredOf(addrs []netip.Addr, contains func(netip.Addr) bool) *Monitored {
-	learned := make(map[addrKey]struct{})
-	for _, a := range addrs {
-		if contains(a) {
-			learned[keyOf(a)] = struct{}{}
-		}
-	}
-	return &Monitored{learned: learned}
-}
-
-// NewMonitored returns the declared set if prefixes is not empty, else the
-// set learned from states.
-func NewMonitored(prefixes []netip.Prefix, states []ConvState) *Monitored {
-	if len(prefixes) > 0 {
-		return &Monitored{prefixes: prefixes}
-	}
-	learned := make(map[addrKey]struct{})
-	for i := range states {
-		LearnEndpoints(&states[i], func(a netip.Addr) { learned[keyOf(a)] = struct{}{} })
-	}
-	return &Monitored{learned: learned}
-}
-
-// NewLearnedMonitored returns a learned set given as its members.
-func NewLearnedMonitored(addrs []netip.Addr) *Monitored {
-	learned := make(map[addrKey]struct{}, len(addrs))
-	for _, a := range addrs {
-		learned[keyOf(a)] = struct{}{}
-	}
-	return &Monitored{learned: learned}
-}
-
-// LearnEndpoints calls add with the endpoints c shows behind an enforcement point.
-func LearnEndpoints(c *ConvState, add func(netip.Addr)) {
-	if c.Sides[ingest.DirOutbound].Sessions > 0 {
-		add(c.Src)
-	}
-	if c.Sides[ingest.DirInbound].Sessions > 0 {
-		add(c.Dst)
-	}
-}
-
-// Contains reports whether a is in the set.
-func (s *Monitored) Contains(a netip.Addr) bool {
-	if s.prefixes != nil {
-		for _, p := range s.prefixes {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	return s.containsIP(toIP128(a), a.Is4())
-}
-
-// containsIP is Contains of an address given as a number.
-func (s *Monitored) containsIP(ip ip128, is4 bool) bool {
-	if s.prefixes != nil {
-		return s.Contains(ip.addr(is4))
-	}
-	_, ok := s.learned[addrKey{ip, is4}]
-	return ok
-}
-
-func direction(src, dst bool) ingest.Direction {
-	switch {
-	case src && dst:
-		return ingest.DirIntra
-	case src:
-		return ingest.DirOutbound
-	case dst:
-		return ingest.DirInbound
-	}
-	return ingest.DirUnknown
-}
-
-// tags names labels, folding untagged NSX rules into their tag.
-func tags(labels []LabelState, ruleTags map[string]string) []Tag {
-	sides := make(map[string]uint8, len(labels))
-	for _, l := range labels {
-		name := l.Name
-		if tag, ok := ruleTags[name]; ok {
-			name = tag
-		}
-		if name != "" {
-			sides[name] |= l.Sides
-		}
-	}
-	out := make([]Tag, 0, len(sides))
-	for name, s := range sides {
-		in, outb := s&(1<<ingest.DirInbound) != 0, s&(1<<ingest.DirOutbound) != 0
-		out = append(out, Tag{Name: name, Direction: direction(outb, in)})
-	}
-	slices.SortFunc(out, func(a, b Tag) int { return cmp.Compare(a.Name, b.Name) })
-	return out
 }

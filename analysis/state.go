@@ -6,84 +6,9 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
-
-// ConvState is a conversation's raw figures, before its sides are combined:
-// the form that can be stored and merged. Merging the states of two imports
-// gives the state of importing both.
-type ConvState struct {
-	Src, Dst    netip.Addr
-	Proto       uint8
-	DPort       uint16
-	Sides       [3]SideState // by ingest.Direction: unknown, inbound, outbound
-	First, Last int64        // unix nanoseconds; 0 when no line had a time
-	Labels      []LabelState
-	Hosts       []string
-	Actions     uint16 // 1<<ingest.Action
-	Vendors     uint8  // 1<<ingest.Vendor
-	Origins     uint8  // how its lines arrived: OriginAuthenticated, OriginUnauthenticated
-	Samples     []string
-}
-
-// LabelState is a tag (or "rule X") and the sides of the lines that carried it.
-type LabelState struct {
-	Name  string
-	Sides uint8 // 1<<ingest.Direction
-}
-
-// Empty reports whether c holds nothing (a conversation only known from a
-// connection restored from an earlier import, that saw no new line).
-func (c *ConvState) Empty() bool {
-	for i := range c.Sides {
-		if c.Sides[i].Sessions != 0 || c.Sides[i].Unanswered != 0 || c.Sides[i].Counts != [4]uint64{} {
-			return false
-		}
-	}
-	return c.First == 0 && c.Last == 0 && len(c.Labels) == 0
-}
-
-// Merge adds o to c. Both must be the same conversation. At most samples
-// sample lines are kept.
-func (c *ConvState) Merge(o *ConvState, samples int) {
-	for i := range c.Sides {
-		a, b := &c.Sides[i], &o.Sides[i]
-		a.Sessions += b.Sessions
-		a.Unanswered += b.Unanswered
-		for j := range a.Counts {
-			a.Counts[j] += b.Counts[j]
-		}
-		for _, h := range b.Hourly {
-			a.Hourly = addHour(a.Hourly, h.Hour, h.N)
-		}
-	}
-	if o.First != 0 && (c.First == 0 || o.First < c.First) {
-		c.First = o.First
-	}
-	c.Last = max(c.Last, o.Last)
-	for _, l := range o.Labels {
-		if i := slices.IndexFunc(c.Labels, func(x LabelState) bool { return x.Name == l.Name }); i >= 0 {
-			c.Labels[i].Sides |= l.Sides
-		} else {
-			c.Labels = append(c.Labels, l)
-		}
-	}
-	for _, h := range o.Hosts {
-		if !slices.Contains(c.Hosts, h) {
-			c.Hosts = append(c.Hosts, h)
-		}
-	}
-	c.Actions |= o.Actions
-	c.Vendors |= o.Vendors
-	c.Origins |= o.Origins
-	for _, s := range o.Samples {
-		if len(c.Samples) < samples {
-			c.Samples = append(c.Samples, s)
-		}
-	}
-}
 
 // EachState calls fn with the state of every conversation, in key order
 // (source, destination, protocol, port as stored), one at a time: unlike
@@ -93,24 +18,17 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	type ref struct {
-		c  *conv
-		sh *shard
-	}
-	var convs []ref
+	n := 0
 	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			convs = append(convs, ref{c, sh})
-		}
+		n += m.shards[i].nconv
 	}
-	slices.SortFunc(convs, func(a, b ref) int {
-		return cmp.Or(bytes.Compare(a.c.key.src[:], b.c.key.src[:]), bytes.Compare(a.c.key.dst[:], b.c.key.dst[:]),
-			cmp.Compare(a.c.key.proto, b.c.key.proto), cmp.Compare(a.c.key.dport, b.c.key.dport))
-	})
-	for _, r := range convs {
-		st := r.sh.state(r.c, false)
-		if err := fn(&st); err != nil {
+	convs := make([]*ConvState, 0, n)
+	for i := range m.shards {
+		m.shards[i].eachConv(func(c *ConvState) { convs = append(convs, c) })
+	}
+	slices.SortFunc(convs, compareKeys)
+	for _, c := range convs {
+		if err := fn(c); err != nil {
 			return err
 		}
 	}
@@ -123,41 +41,13 @@ func (m *Model) States() []ConvState {
 	defer m.mu.Unlock()
 	n := 0
 	for i := range m.shards {
-		n += len(m.shards[i].convList)
+		n += m.shards[i].nconv
 	}
 	out := make([]ConvState, 0, n)
 	for i := range m.shards {
-		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			out = append(out, sh.state(c, true))
-		}
+		m.shards[i].eachConv(func(c *ConvState) { out = append(out, c.clone()) })
 	}
 	return out
-}
-
-// state returns c's state; its samples and hourly counts are the model's
-// own unless copied (clone).
-func (sh *shard) state(c *conv, clone bool) ConvState {
-	st := ConvState{
-		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
-		Proto: c.key.proto, DPort: c.key.dport,
-		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
-		Samples: c.samples,
-	}
-	st.Sides = c.sides
-	if clone {
-		st.Samples = slices.Clone(c.samples)
-		for i := range st.Sides {
-			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
-		}
-	}
-	for _, l := range c.labels {
-		st.Labels = append(st.Labels, LabelState{Name: sh.strs.names[l.id], Sides: l.sides})
-	}
-	for _, h := range c.hosts {
-		st.Hosts = append(st.Hosts, sh.strs.names[h])
-	}
-	return st
 }
 
 // RuleTags returns, for each NSX "rule X" label, the tag lines of that rule
@@ -182,7 +72,7 @@ func (m *Model) ruleTagNames() map[string]string {
 			sh.flushLabel(&sh.labels[j])
 		}
 		for rule, t := range sh.ruleTags {
-			name, tag := sh.strs.names[rule], sh.strs.names[t.tag]
+			name, tag := sh.strs.Value(rule), sh.strs.Value(t.tag)
 			if old, ok := latest[name]; !ok || t.at > old.at || (t.at == old.at && tag > old.tag) {
 				latest[name] = tagAt{tag, t.at}
 			}
@@ -234,7 +124,7 @@ func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, err
 	for i := range m.shards {
 		sh := &m.shards[i]
 		for id, t := range sh.clocks {
-			if name := sh.strs.names[id]; t != 0 && t > clocks[name] {
+			if name := sh.strs.Value(uint32(id)); t != 0 && t > clocks[name] {
 				clocks[name] = t
 			}
 		}
@@ -249,30 +139,6 @@ func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, err
 		}
 	}
 	return clocks, nil
-}
-
-// eachSession calls fn with the sessions open on key k.
-func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
-	c, p := sh.convList[v.conv], &sh.points[k.point]
-	st := SessionState{
-		Src: toAddr(c.key.src, c.v4), Dst: toAddr(c.key.dst, c.v4),
-		Host: sh.strs.names[p.host], Group: sh.strs.names[p.group],
-		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.key.dport,
-		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
-		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,
-	}
-	rs := sh.recs[k]
-	for i := 0; i < int(v.n); i++ {
-		st.Record = nil
-		if i < len(rs) {
-			r := taken(rs[i], st.Last, st.Unanswered)
-			st.Record = &r
-		}
-		if err := fn(&st); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Restore loads tracked sessions and host clocks saved by Sessions into
@@ -304,12 +170,10 @@ func (m *Model) RestoreSession(st *SessionState) {
 	defer m.mu.Unlock()
 	src, dst := st.Src.As16(), st.Dst.As16()
 	sh := &m.shards[shardOfAddrs(src, dst, st.Proto)]
-	ck := convKey{src: src, dst: dst, proto: st.Proto, dport: st.ConvDPort}
+	ck := Key{Src: src, Dst: dst, Proto: st.Proto, DPort: st.ConvDPort}
 	ci, ok := sh.convs[ck]
 	if !ok {
-		ci = uint32(len(sh.convList))
-		sh.convList = append(sh.convList, &conv{key: ck, v4: st.Src.Is4()})
-		sh.convs[ck] = ci
+		ci = sh.newConv(ck, st.Src.Is4())
 	}
 	// Nutanix connections are never opened by match lines.
 	k, p := sh.keyOf(src, dst, st.SPort, st.DPort, !st.Matched)
@@ -318,7 +182,7 @@ func (m *Model) RestoreSession(st *SessionState) {
 	v := sh.open.get(k)
 	if v == nil {
 		v = sh.open.put(k)
-		*v = openVal{conv: ci, seen: packSeen(st.Seen)}
+		*v = openVal{ci: ci, seen: packSeen(st.Seen)}
 		sh.setLast(k, v, st.Last)
 		for f, on := range map[uint8]bool{fUnans: st.Unanswered, fMatched: st.Matched, fCounted: st.HasCounters} {
 			if on {
@@ -339,43 +203,153 @@ func (m *Model) RestoreSession(st *SessionState) {
 	sh.sweepAt = max(sh.sweepAt, min(2*sh.open.len(), sh.maxOpen))
 }
 
-func toAddr(a addr, v4 bool) netip.Addr {
-	ip := netip.AddrFrom16(a)
-	if v4 {
-		return ip.Unmap()
+// Conversations returns a copy of every conversation, sorted by direction
+// (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
+func (m *Model) Conversations() []Conversation { return m.Table().Conversations() }
+
+// Table returns the model's conversations as a table, sorted as
+// Conversations is, with directions relative to the declared monitored set
+// or else to the one learned from the logs. It holds the sample lines.
+func (m *Model) Table() *Table {
+	m.mu.Lock()
+	n := 0
+	for i := range m.shards {
+		n += m.shards[i].nconv
 	}
-	return ip
+	b := NewTableBuilder(m.ruleTagNames(), n, nil)
+	for i := range m.shards {
+		m.shards[i].eachConv(func(c *ConvState) {
+			st := *c
+			st.Samples = slices.Clone(c.Samples) // the table keeps them
+			b.Add(&st, 0, len(st.Samples))
+		})
+	}
+	m.mu.Unlock()
+	mon := b.Learned()
+	if len(m.opts.Monitored) > 0 {
+		mon = NewMonitored(m.opts.Monitored, nil)
+	}
+	return b.Finish(mon, nil)
 }
 
-// Window returns c restricted to the sessions that started in [since, until)
-// (a zero bound is open), and false when none did. Sessions without a time
-// are outside any bounded window. Counters are per session, not per hour, so
-// they stay whole; unanswered sessions are capped at the sessions kept.
-func (c *ConvState) Window(since, until time.Time) (ConvState, bool) {
-	if since.IsZero() && until.IsZero() {
-		return *c, true
-	}
-	lo, hi := int32(math.MinInt32), int32(math.MaxInt32)
-	if !since.IsZero() {
-		lo = int32(since.Unix() / 3600)
-	}
-	if !until.IsZero() {
-		hi = int32((until.Unix() - 1) / 3600)
-	}
-	out := *c
-	any := false
-	for i := range out.Sides {
-		s := &out.Sides[i]
-		s.Hourly = nil
-		s.Sessions = 0
-		for _, h := range c.Sides[i].Hourly {
-			if h.Hour >= lo && h.Hour <= hi {
-				s.Hourly = append(s.Hourly, h)
-				s.Sessions += uint64(h.N)
+// Records returns, by ID, the records of the sessions that closed since the
+// model started and of the open sessions that changed: what a commit of the
+// model's contribution writes. It changes nothing, so a failed commit can be
+// retried. A model restored from Sessions continues the open sessions'
+// records as written already. Without Options.Records it returns nothing.
+func (m *Model) Records() []SessionRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []SessionRecord
+	for i := range m.shards {
+		sh := &m.shards[i]
+		out = append(out, sh.recorder.closed...)
+		for k, rs := range sh.recs {
+			var v openVal
+			if vp := sh.open.get(k); vp != nil {
+				v = *vp
+			}
+			for _, r := range rs {
+				if r.dirty {
+					out = append(out, taken(r, sh.lastOf(k, &v), v.flags&fUnans != 0))
+				}
 			}
 		}
-		s.Unanswered = min(s.Unanswered, int64(s.Sessions))
-		any = any || s.Sessions > 0
 	}
-	return out, any
+	slices.SortFunc(out, func(a, b SessionRecord) int {
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Version, b.Version))
+	})
+	return out
+}
+
+// RecordSeq returns the ID of the model's latest session record: saved with
+// the open connections, and given to SetRecordSeq of the model that
+// continues them, so that IDs never repeat.
+func (m *Model) RecordSeq() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.recordSeq()
+}
+
+func (m *Model) recordSeq() uint64 {
+	var seq uint64
+	for i := range m.shards {
+		seq = max(seq, m.shards[i].recorder.lastID(i))
+	}
+	return seq
+}
+
+// SetRecordSeq makes the model's next session records take IDs above seq.
+func (m *Model) SetRecordSeq(seq uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if seq <= m.recordSeq() {
+		return
+	}
+	for i := range m.shards {
+		m.shards[i].recorder.base, m.shards[i].recorder.n = seq, 0
+	}
+}
+
+// ClosedRecords returns how many records of closed sessions the model holds.
+func (m *Model) ClosedRecords() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for i := range m.shards {
+		n += len(m.shards[i].recorder.closed)
+	}
+	return n
+}
+
+// TakeClosedRecords removes and returns the records of the sessions closed
+// so far: a long import writes them out as it goes, so that its memory does
+// not grow with the file. Records then returns only the later ones.
+func (m *Model) TakeClosedRecords() []SessionRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []SessionRecord
+	for i := range m.shards {
+		out = append(out, m.shards[i].recorder.closed...)
+		m.shards[i].recorder.closed = nil
+	}
+	return out
+}
+
+// Recording reports whether the model keeps session records (Options.Records).
+func (m *Model) Recording() bool { return m.opts.Records }
+
+// eachSession calls fn with the sessions open on key k.
+func (sh *shard) eachSession(k openKey, v *openVal, fn func(*SessionState) error) error {
+	c, p := sh.conv(v.ci), &sh.points.vals[k.point]
+	st := SessionState{
+		Src: c.Src, Dst: c.Dst,
+		Host: sh.strs.Value(p.host), Group: sh.strs.Value(p.group),
+		SPort: k.sport, DPort: k.dport, Proto: p.proto, Side: p.side, ConvDPort: c.DPort,
+		Last: sh.lastOf(k, v), Seen: unpackSeen(v.seen), Unanswered: v.flags&fUnans != 0,
+		Matched: v.flags&fMatched != 0, HasCounters: v.flags&fCounted != 0,
+	}
+	rs := sh.recs[k]
+	for i := 0; i < int(v.n); i++ {
+		st.Record = nil
+		if i < len(rs) {
+			r := taken(rs[i], st.Last, st.Unanswered)
+			st.Record = &r
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compareKeys orders conversations by key: source, destination (16-byte
+// forms), protocol and port.
+func compareKeys(a, b *ConvState) int {
+	as, bs := a.Src.As16(), b.Src.As16()
+	if c := bytes.Compare(as[:], bs[:]); c != 0 {
+		return c
+	}
+	ad, bd := a.Dst.As16(), b.Dst.As16()
+	return cmp.Or(bytes.Compare(ad[:], bd[:]), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
 }

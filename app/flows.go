@@ -3,7 +3,6 @@ package app
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -55,8 +54,8 @@ type flowsView struct {
 	filter   FlowFilter
 	sortCol  int
 	desc     bool
-	updating bool     // while setting the selects from a filter
-	selKey   *convKey // the selected conversation, kept across new views
+	updating bool          // while setting the selects from a filter
+	selKey   *analysis.Key // the selected conversation, kept across new views
 
 	gen   atomic.Int64 // latest requested view
 	selMu sync.Mutex   // guards selKey, read by the background view builder
@@ -149,18 +148,6 @@ func newFlowsView(u *UI) *flowsView {
 
 // noFlowSelected is the details pane with no conversation selected.
 const noFlowSelected = "Select a conversation (click it, or use the arrow keys) to see its details."
-
-// convKey identifies a conversation across snapshots.
-type convKey struct {
-	src, dst netip.Addr
-	proto    uint8
-	dport    uint16
-}
-
-// keyAt is the key of row i of t.
-func keyAt(t *analysis.Table, i int) convKey {
-	return convKey{t.Src(i), t.Dst(i), t.Proto(i), t.DPort(i)}
-}
 
 func (v *flowsView) show(s *Snapshot) {
 	v.snap = s
@@ -285,7 +272,7 @@ func (v *flowsView) findSelected(view *FlowView) int {
 		return -1
 	}
 	for i, r := range view.Rows {
-		if keyAt(view.Convs, int(r)) == *key {
+		if view.Convs.Key(int(r)) == *key {
 			return i
 		}
 	}
@@ -349,12 +336,12 @@ func (v *flowsView) selectRow(row int) {
 		v.clearDetails()
 		return
 	}
-	k := keyAt(v.view.Convs, int(v.view.Rows[row]))
+	k := v.view.Convs.Key(int(v.view.Rows[row]))
 	v.setSelKey(&k)
 	v.showDetails(row)
 }
 
-func (v *flowsView) setSelKey(k *convKey) {
+func (v *flowsView) setSelKey(k *analysis.Key) {
 	v.selMu.Lock()
 	v.selKey = k
 	v.selMu.Unlock()

@@ -73,10 +73,10 @@ func TestFlowsSelection(t *testing.T) {
 		t.Errorf("End: row %d of %d", v.table.Selected(), v.view.Len())
 	}
 	key(fyne.KeyHome)
-	sel := keyOf(v.view.At(0))
+	sel, selDst := keyOf(v.view.At(0)), v.view.At(0).Dst
 
 	// A filter that keeps it: still selected, on its new row.
-	onUI(func() { v.search.SetText(sel.dst.String()) })
+	onUI(func() { v.search.SetText(selDst.String()) })
 	settle(u)
 	row := v.table.Selected()
 	if row < 0 || keyOf(v.view.At(row)) != sel {
@@ -130,4 +130,6 @@ func TestHourDrillDown(t *testing.T) {
 }
 
 // keyOf is the key of conversation c.
-func keyOf(c analysis.Conversation) convKey { return convKey{c.Src, c.Dst, c.Proto, c.DPort} }
+func keyOf(c analysis.Conversation) analysis.Key {
+	return analysis.KeyOf(c.Src, c.Dst, c.Proto, c.DPort)
+}

@@ -15,14 +15,9 @@ import (
 // evidence are streamed by a query of their own: aggregated with the
 // conversations, a million conversations' lines took the server past 7 GB.
 func (s *Store) samples(ctx context.Context, q Query, tags map[string]string, states []analysis.ConvState) error {
-	type key struct {
-		src, dst [16]byte
-		proto    uint8
-		dport    uint16
-	}
-	idx := make(map[key]int, len(states))
+	idx := make(map[analysis.Key]int, len(states))
 	for i := range states {
-		idx[key{states[i].Src.As16(), states[i].Dst.As16(), states[i].Proto, states[i].DPort}] = i
+		idx[states[i].Key()] = i
 	}
 	// Samples only grow within a session: the latest version of a session
 	// with evidence has some, so filtering before FINAL's merge is safe.
@@ -38,16 +33,16 @@ func (s *Store) samples(ctx context.Context, q Query, tags map[string]string, st
 	picks := make([][]evidence, len(states))
 	for rows.Next() {
 		var src, dst string
-		var k key
+		var k analysis.Key
 		var e evidence
-		if err := rows.Scan(&src, &dst, &k.proto, &k.dport, &e.at, &e.lines); err != nil {
+		if err := rows.Scan(&src, &dst, &k.Proto, &k.DPort, &e.at, &e.lines); err != nil {
 			return fmt.Errorf("read %s: %w", s.addr, err)
 		}
 		if len(src) != 16 || len(dst) != 16 {
 			return fmt.Errorf("read %s: a session row has a %d-byte address", s.addr, len(src))
 		}
-		copy(k.src[:], src)
-		copy(k.dst[:], dst)
+		copy(k.Src[:], src)
+		copy(k.Dst[:], dst)
 		if i, ok := idx[k]; ok { // not a conversation of the result (Top)
 			picks[i] = keepEarliest(picks[i], e, analysis.DefaultSamples)
 		}

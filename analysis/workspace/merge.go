@@ -14,16 +14,6 @@ import (
 // key at once instead of looking each conversation up.
 const bulkThreshold = 20_000
 
-type rowKey struct {
-	src, dst [16]byte
-	dport    uint16
-	proto    uint8
-}
-
-func keyOf(st *analysis.ConvState) rowKey {
-	return rowKey{src: st.Src.As16(), dst: st.Dst.As16(), proto: st.Proto, dport: st.DPort}
-}
-
 // mergeStates adds an import's conversation states to the stored ones, and
 // records the endpoints they show behind an enforcement point. The model
 // gives its states one at a time in key order, so index inserts append to
@@ -31,7 +21,7 @@ func keyOf(st *analysis.ConvState) rowKey {
 func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
-	var ids map[rowKey]int64
+	var ids map[analysis.Key]int64
 	var stored int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
 		return err
@@ -60,7 +50,7 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 			return nil
 		}
 		analysis.LearnEndpoints(st, func(a netip.Addr) { endpoints[a] = struct{}{} })
-		k := keyOf(st)
+		k := st.Key()
 		id, old, err := lookup(ctx, ids, k, byKey, byID)
 		if err != nil {
 			return err
@@ -74,7 +64,7 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 		if id != 0 {
 			_, err = upd.ExecContext(ctx, buf, sessions, bytes, st.First, st.Last, id)
 		} else {
-			_, err = ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
+			_, err = ins.ExecContext(ctx, k.Src[:], k.Dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
 		}
 		return err
 	})
@@ -102,7 +92,7 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 
 // lookup finds a stored conversation by key: in ids when given (bulk mode),
 // else with a query. It returns id 0 when there is none.
-func lookup(ctx context.Context, ids map[rowKey]int64, k rowKey, byKey, byID *sql.Stmt) (int64, analysis.ConvState, error) {
+func lookup(ctx context.Context, ids map[analysis.Key]int64, k analysis.Key, byKey, byID *sql.Stmt) (int64, analysis.ConvState, error) {
 	var id int64
 	var b []byte
 	var err error
@@ -112,7 +102,7 @@ func lookup(ctx context.Context, ids map[rowKey]int64, k rowKey, byKey, byID *sq
 		}
 		err = byID.QueryRowContext(ctx, id).Scan(&b)
 	} else {
-		err = byKey.QueryRowContext(ctx, k.src[:], k.dst[:], k.proto, k.dport).Scan(&id, &b)
+		err = byKey.QueryRowContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort).Scan(&id, &b)
 		if err == sql.ErrNoRows {
 			return 0, analysis.ConvState{}, nil
 		}
@@ -128,24 +118,24 @@ func lookup(ctx context.Context, ids map[rowKey]int64, k rowKey, byKey, byID *sq
 }
 
 // allKeys reads the key of every stored conversation.
-func allKeys(ctx context.Context, tx *sql.Tx) (map[rowKey]int64, error) {
+func allKeys(ctx context.Context, tx *sql.Tx) (map[analysis.Key]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, src, dst, proto, dport FROM conversations`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	ids := make(map[rowKey]int64)
+	ids := make(map[analysis.Key]int64)
 	for rows.Next() {
 		var id int64
 		var src, dst []byte
-		var k rowKey
-		if err := rows.Scan(&id, &src, &dst, &k.proto, &k.dport); err != nil {
+		var k analysis.Key
+		if err := rows.Scan(&id, &src, &dst, &k.Proto, &k.DPort); err != nil {
 			return nil, err
 		}
 		if len(src) != 16 || len(dst) != 16 {
 			return nil, fmt.Errorf("%w: conversation %d has a bad address", ErrCorrupt, id)
 		}
-		k.src, k.dst = [16]byte(src), [16]byte(dst)
+		k.Src, k.Dst = [16]byte(src), [16]byte(dst)
 		ids[k] = id
 	}
 	return ids, rows.Err()

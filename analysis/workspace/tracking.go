@@ -55,7 +55,7 @@ func saveTracking(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 		return err
 	}
 	defer ins.Close()
-	w := chunkWriter{names: map[string]uint64{}}
+	var w chunkWriter
 	flush := func() error {
 		if len(w.e.b) == 0 {
 			return nil
@@ -80,7 +80,7 @@ func saveTracking(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 	if err != nil {
 		return err
 	}
-	h.names = w.list
+	h.names = w.names.Values()
 	_, err = tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeHeader(&h))
 	return err
@@ -89,20 +89,13 @@ func saveTracking(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 // chunkWriter encodes sessions into chunks.
 type chunkWriter struct {
 	e        enc
-	names    map[string]uint64
-	list     []string
+	names    analysis.Interner[string] // hosts and policy UUIDs
 	prevSeen int64
 	chunks   int64
 }
 
 func (w *chunkWriter) name(s string) uint64 {
-	i, ok := w.names[s]
-	if !ok {
-		i = uint64(len(w.list))
-		w.names[s] = i
-		w.list = append(w.list, s)
-	}
-	return i
+	return uint64(w.names.ID(s))
 }
 
 func (w *chunkWriter) add(st *analysis.SessionState) {

@@ -1,0 +1,40 @@
+package analysis
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Defaults for Options.
+const (
+	// DefaultIdleTimeout is zero: connections are forgotten after the
+	// vendors' own idle timers, per protocol and state (timeouts.go).
+	DefaultIdleTimeout time.Duration = 0
+	DefaultMaxOpen                   = 1 << 20
+	DefaultSamples                   = 3
+)
+
+// Options configure a Model. The zero value is valid.
+type Options struct {
+	// Monitored declares the protected set (the category or security
+	// groups). Empty: it is learned from the logs (the side each line was
+	// logged on).
+	Monitored []netip.Prefix
+	// IdleTimeout, when set, drops the state of a connection not logged for
+	// this long (by that host's clock), whatever its protocol and state.
+	// Zero: the vendor's idle timer of its protocol and state, plus Grace.
+	// A connection seen again later counts anew.
+	IdleTimeout time.Duration
+	// MaxOpen caps the connections tracked at once; the least recently
+	// seen are dropped first.
+	MaxOpen int
+	// Samples is how many raw lines each conversation keeps as evidence
+	// (zero: DefaultSamples; negative: none, for a reader that shows none).
+	Samples int
+	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
+	// stays empty), for a reader that shows none.
+	NoHourly bool
+	// Records keeps a SessionRecord of every session for a shared store
+	// (TakeRecords). Off by default: it costs memory per open connection.
+	Records bool
+}

@@ -29,7 +29,7 @@ import (
 // traffic still admitted, rules wider than their evidence and what could
 // not be resolved.
 type checkView struct {
-	u       *UI
+	sh      *shell
 	content fyne.CanvasObject
 
 	files   *widget.Label
@@ -50,6 +50,10 @@ type checkView struct {
 	members, categories, nsxGroups string
 	state                          *checkState
 	gen                            atomic.Int64
+	// onChange is called (on the UI goroutine) when the check shown
+	// changes, with whether there is one: the Flows and Rules views show
+	// its verdicts (UI.buildViews).
+	onChange func(checked bool)
 	// onCheck is called (on the UI goroutine) after each check is shown, for tests.
 	onCheck func(*checkState)
 }
@@ -63,8 +67,8 @@ type checkState struct {
 	rules    *ruleVerdicts // the Rules view's column, made when first asked
 }
 
-func newCheckView(u *UI) *checkView {
-	v := &checkView{u: u}
+func newCheckView(sh *shell) *checkView {
+	v := &checkView{sh: sh}
 	v.files = widget.NewLabel("")
 	v.files.Wrapping = fyne.TextWrapWord
 	v.defSel = widget.NewSelect([]string{"allow", "drop"}, func(string) { v.rerun() })
@@ -78,20 +82,20 @@ func newCheckView(u *UI) *checkView {
 	v.probs.Wrapping = fyne.TextWrapWord
 	v.buildTables()
 	load := widget.NewButtonWithIcon("Load policy…", theme.FolderOpenIcon(), func() {
-		v.u.chooseFile([]string{".json"}, func(path string) { v.policies = append(v.policies, path); v.rerun() })
+		v.sh.chooseFile([]string{".json"}, func(path string) { v.policies = append(v.policies, path); v.rerun() })
 	})
 	compare := widget.NewButtonWithIcon("Compare with…", theme.ContentCopyIcon(), func() {
-		v.u.chooseFile([]string{".json"}, func(path string) { v.against = append(v.against, path); v.rerun() })
+		v.sh.chooseFile([]string{".json"}, func(path string) { v.against = append(v.against, path); v.rerun() })
 	})
 	clearBtn := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), v.clear)
 	members := widget.NewButton("Members…", func() {
-		v.u.chooseFile([]string{".csv"}, func(path string) { v.members = path; v.rerun() })
+		v.sh.chooseFile([]string{".csv"}, func(path string) { v.members = path; v.rerun() })
 	})
 	cats := widget.NewButton("Categories…", func() {
-		v.u.chooseFile([]string{".json"}, func(path string) { v.categories = path; v.rerun() })
+		v.sh.chooseFile([]string{".json"}, func(path string) { v.categories = path; v.rerun() })
 	})
 	groups := widget.NewButton("NSX groups…", func() {
-		v.u.chooseFile([]string{".csv"}, func(path string) { v.nsxGroups = path; v.rerun() })
+		v.sh.chooseFile([]string{".csv"}, func(path string) { v.nsxGroups = path; v.rerun() })
 	})
 	show := widget.NewButtonWithIcon("Show in Flows", theme.ListIcon(), v.showInFlows)
 	bar := container.NewBorder(nil, nil, nil, show, container.NewHBox(load, compare, clearBtn))
@@ -114,12 +118,12 @@ func (v *checkView) buildTables() {
 	v.broken = newDataTable([]string{"Source", "Destination", "Service", "Sessions", "Verdict", "Rule", "Point", "Why"},
 		[]float32{210, 210, 90, 80, 90, 240, 220, 500}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.Broken) }),
 		func(row, col int) string { return v.convCell(v.state.x.Result.Report.Broken[row], col) })
-	ruleHeaders := []string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"}
+	headers := []string{"Rule", "Policy", "File", "Action", "Conversations", "Sessions", "Status"}
 	// The rule's name is what people read: as wide as the longest of the
 	// demo's export, the status (the last column) taking what is left.
-	v.rules = newDataTable(ruleHeaders, columnWidths(ruleHeaders, []string{"HTTPS alternate clients to AppTier:App HTTPS alternate (8443/tcp)",
+	v.rules = newDataTable(headers, columnWidths(headers, []string{"HTTPS alternate clients to AppTier:App HTTPS alternate (8443/tcp)",
 		"FlowSleuth discovered policy", "nsx-policy.json", "ALLOW", "12,345", "1,234,567", ruleUnused}),
-		rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.ruleCell)
+		rows(func(x *export.WhatIf) int { return len(x.Result.Program.Rules()) }), v.policyRuleCell)
 	v.highlightUnused()
 	v.tags = newDataTable([]string{"Tag", "Direction", "Verdict", "Conversations", "Sessions", "Bytes"},
 		[]float32{220, 100, 100, 110, 100, 100}, rows(func(x *export.WhatIf) int { return len(x.Result.Report.ByTag) }), v.tagCell)
@@ -190,7 +194,8 @@ func (v *checkView) convCell(i, col int) string {
 	return ""
 }
 
-func (v *checkView) ruleCell(row, col int) string {
+// policyRuleCell is a cell of the policy's rules and their hits.
+func (v *checkView) policyRuleCell(row, col int) string {
 	x := v.state.x
 	r := x.Result.Program.Rules()[row]
 	h := x.Result.Report.Hits[row]
@@ -311,7 +316,7 @@ func (v *checkView) clear() {
 // rerun checks the current snapshot with the current settings, in the
 // background; the latest request wins.
 func (v *checkView) rerun() {
-	p := v.u.Project()
+	p := v.sh.Project()
 	v.showFiles()
 	if p == nil || len(v.policies) == 0 {
 		return
@@ -325,15 +330,15 @@ func (v *checkView) rerun() {
 	members, cats, groups := v.members, v.categories, v.nsxGroups
 	gen := v.gen.Add(1)
 	v.summary.SetText(fmt.Sprintf("Checking %s conversations…", thousands(s.Convs.Len())))
-	v.u.background(func() {
+	v.sh.background(func() {
 		st, err := runCheck(p, s, req, members, cats, groups)
-		v.u.do(func() {
+		v.sh.do(func() {
 			if v.gen.Load() != gen {
 				return
 			}
 			if err != nil {
 				v.summary.SetText("Check failed: " + printable.Text(err.Error()))
-				v.u.showErrorNow(err)
+				v.sh.showErrorNow(err)
 				return
 			}
 			v.setState(st)
@@ -404,8 +409,9 @@ func (v *checkView) setState(st *checkState) {
 			v.tabs.SelectIndex(0)
 		}
 	}
-	v.u.flows.checkChanged()
-	v.u.rules.checkChanged(st != nil)
+	if v.onChange != nil {
+		v.onChange(st != nil)
+	}
 	if v.onCheck != nil {
 		v.onCheck(st)
 	}
@@ -482,8 +488,7 @@ func (v *checkView) showInFlows() {
 	if len(v.state.x.Result.Report.Broken) == 0 {
 		verdict = policy.Blocked.String()
 	}
-	v.u.selectTab("Flows")
-	v.u.flows.setFilter(FlowFilter{Verdict: verdict})
+	v.sh.showFlows(FlowFilter{Verdict: verdict})
 }
 
 // whatIf returns the check of s for the workbook, or nil.
@@ -494,11 +499,53 @@ func (v *checkView) whatIf(s *Snapshot) *export.WhatIf {
 	return v.state.x
 }
 
-// CheckPolicies checks the policy files in the Check view, as Load policy
-// would; from any goroutine.
-func (u *UI) CheckPolicies(files []string) {
-	u.do(func() {
-		u.check.policies = append(u.check.policies, files...)
-		u.check.rerun()
-	})
+// addPolicies checks the policy files too, as Load policy would.
+func (v *checkView) addPolicies(files []string) {
+	v.policies = append(v.policies, files...)
+	v.rerun()
+}
+
+// What the checked policy does to the conversations each synthesised rule
+// was made from (the Rules view's column).
+
+// ruleVerdicts answers the Rules view: each rule's text once computed.
+type ruleVerdicts struct {
+	text map[string]string // by rule ID
+}
+
+// ruleVerdict renders what the check of s says of rule r's conversations:
+// "allowed", "2 blocked of 5", "" without a check.
+func (v *checkView) ruleVerdict(s *Snapshot, r *rules.Rule) string {
+	st := v.state
+	if st == nil || !sameConvs(st.snap, s) {
+		return ""
+	}
+	if st.rules == nil {
+		st.rules = &ruleVerdicts{text: map[string]string{}}
+	}
+	if t, ok := st.rules.text[r.ID]; ok {
+		return t
+	}
+	// The check and the rules are of the same table (sameConvs): the
+	// evidence's rows are the verdicts' indices.
+	var n [3]int
+	for _, i := range r.Evidence.Rows {
+		n[st.x.Result.Verdicts[i].Outcome]++
+	}
+	total := n[0] + n[1] + n[2]
+	var parts []string
+	for _, o := range []policy.Outcome{policy.Blocked, policy.WouldBlock} {
+		if n[o] > 0 {
+			parts = append(parts, thousands(n[o])+" "+o.String())
+		}
+	}
+	t := "allowed"
+	switch {
+	case total == 0:
+		t = ""
+	case len(parts) > 0:
+		t = "⚠ " + strings.Join(parts, ", ") + " of " + thousands(total)
+	}
+	st.rules.text[r.ID] = t
+	return t
 }

@@ -24,7 +24,7 @@ const readinessHoldout = 24 * time.Hour
 // the last day, replayed on the last day (rules.CheckReadiness). Tapping
 // it shows the last day's new conversations in Flows.
 type readinessLine struct {
-	u       *UI
+	sh      *shell
 	label   *widget.Label
 	btn     *widget.Button
 	content fyne.CanvasObject
@@ -34,8 +34,8 @@ type readinessLine struct {
 	last *rules.Readiness
 }
 
-func newReadinessLine(u *UI) *readinessLine {
-	r := &readinessLine{u: u, label: widget.NewLabel("Readiness: waiting for the rules…")}
+func newReadinessLine(sh *shell) *readinessLine {
+	r := &readinessLine{sh: sh, label: widget.NewLabel("Readiness: waiting for the rules…")}
 	r.label.Wrapping = fyne.TextWrapWord
 	r.label.SizeName = theme.SizeNameCaptionText
 	r.btn = widget.NewButton("Last day's new", r.tapped)
@@ -48,15 +48,15 @@ func newReadinessLine(u *UI) *readinessLine {
 // update recomputes the readiness of s in the background (the latest
 // request wins); on the UI goroutine.
 func (r *readinessLine) update(s *Snapshot) {
-	p := r.u.Project()
+	p := r.sh.Project()
 	if p == nil || s.RulesPending {
 		return
 	}
 	gen := r.gen.Add(1)
 	r.label.SetText("Readiness: replaying the last day against rules from the days before…")
-	r.u.background(func() {
+	r.sh.background(func() {
 		res, err := readiness(p, s)
-		r.u.do(func() {
+		r.sh.do(func() {
 			if r.gen.Load() != gen {
 				return
 			}
@@ -109,6 +109,5 @@ func (r *readinessLine) tapped() {
 	if r.cut.IsZero() {
 		return
 	}
-	r.u.selectTab("Flows")
-	r.u.flows.setFilter(FlowFilter{NewSince: r.cut})
+	r.sh.showFlows(FlowFilter{NewSince: r.cut})
 }

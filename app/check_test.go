@@ -37,7 +37,7 @@ func checkNow(t *testing.T, u *UI, def string, files ...string) *checkState {
 		u.check.policies = files
 		u.check.rerun()
 	})
-	settle(u)
+	settle(t, u)
 	if got == nil {
 		t.Fatalf("no check shown; summary %q", u.check.summary.Text)
 	}
@@ -61,7 +61,7 @@ func TestCheckView(t *testing.T) {
 	}
 	// Flows: the Verdict column and the verdict filter.
 	onUI(func() { u.check.showInFlows() })
-	settle(u)
+	settle(t, u)
 	if u.tabs.Selected().Text != "Flows" || u.flows.view.Len() != blocked {
 		t.Fatalf("Flows shows %d rows on %q, want the %d blocked", u.flows.view.Len(), u.tabs.Selected().Text, blocked)
 	}
@@ -86,7 +86,7 @@ func TestCheckView(t *testing.T) {
 	}
 	// A rule removed: its traffic is what would break, highlighted in Rules.
 	onUI(func() { u.check.clear() })
-	settle(u)
+	settle(t, u)
 	if got := u.rules.table.cell(0, colRuleCheck); got != "" {
 		t.Errorf("after Clear the Rules view still says %q", got)
 	}
@@ -127,7 +127,7 @@ func TestCheckViewUnused(t *testing.T) {
 
 func TestReadinessInOverview(t *testing.T) {
 	u := demoUI(t)
-	settle(u)
+	settle(t, u)
 	var text string
 	var last bool
 	onUI(func() { text, last = u.overview.ready.label.Text, u.overview.ready.last != nil })
@@ -135,7 +135,7 @@ func TestReadinessInOverview(t *testing.T) {
 		t.Fatalf("readiness line %q", text)
 	}
 	onUI(func() { u.overview.ready.tapped() })
-	settle(u)
+	settle(t, u)
 	if u.tabs.Selected().Text != "Flows" || u.flows.filter.NewSince.IsZero() || u.flows.view.Len() == 0 {
 		t.Errorf("the tap shows %d flows on %q, filter %+v", u.flows.view.Len(), u.tabs.Selected().Text, chipLabels(u.flows.filter.Chips()))
 	}

@@ -30,7 +30,8 @@ const previewLines = 80
 // exportView writes the rule base and the flows: XLSX, CSV, Nutanix Flow
 // v3/v4 JSON, NSX Policy API JSON, with a preview of what goes where.
 type exportView struct {
-	u       *UI
+	sh      *shell
+	check   *checkView // its verdicts, when a policy is checked
 	content fyne.CanvasObject
 
 	dir      *widget.Entry
@@ -62,8 +63,8 @@ type target struct {
 	set   func(t *export.Targets, path string)
 }
 
-func newExportView(u *UI) *exportView {
-	v := &exportView{u: u}
+func newExportView(sh *shell, check *checkView) *exportView {
+	v := &exportView{sh: sh, check: check}
 	v.dir = widget.NewEntry()
 	v.dir.OnChanged = func(string) { v.retarget() }
 	chooseDir := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), v.chooseDir)
@@ -127,7 +128,7 @@ func newExportView(u *UI) *exportView {
 // never beside the workspace, which may be hidden (the demo's is under
 // ~/.local/share).
 func (v *exportView) defaultDir() string {
-	if d := v.u.app.Preferences().String(prefExportDir); d != "" {
+	if d := v.sh.app.Preferences().String(prefExportDir); d != "" {
 		return d
 	}
 	name := "export"
@@ -170,12 +171,12 @@ func (v *exportView) retarget() {
 func (v *exportView) chooseDir() {
 	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
 		if err != nil || l == nil {
-			v.u.showError(err)
+			v.sh.showError(err)
 			return
 		}
-		v.u.app.Preferences().SetString(prefExportDir, l.Path())
+		v.sh.app.Preferences().SetString(prefExportDir, l.Path())
 		v.dir.SetText(l.Path())
-	}, v.u.win)
+	}, v.sh.win)
 	if l, err := storage.ListerForURI(storage.NewFileURI(v.dir.Text)); err == nil {
 		d.SetLocation(l)
 	}
@@ -193,9 +194,9 @@ func (v *exportView) input() (export.Targets, *export.Input) {
 	in := &export.Input{Rules: v.snap.Rules, Sources: inputs.Workspace(v.snap.Sources),
 		Vendor: export.VendorOptions{PolicyName: v.policy.Text, SecuredCategory: strings.TrimSpace(v.category.Text), Apply: v.apply.Checked},
 		Workbook: export.WorkbookOptions{Title: "FlowSleuth — " + filepath.Base(v.snap.Path), Generated: time.Now(),
-			WhatIf: v.u.check.whatIf(v.snap)}}
+			WhatIf: v.check.whatIf(v.snap)}}
 	v.opts.apply(&in.Vendor)
-	if p := v.u.Project(); p != nil && p.Path() == v.snap.Path {
+	if p := v.sh.Project(); p != nil && p.Path() == v.snap.Path {
 		in.History = p.Workspace() // NSX exports delete what they no longer have
 	}
 	return t, in
@@ -264,9 +265,9 @@ func (v *exportView) showPreview() {
 	}
 	seq := v.previewSeq
 	v.preview.SetText("Preparing the preview…")
-	v.u.background(func() {
+	v.sh.background(func() {
 		text := previewText(job)
-		v.u.do(func() {
+		v.sh.do(func() {
 			if seq == v.previewSeq {
 				v.preview.SetText(printable.Text(text)) // the bodies quote log text
 			}
@@ -338,17 +339,17 @@ func (v *exportView) run() {
 	v.button.Disable()
 	v.progress.Show()
 	v.progress.Start()
-	v.u.background(func() {
+	v.sh.background(func() {
 		var res export.Result
 		err := os.MkdirAll(dir, 0o755) // the chosen export folder
 		if err == nil {
 			res, err = export.Run(t, in, func(j export.Job, written bool) {
 				if !written {
-					v.u.setStatus("Writing " + j.Path + "…")
+					v.sh.setStatus("Writing " + j.Path + "…")
 				}
 			})
 		}
-		v.u.do(func() {
+		v.sh.do(func() {
 			v.progress.Stop()
 			v.progress.Hide()
 			v.button.Enable()
@@ -356,11 +357,11 @@ func (v *exportView) run() {
 				v.onDone(res.Written, err)
 			}
 			if err != nil {
-				v.u.showErrorNow(err)
+				v.sh.showErrorNow(err)
 				return
 			}
-			v.u.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(res.Written), "file"), dir)))
-			v.showFinished(dir, res)
+			v.sh.status.SetText(printable.Text(fmt.Sprintf("Exported %s to %s", plural(len(res.Written), "file"), dir)))
+			showExportDone(v.sh, dir, res)
 			v.updatePlan()
 		})
 	})
@@ -469,7 +470,7 @@ func (o *exportOptions) err() error {
 
 // resynthesise applies the tier key and application category to the rules.
 func (o *exportOptions) resynthesise(v *exportView) {
-	p := v.u.Project()
+	p := v.sh.Project()
 	if p == nil || v.snap == nil {
 		return
 	}
@@ -478,7 +479,7 @@ func (o *exportOptions) resynthesise(v *exportView) {
 	for _, c := range strings.Split(o.appCategory.Text, ",") {
 		if c = strings.TrimSpace(c); c != "" {
 			if key, val, ok := strings.Cut(c, ":"); !ok || key == "" || val == "" {
-				v.u.showErrorNow(message.New("Bad application category", fmt.Sprintf("The application category %q is not Key:Value.", c),
+				v.sh.showErrorNow(message.New("Bad application category", fmt.Sprintf("The application category %q is not Key:Value.", c),
 					"Write categories as Key:Value, separated by commas: AppType:Web, AppTier:DB."))
 				return
 			}
@@ -486,11 +487,11 @@ func (o *exportOptions) resynthesise(v *exportView) {
 		}
 	}
 	v.plan.SetText("Synthesising the rules…")
-	v.u.background(func() {
-		s, err := p.SetKnobs(v.u.ctx, k)
+	v.sh.background(func() {
+		s, err := p.SetKnobs(v.sh.ctx, k)
 		if s != nil {
-			v.u.do(func() { v.u.showRules(s) })
+			v.sh.do(func() { v.sh.showNewRules(s) })
 		}
-		v.u.showError(err)
+		v.sh.showError(err)
 	})
 }

@@ -68,7 +68,7 @@ func TestRulesFocus(t *testing.T) {
 		test.Type(r.focus, "\n")
 		r.focus.OnSubmitted(r.focus.Text)
 	})
-	settle(u)
+	settle(t, u)
 	rs := r.snap.Rules
 	if len(rs.Knobs.Focus) == 0 || len(rs.Outside) == 0 || len(rs.Rules) == 0 {
 		t.Fatalf("focus %v: %d rules, %d outside", rs.Knobs.Focus, len(rs.Rules), len(rs.Outside))

@@ -19,7 +19,7 @@ func TestExportFinishedFits(t *testing.T) {
 		le.Losses = append(le.Losses, export.Loss{RuleID: fmt.Sprintf("r-%010d", i), Reason: "intra-group traffic is allowed all or nothing in Nutanix Flow v3"})
 	}
 	onUI(func() {
-		u.export.showFinished(dir, export.Result{Written: []string{filepath.Join(dir, "rules.xlsx"), filepath.Join(dir, "csv", "rules.csv")},
+		showExportDone(u.shell, dir, export.Result{Written: []string{filepath.Join(dir, "rules.xlsx"), filepath.Join(dir, "csv", "rules.csv")},
 			Losses: export.Losses{le}})
 	})
 	top := u.win.Canvas().Overlays().Top()

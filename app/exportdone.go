@@ -15,11 +15,11 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
-// showFinished tells what an export wrote: the files, by name, in their
+// showExportDone tells what an export wrote: the files, by name, in their
 // folder (with a button to open it), the existing NSX groups the body
 // references, and the warnings in a list that scrolls, so that a long list
 // never fills the screen.
-func (v *exportView) showFinished(dir string, res export.Result) {
+func showExportDone(sh *shell, dir string, res export.Result) {
 	written, warnings := res.Written, res.Losses.Messages()
 	names := make([]string, len(written))
 	for i, p := range written {
@@ -33,8 +33,8 @@ func (v *exportView) showFinished(dir string, res export.Result) {
 	head.Wrapping = fyne.TextWrapWord
 	files := widget.NewLabel(printable.Text(strings.Join(names, "\n")))
 	open := widget.NewButtonWithIcon("Open the folder", theme.FolderOpenIcon(), func() {
-		if err := v.u.app.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
-			v.u.showErrorNow(err)
+		if err := sh.app.OpenURL(&url.URL{Scheme: "file", Path: dir}); err != nil {
+			sh.showErrorNow(err)
 		}
 	})
 	box := container.NewVBox(head, files, container.NewHBox(open))
@@ -53,7 +53,7 @@ func (v *exportView) showFinished(dir string, res export.Result) {
 		box.Add(note)
 		box.Add(scroll)
 	}
-	d := dialog.NewCustom("Export finished", "Close", box, v.u.win)
+	d := dialog.NewCustom("Export finished", "Close", box, sh.win)
 	d.Resize(fyne.NewSize(680, box.MinSize().Height+120))
 	d.Show()
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -32,7 +33,7 @@ type FlowFilter struct {
 	NewSince, NewUntil time.Time
 	// Verdict keeps the conversations a policy check gave this verdict
 	// ("allowed", "would block", "blocked", or "would break"); Verdicts
-	// says it of each conversation, by index (check_flows.go).
+	// says it of each conversation, by index (flowsView.verdictFunc).
 	Verdict  string
 	Verdicts func(i int) (verdict string, breaks bool)
 }
@@ -179,15 +180,6 @@ func (rf *rowFilter) keepTimes(i int) bool {
 	return rf.newSince == 0 || first >= rf.newSince && (rf.newUntil == 0 || first < rf.newUntil)
 }
 
-// setTest answers test once for each of n interned lists.
-func setTest(n int, test func(n int) bool) []bool {
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = test(i)
-	}
-	return out
-}
-
 // sessionsIn counts the sessions of row i of t that started in [since,
 // until) (a zero bound is open).
 func sessionsIn(t *analysis.Table, i int, since, until time.Time) uint64 {
@@ -203,7 +195,7 @@ func sessionsIn(t *analysis.Table, i int, since, until time.Time) uint64 {
 
 // Flow table columns.
 // The figures a reader needs come first, so that they fit a 1280 px window
-// without scrolling; a checked policy's verdict follows (check_flows.go: the
+// without scrolling; a checked policy's verdict follows (flows.go: the
 // first column reached by scrolling at 1280, in view at 1920, and in the
 // details of the selected conversation), then tags and actions.
 const (
@@ -512,3 +504,39 @@ func (v *FlowView) Len() int { return len(v.Rows) }
 
 // At returns the conversation of row i (analysis.Table.Conv).
 func (v *FlowView) At(i int) analysis.Conversation { return v.Convs.Conv(int(v.Rows[i])) }
+
+// verdictBreaks is the filter value of the conversations a policy would
+// break: blocked or would block, outside review.
+const verdictBreaks = "would break"
+
+// verdictChoices are the verdict select's options.
+var verdictChoices = []string{"Any verdict", policy.Allowed.String(), policy.WouldBlock.String(), policy.Blocked.String(), verdictBreaks}
+
+// keepVerdict reports whether conversation i passes the verdict filter.
+func (f *FlowFilter) keepVerdict(i int) bool {
+	if f.Verdict == "" {
+		return true
+	}
+	if f.Verdicts == nil {
+		return false
+	}
+	verdict, breaks := f.Verdicts(i)
+	if f.Verdict == verdictBreaks {
+		return breaks
+	}
+	return verdict == f.Verdict
+}
+
+// verdictRank orders conversation i by its verdict: allowed, would block,
+// blocked, what would break last.
+func verdictRank(f *FlowFilter, i int) int {
+	if f.Verdicts == nil {
+		return 0
+	}
+	verdict, breaks := f.Verdicts(i)
+	r := slices.Index(verdictChoices, verdict)
+	if breaks {
+		r = len(verdictChoices)
+	}
+	return r
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
 	"slices"
@@ -11,11 +12,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/app/chart"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -29,7 +32,8 @@ const copyLimit = 100_000
 // flowsView is the conversation table: text filter, filter chips, sort on
 // any column, a details pane, copy and export of the filtered view.
 type flowsView struct {
-	u       *UI
+	sh      *shell
+	check   *checkView // its verdicts, when a policy is checked
 	content fyne.CanvasObject
 
 	search   *widget.Entry
@@ -38,7 +42,7 @@ type flowsView struct {
 	dirSel   *widget.Select
 	actSel   *widget.Select
 	protoSel *widget.Select
-	verdSel  *widget.Select // check_flows.go
+	verdSel  *widget.Select // a checked policy's verdicts
 	from, to *widget.Entry
 	chips    *fyne.Container
 	count    *widget.Label
@@ -61,22 +65,17 @@ type flowsView struct {
 	selMu sync.Mutex   // guards selKey, read by the background view builder
 	// onView is called (on the UI goroutine) after each new view, for tests.
 	onView   func(*FlowView)
-	debounce *time.Timer
+	debounce debounce // the search field's
 }
 
-func newFlowsView(u *UI) *flowsView {
-	v := &flowsView{u: u, sortCol: -1}
+func newFlowsView(sh *shell, check *checkView) *flowsView {
+	v := &flowsView{sh: sh, check: check, sortCol: -1, debounce: debounce{sh: sh}}
 	v.search = widget.NewEntry()
 	v.search.SetPlaceHolder(TextHelp)
 	v.search.OnChanged = func(s string) {
-		if v.debounce != nil {
-			v.debounce.Stop()
-		}
-		v.debounce = time.AfterFunc(150*time.Millisecond, func() {
-			v.u.do(func() {
-				v.filter.Text = strings.TrimSpace(s)
-				v.refresh()
-			})
+		v.debounce.arm(150*time.Millisecond, func() {
+			v.filter.Text = strings.TrimSpace(s)
+			v.refresh()
 		})
 	}
 	v.tagSel = widget.NewSelect(nil, func(s string) { v.fromSelects() })
@@ -250,10 +249,10 @@ func (v *flowsView) refresh() {
 	gen := v.gen.Add(1)
 	v.showChips()
 	v.count.SetText("filtering…")
-	v.u.background(func() {
+	v.sh.background(func() {
 		view := NewFlowView(s.Convs, f, col, desc)
 		sel := v.findSelected(view)
-		v.u.do(func() {
+		v.sh.do(func() {
 			if v.gen.Load() != gen {
 				return
 			}
@@ -360,7 +359,7 @@ func (v *flowsView) showDetails(row int) {
 	conv := v.view.Convs.Detail(int(v.view.Rows[row])) // its sample lines: one read of the workspace
 	c := &conv
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), services.Label(c.Proto, c.DPort))
+	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), services.Label(c.Proto, services.Port(c.Proto, c.DPort)))
 	fmt.Fprintf(&b, "Direction: %s\n", c.Direction)
 	for _, t := range c.Tags {
 		fmt.Fprintf(&b, "Tag: %s (%s)\n", t.Name, strings.ToLower(t.Direction.String()))
@@ -385,4 +384,124 @@ func (v *flowsView) showDetails(row int) {
 	start, step, vals := timeSeries(c.Hourly, time.Hour, c.First, c.Last)
 	v.hourly.SetData(start, step, vals)
 	v.evidence.SetText(printable.Text(strings.Join(c.Samples, "\n")))
+}
+
+// The view's share of a policy check (checkView): a Verdict column and
+// a verdict filter.
+
+// newVerdictSelect is the Flows view's verdict filter.
+func (v *flowsView) newVerdictSelect() *widget.Select {
+	s := widget.NewSelect(verdictChoices, func(string) { v.fromSelects() })
+	s.PlaceHolder = "Any verdict"
+	return s
+}
+
+// verdictOf returns what the check says of conversation i of the flows'
+// snapshot, and whether it would break; ok is false without a check of it.
+func (v *flowsView) verdictOf(i int) (o policy.Outcome, breaks, ok bool) {
+	st := v.check.state
+	if st == nil || !sameConvs(st.snap, v.snap) || i >= len(st.breaks) {
+		return 0, false, false
+	}
+	return st.x.Result.Verdicts[i].Outcome, st.breaks[i], true
+}
+
+// verdictCell renders the Verdict column of row.
+func (v *flowsView) verdictCell(row int) string {
+	o, breaks, ok := v.verdictOf(int(v.view.Rows[row]))
+	switch {
+	case !ok:
+		return ""
+	case breaks:
+		return o.String() + " ⚠"
+	}
+	return o.String()
+}
+
+// verdictFunc returns the filter's view of the current check.
+func (v *flowsView) verdictFunc() func(i int) (string, bool) {
+	return func(i int) (string, bool) {
+		o, breaks, ok := v.verdictOf(i)
+		if !ok {
+			return "", false
+		}
+		return o.String(), breaks
+	}
+}
+
+// checkChanged follows a new check (or its removal): the filter sees the
+// new verdicts, and the table shows them.
+func (v *flowsView) checkChanged() {
+	v.filter.Verdicts = v.verdictFunc()
+	if v.filter.Verdict != "" || v.sortCol == ColVerdict {
+		v.refresh()
+		return
+	}
+	v.table.Refresh()
+}
+
+// verdictDetail is the details pane's line on the checked policy's verdict
+// of row ("" without a check).
+func (v *flowsView) verdictDetail(row int) string {
+	i := int(v.view.Rows[row])
+	if _, _, ok := v.verdictOf(i); !ok {
+		return ""
+	}
+	st := v.check.state
+	vd := &st.x.Result.Verdicts[i]
+	s := "Checked policy: " + vd.Why + "\n"
+	if st.breaks[i] {
+		s = "⚠ " + s
+	}
+	if vd.Uncertain != "" {
+		s += "Uncertain: " + vd.Uncertain + "\n"
+	}
+	return s
+}
+
+// copyView copies the view's rows (at most copyLimit) as CSV.
+func (v *flowsView) copyView() {
+	view := v.view
+	if view == nil {
+		return
+	}
+	v.sh.status.SetText(fmt.Sprintf("Preparing the copy of %s…", plural(min(view.Len(), copyLimit), "conversation")))
+	v.sh.background(func() {
+		b, n := flowsCSV(view, copyLimit)
+		v.sh.do(func() {
+			v.sh.app.Clipboard().SetContent(string(b))
+			msg := fmt.Sprintf("Copied %s as CSV.", plural(min(n, copyLimit), "conversation"))
+			if n > copyLimit {
+				msg += fmt.Sprintf(" (%s more: use Export view.)", thousands(n-copyLimit))
+			}
+			v.sh.status.SetText(msg)
+		})
+	})
+}
+
+// exportView asks for a file and writes the view's rows to it as CSV.
+func (v *flowsView) exportView() {
+	view := v.view
+	if view == nil {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			v.sh.showError(err)
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		v.sh.setStatus(fmt.Sprintf("Writing %s to %s…", plural(view.Len(), "conversation"), path))
+		v.sh.background(func() {
+			err := export.WriteFile(path, func(bw *bufio.Writer) error { return export.WriteFlowsCSV(bw, view.Convs, view.Rows) })
+			if err != nil {
+				v.sh.showError(err)
+				return
+			}
+			v.sh.setStatus(fmt.Sprintf("Wrote %s to %s", plural(view.Len(), "conversation"), path))
+		})
+	}, v.sh.win)
+	d.SetFileName("flows.csv")
+	d.Show()
 }

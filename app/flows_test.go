@@ -19,7 +19,7 @@ func TestFlowsAddressFilter(t *testing.T) {
 	v := u.flows
 	web := netip.MustParsePrefix("10.20.10.0/24")
 	onUI(func() { test.Type(v.search, "10.20.10.0/24") })
-	settle(u)
+	settle(t, u)
 	if v.view.Len() == 0 {
 		t.Fatal("10.20.10.0/24 found nothing")
 	}
@@ -32,7 +32,7 @@ func TestFlowsAddressFilter(t *testing.T) {
 		t.Error("the no-match notice shows over a full table")
 	}
 	onUI(func() { v.search.SetText("10.20.1") }) // 10.20.1.x: none in the demo, though 10.20.10.x are
-	settle(u)
+	settle(t, u)
 	if n := v.view.Len(); n != 0 {
 		t.Errorf("10.20.1 matched %d conversations, e.g. %v → %v", n, v.view.At(0).Src, v.view.At(0).Dst)
 	}
@@ -77,14 +77,14 @@ func TestFlowsSelection(t *testing.T) {
 
 	// A filter that keeps it: still selected, on its new row.
 	onUI(func() { v.search.SetText(selDst.String()) })
-	settle(u)
+	settle(t, u)
 	row := v.table.Selected()
 	if row < 0 || keyOf(v.view.At(row)) != sel {
 		t.Fatalf("a filter that keeps the selected conversation lost it (row %d)", row)
 	}
 	// One that removes it: nothing selected, the details say so.
 	onUI(func() { v.search.SetText("192.0.2.254") })
-	settle(u)
+	settle(t, u)
 	if v.table.Selected() != -1 || v.detail.Text != noFlowSelected || v.evidence.Text != "" {
 		t.Errorf("the filter removed the selected conversation, yet row %d is selected and the details show %q",
 			v.table.Selected(), v.detail.Text)
@@ -105,7 +105,7 @@ func TestHourDrillDown(t *testing.T) {
 		}
 	}
 	onUI(func() { o.tappedHour(hour) })
-	settle(u)
+	settle(t, u)
 	v := u.flows.view
 	if !v.Filter.Timed() || v.Len() == 0 {
 		t.Fatalf("the hour's flows: filter %+v, %d rows", v.Filter, v.Len())

@@ -19,16 +19,14 @@ import (
 // pasted (one per line; a glob such as /var/log/flow.log* and a leading ~
 // are expanded) or added with the file chooser, one after the other.
 type importDialog struct {
-	v     *sourcesView
+	sh    *shell
 	paths *widget.Entry
 	d     *dialog.FormDialog
 }
 
-// chooseFiles opens the import dialog.
-func (v *sourcesView) chooseFiles() { v.newImportDialog().d.Show() }
-
-func (v *sourcesView) newImportDialog() *importDialog {
-	id := &importDialog{v: v, paths: widget.NewMultiLineEntry()}
+// newImportDialog makes the dialog; its Import button calls importFiles.
+func newImportDialog(sh *shell, importFiles func(files []string)) *importDialog {
+	id := &importDialog{sh: sh, paths: widget.NewMultiLineEntry()}
 	id.paths.SetPlaceHolder("one file per line, e.g.\n/var/log/remote/flow.log*\n~/Downloads/dfwpktlogs-esx01.log.gz")
 	id.paths.SetMinRowsVisible(6)
 	id.paths.Validator = func(s string) error {
@@ -46,16 +44,16 @@ func (v *sourcesView) newImportDialog() *importDialog {
 			return
 		}
 		if files, err := expandPaths(id.paths.Text); err == nil {
-			v.importFiles(files)
+			importFiles(files)
 		}
-	}, v.u.win)
+	}, sh.win)
 	id.d.Resize(fyne.NewSize(720, id.d.MinSize().Height))
 	return id
 }
 
 // browse adds a file from the file chooser to the list.
 func (id *importDialog) browse() {
-	id.v.u.chooseFile(nil, func(path string) {
+	id.sh.chooseFile(nil, func(path string) {
 		text := strings.TrimRight(id.paths.Text, "\n")
 		if text != "" {
 			text += "\n"

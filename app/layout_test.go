@@ -134,7 +134,7 @@ func TestNoActionGrowsWindow(t *testing.T) {
 		u.showBusy("Importing "+strings.Repeat("a-very-long-log-file-name-", 12)+".log (1/3) · 1.2 GB of 1.7 GB", 0.5)
 	})
 	onUI(func() { u.flows.search.SetText("10.20.10.0/24 " + strings.Repeat("nothing-matches-this-", 10)) })
-	settle(u)
+	settle(t, u)
 	for _, view := range []string{"overview", "flows", "rules", "check", "sources", "listener", "export"} {
 		onUI(func() { u.SelectView(view) })
 		if got := minWidth(u); got > 1280 {
@@ -157,12 +157,12 @@ func TestCheckColumnsInView(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, w := newTestUI(t, path)
-	settle(u)
+	settle(t, u)
 	checkNow(t, u, "allow", exportNSX(t, u))
 	visible := func(view string, table *dataTable) int {
 		var n int
 		onUI(func() { u.SelectView(view) })
-		settle(u)
+		settle(t, u)
 		onUI(func() { n = visibleCols(table) })
 		return n
 	}
@@ -182,7 +182,7 @@ func TestCheckColumnsInView(t *testing.T) {
 	}
 	// Cleared, the Description takes the width again.
 	onUI(func() { u.check.clear() })
-	settle(u)
+	settle(t, u)
 	if n := visible("rules", u.rules.table); n != rcCheck {
 		t.Errorf("at 1920 without a check the rule table shows %d whole columns, want the deliverable's %d", n, rcCheck)
 	}

@@ -29,7 +29,7 @@ const (
 // listenerView runs the built-in syslog server into the workspace and
 // shows its live figures.
 type listenerView struct {
-	u       *UI
+	sh      *shell
 	content fyne.CanvasObject
 
 	udpOn, tcpOn, tlsOn *widget.Check
@@ -71,8 +71,8 @@ const (
 	prefListenAllow = "listener.allow"
 )
 
-func newListenerView(u *UI) *listenerView {
-	v := &listenerView{u: u}
+func newListenerView(sh *shell) *listenerView {
+	v := &listenerView{sh: sh}
 	port := listen.DefaultPort() // the CLI's rule: 514 when this process may bind it, else 5514
 	v.udpOn = widget.NewCheck("UDP", nil)
 	v.udpOn.SetChecked(true)
@@ -149,7 +149,7 @@ func newListenerView(u *UI) *listenerView {
 
 // restore fills the form with what the last successful start used.
 func (v *listenerView) restore() {
-	p := v.u.app.Preferences()
+	p := v.sh.app.Preferences()
 	if on := p.String(prefListenOn); on != "" {
 		v.udpOn.SetChecked(strings.Contains(on, "udp"))
 		v.tcpOn.SetChecked(strings.Contains(on, "tcp"))
@@ -170,7 +170,7 @@ func (v *listenerView) remembered() map[string]*widget.Entry {
 
 // remember keeps the form for the next run (after a successful start).
 func (v *listenerView) remember() {
-	p := v.u.app.Preferences()
+	p := v.sh.app.Preferences()
 	var on []string
 	for _, x := range []struct {
 		name string
@@ -211,7 +211,7 @@ func (v *listenerView) senderCell(row, col int) string {
 // config reads the form; live.Settings checks it as it checks the CLI's
 // flags. The warnings go to the status line once listening.
 func (v *listenerView) config() (live.Config, []string, error) {
-	p := v.u.Project()
+	p := v.sh.Project()
 	if p == nil {
 		return live.Config{}, nil, errNoWorkspace
 	}
@@ -238,25 +238,25 @@ func (v *listenerView) toggle() {
 	v.mu.Unlock()
 	if running {
 		v.button.Disable()
-		v.u.background(func() {
+		v.sh.background(func() {
 			v.stop()
-			v.u.do(func() { v.button.Enable() })
-			v.u.reload()
+			v.sh.do(func() { v.button.Enable() })
+			v.sh.reload()
 		})
 		return
 	}
 	cfg, warnings, err := v.config()
 	if err != nil {
-		v.u.showErrorNow(err)
+		v.sh.showErrorNow(err)
 		return
 	}
 	v.button.Disable()
-	v.u.background(func() {
+	v.sh.background(func() {
 		err := v.start(cfg, warnings)
-		v.u.do(func() {
+		v.sh.do(func() {
 			v.button.Enable()
 			if err != nil {
-				v.u.showErrorNow(err)
+				v.sh.showErrorNow(err)
 			}
 		})
 	})
@@ -265,7 +265,7 @@ func (v *listenerView) toggle() {
 // start runs a session and its stats ticker, and shows the settings'
 // warnings beside its state; off the UI goroutine.
 func (v *listenerView) start(cfg live.Config, warnings []string) error {
-	sess, err := live.Start(v.u.ctx, cfg)
+	sess, err := live.Start(v.sh.ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -289,14 +289,14 @@ func (v *listenerView) start(cfg live.Config, warnings []string) error {
 	for _, w := range warnings {
 		notes += "\nNote: " + w
 	}
-	v.u.do(func() {
+	v.sh.do(func() {
 		v.state.SetText(state + notes)
 		v.button.SetText("Stop listening")
 		v.button.SetIcon(theme.MediaStopIcon())
-		v.u.status.SetText(state) // replaces an error of an earlier attempt
+		v.sh.status.SetText(state) // replaces an error of an earlier attempt
 		v.remember()
 	})
-	v.u.background(func() {
+	v.sh.background(func() {
 		t := time.NewTicker(statsEvery)
 		defer t.Stop()
 		for {
@@ -304,7 +304,7 @@ func (v *listenerView) start(cfg live.Config, warnings []string) error {
 			select {
 			case <-stop:
 				return
-			case <-v.u.ctx.Done():
+			case <-v.sh.ctx.Done():
 				return
 			case <-t.C:
 			}
@@ -339,7 +339,7 @@ func (v *listenerView) tick(sess *live.Session, state, notes string) {
 		}
 	}
 	alert := archiveAlert(&st)
-	v.u.do(func() {
+	v.sh.do(func() {
 		if alert != "" {
 			v.alert.SetText(alert)
 			v.alert.Show()
@@ -396,7 +396,7 @@ func (v *listenerView) flushed() {
 	}
 	v.mu.Unlock()
 	if due {
-		v.u.reload()
+		v.sh.reload()
 	}
 }
 
@@ -411,10 +411,10 @@ func (v *listenerView) stop() {
 	}
 	close(stop)
 	err := sess.Stop()
-	v.u.do(func() {
+	v.sh.do(func() {
 		v.state.SetText("Stopped.")
 		v.button.SetText("Start listening")
 		v.button.SetIcon(theme.MediaPlayIcon())
 	})
-	v.u.showError(err)
+	v.sh.showError(err)
 }

@@ -72,7 +72,7 @@ func TestListenerFillsWorkspace(t *testing.T) {
 
 	onUI(func() { test.Tap(v.button) }) // stop: final flush
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	if session(v) != nil {
 		t.Fatal("listener still running")
 	}

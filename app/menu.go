@@ -10,8 +10,16 @@ func shortcut(key fyne.KeyName) *desktop.CustomShortcut {
 	return &desktop.CustomShortcut{KeyName: key, Modifier: fyne.KeyModifierShortcutDefault}
 }
 
-// menu builds the main menu; items with a shortcut show it.
-func (u *UI) menu() *fyne.MainMenu {
+// menuActions are what the main menu's items do (New wires them).
+type menuActions struct {
+	importLogs, openWorkspace, newWorkspace, importInventory, editMonitored func()
+	export, filter, shortcuts, about                                        func()
+	chooseTheme                                                             func(name string)
+}
+
+// newMainMenu builds the main menu; items with a shortcut show it. It
+// returns the View menu's theme choices too, by name (markTheme).
+func newMainMenu(a menuActions) (*fyne.MainMenu, map[string]*fyne.MenuItem) {
 	item := func(label string, key fyne.KeyName, fn func()) *fyne.MenuItem {
 		it := fyne.NewMenuItem(label, fn)
 		if key != "" {
@@ -20,62 +28,50 @@ func (u *UI) menu() *fyne.MainMenu {
 		return it
 	}
 	file := fyne.NewMenu("File",
-		item("Import logs…", fyne.KeyO, u.sources.chooseFiles),
-		item("Open workspace…", "", u.chooseWorkspace),
-		item("New workspace…", "", u.newWorkspace),
+		item("Import logs…", fyne.KeyO, a.importLogs),
+		item("Open workspace…", "", a.openWorkspace),
+		item("New workspace…", "", a.newWorkspace),
 		fyne.NewMenuItemSeparator(),
-		item("Import VM inventory…", "", u.chooseInventory),
-		item("Monitored addresses…", "", u.editMonitored),
+		item("Import VM inventory…", "", a.importInventory),
+		item("Monitored addresses…", "", a.editMonitored),
 		fyne.NewMenuItemSeparator(),
-		item("Export…", fyne.KeyE, u.showExport),
+		item("Export…", fyne.KeyE, a.export),
 	)
-	u.themeItems = map[string]*fyne.MenuItem{
-		"system": item("Theme: follow the system", "", func() { u.setTheme("system") }),
-		"light":  item("Theme: light", "", func() { u.setTheme("light") }),
-		"dark":   item("Theme: dark", "", func() { u.setTheme("dark") }),
+	themes := map[string]*fyne.MenuItem{
+		"system": item("Theme: follow the system", "", func() { a.chooseTheme("system") }),
+		"light":  item("Theme: light", "", func() { a.chooseTheme("light") }),
+		"dark":   item("Theme: dark", "", func() { a.chooseTheme("dark") }),
 	}
 	view := fyne.NewMenu("View",
-		item("Filter the flows", fyne.KeyF, u.focusFilter),
+		item("Filter the flows", fyne.KeyF, a.filter),
 		fyne.NewMenuItemSeparator(),
-		u.themeItems["system"], u.themeItems["light"], u.themeItems["dark"],
+		themes["system"], themes["light"], themes["dark"],
 	)
-	u.markTheme()
 	help := fyne.NewMenu("Help",
-		item("Keyboard shortcuts", "", u.showShortcuts),
-		item("About FlowSleuth", "", u.showAbout),
+		item("Keyboard shortcuts", "", a.shortcuts),
+		item("About FlowSleuth", "", a.about),
 	)
-	return fyne.NewMainMenu(file, view, help)
+	return fyne.NewMainMenu(file, view, help), themes
 }
 
-// markTheme ticks the theme in use in the View menu.
-func (u *UI) markTheme() {
-	cur := u.opts.Theme
-	if cur == "" {
-		cur = u.app.Preferences().StringWithFallback(prefTheme, "system")
-	}
-	if _, ok := u.themeItems[cur]; !ok {
+// markTheme ticks the theme cur ("" or unknown: "system") among the View
+// menu's items and refreshes win's menu.
+func markTheme(items map[string]*fyne.MenuItem, cur string, win fyne.Window) {
+	if _, ok := items[cur]; !ok {
 		cur = "system"
 	}
-	for name, it := range u.themeItems {
+	for name, it := range items {
 		it.Checked = name == cur
 	}
-	if m := u.win.MainMenu(); m != nil {
+	if m := win.MainMenu(); m != nil {
 		m.Refresh()
 	}
 }
 
-func (u *UI) showExport() { u.selectTab("Export") }
-
-func (u *UI) focusFilter() {
-	u.selectTab("Flows")
-	u.win.Canvas().Focus(u.flows.search)
-}
-
-// shortcuts registers Ctrl+O (import), Ctrl+E (export), Ctrl+F (filter):
-// the menu shows them, the window's canvas runs them.
-func (u *UI) shortcuts() {
-	c := u.win.Canvas()
-	for key, fn := range map[fyne.KeyName]func(){fyne.KeyO: u.sources.chooseFiles, fyne.KeyE: u.showExport, fyne.KeyF: u.focusFilter} {
+// addShortcuts registers Ctrl+key for each of keys (the menu shows them,
+// the window's canvas runs them).
+func addShortcuts(c fyne.Canvas, keys map[fyne.KeyName]func()) {
+	for key, fn := range keys {
 		c.AddShortcut(shortcut(key), func(fyne.Shortcut) { fn() })
 	}
 }

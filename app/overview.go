@@ -28,7 +28,7 @@ var overviewDirs = []ingest.Direction{ingest.DirInbound, ingest.DirOutbound, ing
 // top services and peers of a tag, sessions per hour, new conversations per
 // day, suspect traffic. Clicking a bar, slice or card filters the flows.
 type overviewView struct {
-	u       *UI
+	sh      *shell
 	content fyne.CanvasObject
 
 	cards    *fyne.Container
@@ -58,8 +58,8 @@ type overviewView struct {
 	settling            bool               // while show sets the tag select
 }
 
-func newOverviewView(u *UI) *overviewView {
-	v := &overviewView{u: u}
+func newOverviewView(sh *shell) *overviewView {
+	v := &overviewView{sh: sh}
 	v.cards = container.NewGridWithColumns(5)
 	v.tags = chart.NewStackedBars()
 	v.tags.Unit = "sessions"
@@ -94,7 +94,7 @@ func newOverviewView(u *UI) *overviewView {
 	v.svcTitle.Truncation = fyne.TextTruncateEllipsis
 	v.peerTitl.Truncation = fyne.TextTruncateEllipsis
 	v.suspect = widget.NewButton("", func() { v.filter(FlowFilter{Suspect: true}) })
-	v.ready = newReadinessLine(u)
+	v.ready = newReadinessLine(sh)
 
 	tagsPanel := panel("Sessions per tag and direction — click a bar to see its flows", v.tags)
 	donuts := container.NewGridWithColumns(2,
@@ -348,8 +348,7 @@ func countSeries(cs []summary.Count) ([]string, []float64) {
 
 // filter shows the flows f selects.
 func (v *overviewView) filter(f FlowFilter) {
-	v.u.flows.setFilter(f)
-	v.u.selectTab("Flows")
+	v.sh.showFlows(f)
 }
 
 func (v *overviewView) tappedTag(cat, series int) {

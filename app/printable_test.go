@@ -53,14 +53,14 @@ func TestLogTextEscapedInTheApp(t *testing.T) {
 	u, w := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
 	onUI(func() { u.sources.importFiles([]string{log}) })
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	rule := u.Project().Snapshot().Rules.Rules[0].ID
 	onUI(func() {
 		u.rules.run(func(ctx context.Context, p *Project) (*Snapshot, error) {
 			return p.Edit(ctx, rules.Edit{Op: rules.EditRename, Rule: rule, Arg: "web\x1b[2J\u202eallow"})
 		})
 	})
-	settle(u)
+	settle(t, u)
 	checkNow(t, u, "allow", exportNSX(t, u))
 
 	var shown []string
@@ -88,7 +88,7 @@ func TestLogTextEscapedInTheApp(t *testing.T) {
 		u.overview.tagSel.SetSelected(tagOption(evilTag))
 		u.flows.tagSel.SetSelected(tagOption(evilTag))
 	})
-	settle(u)
+	settle(t, u)
 	if u.overview.tag != evilTag || u.flows.filter.Tag != evilTag || u.flows.view.Len() == 0 {
 		t.Fatalf("the escaped option chose tag %q (overview) and %q (flows: %d rows)", u.overview.tag,
 			u.flows.filter.Tag, u.flows.view.Len())
@@ -100,14 +100,14 @@ func TestLogTextEscapedInTheApp(t *testing.T) {
 		u.export.targets[1].check.SetChecked(true)
 		u.export.which.SetSelected(u.export.which.Options[0])
 	})
-	settle(u)
+	settle(t, u)
 	for _, tab := range []string{"Overview", "Flows", "Rules", "Check", "Export", "Sources"} {
-		onUI(func() { u.selectTab(tab) })
-		settle(u)
+		onUI(func() { u.selectTab(tab, false) })
+		settle(t, u)
 		onUI(func() { look(tab, w.Content()) })
 	}
 	onUI(func() {
-		u.export.showFinished(dir, export.Result{Written: []string{filepath.Join(dir, "nsx-"+evilTag+".json")},
+		showExportDone(u.shell, dir, export.Result{Written: []string{filepath.Join(dir, "nsx-"+evilTag+".json")},
 			Losses:      export.Losses{{Format: "NSX", Losses: []export.Loss{{RuleName: "rule of " + evilTag, Reason: "no service"}}}},
 			NSXExternal: []string{"/infra/domains/default/groups/" + evilTag}})
 		look("the export-finished dialog", w.Canvas().Overlays().Top())

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -10,20 +11,6 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 )
-
-// LatencyReport is how long functions queued for the UI goroutine waited
-// to run: the event loop's latency, which is what a user feels as lag.
-type LatencyReport struct {
-	Samples       int
-	P50, P99, Max time.Duration
-	Elapsed       time.Duration // the import's duration (or the idle period)
-	Err           error         // the import's error
-}
-
-func (r LatencyReport) String() string {
-	return fmt.Sprintf("%d samples over %s: p50 %s, p99 %s, max %s", r.Samples, r.Elapsed.Round(time.Millisecond),
-		r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond), r.Max.Round(10*time.Microsecond))
-}
 
 // probeEvery is the latency sampling period; probeWarmup is left to the
 // window's first frames (software GL under Xvfb takes a while) first.
@@ -46,9 +33,15 @@ func (u *UI) ProbeLatency(files []string, idle time.Duration, report func(Latenc
 		u.sources.onDone = func(_ []workspace.FileResult, err error) { done <- err }
 		u.do(func() { u.sources.importFiles(files) })
 	} else {
-		go func() { time.Sleep(idle); done <- nil }()
+		u.own(func() {
+			select {
+			case <-time.After(idle):
+				done <- nil
+			case <-u.ctx.Done():
+			}
+		})
 	}
-	go func() {
+	u.own(func() {
 		var lat []time.Duration
 		ran := make(chan time.Duration, 1)
 		t := time.NewTicker(probeEvery)
@@ -59,6 +52,8 @@ func (u *UI) ProbeLatency(files []string, idle time.Duration, report func(Latenc
 				report(latencyReport(lat, time.Since(start), err))
 				return
 			case <-t.C:
+			case <-u.ctx.Done(): // the window closed
+				return
 			}
 			queued := time.Now()
 			fyne.Do(func() { ran <- time.Since(queued) })
@@ -69,9 +64,11 @@ func (u *UI) ProbeLatency(files []string, idle time.Duration, report func(Latenc
 				lat = append(lat, time.Since(queued))
 				report(latencyReport(lat, time.Since(start), err))
 				return
+			case <-u.ctx.Done():
+				return
 			}
 		}
-	}()
+	})
 }
 
 func latencyReport(lat []time.Duration, elapsed time.Duration, err error) LatencyReport {
@@ -86,72 +83,82 @@ func latencyReport(lat []time.Duration, elapsed time.Duration, err error) Latenc
 	return r
 }
 
-// OpenReport is how long opening a workspace took as a user sees it, and
-// how long the Flows view took to sort and filter its conversations.
-type OpenReport struct {
-	Conversations int
-	Overview      time.Duration // from Start to the Overview showing the conversations
-	Flows         time.Duration // to the Flows view showing them
-	Rules         time.Duration // to the rules shown (synthesised after the Overview)
-	Steps         []OpenStep    // sorts and filters in the Flows view
-}
-
-// OpenStep is one sort or filter: from the request to the table showing
-// its result.
-type OpenStep struct {
-	What string
-	Took time.Duration
-	Rows int
-}
-
-func (r OpenReport) String() string {
-	s := fmt.Sprintf("%d conversations: overview %s, flows %s, rules %s", r.Conversations,
-		r.Overview.Round(time.Millisecond), r.Flows.Round(time.Millisecond), r.Rules.Round(time.Millisecond))
-	for _, st := range r.Steps {
-		s += fmt.Sprintf("; %s %s (%d rows)", st.What, st.Took.Round(time.Millisecond), st.Rows)
-	}
-	return s
-}
-
 // ProbeOpen times the opening of the workspace Start opens (call it
 // before Start), then sorts and filters in the Flows view as a user would,
 // each timed from the request to the table showing its result, and calls
-// report from a background goroutine.
+// report from a goroutine the UI owns (nothing when the window closes
+// first).
 func (u *UI) ProbeOpen(report func(OpenReport)) {
-	type shown struct {
-		s     *Snapshot
-		rules bool
-		at    time.Duration
-	}
-	shows := make(chan shown, 16)
+	shows := make(chan probeShown, 16)
 	views := make(chan *FlowView, 16)
-	u.onShown = func(s *Snapshot, rules bool) { shows <- shown{s, rules, time.Since(u.started)} }
+	u.onShown = func(s *Snapshot, rules bool) { shows <- probeShown{s, rules, time.Since(u.started)} }
 	u.flows.onView = func(v *FlowView) { views <- v }
-	go func() {
+	u.own(func() {
 		var r OpenReport
-		for r.Rules == 0 {
-			sh := <-shows
-			if r.Overview == 0 && sh.s.Convs.Len() > 0 {
-				r.Overview, r.Conversations = sh.at, sh.s.Convs.Len()
-			}
-			if sh.rules && r.Overview != 0 {
-				r.Rules = sh.at
-			}
+		if !u.awaitOpen(&r, shows, views) {
+			return
 		}
-		for v := range views { // the first view of the loaded conversations
-			if v.Convs.Len() == r.Conversations {
-				r.Flows = time.Since(u.started)
-				break
-			}
+		steps, ok := u.flowSteps()
+		if !ok {
+			return
 		}
-		for _, st := range u.flowSteps() {
+		for _, st := range steps {
 			start := time.Now()
 			u.do(st.do)
-			v := <-views
+			v, ok := await(u.ctx, views)
+			if !ok {
+				return
+			}
 			r.Steps = append(r.Steps, OpenStep{What: st.what, Took: time.Since(start), Rows: v.Len()})
 		}
 		report(r)
-	}()
+	})
+}
+
+// probeShown is a snapshot every view showed (UI.onShown), at a time since Start.
+type probeShown struct {
+	s     *Snapshot
+	rules bool
+	at    time.Duration
+}
+
+// awaitOpen fills r from the snapshots shown and the Flows view's views
+// until the rules and the loaded conversations' first view are shown;
+// false when the window closes first.
+func (u *UI) awaitOpen(r *OpenReport, shows <-chan probeShown, views <-chan *FlowView) bool {
+	for r.Rules == 0 {
+		sh, ok := await(u.ctx, shows)
+		if !ok {
+			return false
+		}
+		if r.Overview == 0 && sh.s.Convs.Len() > 0 {
+			r.Overview, r.Conversations = sh.at, sh.s.Convs.Len()
+		}
+		if sh.rules && r.Overview != 0 {
+			r.Rules = sh.at
+		}
+	}
+	for { // the first view of the loaded conversations
+		v, ok := await(u.ctx, views)
+		if !ok {
+			return false
+		}
+		if v.Convs.Len() == r.Conversations {
+			r.Flows = time.Since(u.started)
+			return true
+		}
+	}
+}
+
+// await receives from c; false when ctx ends first.
+func await[T any](ctx context.Context, c <-chan T) (T, bool) {
+	select {
+	case v := <-c:
+		return v, true
+	case <-ctx.Done():
+		var zero T
+		return zero, false
+	}
 }
 
 // flowStep is a sort or a filter a user makes in the Flows view.
@@ -162,8 +169,8 @@ type flowStep struct {
 
 // flowSteps are the probe's sorts and filters: on three columns, by the
 // first two octets of the first row's source, by the name of its first tag,
-// and back to everything.
-func (u *UI) flowSteps() []flowStep {
+// and back to everything; false when the window closes first.
+func (u *UI) flowSteps() ([]flowStep, bool) {
 	v := u.flows
 	sort := func(col int, desc bool) func() {
 		return func() { v.sortCol, v.desc = col, desc; v.refresh() }
@@ -173,10 +180,12 @@ func (u *UI) flowSteps() []flowStep {
 	}
 	steps := []flowStep{{"sort by sessions", sort(ColSessions, true)}, {"sort by source", sort(ColSource, false)},
 		{"sort by first seen", sort(ColFirst, false)}}
-	var t *analysis.Table
-	done := make(chan struct{})
-	u.do(func() { t = v.snap.Convs; close(done) })
-	<-done
+	tables := make(chan *analysis.Table, 1)
+	u.do(func() { tables <- v.snap.Convs })
+	t, ok := await(u.ctx, tables)
+	if !ok {
+		return nil, false
+	}
 	if t.Len() > 0 {
 		if a := t.Src(0); a.Is4() {
 			b := a.As4()
@@ -186,5 +195,5 @@ func (u *UI) flowSteps() []flowStep {
 			steps = append(steps, flowStep{"filter " + tags[0].Name, filter(tags[0].Name)})
 		}
 	}
-	return append(steps, flowStep{"clear the filter", filter("")}, flowStep{"unsorted", sort(-1, false)})
+	return append(steps, flowStep{"clear the filter", filter("")}, flowStep{"unsorted", sort(-1, false)}), true
 }

@@ -6,11 +6,23 @@
 // in Project, off the UI goroutine; widgets are only touched through
 // fyne.Do. The package never parses a log line: imports, the listener,
 // synthesis and exports go through ingest, analysis and export.
+//
+// The files are layered: each uses only files below it. At the bottom, the
+// data (Project, Snapshot, the flow queries) and widgets that know no view
+// (dataTable, the chart); above them the shell (shell.go), which is all a
+// view gets of the window: the open project, the status line, the
+// background runner, error dialogs, and callbacks to show a snapshot in
+// every view or the Flows view filtered. Each view is one file and one
+// struct built on the shell; the Check view sits below Flows, Rules and
+// Export, which read its verdicts. UI (ui.go) is on top: it alone knows
+// every view and wires what one does to another. TestNoBackAndForthBetweenFiles
+// (the module's filepairs_test.go) keeps it so.
 package app
 
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"sync"
 
@@ -231,4 +243,64 @@ func (p *Project) Import(ctx context.Context, files []string, progress func(anal
 		err = rerr
 	}
 	return out, err
+}
+
+// ConversationSource is where the views take conversations from instead of
+// the workspace: a ClickHouse store shared by collectors, which computes
+// the conversation table itself. Package main opens it (Options.OpenStore),
+// so the app needs no database driver. The workspace stays open: its
+// inventory names the endpoints, its monitored set and rule edits apply,
+// imports still go to it.
+type ConversationSource interface {
+	// Conversations returns the conversations, with directions relative
+	// to monitored when it is not empty.
+	Conversations(ctx context.Context, monitored []netip.Prefix) ([]analysis.Conversation, error)
+	// String names the source for people (an address without password).
+	String() string
+	Close() error
+}
+
+// ErrNoStores is returned when the app was started without a way to open
+// stores (Options.OpenStore).
+var ErrNoStores error = message.New("Stores not available", "This build of FlowSleuth cannot open ClickHouse stores.",
+	"Use the flowsleuth command built with store support, or read the workspace.")
+
+// SetSource makes the project read its conversations from src (nil: from
+// the workspace again), closing the previous source; call Reload then.
+func (p *Project) SetSource(src ConversationSource) {
+	p.mu.Lock()
+	old := p.source
+	p.source = src
+	p.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// Source returns the project's conversation source, nil for the workspace.
+func (p *Project) Source() ConversationSource {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.source
+}
+
+// conversations reads the conversations from the source, else from the
+// workspace.
+func (p *Project) conversations(ctx context.Context) (*analysis.Table, error) {
+	src := p.Source()
+	if src == nil {
+		return p.ws.Table(ctx, workspace.Query{})
+	}
+	mon, err := p.ws.Monitored(ctx)
+	if err != nil {
+		return nil, err
+	}
+	convs, err := src.Conversations(ctx, mon)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	if err := p.ws.Label(ctx, convs); err != nil {
+		return nil, err
+	}
+	return analysis.NewTable(convs), nil
 }

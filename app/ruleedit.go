@@ -2,143 +2,21 @@ package app
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/widget"
-
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/ingest"
-	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
 // dialogWidth is how wide the rule dialogs are: room for a long name or
 // description in the entry.
 const dialogWidth = 640
-
-// edit records an edit of the selected rule.
-func (v *rulesView) edit(op rules.EditOp, arg string) {
-	if v.selected < 0 && op != rules.EditExclude {
-		dialog.ShowInformation("No rule selected", "Select a rule in the table first.", v.u.win)
-		return
-	}
-	e := rules.Edit{Op: op, Arg: arg}
-	if op != rules.EditExclude {
-		e.Rule = v.snap.Rules.Rules[v.selected].ID
-	}
-	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Edit(ctx, e) })
-}
-
-// formDialog shows a one-field form, wide enough for its entry, that Enter
-// in the entry submits (when valid).
-func (v *rulesView) formDialog(title, confirm, label string, field fyne.CanvasObject, entry *widget.Entry, done func()) *dialog.FormDialog {
-	d := dialog.NewForm(title, confirm, "Cancel", []*widget.FormItem{widget.NewFormItem(label, field)}, func(ok bool) {
-		if ok {
-			done()
-		}
-	}, v.u.win)
-	if entry != nil {
-		entry.OnSubmitted = func(string) { d.Submit() }
-	}
-	d.Resize(fyne.NewSize(dialogWidth, d.MinSize().Height))
-	d.Show()
-	if entry != nil {
-		v.u.win.Canvas().Focus(entry)
-	}
-	return d
-}
-
-// askText asks for a name or description of the selected rule; it returns
-// the dialog and its entry (nil when no rule is selected).
-func (v *rulesView) askText(title, label string, op rules.EditOp) (*dialog.FormDialog, *widget.Entry) {
-	if v.selected < 0 {
-		v.edit(op, "") // explains
-		return nil, nil
-	}
-	r := &v.snap.Rules.Rules[v.selected]
-	entry := widget.NewEntry()
-	entry.SetText(r.Name)
-	if op == rules.EditDescribe {
-		entry.SetText(r.Description)
-	}
-	entry.Validator = func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return fmt.Errorf("say something")
-		}
-		return nil
-	}
-	d := v.formDialog(title, "Save", label, entry, entry, func() { v.edit(op, strings.TrimSpace(entry.Text)) })
-	return d, entry
-}
-
-// askDelete asks before deleting the selected rule; the Edits tab can undo
-// it too.
-func (v *rulesView) askDelete() {
-	if v.selected < 0 {
-		v.edit(rules.EditDelete, "") // explains
-		return
-	}
-	r := &v.snap.Rules.Rules[v.selected]
-	msg := fmt.Sprintf("Delete the rule %s?\nIts %s go to the Review list. Undo it in the Edits tab.",
-		ruleLabel(r), plural(r.Evidence.Conversations, "conversation"))
-	d := dialog.NewConfirm("Delete rule", printable.Text(msg), func(ok bool) {
-		if ok {
-			v.edit(rules.EditDelete, "")
-		}
-	}, v.u.win)
-	d.SetConfirmText("Delete")
-	d.SetDismissText("Cancel")
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
-}
-
-// askMerge asks which rule to fold into the selected one.
-func (v *rulesView) askMerge() {
-	if v.selected < 0 {
-		v.edit(rules.EditMerge, "")
-		return
-	}
-	r := &v.snap.Rules.Rules[v.selected]
-	var names, ids []string
-	for _, o := range v.snap.Rules.Rules {
-		if o.ID != r.ID && o.Service.Proto == r.Service.Proto {
-			names = append(names, printable.Field(o.Name+" — "+o.Service.Label()))
-			ids = append(ids, o.ID)
-		}
-	}
-	if len(names) == 0 {
-		dialog.ShowInformation("Merge", "No other rule has the same protocol.", v.u.win)
-		return
-	}
-	sel := widget.NewSelect(names, nil)
-	v.formDialog("Merge into "+printable.Field(r.Name), "Merge", "Rule", sel, nil, func() {
-		if sel.SelectedIndex() >= 0 {
-			v.edit(rules.EditMerge, ids[sel.SelectedIndex()])
-		}
-	})
-}
-
-// askExclude asks for a peer to keep out of every rule.
-func (v *rulesView) askExclude() (*dialog.FormDialog, *widget.Entry) {
-	entry := widget.NewEntry()
-	entry.SetPlaceHolder("10.1.2.3 or 10.1.2.0/24")
-	entry.Validator = func(s string) error {
-		_, err := analysis.ParsePeer(strings.TrimSpace(s))
-		return err
-	}
-	d := v.formDialog("Exclude a peer from every rule", "Exclude", "Address or CIDR", entry, entry, func() {
-		v.edit(rules.EditExclude, strings.TrimSpace(entry.Text))
-	})
-	return d, entry
-}
 
 // ruleLabel names a rule by what it admits: "SGTSWEB → 10.10.0.10 DNS (53/udp)".
 func ruleLabel(r *rules.Rule) string {
@@ -199,7 +77,7 @@ func deletedRule(id string, rs *rules.Set) string {
 	if first == nil {
 		return "rule " + id
 	}
-	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, first.DPort))
+	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, services.Port(first.Proto, first.DPort)))
 	if n > 1 {
 		what += fmt.Sprintf(" and %s more %s", thousands(n-1), nounFor(uint64(n-1), "conversation"))
 	}

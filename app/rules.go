@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,7 +28,8 @@ import (
 // their trade-off, the rules, the review list, the edits, and the evidence
 // of the selected rule.
 type rulesView struct {
-	u       *UI
+	sh      *shell
+	check   *checkView // its verdicts, when a policy is checked
 	content fyne.CanvasObject
 
 	collapseMin *knob
@@ -52,17 +53,14 @@ type rulesView struct {
 	selectedID string        // its ID: the selection survives edits and knob changes
 	groups     []reviewGroup // the review list, one row per source, destination and reason
 	settling   bool          // while show sets the knobs
-	debounce   *time.Timer
-
-	pendingMu sync.Mutex
-	pending   rules.Knobs // the knobs the debounce timer applies
+	debounce   debounce      // the knobs'
 	// onRules is called after a re-synthesis is shown, for tests.
 	onRules func(*Snapshot)
 }
 
 // Rule table columns: the deliverable's first, with exactly its headers
 // (the XLSX Rules sheet's), then what a checked policy does to each rule's
-// traffic (check_rules.go; empty without a check), then the rest.
+// traffic (checkView.ruleVerdict; empty without a check), then the rest.
 const (
 	rcSource = iota
 	rcDestination
@@ -110,8 +108,8 @@ func (k *knob) set(v int) {
 
 func (k *knob) get() int { return int(k.slider.Value) }
 
-func newRulesView(u *UI) *rulesView {
-	v := &rulesView{u: u, selected: -1}
+func newRulesView(sh *shell, check *checkView) *rulesView {
+	v := &rulesView{sh: sh, check: check, selected: -1, debounce: debounce{sh: sh}}
 	changed := func() { v.knobsChanged() }
 	v.collapseMin = newKnob("Collapse peers", "into their /24 when at least this many hosts of it were seen", 1, 64, changed)
 	v.coverage = newKnob("…covering at least (%)", "of the hosts using the same service there", 1, 100, changed)
@@ -258,7 +256,7 @@ func (v *rulesView) reselect() {
 
 func (v *rulesView) ruleCell(row, col int) string {
 	if col == colRuleCheck {
-		return v.u.check.ruleVerdict(v.snap, &v.snap.Rules.Rules[v.order[row]])
+		return v.check.ruleVerdict(v.snap, &v.snap.Rules.Rules[v.order[row]])
 	}
 	return ruleText(&v.snap.Rules.Rules[v.order[row]], col)
 }
@@ -291,7 +289,7 @@ func (v *rulesView) sortRules(col int, desc bool) {
 	slices.SortStableFunc(v.order, func(a, b int) int {
 		var c int
 		if col == rcCheck { // the check's words: what it blocks (⚠…) after what it allows
-			c = strings.Compare(v.u.check.ruleVerdict(v.snap, &rules[a]), v.u.check.ruleVerdict(v.snap, &rules[b]))
+			c = strings.Compare(v.check.ruleVerdict(v.snap, &rules[a]), v.check.ruleVerdict(v.snap, &rules[b]))
 		} else {
 			c = compareRules(&rules[a], &rules[b], col)
 		}
@@ -366,7 +364,7 @@ func (v *rulesView) selectRule(i int) {
 	fmt.Fprintf(&b, "Evidence: %s, %s, %s, %s\n", plural(e.Conversations, "conversation"),
 		plural64(e.Sessions, "session"), plural64(e.Packets, "packet"), export.HumanBytes(e.Bytes))
 	fmt.Fprintf(&b, "Seen %s → %s, reported by %s\n", when(e.First), when(e.Last), strings.Join(e.Hosts, ", "))
-	if t := v.u.check.ruleVerdict(v.snap, r); t != "" { // check_rules.go
+	if t := v.check.ruleVerdict(v.snap, r); t != "" {
 		fmt.Fprintf(&b, "Checked policy: %s\n", t)
 	}
 	b.WriteString("\n")
@@ -392,21 +390,12 @@ func (v *rulesView) knobsChanged() {
 	k.CollapseMin, k.AnyPeers, k.ScanPorts = v.collapseMin.get(), v.anyPeers.get(), v.scanPorts.get()
 	k.CollapseCoverage = float64(v.coverage.get())
 	k.IncludeSuspect = v.suspect.Checked
-	if v.debounce != nil {
-		v.debounce.Stop()
-	}
 	v.summary.SetText("Synthesising…")
-	v.pendingMu.Lock()
-	v.pending = k
-	v.pendingMu.Unlock()
-	v.debounce = time.AfterFunc(250*time.Millisecond, func() {
-		v.pendingMu.Lock()
-		k := v.pending
-		v.pendingMu.Unlock()
+	v.debounce.arm(250*time.Millisecond, func() {
 		v.run(func(ctx context.Context, p *Project) (*Snapshot, error) {
 			s, err := p.SetKnobs(ctx, k)
 			if err == nil {
-				saveKnobs(v.u.app.Preferences(), p.Path(), k) // the workspace opens with them next time
+				saveKnobs(v.sh.app.Preferences(), p.Path(), k) // the workspace opens with them next time
 			}
 			return s, err
 		})
@@ -415,16 +404,16 @@ func (v *rulesView) knobsChanged() {
 
 // run does project work in the background and shows the new rules.
 func (v *rulesView) run(fn func(context.Context, *Project) (*Snapshot, error)) {
-	p := v.u.Project()
+	p := v.sh.Project()
 	if p == nil {
 		return
 	}
-	v.u.background(func() {
-		s, err := fn(v.u.ctx, p)
+	v.sh.background(func() {
+		s, err := fn(v.sh.ctx, p)
 		if s != nil {
-			v.u.do(func() { v.u.showRules(s) })
+			v.sh.do(func() { v.sh.showNewRules(s) })
 		}
-		v.u.showError(err)
+		v.sh.showError(err)
 	})
 }
 
@@ -459,11 +448,144 @@ func (v *rulesView) focusChanged() {
 	}
 	focus, err := analysis.ParseFocus(v.focus.Text, func(name string) []netip.Addr { return vms[strings.ToLower(name)] })
 	if err != nil {
-		v.u.showErrorNow(err)
+		v.sh.showErrorNow(err)
 		return
 	}
 	k := v.snap.Knobs
 	k.Focus = focus
 	v.summary.SetText("Synthesising…")
 	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.SetKnobs(ctx, k) })
+}
+
+// colRuleCheck is the Rules table's column of the check, right after the
+// deliverable's five (rules.go).
+const colRuleCheck = rcCheck
+
+// checkChanged follows a new check (or its removal): with a check, the
+// Checked policy column stays in view beside the Description where the
+// width allows it (1920 px; at 1280 the Description keeps the width, and
+// the column is the first reached by scrolling).
+func (v *rulesView) checkChanged(checked bool) {
+	keep := 0
+	if checked {
+		keep = 1
+	}
+	v.table.keepAfterFlex(keep)
+	v.table.Refresh()
+}
+
+// edit records an edit of the selected rule.
+func (v *rulesView) edit(op rules.EditOp, arg string) {
+	if v.selected < 0 && op != rules.EditExclude {
+		dialog.ShowInformation("No rule selected", "Select a rule in the table first.", v.sh.win)
+		return
+	}
+	e := rules.Edit{Op: op, Arg: arg}
+	if op != rules.EditExclude {
+		e.Rule = v.snap.Rules.Rules[v.selected].ID
+	}
+	v.run(func(ctx context.Context, p *Project) (*Snapshot, error) { return p.Edit(ctx, e) })
+}
+
+// formDialog shows a one-field form, wide enough for its entry, that Enter
+// in the entry submits (when valid).
+func (v *rulesView) formDialog(title, confirm, label string, field fyne.CanvasObject, entry *widget.Entry, done func()) *dialog.FormDialog {
+	d := dialog.NewForm(title, confirm, "Cancel", []*widget.FormItem{widget.NewFormItem(label, field)}, func(ok bool) {
+		if ok {
+			done()
+		}
+	}, v.sh.win)
+	if entry != nil {
+		entry.OnSubmitted = func(string) { d.Submit() }
+	}
+	d.Resize(fyne.NewSize(dialogWidth, d.MinSize().Height))
+	d.Show()
+	if entry != nil {
+		v.sh.win.Canvas().Focus(entry)
+	}
+	return d
+}
+
+// askText asks for a name or description of the selected rule; it returns
+// the dialog and its entry (nil when no rule is selected).
+func (v *rulesView) askText(title, label string, op rules.EditOp) (*dialog.FormDialog, *widget.Entry) {
+	if v.selected < 0 {
+		v.edit(op, "") // explains
+		return nil, nil
+	}
+	r := &v.snap.Rules.Rules[v.selected]
+	entry := widget.NewEntry()
+	entry.SetText(r.Name)
+	if op == rules.EditDescribe {
+		entry.SetText(r.Description)
+	}
+	entry.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return fmt.Errorf("say something")
+		}
+		return nil
+	}
+	d := v.formDialog(title, "Save", label, entry, entry, func() { v.edit(op, strings.TrimSpace(entry.Text)) })
+	return d, entry
+}
+
+// askDelete asks before deleting the selected rule; the Edits tab can undo
+// it too.
+func (v *rulesView) askDelete() {
+	if v.selected < 0 {
+		v.edit(rules.EditDelete, "") // explains
+		return
+	}
+	r := &v.snap.Rules.Rules[v.selected]
+	msg := fmt.Sprintf("Delete the rule %s?\nIts %s go to the Review list. Undo it in the Edits tab.",
+		ruleLabel(r), plural(r.Evidence.Conversations, "conversation"))
+	d := dialog.NewConfirm("Delete rule", printable.Text(msg), func(ok bool) {
+		if ok {
+			v.edit(rules.EditDelete, "")
+		}
+	}, v.sh.win)
+	d.SetConfirmText("Delete")
+	d.SetDismissText("Cancel")
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+}
+
+// askMerge asks which rule to fold into the selected one.
+func (v *rulesView) askMerge() {
+	if v.selected < 0 {
+		v.edit(rules.EditMerge, "")
+		return
+	}
+	r := &v.snap.Rules.Rules[v.selected]
+	var names, ids []string
+	for _, o := range v.snap.Rules.Rules {
+		if o.ID != r.ID && o.Service.Proto == r.Service.Proto {
+			names = append(names, printable.Field(o.Name+" — "+o.Service.Label()))
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(names) == 0 {
+		dialog.ShowInformation("Merge", "No other rule has the same protocol.", v.sh.win)
+		return
+	}
+	sel := widget.NewSelect(names, nil)
+	v.formDialog("Merge into "+printable.Field(r.Name), "Merge", "Rule", sel, nil, func() {
+		if sel.SelectedIndex() >= 0 {
+			v.edit(rules.EditMerge, ids[sel.SelectedIndex()])
+		}
+	})
+}
+
+// askExclude asks for a peer to keep out of every rule.
+func (v *rulesView) askExclude() (*dialog.FormDialog, *widget.Entry) {
+	entry := widget.NewEntry()
+	entry.SetPlaceHolder("10.1.2.3 or 10.1.2.0/24")
+	entry.Validator = func(s string) error {
+		_, err := analysis.ParsePeer(strings.TrimSpace(s))
+		return err
+	}
+	d := v.formDialog("Exclude a peer from every rule", "Exclude", "Address or CIDR", entry, entry, func() {
+		v.edit(rules.EditExclude, strings.TrimSpace(entry.Text))
+	})
+	return d, entry
 }

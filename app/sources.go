@@ -23,7 +23,7 @@ import (
 // sourcesView imports files and lists the workspace's sources with their
 // line counts and malformed lines.
 type sourcesView struct {
-	u       *UI
+	sh      *shell
 	content fyne.CanvasObject
 
 	table     *dataTable
@@ -46,10 +46,12 @@ type sourcesView struct {
 
 var sourceHeaders = []string{"File", "Size", "Lines", "Events", "Skipped", "Unsupported", "Malformed", "Last imported"}
 
-func newSourcesView(u *UI) *sourcesView {
-	v := &sourcesView{u: u}
+// newSourcesView makes the Sources view; openStore opens ClickHouse
+// stores (Options.OpenStore), nil when there is none.
+func newSourcesView(sh *shell, openStore func(ctx context.Context, url string) (ConversationSource, error)) *sourcesView {
+	v := &sourcesView{sh: sh}
 	v.table = newDataTable(sourceHeaders, []float32{380, 90, 100, 100, 90, 100, 90, 150},
-		func() int { return len(v.srcs) }, v.cell)
+		func() int { return len(v.srcs) }, v.sourceCell)
 	v.table.onSelect = v.selectSource
 	v.malformed = widget.NewLabel("Select a source to see its malformed lines.")
 	v.malformed.Wrapping = fyne.TextWrapWord
@@ -63,7 +65,7 @@ func newSourcesView(u *UI) *sourcesView {
 	importBtn.Importance = widget.HighImportance
 	hint := widget.NewLabel("Syslog files from Visual Syslog Server, rsyslog, ESXi or NSX, plain or gzipped. Drop files on the window, or use Ctrl+O.")
 	hint.Wrapping = fyne.TextWrapWord
-	v.store = newStoreBox(u)
+	v.store = newStoreBox(sh, openStore)
 	top := container.NewVBox(container.NewBorder(nil, nil, importBtn, v.store.content, hint), v.progBox)
 	split := container.NewVSplit(v.table, container.NewVScroll(v.malformed))
 	split.Offset = 0.65
@@ -71,7 +73,7 @@ func newSourcesView(u *UI) *sourcesView {
 	return v
 }
 
-func (v *sourcesView) cell(row, col int) string {
+func (v *sourcesView) sourceCell(row, col int) string {
 	s := &v.srcs[row]
 	switch col {
 	case 0:
@@ -117,23 +119,26 @@ func (v *sourcesView) selectSource(row int) {
 	v.malformed.SetText(printable.Text(b.String()))
 }
 
+// chooseFiles opens the import dialog (File → Import logs).
+func (v *sourcesView) chooseFiles() { newImportDialog(v.sh, v.importFiles).d.Show() }
+
 // importFiles queues files for import; imports run one batch at a time.
 func (v *sourcesView) importFiles(files []string) {
 	if len(files) == 0 {
 		return
 	}
-	if v.u.Project() == nil {
-		v.u.showError(errNoWorkspace)
+	if v.sh.Project() == nil {
+		v.sh.showError(errNoWorkspace)
 		return
 	}
-	v.u.selectTab("Sources")
+	v.sh.selectTab("Sources", false)
 	v.mu.Lock()
 	v.queue = append(v.queue, files)
 	start := !v.busy
 	v.busy = true
 	v.mu.Unlock()
 	if start {
-		v.u.background(v.run)
+		v.sh.background(v.run)
 	}
 }
 
@@ -144,29 +149,29 @@ func (v *sourcesView) run() {
 		if len(v.queue) == 0 {
 			v.busy = false
 			v.mu.Unlock()
-			v.u.do(v.progBox.Hide)
+			v.sh.do(v.progBox.Hide)
 			return
 		}
 		files := v.queue[0]
 		v.queue = v.queue[1:]
-		ctx, cancel := context.WithCancel(v.u.ctx)
+		ctx, cancel := context.WithCancel(v.sh.ctx)
 		v.cancel = cancel
 		v.mu.Unlock()
-		v.u.do(func() {
+		v.sh.do(func() {
 			v.progress.SetValue(0)
 			v.progLabel.SetText(printable.Field("Starting " + filepath.Base(files[0]) + "…"))
 			v.progBox.Show()
-			v.u.showBusy("Importing "+plural(len(files), "file")+"…", 0)
+			v.sh.showBusy("Importing "+plural(len(files), "file")+"…", 0)
 		})
 		res, err := v.importBatch(ctx, files)
 		cancel()
 		if v.onDone != nil {
 			v.onDone(res, err)
 		}
-		if snap := v.u.Project().Snapshot(); snap != nil {
-			v.u.do(func() { v.u.show(snap) })
+		if snap := v.sh.Project().Snapshot(); snap != nil {
+			v.sh.do(func() { v.sh.showAll(snap) })
 		}
-		v.u.do(v.u.hideBusy)
+		v.sh.do(v.sh.hideBusy)
 		v.report(res, err)
 	}
 }
@@ -182,7 +187,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 	var fileStart time.Time
 	var last analysis.Progress
 	var pending sync.Mutex // at most one progress update queued on the UI
-	p := v.u.Project()
+	p := v.sh.Project()
 	var lastRefresh time.Time // the first file committed shows at once
 	var took time.Duration
 	committed := func() {
@@ -190,7 +195,7 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 			return // a big workspace takes a while to re-read: mostly import
 		}
 		start := time.Now()
-		v.u.load(p)
+		v.sh.load(p)
 		lastRefresh, took = time.Now(), time.Since(start)
 	}
 	return p.Import(ctx, files, func(pr analysis.Progress) {
@@ -202,11 +207,11 @@ func (v *sourcesView) importBatch(ctx context.Context, files []string) ([]worksp
 			return
 		}
 		text, frac := progressText(pr, time.Since(fileStart))
-		v.u.do(func() {
+		v.sh.do(func() {
 			defer pending.Unlock()
 			v.progLabel.SetText(printable.Text(text))
 			v.progress.SetValue(frac)
-			v.u.showBusy("Importing "+text, frac)
+			v.sh.showBusy("Importing "+text, frac)
 		})
 	}, committed)
 }
@@ -258,10 +263,10 @@ func (v *sourcesView) report(res []workspace.FileResult, err error) {
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		v.u.setStatus("Import cancelled; files finished before it are in the workspace.")
+		v.sh.setStatus("Import cancelled; files finished before it are in the workspace.")
 	case err != nil:
-		v.u.showError(err)
+		v.sh.showError(err)
 	default:
-		v.u.setStatus(strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "; "))
+		v.sh.setStatus(strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "; "))
 	}
 }

@@ -61,7 +61,7 @@ func TestImportCancel(t *testing.T) {
 	})
 	onUI(func() { test.Tap(u.sources.cancelBtn) })
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	mu.Lock()
 	if !errors.Is(importErr, context.Canceled) {
 		t.Fatalf("import ended with %v, want cancelled (the big file may have finished first: make it bigger)", importErr)
@@ -86,7 +86,7 @@ func TestImportCancel(t *testing.T) {
 	// Again: the big file is read whole, as new.
 	onUI(func() { u.sources.importFiles([]string{big}) })
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	mu.Lock()
 	if importErr != nil || len(results) != 1 || results[0].Outcome != workspace.Imported {
 		t.Fatalf("re-import: %+v %v", results, importErr)
@@ -133,7 +133,7 @@ func TestImportDialog(t *testing.T) {
 		got = append(got, r...)
 	}
 	var id *importDialog
-	onUI(func() { id = u.sources.newImportDialog() })
+	onUI(func() { id = newImportDialog(u.shell, u.sources.importFiles) })
 	for text, want := range map[string]string{
 		filepath.Join(dir, "none.log"): "no such file",
 		dir:                            "is a folder",
@@ -151,7 +151,7 @@ func TestImportDialog(t *testing.T) {
 		id.d.Submit()
 	})
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	mu.Lock()
 	defer mu.Unlock()
 	var names []string

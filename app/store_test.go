@@ -38,7 +38,7 @@ func TestOpenStore(t *testing.T) {
 	src := &fakeSource{convs: m.Conversations()}
 	var opened []string
 	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
-	u.opts.OpenStore = func(ctx context.Context, url string) (ConversationSource, error) {
+	u.sources.store.openStore = func(ctx context.Context, url string) (ConversationSource, error) {
 		opened = append(opened, url)
 		if strings.Contains(url, "down") {
 			return nil, errors.New("connect: connection refused")
@@ -47,7 +47,7 @@ func TestOpenStore(t *testing.T) {
 	}
 	u.OpenStore("clickhouse://store:9000/flows")
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	if len(opened) != 1 || opened[0] != "clickhouse://store:9000/flows" {
 		t.Fatalf("opened %v", opened)
 	}
@@ -63,13 +63,13 @@ func TestOpenStore(t *testing.T) {
 
 	u.OpenStore("")
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	if !src.closed || u.Project().Snapshot().Convs.Len() != 0 || u.Project().Source() != nil {
 		t.Errorf("back to the empty workspace: source closed %v, %d conversations", src.closed, u.Project().Snapshot().Convs.Len())
 	}
 	u.OpenStore("clickhouse://down:9000/flows")
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	var status string
 	onUI(func() { status = u.status.Text })
 	if !strings.Contains(status, "connection refused") {

@@ -136,3 +136,12 @@ func wordTest(t *analysis.Table, word string) func(i int) bool {
 		return ok
 	}
 }
+
+// setTest answers test once for each of n interned lists.
+func setTest(n int, test func(n int) bool) []bool {
+	out := make([]bool, n)
+	for i := range out {
+		out[i] = test(i)
+	}
+	return out
+}

@@ -2,75 +2,31 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/app/message"
-	"github.com/flowsleuth/flowsleuth/ingest/printable"
 )
 
-// errNoWorkspace refuses what needs a workspace when none is open.
-var errNoWorkspace = message.New("No workspace open", "This needs a workspace: it keeps the conversations, the inventory and the rule edits.",
-	"Open one or create one in the File menu.")
-
-// Preference keys.
-const (
-	prefWorkspace = "workspace"
-	prefWidth     = "window.width"
-	prefHeight    = "window.height"
-	prefTheme     = "theme" // "system", "light", "dark"
-	prefExportDir = "export.dir"
-)
-
-// Options configure the UI.
-type Options struct {
-	Version string
-	// DemoDir holds the built-in demo workspace, made on first use when the
-	// user has no workspace of their own.
-	DemoDir string
-	// DefaultWorkspace is the CLI's default workspace file.
-	DefaultWorkspace string
-	// Theme overrides the remembered theme for this run: "light", "dark"
-	// or "system"; "" keeps the user's choice.
-	Theme string
-	// OpenStore opens a ClickHouse store the views can read conversations
-	// from (store.go); nil: the app reads workspaces only.
-	OpenStore func(ctx context.Context, url string) (ConversationSource, error)
-	// Log is where errors are logged in full; nil: the default log
-	// (message.DefaultLogPath).
-	Log *message.Log
-}
-
-// UI is the main window's content and its views.
+// UI is the main window: its shell (shell.go), the views built on it, the
+// menu and the title. It alone knows every view; it wires what one view
+// does to another (New) and shows each snapshot in all of them.
 type UI struct {
-	app  fyne.App
-	win  fyne.Window
+	*shell
 	opts Options
-	log  *message.Log // errors in full (showErrorNow)
+	stop context.CancelFunc // cancels the shell's ctx (Shutdown)
 
-	mu   sync.Mutex
-	proj *Project // nil until a workspace is open
-
-	tabs    *container.AppTabs
-	title   *widget.Label
-	status  *widget.Label
-	busy    *fyne.Container     // beside the status line while an import runs
-	busyBar *widget.ProgressBar // its progress
+	title *widget.Label
 	// themeItems are the View menu's theme choices, by name; the one in use is ticked.
 	themeItems map[string]*fyne.MenuItem
 	banner     *fyne.Container
@@ -79,20 +35,14 @@ type UI struct {
 	overview   *overviewView
 	flows      *flowsView
 	rules      *rulesView
-	check      *checkView // check.go
+	check      *checkView
 	export     *exportView
-
-	// ctx is the background work's: Shutdown cancels it (stop) and waits
-	// for that work (loads) to end.
-	ctx   context.Context
-	stop  context.CancelFunc
-	loads sync.WaitGroup
 
 	// started is when Start was called; onShown, when set, is called (on
 	// the UI goroutine) after every view shows a snapshot (probe.go).
 	started time.Time
 	onShown func(s *Snapshot, rules bool)
-	after   sync.WaitGroup // AfterLoad's functions
+	after   sync.WaitGroup // own's goroutines: AfterLoad's functions, the probes
 }
 
 // New builds the UI in w. Call Start to open the workspace.
@@ -105,11 +55,12 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	// mark). 1 M conversations, opening: 786 MB peak at the default, 675
 	// at 50, 560-590 at 25, for the same CPU time.
 	debug.SetGCPercent(25)
-	u := &UI{app: a, win: w, opts: o, log: o.Log}
-	u.ctx, u.stop = context.WithCancel(context.Background())
-	if u.log == nil {
-		u.log = message.NewLog(message.DefaultLogPath())
+	log := o.Log
+	if log == nil {
+		log = message.NewLog(message.DefaultLogPath())
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	u := &UI{shell: newShell(ctx, a, w, log), opts: o, stop: stop}
 	if o.Theme != "" {
 		applyTheme(a, o.Theme)
 	} else {
@@ -118,33 +69,12 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	u.title = widget.NewLabel("")
 	u.title.TextStyle.Bold = true
 	u.title.Truncation = fyne.TextTruncateEllipsis
-	u.status = widget.NewLabel("")
-	u.status.Truncation = fyne.TextTruncateEllipsis
 	u.banner = container.NewVBox()
-	u.busyBar = widget.NewProgressBar()
 	u.busy = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, u.busyBar.MinSize().Height), u.busyBar),
 		widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { u.sources.cancelImport() }))
 	u.busy.Hide()
-
-	u.sources = newSourcesView(u)
-	u.listener = newListenerView(u)
-	u.overview = newOverviewView(u)
-	u.flows = newFlowsView(u)
-	u.rules = newRulesView(u)
-	u.check = newCheckView(u)
-	u.export = newExportView(u)
-	u.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Overview", theme.GridIcon(), u.overview.content),
-		container.NewTabItemWithIcon("Flows", theme.ListIcon(), u.flows.content),
-		container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), u.rules.content),
-		container.NewTabItemWithIcon("Check", theme.ConfirmIcon(), u.check.content),
-		container.NewTabItemWithIcon("Sources", theme.FolderOpenIcon(), u.sources.content),
-		container.NewTabItemWithIcon("Listener", theme.MediaRecordIcon(), u.listener.content),
-		container.NewTabItemWithIcon("Export", theme.DocumentSaveIcon(), u.export.content),
-	)
-	u.tabs.SetTabLocation(container.TabLocationLeading)
-	w.SetMainMenu(u.menu())
-	u.shortcuts()
+	u.buildViews()
+	u.buildMenu()
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
 		var files []string
 		for _, uri := range uris {
@@ -157,29 +87,81 @@ func New(a fyne.App, w fyne.Window, o Options) *UI {
 	return u
 }
 
+// buildViews makes the views on the shell and wires what one does to
+// another: the shell shows snapshots in all of them and the Flows view
+// filtered; a check shows its verdicts in Flows and Rules.
+func (u *UI) buildViews() {
+	sh := u.shell
+	u.check = newCheckView(sh)
+	u.sources = newSourcesView(sh, u.opts.OpenStore)
+	u.listener = newListenerView(sh)
+	u.overview = newOverviewView(sh)
+	u.flows = newFlowsView(sh, u.check)
+	u.rules = newRulesView(sh, u.check)
+	u.export = newExportView(sh, u.check)
+	u.check.onChange = func(checked bool) {
+		u.flows.checkChanged()
+		u.rules.checkChanged(checked)
+	}
+	sh.showAll, sh.showNewRules = u.showEverywhere, u.showRulesEverywhere
+	sh.showFlows = func(f FlowFilter) {
+		sh.selectTab("Flows", false)
+		u.flows.setFilter(f)
+	}
+	sh.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Overview", theme.GridIcon(), u.overview.content),
+		container.NewTabItemWithIcon("Flows", theme.ListIcon(), u.flows.content),
+		container.NewTabItemWithIcon("Rules", theme.DocumentIcon(), u.rules.content),
+		container.NewTabItemWithIcon("Check", theme.ConfirmIcon(), u.check.content),
+		container.NewTabItemWithIcon("Sources", theme.FolderOpenIcon(), u.sources.content),
+		container.NewTabItemWithIcon("Listener", theme.MediaRecordIcon(), u.listener.content),
+		container.NewTabItemWithIcon("Export", theme.DocumentSaveIcon(), u.export.content),
+	)
+	sh.tabs.SetTabLocation(container.TabLocationLeading)
+}
+
+// buildMenu sets the window's main menu and its shortcuts.
+func (u *UI) buildMenu() {
+	open := func(path string) { u.openWorkspaceAt(path, false) }
+	export := func() { u.selectTab("Export", false) }
+	var menu *fyne.MainMenu
+	menu, u.themeItems = newMainMenu(menuActions{
+		importLogs:      u.sources.chooseFiles,
+		openWorkspace:   func() { chooseWorkspace(u.shell, open) },
+		newWorkspace:    func() { newWorkspace(u.shell, open) },
+		importInventory: func() { chooseInventory(u.shell) },
+		editMonitored:   func() { editMonitored(u.shell) },
+		export:          export,
+		filter:          u.focusFilter,
+		shortcuts:       u.showShortcuts,
+		about:           u.showAbout,
+		chooseTheme:     u.setTheme,
+	})
+	u.win.SetMainMenu(menu)
+	u.markTheme()
+	addShortcuts(u.win.Canvas(), map[fyne.KeyName]func(){fyne.KeyO: u.sources.chooseFiles, fyne.KeyE: export, fyne.KeyF: u.focusFilter})
+}
+
+// markTheme ticks the theme in use in the View menu.
+func (u *UI) markTheme() {
+	cur := u.opts.Theme
+	if cur == "" {
+		cur = u.app.Preferences().StringWithFallback(prefTheme, "system")
+	}
+	markTheme(u.themeItems, cur, u.win)
+}
+
+// focusFilter shows the Flows view with its filter field focused.
+func (u *UI) focusFilter() {
+	u.selectTab("Flows", false)
+	u.win.Canvas().Focus(u.flows.search)
+}
+
 // Content returns the window's content.
 func (u *UI) Content() fyne.CanvasObject {
 	top := container.NewBorder(nil, nil, nil, nil, u.title)
 	bottom := container.NewBorder(nil, nil, nil, u.busy, u.status)
 	return container.NewBorder(container.NewVBox(top, u.banner), bottom, nil, nil, u.tabs)
-}
-
-// showBusy shows long work's progress in the status bar, on every view;
-// on the UI goroutine.
-func (u *UI) showBusy(text string, frac float64) {
-	u.status.SetText(printable.Text(text)) // file names
-	u.busyBar.SetValue(frac)
-	u.busy.Show()
-}
-
-// hideBusy hides the progress; on the UI goroutine.
-func (u *UI) hideBusy() { u.busy.Hide() }
-
-// Project returns the open project, or nil.
-func (u *UI) Project() *Project {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.proj
 }
 
 // Start opens path, or else the last workspace, or else the CLI's default
@@ -214,7 +196,7 @@ func (u *UI) Start(path string) {
 			u.setStatus("No workspace: File → Open workspace, or import logs (Ctrl+O).")
 			return
 		}
-		u.open(path, demo)
+		u.openWorkspaceAt(path, demo)
 	})
 }
 
@@ -222,39 +204,34 @@ func (u *UI) Start(path string) {
 // would; from any goroutine.
 func (u *UI) Import(files []string) { u.do(func() { u.sources.importFiles(files) }) }
 
-// background runs fn on a new goroutine the UI owns: Wait waits for it,
-// and Shutdown cancels u.ctx, which fn's work takes, and waits for it. All
-// the app's goroutines start here.
-func (u *UI) background(fn func()) {
-	u.loads.Add(1)
-	go func() {
-		defer u.loads.Done()
-		fn()
-	}()
-}
-
 // AfterLoad runs fn off the UI goroutine once the loads started so far
 // have finished (as the CLI's gui command does with --store, --policy and
 // files to import); the UI owns it like its background work: Shutdown
 // cancels what has not started and waits for what has.
 func (u *UI) AfterLoad(fn func()) {
-	u.after.Add(1)
-	go func() {
-		defer u.after.Done()
+	u.own(func() {
 		u.loads.Wait()
 		if u.ctx.Err() == nil {
 			fn()
 		}
+	})
+}
+
+// own runs fn on a goroutine the UI owns beside its background work, for
+// work that outlives loads (AfterLoad's functions, the probes): Shutdown
+// cancels u.ctx, which fn heeds, and waits for it; Wait and AfterLoad do
+// not.
+func (u *UI) own(fn func()) {
+	u.after.Add(1)
+	go func() {
+		defer u.after.Done()
+		fn()
 	}()
 }
 
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// open opens the workspace at path and loads it; runs off the UI goroutine.
-func (u *UI) open(path string, demo bool) {
+// openWorkspaceAt opens the workspace at path and loads it; runs off the
+// UI goroutine.
+func (u *UI) openWorkspaceAt(path string, demo bool) {
 	u.setStatus("Opening " + path + "…")
 	p, err := OpenProject(path)
 	if err != nil {
@@ -262,11 +239,7 @@ func (u *UI) open(path string, demo bool) {
 		return
 	}
 	p.UseKnobs(loadKnobs(u.app.Preferences(), path))
-	u.mu.Lock()
-	old := u.proj
-	u.proj = p
-	u.mu.Unlock()
-	if old != nil {
+	if old := u.swapProject(p); old != nil {
 		u.listener.stop()
 		old.Close()
 	}
@@ -287,32 +260,8 @@ func (u *UI) open(path string, demo bool) {
 	u.load(p)
 }
 
-// load reads p and shows it: the conversations first, the rules when
-// synthesised. Runs off the UI goroutine.
-func (u *UI) load(p *Project) {
-	snap, err := p.Reload(u.ctx, func(s *Snapshot) {
-		u.do(func() { u.show(s) })
-	})
-	if err != nil {
-		u.showError(err)
-		return
-	}
-	u.do(func() { u.showRules(snap) })
-}
-
-// reload re-reads the project in the background and shows it.
-func (u *UI) reload() {
-	p := u.Project()
-	if p == nil {
-		return
-	}
-	u.background(func() {
-		u.load(p)
-	})
-}
-
-// show displays snap in every view; on the UI goroutine.
-func (u *UI) show(s *Snapshot) {
+// showEverywhere displays s in every view; on the UI goroutine.
+func (u *UI) showEverywhere(s *Snapshot) {
 	u.title.SetText(fmt.Sprintf("%s — %s, %s", filepath.Base(s.Path),
 		plural(s.Convs.Len(), "conversation"), plural64(s.Overview.Sessions, "session")))
 	u.win.SetTitle("FlowSleuth — " + filepath.Base(s.Path))
@@ -329,8 +278,8 @@ func (u *UI) show(s *Snapshot) {
 	}
 }
 
-// showRules displays a new rule base (after a knob change or an edit).
-func (u *UI) showRules(s *Snapshot) {
+// showRulesEverywhere displays a new rule base (after a knob change or an edit).
+func (u *UI) showRulesEverywhere(s *Snapshot) {
 	u.overview.showRules(s)
 	u.rules.show(s)
 	u.export.show(s)
@@ -339,73 +288,18 @@ func (u *UI) showRules(s *Snapshot) {
 	}
 }
 
-// do runs fn on the UI goroutine (fyne.Do), from any goroutine.
-func (u *UI) do(fn func()) { fyne.Do(fn) }
-
-// setStatus sets the status line from any goroutine.
-func (u *UI) setStatus(text string) { u.do(func() { u.status.SetText(printable.Text(text)) }) } // file names
-
-// showError shows err in a dialog, from any goroutine.
-func (u *UI) showError(err error) {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return
-	}
-	u.do(func() { u.showErrorNow(err) })
-}
-
-// showErrorNow shows err as people read it (message.For: a title, what
-// happened and what to do) and logs its whole chain; on the UI goroutine
-// (inside do, which must not nest).
-func (u *UI) showErrorNow(err error) {
-	m := message.For(err)
-	logged := "Details: " + u.log.Path()
-	if lerr := u.log.Record("app", err); lerr != nil {
-		fyne.LogError("flowsleuth: "+m.Title, err)
-		logged = "The details could not be logged (" + lerr.Error() + ")."
-	}
-	// The words quote log text and file names.
-	u.status.SetText(printable.Text("Error: " + m.Title + ": " + m.Text))
-	box := container.NewVBox(wrapped(m.Text, fyne.TextStyle{}))
-	if m.Hint != "" {
-		box.Add(wrapped(m.Hint, fyne.TextStyle{Italic: true}))
-	}
-	box.Add(wrapped(logged, fyne.TextStyle{}))
-	// The chain, folded: its layers may name what the words cannot (which
-	// record, which process), for whoever asks.
-	box.Add(widget.NewAccordion(widget.NewAccordionItem("Technical details", wrapped(err.Error(), fyne.TextStyle{Monospace: true}))))
-	d := dialog.NewCustom(printable.Text(m.Title), "OK", box, u.win)
-	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
-}
-
-// wrapped is a word-wrapped label of text (escaped: it may quote log text).
-func wrapped(text string, style fyne.TextStyle) *widget.Label {
-	l := widget.NewLabelWithStyle(printable.Text(text), fyne.TextAlignLeading, style)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
-
 // SelectView shows a view by its name in lower case ("flows"); false when
 // there is no such view.
-func (u *UI) SelectView(name string) bool {
-	for _, t := range u.tabs.Items {
-		if strings.EqualFold(t.Text, name) {
-			u.tabs.Select(t)
-			return true
-		}
-	}
-	return false
-}
+func (u *UI) SelectView(name string) bool { return u.selectTab(name, true) }
 
-// selectTab shows the view named title.
-func (u *UI) selectTab(title string) {
-	for _, t := range u.tabs.Items {
-		if t.Text == title {
-			u.tabs.Select(t)
-			return
-		}
-	}
-}
+// CheckPolicies checks the policy files in the Check view, as Load policy
+// would; from any goroutine.
+func (u *UI) CheckPolicies(files []string) { u.do(func() { u.check.addPolicies(files) }) }
+
+// OpenStore makes the views read the conversations of the store at url,
+// or of the workspace again when url is empty; from any goroutine. Loading
+// runs in the background, as for a workspace.
+func (u *UI) OpenStore(url string) { u.sources.store.open(url) }
 
 func (u *UI) showShortcuts() {
 	dialog.ShowInformation("Keyboard shortcuts",
@@ -429,106 +323,6 @@ func (u *UI) setTheme(name string) {
 	u.opts.Theme = "" // the choice now overrides --theme
 	applyTheme(u.app, name)
 	u.markTheme()
-}
-
-// chooseFile shows the file dialog (for files ending in one of exts, or
-// any file) and calls fn with the chosen path.
-func (u *UI) chooseFile(exts []string, fn func(path string)) {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			u.showError(err)
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		fn(path)
-	}, u.win)
-	if len(exts) > 0 {
-		d.SetFilter(storage.NewExtensionFileFilter(exts))
-	}
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
-}
-
-// chooseWorkspace lets the user open another workspace file.
-func (u *UI) chooseWorkspace() {
-	u.chooseFile([]string{".flowsleuth"}, func(path string) {
-		u.background(func() { u.open(path, false) })
-	})
-}
-
-// chooseInventory imports a VM inventory (RVTools, Prism Central, CSV or
-// XLSX) so conversations show VM names and groups.
-func (u *UI) chooseInventory() {
-	u.chooseFile([]string{".csv", ".xlsx"}, u.importInventory)
-}
-
-// importInventory stores the inventory at path and reloads the views.
-func (u *UI) importInventory(path string) {
-	p := u.Project()
-	if p == nil {
-		u.showErrorNow(errNoWorkspace)
-		return
-	}
-	u.background(func() {
-		res, err := p.Workspace().ImportInventory(u.ctx, path)
-		if err != nil {
-			u.showError(err)
-			return
-		}
-		u.load(p)
-		u.setStatus(fmt.Sprintf("Inventory %s (%s format): %s, %s.", filepath.Base(path),
-			res.Report.Format, plural(res.VMs, "VM"), plural(res.Addresses, "address")))
-	})
-}
-
-// editMonitored lets the user declare the monitored (protected) prefixes
-// that directions are relative to; empty means learned from the logs.
-func (u *UI) editMonitored() {
-	p := u.Project()
-	if p == nil {
-		u.showErrorNow(errNoWorkspace)
-		return
-	}
-	entry := widget.NewMultiLineEntry()
-	entry.SetPlaceHolder("one address or CIDR per line, e.g. 10.20.0.0/16\n(empty: learned from the logs)")
-	entry.SetText(strings.Join(p.Snapshot().Monitor, "\n"))
-	entry.Validator = func(s string) error { _, err := analysis.ParsePeers(s); return err }
-	d := dialog.NewForm("Monitored addresses", "Save", "Cancel", []*widget.FormItem{
-		widget.NewFormItem("Prefixes", entry)}, func(ok bool) {
-		if !ok {
-			return
-		}
-		prefixes, _ := analysis.ParsePeers(entry.Text)
-		u.background(func() {
-			if err := p.Workspace().SetMonitored(u.ctx, prefixes); err != nil {
-				u.showError(err)
-				return
-			}
-			u.load(p)
-		})
-	}, u.win)
-	d.Resize(fyne.NewSize(480, 360))
-	d.Show()
-}
-
-// newWorkspace lets the user create an empty workspace.
-func (u *UI) newWorkspace() {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			u.showError(err)
-			return
-		}
-		path := w.URI().Path()
-		w.Close()
-		os.Remove(path) // the dialog created it empty; the workspace makes its own
-		if filepath.Ext(path) != ".flowsleuth" {
-			path += ".flowsleuth"
-		}
-		u.background(func() { u.open(path, false) })
-	}, u.win)
-	d.SetFileName("project.flowsleuth")
-	d.Show()
 }
 
 // RememberSize stores the window size when the window closes.

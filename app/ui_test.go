@@ -67,12 +67,6 @@ func startTestUI(t testing.TB, path string, before func(*UI)) (*UI, fyne.Window)
 	return u, w
 }
 
-// settle waits for debounced input and the background work it starts.
-func settle(u *UI) {
-	time.Sleep(400 * time.Millisecond)
-	u.Wait()
-}
-
 func TestImportFillsOverviewAndFlows(t *testing.T) {
 	dir := t.TempDir()
 	log, rows := demoLog(t, dir, "nsxv", 1500)
@@ -92,7 +86,7 @@ func TestImportFillsOverviewAndFlows(t *testing.T) {
 	}
 	onUI(func() { u.sources.importFiles([]string{log}) })
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	if len(results) != 1 || results[0].Outcome != workspace.Imported || results[0].Stats.Malformed != 0 {
 		t.Fatalf("import results %+v", results)
 	}
@@ -137,7 +131,7 @@ func demoUI(t *testing.T) *UI {
 		t.Fatal(err)
 	}
 	u, _ := newTestUI(t, path)
-	settle(u)
+	settle(t, u)
 	if u.flows.view == nil || u.flows.view.Len() == 0 {
 		t.Fatal("demo workspace shows no flows")
 	}
@@ -160,7 +154,7 @@ func TestClickBarFiltersFlows(t *testing.T) {
 		abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(bars)
 		test.TapCanvas(u.win.Canvas(), abs.Add(pos))
 	})
-	settle(u)
+	settle(t, u)
 	if u.tabs.Selected().Text != "Flows" {
 		t.Errorf("the click showed %q, not the flows", u.tabs.Selected().Text)
 	}
@@ -185,7 +179,7 @@ func TestClickBarFiltersFlows(t *testing.T) {
 	}
 	// Clearing the filters shows everything again.
 	onUI(func() { u.flows.setFilter(FlowFilter{}) })
-	settle(u)
+	settle(t, u)
 	if got := u.flows.view.Len(); got != u.Project().Snapshot().Convs.Len() {
 		t.Errorf("after clearing: %d rows", got)
 	}
@@ -194,7 +188,7 @@ func TestClickBarFiltersFlows(t *testing.T) {
 func TestSortAndTextFilter(t *testing.T) {
 	u := demoUI(t)
 	onUI(func() { u.flows.table.SortBy(ColSessions) }) // numbers sort largest first
-	settle(u)
+	settle(t, u)
 	v := u.flows.view
 	for i := 1; i < v.Len(); i++ {
 		if v.At(i-1).Sessions < v.At(i).Sessions {
@@ -205,13 +199,13 @@ func TestSortAndTextFilter(t *testing.T) {
 		t.Error("the Sessions header shows no descending arrow")
 	}
 	onUI(func() { u.flows.table.SortBy(ColSessions) }) // again: ascending
-	settle(u)
+	settle(t, u)
 	v = u.flows.view
 	if v.At(0).Sessions > v.At(v.Len()-1).Sessions {
 		t.Error("second tap did not reverse the order")
 	}
 	onUI(func() { test.Type(u.flows.search, "10.20.30.31") })
-	settle(u)
+	settle(t, u)
 	v = u.flows.view
 	if v.Len() == 0 {
 		t.Fatal("text filter found nothing")
@@ -280,7 +274,7 @@ func TestKnobsResynthesise(t *testing.T) {
 	r := u.rules
 	before := len(r.snap.Rules.Rules)
 	onUI(func() { r.anyPeers.slider.SetValue(1) }) // every service with more than one peer becomes Any
-	settle(u)
+	settle(t, u)
 	if r.snap.Knobs.AnyPeers != 1 || r.snap.Rules.Knobs.AnyPeers != 1 {
 		t.Fatalf("knob not applied: %+v", r.snap.Knobs)
 	}
@@ -379,7 +373,7 @@ func TestDemoWhenNoWorkspace(t *testing.T) {
 	t.Cleanup(u.Shutdown)
 	u.Start("")
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	p := u.Project()
 	if p == nil || p.Path() != filepath.Join(dir, "demo.flowsleuth") {
 		t.Fatalf("opened %v, not the demo", p)
@@ -401,7 +395,7 @@ func TestTimeRangeFilter(t *testing.T) {
 		u.flows.from.SetText("2025-04-08")
 		u.flows.to.SetText("2025-04-08 06:00")
 	})
-	settle(u)
+	settle(t, u)
 	since := time.Date(2025, 4, 8, 0, 0, 0, 0, time.UTC)
 	until := since.Add(6 * time.Hour)
 	v := u.flows.view
@@ -414,7 +408,7 @@ func TestTimeRangeFilter(t *testing.T) {
 		}
 	}
 	onUI(func() { u.flows.to.SetText("not a date") }) // ignored until corrected
-	settle(u)
+	settle(t, u)
 	if u.flows.view.Len() != v.Len() || u.flows.to.Validate() == nil {
 		t.Error("an invalid bound changed the view or passed validation")
 	}
@@ -477,9 +471,9 @@ func TestInventoryAndMonitored(t *testing.T) {
 	u := demoUI(t)
 	inv := filepath.Join(t.TempDir(), "vms.csv")
 	os.WriteFile(inv, []byte("name,ip,tags\nweb-01,10.20.10.11,AppTier:Web\ndb-01,10.20.30.31,AppTier:DB\n"), 0o644)
-	onUI(func() { u.importInventory(inv) })
+	onUI(func() { importInventory(u.shell, inv) })
 	u.Wait()
-	settle(u)
+	settle(t, u)
 	named := 0
 	for _, c := range u.Project().Snapshot().Convs.Conversations() {
 		if c.DstVM == "web-01" || c.SrcVM == "web-01" {

@@ -95,8 +95,8 @@ screenshots: build
 
 ## test: vet, formatting, the lint gates, every test, and the race detector on concurrent packages
 test: deps vet fmt-check lint
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m -race $(RACE_PKGS)
 
 vet:
 	$(GO) vet ./...

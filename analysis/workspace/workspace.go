@@ -232,21 +232,17 @@ func (ws *Workspace) init(ctx context.Context) error {
 
 // version checks the file is ours and returns its schema version.
 func (ws *Workspace) version(ctx context.Context) (int, error) {
-	var id, version int
-	if err := ws.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&id); err != nil {
+	// One statement, so one snapshot: read one by one, the three could
+	// straddle another process's first migration and show its tables
+	// without its application ID.
+	var id, version, tables int
+	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&id, &version, &tables)
+	if err != nil {
 		return 0, err
 	}
-	if err := ws.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return 0, err
-	}
-	if id == 0 && version == 0 {
-		var tables int
-		if err := ws.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-			return 0, err
-		}
-		if tables > 0 {
-			return 0, fmt.Errorf("%w: an SQLite database with other tables", ErrNotWorkspace)
-		}
+	if id == 0 && version == 0 && tables > 0 {
+		return 0, fmt.Errorf("%w: an SQLite database with other tables", ErrNotWorkspace)
 	}
 	if version > len(migrations) {
 		return 0, fmt.Errorf("%w (schema %d, this version knows %d)", ErrTooNew, version, len(migrations))

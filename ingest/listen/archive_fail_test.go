@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -157,15 +158,20 @@ func TestStopWhileArchiveFull(t *testing.T) {
 	s, errc := startOn(t, Config{Archive: dir}, r, d)
 	d.full.Store(true)
 	tcp := dial(t, "tcp", s.Addrs().TCP)
+	var lines5 strings.Builder
 	for i := range 5 {
-		fmt.Fprintf(tcp, "%s\n", numbered(i))
+		fmt.Fprintf(&lines5, "%s\n", numbered(i))
 	}
+	io.WriteString(tcp, lines5.String())
 	waitFor(t, "the failure", func() bool { return s.Stats().ArchiveDown })
 	s.Close()
 	err := <-errc
 	st := s.Stats()
 	lines, _ := r.snapshot()
-	if err == nil || len(lines) != 0 || st.Accepted != 0 || st.Unarchived != 5 || st.Received != 5 {
+	// While the archive is down the readers hold TCP senders back, so the
+	// server may have read fewer than the five (under load the first one
+	// can come alone); what it read is counted unarchived, none handled.
+	if err == nil || len(lines) != 0 || st.Accepted != 0 || st.Received < 1 || st.Unarchived != st.Received {
 		t.Errorf("Run: %v; handler got %d, accepted %d, unarchived %d of %d received", err, len(lines), st.Accepted, st.Unarchived, st.Received)
 	}
 }

@@ -113,15 +113,17 @@ func nutanixKind(w []byte) Kind {
 type ntxFields struct {
 	haveSrc, haveDst, haveProto, haveDPort bool
 	extra                                  []byte
-	counters                               *[2]uint64 // ORIG: or REPLY: prefix in force
-	origSeen                               bool
-	orig, reply                            [2]uint64
-	given                                  [2]int // counter fields read after ORIG: and REPLY:
+	// The ORIG: or REPLY: prefix in force (0 or 1, -1: none): an index,
+	// not a pointer into f, so that f stays on the stack.
+	side     int
+	origSeen bool
+	counts   [2][2]uint64 // ORIG and REPLY packets and bytes
+	given    [2]int       // counter fields read after ORIG: and REPLY:
 }
 
 // parseNutanixFields reads "SRC=… DST=… …" to the end of the line.
 func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
-	var f ntxFields
+	f := ntxFields{side: -1}
 	pos := 0
 	for len(b) > 0 {
 		cur := b
@@ -150,9 +152,9 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 func (f *ntxFields) word(tok []byte) {
 	switch string(tok) {
 	case "ORIG:":
-		f.counters, f.origSeen = &f.orig, true
+		f.side, f.origSeen = 0, true
 	case "REPLY:":
-		f.counters = &f.reply
+		f.side = 1
 	default:
 		f.extra = appendExtra(f.extra, tok)
 	}
@@ -228,7 +230,7 @@ func (f *ntxFields) direction(tok, val []byte, ev *Event) {
 // counter reads PKTS= or BYTES= after ORIG: or REPLY:; without either it is
 // an extra.
 func (f *ntxFields) counter(tok, key, val []byte, col int) error {
-	if f.counters == nil {
+	if f.side < 0 {
 		f.extra = appendExtra(f.extra, tok)
 		return nil
 	}
@@ -237,15 +239,11 @@ func (f *ntxFields) counter(tok, key, val []byte, col int) error {
 		return errAt(ErrBadCounter, string(key), col)
 	}
 	if key[0] == 'P' {
-		f.counters[0] = n
+		f.counts[f.side][0] = n
 	} else {
-		f.counters[1] = n
+		f.counts[f.side][1] = n
 	}
-	if f.counters == &f.orig {
-		f.given[0]++
-	} else {
-		f.given[1]++
-	}
+	f.given[f.side]++
 	return nil
 }
 
@@ -262,13 +260,13 @@ func (f *ntxFields) finish(ev *Event) error {
 	case !f.haveDPort && (ev.Proto == ProtoTCP || ev.Proto == ProtoUDP):
 		return errAt(ErrIncomplete, "DPORT", 0)
 	}
-	if (f.origSeen && f.given[0] != 2) || (f.counters == &f.reply && f.given[1] != 2) {
+	if (f.origSeen && f.given[0] != 2) || (f.side == 1 && f.given[1] != 2) {
 		return errAt(ErrIncomplete, "ORIG/REPLY counters", 0)
 	}
 	if f.origSeen {
 		ev.HasCounters = true
-		ev.OrigPkts, ev.OrigBytes = f.orig[0], f.orig[1]
-		ev.ReplyPkts, ev.ReplyBytes = f.reply[0], f.reply[1]
+		ev.OrigPkts, ev.OrigBytes = f.counts[0][0], f.counts[0][1]
+		ev.ReplyPkts, ev.ReplyBytes = f.counts[1][0], f.counts[1][1]
 	}
 	if len(f.extra) > 0 {
 		ev.Extra = string(f.extra)

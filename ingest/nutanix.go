@@ -96,6 +96,9 @@ func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
 	o += i
 	ev.Policy = p.intern(b[i : o-1])
 	ev.Kind = nutanixKind(b[o+1 : a])
+	if p.fastNutanixFields(b[a+2:], ev) {
+		return nil
+	}
 	return p.parseNutanixFields(b[a+2:], off+a+2, ev)
 }
 

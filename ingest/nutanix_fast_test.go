@@ -1,0 +1,83 @@
+package ingest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// fastFieldCases are field texts (after "] ") with whether the fast path
+// reads them; the general reader must agree with it on every one.
+var fastFieldCases = []struct {
+	fields string
+	fast   bool
+}{
+	{"SRC=10.55.7.26 DST=10.55.7.140 PROTO=UDP SPORT=45214 DPORT=10514 ACTION=ALLOW DIRECTION=OUTBOUND ORIG: PKTS=10 BYTES=1314 REPLY: PKTS=10 BYTES=4429", true},
+	{"SRC=10.48.53.216 DST=10.48.53.215 PROTO=TCP SPORT=55626 DPORT=3306 ACTION=ALLOW DIRECTION=OUTBOUND ORIG: PKTS=6 BYTES=480 REPLY: PKTS=4 BYTES=1148 DESCRIPTION=R4 (App to DB)", true},
+	{"SRC=10.55.7.26 DST=10.55.7.140 PROTO=UDP SPORT=45214 DPORT=10514", true},
+	{"SRC=192.0.2.10 DST=192.0.2.20 PROTO=TCP SPORT=22 DPORT=40726 ACTION=DROP ORIG: PKTS=9 BYTES=468 REPLY: PKTS=0 BYTES=0", true},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=1 SPORT=0 DPORT=0 ACTION=MONITOR DIRECTION=INBOUND DESCRIPTION=  padded  ", true},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=ALLOW DIRECTION=INBOUND DESCRIPTION=", true},
+	// Left to the general reader: extras, other orders, IPv6, odd spacing,
+	// missing or bad values, counters cut short.
+	{"SRC=fd00::1 DST=fd00::2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP DPORT=2 SPORT=1", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=ICMP TYPE=8 CODE=0", false},
+	{"SRC=10.0.0.1  DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=SHRUG", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 DIRECTION=SIDEWAYS", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ORIG: PKTS=1 BYTES=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ORIG: PKTS=1 BYTES=x REPLY: PKTS=1 BYTES=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 VLAN=12", false},
+	{"SRC=10.0.0.01 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=65536", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP\tSPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1", false},
+}
+
+// TestNutanixFastPath checks which shapes the fast path reads, and that it
+// reads them as the general reader does.
+func TestNutanixFastPath(t *testing.T) {
+	for _, c := range fastFieldCases {
+		p := NewParser()
+		var ev Event
+		if got := p.fastNutanixFields([]byte(c.fields), &ev); got != c.fast {
+			t.Errorf("%q: fast path %v, want %v", c.fields, got, c.fast)
+		}
+		if c.fast {
+			sameAsGeneral(t, p, c.fields, &ev)
+		}
+	}
+}
+
+// sameAsGeneral checks that the general reader reads fields without error
+// into the event fast read.
+func sameAsGeneral(t *testing.T, p *Parser, fields string, fast *Event) {
+	t.Helper()
+	var ev Event
+	if err := p.parseNutanixFields([]byte(fields), 0, &ev); err != nil {
+		t.Fatalf("%q: the fast path read it, the general reader says %v", fields, err)
+	}
+	if !reflect.DeepEqual(*fast, ev) {
+		t.Fatalf("%q:\nfast    %+v\ngeneral %+v", fields, *fast, ev)
+	}
+}
+
+// FuzzNutanixFast checks that wherever the fast path reads a field text,
+// the general reader reads the same event from it.
+func FuzzNutanixFast(f *testing.F) {
+	for _, c := range fastFieldCases {
+		f.Add([]byte(c.fields))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 4096 || strings.ContainsAny(string(b), "\n\r") {
+			return
+		}
+		p := NewParser()
+		var ev Event
+		if p.fastNutanixFields(b, &ev) {
+			sameAsGeneral(t, p, string(b), &ev)
+		}
+	})
+}

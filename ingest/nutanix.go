@@ -17,13 +17,18 @@ import (
 var nutanixAnchor = []byte("] SRC=")
 
 // findNutanix returns the offset of the level word that starts a Nutanix hit
-// log payload in line, or -1.
-func findNutanix(line []byte) int {
+// log payload in line, or -1, and the offset of the line's first anchor.
+func findNutanix(line []byte) (int, int) {
 	end := bytes.Index(line, nutanixAnchor)
 	if end < 0 {
-		return -1
+		return -1, -1
 	}
-	head := line[:end]
+	return findLevel(line[:end]), end
+}
+
+// findLevel returns the offset in head of the level word followed by a
+// Nutanix date, or -1.
+func findLevel(head []byte) int {
 	for off := 0; ; {
 		i := bytes.IndexByte(head[off:], ':')
 		if i < 0 {
@@ -53,8 +58,9 @@ func isNutanixDate(b []byte) bool {
 }
 
 // parseNutanix reads a payload that starts at its level word. off is the
-// payload's offset in the whole line, for error columns.
-func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
+// payload's offset in the whole line, for error columns; anchor is the
+// offset in b of its first "] SRC=".
+func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	ev.Vendor = Nutanix
 	c := bytes.IndexByte(b, ':')
 	ev.Level = p.intern(b[:c])
@@ -83,12 +89,15 @@ func (p *Parser) parseNutanix(b []byte, off int, ev *Event) error {
 		return errAt(ErrBadField, "policy name", off+i+1)
 	}
 	i++
-	// The policy name may hold spaces; it ends at " [Event] SRC=".
-	a := bytes.Index(b[i:], nutanixAnchor)
-	if a < 0 {
-		return errAt(ErrBadField, "policy name", off+i+1)
+	// The policy name may hold spaces; it ends at " [Event] SRC=", the
+	// first anchor after i (findNutanix found the first of the line).
+	a := anchor
+	if a < i {
+		if a = bytes.Index(b[i:], nutanixAnchor); a < 0 {
+			return errAt(ErrBadField, "policy name", off+i+1)
+		}
+		a += i
 	}
-	a += i
 	o := bytes.LastIndexByte(b[i:a], '[')
 	if o < 0 || i+o == i || b[i+o-1] != ' ' || i+o+1 == a {
 		return errAt(ErrBadField, "event", off+a+1)

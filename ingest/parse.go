@@ -194,8 +194,8 @@ func (p *Parser) text(line []byte) ([]byte, Bucket, error) {
 
 // payload finds the vendor's payload in line and reads the line into ev.
 func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
-	if s := findNutanix(line); s >= 0 {
-		if err := p.parseNutanix(line[s:], s, ev); err != nil {
+	if s, anchor := findNutanix(line); s >= 0 {
+		if err := p.parseNutanix(line[s:], s, anchor-s, ev); err != nil {
 			return Malformed, err
 		}
 		p.finish(line[:s], ev)

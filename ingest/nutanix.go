@@ -88,27 +88,36 @@ func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	if i >= len(b) || b[i] != ' ' {
 		return errAt(ErrBadField, "policy name", off+i+1)
 	}
-	i++
-	// The policy name may hold spaces; it ends at " [Event] SRC=", the
-	// first anchor after i (findNutanix found the first of the line).
+	a, err := p.policyEvent(b, i+1, off, anchor, ev)
+	if err != nil {
+		return err
+	}
+	if p.fastNutanixFields(b[a+2:], ev) {
+		return nil
+	}
+	return p.parseNutanixFields(b[a+2:], off+a+2, ev)
+}
+
+// policyEvent reads "policy name [Event]" from b[i:] and returns the offset
+// of the "] SRC=" that ends it. The policy name may hold spaces; it ends at
+// " [Event] SRC=", the first anchor after i: anchor when it is not before i
+// (findNutanix found the first of the line).
+func (p *Parser) policyEvent(b []byte, i, off, anchor int, ev *Event) (int, error) {
 	a := anchor
 	if a < i {
 		if a = bytes.Index(b[i:], nutanixAnchor); a < 0 {
-			return errAt(ErrBadField, "policy name", off+i+1)
+			return 0, errAt(ErrBadField, "policy name", off+i+1)
 		}
 		a += i
 	}
 	o := bytes.LastIndexByte(b[i:a], '[')
 	if o < 0 || i+o == i || b[i+o-1] != ' ' || i+o+1 == a {
-		return errAt(ErrBadField, "event", off+a+1)
+		return 0, errAt(ErrBadField, "event", off+a+1)
 	}
 	o += i
 	ev.Policy = p.intern(b[i : o-1])
 	ev.Kind = nutanixKind(b[o+1 : a])
-	if p.fastNutanixFields(b[a+2:], ev) {
-		return nil
-	}
-	return p.parseNutanixFields(b[a+2:], off+a+2, ev)
+	return a, nil
 }
 
 func nutanixKind(w []byte) Kind {

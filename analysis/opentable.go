@@ -110,6 +110,14 @@ func (t *table) resize(size int) {
 	freeSlots(old)
 }
 
+// reserve makes room for n entries, so that the table does not grow (and
+// move every entry) until it holds more.
+func (t *table) reserve(n int) {
+	if size := n*100/tableLoad + 1; size > len(t.slots) {
+		t.resize(size)
+	}
+}
+
 // free releases the slots.
 func (t *table) free() {
 	freeSlots(t.slots)

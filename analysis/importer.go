@@ -146,16 +146,16 @@ func openEstimate(size int64, gz bool) int {
 	return int(min(max(size/500, 0), math.MaxInt32))
 }
 
-// reserve makes room in each shard's table for its part of n open
-// connections, within MaxOpen: a table grown a quarter at a time to a
-// million connections moves each of them five times on average, which was
-// an eighth of the work of a large import.
+// reserve tells each shard's table its part of n open connections, within
+// MaxOpen: a table grown a quarter at a time to a million connections moves
+// each of them five times on average, which was an eighth of the work of a
+// large import. A table that holds few at once stays small.
 func (m *Model) reserve(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := range m.shards {
 		sh := &m.shards[i]
-		sh.open.reserve(min(n/numShards, sh.maxOpen))
+		sh.open.expect(min(n/numShards, sh.maxOpen))
 	}
 }
 

@@ -21,6 +21,7 @@ type table struct {
 	// or a resize changed the slots since.
 	missKey openKey
 	missAt  int
+	hint    int // slots to grow to at once once large (expect)
 }
 
 type slot struct {
@@ -72,7 +73,7 @@ func (t *table) get(k openKey) *openVal {
 // fill (with n > 0). It stays valid until the next put or del.
 func (t *table) put(k openKey) *openVal {
 	if (t.n+1)*100 > len(t.slots)*tableLoad {
-		t.resize(max(tableMin, len(t.slots)+len(t.slots)/4))
+		t.resize(t.grown())
 	}
 	t.n++
 	at := t.missAt
@@ -110,12 +111,24 @@ func (t *table) resize(size int) {
 	freeSlots(old)
 }
 
-// reserve makes room for n entries, so that the table does not grow (and
-// move every entry) until it holds more.
-func (t *table) reserve(n int) {
-	if size := n*100/tableLoad + 1; size > len(t.slots) {
-		t.resize(size)
+// expect says the table may come to hold n entries: once it holds
+// expectFrom, it grows straight to room for n rather than by quarters (each
+// of which moves every entry). A table that never holds that many stays
+// small.
+func (t *table) expect(n int) {
+	t.hint = max(t.hint, n*100/tableLoad+1)
+}
+
+// expectFrom is how many entries a table holds before it believes expect.
+const expectFrom = 1 << 12
+
+// grown returns the size of the table after its next growth.
+func (t *table) grown() int {
+	size := max(tableMin, len(t.slots)+len(t.slots)/4)
+	if t.n >= expectFrom {
+		size = max(size, t.hint)
 	}
+	return size
 }
 
 // free releases the slots.

@@ -83,3 +83,37 @@ func between(tb *table, want map[openKey]uint32, op int, k openKey, key func() o
 		want[k2] = conv
 	}
 }
+
+// TestTableExpect checks that a table told to expect many entries grows to
+// room for them at once, but only once it holds expectFrom, and keeps every
+// entry through that growth.
+func TestTableExpect(t *testing.T) {
+	for _, expect := range []int{0, 100_000} {
+		var tb table
+		tb.expect(expect)
+		resizes, size := 0, len(tb.slots)
+		for i := range 3 * expectFrom {
+			if i < expectFrom-expectFrom/4 && len(tb.slots) >= expect*100/tableLoad && expect > 0 {
+				t.Fatalf("expect %d: %d slots at %d entries: grown before holding %d", expect, len(tb.slots), i, expectFrom)
+			}
+			v := tb.put(openKey{src: uint32(i), dst: 1})
+			*v = openVal{conv: uint32(i), n: 1}
+			if len(tb.slots) != size {
+				resizes, size = resizes+1, len(tb.slots)
+			}
+		}
+		for i := range 3 * expectFrom {
+			if v := tb.get(openKey{src: uint32(i), dst: 1}); v == nil || v.conv != uint32(i) {
+				t.Fatalf("expect %d: entry %d lost: %+v", expect, i, v)
+			}
+		}
+		if expect > 0 && len(tb.slots) < expect*100/tableLoad {
+			t.Errorf("expect %d: %d slots, want room for %d", expect, len(tb.slots), expect)
+		}
+		if expect == 0 && len(tb.slots) > 2*3*expectFrom {
+			t.Errorf("no expectation: %d slots for %d entries", len(tb.slots), 3*expectFrom)
+		}
+		t.Logf("expect %d: %d resizes, %d slots", expect, resizes, len(tb.slots))
+		tb.free()
+	}
+}

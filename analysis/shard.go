@@ -78,9 +78,20 @@ func (sh *shard) add(ev *ingest.Event) {
 	sh.apply(&p)
 }
 
+// prefetchAhead is how many events ahead addBatch asks for an event's
+// cache lines. (Asking for the table slot of an event's connection ahead,
+// too, cost 3% more CPU than it saved: its key needs the interned ids.)
+const prefetchAhead = 4
+
 // addBatch records the events idx of evs, in order.
 func (sh *shard) addBatch(evs []ingest.Event, idx []int32) {
-	for _, i := range idx {
+	for j := 0; j < min(prefetchAhead, len(idx)); j++ {
+		prefetch(unsafe.Pointer(&evs[idx[j]]))
+	}
+	for j, i := range idx {
+		if j+prefetchAhead < len(idx) {
+			prefetch(unsafe.Pointer(&evs[idx[j+prefetchAhead]]))
+		}
 		if ev := &evs[i]; ev.Src.IsValid() && ev.Dst.IsValid() {
 			sh.add(ev)
 		}

@@ -1,0 +1,12 @@
+package analysis
+
+import "unsafe"
+
+// prefetch asks the processor to bring the cache lines of p, p+64 and
+// p+128 into its cache, without waiting for them: the model asks for an
+// event's first lines (those it reads) a few events before it applies it,
+// so that the miss of an event written by a parsing core overlaps the work
+// on the events before.
+//
+//go:noescape
+func prefetch(p unsafe.Pointer)

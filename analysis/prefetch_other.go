@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package analysis
+
+import "unsafe"
+
+// prefetch does nothing where there is no prefetch instruction written for
+// the architecture.
+func prefetch(unsafe.Pointer) {}

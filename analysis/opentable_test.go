@@ -97,13 +97,13 @@ func TestTableExpect(t *testing.T) {
 				t.Fatalf("expect %d: %d slots at %d entries: grown before holding %d", expect, len(tb.slots), i, expectFrom)
 			}
 			v := tb.put(openKey{src: uint32(i), dst: 1})
-			*v = openVal{conv: uint32(i), n: 1}
+			*v = openVal{ci: uint32(i), n: 1}
 			if len(tb.slots) != size {
 				resizes, size = resizes+1, len(tb.slots)
 			}
 		}
 		for i := range 3 * expectFrom {
-			if v := tb.get(openKey{src: uint32(i), dst: 1}); v == nil || v.conv != uint32(i) {
+			if v := tb.get(openKey{src: uint32(i), dst: 1}); v == nil || v.ci != uint32(i) {
 				t.Fatalf("expect %d: entry %d lost: %+v", expect, i, v)
 			}
 		}

@@ -93,10 +93,6 @@ func isRegular(f *os.File) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// IsGzip reports whether b starts with gzip's magic bytes: how Open
-// recognises compressed input, by content rather than by name.
-func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
-
 // ReferenceTime is when the input was last written (its modification time;
 // now for standard input): RFC 3164 stamps, which have no year, are placed
 // in the year before it (WithReferenceTime).

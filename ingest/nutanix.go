@@ -14,8 +14,6 @@ import (
 // The payload is found by its own anchor, "LEVEL:YYYY/MM/DD hh:mm:ss", never
 // by the syslog tag, which changes between releases.
 
-var nutanixAnchor = []byte("] SRC=")
-
 // findNutanix returns the offset of the level word that starts a Nutanix hit
 // log payload in line, or -1, and the offset of the line's first anchor.
 func findNutanix(line []byte) (int, int) {

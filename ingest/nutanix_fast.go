@@ -5,6 +5,8 @@ import (
 	"net/netip"
 )
 
+var nutanixAnchor = []byte("] SRC=")
+
 // The fields of a hit log as AHV writes nearly every line (log-formats.md
 // §2), in this order, each group after ACTION optional:
 //

@@ -179,3 +179,7 @@ func (e *GzipDamage) Error() string {
 
 // Unwrap returns the gzip error.
 func (e *GzipDamage) Unwrap() error { return e.Err }
+
+// IsGzip reports whether b starts with gzip's magic bytes: how Open
+// recognises compressed input, by content rather than by name.
+func IsGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"go/ast"
 	"go/build"
@@ -27,7 +26,7 @@ import (
 // name does not count. Pairs still to untangle are listed, with their
 // reason, in testdata/lint/file-pairs-known.txt; nothing new goes there.
 func TestNoBackAndForthBetweenFiles(t *testing.T) {
-	known := knownPairs(t, "testdata/lint/file-pairs-known.txt")
+	known := knownList(t, "testdata/lint/file-pairs-known.txt", 3, "dir a.go b.go reason")
 	seen := map[string]bool{}
 	for _, p := range filePairs(t) {
 		seen[p] = true
@@ -133,32 +132,4 @@ func declaredAtTop(obj types.Object, pkg *types.Package) bool {
 	}
 	fn, ok := obj.(*types.Func)
 	return ok && fn.Type().(*types.Signature).Recv() != nil
-}
-
-// knownPairs reads "dir a.go b.go reason…" lines.
-func knownPairs(t *testing.T, path string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	known := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		fs := strings.Fields(line)
-		if len(fs) < 4 {
-			t.Errorf("%s:%d: want dir a.go b.go reason", path, n)
-			continue
-		}
-		known[strings.Join(fs[:3], " ")] = true
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return known
 }

@@ -37,6 +37,7 @@ type conv struct {
 	actions     uint16 // 1<<ingest.Action
 	vendors     uint8  // 1<<ingest.Vendor
 	origins     uint8  // how its lines arrived: Origin bits
+	taken       uint8  // sample lines taken, also those a Drain handed
 	samples     []string
 }
 
@@ -67,8 +68,9 @@ func (c *conv) observe(ev *ingest.Event, m *shard, host uint32) {
 	c.vendors |= 1 << ev.Vendor
 	c.origins |= origin(ev)
 	c.addLabel(m.label(ev), ev.Direction)
-	if len(c.samples) < m.opts.Samples {
+	if int(c.taken) < m.opts.Samples {
 		c.samples = append(c.samples, string(ev.Raw))
+		c.taken++
 	}
 }
 

@@ -18,6 +18,7 @@ package analysis
 
 import (
 	"encoding/binary"
+	"math"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -92,6 +93,7 @@ func NewModel(opts Options) *Model {
 	case opts.Samples < 0:
 		opts.Samples = 0
 	}
+	opts.Samples = min(opts.Samples, math.MaxUint8) // conv.taken counts them
 	m := &Model{opts: opts, tables: new([numShards]table)}
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])

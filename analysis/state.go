@@ -93,15 +93,22 @@ func (c *ConvState) Merge(o *ConvState, samples int) {
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.eachState(func(st *ConvState, _ *shard, _ int) error { return fn(st) })
+}
+
+// eachState is EachState, also handing each conversation's shard and index
+// in it; the caller holds m.mu.
+func (m *Model) eachState(fn func(st *ConvState, sh *shard, i int) error) error {
 	type ref struct {
 		c  *conv
 		sh *shard
+		i  int
 	}
 	var convs []ref
 	for i := range m.shards {
 		sh := &m.shards[i]
-		for _, c := range sh.convList {
-			convs = append(convs, ref{c, sh})
+		for j, c := range sh.convList {
+			convs = append(convs, ref{c, sh, j})
 		}
 	}
 	slices.SortFunc(convs, func(a, b ref) int {
@@ -110,7 +117,7 @@ func (m *Model) EachState(fn func(*ConvState) error) error {
 	})
 	for _, r := range convs {
 		st := r.sh.state(r.c, false)
-		if err := fn(&st); err != nil {
+		if err := fn(&st, r.sh, r.i); err != nil {
 			return err
 		}
 	}

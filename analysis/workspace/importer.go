@@ -156,6 +156,8 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	par := m.Parallel(o.workers())
 	defer par.Close()
+	drained := ws.newDrainFile()
+	defer drained.close()
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
 		if udp {
 			for i := range b.Events {
@@ -163,6 +165,9 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 			}
 		}
 		par.Add(b.Events, b.Shards)
+		if err := drained.maybe(m); err != nil {
+			return err
+		}
 		if sp != nil {
 			return sp.spill(ctx, m)
 		}
@@ -197,7 +202,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if sp != nil {
 		token = sp.token
 	}
-	if err := ws.commit(ctx, m, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
+	if err := ws.commit(ctx, m, drained, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
 		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, -1, nil
@@ -222,7 +227,7 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 // commit writes an import's contribution in one transaction, with its
 // session records when the workspace is attached to a store (journal; token
 // marks the rows the import spilled).
-func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, content string,
+func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
 	// The model's garbage goes back to the system before the commit, and
 	// the commit's own (decoded and re-encoded states) is collected early:
@@ -230,7 +235,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 	defer lowGC()()
 	debug.FreeOSMemory()
 	return ws.write(ctx, func(tx *sql.Tx) error {
-		if err := mergeStates(ctx, tx, m); err != nil {
+		if err := mergeStates(ctx, tx, m, d); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {

@@ -24,11 +24,12 @@ func keyOf(st *analysis.ConvState) rowKey {
 	return rowKey{src: st.Src.As16(), dst: st.Dst.As16(), proto: st.Proto, dport: st.DPort}
 }
 
-// mergeStates adds an import's conversation states to the stored ones, and
-// records the endpoints they show behind an enforcement point. The model
-// gives its states one at a time in key order, so index inserts append to
-// the B-tree instead of touching a random page each.
-func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
+// mergeStates adds an import's conversation states to the stored ones: those
+// it drained first (d, nil when none), then the model's; and records the
+// endpoints they show behind an enforcement point. The model gives its
+// states one at a time in key order, so index inserts append to the B-tree
+// instead of touching a random page each.
+func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) error {
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var ids map[rowKey]int64
@@ -36,7 +37,11 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
 		return err
 	}
-	if delta := m.Stats().Conversations; delta > bulkThreshold || stored < 4*delta {
+	delta := m.Stats().Conversations
+	if d != nil {
+		delta += d.records
+	}
+	if delta > bulkThreshold || stored < 4*delta {
 		var err error
 		if ids, err = allKeys(ctx, tx); err != nil {
 			return err
@@ -46,7 +51,7 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
 		`SELECT state FROM conversations WHERE id = ?`,
 		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
 	if err != nil {
 		return err
@@ -55,7 +60,7 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 	byKey, byID, ins, upd := stmts[0], stmts[1], stmts[2], stmts[3]
 	endpoints := make(map[netip.Addr]struct{})
 	var buf []byte
-	err = m.EachState(func(st *analysis.ConvState) error {
+	add := func(st *analysis.ConvState) error {
 		if st.Empty() {
 			return nil
 		}
@@ -65,20 +70,34 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
 		if err != nil {
 			return err
 		}
-		if id != 0 {
-			old.Merge(st, analysis.DefaultSamples)
-			st = &old
+		if id == 0 {
+			buf = encodeState(buf[:0], st)
+			sessions, bytes := sortKeys(st)
+			r, err := ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
+			if err != nil {
+				return err
+			}
+			// Not inserted: a state this import drained earlier was (bulk
+			// mode's keys are those stored before the import).
+			if n, err := r.RowsAffected(); err != nil || n == 1 {
+				return err
+			}
+			if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
+				return err
+			}
 		}
-		buf = encodeState(buf[:0], st)
-		sessions, bytes := sortKeys(st)
-		if id != 0 {
-			_, err = upd.ExecContext(ctx, buf, sessions, bytes, st.First, st.Last, id)
-		} else {
-			_, err = ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
-		}
+		old.Merge(st, analysis.DefaultSamples)
+		buf = encodeState(buf[:0], &old)
+		sessions, bytes := sortKeys(&old)
+		_, err = upd.ExecContext(ctx, buf, sessions, bytes, old.First, old.Last, id)
 		return err
-	})
-	if err != nil {
+	}
+	if d != nil {
+		if err := d.each(add); err != nil {
+			return err
+		}
+	}
+	if err := m.EachState(add); err != nil {
 		return err
 	}
 	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)

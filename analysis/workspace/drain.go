@@ -17,7 +17,7 @@ import (
 // the model holds those of its open connections; the next drain waits for
 // twice as many, so that a model whose conversations all stay open is not
 // drained over and over.
-var drainConversations = 100_000
+var drainConversations = 50_000
 
 // drainFile holds the conversation states an import handed over before its
 // commit, which merges them into the workspace in the same transaction as

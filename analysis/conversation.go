@@ -39,6 +39,7 @@ type conv struct {
 	origins     uint8  // how its lines arrived: Origin bits
 	taken       uint8  // sample lines taken, also those a Drain handed
 	samples     []string
+	spilled     []sampleRef // with Options.SampleFile, instead of samples
 }
 
 func (c *conv) side(d ingest.Direction) *SideState {
@@ -69,7 +70,11 @@ func (c *conv) observe(ev *ingest.Event, m *shard, host uint32) {
 	c.origins |= origin(ev)
 	c.addLabel(m.label(ev), ev.Direction)
 	if int(c.taken) < m.opts.Samples {
-		c.samples = append(c.samples, string(ev.Raw))
+		if m.spill != nil {
+			c.spilled = append(c.spilled, m.spill.put(ev.Raw))
+		} else {
+			c.samples = append(c.samples, string(ev.Raw))
+		}
 		c.taken++
 	}
 }

@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -38,7 +39,16 @@ func TestDrainEqualsWhole(t *testing.T) {
 		addLines(t, whole, lines)
 		for _, every := range []int{1, 97, len(lines) / 3} {
 			t.Run(fmt.Sprintf("%s/every%d", vendor, every), func(t *testing.T) {
-				m := analysis.NewModel(analysis.Options{})
+				var opts analysis.Options
+				if every != 97 { // the sample lines in a file
+					f, err := os.CreateTemp(t.TempDir(), "samples")
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					opts.SampleFile = f
+				}
+				m := analysis.NewModel(opts)
 				var handed []analysis.ConvState
 				forgot := false
 				for lo := 0; lo < len(lines); lo += every {

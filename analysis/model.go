@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"math"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -53,6 +54,12 @@ type Options struct {
 	// Samples is how many raw lines each conversation keeps as evidence
 	// (zero: DefaultSamples; negative: none, for a reader that shows none).
 	Samples int
+	// SampleFile, when set, holds the sample lines instead of the heap: the
+	// model appends them to it and reads them back when it hands states
+	// over (EachState, Drain, States, Table). It must be open for reading
+	// and writing, empty, and stay open while the model is used; its
+	// owner removes it.
+	SampleFile *os.File
 	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
 	// stays empty), for a reader that shows none.
 	NoHourly bool
@@ -79,6 +86,7 @@ type Model struct {
 	mu     sync.Mutex
 	opts   Options
 	shards [numShards]shard
+	spill  *sampleFile       // Options.SampleFile
 	tables *[numShards]table // the shards' open connections, freed with the Model
 }
 
@@ -95,8 +103,12 @@ func NewModel(opts Options) *Model {
 	}
 	opts.Samples = min(opts.Samples, math.MaxUint8) // conv.taken counts them
 	m := &Model{opts: opts, tables: new([numShards]table)}
+	if opts.SampleFile != nil {
+		m.spill = newSampleFile(opts.SampleFile)
+	}
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
+		m.shards[i].spill = m.spill
 	}
 	runtime.AddCleanup(m, freeTables, m.tables)
 	return m

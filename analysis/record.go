@@ -97,8 +97,10 @@ func (sh *shard) noteRecord(r *record, c *conv, ev *ingest.Event, sampled bool) 
 	if l := sh.strs.names[sh.label(ev)]; !slices.Contains(r.Labels, l) {
 		r.Labels = append(r.Labels, l)
 	}
-	if sampled {
+	if sampled && len(c.samples) > 0 {
 		r.Samples = append(r.Samples, c.samples[len(c.samples)-1])
+	} else if sampled {
+		r.Samples = append(r.Samples, string(ev.Raw)) // in Options.SampleFile
 	}
 }
 

@@ -38,7 +38,8 @@ type shard struct {
 	events       int64
 	sessions     int64
 	expired      int64
-	recorder     recorder // with Options.Records
+	recorder     recorder    // with Options.Records
+	spill        *sampleFile // with Options.SampleFile: the sample lines
 }
 
 // openKey identifies a connection as its enforcement point logs it.
@@ -187,9 +188,9 @@ func (sh *shard) apply(p *prep) {
 		s.v = openVal{conv: sh.conversation(ev, &p.src, &p.dst)}
 	}
 	s.c = sh.convList[s.v.conv]
-	sampled := len(s.c.samples)
+	sampled := s.c.taken
 	s.c.observe(ev, sh, p.host)
-	s.sampled = len(s.c.samples) > sampled
+	s.sampled = s.c.taken > sampled
 	if ev.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
 	} else {

@@ -121,7 +121,7 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i int) error) error 
 			return err
 		}
 	}
-	return nil
+	return m.spill.failed()
 }
 
 // States returns a copy of the raw state of every conversation, unordered.
@@ -151,9 +151,12 @@ func (sh *shard) state(c *conv, clone bool) ConvState {
 		First: c.first, Last: c.last, Actions: c.actions, Vendors: c.vendors, Origins: c.origins,
 		Samples: c.samples,
 	}
+	if len(c.spilled) > 0 {
+		st.Samples = sh.spill.get(c.spilled)
+	}
 	st.Sides = c.sides
 	if clone {
-		st.Samples = slices.Clone(c.samples)
+		st.Samples = slices.Clone(st.Samples)
 		for i := range st.Sides {
 			st.Sides[i].Hourly = slices.Clone(c.sides[i].Hourly)
 		}

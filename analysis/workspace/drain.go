@@ -28,6 +28,7 @@ var drainConversations = 50_000
 type drainFile struct {
 	dir     string
 	pattern string
+	samples *os.File // the model's sample lines (analysis.Options.SampleFile)
 	f       *os.File
 	w       *bufio.Writer
 	buf     []byte
@@ -47,11 +48,24 @@ func (ws *Workspace) newDrainFile() *drainFile {
 	return &drainFile{dir: filepath.Dir(ws.path), pattern: pattern, next: drainConversations}
 }
 
-// close removes the file.
+// sampleFile makes the file that holds the model's sample lines until the
+// commit has read them, named as the drain file.
+func (d *drainFile) sampleFile() (*os.File, error) {
+	f, err := os.CreateTemp(d.dir, d.pattern)
+	if err != nil {
+		return nil, fmt.Errorf("sample lines: %w", err)
+	}
+	d.samples = f
+	return f, nil
+}
+
+// close removes the files.
 func (d *drainFile) close() {
-	if d.f != nil {
-		d.f.Close()
-		os.Remove(d.f.Name())
+	for _, f := range []*os.File{d.f, d.samples} {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
 	}
 }
 

@@ -147,7 +147,14 @@ func (ws *Workspace) importText(ctx context.Context, name string, o ImportOption
 func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev sourceRow,
 	o ImportOptions, res FileResult) (FileResult, int64, error) {
 	name := src.name
-	m, sp, err := ws.continued(ctx, o.Model)
+	drained := ws.newDrainFile()
+	defer drained.close()
+	mo := o.Model
+	var err error
+	if mo.SampleFile, err = drained.sampleFile(); err != nil {
+		return res, -1, err
+	}
+	m, sp, err := ws.continued(ctx, mo)
 	if err != nil {
 		return res, -1, err
 	}
@@ -158,8 +165,6 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	defer lowerGC(readGCPercent)()
 	par := m.Parallel(o.workers())
 	defer par.Close()
-	drained := ws.newDrainFile()
-	defer drained.close()
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
 		if udp {
 			for i := range b.Events {

@@ -1,17 +1,14 @@
 package analysis_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
-	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // cloneState copies a state lent by EachState or Drain.
@@ -30,11 +27,7 @@ func cloneState(st *analysis.ConvState) analysis.ConvState {
 // connection refers to.
 func TestDrainEqualsWhole(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
-		var buf bytes.Buffer
-		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 5}); err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		lines := demoLines(t, vendor, 1500)
 		whole := analysis.NewModel(analysis.Options{})
 		addLines(t, whole, lines)
 		for _, every := range []int{1, 97, len(lines) / 3} {

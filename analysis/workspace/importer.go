@@ -231,9 +231,10 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 	return m, sp, err
 }
 
-// commit writes an import's contribution in one transaction, with its
-// session records when the workspace is attached to a store (journal; token
-// marks the rows the import spilled).
+// commit writes an import's contribution in one transaction: the states it
+// drained (d, nil for none) and its model's, with its session records when
+// the workspace is attached to a store (journal; token marks the rows the
+// import spilled).
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
 	// The model's garbage goes back to the system before the commit, and

@@ -30,76 +30,98 @@ func keyOf(st *analysis.ConvState) rowKey {
 // states one at a time in key order, so index inserts append to the B-tree
 // instead of touching a random page each.
 func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) error {
-	// Look keys up one by one only when the import is small next to the
-	// store; else (a first import, a large one) read every key once.
-	var ids map[rowKey]int64
-	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
-		return err
-	}
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
 	}
-	if delta > bulkThreshold || stored < 4*delta {
-		var err error
-		if ids, err = allKeys(ctx, tx); err != nil {
+	mg, err := newMerger(ctx, tx, delta)
+	if err != nil {
+		return err
+	}
+	defer closeAll(mg.stmts)
+	if d != nil {
+		if err := d.each(mg.add); err != nil {
 			return err
 		}
 	}
-	stmts, err := prepare(ctx, tx,
+	if err := m.EachState(mg.add); err != nil {
+		return err
+	}
+	return saveEndpoints(ctx, tx, mg.endpoints)
+}
+
+// merger adds states to the stored conversations in one transaction.
+type merger struct {
+	ctx       context.Context
+	ids       map[rowKey]int64 // bulk mode: the keys stored before
+	stmts     []*sql.Stmt      // by key, by id, insert, update
+	endpoints map[netip.Addr]struct{}
+	buf       []byte
+}
+
+// newMerger prepares a merger of delta states.
+func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
+	mg := &merger{ctx: ctx, endpoints: make(map[netip.Addr]struct{})}
+	// Look keys up one by one only when the import is small next to the
+	// store; else (a first import, a large one) read every key once.
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
+		return nil, err
+	}
+	if delta > bulkThreshold || stored < 4*delta {
+		var err error
+		if mg.ids, err = allKeys(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	mg.stmts, err = prepare(ctx, tx,
 		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
 		`SELECT state FROM conversations WHERE id = ?`,
 		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
+	return mg, err
+}
+
+// add merges st into its stored conversation, or stores it.
+func (mg *merger) add(st *analysis.ConvState) error {
+	if st.Empty() {
+		return nil
+	}
+	ctx, byKey, byID, ins, upd := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2], mg.stmts[3]
+	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })
+	k := keyOf(st)
+	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
 	if err != nil {
 		return err
 	}
-	defer closeAll(stmts)
-	byKey, byID, ins, upd := stmts[0], stmts[1], stmts[2], stmts[3]
-	endpoints := make(map[netip.Addr]struct{})
-	var buf []byte
-	add := func(st *analysis.ConvState) error {
-		if st.Empty() {
-			return nil
-		}
-		analysis.LearnEndpoints(st, func(a netip.Addr) { endpoints[a] = struct{}{} })
-		k := keyOf(st)
-		id, old, err := lookup(ctx, ids, k, byKey, byID)
+	if id == 0 {
+		mg.buf = encodeState(mg.buf[:0], st)
+		sessions, bytes := sortKeys(st)
+		r, err := ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, mg.buf, sessions, bytes, st.First, st.Last)
 		if err != nil {
 			return err
 		}
-		if id == 0 {
-			buf = encodeState(buf[:0], st)
-			sessions, bytes := sortKeys(st)
-			r, err := ins.ExecContext(ctx, k.src[:], k.dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
-			if err != nil {
-				return err
-			}
-			// Not inserted: a state this import drained earlier was (bulk
-			// mode's keys are those stored before the import).
-			if n, err := r.RowsAffected(); err != nil || n == 1 {
-				return err
-			}
-			if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
-				return err
-			}
+		// Not inserted: a state this import drained earlier was (bulk
+		// mode's keys are those stored before the import).
+		if n, err := r.RowsAffected(); err != nil || n == 1 {
+			return err
 		}
-		old.Merge(st, analysis.DefaultSamples)
-		buf = encodeState(buf[:0], &old)
-		sessions, bytes := sortKeys(&old)
-		_, err = upd.ExecContext(ctx, buf, sessions, bytes, old.First, old.Last, id)
-		return err
-	}
-	if d != nil {
-		if err := d.each(add); err != nil {
+		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
 			return err
 		}
 	}
-	if err := m.EachState(add); err != nil {
-		return err
-	}
+	old.Merge(st, analysis.DefaultSamples)
+	mg.buf = encodeState(mg.buf[:0], &old)
+	sessions, bytes := sortKeys(&old)
+	_, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id)
+	return err
+}
+
+// saveEndpoints records addresses seen behind an enforcement point, in
+// order.
+func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
 	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
 	if err != nil {
 		return err

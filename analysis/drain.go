@@ -8,9 +8,11 @@ package analysis
 // told: kept), with its figures, lists and sample lines emptied, and what
 // its later lines add is handed by the next Drain or EachState. The states
 // handed add up (ConvState.Merge, oldest first) to those of a model that
-// never drained; a conversation gives at most Options.Samples sample lines
-// over all its drains, its first ones. fn must neither keep nor change the
-// state; after an error from fn the model is half drained: discard it.
+// never drained. A conversation Drain keeps gives at most Options.Samples
+// sample lines over all its drains, its first ones; one it forgot takes
+// lines anew if it comes back (Merge keeps the first). fn must neither keep
+// nor change the state; after an error from fn the model is half drained:
+// discard it.
 func (m *Model) Drain(fn func(st *ConvState, kept bool) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -21,6 +21,20 @@ func cloneState(st *analysis.ConvState) analysis.ConvState {
 	return c
 }
 
+// checkTaken fails when a conversation that Drain kept has handed more
+// than DefaultSamples sample lines since it was made; one it forgot starts
+// anew if it comes back.
+func checkTaken(taken map[analysis.Key]int, st *analysis.ConvState, kept bool) error {
+	k := st.Key()
+	if taken[k] += len(st.Samples); taken[k] > analysis.DefaultSamples {
+		return fmt.Errorf("%v handed %d sample lines over its drains, want at most %d", k, taken[k], analysis.DefaultSamples)
+	}
+	if !kept {
+		delete(taken, k)
+	}
+	return nil
+}
+
 // TestDrainEqualsWhole: a model drained every few hundred lines hands
 // states that add up to the conversations of a model that never drained,
 // sample lines included, and lets go of the conversations no open
@@ -44,13 +58,14 @@ func TestDrainEqualsWhole(t *testing.T) {
 				m := analysis.NewModel(opts)
 				var handed []analysis.ConvState
 				forgot := false
+				taken := make(map[analysis.Key]int) // sample lines handed since the conversation was made
 				for lo := 0; lo < len(lines); lo += every {
 					addLines(t, m, lines[lo:min(lo+every, len(lines))])
 					before := m.Held()
 					err := m.Drain(func(st *analysis.ConvState, kept bool) error {
 						forgot = forgot || !kept
 						handed = append(handed, cloneState(st))
-						return nil
+						return checkTaken(taken, st, kept)
 					})
 					if err != nil {
 						t.Fatal(err)

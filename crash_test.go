@@ -74,6 +74,10 @@ func TestImportSurvivesKill(t *testing.T) {
 				runBin(t, bin, nil, "workspace", "info", "--workspace", ws)
 			}
 			runBin(t, bin, nil, importArgs(ws)...)
+			// The killed import's files of sample lines and drained states are gone.
+			if left, _ := filepath.Glob(ws + ".import-*"); len(left) > 0 {
+				t.Errorf("after a kill %s and a re-run, left beside the workspace: %v", k.name, left)
+			}
 			if got := runBin(t, bin, nil, "flows", "--format", "csv", "--workspace", ws); got != want {
 				t.Errorf("after a kill %s and a re-run, flows differ:\n%s", k.name, lineDiff(got, want))
 			}

@@ -16,19 +16,21 @@
 // shards can take events in parallel (Parallel), each in input order.
 //
 // The model's files are layered, each using only those below it:
-//   - key.go, intern.go, options.go, timeouts.go, format.go, slots_*.go:
-//     the conversation key, interning, settings, vendor timers, wording,
-//     memory outside the heap;
+//   - key.go, intern.go, options.go, timeouts.go, format.go, slots_*.go,
+//     samplefile.go: the conversation key, interning, settings, vendor
+//     timers, wording, memory outside the heap, sample lines in a file;
 //   - record.go: a session's record; conversation.go: a conversation's
 //     stored form (ConvState) with its one merge; monitored.go: directions;
 //   - opentable.go: the table of open connections; rows.go: the working
 //     form (Table), table.go its builder, snapshot.go the form of one row
 //     for people (Conversation);
 //   - shard.go: a shard applying lines; model.go: Model and Parallel;
-//   - state.go: the Model's outputs and restores; importer.go: file import.
+//   - state.go: the Model's outputs and restores; importer.go: file import;
+//     drain.go: handing conversations over in parts (Drain).
 package analysis
 
 import (
+	"math"
 	"runtime"
 	"sync"
 
@@ -41,6 +43,7 @@ type Model struct {
 	mu     sync.Mutex
 	opts   Options
 	shards [numShards]shard
+	spill  *sampleFile       // Options.SampleFile
 	tables *[numShards]table // the shards' open connections, freed with the Model
 }
 
@@ -55,9 +58,14 @@ func NewModel(opts Options) *Model {
 	case opts.Samples < 0:
 		opts.Samples = 0
 	}
+	opts.Samples = min(opts.Samples, math.MaxUint8) // shard.taken counts them
 	m := &Model{opts: opts, tables: new([numShards]table)}
+	if opts.SampleFile != nil {
+		m.spill = newSampleFile(opts.SampleFile)
+	}
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
+		m.shards[i].spill = m.spill
 	}
 	runtime.AddCleanup(m, freeTables, m.tables)
 	return m
@@ -128,7 +136,7 @@ func (m *Model) Connections() int64 {
 	defer m.mu.Unlock()
 	var n int64
 	for i := range m.shards {
-		m.shards[i].eachConv(func(c *ConvState) {
+		m.shards[i].eachConv(func(_ uint32, c *ConvState) {
 			var most uint64
 			for j := range c.Sides {
 				most = max(most, c.Sides[j].Sessions)

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"net/netip"
+	"os"
 	"time"
 )
 
@@ -31,6 +32,12 @@ type Options struct {
 	// Samples is how many raw lines each conversation keeps as evidence
 	// (zero: DefaultSamples; negative: none, for a reader that shows none).
 	Samples int
+	// SampleFile, when set, holds the sample lines instead of the heap: the
+	// model appends them to it and reads them back when it hands states
+	// over (EachState, Drain, States, Table). It must be open for reading
+	// and writing, empty, and stay open while the model is used; its
+	// owner removes it.
+	SampleFile *os.File
 	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
 	// stays empty), for a reader that shows none.
 	NoHourly bool

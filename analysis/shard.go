@@ -21,6 +21,9 @@ type shard struct {
 	convs    map[Key]uint32
 	blocks   [][]ConvState         // conversation i is blocks[i/convBlock][i%convBlock]
 	nconv    int                   // conversations
+	taken    []uint8               // per conversation: sample lines taken, also those a Drain handed
+	spill    *sampleFile           // with Options.SampleFile: the sample lines
+	spilled  [][]sampleRef         // with Options.SampleFile: per conversation, where its lines are
 	open     *table                // in Model.tables
 	big      map[openKey][4]uint64 // counters of open connections that do not fit in 32 bits
 	recs     map[openKey][]*record // with Options.Records: the records of a key's open sessions, oldest first
@@ -141,9 +144,8 @@ func (sh *shard) apply(p *prep) {
 		s.v = openVal{ci: sh.conversation(ev, &p.src, &p.dst)}
 	}
 	s.c = sh.conv(s.v.ci)
-	sampled := len(s.c.Samples)
 	sh.observe(s.c, ev, p.host)
-	s.sampled = len(s.c.Samples) > sampled
+	s.sampled = sh.sample(s.v.ci, s.c, ev.Raw)
 	if ev.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
 	} else {
@@ -586,11 +588,12 @@ const convBlock = int(32 << 10 / unsafe.Sizeof(ConvState{}))
 // conv returns conversation i.
 func (sh *shard) conv(i uint32) *ConvState { return &sh.blocks[int(i)/convBlock][int(i)%convBlock] }
 
-// eachConv calls fn with every conversation, in the order they came.
-func (sh *shard) eachConv(fn func(*ConvState)) {
-	for _, b := range sh.blocks {
+// eachConv calls fn with every conversation and its index, in the order
+// they came.
+func (sh *shard) eachConv(fn func(i uint32, c *ConvState)) {
+	for bi, b := range sh.blocks {
 		for j := range b {
-			fn(&b[j])
+			fn(uint32(bi*convBlock+j), &b[j])
 		}
 	}
 }
@@ -606,7 +609,38 @@ func (sh *shard) newConv(k Key, v4 bool) uint32 {
 	i := uint32(sh.nconv)
 	sh.nconv++
 	sh.convs[k] = i
+	sh.taken = append(sh.taken, 0)
+	if sh.spill != nil {
+		sh.spilled = append(sh.spilled, nil)
+	}
 	return i
+}
+
+// sample keeps raw as a sample line of conversation i (c) unless it has
+// taken Options.Samples already, in c or in Options.SampleFile, and reports
+// whether it did.
+func (sh *shard) sample(i uint32, c *ConvState, raw []byte) bool {
+	if int(sh.taken[i]) >= sh.opts.Samples {
+		return false
+	}
+	sh.taken[i]++
+	if sh.spill != nil {
+		sh.spilled[i] = append(sh.spilled[i], sh.spill.put(raw))
+	} else {
+		c.Samples = append(c.Samples, string(raw))
+	}
+	return true
+}
+
+// withSamples returns conversation i (c) as it is handed over: c itself, or
+// with Options.SampleFile a copy holding the sample lines read back.
+func (sh *shard) withSamples(i uint32, c *ConvState) *ConvState {
+	if sh.spill == nil || len(sh.spilled[i]) == 0 {
+		return c
+	}
+	st := *c
+	st.Samples = sh.spill.get(sh.spilled[i])
+	return &st
 }
 
 // observe records in c what every line adds, whatever its place in a
@@ -633,9 +667,6 @@ func (sh *shard) observe(c *ConvState, ev *ingest.Event, host uint32) {
 	c.Vendors |= 1 << ev.Vendor
 	c.Origins |= origin(ev)
 	addLabel(c, sh.strs.Value(sh.label(ev)), ev.Direction)
-	if len(c.Samples) < sh.opts.Samples {
-		c.Samples = append(c.Samples, string(ev.Raw))
-	}
 }
 
 // addLabel notes that a line on side d carried label name.
@@ -679,8 +710,10 @@ func (sh *shard) noteRecord(r *record, c *ConvState, ev *ingest.Event, sampled b
 	if l := sh.strs.Value(sh.label(ev)); !slices.Contains(r.Labels, l) {
 		r.Labels = append(r.Labels, l)
 	}
-	if sampled {
+	if sampled && len(c.Samples) > 0 {
 		r.Samples = append(r.Samples, c.Samples[len(c.Samples)-1])
+	} else if sampled {
+		r.Samples = append(r.Samples, string(ev.Raw)) // in Options.SampleFile
 	}
 }
 

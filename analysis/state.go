@@ -18,21 +18,35 @@ import (
 func (m *Model) EachState(fn func(*ConvState) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.eachState(func(st *ConvState, _ *shard, _ uint32) error { return fn(st) })
+}
+
+// convRef is a conversation, its shard and its index there.
+type convRef struct {
+	c  *ConvState
+	i  uint32
+	sh uint8
+}
+
+// eachState is EachState, also handing each conversation's shard and index
+// in it; the caller holds m.mu.
+func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) error {
 	n := 0
 	for i := range m.shards {
 		n += m.shards[i].nconv
 	}
-	convs := make([]*ConvState, 0, n)
-	for i := range m.shards {
-		m.shards[i].eachConv(func(c *ConvState) { convs = append(convs, c) })
+	convs := make([]convRef, 0, n)
+	for s := range m.shards {
+		m.shards[s].eachConv(func(i uint32, c *ConvState) { convs = append(convs, convRef{c, i, uint8(s)}) })
 	}
-	slices.SortFunc(convs, compareKeys)
-	for _, c := range convs {
-		if err := fn(c); err != nil {
+	slices.SortFunc(convs, func(a, b convRef) int { return compareKeys(a.c, b.c) })
+	for _, r := range convs {
+		sh := &m.shards[r.sh]
+		if err := fn(sh.withSamples(r.i, r.c), sh, r.i); err != nil {
 			return err
 		}
 	}
-	return nil
+	return m.spill.failed()
 }
 
 // States returns a copy of the raw state of every conversation, unordered.
@@ -45,7 +59,8 @@ func (m *Model) States() []ConvState {
 	}
 	out := make([]ConvState, 0, n)
 	for i := range m.shards {
-		m.shards[i].eachConv(func(c *ConvState) { out = append(out, c.clone()) })
+		sh := &m.shards[i]
+		sh.eachConv(func(j uint32, c *ConvState) { out = append(out, sh.withSamples(j, c).clone()) })
 	}
 	return out
 }
@@ -218,9 +233,10 @@ func (m *Model) Table() *Table {
 	}
 	b := NewTableBuilder(m.ruleTagNames(), n, nil)
 	for i := range m.shards {
-		m.shards[i].eachConv(func(c *ConvState) {
-			st := *c
-			st.Samples = slices.Clone(c.Samples) // the table keeps them
+		sh := &m.shards[i]
+		sh.eachConv(func(j uint32, c *ConvState) {
+			st := *sh.withSamples(j, c)
+			st.Samples = slices.Clone(st.Samples) // the table keeps them
 			b.Add(&st, 0, len(st.Samples))
 		})
 	}

@@ -13,10 +13,11 @@ func gcPercent() int {
 }
 
 // TestLowGCOverlapping: two commits at once, ending in either order, leave
-// the collector as it was, and low while either runs.
+// the collector as it was, and low while either runs; a commit inside an
+// import lowers it further, and the import's target holds again after it.
 func TestLowGCOverlapping(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(150))
-	a, b := lowGC(), lowGC()
+	a, b := lowerGC(commitGCPercent), lowerGC(commitGCPercent)
 	a()
 	if p := gcPercent(); p != commitGCPercent {
 		t.Fatalf("one commit still running: %d, want %d", p, commitGCPercent)
@@ -24,5 +25,32 @@ func TestLowGCOverlapping(t *testing.T) {
 	b()
 	if p := gcPercent(); p != 150 {
 		t.Fatalf("after both: %d, want 150", p)
+	}
+	read := lowerGC(readGCPercent)
+	commit := lowerGC(commitGCPercent)
+	if p := gcPercent(); p != commitGCPercent {
+		t.Fatalf("committing: %d, want %d", p, commitGCPercent)
+	}
+	commit()
+	if p := gcPercent(); p != readGCPercent {
+		t.Fatalf("reading again: %d, want %d", p, readGCPercent)
+	}
+	read()
+	if p := gcPercent(); p != 150 {
+		t.Fatalf("after the import: %d, want 150", p)
+	}
+}
+
+// TestLowerGCKeepsALowerTarget: a process that collects more often than an
+// import asks (the app) keeps its own target.
+func TestLowerGCKeepsALowerTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	done := lowerGC(readGCPercent)
+	if p := gcPercent(); p != 25 {
+		t.Errorf("while importing: %d, want 25", p)
+	}
+	done()
+	if p := gcPercent(); p != 25 {
+		t.Errorf("after: %d, want 25", p)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,7 +147,14 @@ func (ws *Workspace) importText(ctx context.Context, name string, o ImportOption
 func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev sourceRow,
 	o ImportOptions, res FileResult) (FileResult, int64, error) {
 	name := src.name
-	m, sp, err := ws.continued(ctx, o.Model)
+	drained := ws.newDrainFile()
+	defer drained.close()
+	mo := o.Model
+	var err error
+	if mo.SampleFile, err = drained.sampleFile(); err != nil {
+		return res, -1, err
+	}
+	m, sp, err := ws.continued(ctx, mo)
 	if err != nil {
 		return res, -1, err
 	}
@@ -154,6 +162,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 		analysis.ShardOption()}, o.Parse...)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
+	defer lowerGC(readGCPercent)()
 	par := m.Parallel(o.workers())
 	defer par.Close()
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
@@ -163,6 +172,9 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 			}
 		}
 		par.Add(b.Events, b.Shards)
+		if err := drained.maybe(m); err != nil {
+			return err
+		}
 		if sp != nil {
 			return sp.spill(ctx, m)
 		}
@@ -197,7 +209,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if sp != nil {
 		token = sp.token
 	}
-	if err := ws.commit(ctx, m, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
+	if err := ws.commit(ctx, m, drained, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
 		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, -1, nil
@@ -219,18 +231,19 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 	return m, sp, err
 }
 
-// commit writes an import's contribution in one transaction, with its
-// session records when the workspace is attached to a store (journal; token
-// marks the rows the import spilled).
-func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRow, content string,
+// commit writes an import's contribution in one transaction: the states it
+// drained (d, nil for none) and its model's, with its session records when
+// the workspace is attached to a store (journal; token marks the rows the
+// import spilled).
+func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
 	// The model's garbage goes back to the system before the commit, and
 	// the commit's own (decoded and re-encoded states) is collected early:
 	// without this, the commit's peak was the parse's plus 180 MB.
-	defer lowGC()()
+	defer lowerGC(commitGCPercent)()
 	debug.FreeOSMemory()
 	return ws.write(ctx, func(tx *sql.Tx) error {
-		if err := mergeStates(ctx, tx, m); err != nil {
+		if err := mergeStates(ctx, tx, m, d); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {
@@ -260,31 +273,44 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, row sourceRo
 	})
 }
 
-// commitGCPercent is the garbage collector's target percentage
-// (debug.SetGCPercent) while an import commits.
-const commitGCPercent = 20
-
-// The collector's setting is the process's: commits running at once (two
-// workspaces) lower it once and the last one restores it.
-var (
-	gcMu      sync.Mutex
-	gcHolders int
-	gcSaved   int
+// The garbage collector's target percentages (debug.SetGCPercent) while an
+// import reads, and while it commits. While it reads, the heap is mostly
+// the model's conversations and the parse's short-lived batches: at the
+// default 100 the heap's peak was twice the live heap, at 50 a collection
+// costs 1% more CPU and the peak 36 MB less (2 M sessions, 42k conversations).
+const (
+	readGCPercent   = 50
+	commitGCPercent = 20
 )
 
-// lowGC sets commitGCPercent until the function it returns is called.
-func lowGC() func() {
+// The collector's setting is the process's: imports and commits running at
+// once (two workspaces, a commit inside its import) each ask for a target,
+// the lowest one asked for (or the process's own, if lower) holds, and the
+// last one done restores the process's.
+var (
+	gcMu    sync.Mutex
+	gcAsked []int
+	gcSaved int
+)
+
+// lowerGC lowers the collector's target to percent, unless it is lower
+// already, until the function it returns is called.
+func lowerGC(percent int) func() {
 	gcMu.Lock()
 	defer gcMu.Unlock()
-	if gcHolders == 0 {
-		gcSaved = debug.SetGCPercent(commitGCPercent)
+	if len(gcAsked) == 0 {
+		gcSaved = debug.SetGCPercent(-1)
 	}
-	gcHolders++
+	gcAsked = append(gcAsked, percent)
+	debug.SetGCPercent(min(gcSaved, slices.Min(gcAsked)))
 	return func() {
 		gcMu.Lock()
 		defer gcMu.Unlock()
-		if gcHolders--; gcHolders == 0 {
+		gcAsked = slices.Delete(gcAsked, slices.Index(gcAsked, percent), slices.Index(gcAsked, percent)+1)
+		if len(gcAsked) == 0 {
 			debug.SetGCPercent(gcSaved)
+		} else {
+			debug.SetGCPercent(min(gcSaved, slices.Min(gcAsked)))
 		}
 	}
 }

@@ -14,63 +14,104 @@ import (
 // key at once instead of looking each conversation up.
 const bulkThreshold = 20_000
 
-// mergeStates adds an import's conversation states to the stored ones, and
-// records the endpoints they show behind an enforcement point. The model
-// gives its states one at a time in key order, so index inserts append to
-// the B-tree instead of touching a random page each.
-func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
-	// Look keys up one by one only when the import is small next to the
-	// store; else (a first import, a large one) read every key once.
-	var ids map[analysis.Key]int64
-	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
+// mergeStates adds an import's conversation states to the stored ones: those
+// it drained first (d, nil when none), then the model's; and records the
+// endpoints they show behind an enforcement point. The model gives its
+// states one at a time in key order, so index inserts append to the B-tree
+// instead of touching a random page each.
+func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) error {
+	delta := m.Stats().Conversations
+	if d != nil {
+		delta += d.records
+	}
+	mg, err := newMerger(ctx, tx, delta)
+	if err != nil {
 		return err
 	}
-	if delta := m.Stats().Conversations; delta > bulkThreshold || stored < 4*delta {
-		var err error
-		if ids, err = allKeys(ctx, tx); err != nil {
+	defer closeAll(mg.stmts)
+	if d != nil {
+		if err := d.each(mg.add); err != nil {
 			return err
 		}
 	}
-	stmts, err := prepare(ctx, tx,
+	if err := m.EachState(mg.add); err != nil {
+		return err
+	}
+	return saveEndpoints(ctx, tx, mg.endpoints)
+}
+
+// merger adds states to the stored conversations in one transaction.
+type merger struct {
+	ctx       context.Context
+	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
+	stmts     []*sql.Stmt            // by key, by id, insert, update
+	endpoints map[netip.Addr]struct{}
+	buf       []byte
+}
+
+// newMerger prepares a merger of delta states.
+func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
+	mg := &merger{ctx: ctx, endpoints: make(map[netip.Addr]struct{})}
+	// Look keys up one by one only when the import is small next to the
+	// store; else (a first import, a large one) read every key once.
+	var stored int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
+		return nil, err
+	}
+	if delta > bulkThreshold || stored < 4*delta {
+		var err error
+		if mg.ids, err = allKeys(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	mg.stmts, err = prepare(ctx, tx,
 		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
 		`SELECT state FROM conversations WHERE id = ?`,
 		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
+	return mg, err
+}
+
+// add merges st into its stored conversation, or stores it.
+func (mg *merger) add(st *analysis.ConvState) error {
+	if st.Empty() {
+		return nil
+	}
+	ctx, byKey, byID, ins, upd := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2], mg.stmts[3]
+	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })
+	k := st.Key()
+	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
 	if err != nil {
 		return err
 	}
-	defer closeAll(stmts)
-	byKey, byID, ins, upd := stmts[0], stmts[1], stmts[2], stmts[3]
-	endpoints := make(map[netip.Addr]struct{})
-	var buf []byte
-	err = m.EachState(func(st *analysis.ConvState) error {
-		if st.Empty() {
-			return nil
-		}
-		analysis.LearnEndpoints(st, func(a netip.Addr) { endpoints[a] = struct{}{} })
-		k := st.Key()
-		id, old, err := lookup(ctx, ids, k, byKey, byID)
+	if id == 0 {
+		mg.buf = encodeState(mg.buf[:0], st)
+		sessions, bytes := sortKeys(st)
+		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], st.Proto, st.DPort, mg.buf, sessions, bytes, st.First, st.Last)
 		if err != nil {
 			return err
 		}
-		if id != 0 {
-			old.Merge(st, analysis.DefaultSamples)
-			st = &old
+		// Not inserted: a state this import drained earlier was (bulk
+		// mode's keys are those stored before the import).
+		if n, err := r.RowsAffected(); err != nil || n == 1 {
+			return err
 		}
-		buf = encodeState(buf[:0], st)
-		sessions, bytes := sortKeys(st)
-		if id != 0 {
-			_, err = upd.ExecContext(ctx, buf, sessions, bytes, st.First, st.Last, id)
-		} else {
-			_, err = ins.ExecContext(ctx, k.Src[:], k.Dst[:], st.Proto, st.DPort, buf, sessions, bytes, st.First, st.Last)
+		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
+			return err
 		}
-		return err
-	})
-	if err != nil {
-		return err
 	}
+	old.Merge(st, analysis.DefaultSamples)
+	mg.buf = encodeState(mg.buf[:0], &old)
+	sessions, bytes := sortKeys(&old)
+	_, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id)
+	return err
+}
+
+// saveEndpoints records addresses seen behind an enforcement point, in
+// order.
+func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
 	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
 	if err != nil {
 		return err

@@ -1,0 +1,141 @@
+package workspace
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// drainConversations is how many conversations an import's model holds
+// before it hands them to a drain file (Model.Drain): the import's memory
+// is bounded by it, not by the conversations of its input. After a drain
+// the model holds those of its open connections; the next drain waits for
+// twice as many, so that a model whose conversations all stay open is not
+// drained over and over.
+var drainConversations = 50_000
+
+// drainFile holds the conversation states an import handed over before its
+// commit, which merges them into the workspace in the same transaction as
+// the rest: until then they are in no table, so an import stopped before
+// its commit leaves the workspace as it was. The file is next to the
+// workspace, named after it with a ".import-" suffix; a crashed import's
+// file is removed by the next import.
+type drainFile struct {
+	dir     string
+	pattern string
+	samples *os.File // the model's sample lines (analysis.Options.SampleFile)
+	f       *os.File
+	w       *bufio.Writer
+	buf     []byte
+	head    []byte
+	records int
+	next    int // the held conversations at which to drain
+}
+
+// newDrainFile removes the drain files earlier imports left; the file is
+// made at the first drain.
+func (ws *Workspace) newDrainFile() *drainFile {
+	pattern := filepath.Base(ws.path) + ".import-*"
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(ws.path), pattern))
+	for _, name := range old {
+		os.Remove(name) // the writer lock is held: no import is using it
+	}
+	return &drainFile{dir: filepath.Dir(ws.path), pattern: pattern, next: drainConversations}
+}
+
+// sampleFile makes the file that holds the model's sample lines until the
+// commit has read them, named as the drain file.
+func (d *drainFile) sampleFile() (*os.File, error) {
+	f, err := os.CreateTemp(d.dir, d.pattern)
+	if err != nil {
+		return nil, fmt.Errorf("sample lines: %w", err)
+	}
+	d.samples = f
+	return f, nil
+}
+
+// close removes the files.
+func (d *drainFile) close() {
+	for _, f := range []*os.File{d.f, d.samples} {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+}
+
+// maybe drains m into the file when it holds enough conversations.
+func (d *drainFile) maybe(m *analysis.Model) error {
+	if m.Held() < d.next {
+		return nil
+	}
+	if d.f == nil {
+		f, err := os.CreateTemp(d.dir, d.pattern)
+		if err != nil {
+			return fmt.Errorf("drain file: %w", err)
+		}
+		d.f, d.w = f, bufio.NewWriterSize(f, 1<<20)
+	}
+	err := m.Drain(func(st *analysis.ConvState, _ bool) error {
+		if st.Empty() {
+			return nil
+		}
+		// Each record: its length, then the state.
+		d.buf = encodeState(d.buf[:0], st)
+		d.head = binary.AppendUvarint(d.head[:0], uint64(len(d.buf)))
+		d.records++
+		if _, err := d.w.Write(d.head); err != nil {
+			return err
+		}
+		_, err := d.w.Write(d.buf)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("drain file: %w", err)
+	}
+	d.next = max(drainConversations, 2*m.Held())
+	return nil
+}
+
+// each calls fn with every state in the file, in the order written.
+func (d *drainFile) each(fn func(st *analysis.ConvState) error) error {
+	if d.f == nil {
+		return nil
+	}
+	if err := d.w.Flush(); err != nil {
+		return fmt.Errorf("drain file: %w", err)
+	}
+	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("drain file: %w", err)
+	}
+	r := bufio.NewReaderSize(d.f, 1<<20)
+	var st analysis.ConvState
+	var b []byte
+	cache := strCache{}
+	for range d.records {
+		head, err := binary.ReadUvarint(r)
+		if err != nil {
+			return fmt.Errorf("drain file: %w", err)
+		}
+		n := int(head)
+		if cap(b) < n {
+			b = make([]byte, n)
+		}
+		b = b[:n]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return fmt.Errorf("drain file: %w", err)
+		}
+		if _, err := decodeStateInto(b, &st, cache, true); err != nil {
+			return fmt.Errorf("drain file: %w", err)
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package workspace
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+)
+
+// importTwo imports a log cut in two files into a new workspace, with
+// imports that drain their model once it holds drainAt conversations, and
+// returns the workspace's conversations.
+func importTwo(t *testing.T, lines []string, drainAt int) []analysis.Conversation {
+	t.Helper()
+	defer func(n int) { drainConversations = n }(drainConversations)
+	drainConversations = drainAt
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "1.log"), filepath.Join(dir, "2.log")
+	os.WriteFile(first, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644)
+	os.WriteFile(second, []byte(strings.Join(lines[len(lines)/2:], "")), 0o644)
+	ws := openTemp(t)
+	stale := ws.Path() + ".import-1234"
+	os.WriteFile(stale, []byte("left by a crash"), 0o644)
+	for _, f := range []string{first, second} {
+		if _, err := ws.Import(ctx, []string{f}, ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left, _ := filepath.Glob(ws.Path() + ".import-*"); len(left) != 0 {
+		t.Errorf("left beside the workspace: %v", left)
+	}
+	got, err := ws.Conversations(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestDrainedImportSameAsWhole imports a log in two files, each import
+// draining its model at almost every batch: the workspace holds exactly the
+// conversations, sample lines included, of the same imports that did not
+// drain, and no drain file is left beside it, not even one a crashed
+// import left.
+func TestDrainedImportSameAsWhole(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxv"} {
+		t.Run(vendor, func(t *testing.T) {
+			_, lines := demoLog(t, vendor, 12000)
+			want := importTwo(t, lines, 1<<30)
+			got := importTwo(t, lines, 1)
+			analysistest.SameConversations(t, got, want)
+			for i := range got {
+				if !reflect.DeepEqual(got[i].Samples, want[i].Samples) {
+					t.Fatalf("conversation %d: samples %q, want %q", i, got[i].Samples, want[i].Samples)
+				}
+			}
+		})
+	}
+}
+
+// TestDrainFileRoundTrip: the states a drain writes are read back as they
+// were handed.
+func TestDrainFileRoundTrip(t *testing.T) {
+	defer func(n int) { drainConversations = n }(drainConversations)
+	drainConversations = 1
+	path, _ := demoLog(t, "nutanix", 300)
+	m := analysis.NewModel(analysis.Options{})
+	if _, err := analysis.Import(ctx, m, []string{path}, analysis.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := m.States()
+	ws := openTemp(t)
+	d := ws.newDrainFile()
+	defer d.close()
+	if err := d.maybe(m); err != nil {
+		t.Fatal(err)
+	}
+	var got []analysis.ConvState
+	err := d.each(func(st *analysis.ConvState) error {
+		got = append(got, *st)
+		got[len(got)-1].Samples = append([]string(nil), st.Samples...)
+		return nil
+	})
+	if err != nil || len(got) != len(want) || d.records != len(want) {
+		t.Fatalf("%d states read (%v), %d written, want %d", len(got), err, d.records, len(want))
+	}
+}

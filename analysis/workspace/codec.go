@@ -344,3 +344,63 @@ func decodeTracking(b []byte) (tracked, error) {
 	}
 	return tr, nil
 }
+
+func (e *enc) record(r *analysis.SessionRecord) {
+	e.u(r.ID)
+	e.u(uint64(r.Version))
+	var flags byte
+	if r.Closed {
+		flags |= 1
+	}
+	if r.Unanswered {
+		flags |= 2
+	}
+	e.byte(flags)
+	e.s(r.Host)
+	e.addr(r.Src)
+	e.addr(r.Dst)
+	e.byte(r.Proto)
+	e.u(uint64(r.DPort))
+	e.u(uint64(r.SPort))
+	e.byte(byte(r.Side))
+	e.u(uint64(len(r.Labels)))
+	for _, l := range r.Labels {
+		e.s(l)
+	}
+	e.byte(r.Vendors)
+	e.u(uint64(r.Actions))
+	e.i(r.Start)
+	e.i(r.First)
+	e.i(r.Last)
+	for _, n := range r.Counts {
+		e.u(n)
+	}
+	e.u(uint64(len(r.Samples)))
+	for _, s := range r.Samples {
+		e.s(s)
+	}
+}
+
+func (d *dec) record() analysis.SessionRecord {
+	r := analysis.SessionRecord{ID: d.u(), Version: uint32(d.u())}
+	flags := d.byte()
+	r.Closed, r.Unanswered = flags&1 != 0, flags&2 != 0
+	r.Host = d.s()
+	r.Src, r.Dst = d.addr(), d.addr()
+	r.Proto = d.byte()
+	r.DPort, r.SPort = uint16(d.u()), uint16(d.u())
+	r.Side = ingest.Direction(d.byte())
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		r.Labels = append(r.Labels, d.s())
+	}
+	r.Vendors = d.byte()
+	r.Actions = uint16(d.u())
+	r.Start, r.First, r.Last = d.i(), d.i(), d.i()
+	for i := range r.Counts {
+		r.Counts[i] = d.u()
+	}
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		r.Samples = append(r.Samples, d.s())
+	}
+	return r
+}

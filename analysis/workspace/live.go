@@ -78,41 +78,6 @@ func (ws *Workspace) RecoverArchive(ctx context.Context, segments []string, o Im
 	return ws.importFiles(ctx, segments, o)
 }
 
-// Tracking returns the connections left open by the last import or live
-// commit, and each host's clock: what a model continuing from the
-// workspace's state is restored from (see Continue).
-func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
-	var sessions []analysis.SessionState
-	h, err := ws.openTracking(ctx, func(st *analysis.SessionState) {
-		st2 := *st
-		if st.Record != nil {
-			r := *st.Record
-			st2.Record = &r
-		}
-		sessions = append(sessions, st2)
-	})
-	return sessions, h.clocks, err
-}
-
-// Continue returns a model with options o continuing the workspace's open
-// connections, as the next live commit needs: it keeps session records when
-// the workspace is attached to a store, continuing their IDs.
-func (ws *Workspace) Continue(ctx context.Context, o analysis.Options) (*analysis.Model, error) {
-	journaled, err := ws.Journaled(ctx)
-	if err != nil {
-		return nil, err
-	}
-	o.Records = o.Records || journaled
-	m := analysis.NewModel(o)
-	h, err := ws.openTracking(ctx, m.RestoreSession)
-	if err != nil {
-		return nil, err
-	}
-	m.RestoreClocks(h.clocks)
-	m.SetRecordSeq(h.recordSeq)
-	return m, nil
-}
-
 // Totals returns how many conversations the workspace holds and their
 // sessions: a cheap figure for a listener's status, unlike Info.
 func (ws *Workspace) Totals(ctx context.Context) (conversations, sessions int64, err error) {

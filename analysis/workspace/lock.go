@@ -74,49 +74,6 @@ func (e *LockedError) Unwrap() error { return ErrLocked }
 // lockPath is the lock file of the workspace at path.
 func lockPath(path string) string { return path + ".lock" }
 
-// Hold takes the writer lock for operation (or shares it, when this
-// workspace holds it already) until release is called. "import" and
-// "listen" are exclusive within the process too (ErrBusy).
-func (ws *Workspace) Hold(operation string) (release func(), err error) {
-	ws.lockMu.Lock()
-	defer ws.lockMu.Unlock()
-	if ws.readOnly {
-		return nil, ErrReadOnly
-	}
-	model := operation == "import" || operation == "listen"
-	if model && ws.modelWriter != "" {
-		running := map[string]string{"import": "an import is running", "listen": "the listener is running"}[ws.modelWriter]
-		return nil, fmt.Errorf("%w: %s; %s must wait until it has finished", ErrBusy, running, operation)
-	}
-	if ws.holds == 0 {
-		f, err := lockFile(ws.path, operation)
-		if err != nil {
-			return nil, err
-		}
-		ws.lockF = f
-	}
-	ws.holds++
-	if model {
-		ws.modelWriter = operation
-	}
-	var once bool
-	return func() {
-		ws.lockMu.Lock()
-		defer ws.lockMu.Unlock()
-		if once {
-			return
-		}
-		once = true
-		if model {
-			ws.modelWriter = ""
-		}
-		if ws.holds--; ws.holds == 0 {
-			unlockFile(ws.lockF)
-			ws.lockF = nil
-		}
-	}, nil
-}
-
 // lockFile takes the lock of the workspace at path and records the holder,
 // or returns a *LockedError naming who holds it.
 func lockFile(path, operation string) (*os.File, error) {

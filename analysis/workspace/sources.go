@@ -3,9 +3,12 @@ package workspace
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // Samples of a source's bytes stand for the whole, so that deciding
@@ -113,4 +116,49 @@ func statFile(path string) (*os.File, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, st, nil
+}
+
+// sourceStats are a source's line counts, summed over its imports: the
+// stored form of ingest.Stats (JSON, in the sources table). Its Counts
+// add up as ingest's do; the rest differs on purpose. Pending is the
+// last import's (the tail it held back is read again by the next import,
+// so adding would count it twice); vendors are keyed by name, which stays
+// when ingest.Vendor's numbering changes; the malformed samples are kept
+// apart, with their line numbers in the source.
+type sourceStats struct {
+	ingest.Counts
+	Pending                              int64
+	Vendors                              map[string]int64 `json:",omitempty"`
+	UnsupportedReasons, MalformedReasons map[string]int64 `json:",omitempty"`
+}
+
+func (s *sourceStats) add(o *ingest.Stats) {
+	s.Counts.Add(o.Counts)
+	s.Pending = o.Pending
+	for v, n := range o.Vendors {
+		if n > 0 {
+			s.Vendors = addTo(s.Vendors, ingest.Vendor(v).String(), n)
+		}
+	}
+	for r, n := range o.UnsupportedReasons {
+		s.UnsupportedReasons = addTo(s.UnsupportedReasons, r, n)
+	}
+	for r, n := range o.MalformedReasons {
+		s.MalformedReasons = addTo(s.MalformedReasons, r, n)
+	}
+}
+
+func addTo(m map[string]int64, k string, n int64) map[string]int64 {
+	if m == nil {
+		m = make(map[string]int64)
+	}
+	m[k] += n
+	return m
+}
+
+func (s *sourceStats) unmarshal(text string) error {
+	if err := json.Unmarshal([]byte(text), s); err != nil {
+		return fmt.Errorf("%w: source statistics: %v", ErrCorrupt, err)
+	}
+	return nil
 }

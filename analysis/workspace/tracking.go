@@ -303,3 +303,38 @@ func (d *dec) addrOf(v6 bool) (a netip.Addr) {
 	d.b = d.b[n:]
 	return a
 }
+
+// Tracking returns the connections left open by the last import or live
+// commit, and each host's clock: what a model continuing from the
+// workspace's state is restored from (see Continue).
+func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
+	var sessions []analysis.SessionState
+	h, err := ws.openTracking(ctx, func(st *analysis.SessionState) {
+		st2 := *st
+		if st.Record != nil {
+			r := *st.Record
+			st2.Record = &r
+		}
+		sessions = append(sessions, st2)
+	})
+	return sessions, h.clocks, err
+}
+
+// Continue returns a model with options o continuing the workspace's open
+// connections, as the next live commit needs: it keeps session records when
+// the workspace is attached to a store, continuing their IDs.
+func (ws *Workspace) Continue(ctx context.Context, o analysis.Options) (*analysis.Model, error) {
+	journaled, err := ws.Journaled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Records = o.Records || journaled
+	m := analysis.NewModel(o)
+	h, err := ws.openTracking(ctx, m.RestoreSession)
+	if err != nil {
+		return nil, err
+	}
+	m.RestoreClocks(h.clocks)
+	m.SetRecordSeq(h.recordSeq)
+	return m, nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,15 +23,7 @@ func TestFlowsTagFilter(t *testing.T) {
 	}
 	f.Close()
 	rows := func(args ...string) [][]string {
-		code, out, errs := flowsleuth(t, "", append([]string{"flows", "-q", "--format", "csv"}, args...)...)
-		if code != exitOK {
-			t.Fatalf("flows %v: exit %d: %s", args, code, errs)
-		}
-		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-		if err != nil || len(recs) == 0 {
-			t.Fatalf("flows %v: %v", args, err)
-		}
-		return recs[1:]
+		return csvRecords(t, flowsleuthOK(t, append([]string{"flows", "-q", "--format", "csv"}, args...)...))
 	}
 	tagged := func(r []string, tags ...string) bool {
 		return slices.ContainsFunc(strings.Split(r[1], ";"), func(s string) bool {

@@ -111,10 +111,7 @@ func TestSamplesOracleCumulative(t *testing.T) {
 // oracle's form (spaces in tags as _), sorted.
 func oracleRows(t *testing.T, files ...string) []string {
 	t.Helper()
-	code, out, errs := flowsleuth(t, "", append([]string{"flows", "-q", "--format", "csv"}, files...)...)
-	if code != exitOK {
-		t.Fatalf("flows %v: exit %d: %s", files, code, errs)
-	}
+	out := flowsleuthOK(t, append([]string{"flows", "-q", "--format", "csv"}, files...)...)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || len(recs) == 0 {
 		t.Fatalf("flows output: %v\n%s", err, out)

@@ -61,7 +61,6 @@ type rootCall struct {
 // the commands' files of those functions and methods.
 func rootCalls(t *testing.T) (map[string]string, []rootCall) {
 	t.Helper()
-	exports := exportData(t)
 	list, err := exec.Command("go", "list", "-f", "{{join .GoFiles \" \"}}", ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
@@ -75,15 +74,8 @@ func rootCalls(t *testing.T) (map[string]string, []rootCall) {
 		}
 		parsed = append(parsed, f)
 	}
-	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(file)
-	})
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}}
-	conf := types.Config{Importer: imp}
+	conf := types.Config{Importer: exportImporter(t, fset, ".")}
 	if _, err := conf.Check("main", fset, parsed, info); err != nil {
 		t.Fatal(err)
 	}
@@ -106,21 +98,29 @@ func rootCalls(t *testing.T) (map[string]string, []rootCall) {
 	return decls, calls
 }
 
-// exportData maps each package the main package depends on to its export
-// data file in the build cache (go list -export).
-func exportData(t *testing.T) map[string]string {
+// exportImporter is a types.Importer of the packages patterns depend on,
+// reading their export data from the build cache (go list -export), as
+// go/packages does.
+func exportImporter(t *testing.T, fset *token.FileSet, patterns ...string) types.Importer {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}", ".").Output()
+	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, patterns...)
+	out, err := exec.Command("go", args...).Output()
 	if err != nil {
 		t.Fatalf("go list -export: %v", err)
 	}
-	m := map[string]string{}
+	exports := map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {
 		if path, file, ok := strings.Cut(line, " "); ok && file != "" {
-			m[path] = file
+			exports[path] = file
 		}
 	}
-	return m
+	return importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		file, ok := exports[path]
+		if !ok {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(file)
+	})
 }
 
 // knownList reads a lint gate's list of accepted findings: lines of keyLen

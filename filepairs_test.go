@@ -1,14 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"go/ast"
 	"go/build"
-	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,41 +42,24 @@ func TestNoBackAndForthBetweenFiles(t *testing.T) {
 // of one package of the module that use each other's declarations.
 func filePairs(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}} {{.Dir}} {{.Module}}", "./...").Output()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
 	if err != nil {
-		t.Fatalf("go list -export: %v", err)
-	}
-	exports := map[string]string{}
-	var ours [][2]string // import path, dir
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		exports[f[0]] = f[1]
-		if len(f) == 4 && f[3] == "github.com/flowsleuth/flowsleuth" {
-			ours = append(ours, [2]string{f[0], f[2]})
-		}
+		t.Fatalf("go list: %v", err)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	imp := importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(file)
-	})
+	imp := exportImporter(t, fset, "./...")
 	var pairs []string
-	for _, p := range ours {
-		rel, err := filepath.Rel(wd, p[1])
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, dir, _ := strings.Cut(line, " ")
+		rel, err := filepath.Rel(wd, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pairs = append(pairs, packagePairs(t, fset, imp, p[0], p[1], filepath.ToSlash(rel))...)
+		pairs = append(pairs, packagePairs(t, fset, imp, path, dir, filepath.ToSlash(rel))...)
 	}
 	slices.Sort(pairs)
 	return pairs

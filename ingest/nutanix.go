@@ -236,12 +236,9 @@ func (f *ntxFields) tuple(key, val []byte, col int, ev *Event) error {
 
 // direction reads DIRECTION=val; tok is the whole field.
 func (f *ntxFields) direction(tok, val []byte, ev *Event) {
-	switch string(val) {
-	case "INBOUND":
-		ev.Direction = DirInbound
-	case "OUTBOUND":
-		ev.Direction = DirOutbound
-	default:
+	if d, ok := hitLogDirection(val); ok {
+		ev.Direction = d
+	} else {
 		f.extra = appendExtra(f.extra, tok)
 	}
 }

@@ -101,12 +101,7 @@ func (f *ntxFast) rest(b []byte) ([]byte, bool) {
 	if b, ok = skip(b, ntxDirection); ok {
 		var w []byte
 		w, b = word(b)
-		switch string(w) {
-		case "INBOUND":
-			f.dir = DirInbound
-		case "OUTBOUND":
-			f.dir = DirOutbound
-		default:
+		if f.dir, ok = hitLogDirection(w); !ok {
 			return nil, false
 		}
 	}
@@ -187,4 +182,16 @@ func fastPort(b, prefix []byte) (uint16, []byte, bool) {
 	w, rest := word(b)
 	n, ok := atoPort(w)
 	return n, rest, ok
+}
+
+// hitLogDirection reads a hit log's DIRECTION value, for both Nutanix
+// readers: INBOUND or OUTBOUND (anything else is not a direction there).
+func hitLogDirection(v []byte) (Direction, bool) {
+	switch string(v) {
+	case "INBOUND":
+		return DirInbound, true
+	case "OUTBOUND":
+		return DirOutbound, true
+	}
+	return DirUnknown, false
 }

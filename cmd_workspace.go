@@ -116,8 +116,5 @@ func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error 
 }
 
 // flowsJSON writes conversations as the flows JSON (for the workspace's
-// export, which hands them over all at once).
-func flowsJSON(w io.Writer, convs []analysis.Conversation) error {
-	t := analysis.NewTable(convs)
-	return export.WriteFlowsJSON(w, t, t.All())
-}
+// export).
+func flowsJSON(w io.Writer, t *analysis.Table) error { return export.WriteFlowsJSON(w, t, t.All()) }

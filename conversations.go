@@ -22,11 +22,12 @@ import (
 // narrowed by --monitored, --since, --until and --tag. The flows, rules,
 // export and check commands call these rather than each other.
 
-// flowsOfStore computes the conversations inside the store (--store) and
-// names their endpoints after the workspace's inventory, when the workspace
-// exists; its declared monitored set applies unless --monitored is given.
+// tableOfStore computes the conversations inside the store (--store) as a
+// table (the top ones by bytes when top > 0) and names their endpoints
+// after the workspace's inventory, when the workspace exists; its declared
+// monitored set applies unless --monitored is given.
 // This is the conversation source of every reading command with --store.
-func (c *cli) flowsOfStore(mf *modelFlags, wsPath string, files []string, since, until string, top int) ([]analysis.Conversation, error) {
+func (c *cli) tableOfStore(mf *modelFlags, wsPath string, files []string, since, until string, top int) (*analysis.Table, error) {
 	if len(files) > 0 {
 		return nil, usagef("--store reads the store: give no FILE")
 	}
@@ -53,11 +54,11 @@ func (c *cli) flowsOfStore(mf *modelFlags, wsPath string, files []string, since,
 		return nil, err
 	}
 	defer s.Close()
-	convs, err := s.Conversations(ctx, q)
+	t, err := s.Conversations(ctx, q)
 	if err != nil || ws == nil {
-		return convs, err
+		return t, err
 	}
-	return convs, ws.Label(ctx, convs)
+	return ws.Label(ctx, t)
 }
 
 // selection reads the flags that select conversations from a workspace or
@@ -128,22 +129,12 @@ func openStoreSource(ctx context.Context, url string) (app.ConversationSource, e
 
 // Conversations computes the store's conversations, with their evidence
 // lines (the Flows view shows them).
-func (s storeSource) Conversations(ctx context.Context, mon []netip.Prefix) ([]analysis.Conversation, error) {
+func (s storeSource) Conversations(ctx context.Context, mon []netip.Prefix) (*analysis.Table, error) {
 	return s.s.Conversations(ctx, clickhouse.Query{Monitored: mon, Samples: true})
 }
 
 func (s storeSource) String() string { return s.s.Address().String() }
 func (s storeSource) Close() error   { return s.s.Close() }
-
-// tableOfStore reads the store's conversations (the top ones by bytes
-// when top > 0) as a table. Read errors come back with the table.
-func (c *cli) tableOfStore(mf *modelFlags, wsPath string, files []string, since, until string, top int) (*analysis.Table, error) {
-	convs, err := c.flowsOfStore(mf, wsPath, files, since, until, top)
-	if convs == nil && err != nil {
-		return nil, err
-	}
-	return analysis.NewTable(convs), err
-}
 
 // tagRows returns the rows of t that have one of tags, all of them when
 // tags is empty.
@@ -230,10 +221,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 			done()
 			return nil, nil, usagef("--top takes no --since, --until or --monitored")
 		}
-		var convs []analysis.Conversation
-		if convs, err = ws.Top(ctx, top); err == nil {
-			t = analysis.NewTable(convs)
-		}
+		t, err = ws.Top(ctx, top)
 	} else {
 		t, err = ws.Table(ctx, q)
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -393,12 +392,11 @@ func TestStoreSourceForApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	convs, err := src.Conversations(context.Background(), nil)
+	tab, err := src.Conversations(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got strings.Builder
-	tab := analysis.NewTable(convs)
 	if err := export.WriteFlowsCSV(&got, tab, tab.All()); err != nil {
 		t.Fatal(err)
 	}
@@ -408,9 +406,9 @@ func TestStoreSourceForApp(t *testing.T) {
 	if src.String() != url {
 		t.Errorf("source named %q, want %q", src, url)
 	}
-	for _, c := range convs {
-		if len(c.Samples) == 0 {
-			t.Fatalf("no evidence lines for the Flows view: %v→%v", c.Src, c.Dst)
+	for i := range tab.Len() {
+		if tab.SampleCount(i) == 0 {
+			t.Fatalf("no evidence lines for the Flows view: %v→%v", tab.Src(i), tab.Dst(i))
 		}
 	}
 }

@@ -78,8 +78,8 @@ func TestDrainEqualsWhole(t *testing.T) {
 					t.Error("no conversation was forgotten")
 				}
 				states := mergeStates(handed, m.States())
-				got := analysis.Build(states, analysis.NewMonitored(nil, states), m.RuleTags())
-				want := whole.Conversations()
+				got := analysistest.Build(states, analysis.NewMonitored(nil, states), m.RuleTags())
+				want := analysistest.Rows(whole.Table())
 				analysistest.SameConversations(t, got, want)
 				for i := range got {
 					if !reflect.DeepEqual(got[i].Samples, want[i].Samples) {

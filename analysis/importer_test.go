@@ -57,7 +57,7 @@ func TestImportKeepsOutDamagedGzip(t *testing.T) {
 	if _, err := Import(t.Context(), want, []string{a, good, c}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	g, w := got.Conversations(), want.Conversations()
+	g, w := rowsOf(got.Table()), rowsOf(want.Table())
 	for i := range g {
 		g[i].Samples = nil
 	}

@@ -189,7 +189,7 @@ func TestModel(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			m := NewModel(Options{Monitored: tc.Monitored})
 			feed(t, m, tc.In...)
-			got := rows(m.Conversations())
+			got := rows(rowsOf(m.Table()))
 			if len(got) != len(tc.Want) {
 				t.Fatalf("got %d conversations, want %d:\n%+v", len(got), len(tc.Want), got)
 			}
@@ -266,7 +266,7 @@ func TestModelVendorTimers(t *testing.T) {
 			m := NewModel(Options{})
 			feed(t, m, tc.lines...)
 			var sessions uint64
-			for _, c := range m.Conversations() {
+			for _, c := range rowsOf(m.Table()) {
 				sessions += c.Sessions
 			}
 			if sessions != uint64(tc.sessions) {
@@ -350,12 +350,12 @@ func TestModelConcurrent(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			_ = m.Conversations()
+			_ = rowsOf(m.Table())
 			_ = m.Stats()
 		}()
 	}
 	wg.Wait()
-	cs := m.Conversations()
+	cs := rowsOf(m.Table())
 	if len(cs) != 1 || cs[0].Sessions != 800 {
 		t.Fatalf("got %d conversations with %d sessions, want 1 with 800", len(cs), cs[0].Sessions)
 	}
@@ -371,7 +371,7 @@ func TestModelNoHourly(t *testing.T) {
 	with, without := NewModel(Options{}), NewModel(Options{NoHourly: true})
 	feed(t, with, lines...)
 	feed(t, without, lines...)
-	a, b := with.Conversations(), without.Conversations()
+	a, b := rowsOf(with.Table()), rowsOf(without.Table())
 	if !reflect.DeepEqual(rows(a), rows(b)) {
 		t.Errorf("NoHourly changed the figures:\n%+v\nwant\n%+v", rows(b), rows(a))
 	}

@@ -67,7 +67,7 @@ func TestRecordsSumToConversations(t *testing.T) {
 		} {
 			whole := analysis.NewModel(analysis.Options{IdleTimeout: opts.IdleTimeout, MaxOpen: opts.MaxOpen})
 			addLines(t, whole, lines)
-			want := whole.Conversations()
+			want := analysistest.Rows(whole.Table())
 			for _, cuts := range [][]int{nil, {len(lines) / 2}, {1, len(lines) / 3, len(lines) - 7}} {
 				name := fmt.Sprintf("%s/idle%v/cuts%v", vendor, opts.IdleTimeout, cuts)
 				t.Run(name, func(t *testing.T) {
@@ -89,7 +89,7 @@ func TestRecordsSumToConversations(t *testing.T) {
 					}
 					recs := latest(t, takes...)
 					states := recordStates(recs)
-					got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
+					got := analysistest.Build(states, analysis.NewMonitored(nil, states), tags)
 					analysistest.SameConversations(t, got, want)
 					sameSamples(t, got, want, len(cuts) == 0)
 				})
@@ -175,7 +175,7 @@ func checkRecords(t *testing.T, opts analysis.Options, lines []string) {
 	opts.Records = true
 	whole := analysis.NewModel(opts)
 	addLines(t, whole, lines)
-	want := whole.Conversations()
+	want := analysistest.Rows(whole.Table())
 	if st := whole.Stats(); st.Events != int64(len(lines)) {
 		t.Fatalf("%d of %d lines were events", st.Events, len(lines))
 	}
@@ -193,7 +193,7 @@ func checkRecords(t *testing.T, opts analysis.Options, lines []string) {
 		for r, tg := range b.RuleTags() {
 			tags[r] = tg
 		}
-		got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
+		got := analysistest.Build(states, analysis.NewMonitored(nil, states), tags)
 		if len(got) != len(want) {
 			t.Fatalf("cut %d: %d conversations, want %d", cut, len(got), len(want))
 		}

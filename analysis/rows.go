@@ -1,8 +1,10 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -302,4 +304,45 @@ func (t *Table) setErr(err error) {
 func (t *Table) Key(i int) Key {
 	r := &t.rows[i]
 	return Key{Src: r.src.bytes(), Dst: r.dst.bytes(), Proto: r.proto, DPort: r.dport}
+}
+
+// Reordered returns a table of t's rows in the order of rows (a row may be
+// left out), sharing t's lists and samples: the order of a top list.
+func (t *Table) Reordered(rows []int32) *Table {
+	out := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
+		hours: t.hours, samples: t.samples, loader: t.loader, rows: make([]tableRow, len(rows))}
+	for j, i := range rows {
+		out.rows[j] = t.rows[i]
+	}
+	return out
+}
+
+// ByBytes returns the numbers of t's rows, the most bytes first (rows
+// with as many bytes in table order).
+func (t *Table) ByBytes() []int32 {
+	rows := t.All()
+	slices.SortStableFunc(rows, func(a, b int32) int { return cmp.Compare(t.Bytes(int(b)), t.Bytes(int(a))) })
+	return rows
+}
+
+// WithLabels returns t with the inventory's labels of its rows' ends (vms),
+// in place of those it had, sharing t's other lists and samples: for a
+// table read from elsewhere than the workspace that holds the inventory.
+func (t *Table) WithLabels(vms map[netip.Addr]VMLabel) *Table {
+	out := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: []VMLabel{{}},
+		hours: t.hours, samples: t.samples, loader: t.loader, rows: slices.Clone(t.rows)}
+	byAddr, byLabel := map[netip.Addr]uint32{}, map[string]uint32{}
+	label := func(a netip.Addr) uint32 {
+		n, ok := byAddr[a]
+		if !ok {
+			l := vms[a]
+			n = internLabel(byLabel, &out.inv, l.VM, l.Groups)
+			byAddr[a] = n
+		}
+		return n
+	}
+	for i := range out.rows {
+		out.rows[i].srcInv, out.rows[i].dstInv = label(t.Src(i)), label(t.Dst(i))
+	}
+	return out
 }

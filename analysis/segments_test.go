@@ -34,7 +34,7 @@ func TestArchiveSegmentsInArrivalOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sessions uint64
-	for _, c := range m.Conversations() {
+	for _, c := range rowsOf(m.Table()) {
 		if c.Dst.String() == "10.0.0.2" {
 			sessions += c.Sessions
 		}

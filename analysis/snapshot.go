@@ -94,18 +94,6 @@ func (t *Table) Detail(i int) Conversation {
 	return c
 }
 
-// Conversations returns every row as Detail does.
-func (t *Table) Conversations() []Conversation {
-	out := make([]Conversation, t.Len())
-	samples := t.SamplesOf(t.All())
-	for i := range out {
-		out[i] = t.Conv(i)
-		out[i].Hourly = t.Hourly(i)
-		out[i].Samples = samples[i]
-	}
-	return out
-}
-
 // NewTable returns a table of conversations, in their order, keeping their
 // sample lines. Hourly counts are kept per whole hour (a Start within an
 // hour counts for that hour) and at most math.MaxUint32 sessions each.
@@ -138,7 +126,7 @@ func NewTable(convs []Conversation) *Table {
 		}
 		r.hourAt = uint32(len(t.hours))
 		for _, h := range c.Hourly {
-			t.hours = append(t.hours, HourCount{Hour: int32(floorDiv(h.Start.Unix(), 3600)),
+			t.hours = append(t.hours, HourCount{Hour: int32(h.Start.Truncate(time.Hour).Unix() / 3600),
 				N: uint32(min(h.Sessions, math.MaxUint32))})
 		}
 		r.hourN = uint32(len(c.Hourly))
@@ -170,12 +158,26 @@ func NewTable(convs []Conversation) *Table {
 	return t
 }
 
-// Build turns states into sorted conversations, with directions from mon and
-// untagged NSX rules ("rule X") named by the tag ruleTags gives them.
-func Build(states []ConvState, mon *Monitored, ruleTags map[string]string) []Conversation {
-	b := NewTableBuilder(ruleTags, len(states), nil)
-	for i := range states {
-		b.Add(&states[i], 0, len(states[i].Samples))
+// internLabel returns the number of an inventory label (0: none).
+func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []string) uint32 {
+	if vm == "" && groups == nil {
+		return 0
 	}
-	return b.Finish(mon, nil).Conversations()
+	key := make([]byte, 0, 64)
+	key = binary.AppendUvarint(key, uint64(len(vm)))
+	key = append(key, vm...)
+	for _, g := range groups {
+		key = binary.AppendUvarint(key, uint64(len(g)))
+		key = append(key, g...)
+	}
+	if groups != nil && len(groups) == 0 {
+		key = append(key, 0xff) // an empty list, kept apart from none
+	}
+	if n, ok := idx[string(key)]; ok {
+		return n
+	}
+	n := uint32(len(*inv))
+	*inv = append(*inv, VMLabel{vm, groups})
+	idx[string(key)] = n
+	return n
 }

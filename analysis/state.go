@@ -218,12 +218,9 @@ func (m *Model) RestoreSession(st *SessionState) {
 	sh.sweepAt = max(sh.sweepAt, min(2*sh.open.len(), sh.maxOpen))
 }
 
-// Conversations returns a copy of every conversation, sorted by direction
-// (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and port.
-func (m *Model) Conversations() []Conversation { return m.Table().Conversations() }
-
-// Table returns the model's conversations as a table, sorted as
-// Conversations is, with directions relative to the declared monitored set
+// Table returns the model's conversations as a table, sorted by direction
+// (INBOUND, OUTBOUND, INTRA, UNKNOWN), source, destination, protocol and
+// port, with directions relative to the declared monitored set
 // or else to the one learned from the logs. It holds the sample lines.
 func (m *Model) Table() *Table {
 	m.mu.Lock()

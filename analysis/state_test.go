@@ -53,7 +53,7 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 		whole := analysis.NewModel(analysis.Options{})
 		addLines(t, whole, lines)
-		want := whole.Conversations()
+		want := analysistest.Rows(whole.Table())
 		for _, cut := range []int{1, len(lines) / 3, len(lines) / 2, len(lines) - 7} {
 			t.Run(fmt.Sprintf("%s/cut%d", vendor, cut), func(t *testing.T) {
 				a := analysis.NewModel(analysis.Options{})
@@ -67,7 +67,7 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 				for r, tg := range b.RuleTags() {
 					tags[r] = tg
 				}
-				got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
+				got := analysistest.Build(states, analysis.NewMonitored(nil, states), tags)
 				// Samples are the first lines of each part; everything else must match.
 				analysistest.SameConversations(t, got, want)
 			})

@@ -304,35 +304,3 @@ type byKey []tableRow
 func (s byKey) Len() int           { return len(s) }
 func (s byKey) Less(i, j int) bool { return compareRows(&s[i], &s[j]) < 0 }
 func (s byKey) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
-
-// internLabel returns the number of an inventory label (0: none).
-func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []string) uint32 {
-	if vm == "" && groups == nil {
-		return 0
-	}
-	key := make([]byte, 0, 64)
-	key = binary.AppendUvarint(key, uint64(len(vm)))
-	key = append(key, vm...)
-	for _, g := range groups {
-		key = binary.AppendUvarint(key, uint64(len(g)))
-		key = append(key, g...)
-	}
-	if groups != nil && len(groups) == 0 {
-		key = append(key, 0xff) // an empty list, kept apart from none
-	}
-	if n, ok := idx[string(key)]; ok {
-		return n
-	}
-	n := uint32(len(*inv))
-	*inv = append(*inv, VMLabel{vm, groups})
-	idx[string(key)] = n
-	return n
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}

@@ -146,7 +146,7 @@ func TestTableEqualsConversions(t *testing.T) {
 			}
 		}
 		tb := b.Finish(mon, nil)
-		got := tb.Conversations()
+		got := rowsOf(tb)
 		for i := range want {
 			if !reflect.DeepEqual(got[i], want[i]) {
 				t.Fatalf("round %d, conversation %d:\n got %+v\nwant %+v", round, i, got[i], want[i])
@@ -187,17 +187,42 @@ func TestTableInventory(t *testing.T) {
 	if named == 0 {
 		t.Fatal("no end named")
 	}
+	// Named afterwards (a store's table), the rows are the same.
+	if got, want := rowsOf(tableOf(states, NewMonitored(nil, states)).WithLabels(vms)), rowsOf(tb); !reflect.DeepEqual(got, want) {
+		t.Fatalf("WithLabels differs from Finish's labels:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestReorderedByBytes: a top list holds every row once, the most bytes
+// first, ties in table order, each row whole.
+func TestReorderedByBytes(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(7, 8)), 200)
+	tb := tableOf(states, NewMonitored(nil, states))
+	order := tb.ByBytes()
+	top := tb.Reordered(order)
+	all := rowsOf(tb)
+	for j := range top.Len() {
+		if j > 0 && (top.Bytes(j) > top.Bytes(j-1) || top.Bytes(j) == top.Bytes(j-1) && order[j] < order[j-1]) {
+			t.Fatalf("row %d (%d bytes, was %d) after %d bytes (was %d)", j, top.Bytes(j), order[j], top.Bytes(j-1), order[j-1])
+		}
+		if got := top.Detail(j); !reflect.DeepEqual(got, all[order[j]]) {
+			t.Fatalf("row %d:\n got %+v\nwant %+v", j, got, all[order[j]])
+		}
+	}
+	if seen := slices.Sorted(slices.Values(order)); !slices.Equal(seen, tb.All()) {
+		t.Fatalf("not every row once: %v", seen)
+	}
 }
 
 // TestNewTableKeepsConversations checks that a table of conversations
 // gives them back as they were, in their order.
 func TestNewTableKeepsConversations(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(5, 6)), 300)
-	convs := Build(states, NewMonitored(nil, states), nil)
+	convs := rowsOf(tableOf(states, NewMonitored(nil, states)))
 	slices.Reverse(convs) // not in Compare order: NewTable keeps it
 	convs[0].SrcVM, convs[0].SrcGroups = "web-01", []string{"AppTier:Web"}
 	convs[1].DstGroups = []string{}
-	got := NewTable(convs).Conversations()
+	got := rowsOf(NewTable(convs))
 	if !reflect.DeepEqual(got, convs) {
 		for i := range convs {
 			if !reflect.DeepEqual(got[i], convs[i]) {
@@ -258,7 +283,7 @@ func TestTableLoadsSamples(t *testing.T) {
 // TestCompareRows orders rows as Compare orders their conversations.
 func TestCompareRows(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(9, 10)), 200)
-	tb := NewTable(Build(states, NewMonitored(nil, states), nil))
+	tb := NewTable(rowsOf(tableOf(states, NewMonitored(nil, states))))
 	for i := range tb.Len() {
 		for j := range tb.Len() {
 			a, b := tb.Conv(i), tb.Conv(j)
@@ -267,4 +292,23 @@ func TestCompareRows(t *testing.T) {
 			}
 		}
 	}
+}
+
+// rowsOf returns every row of t as Detail does (analysistest.Rows, which
+// these tests inside the package cannot import).
+func rowsOf(t *Table) []Conversation {
+	out := make([]Conversation, t.Len())
+	for i := range out {
+		out[i] = t.Detail(i)
+	}
+	return out
+}
+
+// tableOf returns the table of states, with directions from mon.
+func tableOf(states []ConvState, mon *Monitored) *Table {
+	b := NewTableBuilder(nil, len(states), nil)
+	for i := range states {
+		b.Add(&states[i], 0, len(states[i].Samples))
+	}
+	return b.Finish(mon, nil)
 }

@@ -254,7 +254,7 @@ func (p *Project) Import(ctx context.Context, files []string, progress func(anal
 type ConversationSource interface {
 	// Conversations returns the conversations, with directions relative
 	// to monitored when it is not empty.
-	Conversations(ctx context.Context, monitored []netip.Prefix) ([]analysis.Conversation, error)
+	Conversations(ctx context.Context, monitored []netip.Prefix) (*analysis.Table, error)
 	// String names the source for people (an address without password).
 	String() string
 	Close() error
@@ -295,12 +295,9 @@ func (p *Project) conversations(ctx context.Context) (*analysis.Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	convs, err := src.Conversations(ctx, mon)
+	t, err := src.Conversations(ctx, mon)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	if err := p.ws.Label(ctx, convs); err != nil {
-		return nil, err
-	}
-	return analysis.NewTable(convs), nil
+	return p.ws.Label(ctx, t)
 }

@@ -101,13 +101,13 @@ func TestImportCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sessions int64
-	convs := m.Conversations()
-	for _, c := range convs {
-		sessions += int64(c.Sessions)
+	convs := m.Table()
+	for i := range convs.Len() {
+		sessions += int64(convs.Sessions(i))
 	}
-	if info.Conversations != int64(len(convs)) || info.Sessions != sessions {
+	if info.Conversations != int64(convs.Len()) || info.Sessions != sessions {
 		t.Errorf("workspace: %d conversations, %d sessions; uninterrupted: %d, %d",
-			info.Conversations, info.Sessions, len(convs), sessions)
+			info.Conversations, info.Sessions, convs.Len(), sessions)
 	}
 }
 

@@ -13,14 +13,14 @@ import (
 
 // fakeSource serves conversations read from a log, as a store would.
 type fakeSource struct {
-	convs     []analysis.Conversation
+	table     *analysis.Table
 	monitored []netip.Prefix
 	closed    bool
 }
 
-func (f *fakeSource) Conversations(ctx context.Context, mon []netip.Prefix) ([]analysis.Conversation, error) {
+func (f *fakeSource) Conversations(ctx context.Context, mon []netip.Prefix) (*analysis.Table, error) {
 	f.monitored = mon
-	return append([]analysis.Conversation(nil), f.convs...), nil
+	return f.table, nil
 }
 func (f *fakeSource) String() string { return "clickhouse://store:9000/flows" }
 func (f *fakeSource) Close() error   { f.closed = true; return nil }
@@ -35,7 +35,7 @@ func TestOpenStore(t *testing.T) {
 	if _, err := analysis.Import(context.Background(), m, []string{log}, analysis.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	src := &fakeSource{convs: m.Conversations()}
+	src := &fakeSource{table: m.Table()}
 	var opened []string
 	u, _ := newTestUI(t, filepath.Join(dir, "ws.flowsleuth"))
 	u.sources.store.openStore = func(ctx context.Context, url string) (ConversationSource, error) {
@@ -51,14 +51,14 @@ func TestOpenStore(t *testing.T) {
 	if len(opened) != 1 || opened[0] != "clickhouse://store:9000/flows" {
 		t.Fatalf("opened %v", opened)
 	}
-	if got := u.Project().Snapshot().Convs; got.Len() != len(src.convs) || got.Len() == 0 {
-		t.Fatalf("the views hold %d conversations, the store %d", got.Len(), len(src.convs))
+	if got := u.Project().Snapshot().Convs; got.Len() != src.table.Len() || got.Len() == 0 {
+		t.Fatalf("the views hold %d conversations, the store %d", got.Len(), src.table.Len())
 	}
 	var label string
 	var rows int
 	onUI(func() { label, rows = u.sources.store.label.Text, u.flows.table.rows() })
-	if !strings.Contains(label, "clickhouse://store:9000/flows") || rows != len(src.convs) {
-		t.Errorf("sources label %q, flows table %d rows (want the store named, %d rows)", label, rows, len(src.convs))
+	if !strings.Contains(label, "clickhouse://store:9000/flows") || rows != src.table.Len() {
+		t.Errorf("sources label %q, flows table %d rows (want the store named, %d rows)", label, rows, src.table.Len())
 	}
 
 	u.OpenStore("")

@@ -475,8 +475,9 @@ func TestInventoryAndMonitored(t *testing.T) {
 	u.Wait()
 	settle(t, u)
 	named := 0
-	for _, c := range u.Project().Snapshot().Convs.Conversations() {
-		if c.DstVM == "web-01" || c.SrcVM == "web-01" {
+	tb := u.Project().Snapshot().Convs
+	for i := range tb.Len() {
+		if c := tb.Conv(i); c.DstVM == "web-01" || c.SrcVM == "web-01" {
 			named++
 		}
 	}

@@ -13,8 +13,8 @@ import (
 )
 
 // Conversations computes the conversations q selects inside ClickHouse
-// and returns them sorted as analysis.Compare orders them (by bytes,
-// largest first, with Top).
+// and returns them as a table sorted as analysis.Model.Table sorts them (by
+// bytes, largest first, with Top), holding their sample lines.
 //
 // A connection logged at both ends (NSX OUT at the sender's vNIC and IN at
 // the receiver's; Nutanix at both secured VMs), even by hosts that send to
@@ -22,7 +22,7 @@ import (
 // The query sums each side apart; the laptop then takes, for each figure,
 // the larger side (analysis.ConvState.Conversation), as a workspace does:
 // this is where both-ends deduplication is resolved.
-func (s *Store) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
+func (s *Store) Conversations(ctx context.Context, q Query) (*analysis.Table, error) {
 	tags, err := s.ruleTags(ctx)
 	if err != nil {
 		return nil, err
@@ -40,11 +40,15 @@ func (s *Store) Conversations(ctx context.Context, q Query) ([]analysis.Conversa
 	if len(q.Monitored) > 0 {
 		mon = analysis.NewMonitored(q.Monitored, nil)
 	}
-	convs := analysis.Build(states, mon, tags)
-	if q.Top > 0 {
-		slices.SortStableFunc(convs, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
+	b := analysis.NewTableBuilder(tags, len(states), nil)
+	for i := range states {
+		b.Add(&states[i], 0, len(states[i].Samples))
 	}
-	return convs, nil
+	t := b.Finish(mon, nil)
+	if q.Top > 0 {
+		t = t.Reordered(t.ByBytes())
+	}
+	return t, nil
 }
 
 // ruleTags returns the NSX rule → tag map of all collectors; where they

@@ -20,7 +20,7 @@ func TestSplitInserts(t *testing.T) {
 	if _, err := s.Forward(ctx, &j, clickhouse.Collector{ID: 7, Name: "site"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Conversations(ctx, clickhouse.Query{})
+	got, err := analysistest.RowsOf(s.Conversations(ctx, clickhouse.Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func inMemory(t *testing.T, lines []string) []analysis.Conversation {
 			m.Add(&ev)
 		}
 	}
-	return m.Conversations()
+	return analysistest.Rows(m.Table())
 }
 
 // byHost splits lines by reporting host: hosts in a go to the first part.
@@ -164,7 +164,7 @@ func TestStoreEqualsOneModel(t *testing.T) {
 					}
 				}
 			}
-			got, err := s.Conversations(ctx, clickhouse.Query{})
+			got, err := analysistest.RowsOf(s.Conversations(ctx, clickhouse.Query{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.Conversations(ctx, clickhouse.Query{})
+	got, err := analysistest.RowsOf(s.Conversations(ctx, clickhouse.Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,14 +258,14 @@ func newFiltered(t *testing.T) *filtered {
 func TestTimeRange(t *testing.T) {
 	f := newFiltered(t)
 	since, until := time.Date(2025, 4, 9, 6, 30, 0, 0, time.UTC), time.Date(2025, 4, 11, 0, 0, 0, 0, time.UTC)
-	got, err := f.s.Conversations(ctx, clickhouse.Query{Since: since, Until: until})
+	got, err := analysistest.RowsOf(f.s.Conversations(ctx, clickhouse.Query{Since: since, Until: until}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := analysistest.RecordStates(f.recs, func(r *analysis.SessionRecord) bool {
 		return r.Start >= since.Unix() && r.Start < until.Unix()
 	})
-	want := analysis.Build(in, f.mon, f.tags)
+	want := analysistest.Build(in, f.mon, f.tags)
 	if len(want) == 0 || len(want) == len(f.all) {
 		t.Fatalf("the range keeps %d conversations: choose one that keeps some", len(want))
 	}
@@ -275,12 +275,12 @@ func TestTimeRange(t *testing.T) {
 // TestTags: tags keep the conversations that carry them.
 func TestTags(t *testing.T) {
 	f := newFiltered(t)
-	got, err := f.s.Conversations(ctx, clickhouse.Query{Tags: []string{"SGTSDB", "SGTSAPP"}})
+	got, err := analysistest.RowsOf(f.s.Conversations(ctx, clickhouse.Query{Tags: []string{"SGTSDB", "SGTSAPP"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var want []analysis.Conversation
-	for _, c := range analysis.Build(f.all, f.mon, f.tags) {
+	for _, c := range analysistest.Build(f.all, f.mon, f.tags) {
 		if slices.ContainsFunc(c.Tags, func(tg analysis.Tag) bool { return tg.Name == "SGTSDB" || tg.Name == "SGTSAPP" }) {
 			want = append(want, c)
 		}
@@ -294,11 +294,11 @@ func TestTags(t *testing.T) {
 // TestTop: Top keeps the largest conversations by bytes, largest first.
 func TestTop(t *testing.T) {
 	f := newFiltered(t)
-	got, err := f.s.Conversations(ctx, clickhouse.Query{Top: 10})
+	got, err := analysistest.RowsOf(f.s.Conversations(ctx, clickhouse.Query{Top: 10}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := analysis.Build(f.all, f.mon, f.tags)
+	want := analysistest.Build(f.all, f.mon, f.tags)
 	slices.SortStableFunc(want, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
 	if len(got) != 10 {
 		t.Fatalf("%d conversations, want 10", len(got))
@@ -314,7 +314,7 @@ func TestTop(t *testing.T) {
 // have some, by their first line's time, then text.
 func TestSamples(t *testing.T) {
 	f := newFiltered(t)
-	got, err := f.s.Conversations(ctx, clickhouse.Query{Samples: true})
+	got, err := analysistest.RowsOf(f.s.Conversations(ctx, clickhouse.Query{Samples: true}))
 	if err != nil {
 		t.Fatal(err)
 	}

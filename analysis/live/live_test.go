@@ -55,7 +55,7 @@ func fileFlows(t *testing.T, path string) []analysis.Conversation {
 	if _, err := ws.Import(ctx, []string{path}, workspace.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ws.Conversations(ctx, workspace.Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, workspace.Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestParityWithImport(t *testing.T) {
 	if len(flushed) == 0 {
 		t.Error("OnFlush never called")
 	}
-	got, err := ws.Conversations(ctx, workspace.Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, workspace.Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestParityWithImport(t *testing.T) {
 			t.Errorf("%s: %s, want %s", r.Name, r.Outcome, workspace.Already)
 		}
 	}
-	got, _ = ws.Conversations(ctx, workspace.Query{})
+	got, _ = analysistest.RowsOf(ws.Conversations(ctx, workspace.Query{}))
 	analysistest.SameConversations(t, got, want)
 }
 
@@ -237,7 +237,7 @@ func TestRecoverUncommitted(t *testing.T) {
 	if err := s2.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ws.Conversations(ctx, workspace.Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, workspace.Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/ingest/listen"
@@ -75,7 +76,7 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := byPair(rs.Table.Conversations())
+	got := byPair(analysistest.Rows(rs.Table))
 	for pair, want := range map[string]bool{
 		"6.6.6.6>10.20.10.12":  true,  // UDP only
 		"10.1.1.1>10.20.10.12": false, // UDP and TCP
@@ -121,7 +122,7 @@ func TestRecoveredUDPLinesUnauthenticated(t *testing.T) {
 	if err := s2.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	convs, _ := ws.Conversations(ctx, workspace.Query{})
+	convs, _ := analysistest.RowsOf(ws.Conversations(ctx, workspace.Query{}))
 	if len(convs) != 1 || !convs[0].Unauthenticated {
 		t.Errorf("recovered: %+v, want one unauthenticated conversation", convs)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -92,7 +93,7 @@ func TestCompare(t *testing.T) {
 	if got := names(d.CoveredA); !slices.Equal(got, []string{"web-443", "web-app"}) {
 		t.Errorf("rules of A covering nothing B does not: %v", got)
 	}
-	cs = convs(append(cs.Conversations(), conv(web1, app1, "tcp", 22))...)
+	cs = convs(append(analysistest.Rows(cs), conv(web1, app1, "tcp", 22))...)
 	d = Compare(cs, a, a.Evaluate(cs), b, b.Evaluate(cs))
 	if !slices.Equal(d.OnlyB, []int{3}) || slices.Contains(names(d.CoveredB), "b-app") {
 		t.Errorf("only B %v, covered B %v: b-app alone admits port 22", d.OnlyB, names(d.CoveredB))

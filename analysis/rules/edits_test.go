@@ -22,7 +22,7 @@ func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, rules.Set) 
 	}
 	m := analysis.NewModel(analysis.Options{})
 	analysistest.AddLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
-	convs := m.Conversations()
+	convs := analysistest.Rows(m.Table())
 	return convs, rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -33,7 +34,7 @@ func TestCheckReadiness(t *testing.T) {
 	cut := day(2, 0)
 	var trained []analysis.Conversation
 	r, err := CheckReadiness(analysis.NewTable(convs), cut, Knobs{}, func(t *analysis.Table) (Set, error) {
-		trained = t.Conversations()
+		trained = analysistest.Rows(t)
 		return Synthesize(t, Knobs{}), nil
 	})
 	if err != nil {

@@ -85,7 +85,7 @@ func TestSynthesizeDemo(t *testing.T) {
 			}
 			m := analysis.NewModel(analysis.Options{})
 			analysistest.AddLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
-			convs := m.Conversations()
+			convs := analysistest.Rows(m.Table())
 			rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
 			checkInvariants(t, convs, rs)
 			if len(rs.Rules) == 0 || len(rs.Rules) >= len(convs) || len(rs.Review) == 0 {

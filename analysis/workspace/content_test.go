@@ -108,7 +108,7 @@ func TestSameTextCountsOnce(t *testing.T) {
 					t.Errorf("import %d: error %v", i, res.Err)
 				}
 			}
-			got, _ := ws.Conversations(ctx, Query{})
+			got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 			if sessions(got) != sessions(want) {
 				t.Errorf("%d sessions, want %d", sessions(got), sessions(want))
 			}
@@ -152,13 +152,13 @@ func TestDamagedGzipKeepsVerifiedMembers(t *testing.T) {
 		t.Errorf("err %v, %d lines; want a checksum error and the %d lines of the first member", res.Err, res.Stats.Lines, cut)
 	}
 	want := inMemory(t, fileOf(t, "first.log", first))
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 	// The whole log afterwards adds exactly the rest.
 	if _, err := importOne(t, ws, path); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = ws.Conversations(ctx, Query{})
+	got, _ = analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, inMemory(t, path))
 }
 
@@ -205,7 +205,7 @@ func TestDivergingTextIsNew(t *testing.T) {
 				if err != nil || res.Outcome != Imported || res.Stats.Bytes != int64(len(tc.b)) {
 					t.Fatalf("%+v %v: want the whole text imported", res, err)
 				}
-				got, _ := ws.Conversations(ctx, Query{})
+				got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 				analysistest.SameConversations(t, got, want)
 			})
 		}
@@ -239,7 +239,7 @@ func TestOverlongLastLineOnce(t *testing.T) {
 		t.Errorf("lines %d (want %d), malformed %d (want 1), samples %+v (want line 101)", st.Lines, len(lines)+1, st.Malformed, src[0].Malformed)
 	}
 	want := inMemory(t, path)
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 }
 
@@ -253,6 +253,6 @@ func TestGzipTrailingBytesReported(t *testing.T) {
 	if err != nil || res.Err != nil || res.Trailing != 1000 {
 		t.Errorf("trailing %d, %v %v; want 1000 bytes reported", res.Trailing, res.Err, err)
 	}
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, inMemory(t, path))
 }

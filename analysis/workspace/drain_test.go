@@ -33,7 +33,7 @@ func importTwo(t *testing.T, lines []string, drainAt int) []analysis.Conversatio
 	if left, _ := filepath.Glob(ws.Path() + ".import-*"); len(left) != 0 {
 		t.Errorf("left beside the workspace: %v", left)
 	}
-	got, err := ws.Conversations(ctx, Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

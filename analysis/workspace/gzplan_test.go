@@ -67,7 +67,7 @@ func TestCompressedCopyCountsOnce(t *testing.T) {
 			if tc.want == Imported {
 				want = inMemory(t, plain, gz)
 			}
-			got, _ := ws.Conversations(ctx, Query{})
+			got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 			analysistest.SameConversations(t, got, want)
 			// And again: nothing more.
 			res, err = ws.Import(ctx, []string{gz}, ImportOptions{})

@@ -157,7 +157,7 @@ func (ws *Workspace) malformed(ctx context.Context, id int64) ([]MalformedLine, 
 // Export writes everything the workspace holds as one JSON document: its
 // summary, sources, conversations (with hourly sessions and evidence), the
 // monitored set and the inventory.
-func (ws *Workspace) Export(ctx context.Context, w io.Writer, encodeFlows func(io.Writer, []analysis.Conversation) error) error {
+func (ws *Workspace) Export(ctx context.Context, w io.Writer, encodeFlows func(io.Writer, *analysis.Table) error) error {
 	info, err := ws.Info(ctx)
 	if err != nil {
 		return err

@@ -91,9 +91,9 @@ func TestJournalHoldsTheWorkspace(t *testing.T) {
 				}
 			}
 			states := statesOf(all)
-			got := analysis.Build(states, analysis.NewMonitored(nil, states), tags)
+			got := analysistest.Build(states, analysis.NewMonitored(nil, states), tags)
 			analysistest.SameConversations(t, got, want)
-			stored, err := ws.Conversations(ctx, Query{})
+			stored, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 			if err != nil {
 				t.Fatal(err)
 			}

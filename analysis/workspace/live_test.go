@@ -77,7 +77,7 @@ func TestCommitLiveThenTailImport(t *testing.T) {
 	if res[0].Outcome != Tail || res[0].From != committed {
 		t.Errorf("restart import: %s from %d; want %s from %d", res[0].Outcome, res[0].From, Tail, committed)
 	}
-	got, err := ws.Conversations(ctx, Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func TestConcurrentFirstImports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := ws.Conversations(ctx, Query{})
+		got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 		ws.Close()
 		analysistest.SameConversations(t, got, want)
 	}
@@ -183,7 +183,7 @@ func TestReadOnlyWorkspace(t *testing.T) {
 		t.Fatalf("read-only open: %v", err)
 	}
 	defer ro.Close()
-	got, err := ro.Conversations(ctx, Query{})
+	got, err := analysistest.RowsOf(ro.Conversations(ctx, Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

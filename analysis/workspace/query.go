@@ -1,7 +1,6 @@
 package workspace
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -56,35 +55,31 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 	return out, classify(rows.Err())
 }
 
-// Conversations returns the conversations q selects, sorted as
-// Model.Conversations orders them, with their sample lines.
-func (ws *Workspace) Conversations(ctx context.Context, q Query) ([]analysis.Conversation, error) {
-	t, err := ws.load(ctx, q, false, `SELECT id, state FROM conversations`)
-	if err != nil {
-		return nil, err
-	}
-	return t.Conversations(), nil
+// Conversations returns the conversations q selects as a table, sorted as
+// Model.Table sorts them, holding their sample lines: the workspace may be
+// closed while it is used.
+func (ws *Workspace) Conversations(ctx context.Context, q Query) (*analysis.Table, error) {
+	return ws.load(ctx, q, false, `SELECT id, state FROM conversations`)
 }
 
 // Table returns the conversations q selects as a table, sorted as
-// Model.Conversations orders them. Their sample lines stay in the workspace,
+// Model.Table sorts them. Their sample lines stay in the workspace,
 // and the table reads them when asked for: the workspace must stay open
 // while the table is used.
 func (ws *Workspace) Table(ctx context.Context, q Query) (*analysis.Table, error) {
 	return ws.load(ctx, q, true, `SELECT id, state FROM conversations`)
 }
 
-// Top returns the n conversations with the most bytes, largest first,
-// straight from the index: cheap on any workspace size.
-func (ws *Workspace) Top(ctx context.Context, n int) ([]analysis.Conversation, error) {
+// Top returns the n conversations with the most bytes as a table, largest
+// first, holding their sample lines, straight from the index: cheap on any
+// workspace size.
+func (ws *Workspace) Top(ctx context.Context, n int) (*analysis.Table, error) {
 	t, err := ws.load(ctx, Query{}, false, `SELECT id, state FROM conversations ORDER BY bytes DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, err
 	}
-	convs := t.Conversations()
 	// The table is sorted by direction and address; Top is by bytes, largest first.
-	slices.SortStableFunc(convs, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
-	return convs, nil
+	return t.Reordered(t.ByBytes()), nil
 }
 
 // load reads the conversations query returns into a table, keeping the

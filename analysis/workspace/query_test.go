@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 )
 
 // TestTableMatchesConversations reads the workspace as a table, whose
@@ -32,7 +33,7 @@ func TestTableMatchesConversations(t *testing.T) {
 		day := time.Date(2025, 4, 8, 0, 0, 0, 0, time.UTC)
 		for _, q := range []Query{{}, {Since: day, Until: day.Add(24 * time.Hour)},
 			{Monitored: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}} {
-			want, err := ws.Conversations(ctx, q)
+			want, err := analysistest.RowsOf(ws.Conversations(ctx, q))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +44,7 @@ func TestTableMatchesConversations(t *testing.T) {
 			if many == (len(want) <= smallResult) {
 				t.Fatalf("%d conversations: on the wrong side of smallResult", len(want))
 			}
-			got := tb.Conversations()
+			got := analysistest.Rows(tb)
 			if tb.Err() != nil || len(got) != len(want) {
 				t.Fatalf("%d rows (%v), want %d", len(got), tb.Err(), len(want))
 			}

@@ -131,7 +131,7 @@ func TestOpenConnectionsResume(t *testing.T) {
 func sameResumed(t *testing.T, ws *Workspace, want []analysis.Conversation,
 	wantOpen []analysis.SessionState, wantClocks map[string]int64) {
 	t.Helper()
-	got, err := ws.Conversations(ctx, Query{})
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func inMemory(t *testing.T, files ...string) []analysis.Conversation {
 	if _, err := analysis.Import(ctx, m, files, analysis.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return m.Conversations()
+	return analysistest.Rows(m.Table())
 }
 
 func TestOpenRefusesForeignFiles(t *testing.T) {
@@ -110,7 +110,7 @@ func TestOpenDamaged(t *testing.T) {
 	os.WriteFile(wpath, b, 0o644)
 	ws, err = Open(wpath)
 	if err == nil {
-		_, err = ws.Conversations(ctx, Query{})
+		_, err = analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 		if err == nil {
 			err = ws.Check(ctx)
 		}
@@ -131,7 +131,7 @@ func TestImportMatchesMemoryAndNeverCountsTwice(t *testing.T) {
 			if err != nil || res[0].Outcome != Imported {
 				t.Fatalf("first import: %+v %v", res, err)
 			}
-			got, err := ws.Conversations(ctx, Query{})
+			got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func TestImportMatchesMemoryAndNeverCountsTwice(t *testing.T) {
 			if err != nil || res[0].Outcome != Already || res[1].Outcome != Already || res[1].SameAs != path {
 				t.Fatalf("re-import: %+v %v", res, err)
 			}
-			got, _ = ws.Conversations(ctx, Query{})
+			got, _ = analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 			analysistest.SameConversations(t, got, want)
 			info, _ := ws.Info(ctx)
 			if info.Sources != 1 || info.Conversations != int64(len(want)) {
@@ -178,7 +178,7 @@ func TestGrowingFile(t *testing.T) {
 			t.Errorf("cut %d: %d malformed lines: a partial line was read", i, res[0].Stats.Malformed)
 		}
 	}
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 	src, _ := ws.Sources(ctx)
 	if len(src) != 1 || src[0].Stats.Lines != int64(len(lines)) || src[0].Imports != 4 {
@@ -205,7 +205,7 @@ func TestFilesOverDays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 
 	// All at once, newest first (a glob of rotated logs): read in time order.
@@ -219,7 +219,7 @@ func TestFilesOverDays(t *testing.T) {
 			t.Errorf("read %d: %s, want %s", i, r.Name, files[i])
 		}
 	}
-	got, _ = ws.Conversations(ctx, Query{})
+	got, _ = analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 }
 
@@ -229,9 +229,9 @@ func TestWindow(t *testing.T) {
 	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ws.Conversations(ctx, Query{})
+	all, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	day := time.Date(2025, 4, 8, 0, 0, 0, 0, time.UTC)
-	win, err := ws.Conversations(ctx, Query{Since: day, Until: day.Add(24 * time.Hour)})
+	win, err := analysistest.RowsOf(ws.Conversations(ctx, Query{Since: day, Until: day.Add(24 * time.Hour)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestReadWhileImporting(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if _, err := r.Top(ctx, 100); err != nil {
+				if _, err := analysistest.RowsOf(r.Top(ctx, 100)); err != nil {
 					t.Error(err)
 					return
 				}
@@ -308,7 +308,7 @@ func TestReadWhileImporting(t *testing.T) {
 		t.Error("no read completed during the imports")
 	}
 	want := inMemory(t, path1, path2)
-	got, _ := ws.Conversations(ctx, Query{})
+	got, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	analysistest.SameConversations(t, got, want)
 }
 
@@ -338,8 +338,8 @@ func TestTopAgreesWithConversations(t *testing.T) {
 	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := ws.Conversations(ctx, Query{})
-	top, err := ws.Top(ctx, 50)
+	all, _ := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
+	top, err := analysistest.RowsOf(ws.Top(ctx, 50))
 	if err != nil || len(top) != 50 {
 		t.Fatalf("top: %d, %v", len(top), err)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // demoConvs returns the conversations of the app's built-in demo log of vendor.
-func demoConvs(t *testing.T, vendor string) []analysis.Conversation {
+func demoConvs(t *testing.T, vendor string) *analysis.Table {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 3000, Seed: 1}); err != nil {
@@ -29,7 +29,7 @@ func demoConvs(t *testing.T, vendor string) []analysis.Conversation {
 			t.Fatalf("%v: %s", err, l)
 		}
 	}
-	return m.Conversations()
+	return m.Table()
 }
 
 // TestKnobsChangeTheDemo: the app's built-in demo (3,000 sessions, seed 1)
@@ -42,7 +42,7 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 	for _, vendor := range []string{"nsxv", "nutanix"} {
 		t.Run(vendor, func(t *testing.T) {
 			convs := demoConvs(t, vendor)
-			def := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+			def := rules.Synthesize(convs, rules.Knobs{})
 			if !hasRule(def, "10.99.5.16/29", "22, 9090") {
 				t.Errorf("by default no rule admits the administrators' /29 on 22 and 9090:\n%s", ruleList(def))
 			}
@@ -56,7 +56,7 @@ func TestKnobsChangeTheDemo(t *testing.T) {
 				{"Any above 5", rules.Knobs{AnyPeers: 5}, -1, "8443-8444"},
 				{"coverage 30%", rules.Knobs{CollapseCoverage: 30}, -1, "172.16.8.0/26"},
 			} {
-				rs := rules.Synthesize(analysis.NewTable(convs), tc.Knobs)
+				rs := rules.Synthesize(convs, tc.Knobs)
 				d := len(rs.Rules) - len(def.Rules)
 				if d*tc.Cmp <= 0 || rs.Permissiveness == def.Permissiveness {
 					t.Errorf("%s: %d rules admitting %d unseen combinations; by default %d and %d",

@@ -157,27 +157,3 @@ func NewTable(convs []Conversation) *Table {
 	}
 	return t
 }
-
-// internLabel returns the number of an inventory label (0: none).
-func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []string) uint32 {
-	if vm == "" && groups == nil {
-		return 0
-	}
-	key := make([]byte, 0, 64)
-	key = binary.AppendUvarint(key, uint64(len(vm)))
-	key = append(key, vm...)
-	for _, g := range groups {
-		key = binary.AppendUvarint(key, uint64(len(g)))
-		key = append(key, g...)
-	}
-	if groups != nil && len(groups) == 0 {
-		key = append(key, 0xff) // an empty list, kept apart from none
-	}
-	if n, ok := idx[string(key)]; ok {
-		return n
-	}
-	n := uint32(len(*inv))
-	*inv = append(*inv, VMLabel{vm, groups})
-	idx[string(key)] = n
-	return n
-}

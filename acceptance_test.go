@@ -129,11 +129,16 @@ func (b *books) vm(prefix string) []netip.Addr {
 	return out
 }
 
-// observed returns the conversations the rules were made of.
+// observed returns the conversations the rules were made of, each with
+// its rule's direction (relative to the scope, as the rule).
 func observed(rs rules.Set) []analysis.Conversation {
 	var out []analysis.Conversation
 	for _, r := range rs.Rules {
-		out = append(out, rs.Flows(&r)...)
+		for _, i := range r.Evidence.Rows {
+			c := rs.Table.Conv(int(i))
+			c.Direction = r.Direction
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -187,7 +192,7 @@ func (b *books) probes(t *testing.T, rs rules.Set) []probe {
 	add("db→internet", db, internet, ingest.DirOutbound, 80, 443)
 	scans := 0
 	for _, it := range rs.Review {
-		if c := rs.Item(it); c.Src.String() == "203.0.113.66" || c.Src.String() == "198.51.100.23" { // the demo's scanners
+		if c := rs.Table.Conv(int(it.Row)); c.Src.String() == "203.0.113.66" || c.Src.String() == "198.51.100.23" { // the demo's scanners
 			out = append(out, probe{"scanner probe", c})
 			scans++
 		}

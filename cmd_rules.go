@@ -97,8 +97,8 @@ func (c *cli) listOutside(rs *rules.Set, items []rules.ReviewItem) {
 			fmt.Fprintf(c.stderr, "  … and %s more (--format table or json lists them all)\n", analysis.Thousands(uint64(len(items)-i)))
 			break
 		}
-		cv := rs.Item(it)
-		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", cv.Src, cv.Dst, services.Label(cv.Proto, cv.DPort))
+		t, row := rs.Table, int(it.Row)
+		fmt.Fprintf(c.stderr, "  %s -> %s %s\n", t.Src(row), t.Dst(row), services.Label(t.Proto(row), t.DPort(row)))
 	}
 }
 

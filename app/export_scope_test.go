@@ -88,7 +88,7 @@ func TestRulesFocus(t *testing.T) {
 		}
 	}
 	for _, it := range rs.Outside {
-		want += rs.Item(it).Sessions
+		want += rs.Table.Sessions(int(it.Row))
 	}
 	if !strings.Contains(r.sub.Items[1].Text, "Review (") || r.review.rows() != review+len(groupReview(rs.Table, rs.Outside)) || sessions != want {
 		t.Errorf("the review tab does not list the conversations outside the scope: %q, %d rows, %d of their %d sessions",

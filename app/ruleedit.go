@@ -63,21 +63,20 @@ func ruleName(id string, rs *rules.Set) string {
 // the deletion sent to review.
 func deletedRule(id string, rs *rules.Set) string {
 	reason := "rule " + id + " deleted by the user"
-	var first *analysis.Conversation
-	n := 0
+	first, n := -1, 0
 	for i := range rs.Review {
 		if rs.Review[i].Reason == reason {
-			if first == nil {
-				c := rs.Item(rs.Review[i])
-				first = &c
+			if first < 0 {
+				first = int(rs.Review[i].Row)
 			}
 			n++
 		}
 	}
-	if first == nil {
+	if first < 0 {
 		return "rule " + id
 	}
-	what := fmt.Sprintf("the rule for %s → %s %s", first.Src, first.Dst, services.Label(first.Proto, services.Port(first.Proto, first.DPort)))
+	t := rs.Table
+	what := fmt.Sprintf("the rule for %s → %s %s", t.Src(first), t.Dst(first), services.Label(t.Proto(first), t.ServicePort(first)))
 	if n > 1 {
 		what += fmt.Sprintf(" and %s more %s", thousands(n-1), nounFor(uint64(n-1), "conversation"))
 	}

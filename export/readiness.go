@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -31,23 +30,20 @@ func WriteReadinessTable(w io.Writer, r *rules.Readiness, top int) error {
 	} else {
 		fmt.Fprintf(tw, "Last new legitimate conversation: first seen %s, %.1f days before the last observation.\n", formatTime(r.LastNew), r.DaysSinceNew())
 	}
-	blocked := map[string]bool{}
-	for i := range r.Blocked {
-		blocked[convKey(&r.Blocked[i])] = true
-	}
-	section := func(title string, cs []analysis.Conversation) {
-		fmt.Fprintf(tw, "\n%s: %d\n", title, len(cs))
-		if len(cs) == 0 {
+	blocked := rowSet(r.Blocked)
+	section := func(title string, rows []int32) {
+		fmt.Fprintf(tw, "\n%s: %d\n", title, len(rows))
+		if len(rows) == 0 {
 			return
 		}
 		fmt.Fprintln(tw, "  SOURCE\tDESTINATION\tSERVICE\tSESSIONS\tFIRST SEEN\tBLOCKED\t")
-		for i := 0; i < min(len(cs), top); i++ {
-			c := &cs[i]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-				analysis.Thousands(c.Sessions), formatTime(c.First), yesNo(blocked[convKey(c)]))
+		for _, i := range rows[:min(len(rows), top)] {
+			c := r.Held.Conv(int(i))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(&c),
+				analysis.Thousands(c.Sessions), formatTime(c.First), yesNo(blocked[i]))
 		}
-		if len(cs) > top {
-			fmt.Fprintf(tw, "  … and %d more (--top N lists more)\n", len(cs)-top)
+		if len(rows) > top {
+			fmt.Fprintf(tw, "  … and %d more (--top N lists more)\n", len(rows)-top)
 		}
 	}
 	section("New conversations in the held-out period (outside review)", r.Novel)
@@ -55,8 +51,13 @@ func WriteReadinessTable(w io.Writer, r *rules.Readiness, top int) error {
 	return tw.Flush()
 }
 
-func convKey(c *analysis.Conversation) string {
-	return c.Src.String() + ">" + c.Dst.String() + "/" + strconv.Itoa(int(c.Proto)) + "/" + strconv.Itoa(int(c.DPort))
+// rowSet returns the set of rows.
+func rowSet(rows []int32) map[int32]bool {
+	out := make(map[int32]bool, len(rows))
+	for _, i := range rows {
+		out[i] = true
+	}
+	return out
 }
 
 func yesNo(b bool) string {
@@ -68,11 +69,12 @@ func yesNo(b bool) string {
 
 // WriteReadinessJSON writes the readiness as one JSON object.
 func WriteReadinessJSON(w io.Writer, r *rules.Readiness) error {
-	flows := func(cs []analysis.Conversation) []jsonFlow {
-		out := make([]jsonFlow, len(cs))
-		for i := range cs {
-			out[i] = toJSONFlow(&cs[i])
-			out[i].Samples = nil
+	flows := func(rows []int32) []jsonFlow {
+		out := make([]jsonFlow, len(rows))
+		for j, i := range rows {
+			c := r.Held.Conv(int(i))
+			c.Hourly = r.Held.Hourly(int(i))
+			out[j] = toJSONFlow(&c)
 		}
 		return out
 	}
@@ -107,23 +109,16 @@ func WriteReadinessCSV(w io.Writer, r *rules.Readiness) error {
 	if err := cw.Write(append(append([]string{}, FlowColumns...), "novel", "blocked")); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	blocked := map[string]bool{}
-	novel := map[string]bool{}
-	for i := range r.Blocked {
-		blocked[convKey(&r.Blocked[i])] = true
-	}
-	for i := range r.Novel {
-		novel[convKey(&r.Novel[i])] = true
-	}
-	for _, cs := range [][]analysis.Conversation{r.Novel, r.Blocked} {
-		for i := range cs {
-			k := convKey(&cs[i])
-			if seen[k] {
+	seen := map[int32]bool{}
+	blocked, novel := rowSet(r.Blocked), rowSet(r.Novel)
+	for _, rows := range [][]int32{r.Novel, r.Blocked} {
+		for _, i := range rows {
+			if seen[i] {
 				continue
 			}
-			seen[k] = true
-			if err := cw.Write(Defuse(append(flowRecord(&cs[i]), yesNo(novel[k]), yesNo(blocked[k])))); err != nil {
+			seen[i] = true
+			c := r.Held.Conv(int(i))
+			if err := cw.Write(Defuse(append(flowRecord(&c), yesNo(novel[i]), yesNo(blocked[i])))); err != nil {
 				return err
 			}
 		}

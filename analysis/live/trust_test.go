@@ -88,7 +88,7 @@ func TestUDPEvidenceUnauthenticated(t *testing.T) {
 	}
 	var review []string
 	for _, it := range rs.Review {
-		review = append(review, rs.Item(it).Src.String()+": "+it.Reason)
+		review = append(review, rs.Table.Src(int(it.Row)).String()+": "+it.Reason)
 	}
 	if len(review) != 1 || !strings.HasPrefix(review[0], "6.6.6.6: received only over UDP") {
 		t.Errorf("review %q, want the UDP-only conversation", review)

@@ -121,7 +121,7 @@ func TestEditsSurviveNewData(t *testing.T) {
 
 func TestExclude(t *testing.T) {
 	convs, rs := demoRules(t, 2000)
-	peer := rs.Flows(&rs.Rules[0])[0].Src
+	peer := rs.Table.Src(int(rs.Rules[0].Evidence.Rows[0]))
 	ex, err := rules.Exclusions([]rules.Edit{{Op: rules.EditExclude, Arg: peer.String()}})
 	if err != nil {
 		t.Fatal(err)
@@ -129,8 +129,8 @@ func TestExclude(t *testing.T) {
 	got := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{Exclude: ex})
 	checkInvariants(t, convs, got)
 	for _, r := range got.Rules {
-		for _, c := range got.Flows(&r) {
-			if c.Src == peer || c.Dst == peer {
+		for _, i := range r.Evidence.Rows {
+			if got.Table.Src(int(i)) == peer || got.Table.Dst(int(i)) == peer {
 				t.Fatalf("excluded peer %s still in rule %s", peer, r.Name)
 			}
 		}

@@ -22,11 +22,13 @@ type Readiness struct {
 	// InReview counts held-out conversations synthesis would list for review
 	// (scans, never answered, only dropped): not counted as blocked.
 	InReview int
+	// Held holds the held-out conversations, with their sessions after the
+	// cut: the table Blocked and Novel number rows of.
+	Held *analysis.Table
 	// Blocked are the held-out conversations outside review that no rule
-	// admits, with their sessions after the cut (and no sample lines);
-	// Novel those first seen after the cut (outside review): the
-	// novelties of the held-out period.
-	Blocked, Novel []analysis.Conversation
+	// admits; Novel those first seen after the cut (outside review): the
+	// novelties of the held-out period. Both are rows of Held, in order.
+	Blocked, Novel []int32
 	// BlockedTotals sums Blocked.
 	BlockedTotals analysis.Totals
 	// LastNew is when the newest legitimate conversation (outside review)
@@ -104,6 +106,7 @@ func CheckReadiness(t *analysis.Table, cut time.Time, k Knobs, synth func(*analy
 	ix := newRuleIndex(rs.Rules)
 	rs, before = Set{}, nil // let them go before the held-out copy is made
 	held := t.Window(cut, time.Time{})
+	r.Held = held
 	review := ReviewReasons(held, k)
 	for i := range held.Len() {
 		r.HeldOut.AddRow(held, i)
@@ -111,16 +114,11 @@ func CheckReadiness(t *analysis.Table, cut time.Time, k Knobs, synth func(*analy
 			r.InReview++
 			continue
 		}
-		c := held.Conv(i)
-		novel, blocked := !c.First.Before(cut), !ix.admits(&c)
-		if novel || blocked {
-			c.Hourly = held.Hourly(i)
+		if !held.First(i).Before(cut) {
+			r.Novel = append(r.Novel, int32(i))
 		}
-		if novel {
-			r.Novel = append(r.Novel, c)
-		}
-		if blocked {
-			r.Blocked = append(r.Blocked, c)
+		if !ix.admits(held, i) {
+			r.Blocked = append(r.Blocked, int32(i))
 			r.BlockedTotals.AddRow(held, i)
 		}
 	}
@@ -176,10 +174,11 @@ func newRuleIndex(rules []Rule) *ruleIndex {
 	return ix
 }
 
-// admits reports whether some rule admits c.
-func (ix *ruleIndex) admits(c *analysis.Conversation) bool {
-	for _, list := range [2][]int32{ix.byPort[protoPort{c.Proto, c.DPort}], ix.wide[c.Proto]} {
-		if slices.ContainsFunc(list, func(i int32) bool { return ix.rules[i].Admits(c) }) {
+// admits reports whether some rule admits row i of t.
+func (ix *ruleIndex) admits(t *analysis.Table, i int) bool {
+	proto := t.Proto(i)
+	for _, list := range [2][]int32{ix.byPort[protoPort{proto, t.DPort(i)}], ix.wide[proto]} {
+		if slices.ContainsFunc(list, func(r int32) bool { return ix.rules[r].Admits(t, i) }) {
 			return true
 		}
 	}

@@ -48,7 +48,7 @@ func TestCheckReadiness(t *testing.T) {
 	}
 	// The rule "Any-ish 198.51.100.7 → 10.0.0.11 443" is built from one
 	// peer: the new peer is blocked too, and the new service.
-	if len(r.Blocked) != 2 || r.Blocked[0].DPort != 443 || r.Blocked[1].DPort != 8080 {
+	if len(r.Blocked) != 2 || r.Held.DPort(int(r.Blocked[0])) != 443 || r.Held.DPort(int(r.Blocked[1])) != 8080 {
 		t.Errorf("blocked %+v", r.Blocked)
 	}
 	if len(r.Novel) != 2 {

@@ -281,21 +281,6 @@ func (rs *Set) SamplesOf(rules []*Rule) [][]string {
 	return out
 }
 
-// Item returns the conversation of a review item (Table.Conv: without its
-// hourly counts and sample lines).
-func (rs *Set) Item(it ReviewItem) analysis.Conversation { return rs.Table.Conv(int(it.Row)) }
-
-// Flows returns the conversations of r's evidence (Table.Conv), each with
-// the rule's direction: relative to the scope, as the rule.
-func (rs *Set) Flows(r *Rule) []analysis.Conversation {
-	out := make([]analysis.Conversation, len(r.Evidence.Rows))
-	for j, i := range r.Evidence.Rows {
-		out[j] = rs.Table.Conv(int(i))
-		out[j].Direction = r.Direction
-	}
-	return out
-}
-
 // unixTime is a time of the table (unix nanoseconds, 0 when unknown).
 func unixTime(ns int64) time.Time {
 	if ns == 0 {
@@ -428,16 +413,18 @@ func serviceName(s Service) string {
 // Label renders a service for people: "DNS (53/udp)", "8080, 9000-9001/tcp", "ICMP".
 func (s Service) Label() string { return services.LabelPorts(s.Proto, s.PortList(), s.Name) }
 
-// Admits reports whether r lets conversation c through.
-func (r *Rule) Admits(c *analysis.Conversation) bool {
-	if c.Proto != r.Service.Proto || !r.Src.Contains(c.Src) || !r.Dst.Contains(c.Dst) {
+// Admits reports whether r lets row i of t through.
+func (r *Rule) Admits(t *analysis.Table, i int) bool {
+	proto := t.Proto(i)
+	if proto != r.Service.Proto || !r.Src.Contains(t.Src(i)) || !r.Dst.Contains(t.Dst(i)) {
 		return false
 	}
-	if !services.HasPorts(c.Proto) {
+	if !services.HasPorts(proto) {
 		return true
 	}
+	port := t.DPort(i)
 	for _, p := range r.Service.Ports {
-		if c.DPort >= p.From && c.DPort <= p.To {
+		if port >= p.From && port <= p.To {
 			return true
 		}
 	}

@@ -22,41 +22,43 @@ import (
 // conversations account for all.
 func checkInvariants(t *testing.T, convs []analysis.Conversation, rs rules.Set) {
 	t.Helper()
-	inReview := make(map[string]bool)
+	tb := rs.Table
+	if tb.Len() != len(convs) {
+		t.Fatalf("a table of %d rows for %d conversations", tb.Len(), len(convs))
+	}
+	inReview := make(map[int32]bool)
 	for _, r := range slices.Concat(rs.Review, rs.Outside) {
-		c := rs.Item(r)
-		inReview[key(&c)] = true
+		inReview[r.Row] = true
 	}
 	for _, r := range rs.Outside {
 		if r.Reason != rules.OutsideReason {
 			t.Fatalf("outside item with reason %q", r.Reason)
 		}
 	}
-	for i := range convs {
-		c := &convs[i]
-		if inReview[key(c)] {
+	for i := range tb.Len() {
+		if inReview[int32(i)] {
 			continue
 		}
 		admitted := false
 		for j := range rs.Rules {
-			if rs.Rules[j].Admits(c) {
+			if rs.Rules[j].Admits(tb, i) {
 				admitted = true
 				break
 			}
 		}
 		if !admitted {
-			t.Fatalf("conversation %s is in no rule and not under review", key(c))
+			t.Fatalf("conversation %s is in no rule and not under review", key(tb.Conv(i)))
 		}
 	}
 	flows := 0
 	for _, r := range rs.Rules {
-		evidence := rs.Flows(&r)
+		evidence := r.Evidence.Rows
 		if r.Evidence.Conversations == 0 || r.Evidence.Conversations != len(evidence) {
 			t.Fatalf("rule %s without evidence", r.Name)
 		}
-		for i := range evidence {
-			if !r.Admits(&evidence[i]) {
-				t.Fatalf("rule %s does not admit its own evidence %s", r.Name, key(&evidence[i]))
+		for _, i := range evidence {
+			if !r.Admits(tb, int(i)) {
+				t.Fatalf("rule %s does not admit its own evidence %s", r.Name, key(tb.Conv(int(i))))
 			}
 		}
 		flows += len(evidence)
@@ -72,7 +74,7 @@ func checkInvariants(t *testing.T, convs []analysis.Conversation, rs rules.Set) 
 	}
 }
 
-func key(c *analysis.Conversation) string {
+func key(c analysis.Conversation) string {
 	return fmt.Sprintf("%s>%s/%d/%d", c.Src, c.Dst, c.Proto, c.DPort)
 }
 
@@ -152,7 +154,7 @@ func dedupe(cs []analysis.Conversation) []analysis.Conversation {
 	seen := map[string]bool{}
 	var out []analysis.Conversation
 	for i := range cs {
-		if k := key(&cs[i]); !seen[k] {
+		if k := key(cs[i]); !seen[k] {
 			seen[k] = true
 			out = append(out, cs[i])
 		}

@@ -38,30 +38,28 @@ func LearnedGroups(t *analysis.Table, paths map[string]string) map[string][]neti
 		s[a.Unmap()] = struct{}{}
 	}
 	for i := range t.Len() {
-		c := t.Conv(i)
-		nsx, ntx := false, false
-		for _, v := range c.Vendors {
-			nsx = nsx || v == ingest.NSXV || v == ingest.NSXT || v == ingest.NSX4
-			ntx = ntx || v == ingest.Nutanix
-		}
-		for _, t := range c.Tags {
+		vendors := t.VendorBits(i)
+		nsx := vendors&(1<<ingest.NSXV|1<<ingest.NSXT|1<<ingest.NSX4) != 0
+		ntx := vendors&(1<<ingest.Nutanix) != 0
+		src, dst := t.Src(i), t.Dst(i)
+		for _, tg := range t.Tags(i) {
 			var keys []string
-			if nsx && !strings.HasPrefix(t.Name, "rule ") {
-				p, ok := paths[t.Name]
+			if nsx && !strings.HasPrefix(tg.Name, "rule ") {
+				p, ok := paths[tg.Name]
 				if !ok {
-					p = DefaultGroupPath(t.Name)
+					p = DefaultGroupPath(tg.Name)
 				}
 				keys = append(keys, p)
 			}
 			if ntx {
-				keys = append(keys, t.Name)
+				keys = append(keys, tg.Name)
 			}
 			for _, k := range keys {
-				if t.Direction == ingest.DirOutbound || t.Direction == ingest.DirIntra {
-					add(k, c.Src)
+				if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
+					add(k, src)
 				}
-				if t.Direction == ingest.DirInbound || t.Direction == ingest.DirIntra {
-					add(k, c.Dst)
+				if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
+					add(k, dst)
 				}
 			}
 		}

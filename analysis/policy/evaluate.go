@@ -32,8 +32,8 @@ func (p *Program) Evaluate(t *analysis.Table) []Verdict {
 					return
 				}
 				for i := lo; i < min(lo+chunk, n); i++ {
-					c := t.Conv(i)
-					out[i] = w.evaluate(&c)
+					f := rowFlow(t, i)
+					out[i] = w.evaluate(&f)
 				}
 			}
 		}()
@@ -72,7 +72,7 @@ var noRule = RuleRef{Index: -1}
 // noPoint is the Why of a conversation no enforcement point saw.
 const noPoint = "no enforcement point: neither end is a workload these policies protect"
 
-func (w *worker) evaluate(c *analysis.Conversation) Verdict {
+func (w *worker) evaluate(c *flow) Verdict {
 	d := newDecision()
 	if w.p.ntx != nil {
 		w.p.evalNutanix(c, &d)

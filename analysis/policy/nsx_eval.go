@@ -3,7 +3,6 @@ package policy
 import (
 	"net/netip"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -19,14 +18,14 @@ type nsxDecision struct {
 // destination's (in). The first matching rule decides; JUMP_TO_APPLICATION
 // skips the rest of the Environment category; an Ethernet (layer 2) ALLOW
 // passes the packet on to the layer 3 categories.
-func (n *nsxProgram) decide(c *analysis.Conversation, at netip.Addr, out bool) nsxDecision {
+func (n *nsxProgram) decide(c *flow, at netip.Addr, out bool) nsxDecision {
 	d := nsxDecision{passed: [2]int32{-1, -1}, uncSure: -1}
-	x := n.index[c.Proto]
+	x := n.index[c.proto]
 	if x == nil {
 		x = n.other
 	}
-	all, specific := x.candidates(c.DPort)
-	v4 := c.Src.Unmap().Is4()
+	all, specific := x.candidates(c.dport)
+	v4 := c.src.Unmap().Is4()
 	jumped, l2done := false, false
 	for {
 		i, ok := mergeNext(&all, &specific)
@@ -73,7 +72,7 @@ func (d *nsxDecision) pass(ref int32) {
 
 // matches reports whether the rule matches c at the vNIC of at: yes, and
 // maybe when an unresolved reference could change the answer.
-func (r *nsxRule) matches(c *analysis.Conversation, at netip.Addr) (yes, maybe bool) {
+func (r *nsxRule) matches(c *flow, at netip.Addr) (yes, maybe bool) {
 	yes = true
 	for k := 0; k < 4; k++ {
 		var y, m bool
@@ -81,9 +80,9 @@ func (r *nsxRule) matches(c *analysis.Conversation, at netip.Addr) (yes, maybe b
 		case 0:
 			y, m = r.scope.has(at)
 		case 1:
-			y, m = r.src.has(c.Src)
+			y, m = r.src.has(c.src)
 		case 2:
-			y, m = r.dst.has(c.Dst)
+			y, m = r.dst.has(c.dst)
 		default:
 			y, m = r.service(c)
 		}
@@ -97,7 +96,7 @@ func (r *nsxRule) matches(c *analysis.Conversation, at netip.Addr) (yes, maybe b
 }
 
 // service reports whether a service of the rule admits c.
-func (r *nsxRule) service(c *analysis.Conversation) (yes, maybe bool) {
+func (r *nsxRule) service(c *flow) (yes, maybe bool) {
 	maybe = r.svcsMaybe
 	for i := range r.svcs {
 		y, m := r.svcs[i].match(c)
@@ -113,11 +112,11 @@ func (r *nsxRule) service(c *analysis.Conversation) (yes, maybe bool) {
 // behind an NSX enforcement point: a VM of the inventory, an address of
 // Env.Protected, an end the conversation's direction marks as monitored,
 // or a workload some rule is scoped to.
-func (p *Program) protected(c *analysis.Conversation, a netip.Addr, src bool) bool {
+func (p *Program) protected(c *flow, a netip.Addr, src bool) bool {
 	if _, ok := p.vmAt[a]; ok || p.prot.contains(a) {
 		return true
 	}
-	switch c.Direction {
+	switch c.dir {
 	case ingest.DirIntra:
 		return true
 	case ingest.DirOutbound:
@@ -134,12 +133,12 @@ func (p *Program) protected(c *analysis.Conversation, a netip.Addr, src bool) bo
 
 // evalNSX decides c by the NSX rules: the source's egress (OUT) then the
 // destination's ingress (IN); the first point that blocks decides.
-func (p *Program) evalNSX(c *analysis.Conversation, d *decision) {
+func (p *Program) evalNSX(c *flow, d *decision) {
 	n := p.nsx
 	for _, src := range [2]bool{true, false} {
-		at, dir := c.Dst, dirIn
+		at, dir := c.dst, dirIn
 		if src {
-			at, dir = c.Src, dirOut
+			at, dir = c.src, dirOut
 		}
 		if !p.protected(c, at, src) {
 			continue

@@ -2,30 +2,28 @@ package policy
 
 import (
 	"net/netip"
-
-	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // evalNutanix decides c by the Nutanix policies: isolation first, then the
 // source's secured groups (outbound), then the destination's (inbound).
-func (p *Program) evalNutanix(c *analysis.Conversation, d *decision) {
+func (p *Program) evalNutanix(c *flow, d *decision) {
 	n := p.ntx
 	for i := range n.isolations {
 		iso := &n.isolations[i]
-		if !iso.separates(c.Src, c.Dst) {
+		if !iso.separates(c.src, c.dst) {
 			continue
 		}
 		d.hit(iso.ref)
 		if iso.mode == modeApply {
-			d.point(Blocked, iso.ref, dirOut, c.Src, false)
+			d.point(Blocked, iso.ref, dirOut, c.src, false)
 			return
 		}
-		d.point(WouldBlock, iso.ref, dirOut, c.Src, false)
+		d.point(WouldBlock, iso.ref, dirOut, c.src, false)
 	}
 	for _, out := range [2]bool{true, false} {
-		at, peer, dir := c.Dst, c.Src, dirIn
+		at, peer, dir := c.dst, c.src, dirIn
 		if out {
-			at, peer, dir = c.Src, c.Dst, dirOut
+			at, peer, dir = c.src, c.dst, dirOut
 		}
 		pd, found := n.decide(c, at, peer, out, p.env.Intra)
 		if !found {
@@ -63,7 +61,7 @@ type ntxPoint struct {
 
 // decide runs the secured groups holding at (the source when out) on the
 // connection with peer. found is false when at is in no secured group.
-func (n *ntxProgram) decide(c *analysis.Conversation, at, peer netip.Addr, out bool, intra IntraGroup) (ntxPoint, bool) {
+func (n *ntxProgram) decide(c *flow, at, peer netip.Addr, out bool, intra IntraGroup) (ntxPoint, bool) {
 	if y, _ := n.covered.has(at); !y {
 		return ntxPoint{}, false
 	}
@@ -121,9 +119,9 @@ func (n *ntxProgram) decide(c *analysis.Conversation, at, peer netip.Addr, out b
 // decide runs one secured group on a connection of its member: intra-group
 // when peer is a member too, else the allow list of the side. maybe is a
 // rule that could have admitted it but for an unresolved reference, or -1.
-func (g *ntxGroup) decide(pol *ntxPolicyInfo, c *analysis.Conversation, peer netip.Addr, out bool, intra IntraGroup) (ok bool, rule, maybe int32) {
+func (g *ntxGroup) decide(pol *ntxPolicyInfo, c *flow, peer netip.Addr, out bool, intra IntraGroup) (ok bool, rule, maybe int32) {
 	maybe = -1
-	if !c.Src.Unmap().Is4() && (pol.v3 || pol.ipv6Allowed) {
+	if !c.src.Unmap().Is4() && (pol.v3 || pol.ipv6Allowed) {
 		return pol.ipv6Allowed, pol.ipv6Rule, -1
 	}
 	if y, _ := g.m.has(peer); y {
@@ -158,7 +156,7 @@ func (g *ntxGroup) decide(pol *ntxPolicyInfo, c *analysis.Conversation, peer net
 }
 
 // svcsAdmit reports whether svcs admit c; nil admits everything.
-func svcsAdmit(svcs []svc, c *analysis.Conversation) bool {
+func svcsAdmit(svcs []svc, c *flow) bool {
 	if svcs == nil {
 		return true
 	}
@@ -167,7 +165,7 @@ func svcsAdmit(svcs []svc, c *analysis.Conversation) bool {
 }
 
 // svcsMatch reports whether some svc admits c, or maybe does.
-func svcsMatch(svcs []svc, c *analysis.Conversation) (yes, maybe bool) {
+func svcsMatch(svcs []svc, c *flow) (yes, maybe bool) {
 	for i := range svcs {
 		y, m := svcs[i].match(c)
 		if y {

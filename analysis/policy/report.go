@@ -17,10 +17,11 @@ type Totals struct {
 	Bytes         uint64
 }
 
-func (t *Totals) add(c *analysis.Conversation) {
+// add counts row i of tb.
+func (t *Totals) add(tb *analysis.Table, i int) {
 	t.Conversations++
-	t.Sessions += c.Sessions
-	t.Bytes += c.Bytes()
+	t.Sessions += tb.Sessions(i)
+	t.Bytes += tb.Bytes(i)
 }
 
 // RuleTotals are the conversations a rule decided.
@@ -89,21 +90,20 @@ func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Re
 	byTag := map[TagTotals]*TagTotals{}
 	obs := newObservations(p)
 	for i := range t.Len() {
-		conv := t.Conv(i)
-		c, v := &conv, &vs[i]
+		v := &vs[i]
 		suspect := i < len(review) && review[i] != ""
-		r.Total.add(c)
-		r.ByOutcome[v.Outcome].add(c)
+		r.Total.add(t, i)
+		r.ByOutcome[v.Outcome].add(t, i)
 		if suspect {
-			r.InReview[v.Outcome].add(c)
+			r.InReview[v.Outcome].add(t, i)
 		}
 		if v.Uncertain != "" {
 			r.Uncertain++
 		}
 		if v.Rule.Index < 0 {
-			r.Unprotected.add(c)
+			r.Unprotected.add(t, i)
 		}
-		p.countHits(&r, c, v, obs)
+		p.countHits(&r, t, i, v, obs)
 		switch {
 		case v.Outcome == Allowed && suspect:
 			r.SuspectAdmitted = append(r.SuspectAdmitted, i)
@@ -115,8 +115,8 @@ func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Re
 			if byRule[k] == nil {
 				byRule[k] = &RuleTotals{Rule: *v.Rule, Outcome: v.Outcome}
 			}
-			byRule[k].add(c)
-			addTags(byTag, c, v.Outcome)
+			byRule[k].add(t, i)
+			addTags(byTag, t, i, v.Outcome)
 		}
 	}
 	for _, t := range byRule {
@@ -140,33 +140,34 @@ func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Re
 	return r
 }
 
-// countHits adds c to the hit counts of the rules of its verdict, once each,
-// and records what the allowing rules saw.
-func (p *Program) countHits(r *Report, c *analysis.Conversation, v *Verdict, obs *observations) {
+// countHits adds row i of t to the hit counts of the rules of its verdict,
+// once each, and records what the allowing rules saw.
+func (p *Program) countHits(r *Report, t *analysis.Table, i int, v *Verdict, obs *observations) {
 	for k, h := range v.Hits {
 		if h < 0 || slices.Contains(v.Hits[:k], h) {
 			continue
 		}
-		r.Hits[h].add(c)
+		r.Hits[h].add(t, i)
 		if v.Outcome == Allowed {
-			obs.add(h, c)
+			obs.add(h, t, i)
 		}
 	}
 }
 
-// addTags adds a blocked conversation to the totals of each of its tags.
-func addTags(byTag map[TagTotals]*TagTotals, c *analysis.Conversation, o Outcome) {
-	tags := c.Tags
+// addTags adds a blocked conversation (row i of t) to the totals of each
+// of its tags.
+func addTags(byTag map[TagTotals]*TagTotals, t *analysis.Table, i int, o Outcome) {
+	tags := t.Tags(i)
 	if len(tags) == 0 {
-		tags = []analysis.Tag{{Direction: c.Direction}}
+		tags = []analysis.Tag{{Direction: t.Direction(i)}}
 	}
-	for _, t := range tags {
-		k := TagTotals{Tag: t.Name, Direction: t.Direction, Outcome: o}
+	for _, tg := range tags {
+		k := TagTotals{Tag: tg.Name, Direction: tg.Direction, Outcome: o}
 		if byTag[k] == nil {
 			x := k
 			byTag[k] = &x
 		}
-		byTag[k].add(c)
+		byTag[k].add(t, i)
 	}
 }
 
@@ -184,7 +185,8 @@ func newObservations(p *Program) *observations {
 	return &observations{p: p, allowed: make([]uint64, n), srcs: make([]map[netip.Addr]struct{}, n), dsts: make([]map[netip.Addr]struct{}, n)}
 }
 
-func (o *observations) add(rule int32, c *analysis.Conversation) {
+// add records that rule allowed row i of t.
+func (o *observations) add(rule int32, t *analysis.Table, i int) {
 	o.allowed[rule]++
 	s, ok := o.p.shapes[rule]
 	if !ok {
@@ -194,13 +196,13 @@ func (o *observations) add(rule int32, c *analysis.Conversation) {
 		if o.srcs[rule] == nil {
 			o.srcs[rule] = map[netip.Addr]struct{}{}
 		}
-		o.srcs[rule][c.Src] = struct{}{}
+		o.srcs[rule][t.Src(i)] = struct{}{}
 	}
 	if s.dst.any {
 		if o.dsts[rule] == nil {
 			o.dsts[rule] = map[netip.Addr]struct{}{}
 		}
-		o.dsts[rule][c.Dst] = struct{}{}
+		o.dsts[rule][t.Dst(i)] = struct{}{}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -31,18 +30,18 @@ var svcAll = svc{proto: anyProto, icmpType: -1}
 
 // match reports whether s admits c; maybe when it depends on what
 // conversations do not record (source ports, an ICMP type logged as 0).
-func (s *svc) match(c *analysis.Conversation) (yes, maybe bool) {
-	if s.proto != anyProto && s.proto != int16(c.Proto) {
+func (s *svc) match(c *flow) (yes, maybe bool) {
+	if s.proto != anyProto && s.proto != int16(c.proto) {
 		return false, false
 	}
 	if s.ports != nil {
-		if !inPorts(s.ports, c.DPort) {
+		if !inPorts(s.ports, c.dport) {
 			return false, false
 		}
 	}
-	if s.icmpType >= 0 && isICMP(c.Proto) && s.icmpType != int16(c.DPort) {
+	if s.icmpType >= 0 && isICMP(c.proto) && s.icmpType != int16(c.dport) {
 		// The conversation's "port" of ICMP is the type when logged, else 0.
-		return false, c.DPort == 0
+		return false, c.dport == 0
 	}
 	if s.srcPorts {
 		return false, true

@@ -55,3 +55,27 @@ func DirectionOf(srcIn, dstIn bool) ingest.Direction { return direction(srcIn, d
 // CompareDirections orders directions as rows are ordered: inbound,
 // outbound, intra, unknown.
 func CompareDirections(a, b ingest.Direction) int { return dirRank[a] - dirRank[b] }
+
+// The read API of a row for people (the exports and the app's views): what
+// Conv copies, one field at a time.
+
+// Unanswered returns the sessions of row i whose destination never
+// answered (or that were dropped).
+func (t *Table) Unanswered(i int) uint64 { return t.rows[i].unanswered }
+
+// Counters returns the packets and bytes of row i from source to
+// destination (orig) and back (reply).
+func (t *Table) Counters(i int) (origPkts, origBytes, replyPkts, replyBytes uint64) {
+	r := &t.rows[i]
+	return r.origPkts, r.origBytes, r.replyPkts, r.replyBytes
+}
+
+// Vendors returns the vendors that logged row i, in enum order, shared.
+func (t *Table) Vendors(i int) []ingest.Vendor { return vendorSets[t.rows[i].vendors] }
+
+// SrcVM returns what the inventory says of row i's source (the empty label
+// when nothing), shared; DstVM, of its destination.
+func (t *Table) SrcVM(i int) VMLabel { return t.inv[t.rows[i].srcInv] }
+
+// DstVM is SrcVM of the destination.
+func (t *Table) DstVM(i int) VMLabel { return t.inv[t.rows[i].dstInv] }

@@ -312,3 +312,25 @@ func tableOf(states []ConvState, mon *Monitored) *Table {
 	}
 	return b.Finish(mon, nil)
 }
+
+// TestRowReadersMatchConv: the row readers the exports use give what Conv
+// copies, field by field, so formatting a row from them is formatting Conv.
+func TestRowReadersMatchConv(t *testing.T) {
+	states := randomStates(rand.New(rand.NewPCG(11, 12)), 300)
+	vms := map[netip.Addr]VMLabel{states[0].Src: {"web-01", []string{"AppTier:Web"}}, states[1].Dst: {"db-01", nil}}
+	b := NewTableBuilder(nil, 0, nil)
+	for i := range states {
+		b.Add(&states[i], 0, len(states[i].Samples))
+	}
+	tb := b.Finish(NewMonitored(nil, states), vms)
+	for i := range tb.Len() {
+		c := tb.Conv(i)
+		op, ob, rp, rb := tb.Counters(i)
+		src, dst := tb.SrcVM(i), tb.DstVM(i)
+		if op != c.OrigPkts || ob != c.OrigBytes || rp != c.ReplyPkts || rb != c.ReplyBytes || tb.Unanswered(i) != c.Unanswered ||
+			!slices.Equal(tb.Vendors(i), c.Vendors) || src.VM != c.SrcVM || dst.VM != c.DstVM ||
+			!slices.Equal(src.Groups, c.SrcGroups) || !slices.Equal(dst.Groups, c.DstGroups) {
+			t.Fatalf("row %d: readers %d %d %d %d %d %v %+v %+v, Conv %+v", i, op, ob, rp, rb, tb.Unanswered(i), tb.Vendors(i), src, dst, c)
+		}
+	}
+}

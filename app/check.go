@@ -171,17 +171,16 @@ func (v *checkView) buildTables() {
 // convCell renders column col of conversation i for the verdict tables.
 func (v *checkView) convCell(i, col int) string {
 	x := v.state.x
-	conv, vd := x.Convs.Conv(i), &x.Result.Verdicts[i]
-	c := &conv
+	t, vd := x.Convs, &x.Result.Verdicts[i]
 	switch col {
 	case 0:
-		return withVM(c.Src, c.SrcVM)
+		return withVM(t.Src(i), t.SrcVM(i).VM)
 	case 1:
-		return withVM(c.Dst, c.DstVM)
+		return withVM(t.Dst(i), t.DstVM(i).VM)
 	case 2:
-		return services.Label(c.Proto, c.DPort)
+		return services.Label(t.Proto(i), t.DPort(i))
 	case 3:
-		return thousandsU(c.Sessions)
+		return thousandsU(t.Sessions(i))
 	case 4:
 		return vd.Outcome.String()
 	case 5:

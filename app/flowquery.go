@@ -228,46 +228,56 @@ var flowSamples = [numFlowCols]string{"OUTBOUND", "10.10.0.40 (monitor-01)", "10
 // sessionsInRange is the Sessions header while a time range is filtered.
 const sessionsInRange = "Sessions in range"
 
-// FlowCell renders column col of c; the verdict is not c's but a check's
-// (the flows view fills it).
-func FlowCell(c *analysis.Conversation, col int) string {
+// tagNames lists the names of tags for people: "SGTSWEB, SGTSDB".
+func tagNames(tags []analysis.Tag) string {
+	names := make([]string, len(tags))
+	for j, tg := range tags {
+		names[j] = tg.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// FlowCell renders column col of row i of t; the verdict is not the row's
+// but a check's (the flows view fills it).
+func FlowCell(t *analysis.Table, i, col int) string {
 	switch col {
 	case ColDirection:
-		return c.Direction.String()
+		return t.Direction(i).String()
 	case ColTags:
-		return strings.Join(c.TagNames(), ", ")
+		return tagNames(t.Tags(i))
 	case ColSource:
-		return withVM(c.Src, c.SrcVM)
+		return withVM(t.Src(i), t.SrcVM(i).VM)
 	case ColDestination:
-		return withVM(c.Dst, c.DstVM)
+		return withVM(t.Dst(i), t.DstVM(i).VM)
 	case ColProto:
-		return ingest.ProtoName(c.Proto)
+		return ingest.ProtoName(t.Proto(i))
 	case ColPort:
-		if c.Proto == ingest.ProtoTCP || c.Proto == ingest.ProtoUDP {
-			return strconv.Itoa(int(c.DPort))
+		if t.Proto(i) == ingest.ProtoTCP || t.Proto(i) == ingest.ProtoUDP {
+			return strconv.Itoa(int(t.DPort(i)))
 		}
 		return ""
 	case ColService:
-		if s := services.Name(c.Proto, c.DPort); s != "" {
+		if s := services.Name(t.Proto(i), t.DPort(i)); s != "" {
 			return s
 		}
 		return ""
 	case ColSessions:
-		s := analysis.Thousands(c.Sessions)
-		if c.Suspect() {
+		s := analysis.Thousands(t.Sessions(i))
+		if t.Suspect(i) {
 			s += " ⚠"
 		}
 		return s
 	case ColBytes:
-		return export.HumanBytes(c.Bytes())
+		return export.HumanBytes(t.Bytes(i))
 	case ColFirst:
-		return whenMinute(c.First)
+		return whenMinute(t.First(i))
 	case ColLast:
-		return whenMinute(c.Last)
+		return whenMinute(t.Last(i))
 	case ColActions:
-		parts := make([]string, len(c.Actions))
-		for i, a := range c.Actions {
-			parts[i] = a.String()
+		actions := t.Actions(i)
+		parts := make([]string, len(actions))
+		for j, a := range actions {
+			parts[j] = a.String()
 		}
 		return strings.Join(parts, ", ")
 	}
@@ -495,15 +505,11 @@ func (v *FlowView) Cell(i, col int) string {
 	if col == ColSessions && v.Filter.Timed() {
 		return analysis.Thousands(v.sessions(int(v.Rows[i])))
 	}
-	c := v.At(i)
-	return FlowCell(&c, col)
+	return FlowCell(v.Convs, int(v.Rows[i]), col)
 }
 
 // Len returns the number of rows.
 func (v *FlowView) Len() int { return len(v.Rows) }
-
-// At returns the conversation of row i (analysis.Table.Conv).
-func (v *FlowView) At(i int) analysis.Conversation { return v.Convs.Conv(int(v.Rows[i])) }
 
 // verdictBreaks is the filter value of the conversations a policy would
 // break: blocked or would block, outside review.

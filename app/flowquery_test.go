@@ -274,3 +274,6 @@ func TestSortFlows(t *testing.T) {
 
 // Find returns the row of conversation index conv, or -1.
 func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
+
+// At returns the conversation of row i of the view (analysis.Table.Conv).
+func (v *FlowView) At(i int) analysis.Conversation { return v.Convs.Conv(int(v.Rows[i])) }

@@ -371,7 +371,7 @@ func (v *flowsView) showDetails(row int) {
 	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(c.OrigPkts, "packet"),
 		export.HumanBytes(c.OrigBytes), plural64(c.ReplyPkts, "packet"), export.HumanBytes(c.ReplyBytes))
 	fmt.Fprintf(&b, "Seen: %s → %s\n", when(c.First), when(c.Last))
-	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(c, ColActions))
+	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(v.view.Convs, int(v.view.Rows[row]), ColActions))
 	fmt.Fprintf(&b, "Reported by: %s\n", strings.Join(c.Hosts, ", "))
 	if len(c.SrcGroups)+len(c.DstGroups) > 0 {
 		fmt.Fprintf(&b, "Groups: %s → %s\n", strings.Join(c.SrcGroups, ", "), strings.Join(c.DstGroups, ", "))

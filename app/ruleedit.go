@@ -126,18 +126,17 @@ func groupReview(t *analysis.Table, items []rules.ReviewItem) []reviewGroup {
 	at := make(map[key]int)
 	var out []reviewGroup
 	for i := range items {
-		conv := t.Conv(int(items[i].Row))
-		c := &conv
-		k := key{c.Src, c.Dst, c.Proto, items[i].Reason}
+		row := int(items[i].Row)
+		k := key{t.Src(row), t.Dst(row), t.Proto(row), items[i].Reason}
 		j, ok := at[k]
 		if !ok {
 			j = len(out)
 			at[k] = j
-			out = append(out, reviewGroup{src: c.Src, dst: c.Dst, srcVM: c.SrcVM, dstVM: c.DstVM, proto: c.Proto, reason: k.reason})
+			out = append(out, reviewGroup{src: k.src, dst: k.dst, srcVM: t.SrcVM(row).VM, dstVM: t.DstVM(row).VM, proto: k.proto, reason: k.reason})
 		}
 		g := &out[j]
-		g.sessions += c.Sessions
-		if p := services.Port(c.Proto, c.DPort); !slices.Contains(g.ports, p) {
+		g.sessions += t.Sessions(row)
+		if p := t.ServicePort(row); !slices.Contains(g.ports, p) {
 			g.ports = append(g.ports, p)
 		}
 	}

@@ -373,9 +373,9 @@ func (v *rulesView) selectRule(i int) {
 			fmt.Fprintf(&b, "… and %s more\n", plural(len(e.Rows)-n, "conversation"))
 			break
 		}
-		c := v.snap.Rules.Table.Conv(int(i))
-		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM),
-			services.Label(c.Proto, c.DPort), plural64(c.Sessions, "session"))
+		t, row := v.snap.Rules.Table, int(i)
+		fmt.Fprintf(&b, "%s → %s %s: %s\n", withVM(t.Src(row), t.SrcVM(row).VM), withVM(t.Dst(row), t.DstVM(row).VM),
+			services.Label(t.Proto(row), t.DPort(row)), plural64(t.Sessions(row), "session"))
 	}
 	v.evidence.SetText(printable.Text(b.String()))
 	v.samples.SetText(printable.Text(strings.Join(v.snap.Rules.Samples(r), "\n"))) // read from the workspace

@@ -19,23 +19,35 @@ import (
 var FlowColumns = []string{"direction", "tags", "src", "dst", "proto", "dport", "sessions",
 	"packets", "bytes", "first_seen", "last_seen", "actions", "hosts"}
 
-// flowRecord renders one conversation as the flows CSV columns.
-func flowRecord(c *analysis.Conversation) []string {
+// flowRecord renders row i of t as the flows CSV columns.
+func flowRecord(t *analysis.Table, i int) []string {
 	return []string{
-		c.Direction.String(),
-		strings.Join(c.TagNames(), ";"),
-		c.Src.String(),
-		c.Dst.String(),
-		ingest.ProtoName(c.Proto),
-		strconv.Itoa(int(c.DPort)),
-		strconv.FormatUint(c.Sessions, 10),
-		strconv.FormatUint(c.Packets(), 10),
-		strconv.FormatUint(c.Bytes(), 10),
-		formatTime(c.First),
-		formatTime(c.Last),
-		strings.Join(actionNames(c.Actions), ";"),
-		strings.Join(c.Hosts, ";"),
+		t.Direction(i).String(),
+		string(joinTags(nil, t.Tags(i))),
+		t.Src(i).String(),
+		t.Dst(i).String(),
+		ingest.ProtoName(t.Proto(i)),
+		strconv.Itoa(int(t.DPort(i))),
+		strconv.FormatUint(t.Sessions(i), 10),
+		strconv.FormatUint(t.Packets(i), 10),
+		strconv.FormatUint(t.Bytes(i), 10),
+		formatTime(t.First(i)),
+		formatTime(t.Last(i)),
+		strings.Join(actionNames(t.Actions(i)), ";"),
+		strings.Join(t.Hosts(i), ";"),
 	}
+}
+
+// joinTags appends the tag names joined with ';', as TagNames and
+// strings.Join would give them.
+func joinTags(b []byte, tags []analysis.Tag) []byte {
+	for i, t := range tags {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, t.Name...)
+	}
+	return b
 }
 
 // NewCSVWriter returns a CSV writer as RFC 4180 asks: CRLF line ends.
@@ -87,8 +99,7 @@ func WriteFlowsCSV(w io.Writer, t *analysis.Table, rows []int32) error {
 		return err
 	}
 	for _, i := range rows {
-		c := t.Conv(int(i))
-		if err := cw.Write(Defuse(flowRecord(&c))); err != nil {
+		if err := cw.Write(Defuse(flowRecord(t, int(i)))); err != nil {
 			return err
 		}
 	}
@@ -103,17 +114,17 @@ var flowTableCols = []tableCol{{title: "DIRECTION"}, {title: "TAGS", soft: 16, c
 	{title: "SESSIONS"}, {title: "PACKETS", optional: true}, {title: "BYTES"}, {title: "FIRST SEEN", short: shortTime}, {title: "LAST SEEN", short: shortTime},
 	{title: "ACTIONS", optional: true, sep: ";"}, {title: "HOSTS", soft: 16, cut: 8, optional: true, sep: ";"}}
 
-// flowTableRow fills the flows table's cells of c.
-func flowTableRow(c *analysis.Conversation, cells []string) {
-	copy(cells, flowRecord(c))
-	cells[8] = HumanBytes(c.Bytes())
-	if c.SrcVM != "" {
-		cells[2] += " (" + c.SrcVM + ")"
+// flowTableRow fills the flows table's cells of row i of t.
+func flowTableRow(t *analysis.Table, i int, cells []string) {
+	copy(cells, flowRecord(t, i))
+	cells[8] = HumanBytes(t.Bytes(i))
+	if vm := t.SrcVM(i).VM; vm != "" {
+		cells[2] += " (" + vm + ")"
 	}
-	if c.DstVM != "" {
-		cells[3] += " (" + c.DstVM + ")"
+	if vm := t.DstVM(i).VM; vm != "" {
+		cells[3] += " (" + vm + ")"
 	}
-	if c.Suspect() {
+	if t.Suspect(i) {
 		cells[6] += " (unanswered)"
 	}
 }
@@ -122,8 +133,7 @@ func flowTableRow(c *analysis.Conversation, cells []string) {
 // terminals, fitted to o.Width unless o.Wide (see TableOptions).
 func WriteFlowsTable(w io.Writer, t *analysis.Table, rows []int32, o TableOptions) error {
 	return textTable(w, flowTableCols, len(rows), func(i int, cells []string) {
-		c := t.Conv(int(rows[i]))
-		flowTableRow(&c, cells)
+		flowTableRow(t, int(rows[i]), cells)
 	}, o)
 }
 
@@ -177,26 +187,28 @@ type jsonHour struct {
 	Sessions uint64 `json:"sessions"`
 }
 
-// toJSONFlow is the JSON form of c.
-func toJSONFlow(c *analysis.Conversation) jsonFlow {
+// toJSONFlow is the JSON form of row i of t, with its sample lines.
+func toJSONFlow(t *analysis.Table, i int, samples []string) jsonFlow {
+	origPkts, origBytes, replyPkts, replyBytes := t.Counters(i)
+	src, dst := t.SrcVM(i), t.DstVM(i)
 	f := jsonFlow{
-		Direction: c.Direction.String(), Src: c.Src.String(), Dst: c.Dst.String(),
-		Proto: ingest.ProtoName(c.Proto), DPort: c.DPort, Sessions: c.Sessions,
-		Unanswered: c.Unanswered, Packets: [2]uint64{c.OrigPkts, c.ReplyPkts},
-		Bytes: [2]uint64{c.OrigBytes, c.ReplyBytes}, FirstSeen: formatTime(c.First),
-		LastSeen: formatTime(c.Last), Actions: actionNames(c.Actions),
-		Hosts: nonNil(c.Hosts), Samples: c.Samples, Suspect: c.Suspect(),
-		SrcVM: c.SrcVM, DstVM: c.DstVM, SrcGroups: c.SrcGroups, DstGroups: c.DstGroups,
+		Direction: t.Direction(i).String(), Src: t.Src(i).String(), Dst: t.Dst(i).String(),
+		Proto: ingest.ProtoName(t.Proto(i)), DPort: t.DPort(i), Sessions: t.Sessions(i),
+		Unanswered: t.Unanswered(i), Packets: [2]uint64{origPkts, replyPkts},
+		Bytes: [2]uint64{origBytes, replyBytes}, FirstSeen: formatTime(t.First(i)),
+		LastSeen: formatTime(t.Last(i)), Actions: actionNames(t.Actions(i)),
+		Hosts: nonNil(t.Hosts(i)), Samples: samples, Suspect: t.Suspect(i),
+		SrcVM: src.VM, DstVM: dst.VM, SrcGroups: src.Groups, DstGroups: dst.Groups,
 		Tags: []jsonTag{}, Vendors: []string{}, Hourly: []jsonHour{},
 	}
-	for _, t := range c.Tags {
-		f.Tags = append(f.Tags, jsonTag{t.Name, t.Direction.String()})
+	for _, tg := range t.Tags(i) {
+		f.Tags = append(f.Tags, jsonTag{tg.Name, tg.Direction.String()})
 	}
-	for _, v := range c.Vendors {
+	for _, v := range t.Vendors(i) {
 		f.Vendors = append(f.Vendors, v.String())
 	}
-	for _, h := range c.Hourly {
-		f.Hourly = append(f.Hourly, jsonHour{formatTime(h.Start), h.Sessions})
+	for _, h := range t.HourCounts(i) {
+		f.Hourly = append(f.Hourly, jsonHour{formatTime(time.Unix(int64(h.Hour)*3600, 0)), uint64(h.N)})
 	}
 	return f
 }
@@ -207,27 +219,24 @@ func toJSONFlow(c *analysis.Conversation) jsonFlow {
 // one json.Encoder (indented by two spaces) writes the whole array.
 func WriteFlowsJSON(w io.Writer, t *analysis.Table, rows []int32) error {
 	js := newJSONStream(w, true)
-	js.array(0, len(rows), detailed(t, rows, func(c *analysis.Conversation, _ int) any { return toJSONFlow(c) }))
+	js.array(0, len(rows), detailed(t, rows, func(row int, samples []string, _ int) any { return toJSONFlow(t, row, samples) }))
 	if err := js.end(); err != nil {
 		return err
 	}
 	return t.Err()
 }
 
-// detailed returns a function of i that makes the conversation of rows[i]
-// with its hourly counts and sample lines (Table.Detail) and hands it to
-// mk, reading the samples a chunk of rows at a time. i must go up by one.
-func detailed(t *analysis.Table, rows []int32, mk func(c *analysis.Conversation, i int) any) func(i int) any {
+// detailed returns a function of i that hands mk the row rows[i] of t
+// with its sample lines, reading the samples a chunk of rows at a time.
+// i must go up by one.
+func detailed(t *analysis.Table, rows []int32, mk func(row int, samples []string, i int) any) func(i int) any {
 	const chunk = 4096
 	var samples [][]string
 	return func(i int) any {
 		if i%chunk == 0 {
 			samples = t.SamplesOf(rows[i:min(i+chunk, len(rows))])
 		}
-		c := t.Conv(int(rows[i]))
-		c.Hourly = t.Hourly(int(rows[i]))
-		c.Samples = samples[i%chunk]
-		return mk(&c, i)
+		return mk(int(rows[i]), samples[i%chunk], i)
 	}
 }
 

@@ -49,8 +49,7 @@ func TestFlowsJSONStreamed(t *testing.T) {
 		tb := analysis.NewTable(streamConvs(n))
 		out := make([]jsonFlow, n)
 		for i := range out {
-			c := tb.Detail(i)
-			out[i] = toJSONFlow(&c)
+			out[i] = toJSONFlow(tb, i, tb.Samples(i))
 		}
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
@@ -113,12 +112,12 @@ func oldRulesJSON(w *bytes.Buffer, rs rules.Set) error {
 			LastSeen: formatTime(e.Last), Hosts: nonNil(e.Hosts), Samples: nonNil(rs.Samples(r))})
 	}
 	for _, it := range rs.Review {
-		c := rs.Table.Detail(int(it.Row))
-		doc.Review = append(doc.Review, jsonItem{toJSONFlow(&c), it.Reason})
+		row := int(it.Row)
+		doc.Review = append(doc.Review, jsonItem{toJSONFlow(rs.Table, row, rs.Table.Samples(row)), it.Reason})
 	}
 	for _, it := range rs.Outside {
-		c := rs.Table.Detail(int(it.Row))
-		doc.Outside = append(doc.Outside, jsonItem{toJSONFlow(&c), it.Reason})
+		row := int(it.Row)
+		doc.Outside = append(doc.Outside, jsonItem{toJSONFlow(rs.Table, row, rs.Table.Samples(row)), it.Reason})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

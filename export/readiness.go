@@ -38,9 +38,9 @@ func WriteReadinessTable(w io.Writer, r *rules.Readiness, top int) error {
 		}
 		fmt.Fprintln(tw, "  SOURCE\tDESTINATION\tSERVICE\tSESSIONS\tFIRST SEEN\tBLOCKED\t")
 		for _, i := range rows[:min(len(rows), top)] {
-			c := r.Held.Conv(int(i))
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(&c),
-				analysis.Thousands(c.Sessions), formatTime(c.First), yesNo(blocked[i]))
+			t, row := r.Held, int(i)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t\n", endpointName(t.Src(row), t.SrcVM(row).VM), endpointName(t.Dst(row), t.DstVM(row).VM),
+				serviceLabel(t.Proto(row), t.DPort(row)), analysis.Thousands(t.Sessions(row)), formatTime(t.First(row)), yesNo(blocked[i]))
 		}
 		if len(rows) > top {
 			fmt.Fprintf(tw, "  … and %d more (--top N lists more)\n", len(rows)-top)
@@ -72,9 +72,7 @@ func WriteReadinessJSON(w io.Writer, r *rules.Readiness) error {
 	flows := func(rows []int32) []jsonFlow {
 		out := make([]jsonFlow, len(rows))
 		for j, i := range rows {
-			c := r.Held.Conv(int(i))
-			c.Hourly = r.Held.Hourly(int(i))
-			out[j] = toJSONFlow(&c)
+			out[j] = toJSONFlow(r.Held, int(i), nil)
 		}
 		return out
 	}
@@ -117,8 +115,7 @@ func WriteReadinessCSV(w io.Writer, r *rules.Readiness) error {
 				continue
 			}
 			seen[i] = true
-			c := r.Held.Conv(int(i))
-			if err := cw.Write(Defuse(append(flowRecord(&c), yesNo(novel[i]), yesNo(blocked[i])))); err != nil {
+			if err := cw.Write(Defuse(append(flowRecord(r.Held, int(i)), yesNo(novel[i]), yesNo(blocked[i])))); err != nil {
 				return err
 			}
 		}

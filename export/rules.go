@@ -88,10 +88,10 @@ func writeItems(w io.Writer, title string, t *analysis.Table, items []rules.Revi
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
 	return textTable(w, cols, len(items), func(i int, cells []string) {
-		c := t.Conv(int(items[i].Row))
-		cells[0], cells[1] = withVMName(c.Src.String(), c.SrcVM), withVMName(c.Dst.String(), c.DstVM)
-		cells[2] = ingest.ProtoName(c.Proto) + "/" + strconv.Itoa(int(c.DPort))
-		cells[3] = analysis.Thousands(c.Sessions)
+		row := int(items[i].Row)
+		cells[0], cells[1] = withVMName(t.Src(row).String(), t.SrcVM(row).VM), withVMName(t.Dst(row).String(), t.DstVM(row).VM)
+		cells[2] = ingest.ProtoName(t.Proto(row)) + "/" + strconv.Itoa(int(t.DPort(row)))
+		cells[3] = analysis.Thousands(t.Sessions(row))
 		if len(cells) > 4 {
 			cells[4] = items[i].Reason
 		}
@@ -168,8 +168,8 @@ func WriteRulesJSON(w io.Writer, rs rules.Set) error {
 		for i, it := range list.items {
 			rows[i] = it.Row
 		}
-		js.array(1, len(rows), detailed(rs.Table, rows, func(c *analysis.Conversation, i int) any {
-			return jsonItem{toJSONFlow(c), list.items[i].Reason}
+		js.array(1, len(rows), detailed(rs.Table, rows, func(row int, samples []string, i int) any {
+			return jsonItem{toJSONFlow(rs.Table, row, samples), list.items[i].Reason}
 		}))
 	}
 	for _, f := range []struct {

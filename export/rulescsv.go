@@ -210,10 +210,11 @@ func WriteReviewCSV(w io.Writer, rs rules.Set) error {
 	if err := cw.Write(ReviewColumns); err != nil {
 		return err
 	}
-	err := eachItem(rs.Table, slices.Concat(rs.Review, rs.Outside), func(reason string, c *analysis.Conversation) error {
-		rec := []string{reason, c.Direction.String(), c.Src.String(), c.Dst.String(), ingest.ProtoName(c.Proto),
-			strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10), strconv.FormatUint(c.Unanswered, 10),
-			formatTime(c.First), formatTime(c.Last), c.SrcVM, c.DstVM, strings.Join(c.TagNames(), ";"), firstLine(c.Samples)}
+	t := rs.Table
+	err := eachItem(t, slices.Concat(rs.Review, rs.Outside), func(reason string, i int, samples []string) error {
+		rec := []string{reason, t.Direction(i).String(), t.Src(i).String(), t.Dst(i).String(), ingest.ProtoName(t.Proto(i)),
+			strconv.Itoa(int(t.DPort(i))), strconv.FormatUint(t.Sessions(i), 10), strconv.FormatUint(t.Unanswered(i), 10),
+			formatTime(t.First(i)), formatTime(t.Last(i)), t.SrcVM(i).VM, t.DstVM(i).VM, string(joinTags(nil, t.Tags(i))), firstLine(samples)}
 		return cw.Write(Defuse(rec))
 	})
 	if err != nil {
@@ -223,17 +224,17 @@ func WriteReviewCSV(w io.Writer, rs rules.Set) error {
 	return cw.Error()
 }
 
-// eachItem calls fn with the reason and the conversation (with its sample
-// lines and hourly counts) of each review item, the sample lines read a
-// chunk of items at a time. It returns fn's first error, else t's.
-func eachItem(t *analysis.Table, items []rules.ReviewItem, fn func(reason string, c *analysis.Conversation) error) error {
+// eachItem calls fn with the reason, the row and its sample lines of each
+// review item, the sample lines read a chunk of items at a time. It returns
+// fn's first error, else t's.
+func eachItem(t *analysis.Table, items []rules.ReviewItem, fn func(reason string, row int, samples []string) error) error {
 	rows := make([]int32, len(items))
 	for i, it := range items {
 		rows[i] = it.Row
 	}
 	var err error
-	next := detailed(t, rows, func(c *analysis.Conversation, i int) any {
-		err = fn(items[i].Reason, c)
+	next := detailed(t, rows, func(row int, samples []string, i int) any {
+		err = fn(items[i].Reason, row, samples)
 		return nil
 	})
 	for i := 0; i < len(rows) && err == nil; i++ {

@@ -44,13 +44,12 @@ var WhatIfColumns = []string{"verdict", "rule", "policy", "file", "point", "revi
 
 // whatIfRecord renders conversation i as WhatIfColumns.
 func (x *WhatIf) record(i int) []string {
-	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
-	c := &conv
+	tb, v := x.Convs, &x.Result.Verdicts[i]
 	return []string{
 		v.Outcome.String(), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point, x.review(i), v.Uncertain,
-		c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
-		ingest.ProtoName(c.Proto), strconv.Itoa(int(c.DPort)), strconv.FormatUint(c.Sessions, 10),
-		strconv.FormatUint(c.Bytes(), 10), formatTime(c.First), formatTime(c.Last), v.Why,
+		tb.Direction(i).String(), string(joinTags(nil, tb.Tags(i))), tb.Src(i).String(), tb.Dst(i).String(),
+		ingest.ProtoName(tb.Proto(i)), strconv.Itoa(int(tb.DPort(i))), strconv.FormatUint(tb.Sessions(i), 10),
+		strconv.FormatUint(tb.Bytes(i), 10), formatTime(tb.First(i)), formatTime(tb.Last(i)), v.Why,
 	}
 }
 
@@ -100,10 +99,9 @@ func WriteWhatIfCSV(w io.Writer, x *WhatIf) error {
 
 // verdictLine renders a conversation and its verdict for the table.
 func (x *WhatIf) verdictLine(i int) string {
-	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
-	c := &conv
-	return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-		analysis.Thousands(c.Sessions), v.Outcome.String(), ruleName(*v.Rule), v.Point}, "\t") + "\t"
+	tb, v := x.Convs, &x.Result.Verdicts[i]
+	return strings.Join([]string{endpointName(tb.Src(i), tb.SrcVM(i).VM), endpointName(tb.Dst(i), tb.DstVM(i).VM), serviceLabel(tb.Proto(i), tb.DPort(i)),
+		analysis.Thousands(tb.Sessions(i)), v.Outcome.String(), ruleName(*v.Rule), v.Point}, "\t") + "\t"
 }
 
 func endpointName(a fmt.Stringer, vm string) string {
@@ -114,12 +112,12 @@ func endpointName(a fmt.Stringer, vm string) string {
 }
 
 // serviceLabel renders "443/tcp", "ICMP".
-func serviceLabel(c *analysis.Conversation) string {
-	switch c.Proto {
+func serviceLabel(proto uint8, port uint16) string {
+	switch proto {
 	case ingest.ProtoTCP, ingest.ProtoUDP:
-		return strconv.Itoa(int(c.DPort)) + "/" + strings.ToLower(ingest.ProtoName(c.Proto))
+		return strconv.Itoa(int(port)) + "/" + strings.ToLower(ingest.ProtoName(proto))
 	}
-	return ingest.ProtoName(c.Proto)
+	return ingest.ProtoName(proto)
 }
 
 // CheckRequest is a policy check as the CLI and the app run it.

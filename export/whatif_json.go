@@ -131,10 +131,9 @@ func WriteWhatIfJSON(w io.Writer, x *WhatIf) error {
 }
 
 func (x *WhatIf) jsonVerdict(i int) jsonVerdict {
-	conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
-	c := &conv
-	jv := jsonVerdict{Src: c.Src.String(), Dst: c.Dst.String(), Proto: ingest.ProtoName(c.Proto), DPort: c.DPort,
-		Direction: c.Direction.String(), Sessions: c.Sessions, Bytes: c.Bytes(), Verdict: v.Outcome.String(),
+	tb, v := x.Convs, &x.Result.Verdicts[i]
+	jv := jsonVerdict{Src: tb.Src(i).String(), Dst: tb.Dst(i).String(), Proto: ingest.ProtoName(tb.Proto(i)), DPort: tb.DPort(i),
+		Direction: tb.Direction(i).String(), Sessions: tb.Sessions(i), Bytes: tb.Bytes(i), Verdict: v.Outcome.String(),
 		Rule: toJSONRule(*v.Rule), Point: v.Point, Why: v.Why, Uncertain: v.Uncertain, Review: x.review(i)}
 	if x.AgainstCheck != nil {
 		jv.Against = x.AgainstCheck.Verdicts[i].Outcome.String()

@@ -36,10 +36,9 @@ func WriteWhatIfTable(w io.Writer, x *WhatIf) error {
 	})
 	x.list(tw, "Suspect traffic the policy still admits", len(r.SuspectAdmitted), "SOURCE\tDESTINATION\tSERVICE\tSESSIONS\tREVIEW\tRULE\t", func(k int) string {
 		i := r.SuspectAdmitted[k]
-		conv := x.Convs.Conv(i)
-		c := &conv
-		return strings.Join([]string{endpointName(c.Src, c.SrcVM), endpointName(c.Dst, c.DstVM), serviceLabel(c),
-			analysis.Thousands(c.Sessions), x.review(i), ruleName(*x.Result.Verdicts[i].Rule)}, "\t") + "\t"
+		tb := x.Convs
+		return strings.Join([]string{endpointName(tb.Src(i), tb.SrcVM(i).VM), endpointName(tb.Dst(i), tb.DstVM(i).VM), serviceLabel(tb.Proto(i), tb.DPort(i)),
+			analysis.Thousands(tb.Sessions(i)), x.review(i), ruleName(*x.Result.Verdicts[i].Rule)}, "\t") + "\t"
 	})
 	x.list(tw, "Rules that matched nothing", len(r.Unused), "RULE\tID\tPOLICY\tFILE\t", func(k int) string {
 		u := &r.Unused[k]

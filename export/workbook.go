@@ -115,8 +115,7 @@ func (b *book) writeFlows(t *analysis.Table) error {
 	n := capRows(t.Len())
 	var scratch []byte
 	return b.spliced(SheetFlows, flowsSheet, n, func(e *rowEncoder, i int) error {
-		c := t.Conv(i)
-		scratch = flowCells(e, &c, scratch)
+		scratch = flowCells(e, t, i, scratch)
 		return nil
 	})
 }
@@ -128,21 +127,21 @@ func (b *book) writeReview(t *analysis.Table, items []rules.ReviewItem) error {
 	for i := range rows {
 		rows[i] = items[i].Row
 	}
-	next := detailed(t, rows, func(c *analysis.Conversation, _ int) any { return c })
+	next := detailed(t, rows, func(_ int, samples []string, _ int) any { return samples })
 	return b.spliced(SheetReview, reviewSheet, n, func(e *rowEncoder, i int) error {
-		c := next(i).(*analysis.Conversation)
+		samples, row := next(i).([]string), int(rows[i])
 		e.text(items[i].Reason)
-		e.text(c.Direction.String())
-		e.text(strings.Join(c.TagNames(), ";"))
-		e.text(c.Src.String())
-		e.text(c.Dst.String())
-		e.text(ingest.ProtoName(c.Proto))
-		for _, v := range []uint64{uint64(c.DPort), c.Sessions, c.Unanswered, c.Packets(), c.Bytes()} {
+		e.text(t.Direction(row).String())
+		e.text(string(joinTags(nil, t.Tags(row))))
+		e.text(t.Src(row).String())
+		e.text(t.Dst(row).String())
+		e.text(ingest.ProtoName(t.Proto(row)))
+		for _, v := range []uint64{uint64(t.DPort(row)), t.Sessions(row), t.Unanswered(row), t.Packets(row), t.Bytes(row)} {
 			e.number(v)
 		}
-		e.date(c.First)
-		e.date(c.Last)
-		for _, s := range []string{strings.Join(actionNames(c.Actions), ";"), strings.Join(c.Hosts, ";"), c.SrcVM, c.DstVM, firstLine(c.Samples)} {
+		e.date(t.First(row))
+		e.date(t.Last(row))
+		for _, s := range []string{strings.Join(actionNames(t.Actions(row)), ";"), strings.Join(t.Hosts(row), ";"), t.SrcVM(row).VM, t.DstVM(row).VM, firstLine(samples)} {
 			e.text(s)
 		}
 		if i == n-1 {

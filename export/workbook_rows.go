@@ -337,38 +337,26 @@ func bstrMarshal(s string) (result string) {
 // flowCells encodes the cells of a Flows sheet row: the flows CSV columns
 // with numbers and dates typed, then the VM names and the unanswered
 // sessions. It returns scratch, a buffer to reuse.
-func flowCells(e *rowEncoder, c *analysis.Conversation, scratch []byte) []byte {
-	e.text(c.Direction.String())
-	scratch = joinTags(scratch[:0], c.Tags)
+func flowCells(e *rowEncoder, t *analysis.Table, i int, scratch []byte) []byte {
+	e.text(t.Direction(i).String())
+	scratch = joinTags(scratch[:0], t.Tags(i))
 	e.textBytes(scratch)
-	e.textBytes(c.Src.AppendTo(scratch[:0]))
-	e.textBytes(c.Dst.AppendTo(scratch[:0]))
-	e.text(ingest.ProtoName(c.Proto))
-	e.number(uint64(c.DPort))
-	e.number(c.Sessions)
-	e.number(c.Packets())
-	e.number(c.Bytes())
-	e.date(c.First)
-	e.date(c.Last)
-	e.textBytes(joinActions(scratch[:0], c.Actions))
-	scratch = joinStrings(scratch[:0], c.Hosts)
+	e.textBytes(t.Src(i).AppendTo(scratch[:0]))
+	e.textBytes(t.Dst(i).AppendTo(scratch[:0]))
+	e.text(ingest.ProtoName(t.Proto(i)))
+	e.number(uint64(t.DPort(i)))
+	e.number(t.Sessions(i))
+	e.number(t.Packets(i))
+	e.number(t.Bytes(i))
+	e.date(t.First(i))
+	e.date(t.Last(i))
+	e.textBytes(joinActions(scratch[:0], t.Actions(i)))
+	scratch = joinStrings(scratch[:0], t.Hosts(i))
 	e.textBytes(scratch)
-	e.text(c.SrcVM)
-	e.text(c.DstVM)
-	e.number(c.Unanswered)
+	e.text(t.SrcVM(i).VM)
+	e.text(t.DstVM(i).VM)
+	e.number(t.Unanswered(i))
 	return scratch
-}
-
-// joinTags appends the tag names joined with ';', as TagNames and
-// strings.Join would give them.
-func joinTags(b []byte, tags []analysis.Tag) []byte {
-	for i, t := range tags {
-		if i > 0 {
-			b = append(b, ';')
-		}
-		b = append(b, t.Name...)
-	}
-	return b
 }
 
 func joinStrings(b []byte, ss []string) []byte {

@@ -1,8 +1,6 @@
 package export
 
 import (
-	"strings"
-
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -72,12 +70,11 @@ func (b *book) writeVerdicts(x *WhatIf) error {
 		return err
 	}
 	for _, i := range order[:n] {
-		conv, v := x.Convs.Conv(i), &x.Result.Verdicts[i]
-		c := &conv
+		tb, v := x.Convs, &x.Result.Verdicts[i]
 		copy(s.row, []any{v.Outcome.String(), yesNo(broken[i]), ruleName(*v.Rule), v.Rule.Policy, v.Rule.File, v.Point,
-			x.review(i), c.Direction.String(), strings.Join(c.TagNames(), ";"), c.Src.String(), c.Dst.String(),
-			ingest.ProtoName(c.Proto), uint64(c.DPort), c.Sessions, c.Bytes(), dateCell(c.First), dateCell(c.Last),
-			c.SrcVM, c.DstVM, v.Why, v.Uncertain})
+			x.review(i), tb.Direction(i).String(), string(joinTags(nil, tb.Tags(i))), tb.Src(i).String(), tb.Dst(i).String(),
+			ingest.ProtoName(tb.Proto(i)), uint64(tb.DPort(i)), tb.Sessions(i), tb.Bytes(i), dateCell(tb.First(i)), dateCell(tb.Last(i)),
+			tb.SrcVM(i).VM, tb.DstVM(i).VM, v.Why, v.Uncertain})
 		if err := s.next(); err != nil {
 			return err
 		}

@@ -162,11 +162,7 @@ func TestTableEqualsConversions(t *testing.T) {
 func TestTableInventory(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(3, 4)), 50)
 	vms := map[netip.Addr]VMLabel{states[0].Src: {"web-01", []string{"AppTier:Web"}}, states[0].Dst: {"db-01", nil}}
-	b := NewTableBuilder(nil, 0, nil)
-	for i := range states {
-		b.Add(&states[i], 0, len(states[i].Samples))
-	}
-	tb := b.Finish(NewMonitored(nil, states), vms)
+	tb := tableOf(states, NewMonitored(nil, states), vms)
 	named := 0
 	for i := range tb.Len() {
 		c := tb.Conv(i)
@@ -188,7 +184,7 @@ func TestTableInventory(t *testing.T) {
 		t.Fatal("no end named")
 	}
 	// Named afterwards (a store's table), the rows are the same.
-	if got, want := rowsOf(tableOf(states, NewMonitored(nil, states)).WithLabels(vms)), rowsOf(tb); !reflect.DeepEqual(got, want) {
+	if got, want := rowsOf(tableOf(states, NewMonitored(nil, states), nil).WithLabels(vms)), rowsOf(tb); !reflect.DeepEqual(got, want) {
 		t.Fatalf("WithLabels differs from Finish's labels:\n got %+v\nwant %+v", got, want)
 	}
 }
@@ -197,7 +193,7 @@ func TestTableInventory(t *testing.T) {
 // first, ties in table order, each row whole.
 func TestReorderedByBytes(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(7, 8)), 200)
-	tb := tableOf(states, NewMonitored(nil, states))
+	tb := tableOf(states, NewMonitored(nil, states), nil)
 	order := tb.ByBytes()
 	top := tb.Reordered(order)
 	all := rowsOf(tb)
@@ -218,7 +214,7 @@ func TestReorderedByBytes(t *testing.T) {
 // gives them back as they were, in their order.
 func TestNewTableKeepsConversations(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(5, 6)), 300)
-	convs := rowsOf(tableOf(states, NewMonitored(nil, states)))
+	convs := rowsOf(tableOf(states, NewMonitored(nil, states), nil))
 	slices.Reverse(convs) // not in Compare order: NewTable keeps it
 	convs[0].SrcVM, convs[0].SrcGroups = "web-01", []string{"AppTier:Web"}
 	convs[1].DstGroups = []string{}
@@ -283,7 +279,7 @@ func TestTableLoadsSamples(t *testing.T) {
 // TestCompareRows orders rows as Compare orders their conversations.
 func TestCompareRows(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(9, 10)), 200)
-	tb := NewTable(rowsOf(tableOf(states, NewMonitored(nil, states))))
+	tb := NewTable(rowsOf(tableOf(states, NewMonitored(nil, states), nil)))
 	for i := range tb.Len() {
 		for j := range tb.Len() {
 			a, b := tb.Conv(i), tb.Conv(j)
@@ -304,13 +300,14 @@ func rowsOf(t *Table) []Conversation {
 	return out
 }
 
-// tableOf returns the table of states, with directions from mon.
-func tableOf(states []ConvState, mon *Monitored) *Table {
+// tableOf returns the table of states, with directions from mon and the
+// ends named after vms (may be nil).
+func tableOf(states []ConvState, mon *Monitored, vms map[netip.Addr]VMLabel) *Table {
 	b := NewTableBuilder(nil, len(states), nil)
 	for i := range states {
 		b.Add(&states[i], 0, len(states[i].Samples))
 	}
-	return b.Finish(mon, nil)
+	return b.Finish(mon, vms)
 }
 
 // TestRowReadersMatchConv: the row readers the exports use give what Conv
@@ -318,11 +315,7 @@ func tableOf(states []ConvState, mon *Monitored) *Table {
 func TestRowReadersMatchConv(t *testing.T) {
 	states := randomStates(rand.New(rand.NewPCG(11, 12)), 300)
 	vms := map[netip.Addr]VMLabel{states[0].Src: {"web-01", []string{"AppTier:Web"}}, states[1].Dst: {"db-01", nil}}
-	b := NewTableBuilder(nil, 0, nil)
-	for i := range states {
-		b.Add(&states[i], 0, len(states[i].Samples))
-	}
-	tb := b.Finish(NewMonitored(nil, states), vms)
+	tb := tableOf(states, NewMonitored(nil, states), vms)
 	for i := range tb.Len() {
 		c := tb.Conv(i)
 		op, ob, rp, rb := tb.Counters(i)

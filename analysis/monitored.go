@@ -88,6 +88,28 @@ func (s *Monitored) containsIP(ip ip128, is4 bool) bool {
 	return ok
 }
 
+// memberCache remembers the answers of a set's lookups of the addresses
+// seen last, by a hash of the address: an address is an end of many
+// conversations (a server of thousands of clients), and a look-up in a
+// million-address learned set misses the processor's caches. The zero value
+// is empty.
+type memberCache struct {
+	slots [1024]struct {
+		key      addrKey
+		in, used bool
+	}
+}
+
+// contains is s.containsIP(ip, is4) through the cache.
+func (c *memberCache) contains(s *Monitored, ip ip128, is4 bool) bool {
+	h := (ip.lo ^ ip.hi*0x9e3779b97f4a7c15) * 0x9e3779b97f4a7c15
+	slot := &c.slots[h>>(64-10)]
+	if k := (addrKey{ip, is4}); !slot.used || slot.key != k {
+		slot.key, slot.in, slot.used = k, s.containsIP(ip, is4), true
+	}
+	return slot.in
+}
+
 func direction(src, dst bool) ingest.Direction {
 	switch {
 	case src && dst:

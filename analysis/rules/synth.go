@@ -1,6 +1,10 @@
 package rules
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
@@ -25,14 +29,45 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 	bs := fileBuckets(t, tr.keep, tr.dirs, g)
 	rules, ruleOf := bs.rules(k)
 	fillEvidence(t, rules, ruleOf, bs, tr.keep)
-	rs.Rules = make([]Rule, 0, len(rules))
-	for _, r := range rules {
-		finishRule(t, r)
-		rs.Rules = append(rs.Rules, *r)
-		adm, obs := r.permissiveness(t)
-		rs.Permissiveness += adm - obs
-		rs.Observed += obs
+	rs.Rules = make([]Rule, len(rules))
+	observed := make([]uint64, 2*len(rules)) // admitted, observed of each rule
+	finishRules(t, rules, observed)
+	for r, rule := range rules {
+		rs.Rules[r] = *rule
+		rs.Permissiveness += observed[2*r] - observed[2*r+1]
+		rs.Observed += observed[2*r+1]
 	}
 	sortRules(rs.Rules)
 	return rs
+}
+
+// finishRules finishes rules (finishRule) and sets counts[2r], counts[2r+1]
+// to what rule r admits and what it was built from (permissiveness), on
+// every core: each rule reads rows of t and writes only itself and its own
+// evidence (a window of one array that no other rule's overlaps).
+func finishRules(t *analysis.Table, rules []*Rule, counts []uint64) {
+	const batch = 256
+	var next atomic.Int64
+	work := func() {
+		for {
+			from := int(next.Add(batch)) - batch
+			if from >= len(rules) {
+				return
+			}
+			for r := from; r < min(from+batch, len(rules)); r++ {
+				finishRule(t, rules[r])
+				counts[2*r], counts[2*r+1] = rules[r].permissiveness(t)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 1+len(rules)/batch) - 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
 }

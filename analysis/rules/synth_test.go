@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -235,5 +237,38 @@ func TestEndpointNames(t *testing.T) {
 				t.Errorf("source %q, want %q", got, tc.Want)
 			}
 		})
+	}
+}
+
+// TestSynthesizeOnEveryCore: rules finished on several goroutines are the
+// rules finished on one (over a thousand rules: several batches each), and
+// the race detector sees no rule written by two (make test runs it so).
+func TestSynthesizeOnEveryCore(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	var convs []analysis.Conversation
+	for i := range 6000 {
+		c := analysis.Conversation{
+			Src:       netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Dst:       netip.AddrFrom4([4]byte{172, 16, byte(r.Intn(30)), 1}),
+			Proto:     ingest.ProtoTCP,
+			DPort:     uint16(1024 + r.Intn(1500)),
+			Direction: ingest.Direction(1 + r.Intn(2)),
+			Sessions:  uint64(1 + r.Intn(9)),
+			First:     time.Unix(1.7e9, 0), Last: time.Unix(1.7e9+3600, 0),
+		}
+		if r.Intn(2) == 0 {
+			c.Tags = []analysis.Tag{{Name: fmt.Sprintf("SG%d", r.Intn(20)), Direction: c.Direction}}
+		}
+		convs = append(convs, c)
+	}
+	tab := analysis.NewTable(dedupe(convs))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := rules.Synthesize(tab, rules.Knobs{})
+	if len(one.Rules) < 1000 {
+		t.Fatalf("%d rules: too few for several batches", len(one.Rules))
+	}
+	runtime.GOMAXPROCS(4)
+	if many := rules.Synthesize(tab, rules.Knobs{}); !reflect.DeepEqual(many, one) {
+		t.Fatal("rules finished on four goroutines differ from those finished on one")
 	}
 }

@@ -5,11 +5,14 @@ package summary
 
 import (
 	"cmp"
+	"encoding/binary"
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -61,19 +64,59 @@ func (k svcKey) port() uint16                    { return uint16(k) }
 func serviceKey(proto uint8, port uint16) svcKey { return svcKey(proto)<<16 | svcKey(port) }
 
 type tagAcc struct {
+	part     int  // which goroutine adds to it (modulo their number)
+	used     bool // some conversation has the tag
 	sessions [4]uint64
 	services map[svcKey]uint64
-	peers    map[netip.Addr]uint64
+	peers    peerSums
+}
+
+// peerSums adds up sessions by address. IPv4 addresses are keyed by
+// their 32 bits: a map keyed by a uint32 is hashed several times faster
+// than one keyed by a netip.Addr, and holds no pointer for the collector to
+// follow (a tag may have a million peers, and Summarize adds four a row on
+// a workspace whose conversations carry four tags).
+type peerSums struct {
+	v4    map[uint32]uint64
+	other map[netip.Addr]uint64
+}
+
+func (p *peerSums) add(a netip.Addr, n uint64) {
+	if a.Is4() {
+		b := a.As4()
+		p.v4[binary.BigEndian.Uint32(b[:])] += n
+		return
+	}
+	if p.other == nil {
+		p.other = make(map[netip.Addr]uint64)
+	}
+	p.other[a] += n
 }
 
 // Summarize computes the overview of the conversations of t, keeping the
 // top n services and peers of each tag and overall (n <= 0: all).
 func Summarize(t *analysis.Table, n int) Overview {
+	// Each tag's services and peers are a map assignment a tag a row (four
+	// a row on a workspace whose conversations carry four tags): the tags
+	// are shared out among goroutines, each reading every row and adding
+	// to its own tags only, beside the totals on this one.
+	return summarize(t, n, min(runtime.GOMAXPROCS(0), 1+t.Len()/65536))
+}
+
+// summarize is Summarize with the tags shared out among parts goroutines.
+func summarize(t *analysis.Table, n, parts int) Overview {
 	var o Overview
-	tags := make(map[string]*tagAcc)
-	byTags := make([][]*tagAcc, t.TagSets()) // each tag set's accumulators, once
+	byTags, tags := tagAccs(t)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			addTags(t, byTags, p, parts)
+		}()
+	}
 	services := make(map[svcKey]uint64)
-	hourly := make(map[int32]uint64)
+	var hourly hourSums
 	daily := make(map[int64]uint64)
 	const day = 24 * time.Hour
 	for i := range t.Len() {
@@ -83,54 +126,75 @@ func Summarize(t *analysis.Table, n int) Overview {
 			daily[time.Unix(0, first).Truncate(day).Unix()]++
 		}
 		for _, h := range t.HourCounts(i) {
-			hourly[h.Hour] += uint64(h.N)
+			hourly.add(h.Hour, uint64(h.N))
 		}
-		k := serviceKey(t.Proto(i), t.ServicePort(i))
-		services[k] += sessions
-		set := t.TagSet(i)
-		ts := t.TagSetOf(set)
-		if len(ts) == 0 {
+		services[serviceKey(t.Proto(i), t.ServicePort(i))] += sessions
+		if len(t.TagSetOf(t.TagSet(i))) == 0 {
 			o.Untagged[t.Direction(i)&3] += sessions
-			continue
-		}
-		accs := byTags[set]
-		if accs == nil {
-			accs = make([]*tagAcc, len(ts))
-			for x, tg := range ts {
-				if accs[x] = tags[tg.Name]; accs[x] == nil {
-					accs[x] = &tagAcc{services: make(map[svcKey]uint64), peers: make(map[netip.Addr]uint64)}
-					tags[tg.Name] = accs[x]
-				}
-			}
-			byTags[set] = accs
-		}
-		for x, tg := range ts {
-			acc := accs[x]
-			acc.sessions[tg.Direction&3] += sessions
-			acc.services[k] += sessions
-			switch tg.Direction {
-			case ingest.DirInbound:
-				acc.peers[t.Src(i)] += sessions
-			case ingest.DirOutbound:
-				acc.peers[t.Dst(i)] += sessions
-			}
 		}
 	}
+	wg.Wait()
 	o.Services = serviceCounts(services, n)
 	for name, acc := range tags {
-		o.Tags = append(o.Tags, TagTraffic{Name: name, Sessions: acc.sessions,
-			Services: serviceCounts(acc.services, n), Peers: peerCounts(acc.peers, n)})
+		if acc.used {
+			o.Tags = append(o.Tags, TagTraffic{Name: name, Sessions: acc.sessions,
+				Services: serviceCounts(acc.services, n), Peers: peerCounts(acc.peers, n)})
+		}
 	}
 	slices.SortFunc(o.Tags, func(a, b TagTraffic) int {
 		return cmp.Or(cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Name, b.Name))
 	})
-	hours := make(map[int64]uint64, len(hourly))
-	for h, v := range hourly {
-		hours[int64(h)*3600] = v
-	}
-	o.Hourly = series(hours)
+	o.Hourly = series(hourly.byStart())
 	o.NewDaily = series(daily)
 	return o
+}
+
+// tagAccs returns the accumulators of every tag of t by name, and those of
+// each tag set in the set's order, each tag numbered in turn (tagAcc.part).
+func tagAccs(t *analysis.Table) (byTags [][]*tagAcc, tags map[string]*tagAcc) {
+	tags = make(map[string]*tagAcc)
+	byTags = make([][]*tagAcc, t.TagSets())
+	for set := range byTags {
+		ts := t.TagSetOf(set)
+		accs := make([]*tagAcc, len(ts))
+		for x, tg := range ts {
+			if accs[x] = tags[tg.Name]; accs[x] == nil {
+				accs[x] = &tagAcc{part: len(tags), services: make(map[svcKey]uint64), peers: peerSums{v4: make(map[uint32]uint64)}}
+				tags[tg.Name] = accs[x]
+			}
+		}
+		byTags[set] = accs
+	}
+	return byTags, tags
+}
+
+// addTags adds every row of t to the accumulators of its tags whose
+// number is p modulo parts.
+func addTags(t *analysis.Table, byTags [][]*tagAcc, p, parts int) {
+	for i := range t.Len() {
+		set := t.TagSet(i)
+		accs := byTags[set]
+		if len(accs) == 0 {
+			continue
+		}
+		sessions := t.Sessions(i)
+		k := serviceKey(t.Proto(i), t.ServicePort(i))
+		for x, tg := range t.TagSetOf(set) {
+			acc := accs[x]
+			if acc.part%parts != p {
+				continue
+			}
+			acc.used = true
+			acc.sessions[tg.Direction&3] += sessions
+			acc.services[k] += sessions
+			switch tg.Direction {
+			case ingest.DirInbound:
+				acc.peers.add(t.Src(i), sessions)
+			case ingest.DirOutbound:
+				acc.peers.add(t.Dst(i), sessions)
+			}
+		}
+	}
 }
 
 func serviceCounts(m map[svcKey]uint64, n int) []Count {
@@ -143,9 +207,17 @@ func serviceCounts(m map[svcKey]uint64, n int) []Count {
 	return t.sorted()
 }
 
-func peerCounts(m map[netip.Addr]uint64, n int) []Count {
+func peerCounts(m peerSums, n int) []Count {
 	var t topCounts
-	for a, v := range m {
+	for ip, v := range m.v4 {
+		if t.wants(n, v) {
+			var b [4]byte
+			binary.BigEndian.PutUint32(b[:], ip)
+			a := netip.AddrFrom4(b)
+			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
+		}
+	}
+	for a, v := range m.other {
 		if t.wants(n, v) {
 			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
 		}

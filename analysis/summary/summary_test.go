@@ -5,6 +5,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -73,7 +74,18 @@ func TestTopCounts(t *testing.T) {
 	for round := range 200 {
 		m := map[netip.Addr]uint64{}
 		for range r.IntN(60) {
-			m[netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(256))})] = uint64(r.IntN(4))
+			a := netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(3)), byte(r.IntN(256))})
+			if r.IntN(4) == 0 { // IPv6 peers beside IPv4 ones, and an IPv4-mapped one apart from its IPv4
+				a = netip.AddrFrom16(a.As16())
+				if r.IntN(2) == 0 {
+					a = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(r.IntN(256))})
+				}
+			}
+			m[a] = uint64(r.IntN(4))
+		}
+		sums := peerSums{v4: map[uint32]uint64{}}
+		for a, v := range m {
+			sums.add(a, v)
 		}
 		n := r.IntN(10) - 1
 		var want []Count
@@ -84,8 +96,53 @@ func TestTopCounts(t *testing.T) {
 		if n > 0 && len(want) > n {
 			want = want[:n]
 		}
-		if got := peerCounts(m, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+		if got := peerCounts(sums, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
 			t.Fatalf("round %d, n %d: %v, want %v", round, n, got, want)
+		}
+	}
+}
+
+// TestSummarizeParts: the tags shared out among goroutines add up as on
+// one, and a tag that only a conversation outside a time window had (its
+// tag set still in the windowed table) is not listed.
+func TestSummarizeParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
+	names := []string{"APP", "WEB", "DB", "DNS", "LATE"}
+	var convs []analysis.Conversation
+	for i := range 5000 {
+		c := analysis.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Dst: netip.AddrFrom4([4]byte{172, 16, byte(r.IntN(4)), 1}), Proto: ingest.ProtoTCP, DPort: uint16(r.IntN(20)),
+			Sessions: uint64(1 + r.IntN(5)), Direction: ingest.Direction(r.IntN(4))}
+		if i%3 == 0 {
+			c.Src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+		}
+		for _, name := range names[:4] {
+			if r.IntN(2) == 0 {
+				c.Tags = append(c.Tags, analysis.Tag{Name: name, Direction: ingest.Direction(r.IntN(4))})
+			}
+		}
+		start := day.Add(time.Duration(r.IntN(48)) * time.Hour)
+		if i == 77 {
+			c.Tags, start = []analysis.Tag{{Name: "LATE", Direction: ingest.DirInbound}}, day.Add(72*time.Hour)
+		}
+		c.First, c.Last = start, start
+		c.Hourly = []analysis.Hour{{Start: start, Sessions: c.Sessions}}
+		convs = append(convs, c)
+	}
+	w := analysis.NewTable(convs).Window(time.Time{}, day.Add(48*time.Hour))
+	one := summarize(w, 0, 1)
+	for _, tg := range one.Tags {
+		if tg.Name == "LATE" {
+			t.Fatalf("tag of no conversation in the window listed: %+v", tg)
+		}
+	}
+	if len(one.Tags) != 4 {
+		t.Fatalf("%d tags, want 4", len(one.Tags))
+	}
+	for parts := 2; parts <= 4; parts++ {
+		if got := summarize(w, 0, parts); !reflect.DeepEqual(got, one) {
+			t.Fatalf("%d parts: overview differs from one part's", parts)
 		}
 	}
 }

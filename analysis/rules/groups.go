@@ -102,14 +102,13 @@ type voting struct {
 	info    []addrVotes // by address number
 	invs    [][]string  // inventory groups, shared with the table
 	tallies []tally
-	ids     map[string]int32 // tag numbers by name
-	names   []string         // tag names by number
+	tags    analysis.Interner[string] // tag names, numbered
 	focus   []netip.Prefix
 }
 
 func newVoting(n int, focus []netip.Prefix) *voting {
 	return &voting{addrs: make(map[addrKey]int32, n), info: make([]addrVotes, 0, n),
-		tallies: make([]tally, 0, n), ids: make(map[string]int32), focus: focus}
+		tallies: make([]tally, 0, n), focus: focus}
 }
 
 // setInventory records the inventory's groups of address a.
@@ -133,15 +132,7 @@ func (v *voting) inventory(av *addrVotes) []string {
 }
 
 // intern returns the number of a tag name.
-func (v *voting) intern(name string) int32 {
-	id, ok := v.ids[name]
-	if !ok {
-		id = int32(len(v.names))
-		v.ids[name] = id
-		v.names = append(v.names, name)
-	}
-	return id
-}
+func (v *voting) intern(name string) int32 { return int32(v.tags.ID(name)) }
 
 // number returns the number of the source (src) or destination address of
 // row i of t.
@@ -191,10 +182,10 @@ func (v *voting) groups(k Knobs) ([]int32, []Endpoint, Scope) {
 		var e Endpoint
 		switch inv := v.inventory(av); {
 		case len(inv) > 0:
-			tag, nsx := av.mostVoted(v.tallies, v.names, inv)
+			tag, nsx := av.mostVoted(v.tallies, v.tags.Values(), inv)
 			e = inventoryEndpoint(inv, scope, tag, nsx)
 		default:
-			tag, nsx := av.mostVoted(v.tallies, v.names, nil)
+			tag, nsx := av.mostVoted(v.tallies, v.tags.Values(), nil)
 			if tag == "" {
 				break
 			}

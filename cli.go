@@ -108,6 +108,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 type modelFlags struct {
 	monitored  string
 	year       int
+	zone       *time.Location // of RFC 3164 stamps (nil: UTC)
 	host       string
 	workers    int
 	idle       time.Duration
@@ -121,6 +122,7 @@ type modelFlags struct {
 func (f *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.monitored, "monitored", "", "the monitored set as IPs or CIDRs, comma separated (default: learned from the logs)")
 	fs.IntVar(&f.year, "year", 0, "year of RFC 3164 timestamps, which have none (default: from each file's modification time)")
+	fs.Func("timezone", "zone of RFC 3164 timestamps, which carry none: an IANA name such as Europe/Berlin, or Local (default UTC)", f.setZone)
 	fs.StringVar(&f.host, "host", "", "reporting host for lines that name none (ESXi local files)")
 	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parsing goroutines (default: one per CPU; at most %d)", ingest.MaxWorkers))
 	fs.DurationVar(&f.idle, "idle-timeout", analysis.DefaultIdleTimeout, "forget a connection not logged for this long, "+
@@ -131,8 +133,20 @@ func (f *modelFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *modelFlags) parseOptions() []ingest.Option {
-	return []ingest.Option{ingest.WithYear(f.year), ingest.WithDefaultHost(f.host),
+	return []ingest.Option{ingest.WithYear(f.year), ingest.WithLocation(f.zone), ingest.WithDefaultHost(f.host),
 		ingest.WithWorkers(f.workers), ingest.WithSyslogLibrary(f.library)}
+}
+
+// setZone reads --timezone: a syslog server that writes RFC 3164 headers
+// (Visual Syslog Server, rsyslog's default file format) writes its own
+// local time without saying which.
+func (f *modelFlags) setZone(name string) error {
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		return fmt.Errorf("unknown time zone %q: give an IANA name such as Europe/Berlin, UTC or Local", name)
+	}
+	f.zone = loc
+	return nil
 }
 
 // prefixes returns the --monitored prefixes.

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	_ "time/tzdata" // --timezone names resolve on a machine without a zoneinfo database
 
 	"github.com/flowsleuth/flowsleuth/app/message"
 	"github.com/flowsleuth/flowsleuth/ingest/printable"

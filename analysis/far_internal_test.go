@@ -35,8 +35,8 @@ func TestAddFarSameAsAdd(t *testing.T) {
 			if got, want := far.Stats(), one.Stats(); got != want {
 				t.Errorf("%s %+v: stats %+v, want %+v", vendor, opts, got, want)
 			}
-			if got, want := rows(far.Conversations()), rows(one.Conversations()); !reflect.DeepEqual(got, want) {
-				t.Errorf("%s %+v: conversations differ:\n got %v\nwant %v", vendor, opts, got, want)
+			if got, want := far.States(), one.States(); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v: conversation states differ:\n got %+v\nwant %+v", vendor, opts, got, want)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -66,6 +67,13 @@ func (t *table) get(k openKey) *openVal {
 		if i++; i == len(t.slots) {
 			i = 0
 		}
+	}
+}
+
+// prefetch asks for the cache line of k's home slot, where get starts.
+func (t *table) prefetch(k openKey) {
+	if len(t.slots) > 0 {
+		prefetch(unsafe.Pointer(&t.slots[t.home(k.hash())]))
 	}
 }
 

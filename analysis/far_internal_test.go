@@ -1,0 +1,60 @@
+package analysis
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
+)
+
+// TestAddFarSameAsAdd holds the path for large open-connection tables
+// (addFar: keys computed keyAhead lines before they are applied) to the
+// line-by-line one, on every vendor's demo log, with sweeps and expiry.
+func TestAddFarSameAsAdd(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
+		var buf bytes.Buffer
+		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 3000, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+		for _, opts := range []Options{{}, {Records: true, IdleTimeout: 20 * time.Minute, MaxOpen: 64}} {
+			one, far := NewModel(opts), NewModel(opts)
+			idx := make([][]int32, numShards)
+			for i := range evs {
+				one.Add(&evs[i])
+				s := ShardOf(&evs[i])
+				idx[s] = append(idx[s], int32(i))
+			}
+			for s := range far.shards {
+				far.shards[s].addFar(evs, idx[s])
+			}
+			if got, want := far.Stats(), one.Stats(); got != want {
+				t.Errorf("%s %+v: stats %+v, want %+v", vendor, opts, got, want)
+			}
+			if got, want := far.States(), one.States(); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v: conversation states differ:\n got %+v\nwant %+v", vendor, opts, got, want)
+			}
+		}
+	}
+}
+
+// parseAll parses lines into events, keeping each line's text.
+func parseAll(t *testing.T, lines []string) []ingest.Event {
+	t.Helper()
+	p := ingest.NewParser()
+	evs := make([]ingest.Event, 0, len(lines))
+	for _, l := range lines {
+		var ev ingest.Event
+		if b, _ := p.Parse([]byte(l), &ev); b == ingest.Parsed {
+			evs = append(evs, ev)
+		}
+	}
+	if len(evs) == 0 {
+		t.Fatal("no events")
+	}
+	return evs
+}

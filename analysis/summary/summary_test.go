@@ -3,6 +3,7 @@ package summary
 import (
 	"cmp"
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -16,17 +17,17 @@ import (
 func TestSummarize(t *testing.T) {
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	a := netip.MustParseAddr
-	convs := []analysis.Conversation{
+	convs := []analysistest.Conversation{
 		{Src: a("10.0.0.1"), Dst: a("10.1.0.1"), Proto: ingest.ProtoUDP, DPort: 53, Sessions: 10, OrigBytes: 100, ReplyBytes: 50,
 			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirOutbound}}, First: day.Add(time.Hour), Last: day.Add(3 * time.Hour),
 			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 4}, {Start: day.Add(3 * time.Hour), Sessions: 6}}},
 		{Src: a("10.9.0.1"), Dst: a("10.0.0.1"), Proto: ingest.ProtoTCP, DPort: 443, Sessions: 30,
 			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirInbound}, {Name: "SGTSAPP", Direction: ingest.DirIntra}}, First: day.Add(26 * time.Hour), Last: day.Add(27 * time.Hour),
 			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 30}}},
-		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
+		{Src: a("10.9.0.2"), Dst: a("10.0.0.3"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2, // inbound to 10.0.0.3: monitored, unlike 10.0.0.1
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(analysis.NewTable(convs), 1)
+	o := Summarize(analysistest.Table(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -61,7 +62,7 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(analysis.NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Summarize(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
 }

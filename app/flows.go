@@ -360,7 +360,7 @@ func (v *flowsView) showDetails(row int) {
 	tb, i := v.view.Convs, int(v.view.Rows[row])
 	src, dst := tb.SrcVM(i), tb.DstVM(i)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(tb.Src(i), src.VM), withVM(tb.Dst(i), dst.VM), services.Label(tb.Proto(i), tb.ServicePort(i)))
+	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(tb.Src(i), src.VM), withVM(tb.Dst(i), dst.VM), services.Label(tb.Proto(i), services.Port(tb.Proto(i), tb.DPort(i))))
 	fmt.Fprintf(&b, "Direction: %s\n", tb.Direction(i))
 	for _, t := range tb.Tags(i) {
 		fmt.Fprintf(&b, "Tag: %s (%s)\n", t.Name, strings.ToLower(t.Direction.String()))

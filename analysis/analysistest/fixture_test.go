@@ -84,3 +84,34 @@ func TestTableRefusesContradictions(t *testing.T) {
 		})
 	}
 }
+
+// TestBatches checks that conversations no one table holds are split into
+// tables that each hold theirs, every conversation once, in as many
+// batches as the contradictions need.
+func TestBatches(t *testing.T) {
+	fx := fixtures()
+	inbound := fx[2] // 192.0.2.7 → 10.0.0.2, INBOUND
+	inbound.Direction = ingest.DirIntra
+	relabelled := fx[4] // 10.0.0.1 → 192.0.2.7, app-01
+	relabelled.SrcVM, relabelled.DPort = "app-02", 0 // another conversation
+	again := fx[0] // the same conversation twice
+	fx = append(fx, inbound, relabelled, again)
+	batches := analysistest.Batches(fx)
+	if len(batches) != 3 { // the two edited rows contradict each other as well as the fixtures
+		t.Fatalf("%d batches %v, want 3", len(batches), batches)
+	}
+	var seen []int
+	for _, b := range batches {
+		part := make([]analysistest.Conversation, len(b))
+		for j, i := range b {
+			part[j] = fx[i]
+		}
+		if got := analysistest.Rows(analysistest.Table(part)); !reflect.DeepEqual(got, part) {
+			t.Errorf("batch %v does not come back as it went in", b)
+		}
+		seen = append(seen, b...)
+	}
+	if slices.Sort(seen); !slices.Equal(seen, []int{0, 1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("conversations %v, want each once", seen)
+	}
+}

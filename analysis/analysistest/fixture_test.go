@@ -92,8 +92,9 @@ func TestBatches(t *testing.T) {
 	fx := fixtures()
 	inbound := fx[2] // 192.0.2.7 → 10.0.0.2, INBOUND
 	inbound.Direction = ingest.DirIntra
-	relabelled := fx[4] // 10.0.0.1 → 192.0.2.7, app-01
-	relabelled.SrcVM, relabelled.DPort = "app-02", 0 // another conversation
+	// 10.0.0.1 → 192.0.2.7 (app-01) renamed, on another port: another conversation.
+	relabelled := fx[4]
+	relabelled.SrcVM, relabelled.DPort = "app-02", 0
 	again := fx[0] // the same conversation twice
 	fx = append(fx, inbound, relabelled, again)
 	batches := analysistest.Batches(fx)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
@@ -131,11 +132,11 @@ func (b *books) vm(prefix string) []netip.Addr {
 
 // observed returns the conversations the rules were made of, each with
 // its rule's direction (relative to the scope, as the rule).
-func observed(rs rules.Set) []analysis.Conversation {
-	var out []analysis.Conversation
+func observed(rs rules.Set) []analysistest.Conversation {
+	var out []analysistest.Conversation
 	for _, r := range rs.Rules {
 		for _, i := range r.Evidence.Rows {
-			c := rs.Table.Conv(int(i))
+			c := analysistest.Row(rs.Table, int(i))
 			c.Direction = r.Direction
 			out = append(out, c)
 		}
@@ -146,7 +147,7 @@ func observed(rs rules.Set) []analysis.Conversation {
 // probe is traffic the policy must deny.
 type probe struct {
 	what string
-	conv analysis.Conversation
+	conv analysistest.Conversation
 }
 
 // probes are web→db, outside→db, outside→app, db→internet on services the
@@ -172,7 +173,7 @@ func (b *books) probes(t *testing.T, rs rules.Set) []probe {
 		for _, s := range srcs {
 			for _, d := range dsts {
 				for _, p := range ports {
-					c := analysis.Conversation{Src: s, Dst: d, Proto: ingest.ProtoTCP, DPort: p, Direction: dir, Sessions: 1}
+					c := analysistest.Conversation{Src: s, Dst: d, Proto: ingest.ProtoTCP, DPort: p, Direction: dir, Sessions: 1}
 					if !seen[class(s)+">"+class(d)+"/6/"+strconv.Itoa(int(p))] {
 						out = append(out, probe{what, c})
 					}
@@ -192,13 +193,31 @@ func (b *books) probes(t *testing.T, rs rules.Set) []probe {
 	add("db→internet", db, internet, ingest.DirOutbound, 80, 443)
 	scans := 0
 	for _, it := range rs.Review {
-		if c := rs.Table.Conv(int(it.Row)); c.Src.String() == "203.0.113.66" || c.Src.String() == "198.51.100.23" { // the demo's scanners
+		if c := analysistest.Row(rs.Table, int(it.Row)); c.Src.String() == "203.0.113.66" || c.Src.String() == "198.51.100.23" { // the demo's scanners
 			out = append(out, probe{"scanner probe", c})
 			scans++
 		}
 	}
 	if scans == 0 {
 		t.Fatal("no scanner probe in the demo's review list")
+	}
+	return out
+}
+
+// evaluate returns p's verdict of each conversation, in their order. A
+// conversation keeps its rule's direction, so one address may be inside the
+// scope in one and outside it in another: they are evaluated in tables that
+// each hold a consistent set (analysistest.Batches).
+func evaluate(p *policy.Program, convs []analysistest.Conversation) []policy.Verdict {
+	out := make([]policy.Verdict, len(convs))
+	for _, batch := range analysistest.Batches(convs) {
+		part := make([]analysistest.Conversation, len(batch))
+		for j, i := range batch {
+			part[j] = convs[i]
+		}
+		for j, v := range p.Evaluate(analysistest.Table(part)) {
+			out[batch[j]] = v
+		}
 	}
 	return out
 }
@@ -211,18 +230,18 @@ func judge(t *testing.T, name string, p *policy.Program, rs rules.Set, probes []
 	if len(obs) < 100 {
 		t.Fatalf("%s: only %d observed conversations", name, len(obs))
 	}
-	for i, v := range p.Evaluate(analysis.NewTable(obs)) {
+	for i, v := range evaluate(p, obs) {
 		if v.Outcome != policy.Allowed {
 			c := &obs[i]
 			t.Errorf("%s: observed %s→%s %d/%d %s: %s", name, c.Src, c.Dst, c.Proto, c.DPort, v.Outcome, v.Why)
 		}
 	}
-	convs := make([]analysis.Conversation, len(probes))
+	convs := make([]analysistest.Conversation, len(probes))
 	for i := range probes {
 		convs[i] = probes[i].conv
 	}
 	kinds := map[string]int{}
-	for i, v := range p.Evaluate(analysis.NewTable(convs)) {
+	for i, v := range evaluate(p, convs) {
 		c := &convs[i]
 		kinds[probes[i].what]++
 		if v.Outcome != policy.Blocked || !denied(v) {
@@ -342,8 +361,8 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs rules.Set
 	t.Helper()
 	obs := observed(rs)
 	refs := p.Rules()
-	next := make([]analysis.Conversation, 0, len(obs))
-	for i, v := range p.Evaluate(analysis.NewTable(obs)) {
+	next := make([]analysistest.Conversation, 0, len(obs))
+	for i, v := range evaluate(p, obs) {
 		c := obs[i]
 		c.Tags, c.SrcGroups, c.DstGroups, c.SrcVM, c.DstVM = nil, nil, nil, "", ""
 		c.Vendors = []ingest.Vendor{ingest.NSXT}
@@ -367,7 +386,7 @@ func reimportSplitsTiers(t *testing.T, b *books, p *policy.Program, rs rules.Set
 			tier[a] = prefix
 		}
 	}
-	again := rules.Synthesize(analysis.NewTable(next), rules.Knobs{})
+	again := rules.Synthesize(analysistest.Table(next), rules.Knobs{})
 	names := map[string]bool{}
 	for _, r := range again.Rules {
 		for _, e := range r.Monitored() {

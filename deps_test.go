@@ -69,7 +69,7 @@ var importRules = map[string]deps{
 		TestOurs: []string{"analysis/analysistest", "ingest/demo"},
 	},
 	// The dashboard's summary of the model.
-	"analysis/summary": {Ours: []string{"ingest", "analysis", "analysis/services"}},
+	"analysis/summary": {Ours: []string{"ingest", "analysis", "analysis/services"}, TestOurs: []string{"analysis/analysistest"}},
 	// Policy evaluation: the model; its tests compare with synthesis.
 	"analysis/policy": {
 		Ours:     []string{"ingest", "analysis", "ingest/inventory"},
@@ -96,7 +96,7 @@ var importRules = map[string]deps{
 	"export": {
 		Ours:        []string{"ingest", "ingest/printable", "analysis", "analysis/rules", "analysis/services", "analysis/policy"},
 		Vendors:     []string{modExcelize},
-		TestOurs:    []string{"ingest/inventory"},
+		TestOurs:    []string{"analysis/analysistest", "ingest/inventory"},
 		TestVendors: []string{modNtnxSDK, modNSXSDK},
 	},
 
@@ -114,7 +114,7 @@ var importRules = map[string]deps{
 			"analysis/summary", "ingest/demo", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
 			"export", "app/chart", "app/inputs", "app/message"},
 		Vendors:  []string{modFyne},
-		TestOurs: []string{"app/locale"},
+		TestOurs: []string{"analysis/analysistest", "app/locale"},
 	},
 	// The CLI and the app's start: everything. Fyne only where the app starts
 	// (fileRules).
@@ -123,7 +123,7 @@ var importRules = map[string]deps{
 			"ingest/demo", "ingest/inventory", "analysis/live", "analysis/policy", "analysis/workspace", "analysis/clickhouse",
 			"export", "assets", "app", "app/inputs", "app/locale", "app/message"},
 		Vendors:     []string{modFyne, modXSys},
-		TestOurs:    []string{"analysis/clickhouse/chtest"},
+		TestOurs:    []string{"analysis/analysistest", "analysis/clickhouse/chtest"},
 		TestVendors: []string{modExcelize},
 	},
 }

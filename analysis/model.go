@@ -20,10 +20,11 @@
 //     samplefile.go: the conversation key, interning, settings, vendor
 //     timers, wording, memory outside the heap, sample lines in a file;
 //   - record.go: a session's record; conversation.go: a conversation's
-//     stored form (ConvState) with its one merge; monitored.go: directions;
-//   - opentable.go: the table of open connections; rows.go: the working
-//     form (Table), table.go its builder, snapshot.go the form of one row
-//     for people (Conversation);
+//     working and stored form (ConvState) with its one merge; monitored.go:
+//     directions;
+//   - opentable.go: the table of open connections; rows.go: the read form
+//     (Table: every reader reads a row through its accessors, no copy of
+//     it), table.go its builder, table_read.go more of its accessors;
 //   - shard.go: a shard applying lines; model.go: Model and Parallel;
 //   - state.go: the Model's outputs and restores; importer.go: file import;
 //     drain.go: handing conversations over in parts (Drain).

@@ -53,7 +53,7 @@ type row struct {
 	Actions, Hosts, FirstLast string
 }
 
-func rows(cs []Conversation) []row {
+func rows(cs []conversation) []row {
 	out := make([]row, len(cs))
 	for i, c := range cs {
 		var acts []string

@@ -38,8 +38,8 @@ type Options struct {
 	// and writing, empty, and stay open while the model is used; its
 	// owner removes it.
 	SampleFile *os.File
-	// NoHourly leaves out the sessions started per hour (Conversation.Hourly
-	// stays empty), for a reader that shows none.
+	// NoHourly leaves out the sessions started per hour (Table.Hourly is
+	// nil), for a reader that shows none.
 	NoHourly bool
 	// Records keeps a SessionRecord of every session for a shared store
 	// (TakeRecords). Off by default: it costs memory per open connection.

@@ -4,7 +4,7 @@ import "cmp"
 
 // Compare orders conversations as Conversations returns them: the order
 // the tests check the table's against, written apart from compareRows.
-func Compare(a, b Conversation) int {
+func Compare(a, b conversation) int {
 	return cmp.Or(
 		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
 		a.Src.Compare(b.Src),

@@ -100,7 +100,7 @@ func TestRecordsSumToConversations(t *testing.T) {
 
 // sameSamples checks the records kept the model's evidence lines: the same
 // lines when one model read everything, lines of the conversation otherwise.
-func sameSamples(t *testing.T, got, want []analysis.Conversation, exact bool) {
+func sameSamples(t *testing.T, got, want []analysistest.Conversation, exact bool) {
 	t.Helper()
 	for i := range got {
 		g, w := slices.Clone(got[i].Samples), slices.Clone(want[i].Samples)

@@ -12,9 +12,10 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-// Table is the working form of a set of conversations: what synthesis, the
-// policy check, the exports and the app's views read, and what rules and
-// review items point into by row number.
+// Table is the read form of a set of conversations (ConvState is the
+// working and stored one): what synthesis, the policy check, the exports
+// and the app's views read, and what rules and review items point into by
+// row number.
 //
 // Each conversation is one fixed-size row without pointers (addresses,
 // figures, times, the numbers of interned lists), so a million of them take
@@ -22,8 +23,8 @@ import (
 // host lists and inventory names are interned, once per distinct list;
 // hourly counts are kept back to back in one array; sample lines stay
 // where they are (in the workspace) and are read when asked for
-// (SampleLoader). Conversation is the form of one row for people and
-// tests: Conv and Detail make it.
+// (SampleLoader). A row is read through accessors, one field at a time:
+// there is no copy of a row (analysistest spells one out for tests).
 //
 // A Table is immutable once built and safe for concurrent use.
 type Table struct {

@@ -56,8 +56,8 @@ func DirectionOf(srcIn, dstIn bool) ingest.Direction { return direction(srcIn, d
 // outbound, intra, unknown.
 func CompareDirections(a, b ingest.Direction) int { return dirRank[a] - dirRank[b] }
 
-// The read API of a row for people (the exports and the app's views): what
-// Conv copies, one field at a time.
+// The read API of a row for people (the exports, the app's views and its
+// details pane), one field at a time.
 
 // Unanswered returns the sessions of row i whose destination never
 // answered (or that were dropped).

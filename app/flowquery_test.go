@@ -9,18 +9,19 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 func TestFlowFilterMatch(t *testing.T) {
 	t0 := time.Date(2025, 4, 7, 10, 0, 0, 0, time.UTC)
-	c := analysis.Conversation{
+	c := analysistest.Conversation{
 		Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.1.0.5"), Proto: ingest.ProtoUDP, DPort: 53,
 		Direction: ingest.DirOutbound, Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirOutbound}},
 		Actions: []ingest.Action{ingest.ActionAllow}, Sessions: 3, DstVM: "dns-01", First: t0,
 		Hourly: []analysis.Hour{{Start: t0, Sessions: 3}}, Hosts: []string{"esx-01"},
 	}
-	tb := analysis.NewTable([]analysis.Conversation{c})
+	tb := analysistest.Table([]analysistest.Conversation{c})
 	for _, tc := range []struct {
 		name string
 		f    FlowFilter
@@ -118,11 +119,11 @@ func chipLabels(chips []Chip) []string {
 }
 
 // bigConvs makes n distinct conversations.
-func bigConvs(n int) []analysis.Conversation {
-	out := make([]analysis.Conversation, n)
+func bigConvs(n int) []analysistest.Conversation {
+	out := make([]analysistest.Conversation, n)
 	tags := []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirInbound}}
 	for i := range out {
-		out[i] = analysis.Conversation{
+		out[i] = analysistest.Conversation{
 			Src:   netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}),
 			Dst:   netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), 1}),
 			Proto: ingest.ProtoTCP, DPort: uint16(1024 + i%5000), Direction: ingest.DirInbound,
@@ -133,7 +134,7 @@ func bigConvs(n int) []analysis.Conversation {
 }
 
 func TestFlowViewSort(t *testing.T) {
-	convs := analysis.NewTable(bigConvs(1000))
+	convs := analysistest.Table(bigConvs(1000))
 	v := NewFlowView(convs, FlowFilter{}, ColSessions, true)
 	for i := 1; i < v.Len(); i++ {
 		if v.At(i-1).Sessions < v.At(i).Sessions {
@@ -149,7 +150,7 @@ func TestFlowViewSort(t *testing.T) {
 // BenchmarkFlowView1M is the cost of a filter and a sort of a million rows
 // (the table only reads the result): the time a user waits after a click.
 func BenchmarkFlowView1M(b *testing.B) {
-	convs := analysis.NewTable(bigConvs(1_000_000))
+	convs := analysistest.Table(bigConvs(1_000_000))
 	b.Run("filter", func(b *testing.B) {
 		for b.Loop() {
 			NewFlowView(convs, FlowFilter{Text: "172.16.3."}, -1, false)
@@ -196,8 +197,8 @@ func TestProgressText(t *testing.T) {
 // ("10.55.1" is 10.55.1.0/24, never 10.55.199.x), a number is the port,
 // other words are names; every word must match.
 func TestParseText(t *testing.T) {
-	conv := func(src, dst string, port uint16, vm string) analysis.Conversation {
-		return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
+	conv := func(src, dst string, port uint16, vm string) analysistest.Conversation {
+		return analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
 			DPort: port, DstVM: vm, Tags: []analysis.Tag{{Name: "SGTSWEB"}}}
 	}
 	in1 := conv("10.55.1.7", "10.20.0.1", 443, "web-01")
@@ -228,9 +229,9 @@ func TestParseText(t *testing.T) {
 		{"nothing", [3]bool{false, false, false}},
 		{"10.55.1.0/33", [3]bool{false, false, false}}, // not a prefix: a word no name has
 	} {
-		tb := analysis.NewTable([]analysis.Conversation{in1, in199, v6})
+		tb := analysistest.Table([]analysistest.Conversation{in1, in199, v6})
 		v := NewFlowView(tb, FlowFilter{Text: tc.Text}, -1, false)
-		for i, c := range []*analysis.Conversation{&in1, &in199, &v6} {
+		for i, c := range []*analysistest.Conversation{&in1, &in199, &v6} {
 			if got := v.Find(int32(i)) >= 0; got != tc.Want[i] {
 				t.Errorf("%q on %v → %v: %v, want %v", tc.Text, c.Src, c.Dst, got, tc.Want[i])
 			}
@@ -276,4 +277,6 @@ func TestSortFlows(t *testing.T) {
 func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
 
 // At returns the conversation of row i of the view (analysis.Table.Conv).
-func (v *FlowView) At(i int) analysis.Conversation { return v.Convs.Conv(int(v.Rows[i])) }
+func (v *FlowView) At(i int) analysistest.Conversation {
+	return analysistest.Row(v.Convs, int(v.Rows[i]))
+}

@@ -354,36 +354,38 @@ func (v *flowsView) clearDetails() {
 	v.evidence.SetText("")
 }
 
-// showDetails shows the conversation of row in the details pane.
+// showDetails shows the conversation of row in the details pane, read
+// through the table's accessors.
 func (v *flowsView) showDetails(row int) {
-	conv := v.view.Convs.Detail(int(v.view.Rows[row])) // its sample lines: one read of the workspace
-	c := &conv
+	tb, i := v.view.Convs, int(v.view.Rows[row])
+	src, dst := tb.SrcVM(i), tb.DstVM(i)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(c.Src, c.SrcVM), withVM(c.Dst, c.DstVM), services.Label(c.Proto, services.Port(c.Proto, c.DPort)))
-	fmt.Fprintf(&b, "Direction: %s\n", c.Direction)
-	for _, t := range c.Tags {
+	fmt.Fprintf(&b, "%s → %s  %s\n", withVM(tb.Src(i), src.VM), withVM(tb.Dst(i), dst.VM), services.Label(tb.Proto(i), services.Port(tb.Proto(i), tb.DPort(i))))
+	fmt.Fprintf(&b, "Direction: %s\n", tb.Direction(i))
+	for _, t := range tb.Tags(i) {
 		fmt.Fprintf(&b, "Tag: %s (%s)\n", t.Name, strings.ToLower(t.Direction.String()))
 	}
-	fmt.Fprintf(&b, "Sessions: %s (%s never answered)\n", thousandsU(c.Sessions), thousandsU(c.Unanswered))
+	fmt.Fprintf(&b, "Sessions: %s (%s never answered)\n", thousandsU(tb.Sessions(i)), thousandsU(tb.Unanswered(i)))
 	if f := &v.view.Filter; f.Timed() {
-		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(v.view.sessions(int(v.view.Rows[row]))))
+		fmt.Fprintf(&b, "Sessions in %s: %s\n", timeRange(f.Since, f.Until), thousandsU(v.view.sessions(i)))
 	}
-	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(c.OrigPkts, "packet"),
-		export.HumanBytes(c.OrigBytes), plural64(c.ReplyPkts, "packet"), export.HumanBytes(c.ReplyBytes))
-	fmt.Fprintf(&b, "Seen: %s → %s\n", when(c.First), when(c.Last))
-	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(v.view.Convs, int(v.view.Rows[row]), ColActions))
-	fmt.Fprintf(&b, "Reported by: %s\n", strings.Join(c.Hosts, ", "))
-	if len(c.SrcGroups)+len(c.DstGroups) > 0 {
-		fmt.Fprintf(&b, "Groups: %s → %s\n", strings.Join(c.SrcGroups, ", "), strings.Join(c.DstGroups, ", "))
+	origPkts, origBytes, replyPkts, replyBytes := tb.Counters(i)
+	fmt.Fprintf(&b, "Sent: %s, %s · Received: %s, %s\n", plural64(origPkts, "packet"),
+		export.HumanBytes(origBytes), plural64(replyPkts, "packet"), export.HumanBytes(replyBytes))
+	fmt.Fprintf(&b, "Seen: %s → %s\n", when(tb.First(i)), when(tb.Last(i)))
+	fmt.Fprintf(&b, "Actions: %s\n", FlowCell(tb, i, ColActions))
+	fmt.Fprintf(&b, "Reported by: %s\n", strings.Join(tb.Hosts(i), ", "))
+	if len(src.Groups)+len(dst.Groups) > 0 {
+		fmt.Fprintf(&b, "Groups: %s → %s\n", strings.Join(src.Groups, ", "), strings.Join(dst.Groups, ", "))
 	}
-	if c.Suspect() {
+	if tb.Suspect(i) {
 		b.WriteString("⚠ Never answered: a probable scan, or traffic to nowhere.\n")
 	}
 	b.WriteString(v.verdictDetail(row))
 	v.detail.SetText(printable.Text(b.String()))
-	start, step, vals := timeSeries(c.Hourly, time.Hour, c.First, c.Last)
+	start, step, vals := timeSeries(tb.Hourly(i), time.Hour, tb.First(i), tb.Last(i))
 	v.hourly.SetData(start, step, vals)
-	v.evidence.SetText(printable.Text(strings.Join(c.Samples, "\n")))
+	v.evidence.SetText(printable.Text(strings.Join(tb.Samples(i), "\n"))) // one read of the workspace
 }
 
 // The view's share of a policy check (checkView): a Verdict column and

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 )
 
 // TestFlowsAddressFilter: a CIDR keeps the conversations with an end in it;
@@ -130,6 +131,6 @@ func TestHourDrillDown(t *testing.T) {
 }
 
 // keyOf is the key of conversation c.
-func keyOf(c analysis.Conversation) analysis.Key {
+func keyOf(c analysistest.Conversation) analysis.Key {
 	return analysis.KeyOf(c.Src, c.Dst, c.Proto, c.DPort)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/summary"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -41,16 +42,16 @@ func TestChartTotalsAgree(t *testing.T) {
 // days before its end (the flat part is the point of the chart).
 func TestEveryDayPlotted(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 4, d, 10, 0, 0, 0, time.UTC) }
-	conv := func(i byte, first, last time.Time) analysis.Conversation {
-		return analysis.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, 0, i}), Dst: netip.MustParseAddr("10.1.0.1"),
+	conv := func(i byte, first, last time.Time) analysistest.Conversation {
+		return analysistest.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, 0, i}), Dst: netip.MustParseAddr("10.1.0.1"),
 			Proto: ingest.ProtoTCP, DPort: 443, Sessions: 1, First: first, Last: last,
 			Hourly: []analysis.Hour{{Start: first.Truncate(time.Hour), Sessions: 1}}}
 	}
 	// New conversations on Apr 7, 7, 8 and 9; one of them still talks on Apr 14.
-	convs := []analysis.Conversation{conv(1, day(7), day(14)), conv(2, day(7), day(7)), conv(3, day(8), day(8)),
+	convs := []analysistest.Conversation{conv(1, day(7), day(14)), conv(2, day(7), day(7)), conv(3, day(8), day(8)),
 		conv(4, day(9), day(9))}
 	u, _ := newTestUI(t, "")
-	tb := analysis.NewTable(convs)
+	tb := analysistest.Table(convs)
 	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: summary.Summarize(tb, topN)}
 	onUI(func() { u.overview.show(s) })
 	got := u.overview.daily.Values()

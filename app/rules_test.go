@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 )
 
@@ -145,15 +145,15 @@ func TestRulesSortAddresses(t *testing.T) {
 func TestReviewGroups(t *testing.T) {
 	scanner, web := netip.MustParseAddr("203.0.113.66"), netip.MustParseAddr("10.20.10.11")
 	var items []rules.ReviewItem
-	var convs []analysis.Conversation
+	var convs []analysistest.Conversation
 	for p := uint16(1); p <= 60; p++ {
 		items = append(items, rules.ReviewItem{Reason: "port scan: 60 unanswered ports of 10.20.10.11 from 203.0.113.66",
 			Row: int32(len(convs))})
-		convs = append(convs, analysis.Conversation{Src: scanner, Dst: web, Proto: 6, DPort: p, Sessions: 1})
+		convs = append(convs, analysistest.Conversation{Src: scanner, Dst: web, Proto: 6, DPort: p, Sessions: 1})
 	}
 	items = append(items, rules.ReviewItem{Reason: "only seen dropped", Row: int32(len(convs))})
-	convs = append(convs, analysis.Conversation{Src: web, Dst: scanner, Proto: 17, DPort: 53, Sessions: 2})
-	g := groupReview(analysis.NewTable(convs), items)
+	convs = append(convs, analysistest.Conversation{Src: web, Dst: scanner, Proto: 17, DPort: 53, Sessions: 2})
+	g := groupReview(analysistest.Table(convs), items)
 	if len(g) != 2 {
 		t.Fatalf("%d rows, want 2", len(g))
 	}

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -477,7 +478,7 @@ func TestInventoryAndMonitored(t *testing.T) {
 	named := 0
 	tb := u.Project().Snapshot().Convs
 	for i := range tb.Len() {
-		if c := tb.Conv(i); c.DstVM == "web-01" || c.SrcVM == "web-01" {
+		if c := analysistest.Row(tb, i); c.DstVM == "web-01" || c.SrcVM == "web-01" {
 			named++
 		}
 	}

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 func TestWriteFlowsCSVQuoting(t *testing.T) {
-	c := analysis.Conversation{
+	c := analysistest.Conversation{
 		Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("fe80::1"), Proto: ingest.ProtoUDP, DPort: 53,
 		Direction: ingest.DirOutbound,
 		Tags:      []analysis.Tag{{Name: `App, "Tier" 1`}, {Name: "Web"}},
@@ -25,7 +26,7 @@ func TestWriteFlowsCSVQuoting(t *testing.T) {
 		Hosts: []string{"ahv-1", "ahv-2"},
 	}
 	var b bytes.Buffer
-	if err := flowsOf(WriteFlowsCSV, &b, []analysis.Conversation{c, {Src: c.Src, Dst: c.Dst}}); err != nil {
+	if err := flowsOf(WriteFlowsCSV, &b, []analysistest.Conversation{c, {Src: c.Src, Dst: c.Dst, Direction: c.Direction}}); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(&b).ReadAll()
@@ -49,7 +50,7 @@ func TestWriteFlowsCSVQuoting(t *testing.T) {
 
 func TestWriteFlowsJSONValid(t *testing.T) {
 	var b bytes.Buffer
-	if err := flowsOf(WriteFlowsJSON, &b, []analysis.Conversation{{Src: netip.MustParseAddr("10.0.0.1"),
+	if err := flowsOf(WriteFlowsJSON, &b, []analysistest.Conversation{{Src: netip.MustParseAddr("10.0.0.1"),
 		Dst: netip.MustParseAddr("10.0.0.2"), Sessions: 1, Unanswered: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +75,11 @@ func TestHumanBytes(t *testing.T) {
 // TestWriteFlowsCSVDefusesFormulas: policy names and host names come from
 // untrusted logs; one shaped like a formula must reach a spreadsheet as text.
 func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
-	c := analysis.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"),
+	c := analysistest.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"),
 		Proto: ingest.ProtoTCP, DPort: 443, Tags: []analysis.Tag{{Name: `=HYPERLINK("http://x","y")`}},
 		Hosts: []string{"+host"}}
 	var b bytes.Buffer
-	if err := flowsOf(WriteFlowsCSV, &b, []analysis.Conversation{c}); err != nil {
+	if err := flowsOf(WriteFlowsCSV, &b, []analysistest.Conversation{c}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasSuffix(b.String(), "\r\n") || strings.Count(b.String(), "\r\n") != 2 {
@@ -100,7 +101,7 @@ func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
 }
 
 // flowsOf writes conversations with a flows writer, as a table of them.
-func flowsOf(write func(io.Writer, *analysis.Table, []int32) error, w io.Writer, convs []analysis.Conversation) error {
-	t := analysis.NewTable(convs)
+func flowsOf(write func(io.Writer, *analysis.Table, []int32) error, w io.Writer, convs []analysistest.Conversation) error {
+	t := analysistest.Table(convs)
 	return write(w, t, t.All())
 }

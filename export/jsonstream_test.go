@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -16,11 +17,11 @@ import (
 // streamConvs are conversations whose JSON has what an encoder treats
 // specially: HTML characters, control characters, non-ASCII text, empty
 // and missing lists, unknown times.
-func streamConvs(n int) []analysis.Conversation {
+func streamConvs(n int) []analysistest.Conversation {
 	t0 := time.Date(2025, 4, 10, 9, 0, 0, 0, time.UTC)
-	out := make([]analysis.Conversation, n)
+	out := make([]analysistest.Conversation, n)
 	for i := range out {
-		c := analysis.Conversation{
+		c := analysistest.Conversation{
 			Src: netip.AddrFrom4([4]byte{10, 0, byte(i / 250), byte(i % 250)}), Dst: netip.MustParseAddr("10.1.0.1"),
 			Proto: ingest.ProtoTCP, DPort: uint16(1 + i%3), Direction: ingest.Direction(i % 4),
 			Sessions: uint64(i), Unanswered: uint64(i % 2), OrigPkts: 3, ReplyBytes: uint64(i * 1000),
@@ -36,6 +37,9 @@ func streamConvs(n int) []analysis.Conversation {
 		if i%7 == 0 {
 			c.Tags, c.Hosts, c.Samples, c.Actions = nil, nil, nil, nil
 		}
+		if c.Direction == ingest.DirOutbound || c.Direction == ingest.DirUnknown {
+			c.Dst = netip.MustParseAddr("10.1.0.2") // 10.1.0.1 is monitored
+		}
 		out[i] = c
 	}
 	return out
@@ -46,7 +50,7 @@ func streamConvs(n int) []analysis.Conversation {
 // chunk of sample lines, and for none.
 func TestFlowsJSONStreamed(t *testing.T) {
 	for _, n := range []int{0, 1, 9000} {
-		tb := analysis.NewTable(streamConvs(n))
+		tb := analysistest.Table(streamConvs(n))
 		out := make([]jsonFlow, n)
 		for i := range out {
 			out[i] = toJSONFlow(tb, i, tb.Samples(i))
@@ -71,7 +75,7 @@ func TestFlowsJSONStreamed(t *testing.T) {
 // byte what one json.Encoder (HTML left as it is) writes of the document.
 func TestRulesJSONStreamed(t *testing.T) {
 	for _, n := range []int{0, 50, 6000} {
-		rs := rules.Synthesize(analysis.NewTable(streamConvs(n)), rules.Knobs{})
+		rs := rules.Synthesize(analysistest.Table(streamConvs(n)), rules.Knobs{})
 		if n > 0 && (len(rs.Rules) == 0 || len(rs.Review) == 0 || len(rs.Outside) == 0) {
 			t.Fatalf("%d conversations: %d rules, %d review, %d outside: not every list", n, len(rs.Rules), len(rs.Review), len(rs.Outside))
 		}

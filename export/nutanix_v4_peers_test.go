@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -91,7 +91,7 @@ func TestNutanixV4SameAsV3(t *testing.T) {
 	env := policy.Env{VMs: []inventory.VM{vm("web-01", "Web", "10.20.10.11"), vm("web-02", "Web", "10.20.10.12"),
 		vm("app-01", "App", "10.20.20.21"), vm("db-01", "DB", "10.20.30.31")}}
 	peers := []string{"10.10.0.40", "10.10.0.10", "10.10.0.30", "192.0.2.80", "198.51.100.7"}
-	var probes []analysis.Conversation
+	var probes []analysistest.Conversation
 	for _, v := range env.VMs {
 		for _, p := range peers {
 			peer := netip.MustParseAddr(p)
@@ -101,13 +101,13 @@ func TestNutanixV4SameAsV3(t *testing.T) {
 						continue
 					}
 					probes = append(probes,
-						analysis.Conversation{Src: peer, Dst: v.IPs[0], Proto: proto, DPort: port, Direction: ingest.DirInbound, Sessions: 1},
-						analysis.Conversation{Src: v.IPs[0], Dst: peer, Proto: proto, DPort: port, Direction: ingest.DirOutbound, Sessions: 1})
+						analysistest.Conversation{Src: peer, Dst: v.IPs[0], Proto: proto, DPort: port, Direction: ingest.DirInbound, Sessions: 1},
+						analysistest.Conversation{Src: v.IPs[0], Dst: peer, Proto: proto, DPort: port, Direction: ingest.DirOutbound, Sessions: 1})
 				}
 			}
 		}
 	}
-	pt := analysis.NewTable(probes)
+	pt := analysistest.Table(probes)
 	v3, v4 := sets[0].Compile(env).Evaluate(pt), sets[1].Compile(env).Evaluate(pt)
 	allowed := 0
 	for i, c := range probes {

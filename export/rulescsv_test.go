@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -44,11 +45,11 @@ func wbPrefixes(ss ...string) []netip.Prefix {
 // without ports, unknown times, and texts with commas, quotes and newlines.
 // Its table holds a review item's conversation and the third rule's two.
 func wbRuleSet() rules.Set {
-	table := analysis.NewTable([]analysis.Conversation{{
+	table := analysistest.Table([]analysistest.Conversation{{
 		Src: netip.MustParseAddr("192.0.2.66"), Dst: netip.MustParseAddr("10.0.2.7"), Proto: ingest.ProtoTCP,
 		DPort: 23, Direction: ingest.DirInbound, Sessions: 40, Unanswered: 40, OrigPkts: 40, OrigBytes: 2400,
 		Actions: []ingest.Action{ingest.ActionDrop}, First: wbFirst, Last: wbLast, Hosts: []string{"ahv-2"},
-		Samples: []string{"probe line"}}, {}, {Samples: []string{"  raw, line  \n"}}})
+		Samples: []string{"probe line"}}, {DPort: 1}, {DPort: 2, Samples: []string{"  raw, line  \n"}}})
 	many := wbPrefixes("10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5",
 		"10.1.0.6", "10.1.0.7", "10.1.0.8", "10.1.0.9", "10.1.0.10")
 	return rules.Set{
@@ -102,15 +103,15 @@ var wbRuleRecords = [][]string{
 
 // wbConvs are conversations with tags in every direction, IPv6, a VM name
 // with accents, an unknown time and a control character in a tag.
-func wbConvs() []analysis.Conversation {
-	c := func(src, dst string, proto uint8, port uint16, dir ingest.Direction, sessions uint64, tags ...analysis.Tag) analysis.Conversation {
-		return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: proto,
+func wbConvs() []analysistest.Conversation {
+	c := func(src, dst string, proto uint8, port uint16, dir ingest.Direction, sessions uint64, tags ...analysis.Tag) analysistest.Conversation {
+		return analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: proto,
 			DPort: port, Direction: dir, Tags: tags, Sessions: sessions, OrigPkts: sessions, ReplyPkts: sessions,
 			OrigBytes: 100 * sessions, ReplyBytes: 200 * sessions, First: wbFirst, Last: wbLast,
 			Actions: []ingest.Action{ingest.ActionAllow}, Hosts: []string{"ahv-1", "ahv-2"}}
 	}
 	web := analysis.Tag{Name: "AppTier:Web", Direction: ingest.DirOutbound}
-	out := []analysis.Conversation{
+	out := []analysistest.Conversation{
 		c("10.0.2.7", "10.0.0.53", ingest.ProtoUDP, 53, ingest.DirOutbound, 12431, web),
 		c("10.0.2.8", "10.0.0.53", ingest.ProtoUDP, 53, ingest.DirOutbound, 9, web),
 		c("192.0.2.1", "10.0.2.7", ingest.ProtoTCP, 443, ingest.DirInbound, 700,
@@ -119,7 +120,10 @@ func wbConvs() []analysis.Conversation {
 			analysis.Tag{Name: "AppTier:DB", Direction: ingest.DirIntra}, analysis.Tag{Name: "bad\x01tag", Direction: ingest.DirUnknown}),
 		c("fd00::7", "fd00::1", ingest.ProtoICMPv6, 128, ingest.DirUnknown, 5),
 	}
-	out[0].SrcVM, out[0].DstVM = "web-01 (Zürich)", "dns-01"
+	vms := map[string]string{"10.0.2.7": "web-01 (Zürich)", "10.0.0.53": "dns-01"} // the inventory: one name an address
+	for i := range out {
+		out[i].SrcVM, out[i].DstVM = vms[out[i].Src.String()], vms[out[i].Dst.String()]
+	}
 	out[4].First, out[4].Last = time.Time{}, time.Time{}
 	return out
 }
@@ -135,14 +139,14 @@ func wbSources() []export.Source {
 
 // wbManyConvs makes n conversations that share their slices, as a large
 // import's would share their hosts and tags.
-func wbManyConvs(n int) []analysis.Conversation {
+func wbManyConvs(n int) []analysistest.Conversation {
 	tags := [][]analysis.Tag{nil, {{Name: "AppTier:Web", Direction: ingest.DirOutbound}},
 		{{Name: "AppTier:DB", Direction: ingest.DirInbound}, {Name: "PCI", Direction: ingest.DirIntra}}}
 	hosts, actions := []string{"ahv-1", "ahv-2"}, []ingest.Action{ingest.ActionAllow}
 	ports := []uint16{53, 80, 443, 22, 3389, 5432, 8443, 123, 389, 445, 1521, 9092}
-	out := make([]analysis.Conversation, n)
+	out := make([]analysistest.Conversation, n)
 	for i := range out {
-		out[i] = analysis.Conversation{
+		out[i] = analysistest.Conversation{
 			Src:   netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}),
 			Dst:   netip.AddrFrom4([4]byte{10, 200, byte(i >> 4), byte(i % 7)}),
 			Proto: ingest.ProtoTCP, DPort: ports[i%len(ports)], Direction: ingest.Direction(1 + i%3),
@@ -346,7 +350,7 @@ func TestRulesCSVMatchesLibreOffice(t *testing.T) {
 
 func TestWriteReviewCSV(t *testing.T) {
 	convs := wbConvs()
-	rs := rules.Set{Table: analysis.NewTable(convs), Review: []rules.ReviewItem{{Row: 0, Reason: "never answered"}},
+	rs := rules.Set{Table: analysistest.Table(convs), Review: []rules.ReviewItem{{Row: 0, Reason: "never answered"}},
 		Outside: []rules.ReviewItem{{Row: int32(len(convs) - 1), Reason: rules.OutsideReason}}}
 	var b bytes.Buffer
 	if err := export.WriteReviewCSV(&b, rs); err != nil {

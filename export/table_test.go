@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -109,9 +109,9 @@ func TestTableLikeTabwriter(t *testing.T) {
 // minimum shows the first ones whole and names the others in a note no
 // wider than the terminal.
 func TestFitLeavesColumnsOut(t *testing.T) {
-	c := analysis.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: 6, DPort: 443}
+	c := analysistest.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: 6, DPort: 443}
 	var b bytes.Buffer
-	tb := analysis.NewTable([]analysis.Conversation{c})
+	tb := analysistest.Table([]analysistest.Conversation{c})
 	WriteFlowsTable(&b, tb, tb.All(), TableOptions{Width: 60})
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	for _, l := range lines {

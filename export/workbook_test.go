@@ -21,7 +21,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -55,7 +55,7 @@ var wbGenerated = time.Date(2025, 4, 18, 9, 30, 0, 0, time.UTC)
 // wbWrite writes the sample workbook, or an empty one.
 func wbWrite(t testing.TB, empty bool) []byte {
 	t.Helper()
-	rs, convs, sources := wbRuleSet(), analysis.NewTable(wbConvs()), wbSources()
+	rs, convs, sources := wbRuleSet(), analysistest.Table(wbConvs()), wbSources()
 	if empty {
 		rs, convs, sources = rules.Set{}, nil, nil
 	}
@@ -227,7 +227,7 @@ func TestWorkbookGolden(t *testing.T) {
 func TestWriteWorkbookFailingWriter(t *testing.T) {
 	for _, n := range []int{0, 100, 5000} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
-			err := export.WriteWorkbook(&wbFailingWriter{n: n}, wbRuleSet(), analysis.NewTable(wbConvs()), wbSources(), export.WorkbookOptions{})
+			err := export.WriteWorkbook(&wbFailingWriter{n: n}, wbRuleSet(), analysistest.Table(wbConvs()), wbSources(), export.WorkbookOptions{})
 			if !errors.Is(err, errWBBoom) {
 				t.Errorf("got %v, want %v", err, errWBBoom)
 			}
@@ -255,7 +255,7 @@ func ExampleWriteWorkbook() {
 }
 
 func BenchmarkWriteWorkbook1M(b *testing.B) {
-	convs := analysis.NewTable(wbManyConvs(1_000_000))
+	convs := analysistest.Table(wbManyConvs(1_000_000))
 	rs := rules.Set{Table: convs, Rules: wbManyRules(convs, 3000)}
 	file := filepath.Join(b.TempDir(), "big.xlsx")
 	b.ReportAllocs()

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
@@ -33,15 +33,15 @@ func whatIfCheck(t *testing.T) *export.WhatIf {
 		t.Fatal(err)
 	}
 	web := netip.MustParseAddr("10.0.0.11")
-	c := func(src, dst netip.Addr, proto uint8, port uint16, unanswered uint64) analysis.Conversation {
-		return analysis.Conversation{Src: src, Dst: dst, Proto: proto, DPort: port, Sessions: 3, Unanswered: unanswered}
+	c := func(src, dst netip.Addr, proto uint8, port uint16, unanswered uint64) analysistest.Conversation {
+		return analysistest.Conversation{Src: src, Dst: dst, Proto: proto, DPort: port, Sessions: 3, Unanswered: unanswered}
 	}
-	convs := []analysis.Conversation{
+	convs := []analysistest.Conversation{
 		c(netip.MustParseAddr("198.51.100.7"), web, ingest.ProtoTCP, 443, 0),
 		c(web, netip.MustParseAddr("10.10.0.20"), ingest.ProtoUDP, 123, 0),
 		c(netip.MustParseAddr("203.0.113.66"), web, ingest.ProtoTCP, 23, 3),
 	}
-	x, err := export.RunCheck(export.CheckRequest{Policies: []string{path}, Convs: analysis.NewTable(convs), Sources: policy.Sources{
+	x, err := export.RunCheck(export.CheckRequest{Policies: []string{path}, Convs: analysistest.Table(convs), Sources: policy.Sources{
 		VMs: []inventory.VM{{Name: "web-01", IPs: []netip.Addr{web}, Groups: []string{"AppType:Books"}}}}})
 	if err != nil {
 		t.Fatal(err)

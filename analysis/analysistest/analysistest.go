@@ -16,7 +16,7 @@ import (
 // SameConversations fails t unless got and want hold the same
 // conversations in the same order, sample lines aside: they are the first
 // lines of a conversation that each reader happened to see.
-func SameConversations(t testing.TB, got, want []analysis.Conversation) {
+func SameConversations(t testing.TB, got, want []Conversation) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d conversations, want %d", len(got), len(want))
@@ -72,7 +72,7 @@ func RecordStates(recs []analysis.SessionRecord, keep func(*analysis.SessionReco
 // Compare orders conversations as analysis.Model.Table sorts
 // them: by direction (INBOUND, OUTBOUND, INTRA, UNKNOWN), source,
 // destination, protocol and port.
-func Compare(a, b analysis.Conversation) int {
+func Compare(a, b Conversation) int {
 	return cmp.Or(
 		cmp.Compare(dirRank[a.Direction], dirRank[b.Direction]),
 		a.Src.Compare(b.Src),
@@ -84,27 +84,15 @@ func Compare(a, b analysis.Conversation) int {
 
 var dirRank = [...]int{ingest.DirInbound: 0, ingest.DirOutbound: 1, ingest.DirIntra: 2, ingest.DirUnknown: 3}
 
-// Rows returns every row of tb as Table.Detail does (with hourly counts
-// and sample lines), in table order: the form tests compare.
-func Rows(tb *analysis.Table) []analysis.Conversation {
-	out := make([]analysis.Conversation, tb.Len())
-	samples := tb.SamplesOf(tb.All()) // one read of a workspace for all
-	for i := range out {
-		out[i] = tb.Conv(i)
-		out[i].Hourly, out[i].Samples = tb.Hourly(i), samples[i]
-	}
-	return out
-}
-
 // RowsOf is Rows of a table read with an error: RowsOf(ws.Conversations(ctx, q)).
-func RowsOf(tb *analysis.Table, err error) ([]analysis.Conversation, error) {
+func RowsOf(tb *analysis.Table, err error) ([]Conversation, error) {
 	return Rows(tb), err
 }
 
 // Build turns states into sorted conversations, with directions from mon
 // and untagged NSX rules ("rule X") named by the tag ruleTags gives them,
 // as a workspace's table holds them.
-func Build(states []analysis.ConvState, mon *analysis.Monitored, ruleTags map[string]string) []analysis.Conversation {
+func Build(states []analysis.ConvState, mon *analysis.Monitored, ruleTags map[string]string) []Conversation {
 	b := analysis.NewTableBuilder(ruleTags, len(states), nil)
 	for i := range states {
 		b.Add(&states[i], 0, len(states[i].Samples))

@@ -20,7 +20,7 @@ import (
 // the receiver's; Nutanix at both secured VMs), even by hosts that send to
 // different collectors, is two sessions on two sides of one conversation.
 // The query sums each side apart; the laptop then takes, for each figure,
-// the larger side (analysis.ConvState.Conversation), as a workspace does:
+// the larger side (analysis.TableBuilder.Add), as a workspace does:
 // this is where both-ends deduplication is resolved.
 func (s *Store) Conversations(ctx context.Context, q Query) (*analysis.Table, error) {
 	tags, err := s.ruleTags(ctx)
@@ -103,7 +103,7 @@ func (s *Store) stateQuery(q Query, tags map[string]string) string {
 	}
 	b.WriteString("\nGROUP BY src, dst, proto, dport")
 	if q.Top > 0 {
-		// analysis.Conversation.Bytes: the larger side of each direction.
+		// analysis.Table.Bytes: the larger side of each direction.
 		var ob, rb []string
 		for _, d := range sides {
 			ob = append(ob, fmt.Sprintf("sumIf(orig_bytes, side = %d)", d))

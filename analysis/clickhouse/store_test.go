@@ -105,7 +105,7 @@ func demoLines(t *testing.T, vendor string, sessions int, seed int64) []string {
 	return strings.Split(strings.TrimSpace(buf.String()), "\n")
 }
 
-func inMemory(t *testing.T, lines []string) []analysis.Conversation {
+func inMemory(t *testing.T, lines []string) []analysistest.Conversation {
 	t.Helper()
 	m := analysis.NewModel(analysis.Options{})
 	p := ingest.NewParser()
@@ -279,7 +279,7 @@ func TestTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []analysis.Conversation
+	var want []analysistest.Conversation
 	for _, c := range analysistest.Build(f.all, f.mon, f.tags) {
 		if slices.ContainsFunc(c.Tags, func(tg analysis.Tag) bool { return tg.Name == "SGTSDB" || tg.Name == "SGTSAPP" }) {
 			want = append(want, c)
@@ -299,7 +299,7 @@ func TestTop(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := analysistest.Build(f.all, f.mon, f.tags)
-	slices.SortStableFunc(want, func(a, b analysis.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
+	slices.SortStableFunc(want, func(a, b analysistest.Conversation) int { return cmp.Compare(b.Bytes(), a.Bytes()) })
 	if len(got) != 10 {
 		t.Fatalf("%d conversations, want 10", len(got))
 	}

@@ -45,7 +45,7 @@ func corpus(t *testing.T) (string, []string) {
 }
 
 // fileFlows imports path into a fresh workspace, as `flowsleuth import` does.
-func fileFlows(t *testing.T, path string) []analysis.Conversation {
+func fileFlows(t *testing.T, path string) []analysistest.Conversation {
 	t.Helper()
 	ws, err := workspace.Open(filepath.Join(t.TempDir(), "file.flowsleuth"))
 	if err != nil {

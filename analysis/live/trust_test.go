@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/analysis/workspace"
@@ -36,8 +35,8 @@ func sendUDP(t *testing.T, addr net.Addr, lines ...string) {
 }
 
 // byPair indexes conversations by source and destination.
-func byPair(convs []analysis.Conversation) map[string]analysis.Conversation {
-	out := make(map[string]analysis.Conversation)
+func byPair(convs []analysistest.Conversation) map[string]analysistest.Conversation {
+	out := make(map[string]analysistest.Conversation)
 	for _, c := range convs {
 		out[c.Src.String()+">"+c.Dst.String()] = c
 	}

@@ -18,17 +18,17 @@ import (
 // bench's million-conversation workspace (analysis/rules/bench_test.go): unique
 // sources in 10/8, 200 destinations 172.16.x.1, 50,000 ports, half inbound
 // and half outbound, one in 15 never answered.
-func benchConversations(n int) []analysis.Conversation {
+func benchConversations(n int) []analysistest.Conversation {
 	t0 := time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC)
 	vendors := []ingest.Vendor{ingest.NSXT}
-	out := make([]analysis.Conversation, n)
+	out := make([]analysistest.Conversation, n)
 	for i := range out {
 		dir := ingest.DirOutbound
 		if i%2 == 1 {
 			dir = ingest.DirInbound
 		}
 		t := t0.Add(time.Duration(i%86400) * time.Second)
-		c := analysis.Conversation{
+		c := analysistest.Conversation{
 			Src: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), Dst: netip.AddrFrom4([4]byte{172, 16, byte(i % 200), 1}),
 			Proto: ingest.ProtoTCP, DPort: uint16(1024 + i%50000), Direction: dir, Vendors: vendors,
 			Tags:     []analysis.Tag{{Name: fmt.Sprintf("SG%d", i%200), Direction: dir}},
@@ -91,7 +91,7 @@ func benchNSX() o {
 // NSX policy and summarises (make bench; compare with
 // BenchmarkSynthesizeSame1M, the synthesis of the same conversations).
 func BenchmarkCheck1M(b *testing.B) {
-	convs := analysis.NewTable(benchConversations(1_000_000))
+	convs := analysistest.Table(benchConversations(1_000_000))
 	set := load(b, "bench.json", mustJSON(b, benchNSX()))
 	review := rules.ReviewReasons(convs, rules.Knobs{})
 	env := Env{Default: Drop}
@@ -122,7 +122,7 @@ func liveHeap() uint64 {
 // BenchmarkSynthesizeSame1M synthesises the rules of the conversations
 // BenchmarkCheck1M checks, for the ratio.
 func BenchmarkSynthesizeSame1M(b *testing.B) {
-	convs := analysis.NewTable(benchConversations(1_000_000))
+	convs := analysistest.Table(benchConversations(1_000_000))
 	base := liveHeap()
 	b.ReportAllocs()
 	var rs rules.Set

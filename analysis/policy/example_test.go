@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
@@ -30,11 +30,11 @@ func ExampleSet_Evaluate() {
 	}
 	env := policy.Env{VMs: []inventory.VM{{Name: "web-01", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.11")},
 		Groups: []string{"AppType:Books"}}}}
-	convs := []analysis.Conversation{
+	convs := []analysistest.Conversation{
 		{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("10.0.0.11"), Proto: ingest.ProtoTCP, DPort: 443},
 		{Src: netip.MustParseAddr("198.51.100.7"), Dst: netip.MustParseAddr("10.0.0.11"), Proto: ingest.ProtoTCP, DPort: 22},
 	}
-	for i, v := range set.Evaluate(analysis.NewTable(convs), env) {
+	for i, v := range set.Evaluate(analysistest.Table(convs), env) {
 		fmt.Printf("%d: %s at %s by %q\n", convs[i].DPort, v.Outcome, v.Point, v.Rule.Name)
 	}
 	// Output:

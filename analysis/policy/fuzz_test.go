@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 )
 
 // fuzzConvs are evaluated against whatever a fuzzed body loads as.
-var fuzzConvs = []analysis.Conversation{
+var fuzzConvs = []analysistest.Conversation{
 	conv(client, web1, "tcp", 443), conv(web1, db1, "tcp", 3306), conv(db1, dns, "udp", 53),
 	conv(app1, web2, "icmp", 8), conv("2001:db8::1", "2001:db8::2", "tcp", 22),
 }
@@ -41,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		for _, env := range []Env{{VMs: testVMs}, {Default: Drop, EnableDisabled: true, Categories: MatchAny, Intra: IntraGroupOrAllowList}} {
 			p := s.Compile(env)
-			vs := p.Evaluate(analysis.NewTable(fuzzConvs))
+			vs := p.Evaluate(analysistest.Table(fuzzConvs))
 			for _, v := range vs {
 				if v.Rule.Index >= int32(len(p.Rules())) {
 					t.Fatalf("rule index %d of %d", v.Rule.Index, len(p.Rules()))

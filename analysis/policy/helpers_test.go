@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 	"github.com/flowsleuth/flowsleuth/ingest/inventory"
 )
@@ -35,12 +36,12 @@ func vm(name, ip string, groups ...string) inventory.VM {
 }
 
 // conv makes a conversation; proto "tcp", "udp" or "icmp".
-func conv(src, dst, proto string, port uint16) analysis.Conversation {
+func conv(src, dst, proto string, port uint16) analysistest.Conversation {
 	p, ok := ingest.ParseProto(proto)
 	if !ok {
 		panic(proto)
 	}
-	return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: p, DPort: port, Sessions: 1}
+	return analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: p, DPort: port, Sessions: 1}
 }
 
 // mustJSON renders v as JSON.
@@ -69,7 +70,7 @@ type o = map[string]any
 // check is one expected verdict.
 type check struct {
 	Name    string
-	Conv    analysis.Conversation
+	Conv    analysistest.Conversation
 	Outcome Outcome
 	Rule    string // the deciding rule's name; "" to skip, "-" for none (no enforcement point)
 	Point   string // prefix of Verdict.Point ("OUT at", "IN at"), "" to skip
@@ -78,11 +79,11 @@ type check struct {
 // verify evaluates the checks against set in env.
 func verify(t *testing.T, set *Set, env Env, checks []check) {
 	t.Helper()
-	convs := make([]analysis.Conversation, len(checks))
+	convs := make([]analysistest.Conversation, len(checks))
 	for i, c := range checks {
 		convs[i] = c.Conv
 	}
-	vs := set.Evaluate(analysis.NewTable(convs), env)
+	vs := set.Evaluate(analysistest.Table(convs), env)
 	for i, c := range checks {
 		v := vs[i]
 		rule := v.Rule.Name
@@ -99,7 +100,7 @@ func verify(t *testing.T, set *Set, env Env, checks []check) {
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // convs gathers conversations in a table.
-func convs(cs ...analysis.Conversation) *analysis.Table { return analysis.NewTable(cs) }
+func convs(cs ...analysistest.Conversation) *analysis.Table { return analysistest.Table(cs) }
 
 // Policies counts the policies of the set.
 func (s *Set) Policies() int {

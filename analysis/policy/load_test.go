@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
@@ -120,8 +121,10 @@ func TestMerge(t *testing.T) {
 }
 
 func TestLearnedGroups(t *testing.T) {
-	c := func(src, dst string, v ingest.Vendor, tags ...analysis.Tag) analysis.Conversation {
-		x := conv(src, dst, "tcp", 80)
+	port := uint16(80)
+	c := func(src, dst string, v ingest.Vendor, tags ...analysis.Tag) analysistest.Conversation {
+		port++ // one conversation each, as a table holds them
+		x := conv(src, dst, "tcp", port)
 		x.Vendors, x.Tags = []ingest.Vendor{v}, tags
 		return x
 	}

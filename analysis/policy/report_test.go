@@ -20,12 +20,12 @@ func reportBody() o {
 }
 
 func TestSummarize(t *testing.T) {
-	tagged := func(c analysis.Conversation, tag string, d ingest.Direction) analysis.Conversation {
+	tagged := func(c analysistest.Conversation, tag string, d ingest.Direction) analysistest.Conversation {
 		c.Tags = []analysis.Tag{{Name: tag, Direction: d}}
 		c.Sessions, c.OrigBytes = 10, 1000
 		return c
 	}
-	cs := []analysis.Conversation{
+	cs := []analysistest.Conversation{
 		tagged(conv(client, web1, "tcp", 443), "SGTSWEB", ingest.DirInbound),
 		tagged(conv(web1, app1, "tcp", 8080), "SGTSWEB", ingest.DirOutbound),
 		tagged(conv(web1, db1, "tcp", 3306), "SGTSWEB", ingest.DirOutbound),   // broken: no rule
@@ -34,8 +34,8 @@ func TestSummarize(t *testing.T) {
 	}
 	review := []string{"", "", "", "port scan", "port scan"}
 	p := load(t, "nsx.json", mustJSON(t, reportBody())).Compile(Env{VMs: testVMs, Default: Drop})
-	vs := p.Evaluate(analysis.NewTable(cs))
-	r := p.Summarize(analysis.NewTable(cs), vs, review)
+	vs := p.Evaluate(analysistest.Table(cs))
+	r := p.Summarize(analysistest.Table(cs), vs, review)
 	if !slices.Equal(r.Broken, []int{2}) || r.OK() {
 		t.Errorf("broken %v, want [2]", r.Broken)
 	}

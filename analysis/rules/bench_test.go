@@ -19,18 +19,18 @@ import (
 // sources, 200 destinations, 50,000 ports, half inbound and half outbound
 // under one policy tag, one in 15 never answered, a sample line each, in
 // the workspace's order.
-func benchConversations(n int) []analysis.Conversation {
+func benchConversations(n int) []analysistest.Conversation {
 	t0 := time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC)
 	hosts := [][]string{{"ahv-0"}, {"ahv-1"}, {"ahv-2"}}
 	actions, vendors := []ingest.Action{ingest.ActionMonitor}, []ingest.Vendor{ingest.Nutanix}
-	out := make([]analysis.Conversation, n)
+	out := make([]analysistest.Conversation, n)
 	for i := range out {
 		dir := ingest.DirOutbound
 		if i%2 == 1 {
 			dir = ingest.DirInbound
 		}
 		t := t0.Add(time.Duration(i%86400) * time.Second)
-		c := analysis.Conversation{
+		c := analysistest.Conversation{
 			Src: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), Dst: netip.AddrFrom4([4]byte{172, 16, byte(i % 200), 1}),
 			Proto: ingest.ProtoTCP, DPort: uint16(1024 + i%50000), Direction: dir,
 			Tags: []analysis.Tag{{Name: "Discover-Traffic", Direction: dir}}, Actions: actions, Vendors: vendors,
@@ -52,7 +52,7 @@ func benchConversations(n int) []analysis.Conversation {
 // (make bench's workspace: 25,100 rules, 66,667 under review). Run it with
 // -benchtime 1x for the cold figure, the first synthesis of a process.
 func BenchmarkSynthesize1M(b *testing.B) {
-	convs := analysis.NewTable(benchConversations(1_000_000))
+	convs := analysistest.Table(benchConversations(1_000_000))
 	runtime.GC()
 	b.ReportAllocs()
 	var rs rules.Set

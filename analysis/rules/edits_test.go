@@ -14,7 +14,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
-func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, rules.Set) {
+func demoRules(t *testing.T, sessions int) ([]analysistest.Conversation, rules.Set) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nsxv", Sessions: sessions, Seed: 8}); err != nil {
@@ -23,7 +23,7 @@ func demoRules(t *testing.T, sessions int) ([]analysis.Conversation, rules.Set) 
 	m := analysis.NewModel(analysis.Options{})
 	analysistest.AddLines(t, m, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 	convs := analysistest.Rows(m.Table())
-	return convs, rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+	return convs, rules.Synthesize(analysistest.Table(convs), rules.Knobs{})
 }
 
 func TestApplyEdits(t *testing.T) {
@@ -126,7 +126,7 @@ func TestExclude(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{Exclude: ex})
+	got := rules.Synthesize(analysistest.Table(convs), rules.Knobs{Exclude: ex})
 	checkInvariants(t, convs, got)
 	for _, r := range got.Rules {
 		for _, i := range r.Evidence.Rows {
@@ -146,16 +146,16 @@ func TestExclude(t *testing.T) {
 // are the merged rule's.
 func TestMergeIssueCase(t *testing.T) {
 	out := ingest.DirOutbound
-	conv := func(src, dst string, port uint16, sessions uint64, tag string) analysis.Conversation {
-		return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
+	conv := func(src, dst string, port uint16, sessions uint64, tag string) analysistest.Conversation {
+		return analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP,
 			DPort: port, Direction: out, Sessions: sessions, ReplyPkts: sessions, Tags: []analysis.Tag{{Name: tag, Direction: out}}}
 	}
-	convs := []analysis.Conversation{
+	convs := []analysistest.Conversation{
 		conv("10.20.10.11", "10.10.0.10", 88, 50, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 88, 40, "SGTSWEB"),
 		conv("10.20.10.11", "10.10.0.10", 389, 30, "SGTSWEB"), conv("10.20.10.11", "10.10.0.11", 389, 26, "SGTSWEB"),
 		conv("10.20.30.31", "10.10.0.10", 88, 7, "App Isolation"), conv("10.20.30.31", "10.10.0.11", 88, 5, "App Isolation"),
 	}
-	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+	rs := rules.Synthesize(analysistest.Table(convs), rules.Knobs{})
 	var web, db rules.Rule
 	for _, r := range rs.Rules {
 		switch r.Src.Name {

@@ -13,8 +13,8 @@ import (
 
 func TestCheckReadiness(t *testing.T) {
 	day := func(d, h int) time.Time { return time.Date(2025, 4, 7+d, h, 0, 0, 0, time.UTC) }
-	c := func(src, dst string, port uint16, unanswered bool, hours ...time.Time) analysis.Conversation {
-		x := analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP, DPort: port,
+	c := func(src, dst string, port uint16, unanswered bool, hours ...time.Time) analysistest.Conversation {
+		x := analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: ingest.ProtoTCP, DPort: port,
 			Direction: ingest.DirInbound, First: hours[0], Last: hours[len(hours)-1]}
 		for _, h := range hours {
 			x.Hourly = append(x.Hourly, analysis.Hour{Start: h, Sessions: 2})
@@ -25,15 +25,16 @@ func TestCheckReadiness(t *testing.T) {
 		}
 		return x
 	}
-	convs := []analysis.Conversation{
-		c("198.51.100.7", "10.0.0.11", 443, false, day(0, 9), day(2, 10)), // old: admitted
-		c("198.51.100.8", "10.0.0.11", 443, false, day(2, 11)),            // new peer, same service
-		c("10.0.0.11", "10.0.0.21", 8080, false, day(2, 12), day(2, 13)),  // new service: blocked
-		c("203.0.113.66", "10.0.0.11", 23, true, day(2, 14)),              // a scan: under review
+	intra := func(x analysistest.Conversation) analysistest.Conversation { x.Direction = ingest.DirIntra; return x }
+	convs := []analysistest.Conversation{
+		c("198.51.100.7", "10.0.0.11", 443, false, day(0, 9), day(2, 10)),       // old: admitted
+		c("198.51.100.8", "10.0.0.11", 443, false, day(2, 11)),                  // new peer, same service
+		intra(c("10.0.0.11", "10.0.0.21", 8080, false, day(2, 12), day(2, 13))), // new service: blocked
+		c("203.0.113.66", "10.0.0.11", 23, true, day(2, 14)),                    // a scan: under review
 	}
 	cut := day(2, 0)
-	var trained []analysis.Conversation
-	r, err := CheckReadiness(analysis.NewTable(convs), cut, Knobs{}, func(t *analysis.Table) (Set, error) {
+	var trained []analysistest.Conversation
+	r, err := CheckReadiness(analysistest.Table(convs), cut, Knobs{}, func(t *analysis.Table) (Set, error) {
 		trained = analysistest.Rows(t)
 		return Synthesize(t, Knobs{}), nil
 	})
@@ -63,10 +64,10 @@ func TestCheckReadiness(t *testing.T) {
 	if !r.LastNew.Equal(day(2, 12)) || r.DaysSinceNew() != 2.0/24 {
 		t.Errorf("last new %v, %.3f days before the end", r.LastNew, r.DaysSinceNew())
 	}
-	if _, err := CheckReadiness(analysis.NewTable(convs), day(9, 0), Knobs{}, func(*analysis.Table) (Set, error) { return Set{}, nil }); err != ErrNoHoldout {
+	if _, err := CheckReadiness(analysistest.Table(convs), day(9, 0), Knobs{}, func(*analysis.Table) (Set, error) { return Set{}, nil }); err != ErrNoHoldout {
 		t.Errorf("a cut after the end: %v", err)
 	}
-	if cut, _ := HoldoutCut(analysis.NewTable(convs), 24*time.Hour); !cut.Equal(day(1, 14)) {
+	if cut, _ := HoldoutCut(analysistest.Table(convs), 24*time.Hour); !cut.Equal(day(1, 14)) {
 		t.Errorf("HoldoutCut: %v", cut)
 	}
 }

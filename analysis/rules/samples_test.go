@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -31,13 +32,13 @@ func (l *countingLoader) Samples(keys []int64) ([][]string, error) {
 // store only when asked for, for many rules at once.
 func TestEvidenceSamples(t *testing.T) {
 	web := netip.MustParseAddr("10.0.0.1")
-	conv := func(peer byte, port uint16, samples ...string) analysis.Conversation {
-		return analysis.Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
+	conv := func(peer byte, port uint16, samples ...string) analysistest.Conversation {
+		return analysistest.Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
 			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
 			Tags: []analysis.Tag{{Name: "web", Direction: ingest.DirOutbound}}, Samples: samples}
 	}
 	// Two rules, of the peers of 443 and of 53.
-	convs := []analysis.Conversation{conv(9, 443, "a"), conv(3, 443), conv(7, 443, "b", "c", "d"), conv(1, 443, "e"),
+	convs := []analysistest.Conversation{conv(9, 443, "a"), conv(3, 443), conv(7, 443, "b", "c", "d"), conv(1, 443, "e"),
 		conv(5, 53), conv(2, 53, "x")}
 	l := &countingLoader{lines: map[int64][]string{}}
 	b := analysis.NewTableBuilder(nil, 0, l)
@@ -51,7 +52,7 @@ func TestEvidenceSamples(t *testing.T) {
 	tb := b.Finish(analysis.NewMonitored([]netip.Prefix{netip.PrefixFrom(web, 32)}, nil), nil)
 	// The table is in Compare order (192.0.2.1 first): synthesis meets its
 	// rows in that order, not in the order above.
-	sorted := slices.SortedFunc(slices.Values(convs), func(a, b analysis.Conversation) int { return a.Dst.Compare(b.Dst) })
+	sorted := slices.SortedFunc(slices.Values(convs), func(a, b analysistest.Conversation) int { return a.Dst.Compare(b.Dst) })
 	for i := range tb.Len() {
 		if tb.Dst(i) != sorted[i].Dst {
 			t.Fatalf("row %d is %v, want %v", i, tb.Dst(i), sorted[i].Dst)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -38,16 +39,16 @@ func newScopeWorld() scopeWorld {
 }
 
 // conv builds an answered conversation labelled as the workspace labels it.
-func (w scopeWorld) conv(src, dst string, proto uint8, port uint16, dir ingest.Direction, sessions uint64, tags ...analysis.Tag) analysis.Conversation {
-	return analysis.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: proto, DPort: port,
+func (w scopeWorld) conv(src, dst string, proto uint8, port uint16, dir ingest.Direction, sessions uint64, tags ...analysis.Tag) analysistest.Conversation {
+	return analysistest.Conversation{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: proto, DPort: port,
 		Direction: dir, Sessions: sessions, ReplyPkts: sessions, Tags: tags,
 		SrcVM: w.vms[src], DstVM: w.vms[dst], SrcGroups: w.groups[src], DstGroups: w.groups[dst]}
 }
 
-func (w scopeWorld) convs(extra ...analysis.Conversation) []analysis.Conversation {
+func (w scopeWorld) convs(extra ...analysistest.Conversation) []analysistest.Conversation {
 	in, out, intra := ingest.DirInbound, ingest.DirOutbound, ingest.DirIntra
 	tcp, udp := ingest.ProtoTCP, ingest.ProtoUDP
-	cs := []analysis.Conversation{
+	cs := []analysistest.Conversation{
 		w.conv("198.51.100.7", "10.20.10.11", tcp, 443, in, 40, analysis.Tag{Name: "SGTSWEB", Direction: in}),
 		w.conv("10.20.10.11", "10.20.20.21", tcp, 8080, intra, 30),
 		w.conv("10.20.10.12", "10.20.20.21", tcp, 8080, intra, 30),
@@ -78,7 +79,7 @@ func ruleBetween(rs rules.Set, src, dst string) *rules.Rule {
 func TestSynthesizeTiers(t *testing.T) {
 	w := newScopeWorld()
 	convs := w.convs()
-	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+	rs := rules.Synthesize(analysistest.Table(convs), rules.Knobs{})
 	checkInvariants(t, convs, rs)
 	if rs.Scope.TierKey != "AppTier" || !slices.Equal(rs.Scope.AppCategories, []string{"AppType:Books"}) ||
 		!slices.Equal(rs.Scope.AppGroups, []string{"SGTSBOOKS"}) {
@@ -117,20 +118,20 @@ func TestSynthesizeTiers(t *testing.T) {
 		both[i].Tags = append(both[i].Tags, analysis.Tag{Name: "Discover-Traffic", Direction: both[i].Direction})
 		both[i].Sessions *= 10
 	}
-	rs = rules.Synthesize(analysis.NewTable(both), rules.Knobs{})
+	rs = rules.Synthesize(analysistest.Table(both), rules.Knobs{})
 	if r := ruleBetween(rs, "AppTier:Web", "AppTier:App"); r == nil || r.Src.Tag != "SGTSWEB" || r.Dst.Tag != "SGTSAPP" {
 		t.Errorf("security groups with a Nutanix policy's tag around: %+v", r)
 	}
 	// Without a tier key (an unknown one), a VM's group is all its categories:
 	// the db VMs' AppFamily then stays in their group, which still differs
 	// from the other tiers.
-	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{TierKey: "Nothing"})
+	rs = rules.Synthesize(analysistest.Table(convs), rules.Knobs{TierKey: "Nothing"})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppFamily:Databases & AppTier:DB & AppType:Books"); r == nil {
 		t.Errorf("without a tier: %v", ruleNames(rs))
 	}
 	// An explicit application category that some VMs lack leaves them out
 	// of the application: their groups are named in full.
-	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{AppCategories: []string{"AppFamily:Databases"}})
+	rs = rules.Synthesize(analysistest.Table(convs), rules.Knobs{AppCategories: []string{"AppFamily:Databases"}})
 	if r := ruleBetween(rs, "AppTier:App & AppType:Books", "AppTier:DB"); r == nil ||
 		!slices.Equal(r.Dst.Categories, []string{"AppFamily:Databases", "AppTier:DB"}) ||
 		!slices.Equal(r.Src.Categories, []string{"AppTier:App", "AppType:Books"}) {
@@ -151,13 +152,13 @@ func ruleNames(rs rules.Set) []string {
 // their VMs.
 func TestRuleIDsIgnoreMembers(t *testing.T) {
 	w := newScopeWorld()
-	before := rules.Synthesize(analysis.NewTable(w.convs()), rules.Knobs{})
+	before := rules.Synthesize(analysistest.Table(w.convs()), rules.Knobs{})
 	w.groups["10.20.10.13"] = w.groups["10.20.10.11"]
 	more := w.convs(
 		w.conv("10.20.10.13", "10.10.0.12", ingest.ProtoUDP, 53, ingest.DirOutbound, 3, analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirOutbound}),
 		w.conv("198.51.100.8", "10.20.10.13", ingest.ProtoTCP, 443, ingest.DirInbound, 3),
 	)
-	after := rules.Synthesize(analysis.NewTable(more), rules.Knobs{})
+	after := rules.Synthesize(analysistest.Table(more), rules.Knobs{})
 	ids := func(rs rules.Set) []string {
 		var out []string
 		for _, r := range rs.Rules {
@@ -190,10 +191,10 @@ func TestRuleIDsIgnoreMembers(t *testing.T) {
 func TestFocus(t *testing.T) {
 	w := newScopeWorld()
 	convs := w.convs(
-		analysis.Conversation{Src: netip.MustParseAddr("10.48.52.240"), Dst: netip.MustParseAddr("20.10.31.115"), Proto: ingest.ProtoTCP,
+		analysistest.Conversation{Src: netip.MustParseAddr("10.48.52.240"), Dst: netip.MustParseAddr("20.10.31.115"), Proto: ingest.ProtoTCP,
 			DPort: 443, Sessions: 3, ReplyPkts: 3, Tags: []analysis.Tag{{Name: "Discover-Traffic", Direction: ingest.DirOutbound}},
 			Direction: ingest.DirOutbound},
-		analysis.Conversation{Src: netip.MustParseAddr("100.64.128.20"), Dst: netip.MustParseAddr("34.243.160.129"), Proto: ingest.ProtoTCP,
+		analysistest.Conversation{Src: netip.MustParseAddr("100.64.128.20"), Dst: netip.MustParseAddr("34.243.160.129"), Proto: ingest.ProtoTCP,
 			DPort: 443, Sessions: 3, ReplyPkts: 3, Tags: []analysis.Tag{{Name: "Default Global Policy", Direction: ingest.DirOutbound}},
 			Direction: ingest.DirUnknown},
 	)
@@ -206,7 +207,7 @@ func TestFocus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := rules.Synthesize(analysis.NewTable(convs), rules.Knobs{Focus: focus})
+	rs := rules.Synthesize(analysistest.Table(convs), rules.Knobs{Focus: focus})
 	checkInvariants(t, convs, rs)
 	want := map[string]string{
 		"10.48.52.240 to 20.10.31.115 HTTPS (443/tcp)":    "OUTBOUND",
@@ -230,7 +231,7 @@ func TestFocus(t *testing.T) {
 	}
 	// Without focus, the unmonitored conversation is outside the scope, not
 	// a rule of direction UNKNOWN.
-	rs = rules.Synthesize(analysis.NewTable(convs), rules.Knobs{})
+	rs = rules.Synthesize(analysistest.Table(convs), rules.Knobs{})
 	checkInvariants(t, convs, rs)
 	if len(rs.Outside) != 1 || rs.Table.Src(int(rs.Outside[0].Row)).String() != "100.64.128.20" {
 		t.Errorf("outside: %+v", rs.Outside)

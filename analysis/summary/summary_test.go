@@ -3,6 +3,7 @@ package summary
 import (
 	"cmp"
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -17,17 +18,17 @@ import (
 func TestSummarize(t *testing.T) {
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	a := netip.MustParseAddr
-	convs := []analysis.Conversation{
+	convs := []analysistest.Conversation{
 		{Src: a("10.0.0.1"), Dst: a("10.1.0.1"), Proto: ingest.ProtoUDP, DPort: 53, Sessions: 10, OrigBytes: 100, ReplyBytes: 50,
 			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirOutbound}}, First: day.Add(time.Hour), Last: day.Add(3 * time.Hour),
 			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 4}, {Start: day.Add(3 * time.Hour), Sessions: 6}}},
 		{Src: a("10.9.0.1"), Dst: a("10.0.0.1"), Proto: ingest.ProtoTCP, DPort: 443, Sessions: 30,
 			Tags: []analysis.Tag{{Name: "SGTSWEB", Direction: ingest.DirInbound}, {Name: "SGTSAPP", Direction: ingest.DirIntra}}, First: day.Add(26 * time.Hour), Last: day.Add(27 * time.Hour),
 			Hourly: []analysis.Hour{{Start: day.Add(time.Hour), Sessions: 30}}},
-		{Src: a("10.9.0.2"), Dst: a("10.0.0.1"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2,
+		{Src: a("10.9.0.2"), Dst: a("10.0.0.3"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2, // inbound to 10.0.0.3: monitored, unlike 10.0.0.1
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(analysis.NewTable(convs), 1)
+	o := Summarize(analysistest.Table(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -62,7 +63,7 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(analysis.NewTable(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Summarize(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
 }
@@ -109,11 +110,13 @@ func TestSummarizeParts(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	names := []string{"APP", "WEB", "DB", "DNS", "LATE"}
-	var convs []analysis.Conversation
+	var convs []analysistest.Conversation
+	dstIn := []bool{true, false, true, false} // of 172.16.x.1: the monitored set, one reading of each address
 	for i := range 5000 {
-		c := analysis.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
-			Dst: netip.AddrFrom4([4]byte{172, 16, byte(r.IntN(4)), 1}), Proto: ingest.ProtoTCP, DPort: uint16(r.IntN(20)),
-			Sessions: uint64(1 + r.IntN(5)), Direction: ingest.Direction(r.IntN(4))}
+		x := r.IntN(4)
+		c := analysistest.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Dst: netip.AddrFrom4([4]byte{172, 16, byte(x), 1}), Proto: ingest.ProtoTCP, DPort: uint16(r.IntN(20)),
+			Sessions: uint64(1 + r.IntN(5)), Direction: analysis.DirectionOf(r.IntN(2) == 0, dstIn[x])}
 		if i%3 == 0 {
 			c.Src = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
 		}
@@ -130,7 +133,7 @@ func TestSummarizeParts(t *testing.T) {
 		c.Hourly = []analysis.Hour{{Start: start, Sessions: c.Sessions}}
 		convs = append(convs, c)
 	}
-	w := analysis.NewTable(convs).Window(time.Time{}, day.Add(48*time.Hour))
+	w := analysistest.Table(convs).Window(time.Time{}, day.Add(48*time.Hour))
 	one := summarize(w, 0, 1)
 	for _, tg := range one.Tags {
 		if tg.Name == "LATE" {

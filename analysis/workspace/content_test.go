@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 )
 
@@ -44,7 +43,7 @@ func withStdin(t *testing.T, b []byte, fn func()) {
 	fn()
 }
 
-func sessions(convs []analysis.Conversation) (n uint64) {
+func sessions(convs []analysistest.Conversation) (n uint64) {
 	for _, c := range convs {
 		n += c.Sessions
 	}

@@ -14,7 +14,7 @@ import (
 // importTwo imports a log cut in two files into a new workspace, with
 // imports that drain their model once it holds drainAt conversations, and
 // returns the workspace's conversations.
-func importTwo(t *testing.T, lines []string, drainAt int) []analysis.Conversation {
+func importTwo(t *testing.T, lines []string, drainAt int) []analysistest.Conversation {
 	t.Helper()
 	defer func(n int) { drainConversations = n }(drainConversations)
 	drainConversations = drainAt

@@ -128,7 +128,7 @@ func TestOpenConnectionsResume(t *testing.T) {
 }
 
 // sameResumed checks ws holds want and leaves wantOpen open.
-func sameResumed(t *testing.T, ws *Workspace, want []analysis.Conversation,
+func sameResumed(t *testing.T, ws *Workspace, want []analysistest.Conversation,
 	wantOpen []analysis.SessionState, wantClocks map[string]int64) {
 	t.Helper()
 	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))

@@ -47,7 +47,7 @@ func demoLog(t *testing.T, vendor string, sessions int) (string, []string) {
 }
 
 // inMemory imports files into a model, the reference for the workspace.
-func inMemory(t *testing.T, files ...string) []analysis.Conversation {
+func inMemory(t *testing.T, files ...string) []analysistest.Conversation {
 	t.Helper()
 	m := analysis.NewModel(analysis.Options{})
 	if _, err := analysis.Import(ctx, m, files, analysis.ImportOptions{}); err != nil {
@@ -343,7 +343,7 @@ func TestTopAgreesWithConversations(t *testing.T) {
 	if err != nil || len(top) != 50 {
 		t.Fatalf("top: %d, %v", len(top), err)
 	}
-	byKey := map[string]analysis.Conversation{}
+	byKey := map[string]analysistest.Conversation{}
 	for _, c := range all {
 		byKey[c.Src.String()+">"+c.Dst.String()+"/"+string(rune(c.Proto))+"/"+string(rune(c.DPort))] = c
 	}

@@ -52,7 +52,7 @@ func TestEveryDayPlotted(t *testing.T) {
 		conv(4, day(9), day(9))}
 	u, _ := newTestUI(t, "")
 	tb := analysistest.Table(convs)
-	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: summary.Summarize(tb, topN)}
+	s := &Snapshot{Path: "test.flowsleuth", Convs: tb, Overview: summary.Of(tb, topN)}
 	onUI(func() { u.overview.show(s) })
 	got := u.overview.daily.Values()
 	want := []float64{2, 1, 1, 0, 0, 0, 0, 0} // Apr 7 to Apr 14

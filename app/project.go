@@ -112,7 +112,7 @@ func (p *Project) Reload(ctx context.Context, early func(*Snapshot)) (*Snapshot,
 		return nil, err
 	}
 	s.Monitor = s.Info.Monitored
-	s.Overview = summary.Summarize(s.Convs, topN)
+	s.Overview = summary.Of(s.Convs, topN)
 	if early != nil {
 		e := *s
 		e.RulesPending = true

@@ -4,7 +4,7 @@ import "math"
 
 // hourSums adds up sessions by hour (hours since the Unix epoch) in an
 // array over the hours seen, with a map for hours too far from the others
-// to share it: Summarize adds every hourly count of every conversation,
+// to share it: Of adds every hourly count of every conversation,
 // millions of them into a few thousand hours, and an array index is far
 // cheaper than a map assignment. An hour is kept once seen, even with
 // no session, as a map's key would be.

@@ -74,7 +74,7 @@ type tagAcc struct {
 // peerSums adds up sessions by address. IPv4 addresses are keyed by
 // their 32 bits: a map keyed by a uint32 is hashed several times faster
 // than one keyed by a netip.Addr, and holds no pointer for the collector to
-// follow (a tag may have a million peers, and Summarize adds four a row on
+// follow (a tag may have a million peers, and Of adds four a row on
 // a workspace whose conversations carry four tags).
 type peerSums struct {
 	v4    map[uint32]uint64
@@ -93,9 +93,9 @@ func (p *peerSums) add(a netip.Addr, n uint64) {
 	p.other[a] += n
 }
 
-// Summarize computes the overview of the conversations of t, keeping the
+// Of computes the overview of the conversations of t, keeping the
 // top n services and peers of each tag and overall (n <= 0: all).
-func Summarize(t *analysis.Table, n int) Overview {
+func Of(t *analysis.Table, n int) Overview {
 	// Each tag's services and peers are a map assignment a tag a row (four
 	// a row on a workspace whose conversations carry four tags): the tags
 	// are shared out among goroutines, each reading every row and adding
@@ -103,7 +103,7 @@ func Summarize(t *analysis.Table, n int) Overview {
 	return summarize(t, n, min(runtime.GOMAXPROCS(0), 1+t.Len()/65536))
 }
 
-// summarize is Summarize with the tags shared out among parts goroutines.
+// summarize is Of with the tags shared out among parts goroutines.
 func summarize(t *analysis.Table, n, parts int) Overview {
 	var o Overview
 	byTags, tags := tagAccs(t)

@@ -15,7 +15,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
-func TestSummarize(t *testing.T) {
+func TestOf(t *testing.T) {
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	a := netip.MustParseAddr
 	convs := []analysistest.Conversation{
@@ -28,7 +28,7 @@ func TestSummarize(t *testing.T) {
 		{Src: a("10.9.0.2"), Dst: a("10.0.0.3"), Proto: ingest.ProtoICMP, DPort: 8, Sessions: 2, Unanswered: 2, // inbound to 10.0.0.3: monitored, unlike 10.0.0.1
 			Direction: ingest.DirInbound},
 	}
-	o := Summarize(analysistest.Table(convs), 1)
+	o := Of(analysistest.Table(convs), 1)
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
@@ -63,7 +63,7 @@ func TestSummarize(t *testing.T) {
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
 	}
-	if got := Summarize(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+	if got := Of(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
 		t.Errorf("empty: %+v", got)
 	}
 }
@@ -103,10 +103,10 @@ func TestTopCounts(t *testing.T) {
 	}
 }
 
-// TestSummarizeParts: the tags shared out among goroutines add up as on
+// TestOfParts: the tags shared out among goroutines add up as on
 // one, and a tag that only a conversation outside a time window had (its
 // tag set still in the windowed table) is not listed.
-func TestSummarizeParts(t *testing.T) {
+func TestOfParts(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	day := time.Date(2025, 4, 7, 0, 0, 0, 0, time.UTC)
 	names := []string{"APP", "WEB", "DB", "DNS", "LATE"}

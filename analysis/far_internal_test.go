@@ -11,9 +11,10 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
-// TestAddFarSameAsAdd holds the path for large open-connection tables
-// (addFar: keys computed keyAhead lines before they are applied) to the
-// line-by-line one, on every vendor's demo log, with sweeps and expiry.
+// TestAddFarSameAsAdd holds the batch path (addAhead: keys computed
+// keyAhead lines before they are applied, conversations looked up
+// convAhead lines before), with and without the table slots asked for, to
+// the line-by-line one, on every vendor's demo log, with sweeps and expiry.
 func TestAddFarSameAsAdd(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
 		var buf bytes.Buffer
@@ -22,21 +23,24 @@ func TestAddFarSameAsAdd(t *testing.T) {
 		}
 		evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 		for _, opts := range []Options{{}, {Records: true, IdleTimeout: 20 * time.Minute, MaxOpen: 64}} {
-			one, far := NewModel(opts), NewModel(opts)
+			one := NewModel(opts)
 			idx := make([][]int32, numShards)
 			for i := range evs {
 				one.Add(&evs[i])
 				s := ShardOf(&evs[i])
 				idx[s] = append(idx[s], int32(i))
 			}
-			for s := range far.shards {
-				far.shards[s].addFar(evs, idx[s])
-			}
-			if got, want := far.Stats(), one.Stats(); got != want {
-				t.Errorf("%s %+v: stats %+v, want %+v", vendor, opts, got, want)
-			}
-			if got, want := far.States(), one.States(); !reflect.DeepEqual(got, want) {
-				t.Errorf("%s %+v: conversation states differ:\n got %+v\nwant %+v", vendor, opts, got, want)
+			for _, far := range []bool{false, true} {
+				ahead := NewModel(opts)
+				for s := range ahead.shards {
+					ahead.shards[s].addAhead(evs, idx[s], far)
+				}
+				if got, want := ahead.Stats(), one.Stats(); got != want {
+					t.Errorf("%s %+v far %v: stats %+v, want %+v", vendor, opts, far, got, want)
+				}
+				if got, want := ahead.States(), one.States(); !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %+v far %v: conversation states differ:\n got %+v\nwant %+v", vendor, opts, far, got, want)
+				}
 			}
 		}
 	}

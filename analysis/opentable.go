@@ -70,6 +70,27 @@ func (t *table) get(k openKey) *openVal {
 	}
 }
 
+// peek returns the value of k, or nil, as get does, but leaves where get
+// last failed alone (put's shortcut): for a look-up ahead of the line's
+// own.
+func (t *table) peek(k openKey) *openVal {
+	if t.n == 0 {
+		return nil
+	}
+	for i := t.home(k.hash()); ; {
+		s := &t.slots[i]
+		if s.v.n == 0 {
+			return nil
+		}
+		if s.k == k {
+			return &s.v
+		}
+		if i++; i == len(t.slots) {
+			i = 0
+		}
+	}
+}
+
 // prefetch asks for the cache line of k's home slot, where get starts.
 func (t *table) prefetch(k openKey) {
 	if len(t.slots) > 0 {

@@ -7,3 +7,5 @@ import "unsafe"
 // prefetch does nothing where there is no prefetch instruction written for
 // the architecture.
 func prefetch(unsafe.Pointer) {}
+
+func prefetchEvent(unsafe.Pointer) {}

@@ -81,72 +81,90 @@ func (sh *shard) add(ev *ingest.Event) {
 	sh.apply(&p)
 }
 
-// prefetchAhead is how many events ahead addBatch asks for an event's
+// prefetchAhead is how many events ahead addAhead asks for an event's
 // cache lines.
 const prefetchAhead = 4
 
 // addBatch records the events idx of evs, in order.
 func (sh *shard) addBatch(evs []ingest.Event, idx []int32) {
-	if len(sh.open.slots) >= farSlots {
-		sh.addFar(evs, idx)
-		return
-	}
-	for j := 0; j < min(prefetchAhead, len(idx)); j++ {
-		prefetch(unsafe.Pointer(&evs[idx[j]]))
-	}
-	for j, i := range idx {
-		if j+prefetchAhead < len(idx) {
-			prefetch(unsafe.Pointer(&evs[idx[j+prefetchAhead]]))
-		}
-		if ev := &evs[i]; ev.Src.IsValid() && ev.Dst.IsValid() {
-			sh.add(ev)
-		}
-	}
+	sh.addAhead(evs, idx, len(sh.open.slots) >= farSlots)
 }
 
-// A table of farSlots slots or more is past the processor's caches, and
-// addFar prepares each event keyAhead events before it applies it, asking
-// for its table slot then: prepare reads no state that apply changes (the
-// interned ids and points only grow), so the key computed early is the key
-// apply would compute, and the slot's miss overlaps the work on the lines
-// before. (For a smaller table the asking costs more than it saves: NSX
-// sessions end with their TERM line, and its tables stay small.)
-const (
-	farSlots = 1 << 14
-	keyAhead = 8
-)
-
-// addFar is addBatch for a large table.
-func (sh *shard) addFar(evs []ingest.Event, idx []int32) {
+// addAhead prepares each event keyAhead events before it applies it, and
+// convAhead events before, looks its connection up and asks for the cache
+// lines of its conversation (the open connection's, or else the one its
+// key names in the map): prepare reads no state that apply changes (the
+// interned ids and points only grow), and conversations only grow while a
+// batch is applied (Drain holds the Model's lock), so the key computed
+// early is the key apply would compute and a conversation found early is
+// the one apply would find. The conversation's miss, a line's largest
+// (360 bytes, read and written by every line), then overlaps the work on
+// the lines before. A table of farSlots slots or more is past the
+// processor's caches: with far, the event's table slot is asked for at
+// once too. (For a smaller table that asking costs more than it saves:
+// NSX sessions end with their TERM line, and its tables stay small.)
+func (sh *shard) addAhead(evs []ingest.Event, idx []int32, far bool) {
 	var ring [keyAhead]prep // ring[j%keyAhead]: event j prepared; ev nil when skipped
 	for j := 0; j < min(prefetchAhead, len(idx)); j++ {
-		prefetch(unsafe.Pointer(&evs[idx[j]]))
+		prefetchEvent(unsafe.Pointer(&evs[idx[j]]))
 	}
 	for j := 0; j < len(idx)+keyAhead; j++ {
 		p := &ring[j%keyAhead]
 		if j >= keyAhead && p.ev != nil {
 			sh.apply(p)
 		}
+		if m := j - convAhead; m >= 0 && m < len(idx) && ring[m%keyAhead].ev != nil {
+			sh.prefetchConv(&ring[m%keyAhead])
+		}
 		if j >= len(idx) {
 			continue
 		}
 		if j+prefetchAhead < len(idx) {
-			prefetch(unsafe.Pointer(&evs[idx[j+prefetchAhead]]))
+			prefetchEvent(unsafe.Pointer(&evs[idx[j+prefetchAhead]]))
 		}
 		p.ev = nil
 		if ev := &evs[idx[j]]; ev.Src.IsValid() && ev.Dst.IsValid() {
 			*p = sh.prepare(ev)
-			sh.open.prefetch(p.k)
+			if far {
+				sh.open.prefetch(p.k)
+			}
 		}
 	}
 }
 
-// prep is an event with its connection's key.
+// The depths of addAhead's look-ahead, in events; farSlots is the size of
+// a table past the processor's caches.
+const (
+	farSlots  = 1 << 14
+	keyAhead  = 8
+	convAhead = keyAhead / 2
+)
+
+// prep is an event with its connection's key and, when addAhead found it in
+// the map, its conversation's index plus one (0: not looked up).
 type prep struct {
 	ev       *ingest.Event
 	k        openKey
 	host     uint32
 	src, dst addr
+	ci       uint32
+}
+
+// prefetchConv asks for the cache lines of the conversation of p's
+// connection, or else of the one its key names; in that case it keeps the
+// conversation's index in p for apply.
+func (sh *shard) prefetchConv(p *prep) {
+	var ci uint32
+	if v := sh.open.peek(p.k); v != nil {
+		ci = v.ci
+	} else if i, ok := sh.convs[sh.convKeyOf(p.ev, &p.src, &p.dst)]; ok {
+		ci, p.ci = i, i+1
+	} else {
+		return
+	}
+	c := unsafe.Pointer(sh.conv(ci))
+	prefetch(c)
+	prefetch(unsafe.Add(c, 192)) // ConvState is 360 bytes: six lines
 }
 
 func (sh *shard) prepare(ev *ingest.Event) prep {
@@ -181,7 +199,11 @@ func (sh *shard) apply(p *prep) {
 		}
 	}
 	if !s.ok {
-		s.v = openVal{ci: sh.conversation(ev, &p.src, &p.dst)}
+		ci := p.ci - 1
+		if p.ci == 0 {
+			ci = sh.conversation(ev, &p.src, &p.dst)
+		}
+		s.v = openVal{ci: ci}
 	}
 	s.c = sh.conv(s.v.ci)
 	sh.observe(s.c, ev, p.host)

@@ -19,10 +19,6 @@ func (t *Table) Window(since, until time.Time) *Table {
 	}
 	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
 		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: t.hours}
-	in := func(h HourCount) bool {
-		start := time.Unix(int64(h.Hour)*3600, 0)
-		return (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until))
-	}
 	for i := range t.rows {
 		r := t.rows[i]
 		hs := t.HourCounts(i)
@@ -32,14 +28,7 @@ func (t *Table) Window(since, until time.Time) *Table {
 			}
 			continue
 		}
-		lo := 0
-		for lo < len(hs) && !in(hs[lo]) {
-			lo++
-		}
-		hi := lo
-		for hi < len(hs) && in(hs[hi]) {
-			hi++
-		}
+		lo, hi := hourRun(hs, since, until)
 		r.hourAt, r.hourN, r.sessions = r.hourAt+uint32(lo), uint32(hi-lo), 0
 		for _, h := range hs[lo:hi] {
 			r.sessions += uint64(h.N)
@@ -50,6 +39,23 @@ func (t *Table) Window(since, until time.Time) *Table {
 		}
 	}
 	return w
+}
+
+// hourRun returns where the run of hours hs (ascending) that start in
+// [since, until) begins and ends.
+func hourRun(hs []HourCount, since, until time.Time) (lo, hi int) {
+	in := func(h HourCount) bool {
+		start := time.Unix(int64(h.Hour)*3600, 0)
+		return (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until))
+	}
+	for lo < len(hs) && !in(hs[lo]) {
+		lo++
+	}
+	hi = lo
+	for hi < len(hs) && in(hs[hi]) {
+		hi++
+	}
+	return lo, hi
 }
 
 // hoursIn counts the hours of row i that start in [since, until) and hold

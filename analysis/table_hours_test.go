@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
+	"time"
 )
 
 // TestTableHoursReserved: a table of a given size whose conversations have
@@ -30,6 +32,35 @@ func TestTableHoursReserved(t *testing.T) {
 	for i := range tab.Len() {
 		if hs := tab.HourCounts(i); len(hs) != 4 || hs[3].Hour != hs[0].Hour+72 {
 			t.Fatalf("row %d: hours %v", i, hs)
+		}
+	}
+}
+
+// TestWindowHours: the rows of a window keep the hours of the window, a run
+// of their own (shared with the table, not copied), their sessions summed
+// from them; rows with none in the window are left out.
+func TestWindowHours(t *testing.T) {
+	b := NewTableBuilder(nil, 3, nil)
+	var st ConvState
+	st.Src, st.Dst = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	for i, hs := range [][]HourCount{{{10, 1}, {20, 2}, {30, 4}, {40, 8}}, {{35, 3}}, {{5, 1}, {45, 2}}} {
+		st.DPort = uint16(i + 1)
+		st.Sides[1].Sessions = 16
+		st.Sides[1].Hourly = hs
+		b.Add(&st, int64(i), 0)
+	}
+	tab := b.Finish(NewLearnedMonitored(nil), nil)
+	w := tab.Window(time.Unix(20*3600, 0), time.Unix(40*3600, 0))
+	if w.Len() != 2 || &w.hours[0] != &tab.hours[0] {
+		t.Fatalf("%d rows, hours shared %v", w.Len(), &w.hours[0] == &tab.hours[0])
+	}
+	for i, want := range []struct {
+		port     uint16
+		hours    []HourCount
+		sessions uint64
+	}{{1, []HourCount{{20, 2}, {30, 4}}, 6}, {2, []HourCount{{35, 3}}, 3}} {
+		if hs := w.HourCounts(i); w.DPort(i) != want.port || !slices.Equal(hs, want.hours) || w.Sessions(i) != want.sessions {
+			t.Errorf("row %d: port %d, hours %v, %d sessions; want %+v", i, w.DPort(i), hs, w.Sessions(i), want)
 		}
 	}
 }

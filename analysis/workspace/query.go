@@ -156,33 +156,31 @@ func (ws *Workspace) count(ctx context.Context, n *int) error {
 
 // scan decodes every record query returns and hands it to add, which
 // must not keep the state (it is reused) but may keep its samples. SQLite
-// reads the records on one goroutine and they are decoded on this one, a
-// chunk at a time.
+// reads the records on one goroutine (records.go) and they are decoded on
+// this one, a chunk at a time.
 func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int)) error {
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	rows, err := conn.QueryContext(ctx, query, args...)
-	if err != nil {
-		return classify(err)
+	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
+	for range cap(r.free) {
+		r.free <- &recordChunk{}
 	}
-	full, free := make(chan *recordChunk, 2), make(chan *recordChunk, 3)
-	for range cap(free) {
-		free <- &recordChunk{}
-	}
+	handle, unregister := r.register()
+	defer unregister()
 	readErr := make(chan error, 1)
-	stop := make(chan struct{})
 	go func() {
-		defer close(full)
-		defer rows.Close()
-		readErr <- readRecords(rows, full, free, stop)
+		defer close(r.full)
+		var none any
+		q := `SELECT ` + recordsFunc + `(?, id, state) FROM (` + query + `)`
+		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
 	}()
 	var st analysis.ConvState
 	cache := strCache{}
 	var decodeErr error
-	for c := range full {
+	for c := range r.full {
 		for i, id := range c.ids {
 			if decodeErr != nil {
 				break
@@ -190,12 +188,12 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 			lines, err := decodeStateInto(c.record(i), &st, cache, samples)
 			if err != nil {
 				decodeErr = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
-				close(stop)
+				close(r.stop)
 				break
 			}
 			add(id, &st, lines)
 		}
-		free <- c
+		r.free <- c
 	}
 	if err := <-readErr; decodeErr == nil {
 		decodeErr = err
@@ -220,59 +218,6 @@ func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err
 		conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -65536`)
 		conn.Close()
 	}, nil
-}
-
-// recordChunk holds records read and not yet decoded, back to back.
-type recordChunk struct {
-	ids  []int64
-	ends []int
-	data []byte
-}
-
-func (c *recordChunk) record(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = c.ends[i-1]
-	}
-	return c.data[start:c.ends[i]]
-}
-
-// readRecords reads (id, record) rows into chunks taken from free and sends
-// them on full, until the rows end or stop is closed.
-func readRecords(rows *sql.Rows, full, free chan *recordChunk, stop chan struct{}) error {
-	const chunkBytes = 1 << 20
-	c := <-free
-	c.ids, c.ends, c.data = c.ids[:0], c.ends[:0], c.data[:0]
-	for rows.Next() {
-		var id int64
-		var b sql.RawBytes // copied into the chunk before the next row
-		if err := rows.Scan(&id, &b); err != nil {
-			return classify(err)
-		}
-		c.ids = append(c.ids, id)
-		c.data = append(c.data, b...)
-		c.ends = append(c.ends, len(c.data))
-		if len(c.data) < chunkBytes {
-			continue
-		}
-		select {
-		case full <- c:
-		case <-stop:
-			return nil
-		}
-		c = <-free
-		c.ids, c.ends, c.data = c.ids[:0], c.ends[:0], c.data[:0]
-	}
-	if err := rows.Err(); err != nil {
-		return classify(err)
-	}
-	if len(c.ids) > 0 {
-		select {
-		case full <- c:
-		case <-stop:
-		}
-	}
-	return nil
 }
 
 // sampleLoader reads the sample lines of stored conversations by id.

@@ -174,42 +174,55 @@ func fitNote(titles []string, shown []bool, shortened bool, width int) string {
 // left out, from the right; those cut further, to their hard width; then
 // columns are left out from the right. It reports whether it cut any.
 func fitWidths(cols []tableCol, widths []int, shown []bool, width int) (cut bool) {
-	total := func() int {
-		t := -gap
-		for c := range cols {
-			if shown[c] {
-				t += widths[c] + gap
-			}
-		}
-		return t
+	cut = narrowColumns(cols, widths, shown, width, func(c tableCol) int { return c.soft })
+	dropColumns(cols, widths, shown, width, true)
+	if narrowColumns(cols, widths, shown, width, func(c tableCol) int { return min(c.cut, c.soft) }) {
+		cut = true
 	}
-	narrow := func(limit func(tableCol) int) {
-		for total() > width {
-			widest := -1
-			for c := range cols {
-				if shown[c] && limit(cols[c]) > 0 && widths[c] > limit(cols[c]) && (widest < 0 || widths[c] > widths[widest]) {
-					widest = c
-				}
-			}
-			if widest < 0 {
-				return
-			}
-			widths[widest]--
-			cut = true
-		}
-	}
-	drop := func(optionalOnly bool) {
-		for c := len(cols) - 1; c > 0 && total() > width; c-- {
-			if shown[c] && (cols[c].optional || !optionalOnly) {
-				shown[c] = false
-			}
-		}
-	}
-	narrow(func(c tableCol) int { return c.soft })
-	drop(true)
-	narrow(func(c tableCol) int { return min(c.cut, c.soft) })
-	drop(false)
+	dropColumns(cols, widths, shown, width, false)
 	return cut
+}
+
+// shownWidth is the width of the table's shown columns, the gaps between
+// them included.
+func shownWidth(cols []tableCol, widths []int, shown []bool) int {
+	t := -gap
+	for c := range cols {
+		if shown[c] {
+			t += widths[c] + gap
+		}
+	}
+	return t
+}
+
+// narrowColumns cuts the widest shown column wider than its limit (0: no
+// limit) by a character while the table is wider than width. It reports
+// whether it cut any.
+func narrowColumns(cols []tableCol, widths []int, shown []bool, width int, limit func(tableCol) int) (cut bool) {
+	for shownWidth(cols, widths, shown) > width {
+		widest := -1
+		for c := range cols {
+			if shown[c] && limit(cols[c]) > 0 && widths[c] > limit(cols[c]) && (widest < 0 || widths[c] > widths[widest]) {
+				widest = c
+			}
+		}
+		if widest < 0 {
+			return cut
+		}
+		widths[widest]--
+		cut = true
+	}
+	return cut
+}
+
+// dropColumns leaves out columns from the right, never the first, while
+// the table is wider than width: only the optional ones if optionalOnly.
+func dropColumns(cols []tableCol, widths []int, shown []bool, width int, optionalOnly bool) {
+	for c := len(cols) - 1; c > 0 && shownWidth(cols, widths, shown) > width; c-- {
+		if shown[c] && (cols[c].optional || !optionalOnly) {
+			shown[c] = false
+		}
+	}
 }
 
 // summarise shortens a list cell longer than limit to as many of its first

@@ -113,6 +113,33 @@ func checkMergeSplit(t *testing.T, got rules.Set, multi, other rules.Rule) int {
 	return parts
 }
 
+// checkMerged checks TestMergeIssueCase's merged rule m: web's id and
+// destination name, both ports, both hosts once, and the totals of all six
+// conversations in its description.
+func checkMerged(t *testing.T, m, web rules.Rule) {
+	t.Helper()
+	if m.ID != web.ID || m.Service.PortList() != "88, 389" || len(m.Dst.Prefixes) != 2 ||
+		m.Dst.Prefixes[0] == m.Dst.Prefixes[1] || m.Dst.Name != web.Dst.Name {
+		t.Errorf("merged: id %s ports %q destination %+v", m.ID, m.Service.PortList(), m.Dst)
+	}
+	if m.Evidence.Sessions != 158 || m.Evidence.Conversations != 6 ||
+		!strings.Contains(m.Description, "158 sessions") || strings.Contains(m.Description, "12 sessions") {
+		t.Errorf("merged evidence %d sessions, description %q", m.Evidence.Sessions, m.Description)
+	}
+}
+
+// checkMergedName checks the merged rule's name: keep, the user's, or
+// ("") a generated name naming both sources.
+func checkMergedName(t *testing.T, name, keep string) {
+	t.Helper()
+	if keep != "" && name != keep {
+		t.Errorf("name %q, want the user's %q", name, keep)
+	}
+	if keep == "" && (!strings.Contains(name, "SGTSWEB") || !strings.Contains(name, "App Isolation")) {
+		t.Errorf("generated name %q does not name both sources", name)
+	}
+}
+
 // TestEditsSurviveNewData: edits keyed by rule ID still apply after more
 // logs arrive, as long as the rule is the same rule.
 func TestEditsSurviveNewData(t *testing.T) {
@@ -204,21 +231,8 @@ func TestMergeIssueCase(t *testing.T) {
 			if len(got.Rules) != 1 {
 				t.Fatalf("%d rules after the merge", len(got.Rules))
 			}
-			m := got.Rules[0]
-			if m.ID != web.ID || m.Service.PortList() != "88, 389" || len(m.Dst.Prefixes) != 2 ||
-				m.Dst.Prefixes[0] == m.Dst.Prefixes[1] || m.Dst.Name != web.Dst.Name {
-				t.Errorf("merged: id %s ports %q destination %+v", m.ID, m.Service.PortList(), m.Dst)
-			}
-			if m.Evidence.Sessions != 158 || m.Evidence.Conversations != 6 ||
-				!strings.Contains(m.Description, "158 sessions") || strings.Contains(m.Description, "12 sessions") {
-				t.Errorf("merged evidence %d sessions, description %q", m.Evidence.Sessions, m.Description)
-			}
-			if tc.keep != "" && m.Name != tc.keep {
-				t.Errorf("name %q, want the user's %q", m.Name, tc.keep)
-			}
-			if tc.keep == "" && (!strings.Contains(m.Name, "SGTSWEB") || !strings.Contains(m.Name, "App Isolation")) {
-				t.Errorf("generated name %q does not name both sources", m.Name)
-			}
+			checkMerged(t, got.Rules[0], web)
+			checkMergedName(t, got.Rules[0].Name, tc.keep)
 		})
 	}
 	// A description the user wrote survives a merge.

@@ -118,7 +118,18 @@ func (c *cli) checkCmd(args []string) error {
 	return c.checkPolicies(&cf, k, *wsPath, files, convs)
 }
 
+// validate refuses flags that cannot work: a combination that asks for
+// nothing or for two things at once, then a value outside its choices.
 func (f *checkFlags) validate() error {
+	if err := f.validateRequest(); err != nil {
+		return err
+	}
+	return f.validateValues()
+}
+
+// validateRequest checks that the flags ask for one thing check can do:
+// a policy check, a hold-out readiness run, or both in a table.
+func (f *checkFlags) validateRequest() error {
 	if len(f.policies) == 0 && f.holdout == "" && f.holdoutFrom == "" {
 		return usagef("say what to check: --policy FILE, or --holdout 1d for readiness")
 	}
@@ -131,6 +142,11 @@ func (f *checkFlags) validate() error {
 	if (f.holdout != "" || f.holdoutFrom != "") && len(f.policies) > 0 && f.format != "table" {
 		return usagef("--format %s writes one document: run the hold-out and the policy check separately", f.format)
 	}
+	return nil
+}
+
+// validateValues checks the flags that take one of a few values.
+func (f *checkFlags) validateValues() error {
 	if _, ok := map[string]bool{"table": true, "csv": true, "json": true}[f.format]; !ok {
 		return usagef("--format must be table, csv or json, not %q", f.format)
 	}

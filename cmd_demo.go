@@ -54,26 +54,33 @@ func (c *cli) demoCmd(args []string) error {
 		}
 		cfg.Start = t
 	}
-	if *inv != "" {
-		if err := writeDemoInventory(*inv, cfg); err != nil {
+	return c.writeDemoFiles(cfg, *out, *inv, *truth)
+}
+
+// writeDemoFiles writes what demo was asked for with cfg: the inventory to
+// inv, the log to out and its true conversation table to truth ("": not
+// written), and says what it wrote.
+func (c *cli) writeDemoFiles(cfg demo.Config, out, inv, truth string) error {
+	if inv != "" {
+		if err := writeDemoInventory(inv, cfg); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "wrote the inventory of the demo's VMs to %s\n", *inv)
-		if *out == "" {
+		fmt.Fprintf(c.stderr, "wrote the inventory of the demo's VMs to %s\n", inv)
+		if out == "" {
 			return nil
 		}
 	}
-	sum, rows, err := c.writeDemo(*out, cfg)
+	sum, rows, err := c.writeDemo(out, cfg)
 	if err != nil {
 		return err
 	}
-	if *truth != "" {
-		if err := writeFileAtomic(*truth, func(w *bufio.Writer) error { return demo.WriteTruthCSV(w, rows) }); err != nil {
+	if truth != "" {
+		if err := writeFileAtomic(truth, func(w *bufio.Writer) error { return demo.WriteTruthCSV(w, rows) }); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(c.stderr, "wrote %s lines (%d sessions, %d conversations, %s to %s) to %s\n",
-		group(sum.Lines), sum.Sessions, len(rows), sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), *out)
+		group(sum.Lines), sum.Sessions, len(rows), sum.First.Format(time.RFC3339), sum.Last.Format(time.RFC3339), out)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -42,25 +43,12 @@ func (c *cli) exportCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *xlsx == "" && *csvDir == "" && *v3 == "" && *v4 == "" && *nsx == "" {
-		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
-	}
-	if *update != "" && *v3 == "" && *v4 == "" {
-		return usagef("--update updates a Nutanix policy: give --nutanix-v3 or --nutanix-v4")
-	}
-	if vo.NSXSequence < 1 || vo.NSXSequence > 999999 {
-		return usagef("--nsx-sequence %d: NSX takes 1 to 999999", vo.NSXSequence)
-	}
-	if *nsxGroups != "" {
-		if vo.NSXGroups, err = readNSXGroups(*nsxGroups); err != nil {
-			return err
-		}
-	}
-	if err := readNutanixFiles(&vo, *categories, *update); err != nil {
+	targets := export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}
+	if err := checkExportTargets(targets, *update, vo.NSXSequence); err != nil {
 		return err
 	}
-	if u := vo.Update; u != nil && map[string]string{"v3": *v3, "v4": *v4}[u.API] == "" {
-		return usagef("--update names a %s policy: give --nutanix-%s", u.API, u.API)
+	if err := readVendorFiles(&vo, targets, *nsxGroups, *categories, *update); err != nil {
+		return err
 	}
 	if rerr := kf.resolve(*wsPath); rerr != nil {
 		return rerr
@@ -71,23 +59,11 @@ func (c *cli) exportCmd(args []string) error {
 	}
 	defer done()
 	rs := *rsp
-	in := &export.Input{Rules: rs, Vendor: vo,
-		Workbook: export.WorkbookOptions{Title: "FlowSleuth", Generated: time.Now()}}
-	if *xlsx != "" {
-		var serr error
-		if in.Sources, serr = c.exportSources(*wsPath, files); serr != nil {
-			return serr
-		}
+	in, closeHistory, ierr := c.exportInput(rs, vo, targets, *wsPath, files)
+	if ierr != nil {
+		return ierr
 	}
-	if len(files) == 0 && *nsx != "" { // the workspace remembers what NSX exports wrote
-		ws, werr := openWorkspace(*wsPath)
-		if werr != nil {
-			return werr
-		}
-		defer ws.Close()
-		in.History = ws
-	}
-	targets := export.Targets{XLSX: *xlsx, CSVDir: *csvDir, NutanixV3: *v3, NutanixV4: *v4, NSX: *nsx}
+	defer closeHistory()
 	res, rerr := export.Run(targets, in, func(j export.Job, written bool) {
 		if written {
 			fmt.Fprintf(c.stdout, "wrote %s\n", j.Path)
@@ -96,6 +72,72 @@ func (c *cli) exportCmd(args []string) error {
 	if rerr != nil {
 		return rerr
 	}
+	c.reportExport(res, rs)
+	if terr := rs.Table.Err(); terr != nil {
+		return terr
+	}
+	return err
+}
+
+// checkExportTargets refuses an export that writes nothing, an --update
+// without a Nutanix body to update, and an NSX sequence NSX would refuse.
+func checkExportTargets(t export.Targets, update string, nsxSequence int) error {
+	if t.XLSX == "" && t.CSVDir == "" && t.NutanixV3 == "" && t.NutanixV4 == "" && t.NSX == "" {
+		return usagef("say what to write: --xlsx, --csv, --nutanix-v3, --nutanix-v4 and/or --nsx")
+	}
+	if update != "" && t.NutanixV3 == "" && t.NutanixV4 == "" {
+		return usagef("--update updates a Nutanix policy: give --nutanix-v3 or --nutanix-v4")
+	}
+	if nsxSequence < 1 || nsxSequence > 999999 {
+		return usagef("--nsx-sequence %d: NSX takes 1 to 999999", nsxSequence)
+	}
+	return nil
+}
+
+// readVendorFiles reads the files the vendor bodies draw on (--nsx-groups,
+// --categories, --update) into vo, and refuses an --update of a policy of
+// the API no body is written for.
+func readVendorFiles(vo *export.VendorOptions, t export.Targets, nsxGroups, categories, update string) error {
+	if nsxGroups != "" {
+		var err error
+		if vo.NSXGroups, err = readNSXGroups(nsxGroups); err != nil {
+			return err
+		}
+	}
+	if err := readNutanixFiles(vo, categories, update); err != nil {
+		return err
+	}
+	if u := vo.Update; u != nil && map[string]string{"v3": t.NutanixV3, "v4": t.NutanixV4}[u.API] == "" {
+		return usagef("--update names a %s policy: give --nutanix-%s", u.API, u.API)
+	}
+	return nil
+}
+
+// exportInput gathers what the export writes besides the rule set: the
+// sources for the workbook, and the workspace's record of earlier NSX
+// exports. The caller calls the returned func when done with the input.
+func (c *cli) exportInput(rs rules.Set, vo export.VendorOptions, t export.Targets, wsPath string, files []string) (*export.Input, func(), error) {
+	in := &export.Input{Rules: rs, Vendor: vo,
+		Workbook: export.WorkbookOptions{Title: "FlowSleuth", Generated: time.Now()}}
+	if t.XLSX != "" {
+		var err error
+		if in.Sources, err = c.exportSources(wsPath, files); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(files) == 0 && t.NSX != "" { // the workspace remembers what NSX exports wrote
+		ws, err := openWorkspace(wsPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		in.History = ws
+		return in, func() { ws.Close() }, nil
+	}
+	return in, func() {}, nil
+}
+
+// reportExport says what the export could not carry and what it wrote from.
+func (c *cli) reportExport(res export.Result, rs rules.Set) {
 	if len(res.NSXExternal) > 0 {
 		fmt.Fprintf(c.stdout, "the NSX body references these existing groups: %s\n", strings.Join(res.NSXExternal, ", "))
 	}
@@ -105,10 +147,6 @@ func (c *cli) exportCmd(args []string) error {
 	fmt.Fprintf(c.stdout, "%s, %s under review, %s outside the scope, from %s\n",
 		analysis.Plural(uint64(len(rs.Rules)), "rule"), analysis.Plural(uint64(len(rs.Review)), "conversation"),
 		analysis.Plural(uint64(len(rs.Outside)), "conversation"), analysis.Plural(uint64(rs.Table.Len()), "conversation"))
-	if terr := rs.Table.Err(); terr != nil {
-		return terr
-	}
-	return err
 }
 
 // readNutanixFiles reads --categories (pages of the categories list) and

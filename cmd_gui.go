@@ -58,16 +58,8 @@ func (c *cli) guiCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
-			return err
-		}
-	}
-	if len(files) > 0 && *wsPath == "" {
-		// Files given on the command line go into the user's workspace, never the demo.
-		if *wsPath, err = workspace.DefaultPath(); err != nil {
-			return err
-		}
+	if *wsPath, err = guiWorkspace(files, *wsPath); err != nil {
+		return err
 	}
 	winSize, err := parseWindowSize(*size)
 	if err != nil {
@@ -107,6 +99,30 @@ func (c *cli) guiCmd(args []string) error {
 		})
 	}
 	u.Start(*wsPath)
+	c.afterGUILoad(u, a, files, policies, *probe, *idle)
+	w.ShowAndRun()
+	return nil
+}
+
+// guiWorkspace checks that the files given exist and says which workspace
+// the app opens: wsPath, else, when files are given, the user's default
+// workspace (never the demo), else "" (the app chooses).
+func guiWorkspace(files []string, wsPath string) (string, error) {
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return wsPath, err
+		}
+	}
+	if len(files) > 0 && wsPath == "" {
+		return workspace.DefaultPath()
+	}
+	return wsPath, nil
+}
+
+// afterGUILoad queues what the command line asks of the app once the
+// workspace is loaded: open a store, check policies, import files, and the
+// latency probe (which quits the app when done).
+func (c *cli) afterGUILoad(u *app.UI, a fyne.App, files []string, policies stringList, probe string, idle time.Duration) {
 	if c.store != "" {
 		u.AfterLoad(func() { u.OpenStore(c.store) })
 	}
@@ -116,14 +132,14 @@ func (c *cli) guiCmd(args []string) error {
 	if len(files) > 0 {
 		u.AfterLoad(func() { u.Import(files) })
 	}
-	if *probe != "" {
+	if probe != "" {
 		u.AfterLoad(func() {
 			var files []string
-			if *probe != "idle" {
-				files = []string{*probe}
+			if probe != "idle" {
+				files = []string{probe}
 			}
-			u.ProbeLatency(files, *idle, func(r app.LatencyReport) {
-				fmt.Fprintf(c.stdout, "ui latency %s: %s\n", *probe, r)
+			u.ProbeLatency(files, idle, func(r app.LatencyReport) {
+				fmt.Fprintf(c.stdout, "ui latency %s: %s\n", probe, r)
 				if r.Err != nil {
 					fmt.Fprintf(c.stderr, "flowsleuth gui: %v\n", r.Err)
 				}
@@ -131,8 +147,6 @@ func (c *cli) guiCmd(args []string) error {
 			})
 		})
 	}
-	w.ShowAndRun()
-	return nil
 }
 
 // haveDisplay fails clearly where there is no window system to open a

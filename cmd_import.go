@@ -95,17 +95,7 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	info, ierr := ws.Info(context.Background()) // ctx ended with done()
 	writeSummary(c.stdout, analysis.Stats{Sessions: info.Sessions - before.Sessions,
 		Conversations: int(info.Conversations - before.Conversations)}, plain, elapsed, samples, "new in the workspace")
-	for _, r := range res {
-		switch r.Outcome {
-		case workspace.Already:
-			fmt.Fprintf(c.stdout, "%s: already imported (same content as %s): nothing read\n", r.Name, r.SameAs)
-		case workspace.Tail:
-			fmt.Fprintf(c.stdout, "%s: grown since its last import: read from byte %s\n", r.Name, group(r.From))
-		}
-		if r.Stats.Pending > 0 {
-			fmt.Fprintf(c.stdout, "%s: its last line (%d bytes) has no line end yet: left for the next import\n", r.Name, r.Stats.Pending)
-		}
-	}
+	c.reportFileOutcomes(res)
 	if ierr != nil {
 		return ierr
 	}
@@ -118,6 +108,23 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 		return err
 	}
 	return readErrors(plain)
+}
+
+// reportFileOutcomes says which files were not read in full: already
+// imported, read from where their last import ended, or with a last line
+// left for the next import.
+func (c *cli) reportFileOutcomes(res []workspace.FileResult) {
+	for _, r := range res {
+		switch r.Outcome {
+		case workspace.Already:
+			fmt.Fprintf(c.stdout, "%s: already imported (same content as %s): nothing read\n", r.Name, r.SameAs)
+		case workspace.Tail:
+			fmt.Fprintf(c.stdout, "%s: grown since its last import: read from byte %s\n", r.Name, group(r.From))
+		}
+		if r.Stats.Pending > 0 {
+			fmt.Fprintf(c.stdout, "%s: its last line (%d bytes) has no line end yet: left for the next import\n", r.Name, r.Stats.Pending)
+		}
+	}
 }
 
 func writeSummary(w io.Writer, ms analysis.Stats, res []analysis.FileResult, elapsed time.Duration, samples int, convNote string) {

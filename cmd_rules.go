@@ -122,32 +122,15 @@ func (c *cli) ruleEditCmd(args []string) error {
 	case args[0] == "edits" && len(rest) == 0:
 		return c.listEdits(ctx, ws)
 	case args[0] == "unedit" && len(rest) == 1:
-		seq, perr := strconv.ParseInt(rest[0], 10, 64)
-		if perr != nil {
-			return usagef("unedit takes an edit number (see 'flowsleuth rules edits')")
-		}
-		return ws.RemoveEdit(ctx, seq)
+		return unedit(ctx, ws, rest[0])
 	case args[0] == "exclude" && len(rest) == 1:
 		if _, perr := analysis.ParsePeer(rest[0]); perr != nil {
 			return usagef("exclude: %v", perr)
 		}
 		e = rules.Edit{Op: rules.EditExclude, Arg: rest[0]}
 	case args[0] == "edit" && len(rest) >= 2:
-		e = rules.Edit{Rule: rest[0], Op: rules.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
-		if err := checkEdit(e); err != nil {
+		if e, err = c.ruleEdit(ctx, ws, rest); err != nil {
 			return err
-		}
-		if e.Op == rules.EditMerge && e.Arg == e.Rule {
-			return usagef("a rule cannot be merged into itself")
-		}
-		rs, _, err := c.currentRules(ctx, ws)
-		if err != nil {
-			return err
-		}
-		for _, id := range []string{e.Rule, map[bool]string{true: e.Arg}[e.Op == rules.EditMerge]} {
-			if id != "" && !slices.ContainsFunc(rs.Rules, func(r rules.Rule) bool { return r.ID == id }) {
-				return fmt.Errorf("no rule %s in the workspace's current rules (see 'flowsleuth rules')", id)
-			}
 		}
 	default:
 		return usagef("say: rules edit ID rename NAME|describe TEXT|delete|merge OTHER-ID|split, rules exclude PEER, rules edits, rules unedit SEQ")
@@ -158,6 +141,37 @@ func (c *cli) ruleEditCmd(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "edit %d recorded: %s %s %s\n", e.Seq, e.Op, e.Rule, e.Arg)
 	return nil
+}
+
+// unedit undoes edit number seq ("rules unedit SEQ").
+func unedit(ctx context.Context, ws *workspace.Workspace, seq string) error {
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil {
+		return usagef("unedit takes an edit number (see 'flowsleuth rules edits')")
+	}
+	return ws.RemoveEdit(ctx, n)
+}
+
+// ruleEdit reads "rules edit ID OP [ARG...]": an edit of a rule of the
+// workspace's current rules (and, to merge, into another of them).
+func (c *cli) ruleEdit(ctx context.Context, ws *workspace.Workspace, rest []string) (rules.Edit, error) {
+	e := rules.Edit{Rule: rest[0], Op: rules.EditOp(rest[1]), Arg: strings.Join(rest[2:], " ")}
+	if err := checkEdit(e); err != nil {
+		return e, err
+	}
+	if e.Op == rules.EditMerge && e.Arg == e.Rule {
+		return e, usagef("a rule cannot be merged into itself")
+	}
+	rs, _, err := c.currentRules(ctx, ws)
+	if err != nil {
+		return e, err
+	}
+	for _, id := range []string{e.Rule, map[bool]string{true: e.Arg}[e.Op == rules.EditMerge]} {
+		if id != "" && !slices.ContainsFunc(rs.Rules, func(r rules.Rule) bool { return r.ID == id }) {
+			return e, fmt.Errorf("no rule %s in the workspace's current rules (see 'flowsleuth rules')", id)
+		}
+	}
+	return e, nil
 }
 
 // checkEdit refuses edits that miss or have a stray argument.

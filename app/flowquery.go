@@ -252,21 +252,11 @@ func FlowCell(t *analysis.Table, i, col int) string {
 	case ColProto:
 		return ingest.ProtoName(t.Proto(i))
 	case ColPort:
-		if t.Proto(i) == ingest.ProtoTCP || t.Proto(i) == ingest.ProtoUDP {
-			return strconv.Itoa(int(t.DPort(i)))
-		}
-		return ""
+		return portCell(t, i)
 	case ColService:
-		if s := services.Name(t.Proto(i), t.DPort(i)); s != "" {
-			return s
-		}
-		return ""
+		return services.Name(t.Proto(i), t.DPort(i))
 	case ColSessions:
-		s := analysis.Thousands(t.Sessions(i))
-		if t.Suspect(i) {
-			s += " ⚠"
-		}
-		return s
+		return sessionsCell(t, i)
 	case ColBytes:
 		return export.HumanBytes(t.Bytes(i))
 	case ColFirst:
@@ -274,14 +264,36 @@ func FlowCell(t *analysis.Table, i, col int) string {
 	case ColLast:
 		return whenMinute(t.Last(i))
 	case ColActions:
-		actions := t.Actions(i)
-		parts := make([]string, len(actions))
-		for j, a := range actions {
-			parts[j] = a.String()
-		}
-		return strings.Join(parts, ", ")
+		return actionsCell(t, i)
 	}
 	return ""
+}
+
+// portCell is row i's destination port, for the protocols that have ports.
+func portCell(t *analysis.Table, i int) string {
+	if t.Proto(i) == ingest.ProtoTCP || t.Proto(i) == ingest.ProtoUDP {
+		return strconv.Itoa(int(t.DPort(i)))
+	}
+	return ""
+}
+
+// sessionsCell is row i's session count, marked when the count is suspect.
+func sessionsCell(t *analysis.Table, i int) string {
+	s := analysis.Thousands(t.Sessions(i))
+	if t.Suspect(i) {
+		s += " ⚠"
+	}
+	return s
+}
+
+// actionsCell lists the actions seen on row i, in the table's order.
+func actionsCell(t *analysis.Table, i int) string {
+	actions := t.Actions(i)
+	parts := make([]string, len(actions))
+	for j, a := range actions {
+		parts[j] = a.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 func withVM(a netip.Addr, vm string) string {

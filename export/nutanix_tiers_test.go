@@ -210,6 +210,23 @@ func TestNutanixCategoryIDs(t *testing.T) {
 // body securing the same categories), v4 body with its extId and the
 // headers its PUT needs.
 func TestNutanixUpdate(t *testing.T) {
+	checkNutanixV3Update(t)
+	fx := checkNutanixV4Update(t)
+	// A v4 policy is no update for a v3 body, and the reverse.
+	if err := WriteNutanixV3(new(bytes.Buffer), fx.rs, fx.opts); !errors.Is(err, ErrBadOption) {
+		t.Errorf("v3 body updating a v4 policy: %v", err)
+	}
+	for _, bad := range []string{`{"data": [{"extId": "x"}]}`, `{"metadata": {"kind": "network_security_rule"}}`, `{}`, `HTTP/1.1 200 OK`} {
+		if _, err := ReadExistingPolicy([]byte(bad)); !errors.Is(err, ErrNotUnderstood) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// checkNutanixV3Update: the saved v3 GET makes the tier's body a PUT of the
+// discovery policy, with its uuid and spec_version.
+func checkNutanixV3Update(t *testing.T) {
+	t.Helper()
 	v3, err := os.ReadFile(filepath.Join("testdata", "prism", "v3-discovery-policy.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +251,13 @@ func TestNutanixUpdate(t *testing.T) {
 	if puts != 1 {
 		t.Errorf("%d bodies update the policy, want 1", puts)
 	}
+}
 
+// checkNutanixV4Update: the saved v4 GET makes the v4 body an update of the
+// policy, with its extId, and a side file with the headers of its PUT. It
+// returns the fixture with that update in its options.
+func checkNutanixV4Update(t *testing.T) vtFixture {
+	t.Helper()
 	v4, err := os.ReadFile(filepath.Join("testdata", "prism", "v4-discovery-policy.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -255,22 +278,21 @@ func TestNutanixUpdate(t *testing.T) {
 	if !strings.Contains(b.String(), `"extId": "9b2e1c4d-77f0-4a5b-8c1d-2e3f4a5b6c7d"`) || !strings.Contains(b.String(), `"name": "Discover-Traffic"`) {
 		t.Errorf("v4 update body:\n%s", b.String())
 	}
+	checkNutanixV4Side(t, u4, b.Bytes())
+	return fx
+}
+
+// checkNutanixV4Side checks the side file of a v4 update of body: the PUT,
+// its If-Match ETag and a request id.
+func checkNutanixV4Side(t *testing.T, u4 *ExistingPolicy, body []byte) {
+	t.Helper()
 	var side bytes.Buffer
-	if err := WriteNutanixV4Update(&side, u4, "v4.json", b.Bytes()); err != nil {
+	if err := WriteNutanixV4Update(&side, u4, "v4.json", body); err != nil {
 		t.Fatal(err)
 	}
 	reqID := regexp.MustCompile(`(?m)^NTNX-Request-Id: [0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	if !strings.Contains(side.String(), "If-Match: \"d7a4c1f0-4b1e-4d83-9d3a-3c0d1f7b2e55:7\"") || !reqID.MatchString(side.String()) ||
 		!strings.Contains(side.String(), "PUT https://<prism-central>:9440/api/microseg/v4.0/config/policies/9b2e1c4d-77f0-4a5b-8c1d-2e3f4a5b6c7d") {
 		t.Errorf("side file:\n%s", side.String())
-	}
-	// A v4 policy is no update for a v3 body, and the reverse.
-	if err := WriteNutanixV3(&b, fx.rs, fx.opts); !errors.Is(err, ErrBadOption) {
-		t.Errorf("v3 body updating a v4 policy: %v", err)
-	}
-	for _, bad := range []string{`{"data": [{"extId": "x"}]}`, `{"metadata": {"kind": "network_security_rule"}}`, `{}`, `HTTP/1.1 200 OK`} {
-		if _, err := ReadExistingPolicy([]byte(bad)); !errors.Is(err, ErrNotUnderstood) {
-			t.Errorf("%q: %v", bad, err)
-		}
 	}
 }

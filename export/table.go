@@ -82,13 +82,35 @@ const gap = 2
 // (printable.Field) before they are measured.
 func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []string), o TableOptions) error {
 	cells := make([]string, len(cols))
-	widths := make([]int, len(cols))
-	titles := make([]string, len(cols))
+	titles, widths, summarised := measureTable(cols, n, row, cells, o)
+	shown := make([]bool, len(cols))
+	for c := range shown {
+		shown[c] = true
+	}
+	cut := false
+	if o.fits() {
+		cut = fitWidths(cols, widths, shown, o.Width)
+	}
+	bw := bufio.NewWriter(w)
+	writeTableLine(bw, cols, widths, shown, o, -1, titles)
+	for i := range n {
+		row(i, cells)
+		writeTableLine(bw, cols, widths, shown, o, i, cells)
+	}
+	bw.WriteString(fitNote(titles, shown, summarised || cut, o.Width))
+	return bw.Flush()
+}
+
+// measureTable fills cells with each of the n rows in turn to measure the
+// columns: it returns their titles, their widths (the widest cell, title
+// included, as the table shows it) and whether a list cell was summarised.
+func measureTable(cols []tableCol, n int, row func(i int, cells []string), cells []string, o TableOptions) (titles []string, widths []int, summarised bool) {
+	widths = make([]int, len(cols))
+	titles = make([]string, len(cols))
 	for c, col := range cols {
 		titles[c] = col.title
 		widths[c] = utf8.RuneCountInString(col.title)
 	}
-	summarised := false
 	for i := range n {
 		row(i, cells)
 		for c := range cols {
@@ -100,55 +122,50 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 			widths[c] = max(widths[c], utf8.RuneCountInString(printable.Field(cells[c])))
 		}
 	}
-	shown := make([]bool, len(cols))
-	for c := range shown {
-		shown[c] = true
-	}
-	cut := false
-	if o.fits() {
-		cut = fitWidths(cols, widths, shown, o.Width)
-	}
-	bw := bufio.NewWriter(w)
-	line := func(i int, cells []string) {
-		var b strings.Builder
-		for c := range cols {
-			if !shown[c] {
-				continue
-			}
-			text := cells[c]
-			if o.fits() {
-				text, _ = cols[c].fitCell(i, text)
-			}
-			text = clip(printable.Field(text), widths[c])
-			b.WriteString(text)
-			b.WriteString(strings.Repeat(" ", widths[c]-utf8.RuneCountInString(text)+gap))
-		}
-		out := b.String()
-		if o.fits() {
-			out = strings.TrimRight(out, " ")
-		}
-		bw.WriteString(out)
-		bw.WriteByte('\n')
-	}
-	line(-1, titles)
-	for i := range n {
-		row(i, cells)
-		line(i, cells)
-	}
-	var hidden []string
+	return titles, widths, summarised
+}
+
+// writeTableLine writes the shown cells of row i (-1: the titles), each
+// padded to its column's width and cut to it.
+func writeTableLine(bw *bufio.Writer, cols []tableCol, widths []int, shown []bool, o TableOptions, i int, cells []string) {
+	var b strings.Builder
 	for c := range cols {
+		if !shown[c] {
+			continue
+		}
+		text := cells[c]
+		if o.fits() {
+			text, _ = cols[c].fitCell(i, text)
+		}
+		text = clip(printable.Field(text), widths[c])
+		b.WriteString(text)
+		b.WriteString(strings.Repeat(" ", widths[c]-utf8.RuneCountInString(text)+gap))
+	}
+	out := b.String()
+	if o.fits() {
+		out = strings.TrimRight(out, " ")
+	}
+	bw.WriteString(out)
+	bw.WriteByte('\n')
+}
+
+// fitNote is the note under a table fitted to width, naming the columns
+// left out, or "" when the table shows everything in full.
+func fitNote(titles []string, shown []bool, shortened bool, width int) string {
+	var hidden []string
+	for c := range titles {
 		if !shown[c] {
 			hidden = append(hidden, strings.ToLower(titles[c]))
 		}
 	}
-	if summarised || cut || len(hidden) > 0 {
-		note := fmt.Sprintf("(fitted to %d columns", o.Width)
-		if len(hidden) > 0 {
-			note += ", without " + strings.Join(hidden, ", ")
-		}
-		bw.WriteString(wrap(note+"; --wide shows all)", o.Width) + "\n")
+	if !shortened && len(hidden) == 0 {
+		return ""
 	}
-	return bw.Flush()
+	note := fmt.Sprintf("(fitted to %d columns", width)
+	if len(hidden) > 0 {
+		note += ", without " + strings.Join(hidden, ", ")
+	}
+	return wrap(note+"; --wide shows all)", width) + "\n"
 }
 
 // fitWidths makes the shown columns fit width, in steps, each only while
@@ -157,42 +174,55 @@ func textTable(w io.Writer, cols []tableCol, n int, row func(i int, cells []stri
 // left out, from the right; those cut further, to their hard width; then
 // columns are left out from the right. It reports whether it cut any.
 func fitWidths(cols []tableCol, widths []int, shown []bool, width int) (cut bool) {
-	total := func() int {
-		t := -gap
-		for c := range cols {
-			if shown[c] {
-				t += widths[c] + gap
-			}
-		}
-		return t
+	cut = narrowColumns(cols, widths, shown, width, func(c tableCol) int { return c.soft })
+	dropColumns(cols, widths, shown, width, true)
+	if narrowColumns(cols, widths, shown, width, func(c tableCol) int { return min(c.cut, c.soft) }) {
+		cut = true
 	}
-	narrow := func(limit func(tableCol) int) {
-		for total() > width {
-			widest := -1
-			for c := range cols {
-				if shown[c] && limit(cols[c]) > 0 && widths[c] > limit(cols[c]) && (widest < 0 || widths[c] > widths[widest]) {
-					widest = c
-				}
-			}
-			if widest < 0 {
-				return
-			}
-			widths[widest]--
-			cut = true
-		}
-	}
-	drop := func(optionalOnly bool) {
-		for c := len(cols) - 1; c > 0 && total() > width; c-- {
-			if shown[c] && (cols[c].optional || !optionalOnly) {
-				shown[c] = false
-			}
-		}
-	}
-	narrow(func(c tableCol) int { return c.soft })
-	drop(true)
-	narrow(func(c tableCol) int { return min(c.cut, c.soft) })
-	drop(false)
+	dropColumns(cols, widths, shown, width, false)
 	return cut
+}
+
+// shownWidth is the width of the table's shown columns, the gaps between
+// them included.
+func shownWidth(cols []tableCol, widths []int, shown []bool) int {
+	t := -gap
+	for c := range cols {
+		if shown[c] {
+			t += widths[c] + gap
+		}
+	}
+	return t
+}
+
+// narrowColumns cuts the widest shown column wider than its limit (0: no
+// limit) by a character while the table is wider than width. It reports
+// whether it cut any.
+func narrowColumns(cols []tableCol, widths []int, shown []bool, width int, limit func(tableCol) int) (cut bool) {
+	for shownWidth(cols, widths, shown) > width {
+		widest := -1
+		for c := range cols {
+			if shown[c] && limit(cols[c]) > 0 && widths[c] > limit(cols[c]) && (widest < 0 || widths[c] > widths[widest]) {
+				widest = c
+			}
+		}
+		if widest < 0 {
+			return cut
+		}
+		widths[widest]--
+		cut = true
+	}
+	return cut
+}
+
+// dropColumns leaves out columns from the right, never the first, while
+// the table is wider than width: only the optional ones if optionalOnly.
+func dropColumns(cols []tableCol, widths []int, shown []bool, width int, optionalOnly bool) {
+	for c := len(cols) - 1; c > 0 && shownWidth(cols, widths, shown) > width; c-- {
+		if shown[c] && (cols[c].optional || !optionalOnly) {
+			shown[c] = false
+		}
+	}
 }
 
 // summarise shortens a list cell longer than limit to as many of its first

@@ -119,25 +119,49 @@ func (p *Program) Summarize(t *analysis.Table, vs []Verdict, review []string) Re
 			addTags(byTag, t, i, v.Outcome)
 		}
 	}
-	for _, t := range byRule {
-		r.ByRule = append(r.ByRule, *t)
-	}
-	slices.SortFunc(r.ByRule, func(a, b RuleTotals) int {
-		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Rule.Index, b.Rule.Index), cmp.Compare(a.Outcome, b.Outcome))
-	})
-	for _, t := range byTag {
-		r.ByTag = append(r.ByTag, *t)
-	}
-	slices.SortFunc(r.ByTag, func(a, b TagTotals) int {
-		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Direction, b.Direction))
-	})
-	for i, h := range r.Hits {
-		if h.Conversations == 0 && !p.rules[i].Implicit {
-			r.Unused = append(r.Unused, p.rules[i])
-		}
-	}
+	r.ByRule = sortedRuleTotals(byRule)
+	r.ByTag = sortedTagTotals(byTag)
+	r.Unused = p.unused(r.Hits)
 	r.Wide = p.wide(obs)
 	return r
+}
+
+// sortedRuleTotals lists the totals of each rule and outcome, the most
+// sessions first, then in rule order.
+func sortedRuleTotals(byRule map[[2]int32]*RuleTotals) []RuleTotals {
+	var out []RuleTotals
+	for _, t := range byRule {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b RuleTotals) int {
+		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Rule.Index, b.Rule.Index), cmp.Compare(a.Outcome, b.Outcome))
+	})
+	return out
+}
+
+// sortedTagTotals lists the totals of each tag, direction and outcome, the
+// most sessions first, then by tag.
+func sortedTagTotals(byTag map[TagTotals]*TagTotals) []TagTotals {
+	var out []TagTotals
+	for _, t := range byTag {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b TagTotals) int {
+		return cmp.Or(cmp.Compare(b.Sessions, a.Sessions), cmp.Compare(a.Tag, b.Tag), cmp.Compare(a.Direction, b.Direction))
+	})
+	return out
+}
+
+// unused lists the rules of the bodies that no conversation hit, given the
+// hits per rule; the implicit rules are not listed.
+func (p *Program) unused(hits []Totals) []RuleRef {
+	var out []RuleRef
+	for i, h := range hits {
+		if h.Conversations == 0 && !p.rules[i].Implicit {
+			out = append(out, p.rules[i])
+		}
+	}
+	return out
 }
 
 // countHits adds row i of t to the hit counts of the rules of its verdict,

@@ -28,27 +28,7 @@ func demoRules(t *testing.T, sessions int) ([]analysistest.Conversation, rules.S
 
 func TestApplyEdits(t *testing.T) {
 	convs, rs := demoRules(t, 2000)
-	var multi, other rules.Rule // a rule with several port ranges, another of its protocol
-	for _, r := range rs.Rules {
-		if len(r.Service.Ports) > 1 && multi.ID == "" {
-			multi = r
-		}
-	}
-	for _, r := range rs.Rules {
-		if r.ID != multi.ID && r.Service.Proto == multi.Service.Proto && other.ID == "" {
-			other = r
-		}
-	}
-	if multi.ID == "" || other.ID == "" {
-		t.Fatal("demo rules lack a multi-port rule and a second rule of its protocol")
-	}
-	first := rs.Rules[0]
-	for _, r := range rs.Rules {
-		if r.ID != multi.ID && r.ID != other.ID {
-			first = r
-			break
-		}
-	}
+	multi, other, first := editTargets(t, rs)
 	edits := []rules.Edit{
 		{Seq: 1, Op: rules.EditRename, Rule: first.ID, Arg: "Renamed"},
 		{Seq: 2, Op: rules.EditDescribe, Rule: first.ID, Arg: "Why this rule exists"},
@@ -69,6 +49,52 @@ func TestApplyEdits(t *testing.T) {
 			t.Errorf("rename/describe: %q %q", r.Name, r.Description)
 		}
 	}
+	parts := checkMergeSplit(t, got, multi, other)
+	if rs.Rules[0].Name == "Renamed" || len(rs.Rules) != len(got.Rules)-parts+2 {
+		t.Errorf("ApplyEdits changed the rule set it was given")
+	}
+	checkInvariants(t, convs, got) // every conversation still in a rule or under review
+
+	// Delete: the rule's conversations go to review, and the invariant holds.
+	del, _ := rules.ApplyEdits(rs, []rules.Edit{{Op: rules.EditDelete, Rule: first.ID}})
+	if len(del.Rules) != len(rs.Rules)-1 || len(del.Review) != len(rs.Review)+first.Evidence.Conversations {
+		t.Errorf("delete: %d rules, %d review", len(del.Rules), len(del.Review))
+	}
+	checkInvariants(t, convs, del)
+}
+
+// editTargets picks the rules TestApplyEdits edits: multi, a rule with
+// several port ranges, other, another rule of its protocol (merged into
+// it), and first, a third rule (renamed, described, deleted).
+func editTargets(t *testing.T, rs rules.Set) (multi, other, first rules.Rule) {
+	t.Helper()
+	for _, r := range rs.Rules {
+		if len(r.Service.Ports) > 1 && multi.ID == "" {
+			multi = r
+		}
+	}
+	for _, r := range rs.Rules {
+		if r.ID != multi.ID && r.Service.Proto == multi.Service.Proto && other.ID == "" {
+			other = r
+		}
+	}
+	if multi.ID == "" || other.ID == "" {
+		t.Fatal("demo rules lack a multi-port rule and a second rule of its protocol")
+	}
+	first = rs.Rules[0]
+	for _, r := range rs.Rules {
+		if r.ID != multi.ID && r.ID != other.ID {
+			first = r
+			break
+		}
+	}
+	return multi, other, first
+}
+
+// checkMergeSplit checks that other is gone into multi and multi split into
+// parts of one port range each, and returns the number of parts.
+func checkMergeSplit(t *testing.T, got rules.Set, multi, other rules.Rule) int {
+	t.Helper()
 	parts := 0
 	for _, r := range got.Rules {
 		if r.ID == other.ID {
@@ -84,17 +110,34 @@ func TestApplyEdits(t *testing.T) {
 	if parts < 2 {
 		t.Errorf("split made %d parts", parts)
 	}
-	if rs.Rules[0].Name == "Renamed" || len(rs.Rules) != len(got.Rules)-parts+2 {
-		t.Errorf("ApplyEdits changed the rule set it was given")
-	}
-	checkInvariants(t, convs, got) // every conversation still in a rule or under review
+	return parts
+}
 
-	// Delete: the rule's conversations go to review, and the invariant holds.
-	del, _ := rules.ApplyEdits(rs, []rules.Edit{{Op: rules.EditDelete, Rule: first.ID}})
-	if len(del.Rules) != len(rs.Rules)-1 || len(del.Review) != len(rs.Review)+first.Evidence.Conversations {
-		t.Errorf("delete: %d rules, %d review", len(del.Rules), len(del.Review))
+// checkMerged checks TestMergeIssueCase's merged rule m: web's id and
+// destination name, both ports, both hosts once, and the totals of all six
+// conversations in its description.
+func checkMerged(t *testing.T, m, web rules.Rule) {
+	t.Helper()
+	if m.ID != web.ID || m.Service.PortList() != "88, 389" || len(m.Dst.Prefixes) != 2 ||
+		m.Dst.Prefixes[0] == m.Dst.Prefixes[1] || m.Dst.Name != web.Dst.Name {
+		t.Errorf("merged: id %s ports %q destination %+v", m.ID, m.Service.PortList(), m.Dst)
 	}
-	checkInvariants(t, convs, del)
+	if m.Evidence.Sessions != 158 || m.Evidence.Conversations != 6 ||
+		!strings.Contains(m.Description, "158 sessions") || strings.Contains(m.Description, "12 sessions") {
+		t.Errorf("merged evidence %d sessions, description %q", m.Evidence.Sessions, m.Description)
+	}
+}
+
+// checkMergedName checks the merged rule's name: keep, the user's, or
+// ("") a generated name naming both sources.
+func checkMergedName(t *testing.T, name, keep string) {
+	t.Helper()
+	if keep != "" && name != keep {
+		t.Errorf("name %q, want the user's %q", name, keep)
+	}
+	if keep == "" && (!strings.Contains(name, "SGTSWEB") || !strings.Contains(name, "App Isolation")) {
+		t.Errorf("generated name %q does not name both sources", name)
+	}
 }
 
 // TestEditsSurviveNewData: edits keyed by rule ID still apply after more
@@ -188,21 +231,8 @@ func TestMergeIssueCase(t *testing.T) {
 			if len(got.Rules) != 1 {
 				t.Fatalf("%d rules after the merge", len(got.Rules))
 			}
-			m := got.Rules[0]
-			if m.ID != web.ID || m.Service.PortList() != "88, 389" || len(m.Dst.Prefixes) != 2 ||
-				m.Dst.Prefixes[0] == m.Dst.Prefixes[1] || m.Dst.Name != web.Dst.Name {
-				t.Errorf("merged: id %s ports %q destination %+v", m.ID, m.Service.PortList(), m.Dst)
-			}
-			if m.Evidence.Sessions != 158 || m.Evidence.Conversations != 6 ||
-				!strings.Contains(m.Description, "158 sessions") || strings.Contains(m.Description, "12 sessions") {
-				t.Errorf("merged evidence %d sessions, description %q", m.Evidence.Sessions, m.Description)
-			}
-			if tc.keep != "" && m.Name != tc.keep {
-				t.Errorf("name %q, want the user's %q", m.Name, tc.keep)
-			}
-			if tc.keep == "" && (!strings.Contains(m.Name, "SGTSWEB") || !strings.Contains(m.Name, "App Isolation")) {
-				t.Errorf("generated name %q does not name both sources", m.Name)
-			}
+			checkMerged(t, got.Rules[0], web)
+			checkMergedName(t, got.Rules[0].Name, tc.keep)
 		})
 	}
 	// A description the user wrote survives a merge.

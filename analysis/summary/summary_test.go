@@ -29,12 +29,29 @@ func TestOf(t *testing.T) {
 			Direction: ingest.DirInbound},
 	}
 	o := Of(analysistest.Table(convs), 1)
+	checkTotals(t, o, day)
+	checkTags(t, o)
+	checkSeries(t, o, day)
+	if got := Of(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
+		t.Errorf("empty: %+v", got)
+	}
+}
+
+// checkTotals checks TestOf's totals and time range.
+func checkTotals(t *testing.T, o Overview, day time.Time) {
+	t.Helper()
 	if o.Conversations != 3 || o.Sessions != 42 || o.Bytes != 150 || o.Suspect != 1 {
 		t.Errorf("totals: %d convs, %d sessions, %d bytes, %d suspect", o.Conversations, o.Sessions, o.Bytes, o.Suspect)
 	}
 	if !o.First.Equal(day.Add(time.Hour)) || !o.Last.Equal(day.Add(27*time.Hour)) {
 		t.Errorf("range %v – %v", o.First, o.Last)
 	}
+}
+
+// checkTags checks TestOf's tags (SGTSWEB's sessions, top service and
+// peer, SGTSAPP's intra sessions) and the untagged sessions.
+func checkTags(t *testing.T, o Overview) {
+	t.Helper()
 	if len(o.Tags) != 2 || o.Tags[0].Name != "SGTSWEB" || o.Tags[1].Name != "SGTSAPP" {
 		t.Fatalf("tags %+v", o.Tags)
 	}
@@ -54,6 +71,12 @@ func TestOf(t *testing.T) {
 	if o.Untagged[ingest.DirInbound] != 2 {
 		t.Errorf("untagged %v", o.Untagged)
 	}
+}
+
+// checkSeries checks TestOf's top services, sessions per hour and new
+// conversations per day.
+func checkSeries(t *testing.T, o Overview, day time.Time) {
+	t.Helper()
 	if len(o.Services) != 1 || o.Services[0].Value != 30 {
 		t.Errorf("services %+v", o.Services)
 	}
@@ -62,9 +85,6 @@ func TestOf(t *testing.T) {
 	}
 	if len(o.NewDaily) != 2 || o.NewDaily[0].Sessions != 1 || !o.NewDaily[1].Start.Equal(day.Add(24*time.Hour)) {
 		t.Errorf("new per day %+v", o.NewDaily)
-	}
-	if got := Of(analysistest.Table(nil), 5); got.Conversations != 0 || got.Tags != nil || len(got.Hourly) != 0 {
-		t.Errorf("empty: %+v", got)
 	}
 }
 

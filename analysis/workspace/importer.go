@@ -160,6 +160,13 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	}
 	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine(),
 		analysis.ShardOption()}, o.Parse...)
+	// Size the open-connection tables for the text to read (a tail: what
+	// follows From; a gzip's offsets are in its text, not its file).
+	if size := src.in.Size; src.in.Gzip || size < 0 {
+		m.ReserveFor(size, src.in.Gzip)
+	} else {
+		m.ReserveFor(size-res.From, false)
+	}
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	defer lowerGC(readGCPercent)()

@@ -62,7 +62,7 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 // sampleWindow is how many conversations' sample lines eachState reads
 // from Options.SampleFile at once, in the file's order (sampleFile.getAll):
 // about 1 KB each.
-const sampleWindow = 8192
+const sampleWindow = 4096
 
 // samplesOf reads the sample lines of win's conversations from
 // Options.SampleFile (nil without one, or on an error); the caller holds

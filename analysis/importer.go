@@ -106,7 +106,7 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 		res := FileResult{Name: name, Size: in.Size, Gzip: in.Gzip}
 		stop := Watch(in, o.Progress, Progress{File: name, FileIndex: i, Files: len(files), Total: in.Size})
 		start := time.Now()
-		m.reserve(openEstimate(in.Size, in.Gzip))
+		m.ReserveFor(in.Size, in.Gzip)
 		opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ShardOption()}, o.Parse...)
 		par := m.Parallel(o.workers())
 		res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
@@ -144,6 +144,13 @@ func openEstimate(size int64, gz bool) int {
 		size *= 8
 	}
 	return int(min(max(size/500, 0), math.MaxInt32))
+}
+
+// ReserveFor sizes m's open-connection tables for the connections an
+// input of size bytes (gzip: compressed, -1: unknown) may hold open, as
+// Import does before each file; a workspace import calls it too.
+func (m *Model) ReserveFor(size int64, gz bool) {
+	m.reserve(openEstimate(size, gz))
 }
 
 // reserve tells each shard's table its part of n open connections, within

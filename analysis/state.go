@@ -40,13 +40,42 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 		m.shards[s].eachConv(func(i uint32, c *ConvState) { convs = append(convs, convRef{c, i, uint8(s)}) })
 	}
 	slices.SortFunc(convs, func(a, b convRef) int { return compareKeys(a.c, b.c) })
-	for _, r := range convs {
-		sh := &m.shards[r.sh]
-		if err := fn(sh.withSamples(r.i, r.c), sh, r.i); err != nil {
-			return err
+	for w := 0; w < len(convs); w += sampleWindow {
+		win := convs[w:min(w+sampleWindow, len(convs))]
+		samples := m.samplesOf(win)
+		for k, r := range win {
+			sh := &m.shards[r.sh]
+			c := r.c
+			if samples != nil && samples[k] != nil {
+				st := *c
+				st.Samples = samples[k]
+				c = &st
+			}
+			if err := fn(c, sh, r.i); err != nil {
+				return err
+			}
 		}
 	}
 	return m.spill.failed()
+}
+
+// sampleWindow is how many conversations' sample lines eachState reads
+// from Options.SampleFile at once, in the file's order (sampleFile.getAll):
+// about 1 KB each.
+const sampleWindow = 4096
+
+// samplesOf reads the sample lines of win's conversations from
+// Options.SampleFile (nil without one, or on an error); the caller holds
+// m.mu.
+func (m *Model) samplesOf(win []convRef) [][]string {
+	if m.spill == nil {
+		return nil
+	}
+	refs := make([][]sampleRef, len(win))
+	for k, r := range win {
+		refs[k] = m.shards[r.sh].spilled[r.i]
+	}
+	return m.spill.getAll(refs)
 }
 
 // States returns a copy of the raw state of every conversation, unordered.

@@ -160,6 +160,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	}
 	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine(),
 		analysis.ShardOption()}, o.Parse...)
+	reserve(m, src.in, res.From)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	defer lowerGC(readGCPercent)()
@@ -213,6 +214,17 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, -1, nil
+}
+
+// reserve sizes m's open-connection tables for the text in gives from
+// byte from on (a tail: what follows; a gzip's offsets are in its text, not
+// its file).
+func reserve(m *analysis.Model, in *ingest.Input, from int64) {
+	size := in.Size
+	if !in.Gzip && size >= 0 {
+		size -= from
+	}
+	m.ReserveFor(size, in.Gzip)
 }
 
 // continued returns a model continuing the workspace's open connections

@@ -40,9 +40,14 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFil
 	return saveEndpoints(ctx, tx, mg.endpoints)
 }
 
-// merger adds states to the stored conversations in one transaction.
+// merger adds states to the stored conversations in one transaction. Its
+// statements run without ctx's cancellation (the driver starts a goroutine
+// to watch a cancellable context in each call: a tenth of the CPU of an
+// insert); add checks ctx every cancelEvery states instead.
 type merger struct {
-	ctx       context.Context
+	ctx       context.Context // for the statements: never cancelled
+	done      context.Context // the caller's
+	added     int
 	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
 	stmts     []*sql.Stmt            // by key, by id, insert, update
 	endpoints map[netip.Addr]struct{}
@@ -51,7 +56,7 @@ type merger struct {
 
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
-	mg := &merger{ctx: ctx, endpoints: make(map[netip.Addr]struct{})}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{})}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -74,10 +79,18 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 	return mg, err
 }
 
+// cancelEvery is how often merger.add checks its caller's context.
+const cancelEvery = 1024
+
 // add merges st into its stored conversation, or stores it.
 func (mg *merger) add(st *analysis.ConvState) error {
 	if st.Empty() {
 		return nil
+	}
+	if mg.added++; mg.added%cancelEvery == 0 {
+		if err := mg.done.Err(); err != nil {
+			return err
+		}
 	}
 	ctx, byKey, byID, ins, upd := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2], mg.stmts[3]
 	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })

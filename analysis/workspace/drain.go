@@ -40,13 +40,22 @@ type drainFile struct {
 // newDrainFile removes the drain files earlier imports left; the file is
 // made at the first drain.
 func (ws *Workspace) newDrainFile() *drainFile {
-	pattern := filepath.Base(ws.path) + ".import-*"
-	old, _ := filepath.Glob(filepath.Join(filepath.Dir(ws.path), pattern))
-	for _, name := range old {
-		os.Remove(name) // the writer lock is held: no import is using it
-	}
-	return &drainFile{dir: filepath.Dir(ws.path), pattern: pattern, next: drainConversations}
+	ws.removeImportFiles()
+	return &drainFile{dir: filepath.Dir(ws.path), pattern: importFilePattern(ws.path), next: drainConversations}
 }
+
+// removeImportFiles removes the drain and sample files earlier imports left:
+// a crash before the commit, or a kill between the commit and their
+// removal. The caller holds the writer lock, so no import is using them.
+func (ws *Workspace) removeImportFiles() {
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(ws.path), importFilePattern(ws.path)))
+	for _, name := range old {
+		os.Remove(name)
+	}
+}
+
+// importFilePattern names an import's files after the workspace at path.
+func importFilePattern(path string) string { return filepath.Base(path) + ".import-*" }
 
 // sampleFile makes the file that holds the model's sample lines until the
 // commit has read them, named as the drain file.

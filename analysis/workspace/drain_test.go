@@ -40,6 +40,32 @@ func importTwo(t *testing.T, lines []string, drainAt int) []analysistest.Convers
 	return got
 }
 
+// TestLeftoversRemovedWhenNothingIsNew: an import killed between its commit
+// and the removal of its files leaves them beside the workspace; the next
+// import of the same files, which finds nothing new and reads nothing,
+// still removes them (found by TestImportSurvivesKill's kill at 95%).
+func TestLeftoversRemovedWhenNothingIsNew(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "1.log")
+	_, lines := demoLog(t, "nutanix", 200)
+	os.WriteFile(log, []byte(strings.Join(lines, "")), 0o644)
+	ws := openTemp(t)
+	if _, err := ws.Import(ctx, []string{log}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stale := ws.Path() + ".import-1234"
+	os.WriteFile(stale, []byte("left by a kill after the commit"), 0o644)
+	res, err := ws.Import(ctx, []string{log}, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Outcome != Already {
+		t.Fatalf("second import: %+v, want the file found imported already", res)
+	}
+	if left, _ := filepath.Glob(ws.Path() + ".import-*"); len(left) != 0 {
+		t.Errorf("left beside the workspace: %v", left)
+	}
+}
+
 // TestDrainedImportSameAsWhole imports a log in two files, each import
 // draining its model at almost every batch: the workspace holds exactly the
 // conversations, sample lines included, of the same imports that did not

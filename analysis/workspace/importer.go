@@ -73,8 +73,11 @@ func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions
 	return ws.importFiles(ctx, files, o)
 }
 
-// importFiles is Import; the caller holds the writer lock.
+// importFiles is Import; the caller holds the writer lock. The files an
+// earlier import left are removed first, even when every file turns out to
+// be imported already and no drain file is made.
 func (ws *Workspace) importFiles(ctx context.Context, files []string, o ImportOptions) ([]FileResult, error) {
+	ws.removeImportFiles()
 	files = analysis.InTimeOrder(files, o.Parse...)
 	var out []FileResult
 	for i, name := range files {

@@ -117,6 +117,7 @@ type modelFlags struct {
 	quiet      bool
 	noSamples  bool // the command shows no sample lines: the model need not keep them
 	noHourly   bool // … nor sessions per hour
+	countOnly  bool // … nor conversations: only Stats and Connections (analysis.Options.CountOnly)
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
@@ -208,7 +209,7 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	if f.noSamples {
 		o.Samples = -1
 	}
-	o.NoHourly = f.noHourly
+	o.NoHourly, o.CountOnly = f.noHourly, f.countOnly
 	m := analysis.NewModel(o)
 	start := time.Now()
 	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress, Workers: f.workers})

@@ -35,7 +35,7 @@ func (c *cli) importCmd(args []string) error {
 		return usagef("--store needs the workspace: a collector tracks sessions there")
 	}
 	if *noWS {
-		mf.noSamples = true
+		mf.noSamples, mf.noHourly, mf.countOnly = true, true, true // the summary reports counts only
 		m, res, elapsed, err := c.load(&mf, files)
 		if m == nil {
 			return err

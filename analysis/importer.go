@@ -173,6 +173,9 @@ func (m *Model) clear() {
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
 	}
+	if m.census != nil {
+		m.census = newCensus()
+	}
 }
 
 // Watch calls fn with the progress of in every 100 ms until stopped, and a

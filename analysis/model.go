@@ -46,6 +46,7 @@ type Model struct {
 	shards [numShards]shard
 	spill  *sampleFile       // Options.SampleFile
 	tables *[numShards]table // the shards' open connections, freed with the Model
+	census *census           // Options.CountOnly
 }
 
 // NewModel returns an empty Model.
@@ -63,6 +64,9 @@ func NewModel(opts Options) *Model {
 	m := &Model{opts: opts, tables: new([numShards]table)}
 	if opts.SampleFile != nil {
 		m.spill = newSampleFile(opts.SampleFile)
+	}
+	if opts.CountOnly {
+		m.census = newCensus()
 	}
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
@@ -95,6 +99,7 @@ func (m *Model) AddBatch(evs []ingest.Event) {
 	for i := range evs {
 		m.add(&evs[i])
 	}
+	m.afterBatch()
 	m.mu.Unlock()
 }
 
@@ -127,6 +132,9 @@ func (m *Model) Stats() Stats {
 		st.Open += sh.openSessions
 		st.Expired += sh.expired
 	}
+	if m.census != nil {
+		st.Conversations, _ = m.census.totals(m)
+	}
 	return st
 }
 
@@ -135,6 +143,10 @@ func (m *Model) Stats() Stats {
 func (m *Model) Connections() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.census != nil {
+		_, n := m.census.totals(m)
+		return n
+	}
 	var n int64
 	for i := range m.shards {
 		m.shards[i].eachConv(func(_ uint32, c *ConvState) {
@@ -198,6 +210,15 @@ func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
 	p.apply(0, j)
 	for range p.jobs {
 		<-p.done
+	}
+	p.m.afterBatch()
+}
+
+// afterBatch lets a CountOnly model forget what it need not hold; the
+// caller holds m.mu.
+func (m *Model) afterBatch() {
+	if m.census != nil {
+		m.countDrain()
 	}
 }
 

@@ -44,4 +44,14 @@ type Options struct {
 	// Records keeps a SessionRecord of every session for a shared store
 	// (TakeRecords). Off by default: it costs memory per open connection.
 	Records bool
+	// CountOnly keeps only what Stats and Connections report, for a reader
+	// that reports and stores nothing: after a batch (AddBatch,
+	// Parallel.Add) that leaves it holding many conversations, the model
+	// forgets those no open connection refers to and empties the others,
+	// as Drain does, remembering per conversation only its key and its
+	// sessions per side, in a compact sorted form (about 13 bytes for an
+	// IPv4 conversation). Stats and Connections stay exact; EachState,
+	// States and Table hand only the conversations held, and Drain must not
+	// be called.
+	CountOnly bool
 }

@@ -1,0 +1,296 @@
+package analysis
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"math/bits"
+	"slices"
+)
+
+// countDrainAt is how many conversations a CountOnly model holds before it
+// forgets their states (countDrain); a variable for the tests. After a
+// drain the model holds the conversations of its open connections, and
+// the next drain waits for twice as many, as the workspace import's does.
+var countDrainAt = 50_000
+
+// census is what a CountOnly model remembers of the conversations it let
+// go of: per conversation its key and its sessions per side, exactly, as
+// sorted runs of compact entries (appendEntry: 13 bytes for an IPv4
+// conversation of one side, against the 360 bytes of its state and its
+// share of the map), one run per drain. A key is in as many runs as drains
+// handed it (a conversation kept for its open connections, or one that
+// came back after it was forgotten); totals adds them up.
+type census struct {
+	runs [][]byte
+	// kept is, per shard, how many conversations the last drain kept:
+	// they are numbered first, so a conversation of a lower index was
+	// handed before and one of a higher index is new since.
+	kept [numShards]int
+	next int // the held conversations at which to drain
+}
+
+func newCensus() *census { return &census{next: countDrainAt} }
+
+// countEntry is a conversation as the census counts it.
+type countEntry struct {
+	k        Key
+	sessions [3]uint64 // by side, as ConvState.Sides
+}
+
+func cmpEntry(a, b *countEntry) int { return cmpKey(&a.k, &b.k) }
+
+// cmpKey orders keys by their bytes: source, destination, port, protocol.
+func cmpKey(a, b *Key) int {
+	if c := bytes.Compare(a.Src[:], b.Src[:]); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.Dst[:], b.Dst[:]); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.DPort, b.DPort); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Proto, b.Proto)
+}
+
+// countDrain forgets the conversations of a CountOnly model no open
+// connection refers to once it holds enough, after adding them to the
+// census; those it keeps are emptied, as Drain does. The caller holds
+// m.mu.
+func (m *Model) countDrain() {
+	c := m.census
+	held := 0
+	for i := range m.shards {
+		held += m.shards[i].nconv
+	}
+	if held < c.next {
+		return
+	}
+	c.runs = append(c.runs, encodeRun(c.collect(m)))
+	held = 0
+	for i := range m.shards {
+		sh := &m.shards[i]
+		idx := make([]uint32, sh.nconv) // non-zero: kept (shard.drain)
+		sh.open.each(func(_ openKey, v *openVal) { idx[v.ci] = 1 })
+		sh.drain(idx)
+		c.kept[i] = sh.nconv
+		held += sh.nconv
+	}
+	c.next = max(countDrainAt, 2*held)
+}
+
+// collect returns, sorted, the entries of the conversations m holds that
+// the census lacks: every conversation new since the last drain, and those
+// it kept that have sessions since. The caller holds m.mu.
+func (c *census) collect(m *Model) []countEntry {
+	n := 0
+	for i := range m.shards {
+		n += m.shards[i].nconv
+	}
+	es := make([]countEntry, 0, n)
+	for i := range m.shards {
+		m.shards[i].eachConv(func(j uint32, cs *ConvState) {
+			var e countEntry
+			for s := range cs.Sides {
+				e.sessions[s] = cs.Sides[s].Sessions
+			}
+			if int(j) < c.kept[i] && e.sessions == [3]uint64{} {
+				return
+			}
+			e.k = cs.Key()
+			es = append(es, e)
+		})
+	}
+	slices.SortFunc(es, func(a, b countEntry) int { return cmpEntry(&a, &b) })
+	return es
+}
+
+// totals returns how many distinct conversations the census and m hold,
+// and their connections (Model.Connections: per conversation, its largest
+// side's sessions, each side's sessions summed over the conversation's
+// entries). The caller holds m.mu.
+func (c *census) totals(m *Model) (convs int, conns int64) {
+	runs := append(slices.Clip(c.runs), encodeRun(c.collect(m)))
+	h := make(cursorHeap, 0, len(runs))
+	for _, r := range runs {
+		cur := cursor{rest: r}
+		if cur.next() {
+			h = append(h, cur)
+		}
+	}
+	h.init()
+	var acc countEntry
+	for len(h) > 0 {
+		top := &h[0]
+		switch {
+		case convs > 0 && top.e.k == acc.k:
+			for s := range acc.sessions {
+				acc.sessions[s] += top.e.sessions[s]
+			}
+		default:
+			conns += largest(acc.sessions)
+			acc = top.e
+			convs++
+		}
+		if top.next() {
+			h.down(0)
+		} else {
+			h.pop()
+		}
+	}
+	return convs, conns + largest(acc.sessions)
+}
+
+func largest(s [3]uint64) int64 { return int64(max(s[0], s[1], s[2])) }
+
+// v4InV6 is the prefix of an IPv4 address in its 16-byte form.
+var v4InV6 = [12]byte{10: 0xff, 11: 0xff}
+
+// Entry header bits: an address is IPv4 (4 bytes follow, not 16); a side
+// has sessions (an uvarint of them follows, after the port and protocol).
+const (
+	entrySrc4  = 1 << 0
+	entryDst4  = 1 << 1
+	entrySide0 = 1 << 2 // <<s for side s
+)
+
+// encodeRun returns the entries es encoded one after another.
+func encodeRun(es []countEntry) []byte {
+	n := 0
+	for i := range es {
+		n += entrySize(&es[i])
+	}
+	b := make([]byte, 0, n)
+	for i := range es {
+		b = appendEntry(b, &es[i])
+	}
+	return b
+}
+
+// entrySize returns the length of e encoded.
+func entrySize(e *countEntry) int {
+	n := 1 + 2 + 1 + 16 + 16
+	if [12]byte(e.k.Src[:12]) == v4InV6 {
+		n -= 12
+	}
+	if [12]byte(e.k.Dst[:12]) == v4InV6 {
+		n -= 12
+	}
+	for _, s := range e.sessions {
+		if s != 0 {
+			n += (bits.Len64(s) + 6) / 7
+		}
+	}
+	return n
+}
+
+// appendEntry appends e to b: a header byte, the source and destination
+// (4 bytes for an IPv4 address, else 16), the port (big-endian) and the
+// protocol, then the sessions of each side that has any.
+func appendEntry(b []byte, e *countEntry) []byte {
+	var head byte
+	src, dst := e.k.Src[:], e.k.Dst[:]
+	if [12]byte(src[:12]) == v4InV6 {
+		head, src = head|entrySrc4, src[12:]
+	}
+	if [12]byte(dst[:12]) == v4InV6 {
+		head, dst = head|entryDst4, dst[12:]
+	}
+	for s, n := range e.sessions {
+		if n != 0 {
+			head |= entrySide0 << s
+		}
+	}
+	b = append(b, head)
+	b = append(b, src...)
+	b = append(b, dst...)
+	b = binary.BigEndian.AppendUint16(b, e.k.DPort)
+	b = append(b, e.k.Proto)
+	for _, n := range e.sessions {
+		if n != 0 {
+			b = binary.AppendUvarint(b, n)
+		}
+	}
+	return b
+}
+
+// cursor reads a run's entries in turn.
+type cursor struct {
+	rest []byte
+	e    countEntry // the entry read last
+}
+
+// next reads the next entry into cur.e, and reports false at the run's
+// end. A run is made by encodeRun, so it is well formed.
+func (cur *cursor) next() bool {
+	b := cur.rest
+	if len(b) == 0 {
+		return false
+	}
+	head := b[0]
+	b = b[1:]
+	e := &cur.e
+	b = readAddr(&e.k.Src, b, head&entrySrc4 != 0)
+	b = readAddr(&e.k.Dst, b, head&entryDst4 != 0)
+	e.k.DPort = binary.BigEndian.Uint16(b)
+	e.k.Proto = b[2]
+	b = b[3:]
+	for s := range e.sessions {
+		e.sessions[s] = 0
+		if head&(entrySide0<<s) != 0 {
+			n, w := binary.Uvarint(b)
+			e.sessions[s], b = n, b[w:]
+		}
+	}
+	cur.rest = b
+	return true
+}
+
+// readAddr reads an address of an entry into a, and returns what follows.
+func readAddr(a *[16]byte, b []byte, v4 bool) []byte {
+	if v4 {
+		copy(a[:12], v4InV6[:])
+		copy(a[12:], b[:4])
+		return b[4:]
+	}
+	copy(a[:], b[:16])
+	return b[16:]
+}
+
+// cursorHeap is a min-heap of cursors by their entries' keys.
+type cursorHeap []cursor
+
+func (h cursorHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+// down moves cursor i down to its place.
+func (h cursorHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		j := l
+		if r := l + 1; r < len(h) && cmpEntry(&h[r].e, &h[l].e) < 0 {
+			j = r
+		}
+		if cmpEntry(&h[j].e, &h[i].e) >= 0 {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+}
+
+// pop removes the smallest cursor.
+func (h *cursorHeap) pop() {
+	old := *h
+	n := len(old) - 1
+	old[0] = old[n]
+	*h = old[:n]
+	h.down(0)
+}

@@ -1,0 +1,105 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
+)
+
+// TestCountOnlySameAsWhole: a CountOnly model that forgets its
+// conversations every few of them reports the Stats and Connections of a
+// model that holds them all, on every vendor's demo log and on a log whose
+// conversations come back on another side after they were forgotten (a
+// conversation's sessions are its largest side's summed over its parts,
+// not its parts' largest sides summed), fed in batches (AddBatch) and in
+// parallel (Parallel.Add).
+func TestCountOnlySameAsWhole(t *testing.T) {
+	corpora := map[string][]ingest.Event{"returning": parseAll(t, returningLines(3000, 1))}
+	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
+		var buf bytes.Buffer
+		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		corpora[vendor] = parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	}
+	defer func(at int) { countDrainAt = at }(countDrainAt)
+	for name, evs := range corpora {
+		whole := NewModel(Options{})
+		whole.AddBatch(evs)
+		want, wantConns := whole.Stats(), whole.Connections()
+		for _, at := range []int{1, 5, 200} {
+			for _, batch := range []int{1, 7, 500} {
+				for _, parallel := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/at%d/batch%d/parallel=%v", name, at, batch, parallel), func(t *testing.T) {
+						countDrainAt = at
+						m := NewModel(Options{CountOnly: true})
+						drains := addInBatches(m, evs, batch, parallel)
+						if at < want.Conversations && drains == 0 {
+							t.Fatal("the model never forgot a conversation")
+						}
+						if got := m.Stats(); got != want {
+							t.Errorf("stats %+v, want %+v", got, want)
+						}
+						if got := m.Connections(); got != wantConns {
+							t.Errorf("%d connections, want %d", got, wantConns)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// addInBatches adds evs to m batch events at a time and returns how many
+// times the model drained.
+func addInBatches(m *Model, evs []ingest.Event, batch int, parallel bool) (drains int) {
+	par := m.Parallel(2)
+	defer par.Close()
+	for lo := 0; lo < len(evs); lo += batch {
+		b := evs[lo:min(lo+batch, len(evs))]
+		if parallel {
+			shards := make([][]int32, numShards)
+			for i := range b {
+				s := ShardOf(&b[i])
+				shards[s] = append(shards[s], int32(i))
+			}
+			par.Add(b, shards)
+		} else {
+			m.AddBatch(b)
+		}
+		drains = len(m.census.runs)
+	}
+	return drains
+}
+
+// returningLines returns n Nutanix hit-log lines of a few hundred
+// conversations (IPv4 and IPv6) logged on either side, most connections
+// ending with their line, some left open: conversations are forgotten and
+// come back, some on the other side.
+func returningLines(n int, seed uint64) []string {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	lines := make([]string, 0, n)
+	for i := range n {
+		src, dst := fmt.Sprintf("10.0.0.%d", rng.IntN(12)), fmt.Sprintf("10.1.0.%d", rng.IntN(12))
+		if rng.IntN(6) == 0 {
+			src, dst = fmt.Sprintf("fd00::%x", rng.IntN(5)), fmt.Sprintf("fd01::%x", rng.IntN(5))
+		}
+		dir, kind := "INBOUND", "Destroy"
+		if rng.IntN(2) == 0 {
+			dir = "OUTBOUND"
+		}
+		if rng.IntN(5) == 0 {
+			kind = "New"
+		}
+		lines = append(lines, fmt.Sprintf("<134>2025-04-10T00:%02d:%02d.000000+00:00 ahv-%d Genesis_1: INFO:2025/04/10 00:%02d:%02d  "+
+			"[ff16a6fb-ff89-4c2d-a9c8-f67030f93d79] Discover-Traffic [%s] SRC=%s DST=%s PROTO=TCP SPORT=%d DPORT=%d "+
+			"ACTION=MONITOR DIRECTION=%s ORIG: PKTS=1 BYTES=60 REPLY: PKTS=1 BYTES=60",
+			i/60%60, i%60, rng.IntN(2), i/60%60, i%60, kind, src, dst, 30000+rng.IntN(40), 443+rng.IntN(2), dir))
+	}
+	return lines
+}

@@ -115,9 +115,10 @@ type modelFlags struct {
 	library    bool
 	cpuProfile string
 	quiet      bool
-	noSamples  bool // the command shows no sample lines: the model need not keep them
-	noHourly   bool // … nor sessions per hour
-	countOnly  bool // … nor conversations: only Stats and Connections (analysis.Options.CountOnly)
+	noSamples  bool     // the command shows no sample lines: the model need not keep them
+	noHourly   bool     // … nor sessions per hour
+	countOnly  bool     // … nor conversations: only their counts (analysis.Options.CountOnly)
+	countFile  *os.File // with countOnly: holds what the model remembers of them (analysis.Options.CountFile)
 }
 
 func (f *modelFlags) register(fs *flag.FlagSet) {
@@ -209,7 +210,7 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	if f.noSamples {
 		o.Samples = -1
 	}
-	o.NoHourly, o.CountOnly = f.noHourly, f.countOnly
+	o.NoHourly, o.CountOnly, o.CountFile = f.noHourly, f.countOnly, f.countFile
 	m := analysis.NewModel(o)
 	start := time.Now()
 	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress, Workers: f.workers})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,20 +36,35 @@ func (c *cli) importCmd(args []string) error {
 		return usagef("--store needs the workspace: a collector tracks sessions there")
 	}
 	if *noWS {
-		mf.noSamples, mf.noHourly, mf.countOnly = true, true, true // the summary reports counts only
-		m, res, elapsed, err := c.load(&mf, files)
-		if m == nil {
-			return err
-		}
-		st := m.Stats()
-		st.Sessions = m.Connections() // as the conversation table counts them: once per connection
-		writeSummary(c.stdout, st, res, elapsed, *samples, "")
-		if err != nil {
-			return err
-		}
-		return readErrors(res)
+		return c.importCount(&mf, files, *samples)
 	}
 	return c.importWorkspace(&mf, *wsPath, files, *samples)
+}
+
+// importCount reads files and reports what they held, storing nothing: the
+// model remembers only the counts the summary shows, in a temporary file
+// (in memory when none can be made).
+func (c *cli) importCount(mf *modelFlags, files []string, samples int) error {
+	mf.noSamples, mf.noHourly, mf.countOnly = true, true, true
+	if f, err := os.CreateTemp("", "flowsleuth-count-*"); err == nil {
+		defer os.Remove(f.Name())
+		defer f.Close()
+		mf.countFile = f
+	}
+	m, res, elapsed, err := c.load(mf, files)
+	if m == nil {
+		return err
+	}
+	st, conns, cerr := m.Counts()
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	st.Sessions = conns // as the conversation table counts them: once per connection
+	writeSummary(c.stdout, st, res, elapsed, samples, "")
+	if err != nil {
+		return err
+	}
+	return readErrors(res)
 }
 
 // importWorkspace imports files into the workspace at path.

@@ -1,10 +1,14 @@
 package analysis
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"math/bits"
+	"os"
 	"slices"
 )
 
@@ -22,7 +26,9 @@ var countDrainAt = 50_000
 // handed it (a conversation kept for its open connections, or one that
 // came back after it was forgotten); totals adds them up.
 type census struct {
-	runs [][]byte
+	runs []run
+	file *os.File // Options.CountFile: where runs go instead of the heap
+	end  int64    // bytes written to file
 	// kept is, per shard, how many conversations the last drain kept:
 	// they are numbered first, so a conversation of a lower index was
 	// handed before and one of a higher index is new since.
@@ -30,7 +36,51 @@ type census struct {
 	next int // the held conversations at which to drain
 }
 
-func newCensus() *census { return &census{next: countDrainAt} }
+func newCensus(file *os.File) *census { return &census{next: countDrainAt, file: file} }
+
+// run is a sorted run of encoded entries: in the census's file at off, n
+// bytes, or in mem.
+type run struct {
+	off, n int64
+	mem    []byte
+}
+
+// add keeps the encoded run b: in the file when there is one and the write
+// succeeds, else in the heap.
+func (c *census) add(b []byte) {
+	if c.file != nil {
+		if _, err := c.file.WriteAt(b, c.end); err == nil {
+			c.runs = append(c.runs, run{off: c.end, n: int64(len(b))})
+			c.end += int64(len(b))
+			return
+		}
+	}
+	c.runs = append(c.runs, run{mem: b})
+}
+
+// reader returns a reader of r's bytes.
+func (c *census) reader(r run) *bufio.Reader {
+	if r.mem != nil {
+		return bufio.NewReaderSize(bytes.NewReader(r.mem), 16)
+	}
+	return bufio.NewReaderSize(io.NewSectionReader(c.file, r.off, r.n), 16<<10)
+}
+
+// Counts returns the Stats and the Connections of m, with one pass over
+// what a CountOnly model remembers, and the error of reading its
+// CountFile back (Stats and Connections then count no conversation).
+func (m *Model) Counts() (Stats, int64, error) {
+	if m.census == nil {
+		return m.Stats(), m.Connections(), nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.stats()
+	var conns int64
+	var err error
+	st.Conversations, conns, err = m.census.totals(m)
+	return st, conns, err
+}
 
 // countEntry is a conversation as the census counts it.
 type countEntry struct {
@@ -67,7 +117,7 @@ func (m *Model) countDrain() {
 	if held < c.next {
 		return
 	}
-	c.runs = append(c.runs, encodeRun(c.collect(m)))
+	c.add(encodeRun(c.collect(m)))
 	held = 0
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -109,14 +159,16 @@ func (c *census) collect(m *Model) []countEntry {
 // totals returns how many distinct conversations the census and m hold,
 // and their connections (Model.Connections: per conversation, its largest
 // side's sessions, each side's sessions summed over the conversation's
-// entries). The caller holds m.mu.
-func (c *census) totals(m *Model) (convs int, conns int64) {
-	runs := append(slices.Clip(c.runs), encodeRun(c.collect(m)))
-	h := make(cursorHeap, 0, len(runs))
-	for _, r := range runs {
-		cur := cursor{rest: r}
-		if cur.next() {
+// entries), or the error reading the census's file. The caller holds
+// m.mu.
+func (c *census) totals(m *Model) (convs int, conns int64, err error) {
+	h := make(cursorHeap, 0, len(c.runs)+1)
+	for _, r := range append(slices.Clip(c.runs), run{mem: encodeRun(c.collect(m))}) {
+		cur := cursor{r: c.reader(r)}
+		if err := cur.next(); err == nil {
 			h = append(h, cur)
+		} else if err != io.EOF {
+			return 0, 0, err
 		}
 	}
 	h.init()
@@ -133,13 +185,16 @@ func (c *census) totals(m *Model) (convs int, conns int64) {
 			acc = top.e
 			convs++
 		}
-		if top.next() {
+		switch err := top.next(); err {
+		case nil:
 			h.down(0)
-		} else {
+		case io.EOF:
 			h.pop()
+		default:
+			return 0, 0, err
 		}
 	}
-	return convs, conns + largest(acc.sessions)
+	return convs, conns + largest(acc.sessions), nil
 }
 
 func largest(s [3]uint64) int64 { return int64(max(s[0], s[1], s[2])) }
@@ -217,34 +272,51 @@ func appendEntry(b []byte, e *countEntry) []byte {
 
 // cursor reads a run's entries in turn.
 type cursor struct {
-	rest []byte
-	e    countEntry // the entry read last
+	r   *bufio.Reader
+	e   countEntry // the entry read last
+	buf [16 + 16 + 3]byte
 }
 
-// next reads the next entry into cur.e, and reports false at the run's
-// end. A run is made by encodeRun, so it is well formed.
-func (cur *cursor) next() bool {
-	b := cur.rest
-	if len(b) == 0 {
-		return false
+// next reads the next entry into cur.e. It returns io.EOF at the run's
+// end, and the error of a read that fails.
+func (cur *cursor) next() error {
+	head, err := cur.r.ReadByte()
+	if err != nil {
+		return err
 	}
-	head := b[0]
-	b = b[1:]
+	n := 16 + 16 + 3
+	if head&entrySrc4 != 0 {
+		n -= 12
+	}
+	if head&entryDst4 != 0 {
+		n -= 12
+	}
+	b := cur.buf[:n]
+	if _, err := io.ReadFull(cur.r, b); err != nil {
+		return fmt.Errorf("count file: %w", noEOF(err))
+	}
 	e := &cur.e
 	b = readAddr(&e.k.Src, b, head&entrySrc4 != 0)
 	b = readAddr(&e.k.Dst, b, head&entryDst4 != 0)
 	e.k.DPort = binary.BigEndian.Uint16(b)
 	e.k.Proto = b[2]
-	b = b[3:]
 	for s := range e.sessions {
 		e.sessions[s] = 0
 		if head&(entrySide0<<s) != 0 {
-			n, w := binary.Uvarint(b)
-			e.sessions[s], b = n, b[w:]
+			if e.sessions[s], err = binary.ReadUvarint(cur.r); err != nil {
+				return fmt.Errorf("count file: %w", noEOF(err))
+			}
 		}
 	}
-	cur.rest = b
-	return true
+	return nil
+}
+
+// noEOF turns an end inside an entry into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // readAddr reads an address of an entry into a, and returns what follows.

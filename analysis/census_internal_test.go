@@ -2,8 +2,11 @@ package analysis
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -35,20 +38,21 @@ func TestCountOnlySameAsWhole(t *testing.T) {
 		for _, at := range []int{1, 5, 200} {
 			for _, batch := range []int{1, 7, 500} {
 				for _, parallel := range []bool{false, true} {
-					t.Run(fmt.Sprintf("%s/at%d/batch%d/parallel=%v", name, at, batch, parallel), func(t *testing.T) {
-						countDrainAt = at
-						m := NewModel(Options{CountOnly: true})
-						drains := addInBatches(m, evs, batch, parallel)
-						if at < want.Conversations && drains == 0 {
-							t.Fatal("the model never forgot a conversation")
-						}
-						if got := m.Stats(); got != want {
-							t.Errorf("stats %+v, want %+v", got, want)
-						}
-						if got := m.Connections(); got != wantConns {
-							t.Errorf("%d connections, want %d", got, wantConns)
-						}
-					})
+					for _, file := range []bool{false, true} {
+						t.Run(fmt.Sprintf("%s/at%d/batch%d/parallel=%v/file=%v", name, at, batch, parallel, file), func(t *testing.T) {
+							countDrainAt = at
+							opts := Options{CountOnly: true}
+							if file {
+								opts.CountFile = tempFile(t)
+							}
+							m := NewModel(opts)
+							drains := addInBatches(m, evs, batch, parallel)
+							if at < want.Conversations && drains == 0 {
+								t.Fatal("the model never forgot a conversation")
+							}
+							sameCounts(t, m, want, wantConns)
+						})
+					}
 				}
 			}
 		}
@@ -102,4 +106,54 @@ func returningLines(n int, seed uint64) []string {
 			i/60%60, i%60, rng.IntN(2), i/60%60, i%60, kind, src, dst, 30000+rng.IntN(40), 443+rng.IntN(2), dir))
 	}
 	return lines
+}
+
+// sameCounts fails t unless m's Stats, Connections and Counts are want and
+// conns.
+func sameCounts(t *testing.T, m *Model, want Stats, conns int64) {
+	t.Helper()
+	if got := m.Stats(); got != want {
+		t.Errorf("stats %+v, want %+v", got, want)
+	}
+	if got := m.Connections(); got != conns {
+		t.Errorf("%d connections, want %d", got, conns)
+	}
+	st, n, err := m.Counts()
+	if st != want || n != conns || err != nil {
+		t.Errorf("counts %+v, %d, %v; want %+v, %d, nil", st, n, err, want, conns)
+	}
+}
+
+func tempFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestCountFileRuns: a CountOnly model with a CountFile keeps its runs
+// there, not in the heap, and says so when the file cannot be read back.
+func TestCountFileRuns(t *testing.T) {
+	defer func(at int) { countDrainAt = at }(countDrainAt)
+	countDrainAt = 10
+	evs := parseAll(t, returningLines(2000, 2))
+	f := tempFile(t)
+	m := NewModel(Options{CountOnly: true, CountFile: f})
+	if addInBatches(m, evs, 50, false) == 0 {
+		t.Fatal("the model never forgot a conversation")
+	}
+	for _, r := range m.census.runs {
+		if r.mem != nil {
+			t.Fatalf("a run of %d bytes in the heap", len(r.mem))
+		}
+	}
+	if err := f.Truncate(m.census.end - 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Counts(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("counts of a truncated file: %v, want %v", err, io.ErrUnexpectedEOF)
+	}
 }

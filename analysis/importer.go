@@ -174,7 +174,7 @@ func (m *Model) clear() {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
 	}
 	if m.census != nil {
-		m.census = newCensus()
+		m.census = newCensus(m.opts.CountFile)
 	}
 }
 

@@ -66,7 +66,7 @@ func NewModel(opts Options) *Model {
 		m.spill = newSampleFile(opts.SampleFile)
 	}
 	if opts.CountOnly {
-		m.census = newCensus()
+		m.census = newCensus(opts.CountFile)
 	}
 	for i := range m.shards {
 		m.shards[i].init(&m.opts, i, &m.tables[i])
@@ -123,6 +123,15 @@ type Stats struct {
 func (m *Model) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	st := m.stats()
+	if m.census != nil {
+		st.Conversations, _, _ = m.census.totals(m)
+	}
+	return st
+}
+
+// stats returns the counters of the shards; the caller holds m.mu.
+func (m *Model) stats() Stats {
 	var st Stats
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -131,9 +140,6 @@ func (m *Model) Stats() Stats {
 		st.Conversations += sh.nconv
 		st.Open += sh.openSessions
 		st.Expired += sh.expired
-	}
-	if m.census != nil {
-		st.Conversations, _ = m.census.totals(m)
 	}
 	return st
 }
@@ -144,7 +150,7 @@ func (m *Model) Connections() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.census != nil {
-		_, n := m.census.totals(m)
+		_, n, _ := m.census.totals(m)
 		return n
 	}
 	var n int64

@@ -50,8 +50,14 @@ type Options struct {
 	// forgets those no open connection refers to and empties the others,
 	// as Drain does, remembering per conversation only its key and its
 	// sessions per side, in a compact sorted form (about 13 bytes for an
-	// IPv4 conversation). Stats and Connections stay exact; EachState,
-	// States and Table hand only the conversations held, and Drain must not
-	// be called.
+	// IPv4 conversation). Counts, Stats and Connections stay exact;
+	// EachState, States and Table hand only the conversations held, and
+	// Drain must not be called.
 	CountOnly bool
+	// CountFile, when set, holds what a CountOnly model remembers instead
+	// of its heap, so that its memory does not grow with the conversations
+	// it forgot. As for SampleFile, it must be open for reading and
+	// writing, empty, and stay open while the model is used; its owner
+	// removes it.
+	CountFile *os.File
 }

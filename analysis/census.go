@@ -13,7 +13,7 @@ import (
 )
 
 // countDrainAt is how many conversations a CountOnly model holds before it
-// forgets their states (countDrain); a variable for the tests. After a
+// forgets their states (census.drain); a variable for the tests. After a
 // drain the model holds the conversations of its open connections, and
 // the next drain waits for twice as many, as the workspace import's does.
 var countDrainAt = 50_000
@@ -66,22 +66,6 @@ func (c *census) reader(r run) *bufio.Reader {
 	return bufio.NewReaderSize(io.NewSectionReader(c.file, r.off, r.n), 16<<10)
 }
 
-// Counts returns the Stats and the Connections of m, with one pass over
-// what a CountOnly model remembers, and the error of reading its
-// CountFile back (Stats and Connections then count no conversation).
-func (m *Model) Counts() (Stats, int64, error) {
-	if m.census == nil {
-		return m.Stats(), m.Connections(), nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := m.stats()
-	var conns int64
-	var err error
-	st.Conversations, conns, err = m.census.totals(m)
-	return st, conns, err
-}
-
 // countEntry is a conversation as the census counts it.
 type countEntry struct {
 	k        Key
@@ -104,23 +88,21 @@ func cmpKey(a, b *Key) int {
 	return cmp.Compare(a.Proto, b.Proto)
 }
 
-// countDrain forgets the conversations of a CountOnly model no open
-// connection refers to once it holds enough, after adding them to the
-// census; those it keeps are emptied, as Drain does. The caller holds
-// m.mu.
-func (m *Model) countDrain() {
-	c := m.census
+// drain forgets the conversations of shards no open connection refers to
+// once they hold enough, after adding them to the census; those it keeps
+// are emptied, as Model.Drain does. The caller holds the model's lock.
+func (c *census) drain(shards *[numShards]shard) {
 	held := 0
-	for i := range m.shards {
-		held += m.shards[i].nconv
+	for i := range shards {
+		held += shards[i].nconv
 	}
 	if held < c.next {
 		return
 	}
-	c.add(encodeRun(c.collect(m)))
+	c.add(encodeRun(c.collect(shards)))
 	held = 0
-	for i := range m.shards {
-		sh := &m.shards[i]
+	for i := range shards {
+		sh := &shards[i]
 		idx := make([]uint32, sh.nconv) // non-zero: kept (shard.drain)
 		sh.open.each(func(_ openKey, v *openVal) { idx[v.ci] = 1 })
 		sh.drain(idx)
@@ -130,17 +112,17 @@ func (m *Model) countDrain() {
 	c.next = max(countDrainAt, 2*held)
 }
 
-// collect returns, sorted, the entries of the conversations m holds that
-// the census lacks: every conversation new since the last drain, and those
-// it kept that have sessions since. The caller holds m.mu.
-func (c *census) collect(m *Model) []countEntry {
+// collect returns, sorted, the entries of the conversations shards hold
+// that the census lacks: every conversation new since the last drain, and
+// those it kept that have sessions since.
+func (c *census) collect(shards *[numShards]shard) []countEntry {
 	n := 0
-	for i := range m.shards {
-		n += m.shards[i].nconv
+	for i := range shards {
+		n += shards[i].nconv
 	}
 	es := make([]countEntry, 0, n)
-	for i := range m.shards {
-		m.shards[i].eachConv(func(j uint32, cs *ConvState) {
+	for i := range shards {
+		shards[i].eachConv(func(j uint32, cs *ConvState) {
 			var e countEntry
 			for s := range cs.Sides {
 				e.sessions[s] = cs.Sides[s].Sessions
@@ -156,14 +138,14 @@ func (c *census) collect(m *Model) []countEntry {
 	return es
 }
 
-// totals returns how many distinct conversations the census and m hold,
-// and their connections (Model.Connections: per conversation, its largest
-// side's sessions, each side's sessions summed over the conversation's
-// entries), or the error reading the census's file. The caller holds
-// m.mu.
-func (c *census) totals(m *Model) (convs int, conns int64, err error) {
+// totals returns how many distinct conversations the census and shards
+// hold, and their connections (Model.Connections: per conversation, its
+// largest side's sessions, each side's sessions summed over the
+// conversation's entries), or the error reading the census's file. The
+// caller holds the model's lock.
+func (c *census) totals(shards *[numShards]shard) (convs int, conns int64, err error) {
 	h := make(cursorHeap, 0, len(c.runs)+1)
-	for _, r := range append(slices.Clip(c.runs), run{mem: encodeRun(c.collect(m))}) {
+	for _, r := range append(slices.Clip(c.runs), run{mem: encodeRun(c.collect(shards))}) {
 		cur := cursor{r: c.reader(r)}
 		if err := cur.next(); err == nil {
 			h = append(h, cur)

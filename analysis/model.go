@@ -27,7 +27,8 @@
 //     it), table.go its builder, table_read.go more of its accessors;
 //   - shard.go: a shard applying lines; model.go: Model and Parallel;
 //   - state.go: the Model's outputs and restores; importer.go: file import;
-//     drain.go: handing conversations over in parts (Drain).
+//     drain.go: handing conversations over in parts (Drain); census.go:
+//     what a model that only counts (Options.CountOnly) remembers.
 package analysis
 
 import (
@@ -125,7 +126,7 @@ func (m *Model) Stats() Stats {
 	defer m.mu.Unlock()
 	st := m.stats()
 	if m.census != nil {
-		st.Conversations, _, _ = m.census.totals(m)
+		st.Conversations, _, _ = m.census.totals(&m.shards)
 	}
 	return st
 }
@@ -150,7 +151,7 @@ func (m *Model) Connections() int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.census != nil {
-		_, n, _ := m.census.totals(m)
+		_, n, _ := m.census.totals(&m.shards)
 		return n
 	}
 	var n int64
@@ -164,6 +165,22 @@ func (m *Model) Connections() int64 {
 		})
 	}
 	return n
+}
+
+// Counts returns the Stats and the Connections of m, with one pass over
+// what a CountOnly model remembers, and the error of reading its
+// CountFile back (Stats and Connections then count no conversation).
+func (m *Model) Counts() (Stats, int64, error) {
+	if m.census == nil {
+		return m.Stats(), m.Connections(), nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.stats()
+	var conns int64
+	var err error
+	st.Conversations, conns, err = m.census.totals(&m.shards)
+	return st, conns, err
 }
 
 // Parallel adds batches of events to a Model with several goroutines, each
@@ -224,7 +241,7 @@ func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
 // caller holds m.mu.
 func (m *Model) afterBatch() {
 	if m.census != nil {
-		m.countDrain()
+		m.census.drain(&m.shards)
 	}
 }
 

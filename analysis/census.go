@@ -61,7 +61,7 @@ func (c *census) add(b []byte) {
 // reader returns a reader of r's bytes.
 func (c *census) reader(r run) *bufio.Reader {
 	if r.mem != nil {
-		return bufio.NewReaderSize(bytes.NewReader(r.mem), 16)
+		return bufio.NewReaderSize(bytes.NewReader(r.mem), 4<<10)
 	}
 	return bufio.NewReaderSize(io.NewSectionReader(c.file, r.off, r.n), 16<<10)
 }

@@ -47,7 +47,11 @@ func (c *cli) importCmd(args []string) error {
 func (c *cli) importCount(mf *modelFlags, files []string, samples int) error {
 	mf.noSamples, mf.noHourly, mf.countOnly = true, true, true
 	if f, err := os.CreateTemp("", "flowsleuth-count-*"); err == nil {
-		defer os.Remove(f.Name())
+		// Unlinked at once where the system allows it, so that not even a
+		// killed import leaves the file behind; elsewhere removed at the end.
+		if os.Remove(f.Name()) != nil {
+			defer os.Remove(f.Name())
+		}
 		defer f.Close()
 		mf.countFile = f
 	}

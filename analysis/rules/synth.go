@@ -29,15 +29,13 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 	bs := fileBuckets(t, tr.keep, tr.dirs, g)
 	rules, ruleOf := bs.rules(k)
 	fillEvidence(t, rules, ruleOf, bs, tr.keep)
-	rs.Rules = make([]Rule, len(rules))
 	observed := make([]uint64, 2*len(rules)) // admitted, observed of each rule
 	finishRules(t, rules, observed)
-	for r, rule := range rules {
-		rs.Rules[r] = *rule
+	for r := range rules {
 		rs.Permissiveness += observed[2*r] - observed[2*r+1]
 		rs.Observed += observed[2*r+1]
 	}
-	sortRules(rs.Rules)
+	rs.Rules = sortRules(rules)
 	return rs
 }
 
@@ -48,14 +46,16 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 func finishRules(t *analysis.Table, rules []*Rule, counts []uint64) {
 	const batch = 256
 	var next atomic.Int64
+	hosts := newHostNames(t)
 	work := func() {
+		f := newFinisher(t, hosts)
 		for {
 			from := int(next.Add(batch)) - batch
 			if from >= len(rules) {
 				return
 			}
 			for r := from; r < min(from+batch, len(rules)); r++ {
-				finishRule(t, rules[r])
+				f.finish(rules[r])
 				counts[2*r], counts[2*r+1] = rules[r].permissiveness(t)
 			}
 		}

@@ -1,0 +1,55 @@
+package rules_test
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
+	"github.com/flowsleuth/flowsleuth/ingest"
+)
+
+// TestEvidenceHosts: a rule's hosts are those of its conversations, each
+// once, sorted by name; a rule's hosts do not leak into the next rule's;
+// a rule of conversations without hosts has none; a merge unites them.
+func TestEvidenceHosts(t *testing.T) {
+	web := netip.MustParseAddr("10.0.0.1")
+	conv := func(peer byte, port uint16, hosts ...string) analysistest.Conversation {
+		return analysistest.Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
+			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
+			Tags: []analysis.Tag{{Name: "web", Direction: ingest.DirOutbound}}, Hosts: hosts}
+	}
+	convs := []analysistest.Conversation{
+		conv(1, 443, "esx-b", "esx-c"), conv(2, 443, "ahv-9"), conv(3, 443, "esx-b", "esx-c"), conv(4, 443, "ahv-10", "esx-b"),
+		conv(1, 53, "esx-z"), conv(2, 53, "esx-a", "esx-b"), conv(3, 53, "esx-b", "esx-c"),
+		conv(5, 123), conv(6, 123),
+	}
+	tb := analysistest.Table(convs)
+	want := map[uint16][]string{443: {"ahv-10", "ahv-9", "esx-b", "esx-c"}, 53: {"esx-a", "esx-b", "esx-c", "esx-z"}, 123: nil}
+	rs := rules.Synthesize(tb, rules.Knobs{})
+	if len(rs.Rules) != 3 {
+		t.Fatalf("%d rules, want 3", len(rs.Rules))
+	}
+	byPort := map[uint16]rules.Rule{}
+	for _, r := range rs.Rules {
+		port := r.Service.Ports[0].From
+		byPort[port] = r
+		if got := r.Evidence.Hosts; !slices.Equal(got, want[port]) || (want[port] == nil) != (got == nil) {
+			t.Errorf("rule %s: hosts %q, want %q", r.Name, got, want[port])
+		}
+	}
+	merged, results := rules.ApplyEdits(rs, []rules.Edit{{Seq: 1, Op: rules.EditMerge, Rule: byPort[53].ID, Arg: byPort[443].ID}})
+	if !results[0].Applied {
+		t.Fatalf("merge not applied: %s", results[0].Why)
+	}
+	for _, r := range merged.Rules {
+		if r.ID != byPort[53].ID {
+			continue
+		}
+		if w := []string{"ahv-10", "ahv-9", "esx-a", "esx-b", "esx-c", "esx-z"}; !slices.Equal(r.Evidence.Hosts, w) {
+			t.Errorf("merged: hosts %q, want %q", r.Evidence.Hosts, w)
+		}
+	}
+}

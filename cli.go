@@ -163,6 +163,25 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// profile starts the CPU profile --cpuprofile asks for, once: a command
+// that profiles more than its reading (reading a workspace, synthesising,
+// writing) starts it first, and the reading then starts none. stop ends it.
+func (f *modelFlags) profile() (stop func(), err error) {
+	if f.cpuProfile == "" {
+		return func() {}, nil
+	}
+	pf, err := os.Create(f.cpuProfile)
+	if err != nil {
+		return func() {}, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return func() {}, err
+	}
+	f.cpuProfile = ""
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
+}
+
 // run starts what every reading command needs: a CPU profile if asked, a
 // progress bar on a terminal, and a context cancelled by Ctrl-C. done undoes it.
 func (c *cli) start(f *modelFlags) (ctx context.Context, progress func(analysis.Progress), done func(), err error) {
@@ -172,17 +191,11 @@ func (c *cli) start(f *modelFlags) (ctx context.Context, progress func(analysis.
 			undo[i]()
 		}
 	}
-	if f.cpuProfile != "" {
-		pf, err := os.Create(f.cpuProfile)
-		if err != nil {
-			return nil, nil, done, err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			pf.Close()
-			return nil, nil, done, err
-		}
-		undo = append(undo, func() { pprof.StopCPUProfile(); pf.Close() })
+	stopProfile, err := f.profile()
+	if err != nil {
+		return nil, nil, done, err
 	}
+	undo = append(undo, stopProfile)
 	if bar := newProgressBar(c.rawErr); bar != nil && !f.quiet {
 		progress = bar.update
 		undo = append(undo, bar.finish)

@@ -41,6 +41,11 @@ func (c *cli) flowsCmd(args []string) error {
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
+	stopProfile, err := mf.profile() // the whole command, not only its reading
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	var t *analysis.Table
 	done := func() {}
 	switch {

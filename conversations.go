@@ -169,6 +169,21 @@ func (c *cli) conversations(mf *modelFlags, wsPath string, files []string, since
 	// keeps the peak near what is live. It costs little: the table's rows
 	// hold no pointers, so a collection has little to mark.
 	debug.SetGCPercent(25)
+	stopProfile, err := mf.profile() // the whole command, not only its reading
+	if err != nil {
+		return nil, nil, err
+	}
+	t, closeTable, err := c.table(mf, wsPath, files, since, until)
+	if closeTable == nil {
+		stopProfile()
+		return t, nil, err
+	}
+	return t, func() { closeTable(); stopProfile() }, err
+}
+
+// table reads the conversations of the store, the workspace or files, as
+// conversations says.
+func (c *cli) table(mf *modelFlags, wsPath string, files []string, since, until string) (t *analysis.Table, done func(), err error) {
 	if c.store != "" {
 		t, err = c.tableOfStore(mf, wsPath, files, since, until, 0)
 		return t, func() {}, err

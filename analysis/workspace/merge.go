@@ -18,26 +18,27 @@ const bulkThreshold = 20_000
 // it drained first (d, nil when none), then the model's; and records the
 // endpoints they show behind an enforcement point. The model gives its
 // states one at a time in key order, so index inserts append to the B-tree
-// instead of touching a random page each.
-func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) error {
+// instead of touching a random page each. It returns the conversations it
+// stored and the sessions it added to theirs (Counts, without sources).
+func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
 	}
 	mg, err := newMerger(ctx, tx, delta)
 	if err != nil {
-		return err
+		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
 	if d != nil {
 		if err := d.each(mg.add); err != nil {
-			return err
+			return Counts{}, err
 		}
 	}
 	if err := m.EachState(mg.add); err != nil {
-		return err
+		return Counts{}, err
 	}
-	return saveEndpoints(ctx, tx, mg.endpoints)
+	return mg.added, saveEndpoints(ctx, tx, mg.endpoints)
 }
 
 // merger adds states to the stored conversations in one transaction. Its
@@ -45,9 +46,10 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFil
 // to watch a cancellable context in each call: a tenth of the CPU of an
 // insert); add checks ctx every cancelEvery states instead.
 type merger struct {
-	ctx       context.Context // for the statements: never cancelled
-	done      context.Context // the caller's
-	added     int
+	ctx       context.Context        // for the statements: never cancelled
+	done      context.Context        // the caller's
+	n         int                    // states added
+	added     Counts                 // conversations stored, sessions added to the stored ones
 	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
 	stmts     []*sql.Stmt            // by key, by id, insert, update
 	endpoints map[netip.Addr]struct{}
@@ -87,7 +89,7 @@ func (mg *merger) add(st *analysis.ConvState) error {
 	if st.Empty() {
 		return nil
 	}
-	if mg.added++; mg.added%cancelEvery == 0 {
+	if mg.n++; mg.n%cancelEvery == 0 {
 		if err := mg.done.Err(); err != nil {
 			return err
 		}
@@ -109,17 +111,23 @@ func (mg *merger) add(st *analysis.ConvState) error {
 		// Not inserted: a state this import drained earlier was (bulk
 		// mode's keys are those stored before the import).
 		if n, err := r.RowsAffected(); err != nil || n == 1 {
+			mg.added.Conversations += n
+			mg.added.Sessions += sessions
 			return err
 		}
 		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
 			return err
 		}
 	}
+	before, _ := sortKeys(&old)
 	old.Merge(st, analysis.DefaultSamples)
 	mg.buf = encodeState(mg.buf[:0], &old)
 	sessions, bytes := sortKeys(&old)
-	_, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id)
-	return err
+	if _, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id); err != nil {
+		return err
+	}
+	mg.added.Sessions += sessions - before
+	return nil
 }
 
 // saveEndpoints records addresses seen behind an enforcement point, in

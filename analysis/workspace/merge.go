@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
@@ -38,6 +39,9 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFil
 	if err := m.EachState(mg.add); err != nil {
 		return Counts{}, err
 	}
+	if err := mg.flush(); err != nil {
+		return Counts{}, err
+	}
 	return mg.added, saveEndpoints(ctx, tx, mg.endpoints)
 }
 
@@ -51,14 +55,42 @@ type merger struct {
 	n         int                    // states added
 	added     Counts                 // conversations stored, sessions added to the stored ones
 	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
-	stmts     []*sql.Stmt            // by key, by id, insert, update
+	stmts     []*sql.Stmt            // by key, by id, insert, update, insert batchRows
 	endpoints map[netip.Addr]struct{}
 	buf       []byte
+
+	// Bulk mode stores new conversations batchRows at a time: their
+	// rows, keys and the largest id before them (see flush).
+	tx      *sql.Tx
+	rows    []newRow
+	args    []any
+	pending map[analysis.Key]struct{}
+	lastID  int64
+}
+
+// newRow is a conversation waiting in a batch.
+type newRow struct {
+	k        analysis.Key
+	state    []byte
+	sessions int64
+}
+
+// batchRows is how many new conversations one INSERT stores in bulk mode.
+// A statement each cost a third more than the rows' own B-tree work (the
+// statement's setup and end, the driver's arguments); longer ones gain
+// little.
+const batchRows = 64
+
+// insertRows is the INSERT of n conversations.
+func insertRows(n int) string {
+	return `INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns) VALUES ` +
+		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (src, dst, proto, dport) DO NOTHING`
 }
 
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
-	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{})}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{}), tx: tx}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -77,7 +109,16 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 		`SELECT state FROM conversations WHERE id = ?`,
 		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
-		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
+		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`,
+		insertRows(batchRows))
+	if err != nil {
+		return nil, err
+	}
+	if mg.ids != nil {
+		mg.rows = make([]newRow, 0, batchRows) // never grown: args point into it
+		mg.pending = make(map[analysis.Key]struct{}, batchRows)
+		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM conversations`).Scan(&mg.lastID)
+	}
 	return mg, err
 }
 
@@ -94,12 +135,15 @@ func (mg *merger) add(st *analysis.ConvState) error {
 			return err
 		}
 	}
-	ctx, byKey, byID, ins, upd := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2], mg.stmts[3]
+	ctx, byKey, byID, ins := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2]
 	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })
 	k := st.Key()
 	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
 	if err != nil {
 		return err
+	}
+	if id == 0 && mg.ids != nil {
+		return mg.batch(k, st)
 	}
 	if id == 0 {
 		mg.buf = encodeState(mg.buf[:0], st)
@@ -119,35 +163,145 @@ func (mg *merger) add(st *analysis.ConvState) error {
 			return err
 		}
 	}
-	before, _ := sortKeys(&old)
+	return mg.update(id, &old, st)
+}
+
+// update merges st into old, the stored conversation id.
+func (mg *merger) update(id int64, old, st *analysis.ConvState) error {
+	before, _ := sortKeys(old)
 	old.Merge(st, analysis.DefaultSamples)
-	mg.buf = encodeState(mg.buf[:0], &old)
-	sessions, bytes := sortKeys(&old)
-	if _, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id); err != nil {
+	mg.buf = encodeState(mg.buf[:0], old)
+	sessions, bytes := sortKeys(old)
+	if _, err := mg.stmts[3].ExecContext(mg.ctx, mg.buf, sessions, bytes, old.First, old.Last, id); err != nil {
 		return err
 	}
 	mg.added.Sessions += sessions - before
 	return nil
 }
 
-// saveEndpoints records addresses seen behind an enforcement point, in
-// order.
-func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
-	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
+// batch adds st, whose key k was not stored before the import, to the
+// batch of new conversations. A state of the same key may wait in the
+// batch already (one this import drained): the batch is stored first.
+func (mg *merger) batch(k analysis.Key, st *analysis.ConvState) error {
+	if _, ok := mg.pending[k]; ok {
+		if err := mg.flush(); err != nil {
+			return err
+		}
+	}
+	mg.pending[k] = struct{}{}
+	sessions, bytes := sortKeys(st)
+	mg.rows = append(mg.rows, newRow{k: k, state: encodeState(nil, st), sessions: sessions})
+	r := &mg.rows[len(mg.rows)-1]
+	mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], st.Proto, st.DPort, r.state, sessions, bytes, st.First, st.Last)
+	if len(mg.rows) == batchRows {
+		return mg.flush()
+	}
+	return nil
+}
+
+// flush stores the batch. A conversation of the batch may be stored
+// already, by a state this import drained earlier: its row is then not
+// inserted (the batch's keys are distinct), and the state is merged into
+// it. New rows get ids above every id before them (SQLite's rowids grow by
+// one), as they did inserted one at a time; the stored one has a lower id.
+func (mg *merger) flush() error {
+	n := len(mg.rows)
+	if n == 0 {
+		return nil
+	}
+	ins := mg.stmts[4]
+	if n < batchRows {
+		var err error
+		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
+			return err
+		}
+		defer ins.Close()
+	}
+	r, err := ins.ExecContext(mg.ctx, mg.args...)
 	if err != nil {
 		return err
 	}
-	defer ep.Close()
+	inserted, err := r.RowsAffected()
+	if err != nil {
+		return err
+	}
+	before := mg.lastID
+	if inserted > 0 {
+		if mg.lastID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	for i := range mg.rows {
+		row := &mg.rows[i]
+		if inserted == int64(n) {
+			mg.added.Conversations++
+			mg.added.Sessions += row.sessions
+			continue
+		}
+		if err := mg.stored(row, before); err != nil {
+			return err
+		}
+	}
+	clear(mg.pending)
+	mg.rows, mg.args = mg.rows[:0], mg.args[:0]
+	return nil
+}
+
+// stored counts row if the batch inserted it (an id above before), else
+// merges it into the stored conversation of its key.
+func (mg *merger) stored(row *newRow, before int64) error {
+	id, old, err := lookup(mg.ctx, nil, row.k, mg.stmts[0], mg.stmts[1])
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		return fmt.Errorf("%w: conversation %v neither stored nor inserted", ErrCorrupt, row.k)
+	}
+	if id > before {
+		mg.added.Conversations++
+		mg.added.Sessions += row.sessions
+		return nil
+	}
+	st, err := decodeState(row.state)
+	if err != nil {
+		return err
+	}
+	return mg.update(id, &old, &st)
+}
+
+// endpointRows is how many endpoints one INSERT stores: one each took a
+// sixth of a first import's commit of 300,000 conversations.
+const endpointRows = 256
+
+// saveEndpoints records addresses seen behind an enforcement point, in
+// order.
+func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
 	sorted := make([]netip.Addr, 0, len(endpoints))
 	for a := range endpoints {
 		sorted = append(sorted, a)
 	}
 	slices.SortFunc(sorted, netip.Addr.Compare)
-	for _, a := range sorted {
-		b := a.As16()
-		if _, err := ep.ExecContext(ctx, b[:]); err != nil {
+	var ep *sql.Stmt
+	args := make([]any, 0, endpointRows)
+	for len(sorted) > 0 {
+		n := min(len(sorted), endpointRows)
+		if ep == nil || n < endpointRows {
+			var err error
+			if ep, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`+
+				strings.Repeat(", (?)", n-1)); err != nil {
+				return err
+			}
+			defer ep.Close()
+		}
+		args = args[:0]
+		for _, a := range sorted[:n] {
+			b := a.As16()
+			args = append(args, b[:])
+		}
+		if _, err := ep.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		sorted = sorted[n:]
 	}
 	return nil
 }

@@ -60,19 +60,22 @@ type merger struct {
 	buf       []byte
 
 	// Bulk mode stores new conversations batchRows at a time: their
-	// rows, keys and the largest id before them (see flush).
+	// rows, their states one after the other in states, their keys, and
+	// the largest id before them (see flush).
 	tx      *sql.Tx
 	rows    []newRow
+	states  []byte
 	args    []any
 	pending map[analysis.Key]struct{}
 	lastID  int64
 }
 
-// newRow is a conversation waiting in a batch.
+// newRow is a conversation waiting in a batch, its state in
+// merger.states[from:to].
 type newRow struct {
-	k        analysis.Key
-	state    []byte
-	sessions int64
+	k                            analysis.Key
+	from, to                     int
+	sessions, bytes, first, last int64
 }
 
 // batchRows is how many new conversations one INSERT stores in bulk mode.
@@ -115,7 +118,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 		return nil, err
 	}
 	if mg.ids != nil {
-		mg.rows = make([]newRow, 0, batchRows) // never grown: args point into it
+		mg.rows = make([]newRow, 0, batchRows)
 		mg.pending = make(map[analysis.Key]struct{}, batchRows)
 		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM conversations`).Scan(&mg.lastID)
 	}
@@ -189,10 +192,11 @@ func (mg *merger) batch(k analysis.Key, st *analysis.ConvState) error {
 		}
 	}
 	mg.pending[k] = struct{}{}
-	sessions, bytes := sortKeys(st)
-	mg.rows = append(mg.rows, newRow{k: k, state: encodeState(nil, st), sessions: sessions})
-	r := &mg.rows[len(mg.rows)-1]
-	mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], st.Proto, st.DPort, r.state, sessions, bytes, st.First, st.Last)
+	r := newRow{k: k, from: len(mg.states), first: st.First, last: st.Last}
+	r.sessions, r.bytes = sortKeys(st)
+	mg.states = encodeState(mg.states, st)
+	r.to = len(mg.states)
+	mg.rows = append(mg.rows, r)
 	if len(mg.rows) == batchRows {
 		return mg.flush()
 	}
@@ -216,6 +220,12 @@ func (mg *merger) flush() error {
 			return err
 		}
 		defer ins.Close()
+	}
+	mg.args = mg.args[:0]
+	for i := range mg.rows {
+		r := &mg.rows[i]
+		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, mg.states[r.from:r.to],
+			r.sessions, r.bytes, r.first, r.last)
 	}
 	r, err := ins.ExecContext(mg.ctx, mg.args...)
 	if err != nil {
@@ -243,7 +253,7 @@ func (mg *merger) flush() error {
 		}
 	}
 	clear(mg.pending)
-	mg.rows, mg.args = mg.rows[:0], mg.args[:0]
+	mg.rows, mg.states = mg.rows[:0], mg.states[:0] // the driver has copied the states
 	return nil
 }
 
@@ -262,7 +272,7 @@ func (mg *merger) stored(row *newRow, before int64) error {
 		mg.added.Sessions += row.sessions
 		return nil
 	}
-	st, err := decodeState(row.state)
+	st, err := decodeState(mg.states[row.from:row.to])
 	if err != nil {
 		return err
 	}

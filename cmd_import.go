@@ -99,28 +99,29 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	if err != nil {
 		return err
 	}
-	before, err := ws.Info(ctx)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
+	var totals workspace.Counts // after the import, counted without reading the conversations again
 	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(),
-		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress, Workers: mf.workers})
+		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress, Workers: mf.workers, Counts: &totals})
 	elapsed := time.Since(start)
 	done()
 	var plain []analysis.FileResult
+	var added workspace.Counts
 	for _, r := range res {
 		plain = append(plain, r.FileResult)
+		added.Add(r.Added)
 	}
-	info, ierr := ws.Info(context.Background()) // ctx ended with done()
-	writeSummary(c.stdout, analysis.Stats{Sessions: info.Sessions - before.Sessions,
-		Conversations: int(info.Conversations - before.Conversations)}, plain, elapsed, samples, "new in the workspace")
+	writeSummary(c.stdout, analysis.Stats{Sessions: added.Sessions, Conversations: int(added.Conversations)},
+		plain, elapsed, samples, "new in the workspace")
 	c.reportFileOutcomes(res)
-	if ierr != nil {
-		return ierr
+	if err != nil { // the import may have stopped before it counted them
+		var terr error
+		if totals, terr = ws.Counts(context.Background()); terr != nil { // ctx ended with done()
+			return errors.Join(err, terr)
+		}
 	}
-	fmt.Fprintf(c.stdout, "workspace %s: %s, %s, %s\n", info.Path, analysis.Plural(uint64(info.Conversations), "conversation"),
-		analysis.Plural(uint64(info.Sessions), "session"), analysis.Plural(uint64(info.Sources), "source"))
+	fmt.Fprintf(c.stdout, "workspace %s: %s, %s, %s\n", ws.Path(), analysis.Plural(uint64(totals.Conversations), "conversation"),
+		analysis.Plural(uint64(totals.Sessions), "session"), analysis.Plural(uint64(totals.Sources), "source"))
 	if fw != nil {
 		err = errors.Join(err, c.forwardImport(fw))
 	}

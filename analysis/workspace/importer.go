@@ -34,6 +34,7 @@ type FileResult struct {
 	From     int64  // byte offset the read started at (Tail)
 	SameAs   string // the source already holding this content (Already)
 	Sessions int64  // sessions this import added
+	Added    Counts // what its commit added to the workspace's counts
 }
 
 // ImportOptions configure Import.
@@ -48,6 +49,12 @@ type ImportOptions struct {
 	// UDP (a listener's archive segments with a listen.UDPMarker): their
 	// events count as unauthenticated (analysis.OriginUnauthenticated).
 	Unauthenticated func(file string) bool
+	// Counts, when set, is set to the workspace's counts after the import
+	// (also after an error, unless the import could not take the writer
+	// lock): those before it, counted while it holds the lock (a pass over
+	// the conversations, none when there are none), plus what its commits
+	// added. Counting them afterwards would read every conversation again.
+	Counts *Counts
 }
 
 func (o *ImportOptions) workers() int {
@@ -70,7 +77,17 @@ func (ws *Workspace) Import(ctx context.Context, files []string, o ImportOptions
 		return nil, err
 	}
 	defer release()
-	return ws.importFiles(ctx, files, o)
+	if o.Counts == nil {
+		return ws.importFiles(ctx, files, o)
+	}
+	if *o.Counts, err = ws.Counts(ctx); err != nil {
+		return nil, err
+	}
+	res, err := ws.importFiles(ctx, files, o)
+	for _, r := range res {
+		o.Counts.Add(r.Added)
+	}
+	return res, err
 }
 
 // importFiles is Import; the caller holds the writer lock. The files an
@@ -213,7 +230,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if sp != nil {
 		token = sp.token
 	}
-	if err := ws.commit(ctx, m, drained, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
+	if res.Added, err = ws.commit(ctx, m, drained, row, src.content(), src.in, &res.Stats, lineBase, token); err != nil {
 		return res, -1, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, -1, nil
@@ -249,16 +266,18 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 // commit writes an import's contribution in one transaction: the states it
 // drained (d, nil for none) and its model's, with its session records when
 // the workspace is attached to a store (journal; token marks the rows the
-// import spilled).
+// import spilled). It returns what it added to the workspace's counts.
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
-	in *ingest.Input, st *ingest.Stats, lineBase, token int64) error {
+	in *ingest.Input, st *ingest.Stats, lineBase, token int64) (Counts, error) {
 	// The model's garbage goes back to the system before the commit, and
 	// the commit's own (decoded and re-encoded states) is collected early:
 	// without this, the commit's peak was the parse's plus 180 MB.
 	defer lowerGC(commitGCPercent)()
 	debug.FreeOSMemory()
-	return ws.write(ctx, func(tx *sql.Tx) error {
-		if err := mergeStates(ctx, tx, m, d); err != nil {
+	var added Counts
+	err := ws.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if added, err = mergeStates(ctx, tx, m, d); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {
@@ -277,6 +296,9 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 		if err != nil {
 			return err
 		}
+		if row.id == 0 {
+			added.Sources = 1
+		}
 		for _, pe := range st.MalformedSamples {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO malformed (source_id, line, col, reason, text)
 				VALUES (?, ?, ?, ?, ?)`, id, lineBase+pe.Line, pe.Column, pe.Err.Error(), pe.Text); err != nil {
@@ -286,6 +308,10 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 		failpoint("commit") // everything written, nothing committed yet
 		return nil
 	})
+	if err != nil {
+		return Counts{}, err
+	}
+	return added, nil
 }
 
 // The garbage collector's target percentages (debug.SetGCPercent) while an

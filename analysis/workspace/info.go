@@ -39,17 +39,19 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		}
 	}
 	var first, last int64
+	// The conversations' figures in one pass over their rows (a subquery
+	// each was a pass each: 0.8 s on 300,000 conversations).
 	err := ws.db.QueryRowContext(ctx, `SELECT
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sources),
-		(SELECT count(*) FROM conversations),
-		(SELECT coalesce(sum(sessions), 0) FROM conversations),
-		(SELECT coalesce(min(nullif(first_ns, 0)), 0) FROM conversations),
-		(SELECT coalesce(max(last_ns), 0) FROM conversations),
+		c.n, c.sessions, c.first, c.last,
 		(SELECT count(*) FROM endpoints),
 		(SELECT count(*) FROM inventory),
 		(SELECT count(*) FROM (SELECT src AS a FROM conversations UNION SELECT dst FROM conversations)
-			WHERE a NOT IN (SELECT ip FROM inventory))`).Scan(&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
+			WHERE a NOT IN (SELECT ip FROM inventory))
+		FROM (SELECT count(*) AS n, coalesce(sum(sessions), 0) AS sessions,
+			coalesce(min(nullif(first_ns, 0)), 0) AS first, coalesce(max(last_ns), 0) AS last FROM conversations) c`).Scan(
+		&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
 		&first, &last, &in.Learned, &in.InventoryIPs, &in.Unclassified)
 	if err != nil {
 		return in, classify(err)
@@ -76,6 +78,29 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		in.Monitored = append(in.Monitored, p.String())
 	}
 	return in, err
+}
+
+// Counts are how many sources, conversations and sessions a workspace
+// holds, as Info counts them.
+type Counts struct {
+	Sources, Conversations, Sessions int64
+}
+
+// Add adds o to c.
+func (c *Counts) Add(o Counts) {
+	c.Sources += o.Sources
+	c.Conversations += o.Conversations
+	c.Sessions += o.Sessions
+}
+
+// Counts counts the workspace's sources, conversations and sessions: a
+// pass over the conversations' rows (sessions are in no index), none when
+// there are none.
+func (ws *Workspace) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sources), count(*), coalesce(sum(sessions), 0)
+		FROM conversations`).Scan(&c.Sources, &c.Conversations, &c.Sessions)
+	return c, classify(err)
 }
 
 // Source is an imported file.

@@ -45,7 +45,7 @@ func (ws *Workspace) CommitLive(ctx context.Context, m *analysis.Model, c LiveCo
 	row.stats.add(&c.Stats)
 	in := &ingest.Input{Name: c.Segment, Size: c.End, ModTime: st.ModTime()}
 	// Malformed samples carry their line number in the segment already.
-	if err := ws.commit(ctx, m, nil, row, fp.content, in, &c.Stats, 0, 0); err != nil {
+	if _, err := ws.commit(ctx, m, nil, row, fp.content, in, &c.Stats, 0, 0); err != nil {
 		return fmt.Errorf("commit %s: %w", c.Segment, err)
 	}
 	return nil

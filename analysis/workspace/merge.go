@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
@@ -18,26 +19,30 @@ const bulkThreshold = 20_000
 // it drained first (d, nil when none), then the model's; and records the
 // endpoints they show behind an enforcement point. The model gives its
 // states one at a time in key order, so index inserts append to the B-tree
-// instead of touching a random page each.
-func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) error {
+// instead of touching a random page each. It returns the conversations it
+// stored and the sessions it added to theirs (Counts, without sources).
+func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
 	}
 	mg, err := newMerger(ctx, tx, delta)
 	if err != nil {
-		return err
+		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
 	if d != nil {
 		if err := d.each(mg.add); err != nil {
-			return err
+			return Counts{}, err
 		}
 	}
 	if err := m.EachState(mg.add); err != nil {
-		return err
+		return Counts{}, err
 	}
-	return saveEndpoints(ctx, tx, mg.endpoints)
+	if err := mg.flush(); err != nil {
+		return Counts{}, err
+	}
+	return mg.added, saveEndpoints(ctx, tx, mg.endpoints)
 }
 
 // merger adds states to the stored conversations in one transaction. Its
@@ -45,18 +50,50 @@ func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFil
 // to watch a cancellable context in each call: a tenth of the CPU of an
 // insert); add checks ctx every cancelEvery states instead.
 type merger struct {
-	ctx       context.Context // for the statements: never cancelled
-	done      context.Context // the caller's
-	added     int
+	ctx       context.Context        // for the statements: never cancelled
+	done      context.Context        // the caller's
+	n         int                    // states added
+	added     Counts                 // conversations stored, sessions added to the stored ones
 	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
-	stmts     []*sql.Stmt            // by key, by id, insert, update
+	stmts     []*sql.Stmt            // by key, by id, insert, update, insert batchRows
 	endpoints map[netip.Addr]struct{}
 	buf       []byte
+
+	// Bulk mode stores new conversations batchRows at a time: their
+	// rows, their states one after the other in states, their keys, and
+	// the largest id before them (see flush).
+	tx      *sql.Tx
+	rows    []newRow
+	states  []byte
+	args    []any
+	pending map[analysis.Key]struct{}
+	lastID  int64
+}
+
+// newRow is a conversation waiting in a batch, its state in
+// merger.states[from:to].
+type newRow struct {
+	k                            analysis.Key
+	from, to                     int
+	sessions, bytes, first, last int64
+}
+
+// batchRows is how many new conversations one INSERT stores in bulk mode.
+// A statement each cost a third more than the rows' own B-tree work (the
+// statement's setup and end, the driver's arguments); longer ones gain
+// little.
+const batchRows = 64
+
+// insertRows is the INSERT of n conversations.
+func insertRows(n int) string {
+	return `INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns) VALUES ` +
+		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (src, dst, proto, dport) DO NOTHING`
 }
 
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
-	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{})}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{}), tx: tx}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -75,7 +112,16 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 		`SELECT state FROM conversations WHERE id = ?`,
 		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
-		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`)
+		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`,
+		insertRows(batchRows))
+	if err != nil {
+		return nil, err
+	}
+	if mg.ids != nil {
+		mg.rows = make([]newRow, 0, batchRows)
+		mg.pending = make(map[analysis.Key]struct{}, batchRows)
+		err = tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM conversations`).Scan(&mg.lastID)
+	}
 	return mg, err
 }
 
@@ -87,17 +133,20 @@ func (mg *merger) add(st *analysis.ConvState) error {
 	if st.Empty() {
 		return nil
 	}
-	if mg.added++; mg.added%cancelEvery == 0 {
+	if mg.n++; mg.n%cancelEvery == 0 {
 		if err := mg.done.Err(); err != nil {
 			return err
 		}
 	}
-	ctx, byKey, byID, ins, upd := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2], mg.stmts[3]
+	ctx, byKey, byID, ins := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2]
 	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })
 	k := st.Key()
 	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
 	if err != nil {
 		return err
+	}
+	if id == 0 && mg.ids != nil {
+		return mg.batch(k, st)
 	}
 	if id == 0 {
 		mg.buf = encodeState(mg.buf[:0], st)
@@ -109,37 +158,160 @@ func (mg *merger) add(st *analysis.ConvState) error {
 		// Not inserted: a state this import drained earlier was (bulk
 		// mode's keys are those stored before the import).
 		if n, err := r.RowsAffected(); err != nil || n == 1 {
+			mg.added.Conversations += n
+			mg.added.Sessions += sessions
 			return err
 		}
 		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
 			return err
 		}
 	}
-	old.Merge(st, analysis.DefaultSamples)
-	mg.buf = encodeState(mg.buf[:0], &old)
-	sessions, bytes := sortKeys(&old)
-	_, err = upd.ExecContext(ctx, mg.buf, sessions, bytes, old.First, old.Last, id)
-	return err
+	return mg.update(id, &old, st)
 }
+
+// update merges st into old, the stored conversation id.
+func (mg *merger) update(id int64, old, st *analysis.ConvState) error {
+	before, _ := sortKeys(old)
+	old.Merge(st, analysis.DefaultSamples)
+	mg.buf = encodeState(mg.buf[:0], old)
+	sessions, bytes := sortKeys(old)
+	if _, err := mg.stmts[3].ExecContext(mg.ctx, mg.buf, sessions, bytes, old.First, old.Last, id); err != nil {
+		return err
+	}
+	mg.added.Sessions += sessions - before
+	return nil
+}
+
+// batch adds st, whose key k was not stored before the import, to the
+// batch of new conversations. A state of the same key may wait in the
+// batch already (one this import drained): the batch is stored first.
+func (mg *merger) batch(k analysis.Key, st *analysis.ConvState) error {
+	if _, ok := mg.pending[k]; ok {
+		if err := mg.flush(); err != nil {
+			return err
+		}
+	}
+	mg.pending[k] = struct{}{}
+	r := newRow{k: k, from: len(mg.states), first: st.First, last: st.Last}
+	r.sessions, r.bytes = sortKeys(st)
+	mg.states = encodeState(mg.states, st)
+	r.to = len(mg.states)
+	mg.rows = append(mg.rows, r)
+	if len(mg.rows) == batchRows {
+		return mg.flush()
+	}
+	return nil
+}
+
+// flush stores the batch. A conversation of the batch may be stored
+// already, by a state this import drained earlier: its row is then not
+// inserted (the batch's keys are distinct), and the state is merged into
+// it. New rows get ids above every id before them (SQLite's rowids grow by
+// one), as they did inserted one at a time; the stored one has a lower id.
+func (mg *merger) flush() error {
+	n := len(mg.rows)
+	if n == 0 {
+		return nil
+	}
+	ins := mg.stmts[4]
+	if n < batchRows {
+		var err error
+		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
+			return err
+		}
+		defer ins.Close()
+	}
+	mg.args = mg.args[:0]
+	for i := range mg.rows {
+		r := &mg.rows[i]
+		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, mg.states[r.from:r.to],
+			r.sessions, r.bytes, r.first, r.last)
+	}
+	r, err := ins.ExecContext(mg.ctx, mg.args...)
+	if err != nil {
+		return err
+	}
+	inserted, err := r.RowsAffected()
+	if err != nil {
+		return err
+	}
+	before := mg.lastID
+	if inserted > 0 {
+		if mg.lastID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	for i := range mg.rows {
+		row := &mg.rows[i]
+		if inserted == int64(n) {
+			mg.added.Conversations++
+			mg.added.Sessions += row.sessions
+			continue
+		}
+		if err := mg.stored(row, before); err != nil {
+			return err
+		}
+	}
+	clear(mg.pending)
+	mg.rows, mg.states = mg.rows[:0], mg.states[:0] // the driver has copied the states
+	return nil
+}
+
+// stored counts row if the batch inserted it (an id above before), else
+// merges it into the stored conversation of its key.
+func (mg *merger) stored(row *newRow, before int64) error {
+	id, old, err := lookup(mg.ctx, nil, row.k, mg.stmts[0], mg.stmts[1])
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		return fmt.Errorf("%w: conversation %v neither stored nor inserted", ErrCorrupt, row.k)
+	}
+	if id > before {
+		mg.added.Conversations++
+		mg.added.Sessions += row.sessions
+		return nil
+	}
+	st, err := decodeState(mg.states[row.from:row.to])
+	if err != nil {
+		return err
+	}
+	return mg.update(id, &old, &st)
+}
+
+// endpointRows is how many endpoints one INSERT stores: one each took a
+// sixth of a first import's commit of 300,000 conversations.
+const endpointRows = 256
 
 // saveEndpoints records addresses seen behind an enforcement point, in
 // order.
 func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
-	ep, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`)
-	if err != nil {
-		return err
-	}
-	defer ep.Close()
 	sorted := make([]netip.Addr, 0, len(endpoints))
 	for a := range endpoints {
 		sorted = append(sorted, a)
 	}
 	slices.SortFunc(sorted, netip.Addr.Compare)
-	for _, a := range sorted {
-		b := a.As16()
-		if _, err := ep.ExecContext(ctx, b[:]); err != nil {
+	var ep *sql.Stmt
+	args := make([]any, 0, endpointRows)
+	for len(sorted) > 0 {
+		n := min(len(sorted), endpointRows)
+		if ep == nil || n < endpointRows {
+			var err error
+			if ep, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`+
+				strings.Repeat(", (?)", n-1)); err != nil {
+				return err
+			}
+			defer ep.Close()
+		}
+		args = args[:0]
+		for _, a := range sorted[:n] {
+			b := a.As16()
+			args = append(args, b[:])
+		}
+		if _, err := ep.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		sorted = sorted[n:]
 	}
 	return nil
 }

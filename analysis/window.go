@@ -2,43 +2,96 @@ package analysis
 
 import "time"
 
+// windowRow is what a window changes of a row of its table: its hours and
+// sessions in the window.
+type windowRow struct {
+	sessions, unanswered uint64
+	hourAt, hourN        uint32
+}
+
 // Window returns the rows whose sessions started in the hours that start
 // in [since, until) (a zero bound is open), with those sessions only:
 // windows that meet at a time share no hour. Sessions and unanswered
 // sessions follow the hours; packets and bytes stay whole (the hourly
 // counts say nothing of them), as the workspace's time filter does. A row
 // with no hourly counts is kept whole when the range is open at the start,
-// else left out. The new table shares t's lists, samples and hourly
-// counts: a row's hours ascend, so those of a window are a run of them.
+// else left out.
+//
+// The window is a view of t, not a copy: it shares t's rows, lists,
+// samples and hourly counts (a row's hours ascend, so those of a window
+// are a run of them), and holds 28 bytes a row of its own, its row's
+// number and what the window changes of it (a row of t is about 150): a
+// readiness check windows a table of a million conversations while the
+// app shows it.
 func (t *Table) Window(since, until time.Time) *Table {
 	rows := 0
-	for i := range t.rows {
-		if n := t.hoursIn(i, since, until); n > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+	for i := range t.Len() {
+		if n := t.hoursIn(i, since, until); n > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
 			rows++
 		}
 	}
 	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
-		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: t.hours}
-	for i := range t.rows {
-		r := t.rows[i]
+		samples: t.samples, loader: t.loader, rows: t.rows, hours: t.hours,
+		sel: make([]int32, 0, rows), win: make([]windowRow, 0, rows)}
+	for i := range t.Len() {
 		hs := t.HourCounts(i)
+		at, _ := t.hourRange(i)
 		if len(hs) == 0 {
 			if since.IsZero() {
-				w.rows = append(w.rows, r)
+				w.sel = append(w.sel, int32(t.at(i)))
+				w.win = append(w.win, windowRow{sessions: t.Sessions(i), unanswered: t.Unanswered(i), hourAt: at})
 			}
 			continue
 		}
 		lo, hi := hourRun(hs, since, until)
-		r.hourAt, r.hourN, r.sessions = r.hourAt+uint32(lo), uint32(hi-lo), 0
+		var sessions uint64
 		for _, h := range hs[lo:hi] {
-			r.sessions += uint64(h.N)
+			sessions += uint64(h.N)
 		}
-		r.unanswered = min(r.unanswered, r.sessions)
-		if r.sessions > 0 {
-			w.rows = append(w.rows, r)
+		if sessions > 0 {
+			w.sel = append(w.sel, int32(t.at(i)))
+			w.win = append(w.win, windowRow{sessions: sessions, unanswered: min(t.Unanswered(i), sessions),
+				hourAt: at + uint32(lo), hourN: uint32(hi - lo)})
 		}
 	}
 	return w
+}
+
+// at returns the number in t.rows of row i (a window's rows are some of
+// its table's).
+func (t *Table) at(i int) int {
+	if t.sel != nil {
+		return int(t.sel[i])
+	}
+	return i
+}
+
+// hourRange returns where row i's hourly counts are in t.hours.
+func (t *Table) hourRange(i int) (at, n uint32) {
+	if t.win != nil {
+		return t.win[i].hourAt, t.win[i].hourN
+	}
+	r := &t.rows[i]
+	return r.hourAt, r.hourN
+}
+
+// row returns a copy of row i, with what a window changes of it.
+func (t *Table) row(i int) tableRow {
+	r := t.rows[t.at(i)]
+	if t.win != nil {
+		w := &t.win[i]
+		r.sessions, r.unanswered, r.hourAt, r.hourN = w.sessions, w.unanswered, w.hourAt, w.hourN
+	}
+	return r
+}
+
+// plainRows returns a copy of t's rows, a window's as it sees them.
+func (t *Table) plainRows() []tableRow {
+	out := make([]tableRow, t.Len())
+	for i := range out {
+		out[i] = t.row(i)
+	}
+	return out
 }
 
 // hourRun returns where the run of hours hs (ascending) that start in
@@ -74,8 +127,8 @@ func (t *Table) hoursIn(i int, since, until time.Time) int {
 // HasSessions reports whether some row has sessions in [since, until) (a
 // zero bound is open), as Window counts them.
 func (t *Table) HasSessions(since, until time.Time) bool {
-	for i := range t.rows {
-		if t.hoursIn(i, since, until) > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+	for i := range t.Len() {
+		if t.hoursIn(i, since, until) > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
 			return true
 		}
 	}

@@ -86,15 +86,6 @@ func TestWindowIsAView(t *testing.T) {
 	if w.Len() != 2 || &w.rows[0] != &tab.rows[0] {
 		t.Fatalf("%d rows, rows shared %v", w.Len(), &w.rows[0] == &tab.rows[0])
 	}
-	type row struct {
-		port                      uint16
-		sessions, unanswered, pkt uint64
-		hours                     []HourCount
-	}
-	read := func(x *Table, i int) row {
-		return row{x.DPort(i), x.Sessions(i), x.Unanswered(i), x.Packets(i), x.HourCounts(i)}
-	}
-	want := []row{{2, 6, 5, 8, []HourCount{{20, 2}, {30, 4}}}, {3, 3, 3, 8, []HourCount{{35, 3}}}}
 	var tot Totals
 	for i := range w.Len() {
 		tot.AddRow(w, i)
@@ -104,17 +95,32 @@ func TestWindowIsAView(t *testing.T) {
 	}
 	for name, x := range map[string]*Table{"window": w, "Reordered": w.Reordered([]int32{0, 1}),
 		"WithLabels": w.WithLabels(nil), "window of the window": w.Window(time.Time{}, time.Unix(36*3600, 0))} {
-		if x.Len() != len(want) {
-			t.Fatalf("%s: %d rows", name, x.Len())
-		}
-		for i := range want {
-			if got := read(x, i); got.port != want[i].port || got.sessions != want[i].sessions ||
-				got.unanswered != want[i].unanswered || got.pkt != want[i].pkt || !slices.Equal(got.hours, want[i].hours) {
-				t.Errorf("%s row %d: %+v, want %+v", name, i, got, want[i])
-			}
-		}
+		checkWindowRows(t, name, x)
 	}
 	if tab.Len() != 3 || tab.Sessions(1) != 16 || len(tab.HourCounts(1)) != 4 {
 		t.Errorf("the table changed: %d rows, row 1 %d sessions, hours %v", tab.Len(), tab.Sessions(1), tab.HourCounts(1))
+	}
+}
+
+// windowSeen is what TestWindowIsAView reads of a row.
+type windowSeen struct {
+	port                      uint16
+	sessions, unanswered, pkt uint64
+	hours                     []HourCount
+}
+
+// checkWindowRows checks the rows TestWindowIsAView's window sees in x.
+func checkWindowRows(t *testing.T, name string, x *Table) {
+	t.Helper()
+	want := []windowSeen{{2, 6, 5, 8, []HourCount{{20, 2}, {30, 4}}}, {3, 3, 3, 8, []HourCount{{35, 3}}}}
+	if x.Len() != len(want) {
+		t.Fatalf("%s: %d rows", name, x.Len())
+	}
+	for i := range want {
+		got := windowSeen{x.DPort(i), x.Sessions(i), x.Unanswered(i), x.Packets(i), x.HourCounts(i)}
+		if got.port != want[i].port || got.sessions != want[i].sessions || got.unanswered != want[i].unanswered ||
+			got.pkt != want[i].pkt || !slices.Equal(got.hours, want[i].hours) {
+			t.Errorf("%s row %d: %+v, want %+v", name, i, got, want[i])
+		}
 	}
 }

@@ -208,29 +208,7 @@ func TestOfTagsAsAdded(t *testing.T) {
 		convs = append(convs, c)
 	}
 	tab := analysistest.Table(convs)
-	type sums struct {
-		sessions [4]uint64
-		services map[string]uint64
-		peers    map[string]uint64
-	}
-	want := map[string]*sums{}
-	for i := range tab.Len() {
-		for _, tg := range tab.Tags(i) {
-			s := want[tg.Name]
-			if s == nil {
-				s = &sums{services: map[string]uint64{}, peers: map[string]uint64{}}
-				want[tg.Name] = s
-			}
-			s.sessions[tg.Direction&3] += tab.Sessions(i)
-			s.services[services.Label(tab.Proto(i), tab.ServicePort(i))] += tab.Sessions(i)
-			switch tg.Direction {
-			case ingest.DirInbound:
-				s.peers[tab.Src(i).String()] += tab.Sessions(i)
-			case ingest.DirOutbound:
-				s.peers[tab.Dst(i).String()] += tab.Sessions(i)
-			}
-		}
-	}
+	want := addedTags(tab)
 	o := Of(tab, 0)
 	if len(o.Tags) != len(want) {
 		t.Fatalf("%d tags, want %d", len(o.Tags), len(want))
@@ -249,4 +227,34 @@ func TestOfTagsAsAdded(t *testing.T) {
 				w.sessions, w.services, w.peers)
 		}
 	}
+}
+
+// tagSums are a tag's sessions by direction, services and peers by label.
+type tagSums struct {
+	sessions [4]uint64
+	services map[string]uint64
+	peers    map[string]uint64
+}
+
+// addedTags adds up every tag of tab as a map a tag, row after row.
+func addedTags(tab *analysis.Table) map[string]*tagSums {
+	want := map[string]*tagSums{}
+	for i := range tab.Len() {
+		for _, tg := range tab.Tags(i) {
+			s := want[tg.Name]
+			if s == nil {
+				s = &tagSums{services: map[string]uint64{}, peers: map[string]uint64{}}
+				want[tg.Name] = s
+			}
+			s.sessions[tg.Direction&3] += tab.Sessions(i)
+			s.services[services.Label(tab.Proto(i), tab.ServicePort(i))] += tab.Sessions(i)
+			switch tg.Direction {
+			case ingest.DirInbound:
+				s.peers[tab.Src(i).String()] += tab.Sessions(i)
+			case ingest.DirOutbound:
+				s.peers[tab.Dst(i).String()] += tab.Sessions(i)
+			}
+		}
+	}
+	return want
 }

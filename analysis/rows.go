@@ -389,3 +389,56 @@ func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []stri
 	idx[string(key)] = n
 	return n
 }
+
+// windowRow is what a window changes of a row of its table: its hours and
+// sessions in the window.
+type windowRow struct {
+	sessions, unanswered uint64
+	hourAt, hourN        uint32
+}
+
+// at returns the number in t.rows of row i (a window's rows are some of
+// its table's).
+func (t *Table) at(i int) int {
+	if t.sel != nil {
+		return int(t.sel[i])
+	}
+	return i
+}
+
+// hourRange returns where row i's hourly counts are in t.hours.
+func (t *Table) hourRange(i int) (at, n uint32) {
+	if t.win != nil {
+		return t.win[i].hourAt, t.win[i].hourN
+	}
+	r := &t.rows[i]
+	return r.hourAt, r.hourN
+}
+
+// row returns a copy of row i, with what a window changes of it.
+func (t *Table) row(i int) tableRow {
+	r := t.rows[t.at(i)]
+	if t.win != nil {
+		w := &t.win[i]
+		r.sessions, r.unanswered, r.hourAt, r.hourN = w.sessions, w.unanswered, w.hourAt, w.hourN
+	}
+	return r
+}
+
+// plainRows returns a copy of t's rows, a window's as it sees them.
+func (t *Table) plainRows() []tableRow {
+	out := make([]tableRow, t.Len())
+	for i := range out {
+		out[i] = t.row(i)
+	}
+	return out
+}
+
+// Unanswered returns the sessions of row i whose destination never
+// answered (or that were dropped).
+func (t *Table) Unanswered(i int) uint64 {
+	if t.win != nil {
+		return t.win[i].unanswered
+	}
+	return t.rows[i].unanswered
+}

@@ -62,15 +62,6 @@ func CompareDirections(a, b ingest.Direction) int { return dirRank[a] - dirRank[
 // The read API of a row for people (the exports, the app's views and its
 // details pane), one field at a time.
 
-// Unanswered returns the sessions of row i whose destination never
-// answered (or that were dropped).
-func (t *Table) Unanswered(i int) uint64 {
-	if t.win != nil {
-		return t.win[i].unanswered
-	}
-	return t.rows[i].unanswered
-}
-
 // Counters returns the packets and bytes of row i from source to
 // destination (orig) and back (reply).
 func (t *Table) Counters(i int) (origPkts, origBytes, replyPkts, replyBytes uint64) {

@@ -52,6 +52,9 @@ func (c *cli) guiCmd(args []string) error {
 	c.storeFlag(fs)
 	openProbe := fs.Bool("open-probe", false, "diagnostic: time the opening of the workspace (Overview, Flows, rules), then\n"+
 		"sorts and filters in Flows; print the times and quit")
+	var prof guiProfiles
+	fs.StringVar(&prof.cpu, "cpuprofile", "", "diagnostic: write a CPU profile of the run to this file")
+	fs.StringVar(&prof.mem, "memprofile", "", "diagnostic: write a heap profile of the moment the heap was largest to this file")
 	var policies stringList
 	fs.Var(&policies, "policy", "check this policy file in the Check view as the workspace opens (repeatable)")
 	files, err := parseArgs(fs, args)
@@ -68,6 +71,11 @@ func (c *cli) guiCmd(args []string) error {
 	if err := haveDisplay(); err != nil {
 		return err
 	}
+	stopProf, err := prof.start()
+	if err != nil {
+		return err
+	}
+	defer stopProf()
 	def, _ := workspace.DefaultPath()
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))

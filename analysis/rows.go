@@ -24,7 +24,8 @@ import (
 // hourly counts are kept back to back in one array; sample lines stay
 // where they are (in the workspace) and are read when asked for
 // (SampleLoader). A row is read through accessors, one field at a time:
-// there is no copy of a row (analysistest spells one out for tests).
+// there is no copy of a row (analysistest spells one out for tests). A
+// window of a table (Window) is a view of its rows, not a copy.
 //
 // A Table is immutable once built and safe for concurrent use.
 type Table struct {
@@ -36,6 +37,11 @@ type Table struct {
 	inv      []VMLabel         // by row.srcInv and row.dstInv; 0 is none
 	samples  [][]string        // without a loader: by row.key
 	loader   SampleLoader      // reads the samples of stored rows by key
+
+	// A window of another table (window.go) shares its rows: sel numbers
+	// them in rows, win holds their hours and sessions in the window.
+	sel []int32
+	win []windowRow
 
 	errMu sync.Mutex
 	err   error // the first error of the loader
@@ -91,35 +97,38 @@ func (t *Table) Len() int {
 	if t == nil {
 		return 0
 	}
+	if t.sel != nil {
+		return len(t.sel)
+	}
 	return len(t.rows)
 }
 
 // Src returns the source address of row i.
 func (t *Table) Src(i int) netip.Addr {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	return r.src.addr(r.flags&flagSrc4 != 0)
 }
 
 // Dst returns the destination address of row i.
 func (t *Table) Dst(i int) netip.Addr {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	return r.dst.addr(r.flags&flagDst4 != 0)
 }
 
 // Proto returns the protocol of row i.
-func (t *Table) Proto(i int) uint8 { return t.rows[i].proto }
+func (t *Table) Proto(i int) uint8 { return t.rows[t.at(i)].proto }
 
 // DPort returns the destination port (ICMP: the type) of row i.
-func (t *Table) DPort(i int) uint16 { return t.rows[i].dport }
+func (t *Table) DPort(i int) uint16 { return t.rows[t.at(i)].dport }
 
 // Direction returns the direction of row i relative to the monitored set.
-func (t *Table) Direction(i int) ingest.Direction { return t.rows[i].dir }
+func (t *Table) Direction(i int) ingest.Direction { return t.rows[t.at(i)].dir }
 
 // ServicePort returns the port that identifies row i's service: its
 // destination port, or 0 for ICMP, whose types are one service (as
 // services.Port of a conversation).
 func (t *Table) ServicePort(i int) uint16 {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	if r.proto == ingest.ProtoICMP || r.proto == ingest.ProtoICMPv6 {
 		return 0
 	}
@@ -127,28 +136,36 @@ func (t *Table) ServicePort(i int) uint16 {
 }
 
 // Sessions returns the sessions of row i.
-func (t *Table) Sessions(i int) uint64 { return t.rows[i].sessions }
+func (t *Table) Sessions(i int) uint64 {
+	if t.win != nil {
+		return t.win[i].sessions
+	}
+	return t.rows[i].sessions // a table that is no window numbers its rows itself
+}
 
 // Bytes returns the bytes of row i in both directions.
-func (t *Table) Bytes(i int) uint64 { return t.rows[i].origBytes + t.rows[i].replyBytes }
+func (t *Table) Bytes(i int) uint64 {
+	r := &t.rows[t.at(i)]
+	return r.origBytes + r.replyBytes
+}
 
 // Suspect reports whether no session of row i was ever answered.
 func (t *Table) Suspect(i int) bool {
-	r := &t.rows[i]
-	return r.sessions > 0 && r.unanswered >= r.sessions
+	s := t.Sessions(i)
+	return s > 0 && t.Unanswered(i) >= s
 }
 
 // First returns when row i was first seen (zero when unknown).
-func (t *Table) First(i int) time.Time { return unixTime(t.rows[i].first) }
+func (t *Table) First(i int) time.Time { return unixTime(t.rows[t.at(i)].first) }
 
 // Last returns when row i was last seen (zero when unknown).
-func (t *Table) Last(i int) time.Time { return unixTime(t.rows[i].last) }
+func (t *Table) Last(i int) time.Time { return unixTime(t.rows[t.at(i)].last) }
 
 // FirstNano returns when row i was first seen in unix nanoseconds (0 when unknown).
-func (t *Table) FirstNano(i int) int64 { return t.rows[i].first }
+func (t *Table) FirstNano(i int) int64 { return t.rows[t.at(i)].first }
 
 // LastNano returns when row i was last seen in unix nanoseconds (0 when unknown).
-func (t *Table) LastNano(i int) int64 { return t.rows[i].last }
+func (t *Table) LastNano(i int) int64 { return t.rows[t.at(i)].last }
 
 func unixTime(ns int64) time.Time {
 	if ns == 0 {
@@ -158,11 +175,11 @@ func unixTime(ns int64) time.Time {
 }
 
 // Tags returns the tags of row i, shared: read them, never change them.
-func (t *Table) Tags(i int) []Tag { return t.tagSets[t.rows[i].tags] }
+func (t *Table) Tags(i int) []Tag { return t.tagSets[t.rows[t.at(i)].tags] }
 
 // TagSet returns the number of row i's list of tags: rows with the same
 // number have the same tags (TagSetOf lists them).
-func (t *Table) TagSet(i int) int { return int(t.rows[i].tags) }
+func (t *Table) TagSet(i int) int { return int(t.rows[t.at(i)].tags) }
 
 // TagSets returns the number of distinct lists of tags (TagSet < TagSets).
 func (t *Table) TagSets() int { return len(t.tagSets) }
@@ -171,10 +188,10 @@ func (t *Table) TagSets() int { return len(t.tagSets) }
 func (t *Table) TagSetOf(n int) []Tag { return t.tagSets[n] }
 
 // Hosts returns the reporting hosts of row i, sorted and shared.
-func (t *Table) Hosts(i int) []string { return t.hostSets[t.rows[i].hosts] }
+func (t *Table) Hosts(i int) []string { return t.hostSets[t.rows[t.at(i)].hosts] }
 
 // HostSet returns the number of row i's list of hosts (HostSetOf lists them).
-func (t *Table) HostSet(i int) int { return int(t.rows[i].hosts) }
+func (t *Table) HostSet(i int) int { return int(t.rows[t.at(i)].hosts) }
 
 // HostSets returns the number of distinct lists of hosts.
 func (t *Table) HostSets() int { return len(t.hostSets) }
@@ -183,11 +200,11 @@ func (t *Table) HostSets() int { return len(t.hostSets) }
 func (t *Table) HostSetOf(n int) []string { return t.hostSets[n] }
 
 // Actions returns the verdicts seen on row i, in enum order, shared.
-func (t *Table) Actions(i int) []ingest.Action { return t.actSets[t.rows[i].acts] }
+func (t *Table) Actions(i int) []ingest.Action { return t.actSets[t.rows[t.at(i)].acts] }
 
 // ActionSet returns the number of row i's list of verdicts (ActionSetOf
 // lists them).
-func (t *Table) ActionSet(i int) int { return int(t.rows[i].acts) }
+func (t *Table) ActionSet(i int) int { return int(t.rows[t.at(i)].acts) }
 
 // ActionSets returns the number of distinct lists of verdicts.
 func (t *Table) ActionSets() int { return len(t.actSets) }
@@ -199,22 +216,22 @@ func (t *Table) ActionSetOf(n int) []ingest.Action { return t.actSets[n] }
 // significant half first) and whether each is IPv4: sort keys without
 // making netip.Addr values.
 func (t *Table) SrcIP(i int) (hi, lo uint64, is4 bool) {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	return r.src.hi, r.src.lo, r.flags&flagSrc4 != 0
 }
 
 // DstIP is SrcIP of the destination.
 func (t *Table) DstIP(i int) (hi, lo uint64, is4 bool) {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	return r.dst.hi, r.dst.lo, r.flags&flagDst4 != 0
 }
 
 // SrcLabel returns the number of the inventory's label of row i's source
 // (0: none; VMLabelOf names it); DstLabel, of its destination.
-func (t *Table) SrcLabel(i int) int { return int(t.rows[i].srcInv) }
+func (t *Table) SrcLabel(i int) int { return int(t.rows[t.at(i)].srcInv) }
 
 // DstLabel is SrcLabel of the destination.
-func (t *Table) DstLabel(i int) int { return int(t.rows[i].dstInv) }
+func (t *Table) DstLabel(i int) int { return int(t.rows[t.at(i)].dstInv) }
 
 // VMLabels returns the number of inventory labels (label numbers are below it).
 func (t *Table) VMLabels() int { return len(t.inv) }
@@ -225,8 +242,8 @@ func (t *Table) VMLabelOf(n int) VMLabel { return t.inv[n] }
 // HourCounts returns the hourly session counts of row i, in time order,
 // shared.
 func (t *Table) HourCounts(i int) []HourCount {
-	r := &t.rows[i]
-	return t.hours[r.hourAt : r.hourAt+r.hourN : r.hourAt+r.hourN]
+	at, n := t.hourRange(i)
+	return t.hours[at : at+n : at+n]
 }
 
 // Hourly returns the sessions started per hour of row i, in time order
@@ -265,7 +282,7 @@ func (t *Table) SamplesOf(rows []int32) [][]string {
 	}
 	if t.loader == nil {
 		for j, i := range rows {
-			if k := t.rows[i].key; k >= 0 && int(k) < len(t.samples) {
+			if k := t.rows[t.at(int(i))].key; k >= 0 && int(k) < len(t.samples) {
 				out[j] = t.samples[k]
 			}
 		}
@@ -273,7 +290,7 @@ func (t *Table) SamplesOf(rows []int32) [][]string {
 	}
 	keys := make([]int64, len(rows))
 	for j, i := range rows {
-		keys[j] = t.rows[i].key
+		keys[j] = t.rows[t.at(int(i))].key
 	}
 	got, err := t.loader.Samples(keys)
 	if err != nil {
@@ -304,7 +321,7 @@ func (t *Table) setErr(err error) {
 
 // Key returns the key of row i.
 func (t *Table) Key(i int) Key {
-	r := &t.rows[i]
+	r := &t.rows[t.at(i)]
 	return Key{Src: r.src.bytes(), Dst: r.dst.bytes(), Proto: r.proto, DPort: r.dport}
 }
 
@@ -314,7 +331,7 @@ func (t *Table) Reordered(rows []int32) *Table {
 	out := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
 		hours: t.hours, samples: t.samples, loader: t.loader, rows: make([]tableRow, len(rows))}
 	for j, i := range rows {
-		out.rows[j] = t.rows[i]
+		out.rows[j] = t.row(int(i))
 	}
 	return out
 }
@@ -332,7 +349,7 @@ func (t *Table) ByBytes() []int32 {
 // table read from elsewhere than the workspace that holds the inventory.
 func (t *Table) WithLabels(vms map[netip.Addr]VMLabel) *Table {
 	out := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: []VMLabel{{}},
-		hours: t.hours, samples: t.samples, loader: t.loader, rows: slices.Clone(t.rows)}
+		hours: t.hours, samples: t.samples, loader: t.loader, rows: t.plainRows()}
 	byAddr, byLabel := map[netip.Addr]uint32{}, map[string]uint32{}
 	label := func(a netip.Addr) uint32 {
 		n, ok := byAddr[a]
@@ -371,4 +388,57 @@ func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []stri
 	*inv = append(*inv, VMLabel{vm, groups})
 	idx[string(key)] = n
 	return n
+}
+
+// windowRow is what a window changes of a row of its table: its hours and
+// sessions in the window.
+type windowRow struct {
+	sessions, unanswered uint64
+	hourAt, hourN        uint32
+}
+
+// at returns the number in t.rows of row i (a window's rows are some of
+// its table's).
+func (t *Table) at(i int) int {
+	if t.sel != nil {
+		return int(t.sel[i])
+	}
+	return i
+}
+
+// hourRange returns where row i's hourly counts are in t.hours.
+func (t *Table) hourRange(i int) (at, n uint32) {
+	if t.win != nil {
+		return t.win[i].hourAt, t.win[i].hourN
+	}
+	r := &t.rows[i]
+	return r.hourAt, r.hourN
+}
+
+// row returns a copy of row i, with what a window changes of it.
+func (t *Table) row(i int) tableRow {
+	r := t.rows[t.at(i)]
+	if t.win != nil {
+		w := &t.win[i]
+		r.sessions, r.unanswered, r.hourAt, r.hourN = w.sessions, w.unanswered, w.hourAt, w.hourN
+	}
+	return r
+}
+
+// plainRows returns a copy of t's rows, a window's as it sees them.
+func (t *Table) plainRows() []tableRow {
+	out := make([]tableRow, t.Len())
+	for i := range out {
+		out[i] = t.row(i)
+	}
+	return out
+}
+
+// Unanswered returns the sessions of row i whose destination never
+// answered (or that were dropped).
+func (t *Table) Unanswered(i int) uint64 {
+	if t.win != nil {
+		return t.win[i].unanswered
+	}
+	return t.rows[i].unanswered
 }

@@ -37,7 +37,7 @@ func compareTail(a, b *tableRow) int {
 }
 
 // CompareRows compares rows i and j as Compare compares conversations.
-func (t *Table) CompareRows(i, j int) int { return compareRows(&t.rows[i], &t.rows[j]) }
+func (t *Table) CompareRows(i, j int) int { return compareRows(&t.rows[t.at(i)], &t.rows[t.at(j)]) }
 
 // vendorSets lists the vendors of every vendor bit set.
 var vendorSets = func() (out [256][]ingest.Vendor) {

@@ -64,3 +64,63 @@ func TestWindowHours(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowIsAView: a window shares its table's rows rather than copying
+// them, and whatever reads or copies its rows (accessors, totals, a window
+// of it, Reordered, WithLabels) sees the window's hours and sessions, its
+// unanswered sessions at most those, and every other field of the table's
+// row; the table itself is unchanged.
+func TestWindowIsAView(t *testing.T) {
+	b := NewTableBuilder(nil, 3, nil)
+	var st ConvState
+	st.Src, st.Dst = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	for i, hs := range [][]HourCount{{{5, 1}, {45, 2}}, {{10, 1}, {20, 2}, {30, 4}, {40, 8}}, {{35, 3}}} {
+		st.DPort = uint16(i + 1)
+		st.Sides[1].Sessions, st.Sides[1].Unanswered = 16, 5
+		st.Sides[1].Counts = [4]uint64{7, 700, 1, 100}
+		st.Sides[1].Hourly = hs
+		b.Add(&st, int64(i), 0)
+	}
+	tab := b.Finish(NewLearnedMonitored(nil), nil)
+	w := tab.Window(time.Unix(20*3600, 0), time.Unix(40*3600, 0))
+	if w.Len() != 2 || &w.rows[0] != &tab.rows[0] {
+		t.Fatalf("%d rows, rows shared %v", w.Len(), &w.rows[0] == &tab.rows[0])
+	}
+	var tot Totals
+	for i := range w.Len() {
+		tot.AddRow(w, i)
+	}
+	if tot.Sessions != 9 || tot.Conversations != 2 {
+		t.Errorf("totals %+v, want 9 sessions of 2 conversations", tot)
+	}
+	for name, x := range map[string]*Table{"window": w, "Reordered": w.Reordered([]int32{0, 1}),
+		"WithLabels": w.WithLabels(nil), "window of the window": w.Window(time.Time{}, time.Unix(36*3600, 0))} {
+		checkWindowRows(t, name, x)
+	}
+	if tab.Len() != 3 || tab.Sessions(1) != 16 || len(tab.HourCounts(1)) != 4 {
+		t.Errorf("the table changed: %d rows, row 1 %d sessions, hours %v", tab.Len(), tab.Sessions(1), tab.HourCounts(1))
+	}
+}
+
+// windowSeen is what TestWindowIsAView reads of a row.
+type windowSeen struct {
+	port                      uint16
+	sessions, unanswered, pkt uint64
+	hours                     []HourCount
+}
+
+// checkWindowRows checks the rows TestWindowIsAView's window sees in x.
+func checkWindowRows(t *testing.T, name string, x *Table) {
+	t.Helper()
+	want := []windowSeen{{2, 6, 5, 8, []HourCount{{20, 2}, {30, 4}}}, {3, 3, 3, 8, []HourCount{{35, 3}}}}
+	if x.Len() != len(want) {
+		t.Fatalf("%s: %d rows", name, x.Len())
+	}
+	for i := range want {
+		got := windowSeen{x.DPort(i), x.Sessions(i), x.Unanswered(i), x.Packets(i), x.HourCounts(i)}
+		if got.port != want[i].port || got.sessions != want[i].sessions || got.unanswered != want[i].unanswered ||
+			got.pkt != want[i].pkt || !slices.Equal(got.hours, want[i].hours) {
+			t.Errorf("%s row %d: %+v, want %+v", name, i, got, want[i])
+		}
+	}
+}

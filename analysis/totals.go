@@ -12,9 +12,9 @@ type Totals struct {
 
 // AddRow counts row i of tb in t.
 func (t *Totals) AddRow(tb *Table, i int) {
-	r := &tb.rows[i]
+	r := &tb.rows[tb.at(i)]
 	t.Conversations++
-	t.Sessions += r.sessions
+	t.Sessions += tb.Sessions(i)
 	t.Packets += r.origPkts + r.replyPkts
 	t.Bytes += r.origBytes + r.replyBytes
 	if tb.Suspect(i) {

@@ -8,34 +8,43 @@ import "time"
 // sessions follow the hours; packets and bytes stay whole (the hourly
 // counts say nothing of them), as the workspace's time filter does. A row
 // with no hourly counts is kept whole when the range is open at the start,
-// else left out. The new table shares t's lists, samples and hourly
-// counts: a row's hours ascend, so those of a window are a run of them.
+// else left out.
+//
+// The window is a view of t, not a copy: it shares t's rows, lists,
+// samples and hourly counts (a row's hours ascend, so those of a window
+// are a run of them), and holds 28 bytes a row of its own, its row's
+// number and what the window changes of it (a row of t is about 150): a
+// readiness check windows a table of a million conversations while the
+// app shows it.
 func (t *Table) Window(since, until time.Time) *Table {
 	rows := 0
-	for i := range t.rows {
-		if n := t.hoursIn(i, since, until); n > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+	for i := range t.Len() {
+		if n := t.hoursIn(i, since, until); n > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
 			rows++
 		}
 	}
 	w := &Table{tagSets: t.tagSets, hostSets: t.hostSets, actSets: t.actSets, inv: t.inv,
-		samples: t.samples, loader: t.loader, rows: make([]tableRow, 0, rows), hours: t.hours}
-	for i := range t.rows {
-		r := t.rows[i]
+		samples: t.samples, loader: t.loader, rows: t.rows, hours: t.hours,
+		sel: make([]int32, 0, rows), win: make([]windowRow, 0, rows)}
+	for i := range t.Len() {
 		hs := t.HourCounts(i)
+		at, _ := t.hourRange(i)
 		if len(hs) == 0 {
 			if since.IsZero() {
-				w.rows = append(w.rows, r)
+				w.sel = append(w.sel, int32(t.at(i)))
+				w.win = append(w.win, windowRow{sessions: t.Sessions(i), unanswered: t.Unanswered(i), hourAt: at})
 			}
 			continue
 		}
 		lo, hi := hourRun(hs, since, until)
-		r.hourAt, r.hourN, r.sessions = r.hourAt+uint32(lo), uint32(hi-lo), 0
+		var sessions uint64
 		for _, h := range hs[lo:hi] {
-			r.sessions += uint64(h.N)
+			sessions += uint64(h.N)
 		}
-		r.unanswered = min(r.unanswered, r.sessions)
-		if r.sessions > 0 {
-			w.rows = append(w.rows, r)
+		if sessions > 0 {
+			w.sel = append(w.sel, int32(t.at(i)))
+			w.win = append(w.win, windowRow{sessions: sessions, unanswered: min(t.Unanswered(i), sessions),
+				hourAt: at + uint32(lo), hourN: uint32(hi - lo)})
 		}
 	}
 	return w
@@ -74,8 +83,8 @@ func (t *Table) hoursIn(i int, since, until time.Time) int {
 // HasSessions reports whether some row has sessions in [since, until) (a
 // zero bound is open), as Window counts them.
 func (t *Table) HasSessions(since, until time.Time) bool {
-	for i := range t.rows {
-		if t.hoursIn(i, since, until) > 0 || t.rows[i].hourN == 0 && since.IsZero() {
+	for i := range t.Len() {
+		if t.hoursIn(i, since, until) > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
 			return true
 		}
 	}

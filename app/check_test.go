@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/rules"
 	"github.com/flowsleuth/flowsleuth/export"
 )
 
@@ -145,5 +146,47 @@ func writeText(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReadinessComputesAfterTheOverview: the Overview's figures are shown
+// while the readiness line computes in the background, saying so with its
+// button disabled, and the line fills in when it is done; a snapshot whose
+// rules are pending makes it wait for them again.
+func TestReadinessComputesAfterTheOverview(t *testing.T) {
+	u := demoUI(t)
+	release := make(chan struct{})
+	onUI(func() {
+		compute := u.overview.ready.compute
+		u.overview.ready.compute = func(p *Project, s *Snapshot) (rules.Readiness, error) {
+			<-release
+			return compute(p, s)
+		}
+	})
+	s := u.Project().Snapshot()
+	pending := *s
+	pending.RulesPending = true
+	var text, cards string
+	var enabled bool
+	read := func() {
+		text, enabled = u.overview.ready.label.Text, !u.overview.ready.btn.Disabled()
+		cards = u.overview.rulesValue.Text
+	}
+	for _, step := range []struct {
+		s    *Snapshot
+		want string
+	}{{s, readinessComputing}, {&pending, readinessWaiting}, {s, readinessComputing}} {
+		onUI(func() {
+			u.overview.show(step.s)
+			read()
+		})
+		if text != step.want || enabled || !step.s.RulesPending && cards != thousands(len(s.Rules.Rules)) {
+			t.Errorf("rules pending %v: line %q, button enabled %v, rules card %q", step.s.RulesPending, text, enabled, cards)
+		}
+	}
+	close(release)
+	settle(t, u)
+	if onUI(read); !strings.HasPrefix(text, "Readiness: rules from before the last day would have blocked") || !enabled {
+		t.Errorf("computed: line %q, button enabled %v", text, enabled)
 	}
 }

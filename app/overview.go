@@ -144,6 +144,7 @@ func (v *overviewView) showRules(s *Snapshot) {
 	if s.RulesPending {
 		v.rulesValue.SetText("…")
 		v.rulesCaption.SetText("rules: synthesising")
+		v.ready.update(s)
 		return
 	}
 	v.rulesValue.SetText(thousands(len(s.Rules.Rules)))

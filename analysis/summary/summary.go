@@ -5,17 +5,11 @@ package summary
 
 import (
 	"cmp"
-	"encoding/binary"
 	"github.com/flowsleuth/flowsleuth/analysis"
-	"github.com/flowsleuth/flowsleuth/analysis/services"
-	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // Overview is the dashboard of a set of conversations: the totals, traffic
@@ -46,75 +40,22 @@ func (t *TagTraffic) Total() uint64 {
 	return t.Sessions[0] + t.Sessions[1] + t.Sessions[2] + t.Sessions[3]
 }
 
-// Count is a value under a label: a service ("DNS (53/udp)") or a peer.
-type Count struct {
-	Label string
-	Proto uint8      // services: the protocol
-	Port  uint16     // services: the destination port (0 for ICMP)
-	Peer  netip.Addr // peers: the address
-	Value uint64
-}
-
-// svcKey is a protocol and a service port, as proto<<16 | port: a map
-// keyed by a number is hashed faster than one keyed by a struct.
-type svcKey uint32
-
-func (k svcKey) proto() uint8                    { return uint8(k >> 16) }
-func (k svcKey) port() uint16                    { return uint16(k) }
-func serviceKey(proto uint8, port uint16) svcKey { return svcKey(proto)<<16 | svcKey(port) }
-
-type tagAcc struct {
-	part     int  // which goroutine adds to it (modulo their number)
-	used     bool // some conversation has the tag
-	sessions [4]uint64
-	services map[svcKey]uint64
-	peers    peerSums
-}
-
-// peerSums adds up sessions by address. IPv4 addresses are keyed by
-// their 32 bits: a map keyed by a uint32 is hashed several times faster
-// than one keyed by a netip.Addr, and holds no pointer for the collector to
-// follow (a tag may have a million peers, and Of adds four a row on
-// a workspace whose conversations carry four tags).
-type peerSums struct {
-	v4    map[uint32]uint64
-	other map[netip.Addr]uint64
-}
-
-func (p *peerSums) add(a netip.Addr, n uint64) {
-	if a.Is4() {
-		b := a.As4()
-		p.v4[binary.BigEndian.Uint32(b[:])] += n
-		return
-	}
-	if p.other == nil {
-		p.other = make(map[netip.Addr]uint64)
-	}
-	p.other[a] += n
-}
-
 // Of computes the overview of the conversations of t, keeping the
 // top n services and peers of each tag and overall (n <= 0: all).
 func Of(t *analysis.Table, n int) Overview {
-	// Each tag's services and peers are a map assignment a tag a row (four
-	// a row on a workspace whose conversations carry four tags): the tags
-	// are shared out among goroutines, each reading every row and adding
-	// to its own tags only, beside the totals on this one.
 	return summarize(t, n, min(runtime.GOMAXPROCS(0), 1+t.Len()/65536))
 }
 
-// summarize is Of with the tags shared out among parts goroutines.
+// summarize is Of with each tag's services and peers added up on parts
+// goroutines (tags.go), beside the totals on this one.
 func summarize(t *analysis.Table, n, parts int) Overview {
 	var o Overview
 	byTags, tags := tagAccs(t)
-	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			addTags(t, byTags, p, parts)
-		}()
-	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sumTags(t, byTags, len(tags), n, parts)
+	}()
 	services := make(map[svcKey]uint64)
 	var hourly hourSums
 	daily := make(map[int64]uint64)
@@ -133,12 +74,12 @@ func summarize(t *analysis.Table, n, parts int) Overview {
 			o.Untagged[t.Direction(i)&3] += sessions
 		}
 	}
-	wg.Wait()
+	<-done
 	o.Services = serviceCounts(services, n)
 	for name, acc := range tags {
 		if acc.used {
 			o.Tags = append(o.Tags, TagTraffic{Name: name, Sessions: acc.sessions,
-				Services: serviceCounts(acc.services, n), Peers: peerCounts(acc.peers, n)})
+				Services: acc.services, Peers: acc.peers})
 		}
 	}
 	slices.SortFunc(o.Tags, func(a, b TagTraffic) int {
@@ -147,126 +88,6 @@ func summarize(t *analysis.Table, n, parts int) Overview {
 	o.Hourly = series(hourly.byStart())
 	o.NewDaily = series(daily)
 	return o
-}
-
-// tagAccs returns the accumulators of every tag of t by name, and those of
-// each tag set in the set's order, each tag numbered in turn (tagAcc.part).
-func tagAccs(t *analysis.Table) (byTags [][]*tagAcc, tags map[string]*tagAcc) {
-	tags = make(map[string]*tagAcc)
-	byTags = make([][]*tagAcc, t.TagSets())
-	for set := range byTags {
-		ts := t.TagSetOf(set)
-		accs := make([]*tagAcc, len(ts))
-		for x, tg := range ts {
-			if accs[x] = tags[tg.Name]; accs[x] == nil {
-				accs[x] = &tagAcc{part: len(tags), services: make(map[svcKey]uint64), peers: peerSums{v4: make(map[uint32]uint64)}}
-				tags[tg.Name] = accs[x]
-			}
-		}
-		byTags[set] = accs
-	}
-	return byTags, tags
-}
-
-// addTags adds every row of t to the accumulators of its tags whose
-// number is p modulo parts.
-func addTags(t *analysis.Table, byTags [][]*tagAcc, p, parts int) {
-	for i := range t.Len() {
-		set := t.TagSet(i)
-		accs := byTags[set]
-		if len(accs) == 0 {
-			continue
-		}
-		sessions := t.Sessions(i)
-		k := serviceKey(t.Proto(i), t.ServicePort(i))
-		for x, tg := range t.TagSetOf(set) {
-			acc := accs[x]
-			if acc.part%parts != p {
-				continue
-			}
-			acc.used = true
-			acc.sessions[tg.Direction&3] += sessions
-			acc.services[k] += sessions
-			switch tg.Direction {
-			case ingest.DirInbound:
-				acc.peers.add(t.Src(i), sessions)
-			case ingest.DirOutbound:
-				acc.peers.add(t.Dst(i), sessions)
-			}
-		}
-	}
-}
-
-func serviceCounts(m map[svcKey]uint64, n int) []Count {
-	var t topCounts
-	for k, v := range m {
-		if t.wants(n, v) {
-			t.add(n, Count{Label: services.Label(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
-		}
-	}
-	return t.sorted()
-}
-
-func peerCounts(m peerSums, n int) []Count {
-	var t topCounts
-	for ip, v := range m.v4 {
-		if t.wants(n, v) {
-			var b [4]byte
-			binary.BigEndian.PutUint32(b[:], ip)
-			a := netip.AddrFrom4(b)
-			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
-		}
-	}
-	for a, v := range m.other {
-		if t.wants(n, v) {
-			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
-		}
-	}
-	return t.sorted()
-}
-
-// topCounts keeps the n largest counts (n <= 0: all), ties by label,
-// without holding every count: a tag may have a million peers.
-type topCounts struct{ cs []Count }
-
-func moreThan(a, b *Count) bool {
-	return a.Value > b.Value || a.Value == b.Value && a.Label < b.Label
-}
-
-// wants reports whether a count of value v may be among the n largest
-// (its label decides a tie with the smallest kept).
-func (t *topCounts) wants(n int, v uint64) bool {
-	return n <= 0 || len(t.cs) < n || v >= t.cs[len(t.cs)-1].Value
-}
-
-// add inserts c in order, dropping the smallest beyond n.
-func (t *topCounts) add(n int, c Count) {
-	if n <= 0 {
-		t.cs = append(t.cs, c)
-		return
-	}
-	i := len(t.cs)
-	for i > 0 && moreThan(&c, &t.cs[i-1]) {
-		i--
-	}
-	if i == n {
-		return
-	}
-	t.cs = slices.Insert(t.cs, i, c)
-	if len(t.cs) > n {
-		t.cs = t.cs[:n]
-	}
-}
-
-// sorted returns the counts kept, largest first (ties by label).
-func (t *topCounts) sorted() []Count {
-	slices.SortFunc(t.cs, func(a, b Count) int {
-		return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Label, b.Label))
-	})
-	if t.cs == nil {
-		return []Count{}
-	}
-	return t.cs
 }
 
 // series turns unix-second buckets into a time-ordered slice.

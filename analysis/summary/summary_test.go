@@ -2,8 +2,11 @@ package summary
 
 import (
 	"cmp"
+	"encoding/binary"
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/flowsleuth/flowsleuth/analysis/services"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -88,6 +91,19 @@ func checkSeries(t *testing.T, o Overview, day time.Time) {
 	}
 }
 
+// add adds n sessions of peer a.
+func (p *peerSums) add(a netip.Addr, n uint64) {
+	if a.Is4() {
+		b := a.As4()
+		p.v4[binary.BigEndian.Uint32(b[:])] += n
+		return
+	}
+	if p.other == nil {
+		p.other = make(map[netip.Addr]uint64)
+	}
+	p.other[a] += n
+}
+
 // TestTopCounts keeps the n largest counts, ties by label, as sorting all
 // of them and cutting would.
 func TestTopCounts(t *testing.T) {
@@ -168,4 +184,77 @@ func TestOfParts(t *testing.T) {
 			t.Fatalf("%d parts: overview differs from one part's", parts)
 		}
 	}
+}
+
+// TestOfTagsAsAdded: each tag's sessions, services and peers (all of
+// them, n = 0) are those a map a tag, row after row, adds up: IPv4 and
+// IPv6 peers, every direction, conversations of several tags.
+func TestOfTagsAsAdded(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	names := []string{"APP", "WEB", "DB", "DNS", "MGMT"}
+	var convs []analysistest.Conversation
+	for i := range 3000 {
+		c := analysistest.Conversation{Src: netip.AddrFrom4([4]byte{10, 0, 0, byte(i % 50)}), // keys of i: each once
+			Dst: netip.AddrFrom4([4]byte{172, 16, byte(i / 50 % 3), 1}), Proto: ingest.ProtoTCP, DPort: uint16(i / 150),
+			Sessions: uint64(1 + r.IntN(9))}
+		if i%5 == 0 {
+			c.Dst = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i / 50 % 3)})
+		}
+		for _, name := range names {
+			if r.IntN(3) == 0 {
+				c.Tags = append(c.Tags, analysis.Tag{Name: name, Direction: ingest.Direction(r.IntN(4))})
+			}
+		}
+		convs = append(convs, c)
+	}
+	tab := analysistest.Table(convs)
+	want := addedTags(tab)
+	o := Of(tab, 0)
+	if len(o.Tags) != len(want) {
+		t.Fatalf("%d tags, want %d", len(o.Tags), len(want))
+	}
+	asMap := func(cs []Count) map[string]uint64 {
+		m := map[string]uint64{}
+		for _, c := range cs {
+			m[c.Label] = c.Value
+		}
+		return m
+	}
+	for _, tg := range o.Tags {
+		w := want[tg.Name]
+		if tg.Sessions != w.sessions || !maps.Equal(asMap(tg.Services), w.services) || !maps.Equal(asMap(tg.Peers), w.peers) {
+			t.Errorf("%s: %v, services %v, peers %v; want %v, %v, %v", tg.Name, tg.Sessions, tg.Services, tg.Peers,
+				w.sessions, w.services, w.peers)
+		}
+	}
+}
+
+// tagSums are a tag's sessions by direction, services and peers by label.
+type tagSums struct {
+	sessions [4]uint64
+	services map[string]uint64
+	peers    map[string]uint64
+}
+
+// addedTags adds up every tag of tab as a map a tag, row after row.
+func addedTags(tab *analysis.Table) map[string]*tagSums {
+	want := map[string]*tagSums{}
+	for i := range tab.Len() {
+		for _, tg := range tab.Tags(i) {
+			s := want[tg.Name]
+			if s == nil {
+				s = &tagSums{services: map[string]uint64{}, peers: map[string]uint64{}}
+				want[tg.Name] = s
+			}
+			s.sessions[tg.Direction&3] += tab.Sessions(i)
+			s.services[services.Label(tab.Proto(i), tab.ServicePort(i))] += tab.Sessions(i)
+			switch tg.Direction {
+			case ingest.DirInbound:
+				s.peers[tab.Src(i).String()] += tab.Sessions(i)
+			case ingest.DirOutbound:
+				s.peers[tab.Dst(i).String()] += tab.Sessions(i)
+			}
+		}
+	}
+	return want
 }

@@ -140,9 +140,36 @@ func lastNew(t *analysis.Table, k Knobs) time.Time {
 // ruleIndex finds the rules that may admit a conversation: by protocol and
 // destination port, with the rules of wide port ranges kept apart.
 type ruleIndex struct {
-	rules  []Rule
+	rules  []indexedRule
 	byPort map[protoPort][]int32
 	wide   map[uint8][]int32 // portless protocols and ranges over maxIndexedPorts
+}
+
+// indexedRule is what the index keeps of a rule: what Rule.Admits reads,
+// the addresses as sets searched by bisection (not the rule, so that the
+// rule set can go once the index is made).
+type indexedRule struct {
+	proto    uint8
+	ports    []PortRange
+	src, dst addrSet
+}
+
+// admits reports what Rule.Admits does for the rule r was made of.
+func (r *indexedRule) admits(t *analysis.Table, i int) bool {
+	proto := t.Proto(i)
+	if proto != r.proto || !r.src.contains(t.Src(i)) || !r.dst.contains(t.Dst(i)) {
+		return false
+	}
+	if !services.HasPorts(proto) {
+		return true
+	}
+	port := t.DPort(i)
+	for _, p := range r.ports {
+		if port >= p.From && port <= p.To {
+			return true
+		}
+	}
+	return false
 }
 
 type protoPort struct {
@@ -153,9 +180,10 @@ type protoPort struct {
 const maxIndexedPorts = 1024
 
 func newRuleIndex(rules []Rule) *ruleIndex {
-	ix := &ruleIndex{rules: rules, byPort: map[protoPort][]int32{}, wide: map[uint8][]int32{}}
+	ix := &ruleIndex{rules: make([]indexedRule, len(rules)), byPort: map[protoPort][]int32{}, wide: map[uint8][]int32{}}
 	for i := range rules {
 		s := &rules[i].Service
+		ix.rules[i] = indexedRule{proto: s.Proto, ports: s.Ports, src: newAddrSet(&rules[i].Src), dst: newAddrSet(&rules[i].Dst)}
 		n := 0
 		for _, p := range s.Ports {
 			n += int(p.To-p.From) + 1
@@ -178,7 +206,7 @@ func newRuleIndex(rules []Rule) *ruleIndex {
 func (ix *ruleIndex) admits(t *analysis.Table, i int) bool {
 	proto := t.Proto(i)
 	for _, list := range [2][]int32{ix.byPort[protoPort{proto, t.DPort(i)}], ix.wide[proto]} {
-		if slices.ContainsFunc(list, func(r int32) bool { return ix.rules[r].Admits(t, i) }) {
+		if slices.ContainsFunc(list, func(r int32) bool { return ix.rules[r].admits(t, i) }) {
 			return true
 		}
 	}

@@ -160,16 +160,7 @@ func (r *indexedRule) admits(t *analysis.Table, i int) bool {
 	if proto != r.proto || !r.src.contains(t.Src(i)) || !r.dst.contains(t.Dst(i)) {
 		return false
 	}
-	if !services.HasPorts(proto) {
-		return true
-	}
-	port := t.DPort(i)
-	for _, p := range r.ports {
-		if port >= p.From && port <= p.To {
-			return true
-		}
-	}
-	return false
+	return portsAdmit(r.ports, proto, t.DPort(i))
 }
 
 type protoPort struct {

@@ -419,11 +419,16 @@ func (r *Rule) Admits(t *analysis.Table, i int) bool {
 	if proto != r.Service.Proto || !r.Src.Contains(t.Src(i)) || !r.Dst.Contains(t.Dst(i)) {
 		return false
 	}
+	return portsAdmit(r.Service.Ports, proto, t.DPort(i))
+}
+
+// portsAdmit reports whether a conversation of protocol proto to port is
+// within ports: any port for a protocol without ports.
+func portsAdmit(ports []PortRange, proto uint8, port uint16) bool {
 	if !services.HasPorts(proto) {
 		return true
 	}
-	port := t.DPort(i)
-	for _, p := range r.Service.Ports {
+	for _, p := range ports {
 		if port >= p.From && port <= p.To {
 			return true
 		}

@@ -110,8 +110,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 	mg.stmts, err = prepare(ctx, tx,
 		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
 		`SELECT state FROM conversations WHERE id = ?`,
-		`INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (src, dst, proto, dport) DO NOTHING`,
+		insertRows(1),
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`,
 		insertRows(batchRows))
 	if err != nil {

@@ -3,6 +3,7 @@ package summary
 import (
 	"cmp"
 	"encoding/binary"
+	"iter"
 	"net/netip"
 	"slices"
 	"strings"
@@ -27,18 +28,9 @@ func (k svcKey) proto() uint8                    { return uint8(k >> 16) }
 func (k svcKey) port() uint16                    { return uint16(k) }
 func serviceKey(proto uint8, port uint16) svcKey { return svcKey(proto)<<16 | svcKey(port) }
 
-// peerSums are sessions by address, of one tag. IPv4 addresses are keyed
-// by their 32 bits: a map keyed by a uint32 is hashed several times faster
-// than one keyed by a netip.Addr, and holds no pointer for the collector to
-// follow (a tag may have a million peers).
-type peerSums struct {
-	v4    map[uint32]uint64
-	other map[netip.Addr]uint64
-}
-
-func serviceCounts[K ~uint32](m map[K]uint64, n int) []Count {
+func serviceCounts(sums iter.Seq2[uint32, uint64], n int) []Count {
 	var t topCounts
-	for key, v := range m {
+	for key, v := range sums {
 		if t.wants(n, v) {
 			k := svcKey(key)
 			t.add(n, Count{Label: services.Label(k.proto(), k.port()), Proto: k.proto(), Port: k.port(), Value: v})
@@ -47,9 +39,11 @@ func serviceCounts[K ~uint32](m map[K]uint64, n int) []Count {
 	return t.sorted()
 }
 
-func peerCounts(m peerSums, n int) []Count {
+// peerCounts keeps the top n peers of a tag from its sessions by peer:
+// IPv4 addresses keyed by their 32 bits (v4), the others by address.
+func peerCounts(v4 iter.Seq2[uint32, uint64], other map[netip.Addr]uint64, n int) []Count {
 	var t topCounts
-	for ip, v := range m.v4 {
+	for ip, v := range v4 {
 		if t.wants(n, v) {
 			var b [4]byte
 			binary.BigEndian.PutUint32(b[:], ip)
@@ -57,7 +51,7 @@ func peerCounts(m peerSums, n int) []Count {
 			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
 		}
 	}
-	for a, v := range m.other {
+	for a, v := range other {
 		if t.wants(n, v) {
 			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
 		}

@@ -75,7 +75,13 @@ func summarize(t *analysis.Table, n, parts int) Overview {
 		}
 	}
 	<-done
-	o.Services = serviceCounts(services, n)
+	o.Services = serviceCounts(func(yield func(uint32, uint64) bool) {
+		for k, v := range services {
+			if !yield(uint32(k), v) {
+				return
+			}
+		}
+	}, n)
 	for name, acc := range tags {
 		if acc.used {
 			o.Tags = append(o.Tags, TagTraffic{Name: name, Sessions: acc.sessions,

@@ -6,6 +6,7 @@ import (
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
+	"iter"
 	"maps"
 	"math/rand/v2"
 	"net/netip"
@@ -91,6 +92,12 @@ func checkSeries(t *testing.T, o Overview, day time.Time) {
 	}
 }
 
+// peerSums are sessions by address, of one tag, as peerCounts takes them.
+type peerSums struct {
+	v4    map[uint32]uint64
+	other map[netip.Addr]uint64
+}
+
 // add adds n sessions of peer a.
 func (p *peerSums) add(a netip.Addr, n uint64) {
 	if a.Is4() {
@@ -133,7 +140,7 @@ func TestTopCounts(t *testing.T) {
 		if n > 0 && len(want) > n {
 			want = want[:n]
 		}
-		if got := peerCounts(sums, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+		if got := peerCounts(maps.All(sums.v4), sums.other, n); !slices.Equal(got, want) && len(got)+len(want) > 0 {
 			t.Fatalf("round %d, n %d: %v, want %v", round, n, got, want)
 		}
 	}
@@ -257,4 +264,43 @@ func addedTags(tab *analysis.Table) map[string]*tagSums {
 		}
 	}
 	return want
+}
+
+// TestTagListSums: each tag's list, sorted by radix, adds up to what a
+// map of its keys adds up to, keys varying in either half or in both.
+func TestTagListSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, mask := range []uint32{0xffff, 0xffff0000, 0xffffffff, 0} {
+		l := tagLists{start: []int{0}, end: nil}
+		want := []map[uint32]uint64{}
+		for range 5 {
+			m := map[uint32]uint64{}
+			for range r.IntN(3000) {
+				key, n := r.Uint32()&mask|0x0a000000&^mask, uint64(r.IntN(100))
+				l.keys, l.sessions = append(l.keys, key), append(l.sessions, n)
+				m[key] += n
+			}
+			l.end = append(l.end, len(l.keys))
+			l.start = append(l.start, len(l.keys))
+			want = append(want, m)
+		}
+		got := make([]map[uint32]uint64, len(want))
+		l.sum(2, func(k int, sums iter.Seq2[uint32, uint64]) {
+			m := map[uint32]uint64{}
+			last, first := uint32(0), true
+			for key, v := range sums {
+				if !first && key <= last {
+					t.Errorf("mask %x tag %d: key %x after %x", mask, k, key, last)
+				}
+				last, first = key, false
+				m[key] = v
+			}
+			got[k] = m
+		})
+		for k := range want {
+			if !maps.Equal(got[k], want[k]) {
+				t.Errorf("mask %x tag %d: %d sums, want %d", mask, k, len(got[k]), len(want[k]))
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -354,6 +355,27 @@ func NewFlowView(t *analysis.Table, f FlowFilter, sortCol int, desc bool) *FlowV
 	return v
 }
 
+// orderCache keeps the last view of all of a table's rows sorted by a
+// column whose keys are the rows' own (not a filter's time range or a
+// check's verdicts): clearing the filter of a sorted view, or sorting by
+// that column again, then takes its rows instead of sorting a million
+// again. Views never change their rows, so the cache shares them. Safe
+// for concurrent use.
+type orderCache struct{ last atomic.Pointer[FlowView] }
+
+// view is NewFlowView, with the cache's rows when they are the answer.
+func (c *orderCache) view(t *analysis.Table, f FlowFilter, sortCol int, desc bool) *FlowView {
+	whole := sortCol >= 0 && sortCol != ColVerdict && f.Verdict == "" && len(f.Chips()) == 0
+	if o := c.last.Load(); whole && o != nil && o.Convs == t && o.SortCol == sortCol && o.Desc == desc {
+		return &FlowView{Convs: t, Rows: o.Rows, Filter: f, SortCol: sortCol, Desc: desc, Sessions: o.Sessions}
+	}
+	v := NewFlowView(t, f, sortCol, desc)
+	if whole {
+		c.last.Store(v)
+	}
+	return v
+}
+
 // sortKey is a row's key in a column: compared a, then b, then c.
 type sortKey struct{ a, b, c uint64 }
 
@@ -452,53 +474,83 @@ func sortFlows(rows []int32, key func(i int) sortKey, desc bool) {
 	words := [3]func(k sortKey) uint64{
 		func(k sortKey) uint64 { return k.a }, func(k sortKey) uint64 { return k.b }, func(k sortKey) uint64 { return k.c }}
 	var vary [3]bool
-	first := key(int(rows[0]))
-	for _, r := range rows[1:] {
-		k := key(int(r))
-		vary[0], vary[1], vary[2] = vary[0] || k.a != first.a, vary[1] || k.b != first.b, vary[2] || k.c != first.c
-	}
 	keys, keys2 := make([]uint64, len(rows)), make([]uint64, len(rows))
 	rows2 := make([]int32, len(rows))
+	// The pass that finds which words vary keeps the first and the last
+	// word, so that a key of one varying word (most columns: the first;
+	// addresses: the last) is not asked for again.
+	first := key(int(rows[0]))
+	for j, r := range rows {
+		k := key(int(r))
+		keys[j], keys2[j] = k.a, k.c
+		vary[0], vary[1], vary[2] = vary[0] || k.a != first.a, vary[1] || k.b != first.b, vary[2] || k.c != first.c
+	}
+	moved := false // rows no longer in the order the kept words are in
 	for w := 2; w >= 0; w-- {
 		if !vary[w] {
 			continue
 		}
-		for j, r := range rows {
-			keys[j] = words[w](key(int(r)))
-			if desc {
+		switch {
+		case w == 2:
+			keys, keys2 = keys2, keys
+		case w == 1 || moved:
+			for j, r := range rows {
+				keys[j] = words[w](key(int(r)))
+			}
+		}
+		if desc {
+			for j := range keys {
 				keys[j] = ^keys[j]
 			}
 		}
 		radixSort(keys, rows, keys2, rows2)
+		moved = true
 	}
 }
 
 // radixSort sorts rows by keys (stable, least significant byte first),
 // using keys2 and rows2 as buffers of the same length; the result is in
-// keys and rows.
+// keys and rows. Bytes all keys share are skipped; one pass over the keys
+// counts the others, each of which then moves the keys and rows once, from
+// one pair of arrays to the other, and they are copied back only when the
+// last move left them in the buffers.
 func radixSort(keys []uint64, rows []int32, keys2 []uint64, rows2 []int32) {
 	var or, and uint64 = 0, ^uint64(0)
 	for _, k := range keys {
 		or, and = or|k, and&k
 	}
+	var shifts []uint
 	for shift := uint(0); shift < 64; shift += 8 {
-		if (or^and)>>shift&0xff == 0 {
-			continue // every key has this byte
+		if (or^and)>>shift&0xff != 0 {
+			shifts = append(shifts, shift)
 		}
-		var count [257]int
-		for _, k := range keys {
-			count[k>>shift&0xff+1]++
+	}
+	count := make([][256]int, len(shifts))
+	for _, k := range keys {
+		for b, shift := range shifts {
+			count[b][k>>shift&0xff]++
 		}
-		for b := 1; b < len(count); b++ {
-			count[b] += count[b-1]
+	}
+	src, dst := keys, keys2
+	srcRows, dstRows := rows, rows2
+	for b, shift := range shifts {
+		c := &count[b]
+		at := 0
+		for d, n := range c {
+			c[d] = at
+			at += n
 		}
-		for j, k := range keys {
+		for j, k := range src {
 			d := k >> shift & 0xff
-			keys2[count[d]], rows2[count[d]] = k, rows[j]
-			count[d]++
+			dst[c[d]], dstRows[c[d]] = k, srcRows[j]
+			c[d]++
 		}
-		copy(keys, keys2)
-		copy(rows, rows2)
+		src, dst = dst, src
+		srcRows, dstRows = dstRows, srcRows
+	}
+	if len(shifts)%2 == 1 {
+		copy(keys, src)
+		copy(rows, srcRows)
 	}
 }
 

@@ -128,6 +128,8 @@ func bigConvs(n int) []analysistest.Conversation {
 			Dst:   netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), 1}),
 			Proto: ingest.ProtoTCP, DPort: uint16(1024 + i%5000), Direction: ingest.DirInbound,
 			Tags: tags, Sessions: uint64(i*7919) % 1000,
+			// over four days, to the nanosecond, as a log's times
+			First: time.Unix(1743984000, 0).Add(time.Duration(i*7919%345600)*time.Second + time.Duration(i*104729%1e9)),
 		}
 	}
 	return out
@@ -169,6 +171,11 @@ func BenchmarkFlowView1M(b *testing.B) {
 	b.Run("sort-source", func(b *testing.B) {
 		for b.Loop() {
 			NewFlowView(convs, FlowFilter{}, ColSource, false)
+		}
+	})
+	b.Run("sort-first", func(b *testing.B) {
+		for b.Loop() {
+			NewFlowView(convs, FlowFilter{}, ColFirst, false)
 		}
 	})
 }
@@ -244,15 +251,22 @@ func TestParseText(t *testing.T) {
 // and descending.
 func TestSortFlows(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for round := range 30 {
+	for round := range 60 {
 		n := r.IntN(3000)
 		keys := make(map[int32]sortKey, n)
 		rows := make([]int32, n)
 		for i := range rows {
 			rows[i] = int32(i * 3)
-			k := sortKey{a: uint64(r.IntN(4)), c: r.Uint64() >> uint(r.IntN(64))}
+			// each word varies in some rounds and not in others
+			k := sortKey{a: 7, b: 7, c: 7}
+			if round%4 != 1 {
+				k.a = uint64(r.IntN(4))
+			}
 			if round%3 == 0 {
 				k.b = r.Uint64()
+			}
+			if round%5 != 2 {
+				k.c = r.Uint64() >> uint(r.IntN(64))
 			}
 			keys[rows[i]] = k
 		}
@@ -279,4 +293,36 @@ func (v *FlowView) Find(conv int32) int { return slices.Index(v.Rows, conv) }
 // At returns the conversation of row i of the view (analysis.Table.Conv).
 func (v *FlowView) At(i int) analysistest.Conversation {
 	return analysistest.Row(v.Convs, int(v.Rows[i]))
+}
+
+// TestOrderCache: a sorted view of every row is kept and handed out again
+// for the same table, column and direction (the filter cleared, or the
+// column sorted again), as NewFlowView would make it; a filtered view, a
+// time range's sessions or another column are not taken from it.
+func TestOrderCache(t *testing.T) {
+	convs := analysistest.Table(bigConvs(5000))
+	var c orderCache
+	first := c.view(convs, FlowFilter{}, ColFirst, true)
+	same := func(a, b *FlowView) bool { return len(a.Rows) > 0 && &a.Rows[0] == &b.Rows[0] }
+	for _, tc := range []struct {
+		name   string
+		f      FlowFilter
+		col    int
+		desc   bool
+		cached bool
+	}{
+		{"filtered", FlowFilter{Text: "172.16.3."}, ColFirst, true, false},
+		{"filter cleared", FlowFilter{}, ColFirst, true, true},
+		{"ascending", FlowFilter{}, ColFirst, false, false},
+		{"sessions in a time range", FlowFilter{Since: time.Unix(1743984000, 0)}, ColSessions, true, false},
+	} {
+		got := c.view(convs, tc.f, tc.col, tc.desc)
+		want := NewFlowView(convs, tc.f, tc.col, tc.desc)
+		if !slices.Equal(got.Rows, want.Rows) || got.Sessions != want.Sessions {
+			t.Errorf("%s: rows or sessions differ from NewFlowView's", tc.name)
+		}
+		if same(got, first) != tc.cached {
+			t.Errorf("%s: taken from the cache %v, want %v", tc.name, same(got, first), tc.cached)
+		}
+	}
 }

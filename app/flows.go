@@ -61,8 +61,9 @@ type flowsView struct {
 	updating bool          // while setting the selects from a filter
 	selKey   *analysis.Key // the selected conversation, kept across new views
 
-	gen   atomic.Int64 // latest requested view
-	selMu sync.Mutex   // guards selKey, read by the background view builder
+	gen    atomic.Int64 // latest requested view
+	sorted orderCache   // the last sorted view of every row
+	selMu  sync.Mutex   // guards selKey, read by the background view builder
 	// onView is called (on the UI goroutine) after each new view, for tests.
 	onView   func(*FlowView)
 	debounce debounce // the search field's
@@ -250,7 +251,7 @@ func (v *flowsView) refresh() {
 	v.showChips()
 	v.count.SetText("filtering…")
 	v.sh.background(func() {
-		view := NewFlowView(s.Convs, f, col, desc)
+		view := v.sorted.view(s.Convs, f, col, desc)
 		sel := v.findSelected(view)
 		v.sh.do(func() {
 			if v.gen.Load() != gen {

@@ -42,6 +42,9 @@ type readinessLine struct {
 	last *rules.Readiness
 	// compute is readiness, but in tests.
 	compute func(p *Project, s *Snapshot) (rules.Readiness, error)
+	// onShown, when set, is called (on the UI goroutine) each time the
+	// line shows a readiness or its error (probe.go).
+	onShown func()
 }
 
 // What the readiness line shows until it is computed.
@@ -93,6 +96,9 @@ func (r *readinessLine) update(s *Snapshot) {
 		r.sh.do(func() {
 			if r.gen.Load() != gen {
 				return
+			}
+			if r.onShown != nil {
+				defer r.onShown()
 			}
 			if err != nil {
 				r.last, r.cut = nil, time.Time{}

@@ -28,7 +28,7 @@ func probeUI(t testing.TB, path string) OpenReport {
 }
 
 // TestProbeOpen: the probe sees the demo workspace open, its rules
-// synthesised after the Overview, and each sort and filter of the Flows
+// synthesised after the Overview and the readiness line after them, and each sort and filter of the Flows
 // view come back with the rows it should.
 func TestProbeOpen(t *testing.T) {
 	path, err := EnsureDemo(context.Background(), t.TempDir())
@@ -36,7 +36,7 @@ func TestProbeOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := probeUI(t, path)
-	if r.Conversations < 100 || r.Overview <= 0 || r.Flows < r.Overview || r.Rules < r.Overview {
+	if r.Conversations < 100 || r.Overview <= 0 || r.Flows < r.Overview || r.Rules < r.Overview || r.Readiness < r.Rules {
 		t.Fatalf("report %v", r)
 	}
 	if len(r.Steps) < 6 {
@@ -68,6 +68,7 @@ func BenchmarkOpenWorkspace(b *testing.B) {
 	b.ReportMetric(r.Overview.Seconds(), "overview-s")
 	b.ReportMetric(r.Flows.Seconds(), "flows-s")
 	b.ReportMetric(r.Rules.Seconds(), "rules-s")
+	b.ReportMetric(r.Readiness.Seconds(), "readiness-s")
 	for _, st := range r.Steps {
 		b.ReportMetric(float64(st.Took.Milliseconds()), strings.ReplaceAll(st.What, " ", "-")+"-ms")
 	}

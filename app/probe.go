@@ -85,14 +85,23 @@ func latencyReport(lat []time.Duration, elapsed time.Duration, err error) Latenc
 
 // ProbeOpen times the opening of the workspace Start opens (call it
 // before Start), then sorts and filters in the Flows view as a user would,
-// each timed from the request to the table showing its result, and calls
-// report from a goroutine the UI owns (nothing when the window closes
-// first).
+// each timed from the request to the table showing its result, then waits
+// for the Overview's readiness line (computed in the background after the
+// rules, beside the sorts: the process's peak of memory is that work's),
+// and calls report from a goroutine the UI owns (nothing when the window
+// closes first).
 func (u *UI) ProbeOpen(report func(OpenReport)) {
 	shows := make(chan probeShown, 16)
 	views := make(chan *FlowView, 16)
+	ready := make(chan time.Duration, 1)
 	u.onShown = func(s *Snapshot, rules bool) { shows <- probeShown{s, rules, time.Since(u.started)} }
 	u.flows.onView = func(v *FlowView) { views <- v }
+	u.overview.ready.onShown = func() {
+		select {
+		case ready <- time.Since(u.started): // the first line shown
+		default:
+		}
+	}
 	u.own(func() {
 		var r OpenReport
 		if !u.awaitOpen(&r, shows, views) {
@@ -110,6 +119,9 @@ func (u *UI) ProbeOpen(report func(OpenReport)) {
 				return
 			}
 			r.Steps = append(r.Steps, OpenStep{What: st.what, Took: time.Since(start), Rows: v.Len()})
+		}
+		if r.Readiness, ok = await(u.ctx, ready); !ok {
+			return
 		}
 		report(r)
 	})

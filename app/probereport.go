@@ -28,6 +28,7 @@ type OpenReport struct {
 	Overview      time.Duration // from Start to the Overview showing the conversations
 	Flows         time.Duration // to the Flows view showing them
 	Rules         time.Duration // to the rules shown (synthesised after the Overview)
+	Readiness     time.Duration // to the Overview's readiness line filled in (computed after the rules)
 	Steps         []OpenStep    // sorts and filters in the Flows view
 }
 
@@ -40,8 +41,9 @@ type OpenStep struct {
 }
 
 func (r OpenReport) String() string {
-	s := fmt.Sprintf("%d conversations: overview %s, flows %s, rules %s", r.Conversations,
-		r.Overview.Round(time.Millisecond), r.Flows.Round(time.Millisecond), r.Rules.Round(time.Millisecond))
+	s := fmt.Sprintf("%d conversations: overview %s, flows %s, rules %s, readiness line %s", r.Conversations,
+		r.Overview.Round(time.Millisecond), r.Flows.Round(time.Millisecond), r.Rules.Round(time.Millisecond),
+		r.Readiness.Round(time.Millisecond))
 	for _, st := range r.Steps {
 		s += fmt.Sprintf("; %s %s (%d rows)", st.What, st.Took.Round(time.Millisecond), st.Rows)
 	}

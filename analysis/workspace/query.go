@@ -116,7 +116,8 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	}
 	b := analysis.NewTableBuilder(tags, size, loader)
 	windowed := !q.Since.IsZero() || !q.Until.IsZero()
-	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int) {
+	lists := listNumbers{tags: map[string]uint32{}, hosts: map[string]uint32{}, cache: strCache{}}
+	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int, l *recordLists) {
 		if windowed {
 			w, ok := st.Window(q.Since, q.Until)
 			if !ok {
@@ -124,7 +125,8 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 			}
 			st = &w
 		}
-		b.Add(st, id, samples)
+		tagSet, hostSet := lists.numbers(b, l)
+		b.AddNumbered(st, id, samples, tagSet, hostSet)
 	})
 	if merr := <-monErr; err == nil {
 		err = merr
@@ -154,11 +156,36 @@ func (ws *Workspace) count(ctx context.Context, n *int) error {
 	return classify(conn.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(n))
 }
 
+// listNumbers numbers the label and host lists of records by their bytes
+// (recordLists): of a million records, each distinct list is decoded and
+// numbered once, and the others cost one map look-up each instead of a
+// look-up of every name, and the builder's of the list.
+type listNumbers struct {
+	tags, hosts map[string]uint32 // by the list's bytes
+	cache       strCache
+}
+
+// numbers returns the numbers in b of the lists of l.
+func (n *listNumbers) numbers(b *analysis.TableBuilder, l *recordLists) (tags, hosts uint32) {
+	tags, ok := n.tags[string(l.labels)]
+	if !ok {
+		tags = b.TagSet(decodeLabels(l.labels, n.cache))
+		n.tags[string(l.labels)] = tags
+	}
+	hosts, ok = n.hosts[string(l.hosts)]
+	if !ok {
+		hosts = b.HostSet(decodeHosts(l.hosts, n.cache))
+		n.hosts[string(l.hosts)] = hosts
+	}
+	return tags, hosts
+}
+
 // scan decodes every record query returns and hands it to add, which
-// must not keep the state (it is reused) but may keep its samples. SQLite
-// reads the records on one goroutine (records.go) and they are decoded on
-// this one, a chunk at a time.
-func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int)) error {
+// must not keep the state (it is reused) nor the lists' bytes, but may
+// keep its samples. The state's labels and hosts are left out: lists says
+// where they are in the record. SQLite reads the records on one goroutine
+// (records.go) and they are decoded on this one, a chunk at a time.
+func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int, lists *recordLists)) error {
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
 		return err
@@ -178,20 +205,20 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
 	}()
 	var st analysis.ConvState
-	cache := strCache{}
+	var lists recordLists
 	var decodeErr error
 	for c := range r.full {
 		for i, id := range c.ids {
 			if decodeErr != nil {
 				break
 			}
-			lines, err := decodeStateInto(c.record(i), &st, cache, samples)
+			lines, err := decodeRecord(c.record(i), &st, nil, samples, &lists)
 			if err != nil {
 				decodeErr = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 				close(r.stop)
 				break
 			}
-			add(id, &st, lines)
+			add(id, &st, lines, &lists)
 		}
 		r.free <- c
 	}

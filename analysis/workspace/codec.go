@@ -341,9 +341,10 @@ func decodeHosts(b []byte, cache strCache) []string {
 }
 
 // decodeSamples reads only the sample lines of a record, checking it as
-// decodeState does.
-func decodeSamples(b []byte, c *analysis.ConvState, cache strCache) ([]string, error) {
-	if _, err := decodeStateInto(b, c, cache, true); err != nil {
+// decodeState does (its labels and hosts are checked, not read).
+func decodeSamples(b []byte, c *analysis.ConvState) ([]string, error) {
+	var lists recordLists
+	if _, err := decodeRecord(b, c, nil, true, &lists); err != nil {
 		return nil, err
 	}
 	return c.Samples, nil

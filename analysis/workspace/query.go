@@ -287,13 +287,12 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 	defer stmt.Close()
 	byID := make(map[int64][]string, len(sorted))
 	var st analysis.ConvState
-	cache := strCache{}
 	args := make([]any, n)
 	for lo := 0; lo < len(sorted); lo += n {
 		for j := range args {
 			args[j] = sorted[min(lo+j, len(sorted)-1)] // the last batch repeats its last id
 		}
-		if err := l.read(ctx, stmt, args, byID, &st, cache); err != nil {
+		if err := l.read(ctx, stmt, args, byID, &st); err != nil {
 			return nil, err
 		}
 	}
@@ -305,7 +304,7 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 }
 
 // read reads the samples of one batch of ids into byID.
-func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState, cache strCache) error {
+func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState) error {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return classify(err)
@@ -317,7 +316,7 @@ func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID
 		if err := rows.Scan(&id, &b); err != nil {
 			return classify(err)
 		}
-		samples, err := decodeSamples(b, st, cache)
+		samples, err := decodeSamples(b, st)
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 		}

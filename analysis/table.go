@@ -80,6 +80,14 @@ func NewTableBuilder(ruleTags map[string]string, size int, loader SampleLoader) 
 // left out). Without a loader the table keeps st.Samples (not a copy); the
 // builder copies nothing else of st, which may be reused.
 func (b *TableBuilder) Add(st *ConvState, key int64, samples int) {
+	b.AddNumbered(st, key, samples, b.TagSet(st.Labels), b.HostSet(st.Hosts))
+}
+
+// AddNumbered is Add of a conversation whose labels and reporting hosts
+// the caller has numbered with TagSet and HostSet; st.Labels and st.Hosts
+// are not read. A reader of many conversations that share few lists (the
+// workspace) numbers each distinct list once instead of once a row.
+func (b *TableBuilder) AddNumbered(st *ConvState, key int64, samples int, tagSet, hostSet uint32) {
 	r := tableRow{src: toIP128(st.Src), dst: toIP128(st.Dst), proto: st.Proto, dport: st.DPort, key: key}
 	if st.Src.Is4() {
 		r.flags |= flagSrc4
@@ -112,8 +120,7 @@ func (b *TableBuilder) Add(st *ConvState, key int64, samples int) {
 	if st.First != 0 {
 		r.first, r.last = st.First, st.Last
 	}
-	r.tags = b.tagSet(st.Labels)
-	r.hosts = b.hostSet(st.Hosts)
+	r.tags, r.hosts = tagSet, hostSet
 	r.acts = b.actSet(st.Actions)
 	r.vendors = st.Vendors
 	if b.keep {
@@ -203,8 +210,9 @@ func ascending(hs []HourCount) bool {
 	return true
 }
 
-// tagSet interns the tags of a list of labels.
-func (b *TableBuilder) tagSet(labels []LabelState) uint32 {
+// TagSet returns the number of the set of tags of labels (for
+// AddNumbered), numbering it if it is new.
+func (b *TableBuilder) TagSet(labels []LabelState) uint32 {
 	key := b.buf[:0]
 	for _, l := range labels {
 		key = binary.AppendUvarint(key, uint64(len(l.Name)))
@@ -214,8 +222,9 @@ func (b *TableBuilder) tagSet(labels []LabelState) uint32 {
 	return intern(b.tagIdx, key, &b.t.tagSets, func() []Tag { return tags(labels, b.ruleTags) })
 }
 
-// hostSet interns a list of hosts, sorted.
-func (b *TableBuilder) hostSet(hosts []string) uint32 {
+// HostSet returns the number of the set of reporting hosts of hosts (for
+// AddNumbered), numbering it if it is new.
+func (b *TableBuilder) HostSet(hosts []string) uint32 {
 	key := b.buf[:0]
 	for _, h := range hosts {
 		key = binary.AppendUvarint(key, uint64(len(h)))

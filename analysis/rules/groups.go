@@ -220,18 +220,28 @@ func (v *voting) number(t *analysis.Table, i int, src bool) int32 {
 	return n
 }
 
-// vote adds n votes for tag to address a.
+// vote adds n votes for tag to address a. A tally found is moved to the
+// front of the address's list: a server's conversations vote the same few
+// of its tags again and again, and the order of the list says nothing
+// (mostVoted breaks ties by name).
 func (v *voting) vote(a, tag int32, n uint64, nsx bool) {
 	av := &v.info[a]
 	if nsx {
 		tag |= tallyNSX
 	}
-	for t := av.votes; t >= 0; t = v.tallies.at(t).next {
-		if c := v.tallies.at(t); c.group() == tag&^tallyNSX {
-			c.n += n
-			c.tag |= tag & tallyNSX
-			return
+	prev := int32(-1)
+	for t := av.votes; t >= 0; {
+		c := v.tallies.at(t)
+		if c.group() != tag&^tallyNSX {
+			prev, t = t, c.next
+			continue
 		}
+		c.n += n
+		c.tag |= tag & tallyNSX
+		if prev >= 0 {
+			v.tallies.at(prev).next, c.next, av.votes = c.next, av.votes, t
+		}
+		return
 	}
 	av.votes = v.tallies.add(tally{tag: tag, n: n, next: av.votes})
 }

@@ -215,6 +215,17 @@ func (d *dec) skip() {
 // sample lines are read when samples is set, else checked and left out
 // (c.Samples nil). It returns the record's number of sample lines.
 func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bool) (int, error) {
+	return decodeRecord(b, c, cache, samples, nil)
+}
+
+// recordLists are the bytes of a record's labels and of its reporting
+// hosts, each list with its count: the same list is the same bytes.
+type recordLists struct{ labels, hosts []byte }
+
+// decodeRecord is decodeStateInto; with lists, the labels and hosts are
+// checked and left out (c.Labels and c.Hosts nil), and lists says where
+// they are in b (decodeLabels and decodeHosts read them).
+func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool, lists *recordLists) (int, error) {
 	d := dec{b: b}
 	version := d.byte()
 	if version != codecVersion && version != codecOrigins {
@@ -227,7 +238,14 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 		d.sideInto(&c.Sides[i])
 	}
 	c.First, c.Last = d.i(), d.i()
-	d.labelsInto(c, cache)
+	if lists != nil {
+		lists.labels = d.span((*dec).label)
+		lists.hosts = d.span((*dec).skip)
+		c.Labels, c.Hosts = nil, nil
+	} else {
+		d.labelsInto(c, cache)
+		d.hostsInto(c, cache)
+	}
 	c.Actions = uint16(d.u())
 	c.Vendors = d.byte()
 	c.Samples = nil
@@ -258,10 +276,7 @@ func (d *dec) sideInto(s *analysis.SideState) {
 		s.Counts[j] = d.u()
 	}
 	n := d.count()
-	s.Hourly = s.Hourly[:0]
-	if n == 0 {
-		s.Hourly = nil
-	}
+	s.Hourly = s.Hourly[:0] // kept when empty: the next record's may fill it
 	prev := int32(0)
 	for ; n > 0 && d.err == nil; n-- {
 		prev += int32(d.i())
@@ -269,8 +284,7 @@ func (d *dec) sideInto(s *analysis.SideState) {
 	}
 }
 
-// labelsInto reads the labels and reporting hosts into c, reusing its
-// lists.
+// labelsInto reads the labels into c, reusing its list.
 func (d *dec) labelsInto(c *analysis.ConvState, cache strCache) {
 	c.Labels = c.Labels[:0]
 	for n := d.count(); n > 0 && d.err == nil; n-- {
@@ -279,6 +293,10 @@ func (d *dec) labelsInto(c *analysis.ConvState, cache strCache) {
 	if len(c.Labels) == 0 {
 		c.Labels = nil
 	}
+}
+
+// hostsInto reads the reporting hosts into c, reusing its list.
+func (d *dec) hostsInto(c *analysis.ConvState, cache strCache) {
 	c.Hosts = c.Hosts[:0]
 	for n := d.count(); n > 0 && d.err == nil; n-- {
 		c.Hosts = append(c.Hosts, d.cs(cache))
@@ -288,10 +306,45 @@ func (d *dec) labelsInto(c *analysis.ConvState, cache strCache) {
 	}
 }
 
+// label passes over a label: its name and sides.
+func (d *dec) label() {
+	d.skip()
+	d.byte()
+}
+
+// span passes over a list whose items item passes over, checking it as
+// reading it would, and returns its bytes, count included.
+func (d *dec) span(item func(*dec)) []byte {
+	start := d.b
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		item(d)
+	}
+	if d.err != nil {
+		return nil
+	}
+	return start[:len(start)-len(d.b)]
+}
+
+// decodeLabels reads the labels of a list decodeRecord found; decodeHosts,
+// the hosts. The bytes were checked already.
+func decodeLabels(b []byte, cache strCache) []analysis.LabelState {
+	var c analysis.ConvState
+	(&dec{b: b}).labelsInto(&c, cache)
+	return c.Labels
+}
+
+// decodeHosts is decodeLabels of a list of hosts.
+func decodeHosts(b []byte, cache strCache) []string {
+	var c analysis.ConvState
+	(&dec{b: b}).hostsInto(&c, cache)
+	return c.Hosts
+}
+
 // decodeSamples reads only the sample lines of a record, checking it as
-// decodeState does.
-func decodeSamples(b []byte, c *analysis.ConvState, cache strCache) ([]string, error) {
-	if _, err := decodeStateInto(b, c, cache, true); err != nil {
+// decodeState does (its labels and hosts are checked, not read).
+func decodeSamples(b []byte, c *analysis.ConvState) ([]string, error) {
+	var lists recordLists
+	if _, err := decodeRecord(b, c, nil, true, &lists); err != nil {
 		return nil, err
 	}
 	return c.Samples, nil

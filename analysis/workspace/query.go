@@ -116,7 +116,8 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	}
 	b := analysis.NewTableBuilder(tags, size, loader)
 	windowed := !q.Since.IsZero() || !q.Until.IsZero()
-	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int) {
+	lists := listNumbers{tags: map[string]uint32{}, hosts: map[string]uint32{}, cache: strCache{}}
+	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int, l *recordLists) {
 		if windowed {
 			w, ok := st.Window(q.Since, q.Until)
 			if !ok {
@@ -124,7 +125,8 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 			}
 			st = &w
 		}
-		b.Add(st, id, samples)
+		tagSet, hostSet := lists.numbers(b, l)
+		b.AddNumbered(st, id, samples, tagSet, hostSet)
 	})
 	if merr := <-monErr; err == nil {
 		err = merr
@@ -154,16 +156,57 @@ func (ws *Workspace) count(ctx context.Context, n *int) error {
 	return classify(conn.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(n))
 }
 
+// listNumbers numbers the label and host lists of records by their bytes
+// (recordLists): of a million records, each distinct list is decoded and
+// numbered once, and the others cost one map look-up each instead of a
+// look-up of every name, and the builder's of the list.
+type listNumbers struct {
+	tags, hosts map[string]uint32 // by the list's bytes
+	cache       strCache
+}
+
+// numbers returns the numbers in b of the lists of l.
+func (n *listNumbers) numbers(b *analysis.TableBuilder, l *recordLists) (tags, hosts uint32) {
+	tags, ok := n.tags[string(l.labels)]
+	if !ok {
+		tags = b.TagSet(decodeLabels(l.labels, n.cache))
+		n.tags[string(l.labels)] = tags
+	}
+	hosts, ok = n.hosts[string(l.hosts)]
+	if !ok {
+		hosts = b.HostSet(decodeHosts(l.hosts, n.cache))
+		n.hosts[string(l.hosts)] = hosts
+	}
+	return tags, hosts
+}
+
 // scan decodes every record query returns and hands it to add, which
-// must not keep the state (it is reused) but may keep its samples. SQLite
-// reads the records on one goroutine (records.go) and they are decoded on
-// this one, a chunk at a time.
-func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int)) error {
+// must not keep the state (it is reused) nor the lists' bytes, but may
+// keep its samples. The state's labels and hosts are left out: lists says
+// where they are in the record.
+func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int, lists *recordLists)) error {
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
+	var st analysis.ConvState
+	var lists recordLists
+	return eachRecord(ctx, conn, query, args, func(id int64, rec []byte) error {
+		lines, err := decodeRecord(rec, &st, nil, samples, &lists)
+		if err != nil {
+			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		}
+		add(id, &st, lines, &lists)
+		return nil
+	})
+}
+
+// eachRecord hands fn the id and the record (a blob) of every row query
+// returns, as columns id and state, in order: SQLite reads them on another
+// goroutine (records.go) while fn runs on this one, a chunk at a time. fn
+// must not keep the record. An error of fn stops the query and is returned.
+func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
 	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
 	for range cap(r.free) {
 		r.free <- &recordChunk{}
@@ -177,28 +220,22 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 		q := `SELECT ` + recordsFunc + `(?, id, state) FROM (` + query + `)`
 		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
 	}()
-	var st analysis.ConvState
-	cache := strCache{}
-	var decodeErr error
+	var fnErr error
 	for c := range r.full {
 		for i, id := range c.ids {
-			if decodeErr != nil {
+			if fnErr != nil {
 				break
 			}
-			lines, err := decodeStateInto(c.record(i), &st, cache, samples)
-			if err != nil {
-				decodeErr = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+			if fnErr = fn(id, c.record(i)); fnErr != nil {
 				close(r.stop)
-				break
 			}
-			add(id, &st, lines)
 		}
 		r.free <- c
 	}
-	if err := <-readErr; decodeErr == nil {
-		decodeErr = err
+	if err := <-readErr; fnErr == nil {
+		fnErr = err
 	}
-	return decodeErr
+	return fnErr
 }
 
 // lean returns a connection whose page cache is small, for a query that
@@ -250,13 +287,12 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 	defer stmt.Close()
 	byID := make(map[int64][]string, len(sorted))
 	var st analysis.ConvState
-	cache := strCache{}
 	args := make([]any, n)
 	for lo := 0; lo < len(sorted); lo += n {
 		for j := range args {
 			args[j] = sorted[min(lo+j, len(sorted)-1)] // the last batch repeats its last id
 		}
-		if err := l.read(ctx, stmt, args, byID, &st, cache); err != nil {
+		if err := l.read(ctx, stmt, args, byID, &st); err != nil {
 			return nil, err
 		}
 	}
@@ -268,7 +304,7 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 }
 
 // read reads the samples of one batch of ids into byID.
-func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState, cache strCache) error {
+func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState) error {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return classify(err)
@@ -280,7 +316,7 @@ func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID
 		if err := rows.Scan(&id, &b); err != nil {
 			return classify(err)
 		}
-		samples, err := decodeSamples(b, st, cache)
+		samples, err := decodeSamples(b, st)
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 		}
@@ -354,22 +390,19 @@ func (ws *Workspace) monitoredSet(ctx context.Context, b *analysis.TableBuilder,
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM endpoints`).Scan(&n); err != nil {
 		return nil, classify(err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT addr FROM endpoints`)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
+	// Through eachRecord: row by row, database/sql's locking and the
+	// driver's copy of each address took two thirds of reading a million.
 	addrs := make([]netip.Addr, 0, n)
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, classify(err)
-		}
+	err = eachRecord(ctx, conn, `SELECT 0 AS id, addr AS state FROM endpoints`, nil, func(_ int64, b []byte) error {
 		if len(b) == 16 {
 			addrs = append(addrs, netip.AddrFrom16([16]byte(b)).Unmap())
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return analysis.NewLearnedMonitored(addrs), classify(rows.Err())
+	return analysis.NewLearnedMonitored(addrs), nil
 }
 
 func (ws *Workspace) ruleTags(ctx context.Context) (map[string]string, error) {

@@ -274,6 +274,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	// without this, the commit's peak was the parse's plus 180 MB.
 	defer lowerGC(commitGCPercent)()
 	debug.FreeOSMemory()
+	defer ws.startWriteback()()
 	var added Counts
 	err := ws.write(ctx, func(tx *sql.Tx) error {
 		var err error

@@ -84,11 +84,16 @@ type newRow struct {
 // little.
 const batchRows = 64
 
-// insertRows is the INSERT of n conversations.
+// insertRows is the INSERT of n conversations. A row whose key is stored
+// already is left out (OR IGNORE: the key's UNIQUE constraint is the only
+// one a row of ours can break). Not ON CONFLICT DO NOTHING: that leaves the
+// NOT NULL constraints able to abort a statement of many rows, so SQLite
+// saved every page each statement changed to a statement journal first, in
+// case it had to undo the rows before; on the long-line corpus 30,000 pages,
+// 64,000 of the commit's 147,000 pwrite calls.
 func insertRows(n int) string {
-	return `INSERT INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns) VALUES ` +
-		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (src, dst, proto, dport) DO NOTHING`
+	return `INSERT OR IGNORE INTO conversations (src, dst, proto, dport, state, sessions, bytes, first_ns, last_ns) VALUES ` +
+		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
 // newMerger prepares a merger of delta states.

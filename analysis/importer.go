@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"slices"
@@ -108,12 +109,7 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 		start := time.Now()
 		m.ReserveFor(in.Size, in.Gzip)
 		opts := append([]ingest.Option{ingest.WithReferenceTime(in.ReferenceTime()), ShardOption()}, o.Parse...)
-		par := m.Parallel(o.workers())
-		res.Stats, res.Err = ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-			par.Add(b.Events, b.Shards)
-			return nil
-		}, opts...)
-		par.Close()
+		res.Stats, res.Err = m.read(ctx, in, name, o.workers(), opts)
 		res.Elapsed = time.Since(start)
 		stop()
 		verified, derr := in.Damage()
@@ -134,6 +130,26 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 		out = append(out, res)
 	}
 	return out, -1, nil
+}
+
+// read reads one input into m with workers goroutines: in a Pipeline, or
+// for a CountOnly model, which forgets conversations between batches, with
+// Parallel.
+func (m *Model) read(ctx context.Context, in io.Reader, name string, workers int, opts []ingest.Option) (ingest.Stats, error) {
+	if m.census != nil {
+		par := m.Parallel(workers)
+		defer par.Close()
+		return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
+			par.Add(b.Events, b.Shards)
+			return nil
+		}, opts...)
+	}
+	pipe := m.Pipeline(workers)
+	defer pipe.Close()
+	return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
+		pipe.Add(b.Events, b.Shards, b.Keep())
+		return nil
+	}, opts...)
 }
 
 // openEstimate returns how many connections a file of size bytes may hold

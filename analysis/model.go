@@ -35,6 +35,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -257,4 +258,85 @@ func (p *Parallel) Close() {
 		close(ch)
 	}
 	p.jobs = nil
+}
+
+// Pipeline adds batches of events to a Model as Parallel does, but without
+// waiting: each of its goroutines applies its shards' events of one batch
+// after the other, in input order, while the next batches are parsed and
+// the other goroutines are still on earlier ones. A goroutine that finishes
+// its part of a batch early goes on to the next batch instead of waiting for
+// the slowest. It holds the Model's lock from Pipeline to Close. Use it from
+// one goroutine; Close it when done.
+type Pipeline struct {
+	m    *Model
+	jobs []chan pipeJob
+	wg   sync.WaitGroup
+}
+
+type pipeJob struct {
+	evs     []ingest.Event
+	shards  [][]int32
+	left    *atomic.Int32 // goroutines yet to apply it
+	release func()
+}
+
+// pipeDepth is how many batches a Pipeline's goroutine can have queued:
+// more than ingest.Read has in flight, so that Add never waits on it.
+const pipeDepth = 4*ingest.MaxWorkers + 2
+
+// Pipeline returns a Pipeline adding to m with workers goroutines (at most
+// one per shard). m must not be a CountOnly model, which forgets
+// conversations between batches.
+func (m *Model) Pipeline(workers int) *Pipeline {
+	workers = max(1, min(workers, numShards))
+	m.mu.Lock()
+	p := &Pipeline{m: m}
+	for w := 0; w < workers; w++ {
+		ch := make(chan pipeJob, pipeDepth)
+		p.jobs = append(p.jobs, ch)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for j := range ch {
+				for s := w; s < numShards; s += workers {
+					m.shards[s].addBatch(j.evs, j.shards[s])
+				}
+				if j.left.Add(-1) == 0 {
+					j.release()
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// Add queues events, which ingest.Read split by shard (ShardOption), and
+// returns; release is called once every event is recorded, from another
+// goroutine: evs and shards must stay unchanged until then.
+func (p *Pipeline) Add(evs []ingest.Event, shards [][]int32, release func()) {
+	if len(shards) != numShards { // read without ShardOption
+		shards = make([][]int32, numShards)
+		for i := range evs {
+			if ev := &evs[i]; ev.Src.IsValid() && ev.Dst.IsValid() {
+				s := ShardOf(ev)
+				shards[s] = append(shards[s], int32(i))
+			}
+		}
+	}
+	left := new(atomic.Int32)
+	left.Store(int32(len(p.jobs)))
+	for _, ch := range p.jobs {
+		ch <- pipeJob{evs, shards, left, release}
+	}
+}
+
+// Close waits until every event added is recorded, stops the goroutines
+// and releases the Model's lock.
+func (p *Pipeline) Close() {
+	for _, ch := range p.jobs {
+		close(ch)
+	}
+	p.wg.Wait()
+	p.jobs = nil
+	p.m.mu.Unlock()
 }

@@ -24,6 +24,7 @@ func allocSlots[T any](n int) []T {
 	if err != nil {
 		return make([]T, n)
 	}
+	adviseHuge(b)
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 

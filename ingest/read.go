@@ -28,6 +28,21 @@ type Batch struct {
 	// Shards holds, with WithShards, the indices in Events of each shard's
 	// events, in order.
 	Shards [][]int32
+
+	kept bool          // Keep was called: Read does not reuse the batch
+	free chan<- *chunk // where Keep's release hands the batch's chunk back
+	c    *chunk
+}
+
+// Keep lets the callback that receives b hand it on: b, its Events and
+// their Raw lines stay valid after the callback returns, until release is
+// called (once, from any goroutine). Read reuses a kept batch's memory only
+// after its release, so a consumer can work on a batch while Read parses
+// the next ones; Read parses at most a few batches ahead of the releases.
+func (b *Batch) Keep() (release func()) {
+	b.kept = true
+	c, free := b.c, b.free
+	return func() { free <- c } // free has room for every chunk: never blocks
 }
 
 type chunk struct {
@@ -104,13 +119,16 @@ func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, 
 		for c := pending[next]; c != nil; c = pending[next] {
 			delete(pending, next)
 			next++
+			c.batch.c, c.batch.free, c.batch.kept = c, free, false
 			if fnErr == nil {
 				fnErr = deliver(c, &line, &total, fn)
 				if fnErr != nil {
 					cancel()
 				}
 			}
-			free <- c
+			if !c.batch.kept {
+				free <- c
+			}
 		}
 	}
 	wg.Wait()

@@ -1,0 +1,72 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
+)
+
+// TestPipelineSameAsSequential: a model fed through a Pipeline, in batches
+// of any size, with or without shard lists, holds the conversations and the
+// open sessions of one fed line by line, and every batch is released once,
+// after its events were recorded.
+func TestPipelineSameAsSequential(t *testing.T) {
+	corpora := map[string][]ingest.Event{"returning": parseAll(t, returningLines(3000, 2))}
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		var buf bytes.Buffer
+		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 5}); err != nil {
+			t.Fatal(err)
+		}
+		corpora[vendor] = parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	}
+	for name, evs := range corpora {
+		seq := NewModel(Options{})
+		for i := range evs {
+			seq.Add(&evs[i])
+		}
+		wantStates, wantSessions := seq.States(), sessionsOf(seq)
+		for _, batch := range []int{1, 7, 500} {
+			for _, sharded := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/batch%d/sharded=%v", name, batch, sharded), func(t *testing.T) {
+					m := NewModel(Options{})
+					var released, batches atomic.Int64
+					pipe := m.Pipeline(3)
+					for lo := 0; lo < len(evs); lo += batch {
+						b := evs[lo:min(lo+batch, len(evs))]
+						var shards [][]int32
+						if sharded {
+							shards = make([][]int32, numShards)
+							for i := range b {
+								s := ShardOf(&b[i])
+								shards[s] = append(shards[s], int32(i))
+							}
+						}
+						batches.Add(1)
+						pipe.Add(b, shards, func() { released.Add(1) })
+					}
+					pipe.Close()
+					if released.Load() != batches.Load() {
+						t.Fatalf("%d batches released, want %d", released.Load(), batches.Load())
+					}
+					if got := m.States(); !reflect.DeepEqual(got, wantStates) {
+						t.Errorf("conversations differ from the sequential model's (%d, want %d)", len(got), len(wantStates))
+					}
+					if got := sessionsOf(m); !reflect.DeepEqual(got, wantSessions) {
+						t.Errorf("open sessions differ from the sequential model's (%d, want %d)", len(got), len(wantSessions))
+					}
+				})
+			}
+		}
+	}
+}
+
+func sessionsOf(m *Model) []SessionState {
+	s, _ := m.Sessions()
+	return s
+}

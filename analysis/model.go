@@ -25,7 +25,8 @@
 //   - opentable.go: the table of open connections; rows.go: the read form
 //     (Table: every reader reads a row through its accessors, no copy of
 //     it), table.go its builder, table_read.go more of its accessors;
-//   - shard.go: a shard applying lines; model.go: Model and Parallel;
+//   - shard.go: a shard applying lines; model.go: Model, Parallel and
+//     Pipeline;
 //   - state.go: the Model's outputs and restores; importer.go: file import;
 //     drain.go: handing conversations over in parts (Drain); census.go:
 //     what a model that only counts (Options.CountOnly) remembers.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/policy"
+	"github.com/flowsleuth/flowsleuth/analysis/radix"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
 	"github.com/flowsleuth/flowsleuth/export"
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -503,54 +504,8 @@ func sortFlows(rows []int32, key func(i int) sortKey, desc bool) {
 				keys[j] = ^keys[j]
 			}
 		}
-		radixSort(keys, rows, keys2, rows2)
+		radix.Sort(keys, rows, keys2, rows2)
 		moved = true
-	}
-}
-
-// radixSort sorts rows by keys (stable, least significant byte first),
-// using keys2 and rows2 as buffers of the same length; the result is in
-// keys and rows. Bytes all keys share are skipped; one pass over the keys
-// counts the others, each of which then moves the keys and rows once, from
-// one pair of arrays to the other, and they are copied back only when the
-// last move left them in the buffers.
-func radixSort(keys []uint64, rows []int32, keys2 []uint64, rows2 []int32) {
-	var or, and uint64 = 0, ^uint64(0)
-	for _, k := range keys {
-		or, and = or|k, and&k
-	}
-	var shifts []uint
-	for shift := uint(0); shift < 64; shift += 8 {
-		if (or^and)>>shift&0xff != 0 {
-			shifts = append(shifts, shift)
-		}
-	}
-	count := make([][256]int, len(shifts))
-	for _, k := range keys {
-		for b, shift := range shifts {
-			count[b][k>>shift&0xff]++
-		}
-	}
-	src, dst := keys, keys2
-	srcRows, dstRows := rows, rows2
-	for b, shift := range shifts {
-		c := &count[b]
-		at := 0
-		for d, n := range c {
-			c[d] = at
-			at += n
-		}
-		for j, k := range src {
-			d := k >> shift & 0xff
-			dst[c[d]], dstRows[c[d]] = k, srcRows[j]
-			c[d]++
-		}
-		src, dst = dst, src
-		srcRows, dstRows = dstRows, srcRows
-	}
-	if len(shifts)%2 == 1 {
-		copy(keys, src)
-		copy(rows, srcRows)
 	}
 }
 

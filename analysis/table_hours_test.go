@@ -65,6 +65,39 @@ func TestWindowHours(t *testing.T) {
 	}
 }
 
+// TestHasSessionsAsWindow: HasSessions says whether Window keeps a row,
+// for rows with hours in and out of the range, an hour without sessions,
+// and a row without hourly counts (kept only when the range is open at
+// the start).
+func TestHasSessionsAsWindow(t *testing.T) {
+	at := func(h int) time.Time { return time.Unix(int64(h)*3600, 0) }
+	for _, tc := range []struct {
+		name  string
+		hours [][]HourCount
+	}{
+		{"hours", [][]HourCount{{{10, 1}, {20, 2}}, {{35, 3}}}},
+		{"an hour without sessions", [][]HourCount{{{10, 1}, {50, 0}}}},
+		{"no hourly counts", [][]HourCount{nil}},
+	} {
+		b := NewTableBuilder(nil, len(tc.hours), nil)
+		var st ConvState
+		st.Src, st.Dst = netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+		for i, hs := range tc.hours {
+			st.DPort = uint16(i + 1)
+			st.Sides[1].Sessions = 5
+			st.Sides[1].Hourly = hs
+			b.Add(&st, int64(i), 0)
+		}
+		tab := b.Finish(NewLearnedMonitored(nil), nil)
+		for _, r := range [][2]time.Time{{}, {at(20), at(40)}, {at(36), {}}, {{}, at(10)}, {{}, at(11)}, {at(40), at(60)}, {at(60), {}}} {
+			want := tab.Window(r[0], r[1]).Len() > 0
+			if got := tab.HasSessions(r[0], r[1]); got != want {
+				t.Errorf("%s: HasSessions(%v, %v) = %v, Window keeps rows: %v", tc.name, r[0], r[1], got, want)
+			}
+		}
+	}
+}
+
 // TestWindowIsAView: a window shares its table's rows rather than copying
 // them, and whatever reads or copies its rows (accessors, totals, a window
 // of it, Reordered, WithLabels) sees the window's hours and sessions, its

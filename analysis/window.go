@@ -1,6 +1,9 @@
 package analysis
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Window returns the rows whose sessions started in the hours that start
 // in [since, until) (a zero bound is open), with those sessions only:
@@ -19,7 +22,7 @@ import "time"
 func (t *Table) Window(since, until time.Time) *Table {
 	rows := 0
 	for i := range t.Len() {
-		if n := t.hoursIn(i, since, until); n > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
+		if t.inWindow(i, since, until) {
 			rows++
 		}
 	}
@@ -53,38 +56,39 @@ func (t *Table) Window(since, until time.Time) *Table {
 // hourRun returns where the run of hours hs (ascending) that start in
 // [since, until) begins and ends.
 func hourRun(hs []HourCount, since, until time.Time) (lo, hi int) {
-	in := func(h HourCount) bool {
-		start := time.Unix(int64(h.Hour)*3600, 0)
-		return (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until))
-	}
-	for lo < len(hs) && !in(hs[lo]) {
+	for lo < len(hs) && !startsIn(hs[lo], since, until) {
 		lo++
 	}
 	hi = lo
-	for hi < len(hs) && in(hs[hi]) {
+	for hi < len(hs) && startsIn(hs[hi], since, until) {
 		hi++
 	}
 	return lo, hi
 }
 
-// hoursIn counts the hours of row i that start in [since, until) and hold
-// sessions.
-func (t *Table) hoursIn(i int, since, until time.Time) int {
-	n := 0
-	for _, h := range t.HourCounts(i) {
-		start := time.Unix(int64(h.Hour)*3600, 0)
-		if h.N > 0 && (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until)) {
-			n++
-		}
+// startsIn reports whether hour h starts in [since, until) (a zero bound
+// is open).
+func startsIn(h HourCount, since, until time.Time) bool {
+	start := time.Unix(int64(h.Hour)*3600, 0)
+	return (since.IsZero() || !start.Before(since)) && (until.IsZero() || start.Before(until))
+}
+
+// inWindow reports whether Window keeps row i: some hour of its that
+// starts in [since, until) holds sessions, or it has no hourly counts and
+// the range is open at the start.
+func (t *Table) inWindow(i int, since, until time.Time) bool {
+	hs := t.HourCounts(i)
+	if len(hs) == 0 {
+		return since.IsZero()
 	}
-	return n
+	return slices.ContainsFunc(hs, func(h HourCount) bool { return h.N > 0 && startsIn(h, since, until) })
 }
 
 // HasSessions reports whether some row has sessions in [since, until) (a
 // zero bound is open), as Window counts them.
 func (t *Table) HasSessions(since, until time.Time) bool {
 	for i := range t.Len() {
-		if t.hoursIn(i, since, until) > 0 || len(t.HourCounts(i)) == 0 && since.IsZero() {
+		if t.inWindow(i, since, until) {
 			return true
 		}
 	}

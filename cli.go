@@ -167,10 +167,20 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 // that profiles more than its reading (reading a workspace, synthesising,
 // writing) starts it first, and the reading then starts none. stop ends it.
 func (f *modelFlags) profile() (stop func(), err error) {
-	if f.cpuProfile == "" {
+	stop, err = startCPUProfile(f.cpuProfile)
+	if err == nil {
+		f.cpuProfile = ""
+	}
+	return stop, err
+}
+
+// startCPUProfile starts a CPU profile written to path (none when path is
+// empty); stop ends it. stop is never nil.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
 		return func() {}, nil
 	}
-	pf, err := os.Create(f.cpuProfile)
+	pf, err := os.Create(path)
 	if err != nil {
 		return func() {}, err
 	}
@@ -178,7 +188,6 @@ func (f *modelFlags) profile() (stop func(), err error) {
 		pf.Close()
 		return func() {}, err
 	}
-	f.cpuProfile = ""
 	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }
 

@@ -21,22 +21,13 @@ const heapSampleEvery = 50 * time.Millisecond
 // start starts the profiles asked for; stop ends them, writing the CPU
 // profile.
 func (g guiProfiles) start() (stop func(), err error) {
+	stopCPU, err := startCPUProfile(g.cpu)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	stops := []func(){cancel}
-	if g.cpu != "" {
-		f, err := os.Create(g.cpu)
-		if err != nil {
-			cancel()
-			return nil, err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			cancel()
-			return nil, err
-		}
-		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
-	}
+	stops := []func(){cancel, stopCPU}
 	if g.mem != "" {
 		go func() { defer close(done); watchHeapPeak(ctx, g.mem) }()
 		stops = append(stops, func() { <-done })

@@ -90,8 +90,8 @@ func (r *readinessLine) update(s *Snapshot) {
 		defer debug.FreeOSMemory()
 		res, err := compute(p, s)
 		// The line shows figures, and tapping it filters the snapshot's
-		// table: the held-out copy (every conversation of the last day,
-		// 137 MB on wstag1m) is let go now, not kept beside the table.
+		// table: the held-out window (28 bytes for each conversation of the
+		// last day) is let go now, not kept beside the table.
 		res.Held = nil
 		r.sh.do(func() {
 			if r.gen.Load() != gen {

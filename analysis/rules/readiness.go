@@ -104,7 +104,7 @@ func CheckReadiness(t *analysis.Table, cut time.Time, k Knobs, synth func(*analy
 		r.Trained.AddRow(before, i)
 	}
 	ix := newRuleIndex(rs.Rules)
-	rs, before = Set{}, nil // let them go before the held-out copy is made
+	rs, before = Set{}, nil // let them go before the held-out window is made
 	held := t.Window(cut, time.Time{})
 	r.Held = held
 	review := ReviewReasons(held, k)

@@ -264,7 +264,8 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analys
 }
 
 // commit writes an import's contribution in one transaction: the states it
-// drained (d, nil for none) and its model's, with its session records when
+// drained (d, nil for none) and its model's, its open connections
+// (storeModel), with its session records when
 // the workspace is attached to a store (journal; token marks the rows the
 // import spilled). It returns what it added to the workspace's counts.
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
@@ -278,7 +279,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	var added Counts
 	err := ws.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		if added, err = mergeStates(ctx, tx, m, d); err != nil {
+		if added, err = storeModel(ctx, tx, m, d); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {
@@ -289,9 +290,6 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 				ON CONFLICT (rule) DO UPDATE SET tag = excluded.tag`, rule, tag); err != nil {
 				return err
 			}
-		}
-		if err := saveTracking(ctx, tx, m); err != nil {
-			return err
 		}
 		id, err := saveSource(ctx, tx, row, content, in)
 		if err != nil {

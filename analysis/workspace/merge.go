@@ -15,49 +15,18 @@ import (
 // key at once instead of looking each conversation up.
 const bulkThreshold = 20_000
 
-// mergeStates adds an import's conversation states to the stored ones: those
-// it drained first (d, nil when none), then the model's; and records the
-// endpoints they show behind an enforcement point. The model gives its
-// states one at a time in key order, so index inserts append to the B-tree
-// instead of touching a random page each. It returns the conversations it
-// stored and the sessions it added to theirs (Counts, without sources).
-func mergeStates(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) (Counts, error) {
-	delta := m.Stats().Conversations
-	if d != nil {
-		delta += d.records
-	}
-	mg, err := newMerger(ctx, tx, delta)
-	if err != nil {
-		return Counts{}, err
-	}
-	defer closeAll(mg.stmts)
-	if d != nil {
-		if err := d.each(mg.add); err != nil {
-			return Counts{}, err
-		}
-	}
-	if err := m.EachState(mg.add); err != nil {
-		return Counts{}, err
-	}
-	if err := mg.flush(); err != nil {
-		return Counts{}, err
-	}
-	return mg.added, saveEndpoints(ctx, tx, mg.endpoints)
-}
-
 // merger adds states to the stored conversations in one transaction. Its
 // statements run without ctx's cancellation (the driver starts a goroutine
 // to watch a cancellable context in each call: a tenth of the CPU of an
 // insert); add checks ctx every cancelEvery states instead.
 type merger struct {
-	ctx       context.Context        // for the statements: never cancelled
-	done      context.Context        // the caller's
-	n         int                    // states added
-	added     Counts                 // conversations stored, sessions added to the stored ones
-	ids       map[analysis.Key]int64 // bulk mode: the keys stored before
-	stmts     []*sql.Stmt            // by key, by id, insert, update, insert batchRows
-	endpoints map[netip.Addr]struct{}
-	buf       []byte
+	ctx   context.Context        // for the statements: never cancelled
+	done  context.Context        // the caller's
+	n     int                    // states added
+	added Counts                 // conversations stored, sessions added to the stored ones
+	ids   map[analysis.Key]int64 // bulk mode: the keys stored before
+	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows
+	buf   []byte
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
@@ -98,7 +67,7 @@ func insertRows(n int) string {
 
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
-	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, endpoints: make(map[netip.Addr]struct{}), tx: tx}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -132,30 +101,25 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 // cancelEvery is how often merger.add checks its caller's context.
 const cancelEvery = 1024
 
-// add merges st into its stored conversation, or stores it.
-func (mg *merger) add(st *analysis.ConvState) error {
-	if st.Empty() {
-		return nil
-	}
+// addRow merges the conversation of row, its state in states[row.from:row.to],
+// into its stored conversation, or stores it.
+func (mg *merger) addRow(row *newRow, states []byte) error {
 	if mg.n++; mg.n%cancelEvery == 0 {
 		if err := mg.done.Err(); err != nil {
 			return err
 		}
 	}
 	ctx, byKey, byID, ins := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2]
-	analysis.LearnEndpoints(st, func(a netip.Addr) { mg.endpoints[a] = struct{}{} })
-	k := st.Key()
+	k, b := row.k, states[row.from:row.to]
 	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
 	if err != nil {
 		return err
 	}
 	if id == 0 && mg.ids != nil {
-		return mg.batch(k, st)
+		return mg.batch(row, b)
 	}
 	if id == 0 {
-		mg.buf = encodeState(mg.buf[:0], st)
-		sessions, bytes := sortKeys(st)
-		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], st.Proto, st.DPort, mg.buf, sessions, bytes, st.First, st.Last)
+		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort, b, row.sessions, row.bytes, row.first, row.last)
 		if err != nil {
 			return err
 		}
@@ -163,14 +127,18 @@ func (mg *merger) add(st *analysis.ConvState) error {
 		// mode's keys are those stored before the import).
 		if n, err := r.RowsAffected(); err != nil || n == 1 {
 			mg.added.Conversations += n
-			mg.added.Sessions += sessions
+			mg.added.Sessions += row.sessions
 			return err
 		}
 		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
 			return err
 		}
 	}
-	return mg.update(id, &old, st)
+	st, err := decodeState(b)
+	if err != nil {
+		return err
+	}
+	return mg.update(id, &old, &st)
 }
 
 // update merges st into old, the stored conversation id.
@@ -186,19 +154,20 @@ func (mg *merger) update(id int64, old, st *analysis.ConvState) error {
 	return nil
 }
 
-// batch adds st, whose key k was not stored before the import, to the
-// batch of new conversations. A state of the same key may wait in the
-// batch already (one this import drained): the batch is stored first.
-func (mg *merger) batch(k analysis.Key, st *analysis.ConvState) error {
-	if _, ok := mg.pending[k]; ok {
+// batch adds the conversation of row, its state b, whose key was not
+// stored before the import, to the batch of new conversations. A state of
+// the same key may wait in the batch already (one this import drained): the
+// batch is stored first.
+func (mg *merger) batch(row *newRow, b []byte) error {
+	if _, ok := mg.pending[row.k]; ok {
 		if err := mg.flush(); err != nil {
 			return err
 		}
 	}
-	mg.pending[k] = struct{}{}
-	r := newRow{k: k, from: len(mg.states), first: st.First, last: st.Last}
-	r.sessions, r.bytes = sortKeys(st)
-	mg.states = encodeState(mg.states, st)
+	mg.pending[row.k] = struct{}{}
+	r := *row
+	r.from = len(mg.states)
+	mg.states = append(mg.states, b...)
 	r.to = len(mg.states)
 	mg.rows = append(mg.rows, r)
 	if len(mg.rows) == batchRows {

@@ -38,7 +38,11 @@ func TestMergerBatch(t *testing.T) {
 			t.Fatal("not in bulk mode")
 		}
 		for _, st := range in {
-			if err := mg.add(st); err != nil {
+			r := newRow{k: st.Key(), first: st.First, last: st.Last}
+			r.sessions, r.bytes = sortKeys(st)
+			b := encodeState(nil, st)
+			r.to = len(b)
+			if err := mg.addRow(&r, b); err != nil {
 				return err
 			}
 		}

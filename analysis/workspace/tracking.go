@@ -21,7 +21,7 @@ import (
 // about 30 bytes each. Neither side holds them all at once in any form but
 // the model's own table.
 
-// trackingChunked is the version of the header written by saveTracking.
+// trackingChunked is the version of the header chunkStore writes.
 // Versions 1 and 2 (codec.go: everything in the tracking row) are still read.
 const trackingChunked = 3
 
@@ -45,45 +45,49 @@ type trackingHeader struct {
 	sessions  int      // open sessions
 }
 
-// saveTracking replaces the stored open connections with m's, in tx.
-func saveTracking(ctx context.Context, tx *sql.Tx, m *analysis.Model) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tracking_chunks`); err != nil {
-		return err
-	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO tracking_chunks (seq, state) VALUES (?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	var w chunkWriter
-	flush := func() error {
-		if len(w.e.b) == 0 {
-			return nil
+// chunkStore replaces the stored open connections in tx: the chunks it is
+// given, in order, then the header.
+type chunkStore struct {
+	ctx context.Context
+	tx  *sql.Tx
+	ins *sql.Stmt
+	seq int64
+}
+
+// add stores chunk b after those before, the first time removing the
+// stored ones.
+func (cs *chunkStore) add(b []byte) error {
+	if cs.ins == nil {
+		if _, err := cs.tx.ExecContext(cs.ctx, `DELETE FROM tracking_chunks`); err != nil {
+			return err
 		}
-		w.chunks++
-		_, err := ins.ExecContext(ctx, w.chunks, w.e.b)
-		w.e.b, w.prevSeen = w.e.b[:0], 0
-		return err
-	}
-	h := trackingHeader{recordSeq: m.RecordSeq()}
-	h.clocks, err = m.EachSession(func(st *analysis.SessionState) error {
-		w.add(st)
-		h.sessions++
-		if len(w.e.b) >= chunkSize {
-			return flush()
+		var err error
+		if cs.ins, err = cs.tx.PrepareContext(cs.ctx, `INSERT INTO tracking_chunks (seq, state) VALUES (?, ?)`); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
 	}
-	if err != nil {
-		return err
-	}
-	h.names = w.names.Values()
-	_, err = tx.ExecContext(ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeHeader(&h))
+	cs.seq++
+	_, err := cs.ins.ExecContext(cs.ctx, cs.seq, b)
 	return err
+}
+
+// finish stores header h of the chunks added (none: the stored ones are
+// removed).
+func (cs *chunkStore) finish(h *trackingHeader) error {
+	if cs.ins == nil {
+		if _, err := cs.tx.ExecContext(cs.ctx, `DELETE FROM tracking_chunks`); err != nil {
+			return err
+		}
+	}
+	_, err := cs.tx.ExecContext(cs.ctx, `INSERT INTO tracking (id, state) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state`, encodeHeader(h))
+	return err
+}
+
+func (cs *chunkStore) close() {
+	if cs.ins != nil {
+		cs.ins.Close()
+	}
 }
 
 // chunkWriter encodes sessions into chunks.
@@ -91,7 +95,6 @@ type chunkWriter struct {
 	e        enc
 	names    analysis.Interner[string] // hosts and policy UUIDs
 	prevSeen int64
-	chunks   int64
 }
 
 func (w *chunkWriter) name(s string) uint64 {

@@ -18,7 +18,7 @@ const bulkThreshold = 20_000
 // merger adds states to the stored conversations in one transaction. Its
 // statements run without ctx's cancellation (the driver starts a goroutine
 // to watch a cancellable context in each call: a tenth of the CPU of an
-// insert); add checks ctx every cancelEvery states instead.
+// insert); addRow checks ctx every cancelEvery states instead.
 type merger struct {
 	ctx   context.Context        // for the statements: never cancelled
 	done  context.Context        // the caller's
@@ -98,7 +98,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 	return mg, err
 }
 
-// cancelEvery is how often merger.add checks its caller's context.
+// cancelEvery is how often merger.addRow checks its caller's context.
 const cancelEvery = 1024
 
 // addRow merges the conversation of row, its state in states[row.from:row.to],

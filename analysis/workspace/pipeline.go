@@ -143,8 +143,10 @@ func (e *encoder) send() error {
 // storeModel adds an import's conversation states to the stored ones, those
 // it drained first (d, nil when none), then the model's; records the
 // endpoints they show behind an enforcement point; and replaces the stored
-// open connections with the model's. It returns the conversations it stored
-// and the sessions it added to theirs (Counts, without sources).
+// open connections with the model's. The model gives its states in key
+// order, so index inserts append to the B-tree instead of touching a random
+// page each. It returns the conversations it stored and the sessions it
+// added to theirs (Counts, without sources).
 func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // convIndex finds a shard's conversation by its Key: an open-addressing
@@ -63,6 +64,14 @@ func (x *convIndex) get(k *Key) (uint32, bool) {
 		if i++; i == len(x.slots) {
 			i = 0
 		}
+	}
+}
+
+// prefetch asks for the cache lines of k's home slot, where get starts.
+func (x *convIndex) prefetch(k *Key) {
+	if x.n > 0 {
+		hi, _ := bits.Mul64(hashKey(k), uint64(len(x.slots)))
+		prefetch(unsafe.Pointer(&x.slots[hi]))
 	}
 }
 

@@ -129,6 +129,7 @@ func (sh *shard) addAhead(evs []ingest.Event, idx []int32, far bool) {
 			if far {
 				sh.open.prefetch(p.k)
 			}
+			sh.convs.prefetch(&p.ck)
 		}
 	}
 }
@@ -149,6 +150,7 @@ type prep struct {
 	host     uint32
 	src, dst addr
 	ci       uint32
+	ck       Key // the conversation's
 }
 
 // prefetchConv asks for the cache lines of the conversation of p's
@@ -159,8 +161,7 @@ func (sh *shard) prefetchConv(p *prep) {
 	if v := sh.open.peek(p.k); v != nil {
 		ci = v.ci
 	} else {
-		k := sh.convKeyOf(p.ev, &p.src, &p.dst)
-		i, ok := sh.convs.get(&k)
+		i, ok := sh.convs.get(&p.ck)
 		if !ok {
 			return
 		}
@@ -181,6 +182,7 @@ func (sh *shard) prepare(ev *ingest.Event) prep {
 	}
 	k.point = sh.pointID(pt)
 	p.k = k
+	p.ck = sh.convKeyOf(ev, &p.src, &p.dst)
 	return p
 }
 
@@ -205,7 +207,7 @@ func (sh *shard) apply(p *prep) {
 	if !s.ok {
 		ci := p.ci - 1
 		if p.ci == 0 {
-			ci = sh.conversation(ev, &p.src, &p.dst)
+			ci = sh.conversation(&p.ck, ev.Src.Is4())
 		}
 		s.v = openVal{ci: ci}
 	}
@@ -317,13 +319,13 @@ func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) Key {
 	return k
 }
 
-// conversation returns the index of ev's conversation, made if new.
-func (sh *shard) conversation(ev *ingest.Event, src, dst *addr) uint32 {
-	k := sh.convKeyOf(ev, src, dst)
-	if i, ok := sh.convs.get(&k); ok {
+// conversation returns the index of the conversation of key k (its
+// addresses IPv4 when v4), made if new.
+func (sh *shard) conversation(k *Key, v4 bool) uint32 {
+	if i, ok := sh.convs.get(k); ok {
 		return i
 	}
-	return sh.newConv(k, ev.Src.Is4())
+	return sh.newConv(*k, v4)
 }
 
 // nutanix applies a hit-log line to its connection. Counters are cumulative

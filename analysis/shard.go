@@ -170,6 +170,7 @@ func (sh *shard) prefetchConv(p *prep) {
 	c := unsafe.Pointer(sh.conv(ci))
 	prefetch(c)
 	prefetch(unsafe.Add(c, 192)) // ConvState is 360 bytes: six lines
+	prefetchLine(unsafe.Pointer(&sh.hot[ci]))
 }
 
 func (sh *shard) prepare(ev *ingest.Event) prep {

@@ -15,10 +15,7 @@ func adviseHuge(b []byte) { _ = syscall.Madvise(b, syscall.MADV_HUGEPAGE) }
 // syscall package does not name.
 const madvPopulateWrite = 23
 
-// populate makes b's pages present and writable at once, in one call where
-// the kernel can (else one write a page): see touchPages.
-func populate(b []byte) {
-	if syscall.Madvise(b, madvPopulateWrite) != nil {
-		touchPages(b)
-	}
-}
+// populate makes b's pages present and writable at once, in one call:
+// see allocSlots. A kernel without MADV_POPULATE_WRITE refuses it, and the
+// pages are then made as the table touches them, as before.
+func populate(b []byte) { _ = syscall.Madvise(b, madvPopulateWrite) }

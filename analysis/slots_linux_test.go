@@ -13,7 +13,8 @@ func TestAllocSlotsPopulated(t *testing.T) {
 	for _, n := range []int{mmapMin/44 + 1, 100_000, 1<<20 + 7} {
 		s := allocSlots[slot](n)
 		b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), n*int(unsafe.Sizeof(slot{})))
-		vec := make([]byte, (len(b)+pageSize-1)/pageSize)
+		page := syscall.Getpagesize()
+		vec := make([]byte, (len(b)+page-1)/page)
 		if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
 			uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
 			t.Fatal(errno)

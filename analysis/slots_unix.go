@@ -25,27 +25,17 @@ func allocSlots[T any](n int) []T {
 		return make([]T, n)
 	}
 	adviseHuge(b)
+	// A table reads a slot before it writes it (a look-up, then a put):
+	// the read of a page never touched maps the kernel's shared zero page,
+	// and the write after it then faults again to copy it, flushing the
+	// page from every processor's TLB (an interrupt to the other
+	// processors: 5% of the CPU of flows on the long-line corpus, under
+	// table.resize). Every page of a table is written sooner or later (it
+	// grows when 68-85% full, and its keys are spread evenly), so making
+	// them all at once costs no memory.
 	populate(b)
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
-
-// touchPages writes to each page of b, a fresh anonymous mapping, so that
-// it is present and writable before the table is used. A table reads a
-// slot before it writes it (a look-up, then a put): the read of a page never
-// touched maps the kernel's shared zero page, and the write after it then
-// faults again to copy it, flushing the page from every processor's TLB (an
-// interrupt to the other processors: 5% of the CPU of flows on the
-// long-line corpus, under table.resize). Every page of a table is written
-// sooner or later (it grows when 68-85% full, and its keys are spread
-// evenly), so this costs no memory.
-func touchPages(b []byte) {
-	for i := 0; i < len(b); i += pageSize {
-		b[i] = 0
-	}
-}
-
-// pageSize is the operating system's page size.
-var pageSize = syscall.Getpagesize()
 
 // freeSlots returns slots made by allocSlots to the operating system.
 func freeSlots[T any](s []T) {

@@ -107,6 +107,3 @@ func (x *convIndex) grow() {
 		}
 	}
 }
-
-// len returns the number of entries.
-func (x *convIndex) len() int { return x.n }

@@ -36,8 +36,8 @@ func TestConvIndex(t *testing.T) {
 		want[k] = uint32(len(want))
 		x.put(&k, want[k])
 	}
-	if x.len() != len(want) {
-		t.Fatalf("len %d, want %d", x.len(), len(want))
+	if x.n != len(want) {
+		t.Fatalf("n %d, want %d", x.n, len(want))
 	}
 	for _, k := range keys {
 		if got, ok := x.get(&k); !ok || got != want[k] {

@@ -50,8 +50,8 @@ func (m *Model) Held() int {
 // back as it shrinks.
 func (sh *shard) drain(idx []uint32) {
 	blocks, taken := sh.blocks, sh.taken
-	sh.blocks, sh.nconv, sh.taken, sh.spilled = nil, 0, nil, nil
-	sh.convs = make(map[Key]uint32)
+	sh.blocks, sh.nconv, sh.taken, sh.spilled, sh.hot = nil, 0, nil, nil, nil
+	sh.convs = convIndex{}
 	for i := range idx {
 		if idx[i] == 0 {
 			continue

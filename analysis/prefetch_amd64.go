@@ -17,3 +17,8 @@ func prefetch(p unsafe.Pointer)
 //
 //go:noescape
 func prefetchEvent(p unsafe.Pointer)
+
+// prefetchLine asks for the cache line of p alone.
+//
+//go:noescape
+func prefetchLine(p unsafe.Pointer)

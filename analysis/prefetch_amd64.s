@@ -17,3 +17,9 @@ TEXT ·prefetchEvent(SB), NOSPLIT, $0-8
 	PREFETCHT0 192(AX)
 	PREFETCHT0 223(AX)
 	RET
+
+// func prefetchLine(p unsafe.Pointer)
+TEXT ·prefetchLine(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), AX
+	PREFETCHT0 (AX)
+	RET

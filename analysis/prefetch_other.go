@@ -9,3 +9,4 @@ import "unsafe"
 func prefetch(unsafe.Pointer) {}
 
 func prefetchEvent(unsafe.Pointer) {}
+func prefetchLine(unsafe.Pointer)  {}

@@ -18,10 +18,11 @@ type shard struct {
 	opts     *Options
 	idx      int
 	strs     stringTable
-	convs    map[Key]uint32
+	convs    convIndex
 	blocks   [][]ConvState         // conversation i is blocks[i/convBlock][i%convBlock]
 	nconv    int                   // conversations
 	taken    []uint8               // per conversation: sample lines taken, also those a Drain handed
+	hot      []convHot             // per conversation: what observe need not look for
 	spill    *sampleFile           // with Options.SampleFile: the sample lines
 	spilled  [][]sampleRef         // with Options.SampleFile: per conversation, where its lines are
 	open     *table                // in Model.tables
@@ -58,7 +59,7 @@ const minSweep = 1 << 12
 
 func (sh *shard) init(opts *Options, idx int, open *table) {
 	open.free()
-	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(), convs: make(map[Key]uint32),
+	*sh = shard{opts: opts, idx: idx, open: open, strs: newStringTable(),
 		ruleTags: make(map[uint32]ruleAt),
 		ruleIDs:  make(map[ruleRef]uint32), maxOpen: max(1, opts.MaxOpen/numShards)}
 	sh.sweepAt = min(minSweep, sh.maxOpen)
@@ -128,6 +129,7 @@ func (sh *shard) addAhead(evs []ingest.Event, idx []int32, far bool) {
 			if far {
 				sh.open.prefetch(p.k)
 			}
+			sh.convs.prefetch(&p.ck)
 		}
 	}
 }
@@ -148,6 +150,7 @@ type prep struct {
 	host     uint32
 	src, dst addr
 	ci       uint32
+	ck       Key // the conversation's
 }
 
 // prefetchConv asks for the cache lines of the conversation of p's
@@ -157,14 +160,17 @@ func (sh *shard) prefetchConv(p *prep) {
 	var ci uint32
 	if v := sh.open.peek(p.k); v != nil {
 		ci = v.ci
-	} else if i, ok := sh.convs[sh.convKeyOf(p.ev, &p.src, &p.dst)]; ok {
-		ci, p.ci = i, i+1
 	} else {
-		return
+		i, ok := sh.convs.get(&p.ck)
+		if !ok {
+			return
+		}
+		ci, p.ci = i, i+1
 	}
 	c := unsafe.Pointer(sh.conv(ci))
 	prefetch(c)
 	prefetch(unsafe.Add(c, 192)) // ConvState is 360 bytes: six lines
+	prefetchLine(unsafe.Pointer(&sh.hot[ci]))
 }
 
 func (sh *shard) prepare(ev *ingest.Event) prep {
@@ -177,6 +183,7 @@ func (sh *shard) prepare(ev *ingest.Event) prep {
 	}
 	k.point = sh.pointID(pt)
 	p.k = k
+	p.ck = sh.convKeyOf(ev, &p.src, &p.dst)
 	return p
 }
 
@@ -201,12 +208,12 @@ func (sh *shard) apply(p *prep) {
 	if !s.ok {
 		ci := p.ci - 1
 		if p.ci == 0 {
-			ci = sh.conversation(ev, &p.src, &p.dst)
+			ci = sh.conversation(&p.ck, ev.Src.Is4())
 		}
 		s.v = openVal{ci: ci}
 	}
 	s.c = sh.conv(s.v.ci)
-	sh.observe(s.c, ev, p.host)
+	sh.observe(s.v.ci, s.c, ev, p.host)
 	s.sampled = sh.sample(s.v.ci, s.c, ev.Raw)
 	if ev.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
@@ -313,13 +320,13 @@ func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) Key {
 	return k
 }
 
-// conversation returns the index of ev's conversation, made if new.
-func (sh *shard) conversation(ev *ingest.Event, src, dst *addr) uint32 {
-	k := sh.convKeyOf(ev, src, dst)
-	if i, ok := sh.convs[k]; ok {
+// conversation returns the index of the conversation of key k (its
+// addresses IPv4 when v4), made if new.
+func (sh *shard) conversation(k *Key, v4 bool) uint32 {
+	if i, ok := sh.convs.get(k); ok {
 		return i
 	}
-	return sh.newConv(k, ev.Src.Is4())
+	return sh.newConv(*k, v4)
 }
 
 // nutanix applies a hit-log line to its connection. Counters are cumulative
@@ -670,8 +677,9 @@ func (sh *shard) newConv(k Key, v4 bool) uint32 {
 	*b = append(*b, ConvState{Src: toAddr(k.Src, v4), Dst: toAddr(k.Dst, v4), Proto: k.Proto, DPort: k.DPort})
 	i := uint32(sh.nconv)
 	sh.nconv++
-	sh.convs[k] = i
+	sh.convs.put(&k, i)
 	sh.taken = append(sh.taken, 0)
+	sh.hot = append(sh.hot, convHot{})
 	if sh.spill != nil {
 		sh.spilled = append(sh.spilled, nil)
 	}
@@ -708,7 +716,7 @@ func (sh *shard) withSamples(i uint32, c *ConvState) *ConvState {
 // observe records in c what every line adds, whatever its place in a
 // session. Host and label names are the shard's interned copies, so that
 // comparing them mostly compares pointers.
-func (sh *shard) observe(c *ConvState, ev *ingest.Event, host uint32) {
+func (sh *shard) observe(ci uint32, c *ConvState, ev *ingest.Event, host uint32) {
 	if !ev.Time.IsZero() {
 		t := ev.Time.UnixNano()
 		if c.First == 0 || t < c.First {
@@ -718,17 +726,35 @@ func (sh *shard) observe(c *ConvState, ev *ingest.Event, host uint32) {
 			c.Last = t
 		}
 	}
-	if ev.Host != "" {
+	hot := &sh.hot[ci]
+	if ev.Host != "" && hot.host != host+1 {
 		if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
 			c.Hosts = append(c.Hosts, h)
 		}
+		hot.host = host + 1
 	}
 	if ev.Action != ingest.ActionUnknown {
 		c.Actions |= 1 << ev.Action
 	}
 	c.Vendors |= 1 << ev.Vendor
 	c.Origins |= origin(ev)
-	addLabel(c, sh.strs.Value(sh.label(ev)), ev.Direction)
+	label, side := sh.label(ev), uint8(1)<<ev.Direction
+	if hot.label != label+1 || hot.sides&side == 0 {
+		addLabel(c, sh.strs.Value(label), ev.Direction)
+		if hot.label != label+1 {
+			hot.label, hot.sides = label+1, 0
+		}
+		hot.sides |= side
+	}
+}
+
+// convHot is what a conversation's lists are known to hold already, so that
+// the line after a line of the same host or label (most lines) need not
+// read them: each list is a slice of its own, a cache miss away.
+type convHot struct {
+	host  uint32 // a host in the conversation's Hosts, its id in strs plus one; 0: none
+	label uint32 // a label in its Labels, its id plus one; 0: none
+	sides uint8  // sides that label has at least
 }
 
 // addLabel notes that a line on side d carried label name.

@@ -25,6 +25,15 @@ func allocSlots[T any](n int) []T {
 		return make([]T, n)
 	}
 	adviseHuge(b)
+	// A table reads a slot before it writes it (a look-up, then a put):
+	// the read of a page never touched maps the kernel's shared zero page,
+	// and the write after it then faults again to copy it, flushing the
+	// page from every processor's TLB (an interrupt to the other
+	// processors: 5% of the CPU of flows on the long-line corpus, under
+	// table.resize). Every page of a table is written sooner or later (it
+	// grows when 68-85% full, and its keys are spread evenly), so making
+	// them all at once costs no memory.
+	populate(b)
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 

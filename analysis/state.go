@@ -233,7 +233,7 @@ func (m *Model) RestoreSession(st *SessionState) {
 	src, dst := st.Src.As16(), st.Dst.As16()
 	sh := &m.shards[shardOfAddrs(src, dst, st.Proto)]
 	ck := Key{Src: src, Dst: dst, Proto: st.Proto, DPort: st.ConvDPort}
-	ci, ok := sh.convs[ck]
+	ci, ok := sh.convs.get(&ck)
 	if !ok {
 		ci = sh.newConv(ck, st.Src.Is4())
 	}

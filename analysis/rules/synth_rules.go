@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/services"
@@ -203,34 +200,6 @@ func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 type bucketEnds struct {
 	src, dst Endpoint
 	key      string
-}
-
-// onEveryCore calls fn(i) for every i below n, spread over the processors
-// in blocks of consecutive i; fn must touch nothing another i does.
-func onEveryCore(n int, fn func(i int)) {
-	const block = 64
-	var next atomic.Int64
-	work := func() {
-		for {
-			from := int(next.Add(block)) - block
-			if from >= n {
-				return
-			}
-			for i := from; i < min(from+block, n); i++ {
-				fn(i)
-			}
-		}
-	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), (n+block-1)/block) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
 }
 
 // peerSet turns a rule's generalised peers into the endpoint the vendors

@@ -149,7 +149,8 @@ func WriteRulesJSON(w io.Writer, rs rules.Set) error {
 	js := newJSONStream(w, false)
 	js.raw("{")
 	js.field(0, "rules", true)
-	samples := ruleSamples(&rs)
+	samples, stop := ruleSamples(&rs)
+	defer stop()
 	js.array(1, len(rs.Rules), func(i int) any {
 		r := &rs.Rules[i]
 		e := &r.Evidence

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -63,7 +64,8 @@ func WriteRulesCSV(w io.Writer, rs rules.Set) error {
 	if err := cw.Write(RuleSheetColumns); err != nil {
 		return err
 	}
-	next := ruleSamples(&rs)
+	next, stop := ruleSamples(&rs)
+	defer stop()
 	for i := range rs.Rules {
 		row := newRuleRow(&rs.Rules[i], next(i))
 		if err := cw.Write(Defuse(row.record())); err != nil {
@@ -78,20 +80,45 @@ func WriteRulesCSV(w io.Writer, rs rules.Set) error {
 }
 
 // ruleSamples returns a function of i that gives the sample lines of rule
-// i of rs, reading them a chunk of rules at a time. i must go up by one.
-func ruleSamples(rs *rules.Set) func(i int) []string {
+// i of rs, reading them a chunk of rules at a time, the next chunk on
+// another goroutine while the caller writes the rules of this one (on a
+// workspace the lines are read from it: a third of writing its rules). i
+// must go up by one. stop ends the reading and waits for it; call it once
+// the rules are written.
+func ruleSamples(rs *rules.Set) (next func(i int) []string, stop func()) {
 	const chunk = 1024
-	var lines [][]string
-	return func(i int) []string {
-		if i%chunk == 0 {
+	chunks := make(chan [][]string, 1)
+	quit := make(chan struct{})
+	go func() {
+		defer close(chunks)
+		for from := 0; from < len(rs.Rules); from += chunk {
 			rules := make([]*rules.Rule, 0, chunk)
-			for j := i; j < min(i+chunk, len(rs.Rules)); j++ {
+			for j := from; j < min(from+chunk, len(rs.Rules)); j++ {
 				rules = append(rules, &rs.Rules[j])
 			}
-			lines = rs.SamplesOf(rules)
+			select {
+			case chunks <- rs.SamplesOf(rules):
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var lines [][]string
+	next = func(i int) []string {
+		if i%chunk == 0 {
+			lines = <-chunks
 		}
 		return lines[i%chunk]
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(quit)
+			for range chunks {
+			}
+		})
+	}
+	return next, stop
 }
 
 // endpointLabel renders e for people: its name, followed by the members of a

@@ -137,16 +137,24 @@ func RunCheck(req CheckRequest) (*WhatIf, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := req.Sources.Env(req.Convs)
 	review := rules.ReviewReasons(req.Convs, req.Knobs)
+	env := req.Sources.Env(req.Convs)
+	summary := envSummary(req.Sources, env)
+	// The environment's learned groups (60 MB of a million conversations)
+	// are needed again only to compile the Against files: otherwise
+	// nothing holds them once the policy is compiled, while it evaluates.
+	var againstEnv policy.Env
+	if len(req.Against) > 0 {
+		againstEnv = env
+	}
 	x := &WhatIf{Policies: req.Policies, Convs: req.Convs, Review: review, Top: req.Top,
-		Result: policy.Check(set, env, req.Convs, review), Env: envSummary(req.Sources, env)}
+		Result: policy.Check(set, env, req.Convs, review), Env: summary}
 	if len(req.Against) > 0 {
 		other, err := policy.LoadFiles(req.Against...)
 		if err != nil {
 			return nil, err
 		}
-		o := policy.Check(other, env, req.Convs, review)
+		o := policy.Check(other, againstEnv, req.Convs, review)
 		d := policy.Compare(req.Convs, x.Result.Program, x.Result.Verdicts, o.Program, o.Verdicts)
 		x.Against, x.AgainstCheck, x.Diff = req.Against, &o, &d
 	}

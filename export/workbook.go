@@ -88,9 +88,9 @@ func WriteWorkbook(w io.Writer, rs rules.Set, flows *analysis.Table, sources []S
 
 // writeRules writes the Rules sheet.
 func (b *book) writeRules(rs *rules.Set) error {
-	next := ruleSamples(rs)
+	var next func(i int) []string
 	n := capRows(len(rs.Rules))
-	return b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
+	err := b.spliced(SheetRules, rulesSheet, n, func(e *rowEncoder, i int) error {
 		r := newRuleRow(&rs.Rules[i], next(i))
 		for _, s := range []string{r.src, r.dst, r.proto, r.ports, r.desc, r.dir, r.service, r.action} {
 			e.text(s)
@@ -107,6 +107,23 @@ func (b *book) writeRules(rs *rules.Set) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The rows are written as the file is saved: the sample lines are
+	// read then, beside them.
+	part, err := b.sheetPart(SheetRules)
+	if err != nil {
+		return err
+	}
+	fill := b.fill[part]
+	b.fill[part] = func(w io.Writer) error {
+		var stop func()
+		next, stop = ruleSamples(rs)
+		defer stop()
+		return fill(w)
+	}
+	return nil
 }
 
 // writeFlows writes the Flows sheet: the flows CSV columns, with numbers and

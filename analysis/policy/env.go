@@ -27,53 +27,129 @@ func DefaultGroupPath(tag string) string { return "/infra/domains/default/groups
 // of an OUT/OUTBOUND line, the destination of an IN/INBOUND line). paths maps
 // a tag to a group path; a tag without one maps to DefaultGroupPath(tag).
 // Nutanix policy names are keys as they are.
+//
+// Each group's addresses are gathered in a list (IPv4 as 32-bit integers),
+// then sorted and made unique, and each tag list's groups are found once,
+// not once a row: a set of netip.Addr per group took 116 MB of a million
+// conversations of four tags, the peak of a check.
 func LearnedGroups(t *analysis.Table, paths map[string]string) map[string][]netip.Prefix {
-	sets := map[string]map[netip.Addr]struct{}{}
-	add := func(key string, a netip.Addr) {
-		s := sets[key]
-		if s == nil {
-			s = map[netip.Addr]struct{}{}
-			sets[key] = s
-		}
-		s[a.Unmap()] = struct{}{}
-	}
+	var l learning
+	l.index = map[string]int32{}
+	l.sides = make([][2][]learnedSide, 4*t.TagSets()) // by tag list and vendor class
 	for i := range t.Len() {
 		vendors := t.VendorBits(i)
-		nsx := vendors&(1<<ingest.NSXV|1<<ingest.NSXT|1<<ingest.NSX4) != 0
-		ntx := vendors&(1<<ingest.Nutanix) != 0
-		src, dst := t.Src(i), t.Dst(i)
-		for _, tg := range t.Tags(i) {
-			var keys []string
-			if nsx && !strings.HasPrefix(tg.Name, "rule ") {
-				p, ok := paths[tg.Name]
-				if !ok {
-					p = DefaultGroupPath(tg.Name)
-				}
-				keys = append(keys, p)
-			}
-			if ntx {
-				keys = append(keys, tg.Name)
-			}
-			for _, k := range keys {
-				if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
-					add(k, src)
-				}
-				if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
-					add(k, dst)
-				}
-			}
+		class := 0
+		if vendors&(1<<ingest.NSXV|1<<ingest.NSXT|1<<ingest.NSX4) != 0 {
+			class |= 1
+		}
+		if vendors&(1<<ingest.Nutanix) != 0 {
+			class |= 2
+		}
+		set := t.TagSet(i)
+		sides := l.sidesOf(4*set+class, t.TagSetOf(set), class, paths)
+		if len(sides[0]) > 0 {
+			l.add(sides[0], t.Src(i))
+		}
+		if len(sides[1]) > 0 {
+			l.add(sides[1], t.Dst(i))
 		}
 	}
-	out := make(map[string][]netip.Prefix, len(sets))
-	for k, s := range sets {
-		ps := make([]netip.Prefix, 0, len(s))
-		for a := range s {
-			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
+	out := make(map[string][]netip.Prefix, len(l.groups))
+	for k, n := range l.index {
+		g := &l.groups[n]
+		slices.Sort(g.v4)
+		slices.SortFunc(g.v6, netip.Addr.Compare)
+		g.v4, g.v6 = slices.Compact(g.v4), slices.Compact(g.v6)
+		ps := make([]netip.Prefix, 0, len(g.v4)+len(g.v6))
+		for _, a := range g.v4 {
+			ps = append(ps, netip.PrefixFrom(from32(a), 32))
 		}
-		slices.SortFunc(ps, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
+		for _, a := range g.v6 {
+			ps = append(ps, netip.PrefixFrom(a, 128))
+		}
 		out[k] = ps
+		*g = learnedGroup{} // its lists are garbage once its prefixes are made
 	}
 	return out
+}
+
+// learning gathers LearnedGroups' addresses.
+type learning struct {
+	index  map[string]int32 // group key → number
+	groups []learnedGroup
+	// sides lists, for a tag list and a vendor class, the groups its
+	// source and its destination are members of (nil: not looked at yet).
+	sides [][2][]learnedSide
+}
+
+// learnedGroup is one group's addresses, with repeats.
+type learnedGroup struct {
+	v4 []uint32
+	v6 []netip.Addr
+}
+
+// learnedSide is the number of a group a conversation's end is a member of.
+type learnedSide int32
+
+// sidesOf returns the groups of the ends of a conversation of the tag list
+// tags (number n in l.sides) and the vendor class (1: NSX, 2: Nutanix).
+func (l *learning) sidesOf(n int, tags []analysis.Tag, class int, paths map[string]string) *[2][]learnedSide {
+	s := &l.sides[n]
+	if s[0] != nil || s[1] != nil {
+		return s // looked at already
+	}
+	s[0], s[1] = []learnedSide{}, []learnedSide{}
+	for _, tg := range tags {
+		var keys []string
+		if class&1 != 0 && !strings.HasPrefix(tg.Name, "rule ") {
+			p, ok := paths[tg.Name]
+			if !ok {
+				p = DefaultGroupPath(tg.Name)
+			}
+			keys = append(keys, p)
+		}
+		if class&2 != 0 {
+			keys = append(keys, tg.Name)
+		}
+		for _, k := range keys {
+			if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
+				s[0] = append(s[0], l.group(k))
+			}
+			if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
+				s[1] = append(s[1], l.group(k))
+			}
+		}
+	}
+	return s
+}
+
+// group returns the side of the group named key, numbering it if new.
+func (l *learning) group(key string) learnedSide {
+	n, ok := l.index[key]
+	if !ok {
+		n = int32(len(l.groups))
+		l.index[key] = n
+		l.groups = append(l.groups, learnedGroup{})
+	}
+	return learnedSide(n)
+}
+
+// add adds address a to the groups of sides. The rows are sorted by
+// address, so a repeat of the last address added is skipped at once.
+func (l *learning) add(sides []learnedSide, a netip.Addr) {
+	a = a.Unmap()
+	for _, s := range sides {
+		g := &l.groups[s]
+		if a.Is4() {
+			if v := to32(a); len(g.v4) == 0 || g.v4[len(g.v4)-1] != v {
+				g.v4 = append(g.v4, v)
+			}
+			continue
+		}
+		if len(g.v6) == 0 || g.v6[len(g.v6)-1] != a {
+			g.v6 = append(g.v6, a)
+		}
+	}
 }
 
 // MaxEnvBytes bounds the side files (mappings, members, categories).

@@ -155,6 +155,55 @@ func TestLearnedGroups(t *testing.T) {
 	}
 }
 
+// TestLearnedGroupsMembers: each group lists its addresses once, IPv4 ones
+// (in address order) before IPv6 ones, however often and in whatever order
+// the conversations show them; a conversation both NSX and Nutanix logged
+// teaches its NSX group and its Nutanix policy.
+func TestLearnedGroupsMembers(t *testing.T) {
+	port := uint16(80)
+	c := func(src, dst string, vs []ingest.Vendor, tags ...analysis.Tag) analysistest.Conversation {
+		port++
+		x := conv(src, dst, "tcp", port)
+		x.Vendors, x.Tags = vs, tags
+		return x
+	}
+	nsx, both := []ingest.Vendor{ingest.NSXT}, []ingest.Vendor{ingest.NSXT, ingest.Nutanix}
+	web := analysis.Tag{Name: "SGTSWEB", Direction: ingest.DirOutbound}
+	db := analysis.Tag{Name: "SGTSDB", Direction: ingest.DirIntra}
+	got := LearnedGroups(convs(
+		c(web2, client, nsx, web),
+		c(web1, client, nsx, web),
+		c("2001:db8::2", client, nsx, web),
+		c(web2, scanner, nsx, web),
+		c("2001:db8::1", client, nsx, web),
+		c(web1, scanner, both, web),
+		c("::ffff:"+app1, db1, nsx, web),
+		c(web1, app1, nsx, db),
+		c(web1, db1, nsx, db),
+		c(app1, client, nsx, db),
+		c("2001:db8::1", "2001:db8::2", nsx, db),
+		c("2001:db8::1", "2001:db8::3", nsx, db),
+		c("2001:db8::2", "2001:db8::1", nsx, db),
+	), nil)
+	want := map[string]string{
+		gp + "SGTSWEB": web1 + "/32 " + web2 + "/32 " + app1 + "/32 2001:db8::1/128 2001:db8::2/128",
+		"SGTSWEB":      web1 + "/32",
+		gp + "SGTSDB":  web1 + "/32 " + app1 + "/32 " + db1 + "/32 " + client + "/32 2001:db8::1/128 2001:db8::2/128 2001:db8::3/128",
+	}
+	if len(got) != len(want) {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+	for k, w := range want {
+		var have []string
+		for _, p := range got[k] {
+			have = append(have, p.String())
+		}
+		if strings.Join(have, " ") != w {
+			t.Errorf("%s: %v, want %s", k, have, w)
+		}
+	}
+}
+
 func TestEnvReaders(t *testing.T) {
 	paths, err := ReadTagPaths(strings.NewReader("tag,path\n# comment\nSGTSWEB, /infra/domains/default/groups/web\n\n"))
 	if err != nil || paths["SGTSWEB"] != "/infra/domains/default/groups/web" {

@@ -33,16 +33,17 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 			unansweredPorts[pairOf(i)]++
 		}
 	}
+	// Each row's reason is its own: on every core.
 	reasons := make([]string, t.Len())
-	for i := range t.Len() {
+	onEveryCore(t.Len(), func(i int) {
 		if len(k.Exclude) > 0 {
 			if p, ok := excluded(k.Exclude, t.Src(i), t.Dst(i)); ok {
 				reasons[i] = "peer " + p.String() + " excluded by the user"
-				continue
+				return
 			}
 		}
 		if k.IncludeSuspect {
-			continue
+			return
 		}
 		n := 0
 		if t.AnyUnanswered(i) {
@@ -58,7 +59,7 @@ func ReviewReasons(t *analysis.Table, k Knobs) []string {
 		case t.OnlyUDP(i):
 			reasons[i] = reasonUnauthenticated
 		}
-	}
+	})
 	return reasons
 }
 

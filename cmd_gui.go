@@ -55,6 +55,8 @@ func (c *cli) guiCmd(args []string) error {
 	var prof guiProfiles
 	fs.StringVar(&prof.cpu, "cpuprofile", "", "diagnostic: write a CPU profile of the run to this file")
 	fs.StringVar(&prof.mem, "memprofile", "", "diagnostic: write a heap profile of the moment the heap was largest to this file")
+	fs.StringVar(&prof.stats, "memstats", "", "diagnostic: write the resident memory and the Go runtime's memory classes at\n"+
+		"the process's peak of resident memory to this file")
 	var policies stringList
 	fs.Var(&policies, "policy", "check this policy file in the Check view as the workspace opens (repeatable)")
 	files, err := parseArgs(fs, args)

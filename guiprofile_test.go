@@ -8,10 +8,11 @@ import (
 )
 
 // TestGUIProfiles: the gui command's profiles are written: the CPU
-// profile when they stop, the heap profile once the heap has grown.
+// profile when they stop, the heap profile once the heap has grown, the
+// memory classes at the peak of resident memory.
 func TestGUIProfiles(t *testing.T) {
 	dir := t.TempDir()
-	g := guiProfiles{cpu: filepath.Join(dir, "cpu.prof"), mem: filepath.Join(dir, "mem.prof")}
+	g := guiProfiles{cpu: filepath.Join(dir, "cpu.prof"), mem: filepath.Join(dir, "mem.prof"), stats: filepath.Join(dir, "mem.txt")}
 	stop, err := g.start()
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +24,7 @@ func TestGUIProfiles(t *testing.T) {
 	}
 	time.Sleep(3 * heapSampleEvery)
 	stop()
-	for _, p := range []string{g.cpu, g.mem} {
+	for _, p := range []string{g.cpu, g.mem, g.stats} {
 		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", p, err)
 		}

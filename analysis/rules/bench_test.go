@@ -61,3 +61,16 @@ func BenchmarkSynthesize1M(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(rs.Rules)), "rules")
 }
+
+// BenchmarkSynthesizeMembers1M is BenchmarkSynthesize1M for the lean
+// synthesis of the readiness replay.
+func BenchmarkSynthesizeMembers1M(b *testing.B) {
+	convs := analysistest.Table(benchConversations(1_000_000))
+	runtime.GC()
+	b.ReportAllocs()
+	var rs rules.Set
+	for b.Loop() {
+		rs = rules.SynthesizeMembers(convs, rules.Knobs{})
+	}
+	b.ReportMetric(float64(len(rs.Rules)), "rules")
+}

@@ -39,6 +39,33 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 	return rs
 }
 
+// SynthesizeMembers makes the rules Synthesize makes, with their IDs,
+// directions, services, endpoints and members, and their conversations
+// (Evidence.Rows), for a replay that asks only what a rule admits
+// (CheckReadiness): nothing else a person reads of them is made (evidence
+// totals, hosts, samples, names, descriptions, permissiveness), and they
+// are left in the order synthesis met them. ApplyEdits takes them as it
+// takes Synthesize's. The app's readiness line synthesises a second rule
+// base beside the first with it.
+func SynthesizeMembers(t *analysis.Table, k Knobs) Set {
+	k = k.withDefaults()
+	rs := Set{Table: t, Knobs: k}
+	tr := triage(t, k)
+	rs.Review, rs.Outside = tr.review, tr.outside
+	g := endpointGroups(t, tr.keep, tr.dirs, k)
+	rs.Scope = g.scope
+	bs := fileBuckets(t, tr.keep, tr.dirs, g)
+	rules, ruleOf := bs.rules(k)
+	fillEvidence(t, rules, ruleOf, bs, tr.keep)
+	rs.Rules = make([]Rule, len(rules))
+	for i, r := range rules {
+		r.Src = withMembers(r.Src, t, r.Evidence.Rows, true)
+		r.Dst = withMembers(r.Dst, t, r.Evidence.Rows, false)
+		rs.Rules[i], rules[i] = *r, nil
+	}
+	return rs
+}
+
 // finishRules finishes rules (finishRule) and sets counts[2r], counts[2r+1]
 // to what rule r admits and what it was built from (permissiveness), on
 // every core: each rule reads rows of t and writes only itself and its own

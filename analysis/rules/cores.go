@@ -9,11 +9,18 @@ import (
 // onEveryCore calls fn(i) for every i below n, spread over the processors
 // in blocks of consecutive i; fn must touch nothing another i does.
 func onEveryCore(n int, fn func(i int)) {
-	const block = 64
+	onEveryCoreWith(n, 64, func() func(int) { return fn })
+}
+
+// onEveryCoreWith is onEveryCore in blocks of block, where each processor's
+// work calls worker once for the function it calls each of its i with:
+// state of its own (a scratch buffer) that no other processor touches.
+func onEveryCoreWith(n, block int, worker func() func(i int)) {
 	var next atomic.Int64
 	work := func() {
+		fn := worker()
 		for {
-			from := int(next.Add(block)) - block
+			from := int(next.Add(int64(block))) - block
 			if from >= n {
 				return
 			}
@@ -24,11 +31,7 @@ func onEveryCore(n int, fn func(i int)) {
 	}
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (n+block-1)/block) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
+		wg.Go(work)
 	}
 	work()
 	wg.Wait()

@@ -1,12 +1,6 @@
 package rules
 
-import (
-	"runtime"
-	"sync"
-	"sync/atomic"
-
-	"github.com/flowsleuth/flowsleuth/analysis"
-)
+import "github.com/flowsleuth/flowsleuth/analysis"
 
 // Synthesize turns the conversations of t into a rule base. Suspect
 // traffic goes to the review list (unless k.IncludeSuspect), conversations
@@ -20,15 +14,7 @@ import (
 // number; and each rule's evidence is a window of one array of row numbers
 // the size of the input.
 func Synthesize(t *analysis.Table, k Knobs) Set {
-	k = k.withDefaults()
-	rs := Set{Table: t, Knobs: k}
-	tr := triage(t, k)
-	rs.Review, rs.Outside = tr.review, tr.outside
-	g := endpointGroups(t, tr.keep, tr.dirs, k)
-	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
-	rules, ruleOf := bs.rules(k)
-	fillEvidence(t, rules, ruleOf, bs, tr.keep)
+	rs, rules := synthesizeRules(t, k)
 	observed := make([]uint64, 2*len(rules)) // admitted, observed of each rule
 	finishRules(t, rules, observed)
 	for r := range rules {
@@ -48,15 +34,7 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 // takes Synthesize's. The app's readiness line synthesises a second rule
 // base beside the first with it.
 func SynthesizeMembers(t *analysis.Table, k Knobs) Set {
-	k = k.withDefaults()
-	rs := Set{Table: t, Knobs: k}
-	tr := triage(t, k)
-	rs.Review, rs.Outside = tr.review, tr.outside
-	g := endpointGroups(t, tr.keep, tr.dirs, k)
-	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
-	rules, ruleOf := bs.rules(k)
-	fillEvidence(t, rules, ruleOf, bs, tr.keep)
+	rs, rules := synthesizeRules(t, k)
 	rs.Rules = make([]Rule, len(rules))
 	for i, r := range rules {
 		r.Src = withMembers(r.Src, t, r.Evidence.Rows, true)
@@ -66,35 +44,33 @@ func SynthesizeMembers(t *analysis.Table, k Knobs) Set {
 	return rs
 }
 
+// synthesizeRules makes the rules of t, with their evidence (rows), in the
+// order synthesis meets them, and the set they belong to, without them:
+// what Synthesize and SynthesizeMembers share.
+func synthesizeRules(t *analysis.Table, k Knobs) (Set, []*Rule) {
+	k = k.withDefaults()
+	rs := Set{Table: t, Knobs: k}
+	tr := triage(t, k)
+	rs.Review, rs.Outside = tr.review, tr.outside
+	g := endpointGroups(t, tr.keep, tr.dirs, k)
+	rs.Scope = g.scope
+	bs := fileBuckets(t, tr.keep, tr.dirs, g)
+	rules, ruleOf := bs.rules(k)
+	fillEvidence(t, rules, ruleOf, bs, tr.keep)
+	return rs, rules
+}
+
 // finishRules finishes rules (finishRule) and sets counts[2r], counts[2r+1]
 // to what rule r admits and what it was built from (permissiveness), on
 // every core: each rule reads rows of t and writes only itself and its own
 // evidence (a window of one array that no other rule's overlaps).
 func finishRules(t *analysis.Table, rules []*Rule, counts []uint64) {
-	const batch = 256
-	var next atomic.Int64
 	hosts := newHostNames(t)
-	work := func() {
+	onEveryCoreWith(len(rules), 256, func() func(int) {
 		f := newFinisher(t, hosts)
-		for {
-			from := int(next.Add(batch)) - batch
-			if from >= len(rules) {
-				return
-			}
-			for r := from; r < min(from+batch, len(rules)); r++ {
-				f.finish(rules[r])
-				counts[2*r], counts[2*r+1] = rules[r].permissiveness(t)
-			}
+		return func(r int) {
+			f.finish(rules[r])
+			counts[2*r], counts[2*r+1] = rules[r].permissiveness(t)
 		}
-	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), 1+len(rules)/batch) - 1 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	})
 }

@@ -37,8 +37,8 @@ type sideKey struct {
 type bucket struct {
 	key   bucketKey
 	first int32 // the bucket's first conversation (index in keep): its ends are the fixed sides
-	n     int   // conversations
-	at    int   // where its rows start in buckets.rows
+	n     int32 // conversations
+	at    int32 // where its rows start in buckets.rows (keep is numbered by int32: 36 bytes a bucket, not 48)
 }
 
 // buckets are the buckets in the order of their first conversation, the
@@ -82,13 +82,13 @@ func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g gro
 	}
 	// The rows of each bucket, back to back: one array, not a list per
 	// bucket grown as it fills.
-	at := 0
+	var at int32
 	for b := range bs.list {
 		bs.list[b].at = at
 		at += bs.list[b].n
 	}
 	bs.rows = make([]int32, len(keep))
-	next := make([]int, len(bs.list))
+	next := make([]int32, len(bs.list))
 	for j, b := range bs.of {
 		bs.rows[bs.list[b].at+next[b]] = keep[j]
 		next[b]++
@@ -288,7 +288,7 @@ func listFirst(names []string, n int) string {
 func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
-		start[ruleOf[b]+1] += bs.list[b].n
+		start[ruleOf[b]+1] += int(bs.list[b].n)
 	}
 	for r := range rules {
 		start[r+1] += start[r]
@@ -298,7 +298,7 @@ func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, 
 	for b := range bs.list {
 		r := ruleOf[b]
 		at[b] = next[r]
-		next[r] += bs.list[b].n
+		next[r] += int(bs.list[b].n)
 	}
 	all := make([]int32, len(keep))
 	for j, b := range bs.of {
@@ -362,6 +362,9 @@ func generalise(peers []netip.Addr, k Knobs) Endpoint {
 		peers = peers[n:]
 	}
 	slices.SortFunc(out, comparePrefix)
+	if cap(out) > len(out) { // the rules keep them: without the room append left
+		out = append(make([]netip.Prefix, 0, len(out)), out...)
+	}
 	return addressEndpoint(out)
 }
 

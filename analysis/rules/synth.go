@@ -26,7 +26,7 @@ func Synthesize(t *analysis.Table, k Knobs) Set {
 	rs.Review, rs.Outside = tr.review, tr.outside
 	g := endpointGroups(t, tr.keep, tr.dirs, k)
 	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
+	bs := fileBuckets(t, tr.keep, tr.dirs, &g)
 	rules, ruleOf := bs.rules(k)
 	fillEvidence(t, rules, ruleOf, bs, tr.keep)
 	observed := make([]uint64, 2*len(rules)) // admitted, observed of each rule
@@ -54,7 +54,7 @@ func SynthesizeMembers(t *analysis.Table, k Knobs) Set {
 	rs.Review, rs.Outside = tr.review, tr.outside
 	g := endpointGroups(t, tr.keep, tr.dirs, k)
 	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
+	bs := fileBuckets(t, tr.keep, tr.dirs, &g)
 	rules, ruleOf := bs.rules(k)
 	fillEvidence(t, rules, ruleOf, bs, tr.keep)
 	rs.Rules = make([]Rule, len(rules))

@@ -57,9 +57,11 @@ type buckets struct {
 
 // fileBuckets files the kept conversations. The peer side is the one outside
 // the scope that is a plain address (outbound: the destination; inbound:
-// the source; intra: none).
-func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g groups) buckets {
-	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: &g}
+// the source; intra: none). It lets go of g's groups and address numbers of
+// the conversations (four int32 of each: 16 MB of a million, while the rules
+// are made): the buckets' keys hold those of their fixed sides.
+func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g *groups) buckets {
+	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: g}
 	index := make(map[bucketKey]int32)
 	for j, row := range keep {
 		i := int(row)
@@ -93,6 +95,7 @@ func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g gro
 		bs.rows[bs.list[b].at+next[b]] = keep[j]
 		next[b]++
 	}
+	g.srcAddr, g.dstAddr, g.src, g.dst = nil, nil, nil, nil
 	return bs
 }
 
@@ -323,12 +326,12 @@ func (bs buckets) ends(b *bucket, k Knobs) (src, dst Endpoint) {
 	if b.key.peer == 1 {
 		src = generalise(bs.peers(b), k)
 	} else {
-		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, bs.g.src[j])
+		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, b.key.src.group)
 	}
 	if b.key.peer == 0 {
 		dst = generalise(bs.peers(b), k)
 	} else {
-		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, bs.g.dst[j])
+		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, b.key.dst.group)
 	}
 	return src, dst
 }

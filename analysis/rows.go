@@ -391,10 +391,12 @@ func internLabel(idx map[string]uint32, inv *[]VMLabel, vm string, groups []stri
 }
 
 // windowRow is what a window changes of a row of its table: its hours and
-// sessions in the window.
+// sessions in the window. Its unanswered sessions are the table's row's,
+// at most its sessions in the window when it has hours there (Unanswered):
+// a field less on each row of a window of a million.
 type windowRow struct {
-	sessions, unanswered uint64
-	hourAt, hourN        uint32
+	sessions      uint64
+	hourAt, hourN uint32
 }
 
 // at returns the number in t.rows of row i (a window's rows are some of
@@ -420,7 +422,7 @@ func (t *Table) row(i int) tableRow {
 	r := t.rows[t.at(i)]
 	if t.win != nil {
 		w := &t.win[i]
-		r.sessions, r.unanswered, r.hourAt, r.hourN = w.sessions, w.unanswered, w.hourAt, w.hourN
+		r.sessions, r.unanswered, r.hourAt, r.hourN = w.sessions, t.Unanswered(i), w.hourAt, w.hourN
 	}
 	return r
 }
@@ -438,7 +440,11 @@ func (t *Table) plainRows() []tableRow {
 // answered (or that were dropped).
 func (t *Table) Unanswered(i int) uint64 {
 	if t.win != nil {
-		return t.win[i].unanswered
+		w, n := &t.win[i], t.rows[t.sel[i]].unanswered
+		if w.hourN == 0 { // a row without hours, kept whole
+			return n
+		}
+		return min(n, w.sessions)
 	}
 	return t.rows[i].unanswered
 }

@@ -15,7 +15,7 @@ import (
 //
 // The window is a view of t, not a copy: it shares t's rows, lists,
 // samples and hourly counts (a row's hours ascend, so those of a window
-// are a run of them), and holds 28 bytes a row of its own, its row's
+// are a run of them), and holds 20 bytes a row of its own, its row's
 // number and what the window changes of it (a row of t is about 150): a
 // readiness check windows a table of a million conversations while the
 // app shows it.
@@ -35,7 +35,7 @@ func (t *Table) Window(since, until time.Time) *Table {
 		if len(hs) == 0 {
 			if since.IsZero() {
 				w.sel = append(w.sel, int32(t.at(i)))
-				w.win = append(w.win, windowRow{sessions: t.Sessions(i), unanswered: t.Unanswered(i), hourAt: at})
+				w.win = append(w.win, windowRow{sessions: t.Sessions(i), hourAt: at})
 			}
 			continue
 		}
@@ -46,8 +46,7 @@ func (t *Table) Window(since, until time.Time) *Table {
 		}
 		if sessions > 0 {
 			w.sel = append(w.sel, int32(t.at(i)))
-			w.win = append(w.win, windowRow{sessions: sessions, unanswered: min(t.Unanswered(i), sessions),
-				hourAt: at + uint32(lo), hourN: uint32(hi - lo)})
+			w.win = append(w.win, windowRow{sessions: sessions, hourAt: at + uint32(lo), hourN: uint32(hi - lo)})
 		}
 	}
 	return w

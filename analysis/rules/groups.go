@@ -16,10 +16,21 @@ import (
 // itself), the group endpoints (without members) by number, and the
 // application they belong to.
 type groups struct {
-	srcAddr, dstAddr []int32
-	src, dst         []int32
-	eps              []Endpoint
-	scope            Scope
+	// src and dst are the sides of each kept conversation (sideOf): the
+	// number of the group of its source and destination, else -1 less
+	// their address number (those numbers, while the votes are counted).
+	src, dst []int32
+	eps      []Endpoint
+	scope    Scope
+}
+
+// sideOf returns the group number and address number of a side kept as
+// groups.src and dst (the address 0 when a group).
+func sideOf(n int32) (group, addr int32) {
+	if n >= 0 {
+		return n, 0
+	}
+	return -1, -1 - n
 }
 
 // endpointGroups finds the group of each address. A focused address stands
@@ -31,13 +42,12 @@ type groups struct {
 // on a group's side names its security group.
 func endpointGroups(t *analysis.Table, keep []int32, dirs []ingest.Direction, k Knobs) groups {
 	v := newVoting(t, keep, k.Focus)
-	g := groups{srcAddr: make([]int32, len(keep)), dstAddr: make([]int32, len(keep)),
-		src: make([]int32, len(keep)), dst: make([]int32, len(keep))}
+	g := groups{src: make([]int32, len(keep)), dst: make([]int32, len(keep))}
 	tagIDs := make([][]int32, t.TagSets()) // the tag numbers of each tag set, once
 	for j, row := range keep {
 		i := int(row)
 		s, d := v.number(t, i, true), v.number(t, i, false)
-		g.srcAddr[j], g.dstAddr[j] = s, d
+		g.src[j], g.dst[j] = s, d
 		v.setInventory(s, t.VMLabelOf(t.SrcLabel(i)).Groups)
 		v.setInventory(d, t.VMLabelOf(t.DstLabel(i)).Groups)
 		switch dirs[j] {
@@ -56,11 +66,17 @@ func endpointGroups(t *analysis.Table, keep []int32, dirs []ingest.Direction, k 
 			}
 		}
 	}
-	v.voteAll(t, keep, g.srcAddr, g.dstAddr, tagIDs)
+	v.voteAll(t, keep, g.src, g.dst, tagIDs)
 	var group []int32
 	group, g.eps, g.scope = v.groups(k)
-	for j := range keep {
-		g.src[j], g.dst[j] = group[g.srcAddr[j]], group[g.dstAddr[j]]
+	side := func(a int32) int32 {
+		if gr := group[a]; gr >= 0 {
+			return gr
+		}
+		return -1 - a
+	}
+	for j := range keep { // the address numbers become sides: 8 bytes a conversation less
+		g.src[j], g.dst[j] = side(g.src[j]), side(g.dst[j])
 	}
 	return g
 }

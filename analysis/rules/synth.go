@@ -54,7 +54,7 @@ func synthesizeRules(t *analysis.Table, k Knobs) (Set, []*Rule) {
 	rs.Review, rs.Outside = tr.review, tr.outside
 	g := endpointGroups(t, tr.keep, tr.dirs, k)
 	rs.Scope = g.scope
-	bs := fileBuckets(t, tr.keep, tr.dirs, g)
+	bs := fileBuckets(t, tr.keep, tr.dirs, &g)
 	rules, ruleOf := bs.rules(k)
 	fillEvidence(t, rules, ruleOf, bs, tr.keep)
 	return rs, rules

@@ -2,10 +2,12 @@ package rules
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
@@ -28,6 +30,7 @@ type finisher struct {
 	seen    []bool  // by host: met in this rule
 	marked  []int32 // the hosts met in this rule
 	sets    []int32 // the host lists met in this rule
+	key     []byte  // the hosts met, as the key of their list (hostNames.list)
 }
 
 func newFinisher(t *analysis.Table, hosts *hostNames) *finisher {
@@ -86,12 +89,32 @@ func (f *finisher) ruleHosts() []string {
 		return nil
 	}
 	slices.Sort(f.marked) // the order of the names
-	out := make([]string, len(f.marked))
-	for j, h := range f.marked {
-		out[j] = f.hosts.names[h]
+	f.key = f.key[:0]
+	for _, h := range f.marked {
+		f.key = binary.LittleEndian.AppendUint32(f.key, uint32(h))
 		f.seen[h] = false
 	}
+	out := f.hosts.list(f.key, f.marked)
 	f.marked = f.marked[:0]
+	return out
+}
+
+// list returns the names of hosts (numbers, ascending; key encodes them),
+// one list shared by the rules with the same hosts: most rules of a large
+// table have the same few hundred (wstag1m: 32 MB of lists held by each
+// rule set, where the distinct lists are a few). The lists are read, never
+// changed.
+func (h *hostNames) list(key []byte, hosts []int32) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if out, ok := h.lists[string(key)]; ok {
+		return out
+	}
+	out := make([]string, len(hosts))
+	for j, x := range hosts {
+		out[j] = h.names[x]
+	}
+	h.lists[string(key)] = out
 	return out
 }
 
@@ -100,11 +123,14 @@ func (f *finisher) ruleHosts() []string {
 type hostNames struct {
 	names []string  // distinct, sorted
 	sets  [][]int32 // by host list (Table.HostSet)
+
+	mu    sync.Mutex          // finishers on every core share the lists
+	lists map[string][]string // the rules' lists of host names, by their hosts' numbers
 }
 
 func newHostNames(t *analysis.Table) *hostNames {
 	number := map[string]int32{}
-	h := &hostNames{sets: make([][]int32, t.HostSets())}
+	h := &hostNames{sets: make([][]int32, t.HostSets()), lists: map[string][]string{}}
 	for n := range h.sets {
 		for _, name := range t.HostSetOf(n) {
 			if _, ok := number[name]; !ok {

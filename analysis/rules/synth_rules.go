@@ -28,7 +28,7 @@ type bucketKey struct {
 }
 
 // sideKey identifies a fixed side: a group number, or (group -1) an
-// address, by its number (groups.srcAddr).
+// address, by its number (groups.src).
 type sideKey struct {
 	group int32
 	addr  int32
@@ -37,8 +37,8 @@ type sideKey struct {
 type bucket struct {
 	key   bucketKey
 	first int32 // the bucket's first conversation (index in keep): its ends are the fixed sides
-	n     int   // conversations
-	at    int   // where its rows start in buckets.rows
+	n     int32 // conversations
+	at    int32 // where its rows start in buckets.rows (keep is numbered by int32: 36 bytes a bucket, not 48)
 }
 
 // buckets are the buckets in the order of their first conversation, the
@@ -57,13 +57,17 @@ type buckets struct {
 
 // fileBuckets files the kept conversations. The peer side is the one outside
 // the scope that is a plain address (outbound: the destination; inbound:
-// the source; intra: none).
-func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g groups) buckets {
-	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: &g}
+// the source; intra: none). It lets go of g's sides of the conversations
+// (two int32 of each: 8 MB of a million, while the rules are made): the
+// buckets' keys hold those of their fixed sides.
+func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g *groups) buckets {
+	bs := buckets{of: make([]int32, len(keep)), t: t, keep: keep, g: g}
 	index := make(map[bucketKey]int32)
 	for j, row := range keep {
 		i := int(row)
-		k := bucketOf(t, i, dirs[j], g.src[j], g.dst[j], g.srcAddr[j], g.dstAddr[j])
+		srcGroup, srcAddr := sideOf(g.src[j])
+		dstGroup, dstAddr := sideOf(g.dst[j])
+		k := bucketOf(t, i, dirs[j], srcGroup, dstGroup, srcAddr, dstAddr)
 		b, ok := index[k]
 		if !ok {
 			b = int32(len(bs.list))
@@ -82,17 +86,18 @@ func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g gro
 	}
 	// The rows of each bucket, back to back: one array, not a list per
 	// bucket grown as it fills.
-	at := 0
+	var at int32
 	for b := range bs.list {
 		bs.list[b].at = at
 		at += bs.list[b].n
 	}
 	bs.rows = make([]int32, len(keep))
-	next := make([]int, len(bs.list))
+	next := make([]int32, len(bs.list))
 	for j, b := range bs.of {
 		bs.rows[bs.list[b].at+next[b]] = keep[j]
 		next[b]++
 	}
+	g.src, g.dst = nil, nil
 	return bs
 }
 
@@ -288,7 +293,7 @@ func listFirst(names []string, n int) string {
 func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, keep []int32) {
 	start := make([]int, len(rules)+1)
 	for b := range bs.list {
-		start[ruleOf[b]+1] += bs.list[b].n
+		start[ruleOf[b]+1] += int(bs.list[b].n)
 	}
 	for r := range rules {
 		start[r+1] += start[r]
@@ -298,7 +303,7 @@ func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, 
 	for b := range bs.list {
 		r := ruleOf[b]
 		at[b] = next[r]
-		next[r] += bs.list[b].n
+		next[r] += int(bs.list[b].n)
 	}
 	all := make([]int32, len(keep))
 	for j, b := range bs.of {
@@ -323,12 +328,12 @@ func (bs buckets) ends(b *bucket, k Knobs) (src, dst Endpoint) {
 	if b.key.peer == 1 {
 		src = generalise(bs.peers(b), k)
 	} else {
-		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, bs.g.src[j])
+		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, b.key.src.group)
 	}
 	if b.key.peer == 0 {
 		dst = generalise(bs.peers(b), k)
 	} else {
-		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, bs.g.dst[j])
+		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, b.key.dst.group)
 	}
 	return src, dst
 }
@@ -362,6 +367,9 @@ func generalise(peers []netip.Addr, k Knobs) Endpoint {
 		peers = peers[n:]
 	}
 	slices.SortFunc(out, comparePrefix)
+	if cap(out) > len(out) { // the rules keep them: without the room append left
+		out = append(make([]netip.Prefix, 0, len(out)), out...)
+	}
 	return addressEndpoint(out)
 }
 

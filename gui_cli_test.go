@@ -1,8 +1,8 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,7 +84,11 @@ func TestNoLocaleMessage(t *testing.T) {
 }
 
 // startXvfb starts a virtual X server on a free display and returns its
-// name ("DISPLAY" value); it stops with the test.
+// name ("DISPLAY" value); it stops with the test. Xvfb picks the display
+// (-displayfd) and writes its number once it accepts clients: a display
+// chosen here by its lock file could be taken by another test run between
+// the look and Xvfb's start, and this test would then draw on the other's
+// server, which goes away with it.
 func startXvfb(t *testing.T, screen string) string {
 	t.Helper()
 	for _, tool := range []string{"Xvfb", "xwininfo"} {
@@ -95,26 +99,33 @@ func startXvfb(t *testing.T, screen string) string {
 			t.Skipf("%s is missing (make deps installs it)", tool)
 		}
 	}
-	for n := 90; n < 200; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		disp := fmt.Sprintf(":%d", n)
-		x := exec.Command("Xvfb", disp, "-screen", "0", screen, "-nolisten", "tcp")
-		if err := x.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { x.Process.Kill(); x.Wait() })
-		for range 50 { // until it answers
-			if exec.Command("xwininfo", "-root", "-display", disp).Run() == nil {
-				return disp
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		x.Process.Kill()
-		x.Wait()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free X display")
+	defer r.Close()
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w} // fd 3
+	err = x.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Process.Kill(); x.Wait() })
+	num := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		num <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-num:
+		if n == "" {
+			t.Fatal("Xvfb exited without a display")
+		}
+		return ":" + n
+	case <-time.After(10 * time.Second):
+		t.Fatal("Xvfb gave no display in 10 s")
+	}
 	return ""
 }
 

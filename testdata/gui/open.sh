@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-bin/flowsleuth}
 OUT=${OUT:-testdata/bench/out}
+mkdir -p "$OUT"
 WS=${1:-$OUT/ws1m.flowsleuth}
 [ -s "$WS" ] || { echo "open.sh: no workspace $WS (testdata/bench/bench.sh makes it)" >&2; exit 1; }
 . testdata/gui/xvfb.sh
@@ -25,6 +26,9 @@ while kill -0 $app 2>/dev/null; do # the last picture of the window before the p
 		mv "$home/shot.png" "$OUT/open.png" || true
 	sleep 0.5
 done
-wait $app || true
-read -r wall rss <"$t"; rm -f "$t"
+status=0
+wait $app || status=$?
+read -r wall rss < <(tail -n1 "$t") # time writes "Command exited with non-zero status N" first
+rm -f "$t"
+[ $status = 0 ] || echo "open.sh: the app exited with status $status" >&2
 echo "peak RSS $((rss / 1024)) MB, whole run (with the sorts and filters) ${wall} s; last screenshot: $OUT/open.png"

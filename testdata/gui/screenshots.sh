@@ -17,16 +17,10 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 for tool in Xvfb xwd xwdtopnm pnmcut pnmtopng pamsumm; do
 	command -v $tool >/dev/null || { echo "screenshots: $tool is missing (make deps)"; exit 1; }
 done
-home=$(mktemp -d) # a fresh user: no workspace, so the app builds and opens the demo
-trap 'rm -rf "$home" 2>/dev/null || true' EXIT
-# A free display number.
-for n in $(seq 90 199); do [ -e /tmp/.X$n-lock ] || { disp=:$n; break; }; done
 SIZE=${SIZE:-1280x800}
 W=${SIZE%x*} H=${SIZE#*x}
-Xvfb "$disp" -screen 0 $((W + 120))x$((H + 100))x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null; sleep 0.2; rm -rf "$home" 2>/dev/null || true' EXIT
-sleep 1
+XVFB_SCREEN=$((W + 120))x$((H + 100))x24
+. testdata/gui/xvfb.sh # home: a fresh user, no workspace, so the app builds and opens the demo
 gui() {
 	HOME=$home XDG_CONFIG_HOME=$home/.config XDG_DATA_HOME=$home/.local/share DISPLAY=$disp LANG=en_US.UTF-8 \
 		"$BIN" gui --size "$SIZE" --theme "${THEME:-light}" "$@"

@@ -339,10 +339,9 @@ func (b *nsxBuild) add(r *rules.Rule) {
 		b.losses.add(r, true, "direction "+r.Direction.String()+": no enforcement point is known")
 		return
 	}
-	mon := map[ingest.Direction][2]bool{ingest.DirInbound: {false, true}, ingest.DirOutbound: {true, false},
-		ingest.DirIntra: {true, true}}[r.Direction]
-	src, why := b.side(r.Src, r.Dst, mon[0])
-	dst, why2 := b.side(r.Dst, r.Src, mon[1])
+	monSrc, monDst := r.Direction.Protected()
+	src, why := b.side(r.Src, r.Dst, monSrc)
+	dst, why2 := b.side(r.Dst, r.Src, monDst)
 	if src.refs == nil || dst.refs == nil {
 		b.losses.add(r, true, why+why2)
 		return

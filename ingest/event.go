@@ -129,6 +129,13 @@ func (d Direction) String() string {
 	return "direction(" + strconv.Itoa(int(d)) + ")"
 }
 
+// Protected returns whether the source and the destination of a
+// conversation in direction d are protected (monitored) endpoints: outbound
+// the source, inbound the destination, intra both, unknown neither.
+func (d Direction) Protected() (src, dst bool) {
+	return d == DirOutbound || d == DirIntra, d == DirInbound || d == DirIntra
+}
+
 // ParseDirection accepts INBOUND/OUTBOUND/INTRA/UNKNOWN (any case is not accepted).
 func ParseDirection(s string) (Direction, bool) {
 	for i, n := range dirNames {

@@ -111,11 +111,12 @@ func (l *learning) sidesOf(n int, tags []analysis.Tag, class int, paths map[stri
 		if class&2 != 0 {
 			keys = append(keys, tg.Name)
 		}
+		src, dst := tg.Direction.Protected()
 		for _, k := range keys {
-			if tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra {
+			if src {
 				s[0] = append(s[0], l.group(k))
 			}
-			if tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra {
+			if dst {
 				s[1] = append(s[1], l.group(k))
 			}
 		}

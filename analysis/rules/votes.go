@@ -93,10 +93,11 @@ func (v *voting) voteAll(t *analysis.Table, keep, srcAddr, dstAddr []int32, tagI
 				set := t.TagSet(i)
 				n := t.Sessions(i) + 1
 				for x, tg := range t.TagSetOf(set) {
-					if mineS && (tg.Direction == ingest.DirOutbound || tg.Direction == ingest.DirIntra) {
+					src, dst := tg.Direction.Protected()
+					if mineS && src {
 						v.vote(s, tagIDs[set][x], n, nsx)
 					}
-					if mineD && (tg.Direction == ingest.DirInbound || tg.Direction == ingest.DirIntra) {
+					if mineD && dst {
 						v.vote(d, tagIDs[set][x], n, nsx)
 					}
 				}

@@ -103,19 +103,19 @@ func (c *cli) checkCmd(args []string) error {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "flowsleuth check: %v (checking what was read)\n", err)
 	}
-	k := kf.k
+	k, edits := kf.k, []rules.Edit(nil)
 	if len(files) == 0 {
-		if k.Exclude, err = workspaceExclusions(*wsPath, k.Exclude); err != nil {
+		if k, edits, err = workspaceKnobs(*wsPath, k); err != nil {
 			return err
 		}
 	}
 	if cf.holdout != "" || cf.holdoutFrom != "" {
-		if err := c.readiness(&cf, k, *wsPath, files, convs); err != nil || len(cf.policies) == 0 {
+		if err := c.readiness(&cf, k, edits, convs); err != nil || len(cf.policies) == 0 {
 			return err
 		}
 		fmt.Fprintln(c.stdout)
 	}
-	return c.checkPolicies(&cf, k, *wsPath, files, convs)
+	return c.checkPolicies(&cf, k, edits, *wsPath, files, convs)
 }
 
 // validate refuses flags that cannot work: a combination that asks for
@@ -162,20 +162,15 @@ func (f *checkFlags) validateValues() error {
 	return nil
 }
 
-// workspaceExclusions adds the workspace's exclude edits to ex, so that
-// check reviews what rules reviews.
-func workspaceExclusions(wsPath string, ex []netip.Prefix) ([]netip.Prefix, error) {
+// workspaceKnobs returns k with the workspace's exclusions, and its edits,
+// so that check reviews what rules reviews and synthesises the same rules.
+func workspaceKnobs(wsPath string, k rules.Knobs) (rules.Knobs, []rules.Edit, error) {
 	ws, err := openWorkspaceToRead(wsPath)
 	if err != nil {
-		return nil, err
+		return k, nil, err
 	}
 	defer ws.Close()
-	edits, err := ws.Edits(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	more, err := rules.Exclusions(edits)
-	return append(ex, more...), err
+	return ws.Knobs(context.Background(), k)
 }
 
 // sources gathers what the evaluator knows besides the bodies.
@@ -233,7 +228,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 
 // checkPolicies runs the check (and the comparison) and writes it; the
 // error says how many observed conversations would break.
-func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, wsPath string, files []string, convs *analysis.Table) error {
+func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, edits []rules.Edit, wsPath string, files []string, convs *analysis.Table) error {
 	src, err := f.sources(wsPath, files)
 	if err != nil {
 		return err
@@ -244,7 +239,7 @@ func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, wsPath string, files [
 		return err
 	}
 	if f.xlsx != "" {
-		if err := c.checkWorkbook(f.xlsx, x, k, wsPath, files); err != nil {
+		if err := c.checkWorkbook(f.xlsx, x, k, edits, wsPath, files); err != nil {
 			return err
 		}
 	}
@@ -266,19 +261,8 @@ func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, wsPath string, files [
 
 // checkWorkbook writes the workbook of the conversations, their rules (with
 // the workspace's edits when reading it) and the check.
-func (c *cli) checkWorkbook(path string, x *export.WhatIf, k rules.Knobs, wsPath string, files []string) error {
-	rs := rules.Synthesize(x.Convs, k)
-	if len(files) == 0 {
-		ws, err := openWorkspaceToRead(wsPath)
-		if err != nil {
-			return err
-		}
-		rs, _, err = ws.Synthesize(context.Background(), x.Convs, k)
-		ws.Close()
-		if err != nil {
-			return err
-		}
-	}
+func (c *cli) checkWorkbook(path string, x *export.WhatIf, k rules.Knobs, edits []rules.Edit, wsPath string, files []string) error {
+	rs, _ := rules.ApplyEdits(rules.Synthesize(x.Convs, k), edits)
 	sources, err := c.exportSources(wsPath, files)
 	if err != nil {
 		return err
@@ -301,7 +285,7 @@ func brokenSessions(convs *analysis.Table, idx []int) uint64 {
 
 // readiness runs the hold-out: rules from before the cut (with the
 // workspace's edits when reading it) replayed on the rest.
-func (c *cli) readiness(f *checkFlags, k rules.Knobs, wsPath string, files []string, convs *analysis.Table) error {
+func (c *cli) readiness(f *checkFlags, k rules.Knobs, edits []rules.Edit, convs *analysis.Table) error {
 	var cut time.Time
 	var err error
 	if f.holdoutFrom != "" {
@@ -318,18 +302,8 @@ func (c *cli) readiness(f *checkFlags, k rules.Knobs, wsPath string, files []str
 		}
 	}
 	synth := func(before *analysis.Table) (rules.Set, error) {
-		return rules.Synthesize(before, k), nil
-	}
-	if len(files) == 0 {
-		ws, werr := openWorkspaceToRead(wsPath)
-		if werr != nil {
-			return werr
-		}
-		defer ws.Close()
-		synth = func(before *analysis.Table) (rules.Set, error) {
-			rs, _, err := ws.Synthesize(context.Background(), before, k)
-			return rs, err
-		}
+		rs, _ := rules.ApplyEdits(rules.Synthesize(before, k), edits)
+		return rs, nil
 	}
 	r, err := rules.CheckReadiness(convs, cut, k, synth)
 	if err != nil {

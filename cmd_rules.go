@@ -194,16 +194,12 @@ func checkEdit(e rules.Edit) error {
 // currentRules synthesises the workspace's rules (of the store's
 // conversations with --store) with its edits replayed.
 func (c *cli) currentRules(ctx context.Context, ws *workspace.Workspace) (rules.Set, []rules.EditResult, error) {
-	edits, err := ws.Edits(ctx)
+	k, edits, err := ws.Knobs(ctx, rules.Knobs{})
 	if err != nil {
 		return rules.Set{}, nil, err
 	}
 	t, err := c.workspaceOrStore(ctx, ws)
 	if err != nil {
-		return rules.Set{}, nil, err
-	}
-	k := rules.Knobs{}
-	if k.Exclude, err = rules.Exclusions(edits); err != nil {
 		return rules.Set{}, nil, err
 	}
 	rs, results := rules.ApplyEdits(rules.Synthesize(t, k), edits)

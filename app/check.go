@@ -354,15 +354,9 @@ func runCheck(p *Project, s *Snapshot, req export.CheckRequest, members, cats, g
 		return nil, err
 	}
 	req.Sources.VMs = policy.VMsOf(inv, func(e workspace.InvEntry) (netip.Addr, string, []string) { return e.IP, e.VM, e.Groups })
-	edits, err := p.Workspace().Edits(ctx)
-	if err != nil {
+	if req.Knobs, _, err = p.Workspace().Knobs(ctx, req.Knobs); err != nil {
 		return nil, err
 	}
-	ex, err := rules.Exclusions(edits)
-	if err != nil {
-		return nil, err
-	}
-	req.Knobs.Exclude = append(req.Knobs.Exclude[:len(req.Knobs.Exclude):len(req.Knobs.Exclude)], ex...)
 	if members != "" {
 		if req.Sources.Members, err = policy.ReadMembersFile(members); err != nil {
 			return nil, err

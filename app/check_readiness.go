@@ -122,17 +122,10 @@ func readiness(p *Project, s *Snapshot) (rules.Readiness, error) {
 	if err != nil {
 		return rules.Readiness{}, err
 	}
-	ws := p.Workspace()
-	edits, err := ws.Edits(context.Background())
+	k, edits, err := p.Workspace().Knobs(context.Background(), s.Knobs)
 	if err != nil {
 		return rules.Readiness{}, err
 	}
-	k := s.Knobs
-	ex, err := rules.Exclusions(edits)
-	if err != nil {
-		return rules.Readiness{}, err
-	}
-	k.Exclude = append(k.Exclude[:len(k.Exclude):len(k.Exclude)], ex...)
 	// The replay asks only what each rule admits: the lean synthesis, with
 	// the edits replayed as Workspace.Synthesize replays them, makes the same
 	// rules without what people read of them (the whole readiness of

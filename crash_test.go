@@ -20,6 +20,7 @@ func TestImportSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and imports ~40 MB a dozen times")
 	}
+	t.Parallel() // subprocesses and files of its own: overlaps the other long end-to-end tests
 	bin := binary(t)
 	dir := t.TempDir()
 	var files []string

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis/clickhouse/chtest"
@@ -27,11 +28,17 @@ func flowsleuth(t *testing.T, stdin string, args ...string) (code int, stdout, s
 	return code, out.String(), errb.String()
 }
 
-// binary builds the real flowsleuth binary once per test run.
-var binaryPath string
+// binary builds the real flowsleuth binary once per test run; tests that
+// run in parallel may ask for it at once.
+var (
+	binaryMu   sync.Mutex
+	binaryPath string
+)
 
 func binary(t *testing.T) string {
 	t.Helper()
+	binaryMu.Lock()
+	defer binaryMu.Unlock()
 	if binaryPath != "" {
 		return binaryPath
 	}

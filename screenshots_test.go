@@ -18,6 +18,7 @@ func TestScreenshots(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the app under Xvfb six times (~30 s)")
 	}
+	t.Parallel() // subprocesses and files of its own: overlaps the other long end-to-end tests
 	for _, tool := range []string{"Xvfb", "xwd", "xwdtopnm", "pnmtopng", "pnmcut"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") != "" {

@@ -97,6 +97,7 @@ func runCollectors(t *testing.T, bin, dir, url string, lists ...[]string) {
 // of a connection, logged by hosts of different collectors, count once.
 // JSON output is equal too, but for the evidence lines each reader kept.
 func TestStoreParity(t *testing.T) {
+	t.Parallel() // subprocesses and files of its own: overlaps the other long end-to-end tests
 	bin := binary(t)
 	for _, tc := range []struct {
 		vendor string
@@ -191,6 +192,7 @@ func TestStoreSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports ~100 MB a dozen times")
 	}
+	t.Parallel() // subprocesses and files of its own: overlaps the other long end-to-end tests
 	bin := binary(t)
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "nutanix.log")

@@ -112,7 +112,8 @@ func Open(path string) (*Workspace, error) {
 // workspace does not while its owner's writer is stopped (a running writer
 // keeps the file). A workspace whose schema is older (or not made yet: a
 // first import killed at once) is brought up to date first, as a writer
-// would, when it can be written.
+// would, when it can be written; so is one a killed writer left with a hot
+// rollback journal (hotJournal).
 func OpenReadOnly(path string) (*Workspace, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
@@ -121,7 +122,7 @@ func OpenReadOnly(path string) (*Workspace, error) {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
 	ws, err := openReadOnly(path)
-	if errors.Is(err, errOldSchema) {
+	if errors.Is(err, errOldSchema) || hotJournal(err) {
 		var w *Workspace
 		if w, err = Open(path); err == nil {
 			w.Close()
@@ -132,6 +133,15 @@ func OpenReadOnly(path string) (*Workspace, error) {
 		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
 	}
 	return ws, nil
+}
+
+// hotJournal reports whether err is SQLite refusing a read-only connection
+// a file whose rollback journal is hot: a writer was killed inside a
+// transaction in rollback-journal mode (the first import's switch of a new
+// file to WAL), and only a writer may roll it back.
+func hotJournal(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_READONLY_ROLLBACK
 }
 
 // errOldSchema: the workspace's schema is older than this version's.

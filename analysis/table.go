@@ -71,6 +71,8 @@ func NewTableBuilder(ruleTags map[string]string, size int, loader SampleLoader) 
 	t := &Table{rows: make([]tableRow, 0, size), hours: make([]HourCount, 0, size),
 		tagSets: [][]Tag{nil}, hostSets: [][]string{nil}, actSets: [][]ingest.Action{nil}, inv: []VMLabel{{}},
 		loader: loader}
+	adviseHugeArray(t.rows)
+	adviseHugeArray(t.hours)
 	return &TableBuilder{t: t, ruleTags: ruleTags, tagIdx: map[string]uint32{"": 0}, hostIdx: map[string]uint32{"": 0},
 		actIdx: map[uint16]uint32{0: 0}, keep: loader == nil}
 }
@@ -180,6 +182,7 @@ func (b *TableBuilder) reserveHours(need int) {
 	est := int(float64(len(h)+need) / float64(rows) * float64(max(cap(b.t.rows), rows)) * 1.05)
 	est = max(min(est, 2*cap(h)), cap(h)+cap(h)/4, len(h)+need)
 	grown := make([]HourCount, len(h), est)
+	adviseHugeArray(grown)
 	copy(grown, h)
 	b.t.hours = grown
 }

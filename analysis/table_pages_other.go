@@ -1,0 +1,6 @@
+//go:build !unix
+
+package analysis
+
+// adviseHugeArray does nothing: huge pages are asked for on Linux only.
+func adviseHugeArray[T any]([]T) {}

@@ -4,3 +4,6 @@ package analysis
 
 // adviseHugeArray does nothing: huge pages are asked for on Linux only.
 func adviseHugeArray[T any]([]T) {}
+
+// adviseNormalArray does nothing, as adviseHugeArray.
+func adviseNormalArray[T any]([]T) {}

@@ -71,6 +71,8 @@ func NewTableBuilder(ruleTags map[string]string, size int, loader SampleLoader) 
 	t := &Table{rows: make([]tableRow, 0, size), hours: make([]HourCount, 0, size),
 		tagSets: [][]Tag{nil}, hostSets: [][]string{nil}, actSets: [][]ingest.Action{nil}, inv: []VMLabel{{}},
 		loader: loader}
+	adviseHugeArray(t.rows)
+	adviseHugeArray(t.hours)
 	return &TableBuilder{t: t, ruleTags: ruleTags, tagIdx: map[string]uint32{"": 0}, hostIdx: map[string]uint32{"": 0},
 		actIdx: map[uint16]uint32{0: 0}, keep: loader == nil}
 }
@@ -130,6 +132,9 @@ func (b *TableBuilder) AddNumbered(st *ConvState, key int64, samples int, tagSet
 			b.t.samples = append(b.t.samples, st.Samples)
 		}
 	}
+	if len(b.t.rows) == cap(b.t.rows) { // more rows than the size given: append moves them
+		adviseNormalArray(b.t.rows)
+	}
 	b.t.rows = append(b.t.rows, r)
 }
 
@@ -180,6 +185,8 @@ func (b *TableBuilder) reserveHours(need int) {
 	est := int(float64(len(h)+need) / float64(rows) * float64(max(cap(b.t.rows), rows)) * 1.05)
 	est = max(min(est, 2*cap(h)), cap(h)+cap(h)/4, len(h)+need)
 	grown := make([]HourCount, len(h), est)
+	adviseHugeArray(grown)
+	adviseNormalArray(h) // garbage now
 	copy(grown, h)
 	b.t.hours = grown
 }
@@ -255,6 +262,17 @@ func (b *TableBuilder) actSet(bits uint16) uint32 {
 	return n
 }
 
+// Abandon drops the table being built, when Finish was not called (a
+// read that failed): its arrays, which asked for huge pages, no longer
+// ask. The builder is spent.
+func (b *TableBuilder) Abandon() {
+	if b.t != nil {
+		adviseNormalArray(b.t.rows)
+		adviseNormalArray(b.t.hours)
+		b.t = nil
+	}
+}
+
 // Len returns the number of conversations added.
 func (b *TableBuilder) Len() int { return len(b.t.rows) }
 
@@ -288,6 +306,8 @@ func (b *TableBuilder) Learned() *Monitored {
 func (b *TableBuilder) Finish(mon *Monitored, vms map[netip.Addr]VMLabel) *Table {
 	t := b.t
 	b.t = nil
+	adviseNormalArray(t.rows)
+	adviseNormalArray(t.hours)
 	labels := map[netip.Addr]uint32{}
 	label := func(a netip.Addr) uint32 {
 		l, ok := vms[a]

@@ -43,11 +43,18 @@ func serviceCounts(sums iter.Seq2[uint32, uint64], n int) []Count {
 // IPv4 addresses keyed by their 32 bits (v4), the others by address.
 func peerCounts(v4 iter.Seq2[uint32, uint64], other map[netip.Addr]uint64, n int) []Count {
 	var t topCounts
+	var text [len("255.255.255.255")]byte
 	for ip, v := range v4 {
 		if t.wants(n, v) {
 			var b [4]byte
 			binary.BigEndian.PutUint32(b[:], ip)
 			a := netip.AddrFrom4(b)
+			// A tag may have a million peers of one or two sessions, each
+			// a tie with the smallest kept, which its label decides:
+			// written here first, it is made a string only when kept.
+			if t.tiesLast(n, v) && string(a.AppendTo(text[:0])) > t.cs[n-1].Label {
+				continue
+			}
 			t.add(n, Count{Label: a.String(), Peer: a, Value: v})
 		}
 	}
@@ -71,6 +78,12 @@ func moreThan(a, b *Count) bool {
 // (its label decides a tie with the smallest kept).
 func (t *topCounts) wants(n int, v uint64) bool {
 	return n <= 0 || len(t.cs) < n || v >= t.cs[len(t.cs)-1].Value
+}
+
+// tiesLast reports whether a count of value v would tie with the
+// smallest of the n kept, all n being kept.
+func (t *topCounts) tiesLast(n int, v uint64) bool {
+	return n > 0 && len(t.cs) == n && v == t.cs[n-1].Value
 }
 
 // add inserts c in order, dropping the smallest beyond n.

@@ -304,3 +304,19 @@ func TestTagListSums(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPeerCountsTies: the top 8 of a tag's 200,000 peers of one
+// session each, every one a tie with the smallest kept.
+func BenchmarkPeerCountsTies(b *testing.B) {
+	keys := make([]uint32, 200_000)
+	sessions := make([]uint64, len(keys))
+	for i := range keys {
+		keys[i], sessions[i] = 0x0a000000+uint32(i), 1
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if cs := peerCounts(runSums(keys, sessions), nil, 8); len(cs) != 8 {
+			b.Fatal(len(cs))
+		}
+	}
+}

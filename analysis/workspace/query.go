@@ -115,6 +115,7 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 		loader = sampleLoader{ws}
 	}
 	b := analysis.NewTableBuilder(tags, size, loader)
+	defer b.Abandon() // after Finish, nothing
 	windowed := !q.Since.IsZero() || !q.Until.IsZero()
 	lists := listNumbers{tags: map[string]uint32{}, hosts: map[string]uint32{}, cache: strCache{}}
 	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int, l *recordLists) {

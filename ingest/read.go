@@ -190,7 +190,9 @@ func (s *splitter) run() error {
 		}
 		if c.data == nil {
 			c.data = make([]byte, 0, chunkSize)
-			if !s.flows {
+			if s.flows { // lines of 128 bytes or more, most of them
+				c.batch.Flows = make([]Flow, 0, chunkSize/128)
+			} else {
 				c.batch.Events = make([]Event, 0, chunkSize/256)
 			}
 		}

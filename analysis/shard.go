@@ -769,10 +769,12 @@ func (sh *shard) observe(ci uint32, c *ConvState, f *ingest.Flow, host uint32) {
 	}
 	hot := &sh.hot[ci]
 	if f.Host != "" && hot.host != host+1 {
-		if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
-			c.Hosts = append(c.Hosts, h)
+		if hot.host2 != host+1 {
+			if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
+				c.Hosts = append(c.Hosts, h)
+			}
 		}
-		hot.host = host + 1
+		hot.host, hot.host2 = host+1, hot.host
 	}
 	if f.Action != ingest.ActionUnknown {
 		c.Actions |= 1 << f.Action
@@ -780,9 +782,13 @@ func (sh *shard) observe(ci uint32, c *ConvState, f *ingest.Flow, host uint32) {
 	c.Vendors |= 1 << f.Vendor
 	c.Origins |= origin(f)
 	label, side := sh.label(f), uint8(1)<<f.Direction
+	if hot.label != label+1 && hot.label2 == label+1 {
+		hot.label, hot.label2, hot.sides, hot.sides2 = hot.label2, hot.label, hot.sides2, hot.sides
+	}
 	if hot.label != label+1 || hot.sides&side == 0 {
 		addLabel(c, sh.strs.Value(label), f.Direction)
 		if hot.label != label+1 {
+			hot.label2, hot.sides2 = hot.label, hot.sides
 			hot.label, hot.sides = label+1, 0
 		}
 		hot.sides |= side
@@ -794,8 +800,12 @@ func (sh *shard) observe(ci uint32, c *ConvState, f *ingest.Flow, host uint32) {
 // read them: each list is a slice of its own, a cache miss away.
 type convHot struct {
 	host  uint32 // a host in the conversation's Hosts, its id in strs plus one; 0: none
+	host2 uint32 // another: an NSX session's lines alternate between two hosts' vNICs
 	label uint32 // a label in its Labels, its id plus one; 0: none
 	sides uint8  // sides that label has at least
+	// the label before: an NSX session's IN and OUT lines often carry two
+	label2 uint32
+	sides2 uint8
 }
 
 // addLabel notes that a line on side d carried label name.

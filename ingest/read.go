@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // chunkSize is how much input one worker parses at a time. Lines never span
@@ -191,9 +192,9 @@ func (s *splitter) run() error {
 		if c.data == nil {
 			c.data = make([]byte, 0, chunkSize)
 			if s.flows { // lines of 128 bytes or more, most of them
-				c.batch.Flows = make([]Flow, 0, chunkSize/128)
+				c.batch.Flows = touched(make([]Flow, 0, chunkSize/128))
 			} else {
-				c.batch.Events = make([]Event, 0, chunkSize/256)
+				c.batch.Events = touched(make([]Event, 0, chunkSize/256))
 			}
 		}
 		eof, rerr := s.fillChunk(c) // the context's end is an end of input too
@@ -218,6 +219,21 @@ func (s *splitter) run() error {
 			return rerr
 		}
 	}
+}
+
+// touched writes a byte of each page of s's array and returns s. The
+// garbage collector scans the whole array of a batch's Events or Flows,
+// whose pages a short batch leaves untouched: a page read first maps the
+// kernel's zero page, and the parser's first write to it then faults again
+// to copy it, interrupting the other processors to flush it from their
+// TLBs (1.5% of the CPU of flows on an NSX corpus, in a VM).
+func touched[T any](s []T) []T {
+	all := s[:cap(s)]
+	size := int(unsafe.Sizeof(*new(T)))
+	for i := 0; i < len(all); i += max(1, 4096/size) {
+		*(*byte)(unsafe.Pointer(&all[i])) = 0
+	}
+	return s
 }
 
 // fillChunk fills c with whole lines: the carried start of a line, then

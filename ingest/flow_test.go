@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -108,5 +110,33 @@ func TestSetFlow(t *testing.T) {
 	var f Flow
 	if (&Event{}).SetFlow(&f, 0) {
 		t.Error("an event without addresses has a flow")
+	}
+}
+
+// TestReadNUL checks that Read, which looks for NUL bytes once for its
+// counts and the parser, still parses a line without them: as Parse does.
+func TestReadNUL(t *testing.T) {
+	in := "2018-07-03T19:44:09.749Z b6507827 INET match PASS mainrs/1024 IN 52 TCP 192.168.4.3/49627->192.168.4.4/491\x0053 SEW\n"
+	var ports []uint16
+	for _, flows := range []bool{false, true} {
+		opts := []Option{}
+		if flows {
+			opts = append(opts, WithFlows())
+		}
+		st, err := Read(context.Background(), strings.NewReader(in), "nul", func(b *Batch) error {
+			for i := range b.Events {
+				ports = append(ports, b.Events[i].DPort)
+			}
+			for i := range b.Flows {
+				ports = append(ports, b.Flows[i].DPort)
+			}
+			return nil
+		}, opts...)
+		if err != nil || st.NULLines != 1 || st.Events != 1 {
+			t.Errorf("flows %v: %+v, %v", flows, st.Counts, err)
+		}
+	}
+	if !slices.Equal(ports, []uint16{49153, 49153}) {
+		t.Errorf("ports %v, want 49153 twice", ports)
 	}
 }

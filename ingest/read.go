@@ -343,12 +343,15 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 		} else {
 			line, data = data, nil
 		}
-		b.Stats.noteNUL(line)
+		nul := bytes.IndexByte(line, 0) >= 0 // one look for Stats and the parser
+		if nul {
+			b.Stats.NULLines++
+		}
 		ev := &p.ev // WithFlows: a Flow is kept, not the Event
 		if !p.opts.flows {
 			ev = p.nextEvent(b)
 		}
-		bucket, err := p.Parse(line, ev)
+		bucket, err := p.parse(line, ev, nul)
 		switch {
 		case bucket == Parsed && p.opts.flows:
 			p.addFlow(b, ev, off)

@@ -95,17 +95,7 @@ func TestSetFlow(t *testing.T) {
 		if !ev.SetFlow(&f, 7) {
 			t.Fatalf("%s: no flow", bl.line)
 		}
-		if f.Set != bl.set || f.Rule != bl.rule || f.Tag != bl.tag || f.Label() != ev.Label() || f.Label() != bl.label {
-			t.Errorf("%s: set %q rule %q tag %q label %q", bl.line, f.Set, f.Rule, f.Tag, f.Label())
-		}
-		if !f.Time().Equal(ev.Time) || f.UnixNano() != ev.Time.UnixNano() || f.Bits&FlowTime == 0 {
-			t.Errorf("%s: time %v (%d), want %v", bl.line, f.Time(), f.UnixNano(), ev.Time)
-		}
-		counts := [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
-		if f.Counts != counts || f.Bits.Has(FlowCounters) != ev.HasCounters || f.Src != ev.Src.As16() || f.Dst != ev.Dst.As16() ||
-			f.SPort != ev.SPort || f.DPort != ev.DPort || f.Host != ev.Host || f.RawOff != 7 || int(f.RawLen) != len(ev.Raw) {
-			t.Errorf("%s: flow %+v", bl.line, f)
-		}
+		checkFlow(t, bl.line, &ev, &f, bl.set, bl.rule, bl.tag, bl.label)
 	}
 	var f Flow
 	if (&Event{}).SetFlow(&f, 0) {
@@ -138,5 +128,27 @@ func TestReadNUL(t *testing.T) {
 	}
 	if !slices.Equal(ports, []uint16{49153, 49153}) {
 		t.Errorf("ports %v, want 49153 twice", ports)
+	}
+}
+
+// checkFlow compares f, made from ev (line) with a RawOff of 7, to ev.
+func checkFlow(t *testing.T, line string, ev *Event, f *Flow, set, rule, tag, label string) {
+	t.Helper()
+	for _, c := range []struct {
+		what string
+		ok   bool
+	}{
+		{"set", f.Set == set}, {"rule", f.Rule == rule}, {"tag", f.Tag == tag},
+		{"label", f.Label() == label}, {"event's label", f.Label() == ev.Label()},
+		{"time", f.Time().Equal(ev.Time)}, {"ns", f.UnixNano() == ev.Time.UnixNano()}, {"time flag", f.Bits.Has(FlowTime)},
+		{"counts", f.Counts == [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}},
+		{"counters flag", f.Bits.Has(FlowCounters) == ev.HasCounters},
+		{"src", f.Src == ev.Src.As16()}, {"dst", f.Dst == ev.Dst.As16()},
+		{"sport", f.SPort == ev.SPort}, {"dport", f.DPort == ev.DPort}, {"host", f.Host == ev.Host},
+		{"raw offset", f.RawOff == 7}, {"raw length", int(f.RawLen) == len(ev.Raw)},
+	} {
+		if !c.ok {
+			t.Errorf("%s: %s differs: flow %+v", line, c.what, f)
+		}
 	}
 }

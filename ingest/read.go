@@ -343,31 +343,37 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 		} else {
 			line, data = data, nil
 		}
-		nul := bytes.IndexByte(line, 0) >= 0 // one look for Stats and the parser
-		if nul {
-			b.Stats.NULLines++
-		}
-		ev := &p.ev // WithFlows: a Flow is kept, not the Event
-		if !p.opts.flows {
-			ev = p.nextEvent(b)
-		}
-		bucket, err := p.parse(line, ev, nul)
-		switch {
-		case bucket == Parsed && p.opts.flows:
-			p.addFlow(b, ev, off)
-		case bucket != Parsed && !p.opts.flows:
-			b.Events = b.Events[:len(b.Events)-1]
-		}
-		if bucket == Malformed && c.noEOL && len(data) == 0 && !errors.Is(err, ErrLineTooLong) {
-			err = fmt.Errorf("%w: %w", ErrTruncated, err)
-		}
-		b.Stats.count(bucket, ev.Vendor, err)
-		if bucket == Malformed {
-			b.Stats.sample(newParseError(name, b.Stats.Lines, line, err))
-		}
+		p.parseLine(b, line, off, c.noEOL && len(data) == 0)
 	}
 	if !p.opts.flows {
 		p.split(b)
+	}
+}
+
+// parseLine parses line, at off in b.Data, into b; cut says it is the
+// input's last line and had no line end.
+func (p *Parser) parseLine(b *Batch, line []byte, off int, cut bool) {
+	nul := bytes.IndexByte(line, 0) >= 0 // one look for Stats and the parser
+	if nul {
+		b.Stats.NULLines++
+	}
+	ev := &p.ev // WithFlows: a Flow is kept, not the Event
+	if !p.opts.flows {
+		ev = p.nextEvent(b)
+	}
+	bucket, err := p.parse(line, ev, nul)
+	switch {
+	case bucket == Parsed && p.opts.flows:
+		p.addFlow(b, ev, off)
+	case bucket != Parsed && !p.opts.flows:
+		b.Events = b.Events[:len(b.Events)-1]
+	}
+	if bucket == Malformed && cut && !errors.Is(err, ErrLineTooLong) {
+		err = fmt.Errorf("%w: %w", ErrTruncated, err)
+	}
+	b.Stats.count(bucket, ev.Vendor, err)
+	if bucket == Malformed {
+		b.Stats.sample(newParseError(b.Source, b.Stats.Lines, line, err))
 	}
 }
 

@@ -100,7 +100,7 @@ func (x *convIndex) insert(k *Key, v uint32) {
 
 func (x *convIndex) grow() {
 	old := x.slots
-	x.slots = make([]convSlot, max(convIndexMin, 2*len(old)))
+	x.slots = makeWritten[convSlot](max(convIndexMin, 2*len(old)))
 	for i := range old {
 		if s := &old[i]; s.ci != 0 {
 			x.insert(&s.k, s.ci)

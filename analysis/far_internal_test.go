@@ -24,16 +24,21 @@ func TestAddFarSameAsAdd(t *testing.T) {
 		evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 		for _, opts := range []Options{{}, {Records: true, IdleTimeout: 20 * time.Minute, MaxOpen: 64}} {
 			one := NewModel(opts)
-			idx := make([][]int32, numShards)
+			var fs []ingest.Flow
+			var txt text
 			for i := range evs {
 				one.Add(&evs[i])
-				s := ShardOf(&evs[i])
-				idx[s] = append(idx[s], int32(i))
+				var f ingest.Flow
+				if evs[i].SetFlow(&f, 0) {
+					fs = append(fs, f)
+					txt.raws = append(txt.raws, evs[i].Raw)
+				}
 			}
+			idx := splitFlows(fs)
 			for _, far := range []bool{false, true} {
 				ahead := NewModel(opts)
 				for s := range ahead.shards {
-					ahead.shards[s].addAhead(evs, idx[s], far)
+					ahead.shards[s].addAhead(fs, idx[s], &txt, far)
 				}
 				if got, want := ahead.Stats(), one.Stats(); got != want {
 					t.Errorf("%s %+v far %v: stats %+v, want %+v", vendor, opts, far, got, want)

@@ -140,16 +140,16 @@ func (m *Model) read(ctx context.Context, in io.Reader, name string, workers int
 		par := m.Parallel(workers)
 		defer par.Close()
 		return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-			par.Add(b.Events, b.Shards)
+			par.AddFlows(b.Flows, b.Data, b.Shards)
 			return nil
-		}, opts...)
+		}, append(opts, ingest.WithFlows())...)
 	}
 	pipe := m.Pipeline(workers)
 	defer pipe.Close()
 	return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-		pipe.Add(b.Events, b.Shards, b.Keep())
+		pipe.AddFlows(b.Flows, b.Data, b.Shards, b.Keep())
 		return nil
-	}, opts...)
+	}, append(opts, ingest.WithFlows())...)
 }
 
 // openEstimate returns how many connections a file of size bytes may hold

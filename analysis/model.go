@@ -107,10 +107,10 @@ func (m *Model) AddBatch(evs []ingest.Event) {
 }
 
 func (m *Model) add(ev *ingest.Event) {
-	if !ev.Src.IsValid() || !ev.Dst.IsValid() {
-		return
+	var f ingest.Flow
+	if ev.SetFlow(&f, 0) {
+		m.shards[shardOfFlow(&f)].add(&f, ev.Raw)
 	}
-	m.shards[ShardOf(ev)].add(ev)
 }
 
 // Stats is a summary of what a Model holds.
@@ -196,7 +196,9 @@ type Parallel struct {
 }
 
 type job struct {
-	evs    []ingest.Event
+	evs    []ingest.Event // or else
+	flows  []ingest.Flow
+	text   *text
 	shards [][]int32
 }
 
@@ -226,9 +228,22 @@ func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
 		p.m.AddBatch(evs)
 		return
 	}
+	p.add(job{evs: evs, shards: shards})
+}
+
+// AddFlows records lines as Add does their events: flows of a batch that
+// ingest.Read split by shard (ShardOption, ingest.WithFlows), whose text
+// is data.
+func (p *Parallel) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32) {
+	if len(shards) != numShards {
+		shards = splitFlows(flows)
+	}
+	p.add(job{flows: flows, text: &text{data: data}, shards: shards})
+}
+
+func (p *Parallel) add(j job) {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()
-	j := job{evs, shards}
 	for _, ch := range p.jobs {
 		ch <- j
 	}
@@ -249,8 +264,27 @@ func (m *Model) afterBatch() {
 
 func (p *Parallel) apply(w int, j job) {
 	for s := w; s < numShards; s += p.width {
-		p.m.shards[s].addBatch(j.evs, j.shards[s])
+		j.addTo(&p.m.shards[s], s)
 	}
+}
+
+// addTo records shard s's part of j in sh.
+func (j *job) addTo(sh *shard, s int) {
+	if j.flows != nil {
+		sh.addBatch(j.flows, j.shards[s], j.text)
+	} else {
+		sh.addEvents(j.evs, j.shards[s])
+	}
+}
+
+// splitFlows returns the indices of each shard's flows, in order.
+func splitFlows(flows []ingest.Flow) [][]int32 {
+	shards := make([][]int32, numShards)
+	for i := range flows {
+		s := shardOfFlow(&flows[i])
+		shards[s] = append(shards[s], int32(i))
+	}
+	return shards
 }
 
 // Close stops the goroutines.
@@ -275,8 +309,7 @@ type Pipeline struct {
 }
 
 type pipeJob struct {
-	evs     []ingest.Event
-	shards  [][]int32
+	job
 	left    *atomic.Int32 // goroutines yet to apply it
 	release func()
 }
@@ -300,7 +333,7 @@ func (m *Model) Pipeline(workers int) *Pipeline {
 			defer p.wg.Done()
 			for j := range ch {
 				for s := w; s < numShards; s += workers {
-					m.shards[s].addBatch(j.evs, j.shards[s])
+					j.addTo(&m.shards[s], s)
 				}
 				if j.left.Add(-1) == 0 {
 					j.release()
@@ -324,10 +357,25 @@ func (p *Pipeline) Add(evs []ingest.Event, shards [][]int32, release func()) {
 			}
 		}
 	}
+	p.add(job{evs: evs, shards: shards}, release)
+}
+
+// AddFlows queues lines as Add does events: flows of a batch that
+// ingest.Read split by shard (ShardOption, ingest.WithFlows), whose text
+// is data. release is called once every line is recorded: flows, data and
+// shards must stay unchanged until then.
+func (p *Pipeline) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32, release func()) {
+	if len(shards) != numShards {
+		shards = splitFlows(flows)
+	}
+	p.add(job{flows: flows, text: &text{data: data}, shards: shards}, release)
+}
+
+func (p *Pipeline) add(j job, release func()) {
 	left := new(atomic.Int32)
 	left.Store(int32(len(p.jobs)))
 	for _, ch := range p.jobs {
-		ch <- pipeJob{evs, shards, left, release}
+		ch <- pipeJob{j, left, release}
 	}
 }
 

@@ -11,14 +11,13 @@ import "unsafe"
 //go:noescape
 func prefetch(p unsafe.Pointer)
 
-// prefetchEvent asks for the cache lines of the first 224 bytes of the
-// ingest.Event at p, wherever it starts in a line: every field the model
-// reads (an NSX line's rule and tag are at 192 to 223).
-//
-//go:noescape
-func prefetchEvent(p unsafe.Pointer)
-
 // prefetchLine asks for the cache line of p alone.
 //
 //go:noescape
 func prefetchLine(p unsafe.Pointer)
+
+// prefetchFlow asks for the cache lines of the ingest.Flow at p (160
+// bytes), wherever it starts in a line.
+//
+//go:noescape
+func prefetchFlow(p unsafe.Pointer)

@@ -8,18 +8,17 @@ TEXT ·prefetch(SB), NOSPLIT, $0-8
 	PREFETCHT0 128(AX)
 	RET
 
-// func prefetchEvent(p unsafe.Pointer)
-TEXT ·prefetchEvent(SB), NOSPLIT, $0-8
-	MOVQ p+0(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 64(AX)
-	PREFETCHT0 128(AX)
-	PREFETCHT0 192(AX)
-	PREFETCHT0 223(AX)
-	RET
-
 // func prefetchLine(p unsafe.Pointer)
 TEXT ·prefetchLine(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
+	RET
+
+// func prefetchFlow(p unsafe.Pointer)
+TEXT ·prefetchFlow(SB), NOSPLIT, $0-8
+	MOVQ p+0(FP), AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 64(AX)
+	PREFETCHT0 128(AX)
+	PREFETCHT0 159(AX)
 	RET

@@ -8,5 +8,5 @@ import "unsafe"
 // the architecture.
 func prefetch(unsafe.Pointer) {}
 
-func prefetchEvent(unsafe.Pointer) {}
-func prefetchLine(unsafe.Pointer)  {}
+func prefetchLine(unsafe.Pointer) {}
+func prefetchFlow(unsafe.Pointer) {}

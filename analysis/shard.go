@@ -37,7 +37,10 @@ type shard struct {
 	labels   [64]labelCache
 	sweepAt  int
 	maxOpen  int
-	scratch  []uint32 // evict's
+	scratch  []uint32      // evict's
+	evFlows  []ingest.Flow // addEvents': the events as Flows
+	evText   text          // … and their lines
+	evIdx    []int32
 
 	openSessions int // sessions open: the sum of the keys' n
 	events       int64
@@ -76,19 +79,56 @@ func (sh *shard) hostClock(host uint32) *int64 {
 	return &sh.clocks[host]
 }
 
-// add records one event.
-func (sh *shard) add(ev *ingest.Event) {
-	p := sh.prepare(ev)
+// add records one line, f, whose text is raw.
+func (sh *shard) add(f *ingest.Flow, raw []byte) {
+	p := sh.prepare(f, raw)
 	sh.apply(&p)
+}
+
+// text is the text of a batch of Flows: the input their RawOff index, or
+// else each Flow's line.
+type text struct {
+	data []byte
+	raws [][]byte
+}
+
+// raw returns the line of f, flow i of its batch.
+func (t *text) raw(f *ingest.Flow, i int32) []byte {
+	if t.raws != nil {
+		return t.raws[i]
+	}
+	return t.data[f.RawOff : f.RawOff+f.RawLen]
+}
+
+// eventRun is how many events addEvents turns into Flows at a time.
+const eventRun = 256
+
+// addEvents records the events idx of evs, in order, as addBatch does
+// their Flows.
+func (sh *shard) addEvents(evs []ingest.Event, idx []int32) {
+	for len(idx) > 0 {
+		n := min(len(idx), eventRun)
+		sh.evFlows, sh.evText.raws, sh.evIdx = sh.evFlows[:0], sh.evText.raws[:0], sh.evIdx[:0]
+		var f ingest.Flow
+		for _, i := range idx[:n] {
+			if ev := &evs[i]; ev.SetFlow(&f, 0) {
+				sh.evIdx = append(sh.evIdx, int32(len(sh.evFlows)))
+				sh.evFlows = append(sh.evFlows, f)
+				sh.evText.raws = append(sh.evText.raws, ev.Raw)
+			}
+		}
+		sh.addBatch(sh.evFlows, sh.evIdx, &sh.evText)
+		idx = idx[n:]
+	}
 }
 
 // prefetchAhead is how many events ahead addAhead asks for an event's
 // cache lines.
 const prefetchAhead = 4
 
-// addBatch records the events idx of evs, in order.
-func (sh *shard) addBatch(evs []ingest.Event, idx []int32) {
-	sh.addAhead(evs, idx, len(sh.open.slots) >= farSlots)
+// addBatch records the lines idx of fs, in order; t holds their text.
+func (sh *shard) addBatch(fs []ingest.Flow, idx []int32, t *text) {
+	sh.addAhead(fs, idx, t, len(sh.open.slots) >= farSlots)
 }
 
 // addAhead prepares each event keyAhead events before it applies it, and
@@ -104,33 +144,31 @@ func (sh *shard) addBatch(evs []ingest.Event, idx []int32) {
 // processor's caches: with far, the event's table slot is asked for at
 // once too. (For a smaller table that asking costs more than it saves:
 // NSX sessions end with their TERM line, and its tables stay small.)
-func (sh *shard) addAhead(evs []ingest.Event, idx []int32, far bool) {
-	var ring [keyAhead]prep // ring[j%keyAhead]: event j prepared; ev nil when skipped
+func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, t *text, far bool) {
+	var ring [keyAhead]prep // ring[j%keyAhead]: line j prepared
 	for j := 0; j < min(prefetchAhead, len(idx)); j++ {
-		prefetchEvent(unsafe.Pointer(&evs[idx[j]]))
+		prefetchFlow(unsafe.Pointer(&fs[idx[j]]))
 	}
 	for j := 0; j < len(idx)+keyAhead; j++ {
 		p := &ring[j%keyAhead]
-		if j >= keyAhead && p.ev != nil {
+		if j >= keyAhead {
 			sh.apply(p)
 		}
-		if m := j - convAhead; m >= 0 && m < len(idx) && ring[m%keyAhead].ev != nil {
+		if m := j - convAhead; m >= 0 && m < len(idx) {
 			sh.prefetchConv(&ring[m%keyAhead])
 		}
 		if j >= len(idx) {
 			continue
 		}
 		if j+prefetchAhead < len(idx) {
-			prefetchEvent(unsafe.Pointer(&evs[idx[j+prefetchAhead]]))
+			prefetchFlow(unsafe.Pointer(&fs[idx[j+prefetchAhead]]))
 		}
-		p.ev = nil
-		if ev := &evs[idx[j]]; ev.Src.IsValid() && ev.Dst.IsValid() {
-			*p = sh.prepare(ev)
-			if far {
-				sh.open.prefetch(p.k)
-			}
-			sh.convs.prefetch(&p.ck)
+		f := &fs[idx[j]]
+		*p = sh.prepare(f, t.raw(f, idx[j]))
+		if far {
+			sh.open.prefetch(p.k)
 		}
+		sh.convs.prefetch(&p.ck)
 	}
 }
 
@@ -142,10 +180,11 @@ const (
 	convAhead = keyAhead / 2
 )
 
-// prep is an event with its connection's key and, when addAhead found it in
+// prep is a line with its connection's key and, when addAhead found it in
 // the map, its conversation's index plus one (0: not looked up).
 type prep struct {
-	ev       *ingest.Event
+	f        *ingest.Flow
+	raw      []byte
 	k        openKey
 	host     uint32
 	src, dst addr
@@ -173,30 +212,30 @@ func (sh *shard) prefetchConv(p *prep) {
 	prefetchLine(unsafe.Pointer(&sh.hot[ci]))
 }
 
-func (sh *shard) prepare(ev *ingest.Event) prep {
-	p := prep{ev: ev, host: sh.strs.id(ev.Host), src: ev.Src.As16(), dst: ev.Dst.As16()}
-	nutanix := ev.Vendor == ingest.Nutanix
-	k, pt := sh.keyOf(p.src, p.dst, ev.SPort, ev.DPort, nutanix)
-	pt.host, pt.side, pt.proto = p.host, ev.Direction, ev.Proto
+func (sh *shard) prepare(f *ingest.Flow, raw []byte) prep {
+	p := prep{f: f, raw: raw, host: sh.strs.id(f.Host), src: f.Src, dst: f.Dst}
+	nutanix := f.Vendor == ingest.Nutanix
+	k, pt := sh.keyOf(p.src, p.dst, f.SPort, f.DPort, nutanix)
+	pt.host, pt.side, pt.proto = p.host, f.Direction, f.Proto
 	if nutanix {
-		pt.group = sh.strs.id(ev.PolicyID)
+		pt.group = sh.strs.id(f.Set)
 	}
 	k.point = sh.pointID(pt)
 	p.k = k
-	p.ck = sh.convKeyOf(ev, &p.src, &p.dst)
+	p.ck = sh.convKeyOf(f, &p.src, &p.dst)
 	return p
 }
 
 func (sh *shard) apply(p *prep) {
-	ev := p.ev
+	f := p.f
 	sh.events++
 	now := int64(0)
-	if !ev.Time.IsZero() {
-		now = ev.Time.Unix()
+	if f.Bits&ingest.FlowTime != 0 {
+		now = f.Sec
 		clock := sh.hostClock(p.host)
 		*clock = max(*clock, now)
 	}
-	s := step{k: p.k, ev: ev, now: now}
+	s := step{k: p.k, f: f, raw: p.raw, now: now}
 	if s.vp = sh.open.get(p.k); s.vp != nil {
 		s.v, s.ok = *s.vp, true
 		if now != 0 && now-unpackSeen(s.v.seen) > sh.timeout(p.k.point, s.v.flags) {
@@ -208,14 +247,14 @@ func (sh *shard) apply(p *prep) {
 	if !s.ok {
 		ci := p.ci - 1
 		if p.ci == 0 {
-			ci = sh.conversation(&p.ck, ev.Src.Is4())
+			ci = sh.conversation(&p.ck, f.Bits&ingest.FlowSrc4 != 0)
 		}
 		s.v = openVal{ci: ci}
 	}
 	s.c = sh.conv(s.v.ci)
-	sh.observe(s.v.ci, s.c, ev, p.host)
-	s.sampled = sh.sample(s.v.ci, s.c, ev.Raw)
-	if ev.Vendor == ingest.Nutanix {
+	sh.observe(s.v.ci, s.c, f, p.host)
+	s.sampled = sh.sample(s.v.ci, s.c, p.raw)
+	if f.Vendor == ingest.Nutanix {
 		sh.nutanix(&s)
 	} else {
 		sh.nsx(&s)
@@ -248,7 +287,8 @@ type step struct {
 	vp      *openVal // its slot in the table, when there is one
 	ok      bool     // v is the connection's state (else it starts now)
 	c       *ConvState
-	ev      *ingest.Event
+	f       *ingest.Flow
+	raw     []byte // f's line
 	now     int64
 	sampled bool // c kept the line as evidence
 }
@@ -308,13 +348,13 @@ func (sh *shard) timeout(p uint32, flags uint8) int64 {
 	return timerSecs(pt.flags&pNutanix != 0, pt.proto, flags&fUnans != 0) + int64(Grace/time.Second)
 }
 
-// convKeyOf returns the key of ev's conversation.
-func (sh *shard) convKeyOf(ev *ingest.Event, src, dst *addr) Key {
-	k := Key{Src: *src, Dst: *dst, Proto: ev.Proto, DPort: ev.DPort}
-	if ev.Proto == ingest.ProtoICMP || ev.Proto == ingest.ProtoICMPv6 {
+// convKeyOf returns the key of f's conversation.
+func (sh *shard) convKeyOf(f *ingest.Flow, src, dst *addr) Key {
+	k := Key{Src: *src, Dst: *dst, Proto: f.Proto, DPort: f.DPort}
+	if f.Proto == ingest.ProtoICMP || f.Proto == ingest.ProtoICMPv6 {
 		k.DPort = 0
-		if ev.HasICMP {
-			k.DPort = uint16(ev.ICMPType)
+		if f.Bits&ingest.FlowICMP != 0 {
+			k.DPort = uint16(f.ICMPType)
 		}
 	}
 	return k
@@ -333,9 +373,10 @@ func (sh *shard) conversation(k *Key, v4 bool) uint32 {
 // per connection: only their growth is added. A [New] line, or counters that
 // went down, start a new session; [Destroy] ends it.
 func (sh *shard) nutanix(s *step) {
-	ev := s.ev
-	cur := [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
-	if s.ok && ev.HasCounters && s.v.flags&fCounted != 0 && shrank(sh.lastOf(s.k, &s.v), cur) {
+	f := s.f
+	cur := f.Counts
+	counted := f.Bits&ingest.FlowCounters != 0
+	if s.ok && counted && s.v.flags&fCounted != 0 && shrank(sh.lastOf(s.k, &s.v), cur) {
 		if s.now != 0 && s.now < unpackSeen(s.v.seen) {
 			sh.noteOpen(s) // an older report of the same connection (files read out of order)
 			return
@@ -343,25 +384,25 @@ func (sh *shard) nutanix(s *step) {
 		sh.end(s.k, &s.v) // the counters restarted: a new connection on the same ports
 		s.ok = false
 	}
-	if s.ok && ev.Kind == ingest.KindNew {
+	if s.ok && f.Kind == ingest.KindNew {
 		sh.end(s.k, &s.v)
 		s.ok = false
 	}
 	if !s.ok {
 		s.v = openVal{ci: s.v.ci, n: 1}
 		sh.openSessions++
-		if r := sh.start(s.k, s.c, ev, s.now); r != nil {
+		if r := sh.start(s.k, s.c, f, s.now); r != nil {
 			sh.recs[s.k] = []*record{r}
 		}
 	}
-	side := s.c.side(ev.Direction)
-	if ev.HasCounters {
+	side := s.c.side(f.Direction)
+	if counted {
 		sh.addCounters(s.k, &s.v, side, cur)
 	} else if s.v.flags&fCounted == 0 {
-		markUnanswered(side, &s.v, blocked(ev.Action))
+		markUnanswered(side, &s.v, blocked(f.Action))
 	}
 	sh.noteOpen(s)
-	if ev.Kind == ingest.KindDestroy {
+	if f.Kind == ingest.KindDestroy {
 		sh.end(s.k, &s.v)
 		sh.remove(s)
 		return
@@ -377,14 +418,14 @@ func (sh *shard) nutanix(s *step) {
 // is a whole session: the firewall keeps no state for it, and no TERM
 // follows (NSX logs every dropped packet).
 func (sh *shard) nsx(s *step) {
-	ev := s.ev
-	side := s.c.side(ev.Direction)
-	if ev.Kind == ingest.KindMatch {
-		r := sh.start(s.k, s.c, ev, s.now)
-		if blocked(ev.Action) {
+	f := s.f
+	side := s.c.side(f.Direction)
+	if f.Kind == ingest.KindMatch {
+		r := sh.start(s.k, s.c, f, s.now)
+		if blocked(f.Action) {
 			side.Unanswered++
 			if r != nil {
-				sh.noteRecord(r, s.c, ev, s.sampled)
+				sh.noteRecord(r, s)
 				sh.closeRecord(r, [4]uint64{}, true)
 			}
 			return
@@ -399,7 +440,7 @@ func (sh *shard) nsx(s *step) {
 		s.v.seen = max(s.v.seen, packSeen(s.now))
 		sh.store(s)
 		if r != nil {
-			sh.noteRecord(r, s.c, ev, s.sampled)
+			sh.noteRecord(r, s)
 			sh.recs[s.k] = append(sh.recs[s.k], r)
 		}
 		return
@@ -419,12 +460,12 @@ func (sh *shard) nsx(s *step) {
 			sh.store(s)
 		}
 	} else {
-		r = sh.start(s.k, s.c, ev, s.now) // a TERM without its match
+		r = sh.start(s.k, s.c, f, s.now) // a TERM without its match
 	}
 	var cur [4]uint64
 	unans := false
-	if ev.HasCounters {
-		cur = [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}
+	if f.Bits&ingest.FlowCounters != 0 {
+		cur = f.Counts
 		for i := range cur {
 			side.Counts[i] += cur[i]
 		}
@@ -434,30 +475,30 @@ func (sh *shard) nsx(s *step) {
 		side.Unanswered++
 	}
 	if r != nil {
-		sh.noteRecord(r, s.c, ev, s.sampled)
+		sh.noteRecord(r, s)
 		sh.closeRecord(r, cur, unans)
 	}
 }
 
-// start counts a session that starts with ev and returns its record (nil
-// without Options.Records).
-func (sh *shard) start(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
+// start counts a session that starts with line f and returns its record
+// (nil without Options.Records).
+func (sh *shard) start(k openKey, c *ConvState, f *ingest.Flow, now int64) *record {
 	sh.sessions++
 	if sh.opts.NoHourly {
-		c.side(ev.Direction).newSession(0) // counted, at no hour
+		c.side(f.Direction).newSession(0) // counted, at no hour
 	} else {
-		c.side(ev.Direction).newSession(now)
+		c.side(f.Direction).newSession(now)
 	}
 	if sh.recs == nil {
 		return nil
 	}
-	return sh.newRecord(k, c, ev, now)
+	return sh.newRecord(k, c, f, now)
 }
 
-// noteOpen adds line ev to the record of the open session it belongs to.
+// noteOpen adds line s to the record of the open session it belongs to.
 func (sh *shard) noteOpen(s *step) {
 	if rs := sh.recs[s.k]; len(rs) > 0 {
-		sh.noteRecord(rs[0], s.c, s.ev, s.sampled)
+		sh.noteRecord(rs[0], s)
 	}
 }
 
@@ -586,22 +627,22 @@ func (sh *shard) evict(keep int) {
 	})
 }
 
-// label returns the id of the tag an event belongs to, learning which NSX
+// label returns the id of the tag a line belongs to, learning which NSX
 // rules carry which tag so that untagged TERM lines join their group.
-func (sh *shard) label(ev *ingest.Event) uint32 {
-	if ev.Vendor == ingest.Nutanix {
-		return sh.strs.id(ev.Policy)
+func (sh *shard) label(f *ingest.Flow) uint32 {
+	if f.Vendor == ingest.Nutanix {
+		return sh.strs.id(f.Rule)
 	}
-	slot := &sh.labels[(int(ingest.QuickHash(ev.Rule))+len(ev.Tag))%len(sh.labels)]
-	if slot.set == ev.RuleSet && slot.rule == ev.Rule && slot.tag == ev.Tag && slot.rule != "" {
-		if ev.Tag != "" && !ev.Time.IsZero() {
-			slot.at = max(slot.at, ev.Time.UnixNano())
+	slot := &sh.labels[(int(ingest.QuickHash(f.Rule))+len(f.Tag))%len(sh.labels)]
+	if slot.set == f.Set && slot.rule == f.Rule && slot.tag == f.Tag && slot.rule != "" {
+		if f.Tag != "" && f.Bits&ingest.FlowTime != 0 {
+			slot.at = max(slot.at, f.UnixNano())
 		}
 		return slot.id
 	}
 	sh.flushLabel(slot)
-	rule, id := sh.nsxLabel(ev)
-	*slot = labelCache{set: ev.RuleSet, rule: ev.Rule, tag: ev.Tag, ruleID: rule, id: id}
+	rule, id := sh.nsxLabel(f)
+	*slot = labelCache{set: f.Set, rule: f.Rule, tag: f.Tag, ruleID: rule, id: id}
 	return id
 }
 
@@ -628,21 +669,21 @@ func (sh *shard) tagRule(rule, tag uint32, at int64) {
 	}
 }
 
-// nsxLabel returns the ids of ev's "rule X" label and of its label.
-func (sh *shard) nsxLabel(ev *ingest.Event) (rule, label uint32) {
-	ref := ruleRef{ev.RuleSet, ev.Rule}
+// nsxLabel returns the ids of f's "rule X" label and of its label.
+func (sh *shard) nsxLabel(f *ingest.Flow) (rule, label uint32) {
+	ref := ruleRef{f.Set, f.Rule}
 	rule, ok := sh.ruleIDs[ref]
 	if !ok {
-		rule = sh.strs.id(ingest.RuleLabel(ev.RuleSet, ev.Rule))
+		rule = sh.strs.id(ingest.RuleLabel(f.Set, f.Rule))
 		sh.ruleIDs[ref] = rule
 	}
-	if ev.Tag == "" {
+	if f.Tag == "" {
 		return rule, rule
 	}
-	tag := sh.strs.id(ev.Tag)
+	tag := sh.strs.id(f.Tag)
 	at := int64(0)
-	if !ev.Time.IsZero() {
-		at = ev.Time.UnixNano()
+	if f.Bits&ingest.FlowTime != 0 {
+		at = f.UnixNano()
 	}
 	sh.tagRule(rule, tag, at)
 	return rule, tag
@@ -716,9 +757,9 @@ func (sh *shard) withSamples(i uint32, c *ConvState) *ConvState {
 // observe records in c what every line adds, whatever its place in a
 // session. Host and label names are the shard's interned copies, so that
 // comparing them mostly compares pointers.
-func (sh *shard) observe(ci uint32, c *ConvState, ev *ingest.Event, host uint32) {
-	if !ev.Time.IsZero() {
-		t := ev.Time.UnixNano()
+func (sh *shard) observe(ci uint32, c *ConvState, f *ingest.Flow, host uint32) {
+	if f.Bits&ingest.FlowTime != 0 {
+		t := f.UnixNano()
 		if c.First == 0 || t < c.First {
 			c.First = t
 		}
@@ -727,21 +768,27 @@ func (sh *shard) observe(ci uint32, c *ConvState, ev *ingest.Event, host uint32)
 		}
 	}
 	hot := &sh.hot[ci]
-	if ev.Host != "" && hot.host != host+1 {
-		if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
-			c.Hosts = append(c.Hosts, h)
+	if f.Host != "" && hot.host != host+1 {
+		if hot.host2 != host+1 {
+			if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
+				c.Hosts = append(c.Hosts, h)
+			}
 		}
-		hot.host = host + 1
+		hot.host, hot.host2 = host+1, hot.host
 	}
-	if ev.Action != ingest.ActionUnknown {
-		c.Actions |= 1 << ev.Action
+	if f.Action != ingest.ActionUnknown {
+		c.Actions |= 1 << f.Action
 	}
-	c.Vendors |= 1 << ev.Vendor
-	c.Origins |= origin(ev)
-	label, side := sh.label(ev), uint8(1)<<ev.Direction
+	c.Vendors |= 1 << f.Vendor
+	c.Origins |= origin(f)
+	label, side := sh.label(f), uint8(1)<<f.Direction
+	if hot.label != label+1 && hot.label2 == label+1 {
+		hot.label, hot.label2, hot.sides, hot.sides2 = hot.label2, hot.label, hot.sides2, hot.sides
+	}
 	if hot.label != label+1 || hot.sides&side == 0 {
-		addLabel(c, sh.strs.Value(label), ev.Direction)
+		addLabel(c, sh.strs.Value(label), f.Direction)
 		if hot.label != label+1 {
+			hot.label2, hot.sides2 = hot.label, hot.sides
 			hot.label, hot.sides = label+1, 0
 		}
 		hot.sides |= side
@@ -753,8 +800,12 @@ func (sh *shard) observe(ci uint32, c *ConvState, ev *ingest.Event, host uint32)
 // read them: each list is a slice of its own, a cache miss away.
 type convHot struct {
 	host  uint32 // a host in the conversation's Hosts, its id in strs plus one; 0: none
+	host2 uint32 // another: an NSX session's lines alternate between two hosts' vNICs
 	label uint32 // a label in its Labels, its id plus one; 0: none
 	sides uint8  // sides that label has at least
+	// the label before: an NSX session's IN and OUT lines often carry two
+	label2 uint32
+	sides2 uint8
 }
 
 // addLabel notes that a line on side d carried label name.
@@ -768,40 +819,41 @@ func addLabel(c *ConvState, name string, d ingest.Direction) {
 	c.Labels = append(c.Labels, LabelState{Name: name, Sides: 1 << d})
 }
 
-// newRecord starts the record of a session that starts with ev.
-func (sh *shard) newRecord(k openKey, c *ConvState, ev *ingest.Event, now int64) *record {
+// newRecord starts the record of a session that starts with line f.
+func (sh *shard) newRecord(k openKey, c *ConvState, f *ingest.Flow, now int64) *record {
 	id := sh.recorder.base + sh.recorder.n*numShards + uint64(sh.idx) + 1
 	sh.recorder.n++
 	return &record{SessionRecord: SessionRecord{
 		ID: id, Host: sh.strs.Value(sh.points.vals[k.point].host),
 		Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort,
-		SPort: k.sport, Side: ev.Direction, Start: now,
+		SPort: k.sport, Side: f.Direction, Start: now,
 	}}
 }
 
-// noteRecord adds what line ev tells of its session, whose record is r and
-// which belongs to c: sampled says c kept the line as evidence.
-func (sh *shard) noteRecord(r *record, c *ConvState, ev *ingest.Event, sampled bool) {
+// noteRecord adds what line s tells of its session, whose record is r:
+// s.sampled says the conversation kept the line as evidence.
+func (sh *shard) noteRecord(r *record, s *step) {
+	f, c := s.f, s.c
 	r.Version++
 	r.dirty = true
-	if !ev.Time.IsZero() {
-		t := ev.Time.UnixNano()
+	if f.Bits&ingest.FlowTime != 0 {
+		t := f.UnixNano()
 		if r.First == 0 || t < r.First {
 			r.First = t
 		}
 		r.Last = max(r.Last, t)
 	}
-	if ev.Action != ingest.ActionUnknown {
-		r.Actions |= 1 << ev.Action
+	if f.Action != ingest.ActionUnknown {
+		r.Actions |= 1 << f.Action
 	}
-	r.Vendors |= 1 << ev.Vendor
-	if l := sh.strs.Value(sh.label(ev)); !slices.Contains(r.Labels, l) {
+	r.Vendors |= 1 << f.Vendor
+	if l := sh.strs.Value(sh.label(f)); !slices.Contains(r.Labels, l) {
 		r.Labels = append(r.Labels, l)
 	}
-	if sampled && len(c.Samples) > 0 {
+	if s.sampled && len(c.Samples) > 0 {
 		r.Samples = append(r.Samples, c.Samples[len(c.Samples)-1])
-	} else if sampled {
-		r.Samples = append(r.Samples, string(ev.Raw)) // in Options.SampleFile
+	} else if s.sampled {
+		r.Samples = append(r.Samples, string(s.raw)) // in Options.SampleFile
 	}
 }
 
@@ -816,6 +868,9 @@ func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
 // source, destination and protocol. It is safe for concurrent use, for
 // ingest.WithShards.
 func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
+
+// shardOfFlow returns the shard of line f, as ShardOf its event's.
+func shardOfFlow(f *ingest.Flow) int { return shardOfAddrs(f.Src, f.Dst, f.Proto) }
 
 func shardOfAddrs(s, d addr, proto uint8) int {
 	h := binary.LittleEndian.Uint64(s[8:]) ^ binary.LittleEndian.Uint64(s[:8])*0xff51afd7ed558ccd

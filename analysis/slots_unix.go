@@ -18,7 +18,7 @@ const mmapMin = 64 << 10
 func allocSlots[T any](n int) []T {
 	size := n * int(unsafe.Sizeof(*new(T)))
 	if size < mmapMin {
-		return make([]T, n)
+		return makeWritten[T](n)
 	}
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
@@ -44,4 +44,27 @@ func freeSlots[T any](s []T) {
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(*new(T))))
 	_ = syscall.Munmap(b) // fails only for the heap slots of a failed Mmap, which the collector frees
+}
+
+// makeWritten returns n zeroed slots of the heap whose pages are present
+// and writable: slots that are read before they are written, as a probing
+// table's are, would otherwise cost each page never touched two faults and
+// a flush of the other processors' TLBs (see allocSlots). The collector
+// frees them.
+func makeWritten[T any](n int) []T {
+	s := make([]T, n)
+	size := n * int(unsafe.Sizeof(*new(T)))
+	if size == 0 {
+		return s
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), size)
+	if size >= mmapMin {
+		populate(b) // a large object starts a page: one call
+		return s
+	}
+	page := syscall.Getpagesize()
+	for i := 0; i < size; i += page - int(uintptr(unsafe.Pointer(&b[i])))%page {
+		b[i] = 0 // each page the slots are on, written once
+	}
+	return s
 }

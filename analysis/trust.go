@@ -19,9 +19,9 @@ const (
 	OriginUnauthenticated
 )
 
-// origin returns the Origin bit of ev.
-func origin(ev *ingest.Event) uint8 {
-	if ev.Unauthenticated {
+// origin returns the Origin bit of line f.
+func origin(f *ingest.Flow) uint8 {
+	if f.Bits&ingest.FlowUnauthenticated != 0 {
 		return OriginUnauthenticated
 	}
 	return OriginAuthenticated

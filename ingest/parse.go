@@ -12,26 +12,33 @@ import (
 // says why for Unsupported and Malformed ones; it wraps one of the Err
 // sentinels. ev.Raw aliases line.
 func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
+	return p.parse(line, ev, bytes.IndexByte(line, 0) >= 0)
+}
+
+// parse is Parse for a caller that has looked for NUL bytes in line: nul
+// says whether it holds any.
+func (p *Parser) parse(line []byte, ev *Event, nul bool) (Bucket, error) {
 	ev.reset()
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
 	ev.Raw = line
-	line, b, err := p.text(line)
+	line, b, err := p.text(line, nul)
 	if b != Parsed {
 		return b, err
 	}
 	return p.payload(line, ev)
 }
 
-// text returns the text of a line to parse: without NUL bytes, and the
-// message of a JSON-wrapped line. It returns another bucket than Parsed for
-// a line that is too long, blank, or JSON without a firewall line.
-func (p *Parser) text(line []byte) ([]byte, Bucket, error) {
+// text returns the text of a line to parse: without NUL bytes (nul: it
+// holds some), and the message of a JSON-wrapped line. It returns another
+// bucket than Parsed for a line that is too long, blank, or JSON without a
+// firewall line.
+func (p *Parser) text(line []byte, nul bool) ([]byte, Bucket, error) {
 	if len(line) > p.opts.maxLine {
 		return nil, Malformed, ErrLineTooLong
 	}
-	if bytes.IndexByte(line, 0) >= 0 {
+	if nul {
 		p.scratch = append(p.scratch[:0], line...)
 		line = bytes.ReplaceAll(p.scratch, []byte{0}, nil)
 	}

@@ -25,6 +25,7 @@ type options struct {
 	hold    bool // Read leaves a last line without newline unread
 	shards  int  // Read splits each batch's events into this many shards (Batch.Shards)
 	shardOf func(*Event) int
+	flows   bool // Read fills Batch.Flows, not Batch.Events
 }
 
 // Option configures a Parser or Read.
@@ -67,6 +68,11 @@ func WithShards(n int, shard func(*Event) int) Option {
 	return func(o *options) { o.shards, o.shardOf = n, shard }
 }
 
+// WithFlows makes Read hand each batch's lines as Flows (Batch.Flows),
+// compact, instead of Events: for a consumer that reads only what a Flow
+// holds, such as a connection model. Batch.Events stays empty.
+func WithFlows() Option { return func(o *options) { o.flows = true } }
+
 func newOptions(opts []Option) options {
 	o := options{ref: time.Now(), loc: time.UTC, maxLine: DefaultMaxLineLength}
 	for _, f := range opts {
@@ -91,6 +97,7 @@ type Parser struct {
 	hbuf    []byte // header handed to go-syslog
 	m5424   syslog.Machine
 	m3164   syslog.Machine
+	ev      Event // WithFlows: the line being parsed
 }
 
 // NewParser returns a Parser with the given options.

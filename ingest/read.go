@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // chunkSize is how much input one worker parses at a time. Lines never span
@@ -23,11 +24,15 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 type Batch struct {
 	Source    string
 	FirstLine int64   // number of the batch's first line, 1-based
-	Events    []Event // the Parsed lines, in input order
+	Events    []Event // the Parsed lines, in input order (not WithFlows)
 	Stats     Stats   // what the batch's lines were; line numbers are final
-	// Shards holds, with WithShards, the indices in Events of each shard's
-	// events, in order.
+	// Shards holds, with WithShards, the indices in Events (WithFlows: in
+	// Flows) of each shard's events, in order.
 	Shards [][]int32
+	// Flows holds, with WithFlows, the Parsed lines that have both
+	// addresses, in input order; their RawOff index Data.
+	Flows []Flow
+	Data  []byte // the batch's text
 
 	kept bool          // Keep was called: Read does not reuse the batch
 	free chan<- *chunk // where Keep's release hands the batch's chunk back
@@ -92,7 +97,7 @@ func Read(ctx context.Context, r io.Reader, name string, fn func(*Batch) error, 
 	go func() {
 		defer wg.Done()
 		defer close(todo)
-		sp := splitter{r: r, ctx: ctx, free: free, todo: todo, hold: o.hold, first: true}
+		sp := splitter{r: r, ctx: ctx, free: free, todo: todo, hold: o.hold, flows: o.flows, first: true}
 		readErr = sp.run()
 	}()
 	var pwg sync.WaitGroup
@@ -150,7 +155,7 @@ func deliver(c *chunk, line *int64, total *Stats, fn func(*Batch) error) error {
 	}
 	*line += b.Stats.Lines
 	total.Add(&b.Stats)
-	if len(b.Events) == 0 && b.Stats.Lines == 0 && b.Stats.Pending == 0 {
+	if len(b.Events) == 0 && len(b.Flows) == 0 && b.Stats.Lines == 0 && b.Stats.Pending == 0 {
 		return nil
 	}
 	return fn(b)
@@ -165,6 +170,7 @@ type splitter struct {
 	free  <-chan *chunk
 	todo  chan<- *chunk
 	hold  bool
+	flows bool // the batches hold Flows, not Events
 	first bool // nothing read yet: strip a BOM, detect CR line ends
 	cr    bool // CR ends lines (no LF in the first chunk)
 
@@ -185,7 +191,11 @@ func (s *splitter) run() error {
 		}
 		if c.data == nil {
 			c.data = make([]byte, 0, chunkSize)
-			c.batch.Events = make([]Event, 0, chunkSize/256)
+			if s.flows { // lines of 128 bytes or more, most of them
+				c.batch.Flows = touched(make([]Flow, 0, chunkSize/128))
+			} else {
+				c.batch.Events = make([]Event, 0, chunkSize/256)
+			}
 		}
 		eof, rerr := s.fillChunk(c) // the context's end is an end of input too
 		c.seq, c.last, c.overlen, c.skipped, c.pending = s.seq, eof, s.overlen, s.skipped, 0
@@ -209,6 +219,24 @@ func (s *splitter) run() error {
 			return rerr
 		}
 	}
+}
+
+// touched writes a byte of each page of s's array and returns s. The
+// garbage collector scans the whole array of a batch's Flows, whose pages
+// a short batch leaves untouched: a page read first maps the kernel's zero
+// page, and the parser's first write to it then faults again to copy it,
+// interrupting the other processors to flush it from their TLBs (1.5% of
+// the CPU of flows on an NSX corpus, in a VM). Events are left as they
+// were: touching their larger array up front made Read start late enough,
+// under -race on a loaded machine, to fail TestReadStopsOnEndlessLine 7
+// times in 15 (main: 1 in 15).
+func touched[T any](s []T) []T {
+	all := s[:cap(s)]
+	size := int(unsafe.Sizeof(*new(T)))
+	for i := 0; i < len(all); i += max(1, 4096/size) {
+		*(*byte)(unsafe.Pointer(&all[i])) = 0
+	}
+	return s
 }
 
 // fillChunk fills c with whole lines: the carried start of a line, then
@@ -299,45 +327,89 @@ func (s *splitter) fill(c *chunk) error {
 // parseChunk parses every line of c into c.batch.
 func (p *Parser) parseChunk(c *chunk, name string) {
 	b := &c.batch
-	b.Source = name
-	b.Events = b.Events[:0]
+	b.Source, b.Data = name, c.data
+	b.Events, b.Flows = b.Events[:0], b.Flows[:0]
 	b.Stats = Stats{Counts: Counts{Bytes: int64(len(c.data)) + c.skipped}, Pending: c.pending}
 	for i := 0; i < c.overlen; i++ {
 		b.Stats.count(Malformed, 0, ErrLineTooLong)
 		b.Stats.sample(newParseError(name, b.Stats.Lines, nil, ErrLineTooLong))
 	}
+	if p.opts.flows {
+		p.clearShards(b)
+	}
 	data := c.data
 	for len(data) > 0 {
+		off := len(c.data) - len(data)
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
 		} else {
 			line, data = data, nil
 		}
-		b.Stats.noteNUL(line)
-		if len(b.Events) == cap(b.Events) {
-			b.Events = append(b.Events, Event{})
-		} else {
-			b.Events = b.Events[:len(b.Events)+1]
-		}
-		ev := &b.Events[len(b.Events)-1]
-		bucket, err := p.Parse(line, ev)
-		if bucket != Parsed {
-			b.Events = b.Events[:len(b.Events)-1]
-		}
-		if bucket == Malformed && c.noEOL && len(data) == 0 && !errors.Is(err, ErrLineTooLong) {
-			err = fmt.Errorf("%w: %w", ErrTruncated, err)
-		}
-		b.Stats.count(bucket, ev.Vendor, err)
-		if bucket == Malformed {
-			b.Stats.sample(newParseError(name, b.Stats.Lines, line, err))
-		}
+		p.parseLine(b, line, off, c.noEOL && len(data) == 0)
 	}
-	p.split(b)
+	if !p.opts.flows {
+		p.split(b)
+	}
 }
 
-// split fills b.Shards when WithShards asks for it.
-func (p *Parser) split(b *Batch) {
+// parseLine parses line, at off in b.Data, into b; cut says it is the
+// input's last line and had no line end.
+func (p *Parser) parseLine(b *Batch, line []byte, off int, cut bool) {
+	nul := bytes.IndexByte(line, 0) >= 0 // one look for Stats and the parser
+	if nul {
+		b.Stats.NULLines++
+	}
+	ev := &p.ev // WithFlows: a Flow is kept, not the Event
+	if !p.opts.flows {
+		ev = p.nextEvent(b)
+	}
+	bucket, err := p.parse(line, ev, nul)
+	switch {
+	case bucket == Parsed && p.opts.flows:
+		p.addFlow(b, ev, off)
+	case bucket != Parsed && !p.opts.flows:
+		b.Events = b.Events[:len(b.Events)-1]
+	}
+	if bucket == Malformed && cut && !errors.Is(err, ErrLineTooLong) {
+		err = fmt.Errorf("%w: %w", ErrTruncated, err)
+	}
+	b.Stats.count(bucket, ev.Vendor, err)
+	if bucket == Malformed {
+		b.Stats.sample(newParseError(b.Source, b.Stats.Lines, line, err))
+	}
+}
+
+// nextEvent returns a new last Event of b.
+func (p *Parser) nextEvent(b *Batch) *Event {
+	if len(b.Events) == cap(b.Events) {
+		b.Events = append(b.Events, Event{})
+	} else {
+		b.Events = b.Events[:len(b.Events)+1]
+	}
+	return &b.Events[len(b.Events)-1]
+}
+
+// addFlow appends ev, read from b.Data[off:], to b.Flows (and its index to
+// its shard's) when it has both addresses.
+func (p *Parser) addFlow(b *Batch, ev *Event, off int) {
+	if len(b.Flows) == cap(b.Flows) {
+		b.Flows = append(b.Flows, Flow{})
+	} else {
+		b.Flows = b.Flows[:len(b.Flows)+1]
+	}
+	if !ev.SetFlow(&b.Flows[len(b.Flows)-1], uint32(off)) {
+		b.Flows = b.Flows[:len(b.Flows)-1]
+		return
+	}
+	if p.opts.shards > 0 {
+		s := p.opts.shardOf(ev)
+		b.Shards[s] = append(b.Shards[s], int32(len(b.Flows)-1))
+	}
+}
+
+// clearShards empties b.Shards, made with WithShards.
+func (p *Parser) clearShards(b *Batch) {
 	n := p.opts.shards
 	if n <= 0 {
 		return
@@ -348,6 +420,14 @@ func (p *Parser) split(b *Batch) {
 	for i := range b.Shards {
 		b.Shards[i] = b.Shards[i][:0]
 	}
+}
+
+// split fills b.Shards when WithShards asks for it.
+func (p *Parser) split(b *Batch) {
+	if p.opts.shards <= 0 {
+		return
+	}
+	p.clearShards(b)
 	for i := range b.Events {
 		s := p.opts.shardOf(&b.Events[i])
 		b.Shards[s] = append(b.Shards[s], int32(i))

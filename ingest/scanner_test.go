@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +47,9 @@ func (s *Scanner) Scan() bool {
 			s.record(Malformed, ErrLineTooLong, nil)
 			continue
 		}
-		s.stats.noteNUL(line)
+		if bytes.IndexByte(line, 0) >= 0 {
+			s.stats.NULLines++
+		}
 		bucket, perr := s.p.Parse(line, &s.ev)
 		if bucket == Malformed && errors.Is(err, io.EOF) && line[len(line)-1] != '\n' {
 			perr = fmt.Errorf("%w: %w", ErrTruncated, perr)

@@ -1,9 +1,6 @@
 package ingest
 
-import (
-	"bytes"
-	"sort"
-)
+import "sort"
 
 // Bucket is where a line ends up. Every input line ends in exactly one.
 type Bucket uint8
@@ -86,13 +83,6 @@ func (s *Stats) count(b Bucket, v Vendor, err error) {
 			s.MalformedReasons = make(map[string]int64)
 		}
 		s.MalformedReasons[Reason(err).Error()]++
-	}
-}
-
-// noteNUL counts line if it holds NUL bytes (the parser removes them).
-func (s *Stats) noteNUL(line []byte) {
-	if bytes.IndexByte(line, 0) >= 0 {
-		s.NULLines++
 	}
 }
 

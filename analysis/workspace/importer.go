@@ -179,7 +179,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 		return res, -1, err
 	}
 	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine(),
-		analysis.ShardOption()}, o.Parse...)
+		analysis.ShardOption(), ingest.WithFlows()}, o.Parse...)
 	reserve(m, src.in, res.From)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
@@ -188,11 +188,11 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	defer par.Close()
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, func(b *ingest.Batch) error {
 		if udp {
-			for i := range b.Events {
-				b.Events[i].Unauthenticated = true
+			for i := range b.Flows {
+				b.Flows[i].Bits |= ingest.FlowUnauthenticated
 			}
 		}
-		par.Add(b.Events, b.Shards)
+		par.AddFlows(b.Flows, b.Data, b.Shards)
 		if err := drained.maybe(m); err != nil {
 			return err
 		}

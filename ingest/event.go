@@ -244,13 +244,19 @@ type Event struct {
 // Label returns the tag that names the group a line belongs to: the Nutanix
 // policy name, the NSX rule tag, or "rule " and the NSX rule reference.
 func (e *Event) Label() string {
+	return label(e.Vendor, e.Policy, e.Tag, e.RuleSet, e.Rule)
+}
+
+// label is Event.Label and Flow.Label: the Nutanix policy, else the NSX
+// tag, else the NSX rule's reference.
+func label(v Vendor, policy, tag, set, rule string) string {
 	switch {
-	case e.Vendor == Nutanix:
-		return e.Policy
-	case e.Tag != "":
-		return e.Tag
-	case e.Rule != "" || e.RuleSet != "":
-		return RuleLabel(e.RuleSet, e.Rule)
+	case v == Nutanix:
+		return policy
+	case tag != "":
+		return tag
+	case rule != "" || set != "":
+		return RuleLabel(set, rule)
 	}
 	return ""
 }

@@ -112,15 +112,7 @@ func (f *Flow) Time() time.Time {
 
 // Label returns the tag that names the group of f's line, as Event.Label.
 func (f *Flow) Label() string {
-	switch {
-	case f.Vendor == Nutanix:
-		return f.Rule
-	case f.Tag != "":
-		return f.Tag
-	case f.Rule != "" || f.Set != "":
-		return RuleLabel(f.Set, f.Rule)
-	}
-	return ""
+	return label(f.Vendor, f.Rule, f.Tag, f.Set, f.Rule)
 }
 
 // The layout the Flow's comment promises.

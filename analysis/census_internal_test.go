@@ -67,12 +67,8 @@ func addInBatches(m *Model, evs []ingest.Event, batch int, parallel bool) (drain
 	for lo := 0; lo < len(evs); lo += batch {
 		b := evs[lo:min(lo+batch, len(evs))]
 		if parallel {
-			shards := make([][]int32, numShards)
-			for i := range b {
-				s := ShardOf(&b[i])
-				shards[s] = append(shards[s], int32(i))
-			}
-			par.Add(b, shards)
+			fs, data := flowsOf(b)
+			par.AddFlows(fs, data, splitFlows(fs))
 		} else {
 			m.AddBatch(b)
 		}

@@ -24,21 +24,15 @@ func TestAddFarSameAsAdd(t *testing.T) {
 		evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 		for _, opts := range []Options{{}, {Records: true, IdleTimeout: 20 * time.Minute, MaxOpen: 64}} {
 			one := NewModel(opts)
-			var fs []ingest.Flow
-			var txt text
 			for i := range evs {
 				one.Add(&evs[i])
-				var f ingest.Flow
-				if evs[i].SetFlow(&f, 0) {
-					fs = append(fs, f)
-					txt.raws = append(txt.raws, evs[i].Raw)
-				}
 			}
+			fs, data := flowsOf(evs)
 			idx := splitFlows(fs)
 			for _, far := range []bool{false, true} {
 				ahead := NewModel(opts)
 				for s := range ahead.shards {
-					ahead.shards[s].addAhead(fs, idx[s], &txt, far)
+					ahead.shards[s].addAhead(fs, idx[s], data, far)
 				}
 				if got, want := ahead.Stats(), one.Stats(); got != want {
 					t.Errorf("%s %+v far %v: stats %+v, want %+v", vendor, opts, far, got, want)
@@ -49,6 +43,22 @@ func TestAddFarSameAsAdd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flowsOf returns the Flows of the events that have both addresses, as
+// ingest.Read's WithFlows makes them, and the text their RawOff index: the
+// events' lines one after another.
+func flowsOf(evs []ingest.Event) ([]ingest.Flow, []byte) {
+	var fs []ingest.Flow
+	var data []byte
+	for i := range evs {
+		var f ingest.Flow
+		if evs[i].SetFlow(&f, uint32(len(data))) {
+			fs = append(fs, f)
+		}
+		data = append(data, evs[i].Raw...)
+	}
+	return fs, data
 }
 
 // parseAll parses lines into events, keeping each line's text.

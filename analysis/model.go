@@ -196,9 +196,8 @@ type Parallel struct {
 }
 
 type job struct {
-	evs    []ingest.Event // or else
 	flows  []ingest.Flow
-	text   *text
+	data   []byte // the text the flows' RawOff index
 	shards [][]int32
 }
 
@@ -220,25 +219,15 @@ func (m *Model) Parallel(workers int) *Parallel {
 	return p
 }
 
-// Add records events, which ingest.Read split by shard (ShardOption): shards
-// holds the indices of each shard's events, in order. It returns once every
-// event is recorded.
-func (p *Parallel) Add(evs []ingest.Event, shards [][]int32) {
-	if len(shards) != numShards {
-		p.m.AddBatch(evs)
-		return
-	}
-	p.add(job{evs: evs, shards: shards})
-}
-
-// AddFlows records lines as Add does their events: flows of a batch that
-// ingest.Read split by shard (ShardOption, ingest.WithFlows), whose text
-// is data.
+// AddFlows records lines, the flows of a batch that ingest.Read split by
+// shard (ShardOption, ingest.WithFlows) and whose text is data: shards
+// holds the indices of each shard's flows, in order. It returns once every
+// line is recorded.
 func (p *Parallel) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32) {
 	if len(shards) != numShards {
 		shards = splitFlows(flows)
 	}
-	p.add(job{flows: flows, text: &text{data: data}, shards: shards})
+	p.add(job{flows: flows, data: data, shards: shards})
 }
 
 func (p *Parallel) add(j job) {
@@ -270,11 +259,7 @@ func (p *Parallel) apply(w int, j job) {
 
 // addTo records shard s's part of j in sh.
 func (j *job) addTo(sh *shard, s int) {
-	if j.flows != nil {
-		sh.addBatch(j.flows, j.shards[s], j.text)
-	} else {
-		sh.addEvents(j.evs, j.shards[s])
-	}
+	sh.addBatch(j.flows, j.shards[s], j.data)
 }
 
 // splitFlows returns the indices of each shard's flows, in order.
@@ -344,31 +329,15 @@ func (m *Model) Pipeline(workers int) *Pipeline {
 	return p
 }
 
-// Add queues events, which ingest.Read split by shard (ShardOption), and
-// returns; release is called once every event is recorded, from another
-// goroutine: evs and shards must stay unchanged until then.
-func (p *Pipeline) Add(evs []ingest.Event, shards [][]int32, release func()) {
-	if len(shards) != numShards { // read without ShardOption
-		shards = make([][]int32, numShards)
-		for i := range evs {
-			if ev := &evs[i]; ev.Src.IsValid() && ev.Dst.IsValid() {
-				s := ShardOf(ev)
-				shards[s] = append(shards[s], int32(i))
-			}
-		}
-	}
-	p.add(job{evs: evs, shards: shards}, release)
-}
-
-// AddFlows queues lines as Add does events: flows of a batch that
-// ingest.Read split by shard (ShardOption, ingest.WithFlows), whose text
-// is data. release is called once every line is recorded: flows, data and
-// shards must stay unchanged until then.
+// AddFlows queues lines, the flows of a batch that ingest.Read split by
+// shard (ShardOption, ingest.WithFlows) and whose text is data, and
+// returns; release is called once every line is recorded, from another
+// goroutine: flows, data and shards must stay unchanged until then.
 func (p *Pipeline) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32, release func()) {
 	if len(shards) != numShards {
 		shards = splitFlows(flows)
 	}
-	p.add(job{flows: flows, text: &text{data: data}, shards: shards}, release)
+	p.add(job{flows: flows, data: data, shards: shards}, release)
 }
 
 func (p *Pipeline) add(j job, release func()) {

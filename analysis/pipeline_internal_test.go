@@ -38,17 +38,13 @@ func TestPipelineSameAsSequential(t *testing.T) {
 					var released, batches atomic.Int64
 					pipe := m.Pipeline(3)
 					for lo := 0; lo < len(evs); lo += batch {
-						b := evs[lo:min(lo+batch, len(evs))]
+						fs, data := flowsOf(evs[lo:min(lo+batch, len(evs))])
 						var shards [][]int32
 						if sharded {
-							shards = make([][]int32, numShards)
-							for i := range b {
-								s := ShardOf(&b[i])
-								shards[s] = append(shards[s], int32(i))
-							}
+							shards = splitFlows(fs)
 						}
 						batches.Add(1)
-						pipe.Add(b, shards, func() { released.Add(1) })
+						pipe.AddFlows(fs, data, shards, func() { released.Add(1) })
 					}
 					pipe.Close()
 					if released.Load() != batches.Load() {

@@ -37,10 +37,7 @@ type shard struct {
 	labels   [64]labelCache
 	sweepAt  int
 	maxOpen  int
-	scratch  []uint32      // evict's
-	evFlows  []ingest.Flow // addEvents': the events as Flows
-	evText   text          // … and their lines
-	evIdx    []int32
+	scratch  []uint32 // evict's
 
 	openSessions int // sessions open: the sum of the keys' n
 	events       int64
@@ -85,50 +82,13 @@ func (sh *shard) add(f *ingest.Flow, raw []byte) {
 	sh.apply(&p)
 }
 
-// text is the text of a batch of Flows: the input their RawOff index, or
-// else each Flow's line.
-type text struct {
-	data []byte
-	raws [][]byte
-}
-
-// raw returns the line of f, flow i of its batch.
-func (t *text) raw(f *ingest.Flow, i int32) []byte {
-	if t.raws != nil {
-		return t.raws[i]
-	}
-	return t.data[f.RawOff : f.RawOff+f.RawLen]
-}
-
-// eventRun is how many events addEvents turns into Flows at a time.
-const eventRun = 256
-
-// addEvents records the events idx of evs, in order, as addBatch does
-// their Flows.
-func (sh *shard) addEvents(evs []ingest.Event, idx []int32) {
-	for len(idx) > 0 {
-		n := min(len(idx), eventRun)
-		sh.evFlows, sh.evText.raws, sh.evIdx = sh.evFlows[:0], sh.evText.raws[:0], sh.evIdx[:0]
-		var f ingest.Flow
-		for _, i := range idx[:n] {
-			if ev := &evs[i]; ev.SetFlow(&f, 0) {
-				sh.evIdx = append(sh.evIdx, int32(len(sh.evFlows)))
-				sh.evFlows = append(sh.evFlows, f)
-				sh.evText.raws = append(sh.evText.raws, ev.Raw)
-			}
-		}
-		sh.addBatch(sh.evFlows, sh.evIdx, &sh.evText)
-		idx = idx[n:]
-	}
-}
-
 // prefetchAhead is how many events ahead addAhead asks for an event's
 // cache lines.
 const prefetchAhead = 4
 
-// addBatch records the lines idx of fs, in order; t holds their text.
-func (sh *shard) addBatch(fs []ingest.Flow, idx []int32, t *text) {
-	sh.addAhead(fs, idx, t, len(sh.open.slots) >= farSlots)
+// addBatch records the lines idx of fs, in order; their RawOff index data.
+func (sh *shard) addBatch(fs []ingest.Flow, idx []int32, data []byte) {
+	sh.addAhead(fs, idx, data, len(sh.open.slots) >= farSlots)
 }
 
 // addAhead prepares each event keyAhead events before it applies it, and
@@ -144,7 +104,7 @@ func (sh *shard) addBatch(fs []ingest.Flow, idx []int32, t *text) {
 // processor's caches: with far, the event's table slot is asked for at
 // once too. (For a smaller table that asking costs more than it saves:
 // NSX sessions end with their TERM line, and its tables stay small.)
-func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, t *text, far bool) {
+func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, data []byte, far bool) {
 	var ring [keyAhead]prep // ring[j%keyAhead]: line j prepared
 	for j := 0; j < min(prefetchAhead, len(idx)); j++ {
 		prefetchFlow(unsafe.Pointer(&fs[idx[j]]))
@@ -164,7 +124,7 @@ func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, t *text, far bool) {
 			prefetchFlow(unsafe.Pointer(&fs[idx[j+prefetchAhead]]))
 		}
 		f := &fs[idx[j]]
-		*p = sh.prepare(f, t.raw(f, idx[j]))
+		*p = sh.prepare(f, data[f.RawOff:f.RawOff+f.RawLen])
 		if far {
 			sh.open.prefetch(p.k)
 		}

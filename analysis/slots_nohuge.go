@@ -7,6 +7,9 @@ import "syscall"
 // adviseHuge does nothing: huge pages are asked for on Linux only.
 func adviseHuge([]byte) {}
 
+// adviseNoHuge does nothing, as adviseHuge.
+func adviseNoHuge([]byte) {}
+
 // populate makes b's pages present and writable at once, one write a page:
 // see allocSlots.
 func populate(b []byte) {

@@ -11,20 +11,22 @@ import (
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
+// hostConv is an answered outbound TCP conversation of tag web from
+// 10.0.0.1 to 192.0.2.peer on port, logged by hosts.
+func hostConv(peer byte, port uint16, hosts ...string) analysistest.Conversation {
+	return analysistest.Conversation{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
+		Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
+		Tags: []analysis.Tag{{Name: "web", Direction: ingest.DirOutbound}}, Hosts: hosts}
+}
+
 // TestEvidenceHosts: a rule's hosts are those of its conversations, each
 // once, sorted by name; a rule's hosts do not leak into the next rule's;
 // a rule of conversations without hosts has none; a merge unites them.
 func TestEvidenceHosts(t *testing.T) {
-	web := netip.MustParseAddr("10.0.0.1")
-	conv := func(peer byte, port uint16, hosts ...string) analysistest.Conversation {
-		return analysistest.Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
-			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
-			Tags: []analysis.Tag{{Name: "web", Direction: ingest.DirOutbound}}, Hosts: hosts}
-	}
 	convs := []analysistest.Conversation{
-		conv(1, 443, "esx-b", "esx-c"), conv(2, 443, "ahv-9"), conv(3, 443, "esx-b", "esx-c"), conv(4, 443, "ahv-10", "esx-b"),
-		conv(1, 53, "esx-z"), conv(2, 53, "esx-a", "esx-b"), conv(3, 53, "esx-b", "esx-c"),
-		conv(5, 123), conv(6, 123),
+		hostConv(1, 443, "esx-b", "esx-c"), hostConv(2, 443, "ahv-9"), hostConv(3, 443, "esx-b", "esx-c"), hostConv(4, 443, "ahv-10", "esx-b"),
+		hostConv(1, 53, "esx-z"), hostConv(2, 53, "esx-a", "esx-b"), hostConv(3, 53, "esx-b", "esx-c"),
+		hostConv(5, 123), hostConv(6, 123),
 	}
 	tb := analysistest.Table(convs)
 	want := map[uint16][]string{443: {"ahv-10", "ahv-9", "esx-b", "esx-c"}, 53: {"esx-a", "esx-b", "esx-c", "esx-z"}, 123: nil}
@@ -57,13 +59,7 @@ func TestEvidenceHosts(t *testing.T) {
 // TestEvidenceHostsShared: rules with the same hosts share one list of
 // names (a rule set of a million conversations held 32 MB of copies).
 func TestEvidenceHostsShared(t *testing.T) {
-	web := netip.MustParseAddr("10.0.0.1")
-	conv := func(peer byte, port uint16, hosts ...string) analysistest.Conversation {
-		return analysistest.Conversation{Src: web, Dst: netip.AddrFrom4([4]byte{192, 0, 2, peer}), Proto: ingest.ProtoTCP, DPort: port,
-			Direction: ingest.DirOutbound, Sessions: 1, OrigPkts: 1, ReplyPkts: 1, Actions: []ingest.Action{ingest.ActionAllow},
-			Tags: []analysis.Tag{{Name: "web", Direction: ingest.DirOutbound}}, Hosts: hosts}
-	}
-	tb := analysistest.Table([]analysistest.Conversation{conv(1, 443, "esx-b", "esx-a"), conv(2, 53, "esx-a"), conv(3, 53, "esx-b")})
+	tb := analysistest.Table([]analysistest.Conversation{hostConv(1, 443, "esx-b", "esx-a"), hostConv(2, 53, "esx-a"), hostConv(3, 53, "esx-b")})
 	rs := rules.Synthesize(tb, rules.Knobs{})
 	if len(rs.Rules) != 2 {
 		t.Fatalf("%d rules, want 2", len(rs.Rules))

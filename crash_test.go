@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,7 +52,7 @@ func TestImportSurvivesKill(t *testing.T) {
 	for i, k := range kills {
 		t.Run(k.name, func(t *testing.T) {
 			ws := filepath.Join(dir, fmt.Sprintf("k%d.flowsleuth", i))
-			cmd := exec.Command(bin, importArgs(ws)...)
+			cmd := childCommand(bin, importArgs(ws)...)
 			if k.fail != "" {
 				cmd.Env = append(os.Environ(), "FLOWSLEUTH_FAILPOINT="+k.fail)
 			}
@@ -90,7 +89,7 @@ func TestImportSurvivesKill(t *testing.T) {
 // a non-zero exit.
 func runBin(t *testing.T, bin string, stdin []byte, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := childCommand(bin, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,7 +64,7 @@ func TestNSXExportBesideAListener(t *testing.T) {
 	if l.cmd.ProcessState != nil {
 		t.Fatalf("the listener stopped: %s", l.stderr.String())
 	}
-	cmd := exec.Command(bin, "import", "-q", "--workspace", ws, logf)
+	cmd := childCommand(bin, "import", "-q", "--workspace", ws, logf)
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "being written by") {
 		t.Errorf("an import beside the listener: %v\n%s", err, out)
 	}

@@ -72,7 +72,7 @@ func TestNoLocaleMessage(t *testing.T) {
 		runs = append(runs, []string{c.name, "-h"})
 	}
 	for _, args := range runs {
-		cmd := exec.Command(bin, args...)
+		cmd := childCommand(bin, args...)
 		cmd.Env = cLocaleEnv("DISPLAY=", "XDG_CONFIG_HOME="+dir)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -104,7 +104,7 @@ func startXvfb(t *testing.T, screen string) string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
+	x := childCommand("Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp")
 	x.ExtraFiles = []*os.File{w} // fd 3
 	err = x.Start()
 	w.Close()
@@ -138,7 +138,7 @@ func TestBareBinaryOpensWindow(t *testing.T) {
 	}
 	disp := startXvfb(t, "1400x900x24")
 	home := t.TempDir()
-	cmd := exec.Command(binary(t))
+	cmd := childCommand(binary(t))
 	cmd.Dir = home
 	cmd.Env = cLocaleEnv("DISPLAY="+disp, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"))
@@ -189,7 +189,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Skip("no make")
 	}
 	prefix, dist := t.TempDir(), t.TempDir()
-	cmd := exec.Command("make", "-s", "install", "PREFIX="+prefix, "DIST="+dist)
+	cmd := childCommand("make", "-s", "install", "PREFIX="+prefix, "DIST="+dist)
 	// Fyne's tool compresses with tar -J, xz -6 by default: 35 s of CPU on
 	// the 60 MB binary, 95 s at load 10. What is tested is the Makefile's
 	// way from build to installed files, not xz: its fastest level (5 s).
@@ -201,7 +201,7 @@ func TestPackageInstall(t *testing.T) {
 		t.Errorf("make package left %v in %s", pkgs, dist)
 	}
 	bin := filepath.Join(prefix, "bin", "flowsleuth")
-	if out, err := exec.Command(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "flowsleuth ") {
+	if out, err := childCommand(bin, "version").Output(); err != nil || !strings.HasPrefix(string(out), "flowsleuth ") {
 		t.Errorf("installed binary: %v %q", err, out)
 	}
 	entry, err := os.ReadFile(filepath.Join(prefix, "share", "applications", "io.github.flowsleuth.desktop"))

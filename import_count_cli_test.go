@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,7 +87,7 @@ func TestImportNoWorkspaceKilledLeavesNothing(t *testing.T) {
 	}
 	bin := binary(t)
 	tmp := t.TempDir()
-	cmd := exec.Command(bin, "import", "-q", "--no-workspace", "-")
+	cmd := childCommand(bin, "import", "-q", "--no-workspace", "-")
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

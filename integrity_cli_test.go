@@ -39,7 +39,7 @@ func TestImportStopsOnSIGINT(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := filepath.Join(t.TempDir(), "w.flowsleuth")
-			cmd := exec.Command(bin, append(tc.args, "-q", "--workspace", ws)...)
+			cmd := childCommand(bin, append(tc.args, "-q", "--workspace", ws)...)
 			pr, pw, err := os.Pipe()
 			if err != nil {
 				t.Fatal(err)
@@ -92,7 +92,7 @@ func TestSecondWriterRefusedCLI(t *testing.T) {
 		l.cmd.Wait()
 	}()
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "import", "-q", "--workspace", ws, log)
+	cmd := childCommand(bin, "import", "-q", "--workspace", ws, log)
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	msg := stderr.String()
@@ -146,7 +146,7 @@ func TestListenArchiveFullCLI(t *testing.T) {
 	f.Close()
 	ws := filepath.Join(dir, "live.flowsleuth")
 	addr := freePort(t)
-	cmd := exec.Command(bin, "listen", "--tcp", addr, "--allow", "127.0.0.1", "--workspace", ws,
+	cmd := childCommand(bin, "listen", "--tcp", addr, "--allow", "127.0.0.1", "--workspace", ws,
 		"--archive", archive, "--flush", "100ms", "--status", "0")
 	var stderr syncBuffer
 	cmd.Stderr = &stderr

@@ -84,7 +84,7 @@ func startListener(t *testing.T, bin, ws, archive string, env ...string) *listen
 func launchListener(t *testing.T, bin, ws, archive string, args []string, env ...string) *listener {
 	t.Helper()
 	l := &listener{addr: freePort(t)}
-	l.cmd = exec.Command(bin, append([]string{"listen", "--tcp", l.addr, "--allow", "127.0.0.1", "--workspace", ws,
+	l.cmd = childCommand(bin, append([]string{"listen", "--tcp", l.addr, "--allow", "127.0.0.1", "--workspace", ws,
 		"--archive", archive, "--flush", "100ms", "--status", "0"}, args...)...)
 	l.cmd.Env = append(os.Environ(), env...)
 	l.cmd.Stderr = &l.stderr

@@ -216,18 +216,18 @@ func TestBinaryGzipStdin(t *testing.T) {
 	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want, err := exec.Command(bin, append([]string{"flows", "--format", "csv"}, samples(t)...)...).Output()
+	want, err := childCommand(bin, append([]string{"flows", "--format", "csv"}, samples(t)...)...).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := exec.Command(bin, "flows", "--format", "csv", gzPath).Output()
+	got, err := childCommand(bin, "flows", "--format", "csv", gzPath).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("gzip file gives other flows:\n%s\nwant\n%s", got, want)
 	}
-	cmd := exec.Command(bin, "flows", "--format", "csv", "-")
+	cmd := childCommand(bin, "flows", "--format", "csv", "-")
 	cmd.Stdin = bytes.NewReader(gz.Bytes())
 	got, err = cmd.Output()
 	if err != nil {
@@ -241,7 +241,7 @@ func TestBinaryGzipStdin(t *testing.T) {
 	// member whose end is missing (its text cannot be checked).
 	cut := filepath.Join(dir, "cut.gz")
 	os.WriteFile(cut, gz.Bytes()[:gz.Len()*2/3], 0o644)
-	cmd = exec.Command(bin, "import", cut)
+	cmd = childCommand(bin, "import", cut)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -28,7 +28,7 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	cmd := exec.Command("testdata/gui/screenshots.sh", out)
+	cmd := childCommand("testdata/gui/screenshots.sh", out)
 	cmd.Env = append(os.Environ(), "BIN="+binary(t), "RAW=1")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshots.sh: %v\n%s", err, b)

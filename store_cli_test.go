@@ -74,7 +74,7 @@ func runCollectors(t *testing.T, bin, dir, url string, lists ...[]string) {
 	var outs []*strings.Builder
 	for i, files := range lists {
 		ws := filepath.Join(dir, fmt.Sprintf("collector%d.flowsleuth", i+1))
-		cmd := exec.Command(bin, append([]string{"import", "-q", "--workspace", ws, "--store", url}, files...)...)
+		cmd := childCommand(bin, append([]string{"import", "-q", "--workspace", ws, "--store", url}, files...)...)
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -174,7 +174,7 @@ func sameJSONFlows(t *testing.T, got, want string) {
 // returns its output.
 func checkOutput(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"check"}, args...)...)
+	cmd := childCommand(bin, append([]string{"check"}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -241,7 +241,7 @@ func TestStoreSurvivesKill(t *testing.T) {
 // while, or lets the failpoint fail (FLOWSLEUTH_FAILPOINT) kill it.
 func killed(t *testing.T, bin string, args []string, after time.Duration, fail string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := childCommand(bin, args...)
 	if fail != "" {
 		cmd.Env = append(os.Environ(), "FLOWSLEUTH_FAILPOINT="+fail)
 	}

@@ -68,17 +68,7 @@ func TestOpenNew(t *testing.T) {
 	if err := ws.SetMonitored(ctx, mon); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("before the first commit, the workspace is there: %v", err)
-	}
-	var notYet *NotYetError
-	if _, err := OpenReadOnly(path); !errors.As(err, &notYet) || !errors.Is(err, os.ErrNotExist) ||
-		notYet.Holder.PID != os.Getpid() {
-		t.Errorf("a reader before the first commit: %v, want a NotYetError naming this process", err)
-	}
-	if _, err := OpenNew(path); !errors.Is(err, ErrLocked) {
-		t.Errorf("a second first import: %v, want ErrLocked", err)
-	}
+	notThereYet(t, path)
 
 	gotRows, gotOpen := importedAs(t, ws, a)
 	if _, err := os.Lstat(path); err != nil {
@@ -104,6 +94,23 @@ func TestOpenNew(t *testing.T) {
 	}
 	if got, err := ws.Monitored(ctx); err != nil || !reflect.DeepEqual(got, mon) {
 		t.Errorf("monitored set %v (%v), want %v, set before the first commit", got, err, mon)
+	}
+}
+
+// notThereYet checks that no workspace is at path, that a reader is told
+// this process is making it, and that a second first import is refused.
+func notThereYet(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("before the first commit, the workspace is there: %v", err)
+	}
+	var notYet *NotYetError
+	if _, err := OpenReadOnly(path); !errors.As(err, &notYet) || !errors.Is(err, os.ErrNotExist) ||
+		notYet.Holder.PID != os.Getpid() {
+		t.Errorf("a reader before the first commit: %v, want a NotYetError naming this process", err)
+	}
+	if _, err := OpenNew(path); !errors.Is(err, ErrLocked) {
+		t.Errorf("a second first import: %v, want ErrLocked", err)
 	}
 }
 

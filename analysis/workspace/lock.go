@@ -77,7 +77,8 @@ const createOperation = "new workspace"
 
 // NotYetError is the error of a workspace that does not exist yet because
 // an import is making it: it appears, whole, when that import has committed
-// its first file.
+// its first file. It is not os.ErrNotExist, whose message for people is
+// "file not found, check the name": the name is right.
 type NotYetError struct {
 	Path   string
 	Holder Holder
@@ -88,9 +89,6 @@ func (e *NotYetError) Error() string {
 	return fmt.Sprintf("no workspace at %s yet: %s, pid %d on %s, is making it since %s; it appears when that import "+
 		"has committed its first file", e.Path, h.Command, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
 }
-
-// Unwrap returns os.ErrNotExist: there is no workspace.
-func (e *NotYetError) Unwrap() error { return os.ErrNotExist }
 
 // NotYet returns a *NotYetError when no file is at path and a running
 // import of this host is making the workspace there; nil otherwise. It

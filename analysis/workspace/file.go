@@ -10,6 +10,16 @@ import (
 	"strconv"
 )
 
+// applicationID marks FlowSleuth workspaces in the SQLite header ("FLSU").
+const applicationID = 0x464C5355
+
+// Errors of Open.
+var (
+	ErrNotWorkspace = errors.New("not a FlowSleuth workspace")
+	ErrCorrupt      = errors.New("workspace file is damaged")
+	ErrTooNew       = errors.New("workspace was written by a newer FlowSleuth")
+)
+
 // cacheKiB is the SQLite page cache of a workspace's connections, in KiB.
 // A transaction keeps its dirty pages there until it spills them to the
 // WAL, and a scan of the conversations (Info's sums) reads their states'

@@ -27,16 +27,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// applicationID marks FlowSleuth workspaces in the SQLite header ("FLSU").
-const applicationID = 0x464C5355
-
-// Errors of Open.
-var (
-	ErrNotWorkspace = errors.New("not a FlowSleuth workspace")
-	ErrCorrupt      = errors.New("workspace file is damaged")
-	ErrTooNew       = errors.New("workspace was written by a newer FlowSleuth")
-)
-
 // Workspace is an open workspace file. It is safe for concurrent use.
 type Workspace struct {
 	path     string
@@ -128,7 +118,7 @@ func OpenReadOnly(path string) (*Workspace, error) {
 	if errors.Is(err, errOldSchema) || hotJournal(err) {
 		var w *Workspace
 		if w, err = Open(path); err == nil {
-			w.Close()
+			w.db.Close() // Open's workspace is never a new one (create.go)
 			ws, err = openReadOnly(path)
 		}
 	}

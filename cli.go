@@ -258,6 +258,15 @@ func openWorkspace(path string) (*workspace.Workspace, error) {
 	return workspace.Open(path)
 }
 
+// noWorkspace is the error of a command finding no workspace at path to
+// read, hint telling what to do: one an import is making says so.
+func noWorkspace(path, hint string) error {
+	if err := workspace.NotYet(path); err != nil {
+		return err
+	}
+	return fmt.Errorf("no workspace at %s%s", path, hint)
+}
+
 // openWorkspaceToRead opens the workspace named by --workspace read-only,
 // for a command that only reads: it works where the workspace cannot be
 // written, and beside a writer.

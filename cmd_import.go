@@ -71,8 +71,10 @@ func (c *cli) importCount(mf *modelFlags, files []string, samples int) error {
 	return readErrors(res)
 }
 
-// importWorkspace imports files into the workspace at path.
-func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, samples int) error {
+// importWorkspace imports files into the workspace at path. A new one is
+// made beside it and put in place with the first file (workspace.OpenNew),
+// or by Close when the import stops before.
+func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, samples int) (err error) {
 	if len(files) == 0 {
 		return usagef("no input files (use - for standard input)")
 	}
@@ -80,11 +82,14 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	if err != nil {
 		return err
 	}
-	ws, err := openWorkspace(path)
+	if path == "" {
+		return usagef("--workspace is empty")
+	}
+	ws, err := workspace.OpenNew(path)
 	if err != nil {
 		return err
 	}
-	defer ws.Close()
+	defer func() { err = errors.Join(err, ws.Close()) }()
 	ctx, progress, done, err := c.start(mf)
 	defer done()
 	if err != nil {

@@ -30,7 +30,7 @@ func (c *cli) workspaceCmd(args []string) error {
 		return usagef("say info, export or monitor")
 	}
 	if _, err := os.Stat(*wsPath); err != nil && rest[0] != "monitor" {
-		return fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE')", *wsPath)
+		return noWorkspace(*wsPath, ": import logs first ('flowsleuth import FILE')")
 	}
 	open := openWorkspaceToRead
 	if rest[0] == "monitor" {

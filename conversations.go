@@ -222,7 +222,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 		return nil, nil, err
 	}
 	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no workspace at %s: import logs first ('flowsleuth import FILE'), or give FILEs", path)
+		return nil, nil, noWorkspace(path, ": import logs first ('flowsleuth import FILE'), or give FILEs")
 	}
 	ws, err := openWorkspaceToRead(path)
 	if err != nil {

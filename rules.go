@@ -121,7 +121,7 @@ func (c *cli) ruleSet(mf *modelFlags, k rules.Knobs, wsPath string, files []stri
 // there is one.
 func workspaceInventory(path string) ([]workspace.InvEntry, error) {
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no workspace at %s", path)
+		return nil, noWorkspace(path, "")
 	}
 	ws, err := openWorkspaceToRead(path)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
@@ -46,11 +47,14 @@ func (ws *Workspace) newDrainFile() *drainFile {
 
 // removeImportFiles removes the drain and sample files earlier imports left:
 // a crash before the commit, or a kill between the commit and their
-// removal. The caller holds the writer lock, so no import is using them.
+// removal; and a killed first import's new workspace (create.go), not this
+// one's. The caller holds the writer lock, so no import is using them.
 func (ws *Workspace) removeImportFiles() {
 	old, _ := filepath.Glob(filepath.Join(filepath.Dir(ws.path), importFilePattern(ws.path)))
 	for _, name := range old {
-		os.Remove(name)
+		if ws.pending == nil || strings.TrimSuffix(strings.TrimSuffix(name, "-shm"), "-wal") != ws.pending.tmp {
+			os.Remove(name)
+		}
 	}
 }
 

@@ -310,7 +310,8 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	if err != nil {
 		return Counts{}, err
 	}
-	return added, nil
+	// A new workspace is put in place with its first file (create.go).
+	return added, ws.publish()
 }
 
 // The garbage collector's target percentages (debug.SetGCPercent) while an

@@ -71,6 +71,45 @@ func (e *LockedError) Error() string {
 // Unwrap returns ErrLocked.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// createOperation names, in the lock file, an import building a new
+// workspace beside its path (create.go): NotYet looks for it.
+const createOperation = "new workspace"
+
+// NotYetError is the error of a workspace that does not exist yet because
+// an import is making it: it appears, whole, when that import has committed
+// its first file. It is not os.ErrNotExist, whose message for people is
+// "file not found, check the name": the name is right.
+type NotYetError struct {
+	Path   string
+	Holder Holder
+}
+
+func (e *NotYetError) Error() string {
+	h := e.Holder
+	return fmt.Sprintf("no workspace at %s yet: %s, pid %d on %s, is making it since %s; it appears when that import "+
+		"has committed its first file", e.Path, h.Command, h.PID, h.Host, h.Since.Local().Format("2006-01-02 15:04:05"))
+}
+
+// NotYet returns a *NotYetError when no file is at path and a running
+// import of this host is making the workspace there; nil otherwise. It
+// only reads the lock file: taking its lock, even for a moment, could
+// refuse that import.
+func NotYet(path string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	b, err := os.ReadFile(lockPath(path))
+	if err != nil {
+		return nil
+	}
+	var h Holder
+	host, _ := os.Hostname()
+	if json.Unmarshal(b, &h) != nil || h.Operation != createOperation || h.Host != host || !running(h.PID) {
+		return nil
+	}
+	return &NotYetError{Path: path, Holder: h}
+}
+
 // lockPath is the lock file of the workspace at path.
 func lockPath(path string) string { return path + ".lock" }
 

@@ -120,13 +120,16 @@ func TestStaleLockTakenOver(t *testing.T) {
 func TestConcurrentFirstImports(t *testing.T) {
 	path, _ := demoLog(t, "nutanix", 300)
 	want := inMemory(t, path)
-	for round := 0; round < 5; round++ {
+	type opener func(string) (*Workspace, error)
+	// OpenNew builds the workspace beside its path (create.go).
+	pairs := [][2]opener{{Open, Open}, {OpenNew, OpenNew}, {OpenNew, Open}, {Open, OpenNew}}
+	for round := 0; round < 8; round++ {
 		file := filepath.Join(t.TempDir(), "new.flowsleuth")
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i := range errs {
 			wg.Go(func() {
-				ws, err := Open(file)
+				ws, err := pairs[round%len(pairs)][i](file)
 				if err != nil {
 					errs[i] = err
 					return

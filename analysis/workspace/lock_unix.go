@@ -24,3 +24,10 @@ func tryLock(f *os.File) (bool, error) {
 		return false, err
 	}
 }
+
+// running reports whether a process pid runs on this host (one of another
+// user's counts).
+func running(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return pid > 0 && (err == nil || errors.Is(err, syscall.EPERM))
+}

@@ -13,12 +13,10 @@
 package workspace
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -29,27 +27,24 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// applicationID marks FlowSleuth workspaces in the SQLite header ("FLSU").
-const applicationID = 0x464C5355
-
-// Errors of Open.
-var (
-	ErrNotWorkspace = errors.New("not a FlowSleuth workspace")
-	ErrCorrupt      = errors.New("workspace file is damaged")
-	ErrTooNew       = errors.New("workspace was written by a newer FlowSleuth")
-)
-
 // Workspace is an open workspace file. It is safe for concurrent use.
 type Workspace struct {
 	path     string
 	db       *sql.DB
 	wmu      sync.Mutex // one writer at a time in this process
 	readOnly bool
+	pending  *pendingFile // a new workspace not yet in place (create.go)
 
 	lockMu      sync.Mutex // the writer lock (lock.go)
 	lockF       *os.File
 	holds       int    // operations holding it
 	modelWriter string // "import" or "listen" while one runs
+}
+
+// pendingFile is a new workspace not yet in place (create.go).
+type pendingFile struct {
+	tmp     string // the file SQLite writes
+	release func() // the writer lock, held until the rename
 }
 
 // DefaultPath returns the workspace used when none is named: FlowSleuth's
@@ -63,15 +58,6 @@ func DefaultPath() (string, error) {
 	return filepath.Join(dir, "flowsleuth", "default.flowsleuth"), nil
 }
 
-// cacheKiB is the SQLite page cache of a workspace's connections, in KiB.
-// A transaction keeps its dirty pages there until it spills them to the
-// WAL, and a scan of the conversations (Info's sums) reads their states'
-// overflow pages through it: at 64 MiB, with the allocator's slack, an
-// import's commit and the Info after it each added 110-180 MB of resident
-// memory on a 42k-conversation, 1.3 M-open-connection workspace. The
-// operating system caches the file anyway.
-const cacheKiB = 8 << 10
-
 // Open opens the workspace at path, creating it (and its directory) if it
 // does not exist. A file that is not a FlowSleuth workspace is refused with
 // ErrNotWorkspace and left untouched; a damaged one with ErrCorrupt.
@@ -84,13 +70,17 @@ func Open(path string) (*Workspace, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	ws := &Workspace{path: path}
+	release, err := ws.holdToCreate()
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
-	ws := &Workspace{path: path, db: db}
+	defer release()
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	ws.db = db
 	if err := ws.init(context.Background()); err != nil {
 		db.Close()
 		var se *sqlite.Error
@@ -116,6 +106,9 @@ func Open(path string) (*Workspace, error) {
 // rollback journal (hotJournal).
 func OpenReadOnly(path string) (*Workspace, error) {
 	if _, err := os.Stat(path); err != nil {
+		if nyErr := NotYet(path); nyErr != nil {
+			return nil, nyErr
+		}
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
 	if err := checkFile(path); err != nil {
@@ -125,7 +118,7 @@ func OpenReadOnly(path string) (*Workspace, error) {
 	if errors.Is(err, errOldSchema) || hotJournal(err) {
 		var w *Workspace
 		if w, err = Open(path); err == nil {
-			w.Close()
+			w.db.Close() // Open's workspace is never a new one (create.go)
 			ws, err = openReadOnly(path)
 		}
 	}
@@ -133,6 +126,23 @@ func OpenReadOnly(path string) (*Workspace, error) {
 		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
 	}
 	return ws, nil
+}
+
+// holdToCreate takes the writer lock when no file is at the workspace's
+// path yet, until release is called, so that SQLite does not make one while
+// an import builds it beside (OpenNew): it waits up to 30 s for that file.
+func (ws *Workspace) holdToCreate() (release func(), err error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Lstat(ws.path); !errors.Is(err, os.ErrNotExist) {
+			return func() {}, nil
+		}
+		release, err := ws.Hold("schema upgrade")
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return release, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // hotJournal reports whether err is SQLite refusing a read-only connection
@@ -176,40 +186,6 @@ func openReadOnly(path string) (*Workspace, error) {
 func noSharedMemory(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_CANTOPEN || se.Code() == sqlite3.SQLITE_READONLY_DIRECTORY)
-}
-
-// checkFile refuses an existing file that is not SQLite, before SQLite (which
-// would happily turn an empty or foreign file into a database) touches it.
-func checkFile(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return fmt.Errorf("%w: it is a directory", ErrNotWorkspace)
-	}
-	head := make([]byte, 100)
-	n, err := io.ReadFull(f, head)
-	if n == 0 && st.Size() == 0 {
-		return nil // an empty file: becomes a workspace
-	}
-	if err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
-		return fmt.Errorf("%w: it is not an SQLite database", ErrNotWorkspace)
-	}
-	// The application ID is at offset 68, big-endian.
-	id := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
-	if id != applicationID && id != 0 {
-		return fmt.Errorf("%w: an SQLite database of another application (id %#x)", ErrNotWorkspace, id)
-	}
-	return nil
 }
 
 // init checks the file is ours, then, holding the writer lock, sets WAL
@@ -351,9 +327,6 @@ func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error
 
 // Path returns the workspace's file name.
 func (ws *Workspace) Path() string { return ws.path }
-
-// Close closes the workspace.
-func (ws *Workspace) Close() error { return ws.db.Close() }
 
 // Check runs SQLite's integrity check and returns ErrCorrupt with the first
 // problems it reports.

@@ -21,7 +21,7 @@ const writebackEvery = 50 * time.Millisecond
 // durable.
 func (ws *Workspace) startWriteback() (stop func()) {
 	var files []*os.File
-	for _, name := range []string{ws.path, ws.path + "-wal"} {
+	for _, name := range []string{ws.dbFile(), ws.dbFile() + "-wal"} {
 		if f, err := os.Open(name); err == nil {
 			files = append(files, f)
 		}

@@ -1,0 +1,150 @@
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// A new workspace is built where nobody sees it, then put in place whole.
+//
+// The first import into a workspace that does not exist yet (the common
+// case: `import --workspace NEW FILE`) writes a temporary file beside it,
+// named as the import's other files (PATH.import-new-*), with no journal
+// on disk and no syncs: the file is nobody else's, so SQLite's WAL, which
+// makes a commit safe in a file others read, only doubled its writing (88
+// MB into the WAL, then the same pages into the file at the checkpoint, on
+// one core after the reading). Its first commit done, the file is switched
+// to WAL mode, synced and renamed into place atomically (and its directory
+// synced): from then on it is an ordinary workspace, and the import's
+// later files commit through its WAL as before.
+//
+// A crash or kill before the rename leaves no workspace, and a temporary
+// file the next import removes: nothing of the killed import was ever
+// visible, and running it again imports the file. The import holds the
+// writer lock from the creation to the rename, so two first imports do
+// not both build one, and a writer opening the path meanwhile waits for the
+// rename (Open). Readers see no workspace until the rename; NotYet says
+// who is making it. The journal kept in memory still lets a failed
+// transaction roll back.
+
+// OpenNew opens the workspace at path for an import. When no file is there,
+// the workspace is made in a temporary file beside it and put in place at
+// the import's first commit (or at Close): see above. Otherwise it is Open.
+func OpenNew(path string) (*Workspace, error) {
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		return Open(path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	ws := &Workspace{path: path}
+	release, err := ws.Hold(createOperation)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		release() // made meanwhile by another process
+		return Open(path)
+	}
+	ws.removeImportFiles() // a killed first import's
+	if ws.pending, err = create(path); err != nil {
+		release()
+		return nil, fmt.Errorf("open workspace %s: %w", path, err)
+	}
+	ws.pending.release = release
+	if ws.db, err = sql.Open("sqlite", newDSN(ws.pending.tmp)); err == nil {
+		err = ws.migrate(context.Background(), 0)
+	}
+	if err != nil {
+		if ws.db != nil {
+			ws.db.Close()
+		}
+		ws.discard()
+		return nil, fmt.Errorf("open workspace %s: %w", path, classify(err))
+	}
+	return ws, nil
+}
+
+// create makes the temporary file of a new workspace at path.
+func create(path string) (*pendingFile, error) {
+	// Named by the process (the writer lock keeps other imports out),
+	// with the permissions SQLite gives a file it creates.
+	tmp := path + ".import-new-" + strconv.Itoa(os.Getpid())
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return &pendingFile{tmp: tmp}, nil
+}
+
+// dbFile is the file SQLite writes: the temporary one of a new workspace
+// until it is in place.
+func (ws *Workspace) dbFile() string {
+	if ws.pending != nil {
+		return ws.pending.tmp
+	}
+	return ws.path
+}
+
+// publish puts a new workspace in place (nothing to do for one that is):
+// WAL mode, the file synced, renamed to the workspace's path, the directory
+// synced, and the file opened there. The caller holds the write mutex or
+// is the only user of ws.
+func (ws *Workspace) publish() error {
+	p := ws.pending
+	if p == nil {
+		return nil
+	}
+	if _, err := ws.db.Exec("PRAGMA journal_mode=WAL"); err != nil {
+		return fmt.Errorf("put workspace %s in place: %w", ws.path, err)
+	}
+	if err := ws.db.Close(); err != nil {
+		return fmt.Errorf("put workspace %s in place: %w", ws.path, err)
+	}
+	err := syncFile(p.tmp)
+	if err == nil {
+		if _, serr := os.Lstat(ws.path); !errors.Is(serr, os.ErrNotExist) {
+			err = fmt.Errorf("%s appeared meanwhile: the import is left in %s", ws.path, p.tmp)
+		}
+	}
+	if err == nil {
+		err = os.Rename(p.tmp, ws.path)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(ws.path))
+	}
+	ws.pending = nil
+	p.release()
+	if err != nil {
+		return fmt.Errorf("put workspace %s in place: %w", ws.path, err)
+	}
+	ws.db, err = sql.Open("sqlite", dsn(ws.path))
+	return err
+}
+
+// discard removes a new workspace's temporary file and releases its lock.
+func (ws *Workspace) discard() {
+	p := ws.pending
+	ws.pending = nil
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(p.tmp + suffix)
+	}
+	p.release()
+}
+
+// Close closes the workspace. A new workspace no commit has put in place
+// yet is put in place now, as it is (its schema, the settings written).
+func (ws *Workspace) Close() error {
+	if ws.pending != nil {
+		if err := ws.publish(); err != nil {
+			return err
+		}
+	}
+	return ws.db.Close()
+}

@@ -64,7 +64,7 @@ func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	ev.Level = p.aside(b[:c])
 	d := b[c+1:]
 	// findNutanix checked the shape but not every digit ("20x5/04/10").
-	sec, ok := dateTimeDigits(d)
+	sec, ok := p.minute.dateTime(d)
 	if !ok {
 		return errAt(ErrBadTime, "event time", off+c+2)
 	}

@@ -104,7 +104,7 @@ func checkTime(ev *Event) (Bucket, error) {
 
 // finish fills host, time and NSX version from the header before the payload.
 func (p *Parser) finish(head []byte, ev *Event) {
-	if ev.Time.IsZero() && p.head.reuse(head, ev) {
+	if ev.Time.IsZero() && p.head.reuse(head, ev, &p.minute) {
 		ev.Vendor = p.head.version(ev)
 		return
 	}
@@ -163,9 +163,10 @@ func (m *headMemo) keep(head []byte, host string, tag tagKind) {
 	m.tsLen, m.host, m.tag = n, host, tag
 }
 
-// reuse fills ev's time and host from head when it differs from the
-// remembered header only by a valid time of the same length.
-func (m *headMemo) reuse(head []byte, ev *Event) bool {
+// reuse fills ev's time (read with clock) and host from head when it
+// differs from the remembered header only by a valid time of the same
+// length.
+func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) bool {
 	pre := len(m.pre)
 	if m.tsLen == 0 || len(head) != pre+m.tsLen+len(m.rest) ||
 		string(head[:pre]) != string(m.pre) || string(head[pre+m.tsLen:]) != string(m.rest) {
@@ -174,7 +175,7 @@ func (m *headMemo) reuse(head []byte, ev *Event) bool {
 	if !isDigit(head[pre]) {
 		return false
 	}
-	t, n, ok := parseRFC3339(trimSpace(head[pre:]))
+	t, n, ok := clock.rfc3339(trimSpace(head[pre:]))
 	if !ok || n != m.tsLen {
 		return false
 	}

@@ -97,8 +97,9 @@ type Parser struct {
 	hbuf    []byte // header handed to go-syslog
 	m5424   syslog.Machine
 	m3164   syslog.Machine
-	ev      Event    // WithFlows: the line being parsed
-	head    headMemo // the last header, for finish
+	ev      Event      // WithFlows: the line being parsed
+	head    headMemo   // the last header, for finish
+	minute  minuteMemo // the last minute read
 }
 
 // NewParser returns a Parser with the given options.

@@ -2,28 +2,40 @@ package ingest
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strings"
 )
 
-// headMemo is the last header of the form "<PRI>TIME REST" (an RFC 3339
+// headMemo holds recent headers of the form "<PRI>TIME REST" (an RFC 3339
 // time), read for a payload without a time of its own: a sender repeats
-// its PRI, host and tag on every line, so the next header is most often
-// the same bytes but for its time. parseHeader reads such a header along
-// one path whatever the time (skipPRI stops at the PRI's '>'; a time
-// starts with four digits, so it is not an RFC 5424 version; parseInner
-// reads the time, then only what follows it), so the host and tag it gave
-// are those of every header with the same PRI and REST around another
-// valid time of the same length.
+// its PRI, host and tag on every line, so a header is most often one seen
+// a few lines before but for its time (the lines of a dozen hosts come
+// interleaved). parseHeader reads such a header along one path whatever
+// the time (skipPRI stops at the PRI's '>'; a time starts with four digits,
+// so it is not an RFC 5424 version; parseInner reads the time, then only
+// what follows it), so the host and tag it gave are those of every header
+// with the same PRI and REST around another valid time of the same length.
+// The headers kept share one PRI and time length; their RESTs are found by
+// hash in a few slots, the latest of each hash kept.
 type headMemo struct {
-	pre, rest []byte // the header's bytes before and after its time
-	tsLen     int
-	host      string
-	tag       tagKind
+	pre   []byte // the headers' bytes before their time
+	tsLen int    // the length of their time; 0: none kept
+	seed  maphash.Seed
+	slots [headSlots]headSlot
+}
+
+const headSlots = 64
+
+// headSlot is a header kept: the bytes after its time, what they gave.
+type headSlot struct {
+	rest []byte
+	ok   bool
+	host string
+	tag  tagKind
 }
 
 // keep remembers head, which gave host and tag, when it has the form.
 func (m *headMemo) keep(head []byte, host string, tag tagKind) {
-	m.tsLen = 0
 	if len(head) == 0 || head[0] != '<' {
 		return
 	}
@@ -36,37 +48,39 @@ func (m *headMemo) keep(head []byte, host string, tag tagKind) {
 	if !ok || !isDigit(after[0]) {
 		return
 	}
-	m.pre = append(m.pre[:0], head[:pre]...)
-	m.rest = append(m.rest[:0], head[pre+n:]...)
-	m.tsLen, m.host, m.tag = n, host, tag
+	if n != m.tsLen || string(head[:pre]) != string(m.pre) {
+		if m.tsLen == 0 {
+			m.seed = maphash.MakeSeed()
+		}
+		m.pre, m.tsLen = append(m.pre[:0], head[:pre]...), n
+		for i := range m.slots {
+			m.slots[i].ok = false
+		}
+	}
+	rest := head[pre+n:]
+	sl := &m.slots[maphash.Bytes(m.seed, rest)%headSlots]
+	sl.rest, sl.ok, sl.host, sl.tag = append(sl.rest[:0], rest...), true, host, tag
 }
 
-// reuse fills ev's time (read with clock) and host from head when it
-// differs from the remembered header only by a valid time of the same
-// length.
-func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) bool {
+// reuse fills ev's time (read with clock) and host from head, and returns
+// its tag's kind, when it differs from a header kept only by a valid time
+// of the same length.
+func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) (tagKind, bool) {
 	pre := len(m.pre)
-	if m.tsLen == 0 || len(head) != pre+m.tsLen+len(m.rest) ||
-		string(head[:pre]) != string(m.pre) || string(head[pre+m.tsLen:]) != string(m.rest) {
-		return false
+	if m.tsLen == 0 || len(head) <= pre+m.tsLen || string(head[:pre]) != string(m.pre) || !isDigit(head[pre]) {
+		return tagOther, false
 	}
-	if !isDigit(head[pre]) {
-		return false
+	rest := head[pre+m.tsLen:]
+	sl := &m.slots[maphash.Bytes(m.seed, rest)%headSlots]
+	if !sl.ok || string(sl.rest) != string(rest) {
+		return tagOther, false
 	}
 	t, n, ok := clock.rfc3339(trimSpace(head[pre:]))
 	if !ok || n != m.tsLen {
-		return false
+		return tagOther, false
 	}
-	ev.Time, ev.Host = t, m.host
-	return true
-}
-
-// version is nsxVersion for the remembered header's tag; ev must be NSX.
-func (m *headMemo) version(ev *Event) Vendor {
-	if !ev.Vendor.IsNSX() {
-		return ev.Vendor
-	}
-	return nsxVersion(ev.RuleSet, m.tag)
+	ev.Time, ev.Host = t, sl.host
+	return sl.tag, true
 }
 
 // tagKind is what a syslog tag says of the NSX version.

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -47,6 +48,20 @@ func TestHeaderMemo(t *testing.T) {
 			for j := range memoPayloads {
 				checkAfter(t, pair[0]+memoPayloads[i], pair[1]+memoPayloads[j])
 			}
+		}
+	}
+}
+
+// TestHeaderMemoHosts reads the lines of more hosts than the parser keeps
+// headers, interleaved, twice: each as a fresh parser reads it.
+func TestHeaderMemoHosts(t *testing.T) {
+	opts := []ingest.Option{ingest.WithReferenceTime(goldenRef)}
+	p := ingest.NewParser(opts...)
+	for i := range 400 {
+		line := fmt.Sprintf("<14>2025-06-02T06:%02d:%02d.%03dZ esx-%03d FIREWALL_PKTLOG: %s", i/60, i%60, i, i%200, memoPayloads[i%2])
+		got := parse(p, []byte(line))
+		if want := parse(ingest.NewParser(opts...), []byte(line)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %+v\nwant %+v", line, got, want)
 		}
 	}
 }

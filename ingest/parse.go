@@ -103,9 +103,13 @@ func checkTime(ev *Event) (Bucket, error) {
 
 // finish fills host, time and NSX version from the header before the payload.
 func (p *Parser) finish(head []byte, ev *Event) {
-	if ev.Time.IsZero() && p.head.reuse(head, ev, &p.minute) {
-		ev.Vendor = p.head.version(ev)
-		return
+	if ev.Time.IsZero() {
+		if tag, ok := p.head.reuse(head, ev, &p.minute); ok {
+			if ev.Vendor.IsNSX() {
+				ev.Vendor = nsxVersion(ev.RuleSet, tag)
+			}
+			return
+		}
 	}
 	hd := header{skipTime: !ev.Time.IsZero()}
 	p.parseHeader(head, &hd)

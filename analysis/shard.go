@@ -574,8 +574,7 @@ func (sh *shard) sweep() {
 func (sh *shard) evict(keep int) {
 	seen := sh.scratch[:0]
 	sh.open.each(func(_ openKey, v *openVal) { seen = append(seen, v.seen) })
-	slices.Sort(seen)
-	cut := seen[len(seen)-keep-1]
+	cut := nth(seen, len(seen)-keep-1)
 	sh.scratch = seen
 	sh.open.deleteIf(func(k openKey, v *openVal) bool {
 		if v.seen > cut {

@@ -112,7 +112,7 @@ func (p *Parser) parseInner(h []byte, hd *header) {
 			return
 		}
 		rest = h[i:]
-	} else if t, n, ok := parseRFC3339(h); ok {
+	} else if t, n, ok := p.minute.rfc3339(h); ok {
 		hd.time = t
 		rest = h[n:]
 	} else if t, ok := p.bsdTime(h); ok {

@@ -154,14 +154,48 @@ func unixUTC(y, mo, d, h, mi, s int) (int64, bool) {
 	return daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s), true
 }
 
+// minuteMemo is the minute dateTime last read: a log's lines come in time
+// order, so most share their date, hour and minute with the line before,
+// and only their seconds need reading. The zero value is ready to use.
+type minuteMemo struct {
+	key [16]byte // "YYYY?MM?DD?hh?mm" as read, separators included
+	sec int64    // the Unix seconds of that minute's second 0
+	ok  bool
+}
+
+// dateTime is dateTimeDigits for b of 19 bytes or more: the same result,
+// from the minute remembered when b starts with it (then only the seconds
+// decide whether b is valid).
+func (m *minuteMemo) dateTime(b []byte) (int64, bool) {
+	if m.ok && string(b[:16]) == string(m.key[:]) {
+		s, ok := digits2(b, 17)
+		if !ok || s > 60 {
+			return 0, false
+		}
+		return m.sec + int64(s), true
+	}
+	sec, ok := dateTimeDigits(b)
+	if ok {
+		copy(m.key[:], b)
+		m.sec, m.ok = sec-int64(b[17]-'0')*10-int64(b[18]-'0'), true
+	}
+	return sec, ok
+}
+
 // parseRFC3339 reads YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm) at the start of b and
 // returns the time in UTC and the number of bytes used. A space may stand for T.
 func parseRFC3339(b []byte) (time.Time, int, bool) {
+	var m minuteMemo
+	return m.rfc3339(b)
+}
+
+// rfc3339 is parseRFC3339, reading the date and time with m.
+func (m *minuteMemo) rfc3339(b []byte) (time.Time, int, bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') ||
 		b[13] != ':' || b[16] != ':' {
 		return time.Time{}, 0, false
 	}
-	sec, ok := dateTimeDigits(b)
+	sec, ok := m.dateTime(b)
 	if !ok {
 		return time.Time{}, 0, false
 	}

@@ -90,7 +90,7 @@ func (c *nsxCursor) col() int { return c.pos + 1 }
 func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error) {
 	ev.Vendor = NSXT
 	if hashLen > 0 {
-		ev.Filter = p.intern(b[:hashLen])
+		ev.Filter = p.aside(b[:hashLen])
 		b, off = b[hashLen+1:], off+hashLen+1
 	}
 	cur := &nsxCursor{b: b, pos: off}
@@ -188,7 +188,7 @@ func (p *Parser) nsxEndpoints(cur *nsxCursor, ev *Event) error {
 	tok := cur.next()
 	switch string(tok) {
 	case "RST", "FIN", "TIMEOUT":
-		ev.Close = p.intern(tok)
+		ev.Close = p.aside(tok)
 		c = cur.col()
 		tok = cur.next()
 	}
@@ -213,7 +213,7 @@ func (p *Parser) nsxTail(cur *nsxCursor, ev *Event) error {
 	}
 	if ev.Kind == KindMatch && ev.Proto == ProtoTCP {
 		if f, rest := token(cur.b); isTCPFlags(f) {
-			ev.Flags = p.intern(f)
+			ev.Flags = p.aside(f)
 			cur.pos += len(cur.b) - len(rest)
 			cur.b = rest
 		}

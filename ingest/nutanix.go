@@ -61,10 +61,10 @@ func isNutanixDate(b []byte) bool {
 func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	ev.Vendor = Nutanix
 	c := bytes.IndexByte(b, ':')
-	ev.Level = p.intern(b[:c])
+	ev.Level = p.aside(b[:c])
 	d := b[c+1:]
 	// findNutanix checked the shape but not every digit ("20x5/04/10").
-	sec, ok := dateTimeDigits(d)
+	sec, ok := p.minute.dateTime(d)
 	if !ok {
 		return errAt(ErrBadTime, "event time", off+c+2)
 	}
@@ -156,7 +156,7 @@ func (p *Parser) parseNutanixFields(b []byte, off int, ev *Event) error {
 			f.word(tok)
 		case string(tok[:eq]) == "DESCRIPTION":
 			// Free text to the end of the line.
-			ev.Description = p.intern(trimSpace(cur[eq+1:]))
+			ev.Description = p.aside(trimSpace(cur[eq+1:]))
 			b = nil
 		default:
 			if err := f.keyed(tok, eq, col, ev); err != nil {

@@ -82,7 +82,7 @@ func (p *Parser) fastNutanixFields(b []byte, ev *Event) bool {
 	}
 	f.fill(ev)
 	if len(b) > 0 {
-		ev.Description = p.intern(trimSpace(b))
+		ev.Description = p.aside(trimSpace(b))
 	}
 	return true
 }

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"time"
 )
 
@@ -104,6 +103,14 @@ func checkTime(ev *Event) (Bucket, error) {
 
 // finish fills host, time and NSX version from the header before the payload.
 func (p *Parser) finish(head []byte, ev *Event) {
+	if ev.Time.IsZero() {
+		if tag, ok := p.head.reuse(head, ev, &p.minute); ok {
+			if ev.Vendor.IsNSX() {
+				ev.Vendor = nsxVersion(ev.RuleSet, tag)
+			}
+			return
+		}
+	}
 	hd := header{skipTime: !ev.Time.IsZero()}
 	p.parseHeader(head, &hd)
 	if ev.Time.IsZero() {
@@ -114,21 +121,13 @@ func (p *Parser) finish(head []byte, ev *Event) {
 	} else {
 		ev.Host = p.opts.host
 	}
+	tag := tagOf(hd.tag)
+	if !hd.skipTime && !p.opts.library {
+		p.head.keep(head, ev.Host, tag)
+	}
 	if ev.Vendor.IsNSX() {
-		ev.Vendor = nsxVersion(ev, hd.tag)
+		ev.Vendor = nsxVersion(ev.RuleSet, tag)
 	}
-}
-
-// nsxVersion tells NSX-V, NSX-T and NSX 4 apart: domain-cNN rule sets and the
-// dfwpktlogs tag are NSX-V, the FIREWALL-PKTLOG tag (hyphen) is NSX 4.
-func nsxVersion(ev *Event, tag []byte) Vendor {
-	switch {
-	case strings.HasPrefix(ev.RuleSet, "domain-c"), bytes.EqualFold(tag, []byte("dfwpktlogs")):
-		return NSXV
-	case bytes.EqualFold(tag, []byte("FIREWALL-PKTLOG")):
-		return NSX4
-	}
-	return NSXT
 }
 
 // jsonText unwraps a VMware Cloud log-forwarding record {"text": "…"}.

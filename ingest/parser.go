@@ -97,7 +97,9 @@ type Parser struct {
 	hbuf    []byte // header handed to go-syslog
 	m5424   syslog.Machine
 	m3164   syslog.Machine
-	ev      Event // WithFlows: the line being parsed
+	ev      Event      // WithFlows: the line being parsed
+	head    headMemo   // the last header, for finish
+	minute  minuteMemo // the last minute read
 }
 
 // NewParser returns a Parser with the given options.
@@ -127,6 +129,16 @@ func (p *Parser) intern(b []byte) string {
 	}
 	*slot = s
 	return s
+}
+
+// aside is intern for a field a Flow does not hold (the filter hash, the
+// close reason, TCP flags, the level, the description): with WithFlows the
+// Event is only read into a Flow, so nothing reads it and it stays empty.
+func (p *Parser) aside(b []byte) string {
+	if p.opts.flows {
+		return ""
+	}
+	return p.intern(b)
 }
 
 // QuickHash folds the length and the first and last 8 bytes of s (not

@@ -1,0 +1,115 @@
+package ingest
+
+import (
+	"bytes"
+	"hash/maphash"
+	"strings"
+)
+
+// headMemo holds recent headers of the form "<PRI>TIME REST" (an RFC 3339
+// time), read for a payload without a time of its own: a sender repeats
+// its PRI, host and tag on every line, so a header is most often one seen
+// a few lines before but for its time (the lines of a dozen hosts come
+// interleaved). parseHeader reads such a header along one path whatever
+// the time (skipPRI stops at the PRI's '>'; a time starts with four digits,
+// so it is not an RFC 5424 version; parseInner reads the time, then only
+// what follows it), so the host and tag it gave are those of every header
+// with the same PRI and REST around another valid time of the same length.
+// The headers kept share one PRI and time length; their RESTs are found by
+// hash in a few slots, the latest of each hash kept.
+type headMemo struct {
+	pre   []byte // the headers' bytes before their time
+	tsLen int    // the length of their time; 0: none kept
+	seed  maphash.Seed
+	slots [headSlots]headSlot
+}
+
+const headSlots = 64
+
+// headSlot is a header kept: the bytes after its time, what they gave.
+type headSlot struct {
+	rest []byte
+	ok   bool
+	host string
+	tag  tagKind
+}
+
+// keep remembers head, which gave host and tag, when it has the form.
+func (m *headMemo) keep(head []byte, host string, tag tagKind) {
+	if len(head) == 0 || head[0] != '<' {
+		return
+	}
+	after, ok := skipPRI(head)
+	if !ok {
+		return
+	}
+	pre := len(head) - len(after)
+	_, n, ok := parseRFC3339(trimSpace(after))
+	if !ok || !isDigit(after[0]) {
+		return
+	}
+	if n != m.tsLen || string(head[:pre]) != string(m.pre) {
+		if m.tsLen == 0 {
+			m.seed = maphash.MakeSeed()
+		}
+		m.pre, m.tsLen = append(m.pre[:0], head[:pre]...), n
+		for i := range m.slots {
+			m.slots[i].ok = false
+		}
+	}
+	rest := head[pre+n:]
+	sl := &m.slots[maphash.Bytes(m.seed, rest)%headSlots]
+	sl.rest, sl.ok, sl.host, sl.tag = append(sl.rest[:0], rest...), true, host, tag
+}
+
+// reuse fills ev's time (read with clock) and host from head, and returns
+// its tag's kind, when it differs from a header kept only by a valid time
+// of the same length.
+func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) (tagKind, bool) {
+	pre := len(m.pre)
+	if m.tsLen == 0 || len(head) <= pre+m.tsLen || string(head[:pre]) != string(m.pre) || !isDigit(head[pre]) {
+		return tagOther, false
+	}
+	rest := head[pre+m.tsLen:]
+	sl := &m.slots[maphash.Bytes(m.seed, rest)%headSlots]
+	if !sl.ok || string(sl.rest) != string(rest) {
+		return tagOther, false
+	}
+	t, n, ok := clock.rfc3339(trimSpace(head[pre:]))
+	if !ok || n != m.tsLen {
+		return tagOther, false
+	}
+	ev.Time, ev.Host = t, sl.host
+	return sl.tag, true
+}
+
+// tagKind is what a syslog tag says of the NSX version.
+type tagKind uint8
+
+const (
+	tagOther tagKind = iota
+	tagNSXV          // dfwpktlogs
+	tagNSX4          // FIREWALL-PKTLOG (hyphen)
+)
+
+func tagOf(tag []byte) tagKind {
+	switch {
+	case bytes.EqualFold(tag, []byte("dfwpktlogs")):
+		return tagNSXV
+	case bytes.EqualFold(tag, []byte("FIREWALL-PKTLOG")):
+		return tagNSX4
+	}
+	return tagOther
+}
+
+// nsxVersion tells NSX-V, NSX-T and NSX 4 apart: domain-cNN rule sets and the
+// dfwpktlogs tag are NSX-V, the FIREWALL-PKTLOG tag (hyphen) is NSX 4.
+func nsxVersion(ruleSet string, tag tagKind) Vendor {
+	switch {
+	case strings.HasPrefix(ruleSet, "domain-c"), tag == tagNSXV:
+		return NSXV
+	case tag == tagNSX4:
+		return NSX4
+	}
+	return NSXT
+}

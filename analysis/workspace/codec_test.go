@@ -1,7 +1,9 @@
 package workspace
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"slices"
 	"reflect"
 	"testing"
 
@@ -24,15 +26,67 @@ func TestCodecOrigins(t *testing.T) {
 		}
 	}
 	c.Origins = analysis.OriginAuthenticated
-	b := encodeState(nil, &c)
+	b := oldRecord(&c)
 	if b[0] != codecVersion {
-		t.Errorf("an authenticated record is written as version %d: older versions could not read it", b[0])
+		t.Fatalf("an authenticated record of before Origins is version %d", b[0])
 	}
-	if got, err := decodeState(b); err != nil || got.Origins != analysis.OriginAuthenticated {
-		t.Errorf("version 1 record: origins %b, %v", got.Origins, err)
+	if got, err := decodeState(b); err != nil || got.Origins != analysis.OriginAuthenticated || !reflect.DeepEqual(got, c) {
+		t.Errorf("version 1 record: %+v, %v", got, err)
 	}
 	if _, err := decodeState(append(b, 0)); err == nil {
 		t.Error("a version 1 record with a trailing byte decoded")
+	}
+}
+
+// oldRecord is the record of c as versions 1 and 2 wrote it (before
+// codecSplit): the sample lines, then the Origins byte of version 2.
+func oldRecord(c *analysis.ConvState) []byte {
+	b, split := encodeSplit(nil, c)
+	count := binary.AppendUvarint(nil, uint64(len(c.Samples)))
+	body, origins := b[1:split-len(count)-1], b[split-len(count)-1]
+	out := append([]byte{codecVersion}, body...)
+	out = append(append(out, count...), b[split:]...)
+	if c.Origins&analysis.OriginUnauthenticated != 0 {
+		out[0] = codecOrigins
+		out = append(out, origins)
+	}
+	return out
+}
+
+// TestSplitRecord: a record of version 1 or 2 splits into the record of
+// codecSplit without its lines, and its lines, which together read as the
+// record did; the record alone reads without lines, with their count.
+func TestSplitRecord(t *testing.T) {
+	c := analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: 6, DPort: 443,
+		Labels: []analysis.LabelState{{Name: "web", Sides: 1}}, Hosts: []string{"ahv-1"}, First: 3, Last: 9}
+	c.Sides[0].Sessions = 2
+	c.Sides[0].Hourly = []analysis.HourCount{{Hour: 5, N: 2}}
+	for _, samples := range [][]string{nil, {"a"}, {"a line", "another"}} {
+		for _, origins := range []uint8{analysis.OriginAuthenticated, analysis.OriginUnauthenticated} {
+			c := c
+			c.Samples, c.Origins = samples, origins
+			old := oldRecord(&c)
+			state, lines, err := splitRecord(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := decodeState(append(state, lines...)); err != nil || !reflect.DeepEqual(got, c) {
+				t.Errorf("%q %b: state and lines read %+v, %v", samples, origins, got, err)
+			}
+			if ls, err := decodeLines(lines); err != nil || !slices.Equal(ls, samples) {
+				t.Errorf("%q: lines read %q, %v", samples, ls, err)
+			}
+			var got analysis.ConvState
+			n, err := decodeStateInto(state, &got, nil, true)
+			if want := c; err != nil || n != len(samples) || got.Samples != nil || !reflect.DeepEqual(got.Sides, want.Sides) {
+				t.Errorf("%q: the stored record alone: %d lines, %v, %+v", samples, n, err, got)
+			}
+			if len(lines) > 0 {
+				if _, err := decodeState(append(state, lines[:len(lines)-1]...)); err == nil {
+					t.Errorf("%q: a cut line decoded", samples)
+				}
+			}
+		}
 	}
 }
 
@@ -68,7 +122,11 @@ func TestDecodeRecordLists(t *testing.T) {
 			if !reflect.DeepEqual(got, c) {
 				t.Fatalf("got %+v\nwant %+v", got, c)
 			}
+			_, split := encodeSplit(nil, &c)
 			for cut := 1; cut < len(b); cut++ {
+				if cut == split {
+					continue // the record as stored, its lines in conversation_samples
+				}
 				_, err1 := decodeRecord(b[:cut], &got, nil, false, &lists)
 				_, err2 := decodeStateInto(b[:cut], &got, nil, false)
 				if err1 == nil || err2 == nil {

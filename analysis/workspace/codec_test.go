@@ -3,8 +3,8 @@ package workspace
 import (
 	"encoding/binary"
 	"net/netip"
-	"slices"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"

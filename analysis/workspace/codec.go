@@ -230,8 +230,9 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 }
 
 // recordLists are the bytes of a record's labels and of its reporting
-// hosts, each list with its count: the same list is the same bytes.
-type recordLists struct{ labels, hosts []byte }
+// hosts, each list with its count: the same list is the same bytes; and
+// the record's bytes after them (tail).
+type recordLists struct{ labels, hosts, tail []byte }
 
 // decodeRecord is decodeStateInto; with lists, the labels and hosts are
 // checked and left out (c.Labels and c.Hosts nil), and lists says where
@@ -252,6 +253,7 @@ func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool,
 	if lists != nil {
 		lists.labels = d.span((*dec).label)
 		lists.hosts = d.span((*dec).skip)
+		lists.tail = d.b
 		c.Labels, c.Hosts = nil, nil
 	} else {
 		d.labelsInto(c, cache)

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"reflect"
@@ -73,6 +74,13 @@ func TestSplitRecord(t *testing.T) {
 			if got, err := decodeState(append(state, lines...)); err != nil || !reflect.DeepEqual(got, c) {
 				t.Errorf("%q %b: state and lines read %+v, %v", samples, origins, got, err)
 			}
+			want, split := encodeSplit(nil, &c)
+			if !bytes.Equal(state, want[:split]) || !bytes.Equal(lines, want[split:]) {
+				t.Errorf("%q %b: split into %x + %x, want %x + %x", samples, origins, state, lines, want[:split], want[split:])
+			}
+			if s, l, err := splitRecord(want); err != nil || !bytes.Equal(s, want[:split]) || !bytes.Equal(l, want[split:]) {
+				t.Errorf("%q %b: a record of codecSplit split into %x + %x, %v", samples, origins, s, l, err)
+			}
 			if ls, err := decodeLines(lines); err != nil || !slices.Equal(ls, samples) {
 				t.Errorf("%q: lines read %q, %v", samples, ls, err)
 			}
@@ -135,4 +143,40 @@ func TestDecodeRecordLists(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSplitRecord: any bytes decode, split and read as lines without a
+// panic; a record that decodes splits into a stored record and lines that
+// read back as it did.
+func FuzzSplitRecord(f *testing.F) {
+	c := analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("2001:db8::2"), Proto: 17, DPort: 53,
+		Labels: []analysis.LabelState{{Name: "dns", Sides: 3}}, Hosts: []string{"esx-1"}, Samples: []string{"a", "bc"}}
+	c.Sides[1].Hourly = []analysis.HourCount{{Hour: 7, N: 1}}
+	f.Add(encodeState(nil, &c))
+	f.Add(oldRecord(&c))
+	c.Origins = analysis.OriginUnauthenticated
+	f.Add(oldRecord(&c))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeLines(b)
+		var st analysis.ConvState
+		decodeRecord(b, &st, nil, false, &recordLists{})
+		want, err := decodeState(b)
+		state, lines, serr := splitRecord(b)
+		if err != nil {
+			if serr == nil {
+				t.Fatalf("%x: split, but does not decode: %v", b, err)
+			}
+			return
+		}
+		if serr != nil {
+			t.Fatalf("%x decodes but does not split: %v", b, serr)
+		}
+		if want.Origins&analysis.OriginUnauthenticated == 0 {
+			want.Origins = analysis.OriginAuthenticated // as the encoders write it
+		}
+		got, err := decodeState(append(slices.Clip(state), lines...))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%x: split parts read %+v, %v; want %+v", b, got, err, want)
+		}
+	})
 }

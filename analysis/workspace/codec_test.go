@@ -66,34 +66,50 @@ func TestSplitRecord(t *testing.T) {
 		for _, origins := range []uint8{analysis.OriginAuthenticated, analysis.OriginUnauthenticated} {
 			c := c
 			c.Samples, c.Origins = samples, origins
-			old := oldRecord(&c)
-			state, lines, err := splitRecord(old)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := decodeState(append(state, lines...)); err != nil || !reflect.DeepEqual(got, c) {
-				t.Errorf("%q %b: state and lines read %+v, %v", samples, origins, got, err)
-			}
-			want, split := encodeSplit(nil, &c)
-			if !bytes.Equal(state, want[:split]) || !bytes.Equal(lines, want[split:]) {
-				t.Errorf("%q %b: split into %x + %x, want %x + %x", samples, origins, state, lines, want[:split], want[split:])
-			}
-			if s, l, err := splitRecord(want); err != nil || !bytes.Equal(s, want[:split]) || !bytes.Equal(l, want[split:]) {
-				t.Errorf("%q %b: a record of codecSplit split into %x + %x, %v", samples, origins, s, l, err)
-			}
-			if ls, err := decodeLines(lines); err != nil || !slices.Equal(ls, samples) {
-				t.Errorf("%q: lines read %q, %v", samples, ls, err)
-			}
-			var got analysis.ConvState
-			n, err := decodeStateInto(state, &got, nil, true)
-			if want := c; err != nil || n != len(samples) || got.Samples != nil || !reflect.DeepEqual(got.Sides, want.Sides) {
-				t.Errorf("%q: the stored record alone: %d lines, %v, %+v", samples, n, err, got)
-			}
-			if len(lines) > 0 {
-				if _, err := decodeState(append(state, lines[:len(lines)-1]...)); err == nil {
-					t.Errorf("%q: a cut line decoded", samples)
-				}
-			}
+			checkSplit(t, &c)
+			checkStored(t, &c)
+		}
+	}
+}
+
+// checkSplit checks the split of c's record as versions 1 and 2 wrote it,
+// and of its record as written now: the parts encodeSplit writes.
+func checkSplit(t *testing.T, c *analysis.ConvState) {
+	t.Helper()
+	state, lines, err := splitRecord(oldRecord(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeState(append(state, lines...)); err != nil || !reflect.DeepEqual(got, *c) {
+		t.Errorf("%q %b: state and lines read %+v, %v", c.Samples, c.Origins, got, err)
+	}
+	want, split := encodeSplit(nil, c)
+	if !bytes.Equal(state, want[:split]) || !bytes.Equal(lines, want[split:]) {
+		t.Errorf("%q %b: split into %x + %x, want %x + %x", c.Samples, c.Origins, state, lines, want[:split], want[split:])
+	}
+	if s, l, err := splitRecord(want); err != nil || !bytes.Equal(s, want[:split]) || !bytes.Equal(l, want[split:]) {
+		t.Errorf("%q %b: a record of codecSplit split into %x + %x, %v", c.Samples, c.Origins, s, l, err)
+	}
+}
+
+// checkStored checks that c's stored record reads alone, without its lines
+// but with their count, that its lines read alone, and that a cut line is
+// an error.
+func checkStored(t *testing.T, c *analysis.ConvState) {
+	t.Helper()
+	b, split := encodeSplit(nil, c)
+	state, lines := b[:split:split], b[split:]
+	if ls, err := decodeLines(lines); err != nil || !slices.Equal(ls, c.Samples) {
+		t.Errorf("%q: lines read %q, %v", c.Samples, ls, err)
+	}
+	var got analysis.ConvState
+	n, err := decodeStateInto(state, &got, nil, true)
+	if err != nil || n != len(c.Samples) || got.Samples != nil || !reflect.DeepEqual(got.Sides, c.Sides) {
+		t.Errorf("%q: the stored record alone: %d lines, %v, %+v", c.Samples, n, err, got)
+	}
+	if len(lines) > 0 {
+		if _, err := decodeState(append(state, lines[:len(lines)-1]...)); err == nil {
+			t.Errorf("%q: a cut line decoded", c.Samples)
 		}
 	}
 }

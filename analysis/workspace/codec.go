@@ -16,11 +16,14 @@ import (
 // codecVersion is the version of tracking records and of conversation
 // records whose lines all arrived authenticated (all records before
 // Origins); codecOrigins, that of a conversation record followed by its
-// Origins byte, written when some of its lines came over UDP. Older
-// versions of FlowSleuth read every record they wrote.
+// Origins byte, written when some of its lines came over UDP. Both end
+// with the sample lines before the Origins byte; schema 5 moved the lines
+// of stored ones out (splitStored). codecSplit, the version written since:
+// the Origins byte, then the sample lines' count and the lines, last.
 const (
 	codecVersion = 1
 	codecOrigins = 2
+	codecSplit   = 3
 )
 
 var errBadRecord = errors.New("bad stored record")
@@ -118,13 +121,17 @@ func (d *dec) addr() netip.Addr {
 
 // encodeState appends the record of c to b.
 func encodeState(b []byte, c *analysis.ConvState) []byte {
+	b, _ = encodeSplit(b, c)
+	return b
+}
+
+// encodeSplit appends the record of c to b, and returns where its sample
+// lines start: a record of version codecSplit ends with them, after their
+// count, so that a stored conversation keeps its record up to there
+// (state) and its lines in a row of their own (conversation_samples).
+func encodeSplit(b []byte, c *analysis.ConvState) ([]byte, int) {
 	e := enc{b}
-	withOrigins := c.Origins&analysis.OriginUnauthenticated != 0
-	if withOrigins {
-		e.byte(codecOrigins)
-	} else {
-		e.byte(codecVersion)
-	}
+	e.byte(codecSplit)
 	e.addr(c.Src)
 	e.addr(c.Dst)
 	e.byte(c.Proto)
@@ -157,14 +164,18 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 	}
 	e.u(uint64(c.Actions))
 	e.byte(c.Vendors)
+	// As versions 1 and 2 read: authenticated unless some line was not.
+	origins := c.Origins
+	if origins&analysis.OriginUnauthenticated == 0 {
+		origins = analysis.OriginAuthenticated
+	}
+	e.byte(origins)
 	e.u(uint64(len(c.Samples)))
+	split := len(e.b)
 	for _, s := range c.Samples {
 		e.s(s)
 	}
-	if withOrigins {
-		e.byte(c.Origins)
-	}
-	return e.b
+	return e.b, split
 }
 
 // decodeState reads a record written by encodeState.
@@ -219,8 +230,9 @@ func decodeStateInto(b []byte, c *analysis.ConvState, cache strCache, samples bo
 }
 
 // recordLists are the bytes of a record's labels and of its reporting
-// hosts, each list with its count: the same list is the same bytes.
-type recordLists struct{ labels, hosts []byte }
+// hosts, each list with its count: the same list is the same bytes; and
+// the record's bytes after them (tail).
+type recordLists struct{ labels, hosts, tail []byte }
 
 // decodeRecord is decodeStateInto; with lists, the labels and hosts are
 // checked and left out (c.Labels and c.Hosts nil), and lists says where
@@ -228,7 +240,7 @@ type recordLists struct{ labels, hosts []byte }
 func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool, lists *recordLists) (int, error) {
 	d := dec{b: b}
 	version := d.byte()
-	if version != codecVersion && version != codecOrigins {
+	if version != codecVersion && version != codecOrigins && version != codecSplit {
 		return 0, errBadRecord
 	}
 	c.Src, c.Dst = d.addr(), d.addr()
@@ -241,6 +253,7 @@ func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool,
 	if lists != nil {
 		lists.labels = d.span((*dec).label)
 		lists.hosts = d.span((*dec).skip)
+		lists.tail = d.b
 		c.Labels, c.Hosts = nil, nil
 	} else {
 		d.labelsInto(c, cache)
@@ -248,16 +261,27 @@ func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool,
 	}
 	c.Actions = uint16(d.u())
 	c.Vendors = d.byte()
-	c.Samples = nil
-	lines := d.count()
-	for n := lines; n > 0 && d.err == nil; n-- {
-		if samples {
-			c.Samples = append(c.Samples, d.s())
-		} else {
-			d.skip()
-		}
-	}
 	c.Origins = analysis.OriginAuthenticated
+	if version == codecSplit {
+		c.Origins = d.byte()
+	}
+	c.Samples = nil
+	var lines int
+	if version == codecSplit {
+		// A stored record ends at the count: its lines are in
+		// conversation_samples.
+		n := d.u()
+		lines = int(min(n, 1<<31))
+		if len(d.b) > 0 {
+			if n > uint64(len(d.b)) {
+				d.fail()
+			}
+			d.lines(c, lines, samples)
+		}
+	} else {
+		lines = d.count()
+		d.lines(c, lines, samples)
+	}
 	if version == codecOrigins {
 		c.Origins = d.byte()
 	}
@@ -265,6 +289,18 @@ func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool,
 		return 0, errBadRecord
 	}
 	return lines, nil
+}
+
+// lines reads n sample lines into c when samples is set, else checks and
+// passes over them.
+func (d *dec) lines(c *analysis.ConvState, n int, samples bool) {
+	for ; n > 0 && d.err == nil; n-- {
+		if samples {
+			c.Samples = append(c.Samples, d.s())
+		} else {
+			d.skip()
+		}
+	}
 }
 
 // sideInto reads one side's figures and hourly counts into s, reusing its
@@ -338,16 +374,6 @@ func decodeHosts(b []byte, cache strCache) []string {
 	var c analysis.ConvState
 	(&dec{b: b}).hostsInto(&c, cache)
 	return c.Hosts
-}
-
-// decodeSamples reads only the sample lines of a record, checking it as
-// decodeState does (its labels and hosts are checked, not read).
-func decodeSamples(b []byte, c *analysis.ConvState) ([]string, error) {
-	var lists recordLists
-	if _, err := decodeRecord(b, c, nil, true, &lists); err != nil {
-		return nil, err
-	}
-	return c.Samples, nil
 }
 
 // trackingVersion is the last version of tracking rows that held every

@@ -1,8 +1,11 @@
 package workspace
 
 import (
+	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -24,15 +27,90 @@ func TestCodecOrigins(t *testing.T) {
 		}
 	}
 	c.Origins = analysis.OriginAuthenticated
-	b := encodeState(nil, &c)
+	b := oldRecord(&c)
 	if b[0] != codecVersion {
-		t.Errorf("an authenticated record is written as version %d: older versions could not read it", b[0])
+		t.Fatalf("an authenticated record of before Origins is version %d", b[0])
 	}
-	if got, err := decodeState(b); err != nil || got.Origins != analysis.OriginAuthenticated {
-		t.Errorf("version 1 record: origins %b, %v", got.Origins, err)
+	if got, err := decodeState(b); err != nil || got.Origins != analysis.OriginAuthenticated || !reflect.DeepEqual(got, c) {
+		t.Errorf("version 1 record: %+v, %v", got, err)
 	}
 	if _, err := decodeState(append(b, 0)); err == nil {
 		t.Error("a version 1 record with a trailing byte decoded")
+	}
+}
+
+// oldRecord is the record of c as versions 1 and 2 wrote it (before
+// codecSplit): the sample lines, then the Origins byte of version 2.
+func oldRecord(c *analysis.ConvState) []byte {
+	b, split := encodeSplit(nil, c)
+	count := binary.AppendUvarint(nil, uint64(len(c.Samples)))
+	body, origins := b[1:split-len(count)-1], b[split-len(count)-1]
+	out := append([]byte{codecVersion}, body...)
+	out = append(append(out, count...), b[split:]...)
+	if c.Origins&analysis.OriginUnauthenticated != 0 {
+		out[0] = codecOrigins
+		out = append(out, origins)
+	}
+	return out
+}
+
+// TestSplitRecord: a record of version 1 or 2 splits into the record of
+// codecSplit without its lines, and its lines, which together read as the
+// record did; the record alone reads without lines, with their count.
+func TestSplitRecord(t *testing.T) {
+	c := analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"), Proto: 6, DPort: 443,
+		Labels: []analysis.LabelState{{Name: "web", Sides: 1}}, Hosts: []string{"ahv-1"}, First: 3, Last: 9}
+	c.Sides[0].Sessions = 2
+	c.Sides[0].Hourly = []analysis.HourCount{{Hour: 5, N: 2}}
+	for _, samples := range [][]string{nil, {"a"}, {"a line", "another"}} {
+		for _, origins := range []uint8{analysis.OriginAuthenticated, analysis.OriginUnauthenticated} {
+			c := c
+			c.Samples, c.Origins = samples, origins
+			checkSplit(t, &c)
+			checkStored(t, &c)
+		}
+	}
+}
+
+// checkSplit checks the split of c's record as versions 1 and 2 wrote it,
+// and of its record as written now: the parts encodeSplit writes.
+func checkSplit(t *testing.T, c *analysis.ConvState) {
+	t.Helper()
+	state, lines, err := splitRecord(oldRecord(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := decodeState(append(state, lines...)); err != nil || !reflect.DeepEqual(got, *c) {
+		t.Errorf("%q %b: state and lines read %+v, %v", c.Samples, c.Origins, got, err)
+	}
+	want, split := encodeSplit(nil, c)
+	if !bytes.Equal(state, want[:split]) || !bytes.Equal(lines, want[split:]) {
+		t.Errorf("%q %b: split into %x + %x, want %x + %x", c.Samples, c.Origins, state, lines, want[:split], want[split:])
+	}
+	if s, l, err := splitRecord(want); err != nil || !bytes.Equal(s, want[:split]) || !bytes.Equal(l, want[split:]) {
+		t.Errorf("%q %b: a record of codecSplit split into %x + %x, %v", c.Samples, c.Origins, s, l, err)
+	}
+}
+
+// checkStored checks that c's stored record reads alone, without its lines
+// but with their count, that its lines read alone, and that a cut line is
+// an error.
+func checkStored(t *testing.T, c *analysis.ConvState) {
+	t.Helper()
+	b, split := encodeSplit(nil, c)
+	state, lines := b[:split:split], b[split:]
+	if ls, err := decodeLines(lines); err != nil || !slices.Equal(ls, c.Samples) {
+		t.Errorf("%q: lines read %q, %v", c.Samples, ls, err)
+	}
+	var got analysis.ConvState
+	n, err := decodeStateInto(state, &got, nil, true)
+	if err != nil || n != len(c.Samples) || got.Samples != nil || !reflect.DeepEqual(got.Sides, c.Sides) {
+		t.Errorf("%q: the stored record alone: %d lines, %v, %+v", c.Samples, n, err, got)
+	}
+	if len(lines) > 0 {
+		if _, err := decodeState(append(state, lines[:len(lines)-1]...)); err == nil {
+			t.Errorf("%q: a cut line decoded", c.Samples)
+		}
 	}
 }
 
@@ -68,7 +146,11 @@ func TestDecodeRecordLists(t *testing.T) {
 			if !reflect.DeepEqual(got, c) {
 				t.Fatalf("got %+v\nwant %+v", got, c)
 			}
+			_, split := encodeSplit(nil, &c)
 			for cut := 1; cut < len(b); cut++ {
+				if cut == split {
+					continue // the record as stored, its lines in conversation_samples
+				}
 				_, err1 := decodeRecord(b[:cut], &got, nil, false, &lists)
 				_, err2 := decodeStateInto(b[:cut], &got, nil, false)
 				if err1 == nil || err2 == nil {
@@ -77,4 +159,40 @@ func TestDecodeRecordLists(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSplitRecord: any bytes decode, split and read as lines without a
+// panic; a record that decodes splits into a stored record and lines that
+// read back as it did.
+func FuzzSplitRecord(f *testing.F) {
+	c := analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("2001:db8::2"), Proto: 17, DPort: 53,
+		Labels: []analysis.LabelState{{Name: "dns", Sides: 3}}, Hosts: []string{"esx-1"}, Samples: []string{"a", "bc"}}
+	c.Sides[1].Hourly = []analysis.HourCount{{Hour: 7, N: 1}}
+	f.Add(encodeState(nil, &c))
+	f.Add(oldRecord(&c))
+	c.Origins = analysis.OriginUnauthenticated
+	f.Add(oldRecord(&c))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		decodeLines(b)
+		var st analysis.ConvState
+		decodeRecord(b, &st, nil, false, &recordLists{})
+		want, err := decodeState(b)
+		state, lines, serr := splitRecord(b)
+		if err != nil {
+			if serr == nil {
+				t.Fatalf("%x: split, but does not decode: %v", b, err)
+			}
+			return
+		}
+		if serr != nil {
+			t.Fatalf("%x decodes but does not split: %v", b, serr)
+		}
+		if want.Origins&analysis.OriginUnauthenticated == 0 {
+			want.Origins = analysis.OriginAuthenticated // as the encoders write it
+		}
+		got, err := decodeState(append(slices.Clip(state), lines...))
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%x: split parts read %+v, %v; want %+v", b, got, err, want)
+		}
+	})
 }

@@ -25,26 +25,35 @@ type merger struct {
 	n     int                    // states added
 	added Counts                 // conversations stored, sessions added to the stored ones
 	ids   map[analysis.Key]int64 // bulk mode: the keys stored before
-	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows
+	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows, store lines, drop lines, insert batchRows' lines
 	buf   []byte
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
 	// the largest id before them (see flush).
-	tx      *sql.Tx
-	rows    []newRow
-	states  []byte
-	args    []any
-	pending map[analysis.Key]struct{}
-	lastID  int64
+	tx       *sql.Tx
+	rows     []newRow
+	states   []byte
+	args     []any
+	lineArgs []any
+	pending  map[analysis.Key]struct{}
+	lastID   int64
 }
 
 // newRow is a conversation waiting in a batch, its state in
-// merger.states[from:to].
+// merger.states[from:to], of which the last lines bytes are its sample
+// lines (encodeSplit): stored in conversation_samples, the rest in the
+// conversation's row.
 type newRow struct {
 	k                            analysis.Key
-	from, to                     int
+	from, to, lines              int
 	sessions, bytes, first, last int64
+}
+
+// parts returns the record of row in states, to store, and its sample lines.
+func (row *newRow) parts(states []byte) (state, lines []byte) {
+	split := row.to - row.lines
+	return states[row.from:split], states[split:row.to]
 }
 
 // batchRows is how many new conversations one INSERT stores in bulk mode.
@@ -65,6 +74,13 @@ func insertRows(n int) string {
 		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
+// insertLines is the INSERT of the sample lines of n new conversations,
+// each an id and its lines, NULL for one without.
+func insertLines(n int) string {
+	return `INSERT INTO conversation_samples (id, lines) SELECT column1, column2 FROM (VALUES ` +
+		strings.Repeat("(?, ?), ", n-1) + `(?, ?)) WHERE column2 IS NOT NULL`
+}
+
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx}
@@ -82,11 +98,15 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 	}
 	var err error
 	mg.stmts, err = prepare(ctx, tx,
-		`SELECT id, state FROM conversations WHERE src = ? AND dst = ? AND proto = ? AND dport = ?`,
-		`SELECT state FROM conversations WHERE id = ?`,
+		`SELECT c.id, c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id
+			WHERE c.src = ? AND c.dst = ? AND c.proto = ? AND c.dport = ?`,
+		`SELECT c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id WHERE c.id = ?`,
 		insertRows(1),
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`,
-		insertRows(batchRows))
+		insertRows(batchRows),
+		`INSERT OR REPLACE INTO conversation_samples (id, lines) VALUES (?, ?)`,
+		`DELETE FROM conversation_samples WHERE id = ?`,
+		insertLines(batchRows))
 	if err != nil {
 		return nil, err
 	}
@@ -119,13 +139,17 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 		return mg.batch(row, b)
 	}
 	if id == 0 {
-		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort, b, row.sessions, row.bytes, row.first, row.last)
+		state, lines := row.parts(states)
+		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort, state, row.sessions, row.bytes, row.first, row.last)
 		if err != nil {
 			return err
 		}
 		// Not inserted: a state this import drained earlier was (bulk
 		// mode's keys are those stored before the import).
 		if n, err := r.RowsAffected(); err != nil || n == 1 {
+			if err == nil {
+				err = mg.storeLines(r, lines)
+			}
 			mg.added.Conversations += n
 			mg.added.Sessions += row.sessions
 			return err
@@ -141,17 +165,47 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 	return mg.update(id, &old, &st)
 }
 
-// update merges st into old, the stored conversation id.
-func (mg *merger) update(id int64, old, st *analysis.ConvState) error {
-	before, _ := sortKeys(old)
+// storeLines stores the sample lines of the conversation r inserted.
+func (mg *merger) storeLines(r sql.Result, lines []byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = mg.stmts[5].ExecContext(mg.ctx, id, lines)
+	return err
+}
+
+// update merges st into old, the stored conversation id, and stores its
+// sample lines if they changed.
+func (mg *merger) update(id int64, old *storedState, st *analysis.ConvState) error {
+	before, _ := sortKeys(&old.ConvState)
 	old.Merge(st, analysis.DefaultSamples)
-	mg.buf = encodeState(mg.buf[:0], old)
-	sessions, bytes := sortKeys(old)
-	if _, err := mg.stmts[3].ExecContext(mg.ctx, mg.buf, sessions, bytes, old.First, old.Last, id); err != nil {
+	var split int
+	mg.buf, split = encodeSplit(mg.buf[:0], &old.ConvState)
+	sessions, bytes := sortKeys(&old.ConvState)
+	if _, err := mg.stmts[3].ExecContext(mg.ctx, mg.buf[:split], sessions, bytes, old.First, old.Last, id); err != nil {
 		return err
 	}
 	mg.added.Sessions += sessions - before
-	return nil
+	var err error
+	switch lines := mg.buf[split:]; {
+	case string(lines) == string(old.lines):
+	case len(lines) == 0:
+		_, err = mg.stmts[6].ExecContext(mg.ctx, id)
+	default:
+		_, err = mg.stmts[5].ExecContext(mg.ctx, id, lines)
+	}
+	return err
+}
+
+// storedState is a stored conversation's state, sample lines included, and
+// its lines as stored (nil: none).
+type storedState struct {
+	analysis.ConvState
+	lines []byte
 }
 
 // batch adds the conversation of row, its state b, whose key was not
@@ -186,18 +240,23 @@ func (mg *merger) flush() error {
 	if n == 0 {
 		return nil
 	}
-	ins := mg.stmts[4]
+	ins, insLines := mg.stmts[4], mg.stmts[7]
 	if n < batchRows {
 		var err error
 		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
 			return err
 		}
 		defer ins.Close()
+		if insLines, err = mg.tx.PrepareContext(mg.ctx, insertLines(n)); err != nil {
+			return err
+		}
+		defer insLines.Close()
 	}
 	mg.args = mg.args[:0]
 	for i := range mg.rows {
 		r := &mg.rows[i]
-		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, mg.states[r.from:r.to],
+		state, _ := r.parts(mg.states)
+		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, state,
 			r.sessions, r.bytes, r.first, r.last)
 	}
 	r, err := ins.ExecContext(mg.ctx, mg.args...)
@@ -211,6 +270,11 @@ func (mg *merger) flush() error {
 	before := mg.lastID
 	if inserted > 0 {
 		if mg.lastID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	if inserted == int64(n) {
+		if err := mg.insertLines(insLines); err != nil {
 			return err
 		}
 	}
@@ -230,8 +294,26 @@ func (mg *merger) flush() error {
 	return nil
 }
 
-// stored counts row if the batch inserted it (an id above before), else
-// merges it into the stored conversation of its key.
+// insertLines stores the sample lines of the batch, every row of which
+// was inserted, with ids up to mg.lastID in order.
+func (mg *merger) insertLines(ins *sql.Stmt) error {
+	id := mg.lastID - int64(len(mg.rows))
+	mg.lineArgs = mg.lineArgs[:0]
+	for i := range mg.rows {
+		id++
+		var lines any
+		if _, l := mg.rows[i].parts(mg.states); len(l) > 0 {
+			lines = l
+		}
+		mg.lineArgs = append(mg.lineArgs, id, lines)
+	}
+	_, err := ins.ExecContext(mg.ctx, mg.lineArgs...)
+	return err
+}
+
+// stored counts row if the batch inserted it (an id above before), and
+// stores its sample lines, else merges it into the stored conversation of
+// its key.
 func (mg *merger) stored(row *newRow, before int64) error {
 	id, old, err := lookup(mg.ctx, nil, row.k, mg.stmts[0], mg.stmts[1])
 	if err != nil {
@@ -243,7 +325,10 @@ func (mg *merger) stored(row *newRow, before int64) error {
 	if id > before {
 		mg.added.Conversations++
 		mg.added.Sessions += row.sessions
-		return nil
+		if _, lines := row.parts(mg.states); len(lines) > 0 {
+			_, err = mg.stmts[5].ExecContext(mg.ctx, id, lines)
+		}
+		return err
 	}
 	st, err := decodeState(mg.states[row.from:row.to])
 	if err != nil {
@@ -291,29 +376,29 @@ func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]str
 
 // lookup finds a stored conversation by key: in ids when given (bulk mode),
 // else with a query. It returns id 0 when there is none.
-func lookup(ctx context.Context, ids map[analysis.Key]int64, k analysis.Key, byKey, byID *sql.Stmt) (int64, analysis.ConvState, error) {
+func lookup(ctx context.Context, ids map[analysis.Key]int64, k analysis.Key, byKey, byID *sql.Stmt) (int64, storedState, error) {
 	var id int64
-	var b []byte
+	var b, lines []byte
 	var err error
 	if ids != nil {
 		if id = ids[k]; id == 0 {
-			return 0, analysis.ConvState{}, nil
+			return 0, storedState{}, nil
 		}
-		err = byID.QueryRowContext(ctx, id).Scan(&b)
+		err = byID.QueryRowContext(ctx, id).Scan(&b, &lines)
 	} else {
-		err = byKey.QueryRowContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort).Scan(&id, &b)
+		err = byKey.QueryRowContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort).Scan(&id, &b, &lines)
 		if err == sql.ErrNoRows {
-			return 0, analysis.ConvState{}, nil
+			return 0, storedState{}, nil
 		}
 	}
 	if err != nil {
-		return 0, analysis.ConvState{}, err
+		return 0, storedState{}, err
 	}
-	st, err := decodeState(b)
+	st, err := decodeState(append(b, lines...))
 	if err != nil {
-		return 0, st, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		return 0, storedState{}, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 	}
-	return id, st, nil
+	return id, storedState{st, lines}, nil
 }
 
 // allKeys reads the key of every stored conversation.

@@ -40,8 +40,8 @@ func TestMergerBatch(t *testing.T) {
 		for _, st := range in {
 			r := newRow{k: st.Key(), first: st.First, last: st.Last}
 			r.sessions, r.bytes = sortKeys(st)
-			b := encodeState(nil, st)
-			r.to = len(b)
+			b, split := encodeSplit(nil, st)
+			r.to, r.lines = len(b), len(b)-split
 			if err := mg.addRow(&r, b); err != nil {
 				return err
 			}
@@ -59,12 +59,12 @@ func TestMergerBatch(t *testing.T) {
 	for dst, want := range map[string]analysis.ConvState{"10.1.0.1": *state("10.1.0.1", 6, "x"), "10.1.0.2": *state("10.1.0.2", 8, "x")} {
 		w := want
 		w.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z"}[dst]}
-		var b []byte
+		var b, lines []byte
 		k := w.Key()
-		if err := ws.db.QueryRowContext(ctx, `SELECT state FROM conversations WHERE dst = ?`, k.Dst[:]).Scan(&b); err != nil {
+		if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
 			t.Fatal(err)
 		}
-		st, err := decodeState(b)
+		st, err := decodeState(append(b, lines...))
 		if err != nil {
 			t.Fatal(err)
 		}

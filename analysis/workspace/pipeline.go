@@ -105,8 +105,10 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	p := e.cur
 	r := newRow{k: st.Key(), from: len(p.states), first: st.First, last: st.Last}
 	r.sessions, r.bytes = sortKeys(st)
-	p.states = encodeState(p.states, st)
+	var split int
+	p.states, split = encodeSplit(p.states, st)
 	r.to = len(p.states)
+	r.lines = r.to - split
 	p.rows = append(p.rows, r)
 	if len(p.rows) == pieceRows {
 		return e.send()

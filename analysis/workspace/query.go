@@ -30,8 +30,15 @@ func (ws *Workspace) States(ctx context.Context) ([]analysis.ConvState, error) {
 	}
 	// Sized up front: growing a slice of a million pointer-rich states
 	// cost more than reading them (4.2 of 7.8 s in a profile).
-	return ws.states(ctx, n, `SELECT id, state FROM conversations`)
+	return ws.states(ctx, n, withLines)
 }
+
+// The conversations' rows: withLines has their sample lines too (NULL:
+// none), as a third column.
+const (
+	conversationRows = `SELECT id, state FROM conversations`
+	withLines        = `SELECT id, state, lines FROM conversations LEFT JOIN conversation_samples USING (id)`
+)
 
 func (ws *Workspace) states(ctx context.Context, size int, query string, args ...any) ([]analysis.ConvState, error) {
 	rows, err := ws.db.QueryContext(ctx, query, args...)
@@ -42,11 +49,11 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 	out := make([]analysis.ConvState, 0, size)
 	for rows.Next() {
 		var id int64
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
+		var b, lines []byte
+		if err := rows.Scan(&id, &b, &lines); err != nil {
 			return nil, classify(err)
 		}
-		st, err := decodeState(b)
+		st, err := decodeState(append(b, lines...))
 		if err != nil {
 			return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 		}
@@ -59,7 +66,7 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 // Model.Table sorts them, holding their sample lines: the workspace may be
 // closed while it is used.
 func (ws *Workspace) Conversations(ctx context.Context, q Query) (*analysis.Table, error) {
-	return ws.load(ctx, q, false, `SELECT id, state FROM conversations`)
+	return ws.load(ctx, q, false, withLines)
 }
 
 // Table returns the conversations q selects as a table, sorted as
@@ -67,14 +74,14 @@ func (ws *Workspace) Conversations(ctx context.Context, q Query) (*analysis.Tabl
 // and the table reads them when asked for: the workspace must stay open
 // while the table is used.
 func (ws *Workspace) Table(ctx context.Context, q Query) (*analysis.Table, error) {
-	return ws.load(ctx, q, true, `SELECT id, state FROM conversations`)
+	return ws.load(ctx, q, true, conversationRows)
 }
 
 // Top returns the n conversations with the most bytes as a table, largest
 // first, holding their sample lines, straight from the index: cheap on any
 // workspace size.
 func (ws *Workspace) Top(ctx context.Context, n int) (*analysis.Table, error) {
-	t, err := ws.load(ctx, Query{}, false, `SELECT id, state FROM conversations ORDER BY bytes DESC LIMIT ?`, n)
+	t, err := ws.load(ctx, Query{}, false, withLines+` ORDER BY bytes DESC LIMIT ?`, n)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +191,8 @@ func (n *listNumbers) numbers(b *analysis.TableBuilder, l *recordLists) (tags, h
 // scan decodes every record query returns and hands it to add, which
 // must not keep the state (it is reused) nor the lists' bytes, but may
 // keep its samples. The state's labels and hosts are left out: lists says
-// where they are in the record.
+// where they are in the record. With samples, query's rows have their
+// sample lines as a third column (withLines), else two (conversationRows).
 func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int, lists *recordLists)) error {
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
@@ -193,7 +201,11 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 	defer done()
 	var st analysis.ConvState
 	var lists recordLists
-	return eachRecord(ctx, conn, query, args, func(id int64, rec []byte) error {
+	each := eachRecord
+	if samples {
+		each = eachRecordLines
+	}
+	return each(ctx, conn, query, args, func(id int64, rec []byte) error {
 		lines, err := decodeRecord(rec, &st, nil, samples, &lists)
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
@@ -208,6 +220,17 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 // goroutine (records.go) while fn runs on this one, a chunk at a time. fn
 // must not keep the record. An error of fn stops the query and is returned.
 func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
+	return readRecords(ctx, conn, "id, state", query, args, fn)
+}
+
+// eachRecordLines is eachRecord of a query whose rows have a third column,
+// lines: the record handed to fn is state and lines one after the other.
+func eachRecordLines(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
+	return readRecords(ctx, conn, "id, state, lines", query, args, fn)
+}
+
+// readRecords is eachRecord of the columns cols of query.
+func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args []any, fn func(id int64, rec []byte) error) error {
 	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
 	for range cap(r.free) {
 		r.free <- &recordChunk{}
@@ -218,7 +241,7 @@ func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, f
 	go func() {
 		defer close(r.full)
 		var none any
-		q := `SELECT ` + recordsFunc + `(?, id, state) FROM (` + query + `)`
+		q := `SELECT ` + recordsFunc + `(?, ` + cols + `) FROM (` + query + `)`
 		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
 	}()
 	var fnErr error
@@ -281,19 +304,18 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 		return nil, err
 	}
 	defer done()
-	stmt, err := conn.PrepareContext(ctx, `SELECT id, state FROM conversations WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`)
+	stmt, err := conn.PrepareContext(ctx, `SELECT id, lines FROM conversation_samples WHERE id IN (?`+strings.Repeat(",?", n-1)+`)`)
 	if err != nil {
 		return nil, classify(err)
 	}
 	defer stmt.Close()
 	byID := make(map[int64][]string, len(sorted))
-	var st analysis.ConvState
 	args := make([]any, n)
 	for lo := 0; lo < len(sorted); lo += n {
 		for j := range args {
 			args[j] = sorted[min(lo+j, len(sorted)-1)] // the last batch repeats its last id
 		}
-		if err := l.read(ctx, stmt, args, byID, &st); err != nil {
+		if err := l.read(ctx, stmt, args, byID); err != nil {
 			return nil, err
 		}
 	}
@@ -305,7 +327,7 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 }
 
 // read reads the samples of one batch of ids into byID.
-func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string, st *analysis.ConvState) error {
+func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID map[int64][]string) error {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return classify(err)
@@ -317,7 +339,7 @@ func (l sampleLoader) read(ctx context.Context, stmt *sql.Stmt, args []any, byID
 		if err := rows.Scan(&id, &b); err != nil {
 			return classify(err)
 		}
-		samples, err := decodeSamples(b, st)
+		samples, err := decodeLines(b)
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 		}

@@ -67,7 +67,7 @@ func TestSampleLoader(t *testing.T) {
 	}
 	var ids []int64
 	want := map[int64][]string{}
-	err := ws.scan(ctx, true, `SELECT id, state FROM conversations`, nil, func(id int64, st *analysis.ConvState, _ int, _ *recordLists) {
+	err := ws.scan(ctx, true, withLines, nil, func(id int64, st *analysis.ConvState, _ int, _ *recordLists) {
 		ids = append([]int64{id}, ids...)
 		want[id] = st.Samples
 	})

@@ -20,7 +20,7 @@ const recordsFunc = "flowsleuth_records"
 
 func init() {
 	sqlite.MustRegisterFunction(recordsFunc, &sqlite.FunctionImpl{
-		NArgs:         3, // the reader's handle, id, record
+		NArgs:         -1, // the reader's handle, id, record[, its sample lines]
 		VolatileArgs:  true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &recordsAgg{}, nil },
 	})
@@ -101,6 +101,10 @@ func (a *recordsAgg) Step(_ *sqlite.FunctionContext, args []driver.Value) error 
 	c := a.c
 	c.ids = append(c.ids, id)
 	c.data = append(c.data, rec...)
+	if len(args) > 3 {
+		lines, _ := args[3].([]byte) // NULL: none
+		c.data = append(c.data, lines...)
+	}
 	c.ends = append(c.ends, len(c.data))
 	if len(c.data) < chunkBytes {
 		return nil

@@ -403,6 +403,22 @@ var migrations = []string{
 		batch BLOB NOT NULL);`,
 	// 4: the open connections as a stream of chunks (tracking.go); the tracking row holds their header.
 	`CREATE TABLE tracking_chunks (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);`,
+	// 5: the conversations' sample lines out of their states, into a table of their own (samples.go).
+	// The conversations are copied: updated in place, their table kept its pages, each then mostly empty.
+	`CREATE TABLE conversation_samples (id INTEGER PRIMARY KEY, lines BLOB NOT NULL);
+	INSERT OR IGNORE INTO conversation_samples (id, lines) SELECT id, flowsleuth_split_lines(state) FROM conversations;
+	CREATE TABLE conversations_split (
+		id INTEGER PRIMARY KEY,
+		src BLOB NOT NULL, dst BLOB NOT NULL, proto INTEGER NOT NULL, dport INTEGER NOT NULL,
+		state BLOB NOT NULL,        -- analysis.ConvState without its sample lines, see codec.go
+		sessions INTEGER NOT NULL, bytes INTEGER NOT NULL, first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,
+		UNIQUE (src, dst, proto, dport)
+	);
+	INSERT INTO conversations_split SELECT id, src, dst, proto, dport, flowsleuth_split_state(state),
+		sessions, bytes, first_ns, last_ns FROM conversations ORDER BY id;
+	DROP TABLE conversations;
+	ALTER TABLE conversations_split RENAME TO conversations;
+	CREATE INDEX conversations_bytes ON conversations(bytes DESC);`,
 }
 
 // Hold takes the writer lock for operation (or shares it, when this

@@ -1,0 +1,61 @@
+package workspace
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+)
+
+// TestUpgradeSchema4 upgrades a workspace FlowSleuth wrote at schema 4
+// (testdata/schema4.flowsleuth: two imports of a demo log, 71
+// conversations, their sample lines in their states) and reads the same
+// conversations, sample lines included, as that version read
+// (testdata/schema4-conversations.json, its ws.Conversations): the lines
+// moved to conversation_samples, read with the rows or one by one.
+func TestUpgradeSchema4(t *testing.T) {
+	b, err := os.ReadFile("testdata/schema4.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []analysistest.Conversation
+	if j, err := os.ReadFile("testdata/schema4-conversations.json"); err != nil || json.Unmarshal(j, &want) != nil {
+		t.Fatalf("golden rows: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "old.flowsleuth")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := OpenReadOnly(path) // upgrades it, as a writer would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var version, inline, withLines int
+	err = ws.db.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version),
+		(SELECT count(*) FROM conversations WHERE substr(state, 1, 1) != x'03'),
+		(SELECT count(*) FROM conversation_samples)`).Scan(&version, &inline, &withLines)
+	if err != nil || version != len(migrations) || inline != 0 || withLines != len(want) {
+		t.Fatalf("after the upgrade: schema %d, %d records of an older version, %d rows of lines (want %d), %v",
+			version, inline, withLines, len(want), err)
+	}
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("conversations after the upgrade differ from schema 4's:\n got %+v\nwant %+v", got, want)
+	}
+	tb, err := ws.Table(ctx, Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tb.Len() {
+		if s := tb.Samples(i); !reflect.DeepEqual(s, want[i].Samples) {
+			t.Fatalf("row %d: lazy sample lines %q, want %q", i, s, want[i].Samples)
+		}
+	}
+}

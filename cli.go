@@ -251,11 +251,30 @@ func workspaceFlag(fs *flag.FlagSet) *string {
 
 // openWorkspace opens the workspace named by --workspace, for a command
 // that writes.
-func openWorkspace(path string) (*workspace.Workspace, error) {
+func (c *cli) openWorkspace(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
+	c.noteUpgrade(path)
 	return workspace.Open(path)
+}
+
+// noteUpgrade tells the user, before the workspace at path is opened, that
+// opening it will upgrade its schema: a large workspace takes a while.
+// Nothing is said of a file this process may not write, which a reading
+// command then refuses with its own message.
+func (c *cli) noteUpgrade(path string) {
+	from, to, ok := workspace.Behind(path)
+	if !ok {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	f.Close()
+	fmt.Fprintf(c.stderr, "flowsleuth: upgrading workspace %s from schema %d to %d, once: "+
+		"about half a minute for a million conversations\n", path, from, to)
 }
 
 // noWorkspace is the error of a command finding no workspace at path to
@@ -270,10 +289,11 @@ func noWorkspace(path, hint string) error {
 // openWorkspaceToRead opens the workspace named by --workspace read-only,
 // for a command that only reads: it works where the workspace cannot be
 // written, and beside a writer.
-func openWorkspaceToRead(path string) (*workspace.Workspace, error) {
+func (c *cli) openWorkspaceToRead(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
+	c.noteUpgrade(path)
 	return workspace.OpenReadOnly(path)
 }
 

@@ -105,7 +105,7 @@ func (c *cli) checkCmd(args []string) error {
 	}
 	k, edits := kf.k, []rules.Edit(nil)
 	if len(files) == 0 {
-		if k, edits, err = workspaceKnobs(*wsPath, k); err != nil {
+		if k, edits, err = c.workspaceKnobs(*wsPath, k); err != nil {
 			return err
 		}
 	}
@@ -164,8 +164,8 @@ func (f *checkFlags) validateValues() error {
 
 // workspaceKnobs returns k with the workspace's exclusions, and its edits,
 // so that check reviews what rules reviews and synthesises the same rules.
-func workspaceKnobs(wsPath string, k rules.Knobs) (rules.Knobs, []rules.Edit, error) {
-	ws, err := openWorkspaceToRead(wsPath)
+func (c *cli) workspaceKnobs(wsPath string, k rules.Knobs) (rules.Knobs, []rules.Edit, error) {
+	ws, err := c.openWorkspaceToRead(wsPath)
 	if err != nil {
 		return k, nil, err
 	}
@@ -174,7 +174,7 @@ func workspaceKnobs(wsPath string, k rules.Knobs) (rules.Knobs, []rules.Edit, er
 }
 
 // sources gathers what the evaluator knows besides the bodies.
-func (f *checkFlags) sources(wsPath string, files []string) (policy.Sources, error) {
+func (f *checkFlags) sources(c *cli, wsPath string, files []string) (policy.Sources, error) {
 	act, _ := policy.ParseAction(f.def)
 	s := policy.Sources{Learn: f.learn, Default: act, EnableDisabled: f.enableDisabled}
 	if f.v4Categories == "any" {
@@ -184,7 +184,7 @@ func (f *checkFlags) sources(wsPath string, files []string) (policy.Sources, err
 		s.Intra = policy.IntraGroupOrAllowList
 	}
 	var err error
-	if s.VMs, err = f.vms(wsPath, files); err != nil {
+	if s.VMs, err = f.vms(c, wsPath, files); err != nil {
 		return s, err
 	}
 	if f.nsxGroups != "" {
@@ -206,7 +206,7 @@ func (f *checkFlags) sources(wsPath string, files []string) (policy.Sources, err
 }
 
 // vms reads --inventory, else the workspace's inventory when reading it.
-func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) {
+func (f *checkFlags) vms(c *cli, wsPath string, files []string) ([]inventory.VM, error) {
 	if f.inventory != "" {
 		vms, _, err := inventory.Read(f.inventory)
 		return vms, err
@@ -214,7 +214,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 	if len(files) > 0 {
 		return nil, nil
 	}
-	ws, err := openWorkspaceToRead(wsPath)
+	ws, err := c.openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (f *checkFlags) vms(wsPath string, files []string) ([]inventory.VM, error) 
 // checkPolicies runs the check (and the comparison) and writes it; the
 // error says how many observed conversations would break.
 func (c *cli) checkPolicies(f *checkFlags, k rules.Knobs, edits []rules.Edit, wsPath string, files []string, convs *analysis.Table) error {
-	src, err := f.sources(wsPath, files)
+	src, err := f.sources(c, wsPath, files)
 	if err != nil {
 		return err
 	}

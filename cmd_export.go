@@ -50,7 +50,7 @@ func (c *cli) exportCmd(args []string) error {
 	if err := readVendorFiles(&vo, targets, *nsxGroups, *categories, *update); err != nil {
 		return err
 	}
-	if rerr := kf.resolve(*wsPath); rerr != nil {
+	if rerr := kf.resolve(c, *wsPath); rerr != nil {
 		return rerr
 	}
 	rsp, done, err := c.ruleSet(&mf, kf.k, *wsPath, files, "", "")
@@ -126,7 +126,7 @@ func (c *cli) exportInput(rs rules.Set, vo export.VendorOptions, t export.Target
 		}
 	}
 	if len(files) == 0 && t.NSX != "" { // the workspace remembers what NSX exports wrote
-		ws, err := openWorkspace(wsPath)
+		ws, err := c.openWorkspace(wsPath)
 		if err != nil {
 			return nil, nil, err
 		}

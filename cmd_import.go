@@ -85,6 +85,7 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	if path == "" {
 		return usagef("--workspace is empty")
 	}
+	c.noteUpgrade(path)
 	ws, err := workspace.OpenNew(path)
 	if err != nil {
 		return err

@@ -22,7 +22,7 @@ func (c *cli) inventoryCmd(args []string) error {
 	if len(rest) != 2 || rest[0] != "import" {
 		return usagef("say: inventory import FILE")
 	}
-	ws, err := openWorkspace(*wsPath)
+	ws, err := c.openWorkspace(*wsPath)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func (c *cli) listenCmd(args []string) error {
 	}
 	var fw *forwarder
 	if !f.noWorkspace {
-		ws, err := openWorkspace(*wsPath)
+		ws, err := c.openWorkspace(*wsPath)
 		if err != nil {
 			return err
 		}

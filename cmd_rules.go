@@ -56,7 +56,7 @@ func (c *cli) rulesCmd(args []string) error {
 	if !ok {
 		return usagef("--format must be table, csv or json, not %q", *format)
 	}
-	if rerr := kf.resolve(*wsPath); rerr != nil {
+	if rerr := kf.resolve(c, *wsPath); rerr != nil {
 		return rerr
 	}
 	rs, done, err := c.ruleSet(&mf, kf.k, *wsPath, files, *since, *until)
@@ -111,7 +111,7 @@ func (c *cli) ruleEditCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	ws, err := openWorkspace(*wsPath)
+	ws, err := c.openWorkspace(*wsPath)
 	if err != nil {
 		return err
 	}

@@ -32,9 +32,9 @@ func (c *cli) workspaceCmd(args []string) error {
 	if _, err := os.Stat(*wsPath); err != nil && rest[0] != "monitor" {
 		return noWorkspace(*wsPath, ": import logs first ('flowsleuth import FILE')")
 	}
-	open := openWorkspaceToRead
+	open := c.openWorkspaceToRead
 	if rest[0] == "monitor" {
-		open = openWorkspace
+		open = c.openWorkspace
 	}
 	ws, err := open(*wsPath)
 	if err != nil {

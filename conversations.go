@@ -37,7 +37,7 @@ func (c *cli) tableOfStore(mf *modelFlags, wsPath string, files []string, since,
 		return nil, err
 	}
 	ctx := context.Background()
-	ws, err := existingWorkspace(wsPath)
+	ws, err := c.existingWorkspace(wsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +108,11 @@ func (c *cli) workspaceOrStore(ctx context.Context, ws *workspace.Workspace) (*a
 // existingWorkspace opens the workspace at path read-only when the file
 // exists (nil otherwise): readers of a store use its inventory, monitored
 // set and rule edits, but never create it.
-func existingWorkspace(path string) (*workspace.Workspace, error) {
+func (c *cli) existingWorkspace(path string) (*workspace.Workspace, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	return openWorkspaceToRead(path)
+	return c.openWorkspaceToRead(path)
 }
 
 // storeSource is a store as the app's conversation source.
@@ -224,7 +224,7 @@ func (c *cli) flowsOfWorkspace(mf *modelFlags, path, since, until string, top in
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, noWorkspace(path, ": import logs first ('flowsleuth import FILE'), or give FILEs")
 	}
-	ws, err := openWorkspaceToRead(path)
+	ws, err := c.openWorkspaceToRead(path)
 	if err != nil {
 		return nil, nil, err
 	}

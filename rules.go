@@ -41,7 +41,7 @@ func (f *knobFlags) register(fs *flag.FlagSet) {
 
 // resolve reads --focus (VM names from the workspace's inventory) and
 // --app-category into the knobs.
-func (f *knobFlags) resolve(wsPath string) error {
+func (f *knobFlags) resolve(c *cli, wsPath string) error {
 	if f.resolved {
 		return nil
 	}
@@ -62,7 +62,7 @@ func (f *knobFlags) resolve(wsPath string) error {
 	vm := func(name string) []netip.Addr {
 		if !loaded {
 			loaded = true
-			inv, invErr = workspaceInventory(wsPath)
+			inv, invErr = c.workspaceInventory(wsPath)
 		}
 		var out []netip.Addr
 		for _, e := range inv {
@@ -95,7 +95,7 @@ func (c *cli) ruleSet(mf *modelFlags, k rules.Knobs, wsPath string, files []stri
 	var rs rules.Set
 	var results []rules.EditResult
 	if len(files) == 0 && !c.storeWithoutWorkspace(wsPath) {
-		ws, werr := openWorkspaceToRead(wsPath)
+		ws, werr := c.openWorkspaceToRead(wsPath)
 		if werr != nil {
 			done()
 			return nil, nil, werr
@@ -119,11 +119,11 @@ func (c *cli) ruleSet(mf *modelFlags, k rules.Knobs, wsPath string, files []stri
 
 // workspaceInventory returns the inventory of the workspace at path, if
 // there is one.
-func workspaceInventory(path string) ([]workspace.InvEntry, error) {
+func (c *cli) workspaceInventory(path string) ([]workspace.InvEntry, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, noWorkspace(path, "")
 	}
-	ws, err := openWorkspaceToRead(path)
+	ws, err := c.openWorkspaceToRead(path)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (c *cli) exportSources(wsPath string, files []string) ([]export.Source, err
 	if len(files) > 0 {
 		return fileSources(c.loaded), nil
 	}
-	ws, err := openWorkspaceToRead(wsPath)
+	ws, err := c.openWorkspaceToRead(wsPath)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,4 +89,25 @@ func peakRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// TestOpeningStatus: the status line says a workspace of an older schema
+// is being upgraded (which takes a while when it is large), and only that
+// one.
+func TestOpeningStatus(t *testing.T) {
+	b, err := os.ReadFile("../analysis/workspace/testdata/schema4.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.flowsleuth")
+	if err := os.WriteFile(old, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := openingStatus(old); !strings.HasPrefix(got, "Upgrading "+old+" from schema 4 to ") {
+		t.Errorf("schema 4: status %q, want the upgrade said", got)
+	}
+	fresh := filepath.Join(t.TempDir(), "new.flowsleuth")
+	if got := openingStatus(fresh); got != "Opening "+fresh+"…" {
+		t.Errorf("a new workspace: status %q", got)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/flowsleuth/flowsleuth/analysis/workspace"
 	"github.com/flowsleuth/flowsleuth/app/message"
 )
 
@@ -229,10 +230,20 @@ func (u *UI) own(fn func()) {
 	}()
 }
 
+// openingStatus is the status line while the workspace at path opens: an
+// older schema's is upgraded first, which takes a while when it is large.
+func openingStatus(path string) string {
+	if from, to, ok := workspace.Behind(path); ok {
+		return fmt.Sprintf("Upgrading %s from schema %d to %d, once (about half a minute for a million conversations)…",
+			path, from, to)
+	}
+	return "Opening " + path + "…"
+}
+
 // openWorkspaceAt opens the workspace at path and loads it; runs off the
 // UI goroutine.
 func (u *UI) openWorkspaceAt(path string, demo bool) {
-	u.setStatus("Opening " + path + "…")
+	u.setStatus(openingStatus(path))
 	p, err := OpenProject(path)
 	if err != nil {
 		u.showError(err)

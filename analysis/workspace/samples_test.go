@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
@@ -56,6 +57,39 @@ func TestUpgradeSchema4(t *testing.T) {
 	for i := range tb.Len() {
 		if s := tb.Samples(i); !reflect.DeepEqual(s, want[i].Samples) {
 			t.Fatalf("row %d: lazy sample lines %q, want %q", i, s, want[i].Samples)
+		}
+	}
+}
+
+// TestBehind reads the schema of the file's header: schema 4's fixture is
+// behind, an up-to-date workspace, a new empty file and a file that is not
+// a workspace are not.
+func TestBehind(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile("testdata/schema4.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "old.flowsleuth")
+	if err := os.WriteFile(old, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if from, to, ok := Behind(old); !ok || from != 4 || to != len(migrations) {
+		t.Errorf("schema 4's fixture: Behind = %d, %d, %v; want 4, %d, true", from, to, ok, len(migrations))
+	}
+	ws, err := Open(old) // upgrades it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Close(); err != nil {
+		t.Fatal(err)
+	}
+	empty, text := filepath.Join(dir, "empty.flowsleuth"), filepath.Join(dir, "text.flowsleuth")
+	os.WriteFile(empty, nil, 0o644)
+	os.WriteFile(text, []byte(strings.Repeat("not a database\n", 10)), 0o644)
+	for _, p := range []string{old, empty, text, filepath.Join(dir, "absent.flowsleuth")} {
+		if from, to, ok := Behind(p); ok {
+			t.Errorf("%s: Behind = %d, %d, true; want not behind", filepath.Base(p), from, to)
 		}
 	}
 }

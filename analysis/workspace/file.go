@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,17 +32,20 @@ const cacheKiB = 8 << 10
 
 // dsn is the data source name of a writer's connections to the workspace
 // at path.
-func dsn(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
-}
+func dsn(path string) string { return writerDSN(path, "synchronous(NORMAL)") }
 
 // newDSN is the data source name of a new workspace's temporary file
 // (create.go): its journal in memory, so that a failed transaction still
 // rolls back, and no syncs (the file is synced once, before its rename).
 func newDSN(tmp string) string {
-	return "file:" + tmp + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)" +
-		"&_pragma=journal_mode(MEMORY)&_pragma=synchronous(OFF)&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
+	return writerDSN(tmp, "journal_mode(MEMORY)&_pragma=synchronous(OFF)")
+}
+
+// writerDSN is the data source name of a writer's connections to path,
+// with the pragmas durability.
+func writerDSN(path, durability string) string {
+	return "file:" + path + "?_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)&_pragma=" + durability +
+		"&_pragma=cache_size(-" + strconv.Itoa(cacheKiB) + ")&_txlock=immediate"
 }
 
 // checkFile refuses an existing file that is not SQLite, before SQLite (which
@@ -62,20 +66,31 @@ func checkFile(path string) error {
 	if st.IsDir() {
 		return fmt.Errorf("%w: it is a directory", ErrNotWorkspace)
 	}
-	head := make([]byte, 100)
-	n, err := io.ReadFull(f, head)
-	if n == 0 && st.Size() == 0 {
+	if st.Size() == 0 {
 		return nil // an empty file: becomes a workspace
 	}
-	if err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
+	h, ok := readHeader(f)
+	if !ok {
 		return fmt.Errorf("%w: it is not an SQLite database", ErrNotWorkspace)
 	}
-	// The application ID is at offset 68, big-endian.
-	id := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
-	if id != applicationID && id != 0 {
-		return fmt.Errorf("%w: an SQLite database of another application (id %#x)", ErrNotWorkspace, id)
+	if h.appID != applicationID && h.appID != 0 {
+		return fmt.Errorf("%w: an SQLite database of another application (id %#x)", ErrNotWorkspace, h.appID)
 	}
 	return nil
+}
+
+// fileHeader is what a workspace file's SQLite header says of it.
+type fileHeader struct{ version, appID uint32 }
+
+// readHeader reads the SQLite header at the start of r: false when r does
+// not start with one.
+func readHeader(r io.Reader) (fileHeader, bool) {
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(r, head); err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
+		return fileHeader{}, false
+	}
+	// The user version is at offset 60 and the application ID at 68, big-endian.
+	return fileHeader{version: binary.BigEndian.Uint32(head[60:]), appID: binary.BigEndian.Uint32(head[68:])}, true
 }
 
 // syncFile flushes the file at name to the disk.

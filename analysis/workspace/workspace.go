@@ -13,13 +13,10 @@
 package workspace
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,7 +75,9 @@ func Open(path string) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
 	}
-	defer release()
+	if release != nil {
+		defer release()
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open workspace %s: %w", path, err)
@@ -132,20 +131,14 @@ func OpenReadOnly(path string) (*Workspace, error) {
 }
 
 // holdToCreate takes the writer lock when no file is at the workspace's
-// path yet, until release is called, so that SQLite does not make one while
-// an import builds it beside (OpenNew): it waits up to 30 s for that file.
+// path yet, until release is called (nil when the file is there), so that
+// SQLite does not make one while an import builds it beside (OpenNew): it
+// waits up to 30 s for that file.
 func (ws *Workspace) holdToCreate() (release func(), err error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Lstat(ws.path); !errors.Is(err, os.ErrNotExist) {
-			return func() {}, nil
-		}
-		release, err := ws.Hold("schema upgrade")
-		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
-			return release, err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return ws.holdUnless(func() (bool, error) {
+		_, err := os.Lstat(ws.path)
+		return !errors.Is(err, os.ErrNotExist), nil
+	})
 }
 
 // hotJournal reports whether err is SQLite refusing a read-only connection
@@ -196,26 +189,32 @@ func noSharedMemory(err error) bool {
 // the schema up to date. A writer that holds the lock for long (an import)
 // has brought it up to date already: init waits while the file is new.
 func (ws *Workspace) init(ctx context.Context) error {
+	release, err := ws.holdUnless(func() (bool, error) {
+		version, err := ws.version(ctx)
+		return version == len(migrations), err
+	})
+	if err != nil || release == nil {
+		return err
+	}
+	defer release()
+	return ws.upgrade(ctx)
+}
+
+// holdUnless takes the writer lock for a schema upgrade unless done says
+// there is nothing to do (release nil), asking done again while another
+// writer holds the lock (it is creating or upgrading the file), for up to
+// 30 s.
+func (ws *Workspace) holdUnless(done func() (bool, error)) (release func(), err error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		version, err := ws.version(ctx)
-		if err != nil {
-			return err
-		}
-		if version == len(migrations) {
-			return nil
+		if ok, err := done(); ok || err != nil {
+			return nil, err
 		}
 		release, err := ws.Hold("schema upgrade")
-		if errors.Is(err, ErrLocked) && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond) // another writer is creating or upgrading it
-			continue
+		if !errors.Is(err, ErrLocked) || time.Now().After(deadline) {
+			return release, err
 		}
-		if err != nil {
-			return err
-		}
-		err = ws.upgrade(ctx)
-		release()
-		return err
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -252,16 +251,11 @@ func Behind(path string) (from, to int, ok bool) {
 		return 0, 0, false
 	}
 	defer f.Close()
-	head := make([]byte, 100)
-	if _, err := io.ReadFull(f, head); err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
-		return 0, 0, false
+	h, ok := readHeader(f)
+	if version := int(h.version); ok && h.appID == applicationID && version > 0 && version < len(migrations) {
+		return version, len(migrations), true
 	}
-	// The user version is at offset 60 and the application ID at 68, big-endian.
-	version := int(binary.BigEndian.Uint32(head[60:]))
-	if binary.BigEndian.Uint32(head[68:]) != applicationID || version == 0 || version >= len(migrations) {
-		return 0, 0, false
-	}
-	return version, len(migrations), true
+	return 0, 0, false
 }
 
 // checkSchema checks the file is a workspace this version reads as it is.

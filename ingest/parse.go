@@ -103,14 +103,21 @@ func checkTime(ev *Event) (Bucket, error) {
 
 // finish fills host, time and NSX version from the header before the payload.
 func (p *Parser) finish(head []byte, ev *Event) {
+	tag, reused := tagOther, false
 	if ev.Time.IsZero() {
-		if tag, ok := p.head.reuse(head, ev, &p.minute); ok {
-			if ev.Vendor.IsNSX() {
-				ev.Vendor = nsxVersion(ev.RuleSet, tag)
-			}
-			return
-		}
+		tag, reused = p.head.reuse(head, ev, &p.minute)
 	}
+	if !reused {
+		tag = p.readHead(head, ev)
+	}
+	if ev.Vendor.IsNSX() {
+		ev.Vendor = nsxVersion(ev.RuleSet, tag)
+	}
+}
+
+// readHead reads host and time (unless ev has one) from head, keeps it in
+// the header memo when it read its time, and returns its tag's kind.
+func (p *Parser) readHead(head []byte, ev *Event) tagKind {
 	hd := header{skipTime: !ev.Time.IsZero()}
 	p.parseHeader(head, &hd)
 	if ev.Time.IsZero() {
@@ -125,9 +132,7 @@ func (p *Parser) finish(head []byte, ev *Event) {
 	if !hd.skipTime && !p.opts.library {
 		p.head.keep(head, ev.Host, tag)
 	}
-	if ev.Vendor.IsNSX() {
-		ev.Vendor = nsxVersion(ev.RuleSet, tag)
-	}
+	return tag
 }
 
 // jsonText unwraps a VMware Cloud log-forwarding record {"text": "…"}.

@@ -18,19 +18,11 @@ import (
 // (testdata/schema4-conversations.json, its ws.Conversations): the lines
 // moved to conversation_samples, read with the rows or one by one.
 func TestUpgradeSchema4(t *testing.T) {
-	b, err := os.ReadFile("testdata/schema4.flowsleuth")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want []analysistest.Conversation
 	if j, err := os.ReadFile("testdata/schema4-conversations.json"); err != nil || json.Unmarshal(j, &want) != nil {
 		t.Fatalf("golden rows: %v", err)
 	}
-	path := filepath.Join(t.TempDir(), "old.flowsleuth")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := OpenReadOnly(path) // upgrades it, as a writer would
+	ws, err := OpenReadOnly(schema4Copy(t, t.TempDir())) // upgrades it, as a writer would
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +58,7 @@ func TestUpgradeSchema4(t *testing.T) {
 // a workspace are not.
 func TestBehind(t *testing.T) {
 	dir := t.TempDir()
-	b, err := os.ReadFile("testdata/schema4.flowsleuth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := filepath.Join(dir, "old.flowsleuth")
-	if err := os.WriteFile(old, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	old := schema4Copy(t, dir)
 	if from, to, ok := Behind(old); !ok || from != 4 || to != len(migrations) {
 		t.Errorf("schema 4's fixture: Behind = %d, %d, %v; want 4, %d, true", from, to, ok, len(migrations))
 	}
@@ -92,4 +77,19 @@ func TestBehind(t *testing.T) {
 			t.Errorf("%s: Behind = %d, %d, true; want not behind", filepath.Base(p), from, to)
 		}
 	}
+}
+
+// schema4Copy copies testdata/schema4.flowsleuth, a workspace FlowSleuth
+// wrote at schema 4, into dir as old.flowsleuth and returns its path.
+func schema4Copy(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/schema4.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "old.flowsleuth")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -274,7 +274,8 @@ func (c *cli) noteUpgrade(path string) {
 	}
 	f.Close()
 	fmt.Fprintf(c.stderr, "flowsleuth: upgrading workspace %s from schema %d to %d, once: "+
-		"about half a minute for a million conversations\n", path, from, to)
+		"about half a minute for a million conversations ('flowsleuth workspace compact' then gives "+
+		"back the space it frees)\n", path, from, to)
 }
 
 // noWorkspace is the error of a command finding no workspace at path to

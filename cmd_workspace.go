@@ -16,10 +16,11 @@ import (
 )
 
 func (c *cli) workspaceCmd(args []string) error {
-	fs := c.newFlagSet("workspace", "info|export|monitor [flags] [ARG]",
+	fs := c.newFlagSet("workspace", "info|export|monitor|compact [flags] [ARG]",
 		"info                 sizes, counts, sources and time range of the workspace\n"+
 			"export [--out FILE]  everything the workspace holds, as one JSON document\n"+
-			"monitor [CIDR,...]   declare the monitored set (no argument: learn it from the logs again)")
+			"monitor [CIDR,...]   declare the monitored set (no argument: learn it from the logs again)\n"+
+			"compact              give the file's unused pages back to the disk (after an upgrade or removals)")
 	wsPath := workspaceFlag(fs)
 	out := fs.String("out", "-", "export: file to write (- for standard output)")
 	rest, err := parseArgs(fs, args)
@@ -27,13 +28,13 @@ func (c *cli) workspaceCmd(args []string) error {
 		return err
 	}
 	if len(rest) == 0 {
-		return usagef("say info, export or monitor")
+		return usagef("say info, export, monitor or compact")
 	}
 	if _, err := os.Stat(*wsPath); err != nil && rest[0] != "monitor" {
 		return noWorkspace(*wsPath, ": import logs first ('flowsleuth import FILE')")
 	}
 	open := c.openWorkspaceToRead
-	if rest[0] == "monitor" {
+	if rest[0] == "monitor" || rest[0] == "compact" {
 		open = c.openWorkspace
 	}
 	ws, err := open(*wsPath)
@@ -46,30 +47,70 @@ func (c *cli) workspaceCmd(args []string) error {
 	case "info":
 		return c.workspaceInfo(ctx, ws)
 	case "export":
-		if *out == "-" {
-			w := bufio.NewWriterSize(c.rawOut, 1<<20) // JSON: the data exactly
-			if err := ws.Export(ctx, w, flowsJSON); err != nil {
-				return err
-			}
-			return w.Flush()
-		}
-		return writeFileAtomic(*out, func(w *bufio.Writer) error { return ws.Export(ctx, w, flowsJSON) })
+		return c.workspaceExport(ctx, ws, *out)
 	case "monitor":
-		prefixes, err := parsePrefixes(strings.Join(rest[1:], ","))
-		if err != nil {
+		return c.workspaceMonitor(ctx, ws, rest[1:])
+	case "compact":
+		return c.workspaceCompact(ctx, ws)
+	}
+	return usagef("unknown workspace command %q: say info, export, monitor or compact", rest[0])
+}
+
+// workspaceExport writes everything ws holds as one JSON document to out
+// (- for standard output).
+func (c *cli) workspaceExport(ctx context.Context, ws *workspace.Workspace, out string) error {
+	if out == "-" {
+		w := bufio.NewWriterSize(c.rawOut, 1<<20) // JSON: the data exactly
+		if err := ws.Export(ctx, w, flowsJSON); err != nil {
 			return err
 		}
-		if err := ws.SetMonitored(ctx, prefixes); err != nil {
-			return err
-		}
-		if len(prefixes) == 0 {
-			fmt.Fprintln(c.stdout, "monitored set: learned from the logs")
-		} else {
-			fmt.Fprintf(c.stdout, "monitored set: %v\n", prefixes)
-		}
+		return w.Flush()
+	}
+	return writeFileAtomic(out, func(w *bufio.Writer) error { return ws.Export(ctx, w, flowsJSON) })
+}
+
+// workspaceMonitor declares the monitored set, args CIDRs (none: learn it
+// from the logs again).
+func (c *cli) workspaceMonitor(ctx context.Context, ws *workspace.Workspace, args []string) error {
+	prefixes, err := parsePrefixes(strings.Join(args, ","))
+	if err != nil {
+		return err
+	}
+	if err := ws.SetMonitored(ctx, prefixes); err != nil {
+		return err
+	}
+	if len(prefixes) == 0 {
+		fmt.Fprintln(c.stdout, "monitored set: learned from the logs")
+	} else {
+		fmt.Fprintf(c.stdout, "monitored set: %v\n", prefixes)
+	}
+	return nil
+}
+
+// workspaceCompact gives the workspace file's unused pages back, with a
+// progress bar on a terminal.
+func (c *cli) workspaceCompact(ctx context.Context, ws *workspace.Workspace) error {
+	bar := newProgressBar(c.stderr)
+	var progress workspace.CompactProgress
+	if bar != nil {
+		progress = func(done, total int64) { bar.update(analysis.Progress{Done: done, Total: total}) }
+	}
+	done, err := ws.Compact(ctx, progress)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return err
+	}
+	if done.After >= done.Before {
+		fmt.Fprintf(c.stdout, "%s: nothing to give back (%s, no unused pages)\n", ws.Path(),
+			export.HumanBytes(uint64(done.After)))
 		return nil
 	}
-	return usagef("unknown workspace command %q: say info, export or monitor", rest[0])
+	fmt.Fprintf(c.stdout, "%s: %s, was %s (%s given back) in %s\n", ws.Path(), export.HumanBytes(uint64(done.After)),
+		export.HumanBytes(uint64(done.Before)), export.HumanBytes(uint64(done.Before-done.After)),
+		done.Took.Round(100*time.Millisecond))
+	return nil
 }
 
 func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error {
@@ -86,6 +127,10 @@ func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error 
 	}
 	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "workspace\t%s (%s, schema %d)\n", in.Path, export.HumanBytes(uint64(in.FileBytes)), in.Schema)
+	if sp, err := ws.Space(ctx); err == nil && sp.FreeBytes >= compactWorth(sp.FileBytes) {
+		fmt.Fprintf(w, "unused pages\t%s ('flowsleuth workspace compact' gives them back to the disk)\n",
+			export.HumanBytes(uint64(sp.FreeBytes)))
+	}
 	fmt.Fprintf(w, "sources\t%s\n", group(in.Sources))
 	fmt.Fprintf(w, "lines\t%s (%s events, %s malformed)\n", group(in.Lines), group(in.Events), group(in.Malformed))
 	fmt.Fprintf(w, "conversations\t%s\n", group(in.Conversations))
@@ -114,6 +159,10 @@ func (c *cli) workspaceInfo(ctx context.Context, ws *workspace.Workspace) error 
 	}
 	return nil
 }
+
+// compactWorth is the unused bytes of a workspace file of size bytes worth
+// telling of: a tenth of the file, and at least 16 MiB.
+func compactWorth(size int64) int64 { return max(size/10, 16<<20) }
 
 // flowsJSON writes conversations as the flows JSON (for the workspace's
 // export).

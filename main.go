@@ -12,7 +12,8 @@
 //	flowsleuth demo      [flags] --out FILE   write realistic demo logs and their true table
 //	flowsleuth listen    [flags]              receive syslog over UDP, TCP and TLS into the workspace
 //	flowsleuth store     init|info URL        create or describe a shared ClickHouse store
-//	flowsleuth workspace info|export|monitor  show, export or configure the workspace
+//	flowsleuth workspace info|export|monitor|compact
+//	                                          show, export, configure or compact the workspace
 //	flowsleuth inventory import FILE          name addresses after VMs and groups
 //	flowsleuth version                        print the version
 package main
@@ -23,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
 	_ "time/tzdata" // --timezone names resolve on a machine without a zoneinfo database
 
 	"github.com/flowsleuth/flowsleuth/app/message"
@@ -54,7 +56,7 @@ func init() {
 		{"listen", "[flags]", "receive syslog over UDP, TCP and TLS into the workspace", (*cli).listenCmd},
 		{"store", "init|info URL", "create or describe a ClickHouse store shared by collectors", (*cli).storeCmd},
 
-		{"workspace", "info|export|monitor", "show, export or configure the workspace", (*cli).workspaceCmd},
+		{"workspace", "CMD [ARG]", "info, export, monitor or compact: the workspace itself ('workspace -h')", (*cli).workspaceCmd},
 		{"inventory", "import FILE", "name addresses after VMs and groups from an inventory export", (*cli).inventoryCmd},
 		{"version", "", "print the version", (*cli).versionCmd},
 	}
@@ -131,10 +133,12 @@ func (c *cli) report(name string, err error) {
 
 func (c *cli) usage() {
 	fmt.Fprintf(c.stderr, "FlowSleuth %s: firewall logs to a micro-segmentation rule base.\n\nUsage:\n", version)
-	fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", "", "", "with no command: open the desktop app, as 'flowsleuth gui'")
+	w := tabwriter.NewWriter(c.stderr, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "  flowsleuth\t\t%s\n", "with no command: open the desktop app, as 'flowsleuth gui'")
 	for _, cmd := range commands {
-		fmt.Fprintf(c.stderr, "  flowsleuth %-8s %-20s %s\n", cmd.name, cmd.args, cmd.help)
+		fmt.Fprintf(w, "  flowsleuth %s\t%s\t%s\n", cmd.name, cmd.args, cmd.help)
 	}
+	w.Flush()
 	fmt.Fprintf(c.stderr, "\nFILE may be a plain or gzip-compressed log, or - for standard input.\n")
 	fmt.Fprintf(c.stderr, "Errors are logged in full to %s.\n", c.log.Path())
 }

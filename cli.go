@@ -255,27 +255,39 @@ func (c *cli) openWorkspace(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
-	c.noteUpgrade(path)
+	defer c.noteUpgrade(path)()
 	return workspace.Open(path)
 }
 
 // noteUpgrade tells the user, before the workspace at path is opened, that
-// opening it will upgrade its schema: a large workspace takes a while.
-// Nothing is said of a file this process may not write, which a reading
-// command then refuses with its own message.
-func (c *cli) noteUpgrade(path string) {
+// opening it will upgrade its schema: a large workspace takes a while. On a
+// terminal a progress bar follows the upgrade until done is called, after
+// the open. Nothing is said of a file this process may not write, which a
+// reading command then refuses with its own message.
+func (c *cli) noteUpgrade(path string) (done func()) {
 	from, to, ok := workspace.Behind(path)
 	if !ok {
-		return
+		return func() {}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
-		return
+		return func() {}
 	}
 	f.Close()
 	fmt.Fprintf(c.stderr, "flowsleuth: upgrading workspace %s from schema %d to %d, once: "+
 		"about half a minute for a million conversations ('flowsleuth workspace compact' then gives "+
 		"back the space it frees)\n", path, from, to)
+	bar := newProgressBar(c.rawErr)
+	if bar == nil {
+		return func() {}
+	}
+	stop := workspace.WatchUpgrade(path, 250*time.Millisecond, func(done, total int64) {
+		bar.update(analysis.Progress{Done: done, Total: total})
+	})
+	return func() {
+		stop()
+		bar.finish()
+	}
 }
 
 // noWorkspace is the error of a command finding no workspace at path to
@@ -294,7 +306,7 @@ func (c *cli) openWorkspaceToRead(path string) (*workspace.Workspace, error) {
 	if path == "" {
 		return nil, usagef("--workspace is empty")
 	}
-	c.noteUpgrade(path)
+	defer c.noteUpgrade(path)()
 	return workspace.OpenReadOnly(path)
 }
 

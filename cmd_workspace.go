@@ -90,7 +90,7 @@ func (c *cli) workspaceMonitor(ctx context.Context, ws *workspace.Workspace, arg
 // workspaceCompact gives the workspace file's unused pages back, with a
 // progress bar on a terminal.
 func (c *cli) workspaceCompact(ctx context.Context, ws *workspace.Workspace) error {
-	bar := newProgressBar(c.stderr)
+	bar := newProgressBar(c.rawErr)
 	var progress workspace.CompactProgress
 	if bar != nil {
 		progress = func(done, total int64) { bar.update(analysis.Progress{Done: done, Total: total}) }

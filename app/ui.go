@@ -243,8 +243,13 @@ func openingStatus(path string) string {
 // openWorkspaceAt opens the workspace at path and loads it; runs off the
 // UI goroutine.
 func (u *UI) openWorkspaceAt(path string, demo bool) {
-	u.setStatus(openingStatus(path))
+	status := openingStatus(path)
+	u.setStatus(status)
+	stop := workspace.WatchUpgrade(path, 500*time.Millisecond, func(done, total int64) {
+		u.setStatus(fmt.Sprintf("%s %d%%", status, done*100/total))
+	})
 	p, err := OpenProject(path)
+	stop()
 	if err != nil {
 		u.showError(err)
 		return

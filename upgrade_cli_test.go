@@ -11,14 +11,7 @@ import (
 // says, before it opens it, that it upgrades it once (a million
 // conversations take half a minute); the next command says nothing.
 func TestUpgradeNotice(t *testing.T) {
-	b, err := os.ReadFile("analysis/workspace/testdata/schema4.flowsleuth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws := filepath.Join(t.TempDir(), "old.flowsleuth")
-	if err := os.WriteFile(ws, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws := schema4Workspace(t)
 	want := "upgrading workspace " + ws + " from schema 4 to "
 	for i, args := range [][]string{
 		{"rules", "-q", "--format", "csv", "--workspace", ws},
@@ -37,14 +30,7 @@ func TestUpgradeNotice(t *testing.T) {
 // TestCompactCLI compacts an upgraded workspace: the file shrinks, what it
 // holds does not change, and a second compact has nothing to give back.
 func TestCompactCLI(t *testing.T) {
-	b, err := os.ReadFile("analysis/workspace/testdata/schema4.flowsleuth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws := filepath.Join(t.TempDir(), "old.flowsleuth")
-	if err := os.WriteFile(ws, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws := schema4Workspace(t)
 	flowsCSV := func() string {
 		code, out, errOut := flowsleuth(t, "", "flows", "--format", "csv", "--workspace", ws)
 		if code != 0 || out == "" {
@@ -71,4 +57,19 @@ func TestCompactCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nothing to give back") {
 		t.Errorf("second compact: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+}
+
+// schema4Workspace is a copy of the schema-4 fixture, which a writer
+// upgrades.
+func schema4Workspace(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("analysis/workspace/testdata/schema4.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := filepath.Join(t.TempDir(), "old.flowsleuth")
+	if err := os.WriteFile(ws, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ws
 }

@@ -89,19 +89,7 @@ func TestOpenNew(t *testing.T) {
 	if len(gotRows) == 0 || len(gotOpen) == 0 {
 		t.Fatalf("%d conversations, %d open connections after the first file", len(gotRows), len(gotOpen))
 	}
-	// Its index by bytes, built after the rows (deferIndex), is where and
-	// what Open's is, and holds every row.
-	if got, want := schemaOf(t, ws), schemaOf(t, ref); !reflect.DeepEqual(got, want) {
-		t.Errorf("schema\n%v\nwant\n%v", got, want)
-	}
-	if err := ws.Check(ctx); err != nil {
-		t.Error(err)
-	}
-	var indexed int
-	if err := ws.db.QueryRow(`SELECT count(*) FROM conversations INDEXED BY conversations_bytes WHERE bytes >= 0`).
-		Scan(&indexed); err != nil || indexed != len(gotRows) {
-		t.Errorf("%d conversations by the bytes index (%v), want %d", indexed, err, len(gotRows))
-	}
+	sameSchema(t, ws, ref, len(gotRows))
 	gotRows, gotOpen = importedAs(t, ws, b)
 	analysistest.SameConversations(t, gotRows, wantRows)
 	if !reflect.DeepEqual(gotOpen, wantOpen) {
@@ -187,6 +175,24 @@ func TestOpenWaitsForNew(t *testing.T) {
 	}
 	if err := <-opened; err != nil {
 		t.Errorf("the writer's open, once the workspace is in place: %v", err)
+	}
+}
+
+// sameSchema checks that ws's schema is ref's, object by object and in
+// order, its index by bytes (built after the rows: deferIndex) included,
+// which holds its rows conversations.
+func sameSchema(t *testing.T, ws, ref *Workspace, rows int) {
+	t.Helper()
+	if got, want := schemaOf(t, ws), schemaOf(t, ref); !reflect.DeepEqual(got, want) {
+		t.Errorf("schema\n%v\nwant\n%v", got, want)
+	}
+	if err := ws.Check(ctx); err != nil {
+		t.Error(err)
+	}
+	var indexed int
+	if err := ws.db.QueryRow(`SELECT count(*) FROM conversations INDEXED BY conversations_bytes WHERE bytes >= 0`).
+		Scan(&indexed); err != nil || indexed != rows {
+		t.Errorf("%d conversations by the bytes index (%v), want %d", indexed, err, rows)
 	}
 }
 

@@ -101,13 +101,31 @@ func (ws *Workspace) publish() error {
 	if p == nil {
 		return nil
 	}
-	if _, err := ws.db.Exec("PRAGMA journal_mode=WAL"); err != nil {
+	// The file's pages are written: their sync starts while the file is
+	// switched to WAL and closed (SQLite frees its cache), and a second
+	// one after that takes the few pages the switch wrote. The file is
+	// closed after SQLite's: closing a descriptor of it drops the process's
+	// locks on it.
+	f, err := os.OpenFile(p.tmp, os.O_RDWR, 0)
+	if err != nil {
 		return fmt.Errorf("put workspace %s in place: %w", ws.path, err)
 	}
-	if err := ws.db.Close(); err != nil {
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
+	if _, err = ws.db.Exec("PRAGMA journal_mode=WAL"); err == nil {
+		err = ws.db.Close()
+	}
+	serr := <-synced
+	if err != nil {
+		f.Close()
 		return fmt.Errorf("put workspace %s in place: %w", ws.path, err)
 	}
-	err := syncFile(p.tmp)
+	if err = serr; err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err == nil {
 		if _, serr := os.Lstat(ws.path); !errors.Is(serr, os.ErrNotExist) {
 			err = fmt.Errorf("%s appeared meanwhile: the import is left in %s", ws.path, p.tmp)

@@ -59,6 +59,8 @@ func TestOpenNew(t *testing.T) {
 	}
 	wantRows, wantOpen := importedAs(t, ref, a, b)
 
+	defer func(n int) { deferIndexRows = n }(deferIndexRows)
+	deferIndexRows = 1 // its first commit builds the index by bytes after the rows
 	path := filepath.Join(dir, "new.flowsleuth")
 	ws, err := OpenNew(path)
 	if err != nil {
@@ -87,6 +89,7 @@ func TestOpenNew(t *testing.T) {
 	if len(gotRows) == 0 || len(gotOpen) == 0 {
 		t.Fatalf("%d conversations, %d open connections after the first file", len(gotRows), len(gotOpen))
 	}
+	sameSchema(t, ws, ref, len(gotRows))
 	gotRows, gotOpen = importedAs(t, ws, b)
 	analysistest.SameConversations(t, gotRows, wantRows)
 	if !reflect.DeepEqual(gotOpen, wantOpen) {
@@ -173,4 +176,44 @@ func TestOpenWaitsForNew(t *testing.T) {
 	if err := <-opened; err != nil {
 		t.Errorf("the writer's open, once the workspace is in place: %v", err)
 	}
+}
+
+// sameSchema checks that ws's schema is ref's, object by object and in
+// order, its index by bytes (built after the rows: deferIndex) included,
+// which holds its rows conversations.
+func sameSchema(t *testing.T, ws, ref *Workspace, rows int) {
+	t.Helper()
+	if got, want := schemaOf(t, ws), schemaOf(t, ref); !reflect.DeepEqual(got, want) {
+		t.Errorf("schema\n%v\nwant\n%v", got, want)
+	}
+	if err := ws.Check(ctx); err != nil {
+		t.Error(err)
+	}
+	var indexed int
+	if err := ws.db.QueryRow(`SELECT count(*) FROM conversations INDEXED BY conversations_bytes WHERE bytes >= 0`).
+		Scan(&indexed); err != nil || indexed != rows {
+		t.Errorf("%d conversations by the bytes index (%v), want %d", indexed, err, rows)
+	}
+}
+
+// schemaOf returns ws's schema in the order of sqlite_schema.
+func schemaOf(t *testing.T, ws *Workspace) []string {
+	t.Helper()
+	rows, err := ws.db.Query(`SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -93,11 +93,6 @@ func readHeader(r io.Reader) (fileHeader, bool) {
 	return fileHeader{version: binary.BigEndian.Uint32(head[60:]), appID: binary.BigEndian.Uint32(head[68:])}, true
 }
 
-// syncFile flushes the file at name to the disk.
-func syncFile(name string) error {
-	return syncOpened(os.OpenFile(name, os.O_RDWR, 0))
-}
-
 // syncOpened syncs and closes f.
 func syncOpened(f *os.File, err error) error {
 	if err != nil {

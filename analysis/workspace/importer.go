@@ -279,7 +279,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	var added Counts
 	err := ws.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		if added, err = storeModel(ctx, tx, m, d); err != nil {
+		if added, err = storeModel(ctx, tx, m, d, ws.pending != nil); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {

@@ -147,12 +147,20 @@ func (e *encoder) send() error {
 // endpoints they show behind an enforcement point; and replaces the stored
 // open connections with the model's. The model gives its states in key
 // order, so index inserts append to the B-tree instead of touching a random
-// page each. It returns the conversations it stored and the sessions it
-// added to theirs (Counts, without sources).
-func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile) (Counts, error) {
+// page each. In a new workspace (fresh), many conversations' index by
+// bytes is built after them (deferIndex). It returns the conversations it
+// stored and the sessions it added to theirs (Counts, without sources).
+func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
+	}
+	var reindex string
+	if fresh && delta >= deferIndexRows {
+		var err error
+		if reindex, err = deferIndex(ctx, tx); err != nil {
+			return Counts{}, err
+		}
 	}
 	mg, err := newMerger(ctx, tx, delta)
 	if err != nil {
@@ -175,6 +183,9 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 	}
 	if err == nil {
 		err = mg.flush() // no chunk came: no open connection
+	}
+	if err == nil && reindex != "" {
+		_, err = tx.ExecContext(ctx, reindex)
 	}
 	if err == nil {
 		err = saveEndpoints(ctx, tx, e.endpoints)

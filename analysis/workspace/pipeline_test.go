@@ -21,7 +21,7 @@ func TestStoreModelWriterFails(t *testing.T) {
 				BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
 				return err
 			}
-			_, err := storeModel(ctx, tx, m, nil)
+			_, err := storeModel(ctx, tx, m, nil, false)
 			return err
 		})
 	}()

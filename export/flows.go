@@ -172,16 +172,7 @@ func joined(lists []*string, n int, join func(n int) string) string {
 // doubled, CR dropped and LF written CRLF inside quotes).
 func appendCSVField[S ~string | ~[]byte](b []byte, f S) []byte {
 	defuse := len(f) > 0 && isFormulaStart(f[0])
-	quote := !defuse && len(f) == 2 && f[0] == '\\' && f[1] == '.'
-	for i := 0; i < len(f) && !quote; i++ {
-		quote = f[i] == ',' || f[i] == '"' || f[i] == '\r' || f[i] == '\n'
-	}
-	if !quote && !defuse && len(f) > 0 {
-		var head [utf8.UTFMax]byte
-		r, _ := utf8.DecodeRune(head[:copy(head[:], f[:min(len(f), utf8.UTFMax)])])
-		quote = unicode.IsSpace(r)
-	}
-	if !quote {
+	if !csvQuoted(f, defuse) {
 		if defuse {
 			b = append(b, '\'')
 		}
@@ -191,6 +182,30 @@ func appendCSVField[S ~string | ~[]byte](b []byte, f S) []byte {
 	if defuse {
 		b = append(b, '\'')
 	}
+	return append(appendCSVEscaped(b, f), '"')
+}
+
+// csvQuoted reports whether csv.Writer quotes f (with an apostrophe before
+// it when defuse).
+func csvQuoted[S ~string | ~[]byte](f S, defuse bool) bool {
+	if !defuse && len(f) == 2 && f[0] == '\\' && f[1] == '.' {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		if c := f[i]; c == ',' || c == '"' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	if defuse || len(f) == 0 {
+		return false
+	}
+	var head [utf8.UTFMax]byte
+	r, _ := utf8.DecodeRune(head[:copy(head[:], f[:min(len(f), utf8.UTFMax)])])
+	return unicode.IsSpace(r)
+}
+
+// appendCSVEscaped appends f as it is written inside quotes.
+func appendCSVEscaped[S ~string | ~[]byte](b []byte, f S) []byte {
 	for i := 0; i < len(f); i++ {
 		switch f[i] {
 		case '"':
@@ -202,7 +217,7 @@ func appendCSVField[S ~string | ~[]byte](b []byte, f S) []byte {
 			b = append(b, f[i])
 		}
 	}
-	return append(b, '"')
+	return b
 }
 
 // isFormulaStart reports whether a cell starting with c is defused.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +105,99 @@ func TestWriteFlowsCSVDefusesFormulas(t *testing.T) {
 func flowsOf(write func(io.Writer, *analysis.Table, []int32) error, w io.Writer, convs []analysistest.Conversation) error {
 	t := analysistest.Table(convs)
 	return write(w, t, t.All())
+}
+
+// csvWriterField is what NewCSVWriter writes of Defuse's f as a record's
+// only field, without the line end.
+func csvWriterField(f string) string {
+	var b bytes.Buffer
+	cw := NewCSVWriter(&b)
+	cw.Write(Defuse([]string{f}))
+	cw.Flush()
+	return strings.TrimSuffix(b.String(), "\r\n")
+}
+
+var csvFields = []string{"", "web", "=cmd", "+1", "-1", "@x", "\tt", "\rr", `a "b", c`, "x\ny", "x\r\ny", " lead",
+	"\u00a0nbsp", "\u2003em", `\.`, `\.x`, "a,b", `"`, "é", "\xff", "fe80::1%eth0", "2025-04-10T10:00:00Z", "'quoted"}
+
+// TestAppendCSVField: a field is appended as NewCSVWriter writes it once
+// defused.
+func TestAppendCSVField(t *testing.T) {
+	for _, f := range csvFields {
+		if got, want := string(appendCSVField(nil, f)), csvWriterField(f); got != want {
+			t.Errorf("%q: got %q, want %q", f, got, want)
+		}
+		if got, want := string(appendCSVField([]byte("x,"), []byte(f))), "x,"+csvWriterField(f); got != want {
+			t.Errorf("%q as bytes: got %q, want %q", f, got, want)
+		}
+	}
+}
+
+func FuzzAppendCSVField(f *testing.F) {
+	for _, s := range csvFields {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendCSVField(nil, s)), csvWriterField(s); got != want {
+			t.Errorf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}
+
+// TestWriteFlowsCSVAsCSVWriter: WriteFlowsCSV writes the bytes of a
+// csv.Writer given Defuse(flowRecord) of each row, in the order asked, and a
+// failing writer's error comes back.
+func TestWriteFlowsCSVAsCSVWriter(t *testing.T) {
+	convs := make([]analysistest.Conversation, 3000)
+	for i := range convs {
+		f := csvFields[i%len(csvFields)]
+		convs[i] = analysistest.Conversation{
+			Src:   netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+			Dst:   netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 14: byte(i >> 8), 15: byte(i)}),
+			Proto: uint8(i % 60), DPort: uint16(i), Direction: ingest.Direction(i % 4), Sessions: uint64(i), OrigPkts: 3,
+			ReplyBytes: uint64(i) << 40, Tags: []analysis.Tag{{Name: f}, {Name: "web"}}[:i%3],
+			Actions: []ingest.Action{ingest.ActionMonitor, ingest.ActionAllow, ingest.ActionDrop}[:i%4],
+			Hosts:   []string{f, "ahv-1"}[:i%3],
+		}
+		if i%5 != 0 {
+			convs[i].First = time.Date(2025, 4, 10, 10, 0, i%60, 999e6, time.UTC)
+			convs[i].Last = time.Date(2025, 4, 10, 11, 0, 0, 0, time.FixedZone("x", 3600))
+		}
+	}
+	tab := analysistest.Table(convs)
+	rows := tab.All()
+	slices.Reverse(rows[100:]) // not the table's order
+	var want bytes.Buffer
+	cw := NewCSVWriter(&want)
+	cw.Write(FlowColumns)
+	for _, i := range rows {
+		cw.Write(Defuse(flowRecord(tab, int(i))))
+	}
+	cw.Flush()
+	var got bytes.Buffer
+	if err := WriteFlowsCSV(&got, tab, rows); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		g, w := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+		for i := range min(len(g), len(w)) {
+			if g[i] != w[i] {
+				t.Fatalf("line %d: got %q, want %q", i+1, g[i], w[i])
+			}
+		}
+		t.Fatalf("%d bytes, want %d", got.Len(), want.Len())
+	}
+	if err := WriteFlowsCSV(&failingWriter{left: want.Len() / 2}, tab, rows); err == nil {
+		t.Error("a failing writer's error was lost")
+	}
+}
+
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(b []byte) (int, error) {
+	if len(b) > w.left {
+		return 0, io.ErrShortWrite
+	}
+	w.left -= len(b)
+	return len(b), nil
 }

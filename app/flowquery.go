@@ -502,23 +502,7 @@ func sortFlowsOn(rows []int32, key func(i int) sortKey, desc bool, parts int) {
 		func(k sortKey) uint64 { return k.a }, func(k sortKey) uint64 { return k.b }, func(k sortKey) uint64 { return k.c }}
 	keys, keys2 := make([]uint64, len(rows)), make([]uint64, len(rows))
 	rows2 := make([]int32, len(rows))
-	// The pass that finds which words vary keeps the first and the last
-	// word, so that a key of one varying word (most columns: the first;
-	// addresses: the last) is not asked for again.
-	first := key(int(rows[0]))
-	varies := make([][3]bool, parts)
-	inParts(len(rows), parts, func(p, from, to int) {
-		vary := &varies[p]
-		for j, r := range rows[from:to] {
-			k := key(int(r))
-			keys[from+j], keys2[from+j] = k.a, k.c
-			vary[0], vary[1], vary[2] = vary[0] || k.a != first.a, vary[1] || k.b != first.b, vary[2] || k.c != first.c
-		}
-	})
-	var vary [3]bool
-	for _, v := range varies {
-		vary[0], vary[1], vary[2] = vary[0] || v[0], vary[1] || v[1], vary[2] || v[2]
-	}
+	vary := firstKeys(rows, key, keys, keys2, parts)
 	moved := false // rows no longer in the order the kept words are in
 	for w := 2; w >= 0; w-- {
 		if !vary[w] {
@@ -527,14 +511,13 @@ func sortFlowsOn(rows []int32, key func(i int) sortKey, desc bool, parts int) {
 		if w == 2 {
 			keys, keys2 = keys2, keys
 		}
+		ask := w == 1 || (w == 0 && moved)
 		inParts(len(rows), parts, func(_, from, to int) {
-			if w == 1 || (w == 0 && moved) {
-				for j, r := range rows[from:to] {
+			for j, r := range rows[from:to] {
+				if ask {
 					keys[from+j] = words[w](key(int(r)))
 				}
-			}
-			if desc {
-				for j := range keys[from:to] {
+				if desc {
 					keys[from+j] = ^keys[from+j]
 				}
 			}
@@ -542,6 +525,27 @@ func sortFlowsOn(rows []int32, key func(i int) sortKey, desc bool, parts int) {
 		radix.SortParallel(keys, rows, keys2, rows2, parts)
 		moved = true
 	}
+}
+
+// firstKeys is the pass that finds which words of the rows' keys vary; it
+// keeps the first word in keys and the last in last, so that a key of one
+// varying word (most columns: the first; addresses: the last) is not asked
+// for again.
+func firstKeys(rows []int32, key func(i int) sortKey, keys, last []uint64, parts int) (vary [3]bool) {
+	first := key(int(rows[0]))
+	varies := make([][3]bool, parts)
+	inParts(len(rows), parts, func(p, from, to int) {
+		v := &varies[p]
+		for j, r := range rows[from:to] {
+			k := key(int(r))
+			keys[from+j], last[from+j] = k.a, k.c
+			v[0], v[1], v[2] = v[0] || k.a != first.a, v[1] || k.b != first.b, v[2] || k.c != first.c
+		}
+	})
+	for _, v := range varies {
+		vary[0], vary[1], vary[2] = vary[0] || v[0], vary[1] || v[1], vary[2] || v[2]
+	}
+	return vary
 }
 
 // minSortPart is the fewest rows NewFlowView gives a goroutine.

@@ -227,7 +227,17 @@ func (sh *shell) load(p *Project) {
 			sh.do(func() { sh.showReadiness(s) })
 			return
 		}
-		sh.do(func() { sh.showAll(s) })
+		// The readiness line's work, next, waits for the views to show s:
+		// the collector, kept tight during that work, slowed the Overview.
+		shown := make(chan struct{})
+		sh.do(func() {
+			sh.showAll(s)
+			close(shown)
+		})
+		select {
+		case <-shown:
+		case <-sh.ctx.Done():
+		}
 	})
 	if err != nil {
 		sh.showError(err)

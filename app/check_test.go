@@ -149,10 +149,12 @@ func writeText(t *testing.T, path, s string) {
 	}
 }
 
-// TestReadinessComputesAfterTheOverview: the Overview's figures are shown
-// while the readiness line computes in the background, saying so with its
-// button disabled, and the line fills in when it is done; a snapshot whose
-// rules are pending makes it wait for them again.
+// TestReadinessComputesAfterTheOverview: the readiness line Reload
+// computed before the rules is shown as it is; a snapshot without one (new
+// knobs or edits) has its line computed in the background, saying so with
+// its button disabled while the figures around it show, and one whose
+// rules are pending says it computes (Reload is computing it). The line
+// fills in when it is done.
 func TestReadinessComputesAfterTheOverview(t *testing.T) {
 	u := demoUI(t)
 	release := make(chan struct{})
@@ -164,8 +166,14 @@ func TestReadinessComputesAfterTheOverview(t *testing.T) {
 		}
 	})
 	s := u.Project().Snapshot()
-	pending := *s
+	if s.Ready == nil || s.Ready.Err != nil {
+		t.Fatalf("Reload left the readiness line %+v", s.Ready)
+	}
+	fresh := *s
+	fresh.Ready = nil
+	pending := fresh
 	pending.RulesPending = true
+	const computed = "Readiness: rules from before the last day would have blocked"
 	var text, cards string
 	var enabled bool
 	read := func() {
@@ -173,20 +181,23 @@ func TestReadinessComputesAfterTheOverview(t *testing.T) {
 		cards = u.overview.rulesValue.Text
 	}
 	for _, step := range []struct {
-		s    *Snapshot
-		want string
-	}{{s, readinessComputing}, {&pending, readinessWaiting}, {s, readinessComputing}} {
+		s       *Snapshot
+		want    string
+		enabled bool
+	}{{s, computed, true}, {&fresh, readinessComputing, false}, {&pending, readinessComputing, false},
+		{&fresh, readinessComputing, false}} {
 		onUI(func() {
 			u.overview.show(step.s)
 			read()
 		})
-		if text != step.want || enabled || !step.s.RulesPending && cards != thousands(len(s.Rules.Rules)) {
-			t.Errorf("rules pending %v: line %q, button enabled %v, rules card %q", step.s.RulesPending, text, enabled, cards)
+		if !strings.HasPrefix(text, step.want) || enabled != step.enabled || !step.s.RulesPending && cards != thousands(len(s.Rules.Rules)) {
+			t.Errorf("rules pending %v, readiness %v: line %q, button enabled %v, rules card %q", step.s.RulesPending,
+				step.s.Ready != nil, text, enabled, cards)
 		}
 	}
 	close(release)
 	settle(t, u)
-	if onUI(read); !strings.HasPrefix(text, "Readiness: rules from before the last day would have blocked") || !enabled {
+	if onUI(read); !strings.HasPrefix(text, computed) || !enabled {
 		t.Errorf("computed: line %q, button enabled %v", text, enabled)
 	}
 }

@@ -2,9 +2,11 @@ package app
 
 import (
 	"net/netip"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -341,17 +343,38 @@ type FlowView struct {
 // a sort orders precomputed keys. With a time range, Sessions sorts by the
 // sessions in it.
 func NewFlowView(t *analysis.Table, f FlowFilter, sortCol int, desc bool) *FlowView {
+	return newFlowViewOn(t, f, sortCol, desc, max(1, min(runtime.GOMAXPROCS(0), t.Len()/minSortPart)))
+}
+
+// newFlowViewOn is NewFlowView on parts goroutines: each filters a part of
+// the rows with a filter of its own (a compiled filter caches what it
+// learns), the rows each keeps are moved up to those of the parts before,
+// and the sort runs on as many.
+func newFlowViewOn(t *analysis.Table, f FlowFilter, sortCol int, desc bool, parts int) *FlowView {
 	v := &FlowView{Convs: t, Filter: f, SortCol: sortCol, Desc: desc}
-	v.Rows = make([]int32, 0, t.Len())
-	match := compileFilter(t, &f)
-	for i := range t.Len() {
-		if match(i) {
-			v.Rows = append(v.Rows, int32(i))
-			v.Sessions += v.sessions(i)
+	n := t.Len()
+	rows, kept, sessions := make([]int32, n), make([]int, parts), make([]uint64, parts)
+	inParts(n, parts, func(p, from, to int) {
+		match := compileFilter(t, &f)
+		k := from
+		for i := from; i < to; i++ {
+			if match(i) {
+				rows[k] = int32(i)
+				k++
+				sessions[p] += v.sessions(i)
+			}
 		}
+		kept[p] = k - from
+	})
+	at := 0
+	for p := range parts {
+		from := p * n / parts
+		at += copy(rows[at:], rows[from:from+kept[p]])
+		v.Sessions += sessions[p]
 	}
+	v.Rows = rows[:at]
 	if sortCol >= 0 {
-		sortFlows(v.Rows, flowKeys(t, &f, sortCol), desc)
+		sortFlowsOn(v.Rows, flowKeys(t, &f, sortCol), desc, parts)
 	}
 	return v
 }
@@ -463,50 +486,80 @@ func timeKey(ns int64) uint64 {
 	return uint64(ns) ^ 1<<63
 }
 
-// sortFlows sorts rows by their keys, ties in row order (as a stable sort
-// of rows in ascending order would). It is a radix sort, word by word from
-// the least significant of the key's words that vary among the rows, byte
-// by byte within a word (bytes all rows share are skipped): a million rows
-// in tens of milliseconds, with 20 MB of buffers.
-func sortFlows(rows []int32, key func(i int) sortKey, desc bool) {
+// sortFlowsOn sorts rows by their keys, ties in row order (as a stable
+// sort of rows in ascending order would), on parts goroutines: the sort of
+// a million rows is asked for while the readiness line's synthesis keeps
+// every core busy, and one goroutine got a third of them. It is a radix
+// sort, word by word from the least significant of the key's words that
+// vary among the rows, byte by byte within a word (bytes all rows share are
+// skipped): a million rows in tens of milliseconds, with 20 MB of buffers.
+// key must be safe for concurrent use.
+func sortFlowsOn(rows []int32, key func(i int) sortKey, desc bool, parts int) {
 	if len(rows) < 2 {
 		return
 	}
 	words := [3]func(k sortKey) uint64{
 		func(k sortKey) uint64 { return k.a }, func(k sortKey) uint64 { return k.b }, func(k sortKey) uint64 { return k.c }}
-	var vary [3]bool
 	keys, keys2 := make([]uint64, len(rows)), make([]uint64, len(rows))
 	rows2 := make([]int32, len(rows))
-	// The pass that finds which words vary keeps the first and the last
-	// word, so that a key of one varying word (most columns: the first;
-	// addresses: the last) is not asked for again.
-	first := key(int(rows[0]))
-	for j, r := range rows {
-		k := key(int(r))
-		keys[j], keys2[j] = k.a, k.c
-		vary[0], vary[1], vary[2] = vary[0] || k.a != first.a, vary[1] || k.b != first.b, vary[2] || k.c != first.c
-	}
+	vary := firstKeys(rows, key, keys, keys2, parts)
 	moved := false // rows no longer in the order the kept words are in
 	for w := 2; w >= 0; w-- {
 		if !vary[w] {
 			continue
 		}
-		switch {
-		case w == 2:
+		if w == 2 {
 			keys, keys2 = keys2, keys
-		case w == 1 || moved:
-			for j, r := range rows {
-				keys[j] = words[w](key(int(r)))
-			}
 		}
-		if desc {
-			for j := range keys {
-				keys[j] = ^keys[j]
+		ask := w == 1 || (w == 0 && moved)
+		inParts(len(rows), parts, func(_, from, to int) {
+			for j, r := range rows[from:to] {
+				if ask {
+					keys[from+j] = words[w](key(int(r)))
+				}
+				if desc {
+					keys[from+j] = ^keys[from+j]
+				}
 			}
-		}
-		radix.Sort(keys, rows, keys2, rows2)
+		})
+		radix.SortParallel(keys, rows, keys2, rows2, parts)
 		moved = true
 	}
+}
+
+// firstKeys is the pass that finds which words of the rows' keys vary; it
+// keeps the first word in keys and the last in last, so that a key of one
+// varying word (most columns: the first; addresses: the last) is not asked
+// for again.
+func firstKeys(rows []int32, key func(i int) sortKey, keys, last []uint64, parts int) (vary [3]bool) {
+	first := key(int(rows[0]))
+	varies := make([][3]bool, parts)
+	inParts(len(rows), parts, func(p, from, to int) {
+		v := &varies[p]
+		for j, r := range rows[from:to] {
+			k := key(int(r))
+			keys[from+j], last[from+j] = k.a, k.c
+			v[0], v[1], v[2] = v[0] || k.a != first.a, v[1] || k.b != first.b, v[2] || k.c != first.c
+		}
+	})
+	for _, v := range varies {
+		vary[0], vary[1], vary[2] = vary[0] || v[0], vary[1] || v[1], vary[2] || v[2]
+	}
+	return vary
+}
+
+// minSortPart is the fewest rows NewFlowView gives a goroutine.
+const minSortPart = 1 << 15
+
+// inParts calls fn with each of parts consecutive ranges of [0, n), each
+// on a goroutine but the last, and returns when all have returned.
+func inParts(n, parts int, fn func(p, from, to int)) {
+	var wg sync.WaitGroup
+	for p := range parts - 1 {
+		wg.Go(func() { fn(p, p*n/parts, (p+1)*n/parts) })
+	}
+	fn(parts-1, (parts-1)*n/parts, n)
+	wg.Wait()
 }
 
 // sessions is row i's figure in the Sessions column: in the filter's time

@@ -149,6 +149,26 @@ func TestFlowViewSort(t *testing.T) {
 	}
 }
 
+// TestFlowViewParts: a view made on several goroutines has the rows, in
+// the order, and the sessions of the view made on one, filtered or not,
+// sorted or not.
+func TestFlowViewParts(t *testing.T) {
+	convs := analysistest.Table(bigConvs(5000))
+	filters := []FlowFilter{{}, {Text: "172.16.3."}, {Text: "sgtsweb 2000"}, {Proto: ingest.ProtoTCP, Service: true, Port: 1024}}
+	for _, f := range filters {
+		for _, col := range []int{-1, ColSource, ColFirst, ColSessions} {
+			want := newFlowViewOn(convs, f, col, col == ColSessions, 1)
+			for _, parts := range []int{2, 3} {
+				got := newFlowViewOn(convs, f, col, col == ColSessions, parts)
+				if !slices.Equal(got.Rows, want.Rows) || got.Sessions != want.Sessions {
+					t.Errorf("%+v by column %d on %d parts: %d rows, %d sessions; on one %d rows, %d sessions",
+						f, col, parts, got.Len(), got.Sessions, want.Len(), want.Sessions)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkFlowView1M is the cost of a filter and a sort of a million rows
 // (the table only reads the result): the time a user waits after a click.
 func BenchmarkFlowView1M(b *testing.B) {
@@ -248,7 +268,7 @@ func TestParseText(t *testing.T) {
 
 // TestSortFlows checks the radix sort against a comparison sort with the
 // row as the last key, on keys with varying and constant words, ascending
-// and descending.
+// and descending, on one goroutine and on several.
 func TestSortFlows(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := range 60 {
@@ -280,9 +300,12 @@ func TestSortFlows(t *testing.T) {
 			}
 			return cmp.Or(c, cmp.Compare(x, y))
 		})
-		sortFlows(rows, func(i int) sortKey { return keys[int32(i)] }, desc)
-		if !slices.Equal(rows, want) {
-			t.Fatalf("round %d (%d rows, desc %v): sorted differently", round, n, desc)
+		for _, parts := range []int{1, 2, 3} {
+			got := slices.Clone(rows)
+			sortFlowsOn(got, func(i int) sortKey { return keys[int32(i)] }, desc, parts)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d (%d rows, desc %v) on %d parts: sorted differently", round, n, desc, parts)
+			}
 		}
 	}
 }

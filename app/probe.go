@@ -86,9 +86,10 @@ func latencyReport(lat []time.Duration, elapsed time.Duration, err error) Latenc
 // ProbeOpen times the opening of the workspace Start opens (call it
 // before Start), then sorts and filters in the Flows view as a user would,
 // each timed from the request to the table showing its result, then waits
-// for the Overview's readiness line (computed in the background after the
-// rules, beside the sorts: the process's peak of memory is that work's),
-// and calls report from a goroutine the UI owns (nothing when the window
+// for the Overview's readiness line (computed after the Overview and before
+// the rules: the process's peak of memory is that work's; shown before the
+// sorts, but a line computed again after them would be waited for), and
+// calls report from a goroutine the UI owns (nothing when the window
 // closes first).
 func (u *UI) ProbeOpen(report func(OpenReport)) {
 	shows := make(chan probeShown, 16)

@@ -104,7 +104,7 @@ func (u *UI) buildViews() {
 		u.flows.checkChanged()
 		u.rules.checkChanged(checked)
 	}
-	sh.showAll, sh.showNewRules = u.showEverywhere, u.showRulesEverywhere
+	sh.showAll, sh.showNewRules, sh.showReadiness = u.showEverywhere, u.showRulesEverywhere, u.overview.ready.update
 	sh.showFlows = func(f FlowFilter) {
 		sh.selectTab("Flows", false)
 		u.flows.setFilter(f)

@@ -2,6 +2,7 @@ package radix
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -13,8 +14,20 @@ type pair[K Key] struct {
 	val int32
 }
 
-// checkSort holds Sort to a stable comparison sort of the same pairs.
+// checkSort holds Sort, and sortParts on 2, 3 and 7 parts, to a stable
+// comparison sort of the same pairs.
 func checkSort[K Key](t *testing.T, name string, keys []K) {
+	t.Helper()
+	for _, parts := range []int{2, 3, 7} {
+		checkSortWith(t, fmt.Sprintf("%s on %d parts", name, parts), slices.Clone(keys), func(keys []K, vals []int32) {
+			sortParts(keys, vals, make([]K, len(keys)), make([]int32, len(keys)), parts)
+		})
+	}
+	checkSortWith(t, name, keys, func(keys []K, vals []int32) { Sort(keys, vals, make([]K, len(keys)), make([]int32, len(keys))) })
+}
+
+// checkSortWith holds sort to a stable comparison sort of the same pairs.
+func checkSortWith[K Key](t *testing.T, name string, keys []K, sort func([]K, []int32)) {
 	t.Helper()
 	want := make([]pair[K], len(keys))
 	vals := make([]int32, len(keys))
@@ -22,7 +35,7 @@ func checkSort[K Key](t *testing.T, name string, keys []K) {
 		want[i], vals[i] = pair[K]{k, int32(i)}, int32(i)
 	}
 	slices.SortStableFunc(want, func(a, b pair[K]) int { return cmp.Compare(a.key, b.key) })
-	Sort(keys, vals, make([]K, len(keys)), make([]int32, len(keys)))
+	sort(keys, vals)
 	for i := range want {
 		if keys[i] != want[i].key || vals[i] != want[i].val {
 			t.Fatalf("%s: at %d got (%#x, %d), want (%#x, %d)", name, i, keys[i], vals[i], want[i].key, want[i].val)

@@ -38,12 +38,23 @@ func newAddrSet(e *Endpoint) addrSet {
 		}
 	}
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	// Merged where they are, then copied to lists of their size: the index
+	// holds the sets of every rule at once, where append left up to as much
+	// room again as the ranges took.
+	n := 0
 	for _, sp := range spans {
-		if n := len(s.hi); n > 0 && (sp.lo <= s.hi[n-1] || sp.lo == s.hi[n-1]+1) {
-			s.hi[n-1] = max(s.hi[n-1], sp.hi)
+		if n > 0 && (sp.lo <= spans[n-1].hi || sp.lo == spans[n-1].hi+1) {
+			spans[n-1].hi = max(spans[n-1].hi, sp.hi)
 			continue
 		}
-		s.lo, s.hi = append(s.lo, sp.lo), append(s.hi, sp.hi)
+		spans[n] = sp
+		n++
+	}
+	if n > 0 {
+		s.lo, s.hi = make([]uint32, n), make([]uint32, n)
+		for j, sp := range spans[:n] {
+			s.lo[j], s.hi[j] = sp.lo, sp.hi
+		}
 	}
 	return s
 }

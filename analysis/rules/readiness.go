@@ -83,7 +83,9 @@ func HoldoutCut(t *analysis.Table, d time.Duration) (time.Time, error) {
 
 // CheckReadiness synthesises rules from the sessions of t that started
 // before cut (with synth, which applies the user's edits) and replays the
-// sessions from cut on. k decides what is under review.
+// sessions from cut on. k decides what is under review. The rules synth
+// returns are CheckReadiness's: it lets go of their endpoints' prefixes as
+// it indexes them (the Set must share no Rules with one still used).
 func CheckReadiness(t *analysis.Table, cut time.Time, k Knobs, synth func(*analysis.Table) (Set, error)) (Readiness, error) {
 	r := Readiness{Cut: cut}
 	var end int64
@@ -170,11 +172,17 @@ type protoPort struct {
 
 const maxIndexedPorts = 1024
 
+// newRuleIndex indexes rules, letting go of each rule's prefixes once its
+// sets are made: the rules are spent. On a million conversations the
+// rules' prefixes and the index's sets, held together, were the readiness
+// line's peak of memory in the app.
 func newRuleIndex(rules []Rule) *ruleIndex {
 	ix := &ruleIndex{rules: make([]indexedRule, len(rules)), byPort: map[protoPort][]int32{}, wide: map[uint8][]int32{}}
 	for i := range rules {
-		s := &rules[i].Service
-		ix.rules[i] = indexedRule{proto: s.Proto, ports: s.Ports, src: newAddrSet(&rules[i].Src), dst: newAddrSet(&rules[i].Dst)}
+		r := &rules[i]
+		s := &r.Service
+		ix.rules[i] = indexedRule{proto: s.Proto, ports: s.Ports, src: newAddrSet(&r.Src), dst: newAddrSet(&r.Dst)}
+		r.Src.Prefixes, r.Dst.Prefixes = nil, nil
 		n := 0
 		for _, p := range s.Ports {
 			n += int(p.To-p.From) + 1

@@ -101,17 +101,30 @@ func fileBuckets(t *analysis.Table, keep []int32, dirs []ingest.Direction, g *gr
 	return bs
 }
 
-// peers returns the addresses of a bucket's peer side, repeated as met.
-func (bs buckets) peers(b *bucket) []netip.Addr {
-	out := make([]netip.Addr, b.n)
-	for j, i := range bs.rows[b.at : b.at+b.n] {
-		if b.key.peer == 0 {
-			out[j] = bs.t.Dst(int(i))
+// peerScratch is one core's room for the peers of a bucket (buckets.peers):
+// IPv4 addresses as their 32 bits, 4 bytes where a netip.Addr takes 24 (the
+// peers of the largest buckets of a million conversations are hundreds of
+// thousands), others as they are, and the addresses of one /24.
+type peerScratch struct {
+	v4  []uint32
+	v6  []netip.Addr
+	net []netip.Addr
+}
+
+// peers fills sc with the addresses of a bucket's peer side, repeated as met.
+func (bs buckets) peers(b *bucket, sc *peerScratch) {
+	sc.v4, sc.v6 = sc.v4[:0], sc.v6[:0]
+	ip, addr := bs.t.DstIP, bs.t.Dst
+	if b.key.peer != 0 {
+		ip, addr = bs.t.SrcIP, bs.t.Src
+	}
+	for _, row := range bs.rows[b.at : b.at+b.n] {
+		if _, lo, is4 := ip(int(row)); is4 {
+			sc.v4 = append(sc.v4, uint32(lo))
 		} else {
-			out[j] = bs.t.Src(int(i))
+			sc.v6 = append(sc.v6, addr(int(row)))
 		}
 	}
-	return out
 }
 
 // nameVM records the VM name of a peer address.
@@ -166,11 +179,14 @@ func (bs buckets) rules(k Knobs) (rules []*Rule, ruleOf []int32) {
 	ends := make([]bucketEnds, min(batch, len(bs.list)))
 	for from := 0; from < len(bs.list); from += batch {
 		to := min(from+batch, len(bs.list))
-		onEveryCore(to-from, func(j int) {
-			bk := &bs.list[from+j]
-			e := &ends[j]
-			e.src, e.dst = bs.ends(bk, k)
-			e.key = ruleID(bk.key.dir, e.src, e.dst, bk.key.proto) // the peers' members tell rules apart here
+		onEveryCoreWith(to-from, 64, func() func(int) {
+			var sc peerScratch
+			return func(j int) {
+				bk := &bs.list[from+j]
+				e := &ends[j]
+				e.src, e.dst = bs.ends(bk, k, &sc)
+				e.key = ruleID(bk.key.dir, e.src, e.dst, bk.key.proto) // the peers' members tell rules apart here
+			}
 		})
 		for b := from; b < to; b++ {
 			bk, e := &bs.list[b], &ends[b-from]
@@ -322,55 +338,79 @@ func fillEvidence(t *analysis.Table, rules []*Rule, ruleOf []int32, bs buckets, 
 }
 
 // ends returns a bucket's two sides, the peer side generalised.
-func (bs buckets) ends(b *bucket, k Knobs) (src, dst Endpoint) {
+func (bs buckets) ends(b *bucket, k Knobs, sc *peerScratch) (src, dst Endpoint) {
 	j := b.first
 	t, i := bs.t, int(bs.keep[j])
+	if b.key.peer >= 0 {
+		bs.peers(b, sc)
+	}
 	if b.key.peer == 1 {
-		src = generalise(bs.peers(b), k)
+		src = generalise(sc, k)
 	} else {
 		src = bs.g.endpoint(t.Src(i), t.VMLabelOf(t.SrcLabel(i)).VM, b.key.src.group)
 	}
 	if b.key.peer == 0 {
-		dst = generalise(bs.peers(b), k)
+		dst = generalise(sc, k)
 	} else {
 		dst = bs.g.endpoint(t.Dst(i), t.VMLabelOf(t.DstLabel(i)).VM, b.key.dst.group)
 	}
 	return src, dst
 }
 
-// generalise turns peer addresses (repeats allowed) into an endpoint: Any
-// above k.AnyPeers distinct peers; else each /24 (IPv4) or /64 (IPv6) with
-// at least k.CollapseMin peers becomes the smallest prefix holding them when
-// they fill at least k.CollapseCoverage percent of it; other peers stay
-// single. It sorts peers.
-func generalise(peers []netip.Addr, k Knobs) Endpoint {
-	slices.SortFunc(peers, netip.Addr.Compare)
-	peers = slices.Compact(peers)
-	if len(peers) > k.AnyPeers {
+// generalise turns peer addresses (sc's, repeats allowed) into an
+// endpoint: Any above k.AnyPeers distinct peers; else each /24 (IPv4) or
+// /64 (IPv6) with at least k.CollapseMin peers becomes the smallest prefix
+// holding them when they fill at least k.CollapseCoverage percent of it;
+// other peers stay single. It sorts sc's peers.
+func generalise(sc *peerScratch, k Knobs) Endpoint {
+	slices.Sort(sc.v4)
+	v4 := slices.Compact(sc.v4)
+	slices.SortFunc(sc.v6, netip.Addr.Compare)
+	v6 := slices.Compact(sc.v6)
+	if len(v4)+len(v6) > k.AnyPeers {
 		return Endpoint{Name: "Any", Kind: KindAny}
 	}
 	var out []netip.Prefix
-	for len(peers) > 0 {
-		// Sorted, the peers of one network are next to each other.
-		net := peerNet(peers[0])
+	for len(v4) > 0 {
+		// Sorted, the peers of one /24 are next to each other.
 		n := 1
-		for n < len(peers) && peerNet(peers[n]) == net {
+		for n < len(v4) && v4[n]>>8 == v4[0]>>8 {
 			n++
 		}
-		if p, ok := collapse(peers[:n], k); ok {
-			out = append(out, p)
-		} else {
-			for _, a := range peers[:n] {
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			}
+		sc.net = sc.net[:0]
+		for _, a := range v4[:n] {
+			sc.net = append(sc.net, netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}))
 		}
-		peers = peers[n:]
+		out = appendPeerNet(out, sc.net, k)
+		v4 = v4[n:]
+	}
+	for len(v6) > 0 {
+		net := peerNet(v6[0])
+		n := 1
+		for n < len(v6) && peerNet(v6[n]) == net {
+			n++
+		}
+		out = appendPeerNet(out, v6[:n], k)
+		v6 = v6[n:]
 	}
 	slices.SortFunc(out, comparePrefix)
 	if cap(out) > len(out) { // the rules keep them: without the room append left
 		out = append(make([]netip.Prefix, 0, len(out)), out...)
 	}
 	return addressEndpoint(out)
+}
+
+// appendPeerNet appends the prefixes of peers, the sorted distinct peers of
+// one network (peerNet): the network collapsed when the rule allows it,
+// else each peer.
+func appendPeerNet(out []netip.Prefix, peers []netip.Addr, k Knobs) []netip.Prefix {
+	if p, ok := collapse(peers, k); ok {
+		return append(out, p)
+	}
+	for _, a := range peers {
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out
 }
 
 // peerNet is the network peers are collapsed in: the /24 or the /64.

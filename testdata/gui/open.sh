@@ -3,7 +3,7 @@
 # window under Xvfb (testdata/bench/bench.sh makes one of a million
 # conversations): when the Overview, the Flows view and the rules showed it,
 # how long sorts and filters of the Flows view took, when the Overview's
-# readiness line (computed in the background after the rules) filled in
+# readiness line (computed after the Overview, before the rules) filled in
 # (gui --open-probe, which quits after it), and the process's peak resident
 # memory, the readiness line's work included. The last screenshot taken while the
 # app ran is left in OUT/open.png. Targets: Overview in 3 s, 600 MB; a sort

@@ -175,7 +175,7 @@ func TestExitCodes(t *testing.T) {
 		{"since with files", []string{"rules", "--since", "2025-01-01", "testdata/malformed.log"}, exitUsage, "give no FILE"},
 		{"rules bad format", []string{"rules", "--format", "xml"}, exitUsage, "--format must be"},
 		{"bad since", []string{"flows", "--since", "yesterday"}, exitUsage, "--since"},
-		{"workspace no verb", []string{"workspace"}, exitUsage, "say info, export or monitor"},
+		{"workspace no verb", []string{"workspace"}, exitUsage, "say info, export, monitor or compact"},
 		{"missing file", []string{"flows", "testdata/nope.log"}, exitFailure, "testdata/nope.log: no such file"},
 		{"a directory", []string{"import", "testdata"}, exitFailure, "is a directory"},
 		{"bad flag", []string{"flows", "--frob", "x"}, exitUsage, "flag provided but not defined"},

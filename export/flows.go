@@ -67,7 +67,7 @@ func NewCSVWriter(w io.Writer) *csv.Writer {
 // Numbers, addresses and dates never start with those characters.
 func Defuse(record []string) []string {
 	for i, f := range record {
-		if f != "" && strings.ContainsRune("=+-@\t\r", rune(f[0])) {
+		if f != "" && isFormulaStart(f[0]) {
 			record[i] = "'" + f
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -200,23 +201,34 @@ func Watch(in *ingest.Input, fn func(Progress), p Progress) (stop func()) {
 	if fn == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	return Every(100*time.Millisecond, func(bool) {
+		p.Done = in.Consumed()
+		fn(p)
+	})
+}
+
+// Every calls fn(false) every interval on a goroutine of its own, until
+// stop is called, and then fn(true) once: what a progress display polls.
+// stop returns once fn has returned; calling it again does nothing.
+func Every(interval time.Duration, fn func(stopping bool)) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(100 * time.Millisecond)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
-				p.Done = in.Consumed()
-				fn(p)
+				fn(true)
 				return
 			case <-t.C:
-				p.Done = in.Consumed()
-				fn(p)
+				fn(false)
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-finished
+	}
 }

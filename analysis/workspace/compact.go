@@ -11,6 +11,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // Space is how a workspace file's pages are used.
@@ -110,26 +112,16 @@ func (ws *Workspace) Compact(ctx context.Context, progress CompactProgress) (Com
 // compactCopy writes the workspace's pages in use to tmp, telling done the
 // bytes written so far.
 func (ws *Workspace) compactCopy(ctx context.Context, tmp string, done func(int64)) error {
-	stop := make(chan struct{})
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if st, err := os.Stat(tmp); err == nil {
-					done(st.Size())
-				}
-			}
+	stop := analysis.Every(200*time.Millisecond, func(stopping bool) {
+		if stopping {
+			return
 		}
-	}()
+		if st, err := os.Stat(tmp); err == nil {
+			done(st.Size())
+		}
+	})
 	_, err := ws.db.ExecContext(ctx, "VACUUM INTO ?", tmp)
-	close(stop)
-	<-watched
+	stop()
 	return classify(err)
 }
 

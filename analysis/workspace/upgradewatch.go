@@ -2,8 +2,9 @@ package workspace
 
 import (
 	"os"
-	"sync"
 	"time"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // rewrittenShare is the share of a schema-4 file that its upgrade writes
@@ -27,35 +28,22 @@ func WatchUpgrade(path string, interval time.Duration, progress func(done, total
 		wal0 = st.Size() // another writer's frames, not the upgrade's
 	}
 	total := 2 * int64(rewrittenShare*float64(size))
-	quit, ended := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(ended)
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		var wal, last int64
-		for {
-			select {
-			case <-quit:
-				progress(total, total)
-				return
-			case <-tick.C:
-			}
-			if st, err := os.Stat(path + "-wal"); err == nil {
-				wal = max(wal, st.Size()-wal0) // the checkpoint truncates it at the end
-			}
-			grown := int64(0)
-			if st, err := os.Stat(path); err == nil {
-				grown = max(st.Size()-size, 0)
-			}
-			if done := min(wal+grown, total-1); done > last {
-				last = done
-				progress(done, total)
-			}
+	var wal, last int64
+	return analysis.Every(interval, func(stopping bool) {
+		if stopping {
+			progress(total, total)
+			return
 		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() { close(quit) })
-		<-ended
-	}
+		if st, err := os.Stat(path + "-wal"); err == nil {
+			wal = max(wal, st.Size()-wal0) // the checkpoint truncates it at the end
+		}
+		grown := int64(0)
+		if st, err := os.Stat(path); err == nil {
+			grown = max(st.Size()-size, 0)
+		}
+		if done := min(wal+grown, total-1); done > last {
+			last = done
+			progress(done, total)
+		}
+	})
 }

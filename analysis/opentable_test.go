@@ -6,7 +6,7 @@ import (
 )
 
 // TestTable checks the open-connection table against a map through random
-// puts, deletes, and sweeps that delete while they iterate, with keys that
+// puts, deletes (by key and by the slot a get gave), and sweeps that delete while they iterate, with keys that
 // collide on purpose (few distinct values) and a table that grows.
 func TestTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -47,8 +47,13 @@ func TestTable(t *testing.T) {
 				*tb.put(k) = openVal{ci: uint32(step), n: 1}
 			}
 			want[k] = uint32(step)
-		case op < 99:
+		case op < 80:
 			tb.del(k)
+			delete(want, k)
+		case op < 99: // as a line that ends its connection: by the slot get gave
+			if v := tb.get(k); v != nil {
+				tb.delVal(v)
+			}
 			delete(want, k)
 		default:
 			cut := uint32(r.IntN(step + 1))

@@ -235,7 +235,7 @@ func (sh *shard) store(s *step) {
 // remove deletes s's connection from the table.
 func (sh *shard) remove(s *step) {
 	if s.vp != nil {
-		sh.open.del(s.k)
+		sh.open.delVal(s.vp)
 		s.vp = nil
 	}
 }

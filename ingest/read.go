@@ -30,9 +30,11 @@ type Batch struct {
 	// Flows) of each shard's events, in order.
 	Shards [][]int32
 	// Flows holds, with WithFlows, the Parsed lines that have both
-	// addresses, in input order; their RawOff index Data.
+	// addresses, in input order; their RawOff index Data, their Names
+	// index Names.
 	Flows []Flow
-	Data  []byte // the batch's text
+	Names []string // with WithFlows: the Flows' names; Names[0] is ""
+	Data  []byte   // the batch's text
 
 	kept bool          // Keep was called: Read does not reuse the batch
 	free chan<- *chunk // where Keep's release hands the batch's chunk back
@@ -336,6 +338,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 	}
 	if p.opts.flows {
 		p.clearShards(b)
+		p.names.reset(&b.Names)
 	}
 	// One look for NUL bytes in the whole chunk rather than one per line:
 	// almost no input has any, and a line's look costs a call and a
@@ -401,10 +404,13 @@ func (p *Parser) addFlow(b *Batch, ev *Event, off int) {
 	} else {
 		b.Flows = b.Flows[:len(b.Flows)+1]
 	}
-	if !ev.SetFlow(&b.Flows[len(b.Flows)-1], uint32(off)) {
+	f := &b.Flows[len(b.Flows)-1]
+	if !ev.setFlow(f, uint32(off)) {
 		b.Flows = b.Flows[:len(b.Flows)-1]
 		return
 	}
+	set, rule := ev.flowNames()
+	f.Host, f.Set, f.Rule, f.Tag = p.names.id(ev.Host), p.names.id(set), p.names.id(rule), p.names.id(ev.Tag)
 	if p.opts.shards > 0 {
 		s := p.opts.shardOf(ev)
 		b.Shards[s] = append(b.Shards[s], int32(len(b.Flows)-1))

@@ -50,10 +50,8 @@ func TestTable(t *testing.T) {
 		case op < 80:
 			tb.del(k)
 			delete(want, k)
-		case op < 99: // as a line that ends its connection: by the slot get gave
-			if v := tb.get(k); v != nil {
-				tb.delVal(v)
-			}
+		case op < 99:
+			delBySlot(&tb, k)
 			delete(want, k)
 		default:
 			cut := uint32(r.IntN(step + 1))
@@ -120,5 +118,13 @@ func TestTableExpect(t *testing.T) {
 		}
 		t.Logf("expect %d: %d resizes, %d slots", expect, resizes, len(tb.slots))
 		tb.free()
+	}
+}
+
+// delBySlot deletes k as a line that ends its connection does: by the slot
+// get gave.
+func delBySlot(tb *table, k openKey) {
+	if v := tb.get(k); v != nil {
+		tb.delVal(v)
 	}
 }

@@ -12,23 +12,11 @@ import (
 
 // TestReadFlows checks that Read WithFlows hands, for every event Read
 // hands without it that has both addresses, that event's Flow, with its
-// line at RawOff in Data and its index in the shard the event's is in;
-// and the same counts.
+// line at RawOff in Data, its names in Names and its index in the shard the
+// event's is in; and the same counts.
 func TestReadFlows(t *testing.T) {
 	in := corpus(3, 20_000)
 	shardOf := func(ev *Event) int { return int(ev.SPort) % 3 }
-	type flowLine struct {
-		F     Flow // its Names 0
-		Names [4]string
-		Raw   string
-		Shard int
-	}
-	line := func(f Flow, names []string, raw string, shard int) flowLine {
-		l := flowLine{Names: [4]string{names[f.Host], names[f.Set], names[f.Rule], names[f.Tag]}, Raw: raw, Shard: shard}
-		f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
-		l.F = f
-		return l
-	}
 	for _, workers := range []int{1, 3} {
 		t.Run(fmt.Sprint(workers), func(t *testing.T) {
 			var want []flowLine
@@ -39,7 +27,7 @@ func TestReadFlows(t *testing.T) {
 						var f Flow
 						var names []string
 						if ev.SetFlow(&f, 0, &names) {
-							want = append(want, line(f, names, string(ev.Raw), shardOf(ev)))
+							want = append(want, lineOf(f, names, string(ev.Raw), shardOf(ev)))
 						}
 					}
 				}
@@ -50,20 +38,7 @@ func TestReadFlows(t *testing.T) {
 			}
 			var got []flowLine
 			gst, err := Read(context.Background(), bytes.NewReader(in), "c", func(b *Batch) error {
-				if len(b.Events) != 0 {
-					t.Errorf("WithFlows: %d events", len(b.Events))
-				}
-				if len(b.Names) == 0 || b.Names[0] != "" || slices.Contains(b.Names[1:], "") {
-					t.Errorf("names %q: not \"\" at 0 and only there", b.Names)
-				}
-				for s, idx := range b.Shards {
-					for _, i := range idx {
-						f := b.Flows[i]
-						raw := string(b.Data[f.RawOff : f.RawOff+f.RawLen])
-						f.RawOff = 0
-						got = append(got, line(f, b.Names, raw, s))
-					}
-				}
+				got = append(got, flowLines(t, b)...)
 				return nil
 			}, WithWorkers(workers), WithShards(3, shardOf), WithFlows())
 			if err != nil {
@@ -85,6 +60,45 @@ func TestReadFlows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flowLine is a Flow with its names and line, and its shard.
+type flowLine struct {
+	F     Flow // its Names 0
+	Names [4]string
+	Raw   string
+	Shard int
+}
+
+// lineOf returns the flowLine of f, whose names are names.
+func lineOf(f Flow, names []string, raw string, shard int) flowLine {
+	l := flowLine{Names: [4]string{names[f.Host], names[f.Set], names[f.Rule], names[f.Tag]}, Raw: raw, Shard: shard}
+	f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
+	l.F = f
+	return l
+}
+
+// flowLines returns the lines of b, read WithFlows and WithShards, shard by
+// shard (their RawOff 0), checking that b holds no Events and that its
+// Names hold "" at 0 and only there.
+func flowLines(t *testing.T, b *Batch) []flowLine {
+	t.Helper()
+	if len(b.Events) != 0 {
+		t.Errorf("WithFlows: %d events", len(b.Events))
+	}
+	if len(b.Names) == 0 || b.Names[0] != "" || slices.Contains(b.Names[1:], "") {
+		t.Errorf("names %q: not \"\" at 0 and only there", b.Names)
+	}
+	var ls []flowLine
+	for s, idx := range b.Shards {
+		for _, i := range idx {
+			f := b.Flows[i]
+			raw := string(b.Data[f.RawOff : f.RawOff+f.RawLen])
+			f.RawOff = 0
+			ls = append(ls, lineOf(f, b.Names, raw, s))
+		}
+	}
+	return ls
 }
 
 // TestSetFlow checks what a Flow keeps of an Event, vendor by vendor.

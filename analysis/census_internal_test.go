@@ -67,8 +67,8 @@ func addInBatches(m *Model, evs []ingest.Event, batch int, parallel bool) (drain
 	for lo := 0; lo < len(evs); lo += batch {
 		b := evs[lo:min(lo+batch, len(evs))]
 		if parallel {
-			fs, data := flowsOf(b)
-			par.AddFlows(fs, data, splitFlows(fs))
+			fs, names, data := flowsOf(b)
+			par.AddFlows(fs, names, data, splitFlows(fs))
 		} else {
 			m.AddBatch(b)
 		}

@@ -27,11 +27,12 @@ func TestAddFarSameAsAdd(t *testing.T) {
 			for i := range evs {
 				one.Add(&evs[i])
 			}
-			fs, data := flowsOf(evs)
+			fs, names, data := flowsOf(evs)
 			idx := splitFlows(fs)
 			for _, far := range []bool{false, true} {
 				ahead := NewModel(opts)
 				for s := range ahead.shards {
+					ahead.shards[s].useNames(names)
 					ahead.shards[s].addAhead(fs, idx[s], data, far)
 				}
 				if got, want := ahead.Stats(), one.Stats(); got != want {
@@ -46,19 +47,20 @@ func TestAddFarSameAsAdd(t *testing.T) {
 }
 
 // flowsOf returns the Flows of the events that have both addresses, as
-// ingest.Read's WithFlows makes them, and the text their RawOff index: the
-// events' lines one after another.
-func flowsOf(evs []ingest.Event) ([]ingest.Flow, []byte) {
+// ingest.Read's WithFlows makes them, their names and the text their
+// RawOff index: the events' lines one after another.
+func flowsOf(evs []ingest.Event) ([]ingest.Flow, []string, []byte) {
 	var fs []ingest.Flow
 	var data []byte
+	names := []string{""}
 	for i := range evs {
 		var f ingest.Flow
-		if evs[i].SetFlow(&f, uint32(len(data))) {
+		if evs[i].SetFlow(&f, uint32(len(data)), &names) {
 			fs = append(fs, f)
 		}
 		data = append(data, evs[i].Raw...)
 	}
-	return fs, data
+	return fs, names, data
 }
 
 // parseAll parses lines into events, keeping each line's text.

@@ -141,14 +141,14 @@ func (m *Model) read(ctx context.Context, in io.Reader, name string, workers int
 		par := m.Parallel(workers)
 		defer par.Close()
 		return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-			par.AddFlows(b.Flows, b.Data, b.Shards)
+			par.AddFlows(b.Flows, b.Names, b.Data, b.Shards)
 			return nil
 		}, append(opts, ingest.WithFlows())...)
 	}
 	pipe := m.Pipeline(workers)
 	defer pipe.Close()
 	return ingest.Read(ctx, in, name, func(b *ingest.Batch) error {
-		pipe.AddFlows(b.Flows, b.Data, b.Shards, b.Keep())
+		pipe.AddFlows(b.Flows, b.Names, b.Data, b.Shards, b.Keep())
 		return nil
 	}, append(opts, ingest.WithFlows())...)
 }

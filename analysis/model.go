@@ -50,6 +50,7 @@ type Model struct {
 	spill  *sampleFile       // Options.SampleFile
 	tables *[numShards]table // the shards' open connections, freed with the Model
 	census *census           // Options.CountOnly
+	names  []string          // add's table of a line's names
 }
 
 // NewModel returns an empty Model.
@@ -108,8 +109,9 @@ func (m *Model) AddBatch(evs []ingest.Event) {
 
 func (m *Model) add(ev *ingest.Event) {
 	var f ingest.Flow
-	if ev.SetFlow(&f, 0) {
-		m.shards[shardOfFlow(&f)].add(&f, ev.Raw)
+	m.names = m.names[:0]
+	if ev.SetFlow(&f, 0, &m.names) {
+		m.shards[shardOfFlow(&f)].add(&f, m.names, ev.Raw)
 	}
 }
 
@@ -197,7 +199,8 @@ type Parallel struct {
 
 type job struct {
 	flows  []ingest.Flow
-	data   []byte // the text the flows' RawOff index
+	names  []string // the flows' Names
+	data   []byte   // the text the flows' RawOff index
 	shards [][]int32
 }
 
@@ -220,14 +223,14 @@ func (m *Model) Parallel(workers int) *Parallel {
 }
 
 // AddFlows records lines, the flows of a batch that ingest.Read split by
-// shard (ShardOption, ingest.WithFlows) and whose text is data: shards
-// holds the indices of each shard's flows, in order. It returns once every
-// line is recorded.
-func (p *Parallel) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32) {
+// shard (ShardOption, ingest.WithFlows), whose names are names and whose
+// text is data: shards holds the indices of each shard's flows, in order.
+// It returns once every line is recorded.
+func (p *Parallel) AddFlows(flows []ingest.Flow, names []string, data []byte, shards [][]int32) {
 	if len(shards) != numShards {
 		shards = splitFlows(flows)
 	}
-	p.add(job{flows: flows, data: data, shards: shards})
+	p.add(job{flows: flows, names: names, data: data, shards: shards})
 }
 
 func (p *Parallel) add(j job) {
@@ -259,7 +262,7 @@ func (p *Parallel) apply(w int, j job) {
 
 // addTo records shard s's part of j in sh.
 func (j *job) addTo(sh *shard, s int) {
-	sh.addBatch(j.flows, j.shards[s], j.data)
+	sh.addBatch(j.flows, j.names, j.shards[s], j.data)
 }
 
 // splitFlows returns the indices of each shard's flows, in order.
@@ -330,14 +333,15 @@ func (m *Model) Pipeline(workers int) *Pipeline {
 }
 
 // AddFlows queues lines, the flows of a batch that ingest.Read split by
-// shard (ShardOption, ingest.WithFlows) and whose text is data, and
-// returns; release is called once every line is recorded, from another
-// goroutine: flows, data and shards must stay unchanged until then.
-func (p *Pipeline) AddFlows(flows []ingest.Flow, data []byte, shards [][]int32, release func()) {
+// shard (ShardOption, ingest.WithFlows), whose names are names and whose
+// text is data, and returns; release is called once every line is
+// recorded, from another goroutine: flows, names, data and shards must stay
+// unchanged until then.
+func (p *Pipeline) AddFlows(flows []ingest.Flow, names []string, data []byte, shards [][]int32, release func()) {
 	if len(shards) != numShards {
 		shards = splitFlows(flows)
 	}
-	p.add(job{flows: flows, data: data, shards: shards}, release)
+	p.add(job{flows: flows, names: names, data: data, shards: shards}, release)
 }
 
 func (p *Pipeline) add(j job, release func()) {

@@ -186,6 +186,14 @@ func (t *table) del(k openKey) {
 	}
 }
 
+// delVal removes the entry whose value is v, a pointer get, peek or put
+// returned since the last put or del: its slot is known, so its key is
+// neither hashed nor looked for again.
+func (t *table) delVal(v *openVal) {
+	i := (uintptr(unsafe.Pointer(v)) - uintptr(unsafe.Pointer(&t.slots[0].v))) / unsafe.Sizeof(slot{})
+	t.delAt(int(i))
+}
+
 // delAt empties slot i and shifts back the entries after it that may not
 // sit before their home.
 func (t *table) delAt(i int) {

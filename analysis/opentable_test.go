@@ -6,7 +6,7 @@ import (
 )
 
 // TestTable checks the open-connection table against a map through random
-// puts, deletes, and sweeps that delete while they iterate, with keys that
+// puts, deletes (by key and by the slot a get gave), and sweeps that delete while they iterate, with keys that
 // collide on purpose (few distinct values) and a table that grows.
 func TestTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -47,8 +47,11 @@ func TestTable(t *testing.T) {
 				*tb.put(k) = openVal{ci: uint32(step), n: 1}
 			}
 			want[k] = uint32(step)
-		case op < 99:
+		case op < 80:
 			tb.del(k)
+			delete(want, k)
+		case op < 99:
+			delBySlot(&tb, k)
 			delete(want, k)
 		default:
 			cut := uint32(r.IntN(step + 1))
@@ -115,5 +118,13 @@ func TestTableExpect(t *testing.T) {
 		}
 		t.Logf("expect %d: %d resizes, %d slots", expect, resizes, len(tb.slots))
 		tb.free()
+	}
+}
+
+// delBySlot deletes k as a line that ends its connection does: by the slot
+// get gave.
+func delBySlot(tb *table, k openKey) {
+	if v := tb.get(k); v != nil {
+		tb.delVal(v)
 	}
 }

@@ -38,13 +38,13 @@ func TestPipelineSameAsSequential(t *testing.T) {
 					var released, batches atomic.Int64
 					pipe := m.Pipeline(3)
 					for lo := 0; lo < len(evs); lo += batch {
-						fs, data := flowsOf(evs[lo:min(lo+batch, len(evs))])
+						fs, names, data := flowsOf(evs[lo:min(lo+batch, len(evs))])
 						var shards [][]int32
 						if sharded {
 							shards = splitFlows(fs)
 						}
 						batches.Add(1)
-						pipe.AddFlows(fs, data, shards, func() { released.Add(1) })
+						pipe.AddFlows(fs, names, data, shards, func() { released.Add(1) })
 					}
 					pipe.Close()
 					if released.Load() != batches.Load() {

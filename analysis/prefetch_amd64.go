@@ -16,8 +16,8 @@ func prefetch(p unsafe.Pointer)
 //go:noescape
 func prefetchLine(p unsafe.Pointer)
 
-// prefetchFlow asks for the cache lines of the ingest.Flow at p (160
-// bytes), wherever it starts in a line.
+// prefetchFlow asks for the cache lines of the ingest.Flow at p (112
+// bytes: two or three lines), wherever it starts in a line.
 //
 //go:noescape
 func prefetchFlow(p unsafe.Pointer)

@@ -18,6 +18,9 @@ type shard struct {
 	opts     *Options
 	idx      int
 	strs     stringTable
+	names    []string   // the names of the Flows being added (ingest.Batch.Names)
+	xlat     []nameXlat // per Name of names: its id in strs, when of this epoch
+	epoch    uint32     // of names
 	convs    convIndex
 	blocks   [][]ConvState         // conversation i is blocks[i/convBlock][i%convBlock]
 	nconv    int                   // conversations
@@ -46,7 +49,10 @@ type shard struct {
 	recorder     recorder // with Options.Records
 }
 
-type ruleRef struct{ set, id string }
+type ruleRef struct{ set, id uint32 } // ids in strs
+
+// nameXlat is the id in a shard's strs of a Name of the batch it adds.
+type nameXlat struct{ id, epoch uint32 }
 
 // ruleAt is the tag of a rule and the time of the latest line that showed it.
 type ruleAt struct {
@@ -76,8 +82,9 @@ func (sh *shard) hostClock(host uint32) *int64 {
 	return &sh.clocks[host]
 }
 
-// add records one line, f, whose text is raw.
-func (sh *shard) add(f *ingest.Flow, raw []byte) {
+// add records one line, f, whose text is raw and whose names are names.
+func (sh *shard) add(f *ingest.Flow, names []string, raw []byte) {
+	sh.useNames(names)
 	p := sh.prepare(f, raw)
 	sh.apply(&p)
 }
@@ -86,8 +93,10 @@ func (sh *shard) add(f *ingest.Flow, raw []byte) {
 // cache lines.
 const prefetchAhead = 4
 
-// addBatch records the lines idx of fs, in order; their RawOff index data.
-func (sh *shard) addBatch(fs []ingest.Flow, idx []int32, data []byte) {
+// addBatch records the lines idx of fs, in order; their RawOff index data,
+// their Names names.
+func (sh *shard) addBatch(fs []ingest.Flow, names []string, idx []int32, data []byte) {
+	sh.useNames(names)
 	sh.addAhead(fs, idx, data, len(sh.open.slots) >= farSlots)
 }
 
@@ -172,13 +181,35 @@ func (sh *shard) prefetchConv(p *prep) {
 	prefetchLine(unsafe.Pointer(&sh.hot[ci]))
 }
 
+// useNames makes names the table of the Names of the lines added next.
+func (sh *shard) useNames(names []string) {
+	sh.names = names
+	if sh.epoch++; sh.epoch == 0 {
+		clear(sh.xlat)
+		sh.epoch = 1
+	}
+	if len(sh.xlat) < len(names) {
+		sh.xlat = append(sh.xlat, make([]nameXlat, len(names)-len(sh.xlat))...)
+	}
+}
+
+// nameID returns the id in strs of name n of the lines being added: a
+// batch's lines repeat a few names, each looked up once per batch.
+func (sh *shard) nameID(n ingest.Name) uint32 {
+	x := &sh.xlat[n]
+	if x.epoch != sh.epoch {
+		*x = nameXlat{id: sh.strs.id(sh.names[n]), epoch: sh.epoch}
+	}
+	return x.id
+}
+
 func (sh *shard) prepare(f *ingest.Flow, raw []byte) prep {
-	p := prep{f: f, raw: raw, host: sh.strs.id(f.Host), src: f.Src, dst: f.Dst}
+	p := prep{f: f, raw: raw, host: sh.nameID(f.Host), src: f.Src, dst: f.Dst}
 	nutanix := f.Vendor == ingest.Nutanix
 	k, pt := sh.keyOf(p.src, p.dst, f.SPort, f.DPort, nutanix)
 	pt.host, pt.side, pt.proto = p.host, f.Direction, f.Proto
 	if nutanix {
-		pt.group = sh.strs.id(f.Set)
+		pt.group = sh.nameID(f.Set)
 	}
 	k.point = sh.pointID(pt)
 	p.k = k
@@ -235,7 +266,7 @@ func (sh *shard) store(s *step) {
 // remove deletes s's connection from the table.
 func (sh *shard) remove(s *step) {
 	if s.vp != nil {
-		sh.open.del(s.k)
+		sh.open.delVal(s.vp)
 		s.vp = nil
 	}
 }
@@ -590,25 +621,26 @@ func (sh *shard) evict(keep int) {
 // rules carry which tag so that untagged TERM lines join their group.
 func (sh *shard) label(f *ingest.Flow) uint32 {
 	if f.Vendor == ingest.Nutanix {
-		return sh.strs.id(f.Rule)
+		return sh.nameID(f.Rule)
 	}
-	slot := &sh.labels[(int(ingest.QuickHash(f.Rule))+len(f.Tag))%len(sh.labels)]
-	if slot.set == f.Set && slot.rule == f.Rule && slot.tag == f.Tag && slot.rule != "" {
-		if f.Tag != "" && f.Bits&ingest.FlowTime != 0 {
+	set, rule, tag := sh.nameID(f.Set), sh.nameID(f.Rule), sh.nameID(f.Tag)
+	slot := &sh.labels[(int(ingest.QuickHash(sh.names[f.Rule]))+len(sh.names[f.Tag]))%len(sh.labels)]
+	if slot.set == set && slot.rule == rule && slot.tag == tag && slot.rule != 0 {
+		if tag != 0 && f.Bits&ingest.FlowTime != 0 {
 			slot.at = max(slot.at, f.UnixNano())
 		}
 		return slot.id
 	}
 	sh.flushLabel(slot)
-	rule, id := sh.nsxLabel(f)
-	*slot = labelCache{set: f.Set, rule: f.Rule, tag: f.Tag, ruleID: rule, id: id}
+	ruleID, id := sh.nsxLabel(f, ruleRef{set, rule}, tag)
+	*slot = labelCache{set: set, rule: rule, tag: tag, ruleID: ruleID, id: id}
 	return id
 }
 
 // labelCache remembers the label of a recent (rule set, rule, tag), and the
 // latest time a line showed that tag on that rule since ruleTags last did.
 type labelCache struct {
-	set, rule, tag string
+	set, rule, tag uint32 // ids in strs (0: "")
 	ruleID, id     uint32
 	at             int64
 }
@@ -616,7 +648,7 @@ type labelCache struct {
 // flushLabel records in ruleTags the latest time slot's tag was seen on its
 // rule: the latest line's tag is the rule's.
 func (sh *shard) flushLabel(slot *labelCache) {
-	if slot.tag != "" && slot.at != 0 {
+	if slot.tag != 0 && slot.at != 0 {
 		sh.tagRule(slot.ruleID, slot.id, slot.at)
 		slot.at = 0
 	}
@@ -628,18 +660,17 @@ func (sh *shard) tagRule(rule, tag uint32, at int64) {
 	}
 }
 
-// nsxLabel returns the ids of f's "rule X" label and of its label.
-func (sh *shard) nsxLabel(f *ingest.Flow) (rule, label uint32) {
-	ref := ruleRef{f.Set, f.Rule}
+// nsxLabel returns the ids of f's "rule X" label and of its label; ref is
+// f's set and rule, tag its tag (ids in strs).
+func (sh *shard) nsxLabel(f *ingest.Flow, ref ruleRef, tag uint32) (rule, label uint32) {
 	rule, ok := sh.ruleIDs[ref]
 	if !ok {
-		rule = sh.strs.id(ingest.RuleLabel(f.Set, f.Rule))
+		rule = sh.strs.id(ingest.RuleLabel(sh.names[f.Set], sh.names[f.Rule]))
 		sh.ruleIDs[ref] = rule
 	}
-	if f.Tag == "" {
+	if tag == 0 {
 		return rule, rule
 	}
-	tag := sh.strs.id(f.Tag)
 	at := int64(0)
 	if f.Bits&ingest.FlowTime != 0 {
 		at = f.UnixNano()
@@ -727,7 +758,7 @@ func (sh *shard) observe(ci uint32, c *ConvState, f *ingest.Flow, host uint32) {
 		}
 	}
 	hot := &sh.hot[ci]
-	if f.Host != "" && hot.host != host+1 {
+	if f.Host != 0 && hot.host != host+1 {
 		if hot.host2 != host+1 {
 			if h := sh.strs.Value(host); !slices.Contains(c.Hosts, h) {
 				c.Hosts = append(c.Hosts, h)

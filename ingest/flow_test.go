@@ -12,16 +12,11 @@ import (
 
 // TestReadFlows checks that Read WithFlows hands, for every event Read
 // hands without it that has both addresses, that event's Flow, with its
-// line at RawOff in Data and its index in the shard the event's is in;
-// and the same counts.
+// line at RawOff in Data, its names in Names and its index in the shard the
+// event's is in; and the same counts.
 func TestReadFlows(t *testing.T) {
 	in := corpus(3, 20_000)
 	shardOf := func(ev *Event) int { return int(ev.SPort) % 3 }
-	type flowLine struct {
-		F     Flow
-		Raw   string
-		Shard int
-	}
 	for _, workers := range []int{1, 3} {
 		t.Run(fmt.Sprint(workers), func(t *testing.T) {
 			var want []flowLine
@@ -30,8 +25,9 @@ func TestReadFlows(t *testing.T) {
 					for _, i := range idx {
 						ev := &b.Events[i]
 						var f Flow
-						if ev.SetFlow(&f, 0) {
-							want = append(want, flowLine{f, string(ev.Raw), shardOf(ev)})
+						var names []string
+						if ev.SetFlow(&f, 0, &names) {
+							want = append(want, lineOf(f, names, string(ev.Raw), shardOf(ev)))
 						}
 					}
 				}
@@ -42,17 +38,7 @@ func TestReadFlows(t *testing.T) {
 			}
 			var got []flowLine
 			gst, err := Read(context.Background(), bytes.NewReader(in), "c", func(b *Batch) error {
-				if len(b.Events) != 0 {
-					t.Errorf("WithFlows: %d events", len(b.Events))
-				}
-				for s, idx := range b.Shards {
-					for _, i := range idx {
-						f := b.Flows[i]
-						raw := string(b.Data[f.RawOff : f.RawOff+f.RawLen])
-						f.RawOff = 0
-						got = append(got, flowLine{f, raw, s})
-					}
-				}
+				got = append(got, flowLines(t, b)...)
 				return nil
 			}, WithWorkers(workers), WithShards(3, shardOf), WithFlows())
 			if err != nil {
@@ -76,6 +62,45 @@ func TestReadFlows(t *testing.T) {
 	}
 }
 
+// flowLine is a Flow with its names and line, and its shard.
+type flowLine struct {
+	F     Flow // its Names 0
+	Names [4]string
+	Raw   string
+	Shard int
+}
+
+// lineOf returns the flowLine of f, whose names are names.
+func lineOf(f Flow, names []string, raw string, shard int) flowLine {
+	l := flowLine{Names: [4]string{names[f.Host], names[f.Set], names[f.Rule], names[f.Tag]}, Raw: raw, Shard: shard}
+	f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
+	l.F = f
+	return l
+}
+
+// flowLines returns the lines of b, read WithFlows and WithShards, shard by
+// shard (their RawOff 0), checking that b holds no Events and that its
+// Names hold "" at 0 and only there.
+func flowLines(t *testing.T, b *Batch) []flowLine {
+	t.Helper()
+	if len(b.Events) != 0 {
+		t.Errorf("WithFlows: %d events", len(b.Events))
+	}
+	if len(b.Names) == 0 || b.Names[0] != "" || slices.Contains(b.Names[1:], "") {
+		t.Errorf("names %q: not \"\" at 0 and only there", b.Names)
+	}
+	var ls []flowLine
+	for s, idx := range b.Shards {
+		for _, i := range idx {
+			f := b.Flows[i]
+			raw := string(b.Data[f.RawOff : f.RawOff+f.RawLen])
+			f.RawOff = 0
+			ls = append(ls, lineOf(f, b.Names, raw, s))
+		}
+	}
+	return ls
+}
+
 // TestSetFlow checks what a Flow keeps of an Event, vendor by vendor.
 func TestSetFlow(t *testing.T) {
 	p := NewParser()
@@ -92,14 +117,16 @@ func TestSetFlow(t *testing.T) {
 			t.Fatalf("%s: %v %v", bl.line, b, err)
 		}
 		var f Flow
-		if !ev.SetFlow(&f, 7) {
+		names := []string{"", "x"} // a table that holds names already
+		if !ev.SetFlow(&f, 7, &names) {
 			t.Fatalf("%s: no flow", bl.line)
 		}
-		checkFlow(t, bl.line, &ev, &f, bl.set, bl.rule, bl.tag, bl.label)
+		checkFlow(t, bl.line, &ev, &f, names, bl.set, bl.rule, bl.tag, bl.label)
 	}
 	var f Flow
-	if (&Event{}).SetFlow(&f, 0) {
-		t.Error("an event without addresses has a flow")
+	var names []string
+	if (&Event{}).SetFlow(&f, 0, &names) || len(names) != 0 {
+		t.Errorf("an event without addresses has a flow (names %q)", names)
 	}
 }
 
@@ -132,23 +159,55 @@ func TestReadNUL(t *testing.T) {
 }
 
 // checkFlow compares f, made from ev (line) with a RawOff of 7, to ev.
-func checkFlow(t *testing.T, line string, ev *Event, f *Flow, set, rule, tag, label string) {
+func checkFlow(t *testing.T, line string, ev *Event, f *Flow, names []string, set, rule, tag, label string) {
 	t.Helper()
+	if names[0] != "" {
+		t.Errorf("%s: name 0 is %q", line, names[0])
+	}
 	for _, c := range []struct {
 		what string
 		ok   bool
 	}{
-		{"set", f.Set == set}, {"rule", f.Rule == rule}, {"tag", f.Tag == tag},
-		{"label", f.Label() == label}, {"event's label", f.Label() == ev.Label()},
+		{"set", names[f.Set] == set}, {"rule", names[f.Rule] == rule}, {"tag", names[f.Tag] == tag},
+		{"label", f.Label(names) == label}, {"event's label", f.Label(names) == ev.Label()},
 		{"time", f.Time().Equal(ev.Time)}, {"ns", f.UnixNano() == ev.Time.UnixNano()}, {"time flag", f.Bits.Has(FlowTime)},
 		{"counts", f.Counts == [4]uint64{ev.OrigPkts, ev.OrigBytes, ev.ReplyPkts, ev.ReplyBytes}},
 		{"counters flag", f.Bits.Has(FlowCounters) == ev.HasCounters},
 		{"src", f.Src == ev.Src.As16()}, {"dst", f.Dst == ev.Dst.As16()},
-		{"sport", f.SPort == ev.SPort}, {"dport", f.DPort == ev.DPort}, {"host", f.Host == ev.Host},
+		{"sport", f.SPort == ev.SPort}, {"dport", f.DPort == ev.DPort}, {"host", names[f.Host] == ev.Host},
 		{"raw offset", f.RawOff == 7}, {"raw length", int(f.RawLen) == len(ev.Raw)},
 	} {
 		if !c.ok {
 			t.Errorf("%s: %s differs: flow %+v", line, c.what, f)
+		}
+	}
+}
+
+// TestFlowNames checks a parser's table of a batch's names through batches
+// that repeat some names of the batch before, in another order, and a
+// batch with more names than its map is kept for.
+func TestFlowNames(t *testing.T) {
+	var tb flowNames
+	var list []string
+	for batch, n := range []int{3, 5, maxBatchNames + 10, 4, 2} {
+		tb.reset(&list)
+		ids := map[string]Name{}
+		for i := range 3 * n {
+			s := fmt.Sprintf("name%d", (i*7+batch)%n)
+			if i%5 == 0 {
+				s = ""
+			}
+			id := tb.id(s)
+			if int(id) >= len(list) || list[id] != s {
+				t.Fatalf("batch %d: %q got Name %d of %q", batch, s, id, list)
+			}
+			if old, ok := ids[s]; ok && old != id {
+				t.Fatalf("batch %d: %q got Name %d, then %d", batch, s, old, id)
+			}
+			ids[s] = id
+		}
+		if list[0] != "" || len(list) != len(ids) {
+			t.Fatalf("batch %d: %d names for %d strings: %q…", batch, len(list), len(ids), list[:min(len(list), 5)])
 		}
 	}
 }

@@ -98,6 +98,7 @@ type Parser struct {
 	m5424   syslog.Machine
 	m3164   syslog.Machine
 	ev      Event      // WithFlows: the line being parsed
+	names   flowNames  // WithFlows: the names of the batch being parsed
 	head    headMemo   // the last header, for finish
 	minute  minuteMemo // the last minute read
 }
@@ -164,4 +165,62 @@ func le64[S ~string | ~[]byte](b S) uint64 {
 	_ = b[7]
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// flowNames is the table of names of the batch a parser fills with Flows
+// (Batch.Names), with the Names it gave lately by the names' QuickHash: a
+// batch's lines repeat a few hosts, rule sets, rules and tags, mostly the
+// parser's interned strings, so that a name is mostly found by comparing
+// two pointers.
+type flowNames struct {
+	list  *[]string
+	ids   map[string]Name
+	cache [256]nameSlot
+	epoch uint32 // a slot of another epoch is empty
+}
+
+type nameSlot struct {
+	s     string
+	id    Name
+	epoch uint32
+}
+
+// maxBatchNames is how many names a batch's map may have held and still be
+// cleared for the next batch rather than dropped: clearing costs its size.
+const maxBatchNames = 1 << 12
+
+// reset starts the table list of a new batch.
+func (t *flowNames) reset(list *[]string) {
+	*list = append((*list)[:0], "")
+	t.list = list
+	if t.epoch++; t.epoch == 0 {
+		t.cache = [256]nameSlot{}
+		t.epoch = 1
+	}
+	if len(t.ids) > maxBatchNames {
+		t.ids = nil
+	}
+	clear(t.ids)
+}
+
+// id returns the Name of s in the batch, adding it if new.
+func (t *flowNames) id(s string) Name {
+	if s == "" {
+		return 0
+	}
+	slot := &t.cache[QuickHash(s)]
+	if slot.epoch == t.epoch && slot.s == s {
+		return slot.id
+	}
+	id, ok := t.ids[s]
+	if !ok {
+		if t.ids == nil {
+			t.ids = make(map[string]Name)
+		}
+		id = Name(len(*t.list))
+		*t.list = append(*t.list, s)
+		t.ids[s] = id
+	}
+	*slot = nameSlot{s: s, id: id, epoch: t.epoch}
+	return id
 }

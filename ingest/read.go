@@ -30,9 +30,11 @@ type Batch struct {
 	// Flows) of each shard's events, in order.
 	Shards [][]int32
 	// Flows holds, with WithFlows, the Parsed lines that have both
-	// addresses, in input order; their RawOff index Data.
+	// addresses, in input order; their RawOff index Data, their Names
+	// index Names.
 	Flows []Flow
-	Data  []byte // the batch's text
+	Names []string // with WithFlows: the Flows' names; Names[0] is ""
+	Data  []byte   // the batch's text
 
 	kept bool          // Keep was called: Read does not reuse the batch
 	free chan<- *chunk // where Keep's release hands the batch's chunk back
@@ -336,7 +338,12 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 	}
 	if p.opts.flows {
 		p.clearShards(b)
+		p.names.reset(&b.Names)
 	}
+	// One look for NUL bytes in the whole chunk rather than one per line:
+	// almost no input has any, and a line's look costs a call and a
+	// vector loop's set-up for a line of 150–300 bytes.
+	nuls := bytes.IndexByte(c.data, 0) >= 0
 	data := c.data
 	for len(data) > 0 {
 		off := len(c.data) - len(data)
@@ -346,7 +353,7 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 		} else {
 			line, data = data, nil
 		}
-		p.parseLine(b, line, off, c.noEOL && len(data) == 0)
+		p.parseLine(b, line, off, c.noEOL && len(data) == 0, nuls && bytes.IndexByte(line, 0) >= 0)
 	}
 	if !p.opts.flows {
 		p.split(b)
@@ -354,9 +361,8 @@ func (p *Parser) parseChunk(c *chunk, name string) {
 }
 
 // parseLine parses line, at off in b.Data, into b; cut says it is the
-// input's last line and had no line end.
-func (p *Parser) parseLine(b *Batch, line []byte, off int, cut bool) {
-	nul := bytes.IndexByte(line, 0) >= 0 // one look for Stats and the parser
+// input's last line and had no line end, nul that it holds a NUL byte.
+func (p *Parser) parseLine(b *Batch, line []byte, off int, cut, nul bool) {
 	if nul {
 		b.Stats.NULLines++
 	}
@@ -398,10 +404,13 @@ func (p *Parser) addFlow(b *Batch, ev *Event, off int) {
 	} else {
 		b.Flows = b.Flows[:len(b.Flows)+1]
 	}
-	if !ev.SetFlow(&b.Flows[len(b.Flows)-1], uint32(off)) {
+	f := &b.Flows[len(b.Flows)-1]
+	if !ev.setFlow(f, uint32(off)) {
 		b.Flows = b.Flows[:len(b.Flows)-1]
 		return
 	}
+	set, rule := ev.flowNames()
+	f.Host, f.Set, f.Rule, f.Tag = p.names.id(ev.Host), p.names.id(set), p.names.id(rule), p.names.id(ev.Tag)
 	if p.opts.shards > 0 {
 		s := p.opts.shardOf(ev)
 		b.Shards[s] = append(b.Shards[s], int32(len(b.Flows)-1))

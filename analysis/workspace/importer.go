@@ -192,7 +192,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 				b.Flows[i].Bits |= ingest.FlowUnauthenticated
 			}
 		}
-		par.AddFlows(b.Flows, b.Data, b.Shards)
+		par.AddFlows(b.Flows, b.Names, b.Data, b.Shards)
 		if err := drained.maybe(m); err != nil {
 			return err
 		}

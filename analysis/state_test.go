@@ -2,8 +2,12 @@ package analysis_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,4 +77,84 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestEachStateAndSession: the states and sessions handed at once, on two
+// goroutines, are those EachState and EachSession hand one after the other
+// (states in key order, with their sample lines from the file), and so are
+// the clocks; an error of either side is returned.
+func TestEachStateAndSession(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		t.Run(vendor, func(t *testing.T) {
+			f, err := os.CreateTemp(t.TempDir(), "samples")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			m := analysis.NewModel(analysis.Options{SampleFile: f, Records: true})
+			var lines []string // without the lines that close a connection: they stay open
+			for _, l := range demoLines(t, vendor, 3000) {
+				if !strings.Contains(l, "[Destroy]") && !strings.Contains(l, " TERM ") {
+					lines = append(lines, l)
+				}
+			}
+			addLines(t, m, lines)
+			var wantStates, gotStates []analysis.ConvState
+			var wantSessions, gotSessions []analysis.SessionState
+			if err := m.EachState(func(st *analysis.ConvState) error {
+				wantStates = append(wantStates, cloneState(st))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			wantClocks, err := m.EachSession(func(st *analysis.SessionState) error {
+				wantSessions = append(wantSessions, cloneSession(st))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotClocks, err := m.EachStateAndSession(func(st *analysis.ConvState) error {
+				gotStates = append(gotStates, cloneState(st))
+				return nil
+			}, func(st *analysis.SessionState) error {
+				gotSessions = append(gotSessions, cloneSession(st))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(wantSessions) == 0 || len(wantStates) == 0 || !slices.ContainsFunc(wantStates, func(st analysis.ConvState) bool { return len(st.Samples) > 0 }) {
+				t.Fatalf("%d states, %d sessions: the corpus does not test it", len(wantStates), len(wantSessions))
+			}
+			if !reflect.DeepEqual(gotStates, wantStates) {
+				t.Errorf("states differ from EachState's")
+			}
+			if !reflect.DeepEqual(gotSessions, wantSessions) {
+				t.Errorf("sessions differ from EachSession's")
+			}
+			if !reflect.DeepEqual(gotClocks, wantClocks) {
+				t.Errorf("clocks %v, want %v", gotClocks, wantClocks)
+			}
+			stop := errors.New("stop")
+			for name, fail := range map[string][2]error{"states": {stop, nil}, "sessions": {nil, stop}} {
+				_, err := m.EachStateAndSession(func(*analysis.ConvState) error { return fail[0] },
+					func(*analysis.SessionState) error { return fail[1] })
+				if !errors.Is(err, stop) {
+					t.Errorf("%s failing: got %v, want its error", name, err)
+				}
+			}
+		})
+	}
+}
+
+// cloneSession copies a session lent by EachSession.
+func cloneSession(st *analysis.SessionState) analysis.SessionState {
+	c := *st
+	if st.Record != nil {
+		r := *st.Record
+		r.Labels, r.Samples = slices.Clone(r.Labels), slices.Clone(r.Samples)
+		c.Record = &r
+	}
+	return c
 }

@@ -10,27 +10,32 @@ import (
 // TestStoreModelWriterFails: when a statement of the writer fails while
 // the encoder has more pieces to hand over than the channel holds, the
 // commit returns the statement's error instead of waiting for the encoder
-// forever.
+// forever: a conversation's insert, or a chunk of open connections' (the
+// conversations still being encoded beside).
 func TestStoreModelWriterFails(t *testing.T) {
-	ws := openTemp(t)
-	m := trackingModel(t, 20*pieceRows) // 20 pieces of conversations
-	done := make(chan error, 1)
-	go func() {
-		done <- ws.write(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.Exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON conversations
-				BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
-				return err
+	for _, table := range []string{"conversations", "tracking_chunks"} {
+		t.Run(table, func(t *testing.T) {
+			ws := openTemp(t)
+			m := trackingModel(t, 20*pieceRows) // 20 pieces of conversations
+			done := make(chan error, 1)
+			go func() {
+				done <- ws.write(ctx, func(tx *sql.Tx) error {
+					if _, err := tx.Exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON ` + table + `
+						BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+						return err
+					}
+					_, err := storeModel(ctx, tx, m, nil, false)
+					return err
+				})
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), "refused") {
+					t.Fatalf("got %v, want the trigger's refusal", err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("the commit waits for its encoder")
 			}
-			_, err := storeModel(ctx, tx, m, nil, false)
-			return err
 		})
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "refused") {
-			t.Fatalf("got %v, want the trigger's refusal", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the commit waits for its encoder")
 	}
 }

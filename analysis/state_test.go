@@ -86,55 +86,21 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 func TestEachStateAndSession(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxt"} {
 		t.Run(vendor, func(t *testing.T) {
-			f, err := os.CreateTemp(t.TempDir(), "samples")
+			m := openModel(t, vendor)
+			want, err := walkModel(m, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
-			m := analysis.NewModel(analysis.Options{SampleFile: f, Records: true})
-			var lines []string // without the lines that close a connection: they stay open
-			for _, l := range demoLines(t, vendor, 3000) {
-				if !strings.Contains(l, "[Destroy]") && !strings.Contains(l, " TERM ") {
-					lines = append(lines, l)
-				}
-			}
-			addLines(t, m, lines)
-			var wantStates, gotStates []analysis.ConvState
-			var wantSessions, gotSessions []analysis.SessionState
-			if err := m.EachState(func(st *analysis.ConvState) error {
-				wantStates = append(wantStates, cloneState(st))
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			wantClocks, err := m.EachSession(func(st *analysis.SessionState) error {
-				wantSessions = append(wantSessions, cloneSession(st))
-				return nil
-			})
+			got, err := walkModel(m, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotClocks, err := m.EachStateAndSession(func(st *analysis.ConvState) error {
-				gotStates = append(gotStates, cloneState(st))
-				return nil
-			}, func(st *analysis.SessionState) error {
-				gotSessions = append(gotSessions, cloneSession(st))
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
+			withSamples := func(st analysis.ConvState) bool { return len(st.Samples) > 0 }
+			if len(want.sessions) == 0 || !slices.ContainsFunc(want.states, withSamples) {
+				t.Fatalf("%d states, %d sessions: the corpus does not test it", len(want.states), len(want.sessions))
 			}
-			if len(wantSessions) == 0 || len(wantStates) == 0 || !slices.ContainsFunc(wantStates, func(st analysis.ConvState) bool { return len(st.Samples) > 0 }) {
-				t.Fatalf("%d states, %d sessions: the corpus does not test it", len(wantStates), len(wantSessions))
-			}
-			if !reflect.DeepEqual(gotStates, wantStates) {
-				t.Errorf("states differ from EachState's")
-			}
-			if !reflect.DeepEqual(gotSessions, wantSessions) {
-				t.Errorf("sessions differ from EachSession's")
-			}
-			if !reflect.DeepEqual(gotClocks, wantClocks) {
-				t.Errorf("clocks %v, want %v", gotClocks, wantClocks)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("states, sessions or clocks differ from EachState's and EachSession's")
 			}
 			stop := errors.New("stop")
 			for name, fail := range map[string][2]error{"states": {stop, nil}, "sessions": {nil, stop}} {
@@ -146,6 +112,49 @@ func TestEachStateAndSession(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openModel is a model of vendor's demo lines, its sample lines in a
+// file, without the lines that close a connection: they stay open.
+func openModel(t *testing.T, vendor string) *analysis.Model {
+	f, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m := analysis.NewModel(analysis.Options{SampleFile: f, Records: true})
+	var lines []string
+	for _, l := range demoLines(t, vendor, 3000) {
+		if !strings.Contains(l, "[Destroy]") && !strings.Contains(l, " TERM ") {
+			lines = append(lines, l)
+		}
+	}
+	addLines(t, m, lines)
+	return m
+}
+
+// walked is what walkModel was handed.
+type walked struct {
+	states   []analysis.ConvState
+	sessions []analysis.SessionState
+	clocks   map[string]int64
+}
+
+// walkModel copies m's states and sessions, at once (EachStateAndSession)
+// or one after the other (EachState, EachSession).
+func walkModel(m *analysis.Model, atOnce bool) (walked, error) {
+	var w walked
+	state := func(st *analysis.ConvState) error { w.states = append(w.states, cloneState(st)); return nil }
+	session := func(st *analysis.SessionState) error { w.sessions = append(w.sessions, cloneSession(st)); return nil }
+	var err error
+	if atOnce {
+		w.clocks, err = m.EachStateAndSession(state, session)
+		return w, err
+	}
+	if err = m.EachState(state); err == nil {
+		w.clocks, err = m.EachSession(session)
+	}
+	return w, err
 }
 
 // cloneSession copies a session lent by EachSession.

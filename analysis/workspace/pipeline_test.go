@@ -39,3 +39,27 @@ func TestStoreModelWriterFails(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreModelCacheRestored: a new workspace's first commit stores the
+// model with a small page cache (appendCacheKiB) and gives the connection
+// its cache back for the rest of the transaction.
+func TestStoreModelCacheRestored(t *testing.T) {
+	ws := openTemp(t)
+	m := trackingModel(t, 2*pieceRows)
+	err := ws.write(ctx, func(tx *sql.Tx) error {
+		if _, err := storeModel(ctx, tx, m, nil, true); err != nil {
+			return err
+		}
+		var kib int
+		if err := tx.QueryRow(`PRAGMA cache_size`).Scan(&kib); err != nil {
+			return err
+		}
+		if kib != -cacheKiB {
+			t.Errorf("cache_size %d after the commit's states, want %d", kib, -cacheKiB)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"sync"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
 )
@@ -45,6 +46,7 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 	if len(convs) > 0 {
 		next = m.samplesOf(window(0))
 	}
+	var st ConvState // a state with its sample lines: fn keeps none, so one for all
 	for w := 0; w < len(convs); w += sampleWindow {
 		samples := <-next
 		// The next window's lines are read while fn handles this one's.
@@ -55,7 +57,7 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 			sh := &m.shards[r.sh]
 			c := r.c
 			if samples != nil && samples[k] != nil {
-				st := *c
+				st = *c
 				st.Samples = samples[k]
 				c = &st
 			}
@@ -181,6 +183,28 @@ func (m *Model) Sessions() ([]SessionState, map[string]int64) {
 func (m *Model) EachSession(fn func(*SessionState) error) (map[string]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.eachSession(fn)
+}
+
+// EachStateAndSession is EachState and EachSession at once, the model
+// locked for both: sessions is called on a goroutine of its own, beside
+// states, so that a consumer encoding both (a workspace's commit) keeps a
+// second core busy while states wait for their sample lines. It returns
+// the clocks and the first error of states, else of sessions.
+func (m *Model) EachStateAndSession(states func(*ConvState) error, sessions func(*SessionState) error) (map[string]int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var clocks map[string]int64
+	var serr error
+	var wg sync.WaitGroup
+	wg.Go(func() { clocks, serr = m.eachSession(sessions) })
+	err := m.eachState(func(st *ConvState, _ *shard, _ uint32) error { return states(st) })
+	wg.Wait()
+	return clocks, cmp.Or(err, serr)
+}
+
+// eachSession is EachSession; the caller holds m.mu.
+func (m *Model) eachSession(fn func(*SessionState) error) (map[string]int64, error) {
 	clocks := make(map[string]int64)
 	for i := range m.shards {
 		sh := &m.shards[i]

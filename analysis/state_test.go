@@ -2,8 +2,12 @@ package analysis_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,4 +77,93 @@ func TestSplitImportEqualsWhole(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestEachStateAndSession: the states and sessions handed at once, on two
+// goroutines, are those EachState and EachSession hand one after the other
+// (states in key order, with their sample lines from the file), and so are
+// the clocks; an error of either side is returned.
+func TestEachStateAndSession(t *testing.T) {
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		t.Run(vendor, func(t *testing.T) {
+			m := openModel(t, vendor)
+			want, err := walkModel(m, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := walkModel(m, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			withSamples := func(st analysis.ConvState) bool { return len(st.Samples) > 0 }
+			if len(want.sessions) == 0 || !slices.ContainsFunc(want.states, withSamples) {
+				t.Fatalf("%d states, %d sessions: the corpus does not test it", len(want.states), len(want.sessions))
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("states, sessions or clocks differ from EachState's and EachSession's")
+			}
+			stop := errors.New("stop")
+			for name, fail := range map[string][2]error{"states": {stop, nil}, "sessions": {nil, stop}} {
+				_, err := m.EachStateAndSession(func(*analysis.ConvState) error { return fail[0] },
+					func(*analysis.SessionState) error { return fail[1] })
+				if !errors.Is(err, stop) {
+					t.Errorf("%s failing: got %v, want its error", name, err)
+				}
+			}
+		})
+	}
+}
+
+// openModel is a model of vendor's demo lines, its sample lines in a
+// file, without the lines that close a connection: they stay open.
+func openModel(t *testing.T, vendor string) *analysis.Model {
+	f, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	m := analysis.NewModel(analysis.Options{SampleFile: f, Records: true})
+	var lines []string
+	for _, l := range demoLines(t, vendor, 3000) {
+		if !strings.Contains(l, "[Destroy]") && !strings.Contains(l, " TERM ") {
+			lines = append(lines, l)
+		}
+	}
+	addLines(t, m, lines)
+	return m
+}
+
+// walked is what walkModel was handed.
+type walked struct {
+	states   []analysis.ConvState
+	sessions []analysis.SessionState
+	clocks   map[string]int64
+}
+
+// walkModel copies m's states and sessions, at once (EachStateAndSession)
+// or one after the other (EachState, EachSession).
+func walkModel(m *analysis.Model, atOnce bool) (walked, error) {
+	var w walked
+	state := func(st *analysis.ConvState) error { w.states = append(w.states, cloneState(st)); return nil }
+	session := func(st *analysis.SessionState) error { w.sessions = append(w.sessions, cloneSession(st)); return nil }
+	var err error
+	if atOnce {
+		w.clocks, err = m.EachStateAndSession(state, session)
+		return w, err
+	}
+	if err = m.EachState(state); err == nil {
+		w.clocks, err = m.EachSession(session)
+	}
+	return w, err
+}
+
+// cloneSession copies a session lent by EachSession.
+func cloneSession(st *analysis.SessionState) analysis.SessionState {
+	c := *st
+	if st.Record != nil {
+		r := *st.Record
+		r.Labels, r.Samples = slices.Clone(r.Labels), slices.Clone(r.Samples)
+		c.Record = &r
+	}
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 
@@ -13,9 +14,12 @@ import (
 // A commit stores an import's conversation states and its open connections
 // in two stages that run at once, on a 2-core machine one on each core: a
 // goroutine of its own (the encoder) walks the model (and the drain file),
-// encodes every state and every open connection into pieces, and hands them
-// over a bounded channel to the transaction's goroutine (the writer), which
-// merges and inserts the pieces it was handed before. SQLite's work is
+// encodes every state into pieces, and hands them over a bounded channel to
+// the transaction's goroutine (the writer), which merges and inserts the
+// pieces it was handed before; a second goroutine, beside the first, encodes
+// the open connections into chunks and hands them over a channel of their
+// own, which the writer takes from too (the states wait for their sample
+// lines; the open connections wait for nothing). SQLite's work is
 // serial; the encoding, sorting and sample reading that preceded each of
 // its statements no longer add to it. The stored rows are those of one
 // goroutine doing both in turn.
@@ -26,6 +30,21 @@ const pieceRows = 4 * batchRows
 // piecesAhead is how many pieces the encoder may have ready ahead of the
 // writer: their memory is bounded by it (chunkSize for open connections).
 const piecesAhead = 3
+
+// chunksAhead is how many chunks of open connections the encoder may have
+// ready ahead of the writer.
+const chunksAhead = 2
+
+// appendCacheKiB is SQLite's page cache, in KiB, while a new workspace's
+// first commit stores a model's states and open connections that nothing
+// drained before: they come in key order, so every insert appends to its
+// B-tree (the index by bytes of fewer than deferIndexRows conversations
+// is a few hundred pages) and a cache holds only those B-trees' right
+// edges. The commit's peak was the import's: 8 MiB of cache pages filled
+// by the 84 MB it writes on long Nutanix lines held it at 197-200 MiB.
+// Drained states come in several runs of key order, whose key index
+// inserts land anywhere: the cache stays then (d300k took 5% more CPU).
+const appendCacheKiB = 2 << 10
 
 // piece is what the encoder hands the writer: conversations (rows, their
 // states one after the other in states) or a chunk of open connections.
@@ -40,8 +59,10 @@ var errWriterStopped = errors.New("the writer stopped")
 
 // encoder encodes a model's states and open connections into pieces.
 type encoder struct {
-	out       chan *piece   // to the writer, closed when done
+	out       chan *piece   // conversations to the writer, closed when done
 	free      chan *piece   // back from the writer
+	chunks    chan *piece   // open connections to the writer, closed when done
+	freeChunk chan *piece   // back from the writer
 	stop      chan struct{} // closed by the writer when it fails
 	cur       *piece
 	endpoints map[netip.Addr]struct{}
@@ -51,24 +72,31 @@ type encoder struct {
 
 func newEncoder() *encoder {
 	e := &encoder{out: make(chan *piece, piecesAhead), free: make(chan *piece, piecesAhead+2),
+		chunks: make(chan *piece, chunksAhead), freeChunk: make(chan *piece, chunksAhead+2),
 		stop: make(chan struct{}), endpoints: make(map[netip.Addr]struct{})}
 	for range piecesAhead + 1 {
 		e.free <- &piece{}
+	}
+	for range chunksAhead + 1 {
+		e.freeChunk <- &piece{}
 	}
 	e.cur = &piece{}
 	return e
 }
 
-// run encodes the states of d (nil: none) and of m, then m's open
-// connections, and closes e.out.
+// run encodes the states of d (nil: none), then those of m and, at the
+// same time, m's open connections, and closes both channels.
 func (e *encoder) run(m *analysis.Model, d *drainFile) error {
+	defer close(e.chunks)
 	defer close(e.out)
 	if d != nil {
 		if err := d.each(e.state); err != nil {
 			return err
 		}
 	}
-	if err := m.EachState(e.state); err != nil {
+	e.header.recordSeq = m.RecordSeq()
+	clocks, err := m.EachStateAndSession(e.state, e.session)
+	if err != nil {
 		return err
 	}
 	if len(e.cur.rows) > 0 {
@@ -76,21 +104,19 @@ func (e *encoder) run(m *analysis.Model, d *drainFile) error {
 			return err
 		}
 	}
-	e.header.recordSeq = m.RecordSeq()
-	e.w.e.b = e.cur.chunk
-	clocks, err := m.EachSession(func(st *analysis.SessionState) error {
-		e.w.add(st)
-		e.header.sessions++
-		if len(e.w.e.b) >= chunkSize {
-			return e.sendChunk()
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	e.header.clocks, e.header.names = clocks, e.w.names.Values()
 	if len(e.w.e.b) > 0 {
+		return e.sendChunk()
+	}
+	return nil
+}
+
+// session adds st to the chunk being written (on EachStateAndSession's
+// goroutine for sessions).
+func (e *encoder) session(st *analysis.SessionState) error {
+	e.w.add(st)
+	e.header.sessions++
+	if len(e.w.e.b) >= chunkSize {
 		return e.sendChunk()
 	}
 	return nil
@@ -116,14 +142,26 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	return nil
 }
 
-// sendChunk hands the chunk being written over.
+// sendChunk hands the chunk being written over and starts another.
 func (e *encoder) sendChunk() error {
-	e.cur.chunk = e.w.e.b
-	if err := e.send(); err != nil {
-		return err
+	var p *piece
+	select {
+	case p = <-e.freeChunk:
+	case <-e.stop:
+		return errWriterStopped
 	}
-	e.w.e.b, e.w.prevSeen = e.cur.chunk, 0
-	return nil
+	if cap(p.chunk) < chunkSize {
+		// Many sessions: the next chunk fills too (grown by appends, a
+		// chunk's buffers were a tenth of the commit's garbage).
+		p.chunk = make([]byte, 0, chunkSize+chunkSize/8)
+	}
+	p.chunk, e.w.e.b, e.w.prevSeen = e.w.e.b, p.chunk[:0], 0
+	select {
+	case e.chunks <- p:
+		return nil
+	case <-e.stop:
+		return errWriterStopped
+	}
 }
 
 // send hands the current piece over and takes an empty one.
@@ -138,7 +176,7 @@ func (e *encoder) send() error {
 	case <-e.stop:
 		return errWriterStopped
 	}
-	e.cur.rows, e.cur.states, e.cur.chunk = e.cur.rows[:0], e.cur.states[:0], e.cur.chunk[:0]
+	e.cur.rows, e.cur.states = e.cur.rows[:0], e.cur.states[:0]
 	return nil
 }
 
@@ -167,6 +205,12 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
+	small := fresh && (d == nil || d.records == 0)
+	if small {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, appendCacheKiB)); err != nil {
+			return Counts{}, err
+		}
+	}
 	e := newEncoder()
 	var wg sync.WaitGroup
 	var encErr error
@@ -181,8 +225,11 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 	if err == nil {
 		err = encErr
 	}
+	if err == nil && small {
+		_, err = tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+	}
 	if err == nil {
-		err = mg.flush() // no chunk came: no open connection
+		err = mg.flush() // the writer stopped early: nothing to flush then
 	}
 	if err == nil && reindex != "" {
 		_, err = tx.ExecContext(ctx, reindex)
@@ -196,27 +243,38 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 	return mg.added, err
 }
 
-// storePieces stores the pieces e hands over until it closes its channel
-// or a statement fails.
+// storePieces stores the pieces e hands over, conversations and chunks of
+// open connections as they come, until it closes both channels or a
+// statement fails.
 func storePieces(e *encoder, mg *merger, cs *chunkStore) error {
-	for p := range e.out {
-		if len(p.chunk) > 0 {
-			if cs.ins == nil {
+	out, chunks := e.out, e.chunks
+	for out != nil || chunks != nil {
+		select {
+		case p, ok := <-out:
+			if !ok {
 				// The conversations are all handed over: store the last batch.
+				out = nil
 				if err := mg.flush(); err != nil {
 					return err
 				}
+				continue
+			}
+			for i := range p.rows {
+				if err := mg.addRow(&p.rows[i], p.states); err != nil {
+					return err
+				}
+			}
+			e.free <- p
+		case p, ok := <-chunks:
+			if !ok {
+				chunks = nil
+				continue
 			}
 			if err := cs.add(p.chunk); err != nil {
 				return err
 			}
+			e.freeChunk <- p
 		}
-		for i := range p.rows {
-			if err := mg.addRow(&p.rows[i], p.states); err != nil {
-				return err
-			}
-		}
-		e.free <- p
 	}
 	return nil
 }

@@ -205,11 +205,19 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
-	small := fresh && (d == nil || d.records == 0)
-	if small {
+	restoreCache := func() error { return nil }
+	if fresh && (d == nil || d.records == 0) {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, appendCacheKiB)); err != nil {
 			return Counts{}, err
 		}
+		// The pragma is the connection's, not the transaction's: a commit
+		// that fails (a cancelled import) gives the cache back too, or the
+		// pooled connection would answer later queries with 2 MiB of it.
+		restoreCache = sync.OnceValue(func() error {
+			_, err := tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+			return err
+		})
+		defer restoreCache() // its error matters on success only, checked below
 	}
 	e := newEncoder()
 	var wg sync.WaitGroup
@@ -225,8 +233,8 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 	if err == nil {
 		err = encErr
 	}
-	if err == nil && small {
-		_, err = tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+	if err == nil {
+		err = restoreCache()
 	}
 	if err == nil {
 		err = mg.flush() // the writer stopped early: nothing to flush then

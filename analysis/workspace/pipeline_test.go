@@ -42,24 +42,34 @@ func TestStoreModelWriterFails(t *testing.T) {
 
 // TestStoreModelCacheRestored: a new workspace's first commit stores the
 // model with a small page cache (appendCacheKiB) and gives the connection
-// its cache back for the rest of the transaction.
+// its cache back for the rest of the transaction, also when a statement
+// of the commit fails (the pragma outlives the transaction).
 func TestStoreModelCacheRestored(t *testing.T) {
-	ws := openTemp(t)
-	m := trackingModel(t, 2*pieceRows)
-	err := ws.write(ctx, func(tx *sql.Tx) error {
-		if _, err := storeModel(ctx, tx, m, nil, true); err != nil {
-			return err
+	for _, fail := range []bool{false, true} {
+		ws := openTemp(t)
+		m := trackingModel(t, 2*pieceRows)
+		err := ws.write(ctx, func(tx *sql.Tx) error {
+			if fail {
+				if _, err := tx.Exec(`CREATE TEMP TRIGGER refuse BEFORE INSERT ON tracking_chunks
+					BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
+					return err
+				}
+			}
+			_, serr := storeModel(ctx, tx, m, nil, true)
+			if (serr != nil) != fail {
+				return serr
+			}
+			var kib int
+			if err := tx.QueryRow(`PRAGMA cache_size`).Scan(&kib); err != nil {
+				return err
+			}
+			if kib != -cacheKiB {
+				t.Errorf("failed commit %v: cache_size %d after the commit's states, want %d", fail, kib, -cacheKiB)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("failed commit %v: %v", fail, err)
 		}
-		var kib int
-		if err := tx.QueryRow(`PRAGMA cache_size`).Scan(&kib); err != nil {
-			return err
-		}
-		if kib != -cacheKiB {
-			t.Errorf("cache_size %d after the commit's states, want %d", kib, -cacheKiB)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -205,34 +206,15 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
-	restoreCache := func() error { return nil }
-	if fresh && (d == nil || d.records == 0) {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, appendCacheKiB)); err != nil {
-			return Counts{}, err
-		}
-		// The pragma is the connection's, not the transaction's: a commit
-		// that fails (a cancelled import) gives the cache back too, or the
-		// pooled connection would answer later queries with 2 MiB of it.
-		restoreCache = sync.OnceValue(func() error {
-			_, err := tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
-			return err
-		})
-		defer restoreCache() // its error matters on success only, checked below
+	restoreCache, err := appendCache(ctx, tx, fresh && (d == nil || d.records == 0))
+	if err != nil {
+		return Counts{}, err
 	}
+	defer restoreCache() // its error matters on success only, checked below
 	e := newEncoder()
-	var wg sync.WaitGroup
-	var encErr error
-	wg.Go(func() { encErr = e.run(m, d) })
 	cs := chunkStore{ctx: ctx, tx: tx}
 	defer cs.close()
-	err = storePieces(e, mg, &cs)
-	if err != nil {
-		close(e.stop)
-	}
-	wg.Wait()
-	if err == nil {
-		err = encErr
-	}
+	err = encodeAndStore(e, m, d, mg, &cs)
 	if err == nil {
 		err = restoreCache()
 	}
@@ -249,6 +231,41 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 		err = cs.finish(&e.header)
 	}
 	return mg.added, err
+}
+
+// encodeAndStore runs e over d and m on a goroutine of its own and stores
+// what it hands over (storePieces) on this one; it returns the first
+// error of either, the writer's first: the encoder then stops.
+func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, mg *merger, cs *chunkStore) error {
+	var wg sync.WaitGroup
+	var encErr error
+	wg.Go(func() { encErr = e.run(m, d) })
+	err := storePieces(e, mg, cs)
+	if err != nil {
+		close(e.stop)
+	}
+	wg.Wait()
+	return cmp.Or(err, encErr)
+}
+
+// appendCache gives tx's connection the small page cache of a commit
+// whose states all append (appendCacheKiB) when small holds, and returns
+// what gives the connection its cache back. The pragma is the
+// connection's, not the transaction's: a commit that fails (a cancelled
+// import) must give the cache back too, or the pooled connection would
+// answer later queries with 2 MiB of it; the restore runs once, on a
+// context that outlives a cancellation.
+func appendCache(ctx context.Context, tx *sql.Tx, small bool) (restore func() error, err error) {
+	if !small {
+		return func() error { return nil }, nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, appendCacheKiB)); err != nil {
+		return nil, err
+	}
+	return sync.OnceValue(func() error {
+		_, err := tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+		return err
+	}), nil
 }
 
 // storePieces stores the pieces e hands over, conversations and chunks of

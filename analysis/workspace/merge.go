@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -341,16 +339,12 @@ func (mg *merger) stored(row *newRow, before int64) error {
 // sixth of a first import's commit of 300,000 conversations.
 const endpointRows = 256
 
-// saveEndpoints records addresses seen behind an enforcement point, in
-// order.
-func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]struct{}) error {
-	sorted := make([]netip.Addr, 0, len(endpoints))
-	for a := range endpoints {
-		sorted = append(sorted, a)
-	}
-	slices.SortFunc(sorted, netip.Addr.Compare)
+// saveEndpoints records addresses seen behind an enforcement point, sorted
+// and distinct (endpointSet.sorted).
+func saveEndpoints(ctx context.Context, tx *sql.Tx, sorted []addr16) error {
 	var ep *sql.Stmt
 	args := make([]any, 0, endpointRows)
+	buf := make([]byte, 16*endpointRows)
 	for len(sorted) > 0 {
 		n := min(len(sorted), endpointRows)
 		if ep == nil || n < endpointRows {
@@ -362,9 +356,10 @@ func saveEndpoints(ctx context.Context, tx *sql.Tx, endpoints map[netip.Addr]str
 			defer ep.Close()
 		}
 		args = args[:0]
-		for _, a := range sorted[:n] {
-			b := a.As16()
-			args = append(args, b[:])
+		for i, a := range sorted[:n] {
+			b := buf[16*i : 16*i+16 : 16*i+16]
+			a.put(b)
+			args = append(args, b)
 		}
 		if _, err := ep.ExecContext(ctx, args...); err != nil {
 			return err

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -66,7 +65,7 @@ type encoder struct {
 	freeChunk chan *piece   // back from the writer
 	stop      chan struct{} // closed by the writer when it fails
 	cur       *piece
-	endpoints map[netip.Addr]struct{}
+	endpoints endpointSet
 	w         chunkWriter
 	header    trackingHeader
 }
@@ -74,7 +73,7 @@ type encoder struct {
 func newEncoder() *encoder {
 	e := &encoder{out: make(chan *piece, piecesAhead), free: make(chan *piece, piecesAhead+2),
 		chunks: make(chan *piece, chunksAhead), freeChunk: make(chan *piece, chunksAhead+2),
-		stop: make(chan struct{}), endpoints: make(map[netip.Addr]struct{})}
+		stop: make(chan struct{})}
 	for range piecesAhead + 1 {
 		e.free <- &piece{}
 	}
@@ -128,7 +127,7 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	if st.Empty() {
 		return nil
 	}
-	analysis.LearnEndpoints(st, func(a netip.Addr) { e.endpoints[a] = struct{}{} })
+	analysis.LearnEndpoints(st, e.endpoints.add)
 	p := e.cur
 	r := newRow{k: st.Key(), from: len(p.states), first: st.First, last: st.Last}
 	r.sessions, r.bytes = sortKeys(st)
@@ -225,7 +224,7 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 		_, err = tx.ExecContext(ctx, reindex)
 	}
 	if err == nil {
-		err = saveEndpoints(ctx, tx, e.endpoints)
+		err = saveEndpoints(ctx, tx, e.endpoints.sorted())
 	}
 	if err == nil {
 		err = cs.finish(&e.header)

@@ -217,9 +217,6 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 	if err == nil {
 		err = restoreCache()
 	}
-	if err == nil {
-		err = mg.flush() // the writer stopped early: nothing to flush then
-	}
 	if err == nil && reindex != "" {
 		_, err = tx.ExecContext(ctx, reindex)
 	}
@@ -233,8 +230,9 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 }
 
 // encodeAndStore runs e over d and m on a goroutine of its own and stores
-// what it hands over (storePieces) on this one; it returns the first
-// error of either, the writer's first: the encoder then stops.
+// what it hands over (storePieces) on this one, the conversations' last
+// batch included; it returns the first error of either, the writer's
+// first: the encoder then stops.
 func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, mg *merger, cs *chunkStore) error {
 	var wg sync.WaitGroup
 	var encErr error

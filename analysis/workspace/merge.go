@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -23,29 +24,43 @@ type merger struct {
 	n     int                    // states added
 	added Counts                 // conversations stored, sessions added to the stored ones
 	ids   map[analysis.Key]int64 // bulk mode: the keys stored before
-	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows, store lines, drop lines, insert batchRows' lines
+	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows, store lines, drop lines, insert a block
 	buf   []byte
+	blw   blockWriter // the sample block of a batch
+	blr   blockReader // the sample blocks of stored conversations
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
 	// the largest id before them (see flush).
-	tx       *sql.Tx
-	rows     []newRow
-	states   []byte
-	args     []any
-	lineArgs []any
-	pending  map[analysis.Key]struct{}
-	lastID   int64
+	tx      *sql.Tx
+	rows    []newRow
+	states  []byte
+	args    []any
+	pending map[analysis.Key]struct{}
+	lastID  int64
+	// The block the encoder made of the rows of the batch (newRow.group),
+	// while the batch holds those rows and only them, in order.
+	group     int64
+	groupRows int
+	grouped   bool
+	block     []byte
 }
 
 // newRow is a conversation waiting in a batch, its state in
 // merger.states[from:to], of which the last lines bytes are its sample
-// lines (encodeSplit): stored in conversation_samples, the rest in the
-// conversation's row.
+// lines (encodeSplit): stored in the batch's sample block (blocks.go), the
+// rest in the conversation's row.
 type newRow struct {
 	k                            analysis.Key
 	from, to, lines              int
 	sessions, bytes, first, last int64
+	// The encoder makes the sample block of each batchRows rows it hands
+	// over (a group, numbered from 1), off the writer's goroutine: the
+	// group's first row holds its blob (nil: no lines), ingroup numbers
+	// the rows of the group.
+	group, ingroup int64
+	groupRows      int
+	block          []byte
 }
 
 // parts returns the record of row in states, to store, and its sample lines.
@@ -72,16 +87,9 @@ func insertRows(n int) string {
 		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
-// insertLines is the INSERT of the sample lines of n new conversations,
-// each an id and its lines, NULL for one without.
-func insertLines(n int) string {
-	return `INSERT INTO conversation_samples (id, lines) SELECT column1, column2 FROM (VALUES ` +
-		strings.Repeat("(?, ?), ", n-1) + `(?, ?)) WHERE column2 IS NOT NULL`
-}
-
 // newMerger prepares a merger of delta states.
 func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
-	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx, blr: blockReader{q: tx}}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -104,7 +112,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
 		insertRows(batchRows),
 		`INSERT OR REPLACE INTO conversation_samples (id, lines) VALUES (?, ?)`,
 		`DELETE FROM conversation_samples WHERE id = ?`,
-		insertLines(batchRows))
+		`INSERT INTO sample_blocks (first, last, lines) VALUES (?, ?, ?)`)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +135,9 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			return err
 		}
 	}
-	ctx, byKey, byID, ins := mg.ctx, mg.stmts[0], mg.stmts[1], mg.stmts[2]
+	ctx, ins := mg.ctx, mg.stmts[2]
 	k, b := row.k, states[row.from:row.to]
-	id, old, err := lookup(ctx, mg.ids, k, byKey, byID)
+	id, old, err := mg.lookup(mg.ids, k)
 	if err != nil {
 		return err
 	}
@@ -152,7 +160,7 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			mg.added.Sessions += row.sessions
 			return err
 		}
-		if id, old, err = lookup(ctx, nil, k, byKey, byID); err != nil {
+		if id, old, err = mg.lookup(nil, k); err != nil {
 			return err
 		}
 	}
@@ -211,18 +219,30 @@ type storedState struct {
 // the same key may wait in the batch already (one this import drained): the
 // batch is stored first.
 func (mg *merger) batch(row *newRow, b []byte) error {
-	if _, ok := mg.pending[row.k]; ok {
+	// A row of the same key waits, or a group starts after a batch that
+	// is not a group (a flush for a key broke a group): the batch is
+	// stored first, so that the next ones are groups again.
+	_, dup := mg.pending[row.k]
+	if dup || (row.ingroup == 0 && len(mg.rows) > 0) {
 		if err := mg.flush(); err != nil {
 			return err
 		}
 	}
 	mg.pending[row.k] = struct{}{}
+	switch {
+	case len(mg.rows) == 0 && row.ingroup == 0 && row.group != 0:
+		mg.group, mg.groupRows, mg.grouped = row.group, row.groupRows, true
+		mg.block = append(mg.block[:0], row.block...) // the piece goes back to the encoder
+	case row.group != mg.group || row.ingroup != int64(len(mg.rows)):
+		mg.grouped = false
+	}
 	r := *row
+	r.block = nil
 	r.from = len(mg.states)
 	mg.states = append(mg.states, b...)
 	r.to = len(mg.states)
 	mg.rows = append(mg.rows, r)
-	if len(mg.rows) == batchRows {
+	if len(mg.rows) == batchRows || (mg.grouped && len(mg.rows) == row.groupRows) {
 		return mg.flush()
 	}
 	return nil
@@ -238,17 +258,13 @@ func (mg *merger) flush() error {
 	if n == 0 {
 		return nil
 	}
-	ins, insLines := mg.stmts[4], mg.stmts[7]
+	ins := mg.stmts[4]
 	if n < batchRows {
 		var err error
 		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
 			return err
 		}
 		defer ins.Close()
-		if insLines, err = mg.tx.PrepareContext(mg.ctx, insertLines(n)); err != nil {
-			return err
-		}
-		defer insLines.Close()
 	}
 	mg.args = mg.args[:0]
 	for i := range mg.rows {
@@ -272,7 +288,7 @@ func (mg *merger) flush() error {
 		}
 	}
 	if inserted == int64(n) {
-		if err := mg.insertLines(insLines); err != nil {
+		if err := mg.insertBlock(); err != nil {
 			return err
 		}
 	}
@@ -289,23 +305,36 @@ func (mg *merger) flush() error {
 	}
 	clear(mg.pending)
 	mg.rows, mg.states = mg.rows[:0], mg.states[:0] // the driver has copied the states
+	mg.grouped = false
 	return nil
 }
 
-// insertLines stores the sample lines of the batch, every row of which
-// was inserted, with ids up to mg.lastID in order.
-func (mg *merger) insertLines(ins *sql.Stmt) error {
-	id := mg.lastID - int64(len(mg.rows))
-	mg.lineArgs = mg.lineArgs[:0]
+// insertBlock stores the sample lines of the batch, every row of which
+// was inserted, with ids up to mg.lastID in order: in one sample block,
+// the encoder's when the batch is its group, but for lines too long for
+// one (blockEntryMax).
+func (mg *merger) insertBlock() error {
+	first := mg.lastID - int64(len(mg.rows)) + 1
 	for i := range mg.rows {
-		id++
-		var lines any
-		if _, l := mg.rows[i].parts(mg.states); len(l) > 0 {
-			lines = l
+		if _, l := mg.rows[i].parts(mg.states); len(l) > blockEntryMax {
+			if _, err := mg.stmts[5].ExecContext(mg.ctx, first+int64(i), l); err != nil {
+				return err
+			}
 		}
-		mg.lineArgs = append(mg.lineArgs, id, lines)
 	}
-	_, err := ins.ExecContext(mg.ctx, mg.lineArgs...)
+	blob := mg.block
+	if !mg.grouped || len(mg.rows) != mg.groupRows {
+		var err error
+		if blob, err = mg.blw.block(mg.rows, mg.states); err != nil {
+			return err
+		}
+	}
+	if len(blob) == 0 {
+		return nil
+	}
+	// The ids found in no block before may be in this one.
+	mg.blr.gapKnown = false
+	_, err := mg.stmts[7].ExecContext(mg.ctx, first, mg.lastID, blob)
 	return err
 }
 
@@ -313,7 +342,7 @@ func (mg *merger) insertLines(ins *sql.Stmt) error {
 // stores its sample lines, else merges it into the stored conversation of
 // its key.
 func (mg *merger) stored(row *newRow, before int64) error {
-	id, old, err := lookup(mg.ctx, nil, row.k, mg.stmts[0], mg.stmts[1])
+	id, old, err := mg.lookup(nil, row.k)
 	if err != nil {
 		return err
 	}
@@ -371,7 +400,8 @@ func saveEndpoints(ctx context.Context, tx *sql.Tx, sorted []addr16) error {
 
 // lookup finds a stored conversation by key: in ids when given (bulk mode),
 // else with a query. It returns id 0 when there is none.
-func lookup(ctx context.Context, ids map[analysis.Key]int64, k analysis.Key, byKey, byID *sql.Stmt) (int64, storedState, error) {
+func (mg *merger) lookup(ids map[analysis.Key]int64, k analysis.Key) (int64, storedState, error) {
+	ctx, byKey, byID := mg.ctx, mg.stmts[0], mg.stmts[1]
 	var id int64
 	var b, lines []byte
 	var err error
@@ -388,6 +418,12 @@ func lookup(ctx context.Context, ids map[analysis.Key]int64, k analysis.Key, byK
 	}
 	if err != nil {
 		return 0, storedState{}, err
+	}
+	if lines == nil { // none, or in a block
+		if lines, err = mg.blr.lines(ctx, id); err != nil {
+			return 0, storedState{}, err
+		}
+		lines = bytes.Clone(lines) // kept in the state: the reader reuses its block
 	}
 	st, err := decodeState(append(b, lines...))
 	if err != nil {

@@ -19,10 +19,12 @@ import (
 // pieces it was handed before; a second goroutine, beside the first, encodes
 // the open connections into chunks and hands them over a channel of their
 // own, which the writer takes from too (the states wait for their sample
-// lines; the open connections wait for nothing). SQLite's work is
-// serial; the encoding, sorting and sample reading that preceded each of
-// its statements no longer add to it. The stored rows are those of one
-// goroutine doing both in turn.
+// lines; the open connections wait for nothing). Between the encoder and
+// the writer, a third goroutine compresses the sample lines of each group
+// of batchRows states into the block the writer stores with them
+// (blocks.go). SQLite's work is serial; the encoding, sorting, sample
+// reading and compression that preceded each of its statements no longer
+// add to it. The stored rows are those of one goroutine doing all in turn.
 
 // pieceRows is how many conversations a piece holds.
 const pieceRows = 4 * batchRows
@@ -51,6 +53,7 @@ const appendCacheKiB = 2 << 10
 type piece struct {
 	rows   []newRow
 	states []byte
+	blocks []byte // the blobs of its groups' sample blocks (newRow.block)
 	chunk  []byte
 }
 
@@ -59,7 +62,8 @@ var errWriterStopped = errors.New("the writer stopped")
 
 // encoder encodes a model's states and open connections into pieces.
 type encoder struct {
-	out       chan *piece   // conversations to the writer, closed when done
+	toBlocks  chan *piece   // conversations to makeAllBlocks, closed when done
+	out       chan *piece   // … and from it to the writer, closed when done
 	free      chan *piece   // back from the writer
 	chunks    chan *piece   // open connections to the writer, closed when done
 	freeChunk chan *piece   // back from the writer
@@ -68,10 +72,13 @@ type encoder struct {
 	endpoints endpointSet
 	w         chunkWriter
 	header    trackingHeader
+	blw       blockWriter // makeAllBlocks's
+	groups    int64       // numbered so far
+	blockErr  error
 }
 
 func newEncoder() *encoder {
-	e := &encoder{out: make(chan *piece, piecesAhead), free: make(chan *piece, piecesAhead+2),
+	e := &encoder{toBlocks: make(chan *piece, 1), out: make(chan *piece, piecesAhead), free: make(chan *piece, piecesAhead+2),
 		chunks: make(chan *piece, chunksAhead), freeChunk: make(chan *piece, chunksAhead+2),
 		stop: make(chan struct{})}
 	for range piecesAhead + 1 {
@@ -85,10 +92,44 @@ func newEncoder() *encoder {
 }
 
 // run encodes the states of d (nil: none), then those of m and, at the
-// same time, m's open connections, and closes both channels.
+// same time, m's open connections, and closes both channels. The sample
+// blocks of the states are made on a goroutine of their own
+// (makeAllBlocks), between this one and the writer.
 func (e *encoder) run(m *analysis.Model, d *drainFile) error {
-	defer close(e.chunks)
+	var wg sync.WaitGroup
+	wg.Go(e.makeAllBlocks)
+	err := e.encode(m, d)
+	close(e.toBlocks)
+	wg.Wait()
+	return cmp.Or(err, e.blockErr)
+}
+
+// makeAllBlocks makes the sample blocks of the pieces encode hands over
+// (makeBlocks) and hands them to the writer, until toBlocks is closed; it
+// then closes out. After a failure, of its own or the writer's, it takes
+// the pieces back without handing them over.
+func (e *encoder) makeAllBlocks() {
 	defer close(e.out)
+	stopped := false
+	for p := range e.toBlocks {
+		if e.blockErr == nil && !stopped {
+			e.blockErr = e.makeBlocks(p)
+		}
+		if e.blockErr == nil && !stopped {
+			select {
+			case e.out <- p:
+				continue
+			case <-e.stop:
+				stopped = true
+			}
+		}
+		e.free <- p // room for every piece: never blocks
+	}
+}
+
+// encode is run's encoding, on its goroutine.
+func (e *encoder) encode(m *analysis.Model, d *drainFile) error {
+	defer close(e.chunks)
 	if d != nil {
 		if err := d.each(e.state); err != nil {
 			return err
@@ -167,7 +208,7 @@ func (e *encoder) sendChunk() error {
 // send hands the current piece over and takes an empty one.
 func (e *encoder) send() error {
 	select {
-	case e.out <- e.cur:
+	case e.toBlocks <- e.cur:
 	case <-e.stop:
 		return errWriterStopped
 	}
@@ -176,7 +217,39 @@ func (e *encoder) send() error {
 	case <-e.stop:
 		return errWriterStopped
 	}
-	e.cur.rows, e.cur.states = e.cur.rows[:0], e.cur.states[:0]
+	e.cur.rows, e.cur.states, e.cur.blocks = e.cur.rows[:0], e.cur.states[:0], e.cur.blocks[:0]
+	return nil
+}
+
+// makeBlocks numbers the groups of batchRows rows of p and makes their
+// sample blocks: the writer stores them with the rows when they are
+// inserted together (merger.batch), and compressing them here takes that
+// work off SQLite's goroutine.
+func (e *encoder) makeBlocks(p *piece) error {
+	type span struct{ from, to int }
+	var spans [pieceRows/batchRows + 1]span
+	n := 0
+	for lo := 0; lo < len(p.rows); lo += batchRows {
+		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
+		blob, err := e.blw.block(rows, p.states)
+		if err != nil {
+			return err
+		}
+		spans[n] = span{len(p.blocks), len(p.blocks) + len(blob)}
+		p.blocks = append(p.blocks, blob...)
+		n++
+	}
+	for g := range n { // p.blocks is final: its blobs are views of it
+		lo := g * batchRows
+		e.groups++
+		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
+		for i := range rows {
+			rows[i].group, rows[i].ingroup, rows[i].groupRows = e.groups, int64(i), len(rows)
+		}
+		if sp := spans[g]; sp.to > sp.from {
+			rows[0].block = p.blocks[sp.from:sp.to:sp.to]
+		}
+	}
 	return nil
 }
 

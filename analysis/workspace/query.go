@@ -33,8 +33,8 @@ func (ws *Workspace) States(ctx context.Context) ([]analysis.ConvState, error) {
 	return ws.states(ctx, n, withLines)
 }
 
-// The conversations' rows: withLines has their sample lines too (NULL:
-// none), as a third column.
+// The conversations' rows: withLines has their sample lines too, as a
+// third column (NULL: none, or in a block).
 const (
 	conversationRows = `SELECT id, state FROM conversations`
 	withLines        = `SELECT id, state, lines FROM conversations LEFT JOIN conversation_samples USING (id)`
@@ -47,11 +47,17 @@ func (ws *Workspace) states(ctx context.Context, size int, query string, args ..
 	}
 	defer rows.Close()
 	out := make([]analysis.ConvState, 0, size)
+	blocks := blockReader{q: ws.db}
 	for rows.Next() {
 		var id int64
 		var b, lines []byte
 		if err := rows.Scan(&id, &b, &lines); err != nil {
 			return nil, classify(err)
+		}
+		if lines == nil { // none, or in a block
+			if lines, err = blocks.lines(ctx, id); err != nil {
+				return nil, err
+			}
 		}
 		st, err := decodeState(append(b, lines...))
 		if err != nil {
@@ -202,6 +208,10 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 	var st analysis.ConvState
 	var lists recordLists
 	each := eachRecord
+	// The lines of a record read without them are in a block, read on
+	// another connection (the scan holds this one): blocks are never
+	// changed once written, and a conversation's block is written with it.
+	blocks := blockReader{q: ws.db}
 	if samples {
 		each = eachRecordLines
 	}
@@ -210,9 +220,30 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 		}
+		if samples && lines > 0 && len(st.Samples) == 0 {
+			if err := blockSamples(ctx, &blocks, id, &st, lines); err != nil {
+				return err
+			}
+		}
 		add(id, &st, lines, &lists)
 		return nil
 	})
+}
+
+// blockSamples sets the samples of st, conversation id, which has n sample
+// lines, from its block.
+func blockSamples(ctx context.Context, blocks *blockReader, id int64, st *analysis.ConvState, n int) error {
+	b, err := blocks.lines(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st.Samples, err = decodeLines(b); err == nil && len(st.Samples) != n {
+		err = fmt.Errorf("%d sample lines in its block, %d in its state", len(st.Samples), n)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+	}
+	return nil
 }
 
 // eachRecord hands fn the id and the record (a blob) of every row query
@@ -317,6 +348,23 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 		}
 		if err := l.read(ctx, stmt, args, byID); err != nil {
 			return nil, err
+		}
+	}
+	// The others' lines are in blocks, or they have none: in id order, a
+	// block is read once.
+	blocks := blockReader{q: conn}
+	for _, id := range sorted {
+		if _, ok := byID[id]; ok {
+			continue
+		}
+		b, err := blocks.lines(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > 0 {
+			if byID[id], err = decodeLines(b); err != nil {
+				return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+			}
 		}
 	}
 	out := make([][]string, len(ids))

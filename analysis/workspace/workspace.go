@@ -441,6 +441,13 @@ var migrations = []string{
 	DROP TABLE conversations;
 	ALTER TABLE conversations_split RENAME TO conversations;
 	CREATE INDEX conversations_bytes ON conversations(bytes DESC);`,
+	// 6: the sample lines of conversations stored together, compressed in
+	// blocks (blocks.go); conversation_samples keeps the others. The index
+	// by bytes is made again to stay the schema's last object, which a new
+	// workspace's first commit builds after the rows (deferIndex).
+	`CREATE TABLE sample_blocks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, lines BLOB NOT NULL);
+	DROP INDEX conversations_bytes;
+	CREATE INDEX conversations_bytes ON conversations(bytes DESC);`,
 }
 
 // Hold takes the writer lock for operation (or shares it, when this

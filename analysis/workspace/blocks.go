@@ -1,0 +1,243 @@
+package workspace
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Sample blocks (schema 6). An import's new conversations are stored
+// batchRows at a time with consecutive ids (merger.flush), and their sample
+// lines are stored with them as one row of sample_blocks: the lines of
+// conversations first to last, compressed together. Sample lines were half
+// of a workspace (42k conversations of 2 M sessions: 40 of 80 MB; a million
+// conversations of four lines: 0.9 of 1.3 GB), and a row of them each cost
+// SQLite's insert of a row (5 s of a million-conversation commit) and the
+// write of its bytes (4.4 s); the lines of one batch, from one application,
+// compress 8-9x with DEFLATE's fastest level.
+//
+// A conversation's lines are in its conversation_samples row when it has
+// one (the conversations stored one at a time, those whose lines changed
+// after their block was written, the workspaces of schema 5), else in the
+// block whose range holds its id, else it has none. Blocks are written
+// once and never changed: a conversation whose lines change gets a
+// conversation_samples row, which comes first.
+//
+// A block's blob is a format byte (blockFlate) and the DEFLATE stream of
+// its entries, in increasing id order: the id's offset from first, the
+// length of its lines and the lines as a conversation_samples row holds
+// them. Blobs are untrusted input: decoding is bounded (blockMaxRaw).
+
+// blockFlate is the format byte of a block compressed with DEFLATE.
+const blockFlate = 1
+
+// A conversation whose lines are longer than blockEntryMax keeps them in a
+// conversation_samples row: a block's decoded size stays bounded by
+// blockMaxRaw, which its reader enforces.
+const (
+	blockEntryMax = 256 << 10
+	blockMaxRaw   = batchRows * (blockEntryMax + 2*binary.MaxVarintLen64)
+)
+
+// blockWriter makes the blobs of sample blocks, reusing its buffers and
+// its compressor.
+type blockWriter struct {
+	raw     []byte
+	entries int
+	out     bytes.Buffer
+	zw      *flate.Writer
+}
+
+// reset starts a new block.
+func (w *blockWriter) reset() { w.raw, w.entries = w.raw[:0], 0 }
+
+// add adds the lines of conversation first+off; offsets must increase.
+func (w *blockWriter) add(off int64, lines []byte) {
+	w.raw = binary.AppendUvarint(w.raw, uint64(off))
+	w.raw = binary.AppendUvarint(w.raw, uint64(len(lines)))
+	w.raw = append(w.raw, lines...)
+	w.entries++
+}
+
+// blob returns the block's blob, valid until the next call.
+func (w *blockWriter) blob() ([]byte, error) {
+	w.out.Reset()
+	w.out.WriteByte(blockFlate)
+	if w.zw == nil {
+		zw, err := flate.NewWriter(&w.out, flate.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		w.zw = zw
+	} else {
+		w.zw.Reset(&w.out)
+	}
+	if _, err := w.zw.Write(w.raw); err != nil {
+		return nil, err
+	}
+	if err := w.zw.Close(); err != nil {
+		return nil, err
+	}
+	return w.out.Bytes(), nil
+}
+
+// block returns the blob of the block of rows, whose states are in
+// states (nil: none of them has lines a block holds), valid until w's
+// next use.
+func (w *blockWriter) block(rows []newRow, states []byte) ([]byte, error) {
+	w.reset()
+	for i := range rows {
+		if _, l := rows[i].parts(states); len(l) > 0 && len(l) <= blockEntryMax {
+			w.add(int64(i), l)
+		}
+	}
+	if w.entries == 0 {
+		return nil, nil
+	}
+	return w.blob()
+}
+
+// sampleBlock is a decoded block: the lines of the conversations of ids
+// first to last that have some.
+type sampleBlock struct {
+	first, last int64
+	ok          bool // holds a block
+	raw         []byte
+	entries     []blockEntry
+	zr          io.ReadCloser
+	src         bytes.Reader
+}
+
+// blockEntry is a conversation's lines in sampleBlock.raw[from:to].
+type blockEntry struct {
+	off      int64
+	from, to int
+}
+
+// errBadBlock is a sample block that does not decode.
+var errBadBlock = errors.New("bad sample block")
+
+// load decodes blob, the block of ids first to last.
+func (b *sampleBlock) load(first, last int64, blob []byte) error {
+	b.ok = false
+	if len(blob) == 0 || blob[0] != blockFlate || last < first {
+		return fmt.Errorf("%w %d: format %v, ids %d to %d", errBadBlock, first, blob[:min(len(blob), 1)], first, last)
+	}
+	b.src.Reset(blob[1:])
+	if b.zr == nil {
+		b.zr = flate.NewReader(&b.src)
+	} else if err := b.zr.(flate.Resetter).Reset(&b.src, nil); err != nil {
+		return err
+	}
+	buf := bytes.NewBuffer(b.raw[:0])
+	n, err := buf.ReadFrom(io.LimitReader(b.zr, blockMaxRaw+1))
+	b.raw = buf.Bytes()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w %d: %v", errBadBlock, first, err)
+	case n > blockMaxRaw:
+		return fmt.Errorf("%w %d: more than %d bytes", errBadBlock, first, blockMaxRaw)
+	}
+	if err := b.index(last - first); err != nil {
+		return fmt.Errorf("%w %d: %v", errBadBlock, first, err)
+	}
+	b.first, b.last, b.ok = first, last, true
+	return nil
+}
+
+// index finds the entries of the decoded block, whose offsets must
+// increase up to span.
+func (b *sampleBlock) index(span int64) error {
+	b.entries = b.entries[:0]
+	d := dec{b: b.raw}
+	for len(d.b) > 0 {
+		off, size := d.u(), d.u()
+		from := len(b.raw) - len(d.b)
+		if d.err != nil || size > uint64(len(d.b)) || off > uint64(span) ||
+			(len(b.entries) > 0 && int64(off) <= b.entries[len(b.entries)-1].off) {
+			return fmt.Errorf("entry %d", len(b.entries))
+		}
+		d.b = d.b[size:]
+		b.entries = append(b.entries, blockEntry{int64(off), from, from + int(size)})
+	}
+	return nil
+}
+
+// covers reports whether the block holds the lines of id, if it has any.
+func (b *sampleBlock) covers(id int64) bool { return b.ok && b.first <= id && id <= b.last }
+
+// lines returns the lines of id, a view of the block (nil: none).
+func (b *sampleBlock) lines(id int64) []byte {
+	if !b.covers(id) {
+		return nil
+	}
+	off := id - b.first
+	i := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].off >= off })
+	if i == len(b.entries) || b.entries[i].off != off {
+		return nil
+	}
+	e := b.entries[i]
+	return b.raw[e.from:e.to:e.to]
+}
+
+// rowQuerier runs a query of one row: a database, a connection or a
+// transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// blockReader finds the block lines of conversations by id, in q, keeping
+// the last block it read (and the last range of ids it found no block
+// for): read in id order, each block is read once. A writer that adds a
+// block must forget the range (gapKnown): the block may be in it.
+type blockReader struct {
+	q          rowQuerier
+	blk        sampleBlock
+	gapFrom    int64 // ids gapFrom to gapTo have no block
+	gapTo      int64
+	gapKnown   bool
+	blocksRead int
+}
+
+// lines returns the lines of conversation id that its block holds (nil:
+// none), valid until the next call.
+func (r *blockReader) lines(ctx context.Context, id int64) ([]byte, error) {
+	if r.blk.covers(id) {
+		return r.blk.lines(id), nil
+	}
+	if r.gapKnown && r.gapFrom <= id && id <= r.gapTo {
+		return nil, nil
+	}
+	var first, last int64
+	var blob []byte
+	err := r.q.QueryRowContext(ctx, `SELECT first, last, lines FROM sample_blocks WHERE first <= ?
+		ORDER BY first DESC LIMIT 1`, id).Scan(&first, &last, &blob)
+	switch {
+	case err == sql.ErrNoRows:
+		first, last = 0, 0 // the gap starts at the first id
+	case err != nil:
+		return nil, classify(err)
+	case id <= last:
+		r.blocksRead++
+		if err := r.blk.load(first, last, blob); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		return r.blk.lines(id), nil
+	}
+	// No block holds id: none does up to the next one.
+	var next sql.NullInt64
+	if err := r.q.QueryRowContext(ctx, `SELECT min(first) FROM sample_blocks WHERE first > ?`, id).Scan(&next); err != nil {
+		return nil, classify(err)
+	}
+	r.gapFrom, r.gapTo, r.gapKnown = last+1, int64(1<<63-1), true
+	if next.Valid {
+		r.gapTo = next.Int64 - 1
+	}
+	return nil, nil
+}

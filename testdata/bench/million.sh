@@ -13,8 +13,9 @@
 # export 30 s, 500 MB each; the app shows the Overview in 3 s with 600 MB,
 # and sorts or filters Flows in 300 ms (testdata/gui/open.sh).
 # With BASE=path/to/another/flowsleuth, each step runs with it too, turn
-# about, on its own copy of the workspace (it may upgrade the copy's
-# schema), and the ratios new/base of the medians are printed.
+# about, on a workspace of its own that it imported (so that a BASE of an
+# older schema can open it), and the ratios new/base of the medians are
+# printed.
 # Usage: [BIN=...] [BASE=...] [RUNS=3] testdata/bench/million.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +38,9 @@ workspace() {
 		rm -f "$OUT/$1-base.flowsleuth"*
 	fi
 	if [ -n "${BASE:-}" ] && [ ! -s "$OUT/$1-base.flowsleuth" ]; then
-		cp "$ws" "$OUT/$1-base.flowsleuth"
+		rm -f "$OUT/$1-base.flowsleuth"*
+		echo "importing $log into $OUT/$1-base.flowsleuth with $BASE"
+		"$BASE" import -q --workspace "$OUT/$1-base.flowsleuth" "$log" >/dev/null
 		"$BASE" workspace info --workspace "$OUT/$1-base.flowsleuth" >/dev/null
 	fi
 }

@@ -274,9 +274,13 @@ func (c *cli) noteUpgrade(path string) (done func()) {
 		return func() {}
 	}
 	f.Close()
-	fmt.Fprintf(c.stderr, "flowsleuth: upgrading workspace %s from schema %d to %d, once: "+
-		"about half a minute for a million conversations ('flowsleuth workspace compact' then gives "+
-		"back the space it frees)\n", path, from, to)
+	took, frees := workspace.UpgradeEstimate(from)
+	compact := ""
+	if frees {
+		compact = " ('flowsleuth workspace compact' then gives back the space it frees)"
+	}
+	fmt.Fprintf(c.stderr, "flowsleuth: upgrading workspace %s from schema %d to %d, once: %s for a million conversations%s\n",
+		path, from, to, took, compact)
 	bar := newProgressBar(c.rawErr)
 	if bar == nil {
 		return func() {}

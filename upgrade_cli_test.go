@@ -8,21 +8,33 @@ import (
 )
 
 // TestUpgradeNotice: a command that opens a workspace of an older schema
-// says, before it opens it, that it upgrades it once (a million
-// conversations take half a minute); the next command says nothing.
+// says, before it opens it, that it upgrades it once and how long that
+// takes (schema 4's, which moved the sample lines: half a minute for a
+// million conversations, and compact gives back the space it frees;
+// schema 5's: a few seconds); the next command says nothing.
 func TestUpgradeNotice(t *testing.T) {
-	ws := schema4Workspace(t)
-	want := "upgrading workspace " + ws + " from schema 4 to "
-	for i, args := range [][]string{
-		{"rules", "-q", "--format", "csv", "--workspace", ws},
-		{"workspace", "info", "--workspace", ws},
+	for _, c := range []struct {
+		ws, from, took string
+		compact        bool
+	}{
+		{schema4Workspace(t), "4", "about half a minute", true},
+		{schemaWorkspace(t, "schema5.flowsleuth"), "5", "a few seconds", false},
 	} {
-		code, out, errOut := flowsleuth(t, "", args...)
-		if code != 0 || out == "" {
-			t.Fatalf("%s: exit %d, stdout %q, stderr %q", args[0], code, out, errOut)
-		}
-		if got := strings.Contains(errOut, want); got != (i == 0) {
-			t.Errorf("%s (run %d): stderr %q; want the upgrade notice only on the first run", args[0], i+1, errOut)
+		want := "upgrading workspace " + c.ws + " from schema " + c.from + " to "
+		for i, args := range [][]string{
+			{"rules", "-q", "--format", "csv", "--workspace", c.ws},
+			{"workspace", "info", "--workspace", c.ws},
+		} {
+			code, out, errOut := flowsleuth(t, "", args...)
+			if code != 0 || out == "" {
+				t.Fatalf("%s: exit %d, stdout %q, stderr %q", args[0], code, out, errOut)
+			}
+			if got := strings.Contains(errOut, want); got != (i == 0) {
+				t.Errorf("%s (run %d): stderr %q; want the upgrade notice only on the first run", args[0], i+1, errOut)
+			}
+			if i == 0 && (!strings.Contains(errOut, c.took) || strings.Contains(errOut, "compact") != c.compact) {
+				t.Errorf("schema %s: notice %q; want %q, compact mentioned: %v", c.from, errOut, c.took, c.compact)
+			}
 		}
 	}
 }
@@ -63,7 +75,14 @@ func TestCompactCLI(t *testing.T) {
 // upgrades.
 func schema4Workspace(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("analysis/workspace/testdata/schema4.flowsleuth")
+	return schemaWorkspace(t, "schema4.flowsleuth")
+}
+
+// schemaWorkspace returns a copy of a workspace fixture of an older schema
+// (analysis/workspace/testdata/name).
+func schemaWorkspace(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("analysis/workspace/testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,8 +234,9 @@ func (u *UI) own(fn func()) {
 // older schema's is upgraded first, which takes a while when it is large.
 func openingStatus(path string) string {
 	if from, to, ok := workspace.Behind(path); ok {
-		return fmt.Sprintf("Upgrading %s from schema %d to %d, once (about half a minute for a million conversations)…",
-			path, from, to)
+		took, _ := workspace.UpgradeEstimate(from)
+		return fmt.Sprintf("Upgrading %s from schema %d to %d, once (%s for a million conversations)…",
+			path, from, to, took)
 	}
 	return "Opening " + path + "…"
 }

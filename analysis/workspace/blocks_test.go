@@ -264,3 +264,66 @@ func TestNewSchemaDefersIndex(t *testing.T) {
 		t.Fatalf("deferIndex on a new workspace: %q, %v; want the index dropped", create, err)
 	}
 }
+
+// TestUpgradeSchema5 upgrades a workspace the previous version wrote at
+// schema 5 (testdata/schema5.flowsleuth: demoLog("nutanix", 150) imported,
+// the lines of its 88 conversations in conversation_samples) and imports
+// into it that log again, which it finds imported, and another: the old
+// conversations keep their lines in their rows, the new ones' go to
+// blocks, the index by bytes is still the schema's last object, and the
+// whole reads as a model of both logs.
+func TestUpgradeSchema5(t *testing.T) {
+	dir := t.TempDir()
+	path := schema5Copy(t, dir)
+	first, _ := demoLog(t, "nutanix", 150)
+	second := filepath.Join(dir, "tagged.log")
+	if err := os.WriteFile(second, taggedLog(300, 4), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := Open(path) // upgrades it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for i, f := range []string{first, second} {
+		res, err := ws.Import(ctx, []string{f}, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Outcome{Already, Imported}[i]; len(res) != 1 || res[0].Outcome != want {
+			t.Fatalf("import %d: %+v, want %v", i+1, res, want)
+		}
+	}
+	var blocks, rows int
+	var last string
+	err = ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks), (SELECT count(*) FROM conversation_samples),
+		(SELECT name FROM sqlite_schema ORDER BY rowid DESC LIMIT 1)`).Scan(&blocks, &rows, &last)
+	if err != nil || blocks == 0 || rows != 88 || last != deferredIndex {
+		t.Fatalf("%d blocks, %d rows of lines, last object %q (%v); want blocks, 88 rows, %s", blocks, rows, last, err, deferredIndex)
+	}
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inMemory(t, first, second)
+	analysistest.SameConversations(t, got, want)
+	sameSamples(t, "after the upgrade", got, want)
+}
+
+// schema5Copy copies testdata/schema5.flowsleuth into dir and returns its
+// path, checked to be behind at schema 5.
+func schema5Copy(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/schema5.flowsleuth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "old.flowsleuth")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if from, to, ok := Behind(path); !ok || from != 5 || to != len(migrations) {
+		t.Fatalf("Behind = %d, %d, %v; want 5, %d, true", from, to, ok, len(migrations))
+	}
+	return path
+}

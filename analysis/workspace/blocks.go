@@ -37,12 +37,14 @@ import (
 // blockFlate is the format byte of a block compressed with DEFLATE.
 const blockFlate = 1
 
-// A conversation whose lines are longer than blockEntryMax keeps them in a
+// A block holds the lines of blockMaxEntries conversations at most, and a
+// conversation whose lines are longer than blockEntryMax keeps them in a
 // conversation_samples row: a block's decoded size stays bounded by
 // blockMaxRaw, which its reader enforces.
 const (
-	blockEntryMax = 256 << 10
-	blockMaxRaw   = batchRows * (blockEntryMax + 2*binary.MaxVarintLen64)
+	blockMaxEntries = 64
+	blockEntryMax   = 256 << 10
+	blockMaxRaw     = blockMaxEntries * (blockEntryMax + 2*binary.MaxVarintLen64)
 )
 
 // blockWriter makes the blobs of sample blocks, reusing its buffers and
@@ -85,22 +87,6 @@ func (w *blockWriter) blob() ([]byte, error) {
 		return nil, err
 	}
 	return w.out.Bytes(), nil
-}
-
-// block returns the blob of the block of rows, whose states are in
-// states (nil: none of them has lines a block holds), valid until w's
-// next use.
-func (w *blockWriter) block(rows []newRow, states []byte) ([]byte, error) {
-	w.reset()
-	for i := range rows {
-		if _, l := rows[i].parts(states); len(l) > 0 && len(l) <= blockEntryMax {
-			w.add(int64(i), l)
-		}
-	}
-	if w.entries == 0 {
-		return nil, nil
-	}
-	return w.blob()
 }
 
 // sampleBlock is a decoded block: the lines of the conversations of ids

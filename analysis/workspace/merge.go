@@ -69,6 +69,25 @@ func (row *newRow) parts(states []byte) (state, lines []byte) {
 	return states[row.from:split], states[split:row.to]
 }
 
+// rowsBlock returns the blob of the sample block of rows, whose states are
+// in states (nil: none of them has lines a block holds), valid until w's
+// next use.
+func rowsBlock(w *blockWriter, rows []newRow, states []byte) ([]byte, error) {
+	w.reset()
+	for i := range rows {
+		if _, l := rows[i].parts(states); len(l) > 0 && len(l) <= blockEntryMax {
+			w.add(int64(i), l)
+		}
+	}
+	if w.entries == 0 {
+		return nil, nil
+	}
+	return w.blob()
+}
+
+// A batch is a block's rows: no more than a block holds.
+const _ = uint(blockMaxEntries - batchRows)
+
 // batchRows is how many new conversations one INSERT stores in bulk mode.
 // A statement each cost a third more than the rows' own B-tree work (the
 // statement's setup and end, the driver's arguments); longer ones gain
@@ -325,7 +344,7 @@ func (mg *merger) insertBlock() error {
 	blob := mg.block
 	if !mg.grouped || len(mg.rows) != mg.groupRows {
 		var err error
-		if blob, err = mg.blw.block(mg.rows, mg.states); err != nil {
+		if blob, err = rowsBlock(&mg.blw, mg.rows, mg.states); err != nil {
 			return err
 		}
 	}

@@ -231,7 +231,7 @@ func (e *encoder) makeBlocks(p *piece) error {
 	n := 0
 	for lo := 0; lo < len(p.rows); lo += batchRows {
 		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
-		blob, err := e.blw.block(rows, p.states)
+		blob, err := rowsBlock(&e.blw, rows, p.states)
 		if err != nil {
 			return err
 		}

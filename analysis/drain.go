@@ -1,5 +1,13 @@
 package analysis
 
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+)
+
 // Drain hands fn the state of every conversation the model holds, in the
 // order of EachState, then lets go of them, so that a long import's memory
 // is bounded by what it holds between drains instead of growing with the
@@ -16,20 +24,104 @@ package analysis
 func (m *Model) Drain(fn func(st *ConvState, kept bool) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.drain(func(idx *[numShards][]uint32) error {
+		return m.eachState(func(st *ConvState, sh *shard, i uint32) error { return fn(st, idx[sh.idx][i] != 0) })
+	})
+}
+
+// DrainRefs is Drain that does not read the sample lines back from the
+// model's sample file (Options.SampleFile): each state is handed without
+// them, and refs says where they are, for SampleLines to read once the
+// caller needs them, until the file is closed (it is only appended to).
+// Without a sample file the lines are in the state and refs is empty.
+func (m *Model) DrainRefs(fn func(st *ConvState, refs SampleRefs, kept bool) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.drain(func(idx *[numShards][]uint32) error {
+		for _, r := range m.sortedConvs() {
+			sh := &m.shards[r.sh]
+			var refs SampleRefs
+			if sh.spilled != nil {
+				refs = sh.spilled[r.i]
+			}
+			if err := fn(r.c, refs, idx[r.sh][r.i] != 0); err != nil {
+				return err
+			}
+		}
+		return m.spill.failed()
+	})
+}
+
+// drain runs each, which hands the conversations over, with the new index
+// (plus one) of each conversation an open connection keeps, then keeps
+// those and forgets the others; the caller holds m.mu.
+func (m *Model) drain(each func(idx *[numShards][]uint32) error) error {
 	var idx [numShards][]uint32 // per conversation, its new index plus one; 0: forgotten
 	for i := range m.shards {
 		sh := &m.shards[i]
 		idx[i] = make([]uint32, sh.nconv)
 		sh.open.each(func(_ openKey, v *openVal) { idx[i][v.ci] = 1 })
 	}
-	err := m.eachState(func(st *ConvState, sh *shard, i uint32) error { return fn(st, idx[sh.idx][i] != 0) })
-	if err != nil {
+	if err := each(&idx); err != nil {
 		return err
 	}
 	for i := range m.shards {
 		m.shards[i].drain(idx[i])
 	}
 	return nil
+}
+
+// SampleRefs are where a conversation's sample lines are in its model's
+// sample file (DrainRefs).
+type SampleRefs []sampleRef
+
+// AppendSampleRefs appends the encoding of r to b: its length, then each
+// line's place and length.
+func AppendSampleRefs(b []byte, r SampleRefs) []byte {
+	b = binary.AppendUvarint(b, uint64(len(r)))
+	for _, x := range r {
+		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(x.off)), uint64(x.n))
+	}
+	return b
+}
+
+// ReadSampleRefs reads what AppendSampleRefs wrote from r.
+func ReadSampleRefs(r io.ByteReader) (SampleRefs, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n > math.MaxUint8 { // Options.Samples are at most 255
+		return nil, cmp.Or(err, errors.New("too many sample lines"))
+	}
+	var out SampleRefs
+	for range n {
+		off, err1 := binary.ReadUvarint(r)
+		size, err2 := binary.ReadUvarint(r)
+		if err := cmp.Or(err1, err2); err != nil {
+			return nil, err
+		}
+		if off > math.MaxInt64 || size > math.MaxUint32 {
+			return nil, errors.New("sample line out of range")
+		}
+		out = append(out, sampleRef{int64(off), uint32(size)})
+	}
+	return out, nil
+}
+
+// SampleLines reads back the sample lines refs[k] of many conversations
+// DrainRefs handed over, in one pass over the sample file: out[k] are the
+// k-th's, nil when it has none.
+func (m *Model) SampleLines(refs []SampleRefs) ([][]string, error) {
+	if m.spill == nil {
+		return make([][]string, len(refs)), nil
+	}
+	rs := make([][]sampleRef, len(refs))
+	for k, r := range refs {
+		rs[k] = r
+	}
+	out := m.spill.getAll(rs)
+	if err := m.spill.failed(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Held returns how many conversations the model holds: all it has seen, or

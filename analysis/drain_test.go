@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"reflect"
@@ -38,55 +39,110 @@ func checkTaken(taken map[analysis.Key]int, st *analysis.ConvState, kept bool) e
 // TestDrainEqualsWhole: a model drained every few hundred lines hands
 // states that add up to the conversations of a model that never drained,
 // sample lines included, and lets go of the conversations no open
-// connection refers to.
+// connection refers to. DrainRefs hands the same states without their
+// sample lines, which SampleLines reads back from where it said they are
+// (its places written and read back as a drain file has them).
 func TestDrainEqualsWhole(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
 		lines := demoLines(t, vendor, 1500)
 		whole := analysis.NewModel(analysis.Options{})
 		addLines(t, whole, lines)
 		for _, every := range []int{1, 97, len(lines) / 3} {
-			t.Run(fmt.Sprintf("%s/every%d", vendor, every), func(t *testing.T) {
-				var opts analysis.Options
-				if every != 97 { // the sample lines in a file
-					f, err := os.CreateTemp(t.TempDir(), "samples")
-					if err != nil {
-						t.Fatal(err)
+			for _, refs := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/every%d/refs=%v", vendor, every, refs), func(t *testing.T) {
+					var opts analysis.Options
+					if every != 97 { // the sample lines in a file
+						f, err := os.CreateTemp(t.TempDir(), "samples")
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer f.Close()
+						opts.SampleFile = f
 					}
-					defer f.Close()
-					opts.SampleFile = f
-				}
-				m := analysis.NewModel(opts)
-				var handed []analysis.ConvState
-				forgot := false
-				taken := make(map[analysis.Key]int) // sample lines handed since the conversation was made
-				for lo := 0; lo < len(lines); lo += every {
-					addLines(t, m, lines[lo:min(lo+every, len(lines))])
-					before := m.Held()
-					err := m.Drain(func(st *analysis.ConvState, kept bool) error {
-						forgot = forgot || !kept
-						handed = append(handed, cloneState(st))
-						return checkTaken(taken, st, kept)
-					})
-					if err != nil {
-						t.Fatal(err)
+					m := analysis.NewModel(opts)
+					handed := drainEvery(t, m, lines, every, refs)
+					states := mergeStates(handed, m.States())
+					got := analysistest.Build(states, analysis.NewMonitored(nil, states), m.RuleTags())
+					want := analysistest.Rows(whole.Table())
+					analysistest.SameConversations(t, got, want)
+					for i := range got {
+						if !reflect.DeepEqual(got[i].Samples, want[i].Samples) {
+							t.Fatalf("conversation %d: samples %q, want %q", i, got[i].Samples, want[i].Samples)
+						}
 					}
-					if m.Held() > before {
-						t.Fatalf("held %d conversations after a drain, %d before", m.Held(), before)
-					}
-				}
-				if !forgot {
-					t.Error("no conversation was forgotten")
-				}
-				states := mergeStates(handed, m.States())
-				got := analysistest.Build(states, analysis.NewMonitored(nil, states), m.RuleTags())
-				want := analysistest.Rows(whole.Table())
-				analysistest.SameConversations(t, got, want)
-				for i := range got {
-					if !reflect.DeepEqual(got[i].Samples, want[i].Samples) {
-						t.Fatalf("conversation %d: samples %q, want %q", i, got[i].Samples, want[i].Samples)
-					}
-				}
-			})
+				})
+			}
 		}
 	}
+}
+
+// drainEvery adds lines to m, every at a time, draining it after each (with
+// DrainRefs when refs), and returns the states it handed, their sample
+// lines read back. It fails unless some conversation was forgotten, or if
+// a drain left the model holding more.
+func drainEvery(t *testing.T, m *analysis.Model, lines []string, every int, refs bool) []analysis.ConvState {
+	t.Helper()
+	d := drained{taken: make(map[analysis.Key]int)}
+	for lo := 0; lo < len(lines); lo += every {
+		addLines(t, m, lines[lo:min(lo+every, len(lines))])
+		before := m.Held()
+		var err error
+		if refs {
+			err = m.DrainRefs(d.refs)
+		} else {
+			err = m.Drain(d.state)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Held() > before {
+			t.Fatalf("held %d conversations after a drain, %d before", m.Held(), before)
+		}
+	}
+	if !d.forgot {
+		t.Error("no conversation was forgotten")
+	}
+	if refs {
+		read, err := m.SampleLines(d.places)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range d.handed {
+			if len(d.places[k]) > 0 {
+				d.handed[k].Samples = read[k]
+			}
+		}
+	}
+	return d.handed
+}
+
+// drained gathers what drains handed.
+type drained struct {
+	handed []analysis.ConvState
+	places []analysis.SampleRefs // with DrainRefs
+	forgot bool
+	taken  map[analysis.Key]int // sample lines handed since the conversation was made
+}
+
+// state takes a state Drain hands.
+func (d *drained) state(st *analysis.ConvState, kept bool) error {
+	d.forgot = d.forgot || !kept
+	d.handed = append(d.handed, cloneState(st))
+	return checkTaken(d.taken, st, kept)
+}
+
+// refs takes a state DrainRefs hands, and where its lines are, written and
+// read back as a drain file has them.
+func (d *drained) refs(st *analysis.ConvState, r analysis.SampleRefs, kept bool) error {
+	d.forgot = d.forgot || !kept
+	back, err := analysis.ReadSampleRefs(bytes.NewReader(analysis.AppendSampleRefs(nil, r)))
+	if err != nil || len(back) != len(r) || (len(r) > 0 && !reflect.DeepEqual(back, r)) {
+		return fmt.Errorf("sample places %v read back as %v (%v)", r, back, err)
+	}
+	d.handed, d.places = append(d.handed, cloneState(st)), append(d.places, back)
+	counted := *st
+	if len(r) > 0 {
+		counted.Samples = make([]string, len(r))
+	}
+	return checkTaken(d.taken, &counted, kept)
 }

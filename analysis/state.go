@@ -32,15 +32,7 @@ type convRef struct {
 // eachState is EachState, also handing each conversation's shard and index
 // in it; the caller holds m.mu.
 func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) error {
-	n := 0
-	for i := range m.shards {
-		n += m.shards[i].nconv
-	}
-	convs := make([]convRef, 0, n)
-	for s := range m.shards {
-		m.shards[s].eachConv(func(i uint32, c *ConvState) { convs = append(convs, convRef{c, i, uint8(s)}) })
-	}
-	slices.SortFunc(convs, func(a, b convRef) int { return compareKeys(a.c, b.c) })
+	convs := m.sortedConvs()
 	window := func(w int) []convRef { return convs[w:min(w+sampleWindow, len(convs))] }
 	var next <-chan [][]string
 	if len(convs) > 0 {
@@ -76,6 +68,20 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 // from Options.SampleFile at once, in the file's order (sampleFile.getAll):
 // about 1 KB each.
 const sampleWindow = 4096
+
+// sortedConvs returns every conversation, in key order; the caller holds m.mu.
+func (m *Model) sortedConvs() []convRef {
+	n := 0
+	for i := range m.shards {
+		n += m.shards[i].nconv
+	}
+	convs := make([]convRef, 0, n)
+	for s := range m.shards {
+		m.shards[s].eachConv(func(i uint32, c *ConvState) { convs = append(convs, convRef{c, i, uint8(s)}) })
+	}
+	slices.SortFunc(convs, func(a, b convRef) int { return compareKeys(a.c, b.c) })
+	return convs
+}
 
 // samplesOf starts reading the sample lines of win's conversations from
 // Options.SampleFile, on a goroutine of its own, and returns where they

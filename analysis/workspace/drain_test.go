@@ -105,7 +105,7 @@ func TestDrainFileRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []analysis.ConvState
-	err := d.each(func(st *analysis.ConvState) error {
+	err := d.each(m, func(st *analysis.ConvState) error {
 		got = append(got, *st)
 		got[len(got)-1].Samples = append([]string(nil), st.Samples...)
 		return nil

@@ -131,7 +131,7 @@ func (e *encoder) makeAllBlocks() {
 func (e *encoder) encode(m *analysis.Model, d *drainFile) error {
 	defer close(e.chunks)
 	if d != nil {
-		if err := d.each(e.state); err != nil {
+		if err := d.each(m, e.state); err != nil {
 			return err
 		}
 	}

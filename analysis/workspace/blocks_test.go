@@ -314,14 +314,7 @@ func TestUpgradeSchema5(t *testing.T) {
 // path, checked to be behind at schema 5.
 func schema5Copy(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/schema5.flowsleuth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "old.flowsleuth")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := fixtureCopy(t, dir, "schema5.flowsleuth")
 	if from, to, ok := Behind(path); !ok || from != 5 || to != len(migrations) {
 		t.Fatalf("Behind = %d, %d, %v; want 5, %d, true", from, to, ok, len(migrations))
 	}

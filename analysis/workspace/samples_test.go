@@ -83,7 +83,14 @@ func TestBehind(t *testing.T) {
 // wrote at schema 4, into dir as old.flowsleuth and returns its path.
 func schema4Copy(t *testing.T, dir string) string {
 	t.Helper()
-	b, err := os.ReadFile("testdata/schema4.flowsleuth")
+	return fixtureCopy(t, dir, "schema4.flowsleuth")
+}
+
+// fixtureCopy copies testdata/name into dir as old.flowsleuth and returns
+// its path.
+func fixtureCopy(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,15 +181,18 @@ type rowQuerier interface {
 // blockReader finds the block lines of conversations by id, in q, keeping
 // the last block it read (and the last range of ids it found no block
 // for): read in id order, each block is read once. A writer that adds a
-// block must forget the range (gapKnown): the block may be in it.
+// block tells it (added): the block may be in that range.
 type blockReader struct {
-	q          rowQuerier
-	blk        sampleBlock
-	gapFrom    int64 // ids gapFrom to gapTo have no block
-	gapTo      int64
-	gapKnown   bool
-	blocksRead int
+	q        rowQuerier
+	blk      sampleBlock
+	gapFrom  int64 // ids gapFrom to gapTo have no block
+	gapTo    int64
+	gapKnown bool
 }
+
+// added forgets the range of ids found in no block: a block was added to
+// q, maybe in it. The block read stays: blocks never change.
+func (r *blockReader) added() { r.gapKnown = false }
 
 // lines returns the lines of conversation id that its block holds (nil:
 // none), valid until the next call.
@@ -210,7 +213,6 @@ func (r *blockReader) lines(ctx context.Context, id int64) ([]byte, error) {
 	case err != nil:
 		return nil, classify(err)
 	case id <= last:
-		r.blocksRead++
 		if err := r.blk.load(first, last, blob); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
@@ -226,4 +228,18 @@ func (r *blockReader) lines(ctx context.Context, id int64) ([]byte, error) {
 		r.gapTo = next.Int64 - 1
 	}
 	return nil, nil
+}
+
+// samples returns the sample lines of conversation id that its block
+// holds, decoded (nil: none).
+func (r *blockReader) samples(ctx context.Context, id int64) ([]string, error) {
+	b, err := r.lines(ctx, id)
+	if err != nil || len(b) == 0 {
+		return nil, err
+	}
+	out, err := decodeLines(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+	}
+	return out, nil
 }

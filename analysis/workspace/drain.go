@@ -24,10 +24,10 @@ var drainConversations = 50_000
 // drainFile holds the conversation states an import handed over before its
 // commit (each with where its sample lines are in the model's sample file,
 // not the lines), which merges them into the workspace in the same
-// transaction as the rest: until then they are in no table, so an import stopped before
-// its commit leaves the workspace as it was. The file is next to the
-// workspace, named after it with a ".import-" suffix; a crashed import's
-// file is removed by the next import.
+// transaction as the rest: until then they are in no table, so an import
+// stopped before its commit leaves the workspace as it was. The file is
+// next to the workspace, named after it with a ".import-" suffix; a
+// crashed import's file is removed by the next import.
 type drainFile struct {
 	dir     string
 	pattern string

@@ -242,7 +242,7 @@ func (mg *merger) batch(row *newRow, b []byte) error {
 	// is not a group (a flush for a key broke a group): the batch is
 	// stored first, so that the next ones are groups again.
 	_, dup := mg.pending[row.k]
-	if dup || (row.ingroup == 0 && len(mg.rows) > 0) {
+	if dup || (row.group != 0 && row.ingroup == 0 && len(mg.rows) > 0) {
 		if err := mg.flush(); err != nil {
 			return err
 		}
@@ -351,8 +351,7 @@ func (mg *merger) insertBlock() error {
 	if len(blob) == 0 {
 		return nil
 	}
-	// The ids found in no block before may be in this one.
-	mg.blr.gapKnown = false
+	mg.blr.added()
 	_, err := mg.stmts[7].ExecContext(mg.ctx, first, mg.lastID, blob)
 	return err
 }

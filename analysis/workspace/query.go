@@ -233,17 +233,11 @@ func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args 
 // blockSamples sets the samples of st, conversation id, which has n sample
 // lines, from its block.
 func blockSamples(ctx context.Context, blocks *blockReader, id int64, st *analysis.ConvState, n int) error {
-	b, err := blocks.lines(ctx, id)
-	if err != nil {
-		return err
+	var err error
+	if st.Samples, err = blocks.samples(ctx, id); err == nil && len(st.Samples) != n {
+		err = fmt.Errorf("%w: conversation %d: %d sample lines in its block, %d in its state", ErrCorrupt, id, len(st.Samples), n)
 	}
-	if st.Samples, err = decodeLines(b); err == nil && len(st.Samples) != n {
-		err = fmt.Errorf("%d sample lines in its block, %d in its state", len(st.Samples), n)
-	}
-	if err != nil {
-		return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
-	}
-	return nil
+	return err
 }
 
 // eachRecord hands fn the id and the record (a blob) of every row query
@@ -357,14 +351,12 @@ func (l sampleLoader) Samples(ids []int64) ([][]string, error) {
 		if _, ok := byID[id]; ok {
 			continue
 		}
-		b, err := blocks.lines(ctx, id)
+		lines, err := blocks.samples(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if len(b) > 0 {
-			if byID[id], err = decodeLines(b); err != nil {
-				return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
-			}
+		if lines != nil {
+			byID[id] = lines
 		}
 	}
 	out := make([][]string, len(ids))

@@ -2,7 +2,7 @@ package workspace
 
 import (
 	"bytes"
-	"compress/flate"
+	"github.com/klauspost/compress/flate"
 	"context"
 	"database/sql"
 	"encoding/binary"

@@ -2,8 +2,10 @@ package workspace
 
 import (
 	"bytes"
+	stdflate "compress/flate"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,6 +28,40 @@ func linesRow(lines ...string) []byte {
 // was given, nil for the ids of its range it was not, nothing outside its
 // range; and every cut or change of its blob is an error, not a panic or
 // other lines.
+// TestSampleBlockStandardDeflate checks that blocks stay plain DEFLATE
+// both ways: the writer's compressor (klauspost/compress, for its speed)
+// gives streams the standard library reads, and the blocks schema 6 wrote
+// with the standard library's compressor still load.
+func TestSampleBlockStandardDeflate(t *testing.T) {
+	var w blockWriter
+	want := linesRow(strings.Repeat("<134>2025-04-07T00:00:00.000000+00:00 ahv-0 SRC=10.0.0.1 DST=172.16.0.1 ", 40))
+	w.add(0, want)
+	w.add(7, linesRow("b"))
+	blob, err := w.blob()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(blob[1:])))
+	if err != nil {
+		t.Fatalf("the standard library cannot read a block: %v", err)
+	}
+	if !bytes.Equal(raw, w.raw) {
+		t.Fatal("the standard library reads another block")
+	}
+	var out bytes.Buffer
+	out.WriteByte(blockFlate)
+	zw, _ := stdflate.NewWriter(&out, stdflate.BestSpeed)
+	zw.Write(w.raw)
+	zw.Close()
+	var b sampleBlock
+	if err := b.load(10, 17, out.Bytes()); err != nil {
+		t.Fatalf("a block the standard library wrote: %v", err)
+	}
+	if got := b.lines(10); !bytes.Equal(got, want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+}
+
 func TestSampleBlockRoundTrip(t *testing.T) {
 	var w blockWriter
 	want := map[int64][]byte{}

@@ -88,7 +88,7 @@ func freeTables(ts *[numShards]table) {
 
 // ShardOption makes ingest.Read tag every event with its shard, for
 // Parallel.Add.
-func ShardOption() ingest.Option { return ingest.WithShards(numShards, ShardOf) }
+func ShardOption() ingest.Option { return ingest.WithShards(numShards, shardOfFlow) }
 
 // Add records one event.
 func (m *Model) Add(ev *ingest.Event) {

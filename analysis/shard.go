@@ -854,12 +854,9 @@ func (sh *shard) closeRecord(r *record, counts [4]uint64, unans bool) {
 	sh.recorder.closed = append(sh.recorder.closed, taken(r, counts, unans))
 }
 
-// ShardOf returns the shard of a Model that an event belongs to: by its
+// shardOfFlow returns the shard of a Model that line f belongs to: by its
 // source, destination and protocol. It is safe for concurrent use, for
 // ingest.WithShards.
-func ShardOf(ev *ingest.Event) int { return shardOfAddrs(ev.Src.As16(), ev.Dst.As16(), ev.Proto) }
-
-// shardOfFlow returns the shard of line f, as ShardOf its event's.
 func shardOfFlow(f *ingest.Flow) int { return shardOfAddrs(f.Src, f.Dst, f.Proto) }
 
 func shardOfAddrs(s, d addr, proto uint8) int {

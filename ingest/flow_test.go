@@ -16,7 +16,7 @@ import (
 // event's is in; and the same counts.
 func TestReadFlows(t *testing.T) {
 	in := corpus(3, 20_000)
-	shardOf := func(ev *Event) int { return int(ev.SPort) % 3 }
+	shardOf := func(f *Flow) int { return int(f.SPort) % 3 }
 	for _, workers := range []int{1, 3} {
 		t.Run(fmt.Sprint(workers), func(t *testing.T) {
 			var want []flowLine
@@ -27,7 +27,7 @@ func TestReadFlows(t *testing.T) {
 						var f Flow
 						var names []string
 						if ev.SetFlow(&f, 0, &names) {
-							want = append(want, lineOf(f, names, string(ev.Raw), shardOf(ev)))
+							want = append(want, lineOf(f, names, string(ev.Raw), shardOf(&f)))
 						}
 					}
 				}

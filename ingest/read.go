@@ -412,7 +412,7 @@ func (p *Parser) addFlow(b *Batch, ev *Event, off int) {
 	set, rule := ev.flowNames()
 	f.Host, f.Set, f.Rule, f.Tag = p.names.id(ev.Host), p.names.id(set), p.names.id(rule), p.names.id(ev.Tag)
 	if p.opts.shards > 0 {
-		s := p.opts.shardOf(ev)
+		s := p.opts.shardOf(f)
 		b.Shards[s] = append(b.Shards[s], int32(len(b.Flows)-1))
 	}
 }
@@ -437,8 +437,11 @@ func (p *Parser) split(b *Batch) {
 		return
 	}
 	p.clearShards(b)
+	var f Flow
 	for i := range b.Events {
-		s := p.opts.shardOf(&b.Events[i])
+		f = Flow{} // an event without addresses: shard(zero Flow)
+		b.Events[i].setFlow(&f, 0)
+		s := p.opts.shardOf(&f)
 		b.Shards[s] = append(b.Shards[s], int32(i))
 	}
 }

@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"bytes"
-	"github.com/klauspost/compress/flate"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -10,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Sample blocks (schema 6). An import's new conversations are stored

@@ -44,13 +44,14 @@ import (
 // Model aggregates events into conversations. It is safe for concurrent use:
 // writers serialise on a mutex, and Conversations returns copies.
 type Model struct {
-	mu     sync.Mutex
-	opts   Options
-	shards [numShards]shard
-	spill  *sampleFile       // Options.SampleFile
-	tables *[numShards]table // the shards' open connections, freed with the Model
-	census *census           // Options.CountOnly
-	names  []string          // add's table of a line's names
+	mu        sync.Mutex
+	opts      Options
+	shards    [numShards]shard
+	spill     *sampleFile       // Options.SampleFile
+	sampleBuf []byte            // SampleLines's lines
+	tables    *[numShards]table // the shards' open connections, freed with the Model
+	census    *census           // Options.CountOnly
+	names     []string          // add's table of a line's names
 }
 
 // NewModel returns an empty Model.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // sampleFile keeps the sample lines of a model's conversations in a file
@@ -90,8 +91,10 @@ const (
 // k-th's lines, nil when it has none. On an error it returns nil, which
 // failed reports. The lines are parts of one string: one allocation of
 // their bytes, not one each (12,000 a window; a commit's collector ran
-// for them), so a caller keeping one line keeps them all.
-func (s *sampleFile) getAll(refs [][]sampleRef) [][]string {
+// for them), so a caller keeping one line keeps them all. With reuse, that
+// string is a view of *reuse instead, which it grows as needed: the lines
+// are valid until the caller's next use of *reuse.
+func (s *sampleFile) getAll(refs [][]sampleRef, reuse *[]byte) [][]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flush()
@@ -118,7 +121,11 @@ func (s *sampleFile) getAll(refs [][]sampleRef) [][]string {
 	slices.SortFunc(all, func(a, b at) int { return cmp.Compare(a.r.off, b.r.off) })
 	var buf []byte
 	var lines strings.Builder
-	lines.Grow(size)
+	if reuse == nil {
+		lines.Grow(size)
+	} else {
+		*reuse = slices.Grow((*reuse)[:0], size)
+	}
 	for i := 0; i < len(all); {
 		from, to := all[i].r.off, all[i].r.off+int64(all[i].r.n)
 		j := i + 1
@@ -139,12 +146,21 @@ func (s *sampleFile) getAll(refs [][]sampleRef) [][]string {
 		}
 		for x := range all[i:j] {
 			a := &all[i+x]
-			a.pos = lines.Len()
-			lines.Write(buf[a.r.off-from : a.r.off-from+int64(a.r.n)])
+			line := buf[a.r.off-from : a.r.off-from+int64(a.r.n)]
+			if reuse == nil {
+				a.pos = lines.Len()
+				lines.Write(line)
+			} else {
+				a.pos = len(*reuse)
+				*reuse = append(*reuse, line...)
+			}
 		}
 		i = j
 	}
 	str := lines.String()
+	if reuse != nil {
+		str = unsafe.String(unsafe.SliceData(*reuse), len(*reuse))
+	}
 	for _, a := range all {
 		out[a.k][a.j] = str[a.pos : a.pos+int(a.r.n)]
 	}

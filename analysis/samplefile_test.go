@@ -37,20 +37,29 @@ func TestSampleFileGetAll(t *testing.T) {
 			convs[k] = append(convs[k], refs[i])
 		}
 	}
-	got := s.getAll(convs)
-	if err := s.failed(); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(convs) {
-		t.Fatalf("%d conversations read back, want %d", len(got), len(convs))
-	}
-	for k, rs := range convs {
-		var want []string
-		if len(rs) > 0 {
-			want = s.get(rs)
+	check := func(t *testing.T, convs [][]sampleRef, got [][]string) {
+		t.Helper()
+		if err := s.failed(); err != nil {
+			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got[k], want) {
-			t.Fatalf("conversation %d: lines %.40q, want %.40q", k, got[k], want)
+		if len(got) != len(convs) {
+			t.Fatalf("%d conversations read back, want %d", len(got), len(convs))
 		}
+		for k, rs := range convs {
+			var want []string
+			if len(rs) > 0 {
+				want = s.get(rs)
+			}
+			if !reflect.DeepEqual(got[k], want) {
+				t.Fatalf("conversation %d: lines %.40q, want %.40q", k, got[k], want)
+			}
+		}
+	}
+	check(t, convs, s.getAll(convs, nil))
+	// Into a buffer of the caller's, reused: each call's lines are right
+	// until the next call.
+	var buf []byte
+	for _, part := range [][][]sampleRef{convs[:300], convs[300:], convs[:10]} {
+		check(t, part, s.getAll(part, &buf))
 	}
 }

@@ -99,7 +99,7 @@ func (m *Model) samplesOf(win []convRef) <-chan [][]string {
 	for k, r := range win {
 		refs[k] = m.shards[r.sh].spilled[r.i]
 	}
-	go func() { out <- m.spill.getAll(refs) }()
+	go func() { out <- m.spill.getAll(refs, nil) }()
 	return out
 }
 

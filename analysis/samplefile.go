@@ -23,6 +23,18 @@ type sampleFile struct {
 	end     int64 // bytes appended, buffered ones included
 	flushed int64 // bytes in the file
 	err     error // the first error: the states handed since miss sample lines
+
+	// getAll's buffers, kept for its next call (guarded by mu)
+	places  []linePlace
+	readBuf []byte
+}
+
+// linePlace is a line getAll reads: where it is in the file, whose it is,
+// and where it goes in the lines handed back.
+type linePlace struct {
+	r    sampleRef
+	k, j int32 // out[k][j]
+	pos  int   // where it is in the lines' string
 }
 
 // sampleRef is where a sample line is in a sampleFile.
@@ -98,28 +110,26 @@ func (s *sampleFile) getAll(refs [][]sampleRef, reuse *[]byte) [][]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flush()
-	type at struct {
-		r    sampleRef
-		k, j int32 // out[k][j]
-		pos  int   // where it is in the lines' string
-	}
 	n, size := 0, 0
 	for _, rs := range refs {
 		n += len(rs)
 	}
-	all := make([]at, 0, n)
+	all := slices.Grow(s.places[:0], n)
 	out := make([][]string, len(refs))
+	slots := make([]string, n) // out's lists, parts of one
 	for k, rs := range refs {
 		if len(rs) > 0 {
-			out[k] = make([]string, len(rs))
+			out[k], slots = slots[:len(rs):len(rs)], slots[len(rs):]
 		}
 		for j, r := range rs {
-			all = append(all, at{r: r, k: int32(k), j: int32(j)})
+			all = append(all, linePlace{r: r, k: int32(k), j: int32(j)})
 			size += int(r.n)
 		}
 	}
-	slices.SortFunc(all, func(a, b at) int { return cmp.Compare(a.r.off, b.r.off) })
-	var buf []byte
+	s.places = all
+	slices.SortFunc(all, func(a, b linePlace) int { return cmp.Compare(a.r.off, b.r.off) })
+	buf := s.readBuf
+	defer func() { s.readBuf = buf }()
 	var lines strings.Builder
 	if reuse == nil {
 		lines.Grow(size)

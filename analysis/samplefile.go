@@ -130,12 +130,8 @@ func (s *sampleFile) getAll(refs [][]sampleRef, reuse *[]byte) [][]string {
 	slices.SortFunc(all, func(a, b linePlace) int { return cmp.Compare(a.r.off, b.r.off) })
 	buf := s.readBuf
 	defer func() { s.readBuf = buf }()
-	var lines strings.Builder
-	if reuse == nil {
-		lines.Grow(size)
-	} else {
-		*reuse = slices.Grow((*reuse)[:0], size)
-	}
+	lines := lineSink{reuse: reuse}
+	lines.grow(size)
 	for i := 0; i < len(all); {
 		from, to := all[i].r.off, all[i].r.off+int64(all[i].r.n)
 		j := i + 1
@@ -156,25 +152,51 @@ func (s *sampleFile) getAll(refs [][]sampleRef, reuse *[]byte) [][]string {
 		}
 		for x := range all[i:j] {
 			a := &all[i+x]
-			line := buf[a.r.off-from : a.r.off-from+int64(a.r.n)]
-			if reuse == nil {
-				a.pos = lines.Len()
-				lines.Write(line)
-			} else {
-				a.pos = len(*reuse)
-				*reuse = append(*reuse, line...)
-			}
+			a.pos = lines.add(buf[a.r.off-from : a.r.off-from+int64(a.r.n)])
 		}
 		i = j
 	}
-	str := lines.String()
-	if reuse != nil {
-		str = unsafe.String(unsafe.SliceData(*reuse), len(*reuse))
-	}
+	str := lines.string()
 	for _, a := range all {
 		out[a.k][a.j] = str[a.pos : a.pos+int(a.r.n)]
 	}
 	return out
+}
+
+// lineSink gathers the lines getAll reads: into a string of their own, or
+// into the caller's buffer (reuse).
+type lineSink struct {
+	b     strings.Builder
+	reuse *[]byte
+}
+
+// grow makes room for n bytes of lines.
+func (l *lineSink) grow(n int) {
+	if l.reuse == nil {
+		l.b.Grow(n)
+	} else {
+		*l.reuse = slices.Grow((*l.reuse)[:0], n)
+	}
+}
+
+// add appends a line and returns where it starts.
+func (l *lineSink) add(line []byte) int {
+	if l.reuse == nil {
+		pos := l.b.Len()
+		l.b.Write(line)
+		return pos
+	}
+	pos := len(*l.reuse)
+	*l.reuse = append(*l.reuse, line...)
+	return pos
+}
+
+// string returns the lines added: a view of the caller's buffer with reuse.
+func (l *lineSink) string() string {
+	if l.reuse == nil {
+		return l.b.String()
+	}
+	return unsafe.String(unsafe.SliceData(*l.reuse), len(*l.reuse))
 }
 
 // failed returns the first error.

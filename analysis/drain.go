@@ -117,11 +117,7 @@ func (m *Model) SampleLines(refs []SampleRefs) ([][]string, error) {
 	if m.spill == nil {
 		return make([][]string, len(refs)), nil
 	}
-	rs := make([][]sampleRef, len(refs))
-	for k, r := range refs {
-		rs[k] = r
-	}
-	out := m.spill.getAll(rs, &m.sampleBuf)
+	out := m.spill.getAll(refs, &m.sampleBuf)
 	if err := m.spill.failed(); err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ const (
 // for them), so a caller keeping one line keeps them all. With reuse, that
 // string is a view of *reuse instead, which it grows as needed: the lines
 // are valid until the caller's next use of *reuse.
-func (s *sampleFile) getAll(refs [][]sampleRef, reuse *[]byte) [][]string {
+func (s *sampleFile) getAll(refs []SampleRefs, reuse *[]byte) [][]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flush()

@@ -31,13 +31,13 @@ func TestSampleFileGetAll(t *testing.T) {
 		line := fmt.Sprintf("%d:%s", i, strings.Repeat(string(rune('a'+i%26)), n))
 		refs = append(refs, s.put([]byte(line)))
 	}
-	convs := make([][]sampleRef, 700)
+	convs := make([]SampleRefs, 700)
 	for _, i := range rng.Perm(len(refs)) {
 		if k := rng.IntN(len(convs) + 100); k < len(convs) && len(convs[k]) < 5 {
 			convs[k] = append(convs[k], refs[i])
 		}
 	}
-	check := func(t *testing.T, convs [][]sampleRef, got [][]string) {
+	check := func(t *testing.T, convs []SampleRefs, got [][]string) {
 		t.Helper()
 		if err := s.failed(); err != nil {
 			t.Fatal(err)
@@ -59,7 +59,7 @@ func TestSampleFileGetAll(t *testing.T) {
 	// Into a buffer of the caller's, reused: each call's lines are right
 	// until the next call.
 	var buf []byte
-	for _, part := range [][][]sampleRef{convs[:300], convs[300:], convs[:10]} {
+	for _, part := range [][]SampleRefs{convs[:300], convs[300:], convs[:10]} {
 		check(t, part, s.getAll(part, &buf))
 	}
 }

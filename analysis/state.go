@@ -95,7 +95,7 @@ func (m *Model) samplesOf(win []convRef) <-chan [][]string {
 		out <- nil
 		return out
 	}
-	refs := make([][]sampleRef, len(win))
+	refs := make([]SampleRefs, len(win))
 	for k, r := range win {
 		refs[k] = m.shards[r.sh].spilled[r.i]
 	}

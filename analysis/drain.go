@@ -71,10 +71,6 @@ func (m *Model) drain(each func(idx *[numShards][]uint32) error) error {
 	return nil
 }
 
-// SampleRefs are where a conversation's sample lines are in its model's
-// sample file (DrainRefs).
-type SampleRefs []sampleRef
-
 // AppendSampleRefs appends the encoding of r to b: its length, then each
 // line's place and length.
 func AppendSampleRefs(b []byte, r SampleRefs) []byte {

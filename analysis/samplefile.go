@@ -37,6 +37,10 @@ type linePlace struct {
 	pos  int   // where it is in the lines' string
 }
 
+// SampleRefs are where a conversation's sample lines are in its model's
+// sample file (DrainRefs).
+type SampleRefs []sampleRef
+
 // sampleRef is where a sample line is in a sampleFile.
 type sampleRef struct {
 	off int64

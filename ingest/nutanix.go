@@ -25,16 +25,22 @@ func findNutanix(line []byte) (int, int) {
 }
 
 // findLevel returns the offset in head of the level word followed by a
-// Nutanix date, or -1.
+// Nutanix date, or -1. It looks at the slashes, not the colons: the date's
+// first one is 5 bytes after the colon, and a syslog header's times have
+// colons but no slash (five colons before the level in rsyslog's form, none
+// of them the one).
 func findLevel(head []byte) int {
-	for off := 0; ; {
-		i := bytes.IndexByte(head[off:], ':')
+	if len(head) < 21 { // a colon after the line's first byte, then the date
+		return -1
+	}
+	for off := 5; ; {
+		i := bytes.IndexByte(head[off:], '/')
 		if i < 0 {
 			return -1
 		}
-		c := off + i // colon before the date
-		off = c + 1
-		if c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
+		c := off + i - 5 // the colon before the date, if this is its first slash
+		off += i + 1
+		if head[c] != ':' || c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
 			continue
 		}
 		s := c

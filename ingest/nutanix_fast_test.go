@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,6 +19,9 @@ var fastFieldCases = []struct {
 	{"SRC=192.0.2.10 DST=192.0.2.20 PROTO=TCP SPORT=22 DPORT=40726 ACTION=DROP ORIG: PKTS=9 BYTES=468 REPLY: PKTS=0 BYTES=0", true},
 	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=1 SPORT=0 DPORT=0 ACTION=MONITOR DIRECTION=INBOUND DESCRIPTION=  padded  ", true},
 	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ACTION=ALLOW DIRECTION=INBOUND DESCRIPTION=", true},
+	{"SRC=0.0.0.0 DST=255.255.255.255 PROTO=tcp SPORT=0443 DPORT=65535 ORIG: PKTS=9999999999999999999 BYTES=0 REPLY: PKTS=1 BYTES=18446744073709551", true},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=UDPLITE SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=17 SPORT=1 DPORT=2", true},
 	// Left to the general reader: extras, other orders, IPv6, odd spacing,
 	// missing or bad values, counters cut short.
 	{"SRC=fd00::1 DST=fd00::2 PROTO=TCP SPORT=1 DPORT=2", false},
@@ -34,6 +38,15 @@ var fastFieldCases = []struct {
 	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=65536", false},
 	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP\tSPORT=1 DPORT=2", false},
 	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ORIG: PKTS=10000000000000000000 BYTES=0 REPLY: PKTS=1 BYTES=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ORIG: PKTS=1 BYTES=2 REPLY: PKTS= BYTES=2", false},
+	{"SRC=10.0.0.1000 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.256 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1.5 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1x DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1x DPORT=2", false},
+	{"SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=-1 DPORT=2", false},
 }
 
 // TestNutanixFastPath checks which shapes the fast path reads, and that it
@@ -78,6 +91,52 @@ func FuzzNutanixFast(f *testing.F) {
 		var ev Event
 		if p.fastNutanixFields(b, &ev) {
 			sameAsGeneral(t, p, string(b), &ev)
+		}
+	})
+}
+
+// findLevelByColons is findLevel as it was first written, looking at every
+// colon: FuzzFindLevel holds findLevel to it.
+func findLevelByColons(head []byte) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(head[off:], ':')
+		if i < 0 {
+			return -1
+		}
+		c := off + i
+		off = c + 1
+		if c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
+			continue
+		}
+		s := c
+		for s > 0 && isUpper(head[s-1]) {
+			s--
+		}
+		if s == c || (s > 0 && !isSpace(head[s-1]) && head[s-1] != ':') {
+			continue
+		}
+		return s
+	}
+}
+
+// FuzzFindLevel checks that findLevel, which looks for the date's slashes,
+// finds the level word that a look at every colon finds.
+func FuzzFindLevel(f *testing.F) {
+	for _, s := range []string{
+		"<134>2025-06-02T06:00:03.153983+00:00 ahv-prod-node-01 Genesis_1: INFO:2025/06/02 06:00:00  [",
+		"INFO:2025/04/10 10:11:55  [",
+		"2025-04-10T10:11:55Z ahv acropolis: WARN:2025/04/10 10:11:55 ",
+		"x/y: a/b:c INFO:2025/04/10 1:11:55 ERROR:2025/04/10 10:11:55 ",
+		":2025/04/10 10:11:55 ",
+		"/ /2025/04/10 10:11:55 A:2025/04/10 10:11:55x",
+		"A00000/00/00 00:00:00", // a slash with no colon five bytes before
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, head []byte) {
+		if got, want := findLevel(head), findLevelByColons(head); got != want {
+			t.Fatalf("findLevel(%q) = %d, want %d", head, got, want)
 		}
 	})
 }

@@ -292,9 +292,10 @@ func (p *Parallel) Close() {
 // the slowest. It holds the Model's lock from Pipeline to Close. Use it from
 // one goroutine; Close it when done.
 type Pipeline struct {
-	m    *Model
-	jobs []chan pipeJob
-	wg   sync.WaitGroup
+	m        *Model
+	jobs     []chan pipeJob
+	wg       sync.WaitGroup
+	inflight sync.WaitGroup // batches added and not yet recorded
 }
 
 type pipeJob struct {
@@ -326,6 +327,7 @@ func (m *Model) Pipeline(workers int) *Pipeline {
 				}
 				if j.left.Add(-1) == 0 {
 					j.release()
+					p.inflight.Done()
 				}
 			}
 		}()
@@ -346,11 +348,22 @@ func (p *Pipeline) AddFlows(flows []ingest.Flow, names []string, data []byte, sh
 }
 
 func (p *Pipeline) add(j job, release func()) {
+	p.inflight.Add(1)
 	left := new(atomic.Int32)
 	left.Store(int32(len(p.jobs)))
 	for _, ch := range p.jobs {
 		ch <- pipeJob{j, left, release}
 	}
+}
+
+// Quiesce waits until every batch added is recorded, then calls fn with
+// the Model unlocked, for it to use the Model's own methods (Drain, Held),
+// and locks it again. From the goroutine that adds.
+func (p *Pipeline) Quiesce(fn func() error) error {
+	p.inflight.Wait()
+	p.m.mu.Unlock()
+	defer p.m.mu.Lock()
+	return fn()
 }
 
 // Close waits until every event added is recorded, stops the goroutines

@@ -66,3 +66,62 @@ func sessionsOf(m *Model) []SessionState {
 	s, _ := m.Sessions()
 	return s
 }
+
+// TestPipelineQuiesce: Quiesce returns once every batch added is recorded,
+// with the model's own methods usable from fn (a drain among them), and the
+// pipeline goes on after it to the same model as a sequential one.
+func TestPipelineQuiesce(t *testing.T) {
+	var buf bytes.Buffer
+	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nutanix", Sessions: 1500, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	seq := NewModel(Options{})
+	for i := range evs {
+		seq.Add(&evs[i])
+	}
+	m := NewModel(Options{})
+	pipe := m.Pipeline(3)
+	var drained []ConvState
+	for lo, k, n := 0, 0, 0; lo < len(evs); lo, k = lo+97, k+1 {
+		fs, names, data := flowsOf(evs[lo:min(lo+97, len(evs))])
+		pipe.AddFlows(fs, names, data, nil, func() {})
+		if n += len(fs); k%5 != 4 { // every fifth batch
+			continue
+		}
+		err := pipe.Quiesce(func() error {
+			if got := m.Stats().Events; got != int64(n) {
+				t.Fatalf("%d events recorded when quiesced, want %d", got, n)
+			}
+			return m.Drain(func(st *ConvState, _ bool) error {
+				drained = append(drained, st.clone())
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pipe.Close()
+	if len(drained) == 0 {
+		t.Fatal("no drain ran")
+	}
+	got := map[Key]*ConvState{}
+	for _, st := range append(drained, m.States()...) {
+		if c, ok := got[st.Key()]; ok {
+			c.Merge(&st, DefaultSamples)
+		} else {
+			got[st.Key()] = &st
+		}
+	}
+	want := seq.States()
+	if len(got) != len(want) {
+		t.Fatalf("%d conversations, want %d", len(got), len(want))
+	}
+	for _, w := range want {
+		g := got[w.Key()]
+		if g == nil || !reflect.DeepEqual(g.Sides, w.Sides) {
+			t.Fatalf("conversation %v: %+v, want %+v", w.Key(), g, w)
+		}
+	}
+}

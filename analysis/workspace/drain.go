@@ -21,6 +21,10 @@ import (
 // drained over and over.
 var drainConversations = 50_000
 
+// onDrain, when set (by tests), is told how many conversations the model
+// held at each drain.
+var onDrain func(held int)
+
 // drainFile holds the conversation states an import handed over before its
 // commit (each with where its sample lines are in the model's sample file,
 // not the lines), which merges them into the workspace in the same
@@ -84,15 +88,20 @@ func (d *drainFile) close() {
 	}
 }
 
-// maybe drains m into the file when it holds enough conversations.
-func (d *drainFile) maybe(m *analysis.Model) error {
-	if m.Held() < d.next {
-		return nil
+// maybe drains m into the file when it holds enough conversations, and
+// returns how many more m may hold before the next drain.
+func (d *drainFile) maybe(m *analysis.Model) (int, error) {
+	held := m.Held()
+	if held < d.next {
+		return d.next - held, nil
+	}
+	if onDrain != nil {
+		onDrain(held)
 	}
 	if d.f == nil {
 		f, err := os.CreateTemp(d.dir, d.pattern)
 		if err != nil {
-			return fmt.Errorf("drain file: %w", err)
+			return 0, fmt.Errorf("drain file: %w", err)
 		}
 		d.f, d.w = f, bufio.NewWriterSize(f, 1<<20)
 	}
@@ -119,10 +128,11 @@ func (d *drainFile) maybe(m *analysis.Model) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("drain file: %w", err)
+		return 0, fmt.Errorf("drain file: %w", err)
 	}
-	d.next = max(drainConversations, 2*m.Held())
-	return nil
+	held = m.Held()
+	d.next = max(drainConversations, 2*held)
+	return d.next - held, nil
 }
 
 // drainBatch is how many records each reads before it reads their sample

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -101,16 +102,60 @@ func TestDrainFileRoundTrip(t *testing.T) {
 	ws := openTemp(t)
 	d := ws.newDrainFile()
 	defer d.close()
-	if err := d.maybe(m); err != nil {
+	room, err := d.maybe(m)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if want := max(drainConversations, 2*m.Held()) - m.Held(); room != want {
+		t.Errorf("room for %d more conversations after the drain, want %d", room, want)
+	}
 	var got []analysis.ConvState
-	err := d.each(m, func(st *analysis.ConvState) error {
+	err = d.each(m, func(st *analysis.ConvState) error {
 		got = append(got, *st)
 		got[len(got)-1].Samples = append([]string(nil), st.Samples...)
 		return nil
 	})
 	if err != nil || len(got) != len(want) || d.records != len(want) {
 		t.Fatalf("%d states read (%v), %d written, want %d", len(got), err, d.records, len(want))
+	}
+}
+
+// TestDrainsOnTime: the import looks at its model only once enough lines
+// have come for it to hold drainConversations (a line adds at most one
+// conversation), and still drains as often as before: on a file of 60,000
+// conversations of one line each, every one ended, it drains each time the
+// model holds drainConversations, at most a batch of lines (a MiB) late.
+func TestDrainsOnTime(t *testing.T) {
+	defer func(n int) { drainConversations = n }(drainConversations)
+	drainConversations = 10_000
+	var held []int
+	onDrain = func(n int) { held = append(held, n) }
+	defer func() { onDrain = nil }()
+	var b strings.Builder
+	const n = 60_000
+	for i := range n {
+		fmt.Fprintf(&b, "INFO:2025/04/10 10:%02d:%02d  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] App [Destroy] SRC=10.%d.%d.%d "+
+			"DST=10.0.0.1 PROTO=TCP SPORT=40000 DPORT=443 ACTION=ALLOW DIRECTION=INBOUND ORIG: PKTS=1 BYTES=60 REPLY: PKTS=1 BYTES=60\n",
+			i/1000%60, i%60, i>>16&255, i>>8&255, i&255)
+	}
+	path := filepath.Join(t.TempDir(), "distinct.log")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	batch := 1 << 20 / (b.Len() / n) // lines of a MiB batch
+	ws := openTemp(t)
+	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drains at %v, batch %d", held, batch)
+	if len(held) < n/(drainConversations+batch) || len(held) > n/drainConversations {
+		t.Errorf("%d drains, want %d to %d", len(held), n/(drainConversations+batch), n/drainConversations)
+	}
+	for _, h := range held {
+		if h < drainConversations || h > drainConversations+batch {
+			t.Errorf("drained holding %d conversations, want %d to %d", h, drainConversations, drainConversations+batch)
+		}
+	}
+	info, err := ws.Info(ctx)
+	if err != nil || info.Conversations != n {
+		t.Fatalf("%d conversations in the workspace (%v), want %d", info.Conversations, err, n)
 	}
 }

@@ -245,8 +245,9 @@ func (f *feeder) add(b *ingest.Batch) error {
 	f.pipe.AddFlows(b.Flows, b.Names, b.Data, b.Shards, b.Keep())
 	// A line adds at most one conversation: until room lines have come,
 	// the model cannot hold enough to drain, and the pipeline goes on (a
-	// Parallel waiting for every batch took 6% more time). Closed sessions'
-	// records come in bursts (a sweep): looked at after every batch.
+	// Parallel, waiting for every batch, took up to 6% more time). Closed
+	// sessions' records come in bursts (a sweep): looked at after every
+	// batch.
 	if f.room -= lines; f.room > 0 && f.sp == nil {
 		return nil
 	}

@@ -40,18 +40,29 @@ func findLevel(head []byte) int {
 		}
 		c := off + i - 5 // the colon before the date, if this is its first slash
 		off += i + 1
-		if head[c] != ':' || c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
-			continue
+		if head[c] == ':' {
+			if s := levelAt(head, c); s >= 0 {
+				return s
+			}
 		}
-		s := c
-		for s > 0 && isUpper(head[s-1]) {
-			s--
-		}
-		if s == c || (s > 0 && !isSpace(head[s-1]) && head[s-1] != ':') {
-			continue
-		}
-		return s
 	}
+}
+
+// levelAt returns the offset of the level word that ends at head[c], a
+// colon followed by a Nutanix date, or -1: upper-case letters at the
+// start of head or after a space or a colon.
+func levelAt(head []byte, c int) int {
+	if c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
+		return -1
+	}
+	s := c
+	for s > 0 && isUpper(head[s-1]) {
+		s--
+	}
+	if s == c || (s > 0 && !isSpace(head[s-1]) && head[s-1] != ':') {
+		return -1
+	}
+	return s
 }
 
 // isNutanixDate checks "YYYY/MM/DD hh:mm:ss" shape (19 bytes).

@@ -105,17 +105,9 @@ func findLevelByColons(head []byte) int {
 		}
 		c := off + i
 		off = c + 1
-		if c == 0 || len(head)-c < 20 || !isNutanixDate(head[c+1:c+20]) {
-			continue
+		if s := levelAt(head, c); s >= 0 {
+			return s
 		}
-		s := c
-		for s > 0 && isUpper(head[s-1]) {
-			s--
-		}
-		if s == c || (s > 0 && !isSpace(head[s-1]) && head[s-1] != ':') {
-			continue
-		}
-		return s
 	}
 }
 

@@ -289,8 +289,8 @@ func (p *Parallel) Close() {
 // after the other, in input order, while the next batches are parsed and
 // the other goroutines are still on earlier ones. A goroutine that finishes
 // its part of a batch early goes on to the next batch instead of waiting for
-// the slowest. It holds the Model's lock from Pipeline to Close. Use it from
-// one goroutine; Close it when done.
+// the slowest. It holds the Model's lock from Pipeline to Close, but for
+// Quiesce's fn. Use it from one goroutine; Close it when done.
 type Pipeline struct {
 	m        *Model
 	jobs     []chan pipeJob

@@ -73,37 +73,64 @@ func parseAddr(b []byte) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
+// parseIPv4 parses a dotted-quad IPv4 address: four parts of one to three
+// digits, none above 255, no leading zero.
 func parseIPv4(b []byte) (netip.Addr, bool) {
+	a, rest, ok := fastIPv4(b)
+	return a, ok && len(rest) == 0
+}
+
+// fastIPv4 reads the IPv4 address that b starts with (four parts of one to
+// three digits, none above 255, no leading zero), which a space or b's end
+// must follow, and returns b from there on: AHV's fields are read as they
+// are found, not cut into words first.
+func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
 	var ip [4]byte
-	n, part, digits := 0, 0, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case isDigit(c):
-			if digits > 0 && part == 0 { // leading zero
-				return netip.Addr{}, false
+	i := 0
+	for part := range ip {
+		if part > 0 {
+			if i >= len(b) || b[i] != '.' {
+				return netip.Addr{}, b, false
 			}
-			part = part*10 + int(c-'0')
-			digits++
-			if part > 255 || digits > 3 {
-				return netip.Addr{}, false
-			}
-		case c == '.':
-			if digits == 0 || n == 3 {
-				return netip.Addr{}, false
-			}
-			ip[n] = byte(part)
-			n++
-			part, digits = 0, 0
-		default:
-			return netip.Addr{}, false
+			i++
 		}
+		from, v := i, 0
+		for ; i < len(b) && i-from < 3; i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + int(d)
+		}
+		if i == from || v > 255 || (i-from > 1 && b[from] == '0') {
+			return netip.Addr{}, b, false
+		}
+		ip[part] = byte(v)
 	}
-	if n != 3 || digits == 0 {
-		return netip.Addr{}, false
+	if i < len(b) && b[i] != ' ' {
+		return netip.Addr{}, b, false
 	}
-	ip[3] = byte(part)
-	return netip.AddrFrom4(ip), true
+	return netip.AddrFrom4(ip), b[i:], true
+}
+
+// number reads the decimal number (1 to 19 digits, as atou) that b starts
+// with, which a space or b's end must follow, and returns b from there on.
+// atou stays a loop of its own: written as number, it is no longer inlined,
+// and NSX lines parsed 5–10% slower (it reads their counters and ports).
+func number(b []byte) (uint64, []byte, bool) {
+	var n uint64
+	i := 0
+	for ; i < len(b) && i < 20; i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + uint64(d)
+	}
+	if i == 0 || i > 19 || (i < len(b) && b[i] != ' ') {
+		return 0, b, false
+	}
+	return n, b[i:], true
 }
 
 // daysFromCivil returns days since 1970-01-01 for a proleptic Gregorian date

@@ -187,57 +187,6 @@ func word(b []byte) (w, rest []byte) {
 	return b, nil
 }
 
-// fastIPv4 reads the IPv4 address that b starts with, which a space or b's
-// end must follow, and returns b from there on: what parseIPv4 accepts
-// (four parts of one to three digits, none above 255, no leading zero),
-// read as it is found.
-func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
-	var ip [4]byte
-	i := 0
-	for part := range ip {
-		if part > 0 {
-			if i >= len(b) || b[i] != '.' {
-				return netip.Addr{}, b, false
-			}
-			i++
-		}
-		from, v := i, 0
-		for ; i < len(b) && i-from < 3; i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				break
-			}
-			v = v*10 + int(d)
-		}
-		if i == from || v > 255 || (i-from > 1 && b[from] == '0') {
-			return netip.Addr{}, b, false
-		}
-		ip[part] = byte(v)
-	}
-	if i < len(b) && b[i] != ' ' {
-		return netip.Addr{}, b, false
-	}
-	return netip.AddrFrom4(ip), b[i:], true
-}
-
-// number reads the decimal number (1 to 19 digits, as atou) that b starts
-// with, which a space or b's end must follow, and returns b from there on.
-func number(b []byte) (uint64, []byte, bool) {
-	var n uint64
-	i := 0
-	for ; i < len(b) && i < 20; i++ {
-		d := b[i] - '0'
-		if d > 9 {
-			break
-		}
-		n = n*10 + uint64(d)
-	}
-	if i == 0 || i > 19 || (i < len(b) && b[i] != ' ') {
-		return 0, b, false
-	}
-	return n, b[i:], true
-}
-
 // fastPort reads the port b starts with, as number.
 func fastPort(b []byte) (uint16, []byte, bool) {
 	n, rest, ok := number(b)

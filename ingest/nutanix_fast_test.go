@@ -132,3 +132,26 @@ func FuzzFindLevel(f *testing.F) {
 		}
 	})
 }
+
+// TestParseIPv4: a whole word, four parts of one to three digits, none
+// above 255, no leading zero; fastIPv4 also stops at a space.
+func TestParseIPv4(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // "": refused
+	}{
+		{"10.0.0.1", "10.0.0.1"}, {"0.0.0.0", "0.0.0.0"}, {"255.255.255.255", "255.255.255.255"},
+		{"10.0.0.01", ""}, {"10.0.0.256", ""}, {"10.0.0.1000", ""}, {"10.0.0", ""}, {"10.0.0.1.5", ""},
+		{"10..0.1", ""}, {".10.0.0", ""}, {"10.0.0.", ""}, {"10.0.0.1 ", ""}, {"10.0.0.1x", ""}, {"", ""},
+		{"fd00::1", ""}, {"00.0.0.1", ""},
+	} {
+		a, ok := parseIPv4([]byte(c.in))
+		if got := map[bool]string{true: a.String(), false: ""}[ok]; got != c.want {
+			t.Errorf("parseIPv4(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	a, rest, ok := fastIPv4([]byte("10.1.2.3 DST=x"))
+	if !ok || a.String() != "10.1.2.3" || string(rest) != " DST=x" {
+		t.Errorf("fastIPv4 read %v, left %q (%v)", a, rest, ok)
+	}
+}

@@ -70,20 +70,32 @@ func (t *table) get(k openKey) *openVal {
 	}
 }
 
-// peek returns the value of k, or nil, as get does, but leaves where get
-// last failed alone (put's shortcut): for a look-up ahead of the line's
-// own.
-func (t *table) peek(k openKey) *openVal {
+// getAt is get, told where peek found k: while slot at-1 holds k, k is
+// there (a key is in one slot at most), and it is not looked for again.
+func (t *table) getAt(k openKey, at int) *openVal {
+	if at > 0 && at <= len(t.slots) {
+		if s := &t.slots[at-1]; s.v.n != 0 && s.k == k {
+			t.missAt = 0
+			return &s.v
+		}
+	}
+	return t.get(k)
+}
+
+// peek returns the value of k and its slot plus one, or nil and 0, as get
+// does, but leaves where get last failed alone (put's shortcut): for a
+// look-up ahead of the line's own.
+func (t *table) peek(k openKey) (*openVal, int) {
 	if t.n == 0 {
-		return nil
+		return nil, 0
 	}
 	for i := t.home(k.hash()); ; {
 		s := &t.slots[i]
 		if s.v.n == 0 {
-			return nil
+			return nil, 0
 		}
 		if s.k == k {
-			return &s.v
+			return &s.v, i + 1
 		}
 		if i++; i == len(t.slots) {
 			i = 0

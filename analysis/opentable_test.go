@@ -6,8 +6,10 @@ import (
 )
 
 // TestTable checks the open-connection table against a map through random
-// puts, deletes (by key and by the slot a get gave), and sweeps that delete while they iterate, with keys that
-// collide on purpose (few distinct values) and a table that grows.
+// puts, deletes (by key and by the slot a get gave), and sweeps that delete
+// while they iterate, with keys that collide on purpose (few distinct
+// values) and a table that grows; and peek, and getAt told the slots where
+// peek found the keys many changes ago (or any slot).
 func TestTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var tb table
@@ -36,11 +38,22 @@ func TestTable(t *testing.T) {
 			t.Fatalf("step %d: each gave %d entries, want %d", step, n, len(want))
 		}
 	}
+	lastAt := map[openKey]int{} // where peek last found a key, plus one: getAt's hint, often stale
 	for step := 0; step < 200_000; step++ {
+		pk := key()
+		if v, at := tb.peek(pk); (v != nil) != (want[pk] != 0) || (v != nil && v.ci != want[pk]) {
+			t.Fatalf("step %d: peek %+v: got %+v, want conv %d", step, pk, v, want[pk])
+		} else if at > 0 {
+			lastAt[pk] = at
+		}
 		k := key()
 		switch op := r.IntN(100); {
 		case op < 60:
-			if v := tb.get(k); v != nil {
+			at := lastAt[k]
+			if r.IntN(8) == 0 {
+				at = r.IntN(len(tb.slots) + 3) // anywhere, even past the end
+			}
+			if v := tb.getAt(k, at); v != nil {
 				v.ci = uint32(step)
 			} else {
 				between(&tb, want, op, k, key, uint32(step))

@@ -149,8 +149,9 @@ const (
 	convAhead = keyAhead / 2
 )
 
-// prep is a line with its connection's key and, when addAhead found it in
-// the map, its conversation's index plus one (0: not looked up).
+// prep is a line with its connection's key and, when addAhead looked them
+// up, its connection's slot in the table or else its conversation's index
+// in the map (each plus one; 0: not looked up, or not found).
 type prep struct {
 	f        *ingest.Flow
 	raw      []byte
@@ -158,16 +159,18 @@ type prep struct {
 	host     uint32
 	src, dst addr
 	ci       uint32
-	ck       Key // the conversation's
+	at       int32 // where prefetchConv found the connection in the table, plus one; 0: not found
+	ck       Key   // the conversation's
 }
 
 // prefetchConv asks for the cache lines of the conversation of p's
-// connection, or else of the one its key names; in that case it keeps the
-// conversation's index in p for apply.
+// connection, or else of the one its key names, and keeps in p where it
+// found the connection, or else the conversation's index, for apply (which
+// looks the connection up again only if a line between moved it).
 func (sh *shard) prefetchConv(p *prep) {
 	var ci uint32
-	if v := sh.open.peek(p.k); v != nil {
-		ci = v.ci
+	if v, at := sh.open.peek(p.k); v != nil {
+		ci, p.at = v.ci, int32(at)
 	} else {
 		i, ok := sh.convs.get(&p.ck)
 		if !ok {
@@ -227,7 +230,7 @@ func (sh *shard) apply(p *prep) {
 		*clock = max(*clock, now)
 	}
 	s := step{k: p.k, f: f, raw: p.raw, now: now}
-	if s.vp = sh.open.get(p.k); s.vp != nil {
+	if s.vp = sh.open.getAt(p.k, int(p.at)); s.vp != nil {
 		s.v, s.ok = *s.vp, true
 		if now != 0 && now-unpackSeen(s.v.seen) > sh.timeout(p.k.point, s.v.flags) {
 			sh.drop(p.k, &s.v) // idle too long: a new connection on the same ports

@@ -85,7 +85,8 @@ func (sh *shard) hostClock(host uint32) *int64 {
 // add records one line, f, whose text is raw and whose names are names.
 func (sh *shard) add(f *ingest.Flow, names []string, raw []byte) {
 	sh.useNames(names)
-	p := sh.prepare(f, raw)
+	var p prep
+	sh.prepare(&p, f, raw)
 	sh.apply(&p)
 }
 
@@ -133,7 +134,7 @@ func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, data []byte, far bool) 
 			prefetchFlow(unsafe.Pointer(&fs[idx[j+prefetchAhead]]))
 		}
 		f := &fs[idx[j]]
-		*p = sh.prepare(f, data[f.RawOff:f.RawOff+f.RawLen])
+		sh.prepare(p, f, data[f.RawOff:f.RawOff+f.RawLen])
 		if far {
 			sh.open.prefetch(p.k)
 		}
@@ -206,18 +207,21 @@ func (sh *shard) nameID(n ingest.Name) uint32 {
 	return x.id
 }
 
-func (sh *shard) prepare(f *ingest.Flow, raw []byte) prep {
-	p := prep{f: f, raw: raw, host: sh.nameID(f.Host), src: f.Src, dst: f.Dst}
+// prepare fills p with line f, whose text is raw, in place: a prep built
+// apart and returned was copied through the stack in parts, and each
+// larger load of what a smaller store had just written stalled.
+func (sh *shard) prepare(p *prep, f *ingest.Flow, raw []byte) {
+	p.f, p.raw, p.ci, p.at = f, raw, 0, 0
+	p.host = sh.nameID(f.Host)
+	p.src, p.dst = f.Src, f.Dst
 	nutanix := f.Vendor == ingest.Nutanix
-	k, pt := sh.keyOf(p.src, p.dst, f.SPort, f.DPort, nutanix)
+	pt := sh.keyOf(&p.k, &p.src, &p.dst, f.SPort, f.DPort, nutanix)
 	pt.host, pt.side, pt.proto = p.host, f.Direction, f.Proto
 	if nutanix {
 		pt.group = sh.nameID(f.Set)
 	}
-	k.point = sh.pointID(pt)
-	p.k = k
-	p.ck = sh.convKeyOf(f, &p.src, &p.dst)
-	return p
+	p.k.point = sh.pointID(pt)
+	sh.convKeyOf(&p.ck, f, &p.src, &p.dst)
 }
 
 func (sh *shard) apply(p *prep) {
@@ -287,10 +291,10 @@ type step struct {
 	sampled bool // c kept the line as evidence
 }
 
-// keyOf returns the key of a connection without its point, and the point's
-// address flags.
-func (sh *shard) keyOf(src, dst addr, sport, dport uint16, nutanix bool) (openKey, point) {
-	k := openKey{sport: sport, dport: dport}
+// keyOf sets k to the key of a connection but its point, and returns the
+// point's address flags.
+func (sh *shard) keyOf(k *openKey, src, dst *addr, sport, dport uint16, nutanix bool) point {
+	k.sport, k.dport = sport, dport
 	var p point
 	if nutanix {
 		p.flags |= pNutanix
@@ -302,22 +306,22 @@ func (sh *shard) keyOf(src, dst addr, sport, dport uint16, nutanix bool) (openKe
 	if k.dst, v6 = sh.addrID(dst); v6 {
 		p.flags |= pDst6
 	}
-	return k, p
+	return p
 }
 
 // addrID returns an IPv4 address as its 32 bits, an IPv6 one as its id in
 // the shard (true).
-func (sh *shard) addrID(a addr) (uint32, bool) {
+func (sh *shard) addrID(a *addr) (uint32, bool) {
 	if binary.LittleEndian.Uint64(a[:8]) == 0 && binary.LittleEndian.Uint32(a[8:12]) == 0xffff0000 {
 		return binary.BigEndian.Uint32(a[12:]), false
 	}
 	if sh.v6 == nil {
 		sh.v6 = make(map[addr]uint32)
 	}
-	id, ok := sh.v6[a]
+	id, ok := sh.v6[*a]
 	if !ok {
 		id = uint32(len(sh.v6))
-		sh.v6[a] = id
+		sh.v6[*a] = id
 	}
 	return id, true
 }
@@ -342,16 +346,15 @@ func (sh *shard) timeout(p uint32, flags uint8) int64 {
 	return timerSecs(pt.flags&pNutanix != 0, pt.proto, flags&fUnans != 0) + int64(Grace/time.Second)
 }
 
-// convKeyOf returns the key of f's conversation.
-func (sh *shard) convKeyOf(f *ingest.Flow, src, dst *addr) Key {
-	k := Key{Src: *src, Dst: *dst, Proto: f.Proto, DPort: f.DPort}
+// convKeyOf sets k to the key of f's conversation.
+func (sh *shard) convKeyOf(k *Key, f *ingest.Flow, src, dst *addr) {
+	k.Src, k.Dst, k.Proto, k.DPort = *src, *dst, f.Proto, f.DPort
 	if f.Proto == ingest.ProtoICMP || f.Proto == ingest.ProtoICMPv6 {
 		k.DPort = 0
 		if f.Bits&ingest.FlowICMP != 0 {
 			k.DPort = uint16(f.ICMPType)
 		}
 	}
-	return k
 }
 
 // conversation returns the index of the conversation of key k (its

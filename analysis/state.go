@@ -268,7 +268,8 @@ func (m *Model) RestoreSession(st *SessionState) {
 		ci = sh.newConv(ck, st.Src.Is4())
 	}
 	// Nutanix connections are never opened by match lines.
-	k, p := sh.keyOf(src, dst, st.SPort, st.DPort, !st.Matched)
+	var k openKey
+	p := sh.keyOf(&k, &src, &dst, st.SPort, st.DPort, !st.Matched)
 	p.host, p.group, p.side, p.proto = sh.strs.id(st.Host), sh.strs.id(st.Group), st.Side, st.Proto
 	k.point = sh.pointID(p)
 	v := sh.open.get(k)

@@ -18,34 +18,9 @@ func TestTable(t *testing.T) {
 	key := func() openKey {
 		return openKey{src: uint32(r.IntN(50)), dst: 7, sport: uint16(r.IntN(300)), point: uint32(r.IntN(3))}
 	}
-	check := func(step int) {
-		if tb.len() != len(want) {
-			t.Fatalf("step %d: %d entries, want %d", step, tb.len(), len(want))
-		}
-		for k, c := range want {
-			if v := tb.get(k); v == nil || v.ci != c {
-				t.Fatalf("step %d: %+v: got %+v, want conv %d", step, k, v, c)
-			}
-		}
-		n := 0
-		tb.each(func(k openKey, v *openVal) {
-			if want[k] != v.ci {
-				t.Fatalf("step %d: each gave %+v = %d, want %d", step, k, v.ci, want[k])
-			}
-			n++
-		})
-		if n != len(want) {
-			t.Fatalf("step %d: each gave %d entries, want %d", step, n, len(want))
-		}
-	}
 	lastAt := map[openKey]int{} // where peek last found a key, plus one: getAt's hint, often stale
 	for step := 0; step < 200_000; step++ {
-		pk := key()
-		if v, at := tb.peek(pk); (v != nil) != (want[pk] != 0) || (v != nil && v.ci != want[pk]) {
-			t.Fatalf("step %d: peek %+v: got %+v, want conv %d", step, pk, v, want[pk])
-		} else if at > 0 {
-			lastAt[pk] = at
-		}
+		checkPeek(t, &tb, want, lastAt, key(), step)
 		k := key()
 		switch op := r.IntN(100); {
 		case op < 60:
@@ -76,10 +51,47 @@ func TestTable(t *testing.T) {
 			}
 		}
 		if step%997 == 0 {
-			check(step)
+			checkTable(t, &tb, want, step)
 		}
 	}
-	check(-1)
+	checkTable(t, &tb, want, -1)
+}
+
+// checkTable fails t unless tb holds exactly want, by get and by each.
+func checkTable(t *testing.T, tb *table, want map[openKey]uint32, step int) {
+	t.Helper()
+	if tb.len() != len(want) {
+		t.Fatalf("step %d: %d entries, want %d", step, tb.len(), len(want))
+	}
+	for k, c := range want {
+		if v := tb.get(k); v == nil || v.ci != c {
+			t.Fatalf("step %d: %+v: got %+v, want conv %d", step, k, v, c)
+		}
+	}
+	n := 0
+	tb.each(func(k openKey, v *openVal) {
+		if want[k] != v.ci {
+			t.Fatalf("step %d: each gave %+v = %d, want %d", step, k, v.ci, want[k])
+		}
+		n++
+	})
+	if n != len(want) {
+		t.Fatalf("step %d: each gave %d entries, want %d", step, n, len(want))
+	}
+}
+
+// checkPeek fails t unless peek finds k as want has it, and notes where it
+// found it in lastAt.
+func checkPeek(t *testing.T, tb *table, want map[openKey]uint32, lastAt map[openKey]int, k openKey, step int) {
+	t.Helper()
+	c, ok := want[k]
+	v, at := tb.peek(k)
+	if (v != nil) != ok || (ok && v.ci != c) || (v != nil) != (at > 0) {
+		t.Fatalf("step %d: peek %+v: got %+v at %d, want conv %d (held: %v)", step, k, v, at, c, ok)
+	}
+	if at > 0 {
+		lastAt[k] = at
+	}
 }
 
 // between changes the table between a get that did not find k and the put

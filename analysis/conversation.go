@@ -26,14 +26,6 @@ type HourCount struct {
 	N    uint32
 }
 
-// newSession counts a session that started at unix second now (0: unknown).
-func (s *SideState) newSession(now int64) {
-	s.Sessions++
-	if now != 0 {
-		s.Hourly = addHour(s.Hourly, int32(now/3600), 1)
-	}
-}
-
 // addHour adds n sessions to hour h of a time-ordered list.
 func addHour(hs []HourCount, h int32, n uint32) []HourCount {
 	i := len(hs)

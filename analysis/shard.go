@@ -42,6 +42,8 @@ type shard struct {
 	maxOpen  int
 	scratch  []uint32 // evict's
 
+	hours []uint64 // sessions started since foldHours: conversation<<32 | hour<<2 | side
+
 	openSessions int // sessions open: the sum of the keys' n
 	events       int64
 	sessions     int64
@@ -388,7 +390,7 @@ func (sh *shard) nutanix(s *step) {
 	if !s.ok {
 		s.v = openVal{ci: s.v.ci, n: 1}
 		sh.openSessions++
-		if r := sh.start(s.k, s.c, f, s.now); r != nil {
+		if r := sh.start(s.k, s.v.ci, s.c, f, s.now); r != nil {
 			sh.recs[s.k] = []*record{r}
 		}
 	}
@@ -418,7 +420,7 @@ func (sh *shard) nsx(s *step) {
 	f := s.f
 	side := s.c.side(f.Direction)
 	if f.Kind == ingest.KindMatch {
-		r := sh.start(s.k, s.c, f, s.now)
+		r := sh.start(s.k, s.v.ci, s.c, f, s.now)
 		if blocked(f.Action) {
 			side.Unanswered++
 			if r != nil {
@@ -457,7 +459,7 @@ func (sh *shard) nsx(s *step) {
 			sh.store(s)
 		}
 	} else {
-		r = sh.start(s.k, s.c, f, s.now) // a TERM without its match
+		r = sh.start(s.k, s.v.ci, s.c, f, s.now) // a TERM without its match
 	}
 	var cur [4]uint64
 	unans := false
@@ -477,14 +479,20 @@ func (sh *shard) nsx(s *step) {
 	}
 }
 
-// start counts a session that starts with line f and returns its record
-// (nil without Options.Records).
-func (sh *shard) start(k openKey, c *ConvState, f *ingest.Flow, now int64) *record {
+// start counts a session of conversation ci (c) that starts with line f
+// and returns its record (nil without Options.Records).
+func (sh *shard) start(k openKey, ci uint32, c *ConvState, f *ingest.Flow, now int64) *record {
 	sh.sessions++
-	if sh.opts.NoHourly {
-		c.side(f.Direction).newSession(0) // counted, at no hour
-	} else {
-		c.side(f.Direction).newSession(now)
+	c.side(f.Direction).Sessions++
+	if now != 0 && !sh.opts.NoHourly {
+		d := f.Direction
+		if int(d) >= len(c.Sides) {
+			d = ingest.DirUnknown // as side does
+		}
+		sh.hours = append(sh.hours, uint64(ci)<<32|uint64(uint32(now/3600))<<2|uint64(d))
+		if len(sh.hours) >= hourLog {
+			sh.foldHours()
+		}
 	}
 	if sh.recs == nil {
 		return nil
@@ -872,3 +880,44 @@ func shardOfAddrs(s, d addr, proto uint8) int {
 	h *= 0x9e3779b97f4a7c15
 	return int(h >> 60) // numShards = 16
 }
+
+// hourLog is how many session starts a shard notes before it adds them to
+// their sides' Hourly lists (foldHours): 128 KiB a shard. A variable for
+// tests.
+var hourLog = 1 << 14
+
+// foldHours adds the sessions started since it last ran to their sides'
+// Hourly lists. Each list is a cache miss away from its conversation, and
+// it was one miss per session on the line that started it; now it is one
+// per side and fold, in the order of the conversations. The Model folds
+// before anything reads the lists (Model.settle).
+func (sh *shard) foldHours() {
+	hs := sh.hours
+	slices.Sort(hs)
+	for i := 0; i < len(hs); {
+		// Ask ahead for the side of a later session, and for the end of
+		// the list of one nearer, whose side has come by now.
+		if k := i + foldAhead; k < len(hs) {
+			prefetchLine(unsafe.Pointer(&sh.hourSide(hs[k]).Hourly))
+		}
+		if k := i + foldAhead/2; k < len(hs) {
+			if l := sh.hourSide(hs[k]).Hourly; len(l) > 0 {
+				prefetchLine(unsafe.Pointer(&l[len(l)-1]))
+			}
+		}
+		e, j := hs[i], i+1
+		for j < len(hs) && hs[j] == e {
+			j++
+		}
+		s := sh.hourSide(e)
+		s.Hourly = addHour(s.Hourly, int32(uint32(e)>>2), uint32(j-i))
+		i = j
+	}
+	sh.hours = hs[:0]
+}
+
+// foldAhead is how many sessions ahead foldHours asks for their sides.
+const foldAhead = 16
+
+// hourSide returns the side of a session noted in shard.hours.
+func (sh *shard) hourSide(e uint64) *SideState { return &sh.conv(uint32(e >> 32)).Sides[e&3] }

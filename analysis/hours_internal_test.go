@@ -1,0 +1,108 @@
+package analysis
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
+	"github.com/flowsleuth/flowsleuth/ingest/demo"
+)
+
+// TestHoursFolded: a shard notes the hour of each session it starts and adds
+// them to the sides' Hourly lists later (foldHours), when it has noted
+// hourLog of them and whenever a way into the Model returns (Add,
+// AddBatch, a Pipeline's Quiesce and Close). Whatever hourLog is, each of
+// those leaves every side's hours adding up to its sessions (every demo
+// line has a time), and the same states.
+func TestHoursFolded(t *testing.T) {
+	var evs []ingest.Event
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		var buf bytes.Buffer
+		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 2000, Seed: 9}); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))...)
+	}
+	var want []ConvState
+	defer func(n int) { hourLog = n }(hourLog)
+	for _, n := range []int{hourLog, 5} {
+		hourLog = n
+		one := NewModel(Options{})
+		for i := range evs {
+			one.Add(&evs[i])
+		}
+		hoursAddUp(t, "Add", one.States())
+		if want == nil {
+			want = one.States()
+		}
+		batch := NewModel(Options{})
+		batch.AddBatch(evs)
+		hoursAddUp(t, "AddBatch", batch.States())
+
+		m := NewModel(Options{})
+		pipe := m.Pipeline(2)
+		half := len(evs) / 2
+		for i, part := range [][]ingest.Event{evs[:half], evs[half:]} {
+			fs, names, data := flowsOf(part)
+			pipe.AddFlows(fs, names, data, nil, func() {})
+			if i == 0 { // the second half is left for Close to settle
+				if err := pipe.Quiesce(func() error { hoursAddUp(t, "Quiesce", m.States()); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		pipe.Close()
+		hoursAddUp(t, "Close", m.States())
+		for name, got := range map[string][]ConvState{"Add": one.States(), "AddBatch": batch.States(), "Pipeline": m.States()} {
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("hourLog %d: %s: states differ from Add's with the default hourLog", n, name)
+			}
+		}
+	}
+}
+
+// hoursAddUp fails t unless every side's hours add up to its sessions.
+func hoursAddUp(t *testing.T, how string, states []ConvState) {
+	t.Helper()
+	sessions := 0
+	for _, c := range states {
+		for d, s := range c.Sides {
+			n := uint64(0)
+			for _, h := range s.Hourly {
+				n += uint64(h.N)
+			}
+			if n != s.Sessions {
+				t.Fatalf("hourLog %d, %s: %v→%v side %d: hours add up to %d, sessions %d", hourLog, how, c.Src, c.Dst, d, n, s.Sessions)
+			}
+			sessions += int(s.Sessions)
+		}
+	}
+	if sessions == 0 {
+		t.Fatalf("%s: no sessions", how)
+	}
+}
+
+// TestHourLogBound: a shard folds its noted hours once it holds hourLog of
+// them, so that the log stays bounded however many lines come in a batch.
+func TestHourLogBound(t *testing.T) {
+	var buf bytes.Buffer
+	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nutanix", Sessions: 2000, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	defer func(n int) { hourLog = n }(hourLog)
+	hourLog = 5
+	m := NewModel(Options{})
+	fs, names, data := flowsOf(evs)
+	idx := splitFlows(fs)
+	for s := range m.shards {
+		sh := &m.shards[s]
+		sh.useNames(names)
+		sh.addAhead(fs, idx[s], data, false)
+		if len(sh.hours) >= hourLog {
+			t.Fatalf("shard %d holds %d noted hours, want fewer than %d", s, len(sh.hours), hourLog)
+		}
+	}
+}

@@ -35,7 +35,6 @@ func TestAddFarSameAsAdd(t *testing.T) {
 					ahead.shards[s].useNames(names)
 					ahead.shards[s].addAhead(fs, idx[s], data, far)
 				}
-				ahead.settle() // as every way in through the Model does after its lines
 				if got, want := ahead.Stats(), one.Stats(); got != want {
 					t.Errorf("%s %+v far %v: stats %+v, want %+v", vendor, opts, far, got, want)
 				}

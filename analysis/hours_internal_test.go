@@ -12,10 +12,11 @@ import (
 
 // TestHoursFolded: a shard notes the hour of each session it starts and adds
 // them to the sides' Hourly lists later (foldHours), when it has noted
-// hourLog of them and whenever a way into the Model returns (Add,
-// AddBatch, a Pipeline's Quiesce and Close). Whatever hourLog is, each of
-// those leaves every side's hours adding up to its sessions (every demo
-// line has a time), and the same states.
+// hourLog of them and before its conversations are read (eachConv) or
+// moved (drain). Whatever hourLog is, what the Model hands out after Add,
+// AddBatch, within a Pipeline's Quiesce, after a drain there and after its
+// Close has every side's hours adding up to its sessions (every demo line
+// has a time), and the same states.
 func TestHoursFolded(t *testing.T) {
 	var evs []ingest.Event
 	for _, vendor := range []string{"nutanix", "nsxt"} {
@@ -41,26 +42,47 @@ func TestHoursFolded(t *testing.T) {
 		batch.AddBatch(evs)
 		hoursAddUp(t, "AddBatch", batch.States())
 
-		m := NewModel(Options{})
-		pipe := m.Pipeline(2)
-		half := len(evs) / 2
-		for i, part := range [][]ingest.Event{evs[:half], evs[half:]} {
-			fs, names, data := flowsOf(part)
-			pipe.AddFlows(fs, names, data, nil, func() {})
-			if i == 0 { // the second half is left for Close to settle
-				if err := pipe.Quiesce(func() error { hoursAddUp(t, "Quiesce", m.States()); return nil }); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		pipe.Close()
-		hoursAddUp(t, "Close", m.States())
+		m := pipelined(t, evs, false)
+		pipelined(t, evs, true)
 		for name, got := range map[string][]ConvState{"Add": one.States(), "AddBatch": batch.States(), "Pipeline": m.States()} {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("hourLog %d: %s: states differ from Add's with the default hourLog", n, name)
 			}
 		}
 	}
+}
+
+// pipelined feeds evs to a new model through a Pipeline, in three parts,
+// checking the hours after the first from Quiesce and, with drain, draining
+// the model from Quiesce after the second; it checks them again after
+// Close, and returns the model.
+func pipelined(t *testing.T, evs []ingest.Event, drain bool) *Model {
+	t.Helper()
+	m := NewModel(Options{})
+	pipe := m.Pipeline(2)
+	third := len(evs) / 3
+	for i, part := range [][]ingest.Event{evs[:third], evs[third : 2*third], evs[2*third:]} {
+		fs, names, data := flowsOf(part)
+		pipe.AddFlows(fs, names, data, nil, func() {})
+		var err error
+		switch {
+		case i == 0:
+			err = pipe.Quiesce(func() error { hoursAddUp(t, "Quiesce", m.States()); return nil })
+		case i == 1 && drain:
+			err = pipe.Quiesce(func() error {
+				var drained []ConvState
+				err := m.Drain(func(st *ConvState, _ bool) error { drained = append(drained, st.clone()); return nil })
+				hoursAddUp(t, "Drain", drained)
+				return err
+			})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pipe.Close()
+	hoursAddUp(t, "Close", m.States())
+	return m
 }
 
 // hoursAddUp fails t unless every side's hours add up to its sessions.

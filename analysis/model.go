@@ -95,7 +95,6 @@ func ShardOption() ingest.Option { return ingest.WithShards(numShards, shardOfFl
 func (m *Model) Add(ev *ingest.Event) {
 	m.mu.Lock()
 	m.add(ev)
-	m.settle()
 	m.mu.Unlock()
 }
 
@@ -114,17 +113,6 @@ func (m *Model) add(ev *ingest.Event) {
 	m.names = m.names[:0]
 	if ev.SetFlow(&f, 0, &m.names) {
 		m.shards[shardOfFlow(&f)].add(&f, m.names, ev.Raw)
-	}
-}
-
-// settle finishes what the shards left for later (the sessions per hour,
-// shard.foldHours), before anything reads them; the caller holds m.mu and
-// no batch is being applied.
-func (m *Model) settle() {
-	for i := range m.shards {
-		if sh := &m.shards[i]; len(sh.hours) > 0 {
-			sh.foldHours()
-		}
 	}
 }
 
@@ -259,10 +247,9 @@ func (p *Parallel) add(j job) {
 	p.m.afterBatch()
 }
 
-// afterBatch settles m and lets a CountOnly model forget what it need not
-// hold; the caller holds m.mu.
+// afterBatch lets a CountOnly model forget what it need not hold; the
+// caller holds m.mu.
 func (m *Model) afterBatch() {
-	m.settle()
 	if m.census != nil {
 		m.census.drain(&m.shards)
 	}
@@ -374,7 +361,6 @@ func (p *Pipeline) add(j job, release func()) {
 // and locks it again. From the goroutine that adds.
 func (p *Pipeline) Quiesce(fn func() error) error {
 	p.inflight.Wait()
-	p.m.settle()
 	p.m.mu.Unlock()
 	defer p.m.mu.Lock()
 	return fn()
@@ -388,6 +374,5 @@ func (p *Pipeline) Close() {
 	}
 	p.wg.Wait()
 	p.jobs = nil
-	p.m.settle()
 	p.m.mu.Unlock()
 }

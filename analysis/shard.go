@@ -705,6 +705,7 @@ func (sh *shard) conv(i uint32) *ConvState { return &sh.blocks[int(i)/convBlock]
 // eachConv calls fn with every conversation and its index, in the order
 // they came.
 func (sh *shard) eachConv(fn func(i uint32, c *ConvState)) {
+	sh.foldHours()
 	for bi, b := range sh.blocks {
 		for j := range b {
 			fn(uint32(bi*convBlock+j), &b[j])
@@ -889,10 +890,15 @@ var hourLog = 1 << 14
 // foldHours adds the sessions started since it last ran to their sides'
 // Hourly lists. Each list is a cache miss away from its conversation, and
 // it was one miss per session on the line that started it; now it is one
-// per side and fold, in the order of the conversations. The Model folds
-// before anything reads the lists (Model.settle).
+// per side and fold, in the order of the conversations. A shard folds
+// before anything reads the lists: everything that reads conversations
+// goes through eachConv, a drain too (which hands them over before it
+// moves them: the noted hours name them by their indices).
 func (sh *shard) foldHours() {
 	hs := sh.hours
+	if len(hs) == 0 {
+		return
+	}
 	slices.Sort(hs)
 	for i := 0; i < len(hs); {
 		// Ask ahead for the side of a later session, and for the end of

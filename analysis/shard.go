@@ -888,21 +888,17 @@ func shardOfAddrs(s, d addr, proto uint8) int {
 var hourLog = 1 << 14
 
 // foldHours adds the sessions started since it last ran to their sides'
-// Hourly lists. Each list is a cache miss away from its conversation, and
-// it was one miss per session on the line that started it; now it is one
-// per side and fold, in the order of the conversations. A shard folds
+// Hourly lists. Each list is a cache miss away from its conversation: on
+// the line that started the session, the miss held the line up; here, in
+// a loop that does nothing else, each side and list is asked for a few
+// sessions ahead. (Sorted first, the sessions of a side and hour became
+// one addition, but the sort cost more than it saved.) A shard folds
 // before anything reads the lists: everything that reads conversations
 // goes through eachConv, a drain too (which hands them over before it
 // moves them: the noted hours name them by their indices).
 func (sh *shard) foldHours() {
 	hs := sh.hours
-	if len(hs) == 0 {
-		return
-	}
-	slices.Sort(hs)
-	for i := 0; i < len(hs); {
-		// Ask ahead for the side of a later session, and for the end of
-		// the list of one nearer, whose side has come by now.
+	for i, e := range hs {
 		if k := i + foldAhead; k < len(hs) {
 			prefetchLine(unsafe.Pointer(&sh.hourSide(hs[k]).Hourly))
 		}
@@ -911,13 +907,8 @@ func (sh *shard) foldHours() {
 				prefetchLine(unsafe.Pointer(&l[len(l)-1]))
 			}
 		}
-		e, j := hs[i], i+1
-		for j < len(hs) && hs[j] == e {
-			j++
-		}
 		s := sh.hourSide(e)
-		s.Hourly = addHour(s.Hourly, int32(uint32(e)>>2), uint32(j-i))
-		i = j
+		s.Hourly = addHour(s.Hourly, int32(uint32(e)>>2), 1)
 	}
 	sh.hours = hs[:0]
 }

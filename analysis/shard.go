@@ -235,7 +235,8 @@ func (sh *shard) apply(p *prep) {
 		clock := sh.hostClock(p.host)
 		*clock = max(*clock, now)
 	}
-	s := step{k: p.k, f: f, raw: p.raw, now: now}
+	var s step // zeroed in place and filled: a literal was built apart and copied
+	s.k, s.f, s.raw, s.now = p.k, f, p.raw, now
 	if s.vp = sh.open.getAt(p.k, int(p.at)); s.vp != nil {
 		s.v, s.ok = *s.vp, true
 		if now != 0 && now-unpackSeen(s.v.seen) > sh.timeout(p.k.point, s.v.flags) {
@@ -269,7 +270,11 @@ func (sh *shard) store(s *step) {
 	if s.vp == nil {
 		s.vp = sh.open.put(s.k)
 	}
-	*s.vp = s.v
+	// Field by field: a copy of the whole value read back in 16 bytes what
+	// the line had just written in fewer, and waited for those stores.
+	vp, v := s.vp, &s.v
+	vp.ci, vp.seen, vp.n, vp.flags = v.ci, v.seen, v.n, v.flags
+	vp.last[0], vp.last[1], vp.last[2], vp.last[3] = v.last[0], v.last[1], v.last[2], v.last[3]
 }
 
 // remove deletes s's connection from the table.
@@ -373,9 +378,9 @@ func (sh *shard) conversation(k *Key, v4 bool) uint32 {
 // went down, start a new session; [Destroy] ends it.
 func (sh *shard) nutanix(s *step) {
 	f := s.f
-	cur := f.Counts
+	cur := &f.Counts
 	counted := f.Bits&ingest.FlowCounters != 0
-	if s.ok && counted && s.v.flags&fCounted != 0 && shrank(sh.lastOf(s.k, &s.v), cur) {
+	if s.ok && counted && s.v.flags&fCounted != 0 && sh.shrank(&s.k, &s.v, cur) {
 		if s.now != 0 && s.now < unpackSeen(s.v.seen) {
 			sh.noteOpen(s) // an older report of the same connection (files read out of order)
 			return
@@ -396,7 +401,7 @@ func (sh *shard) nutanix(s *step) {
 	}
 	side := s.c.side(f.Direction)
 	if counted {
-		sh.addCounters(s.k, &s.v, side, cur)
+		sh.addCounters(&s.k, &s.v, side, cur)
 	} else if s.v.flags&fCounted == 0 {
 		markUnanswered(side, &s.v, blocked(f.Action))
 	}
@@ -532,18 +537,29 @@ func (sh *shard) drop(k openKey, v *openVal) {
 
 // lastOf returns the cumulative counters of connection k.
 func (sh *shard) lastOf(k openKey, v *openVal) [4]uint64 {
+	var last [4]uint64
+	sh.lastInto(&k, v, &last)
+	return last
+}
+
+// lastInto sets *last to the cumulative counters of connection k. The
+// line's path passes its arrays and key by pointer: copies of them went
+// through the stack in parts, each read back whole before the parts
+// reached the cache (a stall).
+func (sh *shard) lastInto(k *openKey, v *openVal, last *[4]uint64) {
 	if v.flags&fBig != 0 {
-		return sh.big[k]
+		*last = sh.big[*k]
+		return
 	}
-	return [4]uint64{uint64(v.last[0]), uint64(v.last[1]), uint64(v.last[2]), uint64(v.last[3])}
+	last[0], last[1], last[2], last[3] = uint64(v.last[0]), uint64(v.last[1]), uint64(v.last[2]), uint64(v.last[3])
 }
 
 // setLast stores the cumulative counters of connection k.
-func (sh *shard) setLast(k openKey, v *openVal, cur [4]uint64) {
+func (sh *shard) setLast(k *openKey, v *openVal, cur *[4]uint64) {
 	if cur[0]|cur[1]|cur[2]|cur[3] <= math.MaxUint32 {
 		v.last = [4]uint32{uint32(cur[0]), uint32(cur[1]), uint32(cur[2]), uint32(cur[3])}
 		if v.flags&fBig != 0 {
-			delete(sh.big, k)
+			delete(sh.big, *k)
 			v.flags &^= fBig
 		}
 		return
@@ -551,15 +567,16 @@ func (sh *shard) setLast(k openKey, v *openVal, cur [4]uint64) {
 	if sh.big == nil {
 		sh.big = make(map[openKey][4]uint64)
 	}
-	sh.big[k] = cur
+	sh.big[*k] = *cur
 	v.last = [4]uint32{}
 	v.flags |= fBig
 }
 
 // addCounters moves a connection's cumulative counters to cur, adding the
 // growth to its side's totals.
-func (sh *shard) addCounters(k openKey, v *openVal, side *SideState, cur [4]uint64) {
-	last := sh.lastOf(k, v)
+func (sh *shard) addCounters(k *openKey, v *openVal, side *SideState, cur *[4]uint64) {
+	var last [4]uint64
+	sh.lastInto(k, v, &last)
 	for i := range cur {
 		if cur[i] > last[i] {
 			side.Counts[i] += cur[i] - last[i]
@@ -584,9 +601,12 @@ func markUnanswered(side *SideState, v *openVal, unans bool) {
 	}
 }
 
-func shrank(prev, cur [4]uint64) bool {
-	for i := range prev {
-		if cur[i] < prev[i] {
+// shrank reports whether a counter of connection k went below its last.
+func (sh *shard) shrank(k *openKey, v *openVal, cur *[4]uint64) bool {
+	var last [4]uint64
+	sh.lastInto(k, v, &last)
+	for i := range last {
+		if cur[i] < last[i] {
 			return true
 		}
 	}

@@ -276,7 +276,7 @@ func (m *Model) RestoreSession(st *SessionState) {
 	if v == nil {
 		v = sh.open.put(k)
 		*v = openVal{ci: ci, seen: packSeen(st.Seen)}
-		sh.setLast(k, v, st.Last)
+		sh.setLast(&k, v, &st.Last)
 		for f, on := range map[uint8]bool{fUnans: st.Unanswered, fMatched: st.Matched, fCounted: st.HasCounters} {
 			if on {
 				v.flags |= f

@@ -1,7 +1,10 @@
 package analysis
 
 import (
+	"context"
 	"net/netip"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -34,4 +37,70 @@ func BenchmarkModelAdd(b *testing.B) {
 		m.Add(&evs[i&(len(evs)-1)])
 		i++
 	}
+}
+
+// benchBatch is a batch of lines as ingest.Read hands it over with flows
+// split by shard, kept.
+type benchBatch struct {
+	flows  []ingest.Flow
+	names  []string
+	data   []byte
+	shards [][]int32
+}
+
+// benchBatches returns the batches of the log FLOWSLEUTH_BENCH_LOG names (a
+// corpus of testdata/bench, or a part of one), or else of benchEvents.
+func benchBatches(b *testing.B) []benchBatch {
+	name := os.Getenv("FLOWSLEUTH_BENCH_LOG")
+	if name == "" {
+		evs := benchEvents(1 << 20)
+		var out []benchBatch
+		for lo := 0; lo < len(evs); lo += 6600 { // about a MiB of text
+			fs, names, data := flowsOf(evs[lo:min(lo+6600, len(evs))])
+			out = append(out, benchBatch{fs, names, data, splitFlows(fs)})
+		}
+		return out
+	}
+	in, err := ingest.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	var out []benchBatch
+	_, err = ingest.Read(context.Background(), in, name, func(bt *ingest.Batch) error {
+		shards := make([][]int32, len(bt.Shards))
+		for i := range shards {
+			shards[i] = slices.Clone(bt.Shards[i])
+		}
+		out = append(out, benchBatch{slices.Clone(bt.Flows), slices.Clone(bt.Names), slices.Clone(bt.Data), shards})
+		return nil
+	}, ingest.WithFlows(), ShardOption())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkModelPipeline measures the model's side of flows and of an
+// import, apart from the parsing: the batches of a log, parsed beforehand,
+// applied through a Pipeline of two goroutines to a new Model (as flows
+// does: no sample lines, no hours). Compare two builds by running their
+// test binaries in turn on the same FLOWSLEUTH_BENCH_LOG, e.g. the first
+// 1.5 M lines of make bench-ingest's short-line corpus.
+func BenchmarkModelPipeline(b *testing.B) {
+	batches := benchBatches(b)
+	lines := 0
+	for _, bt := range batches {
+		lines += len(bt.flows)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		m := NewModel(Options{Samples: -1, NoHourly: true})
+		p := m.Pipeline(2)
+		for _, bt := range batches {
+			p.AddFlows(bt.flows, bt.names, bt.data, bt.shards, func() {})
+		}
+		p.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }

@@ -216,10 +216,16 @@ type Tag struct {
 // side returns the figures of side d (unknown for a direction that is not
 // a side).
 func (c *ConvState) side(d ingest.Direction) *SideState {
-	if int(d) >= len(c.Sides) {
-		d = ingest.DirUnknown
+	return &c.Sides[sideIndex(d)]
+}
+
+// sideIndex returns the index in ConvState.Sides of direction d: unknown
+// for a value past the three.
+func sideIndex(d ingest.Direction) ingest.Direction {
+	if int(d) >= len(ConvState{}.Sides) {
+		return ingest.DirUnknown
 	}
-	return &c.Sides[d]
+	return d
 }
 
 // clone returns a copy of c that shares no list with it.

@@ -490,10 +490,7 @@ func (sh *shard) start(k openKey, ci uint32, c *ConvState, f *ingest.Flow, now i
 	sh.sessions++
 	c.side(f.Direction).Sessions++
 	if now != 0 && !sh.opts.NoHourly {
-		d := f.Direction
-		if int(d) >= len(c.Sides) {
-			d = ingest.DirUnknown // as side does
-		}
+		d := sideIndex(f.Direction)
 		sh.hours = append(sh.hours, uint64(ci)<<32|uint64(uint32(now/3600))<<2|uint64(d))
 		if len(sh.hours) >= hourLog {
 			sh.foldHours()

@@ -1,17 +1,14 @@
 package analysis
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
-	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // TestCountOnlySameAsWhole: a CountOnly model that forgets its
@@ -24,11 +21,7 @@ import (
 func TestCountOnlySameAsWhole(t *testing.T) {
 	corpora := map[string][]ingest.Event{"returning": parseAll(t, returningLines(3000, 1))}
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
-		var buf bytes.Buffer
-		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 3}); err != nil {
-			t.Fatal(err)
-		}
-		corpora[vendor] = parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+		corpora[vendor] = demoEvents(t, vendor, 1500, 3)
 	}
 	defer func(at int) { countDrainAt = at }(countDrainAt)
 	for name, evs := range corpora {

@@ -17,11 +17,7 @@ import (
 // the line-by-line one, on every vendor's demo log, with sweeps and expiry.
 func TestAddFarSameAsAdd(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
-		var buf bytes.Buffer
-		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 3000, Seed: 5}); err != nil {
-			t.Fatal(err)
-		}
-		evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+		evs := demoEvents(t, vendor, 3000, 5)
 		for _, opts := range []Options{{}, {Records: true, IdleTimeout: 20 * time.Minute, MaxOpen: 64}} {
 			one := NewModel(opts)
 			for i := range evs {
@@ -61,6 +57,17 @@ func flowsOf(evs []ingest.Event) ([]ingest.Flow, []string, []byte) {
 		data = append(data, evs[i].Raw...)
 	}
 	return fs, names, data
+}
+
+// demoEvents returns the events of a demo log of vendor with sessions
+// sessions, made with seed.
+func demoEvents(t *testing.T, vendor string, sessions int, seed int64) []ingest.Event {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: sessions, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	return parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
 }
 
 // parseAll parses lines into events, keeping each line's text.

@@ -1,13 +1,10 @@
 package analysis
 
 import (
-	"bytes"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
-	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // TestHoursFolded: a shard notes the hour of each session it starts and adds
@@ -20,11 +17,7 @@ import (
 func TestHoursFolded(t *testing.T) {
 	var evs []ingest.Event
 	for _, vendor := range []string{"nutanix", "nsxt"} {
-		var buf bytes.Buffer
-		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 2000, Seed: 9}); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))...)
+		evs = append(evs, demoEvents(t, vendor, 2000, 9)...)
 	}
 	var want []ConvState
 	defer func(n int) { hourLog = n }(hourLog)
@@ -109,11 +102,7 @@ func hoursAddUp(t *testing.T, how string, states []ConvState) {
 // TestHourLogBound: a shard folds its noted hours once it holds hourLog of
 // them, so that the log stays bounded however many lines come in a batch.
 func TestHourLogBound(t *testing.T) {
-	var buf bytes.Buffer
-	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nutanix", Sessions: 2000, Seed: 9}); err != nil {
-		t.Fatal(err)
-	}
-	evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	evs := demoEvents(t, "nutanix", 2000, 9)
 	defer func(n int) { hourLog = n }(hourLog)
 	hourLog = 5
 	m := NewModel(Options{})

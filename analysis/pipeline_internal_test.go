@@ -1,15 +1,12 @@
 package analysis
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
-	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
-	"github.com/flowsleuth/flowsleuth/ingest/demo"
 )
 
 // TestPipelineSameAsSequential: a model fed through a Pipeline, in batches
@@ -19,11 +16,7 @@ import (
 func TestPipelineSameAsSequential(t *testing.T) {
 	corpora := map[string][]ingest.Event{"returning": parseAll(t, returningLines(3000, 2))}
 	for _, vendor := range []string{"nutanix", "nsxt"} {
-		var buf bytes.Buffer
-		if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: 1500, Seed: 5}); err != nil {
-			t.Fatal(err)
-		}
-		corpora[vendor] = parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+		corpora[vendor] = demoEvents(t, vendor, 1500, 5)
 	}
 	for name, evs := range corpora {
 		seq := NewModel(Options{})
@@ -71,11 +64,7 @@ func sessionsOf(m *Model) []SessionState {
 // with the model's own methods usable from fn (a drain among them), and the
 // pipeline goes on after it to the same model as a sequential one.
 func TestPipelineQuiesce(t *testing.T) {
-	var buf bytes.Buffer
-	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: "nutanix", Sessions: 1500, Seed: 5}); err != nil {
-		t.Fatal(err)
-	}
-	evs := parseAll(t, strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	evs := demoEvents(t, "nutanix", 1500, 5)
 	seq := NewModel(Options{})
 	for i := range evs {
 		seq.Add(&evs[i])

@@ -139,7 +139,9 @@ func TestDrainsOnTime(t *testing.T) {
 			i/1000%60, i%60, i>>16&255, i>>8&255, i&255)
 	}
 	path := filepath.Join(t.TempDir(), "distinct.log")
-	os.WriteFile(path, []byte(b.String()), 0o644)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	batch := 1 << 20 / (b.Len() / n) // lines of a MiB batch
 	ws := openTemp(t)
 	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {

@@ -55,8 +55,9 @@ func benchBatches(b *testing.B) []benchBatch {
 	if name == "" {
 		evs := benchEvents(1 << 20)
 		var out []benchBatch
-		for lo := 0; lo < len(evs); lo += 6600 { // about a MiB of text
-			fs, names, data := flowsOf(evs[lo:min(lo+6600, len(evs))])
+		const batch = 6600 // lines: about a MiB of text
+		for lo := 0; lo < len(evs); lo += batch {
+			fs, names, data := flowsOf(evs[lo:min(lo+batch, len(evs))])
 			out = append(out, benchBatch{fs, names, data, splitFlows(fs)})
 		}
 		return out

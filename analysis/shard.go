@@ -488,9 +488,9 @@ func (sh *shard) nsx(s *step) {
 // and returns its record (nil without Options.Records).
 func (sh *shard) start(k openKey, ci uint32, c *ConvState, f *ingest.Flow, now int64) *record {
 	sh.sessions++
-	c.side(f.Direction).Sessions++
+	d := sideIndex(f.Direction)
+	c.Sides[d].Sessions++
 	if now != 0 && !sh.opts.NoHourly {
-		d := sideIndex(f.Direction)
 		sh.hours = append(sh.hours, uint64(ci)<<32|uint64(uint32(now/3600))<<2|uint64(d))
 		if len(sh.hours) >= hourLog {
 			sh.foldHours()

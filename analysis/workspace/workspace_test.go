@@ -33,7 +33,7 @@ func openTemp(t *testing.T) *Workspace {
 }
 
 // demoLog writes a demo log and returns its path and lines.
-func demoLog(t *testing.T, vendor string, sessions int) (string, []string) {
+func demoLog(t testing.TB, vendor string, sessions int) (string, []string) {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, _, err := demo.Generate(&buf, demo.Config{Vendor: vendor, Sessions: sessions, Seed: 9}); err != nil {

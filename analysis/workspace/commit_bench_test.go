@@ -1,0 +1,56 @@
+package workspace
+
+import (
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// errRollBack ends BenchmarkCommit's transactions without committing them.
+var errRollBack = errors.New("rolled back")
+
+// BenchmarkCommit measures an import's commit apart from its reading: the
+// states, sample lines and open connections of a model that read the log
+// FLOWSLEUTH_BENCH_LOG names (a corpus of testdata/bench, or a part of one;
+// by default a demo log of 20,000 sessions) stored into a new workspace
+// (storeModel, under the commit's collector setting), then rolled back. A
+// commit is a sixth of a workspace import of make bench-ingest's corpora,
+// and the import's own noise hides a tenth of it: compare two builds by
+// running their test binaries in turn.
+func BenchmarkCommit(b *testing.B) {
+	name := os.Getenv("FLOWSLEUTH_BENCH_LOG")
+	if name == "" {
+		name, _ = demoLog(b, "nutanix", 20_000)
+	}
+	samples, err := os.CreateTemp(b.TempDir(), "samples")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer samples.Close()
+	m := analysis.NewModel(analysis.Options{SampleFile: samples})
+	if _, err := analysis.Import(ctx, m, []string{name}, analysis.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	defer lowerGC(commitGCPercent)()
+	for b.Loop() {
+		err := ws.write(ctx, func(tx *sql.Tx) error {
+			if _, err := storeModel(ctx, tx, m, nil, true); err != nil {
+				return err
+			}
+			return errRollBack
+		})
+		if !errors.Is(err, errRollBack) {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(m.Stats().Conversations), "conversations")
+}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/ingest"
 )
 
 // TestSampleFileGetAll: lines read back many conversations at once, in
@@ -61,5 +63,48 @@ func TestSampleFileGetAll(t *testing.T) {
 	var buf []byte
 	for _, part := range [][]SampleRefs{convs[:300], convs[300:], convs[:10]} {
 		check(t, part, s.getAll(part, &buf))
+	}
+}
+
+// TestEachStateSampleWindows: EachState hands every conversation its own
+// sample lines when a sample file holds them, read a window at a time (the
+// next one while the states of this one are handed), over several
+// windows: the lines of a model that keeps them in its heap.
+func TestEachStateSampleWindows(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	spilled, heap := NewModel(Options{SampleFile: f}), NewModel(Options{})
+	p := ingest.NewParser()
+	n := 3*sampleWindow + 100
+	for i := range n {
+		for j := range 1 + i%4 { // up to Options.Samples lines, and one more
+			line := fmt.Sprintf("<134>2020-05-31T12:42:15.058679+00:00 host-%d flow-hitCount4: INFO:2020/05/31 12:42:%02d "+
+				"[7847abb0-285b-4ff9-bb40-271df1a0c229] test [New] SRC=10.%d.%d.%d DST=10.55.7.140 PROTO=TCP SPORT=%d "+
+				"DPORT=443 ACTION=ALLOW DIRECTION=OUTBOUND", j, j, i>>16, i>>8&255, i&255, 40000+j)
+			var ev ingest.Event
+			if b, err := p.Parse([]byte(line), &ev); b != ingest.Parsed {
+				t.Fatalf("%s: %v %v", line, b, err)
+			}
+			spilled.Add(&ev)
+			heap.Add(&ev)
+		}
+	}
+	want := make(map[Key][]string, n)
+	for _, st := range heap.States() {
+		want[st.Key()] = st.Samples
+	}
+	seen := 0
+	err = spilled.EachState(func(st *ConvState) error {
+		seen++
+		if w := want[st.Key()]; len(w) == 0 || !reflect.DeepEqual(st.Samples, w) {
+			t.Fatalf("%v: lines %.60q, want %.60q", st.Key(), st.Samples, w)
+		}
+		return nil
+	})
+	if err != nil || seen != n {
+		t.Fatalf("%d states, want %d (%v)", seen, n, err)
 	}
 }

@@ -17,12 +17,8 @@ if [ ! -x /usr/bin/time ]; then
 	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time
 fi
 [ -x "$BIN" ] || go build -o "$BIN" .
-# Peaks are measured on copies of the binaries: one fresh from the linker maps
-# its text from large page-cache folios and peaks 12-15 MB higher than the
-# same bytes copied (185-192 MB against 172-177 on long lines).
-copies=$(mktemp -d)
-trap 'rm -rf "$copies"' EXIT
-cp "$BIN" "$copies/flowsleuth" && BIN=$copies/flowsleuth
+. testdata/bench/copies.sh
+use_copies BIN # peaks of copies, see copies.sh
 
 gen() { # vendor sessions file
 	[ -s "$3" ] || "$BIN" demo --vendor "$1" --sessions "$2" --seed 7 --out "$3"

@@ -22,12 +22,8 @@ AWK=${AWK:-$(command -v mawk || command -v awk)}
 mkdir -p "$OUT"
 [ -x /usr/bin/time ] || { echo "ingest: GNU time is needed (apt-get install time)"; exit 1; }
 [ -x "$BIN" ] || go build -o "$BIN" .
-# Peaks are measured on copies of the binaries: one fresh from the linker maps
-# its text from large page-cache folios and peaks 12-15 MB higher than the
-# same bytes copied (185-192 MB against 172-177 on long lines).
-copies=$(mktemp -d)
-trap 'rm -rf "$copies"' EXIT
-cp "$BIN" "$copies/flowsleuth" && BIN=$copies/flowsleuth
+. testdata/bench/copies.sh
+use_copies BIN # peaks of copies, see copies.sh
 
 gen() { # name args...: a corpus and its truth, kept between runs
 	local f="$OUT/hitlog-$1.log"; shift

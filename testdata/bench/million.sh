@@ -25,13 +25,8 @@ RUNS=${RUNS:-3}
 AWK=${AWK:-$(command -v mawk || command -v awk)}
 mkdir -p "$OUT"
 [ -x "$BIN" ] || go build -o "$BIN" .
-# Peaks are measured on copies of the binaries: one fresh from the linker maps
-# its text from large page-cache folios and peaks 12-15 MB higher than the
-# same bytes copied (185-192 MB against 172-177 on long lines).
-copies=$(mktemp -d)
-trap 'rm -rf "$copies"' EXIT
-cp "$BIN" "$copies/flowsleuth" && BIN=$copies/flowsleuth
-if [ -n "${BASE:-}" ]; then cp "$BASE" "$copies/base" && BASE=$copies/base; fi
+. testdata/bench/copies.sh
+use_copies BIN BASE # peaks of copies, see copies.sh
 
 # workspace NAME CORPUS AWKSCRIPT: imports the corpus once, made if missing.
 workspace() {

@@ -42,8 +42,8 @@ func BenchmarkCommit(b *testing.B) {
 	defer ws.Close()
 	defer lowerGC(commitGCPercent)()
 	for b.Loop() {
-		err := ws.write(ctx, func(tx *sql.Tx) error {
-			if _, err := storeModel(ctx, tx, m, nil, true); err != nil {
+		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
+			if _, err := storeModel(ctx, tx, conn, m, nil, true); err != nil {
 				return err
 			}
 			return errRollBack

@@ -303,9 +303,9 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	defer lowerGC(commitGCPercent)()
 	defer ws.startWriteback()()
 	var added Counts
-	err := ws.write(ctx, func(tx *sql.Tx) error {
+	err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 		var err error
-		if added, err = storeModel(ctx, tx, m, d, ws.pending != nil); err != nil {
+		if added, err = storeModel(ctx, tx, conn, m, d, ws.pending != nil); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {

@@ -28,6 +28,7 @@ type merger struct {
 	buf   []byte
 	blw   blockWriter // the sample block of a batch
 	blr   blockReader // the sample blocks of stored conversations
+	raw   *rawInsert  // full batches on the connection directly (nil: none)
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
@@ -106,9 +107,17 @@ func insertRows(n int) string {
 		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
-// newMerger prepares a merger of delta states.
-func newMerger(ctx context.Context, tx *sql.Tx, delta int) (*merger, error) {
+// insertColumns is how many values insertRows takes a row.
+const insertColumns = 9
+
+// newMerger prepares a merger of delta states. With conn, the connection
+// tx runs on (see transactConn), full batches are inserted on it directly
+// (rawInsert).
+func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int) (*merger, error) {
 	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx, blr: blockReader{q: tx}}
+	if conn != nil {
+		mg.raw = &rawInsert{conn: conn}
+	}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
 	var stored int
@@ -154,14 +163,17 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			return err
 		}
 	}
+	if mg.ids != nil && mg.ids[row.k] == 0 {
+		// Not stored before the import, the commonest case: batched
+		// without lookup's variables, which the other cases make escape
+		// (four allocations a conversation).
+		return mg.batch(row, states[row.from:row.to])
+	}
 	ctx, ins := mg.ctx, mg.stmts[2]
 	k, b := row.k, states[row.from:row.to]
 	id, old, err := mg.lookup(mg.ids, k)
 	if err != nil {
 		return err
-	}
-	if id == 0 && mg.ids != nil {
-		return mg.batch(row, b)
 	}
 	if id == 0 {
 		state, lines := row.parts(states)
@@ -277,22 +289,7 @@ func (mg *merger) flush() error {
 	if n == 0 {
 		return nil
 	}
-	ins := mg.stmts[4]
-	if n < batchRows {
-		var err error
-		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
-			return err
-		}
-		defer ins.Close()
-	}
-	mg.args = mg.args[:0]
-	for i := range mg.rows {
-		r := &mg.rows[i]
-		state, _ := r.parts(mg.states)
-		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, state,
-			r.sessions, r.bytes, r.first, r.last)
-	}
-	r, err := ins.ExecContext(mg.ctx, mg.args...)
+	r, err := mg.insertBatch()
 	if err != nil {
 		return err
 	}
@@ -326,6 +323,32 @@ func (mg *merger) flush() error {
 	mg.rows, mg.states = mg.rows[:0], mg.states[:0] // the driver has copied the states
 	mg.grouped = false
 	return nil
+}
+
+// insertBatch inserts the rows of the batch (INSERT OR IGNORE).
+func (mg *merger) insertBatch() (sql.Result, error) {
+	n := len(mg.rows)
+	if n == batchRows && mg.raw != nil {
+		if r, err := mg.raw.exec(mg.rows, mg.states); r != nil || err != nil {
+			return r, err
+		}
+	}
+	ins := mg.stmts[4]
+	if n < batchRows {
+		var err error
+		if ins, err = mg.tx.PrepareContext(mg.ctx, insertRows(n)); err != nil {
+			return nil, err
+		}
+		defer ins.Close()
+	}
+	mg.args = mg.args[:0]
+	for i := range mg.rows {
+		r := &mg.rows[i]
+		state, _ := r.parts(mg.states)
+		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, state,
+			r.sessions, r.bytes, r.first, r.last)
+	}
+	return ins.ExecContext(mg.ctx, mg.args...)
 }
 
 // insertBlock stores the sample lines of the batch, every row of which

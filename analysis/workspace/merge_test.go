@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"database/sql"
+	"errors"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -12,7 +13,9 @@ import (
 // TestMergerBatch: states merged in bulk mode wait in batches; two states
 // of one key in one batch (an import's drained pieces of a conversation)
 // are stored as one conversation, as states added one at a time are, and
-// a state of a key stored by an earlier batch is merged into it.
+// a state of a key stored by an earlier batch is merged into it, in a
+// batch that is not full and in a full one: inserted on the transaction's
+// connection directly (rawInsert), or through database/sql.
 func TestMergerBatch(t *testing.T) {
 	state := func(dst string, sessions uint64, sample string) *analysis.ConvState {
 		st := &analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr(dst), Proto: 6,
@@ -20,56 +23,79 @@ func TestMergerBatch(t *testing.T) {
 		st.Sides[0].Sessions = sessions
 		return st
 	}
+	addr := func(a, i int) string { return netip.AddrFrom4([4]byte{10, byte(a), byte(i >> 8), byte(i)}).String() }
 	var in []*analysis.ConvState
 	for i := range batchRows + 10 {
-		in = append(in, state(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}).String(), 1, "x"))
+		in = append(in, state(addr(1, i), 1, "x"))
 	}
 	in = append(in[:3], append([]*analysis.ConvState{state("10.1.0.1", 5, "y")}, in[3:]...)...) // in the same batch
 	in = append(in, state("10.1.0.2", 7, "z"))                                                  // in a later one
-	ws := openTemp(t)
-	var got Counts
-	err := ws.write(ctx, func(tx *sql.Tx) error {
-		mg, err := newMerger(ctx, tx, len(in))
-		if err != nil {
-			return err
-		}
-		defer closeAll(mg.stmts)
-		if mg.ids == nil {
-			t.Fatal("not in bulk mode")
-		}
-		for _, st := range in {
-			r := newRow{k: st.Key(), first: st.First, last: st.Last}
-			r.sessions, r.bytes = sortKeys(st)
-			b, split := encodeSplit(nil, st)
-			r.to, r.lines = len(b), len(b)-split
-			if err := mg.addRow(&r, b); err != nil {
+	for i := range batchRows - 1 {                                                              // a full batch after
+		in = append(in, state(addr(2, i), 1, "x"))
+	}
+	in = append(in, state("10.1.0.5", 11, "w")) // … with a key stored by an earlier one
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "database/sql", true: "raw"}[raw], func(t *testing.T) {
+			ws := openTemp(t)
+			var got Counts
+			err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
+				if !raw {
+					conn = nil
+				}
+				mg, err := newMerger(ctx, tx, conn, len(in))
+				if err != nil {
+					return err
+				}
+				defer closeAll(mg.stmts)
+				if mg.ids == nil {
+					t.Fatal("not in bulk mode")
+				}
+				for _, st := range in {
+					r := newRow{k: st.Key(), first: st.First, last: st.Last}
+					r.sessions, r.bytes = sortKeys(st)
+					b, split := encodeSplit(nil, st)
+					r.to, r.lines = len(b), len(b)-split
+					if err := mg.addRow(&r, b); err != nil {
+						return err
+					}
+				}
+				err = mg.flush()
+				got = mg.added
+				if raw && (mg.raw.stmt == nil || mg.raw.off) {
+					t.Error("no batch was inserted on the connection directly")
+				}
+				if mg.raw != nil {
+					err = errors.Join(err, mg.raw.close())
+				}
 				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		err = mg.flush()
-		got = mg.added
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (Counts{Conversations: batchRows + 10, Sessions: batchRows + 10 + 5 + 7}); got != want {
-		t.Errorf("added %+v, want %+v", got, want)
-	}
-	for dst, want := range map[string]analysis.ConvState{"10.1.0.1": *state("10.1.0.1", 6, "x"), "10.1.0.2": *state("10.1.0.2", 8, "x")} {
-		w := want
-		w.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z"}[dst]}
-		var b, lines []byte
-		k := w.Key()
-		if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
-			t.Fatal(err)
-		}
-		st, err := decodeState(append(b, lines...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(st.Sides[0].Sessions, w.Sides[0].Sessions) || !reflect.DeepEqual(st.Samples, w.Samples) {
-			t.Errorf("%s: sessions %d samples %q, want %d %q", dst, st.Sides[0].Sessions, st.Samples, w.Sides[0].Sessions, w.Samples)
-		}
+			if want := (Counts{Conversations: 2*batchRows + 9, Sessions: batchRows + 10 + 5 + 7 + batchRows - 1 + 11}); got != want {
+				t.Errorf("added %+v, want %+v", got, want)
+			}
+			for dst, want := range map[string]analysis.ConvState{"10.1.0.1": *state("10.1.0.1", 6, "x"),
+				"10.1.0.2": *state("10.1.0.2", 8, "x"), "10.1.0.5": *state("10.1.0.5", 12, "x")} {
+				w := want
+				w.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z", "10.1.0.5": "w"}[dst]}
+				var b, lines []byte
+				k := w.Key()
+				if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
+					t.Fatal(err)
+				}
+				st, err := decodeState(append(b, lines...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(st.Sides[0].Sessions, w.Sides[0].Sessions) || !reflect.DeepEqual(st.Samples, w.Samples) {
+					t.Errorf("%s: sessions %d samples %q, want %d %q", dst, st.Sides[0].Sessions, st.Samples, w.Sides[0].Sessions, w.Samples)
+				}
+			}
+			var n int
+			if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n); err != nil || n != 2*batchRows+9 {
+				t.Errorf("%d conversations stored (%v), want %d", n, err, 2*batchRows+9)
+			}
+		})
 	}
 }

@@ -259,9 +259,11 @@ func (e *encoder) makeBlocks(p *piece) error {
 // open connections with the model's. The model gives its states in key
 // order, so index inserts append to the B-tree instead of touching a random
 // page each. In a new workspace (fresh), many conversations' index by
-// bytes is built after them (deferIndex). It returns the conversations it
-// stored and the sessions it added to theirs (Counts, without sources).
-func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
+// bytes is built after them (deferIndex). With conn, the connection tx
+// runs on (transactConn), new conversations are inserted on it directly
+// (rawInsert). It returns the conversations it stored and the sessions it
+// added to theirs (Counts, without sources).
+func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
@@ -273,11 +275,14 @@ func storeModel(ctx context.Context, tx *sql.Tx, m *analysis.Model, d *drainFile
 			return Counts{}, err
 		}
 	}
-	mg, err := newMerger(ctx, tx, delta)
+	mg, err := newMerger(ctx, tx, conn, delta)
 	if err != nil {
 		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
+	if mg.raw != nil {
+		defer mg.raw.close()
+	}
 	restoreCache, err := appendCache(ctx, tx, fresh && (d == nil || d.records == 0))
 	if err != nil {
 		return Counts{}, err

@@ -347,6 +347,45 @@ func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error
 	return classify(tx.Commit())
 }
 
+// writeConn is write for fn whose statements also run on the transaction's
+// connection directly (rawInsert): see transactConn.
+func (ws *Workspace) writeConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) error) error {
+	release, err := ws.Hold("write")
+	if err != nil {
+		return err
+	}
+	defer release()
+	return ws.transactConn(ctx, fn)
+}
+
+// transactConn is transact on a connection of its own, which it hands fn
+// with the transaction. The transaction is not tied to ctx: database/sql
+// would roll it back from another goroutine when ctx ends, and a statement
+// fn then ran on the connection directly would land outside it, committed.
+// fn's statements end on ctx instead, and a transaction whose ctx ended is
+// rolled back once fn returns.
+func (ws *Workspace) transactConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) error) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	conn, err := ws.db.Conn(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx, conn); err != nil {
+		return classify(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return classify(tx.Commit())
+}
+
 // Path returns the workspace's file name.
 func (ws *Workspace) Path() string { return ws.path }
 

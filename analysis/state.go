@@ -1,8 +1,8 @@
 package analysis
 
 import (
-	"bytes"
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -74,17 +74,60 @@ func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) err
 const sampleWindow = 4096
 
 // sortedConvs returns every conversation, in key order; the caller holds m.mu.
+// The keys are read once, beside the references, and sorted there: compared
+// in their states, scattered over the shards' tables, each comparison
+// missed the cache twice, and a commit's sort of 42,000 took 40-58 ms.
 func (m *Model) sortedConvs() []convRef {
 	n := 0
 	for i := range m.shards {
 		n += m.shards[i].nconv
 	}
-	convs := make([]convRef, 0, n)
+	keyed := make([]keyedRef, 0, n)
 	for s := range m.shards {
-		m.shards[s].eachConv(func(i uint32, c *ConvState) { convs = append(convs, convRef{c, i, uint8(s)}) })
+		m.shards[s].eachConv(func(i uint32, c *ConvState) {
+			keyed = append(keyed, keyedRef{sortKeyOf(c), convRef{c, i, uint8(s)}})
+		})
 	}
-	slices.SortFunc(convs, func(a, b convRef) int { return compareKeys(a.c, b.c) })
+	slices.SortFunc(keyed, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+	convs := make([]convRef, len(keyed))
+	for i := range keyed {
+		convs[i] = keyed[i].r
+	}
 	return convs
+}
+
+// keyedRef is a conversation's reference and its sort key.
+type keyedRef struct {
+	k sortKey
+	r convRef
+}
+
+// sortKey is a conversation's key in the order compareKeys gives it: the
+// 16-byte forms of its addresses in big-endian words, then protocol and
+// port.
+type sortKey struct {
+	s0, s1, d0, d1 uint64
+	pp             uint32
+}
+
+func sortKeyOf(c *ConvState) sortKey {
+	s, d := c.Src.As16(), c.Dst.As16()
+	return sortKey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:]),
+		binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:]), uint32(c.Proto)<<16 | uint32(c.DPort)}
+}
+
+func (a *sortKey) compare(b *sortKey) int {
+	switch {
+	case a.s0 != b.s0:
+		return cmp.Compare(a.s0, b.s0)
+	case a.s1 != b.s1:
+		return cmp.Compare(a.s1, b.s1)
+	case a.d0 != b.d0:
+		return cmp.Compare(a.d0, b.d0)
+	case a.d1 != b.d1:
+		return cmp.Compare(a.d1, b.d1)
+	}
+	return cmp.Compare(a.pp, b.pp)
 }
 
 // samplesOf starts reading the sample lines of win's conversations from
@@ -437,15 +480,4 @@ func (sh *shard) eachSession(k openKey, v *openVal, st *SessionState, fn func(*S
 		}
 	}
 	return nil
-}
-
-// compareKeys orders conversations by key: source, destination (16-byte
-// forms), protocol and port.
-func compareKeys(a, b *ConvState) int {
-	as, bs := a.Src.As16(), b.Src.As16()
-	if c := bytes.Compare(as[:], bs[:]); c != 0 {
-		return c
-	}
-	ad, bd := a.Dst.As16(), b.Dst.As16()
-	return cmp.Or(bytes.Compare(ad[:], bd[:]), cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
 }

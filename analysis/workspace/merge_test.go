@@ -37,65 +37,79 @@ func TestMergerBatch(t *testing.T) {
 	for _, raw := range []bool{false, true} {
 		t.Run(map[bool]string{false: "database/sql", true: "raw"}[raw], func(t *testing.T) {
 			ws := openTemp(t)
-			var got Counts
-			err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
-				if !raw {
-					conn = nil
-				}
-				mg, err := newMerger(ctx, tx, conn, len(in))
-				if err != nil {
-					return err
-				}
-				defer closeAll(mg.stmts)
-				if mg.ids == nil {
-					t.Fatal("not in bulk mode")
-				}
-				for _, st := range in {
-					r := newRow{k: st.Key(), first: st.First, last: st.Last}
-					r.sessions, r.bytes = sortKeys(st)
-					b, split := encodeSplit(nil, st)
-					r.to, r.lines = len(b), len(b)-split
-					if err := mg.addRow(&r, b); err != nil {
-						return err
-					}
-				}
-				err = mg.flush()
-				got = mg.added
-				if raw && (mg.raw.stmt == nil || mg.raw.off) {
-					t.Error("no batch was inserted on the connection directly")
-				}
-				if mg.raw != nil {
-					err = errors.Join(err, mg.raw.close())
-				}
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := mergeRows(t, ws, raw, in)
 			if want := (Counts{Conversations: 2*batchRows + 9, Sessions: batchRows + 10 + 5 + 7 + batchRows - 1 + 11}); got != want {
 				t.Errorf("added %+v, want %+v", got, want)
 			}
 			for dst, want := range map[string]analysis.ConvState{"10.1.0.1": *state("10.1.0.1", 6, "x"),
 				"10.1.0.2": *state("10.1.0.2", 8, "x"), "10.1.0.5": *state("10.1.0.5", 12, "x")} {
-				w := want
-				w.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z", "10.1.0.5": "w"}[dst]}
-				var b, lines []byte
-				k := w.Key()
-				if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
-					t.Fatal(err)
-				}
-				st, err := decodeState(append(b, lines...))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(st.Sides[0].Sessions, w.Sides[0].Sessions) || !reflect.DeepEqual(st.Samples, w.Samples) {
-					t.Errorf("%s: sessions %d samples %q, want %d %q", dst, st.Sides[0].Sessions, st.Samples, w.Sides[0].Sessions, w.Samples)
-				}
+				want.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z", "10.1.0.5": "w"}[dst]}
+				checkMerged(t, ws, want)
 			}
 			var n int
 			if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n); err != nil || n != 2*batchRows+9 {
 				t.Errorf("%d conversations stored (%v), want %d", n, err, 2*batchRows+9)
 			}
 		})
+	}
+}
+
+// mergeRows merges in into ws through a merger in bulk mode, its full
+// batches inserted on the connection directly when raw, and returns what
+// it added.
+func mergeRows(t *testing.T, ws *Workspace, raw bool, in []*analysis.ConvState) Counts {
+	t.Helper()
+	var got Counts
+	err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
+		if !raw {
+			conn = nil
+		}
+		mg, err := newMerger(ctx, tx, conn, len(in))
+		if err != nil {
+			return err
+		}
+		defer closeAll(mg.stmts)
+		if mg.ids == nil {
+			t.Fatal("not in bulk mode")
+		}
+		for _, st := range in {
+			r := newRow{k: st.Key(), first: st.First, last: st.Last}
+			r.sessions, r.bytes = sortKeys(st)
+			b, split := encodeSplit(nil, st)
+			r.to, r.lines = len(b), len(b)-split
+			if err := mg.addRow(&r, b); err != nil {
+				return err
+			}
+		}
+		err = mg.flush()
+		got = mg.added
+		if raw && (mg.raw.stmt == nil || mg.raw.off) {
+			t.Error("no batch was inserted on the connection directly")
+		}
+		if mg.raw != nil {
+			err = errors.Join(err, mg.raw.close())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// checkMerged checks the sessions and sample lines stored for want's key.
+func checkMerged(t *testing.T, ws *Workspace, want analysis.ConvState) {
+	t.Helper()
+	var b, lines []byte
+	k := want.Key()
+	if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeState(append(b, lines...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Sides[0].Sessions, want.Sides[0].Sessions) || !reflect.DeepEqual(st.Samples, want.Samples) {
+		t.Errorf("%s: sessions %d samples %q, want %d %q", want.Dst, st.Sides[0].Sessions, st.Samples, want.Sides[0].Sessions, want.Samples)
 	}
 }

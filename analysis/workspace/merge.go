@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 
@@ -28,7 +29,7 @@ type merger struct {
 	buf   []byte
 	blw   blockWriter // the sample block of a batch
 	blr   blockReader // the sample blocks of stored conversations
-	raw   *rawInsert  // full batches on the connection directly (nil: none)
+	raw   *rawStmt    // full batches inserted on the connection directly (nil: none)
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
@@ -112,11 +113,11 @@ const insertColumns = 9
 
 // newMerger prepares a merger of delta states. With conn, the connection
 // tx runs on (see transactConn), full batches are inserted on it directly
-// (rawInsert).
+// (rawStmt).
 func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int) (*merger, error) {
 	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx, blr: blockReader{q: tx}}
 	if conn != nil {
-		mg.raw = &rawInsert{conn: conn}
+		mg.raw = newRawStmt(conn, insertRows(batchRows), insertColumns*batchRows)
 	}
 	// Look keys up one by one only when the import is small next to the
 	// store; else (a first import, a large one) read every key once.
@@ -329,7 +330,17 @@ func (mg *merger) flush() error {
 func (mg *merger) insertBatch() (sql.Result, error) {
 	n := len(mg.rows)
 	if n == batchRows && mg.raw != nil {
-		if r, err := mg.raw.exec(mg.rows, mg.states); r != nil || err != nil {
+		r, err := mg.raw.exec(func(args []driver.NamedValue) {
+			for i := range mg.rows {
+				row := &mg.rows[i]
+				state, _ := row.parts(mg.states)
+				a := args[insertColumns*i : insertColumns*(i+1)]
+				a[0].Value, a[1].Value, a[2].Value = row.k.Src[:], row.k.Dst[:], int64(row.k.Proto)
+				a[3].Value, a[4].Value, a[5].Value = int64(row.k.DPort), state, row.sessions
+				a[6].Value, a[7].Value, a[8].Value = row.bytes, row.first, row.last
+			}
+		})
+		if r != nil || err != nil {
 			return r, err
 		}
 	}

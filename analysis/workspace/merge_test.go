@@ -15,7 +15,7 @@ import (
 // are stored as one conversation, as states added one at a time are, and
 // a state of a key stored by an earlier batch is merged into it, in a
 // batch that is not full and in a full one: inserted on the transaction's
-// connection directly (rawInsert), or through database/sql.
+// connection directly (rawStmt), or through database/sql.
 func TestMergerBatch(t *testing.T) {
 	state := func(dst string, sessions uint64, sample string) *analysis.ConvState {
 		st := &analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr(dst), Proto: 6,

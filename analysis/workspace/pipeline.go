@@ -261,7 +261,7 @@ func (e *encoder) makeBlocks(p *piece) error {
 // page each. In a new workspace (fresh), many conversations' index by
 // bytes is built after them (deferIndex). With conn, the connection tx
 // runs on (transactConn), new conversations are inserted on it directly
-// (rawInsert). It returns the conversations it stored and the sessions it
+// (rawStmt). It returns the conversations it stored and the sessions it
 // added to theirs (Counts, without sources).
 func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
 	delta := m.Stats().Conversations

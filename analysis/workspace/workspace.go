@@ -348,7 +348,7 @@ func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error
 }
 
 // writeConn is write for fn whose statements also run on the transaction's
-// connection directly (rawInsert): see transactConn.
+// connection directly (rawStmt): see transactConn.
 func (ws *Workspace) writeConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) error) error {
 	release, err := ws.Hold("write")
 	if err != nil {

@@ -111,6 +111,14 @@ func insertRows(n int) string {
 // insertColumns is how many values insertRows takes a row.
 const insertColumns = 9
 
+// insertValues returns row's values in insertRows' column order; its state
+// is in states.
+func insertValues(row *newRow, states []byte) [insertColumns]any {
+	state, _ := row.parts(states)
+	return [insertColumns]any{row.k.Src[:], row.k.Dst[:], int64(row.k.Proto), int64(row.k.DPort), state,
+		row.sessions, row.bytes, row.first, row.last}
+}
+
 // newMerger prepares a merger of delta states. With conn, the connection
 // tx runs on (see transactConn), full batches are inserted on it directly
 // (rawStmt).
@@ -177,8 +185,9 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 		return err
 	}
 	if id == 0 {
-		state, lines := row.parts(states)
-		r, err := ins.ExecContext(ctx, k.Src[:], k.Dst[:], k.Proto, k.DPort, state, row.sessions, row.bytes, row.first, row.last)
+		_, lines := row.parts(states)
+		v := insertValues(row, states)
+		r, err := ins.ExecContext(ctx, v[:]...)
 		if err != nil {
 			return err
 		}
@@ -332,12 +341,9 @@ func (mg *merger) insertBatch() (sql.Result, error) {
 	if n == batchRows && mg.raw != nil {
 		r, err := mg.raw.exec(func(args []driver.NamedValue) {
 			for i := range mg.rows {
-				row := &mg.rows[i]
-				state, _ := row.parts(mg.states)
-				a := args[insertColumns*i : insertColumns*(i+1)]
-				a[0].Value, a[1].Value, a[2].Value = row.k.Src[:], row.k.Dst[:], int64(row.k.Proto)
-				a[3].Value, a[4].Value, a[5].Value = int64(row.k.DPort), state, row.sessions
-				a[6].Value, a[7].Value, a[8].Value = row.bytes, row.first, row.last
+				for j, v := range insertValues(&mg.rows[i], mg.states) {
+					args[insertColumns*i+j].Value = v
+				}
 			}
 		})
 		if r != nil || err != nil {
@@ -354,10 +360,8 @@ func (mg *merger) insertBatch() (sql.Result, error) {
 	}
 	mg.args = mg.args[:0]
 	for i := range mg.rows {
-		r := &mg.rows[i]
-		state, _ := r.parts(mg.states)
-		mg.args = append(mg.args, r.k.Src[:], r.k.Dst[:], r.k.Proto, r.k.DPort, state,
-			r.sessions, r.bytes, r.first, r.last)
+		v := insertValues(&mg.rows[i], mg.states)
+		mg.args = append(mg.args, v[:]...)
 	}
 	return ins.ExecContext(mg.ctx, mg.args...)
 }

@@ -170,6 +170,11 @@ func (m *Model) ReserveFor(size int64, gz bool) {
 	m.reserve(openEstimate(size, gz))
 }
 
+// ReserveOpen sizes m's open-connection tables for n connections, as
+// ReserveFor does for an input's: a model continuing a workspace is sized
+// for the connections it restores.
+func (m *Model) ReserveOpen(n int) { m.reserve(n) }
+
 // reserve tells each shard's table its part of n open connections, within
 // MaxOpen: a table grown a quarter at a time to a million connections moves
 // each of them five times on average, which was an eighth of the work of a

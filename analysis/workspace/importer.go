@@ -174,13 +174,12 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if mo.SampleFile, err = drained.sampleFile(); err != nil {
 		return res, -1, err
 	}
-	m, sp, err := ws.continued(ctx, mo)
+	m, sp, err := ws.continued(ctx, mo, func(m *analysis.Model) { reserve(m, src.in, res.From) })
 	if err != nil {
 		return res, -1, err
 	}
 	opts := append([]ingest.Option{ingest.WithReferenceTime(src.in.ReferenceTime()), ingest.WithHoldPartialLine(),
 		analysis.ShardOption(), ingest.WithFlows()}, o.Parse...)
-	reserve(m, src.in, res.From)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	defer lowerGC(readGCPercent)()
@@ -274,8 +273,8 @@ func reserve(m *analysis.Model, in *ingest.Input, from int64) {
 // continued returns a model continuing the workspace's open connections
 // (Continue) and, when the workspace is attached to a store, the spiller of
 // its session records.
-func (ws *Workspace) continued(ctx context.Context, o analysis.Options) (*analysis.Model, *spiller, error) {
-	m, err := ws.Continue(ctx, o)
+func (ws *Workspace) continued(ctx context.Context, o analysis.Options, reserve func(*analysis.Model)) (*analysis.Model, *spiller, error) {
+	m, err := ws.continueSized(ctx, o, reserve)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -116,7 +116,7 @@ func TestSpilledRowsNeedTheCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An import that spilled, then died before its commit.
-	m, sp, err := ws.continued(ctx, analysis.Options{})
+	m, sp, err := ws.continued(ctx, analysis.Options{}, nil)
 	if err != nil || sp == nil || !m.Recording() {
 		t.Fatalf("continued: %v, %v, recording %v", sp, err, m.Recording())
 	}

@@ -218,11 +218,22 @@ func decodeChunk(b []byte, names []string, fn func(*analysis.SessionState)) erro
 	return d.err
 }
 
+// sessionSink takes the open connections openTracking reads: how many
+// (sized, when not nil), then the sessions, in batches of at most
+// sinkBatch (batch must not keep them).
+type sessionSink struct {
+	sized func(n int)
+	batch func([]analysis.SessionState)
+}
+
+// sinkBatch is how many sessions a sessionSink is given at once.
+const sinkBatch = 1024
+
 // openTracking reads the stored open connections: each host's clock, the
-// record sequence and how many sessions, then, one at a time, the sessions
-// (each given to fn, which must not keep it). It reads in one transaction,
-// so that it sees one import's connections.
-func (ws *Workspace) openTracking(ctx context.Context, fn func(*analysis.SessionState)) (trackingHeader, error) {
+// record sequence and how many sessions, then the sessions, which it gives
+// to sink (nil: it reads the header only). It reads in one transaction, so
+// that it sees one import's connections.
+func (ws *Workspace) openTracking(ctx context.Context, sink *sessionSink) (trackingHeader, error) {
 	tx, err := ws.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return trackingHeader{}, classify(err)
@@ -241,26 +252,34 @@ func (ws *Workspace) openTracking(ctx context.Context, fn func(*analysis.Session
 		if err != nil {
 			return trackingHeader{}, trackingCorrupt(err)
 		}
-		if fn != nil {
-			for i := range tr.sessions {
-				fn(&tr.sessions[i])
+		if sink != nil {
+			sink.size(len(tr.sessions))
+			for lo := 0; lo < len(tr.sessions); lo += sinkBatch {
+				sink.batch(tr.sessions[lo:min(lo+sinkBatch, len(tr.sessions))])
 			}
 		}
 		return trackingHeader{clocks: tr.clocks, recordSeq: tr.recordSeq, sessions: len(tr.sessions)}, nil
 	}
 	h, err := decodeHeader(b)
-	if err != nil || fn == nil {
+	if err != nil || sink == nil {
 		if err != nil {
 			err = trackingCorrupt(err)
 		}
 		return h, err
 	}
-	return h, readChunks(ctx, tx, h, fn)
+	sink.size(h.sessions)
+	return h, readChunks(ctx, tx, h, sink.batch)
+}
+
+func (s *sessionSink) size(n int) {
+	if s.sized != nil {
+		s.sized(n)
+	}
 }
 
 // readChunks gives fn every session of the stored chunks of open
 // connections, and checks that they are as many as header h says.
-func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func(*analysis.SessionState)) error {
+func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func([]analysis.SessionState)) error {
 	rows, err := tx.QueryContext(ctx, `SELECT state FROM tracking_chunks ORDER BY seq`)
 	if err != nil {
 		return classify(err)
@@ -268,16 +287,27 @@ func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func(*anal
 	defer rows.Close()
 	n := 0
 	var b []byte
+	batch := make([]analysis.SessionState, 0, sinkBatch)
 	for rows.Next() {
 		if err := rows.Scan(&b); err != nil {
 			return classify(err)
 		}
-		if err := decodeChunk(b, h.names, func(st *analysis.SessionState) { n++; fn(st) }); err != nil {
+		err := decodeChunk(b, h.names, func(st *analysis.SessionState) {
+			n++
+			if batch = append(batch, *st); len(batch) == sinkBatch {
+				fn(batch)
+				batch = batch[:0]
+			}
+		})
+		if err != nil {
 			return trackingCorrupt(err)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return classify(err)
+	}
+	if len(batch) > 0 {
+		fn(batch)
 	}
 	if n != h.sessions {
 		return trackingCorrupt(fmt.Errorf("%d sessions, the header says %d", n, h.sessions))
@@ -312,14 +342,9 @@ func (d *dec) addrOf(v6 bool) (a netip.Addr) {
 // workspace's state is restored from (see Continue).
 func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map[string]int64, error) {
 	var sessions []analysis.SessionState
-	h, err := ws.openTracking(ctx, func(st *analysis.SessionState) {
-		st2 := *st
-		if st.Record != nil {
-			r := *st.Record
-			st2.Record = &r
-		}
-		sessions = append(sessions, st2)
-	})
+	h, err := ws.openTracking(ctx, &sessionSink{batch: func(sts []analysis.SessionState) {
+		sessions = append(sessions, sts...) // each decoded Record is its own
+	}})
 	return sessions, h.clocks, err
 }
 
@@ -327,13 +352,26 @@ func (ws *Workspace) Tracking(ctx context.Context) ([]analysis.SessionState, map
 // connections, as the next live commit needs: it keeps session records when
 // the workspace is attached to a store, continuing their IDs.
 func (ws *Workspace) Continue(ctx context.Context, o analysis.Options) (*analysis.Model, error) {
+	return ws.continueSized(ctx, o, nil)
+}
+
+// continueSized is Continue, whose model's open-connection tables are
+// sized for the stored connections and, with reserve (nil: not), for an
+// import's input too, before the connections are restored into them: a
+// table grown a quarter at a time moves each connection it holds five
+// times on average, and the million a busy application leaves open took a
+// second to restore that way.
+func (ws *Workspace) continueSized(ctx context.Context, o analysis.Options, reserve func(*analysis.Model)) (*analysis.Model, error) {
 	journaled, err := ws.Journaled(ctx)
 	if err != nil {
 		return nil, err
 	}
 	o.Records = o.Records || journaled
 	m := analysis.NewModel(o)
-	h, err := ws.openTracking(ctx, m.RestoreSession)
+	if reserve != nil {
+		reserve(m)
+	}
+	h, err := ws.openTracking(ctx, &sessionSink{sized: m.ReserveOpen, batch: m.RestoreSessions})
 	if err != nil {
 		return nil, err
 	}

@@ -130,6 +130,13 @@ func encodeState(b []byte, c *analysis.ConvState) []byte {
 // count, so that a stored conversation keeps its record up to there
 // (state) and its lines in a row of their own (conversation_samples).
 func encodeSplit(b []byte, c *analysis.ConvState) ([]byte, int) {
+	return encodeHeld(b, c, 0)
+}
+
+// encodeHeld is encodeSplit for a conversation that has held sample lines
+// stored, not in c, before c.Samples: its count says held+len(c.Samples)
+// and its lines are c.Samples.
+func encodeHeld(b []byte, c *analysis.ConvState, held int) ([]byte, int) {
 	e := enc{b}
 	e.byte(codecSplit)
 	e.addr(c.Src)
@@ -170,7 +177,7 @@ func encodeSplit(b []byte, c *analysis.ConvState) ([]byte, int) {
 		origins = analysis.OriginAuthenticated
 	}
 	e.byte(origins)
-	e.u(uint64(len(c.Samples)))
+	e.u(uint64(held + len(c.Samples)))
 	split := len(e.b)
 	for _, s := range c.Samples {
 		e.s(s)

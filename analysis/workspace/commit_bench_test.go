@@ -43,7 +43,7 @@ func BenchmarkCommit(b *testing.B) {
 	defer lowerGC(commitGCPercent)()
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
-			if _, err := storeModel(ctx, tx, conn, m, nil, true); err != nil {
+			if _, err := storeModel(ctx, tx, conn, nil, m, nil, true); err != nil {
 				return err
 			}
 			return errRollBack

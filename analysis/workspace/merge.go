@@ -23,13 +23,14 @@ type merger struct {
 	ctx   context.Context        // for the statements: never cancelled
 	done  context.Context        // the caller's
 	n     int                    // states added
+	own   int                    // states it merged into stored ones itself (update)
 	added Counts                 // conversations stored, sessions added to the stored ones
 	ids   map[analysis.Key]int64 // bulk mode: the keys stored before
 	stmts []*sql.Stmt            // by key, by id, insert, update, insert batchRows, store lines, drop lines, insert a block
 	buf   []byte
-	blw   blockWriter // the sample block of a batch
-	blr   blockReader // the sample blocks of stored conversations
-	raw   *rawStmt    // full batches inserted on the connection directly (nil: none)
+	blw   blockWriter  // the sample block of a batch
+	rd    storedReader // stored conversations (stmts[0] and [1]) and their sample blocks
+	raw   *rawStmt     // full batches inserted on the connection directly (nil: none)
 
 	// Bulk mode stores new conversations batchRows at a time: their
 	// rows, their states one after the other in states, their keys, and
@@ -63,7 +64,20 @@ type newRow struct {
 	group, ingroup int64
 	groupRows      int
 	block          []byte
+	// A state a premerger merged into the stored conversation id (0:
+	// none) is the merged one; before is the stored sessions' sort key
+	// (sortKeys), and linesOp says what becomes of its stored lines.
+	id, before int64
+	linesOp    uint8
 }
+
+// What becomes of the stored sample lines of a conversation a state is
+// merged into (newRow.linesOp).
+const (
+	linesKept     = iota // the merged state has the same
+	linesDropped         // it has none
+	linesReplaced        // it has others: its own, stored in conversation_samples
+)
 
 // parts returns the record of row in states, to store, and its sample lines.
 func (row *newRow) parts(states []byte) (state, lines []byte) {
@@ -123,7 +137,7 @@ func insertValues(row *newRow, states []byte) [insertColumns]any {
 // tx runs on (see transactConn), full batches are inserted on it directly
 // (rawStmt).
 func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int) (*merger, error) {
-	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx, blr: blockReader{q: tx}}
+	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx}
 	if conn != nil {
 		mg.raw = newRawStmt(conn, insertRows(batchRows), insertColumns*batchRows)
 	}
@@ -140,11 +154,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int) (*mer
 		}
 	}
 	var err error
-	mg.stmts, err = prepare(ctx, tx,
-		`SELECT c.id, c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id
-			WHERE c.src = ? AND c.dst = ? AND c.proto = ? AND c.dport = ?`,
-		`SELECT c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id WHERE c.id = ?`,
-		insertRows(1),
+	mg.stmts, err = prepare(ctx, tx, stmtByKey, stmtByID, insertRows(1),
 		`UPDATE conversations SET state = ?, sessions = ?, bytes = ?, first_ns = ?, last_ns = ? WHERE id = ?`,
 		insertRows(batchRows),
 		`INSERT OR REPLACE INTO conversation_samples (id, lines) VALUES (?, ?)`,
@@ -153,6 +163,7 @@ func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int) (*mer
 	if err != nil {
 		return nil, err
 	}
+	mg.rd = storedReader{ctx: mg.ctx, byKey: mg.stmts[0], byID: mg.stmts[1], blr: blockReader{q: tx}}
 	if mg.ids != nil {
 		mg.rows = make([]newRow, 0, batchRows)
 		mg.pending = make(map[analysis.Key]struct{}, batchRows)
@@ -172,6 +183,9 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			return err
 		}
 	}
+	if row.id != 0 {
+		return mg.storeMerged(row, states)
+	}
 	if mg.ids != nil && mg.ids[row.k] == 0 {
 		// Not stored before the import, the commonest case: batched
 		// without lookup's variables, which the other cases make escape
@@ -180,7 +194,7 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 	}
 	ctx, ins := mg.ctx, mg.stmts[2]
 	k, b := row.k, states[row.from:row.to]
-	id, old, err := mg.lookup(mg.ids, k)
+	id, old, err := mg.rd.lookup(mg.ids, k)
 	if err != nil {
 		return err
 	}
@@ -201,7 +215,7 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			mg.added.Sessions += row.sessions
 			return err
 		}
-		if id, old, err = mg.lookup(nil, k); err != nil {
+		if id, old, err = mg.rd.lookup(nil, k); err != nil {
 			return err
 		}
 	}
@@ -228,31 +242,73 @@ func (mg *merger) storeLines(r sql.Result, lines []byte) error {
 // update merges st into old, the stored conversation id, and stores its
 // sample lines if they changed.
 func (mg *merger) update(id int64, old *storedState, st *analysis.ConvState) error {
+	mg.own++
 	before, _ := sortKeys(&old.ConvState)
-	old.Merge(st, analysis.DefaultSamples)
 	var split int
-	mg.buf, split = encodeSplit(mg.buf[:0], &old.ConvState)
+	var op uint8
+	mg.buf, split, op = mergeRecord(mg.buf[:0], old, st)
 	sessions, bytes := sortKeys(&old.ConvState)
 	if _, err := mg.stmts[3].ExecContext(mg.ctx, mg.buf[:split], sessions, bytes, old.First, old.Last, id); err != nil {
 		return err
 	}
 	mg.added.Sessions += sessions - before
-	var err error
-	switch lines := mg.buf[split:]; {
+	return mg.applyLines(id, op, mg.buf[split:])
+}
+
+// mergeRecord merges st into old and appends the merged record to b. It
+// returns b, where the record's sample lines start in it, and what becomes
+// of the stored lines.
+func mergeRecord(b []byte, old *storedState, st *analysis.ConvState) ([]byte, int, uint8) {
+	if old.held > 0 {
+		// Its stored lines are as many as a merge keeps: they stay.
+		old.Merge(st, 0)
+		b, split := encodeHeld(b, &old.ConvState, old.held)
+		return b, split, linesKept
+	}
+	old.Merge(st, analysis.DefaultSamples)
+	b, split := encodeSplit(b, &old.ConvState)
+	switch lines := b[split:]; {
 	case string(lines) == string(old.lines):
+		return b, split, linesKept
 	case len(lines) == 0:
-		_, err = mg.stmts[6].ExecContext(mg.ctx, id)
+		return b, split, linesDropped
 	default:
+		return b, split, linesReplaced
+	}
+}
+
+// applyLines does to the stored sample lines of conversation id what op
+// says: lines are its new ones.
+func (mg *merger) applyLines(id int64, op uint8, lines []byte) error {
+	var err error
+	switch op {
+	case linesDropped:
+		_, err = mg.stmts[6].ExecContext(mg.ctx, id)
+	case linesReplaced:
 		_, err = mg.stmts[5].ExecContext(mg.ctx, id, lines)
 	}
 	return err
 }
 
+// storeMerged stores the state of row, in states, that a premerger merged
+// into its stored conversation.
+func (mg *merger) storeMerged(row *newRow, states []byte) error {
+	state, lines := row.parts(states)
+	if _, err := mg.stmts[3].ExecContext(mg.ctx, state, row.sessions, row.bytes, row.first, row.last, row.id); err != nil {
+		return err
+	}
+	mg.added.Sessions += row.sessions - row.before
+	return mg.applyLines(row.id, row.linesOp, lines)
+}
+
 // storedState is a stored conversation's state, sample lines included, and
-// its lines as stored (nil: none).
+// its lines as stored (nil: none); or, when held is not 0, its state
+// without the held lines it has stored, as many as a merge keeps (not
+// read: a merge leaves them as they are).
 type storedState struct {
 	analysis.ConvState
 	lines []byte
+	held  int
 }
 
 // batch adds the conversation of row, its state b, whose key was not
@@ -389,7 +445,7 @@ func (mg *merger) insertBlock() error {
 	if len(blob) == 0 {
 		return nil
 	}
-	mg.blr.added()
+	mg.rd.blr.added()
 	_, err := mg.stmts[7].ExecContext(mg.ctx, first, mg.lastID, blob)
 	return err
 }
@@ -398,7 +454,7 @@ func (mg *merger) insertBlock() error {
 // stores its sample lines, else merges it into the stored conversation of
 // its key.
 func (mg *merger) stored(row *newRow, before int64) error {
-	id, old, err := mg.lookup(nil, row.k)
+	id, old, err := mg.rd.lookup(nil, row.k)
 	if err != nil {
 		return err
 	}
@@ -454,10 +510,27 @@ func saveEndpoints(ctx context.Context, tx *sql.Tx, sorted []addr16) error {
 	return nil
 }
 
+// The queries of a stored conversation's state and lines (none: in a
+// block, or none), by key and by id.
+const (
+	stmtByKey = `SELECT c.id, c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id
+			WHERE c.src = ? AND c.dst = ? AND c.proto = ? AND c.dport = ?`
+	stmtByID = `SELECT c.state, s.lines FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id WHERE c.id = ?`
+)
+
+// storedReader reads stored conversations: byKey and byID are stmtByKey
+// and stmtByID (byKey may be nil when lookup is always given ids), blr
+// their sample blocks.
+type storedReader struct {
+	ctx         context.Context
+	byKey, byID *sql.Stmt
+	blr         blockReader
+}
+
 // lookup finds a stored conversation by key: in ids when given (bulk mode),
 // else with a query. It returns id 0 when there is none.
-func (mg *merger) lookup(ids map[analysis.Key]int64, k analysis.Key) (int64, storedState, error) {
-	ctx, byKey, byID := mg.ctx, mg.stmts[0], mg.stmts[1]
+func (r *storedReader) lookup(ids map[analysis.Key]int64, k analysis.Key) (int64, storedState, error) {
+	ctx, byKey, byID := r.ctx, r.byKey, r.byID
 	var id int64
 	var b, lines []byte
 	var err error
@@ -475,17 +548,31 @@ func (mg *merger) lookup(ids map[analysis.Key]int64, k analysis.Key) (int64, sto
 	if err != nil {
 		return 0, storedState{}, err
 	}
+	old, err := readStored(ctx, &r.blr, id, b, lines)
+	return id, old, err
+}
+
+// readStored decodes the stored conversation id: its state b and its lines
+// (nil: none, or in a block of blr's).
+func readStored(ctx context.Context, blr *blockReader, id int64, b, lines []byte) (storedState, error) {
+	if len(b) > 0 && b[0] == codecSplit { // its lines are stored apart
+		var c analysis.ConvState
+		if n, err := decodeStateInto(b, &c, nil, false); err == nil && n >= analysis.DefaultSamples {
+			return storedState{ConvState: c, held: n}, nil
+		}
+	}
 	if lines == nil { // none, or in a block
-		if lines, err = mg.blr.lines(ctx, id); err != nil {
-			return 0, storedState{}, err
+		var err error
+		if lines, err = blr.lines(ctx, id); err != nil {
+			return storedState{}, err
 		}
 		lines = bytes.Clone(lines) // kept in the state: the reader reuses its block
 	}
 	st, err := decodeState(append(b, lines...))
 	if err != nil {
-		return 0, storedState{}, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		return storedState{}, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 	}
-	return id, storedState{st, lines}, nil
+	return storedState{ConvState: st, lines: lines}, nil
 }
 
 // allKeys reads the key of every stored conversation.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -75,6 +76,7 @@ type encoder struct {
 	blw       blockWriter // makeAllBlocks's
 	groups    int64       // numbered so far
 	blockErr  error
+	pre       *premerger // merges stored conversations' states before makeBlocks (nil: the writer does)
 }
 
 func newEncoder() *encoder {
@@ -112,6 +114,9 @@ func (e *encoder) makeAllBlocks() {
 	defer close(e.out)
 	stopped := false
 	for p := range e.toBlocks {
+		if e.blockErr == nil && !stopped {
+			e.blockErr = e.premerge(p)
+		}
 		if e.blockErr == nil && !stopped {
 			e.blockErr = e.makeBlocks(p)
 		}
@@ -221,17 +226,37 @@ func (e *encoder) send() error {
 	return nil
 }
 
+// premerge merges the states of p's conversations that were stored before
+// the import into theirs, when e has a premerger.
+func (e *encoder) premerge(p *piece) error {
+	if e.pre == nil {
+		return nil
+	}
+	var err error
+	for i := range p.rows {
+		if p.states, err = e.pre.merge(&p.rows[i], p.states); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // makeBlocks numbers the groups of batchRows rows of p and makes their
 // sample blocks: the writer stores them with the rows when they are
 // inserted together (merger.batch), and compressing them here takes that
-// work off SQLite's goroutine.
+// work off SQLite's goroutine. A group with a premerged row is not
+// inserted together: the writer makes the block of the rows it inserts.
 func (e *encoder) makeBlocks(p *piece) error {
 	type span struct{ from, to int }
 	var spans [pieceRows/batchRows + 1]span
 	n := 0
 	for lo := 0; lo < len(p.rows); lo += batchRows {
 		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
-		blob, err := rowsBlock(&e.blw, rows, p.states)
+		var blob []byte
+		var err error
+		if !slices.ContainsFunc(rows, func(r newRow) bool { return r.id != 0 }) {
+			blob, err = rowsBlock(&e.blw, rows, p.states)
+		}
 		if err != nil {
 			return err
 		}
@@ -261,9 +286,10 @@ func (e *encoder) makeBlocks(p *piece) error {
 // page each. In a new workspace (fresh), many conversations' index by
 // bytes is built after them (deferIndex). With conn, the connection tx
 // runs on (transactConn), new conversations are inserted on it directly
-// (rawStmt). It returns the conversations it stored and the sessions it
-// added to theirs (Counts, without sources).
-func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
+// (rawStmt). With db, the conversations stored already are merged beside
+// the writer (premergerFor). It returns the conversations it stored and
+// the sessions it added to theirs (Counts, without sources).
+func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
 	delta := m.Stats().Conversations
 	if d != nil {
 		delta += d.records
@@ -283,28 +309,45 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, m *analysis.Mod
 	if mg.raw != nil {
 		defer mg.raw.close()
 	}
-	restoreCache, err := appendCache(ctx, tx, fresh && (d == nil || d.records == 0))
+	drained := d != nil && d.records > 0
+	restoreCache, err := appendCache(ctx, tx, fresh && !drained)
 	if err != nil {
 		return Counts{}, err
 	}
 	defer restoreCache() // its error matters on success only, checked below
 	e := newEncoder()
+	if e.pre, err = premergerFor(ctx, db, mg, delta, fresh || drained); err != nil {
+		return Counts{}, err
+	}
+	if e.pre != nil {
+		defer e.pre.close()
+	}
 	cs := chunkStore{ctx: ctx, tx: tx}
 	defer cs.close()
 	err = encodeAndStore(e, m, d, mg, &cs)
+	e.pre.report(mg)
 	if err == nil {
-		err = restoreCache()
-	}
-	if err == nil && reindex != "" {
-		_, err = tx.ExecContext(ctx, reindex)
-	}
-	if err == nil {
-		err = saveEndpoints(ctx, tx, e.endpoints.sorted())
-	}
-	if err == nil {
-		err = cs.finish(&e.header)
+		err = finishStore(ctx, tx, e, &cs, restoreCache, reindex)
 	}
 	return mg.added, err
+}
+
+// finishStore ends storeModel once its states and open connections are
+// stored: the connection's cache back, the index by bytes built (reindex,
+// "": none), the endpoints and the open connections' header (e's) stored.
+func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, restoreCache func() error, reindex string) error {
+	if err := restoreCache(); err != nil {
+		return err
+	}
+	if reindex != "" {
+		if _, err := tx.ExecContext(ctx, reindex); err != nil {
+			return err
+		}
+	}
+	if err := saveEndpoints(ctx, tx, e.endpoints.sorted()); err != nil {
+		return err
+	}
+	return cs.finish(&e.header)
 }
 
 // encodeAndStore runs e over d and m on a goroutine of its own and stores

@@ -24,7 +24,7 @@ func TestStoreModelWriterFails(t *testing.T) {
 						BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
 						return err
 					}
-					_, err := storeModel(ctx, tx, nil, m, nil, false)
+					_, err := storeModel(ctx, tx, nil, nil, m, nil, false)
 					return err
 				})
 			}()
@@ -55,7 +55,7 @@ func TestStoreModelCacheRestored(t *testing.T) {
 					return err
 				}
 			}
-			_, serr := storeModel(ctx, tx, nil, m, nil, true)
+			_, serr := storeModel(ctx, tx, nil, nil, m, nil, true)
 			if (serr != nil) != fail {
 				return serr
 			}

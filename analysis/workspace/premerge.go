@@ -1,0 +1,171 @@
+package workspace
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
+)
+
+// A premerger merges the states of conversations stored before an import
+// into their stored states off the writer's goroutine: the next day's file
+// into a workspace holds mostly conversations of the day before, and the
+// writer looked each up, decoded it and the new state, merged and encoded
+// them before its UPDATE (the commit took as long as the reading). It reads
+// the stored conversations in key order, the order the states come in, in
+// one statement on a connection of its own (a query each re-read the
+// table's upper pages from the file). The writer's transaction is not
+// committed while it reads, and the workspace's writer lock keeps other
+// writers out, so it reads the conversations as they were before the
+// import, as the writer would have for every key the import stores once. A
+// key the import drained first is stored twice in the commit: an import
+// that drained has no premerger. A state it does not merge (none stored, or
+// a key out of order) goes to the writer as before.
+type premerger struct {
+	ctx  context.Context // never cancelled: the driver watches a cancellable one in every call
+	conn *sql.Conn
+	tx   *sql.Tx // one read transaction: each statement a transaction of its own locked and unlocked the file
+	rows *sql.Rows
+	blr  blockReader
+	// The stored conversation rows is at (ok: there is one): its id, key,
+	// state and lines (nil: none, or in a block), each scanned anew.
+	ok           bool
+	id           int64
+	k            analysis.Key
+	src, dst     []byte
+	proto        uint8
+	dport        uint16
+	state, lines []byte
+	merged       int
+}
+
+// premergeOn lets commits have a premerger; premergeDone, when not nil, is
+// told after each commit that had one how many states it merged and how
+// many the writer merged itself. Both are for tests.
+var (
+	premergeOn   = true
+	premergeDone func(merged, byWriter int)
+)
+
+// premergerFor returns the premerger of a commit of delta states, mg's, into
+// db, or nil: without db, in a new workspace (not in WAL mode) or one whose
+// import drained (not) states, when nothing is stored, and when four times
+// more is stored than the commit brings (the premerger reads every stored
+// conversation; the writer looks up only the import's).
+func premergerFor(ctx context.Context, db *sql.DB, mg *merger, delta int, newOrDrained bool) (*premerger, error) {
+	if !premergeOn || db == nil || newOrDrained || len(mg.ids) == 0 || len(mg.ids) >= 4*delta {
+		return nil, nil
+	}
+	return newPremerger(ctx, db)
+}
+
+// report tells premergeDone (when set) what pm (nil: none) and mg merged.
+func (pm *premerger) report(mg *merger) {
+	if pm != nil && premergeDone != nil {
+		premergeDone(pm.merged, mg.own)
+	}
+}
+
+// newPremerger returns a premerger reading db's stored conversations. It
+// returns nil when db is not in WAL mode: in a rollback journal's, a reader
+// would keep the writer from spilling pages.
+func newPremerger(ctx context.Context, db *sql.DB) (*premerger, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mode string
+	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		conn.Close()
+		return nil, err
+	}
+	// It reads each page once, in order: a small cache will do (close
+	// gives the pooled connection its cache back).
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, premergeCacheKiB)); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	pm := &premerger{ctx: context.WithoutCancel(ctx), conn: conn}
+	if pm.tx, err = conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	pm.blr = blockReader{q: pm.tx}
+	pm.rows, err = pm.tx.QueryContext(pm.ctx, `SELECT c.id, c.src, c.dst, c.proto, c.dport, c.state, s.lines
+		FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id ORDER BY c.src, c.dst, c.proto, c.dport`)
+	if err == nil {
+		err = pm.next()
+	}
+	if err != nil {
+		pm.close()
+		return nil, err
+	}
+	return pm, nil
+}
+
+// next moves to the next stored conversation.
+func (pm *premerger) next() error {
+	if pm.ok = pm.rows.Next(); !pm.ok {
+		return pm.rows.Err()
+	}
+	if err := pm.rows.Scan(&pm.id, &pm.src, &pm.dst, &pm.proto, &pm.dport, &pm.state, &pm.lines); err != nil {
+		return err
+	}
+	if len(pm.src) != 16 || len(pm.dst) != 16 {
+		return fmt.Errorf("%w: conversation %d has a bad address", ErrCorrupt, pm.id)
+	}
+	pm.k = analysis.Key{Src: [16]byte(pm.src), Dst: [16]byte(pm.dst), Proto: pm.proto, DPort: pm.dport}
+	return nil
+}
+
+// indexOrder compares keys as the key index orders them.
+func indexOrder(a, b *analysis.Key) int {
+	return cmp.Or(bytes.Compare(a.Src[:], b.Src[:]), bytes.Compare(a.Dst[:], b.Dst[:]),
+		cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
+}
+
+// merge merges the state of row, in states[row.from:row.to], into its
+// stored conversation if it has one: it appends the merged state to states
+// and points row at it (newRow.id, before, linesOp). It returns states.
+func (pm *premerger) merge(row *newRow, states []byte) ([]byte, error) {
+	for pm.ok && indexOrder(&pm.k, &row.k) < 0 {
+		if err := pm.next(); err != nil {
+			return states, err
+		}
+	}
+	if !pm.ok || pm.k != row.k {
+		return states, nil
+	}
+	old, err := readStored(pm.ctx, &pm.blr, pm.id, pm.state, pm.lines)
+	if err != nil {
+		return states, err
+	}
+	st, err := decodeState(states[row.from:row.to])
+	if err != nil {
+		return states, err
+	}
+	before, _ := sortKeys(&old.ConvState)
+	from := len(states)
+	states, split, op := mergeRecord(states, &old, &st)
+	row.id, row.before, row.linesOp = pm.id, before, op
+	row.from, row.to, row.lines = from, len(states), len(states)-split
+	row.sessions, row.bytes = sortKeys(&old.ConvState)
+	row.first, row.last = old.First, old.Last
+	pm.merged++
+	return states, pm.next()
+}
+
+func (pm *premerger) close() {
+	if pm.rows != nil {
+		pm.rows.Close()
+	}
+	pm.tx.Rollback()
+	pm.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+	pm.conn.Close()
+}
+
+// premergeCacheKiB is the premerger's page cache, in KiB.
+const premergeCacheKiB = 1 << 10

@@ -172,8 +172,20 @@ func (m *Model) ReserveFor(size int64, gz bool) {
 
 // ReserveOpen sizes m's open-connection tables for n connections, as
 // ReserveFor does for an input's: a model continuing a workspace is sized
-// for the connections it restores.
-func (m *Model) ReserveOpen(n int) { m.reserve(n) }
+// for the connections it restores. They will hold them: tables that would
+// grow to their size once they hold expectFrom do so now, not a quarter at
+// a time until then (a tenth of a second for 900,000 connections).
+func (m *Model) ReserveOpen(n int) {
+	m.reserve(n)
+	if n/numShards < expectFrom {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.shards {
+		m.shards[i].open.growToHint()
+	}
+}
 
 // reserve tells each shard's table its part of n open connections, within
 // MaxOpen: a table grown a quarter at a time to a million connections moves

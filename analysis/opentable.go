@@ -160,6 +160,13 @@ func (t *table) expect(n int) {
 	t.hint = max(t.hint, n*100/tableLoad+1)
 }
 
+// growToHint grows the table to the size expect asked for, if larger.
+func (t *table) growToHint() {
+	if t.hint > len(t.slots) {
+		t.resize(t.hint)
+	}
+}
+
 // expectFrom is how many entries a table holds before it believes expect.
 const expectFrom = 1 << 12
 

@@ -68,8 +68,8 @@ func restoreCorpus(n int) []SessionState {
 func restored(t *testing.T, sts []SessionState, each int, reserve bool) ([]SessionState, Stats) {
 	t.Helper()
 	m := NewModel(Options{Records: true})
-	if reserve {
-		m.ReserveOpen(len(sts))
+	if reserve { // as many as make the tables grow at once
+		m.ReserveOpen(max(len(sts), numShards*expectFrom))
 	}
 	for lo := 0; lo < len(sts); lo += each {
 		m.RestoreSessions(sts[lo:min(lo+each, len(sts))])

@@ -278,8 +278,35 @@ func (s *sessionSink) size(n int) {
 }
 
 // readChunks gives fn every session of the stored chunks of open
-// connections, and checks that they are as many as header h says.
+// connections, and checks that they are as many as header h says. The
+// chunks are read and decoded on a goroutine of their own while fn takes
+// the batches before: restoring a million sessions into a model took as
+// long as decoding them.
 func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func([]analysis.SessionState)) error {
+	full := make(chan []analysis.SessionState, 1)
+	free := make(chan []analysis.SessionState, chunkBatches)
+	for range chunkBatches {
+		free <- make([]analysis.SessionState, 0, sinkBatch)
+	}
+	var err error
+	go func() {
+		defer close(full)
+		err = decodeChunks(ctx, tx, h, full, free)
+	}()
+	for b := range full {
+		fn(b)
+		free <- b[:0]
+	}
+	return err // set before full was closed
+}
+
+// chunkBatches is how many batches of sinkBatch sessions readChunks has:
+// one being decoded, one waiting and one being restored.
+const chunkBatches = 3
+
+// decodeChunks decodes the stored chunks into batches taken from free and
+// sends them, full, to full (the last one when done).
+func decodeChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, full, free chan []analysis.SessionState) error {
 	rows, err := tx.QueryContext(ctx, `SELECT state FROM tracking_chunks ORDER BY seq`)
 	if err != nil {
 		return classify(err)
@@ -287,7 +314,7 @@ func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func([]ana
 	defer rows.Close()
 	n := 0
 	var b []byte
-	batch := make([]analysis.SessionState, 0, sinkBatch)
+	batch := <-free
 	for rows.Next() {
 		if err := rows.Scan(&b); err != nil {
 			return classify(err)
@@ -295,8 +322,8 @@ func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func([]ana
 		err := decodeChunk(b, h.names, func(st *analysis.SessionState) {
 			n++
 			if batch = append(batch, *st); len(batch) == sinkBatch {
-				fn(batch)
-				batch = batch[:0]
+				full <- batch
+				batch = <-free
 			}
 		})
 		if err != nil {
@@ -307,7 +334,7 @@ func readChunks(ctx context.Context, tx *sql.Tx, h trackingHeader, fn func([]ana
 		return classify(err)
 	}
 	if len(batch) > 0 {
-		fn(batch)
+		full <- batch
 	}
 	if n != h.sessions {
 		return trackingCorrupt(fmt.Errorf("%d sessions, the header says %d", n, h.sessions))

@@ -8,6 +8,9 @@
 #    (naive.awk, a field loop) and against `wc -l` (the floor of reading).
 #  - import: into a fresh workspace against in memory (--no-workspace): wall
 #    time and peak RSS.
+#  - next day: the corpus's second half into a workspace of its first half
+#    (its conversations and open connections stored), against the second
+#    half in memory.
 #  - exactness: the sessions flows counts against the generator's truth.
 # Each tool runs RUNS times (default 3), in turn, after one read of the file
 # into the page cache; the median is printed. Wall times from GNU time.
@@ -49,16 +52,26 @@ printf "%-28s %-20s %7s %7s  %s\n" corpus tool wall_s RSS_MB ratio
 for f in "$long" "$short" "$nsx"; do
 	cat "$f" >/dev/null # every tool reads from the page cache
 	name="$(basename "$f" .log), $("$AWK" '{ n += length($0) + 1 } END { printf "%.0f B", n / NR }' "$f")"
+	half=$(($(wc -l <"$f") / 2))
+	first="${f%.log}.first.log" second="${f%.log}.second.log"
+	[ -s "$first" ] || head -n "$half" "$f" >"$first"
+	[ -s "$second" ] || tail -n +"$((half + 1))" "$f" >"$second"
+	rm -f "$ws.day1" "$ws.day1-wal" "$ws.day1-shm"
+	"$BIN" import -q --workspace "$ws.day1" "$first" >/dev/null
+	cat "$second" >/dev/null
 	d=$(mktemp -d)
 	for _ in $(seq "$RUNS"); do # in turn, so drift in the machine's speed hits all alike
 		run wc -l "$f" >>"$d/wc"
 		run "$AWK" -f testdata/bench/naive.awk "$f" >>"$d/awk"
 		run "$BIN" flows --format csv "$f" >>"$d/flows"
 		run "$BIN" import -q --no-workspace "$f" >>"$d/mem"
-		rm -f "$ws"*
+		rm -f "$ws" "$ws-wal" "$ws-shm"
 		run "$BIN" import -q --workspace "$ws" "$f" >>"$d/ws"
+		run "$BIN" import -q --no-workspace "$second" >>"$d/mem2"
+		rm -f "$ws" "$ws-wal" "$ws-shm"; cp "$ws.day1" "$ws"
+		run "$BIN" import -q --workspace "$ws" "$second" >>"$d/ws2"
 	done
-	for k in wc awk flows mem ws; do
+	for k in wc awk flows mem ws mem2 ws2; do
 		echo "$(median "$d/$k" 1) $(median "$d/$k" 2)" >"$d/$k.m"
 	done
 	row() { # label key [ratio text]
@@ -71,9 +84,11 @@ for f in "$long" "$short" "$nsx"; do
 	row "flowsleuth flows" flows "awk/flows $(ratio awk flows), flows/wc $(ratio flows wc)"
 	row "import, in memory" mem
 	row "import, workspace" ws "ws/mem $(ratio ws mem)"
+	row "2nd half, in memory" mem2
+	row "2nd half, next day" ws2 "next/mem $(ratio ws2 mem2)"
 	truth=$(awk -F, 'NR > 1 { s += $5 } END { print s }' "${f%.log}.csv")
 	got=$("$BIN" flows --format csv "$f" | awk -F, 'NR > 1 { s += $7 } END { print s }')
 	printf "%-28s sessions: %s, truth %s (%s)\n\n" "$name" "$got" "$truth" "$([ "$got" = "$truth" ] && echo exact || echo DIFFERENT)"
 	rm -rf "$d"
 done
-rm -f "$ws"*
+rm -f "$ws" "$ws".*

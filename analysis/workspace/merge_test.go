@@ -64,7 +64,7 @@ func mergeRows(t *testing.T, ws *Workspace, raw bool, in []*analysis.ConvState) 
 		if !raw {
 			conn = nil
 		}
-		mg, err := newMerger(ctx, tx, conn, len(in))
+		mg, err := newMerger(ctx, tx, conn, len(in), false)
 		if err != nil {
 			return err
 		}

@@ -301,7 +301,8 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 			return Counts{}, err
 		}
 	}
-	mg, err := newMerger(ctx, tx, conn, delta)
+	drained := d != nil && d.records > 0
+	mg, err := newMerger(ctx, tx, conn, delta, premerges(db, fresh, drained))
 	if err != nil {
 		return Counts{}, err
 	}
@@ -309,14 +310,13 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 	if mg.raw != nil {
 		defer mg.raw.close()
 	}
-	drained := d != nil && d.records > 0
 	restoreCache, err := appendCache(ctx, tx, fresh && !drained)
 	if err != nil {
 		return Counts{}, err
 	}
 	defer restoreCache() // its error matters on success only, checked below
 	e := newEncoder()
-	if e.pre, err = premergerFor(ctx, db, mg, delta, fresh || drained); err != nil {
+	if e.pre, err = premergerFor(ctx, db, mg); err != nil {
 		return Counts{}, err
 	}
 	if e.pre != nil {

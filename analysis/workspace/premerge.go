@@ -50,13 +50,19 @@ var (
 	premergeDone func(merged, byWriter int)
 )
 
-// premergerFor returns the premerger of a commit of delta states, mg's, into
-// db, or nil: without db, in a new workspace (not in WAL mode) or one whose
-// import drained (not) states, when nothing is stored, and when four times
-// more is stored than the commit brings (the premerger reads every stored
-// conversation; the writer looks up only the import's).
-func premergerFor(ctx context.Context, db *sql.DB, mg *merger, delta int, newOrDrained bool) (*premerger, error) {
-	if !premergeOn || db == nil || newOrDrained || len(mg.ids) == 0 || len(mg.ids) >= 4*delta {
+// premerges reports whether a commit into db may have a premerger: not
+// in a new workspace (not in WAL mode) nor when its import drained states
+// (drained). newMerger then decides (merger.premerge): not when nothing is
+// stored, nor when four times more is stored than the commit brings (the
+// premerger reads every stored conversation; the writer looks up only the
+// import's).
+func premerges(db *sql.DB, fresh, drained bool) bool {
+	return premergeOn && db != nil && !fresh && !drained
+}
+
+// premergerFor returns the premerger of mg's commit into db, or nil.
+func premergerFor(ctx context.Context, db *sql.DB, mg *merger) (*premerger, error) {
+	if !mg.premerge {
 		return nil, nil
 	}
 	return newPremerger(ctx, db)

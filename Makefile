@@ -152,7 +152,7 @@ bench: build
 ## bench-scale: both of issue 14's scale benchmarks below (also in bench)
 bench-scale: bench-ingest bench-million
 
-## bench-ingest: flows against naive awk and wc -l, and import into a workspace against in memory (time,
+## bench-ingest: flows against naive awk and wc -l, and import into a workspace (new, and the next day's) against in memory (time,
 ## peak RSS), on independent 2 M-session corpora: long and short Nutanix lines, NSX (also in bench)
 bench-ingest: build
 	testdata/bench/ingest.sh

@@ -22,8 +22,9 @@ import (
 // writers out, so it reads the conversations as they were before the
 // import, as the writer would have for every key the import stores once. A
 // key the import drained first is stored twice in the commit: an import
-// that drained has no premerger. A state it does not merge (none stored, or
-// a key out of order) goes to the writer as before.
+// that drained has no premerger. A state it does not merge goes to the
+// writer as a new conversation; were it stored (a key out of order), its
+// ignored insert would have the writer merge it (merger.flush).
 type premerger struct {
 	ctx  context.Context // never cancelled: the driver watches a cancellable one in every call
 	conn *sql.Conn

@@ -85,12 +85,22 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 // must follow, and returns b from there on: AHV's fields are read as they
 // are found, not cut into words first.
 func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
+	a, i, ok := ipv4Head(b)
+	if !ok || (i < len(b) && b[i] != ' ') {
+		return netip.Addr{}, b, false
+	}
+	return a, b[i:], true
+}
+
+// ipv4Head reads the IPv4 address that b starts with, as fastIPv4 does,
+// whatever follows it, and returns the offset after it.
+func ipv4Head(b []byte) (netip.Addr, int, bool) {
 	var ip [4]byte
 	i := 0
 	for part := range ip {
 		if part > 0 {
 			if i >= len(b) || b[i] != '.' {
-				return netip.Addr{}, b, false
+				return netip.Addr{}, 0, false
 			}
 			i++
 		}
@@ -103,14 +113,11 @@ func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
 			v = v*10 + int(d)
 		}
 		if i == from || v > 255 || (i-from > 1 && b[from] == '0') {
-			return netip.Addr{}, b, false
+			return netip.Addr{}, 0, false
 		}
 		ip[part] = byte(v)
 	}
-	if i < len(b) && b[i] != ' ' {
-		return netip.Addr{}, b, false
-	}
-	return netip.AddrFrom4(ip), b[i:], true
+	return netip.AddrFrom4(ip), i, true
 }
 
 // number reads the decimal number (1 to 19 digits, as atou) that b starts
@@ -118,6 +125,16 @@ func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
 // atou stays a loop of its own: written as number, it is no longer inlined,
 // and NSX lines parsed 5–10% slower (it reads their counters and ports).
 func number(b []byte) (uint64, []byte, bool) {
+	n, i, ok := numberHead(b)
+	if !ok || (i < len(b) && b[i] != ' ') {
+		return 0, b, false
+	}
+	return n, b[i:], true
+}
+
+// numberHead reads the decimal number (1 to 19 digits) that b starts with,
+// whatever follows it, and returns the offset after it.
+func numberHead(b []byte) (uint64, int, bool) {
 	var n uint64
 	i := 0
 	for ; i < len(b) && i < 20; i++ {
@@ -127,10 +144,7 @@ func number(b []byte) (uint64, []byte, bool) {
 		}
 		n = n*10 + uint64(d)
 	}
-	if i == 0 || i > 19 || (i < len(b) && b[i] != ' ') {
-		return 0, b, false
-	}
-	return n, b[i:], true
+	return n, i, i > 0 && i < 20
 }
 
 // daysFromCivil returns days since 1970-01-01 for a proleptic Gregorian date

@@ -93,6 +93,15 @@ func (p *Parser) parseNSX(b []byte, hashLen, off int, ev *Event) (Bucket, error)
 		ev.Filter = p.aside(b[:hashLen])
 		b, off = b[hashLen+1:], off+hashLen+1
 	}
+	if p.fastNSX(b, ev) {
+		return Parsed, nil
+	}
+	return p.nsxWords(b, off, ev)
+}
+
+// nsxWords reads a payload from its address family word on, word by word;
+// off is its offset in the line.
+func (p *Parser) nsxWords(b []byte, off int, ev *Event) (Bucket, error) {
 	cur := &nsxCursor{b: b, pos: off}
 	af := cur.next()
 	if bucket, err := p.nsxRule(cur, ev); err != nil {

@@ -277,27 +277,3 @@ func parseEndpoint(b []byte) (netip.Addr, uint16, bool) {
 	a, ok := parseAddr(b)
 	return a, port, ok
 }
-
-func splitCounter(b []byte) (x, y uint64, ok bool) {
-	s := bytes.IndexByte(b, '/')
-	if s < 0 {
-		return 0, 0, false
-	}
-	x, ok1 := atou(b[:s])
-	y, ok2 := atou(b[s+1:])
-	return x, y, ok1 && ok2
-}
-
-func isTCPFlags(b []byte) bool {
-	if len(b) == 0 || len(b) > 8 {
-		return false
-	}
-	for _, c := range b {
-		switch c {
-		case 'S', 'A', 'F', 'R', 'P', 'U', 'E', 'W', 'C':
-		default:
-			return false
-		}
-	}
-	return true
-}

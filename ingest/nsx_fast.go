@@ -244,3 +244,29 @@ func (f *nsxFast) fill(p *Parser, ev *Event) {
 func prefix(b []byte, s string) bool {
 	return len(b) >= len(s) && string(b[:len(s)]) == s
 }
+
+// splitCounter reads a pair of counters "x/y", for both NSX readers.
+func splitCounter(b []byte) (x, y uint64, ok bool) {
+	s := bytes.IndexByte(b, '/')
+	if s < 0 {
+		return 0, 0, false
+	}
+	x, ok1 := atou(b[:s])
+	y, ok2 := atou(b[s+1:])
+	return x, y, ok1 && ok2
+}
+
+// isTCPFlags reports whether b is a word of TCP flags, for both NSX readers.
+func isTCPFlags(b []byte) bool {
+	if len(b) == 0 || len(b) > 8 {
+		return false
+	}
+	for _, c := range b {
+		switch c {
+		case 'S', 'A', 'F', 'R', 'P', 'U', 'E', 'W', 'C':
+		default:
+			return false
+		}
+	}
+	return true
+}

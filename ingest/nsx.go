@@ -18,7 +18,7 @@ var inetWord = []byte("INET")
 // one, else the INET word) and of the INET word itself, or -1, -1.
 func findNSX(line []byte) (start, inet int) {
 	for off := 0; off < len(line); {
-		i := bytes.Index(line[off:], inetWord)
+		i := indexINET(line[off:])
 		if i < 0 {
 			return -1, -1
 		}
@@ -47,6 +47,24 @@ func findNSX(line []byte) (start, inet int) {
 		return start, i
 	}
 	return -1, -1
+}
+
+// indexINET is bytes.Index(b, inetWord), looking for its N: the headers and
+// tags before the payload mostly hold none (FIREWALL_PKTLOG holds an I),
+// so that one look finds the word.
+func indexINET(b []byte) int {
+	for off := 1; off+3 <= len(b); {
+		n := bytes.IndexByte(b[off:len(b)-2], 'N')
+		if n < 0 {
+			return -1
+		}
+		n += off
+		if b[n-1] == 'I' && b[n+1] == 'E' && b[n+2] == 'T' {
+			return n - 1
+		}
+		off = n + 1
+	}
+	return -1
 }
 
 func isHexWord(b []byte) bool {

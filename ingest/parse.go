@@ -93,9 +93,16 @@ var (
 	MaxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
 )
 
+// minUnix and maxUnix are MinTime and MaxTime in seconds: both fall on a
+// second, so a time is in range exactly when its second is.
+var minUnix, maxUnix = MinTime.Unix(), MaxTime.Unix()
+
 // checkTime refuses an event whose time is out of range.
 func checkTime(ev *Event) (Bucket, error) {
-	if !ev.Time.IsZero() && (ev.Time.Before(MinTime) || !ev.Time.Before(MaxTime)) {
+	if ev.Time.IsZero() {
+		return Parsed, nil
+	}
+	if s := ev.Time.Unix(); s < minUnix || s >= maxUnix {
 		return Malformed, ErrTimeRange
 	}
 	return Parsed, nil

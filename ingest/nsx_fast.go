@@ -240,11 +240,6 @@ func (f *nsxFast) fill(p *Parser, ev *Event) {
 	}
 }
 
-// prefix reports whether b starts with s.
-func prefix(b []byte, s string) bool {
-	return len(b) >= len(s) && string(b[:len(s)]) == s
-}
-
 // splitCounter reads a pair of counters "x/y", for both NSX readers.
 func splitCounter(b []byte) (x, y uint64, ok bool) {
 	s := bytes.IndexByte(b, '/')

@@ -71,13 +71,13 @@ func (p *Parser) fastNutanixFields(b []byte, ev *Event) bool {
 // addresses reads "SRC=a DST=b".
 func (f *ntxFast) addresses(b []byte) ([]byte, bool) {
 	var ok bool
-	if len(b) < 4 || string(b[:4]) != "SRC=" {
+	if !prefix(b, "SRC=") {
 		return nil, false
 	}
 	if f.src, b, ok = fastIPv4(b[4:]); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxDst) || string(b[:len(ntxDst)]) != ntxDst {
+	if !prefix(b, ntxDst) {
 		return nil, false
 	}
 	f.dst, b, ok = fastIPv4(b[len(ntxDst):])
@@ -87,19 +87,19 @@ func (f *ntxFast) addresses(b []byte) ([]byte, bool) {
 // ports reads " PROTO=p SPORT=n DPORT=n".
 func (f *ntxFast) ports(b []byte) ([]byte, bool) {
 	var ok bool
-	if len(b) < len(ntxProto) || string(b[:len(ntxProto)]) != ntxProto {
+	if !prefix(b, ntxProto) {
 		return nil, false
 	}
 	if f.proto, b, ok = fastProto(b[len(ntxProto):]); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxSPort) || string(b[:len(ntxSPort)]) != ntxSPort {
+	if !prefix(b, ntxSPort) {
 		return nil, false
 	}
 	if f.sport, b, ok = fastPort(b[len(ntxSPort):]); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxDPort) || string(b[:len(ntxDPort)]) != ntxDPort {
+	if !prefix(b, ntxDPort) {
 		return nil, false
 	}
 	f.dport, b, ok = fastPort(b[len(ntxDPort):])
@@ -109,14 +109,14 @@ func (f *ntxFast) ports(b []byte) ([]byte, bool) {
 // rest reads the optional groups after DPORT and returns the text of
 // DESCRIPTION (nil without it).
 func (f *ntxFast) rest(b []byte) ([]byte, bool) {
-	if len(b) >= len(ntxAction) && string(b[:len(ntxAction)]) == ntxAction {
+	if prefix(b, ntxAction) {
 		var w []byte
 		w, b = word(b[len(ntxAction):])
 		if f.action = ParseAction(string(w)); f.action == ActionUnknown {
 			return nil, false // an extra for the general reader
 		}
 	}
-	if len(b) >= len(ntxDirection) && string(b[:len(ntxDirection)]) == ntxDirection {
+	if prefix(b, ntxDirection) {
 		var w []byte
 		var ok bool
 		w, b = word(b[len(ntxDirection):])
@@ -124,7 +124,7 @@ func (f *ntxFast) rest(b []byte) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	if len(b) >= len(ntxOrig) && string(b[:len(ntxOrig)]) == ntxOrig {
+	if prefix(b, ntxOrig) {
 		var ok bool
 		if b, ok = f.counters(b[len(ntxOrig):]); !ok {
 			return nil, false
@@ -133,7 +133,7 @@ func (f *ntxFast) rest(b []byte) ([]byte, bool) {
 	if len(b) == 0 {
 		return nil, true
 	}
-	if len(b) < len(ntxDesc) || string(b[:len(ntxDesc)]) != ntxDesc {
+	if !prefix(b, ntxDesc) {
 		return nil, false
 	}
 	return b[len(ntxDesc):], true
@@ -145,19 +145,19 @@ func (f *ntxFast) counters(b []byte) ([]byte, bool) {
 	if f.counts[0], b, ok = number(b); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxBytes) || string(b[:len(ntxBytes)]) != ntxBytes {
+	if !prefix(b, ntxBytes) {
 		return nil, false
 	}
 	if f.counts[1], b, ok = number(b[len(ntxBytes):]); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxReply) || string(b[:len(ntxReply)]) != ntxReply {
+	if !prefix(b, ntxReply) {
 		return nil, false
 	}
 	if f.counts[2], b, ok = number(b[len(ntxReply):]); !ok {
 		return nil, false
 	}
-	if len(b) < len(ntxBytes) || string(b[:len(ntxBytes)]) != ntxBytes {
+	if !prefix(b, ntxBytes) {
 		return nil, false
 	}
 	if f.counts[3], b, ok = number(b[len(ntxBytes):]); !ok {
@@ -200,9 +200,9 @@ func fastPort(b []byte) (uint16, []byte, bool) {
 // any other word as ParseProto does.
 func fastProto(b []byte) (uint8, []byte, bool) {
 	switch {
-	case len(b) >= 4 && string(b[:4]) == "TCP ":
+	case prefix(b, "TCP "):
 		return ProtoTCP, b[3:], true
-	case len(b) >= 4 && string(b[:4]) == "UDP ":
+	case prefix(b, "UDP "):
 		return ProtoUDP, b[3:], true
 	}
 	w, rest := word(b)

@@ -150,13 +150,17 @@ func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int, preme
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
 		return nil, err
 	}
-	var mode string
-	if err := tx.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
-		return nil, err
-	}
 	var err error
+	if premerge = premerge && stored > 0 && stored < 4*delta; premerge {
+		// A premerger's reader needs WAL mode (newPremerger).
+		var mode string
+		if err := tx.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
+			return nil, err
+		}
+		premerge = mode == "wal"
+	}
 	switch {
-	case premerge && mode == "wal" && stored > 0 && stored < 4*delta:
+	case premerge:
 		// A premerger reads the stored conversations and merges those of
 		// the import: the others are new. (One it passed by is found
 		// stored when its insert is ignored: see flush.) The stored keys'

@@ -76,17 +76,12 @@ func (pm *premerger) report(mg *merger) {
 	}
 }
 
-// newPremerger returns a premerger reading db's stored conversations. It
-// returns nil when db is not in WAL mode: in a rollback journal's, a reader
+// newPremerger returns a premerger reading db's stored conversations; db
+// is in WAL mode (newMerger checked): in a rollback journal's, a reader
 // would keep the writer from spilling pages.
 func newPremerger(ctx context.Context, db *sql.DB) (*premerger, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, err
-	}
-	var mode string
-	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
-		conn.Close()
 		return nil, err
 	}
 	// It reads each page once, in order: a small cache will do (close

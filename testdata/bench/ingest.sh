@@ -91,4 +91,4 @@ for f in "$long" "$short" "$nsx"; do
 	printf "%-28s sessions: %s, truth %s (%s)\n\n" "$name" "$got" "$truth" "$([ "$got" = "$truth" ] && echo exact || echo DIFFERENT)"
 	rm -rf "$d"
 done
-rm -f "$ws" "$ws".*
+rm -f "$ws"* # the workspaces, the day before's, and their -wal and -shm files

@@ -185,17 +185,30 @@ func checkFlow(t *testing.T, line string, ev *Event, f *Flow, names []string, se
 
 // TestFlowNames checks a parser's table of a batch's names through batches
 // that repeat some names of the batch before, in another order, and a
-// batch with more names than its map is kept for.
+// batch with more names than its map is kept for. Most names come in one
+// string each, as the parser's interned ones do (found by their place),
+// some in a string of their own, and some are the prefix of another at
+// its place.
 func TestFlowNames(t *testing.T) {
 	var tb flowNames
 	var list []string
+	interned := make([]string, maxBatchNames+10)
+	for j := range interned {
+		interned[j] = fmt.Sprintf("name%d", j)
+	}
 	for batch, n := range []int{3, 5, maxBatchNames + 10, 4, 2} {
 		tb.reset(&list)
 		ids := map[string]Name{}
 		for i := range 3 * n {
-			s := fmt.Sprintf("name%d", (i*7+batch)%n)
-			if i%5 == 0 {
+			j := (i*7 + batch) % n
+			s := interned[j]
+			switch i % 5 {
+			case 0:
 				s = ""
+			case 1:
+				s = fmt.Sprintf("name%d", j)
+			case 2:
+				s = s[:len(s)-1]
 			}
 			id := tb.id(s)
 			if int(id) >= len(list) || list[id] != s {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"math/bits"
 	"time"
+	"unsafe"
 
 	"github.com/influxdata/go-syslog/v3"
 )
@@ -176,14 +177,26 @@ func le64[S ~string | ~[]byte](b S) uint64 {
 // parser's interned strings, so that a name is mostly found by comparing
 // two pointers.
 type flowNames struct {
-	list  *[]string
-	ids   map[string]Name
-	cache [256]nameSlot
-	epoch uint32 // a slot of another epoch is empty
+	list   *[]string
+	ids    map[string]Name
+	places [256]namePlace // by where the names' bytes are
+	cache  [256]nameSlot  // by the names' QuickHash
+	epoch  uint32         // a slot of another epoch is empty
 }
 
 type nameSlot struct {
 	s     string
+	id    Name
+	epoch uint32
+}
+
+// namePlace is a name's Name by where its bytes are and its length: the
+// parser's interned strings come again and again, and are found without
+// reading or hashing their bytes (a string's bytes never change, so that
+// one place and length are one name).
+type namePlace struct {
+	p     *byte
+	n     int
 	id    Name
 	epoch uint32
 }
@@ -197,7 +210,7 @@ func (t *flowNames) reset(list *[]string) {
 	*list = append((*list)[:0], "")
 	t.list = list
 	if t.epoch++; t.epoch == 0 {
-		t.cache = [256]nameSlot{}
+		t.cache, t.places = [256]nameSlot{}, [256]namePlace{}
 		t.epoch = 1
 	}
 	if len(t.ids) > maxBatchNames {
@@ -211,6 +224,18 @@ func (t *flowNames) id(s string) Name {
 	if s == "" {
 		return 0
 	}
+	p := unsafe.StringData(s)
+	pl := &t.places[uintptr(unsafe.Pointer(p))*0x9E3779B97F4A7C15>>56]
+	if pl.epoch == t.epoch && pl.p == p && pl.n == len(s) {
+		return pl.id
+	}
+	id := t.byContent(s)
+	*pl = namePlace{p: p, n: len(s), id: id, epoch: t.epoch}
+	return id
+}
+
+// byContent is id for a name not found by its place.
+func (t *flowNames) byContent(s string) Name {
 	slot := &t.cache[QuickHash(s)]
 	if slot.epoch == t.epoch && slot.s == s {
 		return slot.id

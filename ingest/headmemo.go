@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"hash/maphash"
 	"strings"
 )
 
@@ -22,7 +21,6 @@ import (
 type headMemo struct {
 	pre   []byte // the headers' bytes before their time
 	tsLen int    // the length of their time; 0: none kept
-	seed  maphash.Seed
 	sets  [headSets]headSet
 }
 
@@ -57,16 +55,13 @@ func (m *headMemo) keep(head []byte, host string, tag tagKind) {
 		return
 	}
 	if n != m.tsLen || string(head[:pre]) != string(m.pre) {
-		if m.tsLen == 0 {
-			m.seed = maphash.MakeSeed()
-		}
 		m.pre, m.tsLen = append(m.pre[:0], head[:pre]...), n
 		for i := range m.sets {
 			m.sets[i].ways[0].ok, m.sets[i].ways[1].ok = false, false
 		}
 	}
 	rest := head[pre+n:]
-	set := &m.sets[maphash.Bytes(m.seed, rest)%headSets]
+	set := &m.sets[restSet(rest)]
 	set.last ^= 1
 	sl := &set.ways[set.last]
 	sl.rest, sl.ok, sl.host, sl.tag = append(sl.rest[:0], rest...), true, host, tag
@@ -81,7 +76,7 @@ func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) (tagKind, bo
 		return tagOther, false
 	}
 	rest := head[pre+m.tsLen:]
-	set := &m.sets[maphash.Bytes(m.seed, rest)%headSets]
+	set := &m.sets[restSet(rest)]
 	sl := &set.ways[set.last]
 	if !sl.ok || string(sl.rest) != string(rest) {
 		if sl = &set.ways[set.last^1]; !sl.ok || string(sl.rest) != string(rest) {
@@ -95,6 +90,29 @@ func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) (tagKind, bo
 	}
 	ev.Time, ev.Host = t, sl.host
 	return sl.tag, true
+}
+
+// restSet returns the set of a header's bytes after its time: a fold of
+// their 8-byte words (the last one overlapping the one before when their
+// length is not a multiple of 8), each multiplied in. hash/maphash cost
+// 19 ns a line, a tenth of reading an NSX line's header. Whoever writes the
+// headers could make theirs share a set: they would only be read anew.
+func restSet(b []byte) int {
+	h := uint64(len(b)) * 0x9E3779B97F4A7C15
+	n := len(b)
+	if n < 8 {
+		var x uint64
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
+		h = (h ^ x) * 0xBF58476D1CE4E5B9
+	} else {
+		for i := 0; i+8 < n; i += 8 {
+			h = (h ^ le64(b[i:])) * 0xBF58476D1CE4E5B9
+		}
+		h = (h ^ le64(b[n-8:])) * 0xBF58476D1CE4E5B9
+	}
+	return int((h ^ h>>31) * 0x94D049BB133111EB >> (64 - 7)) // headSets = 128
 }
 
 // tagKind is what a syslog tag says of the NSX version.

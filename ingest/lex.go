@@ -383,3 +383,10 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
+
+// le64 reads the first 8 bytes of b as a little-endian number.
+func le64[S ~string | ~[]byte](b S) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}

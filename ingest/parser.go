@@ -165,12 +165,6 @@ func QuickHash[S ~string | ~[]byte](s S) uint8 {
 	return uint8((x * 0x9E3779B97F4A7C15) >> 56)
 }
 
-func le64[S ~string | ~[]byte](b S) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
 // flowNames is the table of names of the batch a parser fills with Flows
 // (Batch.Names), with the Names it gave lately by the names' QuickHash: a
 // batch's lines repeat a few hosts, rule sets, rules and tags, mostly the

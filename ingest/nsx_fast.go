@@ -42,6 +42,15 @@ type nsxFast struct {
 // unchanged.
 func (p *Parser) fastNSX(b []byte, ev *Event) bool {
 	var f nsxFast
+	if !f.read(b) {
+		return false
+	}
+	f.fill(p, ev)
+	return true
+}
+
+// read reads b as fastNSX does, into f only.
+func (f *nsxFast) read(b []byte) bool {
 	var ok bool
 	if b, ok = f.verdict(b); !ok {
 		return false
@@ -52,11 +61,7 @@ func (p *Parser) fastNSX(b []byte, ev *Event) bool {
 	if b, ok = f.tuple(b); !ok {
 		return false
 	}
-	if !f.tail(b) {
-		return false
-	}
-	f.fill(p, ev)
-	return true
+	return f.tail(b)
 }
 
 // verdict reads "INET match|TERM ACTION [RULESET/]RULE IN|OUT ".

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,6 +160,45 @@ func FuzzNSXFast(f *testing.F) {
 			sameAsNSXWords(t, p, string(b), &ev)
 		} else if !reflect.DeepEqual(ev, Event{}) {
 			t.Fatalf("%q: the fast path gave up but wrote %+v", b, ev)
+		}
+	})
+}
+
+// FuzzNSXFirst checks that a line reads the same after an NSX line, when
+// the parser looks for an NSX payload first (nsxFirst), as after any other
+// line: the same bucket, error and event. Seeded with every sample line,
+// and with each also holding the Nutanix anchor in its tag or its header.
+func FuzzNSXFirst(f *testing.F) {
+	files, err := filepath.Glob("testdata/samples/*.log")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no samples: %v", err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for line := range strings.Lines(string(data)) {
+			line = strings.TrimRight(line, "\r\n")
+			f.Add([]byte(line))
+			f.Add([]byte(line + " x] SRC=10.0.0.1"))
+			f.Add([]byte(line + " INFO:2025/04/10 10:11:55 [a] SRC=10.0.0.1 DST=10.0.0.2"))
+			if i := strings.Index(line, "INET"); i > 0 {
+				f.Add([]byte(line[:i] + "INFO:2025/04/10 10:11:55 [a] SRC=1 " + line[i:]))
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if len(line) > 4096 || strings.ContainsAny(string(line), "\n\r") {
+			return
+		}
+		var want, got Event
+		wb, werr := NewParser().payload(line, &want)
+		p := NewParser()
+		p.nsxLast = true
+		gb, gerr := p.payload(line, &got)
+		if wb != gb || !errors.Is(gerr, werr) && fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q after an NSX line: %v %v %+v; after another: %v %v %+v", line, gb, gerr, got, wb, werr, want)
 		}
 	})
 }

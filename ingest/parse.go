@@ -59,7 +59,11 @@ func (p *Parser) text(line []byte, nul bool) ([]byte, Bucket, error) {
 
 // payload finds the vendor's payload in line and reads the line into ev.
 func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
+	if p.nsxLast && p.nsxFirst(line, ev) {
+		return checkTime(ev)
+	}
 	if s, anchor := findNutanix(line); s >= 0 {
+		p.nsxLast = false
 		if err := p.parseNutanix(line[s:], s, anchor-s, ev); err != nil {
 			return Malformed, err
 		}
@@ -67,6 +71,7 @@ func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 		return checkTime(ev)
 	}
 	if s, inet := findNSX(line); s >= 0 {
+		p.nsxLast = true
 		if gatewayPrefix(line, inet) {
 			return Unsupported, ErrGatewayFirewall
 		}
@@ -82,6 +87,33 @@ func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 		return checkTime(ev)
 	}
 	return Skipped, nil
+}
+
+// nsxFirst reads line into ev as payload does, when it is an NSX line that
+// the fast path (fastNSX) reads and that holds no Nutanix anchor, and
+// reports whether it did (when not, ev is unchanged). payload looks for a
+// Nutanix payload first, through the whole line; NSX lines mostly come
+// after NSX lines, and the fast path's words cannot hold the anchor (it
+// has a space, and the words around the only spaces a word can be
+// followed by are IN/OUT, TCP/UDP/ICMP and the like), so that only the
+// header before the payload and the tag after it are looked through.
+func (p *Parser) nsxFirst(line []byte, ev *Event) bool {
+	s, inet := findNSX(line)
+	if s < 0 || gatewayPrefix(line, inet) || bytes.Contains(line[:s], nutanixAnchor) {
+		return false
+	}
+	b := line[inet:]
+	var f nsxFast
+	if !f.read(b) || bytes.Contains(f.tag, nutanixAnchor) {
+		return false
+	}
+	ev.Vendor = NSXT
+	if s < inet {
+		ev.Filter = p.aside(line[s : inet-1])
+	}
+	f.fill(p, ev)
+	p.finish(line[:s], ev)
+	return true
 }
 
 // Event times are accepted from MinTime to MaxTime: every firewall

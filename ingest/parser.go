@@ -105,6 +105,7 @@ type Parser struct {
 	names   flowNames  // WithFlows: the names of the batch being parsed
 	head    headMemo   // the last header, for finish
 	minute  minuteMemo // the last minute read
+	nsxLast bool       // the last payload read was NSX's: look for the next one's first (nsxFirst)
 }
 
 // NewParser returns a Parser with the given options.

@@ -43,3 +43,18 @@ func TestCheckTimeBounds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHoldsAnchor holds holdsAnchor to bytes.Contains.
+func FuzzHoldsAnchor(f *testing.F) {
+	for _, s := range []string{
+		"<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: ", "SG-WEB-FRONTEND",
+		"] SRC=", "]] SRC=", "] SRC", "x] SRC=1", "] SR] SRC=", "]", "", "INFO:2025/04/10 10:11:55 [a] SRC=1",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := holdsAnchor(b), bytes.Contains(b, nutanixAnchor); got != want {
+			t.Fatalf("%q: %v, want %v", b, got, want)
+		}
+	})
+}

@@ -99,12 +99,12 @@ func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 // header before the payload and the tag after it are looked through.
 func (p *Parser) nsxFirst(line []byte, ev *Event) bool {
 	s, inet := findNSX(line)
-	if s < 0 || gatewayPrefix(line, inet) || bytes.Contains(line[:s], nutanixAnchor) {
+	if s < 0 || gatewayPrefix(line, inet) || holdsAnchor(line[:s]) {
 		return false
 	}
 	b := line[inet:]
 	var f nsxFast
-	if !f.read(b) || bytes.Contains(f.tag, nutanixAnchor) {
+	if !f.read(b) || holdsAnchor(f.tag) {
 		return false
 	}
 	ev.Vendor = NSXT
@@ -114,6 +114,23 @@ func (p *Parser) nsxFirst(line []byte, ev *Event) bool {
 	f.fill(p, ev)
 	p.finish(line[:s], ev)
 	return true
+}
+
+// holdsAnchor is bytes.Contains(b, nutanixAnchor), looking for its ']',
+// which NSX headers and tags mostly lack: for these short ones, the call
+// of bytes.Index cost more than the look (0.13 s of flows's CPU on the NSX
+// corpus, as much as findNutanix had).
+func holdsAnchor(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, ']')
+		if i < 0 {
+			return false
+		}
+		if b = b[i:]; prefix(b, "] SRC=") {
+			return true
+		}
+		b = b[1:]
+	}
 }
 
 // Event times are accepted from MinTime to MaxTime: every firewall

@@ -655,7 +655,7 @@ func (sh *shard) label(f *ingest.Flow) uint32 {
 		return sh.nameID(f.Rule)
 	}
 	set, rule, tag := sh.nameID(f.Set), sh.nameID(f.Rule), sh.nameID(f.Tag)
-	slot := &sh.labels[(int(ingest.QuickHash(sh.names[f.Rule]))+len(sh.names[f.Tag]))%len(sh.labels)]
+	slot := &sh.labels[(rule*0x9E3779B1+tag*0x85EBCA77)>>26] // by the ids: 64 slots
 	if slot.set == set && slot.rule == rule && slot.tag == tag && slot.rule != 0 {
 		if tag != 0 && f.Bits&ingest.FlowTime != 0 {
 			slot.at = max(slot.at, f.UnixNano())

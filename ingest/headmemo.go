@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"strings"
+	"time"
 )
 
 // headMemo holds recent headers of the form "<PRI>TIME REST" (an RFC 3339
@@ -71,25 +72,35 @@ func (m *headMemo) keep(head []byte, host string, tag tagKind) {
 // its tag's kind, when it differs from a header kept only by a valid time
 // of the same length.
 func (m *headMemo) reuse(head []byte, ev *Event, clock *minuteMemo) (tagKind, bool) {
+	sec, nsec, sl := m.reuseUnix(head, clock)
+	if sl == nil {
+		return tagOther, false
+	}
+	ev.Time, ev.Host = time.Unix(sec, nsec).UTC(), sl.host
+	return sl.tag, true
+}
+
+// reuseUnix is reuse giving the time in Unix seconds and nanoseconds and
+// the header kept (its host and tag), or nil.
+func (m *headMemo) reuseUnix(head []byte, clock *minuteMemo) (sec, nsec int64, sl *headSlot) {
 	pre := len(m.pre)
 	if m.tsLen == 0 || len(head) <= pre+m.tsLen || string(head[:pre]) != string(m.pre) || !isDigit(head[pre]) {
-		return tagOther, false
+		return 0, 0, nil
 	}
 	rest := head[pre+m.tsLen:]
 	set := &m.sets[restSet(rest)]
-	sl := &set.ways[set.last]
+	sl = &set.ways[set.last]
 	if !sl.ok || string(sl.rest) != string(rest) {
 		if sl = &set.ways[set.last^1]; !sl.ok || string(sl.rest) != string(rest) {
-			return tagOther, false
+			return 0, 0, nil
 		}
 		set.last ^= 1
 	}
-	t, n, ok := clock.rfc3339(trimSpace(head[pre:]))
+	sec, nsec, n, ok := clock.rfc3339Unix(trimSpace(head[pre:]))
 	if !ok || n != m.tsLen {
-		return tagOther, false
+		return 0, 0, nil
 	}
-	ev.Time, ev.Host = t, sl.host
-	return sl.tag, true
+	return sec, nsec, sl
 }
 
 // restSet returns the set of a header's bytes after its time: a fold of

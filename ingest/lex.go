@@ -239,23 +239,31 @@ func parseRFC3339(b []byte) (time.Time, int, bool) {
 
 // rfc3339 is parseRFC3339, reading the date and time with m.
 func (m *minuteMemo) rfc3339(b []byte) (time.Time, int, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') ||
-		b[13] != ':' || b[16] != ':' {
-		return time.Time{}, 0, false
-	}
-	sec, ok := m.dateTime(b)
+	sec, nsec, n, ok := m.rfc3339Unix(b)
 	if !ok {
 		return time.Time{}, 0, false
+	}
+	return time.Unix(sec, nsec).UTC(), n, true
+}
+
+// rfc3339Unix is rfc3339 giving the time in Unix seconds and nanoseconds.
+func (m *minuteMemo) rfc3339Unix(b []byte) (sec, nsec int64, n int, ok bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || (b[10] != 'T' && b[10] != 't' && b[10] != ' ') ||
+		b[13] != ':' || b[16] != ':' {
+		return 0, 0, 0, false
+	}
+	if sec, ok = m.dateTime(b); !ok {
+		return 0, 0, 0, false
 	}
 	nsec, i, ok := fraction(b, 19)
 	if !ok {
-		return time.Time{}, 0, false
+		return 0, 0, 0, false
 	}
-	off, n, ok := zoneOffset(b[i:])
+	off, z, ok := zoneOffset(b[i:])
 	if !ok {
-		return time.Time{}, 0, false
+		return 0, 0, 0, false
 	}
-	return time.Unix(sec-off, nsec).UTC(), i + n, true
+	return sec - off, nsec, i + z, true
 }
 
 // fraction reads the optional ".digits" (1 to 9 of them) at b[i:] and returns

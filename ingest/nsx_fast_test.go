@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -201,4 +202,103 @@ func FuzzNSXFirst(f *testing.F) {
 			t.Fatalf("%q after an NSX line: %v %v %+v; after another: %v %v %+v", line, gb, gerr, got, wb, werr, want)
 		}
 	})
+}
+
+// FuzzNSXFlow checks that a line read straight into a Flow after an NSX
+// line (nsxFlow) gives the Flow, names and counts that the Event's way
+// gives (parse, then SetFlow). Seeded with consecutive sample lines and
+// lines of the bench corpus's shape.
+func FuzzNSXFlow(f *testing.F) {
+	corpus := []string{
+		"<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: 5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB-FRONTEND",
+		"<14>2025-06-02T06:00:00.107Z esxi-prod-01 FIREWALL_PKTLOG: 5a06299d INET match PASS 4100 OUT 94 UDP 10.60.10.73/1024->10.1.0.10/53 SG-WEB-FRONTEND",
+		"<14>2025-06-02T17:26:22.179Z esxi-prod-10 FIREWALL_PKTLOG: 5a06866a INET TERM PASS 4101 OUT UDP 10.60.11.166/1328->10.1.0.10/53 3/3 186/861 SG-APP-SERVICES",
+		"<14>2025-06-02T21:11:38.352Z esxi-prod-01 FIREWALL_PKTLOG: 5a06488c INET TERM PASS 4102 IN TCP FIN 10.60.11.155/1053->10.60.12.224/5432 27/49 1745/70973 SG-DATABASE\r",
+		"<14>2025-06-02T21:11:38Z esxi-prod-01 dfwpktlogs: INET match DROP domain-c7/1002 IN 242 UDP 192.168.110.10/138->192.168.110.255/138",
+		"<14>1999-06-02T21:11:38.352Z esxi-prod-01 FIREWALL_PKTLOG: INET match PASS 4100 IN 60 ICMP 10.0.0.1->10.0.0.2",
+	}
+	for i := range corpus {
+		f.Add([]byte(corpus[0]), []byte(corpus[i]))
+	}
+	addSamplePairs(f)
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		if len(first)+len(second) > 4096 || bytes.ContainsAny(first, "\n\x00") || bytes.ContainsAny(second, "\n\x00") {
+			return
+		}
+		want, wantFlow, wantNames, wantOK := eventWay(first, second)
+		// The chunk's way, with nsxFlow.
+		pd := NewParser(WithFlows())
+		c := &chunk{data: []byte(string(first) + "\n" + string(second) + "\n")}
+		pd.parseChunk(c, "x")
+		got := c.batch
+		if got.Stats.Events != want.Events || got.Stats.Vendors != want.Vendors || got.Stats.Malformed != want.Malformed {
+			t.Fatalf("%q after %q: counts %+v, want %+v", second, first, got.Stats.Counts, want.Counts)
+		}
+		gotFlow := flowAt(got.Flows, uint32(len(first)+1))
+		if (gotFlow != nil) != wantOK {
+			t.Fatalf("%q after %q: a Flow %v, want %v", second, first, gotFlow != nil, wantOK)
+		}
+		if !wantOK {
+			return
+		}
+		g, gn := namedFlow(*gotFlow, got.Names)
+		w, wn := namedFlow(wantFlow, wantNames)
+		if g != w || gn != wn {
+			t.Fatalf("%q after %q:\n got %+v %q\nwant %+v %q", second, first, g, gn, w, wn)
+		}
+	})
+}
+
+// addSamplePairs adds each pair of consecutive lines of the NSX samples.
+func addSamplePairs(f *testing.F) {
+	files, _ := filepath.Glob("testdata/samples/nsx*.log")
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		for i := 1; i < len(lines); i++ {
+			f.Add([]byte(lines[i-1]), []byte(lines[i]))
+		}
+	}
+}
+
+// flowAt returns the Flow of the line at offset off, or nil.
+func flowAt(flows []Flow, off uint32) *Flow {
+	for i := range flows {
+		if flows[i].RawOff == off {
+			return &flows[i]
+		}
+	}
+	return nil
+}
+
+// eventWay reads first, then second, into Events and second's into a Flow
+// (SetFlow): the counts of both, and the Flow and its names when second
+// has one.
+func eventWay(first, second []byte) (Stats, Flow, []string, bool) {
+	p := NewParser(WithFlows())
+	var ev Event
+	var st Stats
+	b1, err1 := p.parse(first, &ev, false)
+	st.count(b1, ev.Vendor, err1)
+	b2, err2 := p.parse(second, &ev, false)
+	st.count(b2, ev.Vendor, err2)
+	var f Flow
+	var names []string
+	ok := b2 == Parsed && ev.SetFlow(&f, uint32(len(first)+1), &names)
+	return st, f, names, ok
+}
+
+// namedFlow returns f without its Names, and their strings in names.
+func namedFlow(f Flow, names []string) (Flow, [4]string) {
+	var out [4]string
+	for i, n := range []Name{f.Host, f.Set, f.Rule, f.Tag} {
+		if n != 0 {
+			out[i] = names[n]
+		}
+	}
+	f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
+	return f, out
 }

@@ -98,13 +98,9 @@ func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 // followed by are IN/OUT, TCP/UDP/ICMP and the like), so that only the
 // header before the payload and the tag after it are looked through.
 func (p *Parser) nsxFirst(line []byte, ev *Event) bool {
-	s, inet := findNSX(line)
-	if s < 0 || gatewayPrefix(line, inet) || holdsAnchor(line[:s]) {
-		return false
-	}
-	b := line[inet:]
 	var f nsxFast
-	if !f.read(b) || holdsAnchor(f.tag) {
+	s, inet, ok := fastNSXLine(line, &f)
+	if !ok {
 		return false
 	}
 	ev.Vendor = NSXT
@@ -114,6 +110,20 @@ func (p *Parser) nsxFirst(line []byte, ev *Event) bool {
 	f.fill(p, ev)
 	p.finish(line[:s], ev)
 	return true
+}
+
+// fastNSXLine reads line into f when it is an NSX line that the fast path
+// reads and that holds no Nutanix anchor (nsxFirst), and returns where its
+// payload (the filter hash, else INET) and its INET word start.
+func fastNSXLine(line []byte, f *nsxFast) (start, inet int, ok bool) {
+	start, inet = findNSX(line)
+	if start < 0 || gatewayPrefix(line, inet) || holdsAnchor(line[:start]) {
+		return 0, 0, false
+	}
+	if !f.read(line[inet:]) || holdsAnchor(f.tag) {
+		return 0, 0, false
+	}
+	return start, inet, true
 }
 
 // holdsAnchor is bytes.Contains(b, nutanixAnchor), looking for its ']',

@@ -18,9 +18,7 @@ func (p *Parser) Parse(line []byte, ev *Event) (Bucket, error) {
 // says whether it holds any.
 func (p *Parser) parse(line []byte, ev *Event, nul bool) (Bucket, error) {
 	ev.reset()
-	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
-		line = line[:len(line)-1]
-	}
+	line = trimEOL(line)
 	ev.Raw = line
 	line, b, err := p.text(line, nul)
 	if b != Parsed {
@@ -55,6 +53,15 @@ func (p *Parser) text(line []byte, nul bool) ([]byte, Bucket, error) {
 		return nil, Skipped, nil
 	}
 	return bytes.TrimRight(text, "\r\n"), Parsed, nil // the sender's line ending
+}
+
+// trimEOL returns line without the newlines and carriage returns it ends
+// with.
+func trimEOL(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
 }
 
 // payload finds the vendor's payload in line and reads the line into ev.

@@ -409,9 +409,7 @@ func (p *Parser) nextEvent(b *Batch) *Event {
 // cleared for every line) and its copy into a Flow were a tenth of the
 // parsing of NSX lines.
 func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
-	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
-		line = line[:len(line)-1]
-	}
+	line = trimEOL(line)
 	if len(line) == 0 || line[0] == '{' { // JSON: its text is the line
 		return 0, false
 	}

@@ -416,6 +416,10 @@ func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 	var nf nsxFast
 	s, _, ok := fastNSXLine(line, &nf)
 	if !ok {
+		// payload's nsxFirst would test the same text again: the line is
+		// looked through as after any other (the payload's vendor sets
+		// nsxLast again).
+		p.nsxLast = false
 		return 0, false
 	}
 	sec, nsec, head := p.head.reuseUnix(line[:s], &p.minute)

@@ -302,3 +302,15 @@ func namedFlow(f Flow, names []string) (Flow, [4]string) {
 	f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
 	return f, out
 }
+
+// TestNSXFlowLineTooLong: a line longer than WithMaxLineLength is
+// malformed, also after an NSX line (nsxFlow).
+func TestNSXFlowLineTooLong(t *testing.T) {
+	first := "<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: 5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB"
+	p := NewParser(WithFlows(), WithMaxLineLength(len(first)))
+	c := &chunk{data: []byte(first + "\n" + first + "x\n")}
+	p.parseChunk(c, "x")
+	if st := c.batch.Stats; st.Events != 1 || st.Malformed != 1 || len(c.batch.Flows) != 1 {
+		t.Errorf("%d events, %d malformed, %d flows; want 1, 1, 1", st.Events, st.Malformed, len(c.batch.Flows))
+	}
+}

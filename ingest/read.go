@@ -410,7 +410,7 @@ func (p *Parser) nextEvent(b *Batch) *Event {
 // parsing of NSX lines.
 func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 	line = trimEOL(line)
-	if len(line) == 0 || line[0] == '{' { // JSON: its text is the line
+	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' { // JSON: its text is the line
 		return 0, false
 	}
 	var nf nsxFast

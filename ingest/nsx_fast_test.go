@@ -220,38 +220,43 @@ func FuzzNSXFlow(f *testing.F) {
 	for i := range corpus {
 		f.Add([]byte(corpus[0]), []byte(corpus[i]))
 	}
-	addSamplePairs(f)
-	f.Fuzz(func(t *testing.T, first, second []byte) {
-		if len(first)+len(second) > 4096 || bytes.ContainsAny(first, "\n\x00") || bytes.ContainsAny(second, "\n\x00") {
-			return
-		}
-		want, wantFlow, wantNames, wantOK := eventWay(first, second)
-		// The chunk's way, with nsxFlow.
-		pd := NewParser(WithFlows())
-		c := &chunk{data: []byte(string(first) + "\n" + string(second) + "\n")}
-		pd.parseChunk(c, "x")
-		got := c.batch
-		if got.Stats.Events != want.Events || got.Stats.Vendors != want.Vendors || got.Stats.Malformed != want.Malformed {
-			t.Fatalf("%q after %q: counts %+v, want %+v", second, first, got.Stats.Counts, want.Counts)
-		}
-		gotFlow := flowAt(got.Flows, uint32(len(first)+1))
-		if (gotFlow != nil) != wantOK {
-			t.Fatalf("%q after %q: a Flow %v, want %v", second, first, gotFlow != nil, wantOK)
-		}
-		if !wantOK {
-			return
-		}
-		g, gn := namedFlow(*gotFlow, got.Names)
-		w, wn := namedFlow(wantFlow, wantNames)
-		if g != w || gn != wn {
-			t.Fatalf("%q after %q:\n got %+v %q\nwant %+v %q", second, first, g, gn, w, wn)
-		}
-	})
+	addSamplePairs(f, "nsx")
+	f.Fuzz(sameFlowEitherWay)
 }
 
-// addSamplePairs adds each pair of consecutive lines of the NSX samples.
-func addSamplePairs(f *testing.F) {
-	files, _ := filepath.Glob("testdata/samples/nsx*.log")
+// sameFlowEitherWay checks that a chunk of lines first and second, parsed
+// as Read parses it (straightFlow), gives the counts and second's Flow
+// that parsing each into an Event does (eventWay).
+func sameFlowEitherWay(t *testing.T, first, second []byte) {
+	if len(first)+len(second) > 4096 || bytes.ContainsAny(first, "\n\x00") || bytes.ContainsAny(second, "\n\x00") {
+		return
+	}
+	want, wantFlow, wantNames, wantOK := eventWay(first, second)
+	pd := NewParser(WithFlows())
+	c := &chunk{data: []byte(string(first) + "\n" + string(second) + "\n")}
+	pd.parseChunk(c, "x")
+	got := c.batch
+	if got.Stats.Events != want.Events || got.Stats.Vendors != want.Vendors || got.Stats.Malformed != want.Malformed {
+		t.Fatalf("%q after %q: counts %+v, want %+v", second, first, got.Stats.Counts, want.Counts)
+	}
+	gotFlow := flowAt(got.Flows, uint32(len(first)+1))
+	if (gotFlow != nil) != wantOK {
+		t.Fatalf("%q after %q: a Flow %v, want %v", second, first, gotFlow != nil, wantOK)
+	}
+	if !wantOK {
+		return
+	}
+	g, gn := namedFlow(*gotFlow, got.Names)
+	w, wn := namedFlow(wantFlow, wantNames)
+	if g != w || gn != wn {
+		t.Fatalf("%q after %q:\n got %+v %q\nwant %+v %q", second, first, g, gn, w, wn)
+	}
+}
+
+// addSamplePairs adds each pair of consecutive lines of the samples of a
+// vendor (the start of their file names).
+func addSamplePairs(f *testing.F, vendor string) {
+	files, _ := filepath.Glob("testdata/samples/" + vendor + "*.log")
 	for _, name := range files {
 		data, err := os.ReadFile(name)
 		if err != nil {
@@ -301,16 +306,4 @@ func namedFlow(f Flow, names []string) (Flow, [4]string) {
 	}
 	f.Host, f.Set, f.Rule, f.Tag = 0, 0, 0, 0
 	return f, out
-}
-
-// TestNSXFlowLineTooLong: a line longer than WithMaxLineLength is
-// malformed, also after an NSX line (nsxFlow).
-func TestNSXFlowLineTooLong(t *testing.T) {
-	first := "<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: 5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB"
-	p := NewParser(WithFlows(), WithMaxLineLength(len(first)))
-	c := &chunk{data: []byte(first + "\n" + first + "x\n")}
-	p.parseChunk(c, "x")
-	if st := c.batch.Stats; st.Events != 1 || st.Malformed != 1 || len(c.batch.Flows) != 1 {
-		t.Errorf("%d events, %d malformed, %d flows; want 1, 1, 1", st.Events, st.Malformed, len(c.batch.Flows))
-	}
 }

@@ -72,20 +72,50 @@ func isNutanixDate(b []byte) bool {
 		isDigit(b[14]) && isDigit(b[17]) && isDigit(b[18])
 }
 
+// ntxHead is what a hit log says before its fields: "LEVEL:date
+// [uuid] policy name [Event] " (log-formats.md §2).
+type ntxHead struct {
+	level    int   // offset of the colon that ends the level word
+	sec      int64 // the event's time, in Unix seconds
+	policyID string
+	policy   string
+	kind     Kind
+	fields   int // offset of the fields ("SRC=…")
+}
+
 // parseNutanix reads a payload that starts at its level word. off is the
 // payload's offset in the whole line, for error columns; anchor is the
 // offset in b of its first "] SRC=".
 func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	ev.Vendor = Nutanix
+	p.ntxLast = false
+	var h ntxHead
+	if err := p.nutanixHead(b, off, anchor, &h); err != nil {
+		return err
+	}
+	ev.Level = p.aside(b[:h.level])
+	ev.Time = time.Unix(h.sec, 0).UTC()
+	ev.PolicyID, ev.Policy, ev.Kind = h.policyID, h.policy, h.kind
+	// ntxFlow reads the next line when the fast path reads this one: a
+	// log of lines it does not read (IPv6, extras) is not read twice.
+	if p.ntxLast = p.fastNutanixFields(b[h.fields:], ev); p.ntxLast {
+		return nil
+	}
+	return p.parseNutanixFields(b[h.fields:], off+h.fields, ev)
+}
+
+// nutanixHead reads into h the part of payload b before its fields, for
+// parseNutanix (off and anchor are its own) and ntxFlow.
+func (p *Parser) nutanixHead(b []byte, off, anchor int, h *ntxHead) error {
 	c := bytes.IndexByte(b, ':')
-	ev.Level = p.aside(b[:c])
+	h.level = c
 	d := b[c+1:]
 	// findNutanix checked the shape but not every digit ("20x5/04/10").
 	sec, ok := p.minute.dateTime(d)
 	if !ok {
 		return errAt(ErrBadTime, "event time", off+c+2)
 	}
-	ev.Time = time.Unix(sec, 0).UTC()
+	h.sec = sec
 
 	i := c + 20
 	for i < len(b) && isSpace(b[i]) {
@@ -98,26 +128,21 @@ func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 	if j < 2 || bytes.IndexByte(b[i:i+j], ' ') >= 0 {
 		return errAt(ErrBadField, "policy UUID", off+i+1)
 	}
-	ev.PolicyID = p.intern(b[i+1 : i+j])
+	h.policyID = p.intern(b[i+1 : i+j])
 	i += j + 1
 	if i >= len(b) || b[i] != ' ' {
 		return errAt(ErrBadField, "policy name", off+i+1)
 	}
-	a, err := p.policyEvent(b, i+1, off, anchor, ev)
-	if err != nil {
-		return err
-	}
-	if p.fastNutanixFields(b[a+2:], ev) {
-		return nil
-	}
-	return p.parseNutanixFields(b[a+2:], off+a+2, ev)
+	a, err := p.policyEvent(b, i+1, off, anchor, h)
+	h.fields = a + 2
+	return err
 }
 
-// policyEvent reads "policy name [Event]" from b[i:] and returns the offset
-// of the "] SRC=" that ends it. The policy name may hold spaces; it ends at
-// " [Event] SRC=", the first anchor after i: anchor when it is not before i
-// (findNutanix found the first of the line).
-func (p *Parser) policyEvent(b []byte, i, off, anchor int, ev *Event) (int, error) {
+// policyEvent reads "policy name [Event]" from b[i:] into h and returns the
+// offset of the "] SRC=" that ends it. The policy name may hold spaces; it
+// ends at " [Event] SRC=", the first anchor after i: anchor when it is not
+// before i (findNutanix found the first of the line).
+func (p *Parser) policyEvent(b []byte, i, off, anchor int, h *ntxHead) (int, error) {
 	a := anchor
 	if a < i {
 		if a = bytes.Index(b[i:], nutanixAnchor); a < 0 {
@@ -130,8 +155,8 @@ func (p *Parser) policyEvent(b []byte, i, off, anchor int, ev *Event) (int, erro
 		return 0, errAt(ErrBadField, "event", off+a+1)
 	}
 	o += i
-	ev.Policy = p.intern(b[i : o-1])
-	ev.Kind = nutanixKind(b[o+1 : a])
+	h.policy = p.intern(b[i : o-1])
+	h.kind = nutanixKind(b[o+1 : a])
 	return a, nil
 }
 

@@ -51,21 +51,28 @@ type ntxFast struct {
 // not, ev is unchanged.
 func (p *Parser) fastNutanixFields(b []byte, ev *Event) bool {
 	var f ntxFast
-	var ok bool
-	if b, ok = f.addresses(b); !ok {
-		return false
-	}
-	if b, ok = f.ports(b); !ok {
-		return false
-	}
-	if b, ok = f.rest(b); !ok {
+	desc, ok := f.read(b)
+	if !ok {
 		return false
 	}
 	f.fill(ev)
-	if len(b) > 0 {
-		ev.Description = p.aside(trimSpace(b))
+	if len(desc) > 0 {
+		ev.Description = p.aside(trimSpace(desc))
 	}
 	return true
+}
+
+// read reads b, as fastNutanixFields, and returns the text of its
+// DESCRIPTION (nil without it).
+func (f *ntxFast) read(b []byte) ([]byte, bool) {
+	var ok bool
+	if b, ok = f.addresses(b); !ok {
+		return nil, false
+	}
+	if b, ok = f.ports(b); !ok {
+		return nil, false
+	}
+	return f.rest(b)
 }
 
 // addresses reads "SRC=a DST=b".

@@ -155,3 +155,69 @@ func TestParseIPv4(t *testing.T) {
 		t.Errorf("fastIPv4 read %v, left %q (%v)", a, rest, ok)
 	}
 }
+
+// FuzzNutanixFlow holds ntxFlow, which reads a Nutanix line after a Nutanix
+// line straight into a Flow, to the Event's way (parse, then SetFlow).
+func FuzzNutanixFlow(f *testing.F) {
+	corpus := []string{
+		"INFO:2025/06/02 06:00:00  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] Web Tier Monitoring [Update] SRC=100.64.0.1 DST=10.60.10.1 PROTO=TCP SPORT=1024 DPORT=443 ACTION=MONITOR DIRECTION=INBOUND ORIG: PKTS=13 BYTES=13235 REPLY: PKTS=4 BYTES=3528",
+		"<134>2025-06-02T06:00:03.840739+00:00 ahv-prod-node-06 Genesis_0: INFO:2025/06/02 06:00:00  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] Web Tier Monitoring [New] SRC=100.64.11.39 DST=10.60.10.78 PROTO=UDP SPORT=1024 DPORT=53 ACTION=MONITOR DIRECTION=OUTBOUND",
+		"INFO:2025/06/02 06:00:00 [6b9c2f0e] a ] SRC=b [Destroy] SRC=10.0.0.1 DST=10.0.0.2 PROTO=ICMP SPORT=0 DPORT=0 ACTION=DROP DESCRIPTION=x ] SRC=",
+		"host1 ] SRC=x INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"INFO:1999/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 EXTRA",
+		"INFO:2025/06/02 06:00:00 [u] p [Update] SRC=fe80::1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: 5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB-FRONTEND",
+		"not a firewall line",
+		"<134>2025/06/02 h: INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"<134>2025-06-02T06:00:03.840739+00:00 ahv-prod-node-0X Genesis_0: INFO:2025/06/02 06:00:00 [u] SRC=p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"<134>2025-06-02T06:00:03.840739+00:00 ahv-prod-node-06 Genesis_0:XINFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"<134>2025-06-02T06:00:03.840739+00:00 ahv-prod-node-06 Genesis_0: INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"<134>2025-06-02T06:00:03.840739+00:00 ahv-prod-node-0] SRC=Genesis_0: INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+		"INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2 ] SRC=",
+		"INFO:2025/06/02 06:00:00 [u] p SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2",
+	}
+	for i := range corpus {
+		f.Add([]byte(corpus[0]), []byte(corpus[i]))
+		f.Add([]byte(corpus[1]), []byte(corpus[i]))
+	}
+	addSamplePairs(f, "nutanix")
+	f.Fuzz(sameFlowEitherWay)
+}
+
+// TestStraightFlowLineTooLong: a line longer than WithMaxLineLength is
+// malformed, also after a line of its vendor (nsxFlow, ntxFlow).
+func TestStraightFlowLineTooLong(t *testing.T) {
+	for _, first := range []string{
+		"<14>2025-06-02T06:00:00.008Z esxi-prod-01 FIREWALL_PKTLOG: 5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB",
+		"INFO:2025/06/02 06:00:00  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] Web [Update] SRC=100.64.0.1 DST=10.60.10.1 PROTO=TCP SPORT=1024 DPORT=443",
+	} {
+		p := NewParser(WithFlows(), WithMaxLineLength(len(first)))
+		c := &chunk{data: []byte(first + "\n" + first + "x\n")}
+		p.parseChunk(c, "x")
+		if st := c.batch.Stats; st.Events != 1 || st.Malformed != 1 || len(c.batch.Flows) != 1 {
+			t.Errorf("%.20q: %d events, %d malformed, %d flows; want 1, 1, 1", first, st.Events, st.Malformed, len(c.batch.Flows))
+		}
+	}
+}
+
+// TestNtxFlowTriedAfterFastLines: ntxFlow is tried after a Nutanix line the
+// fast path read, and not after one it did not (IPv6): a log of such lines
+// is not read twice.
+func TestNtxFlowTriedAfterFastLines(t *testing.T) {
+	const v4 = "INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2"
+	const v6 = "INFO:2025/06/02 06:00:00 [u] p [Update] SRC=fe80::1 DST=fe80::2 PROTO=TCP SPORT=1 DPORT=2"
+	p := NewParser(WithFlows())
+	var ev Event
+	for _, c := range []struct {
+		line string
+		want bool
+	}{{v4, true}, {v6, false}, {v4, true}, {"not a firewall line", true}, {v6, false}} {
+		if b, err := p.Parse([]byte(c.line), &ev); b == Malformed {
+			t.Fatalf("%q: %v", c.line, err)
+		}
+		if p.ntxLast != c.want {
+			t.Errorf("after %q: ntxLast %v, want %v", c.line, p.ntxLast, c.want)
+		}
+	}
+}

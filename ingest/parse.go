@@ -78,7 +78,7 @@ func (p *Parser) payload(line []byte, ev *Event) (Bucket, error) {
 		return checkTime(ev)
 	}
 	if s, inet := findNSX(line); s >= 0 {
-		p.nsxLast = true
+		p.nsxLast, p.ntxLast = true, false
 		if gatewayPrefix(line, inet) {
 			return Unsupported, ErrGatewayFirewall
 		}
@@ -196,16 +196,20 @@ func (p *Parser) readHead(head []byte, ev *Event) tagKind {
 	if ev.Time.IsZero() {
 		ev.Time = hd.time
 	}
-	if len(hd.host) > 0 {
-		ev.Host = p.intern(hd.host)
-	} else {
-		ev.Host = p.opts.host
-	}
+	ev.Host = p.hostOf(&hd)
 	tag := tagOf(hd.tag)
 	if !hd.skipTime && !p.opts.library {
 		p.head.keep(head, ev.Host, tag)
 	}
 	return tag
+}
+
+// hostOf returns the host header hd names, or else WithDefaultHost's.
+func (p *Parser) hostOf(hd *header) string {
+	if len(hd.host) > 0 {
+		return p.intern(hd.host)
+	}
+	return p.opts.host
 }
 
 // jsonText unwraps a VMware Cloud log-forwarding record {"text": "…"}.

@@ -106,6 +106,7 @@ type Parser struct {
 	head    headMemo   // the last header, for finish
 	minute  minuteMemo // the last minute read
 	nsxLast bool       // the last payload read was NSX's: look for the next one's first (nsxFirst)
+	ntxLast bool       // the last payload read was Nutanix's, and fastNutanixFields read it: try ntxFlow first
 }
 
 // NewParser returns a Parser with the given options.

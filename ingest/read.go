@@ -366,11 +366,8 @@ func (p *Parser) parseLine(b *Batch, line []byte, off int, cut, nul bool) {
 	if nul {
 		b.Stats.NULLines++
 	}
-	if p.opts.flows && p.nsxLast && !nul {
-		if v, ok := p.nsxFlow(b, line, off); ok {
-			b.Stats.count(Parsed, v, nil)
-			return
-		}
+	if p.opts.flows && !nul && p.straightFlow(b, line, off) {
+		return
 	}
 	ev := &p.ev // WithFlows: a Flow is kept, not the Event
 	if !p.opts.flows {
@@ -400,6 +397,24 @@ func (p *Parser) nextEvent(b *Batch) *Event {
 		b.Events = b.Events[:len(b.Events)+1]
 	}
 	return &b.Events[len(b.Events)-1]
+}
+
+// straightFlow reads line, at off in b.Data, straight into a Flow of b
+// when it is of the vendor of the line before and one that vendor's fast
+// path reads (nsxFlow, ntxFlow), counts it, and reports whether it did.
+func (p *Parser) straightFlow(b *Batch, line []byte, off int) bool {
+	var v Vendor
+	var ok bool
+	switch {
+	case p.nsxLast:
+		v, ok = p.nsxFlow(b, line, off)
+	case p.ntxLast:
+		v, ok = Nutanix, p.ntxFlow(b, line, off)
+	}
+	if ok {
+		b.Stats.count(Parsed, v, nil)
+	}
+	return ok
 }
 
 // nsxFlow reads line, an NSX line after an NSX line, straight into a Flow
@@ -445,6 +460,47 @@ func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 	}
 	p.shardFlow(b, f)
 	return vendor, true
+}
+
+// ntxFlow reads line, a Nutanix line after a Nutanix line, straight into
+// a Flow of b, as parseLine does through an Event; when the line is not
+// one parseNutanix reads with its fast path (fastNutanixFields), with a
+// time in range, it leaves b alone and reports false. A Flow holds
+// neither the level nor the description, which are not read.
+func (p *Parser) ntxFlow(b *Batch, line []byte, off int) bool {
+	line = trimEOL(line)
+	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' {
+		return false
+	}
+	s, anchor := findNutanix(line)
+	if s < 0 {
+		p.ntxLast = false // parse looks for it again
+		return false
+	}
+	var h ntxHead
+	var nf ntxFast
+	payload := line[s:]
+	if p.nutanixHead(payload, s, anchor-s, &h) != nil || h.sec < minUnix || h.sec >= maxUnix {
+		return false
+	}
+	if _, ok := nf.read(payload[h.fields:]); !ok {
+		return false
+	}
+	hd := header{skipTime: true}
+	p.parseHeader(line[:s], &hd)
+	bits := FlowTime | FlowSrc4
+	if nf.counted {
+		bits |= FlowCounters
+	}
+	f := p.newFlow(b)
+	*f = Flow{
+		Vendor: Nutanix, Kind: h.kind, Proto: nf.proto, Action: nf.action, Direction: nf.dir, Bits: bits,
+		SPort: nf.sport, DPort: nf.dport, Sec: h.sec, RawOff: uint32(off), RawLen: uint32(len(line)),
+		Src: nf.src.As16(), Dst: nf.dst.As16(), Counts: nf.counts,
+		Host: p.names.id(p.hostOf(&hd)), Set: p.names.id(h.policyID), Rule: p.names.id(h.policy),
+	}
+	p.shardFlow(b, f)
+	return true
 }
 
 // newFlow returns a new last Flow of b.

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -199,6 +201,54 @@ func TestStraightFlowLineTooLong(t *testing.T) {
 			t.Errorf("%.20q: %d events, %d malformed, %d flows; want 1, 1, 1", first, st.Events, st.Malformed, len(c.batch.Flows))
 		}
 	}
+}
+
+// FuzzLevelFrom holds levelFrom, with the policy's anchor left for
+// policyEvent to find, to findNutanix: wherever it finds a level word, the
+// line is read (nutanixHead) as findNutanix's offsets read it.
+func FuzzLevelFrom(f *testing.F) {
+	for _, name := range []string{"testdata/samples/nutanix-flow.log", "testdata/samples/nutanix-flow-screenshots.log"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			s, _ := findNutanix(line)
+			f.Add(line, s)
+			f.Add(line, 0)
+			f.Add(append([]byte("] SRC=/"), line...), s+7)
+			f.Add(append([]byte("h] SRC=x "), line...), s+9)
+			f.Add(append([]byte("X"), line...), s)
+			f.Add(append([]byte("X"), line...), s+1)
+		}
+		// A level word before the one at, in the header.
+		f.Add([]byte("WARN:2025/06/02 06:00:00 INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1 DST=10.0.0.2 PROTO=TCP SPORT=1 DPORT=2"), 25)
+		for _, at := range []int{-1, 0, 1, 200} {
+			f.Add([]byte("INFO:2025/06/02 06:00:00 [u] p [Update] SRC=10.0.0.1"), at)
+		}
+	}
+	f.Fuzz(func(t *testing.T, line []byte, at int) {
+		s := levelFrom(line, at)
+		if s < 0 {
+			return
+		}
+		ws, anchor := findNutanix(line)
+		if ws < 0 {
+			if bytes.Contains(line, nutanixAnchor) {
+				t.Fatalf("%q at %d: level %d, findNutanix none", line, at, s)
+			}
+			return
+		}
+		if ws != s {
+			t.Fatalf("%q at %d: level %d, findNutanix %d", line, at, s, ws)
+		}
+		var got, want ntxHead
+		gotErr := NewParser().nutanixHead(line[s:], s, -1, &got)
+		wantErr := NewParser().nutanixHead(line[s:], s, anchor-s, &want)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || (wantErr == nil && got != want) {
+			t.Fatalf("%q at %d:\n got %+v %v\nwant %+v %v", line, at, got, gotErr, want, wantErr)
+		}
+	})
 }
 
 // TestNtxFlowTriedAfterFastLines: ntxFlow is tried after a Nutanix line the

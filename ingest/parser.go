@@ -107,6 +107,7 @@ type Parser struct {
 	minute  minuteMemo // the last minute read
 	nsxLast bool       // the last payload read was NSX's: look for the next one's first (nsxFirst)
 	ntxLast bool       // the last payload read was Nutanix's, and fastNutanixFields read it: try ntxFlow first
+	ntxAt   int        // … and where it started (levelFrom)
 }
 
 // NewParser returns a Parser with the given options.

@@ -472,15 +472,18 @@ func (p *Parser) ntxFlow(b *Batch, line []byte, off int) bool {
 	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' {
 		return false
 	}
-	s, anchor := findNutanix(line)
+	s, anchor := levelFrom(line, p.ntxAt), -1 // -1: policyEvent looks for it
 	if s < 0 {
-		p.ntxLast = false // parse looks for it again
-		return false
+		if s, anchor = findNutanix(line); s < 0 {
+			p.ntxLast = false // parse looks for it again
+			return false
+		}
+		p.ntxAt, anchor = s, anchor-s
 	}
 	var h ntxHead
 	var nf ntxFast
 	payload := line[s:]
-	if p.nutanixHead(payload, s, anchor-s, &h) != nil || h.sec < minUnix || h.sec >= maxUnix {
+	if p.nutanixHead(payload, s, anchor, &h) != nil || h.sec < minUnix || h.sec >= maxUnix {
 		return false
 	}
 	if _, ok := nf.read(payload[h.fields:]); !ok {

@@ -225,32 +225,58 @@ func FuzzNSXFlow(f *testing.F) {
 }
 
 // sameFlowEitherWay checks that a chunk of lines first and second, parsed
-// as Read parses it (straightFlow), gives the counts and second's Flow
-// that parsing each into an Event does (eventWay).
-func sameFlowEitherWay(t *testing.T, first, second []byte) {
-	if len(first)+len(second) > 4096 || bytes.ContainsAny(first, "\n\x00") || bytes.ContainsAny(second, "\n\x00") {
-		return
+// as Read parses it (straightFlow), gives the counts and Flows that parsing
+// each into an Event does (eventWay).
+func sameFlowEitherWay(t *testing.T, first, second []byte) { sameFlowsEitherWay(t, first, second) }
+
+// sameFlowsEitherWay is sameFlowEitherWay for any number of lines.
+func sameFlowsEitherWay(t *testing.T, lines ...[]byte) {
+	n := 0
+	for _, l := range lines {
+		if n += len(l); n > 4096 || bytes.ContainsAny(l, "\n\x00") {
+			return
+		}
 	}
-	want, wantFlow, wantNames, wantOK := eventWay(first, second)
+	want, wantFlows, wantNames := eventWay(lines)
 	pd := NewParser(WithFlows())
-	c := &chunk{data: []byte(string(first) + "\n" + string(second) + "\n")}
+	c := &chunk{data: append(bytes.Join(lines, []byte("\n")), '\n')}
 	pd.parseChunk(c, "x")
 	got := c.batch
 	if got.Stats.Events != want.Events || got.Stats.Vendors != want.Vendors || got.Stats.Malformed != want.Malformed {
-		t.Fatalf("%q after %q: counts %+v, want %+v", second, first, got.Stats.Counts, want.Counts)
+		t.Fatalf("%q: counts %+v, want %+v", lines, got.Stats.Counts, want.Counts)
 	}
-	gotFlow := flowAt(got.Flows, uint32(len(first)+1))
-	if (gotFlow != nil) != wantOK {
-		t.Fatalf("%q after %q: a Flow %v, want %v", second, first, gotFlow != nil, wantOK)
+	if len(got.Flows) != len(wantFlows) {
+		t.Fatalf("%q: %d Flows, want %d", lines, len(got.Flows), len(wantFlows))
 	}
-	if !wantOK {
-		return
+	for i := range wantFlows {
+		g, gn := namedFlow(got.Flows[i], got.Names)
+		w, wn := namedFlow(wantFlows[i], wantNames)
+		if g != w || gn != wn {
+			t.Fatalf("%q, Flow %d:\n got %+v %q\nwant %+v %q", lines, i, g, gn, w, wn)
+		}
 	}
-	g, gn := namedFlow(*gotFlow, got.Names)
-	w, wn := namedFlow(wantFlow, wantNames)
-	if g != w || gn != wn {
-		t.Fatalf("%q after %q:\n got %+v %q\nwant %+v %q", second, first, g, gn, w, wn)
+}
+
+// eventWay reads lines into Events, one after the other with one parser,
+// and each Parsed one's into a Flow (SetFlow): their counts, and the Flows
+// and their names.
+func eventWay(lines [][]byte) (Stats, []Flow, []string) {
+	p := NewParser(WithFlows())
+	var ev Event
+	var st Stats
+	var flows []Flow
+	var names []string
+	off := 0
+	for _, l := range lines {
+		b, err := p.parse(l, &ev, false)
+		st.count(b, ev.Vendor, err)
+		var f Flow
+		if b == Parsed && ev.SetFlow(&f, uint32(off), &names) {
+			flows = append(flows, f)
+		}
+		off += len(l) + 1
 	}
+	return st, flows, names
 }
 
 // addSamplePairs adds each pair of consecutive lines of the samples of a
@@ -267,33 +293,6 @@ func addSamplePairs(f *testing.F, vendor string) {
 			f.Add([]byte(lines[i-1]), []byte(lines[i]))
 		}
 	}
-}
-
-// flowAt returns the Flow of the line at offset off, or nil.
-func flowAt(flows []Flow, off uint32) *Flow {
-	for i := range flows {
-		if flows[i].RawOff == off {
-			return &flows[i]
-		}
-	}
-	return nil
-}
-
-// eventWay reads first, then second, into Events and second's into a Flow
-// (SetFlow): the counts of both, and the Flow and its names when second
-// has one.
-func eventWay(first, second []byte) (Stats, Flow, []string, bool) {
-	p := NewParser(WithFlows())
-	var ev Event
-	var st Stats
-	b1, err1 := p.parse(first, &ev, false)
-	st.count(b1, ev.Vendor, err1)
-	b2, err2 := p.parse(second, &ev, false)
-	st.count(b2, ev.Vendor, err2)
-	var f Flow
-	var names []string
-	ok := b2 == Parsed && ev.SetFlow(&f, uint32(len(first)+1), &names)
-	return st, f, names, ok
 }
 
 // namedFlow returns f without its Names, and their strings in names.

@@ -271,3 +271,58 @@ func TestNtxFlowTriedAfterFastLines(t *testing.T) {
 		}
 	}
 }
+
+// ntxHeaders are headers that Nutanix hit logs come with, and others close
+// to them.
+var ntxHeaders = []string{
+	"<134>2025-06-02T06:00:03.153983+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:04.153983+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:04.15398+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:04.153983+00:00 ahv-prod-node-02 Genesis_1: ",
+	"<134>2025-06-02T06:00:04.153983+00:00 ahv-prod-node-01 Genesis_0: ",
+	"<134>2025-06-02T06:00:04.153983+00:00ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:04.153983+00:00  ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02 06:00:04.153983+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-02-30T06:00:04.153983+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<13>2025-06-02T06:00:04.153983+00:00 ahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:03.153983Zahv-prod-node-01 Genesis_1: ",
+	"<134>2025-06-02T06:00:03.153984Zahv-prod-node-01 Genesis_1: ",
+	"<134>1 2025-06-02T06:00:03.153983+00:00 ahv-prod-node-01 Genesis_1 - - - ",
+	"<134>Jun  2 06:00:03 ahv-prod-node-01 Genesis_1: ",
+	"2025-12-11T12:51:08.857757+00:00 ahv-host-1 ahv ",
+	"10.48.52.230 Apr 10 11:12:46 local0 info 2025-04-10T10:12:51.646697+00:00 GSO-EVERGLADE01-4-1 Genesis_1: ",
+	"",
+}
+
+const (
+	ntxPayload = "INFO:2025/06/02 06:00:00  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] Web Tier Monitoring [Update] SRC=100.64.0.1 DST=10.60.10.1 PROTO=TCP SPORT=1024 DPORT=443 ACTION=MONITOR DIRECTION=INBOUND ORIG: PKTS=13 BYTES=13235 REPLY: PKTS=4 BYTES=3528"
+	nsxPay     = "5a05ebbf INET match PASS 4100 IN 60 TCP 100.64.0.1/1024->10.60.10.1/443 S SG-WEB-FRONTEND"
+)
+
+// TestNtxFlowHeaders reads three lines, each header with each other, the
+// first two Nutanix lines and the third a Nutanix or an NSX one: the Flows
+// of ntxFlow (and nsxFlow) are the Event's, hosts included.
+func TestNtxFlowHeaders(t *testing.T) {
+	for _, a := range ntxHeaders {
+		for _, b := range ntxHeaders {
+			for _, last := range []string{ntxPayload, nsxPay} {
+				sameFlowsEitherWay(t, []byte(ntxHeaders[0]+ntxPayload), []byte(a+ntxPayload), []byte(b+last))
+			}
+		}
+	}
+}
+
+// FuzzNtxFlowHeaders is TestNtxFlowHeaders with any headers.
+func FuzzNtxFlowHeaders(f *testing.F) {
+	for i, a := range ntxHeaders {
+		f.Add([]byte(a), []byte(ntxHeaders[(i+1)%len(ntxHeaders)]), false)
+		f.Add([]byte(a), []byte(a), true)
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte, nsx bool) {
+		last := ntxPayload
+		if nsx {
+			last = nsxPay
+		}
+		sameFlowsEitherWay(t, []byte(ntxHeaders[0]+ntxPayload), append(a, ntxPayload...), append(b, last...))
+	})
+}

@@ -13,7 +13,8 @@
 #    half in memory.
 #  - exactness: the sessions flows counts against the generator's truth.
 # Each tool runs RUNS times (default 3), in turn, after one read of the file
-# into the page cache; the median is printed. Wall times from GNU time.
+# into the page cache; the median is printed, and each ratio of medians with
+# the range of the runs' own ratios. Wall times from GNU time.
 # Usage: testdata/bench/ingest.sh [SESSIONS]   (default 2,000,000 per corpus)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -78,7 +79,14 @@ for f in "$long" "$short" "$nsx"; do
 		read -r w r <"$d/$2.m"
 		printf "%-28s %-20s %7s %7s  %s\n" "$name" "$1" "$w" "$r" "${3:-}"
 	}
-	ratio() { awk -v a="$(cut -d' ' -f1 "$d/$1.m")" -v b="$(cut -d' ' -f1 "$d/$2.m")" 'BEGIN { printf "%.2fx", a / (b < 0.01 ? 0.01 : b) }'; }
+	# ratio A B: the ratio of A's median to B's, and the range of the
+	# ratios of the runs (A and B of one run ran one after the other: the
+	# range shows how much the machine's speed moved the ratio).
+	ratio() {
+		awk -v a="$(cut -d' ' -f1 "$d/$1.m")" -v b="$(cut -d' ' -f1 "$d/$2.m")" 'BEGIN { printf "%.2fx", a / (b < 0.01 ? 0.01 : b) }'
+		paste -d' ' "$d/$1" "$d/$2" | awk '{ r = $1 / ($3 < 0.01 ? 0.01 : $3); lo = NR == 1 || r < lo ? r : lo; hi = r > hi ? r : hi }
+			END { if (NR > 1) printf " (runs %.2f-%.2f)", lo, hi }'
+	}
 	row "wc -l" wc
 	row "awk (naive.awk)" awk
 	row "flowsleuth flows" flows "awk/flows $(ratio awk flows), flows/wc $(ratio flows wc)"

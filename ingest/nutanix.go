@@ -131,7 +131,8 @@ func (p *Parser) parseNutanix(b []byte, off, anchor int, ev *Event) error {
 }
 
 // nutanixHead reads into h the part of payload b before its fields, for
-// parseNutanix (off and anchor are its own) and ntxFlow.
+// parseNutanix (off and anchor are its own) and ntxFlow, which may not know
+// where the anchor is (-1: policyEvent looks for it).
 func (p *Parser) nutanixHead(b []byte, off, anchor int, h *ntxHead) error {
 	c := bytes.IndexByte(b, ':')
 	h.level = c
@@ -167,7 +168,7 @@ func (p *Parser) nutanixHead(b []byte, off, anchor int, h *ntxHead) error {
 // policyEvent reads "policy name [Event]" from b[i:] into h and returns the
 // offset of the "] SRC=" that ends it. The policy name may hold spaces; it
 // ends at " [Event] SRC=", the first anchor after i: anchor when it is not
-// before i (findNutanix found the first of the line).
+// before i (findNutanix found the first of the line; -1: not known).
 func (p *Parser) policyEvent(b []byte, i, off, anchor int, h *ntxHead) (int, error) {
 	a := anchor
 	if a < i {

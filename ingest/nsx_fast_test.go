@@ -230,15 +230,19 @@ func FuzzNSXFlow(f *testing.F) {
 func sameFlowEitherWay(t *testing.T, first, second []byte) { sameFlowsEitherWay(t, first, second) }
 
 // sameFlowsEitherWay is sameFlowEitherWay for any number of lines.
-func sameFlowsEitherWay(t *testing.T, lines ...[]byte) {
+func sameFlowsEitherWay(t *testing.T, lines ...[]byte) { sameFlowsWith(t, nil, lines...) }
+
+// sameFlowsWith is sameFlowsEitherWay with parsers made with opts too.
+func sameFlowsWith(t *testing.T, opts []Option, lines ...[]byte) {
 	n := 0
 	for _, l := range lines {
 		if n += len(l); n > 4096 || bytes.ContainsAny(l, "\n\x00") {
 			return
 		}
 	}
-	want, wantFlows, wantNames := eventWay(lines)
-	pd := NewParser(WithFlows())
+	opts = append([]Option{WithFlows()}, opts...)
+	want, wantFlows, wantNames := eventWay(lines, opts)
+	pd := NewParser(opts...)
 	c := &chunk{data: append(bytes.Join(lines, []byte("\n")), '\n')}
 	pd.parseChunk(c, "x")
 	got := c.batch
@@ -257,11 +261,12 @@ func sameFlowsEitherWay(t *testing.T, lines ...[]byte) {
 	}
 }
 
-// eventWay reads lines into Events, one after the other with one parser,
+// eventWay reads lines into Events, one after the other with one parser
+// made with opts,
 // and each Parsed one's into a Flow (SetFlow): their counts, and the Flows
 // and their names.
-func eventWay(lines [][]byte) (Stats, []Flow, []string) {
-	p := NewParser(WithFlows())
+func eventWay(lines [][]byte, opts []Option) (Stats, []Flow, []string) {
+	p := NewParser(opts...)
 	var ev Event
 	var st Stats
 	var flows []Flow

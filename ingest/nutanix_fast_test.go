@@ -301,12 +301,15 @@ const (
 
 // TestNtxFlowHeaders reads three lines, each header with each other, the
 // first two Nutanix lines and the third a Nutanix or an NSX one: the Flows
-// of ntxFlow (and nsxFlow) are the Event's, hosts included.
+// of ntxFlow (and nsxFlow) are the Event's, hosts included, with and
+// without the syslog library and a default host.
 func TestNtxFlowHeaders(t *testing.T) {
-	for _, a := range ntxHeaders {
-		for _, b := range ntxHeaders {
-			for _, last := range []string{ntxPayload, nsxPay} {
-				sameFlowsEitherWay(t, []byte(ntxHeaders[0]+ntxPayload), []byte(a+ntxPayload), []byte(b+last))
+	for _, opts := range [][]Option{nil, {WithSyslogLibrary(true)}, {WithDefaultHost("10.0.0.9")}} {
+		for _, a := range ntxHeaders {
+			for _, b := range ntxHeaders {
+				for _, last := range []string{ntxPayload, nsxPay} {
+					sameFlowsWith(t, opts, []byte(ntxHeaders[0]+ntxPayload), []byte(a+ntxPayload), []byte(b+last))
+				}
 			}
 		}
 	}

@@ -466,7 +466,7 @@ func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 // a Flow of b, as parseLine does through an Event; when the line is not
 // one parseNutanix reads with its fast path (fastNutanixFields), with a
 // time in range, it leaves b alone and reports false. A Flow holds
-// neither the level nor the description, which are not read.
+// neither the level nor the description: they are skipped, not interned.
 func (p *Parser) ntxFlow(b *Batch, line []byte, off int) bool {
 	line = trimEOL(line)
 	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' {

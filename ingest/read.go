@@ -403,6 +403,15 @@ func (p *Parser) nextEvent(b *Batch) *Event {
 // when it is of the vendor of the line before and one that vendor's fast
 // path reads (nsxFlow, ntxFlow), counts it, and reports whether it did.
 func (p *Parser) straightFlow(b *Batch, line []byte, off int) bool {
+	if !p.nsxLast && !p.ntxLast {
+		return false
+	}
+	// Lines parse reads another way, or refuses: too long, blank, JSON
+	// (its text is the line).
+	line = trimEOL(line)
+	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' {
+		return false
+	}
 	var v Vendor
 	var ok bool
 	switch {
@@ -417,17 +426,14 @@ func (p *Parser) straightFlow(b *Batch, line []byte, off int) bool {
 	return ok
 }
 
-// nsxFlow reads line, an NSX line after an NSX line, straight into a Flow
-// of b, as parseLine does through an Event, and returns its vendor; when
-// the line is not one nsxFirst reads, with a header the memo holds and a
-// time in range, it leaves b alone and reports false. An Event (344 bytes,
-// cleared for every line) and its copy into a Flow were a tenth of the
-// parsing of NSX lines.
+// nsxFlow reads line, an NSX line after an NSX line (without its line end,
+// not JSON, not too long: straightFlow), straight into a Flow of b, as
+// parseLine does through an Event, and returns its vendor; when the line
+// is not one nsxFirst reads, with a header the memo holds and a time in
+// range, it leaves b alone and reports false. An Event (344 bytes, cleared
+// for every line) and its copy into a Flow were a tenth of the parsing of
+// NSX lines.
 func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
-	line = trimEOL(line)
-	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' { // JSON: its text is the line
-		return 0, false
-	}
 	var nf nsxFast
 	s, _, ok := fastNSXLine(line, &nf)
 	if !ok {
@@ -462,16 +468,13 @@ func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 	return vendor, true
 }
 
-// ntxFlow reads line, a Nutanix line after a Nutanix line, straight into
-// a Flow of b, as parseLine does through an Event; when the line is not
-// one parseNutanix reads with its fast path (fastNutanixFields), with a
-// time in range, it leaves b alone and reports false. A Flow holds
-// neither the level nor the description: they are skipped, not interned.
+// ntxFlow reads line, a Nutanix line after a Nutanix line (as nsxFlow's),
+// straight into a Flow of b, as parseLine does through an Event; when the
+// line is not one parseNutanix reads with its fast path
+// (fastNutanixFields), with a time in range, it leaves b alone and reports
+// false. A Flow holds neither the level nor the description: they are
+// skipped, not interned.
 func (p *Parser) ntxFlow(b *Batch, line []byte, off int) bool {
-	line = trimEOL(line)
-	if len(line) == 0 || len(line) > p.opts.maxLine || line[0] == '{' {
-		return false
-	}
 	s, anchor := levelFrom(line, p.ntxAt), -1 // -1: policyEvent looks for it
 	if s < 0 {
 		if s, anchor = findNutanix(line); s < 0 {

@@ -146,12 +146,15 @@ var (
 // second, so a time is in range exactly when its second is.
 var minUnix, maxUnix = MinTime.Unix(), MaxTime.Unix()
 
+// inTimeRange reports whether a time of sec Unix seconds is accepted.
+func inTimeRange(sec int64) bool { return sec >= minUnix && sec < maxUnix }
+
 // checkTime refuses an event whose time is out of range.
 func checkTime(ev *Event) (Bucket, error) {
 	if ev.Time.IsZero() {
 		return Parsed, nil
 	}
-	if s := ev.Time.Unix(); s < minUnix || s >= maxUnix {
+	if !inTimeRange(ev.Time.Unix()) {
 		return Malformed, ErrTimeRange
 	}
 	return Parsed, nil

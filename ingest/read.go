@@ -444,7 +444,7 @@ func (p *Parser) nsxFlow(b *Batch, line []byte, off int) (Vendor, bool) {
 		return 0, false
 	}
 	sec, nsec, head := p.head.reuseUnix(line[:s], &p.minute)
-	if head == nil || sec < minUnix || sec >= maxUnix {
+	if head == nil || !inTimeRange(sec) {
 		return 0, false
 	}
 	ruleSet := p.intern(nf.ruleSet)
@@ -486,7 +486,7 @@ func (p *Parser) ntxFlow(b *Batch, line []byte, off int) bool {
 	var h ntxHead
 	var nf ntxFast
 	payload := line[s:]
-	if p.nutanixHead(payload, s, anchor, &h) != nil || h.sec < minUnix || h.sec >= maxUnix {
+	if p.nutanixHead(payload, s, anchor, &h) != nil || !inTimeRange(h.sec) {
 		return false
 	}
 	if _, ok := nf.read(payload[h.fields:]); !ok {

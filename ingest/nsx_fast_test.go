@@ -224,15 +224,13 @@ func FuzzNSXFlow(f *testing.F) {
 	f.Fuzz(sameFlowEitherWay)
 }
 
-// sameFlowEitherWay checks that a chunk of lines first and second, parsed
-// as Read parses it (straightFlow), gives the counts and Flows that parsing
-// each into an Event does (eventWay).
-func sameFlowEitherWay(t *testing.T, first, second []byte) { sameFlowsEitherWay(t, first, second) }
+// sameFlowEitherWay is sameFlowsWith for two lines and no options, for
+// the fuzzers.
+func sameFlowEitherWay(t *testing.T, first, second []byte) { sameFlowsWith(t, nil, first, second) }
 
-// sameFlowsEitherWay is sameFlowEitherWay for any number of lines.
-func sameFlowsEitherWay(t *testing.T, lines ...[]byte) { sameFlowsWith(t, nil, lines...) }
-
-// sameFlowsWith is sameFlowsEitherWay with parsers made with opts too.
+// sameFlowsWith checks that a chunk of lines, parsed as Read parses it
+// (straightFlow), gives the counts and Flows that parsing each into an
+// Event does (eventWay), with parsers made with opts (and WithFlows).
 func sameFlowsWith(t *testing.T, opts []Option, lines ...[]byte) {
 	n := 0
 	for _, l := range lines {
@@ -262,9 +260,8 @@ func sameFlowsWith(t *testing.T, opts []Option, lines ...[]byte) {
 }
 
 // eventWay reads lines into Events, one after the other with one parser
-// made with opts,
-// and each Parsed one's into a Flow (SetFlow): their counts, and the Flows
-// and their names.
+// made with opts, and each Parsed one's into a Flow (SetFlow): their
+// counts, and the Flows and their names.
 func eventWay(lines [][]byte, opts []Option) (Stats, []Flow, []string) {
 	p := NewParser(opts...)
 	var ev Event

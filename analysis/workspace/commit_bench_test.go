@@ -41,6 +41,7 @@ func BenchmarkCommit(b *testing.B) {
 	}
 	defer ws.Close()
 	defer lowerGC(commitGCPercent)()
+	cpu := processCPU(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 			if _, err := storeModel(ctx, tx, conn, nil, m, nil, true); err != nil {
@@ -51,6 +52,9 @@ func BenchmarkCommit(b *testing.B) {
 		if !errors.Is(err, errRollBack) {
 			b.Fatal(err)
 		}
+	}
+	if cpu >= 0 {
+		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 	}
 	b.ReportMetric(float64(m.Stats().Conversations), "conversations")
 }

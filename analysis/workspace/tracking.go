@@ -3,9 +3,11 @@ package workspace
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -94,46 +96,83 @@ func (cs *chunkStore) close() {
 type chunkWriter struct {
 	e        enc
 	names    analysis.Interner[string] // hosts and policy UUIDs
+	hosts    [8]nameMemo               // hosts looked up last, by nameSlot
+	groups   [8]nameMemo               // policy UUIDs looked up last
 	prevSeen int64
 }
 
-func (w *chunkWriter) name(s string) uint64 {
-	return uint64(w.names.ID(s))
+// nameMemo is a name and its number plus one (0: empty).
+type nameMemo struct {
+	s  string
+	id uint64
 }
 
-func (w *chunkWriter) add(st *analysis.SessionState) {
-	e := &w.e
-	var flags byte
-	for i, f := range []bool{st.Unanswered, st.Matched, st.HasCounters, st.Record != nil, !st.Src.Is4()} {
-		if f {
-			flags |= 1 << i
-		}
+// name returns the number of host or policy UUID s, looked up in memo
+// first. The sessions of a commit name a few hosts and policies, each a
+// million times: a memo of the last ones spares the map its hashing (the
+// model hands over its interned copies, which mostly compare by pointer).
+func (w *chunkWriter) name(s string, memo *[8]nameMemo) uint64 {
+	m := &memo[nameSlot(s)]
+	if m.id != 0 && m.s == s {
+		return m.id - 1
 	}
-	e.byte(flags)
+	id := uint64(w.names.ID(s))
+	*m = nameMemo{s, id + 1}
+	return id
+}
+
+// nameSlot places s in a chunkWriter's memo (hosts or groups): by its
+// length and last byte, where hosts' numbers and UUIDs differ.
+func nameSlot(s string) int {
+	n := len(s)
+	if n > 0 {
+		n += int(s[n-1])
+	}
+	return n & 7
+}
+
+// add encodes st after the sessions before it. The bytes are appended to
+// a local slice, grown once: e.u's appends through the pointer stored and
+// loaded the slice at every field.
+func (w *chunkWriter) add(st *analysis.SessionState) {
+	flags := flagIf(st.Unanswered, tfUnanswered) | flagIf(st.Matched, tfMatched) | flagIf(st.HasCounters, tfCounted) |
+		flagIf(st.Record != nil, tfRecord) | flagIf(!st.Src.Is4(), tfIPv6)
+	b := slices.Grow(w.e.b, maxSessionBytes)
+	b = append(b, flags)
 	if flags&tfIPv6 != 0 {
 		s, d := st.Src.As16(), st.Dst.As16()
-		e.b = append(append(e.b, s[:]...), d[:]...)
+		b = append(append(b, s[:]...), d[:]...)
 	} else {
 		s, d := st.Src.As4(), st.Dst.As4()
-		e.b = append(append(e.b, s[:]...), d[:]...)
+		b = append(append(b, s[:]...), d[:]...)
 	}
-	e.u(w.name(st.Host))
-	e.u(w.name(st.Group))
-	e.u(uint64(st.SPort))
-	e.u(uint64(st.DPort))
-	e.byte(st.Proto)
-	e.byte(byte(st.Side))
-	e.u(uint64(st.ConvDPort))
+	b = binary.AppendUvarint(b, w.name(st.Host, &w.hosts))
+	b = binary.AppendUvarint(b, w.name(st.Group, &w.groups))
+	b = binary.AppendUvarint(b, uint64(st.SPort))
+	b = binary.AppendUvarint(b, uint64(st.DPort))
+	b = append(b, st.Proto, byte(st.Side))
+	b = binary.AppendUvarint(b, uint64(st.ConvDPort))
 	if flags&tfCounted != 0 {
 		for _, n := range st.Last {
-			e.u(n)
+			b = binary.AppendUvarint(b, n)
 		}
 	}
-	e.i(st.Seen - w.prevSeen)
+	w.e.b = binary.AppendVarint(b, st.Seen-w.prevSeen)
 	w.prevSeen = st.Seen
 	if st.Record != nil {
-		e.record(st.Record)
+		w.e.record(st.Record)
 	}
+}
+
+// maxSessionBytes bounds what add writes of a session without its record.
+const maxSessionBytes = 1 + 2*16 + 9*binary.MaxVarintLen64 + 2
+
+// flagIf returns flag when set holds, else 0.
+func flagIf(set bool, flag byte) byte {
+	if set {
+		return flag
+	}
+	return 0
 }
 
 func encodeHeader(h *trackingHeader) []byte {

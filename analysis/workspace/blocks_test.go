@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
+	"github.com/klauspost/compress/flate"
 )
 
 // linesRow is the lines of a conversation_samples row (encodeSplit's tail).
@@ -24,15 +25,10 @@ func linesRow(lines ...string) []byte {
 	return e.b
 }
 
-// TestSampleBlockRoundTrip: a block gives back the lines of each id it
-// was given, nil for the ids of its range it was not, nothing outside its
-// range; and every cut or change of its blob is an error, not a panic or
-// other lines.
-// TestSampleBlockStandardDeflate checks that blocks stay plain DEFLATE
-// both ways: the writer's compressor (klauspost/compress, for its speed)
-// gives streams the standard library reads, and the blocks schema 6 wrote
-// with the standard library's compressor still load.
-func TestSampleBlockStandardDeflate(t *testing.T) {
+// TestSampleBlockSchema6: blocks are written in S2 now, and the DEFLATE
+// blocks of schema 6 still load, whether klauspost/compress wrote them
+// (its writer) or the standard library (before it).
+func TestSampleBlockSchema6(t *testing.T) {
 	var w blockWriter
 	want := linesRow(strings.Repeat("<134>2025-04-07T00:00:00.000000+00:00 ahv-0 SRC=10.0.0.1 DST=172.16.0.1 ", 40))
 	w.add(0, want)
@@ -41,27 +37,48 @@ func TestSampleBlockStandardDeflate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(blob[1:])))
-	if err != nil {
-		t.Fatalf("the standard library cannot read a block: %v", err)
+	if blob[0] != blockS2 {
+		t.Fatalf("format %d, want S2 (%d)", blob[0], blockS2)
 	}
-	if !bytes.Equal(raw, w.raw) {
-		t.Fatal("the standard library reads another block")
-	}
-	var out bytes.Buffer
-	out.WriteByte(blockFlate)
-	zw, _ := stdflate.NewWriter(&out, stdflate.BestSpeed)
-	zw.Write(w.raw)
-	zw.Close()
-	var b sampleBlock
-	if err := b.load(10, 17, out.Bytes()); err != nil {
-		t.Fatalf("a block the standard library wrote: %v", err)
-	}
-	if got := b.lines(10); !bytes.Equal(got, want) {
-		t.Errorf("lines %q, want %q", got, want)
+	for name, blob := range map[string][]byte{"klauspost": flateBlob(t, w.raw, false), "standard library": flateBlob(t, w.raw, true)} {
+		var b sampleBlock
+		if err := b.load(10, 17, blob); err != nil {
+			t.Fatalf("a DEFLATE block of %s: %v", name, err)
+		}
+		if got := b.lines(10); !bytes.Equal(got, want) {
+			t.Errorf("%s: lines %q, want %q", name, got, want)
+		}
+		if got := b.lines(17); !bytes.Equal(got, linesRow("b")) {
+			t.Errorf("%s: lines %q, want b", name, got)
+		}
 	}
 }
 
+// flateBlob returns the block of entries raw as schema 6 wrote it: DEFLATE
+// at its fastest level, by klauspost/compress or by the standard library.
+func flateBlob(t testing.TB, raw []byte, std bool) []byte {
+	out := bytes.NewBuffer([]byte{blockFlate})
+	var zw io.WriteCloser
+	var err error
+	if std {
+		zw, err = stdflate.NewWriter(out, stdflate.BestSpeed)
+	} else {
+		zw, err = flate.NewWriter(out, flate.BestSpeed)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(raw)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestSampleBlockRoundTrip: a block gives back the lines of each id it
+// was given, nil for the ids of its range it was not, nothing outside its
+// range; and every cut of its blob, S2 or DEFLATE, or an unknown format, is
+// an error, not a panic or other lines.
 func TestSampleBlockRoundTrip(t *testing.T) {
 	var w blockWriter
 	want := map[int64][]byte{}
@@ -86,13 +103,17 @@ func TestSampleBlockRoundTrip(t *testing.T) {
 	if err := b.load(100, 162, blob); !errors.Is(err, errBadBlock) { // offset 63 is past its range
 		t.Errorf("block loaded into too short a range: %v", err)
 	}
-	for cut := 0; cut < len(blob); cut++ {
-		if err := b.load(100, 163, blob[:cut]); !errors.Is(err, errBadBlock) {
-			t.Fatalf("blob cut at %d of %d: %v, want errBadBlock", cut, len(blob), err)
+	for _, blob := range [][]byte{blob, flateBlob(t, w.raw, false)} {
+		for cut := 0; cut < len(blob); cut++ {
+			if err := b.load(100, 163, blob[:cut]); !errors.Is(err, errBadBlock) {
+				t.Fatalf("format %d: blob cut at %d of %d: %v, want errBadBlock", blob[0], cut, len(blob), err)
+			}
 		}
 	}
-	if err := b.load(100, 163, append([]byte{2}, blob[1:]...)); !errors.Is(err, errBadBlock) {
-		t.Errorf("unknown format: %v", err)
+	for _, format := range []byte{0, blockS2 + 1} {
+		if err := b.load(100, 163, append([]byte{format}, blob[1:]...)); !errors.Is(err, errBadBlock) {
+			t.Errorf("unknown format %d: %v", format, err)
+		}
 	}
 	if b.covers(100) {
 		t.Error("a block that failed to load still answers")
@@ -119,7 +140,9 @@ func FuzzSampleBlock(f *testing.F) {
 	w.add(2, linesRow("a", "b", "c"))
 	blob, _ := w.blob()
 	f.Add(bytes.Clone(blob), int64(1), int64(64))
+	f.Add(flateBlob(f, w.raw, false), int64(1), int64(64))
 	f.Add([]byte{blockFlate}, int64(1), int64(1))
+	f.Add([]byte{blockS2}, int64(1), int64(1))
 	f.Add([]byte{}, int64(0), int64(0))
 	f.Fuzz(func(t *testing.T, blob []byte, first, last int64) {
 		var b sampleBlock
@@ -355,4 +378,49 @@ func schema5Copy(t *testing.T, dir string) string {
 		t.Fatalf("Behind = %d, %d, %v; want 5, %d, true", from, to, ok, len(migrations))
 	}
 	return path
+}
+
+// TestUpgradeSchema6 upgrades a workspace the previous version wrote at
+// schema 6 (testdata/schema6.flowsleuth: demoLog("nutanix", 150) imported,
+// the lines of its 88 conversations in two DEFLATE blocks) and imports into
+// it that log again, which it finds imported, and another, whose lines go
+// to S2 blocks: the whole reads as a model of both logs, lines included.
+func TestUpgradeSchema6(t *testing.T) {
+	dir := t.TempDir()
+	path := fixtureCopy(t, dir, "schema6.flowsleuth")
+	if from, to, ok := Behind(path); !ok || from != 6 || to != len(migrations) {
+		t.Fatalf("Behind = %d, %d, %v; want 6, %d, true", from, to, ok, len(migrations))
+	}
+	first, _ := demoLog(t, "nutanix", 150)
+	second := filepath.Join(dir, "tagged.log")
+	if err := os.WriteFile(second, taggedLog(300, 4), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := Open(path) // upgrades it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for i, f := range []string{first, second} {
+		res, err := ws.Import(ctx, []string{f}, ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Outcome{Already, Imported}[i]; len(res) != 1 || res[0].Outcome != want {
+			t.Fatalf("import %d: %+v, want %v", i+1, res, want)
+		}
+	}
+	var deflate, s2 int
+	err = ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?),
+		(SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?)`, []byte{blockFlate}, []byte{blockS2}).Scan(&deflate, &s2)
+	if err != nil || deflate != 2 || s2 == 0 {
+		t.Fatalf("%d DEFLATE and %d S2 blocks (%v); want 2 and some", deflate, s2, err)
+	}
+	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := inMemory(t, first, second)
+	analysistest.SameConversations(t, got, want)
+	sameSamples(t, "after the upgrade", got, want)
 }

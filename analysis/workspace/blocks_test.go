@@ -324,72 +324,52 @@ func TestNewSchemaDefersIndex(t *testing.T) {
 	}
 }
 
-// TestUpgradeSchema5 upgrades a workspace the previous version wrote at
-// schema 5 (testdata/schema5.flowsleuth: demoLog("nutanix", 150) imported,
-// the lines of its 88 conversations in conversation_samples) and imports
-// into it that log again, which it finds imported, and another: the old
-// conversations keep their lines in their rows, the new ones' go to
-// blocks, the index by bytes is still the schema's last object, and the
-// whole reads as a model of both logs.
+// TestUpgradeSchema5 upgrades a workspace the previous version but one
+// wrote at schema 5 (testdata/schema5.flowsleuth: demoLog("nutanix", 150)
+// imported, the lines of its 88 conversations in conversation_samples) and
+// imports into it that log again, which it finds imported, and another
+// (upgradeAndImport): the old conversations keep their lines in their rows,
+// the new ones' go to blocks, the index by bytes is still the schema's last
+// object, and the whole reads as a model of both logs.
 func TestUpgradeSchema5(t *testing.T) {
-	dir := t.TempDir()
-	path := schema5Copy(t, dir)
-	first, _ := demoLog(t, "nutanix", 150)
-	second := filepath.Join(dir, "tagged.log")
-	if err := os.WriteFile(second, taggedLog(300, 4), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := Open(path) // upgrades it
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	for i, f := range []string{first, second} {
-		res, err := ws.Import(ctx, []string{f}, ImportOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := []Outcome{Already, Imported}[i]; len(res) != 1 || res[0].Outcome != want {
-			t.Fatalf("import %d: %+v, want %v", i+1, res, want)
-		}
-	}
+	ws, logs := upgradeAndImport(t, "schema5.flowsleuth", 5)
 	var blocks, rows int
 	var last string
-	err = ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks), (SELECT count(*) FROM conversation_samples),
+	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks), (SELECT count(*) FROM conversation_samples),
 		(SELECT name FROM sqlite_schema ORDER BY rowid DESC LIMIT 1)`).Scan(&blocks, &rows, &last)
 	if err != nil || blocks == 0 || rows != 88 || last != deferredIndex {
 		t.Fatalf("%d blocks, %d rows of lines, last object %q (%v); want blocks, 88 rows, %s", blocks, rows, last, err, deferredIndex)
 	}
-	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := inMemory(t, first, second)
-	analysistest.SameConversations(t, got, want)
-	sameSamples(t, "after the upgrade", got, want)
+	sameAsInMemory(t, ws, logs)
 }
 
-// schema5Copy copies testdata/schema5.flowsleuth into dir and returns its
-// path, checked to be behind at schema 5.
-func schema5Copy(t *testing.T, dir string) string {
-	t.Helper()
-	path := fixtureCopy(t, dir, "schema5.flowsleuth")
-	if from, to, ok := Behind(path); !ok || from != 5 || to != len(migrations) {
-		t.Fatalf("Behind = %d, %d, %v; want 5, %d, true", from, to, ok, len(migrations))
-	}
-	return path
-}
-
-// TestUpgradeSchema6 upgrades a workspace the previous version wrote at
-// schema 6 (testdata/schema6.flowsleuth: demoLog("nutanix", 150) imported,
-// the lines of its 88 conversations in two DEFLATE blocks) and imports into
-// it that log again, which it finds imported, and another, whose lines go
-// to S2 blocks: the whole reads as a model of both logs, lines included.
+// TestUpgradeSchema6 does the same with a workspace the previous version
+// wrote at schema 6 (testdata/schema6.flowsleuth: the same log imported,
+// the lines of its 88 conversations in two DEFLATE blocks): the new
+// conversations' lines go to S2 blocks, and the whole reads as a model of
+// both logs, lines included.
 func TestUpgradeSchema6(t *testing.T) {
+	ws, logs := upgradeAndImport(t, "schema6.flowsleuth", 6)
+	var deflate, s2 int
+	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?),
+		(SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?)`, []byte{blockFlate}, []byte{blockS2}).Scan(&deflate, &s2)
+	if err != nil || deflate != 2 || s2 == 0 {
+		t.Fatalf("%d DEFLATE and %d S2 blocks (%v); want 2 and some", deflate, s2, err)
+	}
+	sameAsInMemory(t, ws, logs)
+}
+
+// upgradeAndImport copies the fixture name, a workspace of schema from
+// holding demoLog("nutanix", 150), checks it is behind, opens it (which
+// upgrades it) and imports that log, which it finds imported, and a tagged
+// log of 300 conversations, which it imports. It returns the workspace
+// and both logs.
+func upgradeAndImport(t *testing.T, name string, from int) (*Workspace, []string) {
+	t.Helper()
 	dir := t.TempDir()
-	path := fixtureCopy(t, dir, "schema6.flowsleuth")
-	if from, to, ok := Behind(path); !ok || from != 6 || to != len(migrations) {
-		t.Fatalf("Behind = %d, %d, %v; want 6, %d, true", from, to, ok, len(migrations))
+	path := fixtureCopy(t, dir, name)
+	if v, to, ok := Behind(path); !ok || v != from || to != len(migrations) {
+		t.Fatalf("Behind = %d, %d, %v; want %d, %d, true", v, to, ok, from, len(migrations))
 	}
 	first, _ := demoLog(t, "nutanix", 150)
 	second := filepath.Join(dir, "tagged.log")
@@ -400,7 +380,7 @@ func TestUpgradeSchema6(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
 	for i, f := range []string{first, second} {
 		res, err := ws.Import(ctx, []string{f}, ImportOptions{})
 		if err != nil {
@@ -410,17 +390,17 @@ func TestUpgradeSchema6(t *testing.T) {
 			t.Fatalf("import %d: %+v, want %v", i+1, res, want)
 		}
 	}
-	var deflate, s2 int
-	err = ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?),
-		(SELECT count(*) FROM sample_blocks WHERE substr(lines, 1, 1) = ?)`, []byte{blockFlate}, []byte{blockS2}).Scan(&deflate, &s2)
-	if err != nil || deflate != 2 || s2 == 0 {
-		t.Fatalf("%d DEFLATE and %d S2 blocks (%v); want 2 and some", deflate, s2, err)
-	}
+	return ws, []string{first, second}
+}
+
+// sameAsInMemory checks that ws reads as a model of logs, lines included.
+func sameAsInMemory(t *testing.T, ws *Workspace, logs []string) {
+	t.Helper()
 	got, err := analysistest.RowsOf(ws.Conversations(ctx, Query{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := inMemory(t, first, second)
+	want := inMemory(t, logs...)
 	analysistest.SameConversations(t, got, want)
 	sameSamples(t, "after the upgrade", got, want)
 }

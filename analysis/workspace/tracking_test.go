@@ -198,3 +198,30 @@ func BenchmarkChunkWriter(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(sessions)), "ns/session")
 }
+
+// BenchmarkDecodeChunk measures the decoding of open connections from
+// chunks, as the next day's import restores them (900,000 on make
+// bench-ingest's short lines), apart from SQLite and the model.
+func BenchmarkDecodeChunk(b *testing.B) {
+	sessions, _ := trackingModel(b, 60_000).Sessions()
+	var w chunkWriter
+	var chunks [][]byte
+	for i := range sessions {
+		sessions[i].Record = nil // as without Options.Records
+		w.add(&sessions[i])
+		if len(w.e.b) >= chunkSize || i == len(sessions)-1 {
+			chunks = append(chunks, w.e.b)
+			w.e.b, w.prevSeen = nil, 0
+		}
+	}
+	names := w.names.Values()
+	n := 0
+	for b.Loop() {
+		for _, c := range chunks {
+			if err := decodeChunk(c, names, func(*analysis.SessionState) { n++ }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/session")
+}

@@ -238,7 +238,7 @@ func (mg *merger) addRow(row *newRow, states []byte) error {
 			return err
 		}
 	}
-	st, err := decodeState(b)
+	st, err := decodeToMerge(b, &old)
 	if err != nil {
 		return err
 	}
@@ -294,6 +294,18 @@ func mergeRecord(b []byte, old *storedState, st *analysis.ConvState) ([]byte, in
 	default:
 		return b, split, linesReplaced
 	}
+}
+
+// decodeToMerge decodes b, a new state to merge into old (mergeRecord),
+// without its sample lines when old's stored ones are as many as a merge
+// keeps: those stay, and the new ones, decoded into strings only to be
+// dropped, were a fifth of a next day's commit's garbage (short lines).
+func decodeToMerge(b []byte, old *storedState) (analysis.ConvState, error) {
+	var c analysis.ConvState
+	if _, err := decodeStateInto(b, &c, nil, old.held == 0); err != nil {
+		return analysis.ConvState{}, err
+	}
+	return c, nil
 }
 
 // applyLines does to the stored sample lines of conversation id what op
@@ -488,7 +500,7 @@ func (mg *merger) stored(row *newRow, before int64) error {
 		}
 		return err
 	}
-	st, err := decodeState(mg.states[row.from:row.to])
+	st, err := decodeToMerge(mg.states[row.from:row.to], &old)
 	if err != nil {
 		return err
 	}

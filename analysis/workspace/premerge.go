@@ -145,7 +145,7 @@ func (pm *premerger) merge(row *newRow, states []byte) ([]byte, error) {
 	if err != nil {
 		return states, err
 	}
-	st, err := decodeState(states[row.from:row.to])
+	st, err := decodeToMerge(states[row.from:row.to], &old)
 	if err != nil {
 		return states, err
 	}

@@ -599,7 +599,7 @@ func readStored(ctx context.Context, blr *blockReader, id int64, b, lines []byte
 		}
 		lines = bytes.Clone(lines) // kept in the state: the reader reuses its block
 	}
-	st, err := decodeState(append(b, lines...))
+	st, err := decodeState(append(b[:len(b):len(b)], lines...)) // b may be the driver's (premerger)
 	if err != nil {
 		return storedState{}, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 	}

@@ -32,14 +32,17 @@ type premerger struct {
 	rows *sql.Rows
 	blr  blockReader
 	// The stored conversation rows is at (ok: there is one): its id, key,
-	// state and lines (nil: none, or in a block), each scanned anew.
+	// state and lines (nil: none, or in a block). The bytes are the
+	// driver's, valid until the next row (sql.RawBytes): merge is done with
+	// them before it moves on, and their copies, one a column, were a sixth
+	// of a next day's commit's garbage.
 	ok           bool
 	id           int64
 	k            analysis.Key
-	src, dst     []byte
+	src, dst     sql.RawBytes
 	proto        uint8
 	dport        uint16
-	state, lines []byte
+	state, lines sql.RawBytes
 	merged       int
 }
 

@@ -187,9 +187,13 @@ func encodeHeld(b []byte, c *analysis.ConvState, held int) ([]byte, int) {
 }
 
 // decodeState reads a record written by encodeState.
-func decodeState(b []byte) (analysis.ConvState, error) {
+func decodeState(b []byte) (analysis.ConvState, error) { return decodeStateLines(b, true) }
+
+// decodeStateLines is decodeState, its sample lines read only when lines
+// holds.
+func decodeStateLines(b []byte, lines bool) (analysis.ConvState, error) {
 	var c analysis.ConvState
-	if _, err := decodeStateInto(b, &c, nil, true); err != nil {
+	if _, err := decodeStateInto(b, &c, nil, lines); err != nil {
 		return analysis.ConvState{}, err
 	}
 	return c, nil

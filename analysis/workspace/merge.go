@@ -301,11 +301,7 @@ func mergeRecord(b []byte, old *storedState, st *analysis.ConvState) ([]byte, in
 // keeps: those stay, and the new ones, decoded into strings only to be
 // dropped, were a fifth of a next day's commit's garbage (short lines).
 func decodeToMerge(b []byte, old *storedState) (analysis.ConvState, error) {
-	var c analysis.ConvState
-	if _, err := decodeStateInto(b, &c, nil, old.held == 0); err != nil {
-		return analysis.ConvState{}, err
-	}
-	return c, nil
+	return decodeStateLines(b, old.held == 0)
 }
 
 // applyLines does to the stored sample lines of conversation id what op

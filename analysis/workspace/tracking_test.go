@@ -183,10 +183,7 @@ func encodeTracking(sessions []analysis.SessionState, clocks map[string]int64, r
 // chunks, apart from the model's walk and SQLite: a commit encodes every
 // open connection (900,000 at the end of make bench-ingest's short lines).
 func BenchmarkChunkWriter(b *testing.B) {
-	sessions, _ := trackingModel(b, 60_000).Sessions()
-	for i := range sessions {
-		sessions[i].Record = nil // as without Options.Records
-	}
+	sessions := benchSessions(b)
 	var w chunkWriter
 	for b.Loop() {
 		for i := range sessions {
@@ -203,11 +200,10 @@ func BenchmarkChunkWriter(b *testing.B) {
 // chunks, as the next day's import restores them (900,000 on make
 // bench-ingest's short lines), apart from SQLite and the model.
 func BenchmarkDecodeChunk(b *testing.B) {
-	sessions, _ := trackingModel(b, 60_000).Sessions()
+	sessions := benchSessions(b)
 	var w chunkWriter
 	var chunks [][]byte
 	for i := range sessions {
-		sessions[i].Record = nil // as without Options.Records
 		w.add(&sessions[i])
 		if len(w.e.b) >= chunkSize || i == len(sessions)-1 {
 			chunks = append(chunks, w.e.b)
@@ -224,4 +220,15 @@ func BenchmarkDecodeChunk(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/session")
+}
+
+// benchSessions returns the open sessions of trackingModel's 60,000
+// connections, without their records, as a model without Options.Records
+// hands them over.
+func benchSessions(b *testing.B) []analysis.SessionState {
+	sessions, _ := trackingModel(b, 60_000).Sessions()
+	for i := range sessions {
+		sessions[i].Record = nil
+	}
+	return sessions
 }

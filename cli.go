@@ -235,7 +235,8 @@ func (c *cli) load(f *modelFlags, files []string) (*analysis.Model, []analysis.F
 	o.NoHourly, o.CountOnly, o.CountFile = f.noHourly, f.countOnly, f.countFile
 	m := analysis.NewModel(o)
 	start := time.Now()
-	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress, Workers: f.workers})
+	res, err := analysis.Import(ctx, m, files, analysis.ImportOptions{Parse: f.parseOptions(), Progress: progress,
+		Workers: f.workers, Procs: analysis.ReadProcs()})
 	c.loaded = res
 	return m, res, time.Since(start), err
 }

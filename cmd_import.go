@@ -107,7 +107,7 @@ func (c *cli) importWorkspace(mf *modelFlags, path string, files []string, sampl
 	}
 	start := time.Now()
 	var totals workspace.Counts // after the import, counted without reading the conversations again
-	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(),
+	res, err := ws.Import(ctx, files, workspace.ImportOptions{Parse: mf.parseOptions(), Procs: analysis.ReadProcs(),
 		Model: analysis.Options{IdleTimeout: mf.idle}, Progress: progress, Workers: mf.workers, Counts: &totals})
 	elapsed := time.Since(start)
 	done()

@@ -43,6 +43,10 @@ type ImportOptions struct {
 	// Workers is how many goroutines add events to the model (default
 	// GOMAXPROCS; see Model.Parallel).
 	Workers int
+	// Procs is the GOMAXPROCS while the files are read (RaiseProcs; 0:
+	// the process's own), for a reader with the machine to itself
+	// (ReadProcs).
+	Procs int
 }
 
 // workers returns o.Workers, or GOMAXPROCS.
@@ -65,6 +69,7 @@ func (o *ImportOptions) workers() int {
 // when Import is called. Standard input cannot be read again: a damaged
 // gzip on it contributes nothing, and one after it is an error.
 func Import(ctx context.Context, m *Model, files []string, o ImportOptions) ([]FileResult, error) {
+	defer RaiseProcs(o.Procs)()
 	files = InTimeOrder(files, o.Parse...)
 	damaged := make(map[int]damage) // the damaged files, read up to their verified text
 	for {
@@ -137,6 +142,9 @@ func importFiles(ctx context.Context, m *Model, files []string, damaged map[int]
 // for a CountOnly model, which forgets conversations between batches, with
 // Parallel.
 func (m *Model) read(ctx context.Context, in io.Reader, name string, workers int, opts []ingest.Option) (ingest.Stats, error) {
+	if testHookRead != nil {
+		testHookRead()
+	}
 	if m.census != nil {
 		par := m.Parallel(workers)
 		defer par.Close()

@@ -45,6 +45,10 @@ type ImportOptions struct {
 	// Workers is how many goroutines add events to the model (default
 	// GOMAXPROCS).
 	Workers int
+	// Procs is the GOMAXPROCS while a file's lines are read, not while
+	// they are committed (analysis.RaiseProcs; 0: the process's own), for
+	// a reader with the machine to itself (analysis.ReadProcs).
+	Procs int
 	// Unauthenticated, when set, says which files hold lines received over
 	// UDP (a listener's archive segments with a listen.UDPMarker): their
 	// events count as unauthenticated (analysis.OriginUnauthenticated).
@@ -183,9 +187,15 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
 	defer lowerGC(readGCPercent)()
+	restoreProcs := analysis.RaiseProcs(o.Procs)
+	defer restoreProcs() // after a panic; once only
+	if testHookProcs != nil {
+		testHookProcs("read")
+	}
 	f := &feeder{ctx: ctx, m: m, pipe: m.Pipeline(o.workers()), drained: drained, sp: sp, udp: udp}
 	res.Stats, res.Err = ingest.Read(ctx, src.text, name, f.add, opts...)
 	f.pipe.Close()
+	restoreProcs()
 	res.Elapsed = time.Since(start)
 	if ctx.Err() != nil {
 		return res, -1, fmt.Errorf("import %s: %w", name, ctx.Err())
@@ -293,6 +303,9 @@ func (ws *Workspace) continued(ctx context.Context, o analysis.Options, reserve 
 // import spilled). It returns what it added to the workspace's counts.
 func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile, row sourceRow, content string,
 	in *ingest.Input, st *ingest.Stats, lineBase, token int64) (Counts, error) {
+	if testHookProcs != nil {
+		testHookProcs("commit")
+	}
 	// The commit's garbage (decoded and re-encoded states) is collected
 	// early: without this, the commit's peak was the parse's plus 180 MB.
 	// The model's garbage is not returned to the system first
@@ -380,6 +393,10 @@ func lowerGC(percent int) func() {
 		}
 	}
 }
+
+// testHookProcs, when set, is called as an import's read starts ("read")
+// and as its commit does ("commit").
+var testHookProcs func(phase string)
 
 // commits counts this process's import commits, for failpoint.
 var commits atomic.Int64

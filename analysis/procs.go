@@ -22,7 +22,7 @@ import (
 // Against the process's own (pairs in turn; CPU the same): `flows` on NSX
 // lines took 0.93 of the wall time (30 pairs), a workspace import 0.94
 // (12); the count-only import in memory, whose Parallel waits for every
-// batch, 1.00 (12), and an import draining a million conversations 1.02
+// batch, 1.01 (12), and an import draining a million conversations 1.02
 // (10). A commit runs with the process's own: its writer, the critical
 // path, would share the cores with more goroutines (BenchmarkCommit took
 // longer with 3 Ps on 2 cores). The app asks for none: it keeps a core for

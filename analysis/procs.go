@@ -15,8 +15,9 @@ import (
 // A read's goroutines (ingest.Read's splitter, parsers and delivery, a
 // Pipeline's) hand every chunk on several times. When the goroutine handed
 // to finds no running P, the runtime gives it an idle P and wakes a
-// sleeping thread to run it, which on a virtual machine means starting a
-// halted core. On 2 cores, 10-15% of the machine sat idle during reads
+// sleeping thread to run it; the P counts as busy until that thread runs,
+// which on a virtual machine likely waits for a halted core to start (not
+// measured apart). On 2 cores, 10-15% of the machine sat idle during reads
 // (/proc/stat) while the runtime counted its Ps idle 0.5% of the time.
 // With one P more, the kernel runs a thread that is ready meanwhile.
 // Against the process's own (pairs in turn; CPU the same): `flows` on NSX

@@ -3,6 +3,7 @@ package analysis
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 )
@@ -38,44 +39,79 @@ func ReadProcs() int {
 // testHookRead, when set, is called as a file's read starts (Model.read).
 var testHookRead func()
 
-// The process's GOMAXPROCS while reads that asked for more run: the highest
-// asked for holds, and the last read done restores the process's own.
-var (
-	procsMu    sync.Mutex
-	procsAsked []int
-	procsSaved int
-)
-
 // RaiseProcs sets GOMAXPROCS to n, unless it is higher already, until the
 // function it returns is called. n <= 0 changes nothing.
 func RaiseProcs(n int) (restore func()) {
 	if n <= 0 {
 		return func() {}
 	}
-	procsMu.Lock()
-	defer procsMu.Unlock()
-	if len(procsAsked) == 0 {
-		procsSaved = runtime.GOMAXPROCS(0)
+	return procs.ask(n)
+}
+
+// LowerGC lowers the collector's target percentage (debug.SetGCPercent)
+// to percent, unless it is lower already, until the function it returns
+// is called: a workspace's import while it reads and while it commits.
+func LowerGC(percent int) (restore func()) { return gc.ask(percent) }
+
+// The process's GOMAXPROCS and collector target while imports that asked
+// for others run (two workspaces at once, a commit inside its import): the
+// most of those asked for holds (or the process's own, when it is more),
+// and the last one done gives the process its own back.
+var (
+	procs = processSetting{
+		get: func() int { return runtime.GOMAXPROCS(0) },
+		set: func(n int) {
+			if runtime.GOMAXPROCS(0) != n {
+				runtime.GOMAXPROCS(n)
+			}
+		},
+		most: func(a, b int) int { return max(a, b) },
 	}
-	procsAsked = append(procsAsked, n)
-	setProcs()
+	gc = processSetting{
+		get:  func() int { return debug.SetGCPercent(-1) }, // set again at once
+		set:  func(p int) { debug.SetGCPercent(p) },
+		most: func(a, b int) int { return min(a, b) },
+	}
+)
+
+// processSetting is a setting of the whole process that overlapping
+// callers each ask a value of (ask). most picks the more of two values:
+// the larger GOMAXPROCS, the lower collector target.
+type processSetting struct {
+	mu    sync.Mutex
+	asked []int
+	own   int // the process's, before the first ask
+	get   func() int
+	set   func(int)
+	most  func(a, b int) int
+}
+
+// ask sets the setting to the most of n, the other values asked for and
+// the process's own, until the function it returns is called (once; later
+// calls do nothing).
+func (s *processSetting) ask(n int) (done func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.asked) == 0 {
+		s.own = s.get()
+	}
+	s.asked = append(s.asked, n)
+	s.apply()
 	return sync.OnceFunc(func() {
-		procsMu.Lock()
-		defer procsMu.Unlock()
-		i := slices.Index(procsAsked, n)
-		procsAsked = slices.Delete(procsAsked, i, i+1)
-		setProcs()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		i := slices.Index(s.asked, n)
+		s.asked = slices.Delete(s.asked, i, i+1)
+		s.apply()
 	})
 }
 
-// setProcs sets GOMAXPROCS to the highest asked for, or the process's own;
-// the caller holds procsMu.
-func setProcs() {
-	n := procsSaved
-	if len(procsAsked) > 0 {
-		n = max(n, slices.Max(procsAsked))
+// apply sets the most of the values asked for and the process's own (its
+// own alone when none is); the caller holds s.mu.
+func (s *processSetting) apply() {
+	v := s.own
+	for _, n := range s.asked {
+		v = s.most(v, n)
 	}
-	if runtime.GOMAXPROCS(0) != n {
-		runtime.GOMAXPROCS(n)
-	}
+	s.set(v)
 }

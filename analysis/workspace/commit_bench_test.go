@@ -40,7 +40,7 @@ func BenchmarkCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ws.Close()
-	defer lowerGC(commitGCPercent)()
+	defer analysis.LowerGC(commitGCPercent)()
 	cpu := processCPU(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {

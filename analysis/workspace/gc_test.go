@@ -3,6 +3,8 @@ package workspace
 import (
 	"runtime/debug"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // gcPercent reads the collector's target percentage.
@@ -17,7 +19,7 @@ func gcPercent() int {
 // import lowers it further, and the import's target holds again after it.
 func TestLowGCOverlapping(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(150))
-	a, b := lowerGC(commitGCPercent), lowerGC(commitGCPercent)
+	a, b := analysis.LowerGC(commitGCPercent), analysis.LowerGC(commitGCPercent)
 	a()
 	if p := gcPercent(); p != commitGCPercent {
 		t.Fatalf("one commit still running: %d, want %d", p, commitGCPercent)
@@ -26,8 +28,8 @@ func TestLowGCOverlapping(t *testing.T) {
 	if p := gcPercent(); p != 150 {
 		t.Fatalf("after both: %d, want 150", p)
 	}
-	read := lowerGC(readGCPercent)
-	commit := lowerGC(commitGCPercent)
+	read := analysis.LowerGC(readGCPercent)
+	commit := analysis.LowerGC(commitGCPercent)
 	if p := gcPercent(); p != commitGCPercent {
 		t.Fatalf("committing: %d, want %d", p, commitGCPercent)
 	}
@@ -45,7 +47,7 @@ func TestLowGCOverlapping(t *testing.T) {
 // import asks (the app) keeps its own target.
 func TestLowerGCKeepsALowerTarget(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(25))
-	done := lowerGC(readGCPercent)
+	done := analysis.LowerGC(readGCPercent)
 	if p := gcPercent(); p != 25 {
 		t.Errorf("while importing: %d, want 25", p)
 	}

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -191,7 +188,7 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 		analysis.ShardOption(), ingest.WithFlows()}, o.Parse...)
 	start := time.Now()
 	udp := o.Unauthenticated != nil && o.Unauthenticated(name)
-	defer lowerGC(readGCPercent)()
+	defer analysis.LowerGC(readGCPercent)()
 	if testHookProcs != nil {
 		testHookProcs("read")
 	}
@@ -315,7 +312,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	// (debug.FreeOSMemory): the commit reuses that memory. Returning it cost
 	// the commit a forced collection and the page faults of taking it back,
 	// a tenth of its time on NSX lines; keeping it costs 0-5 MB at the peak.
-	defer lowerGC(commitGCPercent)()
+	defer analysis.LowerGC(commitGCPercent)()
 	defer ws.startWriteback()()
 	var added Counts
 	err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
@@ -355,7 +352,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	return added, ws.publish()
 }
 
-// The garbage collector's target percentages (debug.SetGCPercent) while an
+// The garbage collector's target percentages (analysis.LowerGC) while an
 // import reads, and while it commits. While it reads, the heap is mostly
 // the model's conversations and the parse's short-lived batches: at the
 // default 100 the heap's peak was twice the live heap, at 50 a collection
@@ -364,38 +361,6 @@ const (
 	readGCPercent   = 50
 	commitGCPercent = 20
 )
-
-// The collector's setting is the process's: imports and commits running at
-// once (two workspaces, a commit inside its import) each ask for a target,
-// the lowest one asked for (or the process's own, if lower) holds, and the
-// last one done restores the process's.
-var (
-	gcMu    sync.Mutex
-	gcAsked []int
-	gcSaved int
-)
-
-// lowerGC lowers the collector's target to percent, unless it is lower
-// already, until the function it returns is called.
-func lowerGC(percent int) func() {
-	gcMu.Lock()
-	defer gcMu.Unlock()
-	if len(gcAsked) == 0 {
-		gcSaved = debug.SetGCPercent(-1)
-	}
-	gcAsked = append(gcAsked, percent)
-	debug.SetGCPercent(min(gcSaved, slices.Min(gcAsked)))
-	return func() {
-		gcMu.Lock()
-		defer gcMu.Unlock()
-		gcAsked = slices.Delete(gcAsked, slices.Index(gcAsked, percent), slices.Index(gcAsked, percent)+1)
-		if len(gcAsked) == 0 {
-			debug.SetGCPercent(gcSaved)
-		} else {
-			debug.SetGCPercent(min(gcSaved, slices.Min(gcAsked)))
-		}
-	}
-}
 
 // testHookProcs, when set, is called as an import's read starts ("read")
 // and as its commit does ("commit").

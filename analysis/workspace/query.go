@@ -291,7 +291,8 @@ func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args [
 // reads each page once (a scan, a batch of lookups): SQLite's memory is
 // outside Go's heap, and every connection's 64 MiB cache filled by such a
 // query was a fifth of the peak of reading a million conversations. done
-// gives the connection its cache back and returns it to the pool.
+// gives the connection its cache back (cacheKiB, every connection's) and
+// returns it to the pool.
 func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err error) {
 	if conn, err = ws.db.Conn(ctx); err != nil {
 		return nil, nil, classify(err)
@@ -301,7 +302,7 @@ func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err
 		return nil, nil, classify(err)
 	}
 	return conn, func() {
-		conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -65536`)
+		conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
 		conn.Close()
 	}, nil
 }

@@ -123,3 +123,32 @@ func distinctLog(t *testing.T, n int) string {
 	}
 	return path
 }
+
+// TestLeanGivesCacheBack: a connection a lean query used goes back to the
+// pool with every connection's page cache (cacheKiB), not a larger one.
+func TestLeanGivesCacheBack(t *testing.T) {
+	ws, err := Open(filepath.Join(t.TempDir(), "w.flowsleuth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.db.SetMaxOpenConns(1) // the pool's one connection: the lean query's
+	cacheOf := func() (kib int) {
+		t.Helper()
+		if err := ws.db.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		return -kib
+	}
+	if got := cacheOf(); got != cacheKiB {
+		t.Fatalf("a new connection's cache: %d KiB, want %d", got, cacheKiB)
+	}
+	_, done, err := ws.lean(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if got := cacheOf(); got != cacheKiB {
+		t.Errorf("after a lean query, the connection's cache: %d KiB, want %d", got, cacheKiB)
+	}
+}

@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/flowsleuth
+PGO   := $(CURDIR)/default.pgo
 # Packages with goroutines of their own: tested under the race detector too. Not ingest/inventory
 # and ingest/printable: no goroutine in them, their tests or what they call, so nothing the detector
 # could see (46 s of the race pass for inventory). TestRacePackagesCoverGoroutines (racepkgs_test.go)
@@ -38,7 +39,7 @@ APP_ID    := io.github.flowsleuth
 # make install: per user, no root. PREFIX=/usr/local (as root) installs for everyone.
 PREFIX    ?= $(HOME)/.local
 
-.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-scale bench-ingest bench-million bench-gui bench-listen bench-store fuzz clean \
+.PHONY: all deps build run screenshots test vet fmt-check lint staticcheck tidy-check cyclo deadcode vulncheck bench bench-check bench-scale bench-ingest bench-million bench-gui bench-listen bench-store fuzz clean pgo \
         package install uninstall
 
 all: build
@@ -102,10 +103,12 @@ screenshots: build
 ## test: vet, formatting, the lint gates, every test, and the race detector on concurrent packages
 # -vet=off: the vet target has just run all of vet's analyzers on these packages and their tests;
 # go test's own vet (a subset) would type-check each package twice more, once per pass.
+# The tests are compiled with the profile the binary is (default.pgo): the binary
+# the command-line tests build is then what ships, and its packages are compiled once.
 test: deps vet fmt-check lint
-	$(GO) test -count=1 -timeout 30m -vet=off ./...
-	$(GO) test -count=1 -timeout 30m -vet=off -race $(RACE_PKGS)
-	$(GO) test -count=1 -timeout 30m -vet=off -race -run '$(RACE_DEMO)' ./ingest/demo
+	$(GO) test -count=1 -timeout 30m -vet=off -pgo=$(PGO) ./...
+	$(GO) test -count=1 -timeout 30m -vet=off -pgo=$(PGO) -race $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 30m -vet=off -pgo=$(PGO) -race -run '$(RACE_DEMO)' ./ingest/demo
 
 vet:
 	$(GO) vet ./...
@@ -165,6 +168,10 @@ bench-check:
 ## BASE=other/flowsleuth runs it beside
 bench-million: build
 	BASE=$(BASE) testdata/bench/million.sh
+
+## pgo: remake default.pgo, the profile `go build` optimises the binary with, from the benchmarks' commands
+pgo: deps
+	testdata/bench/pgo.sh
 
 ## bench-gui: the UI's event-loop latency while importing the 1.7 GB corpus, beside idle
 bench-gui: build

@@ -103,14 +103,19 @@ func rootCalls(t *testing.T) (map[string]string, []rootCall) {
 // go/packages does.
 func exportImporter(t *testing.T, fset *token.FileSet, patterns ...string) types.Importer {
 	t.Helper()
-	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}} {{.Export}}"}, patterns...)
+	args := append([]string{"list", "-export", "-deps", "-f", "{{.Export}} {{.ImportPath}}"}, patterns...)
 	out, err := exec.Command("go", args...).Output()
 	if err != nil {
 		t.Fatalf("go list -export: %v", err)
 	}
+	// A package compiled apart for the main package (with its profile,
+	// default.pgo) is listed a second time as "path [main's path]": any
+	// one's export data will do for type checking.
 	exports := map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {
-		if path, file, ok := strings.Cut(line, " "); ok && file != "" {
+		file, path, _ := strings.Cut(line, " ")
+		path, _, _ = strings.Cut(path, " [")
+		if file != "" && exports[path] == "" {
 			exports[path] = file
 		}
 	}

@@ -29,14 +29,10 @@ mkdir -p "$OUT"
 . testdata/bench/copies.sh
 use_copies BIN # peaks of copies, see copies.sh
 
-gen() { # name args...: a corpus and its truth, kept between runs
-	local f="$OUT/hitlog-$1.log"; shift
-	[ -s "$f" ] || go run ./testdata/bench/hitlog -sessions "$SESSIONS" -out "$f" -truth "${f%.log}.csv" "$@"
-	echo "$f"
-}
-long=$(gen nutanix)
-short=$(gen nutanix-short -short)
-nsx=$(gen nsx -vendor nsx)
+. testdata/bench/corpora.sh
+long=$(corpus nutanix)
+short=$(corpus nutanix-short -short)
+nsx=$(corpus nsx -vendor nsx)
 
 # run CMD...: wall seconds and peak RSS (MB) of one run, on one line.
 run() {
@@ -53,10 +49,7 @@ printf "%-28s %-20s %7s %7s  %s\n" corpus tool wall_s RSS_MB ratio
 for f in "$long" "$short" "$nsx"; do
 	cat "$f" >/dev/null # every tool reads from the page cache
 	name="$(basename "$f" .log), $("$AWK" '{ n += length($0) + 1 } END { printf "%.0f B", n / NR }' "$f")"
-	half=$(($(wc -l <"$f") / 2))
-	first="${f%.log}.first.log" second="${f%.log}.second.log"
-	[ -s "$first" ] || head -n "$half" "$f" >"$first"
-	[ -s "$second" ] || tail -n +"$((half + 1))" "$f" >"$second"
+	halves "$f"
 	rm -f "$ws.day1" "$ws.day1-wal" "$ws.day1-shm"
 	"$BIN" import -q --workspace "$ws.day1" "$first" >/dev/null
 	cat "$second" >/dev/null

@@ -2,6 +2,8 @@ package workspace
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 )
 
 // applicationID marks FlowSleuth workspaces in the SQLite header ("FLSU").
@@ -29,6 +32,28 @@ var (
 // memory on a 42k-conversation, 1.3 M-open-connection workspace. The
 // operating system caches the file anyway.
 const cacheKiB = 8 << 10
+
+// execer runs a statement: a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// smallCache gives the connection ex runs on a page cache of kib KiB, for
+// work that reads or writes each page once, and returns what gives it
+// every connection's (cacheKiB) back. The pragma is the connection's, not
+// a transaction's: a pooled connection given back without its cache
+// would answer later queries with the small one, and one given back with
+// a larger one would hold more memory than the others. The restore runs
+// once, on a context that outlives a cancellation of ctx.
+func smallCache(ctx context.Context, ex execer, kib int) (restore func() error, err error) {
+	if _, err := ex.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, kib)); err != nil {
+		return nil, err
+	}
+	return sync.OnceValue(func() error {
+		_, err := ex.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+		return err
+	}), nil
+}
 
 // dsn is the data source name of a writer's connections to the workspace
 // at path.

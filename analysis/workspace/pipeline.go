@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 
@@ -367,23 +366,14 @@ func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, mg *merger, cs 
 }
 
 // appendCache gives tx's connection the small page cache of a commit
-// whose states all append (appendCacheKiB) when small holds, and returns
-// what gives the connection its cache back. The pragma is the
-// connection's, not the transaction's: a commit that fails (a cancelled
-// import) must give the cache back too, or the pooled connection would
-// answer later queries with 2 MiB of it; the restore runs once, on a
-// context that outlives a cancellation.
+// whose states all append (appendCacheKiB) when small holds (smallCache),
+// and returns what gives the connection its cache back: a commit that
+// fails (a cancelled import) gives it back too.
 func appendCache(ctx context.Context, tx *sql.Tx, small bool) (restore func() error, err error) {
 	if !small {
 		return func() error { return nil }, nil
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, appendCacheKiB)); err != nil {
-		return nil, err
-	}
-	return sync.OnceValue(func() error {
-		_, err := tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
-		return err
-	}), nil
+	return smallCache(ctx, tx, appendCacheKiB)
 }
 
 // storePieces stores the pieces e hands over, conversations and chunks of

@@ -29,8 +29,10 @@ type premerger struct {
 	ctx  context.Context // never cancelled: the driver watches a cancellable one in every call
 	conn *sql.Conn
 	tx   *sql.Tx // one read transaction: each statement a transaction of its own locked and unlocked the file
-	rows *sql.Rows
-	blr  blockReader
+	// restoreCache gives conn every connection's page cache back (smallCache).
+	restoreCache func() error
+	rows         *sql.Rows
+	blr          blockReader
 	// The stored conversation rows is at (ok: there is one): its id, key,
 	// state and lines (nil: none, or in a block). The bytes are the
 	// driver's, valid until the next row (sql.RawBytes): merge is done with
@@ -89,11 +91,12 @@ func newPremerger(ctx context.Context, db *sql.DB) (*premerger, error) {
 	}
 	// It reads each page once, in order: a small cache will do (close
 	// gives the pooled connection its cache back).
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, premergeCacheKiB)); err != nil {
+	restore, err := smallCache(ctx, conn, premergeCacheKiB)
+	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	pm := &premerger{ctx: context.WithoutCancel(ctx), conn: conn}
+	pm := &premerger{ctx: context.WithoutCancel(ctx), conn: conn, restoreCache: restore}
 	if pm.tx, err = conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 		conn.Close()
 		return nil, err
@@ -168,7 +171,7 @@ func (pm *premerger) close() {
 		pm.rows.Close()
 	}
 	pm.tx.Rollback()
-	pm.conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+	pm.restoreCache()
 	pm.conn.Close()
 }
 

@@ -291,21 +291,25 @@ func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args [
 // reads each page once (a scan, a batch of lookups): SQLite's memory is
 // outside Go's heap, and every connection's 64 MiB cache filled by such a
 // query was a fifth of the peak of reading a million conversations. done
-// gives the connection its cache back (cacheKiB, every connection's) and
-// returns it to the pool.
+// gives the connection its cache back (smallCache) and returns it to the
+// pool.
 func (ws *Workspace) lean(ctx context.Context) (conn *sql.Conn, done func(), err error) {
 	if conn, err = ws.db.Conn(ctx); err != nil {
 		return nil, nil, classify(err)
 	}
-	if _, err = conn.ExecContext(ctx, `PRAGMA cache_size = -2048`); err != nil {
+	restore, err := smallCache(ctx, conn, leanCacheKiB)
+	if err != nil {
 		conn.Close()
 		return nil, nil, classify(err)
 	}
 	return conn, func() {
-		conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+		restore()
 		conn.Close()
 	}, nil
 }
+
+// leanCacheKiB is a lean query's page cache, in KiB.
+const leanCacheKiB = 2 << 10
 
 // sampleLoader reads the sample lines of stored conversations by id.
 type sampleLoader struct{ ws *Workspace }

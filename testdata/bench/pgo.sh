@@ -44,6 +44,6 @@ profile import -q --workspace "$tmp/day.flowsleuth" "$second"
 profile import -q --workspace "$tmp/tagged.flowsleuth" "$tagged"
 profile rules --format csv --workspace "$tmp/tagged.flowsleuth"
 profile export --xlsx "$tmp/tagged.xlsx" --workspace "$tmp/tagged.flowsleuth"
-go tool pprof -proto "$tmp"/*.prof >"$tmp/merged.pgo" 2>/dev/null
+go tool pprof -proto "$tmp"/*.prof >"$tmp/merged.pgo"
 mv "$tmp/merged.pgo" default.pgo
 echo "pgo: wrote default.pgo ($(wc -c <default.pgo) bytes, $n profiles)"

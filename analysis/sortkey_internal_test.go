@@ -3,7 +3,9 @@ package analysis
 import (
 	"bytes"
 	"cmp"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -65,5 +67,73 @@ func TestSortedConvs(t *testing.T) {
 		if referenceCompare(convs[i-1].c, convs[i].c) >= 0 {
 			t.Fatalf("conversation %d (%v) is not after %d (%v)", i, convs[i].c.Key(), i-1, convs[i-1].c.Key())
 		}
+	}
+}
+
+// TestSortKeyed: the radix sort and the sort by comparisons give the same
+// order, for sets below and above radixMin, of IPv4 and IPv6 keys (mixed,
+// differing in few bytes or in every byte), ties included (refs with one
+// key keep their order: both sorts are given them so).
+func TestSortKeyed(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	v4 := func() sortKey { // 10.x.y.z to 10.1.y.z, a few ports
+		return sortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 6<<16 | r.Uint64N(4)*1000}
+	}
+	v6 := func() sortKey { return sortKey{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64N(1 << 24)} }
+	for _, tc := range []struct {
+		name string
+		n    int
+		key  func() sortKey
+	}{
+		{"v4 few", 100, v4}, {"v4 many", 20_000, v4}, {"v6 many", 5_000, v6},
+		{"mixed", 3_000, func() sortKey {
+			if r.IntN(2) == 0 {
+				return v4()
+			}
+			return v6()
+		}},
+		{"ties", 2_000, func() sortKey { return sortKey{0, 1, 2, 3, r.Uint64N(3)} }},
+		{"one key", 1_000, func() sortKey { return sortKey{5, 4, 3, 2, 1} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refs := make([]keyedRef, tc.n)
+			for i := range refs {
+				refs[i] = keyedRef{k: tc.key(), i: uint32(i), sh: uint8(i % numShards)}
+			}
+			want := slices.Clone(refs)
+			slices.SortStableFunc(want, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+			sortKeyed(refs)
+			if !slices.Equal(refs, want) {
+				i := 0
+				for refs[i] == want[i] {
+					i++
+				}
+				t.Fatalf("%d refs: at %d got %v, want %v", tc.n, i, refs[i], want[i])
+			}
+		})
+	}
+}
+
+// BenchmarkSortKeyed sorts the keys of 42,000 IPv4 conversations (a
+// commit's, on issue 14's corpora) by bytes, and by comparisons (cmp).
+func BenchmarkSortKeyed(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	refs := make([]keyedRef, 42_000)
+	for i := range refs {
+		refs[i] = keyedRef{k: sortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<16), 0, 0xffff_0a00_0000 | r.Uint64N(1<<16),
+			6<<16 | r.Uint64N(1<<16)}, i: uint32(i)}
+	}
+	work := make([]keyedRef, len(refs))
+	for _, by := range []string{"radix", "cmp"} {
+		b.Run(by, func(b *testing.B) {
+			for b.Loop() {
+				copy(work, refs)
+				if by == "radix" {
+					sortKeyed(work)
+				} else {
+					slices.SortFunc(work, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+				}
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"cmp"
-	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -91,47 +90,12 @@ func (m *Model) sortedConvs() []convRef {
 			keyed = append(keyed, keyedRef{sortKeyOf(c), i, uint8(s)})
 		})
 	}
-	slices.SortFunc(keyed, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+	sortKeyed(keyed)
 	convs := make([]convRef, len(keyed))
 	for i, r := range keyed {
 		convs[i] = convRef{m.shards[r.sh].conv(r.i), r.i, r.sh}
 	}
 	return convs
-}
-
-// keyedRef is a conversation's sort key, its index and its shard.
-type keyedRef struct {
-	k  sortKey
-	i  uint32
-	sh uint8
-}
-
-// sortKey is a conversation's key in the order of the workspace's key
-// index, which compares the 16-byte forms of the addresses as bytes: those
-// forms in big-endian words, then protocol and port.
-type sortKey struct {
-	s0, s1, d0, d1 uint64
-	pp             uint32
-}
-
-func sortKeyOf(c *ConvState) sortKey {
-	s, d := c.Src.As16(), c.Dst.As16()
-	return sortKey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:]),
-		binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:]), uint32(c.Proto)<<16 | uint32(c.DPort)}
-}
-
-func (a *sortKey) compare(b *sortKey) int {
-	switch {
-	case a.s0 != b.s0:
-		return cmp.Compare(a.s0, b.s0)
-	case a.s1 != b.s1:
-		return cmp.Compare(a.s1, b.s1)
-	case a.d0 != b.d0:
-		return cmp.Compare(a.d0, b.d0)
-	case a.d1 != b.d1:
-		return cmp.Compare(a.d1, b.d1)
-	}
-	return cmp.Compare(a.pp, b.pp)
 }
 
 // samplesOf starts reading the sample lines of win's conversations from

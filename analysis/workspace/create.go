@@ -205,17 +205,12 @@ func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained 
 	if ws.pending == nil || drained || commitBytes(m) < widePagesFrom {
 		return nil
 	}
-	ws.wmu.Lock()
-	defer ws.wmu.Unlock()
-	conn, err := ws.db.Conn(ctx)
-	if err != nil {
-		return classify(err)
-	}
-	defer conn.Close()
 	// The pragma is the connection's: VACUUM runs on the same one.
-	if _, err := conn.ExecContext(ctx, `PRAGMA page_size = `+strconv.Itoa(widePageSize)); err != nil {
-		return classify(err)
-	}
-	_, err = conn.ExecContext(ctx, `VACUUM`)
-	return classify(err)
+	return ws.writerConn(ctx, func(conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, `PRAGMA page_size = `+strconv.Itoa(widePageSize)); err != nil {
+			return err
+		}
+		_, err := conn.ExecContext(ctx, `VACUUM`)
+		return err
+	})
 }

@@ -365,6 +365,25 @@ func (ws *Workspace) writeConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) 
 // fn's statements end on ctx instead, and a transaction whose ctx ended is
 // rolled back once fn returns.
 func (ws *Workspace) transactConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) error) error {
+	return ws.writerConn(ctx, func(conn *sql.Conn) error {
+		tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := fn(tx, conn); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// writerConn runs fn on a connection of its own, holding the write mutex,
+// and classifies its error.
+func (ws *Workspace) writerConn(ctx context.Context, fn func(*sql.Conn) error) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
 	conn, err := ws.db.Conn(ctx)
@@ -372,18 +391,7 @@ func (ws *Workspace) transactConn(ctx context.Context, fn func(*sql.Tx, *sql.Con
 		return classify(err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
-	if err != nil {
-		return classify(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx, conn); err != nil {
-		return classify(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return classify(tx.Commit())
+	return classify(fn(conn))
 }
 
 // Path returns the workspace's file name.

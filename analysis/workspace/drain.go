@@ -78,6 +78,10 @@ func (d *drainFile) sampleFile() (*os.File, error) {
 	return f, nil
 }
 
+// drained reports whether d (nil: none) holds states the model handed over
+// before the commit.
+func (d *drainFile) drained() bool { return d != nil && d.records > 0 }
+
 // close removes the files.
 func (d *drainFile) close() {
 	for _, f := range []*os.File{d.f, d.samples} {

@@ -313,7 +313,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	// the commit a forced collection and the page faults of taking it back,
 	// a tenth of its time on NSX lines; keeping it costs 0-5 MB at the peak.
 	defer analysis.LowerGC(commitGCPercent)()
-	if err := ws.widenPages(ctx, m, d != nil && d.records > 0); err != nil {
+	if err := ws.widenPages(ctx, m, d.drained()); err != nil {
 		return Counts{}, err
 	}
 	defer ws.startWriteback()()

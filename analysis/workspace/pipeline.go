@@ -300,7 +300,7 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 			return Counts{}, err
 		}
 	}
-	drained := d != nil && d.records > 0
+	drained := d.drained()
 	mg, err := newMerger(ctx, tx, conn, delta, premerges(db, fresh, drained))
 	if err != nil {
 		return Counts{}, err

@@ -44,10 +44,11 @@ const radixMin = 512
 // sortKeyed sorts refs by key. Many refs are sorted a byte of their keys
 // at a time, from the least significant, skipping the bytes every key
 // shares: the keys of IPv4 conversations differ in at most 11 bytes
-// (the 16-byte forms of addresses share 12, pp uses 3). A commit's 42,000
-// conversations took 14-15 ms to sort by comparisons (a call through the
-// comparison and a move of 48 bytes each time); the radix sort reads each
-// key once to count and moves each ref once per differing byte. Its
+// (the 16-byte forms of addresses share 12, pp uses 3). By comparisons
+// (a call through the comparison and a move of 48 bytes each time), a
+// commit's 42,000 took 6.9 ms (BenchmarkSortKeyed); the radix sort, which
+// reads each key once to count and moves each ref once per differing
+// byte, 0.95 ms. Its
 // scratch is as large as refs: the models that commit hold a bounded
 // number of conversations (drains).
 func sortKeyed(refs []keyedRef) {

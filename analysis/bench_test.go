@@ -89,13 +89,25 @@ func benchBatches(b *testing.B) []benchBatch {
 // test binaries in turn on the same FLOWSLEUTH_BENCH_LOG, e.g. the first
 // 1.5 M lines of make bench-ingest's short-line corpus.
 func BenchmarkModelPipeline(b *testing.B) {
+	benchPipeline(b, Options{Samples: -1, NoHourly: true})
+}
+
+// BenchmarkModelPipelineHourly is BenchmarkModelPipeline with the sessions
+// per hour kept, as an import into a workspace keeps them (its sample
+// lines aside).
+func BenchmarkModelPipelineHourly(b *testing.B) {
+	benchPipeline(b, Options{Samples: -1})
+}
+
+// benchPipeline is BenchmarkModelPipeline for models made with opts.
+func benchPipeline(b *testing.B, opts Options) {
 	batches := benchBatches(b)
 	lines := 0
 	for _, bt := range batches {
 		lines += len(bt.flows)
 	}
 	for b.Loop() { // the first call resets the timer: the parse above is not counted
-		m := NewModel(Options{Samples: -1, NoHourly: true})
+		m := NewModel(opts)
 		p := m.Pipeline(2)
 		for _, bt := range batches {
 			p.AddFlows(bt.flows, bt.names, bt.data, bt.shards, func() {})

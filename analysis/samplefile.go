@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"os"
@@ -14,20 +13,37 @@ import (
 // sampleFile keeps the sample lines of a model's conversations in a file
 // (Options.SampleFile) instead of its heap: three lines of 300 bytes per
 // conversation were the largest part of an import's live heap. Lines are
-// appended through a buffer and read back one by one when a state is handed
-// over. Shards share it.
+// read back one by one, or many at once, when a state is handed over.
+//
+// Shards share the file, each appending to a region of its own
+// (samplePart) without a lock: with one buffer and one lock for all, the
+// shards' goroutines spun and slept on the lock, and keeping the lines of
+// an NSX import cost the model a fifth more time than reading without them
+// (BenchmarkModelPipeline's runs, with and without a sample file). Lines
+// are read back only when no shard is adding (the Model's lock), after the
+// parts are written out.
 type sampleFile struct {
-	mu      sync.Mutex
-	f       *os.File
-	w       *bufio.Writer
-	end     int64 // bytes appended, buffered ones included
-	flushed int64 // bytes in the file
-	err     error // the first error: the states handed since miss sample lines
+	mu    sync.Mutex
+	f     *os.File
+	end   int64 // bytes of the file given to parts (guarded by mu)
+	err   error // the first error: the states handed since miss sample lines (guarded by mu)
+	parts [numShards]samplePart
 
 	// getAll's buffers, kept for its next call (guarded by mu)
 	places  []linePlace
 	readBuf []byte
 }
+
+// samplePart is where one shard appends its lines: the region of the file
+// from off to end, whose first lines wait in buf. buf is written at off
+// when the region is full, and when lines are read back.
+type samplePart struct {
+	off, end int64
+	buf      []byte
+}
+
+// sampleRegion is the size of the region a part takes at a time.
+const sampleRegion = 64 << 10
 
 // linePlace is a line getAll reads: where it is in the file, whose it is,
 // and where it goes in the lines handed back.
@@ -48,28 +64,58 @@ type sampleRef struct {
 }
 
 func newSampleFile(f *os.File) *sampleFile {
-	return &sampleFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	return &sampleFile{f: f}
 }
 
-// put appends a line.
-func (s *sampleFile) put(line []byte) sampleRef {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := sampleRef{off: s.end, n: uint32(len(line))}
-	if _, err := s.w.Write(line); err != nil && s.err == nil {
-		s.err = fmt.Errorf("sample lines: %w", err)
+// put appends a line for shard sh, which no other goroutine adds for
+// meanwhile.
+func (s *sampleFile) put(sh int, line []byte) sampleRef {
+	p := &s.parts[sh]
+	if int64(len(p.buf)+len(line)) > p.end-p.off {
+		if err := s.write(p); err != nil {
+			s.mu.Lock()
+			s.fail(err)
+			s.mu.Unlock()
+		}
+		n := max(sampleRegion, int64(len(line)))
+		s.mu.Lock()
+		p.off, p.end = s.end, s.end+n
+		s.end += n
+		s.mu.Unlock()
+		if p.buf == nil {
+			p.buf = make([]byte, 0, sampleRegion)
+		}
 	}
-	s.end += int64(len(line))
+	r := sampleRef{off: p.off + int64(len(p.buf)), n: uint32(len(line))}
+	p.buf = append(p.buf, line...)
 	return r
 }
 
-// flush writes the buffered lines to the file; the caller holds s.mu.
+// write writes the lines waiting in p; p goes on after them.
+func (s *sampleFile) write(p *samplePart) error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	_, err := s.f.WriteAt(p.buf, p.off)
+	p.off += int64(len(p.buf))
+	p.buf = p.buf[:0]
+	return err
+}
+
+// fail notes err unless an error came first; the caller holds s.mu.
+func (s *sampleFile) fail(err error) {
+	if s.err == nil {
+		s.err = fmt.Errorf("sample lines: %w", err)
+	}
+}
+
+// flush writes the lines waiting in every part; the caller holds s.mu, and
+// no shard adds meanwhile.
 func (s *sampleFile) flush() {
-	if s.flushed < s.end {
-		if err := s.w.Flush(); err != nil && s.err == nil {
-			s.err = fmt.Errorf("sample lines: %w", err)
+	for i := range s.parts {
+		if err := s.write(&s.parts[i]); err != nil {
+			s.fail(err)
 		}
-		s.flushed = s.end
 	}
 }
 
@@ -82,9 +128,7 @@ func (s *sampleFile) get(refs []sampleRef) []string {
 	for _, r := range refs {
 		b := make([]byte, r.n)
 		if _, err := s.f.ReadAt(b, r.off); err != nil {
-			if s.err == nil {
-				s.err = fmt.Errorf("sample lines: %w", err)
-			}
+			s.fail(err)
 			return nil
 		}
 		out = append(out, string(b))
@@ -149,9 +193,7 @@ func (s *sampleFile) getAll(refs []SampleRefs, reuse *[]byte) [][]string {
 		}
 		buf = slices.Grow(buf[:0], int(to-from))[:to-from]
 		if _, err := s.f.ReadAt(buf, from); err != nil {
-			if s.err == nil {
-				s.err = fmt.Errorf("sample lines: %w", err)
-			}
+			s.fail(err)
 			return nil
 		}
 		for x := range all[i:j] {

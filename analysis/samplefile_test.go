@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/ingest"
@@ -15,7 +16,8 @@ import (
 // the file's order with one call for lines near each other, are those read
 // one by one, each in its conversation's place: lines next to each other,
 // far apart (more than sampleGap), in spans longer than sampleSpan, and
-// conversations with none.
+// conversations with none. The lines are put by several shards in turn,
+// some longer than a part's region.
 func TestSampleFileGetAll(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "samples")
 	if err != nil {
@@ -27,11 +29,14 @@ func TestSampleFileGetAll(t *testing.T) {
 	var refs []sampleRef
 	for i := range 3000 {
 		n := 1 + rng.IntN(400)
-		if i%50 == 0 {
+		switch {
+		case i%500 == 0:
+			n = sampleRegion + rng.IntN(sampleRegion) // longer than a region
+		case i%50 == 0:
 			n = sampleGap + rng.IntN(2*sampleGap) // a gap to the lines around it
 		}
 		line := fmt.Sprintf("%d:%s", i, strings.Repeat(string(rune('a'+i%26)), n))
-		refs = append(refs, s.put([]byte(line)))
+		refs = append(refs, s.put(rng.IntN(numShards), []byte(line)))
 	}
 	convs := make([]SampleRefs, 700)
 	for _, i := range rng.Perm(len(refs)) {
@@ -63,6 +68,47 @@ func TestSampleFileGetAll(t *testing.T) {
 	var buf []byte
 	for _, part := range [][]SampleRefs{convs[:300], convs[300:], convs[:10]} {
 		check(t, part, s.getAll(part, &buf))
+	}
+}
+
+// TestSampleFileShards: shards putting lines at the same time, each on a
+// goroutine of its own (as a Pipeline's do), then read back between
+// batches and after: every line is read back as it was put, and the file
+// holds the regions of every shard (run under -race: the parts need no
+// lock).
+func TestSampleFileShards(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := newSampleFile(f)
+	lines := make([][]string, numShards)
+	refs := make([]SampleRefs, numShards)
+	for batch := range 3 {
+		var wg sync.WaitGroup
+		for sh := range numShards {
+			wg.Go(func() {
+				for i := range 2000 {
+					line := fmt.Sprintf("batch %d shard %d line %d %s", batch, sh, i, strings.Repeat("x", (i*7+sh)%300))
+					lines[sh] = append(lines[sh], line)
+					refs[sh] = append(refs[sh], s.put(sh, []byte(line)))
+				}
+			})
+		}
+		wg.Wait()
+		got := s.getAll(refs, nil)
+		if err := s.failed(); err != nil {
+			t.Fatal(err)
+		}
+		for sh := range numShards {
+			if !reflect.DeepEqual(got[sh], lines[sh]) {
+				t.Fatalf("batch %d, shard %d: %d lines read back differ from the %d put", batch, sh, len(got[sh]), len(lines[sh]))
+			}
+			if one := s.get(refs[sh][len(refs[sh])-1:]); len(one) != 1 || one[0] != lines[sh][len(lines[sh])-1] {
+				t.Fatalf("batch %d, shard %d: last line %.40q, want %.40q", batch, sh, one, lines[sh][len(lines[sh])-1])
+			}
+		}
 	}
 }
 

@@ -758,7 +758,7 @@ func (sh *shard) sample(i uint32, c *ConvState, raw []byte) bool {
 	}
 	sh.taken[i]++
 	if sh.spill != nil {
-		sh.spilled[i] = append(sh.spilled[i], sh.spill.put(raw))
+		sh.spilled[i] = append(sh.spilled[i], sh.spill.put(sh.idx, raw))
 	} else {
 		c.Samples = append(c.Samples, string(raw))
 	}

@@ -132,22 +132,64 @@ func (m *Model) Held() int {
 	return n
 }
 
+// HeldHours returns how many sessions-per-hour entries the conversations
+// the model holds have (one per side and hour with a session; Hourly),
+// plus the sessions not yet added to them. They grow with the hours the
+// input spans, not only with its conversations: 42,000 conversations seen
+// in most hours of a week hold millions, at 8 bytes each, so that an
+// importer bounds them as it bounds the conversations, by draining.
+func (m *Model) HeldHours() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for i := range m.shards {
+		n += m.shards[i].hourEntries + len(m.shards[i].hours)
+	}
+	return n
+}
+
 // drain keeps the conversations marked in idx, emptied (their key and how
 // many sample lines they took stay) and renumbered in their order, and
-// forgets the others. The blocks and the map are new: a map gives no memory
-// back as it shrinks.
+// forgets the others. The kept ones move down in place, into the blocks
+// they were in: made anew beside the old ones and their lists, the blocks
+// of the 42,000 conversations an import keeps open raised its peak (a
+// 4.75 GB file, drained twice: 187 MiB against 177, median of 6 runs). The
+// map is new: a map gives no memory back as it shrinks.
 func (sh *shard) drain(idx []uint32) {
-	blocks, taken := sh.blocks, sh.taken
-	sh.blocks, sh.nconv, sh.taken, sh.spilled, sh.hot = nil, 0, nil, nil, nil
+	sh.hourEntries = 0 // the conversations kept are kept empty
 	sh.convs = convIndex{}
+	n := 0
 	for i := range idx {
 		if idx[i] == 0 {
 			continue
 		}
-		c := &blocks[i/convBlock][i%convBlock]
-		j := sh.newConv(c.Key(), c.Src.Is4())
-		sh.taken[j] = taken[i]
-		idx[i] = j + 1
+		c := &sh.blocks[i/convBlock][i%convBlock]
+		k := c.Key()
+		*sh.conv(uint32(n)) = ConvState{Src: c.Src, Dst: c.Dst, Proto: c.Proto, DPort: c.DPort} // n <= i: c is read
+		sh.convs.put(&k, uint32(n))
+		sh.taken[n], sh.hot[n] = sh.taken[i], convHot{}
+		if sh.spilled != nil {
+			sh.spilled[n] = nil
+		}
+		idx[i] = uint32(n) + 1
+		n++
+	}
+	// The blocks past the kept conversations are let go, and the rest of
+	// the last one cleared: its states' lists go with them.
+	nb := (n + convBlock - 1) / convBlock
+	clear(sh.blocks[nb:])
+	sh.blocks = sh.blocks[:nb]
+	if nb > 0 {
+		last := &sh.blocks[nb-1]
+		used := n - (nb-1)*convBlock
+		clear((*last)[used:])
+		*last = (*last)[:used]
+	}
+	sh.nconv = n
+	sh.taken, sh.hot = sh.taken[:n], sh.hot[:n]
+	if sh.spilled != nil {
+		clear(sh.spilled[n:])
+		sh.spilled = sh.spilled[:n]
 	}
 	sh.open.each(func(_ openKey, v *openVal) { v.ci = idx[v.ci] - 1 })
 }

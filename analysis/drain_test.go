@@ -146,3 +146,43 @@ func (d *drained) refs(st *analysis.ConvState, r analysis.SampleRefs, kept bool)
 	}
 	return checkTaken(d.taken, &counted, kept)
 }
+
+// TestHeldHours: HeldHours counts the entries of the held conversations'
+// Hourly lists (on every side), as the lines come and after a drain,
+// which empties or forgets them all; before the lists are read, each
+// session not yet added to them counts one.
+func TestHeldHours(t *testing.T) {
+	entries := func(m *analysis.Model) int {
+		n := 0
+		for _, st := range m.States() {
+			for _, s := range st.Sides {
+				n += len(s.Hourly)
+			}
+		}
+		return n
+	}
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		t.Run(vendor, func(t *testing.T) {
+			lines := demoLines(t, vendor, 3000)
+			m := analysis.NewModel(analysis.Options{})
+			third := len(lines) / 3
+			addLines(t, m, lines[:third])
+			if got := m.HeldHours(); got < entries(m) { // the sessions not yet in the lists count one each
+				t.Fatalf("a third of the lines: HeldHours %d before the lists were read, fewer than they hold", got)
+			}
+			if want, got := entries(m), m.HeldHours(); got != want || want == 0 {
+				t.Fatalf("a third of the lines: HeldHours %d, the lists hold %d", got, want)
+			}
+			if err := m.Drain(func(*analysis.ConvState, bool) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.HeldHours(); got != 0 {
+				t.Fatalf("after a drain: HeldHours %d, want 0", got)
+			}
+			addLines(t, m, lines[third:])
+			if want, got := entries(m), m.HeldHours(); got != want || want == 0 {
+				t.Fatalf("the rest of the lines: HeldHours %d, the lists hold %d", got, want)
+			}
+		})
+	}
+}

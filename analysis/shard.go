@@ -42,7 +42,8 @@ type shard struct {
 	maxOpen  int
 	scratch  []uint32 // evict's
 
-	hours []uint64 // sessions started since foldHours: conversation<<32 | hour<<2 | side
+	hours       []uint64 // sessions started since foldHours: conversation<<32 | hour<<2 | side
+	hourEntries int      // the entries of the conversations' Hourly lists, folded (HeldHours)
 
 	openSessions int // sessions open: the sum of the keys' n
 	events       int64
@@ -925,7 +926,9 @@ func (sh *shard) foldHours() {
 			}
 		}
 		s := sh.hourSide(e)
+		n := len(s.Hourly)
 		s.Hourly = addHour(s.Hourly, int32(uint32(e)>>2), 1)
+		sh.hourEntries += len(s.Hourly) - n
 	}
 	sh.hours = hs[:0]
 }

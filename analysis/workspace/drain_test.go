@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 	"github.com/flowsleuth/flowsleuth/analysis/analysistest"
@@ -17,8 +18,15 @@ import (
 // returns the workspace's conversations.
 func importTwo(t *testing.T, lines []string, drainAt int) []analysistest.Conversation {
 	t.Helper()
-	defer func(n int) { drainConversations = n }(drainConversations)
-	drainConversations = drainAt
+	return importTwoAt(t, lines, drainAt, drainHours)
+}
+
+// importTwoAt is importTwo with imports that also drain once their model
+// holds hoursAt sessions-per-hour entries.
+func importTwoAt(t *testing.T, lines []string, drainAt, hoursAt int) []analysistest.Conversation {
+	t.Helper()
+	defer func(n, h int) { drainConversations, drainHours = n, h }(drainConversations, drainHours)
+	drainConversations, drainHours = drainAt, hoursAt
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "1.log"), filepath.Join(dir, "2.log")
 	os.WriteFile(first, []byte(strings.Join(lines[:len(lines)/2], "")), 0o644)
@@ -159,5 +167,52 @@ func TestDrainsOnTime(t *testing.T) {
 	info, err := ws.Info(ctx)
 	if err != nil || info.Conversations != n {
 		t.Fatalf("%d conversations in the workspace (%v), want %d", info.Conversations, err, n)
+	}
+}
+
+// hourlyLines returns the lines of conv conversations that each start one
+// session (a line that ends it) in each of hours hours, hour by hour.
+func hourlyLines(conv, hours int) []string {
+	t0 := time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC)
+	var lines []string
+	for h := range hours {
+		for c := range conv {
+			at := t0.Add(time.Duration(h)*time.Hour + time.Duration(c)*time.Second)
+			lines = append(lines, fmt.Sprintf("INFO:%s  [6b9c2f0e-3d41-4c7a-9e85-0a1f2b3c4d5e] App [Destroy] SRC=10.1.%d.%d "+
+				"DST=10.0.0.1 PROTO=TCP SPORT=%d DPORT=443 ACTION=ALLOW DIRECTION=INBOUND ORIG: PKTS=1 BYTES=60 REPLY: PKTS=1 BYTES=60\n",
+				at.Format("2006/01/02 15:04:05"), c>>8, c&255, 40000+h%20000))
+		}
+	}
+	return lines
+}
+
+// TestDrainsOnHours: an import whose conversations are few but span many
+// hours drains once its model holds drainHours sessions-per-hour entries
+// (a session adds at most one), at most a batch of lines late, and its
+// workspace holds what an import that never drained stores, sessions per
+// hour and sample lines included.
+func TestDrainsOnHours(t *testing.T) {
+	const conv, hours, at = 100, 300, 4000
+	lines := hourlyLines(conv, hours)
+	var held []int
+	onDrain = func(n int) { held = append(held, n) }
+	defer func() { onDrain = nil }()
+	got := importTwoAt(t, lines, 1<<30, at)
+	onDrain = nil
+	batch := 1 << 20 / len(lines[0]) // lines of a MiB batch, about
+	t.Logf("%d drains, batch %d", len(held), batch)
+	entries := conv * hours // one a conversation and hour: each session starts in an hour of its own
+	if len(held) < entries/(at+batch) || len(held) > entries/at {
+		t.Errorf("%d drains, want %d to %d", len(held), entries/(at+batch), entries/at)
+	}
+	want := importTwoAt(t, lines, 1<<30, 1<<30)
+	analysistest.SameConversations(t, got, want)
+	for i := range got {
+		if !reflect.DeepEqual(got[i].Samples, want[i].Samples) || !reflect.DeepEqual(got[i].Hourly, want[i].Hourly) {
+			t.Fatalf("conversation %d: samples %q and hours %v, want %q and %v", i, got[i].Samples, got[i].Hourly, want[i].Samples, want[i].Hourly)
+		}
+	}
+	if len(want) != conv || len(want[0].Hourly) == 0 {
+		t.Fatalf("%d conversations, the first with %d hours, want %d with hours", len(want), len(want[0].Hourly), conv)
 	}
 }

@@ -12,6 +12,8 @@
 #    (its conversations and open connections stored), against the second
 #    half in memory.
 #  - exactness: the sessions flows counts against the generator's truth.
+#  - a longer span: 3x the sessions over 108 hours, imported in memory and
+#    into a new workspace (peak RSS: target 1), its sessions against the truth.
 # Each tool runs RUNS times (default 3), in turn, after one read of the file
 # into the page cache; the median is printed, and each ratio of medians with
 # the range of the runs' own ratios. Wall times from GNU time.
@@ -92,4 +94,26 @@ for f in "$long" "$short" "$nsx"; do
 	printf "%-28s sessions: %s, truth %s (%s)\n\n" "$name" "$got" "$truth" "$([ "$got" = "$truth" ] && echo exact || echo DIFFERENT)"
 	rm -rf "$d"
 done
+# A longer span: three times the sessions over three times the hours (108,
+# as in four and a half days of logs). Per conversation a workspace's import
+# keeps its sessions per hour, which grow with the hours, not with the
+# conversations: its peak must stay bounded too (target 1).
+span=$(corpus nutanix-span -sessions "$((3 * SESSIONS))" -hours 108)
+cat "$span" >/dev/null
+name="$(basename "$span" .log), 108 h"
+d=$(mktemp -d)
+for _ in $(seq "$RUNS"); do
+	run "$BIN" import -q --no-workspace "$span" >>"$d/mem"
+	rm -f "$ws" "$ws-wal" "$ws-shm"
+	run "$BIN" import -q --workspace "$ws" "$span" >>"$d/ws"
+done
+for k in mem ws; do
+	echo "$(median "$d/$k" 1) $(median "$d/$k" 2)" >"$d/$k.m"
+done
+row "import, in memory" mem
+row "import, workspace" ws "ws/mem $(ratio ws mem)"
+truth=$(awk -F, 'NR > 1 { s += $5 } END { print s }' "${span%.log}.csv")
+got=$("$BIN" flows --format csv --workspace "$ws" | awk -F, 'NR > 1 { s += $7 } END { print s }')
+printf "%-28s sessions in the workspace: %s, truth %s (%s)\n" "$name" "$got" "$truth" "$([ "$got" = "$truth" ] && echo exact || echo DIFFERENT)"
+rm -rf "$d"
 rm -f "$ws"* # the workspaces, the day before's, and their -wal and -shm files

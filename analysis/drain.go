@@ -110,10 +110,18 @@ func ReadSampleRefs(r io.ByteReader) (SampleRefs, error) {
 // million drained conversations were 830 MB of garbage, and the collector
 // a sixth of the commit's CPU.)
 func (m *Model) SampleLines(refs []SampleRefs) ([][]string, error) {
+	return m.SampleLinesInto(refs, &m.sampleBuf)
+}
+
+// SampleLinesInto is SampleLines with the lines in *buf, which it grows as
+// needed, instead of the model's own buffer: the lines are valid until the
+// caller's next use of *buf, so that callers reading several runs of
+// drained states at once each keep theirs.
+func (m *Model) SampleLinesInto(refs []SampleRefs, buf *[]byte) ([][]string, error) {
 	if m.spill == nil {
 		return make([][]string, len(refs)), nil
 	}
-	out := m.spill.getAll(refs, &m.sampleBuf)
+	out := m.spill.getAll(refs, buf)
 	if err := m.spill.failed(); err != nil {
 		return nil, err
 	}

@@ -194,12 +194,14 @@ func commitBytes(m *analysis.Model) int64 {
 // took). The file
 // holds its schema and settings only, which VACUUM copies in 2-4 ms with
 // the new size; the page cache keeps its size in bytes (cacheKiB).
-// A commit of drained states does not append (their runs of key order
-// interleave), and there modernc.org/sqlite, in the rollback-journal mode
-// of the temporary file, held memory growing with the file at random
-// inserts, the more the larger the pages (HISTORY.md, session 44): such a
-// workspace keeps 4 KiB pages, as does one whose commit is small (the
-// smallest workspace of 64 KiB pages is a megabyte of mostly empty pages).
+// A commit of drained states keeps 4 KiB pages: their runs of key order
+// were inserted one after the other, and at such random inserts
+// modernc.org/sqlite, in the rollback-journal mode of the temporary file,
+// held memory growing with the file, the more the larger the pages
+// (HISTORY.md, session 44). They are merged into one order now
+// (mergeDrained); 64 KiB pages have not been measured for them. A small
+// commit keeps 4 KiB pages too (the smallest workspace of 64 KiB pages is
+// a megabyte of mostly empty pages).
 // The page size can change only here: not in WAL mode, and a workspace of
 // others' making keeps what it was made with.
 func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained bool) error {

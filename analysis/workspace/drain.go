@@ -52,7 +52,9 @@ type drainFile struct {
 	buf     []byte
 	head    []byte
 	records int
-	next    int // the held conversations at which to drain
+	runs    []drainRun // one per drain
+	written int64      // bytes written, buffered ones included
+	next    int        // the held conversations at which to drain
 }
 
 // newDrainFile removes the drain files earlier imports left; the file is
@@ -126,6 +128,8 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 	// the commit: read back, written here and read again, the lines of a
 	// million conversations of four lines took half the drains' time and
 	// most of an import's system calls.
+	d.runs = append(d.runs, drainRun{off: d.written})
+	run := &d.runs[len(d.runs)-1]
 	err := m.DrainRefs(func(st *analysis.ConvState, refs analysis.SampleRefs, _ bool) error {
 		if st.Empty() {
 			return nil
@@ -134,6 +138,8 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 		d.buf = encodeState(d.buf[:0], st)
 		d.head = binary.AppendUvarint(d.head[:0], uint64(len(d.buf)))
 		d.records++
+		run.records++
+		d.written += int64(len(d.head) + len(d.buf))
 		if _, err := d.w.Write(d.head); err != nil {
 			return err
 		}
@@ -141,6 +147,7 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 			return err
 		}
 		d.head = analysis.AppendSampleRefs(d.head[:0], refs)
+		d.written += int64(len(d.head))
 		_, err := d.w.Write(d.head)
 		return err
 	})
@@ -155,55 +162,6 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 // drainBatch is how many records each reads before it reads their sample
 // lines back from the model's sample file, in one pass.
 const drainBatch = 256
-
-// each calls fn with every state in the file, in the order written, with
-// its sample lines, read back from m's sample file.
-func (d *drainFile) each(m *analysis.Model, fn func(st *analysis.ConvState) error) error {
-	if d.f == nil {
-		return nil
-	}
-	if err := d.w.Flush(); err != nil {
-		return fmt.Errorf("drain file: %w", err)
-	}
-	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("drain file: %w", err)
-	}
-	r := bufio.NewReaderSize(d.f, 1<<20)
-	var st analysis.ConvState
-	var data []byte
-	ends := make([]int, 0, drainBatch)
-	refs := make([]analysis.SampleRefs, 0, drainBatch)
-	cache := strCache{}
-	for left := d.records; left > 0; left -= len(ends) {
-		data, ends, refs = data[:0], ends[:0], refs[:0]
-		var err error
-		for range min(left, drainBatch) {
-			var rs analysis.SampleRefs
-			if data, rs, err = readDrained(r, data); err != nil {
-				return fmt.Errorf("drain file: %w", err)
-			}
-			ends, refs = append(ends, len(data)), append(refs, rs)
-		}
-		lines, err := m.SampleLines(refs)
-		if err != nil {
-			return err
-		}
-		from := 0
-		for k, end := range ends {
-			if _, err := decodeStateInto(data[from:end], &st, cache, true); err != nil {
-				return fmt.Errorf("drain file: %w", err)
-			}
-			if len(refs[k]) > 0 {
-				st.Samples = lines[k]
-			}
-			if err := fn(&st); err != nil {
-				return err
-			}
-			from = end
-		}
-	}
-	return nil
-}
 
 // readDrained reads a record's state, appended to data, and where its
 // sample lines are.

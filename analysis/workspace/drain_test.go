@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,11 +119,11 @@ func TestDrainFileRoundTrip(t *testing.T) {
 		t.Errorf("room for %d more conversations after the drain, want %d", room, want)
 	}
 	var got []analysis.ConvState
-	err = d.each(m, func(st *analysis.ConvState) error {
+	err = d.mergeDrained(m, func(st *analysis.ConvState) error {
 		got = append(got, *st)
 		got[len(got)-1].Samples = append([]string(nil), st.Samples...)
 		return nil
-	})
+	}, func(func(*analysis.ConvState) error) error { return nil }) // the model's states: none
 	if err != nil || len(got) != len(want) || d.records != len(want) {
 		t.Fatalf("%d states read (%v), %d written, want %d", len(got), err, d.records, len(want))
 	}
@@ -215,4 +216,95 @@ func TestDrainsOnHours(t *testing.T) {
 	if len(want) != conv || len(want[0].Hourly) == 0 {
 		t.Fatalf("%d conversations, the first with %d hours, want %d with hours", len(want), len(want[0].Hourly), conv)
 	}
+}
+
+// TestMergeDrainedHandsEachOnce: a commit after drains is handed every
+// conversation once, in key order, its drained records and its state in
+// the model merged: the sessions, hours and sample lines of a model that
+// never drained. The conversations open connections keep have records in
+// several runs.
+func TestMergeDrainedHandsEachOnce(t *testing.T) {
+	defer func(n int) { drainConversations = n }(drainConversations)
+	drainConversations = 1
+	for _, vendor := range []string{"nutanix", "nsxt"} {
+		t.Run(vendor, func(t *testing.T) {
+			path, lines := demoLog(t, vendor, 3000)
+			whole := analysis.NewModel(analysis.Options{})
+			if _, err := analysis.Import(ctx, whole, []string{path}, analysis.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			want := make(map[convKey]analysis.ConvState)
+			for _, st := range whole.States() {
+				want[keyOf(&st)] = st
+			}
+			const parts = 4
+			m, d := drainInParts(t, lines, parts)
+			if len(d.runs) != parts-1 || d.records <= len(want) {
+				t.Fatalf("%d runs of %d records for %d conversations: want %d runs, some conversations in several", len(d.runs), d.records, len(want), parts-1)
+			}
+			var prev *convKey
+			handed := 0
+			err := d.mergeDrained(m, func(st *analysis.ConvState) error {
+				k := keyOf(st)
+				if prev != nil && prev.compare(&k) >= 0 {
+					return fmt.Errorf("%v→%v handed after a key not before it", st.Src, st.Dst)
+				}
+				prev = &k
+				handed++
+				return sameMerged(st, want)
+			}, m.EachState)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if handed != len(want) {
+				t.Fatalf("%d conversations handed, want %d", handed, len(want))
+			}
+		})
+	}
+}
+
+// drainInParts imports lines, cut in parts, into a model with a sample
+// file, draining it into a drain file after each part but the last.
+func drainInParts(t *testing.T, lines []string, parts int) (*analysis.Model, *drainFile) {
+	t.Helper()
+	samples, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { samples.Close() })
+	m := analysis.NewModel(analysis.Options{SampleFile: samples})
+	d := openTemp(t).newDrainFile()
+	t.Cleanup(d.close)
+	for p := range parts {
+		part := filepath.Join(t.TempDir(), fmt.Sprintf("%d.log", p))
+		os.WriteFile(part, []byte(strings.Join(lines[p*len(lines)/parts:(p+1)*len(lines)/parts], "")), 0o644)
+		if _, err := analysis.Import(ctx, m, []string{part}, analysis.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if p < parts-1 {
+			if _, err := d.maybe(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return m, d
+}
+
+// sameMerged returns an error unless st has the sessions, hours and sample
+// lines of its conversation in want.
+func sameMerged(st *analysis.ConvState, want map[convKey]analysis.ConvState) error {
+	w, ok := want[keyOf(st)]
+	if !ok {
+		return fmt.Errorf("%v→%v: not a conversation of the log", st.Src, st.Dst)
+	}
+	for i := range st.Sides {
+		if st.Sides[i].Sessions != w.Sides[i].Sessions || !slices.Equal(st.Sides[i].Hourly, w.Sides[i].Hourly) {
+			return fmt.Errorf("%v→%v side %d: %d sessions %v, want %d %v", st.Src, st.Dst, i,
+				st.Sides[i].Sessions, st.Sides[i].Hourly, w.Sides[i].Sessions, w.Sides[i].Hourly)
+		}
+	}
+	if !slices.Equal(st.Samples, w.Samples) {
+		return fmt.Errorf("%v→%v: samples %q, want %q", st.Src, st.Dst, st.Samples, w.Samples)
+	}
+	return nil
 }

@@ -38,14 +38,13 @@ const piecesAhead = 3
 const chunksAhead = 2
 
 // appendCacheKiB is SQLite's page cache, in KiB, while a new workspace's
-// first commit stores a model's states and open connections that nothing
-// drained before: they come in key order, so every insert appends to its
-// B-tree (the index by bytes of fewer than deferIndexRows conversations
-// is a few hundred pages) and a cache holds only those B-trees' right
-// edges. The commit's peak was the import's: 8 MiB of cache pages filled
-// by the 84 MB it writes on long Nutanix lines held it at 197-200 MiB.
-// Drained states come in several runs of key order, whose key index
-// inserts land anywhere: the cache stays then (d300k took 5% more CPU).
+// first commit stores a model's states, merged with those it drained
+// (mergeDrained), and its open connections: they come in key order, so
+// every insert appends to its B-tree (the index by bytes of fewer than
+// deferIndexRows conversations is a few hundred pages) and a cache holds
+// only those B-trees' right edges. The commit's peak was the import's:
+// 8 MiB of cache pages filled by the 84 MB it writes on long Nutanix lines
+// held it at 197-200 MiB.
 const appendCacheKiB = 2 << 10
 
 // piece is what the encoder hands the writer: conversations (rows, their
@@ -134,13 +133,13 @@ func (e *encoder) makeAllBlocks() {
 // encode is run's encoding, on its goroutine.
 func (e *encoder) encode(m *analysis.Model, d *drainFile) error {
 	defer close(e.chunks)
-	if d != nil {
-		if err := d.each(m, e.state); err != nil {
-			return err
-		}
-	}
 	e.header.recordSeq = m.RecordSeq()
-	clocks, err := m.EachStateAndSession(e.state, e.session)
+	var clocks map[string]int64
+	err := d.mergeDrained(m, e.state, func(states func(*analysis.ConvState) error) error {
+		var err error
+		clocks, err = m.EachStateAndSession(states, e.session)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -278,7 +277,7 @@ func (e *encoder) makeBlocks(p *piece) error {
 }
 
 // storeModel adds an import's conversation states to the stored ones, those
-// it drained first (d, nil when none), then the model's; records the
+// it drained (d, nil when none) merged with the model's; records the
 // endpoints they show behind an enforcement point; and replaces the stored
 // open connections with the model's. The model gives its states in key
 // order, so index inserts append to the B-tree instead of touching a random
@@ -309,7 +308,7 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 	if mg.raw != nil {
 		defer mg.raw.close()
 	}
-	restoreCache, err := appendCache(ctx, tx, fresh && !drained)
+	restoreCache, err := appendCache(ctx, tx, fresh)
 	if err != nil {
 		return Counts{}, err
 	}

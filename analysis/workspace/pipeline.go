@@ -331,16 +331,20 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 }
 
 // finishStore ends storeModel once its states and open connections are
-// stored: the connection's cache back, the index by bytes built (reindex,
-// "": none), the endpoints and the open connections' header (e's) stored.
+// stored: the index by bytes built (reindex, "": none), the connection's
+// cache back, the endpoints and the open connections' header (e's) stored.
+// The index is built under the commit's cache: built after the cache was
+// given back, its sort of a million conversations filled the cache and
+// held the import's peak 20 MiB higher (wstag1m: 175.6 MiB against 153.4,
+// the same wall time, 5 pairs).
 func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, restoreCache func() error, reindex string) error {
-	if err := restoreCache(); err != nil {
-		return err
-	}
 	if reindex != "" {
 		if _, err := tx.ExecContext(ctx, reindex); err != nil {
 			return err
 		}
+	}
+	if err := restoreCache(); err != nil {
+		return err
 	}
 	if err := saveEndpoints(ctx, tx, e.endpoints.sorted()); err != nil {
 		return err

@@ -57,6 +57,13 @@ type drainFile struct {
 	next    int        // the held conversations at which to drain
 }
 
+// drainRun is where a drain's records are in the file: each drain writes
+// one run, in key order (mergeDrained reads them).
+type drainRun struct {
+	off     int64 // its first record's offset
+	records int
+}
+
 // newDrainFile removes the drain files earlier imports left; the file is
 // made at the first drain.
 func (ws *Workspace) newDrainFile() *drainFile {

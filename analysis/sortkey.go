@@ -8,27 +8,31 @@ import (
 
 // keyedRef is a conversation's sort key, its index and its shard.
 type keyedRef struct {
-	k  sortKey
+	k  SortKey
 	i  uint32
 	sh uint8
 }
 
-// sortKey is a conversation's key in the order of the workspace's key
+// SortKey is a conversation's key in the order of the workspace's key
 // index, which compares the 16-byte forms of the addresses as bytes: those
 // forms in big-endian words, then protocol and port (pp), the most
-// significant word first.
-type sortKey [sortWords]uint64
+// significant word first. EachState and Drain hand states in this order,
+// so that a reader of several such runs can merge them (SortKeyOf,
+// Compare).
+type SortKey [sortWords]uint64
 
-// sortWords is how many words a sortKey has: source, destination, pp.
+// sortWords is how many words a SortKey has: source, destination, pp.
 const sortWords = 5
 
-func sortKeyOf(c *ConvState) sortKey {
+// SortKeyOf returns c's key.
+func SortKeyOf(c *ConvState) SortKey {
 	s, d := c.Src.As16(), c.Dst.As16()
-	return sortKey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:]),
+	return SortKey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:]),
 		binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:]), uint64(c.Proto)<<16 | uint64(c.DPort)}
 }
 
-func (a *sortKey) compare(b *sortKey) int {
+// Compare returns -1, 0 or 1 as a is before, equal to or after b.
+func (a *SortKey) Compare(b *SortKey) int {
 	for w := range a {
 		if a[w] != b[w] {
 			return cmp.Compare(a[w], b[w])
@@ -53,7 +57,7 @@ const radixMin = 512
 // number of conversations (drains).
 func sortKeyed(refs []keyedRef) {
 	if len(refs) < radixMin {
-		slices.SortFunc(refs, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+		slices.SortFunc(refs, func(a, b keyedRef) int { return a.k.Compare(&b.k) })
 		return
 	}
 	digits := differingBytes(refs)
@@ -84,7 +88,7 @@ func sortKeyed(refs []keyedRef) {
 	}
 }
 
-// keyByte is where a byte of a sortKey is: its word, and its shift in it.
+// keyByte is where a byte of a SortKey is: its word, and its shift in it.
 type keyByte struct {
 	word  int
 	shift uint
@@ -93,7 +97,7 @@ type keyByte struct {
 // differingBytes returns the bytes of refs' keys that are not the same in
 // every key, the least significant first.
 func differingBytes(refs []keyedRef) []keyByte {
-	var diff sortKey
+	var diff SortKey
 	first := &refs[0].k
 	for i := range refs {
 		for w := range diff {

@@ -39,8 +39,8 @@ func TestSortKeyOrder(t *testing.T) {
 	for i := range states {
 		for j := range states {
 			a, b := &states[i], &states[j]
-			ka, kb := sortKeyOf(a), sortKeyOf(b)
-			if got, want := ka.compare(&kb), referenceCompare(a, b); got != want {
+			ka, kb := SortKeyOf(a), SortKeyOf(b)
+			if got, want := ka.Compare(&kb), referenceCompare(a, b); got != want {
 				t.Fatalf("%v %v %d %d against %v %v %d %d: %d, want %d",
 					a.Src, a.Dst, a.Proto, a.DPort, b.Src, b.Dst, b.Proto, b.DPort, got, want)
 			}
@@ -76,24 +76,24 @@ func TestSortedConvs(t *testing.T) {
 // key keep their order: both sorts are given them so).
 func TestSortKeyed(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	v4 := func() sortKey { // 10.x.y.z to 10.1.y.z, a few ports
-		return sortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 6<<16 | r.Uint64N(4)*1000}
+	v4 := func() SortKey { // 10.x.y.z to 10.1.y.z, a few ports
+		return SortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 0, 0xffff_0a00_0000 | r.Uint64N(1<<17), 6<<16 | r.Uint64N(4)*1000}
 	}
-	v6 := func() sortKey { return sortKey{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64N(1 << 24)} }
+	v6 := func() SortKey { return SortKey{r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64N(1 << 24)} }
 	for _, tc := range []struct {
 		name string
 		n    int
-		key  func() sortKey
+		key  func() SortKey
 	}{
 		{"v4 few", 100, v4}, {"v4 many", 20_000, v4}, {"v6 many", 5_000, v6},
-		{"mixed", 3_000, func() sortKey {
+		{"mixed", 3_000, func() SortKey {
 			if r.IntN(2) == 0 {
 				return v4()
 			}
 			return v6()
 		}},
-		{"ties", 2_000, func() sortKey { return sortKey{0, 1, 2, 3, r.Uint64N(3)} }},
-		{"one key", 1_000, func() sortKey { return sortKey{5, 4, 3, 2, 1} }},
+		{"ties", 2_000, func() SortKey { return SortKey{0, 1, 2, 3, r.Uint64N(3)} }},
+		{"one key", 1_000, func() SortKey { return SortKey{5, 4, 3, 2, 1} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			refs := make([]keyedRef, tc.n)
@@ -101,7 +101,7 @@ func TestSortKeyed(t *testing.T) {
 				refs[i] = keyedRef{k: tc.key(), i: uint32(i), sh: uint8(i % numShards)}
 			}
 			want := slices.Clone(refs)
-			slices.SortStableFunc(want, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+			slices.SortStableFunc(want, func(a, b keyedRef) int { return a.k.Compare(&b.k) })
 			sortKeyed(refs)
 			if !slices.Equal(refs, want) {
 				i := 0
@@ -120,7 +120,7 @@ func BenchmarkSortKeyed(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	refs := make([]keyedRef, 42_000)
 	for i := range refs {
-		refs[i] = keyedRef{k: sortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<16), 0, 0xffff_0a00_0000 | r.Uint64N(1<<16),
+		refs[i] = keyedRef{k: SortKey{0, 0xffff_0a00_0000 | r.Uint64N(1<<16), 0, 0xffff_0a00_0000 | r.Uint64N(1<<16),
 			6<<16 | r.Uint64N(1<<16)}, i: uint32(i)}
 	}
 	work := make([]keyedRef, len(refs))
@@ -131,7 +131,7 @@ func BenchmarkSortKeyed(b *testing.B) {
 				if by == "radix" {
 					sortKeyed(work)
 				} else {
-					slices.SortFunc(work, func(a, b keyedRef) int { return a.k.compare(&b.k) })
+					slices.SortFunc(work, func(a, b keyedRef) int { return a.k.Compare(&b.k) })
 				}
 			}
 		})

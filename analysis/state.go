@@ -88,7 +88,7 @@ func (m *Model) sortedConvs() []convRef {
 	keyed := make([]keyedRef, 0, n)
 	for s := range m.shards {
 		m.shards[s].eachConv(func(i uint32, c *ConvState) {
-			keyed = append(keyed, keyedRef{sortKeyOf(c), i, uint8(s)})
+			keyed = append(keyed, keyedRef{SortKeyOf(c), i, uint8(s)})
 		})
 	}
 	sortKeyed(keyed)

@@ -233,20 +233,20 @@ func TestMergeDrainedHandsEachOnce(t *testing.T) {
 			if _, err := analysis.Import(ctx, whole, []string{path}, analysis.ImportOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			want := make(map[convKey]analysis.ConvState)
+			want := make(map[analysis.SortKey]analysis.ConvState)
 			for _, st := range whole.States() {
-				want[keyOf(&st)] = st
+				want[analysis.SortKeyOf(&st)] = st
 			}
 			const parts = 4
 			m, d := drainInParts(t, lines, parts)
 			if len(d.runs) != parts-1 || d.records <= len(want) {
 				t.Fatalf("%d runs of %d records for %d conversations: want %d runs, some conversations in several", len(d.runs), d.records, len(want), parts-1)
 			}
-			var prev *convKey
+			var prev *analysis.SortKey
 			handed := 0
 			err := d.mergeDrained(m, func(st *analysis.ConvState) error {
-				k := keyOf(st)
-				if prev != nil && prev.compare(&k) >= 0 {
+				k := analysis.SortKeyOf(st)
+				if prev != nil && prev.Compare(&k) >= 0 {
 					return fmt.Errorf("%v→%v handed after a key not before it", st.Src, st.Dst)
 				}
 				prev = &k
@@ -292,8 +292,8 @@ func drainInParts(t *testing.T, lines []string, parts int) (*analysis.Model, *dr
 
 // sameMerged returns an error unless st has the sessions, hours and sample
 // lines of its conversation in want.
-func sameMerged(st *analysis.ConvState, want map[convKey]analysis.ConvState) error {
-	w, ok := want[keyOf(st)]
+func sameMerged(st *analysis.ConvState, want map[analysis.SortKey]analysis.ConvState) error {
+	w, ok := want[analysis.SortKeyOf(st)]
 	if !ok {
 		return fmt.Errorf("%v→%v: not a conversation of the log", st.Src, st.Dst)
 	}

@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -10,8 +9,8 @@ import (
 )
 
 // A drain file holds one run of records per drain, each run in the order
-// of the workspace's key index (DrainRefs hands its states so, as the
-// model's EachState does). A conversation that open connections kept
+// of the workspace's key index (analysis.SortKey: DrainRefs hands its
+// states so, as the model's EachState does). A conversation that open connections kept
 // through drains, or that came back, has a record in several runs and a
 // state in the model. Handed over one run after the other, each such
 // record after the first met its conversation's row already inserted, and
@@ -38,31 +37,8 @@ type runReader struct {
 	cache strCache
 
 	st  analysis.ConvState // the current record
-	key convKey
+	key analysis.SortKey
 	ok  bool // st holds a record
-}
-
-// convKey orders states as the workspace's key index does (the 16-byte
-// forms of the addresses as bytes, then protocol and port): the order of
-// the model's states and of a drain's.
-type convKey [5]uint64
-
-func keyOf(st *analysis.ConvState) convKey {
-	s, d := st.Src.As16(), st.Dst.As16()
-	return convKey{binary.BigEndian.Uint64(s[:8]), binary.BigEndian.Uint64(s[8:]),
-		binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:]), uint64(st.Proto)<<16 | uint64(st.DPort)}
-}
-
-func (a *convKey) compare(b *convKey) int {
-	for w := range a {
-		if a[w] != b[w] {
-			if a[w] < b[w] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
 
 // A commit reads all runs at once: each reader's read buffer, and the
@@ -119,7 +95,7 @@ func (r *runReader) next() error {
 		r.st.Samples = r.lines[r.at]
 	}
 	r.at, r.from = r.at+1, end
-	r.key, r.ok = keyOf(&r.st), true
+	r.key, r.ok = analysis.SortKeyOf(&r.st), true
 	return nil
 }
 
@@ -152,15 +128,17 @@ type runMerge struct {
 }
 
 // mergeDrained calls fn with every conversation of d's runs (d nil: none)
-// and of the
-// model's states that each hands (in key order): one state per
+// and of the model's states that each hands (in key order): one state per
 // conversation, its records and the model's merged oldest first, as
 // storing them one after the other would have merged them. each hands the
 // model's states to the function it is given (EachStateAndSession's first).
 func (d *drainFile) mergeDrained(m *analysis.Model, fn func(st *analysis.ConvState) error, each func(func(st *analysis.ConvState) error) error) error {
 	runs, err := d.readers(m)
-	if err != nil || len(runs) == 0 {
-		return cmpErr(err, func() error { return each(fn) })
+	if err != nil {
+		return err
+	}
+	if len(runs) == 0 {
+		return each(fn)
 	}
 	g := runMerge{runs: runs, fn: fn}
 	if err := each(g.model); err != nil {
@@ -172,7 +150,7 @@ func (d *drainFile) mergeDrained(m *analysis.Model, fn func(st *analysis.ConvSta
 // model hands the runs' conversations before st's key, then st merged with
 // the runs' records of its key.
 func (g *runMerge) model(st *analysis.ConvState) error {
-	k := keyOf(st)
+	k := analysis.SortKeyOf(st)
 	if err := g.upTo(&k); err != nil {
 		return err
 	}
@@ -186,15 +164,15 @@ func (g *runMerge) model(st *analysis.ConvState) error {
 
 // upTo hands the runs' conversations whose keys are before k (nil: all),
 // each merged over the runs.
-func (g *runMerge) upTo(k *convKey) error {
+func (g *runMerge) upTo(k *analysis.SortKey) error {
 	for {
-		var least *convKey
+		var least *analysis.SortKey
 		for _, r := range g.runs {
-			if r.ok && (least == nil || r.key.compare(least) < 0) {
+			if r.ok && (least == nil || r.key.Compare(least) < 0) {
 				least = &r.key
 			}
 		}
-		if least == nil || (k != nil && least.compare(k) >= 0) {
+		if least == nil || (k != nil && least.Compare(k) >= 0) {
 			return nil
 		}
 		key := *least
@@ -207,7 +185,7 @@ func (g *runMerge) upTo(k *convKey) error {
 // take merges the runs' records of key k, oldest run first, into the
 // first one's, and returns it (nil: no run is on k). Its lines may be
 // those of the other runs: they move on only once it is handed (hand).
-func (g *runMerge) take(k *convKey) *analysis.ConvState {
+func (g *runMerge) take(k *analysis.SortKey) *analysis.ConvState {
 	g.on = g.on[:0]
 	for _, r := range g.runs {
 		if r.ok && r.key == *k {
@@ -234,12 +212,4 @@ func (g *runMerge) hand(st *analysis.ConvState) error {
 		}
 	}
 	return nil
-}
-
-// cmpErr returns err, or else what then returns.
-func cmpErr(err error, then func() error) error {
-	if err != nil {
-		return err
-	}
-	return then()
 }

@@ -72,13 +72,12 @@ func newSampleFile(f *os.File) *sampleFile {
 func (s *sampleFile) put(sh int, line []byte) sampleRef {
 	p := &s.parts[sh]
 	if int64(len(p.buf)+len(line)) > p.end-p.off {
-		if err := s.write(p); err != nil {
-			s.mu.Lock()
-			s.fail(err)
-			s.mu.Unlock()
-		}
+		err := s.write(p) // outside the lock: the parts' regions never overlap
 		n := max(sampleRegion, int64(len(line)))
 		s.mu.Lock()
+		if err != nil {
+			s.fail(err)
+		}
 		p.off, p.end = s.end, s.end+n
 		s.end += n
 		s.mu.Unlock()

@@ -31,6 +31,7 @@ type sampleFile struct {
 
 	// getAll's buffers, kept for its next call (guarded by mu)
 	places  []linePlace
+	order   []uint64
 	readBuf []byte
 }
 
@@ -45,12 +46,11 @@ type samplePart struct {
 // sampleRegion is the size of the region a part takes at a time.
 const sampleRegion = 64 << 10
 
-// linePlace is a line getAll reads: where it is in the file, whose it is,
-// and where it goes in the lines handed back.
+// linePlace is a line getAll reads: where it is in the file, and where it
+// is in the lines' string once read.
 type linePlace struct {
-	r    sampleRef
-	k, j int32 // out[k][j]
-	pos  int   // where it is in the lines' string
+	r   sampleRef
+	pos int
 }
 
 // SampleRefs are where a conversation's sample lines are in its model's
@@ -161,29 +161,33 @@ func (s *sampleFile) getAll(refs []SampleRefs, reuse *[]byte) [][]string {
 	for _, rs := range refs {
 		n += len(rs)
 	}
+	// all: the lines in the order of out's lists; slots: those lists, parts of one.
 	all := slices.Grow(s.places[:0], n)
 	out := make([][]string, len(refs))
-	slots := make([]string, n) // out's lists, parts of one
+	slots := make([]string, n)
 	for k, rs := range refs {
 		if len(rs) > 0 {
-			out[k], slots = slots[:len(rs):len(rs)], slots[len(rs):]
+			out[k] = slots[len(all) : len(all)+len(rs) : len(all)+len(rs)]
 		}
-		for j, r := range rs {
-			all = append(all, linePlace{r: r, k: int32(k), j: int32(j)})
+		for _, r := range rs {
+			all = append(all, linePlace{r: r})
 			size += int(r.n)
 		}
 	}
 	s.places = all
-	slices.SortFunc(all, func(a, b linePlace) int { return cmp.Compare(a.r.off, b.r.off) })
+	var mask uint64
+	s.order, mask = fileOrder(s.order, all)
 	buf := s.readBuf
 	defer func() { s.readBuf = buf }()
 	lines := lineSink{reuse: reuse}
 	lines.grow(size)
-	for i := 0; i < len(all); {
-		from, to := all[i].r.off, all[i].r.off+int64(all[i].r.n)
+	order := s.order
+	for i := 0; i < len(order); {
+		first := &all[order[i]&mask]
+		from, to := first.r.off, first.r.off+int64(first.r.n)
 		j := i + 1
-		for ; j < len(all); j++ {
-			r := all[j].r
+		for ; j < len(order); j++ {
+			r := all[order[j]&mask].r
 			end := r.off + int64(r.n)
 			if r.off-to > sampleGap || end-from > sampleSpan {
 				break
@@ -195,18 +199,51 @@ func (s *sampleFile) getAll(refs []SampleRefs, reuse *[]byte) [][]string {
 			s.fail(err)
 			return nil
 		}
-		for x := range all[i:j] {
-			a := &all[i+x]
+		for _, o := range order[i:j] {
+			a := &all[o&mask]
 			a.pos = lines.add(buf[a.r.off-from : a.r.off-from+int64(a.r.n)])
 		}
 		i = j
 	}
 	str := lines.string()
-	for _, a := range all {
-		out[a.k][a.j] = str[a.pos : a.pos+int(a.r.n)]
+	for i, a := range all {
+		slots[i] = str[a.pos : a.pos+int(a.r.n)]
 	}
 	return out
 }
+
+// fileOrder returns the lines of all in the order of the file (in order's
+// memory), each as a key whose bits under mask are its index in all: its
+// offset above placeBits and its index below. Sorted so, as plain
+// numbers, a window's 12,288 lines (eachState's; a commit of the NSX
+// corpus reads 11) took 0.6 ms; sorted as linePlaces by a comparison
+// function, 1.0 ms. Lines at offsets past offsetLimit, or more lines than
+// placeBits can number, are sorted by their offsets instead, their keys
+// only their indices.
+func fileOrder(order []uint64, all []linePlace) (_ []uint64, mask uint64) {
+	order = slices.Grow(order[:0], len(all))
+	fits := len(all) <= placeMask+1
+	for i, a := range all {
+		fits = fits && a.r.off < offsetLimit
+		order = append(order, uint64(a.r.off)<<placeBits|uint64(i))
+	}
+	if fits {
+		slices.Sort(order)
+		return order, placeMask
+	}
+	for i := range order {
+		order[i] = uint64(i)
+	}
+	slices.SortFunc(order, func(a, b uint64) int { return cmp.Compare(all[a].r.off, all[b].r.off) })
+	return order, ^uint64(0)
+}
+
+// The parts of a fileOrder key: a line's offset in the file and its index.
+const (
+	placeBits   = 24
+	placeMask   = 1<<placeBits - 1
+	offsetLimit = 1 << (64 - placeBits)
+)
 
 // lineSink gathers the lines getAll reads: into a string of their own, or
 // into the caller's buffer (reuse).

@@ -154,3 +154,35 @@ func TestEachStateSampleWindows(t *testing.T) {
 		t.Fatalf("%d states, want %d (%v)", seen, n, err)
 	}
 }
+
+// TestFileOrder: fileOrder puts lines in the order of their offsets, and
+// its keys name them (under the mask it returns), both as packed numbers
+// and, for offsets too large to pack, as plain indices.
+func TestFileOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 47))
+	for _, top := range []int64{1 << 30, offsetLimit - 1, offsetLimit + 5, 1 << 62} {
+		all := make([]linePlace, 5000)
+		for i := range all {
+			all[i].r = sampleRef{off: rng.Int64N(top), n: 100}
+		}
+		all[17].r.off = top - 1 // the largest there may be
+		order, mask := fileOrder(nil, all)
+		if len(order) != len(all) {
+			t.Fatalf("offsets below %d: %d lines in order, want %d", top, len(order), len(all))
+		}
+		seen := make([]bool, len(all))
+		for k, o := range order {
+			i := o & mask
+			if i >= uint64(len(all)) || seen[i] {
+				t.Fatalf("offsets below %d: key %d names line %d twice or none", top, k, i)
+			}
+			seen[i] = true
+			if k > 0 && all[order[k-1]&mask].r.off > all[i].r.off {
+				t.Fatalf("offsets below %d: line %d at %d after one at %d", top, i, all[i].r.off, all[order[k-1]&mask].r.off)
+			}
+		}
+		if packed := top <= offsetLimit; packed != (mask == placeMask) {
+			t.Fatalf("offsets below %d: mask %#x", top, mask)
+		}
+	}
+}

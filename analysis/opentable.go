@@ -140,6 +140,9 @@ func (t *table) insert(k openKey) *openVal {
 	}
 }
 
+// outsideHeap returns the bytes of t's slots outside the Go heap.
+func (t *table) outsideHeap() int64 { return slotsOutsideHeap[slot](len(t.slots)) }
+
 func (t *table) resize(size int) {
 	t.missAt = 0
 	old := t.slots

@@ -37,6 +37,16 @@ func allocSlots[T any](n int) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 
+// slotsOutsideHeap returns the bytes of n slots of T that allocSlots maps
+// outside the Go heap: 0 for a table small enough to stay on the heap (or,
+// rarely, one whose mapping failed).
+func slotsOutsideHeap[T any](n int) int64 {
+	if size := n * int(unsafe.Sizeof(*new(T))); size >= mmapMin {
+		return int64(size)
+	}
+	return 0
+}
+
 // freeSlots returns slots made by allocSlots to the operating system.
 func freeSlots[T any](s []T) {
 	if len(s)*int(unsafe.Sizeof(*new(T))) < mmapMin {

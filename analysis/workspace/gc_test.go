@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -54,5 +55,33 @@ func TestLowerGCKeepsALowerTarget(t *testing.T) {
 	done()
 	if p := gcPercent(); p != 25 {
 		t.Errorf("after: %d, want 25", p)
+	}
+}
+
+// TestCommitGC: a commit lets the heap grow as far as commitBudget allows
+// beside the model's memory outside the heap, from commitGCPercent to
+// readGCPercent: the NSX corpus's few open connections leave it room, a
+// million open connections none.
+func TestCommitGC(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name          string
+		outside, live int64
+		want          int
+	}{
+		{"NSX corpus, new workspace", 2 * mib, 46 * mib, readGCPercent},
+		{"NSX corpus, next day", 7 * mib, 49 * mib, readGCPercent},
+		{"Nutanix corpus, a million open connections", 51 * mib, 48 * mib, commitGCPercent},
+		{"a large live heap", 0, 400 * mib, commitGCPercent},
+		{"some room", 16 * mib, 64 * mib, 25},
+		{"the runtime says nothing", 0, 0, commitGCPercent},
+	} {
+		if got := commitGC(c.outside, c.live); got != c.want {
+			t.Errorf("%s (%d MiB outside, %d MiB live): %d, want %d", c.name, c.outside/mib, c.live/mib, got, c.want)
+		}
+	}
+	runtime.GC() // before the first collection, none is known
+	if liveHeap() <= 0 {
+		t.Error("the runtime reports no live heap after a collection")
 	}
 }

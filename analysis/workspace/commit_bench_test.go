@@ -58,3 +58,65 @@ func BenchmarkCommit(b *testing.B) {
 	}
 	b.ReportMetric(float64(m.Stats().Conversations), "conversations")
 }
+
+// BenchmarkCommitNextDay measures the next day's commit apart from its
+// reading, as BenchmarkCommit does a new workspace's: a workspace holds
+// the log FLOWSLEUTH_BENCH_DAY1 names (by default the first half of a demo
+// log of 20,000 sessions), a model continued from it (its open connections
+// restored) reads FLOWSLEUTH_BENCH_DAY2 (the second half), and each commit
+// merges that model's states into the stored ones, with a premerger beside
+// the writer, and replaces the stored open connections; it is then rolled
+// back. make bench-ingest's next day takes about twice the time of its
+// import in memory, the commit a third of it.
+func BenchmarkCommitNextDay(b *testing.B) {
+	day1, day2 := os.Getenv("FLOWSLEUTH_BENCH_DAY1"), os.Getenv("FLOWSLEUTH_BENCH_DAY2")
+	if day1 == "" || day2 == "" {
+		_, lines := demoLog(b, "nutanix", 20_000)
+		dir := b.TempDir()
+		day1 = writeLines(b, dir, "day1.log", lines[:len(lines)/2])
+		day2 = writeLines(b, dir, "day2.log", lines[len(lines)/2:])
+	}
+	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := ws.Import(ctx, []string{day1}, ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	samples, err := os.CreateTemp(b.TempDir(), "samples")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer samples.Close()
+	m, _, err := ws.continued(ctx, analysis.Options{SampleFile: samples}, func(*analysis.Model) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := analysis.Import(ctx, m, []string{day2}, analysis.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	merged := 0
+	premergeDone = func(n, _ int) { merged = n }
+	defer func() { premergeDone = nil }()
+	defer analysis.LowerGC(commitGC(m.OutsideHeap(), liveHeap()))()
+	cpu := processCPU(b)
+	for b.Loop() {
+		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
+			if _, err := storeModel(ctx, tx, conn, ws.db, m, nil, false); err != nil {
+				return err
+			}
+			return errRollBack
+		})
+		if !errors.Is(err, errRollBack) {
+			b.Fatal(err)
+		}
+		if merged == 0 {
+			b.Fatal("the premerger merged no conversation: not the next day's commit")
+		}
+	}
+	if cpu >= 0 {
+		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+	}
+	b.ReportMetric(float64(merged), "merged")
+}

@@ -14,7 +14,7 @@ import (
 )
 
 // writeLines writes lines to dir/name and returns its path.
-func writeLines(t *testing.T, dir, name string, lines []string) string {
+func writeLines(t testing.TB, dir, name string, lines []string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644); err != nil {

@@ -86,10 +86,10 @@ func mergeRows(t *testing.T, ws *Workspace, raw bool, in []*analysis.ConvState) 
 		if raw && (mg.raw.stmt == nil || mg.raw.off) {
 			t.Error("no batch was inserted on the connection directly")
 		}
-		if mg.raw != nil {
-			err = errors.Join(err, mg.raw.close())
+		if raw && (mg.upd.stmt == nil || mg.upd.off) {
+			t.Error("no stored state was rewritten on the connection directly")
 		}
-		return err
+		return errors.Join(err, mg.closeRaw())
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -305,9 +305,7 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 		return Counts{}, err
 	}
 	defer closeAll(mg.stmts)
-	if mg.raw != nil {
-		defer mg.raw.close()
-	}
+	defer mg.closeRaw()
 	restoreCache, err := appendCache(ctx, tx, fresh)
 	if err != nil {
 		return Counts{}, err

@@ -311,7 +311,16 @@ func mergeRecord(b []byte, old *storedState, st *analysis.ConvState) ([]byte, in
 // keeps: those stay, and the new ones, decoded into strings only to be
 // dropped, were a fifth of a next day's commit's garbage (short lines).
 func decodeToMerge(b []byte, old *storedState) (analysis.ConvState, error) {
-	return decodeStateLines(b, old.held == 0)
+	var c analysis.ConvState
+	err := decodeToMergeInto(b, old, &c, nil)
+	return c, err
+}
+
+// decodeToMergeInto is decodeToMerge decoding into c, whose lists it
+// reuses, with the strings of labels and hosts from cache (nil: new ones).
+func decodeToMergeInto(b []byte, old *storedState, c *analysis.ConvState, cache strCache) error {
+	_, err := decodeStateInto(b, c, cache, old.held == 0)
+	return err
 }
 
 // applyLines does to the stored sample lines of conversation id what op
@@ -624,10 +633,17 @@ func (r *storedReader) lookup(ids map[analysis.Key]int64, k analysis.Key) (int64
 // readStored decodes the stored conversation id: its state b and its lines
 // (nil: none, or in a block of blr's).
 func readStored(ctx context.Context, blr *blockReader, id int64, b, lines []byte) (storedState, error) {
+	return readStoredInto(ctx, blr, id, b, lines, &analysis.ConvState{}, nil)
+}
+
+// readStoredInto is readStored decoding into c, whose lists it reuses, with
+// the strings of labels and hosts from cache (nil: new ones): the state it
+// returns shares c's lists.
+func readStoredInto(ctx context.Context, blr *blockReader, id int64, b, lines []byte, c *analysis.ConvState,
+	cache strCache) (storedState, error) {
 	if len(b) > 0 && b[0] == codecSplit { // its lines are stored apart
-		var c analysis.ConvState
-		if n, err := decodeStateInto(b, &c, nil, false); err == nil && n >= analysis.DefaultSamples {
-			return storedState{ConvState: c, held: n}, nil
+		if n, err := decodeStateInto(b, c, cache, false); err == nil && n >= analysis.DefaultSamples {
+			return storedState{ConvState: *c, held: n}, nil
 		}
 	}
 	if lines == nil { // none, or in a block
@@ -637,11 +653,11 @@ func readStored(ctx context.Context, blr *blockReader, id int64, b, lines []byte
 		}
 		lines = bytes.Clone(lines) // kept in the state: the reader reuses its block
 	}
-	st, err := decodeState(append(b[:len(b):len(b)], lines...)) // b may be the driver's (premerger)
-	if err != nil {
+	// b may be the driver's (premerger): the lines go after a copy.
+	if _, err := decodeStateInto(append(b[:len(b):len(b)], lines...), c, cache, true); err != nil {
 		return storedState{}, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
 	}
-	return storedState{ConvState: st, lines: lines}, nil
+	return storedState{ConvState: *c, lines: lines}, nil
 }
 
 // allKeys reads the key of every stored conversation.

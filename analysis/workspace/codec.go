@@ -186,6 +186,21 @@ func encodeHeld(b []byte, c *analysis.ConvState, held int) ([]byte, int) {
 	return e.b, split
 }
 
+// recordKey reads the key of a record written by encodeState, which
+// starts with it, and nothing after it.
+func recordKey(b []byte) (analysis.Key, error) {
+	d := dec{b: b}
+	if v := d.byte(); v != codecVersion && v != codecOrigins && v != codecSplit {
+		return analysis.Key{}, errBadRecord
+	}
+	src, dst := d.addr(), d.addr()
+	proto, dport := d.byte(), d.u()
+	if d.err != nil {
+		return analysis.Key{}, errBadRecord
+	}
+	return analysis.KeyOf(src, dst, proto, uint16(dport)), nil
+}
+
 // decodeState reads a record written by encodeState.
 func decodeState(b []byte) (analysis.ConvState, error) { return decodeStateLines(b, true) }
 

@@ -161,9 +161,9 @@ func TestDecodeRecordLists(t *testing.T) {
 	}
 }
 
-// FuzzSplitRecord: any bytes decode, split and read as lines without a
-// panic; a record that decodes splits into a stored record and lines that
-// read back as it did.
+// FuzzSplitRecord: any bytes decode, split, read as lines and give a key
+// without a panic; a record that decodes splits into a stored record and
+// lines that read back as it did, and its key (recordKey) is its state's.
 func FuzzSplitRecord(f *testing.F) {
 	c := analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("2001:db8::2"), Proto: 17, DPort: 53,
 		Labels: []analysis.LabelState{{Name: "dns", Sides: 3}}, Hosts: []string{"esx-1"}, Samples: []string{"a", "bc"}}
@@ -178,11 +178,15 @@ func FuzzSplitRecord(f *testing.F) {
 		decodeRecord(b, &st, nil, false, &recordLists{})
 		want, err := decodeState(b)
 		state, lines, serr := splitRecord(b)
+		k, kerr := recordKey(b)
 		if err != nil {
 			if serr == nil {
 				t.Fatalf("%x: split, but does not decode: %v", b, err)
 			}
 			return
+		}
+		if kerr != nil || k != want.Key() {
+			t.Fatalf("%x: key %v (%v), want %v", b, k, kerr, want.Key())
 		}
 		if serr != nil {
 			t.Fatalf("%x decodes but does not split: %v", b, serr)

@@ -149,16 +149,13 @@ func insertValues(row *newRow, states []byte) [insertColumns]any {
 // newMerger prepares a merger of delta states. With conn, the connection
 // tx runs on (see transactConn), full batches are inserted on it directly
 // (rawStmt). When premerge allows, a premerger may merge the stored
-// conversations (merger.premerge, see premergerFor).
-func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta int, premerge bool) (*merger, error) {
+// conversations (merger.premerge, see premergerFor). stored is how many
+// conversations tx holds (storedConversations).
+func newMerger(ctx context.Context, tx *sql.Tx, conn *sql.Conn, delta, stored int, premerge bool) (*merger, error) {
 	mg := &merger{ctx: context.WithoutCancel(ctx), done: ctx, tx: tx}
 	if conn != nil {
 		mg.raw = newRawStmt(conn, insertRows(batchRows), insertColumns*batchRows)
 		mg.upd = newRawStmt(conn, updateState, updateColumns)
-	}
-	var stored int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&stored); err != nil {
-		return nil, err
 	}
 	var err error
 	if premerge = premerge && stored > 0 && stored < 4*delta; premerge {
@@ -467,6 +464,13 @@ func (mg *merger) flush() error {
 	mg.rows, mg.states = mg.rows[:0], mg.states[:0] // the driver has copied the states
 	mg.grouped = false
 	return nil
+}
+
+// storedConversations returns how many conversations tx holds.
+func storedConversations(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n)
+	return n, err
 }
 
 // insertBatch inserts the rows of the batch (INSERT OR IGNORE).

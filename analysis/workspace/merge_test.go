@@ -64,7 +64,11 @@ func mergeRows(t *testing.T, ws *Workspace, raw bool, in []*analysis.ConvState) 
 		if !raw {
 			conn = nil
 		}
-		mg, err := newMerger(ctx, tx, conn, len(in), false)
+		stored, err := storedConversations(ctx, tx)
+		if err != nil {
+			return err
+		}
+		mg, err := newMerger(ctx, tx, conn, len(in), stored, false)
 		if err != nil {
 			return err
 		}

@@ -292,15 +292,18 @@ func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *
 	if d != nil {
 		delta += d.records
 	}
+	stored, err := storedConversations(ctx, tx)
+	if err != nil {
+		return Counts{}, err
+	}
 	var reindex string
-	if fresh && delta >= deferIndexRows {
-		var err error
+	if defersIndex(fresh, delta, stored) {
 		if reindex, err = deferIndex(ctx, tx); err != nil {
 			return Counts{}, err
 		}
 	}
 	drained := d.drained()
-	mg, err := newMerger(ctx, tx, conn, delta, premerges(db, fresh, drained))
+	mg, err := newMerger(ctx, tx, conn, delta, stored, premerges(db, fresh, drained))
 	if err != nil {
 		return Counts{}, err
 	}
@@ -339,6 +342,9 @@ func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, re
 	if reindex != "" {
 		if _, err := tx.ExecContext(ctx, reindex); err != nil {
 			return err
+		}
+		if reindexed != nil {
+			reindexed()
 		}
 	}
 	if err := restoreCache(); err != nil {

@@ -97,3 +97,72 @@ func TestPremergeEqualsWriter(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeDefersIndex: a next day's commit that builds the index by bytes
+// after its rows (defersIndex) leaves the workspace one that keeps the
+// index up to date leaves: the same schema, rows and order by bytes, and a
+// sound file.
+func TestMergeDefersIndex(t *testing.T) {
+	defer func(n int, hook func()) { deferMergeRows, reindexed = n, hook }(deferMergeRows, reindexed)
+	_, lines := demoLog(t, "nsxt", 6000)
+	dir := t.TempDir()
+	days := []string{writeLines(t, dir, "day1.log", lines[:len(lines)/2]), writeLines(t, dir, "day2.log", lines[len(lines)/2:])}
+	var got [2][]string
+	for i, rows := range []int{1 << 30, 1} {
+		deferMergeRows = rows
+		built := 0
+		reindexed = func() { built++ }
+		ws, err := Open(filepath.Join(t.TempDir(), "w.flowsleuth"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, day := range days {
+			if _, err := ws.Import(ctx, []string{day}, ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if want := i; built != want {
+			t.Fatalf("deferMergeRows %d: the index was built after the rows %d times, want %d", rows, built, want)
+		}
+		// Their text and their order; not the pages they start at.
+		got[i] = append(got[i], tableRows(t, ws, "(SELECT rowid, type, name, tbl_name, sql FROM sqlite_schema)")...)
+		got[i] = append(got[i], tableRows(t, ws, "conversations")...)
+		byBytes := tableRows(t, ws, "(SELECT id FROM conversations INDEXED BY conversations_bytes ORDER BY bytes DESC, id)")
+		got[i] = append(got[i], byBytes...)
+		var check string
+		if err := ws.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+			t.Fatalf("deferMergeRows %d: integrity check %q, %v", rows, check, err)
+		}
+		ws.Close()
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		for j := range min(len(got[0]), len(got[1])) {
+			if got[0][j] != got[1][j] {
+				t.Fatalf("the workspace whose commit built the index after its rows differs: row %d %.200q, want %.200q",
+					j, got[1][j], got[0][j])
+			}
+		}
+		t.Fatalf("the workspace whose commit built the index after its rows differs: %d rows, want %d", len(got[1]), len(got[0]))
+	}
+}
+
+// TestDefersIndex: which commits build the index by bytes after their rows.
+func TestDefersIndex(t *testing.T) {
+	for _, c := range []struct {
+		fresh         bool
+		delta, stored int
+		want          bool
+	}{
+		{true, deferIndexRows, 0, true},         // a new workspace's first commit, large
+		{true, deferIndexRows - 1, 0, false},    // … small
+		{false, deferIndexRows, 0, false},       // an empty workspace of others' making
+		{false, 41_891, 41_891, true},           // the NSX corpus's next day
+		{false, 20_000, 40_000, true},           // half as many as are stored
+		{false, 20_000, 40_001, false},          // fewer
+		{false, deferMergeRows - 1, 100, false}, // too few to matter
+	} {
+		if got := defersIndex(c.fresh, c.delta, c.stored); got != c.want {
+			t.Errorf("fresh %v, %d states into %d: %v, want %v", c.fresh, c.delta, c.stored, got, c.want)
+		}
+	}
+}

@@ -308,16 +308,7 @@ func mergeRecord(b []byte, old *storedState, st *analysis.ConvState) ([]byte, in
 // keeps: those stay, and the new ones, decoded into strings only to be
 // dropped, were a fifth of a next day's commit's garbage (short lines).
 func decodeToMerge(b []byte, old *storedState) (analysis.ConvState, error) {
-	var c analysis.ConvState
-	err := decodeToMergeInto(b, old, &c, nil)
-	return c, err
-}
-
-// decodeToMergeInto is decodeToMerge decoding into c, whose lists it
-// reuses, with the strings of labels and hosts from cache (nil: new ones).
-func decodeToMergeInto(b []byte, old *storedState, c *analysis.ConvState, cache strCache) error {
-	_, err := decodeStateInto(b, c, cache, old.held == 0)
-	return err
+	return decodeStateLines(b, old.held == 0)
 }
 
 // applyLines does to the stored sample lines of conversation id what op

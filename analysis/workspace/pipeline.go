@@ -74,7 +74,7 @@ type encoder struct {
 	blw       blockWriter // makeAllBlocks's
 	groups    int64       // numbered so far
 	blockErr  error
-	pre       *premerger // merges stored conversations' states before makeBlocks (nil: the writer does)
+	pre       *premerger // merges the states of stored conversations as they come (nil: the writer does)
 }
 
 func newEncoder() *encoder {
@@ -112,9 +112,6 @@ func (e *encoder) makeAllBlocks() {
 	defer close(e.out)
 	stopped := false
 	for p := range e.toBlocks {
-		if e.blockErr == nil && !stopped {
-			e.blockErr = e.premerge(p)
-		}
 		if e.blockErr == nil && !stopped {
 			e.blockErr = e.makeBlocks(p)
 		}
@@ -174,11 +171,20 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	analysis.LearnEndpoints(st, e.endpoints.add)
 	p := e.cur
 	r := newRow{k: st.Key(), from: len(p.states), first: st.First, last: st.Last}
-	r.sessions, r.bytes = sortKeys(st)
-	var split int
-	p.states, split = encodeSplit(p.states, st)
-	r.to = len(p.states)
-	r.lines = r.to - split
+	merged := false
+	if e.pre != nil {
+		var err error
+		if p.states, merged, err = e.pre.merge(&r, st, p.states); err != nil {
+			return err
+		}
+	}
+	if !merged {
+		r.sessions, r.bytes = sortKeys(st)
+		var split int
+		p.states, split = encodeSplit(p.states, st)
+		r.to = len(p.states)
+		r.lines = r.to - split
+	}
 	p.rows = append(p.rows, r)
 	if len(p.rows) == pieceRows {
 		return e.send()
@@ -221,21 +227,6 @@ func (e *encoder) send() error {
 		return errWriterStopped
 	}
 	e.cur.rows, e.cur.states, e.cur.blocks = e.cur.rows[:0], e.cur.states[:0], e.cur.blocks[:0]
-	return nil
-}
-
-// premerge merges the states of p's conversations that were stored before
-// the import into theirs, when e has a premerger.
-func (e *encoder) premerge(p *piece) error {
-	if e.pre == nil {
-		return nil
-	}
-	var err error
-	for i := range p.rows {
-		if p.states, err = e.pre.merge(&p.rows[i], p.states); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

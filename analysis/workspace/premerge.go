@@ -43,12 +43,13 @@ type premerger struct {
 	k            analysis.Key
 	state, lines sql.RawBytes
 	merged       int
-	// The states merge decodes, the stored one and the import's, reused
-	// from row to row with their lists, and the strings of their labels
-	// and hosts: decoded anew, they were a third of the 87 MB of garbage of
-	// a next day's commit of the NSX corpus (BenchmarkCommitNextDay).
-	old, st analysis.ConvState
-	strs    strCache
+	// The stored state merge decodes, reused from row to row with its
+	// lists, and the strings of its labels and hosts: decoded anew, with
+	// the import's (decoded then too), they were a third of the 87 MB of
+	// garbage of a next day's commit of the NSX corpus
+	// (BenchmarkCommitNextDay).
+	old  analysis.ConvState
+	strs strCache
 }
 
 // premergeOn lets commits have a premerger; premergeDone, when not nil, is
@@ -142,38 +143,38 @@ func indexOrder(a, b *analysis.Key) int {
 		cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort))
 }
 
-// merge merges the state of row, in states[row.from:row.to], into its
-// stored conversation if it has one: it appends the merged state to states
-// and points row at it (newRow.id, before, linesOp). It returns states.
-func (pm *premerger) merge(row *newRow, states []byte) ([]byte, error) {
+// merge merges st, the state of row, into its stored conversation if it
+// has one: it appends the merged state to states, points row at it
+// (newRow.id, before, linesOp, its sort keys and times), and reports that
+// it did. st is the model's, as the encoder hands it: merged into the
+// stored one as it is, not encoded and decoded again first (a tenth of a
+// next day's commit's CPU on the NSX corpus, BenchmarkCommitNextDay).
+func (pm *premerger) merge(row *newRow, st *analysis.ConvState, states []byte) ([]byte, bool, error) {
 	for pm.ok && indexOrder(&pm.k, &row.k) < 0 {
 		if err := pm.next(); err != nil {
-			return states, err
+			return states, false, err
 		}
 	}
 	if !pm.ok || pm.k != row.k {
-		return states, nil
+		return states, false, nil
 	}
 	if pm.strs == nil {
 		pm.strs = strCache{}
 	}
 	old, err := readStoredInto(pm.ctx, &pm.blr, pm.id, pm.state, pm.lines, &pm.old, pm.strs)
 	if err != nil {
-		return states, err
-	}
-	if err := decodeToMergeInto(states[row.from:row.to], &old, &pm.st, pm.strs); err != nil {
-		return states, err
+		return states, false, err
 	}
 	before, _ := sortKeys(&old.ConvState)
 	from := len(states)
-	states, split, op := mergeRecord(states, &old, &pm.st)
+	states, split, op := mergeRecord(states, &old, st)
 	pm.old = old.ConvState // the lists as the merge grew them, for the next row
 	row.id, row.before, row.linesOp = pm.id, before, op
 	row.from, row.to, row.lines = from, len(states), len(states)-split
 	row.sessions, row.bytes = sortKeys(&old.ConvState)
 	row.first, row.last = old.First, old.Last
 	pm.merged++
-	return states, pm.next()
+	return states, true, pm.next()
 }
 
 func (pm *premerger) close() {

@@ -99,7 +99,7 @@ func BenchmarkCommitNextDay(b *testing.B) {
 	merged := 0
 	premergeDone = func(n, _ int) { merged = n }
 	defer func() { premergeDone = nil }()
-	defer analysis.LowerGC(commitGC(m.OutsideHeap(), liveHeap()))()
+	defer analysis.LowerGC(commitGC(false, m.OutsideHeap(), liveHeap()))()
 	cpu := processCPU(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {

@@ -61,22 +61,25 @@ func TestLowerGCKeepsALowerTarget(t *testing.T) {
 // TestCommitGC: a commit lets the heap grow as far as commitBudget allows
 // beside the model's memory outside the heap, from commitGCPercent to
 // readGCPercent: the NSX corpus's few open connections leave it room, a
-// million open connections none.
+// million open connections none, and an import that drained commits at
+// commitGCPercent.
 func TestCommitGC(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
 		name          string
+		drained       bool
 		outside, live int64
 		want          int
 	}{
-		{"NSX corpus, new workspace", 2 * mib, 46 * mib, readGCPercent},
-		{"NSX corpus, next day", 7 * mib, 49 * mib, readGCPercent},
-		{"Nutanix corpus, a million open connections", 51 * mib, 48 * mib, commitGCPercent},
-		{"a large live heap", 0, 400 * mib, commitGCPercent},
-		{"some room", 16 * mib, 64 * mib, 25},
-		{"the runtime says nothing", 0, 0, commitGCPercent},
+		{"NSX corpus, new workspace", false, 2 * mib, 46 * mib, readGCPercent},
+		{"NSX corpus, next day", false, 7 * mib, 49 * mib, readGCPercent},
+		{"Nutanix corpus, a million open connections", false, 51 * mib, 48 * mib, commitGCPercent},
+		{"a large live heap", false, 0, 400 * mib, commitGCPercent},
+		{"some room", false, 16 * mib, 64 * mib, 25},
+		{"the runtime says nothing", false, 0, 0, commitGCPercent},
+		{"a million conversations, drained", true, 1 * mib, 30 * mib, commitGCPercent},
 	} {
-		if got := commitGC(c.outside, c.live); got != c.want {
+		if got := commitGC(c.drained, c.outside, c.live); got != c.want {
 			t.Errorf("%s (%d MiB outside, %d MiB live): %d, want %d", c.name, c.outside/mib, c.live/mib, got, c.want)
 		}
 	}

@@ -99,6 +99,18 @@ func BenchmarkModelPipelineHourly(b *testing.B) {
 	benchPipeline(b, Options{Samples: -1})
 }
 
+// BenchmarkModelPipelineWorkspace is BenchmarkModelPipelineHourly with the
+// sample lines too, in a sample file: the model's side of an import into a
+// workspace.
+func BenchmarkModelPipelineWorkspace(b *testing.B) {
+	f, err := os.CreateTemp(b.TempDir(), "samples")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	benchPipeline(b, Options{SampleFile: f})
+}
+
 // benchPipeline is BenchmarkModelPipeline for models made with opts.
 func benchPipeline(b *testing.B, opts Options) {
 	batches := benchBatches(b)

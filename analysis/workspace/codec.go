@@ -190,15 +190,24 @@ func encodeHeld(b []byte, c *analysis.ConvState, held int) ([]byte, int) {
 // starts with it, and nothing after it.
 func recordKey(b []byte) (analysis.Key, error) {
 	d := dec{b: b}
-	if v := d.byte(); v != codecVersion && v != codecOrigins && v != codecSplit {
+	var c analysis.ConvState
+	if _, ok := d.head(&c); !ok || d.err != nil {
 		return analysis.Key{}, errBadRecord
 	}
-	src, dst := d.addr(), d.addr()
-	proto, dport := d.byte(), d.u()
-	if d.err != nil {
-		return analysis.Key{}, errBadRecord
+	return c.Key(), nil
+}
+
+// head reads a record's version and key, the key into c, and reports
+// whether the version is one the decoder knows.
+func (d *dec) head(c *analysis.ConvState) (version byte, ok bool) {
+	version = d.byte()
+	if version != codecVersion && version != codecOrigins && version != codecSplit {
+		return version, false
 	}
-	return analysis.KeyOf(src, dst, proto, uint16(dport)), nil
+	c.Src, c.Dst = d.addr(), d.addr()
+	c.Proto = d.byte()
+	c.DPort = uint16(d.u())
+	return version, true
 }
 
 // decodeState reads a record written by encodeState.
@@ -266,13 +275,10 @@ type recordLists struct{ labels, hosts, tail []byte }
 // they are in b (decodeLabels and decodeHosts read them).
 func decodeRecord(b []byte, c *analysis.ConvState, cache strCache, samples bool, lists *recordLists) (int, error) {
 	d := dec{b: b}
-	version := d.byte()
-	if version != codecVersion && version != codecOrigins && version != codecSplit {
+	version, ok := d.head(c)
+	if !ok {
 		return 0, errBadRecord
 	}
-	c.Src, c.Dst = d.addr(), d.addr()
-	c.Proto = d.byte()
-	c.DPort = uint16(d.u())
 	for i := range c.Sides {
 		d.sideInto(&c.Sides[i])
 	}

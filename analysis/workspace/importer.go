@@ -383,10 +383,11 @@ const commitBudget = 96 << 20
 // (the read's, still asked for). An import that drained commits at
 // commitGCPercent: its commit reads the drained states back, and their
 // garbage has nothing to do with the heap the model left (a million
-// conversations, wstag1m: a peak of 191 MiB at 50, 157 at 20). At 20 the collector ran 4 times in the 0.12 s commit of the
-// NSX corpus and 6 in its next day's 0.26 s; at 50 the next day's import
-// took 0.955x the time (12 pairs) for a peak 12 MiB higher, 125 MiB; a new
-// workspace's, 1.014x (12 pairs, the gain of 5-10 ms lost in the noise).
+// conversations, wstag1m: a peak of 191 MiB at 50, 157 at 20). At 20 the
+// collector ran 4 times in the 0.12 s commit of the NSX corpus and 6 in its
+// next day's 0.26 s; at 50 the next day's import took 0.955x the time (12
+// pairs) for a peak 12 MiB higher, 125 MiB; a new workspace's, 1.014x (12
+// pairs, the gain of 5-10 ms lost in the noise).
 func commitGC(drained bool, outside, live int64) int {
 	if drained || live <= 0 {
 		return commitGCPercent

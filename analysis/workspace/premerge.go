@@ -100,7 +100,7 @@ func newPremerger(ctx context.Context, db *sql.DB) (*premerger, error) {
 		conn.Close()
 		return nil, err
 	}
-	pm := &premerger{ctx: context.WithoutCancel(ctx), conn: conn, restoreCache: restore}
+	pm := &premerger{ctx: context.WithoutCancel(ctx), conn: conn, restoreCache: restore, strs: strCache{}}
 	if pm.tx, err = conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
 		conn.Close()
 		return nil, err
@@ -157,9 +157,6 @@ func (pm *premerger) merge(row *newRow, st *analysis.ConvState, states []byte) (
 	}
 	if !pm.ok || pm.k != row.k {
 		return states, false, nil
-	}
-	if pm.strs == nil {
-		pm.strs = strCache{}
 	}
 	old, err := readStoredInto(pm.ctx, &pm.blr, pm.id, pm.state, pm.lines, &pm.old, pm.strs)
 	if err != nil {

@@ -68,8 +68,8 @@ func (ws *Workspace) Attach(ctx context.Context, store string) (uint64, error) {
 			id = cid
 			return nil
 		}
-		var n int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n); err != nil {
+		n, err := storedConversations(ctx, tx)
+		if err != nil {
 			return err
 		}
 		if n > 0 {

@@ -457,10 +457,10 @@ func (mg *merger) flush() error {
 	return nil
 }
 
-// storedConversations returns how many conversations tx holds.
-func storedConversations(ctx context.Context, tx *sql.Tx) (int, error) {
+// storedConversations returns how many conversations q holds.
+func storedConversations(ctx context.Context, q rowQuerier) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n)
 	return n, err
 }
 

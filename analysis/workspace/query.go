@@ -24,8 +24,8 @@ type Query struct {
 
 // States returns the stored state of every conversation, unordered.
 func (ws *Workspace) States(ctx context.Context) ([]analysis.ConvState, error) {
-	var n int
-	if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n); err != nil {
+	n, err := storedConversations(ctx, ws.db)
+	if err != nil {
 		return nil, classify(err)
 	}
 	// Sized up front: growing a slice of a million pointer-rich states
@@ -167,7 +167,8 @@ func (ws *Workspace) count(ctx context.Context, n *int) error {
 		return err
 	}
 	defer done()
-	return classify(conn.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(n))
+	*n, err = storedConversations(ctx, conn)
+	return classify(err)
 }
 
 // listNumbers numbers the label and host lists of records by their bytes

@@ -153,3 +153,34 @@ func delBySlot(tb *table, k openKey) {
 		tb.delVal(v)
 	}
 }
+
+// TestTableGrowth checks that a table doubles while it is within the
+// caches and grows by a quarter past them, keeping its entries.
+func TestTableGrowth(t *testing.T) {
+	var tb table
+	defer tb.free()
+	prev, doubled, quartered := 0, 0, 0
+	for i := range 4 * farSlots {
+		*tb.put(openKey{src: uint32(i), dst: 2}) = openVal{ci: uint32(i), n: 1}
+		if size := len(tb.slots); size != prev {
+			switch {
+			case prev == 0:
+			case prev < farSlots && size == 2*prev:
+				doubled++
+			case prev >= farSlots && size == prev+prev/4:
+				quartered++
+			default:
+				t.Fatalf("%d entries: grown from %d slots to %d", i+1, prev, size)
+			}
+			prev = size
+		}
+	}
+	if doubled == 0 || quartered == 0 {
+		t.Fatalf("doubled %d times, grown by a quarter %d times", doubled, quartered)
+	}
+	for i := range 4 * farSlots {
+		if v := tb.get(openKey{src: uint32(i), dst: 2}); v == nil || v.ci != uint32(i) {
+			t.Fatalf("entry %d: got %+v", i, v)
+		}
+	}
+}

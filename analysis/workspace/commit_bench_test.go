@@ -120,3 +120,43 @@ func BenchmarkCommitNextDay(b *testing.B) {
 	}
 	b.ReportMetric(float64(merged), "merged")
 }
+
+// BenchmarkRestore measures the next day's restore of the open connections
+// a workspace holds (Workspace.continued, as an import's reading starts):
+// the stored chunks decoded and placed into a new model's tables. The
+// workspace holds the log FLOWSLEUTH_BENCH_DAY1 names (by default the
+// first file of resumeLines(20,000), whose connections the second goes
+// on with); make bench-ingest's short Nutanix lines leave 638,000
+// connections open after their first half, and their restore took 165 ms.
+func BenchmarkRestore(b *testing.B) {
+	day1 := os.Getenv("FLOWSLEUTH_BENCH_DAY1")
+	if day1 == "" {
+		first, _ := resumeLines(20_000)
+		day1 = writeLines(b, b.TempDir(), "day1.log", first)
+	}
+	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	if _, err := ws.Import(ctx, []string{day1}, ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	defer analysis.RaiseProcs(analysis.ReadProcs())() // as an import restores (Workspace.read)
+	cpu := processCPU(b)
+	open := 0
+	for b.Loop() {
+		m, _, err := ws.continued(ctx, analysis.Options{}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		open = m.Stats().Open
+	}
+	if cpu >= 0 {
+		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+	}
+	if open < 1000 {
+		b.Fatalf("%d open connections restored: too few to measure", open)
+	}
+	b.ReportMetric(float64(open), "open")
+}

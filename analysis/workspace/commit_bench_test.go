@@ -76,14 +76,7 @@ func BenchmarkCommitNextDay(b *testing.B) {
 		day1 = writeLines(b, dir, "day1.log", lines[:len(lines)/2])
 		day2 = writeLines(b, dir, "day2.log", lines[len(lines)/2:])
 	}
-	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ws.Close()
-	if _, err := ws.Import(ctx, []string{day1}, ImportOptions{}); err != nil {
-		b.Fatal(err)
-	}
+	ws := dayOne(b, day1)
 	samples, err := os.CreateTemp(b.TempDir(), "samples")
 	if err != nil {
 		b.Fatal(err)
@@ -134,14 +127,7 @@ func BenchmarkRestore(b *testing.B) {
 		first, _ := resumeLines(20_000)
 		day1 = writeLines(b, b.TempDir(), "day1.log", first)
 	}
-	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ws.Close()
-	if _, err := ws.Import(ctx, []string{day1}, ImportOptions{}); err != nil {
-		b.Fatal(err)
-	}
+	ws := dayOne(b, day1)
 	defer analysis.RaiseProcs(analysis.ReadProcs())() // as an import restores (Workspace.read)
 	cpu := processCPU(b)
 	open := 0
@@ -159,4 +145,19 @@ func BenchmarkRestore(b *testing.B) {
 		b.Fatalf("%d open connections restored: too few to measure", open)
 	}
 	b.ReportMetric(float64(open), "open")
+}
+
+// dayOne returns a new workspace that imported the log day1, closed when b
+// ends.
+func dayOne(b *testing.B, day1 string) *Workspace {
+	b.Helper()
+	ws, err := OpenNew(filepath.Join(b.TempDir(), "w.flowsleuth"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ws.Close() })
+	if _, err := ws.Import(ctx, []string{day1}, ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	return ws
 }

@@ -33,7 +33,8 @@ type slot struct {
 
 const (
 	tableMin  = 64
-	tableLoad = 85 // percent
+	tableLoad = 85      // percent
+	farSlots  = 1 << 14 // the size of a table past the processor's caches
 )
 
 func (k openKey) hash() uint64 {

@@ -145,10 +145,8 @@ func (sh *shard) addAhead(fs []ingest.Flow, idx []int32, data []byte, far bool) 
 	}
 }
 
-// The depths of addAhead's look-ahead, in events; farSlots is the size of
-// a table past the processor's caches.
+// The depths of addAhead's look-ahead, in events.
 const (
-	farSlots  = 1 << 14
 	keyAhead  = 8
 	convAhead = keyAhead / 2
 )

@@ -105,10 +105,18 @@ func (t *table) peek(k openKey) (*openVal, int) {
 	}
 }
 
-// prefetch asks for the cache line of k's home slot, where get starts.
+// prefetch asks for the cache lines of k's home slot, where get starts,
+// and of the slots after it: six lines, 384 bytes, 8-9 slots. Past the
+// caches a table is 68-85% full, and a look-up that finds nothing (a line
+// that opens a connection) goes on to the first empty slot: 9 slots on
+// average at 72% (the short Nutanix lines' next day). Asked for with three
+// lines, flows on the long and the short Nutanix lines took 0.981x, 0.989x
+// and 0.981x the wall time with six (6, 10 and 8 pairs).
 func (t *table) prefetch(k openKey) {
 	if len(t.slots) > 0 {
-		prefetch(unsafe.Pointer(&t.slots[t.home(k.hash())]))
+		p := unsafe.Pointer(&t.slots[t.home(k.hash())])
+		prefetch(p)
+		prefetch(unsafe.Add(p, 192))
 	}
 }
 

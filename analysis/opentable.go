@@ -109,14 +109,13 @@ func (t *table) peek(k openKey) (*openVal, int) {
 // and of the slots after it: six lines, 384 bytes, 8-9 slots. Past the
 // caches a table is 68-85% full, and a look-up that finds nothing (a line
 // that opens a connection) goes on to the first empty slot: 9 slots on
-// average at 72% (the short Nutanix lines' next day). Asked for with three
-// lines, flows on the long and the short Nutanix lines took 0.981x, 0.989x
-// and 0.981x the wall time with six (6, 10 and 8 pairs).
+// average at 72% (the short Nutanix lines' next day). Against three
+// lines, flows on the long Nutanix lines took 0.981x, 0.989x, 0.999x and
+// 0.986x the wall time (6, 10, 8 and 12 pairs), on the short ones 0.981x
+// and 1.004x (8 and 10): about 1% less.
 func (t *table) prefetch(k openKey) {
 	if len(t.slots) > 0 {
-		p := unsafe.Pointer(&t.slots[t.home(k.hash())])
-		prefetch(p)
-		prefetch(unsafe.Add(p, 192))
+		prefetchWide(unsafe.Pointer(&t.slots[t.home(k.hash())]))
 	}
 }
 

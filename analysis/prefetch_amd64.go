@@ -21,3 +21,11 @@ func prefetchLine(p unsafe.Pointer)
 //
 //go:noescape
 func prefetchFlow(p unsafe.Pointer)
+
+// prefetchWide asks for the six cache lines from p on (384 bytes). The
+// addresses past p are made here, not in Go: past the end of an
+// allocation, a pointer made with unsafe.Add is one the collector and
+// checkptr refuse (a small table's slots are on the heap).
+//
+//go:noescape
+func prefetchWide(p unsafe.Pointer)

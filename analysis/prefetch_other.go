@@ -10,3 +10,4 @@ func prefetch(unsafe.Pointer) {}
 
 func prefetchLine(unsafe.Pointer) {}
 func prefetchFlow(unsafe.Pointer) {}
+func prefetchWide(unsafe.Pointer) {}

@@ -22,13 +22,11 @@ TEXT ·prefetchFlow(SB), NOSPLIT, $0-8
 	PREFETCHT0 111(AX)
 	RET
 
-// func prefetchWide(p unsafe.Pointer)
+// func prefetchWide(p unsafe.Pointer): the three lines after prefetch's,
+// then prefetch's own (its frame is the same).
 TEXT ·prefetchWide(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 64(AX)
-	PREFETCHT0 128(AX)
 	PREFETCHT0 192(AX)
 	PREFETCHT0 256(AX)
 	PREFETCHT0 320(AX)
-	RET
+	JMP ·prefetch(SB)

@@ -49,10 +49,11 @@ func slotsOutsideHeap[T any](n int) int64 {
 
 // freeSlots returns slots made by allocSlots to the operating system.
 func freeSlots[T any](s []T) {
-	if len(s)*int(unsafe.Sizeof(*new(T))) < mmapMin {
+	size := slotsOutsideHeap[T](len(s))
+	if size == 0 {
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(*new(T))))
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), size)
 	_ = syscall.Munmap(b) // fails only for the heap slots of a failed Mmap, which the collector frees
 }
 

@@ -10,15 +10,15 @@ import (
 
 // A drain file holds one run of records per drain, each run in the order
 // of the workspace's key index (analysis.SortKey: DrainRefs hands its
-// states so, as the model's EachState does). A conversation that open connections kept
-// through drains, or that came back, has a record in several runs and a
-// state in the model. Handed over one run after the other, each such
-// record after the first met its conversation's row already inserted, and
-// the writer looked it up, decoded, merged and rewrote it. Merged instead
-// as they are read, the runs and the model hand every conversation once,
-// in key order (mergeDrained), and every insert appends: a new workspace
-// of a file spanning 108 hours, drained twice, took 4.98 s against 6.08
-// (5 pairs).
+// states so, as the model's EachState does). A conversation that open
+// connections kept through drains, or that came back, has a record in
+// several runs and a state in the model. Handed over one run after the
+// other, each such record after the first met its conversation's row
+// already inserted, and the writer looked it up, decoded, merged and
+// rewrote it. Merged instead as they are read, the runs and the model hand
+// every conversation once, in key order (mergeDrained), and every insert
+// appends: a new workspace of a file spanning 108 hours, drained twice,
+// took 4.98 s against 6.08 (5 pairs).
 
 // runReader reads one run's records, a batch at a time with their sample
 // lines.

@@ -41,7 +41,7 @@ func BenchmarkCommit(b *testing.B) {
 	}
 	defer ws.Close()
 	defer analysis.LowerGC(commitGCPercent)()
-	cpu := processCPU(b)
+	reportCPU := cpuPerOp(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 			if _, err := storeModel(ctx, tx, conn, nil, m, nil, true); err != nil {
@@ -53,9 +53,7 @@ func BenchmarkCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if cpu >= 0 {
-		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
-	}
+	reportCPU()
 	b.ReportMetric(float64(m.Stats().Conversations), "conversations")
 }
 
@@ -93,7 +91,7 @@ func BenchmarkCommitNextDay(b *testing.B) {
 	premergeDone = func(n, _ int) { merged = n }
 	defer func() { premergeDone = nil }()
 	defer analysis.LowerGC(commitGC(false, m.OutsideHeap(), liveHeap()))()
-	cpu := processCPU(b)
+	reportCPU := cpuPerOp(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 			if _, err := storeModel(ctx, tx, conn, ws.db, m, nil, false); err != nil {
@@ -108,9 +106,7 @@ func BenchmarkCommitNextDay(b *testing.B) {
 			b.Fatal("the premerger merged no conversation: not the next day's commit")
 		}
 	}
-	if cpu >= 0 {
-		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
-	}
+	reportCPU()
 	b.ReportMetric(float64(merged), "merged")
 }
 
@@ -129,7 +125,7 @@ func BenchmarkRestore(b *testing.B) {
 	}
 	ws := dayOne(b, day1)
 	defer analysis.RaiseProcs(analysis.ReadProcs())() // as an import restores (Workspace.read)
-	cpu := processCPU(b)
+	reportCPU := cpuPerOp(b)
 	open := 0
 	for b.Loop() {
 		m, _, err := ws.continued(ctx, analysis.Options{}, nil)
@@ -138,9 +134,7 @@ func BenchmarkRestore(b *testing.B) {
 		}
 		open = m.Stats().Open
 	}
-	if cpu >= 0 {
-		b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
-	}
+	reportCPU()
 	if open < 1000 {
 		b.Fatalf("%d open connections restored: too few to measure", open)
 	}
@@ -160,4 +154,16 @@ func dayOne(b *testing.B, day1 string) *Workspace {
 		b.Fatal(err)
 	}
 	return ws
+}
+
+// cpuPerOp starts counting the process's CPU time; the function it returns
+// reports it per op as cpu-ns/op, once the benchmark's loop is done (where
+// processCPU can read it).
+func cpuPerOp(b *testing.B) (report func()) {
+	cpu := processCPU(b)
+	return func() {
+		if cpu >= 0 {
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+		}
+	}
 }

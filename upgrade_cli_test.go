@@ -10,17 +10,17 @@ import (
 // TestUpgradeNotice: a command that opens a workspace of an older schema
 // says, before it opens it, that it upgrades it once and how long that
 // takes (schema 4's, which moved the sample lines: half a minute for a
-// million conversations, and compact gives back the space it frees;
-// schema 5's: a few seconds; schema 6's, which changes no table: a
-// moment); the next command says nothing.
+// million conversations; schema 5's and 6's, which move the conversations
+// into blocks: a few seconds; and compact gives back the space they free);
+// the next command says nothing.
 func TestUpgradeNotice(t *testing.T) {
 	for _, c := range []struct {
 		ws, from, took string
 		compact        bool
 	}{
 		{schema4Workspace(t), "4", "about half a minute", true},
-		{schemaWorkspace(t, "schema5.flowsleuth"), "5", "a few seconds", false},
-		{schemaWorkspace(t, "schema6.flowsleuth"), "6", "a moment", false},
+		{schemaWorkspace(t, "schema5.flowsleuth"), "5", "a few seconds", true},
+		{schemaWorkspace(t, "schema6.flowsleuth"), "6", "a few seconds", true},
 	} {
 		want := "upgrading workspace " + c.ws + " from schema " + c.from + " to "
 		for i, args := range [][]string{

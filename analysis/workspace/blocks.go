@@ -208,8 +208,7 @@ type rowQuerier interface {
 
 // blockReader finds the block lines of conversations by id, in q, keeping
 // the last block it read (and the last range of ids it found no block
-// for): read in id order, each block is read once. A writer that adds a
-// block tells it (added): the block may be in that range.
+// for): read in id order, each block is read once.
 type blockReader struct {
 	q        rowQuerier
 	blk      sampleBlock
@@ -217,10 +216,6 @@ type blockReader struct {
 	gapTo    int64
 	gapKnown bool
 }
-
-// added forgets the range of ids found in no block: a block was added to
-// q, maybe in it. The block read stays: blocks never change.
-func (r *blockReader) added() { r.gapKnown = false }
 
 // lines returns the lines of conversation id that its block holds (nil:
 // none), valid until the next call.

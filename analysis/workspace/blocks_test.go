@@ -206,7 +206,7 @@ func TestBlocksThroughDrains(t *testing.T) {
 		(SELECT count(*) FROM conversation_samples)`).Scan(&blocks, &rows); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 6000 || blocks < 6000/batchRows/2 || rows > 6000/4 {
+	if len(got) != 6000 || blocks < 6000/blockMaxEntries/2 || rows > 6000/4 {
 		t.Fatalf("%d conversations, %d blocks, %d rows of lines: want 6000 conversations, most of their lines in blocks",
 			len(got), blocks, rows)
 	}
@@ -305,40 +305,19 @@ func TestBlockLinesUpdated(t *testing.T) {
 	sameSamples(t, "after two imports", got, inMemory(t, both))
 }
 
-// TestNewSchemaDefersIndex: the index by bytes is the schema's last object
-// after every migration, so that a new workspace's first commit can build
-// it after the rows (deferIndex): schema 6 added a table after it and had
-// to make it again (without that, a million-conversation first import
-// wrote each page of the index about 140 times, through the page cache's
-// spills).
-func TestNewSchemaDefersIndex(t *testing.T) {
-	ws := openTemp(t)
-	tx, err := ws.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	create, err := deferIndex(ctx, tx)
-	if err != nil || !strings.Contains(create, deferredIndex) {
-		t.Fatalf("deferIndex on a new workspace: %q, %v; want the index dropped", create, err)
-	}
-}
-
 // TestUpgradeSchema5 upgrades a workspace the previous version but one
 // wrote at schema 5 (testdata/schema5.flowsleuth: demoLog("nutanix", 150)
 // imported, the lines of its 88 conversations in conversation_samples) and
 // imports into it that log again, which it finds imported, and another
 // (upgradeAndImport): the old conversations keep their lines in their rows,
-// the new ones' go to blocks, the index by bytes is still the schema's last
-// object, and the whole reads as a model of both logs.
+// the new ones' go to blocks, the rows are gone (schema 8), and the whole reads as a model of both logs.
 func TestUpgradeSchema5(t *testing.T) {
 	ws, logs := upgradeAndImport(t, "schema5.flowsleuth", 5)
-	var blocks, rows int
-	var last string
+	var blocks, rows, tables int
 	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sample_blocks), (SELECT count(*) FROM conversation_samples),
-		(SELECT name FROM sqlite_schema ORDER BY rowid DESC LIMIT 1)`).Scan(&blocks, &rows, &last)
-	if err != nil || blocks == 0 || rows != 88 || last != deferredIndex {
-		t.Fatalf("%d blocks, %d rows of lines, last object %q (%v); want blocks, 88 rows, %s", blocks, rows, last, err, deferredIndex)
+		(SELECT count(*) FROM sqlite_schema WHERE name = 'conversations')`).Scan(&blocks, &rows, &tables)
+	if err != nil || blocks == 0 || rows != 88 || tables != 0 {
+		t.Fatalf("%d blocks, %d rows of lines, %d conversations tables (%v); want blocks, 88 rows, none", blocks, rows, tables, err)
 	}
 	sameAsInMemory(t, ws, logs)
 }
@@ -403,4 +382,7 @@ func sameAsInMemory(t *testing.T, ws *Workspace, logs []string) {
 	want := inMemory(t, logs...)
 	analysistest.SameConversations(t, got, want)
 	sameSamples(t, "after the upgrade", got, want)
+	if n := checkBlocks(t, ws); n != len(want) {
+		t.Errorf("%d conversations in blocks, want %d", n, len(want))
+	}
 }

@@ -44,7 +44,7 @@ func BenchmarkCommit(b *testing.B) {
 	reportCPU := cpuPerOp(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
-			if _, err := storeModel(ctx, tx, conn, nil, m, nil, true); err != nil {
+			if _, err := storeModel(ctx, tx, nil, m, nil, true); err != nil {
 				return err
 			}
 			return errRollBack
@@ -62,8 +62,7 @@ func BenchmarkCommit(b *testing.B) {
 // the log FLOWSLEUTH_BENCH_DAY1 names (by default the first half of a demo
 // log of 20,000 sessions), a model continued from it (its open connections
 // restored) reads FLOWSLEUTH_BENCH_DAY2 (the second half), and each commit
-// merges that model's states into the stored ones, with a premerger beside
-// the writer, and replaces the stored open connections; it is then rolled
+// merges that model's states into the stored ones (blockBuilder) and replaces the stored open connections; it is then rolled
 // back. make bench-ingest's next day takes about twice the time of its
 // import in memory, the commit a third of it.
 func BenchmarkCommitNextDay(b *testing.B) {
@@ -88,22 +87,22 @@ func BenchmarkCommitNextDay(b *testing.B) {
 		b.Fatal(err)
 	}
 	merged := 0
-	premergeDone = func(n, _ int) { merged = n }
-	defer func() { premergeDone = nil }()
 	defer analysis.LowerGC(commitGC(false, m.OutsideHeap(), liveHeap()))()
 	reportCPU := cpuPerOp(b)
 	for b.Loop() {
 		err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
-			if _, err := storeModel(ctx, tx, conn, ws.db, m, nil, false); err != nil {
+			added, err := storeModel(ctx, tx, ws.db, m, nil, false)
+			if err != nil {
 				return err
 			}
+			merged = m.Stats().Conversations - int(added.Conversations)
 			return errRollBack
 		})
 		if !errors.Is(err, errRollBack) {
 			b.Fatal(err)
 		}
 		if merged == 0 {
-			b.Fatal("the premerger merged no conversation: not the next day's commit")
+			b.Fatal("no conversation merged into a stored one: not the next day's commit")
 		}
 	}
 	reportCPU()

@@ -90,7 +90,9 @@ func (ws *Workspace) Compact(ctx context.Context, progress CompactProgress) (Com
 	if err := ws.compactCopy(ctx, tmp, func(done int64) { progress(min(done, used), 2*used) }); err != nil {
 		return Compaction{}, fmt.Errorf("compact workspace %s: %w", ws.path, compactError(err, ws.path))
 	}
-	restored := func(pages int64) { progress(used+min(pages*before.PageBytes, used), 2*used) }
+	// The copy holds fewer pages than were in use (VACUUM packs them):
+	// the copy back counts for used bytes in proportion.
+	restored := func(pages, of int64) { progress(used+used*pages/max(of, 1), 2*used) }
 	if err := ws.restore(ctx, tmp, restored); err != nil {
 		return Compaction{}, fmt.Errorf("compact workspace %s: %w", ws.path, compactError(err, ws.path))
 	}
@@ -132,8 +134,8 @@ type restorer interface {
 }
 
 // restore copies the database in tmp into the workspace, in one
-// transaction, telling done the pages copied so far.
-func (ws *Workspace) restore(ctx context.Context, tmp string, done func(int64)) error {
+// transaction, telling done the pages copied so far and how many it holds.
+func (ws *Workspace) restore(ctx context.Context, tmp string, done func(pages, of int64)) error {
 	conn, err := ws.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -157,7 +159,7 @@ func (ws *Workspace) restore(ctx context.Context, tmp string, done func(int64)) 
 				b.Finish()
 				return err
 			}
-			done(int64(b.PageCount() - b.Remaining()))
+			done(int64(b.PageCount()-b.Remaining()), int64(b.PageCount()))
 		}
 		return b.Finish()
 	})

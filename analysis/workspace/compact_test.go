@@ -58,14 +58,14 @@ func (p *progressCheck) tell(done, total int64) {
 }
 
 // shrunk fails its test unless Compact's done took ws's file from before
-// to its pages in use.
+// to its pages in use, or fewer (VACUUM packs the pages it copies).
 func shrunk(t *testing.T, ws *Workspace, before Space, done Compaction) {
 	t.Helper()
 	after, err := ws.Space(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.FreeBytes != 0 || after.FileBytes != before.FileBytes-before.FreeBytes ||
+	if after.FreeBytes != 0 || after.FileBytes > before.FileBytes-before.FreeBytes ||
 		done.Before != before.FileBytes || done.After != after.FileBytes {
 		t.Errorf("compacted %+v to %+v, reported %+v", before, after, done)
 	}

@@ -321,7 +321,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	var added Counts
 	err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
 		var err error
-		if added, err = storeModel(ctx, tx, conn, ws.db, m, d, ws.pending != nil); err != nil {
+		if added, err = storeModel(ctx, tx, ws.db, m, d, ws.pending != nil); err != nil {
 			return err
 		}
 		if err := journal(ctx, tx, m, token); err != nil {

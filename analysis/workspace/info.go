@@ -1,10 +1,13 @@
 package workspace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -39,22 +42,23 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 		}
 	}
 	var first, last int64
-	// The conversations' figures in one pass over their rows (a subquery
-	// each was a pass each: 0.8 s on 300,000 conversations).
+	// The conversations' figures from the index of blocks by top, which
+	// covers them.
 	err := ws.db.QueryRowContext(ctx, `SELECT
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sources),
-		c.n, c.sessions, c.first, c.last,
+		coalesce(sum(n), 0), coalesce(sum(sessions), 0),
+		coalesce(min(nullif(first_ns, 0)), 0), coalesce(max(last_ns), 0),
 		(SELECT count(*) FROM endpoints),
-		(SELECT count(*) FROM inventory),
-		(SELECT count(*) FROM (SELECT src AS a FROM conversations UNION SELECT dst FROM conversations)
-			WHERE a NOT IN (SELECT ip FROM inventory))
-		FROM (SELECT count(*) AS n, coalesce(sum(sessions), 0) AS sessions,
-			coalesce(min(nullif(first_ns, 0)), 0) AS first, coalesce(max(last_ns), 0) AS last FROM conversations) c`).Scan(
+		(SELECT count(*) FROM inventory)
+		FROM conversation_blocks`).Scan(
 		&in.Schema, &in.Sources, &in.Conversations, &in.Sessions,
-		&first, &last, &in.Learned, &in.InventoryIPs, &in.Unclassified)
+		&first, &last, &in.Learned, &in.InventoryIPs)
 	if err != nil {
 		return in, classify(err)
+	}
+	if in.Unclassified, err = ws.unclassified(ctx); err != nil {
+		return in, err
 	}
 	if first != 0 {
 		in.First, in.Last = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
@@ -80,6 +84,60 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 	return in, err
 }
 
+// unclassified counts the addresses of the stored conversations that the
+// inventory does not name: every block's keys, decoded, sorted and counted
+// once each (a million conversations: 0.6-0.8 s, where SQL's distinct
+// addresses of schema 7's rows took 0.85-0.9 s).
+func (ws *Workspace) unclassified(ctx context.Context) (int64, error) {
+	named := map[[16]byte]bool{}
+	rows, err := ws.db.QueryContext(ctx, `SELECT ip FROM inventory`)
+	if err != nil {
+		return 0, classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ip []byte
+		if err := rows.Scan(&ip); err != nil {
+			return 0, classify(err)
+		}
+		if len(ip) == 16 {
+			named[[16]byte(ip)] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, classify(err)
+	}
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	n, err := storedConversations(ctx, conn)
+	if err != nil {
+		return 0, classify(err)
+	}
+	addrs := make([][16]byte, 0, 2*n)
+	err = eachEntry(ctx, conn, "", nil, func(e *convEntry) error {
+		k, err := recordKey(e.rec)
+		if err != nil {
+			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
+		}
+		addrs = append(addrs, k.Src, k.Dst)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(addrs, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	var distinct int64
+	for i, a := range addrs {
+		if (i == 0 || a != addrs[i-1]) && !named[a] {
+			distinct++
+		}
+	}
+	return distinct, nil
+}
+
 // Counts are how many sources, conversations and sessions a workspace
 // holds, as Info counts them.
 type Counts struct {
@@ -94,12 +152,11 @@ func (c *Counts) Add(o Counts) {
 }
 
 // Counts counts the workspace's sources, conversations and sessions: a
-// pass over the conversations' rows (sessions are in no index), none when
-// there are none.
+// pass over the index of blocks by top, which covers the counts.
 func (ws *Workspace) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sources), count(*), coalesce(sum(sessions), 0)
-		FROM conversations`).Scan(&c.Sources, &c.Conversations, &c.Sessions)
+	err := ws.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sources), coalesce(sum(n), 0),
+		coalesce(sum(sessions), 0) FROM conversation_blocks`).Scan(&c.Sources, &c.Conversations, &c.Sessions)
 	return c, classify(err)
 }
 

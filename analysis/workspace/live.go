@@ -81,7 +81,7 @@ func (ws *Workspace) RecoverArchive(ctx context.Context, segments []string, o Im
 // Totals returns how many conversations the workspace holds and their
 // sessions: a cheap figure for a listener's status, unlike Info.
 func (ws *Workspace) Totals(ctx context.Context) (conversations, sessions int64, err error) {
-	err = ws.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(sessions), 0) FROM conversations`).
+	err = ws.db.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0), coalesce(sum(sessions), 0) FROM conversation_blocks`).
 		Scan(&conversations, &sessions)
 	return conversations, sessions, classify(err)
 }

@@ -2,118 +2,267 @@ package workspace
 
 import (
 	"database/sql"
-	"errors"
+	"fmt"
 	"net/netip"
-	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
-// TestMergerBatch: states merged in bulk mode wait in batches; two states
-// of one key in one batch (an import's drained pieces of a conversation)
-// are stored as one conversation, as states added one at a time are, and
-// a state of a key stored by an earlier batch is merged into it, in a
-// batch that is not full and in a full one: inserted on the transaction's
-// connection directly (rawStmt), or through database/sql.
-func TestMergerBatch(t *testing.T) {
-	state := func(dst string, sessions uint64, sample string) *analysis.ConvState {
-		st := &analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr(dst), Proto: 6,
-			DPort: 443, First: 1, Last: 2, Samples: []string{sample}}
+// TestBlockBuilder commits states through the block builder and the
+// writer, as an import's commit does: new conversations go 64 to a block;
+// a second commit merges states into stored conversations (their sessions
+// added, their sample lines merged), adds new ones before the first
+// block, between stored ones (splitting the blocks they fall in) and
+// after the last; and the blocks stay ordered, disjoint and bounded, each
+// conversation in one.
+func TestBlockBuilder(t *testing.T) {
+	state := func(a, i int, sessions uint64, sample string) *analysis.ConvState {
+		st := &analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"),
+			Dst: netip.AddrFrom4([4]byte{10, byte(a), byte(i >> 8), byte(i)}), Proto: 6,
+			DPort: 443, First: int64(i + 1), Last: int64(i + 2), Samples: []string{sample}}
 		st.Sides[0].Sessions = sessions
+		st.Sides[0].Counts[1] = uint64(i)
 		return st
 	}
-	addr := func(a, i int) string { return netip.AddrFrom4([4]byte{10, byte(a), byte(i >> 8), byte(i)}).String() }
-	var in []*analysis.ConvState
-	for i := range batchRows + 10 {
-		in = append(in, state(addr(1, i), 1, "x"))
+	ws := openTemp(t)
+	var day1 []*analysis.ConvState
+	for i := range 300 {
+		day1 = append(day1, state(2, 2*i, 1, "x"))
 	}
-	in = append(in[:3], append([]*analysis.ConvState{state("10.1.0.1", 5, "y")}, in[3:]...)...) // in the same batch
-	in = append(in, state("10.1.0.2", 7, "z"))                                                  // in a later one
-	for i := range batchRows - 1 {                                                              // a full batch after
-		in = append(in, state(addr(2, i), 1, "x"))
+	if got, want := commitStates(t, ws, day1), (Counts{Conversations: 300, Sessions: 300}); got != want {
+		t.Errorf("first commit added %+v, want %+v", got, want)
 	}
-	in = append(in, state("10.1.0.5", 11, "w")) // … with a key stored by an earlier one
-	for _, raw := range []bool{false, true} {
-		t.Run(map[bool]string{false: "database/sql", true: "raw"}[raw], func(t *testing.T) {
-			ws := openTemp(t)
-			got := mergeRows(t, ws, raw, in)
-			if want := (Counts{Conversations: 2*batchRows + 9, Sessions: batchRows + 10 + 5 + 7 + batchRows - 1 + 11}); got != want {
-				t.Errorf("added %+v, want %+v", got, want)
-			}
-			for dst, want := range map[string]analysis.ConvState{"10.1.0.1": *state("10.1.0.1", 6, "x"),
-				"10.1.0.2": *state("10.1.0.2", 8, "x"), "10.1.0.5": *state("10.1.0.5", 12, "x")} {
-				want.Samples = []string{"x", map[string]string{"10.1.0.1": "y", "10.1.0.2": "z", "10.1.0.5": "w"}[dst]}
-				checkMerged(t, ws, want)
-			}
-			var n int
-			if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversations`).Scan(&n); err != nil || n != 2*batchRows+9 {
-				t.Errorf("%d conversations stored (%v), want %d", n, err, 2*batchRows+9)
-			}
-		})
+	if sizes := blockSizes(t, ws); !slices.Equal(sizes, []int{64, 64, 64, 108}) {
+		t.Errorf("blocks of %v conversations, want 64, 64, 64 and 108", sizes)
+	}
+	var day2 []*analysis.ConvState
+	day2 = append(day2, state(1, 0, 3, "b")) // before the first block
+	for i := range 100 {                     // into the first two blocks, between stored ones
+		day2 = append(day2, state(2, 2*i+1, 1, "n")) // new
+		day2 = append(day2, state(2, 2*i+2, 2, "m")) // stored: merged
+	}
+	day2 = append(day2, state(3, 0, 5, "a")) // after the last
+	got := commitStates(t, ws, day2)
+	if want := (Counts{Conversations: 102, Sessions: 3 + 100 + 200 + 5}); got != want {
+		t.Errorf("second commit added %+v, want %+v", got, want)
+	}
+	if n := checkBlocks(t, ws); n != 402 {
+		t.Errorf("%d conversations in blocks, want 402", n)
+	}
+	// The first block takes 65 (129: split), the second 36, the last 1.
+	if sizes := blockSizes(t, ws); !slices.Equal(sizes, []int{64, 65, 100, 64, 109}) {
+		t.Errorf("blocks of %v conversations, want 64, 65, 100, 64 and 109", sizes)
+	}
+	checkDay2(t, ws, state)
+}
+
+// checkDay2 checks the conversations of TestBlockBuilder's second commit,
+// made by state.
+func checkDay2(t *testing.T, ws *Workspace, state func(a, i int, sessions uint64, sample string) *analysis.ConvState) {
+	t.Helper()
+	states, err := ws.States(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDst := map[netip.Addr]analysis.ConvState{}
+	for _, st := range states {
+		byDst[st.Dst] = st
+	}
+	for _, c := range []struct {
+		a, i     int
+		sessions uint64
+		samples  []string
+	}{
+		{1, 0, 3, []string{"b"}}, {2, 1, 1, []string{"n"}}, {2, 2, 3, []string{"x", "m"}},
+		{2, 200, 3, []string{"x", "m"}}, {2, 202, 1, []string{"x"}}, {2, 598, 1, []string{"x"}}, {3, 0, 5, []string{"a"}},
+	} {
+		want := state(c.a, c.i, c.sessions, "")
+		got, ok := byDst[want.Dst]
+		if !ok || got.Sides[0].Sessions != c.sessions || !slices.Equal(got.Samples, c.samples) {
+			t.Errorf("%v: %v sessions %d samples %q, want %d %q", want.Dst, ok, got.Sides[0].Sessions, got.Samples,
+				c.sessions, c.samples)
+		}
+	}
+	top, err := ws.Top(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dsts []string
+	for i := range top.Len() {
+		dsts = append(dsts, top.Dst(i).String())
+	}
+	if want := []string{"10.2.2.86", "10.2.2.84", "10.2.2.82"}; !slices.Equal(dsts, want) {
+		t.Errorf("Top 3: %v, want %v", dsts, want)
 	}
 }
 
-// mergeRows merges in into ws through a merger in bulk mode, its full
-// batches inserted on the connection directly when raw, and returns what
-// it added.
-func mergeRows(t *testing.T, ws *Workspace, raw bool, in []*analysis.ConvState) Counts {
+// commitStates commits states, sorted by key here, into ws through a
+// block builder and a writer, as storeModel does, and returns what they
+// added.
+func commitStates(t *testing.T, ws *Workspace, states []*analysis.ConvState) Counts {
 	t.Helper()
-	var got Counts
-	err := ws.writeConn(ctx, func(tx *sql.Tx, conn *sql.Conn) error {
-		if !raw {
-			conn = nil
-		}
+	states = slices.Clone(states)
+	slices.SortFunc(states, func(a, b *analysis.ConvState) int {
+		ka, kb := a.Key(), b.Key()
+		return indexOrder(&ka, &kb)
+	})
+	var added Counts
+	err := ws.write(ctx, func(tx *sql.Tx) error {
 		stored, err := storedConversations(ctx, tx)
 		if err != nil {
 			return err
 		}
-		mg, err := newMerger(ctx, tx, conn, len(in), stored, false)
+		b, err := newBlockBuilder(ctx, tx, ws.db, stored)
 		if err != nil {
 			return err
 		}
-		defer closeAll(mg.stmts)
-		if mg.ids == nil {
-			t.Fatal("not in bulk mode")
+		defer b.close()
+		s, err := newBlockStore(ctx, tx)
+		if err != nil {
+			return err
 		}
-		for _, st := range in {
-			r := newRow{k: st.Key(), first: st.First, last: st.Last}
-			r.sessions, r.bytes = sortKeys(st)
-			b, split := encodeSplit(nil, st)
-			r.to, r.lines = len(b), len(b)-split
-			if err := mg.addRow(&r, b); err != nil {
+		defer s.close()
+		e := encoder{}
+		p := &piece{}
+		for _, st := range states {
+			if err := b.add(p, st); err != nil {
 				return err
 			}
 		}
-		err = mg.flush()
-		got = mg.added
-		if raw && (mg.raw.stmt == nil || mg.raw.off) {
-			t.Error("no batch was inserted on the connection directly")
+		b.finish(p)
+		if err := e.makeBlocks(p); err != nil {
+			return err
 		}
-		if raw && (mg.upd.stmt == nil || mg.upd.off) {
-			t.Error("no stored state was rewritten on the connection directly")
-		}
-		return errors.Join(err, mg.closeRaw())
+		added = b.added
+		return s.store(p)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return added
+}
+
+// checkEntries checks the entries es of block row (checkBlocks): in key
+// order after *prev, which it moves on; ids not in ids, which it adds
+// them to; marked apart when apart holds their id. It returns their sums.
+func checkEntries(t *testing.T, row int64, es []convEntry, prev **analysis.Key, ids, apart map[int64]bool) blockSums {
+	t.Helper()
+	var got blockSums
+	for i := range es {
+		e := &es[i]
+		if *prev != nil && indexOrder(*prev, &e.k) >= 0 {
+			t.Errorf("block %d: conversation %v after %v", row, e.k, **prev)
+		}
+		*prev = &e.k
+		if ids[e.id] {
+			t.Errorf("block %d: conversation id %d twice", row, e.id)
+		}
+		if e.apart != apart[e.id] {
+			t.Errorf("block %d: conversation %d marked apart %v, has a conversation_samples row %v",
+				row, e.id, e.apart, apart[e.id])
+		}
+		ids[e.id] = true
+		got.add(e)
+	}
 	return got
 }
 
-// checkMerged checks the sessions and sample lines stored for want's key.
-func checkMerged(t *testing.T, ws *Workspace, want analysis.ConvState) {
+// blockSizes returns the number of conversations of each block, in key
+// order.
+func blockSizes(t *testing.T, ws *Workspace) []int {
 	t.Helper()
-	var b, lines []byte
-	k := want.Key()
-	if err := ws.db.QueryRowContext(ctx, withLines+` WHERE dst = ?`, k.Dst[:]).Scan(new(int64), &b, &lines); err != nil {
-		t.Fatal(err)
-	}
-	st, err := decodeState(append(b, lines...))
+	rows, err := ws.db.QueryContext(ctx, `SELECT n FROM conversation_blocks ORDER BY src, dst, proto, dport`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(st.Sides[0].Sessions, want.Sides[0].Sessions) || !reflect.DeepEqual(st.Samples, want.Samples) {
-		t.Errorf("%s: sessions %d samples %q, want %d %q", want.Dst, st.Sides[0].Sessions, st.Samples, want.Sides[0].Sessions, want.Samples)
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
 	}
+	return out
+}
+
+// checkBlocks checks the invariants of ws's conversation blocks: each
+// decodes, holds what its columns say (its first key, count and sums), no
+// more than convBlockMax conversations, in key order after those of the
+// block before; ids are distinct; a conversation is marked apart when it
+// has a conversation_samples row, and only then. It returns how many
+// conversations they hold.
+func checkBlocks(t *testing.T, ws *Workspace) int {
+	t.Helper()
+	apart := map[int64]bool{}
+	for _, s := range tableRows(t, ws, "(SELECT id FROM conversation_samples)") {
+		var id int64
+		fmt.Sscan(s, &id)
+		apart[id] = true
+	}
+	rows, err := ws.db.QueryContext(ctx, `SELECT id, src, dst, proto, dport, n, sessions, bytes, top, first_ns,
+		last_ns, last_id, states FROM conversation_blocks ORDER BY src, dst, proto, dport`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	ids := map[int64]bool{}
+	var prev *analysis.Key
+	total := 0
+	for rows.Next() {
+		var row int64
+		var src, dst, blob []byte
+		var k analysis.Key
+		var s blockSums
+		if err := rows.Scan(&row, &src, &dst, &k.Proto, &k.DPort, &s.n, &s.sessions, &s.bytes, &s.top, &s.first,
+			&s.last, &s.lastID, &blob); err != nil {
+			t.Fatal(err)
+		}
+		k.Src, k.Dst = [16]byte(src), [16]byte(dst)
+		es, err := decodeEntries(nil, blob)
+		if err != nil || len(es) == 0 || len(es) > convBlockMax {
+			t.Fatalf("block %d: %d entries (%v)", row, len(es), err)
+		}
+		if es[0].k != k {
+			t.Errorf("block %d: first key %v, its row says %v", row, es[0].k, k)
+		}
+		if got := checkEntries(t, row, es, &prev, ids, apart); got != s {
+			t.Errorf("block %d: columns %+v, its entries make %+v", row, s, got)
+		}
+		total += len(es)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return total
+}
+
+// tableRows returns every row of table in ws, in the order of its first column, as text.
+func tableRows(t *testing.T, ws *Workspace, table string) []string {
+	t.Helper()
+	rows, err := ws.db.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"sync"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -27,7 +26,7 @@ import (
 // add to it. The stored rows are those of one goroutine doing all in turn.
 
 // pieceRows is how many conversations a piece holds.
-const pieceRows = 4 * batchRows
+const pieceRows = 4 * convBlockTarget
 
 // piecesAhead is how many pieces the encoder may have ready ahead of the
 // writer: their memory is bounded by it (chunkSize for open connections).
@@ -47,15 +46,6 @@ const chunksAhead = 2
 // held it at 197-200 MiB.
 const appendCacheKiB = 2 << 10
 
-// piece is what the encoder hands the writer: conversations (rows, their
-// states one after the other in states) or a chunk of open connections.
-type piece struct {
-	rows   []newRow
-	states []byte
-	blocks []byte // the blobs of its groups' sample blocks (newRow.block)
-	chunk  []byte
-}
-
 // errWriterStopped stops the encoder when the writer has failed.
 var errWriterStopped = errors.New("the writer stopped")
 
@@ -72,9 +62,8 @@ type encoder struct {
 	w         chunkWriter
 	header    trackingHeader
 	blw       blockWriter // makeAllBlocks's
-	groups    int64       // numbered so far
 	blockErr  error
-	pre       *premerger // merges the states of stored conversations as they come (nil: the writer does)
+	blocks    *blockBuilder
 }
 
 func newEncoder() *encoder {
@@ -140,7 +129,8 @@ func (e *encoder) encode(m *analysis.Model, d *drainFile) error {
 	if err != nil {
 		return err
 	}
-	if len(e.cur.rows) > 0 {
+	e.blocks.finish(e.cur)
+	if len(e.cur.writes) > 0 || len(e.cur.lines) > 0 {
 		if err := e.send(); err != nil {
 			return err
 		}
@@ -170,23 +160,10 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	}
 	analysis.LearnEndpoints(st, e.endpoints.add)
 	p := e.cur
-	r := newRow{k: st.Key(), from: len(p.states), first: st.First, last: st.Last}
-	merged := false
-	if e.pre != nil {
-		var err error
-		if p.states, merged, err = e.pre.merge(&r, st, p.states); err != nil {
-			return err
-		}
+	if err := e.blocks.add(p, st); err != nil {
+		return err
 	}
-	if !merged {
-		r.sessions, r.bytes = sortKeys(st)
-		var split int
-		p.states, split = encodeSplit(p.states, st)
-		r.to = len(p.states)
-		r.lines = r.to - split
-	}
-	p.rows = append(p.rows, r)
-	if len(p.rows) == pieceRows {
+	if p.states++; p.states >= pieceRows {
 		return e.send()
 	}
 	return nil
@@ -226,118 +203,93 @@ func (e *encoder) send() error {
 	case <-e.stop:
 		return errWriterStopped
 	}
-	e.cur.rows, e.cur.states, e.cur.blocks = e.cur.rows[:0], e.cur.states[:0], e.cur.blocks[:0]
+	e.cur.reset()
 	return nil
 }
 
-// makeBlocks numbers the groups of batchRows rows of p and makes their
-// sample blocks: the writer stores them with the rows when they are
-// inserted together (merger.batch), and compressing them here takes that
-// work off SQLite's goroutine. A group with a premerged row is not
-// inserted together: the writer makes the block of the rows it inserts.
+// makeBlocks makes the sample blocks of the new conversations' lines of
+// p, blockMaxEntries ids at most each (their ids are consecutive): the
+// writer stores them, and compressing them here takes that work off
+// SQLite's goroutine. (Lines too long for a block go to a
+// conversation_samples row: blockBuilder.addNew.)
 func (e *encoder) makeBlocks(p *piece) error {
-	type span struct{ from, to int }
-	var spans [pieceRows/batchRows + 1]span
-	n := 0
-	for lo := 0; lo < len(p.rows); lo += batchRows {
-		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
-		var blob []byte
-		var err error
-		if !slices.ContainsFunc(rows, func(r newRow) bool { return r.id != 0 }) {
-			blob, err = rowsBlock(&e.blw, rows, p.states)
-		}
+	var first, last int64
+	open := false
+	flush := func() error {
+		blob, err := e.blw.blob()
 		if err != nil {
 			return err
 		}
-		spans[n] = span{len(p.blocks), len(p.blocks) + len(blob)}
-		p.blocks = append(p.blocks, blob...)
-		n++
+		from := len(p.sampleBlobs)
+		p.sampleBlobs = append(p.sampleBlobs, blob...)
+		p.samples = append(p.samples, sampleWrite{first: first, last: last, from: from, to: len(p.sampleBlobs)})
+		open = false
+		return nil
 	}
-	for g := range n { // p.blocks is final: its blobs are views of it
-		lo := g * batchRows
-		e.groups++
-		rows := p.rows[lo:min(lo+batchRows, len(p.rows))]
-		for i := range rows {
-			rows[i].group, rows[i].ingroup, rows[i].groupRows = e.groups, int64(i), len(rows)
+	for i := range p.lines {
+		l := &p.lines[i]
+		if l.op != linesNew {
+			continue
 		}
-		if sp := spans[g]; sp.to > sp.from {
-			rows[0].block = p.blocks[sp.from:sp.to:sp.to]
+		if open && l.id-first >= blockMaxEntries {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		if !open {
+			e.blw.reset()
+			first, open = l.id, true
+		}
+		e.blw.add(l.id-first, p.text[l.from:l.to])
+		last = l.id
+	}
+	if open {
+		return flush()
 	}
 	return nil
 }
 
 // storeModel adds an import's conversation states to the stored ones, those
-// it drained (d, nil when none) merged with the model's; records the
-// endpoints they show behind an enforcement point; and replaces the stored
-// open connections with the model's. The model gives its states in key
-// order, so index inserts append to the B-tree instead of touching a random
-// page each. In a new workspace (fresh), many conversations' index by
-// bytes is built after them (deferIndex). With conn, the connection tx
-// runs on (transactConn), new conversations are inserted on it directly
-// (rawStmt). With db, the conversations stored already are merged beside
-// the writer (premergerFor). It returns the conversations it stored and
-// the sessions it added to theirs (Counts, without sources).
-func storeModel(ctx context.Context, tx *sql.Tx, conn *sql.Conn, db *sql.DB, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
-	delta := m.Stats().Conversations
-	if d != nil {
-		delta += d.records
-	}
+// it drained (d, nil when none) merged with the model's (blockBuilder);
+// records the endpoints they show behind an enforcement point; and
+// replaces the stored open connections with the model's. The model gives
+// its states in key order, the order of the blocks. With db, the blocks
+// stored already are read beside the writer (storedBlocks). It returns the
+// conversations it stored and the sessions it added to theirs (Counts,
+// without sources).
+func storeModel(ctx context.Context, tx *sql.Tx, db *sql.DB, m *analysis.Model, d *drainFile, fresh bool) (Counts, error) {
 	stored, err := storedConversations(ctx, tx)
 	if err != nil {
 		return Counts{}, err
 	}
-	var reindex string
-	if defersIndex(fresh, delta, stored) {
-		if reindex, err = deferIndex(ctx, tx); err != nil {
-			return Counts{}, err
-		}
+	e := newEncoder()
+	if e.blocks, err = newBlockBuilder(ctx, tx, db, stored); err != nil {
+		return Counts{}, err
 	}
-	drained := d.drained()
-	mg, err := newMerger(ctx, tx, conn, delta, stored, premerges(db, fresh, drained))
+	defer e.blocks.close()
+	s, err := newBlockStore(ctx, tx)
 	if err != nil {
 		return Counts{}, err
 	}
-	defer closeAll(mg.stmts)
-	defer mg.closeRaw()
+	defer s.close()
 	restoreCache, err := appendCache(ctx, tx, fresh)
 	if err != nil {
 		return Counts{}, err
 	}
 	defer restoreCache() // its error matters on success only, checked below
-	e := newEncoder()
-	if e.pre, err = premergerFor(ctx, db, mg); err != nil {
-		return Counts{}, err
-	}
-	if e.pre != nil {
-		defer e.pre.close()
-	}
 	cs := chunkStore{ctx: ctx, tx: tx}
 	defer cs.close()
-	err = encodeAndStore(e, m, d, mg, &cs)
-	e.pre.report(mg)
+	err = encodeAndStore(e, m, d, s, &cs)
 	if err == nil {
-		err = finishStore(ctx, tx, e, &cs, restoreCache, reindex)
+		err = finishStore(ctx, tx, e, &cs, restoreCache)
 	}
-	return mg.added, err
+	return e.blocks.added, err
 }
 
 // finishStore ends storeModel once its states and open connections are
-// stored: the index by bytes built (reindex, "": none), the connection's
-// cache back, the endpoints and the open connections' header (e's) stored.
-// The index is built under the commit's cache: built after the cache was
-// given back, its sort of a million conversations filled the cache and
-// held the import's peak 20 MiB higher (wstag1m: 175.6 MiB against 153.4,
-// the same wall time, 5 pairs).
-func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, restoreCache func() error, reindex string) error {
-	if reindex != "" {
-		if _, err := tx.ExecContext(ctx, reindex); err != nil {
-			return err
-		}
-		if reindexed != nil {
-			reindexed()
-		}
-	}
+// stored: the connection's cache back, the endpoints and the open
+// connections' header (e's) stored.
+func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, restoreCache func() error) error {
 	if err := restoreCache(); err != nil {
 		return err
 	}
@@ -351,11 +303,11 @@ func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, re
 // what it hands over (storePieces) on this one, the conversations' last
 // batch included; it returns the first error of either, the writer's
 // first: the encoder then stops.
-func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, mg *merger, cs *chunkStore) error {
+func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, s *blockStore, cs *chunkStore) error {
 	var wg sync.WaitGroup
 	var encErr error
 	wg.Go(func() { encErr = e.run(m, d) })
-	err := storePieces(e, mg, cs)
+	err := storePieces(e, s, cs)
 	if err != nil {
 		close(e.stop)
 	}
@@ -377,23 +329,17 @@ func appendCache(ctx context.Context, tx *sql.Tx, small bool) (restore func() er
 // storePieces stores the pieces e hands over, conversations and chunks of
 // open connections as they come, until it closes both channels or a
 // statement fails.
-func storePieces(e *encoder, mg *merger, cs *chunkStore) error {
+func storePieces(e *encoder, s *blockStore, cs *chunkStore) error {
 	out, chunks := e.out, e.chunks
 	for out != nil || chunks != nil {
 		select {
 		case p, ok := <-out:
 			if !ok {
-				// The conversations are all handed over: store the last batch.
 				out = nil
-				if err := mg.flush(); err != nil {
-					return err
-				}
 				continue
 			}
-			for i := range p.rows {
-				if err := mg.addRow(&p.rows[i], p.states); err != nil {
-					return err
-				}
+			if err := s.store(p); err != nil {
+				return err
 			}
 			e.free <- p
 		case p, ok := <-chunks:

@@ -13,7 +13,7 @@ import (
 // forever: a conversation's insert, or a chunk of open connections' (the
 // conversations still being encoded beside).
 func TestStoreModelWriterFails(t *testing.T) {
-	for _, table := range []string{"conversations", "tracking_chunks"} {
+	for _, table := range []string{"conversation_blocks", "tracking_chunks"} {
 		t.Run(table, func(t *testing.T) {
 			ws := openTemp(t)
 			m := trackingModel(t, 20*pieceRows) // 20 pieces of conversations
@@ -24,7 +24,7 @@ func TestStoreModelWriterFails(t *testing.T) {
 						BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
 						return err
 					}
-					_, err := storeModel(ctx, tx, nil, nil, m, nil, false)
+					_, err := storeModel(ctx, tx, nil, m, nil, false)
 					return err
 				})
 			}()
@@ -55,7 +55,7 @@ func TestStoreModelCacheRestored(t *testing.T) {
 					return err
 				}
 			}
-			_, serr := storeModel(ctx, tx, nil, nil, m, nil, true)
+			_, serr := storeModel(ctx, tx, nil, m, nil, true)
 			if (serr != nil) != fail {
 				return serr
 			}

@@ -30,49 +30,41 @@ func (ws *Workspace) States(ctx context.Context) ([]analysis.ConvState, error) {
 	}
 	// Sized up front: growing a slice of a million pointer-rich states
 	// cost more than reading them (4.2 of 7.8 s in a profile).
-	return ws.states(ctx, n, withLines)
+	out := make([]analysis.ConvState, 0, n)
+	err = ws.readLines(ctx, func(tx *sql.Tx, lr *linesReader) error {
+		return eachEntryIn(ctx, tx, "", nil, func(e *convEntry) error {
+			var st analysis.ConvState
+			n, err := decodeStateInto(e.rec, &st, nil, false)
+			if err != nil {
+				return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
+			}
+			if n > 0 {
+				if st.Samples, err = lr.samples(ctx, e, n); err != nil {
+					return err
+				}
+			}
+			out = append(out, st)
+			return nil
+		})
+	})
+	return out, err
 }
 
-// The conversations' rows: withLines has their sample lines too, as a
-// third column (NULL: none, or in a block).
-const (
-	conversationRows = `SELECT id, state FROM conversations`
-	withLines        = `SELECT id, state, lines FROM conversations LEFT JOIN conversation_samples USING (id)`
-)
-
-func (ws *Workspace) states(ctx context.Context, size int, query string, args ...any) ([]analysis.ConvState, error) {
-	rows, err := ws.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	out := make([]analysis.ConvState, 0, size)
-	blocks := blockReader{q: ws.db}
-	for rows.Next() {
-		var id int64
-		var b, lines []byte
-		if err := rows.Scan(&id, &b, &lines); err != nil {
-			return nil, classify(err)
-		}
-		if lines == nil { // none, or in a block
-			if lines, err = blocks.lines(ctx, id); err != nil {
-				return nil, err
-			}
-		}
-		st, err := decodeState(append(b, lines...))
-		if err != nil {
-			return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
-		}
-		out = append(out, st)
-	}
-	return out, classify(rows.Err())
+// selection selects the stored conversations load reads: the blocks where
+// selects (all: ""), with its args, and of those the conversations keep
+// keeps (nil: all). size, when not 0, is how many it selects at most.
+type selection struct {
+	where string
+	args  []any
+	keep  func(e *convEntry) bool
+	size  int
 }
 
 // Conversations returns the conversations q selects as a table, sorted as
 // Model.Table sorts them, holding their sample lines: the workspace may be
 // closed while it is used.
 func (ws *Workspace) Conversations(ctx context.Context, q Query) (*analysis.Table, error) {
-	return ws.load(ctx, q, false, withLines)
+	return ws.load(ctx, q, false, selection{})
 }
 
 // Table returns the conversations q selects as a table, sorted as
@@ -80,14 +72,19 @@ func (ws *Workspace) Conversations(ctx context.Context, q Query) (*analysis.Tabl
 // and the table reads them when asked for: the workspace must stay open
 // while the table is used.
 func (ws *Workspace) Table(ctx context.Context, q Query) (*analysis.Table, error) {
-	return ws.load(ctx, q, true, conversationRows)
+	return ws.load(ctx, q, true, selection{})
 }
 
 // Top returns the n conversations with the most bytes as a table, largest
-// first, holding their sample lines, straight from the index: cheap on any
-// workspace size.
+// first, holding their sample lines: the blocks are read by their largest
+// conversation's bytes (the index by top), until the next block's largest
+// has fewer bytes than the n-th found. Cheap on any workspace size.
 func (ws *Workspace) Top(ctx context.Context, n int) (*analysis.Table, error) {
-	t, err := ws.load(ctx, Query{}, false, withLines+` ORDER BY bytes DESC LIMIT ?`, n)
+	sel, err := ws.topSelection(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ws.load(ctx, Query{}, false, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -95,13 +92,106 @@ func (ws *Workspace) Top(ctx context.Context, n int) (*analysis.Table, error) {
 	return t.Reordered(t.ByBytes()), nil
 }
 
-// load reads the conversations query returns into a table, keeping the
+// topSelection selects the n conversations with the most bytes.
+func (ws *Workspace) topSelection(ctx context.Context, n int) (selection, error) {
+	sel := selection{where: "0", size: max(n, 1)}
+	if n <= 0 {
+		return sel, nil
+	}
+	rows, err := ws.db.QueryContext(ctx, `SELECT id, top, states FROM conversation_blocks ORDER BY top DESC`)
+	if err != nil {
+		return sel, classify(err)
+	}
+	defer rows.Close()
+	var best topHeap // the n largest found, smallest first
+	blocks := map[int64]bool{}
+	for rows.Next() {
+		var block, top int64
+		var blob sql.RawBytes
+		if err := rows.Scan(&block, &top, &blob); err != nil {
+			return sel, classify(err)
+		}
+		if len(best) == n && top <= best[0].bytes {
+			break
+		}
+		err := blockEntries(block, blob, func(e *convEntry) error {
+			if best.offer(n, topEntry{id: e.id, bytes: e.bytes, block: block}) {
+				blocks[block] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return sel, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sel, classify(err)
+	}
+	ids := make(map[int64]bool, len(best))
+	sel.args = nil
+	for _, t := range best {
+		if ids[t.id] = true; blocks[t.block] {
+			blocks[t.block] = false
+			sel.args = append(sel.args, t.block)
+		}
+	}
+	if len(sel.args) > 0 {
+		sel.where = "id IN (?" + strings.Repeat(", ?", len(sel.args)-1) + ")"
+	}
+	sel.keep = func(e *convEntry) bool { return ids[e.id] }
+	return sel, nil
+}
+
+// topEntry is a conversation Top found: its id, bytes and block.
+type topEntry struct{ id, bytes, block int64 }
+
+// topHeap holds the largest conversations found, a min-heap by bytes.
+type topHeap []topEntry
+
+// offer adds t when the heap holds fewer than n or t has more bytes than
+// its smallest, which it then drops, and reports whether it added it.
+func (h *topHeap) offer(n int, t topEntry) bool {
+	s := *h
+	if len(s) < n {
+		s = append(s, t)
+		for i := len(s) - 1; i > 0; {
+			p := (i - 1) / 2
+			if s[p].bytes <= s[i].bytes {
+				break
+			}
+			s[p], s[i] = s[i], s[p]
+			i = p
+		}
+		*h = s
+		return true
+	}
+	if t.bytes <= s[0].bytes {
+		return false
+	}
+	s[0] = t
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(s) && s[l].bytes < s[m].bytes {
+			m = l
+		}
+		if r < len(s) && s[r].bytes < s[m].bytes {
+			m = r
+		}
+		if m == i {
+			return true
+		}
+		s[m], s[i] = s[i], s[m]
+		i = m
+	}
+}
+
+// load reads the conversations sel selects into a table, keeping the
 // sessions of q's time range, with the directions of q's monitored set (or
 // the workspace's) and the inventory's names. lazy leaves the sample lines
 // in the workspace (the table reads them when asked for).
-func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string, args ...any) (*analysis.Table, error) {
-	size := 0
-	if len(args) == 0 {
+func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, sel selection) (*analysis.Table, error) {
+	size := sel.size
+	if size == 0 {
 		// Sized up front: growing the table's arrays costs copies.
 		if err := ws.count(ctx, &size); err != nil {
 			return nil, err
@@ -131,7 +221,7 @@ func (ws *Workspace) load(ctx context.Context, q Query, lazy bool, query string,
 	defer b.Abandon() // after Finish, nothing
 	windowed := !q.Since.IsZero() || !q.Until.IsZero()
 	lists := listNumbers{tags: map[string]uint32{}, hosts: map[string]uint32{}, cache: strCache{}}
-	err = ws.scan(ctx, !lazy, query, args, func(id int64, st *analysis.ConvState, samples int, l *recordLists) {
+	err = ws.scan(ctx, !lazy, sel, func(id int64, st *analysis.ConvState, samples int, l *recordLists) {
 		if windowed {
 			w, ok := st.Window(q.Since, q.Until)
 			if !ok {
@@ -195,97 +285,94 @@ func (n *listNumbers) numbers(b *analysis.TableBuilder, l *recordLists) (tags, h
 	return tags, hosts
 }
 
-// scan decodes every record query returns and hands it to add, which
-// must not keep the state (it is reused) nor the lists' bytes, but may
-// keep its samples. The state's labels and hosts are left out: lists says
-// where they are in the record. With samples, query's rows have their
-// sample lines as a third column (withLines), else two (conversationRows).
-func (ws *Workspace) scan(ctx context.Context, samples bool, query string, args []any, add func(id int64, st *analysis.ConvState, samples int, lists *recordLists)) error {
+// scan decodes every record sel selects and hands it to add, which must
+// not keep the state (it is reused) nor the lists' bytes, but may keep its
+// samples. The state's labels and hosts are left out: lists says where
+// they are in the record. With samples, the state has its sample lines,
+// read in the transaction the blocks are (a conversation's lines change
+// with its state).
+func (ws *Workspace) scan(ctx context.Context, samples bool, sel selection, add func(id int64, st *analysis.ConvState, samples int, lists *recordLists)) error {
+	var st analysis.ConvState
+	var lists recordLists
+	var lr *linesReader
+	each := func(e *convEntry) error {
+		if sel.keep != nil && !sel.keep(e) {
+			return nil
+		}
+		lines, err := decodeRecord(e.rec, &st, nil, false, &lists)
+		if err != nil {
+			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
+		}
+		if lr != nil && lines > 0 {
+			if st.Samples, err = lr.samples(ctx, e, lines); err != nil {
+				return err
+			}
+		}
+		add(e.id, &st, lines, &lists)
+		return nil
+	}
+	if samples {
+		return ws.readLines(ctx, func(tx *sql.Tx, r *linesReader) error {
+			lr = r
+			return eachEntryIn(ctx, tx, sel.where, sel.args, each)
+		})
+	}
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	var st analysis.ConvState
-	var lists recordLists
-	each := eachRecord
-	// The lines of a record read without them are in a block, read on
-	// another connection (the scan holds this one): blocks are never
-	// changed once written, and a conversation's block is written with it.
-	blocks := blockReader{q: ws.db}
-	if samples {
-		each = eachRecordLines
-	}
-	return each(ctx, conn, query, args, func(id int64, rec []byte) error {
-		lines, err := decodeRecord(rec, &st, nil, samples, &lists)
-		if err != nil {
-			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
-		}
-		if samples && lines > 0 && len(st.Samples) == 0 {
-			if err := blockSamples(ctx, &blocks, id, &st, lines); err != nil {
-				return err
-			}
-		}
-		add(id, &st, lines, &lists)
-		return nil
-	})
+	return eachEntry(ctx, conn, sel.where, sel.args, each)
 }
 
-// blockSamples sets the samples of st, conversation id, which has n sample
-// lines, from its block.
-func blockSamples(ctx context.Context, blocks *blockReader, id int64, st *analysis.ConvState, n int) error {
+// readLines runs fn in a read transaction on a lean connection, with a
+// reader of sample lines in it.
+func (ws *Workspace) readLines(ctx context.Context, fn func(*sql.Tx, *linesReader) error) error {
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `SELECT lines FROM conversation_samples WHERE id = ?`)
+	if err != nil {
+		return classify(err)
+	}
+	defer stmt.Close()
+	return fn(tx, &linesReader{stmt: stmt, blr: blockReader{q: tx}})
+}
+
+// linesReader reads the sample lines of stored conversations: their
+// conversation_samples row (convEntry.apart), else their block.
+type linesReader struct {
+	stmt *sql.Stmt
+	blr  blockReader
+}
+
+// samples returns the n sample lines of e's conversation.
+func (r *linesReader) samples(ctx context.Context, e *convEntry, n int) ([]string, error) {
+	id := e.id
+	var out []string
 	var err error
-	if st.Samples, err = blocks.samples(ctx, id); err == nil && len(st.Samples) != n {
-		err = fmt.Errorf("%w: conversation %d: %d sample lines in its block, %d in its state", ErrCorrupt, id, len(st.Samples), n)
-	}
-	return err
-}
-
-// eachRecord hands fn the id and the record (a blob) of every row query
-// returns, as columns id and state, in order: SQLite reads them on another
-// goroutine (records.go) while fn runs on this one, a chunk at a time. fn
-// must not keep the record. An error of fn stops the query and is returned.
-func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
-	return readRecords(ctx, conn, "id, state", query, args, fn)
-}
-
-// eachRecordLines is eachRecord of a query whose rows have a third column,
-// lines: the record handed to fn is state and lines one after the other.
-func eachRecordLines(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
-	return readRecords(ctx, conn, "id, state, lines", query, args, fn)
-}
-
-// readRecords is eachRecord of the columns cols of query.
-func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args []any, fn func(id int64, rec []byte) error) error {
-	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
-	for range cap(r.free) {
-		r.free <- &recordChunk{}
-	}
-	handle, unregister := r.register()
-	defer unregister()
-	readErr := make(chan error, 1)
-	go func() {
-		defer close(r.full)
-		var none any
-		q := `SELECT ` + recordsFunc + `(?, ` + cols + `) FROM (` + query + `)`
-		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
-	}()
-	var fnErr error
-	for c := range r.full {
-		for i, id := range c.ids {
-			if fnErr != nil {
-				break
-			}
-			if fnErr = fn(id, c.record(i)); fnErr != nil {
-				close(r.stop)
-			}
+	if !e.apart {
+		out, err = r.blr.samples(ctx, id)
+	} else {
+		var b []byte
+		if err = r.stmt.QueryRowContext(ctx, id).Scan(&b); err != nil {
+			return nil, classify(err)
 		}
-		r.free <- c
+		if out, err = decodeLines(b); err != nil {
+			err = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+		}
 	}
-	if err := <-readErr; fnErr == nil {
-		fnErr = err
+	if err == nil && len(out) != n {
+		err = fmt.Errorf("%w: conversation %d: %d sample lines stored, %d in its state", ErrCorrupt, id, len(out), n)
 	}
-	return fnErr
+	return out, err
 }
 
 // lean returns a connection whose page cache is small, for a query that

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestSampleLoader(t *testing.T) {
 	}
 	var ids []int64
 	want := map[int64][]string{}
-	err := ws.scan(ctx, true, withLines, nil, func(id int64, st *analysis.ConvState, _ int, _ *recordLists) {
+	err := ws.scan(ctx, true, selection{}, func(id int64, st *analysis.ConvState, _ int, _ *recordLists) {
 		ids = append([]int64{id}, ids...)
 		want[id] = st.Samples
 	})
@@ -93,13 +94,47 @@ func TestTableDamagedRecord(t *testing.T) {
 	if _, err := ws.Import(ctx, []string{path}, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ws.db.Exec(`UPDATE conversations SET state = x'01ffff' WHERE id = 700`); err != nil {
-		t.Fatal(err)
-	}
+	damage(t, ws, 700, []byte{1, 0xff, 0xff})
 	_, err := ws.Table(ctx, Query{})
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(fmt.Sprint(err), "conversation 700") {
 		t.Fatalf("got %v, want ErrCorrupt naming conversation 700", err)
 	}
+}
+
+// damage replaces the record of conversation id in its block with rec.
+func damage(t *testing.T, ws *Workspace, id int64, rec []byte) {
+	t.Helper()
+	rows, err := ws.db.Query(`SELECT id, states FROM conversation_blocks`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var row int64
+		var blob []byte
+		if err := rows.Scan(&row, &blob); err != nil {
+			t.Fatal(err)
+		}
+		es, err := decodeEntries(nil, blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(es, func(e convEntry) bool { return e.id == id })
+		if i < 0 {
+			continue
+		}
+		es[i].rec = rec
+		b := appendBlockHead(nil, len(es))
+		for i := range es {
+			b = appendEntry(b, &es[i])
+		}
+		rows.Close()
+		if _, err := ws.db.Exec(`UPDATE conversation_blocks SET states = ? WHERE id = ?`, b, row); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("conversation %d is in no block (%v)", id, rows.Err())
 }
 
 // distinctLog writes n Nutanix lines of n distinct conversations, as

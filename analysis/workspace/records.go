@@ -1,6 +1,8 @@
 package workspace
 
 import (
+	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -136,4 +138,45 @@ func (a *recordsAgg) Final(*sqlite.FunctionContext) {
 		a.send(a.c)
 	}
 	a.c = nil
+}
+
+// eachRecord hands fn the id and the record (a blob) of every row query
+// returns, as columns id and state, in order: SQLite reads them on another
+// goroutine (records.go) while fn runs on this one, a chunk at a time. fn
+// must not keep the record. An error of fn stops the query and is returned.
+func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
+	return readRecords(ctx, conn, "id, state", query, args, fn)
+}
+
+// readRecords is eachRecord of the columns cols of query.
+func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args []any, fn func(id int64, rec []byte) error) error {
+	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
+	for range cap(r.free) {
+		r.free <- &recordChunk{}
+	}
+	handle, unregister := r.register()
+	defer unregister()
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(r.full)
+		var none any
+		q := `SELECT ` + recordsFunc + `(?, ` + cols + `) FROM (` + query + `)`
+		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
+	}()
+	var fnErr error
+	for c := range r.full {
+		for i, id := range c.ids {
+			if fnErr != nil {
+				break
+			}
+			if fnErr = fn(id, c.record(i)); fnErr != nil {
+				close(r.stop)
+			}
+		}
+		r.free <- c
+	}
+	if err := <-readErr; fnErr == nil {
+		fnErr = err
+	}
+	return fnErr
 }

@@ -72,7 +72,7 @@ func trackingModel(t testing.TB, n int) *analysis.Model {
 func TestTrackingRoundTrip(t *testing.T) {
 	ws := openTemp(t)
 	m := trackingModel(t, 40_000)
-	if err := ws.write(ctx, func(tx *sql.Tx) error { _, err := storeModel(ctx, tx, nil, nil, m, nil, false); return err }); err != nil {
+	if err := ws.write(ctx, func(tx *sql.Tx) error { _, err := storeModel(ctx, tx, nil, m, nil, false); return err }); err != nil {
 		t.Fatal(err)
 	}
 	var chunks int
@@ -122,7 +122,7 @@ func TestTrackingVersion2(t *testing.T) {
 func TestTrackingDamaged(t *testing.T) {
 	ws := openTemp(t)
 	m := trackingModel(t, 100)
-	if err := ws.write(ctx, func(tx *sql.Tx) error { _, err := storeModel(ctx, tx, nil, nil, m, nil, false); return err }); err != nil {
+	if err := ws.write(ctx, func(tx *sql.Tx) error { _, err := storeModel(ctx, tx, nil, m, nil, false); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ws.db.Exec(`UPDATE tracking_chunks SET state = substr(state, 1, length(state) - 3)`); err != nil {

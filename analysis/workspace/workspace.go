@@ -287,7 +287,11 @@ func (ws *Workspace) migrate(ctx context.Context, version int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		_, err = tx.ExecContext(ctx, migrations[v])
+		if step := migrationSteps[v]; err == nil && step != nil {
+			err = step(ctx, tx)
+		}
+		if err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate to schema %d: %w", v+1, err)
 		}
@@ -348,7 +352,7 @@ func (ws *Workspace) transact(ctx context.Context, fn func(*sql.Tx) error) error
 }
 
 // writeConn is write for fn whose statements also run on the transaction's
-// connection directly (rawStmt): see transactConn.
+// connection directly (as a test does): see transactConn.
 func (ws *Workspace) writeConn(ctx context.Context, fn func(*sql.Tx, *sql.Conn) error) error {
 	release, err := ws.Hold("write")
 	if err != nil {
@@ -429,13 +433,14 @@ func (ws *Workspace) Check(ctx context.Context) error {
 // upgrade leaves free pages for Compact to give back: schema 5 moved every
 // conversation's sample lines (24 s on wstag1m, the file twice its size
 // after); schema 6 adds a table and makes the index by bytes again;
-// schema 7 changes no table.
+// schema 7 changes no table; schema 8 moves every conversation into blocks
+// and drops their rows.
 func UpgradeEstimate(from int) (took string, frees bool) {
 	switch {
 	case from < 5:
 		return "about half a minute", true
-	case from < 6:
-		return "a few seconds", false
+	case from < 8:
+		return "a few seconds", true
 	}
 	return "a moment", false
 }
@@ -515,7 +520,26 @@ var migrations = []string{
 	// the tables; the version keeps the versions before, which read DEFLATE
 	// blocks only, from a workspace that may hold the new ones.
 	`SELECT 1;`,
+	// 8: conversations stored in blocks (convblocks.go), filled from the
+	// rows by migrationSteps[7], which then drops them.
+	`CREATE TABLE conversation_blocks (
+		id INTEGER PRIMARY KEY,
+		src BLOB NOT NULL, dst BLOB NOT NULL, proto INTEGER NOT NULL, dport INTEGER NOT NULL, -- its first conversation's key
+		n INTEGER NOT NULL,         -- conversations
+		sessions INTEGER NOT NULL, bytes INTEGER NOT NULL, -- their sums
+		top INTEGER NOT NULL,       -- the most bytes of one
+		first_ns INTEGER NOT NULL,  -- the earliest first not 0 (0: none)
+		last_ns INTEGER NOT NULL, last_id INTEGER NOT NULL,
+		states BLOB NOT NULL,       -- the entries, see convblocks.go
+		UNIQUE (src, dst, proto, dport)
+	);
+	CREATE INDEX conversation_blocks_top ON conversation_blocks(top DESC, n, sessions, first_ns, last_ns, last_id);`,
 }
+
+// migrationSteps[v], when there is one, ends migrations[v] in its
+// transaction, for what SQL alone does not do; each registers itself (8:
+// convblocks.go).
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{}
 
 // Hold takes the writer lock for operation (or shares it, when this
 // workspace holds it already) until release is called. "import" and

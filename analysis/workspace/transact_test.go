@@ -11,7 +11,7 @@ import (
 
 // TestTransactConnCancelled: a transaction of transactConn whose context
 // ends while fn runs commits nothing, not even a statement fn runs on the
-// connection directly after the end (as rawStmt does): with the
+// connection directly after the end: with the
 // transaction tied to the context, database/sql rolled it back at once
 // from another goroutine, and that statement was then committed on its own.
 func TestTransactConnCancelled(t *testing.T) {

@@ -376,6 +376,9 @@ func (r *storedBlocks) state(e *convEntry, c *analysis.ConvState, cache strCache
 		if e.apart {
 			var lines []byte
 			err := r.stmts[3].QueryRowContext(r.ctx, e.id).Scan(&lines)
+			if err == sql.ErrNoRows {
+				err = fmt.Errorf("%w: conversation %d: its sample lines are missing", ErrCorrupt, e.id)
+			}
 			return lines, err
 		}
 		// None, or in a block: kept in the state, and the reader reuses

@@ -15,10 +15,10 @@ import (
 	"github.com/klauspost/compress/s2"
 )
 
-// Sample blocks (schema 6). An import's new conversations are stored
-// batchRows at a time with consecutive ids (merger.flush), and their sample
-// lines are stored with them as one row of sample_blocks: the lines of
-// conversations first to last, compressed together. Sample lines were half
+// Sample blocks (schema 6). An import's new conversations get consecutive
+// ids (blockBuilder.addNew), and their sample lines are stored as rows of
+// sample_blocks (encoder.makeBlocks): each the lines of conversations
+// first to last, blockMaxEntries ids at most, compressed together. Sample lines were half
 // of a workspace (42k conversations of 2 M sessions: 40 of 80 MB; a million
 // conversations of four lines: 0.9 of 1.3 GB), and a row of them each cost
 // SQLite's insert of a row (5 s of a million-conversation commit) and the
@@ -26,11 +26,13 @@ import (
 // compress 7x with S2 (below).
 //
 // A conversation's lines are in its conversation_samples row when it has
-// one (the conversations stored one at a time, those whose lines changed
-// after their block was written, the workspaces of schema 5), else in the
-// block whose range holds its id, else it has none. Blocks are written
-// once and never changed: a conversation whose lines change gets a
-// conversation_samples row, which comes first.
+// one (its entry in its conversation block says so: convEntry.apart; the
+// conversations stored one at a time before schema 6, those whose lines
+// changed after their block was written or are too long for one, the
+// workspaces of schema 5), else in the block whose range holds its id,
+// else it has none. Blocks are written once and never changed: a
+// conversation whose lines change gets a conversation_samples row, which
+// comes first.
 //
 // A block's blob is a format byte and its entries compressed, in
 // increasing id order: the id's offset from first, the length of its lines

@@ -11,19 +11,20 @@ import (
 )
 
 // A commit stores an import's conversation states and its open connections
-// in two stages that run at once, on a 2-core machine one on each core: a
-// goroutine of its own (the encoder) walks the model (and the drain file),
-// encodes every state into pieces, and hands them over a bounded channel to
-// the transaction's goroutine (the writer), which merges and inserts the
-// pieces it was handed before; a second goroutine, beside the first, encodes
-// the open connections into chunks and hands them over a channel of their
-// own, which the writer takes from too (the states wait for their sample
+// in stages that run at once, on a 2-core machine spread over both cores:
+// a goroutine of its own (the encoder) walks the model (and the drain
+// file) in key order and merges every state into the stored conversation
+// blocks (blockBuilder), handing the blocks it writes, in pieces, over a
+// bounded channel to the transaction's goroutine (the writer), which
+// stores them; a second goroutine, beside the first, encodes the open
+// connections into chunks and hands them over a channel of their own,
+// which the writer takes from too (the states wait for their sample
 // lines; the open connections wait for nothing). Between the encoder and
-// the writer, a third goroutine compresses the sample lines of each group
-// of batchRows states into the block the writer stores with them
-// (blocks.go). SQLite's work is serial; the encoding, sorting, sample
-// reading and compression that preceded each of its statements no longer
-// add to it. The stored rows are those of one goroutine doing all in turn.
+// the writer, a third goroutine compresses the sample lines of the new
+// conversations of each piece into sample blocks (blocks.go). SQLite's
+// work is serial; the encoding, merging, sample reading and compression
+// that preceded its statements no longer add to it. The stored rows are
+// those of one goroutine doing all in turn.
 
 // pieceRows is how many conversations a piece holds.
 const pieceRows = 4 * convBlockTarget
@@ -39,11 +40,10 @@ const chunksAhead = 2
 // appendCacheKiB is SQLite's page cache, in KiB, while a new workspace's
 // first commit stores a model's states, merged with those it drained
 // (mergeDrained), and its open connections: they come in key order, so
-// every insert appends to its B-tree (the index by bytes of fewer than
-// deferIndexRows conversations is a few hundred pages) and a cache holds
-// only those B-trees' right edges. The commit's peak was the import's:
-// 8 MiB of cache pages filled by the 84 MB it writes on long Nutanix lines
-// held it at 197-200 MiB.
+// every insert appends to its B-tree (the index of blocks by top is a few
+// pages) and a cache holds only those B-trees' right edges. The commit's
+// peak was the import's: 8 MiB of cache pages filled by the 84 MB it
+// writes on long Nutanix lines held it at 197-200 MiB.
 const appendCacheKiB = 2 << 10
 
 // errWriterStopped stops the encoder when the writer has failed.

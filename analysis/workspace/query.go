@@ -362,7 +362,10 @@ func (r *linesReader) samples(ctx context.Context, e *convEntry, n int) ([]strin
 		out, err = r.blr.samples(ctx, id)
 	} else {
 		var b []byte
-		if err = r.stmt.QueryRowContext(ctx, id).Scan(&b); err != nil {
+		switch err = r.stmt.QueryRowContext(ctx, id).Scan(&b); {
+		case err == sql.ErrNoRows:
+			return nil, fmt.Errorf("%w: conversation %d: its sample lines are missing", ErrCorrupt, id)
+		case err != nil:
 			return nil, classify(err)
 		}
 		if out, err = decodeLines(b); err != nil {

@@ -434,7 +434,8 @@ func (ws *Workspace) Check(ctx context.Context) error {
 // conversation's sample lines (24 s on wstag1m, the file twice its size
 // after); schema 6 adds a table and makes the index by bytes again;
 // schema 7 changes no table; schema 8 moves every conversation into blocks
-// and drops their rows.
+// and drops their rows (wstag1m: 3.4-4.5 s with the info after it; the
+// file 618 MiB after, 336 MiB compacted, against 434 MiB before).
 func UpgradeEstimate(from int) (took string, frees bool) {
 	switch {
 	case from < 5:
@@ -512,7 +513,7 @@ var migrations = []string{
 	// 6: the sample lines of conversations stored together, compressed in
 	// blocks (blocks.go); conversation_samples keeps the others. The index
 	// by bytes is made again to stay the schema's last object, which a new
-	// workspace's first commit builds after the rows (deferIndex).
+	// workspace's first commit built after the rows (until schema 8).
 	`CREATE TABLE sample_blocks (first INTEGER PRIMARY KEY, last INTEGER NOT NULL, lines BLOB NOT NULL);
 	DROP INDEX conversations_bytes;
 	CREATE INDEX conversations_bytes ON conversations(bytes DESC);`,

@@ -107,10 +107,29 @@ func (b *blockBuilder) add(p *piece, st *analysis.ConvState) error {
 	} else {
 		b.addNew(p, st)
 	}
-	for len(b.outs) >= convBlockMax {
-		b.emit(p, convBlockTarget)
+	for n := b.cut(convBlockMax - 1); n > 0; n = b.cut(convBlockMax - 1) {
+		b.emit(p, n)
 	}
 	return nil
+}
+
+// cut returns how many of the entries being written go into a block
+// before the rest, 0 when they are few enough to stay together: up to
+// most of them, and no more than convBlockBytes of their encodings.
+func (b *blockBuilder) cut(most int) int {
+	switch {
+	case len(b.outs) > most:
+		return convBlockTarget
+	case len(b.out) > convBlockBytes && len(b.outs) > 1:
+		// The entries up to half their bytes.
+		half := len(b.out) / 2
+		n := 1
+		for n < len(b.outs)-1 && b.outs[n-1].end < half {
+			n++
+		}
+		return n
+	}
+	return 0
 }
 
 // put appends e to the blocks being written.
@@ -196,8 +215,8 @@ func (b *blockBuilder) finish(p *piece) {
 	for ; b.at < len(b.entries); b.at++ {
 		b.put(&b.entries[b.at])
 	}
-	for len(b.outs) > convBlockMax {
-		b.emit(p, convBlockTarget)
+	for n := b.cut(convBlockMax); n > 0; n = b.cut(convBlockMax) {
+		b.emit(p, n)
 	}
 	if len(b.outs) > 0 {
 		b.emit(p, len(b.outs))

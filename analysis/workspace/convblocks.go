@@ -47,6 +47,13 @@ const (
 	convBlockMax    = 2 * convBlockTarget
 )
 
+// convBlockBytes is the size of a block's entries past which a commit
+// splits it, however few they are: a commit rewrites every block it
+// merges a state into, and a conversation logged for a year keeps an
+// entry of its sessions per hour for each hour (tens of KB). A variable
+// for tests.
+var convBlockBytes = 256 << 10
+
 // convEntry is a conversation of a block: its key, id and sort columns,
 // whether its sample lines are in a conversation_samples row (apart), and
 // its record (a view of the blob).
@@ -198,8 +205,8 @@ func lastConversationID(ctx context.Context, q rowQuerier) (int64, error) {
 func init() { migrationSteps[7] = blocksFromRows }
 
 // blocksFromRows is schema 8's migration: it stores the conversations of
-// schema 7's rows in blocks of convBlockTarget, in key order, and drops
-// the rows.
+// schema 7's rows in blocks of convBlockTarget (fewer past convBlockBytes),
+// in key order, and drops the rows.
 func blocksFromRows(ctx context.Context, tx *sql.Tx) error {
 	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.state, c.sessions, c.bytes, c.first_ns, c.last_ns,
 		s.id IS NOT NULL FROM conversations c LEFT JOIN conversation_samples s ON s.id = c.id
@@ -239,7 +246,7 @@ func blocksFromRows(ctx context.Context, tx *sql.Tx) error {
 		}
 		body = appendEntry(body, &e)
 		e.rec = nil
-		if es = append(es, e); len(es) == convBlockTarget {
+		if es = append(es, e); len(es) == convBlockTarget || len(body) > convBlockBytes {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -98,6 +98,40 @@ func checkDay2(t *testing.T, ws *Workspace, state func(a, i int, sessions uint64
 	}
 }
 
+// TestBlockBytes: blocks whose entries take more than convBlockBytes are
+// split, however few they are, on the first commit and on a later one that
+// merges into them; every conversation stays in one block.
+func TestBlockBytes(t *testing.T) {
+	defer func(n int) { convBlockBytes = n }(convBlockBytes)
+	convBlockBytes = 1000
+	ws := openTemp(t)
+	var states []*analysis.ConvState
+	for i := range 300 {
+		st := &analysis.ConvState{Src: netip.MustParseAddr("10.0.0.1"),
+			Dst: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Proto: 6, DPort: 443, First: 1, Last: 2}
+		st.Sides[0].Sessions = 1
+		states = append(states, st)
+	}
+	for day := range 2 {
+		commitStates(t, ws, states)
+		if n := checkBlocks(t, ws); n != 300 {
+			t.Fatalf("day %d: %d conversations in blocks, want 300", day, n)
+		}
+		var most, blocks int
+		if err := ws.db.QueryRowContext(ctx, `SELECT max(length(states)), count(*) FROM conversation_blocks`).
+			Scan(&most, &blocks); err != nil {
+			t.Fatal(err)
+		}
+		if most > 1200 || blocks < 300*60/1000 {
+			t.Errorf("day %d: %d blocks, the largest %d bytes: want none much over 1000", day, blocks, most)
+		}
+	}
+	c, err := ws.Counts(ctx)
+	if err != nil || c.Sessions != 600 {
+		t.Errorf("counts %+v (%v), want 600 sessions", c, err)
+	}
+}
+
 // commitStates commits states, sorted by key here, into ws through a
 // block builder and a writer, as storeModel does, and returns what they
 // added.

@@ -3,6 +3,7 @@ package workspace
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,31 +113,52 @@ func (ws *Workspace) unclassified(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	defer done()
-	n, err := storedConversations(ctx, conn)
-	if err != nil {
-		return 0, classify(err)
+	var v4 []uint32   // IPv4 addresses (most): a quarter of the memory, and a faster sort
+	var v6 [][16]byte // the others
+	var last [16]byte // the last source, not added again (a block's keys are in order)
+	add := func(a [16]byte) {
+		if [12]byte(a[:12]) == v4Prefix {
+			v4 = append(v4, binary.BigEndian.Uint32(a[12:]))
+		} else {
+			v6 = append(v6, a)
+		}
 	}
-	addrs := make([][16]byte, 0, 2*n)
 	err = eachEntry(ctx, conn, "", nil, func(e *convEntry) error {
 		k, err := recordKey(e.rec)
 		if err != nil {
 			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
 		}
-		addrs = append(addrs, k.Src, k.Dst)
+		if k.Src != last {
+			add(k.Src)
+			last = k.Src
+		}
+		add(k.Dst)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	slices.SortFunc(addrs, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	slices.Sort(v4)
+	slices.SortFunc(v6, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	var distinct int64
-	for i, a := range addrs {
-		if (i == 0 || a != addrs[i-1]) && !named[a] {
+	for i, a := range v4 {
+		var b [16]byte
+		copy(b[:], v4Prefix[:])
+		binary.BigEndian.PutUint32(b[12:], a)
+		if (i == 0 || a != v4[i-1]) && !named[b] {
+			distinct++
+		}
+	}
+	for i, a := range v6 {
+		if (i == 0 || a != v6[i-1]) && !named[a] {
 			distinct++
 		}
 	}
 	return distinct, nil
 }
+
+// v4Prefix starts the 16 bytes of an IPv4 address as keys hold it.
+var v4Prefix = [12]byte{10: 0xff, 11: 0xff}
 
 // Counts are how many sources, conversations and sessions a workspace
 // holds, as Info counts them.

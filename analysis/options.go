@@ -32,6 +32,12 @@ type Options struct {
 	// Samples is how many raw lines each conversation keeps as evidence
 	// (zero: DefaultSamples; negative: none, for a reader that shows none).
 	Samples int
+	// Sated, when set, reports whether conversation k needs no sample
+	// lines: a workspace holds as many of it as a merge keeps, and would
+	// throw those of the import away. A conversation of such a key takes
+	// none (nor do its session records). It is called on the shards'
+	// goroutines: it must be safe for concurrent use.
+	Sated func(k Key) bool
 	// SampleFile, when set, holds the sample lines instead of the heap: the
 	// model appends them to it and reads them back when it hands states
 	// over (EachState, Drain, States, Table). It must be open for reading

@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -183,6 +184,51 @@ func TestFileOrder(t *testing.T) {
 		}
 		if packed := top <= offsetLimit; packed != (mask == placeMask) {
 			t.Fatalf("offsets below %d: mask %#x", top, mask)
+		}
+	}
+}
+
+// TestSatedTakesNoSamples: a conversation Options.Sated names takes no
+// sample lines, with a sample file or without, and counts its sessions as
+// the others do; the others take theirs.
+func TestSatedTakesNoSamples(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sated := KeyOf(netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.55.7.140"), 6, 443)
+	is := func(k Key) bool { return k == sated }
+	for _, m := range []*Model{NewModel(Options{SampleFile: f, Sated: is}), NewModel(Options{Sated: is})} {
+		p := ingest.NewParser()
+		for i := range 3 {
+			for j := range 2 {
+				line := fmt.Sprintf("<134>2020-05-31T12:42:15.058679+00:00 host-1 flow-hitCount4: INFO:2020/05/31 12:42:%02d "+
+					"[7847abb0-285b-4ff9-bb40-271df1a0c229] test [New] SRC=10.0.0.%d DST=10.55.7.140 PROTO=TCP SPORT=%d "+
+					"DPORT=443 ACTION=ALLOW DIRECTION=OUTBOUND", j, i+1, 40000+j)
+				var ev ingest.Event
+				if b, err := p.Parse([]byte(line), &ev); b != ingest.Parsed {
+					t.Fatalf("%s: %v %v", line, b, err)
+				}
+				m.Add(&ev)
+			}
+		}
+		err := m.EachState(func(st *ConvState) error {
+			want := 2
+			if st.Key() == sated {
+				want = 0
+			}
+			var sessions uint64
+			for _, side := range st.Sides {
+				sessions += side.Sessions
+			}
+			if len(st.Samples) != want || sessions != 2 {
+				t.Errorf("%v: %d sample lines, %+v; want %d lines, 2 sessions", st.Key(), len(st.Samples), st.Sides, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }

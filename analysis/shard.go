@@ -740,7 +740,11 @@ func (sh *shard) newConv(k Key, v4 bool) uint32 {
 	i := uint32(sh.nconv)
 	sh.nconv++
 	sh.convs.put(&k, i)
-	sh.taken = append(sh.taken, 0)
+	taken := uint8(0)
+	if sh.opts.Sated != nil && sh.opts.Sated(k) {
+		taken = uint8(min(max(sh.opts.Samples, 0), 255)) // sample takes no more
+	}
+	sh.taken = append(sh.taken, taken)
 	sh.hot = append(sh.hot, convHot{})
 	if sh.spill != nil {
 		sh.spilled = append(sh.spilled, nil)

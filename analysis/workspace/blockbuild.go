@@ -145,7 +145,8 @@ func (b *blockBuilder) addNew(p *piece, st *analysis.ConvState) {
 	var split int
 	b.buf, split = encodeSplit(b.buf[:0], st)
 	b.lastID++
-	e := convEntry{k: st.Key(), id: b.lastID, first: st.First, last: st.Last, rec: b.buf[:split]}
+	e := convEntry{k: st.Key(), id: b.lastID, first: st.First, last: st.Last, rec: b.buf[:split],
+		sated: len(st.Samples) >= analysis.DefaultSamples}
 	e.sessions, e.bytes = sortKeys(st)
 	switch lines := b.buf[split:]; {
 	case len(lines) > blockEntryMax: // too long for a sample block
@@ -173,7 +174,8 @@ func (b *blockBuilder) merge(p *piece, e *convEntry, st *analysis.ConvState) err
 	var op uint8
 	b.buf, split, op = mergeRecord(b.buf[:0], &old, st)
 	b.old = old.ConvState // the lists as the merge grew them, for the next one
-	m := convEntry{k: e.k, id: e.id, first: old.First, last: old.Last, apart: e.apart, rec: b.buf[:split]}
+	m := convEntry{k: e.k, id: e.id, first: old.First, last: old.Last, apart: e.apart, rec: b.buf[:split],
+		sated: old.held > 0 || len(old.Samples) >= analysis.DefaultSamples}
 	m.sessions, m.bytes = sortKeys(&old.ConvState)
 	if op != linesKept {
 		m.apart = op == linesReplaced

@@ -10,7 +10,8 @@ import (
 // in memory at once, sample lines included: conversations whose stored
 // lines are enough (not read), those that take the new state's lines
 // (stored apart after that), new conversations among stored ones; and the
-// blocks keep their invariants after each day.
+// blocks keep their invariants after each day. The later days take no
+// sample lines of conversations whose stored ones are enough (satedKeys).
 func TestDaysEqualInMemory(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxt"} {
 		t.Run(vendor, func(t *testing.T) {
@@ -23,6 +24,9 @@ func TestDaysEqualInMemory(t *testing.T) {
 				days = append(days, writeLines(t, dir, fmt.Sprintf("day%d.log", i), part))
 			}
 			ws := openTemp(t)
+			var sated []int
+			satedFound = func(n int) { sated = append(sated, n) }
+			defer func() { satedFound = nil }()
 			var merged int64
 			for i, day := range days {
 				res, err := ws.Import(ctx, []string{day}, ImportOptions{})
@@ -40,6 +44,9 @@ func TestDaysEqualInMemory(t *testing.T) {
 			}
 			if merged == 0 {
 				t.Fatal("the days after the first added no session")
+			}
+			if len(sated) != 2 || sated[0] == 0 || sated[1] == 0 {
+				t.Errorf("sated conversations found before days 2 and 3: %v; want some each", sated)
 			}
 			var apart int
 			if err := ws.db.QueryRowContext(ctx, `SELECT count(*) FROM conversation_samples`).Scan(&apart); err != nil || apart == 0 {

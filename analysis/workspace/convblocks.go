@@ -30,12 +30,13 @@ import (
 // conversations (Top), from an index that covers them.
 //
 // A block's blob is a format byte, the number of its entries and the
-// entries: each the conversation's id (shifted left by one, the low bit
-// set when its sample lines are in a conversation_samples row: a merge
-// then reads them there, else in its sample block, without a query that
-// finds nothing), sessions, bytes, first and last (its sort columns, as
-// the rows of schema 7 had them) and its record, with its length. Blobs
-// are untrusted input: every length is checked.
+// entries: each the conversation's id (shifted left by two: bit 0 set
+// when its sample lines are in a conversation_samples row, so that a merge
+// reads them there, else in its sample block, without a query that finds
+// nothing; bit 1 when it has as many as a merge keeps, so that an import
+// need not take any: satedKeys), sessions, bytes, first and last (its sort
+// columns, as the rows of schema 7 had them) and its record, with its
+// length. Blobs are untrusted input: every length is checked.
 
 // convBlockFormat is the format byte of a conversation block's blob.
 const convBlockFormat = 1
@@ -55,22 +56,26 @@ const (
 var convBlockBytes = 256 << 10
 
 // convEntry is a conversation of a block: its key, id and sort columns,
-// whether its sample lines are in a conversation_samples row (apart), and
-// its record (a view of the blob).
+// whether its sample lines are in a conversation_samples row (apart) and
+// are as many as a merge keeps (sated: false when unknown), and its record
+// (a view of the blob).
 type convEntry struct {
 	k                            analysis.Key
 	id                           int64
 	sessions, bytes, first, last int64
-	apart                        bool
+	apart, sated                 bool
 	rec                          []byte
 }
 
 // appendEntry appends e's encoding in a blob (without its key, which its
 // record starts with) to b.
 func appendEntry(b []byte, e *convEntry) []byte {
-	id := uint64(e.id) << 1
+	id := uint64(e.id) << 2
 	if e.apart {
 		id |= 1
+	}
+	if e.sated {
+		id |= 2
 	}
 	b = binary.AppendUvarint(b, id)
 	b = binary.AppendUvarint(b, uint64(e.sessions))
@@ -123,7 +128,7 @@ func (r *entryReader) next(e *convEntry) (bool, error) {
 	r.left--
 	d := &r.d
 	id := d.u()
-	e.id, e.apart = int64(id>>1), id&1 == 1
+	e.id, e.apart, e.sated = int64(id>>2), id&1 == 1, id&2 == 2
 	e.sessions, e.bytes = int64(d.u()), int64(d.u())
 	e.first, e.last = d.i(), d.i()
 	n := d.u()

@@ -177,6 +177,9 @@ func (ws *Workspace) read(ctx context.Context, src *source, plan planKind, prev 
 	if mo.SampleFile, err = drained.sampleFile(); err != nil {
 		return res, -1, err
 	}
+	if mo.Sated, err = ws.satedKeys(ctx, &mo, inputBytes(src.in, res.From)); err != nil {
+		return res, -1, err
+	}
 	// The open connections are restored with the lines' GOMAXPROCS too: one
 	// goroutine decodes them, another places them (next day: 0.98x, 22 pairs).
 	restoreProcs := analysis.RaiseProcs(o.Procs)
@@ -274,11 +277,78 @@ func (f *feeder) add(b *ingest.Batch) error {
 // byte from on (a tail: what follows; a gzip's offsets are in its text, not
 // its file).
 func reserve(m *analysis.Model, in *ingest.Input, from int64) {
+	m.ReserveFor(inputBytes(in, from), in.Gzip)
+}
+
+// inputBytes is what is left to read of in from byte from on (-1: unknown;
+// a gzip's: its compressed size).
+func inputBytes(in *ingest.Input, from int64) int64 {
 	size := in.Size
 	if !in.Gzip && size >= 0 {
 		size -= from
 	}
-	m.ReserveFor(size, in.Gzip)
+	return size
+}
+
+// An import into a workspace of satedMax conversations at most, whose
+// input has satedBytes bytes a stored conversation at least, is told which
+// stored conversations hold as many sample lines as a merge keeps
+// (analysis.Options.Sated): the lines it would take of them, keep in its
+// sample file and read back at the commit are thrown away by the merge.
+// The next day's import: 0.95x of the wall time on both Nutanix corpora
+// (10 pairs each), 0.97x on NSX (16 pairs), 4-5% less CPU. The keys are
+// read from the blocks' entries (a bit each): 7 ms for 42,000, and a map
+// of about 80 bytes a key.
+const (
+	satedMax   = 200_000
+	satedBytes = 64
+)
+
+// satedFound, when set, is told how many sated conversations satedKeys
+// found (for tests).
+var satedFound func(n int)
+
+// satedKeys returns what analysis.Options.Sated reports for an import of
+// about size bytes with options o into ws, or nil when it reports nothing:
+// a new or large workspace, a small input, a workspace whose session
+// records go to a store (they keep their lines), other than default
+// sample counts.
+func (ws *Workspace) satedKeys(ctx context.Context, o *analysis.Options, size int64) (func(analysis.Key) bool, error) {
+	if o.Records || (o.Samples != 0 && o.Samples != analysis.DefaultSamples) || o.Sated != nil {
+		return o.Sated, nil
+	}
+	n, err := storedConversations(ctx, ws.db)
+	if err != nil || n == 0 || n > satedMax || size < int64(n)*satedBytes {
+		return nil, classify(err)
+	}
+	journaled, err := ws.Journaled(ctx)
+	if err != nil || journaled {
+		return nil, err
+	}
+	conn, done, err := ws.lean(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	sated := map[analysis.Key]struct{}{}
+	err = eachEntry(ctx, conn, "", nil, func(e *convEntry) error {
+		if !e.sated {
+			return nil
+		}
+		k, err := recordKey(e.rec)
+		if err != nil {
+			return fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
+		}
+		sated[k] = struct{}{}
+		return nil
+	})
+	if satedFound != nil {
+		satedFound(len(sated))
+	}
+	if err != nil || len(sated) == 0 {
+		return nil, err
+	}
+	return func(k analysis.Key) bool { _, ok := sated[k]; return ok }, nil
 }
 
 // continued returns a model continuing the workspace's open connections

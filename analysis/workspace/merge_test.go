@@ -180,7 +180,8 @@ func commitStates(t *testing.T, ws *Workspace, states []*analysis.ConvState) Cou
 
 // checkEntries checks the entries es of block row (checkBlocks): in key
 // order after *prev, which it moves on; ids not in ids, which it adds
-// them to; marked apart when apart holds their id. It returns their sums.
+// them to; marked apart when apart holds their id, sated only with as many
+// sample lines as a merge keeps. It returns their sums.
 func checkEntries(t *testing.T, row int64, es []convEntry, prev **analysis.Key, ids, apart map[int64]bool) blockSums {
 	t.Helper()
 	var got blockSums
@@ -196,6 +197,10 @@ func checkEntries(t *testing.T, row int64, es []convEntry, prev **analysis.Key, 
 		if e.apart != apart[e.id] {
 			t.Errorf("block %d: conversation %d marked apart %v, has a conversation_samples row %v",
 				row, e.id, e.apart, apart[e.id])
+		}
+		var st analysis.ConvState
+		if n, err := decodeStateInto(e.rec, &st, nil, false); err != nil || (e.sated && n < analysis.DefaultSamples) {
+			t.Errorf("block %d: conversation %d marked sated with %d sample lines (%v)", row, e.id, n, err)
 		}
 		ids[e.id] = true
 		got.add(e)

@@ -317,14 +317,30 @@ func (ws *Workspace) satedKeys(ctx context.Context, o *analysis.Options, size in
 	if o.Records || (o.Samples != 0 && o.Samples != analysis.DefaultSamples) || o.Sated != nil {
 		return o.Sated, nil
 	}
-	n, err := storedConversations(ctx, ws.db)
-	if err != nil || n == 0 || n > satedMax || size < int64(n)*satedBytes {
-		return nil, classify(err)
-	}
-	journaled, err := ws.Journaled(ctx)
-	if err != nil || journaled {
+	if ok, err := ws.satedWorth(ctx, size); !ok || err != nil {
 		return nil, err
 	}
+	sated, err := ws.readSated(ctx)
+	if err != nil || len(sated) == 0 {
+		return nil, err
+	}
+	return func(k analysis.Key) bool { _, ok := sated[k]; return ok }, nil
+}
+
+// satedWorth reports whether an import of size bytes into ws is told its
+// sated conversations (satedMax, satedBytes), in a workspace whose session
+// records do not go to a store.
+func (ws *Workspace) satedWorth(ctx context.Context, size int64) (bool, error) {
+	n, err := storedConversations(ctx, ws.db)
+	if err != nil || n == 0 || n > satedMax || size < int64(n)*satedBytes {
+		return false, classify(err)
+	}
+	journaled, err := ws.Journaled(ctx)
+	return !journaled, err
+}
+
+// readSated returns the keys of the stored conversations marked sated.
+func (ws *Workspace) readSated(ctx context.Context) (map[analysis.Key]struct{}, error) {
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
 		return nil, err
@@ -345,10 +361,7 @@ func (ws *Workspace) satedKeys(ctx context.Context, o *analysis.Options, size in
 	if satedFound != nil {
 		satedFound(len(sated))
 	}
-	if err != nil || len(sated) == 0 {
-		return nil, err
-	}
-	return func(k analysis.Key) bool { _, ok := sated[k]; return ok }, nil
+	return sated, err
 }
 
 // continued returns a model continuing the workspace's open connections

@@ -90,23 +90,9 @@ func (ws *Workspace) Info(ctx context.Context) (Info, error) {
 // once each (a million conversations: 0.6-0.8 s, where SQL's distinct
 // addresses of schema 7's rows took 0.85-0.9 s).
 func (ws *Workspace) unclassified(ctx context.Context) (int64, error) {
-	named := map[[16]byte]bool{}
-	rows, err := ws.db.QueryContext(ctx, `SELECT ip FROM inventory`)
+	named, err := ws.inventoryAddrs(ctx)
 	if err != nil {
-		return 0, classify(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var ip []byte
-		if err := rows.Scan(&ip); err != nil {
-			return 0, classify(err)
-		}
-		if len(ip) == 16 {
-			named[[16]byte(ip)] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, classify(err)
+		return 0, err
 	}
 	conn, done, err := ws.lean(ctx)
 	if err != nil {
@@ -138,6 +124,12 @@ func (ws *Workspace) unclassified(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return unnamed(v4, v6, named), nil
+}
+
+// unnamed counts the distinct addresses of v4 and v6 (sorted here) that
+// named does not hold.
+func unnamed(v4 []uint32, v6 [][16]byte, named map[[16]byte]bool) int64 {
 	slices.Sort(v4)
 	slices.SortFunc(v6, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	var distinct int64
@@ -154,7 +146,28 @@ func (ws *Workspace) unclassified(ctx context.Context) (int64, error) {
 			distinct++
 		}
 	}
-	return distinct, nil
+	return distinct
+}
+
+// inventoryAddrs returns the addresses the inventory names, as keys hold
+// them.
+func (ws *Workspace) inventoryAddrs(ctx context.Context) (map[[16]byte]bool, error) {
+	named := map[[16]byte]bool{}
+	rows, err := ws.db.QueryContext(ctx, `SELECT ip FROM inventory`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ip []byte
+		if err := rows.Scan(&ip); err != nil {
+			return nil, classify(err)
+		}
+		if len(ip) == 16 {
+			named[[16]byte(ip)] = true
+		}
+	}
+	return named, classify(rows.Err())
 }
 
 // v4Prefix starts the 16 bytes of an IPv4 address as keys hold it.

@@ -53,7 +53,7 @@ func TestWatchUpgrade(t *testing.T) {
 	stop()
 	g := seen()
 	total := g[0][1]
-	if want := 2 * int64(rewrittenShare*float64(st.Size())); total != want {
+	if want := 2 * int64(rewrittenShare(4)*float64(st.Size())); total != want {
 		t.Errorf("total %d, want %d for a %d-byte file", total, want, st.Size())
 	}
 	if last := g[len(g)-1]; last != [2]int64{total, total} {

@@ -3,6 +3,7 @@ package workspace
 import (
 	"database/sql"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -304,4 +305,50 @@ func tableRows(t *testing.T, ws *Workspace, table string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestBlockBuilderRandom commits random sets of conversations, dense and
+// sparse, new and stored ones mixed, over many commits (and with small
+// blocks by bytes in half of them): after each, the blocks keep their
+// invariants, and every conversation's sessions are the sum of what the
+// commits brought, none lost or counted twice.
+func TestBlockBuilderRandom(t *testing.T) {
+	defer func(n int) { convBlockBytes = n }(convBlockBytes)
+	rng := rand.New(rand.NewPCG(49, 8))
+	ws := openTemp(t)
+	want := map[analysis.Key]uint64{}
+	for round := range 24 {
+		convBlockBytes = []int{256 << 10, 3000}[round%2]
+		n := []int{1, 5, 40, 400, 1500}[rng.IntN(5)]
+		seen := map[analysis.Key]bool{}
+		var states []*analysis.ConvState
+		for range n {
+			i := rng.IntN(3000)
+			st := &analysis.ConvState{Src: netip.AddrFrom4([4]byte{10, byte(i % 7), 0, 1}),
+				Dst: netip.AddrFrom4([4]byte{172, 16, byte(i >> 8), byte(i)}), Proto: 6, DPort: uint16(i % 3)}
+			if seen[st.Key()] {
+				continue
+			}
+			seen[st.Key()] = true
+			st.Sides[0].Sessions = uint64(1 + rng.IntN(9))
+			want[st.Key()] += st.Sides[0].Sessions
+			states = append(states, st)
+		}
+		commitStates(t, ws, states)
+		if got := checkBlocks(t, ws); got != len(want) {
+			t.Fatalf("round %d: %d conversations in blocks, want %d", round, got, len(want))
+		}
+	}
+	states, err := ws.States(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != len(want) {
+		t.Fatalf("%d states, want %d", len(states), len(want))
+	}
+	for _, st := range states {
+		if got := st.Sides[0].Sessions; got != want[st.Key()] {
+			t.Errorf("%v: %d sessions, want %d", st.Key(), got, want[st.Key()])
+		}
+	}
 }

@@ -22,7 +22,7 @@ const recordsFunc = "flowsleuth_records"
 
 func init() {
 	sqlite.MustRegisterFunction(recordsFunc, &sqlite.FunctionImpl{
-		NArgs:         -1, // the reader's handle, id, record[, its sample lines]
+		NArgs:         3, // the reader's handle, id, record
 		VolatileArgs:  true,
 		MakeAggregate: func(sqlite.FunctionContext) (sqlite.AggregateFunction, error) { return &recordsAgg{}, nil },
 	})
@@ -103,10 +103,6 @@ func (a *recordsAgg) Step(_ *sqlite.FunctionContext, args []driver.Value) error 
 	c := a.c
 	c.ids = append(c.ids, id)
 	c.data = append(c.data, rec...)
-	if len(args) > 3 {
-		lines, _ := args[3].([]byte) // NULL: none
-		c.data = append(c.data, lines...)
-	}
 	c.ends = append(c.ends, len(c.data))
 	if len(c.data) < chunkBytes {
 		return nil
@@ -142,14 +138,9 @@ func (a *recordsAgg) Final(*sqlite.FunctionContext) {
 
 // eachRecord hands fn the id and the record (a blob) of every row query
 // returns, as columns id and state, in order: SQLite reads them on another
-// goroutine (records.go) while fn runs on this one, a chunk at a time. fn
+// goroutine (recordsFunc) while fn runs on this one, a chunk at a time. fn
 // must not keep the record. An error of fn stops the query and is returned.
 func eachRecord(ctx context.Context, conn *sql.Conn, query string, args []any, fn func(id int64, rec []byte) error) error {
-	return readRecords(ctx, conn, "id, state", query, args, fn)
-}
-
-// readRecords is eachRecord of the columns cols of query.
-func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args []any, fn func(id int64, rec []byte) error) error {
 	r := &recordReader{full: make(chan *recordChunk, 2), free: make(chan *recordChunk, 3), stop: make(chan struct{})}
 	for range cap(r.free) {
 		r.free <- &recordChunk{}
@@ -160,7 +151,7 @@ func readRecords(ctx context.Context, conn *sql.Conn, cols, query string, args [
 	go func() {
 		defer close(r.full)
 		var none any
-		q := `SELECT ` + recordsFunc + `(?, ` + cols + `) FROM (` + query + `)`
+		q := `SELECT ` + recordsFunc + `(?, id, state) FROM (` + query + `)`
 		readErr <- classify(conn.QueryRowContext(ctx, q, append([]any{handle}, args...)...).Scan(&none))
 	}()
 	var fnErr error

@@ -263,9 +263,9 @@ type storedBlocks struct {
 	// restoreCache gives conn every connection's page cache back (smallCache).
 	restoreCache func() error
 	// The block a key falls in, the first block, the blocks after a key
-	// (the cursor's), the lines of a conversation.
+	// (the cursor's).
 	stmts []*sql.Stmt
-	blr   blockReader
+	lr    *linesReader
 	// A cursor over the blocks in key order after the last one sought
 	// (nil: none yet), and the next block it holds (peek). A commit of the
 	// next day falls in most blocks: stepping from one to the next read
@@ -308,13 +308,14 @@ func openStoredBlocks(ctx context.Context, db *sql.DB) (*storedBlocks, error) {
 		conn.Close()
 		return nil, err
 	}
-	r.blr = blockReader{q: r.tx}
 	const cols = `SELECT id, src, dst, proto, dport, states FROM conversation_blocks `
 	r.stmts, err = prepare(ctx, r.tx,
 		cols+`WHERE (src, dst, proto, dport) <= (?, ?, ?, ?) ORDER BY src DESC, dst DESC, proto DESC, dport DESC LIMIT 1`,
 		cols+`ORDER BY src, dst, proto, dport LIMIT 1`,
-		cols+`WHERE (src, dst, proto, dport) > (?, ?, ?, ?) ORDER BY src, dst, proto, dport`,
-		`SELECT lines FROM conversation_samples WHERE id = ?`)
+		cols+`WHERE (src, dst, proto, dport) > (?, ?, ?, ?) ORDER BY src, dst, proto, dport`)
+	if err == nil {
+		r.lr, err = openLinesReader(ctx, r.tx)
+	}
 	if err != nil {
 		r.close()
 		return nil, err
@@ -394,17 +395,8 @@ func (r *storedBlocks) scanBlock(s interface{ Scan(...any) error }, b *storedBlo
 // sample lines when a merge needs them (readStoredInto).
 func (r *storedBlocks) state(e *convEntry, c *analysis.ConvState, cache strCache) (storedState, error) {
 	return readStoredInto(r.ctx, e.id, e.rec, c, cache, func() ([]byte, error) {
-		if e.apart {
-			var lines []byte
-			err := r.stmts[3].QueryRowContext(r.ctx, e.id).Scan(&lines)
-			if err == sql.ErrNoRows {
-				err = fmt.Errorf("%w: conversation %d: its sample lines are missing", ErrCorrupt, e.id)
-			}
-			return lines, err
-		}
-		// None, or in a block: kept in the state, and the reader reuses
-		// its block.
-		b, err := r.blr.lines(r.ctx, e.id)
+		// Kept in the state: the reader reuses its block.
+		b, err := r.lr.lines(r.ctx, e)
 		return bytes.Clone(b), err
 	})
 }
@@ -414,6 +406,9 @@ func (r *storedBlocks) close() {
 		r.rows.Close()
 	}
 	closeAll(r.stmts)
+	if r.lr != nil {
+		r.lr.close()
+	}
 	r.tx.Rollback()
 	r.restoreCache()
 	r.conn.Close()

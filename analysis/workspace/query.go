@@ -338,44 +338,64 @@ func (ws *Workspace) readLines(ctx context.Context, fn func(*sql.Tx, *linesReade
 		return classify(err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `SELECT lines FROM conversation_samples WHERE id = ?`)
+	lr, err := openLinesReader(ctx, tx)
 	if err != nil {
-		return classify(err)
+		return err
 	}
-	defer stmt.Close()
-	return fn(tx, &linesReader{stmt: stmt, blr: blockReader{q: tx}})
+	defer lr.close()
+	return fn(tx, lr)
 }
 
-// linesReader reads the sample lines of stored conversations: their
-// conversation_samples row (convEntry.apart), else their block.
+// linesReader reads the sample lines of stored conversations in a
+// transaction: their conversation_samples row (convEntry.apart), else
+// their block.
 type linesReader struct {
 	stmt *sql.Stmt
 	blr  blockReader
 }
 
+func openLinesReader(ctx context.Context, tx *sql.Tx) (*linesReader, error) {
+	stmt, err := tx.PrepareContext(ctx, `SELECT lines FROM conversation_samples WHERE id = ?`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &linesReader{stmt: stmt, blr: blockReader{q: tx}}, nil
+}
+
+func (r *linesReader) close() { r.stmt.Close() }
+
+// lines returns the sample lines of e's conversation as they are stored
+// (nil: none), valid until the next call.
+func (r *linesReader) lines(ctx context.Context, e *convEntry) ([]byte, error) {
+	if !e.apart {
+		return r.blr.lines(ctx, e.id)
+	}
+	var b []byte
+	switch err := r.stmt.QueryRowContext(ctx, e.id).Scan(&b); {
+	case err == sql.ErrNoRows:
+		return nil, fmt.Errorf("%w: conversation %d: its sample lines are missing", ErrCorrupt, e.id)
+	case err != nil:
+		return nil, classify(err)
+	}
+	return b, nil
+}
+
 // samples returns the n sample lines of e's conversation.
 func (r *linesReader) samples(ctx context.Context, e *convEntry, n int) ([]string, error) {
-	id := e.id
+	b, err := r.lines(ctx, e)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	var err error
-	if !e.apart {
-		out, err = r.blr.samples(ctx, id)
-	} else {
-		var b []byte
-		switch err = r.stmt.QueryRowContext(ctx, id).Scan(&b); {
-		case err == sql.ErrNoRows:
-			return nil, fmt.Errorf("%w: conversation %d: its sample lines are missing", ErrCorrupt, id)
-		case err != nil:
-			return nil, classify(err)
-		}
+	if len(b) > 0 {
 		if out, err = decodeLines(b); err != nil {
-			err = fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, id, err)
+			return nil, fmt.Errorf("%w: conversation %d: %v", ErrCorrupt, e.id, err)
 		}
 	}
-	if err == nil && len(out) != n {
-		err = fmt.Errorf("%w: conversation %d: %d sample lines stored, %d in its state", ErrCorrupt, id, len(out), n)
+	if len(out) != n {
+		return nil, fmt.Errorf("%w: conversation %d: %d sample lines stored, %d in its state", ErrCorrupt, e.id, len(out), n)
 	}
-	return out, err
+	return out, nil
 }
 
 // lean returns a connection whose page cache is small, for a query that

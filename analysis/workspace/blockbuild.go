@@ -323,14 +323,18 @@ func openStoredBlocks(ctx context.Context, db *sql.DB) (*storedBlocks, error) {
 	return r, nil
 }
 
-// block reads the block k falls in into blob (row 0: none is stored): the
-// last whose first key is not after k, else the first. It returns the
-// first key of the block after it, if there is one. Keys must ascend from
-// one call to the next.
+// block returns the block k falls in (row 0: none is stored): the last
+// whose first key is not after k, else the first. Its blob is in blob's
+// memory or in a buffer the reader had, which then takes blob's: the
+// caller keeps no view of blob. It also returns the first key of the
+// block after it, if there is one. Keys must ascend from one call to the
+// next.
 func (r *storedBlocks) block(k analysis.Key, blob []byte) (row int64, _ []byte, upper analysis.Key, hasUpper bool, err error) {
 	if r.rows != nil && r.peek.ok && indexOrder(&k, &r.peek.k) >= 0 {
 		for range maxSteps {
-			row, blob = r.peek.row, append(blob[:0], r.peek.blob...)
+			// The cursor's block is handed over, and the cursor reads the
+			// next into the caller's old buffer.
+			row, blob, r.peek.blob = r.peek.row, r.peek.blob, blob
 			if err := r.step(); err != nil {
 				return 0, blob, upper, false, err
 			}
@@ -394,7 +398,7 @@ func (r *storedBlocks) scanBlock(s interface{ Scan(...any) error }, b *storedBlo
 // state decodes e's stored state into c, whose lists it reuses, with its
 // sample lines when a merge needs them (readStoredInto).
 func (r *storedBlocks) state(e *convEntry, c *analysis.ConvState, cache strCache) (storedState, error) {
-	return readStoredInto(r.ctx, e.id, e.rec, c, cache, func() ([]byte, error) {
+	return readStoredInto(e.id, e.rec, c, cache, func() ([]byte, error) {
 		// Kept in the state: the reader reuses its block.
 		b, err := r.lr.lines(r.ctx, e)
 		return bytes.Clone(b), err

@@ -142,7 +142,7 @@ func saveEndpoints(ctx context.Context, tx *sql.Tx, sorted []addr16) error {
 // whose lists it reuses, with the strings of labels and hosts from cache
 // (nil: new ones): the state it returns shares c's lists. Its sample lines
 // are read (lines) only when a merge needs them.
-func readStoredInto(ctx context.Context, id int64, b []byte, c *analysis.ConvState, cache strCache,
+func readStoredInto(id int64, b []byte, c *analysis.ConvState, cache strCache,
 	lines func() ([]byte, error)) (storedState, error) {
 	if len(b) > 0 && b[0] == codecSplit { // its lines are stored apart
 		if n, err := decodeStateInto(b, c, cache, false); err == nil && n >= analysis.DefaultSamples {

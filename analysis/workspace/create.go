@@ -191,21 +191,25 @@ func commitBytes(m *analysis.Model) int64 {
 // much (widePagesFrom), all of it appended, pages of widePageSize: SQLite
 // writes each page it spills with a system call of its own, and a commit
 // of 44 MB made 11,000 of them (46 ms of the 0.35 s of CPU a 0.2 s commit
-// took). The file
-// holds its schema and settings only, which VACUUM copies in 2-4 ms with
-// the new size; the page cache keeps its size in bytes (cacheKiB).
-// A commit of drained states keeps 4 KiB pages: their runs of key order
-// were inserted one after the other, and at such random inserts
-// modernc.org/sqlite, in the rollback-journal mode of the temporary file,
-// held memory growing with the file, the more the larger the pages
-// (HISTORY.md, session 44). They are merged into one order now
-// (mergeDrained); 64 KiB pages have not been measured for them. A small
-// commit keeps 4 KiB pages too (the smallest workspace of 64 KiB pages is
-// a megabyte of mostly empty pages).
+// took). The file holds its schema and settings only, which VACUUM copies
+// in 2-4 ms with the new size; the page cache keeps its size in bytes
+// (cacheKiB). A commit of drained states writes at least a drain's
+// conversations (drainConversations), and gets them too, unless its model
+// holds more than drainedWideOutside outside the heap (tight). It kept
+// 4 KiB pages while it inserted its runs of key order one after the other:
+// at such random inserts modernc.org/sqlite, in the rollback-journal mode
+// of the temporary file, held memory growing with the file, the more the
+// larger the pages (a million conversations peaked at 252 and 299 MiB with
+// wide pages; HISTORY.md, session 44). Merged into one order
+// (mergeDrained), its inserts append: wstag1m's log imports in 0.98x of the
+// time (6 pairs; CPU 0.96x), ws1m's in 1.00x (8 pairs), their peaks within
+// 2 MiB (copies of both binaries, session 51). A small commit keeps 4 KiB
+// pages (the smallest workspace of 64 KiB pages is a megabyte of mostly
+// empty pages).
 // The page size can change only here: not in WAL mode, and a workspace of
 // others' making keeps what it was made with.
-func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained bool) error {
-	if ws.pending == nil || drained || commitBytes(m) < widePagesFrom {
+func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained, tight bool) error {
+	if ws.pending == nil || drained && tight || !drained && commitBytes(m) < widePagesFrom {
 		return nil
 	}
 	// The pragma is the connection's: VACUUM runs on the same one.

@@ -9,8 +9,9 @@ import (
 )
 
 // TestWidePages: a new workspace whose first commit writes at least
-// widePagesFrom, none of it drained, gets pages of widePageSize; one whose
-// commit is smaller, or drained, keeps 4 KiB pages. Whatever its pages,
+// widePagesFrom, or drained states while its model holds at most
+// drainedWideOutside outside the heap, gets pages of widePageSize; one
+// whose commit is smaller, or drained beside more, keeps 4 KiB pages. Whatever its pages,
 // the workspace holds what one made by Open holds after both files (the
 // second imported through the WAL), passes SQLite's integrity check, and
 // keeps its page size and its rows through Compact.
@@ -23,15 +24,19 @@ func TestWidePages(t *testing.T) {
 		name       string
 		from       int64 // widePagesFrom
 		drainAt    int   // drainConversations
+		outside    int64 // drainedWideOutside
 		wantPageSz int
 	}{
-		{"large", 1, drainConversations, widePageSize},
-		{"small", widePagesFrom, drainConversations, 4096},
-		{"drained", 1, 50, 4096},
+		{"large", 1, drainConversations, drainedWideOutside, widePageSize},
+		{"small", widePagesFrom, drainConversations, drainedWideOutside, 4096},
+		{"drained", widePagesFrom, 50, drainedWideOutside, widePageSize},
+		{"drained beside open connections", widePagesFrom, 50, -1, 4096},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func(n int64, d int) { widePagesFrom, drainConversations = n, d }(widePagesFrom, drainConversations)
-			widePagesFrom, drainConversations = tc.from, tc.drainAt
+			defer func(n int64, d int, o int64) {
+				widePagesFrom, drainConversations, drainedWideOutside = n, d, o
+			}(widePagesFrom, drainConversations, drainedWideOutside)
+			widePagesFrom, drainConversations, drainedWideOutside = tc.from, tc.drainAt, tc.outside
 			ws, err := OpenNew(filepath.Join(t.TempDir(), "new.flowsleuth"))
 			if err != nil {
 				t.Fatal(err)

@@ -57,12 +57,17 @@ func NewLearnedMonitored(addrs []netip.Addr) *Monitored {
 }
 
 // LearnEndpoints calls add with the endpoints c shows behind an enforcement point.
-func LearnEndpoints(c *ConvState, add func(netip.Addr)) {
+func LearnEndpoints(c *ConvState, add func(netip.Addr)) { LearnEndpointsBySide(c, add, add) }
+
+// LearnEndpointsBySide is LearnEndpoints with c's source handed to src and
+// its destination to dst: a caller that walks states in key order (SortKey,
+// the source first) gets their sources in order.
+func LearnEndpointsBySide(c *ConvState, src, dst func(netip.Addr)) {
 	if c.Sides[ingest.DirOutbound].Sessions > 0 {
-		add(c.Src)
+		src(c.Src)
 	}
 	if c.Sides[ingest.DirInbound].Sessions > 0 {
-		add(c.Dst)
+		dst(c.Dst)
 	}
 }
 

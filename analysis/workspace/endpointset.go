@@ -16,10 +16,17 @@ import (
 // the sorted copy saveEndpoints made of it 12 MB more, at the import's
 // peak; sorted returns the table's own slots, sorted by their bytes, which
 // is also the table's key order, so its inserts append.
+//
+// Addresses that come in order (addInOrder: a commit walks its states in
+// key order, their sources in order) are kept apart, in a list, and merged
+// at the end. Put in the table, the 500,000 sources of ws1m's log cost the
+// commit's encoder, its critical path, 0.17 s of cache misses and the
+// sort 0.07 s more.
 type endpointSet struct {
 	slots   []addr16 // the zero value: free
 	n       int      // addresses in slots
 	hasZero bool     // :: itself, which a free slot cannot tell apart
+	run     []addr16 // addInOrder's, ascending, distinct (none is zero)
 }
 
 // addr16 is an address's 16 bytes of As16 as two big-endian numbers.
@@ -29,8 +36,7 @@ type addr16 struct{ hi, lo uint64 }
 const endpointSlotsMin = 1 << 12
 
 func (s *endpointSet) add(a netip.Addr) {
-	b := a.As16()
-	k := addr16{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+	k := key16(a)
 	if k == (addr16{}) {
 		s.hasZero = true
 		return
@@ -41,6 +47,34 @@ func (s *endpointSet) add(a netip.Addr) {
 	if s.insert(k) {
 		s.n++
 	}
+}
+
+// addInOrder adds a, most often not before the address it was last given:
+// then it goes to the run, else to the table.
+func (s *endpointSet) addInOrder(a netip.Addr) {
+	k := key16(a)
+	if n := len(s.run); k != (addr16{}) && (n == 0 || s.run[n-1].less(k)) {
+		s.run = append(s.run, k)
+		return
+	}
+	if n := len(s.run); n > 0 && s.run[n-1] == k {
+		return
+	}
+	s.add(a)
+}
+
+// key16 returns a's key.
+func key16(a netip.Addr) addr16 {
+	b := a.As16()
+	return addr16{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+}
+
+// less reports whether a's bytes are before b's.
+func (a addr16) less(b addr16) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+// compare orders two addresses by their bytes.
+func (a addr16) compare(b addr16) int {
+	return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
 }
 
 // insert puts k in its slot unless it is there already, and reports
@@ -82,11 +116,33 @@ func (s *endpointSet) sorted() []addr16 {
 	if s.hasZero {
 		out = append(out, addr16{}) // a quarter of the slots at least is free
 	}
+	run := s.run
 	*s = endpointSet{}
-	slices.SortFunc(out, func(a, b addr16) int {
-		return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
-	})
-	return out
+	slices.SortFunc(out, addr16.compare)
+	if len(run) == 0 {
+		return out
+	}
+	if len(out) == 0 {
+		return run
+	}
+	return mergeSorted(out, run)
+}
+
+// mergeSorted returns the addresses of a and b, both ascending and
+// distinct, in one ascending list without repeats.
+func mergeSorted(a, b []addr16) []addr16 {
+	out := make([]addr16, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := a[0].compare(b[0]); {
+		case c < 0:
+			out, a = append(out, a[0]), a[1:]
+		case c > 0:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // put writes a's 16 bytes into b.

@@ -158,7 +158,7 @@ func (e *encoder) state(st *analysis.ConvState) error {
 	if st.Empty() {
 		return nil
 	}
-	analysis.LearnEndpoints(st, e.endpoints.add)
+	analysis.LearnEndpointsBySide(st, e.endpoints.addInOrder, e.endpoints.add) // states come in key order
 	p := e.cur
 	if err := e.blocks.add(p, st); err != nil {
 		return err

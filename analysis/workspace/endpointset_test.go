@@ -2,10 +2,16 @@ package workspace
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/flowsleuth/flowsleuth/analysis"
 )
 
 // TestEndpointSet: the set gives each address's 16 bytes once, in the
@@ -96,4 +102,84 @@ func fillEndpoints(s *endpointSet, pool []netip.Addr, n int, r *rand.Rand) map[[
 		want[a.As16()] = true
 	}
 	return want
+}
+
+// TestEndpointsStoredAsLearned: a workspace's endpoints table holds the set
+// analysis.LearnEndpoints gives of the states of the same lines in memory
+// (sources of outbound sessions, destinations of inbound ones), whether
+// the commits drained or not: the sources the encoder learns in key order
+// go to the writer with the pieces (endpointSet.takeRun), the rest at the
+// end, and the second import's again (INSERT OR IGNORE).
+func TestEndpointsStoredAsLearned(t *testing.T) {
+	first, second := resumeLines(3_000)
+	dir := t.TempDir()
+	a := writeLines(t, dir, "a.log", withInbound(first, 4, 1))
+	b := writeLines(t, dir, "b.log", withInbound(second, 5, 2))
+	want := learnedInMemory(t, a, b)
+	if len(want) < 4*pieceRows {
+		t.Fatalf("%d endpoints: too few to span several pieces", len(want))
+	}
+	for _, drainAt := range []int{drainConversations, 100} {
+		t.Run(fmt.Sprintf("drain at %d", drainAt), func(t *testing.T) {
+			defer func(n int) { drainConversations = n }(drainConversations)
+			drainConversations = drainAt
+			ws, err := OpenNew(filepath.Join(t.TempDir(), "w.flowsleuth"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			importedAs(t, ws, a, b)
+			if got := storedEndpoints(t, ws); !maps.Equal(got, want) {
+				t.Errorf("%d endpoints stored, want the %d learned in memory", len(got), len(want))
+			}
+		})
+	}
+}
+
+// withInbound returns lines with those at i%every == at made inbound.
+func withInbound(lines []string, every, at int) []string {
+	out := slices.Clone(lines)
+	for i := range out {
+		if i%every == at {
+			out[i] = strings.Replace(out[i], "DIRECTION=OUTBOUND", "DIRECTION=INBOUND", 1)
+		}
+	}
+	return out
+}
+
+// learnedInMemory returns the 16 bytes of the endpoints
+// analysis.LearnEndpoints learns from the states of files read in memory.
+func learnedInMemory(t *testing.T, files ...string) map[[16]byte]bool {
+	t.Helper()
+	m := analysis.NewModel(analysis.Options{})
+	if _, err := analysis.Import(ctx, m, files, analysis.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := map[[16]byte]bool{}
+	for _, st := range m.States() {
+		analysis.LearnEndpoints(&st, func(x netip.Addr) { out[x.As16()] = true })
+	}
+	return out
+}
+
+// storedEndpoints returns ws's endpoints table.
+func storedEndpoints(t *testing.T, ws *Workspace) map[[16]byte]bool {
+	t.Helper()
+	rows, err := ws.db.QueryContext(ctx, `SELECT addr FROM endpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[[16]byte]bool{}
+	for rows.Next() {
+		var addr []byte
+		if err := rows.Scan(&addr); err != nil || len(addr) != 16 {
+			t.Fatalf("endpoint %x: %v", addr, err)
+		}
+		out[[16]byte(addr)] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

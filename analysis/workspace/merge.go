@@ -108,34 +108,74 @@ type storedState struct {
 // sixth of a first import's commit of 300,000 conversations.
 const endpointRows = 256
 
-// saveEndpoints records addresses seen behind an enforcement point, sorted
-// and distinct (endpointSet.sorted).
-func saveEndpoints(ctx context.Context, tx *sql.Tx, sorted []addr16) error {
-	var ep *sql.Stmt
-	args := make([]any, 0, endpointRows)
-	buf := make([]byte, 16*endpointRows)
-	for len(sorted) > 0 {
-		n := min(len(sorted), endpointRows)
-		if ep == nil || n < endpointRows {
-			var err error
-			if ep, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`+
-				strings.Repeat(", (?)", n-1)); err != nil {
-				return err
-			}
-			defer ep.Close()
-		}
-		args = args[:0]
-		for i, a := range sorted[:n] {
-			b := buf[16*i : 16*i+16 : 16*i+16]
-			a.put(b)
-			args = append(args, b)
-		}
-		if _, err := ep.ExecContext(ctx, args...); err != nil {
+// endpointWriter records addresses seen behind an enforcement point, in
+// INSERTs of endpointRows (a shorter one for the last few).
+type endpointWriter struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	full    *sql.Stmt // of endpointRows rows, made at its first use
+	args    []any
+	buf     []byte
+	pending []addr16 // added, not yet stored
+}
+
+// add stores as, ascending and distinct, endpointRows at a time; it keeps
+// the rest for the next call.
+func (w *endpointWriter) add(as []addr16) error {
+	w.pending = append(w.pending, as...)
+	n := 0
+	for ; len(w.pending)-n >= endpointRows; n += endpointRows {
+		if err := w.exec(w.pending[n : n+endpointRows]); err != nil {
 			return err
 		}
-		sorted = sorted[n:]
 	}
+	w.pending = w.pending[:copy(w.pending, w.pending[n:])]
 	return nil
+}
+
+// finish stores what add kept, then rest.
+func (w *endpointWriter) finish(rest []addr16) error {
+	if err := w.add(rest); err != nil || len(w.pending) == 0 {
+		return err
+	}
+	err := w.exec(w.pending)
+	w.pending = w.pending[:0]
+	return err
+}
+
+// exec inserts as, endpointRows of them at most.
+func (w *endpointWriter) exec(as []addr16) error {
+	st := w.full
+	if st == nil || len(as) < endpointRows {
+		var err error
+		if st, err = w.tx.PrepareContext(w.ctx, `INSERT OR IGNORE INTO endpoints (addr) VALUES (?)`+
+			strings.Repeat(", (?)", len(as)-1)); err != nil {
+			return err
+		}
+		if len(as) < endpointRows {
+			defer st.Close()
+		} else {
+			w.full = st
+		}
+	}
+	if len(w.buf) < 16*endpointRows {
+		w.buf = make([]byte, 16*endpointRows)
+	}
+	w.args = w.args[:0]
+	for i, a := range as {
+		b := w.buf[16*i : 16*i+16 : 16*i+16]
+		a.put(b)
+		w.args = append(w.args, b)
+	}
+	_, err := st.ExecContext(w.ctx, w.args...)
+	return err
+}
+
+// close closes the statement.
+func (w *endpointWriter) close() {
+	if w.full != nil {
+		w.full.Close()
+	}
 }
 
 // readStoredInto decodes the stored conversation id, its record b, into c,

@@ -14,6 +14,7 @@ type piece struct {
 	samples     []sampleWrite // sample blocks of new conversations' lines (makeBlocks), their blobs in sampleBlobs
 	sampleBlobs []byte
 	chunk       []byte
+	endpoints   []addr16 // endpoints learned in order since the piece before (endpointSet.takeRun)
 }
 
 // blockWrite is a conversation block to store: stored block row rewritten
@@ -50,7 +51,7 @@ func (p *piece) addLines(id int64, op uint8, lines []byte) {
 // reset empties p for reuse.
 func (p *piece) reset() {
 	p.states, p.writes, p.blobs, p.lines, p.text = 0, p.writes[:0], p.blobs[:0], p.lines[:0], p.text[:0]
-	p.samples, p.sampleBlobs = p.samples[:0], p.sampleBlobs[:0]
+	p.samples, p.sampleBlobs, p.endpoints = p.samples[:0], p.sampleBlobs[:0], nil
 }
 
 // What becomes of the sample lines of a conversation (lineWrite.op): a

@@ -191,8 +191,10 @@ func (e *encoder) sendChunk() error {
 	}
 }
 
-// send hands the current piece over and takes an empty one.
+// send hands the current piece over, with the endpoints learned in order
+// since the piece before, and takes an empty one.
 func (e *encoder) send() error {
+	e.cur.endpoints = e.endpoints.takeRun()
 	select {
 	case e.toBlocks <- e.cur:
 	case <-e.stop:
@@ -279,21 +281,23 @@ func storeModel(ctx context.Context, tx *sql.Tx, db *sql.DB, m *analysis.Model, 
 	defer restoreCache() // its error matters on success only, checked below
 	cs := chunkStore{ctx: ctx, tx: tx}
 	defer cs.close()
-	err = encodeAndStore(e, m, d, s, &cs)
+	ew := endpointWriter{ctx: ctx, tx: tx}
+	defer ew.close()
+	err = encodeAndStore(e, m, d, s, &cs, &ew)
 	if err == nil {
-		err = finishStore(ctx, tx, e, &cs, restoreCache)
+		err = finishStore(e, &cs, &ew, restoreCache)
 	}
 	return e.blocks.added, err
 }
 
 // finishStore ends storeModel once its states and open connections are
-// stored: the connection's cache back, the endpoints and the open
-// connections' header (e's) stored.
-func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, restoreCache func() error) error {
+// stored: the connection's cache back, the endpoints not stored yet and the
+// open connections' header (e's) stored.
+func finishStore(e *encoder, cs *chunkStore, ew *endpointWriter, restoreCache func() error) error {
 	if err := restoreCache(); err != nil {
 		return err
 	}
-	if err := saveEndpoints(ctx, tx, e.endpoints.sorted()); err != nil {
+	if err := ew.finish(e.endpoints.sorted()); err != nil {
 		return err
 	}
 	return cs.finish(&e.header)
@@ -303,11 +307,11 @@ func finishStore(ctx context.Context, tx *sql.Tx, e *encoder, cs *chunkStore, re
 // what it hands over (storePieces) on this one, the conversations' last
 // batch included; it returns the first error of either, the writer's
 // first: the encoder then stops.
-func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, s *blockStore, cs *chunkStore) error {
+func encodeAndStore(e *encoder, m *analysis.Model, d *drainFile, s *blockStore, cs *chunkStore, ew *endpointWriter) error {
 	var wg sync.WaitGroup
 	var encErr error
 	wg.Go(func() { encErr = e.run(m, d) })
-	err := storePieces(e, s, cs)
+	err := storePieces(e, s, cs, ew)
 	if err != nil {
 		close(e.stop)
 	}
@@ -326,10 +330,10 @@ func appendCache(ctx context.Context, tx *sql.Tx, small bool) (restore func() er
 	return smallCache(ctx, tx, appendCacheKiB)
 }
 
-// storePieces stores the pieces e hands over, conversations and chunks of
-// open connections as they come, until it closes both channels or a
-// statement fails.
-func storePieces(e *encoder, s *blockStore, cs *chunkStore) error {
+// storePieces stores the pieces e hands over, conversations (and the
+// endpoints learned in order with them) and chunks of open connections as
+// they come, until it closes both channels or a statement fails.
+func storePieces(e *encoder, s *blockStore, cs *chunkStore, ew *endpointWriter) error {
 	out, chunks := e.out, e.chunks
 	for out != nil || chunks != nil {
 		select {
@@ -339,6 +343,9 @@ func storePieces(e *encoder, s *blockStore, cs *chunkStore) error {
 				continue
 			}
 			if err := s.store(p); err != nil {
+				return err
+			}
+			if err := ew.add(p.endpoints); err != nil {
 				return err
 			}
 			e.free <- p

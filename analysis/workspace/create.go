@@ -178,6 +178,15 @@ const widePageSize = 64 << 10
 // writes, at least, for widenPages to give it widePageSize pages.
 var widePagesFrom int64 = 8 << 20
 
+// drainedWideOutside is how much memory a drained commit's model may hold
+// outside the heap (its open connections' tables) for the commit to get
+// wide pages (widenPages). The 108-hour span, drained for its sessions per
+// hour beside a million open connections (54 MB of tables), gains no time
+// with them (0.988x, 6 pairs) and peaked higher (median 183 MiB against
+// 174, session 51). The million-conversation logs, which gain, keep no
+// open connection. A variable for tests.
+var drainedWideOutside int64 = 16 << 20
+
 // commitBytes estimates what a commit of m writes: a conversation's row,
 // key and sample lines take about 400 bytes of pages, an open connection
 // about 20 (issue 14's corpora: 42,000 conversations and 1.33 M open
@@ -195,7 +204,7 @@ func commitBytes(m *analysis.Model) int64 {
 // in 2-4 ms with the new size; the page cache keeps its size in bytes
 // (cacheKiB). A commit of drained states writes at least a drain's
 // conversations (drainConversations), and gets them too, unless its model
-// holds more than drainedWideOutside outside the heap (tight). It kept
+// holds more than drainedWideOutside outside the heap. It kept
 // 4 KiB pages while it inserted its runs of key order one after the other:
 // at such random inserts modernc.org/sqlite, in the rollback-journal mode
 // of the temporary file, held memory growing with the file, the more the
@@ -208,8 +217,8 @@ func commitBytes(m *analysis.Model) int64 {
 // empty pages).
 // The page size can change only here: not in WAL mode, and a workspace of
 // others' making keeps what it was made with.
-func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained, tight bool) error {
-	if ws.pending == nil || drained && tight || !drained && commitBytes(m) < widePagesFrom {
+func (ws *Workspace) widenPages(ctx context.Context, m *analysis.Model, drained bool) error {
+	if ws.pending == nil || drained && m.OutsideHeap() > drainedWideOutside || !drained && commitBytes(m) < widePagesFrom {
 		return nil
 	}
 	// The pragma is the connection's: VACUUM runs on the same one.

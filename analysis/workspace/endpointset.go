@@ -46,8 +46,10 @@ type addr16 struct{ hi, lo uint64 }
 // endpointSlotsMin is the table's first size, a power of two.
 const endpointSlotsMin = 1 << 12
 
-func (s *endpointSet) add(a netip.Addr) {
-	k := key16(a)
+func (s *endpointSet) add(a netip.Addr) { s.addKey(key16(a)) }
+
+// addKey adds the address of key k.
+func (s *endpointSet) addKey(k addr16) {
 	if k == (addr16{}) {
 		s.hasZero = true
 		return
@@ -64,14 +66,16 @@ func (s *endpointSet) add(a netip.Addr) {
 // then it goes to the run, else to the table.
 func (s *endpointSet) addInOrder(a netip.Addr) {
 	k := key16(a)
-	if n := len(s.run); k != (addr16{}) && (n == 0 || s.run[n-1].less(k)) {
+	c := 1 // k against the run's last
+	if n := len(s.run); n > 0 {
+		c = k.compare(s.run[n-1])
+	}
+	switch {
+	case c > 0 && k != (addr16{}):
 		s.run = append(s.run, k)
-		return
+	case c != 0:
+		s.addKey(k)
 	}
-	if n := len(s.run); n > 0 && s.run[n-1] == k {
-		return
-	}
-	s.add(a)
 }
 
 // key16 returns a's key.
@@ -79,9 +83,6 @@ func key16(a netip.Addr) addr16 {
 	b := a.As16()
 	return addr16{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
-
-// less reports whether a's bytes are before b's.
-func (a addr16) less(b addr16) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
 
 // compare orders two addresses by their bytes.
 func (a addr16) compare(b addr16) int {

@@ -183,3 +183,54 @@ func storedEndpoints(t *testing.T, ws *Workspace) map[[16]byte]bool {
 	}
 	return out
 }
+
+// TestEndpointWriter: whatever the sizes of the lists it is handed, to
+// add and then to finish, the writer stores each address once, none lost
+// (full statements taken from a list itself, a short remainder kept).
+func TestEndpointWriter(t *testing.T) {
+	ws := openTemp(t)
+	tx, err := ws.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	w := endpointWriter{ctx: ctx, tx: tx}
+	defer w.close()
+	want := map[[16]byte]bool{}
+	next := uint64(1)
+	list := func(n int) []addr16 {
+		out := make([]addr16, n)
+		for i := range out {
+			out[i] = addr16{lo: next}
+			var b [16]byte
+			out[i].put(b[:])
+			want[b] = true
+			next++
+		}
+		return out
+	}
+	for _, n := range []int{0, 3, endpointRows, 2*endpointRows + 88, 1, endpointRows - 1, 1000} {
+		if err := w.add(list(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.finish(list(2*endpointRows + 1)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[[16]byte]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT addr FROM endpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil || len(b) != 16 {
+			t.Fatalf("endpoint %x: %v", b, err)
+		}
+		got[[16]byte(b)] = true
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("%d endpoints stored, want %d", len(got), len(want))
+	}
+}

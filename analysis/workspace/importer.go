@@ -397,7 +397,7 @@ func (ws *Workspace) commit(ctx context.Context, m *analysis.Model, d *drainFile
 	// the commit a forced collection and the page faults of taking it back,
 	// a tenth of its time on NSX lines; keeping it costs 0-5 MB at the peak.
 	defer analysis.LowerGC(commitGC(d.drained(), m.OutsideHeap(), liveHeap()))()
-	if err := ws.widenPages(ctx, m, d.drained(), m.OutsideHeap() > drainedWideOutside); err != nil {
+	if err := ws.widenPages(ctx, m, d.drained()); err != nil {
 		return Counts{}, err
 	}
 	defer ws.startWriteback()()
@@ -458,15 +458,6 @@ const (
 // SQLite's pages, the runtime's own). The NSX corpus keeps 2-7 MiB of
 // tables beside the same heap: its commit may let the heap grow by half.
 const commitBudget = 96 << 20
-
-// drainedWideOutside is how much memory a drained commit's model may hold
-// outside the heap (its open connections' tables) for the commit to get
-// wide pages (widenPages). The 108-hour span, drained for its sessions per
-// hour beside a million open connections (54 MB of tables), gains no time
-// with them (0.988x, 6 pairs) and peaked higher (median 183 MiB against
-// 174, session 51). The million-conversation logs, which gain, keep no
-// open connection. A variable for tests.
-var drainedWideOutside int64 = 16 << 20
 
 // commitGC returns the collector's target percentage while an import
 // commits, given whether it drained, the bytes its model holds outside the

@@ -120,16 +120,27 @@ type endpointWriter struct {
 }
 
 // add stores as, ascending and distinct, endpointRows at a time; it keeps
-// the rest for the next call.
+// the rest (fewer than endpointRows) for the next call. Full statements
+// take their rows from as itself: at a commit's end as is every endpoint
+// left, and a copy of them would be the peak's.
 func (w *endpointWriter) add(as []addr16) error {
-	w.pending = append(w.pending, as...)
-	n := 0
-	for ; len(w.pending)-n >= endpointRows; n += endpointRows {
-		if err := w.exec(w.pending[n : n+endpointRows]); err != nil {
+	if len(w.pending) > 0 {
+		n := min(len(as), endpointRows-len(w.pending))
+		w.pending, as = append(w.pending, as[:n]...), as[n:]
+		if len(w.pending) < endpointRows {
+			return nil
+		}
+		if err := w.exec(w.pending); err != nil {
+			return err
+		}
+		w.pending = w.pending[:0]
+	}
+	for ; len(as) >= endpointRows; as = as[endpointRows:] {
+		if err := w.exec(as[:endpointRows]); err != nil {
 			return err
 		}
 	}
-	w.pending = w.pending[:copy(w.pending, w.pending[n:])]
+	w.pending = append(w.pending, as...)
 	return nil
 }
 

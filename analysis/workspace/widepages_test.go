@@ -11,10 +11,10 @@ import (
 // TestWidePages: a new workspace whose first commit writes at least
 // widePagesFrom, or drained states while its model holds at most
 // drainedWideOutside outside the heap, gets pages of widePageSize; one
-// whose commit is smaller, or drained beside more, keeps 4 KiB pages. Whatever its pages,
-// the workspace holds what one made by Open holds after both files (the
-// second imported through the WAL), passes SQLite's integrity check, and
-// keeps its page size and its rows through Compact.
+// whose commit is smaller, or drained beside more, keeps 4 KiB pages.
+// Whatever its pages, the workspace holds what one made by Open holds
+// after both files (the second imported through the WAL), passes SQLite's
+// integrity check, and keeps its page size and its rows through Compact.
 func TestWidePages(t *testing.T) {
 	first, second := resumeLines(3_000)
 	dir := t.TempDir()

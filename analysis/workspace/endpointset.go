@@ -13,7 +13,7 @@ import (
 // two numbers each in an open-addressing table: 16 bytes a slot, at most
 // twice as many slots as addresses once it holds a few thousand. A map of
 // netip.Addr held a million-conversation commit's 500,100 at 43 MB, and
-// the sorted copy saveEndpoints made of it 12 MB more, at the import's
+// the sorted copy the commit then made of it 12 MB more, at the import's
 // peak; sorted returns the table's own slots, sorted by their bytes, which
 // is also the table's key order, so its inserts append.
 //

@@ -2,10 +2,12 @@ package analysis_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/flowsleuth/flowsleuth/analysis"
@@ -39,9 +41,10 @@ func checkTaken(taken map[analysis.Key]int, st *analysis.ConvState, kept bool) e
 // TestDrainEqualsWhole: a model drained every few hundred lines hands
 // states that add up to the conversations of a model that never drained,
 // sample lines included, and lets go of the conversations no open
-// connection refers to. DrainRefs hands the same states without their
-// sample lines, which SampleLines reads back from where it said they are
-// (its places written and read back as a drain file has them).
+// connection refers to. DrainEncoded hands the same states (those that
+// hold anything) without their sample lines, which SampleLines reads back
+// from where it said they are (its places written and read back as a drain
+// file has them), and in the same order.
 func TestDrainEqualsWhole(t *testing.T) {
 	for _, vendor := range []string{"nutanix", "nsxv", "nsxt", "nsx4"} {
 		lines := demoLines(t, vendor, 1500)
@@ -77,7 +80,7 @@ func TestDrainEqualsWhole(t *testing.T) {
 }
 
 // drainEvery adds lines to m, every at a time, draining it after each (with
-// DrainRefs when refs), and returns the states it handed, their sample
+// DrainEncoded when refs), and returns the states it handed, their sample
 // lines read back. It fails unless some conversation was forgotten, or if
 // a drain left the model holding more.
 func drainEvery(t *testing.T, m *analysis.Model, lines []string, every int, refs bool) []analysis.ConvState {
@@ -88,7 +91,7 @@ func drainEvery(t *testing.T, m *analysis.Model, lines []string, every int, refs
 		before := m.Held()
 		var err error
 		if refs {
-			err = m.DrainRefs(d.refs)
+			err = d.drainEncoded(m)
 		} else {
 			err = m.Drain(d.state)
 		}
@@ -119,7 +122,7 @@ func drainEvery(t *testing.T, m *analysis.Model, lines []string, every int, refs
 // drained gathers what drains handed.
 type drained struct {
 	handed []analysis.ConvState
-	places []analysis.SampleRefs // with DrainRefs
+	places []analysis.SampleRefs // with DrainEncoded
 	forgot bool
 	taken  map[analysis.Key]int // sample lines handed since the conversation was made
 }
@@ -131,8 +134,53 @@ func (d *drained) state(st *analysis.ConvState, kept bool) error {
 	return checkTaken(d.taken, st, kept)
 }
 
-// refs takes a state DrainRefs hands, and where its lines are, written and
-// read back as a drain file has them.
+// drainEncoded drains m with DrainEncoded, each state encoded as its index
+// in a list of those handed, and takes them (refs) in the order written.
+// It fails if a state that holds nothing is handed, or if the states of
+// one drain do not ascend in key order.
+func (d *drained) drainEncoded(m *analysis.Model) error {
+	type handed struct {
+		st   analysis.ConvState
+		refs analysis.SampleRefs
+		kept bool
+	}
+	var mu sync.Mutex
+	var list []handed
+	enc := func(b []byte, st *analysis.ConvState, refs analysis.SampleRefs, kept bool) []byte {
+		mu.Lock()
+		defer mu.Unlock()
+		list = append(list, handed{cloneState(st), slices.Clone(refs), kept})
+		return binary.AppendUvarint(b, uint64(len(list)-1))
+	}
+	var last *analysis.SortKey
+	return m.DrainEncoded(enc, func(b []byte, states int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		r := bytes.NewReader(b)
+		for range states {
+			i, err := binary.ReadUvarint(r)
+			if err != nil {
+				return err
+			}
+			h := &list[i]
+			k := analysis.SortKeyOf(&h.st)
+			if h.st.Empty() || (last != nil && k.Compare(last) <= 0) {
+				return fmt.Errorf("%v handed empty (%v) or out of key order", h.st.Key(), h.st.Empty())
+			}
+			last = &k
+			if err := d.refs(&h.st, h.refs, h.kept); err != nil {
+				return err
+			}
+		}
+		if r.Len() > 0 {
+			return fmt.Errorf("%d bytes past %d states", r.Len(), states)
+		}
+		return nil
+	})
+}
+
+// refs takes a state DrainEncoded hands, and where its lines are, written
+// and read back as a drain file has them.
 func (d *drained) refs(st *analysis.ConvState, r analysis.SampleRefs, kept bool) error {
 	d.forgot = d.forgot || !kept
 	back, err := analysis.ReadSampleRefs(bytes.NewReader(analysis.AppendSampleRefs(nil, r)))

@@ -49,7 +49,7 @@ func TestSortKeyOrder(t *testing.T) {
 }
 
 // TestSortedConvs: a model's conversations come out of its shards in the
-// reference order, each once.
+// reference order, each once, however many goroutines read their keys.
 func TestSortedConvs(t *testing.T) {
 	m := NewModel(Options{})
 	for _, evs := range [][]ingest.Event{demoEvents(t, "nutanix", 1500, 5), demoEvents(t, "nsxt", 1500, 5)} {
@@ -59,13 +59,15 @@ func TestSortedConvs(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	convs := m.sortedConvs()
-	if want := m.stats().Conversations; len(convs) != want || want < 100 {
-		t.Fatalf("%d conversations sorted, the model holds %d", len(convs), want)
-	}
-	for i := 1; i < len(convs); i++ {
-		if referenceCompare(convs[i-1].c, convs[i].c) >= 0 {
-			t.Fatalf("conversation %d (%v) is not after %d (%v)", i, convs[i].c.Key(), i-1, convs[i-1].c.Key())
+	for workers := 1; workers <= 5; workers++ {
+		convs := m.sortedConvs(workers)
+		if want := m.stats().Conversations; len(convs) != want || want < 100 {
+			t.Fatalf("%d workers: %d conversations sorted, the model holds %d", workers, len(convs), want)
+		}
+		for i := 1; i < len(convs); i++ {
+			if referenceCompare(convs[i-1].c, convs[i].c) >= 0 {
+				t.Fatalf("%d workers: conversation %d (%v) is not after %d (%v)", workers, i, convs[i].c.Key(), i-1, convs[i-1].c.Key())
+			}
 		}
 	}
 }

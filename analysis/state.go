@@ -31,7 +31,7 @@ type convRef struct {
 // eachState is EachState, also handing each conversation's shard and index
 // in it; the caller holds m.mu.
 func (m *Model) eachState(fn func(st *ConvState, sh *shard, i uint32) error) error {
-	convs := m.sortedConvs()
+	convs := m.sortedConvs(1) // EachStateAndSession's sessions take the second core
 	window := func(w int) []convRef { return convs[w:min(w+sampleWindow, len(convs))] }
 	// The lines of a window are read into one of two buffers, in turn: fn
 	// keeps none, and the next window's are read while fn handles this
@@ -79,24 +79,45 @@ const sampleWindow = 4096
 // sortedConvs now takes 11-16 ms, the sort (sortKeyed) 1.5-3 of them. The
 // sorted elements hold no pointer: a commit sorts while the collector
 // marks, when every move of a pointer went through its write barrier (15
-// ms of a commit's CPU).
-func (m *Model) sortedConvs() []convRef {
-	n := 0
+// ms of a commit's CPU). The shards' hours are folded and their keys read
+// on workers goroutines: a drain has the second core to itself (the
+// pipeline waits), a commit's sessions take it (EachStateAndSession).
+func (m *Model) sortedConvs(workers int) []convRef {
+	var from [numShards + 1]int // where each shard's keys go in keyed
 	for i := range m.shards {
-		n += m.shards[i].nconv
+		from[i+1] = from[i] + m.shards[i].nconv
 	}
-	keyed := make([]keyedRef, 0, n)
-	for s := range m.shards {
-		m.shards[s].eachConv(func(i uint32, c *ConvState) {
-			keyed = append(keyed, keyedRef{SortKeyOf(c), i, uint8(s)})
-		})
-	}
+	keyed := make([]keyedRef, from[numShards])
+	eachShard(workers, func(s int) {
+		part := keyed[from[s]:from[s+1]]
+		m.shards[s].eachConv(func(i uint32, c *ConvState) { part[i] = keyedRef{SortKeyOf(c), i, uint8(s)} })
+	})
 	sortKeyed(keyed)
 	convs := make([]convRef, len(keyed))
 	for i, r := range keyed {
 		convs[i] = convRef{m.shards[r.sh].conv(r.i), r.i, r.sh}
 	}
 	return convs
+}
+
+// eachShard calls fn with the index of every shard, on workers goroutines
+// (shards w, w+workers, … on the w-th), and returns when all are done.
+func eachShard(workers int, fn func(s int)) {
+	if workers <= 1 {
+		for s := range numShards {
+			fn(s)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for s := w; s < numShards; s += workers {
+				fn(s)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // samplesOf starts reading the sample lines of win's conversations from

@@ -49,8 +49,6 @@ type drainFile struct {
 	samples *os.File // the model's sample lines (analysis.Options.SampleFile)
 	f       *os.File
 	w       *bufio.Writer
-	buf     []byte
-	head    []byte
 	records int
 	runs    []drainRun // one per drain
 	written int64      // bytes written, buffered ones included
@@ -137,25 +135,11 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 	// most of an import's system calls.
 	d.runs = append(d.runs, drainRun{off: d.written})
 	run := &d.runs[len(d.runs)-1]
-	err := m.DrainRefs(func(st *analysis.ConvState, refs analysis.SampleRefs, _ bool) error {
-		if st.Empty() {
-			return nil
-		}
-		// Each record: the state's length, the state, where its lines are.
-		d.buf = encodeState(d.buf[:0], st)
-		d.head = binary.AppendUvarint(d.head[:0], uint64(len(d.buf)))
-		d.records++
-		run.records++
-		d.written += int64(len(d.head) + len(d.buf))
-		if _, err := d.w.Write(d.head); err != nil {
-			return err
-		}
-		if _, err := d.w.Write(d.buf); err != nil {
-			return err
-		}
-		d.head = analysis.AppendSampleRefs(d.head[:0], refs)
-		d.written += int64(len(d.head))
-		_, err := d.w.Write(d.head)
+	err := m.DrainEncoded(appendDrained, func(b []byte, states int) error {
+		run.records += states
+		d.records += states
+		d.written += int64(len(b))
+		_, err := d.w.Write(b)
 		return err
 	})
 	if err != nil {
@@ -166,6 +150,17 @@ func (d *drainFile) maybe(m *analysis.Model) (int, error) {
 	return min(d.next-held, drainHours-m.HeldHours()), nil
 }
 
+// appendDrained appends to b the record of a drained state st, whose
+// sample lines are at refs in the model's sample file: the state's length
+// (4 bytes, little-endian: written before the state is encoded, a uvarint
+// would move most states to make room), the state, where its lines are.
+func appendDrained(b []byte, st *analysis.ConvState, refs analysis.SampleRefs, _ bool) []byte {
+	n := len(b)
+	b = encodeState(append(b, 0, 0, 0, 0), st)
+	binary.LittleEndian.PutUint32(b[n:], uint32(len(b)-n-4))
+	return analysis.AppendSampleRefs(b, refs)
+}
+
 // drainBatch is how many records each reads before it reads their sample
 // lines back from the model's sample file, in one pass.
 const drainBatch = 256
@@ -173,11 +168,11 @@ const drainBatch = 256
 // readDrained reads a record's state, appended to data, and where its
 // sample lines are.
 func readDrained(r *bufio.Reader, data []byte) ([]byte, analysis.SampleRefs, error) {
-	head, err := binary.ReadUvarint(r)
-	if err != nil {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return data, nil, err
 	}
-	n := len(data)
+	head, n := binary.LittleEndian.Uint32(size[:]), len(data)
 	data = slices.Grow(data, int(head))[:n+int(head)]
 	if _, err := io.ReadFull(r, data[n:]); err != nil {
 		return data, nil, err
